@@ -1,0 +1,101 @@
+# hwtrace: one GNU Makefile, wildcard sources per folder, out-of-tree build.
+#   make            build build/hwtrace
+#   make SAN=1      ASan+UBSan build in build-san/
+#   make test       unit tests (Check) and end-to-end tests
+#   make demo       install what is missing, build, record the bundled example
+#   make bench      overhead and throughput against perf (long; not part of test)
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= cc
+PKGS := libdw libelf libzstd zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wstrict-prototypes -Wno-unused-parameter -Werror
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP $(PKG_CFLAGS) $(SANFLAGS)
+override LDFLAGS += $(SANFLAGS)
+LIBS := $(PKG_LIBS) -lpfm -lipt -lstdc++ -lpthread -ldl
+
+LIB_SRCS := $(wildcard core/*.c plugins/*.c decoders/*.c exporters/*.c)
+CLI_SRCS := $(wildcard cli/*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+PROG_SRCS := $(wildcard tests/programs/*.c)
+PROG_CXX_SRCS := $(wildcard tests/programs/*.cc)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+PROG_BINS := $(PROG_SRCS:tests/programs/%.c=$(BUILD)/programs/%) \
+	     $(PROG_CXX_SRCS:tests/programs/%.cc=$(BUILD)/programs/%)
+
+HWTRACE := $(BUILD)/hwtrace
+
+.PHONY: all test unit e2e demo bench fuzz clean deps programs format
+all: $(HWTRACE)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libhwtrace.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(HWTRACE): $(CLI_OBJS) $(BUILD)/libhwtrace.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhwtrace.a $(LDFLAGS) \
+		$(CHECK_LIBS) $(LIBS)
+
+# Test programs: known call counts, frame pointers, no inlining, so the truth is in the source.
+PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -pthread
+$(BUILD)/programs/%: tests/programs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lm
+$(BUILD)/programs/%: tests/programs/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(PROG_CFLAGS) -o $@ $<
+
+programs: $(PROG_BINS)
+
+unit: $(UNIT_BINS)
+	@pass=0; fail=0; for t in $(UNIT_BINS); do \
+		if CK_FORK=yes $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
+	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+
+e2e: $(HWTRACE) $(PROG_BINS)
+	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) \
+		bash tests/e2e/run.sh
+
+test: unit e2e
+
+deps:
+	@bash ci/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(HWTRACE) $(BUILD)/programs/demo
+	@bash ci/demo.sh $(HWTRACE) $(BUILD)/programs/demo
+
+bench: $(HWTRACE) $(PROG_BINS)
+	@bash ci/deps.sh --bench
+	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) bash tests/bench/run.sh
+
+format:
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h include/*/*.h)
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -1,0 +1,205 @@
+/* Helpers shared by the subcommands: one-line errors, format choice, safe export to a file. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/error.h"
+#include "../decoders/decode.h"
+#include "cli.h"
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hwtrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hwtrace: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_help(const struct cli_command *c)
+{
+	printf("usage: hwtrace %s\n\n%s", c->usage, c->help);
+	return 0;
+}
+
+int cli_bad_option(const struct cli_command *c, int argc, char **argv)
+{
+	const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+	if (optopt && optopt < 256)
+		return cli_error("%s: option -%c %s (see hwtrace %s --help)", c->name, optopt,
+				 strchr(opt, optopt) && opt[0] == '-' && opt[1] != '-' && !opt[2]
+					 ? "needs a value"
+					 : "is not known",
+				 c->name);
+	return cli_error("%s: bad option '%s' (see hwtrace %s --help)", c->name, opt, c->name);
+}
+
+static void list_formats(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (const struct hwt_exporter_ops *const *e = hwt_exporters; *e && off < len; e++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s (%s)",
+					e == hwt_exporters ? "" : ", ", (*e)->name, (*e)->exts);
+}
+
+const struct hwt_exporter_ops *cli_pick_format(const char *fmt, const char *path)
+{
+	const struct hwt_exporter_ops *ops;
+	char formats[512];
+
+	list_formats(formats, sizeof(formats));
+	if (fmt) {
+		ops = hwt_exporter_by_name(fmt);
+		if (!ops)
+			cli_error("unknown format '%s': use one of %s", fmt, formats);
+		return ops;
+	}
+	ops = hwt_exporter_by_path(path);
+	if (!ops)
+		cli_error("cannot tell the format of '%s' from its extension: use one of %s, .hwt "
+			  "for a recording, or -f FORMAT",
+			  path, formats);
+	return ops;
+}
+
+int cli_check_output(const char *path)
+{
+	struct stat st;
+	char *dir, *slash;
+
+	if (!path || !*path)
+		return cli_error("empty output file name");
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return cli_error("output '%s' is a directory: give a file name, e.g. %s/trace.hwt",
+				 path, path);
+	dir = strdup(path);
+	if (!dir)
+		return cli_error("out of memory");
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = 0;
+		if (*dir && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
+			cli_error("cannot write '%s': directory '%s' does not exist", path, dir);
+			free(dir);
+			return 1;
+		}
+		if (*dir && access(dir, W_OK)) {
+			cli_error("cannot write '%s': directory '%s' is not writable (%s)", path, dir,
+				  strerror(errno));
+			free(dir);
+			return 1;
+		}
+	} else if (access(".", W_OK)) {
+		cli_error("cannot write '%s': the current directory is not writable", path);
+		free(dir);
+		return 1;
+	}
+	free(dir);
+	return 0;
+}
+
+int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
+		    const char *view)
+{
+	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_decoder_config dcfg;
+	struct hwt_decoder *d = NULL;
+	struct hwt_exporter *e = NULL;
+	char why[512] = "", tmp[4096];
+	FILE *f = NULL;
+	int err = 0, status = 1;
+	uint64_t nevents = 0;
+
+	if (!m)
+		return cli_error("out of memory");
+	if (cli_check_output(out))
+		goto out;
+	hwt_decoder_config_init(&dcfg);
+	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
+	if (!d) {
+		cli_error("%s", why);
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
+	f = fopen(tmp, "wbx");
+	if (!f) {
+		cli_error("cannot write '%s': %s", out, strerror(errno));
+		goto out;
+	}
+	struct hwt_export_config ecfg;
+	hwt_export_config_init(&ecfg);
+	ecfg.out = f;
+	ecfg.view = view;
+	e = ops->create(&ecfg, m, &err, why, sizeof(why));
+	if (!e) {
+		cli_error("%s", why[0] ? why : hwt_errstr(err));
+		goto out;
+	}
+	struct hwt_event ev;
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+		nevents++;
+		err = ops->event(e, m, &ev);
+		if (err < 0)
+			break;
+	}
+	if (err < 0) {
+		cli_error("exporting '%s' failed: %s", trace, hwt_errstr(err));
+		goto out;
+	}
+	const struct hwt_store_status *st = hwt_decoder_store_status(d);
+	if (st->error && !nevents) {
+		cli_error("'%s' has no readable events: %s at byte %llu", trace, st->why,
+			  (unsigned long long)st->bad_offset);
+		goto out;
+	}
+	err = ops->finish(e, m);
+	if (err < 0) {
+		cli_error("exporting '%s' failed: %s", trace, why[0] ? why : hwt_errstr(err));
+		goto out;
+	}
+	if (fflush(f) || ferror(f)) {
+		cli_error("cannot write '%s': %s", out, strerror(errno));
+		goto out;
+	}
+	if (st->error)
+		cli_warn("'%s' is %s at byte %llu (%s); exported the %llu events before it", trace,
+			 st->error == HWT_E_TRUNCATED ? "truncated" : "corrupt",
+			 (unsigned long long)st->bad_offset, st->why, (unsigned long long)nevents);
+	status = 0;
+out:
+	if (e)
+		ops->destroy(e);
+	if (f) {
+		if (fclose(f) && !status)
+			status = cli_error("cannot write '%s': %s", out, strerror(errno));
+		if (!status && rename(tmp, out))
+			status = cli_error("cannot write '%s': %s", out, strerror(errno));
+		if (status)
+			unlink(tmp);
+	}
+	hwt_decoder_close(d);
+	hwt_model_free(m);
+	return status;
+}

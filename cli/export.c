@@ -1,0 +1,77 @@
+/* `hwtrace export`: decode a recording and write it in one of the output formats. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static int cmd_export(int argc, char **argv);
+
+const struct cli_command cli_export = {
+	.name = "export",
+	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] [TRACE]",
+	.help = "Writes the recording TRACE (default hwtrace.hwt) in another format.\n\n"
+		"  -o, --output FILE   file to write; its extension picks the format:\n"
+		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz (pprof),\n"
+		"                      .svg (flamegraph)\n"
+		"  -f, --format FMT    format, whatever the extension (default from -o, else perfetto)\n"
+		"      --view VIEW     weight for folded, pprof and svg: samples, cpu-time, or the\n"
+		"                      name of a counter recorded with -e (e.g. page-faults)\n",
+	.exec = cmd_export,
+};
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "view", required_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *out = NULL, *fmt = NULL, *view = NULL;
+	char defout[4096];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:f:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			fmt = optarg;
+			break;
+		case 'V':
+			view = optarg;
+			break;
+		case 'h':
+			return cli_help(&cli_export);
+		default:
+			return cli_bad_option(&cli_export, argc, argv);
+		}
+	}
+	if (argc - optind > 1)
+		return cli_error("export: one recording at a time (got %d)", argc - optind);
+	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
+	const struct hwt_exporter_ops *ops;
+	if (!out) {
+		ops = cli_pick_format(fmt ? fmt : "perfetto", NULL);
+		if (!ops)
+			return 1;
+		/* trace.hwt -> trace.<first extension of the format> */
+		size_t n = strlen(trace);
+		if (n > 4 && !strcmp(trace + n - 4, ".hwt"))
+			n -= 4;
+		char ext[32];
+		sscanf(ops->exts, "%31s", ext);
+		snprintf(defout, sizeof(defout), "%.*s%s", (int)n, trace, ext);
+		out = defout;
+	} else {
+		ops = cli_pick_format(fmt, out);
+		if (!ops)
+			return 1;
+	}
+	return cli_export_file(trace, out, ops, view);
+}

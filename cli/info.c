@@ -1,0 +1,152 @@
+/* `hwtrace info`: what a recording holds, whether it is complete, and what was lost. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../core/error.h"
+#include "../decoders/decode.h"
+#include "cli.h"
+
+static int cmd_info(int argc, char **argv);
+
+const struct cli_command cli_info = {
+	.name = "info",
+	.usage = "info [TRACE]",
+	.help = "Prints the metadata of the recording TRACE (default hwtrace.hwt), how many events\n"
+		"of each kind it holds, what was lost, and whether the file is complete.\n",
+	.exec = cmd_info,
+};
+
+static void print_meta(const char *key, const char *value, void *ctx)
+{
+	printf("%-16s %s\n", key, value);
+}
+
+struct notes {
+	char *text;
+	size_t len;
+};
+
+/* Notes come out as the file is read; keep them until the header is printed. */
+static void keep_note(const char *msg, void *ctx)
+{
+	struct notes *n = ctx;
+	size_t add = strlen(msg) + 1;
+	char *t = realloc(n->text, n->len + add + 1);
+
+	if (!t)
+		return;
+	n->text = t;
+	memcpy(t + n->len, msg, add - 1);
+	t[n->len + add - 1] = '\n';
+	n->len += add;
+	t[n->len] = 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(&cli_info);
+		return cli_bad_option(&cli_info, argc, argv);
+	}
+	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
+	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_decoder_config cfg;
+	char why[512];
+	int err;
+
+	if (!m)
+		return cli_error("out of memory");
+	struct notes notes = { 0 };
+	hwt_decoder_config_init(&cfg);
+	cfg.symbolize = 0;
+	cfg.on_note = keep_note;
+	cfg.ctx = &notes;
+	struct hwt_decoder *d = hwt_decoder_open(trace, m, &cfg, &err, why, sizeof(why));
+	if (!d) {
+		hwt_model_free(m);
+		return cli_error("%s", why);
+	}
+	struct hwt_event ev;
+	uint64_t counts[HWT_EV_LOST + 1] = { 0 }, first = 0, last = 0, lost_marked = 0;
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+		if (ev.type <= HWT_EV_LOST)
+			counts[ev.type]++;
+		if (ev.type == HWT_EV_LOST)
+			lost_marked += ev.lost.count;
+		if (ev.ts && (!first || ev.ts < first))
+			first = ev.ts;
+		if (ev.ts > last)
+			last = ev.ts;
+	}
+	const struct hwt_store_status *st = hwt_decoder_store_status(d);
+	const struct hwt_decode_stats *s = hwt_decoder_stats(d);
+	struct stat sb;
+
+	if (err < 0) {
+		free(notes.text);
+		hwt_decoder_close(d);
+		hwt_model_free(m);
+		return cli_error("reading '%s' failed: %s", trace, hwt_errstr(err));
+	}
+	printf("%-16s %s (%lld bytes, %" PRIu64 " chunks)\n", "file", trace,
+	       stat(trace, &sb) ? -1LL : (long long)sb.st_size, st->chunks);
+	if (st->complete)
+		printf("%-16s complete\n", "status");
+	else
+		printf("%-16s truncated at byte %" PRIu64 ": %s\n", "status", st->bad_offset,
+		       st->why);
+	hwt_model_meta_foreach(m, print_meta, NULL);
+	if (last > first)
+		printf("%-16s %.3f s\n", "duration", (last - first) / 1e9);
+	printf("%-16s %" PRIu64 "\n", "processes", counts[HWT_EV_PROCESS]);
+	printf("%-16s %" PRIu64 "\n", "threads", s->threads);
+	printf("%-16s %" PRIu64 "\n", "samples", counts[HWT_EV_SAMPLE]);
+	printf("%-16s %" PRIu64 "\n", "counter values", counts[HWT_EV_COUNTER]);
+	printf("%-16s %" PRIu64 "\n", "slices", counts[HWT_EV_SLICE_BEGIN]);
+	printf("%-16s %" PRIu64 "\n", "instants", counts[HWT_EV_INSTANT]);
+	printf("%-16s %" PRIu64 "\n", "records", s->records);
+	if (s->have_end) {
+		printf("%-16s %" PRIu64 " (exact: the kernel's PERF_FORMAT_LOST count)\n", "lost",
+		       s->end.lost);
+		printf("%-16s %" PRIu64 "\n", "lost reported", s->end.lost_records);
+	} else {
+		printf("%-16s unknown (no end chunk); PERF_RECORD_LOST said %" PRIu64 "\n", "lost",
+		       s->lost_records);
+	}
+	printf("%-16s %" PRIu64 "\n", "throttled", s->throttled);
+	if (s->unwind_failures)
+		printf("%-16s %" PRIu64 "\n", "unwind failures", s->unwind_failures);
+	if (s->have_end) {
+		if (s->end.signal)
+			printf("%-16s killed by signal %d (%s)%s\n", "exit", s->end.signal,
+			       strsignal(s->end.signal),
+			       s->end.signal == SIGSEGV || s->end.signal == SIGBUS ||
+					       s->end.signal == SIGABRT || s->end.signal == SIGFPE ||
+					       s->end.signal == SIGILL
+				       ? ": crashed"
+				       : "");
+		else
+			printf("%-16s status %d\n", "exit", s->end.exit_status);
+		if (s->end.stopped_by)
+			printf("%-16s recording stopped by signal %u (%s)\n", "stopped",
+			       s->end.stopped_by, strsignal((int)s->end.stopped_by));
+	}
+	for (char *save, *line = notes.text ? strtok_r(notes.text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("%-16s %s\n", "note", line);
+	free(notes.text);
+	hwt_decoder_close(d);
+	hwt_model_free(m);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* `hwtrace list`: what can be recorded on this machine, and why not where it cannot. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/perf_event.h>
+
+#include "../core/events.h"
+#include "../core/host.h"
+#include "cli.h"
+
+static int cmd_list(int argc, char **argv);
+
+const struct cli_command cli_list = {
+	.name = "list",
+	.usage = "list",
+	.help = "Prints each backend, plugin, event family and export format with whether it\n"
+		"works on this machine, and why not when it does not.\n",
+	.exec = cmd_list,
+};
+
+static void row(const char *name, int yes, const char *what)
+{
+	printf("  %-18s %-4s %s\n", name, yes ? "yes" : "no", what);
+}
+
+static int have_dir(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static int try_open(uint32_t type, uint64_t config, char *why, size_t len)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = type, .config = config, .disabled = 1,
+		.exclude_kernel = 1, .exclude_hv = 1,
+	};
+	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "perf_event_open: %s", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+static int tracefs_path(char *out, size_t len)
+{
+	const char *cands[] = { "/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events" };
+	for (size_t i = 0; i < 2; i++)
+		if (have_dir(cands[i])) {
+			snprintf(out, len, "%s", cands[i]);
+			return 1;
+		}
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	char why[512], buf[768];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h')
+			return cli_help(&cli_list);
+		return cli_bad_option(&cli_list, argc, argv);
+	}
+
+	printf("backends (-b):\n");
+	struct hwt_host *h = hwt_host_alloc_probe();
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		if ((*p)->kind != HWT_PLUGIN_TRACER)
+			continue;
+		why[0] = 0;
+		int ok = !(*p)->probe || (*p)->probe(h, why, sizeof(why)) > 0;
+		row((*p)->name, ok, ok ? (*p)->summary : why);
+	}
+	int pt = have_dir("/sys/bus/event_source/devices/intel_pt");
+	snprintf(buf, sizeof(buf), "%s",
+		 pt ? "the CPU has Intel PT, but this hwtrace has no PT recorder yet"
+		    : "no Intel PT: /sys/bus/event_source/devices/intel_pt does not exist (not an "
+		      "Intel CPU, or a VM without PT passthrough)");
+	row("pt", 0, buf);
+	int up = have_dir("/sys/bus/event_source/devices/uprobe");
+	snprintf(buf, sizeof(buf), "%s",
+		 up ? "the kernel has uprobes, but this hwtrace has no uprobe tracer yet"
+		    : "no uprobe PMU in /sys/bus/event_source/devices");
+	row("uprobe", 0, buf);
+	row("auto", 1, "picks pt, then uprobe, then sample: here sample");
+
+	printf("\nplugins (-P):\n");
+	int nplug = 0;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		if ((*p)->kind == HWT_PLUGIN_TRACER)
+			continue;
+		why[0] = 0;
+		int ok = !(*p)->probe || (*p)->probe(h, why, sizeof(why)) > 0;
+		row((*p)->name, ok, ok ? (*p)->summary : why);
+		nplug++;
+	}
+	if (!nplug)
+		printf("  (no built-in counter or object plugins yet; -P loads a .so)\n");
+	hwt_host_free(h);
+
+	printf("\nevent families (-e, --sample-event):\n");
+	int sw = try_open(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, why, sizeof(why));
+	row("software", sw,
+	    sw ? "cpu-clock task-clock page-faults minor-faults major-faults context-switches "
+		 "cpu-migrations (perf::NAME)"
+	       : why);
+	int hw = hwt_event_have_pmu(why, sizeof(why));
+	row("hardware", hw,
+	    hw ? "cycles instructions branches branch-misses cache-references cache-misses, and "
+		 "PMU-specific libpfm4 names"
+	       : why);
+	char tp[128];
+	int tfs = tracefs_path(tp, sizeof(tp));
+	snprintf(buf, sizeof(buf), "%s%s",
+		 tfs ? "tracefs at " : "tracefs is not mounted (mount -t tracefs nodev "
+				       "/sys/kernel/tracing)",
+		 tfs ? tp : "");
+	row("tracepoint", tfs, buf);
+	int bp = have_dir("/sys/bus/event_source/devices/breakpoint");
+	row("breakpoint", bp,
+	    bp ? "hardware breakpoints (PERF_TYPE_BREAKPOINT)" : "no breakpoint PMU in sysfs");
+	row("uprobe", up, up ? "uprobe PMU in /sys/bus/event_source/devices/uprobe"
+			     : "no uprobe PMU in /sys/bus/event_source/devices");
+	row("intel_pt", pt, pt ? "/sys/bus/event_source/devices/intel_pt"
+			       : "no /sys/bus/event_source/devices/intel_pt");
+
+	printf("\ncall graphs (-g):\n");
+	row("fp", 1, "frame pointers: cheap; stops at code built without them (Debian's libc)");
+	row("dwarf", 1, "user stack copied per sample, unwound with libdw when exporting");
+
+	printf("\nexport formats (-f, or the output's extension):\n");
+	for (const struct hwt_exporter_ops *const *e = hwt_exporters; *e; e++) {
+		snprintf(buf, sizeof(buf), "%s: %s", (*e)->exts, (*e)->summary);
+		row((*e)->name, 1, buf);
+	}
+	return 0;
+}

@@ -1,0 +1,36 @@
+/* Error codes shared by every layer of hwtrace, generated from one X-macro list. */
+#ifndef HWT_CORE_ERROR_H
+#define HWT_CORE_ERROR_H
+
+/* X(name, text): the text completes "hwtrace: <what>: <text>". */
+#define HWT_ERROR_MAP(X)                                                               \
+	X(NOMEM, "out of memory")                                                      \
+	X(INVAL, "invalid argument")                                                   \
+	X(IO, "input/output error")                                                    \
+	X(NOENT, "not found")                                                          \
+	X(PERM, "permission denied")                                                   \
+	X(BADFILE, "not an hwtrace recording")                                         \
+	X(CORRUPT, "recording is corrupt")                                             \
+	X(TRUNCATED, "recording is truncated")                                         \
+	X(VERSION, "recording was written by a newer hwtrace")                         \
+	X(NOTSUP, "not supported on this machine")                                     \
+	X(NOPMU, "no hardware PMU on this machine")                                    \
+	X(EXEC, "program could not be started")                                        \
+	X(ZSTD, "compression error")                                                   \
+	X(ELF, "ELF error")                                                            \
+	X(ABI, "plugin ABI mismatch")                                                  \
+	X(BUSY, "resource busy")
+
+/** Negative error codes; functions return them, or >= 0 on success. */
+enum hwt_error {
+	HWT_OK = 0,
+#define HWT_ERROR_ENUM(name, text) HWT_E_##name,
+	HWT_E_FIRST_ = -100,
+	HWT_ERROR_MAP(HWT_ERROR_ENUM)
+#undef HWT_ERROR_ENUM
+};
+
+/** Static description of @err (negative code); never NULL. */
+const char *hwt_errstr(int err);
+
+#endif

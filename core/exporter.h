@@ -1,0 +1,60 @@
+/* The exporter interface: an event stream in, one output file out. */
+#ifndef HWT_CORE_EXPORTER_H
+#define HWT_CORE_EXPORTER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "model.h"
+
+#define HWT_EXPORTER_ABI 1
+
+#ifndef container_of
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+/** What the user asked of an export. */
+struct hwt_export_config {
+	FILE *out;	  /* borrowed: where to write; the caller opens and closes it */
+	const char *view; /* borrowed: weight to aggregate ("samples", "cpu-time", "calls", "time",
+			     a counter name), NULL for the exporter's default */
+};
+
+/** Sets @cfg to defaults (no output, default view). */
+void hwt_export_config_init(struct hwt_export_config *cfg);
+
+struct hwt_exporter;
+
+/** One output format. Implementations embed struct hwt_exporter first in their state and
+ * recover it with container_of(). Every hook returns >= 0 or a negative enum hwt_error. */
+struct hwt_exporter_ops {
+	unsigned abi;	    /* HWT_EXPORTER_ABI */
+	unsigned size;	    /* sizeof(struct hwt_exporter_ops) */
+	const char *name;   /* "perfetto", "chrome", ... */
+	const char *exts;   /* space-separated file extensions, ".pftrace .perfetto-trace" */
+	const char *summary;
+	/** New exporter writing to @cfg->out (borrowed until destroy); NULL on failure with
+	 *  *err set (e.g. HWT_E_INVAL with @why filled for an unknown view). */
+	struct hwt_exporter *(*create)(const struct hwt_export_config *cfg, const struct hwt_model *m,
+				       int *err, char *why, size_t whylen);
+	/** One event, in timestamp order per thread. @m may have grown since the last call. */
+	int (*event)(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev);
+	/** No more events: write whatever is aggregated and the file trailer. */
+	int (*finish)(struct hwt_exporter *e, const struct hwt_model *m);
+	/** Frees @e (NULL accepted). */
+	void (*destroy)(struct hwt_exporter *e);
+};
+
+struct hwt_exporter {
+	const struct hwt_exporter_ops *ops;
+};
+
+/** All built-in exporters, NULL-terminated. */
+extern const struct hwt_exporter_ops *const hwt_exporters[];
+
+/** The exporter called @name, NULL if none. */
+const struct hwt_exporter_ops *hwt_exporter_by_name(const char *name);
+/** The exporter whose extension ends @path, NULL if none. */
+const struct hwt_exporter_ops *hwt_exporter_by_path(const char *path);
+
+#endif

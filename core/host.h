@@ -1,0 +1,58 @@
+/* The recording host: runs the target under the chosen plugins and writes the .hwt. */
+#ifndef HWT_CORE_HOST_H
+#define HWT_CORE_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hwtrace/plugin.h>
+
+#include "records.h"
+
+/** Built-in plugins, NULL-terminated. */
+extern const struct hwt_plugin *const hwt_builtin_plugins[];
+
+/** The built-in plugin called @name, NULL if none. */
+const struct hwt_plugin *hwt_plugin_by_name(const char *name);
+
+/** Loads an external plugin from @path (dlopen, entry HWT_PLUGIN_ENTRY, ABI checked). Returns
+ *  NULL with @why filled. The library stays loaded for the life of the process. */
+const struct hwt_plugin *hwt_plugin_load(const char *path, char *why, size_t whylen);
+
+/** A plugin to run and its arguments. */
+struct hwt_plugin_use {
+	const struct hwt_plugin *plugin; /* borrowed */
+	const char *args;		 /* borrowed, "" for none */
+};
+
+/** What to record; hwt_record_config_init() gives the defaults. */
+struct hwt_record_config {
+	const char *output;		  /* borrowed: the .hwt to write */
+	char *const *argv;		  /* borrowed: program and arguments */
+	const struct hwt_plugin_use *plugins; /* borrowed: the tracer first */
+	int nplugins;
+	size_t ring_bytes;		  /* data bytes per CPU ring, a power of two */
+	const char *cmdline;		  /* borrowed: the hwtrace command line, for metadata */
+	int quiet;			  /* no progress line on stderr */
+};
+
+void hwt_record_config_init(struct hwt_record_config *cfg);
+
+/** What happened. */
+struct hwt_record_result {
+	struct hwt_end_rec end;
+	uint64_t file_bytes;
+	int ndisabled; /* plugins that failed and were disabled */
+};
+
+/** Records @cfg->argv into @cfg->output. Returns 0, or a negative error with @why filled (one
+ *  line saying what is wrong and how to fix it); then no output file is left behind. */
+int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *res, char *why,
+	       size_t whylen);
+
+/** The host of a recording in progress, created by hwt_record(); exposed for probes (`list`)
+ *  that need a host but record nothing. */
+struct hwt_host *hwt_host_alloc_probe(void);
+void hwt_host_free(struct hwt_host *h);
+
+#endif

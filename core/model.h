@@ -1,0 +1,163 @@
+/* The event model: interned strings, frames, stacks and tracks, and the per-thread events that
+ * decoders produce and exporters consume. */
+#ifndef HWT_CORE_MODEL_H
+#define HWT_CORE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Id 0 of every table means "none": the empty string, no frame, the root of the stack tree. */
+#define HWT_NONE 0u
+
+/** Frame kinds. */
+enum hwt_frame_kind {
+	HWT_FRAME_USER = 0,
+	HWT_FRAME_KERNEL = 1,
+	HWT_FRAME_UNKNOWN = 2, /* a gap in the call stack: "[unknown]" */
+};
+
+/** A function (or unresolved address) in a mapping. Interned: equal frames share one id. */
+struct hwt_frame {
+	uint32_t name;	  /* string id: demangled function name, "[kernel]" or "module+0xOFF" */
+	uint32_t mapping; /* mapping id, HWT_NONE for kernel/unknown frames */
+	uint64_t addr;	  /* function start (or the address when unresolved), relative to the
+			     mapping's file: ELF virtual address for symbols, file offset else */
+	uint32_t kind;	  /* enum hwt_frame_kind */
+};
+
+/** A file mapped into a traced process. Interned by (path, build id, start, pgoff). */
+struct hwt_mapping {
+	uint64_t start, end, pgoff;
+	uint32_t path;	   /* string id */
+	uint32_t build_id; /* string id of the build id in lower-case hex, HWT_NONE if unknown */
+};
+
+/** Node of the stack tree: a call stack is the path from a node to the root (id 0). */
+struct hwt_stack_node {
+	uint32_t parent; /* caller's node, HWT_NONE at the outermost frame */
+	uint32_t frame;	 /* frame id */
+	uint32_t depth;	 /* 1 for the outermost frame */
+};
+
+/** One weight carried by every sample ("samples"/"count", "cpu-time"/"nanoseconds", ...). */
+struct hwt_weight_desc {
+	uint32_t name; /* string id */
+	uint32_t unit; /* string id: "count", "nanoseconds", "bytes" */
+};
+
+/** A counter track: one value over time. */
+struct hwt_track {
+	uint32_t name; /* string id, e.g. "page-faults" */
+	uint32_t unit; /* string id */
+	uint32_t pid;  /* process the track belongs to */
+	uint32_t tid;  /* 0: process-wide track */
+	int cumulative; /* values only grow (a running total) */
+};
+
+enum hwt_event_type {
+	HWT_EV_PROCESS = 1, /* process seen or renamed: proc */
+	HWT_EV_THREAD,	    /* thread seen or renamed: thread */
+	HWT_EV_THREAD_EXIT, /* thread ended */
+	HWT_EV_PROCESS_EXIT, /* process ended: exit */
+	HWT_EV_SAMPLE,	    /* a stack sample: sample */
+	HWT_EV_COUNTER,	    /* a counter value: counter */
+	HWT_EV_SLICE_BEGIN, /* a call or span starts: slice */
+	HWT_EV_SLICE_END,   /* the innermost open slice of the thread ends: slice */
+	HWT_EV_INSTANT,	    /* a point event: instant */
+	HWT_EV_LOST,	    /* data was lost around here: lost */
+};
+
+/** One event. Ids refer to the model passed with it; pointers are valid until the next event. */
+struct hwt_event {
+	enum hwt_event_type type;
+	uint32_t pid, tid;
+	uint64_t ts; /* nanoseconds, CLOCK_MONOTONIC */
+	union {
+		struct {
+			uint32_t name;	     /* string id (comm) */
+			uint32_t parent_pid; /* forked from, 0 if unknown */
+		} proc;
+		struct {
+			uint32_t name;	     /* string id (comm) */
+			uint32_t parent_tid; /* created by, 0 if unknown */
+		} thread;
+		struct {
+			int32_t status; /* exit status, -1 if killed */
+			int32_t signal; /* terminating signal, 0 if none */
+		} exit;
+		struct {
+			uint32_t stack;		/* stack node id of the leaf */
+			const uint64_t *weights; /* hwt_model_nweights() values */
+		} sample;
+		struct {
+			uint32_t track; /* track id */
+			double value;
+		} counter;
+		struct {
+			uint32_t frame; /* frame id */
+		} slice;
+		struct {
+			uint32_t name; /* string id */
+			uint32_t args; /* string id of "key=value" lines, HWT_NONE if none */
+		} instant;
+		struct {
+			uint64_t count; /* records lost, 0 if unknown */
+		} lost;
+	};
+};
+
+struct hwt_model;
+
+/** New empty model; NULL on allocation failure. Free with hwt_model_free(). */
+struct hwt_model *hwt_model_alloc(void);
+/** Frees @m and everything interned in it; NULL is accepted. */
+void hwt_model_free(struct hwt_model *m);
+
+/** Interns @len bytes at @s (copied); returns the id (> 0 unless @len is 0) or HWT_E_NOMEM. */
+int64_t hwt_model_intern_strn(struct hwt_model *m, const char *s, size_t len);
+/** Interns the NUL-terminated @s; see hwt_model_intern_strn(). */
+int64_t hwt_model_intern_str(struct hwt_model *m, const char *s);
+/** Interns a copy of @f; returns its id (> 0) or HWT_E_NOMEM. */
+int64_t hwt_model_intern_frame(struct hwt_model *m, const struct hwt_frame *f);
+/** Interns a copy of @map; returns its id (> 0) or HWT_E_NOMEM. */
+int64_t hwt_model_intern_mapping(struct hwt_model *m, const struct hwt_mapping *map);
+/** Interns the child of @parent for @frame; returns the node id (> 0) or a negative error. */
+int64_t hwt_model_intern_stack(struct hwt_model *m, uint32_t parent, uint32_t frame);
+/** Adds a counter track (copied); returns its id (> 0) or HWT_E_NOMEM. Not interned. */
+int64_t hwt_model_add_track(struct hwt_model *m, const struct hwt_track *t);
+/** Declares the next sample weight; returns its index (>= 0) or a negative error. Weights are
+ * declared before the first sample. */
+int hwt_model_add_weight(struct hwt_model *m, const char *name, const char *unit);
+/** Sets metadata @key to @value (both copied), replacing an earlier value. */
+int hwt_model_set_meta(struct hwt_model *m, const char *key, const char *value);
+
+/** The string with id @id ("" for HWT_NONE or an unknown id). Borrowed, lives with @m. */
+const char *hwt_model_str(const struct hwt_model *m, uint32_t id);
+/** The frame with id @id, NULL if unknown. Borrowed, lives with @m. */
+const struct hwt_frame *hwt_model_frame(const struct hwt_model *m, uint32_t id);
+/** The mapping with id @id, NULL if unknown. Borrowed, lives with @m. */
+const struct hwt_mapping *hwt_model_mapping(const struct hwt_model *m, uint32_t id);
+/** The stack node with id @id, NULL for the root or an unknown id. Borrowed, lives with @m. */
+const struct hwt_stack_node *hwt_model_stack(const struct hwt_model *m, uint32_t id);
+/** The track with id @id, NULL if unknown. Borrowed, lives with @m. */
+const struct hwt_track *hwt_model_track(const struct hwt_model *m, uint32_t id);
+/** The weight description at @index, NULL if out of range. */
+const struct hwt_weight_desc *hwt_model_weight(const struct hwt_model *m, uint32_t index);
+/** Number of sample weights declared. */
+uint32_t hwt_model_nweights(const struct hwt_model *m);
+/** Index of the weight named @name, or -1. */
+int hwt_model_find_weight(const struct hwt_model *m, const char *name);
+/** Value of metadata @key, NULL if not set. Borrowed, lives with @m. */
+const char *hwt_model_meta(const struct hwt_model *m, const char *key);
+/** Calls @fn for each metadata pair in insertion order. */
+void hwt_model_meta_foreach(const struct hwt_model *m,
+			    void (*fn)(const char *key, const char *value, void *ctx), void *ctx);
+
+/** Number of ids in use in each table, counting HWT_NONE: valid ids are 1 .. count - 1. */
+uint32_t hwt_model_nstrs(const struct hwt_model *m);
+uint32_t hwt_model_nframes(const struct hwt_model *m);
+uint32_t hwt_model_nmappings(const struct hwt_model *m);
+uint32_t hwt_model_nstacks(const struct hwt_model *m);
+uint32_t hwt_model_ntracks(const struct hwt_model *m);
+
+#endif

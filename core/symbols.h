@@ -1,0 +1,50 @@
+/* Symbolization: per-process address spaces built from mapping records, ELF symbol tables read
+ * with libelf and cached per file, addresses turned into interned frames of the event model. */
+#ifndef HWT_CORE_SYMBOLS_H
+#define HWT_CORE_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct hwt_symbolizer;
+
+/** One file mapping of a process, as a MMAP2 record or /proc/PID/maps gives it. */
+struct hwt_map_info {
+	uint64_t start, end, pgoff;
+	const char *path;	 /* borrowed for the call: "/usr/lib/...", "[vdso]", "//anon" */
+	const uint8_t *build_id; /* borrowed for the call, NULL if unknown */
+	size_t build_id_len;
+};
+
+/** New symbolizer interning into @m (borrowed; must outlive it). NULL on allocation failure. */
+struct hwt_symbolizer *hwt_symbolizer_alloc(struct hwt_model *m);
+/** Frees @s and its caches; NULL accepted. */
+void hwt_symbolizer_free(struct hwt_symbolizer *s);
+
+/** Adds @map to the address space of @pid, replacing what it overlaps. Returns >= 0 or
+ *  HWT_E_NOMEM. */
+int hwt_symbolizer_add_map(struct hwt_symbolizer *s, uint32_t pid, const struct hwt_map_info *map);
+/** @child starts as a copy of @parent's address space (fork). */
+int hwt_symbolizer_fork(struct hwt_symbolizer *s, uint32_t parent, uint32_t child);
+/** @pid exec'ed: its address space is emptied. */
+void hwt_symbolizer_exec(struct hwt_symbolizer *s, uint32_t pid);
+
+/** Resolves @addr in @pid to an interned frame id (> 0), or a negative error. Kernel addresses
+ *  (@kernel non-zero) give "[kernel]"; addresses in no known mapping give "[unknown]"; addresses
+ *  in a mapping without a symbol give "module+0xOFF"; C++ names are demangled. */
+int64_t hwt_symbolizer_frame(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, int kernel);
+
+/** The mapping of @pid containing @addr, copied to @out (path borrowed, lives with @s).
+ *  Returns 1 if found, 0 if not. */
+int hwt_symbolizer_find_map(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr,
+			    struct hwt_map_info *out);
+/** Calls @fn for each file-backed mapping of @pid in address order; stops early when @fn
+ *  returns non-zero and returns that value. */
+int hwt_symbolizer_foreach_map(struct hwt_symbolizer *s, uint32_t pid,
+			       int (*fn)(const struct hwt_map_info *map, void *ctx), void *ctx);
+/** A number that changes whenever the address space of @pid changes. */
+uint64_t hwt_symbolizer_generation(struct hwt_symbolizer *s, uint32_t pid);
+
+#endif

@@ -1,0 +1,162 @@
+/* Target launch: the child blocks on a pipe until the recorder has opened its events, so nothing
+ * the program does after exec is missed; a close-on-exec pipe reports whether exec worked. */
+#include "target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+
+static int check_file(const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return HWT_E_NOENT;
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "'%s' is a directory, not a program", path);
+		return HWT_E_PERM;
+	}
+	if (access(path, X_OK)) {
+		snprintf(why, whylen, "'%s' is not executable (chmod +x it, or run it through its interpreter)", path);
+		return HWT_E_PERM;
+	}
+	return 0;
+}
+
+int hwt_target_resolve(const char *prog, char *path, size_t len, char *why, size_t whylen)
+{
+	if (!prog || !*prog) {
+		snprintf(why, whylen, "no program given: hwtrace record [options] -- PROGRAM [ARGS]");
+		return HWT_E_INVAL;
+	}
+	if (strchr(prog, '/')) {
+		int err = check_file(prog, why, whylen);
+		if (err == HWT_E_NOENT)
+			snprintf(why, whylen, "program '%s' not found: check the path", prog);
+		if (!err)
+			snprintf(path, len, "%s", prog);
+		return err;
+	}
+	const char *env = getenv("PATH");
+	char *dirs = strdup(env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
+	int err = HWT_E_NOENT;
+	char denied[256] = "";
+
+	if (!dirs)
+		return HWT_E_NOMEM;
+	for (char *save, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(path, len, "%s/%s", *d ? d : ".", prog);
+		int e = check_file(path, denied, sizeof(denied));
+		if (!e) {
+			err = 0;
+			break;
+		}
+		if (e == HWT_E_PERM && err == HWT_E_NOENT)
+			err = HWT_E_PERM;
+	}
+	free(dirs);
+	if (err == HWT_E_NOENT)
+		snprintf(why, whylen, "program '%s' not found in PATH: give its path, e.g. ./%s", prog,
+			 prog);
+	else if (err == HWT_E_PERM)
+		snprintf(why, whylen, "%s", denied);
+	return err;
+}
+
+int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[])
+{
+	int go[2], ep[2];
+
+	l->pid = -1;
+	l->go_fd = l->err_fd = l->pidfd = -1;
+	if (pipe2(go, O_CLOEXEC))
+		return HWT_E_IO;
+	if (pipe2(ep, O_CLOEXEC)) {
+		close(go[0]);
+		close(go[1]);
+		return HWT_E_IO;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(go[0]);
+		close(go[1]);
+		close(ep[0]);
+		close(ep[1]);
+		return HWT_E_NOMEM;
+	}
+	if (pid == 0) {
+		char c;
+		close(go[1]);
+		close(ep[0]);
+		/* The recorder's signal handlers must not leak into the program. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127); /* the recorder gave up before releasing us */
+		execv(path, argv);
+		int e = errno;
+		if (write(ep[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ep[1]);
+	l->pid = pid;
+	l->go_fd = go[1];
+	l->err_fd = ep[0];
+	l->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return 0;
+}
+
+int hwt_launch_release(struct hwt_launch *l)
+{
+	char c = 1;
+	int e = 0;
+	ssize_t n;
+
+	if (write(l->go_fd, &c, 1) != 1)
+		return HWT_E_EXEC;
+	close(l->go_fd);
+	l->go_fd = -1;
+	do
+		n = read(l->err_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(l->err_fd);
+	l->err_fd = -1;
+	if (n == 0)
+		return 0; /* closed on exec: the program runs */
+	waitpid(l->pid, NULL, 0);
+	errno = n == sizeof(e) ? e : EIO;
+	return HWT_E_EXEC;
+}
+
+void hwt_launch_fini(struct hwt_launch *l)
+{
+	if (l->go_fd >= 0)
+		close(l->go_fd);
+	if (l->err_fd >= 0)
+		close(l->err_fd);
+	l->go_fd = l->err_fd = -1;
+}
+
+void hwt_launch_abort(struct hwt_launch *l)
+{
+	if (l->pid > 0) {
+		kill(l->pid, SIGKILL);
+		waitpid(l->pid, NULL, 0);
+		l->pid = -1;
+	}
+	hwt_launch_fini(l);
+	if (l->pidfd >= 0)
+		close(l->pidfd);
+	l->pidfd = -1;
+}

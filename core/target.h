@@ -1,0 +1,32 @@
+/* Launching the traced program: fork, hold the child until its events are open, then exec. */
+#ifndef HWT_CORE_TARGET_H
+#define HWT_CORE_TARGET_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct hwt_launch {
+	pid_t pid;	/* the child, waiting for hwt_launch_release() */
+	int go_fd;	/* write end: one byte lets the child exec */
+	int err_fd;	/* read end: EOF once exec succeeded, an errno if it failed */
+	int pidfd;	/* readable when the child exits (-1 if pidfd_open is missing) */
+};
+
+/** Finds @prog like execvp() would; writes the path to @path. Returns 0, HWT_E_NOENT (not found)
+ *  or HWT_E_PERM (found but not executable, or a directory), with @why filled. */
+int hwt_target_resolve(const char *prog, char *path, size_t len, char *why, size_t whylen);
+
+/** Forks a child that waits, then execs @path with @argv. Returns 0 or a negative error. */
+int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[]);
+
+/** Lets the child exec and waits until it did. Returns 0, or HWT_E_EXEC with errno set to why
+ *  exec failed (the child has then exited and been reaped). */
+int hwt_launch_release(struct hwt_launch *l);
+
+/** Kills and reaps a child that was never released; closes the descriptors. */
+void hwt_launch_abort(struct hwt_launch *l);
+
+/** Closes the descriptors of @l except the pidfd. */
+void hwt_launch_fini(struct hwt_launch *l);
+
+#endif

@@ -1,0 +1,58 @@
+/* Decoding a .hwt recording into the event stream of the model, in timestamp order. */
+#ifndef HWT_DECODERS_DECODE_H
+#define HWT_DECODERS_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/model.h"
+#include "../core/records.h"
+#include "../core/store.h"
+
+struct hwt_decoder;
+
+/** Counts gathered while decoding, complete once hwt_decoder_next() returned 0. */
+struct hwt_decode_stats {
+	uint64_t records;     /* perf records read */
+	uint64_t samples;     /* samples decoded */
+	uint64_t lost_records; /* sum of PERF_RECORD_LOST counts */
+	uint64_t throttled;   /* PERF_RECORD_THROTTLE records */
+	uint64_t processes, threads;
+	uint64_t counter_reads;
+	uint64_t notes;
+	uint64_t unwind_failures; /* DWARF unwinds that gave only the sampled IP */
+	int have_end;	      /* an END chunk was read: @end is valid */
+	struct hwt_end_rec end;
+};
+
+/** Decoder settings; hwt_decoder_config_init() gives the defaults. */
+struct hwt_decoder_config {
+	int symbolize; /* resolve addresses to names (default 1) */
+	/** Called for each note chunk (plugin disabled, ...), may be NULL. */
+	void (*on_note)(const char *msg, void *ctx);
+	void *ctx;
+};
+
+void hwt_decoder_config_init(struct hwt_decoder_config *cfg);
+
+/** Opens the recording at @path, decoding into @m (borrowed; must outlive the decoder). @cfg is
+ *  copied, NULL for defaults. Returns NULL with *err set and @why filled. */
+struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
+				     const struct hwt_decoder_config *cfg, int *err, char *why,
+				     size_t whylen);
+
+/** The next event into @ev (valid until the next call). Returns 1 for an event, 0 at the end of
+ *  the readable data (see hwt_decoder_store_status() for how the file ended), or a negative
+ *  error. */
+int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev);
+
+/** Statistics so far. */
+const struct hwt_decode_stats *hwt_decoder_stats(const struct hwt_decoder *d);
+
+/** How reading the file went. */
+const struct hwt_store_status *hwt_decoder_store_status(const struct hwt_decoder *d);
+
+/** Closes @d; NULL accepted. */
+void hwt_decoder_close(struct hwt_decoder *d);
+
+#endif

@@ -1,0 +1,82 @@
+/* The plugin ABI: how the recording host drives tracer, counter and object plugins, and the
+ * services it offers them. Built-in plugins and external .so plugins use the same table. */
+#ifndef HWTRACE_PLUGIN_H
+#define HWTRACE_PLUGIN_H
+
+#include <linux/perf_event.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HWT_PLUGIN_ABI 1
+
+/* External plugins export this symbol: `const struct hwt_plugin *hwt_plugin_entry(void);` */
+#define HWT_PLUGIN_ENTRY "hwt_plugin_entry"
+
+enum hwt_plugin_kind {
+	HWT_PLUGIN_TRACER = 1,	/* records what runs: samples, calls */
+	HWT_PLUGIN_COUNTER = 2, /* adds counter tracks */
+	HWT_PLUGIN_OBJECT = 3,	/* adds object snapshots */
+};
+
+struct hwt_host;
+
+/** The program being recorded. */
+struct hwt_target {
+	int pid;		  /* the traced process (stopped before exec while plugins start) */
+	const char *const *argv;  /* borrowed: its command line */
+	int ncpus;		  /* CPUs to open per-CPU events on: 0 .. ncpus - 1 */
+};
+
+/** One plugin. Hooks return >= 0 on success or a negative enum hwt_error. */
+struct hwt_plugin {
+	uint32_t abi;  /* HWT_PLUGIN_ABI, checked before anything else */
+	uint32_t size; /* sizeof(struct hwt_plugin) */
+	uint32_t kind; /* enum hwt_plugin_kind */
+	const char *name;
+	const char *summary;
+	/** Can this plugin run here? Returns 1 if yes; 0 with @why ("no intel_pt PMU in
+	 *  /sys/bus/event_source/devices") if not. Must be cheap and open nothing that lasts. */
+	int (*probe)(struct hwt_host *h, char *why, size_t len);
+	/** Opens what the plugin records for @t. @args is the text after "NAME:" (may be ""), borrowed
+	 *  for the call. Sets *st to the plugin's state. On failure, hwt_host_error() tells why. */
+	int (*start)(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st);
+	/** Optional: called from the recording loop at least every 100 ms. */
+	int (*poll)(void *st, uint64_t now_ns);
+	/** Optional: the target is gone; release everything. The host closes events it opened. */
+	void (*stop)(void *st);
+};
+
+/** Flags for hwt_host_open_event(). */
+enum hwt_event_flags {
+	HWT_EVENT_READ_PERIODIC = 1, /* the host read()s this group leader every poll: counter track */
+};
+
+/**
+ * Opens a perf event for the recording (perf_event_open(@attr, @pid, @cpu, @group_fd, CLOEXEC)).
+ * The host forces sample_id_all, PERF_SAMPLE_IDENTIFIER, CLOCK_MONOTONIC and watermark wakeups,
+ * gives sampling events the ring buffer of @cpu (the first one mmaps it, later ones are
+ * redirected to it), records the event's description in the recording under @name (copied), and
+ * closes it when recording ends. Returns the fd (>= 0; borrowed, owned by the host) or a negative
+ * enum hwt_error with the reason in hwt_host_error(); errno is kept.
+ */
+int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
+			int group_fd, const char *name, unsigned flags);
+
+/** Writes a raw chunk for this plugin's decoder into the recording (@data copied). */
+int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *data, size_t len);
+
+/** Adds a message shown by `hwtrace info` and printed at the end of recording (copied). */
+void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** Sets the reason the last host call failed (copied); plugins use it for their own errors. */
+void hwt_host_set_error(struct hwt_host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** The reason the last host call or plugin start failed. Borrowed, valid until the next call. */
+const char *hwt_host_error(const struct hwt_host *h);
+
+/** Sets metadata @key to @value in the recording (both copied). */
+int hwt_host_set_meta(struct hwt_host *h, const char *key, const char *value);
+
+#endif
