@@ -59,8 +59,9 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhwtrace.a
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libhwtrace.a $(LDFLAGS) \
 		$(CHECK_LIBS) $(LIBS)
 
-# Test programs: known call counts, frame pointers, no inlining, so the truth is in the source.
-PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls -pthread
+# Test programs: known call counts and frame pointers in every function (GCC 12 drops them in
+# leaf functions at -O1 even with -mno-omit-leaf-frame-pointer), so the truth is in the source.
+PROG_CFLAGS := -O0 -g -fno-omit-frame-pointer -pthread
 $(BUILD)/programs/%: tests/programs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -o $@ $< -lm
@@ -92,10 +93,29 @@ bench: $(HWTRACE) $(PROG_BINS)
 	@bash ci/deps.sh --bench
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) bash tests/bench/run.sh
 
+# Fuzzing: clang's libFuzzer over every reader of outside data; FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz: $(HWTRACE) $(BUILD)/programs/hot
+	$(MAKE) BUILD=build-fuzz CC=clang \
+		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
+		build-fuzz/libhwtrace.a
+	@mkdir -p build-fuzz/corpus
+	@for f in $(FUZZ_SRCS); do \
+		n=$$(basename $$f .c); \
+		clang -O1 -g -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined $$f \
+			build-fuzz/libhwtrace.a -o build-fuzz/$$n $(LIBS) || exit 1; \
+		mkdir -p build-fuzz/corpus/$$n; \
+		$(HWTRACE) record -q -e page-faults -o build-fuzz/corpus/$$n/seed.hwt \
+			-- $(BUILD)/programs/hot 100000 >/dev/null || exit 1; \
+		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+			build-fuzz/corpus/$$n || exit 1; \
+	done
+
 format:
 	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h include/*/*.h)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

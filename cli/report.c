@@ -176,7 +176,11 @@ static int cmd_report(int argc, char **argv)
 	}
 	qsort(funcs, nstr + 1, sizeof(*funcs), by_self);
 	const char *wname = view ? view : "samples";
-	printf("# %" PRIu64 " samples, %" PRIu64 " %s, in %s\n", nsamples, total, wname, trace);
+	if (strcmp(wname, "samples"))
+		printf("# %" PRIu64 " samples, %" PRIu64 " %s, in %s\n", nsamples, total, wname,
+		       trace);
+	else
+		printf("# %" PRIu64 " samples in %s\n", nsamples, trace);
 	printf("# %7s %7s %14s %14s  %s\n", "self%", "total%", "self", "total", "function");
 	for (uint32_t i = 0; i <= nstr && (!top || i < (uint32_t)top); i++) {
 		if (!funcs[i].total)

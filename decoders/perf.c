@@ -555,7 +555,7 @@ static int do_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, u
 	case PERF_RECORD_MMAP2: {
 		const uint32_t *pt = (const void *)body;
 		const uint64_t *a = (const void *)(body + 8);
-		size_t fixed = h->type == PERF_RECORD_MMAP ? 32 : 72;
+		size_t fixed = h->type == PERF_RECORD_MMAP ? 32 : 64;
 		if (blen < fixed + 1)
 			return 0;
 		struct hwt_map_info mi = {

@@ -33,7 +33,7 @@ static void *sorter(void *arg)
 {
 	uint32_t *v = malloc(N * sizeof(*v));
 	prctl(PR_SET_NAME, "sorter");
-	for (int round = 0; round < 12; round++) {
+	for (int round = 0; round < 30; round++) {
 		for (int i = 0; i < N; i++)
 			v[i] = (uint32_t)(i * 2654435761u + round);
 		qsort(v, N, sizeof(*v), cmp_u32);
@@ -48,7 +48,7 @@ static void *hasher(void *arg)
 	uint64_t h = 0;
 	prctl(PR_SET_NAME, "hasher");
 	memset(buf, 'x', sizeof(buf));
-	for (int i = 0; i < 3000; i++)
+	for (int i = 0; i < 8000; i++)
 		h ^= fnv1a(buf, sizeof(buf));
 	return (void *)(uintptr_t)(h & 1);
 }
@@ -56,7 +56,7 @@ static void *hasher(void *arg)
 static void *recurser(void *arg)
 {
 	prctl(PR_SET_NAME, "recurser");
-	return (void *)fib(32);
+	return (void *)fib(37);
 }
 
 int main(void)

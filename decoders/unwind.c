@@ -1,0 +1,557 @@
+/* DWARF unwinding of sampled user stacks with libdw: one Dwfl per process, its modules reported
+ * from the symbolizer's mappings, stack memory read from the copy taken with each sample. */
+#include <elf.h>
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
+
+#include "../core/error.h"
+#include "unwind.h"
+
+/* Index of each register in a sample's array: HWT_UNWIND_REGS_MASK bits in ascending order. */
+enum { PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP, PR_R8 };
+
+/* DWARF x86-64 register n (rax rdx rcx rbx rsi rdi rbp rsp r8..r15) is sample register
+ * perf_of_dwarf[n]; the return address column 16 (rip) is given separately as the PC. */
+static const uint8_t perf_of_dwarf[16] = {
+	PR_AX,	   PR_DX,     PR_CX,	 PR_BX,	    PR_SI,     PR_DI,	  PR_BP,     PR_SP,
+	PR_R8 + 0, PR_R8 + 1, PR_R8 + 2, PR_R8 + 3, PR_R8 + 4, PR_R8 + 5, PR_R8 + 6, PR_R8 + 7,
+};
+
+#define DWARF_SP 7
+/* Live Dwfls at most: each keeps its modules' files open, and a fork-heavy target (a build)
+ * has thousands of processes. The least recently unwound one is ended to make room. */
+#define UW_MAX_PROCS 64
+#define UW_BUCKETS   64
+#define VDSO_MAX     (1u << 20)
+#define PAGE_MASK_4K 0xfffull
+
+/* A module reported to a Dwfl, remembered so that it can be re-reported (kept, with its CFI
+ * already parsed) when the address space changes elsewhere. */
+struct uw_mod {
+	char *path;
+	uint64_t key_start, key_pgoff; /* the mapping it was reported for */
+	uint64_t bias, low, high;
+};
+
+struct uw_proc {
+	struct uw_proc *next; /* hash chain */
+	uint32_t pid;
+	Dwfl *dwfl;
+	uint64_t gen;  /* symbolizer generation the modules match; 0: never reported */
+	uint64_t used; /* unwinder clock at the last unwind, for eviction */
+	struct uw_mod *mods;
+	size_t nmods;
+};
+
+struct hwt_unwinder {
+	struct hwt_symbolizer *s;
+	struct uw_proc *procs[UW_BUCKETS];
+	struct uw_proc *last; /* the process of the previous sample */
+	size_t nprocs;
+	uint64_t clock;
+	/* A bare x86-64 ELF header: tells dwfl_attach_state the architecture even before (or
+	 * without) any module, and outlives every Dwfl. */
+	Elf64_Ehdr arch_image;
+	Elf *arch_elf;
+	uint8_t *vdso; /* copy of this process' vdso, NULL if there is none */
+	size_t vdso_len;
+	uint8_t vdso_build_id[64];
+	size_t vdso_build_id_len;
+
+	/* The sample being unwound, for the libdw callbacks. */
+	uint32_t tid;
+	Dwarf_Word dregs[16];
+	Dwarf_Word ip, sp;
+	const uint8_t *stack;
+	size_t size;
+	uint64_t *pcs;
+	int max, n;
+	Dwarf_Word last_sp;
+};
+
+/* ---- libdw callbacks ---- */
+
+static pid_t uw_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct hwt_unwinder *u = arg;
+
+	/* Only the sampled thread exists as far as libdw is concerned. */
+	if (*thread_argp)
+		return 0;
+	*thread_argp = u;
+	return u->tid ? (pid_t)u->tid : 1;
+}
+
+static bool uw_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	*thread_argp = arg;
+	return true;
+}
+
+/* Stack words come from the sample's copy; anything else (heap, a thread's other stack, a wild
+ * pointer) is unreadable: libdw reads CFI from the ELF files themselves. */
+static bool uw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct hwt_unwinder *u = arg;
+
+	if (addr < u->sp || u->size < sizeof(*result) || addr - u->sp > u->size - sizeof(*result))
+		return false;
+	memcpy(result, u->stack + (addr - u->sp), sizeof(*result));
+	return true;
+}
+
+static bool uw_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct hwt_unwinder *u = thread_arg;
+
+	if (!dwfl_thread_state_registers(thread, 0, 16, u->dregs))
+		return false;
+	dwfl_thread_state_register_pc(thread, u->ip);
+	return true;
+}
+
+static const Dwfl_Thread_Callbacks uw_thread_callbacks = {
+	.next_thread = uw_next_thread,
+	.get_thread = uw_get_thread,
+	.memory_read = uw_memory_read,
+	.set_initial_registers = uw_set_initial_registers,
+};
+
+/* Modules reported with dwfl_report_elf() come with their ELF; this is only asked for the vdso
+ * (served from our own copy) and for anything libdw looks up by build id. */
+static int uw_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		       char **file_name, Elf **elfp)
+{
+	struct hwt_unwinder *u = *userdata;
+
+	if (u && u->vdso && modname && !strcmp(modname, "[vdso]")) {
+		*elfp = elf_memory((char *)u->vdso, u->vdso_len);
+		return -1;
+	}
+	return dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
+}
+
+static char *uw_debuginfo_path; /* NULL: libdw's default search path */
+
+static const Dwfl_Callbacks uw_dwfl_callbacks = {
+	.find_elf = uw_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.debuginfo_path = &uw_debuginfo_path,
+};
+
+/* ---- modules ---- */
+
+/* Where vaddr 0 of @elf lands when file offset @pgoff is mapped at @start. */
+static int elf_bias(Elf *elf, uint64_t start, uint64_t pgoff, uint64_t *bias)
+{
+	size_t i, n;
+	int pass;
+
+	if (elf_getphdrnum(elf, &n))
+		return -1;
+	/* First the segment holding those file bytes, then the page-aligned span around one. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			GElf_Phdr ph;
+			uint64_t lo, hi;
+
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			lo = ph.p_offset;
+			hi = ph.p_offset + ph.p_filesz;
+			if (pass) {
+				lo &= ~PAGE_MASK_4K;
+				if (ph.p_memsz > ph.p_filesz)
+					hi = ph.p_offset + ph.p_memsz;
+			}
+			if (pgoff >= lo && pgoff < hi) {
+				*bias = start - (ph.p_vaddr + (pgoff - ph.p_offset));
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+static int vdso_is_ours(const struct hwt_unwinder *u, const struct hwt_map_info *map)
+{
+	if (!u->vdso)
+		return 0;
+	if (map->build_id_len)
+		return map->build_id_len == u->vdso_build_id_len &&
+		       !memcmp(map->build_id, u->vdso_build_id, map->build_id_len);
+	return map->end - map->start == u->vdso_len;
+}
+
+struct refresh {
+	struct hwt_unwinder *u;
+	struct uw_proc *p;
+	struct uw_mod *mods; /* reported this time */
+	size_t n, cap;
+};
+
+static const struct uw_mod *old_mod(const struct uw_proc *p, const char *path, int by_key,
+				    uint64_t a, uint64_t b)
+{
+	size_t i;
+
+	for (i = 0; i < p->nmods; i++) {
+		const struct uw_mod *m = &p->mods[i];
+
+		if (strcmp(m->path, path))
+			continue;
+		if (by_key ? m->key_start == a && m->key_pgoff == b : m->bias == a)
+			return m;
+	}
+	return NULL;
+}
+
+/* Keeps a module reported before: same name and range make libdw hand back the existing one.
+ * (dwfl_report_elf() cannot do this: it rejects a second file descriptor as an overlap.) */
+static void keep_mod(struct refresh *r, const struct uw_mod *old, char *path)
+{
+	if (!dwfl_report_module(r->p->dwfl, path, old->low, old->high)) {
+		free(path);
+		return;
+	}
+	r->mods[r->n] = *old;
+	r->mods[r->n++].path = path;
+}
+
+static int report_map(const struct hwt_map_info *map, void *ctx)
+{
+	struct refresh *r = ctx;
+	const struct uw_mod *old;
+	Dwfl_Module *mod;
+	Dwarf_Addr low, high;
+	uint64_t bias;
+	void **ud;
+	char *path;
+	Elf *elf;
+	size_t i;
+	int fd;
+
+	/* The other mappings of a file fall inside the module its first mapping reported. */
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->mods[i].path, map->path) && map->start >= r->mods[i].low &&
+		    map->end <= r->mods[i].high)
+			return 0;
+	/* Reserve first: a module libdw knows must never be missing from the list. */
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 32;
+		struct uw_mod *nm = realloc(r->mods, ncap * sizeof(*nm));
+
+		if (!nm)
+			return 0;
+		r->mods = nm;
+		r->cap = ncap;
+	}
+	path = strdup(map->path);
+	if (!path)
+		return 0;
+	old = old_mod(r->p, map->path, 1, map->start, map->pgoff);
+	if (old) {
+		keep_mod(r, old, path);
+		return 0;
+	}
+	if (!strcmp(map->path, "[vdso]")) {
+		if (!vdso_is_ours(r->u, map))
+			goto skip;
+		mod = dwfl_report_module(r->p->dwfl, path, map->start, map->end);
+		if (!mod)
+			goto skip;
+		dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+		*ud = r->u;
+		r->mods[r->n++] = (struct uw_mod){ .path = path,
+						   .key_start = map->start,
+						   .key_pgoff = map->pgoff,
+						   .bias = map->start,
+						   .low = map->start,
+						   .high = map->end };
+		return 0;
+	}
+
+	fd = open(map->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto skip;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_bias(elf, map->start, map->pgoff, &bias)) {
+		elf_end(elf);
+		close(fd);
+		goto skip;
+	}
+	elf_end(elf);
+	old = old_mod(r->p, map->path, 0, bias, 0);
+	if (old) {
+		close(fd);
+		keep_mod(r, old, path);
+		return 0;
+	}
+	for (i = 0; i < r->n; i++) {
+		if (!strcmp(r->mods[i].path, map->path) && r->mods[i].bias == bias) {
+			close(fd);
+			goto skip;
+		}
+	}
+	/* On success the module owns fd. */
+	mod = dwfl_report_elf(r->p->dwfl, path, path, fd, bias, true);
+	if (!mod) {
+		close(fd);
+		goto skip;
+	}
+	dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL);
+	r->mods[r->n++] = (struct uw_mod){ .path = path,
+					   .key_start = map->start,
+					   .key_pgoff = map->pgoff,
+					   .bias = bias,
+					   .low = low,
+					   .high = high };
+	return 0;
+skip:
+	free(path);
+	return 0;
+}
+
+static void mods_free(struct uw_mod *mods, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(mods[i].path);
+	free(mods);
+}
+
+/* Brings the Dwfl's modules in line with the symbolizer's mappings of the process. */
+static void refresh(struct hwt_unwinder *u, struct uw_proc *p)
+{
+	uint64_t gen = hwt_symbolizer_generation(u->s, p->pid);
+	struct refresh r = { .u = u, .p = p };
+
+	if (gen == p->gen)
+		return;
+	dwfl_report_begin(p->dwfl);
+	hwt_symbolizer_foreach_map(u->s, p->pid, report_map, &r);
+	dwfl_report_end(p->dwfl, NULL, NULL);
+	mods_free(p->mods, p->nmods);
+	p->mods = r.mods;
+	p->nmods = r.n;
+	p->gen = gen;
+}
+
+static void proc_free(struct uw_proc *p)
+{
+	dwfl_end(p->dwfl);
+	mods_free(p->mods, p->nmods);
+	free(p);
+}
+
+static void proc_evict_lru(struct hwt_unwinder *u)
+{
+	struct uw_proc **victim = NULL, **pp, *p;
+	size_t i;
+
+	for (i = 0; i < UW_BUCKETS; i++)
+		for (pp = &u->procs[i]; *pp; pp = &(*pp)->next)
+			if (!victim || (*pp)->used < (*victim)->used)
+				victim = pp;
+	if (!victim)
+		return;
+	p = *victim;
+	*victim = p->next;
+	if (u->last == p)
+		u->last = NULL;
+	u->nprocs--;
+	proc_free(p);
+}
+
+static struct uw_proc *proc_get(struct hwt_unwinder *u, uint32_t pid)
+{
+	struct uw_proc **head = &u->procs[pid % UW_BUCKETS];
+	struct uw_proc *p;
+
+	if (u->last && u->last->pid == pid)
+		return u->last;
+	for (p = *head; p; p = p->next)
+		if (p->pid == pid)
+			return u->last = p;
+	if (u->nprocs >= UW_MAX_PROCS)
+		proc_evict_lru(u);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->dwfl = dwfl_begin(&uw_dwfl_callbacks);
+	if (!p->dwfl) {
+		free(p);
+		return NULL;
+	}
+	/* Attached once: the thread callbacks read the current sample from the unwinder. */
+	if (!dwfl_attach_state(p->dwfl, u->arch_elf, (pid_t)(pid ? pid : 1), &uw_thread_callbacks,
+			       u)) {
+		dwfl_end(p->dwfl);
+		free(p);
+		return NULL;
+	}
+	p->next = *head;
+	*head = p;
+	u->nprocs++;
+	return u->last = p;
+}
+
+/* ---- public API ---- */
+
+static void vdso_copy(struct hwt_unwinder *u)
+{
+	unsigned long base = getauxval(AT_SYSINFO_EHDR);
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+	const Elf64_Phdr *ph;
+	uint64_t end;
+	long page = sysconf(_SC_PAGESIZE);
+	const void *bid;
+	ssize_t bid_len;
+	Elf *elf;
+	unsigned i;
+
+	if (!base || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_phoff > VDSO_MAX || eh->e_phnum > 64)
+		return;
+	/* The image is the whole ELF file, section headers included, padded to pages. */
+	end = eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
+	ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > end)
+			end = ph[i].p_offset + ph[i].p_filesz;
+	if (page <= 0)
+		page = 4096;
+	end = (end + (uint64_t)page - 1) & ~((uint64_t)page - 1);
+	if (!end || end > VDSO_MAX)
+		return;
+	u->vdso = malloc(end);
+	if (!u->vdso)
+		return;
+	memcpy(u->vdso, (const void *)base, end);
+	u->vdso_len = end;
+	elf = elf_memory((char *)u->vdso, u->vdso_len);
+	bid_len = elf ? dwelf_elf_gnu_build_id(elf, &bid) : -1;
+	if (bid_len > 0 && (size_t)bid_len <= sizeof(u->vdso_build_id)) {
+		memcpy(u->vdso_build_id, bid, (size_t)bid_len);
+		u->vdso_build_id_len = (size_t)bid_len;
+	}
+	elf_end(elf);
+}
+
+struct hwt_unwinder *hwt_unwinder_alloc(struct hwt_symbolizer *s)
+{
+	struct hwt_unwinder *u;
+
+	if (!s)
+		return NULL;
+	elf_version(EV_CURRENT);
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->s = s;
+	memcpy(u->arch_image.e_ident, ELFMAG, SELFMAG);
+	u->arch_image.e_ident[EI_CLASS] = ELFCLASS64;
+	u->arch_image.e_ident[EI_DATA] = ELFDATA2LSB;
+	u->arch_image.e_ident[EI_VERSION] = EV_CURRENT;
+	u->arch_image.e_type = ET_CORE;
+	u->arch_image.e_machine = EM_X86_64;
+	u->arch_image.e_version = EV_CURRENT;
+	u->arch_image.e_ehsize = sizeof(u->arch_image);
+	u->arch_elf = elf_memory((char *)&u->arch_image, sizeof(u->arch_image));
+	if (!u->arch_elf) {
+		free(u);
+		return NULL;
+	}
+	vdso_copy(u);
+	return u;
+}
+
+void hwt_unwinder_free(struct hwt_unwinder *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	for (i = 0; i < UW_BUCKETS; i++) {
+		struct uw_proc *p, *next;
+
+		for (p = u->procs[i]; p; p = next) {
+			next = p->next;
+			proc_free(p);
+		}
+	}
+	elf_end(u->arch_elf);
+	free(u->vdso);
+	free(u);
+}
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct hwt_unwinder *u = arg;
+	Dwarf_Addr pc;
+	Dwarf_Word sp;
+
+	/* Raw pcs, no activation query: asking would make libdw unwind one frame further. */
+	if (!dwfl_frame_pc(state, &pc, NULL) || !pc)
+		return DWARF_CB_ABORT;
+	/* Each caller's frame lies above its callee's; anything else is garbage going round. */
+	if (dwfl_frame_reg(state, DWARF_SP, &sp) == 0) {
+		if (u->n > 0 && sp <= u->last_sp)
+			return DWARF_CB_ABORT;
+		u->last_sp = sp;
+	}
+	u->pcs[u->n++] = pc;
+	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+/* pcs[0] is the sampled IP; pcs[1..] are return addresses as found on the stack (not minus 1):
+ * a caller that symbolizes them should look up pc - 1, which lies inside the call. */
+int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
+	       const uint8_t *stack, size_t size, uint64_t *pcs, int max)
+{
+	struct uw_proc *p;
+	int i;
+
+	if (!u || !regs || !pcs || max <= 0 || (!stack && size))
+		return HWT_E_INVAL;
+	if (!regs[PR_IP])
+		return 0;
+	pcs[0] = regs[PR_IP];
+	if (max == 1)
+		return 1;
+	p = proc_get(u, pid);
+	if (!p)
+		return HWT_E_NOMEM;
+	p->used = ++u->clock;
+	refresh(u, p);
+
+	u->tid = tid;
+	for (i = 0; i < 16; i++)
+		u->dregs[i] = regs[perf_of_dwarf[i]];
+	u->ip = regs[PR_IP];
+	u->sp = regs[PR_SP];
+	u->stack = stack;
+	u->size = stack ? size : 0;
+	u->pcs = pcs;
+	u->max = max;
+	u->n = 0;
+	u->last_sp = 0;
+	/* An error ends the walk; the frames found up to it are still right. */
+	dwfl_getthread_frames(p->dwfl, u->tid ? (pid_t)u->tid : 1, frame_cb, u);
+	u->stack = NULL;
+	u->pcs = NULL;
+	if (!u->n) {
+		pcs[0] = regs[PR_IP];
+		return 1;
+	}
+	return u->n;
+}
