@@ -66,7 +66,8 @@ struct hwt_decoder {
 	int input_done;
 
 	/* Counter reads of one round, summed over CPUs before they become events. */
-	uint64_t read_ts;
+	uint64_t read_ts;    /* when the pending values are shown */
+	uint64_t read_round; /* the round they were read in */
 	uint64_t read_leader_desc; /* index + 1 of the leader's desc, 0 if none pending */
 	double read_sum[MAX_GROUP];
 	uint32_t read_names[MAX_GROUP];
@@ -707,11 +708,6 @@ static int do_read(struct hwt_decoder *d, const struct item *it)
 
 	if (!e || !(e->read_format & PERF_FORMAT_GROUP) || nv < 1)
 		return 0;
-	if (d->read_leader_desc && d->read_ts != it->ts) {
-		int err = flush_reads(d);
-		if (err)
-			return err;
-	}
 	int n = group_members(d, e, mem);
 	size_t hdr = 1 + !!(e->read_format & PERF_FORMAT_TOTAL_TIME_ENABLED) +
 		     !!(e->read_format & PERF_FORMAT_TOTAL_TIME_RUNNING);
@@ -723,7 +719,11 @@ static int do_read(struct hwt_decoder *d, const struct item *it)
 			int64_t s = hwt_model_intern_str(d->m, mem[i]->name);
 			d->read_names[i] = s > 0 ? (uint32_t)s : 0;
 		}
-		d->read_ts = it->ts;
+		/* Reads taken after the target exited hold its final values: show them at the exit,
+		 * not after it. */
+		d->read_ts = d->target_exit_ts && it->ts > d->target_exit_ts ? d->target_exit_ts
+									       : it->ts;
+		d->read_round = it->ts;
 		d->read_leader_desc = 1;
 	}
 	for (uint64_t i = 0; i < v[0] && (int)i < d->read_n && hdr + i * per < nv; i++)
@@ -737,6 +737,13 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 {
 	int err = 0;
 
+	/* The reads of one round share a timestamp and come out of the heap together: anything
+	 * else means the round is complete. */
+	if (d->read_leader_desc && (it->kind != HWT_ITEM_READ || it->ts != d->read_round)) {
+		err = flush_reads(d);
+		if (err)
+			return err;
+	}
 	switch (it->kind) {
 	case HWT_ITEM_RING:
 		err = do_record(d, it->data, it->len, it->ts);
