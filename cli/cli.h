@@ -25,8 +25,9 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Prints @c's help on stdout; returns 0. */
 int cli_help(const struct cli_command *c);
 
-/** Reports an unknown option or a missing argument the getopt way, in one line; returns 1. */
-int cli_bad_option(const struct cli_command *c, int argc, char **argv);
+/** Reports what getopt returned @code (':' missing value, '?' unknown option) for, in one line;
+ *  returns 1. Option strings must start with ':' (after any '+'). */
+int cli_bad_option(const struct cli_command *c, int code, int argc, char **argv);
 
 /** Picks the exporter for @fmt (a name) or else @path's extension. On failure prints one line
  *  listing the formats and returns NULL. */

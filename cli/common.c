@@ -41,17 +41,20 @@ int cli_help(const struct cli_command *c)
 	return 0;
 }
 
-int cli_bad_option(const struct cli_command *c, int argc, char **argv)
+int cli_bad_option(const struct cli_command *c, int code, int argc, char **argv)
 {
-	const char *opt = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	char opt[64];
 
-	if (optopt && optopt < 256)
-		return cli_error("%s: option -%c %s (see hwtrace %s --help)", c->name, optopt,
-				 strchr(opt, optopt) && opt[0] == '-' && opt[1] != '-' && !opt[2]
-					 ? "needs a value"
-					 : "is not known",
+	/* A long option is the word just parsed; getopt leaves a short one in optopt. */
+	const char *last = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+	if (!strncmp(last, "--", 2) || !optopt)
+		snprintf(opt, sizeof(opt), "%.*s", (int)strcspn(last, "="), last);
+	else
+		snprintf(opt, sizeof(opt), "-%c", optopt);
+	if (code == ':')
+		return cli_error("%s: option %s needs a value (see hwtrace %s --help)", c->name, opt,
 				 c->name);
-	return cli_error("%s: bad option '%s' (see hwtrace %s --help)", c->name, opt, c->name);
+	return cli_error("%s: unknown option %s (see hwtrace %s --help)", c->name, opt, c->name);
 }
 
 static void list_formats(char *buf, size_t len)
@@ -148,6 +151,10 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("cannot write '%s': %s", out, strerror(errno));
 		goto out;
 	}
+	/* Views name the weights, which the decoder declares when it reads the recording's event
+	 * list, before any event: decode the first event before the exporter looks its view up. */
+	struct hwt_event ev;
+	int next = hwt_decoder_next(d, &ev);
 	struct hwt_export_config ecfg;
 	hwt_export_config_init(&ecfg);
 	ecfg.out = f;
@@ -157,8 +164,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("%s", why[0] ? why : hwt_errstr(err));
 		goto out;
 	}
-	struct hwt_event ev;
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+	for (err = next; err > 0; err = hwt_decoder_next(d, &ev)) {
 		nevents++;
 		err = ops->event(e, m, &ev);
 		if (err < 0)

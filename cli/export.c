@@ -35,7 +35,7 @@ static int cmd_export(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -49,7 +49,7 @@ static int cmd_export(int argc, char **argv)
 		case 'h':
 			return cli_help(&cli_export);
 		default:
-			return cli_bad_option(&cli_export, argc, argv);
+			return cli_bad_option(&cli_export, c, argc, argv);
 		}
 	}
 	if (argc - optind > 1)

@@ -54,10 +54,10 @@ static int cmd_info(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return cli_help(&cli_info);
-		return cli_bad_option(&cli_info, argc, argv);
+		return cli_bad_option(&cli_info, c, argc, argv);
 	}
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
 	struct hwt_model *m = hwt_model_alloc();

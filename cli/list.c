@@ -68,10 +68,10 @@ static int cmd_list(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return cli_help(&cli_list);
-		return cli_bad_option(&cli_list, argc, argv);
+		return cli_bad_option(&cli_list, c, argc, argv);
 	}
 
 	printf("backends (-b):\n");

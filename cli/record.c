@@ -114,7 +114,7 @@ static int cmd_record(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:b:e:g:m:P:f:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:b:e:g:m:P:f:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
@@ -160,7 +160,7 @@ static int cmd_record(int argc, char **argv)
 		case 'h':
 			return cli_help(&cli_record);
 		default:
-			return cli_bad_option(&cli_record, argc, argv);
+			return cli_bad_option(&cli_record, c, argc, argv);
 		}
 	}
 	if (optind >= argc)

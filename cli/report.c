@@ -56,7 +56,7 @@ static int cmd_report(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': {
 			char *end;
@@ -71,7 +71,7 @@ static int cmd_report(int argc, char **argv)
 		case 'h':
 			return cli_help(&cli_report);
 		default:
-			return cli_bad_option(&cli_report, argc, argv);
+			return cli_bad_option(&cli_report, c, argc, argv);
 		}
 	}
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
