@@ -95,8 +95,7 @@ int cli_check_output(const char *path)
 	if (!path || !*path)
 		return cli_error("empty output file name");
 	if (!stat(path, &st) && S_ISDIR(st.st_mode))
-		return cli_error("output '%s' is a directory: give a file name, e.g. %s/trace.hwt",
-				 path, path);
+		return cli_error("output '%s' is a directory: give the path of a file to write", path);
 	dir = strdup(path);
 	if (!dir)
 		return cli_error("out of memory");
@@ -151,10 +150,6 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("cannot write '%s': %s", out, strerror(errno));
 		goto out;
 	}
-	/* Views name the weights, which the decoder declares when it reads the recording's event
-	 * list, before any event: decode the first event before the exporter looks its view up. */
-	struct hwt_event ev;
-	int next = hwt_decoder_next(d, &ev);
 	struct hwt_export_config ecfg;
 	hwt_export_config_init(&ecfg);
 	ecfg.out = f;
@@ -164,7 +159,8 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("%s", why[0] ? why : hwt_errstr(err));
 		goto out;
 	}
-	for (err = next; err > 0; err = hwt_decoder_next(d, &ev)) {
+	struct hwt_event ev;
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
 		nevents++;
 		err = ops->event(e, m, &ev);
 		if (err < 0)

@@ -109,7 +109,7 @@ static int cmd_info(int argc, char **argv)
 	hwt_model_meta_foreach(m, print_meta, NULL);
 	if (last > first)
 		printf("%-16s %.3f s\n", "duration", (last - first) / 1e9);
-	printf("%-16s %" PRIu64 "\n", "processes", counts[HWT_EV_PROCESS]);
+	printf("%-16s %" PRIu64 "\n", "processes", s->processes);
 	printf("%-16s %" PRIu64 "\n", "threads", s->threads);
 	printf("%-16s %" PRIu64 "\n", "samples", counts[HWT_EV_SAMPLE]);
 	printf("%-16s %" PRIu64 "\n", "counter values", counts[HWT_EV_COUNTER]);

@@ -25,7 +25,7 @@
 #include "store.h"
 #include "target.h"
 
-#define HWT_POLL_MS 50 /* drain and read counters at least this often */
+#define HWT_POLL_MS 10 /* drain rings and read counters this often: counter track resolution */
 
 struct ring {
 	int fd;
@@ -541,6 +541,7 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, struct running *ru
 		fds[i] = (struct pollfd){ .fd = h->rings[i].fd, .events = POLLIN };
 	fds[h->nrings] = (struct pollfd){ .fd = l->pidfd, .events = POLLIN };
 	int forwarded = 0;
+	uint64_t last_read = 0;
 
 	while (!exited && !err) {
 		int n = poll(fds, (nfds_t)h->nrings + 1, HWT_POLL_MS);
@@ -548,6 +549,11 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, struct running *ru
 			err = HWT_E_IO;
 			break;
 		}
+		/* A ring whose task is gone reports POLLHUP for good: stop asking, or the loop
+		 * spins until the pidfd says the whole process is gone. */
+		for (int i = 0; n > 0 && i < h->nrings; i++)
+			if (fds[i].revents & (POLLHUP | POLLERR))
+				fds[i].fd = -1;
 		if (stop_signal && !forwarded) {
 			/* Ctrl-C reaches the target through the terminal too; kill() covers the
 			 * signals that were sent to the recorder alone. */
@@ -556,8 +562,11 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, struct running *ru
 			forwarded = 1;
 		}
 		err = drain_all(h);
-		if (!err)
+		uint64_t now = mono_ns();
+		if (!err && now - last_read >= HWT_POLL_MS * 1000000ull) {
 			err = read_counters(h);
+			last_read = now;
+		}
 		for (int i = 0; i < nrun && !err; i++)
 			if (run[i].plugin->poll && run[i].plugin->poll(run[i].st, mono_ns()) < 0)
 				hwt_host_note(h, "plugin '%s' failed while recording: %s",

@@ -16,6 +16,7 @@
 
 #define MAX_WEIGHTS 16
 #define MAX_CHAIN 512
+#define HWT_USER_ADDR_END 0x800000000000ull /* x86-64, 4-level page tables */
 #define MAX_GROUP 16
 
 /* ---- small containers ------------------------------------------------------------------ */
@@ -413,6 +414,8 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 		}
 		if (ctx_kernel && n && kernel[n - 1])
 			continue; /* one [kernel] frame for the whole kernel part */
+		if (!ctx_kernel && (ip < 4096 || ip >= HWT_USER_ADDR_END))
+			break; /* the end of the chain, or a frame-pointer walk gone astray */
 		/* Return addresses point after the call; look up the call itself. */
 		pcs[n] = (!ctx_kernel && have_user_ip) ? ip - 1 : ip;
 		kernel[n] = (uint8_t)ctx_kernel;
@@ -993,6 +996,17 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 		hwt_decoder_close(d);
 		return NULL;
 	}
+	/* Read up to the event list, so the model knows its metadata and sample weights before
+	 * the first event: exporters look their view up among the weights. */
+	while (!d->weights_ready && !d->input_done && !d->nheap) {
+		*err = read_chunk(d);
+		if (*err < 0) {
+			snprintf(why, whylen, "cannot read '%s': %s", path, hwt_errstr(*err));
+			hwt_decoder_close(d);
+			return NULL;
+		}
+	}
+	*err = 0;
 	return d;
 }
 

@@ -1,0 +1,217 @@
+# Helpers for the end-to-end tests: sourced by every tests/e2e/t_*.sh, which run.sh starts in a
+# fresh empty directory with HWTRACE (the binary) and PROGS (build/programs) in the environment.
+#
+# Failures: `fail MSG` stops the test; `err MSG` records a failure and goes on, so one run shows
+# every broken fact; `finish` ends the test (status 1 if any err). Facts are checked with tools we
+# did not write: protoc --decode_raw, go tool pprof, python3's json and xml modules.
+
+set -uo pipefail
+
+: "${HWTRACE:?HWTRACE must name the hwtrace binary}"
+: "${PROGS:?PROGS must name the folder of the test programs}"
+[ -x "$HWTRACE" ] || { echo "FAIL: HWTRACE=$HWTRACE is not an executable" >&2; exit 1; }
+[ -d "$PROGS" ] || { echo "FAIL: PROGS=$PROGS is not a directory" >&2; exit 1; }
+# go wants a cache and a home even for `go tool`; keep both inside the test directory.
+export HOME="${HOME:-$PWD}" GOCACHE="${GOCACHE:-$PWD/.gocache}"
+export LC_ALL=C
+
+E2E_ERRORS=0
+
+# Records a failure (one line) and continues.
+err()
+{
+	echo "FAIL: $*" >&2
+	E2E_ERRORS=$((E2E_ERRORS + 1))
+}
+
+# Records a failure and ends the test.
+fail()
+{
+	err "$@"
+	exit 1
+}
+
+# Ends the test: status 0 when nothing failed.
+finish()
+{
+	[ "$E2E_ERRORS" -eq 0 ] || exit 1
+	exit 0
+}
+
+# A progress line in the test's log.
+note()
+{
+	echo "# $*"
+}
+
+# Fails unless each named tool is on PATH.
+need()
+{
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || fail "missing tool '$t': run 'make deps' (ci/deps.sh)"
+	done
+}
+
+# hw ARGS...: runs $HWTRACE ARGS with stdout in hw.out and stderr in hw.err; sets HW_RC. Never
+# fails by itself.
+hw()
+{
+	echo "\$ hwtrace $*"
+	"$HWTRACE" "$@" >hw.out 2>hw.err
+	HW_RC=$?
+	return 0
+}
+
+# hw_ok ARGS...: like hw, and fails the test (showing stderr) unless the exit status is 0.
+hw_ok()
+{
+	hw "$@"
+	if [ "$HW_RC" -ne 0 ]; then
+		sed 's/^/  stderr: /' hw.err >&2
+		fail "hwtrace $* exited $HW_RC"
+	fi
+}
+
+# info_field TRACE KEY: the value of the KEY line of `hwtrace info TRACE` ("" if none).
+info_field()
+{
+	"$HWTRACE" info "$1" 2>/dev/null | awk -v k="$2" '
+		substr($0, 1, length(k)) == k && substr($0, length(k) + 1, 1) == " " {
+			v = substr($0, length(k) + 1); sub(/^ +/, "", v); print v; exit }'
+}
+
+assert_file_absent()
+{
+	[ ! -e "$1" ] || err "file '$1' should not exist"
+}
+
+assert_file_nonempty()
+{
+	[ -s "$1" ] || err "file '$1' is missing or empty"
+}
+
+# decode_raw IN OUT: protoc --decode_raw of the protobuf file IN into the text file OUT.
+decode_raw()
+{
+	protoc --decode_raw <"$1" >"$2" 2>decode_raw.err ||
+		fail "protoc --decode_raw cannot parse $1: $(head -c 300 decode_raw.err)"
+}
+
+# pprof_top FILE OUT: `go tool pprof -top` on the samples weight of FILE, every node.
+pprof_top()
+{
+	go tool pprof -symbolize=none -sample_index=samples -nodecount=100000 -top "$1" \
+		>"$2" 2>pprof.err || fail "go tool pprof -top cannot read $1: $(head -c 300 pprof.err)"
+}
+
+# wait_grown FILE SECONDS: waits until FILE exists and has grown after its first size was seen
+# (the header and metadata are written first, then data chunks). Fails after SECONDS.
+wait_grown()
+{
+	local f=$1 limit=$(($2 * 20)) first="" size i
+	for ((i = 0; i < limit; i++)); do
+		if [ -f "$f" ]; then
+			size=$(stat -c %s "$f")
+			if [ -z "$first" ] && [ "$size" -gt 0 ]; then
+				first=$size
+			elif [ -n "$first" ] && [ "$size" -gt "$first" ]; then
+				return 0
+			fi
+		fi
+		sleep 0.05
+	done
+	fail "$f did not appear or grow within $2 s"
+}
+
+# alive PID: true while PID exists and is not a zombie.
+alive()
+{
+	[ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# Python helpers for py snippets: decode_raw text parsing and failure reporting.
+E2E_PYLIB='
+import sys, re, json, codecs
+
+errors = 0
+
+def err(msg):
+    global errors
+    errors += 1
+    print("FAIL: " + msg, file=sys.stderr)
+
+def check(cond, msg):
+    if not cond:
+        err(msg)
+    return cond
+
+def done():
+    sys.exit(1 if errors else 0)
+
+def _value(text):
+    if text.startswith("\""):
+        return codecs.escape_decode(text[1:-1].encode("latin-1"))[0]
+    if text.startswith("0x"):
+        return int(text, 16)
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+def load_raw(path):
+    """protoc --decode_raw text -> message: a list of (field number, value); a value is a
+    message (list), bytes (length-delimited data that is not a message) or an int."""
+    root = []
+    stack = [root]
+    with open(path, encoding="latin-1") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            if line == "}":
+                stack.pop()
+                continue
+            m = re.match(r"^(\d+) \{$", line)
+            if m:
+                msg = []
+                stack[-1].append((int(m.group(1)), msg))
+                stack.append(msg)
+                continue
+            m = re.match(r"^(\d+): (.*)$", line)
+            if not m:
+                raise SystemExit("FAIL: cannot parse decode_raw line: " + line)
+            stack[-1].append((int(m.group(1)), _value(m.group(2))))
+    return root
+
+def fields(msg, num):
+    return [v for f, v in msg if f == num] if isinstance(msg, list) else []
+
+def field(msg, num, default=None):
+    v = fields(msg, num)
+    return v[0] if v else default
+
+def text(v):
+    """A string field; decode_raw shows a string that happens to parse as protobuf as a
+    message, which then is not text we look for."""
+    return v.decode("utf-8", "replace") if isinstance(v, bytes) else None
+
+def packets(path):
+    """The TracePackets (Trace.packet = 1) of a decoded Perfetto trace."""
+    return fields(load_raw(path), 1)
+
+def load_chrome(path):
+    with open(path) as f:
+        d = json.load(f)
+    return d["traceEvents"] if isinstance(d, dict) else d
+'
+
+# py SNIPPET ARGS...: runs python3 on E2E_PYLIB followed by SNIPPET, with sys.argv[1:] = ARGS.
+# The snippet reports with err()/check() and ends with done().
+py()
+{
+	local code=$1
+	shift
+	python3 -c "$E2E_PYLIB
+$code" "$@"
+}

@@ -1,0 +1,72 @@
+# segv.c spins in crunch() and then dies of SIGSEGV: the recording is complete, `info` says the
+# program was killed by signal 11 and crashed, the Perfetto and Chrome traces carry a crash
+# marker for it, and the samples are in crunch().
+need protoc python3
+
+hw_ok record -q -o s.hwt -- sh -c 'echo $$ >segv.pid; exec "$0" 100000000' "$PROGS/segv"
+pid=$(cat segv.pid)
+hw_ok info s.hwt
+sed 's/^/  /' hw.out
+grep -Eq '^status +complete$' hw.out || err "info status is not complete"
+grep -Eq '^exit +killed by signal 11 .*crashed' hw.out ||
+	err "info has no 'exit killed by signal 11 ... crashed' line"
+
+hw_ok export -o s.pftrace s.hwt
+decode_raw s.pftrace s.txt
+py '
+import sys
+path, pid = sys.argv[1], int(sys.argv[2])
+tracks, marks = {}, []
+for p in packets(path):
+    for td in fields(p, 60):
+        for pd in fields(td, 3):
+            tracks[field(td, 1)] = ("process", field(pd, 1))
+        for th in fields(td, 4):
+            tracks[field(td, 1)] = ("thread", field(th, 1))
+    for te in fields(p, 11):
+        if field(te, 9) != 3:                  # TYPE_INSTANT
+            continue
+        name = text(field(te, 23)) or ""       # name (not interned)
+        ann = " ".join("%s=%s" % (text(field(a, 10)), text(field(a, 6)) or field(a, 4))
+                       for a in fields(te, 4))
+        marks.append((name, ann, tracks.get(field(te, 11))))
+crash = [m for m in marks if "crash" in m[0].lower() or "SIGSEGV" in m[0]]
+print("# perfetto instants: %s" % marks)
+if check(crash, "perfetto: no crash instant (instants: %s)" % marks):
+    check(any(m[2] and m[2][1] == pid for m in crash),
+          "perfetto: the crash instant is not on a track of pid %d: %s" % (pid, crash))
+    check(any("SIGSEGV" in m[0] or "11" in m[1] for m in crash),
+          "perfetto: the crash instant does not name SIGSEGV / signal 11: %s" % crash)
+done()
+' s.txt "$pid" || err "perfetto crash marker (see above)"
+
+hw_ok export -o s.json s.hwt
+py '
+import sys
+path, pid = sys.argv[1], int(sys.argv[2])
+inst = [e for e in load_chrome(path) if e.get("ph") in ("i", "I")]
+crash = [e for e in inst if "crash" in str(e.get("name", "")).lower()]
+print("# chrome instants: %s" % inst)
+if check(crash, "chrome: no crash instant event"):
+    check(any(e.get("pid") == pid for e in crash), "chrome: crash instant not on pid %d" % pid)
+    check(any("SIGSEGV" in e["name"] or e.get("args", {}).get("signal") == 11 for e in crash),
+          "chrome: the crash instant does not name SIGSEGV / signal 11: %s" % crash)
+done()
+' s.json "$pid" || err "chrome crash marker (see above)"
+
+hw_ok export -o s.folded s.hwt
+py '
+import sys, re
+crunch = total = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"^(\S+) (\d+)$", line.rstrip("\n"))
+    if not check(m, "folded: bad line %r" % line):
+        continue
+    total += int(m.group(2))
+    if "crunch" in m.group(1).split(";"):
+        crunch += int(m.group(2))
+print("# folded: %d of %d samples in crunch()" % (crunch, total))
+check(crunch > 0 and crunch * 2 >= total, "folded: %d of %d samples in crunch()" % (crunch, total))
+done()
+' s.folded || err "crunch samples (see above)"
+finish
