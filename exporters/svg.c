@@ -192,7 +192,7 @@ static const char script[] =
 	" r.setAttribute('x',x);r.setAttribute('width',w);t.setAttribute('x',x+3);\n"
 	" var n=Math.floor((w-6)/7);\n"
 	" t.textContent=n<3?'':(g.name.length<=n?g.name:g.name.substring(0,n-2)+'..');}\n"
-	"function zoom(z){var s=(W-2*P)/z.fw,e=1e-6;zoomed=z;unz.style.opacity=1;\n"
+	"function zoom(z){var s=(W-2*P)/z.fw,e=0.03;zoomed=z;unz.style.opacity=1;\n"
 	" for(var i=0;i<frames.length;i++){var g=frames[i];\n"
 	"  if(g.fy>=z.fy&&g.fx<=z.fx+e&&g.fx+g.fw>=z.fx+z.fw-e){g.style.display='';"
 	"place(g,P,W-2*P);g.style.opacity=g===z?1:0.6;}\n"
@@ -282,8 +282,10 @@ static int write_svg(struct svg *s, const struct hwt_model *m)
 		put_xml(f, name);
 		fprintf(f, " (%llu ", (unsigned long long)n->value);
 		put_xml(f, unit);
+		/* Two decimals: zoom() tells callers and callees by these edges within 0.03 px,
+		 * below half the narrowest frame drawn (MIN_WIDTH). */
 		fprintf(f,
-			", %.2f%%)</title><rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%d\" "
+			", %.2f%%)</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" "
 			"rx=\"2\" fill=\"",
 			100.0 * (double)n->value / (double)total, x, y, w, FRAME_HEIGHT - 1);
 		put_color(f, n, name);

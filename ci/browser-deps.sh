@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs playwright-core, pinned, into build/browser for the browser check of the SVG flamegraph
+# (tests/browser/flame_test.mjs); does nothing when that version is already there. No browser is
+# downloaded: the test drives Debian's chromium, which ci/deps.sh installs along with nodejs/npm.
+#   bash ci/browser-deps.sh          (HWT_BROWSER_DIR overrides the folder)
+set -euo pipefail
+
+# 1.61.x is the last line that runs on Debian bookworm's nodejs 18 (1.62 wants node >= 20).
+PW_VERSION=1.61.1
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+dir=${HWT_BROWSER_DIR:-$root/build/browser}
+pkg=$dir/node_modules/playwright-core/package.json
+
+if [ -f "$pkg" ] && grep -Eq "\"version\": *\"$PW_VERSION\"" "$pkg"; then
+	exit 0
+fi
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+	echo "browser-deps: node and npm are missing: run ci/deps.sh (Debian nodejs, npm)" >&2
+	exit 1
+fi
+mkdir -p "$dir"
+# --ignore-scripts and the skip variable: never fetch a browser of playwright's own.
+if ! PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$dir" --no-save --no-audit \
+	--no-fund --ignore-scripts --loglevel=error "playwright-core@$PW_VERSION" >&2; then
+	echo "browser-deps: npm could not install playwright-core@$PW_VERSION into $dir" \
+		"(is the npm registry reachable?)" >&2
+	exit 1
+fi
+grep -Eq "\"version\": *\"$PW_VERSION\"" "$pkg" || {
+	echo "browser-deps: $pkg is not playwright-core $PW_VERSION after npm install" >&2
+	exit 1
+}

@@ -1,0 +1,25 @@
+# The SVG flamegraph of hot.c (hot_a 70 %, hot_b 30 % of the CPU by construction) opened in
+# Chromium through playwright-core (tests/browser/flame_test.mjs): hot_a is drawn with 70 +- 10 %,
+# hovering shows its name and share, a click zooms it to the full width with its callees kept,
+# Reset Zoom and a click on the root restore the graph, and a search for hot_b (Ctrl+F and the
+# Search button, answering the prompt) highlights exactly the hot_b frames and reports 30 +- 10 %.
+# Screenshots go to $E2E_SHOTS (default build/browser/shots): hot-flame{,-zoom,-search}.png.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+need node npm chromium
+bash "$root/ci/browser-deps.sh" &>deps.log ||
+	fail "no playwright-core ($(tail -n 1 deps.log)): run ci/deps.sh and ci/browser-deps.sh"
+
+hw_ok record -q -b sample --freq 4000 -o hot.hwt -- "$PROGS/hot" 20000000
+samples=$(info_field hot.hwt samples)
+note "hot.hwt: $samples samples"
+[ "${samples:-0}" -ge 200 ] 2>/dev/null || fail "only '$samples' samples of hot at 4 kHz"
+hw_ok export -o flame.svg hot.hwt
+assert_file_nonempty flame.svg
+
+shots=${E2E_SHOTS:-$root/build/browser/shots}
+mkdir -p "$shots" || fail "cannot create the screenshot folder $shots"
+node "$root/tests/browser/flame_test.mjs" flame.svg "$shots/hot-flame.png" \
+	--frame hot_a=70:10 --frame hot_b=30:10 --zoom hot_a \
+	--search hot_b=30:10 --search '^hot_[ab]$' ||
+	err "the flamegraph is not interactive in Chromium (see above)"
+finish
