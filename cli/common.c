@@ -52,8 +52,8 @@ int cli_bad_option(const struct cli_command *c, int code, int argc, char **argv)
 	else
 		snprintf(opt, sizeof(opt), "-%c", optopt);
 	if (code == ':')
-		return cli_error("%s: option %s needs a value (see hwtrace %s --help)", c->name, opt,
-				 c->name);
+		return cli_error("%s: option %s needs a value (see hwtrace %s --help)", c->name,
+				 opt, c->name);
 	return cli_error("%s: unknown option %s (see hwtrace %s --help)", c->name, opt, c->name);
 }
 
@@ -95,7 +95,8 @@ int cli_check_output(const char *path)
 	if (!path || !*path)
 		return cli_error("empty output file name");
 	if (!stat(path, &st) && S_ISDIR(st.st_mode))
-		return cli_error("output '%s' is a directory: give the path of a file to write", path);
+		return cli_error("output '%s' is a directory: give the path of a file to write",
+				 path);
 	dir = strdup(path);
 	if (!dir)
 		return cli_error("out of memory");
@@ -108,8 +109,8 @@ int cli_check_output(const char *path)
 			return 1;
 		}
 		if (*dir && access(dir, W_OK)) {
-			cli_error("cannot write '%s': directory '%s' is not writable (%s)", path, dir,
-				  strerror(errno));
+			cli_error("cannot write '%s': directory '%s' is not writable (%s)", path,
+				  dir, strerror(errno));
 			free(dir);
 			return 1;
 		}

@@ -12,10 +12,13 @@ const struct cli_command cli_export = {
 	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] [TRACE]",
 	.help = "Writes the recording TRACE (default hwtrace.hwt) in another format.\n\n"
 		"  -o, --output FILE   file to write; its extension picks the format:\n"
-		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz (pprof),\n"
+		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz "
+		"(pprof),\n"
 		"                      .svg (flamegraph)\n"
-		"  -f, --format FMT    format, whatever the extension (default from -o, else perfetto)\n"
-		"      --view VIEW     weight for folded, pprof and svg: samples, cpu-time, or the\n"
+		"  -f, --format FMT    format, whatever the extension (default from -o, else "
+		"perfetto)\n"
+		"      --view VIEW     weight for folded, pprof and svg: samples, cpu-time, or "
+		"the\n"
 		"                      name of a counter recorded with -e (e.g. page-faults)\n",
 	.exec = cmd_export,
 };

@@ -16,7 +16,8 @@ static int cmd_info(int argc, char **argv);
 const struct cli_command cli_info = {
 	.name = "info",
 	.usage = "info [TRACE]",
-	.help = "Prints the metadata of the recording TRACE (default hwtrace.hwt), how many events\n"
+	.help = "Prints the metadata of the recording TRACE (default hwtrace.hwt), how many "
+		"events\n"
 		"of each kind it holds, what was lost, and whether the file is complete.\n",
 	.exec = cmd_info,
 };
@@ -132,8 +133,8 @@ static int cmd_info(int argc, char **argv)
 			printf("%-16s killed by signal %d (%s)%s\n", "exit", s->end.signal,
 			       strsignal(s->end.signal),
 			       s->end.signal == SIGSEGV || s->end.signal == SIGBUS ||
-					       s->end.signal == SIGABRT || s->end.signal == SIGFPE ||
-					       s->end.signal == SIGILL
+					       s->end.signal == SIGABRT ||
+					       s->end.signal == SIGFPE || s->end.signal == SIGILL
 				       ? ": crashed"
 				       : "");
 		else

@@ -37,8 +37,12 @@ static int have_dir(const char *path)
 static int try_open(uint32_t type, uint64_t config, char *why, size_t len)
 {
 	struct perf_event_attr attr = {
-		.size = sizeof(attr), .type = type, .config = config, .disabled = 1,
-		.exclude_kernel = 1, .exclude_hv = 1,
+		.size = sizeof(attr),
+		.type = type,
+		.config = config,
+		.disabled = 1,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
 	};
 	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0) {
@@ -124,17 +128,20 @@ static int cmd_list(int argc, char **argv)
 	char tp[128];
 	int tfs = tracefs_path(tp, sizeof(tp));
 	snprintf(buf, sizeof(buf), "%s%s",
-		 tfs ? "tracefs at " : "tracefs is not mounted (mount -t tracefs nodev "
-				       "/sys/kernel/tracing)",
+		 tfs ? "tracefs at "
+		     : "tracefs is not mounted (mount -t tracefs nodev "
+		       "/sys/kernel/tracing)",
 		 tfs ? tp : "");
 	row("tracepoint", tfs, buf);
 	int bp = have_dir("/sys/bus/event_source/devices/breakpoint");
 	row("breakpoint", bp,
 	    bp ? "hardware breakpoints (PERF_TYPE_BREAKPOINT)" : "no breakpoint PMU in sysfs");
-	row("uprobe", up, up ? "uprobe PMU in /sys/bus/event_source/devices/uprobe"
-			     : "no uprobe PMU in /sys/bus/event_source/devices");
-	row("intel_pt", pt, pt ? "/sys/bus/event_source/devices/intel_pt"
-			       : "no /sys/bus/event_source/devices/intel_pt");
+	row("uprobe", up,
+	    up ? "uprobe PMU in /sys/bus/event_source/devices/uprobe"
+	       : "no uprobe PMU in /sys/bus/event_source/devices");
+	row("intel_pt", pt,
+	    pt ? "/sys/bus/event_source/devices/intel_pt"
+	       : "no /sys/bus/event_source/devices/intel_pt");
 
 	printf("\ncall graphs (-g):\n");
 	row("fp", 1, "frame pointers: cheap; stops at code built without them (Debian's libc)");

@@ -10,10 +10,12 @@ static const struct cli_command *const commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: hwtrace COMMAND [OPTIONS]\n\n"
-		   "Records programs with Linux perf_event (and Intel PT where the CPU has it) and\n"
-		   "exports what ran as Perfetto traces, Chrome JSON, folded stacks, pprof and SVG.\n\n"
-		   "commands:\n");
+	fprintf(f,
+		"usage: hwtrace COMMAND [OPTIONS]\n\n"
+		"Records programs with Linux perf_event (and Intel PT where the CPU has it) and\n"
+		"exports what ran as Perfetto traces, Chrome JSON, folded stacks, pprof and "
+		"SVG.\n\n"
+		"commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i]->usage);
 	fprintf(f, "\n`hwtrace COMMAND --help` tells more.\n");

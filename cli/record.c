@@ -11,7 +11,7 @@
 #include "cli.h"
 
 #define MAX_PLUGINS 16
-#define MAX_EVENTS 8
+#define MAX_EVENTS  8
 
 static int cmd_record(int argc, char **argv);
 
@@ -20,18 +20,23 @@ const struct cli_command cli_record = {
 	.usage = "record [-o FILE] [-b auto|pt|uprobe|sample] [-e EVENT]... [-P PLUGIN[:ARGS]]... "
 		 "[--freq HZ] -- PROG [ARGS]",
 	.help = "Runs PROG under perf_event and records what it does.\n\n"
-		"  -o, --output FILE     recording to write (default hwtrace.hwt); another extension\n"
+		"  -o, --output FILE     recording to write (default hwtrace.hwt); another "
+		"extension\n"
 		"                        (.pftrace .json .folded .pb.gz .svg) records and exports\n"
 		"  -b, --backend NAME    auto (default), sample, pt, uprobe: see `hwtrace list`\n"
 		"  -e, --event EVENT     count EVENT with every sample and as a counter track:\n"
-		"                        page-faults, context-switches, task-clock, cycles, or any\n"
+		"                        page-faults, context-switches, task-clock, cycles, or "
+		"any\n"
 		"                        libpfm4 name such as perf::PAGE-FAULTS (repeatable)\n"
-		"      --freq HZ         samples per second per thread (default 4000, at most 100000)\n"
-		"  -g, --call-graph MODE fp (frame pointers, default), dwarf (copy the user stack and\n"
+		"      --freq HZ         samples per second per thread (default 4000, at most "
+		"100000)\n"
+		"  -g, --call-graph MODE fp (frame pointers, default), dwarf (copy the user stack "
+		"and\n"
 		"                        unwind with libdw: works without frame pointers), none\n"
 		"      --sample-event E  sampling event (default cycles where the CPU has a PMU,\n"
 		"                        else cpu-clock)\n"
-		"  -m, --ring SIZE       ring buffer per CPU, e.g. 512K, 4M (default 1M; 4M with dwarf)\n"
+		"  -m, --ring SIZE       ring buffer per CPU, e.g. 512K, 4M (default 1M; 4M with "
+		"dwarf)\n"
 		"  -P, --plugin P[:ARGS] also run plugin P (a built-in name or a .so path)\n"
 		"  -f, --format FMT      export format when -o has another extension\n"
 		"      --view VIEW       weight for folded/pprof/svg exports\n"
@@ -139,9 +144,10 @@ static int cmd_record(int argc, char **argv)
 		case 'm':
 			if (parse_size(optarg, &ring) || ring < 4096 || (ring & (ring - 1)) ||
 			    ring > (1ull << 30))
-				return cli_error("--ring %s: give a power of two from 4K to 1G, e.g. "
-						 "512K or 4M",
-						 optarg);
+				return cli_error(
+					"--ring %s: give a power of two from 4K to 1G, e.g. "
+					"512K or 4M",
+					optarg);
 			break;
 		case 'P':
 			if (nplugins == MAX_PLUGINS)
@@ -164,7 +170,8 @@ static int cmd_record(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_error("record: no program given: hwtrace record [options] -- PROG [ARGS]");
+		return cli_error(
+			"record: no program given: hwtrace record [options] -- PROG [ARGS]");
 
 	/* Output: a recording, or a recording exported on the spot. */
 	const struct hwt_exporter_ops *ops = NULL;
@@ -189,7 +196,8 @@ static int cmd_record(int argc, char **argv)
 	if (freq)
 		off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",freq=%s", freq);
 	if (sample_event)
-		off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",event=%s", sample_event);
+		off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",event=%s",
+				sample_event);
 	for (int i = 0; i < nevents; i++) {
 		if (strchr(events[i], ',') || !*events[i])
 			return cli_error("bad event name '%s': give one event per -e", events[i]);
@@ -251,15 +259,16 @@ static int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	if (!quiet) {
-		fprintf(stderr, "hwtrace: recorded %llu samples, %.1f KiB in %s", 
+		fprintf(stderr, "hwtrace: recorded %llu samples, %.1f KiB in %s",
 			(unsigned long long)res.end.samples, res.file_bytes / 1024.0,
 			ops ? output : hwt_path);
 		if (res.end.lost)
-			fprintf(stderr, ", %llu records LOST (use a bigger --ring or a lower --freq)",
+			fprintf(stderr,
+				", %llu records LOST (use a bigger --ring or a lower --freq)",
 				(unsigned long long)res.end.lost);
 		if (res.end.signal)
-			fprintf(stderr, "; the program was killed by signal %d (%s)", res.end.signal,
-				strsignal(res.end.signal));
+			fprintf(stderr, "; the program was killed by signal %d (%s)",
+				res.end.signal, strsignal(res.end.signal));
 		fputc('\n', stderr);
 	}
 	status = 0;

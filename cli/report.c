@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/aggregate.h"
 #include "../core/error.h"
 #include "../decoders/decode.h"
 #include "cli.h"
@@ -19,11 +20,6 @@ const struct cli_command cli_report = {
 		"  -n, --top N     how many functions (default 20, 0 for all)\n"
 		"      --view VIEW samples (default), cpu-time, or a counter recorded with -e\n",
 	.exec = cmd_report,
-};
-
-struct stack_sum { /* open addressing on the stack node id */
-	uint32_t stack;
-	uint64_t w;
 };
 
 struct func {
@@ -76,11 +72,10 @@ static int cmd_report(int argc, char **argv)
 	}
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
 	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_agg *agg = NULL;
+	struct func *funcs = NULL;
 	char why[512];
 	int err, status = 1;
-	struct stack_sum *sums = NULL;
-	size_t cap = 1024, n = 0;
-	struct func *funcs = NULL;
 
 	if (!m)
 		return cli_error("out of memory");
@@ -89,93 +84,58 @@ static int cmd_report(int argc, char **argv)
 		cli_error("%s", why);
 		goto out;
 	}
-	sums = calloc(cap, sizeof(*sums));
-	if (!sums)
-		goto oom;
-
-	struct hwt_event ev;
-	int wi = -1;
-	uint64_t total = 0, nsamples = 0;
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		if (ev.type != HWT_EV_SAMPLE)
-			continue;
-		if (wi < 0) {
-			wi = hwt_model_find_weight(m, view ? view : "samples");
-			if (wi < 0) {
-				cli_error("report: no weight '%s' in '%s': use samples%s", view, trace,
-					  hwt_model_find_weight(m, "cpu-time") >= 0
-						  ? ", cpu-time or a counter recorded with -e"
-						  : "");
-				goto out;
-			}
-		}
-		uint64_t w = ev.sample.weights[wi];
-		nsamples++;
-		total += w;
-		if (2 * (n + 1) > cap) {
-			size_t ncap = cap * 2;
-			struct stack_sum *ns = calloc(ncap, sizeof(*ns));
-			if (!ns)
-				goto oom;
-			for (size_t i = 0; i < cap; i++) {
-				if (!sums[i].stack)
-					continue;
-				size_t j = (sums[i].stack * 2654435761u) & (ncap - 1);
-				while (ns[j].stack)
-					j = (j + 1) & (ncap - 1);
-				ns[j] = sums[i];
-			}
-			free(sums);
-			sums = ns;
-			cap = ncap;
-		}
-		size_t j = (ev.sample.stack * 2654435761u) & (cap - 1);
-		while (sums[j].stack && sums[j].stack != ev.sample.stack)
-			j = (j + 1) & (cap - 1);
-		if (!sums[j].stack) {
-			sums[j].stack = ev.sample.stack;
-			n++;
-		}
-		sums[j].w += w;
+	agg = hwt_agg_alloc(m, view, &err, why, sizeof(why));
+	if (!agg) {
+		cli_error("report: %s", why[0] ? why : hwt_errstr(err));
+		goto out;
 	}
+	struct hwt_event ev;
+	uint64_t nsamples = 0;
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+		nsamples += ev.type == HWT_EV_SAMPLE;
+		err = hwt_agg_event(agg, m, &ev);
+		if (err < 0)
+			break;
+	}
+	if (err >= 0)
+		err = hwt_agg_finish(agg, m);
 	if (err < 0) {
 		cli_error("reading '%s' failed: %s", trace, hwt_errstr(err));
 		goto out;
 	}
-	if (view && wi < 0 && !nsamples) {
-		cli_error("report: '%s' holds no samples to weigh by '%s'", trace, view);
-		goto out;
-	}
 
-	/* Each unique stack once: self to its leaf, total to every function on it (once, even when
-	 * it recurses). */
-	uint32_t nstr = hwt_model_nstrs(m);
+	/* Each (thread, stack) entry once: self to its leaf, total to every function on it (once,
+	 * even when it recurses). */
+	uint32_t nstr = hwt_model_nstrs(m), stamp = 0, k = hwt_agg_index(agg);
+	uint64_t total = 0;
 	funcs = calloc(nstr + 1, sizeof(*funcs));
 	if (!funcs)
 		goto oom;
-	uint32_t stamp = 0;
-	for (size_t i = 0; i < cap; i++) {
-		if (!sums[i].stack)
-			continue;
+	for (uint32_t i = 0; i < hwt_agg_count(agg); i++) {
+		uint32_t comm, node;
+		const uint64_t *values;
+		const uint32_t *frames;
+		hwt_agg_entry(agg, i, &comm, &node, &values);
+		int depth = hwt_agg_path(agg, m, node, &frames);
+		if (depth < 0)
+			goto oom;
+		uint64_t w = values[k];
+		total += w;
 		stamp++;
-		int leaf = 1;
-		for (const struct hwt_stack_node *s = hwt_model_stack(m, sums[i].stack); s;
-		     s = hwt_model_stack(m, s->parent)) {
-			const struct hwt_frame *f = hwt_model_frame(m, s->frame);
-			uint32_t name = f ? f->name : 0;
-			struct func *fn = &funcs[name];
-			fn->name = name;
-			if (leaf)
-				fn->self += sums[i].w;
-			leaf = 0;
+		for (int j = depth - 1; j >= 0; j--) {
+			const struct hwt_frame *f = hwt_model_frame(m, frames[j]);
+			struct func *fn = &funcs[f ? f->name : 0];
+			fn->name = f ? f->name : 0;
+			if (j == depth - 1)
+				fn->self += w;
 			if (fn->seen != stamp) {
 				fn->seen = stamp;
-				fn->total += sums[i].w;
+				fn->total += w;
 			}
 		}
 	}
 	qsort(funcs, nstr + 1, sizeof(*funcs), by_self);
-	const char *wname = view ? view : "samples";
+	const char *wname = hwt_agg_view_name(agg, m);
 	if (strcmp(wname, "samples"))
 		printf("# %" PRIu64 " samples, %" PRIu64 " %s, in %s\n", nsamples, total, wname,
 		       trace);
@@ -196,7 +156,7 @@ oom:
 	cli_error("out of memory");
 out:
 	free(funcs);
-	free(sums);
+	hwt_agg_free(agg);
 	hwt_decoder_close(d);
 	hwt_model_free(m);
 	return status;

@@ -6,8 +6,8 @@ const char *hwt_errstr(int err)
 	switch (err) {
 	case HWT_OK:
 		return "success";
-#define HWT_ERROR_CASE(name, text)                                                     \
-	case HWT_E_##name:                                                              \
+#define HWT_ERROR_CASE(name, text) \
+	case HWT_E_##name:         \
 		return text;
 		HWT_ERROR_MAP(HWT_ERROR_CASE)
 #undef HWT_ERROR_CASE

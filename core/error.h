@@ -3,22 +3,22 @@
 #define HWT_CORE_ERROR_H
 
 /* X(name, text): the text completes "hwtrace: <what>: <text>". */
-#define HWT_ERROR_MAP(X)                                                               \
-	X(NOMEM, "out of memory")                                                      \
-	X(INVAL, "invalid argument")                                                   \
-	X(IO, "input/output error")                                                    \
-	X(NOENT, "not found")                                                          \
-	X(PERM, "permission denied")                                                   \
-	X(BADFILE, "not an hwtrace recording")                                         \
-	X(CORRUPT, "recording is corrupt")                                             \
-	X(TRUNCATED, "recording is truncated")                                         \
-	X(VERSION, "recording was written by a newer hwtrace")                         \
-	X(NOTSUP, "not supported on this machine")                                     \
-	X(NOPMU, "no hardware PMU on this machine")                                    \
-	X(EXEC, "program could not be started")                                        \
-	X(ZSTD, "compression error")                                                   \
-	X(ELF, "ELF error")                                                            \
-	X(ABI, "plugin ABI mismatch")                                                  \
+#define HWT_ERROR_MAP(X)                                       \
+	X(NOMEM, "out of memory")                              \
+	X(INVAL, "invalid argument")                           \
+	X(IO, "input/output error")                            \
+	X(NOENT, "not found")                                  \
+	X(PERM, "permission denied")                           \
+	X(BADFILE, "not an hwtrace recording")                 \
+	X(CORRUPT, "recording is corrupt")                     \
+	X(TRUNCATED, "recording is truncated")                 \
+	X(VERSION, "recording was written by a newer hwtrace") \
+	X(NOTSUP, "not supported on this machine")             \
+	X(NOPMU, "no hardware PMU on this machine")            \
+	X(EXEC, "program could not be started")                \
+	X(ZSTD, "compression error")                           \
+	X(ELF, "ELF error")                                    \
+	X(ABI, "plugin ABI mismatch")                          \
 	X(BUSY, "resource busy")
 
 /** Negative error codes; functions return them, or >= 0 on success. */

@@ -49,7 +49,8 @@ int hwt_event_parse(const char *name, struct perf_event_attr *attr, char *why, s
 	pfm_perf_encode_arg_t arg;
 
 	if (!name || !*name || !attr) {
-		snprintf(why, whylen, "empty event name: give one like page-faults or perf::TASK-CLOCK");
+		snprintf(why, whylen,
+			 "empty event name: give one like page-faults or perf::TASK-CLOCK");
 		return HWT_E_INVAL;
 	}
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
@@ -57,7 +58,8 @@ int hwt_event_parse(const char *name, struct perf_event_attr *attr, char *why, s
 			pfm_name = aliases[i].pfm;
 	pthread_once(&pfm_once, pfm_init);
 	if (!pfm_ready) {
-		snprintf(why, whylen, "libpfm4 failed to initialize; cannot look up event '%s'", name);
+		snprintf(why, whylen, "libpfm4 failed to initialize; cannot look up event '%s'",
+			 name);
 		return HWT_E_NOTSUP;
 	}
 	memset(attr, 0, sizeof(*attr));
@@ -83,8 +85,12 @@ int hwt_event_is_hardware(const struct perf_event_attr *attr)
 int hwt_event_have_pmu(char *why, size_t whylen)
 {
 	struct perf_event_attr attr = {
-		.size = sizeof(attr), .type = PERF_TYPE_HARDWARE, .config = PERF_COUNT_HW_CPU_CYCLES,
-		.exclude_kernel = 1, .exclude_hv = 1, .disabled = 1,
+		.size = sizeof(attr),
+		.type = PERF_TYPE_HARDWARE,
+		.config = PERF_COUNT_HW_CPU_CYCLES,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+		.disabled = 1,
 	};
 	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 
@@ -93,8 +99,9 @@ int hwt_event_have_pmu(char *why, size_t whylen)
 		return 1;
 	}
 	if (errno == ENOENT || errno == EOPNOTSUPP || errno == ENODEV)
-		snprintf(why, whylen, "the kernel has no hardware PMU here (cycles: %s; a VM "
-				      "without PMU passthrough?)",
+		snprintf(why, whylen,
+			 "the kernel has no hardware PMU here (cycles: %s; a VM "
+			 "without PMU passthrough?)",
 			 strerror(errno));
 	else
 		snprintf(why, whylen, "cycles cannot be opened: %s", strerror(errno));

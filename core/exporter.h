@@ -10,7 +10,7 @@
 #define HWT_EXPORTER_ABI 1
 
 #ifndef container_of
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
 /** What the user asked of an export. */
@@ -28,15 +28,16 @@ struct hwt_exporter;
 /** One output format. Implementations embed struct hwt_exporter first in their state and
  * recover it with container_of(). Every hook returns >= 0 or a negative enum hwt_error. */
 struct hwt_exporter_ops {
-	unsigned abi;	    /* HWT_EXPORTER_ABI */
-	unsigned size;	    /* sizeof(struct hwt_exporter_ops) */
-	const char *name;   /* "perfetto", "chrome", ... */
-	const char *exts;   /* space-separated file extensions, ".pftrace .perfetto-trace" */
+	unsigned abi;	  /* HWT_EXPORTER_ABI */
+	unsigned size;	  /* sizeof(struct hwt_exporter_ops) */
+	const char *name; /* "perfetto", "chrome", ... */
+	const char *exts; /* space-separated file extensions, ".pftrace .perfetto-trace" */
 	const char *summary;
 	/** New exporter writing to @cfg->out (borrowed until destroy); NULL on failure with
 	 *  *err set (e.g. HWT_E_INVAL with @why filled for an unknown view). */
-	struct hwt_exporter *(*create)(const struct hwt_export_config *cfg, const struct hwt_model *m,
-				       int *err, char *why, size_t whylen);
+	struct hwt_exporter *(*create)(const struct hwt_export_config *cfg,
+				       const struct hwt_model *m, int *err, char *why,
+				       size_t whylen);
 	/** One event, in timestamp order per thread. @m may have grown since the last call. */
 	int (*event)(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev);
 	/** No more events: write whatever is aggregated and the file trailer. */

@@ -132,9 +132,11 @@ static int map_ring(struct hwt_host *h, int fd, int cpu)
 	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
 	if (base == MAP_FAILED) {
-		hwt_host_set_error(h, "cannot map a %zu KiB ring buffer for CPU %d (%s): try a smaller "
-				      "--ring or raise /proc/sys/kernel/perf_event_mlock_kb",
-				   h->ring_bytes >> 10, cpu, strerror(errno));
+		hwt_host_set_error(
+			h,
+			"cannot map a %zu KiB ring buffer for CPU %d (%s): try a smaller "
+			"--ring or raise /proc/sys/kernel/perf_event_mlock_kb",
+			h->ring_bytes >> 10, cpu, strerror(errno));
 		return HWT_E_NOMEM;
 	}
 	if (h->nrings == h->cap_rings) {
@@ -148,7 +150,10 @@ static int map_ring(struct hwt_host *h, int fd, int cpu)
 		h->cap_rings = cap;
 	}
 	h->rings[h->nrings++] = (struct ring){
-		.fd = fd, .cpu = cpu, .page = base, .data = (uint8_t *)base + page,
+		.fd = fd,
+		.cpu = cpu,
+		.page = base,
+		.data = (uint8_t *)base + page,
 		.size = h->ring_bytes,
 	};
 	if (h->scratch_cap < h->ring_bytes) {
@@ -168,20 +173,22 @@ static int open_error(struct hwt_host *h, const struct perf_event_attr *attr, co
 	if ((e == ENOENT || e == EOPNOTSUPP || e == ENODEV) &&
 	    (attr->type == PERF_TYPE_HARDWARE || attr->type == PERF_TYPE_HW_CACHE ||
 	     attr->type == PERF_TYPE_RAW || attr->type >= PERF_TYPE_MAX)) {
-		hwt_host_set_error(h, "event '%s' needs a hardware PMU and this machine has none "
-				      "(a VM without PMU passthrough?); see `hwtrace list`",
+		hwt_host_set_error(h,
+				   "event '%s' needs a hardware PMU and this machine has none "
+				   "(a VM without PMU passthrough?); see `hwtrace list`",
 				   name);
 		return HWT_E_NOPMU;
 	}
 	if (e == EACCES || e == EPERM) {
-		hwt_host_set_error(h, "not allowed to open event '%s' (%s): run as root or lower "
-				      "/proc/sys/kernel/perf_event_paranoid",
+		hwt_host_set_error(h,
+				   "not allowed to open event '%s' (%s): run as root or lower "
+				   "/proc/sys/kernel/perf_event_paranoid",
 				   name, strerror(e));
 		return HWT_E_PERM;
 	}
 	if (e == EMFILE || e == ENFILE) {
-		hwt_host_set_error(h, "out of file descriptors opening event '%s': raise `ulimit -n`",
-				   name);
+		hwt_host_set_error(
+			h, "out of file descriptors opening event '%s': raise `ulimit -n`", name);
 		return HWT_E_BUSY;
 	}
 	hwt_host_set_error(h, "cannot open event '%s': %s", name, strerror(e));
@@ -214,9 +221,14 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
 		return open_error(h, attr, name, e);
 	}
 	ev.desc = (struct hwt_event_desc){
-		.id = id, .config = attr->config, .sample_type = attr->sample_type,
-		.read_format = attr->read_format, .sample_regs_user = attr->sample_regs_user,
-		.sample_period = attr->sample_period, .type = attr->type, .cpu = cpu,
+		.id = id,
+		.config = attr->config,
+		.sample_type = attr->sample_type,
+		.read_format = attr->read_format,
+		.sample_regs_user = attr->sample_regs_user,
+		.sample_period = attr->sample_period,
+		.type = attr->type,
+		.cpu = cpu,
 		.sample_stack_user = attr->sample_stack_user,
 		.flags = (attr->freq ? HWT_DESC_FREQ : 0) |
 			 (flags & HWT_EVENT_READ_PERIODIC ? HWT_DESC_PERIODIC : 0),
@@ -232,7 +244,8 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
 		struct ring *r = ring_for_cpu(h, cpu);
 		if (r) {
 			if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd)) {
-				hwt_host_set_error(h, "cannot share the ring of CPU %d with '%s': %s",
+				hwt_host_set_error(h,
+						   "cannot share the ring of CPU %d with '%s': %s",
 						   cpu, name, strerror(errno));
 				err = HWT_E_INVAL;
 			}
@@ -299,7 +312,10 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 	}
 	count_records(h, src, len);
 	struct hwt_stream_item it = {
-		.ts = ts, .cpu = r->cpu, .kind = HWT_ITEM_RING, .len = (uint32_t)len,
+		.ts = ts,
+		.cpu = r->cpu,
+		.kind = HWT_ITEM_RING,
+		.len = (uint32_t)len,
 	};
 	struct iovec iov[2] = { { &it, sizeof(it) }, { (void *)src, len } };
 	int err = hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 2);
@@ -331,7 +347,10 @@ static int read_counters(struct hwt_host *h)
 		if (n <= 0)
 			continue;
 		struct hwt_stream_item it = {
-			.ts = ts, .id = ev->desc.id, .cpu = ev->desc.cpu, .kind = HWT_ITEM_READ,
+			.ts = ts,
+			.id = ev->desc.id,
+			.cpu = ev->desc.cpu,
+			.kind = HWT_ITEM_READ,
 			.len = (uint32_t)n,
 		};
 		struct iovec iov[2] = { { &it, sizeof(it) }, { buf, (size_t)n } };
@@ -441,8 +460,8 @@ static void write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, 
 	size_t off = 0;
 
 	for (char *const *a = cfg->argv; *a && off < sizeof(buf) - 1; a++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", a == cfg->argv ? "" : " ",
-					*a);
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+					a == cfg->argv ? "" : " ", *a);
 	hwt_host_set_meta(h, "command", buf);
 	if (cfg->cmdline)
 		hwt_host_set_meta(h, "hwtrace", cfg->cmdline);
@@ -459,7 +478,8 @@ static void write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, 
 	snprintf(buf, sizeof(buf), "%lld.%09ld", (long long)rt.tv_sec, rt.tv_nsec);
 	hwt_host_set_meta(h, "start_realtime", buf);
 	snprintf(buf, sizeof(buf), "%llu",
-		 (unsigned long long)mono.tv_sec * 1000000000ull + (unsigned long long)mono.tv_nsec);
+		 (unsigned long long)mono.tv_sec * 1000000000ull +
+			 (unsigned long long)mono.tv_nsec);
 	hwt_host_set_meta(h, "start_monotonic", buf);
 	hwt_host_set_meta(h, "clock", "CLOCK_MONOTONIC");
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
@@ -621,7 +641,8 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	write_meta(h, cfg, l.pid);
 
 	struct hwt_target t = {
-		.pid = l.pid, .argv = (const char *const *)cfg->argv,
+		.pid = l.pid,
+		.argv = (const char *const *)cfg->argv,
 		.ncpus = (int)sysconf(_SC_NPROCESSORS_CONF),
 	};
 	for (int i = 0; i < cfg->nplugins; i++) {
@@ -633,7 +654,8 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		if (p->probe && p->probe(h, pwhy, sizeof(pwhy)) <= 0)
 			err = HWT_E_NOTSUP;
 		else
-			err = p->start(h, &t, cfg->plugins[i].args ? cfg->plugins[i].args : "", &st);
+			err = p->start(h, &t, cfg->plugins[i].args ? cfg->plugins[i].args : "",
+				       &st);
 		if (err >= 0) {
 			run[nrun++] = (struct running){ p, st };
 			hwt_host_set_meta(h, p->kind == HWT_PLUGIN_TRACER ? "backend" : "plugin",
@@ -751,8 +773,9 @@ const struct hwt_plugin *hwt_plugin_load(const char *path, char *why, size_t why
 		return NULL;
 	}
 	if (p->abi != HWT_PLUGIN_ABI || p->size < sizeof(*p) || !p->name || !p->start) {
-		snprintf(why, whylen, "plugin '%s' was built for plugin ABI %u, this hwtrace has %u: "
-				      "rebuild it against this hwtrace's <hwtrace/plugin.h>",
+		snprintf(why, whylen,
+			 "plugin '%s' was built for plugin ABI %u, this hwtrace has %u: "
+			 "rebuild it against this hwtrace's <hwtrace/plugin.h>",
 			 path, p->abi, HWT_PLUGIN_ABI);
 		dlclose(lib);
 		return NULL;

@@ -27,13 +27,13 @@ struct hwt_plugin_use {
 
 /** What to record; hwt_record_config_init() gives the defaults. */
 struct hwt_record_config {
-	const char *output;		  /* borrowed: the .hwt to write */
-	char *const *argv;		  /* borrowed: program and arguments */
+	const char *output;		      /* borrowed: the .hwt to write */
+	char *const *argv;		      /* borrowed: program and arguments */
 	const struct hwt_plugin_use *plugins; /* borrowed: the tracer first */
 	int nplugins;
-	size_t ring_bytes;		  /* data bytes per CPU ring, a power of two */
-	const char *cmdline;		  /* borrowed: the hwtrace command line, for metadata */
-	int quiet;			  /* no progress line on stderr */
+	size_t ring_bytes;   /* data bytes per CPU ring, a power of two */
+	const char *cmdline; /* borrowed: the hwtrace command line, for metadata */
+	int quiet;	     /* no progress line on stderr */
 };
 
 void hwt_record_config_init(struct hwt_record_config *cfg);

@@ -47,24 +47,24 @@ struct hwt_weight_desc {
 
 /** A counter track: one value over time. */
 struct hwt_track {
-	uint32_t name; /* string id, e.g. "page-faults" */
-	uint32_t unit; /* string id */
-	uint32_t pid;  /* process the track belongs to */
-	uint32_t tid;  /* 0: process-wide track */
+	uint32_t name;	/* string id, e.g. "page-faults" */
+	uint32_t unit;	/* string id */
+	uint32_t pid;	/* process the track belongs to */
+	uint32_t tid;	/* 0: process-wide track */
 	int cumulative; /* values only grow (a running total) */
 };
 
 enum hwt_event_type {
-	HWT_EV_PROCESS = 1, /* process seen or renamed: proc */
-	HWT_EV_THREAD,	    /* thread seen or renamed: thread */
-	HWT_EV_THREAD_EXIT, /* thread ended */
+	HWT_EV_PROCESS = 1,  /* process seen or renamed: proc */
+	HWT_EV_THREAD,	     /* thread seen or renamed: thread */
+	HWT_EV_THREAD_EXIT,  /* thread ended */
 	HWT_EV_PROCESS_EXIT, /* process ended: exit */
-	HWT_EV_SAMPLE,	    /* a stack sample: sample */
-	HWT_EV_COUNTER,	    /* a counter value: counter */
-	HWT_EV_SLICE_BEGIN, /* a call or span starts: slice */
-	HWT_EV_SLICE_END,   /* the innermost open slice of the thread ends: slice */
-	HWT_EV_INSTANT,	    /* a point event: instant */
-	HWT_EV_LOST,	    /* data was lost around here: lost */
+	HWT_EV_SAMPLE,	     /* a stack sample: sample */
+	HWT_EV_COUNTER,	     /* a counter value: counter */
+	HWT_EV_SLICE_BEGIN,  /* a call or span starts: slice */
+	HWT_EV_SLICE_END,    /* the innermost open slice of the thread ends: slice */
+	HWT_EV_INSTANT,	     /* a point event: instant */
+	HWT_EV_LOST,	     /* data was lost around here: lost */
 };
 
 /** One event. Ids refer to the model passed with it; pointers are valid until the next event. */
@@ -86,7 +86,7 @@ struct hwt_event {
 			int32_t signal; /* terminating signal, 0 if none */
 		} exit;
 		struct {
-			uint32_t stack;		/* stack node id of the leaf */
+			uint32_t stack;		 /* stack node id of the leaf */
 			const uint64_t *weights; /* hwt_model_nweights() values */
 		} sample;
 		struct {

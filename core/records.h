@@ -7,7 +7,7 @@
 
 /** HWT_CHUNK_EVENTS: one per opened perf event. */
 struct hwt_event_desc {
-	uint64_t id; /* PERF_EVENT_IOC_ID: what PERF_SAMPLE_IDENTIFIER carries */
+	uint64_t id;	    /* PERF_EVENT_IOC_ID: what PERF_SAMPLE_IDENTIFIER carries */
 	uint64_t leader_id; /* id of the group leader (itself for a leader) */
 	uint64_t config;
 	uint64_t sample_type;
@@ -22,7 +22,7 @@ struct hwt_event_desc {
 	char plugin[32];
 };
 
-#define HWT_DESC_FREQ 1u
+#define HWT_DESC_FREQ	  1u
 #define HWT_DESC_PERIODIC 2u
 
 /** Kinds of struct hwt_stream_item. */
@@ -45,13 +45,13 @@ struct hwt_stream_item {
 
 /** HWT_CHUNK_END: the recording ended cleanly. */
 struct hwt_end_rec {
-	uint64_t ts;	     /* CLOCK_MONOTONIC at the end */
-	int32_t pid;	     /* the target */
-	int32_t exit_status; /* -1 if killed by a signal */
-	int32_t signal;	     /* signal that ended the target, 0 if none */
-	uint32_t stopped_by; /* signal that stopped the recording early (SIGINT...), 0 if none */
-	uint64_t samples;    /* PERF_RECORD_SAMPLE records written */
-	uint64_t lost;	     /* records lost, exact (PERF_FORMAT_LOST summed over events) */
+	uint64_t ts;	       /* CLOCK_MONOTONIC at the end */
+	int32_t pid;	       /* the target */
+	int32_t exit_status;   /* -1 if killed by a signal */
+	int32_t signal;	       /* signal that ended the target, 0 if none */
+	uint32_t stopped_by;   /* signal that stopped the recording early (SIGINT...), 0 if none */
+	uint64_t samples;      /* PERF_RECORD_SAMPLE records written */
+	uint64_t lost;	       /* records lost, exact (PERF_FORMAT_LOST summed over events) */
 	uint64_t lost_records; /* what PERF_RECORD_LOST reported, for comparison */
 	uint64_t throttled;    /* PERF_RECORD_THROTTLE count */
 	uint64_t bytes;	       /* raw ring bytes recorded */

@@ -145,7 +145,8 @@ static int write_chunk(struct hwt_store_writer *w, ZSTD_CCtx *cctx, void **zbuf,
 			*zbuf = nb;
 			*zcap = need;
 		}
-		size_t z = ZSTD_compressCCtx(cctx, *zbuf, *zcap, c->data, c->len, w->cfg.zstd_level);
+		size_t z =
+			ZSTD_compressCCtx(cctx, *zbuf, *zcap, c->data, c->len, w->cfg.zstd_level);
 		if (ZSTD_isError(z))
 			return HWT_E_ZSTD;
 		if (z < c->len) {
@@ -162,7 +163,8 @@ static int write_chunk(struct hwt_store_writer *w, ZSTD_CCtx *cctx, void **zbuf,
 	put32(hdr + 16, crc);
 
 	/* One writev for header and payload: a recorder killed between two writes would leave a
-	 * lone header, which the reader would report as a cut chunk anyway, but rarely is better. */
+	 * lone header, which the reader would report as a cut chunk anyway, but rarely is better.
+	 */
 	struct iovec iov[2] = { { hdr, sizeof(hdr) }, { (void *)payload, stored } };
 	ssize_t n;
 	do
@@ -201,7 +203,8 @@ static void *writer_main(void *arg)
 			w->tail = NULL;
 		pthread_mutex_unlock(&w->lock);
 
-		int err = w->error ? 0 : (cctx ? write_chunk(w, cctx, &zbuf, &zcap, c) : HWT_E_NOMEM);
+		int err =
+			w->error ? 0 : (cctx ? write_chunk(w, cctx, &zbuf, &zcap, c) : HWT_E_NOMEM);
 
 		pthread_mutex_lock(&w->lock);
 		if (err && !w->error)
@@ -478,7 +481,8 @@ int hwt_store_read(struct hwt_store_reader *r, uint32_t *type, const void **data
 
 	uint32_t ctype = get32(hdr), flags = get32(hdr + 4), stored = get32(hdr + 8);
 	uint32_t raw = get32(hdr + 12), crc = get32(hdr + 16);
-	if (stored > HWT_CHUNK_MAX || raw > HWT_CHUNK_MAX || (!(flags & HWT_CHUNK_ZSTD) && raw != stored))
+	if (stored > HWT_CHUNK_MAX || raw > HWT_CHUNK_MAX ||
+	    (!(flags & HWT_CHUNK_ZSTD) && raw != stored))
 		return stop_bad(r, HWT_E_CORRUPT, "chunk header is corrupt");
 	if (grow(&r->stored, &r->stored_cap, stored ? stored : 1))
 		return HWT_E_NOMEM;

@@ -15,21 +15,21 @@
  * The CRC32C covers the first 16 header bytes and the stored payload. A reader skips chunk
  * types it does not know and stops at the first chunk that is cut short or fails its CRC.
  */
-#define HWT_STORE_MAGIC "HWTRACE"
-#define HWT_STORE_VERSION 1
+#define HWT_STORE_MAGIC	      "HWTRACE"
+#define HWT_STORE_VERSION     1
 #define HWT_STORE_HEADER_SIZE 16
 #define HWT_CHUNK_HEADER_SIZE 24
-#define HWT_CHUNK_MAX (64u << 20) /* raw or stored payload, larger means corruption */
+#define HWT_CHUNK_MAX	      (64u << 20) /* raw or stored payload, larger means corruption */
 
 /** Chunk types. Numbers are part of the file format: never reuse one. */
 enum hwt_chunk_type {
-	HWT_CHUNK_META = 1,	/* key\0value\0 pairs: command line, kernel, cpu, host, clock */
-	HWT_CHUNK_EVENTS = 2,	/* the perf events opened: struct hwt_event_desc records */
-	HWT_CHUNK_STREAM = 3,	/* ring data and counter reads: struct hwt_stream_item + bytes */
+	HWT_CHUNK_META = 1,	 /* key\0value\0 pairs: command line, kernel, cpu, host, clock */
+	HWT_CHUNK_EVENTS = 2,	 /* the perf events opened: struct hwt_event_desc records */
+	HWT_CHUNK_STREAM = 3,	 /* ring data and counter reads: struct hwt_stream_item + bytes */
 	HWT_CHUNK_PROC_MAPS = 5, /* u32 pid, u32 pad, then /proc/PID/maps text */
-	HWT_CHUNK_END = 6,	/* struct hwt_end_rec: the recording finished cleanly */
-	HWT_CHUNK_PLUGIN = 7,	/* u32 name_len, name, then plugin-defined data */
-	HWT_CHUNK_NOTE = 8,	/* a message for the user: plugin disabled, throttled, ... */
+	HWT_CHUNK_END = 6,	 /* struct hwt_end_rec: the recording finished cleanly */
+	HWT_CHUNK_PLUGIN = 7,	 /* u32 name_len, name, then plugin-defined data */
+	HWT_CHUNK_NOTE = 8,	 /* a message for the user: plugin disabled, throttled, ... */
 };
 
 #define HWT_CHUNK_ZSTD 1u /* flag: payload is one zstd frame */
@@ -38,9 +38,9 @@ struct hwt_store_writer;
 
 /** Writer settings; hwt_store_writer_config_init() gives the defaults. */
 struct hwt_store_writer_config {
-	int zstd_level;		/* default 1: recording must stay cheap */
-	unsigned flush_ms;	/* default 250: longest time data waits in memory */
-	size_t chunk_bytes;	/* default 1 MiB: raw bytes gathered before a chunk is cut */
+	int zstd_level;	    /* default 1: recording must stay cheap */
+	unsigned flush_ms;  /* default 250: longest time data waits in memory */
+	size_t chunk_bytes; /* default 1 MiB: raw bytes gathered before a chunk is cut */
 };
 
 /** Fills @cfg with the defaults. */
@@ -78,11 +78,11 @@ struct hwt_store_reader;
 
 /** Where and why reading stopped. */
 struct hwt_store_status {
-	int complete;	       /* an END chunk was read and nothing bad followed */
-	int error;	       /* 0, or HWT_E_CORRUPT / HWT_E_TRUNCATED at the first bad chunk */
-	uint64_t bad_offset;   /* file offset of the first bad chunk */
-	char why[128];	       /* "CRC mismatch", "chunk cut short", ... */
-	uint64_t chunks;       /* good chunks read */
+	int complete;	     /* an END chunk was read and nothing bad followed */
+	int error;	     /* 0, or HWT_E_CORRUPT / HWT_E_TRUNCATED at the first bad chunk */
+	uint64_t bad_offset; /* file offset of the first bad chunk */
+	char why[128];	     /* "CRC mismatch", "chunk cut short", ... */
+	uint64_t chunks;     /* good chunks read */
 };
 
 /** Opens @path for reading and checks its header. Returns NULL with *err set: HWT_E_NOENT,

@@ -215,9 +215,7 @@ static void file_free(struct elf_file *f)
 
 /* ---- ELF reading ---- */
 
-/* The vdso the kernel mapped into this process, sized from its own headers (the image is the
- * whole ELF file, section headers included, padded to pages). */
-static void vdso_probe(struct hwt_symbolizer *s)
+size_t hwt_vdso_image(const uint8_t **image)
 {
 	unsigned long base = getauxval(AT_SYSINFO_EHDR);
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
@@ -226,10 +224,11 @@ static void vdso_probe(struct hwt_symbolizer *s)
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned i;
 
-	s->vdso_probed = 1;
+	*image = NULL;
 	if (!base || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_phoff > VDSO_MAX || eh->e_phnum > 64)
-		return;
+		return 0;
+	/* The image is the whole ELF file, section headers included, padded to pages. */
 	end = eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
 	ph = (const Elf64_Phdr *)(base + eh->e_phoff);
 	for (i = 0; i < eh->e_phnum; i++)
@@ -239,9 +238,15 @@ static void vdso_probe(struct hwt_symbolizer *s)
 		page = 4096;
 	end = (end + (uint64_t)page - 1) & ~((uint64_t)page - 1);
 	if (!end || end > VDSO_MAX)
-		return;
-	s->vdso = (const uint8_t *)base;
-	s->vdso_len = end;
+		return 0;
+	*image = (const uint8_t *)base;
+	return end;
+}
+
+static void vdso_probe(struct hwt_symbolizer *s)
+{
+	s->vdso_probed = 1;
+	s->vdso_len = hwt_vdso_image(&s->vdso);
 }
 
 static int names_add(struct elf_file *f, const char *name, uint32_t *off)

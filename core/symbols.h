@@ -44,6 +44,11 @@ int hwt_symbolizer_find_map(struct hwt_symbolizer *s, uint32_t pid, uint64_t add
  *  returns non-zero and returns that value. */
 int hwt_symbolizer_foreach_map(struct hwt_symbolizer *s, uint32_t pid,
 			       int (*fn)(const struct hwt_map_info *map, void *ctx), void *ctx);
+/** This process' own vdso image: sets *@image (borrowed, lives as long as the process) and
+ *  returns its size, or 0 (and NULL) if there is none. The kernel that recorded is the kernel
+ *  that decodes more often than not; callers check the build id or size before trusting it. */
+size_t hwt_vdso_image(const uint8_t **image);
+
 /** A number that changes whenever the address space of @pid changes. */
 uint64_t hwt_symbolizer_generation(struct hwt_symbolizer *s, uint32_t pid);
 

@@ -26,7 +26,9 @@ static int check_file(const char *path, char *why, size_t whylen)
 		return HWT_E_PERM;
 	}
 	if (access(path, X_OK)) {
-		snprintf(why, whylen, "'%s' is not executable (chmod +x it, or run it through its interpreter)", path);
+		snprintf(why, whylen,
+			 "'%s' is not executable (chmod +x it, or run it through its interpreter)",
+			 path);
 		return HWT_E_PERM;
 	}
 	return 0;
@@ -35,7 +37,8 @@ static int check_file(const char *path, char *why, size_t whylen)
 int hwt_target_resolve(const char *prog, char *path, size_t len, char *why, size_t whylen)
 {
 	if (!prog || !*prog) {
-		snprintf(why, whylen, "no program given: hwtrace record [options] -- PROGRAM [ARGS]");
+		snprintf(why, whylen,
+			 "no program given: hwtrace record [options] -- PROGRAM [ARGS]");
 		return HWT_E_INVAL;
 	}
 	if (strchr(prog, '/')) {
@@ -65,8 +68,8 @@ int hwt_target_resolve(const char *prog, char *path, size_t len, char *why, size
 	}
 	free(dirs);
 	if (err == HWT_E_NOENT)
-		snprintf(why, whylen, "program '%s' not found in PATH: give its path, e.g. ./%s", prog,
-			 prog);
+		snprintf(why, whylen, "program '%s' not found in PATH: give its path, e.g. ./%s",
+			 prog, prog);
 	else if (err == HWT_E_PERM)
 		snprintf(why, whylen, "%s", denied);
 	return err;

@@ -6,10 +6,10 @@
 #include <sys/types.h>
 
 struct hwt_launch {
-	pid_t pid;	/* the child, waiting for hwt_launch_release() */
-	int go_fd;	/* write end: one byte lets the child exec */
-	int err_fd;	/* read end: EOF once exec succeeded, an errno if it failed */
-	int pidfd;	/* readable when the child exits (-1 if pidfd_open is missing) */
+	pid_t pid;  /* the child, waiting for hwt_launch_release() */
+	int go_fd;  /* write end: one byte lets the child exec */
+	int err_fd; /* read end: EOF once exec succeeded, an errno if it failed */
+	int pidfd;  /* readable when the child exits (-1 if pidfd_open is missing) */
 };
 
 /** Finds @prog like execvp() would; writes the path to @path. Returns 0, HWT_E_NOENT (not found)

@@ -13,15 +13,15 @@ struct hwt_decoder;
 
 /** Counts gathered while decoding, complete once hwt_decoder_next() returned 0. */
 struct hwt_decode_stats {
-	uint64_t records;     /* perf records read */
-	uint64_t samples;     /* samples decoded */
+	uint64_t records;      /* perf records read */
+	uint64_t samples;      /* samples decoded */
 	uint64_t lost_records; /* sum of PERF_RECORD_LOST counts */
-	uint64_t throttled;   /* PERF_RECORD_THROTTLE records */
+	uint64_t throttled;    /* PERF_RECORD_THROTTLE records */
 	uint64_t processes, threads;
 	uint64_t counter_reads;
 	uint64_t notes;
 	uint64_t unwind_failures; /* DWARF unwinds that gave only the sampled IP */
-	int have_end;	      /* an END chunk was read: @end is valid */
+	int have_end;		  /* an END chunk was read: @end is valid */
 	struct hwt_end_rec end;
 };
 

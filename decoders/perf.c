@@ -14,17 +14,17 @@
 #include "../core/symbols.h"
 #include "unwind.h"
 
-#define MAX_WEIGHTS 16
-#define MAX_CHAIN 512
+#define MAX_WEIGHTS	  16
+#define MAX_CHAIN	  512
 #define HWT_USER_ADDR_END 0x800000000000ull /* x86-64, 4-level page tables */
-#define MAX_GROUP 16
+#define MAX_GROUP	  16
 
 /* ---- small containers ------------------------------------------------------------------ */
 
 struct thread {
 	uint32_t tid, pid;
-	uint32_t name;	     /* string id */
-	int announced;	     /* a THREAD event went out */
+	uint32_t name; /* string id */
+	int announced; /* a THREAD event went out */
 	int exited;
 	uint64_t last[MAX_GROUP]; /* group values at the previous sample, for deltas */
 	int have_last;
@@ -50,8 +50,8 @@ struct hwt_decoder {
 	struct hwt_event_desc *descs;
 	size_t ndescs;
 	int weights_ready;
-	int w_period;		      /* weight index of the sampling period, -1 if none */
-	int w_members[MAX_GROUP];     /* weight index for each group member (by position) */
+	int w_period;		  /* weight index of the sampling period, -1 if none */
+	int w_members[MAX_GROUP]; /* weight index for each group member (by position) */
 	uint32_t target_pid;
 	uint64_t target_exit_ts;
 
@@ -67,8 +67,8 @@ struct hwt_decoder {
 	int input_done;
 
 	/* Counter reads of one round, summed over CPUs before they become events. */
-	uint64_t read_ts;    /* when the pending values are shown */
-	uint64_t read_round; /* the round they were read in */
+	uint64_t read_ts;	   /* when the pending values are shown */
+	uint64_t read_round;	   /* the round they were read in */
 	uint64_t read_leader_desc; /* index + 1 of the leader's desc, 0 if none pending */
 	double read_sum[MAX_GROUP];
 	uint32_t read_names[MAX_GROUP];
@@ -197,8 +197,8 @@ static int group_members(struct hwt_decoder *d, const struct hwt_event_desc *lea
 
 static int is_time_event(const struct hwt_event_desc *e)
 {
-	return e->type == PERF_TYPE_SOFTWARE && (e->config == PERF_COUNT_SW_CPU_CLOCK ||
-						 e->config == PERF_COUNT_SW_TASK_CLOCK);
+	return e->type == PERF_TYPE_SOFTWARE &&
+	       (e->config == PERF_COUNT_SW_CPU_CLOCK || e->config == PERF_COUNT_SW_TASK_CLOCK);
 }
 
 /* Weights: "samples", then the period ("cpu-time" for timer events), then each counter. */
@@ -219,8 +219,8 @@ static int declare_weights(struct hwt_decoder *d)
 					  : hwt_model_add_weight(d->m, lead->name, "count");
 	int n = group_members(d, lead, mem);
 	for (int i = 1; i < n && i + 2 < MAX_WEIGHTS; i++)
-		d->w_members[i] = hwt_model_add_weight(d->m, mem[i]->name,
-						       is_time_event(mem[i]) ? "nanoseconds" : "count");
+		d->w_members[i] = hwt_model_add_weight(
+			d->m, mem[i]->name, is_time_event(mem[i]) ? "nanoseconds" : "count");
 	return d->w_period < 0 ? d->w_period : 0;
 }
 
@@ -292,10 +292,10 @@ static int parse_sample(const struct hwt_event_desc *e, const uint8_t *p, const 
 {
 	uint64_t st = e->sample_type;
 	const uint64_t *q = (const uint64_t *)p;
-#define NEED(n)                                                                        \
-	do {                                                                           \
-		if ((const uint8_t *)(q + (n)) > end)                                  \
-			return HWT_E_CORRUPT;                                          \
+#define NEED(n)                                       \
+	do {                                          \
+		if ((const uint8_t *)(q + (n)) > end) \
+			return HWT_E_CORRUPT;         \
 	} while (0)
 
 	memset(s, 0, sizeof(*s));
@@ -453,8 +453,10 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 			int64_t name = hwt_model_intern_str(d->m, buf);
 			if (name < 0)
 				return name;
-			struct hwt_frame fr = { .name = (uint32_t)name, .addr = pcs[i],
-						.kind = kernel[i] ? HWT_FRAME_KERNEL : HWT_FRAME_USER };
+			struct hwt_frame fr = { .name = (uint32_t)name,
+						.addr = pcs[i],
+						.kind = kernel[i] ? HWT_FRAME_KERNEL
+								  : HWT_FRAME_USER };
 			f = hwt_model_intern_frame(d->m, &fr);
 			if (f < 0)
 				return f;
@@ -563,7 +565,9 @@ static int do_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, u
 		if (blen < fixed + 1)
 			return 0;
 		struct hwt_map_info mi = {
-			.start = a[0], .end = a[0] + a[1], .pgoff = a[2],
+			.start = a[0],
+			.end = a[0] + a[1],
+			.pgoff = a[2],
 			.path = (const char *)body + fixed,
 		};
 		if (strnlen(mi.path, blen - fixed) == blen - fixed)
@@ -682,7 +686,9 @@ static int flush_reads(struct hwt_decoder *d)
 	for (int i = 0; i < d->read_n; i++) {
 		if (!d->tracks[i]) {
 			struct hwt_track t = {
-				.name = d->read_names[i], .pid = d->target_pid, .cumulative = 1,
+				.name = d->read_names[i],
+				.pid = d->target_pid,
+				.cumulative = 1,
 			};
 			int64_t unit = hwt_model_intern_str(d->m, "count");
 			t.unit = unit > 0 ? (uint32_t)unit : 0;
@@ -691,8 +697,8 @@ static int flush_reads(struct hwt_decoder *d)
 				return (int)id;
 			d->tracks[i] = (uint32_t)id;
 		}
-		struct hwt_event *ev = emit(d, HWT_EV_COUNTER, d->target_pid, d->target_pid,
-					    d->read_ts);
+		struct hwt_event *ev =
+			emit(d, HWT_EV_COUNTER, d->target_pid, d->target_pid, d->read_ts);
 		if (ev) {
 			ev->counter.track = d->tracks[i];
 			ev->counter.value = d->read_sum[i];
@@ -714,7 +720,8 @@ static int do_read(struct hwt_decoder *d, const struct item *it)
 	int n = group_members(d, e, mem);
 	size_t hdr = 1 + !!(e->read_format & PERF_FORMAT_TOTAL_TIME_ENABLED) +
 		     !!(e->read_format & PERF_FORMAT_TOTAL_TIME_RUNNING);
-	size_t per = 1 + !!(e->read_format & PERF_FORMAT_ID) + !!(e->read_format & PERF_FORMAT_LOST);
+	size_t per =
+		1 + !!(e->read_format & PERF_FORMAT_ID) + !!(e->read_format & PERF_FORMAT_LOST);
 	if (!d->read_leader_desc) {
 		memset(d->read_sum, 0, sizeof(d->read_sum));
 		d->read_n = n;
@@ -725,7 +732,7 @@ static int do_read(struct hwt_decoder *d, const struct item *it)
 		/* Reads taken after the target exited hold its final values: show them at the exit,
 		 * not after it. */
 		d->read_ts = d->target_exit_ts && it->ts > d->target_exit_ts ? d->target_exit_ts
-									       : it->ts;
+									     : it->ts;
 		d->read_round = it->ts;
 		d->read_leader_desc = 1;
 	}
@@ -757,9 +764,9 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 	default: { /* the end of the recording */
 		const struct hwt_end_rec *end = (const void *)it->data;
 		err = flush_reads(d);
-		struct hwt_event *ev = emit(d, HWT_EV_PROCESS_EXIT, (uint32_t)end->pid,
-					    (uint32_t)end->pid,
-					    d->target_exit_ts ? d->target_exit_ts : end->ts);
+		struct hwt_event *ev =
+			emit(d, HWT_EV_PROCESS_EXIT, (uint32_t)end->pid, (uint32_t)end->pid,
+			     d->target_exit_ts ? d->target_exit_ts : end->ts);
 		if (ev) {
 			ev->exit.status = end->exit_status;
 			ev->exit.signal = end->signal;
@@ -819,7 +826,8 @@ static int read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
 		if (hd.kind == HWT_ITEM_READ) {
 			err = queue(d, hd.ts, hd.cpu, HWT_ITEM_READ, hd.id, p, hd.len);
 		} else if (hd.kind == HWT_ITEM_RING) {
-			for (uint32_t off = 0; off + sizeof(struct perf_event_header) <= hd.len && !err;) {
+			for (uint32_t off = 0;
+			     off + sizeof(struct perf_event_header) <= hd.len && !err;) {
 				const struct perf_event_header *h = (const void *)(p + off);
 				if (h->size < sizeof(*h) || h->size % 8 || off + h->size > hd.len)
 					break;
@@ -892,10 +900,12 @@ static int read_chunk(struct hwt_decoder *d)
 			char perms[8];
 			int pos = 0;
 			if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off,
-				   &pos) < 4 || !pos || !strchr(perms, 'x'))
+				   &pos) < 4 ||
+			    !pos || !strchr(perms, 'x'))
 				continue;
-			struct hwt_map_info mi = { .start = s, .end = e, .pgoff = off,
-						   .path = line + pos };
+			struct hwt_map_info mi = {
+				.start = s, .end = e, .pgoff = off, .path = line + pos
+			};
 			if (*mi.path)
 				hwt_symbolizer_add_map(d->sym, pid, &mi);
 		}
@@ -973,13 +983,14 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 	if (!d->r) {
 		switch (*err) {
 		case HWT_E_BADFILE:
-			snprintf(why, whylen, "'%s' is not an hwtrace recording (empty or another "
-					      "format): record one with `hwtrace record`",
+			snprintf(why, whylen,
+				 "'%s' is not an hwtrace recording (empty or another "
+				 "format): record one with `hwtrace record`",
 				 path);
 			break;
 		case HWT_E_VERSION:
-			snprintf(why, whylen, "'%s' was written by a newer hwtrace: upgrade to read it",
-				 path);
+			snprintf(why, whylen,
+				 "'%s' was written by a newer hwtrace: upgrade to read it", path);
 			break;
 		default:
 			snprintf(why, whylen, "cannot read '%s': %s", path,

@@ -29,7 +29,6 @@ static const uint8_t perf_of_dwarf[16] = {
  * has thousands of processes. The least recently unwound one is ended to make room. */
 #define UW_MAX_PROCS 64
 #define UW_BUCKETS   64
-#define VDSO_MAX     (1u << 20)
 #define PAGE_MASK_4K 0xfffull
 
 /* A module reported to a Dwfl, remembered so that it can be re-reported (kept, with its CFI
@@ -409,34 +408,18 @@ static struct uw_proc *proc_get(struct hwt_unwinder *u, uint32_t pid)
 
 static void vdso_copy(struct hwt_unwinder *u)
 {
-	unsigned long base = getauxval(AT_SYSINFO_EHDR);
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
-	const Elf64_Phdr *ph;
-	uint64_t end;
-	long page = sysconf(_SC_PAGESIZE);
+	const uint8_t *image;
+	size_t end = hwt_vdso_image(&image);
 	const void *bid;
 	ssize_t bid_len;
 	Elf *elf;
-	unsigned i;
 
-	if (!base || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_phoff > VDSO_MAX || eh->e_phnum > 64)
-		return;
-	/* The image is the whole ELF file, section headers included, padded to pages. */
-	end = eh->e_shoff + (uint64_t)eh->e_shnum * eh->e_shentsize;
-	ph = (const Elf64_Phdr *)(base + eh->e_phoff);
-	for (i = 0; i < eh->e_phnum; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_offset + ph[i].p_filesz > end)
-			end = ph[i].p_offset + ph[i].p_filesz;
-	if (page <= 0)
-		page = 4096;
-	end = (end + (uint64_t)page - 1) & ~((uint64_t)page - 1);
-	if (!end || end > VDSO_MAX)
+	if (!end)
 		return;
 	u->vdso = malloc(end);
 	if (!u->vdso)
 		return;
-	memcpy(u->vdso, (const void *)base, end);
+	memcpy(u->vdso, image, end);
 	u->vdso_len = end;
 	elf = elf_memory((char *)u->vdso, u->vdso_len);
 	bid_len = elf ? dwelf_elf_gnu_build_id(elf, &bid) : -1;

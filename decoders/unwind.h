@@ -11,7 +11,7 @@
 /* The user registers hwtrace samples (PERF_SAMPLE_REGS_USER mask, x86-64 perf_regs order):
  * AX BX CX DX SI DI BP SP IP, then R8..R15. Samples carry them in ascending bit order. */
 #define HWT_UNWIND_REGS_MASK 0xff01ffull
-#define HWT_UNWIND_NREGS 17
+#define HWT_UNWIND_NREGS     17
 /* Bytes of user stack copied per sample. */
 #define HWT_UNWIND_STACK_SIZE 8192
 

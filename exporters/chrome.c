@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/error.h"
-#include "aggregate.h"
+#include "../core/aggregate.h"
 #include "builtin.h"
 
 struct ch_thread {

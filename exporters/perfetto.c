@@ -7,7 +7,7 @@
 
 #include "../core/error.h"
 #include "../core/pbuf.h"
-#include "aggregate.h"
+#include "../core/aggregate.h"
 #include "builtin.h"
 
 /* Field numbers from Perfetto's protos/perfetto/trace (trace.proto, trace_packet.proto,

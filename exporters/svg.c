@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../core/error.h"
-#include "aggregate.h"
+#include "../core/aggregate.h"
 #include "builtin.h"
 
 #define SVG_WIDTH    1200

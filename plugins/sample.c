@@ -13,7 +13,7 @@
 #include "../decoders/unwind.h"
 
 #define SAMPLE_MAX_COUNTERS 8
-#define SAMPLE_MAX_FREQ 100000
+#define SAMPLE_MAX_FREQ	    100000
 
 enum callgraph { CG_FP, CG_DWARF, CG_NONE };
 
@@ -47,9 +47,11 @@ static int parse_args(struct hwt_host *h, const char *args, struct sample_args *
 			errno = 0;
 			a->freq = strtoul(v, &end, 10);
 			if (errno || *end || a->freq == 0 || a->freq > SAMPLE_MAX_FREQ) {
-				hwt_host_set_error(h, "--freq %s: give a rate from 1 to %d samples per "
-						      "second",
-						   v, SAMPLE_MAX_FREQ);
+				hwt_host_set_error(
+					h,
+					"--freq %s: give a rate from 1 to %d samples per "
+					"second",
+					v, SAMPLE_MAX_FREQ);
 				err = HWT_E_INVAL;
 			}
 		} else if (!strcmp(kv, "callgraph")) {
@@ -100,8 +102,7 @@ static int sample_probe(struct hwt_host *h, char *why, size_t len)
 	return 1; /* cpu-clock exists on every Linux */
 }
 
-static int sample_start(struct hwt_host *h, const struct hwt_target *t, const char *args,
-			void **st)
+static int sample_start(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st)
 {
 	struct sample_args a;
 	struct perf_event_attr counters[SAMPLE_MAX_COUNTERS];
@@ -138,8 +139,8 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t, const ch
 		lead.sample_type |= PERF_SAMPLE_CALLCHAIN;
 	if (a.cg == CG_DWARF) {
 		/* The kernel part still comes from the callchain; user frames from the stack. */
-		lead.sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
-				    PERF_SAMPLE_STACK_USER;
+		lead.sample_type |=
+			PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		lead.exclude_callchain_user = 1;
 		lead.sample_regs_user = HWT_UNWIND_REGS_MASK;
 		lead.sample_stack_user = HWT_UNWIND_STACK_SIZE;

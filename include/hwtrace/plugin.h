@@ -22,9 +22,9 @@ struct hwt_host;
 
 /** The program being recorded. */
 struct hwt_target {
-	int pid;		  /* the traced process (stopped before exec while plugins start) */
-	const char *const *argv;  /* borrowed: its command line */
-	int ncpus;		  /* CPUs to open per-CPU events on: 0 .. ncpus - 1 */
+	int pid;		 /* the traced process (stopped before exec while plugins start) */
+	const char *const *argv; /* borrowed: its command line */
+	int ncpus;		 /* CPUs to open per-CPU events on: 0 .. ncpus - 1 */
 };
 
 /** One plugin. Hooks return >= 0 on success or a negative enum hwt_error. */
@@ -37,8 +37,9 @@ struct hwt_plugin {
 	/** Can this plugin run here? Returns 1 if yes; 0 with @why ("no intel_pt PMU in
 	 *  /sys/bus/event_source/devices") if not. Must be cheap and open nothing that lasts. */
 	int (*probe)(struct hwt_host *h, char *why, size_t len);
-	/** Opens what the plugin records for @t. @args is the text after "NAME:" (may be ""), borrowed
-	 *  for the call. Sets *st to the plugin's state. On failure, hwt_host_error() tells why. */
+	/** Opens what the plugin records for @t. @args is the text after "NAME:" (may be ""),
+	 * borrowed for the call. Sets *st to the plugin's state. On failure, hwt_host_error() tells
+	 * why. */
 	int (*start)(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st);
 	/** Optional: called from the recording loop at least every 100 ms. */
 	int (*poll)(void *st, uint64_t now_ns);
@@ -48,7 +49,8 @@ struct hwt_plugin {
 
 /** Flags for hwt_host_open_event(). */
 enum hwt_event_flags {
-	HWT_EVENT_READ_PERIODIC = 1, /* the host read()s this group leader every poll: counter track */
+	HWT_EVENT_READ_PERIODIC =
+		1, /* the host read()s this group leader every poll: counter track */
 };
 
 /**
@@ -66,8 +68,7 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
 int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *data, size_t len);
 
 /** Adds a message shown by `hwtrace info` and printed at the end of recording (copied). */
-void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void hwt_host_note(struct hwt_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /** Sets the reason the last host call failed (copied); plugins use it for their own errors. */
 void hwt_host_set_error(struct hwt_host *h, const char *fmt, ...)

@@ -1,4 +1,5 @@
-/* libFuzzer target: any bytes as a .hwt recording, read and decoded to the end. Run by make fuzz. */
+/* libFuzzer target: any bytes as a .hwt recording, read and decoded to the end. Run by make fuzz.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

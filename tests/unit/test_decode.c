@@ -13,10 +13,10 @@
 #include "../../core/store.h"
 #include "../../decoders/decode.h"
 
-#define LEAD 100
+#define LEAD   100
 #define MEMBER 101
-#define PID 1000
-#define TID2 1001
+#define PID    1000
+#define TID2   1001
 
 static char path[64];
 static struct hwt_store_writer *w;
@@ -111,7 +111,10 @@ static void lost(struct recs *r, uint64_t n, uint64_t time)
 static void ring_item(struct recs *r, int cpu, uint64_t round)
 {
 	struct hwt_stream_item it = {
-		.ts = round, .cpu = cpu, .kind = HWT_ITEM_RING, .len = (uint32_t)r->len,
+		.ts = round,
+		.cpu = cpu,
+		.kind = HWT_ITEM_RING,
+		.len = (uint32_t)r->len,
 	};
 	struct iovec iov[2] = { { &it, sizeof(it) }, { r->buf, r->len } };
 	ck_assert_int_eq(hwt_store_appendv(w, HWT_CHUNK_STREAM, iov, 2), 0);
@@ -124,7 +127,11 @@ static void read_item(int cpu, uint64_t round, uint64_t time_ns, uint64_t faults
 {
 	uint64_t v[7] = { 2, time_ns, LEAD, 0, faults, MEMBER, 0 };
 	struct hwt_stream_item it = {
-		.ts = round, .id = LEAD, .cpu = cpu, .kind = HWT_ITEM_READ, .len = sizeof(v),
+		.ts = round,
+		.id = LEAD,
+		.cpu = cpu,
+		.kind = HWT_ITEM_READ,
+		.len = sizeof(v),
 	};
 	struct iovec iov[2] = { { &it, sizeof(it) }, { v, sizeof(v) } };
 	ck_assert_int_eq(hwt_store_appendv(w, HWT_CHUNK_STREAM, iov, 2), 0);
@@ -138,16 +145,26 @@ static void begin_file(void)
 	ck_assert_int_ge(fd, 0);
 	w = hwt_store_writer_open(fd, NULL, &err);
 	ck_assert_ptr_nonnull(w);
-	ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_META, "pid\0" "1000", 9), 0);
+	ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_META,
+					 "pid\0"
+					 "1000",
+					 9),
+			 0);
 	struct hwt_event_desc d[2] = {
-		{ .id = LEAD, .leader_id = LEAD, .type = PERF_TYPE_SOFTWARE,
-		  .config = PERF_COUNT_SW_CPU_CLOCK, .sample_period = 4000, .flags = HWT_DESC_FREQ,
+		{ .id = LEAD,
+		  .leader_id = LEAD,
+		  .type = PERF_TYPE_SOFTWARE,
+		  .config = PERF_COUNT_SW_CPU_CLOCK,
+		  .sample_period = 4000,
+		  .flags = HWT_DESC_FREQ,
 		  .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
 				 PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD |
 				 PERF_SAMPLE_READ | PERF_SAMPLE_CALLCHAIN,
 		  .read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_LOST,
 		  .name = "cpu-clock" },
-		{ .id = MEMBER, .leader_id = LEAD, .type = PERF_TYPE_SOFTWARE,
+		{ .id = MEMBER,
+		  .leader_id = LEAD,
+		  .type = PERF_TYPE_SOFTWARE,
 		  .config = PERF_COUNT_SW_PAGE_FAULTS,
 		  .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
 				 PERF_SAMPLE_CPU,
@@ -160,8 +177,12 @@ static void begin_file(void)
 static void end_file(int with_end, int signal)
 {
 	if (with_end) {
-		struct hwt_end_rec e = { .ts = 99000, .pid = PID, .exit_status = -1,
-					 .signal = signal, .samples = 4, .lost = 3 };
+		struct hwt_end_rec e = { .ts = 99000,
+					 .pid = PID,
+					 .exit_status = -1,
+					 .signal = signal,
+					 .samples = 4,
+					 .lost = 3 };
 		ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_END, &e, sizeof(e)), 0);
 	}
 	ck_assert_int_eq(hwt_store_writer_close(w), 0);
@@ -319,7 +340,8 @@ START_TEST(decode_counter_tracks_sum_cpus)
 			int i = find(&s, HWT_EV_COUNTER, 0, round * 2 + k);
 			ck_assert_int_ge(i, 0);
 			const struct hwt_track *t = hwt_model_track(s.m, s.ev[i].counter.track);
-			ck_assert_str_eq(hwt_model_str(s.m, t->name), k ? "page-faults" : "cpu-clock");
+			ck_assert_str_eq(hwt_model_str(s.m, t->name),
+					 k ? "page-faults" : "cpu-clock");
 			ck_assert_uint_eq(t->pid, PID);
 			ck_assert(s.ev[i].counter.value == want[round][k]);
 			ck_assert_uint_eq(s.ev[i].ts, want_ts[round]);

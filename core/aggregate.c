@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/error.h"
+#include "error.h"
 #include "aggregate.h"
 
 struct hwt_idmap_slot {

@@ -1,12 +1,12 @@
-/* Helpers the exporters share: an integer map, a bit set, and the aggregation of samples or
- * slices by (thread name, stack) behind the folded, pprof and svg outputs. */
-#ifndef HWT_EXPORTERS_AGGREGATE_H
-#define HWT_EXPORTERS_AGGREGATE_H
+/* Helpers shared by the exporters and reports: an integer map, a bit set, and the aggregation of
+ * samples or slices by (thread name, stack) behind the folded, pprof and svg outputs. */
+#ifndef HWT_CORE_AGGREGATE_H
+#define HWT_CORE_AGGREGATE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/model.h"
+#include "model.h"
 
 /** Map from 64-bit keys to 32-bit values, open addressing. Zero-initialised is empty. */
 struct hwt_idmap {
