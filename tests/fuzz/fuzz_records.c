@@ -1,0 +1,80 @@
+/* libFuzzer target: any bytes as the perf records of one ring, wrapped in a valid recording (so
+ * the checksums pass and the record parser, the ordering and the model see the bytes). */
+#include <linux/perf_event.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../../core/model.h"
+#include "../../core/records.h"
+#include "../../core/store.h"
+#include "../../decoders/decode.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char path[64], why[512];
+	int fd = memfd_create("hwt-fuzz", 0), err;
+	struct hwt_event_desc d[2] = {
+		{ .id = 1,
+		  .leader_id = 1,
+		  .type = PERF_TYPE_SOFTWARE,
+		  .sample_period = 4000,
+		  .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
+				 PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD |
+				 PERF_SAMPLE_READ | PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
+				 PERF_SAMPLE_STACK_USER,
+		  .sample_regs_user = 0xff01ff,
+		  .read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_LOST,
+		  .name = "cpu-clock" },
+		{ .id = 2,
+		  .leader_id = 1,
+		  .type = PERF_TYPE_SOFTWARE,
+		  .config = 2,
+		  .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID | PERF_SAMPLE_TIME,
+		  .read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_LOST,
+		  .name = "page-faults" },
+	};
+
+	if (fd < 0)
+		return 0;
+	struct hwt_store_writer *w = hwt_store_writer_open(dup(fd), NULL, &err);
+	if (!w) {
+		close(fd);
+		return 0;
+	}
+	hwt_store_write(w, HWT_CHUNK_META,
+			"pid\0"
+			"1",
+			6);
+	hwt_store_write(w, HWT_CHUNK_EVENTS, d, sizeof(d));
+	/* First half as ring data, second half as a group read: both parsers get bytes. */
+	size_t half = size / 2 & ~(size_t)7;
+	struct hwt_stream_item ring = { .ts = 1, .kind = HWT_ITEM_RING, .len = (uint32_t)half };
+	struct hwt_stream_item rd = { .ts = 2,
+				      .id = 1,
+				      .kind = HWT_ITEM_READ,
+				      .len = (uint32_t)((size - half) & ~(size_t)7) };
+	struct iovec iov[4] = { { &ring, sizeof(ring) },
+				{ (void *)data, half },
+				{ &rd, sizeof(rd) },
+				{ (void *)(data + half), rd.len } };
+	hwt_store_appendv(w, HWT_CHUNK_STREAM, iov, 4);
+	hwt_store_writer_close(w);
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_decoder_config cfg;
+	hwt_decoder_config_init(&cfg);
+	cfg.symbolize = 0;
+	struct hwt_decoder *dec = hwt_decoder_open(path, m, &cfg, &err, why, sizeof(why));
+	struct hwt_event ev;
+	while (dec && hwt_decoder_next(dec, &ev) > 0)
+		;
+	hwt_decoder_close(dec);
+	hwt_model_free(m);
+	close(fd);
+	return 0;
+}
