@@ -12,18 +12,33 @@
 
 #define MAX_PLUGINS 16
 #define MAX_EVENTS  8
+#define MAX_FUNCS   64
 
 static int cmd_record(int argc, char **argv);
 
 const struct cli_command cli_record = {
 	.name = "record",
-	.usage = "record [-o FILE] [-b auto|pt|uprobe|sample] [-e EVENT]... [-P PLUGIN[:ARGS]]... "
-		 "[--freq HZ] -- PROG [ARGS]",
+	.usage =
+		"record [-o FILE] [-b auto|pt|uprobe|sample] [-F FUNC]... [-N FUNC]... [-D DEPTH] "
+		"[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ] -- PROG [ARGS]",
 	.help = "Runs PROG under perf_event and records what it does.\n\n"
 		"  -o, --output FILE     recording to write (default hwtrace.hwt); another "
 		"extension\n"
 		"                        (.pftrace .json .folded .pb.gz .svg) records and exports\n"
-		"  -b, --backend NAME    auto (default), sample, pt, uprobe: see `hwtrace list`\n"
+		"  -b, --backend NAME    auto (default: the first of pt, uprobe, sample that "
+		"works\n"
+		"                        here), sample, pt, uprobe: see `hwtrace list`\n"
+		"uprobe (every call of the chosen functions, exactly nested):\n"
+		"  -F, --function GLOB   trace the functions of the program matching GLOB "
+		"(default: all\n"
+		"                        of them); LIB:GLOB adds functions of a shared library, "
+		"e.g.\n"
+		"                        -F 'libc.so*:qsort', attached when it is mapped "
+		"(repeatable)\n"
+		"  -N, --notrace GLOB    do not trace functions matching GLOB (LIB:GLOB too)\n"
+		"  -D, --depth N         show calls at most N deep\n"
+		"      --min-duration T  show calls that took at least T (e.g. 10us, 1ms, 500ns)\n"
+		"sample (statistical sampling with call stacks):\n"
 		"  -e, --event EVENT     count EVENT with every sample and as a counter track:\n"
 		"                        page-faults, context-switches, task-clock, cycles, or "
 		"any\n"
@@ -74,6 +89,27 @@ static int parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 }, { "", 1 }
+	};
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit)) {
+			*ns = (uint64_t)(v * (double)units[i].ns);
+			return 0;
+		}
+	return -1;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
 	size_t a = strlen(s), b = strlen(suffix);
@@ -99,6 +135,10 @@ static int cmd_record(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "function", required_argument, NULL, 'F' },
+		{ "notrace", required_argument, NULL, 'N' },
+		{ "depth", required_argument, NULL, 'D' },
+		{ "min-duration", required_argument, NULL, 'T' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "freq", required_argument, NULL, 'r' },
 		{ "call-graph", required_argument, NULL, 'g' },
@@ -113,19 +153,47 @@ static int cmd_record(int argc, char **argv)
 	};
 	const char *output = "hwtrace.hwt", *backend = "auto", *freq = NULL, *cg = "fp";
 	const char *sample_event = NULL, *format = NULL, *view = NULL;
-	const char *events[MAX_EVENTS], *plugin_specs[MAX_PLUGINS];
+	const char *events[MAX_EVENTS], *plugin_specs[MAX_PLUGINS], *depth = NULL;
+	const char *funcs[MAX_FUNCS];
+	int nfuncs = 0, neg[MAX_FUNCS] = { 0 };
+	uint64_t min_dur = 0;
 	int nevents = 0, nplugins = 0, quiet = 0, c;
 	size_t ring = 0;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:b:e:g:m:P:f:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:b:e:g:m:P:f:F:N:D:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			output = optarg;
 			break;
 		case 'b':
 			backend = optarg;
+			break;
+		case 'F':
+		case 'N':
+			if (nfuncs == MAX_FUNCS)
+				return cli_error("too many -F/-N patterns: at most %d", MAX_FUNCS);
+			if (!*optarg || strchr(optarg, ','))
+				return cli_error("bad function pattern '%s': one glob per -%c",
+						 optarg, c);
+			neg[nfuncs] = c == 'N';
+			funcs[nfuncs++] = optarg;
+			break;
+		case 'D': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 1 || v > 1000000)
+				return cli_error("-D %s: give a depth of 1 or more", optarg);
+			depth = optarg;
+			break;
+		}
+		case 'T':
+			if (parse_duration(optarg, &min_dur))
+				return cli_error(
+					"--min-duration %s: give a time like 500ns, 10us, 1ms "
+					"or 2s",
+					optarg);
 			break;
 		case 'e':
 			if (nevents == MAX_EVENTS)
@@ -184,34 +252,87 @@ static int cmd_record(int argc, char **argv)
 		return 1;
 
 	/* The tracer. */
-	if (!strcmp(backend, "pt") || !strcmp(backend, "uprobe"))
-		return cli_error("backend '%s' is not built into this hwtrace yet: use -b sample "
-				 "(see `hwtrace list`)",
-				 backend);
-	if (strcmp(backend, "auto") && strcmp(backend, "sample"))
-		return cli_error("unknown backend '%s': use auto, sample, pt or uprobe", backend);
+	const struct hwt_plugin *tracer = NULL;
+	struct hwt_host *probe_host = hwt_host_alloc_probe();
+	char twhy[512] = "";
+	if (!probe_host)
+		return cli_error("out of memory");
+	if (!strcmp(backend, "pt"))
+		return cli_error(
+			"backend 'pt' is not built into this hwtrace yet: use -b uprobe or "
+			"-b sample (see `hwtrace list`)");
+	if (!strcmp(backend, "auto")) {
+		/* The first tracer that works here, in the table's order. */
+		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p && !tracer; p++)
+			if ((*p)->kind == HWT_PLUGIN_TRACER &&
+			    (!(*p)->probe || (*p)->probe(probe_host, twhy, sizeof(twhy)) > 0))
+				tracer = *p;
+		/* Counters and sampling options ask for the sampling backend. */
+		if (nevents || freq || sample_event || strcmp(cg, "fp"))
+			tracer = hwt_plugin_by_name("sample");
+	} else {
+		tracer = hwt_plugin_by_name(backend);
+		if (!tracer || tracer->kind != HWT_PLUGIN_TRACER) {
+			hwt_host_free(probe_host);
+			return cli_error("unknown backend '%s': use auto, sample, pt or uprobe",
+					 backend);
+		}
+		if (tracer->probe && tracer->probe(probe_host, twhy, sizeof(twhy)) <= 0) {
+			hwt_host_free(probe_host);
+			return cli_error("backend '%s' is not available here: %s (see `hwtrace "
+					 "list`)",
+					 backend, twhy);
+		}
+	}
+	hwt_host_free(probe_host);
+	int is_uprobe = !strcmp(tracer->name, "uprobe");
+	if (is_uprobe && (nevents || freq || sample_event))
+		return cli_error(
+			"-e, --freq and --sample-event are for -b sample; -b uprobe records "
+			"every call instead");
+	if (!is_uprobe && (nfuncs || depth || min_dur))
+		return cli_error("-F, -N, -D and --min-duration are for -b uprobe");
 
-	char sargs[1024];
-	int off = snprintf(sargs, sizeof(sargs), "callgraph=%s", cg);
-	if (freq)
-		off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",freq=%s", freq);
-	if (sample_event)
-		off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",event=%s",
-				sample_event);
-	for (int i = 0; i < nevents; i++) {
-		if (strchr(events[i], ',') || !*events[i])
-			return cli_error("bad event name '%s': give one event per -e", events[i]);
-		off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",counter=%s", events[i]);
+	char sargs[4096];
+	int off = 0;
+	if (is_uprobe) {
+		for (int i = 0; i < nfuncs; i++)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%s%s=%s",
+					off ? "," : "", neg[i] ? "nofunc" : "func", funcs[i]);
+		if (depth)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%sdepth=%s",
+					off ? "," : "", depth);
+		if (min_dur)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off,
+					"%smin_duration_ns=%llu", off ? "," : "",
+					(unsigned long long)min_dur);
+		if (ring)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%sring=%zu",
+					off ? "," : "", ring);
+	} else {
+		off = snprintf(sargs, sizeof(sargs), "callgraph=%s", cg);
+		if (freq)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",freq=%s", freq);
+		if (sample_event)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",event=%s",
+					sample_event);
+		for (int i = 0; i < nevents; i++) {
+			if (strchr(events[i], ',') || !*events[i])
+				return cli_error("bad event name '%s': give one event per -e",
+						 events[i]);
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",counter=%s",
+					events[i]);
+		}
 	}
 	if (off >= (int)sizeof(sargs))
 		return cli_error("record: options too long");
-	if (!ring)
+	if (!ring || is_uprobe)
 		ring = strcmp(cg, "dwarf") ? 1u << 20 : 4u << 20;
 
 	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
 	char *plugin_args[MAX_PLUGINS] = { 0 };
 	int nuses = 0, status = 1;
-	uses[nuses++] = (struct hwt_plugin_use){ hwt_plugin_by_name("sample"), sargs };
+	uses[nuses++] = (struct hwt_plugin_use){ tracer, sargs };
 	for (int i = 0; i < nplugins; i++) {
 		char *spec = strdup(plugin_specs[i]), *colon, why[512];
 		if (!spec)

@@ -1,4 +1,5 @@
-/* `hwtrace report`: the functions that took the most, by self and by total weight. */
+/* `hwtrace report`: the functions that took the most: by samples (self and total weight) and by
+ * traced calls (calls, total, self, average and longest time). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 
 #include "../core/aggregate.h"
 #include "../core/error.h"
+#include "../core/slices.h"
 #include "../decoders/decode.h"
 #include "cli.h"
 
@@ -14,11 +16,17 @@ static int cmd_report(int argc, char **argv);
 
 const struct cli_command cli_report = {
 	.name = "report",
-	.usage = "report [-n N] [--view VIEW] [TRACE]",
+	.usage = "report [-n N] [-s KEY] [--view VIEW] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
-		"most samples (or VIEW: cpu-time, a counter), by self and by total weight.\n\n"
+		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
+		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
+		"function counted once), self time (without traced callees), average total\n"
+		"per call and longest call. A recording with both gets both tables.\n\n"
 		"  -n, --top N     how many functions (default 20, 0 for all)\n"
-		"      --view VIEW samples (default), cpu-time, or a counter recorded with -e\n",
+		"  -s, --sort KEY  order of the calls table: total (default), calls, self, avg,\n"
+		"                  max; the samples table follows `total`, else is by self\n"
+		"      --view VIEW only the table of samples (default), cpu-time, a counter\n"
+		"                  recorded with -e, or calls and time aggregated by stack\n",
 	.exec = cmd_report,
 };
 
@@ -38,87 +46,36 @@ static int by_self(const void *a, const void *b)
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
-static int cmd_report(int argc, char **argv)
+static int by_total(const void *a, const void *b)
 {
-	static const struct option opts[] = {
-		{ "top", required_argument, NULL, 'n' },
-		{ "view", required_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *view = NULL;
-	long top = 20;
-	int c;
+	const struct func *x = a, *y = b;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return by_self(a, b);
+}
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n': {
-			char *end;
-			top = strtol(optarg, &end, 10);
-			if (*end || top < 0)
-				return cli_error("report: -n %s: give a count, 0 for all", optarg);
-			break;
-		}
-		case 'V':
-			view = optarg;
-			break;
-		case 'h':
-			return cli_help(&cli_report);
-		default:
-			return cli_bad_option(&cli_report, c, argc, argv);
-		}
-	}
-	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
-	struct hwt_model *m = hwt_model_alloc();
-	struct hwt_agg *agg = NULL;
-	struct func *funcs = NULL;
-	char why[512];
-	int err, status = 1;
-
-	if (!m)
-		return cli_error("out of memory");
-	struct hwt_decoder *d = hwt_decoder_open(trace, m, NULL, &err, why, sizeof(why));
-	if (!d) {
-		cli_error("%s", why);
-		goto out;
-	}
-	agg = hwt_agg_alloc(m, view, &err, why, sizeof(why));
-	if (!agg) {
-		cli_error("report: %s", why[0] ? why : hwt_errstr(err));
-		goto out;
-	}
-	struct hwt_event ev;
-	uint64_t nsamples = 0;
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		nsamples += ev.type == HWT_EV_SAMPLE;
-		err = hwt_agg_event(agg, m, &ev);
-		if (err < 0)
-			break;
-	}
-	if (err >= 0)
-		err = hwt_agg_finish(agg, m);
-	if (err < 0) {
-		cli_error("reading '%s' failed: %s", trace, hwt_errstr(err));
-		goto out;
-	}
-
+/* The table of samples (or of the aggregation @agg settled on). Returns 0 or HWT_E_NOMEM. */
+static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *trace,
+			 uint64_t nsamples, long top, int sort_total)
+{
 	/* Each (thread, stack) entry once: self to its leaf, total to every function on it (once,
 	 * even when it recurses). */
 	uint32_t nstr = hwt_model_nstrs(m), stamp = 0, k = hwt_agg_index(agg);
 	uint64_t total = 0;
-	funcs = calloc(nstr + 1, sizeof(*funcs));
+	struct func *funcs = calloc(nstr + 1, sizeof(*funcs));
+
 	if (!funcs)
-		goto oom;
+		return HWT_E_NOMEM;
 	for (uint32_t i = 0; i < hwt_agg_count(agg); i++) {
 		uint32_t comm, node;
 		const uint64_t *values;
 		const uint32_t *frames;
 		hwt_agg_entry(agg, i, &comm, &node, &values);
 		int depth = hwt_agg_path(agg, m, node, &frames);
-		if (depth < 0)
-			goto oom;
+		if (depth < 0) {
+			free(funcs);
+			return depth;
+		}
 		uint64_t w = values[k];
 		total += w;
 		stamp++;
@@ -134,7 +91,7 @@ static int cmd_report(int argc, char **argv)
 			}
 		}
 	}
-	qsort(funcs, nstr + 1, sizeof(*funcs), by_self);
+	qsort(funcs, nstr + 1, sizeof(*funcs), sort_total ? by_total : by_self);
 	const char *wname = hwt_agg_view_name(agg, m);
 	if (strcmp(wname, "samples"))
 		printf("# %" PRIu64 " samples, %" PRIu64 " %s, in %s\n", nsamples, total, wname,
@@ -150,12 +107,111 @@ static int cmd_report(int argc, char **argv)
 		       total ? 100.0 * funcs[i].total / total : 0.0, funcs[i].self, funcs[i].total,
 		       hwt_model_str(m, funcs[i].name));
 	}
+	free(funcs);
+	return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "top", required_argument, NULL, 'n' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "view", required_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *view = NULL;
+	long top = 20;
+	int c, key = HWT_SLICE_SORT_TOTAL, sort_given = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n': {
+			char *end;
+			top = strtol(optarg, &end, 10);
+			if (*end || top < 0 || top > UINT32_MAX)
+				return cli_error("report: -n %s: give a count, 0 for all", optarg);
+			break;
+		}
+		case 's':
+			key = hwt_slice_sort_parse(optarg);
+			if (key < 0)
+				return cli_error(
+					"report: -s %s: sort by total, calls, self, avg or max",
+					optarg);
+			sort_given = 1;
+			break;
+		case 'V':
+			view = optarg;
+			break;
+		case 'h':
+			return cli_help(&cli_report);
+		default:
+			return cli_bad_option(&cli_report, c, argc, argv);
+		}
+	}
+	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
+	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_slicestats *calls = NULL;
+	struct hwt_agg *agg = NULL;
+	char why[512];
+	int err, status = 1;
+
+	if (!m)
+		return cli_error("out of memory");
+	struct hwt_decoder *d = hwt_decoder_open(trace, m, NULL, &err, why, sizeof(why));
+	if (!d) {
+		cli_error("%s", why);
+		goto out;
+	}
+	agg = hwt_agg_alloc(m, view, &err, why, sizeof(why));
+	if (!agg) {
+		cli_error("report: %s", why[0] ? why : hwt_errstr(err));
+		goto out;
+	}
+	/* A view asks for the aggregation alone; else traced calls get their own table. */
+	if (!view && !(calls = hwt_slicestats_alloc()))
+		goto oom;
+	struct hwt_event ev;
+	uint64_t nsamples = 0;
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+		nsamples += ev.type == HWT_EV_SAMPLE;
+		err = hwt_agg_event(agg, m, &ev);
+		if (err >= 0 && calls)
+			err = hwt_slicestats_event(calls, m, &ev);
+		if (err < 0)
+			break;
+	}
+	if (err >= 0)
+		err = hwt_agg_finish(agg, m);
+	if (err >= 0 && calls)
+		err = hwt_slicestats_finish(calls);
+	if (err < 0) {
+		cli_error("reading '%s' failed: %s", trace, hwt_errstr(err));
+		goto out;
+	}
+
+	struct hwt_slice_summary sum = { 0 };
+	if (calls)
+		hwt_slicestats_summary(calls, &sum);
+	int show_calls = sum.calls > 0, show_samples = nsamples > 0 || !show_calls;
+	if (show_samples &&
+	    print_samples(agg, m, trace, nsamples, top, sort_given && key == HWT_SLICE_SORT_TOTAL))
+		goto oom;
+	if (show_calls) {
+		if (show_samples)
+			putchar('\n');
+		hwt_slicestats_print(calls, m, (enum hwt_slice_sort)key, (uint32_t)top, trace,
+				     stdout);
+	}
 	status = 0;
 	goto out;
 oom:
 	cli_error("out of memory");
 out:
-	free(funcs);
+	hwt_slicestats_free(calls);
 	hwt_agg_free(agg);
 	hwt_decoder_close(d);
 	hwt_model_free(m);

@@ -52,6 +52,15 @@ struct hwt_host {
 	int quiet;
 	uint8_t *scratch; /* one ring's worth, for reads that wrap */
 	size_t scratch_cap;
+	uint64_t round_ts; /* when the current drain started: the stamp of stream items */
+	uint32_t nsources;
+	struct running *run; /* plugins started so far, for the sideband hook */
+	int nrun;
+};
+
+struct running {
+	const struct hwt_plugin *plugin;
+	void *st;
 };
 
 static uint64_t mono_ns(void)
@@ -92,6 +101,11 @@ void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
 		hwt_store_write(h->store, HWT_CHUNK_NOTE, msg, strlen(msg));
 }
 
+void hwt_host_count_lost(struct hwt_host *h, uint64_t n)
+{
+	h->end.lost += n;
+}
+
 int hwt_host_set_meta(struct hwt_host *h, const char *key, const char *value)
 {
 	size_t kl = strlen(key) + 1, vl = strlen(value) + 1;
@@ -115,6 +129,37 @@ int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *dat
 		return HWT_E_INVAL;
 	int err = hwt_store_appendv(h->store, HWT_CHUNK_PLUGIN, iov, 3);
 	return err ? err : hwt_store_flush(h->store, 1);
+}
+
+int hwt_host_add_source(struct hwt_host *h, const char *name)
+{
+	struct hwt_source_desc d = { .id = ++h->nsources };
+	struct iovec iov[2] = { { &d, sizeof(d) }, { (void *)name, strlen(name) + 1 } };
+
+	if (!h->store)
+		return HWT_E_INVAL;
+	int err = hwt_store_appendv(h->store, HWT_CHUNK_SOURCE, iov, 2);
+	if (!err)
+		err = hwt_store_flush(h->store, 1);
+	return err ? err : (int)d.id;
+}
+
+int hwt_host_stream(struct hwt_host *h, int id, const void *data, size_t len)
+{
+	static const uint8_t pad[8];
+	struct hwt_stream_item it = {
+		.ts = h->round_ts,
+		.id = (uint64_t)id,
+		.kind = HWT_ITEM_SOURCE,
+		.len = (uint32_t)len,
+	};
+	struct iovec iov[3] = { { &it, sizeof(it) },
+				{ (void *)data, len },
+				{ (void *)pad, -len & 7 } };
+
+	if (!h->store || id <= 0 || (uint32_t)id > h->nsources || len > HWT_CHUNK_MAX / 2)
+		return HWT_E_INVAL;
+	return hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 3);
 }
 
 static struct ring *ring_for_cpu(struct hwt_host *h, int cpu)
@@ -204,7 +249,8 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
 	attr->read_format |= PERF_FORMAT_ID;
 	attr->use_clockid = 1;
 	attr->clockid = CLOCK_MONOTONIC;
-	if (attr->sample_period || attr->freq) {
+	int ring = attr->sample_period || attr->freq || (flags & HWT_EVENT_RING);
+	if (ring) {
 		attr->watermark = 1;
 		attr->wakeup_watermark = (uint32_t)(h->ring_bytes / 4);
 	}
@@ -240,7 +286,7 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
 	snprintf(ev.desc.name, sizeof(ev.desc.name), "%s", name);
 
 	int err = 0;
-	if (attr->sample_period || attr->freq) {
+	if (ring) {
 		struct ring *r = ring_for_cpu(h, cpu);
 		if (r) {
 			if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, r->fd)) {
@@ -279,6 +325,10 @@ static void count_records(struct hwt_host *h, const uint8_t *p, size_t len)
 		const struct perf_event_header *hd = (const void *)(p + off);
 		if (hd->size < sizeof(*hd))
 			break;
+		if (hd->type != PERF_RECORD_SAMPLE)
+			for (int i = 0; i < h->nrun; i++)
+				if (h->run[i].plugin->sideband)
+					h->run[i].plugin->sideband(h->run[i].st, hd);
 		switch (hd->type) {
 		case PERF_RECORD_SAMPLE:
 			h->end.samples++;
@@ -326,12 +376,21 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 
 static int drain_all(struct hwt_host *h)
 {
-	uint64_t ts = mono_ns();
 	int err = 0;
 
+	h->round_ts = mono_ns();
 	for (int i = 0; i < h->nrings && !err; i++)
-		err = drain_ring(h, &h->rings[i], ts);
+		err = drain_ring(h, &h->rings[i], h->round_ts);
 	return err;
+}
+
+/* Plugins drain what they keep themselves (BPF rings) into the stream, after the perf rings. */
+static void poll_plugins(struct hwt_host *h)
+{
+	for (int i = 0; i < h->nrun; i++)
+		if (h->run[i].plugin->poll && h->run[i].plugin->poll(h->run[i].st, mono_ns()) < 0)
+			hwt_host_note(h, "plugin '%s' failed while recording: %s",
+				      h->run[i].plugin->name, hwt_host_error(h));
 }
 
 static int read_counters(struct hwt_host *h)
@@ -532,11 +591,6 @@ static void write_proc_maps(struct hwt_host *h, pid_t pid)
 	free(text);
 }
 
-struct running {
-	const struct hwt_plugin *plugin;
-	void *st;
-};
-
 static int open_output(const char *output, char *tmp, size_t len, char *why, size_t whylen)
 {
 	snprintf(tmp, len, "%s.tmp.%d", output, (int)getpid());
@@ -549,8 +603,7 @@ static int open_output(const char *output, char *tmp, size_t len, char *why, siz
 	return fd;
 }
 
-static int run_loop(struct hwt_host *h, struct hwt_launch *l, struct running *run, int nrun,
-		    int *status)
+static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *status)
 {
 	struct pollfd *fds = calloc((size_t)h->nrings + 1, sizeof(*fds));
 	int exited = 0, err = 0;
@@ -587,10 +640,8 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, struct running *ru
 			err = read_counters(h);
 			last_read = now;
 		}
-		for (int i = 0; i < nrun && !err; i++)
-			if (run[i].plugin->poll && run[i].plugin->poll(run[i].st, mono_ns()) < 0)
-				hwt_host_note(h, "plugin '%s' failed while recording: %s",
-					      run[i].plugin->name, hwt_host_error(h));
+		if (!err)
+			poll_plugins(h);
 		if (!err)
 			err = hwt_store_flush(h->store, 0);
 		if (l->pidfd < 0 || (fds[h->nrings].revents & POLLIN)) {
@@ -643,6 +694,7 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	struct hwt_target t = {
 		.pid = l.pid,
 		.argv = (const char *const *)cfg->argv,
+		.path = path,
 		.ncpus = (int)sysconf(_SC_NPROCESSORS_CONF),
 	};
 	for (int i = 0; i < cfg->nplugins; i++) {
@@ -658,6 +710,8 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 				       &st);
 		if (err >= 0) {
 			run[nrun++] = (struct running){ p, st };
+			h->run = run;
+			h->nrun = nrun;
 			hwt_host_set_meta(h, p->kind == HWT_PLUGIN_TRACER ? "backend" : "plugin",
 					  p->name);
 			continue;
@@ -700,23 +754,26 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		goto fail;
 	}
 	write_proc_maps(h, l.pid);
-	err = run_loop(h, &l, run, nrun, &status);
+	err = run_loop(h, &l, &status);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	l.pid = -1;
 
-	for (int i = 0; i < nrun; i++)
-		if (run[i].plugin->stop)
-			run[i].plugin->stop(run[i].st);
 	if (!err)
 		err = drain_all(h);
 	if (!err)
+		poll_plugins(h);
+	if (!err)
 		err = read_counters(h);
+	for (int i = 0; i < nrun; i++)
+		if (run[i].plugin->stop)
+			run[i].plugin->stop(run[i].st);
+	h->nrun = 0;
 	h->end.ts = mono_ns();
 	h->end.pid = t.pid;
 	h->end.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	h->end.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	h->end.lost = lost_total(h);
+	h->end.lost += lost_total(h);
 	if (!err)
 		err = hwt_store_write(h->store, HWT_CHUNK_END, &h->end, sizeof(h->end));
 	res->end = h->end;

@@ -67,6 +67,12 @@ enum hwt_event_type {
 	HWT_EV_LOST,	     /* data was lost around here: lost */
 };
 
+/** Flags of a slice end. */
+enum hwt_slice_flags {
+	HWT_SLICE_UNFINISHED = 1, /* its return was never seen (longjmp, exception, thread exit,
+				     lost records): ended when that became known */
+};
+
 /** One event. Ids refer to the model passed with it; pointers are valid until the next event. */
 struct hwt_event {
 	enum hwt_event_type type;
@@ -95,6 +101,7 @@ struct hwt_event {
 		} counter;
 		struct {
 			uint32_t frame; /* frame id */
+			uint32_t flags; /* enum hwt_slice_flags, on an end */
 		} slice;
 		struct {
 			uint32_t name; /* string id */

@@ -27,15 +27,22 @@ struct hwt_event_desc {
 
 /** Kinds of struct hwt_stream_item. */
 enum hwt_item_kind {
-	HWT_ITEM_RING = 1, /* perf records drained from the ring of @cpu in one pass */
-	HWT_ITEM_READ = 2, /* one read() of group leader @id on @cpu, as the kernel returned it */
+	HWT_ITEM_RING = 1,   /* perf records drained from the ring of @cpu in one pass */
+	HWT_ITEM_READ = 2,   /* one read() of group leader @id on @cpu, as the kernel returned it */
+	HWT_ITEM_SOURCE = 3, /* bytes of plugin stream @id (declared by a HWT_CHUNK_SOURCE) */
+};
+
+/** HWT_CHUNK_SOURCE: a plugin stream, then its NUL-terminated name. */
+struct hwt_source_desc {
+	uint32_t id;
+	uint32_t reserved;
 };
 
 /** HWT_CHUNK_STREAM holds a sequence of items: this header, then @len bytes padded to 8. */
 struct hwt_stream_item {
 	uint64_t ts; /* CLOCK_MONOTONIC when read: every record of a ring with an earlier
 			timestamp is in this item or an earlier one of the same ring */
-	uint64_t id; /* HWT_ITEM_READ: the leader's id */
+	uint64_t id; /* HWT_ITEM_READ: the leader's id; HWT_ITEM_SOURCE: the stream id */
 	int32_t cpu;
 	uint16_t kind; /* enum hwt_item_kind */
 	uint16_t reserved;

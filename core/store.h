@@ -30,6 +30,7 @@ enum hwt_chunk_type {
 	HWT_CHUNK_END = 6,	 /* struct hwt_end_rec: the recording finished cleanly */
 	HWT_CHUNK_PLUGIN = 7,	 /* u32 name_len, name, then plugin-defined data */
 	HWT_CHUNK_NOTE = 8,	 /* a message for the user: plugin disabled, throttled, ... */
+	HWT_CHUNK_SOURCE = 9,	 /* a plugin stream: struct hwt_source_desc + name */
 };
 
 #define HWT_CHUNK_ZSTD 1u /* flag: payload is one zstd frame */

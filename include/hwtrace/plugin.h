@@ -24,6 +24,7 @@ struct hwt_host;
 struct hwt_target {
 	int pid;		 /* the traced process (stopped before exec while plugins start) */
 	const char *const *argv; /* borrowed: its command line */
+	const char *path;	 /* borrowed: the program file that will be exec'ed */
 	int ncpus;		 /* CPUs to open per-CPU events on: 0 .. ncpus - 1 */
 };
 
@@ -41,16 +42,24 @@ struct hwt_plugin {
 	 * borrowed for the call. Sets *st to the plugin's state. On failure, hwt_host_error() tells
 	 * why. */
 	int (*start)(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st);
-	/** Optional: called from the recording loop at least every 100 ms. */
+	/** Optional: called from the recording loop every 10 ms, and once more after the target
+	 *  exited, before stop(). */
 	int (*poll)(void *st, uint64_t now_ns);
 	/** Optional: the target is gone; release everything. The host closes events it opened. */
 	void (*stop)(void *st);
+	/** Optional: every non-sample perf record drained from the rings (MMAP2, COMM, FORK,
+	 *  EXIT...), as the host copies it to the recording; @rec is borrowed for the call. Lets a
+	 *  plugin follow exec and dlopen while recording. */
+	void (*sideband)(void *st, const struct perf_event_header *rec);
 };
 
 /** Flags for hwt_host_open_event(). */
 enum hwt_event_flags {
-	HWT_EVENT_READ_PERIODIC =
-		1, /* the host read()s this group leader every poll: counter track */
+	/* The host read()s this group leader every poll: counter tracks. */
+	HWT_EVENT_READ_PERIODIC = 1,
+	/* Give it the CPU's ring though it samples nothing: a dummy event for the MMAP2, COMM,
+	 * FORK and EXIT side-band records. */
+	HWT_EVENT_RING = 2,
 };
 
 /**
@@ -64,8 +73,18 @@ enum hwt_event_flags {
 int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
 			int group_fd, const char *name, unsigned flags);
 
-/** Writes a raw chunk for this plugin's decoder into the recording (@data copied). */
+/** Writes a raw chunk for this plugin's decoder into the recording (@data copied): metadata the
+ *  decoder needs before the data (a table of functions, ...). */
 int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *data, size_t len);
+
+/** Declares a data stream of this plugin named @name (copied; the decoder for that name reads
+ *  it). Returns its id (> 0) or a negative error. */
+int hwt_host_add_source(struct hwt_host *h, const char *name);
+
+/** Appends @len bytes (copied) to stream @id, stamped with the time the current drain started:
+ *  the stream's decoder gets them in order, merged by time with everything else. Call it from
+ *  poll(). */
+int hwt_host_stream(struct hwt_host *h, int id, const void *data, size_t len);
 
 /** Adds a message shown by `hwtrace info` and printed at the end of recording (copied). */
 void hwt_host_note(struct hwt_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -76,6 +95,10 @@ void hwt_host_set_error(struct hwt_host *h, const char *fmt, ...)
 
 /** The reason the last host call or plugin start failed. Borrowed, valid until the next call. */
 const char *hwt_host_error(const struct hwt_host *h);
+
+/** Adds @n to the records lost in this recording (what `hwtrace info` reports as lost): for
+ *  plugins that keep buffers of their own. */
+void hwt_host_count_lost(struct hwt_host *h, uint64_t n);
 
 /** Sets metadata @key to @value in the recording (both copied). */
 int hwt_host_set_meta(struct hwt_host *h, const char *key, const char *value);

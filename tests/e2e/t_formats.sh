@@ -4,7 +4,7 @@
 # protoc --decode_raw; folded lines are "STACK COUNT". Each must hold the demo's functions.
 need protoc go python3
 
-hw_ok record -q -o demo.hwt -- "$PROGS/demo"
+hw_ok record -q -b sample -o demo.hwt -- "$PROGS/demo"
 grep -q 'demo done' hw.out || fail "demo did not run to its end"
 samples=$(info_field demo.hwt samples)
 note "demo.hwt: $samples samples"

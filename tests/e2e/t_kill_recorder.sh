@@ -15,8 +15,8 @@ cleanup()
 }
 trap cleanup EXIT
 
-echo "\$ hwtrace record -q -o k.hwt -- slow 6 &"
-"$HWTRACE" record -q -o k.hwt -- sh -c 'echo $$ >slow.pid; exec "$0" 6' "$PROGS/slow" \
+echo "\$ hwtrace record -q -b sample -o k.hwt -- slow 6 &"
+"$HWTRACE" record -q -b sample -o k.hwt -- sh -c 'echo $$ >slow.pid; exec "$0" 6' "$PROGS/slow" \
 	>rec.out 2>rec.err &
 rec_pid=$!
 wait_grown k.hwt 20

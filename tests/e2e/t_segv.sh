@@ -3,7 +3,7 @@
 # marker for it, and the samples are in crunch().
 need protoc python3
 
-hw_ok record -q -o s.hwt -- sh -c 'echo $$ >segv.pid; exec "$0" 100000000' "$PROGS/segv"
+hw_ok record -q -b sample -o s.hwt -- sh -c 'echo $$ >segv.pid; exec "$0" 100000000' "$PROGS/segv"
 pid=$(cat segv.pid)
 hw_ok info s.hwt
 sed 's/^/  /' hw.out

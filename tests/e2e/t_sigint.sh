@@ -14,7 +14,7 @@ cleanup()
 trap cleanup EXIT
 
 echo "\$ hwtrace record -o i.hwt -- slow 30 &"
-"$HWTRACE" record -o i.hwt -- sh -c 'echo $$ >slow.pid; exec "$0" 30' "$PROGS/slow" \
+"$HWTRACE" record -b sample -o i.hwt -- sh -c 'echo $$ >slow.pid; exec "$0" 30' "$PROGS/slow" \
 	>rec.out 2>rec.err &
 rec_pid=$!
 wait_grown i.hwt 20

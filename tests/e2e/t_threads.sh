@@ -5,7 +5,7 @@
 need protoc python3
 
 # sh prints its pid and execs the program in place: the main pid, from outside hwtrace.
-hw_ok record -q -o thr.hwt -- sh -c 'echo "main $$"; exec "$0"' "$PROGS/threads"
+hw_ok record -q -b sample -o thr.hwt -- sh -c 'echo "main $$"; exec "$0"' "$PROGS/threads"
 cp hw.out printed.txt
 sed 's/^/  printed: /' printed.txt
 [ "$(grep -c ' worker-' printed.txt)" -eq 4 ] || fail "the program did not print 4 workers"

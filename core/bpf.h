@@ -1,0 +1,77 @@
+/* Function entry/return probes through BPF: one hand-assembled program on uprobe_multi links,
+ * writing one record per hit to a BPF ring buffer that is read through mmap, all by raw bpf(2). */
+#ifndef HWT_CORE_BPF_H
+#define HWT_CORE_BPF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** hwt_uprobe_rec.flags: the record is a function return (else an entry). */
+#define HWT_UPROBE_RETURN 1u
+
+/** One record per probe hit, as the BPF program writes it to the ring buffer (40 bytes, the
+ *  layout is what the program stores: never reorder). */
+struct hwt_uprobe_rec {
+	uint64_t ts;	 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	uint32_t pid;	 /* thread group id */
+	uint32_t tid;	 /* thread id */
+	uint64_t sp;	 /* user stack pointer at the hit: at an entry it points at the return
+			    address; at a return it is the entry's sp + 8 */
+	uint32_t cookie; /* function id given at attach */
+	uint32_t seq;	 /* per-thread number, +1 per hit of that thread (entry or return), from 1;
+			    a gap means lost records; 0 when the thread had no counter slot */
+	uint32_t flags;	 /* HWT_UPROBE_RETURN or 0 */
+	uint32_t reserved;
+};
+
+struct hwt_bpf_uprobes;
+
+/** Can this machine run it? Returns 1 if yes, 0 with @why (one line) if not: kernel too old for
+ *  uprobe_multi links (Linux 6.6+), no CAP_BPF/CAP_PERFMON, BPF disabled. Loads the program and
+ *  attaches it to one function of this process' own executable for a moment, then frees
+ *  everything (a few ms). */
+int hwt_bpf_uprobes_probe(char *why, size_t len);
+
+/** Loads the program and creates its maps; @ring_bytes (a power of two, at least a page) sizes
+ *  the BPF ring buffer. Returns NULL with *@err (HWT_E_INVAL for a bad size, HWT_E_PERM,
+ *  HWT_E_NOTSUP, HWT_E_NOMEM) and @why filled on failure. Free with hwt_bpf_uprobes_close(). */
+struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *why, size_t len);
+
+/** Attaches entry probes at @entry_off[i] and return probes at @ret_off[i] (file offsets into
+ *  @path, normally both the function's first instruction, past an endbr64) for @n functions whose
+ *  ids are @ids[i]: one uprobe_multi link for the entries and one for the returns, for every
+ *  process that maps @path (the reader filters by pid). Either array may be NULL to attach only
+ *  the other kind. All arrays and @path are borrowed for the call. May be called again for other
+ *  files (dlopen'ed libraries, exec'ed programs). Returns the number of probes attached, or
+ *  HWT_E_INVAL (bad argument, offset past the end of @path), HWT_E_NOENT (no such file),
+ *  HWT_E_PERM, HWT_E_NOTSUP, HWT_E_NOMEM, with @why filled. Nothing stays attached on error. */
+int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const uint64_t *entry_off,
+			   const uint64_t *ret_off, const uint32_t *ids, size_t n, char *why,
+			   size_t len);
+
+/** Calls @fn for each record waiting, in ring order, and releases them; @r is borrowed for the
+ *  call. @fn returns 0 to go on or a negative code to stop (that record is released and the code
+ *  returned). Returns the number of records passed to @fn, or HWT_E_INVAL. Never blocks. */
+int hwt_bpf_uprobes_consume(struct hwt_bpf_uprobes *u,
+			    int (*fn)(const struct hwt_uprobe_rec *r, void *ctx), void *ctx);
+
+/** Records the program could not write because the ring was full (exact: summed over CPUs);
+ *  0 for NULL. */
+uint64_t hwt_bpf_uprobes_lost(const struct hwt_bpf_uprobes *u);
+
+/** The ring buffer map fd, borrowed: poll() says readable when records wait. The program writes
+ *  without wakeups (each would cost an IPI), so poll with a timeout (e.g. 10 ms). -1 for NULL. */
+int hwt_bpf_uprobes_fd(const struct hwt_bpf_uprobes *u);
+
+/** Forgets the sequence counter of thread @tid (call it when the thread has exited, so a new
+ *  thread that reuses the id starts at 1 again). Returns 0, or HWT_E_NOENT if it had none. */
+int hwt_bpf_uprobes_forget_thread(struct hwt_bpf_uprobes *u, uint32_t tid);
+
+/** Detaches every probe; records already written stay readable with hwt_bpf_uprobes_consume().
+ *  Returns the nanoseconds the detach took (>= 0), or HWT_E_INVAL for NULL. */
+int64_t hwt_bpf_uprobes_detach(struct hwt_bpf_uprobes *u);
+
+/** Detaches everything and frees @u (NULL accepted). */
+void hwt_bpf_uprobes_close(struct hwt_bpf_uprobes *u);
+
+#endif

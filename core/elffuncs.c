@@ -1,0 +1,199 @@
+/* Function symbols of an ELF file (libelf) and the placement of uprobes on them. */
+#include "elffuncs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+struct fsym {
+	const char *name;
+	uint64_t vaddr, size, offset;
+	int bind_rank; /* 0 global, 1 weak, 2 local: the name an address keeps */
+};
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct fsym *x = a, *y = b;
+	if (x->vaddr != y->vaddr)
+		return x->vaddr < y->vaddr ? -1 : 1;
+	return x->bind_rank - y->bind_rank;
+}
+
+int hwt_uprobe_emulated(const uint8_t *c, size_t len)
+{
+	if (!len)
+		return 0;
+	if (c[0] >= 0x50 && c[0] <= 0x57) /* push %reg */
+		return 1;
+	if (len >= 2 && c[0] == 0x41 && c[1] >= 0x50 && c[1] <= 0x57) /* push %r8..%r15 */
+		return 1;
+	if (c[0] == 0x90 || c[0] == 0xe8 || c[0] == 0xe9 || c[0] == 0xeb) /* nop, call, jmp */
+		return 1;
+	if (len >= 2 && c[0] == 0x66 && c[1] == 0x90) /* xchg %ax,%ax */
+		return 1;
+	if (len >= 5 && !memcmp(c, "\x0f\x1f\x44\x00\x00", 5)) /* nopl 0(%rax,%rax,1) */
+		return 1;
+	if (len >= 2 && c[0] == 0x0f && c[1] >= 0x80 && c[1] <= 0x8f) /* jcc rel32 */
+		return 1;
+	if (c[0] >= 0x70 && c[0] <= 0x7f) /* jcc rel8 */
+		return 1;
+	return 0;
+}
+
+static int bind_rank(unsigned char bind)
+{
+	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+/* Symbols of one table that name code: functions with a size in executable sections. */
+static int collect(Elf *elf, Elf_Scn *tab, struct fsym **out, size_t *n, size_t *cap)
+{
+	GElf_Shdr sh;
+	Elf_Data *data = elf_getdata(tab, NULL);
+
+	if (!gelf_getshdr(tab, &sh) || !data || !sh.sh_entsize)
+		return 0;
+	size_t count = sh.sh_size / sh.sh_entsize;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		GElf_Shdr ssh;
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+		unsigned type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || !sym.st_size ||
+		    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE)
+			continue;
+		Elf_Scn *scn = elf_getscn(elf, sym.st_shndx);
+		if (!scn || !gelf_getshdr(scn, &ssh) || !(ssh.sh_flags & SHF_EXECINSTR) ||
+		    ssh.sh_type != SHT_PROGBITS || sym.st_value < ssh.sh_addr ||
+		    sym.st_value - ssh.sh_addr >= ssh.sh_size)
+			continue;
+		const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 256;
+			struct fsym *ns = realloc(*out, nc * sizeof(*ns));
+			if (!ns)
+				return HWT_E_NOMEM;
+			*out = ns;
+			*cap = nc;
+		}
+		(*out)[(*n)++] = (struct fsym){
+			.name = name,
+			.vaddr = sym.st_value,
+			.size = sym.st_size,
+			.offset = sym.st_value - ssh.sh_addr + ssh.sh_offset,
+			.bind_rank = bind_rank(GELF_ST_BIND(sym.st_info)),
+		};
+	}
+	return 0;
+}
+
+int hwt_elf_functions(const char *path, int (*fn)(const struct hwt_elf_func *f, void *ctx),
+		      void *ctx, char *why, size_t whylen)
+{
+	struct fsym *syms = NULL;
+	size_t n = 0, cap = 0;
+	int ret = 0;
+
+	if (!path || !fn) {
+		snprintf(why, whylen, "no file given");
+		return HWT_E_INVAL;
+	}
+	elf_version(EV_CURRENT);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open '%s': %s", path, strerror(errno));
+		return errno == ENOENT ? HWT_E_NOENT : HWT_E_PERM;
+	}
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		snprintf(why, whylen, "'%s' is not an ELF file", path);
+		ret = HWT_E_ELF;
+		goto out;
+	}
+	/* .symtab has everything; a stripped file still has .dynsym's exported functions. */
+	Elf_Scn *symtab = NULL, *dynsym = NULL;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM)
+			dynsym = scn;
+	}
+	if (!symtab && !dynsym) {
+		snprintf(why, whylen, "'%s' has no symbol table: nothing to attach to", path);
+		ret = HWT_E_ELF;
+		goto out;
+	}
+	ret = collect(elf, symtab ? symtab : dynsym, &syms, &n, &cap);
+	if (ret < 0) {
+		snprintf(why, whylen, "out of memory reading '%s'", path);
+		goto out;
+	}
+	qsort(syms, n, sizeof(*syms), by_addr);
+
+	int count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i && syms[i].vaddr == syms[i - 1].vaddr)
+			continue; /* an alias: the best-ranked name came first */
+		uint8_t head[16] = { 0 };
+		size_t want = syms[i].size < sizeof(head) ? syms[i].size : sizeof(head);
+		ssize_t got = pread(fd, head, want, (off_t)syms[i].offset);
+		if (got < 0)
+			got = 0;
+		struct hwt_elf_func f = {
+			.name = syms[i].name,
+			.demangled = syms[i].name,
+			.vaddr = syms[i].vaddr,
+			.size = syms[i].size,
+			.offset = syms[i].offset,
+			.entry_offset = syms[i].offset,
+		};
+		const uint8_t *code = head;
+		size_t clen = (size_t)got;
+		if (clen >= 4 && !memcmp(head, "\xf3\x0f\x1e\xfa", 4) && syms[i].size > 4) {
+			/* The kernel single-steps endbr64; the instruction after it is usually a
+			 * push it emulates. Return probes stay at +0. */
+			f.flags |= HWT_FUNC_ENDBR;
+			f.entry_offset += 4;
+			code += 4;
+			clen -= 4;
+		}
+		if (!hwt_uprobe_emulated(code, clen))
+			f.flags |= HWT_FUNC_SLOW;
+		char *dm = NULL;
+		if (!strncmp(f.name, "_Z", 2)) {
+			int status;
+			dm = __cxa_demangle(f.name, NULL, NULL, &status);
+			if (dm && !status)
+				f.demangled = dm;
+		}
+		int r = fn(&f, ctx);
+		free(dm);
+		if (r) {
+			ret = r;
+			goto out;
+		}
+		count++;
+	}
+	ret = count;
+out:
+	free(syms);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}

@@ -1,0 +1,37 @@
+/* The functions an ELF file defines, with where a probe on each would go: what the uprobe tracer
+ * attaches to. */
+#ifndef HWT_CORE_ELFFUNCS_H
+#define HWT_CORE_ELFFUNCS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** Flags of struct hwt_elf_func. */
+enum hwt_elf_func_flags {
+	HWT_FUNC_ENDBR = 1, /* starts with endbr64: the entry probe goes 4 bytes in */
+	HWT_FUNC_SLOW = 2,  /* the instruction under the entry probe is single-stepped by the
+			       kernel (~10 us a hit), not emulated (push, nop, jmp, call) */
+};
+
+/** One function. */
+struct hwt_elf_func {
+	const char *name;      /* borrowed for the callback: the symbol name as in the file */
+	const char *demangled; /* borrowed for the callback: the C++ name, or @name */
+	uint64_t vaddr, size;  /* ELF virtual address and size */
+	uint64_t offset;       /* file offset of the first byte: where the return probe goes */
+	uint64_t entry_offset; /* file offset of the entry probe (after an endbr64) */
+	uint32_t flags;	       /* enum hwt_elf_func_flags */
+};
+
+/** Calls @fn for every function @path defines (STT_FUNC or STT_GNU_IFUNC with a size, in an
+ *  executable section), once per address (aliases collapse to the first global name). Stops
+ *  when @fn returns non-zero and returns that value; else returns how many functions there were
+ *  (>= 0), or a negative enum hwt_error with @why filled (file missing, not ELF, no symbols). */
+int hwt_elf_functions(const char *path, int (*fn)(const struct hwt_elf_func *f, void *ctx),
+		      void *ctx, char *why, size_t whylen);
+
+/** Non-zero if the kernel emulates the x86-64 instruction at @code (@len bytes available) when
+ *  a uprobe hits it, instead of single-stepping it out of line. */
+int hwt_uprobe_emulated(const uint8_t *code, size_t len);
+
+#endif

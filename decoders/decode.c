@@ -1,0 +1,547 @@
+/* The decoding driver: reads the chunks of a .hwt, puts the records of every ring and plugin
+ * stream back in timestamp order, keeps the thread table, and hands the events the perf-record
+ * and stream decoders make out one at a time. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+
+void hwt_decoder_config_init(struct hwt_decoder_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->symbolize = 1;
+}
+
+struct thread *hwt_dec_thread(struct hwt_decoder *d, uint32_t tid, int create)
+{
+	if (d->nthreads * 2 >= d->cap_threads) {
+		if (!create && d->cap_threads)
+			goto lookup;
+		size_t cap = d->cap_threads ? d->cap_threads * 2 : 256;
+		struct thread *nt = calloc(cap, sizeof(*nt));
+		if (!nt)
+			return NULL;
+		for (size_t i = 0; i < d->cap_threads; i++) {
+			struct thread *t = &d->threads[i];
+			if (!t->tid)
+				continue;
+			size_t j = (t->tid * 2654435761u) & (cap - 1);
+			while (nt[j].tid)
+				j = (j + 1) & (cap - 1);
+			nt[j] = *t;
+		}
+		free(d->threads);
+		d->threads = nt;
+		d->cap_threads = cap;
+	}
+lookup:
+	if (!d->cap_threads)
+		return NULL;
+	size_t j = (tid * 2654435761u) & (d->cap_threads - 1);
+	while (d->threads[j].tid) {
+		if (d->threads[j].tid == tid)
+			return &d->threads[j];
+		j = (j + 1) & (d->cap_threads - 1);
+	}
+	if (!create || !tid)
+		return NULL;
+	d->threads[j] = (struct thread){ .tid = tid };
+	d->nthreads++;
+	return &d->threads[j];
+}
+
+static int heap_less(const struct item *a, const struct item *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
+}
+
+static int heap_push(struct hwt_decoder *d, struct item *it)
+{
+	if (d->nheap == d->cap_heap) {
+		size_t cap = d->cap_heap ? d->cap_heap * 2 : 1024;
+		struct item *nh = realloc(d->heap, cap * sizeof(*nh));
+		if (!nh)
+			return HWT_E_NOMEM;
+		d->heap = nh;
+		d->cap_heap = cap;
+	}
+	it->seq = d->seq++;
+	size_t i = d->nheap++;
+	while (i && heap_less(it, &d->heap[(i - 1) / 2])) {
+		d->heap[i] = d->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	d->heap[i] = *it;
+	return 0;
+}
+
+static void heap_pop(struct hwt_decoder *d, struct item *out)
+{
+	*out = d->heap[0];
+	struct item last = d->heap[--d->nheap];
+	size_t i = 0, n = d->nheap;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && heap_less(&d->heap[c + 1], &d->heap[c]))
+			c++;
+		if (!heap_less(&d->heap[c], &last))
+			break;
+		d->heap[i] = d->heap[c];
+		i = c;
+	}
+	if (n)
+		d->heap[i] = last;
+}
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+struct hwt_event *hwt_dec_emit(struct hwt_decoder *d, enum hwt_event_type type, uint32_t pid,
+			       uint32_t tid, uint64_t ts)
+{
+	if (d->nout == d->cap_out) {
+		size_t cap = d->cap_out ? d->cap_out * 2 : 64;
+		struct hwt_event *no = realloc(d->out, cap * sizeof(*no));
+		if (!no)
+			return NULL;
+		d->out = no;
+		d->cap_out = cap;
+	}
+	struct hwt_event *ev = &d->out[d->nout++];
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->pid = pid;
+	ev->tid = tid;
+	ev->ts = ts;
+	return ev;
+}
+
+void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	struct thread *t = hwt_dec_thread(d, tid, 1);
+
+	if (!t || t->announced)
+		return;
+	t->pid = pid;
+	if (!t->name) {
+		struct thread *p = hwt_dec_thread(d, pid, 0);
+		char buf[32];
+		snprintf(buf, sizeof(buf), "[%u]", tid);
+		int64_t id = p && p->name ? p->name : hwt_model_intern_str(d->m, buf);
+		t->name = id > 0 ? (uint32_t)id : 0;
+	}
+	if (tid == pid) {
+		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_PROCESS, pid, tid, ts);
+		if (ev)
+			ev->proc.name = t->name;
+		d->stats.processes++;
+	} else {
+		struct thread *p = hwt_dec_thread(d, pid, 0);
+		if (!p || !p->announced)
+			hwt_dec_announce(d, pid, pid, ts);
+		t = hwt_dec_thread(d, tid, 0);
+	}
+	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_THREAD, pid, tid, ts);
+	if (ev)
+		ev->thread.name = t->name;
+	t->announced = 1;
+	d->stats.threads++;
+}
+
+/* ---- records --------------------------------------------------------------------------- */
+
+/* ---- plugin streams -------------------------------------------------------------------- */
+
+static struct source *source_by_id(struct hwt_decoder *d, uint64_t id)
+{
+	for (uint32_t i = 0; i < d->nsources; i++)
+		if (d->sources[i].id == id)
+			return &d->sources[i];
+	return NULL;
+}
+
+static struct source *source_by_name(struct hwt_decoder *d, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < d->nsources; i++)
+		if (strlen(d->sources[i].ops->name) == len &&
+		    !memcmp(d->sources[i].ops->name, name, len))
+			return &d->sources[i];
+	return NULL;
+}
+
+/* A HWT_CHUNK_SOURCE: the stream gets the decoder of its name; streams nobody here decodes
+ * are skipped, like unknown chunks. */
+static int add_source(struct hwt_decoder *d, const void *data, size_t len)
+{
+	struct hwt_source_desc sd;
+
+	if (len < sizeof(sd) + 1 || ((const char *)data)[len - 1])
+		return 0;
+	memcpy(&sd, data, sizeof(sd));
+	const char *name = (const char *)data + sizeof(sd);
+	for (const struct hwt_source_ops *const *o = hwt_source_decoders; *o; o++) {
+		if (strcmp((*o)->name, name) || source_by_id(d, sd.id))
+			continue;
+		struct source *ns = realloc(d->sources, (d->nsources + 1) * sizeof(*ns));
+		if (!ns)
+			return HWT_E_NOMEM;
+		d->sources = ns;
+		void *st = (*o)->create(d, sd.id);
+		if (!st)
+			return HWT_E_NOMEM;
+		d->sources[d->nsources++] = (struct source){ .id = sd.id, .ops = *o, .st = st };
+	}
+	return 0;
+}
+
+int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	for (uint32_t i = 0; i < d->nsources; i++) {
+		int err = d->sources[i].ops->thread_end(d->sources[i].st, pid, tid, ts);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int finish_sources(struct hwt_decoder *d, uint64_t ts)
+{
+	for (uint32_t i = 0; i < d->nsources; i++) {
+		int err = d->sources[i].ops->finish(d->sources[i].st, ts);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- the driver ------------------------------------------------------------------------ */
+
+static int process_item(struct hwt_decoder *d, struct item *it)
+{
+	int err = 0;
+
+	/* The reads of one round share a timestamp and come out of the heap together: anything
+	 * else means the round is complete. */
+	if (d->read_leader_desc && (it->kind != HWT_ITEM_READ || it->ts != d->read_round)) {
+		err = hwt_perf_flush_reads(d);
+		if (err)
+			return err;
+	}
+	switch (it->kind) {
+	case HWT_ITEM_RING:
+		err = hwt_perf_record(d, it->data, it->len, it->ts);
+		break;
+	case HWT_ITEM_READ:
+		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);
+		break;
+	case HWT_ITEM_SOURCE: {
+		struct source *src = source_by_id(d, it->id);
+		if (src)
+			err = src->ops->record(src->st, it->ts, it->data, it->len);
+		break;
+	}
+	default: { /* the end of the recording */
+		const struct hwt_end_rec *end = (const void *)it->data;
+		err = hwt_perf_flush_reads(d);
+		if (!err)
+			err = finish_sources(d, d->target_exit_ts ? d->target_exit_ts : end->ts);
+		d->sources_finished = 1;
+		struct hwt_event *ev =
+			hwt_dec_emit(d, HWT_EV_PROCESS_EXIT, (uint32_t)end->pid, (uint32_t)end->pid,
+				     d->target_exit_ts ? d->target_exit_ts : end->ts);
+		if (ev) {
+			ev->exit.status = end->exit_status;
+			ev->exit.signal = end->signal;
+		}
+		break;
+	}
+	}
+	if (it->ts != UINT64_MAX && it->ts > d->last_ts)
+		d->last_ts = it->ts;
+	free(it->data);
+	return err;
+}
+
+int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
+		  const void *data, size_t len)
+{
+	struct item it = { .ts = ts, .cpu = cpu, .kind = kind, .id = id, .len = (uint32_t)len };
+	it.data = malloc(len ? len : 1);
+	if (!it.data)
+		return HWT_E_NOMEM;
+	memcpy(it.data, data, len);
+	int err = heap_push(d, &it);
+	if (err)
+		free(it.data);
+	return err;
+}
+
+static int read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
+{
+	while (len >= sizeof(struct hwt_stream_item)) {
+		struct hwt_stream_item hd;
+		memcpy(&hd, p, sizeof(hd));
+		p += sizeof(hd);
+		len -= sizeof(hd);
+		if (hd.len > len)
+			return 0; /* damaged: the CRC passed, so this is a writer bug; stop here */
+		if (hd.ts > d->round_cur) {
+			d->round_prev = d->round_cur;
+			d->round_cur = hd.ts;
+		}
+		int err = 0;
+		if (hd.kind == HWT_ITEM_READ) {
+			err = hwt_dec_queue(d, hd.ts, hd.cpu, HWT_ITEM_READ, hd.id, p, hd.len);
+		} else if (hd.kind == HWT_ITEM_SOURCE) {
+			struct source *src = source_by_id(d, hd.id);
+			if (src)
+				err = src->ops->split(src->st, hd.ts, p, hd.len);
+		} else if (hd.kind == HWT_ITEM_RING) {
+			for (uint32_t off = 0;
+			     off + sizeof(struct perf_event_header) <= hd.len && !err;) {
+				const struct perf_event_header *h = (const void *)(p + off);
+				if (h->size < sizeof(*h) || h->size % 8 || off + h->size > hd.len)
+					break;
+				uint64_t ts = hwt_perf_record_time(d, p + off, h->size, hd.ts);
+				err = hwt_dec_queue(d, ts, hd.cpu, HWT_ITEM_RING, 0, p + off,
+						    h->size);
+				off += h->size;
+			}
+		}
+		if (err)
+			return err;
+		size_t adv = (hd.len + 7) & ~(size_t)7;
+		if (adv > len)
+			adv = len;
+		p += adv;
+		len -= adv;
+	}
+	return 0;
+}
+
+static int read_chunk(struct hwt_decoder *d)
+{
+	uint32_t type;
+	const void *data;
+	size_t len;
+	int n = hwt_store_read(d->r, &type, &data, &len);
+
+	if (n <= 0) {
+		d->input_done = 1;
+		return n;
+	}
+	switch (type) {
+	case HWT_CHUNK_META: {
+		const char *k = data, *v = memchr(data, 0, len);
+		if (v && memchr(v + 1, 0, len - (size_t)(v + 1 - k)))
+			hwt_model_set_meta(d->m, k, v + 1);
+		if (v && !strcmp(k, "pid"))
+			d->target_pid = (uint32_t)strtoul(v + 1, NULL, 10);
+		return 0;
+	}
+	case HWT_CHUNK_EVENTS: {
+		size_t n = len / sizeof(struct hwt_event_desc);
+		struct hwt_event_desc *nd = realloc(d->descs, (d->ndescs + n + 1) * sizeof(*nd));
+		if (!nd)
+			return HWT_E_NOMEM;
+		memcpy(nd + d->ndescs, data, n * sizeof(*nd));
+		for (size_t i = d->ndescs; i < d->ndescs + n; i++) {
+			nd[i].name[sizeof(nd[i].name) - 1] = 0;
+			nd[i].plugin[sizeof(nd[i].plugin) - 1] = 0;
+		}
+		d->descs = nd;
+		d->ndescs += n;
+		if (!d->weights_ready) {
+			d->weights_ready = 1;
+			return hwt_perf_declare_weights(d);
+		}
+		return 0;
+	}
+	case HWT_CHUNK_STREAM:
+		return read_stream(d, data, len);
+	case HWT_CHUNK_PROC_MAPS: {
+		if (len < 8)
+			return 0;
+		uint32_t pid = *(const uint32_t *)data;
+		char *text = strndup((const char *)data + 8, len - 8), *save = NULL;
+		if (!text)
+			return HWT_E_NOMEM;
+		for (char *line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			unsigned long long s, e, off;
+			char perms[8];
+			int pos = 0;
+			if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off,
+				   &pos) < 4 ||
+			    !pos || !strchr(perms, 'x'))
+				continue;
+			struct hwt_map_info mi = {
+				.start = s, .end = e, .pgoff = off, .path = line + pos
+			};
+			if (*mi.path)
+				hwt_symbolizer_add_map(d->sym, pid, &mi);
+		}
+		free(text);
+		return 0;
+	}
+	case HWT_CHUNK_SOURCE:
+		return add_source(d, data, len);
+	case HWT_CHUNK_PLUGIN: {
+		uint32_t nl;
+		if (len < 4)
+			return 0;
+		memcpy(&nl, data, 4);
+		if (nl > len - 4)
+			return 0;
+		struct source *src = source_by_name(d, (const char *)data + 4, nl);
+		return src ? src->ops->chunk(src->st, (const char *)data + 4 + nl, len - 4 - nl)
+			   : 0;
+	}
+	case HWT_CHUNK_NOTE: {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%.*s", (int)len, (const char *)data);
+		d->stats.notes++;
+		if (d->cfg.on_note)
+			d->cfg.on_note(msg, d->cfg.ctx);
+		return 0;
+	}
+	case HWT_CHUNK_END:
+		if (len < sizeof(struct hwt_end_rec))
+			return 0;
+		memcpy(&d->stats.end, data, sizeof(d->stats.end));
+		d->stats.have_end = 1;
+		return hwt_dec_queue(d, UINT64_MAX, -1, 0, 0, data, len);
+	default:
+		return 0; /* unknown chunk types are skipped: newer writers, older readers */
+	}
+}
+
+int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev)
+{
+	for (;;) {
+		if (d->iout < d->nout) {
+			*ev = d->out[d->iout++];
+			return 1;
+		}
+		d->iout = d->nout = 0;
+		/* An item may go once a later round started after its own: nothing older can
+		 * still be in a ring that was drained before. */
+		if (d->nheap && (d->input_done || d->heap[0].ts < d->round_prev)) {
+			struct item it;
+			heap_pop(d, &it);
+			int err = process_item(d, &it);
+			if (err < 0)
+				return err;
+			continue;
+		}
+		if (d->input_done) {
+			int err = hwt_perf_flush_reads(d);
+			/* A recording without its end (recorder killed): close what is open at the
+			 * last thing seen. */
+			if (!err && !d->sources_finished) {
+				d->sources_finished = 1;
+				err = finish_sources(d, d->last_ts);
+			}
+			if (err < 0)
+				return err;
+			if (d->nout)
+				continue;
+			return 0;
+		}
+		int err = read_chunk(d);
+		if (err < 0)
+			return err;
+	}
+}
+
+struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
+				     const struct hwt_decoder_config *cfg, int *err, char *why,
+				     size_t whylen)
+{
+	struct hwt_decoder *d = calloc(1, sizeof(*d));
+
+	if (!d) {
+		*err = HWT_E_NOMEM;
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	if (cfg)
+		d->cfg = *cfg;
+	else
+		hwt_decoder_config_init(&d->cfg);
+	d->m = m;
+	d->r = hwt_store_reader_open(path, err);
+	if (!d->r) {
+		switch (*err) {
+		case HWT_E_BADFILE:
+			snprintf(why, whylen,
+				 "'%s' is not an hwtrace recording (empty or another "
+				 "format): record one with `hwtrace record`",
+				 path);
+			break;
+		case HWT_E_VERSION:
+			snprintf(why, whylen,
+				 "'%s' was written by a newer hwtrace: upgrade to read it", path);
+			break;
+		default:
+			snprintf(why, whylen, "cannot read '%s': %s", path,
+				 *err == HWT_E_IO ? strerror(errno) : hwt_errstr(*err));
+		}
+		free(d);
+		return NULL;
+	}
+	d->sym = hwt_symbolizer_alloc(m);
+	d->unw = d->sym ? hwt_unwinder_alloc(d->sym) : NULL;
+	if (!d->sym || !d->unw) {
+		*err = HWT_E_NOMEM;
+		snprintf(why, whylen, "out of memory");
+		hwt_decoder_close(d);
+		return NULL;
+	}
+	/* Read up to the event list, so the model knows its metadata and sample weights before
+	 * the first event: exporters look their view up among the weights. */
+	while (!d->weights_ready && !d->input_done && !d->nheap) {
+		*err = read_chunk(d);
+		if (*err < 0) {
+			snprintf(why, whylen, "cannot read '%s': %s", path, hwt_errstr(*err));
+			hwt_decoder_close(d);
+			return NULL;
+		}
+	}
+	*err = 0;
+	return d;
+}
+
+const struct hwt_decode_stats *hwt_decoder_stats(const struct hwt_decoder *d)
+{
+	return &d->stats;
+}
+
+const struct hwt_store_status *hwt_decoder_store_status(const struct hwt_decoder *d)
+{
+	return hwt_store_reader_status(d->r);
+}
+
+void hwt_decoder_close(struct hwt_decoder *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nheap; i++)
+		free(d->heap[i].data);
+	free(d->heap);
+	free(d->threads);
+	for (uint32_t i = 0; i < d->nsources; i++)
+		d->sources[i].ops->destroy(d->sources[i].st);
+	free(d->sources);
+	free(d->out);
+	free(d->descs);
+	hwt_unwinder_free(d->unw);
+	hwt_symbolizer_free(d->sym);
+	hwt_store_reader_close(d->r);
+	free(d);
+}

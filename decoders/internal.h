@@ -1,0 +1,142 @@
+/* What the decoding driver (decode.c) shares with the decoders of each kind of recorded data:
+ * perf records (perf.c) and plugin streams (uprobe.c, ...). Private to decoders/. */
+#ifndef HWT_DECODERS_INTERNAL_H
+#define HWT_DECODERS_INTERNAL_H
+
+#include "decode.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "../core/symbols.h"
+#include "unwind.h"
+
+#define MAX_WEIGHTS	  16
+#define MAX_CHAIN	  512
+#define HWT_USER_ADDR_END 0x800000000000ull /* x86-64, 4-level page tables */
+#define MAX_GROUP	  16
+
+struct thread {
+	uint32_t tid, pid;
+	uint32_t name; /* string id */
+	int announced; /* a THREAD event went out */
+	int exited;
+	uint64_t last[MAX_GROUP]; /* group values at the previous sample, for deltas */
+	int have_last;
+};
+
+struct item { /* a record waiting for its turn */
+	uint64_t ts, seq;
+	int32_t cpu;
+	uint16_t kind; /* enum hwt_item_kind, or 0 for the end record */
+	uint64_t id;
+	uint32_t len;
+	uint8_t *data; /* owned */
+};
+
+struct hwt_decoder {
+	struct hwt_decoder_config cfg;
+	struct hwt_model *m;
+	struct hwt_store_reader *r;
+	struct hwt_symbolizer *sym;
+	struct hwt_unwinder *unw;
+	struct hwt_decode_stats stats;
+
+	struct hwt_event_desc *descs;
+	size_t ndescs;
+	int weights_ready;
+	int w_period;		  /* weight index of the sampling period, -1 if none */
+	int w_members[MAX_GROUP]; /* weight index for each group member (by position) */
+	uint32_t target_pid;
+	uint64_t target_exit_ts;
+
+	/* Threads: open addressing on tid. */
+	struct thread *threads;
+	size_t nthreads, cap_threads;
+
+	/* Records waiting to be put in order: a binary heap on (ts, seq). */
+	struct item *heap;
+	size_t nheap, cap_heap;
+	uint64_t seq;
+	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
+	int input_done;
+
+	/* Counter reads of one round, summed over CPUs before they become events. */
+	uint64_t read_ts;	   /* when the pending values are shown */
+	uint64_t read_round;	   /* the round they were read in */
+	uint64_t read_leader_desc; /* index + 1 of the leader's desc, 0 if none pending */
+	double read_sum[MAX_GROUP];
+	uint32_t read_names[MAX_GROUP];
+	int read_n;
+	uint32_t tracks[MAX_GROUP]; /* track id per group member position */
+
+	/* Plugin streams and their decoders. */
+	struct source *sources;
+	uint32_t nsources;
+	uint64_t last_ts; /* of the last record processed */
+	int sources_finished;
+
+	/* Events ready to hand out: what one record gives (announcements, a sample, the counter
+	 * values of a round, slices closed at once). Handed out before the next record is
+	 * processed, so one weights buffer serves the one sample among them. */
+	struct hwt_event *out;
+	size_t nout, iout, cap_out;
+	uint64_t weights[MAX_WEIGHTS];
+};
+
+/** A decoder of one plugin stream. Hooks return >= 0 or a negative enum hwt_error. */
+struct hwt_source_ops {
+	const char *name; /* the stream's name, and the name of the plugin chunks it reads */
+	void *(*create)(struct hwt_decoder *d, uint32_t id);
+	void (*destroy)(void *st);
+	/** A chunk its plugin wrote with hwt_host_write_chunk() (function tables...). */
+	int (*chunk)(void *st, const void *data, size_t len);
+	/** Bytes of the stream, in file order: split them into records and queue each with
+	 *  hwt_dec_queue() (@item_ts is when the recorder drained them). */
+	int (*split)(void *st, uint64_t item_ts, const uint8_t *data, size_t len);
+	/** One queued record, in timestamp order with every other record of the recording. */
+	int (*record)(void *st, uint64_t ts, const uint8_t *rec, size_t len);
+	/** Thread @tid is gone (exit) or became another program (exec) at @ts. */
+	int (*thread_end)(void *st, uint32_t pid, uint32_t tid, uint64_t ts);
+	/** No more records: close what is open at @ts. */
+	int (*finish)(void *st, uint64_t ts);
+};
+
+struct source {
+	uint32_t id;
+	const struct hwt_source_ops *ops;
+	void *st;
+};
+
+/** Built-in stream decoders, NULL-terminated. */
+extern const struct hwt_source_ops *const hwt_source_decoders[];
+
+/* The driver's services (decode.c). */
+struct thread *hwt_dec_thread(struct hwt_decoder *d, uint32_t tid, int create);
+/** A new event to hand out (zeroed but for the header); NULL when out of memory. The pointer is
+ *  valid until the next call. */
+struct hwt_event *hwt_dec_emit(struct hwt_decoder *d, enum hwt_event_type type, uint32_t pid,
+			       uint32_t tid, uint64_t ts);
+/** Announces thread @tid of @pid (and the process) unless done. */
+void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
+/** Queues a record of stream @source (copied) to come back in timestamp order. */
+int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
+		  const void *data, size_t len);
+/** Tells every stream decoder that @tid ended (exit or exec). */
+int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
+
+/* Perf records (perf.c). */
+const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id);
+int hwt_perf_declare_weights(struct hwt_decoder *d);
+int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uint64_t ts);
+int hwt_perf_read(struct hwt_decoder *d, uint64_t ts, uint64_t id, const uint8_t *data, size_t len);
+int hwt_perf_flush_reads(struct hwt_decoder *d);
+uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_t size,
+			      uint64_t fallback);
+
+#endif

@@ -1,0 +1,396 @@
+/* The uprobe stream decoder: function tables to frames, entries and returns to exactly nested
+ * slices on a shadow stack per thread. Stack pointers keep the nesting right where returns are
+ * missing (longjmp, exceptions, lost records): a frame whose stack slot is reused, or that the
+ * stack pointer has moved above, has returned whether or not its return was seen. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/aggregate.h"
+#include "../core/error.h"
+#include "../core/uprobe_format.h"
+#include "internal.h"
+
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+/* A record as queued for its turn. */
+struct urec {
+	uint32_t kind; /* UP_KIND_ENTRY or UP_KIND_RETURN */
+	uint32_t id;
+	uint32_t tid, pid;
+	uint64_t sp;
+	uint64_t lost; /* records of this thread lost just before this one */
+};
+
+struct uframe {
+	uint32_t id, frame;
+	uint64_t sp, ts;
+	int emitted;
+};
+
+struct uthread {
+	uint32_t tid, pid;
+	struct uframe *stack;
+	uint32_t depth, cap;
+};
+
+struct split_thread { /* decoding state of the stream, per thread index */
+	uint32_t tid, pid;
+	uint64_t sp, lost;
+};
+
+struct updec {
+	struct hwt_decoder *d;
+	uint32_t source;
+	uint32_t *frames; /* function id -> frame id */
+	uint32_t nframes;
+	uint32_t mapping; /* of the file the table being read describes */
+
+	struct split_thread *split;
+	uint32_t nsplit, cap_split;
+	uint64_t prev_ts;
+
+	struct hwt_idmap map; /* tid -> index into threads */
+	struct uthread *threads;
+	uint32_t nthreads, cap_threads;
+	uint32_t max_depth; /* emit slices this deep at most (0: all) */
+	uint64_t min_dur;   /* emit slices this long at least */
+};
+
+/* ---- function tables ------------------------------------------------------------------- */
+
+static int set_frame(struct updec *u, uint32_t id, uint32_t frame)
+{
+	if (id >= u->nframes) {
+		uint32_t n = u->nframes ? u->nframes : 256;
+		while (n <= id)
+			n *= 2;
+		uint32_t *nf = realloc(u->frames, n * sizeof(*nf));
+		if (!nf)
+			return HWT_E_NOMEM;
+		memset(nf + u->nframes, 0, (n - u->nframes) * sizeof(*nf));
+		u->frames = nf;
+		u->nframes = n;
+	}
+	u->frames[id] = frame;
+	return 0;
+}
+
+static int up_chunk(void *st, const void *data, size_t len)
+{
+	struct updec *u = st;
+	struct hwt_model *m = u->d->m;
+	char *text = strndup(data, len), *save = NULL;
+	int err = 0;
+
+	if (!text)
+		return HWT_E_NOMEM;
+	for (char *line = strtok_r(text, "\n", &save); line && !err;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "file ", 5)) {
+			int64_t path = hwt_model_intern_str(m, line + 5);
+			struct hwt_mapping map = { .path = path > 0 ? (uint32_t)path : 0 };
+			int64_t id = path > 0 ? hwt_model_intern_mapping(m, &map) : path;
+			u->mapping = id > 0 ? (uint32_t)id : 0;
+			continue;
+		}
+		unsigned id, flags;
+		unsigned long long vaddr, size;
+		int name_at = 0;
+		if (sscanf(line, "%u %llx %llu %u %n", &id, &vaddr, &size, &flags, &name_at) < 4 ||
+		    !name_at || id > (1u << 24))
+			continue; /* a damaged line: its function shows as unknown */
+		const char *name = line + name_at;
+		int status = -1;
+		char *dm =
+			!strncmp(name, "_Z", 2) ? __cxa_demangle(name, NULL, NULL, &status) : NULL;
+		int64_t sid = hwt_model_intern_str(m, dm && !status ? dm : name);
+		free(dm);
+		if (sid < 0)
+			err = (int)sid;
+		struct hwt_frame f = { .name = (uint32_t)sid,
+				       .mapping = u->mapping,
+				       .addr = vaddr };
+		int64_t fid = err ? err : hwt_model_intern_frame(m, &f);
+		err = fid < 0 ? (int)fid : set_frame(u, id, (uint32_t)fid);
+	}
+	free(text);
+	return err;
+}
+
+/* ---- splitting the stream into records ------------------------------------------------- */
+
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t b = *(*p)++;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
+{
+	struct updec *u = st;
+	const uint8_t *end = p + len;
+
+	while (p < end) {
+		uint64_t code, a, b, c;
+		if (get_varint(&p, end, &code))
+			return 0;
+		uint32_t kind = code & ((1u << UP_KIND_BITS) - 1);
+		if (kind == UP_KIND_THREAD) {
+			if (get_varint(&p, end, &a) || get_varint(&p, end, &b))
+				return 0;
+			if (u->nsplit == u->cap_split) {
+				uint32_t cap = u->cap_split ? u->cap_split * 2 : 64;
+				struct split_thread *ns = realloc(u->split, cap * sizeof(*ns));
+				if (!ns)
+					return HWT_E_NOMEM;
+				u->split = ns;
+				u->cap_split = cap;
+			}
+			u->split[u->nsplit++] =
+				(struct split_thread){ .tid = (uint32_t)a, .pid = (uint32_t)b };
+			continue;
+		}
+		if (get_varint(&p, end, &a) || a >= u->nsplit)
+			return 0; /* damaged: the rest of this item cannot be trusted */
+		struct split_thread *t = &u->split[a];
+		if (kind == UP_KIND_GAP) {
+			if (get_varint(&p, end, &b))
+				return 0;
+			t->lost += b;
+			continue;
+		}
+		if (get_varint(&p, end, &b) || get_varint(&p, end, &c))
+			return 0;
+		u->prev_ts += (uint64_t)unzigzag(b);
+		t->sp += (uint64_t)unzigzag(c);
+		struct urec r = {
+			.kind = kind,
+			.id = (uint32_t)(code >> UP_KIND_BITS),
+			.tid = t->tid,
+			.pid = t->pid,
+			.sp = t->sp,
+			.lost = t->lost,
+		};
+		t->lost = 0;
+		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
+					sizeof(r));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- shadow stacks --------------------------------------------------------------------- */
+
+static struct uthread *uthread(struct updec *u, uint32_t tid, uint32_t pid)
+{
+	int created = 0;
+	uint32_t *slot = hwt_idmap_put(&u->map, tid, &created);
+
+	if (!slot)
+		return NULL;
+	if (created) {
+		if (u->nthreads == u->cap_threads) {
+			uint32_t cap = u->cap_threads ? u->cap_threads * 2 : 64;
+			struct uthread *nt = realloc(u->threads, cap * sizeof(*nt));
+			if (!nt)
+				return NULL;
+			u->threads = nt;
+			u->cap_threads = cap;
+		}
+		*slot = u->nthreads;
+		u->threads[u->nthreads++] = (struct uthread){ .tid = tid, .pid = pid };
+	}
+	return &u->threads[*slot];
+}
+
+static int emit_slice(struct updec *u, struct uthread *t, enum hwt_event_type type, uint32_t frame,
+		      uint64_t ts, uint32_t flags)
+{
+	struct hwt_event *ev = hwt_dec_emit(u->d, type, t->pid, t->tid, ts);
+	if (!ev)
+		return HWT_E_NOMEM;
+	ev->slice.frame = frame;
+	ev->slice.flags = flags;
+	return 0;
+}
+
+/* Closes the innermost frame of @t at @ts. Slices shorter than --min-duration never show; a
+ * longer one shows with every ancestor not shown yet (they are at least as long). */
+static int pop(struct updec *u, struct uthread *t, uint64_t ts, uint32_t flags)
+{
+	struct uframe *f = &t->stack[t->depth - 1];
+	int err = 0;
+
+	if (ts < f->ts)
+		ts = f->ts;
+	if (!f->emitted && ts - f->ts >= u->min_dur &&
+	    (!u->max_depth || t->depth <= u->max_depth)) {
+		uint32_t from = t->depth;
+		while (from > 1 && !t->stack[from - 2].emitted)
+			from--;
+		for (uint32_t i = from - 1; i < t->depth && !err; i++) {
+			if (u->max_depth && i >= u->max_depth)
+				break;
+			err = emit_slice(u, t, HWT_EV_SLICE_BEGIN, t->stack[i].frame,
+					 t->stack[i].ts, 0);
+			t->stack[i].emitted = 1;
+		}
+	}
+	if (!err && f->emitted)
+		err = emit_slice(u, t, HWT_EV_SLICE_END, f->frame, ts, flags);
+	t->depth--;
+	return err;
+}
+
+static int push(struct updec *u, struct uthread *t, const struct urec *r, uint64_t ts)
+{
+	if (t->depth == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 64;
+		struct uframe *ns = realloc(t->stack, cap * sizeof(*ns));
+		if (!ns)
+			return HWT_E_NOMEM;
+		t->stack = ns;
+		t->cap = cap;
+	}
+	uint32_t frame = r->id < u->nframes ? u->frames[r->id] : 0;
+	if (!frame) {
+		char name[32];
+		snprintf(name, sizeof(name), "[function %u]", r->id);
+		int64_t sid = hwt_model_intern_str(u->d->m, name);
+		struct hwt_frame f = { .name = sid > 0 ? (uint32_t)sid : 0,
+				       .kind = HWT_FRAME_UNKNOWN };
+		int64_t fid = sid > 0 ? hwt_model_intern_frame(u->d->m, &f) : sid;
+		if (fid < 0)
+			return (int)fid;
+		frame = (uint32_t)fid;
+	}
+	struct uframe *f = &t->stack[t->depth++];
+	*f = (struct uframe){ .id = r->id, .frame = frame, .sp = r->sp, .ts = ts };
+	/* Without a duration filter a slice shows when it starts. */
+	if (!u->min_dur && (!u->max_depth || t->depth <= u->max_depth)) {
+		f->emitted = 1;
+		return emit_slice(u, t, HWT_EV_SLICE_BEGIN, frame, ts, 0);
+	}
+	return 0;
+}
+
+static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
+{
+	struct updec *u = st;
+	struct urec r;
+	int err = 0;
+
+	if (len != sizeof(r))
+		return 0;
+	memcpy(&r, data, sizeof(r));
+	/* Only the traced process tree: the probes fire in any process running the file. */
+	if (!hwt_dec_thread(u->d, r.tid, 0))
+		return 0;
+	struct uthread *t = uthread(u, r.tid, r.pid);
+	if (!t)
+		return HWT_E_NOMEM;
+	hwt_dec_announce(u->d, r.pid, r.tid, ts);
+	if (r.lost) {
+		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
+		if (!ev)
+			return HWT_E_NOMEM;
+		ev->lost.count = r.lost;
+	}
+	if (r.kind == UP_KIND_ENTRY) {
+		/* Frames at or below this stack slot have returned, seen or not. */
+		while (!err && t->depth && t->stack[t->depth - 1].sp <= r.sp)
+			err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
+		return err ? err : push(u, t, &r, ts);
+	}
+	uint64_t entry_sp = r.sp - 8;
+	while (!err && t->depth && t->stack[t->depth - 1].sp < entry_sp)
+		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
+	if (!err && t->depth && t->stack[t->depth - 1].sp == entry_sp)
+		err = pop(u, t, ts, 0);
+	return err; /* else a return whose entry was lost: nothing to close */
+}
+
+static int close_all(struct updec *u, struct uthread *t, uint64_t ts)
+{
+	int err = 0;
+	while (!err && t->depth)
+		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
+	return err;
+}
+
+static int up_thread_end(void *st, uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	struct updec *u = st;
+	uint32_t *slot = hwt_idmap_find(&u->map, tid);
+	return slot ? close_all(u, &u->threads[*slot], ts) : 0;
+}
+
+static int up_finish(void *st, uint64_t ts)
+{
+	struct updec *u = st;
+	int err = 0;
+	for (uint32_t i = 0; i < u->nthreads && !err; i++)
+		err = close_all(u, &u->threads[i], ts);
+	return err;
+}
+
+/* ---- life ------------------------------------------------------------------------------ */
+
+static void *up_create(struct hwt_decoder *d, uint32_t id)
+{
+	struct updec *u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->d = d;
+	u->source = id;
+	const char *v = hwt_model_meta(d->m, "uprobe.depth");
+	u->max_depth = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+	v = hwt_model_meta(d->m, "uprobe.min_duration_ns");
+	u->min_dur = v ? strtoull(v, NULL, 10) : 0;
+	return u;
+}
+
+static void up_destroy(void *st)
+{
+	struct updec *u = st;
+	if (!u)
+		return;
+	for (uint32_t i = 0; i < u->nthreads; i++)
+		free(u->threads[i].stack);
+	free(u->threads);
+	hwt_idmap_fini(&u->map);
+	free(u->split);
+	free(u->frames);
+	free(u);
+}
+
+const struct hwt_source_ops hwt_uprobe_source = {
+	.name = "uprobe",
+	.create = up_create,
+	.destroy = up_destroy,
+	.chunk = up_chunk,
+	.split = up_split,
+	.record = up_record,
+	.thread_end = up_thread_end,
+	.finish = up_finish,
+};
+
+const struct hwt_source_ops *const hwt_source_decoders[] = {
+	&hwt_uprobe_source,
+	NULL,
+};

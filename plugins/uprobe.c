@@ -1,0 +1,563 @@
+/* The `uprobe` tracer plugin: every call and return of the chosen functions of an unmodified
+ * binary, through BPF uprobe_multi links writing to a BPF ring buffer, re-encoded compactly into
+ * the recording. Libraries and exec'ed programs are attached as they are mapped. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <hwtrace/plugin.h>
+
+#include "../core/aggregate.h"
+#include "../core/bpf.h"
+#include "../core/elffuncs.h"
+#include "../core/error.h"
+#include "../core/uprobe_format.h"
+
+#define UP_MAX_PATTERNS 64
+#define UP_DEFAULT_RING (16u << 20)
+
+/* C runtime start-up and tear-down code: not the program's, and _start never returns. */
+static const char *const crt_names[] = {
+	"_start",
+	"_init",
+	"_fini",
+	"frame_dummy",
+	"register_tm_clones",
+	"deregister_tm_clones",
+	"__do_global_dtors_aux",
+	"__libc_csu_init",
+	"__libc_csu_fini",
+	"_dl_relocate_static_pie",
+};
+
+struct pattern {
+	char *lib; /* NULL: the main program */
+	char *glob;
+};
+
+struct up_thread {
+	uint32_t tid, pid;
+	uint64_t sp;	   /* last stack pointer written, for deltas */
+	uint32_t next_seq; /* the sequence number its next record should carry */
+};
+
+struct up_state {
+	struct hwt_host *h;
+	struct hwt_bpf_uprobes *bpf;
+	int source;
+	struct pattern inc[UP_MAX_PATTERNS], exc[UP_MAX_PATTERNS];
+	int ninc, nexc, main_filtered; /* main_filtered: some -F names the main program */
+	char **attached;
+	int nattached;
+	uint32_t next_id;
+	uint64_t nfuncs, nslow;
+
+	/* Encoder state (see uprobe_format.h). */
+	struct hwt_idmap tids; /* tid -> index into threads */
+	struct up_thread *threads;
+	uint32_t nthreads, cap_threads;
+	uint64_t prev_ts;
+	uint8_t *buf;
+	size_t len, cap;
+	int error;
+};
+
+/* ---- options --------------------------------------------------------------------------- */
+
+static int add_pattern(struct hwt_host *h, struct pattern *set, int *n, const char *spec)
+{
+	if (*n == UP_MAX_PATTERNS) {
+		hwt_host_set_error(h, "too many -F/-N patterns: at most %d each", UP_MAX_PATTERNS);
+		return HWT_E_INVAL;
+	}
+	const char *colon = strchr(spec, ':');
+	struct pattern p = { 0 };
+	/* "LIB:GLOB"; but "ns::f" is a C++ name in the main program. */
+	int lib = colon && colon != spec && colon[1] != ':' && colon[-1] != ':';
+	p.lib = lib ? strndup(spec, (size_t)(colon - spec)) : NULL;
+	p.glob = strdup(lib ? colon + 1 : spec);
+	if (!p.glob || (lib && !p.lib)) {
+		free(p.lib);
+		free(p.glob);
+		return HWT_E_NOMEM;
+	}
+	set[(*n)++] = p;
+	return 0;
+}
+
+static int parse_args(struct up_state *s, const char *args, size_t *ring)
+{
+	char *copy = strdup(args ? args : ""), *save = NULL;
+	int err = 0;
+
+	if (!copy)
+		return HWT_E_NOMEM;
+	*ring = UP_DEFAULT_RING;
+	for (char *kv = strtok_r(copy, ",", &save); kv && !err; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+		if (!v) {
+			hwt_host_set_error(s->h, "uprobe: option '%s' needs a value (key=value)",
+					   kv);
+			err = HWT_E_INVAL;
+			break;
+		}
+		*v++ = 0;
+		if (!strcmp(kv, "func")) {
+			err = add_pattern(s->h, s->inc, &s->ninc, v);
+			if (!err && !s->inc[s->ninc - 1].lib)
+				s->main_filtered = 1;
+		} else if (!strcmp(kv, "nofunc")) {
+			err = add_pattern(s->h, s->exc, &s->nexc, v);
+		} else if (!strcmp(kv, "depth") || !strcmp(kv, "min_duration_ns")) {
+			/* Filters the decoder applies: recorded as metadata for it. */
+			char key[32], *end;
+			strtoull(v, &end, 10);
+			if (*end || !*v) {
+				hwt_host_set_error(s->h, "uprobe: %s=%s: give a number", kv, v);
+				err = HWT_E_INVAL;
+				break;
+			}
+			snprintf(key, sizeof(key), "uprobe.%s", kv);
+			err = hwt_host_set_meta(s->h, key, v);
+		} else if (!strcmp(kv, "ring")) {
+			char *end;
+			unsigned long long r = strtoull(v, &end, 10);
+			if (*end || r < 4096 || (r & (r - 1))) {
+				hwt_host_set_error(s->h, "uprobe: ring=%s: give a power of two", v);
+				err = HWT_E_INVAL;
+			}
+			*ring = (size_t)r;
+		} else {
+			hwt_host_set_error(s->h, "uprobe: unknown option '%s'", kv);
+			err = HWT_E_INVAL;
+		}
+	}
+	free(copy);
+	return err;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	return b ? b + 1 : path;
+}
+
+static int name_matches(const char *glob, const struct hwt_elf_func *f)
+{
+	return !fnmatch(glob, f->name, 0) || !fnmatch(glob, f->demangled, 0);
+}
+
+/* Is @f of the file @path (@is_main: the program itself) chosen? */
+static int chosen(const struct up_state *s, const char *path, int is_main,
+		  const struct hwt_elf_func *f)
+{
+	const char *base = base_name(path);
+	int in = 0;
+
+	for (int i = 0; i < s->nexc; i++)
+		if ((!s->exc[i].lib ? is_main : !fnmatch(s->exc[i].lib, base, 0)) &&
+		    name_matches(s->exc[i].glob, f))
+			return 0;
+	for (int i = 0; i < s->ninc && !in; i++)
+		in = (!s->inc[i].lib ? is_main : !fnmatch(s->inc[i].lib, base, 0)) &&
+		     name_matches(s->inc[i].glob, f);
+	if (in)
+		return 1;
+	if (!is_main || s->main_filtered)
+		return 0;
+	for (size_t i = 0; i < sizeof(crt_names) / sizeof(crt_names[0]); i++)
+		if (!strcmp(f->name, crt_names[i]))
+			return 0;
+	return 1;
+}
+
+/* ---- attaching ------------------------------------------------------------------------- */
+
+struct selection {
+	const struct up_state *s;
+	const char *path;
+	int is_main;
+	uint64_t *entry, *ret;
+	uint32_t *ids;
+	size_t n, cap;
+	char *table; /* the function table chunk: "file PATH\n" then "ID VADDR SIZE FLAGS NAME\n" */
+	size_t tlen, tcap;
+	uint64_t nslow;
+	uint32_t next_id;
+};
+
+static int table_printf(struct selection *sel, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int table_printf(struct selection *sel, const char *fmt, ...)
+{
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(sel->table + sel->tlen, sel->tcap - sel->tlen, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return HWT_E_INVAL;
+		if (sel->tlen + (size_t)n < sel->tcap) {
+			sel->tlen += (size_t)n;
+			return 0;
+		}
+		size_t cap = sel->tcap ? sel->tcap * 2 : 65536;
+		while (cap <= sel->tlen + (size_t)n)
+			cap *= 2;
+		char *t = realloc(sel->table, cap);
+		if (!t)
+			return HWT_E_NOMEM;
+		sel->table = t;
+		sel->tcap = cap;
+	}
+}
+
+static int select_func(const struct hwt_elf_func *f, void *ctx)
+{
+	struct selection *sel = ctx;
+
+	if (!chosen(sel->s, sel->path, sel->is_main, f))
+		return 0;
+	if (sel->n == sel->cap) {
+		size_t cap = sel->cap ? sel->cap * 2 : 256;
+		uint64_t *e = realloc(sel->entry, cap * sizeof(*e));
+		if (e)
+			sel->entry = e;
+		uint64_t *r = realloc(sel->ret, cap * sizeof(*r));
+		if (r)
+			sel->ret = r;
+		uint32_t *i = realloc(sel->ids, cap * sizeof(*i));
+		if (i)
+			sel->ids = i;
+		if (!e || !r || !i)
+			return HWT_E_NOMEM;
+		sel->cap = cap;
+	}
+	uint32_t id = sel->next_id++;
+	sel->entry[sel->n] = f->entry_offset;
+	sel->ret[sel->n] = f->offset;
+	sel->ids[sel->n] = id;
+	sel->n++;
+	sel->nslow += !!(f->flags & HWT_FUNC_SLOW);
+	return table_printf(sel, "%u %llx %llu %u %s\n", id, (unsigned long long)f->vaddr,
+			    (unsigned long long)f->size, f->flags, f->name);
+}
+
+static int already_attached(const struct up_state *s, const char *path)
+{
+	for (int i = 0; i < s->nattached; i++)
+		if (!strcmp(s->attached[i], path))
+			return 1;
+	return 0;
+}
+
+/* Attaches what the selection picks in @path. Returns the number of functions (0: nothing
+ * chosen there), or a negative error with the host's error set. */
+static int attach_file(struct up_state *s, const char *path, int is_main)
+{
+	struct selection sel = { .s = s, .path = path, .is_main = is_main, .next_id = s->next_id };
+	char why[512];
+	int err;
+
+	if (already_attached(s, path))
+		return 0;
+	char **na = realloc(s->attached, (size_t)(s->nattached + 1) * sizeof(*na));
+	if (!na)
+		return HWT_E_NOMEM;
+	s->attached = na;
+	s->attached[s->nattached] = strdup(path);
+	if (!s->attached[s->nattached])
+		return HWT_E_NOMEM;
+	s->nattached++;
+
+	err = table_printf(&sel, "file %s\n", path);
+	if (!err) {
+		err = hwt_elf_functions(path, select_func, &sel, why, sizeof(why));
+		if (err < 0 && err != HWT_E_NOMEM)
+			hwt_host_set_error(s->h, "uprobe: %s", why);
+	}
+	if (err >= 0 && sel.n) {
+		err = hwt_host_write_chunk(s->h, "uprobe", sel.table, sel.tlen);
+		if (!err)
+			err = hwt_bpf_uprobes_attach(s->bpf, path, sel.entry, sel.ret, sel.ids,
+						     sel.n, why, sizeof(why));
+		if (err < 0)
+			hwt_host_set_error(s->h, "uprobe: attaching to %s: %s", path, why);
+	}
+	if (err >= 0) {
+		s->next_id = sel.next_id;
+		s->nfuncs += sel.n;
+		s->nslow += sel.nslow;
+		err = (int)sel.n;
+	}
+	free(sel.entry);
+	free(sel.ret);
+	free(sel.ids);
+	free(sel.table);
+	return err;
+}
+
+/* ---- encoding -------------------------------------------------------------------------- */
+
+static int reserve(struct up_state *s, size_t n)
+{
+	if (s->len + n <= s->cap)
+		return 0;
+	size_t cap = s->cap ? s->cap * 2 : 1u << 20;
+	while (cap < s->len + n)
+		cap *= 2;
+	uint8_t *b = realloc(s->buf, cap);
+	if (!b)
+		return HWT_E_NOMEM;
+	s->buf = b;
+	s->cap = cap;
+	return 0;
+}
+
+static void put_varint(struct up_state *s, uint64_t v)
+{
+	while (v >= 0x80) {
+		s->buf[s->len++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	s->buf[s->len++] = (uint8_t)v;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int encode(const struct hwt_uprobe_rec *r, void *ctx)
+{
+	struct up_state *s = ctx;
+	int created = 0;
+
+	if (reserve(s, 64))
+		return s->error = HWT_E_NOMEM;
+	uint32_t *slot = hwt_idmap_put(&s->tids, r->tid, &created);
+	if (!slot)
+		return s->error = HWT_E_NOMEM;
+	/* A thread id seen in another process is a new thread: it gets a new index. */
+	if (created || s->threads[*slot].pid != r->pid) {
+		if (s->nthreads == s->cap_threads) {
+			uint32_t cap = s->cap_threads ? s->cap_threads * 2 : 64;
+			struct up_thread *t = realloc(s->threads, cap * sizeof(*t));
+			if (!t)
+				return s->error = HWT_E_NOMEM;
+			s->threads = t;
+			s->cap_threads = cap;
+		}
+		*slot = s->nthreads;
+		s->threads[s->nthreads++] =
+			(struct up_thread){ .tid = r->tid, .pid = r->pid, .next_seq = 1 };
+		put_varint(s, UP_KIND_THREAD);
+		put_varint(s, r->tid);
+		put_varint(s, r->pid);
+	}
+	uint32_t ti = *slot;
+	struct up_thread *t = &s->threads[ti];
+	/* Sequence numbers count every hit of the thread id, recorded or not (0: the program had
+	 * no counter slot for it, so no gap can be seen). */
+	if (r->seq > t->next_seq) {
+		put_varint(s, UP_KIND_GAP);
+		put_varint(s, ti);
+		put_varint(s, r->seq - t->next_seq);
+	}
+	if (r->seq)
+		t->next_seq = r->seq + 1;
+	put_varint(s, (uint64_t)r->cookie << UP_KIND_BITS |
+			      (r->flags & HWT_UPROBE_RETURN ? UP_KIND_RETURN : UP_KIND_ENTRY));
+	put_varint(s, ti);
+	put_varint(s, zigzag((int64_t)(r->ts - s->prev_ts)));
+	put_varint(s, zigzag((int64_t)(r->sp - t->sp)));
+	s->prev_ts = r->ts;
+	t->sp = r->sp;
+	return 0;
+}
+
+/* ---- the plugin ------------------------------------------------------------------------ */
+
+static void up_free(struct up_state *s)
+{
+	if (!s)
+		return;
+	hwt_bpf_uprobes_close(s->bpf);
+	for (int i = 0; i < s->ninc; i++) {
+		free(s->inc[i].lib);
+		free(s->inc[i].glob);
+	}
+	for (int i = 0; i < s->nexc; i++) {
+		free(s->exc[i].lib);
+		free(s->exc[i].glob);
+	}
+	for (int i = 0; i < s->nattached; i++)
+		free(s->attached[i]);
+	free(s->attached);
+	hwt_idmap_fini(&s->tids);
+	free(s->threads);
+	free(s->buf);
+	free(s);
+}
+
+/* How many functions are traced, and how many of them the kernel single-steps (~10 us a hit). */
+static void write_counts(struct up_state *s)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->nfuncs);
+	hwt_host_set_meta(s->h, "uprobe.functions", buf);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->nslow);
+	hwt_host_set_meta(s->h, "uprobe.slow_path", buf);
+}
+
+static int up_probe(struct hwt_host *h, char *why, size_t len)
+{
+	return hwt_bpf_uprobes_probe(why, len);
+}
+
+static int up_start(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st)
+{
+	struct up_state *s = calloc(1, sizeof(*s));
+	char why[512];
+	size_t ring;
+	int err;
+
+	if (!s)
+		return HWT_E_NOMEM;
+	s->h = h;
+	s->next_id = 1;
+	err = parse_args(s, args, &ring);
+	if (err)
+		goto fail;
+	s->bpf = hwt_bpf_uprobes_open(ring, &err, why, sizeof(why));
+	if (!s->bpf) {
+		hwt_host_set_error(h, "uprobe: %s", why);
+		goto fail;
+	}
+	s->source = hwt_host_add_source(h, "uprobe");
+	if (s->source < 0) {
+		err = s->source;
+		goto fail;
+	}
+	/* The process tree, exec and mmap as side-band records: a dummy event on every CPU. */
+	for (int cpu = 0; cpu < t->ncpus; cpu++) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_SOFTWARE,
+			.config = PERF_COUNT_SW_DUMMY,
+			.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU,
+			.inherit = 1,
+			.disabled = 1,
+			.enable_on_exec = 1,
+			.task = 1,
+			.comm = 1,
+			.comm_exec = 1,
+			.mmap = 1,
+			.mmap2 = 1,
+			.build_id = 1,
+			.exclude_kernel = 1,
+			.exclude_hv = 1,
+		};
+		int fd = hwt_host_open_event(h, &a, t->pid, cpu, -1, "sideband", HWT_EVENT_RING);
+		if (fd < 0 && errno == ENODEV)
+			continue;
+		if (fd < 0) {
+			err = fd;
+			goto fail;
+		}
+	}
+	char real[PATH_MAX];
+	const char *path = realpath(t->path, real) ? real : t->path;
+	err = attach_file(s, path, 1);
+	if (err < 0)
+		goto fail;
+	/* A shell or a launcher: what it execs gets attached then. */
+	if (err == 0)
+		hwt_host_note(h,
+			      "uprobe: '%s' has no functions to trace (stripped?); waiting for "
+			      "the programs it runs",
+			      base_name(path));
+	write_counts(s);
+	*st = s;
+	return 0;
+fail:
+	up_free(s);
+	return err < 0 ? err : HWT_E_INVAL;
+}
+
+static int up_poll(void *st, uint64_t now_ns)
+{
+	struct up_state *s = st;
+
+	s->len = 0;
+	int n = hwt_bpf_uprobes_consume(s->bpf, encode, s);
+	if (n < 0 || s->error) {
+		hwt_host_set_error(s->h, "uprobe: reading the ring buffer: %s",
+				   hwt_errstr(n < 0 ? n : s->error));
+		return n < 0 ? n : s->error;
+	}
+	return s->len ? hwt_host_stream(s->h, s->source, s->buf, s->len) : 0;
+}
+
+/* Follows exec (the new program is attached like the first) and mmap (libraries named by -F
+ * LIB:GLOB are attached when they appear, dlopen'ed ones included). */
+static void up_sideband(void *st, const struct perf_event_header *rec)
+{
+	struct up_state *s = st;
+	const uint32_t *pt = (const uint32_t *)(rec + 1);
+
+	if (rec->type == PERF_RECORD_COMM && (rec->misc & PERF_RECORD_MISC_COMM_EXEC)) {
+		char link[64], path[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/%u/exe", pt[0]);
+		ssize_t n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0)
+			return;
+		path[n] = 0;
+		if (attach_file(s, path, 1) < 0)
+			hwt_host_note(s->h, "%s", hwt_host_error(s->h));
+	} else if (rec->type == PERF_RECORD_MMAP2 && s->ninc) {
+		const uint8_t *body = (const uint8_t *)(rec + 1);
+		uint32_t prot;
+		memcpy(&prot, body + 56, 4);
+		const char *path = (const char *)body + 64;
+		if (!(prot & PROT_EXEC) || path[0] != '/' || already_attached(s, path))
+			return;
+		int wanted = 0;
+		for (int i = 0; i < s->ninc && !wanted; i++)
+			wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(path), 0);
+		if (wanted && attach_file(s, path, 0) < 0)
+			hwt_host_note(s->h, "%s", hwt_host_error(s->h));
+	}
+}
+
+static void up_stop(void *st)
+{
+	struct up_state *s = st;
+
+	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
+	if (!s->nfuncs)
+		hwt_host_note(s->h, "uprobe: nothing was traced: no program that ran had function "
+				    "symbols (try -b sample)");
+	write_counts(s); /* libraries and programs attached while recording count too */
+	up_free(s);
+}
+
+const struct hwt_plugin hwt_plugin_uprobe = {
+	.abi = HWT_PLUGIN_ABI,
+	.size = sizeof(struct hwt_plugin),
+	.kind = HWT_PLUGIN_TRACER,
+	.name = "uprobe",
+	.summary = "every call and return of the chosen functions (BPF uprobe_multi)",
+	.probe = up_probe,
+	.start = up_start,
+	.poll = up_poll,
+	.stop = up_stop,
+	.sideband = up_sideband,
+};
