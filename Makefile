@@ -14,7 +14,7 @@ SANFLAGS :=
 endif
 
 CC ?= cc
-PKGS := libdw libelf libzstd zlib
+PKGS := libdw libelf libzstd zlib capstone
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

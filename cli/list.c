@@ -9,7 +9,9 @@
 
 #include <linux/perf_event.h>
 
+#include "../core/elffuncs.h"
 #include "../core/events.h"
+#include "../core/target.h"
 #include "../core/host.h"
 #include "cli.h"
 
@@ -17,9 +19,11 @@ static int cmd_list(int argc, char **argv);
 
 const struct cli_command cli_list = {
 	.name = "list",
-	.usage = "list",
+	.usage = "list [PROG]",
 	.help = "Prints each backend, plugin, event family and export format with whether it\n"
-		"works on this machine, and why not when it does not.\n",
+		"works on this machine, and why not when it does not. With PROG, also what\n"
+		"-b uprobe would trace in it: how many functions, and how many of them take the\n"
+		"kernel's slow path (single-stepped, ~10 us a call instead of ~1 us).\n",
 	.exec = cmd_list,
 };
 
@@ -64,6 +68,42 @@ static int tracefs_path(char *out, size_t len)
 	return 0;
 }
 
+struct prog_counts {
+	uint64_t funcs, slow, endbr;
+};
+
+static int count_func(const struct hwt_elf_func *f, void *ctx)
+{
+	struct prog_counts *c = ctx;
+	c->funcs++;
+	c->slow += !!(f->flags & HWT_FUNC_SLOW);
+	c->endbr += !!(f->flags & HWT_FUNC_ENDBR);
+	return 0;
+}
+
+/* What -b uprobe would attach to in @prog with the default selection. */
+static int list_program(const char *prog)
+{
+	char path[4096], why[512];
+	struct prog_counts c = { 0 };
+
+	if (hwt_target_resolve(prog, path, sizeof(path), why, sizeof(why)))
+		return cli_error("%s", why);
+	int n = hwt_elf_functions(path, 0, count_func, &c, why, sizeof(why));
+	if (n < 0)
+		return cli_error("%s", why);
+	int exc = hwt_elf_uses_exceptions(path);
+	printf("\nuprobe in %s:\n", path);
+	printf("  %llu functions; %llu single-stepped at entry (first instruction not push, nop "
+	       "or a jump: ~10 us a call)%s\n",
+	       (unsigned long long)c.funcs, (unsigned long long)c.slow,
+	       c.endbr ? "; endbr64 skipped" : "");
+	if (exc)
+		printf("  C++ exceptions: returns are caught on ret instructions (single-stepped) "
+		       "instead of uretprobes, which would make the unwinder abort the program\n");
+	return 0;
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
@@ -94,11 +134,16 @@ static int cmd_list(int argc, char **argv)
 		      "Intel CPU, or a VM without PT passthrough)");
 	row("pt", 0, buf);
 	int up = have_dir("/sys/bus/event_source/devices/uprobe");
-	snprintf(buf, sizeof(buf), "%s",
-		 up ? "the kernel has uprobes, but this hwtrace has no uprobe tracer yet"
-		    : "no uprobe PMU in /sys/bus/event_source/devices");
-	row("uprobe", 0, buf);
-	row("auto", 1, "picks pt, then uprobe, then sample: here sample");
+	const char *pick = NULL;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p && !pick; p++)
+		if ((*p)->kind == HWT_PLUGIN_TRACER &&
+		    (!(*p)->probe || (*p)->probe(h, why, sizeof(why)) > 0))
+			pick = (*p)->name;
+	snprintf(buf, sizeof(buf),
+		 "the first that works of pt, uprobe, sample: here %s (sample "
+		 "when -e, --freq or -g is given)",
+		 pick ? pick : "none");
+	row("auto", pick != NULL, buf);
 
 	printf("\nplugins (-P):\n");
 	int nplug = 0;
@@ -142,6 +187,9 @@ static int cmd_list(int argc, char **argv)
 	row("intel_pt", pt,
 	    pt ? "/sys/bus/event_source/devices/intel_pt"
 	       : "no /sys/bus/event_source/devices/intel_pt");
+
+	if (optind < argc && list_program(argv[optind]))
+		return 1;
 
 	printf("\ncall graphs (-g):\n");
 	row("fp", 1, "frame pointers: cheap; stops at code built without them (Debian's libc)");

@@ -380,9 +380,10 @@ static int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	if (!quiet) {
-		fprintf(stderr, "hwtrace: recorded %llu samples, %.1f KiB in %s",
-			(unsigned long long)res.end.samples, res.file_bytes / 1024.0,
+		fprintf(stderr, "hwtrace: recorded %.1f KiB in %s", res.file_bytes / 1024.0,
 			ops ? output : hwt_path);
+		if (res.end.samples)
+			fprintf(stderr, " (%llu samples)", (unsigned long long)res.end.samples);
 		if (res.end.lost)
 			fprintf(stderr,
 				", %llu records LOST (use a bigger --ring or a lower --freq)",

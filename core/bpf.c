@@ -6,6 +6,7 @@
 #include <linux/bpf.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,10 +58,11 @@
 #endif
 
 #define HWT_SEQ_THREADS	   65536      /* per-thread counters kept (LRU: dead threads go first) */
-#define HWT_RING_MAX	   (1u << 30) /* bytes; the kernel's limit is a little below 4 GiB */
+#define HWT_RING_MAX	   (1u << 30) /* bytes; our cap (max_entries is a u32) */
 #define HWT_MULTI_MAX_CNT  (1u << 20) /* the kernel refuses more uprobes in one link */
 #define HWT_DETACH_THREADS 15	      /* helpers closing links besides the caller */
-#define HWT_ENOTSUPP	   524	      /* kernel-internal errno that uprobe registration leaks */
+#define HWT_VERIFIER_LOG   (64u << 10)
+#define HWT_ENOTSUPP	   524 /* kernel-internal errno that uprobe registration leaks */
 
 /* The BPF_LINK_CREATE attributes for a uprobe_multi link (union bpf_attr.link_create, 64 bytes),
  * which the 6.1 header does not have. */
@@ -110,8 +112,10 @@ static int bpf_fail(int e, char *why, size_t len, const char *what)
 
 	switch (e) {
 	case EPERM:
-	case EACCES:
 		hint = " (needs root, or CAP_BPF and CAP_PERFMON)";
+		err = HWT_E_PERM;
+		break;
+	case EACCES:
 		err = HWT_E_PERM;
 		break;
 	case ENOMEM:
@@ -153,7 +157,7 @@ static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t max,
 }
 
 /* A tiny assembler: instructions plus forward jumps to labels, resolved at the end. */
-enum { L_HAVE_SEQ, L_HIT, L_LOST, L_OUT, L_COUNT };
+enum { L_HAVE_SEQ, L_FIRST_HIT, L_LOST, L_OUT, L_COUNT };
 
 struct hwt_asm {
 	struct bpf_insn insn[80];
@@ -241,14 +245,14 @@ static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd)
 	MOV_REG(R2, R10);
 	ADD_IMM(R2, -4);
 	CALL(map_lookup_elem);
-	JEQ_IMM(R0, 0, L_HIT);
+	JEQ_IMM(R0, 0, L_FIRST_HIT);
 	LDX(BPF_W, R8, R0, 0);
 	ADD_IMM(R8, 1);
 	STX(BPF_W, R0, 0, R8);
 	JA(L_HAVE_SEQ);
 
 	/* first hit of this thread: insert 1; if the map cannot take it, seq 0 says "unknown" */
-	place(as, L_HIT);
+	place(as, L_FIRST_HIT);
 	MOV_IMM(R8, 1);
 	STX(BPF_W, R10, -8, R8);
 	emit_map(as, R1, seq_fd);
@@ -276,7 +280,7 @@ static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd)
 	LDX(BPF_DW, R1, R6, HWT_PT_REGS_SP);
 	STX(BPF_DW, R9, offsetof(struct hwt_uprobe_rec, sp), R1);
 	MOV_REG(R1, R6);
-	CALL(get_attach_cookie); /* id in the low half, HWT_UPROBE_RETURN in the high half */
+	CALL(get_attach_cookie); /* id in the low half, flags in the high half */
 	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, cookie), R0);
 	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, seq), R8);
 	RSH_IMM(R0, 32);
@@ -367,11 +371,21 @@ __attribute__((format(printf, 3, 4))) static void why_set(char *why, size_t len,
 	va_end(ap);
 }
 
+/* The line of a verifier log that says what was refused: the last one but the statistics. */
+static const char *verifier_reason(char *log)
+{
+	char *line = NULL, *save = NULL;
+
+	for (char *p = strtok_r(log, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
+		if (strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17))
+			line = p;
+	return line ? line : "no verifier log";
+}
+
 struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *why, size_t len)
 {
 	struct hwt_bpf_uprobes *u;
 	struct hwt_asm as;
-	char log[4096];
 	int dummy, n, e;
 	void *p;
 
@@ -388,13 +402,11 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 	u->prog_fd = u->ring_fd = u->seq_fd = u->lost_fd = -1;
 	u->page = (size_t)sysconf(_SC_PAGESIZE);
 	if (ring_bytes < u->page || ring_bytes > HWT_RING_MAX || (ring_bytes & (ring_bytes - 1))) {
-		free(u);
 		*err = HWT_E_INVAL;
-		if (why && len)
-			snprintf(why, len,
-				 "BPF ring buffer of %zu bytes: must be a power of two from %zu to "
-				 "%u",
-				 ring_bytes, (size_t)sysconf(_SC_PAGESIZE), HWT_RING_MAX);
+		why_set(why, len,
+			"BPF ring buffer of %zu bytes: must be a power of two from %zu to %u",
+			ring_bytes, u->page, HWT_RING_MAX);
+		free(u);
 		return NULL;
 	}
 	u->ring_bytes = ring_bytes;
@@ -419,24 +431,29 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 	n = assemble(&as, u->seq_fd, u->ring_fd, u->lost_fd);
 	u->prog_fd = prog_load(&as, n, NULL, 0);
 	if (u->prog_fd < 0) {
+		char what[256], *log;
+
 		e = errno;
 		/* again with the verifier's log, to say why */
-		u->prog_fd = prog_load(&as, n, log, sizeof(log));
-		if (u->prog_fd < 0) {
-			char what[160];
-			size_t l = strlen(log);
-
-			while (l && log[l - 1] == '\n')
-				log[--l] = 0;
+		log = calloc(1, HWT_VERIFIER_LOG);
+		if (log && prog_load(&as, n, log, HWT_VERIFIER_LOG) < 0)
 			snprintf(what, sizeof(what),
 				 "bpf(BPF_PROG_LOAD) of the uprobe program [%s]",
-				 l ? strrchr(log, '\n') ? strrchr(log, '\n') + 1 : log : "no log");
+				 verifier_reason(log));
+		else
+			snprintf(what, sizeof(what), "bpf(BPF_PROG_LOAD) of the uprobe program");
+		free(log);
+		if (e == EACCES) {
+			/* EACCES is the verifier's no; EPERM the missing privilege */
+			why_set(why, len, "%s: refused by the kernel's verifier", what);
+			*err = HWT_E_NOTSUP;
+		} else {
 			*err = bpf_fail(e, why, len, what);
 			if (e == EINVAL && why && len)
 				snprintf(why + strlen(why), len - strlen(why),
 					 " (uprobe_multi programs need Linux 6.6 or later)");
-			goto fail;
 		}
+		goto fail;
 	}
 
 	p = mmap(NULL, u->page, PROT_READ | PROT_WRITE, MAP_SHARED, u->ring_fd, 0);
@@ -460,22 +477,6 @@ fail:
 	return NULL;
 }
 
-static int link_uprobe_multi(struct hwt_bpf_uprobes *u, const char *path, const uint64_t *off,
-			     const uint64_t *cookies, size_t n, uint32_t flags)
-{
-	struct hwt_link_create_uprobe_multi a;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_fd = (uint32_t)u->prog_fd;
-	a.attach_type = HWT_TRACE_UPROBE_MULTI;
-	a.path = (uint64_t)(uintptr_t)path;
-	a.offsets = (uint64_t)(uintptr_t)off;
-	a.cookies = (uint64_t)(uintptr_t)cookies;
-	a.cnt = (uint32_t)n;
-	a.multi_flags = flags;
-	return (int)sys_bpf(HWT_BPF_LINK_CREATE, &a, sizeof(a));
-}
-
 static int links_add(struct hwt_bpf_uprobes *u, int fd)
 {
 	if (u->nlinks == u->cap_links) {
@@ -491,25 +492,15 @@ static int links_add(struct hwt_bpf_uprobes *u, int fd)
 	return 0;
 }
 
-int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const uint64_t *entry_off,
-			   const uint64_t *ret_off, const uint32_t *ids, size_t n, char *why,
-			   size_t len)
+/* Checks @path and @off[0..n) before the kernel sees them, to say which offset is wrong. */
+static int target_check(const char *path, const uint64_t *off, size_t n, char *why, size_t len)
 {
-	const uint64_t *offs[2] = { entry_off, ret_off };
-	int fds[2] = { -1, -1 };
-	uint64_t *cookies;
 	struct stat st;
-	int err = 0, total = 0;
 	char what[512];
 
-	if (why && len)
-		why[0] = 0;
-	if (!u || !path || !*path || !ids || !n || (!entry_off && !ret_off)) {
-		why_set(why, len, "attach: no file, offsets or ids given");
-		return HWT_E_INVAL;
-	}
 	if (n > HWT_MULTI_MAX_CNT) {
-		why_set(why, len, "attach to %s: more than 1048576 functions in one call", path);
+		why_set(why, len, "attach to %s: more than %u probes in one link", path,
+			HWT_MULTI_MAX_CNT);
 		return HWT_E_INVAL;
 	}
 	if (stat(path, &st) < 0) {
@@ -520,68 +511,101 @@ int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const ui
 		why_set(why, len, "cannot probe '%s': not a regular file", path);
 		return HWT_E_INVAL;
 	}
-	for (int k = 0; k < 2; k++) {
-		for (size_t i = 0; offs[k] && i < n; i++) {
-			if (offs[k][i] >= (uint64_t)st.st_size) {
-				if (why && len)
-					snprintf(why, len,
-						 "cannot probe '%s' at offset %#llx (function id "
-						 "%u): "
-						 "past the end of the file (%lld bytes)",
-						 path, (unsigned long long)offs[k][i], ids[i],
-						 (long long)st.st_size);
-				return HWT_E_INVAL;
-			}
+	for (size_t i = 0; i < n; i++) {
+		if (off[i] >= (uint64_t)st.st_size) {
+			why_set(why, len,
+				"cannot probe '%s' at offset %#llx (probe %zu): past the end of "
+				"the "
+				"file (%lld bytes)",
+				path, (unsigned long long)off[i], i, (long long)st.st_size);
+			return HWT_E_INVAL;
 		}
 	}
+	return 0;
+}
+
+int hwt_bpf_uprobes_attach_probes(struct hwt_bpf_uprobes *u, const char *path, const uint64_t *off,
+				  const uint64_t *cookies, size_t n, int ret, char *why, size_t len)
+{
+	struct hwt_link_create_uprobe_multi a;
+	char what[512];
+	int fd, err;
+
+	if (why && len)
+		why[0] = 0;
+	if (!u || !path || !*path || !off || !cookies || !n) {
+		why_set(why, len, "attach: no file, offsets or cookies given");
+		return HWT_E_INVAL;
+	}
+	err = target_check(path, off, n, why, len);
+	if (err < 0)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.prog_fd = (uint32_t)u->prog_fd;
+	a.attach_type = HWT_TRACE_UPROBE_MULTI;
+	a.path = (uint64_t)(uintptr_t)path;
+	a.offsets = (uint64_t)(uintptr_t)off;
+	a.cookies = (uint64_t)(uintptr_t)cookies;
+	a.cnt = (uint32_t)n;
+	a.multi_flags = ret ? HWT_F_UPROBE_MULTI_RETURN : 0;
+	fd = (int)sys_bpf(HWT_BPF_LINK_CREATE, &a, sizeof(a));
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(what, sizeof(what), "bpf(BPF_LINK_CREATE) of %zu uprobe_multi %s on '%s'",
+			 n, ret ? "return probes" : "probes", path);
+		err = bpf_fail(e, why, len, what);
+		if (e == EINVAL && why && len)
+			snprintf(why + strlen(why), len - strlen(why),
+				 " (uprobe_multi links need Linux 6.6 or later)");
+		return err;
+	}
+	if (links_add(u, fd) < 0) {
+		close(fd);
+		why_set(why, len, "out of memory");
+		return HWT_E_NOMEM;
+	}
+	return (int)n;
+}
+
+int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const uint64_t *entry_off,
+			   const uint64_t *ret_off, const uint32_t *ids, size_t n, char *why,
+			   size_t len)
+{
+	uint64_t *cookies;
+	int rc = 0, total = 0;
+
+	if (why && len)
+		why[0] = 0;
+	if (!u || !path || !*path || !ids || !n || (!entry_off && !ret_off)) {
+		why_set(why, len, "attach: no file, offsets or ids given");
+		return HWT_E_INVAL;
+	}
+	/* both sets checked first, so a bad return offset leaves no entry link behind */
+	if ((entry_off && (rc = target_check(path, entry_off, n, why, len)) < 0) ||
+	    (ret_off && (rc = target_check(path, ret_off, n, why, len)) < 0))
+		return rc;
 	cookies = malloc(n * sizeof(*cookies));
 	if (!cookies) {
 		why_set(why, len, "out of memory");
 		return HWT_E_NOMEM;
 	}
-	for (int k = 0; k < 2 && !err; k++) {
-		if (!offs[k])
-			continue;
+	if (entry_off) {
 		for (size_t i = 0; i < n; i++)
-			cookies[i] = (uint64_t)ids[i] | (k ? (uint64_t)HWT_UPROBE_RETURN << 32 : 0);
-		fds[k] = link_uprobe_multi(u, path, offs[k], cookies, n,
-					   k ? HWT_F_UPROBE_MULTI_RETURN : 0);
-		if (fds[k] < 0) {
-			int e = errno;
-
-			snprintf(what, sizeof(what),
-				 "bpf(BPF_LINK_CREATE) of %zu uprobe_multi %s on '%s'", n,
-				 k ? "return probes" : "entry probes", path);
-			err = bpf_fail(e, why, len, what);
-			if (e == EINVAL && why && len)
-				snprintf(why + strlen(why), len - strlen(why),
-					 " (uprobe_multi links need Linux 6.6 or later)");
-		}
+			cookies[i] = hwt_uprobe_cookie(ids[i], 0);
+		rc = hwt_bpf_uprobes_attach_probes(u, path, entry_off, cookies, n, 0, why, len);
+		total += rc > 0 ? rc : 0;
+	}
+	if (rc >= 0 && ret_off) {
+		for (size_t i = 0; i < n; i++)
+			cookies[i] = hwt_uprobe_cookie(ids[i], HWT_UPROBE_RETURN);
+		rc = hwt_bpf_uprobes_attach_probes(u, path, ret_off, cookies, n, 1, why, len);
+		if (rc < 0 && total) /* nothing stays attached: drop the entry link again */
+			close(u->links[--u->nlinks]);
+		total += rc > 0 ? rc : 0;
 	}
 	free(cookies);
-	for (int k = 0; k < 2 && !err; k++) {
-		if (fds[k] < 0)
-			continue;
-		if (links_add(u, fds[k]) < 0) {
-			why_set(why, len, "out of memory");
-			err = HWT_E_NOMEM;
-			break;
-		}
-		total += (int)n;
-		fds[k] = -1; /* owned by u now */
-	}
-	if (err) {
-		for (int k = 0; k < 2; k++)
-			if (fds[k] >= 0)
-				close(fds[k]);
-		/* a link added before the failure goes too: nothing stays attached */
-		while (total > 0) {
-			close(u->links[--u->nlinks]);
-			total -= (int)n;
-		}
-		return err;
-	}
-	return total;
+	return rc < 0 ? rc : total;
 }
 
 int hwt_bpf_uprobes_consume(struct hwt_bpf_uprobes *u,
@@ -595,7 +619,7 @@ int hwt_bpf_uprobes_consume(struct hwt_bpf_uprobes *u,
 	mask = u->ring_bytes - 1;
 	cons = __atomic_load_n(u->cons_pos, __ATOMIC_RELAXED);
 	prod = __atomic_load_n(u->prod_pos, __ATOMIC_ACQUIRE);
-	while (cons < prod && !rc) {
+	while (cons < prod && rc >= 0) {
 		const uint32_t *hdr = (const uint32_t *)(u->data + (cons & mask));
 		uint32_t hlen = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 		uint32_t rlen = hlen & ~(HWT_RINGBUF_BUSY | HWT_RINGBUF_DISCARD);
@@ -643,6 +667,21 @@ uint64_t hwt_bpf_uprobes_lost(const struct hwt_bpf_uprobes *u)
 int hwt_bpf_uprobes_fd(const struct hwt_bpf_uprobes *u)
 {
 	return u ? u->ring_fd : -1;
+}
+
+int hwt_bpf_uprobes_thread_seq(const struct hwt_bpf_uprobes *u, uint32_t tid, uint32_t *seq)
+{
+	union bpf_attr a;
+
+	if (!u || !seq)
+		return HWT_E_INVAL;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = (uint32_t)u->seq_fd;
+	a.key = (uint64_t)(uintptr_t)&tid;
+	a.value = (uint64_t)(uintptr_t)seq;
+	if (sys_bpf(HWT_BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) < 0)
+		return errno == ENOENT ? HWT_E_NOENT : HWT_E_IO;
+	return 0;
 }
 
 int hwt_bpf_uprobes_forget_thread(struct hwt_bpf_uprobes *u, uint32_t tid)
@@ -699,6 +738,27 @@ int64_t hwt_bpf_uprobes_detach(struct hwt_bpf_uprobes *u)
 	u->nlinks = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 + (t1.tv_nsec - t0.tv_nsec);
+}
+
+int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u)
+{
+	if (!u)
+		return HWT_E_INVAL;
+	/* A child inherits the links and drops the last references while we go on: closing ours
+	 * then costs nothing. Only close() and _exit() run in the child: the parent has threads,
+	 * and anything that allocates could deadlock there. */
+	pid_t pid = u->nlinks ? fork() : -1;
+	if (pid == 0) {
+		for (size_t i = 0; i < u->nlinks; i++)
+			close(u->links[i]);
+		_exit(0);
+	}
+	if (pid < 0)
+		return (int)(hwt_bpf_uprobes_detach(u) < 0 ? HWT_E_IO : 0);
+	for (size_t i = 0; i < u->nlinks; i++)
+		close(u->links[i]);
+	u->nlinks = 0;
+	return 1;
 }
 
 void hwt_bpf_uprobes_close(struct hwt_bpf_uprobes *u)

@@ -8,6 +8,10 @@
 
 /** hwt_uprobe_rec.flags: the record is a function return (else an entry). */
 #define HWT_UPROBE_RETURN 1u
+/** hwt_uprobe_rec.flags, with HWT_UPROBE_RETURN: the return was caught by a plain uprobe on a
+ *  ret instruction, not by a uretprobe, so sp still points at the return address (it equals the
+ *  entry's sp, not entry sp + 8). */
+#define HWT_UPROBE_RET_SITE 2u
 
 /** One record per probe hit, as the BPF program writes it to the ring buffer (40 bytes, the
  *  layout is what the program stores: never reorder). */
@@ -16,13 +20,21 @@ struct hwt_uprobe_rec {
 	uint32_t pid;	 /* thread group id */
 	uint32_t tid;	 /* thread id */
 	uint64_t sp;	 /* user stack pointer at the hit: at an entry it points at the return
-			    address; at a return it is the entry's sp + 8 */
+			    address; at a return it is the entry's sp + 8 (the entry's sp with
+			    HWT_UPROBE_RET_SITE) */
 	uint32_t cookie; /* function id given at attach */
 	uint32_t seq;	 /* per-thread number, +1 per hit of that thread (entry or return), from 1;
 			    a gap means lost records; 0 when the thread had no counter slot */
-	uint32_t flags;	 /* HWT_UPROBE_RETURN or 0 */
+	uint32_t flags;	 /* HWT_UPROBE_RETURN, HWT_UPROBE_RET_SITE: the cookie's high half */
 	uint32_t reserved;
 };
+
+/** The 64-bit attach cookie of a probe on function @id whose records carry @flags: the program
+ *  writes its low half to hwt_uprobe_rec.cookie and its high half to hwt_uprobe_rec.flags. */
+static inline uint64_t hwt_uprobe_cookie(uint32_t id, uint32_t flags)
+{
+	return (uint64_t)flags << 32 | id;
+}
 
 struct hwt_bpf_uprobes;
 
@@ -49,6 +61,16 @@ int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const ui
 			   const uint64_t *ret_off, const uint32_t *ids, size_t n, char *why,
 			   size_t len);
 
+/** The step below hwt_bpf_uprobes_attach(): one uprobe_multi link on @path for @n probes at file
+ *  offsets @off[i], whose records carry @cookies[i] (see hwt_uprobe_cookie()); @ret non-zero
+ *  makes them return probes (uretprobes: flag HWT_UPROBE_RETURN in the cookies), zero plain
+ *  probes (entries, or ret instructions flagged HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE). Arrays
+ *  and @path are borrowed for the call. Returns @n, or the errors of hwt_bpf_uprobes_attach()
+ *  with @why filled; nothing stays attached on error. */
+int hwt_bpf_uprobes_attach_probes(struct hwt_bpf_uprobes *u, const char *path, const uint64_t *off,
+				  const uint64_t *cookies, size_t n, int ret, char *why,
+				  size_t len);
+
 /** Calls @fn for each record waiting, in ring order, and releases them; @r is borrowed for the
  *  call. @fn returns 0 to go on or a negative code to stop (that record is released and the code
  *  returned). Returns the number of records passed to @fn, or HWT_E_INVAL. Never blocks. */
@@ -62,6 +84,17 @@ uint64_t hwt_bpf_uprobes_lost(const struct hwt_bpf_uprobes *u);
 /** The ring buffer map fd, borrowed: poll() says readable when records wait. The program writes
  *  without wakeups (each would cost an IPI), so poll with a timeout (e.g. 10 ms). -1 for NULL. */
 int hwt_bpf_uprobes_fd(const struct hwt_bpf_uprobes *u);
+
+/** The sequence number of the last hit of thread @tid, recorded or lost, into *@seq: what the
+ *  reader compares with the last record it got to count records lost at the very end. Returns
+ *  0, or HWT_E_NOENT if the thread has no counter (never hit, or evicted). */
+int hwt_bpf_uprobes_thread_seq(const struct hwt_bpf_uprobes *u, uint32_t tid, uint32_t *seq);
+
+/** Detaches every probe without waiting: a child process drops the links (the kernel's
+ *  synchronization takes tens of milliseconds a link here, and once took seconds) while the
+ *  caller goes on. Returns 1 if it went to the background, 0 if it detached in place (fork
+ *  failed), or HWT_E_INVAL for NULL. The child is not waited for. */
+int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u);
 
 /** Forgets the sequence counter of thread @tid (call it when the thread has exited, so a new
  *  thread that reuses the id starts at 1 again). Returns 0, or HWT_E_NOENT if it had none. */

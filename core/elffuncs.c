@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <capstone.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
@@ -99,9 +100,83 @@ static int collect(Elf *elf, Elf_Scn *tab, struct fsym **out, size_t *n, size_t 
 	return 0;
 }
 
-int hwt_elf_functions(const char *path, int (*fn)(const struct hwt_elf_func *f, void *ctx),
-		      void *ctx, char *why, size_t whylen)
+/* Where the function at @vaddr (@size bytes at @code) gives its frame back: every ret, and
+ * every jump that leaves it (a tail call). File offsets are @vaddr-relative plus @offset. */
+static int ret_sites(csh cs, const uint8_t *code, uint64_t size, uint64_t vaddr, uint64_t offset,
+		     uint64_t **out, size_t *n, size_t *cap)
 {
+	cs_insn *insn = NULL;
+	size_t count = cs_disasm(cs, code, size, vaddr, 0, &insn);
+
+	*n = 0;
+	for (size_t i = 0; i < count; i++) {
+		int site = insn[i].id == X86_INS_RET || insn[i].id == X86_INS_RETF;
+		if (insn[i].id == X86_INS_JMP && !strncmp(insn[i].op_str, "0x", 2)) {
+			uint64_t target = strtoull(insn[i].op_str, NULL, 16);
+			site = target < vaddr || target >= vaddr + size;
+		}
+		if (!site)
+			continue;
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			uint64_t *no = realloc(*out, nc * sizeof(*no));
+			if (!no) {
+				cs_free(insn, count);
+				return HWT_E_NOMEM;
+			}
+			*out = no;
+			*cap = nc;
+		}
+		(*out)[(*n)++] = insn[i].address - vaddr + offset;
+	}
+	cs_free(insn, count);
+	return 0;
+}
+
+int hwt_elf_uses_exceptions(const char *path)
+{
+	static const char *const names[] = { "__cxa_throw", "_Unwind_RaiseException",
+					     "__gxx_personality_v0" };
+	int found = 0;
+
+	elf_version(EV_CURRENT);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	for (Elf_Scn *scn = NULL; elf && !found && (scn = elf_nextscn(elf, scn));) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) || !sh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && !found; i++) {
+			GElf_Sym sym;
+			const char *name;
+			if (!gelf_getsym(data, (int)i, &sym) ||
+			    !(name = elf_strptr(elf, sh.sh_link, sym.st_name)))
+				continue;
+			for (size_t k = 0; k < sizeof(names) / sizeof(names[0]) && !found; k++)
+				found = !strncmp(name, names[k], strlen(names[k])) &&
+					(!name[strlen(names[k])] || name[strlen(names[k])] == '@');
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return found;
+}
+
+int hwt_elf_functions(const char *path, unsigned options,
+		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+		      size_t whylen)
+{
+	uint64_t *sites = NULL;
+	size_t nsites = 0, sites_cap = 0;
+	uint8_t *code = NULL;
+	size_t code_cap = 0;
+	csh cs = 0;
 	struct fsym *syms = NULL;
 	size_t n = 0, cap = 0;
 	int ret = 0;
@@ -144,6 +219,11 @@ int hwt_elf_functions(const char *path, int (*fn)(const struct hwt_elf_func *f, 
 		goto out;
 	}
 	qsort(syms, n, sizeof(*syms), by_addr);
+	if ((options & HWT_ELF_RET_SITES) && cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+		snprintf(why, whylen, "capstone cannot disassemble x86-64 here");
+		ret = HWT_E_NOTSUP;
+		goto out;
+	}
 
 	int count = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -162,18 +242,37 @@ int hwt_elf_functions(const char *path, int (*fn)(const struct hwt_elf_func *f, 
 			.offset = syms[i].offset,
 			.entry_offset = syms[i].offset,
 		};
-		const uint8_t *code = head;
+		const uint8_t *first = head;
 		size_t clen = (size_t)got;
 		if (clen >= 4 && !memcmp(head, "\xf3\x0f\x1e\xfa", 4) && syms[i].size > 4) {
 			/* The kernel single-steps endbr64; the instruction after it is usually a
 			 * push it emulates. Return probes stay at +0. */
 			f.flags |= HWT_FUNC_ENDBR;
 			f.entry_offset += 4;
-			code += 4;
+			first += 4;
 			clen -= 4;
 		}
-		if (!hwt_uprobe_emulated(code, clen))
+		if (!hwt_uprobe_emulated(first, clen))
 			f.flags |= HWT_FUNC_SLOW;
+		if (cs) {
+			if (syms[i].size > code_cap) {
+				uint8_t *nc = realloc(code, syms[i].size);
+				if (!nc) {
+					ret = HWT_E_NOMEM;
+					goto out;
+				}
+				code = nc;
+				code_cap = syms[i].size;
+			}
+			ssize_t all = pread(fd, code, syms[i].size, (off_t)syms[i].offset);
+			ret = all < 0 ? 0
+				      : ret_sites(cs, code, (uint64_t)all, syms[i].vaddr,
+						  syms[i].offset, &sites, &nsites, &sites_cap);
+			if (ret < 0)
+				goto out;
+			f.ret_sites = sites;
+			f.nret_sites = nsites;
+		}
 		char *dm = NULL;
 		if (!strncmp(f.name, "_Z", 2)) {
 			int status;
@@ -191,6 +290,10 @@ int hwt_elf_functions(const char *path, int (*fn)(const struct hwt_elf_func *f, 
 	}
 	ret = count;
 out:
+	if (cs)
+		cs_close(&cs);
+	free(code);
+	free(sites);
 	free(syms);
 	if (elf)
 		elf_end(elf);

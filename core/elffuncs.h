@@ -21,14 +21,29 @@ struct hwt_elf_func {
 	uint64_t offset;       /* file offset of the first byte: where the return probe goes */
 	uint64_t entry_offset; /* file offset of the entry probe (after an endbr64) */
 	uint32_t flags;	       /* enum hwt_elf_func_flags */
+	const uint64_t
+		*ret_sites; /* borrowed for the callback: file offsets of its ret
+			       instructions and tail jumps, when HWT_ELF_RET_SITES is asked */
+	size_t nret_sites;
+};
+
+/** Options of hwt_elf_functions(). */
+enum hwt_elf_options {
+	HWT_ELF_RET_SITES = 1, /* disassemble each function to find where it returns */
 };
 
 /** Calls @fn for every function @path defines (STT_FUNC or STT_GNU_IFUNC with a size, in an
  *  executable section), once per address (aliases collapse to the first global name). Stops
  *  when @fn returns non-zero and returns that value; else returns how many functions there were
  *  (>= 0), or a negative enum hwt_error with @why filled (file missing, not ELF, no symbols). */
-int hwt_elf_functions(const char *path, int (*fn)(const struct hwt_elf_func *f, void *ctx),
-		      void *ctx, char *why, size_t whylen);
+int hwt_elf_functions(const char *path, unsigned options,
+		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+		      size_t whylen);
+
+/** Non-zero if code in @path throws or catches C++ exceptions (it names __cxa_throw,
+ *  _Unwind_RaiseException or __gxx_personality_v0): the unwinder then walks its stack, and a
+ *  return address replaced by a uretprobe trampoline would make it abort the program. */
+int hwt_elf_uses_exceptions(const char *path);
 
 /** Non-zero if the kernel emulates the x86-64 instruction at @code (@len bytes available) when
  *  a uprobe hits it, instead of single-stepping it out of line. */

@@ -15,11 +15,11 @@ char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
 /* A record as queued for its turn. */
 struct urec {
-	uint32_t kind; /* UP_KIND_ENTRY or UP_KIND_RETURN */
+	uint32_t kind; /* UP_KIND_ENTRY, UP_KIND_RETURN, or UP_KIND_GAP */
 	uint32_t id;
 	uint32_t tid, pid;
 	uint64_t sp;
-	uint64_t lost; /* records of this thread lost just before this one */
+	uint64_t lost; /* UP_KIND_GAP: records of this thread lost here */
 };
 
 struct uframe {
@@ -36,7 +36,7 @@ struct uthread {
 
 struct split_thread { /* decoding state of the stream, per thread index */
 	uint32_t tid, pid;
-	uint64_t sp, lost;
+	uint64_t sp;
 };
 
 struct updec {
@@ -167,25 +167,19 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (get_varint(&p, end, &a) || a >= u->nsplit)
 			return 0; /* damaged: the rest of this item cannot be trusted */
 		struct split_thread *t = &u->split[a];
+		struct urec r = { .kind = kind, .tid = t->tid, .pid = t->pid };
 		if (kind == UP_KIND_GAP) {
-			if (get_varint(&p, end, &b))
+			/* The loss shows at the last time known before the thread's next record. */
+			if (get_varint(&p, end, &r.lost))
 				return 0;
-			t->lost += b;
-			continue;
+		} else {
+			if (get_varint(&p, end, &b) || get_varint(&p, end, &c))
+				return 0;
+			u->prev_ts += (uint64_t)unzigzag(b);
+			t->sp += (uint64_t)unzigzag(c);
+			r.id = (uint32_t)(code >> UP_KIND_BITS);
+			r.sp = t->sp;
 		}
-		if (get_varint(&p, end, &b) || get_varint(&p, end, &c))
-			return 0;
-		u->prev_ts += (uint64_t)unzigzag(b);
-		t->sp += (uint64_t)unzigzag(c);
-		struct urec r = {
-			.kind = kind,
-			.id = (uint32_t)(code >> UP_KIND_BITS),
-			.tid = t->tid,
-			.pid = t->pid,
-			.sp = t->sp,
-			.lost = t->lost,
-		};
-		t->lost = 0;
 		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
 					sizeof(r));
 		if (err)
@@ -305,11 +299,12 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	if (!t)
 		return HWT_E_NOMEM;
 	hwt_dec_announce(u->d, r.pid, r.tid, ts);
-	if (r.lost) {
+	if (r.kind == UP_KIND_GAP) {
 		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
 		if (!ev)
 			return HWT_E_NOMEM;
 		ev->lost.count = r.lost;
+		return 0;
 	}
 	if (r.kind == UP_KIND_ENTRY) {
 		/* Frames at or below this stack slot have returned, seen or not. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <hwtrace/plugin.h>
@@ -56,7 +57,7 @@ struct up_state {
 	char **attached;
 	int nattached;
 	uint32_t next_id;
-	uint64_t nfuncs, nslow;
+	uint64_t nfuncs, nslow, nret_sites;
 
 	/* Encoder state (see uprobe_format.h). */
 	struct hwt_idmap tids; /* tid -> index into threads */
@@ -179,13 +180,44 @@ static int chosen(const struct up_state *s, const char *path, int is_main,
 
 /* ---- attaching ------------------------------------------------------------------------- */
 
+/* Probes of one link: file offsets and the cookies the BPF program gets back. */
+struct probes {
+	uint64_t *off, *cookie;
+	size_t n, cap;
+};
+
+static int probes_add(struct probes *p, uint64_t off, uint64_t cookie)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		uint64_t *o = realloc(p->off, cap * sizeof(*o));
+		if (o)
+			p->off = o;
+		uint64_t *c = realloc(p->cookie, cap * sizeof(*c));
+		if (c)
+			p->cookie = c;
+		if (!o || !c)
+			return HWT_E_NOMEM;
+		p->cap = cap;
+	}
+	p->off[p->n] = off;
+	p->cookie[p->n++] = cookie;
+	return 0;
+}
+
+static void probes_fini(struct probes *p)
+{
+	free(p->off);
+	free(p->cookie);
+}
+
 struct selection {
 	const struct up_state *s;
 	const char *path;
 	int is_main;
-	uint64_t *entry, *ret;
-	uint32_t *ids;
-	size_t n, cap;
+	int ret_sites; /* returns as uprobes on each ret instruction, not uretprobes */
+	struct probes entry, ret;
+	size_t n;
 	char *table; /* the function table chunk: "file PATH\n" then "ID VADDR SIZE FLAGS NAME\n" */
 	size_t tlen, tcap;
 	uint64_t nslow;
@@ -222,30 +254,23 @@ static int table_printf(struct selection *sel, const char *fmt, ...)
 static int select_func(const struct hwt_elf_func *f, void *ctx)
 {
 	struct selection *sel = ctx;
+	int err;
 
 	if (!chosen(sel->s, sel->path, sel->is_main, f))
 		return 0;
-	if (sel->n == sel->cap) {
-		size_t cap = sel->cap ? sel->cap * 2 : 256;
-		uint64_t *e = realloc(sel->entry, cap * sizeof(*e));
-		if (e)
-			sel->entry = e;
-		uint64_t *r = realloc(sel->ret, cap * sizeof(*r));
-		if (r)
-			sel->ret = r;
-		uint32_t *i = realloc(sel->ids, cap * sizeof(*i));
-		if (i)
-			sel->ids = i;
-		if (!e || !r || !i)
-			return HWT_E_NOMEM;
-		sel->cap = cap;
-	}
 	uint32_t id = sel->next_id++;
-	sel->entry[sel->n] = f->entry_offset;
-	sel->ret[sel->n] = f->offset;
-	sel->ids[sel->n] = id;
+	err = probes_add(&sel->entry, f->entry_offset, id);
+	if (!sel->ret_sites)
+		err = err ? err
+			  : probes_add(&sel->ret, f->offset,
+				       hwt_uprobe_cookie(id, HWT_UPROBE_RETURN));
+	for (size_t i = 0; sel->ret_sites && i < f->nret_sites && !err; i++)
+		err = probes_add(&sel->ret, f->ret_sites[i],
+				 hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
+	if (err)
+		return err;
 	sel->n++;
-	sel->nslow += !!(f->flags & HWT_FUNC_SLOW);
+	sel->nslow += (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
 	return table_printf(sel, "%u %llx %llu %u %s\n", id, (unsigned long long)f->vaddr,
 			    (unsigned long long)f->size, f->flags, f->name);
 }
@@ -277,17 +302,28 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 		return HWT_E_NOMEM;
 	s->nattached++;
 
+	/* A uretprobe replaces the return address on the stack with the kernel's trampoline, which
+	 * no unwinder can read through: a C++ exception would abort the program. Where exceptions
+	 * are thrown, returns are caught on each ret instruction instead (single-stepped: slower,
+	 * but the stack stays the program's own). */
+	sel.ret_sites = hwt_elf_uses_exceptions(path);
 	err = table_printf(&sel, "file %s\n", path);
 	if (!err) {
-		err = hwt_elf_functions(path, select_func, &sel, why, sizeof(why));
+		err = hwt_elf_functions(path, sel.ret_sites ? HWT_ELF_RET_SITES : 0, select_func,
+					&sel, why, sizeof(why));
 		if (err < 0 && err != HWT_E_NOMEM)
 			hwt_host_set_error(s->h, "uprobe: %s", why);
 	}
 	if (err >= 0 && sel.n) {
 		err = hwt_host_write_chunk(s->h, "uprobe", sel.table, sel.tlen);
 		if (!err)
-			err = hwt_bpf_uprobes_attach(s->bpf, path, sel.entry, sel.ret, sel.ids,
-						     sel.n, why, sizeof(why));
+			err = hwt_bpf_uprobes_attach_probes(s->bpf, path, sel.entry.off,
+							    sel.entry.cookie, sel.entry.n, 0, why,
+							    sizeof(why));
+		if (err >= 0 && sel.ret.n)
+			err = hwt_bpf_uprobes_attach_probes(s->bpf, path, sel.ret.off,
+							    sel.ret.cookie, sel.ret.n,
+							    !sel.ret_sites, why, sizeof(why));
 		if (err < 0)
 			hwt_host_set_error(s->h, "uprobe: attaching to %s: %s", path, why);
 	}
@@ -295,11 +331,11 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 		s->next_id = sel.next_id;
 		s->nfuncs += sel.n;
 		s->nslow += sel.nslow;
+		s->nret_sites += sel.ret_sites ? sel.n : 0;
 		err = (int)sel.n;
 	}
-	free(sel.entry);
-	free(sel.ret);
-	free(sel.ids);
+	probes_fini(&sel.entry);
+	probes_fini(&sel.ret);
 	free(sel.table);
 	return err;
 }
@@ -376,10 +412,13 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	put_varint(s, (uint64_t)r->cookie << UP_KIND_BITS |
 			      (r->flags & HWT_UPROBE_RETURN ? UP_KIND_RETURN : UP_KIND_ENTRY));
 	put_varint(s, ti);
+	/* At a ret instruction sp still points at the return address; after a uretprobe it is one
+	 * slot above. The stream always says the latter. */
+	uint64_t sp = r->sp + (r->flags & HWT_UPROBE_RET_SITE ? 8 : 0);
 	put_varint(s, zigzag((int64_t)(r->ts - s->prev_ts)));
-	put_varint(s, zigzag((int64_t)(r->sp - t->sp)));
+	put_varint(s, zigzag((int64_t)(sp - t->sp)));
 	s->prev_ts = r->ts;
-	t->sp = r->sp;
+	t->sp = sp;
 	return 0;
 }
 
@@ -416,6 +455,8 @@ static void write_counts(struct up_state *s)
 	hwt_host_set_meta(s->h, "uprobe.functions", buf);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->nslow);
 	hwt_host_set_meta(s->h, "uprobe.slow_path", buf);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->nret_sites);
+	hwt_host_set_meta(s->h, "uprobe.ret_site_functions", buf);
 }
 
 static int up_probe(struct hwt_host *h, char *why, size_t len)
@@ -473,9 +514,15 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t, const char *
 			goto fail;
 		}
 	}
-	char real[PATH_MAX];
+	char real[PATH_MAX], ms[32];
 	const char *path = realpath(t->path, real) ? real : t->path;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = attach_file(s, path, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	snprintf(ms, sizeof(ms), "%.1f",
+		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	hwt_host_set_meta(h, "uprobe.attach_ms", ms);
 	if (err < 0)
 		goto fail;
 	/* A shell or a launcher: what it execs gets attached then. */
@@ -541,7 +588,23 @@ static void up_stop(void *st)
 {
 	struct up_state *s = st;
 
+	/* Records lost after a thread's last recorded one show as no gap in the stream: compare
+	 * with the last number the program gave out. */
+	s->len = 0;
+	for (uint32_t i = 0; i < s->nthreads && !reserve(s, 32); i++) {
+		uint32_t last;
+		struct up_thread *t = &s->threads[i];
+		if (hwt_bpf_uprobes_thread_seq(s->bpf, t->tid, &last) || last < t->next_seq)
+			continue;
+		put_varint(s, UP_KIND_GAP);
+		put_varint(s, i);
+		put_varint(s, last - t->next_seq + 1);
+	}
+	if (s->len)
+		hwt_host_stream(s->h, s->source, s->buf, s->len);
 	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
+	/* The trace is what matters now: removing the probes must not keep the user waiting. */
+	hwt_bpf_uprobes_detach_background(s->bpf);
 	if (!s->nfuncs)
 		hwt_host_note(s->h, "uprobe: nothing was traced: no program that ran had function "
 				    "symbols (try -b sample)");

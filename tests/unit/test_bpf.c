@@ -43,6 +43,13 @@ __attribute__((noinline, noipa)) int tfn_rec(int depth)
 	return rec_next(depth - 1) + 1;
 }
 
+/* Returns its stack pointer at entry, where the return address is: what the probe must see. */
+__asm__(".text\n"
+	".globl tfn_sp\n.type tfn_sp, @function\n"
+	"tfn_sp:\n\tmov %rsp, %rax\n\tret\n"
+	".size tfn_sp, .-tfn_sp\n");
+uint64_t tfn_sp(void);
+
 static struct hwt_bpf_uprobes *u;
 static char why[512];
 static char self_path[4096];
@@ -233,6 +240,60 @@ static void *worker_main(void *arg)
 		w->sum += tfn_a(i) + tfn_b(i);
 	return NULL;
 }
+
+START_TEST(bpf_sp_exact)
+{
+	uint64_t sp[3];
+
+	open_ring(1u << 16);
+	attach((const void *)tfn_sp, ID_A, 1, 1);
+	for (int i = 0; i < 3; i++)
+		sp[i] = tfn_sp();
+	consume_all();
+	ck_assert_int_eq(nrecs, 6);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_uint_eq(recs[2 * i].flags, 0);
+		ck_assert_uint_eq(recs[2 * i].sp, sp[i]);
+		ck_assert_uint_eq(recs[2 * i + 1].flags, HWT_UPROBE_RETURN);
+		ck_assert_uint_eq(recs[2 * i + 1].sp, sp[i] + 8);
+	}
+}
+END_TEST
+
+START_TEST(bpf_ret_site_probes)
+{
+	/* tfn_sp is "mov %rsp,%rax" (3 bytes) then "ret": returns caught on the ret itself */
+	uint64_t off[2] = { self_offset((const void *)tfn_sp), 0 }, cookie[2], sp;
+	int rc;
+
+	off[1] = off[0] + 3;
+	cookie[0] = hwt_uprobe_cookie(ID_A, 0);
+	cookie[1] = hwt_uprobe_cookie(ID_A, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE);
+	open_ring(1u << 16);
+	rc = hwt_bpf_uprobes_attach_probes(u, self_path, off, cookie, 2, 0, why, sizeof(why));
+	ck_assert_msg(rc == 2, "attach_probes: %d %s", rc, why);
+	sp = tfn_sp();
+	consume_all();
+	ck_assert_int_eq(nrecs, 2);
+	ck_assert_uint_eq(recs[0].cookie, ID_A);
+	ck_assert_uint_eq(recs[0].flags, 0);
+	ck_assert_uint_eq(recs[0].sp, sp);
+	ck_assert_uint_eq(recs[1].cookie, ID_A);
+	ck_assert_uint_eq(recs[1].flags, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE);
+	ck_assert_uint_eq(recs[1].sp, sp);
+	ck_assert_uint_eq(recs[1].seq, 2);
+
+	ck_assert_int_eq(hwt_bpf_uprobes_attach_probes(NULL, self_path, off, cookie, 2, 0, NULL, 0),
+			 HWT_E_INVAL);
+	ck_assert_int_eq(hwt_bpf_uprobes_attach_probes(u, self_path, NULL, cookie, 2, 0, NULL, 0),
+			 HWT_E_INVAL);
+	ck_assert_int_eq(hwt_bpf_uprobes_attach_probes(u, self_path, off, NULL, 2, 0, NULL, 0),
+			 HWT_E_INVAL);
+	ck_assert_int_eq(hwt_bpf_uprobes_attach_probes(u, self_path, off, cookie, 0, 1, NULL, 0),
+			 HWT_E_INVAL);
+	ck_assert_uint_eq(hwt_uprobe_cookie(7, HWT_UPROBE_RETURN), (1ull << 32) | 7);
+}
+END_TEST
 
 START_TEST(bpf_three_threads)
 {
@@ -480,6 +541,8 @@ static Suite *bpf_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, bpf_probe_here);
 	tcase_add_test(tc, bpf_one_thread_counts);
+	tcase_add_test(tc, bpf_sp_exact);
+	tcase_add_test(tc, bpf_ret_site_probes);
 	tcase_add_test(tc, bpf_three_threads);
 	tcase_add_test(tc, bpf_recursion_nests);
 	tcase_add_test(tc, bpf_lost_exact);
