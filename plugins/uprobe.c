@@ -1,6 +1,7 @@
 /* The `uprobe` tracer plugin: every call and return of the chosen functions of an unmodified
  * binary, through BPF uprobe_multi links writing to a BPF ring buffer, re-encoded compactly into
  * the recording. Libraries and exec'ed programs are attached as they are mapped. */
+#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +44,11 @@ struct pattern {
 	char *glob;
 };
 
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct up_thread {
 	uint32_t tid, pid;
 	uint64_t sp;	   /* last stack pointer written, for deltas */
@@ -54,7 +61,7 @@ struct up_state {
 	int source;
 	struct pattern inc[UP_MAX_PATTERNS], exc[UP_MAX_PATTERNS];
 	int ninc, nexc, main_filtered; /* main_filtered: some -F names the main program */
-	char **attached;
+	struct file_id *attached; /* files attached so far, by inode: one file has many paths */
 	int nattached;
 	uint32_t next_id;
 	uint64_t nfuncs, nslow, nret_sites;
@@ -275,10 +282,22 @@ static int select_func(const struct hwt_elf_func *f, void *ctx)
 			    (unsigned long long)f->size, f->flags, f->name);
 }
 
+static int file_id(const char *path, struct file_id *id)
+{
+	struct stat st;
+	if (stat(path, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	*id = (struct file_id){ st.st_dev, st.st_ino };
+	return 0;
+}
+
 static int already_attached(const struct up_state *s, const char *path)
 {
+	struct file_id id;
+	if (file_id(path, &id))
+		return 1; /* nothing we could attach to anyway */
 	for (int i = 0; i < s->nattached; i++)
-		if (!strcmp(s->attached[i], path))
+		if (s->attached[i].dev == id.dev && s->attached[i].ino == id.ino)
 			return 1;
 	return 0;
 }
@@ -293,13 +312,12 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 
 	if (already_attached(s, path))
 		return 0;
-	char **na = realloc(s->attached, (size_t)(s->nattached + 1) * sizeof(*na));
+	struct file_id *na = realloc(s->attached, (size_t)(s->nattached + 1) * sizeof(*na));
 	if (!na)
 		return HWT_E_NOMEM;
 	s->attached = na;
-	s->attached[s->nattached] = strdup(path);
-	if (!s->attached[s->nattached])
-		return HWT_E_NOMEM;
+	if (file_id(path, &s->attached[s->nattached]))
+		return 0;
 	s->nattached++;
 
 	/* A uretprobe replaces the return address on the stack with the kernel's trampoline, which
@@ -437,13 +455,66 @@ static void up_free(struct up_state *s)
 		free(s->exc[i].lib);
 		free(s->exc[i].glob);
 	}
-	for (int i = 0; i < s->nattached; i++)
-		free(s->attached[i]);
 	free(s->attached);
 	hwt_idmap_fini(&s->tids);
 	free(s->threads);
 	free(s->buf);
 	free(s);
+}
+
+static int is_elf(const char *path)
+{
+	char magic[4];
+	FILE *f = fopen(path, "rb");
+	int ok = f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
+
+	if (f)
+		fclose(f);
+	return ok;
+}
+
+/* Libraries named by -F LIB:GLOB that are on disk already: attached before the program starts,
+ * so calls made while it is starting are not missed (mmap side-band arrives later). Probes
+ * belong to the file, so a library found under another path is the same one. */
+static int attach_libraries(struct up_state *s, const char *prog)
+{
+	const char *dirs[] = { "/lib/x86_64-linux-gnu",
+			       "/usr/lib/x86_64-linux-gnu",
+			       "/lib64",
+			       "/usr/lib64",
+			       "/lib",
+			       "/usr/lib",
+			       "/usr/local/lib",
+			       NULL };
+	char progdir[PATH_MAX];
+
+	snprintf(progdir, sizeof(progdir), "%s", prog);
+	char *slash = strrchr(progdir, '/');
+	if (slash)
+		*slash = 0;
+	for (int k = -1; dirs[k + 1] || k < 0; k++) {
+		const char *dir = k < 0 ? progdir : dirs[k];
+		DIR *d = opendir(dir);
+		if (!d)
+			continue;
+		for (struct dirent *e; (e = readdir(d));) {
+			int wanted = 0;
+			for (int i = 0; i < s->ninc && !wanted; i++)
+				wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, e->d_name, 0);
+			if (!wanted)
+				continue;
+			char path[PATH_MAX + 256];
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (!is_elf(path) || already_attached(s, path))
+				continue; /* libc.so is a linker script, for one */
+			if (attach_file(s, path, 0) < 0) {
+				closedir(d);
+				return HWT_E_INVAL;
+			}
+		}
+		closedir(d);
+	}
+	return 0;
 }
 
 /* How many functions are traced, and how many of them the kernel single-steps (~10 us a hit). */
@@ -518,7 +589,9 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t, const char *
 	const char *path = realpath(t->path, real) ? real : t->path;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = attach_file(s, path, 1);
+	int nmain = err = attach_file(s, path, 1);
+	if (err >= 0)
+		err = attach_libraries(s, path);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	snprintf(ms, sizeof(ms), "%.1f",
 		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
@@ -526,7 +599,7 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t, const char *
 	if (err < 0)
 		goto fail;
 	/* A shell or a launcher: what it execs gets attached then. */
-	if (err == 0)
+	if (nmain == 0)
 		hwt_host_note(h,
 			      "uprobe: '%s' has no functions to trace (stripped?); waiting for "
 			      "the programs it runs",
