@@ -157,7 +157,7 @@ static int cmd_record(int argc, char **argv)
 	const char *funcs[MAX_FUNCS];
 	int nfuncs = 0, neg[MAX_FUNCS] = { 0 };
 	uint64_t min_dur = 0;
-	int nevents = 0, nplugins = 0, quiet = 0, c;
+	int nevents = 0, nplugins = 0, quiet = 0, cg_given = 0, c;
 	size_t ring = 0;
 
 	optind = 1;
@@ -184,7 +184,7 @@ static int cmd_record(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 1 || v > 1000000)
-				return cli_error("-D %s: give a depth of 1 or more", optarg);
+				return cli_error("-D %s: give a depth from 1 to 1000000", optarg);
 			depth = optarg;
 			break;
 		}
@@ -205,6 +205,7 @@ static int cmd_record(int argc, char **argv)
 			break;
 		case 'g':
 			cg = optarg;
+			cg_given = 1;
 			break;
 		case 's':
 			sample_event = optarg;
@@ -268,7 +269,7 @@ static int cmd_record(int argc, char **argv)
 			    (!(*p)->probe || (*p)->probe(probe_host, twhy, sizeof(twhy)) > 0))
 				tracer = *p;
 		/* Counters and sampling options ask for the sampling backend. */
-		if (nevents || freq || sample_event || strcmp(cg, "fp"))
+		if (nevents || freq || sample_event || cg_given)
 			tracer = hwt_plugin_by_name("sample");
 	} else {
 		tracer = hwt_plugin_by_name(backend);
@@ -286,10 +287,9 @@ static int cmd_record(int argc, char **argv)
 	}
 	hwt_host_free(probe_host);
 	int is_uprobe = !strcmp(tracer->name, "uprobe");
-	if (is_uprobe && (nevents || freq || sample_event))
-		return cli_error(
-			"-e, --freq and --sample-event are for -b sample; -b uprobe records "
-			"every call instead");
+	if (is_uprobe && (nevents || freq || sample_event || cg_given))
+		return cli_error("-e, --freq, -g and --sample-event are for -b sample; -b uprobe "
+				 "records every call instead");
 	if (!is_uprobe && (nfuncs || depth || min_dur))
 		return cli_error("-F, -N, -D and --min-duration are for -b uprobe");
 

@@ -749,6 +749,18 @@ int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u)
 	 * and anything that allocates could deadlock there. */
 	pid_t pid = u->nlinks ? fork() : -1;
 	if (pid == 0) {
+		/* Keep nothing but the links: not the caller's terminal or pipes (a shell reading
+		 * our output would wait for us), not its files. */
+		int top = 1024;
+		for (size_t i = 0; i < u->nlinks; i++)
+			top = u->links[i] >= top ? u->links[i] + 1 : top;
+		for (int fd = 0; fd < top; fd++) {
+			int keep = 0;
+			for (size_t i = 0; i < u->nlinks && !keep; i++)
+				keep = u->links[i] == fd;
+			if (!keep)
+				close(fd);
+		}
 		for (size_t i = 0; i < u->nlinks; i++)
 			close(u->links[i]);
 		_exit(0);

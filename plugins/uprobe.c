@@ -42,6 +42,7 @@ static const char *const crt_names[] = {
 struct pattern {
 	char *lib; /* NULL: the main program */
 	char *glob;
+	uint64_t matched; /* functions it chose, over every file attached */
 };
 
 struct file_id {
@@ -162,8 +163,7 @@ static int name_matches(const char *glob, const struct hwt_elf_func *f)
 }
 
 /* Is @f of the file @path (@is_main: the program itself) chosen? */
-static int chosen(const struct up_state *s, const char *path, int is_main,
-		  const struct hwt_elf_func *f)
+static int chosen(struct up_state *s, const char *path, int is_main, const struct hwt_elf_func *f)
 {
 	const char *base = base_name(path);
 	int in = 0;
@@ -172,9 +172,11 @@ static int chosen(const struct up_state *s, const char *path, int is_main,
 		if ((!s->exc[i].lib ? is_main : !fnmatch(s->exc[i].lib, base, 0)) &&
 		    name_matches(s->exc[i].glob, f))
 			return 0;
-	for (int i = 0; i < s->ninc && !in; i++)
+	for (int i = 0; i < s->ninc && !in; i++) {
 		in = (!s->inc[i].lib ? is_main : !fnmatch(s->inc[i].lib, base, 0)) &&
 		     name_matches(s->inc[i].glob, f);
+		s->inc[i].matched += in;
+	}
 	if (in)
 		return 1;
 	if (!is_main || s->main_filtered)
@@ -219,7 +221,7 @@ static void probes_fini(struct probes *p)
 }
 
 struct selection {
-	const struct up_state *s;
+	struct up_state *s;
 	const char *path;
 	int is_main;
 	int ret_sites; /* returns as uprobes on each ret instruction, not uretprobes */
@@ -532,7 +534,17 @@ static void write_counts(struct up_state *s)
 
 static int up_probe(struct hwt_host *h, char *why, size_t len)
 {
-	return hwt_bpf_uprobes_probe(why, len);
+	/* The answer takes an attach and a detach (~60 ms): ask the kernel once per process. */
+	static int known = -1;
+	static char known_why[256];
+
+	if (known < 0) {
+		known = hwt_bpf_uprobes_probe(known_why, sizeof(known_why));
+		if (known < 0)
+			known = 0;
+	}
+	snprintf(why, len, "%s", known_why);
+	return known;
 }
 
 static int up_start(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st)
@@ -599,7 +611,7 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t, const char *
 	if (err < 0)
 		goto fail;
 	/* A shell or a launcher: what it execs gets attached then. */
-	if (nmain == 0)
+	if (nmain == 0 && !s->main_filtered)
 		hwt_host_note(h,
 			      "uprobe: '%s' has no functions to trace (stripped?); waiting for "
 			      "the programs it runs",
@@ -678,9 +690,14 @@ static void up_stop(void *st)
 	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
 	/* The trace is what matters now: removing the probes must not keep the user waiting. */
 	hwt_bpf_uprobes_detach_background(s->bpf);
+	for (int i = 0; i < s->ninc; i++)
+		if (!s->inc[i].matched)
+			hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
+				      s->inc[i].lib ? s->inc[i].lib : "", s->inc[i].lib ? ":" : "",
+				      s->inc[i].glob);
 	if (!s->nfuncs)
-		hwt_host_note(s->h, "uprobe: nothing was traced: no program that ran had function "
-				    "symbols (try -b sample)");
+		hwt_host_note(s->h, "uprobe: nothing was traced: no function of the programs that "
+				    "ran was chosen (-F), or they have no symbols (try -b sample)");
 	write_counts(s); /* libraries and programs attached while recording count too */
 	up_free(s);
 }

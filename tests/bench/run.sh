@@ -203,3 +203,6 @@ for l in open(sys.argv[2]):
     print("%-6s %-9s %9s %10.3f %14.0f %12.0f" % (mode, fmt, samples, secs,
           int(samples) / secs if secs else 0, int(out) / 1024))
 EOF
+
+# Second part: tracing every call (hwtrace -b uprobe) against perf probe and uftrace.
+PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"

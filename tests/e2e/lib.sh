@@ -206,6 +206,63 @@ def load_chrome(path):
     return d["traceEvents"] if isinstance(d, dict) else d
 '
 
+# CHROME_SLICES: python for py snippets. chrome_slices(PATH) reads a Chrome JSON export into
+# per-thread slices and checks the nesting contract on the way: on each thread, in file order,
+# every E closes the B on top of the stack and repeats its name, an X lies inside the open B,
+# and time never goes back (a slice starts after the previous one ended, children end before
+# their parent). Times are integer ns.
+CHROME_SLICES='
+import collections
+
+def chrome_slices(path, what="chrome"):
+    """-> (slices, instants, left_open): slices[(pid, tid)] is a list of dicts name, start,
+    end, depth (1 = outermost), stack (the names of the enclosing slices, outermost first) in
+    start order; instants[(pid, tid)] the i events; left_open[(pid, tid)] the names of the B
+    events never closed."""
+    slices, instants = collections.defaultdict(list), collections.defaultdict(list)
+    stacks, now, left_open = collections.defaultdict(list), {}, {}
+    for e in load_chrome(path):
+        ph = e.get("ph")
+        if ph not in ("B", "E", "X", "i"):
+            continue
+        k = (e.get("pid"), e.get("tid"))
+        ts = round(e["ts"] * 1000)
+        if ph == "i":
+            instants[k].append(e)
+            continue
+        st = stacks[k]
+        if not check(ts >= now.get(k, ts), "%s: thread %s goes back in time at %s" % (what, k, e)):
+            continue
+        if ph == "B":
+            s = dict(name=e["name"], start=ts, end=None, depth=len(st) + 1,
+                     stack=[x["name"] for x in st])
+            slices[k].append(s)
+            st.append(s)
+            now[k] = ts
+        elif ph == "E":
+            if not check(st, "%s: thread %s: E %r with no B open" % (what, k, e.get("name"))):
+                continue
+            top = st.pop()
+            check(e.get("name") == top["name"], "%s: thread %s: E %r closes B %r at %s"
+                  % (what, k, e.get("name"), top["name"], e["ts"]))
+            top["end"] = ts
+            now[k] = ts
+        else:
+            dur = round(e["dur"] * 1000)
+            check(dur >= 0, "%s: X with a negative dur: %s" % (what, e))
+            slices[k].append(dict(name=e["name"], start=ts, end=ts + dur, depth=len(st) + 1,
+                                  stack=[x["name"] for x in st]))
+            now[k] = ts + dur
+    for k, st in stacks.items():
+        if st:
+            left_open[k] = [x["name"] for x in st]
+    return slices, instants, left_open
+
+def fn(name):
+    """A C++ name without its parameters: outer(int) -> outer."""
+    return name.split("(")[0]
+'
+
 # py SNIPPET ARGS...: runs python3 on E2E_PYLIB followed by SNIPPET, with sys.argv[1:] = ARGS.
 # The snippet reports with err()/check() and ends with done().
 py()

@@ -41,7 +41,7 @@ session_pids()
 {
 	local stat line rest s out=""
 	for stat in /proc/[0-9]*/stat; do
-		read -r line <"$stat" 2>/dev/null || continue
+		{ read -r line <"$stat"; } 2>/dev/null || continue
 		rest=${line##*) } # after "pid (comm) ": state ppid pgrp session ...
 		read -r _ _ _ s _ <<<"$rest"
 		[ "$s" = "$1" ] && out+="${line%% *} "
