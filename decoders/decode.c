@@ -209,6 +209,18 @@ int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64
 	return 0;
 }
 
+int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,
+			uint64_t ts)
+{
+	for (uint32_t i = 0; i < d->nsources; i++) {
+		const struct hwt_source_ops *o = d->sources[i].ops;
+		int err = o->perf_record ? o->perf_record(d->sources[i].st, rec, cpu, ts) : 0;
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 static int finish_sources(struct hwt_decoder *d, uint64_t ts)
 {
 	for (uint32_t i = 0; i < d->nsources; i++) {
@@ -234,7 +246,7 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 	}
 	switch (it->kind) {
 	case HWT_ITEM_RING:
-		err = hwt_perf_record(d, it->data, it->len, it->ts);
+		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts);
 		break;
 	case HWT_ITEM_READ:
 		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);

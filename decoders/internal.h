@@ -105,6 +105,9 @@ struct hwt_source_ops {
 	int (*thread_end)(void *st, uint32_t pid, uint32_t tid, uint64_t ts);
 	/** No more records: close what is open at @ts. */
 	int (*finish)(void *st, uint64_t ts);
+	/** Optional: a perf side-band record the perf decoder does not use itself (SWITCH,
+	 *  SWITCH_CPU_WIDE, ITRACE_START, AUX), in timestamp order; @cpu is the ring's CPU. */
+	int (*perf_record)(void *st, const struct perf_event_header *rec, int32_t cpu, uint64_t ts);
 };
 
 struct source {
@@ -127,13 +130,17 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 /** Queues a record of stream @source (copied) to come back in timestamp order. */
 int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
 		  const void *data, size_t len);
+/** Hands a side-band record to every stream decoder that wants it. */
+int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,
+			uint64_t ts);
 /** Tells every stream decoder that @tid ended (exit or exec). */
 int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
 
 /* Perf records (perf.c). */
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id);
 int hwt_perf_declare_weights(struct hwt_decoder *d);
-int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uint64_t ts);
+int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, int32_t cpu,
+		    uint64_t ts);
 int hwt_perf_read(struct hwt_decoder *d, uint64_t ts, uint64_t id, const uint8_t *data, size_t len);
 int hwt_perf_flush_reads(struct hwt_decoder *d);
 uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_t size,

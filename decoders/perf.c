@@ -333,7 +333,8 @@ static void set_name(struct hwt_decoder *d, struct thread *t, const char *comm, 
 		t->name = (uint32_t)id;
 }
 
-int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uint64_t ts)
+int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, int32_t cpu,
+		    uint64_t ts)
 {
 	const struct perf_event_header *h = (const void *)rec;
 	const uint8_t *body = rec + sizeof(*h);
@@ -467,6 +468,15 @@ int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, ui
 	case PERF_RECORD_THROTTLE:
 		d->stats.throttled++;
 		return 0;
+	case PERF_RECORD_AUX:
+	case PERF_RECORD_ITRACE_START:
+	case PERF_RECORD_SWITCH:
+	case PERF_RECORD_SWITCH_CPU_WIDE: {
+		uint32_t pid, tid;
+		uint64_t time;
+		trailer(d, rec, size, &pid, &tid, &time);
+		return hwt_dec_perf_record(d, h, cpu, time ? time : ts);
+	}
 	default:
 		return 0; /* unknown records are skipped */
 	}
