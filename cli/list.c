@@ -127,12 +127,6 @@ static int cmd_list(int argc, char **argv)
 		int ok = !(*p)->probe || (*p)->probe(h, why, sizeof(why)) > 0;
 		row((*p)->name, ok, ok ? (*p)->summary : why);
 	}
-	int pt = have_dir("/sys/bus/event_source/devices/intel_pt");
-	snprintf(buf, sizeof(buf), "%s",
-		 pt ? "the CPU has Intel PT, but this hwtrace has no PT recorder yet"
-		    : "no Intel PT: /sys/bus/event_source/devices/intel_pt does not exist (not an "
-		      "Intel CPU, or a VM without PT passthrough)");
-	row("pt", 0, buf);
 	int up = have_dir("/sys/bus/event_source/devices/uprobe");
 	const char *pick = NULL;
 	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p && !pick; p++)
@@ -184,6 +178,7 @@ static int cmd_list(int argc, char **argv)
 	row("uprobe", up,
 	    up ? "uprobe PMU in /sys/bus/event_source/devices/uprobe"
 	       : "no uprobe PMU in /sys/bus/event_source/devices");
+	int pt = have_dir("/sys/bus/event_source/devices/intel_pt");
 	row("intel_pt", pt,
 	    pt ? "/sys/bus/event_source/devices/intel_pt"
 	       : "no /sys/bus/event_source/devices/intel_pt");

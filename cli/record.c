@@ -18,9 +18,9 @@ static int cmd_record(int argc, char **argv);
 
 const struct cli_command cli_record = {
 	.name = "record",
-	.usage =
-		"record [-o FILE] [-b auto|pt|uprobe|sample] [-F FUNC]... [-N FUNC]... [-D DEPTH] "
-		"[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ] -- PROG [ARGS]",
+	.usage = "record [-o FILE] [-b auto|pt|uprobe|sample] [-F FUNC]... [-N FUNC]... [-D DEPTH] "
+		 "[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ] "
+		 "[--snapshot SIZE] [--trigger FUNC] -- PROG [ARGS]",
 	.help = "Runs PROG under perf_event and records what it does.\n\n"
 		"  -o, --output FILE     recording to write (default hwtrace.hwt); another "
 		"extension\n"
@@ -28,6 +28,14 @@ const struct cli_command cli_record = {
 		"  -b, --backend NAME    auto (default: the first of pt, uprobe, sample that "
 		"works\n"
 		"                        here), sample, pt, uprobe: see `hwtrace list`\n"
+		"pt (Intel Processor Trace: every branch; Intel CPUs, see `hwtrace list`):\n"
+		"      --snapshot SIZE   keep only the last SIZE of trace per CPU (e.g. 4M) and "
+		"record\n"
+		"                        it at exit, on SIGUSR2 to hwtrace, and on --trigger\n"
+		"      --trigger FUNC    also record a snapshot when FUNC of the program runs (a\n"
+		"                        hardware breakpoint; implies --snapshot 4M)\n"
+		"                        (-m SIZE: the trace area per CPU without --snapshot, "
+		"default 4M)\n"
 		"uprobe (every call of the chosen functions, exactly nested):\n"
 		"  -F, --function GLOB   trace the functions of the program matching GLOB "
 		"(default: all\n"
@@ -148,17 +156,19 @@ static int cmd_record(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "view", required_argument, NULL, 'V' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "snapshot", required_argument, NULL, 'S' },
+		{ "trigger", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *output = "hwtrace.hwt", *backend = "auto", *freq = NULL, *cg = "fp";
 	const char *sample_event = NULL, *format = NULL, *view = NULL;
 	const char *events[MAX_EVENTS], *plugin_specs[MAX_PLUGINS], *depth = NULL;
-	const char *funcs[MAX_FUNCS];
+	const char *funcs[MAX_FUNCS], *trigger = NULL;
 	int nfuncs = 0, neg[MAX_FUNCS] = { 0 };
 	uint64_t min_dur = 0;
 	int nevents = 0, nplugins = 0, quiet = 0, cg_given = 0, c;
-	size_t ring = 0;
+	size_t ring = 0, snapshot = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -232,6 +242,18 @@ static int cmd_record(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'S':
+			if (parse_size(optarg, &snapshot) || snapshot < 4096 ||
+			    (snapshot & (snapshot - 1)) || snapshot > (1ull << 30))
+				return cli_error(
+					"--snapshot %s: give a power of two from 4K to 1G, e.g. 4M",
+					optarg);
+			break;
+		case 't':
+			if (!*optarg || strchr(optarg, ',') || strchr(optarg, '='))
+				return cli_error("--trigger '%s': give one function name", optarg);
+			trigger = optarg;
+			break;
 		case 'h':
 			return cli_help(&cli_record);
 		default:
@@ -258,19 +280,25 @@ static int cmd_record(int argc, char **argv)
 	char twhy[512] = "";
 	if (!probe_host)
 		return cli_error("out of memory");
-	if (!strcmp(backend, "pt"))
-		return cli_error(
-			"backend 'pt' is not built into this hwtrace yet: use -b uprobe or "
-			"-b sample (see `hwtrace list`)");
+	int pt_only = snapshot || trigger;
+	if (pt_only && strcmp(backend, "auto") && strcmp(backend, "pt")) {
+		hwt_host_free(probe_host);
+		return cli_error("--snapshot and --trigger are for -b pt (Intel PT)");
+	}
+	if (pt_only)
+		backend = "pt"; /* auto: only pt takes snapshots */
 	if (!strcmp(backend, "auto")) {
 		/* The first tracer that works here, in the table's order. */
 		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p && !tracer; p++)
 			if ((*p)->kind == HWT_PLUGIN_TRACER &&
 			    (!(*p)->probe || (*p)->probe(probe_host, twhy, sizeof(twhy)) > 0))
 				tracer = *p;
-		/* Counters and sampling options ask for the sampling backend. */
+		/* Counters and sampling options ask for the sampling backend, function filters
+		 * for uprobe. */
 		if (nevents || freq || sample_event || cg_given)
 			tracer = hwt_plugin_by_name("sample");
+		else if (nfuncs || depth || min_dur)
+			tracer = hwt_plugin_by_name("uprobe");
 	} else {
 		tracer = hwt_plugin_by_name(backend);
 		if (!tracer || tracer->kind != HWT_PLUGIN_TRACER) {
@@ -286,16 +314,30 @@ static int cmd_record(int argc, char **argv)
 		}
 	}
 	hwt_host_free(probe_host);
-	int is_uprobe = !strcmp(tracer->name, "uprobe");
-	if (is_uprobe && (nevents || freq || sample_event || cg_given))
-		return cli_error("-e, --freq, -g and --sample-event are for -b sample; -b uprobe "
-				 "records every call instead");
+	int is_uprobe = !strcmp(tracer->name, "uprobe"), is_pt = !strcmp(tracer->name, "pt");
+	if ((is_uprobe || is_pt) && (nevents || freq || sample_event || cg_given))
+		return cli_error("-e, --freq, -g and --sample-event are for -b sample; -b %s "
+				 "records every call instead",
+				 tracer->name);
 	if (!is_uprobe && (nfuncs || depth || min_dur))
 		return cli_error("-F, -N, -D and --min-duration are for -b uprobe");
 
 	char sargs[4096];
 	int off = 0;
-	if (is_uprobe) {
+	if (is_pt) {
+		if (snapshot)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "snapshot=%zu",
+					snapshot);
+		if (trigger)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%strigger=%s",
+					off ? "," : "", trigger);
+		if (ring && !snapshot)
+			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%saux=%zu",
+					off ? "," : "", ring);
+		if (!off)
+			sargs[0] = 0;
+		ring = 0; /* -m sized the trace area; side band takes the default ring */
+	} else if (is_uprobe) {
 		for (int i = 0; i < nfuncs; i++)
 			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%s%s=%s",
 					off ? "," : "", neg[i] ? "nofunc" : "func", funcs[i]);

@@ -33,6 +33,8 @@ struct ring {
 	struct perf_event_mmap_page *page;
 	uint8_t *data;
 	size_t size; /* data bytes, a power of two */
+	void *aux;   /* the AUX area mapped by hwt_host_map_aux(), NULL if none */
+	size_t aux_size;
 };
 
 struct event {
@@ -317,6 +319,57 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
 	return fd;
 }
 
+int hwt_host_map_aux(struct hwt_host *h, int fd, size_t bytes, int overwrite, void **aux,
+		     struct perf_event_mmap_page **page)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct ring *r = NULL;
+
+	for (int i = 0; i < h->nrings && !r; i++)
+		if (h->rings[i].fd == fd)
+			r = &h->rings[i];
+	if (!r) {
+		hwt_host_set_error(h,
+				   "cannot map an AUX area: the event does not own a ring (it must "
+				   "be the first event opened on its CPU)");
+		return HWT_E_INVAL;
+	}
+	if (r->aux || !bytes || bytes % (size_t)pg || (bytes & (bytes - 1))) {
+		hwt_host_set_error(h, "cannot map an AUX area of %zu bytes for CPU %d: %s", bytes,
+				   r->cpu,
+				   r->aux ? "it has one already" : "give a power of two of pages");
+		return HWT_E_INVAL;
+	}
+	/* The AUX area lies behind the data pages; the kernel takes its place and size from the
+	 * user page, and makes it an overwritten ring when it is mapped read-only. */
+	uint64_t off = (uint64_t)pg + r->size;
+	r->page->aux_offset = off;
+	r->page->aux_size = bytes;
+	void *base = mmap(NULL, bytes, overwrite ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED,
+			  fd, (off_t)off);
+	if (base == MAP_FAILED) {
+		int e = errno;
+		hwt_host_set_error(
+			h, "cannot map a %zu KiB AUX area for CPU %d (%s): %s", bytes >> 10, r->cpu,
+			strerror(e),
+			e == EPERM || e == EACCES || e == ENOMEM
+				? "run as root or raise /proc/sys/kernel/perf_event_mlock_kb, or "
+				  "ask for a smaller area"
+			: e == EOPNOTSUPP ? "the event's PMU has no AUX area"
+					  : "the kernel refused the area's place or size");
+		errno = e;
+		return e == EPERM || e == EACCES ? HWT_E_PERM
+		       : e == ENOMEM		 ? HWT_E_NOMEM
+		       : e == EOPNOTSUPP	 ? HWT_E_NOTSUP
+						 : HWT_E_INVAL;
+	}
+	r->aux = base;
+	r->aux_size = bytes;
+	*aux = base;
+	*page = r->page;
+	return 0;
+}
+
 /* ---- draining -------------------------------------------------------------------------- */
 
 static void count_records(struct hwt_host *h, const uint8_t *p, size_t len)
@@ -451,10 +504,21 @@ static uint64_t lost_total(struct hwt_host *h)
 /* ---- the recording --------------------------------------------------------------------- */
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t snapshot_signals; /* SIGUSR2 received while recording */
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_snapshot_signal(int sig)
+{
+	snapshot_signals++;
+}
+
+uint64_t hwt_host_snapshot_requests(const struct hwt_host *h)
+{
+	return (uint64_t)snapshot_signals;
 }
 
 void hwt_record_config_init(struct hwt_record_config *cfg)
@@ -478,8 +542,11 @@ void hwt_host_free(struct hwt_host *h)
 	if (!h)
 		return;
 	long page = sysconf(_SC_PAGESIZE);
-	for (int i = 0; i < h->nrings; i++)
+	for (int i = 0; i < h->nrings; i++) {
+		if (h->rings[i].aux)
+			munmap(h->rings[i].aux, h->rings[i].aux_size);
 		munmap(h->rings[i].page, (size_t)page + h->rings[i].size);
+	}
 	for (int i = 0; i < h->nevents; i++)
 		close(h->events[i].fd);
 	free(h->rings);
@@ -738,11 +805,15 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	}
 	renamed = 1;
 
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_usr2;
+	struct sigaction snap = { .sa_handler = on_snapshot_signal };
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&snap.sa_mask);
 	stop_signal = 0;
+	snapshot_signals = 0;
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGUSR2, &snap, &old_usr2);
 
 	err = hwt_launch_release(&l);
 	if (err) {
@@ -751,12 +822,14 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		l.pid = -1;
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGUSR2, &old_usr2, NULL);
 		goto fail;
 	}
 	write_proc_maps(h, l.pid);
 	err = run_loop(h, &l, &status);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGUSR2, &old_usr2, NULL);
 	l.pid = -1;
 
 	if (!err)

@@ -73,6 +73,25 @@ enum hwt_event_flags {
 int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
 			int group_fd, const char *name, unsigned flags);
 
+/**
+ * Maps an AUX area of @bytes (a power of two of pages) behind the ring of @fd, an event that owns
+ * its CPU's ring (opened with a ring, the first on its CPU): sets the ring's user page aux_offset
+ * (right after the data pages) and aux_size, and mmaps it read-write for a ring the consumer
+ * advances with aux_tail, or read-only when @overwrite (the kernel then overwrites the oldest
+ * data: snapshot mode). Sets *@aux to the area and *@page to the ring's user page (aux_head,
+ * aux_tail, time_*); both borrowed, unmapped by the host when recording ends (after stop()).
+ * Returns 0, or HWT_E_INVAL (not a ring owner, bad size, mapped already, refused by the kernel),
+ * HWT_E_PERM or HWT_E_NOMEM (mlock limit, memory), HWT_E_NOTSUP (the event's PMU has no AUX
+ * area), with the reason in hwt_host_error(); errno is kept.
+ */
+int hwt_host_map_aux(struct hwt_host *h, int fd, size_t bytes, int overwrite, void **aux,
+		     struct perf_event_mmap_page **page);
+
+/** How many times the user asked for a snapshot (SIGUSR2 to the recorder) since recording
+ *  started. Plugins that keep overwritten buffers compare it with the count they last saw, from
+ *  poll(): a signal also wakes the recording loop, so poll() comes at once. */
+uint64_t hwt_host_snapshot_requests(const struct hwt_host *h);
+
 /** Writes a raw chunk for this plugin's decoder into the recording (@data copied): metadata the
  *  decoder needs before the data (a table of functions, ...). */
 int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *data, size_t len);
