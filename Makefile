@@ -71,12 +71,19 @@ $(BUILD)/programs/%: tests/programs/%.cc
 
 programs: $(PROG_BINS)
 
+# The Intel PT test oracle: single-steps a program and writes what ran as PT packets and truth.
+ORACLE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/oracle/*.c))
+$(BUILD)/oracle/pt_oracle: $(ORACLE_OBJS) $(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(ORACLE_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
+-include $(ORACLE_OBJS:.o=.d)
+
 unit: $(UNIT_BINS)
 	@pass=0; fail=0; for t in $(UNIT_BINS); do \
 		if CK_FORK=yes $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-e2e: $(HWTRACE) $(PROG_BINS)
+e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) \
 		bash tests/e2e/run.sh
 

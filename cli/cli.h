@@ -14,7 +14,8 @@ struct cli_command {
 	int (*exec)(int argc, char **argv);
 };
 
-extern const struct cli_command cli_record, cli_export, cli_report, cli_inspect, cli_info, cli_list;
+extern const struct cli_command cli_record, cli_export, cli_report, cli_inspect, cli_info, cli_list,
+	cli_import;
 
 /** Prints "hwtrace: MESSAGE" on stderr; returns 1 (the exit status for bad input). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,7 +5,7 @@
 #include "cli.h"
 
 static const struct cli_command *const commands[] = {
-	&cli_record, &cli_export, &cli_report, &cli_inspect, &cli_info, &cli_list,
+	&cli_record, &cli_export, &cli_report, &cli_inspect, &cli_info, &cli_list, &cli_import,
 };
 
 static void usage(FILE *f)
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i]->name))
 			return commands[i]->exec(argc - 1, argv + 1);
-	return cli_error("unknown command '%s': use record, export, report, inspect, info or list "
-			 "(hwtrace --help)",
+	return cli_error("unknown command '%s': use record, export, report, inspect, info, list "
+			 "or import (hwtrace --help)",
 			 argv[1]);
 }

@@ -147,18 +147,35 @@ static const Dwfl_Callbacks uw_dwfl_callbacks = {
 
 /* ---- modules ---- */
 
-/* Where vaddr 0 of @elf lands when file offset @pgoff is mapped at @start. */
-static int elf_bias(Elf *elf, uint64_t start, uint64_t pgoff, uint64_t *bias)
+/* Whether the page-aligned file span of PT_LOAD @ph holds file offset @off. */
+static int seg_holds(const GElf_Phdr *ph, uint64_t off)
 {
+	uint64_t lo = ph->p_offset & ~PAGE_MASK_4K;
+	uint64_t hi = (ph->p_offset + ph->p_filesz + PAGE_MASK_4K) & ~PAGE_MASK_4K;
+
+	return off >= lo && off < hi;
+}
+
+/* Where vaddr 0 of @elf lands, given that @map maps it from file offset map->pgoff, and the
+ * address range its module will claim. Fails unless @map is what the ELF loader makes: every page
+ * in it inside a PT_LOAD's page-aligned file span, at that segment's place for one bias. A file
+ * mapped to be read (libelf, a linker, a debugger; /proc/PID/maps lists those too) holds bytes no
+ * segment loads (section headers) or segments at other distances from their file offset: taken as
+ * a load, its module would reach past the mapping over whatever lies next, and libdw finds no
+ * module at all where two overlap. */
+static int load_bias(Elf *elf, const struct hwt_map_info *map, uint64_t *bias, uint64_t *low,
+		     uint64_t *high)
+{
+	uint64_t off, delta, len = map->end - map->start;
+	GElf_Phdr ph;
 	size_t i, n;
-	int pass;
+	int pass, found = 0;
 
 	if (elf_getphdrnum(elf, &n))
 		return -1;
 	/* First the segment holding those file bytes, then the page-aligned span around one. */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < n; i++) {
-			GElf_Phdr ph;
+	for (pass = 0; pass < 2 && !found; pass++) {
+		for (i = 0; i < n && !found; i++) {
 			uint64_t lo, hi;
 
 			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
@@ -170,13 +187,41 @@ static int elf_bias(Elf *elf, uint64_t start, uint64_t pgoff, uint64_t *bias)
 				if (ph.p_memsz > ph.p_filesz)
 					hi = ph.p_offset + ph.p_memsz;
 			}
-			if (pgoff >= lo && pgoff < hi) {
-				*bias = start - (ph.p_vaddr + (pgoff - ph.p_offset));
-				return 0;
+			if (map->pgoff >= lo && map->pgoff < hi) {
+				*bias = map->start - (ph.p_vaddr + (map->pgoff - ph.p_offset));
+				found = 1;
 			}
 		}
 	}
-	return -1;
+	if (!found)
+		return -1;
+	/* Segments with this distance between address and file offset cover the whole mapping;
+	 * adjacent ones may share a vma. */
+	delta = map->start - map->pgoff - *bias;
+	for (off = map->pgoff; off - map->pgoff < len;) {
+		for (i = 0; i < n; i++)
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+			    ph.p_vaddr - ph.p_offset == delta && seg_holds(&ph, off))
+				break;
+		if (i == n)
+			return -1;
+		off = (ph.p_offset + ph.p_filesz + PAGE_MASK_4K) & ~PAGE_MASK_4K;
+	}
+	/* libdw's range of the module: the first segment's aligned start to the last one's end. */
+	*low = UINT64_MAX;
+	*high = 0;
+	for (i = 0; i < n; i++) {
+		uint64_t align;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		align = ph.p_align > 1 ? ph.p_align : 1;
+		if (*bias + (ph.p_vaddr & ~(align - 1)) < *low)
+			*low = *bias + (ph.p_vaddr & ~(align - 1));
+		if (*bias + ph.p_vaddr + ph.p_memsz > *high)
+			*high = *bias + ph.p_vaddr + ph.p_memsz;
+	}
+	return 0;
 }
 
 static int vdso_is_ours(const struct hwt_unwinder *u, const struct hwt_map_info *map)
@@ -281,7 +326,7 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 	if (fd < 0)
 		goto skip;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_bias(elf, map->start, map->pgoff, &bias)) {
+	if (!elf || elf_kind(elf) != ELF_K_ELF || load_bias(elf, map, &bias, &low, &high)) {
 		elf_end(elf);
 		close(fd);
 		goto skip;
@@ -293,8 +338,10 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 		keep_mod(r, old, path);
 		return 0;
 	}
+	/* libdw needs modules apart: where two overlap, it finds neither. */
 	for (i = 0; i < r->n; i++) {
-		if (!strcmp(r->mods[i].path, map->path) && r->mods[i].bias == bias) {
+		if ((!strcmp(r->mods[i].path, map->path) && r->mods[i].bias == bias) ||
+		    (low < r->mods[i].high && r->mods[i].low < high)) {
 			close(fd);
 			goto skip;
 		}

@@ -384,8 +384,3 @@ const struct hwt_source_ops hwt_uprobe_source = {
 	.thread_end = up_thread_end,
 	.finish = up_finish,
 };
-
-const struct hwt_source_ops *const hwt_source_decoders[] = {
-	&hwt_uprobe_source,
-	NULL,
-};

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../core/error.h"
@@ -935,6 +936,64 @@ START_TEST(unwind_maps_change)
 }
 END_TEST
 
+/* Read mappings of libc laid right below its load, as libelf (ELF_C_READ_MMAP), a linker or a
+ * debugger in the traced process leave them in /proc/PID/maps: by file offset of the first byte. */
+static const uint64_t read_map_pgoffs[] = { 0, 0x1000 };
+
+struct lowest_map {
+	const char *path;
+	uint64_t start;
+};
+
+static int lowest_at_offset_0(const struct hwt_map_info *mi, void *ctx)
+{
+	struct lowest_map *lm = ctx;
+
+	if (strcmp(mi->path, lm->path) || mi->pgoff)
+		return 0;
+	lm->start = mi->start;
+	return 1;
+}
+
+START_TEST(unwind_read_mapping)
+{
+	struct hwt_unwinder *u = hwt_unwinder_alloc(s);
+	void *h = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+	uint64_t pcs[MAX_FRAMES], pcs1[MAX_FRAMES], len;
+	struct hwt_map_info libc, mi = { .pgoff = read_map_pgoffs[_i] };
+	struct lowest_map lm = { 0 };
+	struct stat st;
+	int i, n1, in_libc = 0;
+
+	/* Not a load of libc: its module must not move there and hide the real one. */
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(
+		hwt_symbolizer_find_map(s, SELF, (uint64_t)(uintptr_t)dlsym(h, "qsort"), &libc), 1);
+	lm.path = libc.path;
+	ck_assert_int_eq(hwt_symbolizer_foreach_map(s, SELF, lowest_at_offset_0, &lm), 1);
+	ck_assert_int_eq(stat(libc.path, &st), 0);
+	ck_assert_int_eq(uw_f1(4), ((4 + 2) + 3) * 2 * 5);
+	n1 = hwt_unwind(u, SELF, 1, chain_cap.regs, chain_cap.stack, chain_cap.size, pcs1,
+			MAX_FRAMES);
+	for (i = 1; i < n1; i++)
+		in_libc |= pcs1[i] > libc.start && pcs1[i] <= libc.end;
+	ck_assert_msg(in_libc, "%d frames, none in %s", n1, libc.path);
+
+	len = (((uint64_t)st.st_size + 0xfff) & ~0xfffull) - mi.pgoff;
+	mi.path = libc.path;
+	mi.start = lm.start - len;
+	mi.end = lm.start;
+	ck_assert_int_eq(hwt_symbolizer_add_map(s, SELF, &mi), 0);
+	ck_assert_int_eq(hwt_unwind(u, SELF, 1, chain_cap.regs, chain_cap.stack, chain_cap.size,
+				    pcs, MAX_FRAMES),
+			 n1);
+	ck_assert_mem_eq(pcs, pcs1, (size_t)n1 * sizeof(pcs[0]));
+	dlclose(h);
+	hwt_unwinder_free(u);
+}
+END_TEST
+
 static int open_fds(void)
 {
 	char path[64];
@@ -1035,6 +1094,8 @@ static Suite *symbols_suite(void)
 	tcase_add_loop_test(tu, unwind_function_entry, 0, 3);
 	tcase_add_test(tu, unwind_garbage);
 	tcase_add_test(tu, unwind_maps_change);
+	tcase_add_loop_test(tu, unwind_read_mapping, 0,
+			    (int)(sizeof(read_map_pgoffs) / sizeof(read_map_pgoffs[0])));
 	tcase_add_test(tu, unwind_many_processes);
 	tcase_add_test(tu, unwind_bad_args);
 	suite_add_tcase(su, tu);

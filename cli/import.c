@@ -1,0 +1,214 @@
+/* `hwtrace import`: a recording from raw Intel PT data taken elsewhere (perf's AUX bytes, a
+ * simulator) and the ELF images it ran, for export, report and inspect like any other. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/error.h"
+#include "../decoders/pt_import.h"
+#include "cli.h"
+
+#define MAX_IMAGES 64
+
+static int cmd_import(int argc, char **argv);
+
+const struct cli_command cli_import = {
+	.name = "import",
+	.usage = "import --pt-raw FILE --image ELF[@ADDR]... [--cpu F/M/S] [--tsc-hz HZ] "
+		 "[--mtc-freq N] [--nom-freq N] [--cpuid15 EAX/EBX] [--noretcomp] [--pid N] "
+		 "[--tid N] [-o OUT.hwt]",
+	.help = "Writes a recording (default hwtrace.hwt) from raw Intel PT data of one thread,\n"
+		"to export, report or inspect like one `hwtrace record` made.\n\n"
+		"      --pt-raw FILE     the raw trace: PT packets as the hardware wrote them\n"
+		"      --image ELF[@ADDR] an executable or library the trace ran, loaded at ADDR\n"
+		"                        (the load bias added to its addresses: omit for a fixed-\n"
+		"                        address executable); every one the trace runs "
+		"(repeatable)\n"
+		"      --cpu F/M/S       family/model/stepping of the CPU that traced (e.g. "
+		"6/85/4),\n"
+		"                        for its errata\n"
+		"      --tsc-hz HZ       TSC frequency: times become nanoseconds (default: TSC "
+		"ticks\n"
+		"                        are taken as nanoseconds)\n"
+		"      --mtc-freq N      IA32_RTIT_CTL.MTCFreq, when the trace has MTC packets\n"
+		"      --nom-freq N      the nominal core:bus ratio, when it has CYC packets\n"
+		"      --cpuid15 EAX/EBX CPUID leaf 0x15 (TSC to crystal clock ratio), for MTC\n"
+		"      --noretcomp       the trace was taken with return compression off\n"
+		"      --pid N, --tid N  the process and thread it belongs to (default 1)\n"
+		"  -o, --output FILE     recording to write (default hwtrace.hwt)\n",
+	.exec = cmd_import,
+};
+
+static int number(const char *opt, const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return cli_error("import: %s wants a number up to %" PRIu64 ", not '%s'", opt, max,
+				 s);
+	*out = v;
+	return 0;
+}
+
+/* "A/B" or "A/B/C" into @n numbers. */
+static int numbers(const char *opt, const char *s, int n, uint32_t *out, const char *form)
+{
+	const char *p = s;
+
+	for (int i = 0; i < n; i++) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(p, &end, 0);
+		if (errno || end == p || *p == '-' || v > UINT32_MAX ||
+		    (i + 1 < n ? *end != '/' : *end != 0))
+			return cli_error("import: %s wants %s, not '%s'", opt, form, s);
+		out[i] = (uint32_t)v;
+		p = end + 1;
+	}
+	return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pt-raw", required_argument, NULL, 'r' },
+		{ "image", required_argument, NULL, 'i' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "tsc-hz", required_argument, NULL, 't' },
+		{ "mtc-freq", required_argument, NULL, 'm' },
+		{ "nom-freq", required_argument, NULL, 'n' },
+		{ "cpuid15", required_argument, NULL, 'q' },
+		{ "noretcomp", no_argument, NULL, 'R' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tid", required_argument, NULL, 'T' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct hwt_pt_import_config cfg;
+	struct hwt_pt_image images[MAX_IMAGES];
+	char *paths[MAX_IMAGES];
+	const char *out = "hwtrace.hwt";
+	uint64_t v;
+	uint32_t three[3];
+	int c, status = 1;
+
+	hwt_pt_import_config_init(&cfg);
+	cfg.images = images;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			cfg.raw_path = optarg;
+			break;
+		case 'i': {
+			if (cfg.nimages == MAX_IMAGES) {
+				cli_error("import: more than %d --image options", MAX_IMAGES);
+				goto out;
+			}
+			char *path = strdup(optarg), *at = path ? strrchr(path, '@') : NULL;
+			if (!path) {
+				cli_error("out of memory");
+				goto out;
+			}
+			paths[cfg.nimages] = path;
+			images[cfg.nimages] = (struct hwt_pt_image){ .path = path };
+			cfg.nimages++;
+			if (at) {
+				*at = 0;
+				if (number("--image ELF@ADDR", at + 1, UINT64_MAX, &v))
+					goto out;
+				images[cfg.nimages - 1].bias = v;
+			}
+			if (!*path) {
+				cli_error("import: --image '%s' names no file", optarg);
+				goto out;
+			}
+			break;
+		}
+		case 'c':
+			if (numbers("--cpu", optarg, 3, three,
+				    "FAMILY/MODEL/STEPPING (e.g. 6/85/4)"))
+				goto out;
+			cfg.have_cpu = 1;
+			cfg.family = three[0];
+			cfg.model = three[1];
+			cfg.stepping = three[2];
+			break;
+		case 't':
+			if (number("--tsc-hz", optarg, UINT64_MAX, &v))
+				goto out;
+			cfg.tsc_hz = v;
+			break;
+		case 'm':
+			if (number("--mtc-freq", optarg, 15, &v))
+				goto out;
+			cfg.mtc_freq = (uint32_t)v;
+			break;
+		case 'n':
+			if (number("--nom-freq", optarg, 255, &v))
+				goto out;
+			cfg.nom_freq = (uint32_t)v;
+			break;
+		case 'q':
+			if (numbers("--cpuid15", optarg, 2, three, "EAX/EBX (e.g. 2/176)"))
+				goto out;
+			cfg.cpuid15_eax = three[0];
+			cfg.cpuid15_ebx = three[1];
+			break;
+		case 'R':
+			cfg.noretcomp = 1;
+			break;
+		case 'p':
+		case 'T':
+			if (number(c == 'p' ? "--pid" : "--tid", optarg, INT32_MAX, &v))
+				goto out;
+			if (!v) {
+				cli_error("import: %s must not be 0", c == 'p' ? "--pid" : "--tid");
+				goto out;
+			}
+			if (c == 'p')
+				cfg.pid = (uint32_t)v;
+			else
+				cfg.tid = (uint32_t)v;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			status = cli_help(&cli_import);
+			goto out;
+		default:
+			status = cli_bad_option(&cli_import, c, argc, argv);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		cli_error("import: unexpected argument '%s' (see hwtrace import --help)",
+			  argv[optind]);
+		goto out;
+	}
+	if (!cfg.raw_path) {
+		cli_error("import: give the raw trace with --pt-raw FILE (see hwtrace import "
+			  "--help)");
+		goto out;
+	}
+	if (cli_check_output(out))
+		goto out;
+	char why[512];
+	if (hwt_pt_import(&cfg, out, why, sizeof(why)) < 0) {
+		cli_error("import: %s", why);
+		goto out;
+	}
+	status = 0;
+out:
+	for (size_t i = 0; i < cfg.nimages; i++)
+		free(paths[i]);
+	return status;
+}

@@ -1,0 +1,243 @@
+/* The parts of the Intel PT decoder and what they share: pt.c (the stream, its lanes, jobs and
+ * threads), pt_block.c (libipt block decoding into call, return and jump operations) and
+ * pt_stack.c (operations to slices on a shadow stack per thread). Private to decoders/.
+ *
+ * Data flows in three steps. split() appends each piece of trace to its lane (a CPU, or a thread
+ * for per-thread traces and imports) and indexes its PSBs. A job decodes a lane from one PSB up
+ * to a later one with libipt's block decoder into a compact list of operations (a call with its
+ * return address, a return, a jump, tracing enabled or disabled, trace lost), on the main thread
+ * or on worker threads. The operations are then applied in order to the shadow stacks on the main
+ * thread, which emits the slices: only this step touches the model and the symbolizer.
+ */
+#ifndef HWT_DECODERS_PT_H
+#define HWT_DECODERS_PT_H
+
+#include <capstone/capstone.h>
+#include <intel-pt.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "../core/pt_format.h"
+#include "internal.h"
+
+/* ---- parameters of the trace (the "intel_pt" plugin chunk) ---- */
+
+/** How TSC becomes CLOCK_MONOTONIC nanoseconds (core/pt_format.h). */
+struct pt_clock {
+	int have_perf; /* time_mult/shift/zero recorded */
+	uint32_t mult;
+	uint16_t shift;
+	uint64_t zero;
+	uint64_t hz;	     /* TSC ticks per second, 0 if unknown */
+	int64_t mono_offset; /* added at the end */
+};
+
+/** What a recording says about its Intel PT data. */
+struct pt_params {
+	struct pt_config cfg; /* begin and end unset; block flags set */
+	struct pt_clock clock;
+	int noretcomp;
+	uint64_t total_bytes; /* import: all the bytes the stream has, 0 if not said */
+};
+
+/** Fills @p with the defaults, then with the "KEY VALUE" lines of @len bytes at @text (borrowed
+ *  for the call). Unknown keys and damaged lines are skipped. Returns 0. */
+int hwt_pt_params_parse(struct pt_params *p, const char *text, size_t len);
+/** @tsc in CLOCK_MONOTONIC nanoseconds. */
+uint64_t hwt_pt_clock_ns(const struct pt_clock *c, uint64_t tsc);
+
+/* ---- operations: what block decoding found, in trace order ---- */
+
+enum pt_op_kind {
+	PT_OP_CALL = 1, /* ip: callee, aux: return address */
+	PT_OP_RET,	/* ip: where it returned to */
+	PT_OP_JUMP,	/* ip: target (a tail call if it is another function's start) */
+	PT_OP_ENABLE,	/* ip: where tracing resumed */
+	PT_OP_DISABLE,	/* aux: where execution will resume, 0 if unknown */
+	PT_OP_LOST,	/* trace lost: ts is the last good time */
+	/* Idempotent state: not counted when a decode is replayed. */
+	PT_OP_SYNC,   /* ip: the first instruction after (re)synchronizing */
+	PT_OP_THREAD, /* per-CPU lanes: ip = tid, aux = pid run from here on */
+};
+
+struct pt_op {
+	uint64_t ip, aux, ts; /* ts: CLOCK_MONOTONIC ns */
+	uint32_t kind, flags;
+};
+
+struct pt_ops {
+	struct pt_op *v;
+	size_t n, cap;
+};
+
+/* ---- lanes and jobs ---- */
+
+/** A thread starting to run on a CPU at @ts (side-band); tid 0: nothing traced runs. */
+struct pt_switch {
+	uint64_t ts;
+	uint32_t pid, tid;
+};
+
+/** A place a job may start: a PSB, or a break (bytes before and after are not contiguous). */
+struct pt_bound {
+	uint64_t off;
+	int brk;
+};
+
+enum pt_job_state { PT_JOB_NEW, PT_JOB_RUNNING, PT_JOB_DONE };
+
+/** Decoding of one lane from @start up to @cut (the next job's PSB) or the end of its bytes. */
+struct pt_job {
+	struct pt_job *next; /* in the lane's queue */
+	struct pt_lane *lane;
+	uint64_t start, end; /* lane offsets: where to sync from, and the decoder's buffer end */
+	uint64_t cut;	     /* stop where the PSB here takes over; UINT64_MAX: decode to @end */
+	uint64_t cut_ip;     /* the IP in that PSB+ (0: none) */
+	int brk_end;	     /* @end is a break: trace was lost there */
+	int start_psb;	     /* @start is a PSB the previous job stopped at: missing it loses trace */
+	int spec;	     /* the growing end of a lane: stop where the trace runs out */
+	uint64_t skip;	     /* operations an earlier decode from @start already produced */
+	uint64_t pid;	     /* per-thread lanes: the process */
+	const struct pt_switch *sw; /* per-CPU lanes: the side-band known when it was made */
+	size_t nsw;
+	int state;	/* enum pt_job_state, under the pool's lock once queued */
+	int worker;	/* queued for the worker threads */
+	int windowed;	/* done and its operations handed to the lane's window */
+	int err;	/* a negative enum hwt_error from decoding */
+	uint64_t nreal; /* operations produced, the skipped ones included */
+	struct pt_ops ops;
+	struct pt_session *s; /* a job run on the main thread, a bounded step at a time */
+};
+
+/** The trace of one CPU, or of one thread. */
+struct pt_lane {
+	uint32_t cpu, tid, pid; /* tid 0: a per-CPU lane */
+	int per_cpu;
+	uint8_t *buf; /* every byte so far: decoders read it in place */
+	size_t len, cap;
+	void **retired; /* buffers outgrown while a decoder may still read them */
+	size_t nretired;
+	uint64_t aux_next;  /* the AUX offset the next piece should have */
+	uint64_t last_item; /* item time of the latest bytes */
+	struct pt_bound *bounds;
+	size_t nbounds, cap_bounds, scanned;
+	struct pt_switch *sw;
+	size_t nsw, cap_sw;
+	uint32_t *pids; /* the processes in @sw, each once */
+	size_t npids;
+	int complete; /* no more bytes will come */
+	/* Scheduling. */
+	uint64_t next_start; /* where the next job starts */
+	int next_brk;	     /* it starts after a break */
+	size_t next_bound;   /* index of the first bound after next_start */
+	uint64_t resume_off, resume_end, resume_skip; /* the tail decoded so far: from, to and
+							  operations, to replay past */
+	size_t spec_len;			      /* bytes the last tail decode saw */
+	struct pt_job *head, *tail;
+	uint32_t njobs;
+	/* Applying. */
+	const struct pt_op *win;
+	size_t nwin, iwin;
+	uint64_t frontier; /* time of the latest operation decoded */
+	uint32_t cur_tid, cur_pid;
+};
+
+/* ---- block decoding (pt_block.c) ---- */
+
+struct ptdec;
+
+/** What one thread needs to decode: disassemblers, a cache of instruction classes, its own
+ *  copies of the process images (a pt_image is not safe to share). */
+struct pt_worker {
+	csh cs64, cs32;
+	cs_insn *in64, *in32;
+	int have_cs;
+	struct pt_icent *icache; /* direct-mapped */
+	struct pt_wimage
+		*images; /* every copy made, the replaced ones too: a session may hold one */
+	size_t nimages, cap_images;
+};
+
+/** A process image as the symbolizer knew it when it was built. */
+struct pt_pimage {
+	uint32_t pid;
+	uint32_t version; /* changes when rebuilt */
+	uint64_t symgen;  /* hwt_symbolizer_generation() it was built from */
+	struct pt_image *img;
+	uint64_t vdso_start, vdso_end;
+};
+
+int hwt_pt_worker_init(struct pt_worker *w);
+void hwt_pt_worker_fini(struct pt_worker *w);
+
+/** The master image of @pid, built or rebuilt from the symbolizer's mappings (main thread, no
+ *  job running). NULL when out of memory. */
+struct pt_pimage *hwt_pt_master_image(struct ptdec *pd, uint32_t pid);
+/** Whether the master image of @pid is missing or older than its mappings. */
+int hwt_pt_master_stale(struct ptdec *pd, uint32_t pid);
+
+struct pt_session;
+
+/** Starts decoding @job with @w (borrowed for the session). NULL when out of memory. */
+struct pt_session *hwt_pt_session_open(struct ptdec *pd, struct pt_worker *w, struct pt_job *job);
+/** Appends up to about @max operations to @job->ops. Returns 1 when the job is done, 0 when more
+ *  remain, or HWT_E_NOMEM. */
+int hwt_pt_session_run(struct pt_session *s, size_t max);
+/** Ends a session; NULL accepted. */
+void hwt_pt_session_close(struct pt_session *s);
+/** The IP of the FUP in the PSB+ at @off of @len bytes at @buf, 0 if it has none. */
+uint64_t hwt_pt_psb_ip(const uint8_t *buf, size_t len, uint64_t off);
+
+/* ---- shadow stacks (pt_stack.c) ---- */
+
+struct pt_stacks;
+
+/** New stacks emitting through @d (borrowed; must outlive them). NULL when out of memory. */
+struct pt_stacks *hwt_pt_stacks_alloc(struct hwt_decoder *d);
+void hwt_pt_stacks_free(struct pt_stacks *st);
+/** Marks the start of a round of applying: mappings may have changed since the last one. */
+void hwt_pt_stacks_round(struct pt_stacks *st);
+/** Applies the first of the @n operations at @ops of @lane (to the thread it runs), and those
+ *  after it up to time @until. Returns how many, with *@err 0 or HWT_E_NOMEM. */
+size_t hwt_pt_stacks_apply(struct pt_stacks *st, struct pt_lane *lane, const struct pt_op *ops,
+			   size_t n, uint64_t until, int *err);
+/** Thread @tid ended at @ts: its open calls end unfinished. */
+int hwt_pt_stacks_end_thread(struct pt_stacks *st, uint32_t pid, uint32_t tid, uint64_t ts);
+/** No more operations: every open call ends unfinished at @ts (or its thread's last time). */
+int hwt_pt_stacks_finish(struct pt_stacks *st, uint64_t ts);
+
+/* ---- the stream decoder (pt.c) ---- */
+
+struct ptdec {
+	struct hwt_decoder *d;
+	uint32_t source;
+	struct pt_params prm;
+	struct pt_image_section_cache *iscache;
+	struct pt_pimage *pimg;
+	size_t npimg;
+	uint32_t img_version;
+	struct pt_lane **lanes;
+	size_t nlanes;
+	struct pt_stacks *st;
+	struct pt_worker mw; /* the main thread's */
+	uint32_t target_pid;
+	uint64_t last_item; /* newest item time */
+	int markers;	    /* pump markers waiting in the driver's queue */
+	/* Worker threads. */
+	int nthreads, threads_fixed;
+	int tailcalls; /* HWT_PT_TAILCALLS: blocks also end at direct jumps */
+	pthread_t *threads;
+	struct pt_worker *workers;
+	int nstarted;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	struct pt_job **queue; /* jobs waiting for a worker, FIFO */
+	size_t qhead, qlen, qcap;
+	int inflight; /* jobs queued or running on workers */
+	int stop;
+};
+
+/** The "intel_pt" stream decoder. */
+extern const struct hwt_source_ops hwt_intel_pt_source;
+
+#endif

@@ -1,0 +1,725 @@
+/* Intel PT block decoding: libipt's block decoder walks a lane's trace over the process images
+ * and this file turns the blocks and events into operations (call, return, jump, tracing enabled
+ * or disabled, trace lost), classifying with capstone the instructions libipt leaves unnamed.
+ * Runs on worker threads: it reads the lane, the parameters and the master images only. */
+#include "pt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PT_ICACHE_BITS	  14
+#define PT_TRAILING_MAX	  65536 /* blocks walked without trace at the end (a `jmp .` loop) */
+#define PT_SYNC_ATTEMPTS  64	/* consecutive PSBs whose PSB+ cannot be read */
+#define PT_PSB_SCAN	  1024	/* bytes of a PSB+ looked at for its FUP */
+#define PT_MAX_INSN_BYTES 16
+
+/* Instruction classes this decoder cares about. */
+enum { PT_C_OTHER, PT_C_CALL, PT_C_RET, PT_C_JUMP, PT_C_FAR };
+
+struct pt_icent {
+	uint64_t ip;
+	int32_t isid;
+	uint8_t cls, size, valid, pad;
+};
+
+struct vdso_range {
+	uint64_t start, end;
+};
+
+struct pt_wimage {
+	uint32_t pid, version;
+	int current; /* the copy in use for @pid; older ones stay for sessions holding them */
+	struct pt_image *img;
+	struct vdso_range *vdso;
+};
+
+/* ---- workers ---------------------------------------------------------------------------- */
+
+int hwt_pt_worker_init(struct pt_worker *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->icache = calloc((size_t)1 << PT_ICACHE_BITS, sizeof(*w->icache));
+	if (!w->icache)
+		return HWT_E_NOMEM;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &w->cs64) == CS_ERR_OK) {
+		if (cs_open(CS_ARCH_X86, CS_MODE_32, &w->cs32) == CS_ERR_OK) {
+			w->in64 = cs_malloc(w->cs64);
+			w->in32 = cs_malloc(w->cs32);
+			w->have_cs = w->in64 && w->in32;
+		} else {
+			cs_close(&w->cs64);
+		}
+	}
+	return 0;
+}
+
+void hwt_pt_worker_fini(struct pt_worker *w)
+{
+	if (!w->icache)
+		return;
+	if (w->have_cs) {
+		cs_free(w->in64, 1);
+		cs_free(w->in32, 1);
+		cs_close(&w->cs64);
+		cs_close(&w->cs32);
+	}
+	for (size_t i = 0; i < w->nimages; i++) {
+		pt_image_free(w->images[i].img);
+		free(w->images[i].vdso);
+	}
+	free(w->images);
+	free(w->icache);
+	memset(w, 0, sizeof(*w));
+}
+
+/* ---- images ----------------------------------------------------------------------------- */
+
+struct build {
+	struct ptdec *pd;
+	struct pt_pimage *pi;
+};
+
+static int add_map(const struct hwt_map_info *mi, void *ctx)
+{
+	struct build *b = ctx;
+
+	if (!strcmp(mi->path, "[vdso]")) {
+		b->pi->vdso_start = mi->start;
+		b->pi->vdso_end = mi->end;
+		return 0;
+	}
+	if (mi->path[0] != '/' || mi->end <= mi->start)
+		return 0;
+	/* A file that is gone cannot be decoded: its code shows as lost trace. */
+	int isid = pt_iscache_add_file(b->pd->iscache, mi->path, mi->pgoff, mi->end - mi->start,
+				       mi->start);
+	if (isid > 0)
+		pt_image_add_cached(b->pi->img, b->pd->iscache, isid, NULL);
+	return 0;
+}
+
+static struct pt_pimage *find_master(struct ptdec *pd, uint32_t pid)
+{
+	for (size_t i = 0; i < pd->npimg; i++)
+		if (pd->pimg[i].pid == pid)
+			return &pd->pimg[i];
+	return NULL;
+}
+
+int hwt_pt_master_stale(struct ptdec *pd, uint32_t pid)
+{
+	struct pt_pimage *pi = find_master(pd, pid);
+	return !pi || pi->symgen != hwt_symbolizer_generation(pd->d->sym, pid);
+}
+
+struct pt_pimage *hwt_pt_master_image(struct ptdec *pd, uint32_t pid)
+{
+	struct pt_pimage *pi = find_master(pd, pid);
+	uint64_t gen = hwt_symbolizer_generation(pd->d->sym, pid);
+
+	if (pi && pi->symgen == gen)
+		return pi;
+	if (!pi) {
+		struct pt_pimage *np = realloc(pd->pimg, (pd->npimg + 1) * sizeof(*np));
+		if (!np)
+			return NULL;
+		pd->pimg = np;
+		pi = &pd->pimg[pd->npimg++];
+		*pi = (struct pt_pimage){ .pid = pid };
+	}
+	struct pt_image *img = pt_image_alloc(NULL);
+	if (!img)
+		return NULL;
+	pt_image_free(pi->img);
+	pi->img = img;
+	pi->symgen = gen;
+	pi->version = ++pd->img_version;
+	pi->vdso_start = pi->vdso_end = 0;
+	struct build b = { .pd = pd, .pi = pi };
+	hwt_symbolizer_foreach_map(pd->d->sym, pid, add_map, &b);
+	return pi;
+}
+
+/* Memory no section covers: the vdso, from this process' own copy (same kernel, most likely). */
+static int vdso_read(uint8_t *buffer, size_t size, const struct pt_asid *asid, uint64_t ip,
+		     void *ctx)
+{
+	const struct vdso_range *r = ctx;
+	const uint8_t *image;
+	size_t n = hwt_vdso_image(&image);
+
+	if (!r || ip < r->start || ip >= r->end || !n || ip - r->start >= n)
+		return -pte_nomap;
+	size_t off = (size_t)(ip - r->start), k = n - off < size ? n - off : size;
+	memcpy(buffer, image + off, k);
+	return (int)k;
+}
+
+/* This worker's copy of @pid's image: a pt_image moves what it finds to the front, so decoders
+ * running at once each need their own. */
+static struct pt_wimage *worker_image(struct ptdec *pd, struct pt_worker *w, uint32_t pid)
+{
+	struct pt_pimage *m = find_master(pd, pid);
+	struct pt_wimage *cur = NULL;
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < w->nimages; i++)
+		if (w->images[i].pid == pid && w->images[i].current)
+			cur = &w->images[i];
+	if (cur && cur->version == m->version)
+		return cur;
+	if (w->nimages == w->cap_images) {
+		size_t cap = w->cap_images ? w->cap_images * 2 : 8;
+		struct pt_wimage *ni = realloc(w->images, cap * sizeof(*ni));
+		if (!ni)
+			return NULL;
+		if (cur)
+			cur = ni + (cur - w->images);
+		w->images = ni;
+		w->cap_images = cap;
+	}
+	struct pt_wimage *wi = &w->images[w->nimages];
+	*wi = (struct pt_wimage){ .pid = pid, .version = m->version, .current = 1 };
+	wi->img = pt_image_alloc(NULL);
+	wi->vdso = malloc(sizeof(*wi->vdso));
+	if (!wi->img || !wi->vdso || pt_image_copy(wi->img, m->img) < 0) {
+		pt_image_free(wi->img);
+		free(wi->vdso);
+		return NULL;
+	}
+	*wi->vdso = (struct vdso_range){ m->vdso_start, m->vdso_end };
+	pt_image_set_callback(wi->img, vdso_read, wi->vdso);
+	if (cur)
+		cur->current = 0;
+	w->nimages++;
+	return wi;
+}
+
+/* ---- instruction classes ---------------------------------------------------------------- */
+
+static uint8_t class_of(unsigned id)
+{
+	switch (id) {
+	case X86_INS_CALL:
+		return PT_C_CALL;
+	case X86_INS_RET:
+		return PT_C_RET;
+	case X86_INS_JMP:
+		return PT_C_JUMP;
+	case X86_INS_LCALL:
+	case X86_INS_LJMP:
+	case X86_INS_RETF:
+	case X86_INS_RETFQ:
+	case X86_INS_IRET:
+	case X86_INS_IRETD:
+	case X86_INS_IRETQ:
+	case X86_INS_SYSCALL:
+	case X86_INS_SYSENTER:
+	case X86_INS_SYSEXIT:
+	case X86_INS_SYSRET:
+	case X86_INS_INT:
+	case X86_INS_INT1:
+	case X86_INS_INT3:
+	case X86_INS_INTO:
+	case X86_INS_UD2:
+		return PT_C_FAR;
+	default:
+		return PT_C_OTHER;
+	}
+}
+
+struct pt_session {
+	struct ptdec *pd;
+	struct pt_worker *w;
+	struct pt_job *job;
+	struct pt_block_decoder *dec;
+	uint64_t base; /* lane offset of the decoder's buffer */
+	int status;
+	int synced, synced_once, need_sync, done, sync_failures;
+	uint64_t last_sync;
+	uint32_t trailing;
+	uint64_t skip;
+	uint64_t ts;		    /* ns, the latest time read */
+	uint64_t tsc_seen, ns_seen; /* the last conversion: the time changes once in many blocks */
+	/* The transfer ending the previous block, waiting for the next block's IP. */
+	uint32_t pend;
+	uint64_t pend_aux, pend_ts;
+	/* The last instruction of the previous block. */
+	uint64_t end_ip;
+	int end_isid, end_far;
+	enum pt_exec_mode end_mode;
+	/* Who runs (per-CPU lanes) and the image in use. */
+	uint32_t tid, pid;
+	int attributed;
+	struct pt_image *image; /* the worker's copy in use; lives as long as the worker */
+	const struct vdso_range *vdso;
+};
+
+static inline struct pt_icent *icent(struct pt_worker *w, uint64_t ip, int isid)
+{
+	return &w->icache[((ip ^ ((uint64_t)isid << 40)) * 0x9e3779b97f4a7c15ull) >>
+			  (64 - PT_ICACHE_BITS)];
+}
+
+/* The class and size of the instruction at @ip in section @isid (or at @raw when libipt gave its
+ * bytes), decoded with capstone. */
+static uint8_t classify_slow(struct pt_session *s, uint64_t ip, int isid, enum pt_exec_mode mode,
+			     const uint8_t *raw, uint8_t rawlen, uint8_t *size)
+{
+	struct pt_worker *w = s->w;
+	struct pt_icent *e = icent(w, ip, isid);
+	uint8_t buf[PT_MAX_INSN_BYTES];
+	int n;
+
+	if (raw) {
+		memcpy(buf, raw, rawlen);
+		n = rawlen;
+	} else if (isid > 0) {
+		n = pt_iscache_read(s->pd->iscache, buf, sizeof(buf), isid, ip);
+	} else {
+		n = vdso_read(buf, sizeof(buf), NULL, ip, (void *)s->vdso);
+	}
+	uint8_t cls = PT_C_OTHER;
+	*size = 0;
+	if (n > 0 && w->have_cs) {
+		const uint8_t *code = buf;
+		size_t left = (size_t)n;
+		uint64_t addr = ip;
+		int m32 = mode == ptem_32bit || mode == ptem_16bit;
+		cs_insn *in = m32 ? w->in32 : w->in64;
+		if (cs_disasm_iter(m32 ? w->cs32 : w->cs64, &code, &left, &addr, in)) {
+			cls = class_of(in->id);
+			*size = (uint8_t)in->size;
+		}
+	}
+	if (raw)
+		return cls; /* bytes straddling sections: not cached by address */
+	*e = (struct pt_icent){ .ip = ip, .isid = isid, .cls = cls, .size = *size, .valid = 1 };
+	return cls;
+}
+
+/* Cached: the same few branch sites come back over and over. */
+static inline uint8_t classify(struct pt_session *s, uint64_t ip, int isid, enum pt_exec_mode mode,
+			       const uint8_t *raw, uint8_t rawlen, uint8_t *size)
+{
+	const struct pt_icent *e = icent(s->w, ip, isid);
+
+	if (!raw && e->valid && e->ip == ip && e->isid == isid) {
+		*size = e->size;
+		return e->cls;
+	}
+	return classify_slow(s, ip, isid, mode, raw, rawlen, size);
+}
+
+/* ---- sessions ----------------------------------------------------------------------------- */
+
+static int grow_ops(struct pt_ops *o)
+{
+	size_t cap = o->cap ? o->cap * 2 : 4096;
+	struct pt_op *nv = realloc(o->v, cap * sizeof(*nv));
+
+	if (!nv)
+		return HWT_E_NOMEM;
+	o->v = nv;
+	o->cap = cap;
+	return 0;
+}
+
+static inline int put(struct pt_session *s, uint32_t kind, uint64_t ip, uint64_t aux, uint64_t ts)
+{
+	struct pt_ops *o = &s->job->ops;
+
+	if (kind < PT_OP_SYNC) {
+		s->job->nreal++;
+		if (s->skip) {
+			s->skip--;
+			return 0;
+		}
+	}
+	if (o->n == o->cap && grow_ops(o))
+		return HWT_E_NOMEM;
+	o->v[o->n++] = (struct pt_op){ .ip = ip, .aux = aux, .ts = ts, .kind = kind };
+	return 0;
+}
+
+static uint64_t now(struct pt_session *s)
+{
+	uint64_t tsc = 0;
+	int err = pt_blk_time(s->dec, &tsc, NULL, NULL);
+
+	if (err < 0 && err != -pte_no_time)
+		return s->ts;
+	if (tsc != s->tsc_seen || !s->ns_seen) {
+		s->tsc_seen = tsc;
+		s->ns_seen = hwt_pt_clock_ns(&s->pd->prm.clock, tsc);
+	}
+	if (s->ns_seen > s->ts)
+		s->ts = s->ns_seen;
+	return s->ts;
+}
+
+static void use_image(struct pt_session *s, uint32_t pid)
+{
+	struct pt_wimage *wi = worker_image(s->pd, s->w, pid);
+	struct pt_image *img = wi ? wi->img : NULL;
+
+	if (img == s->image && s->image)
+		return;
+	s->image = img;
+	s->vdso = wi ? wi->vdso : NULL;
+	pt_blk_set_image(s->dec, img);
+}
+
+/* Per-CPU lanes: the thread that runs at @t, from the side-band known when the job was made. */
+static int attribute(struct pt_session *s, uint64_t t)
+{
+	const struct pt_job *j = s->job;
+
+	if (!j->lane->per_cpu)
+		return 0;
+	size_t lo = 0, hi = j->nsw;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (j->sw[mid].ts <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint32_t tid = lo ? j->sw[lo - 1].tid : 0, pid = lo ? j->sw[lo - 1].pid : 0;
+	if (s->attributed && tid == s->tid && pid == s->pid)
+		return 0;
+	s->attributed = 1;
+	s->tid = tid;
+	s->pid = pid;
+	use_image(s, pid ? pid : s->pd->target_pid);
+	return put(s, PT_OP_THREAD, tid, pid, t);
+}
+
+static int past_cut(struct pt_session *s)
+{
+	uint64_t off;
+
+	if (s->job->cut == UINT64_MAX || pt_blk_get_offset(s->dec, &off) < 0)
+		return 0;
+	return s->base + off > s->job->cut;
+}
+
+/* Stops at the cut: the next job starts at @ip, which is where the pending transfer went. */
+static int stop_at(struct pt_session *s, uint64_t ip)
+{
+	int err = 0;
+
+	if (s->pend && ip)
+		err = put(s, s->pend, ip, s->pend_aux, s->pend_ts);
+	s->pend = 0;
+	s->done = 1;
+	return err;
+}
+
+/* The PSB this job was to start at could not be read: what ran up to the one it found is lost. */
+static int lost_start(struct pt_session *s)
+{
+	if (s->synced_once || !s->job->start_psb)
+		return 0;
+	s->synced_once = 1;
+	return put(s, PT_OP_LOST, 0, 0, s->ts);
+}
+
+static int do_sync(struct pt_session *s)
+{
+	int ret = pt_blk_sync_forward(s->dec);
+	uint64_t off = 0;
+
+	if (ret == -pte_eos || (ret < 0 && ++s->sync_failures > PT_SYNC_ATTEMPTS)) {
+		s->done = 1;
+		return lost_start(s);
+	}
+	if (ret < 0)
+		return 0; /* a PSB+ that cannot be read: the next PSB */
+	pt_blk_get_sync_offset(s->dec, &off);
+	off += s->base;
+	if ((s->job->cut != UINT64_MAX && off >= s->job->cut) ||
+	    (s->synced_once && off <= s->last_sync)) {
+		s->done = 1;
+		return lost_start(s);
+	}
+	if (!s->synced_once && off != s->job->start) {
+		int err = lost_start(s);
+		if (err)
+			return err;
+	}
+	s->last_sync = off;
+	s->synced = s->synced_once = 1;
+	s->sync_failures = 0;
+	s->status = ret;
+	s->need_sync = 1;
+	s->pend = 0;
+	/* Per-CPU lanes: whose image the first block is in. */
+	return attribute(s, now(s));
+}
+
+/* A decode error, or the end of the bytes. */
+static int trace_error(struct pt_session *s, int err)
+{
+	if (err == -pte_eos) {
+		s->done = 1;
+		return s->job->brk_end ? put(s, PT_OP_LOST, 0, 0, s->ts) : 0;
+	}
+	if (past_cut(s)) {
+		s->done = 1;
+		return 0;
+	}
+	/* Damaged or undecodable trace (code missing from the image...): what was open is lost;
+	 * decoding goes on at the next PSB. */
+	s->pend = 0;
+	s->synced = 0;
+	return put(s, PT_OP_LOST, 0, 0, s->ts);
+}
+
+static int on_event(struct pt_session *s, const struct pt_event *ev)
+{
+	uint64_t t;
+	int err;
+
+	switch (ev->type) {
+	case ptev_enabled:
+		if (past_cut(s))
+			return stop_at(s, 0);
+		t = ev->has_tsc ? hwt_pt_clock_ns(&s->pd->prm.clock, ev->tsc) : now(s);
+		if (t < s->ts)
+			t = s->ts;
+		err = attribute(s, t);
+		s->pend = 0;
+		s->need_sync = 0;
+		return err ? err : put(s, PT_OP_ENABLE, ev->variant.enabled.ip, 0, t);
+	case ptev_disabled:
+	case ptev_async_disabled: {
+		uint64_t resume = 0;
+		if (ev->type == ptev_async_disabled) {
+			resume = ev->variant.async_disabled.at;
+		} else if (s->end_far) {
+			uint8_t size;
+			classify(s, s->end_ip, s->end_isid, s->end_mode, NULL, 0, &size);
+			resume = size ? s->end_ip + size : 0;
+		}
+		s->pend = 0; /* it went where tracing is off */
+		return put(s, PT_OP_DISABLE, 0, resume, now(s));
+	}
+	case ptev_overflow:
+		s->pend = 0;
+		err = put(s, PT_OP_LOST, 0, 0, s->ts);
+		if (!ev->ip_suppressed)
+			s->need_sync = 1; /* decoding goes on at the overflow's IP */
+		return err;
+	default:
+		/* The status of the next job's PSB: this job is done where it begins. */
+		if (ev->status_update && past_cut(s))
+			return stop_at(s, s->job->cut_ip	       ? s->job->cut_ip
+					  : ev->type == ptev_exec_mode ? ev->variant.exec_mode.ip
+								       : 0);
+		return 0;
+	}
+}
+
+/* The start of a block: the previous block's transfer went here. Returns 1 at the cut. */
+static inline int block_start(struct pt_session *s, const struct pt_block *b, int *err)
+{
+	uint64_t x = s->job->cut_ip;
+
+	*err = 0;
+	if (x && b->ip <= x && x <= b->end_ip && past_cut(s)) {
+		*err = stop_at(s, b->ip);
+		return 1;
+	}
+	if (s->need_sync) {
+		uint64_t t = now(s);
+		s->need_sync = 0;
+		*err = attribute(s, t);
+		if (!*err)
+			*err = put(s, PT_OP_SYNC, b->ip, 0, t);
+	}
+	if (s->pend && !*err) {
+		*err = put(s, s->pend, b->ip, s->pend_aux, s->pend_ts);
+		s->pend = 0;
+	}
+	return 0;
+}
+
+static inline int on_block(struct pt_session *s, const struct pt_block *b)
+{
+	int err;
+	uint8_t size = 0, cls;
+
+	if (!b->ninsn)
+		return 0;
+	if (block_start(s, b, &err) || err)
+		return err;
+	s->end_ip = b->end_ip;
+	s->end_isid = b->isid;
+	s->end_mode = b->mode;
+	s->end_far = 0;
+	switch (b->iclass) {
+	case ptic_call:
+		cls = PT_C_CALL;
+		break;
+	case ptic_return:
+		cls = PT_C_RET;
+		break;
+	case ptic_jump:
+		cls = PT_C_JUMP;
+		break;
+	case ptic_far_call:
+	case ptic_far_return:
+	case ptic_far_jump:
+		cls = PT_C_FAR;
+		break;
+	case ptic_error:
+		cls = classify(s, b->end_ip, b->isid, b->mode, b->truncated ? b->raw : NULL,
+			       b->size, &size);
+		break;
+	default:
+		return 0;
+	}
+	switch (cls) {
+	case PT_C_CALL:
+		if (!size) {
+			if (b->truncated)
+				size = b->size;
+			else
+				classify(s, b->end_ip, b->isid, b->mode, NULL, 0, &size);
+		}
+		s->pend = PT_OP_CALL;
+		s->pend_aux = b->end_ip + size;
+		break;
+	case PT_C_RET:
+		s->pend = PT_OP_RET;
+		break;
+	case PT_C_JUMP:
+		s->pend = PT_OP_JUMP;
+		break;
+	case PT_C_FAR:
+		s->end_far = 1;
+		return 0;
+	default:
+		return 0;
+	}
+	s->pend_ts = now(s);
+	return 0;
+}
+
+static int step(struct pt_session *s)
+{
+	struct pt_block b;
+	int ret, err;
+
+	if (!s->synced)
+		return do_sync(s);
+	if (s->status & pts_event_pending) {
+		struct pt_event ev;
+		ret = pt_blk_event(s->dec, &ev, sizeof(ev));
+		if (ret < 0)
+			return trace_error(s, ret);
+		s->status = ret;
+		return on_event(s, &ev);
+	}
+	ret = pt_blk_next(s->dec, &b, sizeof(b));
+	if (ret < 0) {
+		/* What was walked before the trouble still happened. */
+		if (b.ninsn && (block_start(s, &b, &err) || err))
+			return err;
+		return trace_error(s, ret);
+	}
+	s->status = ret;
+	if (ret & pts_eos) {
+		/* Past the last packet libipt walks on while no trace is needed. A growing lane
+		 * stops here and decodes this again once more bytes came. */
+		if (s->job->spec || ++s->trailing > PT_TRAILING_MAX) {
+			s->done = 1;
+			return 0;
+		}
+	}
+	return on_block(s, &b);
+}
+
+struct pt_session *hwt_pt_session_open(struct ptdec *pd, struct pt_worker *w, struct pt_job *job)
+{
+	struct pt_session *s = calloc(1, sizeof(*s));
+	struct pt_config cfg = pd->prm.cfg;
+
+	if (!s)
+		return NULL;
+	s->pd = pd;
+	s->w = w;
+	s->job = job;
+	s->base = job->start;
+	s->skip = job->skip;
+	job->nreal = 0;
+	if (job->end <= job->start) {
+		s->done = 1;
+		return s;
+	}
+	cfg.begin = job->lane->buf + job->start;
+	cfg.end = job->lane->buf + job->end;
+	s->dec = pt_blk_alloc_decoder(&cfg);
+	if (!s->dec) {
+		free(s);
+		return NULL;
+	}
+	if (!job->lane->per_cpu)
+		use_image(s, (uint32_t)job->pid);
+	return s;
+}
+
+int hwt_pt_session_run(struct pt_session *s, size_t max)
+{
+	size_t limit = s->job->ops.n + max;
+
+	while (!s->done && s->job->ops.n < limit) {
+		int err = step(s);
+		if (err < 0)
+			return err;
+	}
+	return s->done;
+}
+
+void hwt_pt_session_close(struct pt_session *s)
+{
+	if (!s)
+		return;
+	pt_blk_free_decoder(s->dec);
+	free(s);
+}
+
+uint64_t hwt_pt_psb_ip(const uint8_t *buf, size_t len, uint64_t off)
+{
+	struct pt_config cfg;
+	struct pt_packet_decoder *pk;
+	struct pt_packet p;
+	uint64_t ip = 0;
+
+	if (off >= len)
+		return 0;
+	pt_config_init(&cfg);
+	cfg.begin = (uint8_t *)buf + off;
+	cfg.end = (uint8_t *)buf + (len - off > PT_PSB_SCAN ? off + PT_PSB_SCAN : len);
+	pk = pt_pkt_alloc_decoder(&cfg);
+	if (!pk)
+		return 0;
+	if (pt_pkt_sync_set(pk, 0) >= 0) {
+		for (int i = 0; i < 64 && pt_pkt_next(pk, &p, sizeof(p)) >= 0; i++) {
+			if (p.type == ppt_psbend || p.type == ppt_ovf)
+				break;
+			if (p.type != ppt_fup)
+				continue;
+			/* The last IP is zero after a PSB, so every compression means the same. */
+			ip = p.payload.ip.ip;
+			if (p.payload.ip.ipc == pt_ipc_sext_48 && (ip & (1ull << 47)))
+				ip |= 0xffff000000000000ull;
+			if (p.payload.ip.ipc == pt_ipc_suppressed)
+				ip = 0;
+		}
+	}
+	pt_pkt_free_decoder(pk);
+	return ip;
+}
