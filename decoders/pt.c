@@ -43,9 +43,9 @@ int hwt_pt_params_parse(struct pt_params *p, const char *text, size_t len)
 			buf[n] = 0;
 			if (sscanf(buf, "%63s %63s", key, val) == 2) {
 				unsigned long long u = strtoull(val, NULL, 0);
-				if (!strcmp(key, "cpu_vendor"))
+				if (!strcmp(key, "cpu_vendor")) /* "intel", "GenuineIntel" */
 					p->cfg.cpu.vendor =
-						!strcmp(val, "intel") ? pcv_intel : pcv_unknown;
+						strcasestr(val, "intel") ? pcv_intel : pcv_unknown;
 				else if (!strcmp(key, "cpu_family"))
 					p->cfg.cpu.family = (uint16_t)u;
 				else if (!strcmp(key, "cpu_model"))

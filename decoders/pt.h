@@ -94,10 +94,10 @@ struct pt_job {
 	uint64_t cut;	     /* stop where the PSB here takes over; UINT64_MAX: decode to @end */
 	uint64_t cut_ip;     /* the IP in that PSB+ (0: none) */
 	int brk_end;	     /* @end is a break: trace was lost there */
-	int start_psb;	     /* @start is a PSB the previous job stopped at: missing it loses trace */
-	int spec;	     /* the growing end of a lane: stop where the trace runs out */
-	uint64_t skip;	     /* operations an earlier decode from @start already produced */
-	uint64_t pid;	     /* per-thread lanes: the process */
+	int start_psb; /* @start is a PSB the previous job stopped at: missing it loses trace */
+	int spec;      /* the growing end of a lane: stop where the trace runs out */
+	uint64_t skip; /* operations an earlier decode from @start already produced */
+	uint64_t pid;  /* per-thread lanes: the process */
 	const struct pt_switch *sw; /* per-CPU lanes: the side-band known when it was made */
 	size_t nsw;
 	int state;	/* enum pt_job_state, under the pool's lock once queued */

@@ -9,7 +9,7 @@
 
 #define PT_ICACHE_BITS	  14
 #define PT_TRAILING_MAX	  65536 /* blocks walked without trace at the end (a `jmp .` loop) */
-#define PT_SYNC_ATTEMPTS  64	/* consecutive PSBs whose PSB+ cannot be read */
+#define PT_SYNC_ATTEMPTS  64	/* failed syncs that do not move forward */
 #define PT_PSB_SCAN	  1024	/* bytes of a PSB+ looked at for its FUP */
 #define PT_MAX_INSN_BYTES 16
 
@@ -237,7 +237,7 @@ struct pt_session {
 	uint64_t base; /* lane offset of the decoder's buffer */
 	int status;
 	int synced, synced_once, need_sync, done, sync_failures;
-	uint64_t last_sync;
+	uint64_t last_sync, failed_at; /* lane offsets of the last PSB synced at, failed at */
 	uint32_t trailing;
 	uint64_t skip;
 	uint64_t ts;		    /* ns, the latest time read */
@@ -431,12 +431,21 @@ static int do_sync(struct pt_session *s)
 	int ret = pt_blk_sync_forward(s->dec);
 	uint64_t off = 0;
 
-	if (ret == -pte_eos || (ret < 0 && ++s->sync_failures > PT_SYNC_ATTEMPTS)) {
+	if (ret < 0 && ret != -pte_eos) {
+		/* A PSB+ that cannot be read: on to the next PSB, as long as the search moves. */
+		if (pt_blk_get_sync_offset(s->dec, &off) >= 0 && s->base + off > s->failed_at) {
+			s->failed_at = s->base + off;
+			s->sync_failures = 0;
+		}
+		if (s->failed_at >= s->job->cut || ++s->sync_failures > PT_SYNC_ATTEMPTS)
+			ret = -pte_eos;
+		else
+			return 0;
+	}
+	if (ret == -pte_eos) {
 		s->done = 1;
 		return lost_start(s);
 	}
-	if (ret < 0)
-		return 0; /* a PSB+ that cannot be read: the next PSB */
 	pt_blk_get_sync_offset(s->dec, &off);
 	off += s->base;
 	if ((s->job->cut != UINT64_MAX && off >= s->job->cut) ||

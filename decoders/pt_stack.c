@@ -59,6 +59,7 @@ struct pt_thread {
 	uint32_t unknown; /* returns past the top while holding: [unknown] slices to begin */
 	uint32_t base;	  /* the function running below every frame, 0 if not known */
 	int run, holding, announced;
+	int lost; /* the last thing shown was a lost marker: the next one adds nothing */
 	uint64_t t0, last_ts;
 	uint64_t gen; /* the symbolizer's generation of pid, read once a round */
 	uint32_t round;
@@ -342,12 +343,17 @@ static int close_all(struct pt_stacks *st, struct pt_thread *t, uint64_t ts)
 static int lost(struct pt_stacks *st, struct pt_thread *t, uint64_t ts)
 {
 	int err = close_all(st, t, ts);
-	return err ? err : emit(st, t, HWT_EV_LOST, 0, 0, ts);
+
+	if (err || t->lost)
+		return err;
+	t->lost = 1;
+	return emit(st, t, HWT_EV_LOST, 0, 0, ts);
 }
 
 static void start_run(struct pt_thread *t, uint64_t ts)
 {
 	t->run = 1;
+	t->lost = 0;
 	t->holding = 1;
 	t->nheld = t->unknown = t->base = 0;
 	t->t0 = ts < t->last_ts ? t->last_ts : ts;
@@ -500,7 +506,7 @@ static inline int apply(struct pt_stacks *st, struct pt_thread *t, const struct 
 	}
 	switch (op->kind) {
 	case PT_OP_LOST:
-		return t->run ? lost(st, t, op->ts) : emit(st, t, HWT_EV_LOST, 0, 0, op->ts);
+		return lost(st, t, op->ts);
 	case PT_OP_CALL: {
 		if (op->ip == op->aux)
 			return 0; /* a call to the next instruction: position-independent code */
