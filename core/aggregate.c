@@ -212,7 +212,7 @@ struct hwt_agg {
 	uint32_t cappath;
 };
 
-static int grow_array(void **arr, uint32_t *cap, uint32_t need, size_t size)
+int hwt_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 {
 	uint32_t n;
 	void *p;
@@ -362,8 +362,8 @@ static struct agg_thread *thread_get(struct hwt_agg *a, uint32_t pid, uint32_t t
 	if (!slot)
 		return NULL;
 	if (created) {
-		if (grow_array((void **)&a->threads, &a->capthreads, a->nthreads + 1,
-			       sizeof(*a->threads)))
+		if (hwt_array_grow((void **)&a->threads, &a->capthreads, a->nthreads + 1,
+				   sizeof(*a->threads)))
 			return NULL;
 		*slot = a->nthreads;
 		a->threads[a->nthreads++] = (struct agg_thread){ .pid = pid, .tid = tid };
@@ -394,13 +394,14 @@ static int64_t slice_node(struct hwt_agg *a, uint32_t parent, uint32_t frame)
 	if (created) {
 		if (!a->nsnodes) {
 			/* Node 0 is the root, as in the model. */
-			if (grow_array((void **)&a->snodes, &a->capsnodes, 1, sizeof(*a->snodes)))
+			if (hwt_array_grow((void **)&a->snodes, &a->capsnodes, 1,
+					   sizeof(*a->snodes)))
 				return HWT_E_NOMEM;
 			a->snodes[0] = (struct hwt_stack_node){ 0 };
 			a->nsnodes = 1;
 		}
-		if (grow_array((void **)&a->snodes, &a->capsnodes, a->nsnodes + 1,
-			       sizeof(*a->snodes)))
+		if (hwt_array_grow((void **)&a->snodes, &a->capsnodes, a->nsnodes + 1,
+				   sizeof(*a->snodes)))
 			return HWT_E_NOMEM;
 		*slot = a->nsnodes;
 		a->snodes[a->nsnodes++] = (struct hwt_stack_node){
@@ -487,7 +488,7 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		node = slice_node(a, parent, ev->slice.frame);
 		if (node < 0)
 			return (int)node;
-		if (grow_array((void **)&t->open, &t->capopen, t->nopen + 1, sizeof(*t->open)))
+		if (hwt_array_grow((void **)&t->open, &t->capopen, t->nopen + 1, sizeof(*t->open)))
 			return HWT_E_NOMEM;
 		t->open[t->nopen++] = (struct agg_open){
 			.node = (uint32_t)node,
@@ -634,7 +635,7 @@ int hwt_agg_path(struct hwt_agg *a, const struct hwt_model *m, uint32_t node,
 
 		depth = s ? s->depth : 0;
 	}
-	if (grow_array((void **)&a->path, &a->cappath, depth + 1, sizeof(*a->path)))
+	if (hwt_array_grow((void **)&a->path, &a->cappath, depth + 1, sizeof(*a->path)))
 		return HWT_E_NOMEM;
 	n = depth;
 	while (node && n) {

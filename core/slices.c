@@ -54,27 +54,6 @@ static const char *frame_name(const struct hwt_model *m, uint32_t frame)
 	return *s ? s : "[unknown]";
 }
 
-static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
-{
-	uint32_t n;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	n = *cap ? *cap : 8;
-	while (n < need) {
-		if (n > UINT32_MAX / 2)
-			return HWT_E_NOMEM;
-		n *= 2;
-	}
-	p = realloc(*arr, (size_t)n * size);
-	if (!p)
-		return HWT_E_NOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
-
 static inline uint64_t hash64(uint64_t x)
 {
 	x ^= x >> 31;
@@ -263,8 +242,8 @@ static struct ss_thread *ss_thread_get(struct hwt_slicestats *s, const struct hw
 	int64_t i;
 
 	/* Room first, so that the index never holds a thread the array lacks. */
-	if (create &&
-	    grow((void **)&s->threads, &s->capthreads, s->nthreads + 1, sizeof(*s->threads))) {
+	if (create && hwt_array_grow((void **)&s->threads, &s->capthreads, s->nthreads + 1,
+				     sizeof(*s->threads))) {
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
@@ -287,7 +266,7 @@ static struct hwt_slice_func *ss_func(struct hwt_slicestats *s, uint32_t name)
 	int created;
 	uint32_t *slot;
 
-	if (grow((void **)&s->funcs, &s->capfuncs, s->nfuncs + 1, sizeof(*s->funcs)))
+	if (hwt_array_grow((void **)&s->funcs, &s->capfuncs, s->nfuncs + 1, sizeof(*s->funcs)))
 		return NULL;
 	slot = hwt_idmap_put(&s->func_index, name, &created);
 	if (!slot)
@@ -344,7 +323,7 @@ static int ss_begin(struct hwt_slicestats *s, const struct hwt_model *m, const s
 		return err;
 	t->last_ts = ev->ts;
 	fn = ss_func(s, name);
-	if (!fn || grow((void **)&t->open, &t->capopen, t->nopen + 1, sizeof(*t->open)))
+	if (!fn || hwt_array_grow((void **)&t->open, &t->capopen, t->nopen + 1, sizeof(*t->open)))
 		return HWT_E_NOMEM;
 	before = active_inc(&s->active, (uint64_t)(t - s->threads) << 32 | name);
 	if (before < 0)
@@ -713,8 +692,8 @@ static struct ct_thread *ct_thread_get(struct hwt_calltree *t, const struct hwt_
 	int created;
 	int64_t i;
 
-	if (create &&
-	    grow((void **)&t->threads, &t->capthreads, t->nthreads + 1, sizeof(*t->threads))) {
+	if (create && hwt_array_grow((void **)&t->threads, &t->capthreads, t->nthreads + 1,
+				     sizeof(*t->threads))) {
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
@@ -771,7 +750,7 @@ int hwt_calltree_event(struct hwt_calltree *t, const struct hwt_model *m,
 	case HWT_EV_SLICE_BEGIN: {
 		uint32_t depth = th->nopen + 1;
 
-		if (grow((void **)&th->open, &th->capopen, depth, sizeof(*th->open)))
+		if (hwt_array_grow((void **)&th->open, &th->capopen, depth, sizeof(*th->open)))
 			return HWT_E_NOMEM;
 		t->calls++;
 		/* The caller now has a printed callee: it opens a block. */
