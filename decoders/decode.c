@@ -101,24 +101,16 @@ static void heap_pop(struct hwt_decoder *d, struct item *out)
 
 /* ---- output ---------------------------------------------------------------------------- */
 
-struct hwt_event *hwt_dec_emit(struct hwt_decoder *d, enum hwt_event_type type, uint32_t pid,
-			       uint32_t tid, uint64_t ts)
+int hwt_dec_out_grow(struct hwt_decoder *d)
 {
-	if (d->nout == d->cap_out) {
-		size_t cap = d->cap_out ? d->cap_out * 2 : 64;
-		struct hwt_event *no = realloc(d->out, cap * sizeof(*no));
-		if (!no)
-			return NULL;
-		d->out = no;
-		d->cap_out = cap;
-	}
-	struct hwt_event *ev = &d->out[d->nout++];
-	memset(ev, 0, sizeof(*ev));
-	ev->type = type;
-	ev->pid = pid;
-	ev->tid = tid;
-	ev->ts = ts;
-	return ev;
+	size_t cap = d->cap_out ? d->cap_out * 2 : 64;
+	struct hwt_event *no = realloc(d->out, cap * sizeof(*no));
+
+	if (!no)
+		return HWT_E_NOMEM;
+	d->out = no;
+	d->cap_out = cap;
+	return 0;
 }
 
 void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts)
@@ -433,7 +425,8 @@ static int read_chunk(struct hwt_decoder *d)
 	}
 }
 
-int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev)
+/* The driver's loop, once the events ready were all handed out. */
+static __attribute__((noinline)) int next_slow(struct hwt_decoder *d, struct hwt_event *ev)
 {
 	for (;;) {
 		if (d->iout < d->nout) {
@@ -469,6 +462,16 @@ int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev)
 		if (err < 0)
 			return err;
 	}
+}
+
+int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev)
+{
+	/* Most calls hand out an event made earlier: no frame for the loop below. */
+	if (d->iout < d->nout) {
+		*ev = d->out[d->iout++];
+		return 1;
+	}
+	return next_slow(d, ev);
 }
 
 struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,

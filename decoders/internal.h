@@ -121,10 +121,23 @@ extern const struct hwt_source_ops *const hwt_source_decoders[];
 
 /* The driver's services (decode.c). */
 struct thread *hwt_dec_thread(struct hwt_decoder *d, uint32_t tid, int create);
+/** Doubles the room for events to hand out. Returns 0 or HWT_E_NOMEM. */
+int hwt_dec_out_grow(struct hwt_decoder *d);
 /** A new event to hand out (zeroed but for the header); NULL when out of memory. The pointer is
- *  valid until the next call. */
-struct hwt_event *hwt_dec_emit(struct hwt_decoder *d, enum hwt_event_type type, uint32_t pid,
-			       uint32_t tid, uint64_t ts);
+ *  valid until the next call. Inline: the Intel PT decoder makes one per call and return. */
+static inline struct hwt_event *hwt_dec_emit(struct hwt_decoder *d, enum hwt_event_type type,
+					     uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	if (d->nout == d->cap_out && hwt_dec_out_grow(d))
+		return NULL;
+	struct hwt_event *ev = &d->out[d->nout++];
+	memset(ev, 0, sizeof(*ev)); /* the whole union too: callers set only their member */
+	ev->type = type;
+	ev->pid = pid;
+	ev->tid = tid;
+	ev->ts = ts;
+	return ev;
+}
 /** Announces thread @tid of @pid (and the process) unless done. */
 void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
 /** Queues a record of stream @source (copied) to come back in timestamp order. */

@@ -343,11 +343,8 @@ static inline int put(struct pt_session *s, uint32_t kind, uint64_t ip, uint64_t
 	return 0;
 }
 
-static uint64_t now(struct pt_session *s)
+static __attribute__((noinline)) uint64_t now_slow(struct pt_session *s, int err, uint64_t tsc)
 {
-	uint64_t tsc = 0;
-	int err = pt_blk_time(s->dec, &tsc, NULL, NULL);
-
 	if (err < 0 && err != -pte_no_time)
 		return s->ts;
 	if (tsc != s->tsc_seen || !s->ns_seen) {
@@ -357,6 +354,18 @@ static uint64_t now(struct pt_session *s)
 	if (s->ns_seen > s->ts)
 		s->ts = s->ns_seen;
 	return s->ts;
+}
+
+static inline uint64_t now(struct pt_session *s)
+{
+	uint64_t tsc = 0;
+	int err = pt_blk_time(s->dec, &tsc, NULL, NULL);
+
+	/* The time changes once in many blocks: then s->ts is already at least ns_seen. */
+	if (__builtin_expect(tsc == s->tsc_seen && s->ns_seen && (err >= 0 || err == -pte_no_time),
+			     1))
+		return s->ts;
+	return now_slow(s, err, tsc);
 }
 
 static void use_image(struct pt_session *s, uint32_t pid)
@@ -564,10 +573,7 @@ static inline int on_block(struct pt_session *s, const struct pt_block *b)
 		return 0;
 	if (block_start(s, b, &err) || err)
 		return err;
-	s->end_ip = b->end_ip;
-	s->end_isid = b->isid;
-	s->end_mode = b->mode;
-	s->end_far = 0;
+	s->end_far = 0; /* the rest of end_* is read only when it is set */
 	switch (b->iclass) {
 	case ptic_call:
 		cls = PT_C_CALL;
@@ -608,6 +614,9 @@ static inline int on_block(struct pt_session *s, const struct pt_block *b)
 		s->pend = PT_OP_JUMP;
 		break;
 	case PT_C_FAR:
+		s->end_ip = b->end_ip;
+		s->end_isid = b->isid;
+		s->end_mode = b->mode;
 		s->end_far = 1;
 		return 0;
 	default:

@@ -300,6 +300,8 @@ static inline int emit(struct pt_stacks *st, struct pt_thread *t, uint32_t type,
 
 static inline int materialize(struct pt_stacks *st, struct pt_thread *t)
 {
+	if (__builtin_expect(!st->tailcalls, 1))
+		return 0; /* frames are pending only with HWT_PT_TAILCALLS */
 	struct pt_frame *f = t->depth ? &t->stack[t->depth - 1] : NULL;
 
 	if (!f || !f->pending)
@@ -554,7 +556,7 @@ size_t hwt_pt_stacks_apply(struct pt_stacks *st, struct pt_lane *lane, const str
 		} else {
 			*err = apply(st, t, op);
 		}
-		if (i < n && ops[i].ts > until)
+		if (until != UINT64_MAX && i < n && ops[i].ts > until)
 			break;
 	}
 	return i;
