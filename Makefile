@@ -93,7 +93,7 @@ deps:
 	@bash ci/deps.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory $(HWTRACE) $(BUILD)/programs/demo
+	@$(MAKE) --no-print-directory $(HWTRACE) $(BUILD)/programs/demo $(BUILD)/programs/fib
 	@bash ci/demo.sh $(HWTRACE) $(BUILD)/programs/demo
 
 bench: $(HWTRACE) $(PROG_BINS)
