@@ -35,7 +35,7 @@ static const uint8_t perf_of_dwarf[16] = {
  * already parsed) when the address space changes elsewhere. */
 struct uw_mod {
 	char *path;
-	uint64_t key_start, key_pgoff; /* the mapping it was reported for */
+	uint64_t key_start, key_pgoff; /* the first mapping of its load */
 	uint64_t bias, low, high;
 };
 
@@ -156,15 +156,20 @@ static int seg_holds(const GElf_Phdr *ph, uint64_t off)
 	return off >= lo && off < hi;
 }
 
-/* Where vaddr 0 of @elf lands, given that @map maps it from file offset map->pgoff, and the
- * address range its module will claim. Fails unless @map is what the ELF loader makes: every page
- * in it inside a PT_LOAD's page-aligned file span, at that segment's place for one bias. A file
- * mapped to be read (libelf, a linker, a debugger; /proc/PID/maps lists those too) holds bytes no
- * segment loads (section headers) or segments at other distances from their file offset: taken as
- * a load, its module would reach past the mapping over whatever lies next, and libdw finds no
- * module at all where two overlap. */
-static int load_bias(Elf *elf, const struct hwt_map_info *map, uint64_t *bias, uint64_t *low,
-		     uint64_t *high)
+/* How a mapping places its file, when the ELF loader made it. */
+struct load {
+	uint64_t bias;	    /* where vaddr 0 lands */
+	uint64_t low, high; /* the range libdw gives the module */
+	int code;	    /* the mapping holds bytes of an executable segment */
+};
+
+/* Where @map, mapping @elf from file offset map->pgoff, puts it. Fails unless @map is what the ELF
+ * loader makes: every page in it inside a PT_LOAD's page-aligned file span, at that segment's
+ * place for one bias. A file mapped to be read (libelf, a linker, a debugger; /proc/PID/maps lists
+ * those too) holds bytes no segment loads (section headers), or segments at other distances from
+ * their file offsets: taken as a load, its module would reach past the mapping over whatever lies
+ * next, and libdw finds no module at all where two overlap. */
+static int load_of(Elf *elf, const struct hwt_map_info *map, struct load *ld)
 {
 	uint64_t off, delta, len = map->end - map->start;
 	GElf_Phdr ph;
@@ -188,16 +193,17 @@ static int load_bias(Elf *elf, const struct hwt_map_info *map, uint64_t *bias, u
 					hi = ph.p_offset + ph.p_memsz;
 			}
 			if (map->pgoff >= lo && map->pgoff < hi) {
-				*bias = map->start - (ph.p_vaddr + (map->pgoff - ph.p_offset));
+				ld->bias = map->start - (ph.p_vaddr + (map->pgoff - ph.p_offset));
 				found = 1;
 			}
 		}
 	}
 	if (!found)
 		return -1;
-	/* Segments with this distance between address and file offset cover the whole mapping;
+	/* Segments at this distance between address and file offset cover the whole mapping;
 	 * adjacent ones may share a vma. */
-	delta = map->start - map->pgoff - *bias;
+	delta = map->start - map->pgoff - ld->bias;
+	ld->code = 0;
 	for (off = map->pgoff; off - map->pgoff < len;) {
 		for (i = 0; i < n; i++)
 			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
@@ -205,21 +211,22 @@ static int load_bias(Elf *elf, const struct hwt_map_info *map, uint64_t *bias, u
 				break;
 		if (i == n)
 			return -1;
+		ld->code |= !!(ph.p_flags & PF_X);
 		off = (ph.p_offset + ph.p_filesz + PAGE_MASK_4K) & ~PAGE_MASK_4K;
 	}
-	/* libdw's range of the module: the first segment's aligned start to the last one's end. */
-	*low = UINT64_MAX;
-	*high = 0;
+	/* As libdw computes it: the first segment's aligned start to the last one's end. */
+	ld->low = UINT64_MAX;
+	ld->high = 0;
 	for (i = 0; i < n; i++) {
 		uint64_t align;
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
 		align = ph.p_align > 1 ? ph.p_align : 1;
-		if (*bias + (ph.p_vaddr & ~(align - 1)) < *low)
-			*low = *bias + (ph.p_vaddr & ~(align - 1));
-		if (*bias + ph.p_vaddr + ph.p_memsz > *high)
-			*high = *bias + ph.p_vaddr + ph.p_memsz;
+		if (ld->bias + (ph.p_vaddr & ~(align - 1)) < ld->low)
+			ld->low = ld->bias + (ph.p_vaddr & ~(align - 1));
+		if (ld->bias + ph.p_vaddr + ph.p_memsz > ld->high)
+			ld->high = ld->bias + ph.p_vaddr + ph.p_memsz;
 	}
 	return 0;
 }
@@ -239,6 +246,11 @@ struct refresh {
 	struct uw_proc *p;
 	struct uw_mod *mods; /* reported this time */
 	size_t n, cap;
+	/* The headers or data of a file mapped as a load would, waiting for its code to follow:
+	 * only code proves a load (a file's first page read through mmap looks just like the
+	 * loader's). pend_path NULL: none. */
+	char *pend_path;
+	uint64_t pend_bias, pend_start, pend_pgoff;
 };
 
 static const struct uw_mod *old_mod(const struct uw_proc *p, const char *path, int by_key,
@@ -269,23 +281,34 @@ static void keep_mod(struct refresh *r, const struct uw_mod *old, char *path)
 	r->mods[r->n++].path = path;
 }
 
+static void pend_clear(struct refresh *r)
+{
+	free(r->pend_path);
+	r->pend_path = NULL;
+}
+
 static int report_map(const struct hwt_map_info *map, void *ctx)
 {
 	struct refresh *r = ctx;
 	const struct uw_mod *old;
 	Dwfl_Module *mod;
 	Dwarf_Addr low, high;
-	uint64_t bias;
+	uint64_t key_start = map->start, key_pgoff = map->pgoff;
+	struct load ld;
 	void **ud;
 	char *path;
 	Elf *elf;
 	size_t i;
 	int fd;
 
-	/* The other mappings of a file fall inside the module its first mapping reported. */
+	/* A load's mappings of a file come together. */
+	if (r->pend_path && strcmp(r->pend_path, map->path))
+		pend_clear(r);
+	/* The other mappings of a file fall inside the module its first mapping reported, the last
+	 * one up to the end of the page. */
 	for (i = 0; i < r->n; i++)
 		if (!strcmp(r->mods[i].path, map->path) && map->start >= r->mods[i].low &&
-		    map->end <= r->mods[i].high)
+		    map->end <= ((r->mods[i].high + PAGE_MASK_4K) & ~PAGE_MASK_4K))
 			return 0;
 	/* Reserve first: a module libdw knows must never be missing from the list. */
 	if (r->n == r->cap) {
@@ -302,6 +325,7 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 		return 0;
 	old = old_mod(r->p, map->path, 1, map->start, map->pgoff);
 	if (old) {
+		pend_clear(r);
 		keep_mod(r, old, path);
 		return 0;
 	}
@@ -326,37 +350,56 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 	if (fd < 0)
 		goto skip;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF || load_bias(elf, map, &bias, &low, &high)) {
+	if (!elf || elf_kind(elf) != ELF_K_ELF || load_of(elf, map, &ld)) {
 		elf_end(elf);
 		close(fd);
 		goto skip;
 	}
 	elf_end(elf);
-	old = old_mod(r->p, map->path, 0, bias, 0);
+	old = old_mod(r->p, map->path, 0, ld.bias, 0);
 	if (old) {
 		close(fd);
+		pend_clear(r);
 		keep_mod(r, old, path);
 		return 0;
 	}
-	/* libdw needs modules apart: where two overlap, it finds neither. */
+	if (!ld.code) {
+		/* Headers or data: a module only once its code follows. */
+		close(fd);
+		if (r->pend_path && r->pend_bias == ld.bias)
+			goto skip;
+		pend_clear(r);
+		r->pend_path = path;
+		r->pend_bias = ld.bias;
+		r->pend_start = map->start;
+		r->pend_pgoff = map->pgoff;
+		return 0;
+	}
+	if (r->pend_path && r->pend_bias == ld.bias) {
+		/* Keyed by its first mapping, as the next refresh meets it. */
+		key_start = r->pend_start;
+		key_pgoff = r->pend_pgoff;
+	}
+	pend_clear(r);
+	/* libdw's address lookup takes modules apart: an overlap can hide both. */
 	for (i = 0; i < r->n; i++) {
-		if ((!strcmp(r->mods[i].path, map->path) && r->mods[i].bias == bias) ||
-		    (low < r->mods[i].high && r->mods[i].low < high)) {
+		if ((!strcmp(r->mods[i].path, map->path) && r->mods[i].bias == ld.bias) ||
+		    (ld.low < r->mods[i].high && r->mods[i].low < ld.high)) {
 			close(fd);
 			goto skip;
 		}
 	}
 	/* On success the module owns fd. */
-	mod = dwfl_report_elf(r->p->dwfl, path, path, fd, bias, true);
+	mod = dwfl_report_elf(r->p->dwfl, path, path, fd, ld.bias, true);
 	if (!mod) {
 		close(fd);
 		goto skip;
 	}
 	dwfl_module_info(mod, NULL, &low, &high, NULL, NULL, NULL, NULL);
 	r->mods[r->n++] = (struct uw_mod){ .path = path,
-					   .key_start = map->start,
-					   .key_pgoff = map->pgoff,
-					   .bias = bias,
+					   .key_start = key_start,
+					   .key_pgoff = key_pgoff,
+					   .bias = ld.bias,
 					   .low = low,
 					   .high = high };
 	return 0;
@@ -384,6 +427,7 @@ static void refresh(struct hwt_unwinder *u, struct uw_proc *p)
 		return;
 	dwfl_report_begin(p->dwfl);
 	hwt_symbolizer_foreach_map(u->s, p->pid, report_map, &r);
+	pend_clear(&r);
 	dwfl_report_end(p->dwfl, NULL, NULL);
 	mods_free(p->mods, p->nmods);
 	p->mods = r.mods;

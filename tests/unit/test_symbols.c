@@ -936,9 +936,15 @@ START_TEST(unwind_maps_change)
 }
 END_TEST
 
-/* Read mappings of libc laid right below its load, as libelf (ELF_C_READ_MMAP), a linker or a
- * debugger in the traced process leave them in /proc/PID/maps: by file offset of the first byte. */
-static const uint64_t read_map_pgoffs[] = { 0, 0x1000 };
+/* Mappings of libc read as a file, laid right below its load, as libelf (ELF_C_READ_MMAP), a linker
+ * or a debugger in the traced process leave them in /proc/PID/maps. */
+static const struct read_map_case {
+	uint64_t pgoff, len; /* len 0: to the end of the file */
+} read_map_cases[] = {
+	{ 0, 0 },      /* the whole file */
+	{ 0x1000, 0 }, /* all but the first page */
+	{ 0, 0x1000 }, /* the ELF header alone, a page like the loader's first one */
+};
 
 struct lowest_map {
 	const char *path;
@@ -960,7 +966,8 @@ START_TEST(unwind_read_mapping)
 	struct hwt_unwinder *u = hwt_unwinder_alloc(s);
 	void *h = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
 	uint64_t pcs[MAX_FRAMES], pcs1[MAX_FRAMES], len;
-	struct hwt_map_info libc, mi = { .pgoff = read_map_pgoffs[_i] };
+	const struct read_map_case *c = &read_map_cases[_i];
+	struct hwt_map_info libc, mi = { .pgoff = c->pgoff };
 	struct lowest_map lm = { 0 };
 	struct stat st;
 	int i, n1, in_libc = 0;
@@ -980,15 +987,23 @@ START_TEST(unwind_read_mapping)
 		in_libc |= pcs1[i] > libc.start && pcs1[i] <= libc.end;
 	ck_assert_msg(in_libc, "%d frames, none in %s", n1, libc.path);
 
-	len = (((uint64_t)st.st_size + 0xfff) & ~0xfffull) - mi.pgoff;
+	len = c->len ? c->len : (((uint64_t)st.st_size + 0xfff) & ~0xfffull) - c->pgoff;
 	mi.path = libc.path;
 	mi.start = lm.start - len;
 	mi.end = lm.start;
 	ck_assert_int_eq(hwt_symbolizer_add_map(s, SELF, &mi), 0);
-	ck_assert_int_eq(hwt_unwind(u, SELF, 1, chain_cap.regs, chain_cap.stack, chain_cap.size,
-				    pcs, MAX_FRAMES),
-			 n1);
-	ck_assert_mem_eq(pcs, pcs1, (size_t)n1 * sizeof(pcs[0]));
+	/* With libc's module kept from before, and with a new unwinder that never saw it. */
+	for (i = 0; i < 2; i++) {
+		if (i) {
+			hwt_unwinder_free(u);
+			u = hwt_unwinder_alloc(s);
+			ck_assert_ptr_nonnull(u);
+		}
+		ck_assert_int_eq(hwt_unwind(u, SELF, 1, chain_cap.regs, chain_cap.stack,
+					    chain_cap.size, pcs, MAX_FRAMES),
+				 n1);
+		ck_assert_mem_eq(pcs, pcs1, (size_t)n1 * sizeof(pcs[0]));
+	}
 	dlclose(h);
 	hwt_unwinder_free(u);
 }
@@ -1095,7 +1110,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tu, unwind_garbage);
 	tcase_add_test(tu, unwind_maps_change);
 	tcase_add_loop_test(tu, unwind_read_mapping, 0,
-			    (int)(sizeof(read_map_pgoffs) / sizeof(read_map_pgoffs[0])));
+			    (int)(sizeof(read_map_cases) / sizeof(read_map_cases[0])));
 	tcase_add_test(tu, unwind_many_processes);
 	tcase_add_test(tu, unwind_bad_args);
 	suite_add_tcase(su, tu);
