@@ -272,3 +272,33 @@ py()
 	python3 -c "$E2E_PYLIB
 $code" "$@"
 }
+
+# bad_input NAME REGEX ARGS...: runs hwtrace ARGS in the current directory (files go to ..) and
+# checks the error contract: a non-zero exit that is not a crash, exactly one stderr line
+# starting "hwtrace: " and matching the extended regular expression REGEX (it names the bad
+# thing), and no file left behind. Counts cases in ncases; stdout is kept in ../bad.out.
+bad_input()
+{
+	local name=$1 want=$2 rc lines
+	shift 2
+	ncases=$((ncases + 1))
+	ls -A | LC_ALL=C sort >../before
+	"$HWTRACE" "$@" >../bad.out 2>../bad.err </dev/null
+	rc=$?
+	ls -A | LC_ALL=C sort >../after
+	lines=$(wc -l <../bad.err)
+	echo "[$name] \$ hwtrace $* -> exit $rc: $(head -c 300 ../bad.err | tr '\n' '|')"
+	[ "$rc" -ne 0 ] || err "$name: exit status 0 for bad input"
+	[ "$rc" -lt 128 ] || err "$name: exit status $rc: hwtrace crashed"
+	grep -Eq 'Sanitizer|runtime error|Segmentation|core dumped|Aborted' ../bad.err &&
+		err "$name: a crash or sanitizer report on stderr"
+	[ "$lines" -eq 1 ] || err "$name: $lines lines on stderr, want exactly 1"
+	head -n 1 ../bad.err | grep -q '^hwtrace: ' || err "$name: stderr does not start with 'hwtrace: '"
+	head -n 1 ../bad.err | grep -Eq -- "$want" || err "$name: the message does not match /$want/"
+	if ! cmp -s ../before ../after; then
+		err "$name: files left behind: $(comm -13 ../before ../after | tr '\n' ' ')"
+		comm -13 ../before ../after | while read -r f; do rm -rf "./$f"; done
+	fi
+	return 0
+}
+
