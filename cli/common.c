@@ -160,10 +160,11 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("%s", why[0] ? why : hwt_errstr(err));
 		goto out;
 	}
-	struct hwt_event ev;
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		nevents++;
-		err = ops->event(e, m, &ev);
+	const struct hwt_event *evs;
+	int n;
+	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
+		for (int i = 0; i < n && err >= 0; i++, nevents++)
+			err = ops->event(e, m, &evs[i]);
 		if (err < 0)
 			break;
 	}

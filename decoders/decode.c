@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,14 +426,13 @@ static int read_chunk(struct hwt_decoder *d)
 	}
 }
 
-/* The driver's loop, once the events ready were all handed out. */
-static __attribute__((noinline)) int next_slow(struct hwt_decoder *d, struct hwt_event *ev)
+/* The driver's loop, once the events ready were all handed out: makes more. Returns 1 when
+ * there are some, 0 at the end, or a negative enum hwt_error. */
+static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 {
 	for (;;) {
-		if (d->iout < d->nout) {
-			*ev = d->out[d->iout++];
+		if (d->iout < d->nout)
 			return 1;
-		}
 		d->iout = d->nout = 0;
 		/* An item may go once a later round started after its own: nothing older can
 		 * still be in a ring that was drained before. */
@@ -466,12 +466,29 @@ static __attribute__((noinline)) int next_slow(struct hwt_decoder *d, struct hwt
 
 int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev)
 {
-	/* Most calls hand out an event made earlier: no frame for the loop below. */
-	if (d->iout < d->nout) {
-		*ev = d->out[d->iout++];
-		return 1;
+	/* Most calls hand out an event made earlier: no frame for the loop in fill(). */
+	if (d->iout >= d->nout) {
+		int r = fill(d);
+		if (r <= 0)
+			return r;
 	}
-	return next_slow(d, ev);
+	*ev = d->out[d->iout++];
+	return 1;
+}
+
+int hwt_decoder_batch(struct hwt_decoder *d, const struct hwt_event **evs)
+{
+	if (d->iout >= d->nout) {
+		int r = fill(d);
+		if (r <= 0)
+			return r;
+	}
+	size_t n = d->nout - d->iout;
+	if (n > INT_MAX)
+		n = INT_MAX;
+	*evs = d->out + d->iout;
+	d->iout += n;
+	return (int)n;
 }
 
 struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,

@@ -45,6 +45,10 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
  *  the readable data (see hwt_decoder_store_status() for how the file ended), or a negative
  *  error. */
 int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev);
+/** The next events in order, at least one: *@evs points at them until the next call of this or
+ *  of hwt_decoder_next(). Returns how many, 0 at the end of the recording, or a negative enum
+ *  hwt_error. No copies: for consumers of millions of events (Intel PT calls). */
+int hwt_decoder_batch(struct hwt_decoder *d, const struct hwt_event **evs);
 
 /** Statistics so far. */
 const struct hwt_decode_stats *hwt_decoder_stats(const struct hwt_decoder *d);

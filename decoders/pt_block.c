@@ -359,7 +359,8 @@ static __attribute__((noinline)) uint64_t now_slow(struct pt_session *s, int err
 static inline uint64_t now(struct pt_session *s)
 {
 	uint64_t tsc = 0;
-	int err = pt_blk_time(s->dec, &tsc, NULL, NULL);
+	uint32_t lost_mtc, lost_cyc; /* newer libipt wants somewhere to put them */
+	int err = pt_blk_time(s->dec, &tsc, &lost_mtc, &lost_cyc);
 
 	/* The time changes once in many blocks: then s->ts is already at least ns_seen. */
 	if (__builtin_expect(tsc == s->tsc_seen && s->ns_seen && (err >= 0 || err == -pte_no_time),
@@ -626,25 +627,14 @@ static inline int on_block(struct pt_session *s, const struct pt_block *b)
 	return 0;
 }
 
-static int step(struct pt_session *s)
+/* What pt_blk_next() gave: @ret and the block @b. */
+static int after_next(struct pt_session *s, int ret, const struct pt_block *b)
 {
-	struct pt_block b;
-	int ret, err;
+	int err;
 
-	if (!s->synced)
-		return do_sync(s);
-	if (s->status & pts_event_pending) {
-		struct pt_event ev;
-		ret = pt_blk_event(s->dec, &ev, sizeof(ev));
-		if (ret < 0)
-			return trace_error(s, ret);
-		s->status = ret;
-		return on_event(s, &ev);
-	}
-	ret = pt_blk_next(s->dec, &b, sizeof(b));
 	if (ret < 0) {
 		/* What was walked before the trouble still happened. */
-		if (b.ninsn && (block_start(s, &b, &err) || err))
+		if (b->ninsn && (block_start(s, b, &err) || err))
 			return err;
 		return trace_error(s, ret);
 	}
@@ -657,7 +647,115 @@ static int step(struct pt_session *s)
 			return 0;
 		}
 	}
-	return on_block(s, &b);
+	return on_block(s, b);
+}
+
+static int step(struct pt_session *s)
+{
+	struct pt_block b;
+	int ret;
+
+	if (!s->synced)
+		return do_sync(s);
+	if (s->status & pts_event_pending) {
+		struct pt_event ev;
+		ret = pt_blk_event(s->dec, &ev, sizeof(ev));
+		if (ret < 0)
+			return trace_error(s, ret);
+		s->status = ret;
+		return on_event(s, &ev);
+	}
+	ret = pt_blk_next(s->dec, &b, sizeof(b));
+	return after_next(s, ret, &b);
+}
+
+/* step() for the blocks that make most of a trace, with the state they change kept in
+ * registers: blocks ending in a call (whose size is cached), a return, a jump or no branch,
+ * away from the cut, while nothing is skipped and no event waits. The first block of another
+ * kind goes to after_next(), and the loop ends there or at an event. Returns what step() does. */
+static int run_blocks(struct pt_session *s, size_t limit)
+{
+	struct pt_ops *o = &s->job->ops;
+	struct pt_worker *w = s->w;
+	const uint64_t x = s->job->cut_ip;
+	uint32_t pend = s->pend;
+	uint64_t pend_aux = s->pend_aux, pend_ts = s->pend_ts, real = 0;
+	size_t n = o->n, cap = o->cap;
+	struct pt_op *v = o->v;
+	struct pt_block b;
+	int ret, err = 0;
+
+	while (n < limit) {
+		ret = pt_blk_next(s->dec, &b, sizeof(b));
+		if (__builtin_expect(ret < 0 || (ret & pts_eos) || !b.ninsn, 0))
+			goto slow;
+		if (x && b.ip <= x && x <= b.end_ip && past_cut(s))
+			goto slow; /* block_start() stops there */
+		uint32_t kind;
+		uint64_t aux = 0;
+		switch (b.iclass) {
+		case ptic_call: {
+			const struct pt_icent *e = icent(w, b.end_ip, b.isid);
+			if (b.truncated || !e->valid || e->ip != b.end_ip || e->isid != b.isid)
+				goto slow;
+			kind = PT_OP_CALL;
+			aux = b.end_ip + e->size;
+			break;
+		}
+		case ptic_return:
+			kind = PT_OP_RET;
+			break;
+		case ptic_jump:
+			kind = PT_OP_JUMP;
+			break;
+		case ptic_error:
+		case ptic_far_call:
+		case ptic_far_return:
+		case ptic_far_jump:
+			goto slow;
+		default:
+			kind = 0;
+		}
+		if (pend) {
+			if (n == cap) {
+				o->n = n;
+				if ((err = grow_ops(o)))
+					goto out;
+				v = o->v;
+				cap = o->cap;
+			}
+			struct pt_op *op = &v[n++];
+			op->ip = b.ip;
+			op->aux = pend_aux;
+			op->ts = pend_ts;
+			op->kind = pend;
+			op->flags = 0;
+			real++;
+		}
+		s->end_far = 0;
+		s->status = ret;
+		pend = kind;
+		pend_aux = aux;
+		if (kind)
+			pend_ts = now(s);
+		if (ret & pts_event_pending)
+			goto out;
+	}
+	goto out;
+slow:
+	o->n = n;
+	s->pend = pend;
+	s->pend_aux = pend_aux;
+	s->pend_ts = pend_ts;
+	s->job->nreal += real;
+	return after_next(s, ret, &b);
+out:
+	o->n = n;
+	s->pend = pend;
+	s->pend_aux = pend_aux;
+	s->pend_ts = pend_ts;
+	s->job->nreal += real;
+	return err;
 }
 
 struct pt_session *hwt_pt_session_open(struct ptdec *pd, struct pt_worker *w, struct pt_job *job)
@@ -694,7 +792,9 @@ int hwt_pt_session_run(struct pt_session *s, size_t max)
 	size_t limit = s->job->ops.n + max;
 
 	while (!s->done && s->job->ops.n < limit) {
-		int err = step(s);
+		int fast =
+			s->synced && !s->need_sync && !s->skip && !(s->status & pts_event_pending);
+		int err = fast ? run_blocks(s, limit) : step(s);
 		if (err < 0)
 			return err;
 	}

@@ -539,6 +539,57 @@ static struct pt_thread *lane_thread(struct pt_stacks *st, const struct pt_lane 
 	return thread_get(st, tid, pid ? pid : tid);
 }
 
+/* apply() for the operations that make most of a trace: calls whose target is in the frame
+ * cache and returns to the top frame, on a thread whose run is under way and shown (not held),
+ * without HWT_PT_TAILCALLS. Applies ops[@i...] up to the first other one, or the first after
+ * @until; returns the index after the last applied. */
+static size_t apply_run(struct pt_stacks *st, struct pt_thread *t, const struct pt_op *ops,
+			size_t i, size_t n, uint64_t until, int *err)
+{
+	struct hwt_decoder *d = st->d;
+	const size_t first = i;
+
+	if (!t->run || t->holding || !t->announced || st->tailcalls || t->round != st->round)
+		return i;
+	for (; i < n; i++) {
+		const struct pt_op *op = &ops[i];
+		uint64_t ts = op->ts < t->last_ts ? t->last_ts : op->ts;
+		struct pt_frame *f;
+		uint32_t type;
+		if (i > first && op->ts > until)
+			break;
+		if (op->kind == PT_OP_CALL) {
+			const struct fcent *e = &st->fc[((op->ip ^ ((uint64_t)t->pid << 47)) *
+							 0x9e3779b97f4a7c15ull) >>
+							(64 - PT_FCACHE_BITS)];
+			if (op->ip == op->aux)
+				continue;
+			if (!e->valid || e->addr != op->ip || e->pid != t->pid ||
+			    e->gen != t->gen || t->depth == t->cap || t->depth >= PT_MAX_DEPTH)
+				break;
+			f = &t->stack[t->depth++];
+			*f = (struct pt_frame){ .ret = op->aux, .ts = ts, .frame = e->frame };
+			type = HWT_EV_SLICE_BEGIN;
+		} else if (op->kind == PT_OP_RET && t->depth &&
+			   t->stack[t->depth - 1].ret == op->ip) {
+			f = &t->stack[--t->depth];
+			if (ts < f->ts)
+				ts = f->ts;
+			type = HWT_EV_SLICE_END;
+		} else {
+			break;
+		}
+		t->last_ts = ts;
+		struct hwt_event *ev = hwt_dec_emit(d, type, t->pid, t->tid, ts);
+		if (!ev) {
+			*err = HWT_E_NOMEM;
+			return i + 1;
+		}
+		ev->slice.frame = f->frame;
+	}
+	return i;
+}
+
 size_t hwt_pt_stacks_apply(struct pt_stacks *st, struct pt_lane *lane, const struct pt_op *ops,
 			   size_t n, uint64_t until, int *err)
 {
@@ -547,6 +598,12 @@ size_t hwt_pt_stacks_apply(struct pt_stacks *st, struct pt_lane *lane, const str
 
 	*err = t ? 0 : HWT_E_NOMEM;
 	while (i < n && !*err) {
+		size_t j = apply_run(st, t, ops, i, n, until, err);
+		if (j != i) {
+			i = j;
+			if (*err || i == n || ops[i].ts > until)
+				break;
+		}
 		const struct pt_op *op = &ops[i++];
 		if (op->kind == PT_OP_THREAD) {
 			lane->cur_tid = (uint32_t)op->ip;
