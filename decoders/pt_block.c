@@ -683,7 +683,9 @@ static int run_blocks(struct pt_session *s, size_t limit)
 	size_t n = o->n, cap = o->cap;
 	struct pt_op *v = o->v;
 	struct pt_block b;
-	int ret, err = 0;
+	int ret, err = 0, status = -1;
+	/* now() with its state in registers: s->ts stays while the TSC does. */
+	uint64_t ts = s->ts, tsc_seen = s->ns_seen ? s->tsc_seen : ~0ull;
 
 	while (n < limit) {
 		ret = pt_blk_next(s->dec, &b, sizeof(b));
@@ -732,17 +734,29 @@ static int run_blocks(struct pt_session *s, size_t limit)
 			op->flags = 0;
 			real++;
 		}
-		s->end_far = 0;
-		s->status = ret;
 		pend = kind;
 		pend_aux = aux;
-		if (kind)
-			pend_ts = now(s);
+		if (kind) {
+			uint64_t tsc = 0;
+			uint32_t lost_mtc, lost_cyc;
+			int terr = pt_blk_time(s->dec, &tsc, &lost_mtc, &lost_cyc);
+			if (__builtin_expect(tsc != tsc_seen || (terr < 0 && terr != -pte_no_time),
+					     0)) {
+				ts = now_slow(s, terr, tsc);
+				tsc_seen = s->ns_seen ? s->tsc_seen : ~0ull;
+			}
+			pend_ts = ts;
+		}
+		status = ret;
 		if (ret & pts_event_pending)
 			goto out;
 	}
 	goto out;
 slow:
+	if (status >= 0) { /* a block was walked */
+		s->end_far = 0;
+		s->status = status;
+	}
 	o->n = n;
 	s->pend = pend;
 	s->pend_aux = pend_aux;
@@ -750,6 +764,10 @@ slow:
 	s->job->nreal += real;
 	return after_next(s, ret, &b);
 out:
+	if (status >= 0) {
+		s->end_far = 0;
+		s->status = status;
+	}
 	o->n = n;
 	s->pend = pend;
 	s->pend_aux = pend_aux;

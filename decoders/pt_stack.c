@@ -542,7 +542,7 @@ static struct pt_thread *lane_thread(struct pt_stacks *st, const struct pt_lane 
 /* apply() for the operations that make most of a trace: calls whose target is in the frame
  * cache and returns to the top frame, on a thread whose run is under way and shown (not held),
  * without HWT_PT_TAILCALLS. Applies ops[@i...] up to the first other one, or the first after
- * @until; returns the index after the last applied. */
+ * @until; returns the index after the last applied. The thread's state stays in registers. */
 static size_t apply_run(struct pt_stacks *st, struct pt_thread *t, const struct pt_op *ops,
 			size_t i, size_t n, uint64_t until, int *err)
 {
@@ -551,42 +551,52 @@ static size_t apply_run(struct pt_stacks *st, struct pt_thread *t, const struct 
 
 	if (!t->run || t->holding || !t->announced || st->tailcalls || t->round != st->round)
 		return i;
+	/* An event for each operation, at most. */
+	while (d->cap_out - d->nout < n - i)
+		if ((*err = hwt_dec_out_grow(d)))
+			return i;
+	struct hwt_event *ev = d->out + d->nout;
+	struct pt_frame *stack = t->stack;
+	const struct fcent *fc = st->fc;
+	uint32_t depth = t->depth, room = t->cap < PT_MAX_DEPTH ? t->cap : PT_MAX_DEPTH;
+	const uint32_t pid = t->pid, tid = t->tid;
+	const uint64_t gen = t->gen, key = (uint64_t)pid << 47;
+	uint64_t last = t->last_ts;
 	for (; i < n; i++) {
 		const struct pt_op *op = &ops[i];
-		uint64_t ts = op->ts < t->last_ts ? t->last_ts : op->ts;
-		struct pt_frame *f;
-		uint32_t type;
+		uint64_t ts = op->ts < last ? last : op->ts;
+		uint32_t type, frame;
 		if (i > first && op->ts > until)
 			break;
 		if (op->kind == PT_OP_CALL) {
-			const struct fcent *e = &st->fc[((op->ip ^ ((uint64_t)t->pid << 47)) *
-							 0x9e3779b97f4a7c15ull) >>
-							(64 - PT_FCACHE_BITS)];
+			const struct fcent *e = &fc[((op->ip ^ key) * 0x9e3779b97f4a7c15ull) >>
+						    (64 - PT_FCACHE_BITS)];
 			if (op->ip == op->aux)
 				continue;
-			if (!e->valid || e->addr != op->ip || e->pid != t->pid ||
-			    e->gen != t->gen || t->depth == t->cap || t->depth >= PT_MAX_DEPTH)
+			if (!e->valid || e->addr != op->ip || e->pid != pid || e->gen != gen ||
+			    depth == room)
 				break;
-			f = &t->stack[t->depth++];
-			*f = (struct pt_frame){ .ret = op->aux, .ts = ts, .frame = e->frame };
+			frame = e->frame;
+			stack[depth++] =
+				(struct pt_frame){ .ret = op->aux, .ts = ts, .frame = frame };
 			type = HWT_EV_SLICE_BEGIN;
-		} else if (op->kind == PT_OP_RET && t->depth &&
-			   t->stack[t->depth - 1].ret == op->ip) {
-			f = &t->stack[--t->depth];
+		} else if (op->kind == PT_OP_RET && depth && stack[depth - 1].ret == op->ip) {
+			const struct pt_frame *f = &stack[--depth];
 			if (ts < f->ts)
 				ts = f->ts;
+			frame = f->frame;
 			type = HWT_EV_SLICE_END;
 		} else {
 			break;
 		}
-		t->last_ts = ts;
-		struct hwt_event *ev = hwt_dec_emit(d, type, t->pid, t->tid, ts);
-		if (!ev) {
-			*err = HWT_E_NOMEM;
-			return i + 1;
-		}
-		ev->slice.frame = f->frame;
+		last = ts;
+		*ev++ = (struct hwt_event){
+			.type = type, .pid = pid, .tid = tid, .ts = ts, .slice = { .frame = frame }
+		};
 	}
+	t->depth = depth;
+	t->last_ts = last;
+	d->nout = (size_t)(ev - d->out);
 	return i;
 }
 
