@@ -349,10 +349,13 @@ static int lane_append(struct ptdec *pd, struct pt_lane *l, const uint8_t *p, si
 
 /* ---- jobs ------------------------------------------------------------------------------- */
 
-static void job_free(struct pt_job *j)
+static void job_free(struct ptdec *pd, struct pt_job *j)
 {
 	hwt_pt_session_close(j->s);
-	free(j->ops.v);
+	if (j->ops.v && pd->nspare < PT_SPARE_OPS)
+		pd->spare[pd->nspare++] = (struct pt_ops){ .v = j->ops.v, .cap = j->ops.cap };
+	else
+		free(j->ops.v);
 	free(j);
 }
 
@@ -393,6 +396,8 @@ static int add_job(struct ptdec *pd, struct pt_lane *l, uint64_t end, uint64_t c
 			      .pid = l->pid,
 			      .sw = l->sw,
 			      .nsw = l->nsw };
+	if (pd->nspare)
+		j->ops = pd->spare[--pd->nspare];
 	if (cut != UINT64_MAX)
 		j->cut_ip = hwt_pt_psb_ip(l->buf, l->len, cut);
 	if (l->resume_off == j->start) {
@@ -499,7 +504,7 @@ static int refill(struct ptdec *pd, struct pt_lane *l, int final)
 			if (!l->head)
 				l->tail = NULL;
 			l->njobs--;
-			job_free(j);
+			job_free(pd, j);
 			l->win = NULL;
 			l->nwin = l->iwin = 0;
 			continue;
@@ -786,7 +791,7 @@ static void pt_destroy(void *st)
 		while (l->head) {
 			struct pt_job *j = l->head;
 			l->head = j->next;
-			job_free(j);
+			job_free(pd, j);
 		}
 		for (size_t k = 0; k < l->nretired; k++)
 			free(l->retired[k]);
@@ -798,6 +803,8 @@ static void pt_destroy(void *st)
 		free(l);
 	}
 	free(pd->lanes);
+	while (pd->nspare)
+		free(pd->spare[--pd->nspare].v);
 	for (int i = 0; i < pd->nstarted; i++)
 		hwt_pt_worker_fini(&pd->workers[i]);
 	free(pd->workers);

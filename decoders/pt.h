@@ -62,7 +62,7 @@ enum pt_op_kind {
 
 struct pt_op {
 	uint64_t ip, aux, ts; /* ts: CLOCK_MONOTONIC ns */
-	uint32_t kind, flags;
+	uint32_t kind;
 };
 
 struct pt_ops {
@@ -208,6 +208,8 @@ int hwt_pt_stacks_finish(struct pt_stacks *st, uint64_t ts);
 
 /* ---- the stream decoder (pt.c) ---- */
 
+#define PT_SPARE_OPS 24 /* operation arrays kept for reuse */
+
 struct ptdec {
 	struct hwt_decoder *d;
 	uint32_t source;
@@ -235,6 +237,10 @@ struct ptdec {
 	size_t qhead, qlen, qcap;
 	int inflight; /* jobs queued or running on workers */
 	int stop;
+	/* Operation arrays of finished jobs, for the next ones: fresh memory for every job costs
+	 * a page fault per 4 KiB written. */
+	struct pt_ops spare[PT_SPARE_OPS];
+	size_t nspare;
 };
 
 /** The "intel_pt" stream decoder. */

@@ -731,7 +731,6 @@ static int run_blocks(struct pt_session *s, size_t limit)
 			op->aux = pend_aux;
 			op->ts = pend_ts;
 			op->kind = pend;
-			op->flags = 0;
 			real++;
 		}
 		pend = kind;
