@@ -398,8 +398,6 @@ static int add_job(struct ptdec *pd, struct pt_lane *l, uint64_t end, uint64_t c
 			      .nsw = l->nsw };
 	if (pd->nspare)
 		j->ops = pd->spare[--pd->nspare];
-	if (cut != UINT64_MAX)
-		j->cut_ip = hwt_pt_psb_ip(l->buf, l->len, cut);
 	if (l->resume_off == j->start) {
 		j->skip = l->resume_skip;
 		if (!spec)
@@ -412,7 +410,7 @@ static int add_job(struct ptdec *pd, struct pt_lane *l, uint64_t end, uint64_t c
 	l->tail = j;
 	l->njobs++;
 	uint64_t size = (cut != UINT64_MAX ? cut : end) - j->start;
-	if (!spec && pd->nthreads > 1 && size <= 4 * PT_JOB_BYTES_MT) {
+	if (!spec && pd->nthreads > 1 && size <= 4 * pd->job_bytes) {
 		j->worker = 1;
 		err = start_workers(pd);
 		if (!err && pd->nthreads > 1)
@@ -438,7 +436,7 @@ static int schedule(struct ptdec *pd, struct pt_lane *l, int final)
 
 	pick_threads(pd, l->len);
 	uint32_t ahead = pd->nthreads > 1 ? 2 * (uint32_t)pd->nthreads + 1 : 1;
-	uint64_t jb = pd->nthreads > 1 ? PT_JOB_BYTES_MT : PT_JOB_BYTES_1T;
+	uint64_t jb = pd->nthreads > 1 ? pd->job_bytes : PT_JOB_BYTES_1T;
 	if (l->tail && l->tail->spec)
 		return 0; /* the tail being decoded decides where the next job starts */
 	if (l->next_start < l->len && (err = prepare_images(pd, l)))
@@ -844,6 +842,11 @@ static void *pt_create(struct hwt_decoder *d, uint32_t id)
 		pd->nthreads = n < 1 ? 1 : n > 64 ? 64 : (int)n;
 		pd->threads_fixed = 1;
 	}
+	/* Smaller jobs on several threads: more cuts, for tests of the stitching. */
+	env = getenv("HWT_PT_JOB_KIB");
+	pd->job_bytes = env && *env ? (uint64_t)strtoul(env, NULL, 10) << 10 : PT_JOB_BYTES_MT;
+	if (pd->job_bytes < 4096)
+		pd->job_bytes = 4096;
 	pd->iscache = pt_iscache_alloc(NULL);
 	pd->st = hwt_pt_stacks_alloc(d);
 	if (!pd->iscache || !pd->st || hwt_pt_worker_init(&pd->mw) < 0) {

@@ -92,7 +92,6 @@ struct pt_job {
 	struct pt_lane *lane;
 	uint64_t start, end; /* lane offsets: where to sync from, and the decoder's buffer end */
 	uint64_t cut;	     /* stop where the PSB here takes over; UINT64_MAX: decode to @end */
-	uint64_t cut_ip;     /* the IP in that PSB+ (0: none) */
 	int brk_end;	     /* @end is a break: trace was lost there */
 	int start_psb; /* @start is a PSB the previous job stopped at: missing it loses trace */
 	int spec;      /* the growing end of a lane: stop where the trace runs out */
@@ -185,8 +184,6 @@ struct pt_session *hwt_pt_session_open(struct ptdec *pd, struct pt_worker *w, st
 int hwt_pt_session_run(struct pt_session *s, size_t max);
 /** Ends a session; NULL accepted. */
 void hwt_pt_session_close(struct pt_session *s);
-/** The IP of the FUP in the PSB+ at @off of @len bytes at @buf, 0 if it has none. */
-uint64_t hwt_pt_psb_ip(const uint8_t *buf, size_t len, uint64_t off);
 
 /* ---- shadow stacks (pt_stack.c) ---- */
 
@@ -227,6 +224,7 @@ struct ptdec {
 	int markers;	    /* pump markers waiting in the driver's queue */
 	/* Worker threads. */
 	int nthreads, threads_fixed;
+	uint64_t job_bytes; /* trace per job on several threads (HWT_PT_JOB_KIB) */
 	int tailcalls; /* HWT_PT_TAILCALLS: blocks also end at direct jumps */
 	pthread_t *threads;
 	struct pt_worker *workers;

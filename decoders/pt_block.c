@@ -10,7 +10,6 @@
 #define PT_ICACHE_BITS	  14
 #define PT_TRAILING_MAX	  65536 /* blocks walked without trace at the end (a `jmp .` loop) */
 #define PT_SYNC_ATTEMPTS  64	/* failed syncs that do not move forward */
-#define PT_PSB_SCAN	  1024	/* bytes of a PSB+ looked at for its FUP */
 #define PT_MAX_INSN_BYTES 16
 
 /* Instruction classes this decoder cares about. */
@@ -532,37 +531,33 @@ static int on_event(struct pt_session *s, const struct pt_event *ev)
 			s->need_sync = 1; /* decoding goes on at the overflow's IP */
 		return err;
 	default:
-		/* The status of the next job's PSB: this job is done where it begins. */
-		if (ev->status_update && past_cut(s))
-			return stop_at(s, s->job->cut_ip	       ? s->job->cut_ip
-					  : ev->type == ptev_exec_mode ? ev->variant.exec_mode.ip
-								       : 0);
+		/* The next job's PSB+: this job is done where that one begins. Not at the first of
+		 * its status updates: the CBR's comes as soon as the PSB+ is read, before the
+		 * blocks up to where it was; the execution mode's comes there (with the PSB+'s IP).
+		 */
+		if (ev->type == ptev_exec_mode && ev->status_update && past_cut(s))
+			return stop_at(s, ev->ip_suppressed ? 0 : ev->variant.exec_mode.ip);
 		return 0;
 	}
 }
 
-/* The start of a block: the previous block's transfer went here. Returns 1 at the cut. */
-static inline int block_start(struct pt_session *s, const struct pt_block *b, int *err)
+/* The start of a block: the previous block's transfer went here. */
+static inline int block_start(struct pt_session *s, const struct pt_block *b)
 {
-	uint64_t x = s->job->cut_ip;
+	int err = 0;
 
-	*err = 0;
-	if (x && b->ip <= x && x <= b->end_ip && past_cut(s)) {
-		*err = stop_at(s, b->ip);
-		return 1;
-	}
 	if (s->need_sync) {
 		uint64_t t = now(s);
 		s->need_sync = 0;
-		*err = attribute(s, t);
-		if (!*err)
-			*err = put(s, PT_OP_SYNC, b->ip, 0, t);
+		err = attribute(s, t);
+		if (!err)
+			err = put(s, PT_OP_SYNC, b->ip, 0, t);
 	}
-	if (s->pend && !*err) {
-		*err = put(s, s->pend, b->ip, s->pend_aux, s->pend_ts);
+	if (s->pend && !err) {
+		err = put(s, s->pend, b->ip, s->pend_aux, s->pend_ts);
 		s->pend = 0;
 	}
-	return 0;
+	return err;
 }
 
 static inline int on_block(struct pt_session *s, const struct pt_block *b)
@@ -572,7 +567,7 @@ static inline int on_block(struct pt_session *s, const struct pt_block *b)
 
 	if (!b->ninsn)
 		return 0;
-	if (block_start(s, b, &err) || err)
+	if ((err = block_start(s, b)))
 		return err;
 	s->end_far = 0; /* the rest of end_* is read only when it is set */
 	switch (b->iclass) {
@@ -634,7 +629,7 @@ static int after_next(struct pt_session *s, int ret, const struct pt_block *b)
 
 	if (ret < 0) {
 		/* What was walked before the trouble still happened. */
-		if (b->ninsn && (block_start(s, b, &err) || err))
+		if (b->ninsn && (err = block_start(s, b)))
 			return err;
 		return trace_error(s, ret);
 	}
@@ -671,13 +666,12 @@ static int step(struct pt_session *s)
 
 /* step() for the blocks that make most of a trace, with the state they change kept in
  * registers: blocks ending in a call (whose size is cached), a return, a jump or no branch,
- * away from the cut, while nothing is skipped and no event waits. The first block of another
+ * while nothing is skipped and no event waits. The first block of another
  * kind goes to after_next(), and the loop ends there or at an event. Returns what step() does. */
 static int run_blocks(struct pt_session *s, size_t limit)
 {
 	struct pt_ops *o = &s->job->ops;
 	struct pt_worker *w = s->w;
-	const uint64_t x = s->job->cut_ip;
 	uint32_t pend = s->pend;
 	uint64_t pend_aux = s->pend_aux, pend_ts = s->pend_ts, real = 0;
 	size_t n = o->n, cap = o->cap;
@@ -691,8 +685,6 @@ static int run_blocks(struct pt_session *s, size_t limit)
 		ret = pt_blk_next(s->dec, &b, sizeof(b));
 		if (__builtin_expect(ret < 0 || (ret & pts_eos) || !b.ninsn, 0))
 			goto slow;
-		if (x && b.ip <= x && x <= b.end_ip && past_cut(s))
-			goto slow; /* block_start() stops there */
 		uint32_t kind;
 		uint64_t aux = 0;
 		switch (b.iclass) {
@@ -824,37 +816,4 @@ void hwt_pt_session_close(struct pt_session *s)
 		return;
 	pt_blk_free_decoder(s->dec);
 	free(s);
-}
-
-uint64_t hwt_pt_psb_ip(const uint8_t *buf, size_t len, uint64_t off)
-{
-	struct pt_config cfg;
-	struct pt_packet_decoder *pk;
-	struct pt_packet p;
-	uint64_t ip = 0;
-
-	if (off >= len)
-		return 0;
-	pt_config_init(&cfg);
-	cfg.begin = (uint8_t *)buf + off;
-	cfg.end = (uint8_t *)buf + (len - off > PT_PSB_SCAN ? off + PT_PSB_SCAN : len);
-	pk = pt_pkt_alloc_decoder(&cfg);
-	if (!pk)
-		return 0;
-	if (pt_pkt_sync_set(pk, 0) >= 0) {
-		for (int i = 0; i < 64 && pt_pkt_next(pk, &p, sizeof(p)) >= 0; i++) {
-			if (p.type == ppt_psbend || p.type == ppt_ovf)
-				break;
-			if (p.type != ppt_fup)
-				continue;
-			/* The last IP is zero after a PSB, so every compression means the same. */
-			ip = p.payload.ip.ip;
-			if (p.payload.ip.ipc == pt_ipc_sext_48 && (ip & (1ull << 47)))
-				ip |= 0xffff000000000000ull;
-			if (p.payload.ip.ipc == pt_ipc_suppressed)
-				ip = 0;
-		}
-	}
-	pt_pkt_free_decoder(pk);
-	return ip;
 }

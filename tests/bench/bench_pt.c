@@ -1,19 +1,26 @@
-/* Throughput of the Intel PT decoder against a bare libipt block-decoder loop on the same
- * synthesized stream (a loop of direct and indirect calls over a tiny ELF written at run time,
- * a PSB+ every 4 KiB, a TSC every 16 iterations), with 1 and 2 threads.
+/* Throughput of the Intel PT decoder against a bare libipt block-decoder loop on the same stream,
+ * with 1 and 2 threads. Two streams:
+ *  - synthesized (the default): a loop of direct and indirect calls over a tiny ELF written at
+ *    run time, a PSB+ every 4 KiB, a TSC every 16 iterations; 3.2 bytes of trace per call, the
+ *    densest calls can be;
+ *  - recorded (-t): a trace the oracle (tests/oracle) took of a real program, repeated to the
+ *    size asked with its TSCs moved on each time, decoded over the program's own ELF files.
  *
- *   bench_pt [MB]        (default 100)
+ *   bench_pt [-t TRACE.pt -i IMAGES.txt -c TRUTH.txt] [MB [ours|bare]]     (MB default 100)
  *
  * The bare loop is pt_blk_next and pt_blk_event with the decoder's own configuration and
  * nothing else; with 2 threads each decodes half the stream from a PSB. Ours is `hwtrace
  * import` of the stream, then hwt_decoder_batch() over the recording into a counting sink:
  * block decoding, call stacks, symbols and events, reading and decompressing the .hwt included
  * (HWT_PT_THREADS sets the threads). Goals: ours at most 1.25x the bare loop's time; 2 threads
- * at least 1.8x as fast as 1. Build (tests/bench/pt.sh does):
+ * at least 1.8x as fast as 1. "ours" or "bare" after MB runs that one once with 1 thread (for
+ * profiling). Build (tests/bench/pt.sh does):
  *   cc -O2 -g -D_GNU_SOURCE -I/usr/include/capstone -o build/bench_pt tests/bench/bench_pt.c \
  *      build/libhwtrace.a $(pkg-config --libs libdw libelf libzstd zlib capstone) -lpfm -lipt \
  *      -lstdc++ -lpthread -ldl
  */
+#include <fcntl.h>
+#include <gelf.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +100,18 @@ static void die(const char *what)
 
 /* ---- the stream ---- */
 
+#define MAX_IMAGES 16
+
+/* The trace, what ran it, and how to read its times. */
 struct stream {
 	uint8_t *buf;
 	size_t len;
-	uint64_t iterations;
-	size_t *psbs; /* offsets */
+	uint64_t calls; /* that executed */
+	size_t *psbs;	/* offsets */
 	size_t npsbs;
+	struct hwt_pt_image images[MAX_IMAGES];
+	size_t nimages;
+	uint32_t mtc_freq, nom_freq, cpuid15_eax, cpuid15_ebx;
 };
 
 static void make_stream(struct stream *st, size_t bytes)
@@ -117,24 +130,22 @@ static void make_stream(struct stream *st, size_t bytes)
 	st->psbs = malloc((bytes / 4096 + 2) * sizeof(*st->psbs));
 	if (!st->buf || !st->psbs)
 		die("out of memory");
-	st->len = 0;
-	st->npsbs = 0;
-	st->iterations = 0;
 	size_t last_psb = 0;
+	uint64_t iterations = 0;
 	for (;;) {
-		uint64_t tsc = 1000000 + st->iterations * 20;
+		uint64_t tsc = 1000000 + iterations * 20;
 		pk.len = 0;
 		if (!st->len || st->len - last_psb >= 4096) {
 			if (synth_psb(&pk, L, tsc))
 				die("cannot encode");
 			last_psb = st->len;
 			st->psbs[st->npsbs++] = st->len;
-		} else if (st->iterations % 16 == 0 && synth_tsc(&pk, tsc)) {
+		} else if (iterations % 16 == 0 && synth_tsc(&pk, tsc)) {
 			die("cannot encode");
 		}
 		memcpy(st->buf + st->len, pk.buf, pk.len);
 		st->len += pk.len;
-		st->iterations++;
+		iterations++;
 		const struct synth *it = st->len + 512 < bytes ? &one : &last;
 		memcpy(st->buf + st->len, it->buf, it->len);
 		st->len += it->len;
@@ -144,17 +155,171 @@ static void make_stream(struct stream *st, size_t bytes)
 	synth_fini(&one);
 	synth_fini(&last);
 	synth_fini(&pk);
+	st->calls = iterations * CALLS;
+}
+
+static void synthesize(struct stream *st, size_t bytes)
+{
+	snprintf(elf_path, sizeof(elf_path), "/tmp/hwt_bench_pt_XXXXXX");
+	int fd = mkstemp(elf_path);
+	if (fd < 0 || synth_elf(fd, text, sizeof(text), NULL, 0, syms, 3))
+		die("cannot write the image");
+	close(fd);
+	make_stream(st, bytes);
+	st->images[0] = (struct hwt_pt_image){ .path = elf_path };
+	st->nimages = 1;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 65536 > cap && !(buf = realloc(buf, cap = 2 * cap + 65536)))
+			die("out of memory");
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (!got)
+			break;
+	}
+	fclose(f);
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+/* The oracle's trace @trace, repeated to at least @bytes: each copy's TSC packets move on by the
+ * time the trace spans, so time goes forward as in one long run of the program. @images lists
+ * its ELF files as PATH@BIAS; @truth gives the calls and the clock (its "import" line). */
+static void load_recorded(struct stream *st, const char *trace, const char *images,
+			  const char *truth, size_t bytes)
+{
+	size_t len, tlen, ilen;
+	uint8_t *one = (uint8_t *)slurp(trace, &len);
+	char *tt = slurp(truth, &tlen), *it = slurp(images, &ilen), *save = NULL;
+
+	if (!one || !tt || !it || !len)
+		die("cannot read the recorded trace, its images or its truth");
+	uint64_t calls = 0;
+	for (char *line = strtok_r(tt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		calls += !strncmp(line, "call ", 5);
+		const char *c = strstr(line, "--cpuid15 ");
+		if (!strncmp(line, "import ", 7) && c) {
+			const char *m = strstr(line, "--mtc-freq "),
+				   *f = strstr(line, "--nom-freq ");
+			st->mtc_freq = m ? (uint32_t)atoi(m + 11) : 0;
+			st->nom_freq = f ? (uint32_t)atoi(f + 11) : 0;
+			if (sscanf(c + 10, "%u/%u", &st->cpuid15_eax, &st->cpuid15_ebx) != 2)
+				die("the truth's import line has no --cpuid15 EAX/EBX");
+		}
+	}
+	for (char *line = strtok_r(it, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *at = strrchr(line, '@');
+		if (!at || st->nimages == MAX_IMAGES)
+			die("bad images file: PATH@BIAS lines, at most 16");
+		*at = 0;
+		st->images[st->nimages++] =
+			(struct hwt_pt_image){ .path = line, .bias = strtoull(at + 1, NULL, 16) };
+	}
+	free(tt); /* @it stays: the image paths point into it */
+
+	/* Where the PSBs and the TSC payloads are in one copy. */
+	struct pt_config cfg;
+	struct pt_packet pk;
+	size_t *psb1 = NULL, npsb1 = 0, *tsc1 = NULL, ntsc1 = 0;
+	uint64_t tmin = UINT64_MAX, tmax = 0;
+	pt_config_init(&cfg);
+	cfg.begin = one;
+	cfg.end = one + len;
+	struct pt_packet_decoder *pd = pt_pkt_alloc_decoder(&cfg);
+	if (!pd || pt_pkt_sync_set(pd, 0) < 0)
+		die("cannot read the recorded trace");
+	for (;;) {
+		uint64_t off;
+		if (pt_pkt_get_offset(pd, &off) < 0 || pt_pkt_next(pd, &pk, sizeof(pk)) < 0)
+			break;
+		if (pk.type == ppt_psb) {
+			psb1 = realloc(psb1, (npsb1 + 1) * sizeof(*psb1));
+			psb1[npsb1++] = off;
+		} else if (pk.type == ppt_tsc) {
+			tsc1 = realloc(tsc1, (ntsc1 + 1) * sizeof(*tsc1));
+			tsc1[ntsc1++] = off + 1; /* after the opcode: 7 bytes, little-endian */
+			tmin = pk.payload.tsc.tsc < tmin ? pk.payload.tsc.tsc : tmin;
+			tmax = pk.payload.tsc.tsc > tmax ? pk.payload.tsc.tsc : tmax;
+		}
+		if ((npsb1 && !psb1) || (ntsc1 && !tsc1))
+			die("out of memory");
+	}
+	pt_pkt_free_decoder(pd);
+	if (!npsb1 || psb1[0] != 0 || !ntsc1)
+		die("the recorded trace must begin with a PSB and have TSC packets");
+
+	size_t copies = (bytes + len - 1) / len;
+	uint64_t span = tmax - tmin + 1000000; /* and a millisecond between runs */
+	st->buf = malloc(copies * len);
+	st->psbs = malloc(copies * npsb1 * sizeof(*st->psbs));
+	if (!st->buf || !st->psbs)
+		die("out of memory");
+	for (size_t k = 0; k < copies; k++) {
+		uint8_t *c = st->buf + k * len;
+		memcpy(c, one, len);
+		for (size_t i = 0; i < ntsc1; i++) {
+			uint64_t v = 0;
+			memcpy(&v, c + tsc1[i], 7);
+			v += k * span;
+			memcpy(c + tsc1[i], &v, 7);
+		}
+		for (size_t i = 0; i < npsb1; i++)
+			st->psbs[st->npsbs++] = k * len + psb1[i];
+	}
+	st->len = copies * len;
+	st->calls = copies * calls;
+	free(one);
+	free(psb1);
+	free(tsc1);
 }
 
 /* ---- the bare libipt loop ---- */
+
+#define MAX_SECTIONS 64
 
 struct bare {
 	const struct stream *st;
 	size_t from, to; /* byte range: a PSB to the next part's PSB */
 	uint64_t blocks, calls;
 	struct pt_image_section_cache *isc;
-	int isid;
+	const int *isids;
+	size_t nisids;
 };
+
+/* The executable PT_LOAD segments of @img into @isc. */
+static void add_sections(struct pt_image_section_cache *isc, const struct hwt_pt_image *img,
+			 int *isids, size_t *n)
+{
+	int fd = open(img->path, O_RDONLY);
+	Elf *e = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	size_t nph = 0;
+	GElf_Phdr ph;
+
+	if (!e || elf_getphdrnum(e, &nph))
+		die("cannot read an image");
+	for (size_t i = 0; i < nph; i++) {
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+			continue;
+		if (*n == MAX_SECTIONS)
+			die("too many sections");
+		isids[*n] = pt_iscache_add_file(isc, img->path, ph.p_offset, ph.p_filesz,
+						ph.p_vaddr + img->bias);
+		if (isids[(*n)++] < 0)
+			die("cannot add an image to libipt");
+	}
+	elf_end(e);
+	close(fd);
+}
 
 static void *bare_run(void *arg)
 {
@@ -166,12 +331,20 @@ static void *bare_run(void *arg)
 	pt_config_init(&cfg);
 	cfg.begin = b->st->buf + b->from;
 	cfg.end = b->st->buf + b->to;
+	cfg.mtc_freq = (uint8_t)b->st->mtc_freq;
+	cfg.nom_freq = (uint8_t)b->st->nom_freq;
+	cfg.cpuid_0x15_eax = b->st->cpuid15_eax;
+	cfg.cpuid_0x15_ebx = b->st->cpuid15_ebx;
 	cfg.flags.variant.block.end_on_call = 1;
 	cfg.flags.variant.block.end_on_jump = 0; /* as the decoder does without HWT_PT_TAILCALLS */
 	struct pt_block_decoder *d = pt_blk_alloc_decoder(&cfg);
 	struct pt_image *img = pt_image_alloc(NULL);
-	if (!d || !img || pt_image_add_cached(img, b->isc, b->isid, NULL) < 0 ||
-	    pt_blk_set_image(d, img) < 0)
+	if (!d || !img)
+		die("cannot set up libipt");
+	for (size_t i = 0; i < b->nisids; i++)
+		if (pt_image_add_cached(img, b->isc, b->isids[i], NULL) < 0)
+			die("cannot set up libipt");
+	if (pt_blk_set_image(d, img) < 0)
 		die("cannot set up libipt");
 	int status = pt_blk_sync_forward(d);
 	for (;;) {
@@ -197,12 +370,15 @@ static struct times bare(const struct stream *st, int threads, uint64_t *calls)
 {
 	struct times tm;
 	struct pt_image_section_cache *isc = pt_iscache_alloc(NULL);
-	int isid = isc ? pt_iscache_add_file(isc, elf_path, 0, SYNTH_END, SYNTH_BASE) : -1;
+	int isids[MAX_SECTIONS];
+	size_t nisids = 0;
 	struct bare parts[2];
 	pthread_t tid[2];
 
-	if (isid < 0)
-		die("cannot add the image to libipt");
+	if (!isc)
+		die("out of memory");
+	for (size_t i = 0; i < st->nimages; i++)
+		add_sections(isc, &st->images[i], isids, &nisids);
 	times_start(&tm);
 	for (int i = 0; i < threads; i++) {
 		size_t k = st->npsbs * (size_t)i / (size_t)threads;
@@ -211,7 +387,8 @@ static struct times bare(const struct stream *st, int threads, uint64_t *calls)
 					  .from = st->psbs[k],
 					  .to = e < st->npsbs ? st->psbs[e] : st->len,
 					  .isc = isc,
-					  .isid = isid };
+					  .isids = isids,
+					  .nisids = nisids };
 		if (i + 1 < threads && pthread_create(&tid[i], NULL, bare_run, &parts[i]))
 			die("cannot start a thread");
 	}
@@ -256,47 +433,76 @@ static struct times ours(int threads, uint64_t *calls, uint64_t *events)
 	return tm;
 }
 
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: bench_pt [-t TRACE.pt -i IMAGES.txt -c TRUTH.txt] [MB [ours|bare]]\n");
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
-	size_t mb = argc > 1 ? strtoul(argv[1], NULL, 10) : 100;
-	struct stream st;
+	const char *trace = NULL, *images = NULL, *truth = NULL;
+	struct stream st = { 0 };
 	char why[256];
+	int c;
 
-	if (!mb)
-		die("usage: bench_pt [MB]");
-	snprintf(elf_path, sizeof(elf_path), "/tmp/hwt_bench_pt_XXXXXX");
-	int fd = mkstemp(elf_path);
-	if (fd < 0 || synth_elf(fd, text, sizeof(text), NULL, 0, syms, 3))
-		die("cannot write the image");
-	close(fd);
+	while ((c = getopt(argc, argv, "t:i:c:")) != -1) {
+		switch (c) {
+		case 't':
+			trace = optarg;
+			break;
+		case 'i':
+			images = optarg;
+			break;
+		case 'c':
+			truth = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	size_t mb = optind < argc ? strtoul(argv[optind], NULL, 10) : 100;
+	if (!mb || (trace && (!images || !truth)))
+		usage();
+	elf_version(EV_CURRENT);
 	snprintf(hwt_path, sizeof(hwt_path), "/tmp/hwt_bench_pt_%d.hwt", (int)getpid());
-	make_stream(&st, mb << 20);
+	if (trace)
+		load_recorded(&st, trace, images, truth, mb << 20);
+	else
+		synthesize(&st, mb << 20);
 
 	struct hwt_pt_import_config cfg;
-	struct hwt_pt_image img = { .path = elf_path };
 	hwt_pt_import_config_init(&cfg);
 	cfg.data = st.buf;
 	cfg.len = st.len;
-	cfg.images = &img;
-	cfg.nimages = 1;
+	cfg.images = st.images;
+	cfg.nimages = st.nimages;
 	cfg.tsc_hz = 1000000000;
+	cfg.mtc_freq = st.mtc_freq;
+	cfg.nom_freq = st.nom_freq;
+	cfg.cpuid15_eax = st.cpuid15_eax;
+	cfg.cpuid15_ebx = st.cpuid15_ebx;
 	double t0 = now();
 	if (hwt_pt_import(&cfg, hwt_path, why, sizeof(why)) < 0)
 		die(why);
 	double t_import = now() - t0;
 	double mbytes = (double)st.len / 1e6;
-	uint64_t want = st.iterations * CALLS;
-	printf("bench_pt: %.1f MB of trace, %zu PSBs, %llu calls; import %.2f s; %ld CPUs\n",
-	       mbytes, st.npsbs, (unsigned long long)want, t_import, sysconf(_SC_NPROCESSORS_ONLN));
+	uint64_t want = st.calls;
+	printf("bench_pt: %s, %.1f MB of trace, %zu PSBs, %llu calls (%.1f bytes a call); import "
+	       "%.2f s; %ld CPUs\n",
+	       trace ? "recorded" : "synthesized", mbytes, st.npsbs, (unsigned long long)want,
+	       (double)st.len / (double)want, t_import, sysconf(_SC_NPROCESSORS_ONLN));
 
 	/* "ours" or "bare" after MB: only that one, once, with 1 thread (for profiling). */
-	const char *only = argc > 2 ? argv[2] : NULL;
+	const char *only = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (only) {
 		uint64_t calls, events;
 		struct times t =
 			strcmp(only, "bare") ? ours(1, &calls, &events) : bare(&st, 1, &calls);
 		printf("%s: %.3f s, %llu calls\n", only, t.wall, (unsigned long long)calls);
-		unlink(elf_path);
+		if (!trace)
+			unlink(elf_path);
 		unlink(hwt_path);
 		return 0;
 	}
