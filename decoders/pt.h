@@ -225,7 +225,7 @@ struct ptdec {
 	/* Worker threads. */
 	int nthreads, threads_fixed;
 	uint64_t job_bytes; /* trace per job on several threads (HWT_PT_JOB_KIB) */
-	int tailcalls; /* HWT_PT_TAILCALLS: blocks also end at direct jumps */
+	int tailcalls;	    /* HWT_PT_TAILCALLS: blocks also end at direct jumps */
 	pthread_t *threads;
 	struct pt_worker *workers;
 	int nstarted;
