@@ -810,9 +810,8 @@ static void pt_destroy(void *st)
 	free(pd->queue);
 	hwt_pt_worker_fini(&pd->mw);
 	for (size_t i = 0; i < pd->npimg; i++)
-		pt_image_free(pd->pimg[i].img);
+		hwt_pt_pimage_fini(&pd->pimg[i]);
 	free(pd->pimg);
-	pt_iscache_free(pd->iscache);
 	hwt_pt_stacks_free(pd->st);
 	pthread_mutex_destroy(&pd->mu);
 	pthread_cond_destroy(&pd->cv_work);
@@ -847,9 +846,8 @@ static void *pt_create(struct hwt_decoder *d, uint32_t id)
 	pd->job_bytes = env && *env ? (uint64_t)strtoul(env, NULL, 10) << 10 : PT_JOB_BYTES_MT;
 	if (pd->job_bytes < 4096)
 		pd->job_bytes = 4096;
-	pd->iscache = pt_iscache_alloc(NULL);
 	pd->st = hwt_pt_stacks_alloc(d);
-	if (!pd->iscache || !pd->st || hwt_pt_worker_init(&pd->mw) < 0) {
+	if (!pd->st || hwt_pt_worker_init(&pd->mw) < 0) {
 		pt_destroy(pd);
 		return NULL;
 	}

@@ -152,22 +152,34 @@ struct pt_worker {
 	cs_insn *in64, *in32;
 	int have_cs;
 	struct pt_icent *icache; /* direct-mapped */
+	/* Its own section cache: libipt locks a cache on every section it maps or reads, and
+	 * workers sharing one spent a third of their time waiting for it. */
+	struct pt_image_section_cache *isc;
 	struct pt_wimage
 		*images; /* every copy made, the replaced ones too: a session may hold one */
 	size_t nimages, cap_images;
 };
 
-/** A process image as the symbolizer knew it when it was built. */
+/** A file-backed piece of a process image: @size bytes at @off in @path, loaded at @vaddr. */
+struct pt_psec {
+	char *path;
+	uint64_t off, size, vaddr;
+};
+
+/** A process image as the symbolizer knew it when it was built: what each worker builds its own
+ *  libipt image from. */
 struct pt_pimage {
 	uint32_t pid;
 	uint32_t version; /* changes when rebuilt */
 	uint64_t symgen;  /* hwt_symbolizer_generation() it was built from */
-	struct pt_image *img;
+	struct pt_psec *secs;
+	size_t nsecs, cap_secs;
 	uint64_t vdso_start, vdso_end;
 };
 
 int hwt_pt_worker_init(struct pt_worker *w);
 void hwt_pt_worker_fini(struct pt_worker *w);
+void hwt_pt_pimage_fini(struct pt_pimage *pi);
 
 /** The master image of @pid, built or rebuilt from the symbolizer's mappings (main thread, no
  *  job running). NULL when out of memory. */
@@ -211,7 +223,6 @@ struct ptdec {
 	struct hwt_decoder *d;
 	uint32_t source;
 	struct pt_params prm;
-	struct pt_image_section_cache *iscache;
 	struct pt_pimage *pimg;
 	size_t npimg;
 	uint32_t img_version;

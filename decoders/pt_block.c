@@ -38,8 +38,13 @@ int hwt_pt_worker_init(struct pt_worker *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->icache = calloc((size_t)1 << PT_ICACHE_BITS, sizeof(*w->icache));
-	if (!w->icache)
+	w->isc = pt_iscache_alloc(NULL);
+	if (!w->icache || !w->isc) {
+		free(w->icache);
+		pt_iscache_free(w->isc);
+		memset(w, 0, sizeof(*w));
 		return HWT_E_NOMEM;
+	}
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &w->cs64) == CS_ERR_OK) {
 		if (cs_open(CS_ARCH_X86, CS_MODE_32, &w->cs32) == CS_ERR_OK) {
 			w->in64 = cs_malloc(w->cs64);
@@ -68,6 +73,7 @@ void hwt_pt_worker_fini(struct pt_worker *w)
 	}
 	free(w->images);
 	free(w->icache);
+	pt_iscache_free(w->isc);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -89,12 +95,31 @@ static int add_map(const struct hwt_map_info *mi, void *ctx)
 	}
 	if (mi->path[0] != '/' || mi->end <= mi->start)
 		return 0;
-	/* A file that is gone cannot be decoded: its code shows as lost trace. */
-	int isid = pt_iscache_add_file(b->pd->iscache, mi->path, mi->pgoff, mi->end - mi->start,
-				       mi->start);
-	if (isid > 0)
-		pt_image_add_cached(b->pi->img, b->pd->iscache, isid, NULL);
+	struct pt_pimage *pi = b->pi;
+	if (pi->nsecs == pi->cap_secs) {
+		size_t cap = pi->cap_secs ? 2 * pi->cap_secs : 16;
+		struct pt_psec *ns = realloc(pi->secs, cap * sizeof(*ns));
+		if (!ns)
+			return HWT_E_NOMEM;
+		pi->secs = ns;
+		pi->cap_secs = cap;
+	}
+	char *path = strdup(mi->path);
+	if (!path)
+		return HWT_E_NOMEM;
+	pi->secs[pi->nsecs++] = (struct pt_psec){
+		.path = path, .off = mi->pgoff, .size = mi->end - mi->start, .vaddr = mi->start
+	};
 	return 0;
+}
+
+void hwt_pt_pimage_fini(struct pt_pimage *pi)
+{
+	while (pi->nsecs)
+		free(pi->secs[--pi->nsecs].path);
+	free(pi->secs);
+	pi->secs = NULL;
+	pi->cap_secs = 0;
 }
 
 static struct pt_pimage *find_master(struct ptdec *pd, uint32_t pid)
@@ -126,16 +151,13 @@ struct pt_pimage *hwt_pt_master_image(struct ptdec *pd, uint32_t pid)
 		pi = &pd->pimg[pd->npimg++];
 		*pi = (struct pt_pimage){ .pid = pid };
 	}
-	struct pt_image *img = pt_image_alloc(NULL);
-	if (!img)
-		return NULL;
-	pt_image_free(pi->img);
-	pi->img = img;
+	hwt_pt_pimage_fini(pi);
 	pi->symgen = gen;
 	pi->version = ++pd->img_version;
 	pi->vdso_start = pi->vdso_end = 0;
 	struct build b = { .pd = pd, .pi = pi };
-	hwt_symbolizer_foreach_map(pd->d->sym, pid, add_map, &b);
+	if (hwt_symbolizer_foreach_map(pd->d->sym, pid, add_map, &b) < 0)
+		return NULL;
 	return pi;
 }
 
@@ -182,10 +204,17 @@ static struct pt_wimage *worker_image(struct ptdec *pd, struct pt_worker *w, uin
 	*wi = (struct pt_wimage){ .pid = pid, .version = m->version, .current = 1 };
 	wi->img = pt_image_alloc(NULL);
 	wi->vdso = malloc(sizeof(*wi->vdso));
-	if (!wi->img || !wi->vdso || pt_image_copy(wi->img, m->img) < 0) {
+	if (!wi->img || !wi->vdso) {
 		pt_image_free(wi->img);
 		free(wi->vdso);
 		return NULL;
+	}
+	for (size_t i = 0; i < m->nsecs; i++) {
+		const struct pt_psec *sec = &m->secs[i];
+		/* A file that is gone cannot be decoded: its code shows as lost trace. */
+		int isid = pt_iscache_add_file(w->isc, sec->path, sec->off, sec->size, sec->vaddr);
+		if (isid > 0)
+			pt_image_add_cached(wi->img, w->isc, isid, NULL);
 	}
 	*wi->vdso = (struct vdso_range){ m->vdso_start, m->vdso_end };
 	pt_image_set_callback(wi->img, vdso_read, wi->vdso);
@@ -275,7 +304,7 @@ static uint8_t classify_slow(struct pt_session *s, uint64_t ip, int isid, enum p
 		memcpy(buf, raw, rawlen);
 		n = rawlen;
 	} else if (isid > 0) {
-		n = pt_iscache_read(s->pd->iscache, buf, sizeof(buf), isid, ip);
+		n = pt_iscache_read(s->w->isc, buf, sizeof(buf), isid, ip);
 	} else {
 		n = vdso_read(buf, sizeof(buf), NULL, ip, (void *)s->vdso);
 	}

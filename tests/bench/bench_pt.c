@@ -287,12 +287,14 @@ static void load_recorded(struct stream *st, const char *trace, const char *imag
 
 #define MAX_SECTIONS 64
 
+/* One thread's part. Each has its own section cache, as each of hwtrace's workers has: libipt
+ * locks a cache on every section it maps or reads. */
 struct bare {
 	const struct stream *st;
 	size_t from, to; /* byte range: a PSB to the next part's PSB */
 	uint64_t blocks, calls;
 	struct pt_image_section_cache *isc;
-	const int *isids;
+	int isids[MAX_SECTIONS];
 	size_t nisids;
 };
 
@@ -369,29 +371,26 @@ static void *bare_run(void *arg)
 static struct times bare(const struct stream *st, int threads, uint64_t *calls)
 {
 	struct times tm;
-	struct pt_image_section_cache *isc = pt_iscache_alloc(NULL);
-	int isids[MAX_SECTIONS];
-	size_t nisids = 0;
 	struct bare parts[2];
 	pthread_t tid[2];
 
-	if (!isc)
-		die("out of memory");
-	for (size_t i = 0; i < st->nimages; i++)
-		add_sections(isc, &st->images[i], isids, &nisids);
-	times_start(&tm);
 	for (int i = 0; i < threads; i++) {
 		size_t k = st->npsbs * (size_t)i / (size_t)threads;
 		size_t e = st->npsbs * (size_t)(i + 1) / (size_t)threads;
 		parts[i] = (struct bare){ .st = st,
 					  .from = st->psbs[k],
 					  .to = e < st->npsbs ? st->psbs[e] : st->len,
-					  .isc = isc,
-					  .isids = isids,
-					  .nisids = nisids };
-		if (i + 1 < threads && pthread_create(&tid[i], NULL, bare_run, &parts[i]))
-			die("cannot start a thread");
+					  .isc = pt_iscache_alloc(NULL) };
+		if (!parts[i].isc)
+			die("out of memory");
+		for (size_t m = 0; m < st->nimages; m++)
+			add_sections(parts[i].isc, &st->images[m], parts[i].isids,
+				     &parts[i].nisids);
 	}
+	times_start(&tm);
+	for (int i = 0; i + 1 < threads; i++)
+		if (pthread_create(&tid[i], NULL, bare_run, &parts[i]))
+			die("cannot start a thread");
 	bare_run(&parts[threads - 1]); /* the main thread decodes the last part */
 	*calls = parts[threads - 1].calls;
 	for (int i = 0; i + 1 < threads; i++) {
@@ -399,7 +398,8 @@ static struct times bare(const struct stream *st, int threads, uint64_t *calls)
 		*calls += parts[i].calls;
 	}
 	times_stop(&tm);
-	pt_iscache_free(isc);
+	for (int i = 0; i < threads; i++)
+		pt_iscache_free(parts[i].isc);
 	return tm;
 }
 
