@@ -179,6 +179,13 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		goto out;
 	}
 	err = ops->finish(e, m);
+	if (err == HWT_E_NOCALLS) {
+		cli_error(
+			"'%s' has no traced calls: view '%s' needs a recording made with -b uprobe "
+			"or -b pt",
+			trace, view);
+		goto out;
+	}
 	if (err < 0) {
 		cli_error("exporting '%s' failed: %s", trace, why[0] ? why : hwt_errstr(err));
 		goto out;

@@ -188,6 +188,13 @@ static int cmd_report(int argc, char **argv)
 		err = hwt_agg_finish(agg, m);
 	if (err >= 0 && calls)
 		err = hwt_slicestats_finish(calls);
+	if (err == HWT_E_NOCALLS) {
+		cli_error(
+			"'%s' has no traced calls: view '%s' needs a recording made with -b uprobe "
+			"or -b pt",
+			trace, view);
+		goto out;
+	}
 	if (err < 0) {
 		cli_error("reading '%s' failed: %s", trace, hwt_errstr(err));
 		goto out;

@@ -192,7 +192,7 @@ struct hwt_agg {
 	uint32_t index;
 	int implicit_count; /* the model declared no weights: samples count 1 each */
 	struct agg_table samples, slices;
-	uint64_t nsamples;
+	uint64_t nsamples, nslices;
 
 	/* Stack tree of slices: the model's tree is read-only to exporters. */
 	struct hwt_stack_node *snodes;
@@ -474,6 +474,7 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 				 ev->sample.weights, nw);
 	}
 	case HWT_EV_SLICE_BEGIN: {
+		a->nslices++;
 		uint32_t parent;
 		uint64_t v[2] = { 1, 0 };
 		int64_t node;
@@ -546,6 +547,10 @@ int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 			if ((rc = slice_close(a, t, t->last_ts)))
 				return rc;
 	}
+	/* Asked for time or calls where nothing was traced: an empty table would look like an
+	 * answer. */
+	if (a->mode == HWT_AGG_SLICES && !a->nslices)
+		return HWT_E_NOCALLS;
 	if (a->mode == HWT_AGG_AUTO) {
 		if (a->nsamples) {
 			a->mode = HWT_AGG_SAMPLES;

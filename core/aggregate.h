@@ -69,7 +69,8 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 void hwt_agg_free(struct hwt_agg *a);
 /** Adds one event; 0 or HWT_E_NOMEM. */
 int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev);
-/** Closes slices still open and settles the mode; 0 or HWT_E_NOMEM. Call once, then read. */
+/** Closes slices still open and settles the mode; 0, HWT_E_NOMEM, or HWT_E_NOCALLS when the
+ *  view is time or calls and no call was traced. Call once, then read. */
 int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m);
 
 /** The mode the aggregation settled on (never HWT_AGG_AUTO after hwt_agg_finish()). */

@@ -19,7 +19,8 @@
 	X(ZSTD, "compression error")                           \
 	X(ELF, "ELF error")                                    \
 	X(ABI, "plugin ABI mismatch")                          \
-	X(BUSY, "resource busy")
+	X(BUSY, "resource busy")                               \
+	X(NOCALLS, "recording has no traced calls")
 
 /** Negative error codes; functions return them, or >= 0 on success. */
 enum hwt_error {

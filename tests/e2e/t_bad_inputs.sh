@@ -10,6 +10,8 @@ cd w || fail "cannot enter w"
 # Fixtures, made before any listing is taken.
 "$HWTRACE" record -q -o good.hwt -- "$PROGS/hot" 1000000 >/dev/null 2>../fixture.err ||
 	fail "cannot record the fixture good.hwt: $(cat ../fixture.err)"
+"$HWTRACE" record -q -b sample -o samples.hwt -- "$PROGS/hot" 1000000 >/dev/null 2>../fixture.err ||
+	fail "cannot record the fixture samples.hwt: $(cat ../fixture.err)"
 python3 - <<'EOF' || fail "cannot make the corrupt fixtures"
 import random
 good = open("good.hwt", "rb").read()
@@ -81,6 +83,10 @@ bad ring-zero 'ring 0' record -m 0 -o out.hwt -- "$hot" 1000
 bad ring-garbage 'lots' record -m lots -o out.hwt -- "$hot" 1000
 bad unknown-view 'nosuchview' export --view nosuchview -o out.folded good.hwt
 bad unknown-view-pprof 'nosuchview' export --view nosuchview -o out.pb.gz good.hwt
+# samples.hwt holds samples, no traced calls: an empty table would look like an answer.
+bad time-view-of-samples 'no traced calls.*-b uprobe' export --view time -o out.folded samples.hwt
+bad calls-view-of-samples 'no traced calls.*-b uprobe' export --view calls -o out.svg samples.hwt
+bad report-time-of-samples 'no traced calls.*-b uprobe' report --view time samples.hwt
 bad export-text-file 'notes\.txt' export -o out.json notes.txt
 bad two-recordings 'one recording' export -o out.json good.hwt good.hwt
 note "$ncases bad inputs checked"
