@@ -22,6 +22,8 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /** Prints "hwtrace: warning: MESSAGE" on stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** The error for a time or calls view of @trace, which traced no call (HWT_E_NOCALLS); 1. */
+int cli_nocalls(const char *trace, const char *view);
 
 /** Prints @c's help on stdout; returns 0. */
 int cli_help(const struct cli_command *c);

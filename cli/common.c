@@ -24,6 +24,13 @@ int cli_error(const char *fmt, ...)
 	return 1;
 }
 
+int cli_nocalls(const char *trace, const char *view)
+{
+	return cli_error("'%s' has no traced calls: view '%s' needs a recording made with "
+			 "-b uprobe or -b pt",
+			 trace, view);
+}
+
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
@@ -180,10 +187,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	}
 	err = ops->finish(e, m);
 	if (err == HWT_E_NOCALLS) {
-		cli_error(
-			"'%s' has no traced calls: view '%s' needs a recording made with -b uprobe "
-			"or -b pt",
-			trace, view);
+		cli_nocalls(trace, view);
 		goto out;
 	}
 	if (err < 0) {

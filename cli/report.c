@@ -189,10 +189,7 @@ static int cmd_report(int argc, char **argv)
 	if (err >= 0 && calls)
 		err = hwt_slicestats_finish(calls);
 	if (err == HWT_E_NOCALLS) {
-		cli_error(
-			"'%s' has no traced calls: view '%s' needs a recording made with -b uprobe "
-			"or -b pt",
-			trace, view);
+		cli_nocalls(trace, view);
 		goto out;
 	}
 	if (err < 0) {
