@@ -74,7 +74,8 @@ pt_ran()
 PT_TRUTH='
 def load_truth(path):
     """The truth file as a dict: events (call/ret/unwind dicts with ts, lo, hi and, for a call,
-    target and name), psbs (offset, end, events, ts), ovf, start, end, pid, mtc_period, slack
+    target and name), psbs (offset, end, events, ts, needed: the trace after it cannot do without
+    this PSB+), ovf, start, end, pid, mtc_period, slack
     (how far a decoder may stray outside [lo, hi]; -1: no bound), instructions."""
     t = dict(events=[], psbs=[], ovf=None)
     for line in open(path):
@@ -89,7 +90,7 @@ def load_truth(path):
             t["events"].append(dict(kind=k, ts=int(f[1]), lo=int(f[2]), hi=int(f[3])))
         elif k == "psb":
             t["psbs"].append(dict(offset=int(f[1]), end=int(f[2]), events=int(f[3]),
-                                  ts=int(f[4])))
+                                  ts=int(f[4]), needed=len(f) > 5 and f[5] == "1"))
         elif k == "ovf":
             t["ovf"] = dict(offset=int(f[1]), events=int(f[2]), ts=int(f[3]))
         elif k in ("start", "end", "pid", "mtc_period", "slack", "exit", "instructions"):

@@ -2,12 +2,19 @@
 # traces break, and `hwtrace import` + `export` must neither crash (exit < 128) nor trip the
 # sanitizers, must mark the gap with a "lost" marker, and must give back the calls that follow
 # the point where the trace can be decoded again, exactly, after what it decoded before:
-#   badop     an undefined opcode right after a PSB+: decoding resumes at the next PSB
+#   badop     an undefined opcode right after a PSB+: decoding resumes at the next PSB, and
+#             the calls made before the previous PSB come back. Not all those before this one:
+#             libipt reads packets ahead of the instructions it walks, so the bad bytes stop it
+#             before it walks the code from the last branch before the PSB to the PSB's IP
+#             (code the trace has nothing more to say about; a call there goes missing)
 #   flip      4 bytes inverted mid-way between PSBs: a wrong path may run until the next PSB+
 #             contradicts it, so decoding resumes at the second PSB at the latest
 #   splice    bytes cut from mid-packet to mid-packet one PSB further on (lost AUX data)
 #   truncate  the file ends inside a PSB: every call before it, nothing invented after
-#   nopsb     one PSB+ removed: nothing is lost, every call comes back
+#   nopsb     one PSB+ removed: nothing is lost, every call comes back. Not any PSB+: a PSB
+#             clears the last IP and its FUP sets it, so the IP packet after it may leave out
+#             bytes only that FUP has; the first from PSB k on the trace can do without (the
+#             truth's NEEDED 0)
 #   overflow  the oracle drops the packets of 2000 instructions and writes OVF, TSC and FUP as
 #             the hardware does after an internal buffer overflow
 need python3
@@ -33,15 +40,17 @@ def write(name, b, resume, keep, marker):
         f.write("%d %d %d\n" % (resume, keep, marker))
 
 write("badop", data[:p[k]["end"]] + b"\x02\x00" + data[p[k]["end"] + 2:],
-      p[k + 1]["events"], p[k]["events"], 1)
+      p[k + 1]["events"], p[k - 1]["events"], 1)
 m = mid(k)
 write("flip", data[:m] + bytes(x ^ 0xff for x in data[m:m + 4]) + data[m + 4:],
       p[k + 2]["events"], p[k]["events"], 1)
 write("splice", data[:mid(k)] + data[mid(k + 1):], p[k + 3]["events"], p[k]["events"], 1)
 write("truncate", data[:p[k]["offset"] + 5], len(t["events"]), p[k]["events"], 0)
-write("nopsb", data[:p[k]["offset"]] + data[p[k]["end"]:], 0, len(t["events"]), 0)
-print("# %d bytes, %d PSBs; damage after PSB %d (offset %d)" % (len(data), len(p), k,
-      p[k]["offset"]))
+j = next((j for j in range(k, len(p)) if not p[j]["needed"]), None)
+if check(j is not None, "no PSB+ from %d on that the trace can do without" % k):
+    write("nopsb", data[:p[j]["offset"]] + data[p[j]["end"]:], 0, len(t["events"]), 0)
+print("# %d bytes, %d PSBs; damage after PSB %d (offset %d), PSB %s removed" % (len(data),
+      len(p), k, p[k]["offset"], j))
 done()
 ' || fail "cannot make the damaged traces"
 

@@ -56,6 +56,10 @@ struct orc_psb {
 	uint64_t offset, end; /* bytes [offset, end) of the trace: PSB .. PSBEND */
 	uint64_t time;	      /* TSC of the PSB+ */
 	size_t nmarks;	      /* marks made before it */
+	/* The IP packet after it, compressed against the PSB+'s FUP (or the zero a PSB leaves),
+	 * gives another IP against the last IP before the PSB: a decoder cannot do without this
+	 * PSB+. */
+	int needed;
 };
 
 /** The encoder: one traced thread, user-only tracing, BranchEn, TSCEn, MTCEn. */
@@ -65,12 +69,14 @@ struct orc_enc {
 	uint8_t scratch[64];
 	struct orc_buf out;
 
-	uint64_t last_ip;    /* the last IP packets compress against (0 after PSB) */
-	int ip_uncompressed; /* the next IP packet carries the whole IP */
-	int enabled;	     /* PacketEn: in user space and tracing */
-	int started;	     /* the first TIP.PGE was written */
-	uint64_t psb_at;     /* out.len at the last PSB */
-	int lost;	     /* inside a simulated overflow: nothing is written */
+	uint64_t last_ip;     /* the last IP packets compress against (0 after PSB) */
+	int ip_uncompressed;  /* the next IP packet carries the whole IP */
+	int enabled;	      /* PacketEn: in user space and tracing */
+	int started;	      /* the first TIP.PGE was written */
+	uint64_t psb_at;      /* out.len at the last PSB */
+	int psb_ip_open;      /* no IP packet since the last PSB+ yet */
+	uint64_t psb_prev_ip; /* the last IP before that PSB */
+	int lost;	      /* inside a simulated overflow: nothing is written */
 
 	uint64_t tnt_bits; /* pending TNT bits, oldest in the highest position */
 	unsigned tnt_n;

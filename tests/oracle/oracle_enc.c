@@ -168,6 +168,18 @@ static int put_ip(struct orc_enc *e, enum pt_packet_type type, uint64_t ip)
 		p.payload.ip.ipc = pt_ipc_full;
 		p.payload.ip.ip = ip;
 	}
+	if (e->psb_ip_open) {
+		/* What this packet gives a decoder that missed the last PSB+ (nopsb in
+		 * t_pt_damaged.sh): the bytes it leaves out come from the IP before the PSB. */
+		uint64_t keep = p.payload.ip.ipc == pt_ipc_update_16   ? ~0xffffull
+				: p.payload.ip.ipc == pt_ipc_update_32 ? ~0xffffffffull
+				: p.payload.ip.ipc == pt_ipc_update_48 ? ~0xffffffffffffull
+								       : 0;
+
+		e->psb_ip_open = 0;
+		if (((e->psb_prev_ip & keep) | (ip & ~keep)) != ip)
+			e->psbs[e->npsbs - 1].needed = 1;
+	}
 	e->last_ip = ip;
 	return put(e, &p);
 }
@@ -263,6 +275,9 @@ static int psb(struct orc_enc *e, uint64_t ip, uint64_t now, int in_user)
 	ps->offset = e->out.len;
 	ps->nmarks = e->nmarks;
 	ps->time = now;
+	ps->needed = 0;
+	e->psb_prev_ip = e->last_ip;
+	e->psb_ip_open = 0; /* not the PSB+'s own FUP */
 	e->psb_at = e->out.len;
 	if (put(e, &p) || put_tsc(e, now))
 		return -1;
@@ -282,6 +297,7 @@ static int psb(struct orc_enc *e, uint64_t ip, uint64_t now, int in_user)
 		return -1;
 	ps->end = e->out.len;
 	e->npsb++;
+	e->psb_ip_open = 1;
 	/* A decoder that reads the PSB+ in user space takes its status as an event: its time. */
 	if (in_user)
 		e->timing_at_pkt = e->timing;

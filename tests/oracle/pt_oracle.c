@@ -25,8 +25,11 @@
  *                                past the top, from a frame entered before the trace began)
  *   unwind TS LO HI              the innermost frame was left without returning: the stack
  *                                pointer moved above its return address (longjmp)
- *   psb OFFSET END EVENTS TS     a PSB+ at bytes [OFFSET, END) of OUT.pt, written after the
- *                                first EVENTS call/ret/unwind lines
+ *   psb OFFSET END EVENTS TS NEEDED
+ *                                a PSB+ at bytes [OFFSET, END) of OUT.pt, written after the
+ *                                first EVENTS call/ret/unwind lines; NEEDED 1: the IP packet
+ *                                after it leaves out bytes only its FUP has (a PSB clears the
+ *                                last IP): without this PSB+ the trace decodes differently
  *   ovf OFFSET EVENTS TS         the simulated overflow ended with an OVF at OFFSET
  *   end TS                       the exit: frames still open end here
  *   instructions N               user instructions executed
@@ -632,8 +635,9 @@ static void psbs_before(struct oracle *o, FILE *f, size_t *next, size_t nevents)
 	const struct orc_enc *e = &o->enc;
 
 	for (; *next < e->npsbs && e->psbs[*next].nmarks <= nevents; (*next)++)
-		fprintf(f, "psb %" PRIu64 " %" PRIu64 " %zu %" PRIu64 "\n", e->psbs[*next].offset,
-			e->psbs[*next].end, e->psbs[*next].nmarks, e->psbs[*next].time);
+		fprintf(f, "psb %" PRIu64 " %" PRIu64 " %zu %" PRIu64 " %d\n",
+			e->psbs[*next].offset, e->psbs[*next].end, e->psbs[*next].nmarks,
+			e->psbs[*next].time, e->psbs[*next].needed);
 	if (e->ovf_done && e->ovf_nmarks == nevents)
 		fprintf(f, "ovf %" PRIu64 " %zu %" PRIu64 "\n", e->ovf_offset, e->ovf_nmarks,
 			e->ovf_time);
