@@ -706,7 +706,7 @@ static int run_blocks(struct pt_session *s, size_t limit)
 	size_t n = o->n, cap = o->cap;
 	struct pt_op *v = o->v;
 	struct pt_block b;
-	int ret, err = 0, status = -1;
+	int ret, err = 0, status = -1, unusual = 0;
 	/* now() with its state in registers: s->ts stays while the TSC does. */
 	uint64_t ts = s->ts, tsc_seen = s->ns_seen ? s->tsc_seen : ~0ull;
 
@@ -773,6 +773,8 @@ static int run_blocks(struct pt_session *s, size_t limit)
 	}
 	goto out;
 slow:
+	unusual = 1;
+out:
 	if (status >= 0) { /* a block was walked */
 		s->end_far = 0;
 		s->status = status;
@@ -782,18 +784,7 @@ slow:
 	s->pend_aux = pend_aux;
 	s->pend_ts = pend_ts;
 	s->job->nreal += real;
-	return after_next(s, ret, &b);
-out:
-	if (status >= 0) {
-		s->end_far = 0;
-		s->status = status;
-	}
-	o->n = n;
-	s->pend = pend;
-	s->pend_aux = pend_aux;
-	s->pend_ts = pend_ts;
-	s->job->nreal += real;
-	return err;
+	return unusual ? after_next(s, ret, &b) : err;
 }
 
 struct pt_session *hwt_pt_session_open(struct ptdec *pd, struct pt_worker *w, struct pt_job *job)
