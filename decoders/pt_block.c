@@ -79,23 +79,18 @@ void hwt_pt_worker_fini(struct pt_worker *w)
 
 /* ---- images ----------------------------------------------------------------------------- */
 
-struct build {
-	struct ptdec *pd;
-	struct pt_pimage *pi;
-};
-
+/* Adds mapping @mi to the master image @ctx (a struct pt_pimage). */
 static int add_map(const struct hwt_map_info *mi, void *ctx)
 {
-	struct build *b = ctx;
+	struct pt_pimage *pi = ctx;
 
 	if (!strcmp(mi->path, "[vdso]")) {
-		b->pi->vdso_start = mi->start;
-		b->pi->vdso_end = mi->end;
+		pi->vdso_start = mi->start;
+		pi->vdso_end = mi->end;
 		return 0;
 	}
 	if (mi->path[0] != '/' || mi->end <= mi->start)
 		return 0;
-	struct pt_pimage *pi = b->pi;
 	if (pi->nsecs == pi->cap_secs) {
 		size_t cap = pi->cap_secs ? 2 * pi->cap_secs : 16;
 		struct pt_psec *ns = realloc(pi->secs, cap * sizeof(*ns));
@@ -155,8 +150,7 @@ struct pt_pimage *hwt_pt_master_image(struct ptdec *pd, uint32_t pid)
 	pi->symgen = gen;
 	pi->version = ++pd->img_version;
 	pi->vdso_start = pi->vdso_end = 0;
-	struct build b = { .pd = pd, .pi = pi };
-	if (hwt_symbolizer_foreach_map(pd->d->sym, pid, add_map, &b) < 0)
+	if (hwt_symbolizer_foreach_map(pd->d->sym, pid, add_map, pi) < 0)
 		return NULL;
 	return pi;
 }
