@@ -193,6 +193,17 @@ static int64_t frame_miss(struct pt_stacks *st, struct pt_thread *t, uint64_t ip
 	return fid;
 }
 
+/* The frame cache's entry for @ip in @pid, and whether it holds it (as of generation @gen). */
+static inline struct fcent *fc_slot(struct fcent *fc, uint64_t ip, uint32_t pid)
+{
+	return &fc[((ip ^ ((uint64_t)pid << 47)) * 0x9e3779b97f4a7c15ull) >> (64 - PT_FCACHE_BITS)];
+}
+
+static inline int fc_hit(const struct fcent *e, uint64_t ip, uint32_t pid, uint64_t gen)
+{
+	return e->valid && e->addr == ip && e->pid == pid && e->gen == gen;
+}
+
 static inline int64_t frame_of(struct pt_stacks *st, struct pt_thread *t, uint64_t ip,
 			       uint8_t *flags)
 {
@@ -200,9 +211,8 @@ static inline int64_t frame_of(struct pt_stacks *st, struct pt_thread *t, uint64
 		t->round = st->round;
 		t->gen = hwt_symbolizer_generation(st->d->sym, t->pid);
 	}
-	struct fcent *e = &st->fc[((ip ^ ((uint64_t)t->pid << 47)) * 0x9e3779b97f4a7c15ull) >>
-				  (64 - PT_FCACHE_BITS)];
-	if (e->valid && e->addr == ip && e->pid == t->pid && e->gen == t->gen) {
+	struct fcent *e = fc_slot(st->fc, ip, t->pid);
+	if (fc_hit(e, ip, t->pid, t->gen)) {
 		*flags = e->flags;
 		return e->frame;
 	}
@@ -557,10 +567,10 @@ static size_t apply_run(struct pt_stacks *st, struct pt_thread *t, const struct 
 			return i;
 	struct hwt_event *ev = d->out + d->nout;
 	struct pt_frame *stack = t->stack;
-	const struct fcent *fc = st->fc;
+	struct fcent *fc = st->fc;
 	uint32_t depth = t->depth, room = t->cap < PT_MAX_DEPTH ? t->cap : PT_MAX_DEPTH;
 	const uint32_t pid = t->pid, tid = t->tid;
-	const uint64_t gen = t->gen, key = (uint64_t)pid << 47;
+	const uint64_t gen = t->gen;
 	uint64_t last = t->last_ts;
 	for (; i < n; i++) {
 		const struct pt_op *op = &ops[i];
@@ -569,12 +579,10 @@ static size_t apply_run(struct pt_stacks *st, struct pt_thread *t, const struct 
 		if (i > first && op->ts > until)
 			break;
 		if (op->kind == PT_OP_CALL) {
-			const struct fcent *e = &fc[((op->ip ^ key) * 0x9e3779b97f4a7c15ull) >>
-						    (64 - PT_FCACHE_BITS)];
+			const struct fcent *e = fc_slot(fc, op->ip, pid);
 			if (op->ip == op->aux)
 				continue;
-			if (!e->valid || e->addr != op->ip || e->pid != pid || e->gen != gen ||
-			    depth == room)
+			if (!fc_hit(e, op->ip, pid, gen) || depth == room)
 				break;
 			frame = e->frame;
 			stack[depth++] =
