@@ -3,7 +3,7 @@
  * must give back: every call and return, with the times a decoder can know.
  *
  *   pt_oracle [--noretcomp] [--psb-bytes N] [--mtc-period N] [--cyc] [--tnt64]
- *             [--syscall-ns N] [--overflow AT:LEN] [--selfcheck] [-q]
+ *             [--syscall-ns N] [--overflow AT:LEN] [--selfcheck] [--late-stops] [-q]
  *             -o OUT.pt --truth TRUTH.txt --images IMAGES.txt -- PROG [ARGS]
  *
  * The clock is virtual: the TSC starts at 10^9 and ticks once per user instruction (each
@@ -33,6 +33,10 @@
  *   ovf OFFSET EVENTS TS         the simulated overflow ended with an OVF at OFFSET
  *   end TS                       the exit: frames still open end here
  *   instructions N               user instructions executed
+ *   late_stops N [MNEMONIC:N]... single steps that stopped past the next instruction (some
+ *                                hypervisors do so after cpuid, rdtsc, ...), by the instruction
+ *                                stepped; what they passed over was straight-line code and is
+ *                                in the trace as executed
  *   exit STATUS
  * TS is when the instruction executed. [LO, HI] is what a decoder can show for it: LO the time
  * of the timing packets before the last packet it must have read to get there (what libipt's
@@ -43,7 +47,12 @@
  * IMAGES.txt: one PATH@0xBIAS a line for `hwtrace import --image`, BIAS the load bias added to
  * the ELF's p_vaddr (0 for ET_EXEC); a vdso that ran is dumped to OUT.pt.vdso and listed.
  *
- * One thread only: signals, exec and threads are not modelled (a signal is an error). */
+ * One thread only: signals, exec and threads are not modelled (a signal is an error).
+ *
+ * --late-stops makes every host behave like those whose single step over an instruction that
+ * exits to the hypervisor (cpuid, rdtsc, rdtscp, xgetbv, rdrand, rdseed) stops one instruction
+ * late: the oracle steps once more before it looks, so that path is tested everywhere. */
+#include <assert.h>
 #include <capstone.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +93,11 @@ enum insn_kind {
 struct insn {
 	uint64_t ip, target; /* target: of a direct branch */
 	uint8_t len, kind, used;
+	uint8_t vmexit; /* cpuid, rdtsc, ...: exits to the hypervisor in a VM */
 };
+
+/* How many instructions a late single-step stop may have run past the one stepped. */
+#define LATE_MAX 16
 
 /* Instructions by IP, decoded once: open addressing, power-of-two size. */
 struct insn_cache {
@@ -109,6 +122,7 @@ struct oracle {
 	const char *out_path, *truth_path, *images_path;
 	uint64_t syscall_ns;
 	int selfcheck, quiet;
+	int simulate_late; /* step once more after a vmexit instruction, as some hosts do */
 
 	pid_t pid;
 	int mem_fd;
@@ -124,6 +138,12 @@ struct oracle {
 	size_t npath, cappath, capsteps;
 
 	uint64_t now, ninsn, nsyscalls, ncalls, nrets, nunwinds, npast_top, nstray;
+	/* Late single-step stops, by the mnemonic of the instruction stepped. */
+	struct {
+		char name[16];
+		uint64_t n;
+	} late[8];
+	uint64_t nlate;
 	int exit_status;
 	struct orc_image *images;
 	size_t nimages;
@@ -227,6 +247,15 @@ static int insn_decode(struct oracle *o, uint64_t ip, struct insn *in)
 	case X86_INS_SYSCALL:
 		in->kind = K_SYSCALL;
 		break;
+	case X86_INS_CPUID:
+	case X86_INS_RDTSC:
+	case X86_INS_RDTSCP:
+	case X86_INS_XGETBV:
+	case X86_INS_RDRAND:
+	case X86_INS_RDSEED:
+		in->kind = K_OTHER;
+		in->vmexit = 1;
+		break;
 	case X86_INS_LCALL:
 	case X86_INS_LJMP:
 	case X86_INS_RETF:
@@ -315,15 +344,9 @@ static int insn_done(struct oracle *o, struct insn *in, uint64_t rsp, uint64_t n
 				return -1;
 			}
 			in->len = (uint8_t)(nip - in->ip);
-			fall = nip;
 		}
-		if (nip != fall && nip != in->ip) {
-			fprintf(stderr,
-				"pt_oracle: unexpected control transfer 0x%" PRIx64 " -> 0x%" PRIx64
-				" (a signal?): not modelled\n",
-				in->ip, nip);
-			return -1;
-		}
+		/* trace() took a stop past the next instruction apart (late_stop()). */
+		assert(nip == in->ip || nip == in->ip + in->len);
 		break;
 	case K_COND:
 		rc = orc_enc_cond(&o->enc, nip != fall, o->now);
@@ -378,6 +401,105 @@ static int insn_done(struct oracle *o, struct insn *in, uint64_t rsp, uint64_t n
 		o->nunwinds++;
 	}
 	return rc;
+}
+
+/* "mnemonic operands" of the instruction at @ip, for messages. */
+static const char *insn_text(struct oracle *o, uint64_t ip, char *buf, size_t len)
+{
+	uint8_t code[16];
+	ssize_t n = pread(o->mem_fd, code, sizeof(code), (off_t)ip);
+	cs_insn *ci;
+
+	snprintf(buf, len, "an instruction capstone cannot decode");
+	if (n > 0 && cs_disasm(o->cs, code, (size_t)n, ip, 1, &ci) == 1) {
+		snprintf(buf, len, "%.31s%s%.90s", ci->mnemonic, *ci->op_str ? " " : "",
+			 ci->op_str);
+		cs_free(ci, 1);
+	}
+	return buf;
+}
+
+static void late_count(struct oracle *o, uint64_t ip)
+{
+	char text[128];
+	size_t i;
+
+	insn_text(o, ip, text, sizeof(text));
+	text[strcspn(text, " ")] = '\0';
+	text[sizeof(o->late[0].name) - 1] = '\0';
+	o->nlate++;
+	for (i = 0; i < sizeof(o->late) / sizeof(o->late[0]); i++) {
+		if (!o->late[i].n)
+			strcpy(o->late[i].name, text);
+		if (!strcmp(o->late[i].name, text)) {
+			o->late[i].n++;
+			return;
+		}
+	}
+}
+
+/* The single step over the instruction at @ip (@len bytes, no branch) stopped at @nip, past the
+ * instruction after it. On some hypervisors a trap-flag step over an instruction that exits to
+ * the hypervisor (cpuid, rdtsc, ...) stops one instruction late: what lies between ran. If it is
+ * straight-line code ending at @nip, it is encoded as executed, one tick an instruction; anything
+ * else is an error. The stack pointer between them is not seen: @nsp stands for all of them. */
+static int late_stop(struct oracle *o, uint64_t ip, uint8_t len, uint64_t nip, uint64_t nsp)
+{
+	uint64_t pc = ip + len;
+	char a[128], b[128];
+	struct insn *s = NULL;
+	unsigned n;
+
+	for (n = 0; pc < nip && n < LATE_MAX; n++) {
+		s = insn_get(o, pc);
+		if (!s)
+			return -1;
+		if (s->kind != K_OTHER || !s->len)
+			break;
+		if (orc_enc_insn(&o->enc, pc, o->now))
+			return -1;
+		o->ninsn++;
+		if (o->selfcheck) {
+			o->path = grow(o->path, &o->cappath, o->npath, sizeof(*o->path));
+			o->path[o->npath++] = pc;
+		}
+		if (insn_done(o, s, nsp, pc + s->len, nsp))
+			return -1;
+		o->now++;
+		pc += s->len;
+	}
+	if (pc != nip) {
+		fprintf(stderr,
+			"pt_oracle: unexpected control transfer 0x%" PRIx64 " (%s) -> 0x%" PRIx64
+			": %s at 0x%" PRIx64 " (%s) is not straight-line code a late single-step "
+			"stop can pass (a signal?): not modelled\n",
+			ip, insn_text(o, ip, a, sizeof(a)), nip,
+			pc < nip && n < LATE_MAX ? "the instruction" : "what ends", pc,
+			insn_text(o, pc, b, sizeof(b)));
+		return -1;
+	}
+	late_count(o, ip);
+	return 0;
+}
+
+/* One single step of the program; its wait status in @st. With --late-stops, a step over an
+ * instruction that exits to the hypervisor takes one more step before the stop is looked at, as
+ * the hosts with that quirk do. */
+static int step(struct oracle *o, const struct insn *in, int *st)
+{
+	int more = o->simulate_late && in->vmexit;
+
+	do {
+		if (ptrace(PTRACE_SINGLESTEP, o->pid, NULL, NULL)) {
+			perror("pt_oracle: PTRACE_SINGLESTEP");
+			return -1;
+		}
+		if (waitpid(o->pid, st, 0) != o->pid) {
+			perror("pt_oracle: waitpid");
+			return -1;
+		}
+	} while (more-- && WIFSTOPPED(*st) && *st >> 8 == SIGTRAP);
+	return 0;
 }
 
 static int regs_get(pid_t pid, uint64_t *ip, uint64_t *sp)
@@ -439,9 +561,9 @@ static int launch(struct oracle *o, char **argv)
 /* Single-steps the program to its exit, encoding as it goes. */
 static int trace(struct oracle *o)
 {
-	uint64_t ip, sp, nip, nsp;
+	uint64_t ip, sp, nip, nsp, fall;
 	struct insn *in;
-	int st, repeat = 0;
+	int st, repeat = 0, late;
 
 	if (regs_get(o->pid, &ip, &sp))
 		return -1;
@@ -460,14 +582,8 @@ static int trace(struct oracle *o)
 				o->path[o->npath++] = ip;
 			}
 		}
-		if (ptrace(PTRACE_SINGLESTEP, o->pid, NULL, NULL)) {
-			perror("pt_oracle: PTRACE_SINGLESTEP");
+		if (step(o, in, &st))
 			return -1;
-		}
-		if (waitpid(o->pid, &st, 0) != o->pid) {
-			perror("pt_oracle: waitpid");
-			return -1;
-		}
 		if (WIFSTOPPED(st) && st >> 8 == (SIGTRAP | PTRACE_EVENT_EXIT << 8)) {
 			/* exit_group: user space is left for good. */
 			if (in->kind != K_SYSCALL)
@@ -494,9 +610,14 @@ static int trace(struct oracle *o)
 		if (regs_get(o->pid, &nip, &nsp))
 			return -1;
 		repeat = in->kind == K_OTHER && nip == ip;
-		if (insn_done(o, in, sp, nip, nsp))
+		fall = in->ip + in->len;
+		late = in->kind == K_OTHER && in->len && nip != ip && nip != fall;
+		if (insn_done(o, in, sp, late ? fall : nip, nsp))
 			return -1;
 		o->now++;
+		/* @in may move: insn_get() grows the cache. */
+		if (late && late_stop(o, ip, (uint8_t)(fall - ip), nip, nsp))
+			return -1;
 		ip = nip;
 		sp = nsp;
 	}
@@ -694,6 +815,10 @@ static int truth_write(struct oracle *o, const char *prog)
 	psbs_before(o, f, &next_psb, o->nevents);
 	fprintf(f, "end %" PRIu64 "\n", o->now);
 	fprintf(f, "instructions %" PRIu64 "\n", o->ninsn);
+	fprintf(f, "late_stops %" PRIu64, o->nlate);
+	for (i = 0; i < sizeof(o->late) / sizeof(o->late[0]) && o->late[i].n; i++)
+		fprintf(f, " %s:%" PRIu64, o->late[i].name, o->late[i].n);
+	fprintf(f, "\n");
 	fprintf(f, "exit %d\n", o->exit_status);
 	if (fclose(f)) {
 		f = NULL;
@@ -743,7 +868,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: pt_oracle [--noretcomp] [--psb-bytes N] [--mtc-period N] [--cyc] "
 			"[--tnt64]\n"
-			"                 [--syscall-ns N] [--overflow AT:LEN] [--selfcheck] [-q]\n"
+			"                 [--syscall-ns N] [--overflow AT:LEN] [--selfcheck] "
+			"[--late-stops] [-q]\n"
 			"                 -o OUT.pt --truth TRUTH.txt --images IMAGES.txt -- PROG "
 			"[ARGS]\n");
 	exit(2);
@@ -782,6 +908,7 @@ int main(int argc, char **argv)
 		{ "syscall-ns", required_argument, NULL, 'S' },
 		{ "overflow", required_argument, NULL, 'O' },
 		{ "selfcheck", no_argument, NULL, 'K' },
+		{ "late-stops", no_argument, NULL, 'L' },
 		{ "truth", required_argument, NULL, 't' },
 		{ "images", required_argument, NULL, 'i' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -827,6 +954,9 @@ int main(int argc, char **argv)
 		case 'K':
 			o.selfcheck = 1;
 			break;
+		case 'L':
+			o.simulate_late = 1;
+			break;
 		case 'o':
 			o.out_path = optarg;
 			break;
@@ -870,10 +1000,12 @@ int main(int argc, char **argv)
 			"pt_oracle: %s: %" PRIu64 " instructions, %" PRIu64 " calls, %" PRIu64
 			" returns (%" PRIu64 " past the top, %" PRIu64 " stray), %" PRIu64
 			" unwound, %" PRIu64 " syscalls; %zu bytes: %" PRIu64 " packets, %" PRIu64
-			" PSB, %" PRIu64 " TNT, %" PRIu64 " TIP, %" PRIu64 " MTC; %.2f s\n",
+			" PSB, %" PRIu64 " TNT, %" PRIu64 " TIP, %" PRIu64 " MTC; %" PRIu64
+			" late single-step stops%s; %.2f s\n",
 			argv[optind], o.ninsn, o.ncalls, o.nrets + o.npast_top, o.npast_top,
 			o.nstray, o.nunwinds, o.nsyscalls, o.enc.out.len, o.enc.npackets,
-			o.enc.npsb, o.enc.ntnt, o.enc.ntip, o.enc.nmtc, elapsed(&t0));
+			o.enc.npsb, o.enc.ntnt, o.enc.ntip, o.enc.nmtc, o.nlate,
+			o.simulate_late ? " (simulated)" : "", elapsed(&t0));
 	if (o.selfcheck) {
 		struct orc_check_in in = {
 			.trace = o.enc.out.data,
