@@ -22,11 +22,12 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wstrict-prototypes -Wno-unused-parameter -Werror
-override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -MMD -MP $(PKG_CFLAGS) $(SANFLAGS)
+override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Iinclude -MMD -MP $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
 LIBS := $(PKG_LIBS) -lpfm -lipt -lstdc++ -lpthread -ldl
 
-LIB_SRCS := $(wildcard core/*.c plugins/*.c decoders/*.c exporters/*.c)
+LIB_SRCS := $(wildcard core/*.c core/*/*.c plugins/*.c plugins/*/*.c decoders/*.c decoders/*/*.c \
+	exporters/*.c)
 CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 PROG_SRCS := $(wildcard tests/programs/*.c)
@@ -110,7 +111,7 @@ fuzz: $(HWTRACE) $(BUILD)/programs/hot
 	@mkdir -p build-fuzz/corpus
 	@for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); \
-		clang -O1 -g -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined $$f \
+		clang -O1 -g -D_GNU_SOURCE -I. -Iinclude -fsanitize=fuzzer,address,undefined $$f \
 			build-fuzz/libhwtrace.a -o build-fuzz/$$n $(LIBS) || exit 1; \
 		mkdir -p build-fuzz/corpus/$$n; \
 		$(HWTRACE) record -q -e page-faults -o build-fuzz/corpus/$$n/seed.hwt \
@@ -120,7 +121,7 @@ fuzz: $(HWTRACE) $(BUILD)/programs/hot
 	done
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h include/*/*.h)
+	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)
 
 clean:
 	rm -rf build build-san build-fuzz

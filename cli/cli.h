@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "../core/exporter.h"
+#include "exporters/exporter.h"
 
 /** One subcommand. */
 struct cli_command {

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/error.h"
-#include "../decoders/decode.h"
+#include "hwtrace/error.h"
+#include "decoders/decode.h"
 #include "cli.h"
 
 int cli_error(const char *fmt, ...)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/error.h"
-#include "../decoders/pt_import.h"
+#include "hwtrace/error.h"
+#include "decoders/intel_pt/pt_import.h"
 #include "cli.h"
 
 #define MAX_IMAGES 64

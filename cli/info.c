@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../core/error.h"
-#include "../decoders/decode.h"
+#include "hwtrace/error.h"
+#include "decoders/decode.h"
 #include "cli.h"
 
 static int cmd_info(int argc, char **argv);

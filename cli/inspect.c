@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../core/error.h"
-#include "../core/slices.h"
-#include "../decoders/decode.h"
+#include "hwtrace/error.h"
+#include "exporters/slices.h"
+#include "decoders/decode.h"
 #include "cli.h"
 
 static int cmd_inspect(int argc, char **argv);

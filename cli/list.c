@@ -9,10 +9,10 @@
 
 #include <linux/perf_event.h>
 
-#include "../core/elffuncs.h"
-#include "../core/events.h"
-#include "../core/target.h"
-#include "../core/host.h"
+#include "core/elffuncs.h"
+#include "core/events.h"
+#include "core/target.h"
+#include "core/host.h"
 #include "cli.h"
 
 static int cmd_list(int argc, char **argv);

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/error.h"
-#include "../core/host.h"
+#include "hwtrace/error.h"
+#include "core/host.h"
 #include "cli.h"
 
 #define MAX_PLUGINS 16

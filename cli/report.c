@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/aggregate.h"
-#include "../core/error.h"
-#include "../core/slices.h"
-#include "../decoders/decode.h"
+#include "exporters/aggregate.h"
+#include "hwtrace/error.h"
+#include "exporters/slices.h"
+#include "decoders/decode.h"
 #include "cli.h"
 
 static int cmd_report(int argc, char **argv);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "hwtrace/error.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 

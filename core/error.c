@@ -1,5 +1,5 @@
 /* Text for enum hwt_error, from the same X-macro list. */
-#include "error.h"
+#include "hwtrace/error.h"
 
 const char *hwt_errstr(int err)
 {

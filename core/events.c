@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "hwtrace/error.h"
 
 static const struct {
 	const char *alias;

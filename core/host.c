@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "hwtrace/error.h"
 #include "store.h"
 #include "target.h"
 

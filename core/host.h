@@ -7,7 +7,7 @@
 
 #include <hwtrace/plugin.h>
 
-#include "records.h"
+#include "core/format/records.h"
 
 /** Built-in plugins, NULL-terminated. */
 extern const struct hwt_plugin *const hwt_builtin_plugins[];

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "hwtrace/error.h"
 #include "model.h"
 
 /* Strings are copied into chunks that never move, so hwt_model_str() pointers stay valid. */

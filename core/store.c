@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "error.h"
+#include "hwtrace/error.h"
 
 /* The recording loop blocks once this much waits for the writer thread: memory stays bounded
  * and the kernel's rings absorb (and count) what cannot be kept. */

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "hwtrace/error.h"
 #include "symbols.h"
 
 /* From libstdc++ (the link has -lstdc++); <cxxabi.h> is C++ only, so declare it here. */

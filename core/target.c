@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "hwtrace/error.h"
 
 static int check_file(const char *path, char *why, size_t whylen)
 {

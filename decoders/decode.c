@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/error.h"
+#include "hwtrace/error.h"
 
 void hwt_decoder_config_init(struct hwt_decoder_config *cfg)
 {

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/model.h"
-#include "../core/records.h"
-#include "../core/store.h"
+#include "core/model.h"
+#include "core/format/records.h"
+#include "core/store.h"
 
 struct hwt_decoder;
 

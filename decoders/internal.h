@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/error.h"
-#include "../core/symbols.h"
+#include "hwtrace/error.h"
+#include "core/symbols.h"
 #include "unwind.h"
 
 #define MAX_WEIGHTS	  16

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/error.h"
-#include "../core/symbols.h"
+#include "hwtrace/error.h"
+#include "core/symbols.h"
 #include "unwind.h"
 
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id)

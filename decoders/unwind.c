@@ -11,10 +11,10 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "../core/error.h"
+#include "hwtrace/error.h"
 #include "unwind.h"
 
-/* Index of each register in a sample's array: HWT_UNWIND_REGS_MASK bits in ascending order. */
+/* Index of each register in a sample's array: HWT_SAMPLE_REGS_MASK bits in ascending order. */
 enum { PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP, PR_R8 };
 
 /* DWARF x86-64 register n (rax rdx rcx rbx rsi rdi rbp rsp r8..r15) is sample register

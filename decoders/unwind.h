@@ -6,14 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/symbols.h"
+#include "core/format/records.h"
+#include "core/symbols.h"
 
-/* The user registers hwtrace samples (PERF_SAMPLE_REGS_USER mask, x86-64 perf_regs order):
- * AX BX CX DX SI DI BP SP IP, then R8..R15. Samples carry them in ascending bit order. */
-#define HWT_UNWIND_REGS_MASK 0xff01ffull
-#define HWT_UNWIND_NREGS     17
-/* Bytes of user stack copied per sample. */
-#define HWT_UNWIND_STACK_SIZE 8192
 
 struct hwt_unwinder;
 
@@ -22,7 +17,7 @@ struct hwt_unwinder *hwt_unwinder_alloc(struct hwt_symbolizer *s);
 /** Frees @u; NULL accepted. */
 void hwt_unwinder_free(struct hwt_unwinder *u);
 
-/** Unwinds the user stack of thread @tid of @pid. @regs holds HWT_UNWIND_NREGS values in the
+/** Unwinds the user stack of thread @tid of @pid. @regs holds HWT_SAMPLE_NREGS values in the
  *  order above; @stack (borrowed for the call) holds @size bytes copied from the stack pointer.
  *  Writes at most @max return addresses to @pcs, innermost first (pcs[0] is the sampled IP).
  *  Returns how many were written (>= 1 when the IP is known), or a negative enum hwt_error. */

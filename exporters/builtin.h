@@ -2,7 +2,7 @@
 #ifndef HWT_EXPORTERS_BUILTIN_H
 #define HWT_EXPORTERS_BUILTIN_H
 
-#include "../core/exporter.h"
+#include "exporter.h"
 
 /** Native Perfetto protobuf trace (exporters/perfetto.c). */
 extern const struct hwt_exporter_ops hwt_perfetto_exporter;

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/error.h"
-#include "../core/aggregate.h"
+#include "hwtrace/error.h"
+#include "aggregate.h"
 #include "builtin.h"
 
 struct ch_thread {

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/error.h"
-#include "../core/pbuf.h"
-#include "../core/aggregate.h"
+#include "hwtrace/error.h"
+#include "pbuf.h"
+#include "aggregate.h"
 #include "builtin.h"
 
 /* Field numbers from Perfetto's protos/perfetto/trace (trace.proto, trace_packet.proto,

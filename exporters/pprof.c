@@ -5,9 +5,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../core/error.h"
-#include "../core/pbuf.h"
-#include "../core/aggregate.h"
+#include "hwtrace/error.h"
+#include "pbuf.h"
+#include "aggregate.h"
 #include "builtin.h"
 
 /* Field numbers of perftools.profiles (profile.proto). */

@@ -8,9 +8,9 @@
 
 #include <hwtrace/plugin.h>
 
-#include "../core/error.h"
-#include "../core/events.h"
-#include "../decoders/unwind.h"
+#include "hwtrace/error.h"
+#include "core/events.h"
+#include "core/format/records.h"
 
 #define SAMPLE_MAX_COUNTERS 8
 #define SAMPLE_MAX_FREQ	    100000
@@ -142,8 +142,8 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t, const ch
 		lead.sample_type |=
 			PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		lead.exclude_callchain_user = 1;
-		lead.sample_regs_user = HWT_UNWIND_REGS_MASK;
-		lead.sample_stack_user = HWT_UNWIND_STACK_SIZE;
+		lead.sample_regs_user = HWT_SAMPLE_REGS_MASK;
+		lead.sample_stack_user = HWT_SAMPLE_STACK_SIZE;
 	}
 	if (a.ncounters)
 		lead.sample_type |= PERF_SAMPLE_READ;

@@ -28,10 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/error.h"
-#include "../../decoders/decode.h"
-#include "../../decoders/pt_import.h"
-#include "../unit/pt_synth.h"
+#include "hwtrace/error.h"
+#include "decoders/decode.h"
+#include "decoders/intel_pt/pt_import.h"
+#include "tests/unit/pt_synth.h"
 
 #define L     (SYNTH_BASE + SYNTH_TEXT)
 #define FN_A  (L + 0x40)

@@ -2,7 +2,7 @@
  * program's own address space.
  *
  * Build by hand after `make build/libhwtrace.a`:
- *   cc -O2 -g -D_GNU_SOURCE -o build/bench_symbols tests/bench/bench_symbols.c \
+ *   cc -O2 -g -D_GNU_SOURCE -I. -Iinclude -o build/bench_symbols tests/bench/bench_symbols.c \
  *      build/libhwtrace.a -ldw -lelf -lzstd -lz -lstdc++ -ldl
  */
 #include <dlfcn.h>
@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/model.h"
-#include "../../core/symbols.h"
-#include "../../decoders/unwind.h"
+#include "core/model.h"
+#include "core/symbols.h"
+#include "decoders/unwind.h"
 
 #define SELF	   1u
 #define NADDR	   1000000
@@ -109,8 +109,8 @@ static double run(struct hwt_symbolizer *s, const uint64_t *a, size_t n, size_t 
 /* ---- a stack to unwind ---- */
 
 struct capture {
-	uint64_t regs[HWT_UNWIND_NREGS];
-	uint8_t stack[HWT_UNWIND_STACK_SIZE];
+	uint64_t regs[HWT_SAMPLE_NREGS];
+	uint8_t stack[HWT_SAMPLE_STACK_SIZE];
 	size_t size;
 };
 
@@ -149,7 +149,7 @@ static size_t stack_room(uint64_t sp)
 			room = hi - sp;
 	if (f)
 		fclose(f);
-	return room < HWT_UNWIND_STACK_SIZE ? room : HWT_UNWIND_STACK_SIZE;
+	return room < HWT_SAMPLE_STACK_SIZE ? room : HWT_SAMPLE_STACK_SIZE;
 }
 
 __attribute__((noinline)) static void copy_stack(struct capture *c)

@@ -3,7 +3,7 @@
  * and the time to attach and detach them.
  *
  * Build by hand after `make build/libhwtrace.a`, run as root:
- *   cc -O2 -g -D_GNU_SOURCE -o build/bench_uprobe tests/bench/bench_uprobe.c \
+ *   cc -O2 -g -D_GNU_SOURCE -I. -Iinclude -o build/bench_uprobe tests/bench/bench_uprobe.c \
  *      build/libhwtrace.a -lpthread
  *   build/bench_uprobe [CALLS]      (default 200000 calls per measurement; ~90 s in all)
  */
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/bpf.h"
+#include "plugins/uprobe/uprobe_bpf.h"
 
 #define CHUNK	      10000 /* calls between two drains of the ring buffers */
 #define ROUNDS	      3	    /* the call table is measured this many times, best kept */

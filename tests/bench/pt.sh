@@ -14,7 +14,7 @@ lib=$build/libhwtrace.a
 [ -f "$lib" ] || { echo "bench: $lib is missing: make" >&2; exit 1; }
 bin=$build/bench_pt
 # shellcheck disable=SC2046 # word splitting of pkg-config output is intended
-${CC:-cc} -O2 -g -D_GNU_SOURCE $(pkg-config --cflags capstone) -o "$bin" "$here/bench_pt.c" \
+${CC:-cc} -O2 -g -D_GNU_SOURCE -I"$here/../.." -I"$here/../../include" $(pkg-config --cflags capstone) -o "$bin" "$here/bench_pt.c" \
 	"$lib" $(pkg-config --libs libdw libelf libzstd zlib capstone) -lpfm -lipt -lstdc++ \
 	-lpthread -ldl || { echo "bench: cannot build bench_pt" >&2; exit 1; }
 echo

@@ -6,8 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../core/model.h"
-#include "../../decoders/decode.h"
+#include "core/model.h"
+#include "decoders/decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../../core/model.h"
-#include "../../decoders/decode.h"
-#include "../../decoders/pt_import.h"
+#include "core/model.h"
+#include "decoders/decode.h"
+#include "decoders/intel_pt/pt_import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

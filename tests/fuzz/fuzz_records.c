@@ -8,10 +8,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../core/model.h"
-#include "../../core/records.h"
-#include "../../core/store.h"
-#include "../../decoders/decode.h"
+#include "core/model.h"
+#include "core/format/records.h"
+#include "core/store.h"
+#include "decoders/decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

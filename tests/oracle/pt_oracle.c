@@ -70,8 +70,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/model.h"
-#include "../../core/symbols.h"
+#include "core/model.h"
+#include "core/symbols.h"
 #include "oracle.h"
 
 #define TSC_START 1000000000ull

@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../core/bpf.h"
-#include "../../core/error.h"
+#include "plugins/uprobe/uprobe_bpf.h"
+#include "hwtrace/error.h"
 
 #define ID_A	  11u
 #define ID_B	  22u

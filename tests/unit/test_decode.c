@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/error.h"
-#include "../../core/records.h"
-#include "../../core/store.h"
-#include "../../decoders/decode.h"
+#include "hwtrace/error.h"
+#include "core/format/records.h"
+#include "core/store.h"
+#include "decoders/decode.h"
 
 #define LEAD   100
 #define MEMBER 101

@@ -7,9 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../core/error.h"
-#include "../../core/exporter.h"
-#include "../../core/model.h"
+#include "hwtrace/error.h"
+#include "exporters/exporter.h"
+#include "core/model.h"
 
 /* A synthetic recording: two processes, renamed threads, nested slices, samples whose stacks
  * include a kernel frame and a mapping with a build id, a counter, an instant, lost records,

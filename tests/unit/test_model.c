@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/error.h"
-#include "../../core/model.h"
+#include "hwtrace/error.h"
+#include "core/model.h"
 
 static struct hwt_model *m;
 

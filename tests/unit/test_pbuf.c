@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../core/error.h"
-#include "../../core/pbuf.h"
+#include "hwtrace/error.h"
+#include "exporters/pbuf.h"
 
 static struct hwt_pbuf b;
 

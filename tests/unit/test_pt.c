@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../core/error.h"
-#include "../../core/records.h"
-#include "../../core/store.h"
-#include "../../decoders/decode.h"
-#include "../../decoders/pt.h"
-#include "../../decoders/pt_import.h"
+#include "hwtrace/error.h"
+#include "core/format/records.h"
+#include "core/store.h"
+#include "decoders/decode.h"
+#include "decoders/intel_pt/pt_decode.h"
+#include "decoders/intel_pt/pt_import.h"
 #include "pt_synth.h"
 
 #define T(off) (SYNTH_BASE + SYNTH_TEXT + (off))

@@ -17,10 +17,10 @@
 #include <x86intrin.h>
 #endif
 
-#include "../../core/error.h"
-#include "../../core/host.h"
-#include "../../core/pt_format.h"
-#include "../../core/ptconfig.h"
+#include "hwtrace/error.h"
+#include "core/host.h"
+#include "core/format/pt_format.h"
+#include "plugins/intel_pt/pt_config.h"
 
 static char root[128];
 static char why[512];

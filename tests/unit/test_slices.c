@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/error.h"
-#include "../../core/model.h"
-#include "../../core/slices.h"
+#include "hwtrace/error.h"
+#include "core/model.h"
+#include "exporters/slices.h"
 
 #define PID 10
 

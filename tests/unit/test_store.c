@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../core/error.h"
-#include "../../core/store.h"
+#include "hwtrace/error.h"
+#include "core/store.h"
 
 static char path[64];
 

@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../core/error.h"
-#include "../../core/model.h"
-#include "../../core/symbols.h"
-#include "../../decoders/unwind.h"
+#include "hwtrace/error.h"
+#include "core/model.h"
+#include "core/symbols.h"
+#include "decoders/unwind.h"
 
 #define SELF	   1u
 #define MAX_FRAMES 64
@@ -614,8 +614,8 @@ END_TEST
 /* ---- unwinding ---- */
 
 struct capture {
-	uint64_t regs[HWT_UNWIND_NREGS];
-	uint8_t stack[HWT_UNWIND_STACK_SIZE];
+	uint64_t regs[HWT_SAMPLE_NREGS];
+	uint8_t stack[HWT_SAMPLE_STACK_SIZE];
 	size_t size;
 };
 
@@ -644,7 +644,7 @@ struct capture {
 			 : "r"(r)                   \
 			 : "rax", "memory")
 
-/* Bytes of stack above @sp: up to the end of its mapping, at most HWT_UNWIND_STACK_SIZE. */
+/* Bytes of stack above @sp: up to the end of its mapping, at most HWT_SAMPLE_STACK_SIZE. */
 static size_t stack_room(uint64_t sp)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
@@ -657,7 +657,7 @@ static size_t stack_room(uint64_t sp)
 			room = hi - sp;
 	if (f)
 		fclose(f);
-	return room < HWT_UNWIND_STACK_SIZE ? room : HWT_UNWIND_STACK_SIZE;
+	return room < HWT_SAMPLE_STACK_SIZE ? room : HWT_SAMPLE_STACK_SIZE;
 }
 
 /* Copies the stack like the kernel does for PERF_SAMPLE_STACK_USER. Word by word and outside
@@ -828,7 +828,7 @@ static uint64_t entry_of(int which)
 START_TEST(unwind_function_entry)
 {
 	struct hwt_unwinder *u = hwt_unwinder_alloc(s);
-	uint64_t regs[HWT_UNWIND_NREGS] = { 0 }, pcs[8];
+	uint64_t regs[HWT_SAMPLE_NREGS] = { 0 }, pcs[8];
 	uint64_t ret = addr_of((void (*)(void))uw_f2) + 9;
 	static uint8_t stack[256];
 	int n;
@@ -854,8 +854,8 @@ END_TEST
 START_TEST(unwind_garbage)
 {
 	struct hwt_unwinder *u = hwt_unwinder_alloc(s);
-	static uint8_t stack[HWT_UNWIND_STACK_SIZE];
-	uint64_t regs[HWT_UNWIND_NREGS], pcs[MAX_FRAMES], x = 0x2545f4914f6cdd1dull;
+	static uint8_t stack[HWT_SAMPLE_STACK_SIZE];
+	uint64_t regs[HWT_SAMPLE_NREGS], pcs[MAX_FRAMES], x = 0x2545f4914f6cdd1dull;
 	uint64_t code = addr_of((void (*)(void))uw_f2);
 	int iter, i, n;
 
@@ -863,7 +863,7 @@ START_TEST(unwind_garbage)
 	 * stack full of code addresses: must return, never crash. */
 	ck_assert_ptr_nonnull(u);
 	for (iter = 0; iter < 3000; iter++) {
-		for (i = 0; i < HWT_UNWIND_NREGS; i++) {
+		for (i = 0; i < HWT_SAMPLE_NREGS; i++) {
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
@@ -1058,7 +1058,7 @@ END_TEST
 START_TEST(unwind_bad_args)
 {
 	struct hwt_unwinder *u = hwt_unwinder_alloc(s);
-	uint64_t regs[HWT_UNWIND_NREGS] = { 0 }, pcs[4];
+	uint64_t regs[HWT_SAMPLE_NREGS] = { 0 }, pcs[4];
 	uint8_t stack[64] = { 0 };
 
 	ck_assert_ptr_nonnull(u);

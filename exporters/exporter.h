@@ -1,11 +1,11 @@
 /* The exporter interface: an event stream in, one output file out. */
-#ifndef HWT_CORE_EXPORTER_H
-#define HWT_CORE_EXPORTER_H
+#ifndef HWT_EXPORTERS_EXPORTER_H
+#define HWT_EXPORTERS_EXPORTER_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-#include "model.h"
+#include "core/model.h"
 
 #define HWT_EXPORTER_ABI 1
 

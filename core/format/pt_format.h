@@ -1,7 +1,7 @@
 /* Intel PT in the recording, as the intel_pt plugin and `hwtrace import` write it and the PT
  * decoder reads it. */
-#ifndef HWT_CORE_PT_FORMAT_H
-#define HWT_CORE_PT_FORMAT_H
+#ifndef HWT_CORE_FORMAT_PT_H
+#define HWT_CORE_FORMAT_PT_H
 
 #include <stdint.h>
 

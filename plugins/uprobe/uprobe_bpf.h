@@ -1,7 +1,7 @@
 /* Function entry/return probes through BPF: one hand-assembled program on uprobe_multi links,
  * writing one record per hit to a BPF ring buffer that is read through mmap, all by raw bpf(2). */
-#ifndef HWT_CORE_BPF_H
-#define HWT_CORE_BPF_H
+#ifndef HWT_PLUGINS_UPROBE_BPF_H
+#define HWT_PLUGINS_UPROBE_BPF_H
 
 #include <stddef.h>
 #include <stdint.h>

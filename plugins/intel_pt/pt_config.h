@@ -1,7 +1,7 @@
 /* The parts of Intel PT recording that need no PT hardware: options, the intel_pt event's config
  * from the PMU's sysfs files, AUX area arithmetic, TSC time references and the chunk text. */
-#ifndef HWT_CORE_PTCONFIG_H
-#define HWT_CORE_PTCONFIG_H
+#ifndef HWT_PLUGINS_PT_CONFIG_H
+#define HWT_PLUGINS_PT_CONFIG_H
 
 #include <linux/perf_event.h>
 #include <stddef.h>

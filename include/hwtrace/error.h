@@ -1,6 +1,6 @@
 /* Error codes shared by every layer of hwtrace, generated from one X-macro list. */
-#ifndef HWT_CORE_ERROR_H
-#define HWT_CORE_ERROR_H
+#ifndef HWTRACE_ERROR_H
+#define HWTRACE_ERROR_H
 
 /* X(name, text): the text completes "hwtrace: <what>: <text>". */
 #define HWT_ERROR_MAP(X)                                       \

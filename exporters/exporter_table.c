@@ -2,7 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../core/exporter.h"
+#include "exporter.h"
 #include "builtin.h"
 
 const struct hwt_exporter_ops *const hwt_exporters[] = {

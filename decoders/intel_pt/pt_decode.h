@@ -9,16 +9,16 @@
  * or on worker threads. The operations are then applied in order to the shadow stacks on the main
  * thread, which emits the slices: only this step touches the model and the symbolizer.
  */
-#ifndef HWT_DECODERS_PT_H
-#define HWT_DECODERS_PT_H
+#ifndef HWT_DECODERS_PT_DECODE_H
+#define HWT_DECODERS_PT_DECODE_H
 
 #include <capstone/capstone.h>
 #include <intel-pt.h>
 #include <pthread.h>
 #include <stdint.h>
 
-#include "../core/pt_format.h"
-#include "internal.h"
+#include "core/format/pt_format.h"
+#include "decoders/internal.h"
 
 /* ---- parameters of the trace (the "intel_pt" plugin chunk) ---- */
 

@@ -16,11 +16,11 @@
 
 #include <hwtrace/plugin.h>
 
-#include "../core/aggregate.h"
-#include "../core/bpf.h"
-#include "../core/elffuncs.h"
-#include "../core/error.h"
-#include "../core/uprobe_format.h"
+#include "core/util.h"
+#include "uprobe_bpf.h"
+#include "core/elffuncs.h"
+#include "hwtrace/error.h"
+#include "core/format/uprobe_format.h"
 
 #define UP_MAX_PATTERNS 64
 #define UP_DEFAULT_RING (16u << 20)

@@ -1,7 +1,7 @@
 /* A small protobuf wire-format writer: a growable byte buffer with nested messages whose
  * length prefixes are patched when the message ends. */
-#ifndef HWT_CORE_PBUF_H
-#define HWT_CORE_PBUF_H
+#ifndef HWT_EXPORTERS_PBUF_H
+#define HWT_EXPORTERS_PBUF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
  * decoder would (a compressed return never refers to a call before the last PSB). The growing
  * end of a lane is decoded up to where its trace runs out, and decoded again from its PSB once
  * more bytes came, the operations already applied skipped. */
-#include "pt.h"
+#include "pt_decode.h"
 
 #include <stdlib.h>
 #include <string.h>

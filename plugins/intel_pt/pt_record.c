@@ -15,10 +15,10 @@
 
 #include <hwtrace/plugin.h>
 
-#include "../core/elffuncs.h"
-#include "../core/error.h"
-#include "../core/pt_format.h"
-#include "../core/ptconfig.h"
+#include "core/elffuncs.h"
+#include "hwtrace/error.h"
+#include "core/format/pt_format.h"
+#include "pt_config.h"
 
 #define PT_PIECE   (1u << 20) /* PT bytes in one stream item at most */
 #define PT_NO_LOSS UINT64_MAX

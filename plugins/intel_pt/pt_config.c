@@ -1,6 +1,6 @@
 /* Intel PT recording without PT hardware: options, event config from sysfs, AUX arithmetic,
  * time references and the "intel_pt" chunk text. */
-#include "ptconfig.h"
+#include "pt_config.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +17,7 @@
 #define HWT_PT_X86 1
 #endif
 
-#include "error.h"
+#include "hwtrace/error.h"
 
 static int fail(char *why, size_t len, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

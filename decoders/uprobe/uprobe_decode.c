@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/aggregate.h"
-#include "../core/error.h"
-#include "../core/uprobe_format.h"
-#include "internal.h"
+#include "core/util.h"
+#include "hwtrace/error.h"
+#include "core/format/uprobe_format.h"
+#include "decoders/internal.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 

@@ -15,11 +15,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "../core/error.h"
-#include "../core/pt_format.h"
-#include "../core/records.h"
-#include "../core/store.h"
-#include "pt.h"
+#include "hwtrace/error.h"
+#include "core/format/pt_format.h"
+#include "core/format/records.h"
+#include "core/store.h"
+#include "pt_decode.h"
 
 #define PT_IMPORT_ITEM (512u << 10) /* trace bytes per stream item */
 #define PAGE	       4096ull

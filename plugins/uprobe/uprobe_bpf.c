@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf.h"
-#include "error.h"
+#include "uprobe_bpf.h"
+#include "hwtrace/error.h"
 
 /*
  * Kernel ABI facts the installed <linux/bpf.h> (6.1) lacks or that we pin ourselves; each was

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "aggregate.h"
-#include "error.h"
+#include "hwtrace/error.h"
 #include "slices.h"
 
 char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns)

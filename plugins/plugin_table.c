@@ -1,5 +1,5 @@
 /* The table of built-in plugins. */
-#include "../core/host.h"
+#include "core/host.h"
 
 extern const struct hwt_plugin hwt_plugin_intel_pt, hwt_plugin_sample, hwt_plugin_uprobe;
 

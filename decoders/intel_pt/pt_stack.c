@@ -13,7 +13,7 @@
  *    HWT_PT_TAILCALLS=1 in the environment a jump to another function's start ends the frame
  *    and begins one for its target instead, and a call into a PLT stub shows as the function the
  *    stub jumps to. */
-#include "pt.h"
+#include "pt_decode.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/aggregate.h"
+#include "core/util.h"
 
 #define PT_FCACHE_BITS 16
 #define PT_HOLD_MAX    (1u << 18)

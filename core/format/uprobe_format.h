@@ -1,8 +1,8 @@
 /* The uprobe stream as the uprobe plugin writes it into the recording and its decoder reads it:
  * a sequence of varint-encoded records, deltas against the previous record (time) and the
  * thread's previous record (stack pointer), so a call costs a few bytes before compression. */
-#ifndef HWT_CORE_UPROBE_FORMAT_H
-#define HWT_CORE_UPROBE_FORMAT_H
+#ifndef HWT_CORE_FORMAT_UPROBE_H
+#define HWT_CORE_FORMAT_UPROBE_H
 
 /*
  * Every record starts with varint(code), code = id << UP_KIND_BITS | kind:

@@ -2,7 +2,7 @@
  * and this file turns the blocks and events into operations (call, return, jump, tracing enabled
  * or disabled, trace lost), classifying with capstone the instructions libipt leaves unnamed.
  * Runs on worker threads: it reads the lane, the parameters and the master images only. */
-#include "pt.h"
+#include "pt_decode.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /* Traced calls (slices) seen as a profile and as a call tree: the per-function statistics behind
  * `hwtrace report` and the uftrace-like call tree printer behind `hwtrace inspect`. */
-#ifndef HWT_CORE_SLICES_H
-#define HWT_CORE_SLICES_H
+#ifndef HWT_EXPORTERS_SLICES_H
+#define HWT_EXPORTERS_SLICES_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "model.h"
+#include "core/model.h"
 
 /** Room hwt_duration_fmt() needs for any value, NUL included. */
 #define HWT_DURATION_LEN 32

@@ -1,7 +1,7 @@
 /* Layouts of the records inside .hwt chunks that the recorder writes and the decoders read.
  * All fields little-endian, naturally aligned; sizes are part of the file format. */
-#ifndef HWT_CORE_RECORDS_H
-#define HWT_CORE_RECORDS_H
+#ifndef HWT_CORE_FORMAT_RECORDS_H
+#define HWT_CORE_FORMAT_RECORDS_H
 
 #include <stdint.h>
 
@@ -63,5 +63,12 @@ struct hwt_end_rec {
 	uint64_t throttled;    /* PERF_RECORD_THROTTLE count */
 	uint64_t bytes;	       /* raw ring bytes recorded */
 };
+
+/* The user registers hwtrace samples (PERF_SAMPLE_REGS_USER mask, x86-64 perf_regs order):
+ * AX BX CX DX SI DI BP SP IP, then R8..R15. Samples carry them in ascending bit order. */
+#define HWT_SAMPLE_REGS_MASK 0xff01ffull
+#define HWT_SAMPLE_NREGS     17
+/* Bytes of user stack copied per sample. */
+#define HWT_SAMPLE_STACK_SIZE 8192
 
 #endif
