@@ -9,7 +9,6 @@
 #include "core/format/records.h"
 #include "core/symbols.h"
 
-
 struct hwt_unwinder;
 
 /** New unwinder over the address spaces of @s (borrowed; must outlive it). NULL on failure. */
