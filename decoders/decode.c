@@ -55,6 +55,52 @@ lookup:
 	return &d->threads[j];
 }
 
+/* ---- the records waiting in the heap ------------------------------------------------------ */
+
+#define ITEM_BLOCK_BYTES (256u << 10)
+
+/* Makes d->block a block with room for @need bytes. The current one is reset if nothing in it
+ * waits any more, else left to its waiting records (block_put() recycles it). */
+static struct item_block *block_get(struct hwt_decoder *d, size_t need)
+{
+	struct item_block *b = d->block, **pp;
+
+	if (b && !b->refs && b->cap >= need) {
+		b->used = 0;
+		return b;
+	}
+	if (b && !b->refs) {
+		b->next = d->free_blocks;
+		d->free_blocks = b;
+	}
+	for (pp = &d->free_blocks; *pp && (*pp)->cap < need; pp = &(*pp)->next)
+		;
+	b = *pp;
+	if (b) {
+		*pp = b->next;
+	} else {
+		size_t cap = need > ITEM_BLOCK_BYTES ? need : ITEM_BLOCK_BYTES;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->cap = cap;
+	}
+	b->refs = 0;
+	b->used = 0;
+	d->block = b;
+	return b;
+}
+
+/* A record of @b was processed: a block no record waits in any more is free for reuse. */
+static void block_put(struct hwt_decoder *d, struct item_block *b)
+{
+	if (--b->refs || b == d->block)
+		return;
+	b->next = d->free_blocks;
+	d->free_blocks = b;
+}
+
 static int heap_less(const struct item *a, const struct item *b)
 {
 	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
@@ -268,7 +314,7 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 	}
 	if (it->ts != UINT64_MAX && it->ts > d->last_ts)
 		d->last_ts = it->ts;
-	free(it->data);
+	block_put(d, it->block);
 	return err;
 }
 
@@ -276,13 +322,22 @@ int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind
 		  const void *data, size_t len)
 {
 	struct item it = { .ts = ts, .cpu = cpu, .kind = kind, .id = id, .len = (uint32_t)len };
-	it.data = malloc(len ? len : 1);
-	if (!it.data)
-		return HWT_E_NOMEM;
+	size_t need = (len + 7) & ~(size_t)7;
+	struct item_block *b = d->block;
+
+	if (!b || b->cap - b->used < need) {
+		b = block_get(d, need);
+		if (!b)
+			return HWT_E_NOMEM;
+	}
+	it.data = b->data + b->used;
+	it.block = b;
 	memcpy(it.data, data, len);
 	int err = heap_push(d, &it);
-	if (err)
-		free(it.data);
+	if (!err) {
+		b->used += need;
+		b->refs++;
+	}
 	return err;
 }
 
@@ -564,7 +619,12 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	if (!d)
 		return;
 	for (size_t i = 0; i < d->nheap; i++)
-		free(d->heap[i].data);
+		block_put(d, d->heap[i].block);
+	for (struct item_block *b = d->free_blocks, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(d->block);
 	free(d->heap);
 	free(d->threads);
 	for (uint32_t i = 0; i < d->nsources; i++)

@@ -36,7 +36,17 @@ struct item { /* a record waiting for its turn */
 	uint16_t kind; /* enum hwt_item_kind, or 0 for the end record */
 	uint64_t id;
 	uint32_t len;
-	uint8_t *data; /* owned */
+	uint8_t *data;		  /* in @block, 8-byte aligned */
+	struct item_block *block; /* holds a reference for this item */
+};
+
+/* Records waiting in the heap are copied into blocks of one arena, not a malloc each: a block
+ * goes back to the free list once every record in it was processed. */
+struct item_block {
+	struct item_block *next; /* in the free list */
+	uint32_t refs;		 /* records in it still waiting */
+	size_t used, cap;
+	uint8_t data[] __attribute__((aligned(8)));
 };
 
 struct hwt_decoder {
@@ -62,6 +72,7 @@ struct hwt_decoder {
 	/* Records waiting to be put in order: a binary heap on (ts, seq). */
 	struct item *heap;
 	size_t nheap, cap_heap;
+	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
 	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
 	int input_done;
