@@ -5,14 +5,8 @@
 #include <string.h>
 
 #include "hwtrace/error.h"
-#include "aggregate.h"
+#include "agg_exporter.h"
 #include "builtin.h"
-
-struct folded {
-	struct hwt_exporter base;
-	FILE *out;
-	struct hwt_agg *agg;
-};
 
 /* One output line: the stack text in the line buffer, and its count. */
 struct line {
@@ -77,21 +71,15 @@ static int line_cmp(const void *a, const void *b, void *ctx)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static int fo_finish(struct hwt_exporter *e, const struct hwt_model *m)
+static int fo_write(FILE *out, struct hwt_agg *a, const struct hwt_model *m)
 {
-	struct folded *fo;
 	struct text t = { 0 };
 	struct line *lines = NULL;
 	uint32_t i, n, idx, nlines = 0;
-	int rc;
+	int rc = 0;
 
-	if (!e || !m)
-		return HWT_E_INVAL;
-	fo = container_of(e, struct folded, base);
-	if ((rc = hwt_agg_finish(fo->agg, m)))
-		return rc;
-	n = hwt_agg_count(fo->agg);
-	idx = hwt_agg_index(fo->agg);
+	n = hwt_agg_count(a);
+	idx = hwt_agg_index(a);
 	lines = malloc((n ? n : 1) * sizeof(*lines));
 	if (!lines)
 		return HWT_E_NOMEM;
@@ -102,10 +90,10 @@ static int fo_finish(struct hwt_exporter *e, const struct hwt_model *m)
 		int depth, d;
 		size_t off = t.len;
 
-		hwt_agg_entry(fo->agg, i, &comm, &node, &v);
+		hwt_agg_entry(a, i, &comm, &node, &v);
 		if (!v[idx])
 			continue;
-		depth = hwt_agg_path(fo->agg, m, node, &frames);
+		depth = hwt_agg_path(a, m, node, &frames);
 		if (depth < 0) {
 			rc = depth;
 			goto out;
@@ -127,58 +115,19 @@ static int fo_finish(struct hwt_exporter *e, const struct hwt_model *m)
 
 		while (i + 1 < nlines && !line_cmp(&lines[i], &lines[i + 1], t.buf))
 			value += lines[++i].value;
-		fwrite(t.buf + lines[i].off, 1, lines[i].len, fo->out);
-		fprintf(fo->out, " %llu\n", (unsigned long long)value);
+		fwrite(t.buf + lines[i].off, 1, lines[i].len, out);
+		fprintf(out, " %llu\n", (unsigned long long)value);
 	}
-	rc = fflush(fo->out) || ferror(fo->out) ? HWT_E_IO : 0;
 out:
 	free(t.buf);
 	free(lines);
 	return rc;
 }
 
-static int fo_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
-{
-	if (!e)
-		return HWT_E_INVAL;
-	return hwt_agg_event(container_of(e, struct folded, base)->agg, m, ev);
-}
-
 static struct hwt_exporter *fo_create(const struct hwt_export_config *cfg,
 				      const struct hwt_model *m, int *err, char *why, size_t whylen)
 {
-	struct folded *fo;
-
-	if (!cfg || !cfg->out || !m) {
-		*err = HWT_E_INVAL;
-		if (why && whylen)
-			snprintf(why, whylen, "folded: no output file or model");
-		return NULL;
-	}
-	fo = calloc(1, sizeof(*fo));
-	if (!fo) {
-		*err = HWT_E_NOMEM;
-		return NULL;
-	}
-	fo->agg = hwt_agg_alloc(m, cfg->view, err, why, whylen);
-	if (!fo->agg) {
-		free(fo);
-		return NULL;
-	}
-	fo->base.ops = &hwt_folded_exporter;
-	fo->out = cfg->out;
-	return &fo->base;
-}
-
-static void fo_destroy(struct hwt_exporter *e)
-{
-	struct folded *fo;
-
-	if (!e)
-		return;
-	fo = container_of(e, struct folded, base);
-	hwt_agg_free(fo->agg);
-	free(fo);
+	return hwt_agg_exporter_create(&hwt_folded_exporter, fo_write, cfg, m, err, why, whylen);
 }
 
 const struct hwt_exporter_ops hwt_folded_exporter = {
@@ -188,7 +137,7 @@ const struct hwt_exporter_ops hwt_folded_exporter = {
 	.exts = ".folded",
 	.summary = "folded stacks, one line per stack (flamegraph.pl, speedscope, inferno)",
 	.create = fo_create,
-	.event = fo_event,
-	.finish = fo_finish,
-	.destroy = fo_destroy,
+	.event = hwt_agg_exporter_event,
+	.finish = hwt_agg_exporter_finish,
+	.destroy = hwt_agg_exporter_destroy,
 };

@@ -7,7 +7,7 @@
 
 #include "hwtrace/error.h"
 #include "pbuf.h"
-#include "aggregate.h"
+#include "agg_exporter.h"
 #include "builtin.h"
 
 /* Field numbers of perftools.profiles (profile.proto). */
@@ -50,12 +50,6 @@ enum {
 
 /* Function id of frames without a name: model string ids are 32-bit, this is above them. */
 #define UNKNOWN_FUNCTION (1ull << 32)
-
-struct pprof {
-	struct hwt_exporter base;
-	FILE *out;
-	struct hwt_agg *agg;
-};
 
 /* The profile's string table: model strings by id, plus a few literals. */
 struct strtab {
@@ -198,18 +192,138 @@ static uint32_t main_mapping(const struct hwt_model *m, const struct hwt_bitset 
 	return first;
 }
 
-/* Builds the whole profile.proto in @b. */
-static int build_profile(struct pprof *pp, const struct hwt_model *m, struct hwt_pbuf *b,
+/* The samples: one per aggregated (thread name, stack), its frames marked in @frames. */
+static int write_samples(struct hwt_pbuf *b, struct strtab *st, struct hwt_agg *a,
+			 const struct hwt_model *m, int64_t thread_key, struct hwt_bitset *frames)
+{
+	uint32_t nv = hwt_agg_nvalues(a), n = hwt_agg_count(a), i, k;
+
+	for (i = 0; i < n; i++) {
+		uint32_t comm, node;
+		const uint64_t *v;
+		const uint32_t *path;
+		int depth, d;
+		int64_t cs;
+
+		hwt_agg_entry(a, i, &comm, &node, &v);
+		depth = hwt_agg_path(a, m, node, &path);
+		if (depth < 0)
+			return depth;
+		hwt_pbuf_begin(b, PROFILE_SAMPLE);
+		/* Packed location ids, leaf first. */
+		hwt_pbuf_begin(b, SAMPLE_LOCATION_ID);
+		for (d = depth - 1; d >= 0; d--) {
+			hwt_pbuf_raw_varint(b, path[d]);
+			if (hwt_bitset_set(frames, path[d]))
+				return HWT_E_NOMEM;
+		}
+		hwt_pbuf_end(b);
+		hwt_pbuf_begin(b, SAMPLE_VALUE);
+		for (k = 0; k < nv; k++)
+			hwt_pbuf_raw_varint(b, v[k]);
+		hwt_pbuf_end(b);
+		if (comm) {
+			if ((cs = str_model(st, m, comm)) < 0)
+				return HWT_E_NOMEM;
+			hwt_pbuf_begin(b, SAMPLE_LABEL);
+			hwt_pbuf_varint(b, LABEL_KEY, (uint64_t)thread_key);
+			hwt_pbuf_varint(b, LABEL_STR, (uint64_t)cs);
+			hwt_pbuf_end(b);
+		}
+		hwt_pbuf_end(b);
+	}
+	return 0;
+}
+
+static void write_function(struct hwt_pbuf *b, uint64_t id, int64_t name)
+{
+	hwt_pbuf_begin(b, PROFILE_FUNCTION);
+	hwt_pbuf_varint(b, FUNCTION_ID, id);
+	hwt_pbuf_varint(b, FUNCTION_NAME, (uint64_t)name);
+	hwt_pbuf_varint(b, FUNCTION_SYSTEM_NAME, (uint64_t)name);
+	hwt_pbuf_end(b);
+}
+
+/* Locations are frames: one per frame id in @frames, each with one line naming its function;
+ * and the functions. The mappings they are in go into @maps. */
+static int write_locations(struct hwt_pbuf *b, struct strtab *st, const struct hwt_model *m,
+			   const struct hwt_bitset *frames, struct hwt_bitset *maps)
+{
+	struct hwt_bitset funcs = { 0 };
+	int unknown_func = 0, rc = HWT_E_NOMEM;
+	uint32_t id;
+
+	for (id = 1; id < hwt_model_nframes(m); id++) {
+		const struct hwt_frame *f;
+		const struct hwt_mapping *map;
+
+		if (!hwt_bitset_test(frames, id))
+			continue;
+		f = hwt_model_frame(m, id);
+		map = hwt_model_mapping(m, f->mapping);
+		hwt_pbuf_begin(b, PROFILE_LOCATION);
+		hwt_pbuf_varint(b, LOCATION_ID, id);
+		if (map) {
+			hwt_pbuf_varint(b, LOCATION_MAPPING_ID, f->mapping);
+			if (hwt_bitset_set(maps, f->mapping))
+				goto out;
+		}
+		hwt_pbuf_varint(b, LOCATION_ADDRESS, location_address(f, map));
+		hwt_pbuf_begin(b, LOCATION_LINE);
+		hwt_pbuf_varint(b, LINE_FUNCTION_ID, f->name ? f->name : UNKNOWN_FUNCTION);
+		hwt_pbuf_end(b);
+		hwt_pbuf_end(b);
+		if (!f->name) {
+			unknown_func = 1;
+		} else if (!hwt_bitset_test(&funcs, f->name)) {
+			int64_t s = str_model(st, m, f->name);
+
+			if (s < 0 || hwt_bitset_set(&funcs, f->name))
+				goto out;
+			write_function(b, f->name, s);
+		}
+	}
+	if (unknown_func) {
+		int64_t s = str_lit(st, "[unknown]");
+
+		if (s < 0)
+			goto out;
+		write_function(b, UNKNOWN_FUNCTION, s);
+	}
+	rc = 0;
+out:
+	hwt_bitset_fini(&funcs);
+	return rc;
+}
+
+/* The mappings in @maps; pprof takes the first for the main binary: the traced program's. */
+static int write_mappings(struct hwt_pbuf *b, struct strtab *st, const struct hwt_model *m,
+			  const struct hwt_bitset *maps)
+{
+	uint32_t main_map = main_mapping(m, maps), id;
+	int rc;
+
+	if (main_map && (rc = write_mapping(b, st, m, main_map)))
+		return rc;
+	for (id = 1; id < hwt_model_nmappings(m); id++) {
+		if (id == main_map || !hwt_bitset_test(maps, id))
+			continue;
+		if ((rc = write_mapping(b, st, m, id)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Builds the whole profile.proto of @a in @b. */
+static int build_profile(struct hwt_agg *a, const struct hwt_model *m, struct hwt_pbuf *b,
 			 struct strtab *st)
 {
-	struct hwt_agg *a = pp->agg;
-	struct hwt_bitset frames = { 0 }, maps = { 0 }, funcs = { 0 };
-	uint32_t nv = hwt_agg_nvalues(a), n = hwt_agg_count(a), i, k, id;
+	struct hwt_bitset frames = { 0 }, maps = { 0 };
+	uint32_t nv = hwt_agg_nvalues(a), i, k;
 	int64_t thread_key, name, unit, def_idx = 0;
 	uint64_t first, last;
 	int64_t offset;
-	uint32_t main_map;
-	int rc = HWT_E_NOMEM, unknown_func = 0;
+	int rc = HWT_E_NOMEM;
 	const char *cmdline;
 
 	if (str_lit(st, "") != 0 || (thread_key = str_lit(st, "thread")) < 0)
@@ -226,103 +340,11 @@ static int build_profile(struct pprof *pp, const struct hwt_model *m, struct hwt
 			def_idx = name;
 		}
 	}
-
-	for (i = 0; i < n; i++) {
-		uint32_t comm, node;
-		const uint64_t *v;
-		const uint32_t *path;
-		int depth, d;
-		int64_t cs;
-
-		hwt_agg_entry(a, i, &comm, &node, &v);
-		depth = hwt_agg_path(a, m, node, &path);
-		if (depth < 0) {
-			rc = depth;
-			goto out;
-		}
-		hwt_pbuf_begin(b, PROFILE_SAMPLE);
-		/* Packed location ids, leaf first. */
-		hwt_pbuf_begin(b, SAMPLE_LOCATION_ID);
-		for (d = depth - 1; d >= 0; d--) {
-			hwt_pbuf_raw_varint(b, path[d]);
-			if (hwt_bitset_set(&frames, path[d]))
-				goto out;
-		}
-		hwt_pbuf_end(b);
-		hwt_pbuf_begin(b, SAMPLE_VALUE);
-		for (k = 0; k < nv; k++)
-			hwt_pbuf_raw_varint(b, v[k]);
-		hwt_pbuf_end(b);
-		if (comm) {
-			if ((cs = str_model(st, m, comm)) < 0)
-				goto out;
-			hwt_pbuf_begin(b, SAMPLE_LABEL);
-			hwt_pbuf_varint(b, LABEL_KEY, (uint64_t)thread_key);
-			hwt_pbuf_varint(b, LABEL_STR, (uint64_t)cs);
-			hwt_pbuf_end(b);
-		}
-		hwt_pbuf_end(b);
-	}
-
-	/* Locations are frames: one per frame id, each with one line naming its function. */
-	for (id = 1; id < hwt_model_nframes(m); id++) {
-		const struct hwt_frame *f;
-		const struct hwt_mapping *map;
-
-		if (!hwt_bitset_test(&frames, id))
-			continue;
-		f = hwt_model_frame(m, id);
-		map = hwt_model_mapping(m, f->mapping);
-		hwt_pbuf_begin(b, PROFILE_LOCATION);
-		hwt_pbuf_varint(b, LOCATION_ID, id);
-		if (map) {
-			hwt_pbuf_varint(b, LOCATION_MAPPING_ID, f->mapping);
-			if (hwt_bitset_set(&maps, f->mapping))
-				goto out;
-		}
-		hwt_pbuf_varint(b, LOCATION_ADDRESS, location_address(f, map));
-		hwt_pbuf_begin(b, LOCATION_LINE);
-		hwt_pbuf_varint(b, LINE_FUNCTION_ID, f->name ? f->name : UNKNOWN_FUNCTION);
-		hwt_pbuf_end(b);
-		hwt_pbuf_end(b);
-		if (!f->name) {
-			unknown_func = 1;
-		} else if (!hwt_bitset_test(&funcs, f->name)) {
-			int64_t s = str_model(st, m, f->name);
-
-			if (s < 0 || hwt_bitset_set(&funcs, f->name))
-				goto out;
-			hwt_pbuf_begin(b, PROFILE_FUNCTION);
-			hwt_pbuf_varint(b, FUNCTION_ID, f->name);
-			hwt_pbuf_varint(b, FUNCTION_NAME, (uint64_t)s);
-			hwt_pbuf_varint(b, FUNCTION_SYSTEM_NAME, (uint64_t)s);
-			hwt_pbuf_end(b);
-		}
-	}
-	if (unknown_func) {
-		int64_t s = str_lit(st, "[unknown]");
-
-		if (s < 0)
-			goto out;
-		hwt_pbuf_begin(b, PROFILE_FUNCTION);
-		hwt_pbuf_varint(b, FUNCTION_ID, UNKNOWN_FUNCTION);
-		hwt_pbuf_varint(b, FUNCTION_NAME, (uint64_t)s);
-		hwt_pbuf_varint(b, FUNCTION_SYSTEM_NAME, (uint64_t)s);
-		hwt_pbuf_end(b);
-	}
-
-	/* pprof takes the first mapping for the main binary: put the traced program's first. */
-	main_map = main_mapping(m, &maps);
-	if (main_map && (rc = write_mapping(b, st, m, main_map)))
+	if ((rc = write_samples(b, st, a, m, thread_key, &frames)) ||
+	    (rc = write_locations(b, st, m, &frames, &maps)) ||
+	    (rc = write_mappings(b, st, m, &maps)))
 		goto out;
 	rc = HWT_E_NOMEM;
-	for (id = 1; id < hwt_model_nmappings(m); id++) {
-		if (id == main_map || !hwt_bitset_test(&maps, id))
-			continue;
-		if ((rc = write_mapping(b, st, m, id)))
-			goto out;
-		rc = HWT_E_NOMEM;
-	}
 
 	/* Timestamps are CLOCK_MONOTONIC; pprof wants wall time, from the pair of clock readings
 	 * the recorder stores. Without them the time is left out. */
@@ -347,7 +369,6 @@ static int build_profile(struct pprof *pp, const struct hwt_model *m, struct hwt
 out:
 	hwt_bitset_fini(&frames);
 	hwt_bitset_fini(&maps);
-	hwt_bitset_fini(&funcs);
 	return rc;
 }
 
@@ -391,72 +412,26 @@ out:
 	return rc;
 }
 
-static int pp_finish(struct hwt_exporter *e, const struct hwt_model *m)
+static int pp_write(FILE *out, struct hwt_agg *a, const struct hwt_model *m)
 {
-	struct pprof *pp;
 	struct hwt_pbuf b;
 	struct strtab st = { 0 };
 	int rc;
 
-	if (!e || !m)
-		return HWT_E_INVAL;
-	pp = container_of(e, struct pprof, base);
-	if ((rc = hwt_agg_finish(pp->agg, m)))
-		return rc;
 	hwt_pbuf_init(&b);
-	rc = build_profile(pp, m, &b, &st);
+	rc = build_profile(a, m, &b, &st);
 	if (!rc)
-		rc = write_gzip(pp->out, b.data ? b.data : (const uint8_t *)"", b.len);
-	if (!rc && (fflush(pp->out) || ferror(pp->out)))
-		rc = HWT_E_IO;
+		rc = write_gzip(out, b.data ? b.data : (const uint8_t *)"", b.len);
 	hwt_pbuf_fini(&b);
 	free(st.strs);
 	hwt_idmap_fini(&st.model);
 	return rc;
 }
 
-static int pp_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
-{
-	if (!e)
-		return HWT_E_INVAL;
-	return hwt_agg_event(container_of(e, struct pprof, base)->agg, m, ev);
-}
-
 static struct hwt_exporter *pp_create(const struct hwt_export_config *cfg,
 				      const struct hwt_model *m, int *err, char *why, size_t whylen)
 {
-	struct pprof *pp;
-
-	if (!cfg || !cfg->out || !m) {
-		*err = HWT_E_INVAL;
-		if (why && whylen)
-			snprintf(why, whylen, "pprof: no output file or model");
-		return NULL;
-	}
-	pp = calloc(1, sizeof(*pp));
-	if (!pp) {
-		*err = HWT_E_NOMEM;
-		return NULL;
-	}
-	pp->agg = hwt_agg_alloc(m, cfg->view, err, why, whylen);
-	if (!pp->agg) {
-		free(pp);
-		return NULL;
-	}
-	pp->base.ops = &hwt_pprof_exporter;
-	pp->out = cfg->out;
-	return &pp->base;
-}
-
-static void pp_destroy(struct hwt_exporter *e)
-{
-	struct pprof *pp;
-
-	if (!e)
-		return;
-	pp = container_of(e, struct pprof, base);
-	hwt_agg_free(pp->agg);
-	free(pp);
+	return hwt_agg_exporter_create(&hwt_pprof_exporter, pp_write, cfg, m, err, why, whylen);
 }
 
 const struct hwt_exporter_ops hwt_pprof_exporter = {
@@ -466,7 +441,7 @@ const struct hwt_exporter_ops hwt_pprof_exporter = {
 	.exts = ".pb.gz .pprof",
 	.summary = "pprof profile.proto, gzip-compressed (go tool pprof)",
 	.create = pp_create,
-	.event = pp_event,
-	.finish = pp_finish,
-	.destroy = pp_destroy,
+	.event = hwt_agg_exporter_event,
+	.finish = hwt_agg_exporter_finish,
+	.destroy = hwt_agg_exporter_destroy,
 };

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hwtrace/error.h"
-#include "aggregate.h"
+#include "agg_exporter.h"
 #include "builtin.h"
 
 #define SVG_WIDTH    1200
@@ -27,8 +27,8 @@ struct fnode {
 	uint64_t value, x;
 };
 
+/* The flamegraph of one aggregation, built at the end of the export. */
 struct svg {
-	struct hwt_exporter base;
 	FILE *out;
 	struct hwt_agg *agg;
 	struct fnode *nodes;
@@ -336,19 +336,11 @@ static int sort_children(struct svg *s, const struct hwt_model *m)
 	return 0;
 }
 
-static int sv_finish(struct hwt_exporter *e, const struct hwt_model *m)
+/* Adds the aggregated stacks to the tree under the root: thread name, then the frames. */
+static int build_tree(struct svg *s, const struct hwt_model *m)
 {
-	struct svg *s;
-	uint32_t i, n, idx;
-	int rc;
+	uint32_t i, n = hwt_agg_count(s->agg), idx = hwt_agg_index(s->agg);
 
-	if (!e || !m)
-		return HWT_E_INVAL;
-	s = container_of(e, struct svg, base);
-	if ((rc = hwt_agg_finish(s->agg, m)))
-		return rc;
-	n = hwt_agg_count(s->agg);
-	idx = hwt_agg_index(s->agg);
 	for (i = 0; i < n; i++) {
 		uint32_t comm, node, cur;
 		const uint64_t *v;
@@ -380,60 +372,29 @@ static int sv_finish(struct hwt_exporter *e, const struct hwt_model *m)
 			s->nodes[cur].value += v[idx];
 		}
 	}
-	if ((rc = sort_children(s, m)) || (rc = write_svg(s, m)))
-		return rc;
-	return fflush(s->out) || ferror(s->out) ? HWT_E_IO : 0;
+	return 0;
 }
 
-static int sv_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
+static int sv_write(FILE *out, struct hwt_agg *a, const struct hwt_model *m)
 {
-	if (!e)
-		return HWT_E_INVAL;
-	return hwt_agg_event(container_of(e, struct svg, base)->agg, m, ev);
+	struct svg s = { .out = out, .agg = a, .cap = 64, .nnodes = 1 };
+	int rc;
+
+	s.nodes = malloc(s.cap * sizeof(*s.nodes));
+	if (!s.nodes)
+		return HWT_E_NOMEM;
+	s.nodes[0] = (struct fnode){ .kind = KIND_ROOT };
+	if (!(rc = build_tree(&s, m)) && !(rc = sort_children(&s, m)))
+		rc = write_svg(&s, m);
+	free(s.nodes);
+	hwt_idmap_fini(&s.children);
+	return rc;
 }
 
 static struct hwt_exporter *sv_create(const struct hwt_export_config *cfg,
 				      const struct hwt_model *m, int *err, char *why, size_t whylen)
 {
-	struct svg *s;
-
-	if (!cfg || !cfg->out || !m) {
-		*err = HWT_E_INVAL;
-		if (why && whylen)
-			snprintf(why, whylen, "svg: no output file or model");
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s || !(s->nodes = malloc(64 * sizeof(*s->nodes)))) {
-		free(s);
-		*err = HWT_E_NOMEM;
-		return NULL;
-	}
-	s->agg = hwt_agg_alloc(m, cfg->view, err, why, whylen);
-	if (!s->agg) {
-		free(s->nodes);
-		free(s);
-		return NULL;
-	}
-	s->cap = 64;
-	s->nnodes = 1;
-	s->nodes[0] = (struct fnode){ .kind = KIND_ROOT };
-	s->base.ops = &hwt_svg_exporter;
-	s->out = cfg->out;
-	return &s->base;
-}
-
-static void sv_destroy(struct hwt_exporter *e)
-{
-	struct svg *s;
-
-	if (!e)
-		return;
-	s = container_of(e, struct svg, base);
-	hwt_agg_free(s->agg);
-	free(s->nodes);
-	hwt_idmap_fini(&s->children);
-	free(s);
+	return hwt_agg_exporter_create(&hwt_svg_exporter, sv_write, cfg, m, err, why, whylen);
 }
 
 const struct hwt_exporter_ops hwt_svg_exporter = {
@@ -443,7 +404,7 @@ const struct hwt_exporter_ops hwt_svg_exporter = {
 	.exts = ".svg",
 	.summary = "interactive flamegraph SVG (any web browser)",
 	.create = sv_create,
-	.event = sv_event,
-	.finish = sv_finish,
-	.destroy = sv_destroy,
+	.event = hwt_agg_exporter_event,
+	.finish = hwt_agg_exporter_finish,
+	.destroy = hwt_agg_exporter_destroy,
 };
