@@ -218,7 +218,13 @@ static int insn_decode(struct oracle *o, uint64_t ip, struct insn *in)
 	memset(in, 0, sizeof(*in));
 	in->ip = ip;
 	if (n <= 0) {
-		fprintf(stderr, "pt_oracle: cannot read the instruction at 0x%" PRIx64 "\n", ip);
+		const struct orc_map *m = orc_maps_find(&o->maps, ip);
+
+		fprintf(stderr,
+			"pt_oracle: cannot read the instruction at 0x%" PRIx64
+			" (%s), in %s %" PRIx64 "-%" PRIx64 " as last read\n",
+			ip, n < 0 ? strerror(errno) : "end of file", m ? m->path : "no mapping",
+			m ? m->start : 0, m ? m->end : 0);
 		return -1;
 	}
 	if (cs_disasm(o->cs, buf, (size_t)n, ip, 1, &ci) != 1) {
