@@ -124,6 +124,20 @@ wait_grown()
 	fail "$f did not appear or grow within $2 s"
 }
 
+# wait_samples TRACE SECONDS: waits until the recording TRACE, still being written, holds samples
+# (`hwtrace info` reads up to its last whole chunk). A file that grew may hold only metadata: on a
+# loaded machine the first samples come later.
+wait_samples()
+{
+	local limit=$(($2 * 10)) i n
+	for ((i = 0; i < limit; i++)); do
+		n=$(info_field "$1" samples)
+		[ "${n:-0}" -gt 0 ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "$1 holds no samples after $2 s"
+}
+
 # alive PID: true while PID exists and is not a zombie.
 alive()
 {

@@ -19,11 +19,11 @@ echo "\$ hwtrace record -q -b sample -o k.hwt -- slow 6 &"
 "$HWTRACE" record -q -b sample -o k.hwt -- sh -c 'echo $$ >slow.pid; exec "$0" 6' "$PROGS/slow" \
 	>rec.out 2>rec.err &
 rec_pid=$!
-wait_grown k.hwt 20
+wait_samples k.hwt 30
 for ((i = 0; i < 100; i++)); do [ -s slow.pid ] && break; sleep 0.05; done
 slow_pid=$(cat slow.pid)
 alive "$slow_pid" || fail "the program (pid $slow_pid) is not running"
-note "k.hwt grew to $(stat -c %s k.hwt) bytes; kill -9 the recorder $rec_pid"
+note "k.hwt holds samples, $(stat -c %s k.hwt) bytes; kill -9 the recorder $rec_pid"
 kill -9 "$rec_pid"
 wait "$rec_pid"
 rc=$?

@@ -17,11 +17,11 @@ echo "\$ hwtrace record -o i.hwt -- slow 30 &"
 "$HWTRACE" record -b sample -o i.hwt -- sh -c 'echo $$ >slow.pid; exec "$0" 30' "$PROGS/slow" \
 	>rec.out 2>rec.err &
 rec_pid=$!
-wait_grown i.hwt 20
+wait_samples i.hwt 30
 for ((i = 0; i < 100; i++)); do [ -s slow.pid ] && break; sleep 0.05; done
 slow_pid=$(cat slow.pid)
 alive "$slow_pid" || fail "the program (pid $slow_pid) is not running"
-note "i.hwt grew to $(stat -c %s i.hwt) bytes; SIGINT to the recorder $rec_pid"
+note "i.hwt holds samples, $(stat -c %s i.hwt) bytes; SIGINT to the recorder $rec_pid"
 kill -INT "$rec_pid"
 
 # The program has 30 s of work left: it must be gone well before that.
