@@ -6,6 +6,7 @@
 
 #include "hwtrace/error.h"
 #include "aggregate.h"
+#include "slice_track.h"
 
 /* One table of (thread name, node) -> values. */
 struct agg_table {
@@ -17,17 +18,9 @@ struct agg_table {
 	struct hwt_idmap index; /* (comm << 32 | node) -> entry */
 };
 
-/* A slice still open on a thread. */
-struct agg_open {
-	uint32_t node, comm;
-	uint64_t begin, child;
-};
-
+/* What the aggregation keeps of a thread, beside its open slices. */
 struct agg_thread {
-	uint32_t pid, tid, name;
-	uint64_t last_ts;
-	struct agg_open *open;
-	uint32_t nopen, capopen;
+	uint32_t name; /* string id, HWT_NONE until a THREAD event names it */
 };
 
 struct hwt_agg {
@@ -42,18 +35,16 @@ struct hwt_agg {
 	uint32_t nsnodes, capsnodes;
 	struct hwt_idmap snode_index; /* (parent << 32 | frame) -> node */
 
-	struct agg_thread *threads;
-	uint32_t nthreads, capthreads;
-	struct hwt_idmap thread_index; /* (pid << 32 | tid) -> thread */
+	struct hwt_slice_track *track; /* threads and their open slices */
 	struct hwt_idmap proc_names;   /* pid -> string id */
-	uint32_t last_thread;	       /* index + 1 of the last thread looked up, 0 if none */
-	uint64_t last_key;
 
 	uint64_t first_ts, last_ts;
 	int seen;
 	uint32_t *path;
 	uint32_t cappath;
 };
+
+static const struct hwt_slice_track_ops agg_track_ops;
 
 /* Adds @v (nvalues of them) to the entry (comm, node), creating it. */
 static int table_add(struct agg_table *t, uint32_t comm, uint32_t node, const uint64_t *v,
@@ -116,6 +107,12 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
+	a->track = hwt_slice_track_alloc(&agg_track_ops, a, sizeof(struct agg_thread));
+	if (!a->track) {
+		free(a);
+		*err = HWT_E_NOMEM;
+		return NULL;
+	}
 	a->implicit_count = nw == 0;
 	a->samples.nvalues = nw ? nw : 1;
 	a->slices.nvalues = 2;
@@ -146,6 +143,7 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 			if (used < whylen)
 				snprintf(why + used, whylen - used, " time calls");
 		}
+		hwt_slice_track_free(a->track);
 		free(a);
 		*err = HWT_E_INVAL;
 		return NULL;
@@ -155,53 +153,26 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 
 void hwt_agg_free(struct hwt_agg *a)
 {
-	uint32_t i;
-
 	if (!a)
 		return;
 	table_fini(&a->samples);
 	table_fini(&a->slices);
 	free(a->snodes);
 	hwt_idmap_fini(&a->snode_index);
-	for (i = 0; i < a->nthreads; i++)
-		free(a->threads[i].open);
-	free(a->threads);
-	hwt_idmap_fini(&a->thread_index);
+	hwt_slice_track_free(a->track);
 	hwt_idmap_fini(&a->proc_names);
 	free(a->path);
 	free(a);
 }
 
-static struct agg_thread *thread_get(struct hwt_agg *a, uint32_t pid, uint32_t tid)
-{
-	uint64_t key = (uint64_t)pid << 32 | tid;
-	uint32_t *slot;
-	int created;
-
-	if (a->last_thread && a->last_key == key)
-		return &a->threads[a->last_thread - 1];
-	slot = hwt_idmap_put(&a->thread_index, key, &created);
-	if (!slot)
-		return NULL;
-	if (created) {
-		if (hwt_array_grow((void **)&a->threads, &a->capthreads, a->nthreads + 1,
-				   sizeof(*a->threads)))
-			return NULL;
-		*slot = a->nthreads;
-		a->threads[a->nthreads++] = (struct agg_thread){ .pid = pid, .tid = tid };
-	}
-	a->last_thread = *slot + 1;
-	a->last_key = key;
-	return &a->threads[*slot];
-}
-
 /* The name samples of @t are filed under: its own, else its process's. */
-static uint32_t thread_comm(const struct hwt_agg *a, const struct agg_thread *t)
+static uint32_t thread_comm(const struct hwt_agg *a, struct hwt_track_thread *t)
 {
+	const struct agg_thread *at = hwt_track_thread_data(t);
 	const uint32_t *pname;
 
-	if (t->name)
-		return t->name;
+	if (at->name)
+		return at->name;
 	pname = hwt_idmap_find(&a->proc_names, t->pid);
 	return pname ? *pname : HWT_NONE;
 }
@@ -235,23 +206,41 @@ static int64_t slice_node(struct hwt_agg *a, uint32_t parent, uint32_t frame)
 	return *slot;
 }
 
-/* Ends the innermost open slice of @t at @ts, crediting its self time. */
-static int slice_close(struct hwt_agg *a, struct agg_thread *t, uint64_t ts)
+/* A call opens: counted under its node, which it keeps with the thread's name of now. */
+static int agg_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s)
 {
-	struct agg_open *o = &t->open[--t->nopen];
-	uint64_t dur = ts > o->begin ? ts - o->begin : 0;
-	uint64_t v[2] = { 0, dur > o->child ? dur - o->child : 0 };
+	struct hwt_agg *a = ctx;
+	uint32_t parent = t->nopen > 1 ? t->open[t->nopen - 2].node : HWT_NONE;
+	int64_t node = slice_node(a, parent, s->frame);
+	uint64_t v[2] = { 1, 0 };
 
-	if (t->nopen)
-		t->open[t->nopen - 1].child += dur;
-	return table_add(&a->slices, o->comm, o->node, v, 2);
+	if (node < 0)
+		return (int)node;
+	s->node = (uint32_t)node;
+	s->aux = thread_comm(a, t);
+	return table_add(&a->slices, (uint32_t)s->aux, s->node, v, 2);
 }
+
+/* A call ends: its self time is credited. */
+static int agg_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s, uint64_t ts,
+		   uint32_t flags)
+{
+	struct hwt_agg *a = ctx;
+	uint64_t dur = ts - s->begin;
+	uint64_t v[2] = { 0, dur > s->child ? dur - s->child : 0 };
+
+	return table_add(&a->slices, (uint32_t)s->aux, s->node, v, 2);
+}
+
+static const struct hwt_slice_track_ops agg_track_ops = {
+	.begin = agg_begin,
+	.end = agg_end,
+};
 
 int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev)
 {
-	struct agg_thread *t;
+	struct hwt_track_thread *t;
 	uint32_t *slot;
-	int rc;
 
 	if (!a || !m || !ev)
 		return HWT_E_INVAL;
@@ -269,22 +258,20 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		*slot = ev->proc.name;
 		return 0;
 	case HWT_EV_THREAD:
-		t = thread_get(a, ev->pid, ev->tid);
+		t = hwt_slice_track_thread(a->track, ev->pid, ev->tid, 1);
 		if (!t)
 			return HWT_E_NOMEM;
-		t->name = ev->thread.name;
-		t->last_ts = ev->ts;
-		return 0;
+		((struct agg_thread *)hwt_track_thread_data(t))->name = ev->thread.name;
+		break;
 	case HWT_EV_SAMPLE: {
 		uint64_t one = 1;
 		uint32_t nw = hwt_model_nweights(m);
 
 		if (a->mode == HWT_AGG_SLICES)
 			return 0;
-		t = thread_get(a, ev->pid, ev->tid);
+		t = hwt_slice_track_thread(a->track, ev->pid, ev->tid, 1);
 		if (!t)
 			return HWT_E_NOMEM;
-		t->last_ts = ev->ts;
 		if (!a->nsamples++) {
 			/* Weights are all declared by the first sample, maybe after alloc. */
 			a->implicit_count = nw == 0;
@@ -295,80 +282,27 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		return table_add(&a->samples, thread_comm(a, t), ev->sample.stack,
 				 ev->sample.weights, nw);
 	}
-	case HWT_EV_SLICE_BEGIN: {
+	case HWT_EV_SLICE_BEGIN:
 		a->nslices++;
-		uint32_t parent;
-		uint64_t v[2] = { 1, 0 };
-		int64_t node;
-
-		if (a->mode == HWT_AGG_SAMPLES)
-			return 0;
-		t = thread_get(a, ev->pid, ev->tid);
-		if (!t)
-			return HWT_E_NOMEM;
-		t->last_ts = ev->ts;
-		parent = t->nopen ? t->open[t->nopen - 1].node : HWT_NONE;
-		node = slice_node(a, parent, ev->slice.frame);
-		if (node < 0)
-			return (int)node;
-		if (hwt_array_grow((void **)&t->open, &t->capopen, t->nopen + 1, sizeof(*t->open)))
-			return HWT_E_NOMEM;
-		t->open[t->nopen++] = (struct agg_open){
-			.node = (uint32_t)node,
-			.comm = thread_comm(a, t),
-			.begin = ev->ts,
-		};
-		return table_add(&a->slices, t->open[t->nopen - 1].comm, (uint32_t)node, v, 2);
-	}
+		/* fall through */
 	case HWT_EV_SLICE_END:
 		if (a->mode == HWT_AGG_SAMPLES)
 			return 0;
-		t = thread_get(a, ev->pid, ev->tid);
-		if (!t)
-			return HWT_E_NOMEM;
-		t->last_ts = ev->ts;
-		/* An end with nothing open (tracing started mid-call) has nothing to credit. */
-		return t->nopen ? slice_close(a, t, ev->ts) : 0;
-	case HWT_EV_THREAD_EXIT:
-		t = thread_get(a, ev->pid, ev->tid);
-		if (!t)
-			return HWT_E_NOMEM;
-		t->last_ts = ev->ts;
-		while (t->nopen)
-			if ((rc = slice_close(a, t, ev->ts)))
-				return rc;
-		return 0;
-	case HWT_EV_PROCESS_EXIT:
-		/* The process is gone, and so are the calls its threads had open. */
-		for (uint32_t i = 0; i < a->nthreads; i++) {
-			t = &a->threads[i];
-			if (t->pid != ev->pid)
-				continue;
-			t->last_ts = ev->ts;
-			while (t->nopen)
-				if ((rc = slice_close(a, t, ev->ts)))
-					return rc;
-		}
-		return 0;
+		break;
 	default:
-		return 0;
+		break;
 	}
+	return hwt_slice_track_event(a->track, ev);
 }
 
 int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 {
-	uint32_t i;
 	int rc, w;
 
 	if (!a || !m)
 		return HWT_E_INVAL;
-	for (i = 0; i < a->nthreads; i++) {
-		struct agg_thread *t = &a->threads[i];
-
-		while (t->nopen)
-			if ((rc = slice_close(a, t, t->last_ts)))
-				return rc;
-	}
+	if ((rc = hwt_slice_track_finish(a->track)))
+		return rc;
 	/* Asked for time or calls where nothing was traced: an empty table would look like an
 	 * answer. */
 	if (a->mode == HWT_AGG_SLICES && !a->nslices)

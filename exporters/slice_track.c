@@ -1,0 +1,195 @@
+/* The exporters' one shadow stack: threads by (pid, tid) and the slices open on each. */
+#include <stdlib.h>
+
+#include "core/util.h"
+#include "hwtrace/error.h"
+#include "slice_track.h"
+
+struct hwt_slice_track {
+	const struct hwt_slice_track_ops *ops;
+	void *ctx;
+	size_t extra;
+	struct hwt_track_thread **threads; /* owned, each with its consumer data */
+	uint32_t nthreads, capthreads;
+	struct hwt_idmap index; /* (pid << 32 | tid) -> index in threads */
+	uint64_t last_key;
+	struct hwt_track_thread *last; /* the thread of the last look-up */
+	uint64_t stray_ends;
+};
+
+struct hwt_slice_track *hwt_slice_track_alloc(const struct hwt_slice_track_ops *ops, void *ctx,
+					      size_t extra)
+{
+	struct hwt_slice_track *tr = calloc(1, sizeof(*tr));
+
+	if (!tr)
+		return NULL;
+	tr->ops = ops;
+	tr->ctx = ctx;
+	tr->extra = (extra + 7) & ~(size_t)7;
+	return tr;
+}
+
+void hwt_slice_track_free(struct hwt_slice_track *tr)
+{
+	if (!tr)
+		return;
+	for (uint32_t i = 0; i < tr->nthreads; i++) {
+		free(tr->threads[i]->open);
+		free(tr->threads[i]);
+	}
+	free(tr->threads);
+	hwt_idmap_fini(&tr->index);
+	free(tr);
+}
+
+struct hwt_track_thread *hwt_slice_track_thread(struct hwt_slice_track *tr, uint32_t pid,
+						uint32_t tid, int create)
+{
+	uint64_t key = (uint64_t)pid << 32 | tid;
+	struct hwt_track_thread *t;
+	uint32_t *slot;
+	int created;
+
+	if (tr->last && tr->last_key == key)
+		return tr->last;
+	if (!create) {
+		slot = hwt_idmap_find(&tr->index, key);
+		if (!slot)
+			return NULL;
+	} else {
+		/* Room first, so that the index never holds a thread the array lacks. */
+		if (hwt_array_grow((void **)&tr->threads, &tr->capthreads, tr->nthreads + 1,
+				   sizeof(*tr->threads)))
+			return NULL;
+		slot = hwt_idmap_put(&tr->index, key, &created);
+		if (!slot)
+			return NULL;
+		if (created) {
+			t = calloc(1, sizeof(*t) + tr->extra);
+			if (!t) {
+				/* Never seen again: a key whose thread is missing would be. */
+				*slot = UINT32_MAX;
+				return NULL;
+			}
+			t->pid = pid;
+			t->tid = tid;
+			*slot = tr->nthreads;
+			tr->threads[tr->nthreads++] = t;
+		}
+	}
+	if (*slot >= tr->nthreads)
+		return NULL;
+	tr->last = tr->threads[*slot];
+	tr->last_key = key;
+	return tr->last;
+}
+
+uint32_t hwt_slice_track_nthreads(const struct hwt_slice_track *tr)
+{
+	return tr->nthreads;
+}
+
+struct hwt_track_thread *hwt_slice_track_at(const struct hwt_slice_track *tr, uint32_t i)
+{
+	return i < tr->nthreads ? tr->threads[i] : NULL;
+}
+
+uint64_t hwt_slice_track_stray_ends(const struct hwt_slice_track *tr)
+{
+	return tr->stray_ends;
+}
+
+static int slice_end(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts,
+		     uint32_t flags)
+{
+	struct hwt_open_slice *s = &t->open[t->nopen - 1];
+	uint64_t dur;
+	int rc;
+
+	if (ts < s->begin)
+		ts = s->begin;
+	dur = ts - s->begin;
+	rc = tr->ops->end(tr->ctx, t, s, ts, flags);
+	t->nopen--;
+	if (t->nopen)
+		t->open[t->nopen - 1].child += dur;
+	return rc;
+}
+
+int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts)
+{
+	int rc;
+
+	while (t->nopen)
+		if ((rc = slice_end(tr, t, ts, HWT_SLICE_UNFINISHED)) < 0)
+			return rc;
+	return 0;
+}
+
+int hwt_slice_track_finish(struct hwt_slice_track *tr)
+{
+	int rc;
+
+	for (uint32_t i = 0; i < tr->nthreads; i++)
+		if ((rc = hwt_slice_track_close(tr, tr->threads[i], tr->threads[i]->last_ts)) < 0)
+			return rc;
+	return 0;
+}
+
+static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
+{
+	struct hwt_track_thread *t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 1);
+	struct hwt_open_slice *s;
+
+	if (!t || hwt_array_grow((void **)&t->open, &t->capopen, t->nopen + 1, sizeof(*t->open)))
+		return HWT_E_NOMEM;
+	t->last_ts = ev->ts;
+	s = &t->open[t->nopen++];
+	*s = (struct hwt_open_slice){ .frame = ev->slice.frame, .begin = ev->ts };
+	return tr->ops->begin ? tr->ops->begin(tr->ctx, t, s) : 0;
+}
+
+int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev)
+{
+	struct hwt_track_thread *t;
+	int rc;
+
+	switch (ev->type) {
+	case HWT_EV_SLICE_BEGIN:
+		return slice_begin(tr, ev);
+	case HWT_EV_PROCESS_EXIT:
+		/* The process is gone, and so are the calls its threads had open. */
+		for (uint32_t i = 0; i < tr->nthreads; i++) {
+			t = tr->threads[i];
+			if (t->pid != ev->pid)
+				continue;
+			if (ev->ts > t->last_ts)
+				t->last_ts = ev->ts;
+			if ((rc = hwt_slice_track_close(tr, t, ev->ts)) < 0)
+				return rc;
+		}
+		return 0;
+	default:
+		break;
+	}
+	t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 0);
+	if (!t) {
+		tr->stray_ends += ev->type == HWT_EV_SLICE_END;
+		return 0;
+	}
+	if (ev->ts > t->last_ts)
+		t->last_ts = ev->ts;
+	switch (ev->type) {
+	case HWT_EV_SLICE_END:
+		if (!t->nopen) {
+			tr->stray_ends++;
+			return 0;
+		}
+		return slice_end(tr, t, ev->ts, ev->slice.flags);
+	case HWT_EV_THREAD_EXIT:
+		return hwt_slice_track_close(tr, t, ev->ts);
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,74 @@
+/* The one shadow stack of the exporters and reports: per thread, the slices open and the
+ * consumer's own data, with begins and ends handed to the consumer well nested. An end with
+ * nothing open is counted and dropped; what a thread's or its process's exit leaves open ends
+ * there, and what the stream leaves open ends at the thread's last event. */
+#ifndef HWT_EXPORTERS_SLICE_TRACK_H
+#define HWT_EXPORTERS_SLICE_TRACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+
+/** A slice open on a thread. */
+struct hwt_open_slice {
+	uint32_t frame; /* frame id of its begin */
+	uint32_t node;	/* the consumer's (a stack node), set in its begin hook */
+	uint64_t begin; /* ns */
+	uint64_t child; /* ns spent in the slices nested in it that ended */
+	uint64_t aux;	/* the consumer's */
+};
+
+/** A thread seen by the tracker. The consumer's data (@extra bytes at alloc) follows it. */
+struct hwt_track_thread {
+	uint32_t pid, tid;
+	uint64_t last_ts;	     /* of its newest event */
+	struct hwt_open_slice *open; /* innermost last */
+	uint32_t nopen, capopen;
+};
+
+/** The consumer's data of @t: @extra zeroed bytes, 8-byte aligned. */
+static inline void *hwt_track_thread_data(struct hwt_track_thread *t)
+{
+	return t + 1;
+}
+
+/** What a consumer does with the slices. Hooks return >= 0 or a negative enum hwt_error. */
+struct hwt_slice_track_ops {
+	/** @s opened on @t (it is the innermost, t->open[t->nopen - 1]). */
+	int (*begin)(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s);
+	/** @s, the innermost slice of @t, ends at @ts (not before its begin); it leaves the stack
+	 *  after the call, its duration added to its parent's child time. @flags: enum
+	 *  hwt_slice_flags, HWT_SLICE_UNFINISHED also for what an exit or the end closes. */
+	int (*end)(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s, uint64_t ts,
+		   uint32_t flags);
+};
+
+struct hwt_slice_track;
+
+/** New tracker calling @ops (borrowed, static) with @ctx; @extra bytes of consumer data per
+ *  thread. NULL when out of memory. */
+struct hwt_slice_track *hwt_slice_track_alloc(const struct hwt_slice_track_ops *ops, void *ctx,
+					      size_t extra);
+/** Frees @tr and its threads (the consumer frees what its data owns first); NULL accepted. */
+void hwt_slice_track_free(struct hwt_slice_track *tr);
+
+/** Thread (@pid, @tid): created (with zeroed data) when @create, else NULL if unseen. NULL
+ *  when out of memory too. The pointer stays valid until hwt_slice_track_free(). */
+struct hwt_track_thread *hwt_slice_track_thread(struct hwt_slice_track *tr, uint32_t pid,
+						uint32_t tid, int create);
+/** Number of threads seen, and thread @i of them (in order of appearance). */
+uint32_t hwt_slice_track_nthreads(const struct hwt_slice_track *tr);
+struct hwt_track_thread *hwt_slice_track_at(const struct hwt_slice_track *tr, uint32_t i);
+
+/** Follows @ev: slice begins (creating the thread) and ends, thread and process exits; any
+ *  other event of a known thread moves its clock. Returns 0, a hook's error, HWT_E_NOMEM. */
+int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev);
+/** Ends every slice open on @t at @ts, unfinished. */
+int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts);
+/** Ends every slice still open, each thread's at its last event: the end of the stream. */
+int hwt_slice_track_finish(struct hwt_slice_track *tr);
+/** Ends seen with no slice open on their thread (tracing began inside the call). */
+uint64_t hwt_slice_track_stray_ends(const struct hwt_slice_track *tr);
+
+#endif
