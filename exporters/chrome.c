@@ -7,25 +7,22 @@
 
 #include "hwtrace/error.h"
 #include "aggregate.h"
+#include "slice_track.h"
 #include "builtin.h"
 
+/* What chrome keeps of a thread, beside its open slices: the innermost begin is held back, and
+ * if its end comes next it becomes one "X" event. */
 struct ch_thread {
-	uint32_t pid, tid;
-	uint32_t *open; /* frame ids of the open slices, innermost last */
-	uint32_t nopen, capopen;
-	/* The innermost begin is held back: if its end comes next it becomes one "X" event. */
 	int pending;
-	uint64_t pending_ts;
 };
 
 struct chrome {
 	struct hwt_exporter base;
 	FILE *out;
 	int nevents;
-	struct ch_thread *threads;
-	uint32_t nthreads, capthreads;
-	struct hwt_idmap thread_index; /* (pid << 32 | tid) -> thread */
-	struct hwt_bitset sampled;     /* stack nodes samples refer to */
+	struct hwt_slice_track *track;
+	const struct hwt_model *m; /* of the event being written, for the track's hooks */
+	struct hwt_bitset sampled; /* stack nodes samples refer to */
 };
 
 /* The output is only ever written from one thread: skip stdio's locking. */
@@ -118,29 +115,6 @@ static void event_ts(struct chrome *c, uint64_t ts)
 	put_ts(c->out, ts);
 }
 
-static struct ch_thread *thread_get(struct chrome *c, uint32_t pid, uint32_t tid)
-{
-	int created;
-	uint32_t *slot = hwt_idmap_put(&c->thread_index, (uint64_t)pid << 32 | tid, &created);
-
-	if (!slot)
-		return NULL;
-	if (created) {
-		if (c->nthreads == c->capthreads) {
-			uint32_t n = c->capthreads ? c->capthreads * 2 : 16;
-			struct ch_thread *t = realloc(c->threads, n * sizeof(*t));
-
-			if (!t)
-				return NULL;
-			c->threads = t;
-			c->capthreads = n;
-		}
-		*slot = c->nthreads;
-		c->threads[c->nthreads++] = (struct ch_thread){ .pid = pid, .tid = tid };
-	}
-	return &c->threads[*slot];
-}
-
 static const char *frame_name(const struct hwt_model *m, uint32_t frame)
 {
 	const struct hwt_frame *f = hwt_model_frame(m, frame);
@@ -149,41 +123,52 @@ static const char *frame_name(const struct hwt_model *m, uint32_t frame)
 }
 
 /* Writes the held-back begin of @t as a "B" event. */
-static void flush_pending(struct chrome *c, const struct hwt_model *m, struct ch_thread *t)
+static void flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt_track_thread *t)
 {
-	if (!t->pending)
+	struct ch_thread *ct = hwt_track_thread_data(t);
+	const struct hwt_open_slice *s = &t->open[t->nopen - 1];
+
+	if (!ct->pending)
 		return;
-	t->pending = 0;
-	event_begin(c, "B", frame_name(m, t->open[t->nopen - 1]), t->pid, t->tid);
-	event_ts(c, t->pending_ts);
+	ct->pending = 0;
+	event_begin(c, "B", frame_name(m, s->frame), t->pid, t->tid);
+	event_ts(c, s->begin);
 	put_str(c->out, "}");
 }
 
-static void slice_end(struct chrome *c, const struct hwt_model *m, struct ch_thread *t, uint64_t ts)
+static int ch_slice_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s)
 {
-	uint32_t frame = t->open[--t->nopen];
+	((struct ch_thread *)hwt_track_thread_data(t))->pending = 1;
+	return 0;
+}
 
-	if (t->pending) {
-		t->pending = 0;
-		event_begin(c, "X", frame_name(m, frame), t->pid, t->tid);
-		event_ts(c, t->pending_ts);
+static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s,
+			uint64_t ts, uint32_t flags)
+{
+	struct chrome *c = ctx;
+	struct ch_thread *ct = hwt_track_thread_data(t);
+	const char *name = frame_name(c->m, s->frame);
+
+	if (ct->pending) {
+		ct->pending = 0;
+		event_begin(c, "X", name, t->pid, t->tid);
+		event_ts(c, s->begin);
 		put_str(c->out, ",\"dur\":");
-		put_ts(c->out, ts > t->pending_ts ? ts - t->pending_ts : 0);
+		put_ts(c->out, ts - s->begin);
 		put_str(c->out, "}");
-		return;
+		return 0;
 	}
 	/* The name is repeated on "E" for viewers that match by name. */
-	event_begin(c, "E", frame_name(m, frame), t->pid, t->tid);
+	event_begin(c, "E", name, t->pid, t->tid);
 	event_ts(c, ts);
 	put_str(c->out, "}");
+	return 0;
 }
 
-static void close_slices(struct chrome *c, const struct hwt_model *m, struct ch_thread *t,
-			 uint64_t ts)
-{
-	while (t->nopen)
-		slice_end(c, m, t, ts);
-}
+static const struct hwt_slice_track_ops ch_track_ops = {
+	.begin = ch_slice_begin,
+	.end = ch_slice_end,
+};
 
 /* The "key=value" lines of @args as a JSON object's members. */
 static void put_args(FILE *f, const char *args)
@@ -213,12 +198,13 @@ static void process_exit(struct chrome *c, const struct hwt_model *m, const stru
 	const char *sig = hwt_signal_name(ev->exit.signal);
 	uint32_t i;
 
-	for (i = 0; i < c->nthreads; i++) {
-		if (c->threads[i].pid == ev->pid) {
-			flush_pending(c, m, &c->threads[i]);
-			close_slices(c, m, &c->threads[i], ev->ts);
-		}
+	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++) {
+		struct hwt_track_thread *t = hwt_slice_track_at(c->track, i);
+
+		if (t->pid == ev->pid)
+			flush_pending(c, m, t);
 	}
+	hwt_slice_track_event(c->track, ev);
 	if (ev->exit.signal && sig)
 		snprintf(name, sizeof(name), "crash: %s", sig);
 	else if (ev->exit.signal)
@@ -234,7 +220,7 @@ static void process_exit(struct chrome *c, const struct hwt_model *m, const stru
 static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	struct chrome *c;
-	struct ch_thread *t = NULL;
+	struct hwt_track_thread *t = NULL;
 	const struct hwt_track *tr;
 	FILE *f;
 	uint32_t i;
@@ -242,9 +228,10 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 	if (!e || !m || !ev)
 		return HWT_E_INVAL;
 	c = container_of(e, struct chrome, base);
+	c->m = m;
 	f = c->out;
 	if (ev->type != HWT_EV_PROCESS && ev->type != HWT_EV_PROCESS_EXIT) {
-		t = thread_get(c, ev->pid, ev->tid);
+		t = hwt_slice_track_thread(c->track, ev->pid, ev->tid, 1);
 		if (!t)
 			return HWT_E_NOMEM;
 		if (ev->type != HWT_EV_SLICE_END)
@@ -264,7 +251,9 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 		put_str(f, "}}");
 		break;
 	case HWT_EV_THREAD_EXIT:
-		close_slices(c, m, t, ev->ts);
+	case HWT_EV_SLICE_BEGIN:
+	case HWT_EV_SLICE_END:
+		hwt_slice_track_event(c->track, ev);
 		break;
 	case HWT_EV_PROCESS_EXIT:
 		process_exit(c, m, ev);
@@ -308,25 +297,6 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 		put_str(f, ",\"args\":{\"value\":");
 		put_number(f, ev->counter.value);
 		put_str(f, "}}");
-		break;
-	case HWT_EV_SLICE_BEGIN:
-		if (t->nopen == t->capopen) {
-			uint32_t n = t->capopen ? t->capopen * 2 : 16;
-			uint32_t *o = realloc(t->open, n * sizeof(*o));
-
-			if (!o)
-				return HWT_E_NOMEM;
-			t->open = o;
-			t->capopen = n;
-		}
-		t->open[t->nopen++] = ev->slice.frame;
-		t->pending = 1;
-		t->pending_ts = ev->ts;
-		break;
-	case HWT_EV_SLICE_END:
-		/* An end with nothing open began before tracing did. */
-		if (t->nopen)
-			slice_end(c, m, t, ev->ts);
 		break;
 	case HWT_EV_INSTANT:
 		event_begin(c, "i",
@@ -438,8 +408,8 @@ static int ch_finish(struct hwt_exporter *e, const struct hwt_model *m)
 		return HWT_E_INVAL;
 	c = container_of(e, struct chrome, base);
 	/* Slices still open stay open ("B" without "E"): the viewers show them as unfinished. */
-	for (i = 0; i < c->nthreads; i++)
-		flush_pending(c, m, &c->threads[i]);
+	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++)
+		flush_pending(c, m, hwt_slice_track_at(c->track, i));
 	put_str(c->out, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{");
 	c->nevents = 0;
 	hwt_model_meta_foreach(m, put_meta, c);
@@ -464,7 +434,10 @@ static struct hwt_exporter *ch_create(const struct hwt_export_config *cfg,
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c) {
+	if (c)
+		c->track = hwt_slice_track_alloc(&ch_track_ops, c, sizeof(struct ch_thread));
+	if (!c || !c->track) {
+		free(c);
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
@@ -478,15 +451,11 @@ static struct hwt_exporter *ch_create(const struct hwt_export_config *cfg,
 static void ch_destroy(struct hwt_exporter *e)
 {
 	struct chrome *c;
-	uint32_t i;
 
 	if (!e)
 		return;
 	c = container_of(e, struct chrome, base);
-	for (i = 0; i < c->nthreads; i++)
-		free(c->threads[i].open);
-	free(c->threads);
-	hwt_idmap_fini(&c->thread_index);
+	hwt_slice_track_free(c->track);
 	hwt_bitset_fini(&c->sampled);
 	free(c);
 }
