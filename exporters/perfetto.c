@@ -8,6 +8,7 @@
 #include "hwtrace/error.h"
 #include "pbuf.h"
 #include "aggregate.h"
+#include "slice_track.h"
 #include "builtin.h"
 
 /* Field numbers from Perfetto's protos/perfetto/trace (trace.proto, trace_packet.proto,
@@ -115,10 +116,10 @@ enum {
 #define PSEUDO_MAP_KERNEL  (1ull << 32 | 1)
 #define PSEUDO_MAP_UNKNOWN (1ull << 32 | 2)
 
+/* What perfetto keeps of a thread, beside its open slices. */
 struct pf_thread {
-	uint32_t pid, tid;
-	uint32_t name;	/* string id last described */
-	uint32_t depth; /* slices open, so a stray end is dropped and exits close the rest */
+	uint32_t name; /* string id last described */
+	int described;
 };
 
 struct perfetto {
@@ -127,9 +128,8 @@ struct perfetto {
 	struct hwt_pbuf pkt;
 	int started;
 
-	struct pf_thread *threads;
-	uint32_t nthreads, capthreads;
-	struct hwt_idmap thread_index; /* (pid << 32 | tid) -> thread */
+	struct hwt_slice_track *track; /* threads and their open slices */
+	const struct hwt_model *m;     /* of the event being written, for the track's hooks */
 	struct hwt_idmap procs;	       /* pid -> 1 once described */
 
 	/* Model ids already interned on the sequence, so each is emitted once. */
@@ -254,34 +254,26 @@ static int describe_thread(struct perfetto *p, const struct hwt_model *m, uint32
 
 /* The thread (pid, tid), described on first sight; NULL when out of memory or on a write
  * error (*@rc set). */
-static struct pf_thread *thread_get(struct perfetto *p, const struct hwt_model *m, uint32_t pid,
-				    uint32_t tid, uint32_t name, uint64_t ts, int *rc)
+static struct hwt_track_thread *thread_get(struct perfetto *p, const struct hwt_model *m,
+					   uint32_t pid, uint32_t tid, uint32_t name, uint64_t ts,
+					   int *rc)
 {
-	int created;
-	uint32_t *slot = hwt_idmap_put(&p->thread_index, (uint64_t)pid << 32 | tid, &created);
+	struct hwt_track_thread *t = hwt_slice_track_thread(p->track, pid, tid, 1);
+	struct pf_thread *pt;
 
 	*rc = HWT_E_NOMEM;
-	if (!slot)
+	if (!t)
 		return NULL;
-	if (created) {
-		if (p->nthreads == p->capthreads) {
-			uint32_t n = p->capthreads ? p->capthreads * 2 : 16;
-			struct pf_thread *t = realloc(p->threads, n * sizeof(*t));
-
-			if (!t)
-				return NULL;
-			p->threads = t;
-			p->capthreads = n;
-		}
-		*slot = p->nthreads;
-		p->threads[p->nthreads++] =
-			(struct pf_thread){ .pid = pid, .tid = tid, .name = name };
+	pt = hwt_track_thread_data(t);
+	if (!pt->described) {
+		pt->described = 1;
+		pt->name = name;
 		*rc = tid ? describe_thread(p, m, pid, tid, name, ts) : need_process(p, m, pid, ts);
 		if (*rc)
 			return NULL;
 	}
 	*rc = 0;
-	return &p->threads[*slot];
+	return t;
 }
 
 static void track_event_begin(struct perfetto *p, unsigned type, uint64_t uuid)
@@ -305,20 +297,17 @@ static int intern_name(struct perfetto *p, const struct hwt_model *m, uint32_t n
 	return hwt_bitset_set(&p->names, name);
 }
 
-static int slice_begin(struct perfetto *p, const struct hwt_model *m, const struct hwt_event *ev)
+static int slice_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s)
 {
-	const struct hwt_frame *f = hwt_model_frame(m, ev->slice.frame);
+	struct perfetto *p = ctx;
+	const struct hwt_frame *f = hwt_model_frame(p->m, s->frame);
 	uint32_t name = f ? f->name : HWT_NONE;
-	struct pf_thread *t;
 	int rc;
 
-	if (!(t = thread_get(p, m, ev->pid, ev->tid, HWT_NONE, ev->ts, &rc)))
+	packet_begin(p, s->begin);
+	if (name && (rc = intern_name(p, p->m, name)))
 		return rc;
-	t->depth++;
-	packet_begin(p, ev->ts);
-	if (name && (rc = intern_name(p, m, name)))
-		return rc;
-	track_event_begin(p, TYPE_SLICE_BEGIN, UUID_TRACK(ev->pid, ev->tid));
+	track_event_begin(p, TYPE_SLICE_BEGIN, UUID_TRACK(t->pid, t->tid));
 	if (name)
 		hwt_pbuf_varint(&p->pkt, TE_NAME_IID, name);
 	else
@@ -327,24 +316,21 @@ static int slice_begin(struct perfetto *p, const struct hwt_model *m, const stru
 	return packet_flush(p);
 }
 
-static int slice_end(struct perfetto *p, uint32_t pid, uint32_t tid, uint64_t ts)
+static int slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s, uint64_t ts,
+		     uint32_t flags)
 {
+	struct perfetto *p = ctx;
+
 	packet_begin(p, ts);
-	track_event_begin(p, TYPE_SLICE_END, UUID_TRACK(pid, tid));
+	track_event_begin(p, TYPE_SLICE_END, UUID_TRACK(t->pid, t->tid));
 	hwt_pbuf_end(&p->pkt);
 	return packet_flush(p);
 }
 
-/* Ends every slice still open on @t at @ts. */
-static int close_slices(struct perfetto *p, struct pf_thread *t, uint64_t ts)
-{
-	int rc;
-
-	for (; t->depth; t->depth--)
-		if ((rc = slice_end(p, t->pid, t->tid, ts)))
-			return rc;
-	return 0;
-}
+static const struct hwt_slice_track_ops pf_track_ops = {
+	.begin = slice_begin,
+	.end = slice_end,
+};
 
 /* Writes the "key=value" lines of @args as debug annotations. */
 static void annotations(struct perfetto *p, const char *args)
@@ -384,11 +370,10 @@ static int instant_text(struct perfetto *p, uint64_t ts, uint64_t uuid, const ch
 
 static int instant(struct perfetto *p, const struct hwt_model *m, const struct hwt_event *ev)
 {
-	struct pf_thread *t;
 	uint32_t name = ev->instant.name;
 	int rc;
 
-	if (!(t = thread_get(p, m, ev->pid, ev->tid, HWT_NONE, ev->ts, &rc)))
+	if (!thread_get(p, m, ev->pid, ev->tid, HWT_NONE, ev->ts, &rc))
 		return rc;
 	packet_begin(p, ev->ts);
 	if (name && (rc = intern_name(p, m, name)))
@@ -408,16 +393,14 @@ static int process_exit(struct perfetto *p, const struct hwt_model *m, const str
 	char text[64], args[64];
 	const char *sig = hwt_signal_name(ev->exit.signal);
 	uint64_t uuid = UUID_PROCESS(ev->pid);
-	uint32_t i;
 	int rc;
 
 	if ((rc = need_process(p, m, ev->pid, ev->ts)))
 		return rc;
 	/* The process is gone: so are its threads' open calls. */
-	for (i = 0; i < p->nthreads; i++)
-		if (p->threads[i].pid == ev->pid && (rc = close_slices(p, &p->threads[i], ev->ts)))
-			return rc;
-	if (ev->tid && hwt_idmap_find(&p->thread_index, (uint64_t)ev->pid << 32 | ev->tid))
+	if ((rc = hwt_slice_track_event(p->track, ev)))
+		return rc;
+	if (ev->tid && hwt_slice_track_thread(p->track, ev->pid, ev->tid, 0))
 		uuid = UUID_THREAD(ev->pid, ev->tid);
 	if (ev->exit.signal) {
 		if (sig)
@@ -678,7 +661,10 @@ static struct hwt_exporter *pf_create(const struct hwt_export_config *cfg,
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));
-	if (!p) {
+	if (p)
+		p->track = hwt_slice_track_alloc(&pf_track_ops, p, sizeof(struct pf_thread));
+	if (!p || !p->track) {
+		free(p);
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
@@ -692,13 +678,15 @@ static struct hwt_exporter *pf_create(const struct hwt_export_config *cfg,
 static int pf_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	struct perfetto *p;
-	struct pf_thread *t;
+	struct hwt_track_thread *t;
+	struct pf_thread *pt;
 	char text[48];
 	int rc;
 
 	if (!e || !m || !ev)
 		return HWT_E_INVAL;
 	p = container_of(e, struct perfetto, base);
+	p->m = m;
 	if (!p->started && (rc = write_header(p, ev->ts)))
 		return rc;
 	switch (ev->type) {
@@ -707,30 +695,25 @@ static int pf_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 	case HWT_EV_THREAD:
 		if (!(t = thread_get(p, m, ev->pid, ev->tid, ev->thread.name, ev->ts, &rc)))
 			return rc;
-		if (t->name == ev->thread.name || !ev->tid)
+		pt = hwt_track_thread_data(t);
+		if (pt->name == ev->thread.name || !ev->tid)
 			return 0;
 		/* Seen before under another name: describing it again renames it. */
-		t->name = ev->thread.name;
+		pt->name = ev->thread.name;
 		return describe_thread(p, m, ev->pid, ev->tid, ev->thread.name, ev->ts);
 	case HWT_EV_THREAD_EXIT:
-		if (!(t = thread_get(p, m, ev->pid, ev->tid, HWT_NONE, ev->ts, &rc)))
+	case HWT_EV_SLICE_BEGIN:
+	case HWT_EV_SLICE_END:
+		/* A slice's thread is described before it. */
+		if (!thread_get(p, m, ev->pid, ev->tid, HWT_NONE, ev->ts, &rc))
 			return rc;
-		return close_slices(p, t, ev->ts);
+		return hwt_slice_track_event(p->track, ev);
 	case HWT_EV_PROCESS_EXIT:
 		return process_exit(p, m, ev);
 	case HWT_EV_SAMPLE:
 		return sample(p, m, ev);
 	case HWT_EV_COUNTER:
 		return counter(p, m, ev);
-	case HWT_EV_SLICE_BEGIN:
-		return slice_begin(p, m, ev);
-	case HWT_EV_SLICE_END:
-		if (!(t = thread_get(p, m, ev->pid, ev->tid, HWT_NONE, ev->ts, &rc)))
-			return rc;
-		if (!t->depth)
-			return 0; /* began before tracing did */
-		t->depth--;
-		return slice_end(p, ev->pid, ev->tid, ev->ts);
 	case HWT_EV_INSTANT:
 		return instant(p, m, ev);
 	case HWT_EV_LOST:
@@ -769,8 +752,7 @@ static void pf_destroy(struct hwt_exporter *e)
 		return;
 	p = container_of(e, struct perfetto, base);
 	hwt_pbuf_fini(&p->pkt);
-	free(p->threads);
-	hwt_idmap_fini(&p->thread_index);
+	hwt_slice_track_free(p->track);
 	hwt_idmap_fini(&p->procs);
 	hwt_bitset_fini(&p->names);
 	hwt_bitset_fini(&p->fnames);
