@@ -144,6 +144,7 @@ struct oracle {
 		uint64_t n;
 	} late[8];
 	uint64_t nlate;
+	uint64_t nxol; /* probed instructions of other tracers' uprobes run out of line */
 	int exit_status;
 	struct orc_image *images;
 	size_t nimages;
@@ -206,11 +207,32 @@ static struct insn *cache_add(struct insn_cache *c, const struct insn *in)
 	return s;
 }
 
-/* Classifies the instruction at @ip from its bytes with capstone. */
-static int insn_decode(struct oracle *o, uint64_t ip, struct insn *in)
+/* Up to @len bytes of the code at @ip in mapping @m. A file's code comes from the file: what
+ * the program's memory shows may be an int3 that another tracer's uprobe put there (uprobes on
+ * a library patch every process that maps it). Returns the count, or -1 with errno. */
+static ssize_t code_read(struct oracle *o, const struct orc_map *m, uint64_t ip, uint8_t *buf,
+			 size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	if (m->path[0] != '/')
+		return pread(o->mem_fd, buf, len, (off_t)ip);
+	if (len > m->end - ip)
+		len = m->end - ip;
+	fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, (off_t)(ip - m->start + m->pgoff));
+	close(fd);
+	return n;
+}
+
+/* Classifies the instruction at @ip, in @m, from its bytes with capstone. */
+static int insn_decode(struct oracle *o, const struct orc_map *m, uint64_t ip, struct insn *in)
 {
 	uint8_t buf[16];
-	ssize_t n = pread(o->mem_fd, buf, sizeof(buf), (off_t)ip);
+	ssize_t n = code_read(o, m, ip, buf, sizeof(buf));
 	cs_insn *ci;
 	const cs_x86 *x;
 	int direct;
@@ -218,13 +240,10 @@ static int insn_decode(struct oracle *o, uint64_t ip, struct insn *in)
 	memset(in, 0, sizeof(*in));
 	in->ip = ip;
 	if (n <= 0) {
-		const struct orc_map *m = orc_maps_find(&o->maps, ip);
-
 		fprintf(stderr,
 			"pt_oracle: cannot read the instruction at 0x%" PRIx64
 			" (%s), in %s %" PRIx64 "-%" PRIx64 " as last read\n",
-			ip, n < 0 ? strerror(errno) : "end of file", m ? m->path : "no mapping",
-			m ? m->start : 0, m ? m->end : 0);
+			ip, n < 0 ? strerror(errno) : "end of file", m->path, m->start, m->end);
 		return -1;
 	}
 	if (cs_disasm(o->cs, buf, (size_t)n, ip, 1, &ci) != 1) {
@@ -308,7 +327,7 @@ static struct insn *insn_get(struct oracle *o, uint64_t ip)
 		return NULL;
 	}
 	m->used = 1;
-	if (insn_decode(o, ip, &tmp))
+	if (insn_decode(o, m, ip, &tmp))
 		return NULL;
 	return cache_add(&o->cache, &tmp);
 }
@@ -508,6 +527,51 @@ static int step(struct oracle *o, const struct insn *in, int *st)
 	return 0;
 }
 
+static int regs_get(pid_t pid, uint64_t *ip, uint64_t *sp);
+
+/* Is @ip in the [uprobes] page, where the kernel runs a probed instruction out of line? */
+static int in_xol(struct oracle *o, uint64_t ip)
+{
+	const struct orc_map *m = orc_maps_find(&o->maps, ip);
+
+	if (!m && orc_maps_read(&o->maps, o->pid) == 0)
+		m = orc_maps_find(&o->maps, ip); /* the page is mapped at the first hit */
+	return m && !strcmp(m->path, "[uprobes]");
+}
+
+/* The step over the instruction at @ip stopped at *@nip in the [uprobes] page: another tracer's
+ * uprobe in a library the program maps was hit, and the kernel runs the probed instruction (a
+ * copy of the one at @ip, as the file has it) out of line there. Steps on to where it comes back
+ * and sets *@nip, *@nsp to that: for the program, the instruction at @ip ran. */
+static int xol_skip(struct oracle *o, uint64_t ip, uint64_t *nip, uint64_t *nsp)
+{
+	static const struct insn none;
+	int st, n;
+
+	for (n = 0; n < 8 && in_xol(o, *nip); n++) {
+		if (step(o, &none, &st))
+			return -1;
+		if (!WIFSTOPPED(st) || st >> 8 != SIGTRAP) {
+			fprintf(stderr,
+				"pt_oracle: the program stopped (status 0x%x) in the [uprobes] "
+				"page "
+				"after 0x%" PRIx64 ": not modelled\n",
+				st, ip);
+			return -1;
+		}
+		if (regs_get(o->pid, nip, nsp))
+			return -1;
+	}
+	if (in_xol(o, *nip)) {
+		fprintf(stderr,
+			"pt_oracle: the program stays in the [uprobes] page after 0x%" PRIx64 "\n",
+			ip);
+		return -1;
+	}
+	o->nxol++;
+	return 0;
+}
+
 static int regs_get(pid_t pid, uint64_t *ip, uint64_t *sp)
 {
 	struct user_regs_struct r;
@@ -614,6 +678,10 @@ static int trace(struct oracle *o)
 			return -1;
 		}
 		if (regs_get(o->pid, &nip, &nsp))
+			return -1;
+		/* Decoded instructions are not in the [uprobes] page: look no further for them. */
+		if (!cache_slot(&o->cache, nip)->used && in_xol(o, nip) &&
+		    xol_skip(o, ip, &nip, &nsp))
 			return -1;
 		repeat = in->kind == K_OTHER && nip == ip;
 		fall = in->ip + in->len;
@@ -1007,11 +1075,11 @@ int main(int argc, char **argv)
 			" returns (%" PRIu64 " past the top, %" PRIu64 " stray), %" PRIu64
 			" unwound, %" PRIu64 " syscalls; %zu bytes: %" PRIu64 " packets, %" PRIu64
 			" PSB, %" PRIu64 " TNT, %" PRIu64 " TIP, %" PRIu64 " MTC; %" PRIu64
-			" late single-step stops%s; %.2f s\n",
+			" late single-step stops%s, %" PRIu64 " uprobes of others run; %.2f s\n",
 			argv[optind], o.ninsn, o.ncalls, o.nrets + o.npast_top, o.npast_top,
 			o.nstray, o.nunwinds, o.nsyscalls, o.enc.out.len, o.enc.npackets,
 			o.enc.npsb, o.enc.ntnt, o.enc.ntip, o.enc.nmtc, o.nlate,
-			o.simulate_late ? " (simulated)" : "", elapsed(&t0));
+			o.simulate_late ? " (simulated)" : "", o.nxol, elapsed(&t0));
 	if (o.selfcheck) {
 		struct orc_check_in in = {
 			.trace = o.enc.out.data,
