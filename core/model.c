@@ -498,6 +498,13 @@ const struct hwt_frame *hwt_model_frame(const struct hwt_model *m, uint32_t id)
 	return &m->frames[id];
 }
 
+const char *hwt_model_frame_name(const struct hwt_model *m, uint32_t id)
+{
+	const struct hwt_frame *f = hwt_model_frame(m, id);
+
+	return f && f->name ? hwt_model_str(m, f->name) : "[unknown]";
+}
+
 const struct hwt_mapping *hwt_model_mapping(const struct hwt_model *m, uint32_t id)
 {
 	if (!m || id == HWT_NONE || id >= m->nmaps)

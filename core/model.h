@@ -142,6 +142,9 @@ int hwt_model_set_meta(struct hwt_model *m, const char *key, const char *value);
 const char *hwt_model_str(const struct hwt_model *m, uint32_t id);
 /** The frame with id @id, NULL if unknown. Borrowed, lives with @m. */
 const struct hwt_frame *hwt_model_frame(const struct hwt_model *m, uint32_t id);
+/** The name of frame @id as reports show it: "[unknown]" when the frame is unknown or has no
+ *  name. Borrowed, lives with @m (or static). */
+const char *hwt_model_frame_name(const struct hwt_model *m, uint32_t id);
 /** The mapping with id @id, NULL if unknown. Borrowed, lives with @m. */
 const struct hwt_mapping *hwt_model_mapping(const struct hwt_model *m, uint32_t id);
 /** The stack node with id @id, NULL for the root or an unknown id. Borrowed, lives with @m. */

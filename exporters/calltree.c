@@ -1,0 +1,261 @@
+/* The uftrace-like call tree of traced calls (hwtrace inspect), printed as the slices come, over
+ * the shadow stack of slice_track. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "hwtrace/error.h"
+#include "slice_track.h"
+#include "slices.h"
+
+/* What the call tree keeps of a thread, beside its open slices (whose aux says whether their
+ * "name() {" line is out). */
+struct ct_thread {
+	uint32_t name;
+	int headed; /* its "# thread" line is out */
+	/* Lost markers seen while no call was open, printed before the thread's next line. */
+	uint64_t lost_pending, lost_count;
+	int lost_unknown;
+};
+
+struct hwt_calltree {
+	struct hwt_calltree_config cfg;
+	struct hwt_slice_track *track;
+	const struct hwt_model *m;   /* of the event being printed, for the track's hooks */
+	struct hwt_idmap proc_names; /* pid -> string id */
+	uint64_t calls;
+	int headed; /* the column header is out */
+};
+
+static const struct hwt_slice_track_ops ct_track_ops;
+
+void hwt_calltree_config_init(struct hwt_calltree_config *cfg)
+{
+	*cfg = (struct hwt_calltree_config){ .out = stdout };
+}
+
+struct hwt_calltree *hwt_calltree_alloc(const struct hwt_calltree_config *cfg)
+{
+	struct hwt_calltree *t;
+
+	if (!cfg)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->track = hwt_slice_track_alloc(&ct_track_ops, t, sizeof(struct ct_thread));
+	if (!t->track) {
+		free(t);
+		return NULL;
+	}
+	t->cfg = *cfg;
+	if (!t->cfg.out)
+		t->cfg.out = stdout;
+	return t;
+}
+
+void hwt_calltree_free(struct hwt_calltree *t)
+{
+	if (!t)
+		return;
+	hwt_slice_track_free(t->track);
+	hwt_idmap_fini(&t->proc_names);
+	free(t);
+}
+
+uint64_t hwt_calltree_calls(const struct hwt_calltree *t)
+{
+	return t ? t->calls : 0;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static void ct_lost_flush(struct hwt_calltree *t, const struct hwt_model *m,
+			  struct hwt_track_thread *th, uint32_t indent);
+
+/* Writes one line of @th: the duration column when @has_dur, the tid, @indent levels, the text.
+ * The headers and lost markers the thread still owes go first. */
+static void __attribute__((format(printf, 7, 8)))
+ct_line(struct hwt_calltree *t, const struct hwt_model *m, struct hwt_track_thread *th, int has_dur,
+	uint64_t dur, uint32_t indent, const char *fmt, ...)
+{
+	struct ct_thread *ct = hwt_track_thread_data(th);
+	char d[HWT_DURATION_LEN] = "";
+	va_list ap;
+
+	if (!t->headed) {
+		t->headed = 1;
+		fprintf(t->cfg.out, "#%10s %8s   %s\n", "DURATION", "TID", "FUNCTION");
+	}
+	if (!ct->headed) {
+		const uint32_t *pname = hwt_idmap_find(&t->proc_names, th->pid);
+		const char *name = hwt_model_str(m, ct->name ? ct->name : pname ? *pname : 0);
+
+		ct->headed = 1;
+		fprintf(t->cfg.out, "# thread %" PRIu32 "%s%s%s, process %" PRIu32 "\n", th->tid,
+			*name ? " (" : "", name, *name ? ")" : "", th->pid);
+	}
+	if (ct->lost_pending)
+		ct_lost_flush(t, m, th, indent);
+	if (has_dur)
+		hwt_duration_fmt(d, sizeof(d), dur);
+	fprintf(t->cfg.out, " %10s [%6" PRIu32 "] | %*s", d, th->tid, (int)(2 * indent), "");
+	va_start(ap, fmt);
+	vfprintf(t->cfg.out, fmt, ap);
+	va_end(ap);
+	fputc('\n', t->cfg.out);
+}
+
+static void ct_lost_flush(struct hwt_calltree *t, const struct hwt_model *m,
+			  struct hwt_track_thread *th, uint32_t indent)
+{
+	struct ct_thread *ct = hwt_track_thread_data(th);
+	uint64_t n = ct->lost_count;
+	int unknown = ct->lost_unknown;
+
+	ct->lost_pending = 0;
+	ct->lost_count = 0;
+	ct->lost_unknown = 0;
+	if (!n)
+		ct_line(t, m, th, 0, 0, indent, "[lost records]");
+	else
+		ct_line(t, m, th, 0, 0, indent, "[lost %s%" PRIu64 " %s]",
+			unknown ? "at least " : "", n, plural(n, "record", "records"));
+}
+
+static int ct_visible(const struct hwt_calltree *t, uint32_t depth)
+{
+	return !t->cfg.max_depth || depth <= t->cfg.max_depth;
+}
+
+/* "()" after a name, but for demangled C++ names that carry their parameters already. */
+static const char *call_parens(const char *name)
+{
+	return strchr(name, '(') ? "" : "()";
+}
+
+/* Prints the "name() {" line of the open call at index @i of @th if it is not out yet. */
+static void ct_open_line(struct hwt_calltree *t, const struct hwt_model *m,
+			 struct hwt_track_thread *th, uint32_t i)
+{
+	struct hwt_open_slice *o = &th->open[i];
+	const char *name;
+
+	if (o->aux)
+		return;
+	name = hwt_model_frame_name(m, o->frame);
+	o->aux = 1;
+	ct_line(t, m, th, 0, 0, i, "%s%s {", name, call_parens(name));
+}
+
+static int ct_begin(void *ctx, struct hwt_track_thread *th, struct hwt_open_slice *o)
+{
+	struct hwt_calltree *t = ctx;
+	uint32_t depth = th->nopen;
+
+	t->calls++;
+	/* The caller now has a printed callee: it opens a block. */
+	if (depth > 1 && ct_visible(t, depth))
+		ct_open_line(t, t->m, th, depth - 2);
+	return 0;
+}
+
+static int ct_end(void *ctx, struct hwt_track_thread *th, struct hwt_open_slice *o, uint64_t ts,
+		  uint32_t flags)
+{
+	struct hwt_calltree *t = ctx;
+	uint32_t depth = th->nopen;
+	const char *name = hwt_model_frame_name(t->m, o->frame);
+	int unfinished = !!(flags & HWT_SLICE_UNFINISHED);
+
+	if (!ct_visible(t, depth))
+		return 0;
+	if (o->aux)
+		ct_line(t, t->m, th, 1, ts - o->begin, depth - 1, "} /* %s%s */", name,
+			unfinished ? ": no return seen" : "");
+	else
+		ct_line(t, t->m, th, 1, ts - o->begin, depth - 1, "%s%s;%s", name,
+			call_parens(name), unfinished ? " /* no return seen */" : "");
+	return 0;
+}
+
+static const struct hwt_slice_track_ops ct_track_ops = {
+	.begin = ct_begin,
+	.end = ct_end,
+};
+
+/* A lost marker: inside a call the gap is shown where it happened, in the innermost call
+ * printed; outside any, with the next line of the thread, so a recording without calls prints
+ * nothing. */
+static void ct_lost(struct hwt_calltree *t, const struct hwt_model *m, struct hwt_track_thread *th,
+		    const struct hwt_event *ev)
+{
+	struct ct_thread *ct = hwt_track_thread_data(th);
+	uint32_t vis = th->nopen;
+
+	if (t->cfg.max_depth && vis > t->cfg.max_depth)
+		vis = t->cfg.max_depth;
+	if (vis)
+		ct_open_line(t, m, th, vis - 1);
+	ct->lost_pending++;
+	ct->lost_count += ev->lost.count;
+	ct->lost_unknown |= !ev->lost.count;
+	if (vis)
+		ct_lost_flush(t, m, th, vis);
+}
+
+int hwt_calltree_event(struct hwt_calltree *t, const struct hwt_model *m,
+		       const struct hwt_event *ev)
+{
+	struct hwt_track_thread *th;
+	uint32_t *slot;
+
+	if (!t || !m || !ev)
+		return HWT_E_INVAL;
+	t->m = m;
+	if (ev->type == HWT_EV_PROCESS) {
+		slot = hwt_idmap_put(&t->proc_names, ev->pid, NULL);
+		if (!slot)
+			return HWT_E_NOMEM;
+		*slot = ev->proc.name;
+		return 0;
+	}
+	if (ev->type != HWT_EV_PROCESS_EXIT && t->cfg.only_tid && ev->tid != t->cfg.tid)
+		return 0;
+	if (ev->type == HWT_EV_THREAD || ev->type == HWT_EV_LOST) {
+		th = hwt_slice_track_thread(t->track, ev->pid, ev->tid, 1);
+		if (!th)
+			return HWT_E_NOMEM;
+		if (ev->ts > th->last_ts)
+			th->last_ts = ev->ts;
+		if (ev->type == HWT_EV_THREAD)
+			((struct ct_thread *)hwt_track_thread_data(th))->name = ev->thread.name;
+		else
+			ct_lost(t, m, th, ev);
+		return 0;
+	}
+	return hwt_slice_track_event(t->track, ev);
+}
+
+int hwt_calltree_finish(struct hwt_calltree *t, const struct hwt_model *m)
+{
+	int rc;
+
+	if (!t || !m)
+		return HWT_E_INVAL;
+	t->m = m;
+	if ((rc = hwt_slice_track_finish(t->track)))
+		return rc;
+	for (uint32_t i = 0; t->calls && i < hwt_slice_track_nthreads(t->track); i++) {
+		struct hwt_track_thread *th = hwt_slice_track_at(t->track, i);
+
+		if (((struct ct_thread *)hwt_track_thread_data(th))->lost_pending)
+			ct_lost_flush(t, m, th, 0);
+	}
+	return 0;
+}

@@ -1,0 +1,405 @@
+/* Per-function statistics of traced calls (hwtrace report), over the slices slice_track hands
+ * out; and the duration format and sort keys the reports share. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "hwtrace/error.h"
+#include "slice_track.h"
+#include "slices.h"
+
+char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns)
+{
+	static const char *const units[] = { "us", "ms", " s" };
+	uint64_t whole = ns / 1000, frac = ns % 1000;
+	size_t u = 0;
+
+	if (!buf || !len)
+		return buf;
+	if (ns < 1000) {
+		snprintf(buf, len, "%7" PRIu64 " ns", ns);
+		return buf;
+	}
+	/* Seconds stay the last unit, however many. */
+	while (whole >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		frac = whole % 1000;
+		whole /= 1000;
+		u++;
+	}
+	snprintf(buf, len, "%3" PRIu64 ".%03" PRIu64 " %s", whole, frac, units[u]);
+	return buf;
+}
+
+static const char *const sort_names[] = {
+	[HWT_SLICE_SORT_TOTAL] = "total", [HWT_SLICE_SORT_CALLS] = "calls",
+	[HWT_SLICE_SORT_SELF] = "self",	  [HWT_SLICE_SORT_AVG] = "avg",
+	[HWT_SLICE_SORT_MAX] = "max",
+};
+
+int hwt_slice_sort_parse(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(sort_names) / sizeof(sort_names[0]); i++)
+		if (!strcmp(name, sort_names[i]))
+			return (int)i;
+	return HWT_E_INVAL;
+}
+
+static inline uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x7fb5d329728ea185ull;
+	x ^= x >> 27;
+	x *= 0x81dadef4bc2dd44dull;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * How many calls of a function are open on a thread, keyed by (thread << 32 | name). Keys leave
+ * when their count drops to 0, so it holds at most one entry per open slice: linear probing with
+ * backward-shift deletion, as hwt_idmap cannot delete.
+ */
+struct active_slot {
+	uint64_t key;
+	uint32_t count; /* 0: free slot */
+};
+
+struct active_map {
+	struct active_slot *slots;
+	uint32_t mask, n;
+};
+
+static struct active_slot *active_find(const struct active_map *a, uint64_t key)
+{
+	uint32_t j;
+
+	if (!a->slots)
+		return NULL;
+	for (j = (uint32_t)hash64(key) & a->mask; a->slots[j].count; j = (j + 1) & a->mask)
+		if (a->slots[j].key == key)
+			return &a->slots[j];
+	return NULL;
+}
+
+static int active_grow(struct active_map *a)
+{
+	uint32_t size = a->slots ? (a->mask + 1) * 2 : 64, i, j;
+	struct active_slot *slots;
+
+	if (!size)
+		return HWT_E_NOMEM;
+	slots = calloc(size, sizeof(*slots));
+	if (!slots)
+		return HWT_E_NOMEM;
+	for (i = 0; a->slots && i <= a->mask; i++) {
+		if (!a->slots[i].count)
+			continue;
+		for (j = (uint32_t)hash64(a->slots[i].key) & (size - 1); slots[j].count;
+		     j = (j + 1) & (size - 1))
+			;
+		slots[j] = a->slots[i];
+	}
+	free(a->slots);
+	a->slots = slots;
+	a->mask = size - 1;
+	return 0;
+}
+
+/* Counts one more open call for @key; returns the count before it, or HWT_E_NOMEM. */
+static int64_t active_inc(struct active_map *a, uint64_t key)
+{
+	struct active_slot *s = active_find(a, key);
+	uint32_t j;
+
+	if (s)
+		return s->count++;
+	if ((!a->slots || (uint64_t)(a->n + 1) * 2 > (uint64_t)a->mask + 1) && active_grow(a))
+		return HWT_E_NOMEM;
+	for (j = (uint32_t)hash64(key) & a->mask; a->slots[j].count; j = (j + 1) & a->mask)
+		;
+	a->slots[j] = (struct active_slot){ .key = key, .count = 1 };
+	a->n++;
+	return 0;
+}
+
+/* Counts one open call of @key fewer, removing the key at 0. */
+static void active_dec(struct active_map *a, uint64_t key)
+{
+	struct active_slot *s = active_find(a, key);
+	uint32_t i, j, home;
+
+	if (!s || --s->count)
+		return;
+	/* Pull back the entries of the probe run that could not sit in the freed slot before. */
+	i = (uint32_t)(s - a->slots);
+	for (j = (i + 1) & a->mask; a->slots[j].count; j = (j + 1) & a->mask) {
+		home = (uint32_t)hash64(a->slots[j].key) & a->mask;
+		if (((j - home) & a->mask) >= ((j - i) & a->mask)) {
+			a->slots[i] = a->slots[j];
+			i = j;
+		}
+	}
+	a->slots[i].count = 0;
+	a->n--;
+}
+
+/* ---- Per-function statistics ---- */
+
+/* What the statistics keep of a thread, beside its open slices. */
+struct ss_thread {
+	uint32_t index; /* 1 + the order it was first seen in: the key of its calls in @active */
+	int had_calls;
+};
+
+/* An open slice's aux: its function's name and whether it is the outermost active call. */
+#define SS_NAME(aux)	 ((uint32_t)(aux))
+#define SS_OUTERMOST	 (1ull << 32)
+#define SS_KEY(th, name) ((uint64_t)(th)->index << 32 | (name))
+
+struct hwt_slicestats {
+	struct hwt_slice_func *funcs;
+	uint32_t nfuncs, capfuncs;
+	struct hwt_idmap func_index; /* name string id -> funcs index */
+	struct hwt_slice_track *track;
+	uint32_t nthreads;
+	struct active_map active;
+	struct hwt_slice_summary sum;
+	const struct hwt_model *m;	    /* of the event being counted, for the track's hooks */
+	const struct hwt_model *sort_model; /* for the comparison function */
+	enum hwt_slice_sort sort_key;
+};
+
+static struct hwt_slice_func *ss_func(struct hwt_slicestats *s, uint32_t name)
+{
+	int created;
+	uint32_t *slot;
+
+	if (hwt_array_grow((void **)&s->funcs, &s->capfuncs, s->nfuncs + 1, sizeof(*s->funcs)))
+		return NULL;
+	slot = hwt_idmap_put(&s->func_index, name, &created);
+	if (!slot)
+		return NULL;
+	if (created) {
+		*slot = s->nfuncs;
+		s->funcs[s->nfuncs++] = (struct hwt_slice_func){ .name = name };
+	}
+	return &s->funcs[*slot];
+}
+
+static int ss_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *o)
+{
+	struct hwt_slicestats *s = ctx;
+	struct ss_thread *th = hwt_track_thread_data(t);
+	const struct hwt_frame *f = hwt_model_frame(s->m, o->frame);
+	uint32_t name = f ? f->name : HWT_NONE;
+	struct hwt_slice_func *fn = ss_func(s, name);
+	int64_t before;
+
+	if (!fn)
+		return HWT_E_NOMEM;
+	if (!th->index)
+		th->index = ++s->nthreads;
+	before = active_inc(&s->active, SS_KEY(th, name));
+	if (before < 0)
+		return (int)before;
+	fn->calls++;
+	s->sum.calls++;
+	if (!th->had_calls) {
+		th->had_calls = 1;
+		s->sum.threads++;
+	}
+	o->aux = name | (before == 0 ? SS_OUTERMOST : 0);
+	return 0;
+}
+
+static int ss_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *o, uint64_t ts,
+		  uint32_t flags)
+{
+	struct hwt_slicestats *s = ctx;
+	uint64_t dur = ts - o->begin;
+	uint32_t *slot = hwt_idmap_find(&s->func_index, SS_NAME(o->aux));
+	struct hwt_slice_func *fn = &s->funcs[*slot];
+
+	fn->self += dur - (o->child < dur ? o->child : dur);
+	if (o->aux & SS_OUTERMOST)
+		fn->total += dur;
+	if (dur > fn->max)
+		fn->max = dur;
+	if (flags & HWT_SLICE_UNFINISHED) {
+		fn->unfinished++;
+		s->sum.unfinished++;
+	}
+	active_dec(&s->active,
+		   SS_KEY((struct ss_thread *)hwt_track_thread_data(t), SS_NAME(o->aux)));
+	return 0;
+}
+
+static const struct hwt_slice_track_ops ss_track_ops = {
+	.begin = ss_begin,
+	.end = ss_end,
+};
+
+struct hwt_slicestats *hwt_slicestats_alloc(void)
+{
+	struct hwt_slicestats *s = calloc(1, sizeof(*s));
+
+	if (s)
+		s->track = hwt_slice_track_alloc(&ss_track_ops, s, sizeof(struct ss_thread));
+	if (s && !s->track) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void hwt_slicestats_free(struct hwt_slicestats *s)
+{
+	if (!s)
+		return;
+	free(s->funcs);
+	hwt_idmap_fini(&s->func_index);
+	hwt_slice_track_free(s->track);
+	free(s->active.slots);
+	free(s);
+}
+
+int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,
+			 const struct hwt_event *ev)
+{
+	if (!s || !m || !ev)
+		return HWT_E_INVAL;
+	if (ev->type == HWT_EV_LOST) {
+		s->sum.lost_markers++;
+		s->sum.lost_records += ev->lost.count;
+	}
+	s->m = m;
+	return hwt_slice_track_event(s->track, ev);
+}
+
+int hwt_slicestats_finish(struct hwt_slicestats *s)
+{
+	if (!s)
+		return HWT_E_INVAL;
+	return hwt_slice_track_finish(s->track);
+}
+
+void hwt_slicestats_summary(const struct hwt_slicestats *s, struct hwt_slice_summary *sum)
+{
+	*sum = s->sum;
+	sum->functions = s->nfuncs;
+	sum->unmatched_ends = hwt_slice_track_stray_ends(s->track);
+}
+
+static uint64_t sort_value(const struct hwt_slice_func *f, enum hwt_slice_sort key)
+{
+	switch (key) {
+	case HWT_SLICE_SORT_CALLS:
+		return f->calls;
+	case HWT_SLICE_SORT_SELF:
+		return f->self;
+	case HWT_SLICE_SORT_AVG:
+		return f->calls ? f->total / f->calls : 0;
+	case HWT_SLICE_SORT_MAX:
+		return f->max;
+	default:
+		return f->total;
+	}
+}
+
+static int by_key(const void *a, const void *b, void *ctx)
+{
+	const struct hwt_slicestats *s = ctx;
+	const struct hwt_slice_func *x = a, *y = b;
+	uint64_t vx = sort_value(x, s->sort_key), vy = sort_value(y, s->sort_key);
+	int c;
+
+	if (vx != vy)
+		return vx < vy ? 1 : -1;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	c = strcmp(hwt_model_str(s->sort_model, x->name), hwt_model_str(s->sort_model, y->name));
+	if (c)
+		return c;
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+const struct hwt_slice_func *hwt_slicestats_sorted(struct hwt_slicestats *s,
+						   const struct hwt_model *m,
+						   enum hwt_slice_sort key, uint32_t *n)
+{
+	if (n)
+		*n = 0;
+	if (!s || !m || !n || !s->nfuncs)
+		return NULL;
+	s->sort_model = m;
+	s->sort_key = key;
+	qsort_r(s->funcs, s->nfuncs, sizeof(*s->funcs), by_key, s);
+	/* Sorted in place, so the name index follows. */
+	for (uint32_t i = 0; i < s->nfuncs; i++)
+		*hwt_idmap_find(&s->func_index, s->funcs[i].name) = i;
+	*n = s->nfuncs;
+	return s->funcs;
+}
+
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+int hwt_slicestats_print(struct hwt_slicestats *s, const struct hwt_model *m,
+			 enum hwt_slice_sort key, uint32_t top, const char *title, FILE *out)
+{
+	char t[HWT_DURATION_LEN], self[HWT_DURATION_LEN], avg[HWT_DURATION_LEN];
+	char max[HWT_DURATION_LEN];
+	const struct hwt_slice_func *f;
+	struct hwt_slice_summary sum;
+	uint32_t n;
+
+	if (!s || !m || !out)
+		return HWT_E_INVAL;
+	hwt_slicestats_summary(s, &sum);
+	fprintf(out, "# %" PRIu64 " %s of %" PRIu32 " %s in %" PRIu32 " %s%s%s\n", sum.calls,
+		plural(sum.calls, "call", "calls"), sum.functions,
+		plural(sum.functions, "function", "functions"), sum.threads,
+		plural(sum.threads, "thread", "threads"), title ? " of " : "", title ? title : "");
+	if (sum.unfinished)
+		fprintf(out,
+			"# note: %" PRIu64 " %s had no return seen (longjmp, exception, thread "
+			"exit or lost records): %s at the point the tracer gave up\n",
+			sum.unfinished, plural(sum.unfinished, "call", "calls"),
+			plural(sum.unfinished, "it ends", "they end"));
+	if (sum.lost_markers) {
+		fprintf(out, "# note: records were lost %" PRIu64 " %s", sum.lost_markers,
+			plural(sum.lost_markers, "time", "times"));
+		if (sum.lost_records)
+			fprintf(out, " (%" PRIu64 " %s)", sum.lost_records,
+				plural(sum.lost_records, "record", "records"));
+		fprintf(out, ": calls in the gaps are missing and times around them are "
+			     "incomplete\n");
+	}
+	if (sum.unmatched_ends)
+		fprintf(out, "# note: %" PRIu64 " %s without a traced call ignored\n",
+			sum.unmatched_ends, plural(sum.unmatched_ends, "return", "returns"));
+	fprintf(out, "# %10s  %10s  %10s  %10s  %10s  %s\n", "Total time", "Self time", "Avg total",
+		"Max total", "Calls", "Function");
+	fprintf(out, "# ==========  ==========  ==========  ==========  ==========  "
+		     "====================\n");
+	f = hwt_slicestats_sorted(s, m, key, &n);
+	for (uint32_t i = 0; i < n && (!top || i < top); i++) {
+		const char *name = hwt_model_str(m, f[i].name);
+
+		fprintf(out, "  %s  %s  %s  %s  %10" PRIu64 "  %s",
+			hwt_duration_fmt(t, sizeof(t), f[i].total),
+			hwt_duration_fmt(self, sizeof(self), f[i].self),
+			hwt_duration_fmt(avg, sizeof(avg),
+					 f[i].calls ? f[i].total / f[i].calls : 0),
+			hwt_duration_fmt(max, sizeof(max), f[i].max), f[i].calls,
+			*name ? name : "[unknown]");
+		if (f[i].unfinished)
+			fprintf(out, " (%" PRIu64 " unfinished)", f[i].unfinished);
+		fputc('\n', out);
+	}
+	return 0;
+}
