@@ -5,6 +5,7 @@
 
 #include "hwtrace/error.h"
 #include "model.h"
+#include "util.h"
 
 /* Strings are copied into chunks that never move, so hwt_model_str() pointers stay valid. */
 #define STR_CHUNK_SIZE (64u * 1024u)
@@ -73,16 +74,6 @@ struct hwt_model {
 	uint32_t nmeta, meta_cap;
 };
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 static uint32_t hash_bytes(const char *s, size_t len)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
@@ -92,20 +83,20 @@ static uint32_t hash_bytes(const char *s, size_t len)
 		uint64_t w;
 
 		memcpy(&w, s + i, 8);
-		h = mix64(h ^ w) + 0x9e3779b97f4a7c15ull;
+		h = hwt_mix64(h ^ w) + 0x9e3779b97f4a7c15ull;
 	}
 	if (i < len) {
 		uint64_t w = 0;
 
 		memcpy(&w, s + i, len - i);
-		h = mix64(h ^ w);
+		h = hwt_mix64(h ^ w);
 	}
-	return (uint32_t)mix64(h);
+	return (uint32_t)hwt_mix64(h);
 }
 
 static inline uint32_t hash_u64(uint64_t x)
 {
-	return (uint32_t)mix64(x);
+	return (uint32_t)hwt_mix64(x);
 }
 
 /* Grows the array at *@arr (elements of @size bytes) so that index @n fits. */

@@ -11,16 +11,6 @@ struct hwt_idmap_slot {
 	uint32_t used;
 };
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
-
 void hwt_idmap_fini(struct hwt_idmap *map)
 {
 	free(map->slots);
@@ -33,7 +23,7 @@ uint32_t *hwt_idmap_find(const struct hwt_idmap *map, uint64_t key)
 
 	if (!map->slots)
 		return NULL;
-	for (j = (uint32_t)mix64(key) & map->mask; map->slots[j].used; j = (j + 1) & map->mask)
+	for (j = (uint32_t)hwt_mix64(key) & map->mask; map->slots[j].used; j = (j + 1) & map->mask)
 		if (map->slots[j].key == key)
 			return &map->slots[j].value;
 	return NULL;
@@ -54,7 +44,7 @@ static int idmap_grow(struct hwt_idmap *map)
 
 		if (!map->slots[i].used)
 			continue;
-		for (j = (uint32_t)mix64(map->slots[i].key) & (nsize - 1); slots[j].used;
+		for (j = (uint32_t)hwt_mix64(map->slots[i].key) & (nsize - 1); slots[j].used;
 		     j = (j + 1) & (nsize - 1))
 			;
 		slots[j] = map->slots[i];
@@ -77,7 +67,7 @@ uint32_t *hwt_idmap_put(struct hwt_idmap *map, uint64_t key, int *created)
 	if ((!map->slots || (uint64_t)(map->count + 1) * 2 > (uint64_t)map->mask + 1) &&
 	    idmap_grow(map))
 		return NULL;
-	for (j = (uint32_t)mix64(key) & map->mask; map->slots[j].used; j = (j + 1) & map->mask)
+	for (j = (uint32_t)hwt_mix64(key) & map->mask; map->slots[j].used; j = (j + 1) & map->mask)
 		;
 	map->slots[j] = (struct hwt_idmap_slot){ .key = key, .value = 0, .used = 1 };
 	map->count++;

@@ -5,6 +5,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** A 64-bit mix (the MurmurHash3 finalizer): hash of an integer key for open addressing. */
+static inline uint64_t hwt_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
 /** Map from 64-bit keys to 32-bit values, open addressing. Zero-initialised is empty. */
 struct hwt_idmap {
 	struct hwt_idmap_slot *slots; /* owned */

@@ -115,13 +115,6 @@ static void event_ts(struct chrome *c, uint64_t ts)
 	put_ts(c->out, ts);
 }
 
-static const char *frame_name(const struct hwt_model *m, uint32_t frame)
-{
-	const struct hwt_frame *f = hwt_model_frame(m, frame);
-
-	return f && f->name ? hwt_model_str(m, f->name) : "[unknown]";
-}
-
 /* Writes the held-back begin of @t as a "B" event. */
 static void flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt_track_thread *t)
 {
@@ -131,7 +124,7 @@ static void flush_pending(struct chrome *c, const struct hwt_model *m, struct hw
 	if (!ct->pending)
 		return;
 	ct->pending = 0;
-	event_begin(c, "B", frame_name(m, s->frame), t->pid, t->tid);
+	event_begin(c, "B", hwt_model_frame_name(m, s->frame), t->pid, t->tid);
 	event_ts(c, s->begin);
 	put_str(c->out, "}");
 }
@@ -147,7 +140,7 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 {
 	struct chrome *c = ctx;
 	struct ch_thread *ct = hwt_track_thread_data(t);
-	const char *name = frame_name(c->m, s->frame);
+	const char *name = hwt_model_frame_name(c->m, s->frame);
 
 	if (ct->pending) {
 		ct->pending = 0;
@@ -383,7 +376,7 @@ static int put_stack_frames(struct chrome *c, const struct hwt_model *m)
 		put_str(f, count++ ? ",\n\"" : "\n\"");
 		put_u64(f, id);
 		put_str(f, "\":{\"name\":");
-		put_json_str(f, frame_name(m, s->frame));
+		put_json_str(f, hwt_model_frame_name(m, s->frame));
 		put_str(f, ",\"category\":");
 		put_json_str(f, cat);
 		if (s->parent) {

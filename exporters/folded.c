@@ -52,13 +52,6 @@ static int text_name(struct text *t, const char *s)
 	return 0;
 }
 
-static const char *frame_name(const struct hwt_model *m, uint32_t frame)
-{
-	const struct hwt_frame *f = hwt_model_frame(m, frame);
-
-	return f && f->name ? hwt_model_str(m, f->name) : "[unknown]";
-}
-
 static int line_cmp(const void *a, const void *b, void *ctx)
 {
 	const struct line *x = a, *y = b;
@@ -103,7 +96,7 @@ static int fo_write(FILE *out, struct hwt_agg *a, const struct hwt_model *m)
 		for (d = 0; d < depth; d++) {
 			/* text_name() left room for this separator. */
 			t.buf[t.len++] = ';';
-			if ((rc = text_name(&t, frame_name(m, frames[d]))))
+			if ((rc = text_name(&t, hwt_model_frame_name(m, frames[d]))))
 				goto out;
 		}
 		lines[nlines++] = (struct line){ .off = off, .len = t.len - off, .value = v[idx] };

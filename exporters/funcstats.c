@@ -46,16 +46,6 @@ int hwt_slice_sort_parse(const char *name)
 	return HWT_E_INVAL;
 }
 
-static inline uint64_t hash64(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x7fb5d329728ea185ull;
-	x ^= x >> 27;
-	x *= 0x81dadef4bc2dd44dull;
-	x ^= x >> 33;
-	return x;
-}
-
 /*
  * How many calls of a function are open on a thread, keyed by (thread << 32 | name). Keys leave
  * when their count drops to 0, so it holds at most one entry per open slice: linear probing with
@@ -77,7 +67,7 @@ static struct active_slot *active_find(const struct active_map *a, uint64_t key)
 
 	if (!a->slots)
 		return NULL;
-	for (j = (uint32_t)hash64(key) & a->mask; a->slots[j].count; j = (j + 1) & a->mask)
+	for (j = (uint32_t)hwt_mix64(key) & a->mask; a->slots[j].count; j = (j + 1) & a->mask)
 		if (a->slots[j].key == key)
 			return &a->slots[j];
 	return NULL;
@@ -96,7 +86,7 @@ static int active_grow(struct active_map *a)
 	for (i = 0; a->slots && i <= a->mask; i++) {
 		if (!a->slots[i].count)
 			continue;
-		for (j = (uint32_t)hash64(a->slots[i].key) & (size - 1); slots[j].count;
+		for (j = (uint32_t)hwt_mix64(a->slots[i].key) & (size - 1); slots[j].count;
 		     j = (j + 1) & (size - 1))
 			;
 		slots[j] = a->slots[i];
@@ -117,7 +107,7 @@ static int64_t active_inc(struct active_map *a, uint64_t key)
 		return s->count++;
 	if ((!a->slots || (uint64_t)(a->n + 1) * 2 > (uint64_t)a->mask + 1) && active_grow(a))
 		return HWT_E_NOMEM;
-	for (j = (uint32_t)hash64(key) & a->mask; a->slots[j].count; j = (j + 1) & a->mask)
+	for (j = (uint32_t)hwt_mix64(key) & a->mask; a->slots[j].count; j = (j + 1) & a->mask)
 		;
 	a->slots[j] = (struct active_slot){ .key = key, .count = 1 };
 	a->n++;
@@ -135,7 +125,7 @@ static void active_dec(struct active_map *a, uint64_t key)
 	/* Pull back the entries of the probe run that could not sit in the freed slot before. */
 	i = (uint32_t)(s - a->slots);
 	for (j = (i + 1) & a->mask; a->slots[j].count; j = (j + 1) & a->mask) {
-		home = (uint32_t)hash64(a->slots[j].key) & a->mask;
+		home = (uint32_t)hwt_mix64(a->slots[j].key) & a->mask;
 		if (((j - home) & a->mask) >= ((j - i) & a->mask)) {
 			a->slots[i] = a->slots[j];
 			i = j;
