@@ -152,23 +152,32 @@ const char *hwt_signal_name(int sig)
 	return sig > 0 && sig < (int)(sizeof(names) / sizeof(names[0])) ? names[sig] : NULL;
 }
 
-int hwt_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
+int hwt_array_reserve(void **arr, size_t *cap, size_t need, size_t size, size_t capmax)
 {
-	uint32_t n;
+	size_t n;
 	void *p;
 
 	if (need <= *cap)
 		return 0;
 	n = *cap ? *cap : 16;
 	while (n < need) {
-		if (n > UINT32_MAX / 2)
+		if (n > capmax / 2 || n > SIZE_MAX / 2 / size)
 			return HWT_E_NOMEM;
 		n *= 2;
 	}
-	p = realloc(*arr, (size_t)n * size);
+	p = realloc(*arr, n * size);
 	if (!p)
 		return HWT_E_NOMEM;
 	*arr = p;
 	*cap = n;
 	return 0;
+}
+
+int hwt_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
+{
+	size_t c = *cap;
+	int rc = hwt_array_reserve(arr, &c, need, size, UINT32_MAX);
+
+	*cap = (uint32_t)c;
+	return rc;
 }

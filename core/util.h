@@ -34,6 +34,26 @@ uint32_t *hwt_idmap_put(struct hwt_idmap *map, uint64_t key, int *created);
  *  *@arr may be NULL). Returns 0, or HWT_E_NOMEM with *@arr unchanged. */
 int hwt_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size);
 
+/** Makes room for @need elements of @size bytes in *@arr (capacity *@cap, doubled from 16 as
+ *  needed, at most @capmax; *@arr may be NULL). Returns 0, or HWT_E_NOMEM with *@arr and *@cap
+ *  unchanged. */
+int hwt_array_reserve(void **arr, size_t *cap, size_t need, size_t size, size_t capmax);
+
+/** hwt_array_reserve() for the array @arr (an lvalue of pointer type) whose capacity @cap
+ *  points to any unsigned integer type; the common case, room enough, is checked inline.
+ *  Evaluates to 0 or HWT_E_NOMEM. */
+#define HWT_ARRAY_GROW(arr, cap, need)                                                         \
+	__extension__({                                                                        \
+		size_t cap_ = *(cap), need_ = (need);                                          \
+		int rc_ = 0;                                                                   \
+		if (__builtin_expect(need_ > cap_, 0)) {                                       \
+			rc_ = hwt_array_reserve((void **)&(arr), &cap_, need_, sizeof(*(arr)), \
+						(__typeof__(*(cap)))-1);                       \
+			*(cap) = (__typeof__(*(cap)))cap_;                                     \
+		}                                                                              \
+		rc_;                                                                           \
+	})
+
 /** Growable set of 32-bit ids. Zero-initialised is empty. */
 struct hwt_bitset {
 	uint64_t *words; /* owned */

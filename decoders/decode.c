@@ -108,14 +108,8 @@ static int heap_less(const struct item *a, const struct item *b)
 
 static int heap_push(struct hwt_decoder *d, struct item *it)
 {
-	if (d->nheap == d->cap_heap) {
-		size_t cap = d->cap_heap ? d->cap_heap * 2 : 1024;
-		struct item *nh = realloc(d->heap, cap * sizeof(*nh));
-		if (!nh)
-			return HWT_E_NOMEM;
-		d->heap = nh;
-		d->cap_heap = cap;
-	}
+	if (HWT_ARRAY_GROW(d->heap, &d->cap_heap, d->nheap + 1))
+		return HWT_E_NOMEM;
 	it->seq = d->seq++;
 	size_t i = d->nheap++;
 	while (i && heap_less(it, &d->heap[(i - 1) / 2])) {
@@ -150,14 +144,7 @@ static void heap_pop(struct hwt_decoder *d, struct item *out)
 
 int hwt_dec_out_grow(struct hwt_decoder *d)
 {
-	size_t cap = d->cap_out ? d->cap_out * 2 : 64;
-	struct hwt_event *no = realloc(d->out, cap * sizeof(*no));
-
-	if (!no)
-		return HWT_E_NOMEM;
-	d->out = no;
-	d->cap_out = cap;
-	return 0;
+	return HWT_ARRAY_GROW(d->out, &d->cap_out, d->cap_out + 1);
 }
 
 void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts)

@@ -14,6 +14,7 @@
 
 #include "hwtrace/error.h"
 #include "core/symbols.h"
+#include "core/util.h"
 #include "unwind.h"
 
 #define MAX_WEIGHTS	  16

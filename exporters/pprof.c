@@ -60,15 +60,8 @@ struct strtab {
 
 static int64_t str_add(struct strtab *st, const char *s)
 {
-	if (st->n == st->cap) {
-		uint32_t n = st->cap ? st->cap * 2 : 256;
-		const char **p = realloc(st->strs, n * sizeof(*p));
-
-		if (!p)
-			return HWT_E_NOMEM;
-		st->strs = p;
-		st->cap = n;
-	}
+	if (HWT_ARRAY_GROW(st->strs, &st->cap, st->n + 1))
+		return HWT_E_NOMEM;
 	st->strs[st->n] = s;
 	return st->n++;
 }

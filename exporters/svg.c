@@ -44,15 +44,8 @@ static int64_t child(struct svg *s, uint32_t parent, uint32_t name, uint32_t kin
 	if (!slot)
 		return HWT_E_NOMEM;
 	if (created) {
-		if (s->nnodes == s->cap) {
-			uint32_t n = s->cap * 2;
-			struct fnode *p = realloc(s->nodes, n * sizeof(*p));
-
-			if (!p)
-				return HWT_E_NOMEM;
-			s->nodes = p;
-			s->cap = n;
-		}
+		if (HWT_ARRAY_GROW(s->nodes, &s->cap, s->nnodes + 1))
+			return HWT_E_NOMEM;
 		*slot = s->nnodes;
 		s->nodes[s->nnodes] = (struct fnode){
 			.name = name,

@@ -277,13 +277,7 @@ static int hold_room(struct pt_thread *t)
 		return 1;
 	if (t->cap_held >= PT_HOLD_MAX)
 		return 0;
-	uint32_t cap = t->cap_held ? t->cap_held * 2 : 256;
-	struct held *nh = realloc(t->held, cap * sizeof(*nh));
-	if (!nh)
-		return 0;
-	t->held = nh;
-	t->cap_held = cap;
-	return 1;
+	return !HWT_ARRAY_GROW(t->held, &t->cap_held, t->nheld + 1);
 }
 
 static inline int emit(struct pt_stacks *st, struct pt_thread *t, uint32_t type, uint32_t frame,
@@ -381,14 +375,8 @@ static inline int push(struct pt_stacks *st, struct pt_thread *t, uint32_t frame
 			return err;
 		start_run(t, ts);
 	}
-	if (t->depth == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 64;
-		struct pt_frame *ns = realloc(t->stack, cap * sizeof(*ns));
-		if (!ns)
-			return HWT_E_NOMEM;
-		t->stack = ns;
-		t->cap = cap;
-	}
+	if (HWT_ARRAY_GROW(t->stack, &t->cap, t->depth + 1))
+		return HWT_E_NOMEM;
 	if (ts < t->last_ts)
 		ts = t->last_ts;
 	t->stack[t->depth++] =
@@ -478,18 +466,13 @@ static struct pt_thread *thread_get(struct pt_stacks *st, uint32_t tid, uint32_t
 	if (st->last && st->threads[st->last - 1].tid == tid)
 		return &st->threads[st->last - 1];
 	int created = 0;
+	/* Room first, so that the map never holds a thread the array lacks. */
+	if (HWT_ARRAY_GROW(st->threads, &st->cap_threads, st->nthreads + 1))
+		return NULL;
 	uint32_t *slot = hwt_idmap_put(&st->map, tid, &created);
 	if (!slot)
 		return NULL;
 	if (created) {
-		if (st->nthreads == st->cap_threads) {
-			uint32_t cap = st->cap_threads ? st->cap_threads * 2 : 16;
-			struct pt_thread *nt = realloc(st->threads, cap * sizeof(*nt));
-			if (!nt)
-				return NULL;
-			st->threads = nt;
-			st->cap_threads = cap;
-		}
 		*slot = st->nthreads;
 		st->threads[st->nthreads++] = (struct pt_thread){ .tid = tid, .pid = pid };
 	}

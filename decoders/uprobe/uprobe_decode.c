@@ -152,14 +152,8 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (kind == UP_KIND_THREAD) {
 			if (get_varint(&p, end, &a) || get_varint(&p, end, &b))
 				return 0;
-			if (u->nsplit == u->cap_split) {
-				uint32_t cap = u->cap_split ? u->cap_split * 2 : 64;
-				struct split_thread *ns = realloc(u->split, cap * sizeof(*ns));
-				if (!ns)
-					return HWT_E_NOMEM;
-				u->split = ns;
-				u->cap_split = cap;
-			}
+			if (HWT_ARRAY_GROW(u->split, &u->cap_split, u->nsplit + 1))
+				return HWT_E_NOMEM;
 			u->split[u->nsplit++] =
 				(struct split_thread){ .tid = (uint32_t)a, .pid = (uint32_t)b };
 			continue;
@@ -193,19 +187,15 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 static struct uthread *uthread(struct updec *u, uint32_t tid, uint32_t pid)
 {
 	int created = 0;
-	uint32_t *slot = hwt_idmap_put(&u->map, tid, &created);
+	uint32_t *slot;
 
+	/* Room first, so that the map never holds a thread the array lacks. */
+	if (HWT_ARRAY_GROW(u->threads, &u->cap_threads, u->nthreads + 1))
+		return NULL;
+	slot = hwt_idmap_put(&u->map, tid, &created);
 	if (!slot)
 		return NULL;
 	if (created) {
-		if (u->nthreads == u->cap_threads) {
-			uint32_t cap = u->cap_threads ? u->cap_threads * 2 : 64;
-			struct uthread *nt = realloc(u->threads, cap * sizeof(*nt));
-			if (!nt)
-				return NULL;
-			u->threads = nt;
-			u->cap_threads = cap;
-		}
 		*slot = u->nthreads;
 		u->threads[u->nthreads++] = (struct uthread){ .tid = tid, .pid = pid };
 	}
@@ -253,14 +243,8 @@ static int pop(struct updec *u, struct uthread *t, uint64_t ts, uint32_t flags)
 
 static int push(struct updec *u, struct uthread *t, const struct urec *r, uint64_t ts)
 {
-	if (t->depth == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 64;
-		struct uframe *ns = realloc(t->stack, cap * sizeof(*ns));
-		if (!ns)
-			return HWT_E_NOMEM;
-		t->stack = ns;
-		t->cap = cap;
-	}
+	if (HWT_ARRAY_GROW(t->stack, &t->cap, t->depth + 1))
+		return HWT_E_NOMEM;
 	uint32_t frame = r->id < u->nframes ? u->frames[r->id] : 0;
 	if (!frame) {
 		char name[32];
