@@ -20,6 +20,61 @@ enum hwt_plugin_kind {
 
 struct hwt_host;
 
+/* ---- options --------------------------------------------------------------------------- */
+
+/** What an option's value is, and how a user writes it. */
+enum hwt_option_type {
+	HWT_OPT_BOOL = 1, /* 1/0, yes/no, true/false, on/off; as a flag, no value: sets 1 */
+	HWT_OPT_INT,	  /* a whole number */
+	HWT_OPT_SIZE,	  /* bytes; a K, M or G suffix multiplies by 2^10, 2^20, 2^30 */
+	HWT_OPT_DURATION, /* nanoseconds; ns, us, ms or s (none: ns), fractions allowed */
+	HWT_OPT_STRING,	  /* non-empty text */
+	HWT_OPT_LIST,	  /* a STRING that may be given several times, kept in order */
+	HWT_OPT_ENUM,	  /* one of .choices */
+};
+
+/** Flags of struct hwt_option. */
+enum hwt_option_flags {
+	HWT_OPT_POW2 = 1,   /* SIZE: a power of two */
+	HWT_OPT_COMMAS = 2, /* STRING, LIST: may hold ','; else a comma is refused (as a list
+			     * needs the option repeated, and NAME:KEY=V,... text splits there) */
+};
+
+/**
+ * One option of a plugin, in its table (static, borrowed by the host for as long as the plugin
+ * is loaded). The CLI parses and checks every value against the table before start() and
+ * generates help and error messages from it, so a plugin parses no text. Users give options as
+ * `-P NAME:KEY=VALUE,...` (`-b NAME:KEY=VALUE,...` for tracers) and, for built-in tracers, as
+ * the flags named here.
+ */
+struct hwt_option {
+	const char *name;	    /* the KEY: lower case letters, digits and '_' */
+	uint32_t type;		    /* enum hwt_option_type */
+	uint32_t flags;		    /* enum hwt_option_flags */
+	int64_t min, max;	    /* INT, SIZE, DURATION: the range (max <= min: any value);
+				     * LIST: how many values at most (0: any) */
+	const char *def;	    /* the default, written as a user would ("4000", "4M", "fp");
+				     * NULL: none (the value is then all zero, .set 0) */
+	const char *const *choices; /* ENUM: the values allowed, NULL-terminated */
+	const char *arg;	    /* what the value is in help and messages ("HZ", "PATTERN");
+				     * NULL: from the type */
+	const char *help;	    /* one sentence on what it does; help adds the default */
+	char short_flag;	    /* built-in tracers: `hwtrace record -X VALUE`; 0: none */
+	const char *long_flag; /* built-in tracers: `hwtrace record --NAME VALUE`; NULL: none */
+};
+
+/**
+ * The value of one option as the plugin gets it: start() receives an array indexed like the
+ * plugin's table. Strings are borrowed from the CLI until stop() returns.
+ */
+struct hwt_option_value {
+	int set;		 /* 1: the user gave it; 0: the default */
+	int64_t i;		 /* BOOL (0 or 1), INT, SIZE (bytes), DURATION (ns), ENUM (index) */
+	const char *s;		 /* STRING, ENUM (the choice); NULL when not set and no default */
+	const char *const *list; /* LIST: the .n values in the order given */
+	size_t n;
+};
+
 /** The program being recorded. */
 struct hwt_target {
 	int pid;		 /* the traced process (stopped before exec while plugins start) */
