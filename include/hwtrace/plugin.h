@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HWT_PLUGIN_ABI 1
+#define HWT_PLUGIN_ABI 2
 
 /* External plugins export this symbol: `const struct hwt_plugin *hwt_plugin_entry(void);` */
 #define HWT_PLUGIN_ENTRY "hwt_plugin_entry"
@@ -90,13 +90,16 @@ struct hwt_plugin {
 	uint32_t kind; /* enum hwt_plugin_kind */
 	const char *name;
 	const char *summary;
+	const struct hwt_option *options; /* the plugin's options (see above); NULL if none */
+	size_t noptions;
 	/** Can this plugin run here? Returns 1 if yes; 0 with @why ("no intel_pt PMU in
 	 *  /sys/bus/event_source/devices") if not. Must be cheap and open nothing that lasts. */
 	int (*probe)(struct hwt_host *h, char *why, size_t len);
-	/** Opens what the plugin records for @t. @args is the text after "NAME:" (may be ""),
-	 * borrowed for the call. Sets *st to the plugin's state. On failure, hwt_host_error() tells
-	 * why. */
-	int (*start)(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st);
+	/** Opens what the plugin records for @t with the values of its options @opts (indexed
+	 *  like .options, checked against it; borrowed until stop() returns; NULL when the plugin
+	 *  has none). Sets *st to the plugin's state. On failure, hwt_host_error() tells why. */
+	int (*start)(struct hwt_host *h, const struct hwt_target *t,
+		     const struct hwt_option_value *opts, void **st);
 	/** Optional: called from the recording loop every 10 ms, and once more after the target
 	 *  exited, before stop(). */
 	int (*poll)(void *st, uint64_t now_ns);
@@ -106,6 +109,9 @@ struct hwt_plugin {
 	 *  EXIT...), as the host copies it to the recording; @rec is borrowed for the call. Lets a
 	 *  plugin follow exec and dlopen while recording. */
 	void (*sideband)(void *st, const struct perf_event_header *rec);
+	/** Optional, for tracers: the data bytes of each per-CPU perf ring the host should map
+	 *  for @opts (a power of two), 0 for the host's default. Asked before start(). */
+	size_t (*ring_bytes)(const struct hwt_option_value *opts);
 };
 
 /** Flags for hwt_host_open_event(). */

@@ -1,11 +1,12 @@
 /* Unit tests for plugin options (core/options.c): values of every type good and bad, tables
- * checked, KEY=VALUE text, flags, the one-line messages and help. */
+ * checked, KEY=VALUE text, flags, the one-line messages, help, and the built-in plugins' tables. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hwtrace/error.h"
+#include "core/host.h"
 #include "core/options.h"
 
 static char why[512];
@@ -512,6 +513,36 @@ START_TEST(option_arg_words)
 }
 END_TEST
 
+/* ---- the built-in plugins -------------------------------------------------------------- */
+
+/* Every built-in table is valid and helpful, and a flag two tracers share takes a value in both
+ * or in neither: `hwtrace record` builds one getopt table from all of them. */
+START_TEST(options_init_builtin_plugins)
+{
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		ck_assert_msg(!hwt_options_init(&o, (*p)->name, (*p)->options, (*p)->noptions, why,
+						sizeof(why)),
+			      "%s", why);
+		hwt_options_fini(&o);
+		for (size_t i = 0; i < (*p)->noptions; i++) {
+			const struct hwt_option *a = &(*p)->options[i];
+			ck_assert_msg(a->help && *a->help, "%s: %s has no help", (*p)->name,
+				      a->name);
+			for (const struct hwt_plugin *const *q = hwt_builtin_plugins; *q; q++) {
+				int j = hwt_option_find_flag((*q)->options, (*q)->noptions,
+							     a->short_flag, a->long_flag);
+				if ((a->short_flag || a->long_flag) && j >= 0)
+					ck_assert_msg(
+						(a->type == HWT_OPT_BOOL) ==
+							((*q)->options[j].type == HWT_OPT_BOOL),
+						"%s %s and %s %s", (*p)->name, a->name, (*q)->name,
+						(*q)->options[j].name);
+			}
+		}
+	}
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
 	Suite *s = suite_create("options");
@@ -536,6 +567,7 @@ static Suite *options_suite(void)
 	tcase_add_loop_test(tc, options_parse_bad, 0, sizeof(bad_texts) / sizeof(bad_texts[0]));
 	tcase_add_test(tc, options_parse_null);
 	tcase_add_test(tc, option_find_names_and_flags);
+	tcase_add_test(tc, options_init_builtin_plugins);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("help");
