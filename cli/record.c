@@ -1,5 +1,7 @@
-/* `hwtrace record`: run a program under a tracer plugin and write a .hwt (or export it at once). */
-#include <errno.h>
+/* `hwtrace record`: run a program under a tracer plugin and write a .hwt (or export it at once).
+ * Its own options and the tracers' come from option tables (core/options.h): the getopt tables
+ * are built from them, every value is checked once against them, and --help is written from
+ * them; plugins get typed values. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +10,12 @@
 
 #include "hwtrace/error.h"
 #include "core/host.h"
+#include "core/options.h"
 #include "cli.h"
 
 #define MAX_PLUGINS 16
-#define MAX_EVENTS  8
-#define MAX_FUNCS   64
+#define MAX_FLAGS   64
+#define LONG_ONLY   256 /* getopt codes of flags without a short form: LONG_ONLY + index */
 
 static int cmd_record(int argc, char **argv);
 
@@ -21,102 +24,98 @@ const struct cli_command cli_record = {
 	.usage = "record [-o FILE] [-b auto|pt|uprobe|sample] [-F FUNC]... [-N FUNC]... [-D DEPTH] "
 		 "[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ] "
 		 "[--snapshot SIZE] [--trigger FUNC] -- PROG [ARGS]",
-	.help = "Runs PROG under perf_event and records what it does.\n\n"
-		"  -o, --output FILE     recording to write (default hwtrace.hwt); another "
-		"extension\n"
-		"                        (.pftrace .json .folded .pb.gz .svg) records and exports\n"
-		"  -b, --backend NAME    auto (default: the first of pt, uprobe, sample that "
-		"works\n"
-		"                        here), sample, pt, uprobe: see `hwtrace list`\n"
-		"pt (Intel Processor Trace: every branch; Intel CPUs, see `hwtrace list`):\n"
-		"      --snapshot SIZE   keep only the last SIZE of trace per CPU (e.g. 4M) and "
-		"record\n"
-		"                        it at exit, on SIGUSR2 to hwtrace, and on --trigger\n"
-		"      --trigger FUNC    also record a snapshot when FUNC of the program runs (a\n"
-		"                        hardware breakpoint; implies --snapshot 4M)\n"
-		"                        (-m SIZE: the trace area per CPU without --snapshot, "
-		"default 4M)\n"
-		"uprobe (every call of the chosen functions, exactly nested):\n"
-		"  -F, --function GLOB   trace the functions of the program matching GLOB "
-		"(default: all\n"
-		"                        of them); LIB:GLOB adds functions of a shared library, "
-		"e.g.\n"
-		"                        -F 'libc.so*:qsort', attached when it is mapped "
-		"(repeatable)\n"
-		"  -N, --notrace GLOB    do not trace functions matching GLOB (LIB:GLOB too)\n"
-		"  -D, --depth N         show calls at most N deep\n"
-		"      --min-duration T  show calls that took at least T (e.g. 10us, 1ms, 500ns)\n"
-		"sample (statistical sampling with call stacks):\n"
-		"  -e, --event EVENT     count EVENT with every sample and as a counter track:\n"
-		"                        page-faults, context-switches, task-clock, cycles, or "
-		"any\n"
-		"                        libpfm4 name such as perf::PAGE-FAULTS (repeatable)\n"
-		"      --freq HZ         samples per second per thread (default 4000, at most "
-		"100000)\n"
-		"  -g, --call-graph MODE fp (frame pointers, default), dwarf (copy the user stack "
-		"and\n"
-		"                        unwind with libdw: works without frame pointers), none\n"
-		"      --sample-event E  sampling event (default cycles where the CPU has a PMU,\n"
-		"                        else cpu-clock)\n"
-		"  -m, --ring SIZE       ring buffer per CPU, e.g. 512K, 4M (default 1M; 4M with "
-		"dwarf)\n"
-		"  -P, --plugin P[:ARGS] also run plugin P (a built-in name or a .so path)\n"
-		"  -f, --format FMT      export format when -o has another extension\n"
-		"      --view VIEW       weight for folded/pprof/svg exports\n"
-		"  -q, --quiet           no summary line\n",
+	.help = "Runs PROG under perf_event and records what it does.\n\n",
 	.exec = cmd_record,
 };
 
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v <<= 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		v <<= 30;
-		end++;
-		break;
-	}
-	if (*end && strcmp(end, "B") && strcmp(end, "iB"))
-		return -1;
-	*out = (size_t)v;
-	return 0;
-}
+enum { R_OUTPUT, R_BACKEND, R_PLUGIN, R_FORMAT, R_VIEW, R_QUIET, R_HELP, R_NOPTIONS };
 
-static int parse_duration(const char *s, uint64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 }, { "", 1 }
-	};
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].unit)) {
-			*ns = (uint64_t)(v * (double)units[i].ns);
-			return 0;
-		}
-	return -1;
-}
+static const struct hwt_option record_options[R_NOPTIONS] = {
+	[R_OUTPUT] = { .name = "output",
+		       .type = HWT_OPT_STRING,
+		       .flags = HWT_OPT_COMMAS,
+		       .def = "hwtrace.hwt",
+		       .arg = "FILE",
+		       .short_flag = 'o',
+		       .long_flag = "output",
+		       .help = "recording to write; another extension (.pftrace .json .folded "
+			       ".pb.gz .svg) records and exports" },
+	[R_BACKEND] = { .name = "backend",
+			.type = HWT_OPT_STRING,
+			.flags = HWT_OPT_COMMAS,
+			.def = "auto",
+			.arg = "NAME[:ARGS]",
+			.short_flag = 'b',
+			.long_flag = "backend",
+			.help = "auto (the first of pt, uprobe, sample that works here, or the one "
+				"whose flags are given), pt, uprobe or sample (see `hwtrace "
+				"list`); ARGS: its options below as KEY=VALUE,..." },
+	[R_PLUGIN] = { .name = "plugin",
+		       .type = HWT_OPT_LIST,
+		       .flags = HWT_OPT_COMMAS,
+		       .max = MAX_PLUGINS,
+		       .arg = "PLUGIN[:ARGS]",
+		       .short_flag = 'P',
+		       .long_flag = "plugin",
+		       .help = "also run PLUGIN (a built-in name or a .so path) with its options "
+			       "as KEY=VALUE,... (--help after -P PLUGIN lists them)" },
+	[R_FORMAT] = { .name = "format",
+		       .type = HWT_OPT_STRING,
+		       .flags = HWT_OPT_COMMAS,
+		       .arg = "FMT",
+		       .short_flag = 'f',
+		       .long_flag = "format",
+		       .help = "export format when -o has another extension" },
+	[R_VIEW] = { .name = "view",
+		     .type = HWT_OPT_STRING,
+		     .flags = HWT_OPT_COMMAS,
+		     .arg = "VIEW",
+		     .long_flag = "view",
+		     .help = "weight for folded/pprof/svg exports" },
+	[R_QUIET] = { .name = "quiet",
+		      .type = HWT_OPT_BOOL,
+		      .short_flag = 'q',
+		      .long_flag = "quiet",
+		      .help = "no summary line" },
+	[R_HELP] = { .name = "help",
+		     .type = HWT_OPT_BOOL,
+		     .short_flag = 'h',
+		     .long_flag = "help",
+		     .help = "this help" },
+};
+
+/* A flag of the command line, declared by record_options or by built-in tracers. */
+struct flag {
+	char c;		  /* short form, 0 if none */
+	const char *name; /* long form, NULL if none */
+	int has_arg;
+};
+
+/* A tracer's flag as given; it is checked once the tracer is known. */
+struct given {
+	const struct flag *f;
+	const char *arg; /* borrowed from argv; NULL for a flag without a value */
+	int typed_long;	 /* given as --name */
+};
+
+struct record {
+	struct hwt_options rec;	   /* record_options */
+	struct hwt_options tracer; /* the tracer's */
+	const struct hwt_plugin *tp;
+	char backend[64];	 /* the NAME of -b NAME[:ARGS] */
+	const char *tracer_args; /* its ARGS, NULL if none */
+	struct hwt_options plugins[MAX_PLUGINS];
+	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
+	char *specs[MAX_PLUGINS]; /* copies of the -P values, cut at ':' */
+	int nplugins;
+	struct flag flags[MAX_FLAGS];
+	int nflags;
+	struct option longopts[MAX_FLAGS + 1];
+	char shorts[3 * MAX_FLAGS + 3];
+	struct given *given;
+	int ngiven;
+	char why[1024];
+};
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -138,310 +137,441 @@ static char *join_argv(int argc, char **argv)
 	return s;
 }
 
-static int cmd_record(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "backend", required_argument, NULL, 'b' },
-		{ "function", required_argument, NULL, 'F' },
-		{ "notrace", required_argument, NULL, 'N' },
-		{ "depth", required_argument, NULL, 'D' },
-		{ "min-duration", required_argument, NULL, 'T' },
-		{ "event", required_argument, NULL, 'e' },
-		{ "freq", required_argument, NULL, 'r' },
-		{ "call-graph", required_argument, NULL, 'g' },
-		{ "sample-event", required_argument, NULL, 's' },
-		{ "ring", required_argument, NULL, 'm' },
-		{ "plugin", required_argument, NULL, 'P' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "view", required_argument, NULL, 'V' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "snapshot", required_argument, NULL, 'S' },
-		{ "trigger", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *output = "hwtrace.hwt", *backend = "auto", *freq = NULL, *cg = "fp";
-	const char *sample_event = NULL, *format = NULL, *view = NULL;
-	const char *events[MAX_EVENTS], *plugin_specs[MAX_PLUGINS], *depth = NULL;
-	const char *funcs[MAX_FUNCS], *trigger = NULL;
-	int nfuncs = 0, neg[MAX_FUNCS] = { 0 };
-	uint64_t min_dur = 0;
-	int nevents = 0, nplugins = 0, quiet = 0, cg_given = 0, c;
-	size_t ring = 0, snapshot = 0;
+/* ---- the command line ------------------------------------------------------------------ */
 
+static int declares(const struct hwt_plugin *p, const struct flag *f)
+{
+	return hwt_option_find_flag(p->options, p->noptions, f->c, f->name) >= 0;
+}
+
+static const struct flag *flag_of(const struct record *r, int code)
+{
+	if (code >= LONG_ONLY)
+		return code - LONG_ONLY < r->nflags ? &r->flags[code - LONG_ONLY] : NULL;
+	for (int i = 0; i < r->nflags; i++)
+		if (r->flags[i].c == code)
+			return &r->flags[i];
+	return NULL;
+}
+
+/* Adds the flags of @table to the getopt tables; one flag may be declared by several. */
+static int add_flags(struct record *r, const struct hwt_option *table, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct hwt_option *o = &table[i];
+		struct flag f = { o->short_flag, o->long_flag, o->type != HWT_OPT_BOOL };
+		int j;
+		if (!f.c && !f.name)
+			continue;
+		for (j = 0; j < r->nflags; j++)
+			if ((f.c && r->flags[j].c == f.c) ||
+			    (f.name && r->flags[j].name && !strcmp(f.name, r->flags[j].name)))
+				break;
+		if (j < r->nflags) {
+			if (r->flags[j].has_arg != f.has_arg)
+				return cli_error("option '%s' is declared with and without a value",
+						 o->name);
+			continue;
+		}
+		if (r->nflags == MAX_FLAGS)
+			return cli_error("more than %d flags declared", MAX_FLAGS);
+		r->flags[r->nflags] = f;
+		size_t len = strlen(r->shorts);
+		if (f.c)
+			snprintf(r->shorts + len, sizeof(r->shorts) - len, "%c%s", f.c,
+				 f.has_arg ? ":" : "");
+		if (f.name)
+			r->longopts[r->nflags] =
+				(struct option){ f.name,
+						 f.has_arg ? required_argument : no_argument, NULL,
+						 f.c ? f.c : LONG_ONLY + r->nflags };
+		r->nflags++;
+	}
+	return 0;
+}
+
+/* Fills the getopt tables from record_options and every built-in tracer's table. */
+static int build_getopt(struct record *r)
+{
+	snprintf(r->shorts, sizeof(r->shorts), "+:");
+	if (add_flags(r, record_options, R_NOPTIONS))
+		return 1;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
+		if ((*p)->kind == HWT_PLUGIN_TRACER && add_flags(r, (*p)->options, (*p)->noptions))
+			return 1;
+	/* getopt_long stops at the first entry without a name: pack them. */
+	int n = 0;
+	for (int i = 0; i < r->nflags; i++)
+		if (r->longopts[i].name)
+			r->longopts[n++] = r->longopts[i];
+	memset(&r->longopts[n], 0, sizeof(r->longopts[n]));
+	return 0;
+}
+
+static void spell(const struct flag *f, int typed_long, char *buf, size_t len)
+{
+	if (typed_long || !f->c)
+		snprintf(buf, len, "--%s", f->name);
+	else
+		snprintf(buf, len, "-%c", f->c);
+}
+
+/* Runs getopt over @argv: record options take their values now, tracer flags wait in r->given. */
+static int parse_argv(struct record *r, int argc, char **argv)
+{
+	char spelled[80];
+	int c, li;
+
+	r->given = calloc((size_t)argc + 1, sizeof(*r->given));
+	if (!r->given || build_getopt(r))
+		return r->given ? 1 : cli_error("out of memory");
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:o:b:e:g:m:P:f:F:N:D:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case 'b':
-			backend = optarg;
-			break;
-		case 'F':
-		case 'N':
-			if (nfuncs == MAX_FUNCS)
-				return cli_error("too many -F/-N patterns: at most %d", MAX_FUNCS);
-			if (!*optarg || strchr(optarg, ','))
-				return cli_error("bad function pattern '%s': one glob per -%c",
-						 optarg, c);
-			neg[nfuncs] = c == 'N';
-			funcs[nfuncs++] = optarg;
-			break;
-		case 'D': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 1000000)
-				return cli_error("-D %s: give a depth from 1 to 1000000", optarg);
-			depth = optarg;
-			break;
-		}
-		case 'T':
-			if (parse_duration(optarg, &min_dur))
-				return cli_error(
-					"--min-duration %s: give a time like 500ns, 10us, 1ms "
-					"or 2s",
-					optarg);
-			break;
-		case 'e':
-			if (nevents == MAX_EVENTS)
-				return cli_error("too many -e events: at most %d", MAX_EVENTS);
-			events[nevents++] = optarg;
-			break;
-		case 'r':
-			freq = optarg;
-			break;
-		case 'g':
-			cg = optarg;
-			cg_given = 1;
-			break;
-		case 's':
-			sample_event = optarg;
-			break;
-		case 'm':
-			if (parse_size(optarg, &ring) || ring < 4096 || (ring & (ring - 1)) ||
-			    ring > (1ull << 30))
-				return cli_error(
-					"--ring %s: give a power of two from 4K to 1G, e.g. "
-					"512K or 4M",
-					optarg);
-			break;
-		case 'P':
-			if (nplugins == MAX_PLUGINS)
-				return cli_error("too many -P plugins: at most %d", MAX_PLUGINS);
-			plugin_specs[nplugins++] = optarg;
-			break;
-		case 'f':
-			format = optarg;
-			break;
-		case 'V':
-			view = optarg;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'S':
-			if (parse_size(optarg, &snapshot) || snapshot < 4096 ||
-			    (snapshot & (snapshot - 1)) || snapshot > (1ull << 30))
-				return cli_error(
-					"--snapshot %s: give a power of two from 4K to 1G, e.g. 4M",
-					optarg);
-			break;
-		case 't':
-			if (!*optarg || strchr(optarg, ',') || strchr(optarg, '='))
-				return cli_error("--trigger '%s': give one function name", optarg);
-			trigger = optarg;
-			break;
-		case 'h':
-			return cli_help(&cli_record);
-		default:
+	while ((li = -1, c = getopt_long(argc, argv, r->shorts, r->longopts, &li)) != -1) {
+		const struct flag *f = c == ':' || c == '?' ? NULL : flag_of(r, c);
+		if (!f)
 			return cli_bad_option(&cli_record, c, argc, argv);
+		spell(f, li >= 0, spelled, sizeof(spelled));
+		int i = hwt_option_find_flag(record_options, R_NOPTIONS, f->c, f->name);
+		if (i < 0) {
+			r->given[r->ngiven++] = (struct given){ f, optarg, li >= 0 };
+			continue;
+		}
+		if (hwt_options_set(&r->rec, (size_t)i, f->has_arg ? optarg : "1", spelled, r->why,
+				    sizeof(r->why)))
+			return cli_error("%s", r->why);
+	}
+	return 0;
+}
+
+static void print_options(const struct hwt_option *table, size_t n)
+{
+	char buf[2048];
+
+	for (size_t i = 0; i < n; i++)
+		if (hwt_option_help(&table[i], buf, sizeof(buf)) > 0)
+			fputs(buf, stdout);
+}
+
+/* --help: record's options, each backend's and those of the plugins given with -P. */
+static int print_help(struct record *r)
+{
+	cli_help(&cli_record);
+	print_options(record_options, R_NOPTIONS);
+	printf("\nbackends (-b NAME, or -b NAME:KEY=VALUE,... for any of its options):\n");
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		if ((*p)->kind != HWT_PLUGIN_TRACER)
+			continue;
+		printf("\n%s: %s\n", (*p)->name, (*p)->summary);
+		print_options((*p)->options, (*p)->noptions);
+	}
+	for (int i = 0; i < r->nplugins; i++) {
+		const struct hwt_plugin *p = r->uses[1 + i].plugin;
+		printf("\nplugin %s (-P %s:KEY=VALUE,...): %s\n", p->name, r->specs[i],
+		       p->summary ? p->summary : "");
+		print_options(p->options, p->noptions);
+		if (!p->noptions)
+			printf("      (no options)\n");
+	}
+	return 0;
+}
+
+/* ---- the tracer ------------------------------------------------------------------------ */
+
+/* "-e, --freq and -g are": the flags of @p that @other lacks. */
+static void flags_lacking(const struct hwt_plugin *p, const struct hwt_plugin *other, char *buf,
+			  size_t len)
+{
+	size_t n = 0, k = 0, off = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < p->noptions; i++) {
+			const struct hwt_option *o = &p->options[i];
+			struct flag f = { o->short_flag, o->long_flag, 0 };
+			char one[72];
+			if ((!f.c && !f.name) || declares(other, &f))
+				continue;
+			if (!pass) {
+				n++;
+				continue;
+			}
+			spell(&f, 0, one, sizeof(one));
+			if (off < len)
+				off += (size_t)snprintf(buf + off, len - off, "%s%s",
+							!k	    ? ""
+							: k + 1 < n ? ", "
+								    : " and ",
+							one);
+			k++;
 		}
 	}
-	if (optind >= argc)
-		return cli_error(
-			"record: no program given: hwtrace record [options] -- PROG [ARGS]");
+	if (off < len)
+		snprintf(buf + off, len - off, " %s", n == 1 ? "is" : "are");
+}
 
-	/* Output: a recording, or a recording exported on the spot. */
-	const struct hwt_exporter_ops *ops = NULL;
-	if (!ends_with(output, ".hwt") || format) {
-		ops = cli_pick_format(format, output);
-		if (!ops)
-			return 1;
+/* The error for the flag @g, which the tracer does not take. */
+static int not_for(const struct record *r, const struct given *g)
+{
+	char list[512] = "", spelled[80];
+
+	spell(g->f, g->typed_long, spelled, sizeof(spelled));
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		if ((*p)->kind != HWT_PLUGIN_TRACER || !declares(*p, g->f))
+			continue;
+		flags_lacking(*p, r->tp, list, sizeof(list));
+		return cli_error("%s for -b %s, not -b %s: drop %s or use -b %s", list, (*p)->name,
+				 r->tp->name, spelled, (*p)->name);
 	}
-	if (cli_check_output(output))
-		return 1;
+	return cli_error("%s is not an option of -b %s (see hwtrace record --help)", spelled,
+			 r->tp->name);
+}
 
-	/* The tracer. */
-	const struct hwt_plugin *tracer = NULL;
-	struct hwt_host *probe_host = hwt_host_alloc_probe();
-	char twhy[512] = "";
-	if (!probe_host)
+/* -b auto: the tracer that alone declares one of the flags given, in the table's order. */
+static const struct hwt_plugin *forced_tracer(const struct record *r)
+{
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		for (int i = 0; (*p)->kind == HWT_PLUGIN_TRACER && i < r->ngiven; i++) {
+			int owners = 0;
+			for (const struct hwt_plugin *const *q = hwt_builtin_plugins; *q; q++)
+				owners += (*q)->kind == HWT_PLUGIN_TRACER &&
+					  declares(*q, r->given[i].f);
+			if (owners == 1 && declares(*p, r->given[i].f))
+				return *p;
+		}
+	}
+	return NULL;
+}
+
+/* "auto, pt, uprobe or sample". */
+static void backend_names(char *buf, size_t len)
+{
+	const struct hwt_plugin *t[32];
+	size_t n = 0, off;
+
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p && n < 32; p++)
+		if ((*p)->kind == HWT_PLUGIN_TRACER)
+			t[n++] = *p;
+	off = (size_t)snprintf(buf, len, "auto");
+	for (size_t i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", i + 1 < n ? ", " : " or ",
+					t[i]->name);
+}
+
+/* The first tracer that works here, in the table's order. */
+static const struct hwt_plugin *first_working(char *why, size_t len)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	const struct hwt_plugin *t = NULL;
+
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; h && *p && !t; p++)
+		if ((*p)->kind == HWT_PLUGIN_TRACER &&
+		    (!(*p)->probe || (*p)->probe(h, why, len) > 0))
+			t = *p;
+	hwt_host_free(h);
+	return t;
+}
+
+/* Finds the tracer -b names, or the one -b auto picks: the one whose flags are given, else the
+ * first that works here. */
+static int choose_tracer(struct record *r)
+{
+	const char *b = r->rec.values[R_BACKEND].s, *colon = strchr(b, ':');
+	char names[256];
+
+	snprintf(r->backend, sizeof(r->backend), "%.*s", (int)(colon ? colon - b : 63), b);
+	r->tracer_args = colon ? colon + 1 : NULL;
+	if (!strcmp(r->backend, "auto")) {
+		if (colon)
+			return cli_error("-b %s: auto takes no options; name the backend to give "
+					 "it some, e.g. -b pt:KEY=VALUE",
+					 b);
+		r->tp = forced_tracer(r);
+		if (!r->tp && !(r->tp = first_working(r->why, sizeof(r->why))))
+			return cli_error("no backend works here: see `hwtrace list`");
+		return 0;
+	}
+	r->tp = hwt_plugin_by_name(r->backend);
+	if (!r->tp || r->tp->kind != HWT_PLUGIN_TRACER) {
+		backend_names(names, sizeof(names));
+		return cli_error("unknown backend '%s': use %s", r->backend, names);
+	}
+	return 0;
+}
+
+/* The tracer's option values: -b NAME:ARGS first, then its flags (the last given wins). */
+static int tracer_options(struct record *r)
+{
+	char spelled[80];
+
+	if (hwt_options_init(&r->tracer, r->tp->name, r->tp->options, r->tp->noptions, r->why,
+			     sizeof(r->why)) ||
+	    hwt_options_parse(&r->tracer, r->tracer_args, r->why, sizeof(r->why)))
+		return cli_error("-b %s", r->why);
+	for (int i = 0; i < r->ngiven; i++) {
+		const struct given *g = &r->given[i];
+		int k = hwt_option_find_flag(r->tp->options, r->tp->noptions, g->f->c, g->f->name);
+		if (k < 0)
+			return not_for(r, g);
+		spell(g->f, g->typed_long, spelled, sizeof(spelled));
+		if (hwt_options_set(&r->tracer, (size_t)k, g->arg ? g->arg : "1", spelled, r->why,
+				    sizeof(r->why)))
+			return cli_error("%s", r->why);
+	}
+	return 0;
+}
+
+static int probe_tracer(struct record *r)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	char why[512] = "";
+
+	if (!h)
 		return cli_error("out of memory");
-	int pt_only = snapshot || trigger;
-	if (pt_only && strcmp(backend, "auto") && strcmp(backend, "pt")) {
-		hwt_host_free(probe_host);
-		return cli_error("--snapshot and --trigger are for -b pt (Intel PT)");
-	}
-	if (pt_only)
-		backend = "pt"; /* auto: only pt takes snapshots */
-	if (!strcmp(backend, "auto")) {
-		/* The first tracer that works here, in the table's order. */
-		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p && !tracer; p++)
-			if ((*p)->kind == HWT_PLUGIN_TRACER &&
-			    (!(*p)->probe || (*p)->probe(probe_host, twhy, sizeof(twhy)) > 0))
-				tracer = *p;
-		/* Counters and sampling options ask for the sampling backend, function filters
-		 * for uprobe. */
-		if (nevents || freq || sample_event || cg_given)
-			tracer = hwt_plugin_by_name("sample");
-		else if (nfuncs || depth || min_dur)
-			tracer = hwt_plugin_by_name("uprobe");
-	} else {
-		tracer = hwt_plugin_by_name(backend);
-		if (!tracer || tracer->kind != HWT_PLUGIN_TRACER) {
-			hwt_host_free(probe_host);
-			return cli_error("unknown backend '%s': use auto, sample, pt or uprobe",
-					 backend);
-		}
-		if (tracer->probe && tracer->probe(probe_host, twhy, sizeof(twhy)) <= 0) {
-			hwt_host_free(probe_host);
-			return cli_error("backend '%s' is not available here: %s (see `hwtrace "
-					 "list`)",
-					 backend, twhy);
-		}
-	}
-	hwt_host_free(probe_host);
-	int is_uprobe = !strcmp(tracer->name, "uprobe"), is_pt = !strcmp(tracer->name, "pt");
-	if ((is_uprobe || is_pt) && (nevents || freq || sample_event || cg_given))
-		return cli_error("-e, --freq, -g and --sample-event are for -b sample; -b %s "
-				 "records every call instead",
-				 tracer->name);
-	if (!is_uprobe && (nfuncs || depth || min_dur))
-		return cli_error("-F, -N, -D and --min-duration are for -b uprobe");
+	int ok = !r->tp->probe || r->tp->probe(h, why, sizeof(why)) > 0;
+	hwt_host_free(h);
+	if (!ok)
+		return cli_error("backend '%s' is not available here: %s (see `hwtrace list`)",
+				 r->tp->name, why);
+	return 0;
+}
 
-	char sargs[4096];
-	int off = 0;
-	if (is_pt) {
-		if (snapshot)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "snapshot=%zu",
-					snapshot);
-		if (trigger)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%strigger=%s",
-					off ? "," : "", trigger);
-		if (ring && !snapshot)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%saux=%zu",
-					off ? "," : "", ring);
-		if (!off)
-			sargs[0] = 0;
-		ring = 0; /* -m sized the trace area; side band takes the default ring */
-	} else if (is_uprobe) {
-		for (int i = 0; i < nfuncs; i++)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%s%s=%s",
-					off ? "," : "", neg[i] ? "nofunc" : "func", funcs[i]);
-		if (depth)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%sdepth=%s",
-					off ? "," : "", depth);
-		if (min_dur)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off,
-					"%smin_duration_ns=%llu", off ? "," : "",
-					(unsigned long long)min_dur);
-		if (ring)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, "%sring=%zu",
-					off ? "," : "", ring);
-	} else {
-		off = snprintf(sargs, sizeof(sargs), "callgraph=%s", cg);
-		if (freq)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",freq=%s", freq);
-		if (sample_event)
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",event=%s",
-					sample_event);
-		for (int i = 0; i < nevents; i++) {
-			if (strchr(events[i], ',') || !*events[i])
-				return cli_error("bad event name '%s': give one event per -e",
-						 events[i]);
-			off += snprintf(sargs + off, sizeof(sargs) - (size_t)off, ",counter=%s",
-					events[i]);
-		}
-	}
-	if (off >= (int)sizeof(sargs))
-		return cli_error("record: options too long");
-	if (!ring || is_uprobe)
-		ring = strcmp(cg, "dwarf") ? 1u << 20 : 4u << 20;
+/* ---- plugins, recording ---------------------------------------------------------------- */
 
-	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
-	char *plugin_args[MAX_PLUGINS] = { 0 };
-	int nuses = 0, status = 1;
-	uses[nuses++] = (struct hwt_plugin_use){ tracer, sargs };
-	for (int i = 0; i < nplugins; i++) {
-		char *spec = strdup(plugin_specs[i]), *colon, why[512];
+/* -P PLUGIN[:ARGS]: each plugin found or loaded, its ARGS checked against its table. */
+static int load_plugins(struct record *r)
+{
+	const struct hwt_option_value *v = &r->rec.values[R_PLUGIN];
+
+	for (size_t i = 0; i < v->n; i++) {
+		char *spec = r->specs[i] = strdup(v->list[i]), *colon;
 		if (!spec)
-			goto out;
-		plugin_args[i] = spec;
+			return cli_error("out of memory");
 		colon = strchr(spec, ':');
 		if (colon)
 			*colon++ = 0;
-		const struct hwt_plugin *p = strchr(spec, '/') || ends_with(spec, ".so")
-						     ? hwt_plugin_load(spec, why, sizeof(why))
-						     : hwt_plugin_by_name(spec);
-		if (!p) {
-			if (strchr(spec, '/') || ends_with(spec, ".so"))
-				cli_error("%s", why);
-			else
-				cli_error("unknown plugin '%s': see `hwtrace list`", spec);
-			goto out;
-		}
-		uses[nuses++] = (struct hwt_plugin_use){ p, colon ? colon : "" };
+		int path = strchr(spec, '/') || ends_with(spec, ".so");
+		const struct hwt_plugin *p = path ? hwt_plugin_load(spec, r->why, sizeof(r->why))
+						  : hwt_plugin_by_name(spec);
+		if (!p)
+			return path ? cli_error("%s", r->why)
+				    : cli_error("unknown plugin '%s': see `hwtrace list`", spec);
+		r->nplugins++;
+		r->uses[1 + i].plugin = p;
+		if (hwt_options_init(&r->plugins[i], spec, p->options, p->noptions, r->why,
+				     sizeof(r->why)) ||
+		    hwt_options_parse(&r->plugins[i], colon, r->why, sizeof(r->why)))
+			return cli_error("-P %s", r->why);
+		r->uses[1 + i].values = r->plugins[i].values;
 	}
+	return 0;
+}
+
+static void summary(const struct hwt_record_result *res, const char *where)
+{
+	fprintf(stderr, "hwtrace: recorded %.1f KiB in %s", res->file_bytes / 1024.0, where);
+	if (res->end.samples)
+		fprintf(stderr, " (%llu samples)", (unsigned long long)res->end.samples);
+	if (res->end.lost)
+		fprintf(stderr, ", %llu records LOST (use a bigger --ring or a lower --freq)",
+			(unsigned long long)res->end.lost);
+	if (res->end.signal)
+		fprintf(stderr, "; the program was killed by signal %d (%s)", res->end.signal,
+			strsignal(res->end.signal));
+	fputc('\n', stderr);
+}
+
+/* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
+static int run(struct record *r, int argc, char **argv, const struct hwt_exporter_ops *ops)
+{
+	const char *output = r->rec.values[R_OUTPUT].s;
+	int quiet = (int)r->rec.values[R_QUIET].i;
+	struct hwt_record_config cfg;
+	struct hwt_record_result res;
+	char hwt_path[4096];
 
 	/* Where the recording goes: the output itself, or a scratch file next to it. */
-	char hwt_path[4096];
 	if (ops)
 		snprintf(hwt_path, sizeof(hwt_path), "%s.rec.%d.hwt", output, (int)getpid());
 	else
 		snprintf(hwt_path, sizeof(hwt_path), "%s", output);
-
-	struct hwt_record_config cfg;
-	struct hwt_record_result res;
-	char why[1024] = "";
+	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
 	hwt_record_config_init(&cfg);
 	cfg.output = hwt_path;
 	cfg.argv = argv + optind;
-	cfg.plugins = uses;
-	cfg.nplugins = nuses;
-	cfg.ring_bytes = ring;
+	cfg.plugins = r->uses;
+	cfg.nplugins = 1 + r->nplugins;
+	size_t ring = r->tp->ring_bytes ? r->tp->ring_bytes(r->tracer.values) : 0;
+	if (ring)
+		cfg.ring_bytes = ring;
 	cfg.quiet = quiet;
 	char *cmdline = join_argv(argc, argv);
 	cfg.cmdline = cmdline;
-	int err = hwt_record(&cfg, &res, why, sizeof(why));
+	r->why[0] = 0;
+	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
 	free(cmdline);
-	if (err) {
-		cli_error("%s", why[0] ? why : hwt_errstr(err));
+	if (err)
+		return cli_error("%s", r->why[0] ? r->why : hwt_errstr(err));
+	if (!quiet)
+		summary(&res, ops ? output : hwt_path);
+	if (!ops)
+		return 0;
+	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s);
+	unlink(hwt_path);
+	return status;
+}
+
+static void record_fini(struct record *r)
+{
+	hwt_options_fini(&r->rec);
+	hwt_options_fini(&r->tracer);
+	for (int i = 0; i < MAX_PLUGINS; i++) {
+		hwt_options_fini(&r->plugins[i]);
+		free(r->specs[i]);
+	}
+	free(r->given);
+	free(r);
+}
+
+static int cmd_record(int argc, char **argv)
+{
+	struct record *r = calloc(1, sizeof(*r));
+	const struct hwt_exporter_ops *ops = NULL;
+	int status = 1;
+
+	if (!r)
+		return cli_error("out of memory");
+	if (hwt_options_init(&r->rec, "record", record_options, R_NOPTIONS, r->why,
+			     sizeof(r->why))) {
+		cli_error("%s", r->why);
 		goto out;
 	}
-	if (!quiet) {
-		fprintf(stderr, "hwtrace: recorded %.1f KiB in %s", res.file_bytes / 1024.0,
-			ops ? output : hwt_path);
-		if (res.end.samples)
-			fprintf(stderr, " (%llu samples)", (unsigned long long)res.end.samples);
-		if (res.end.lost)
-			fprintf(stderr,
-				", %llu records LOST (use a bigger --ring or a lower --freq)",
-				(unsigned long long)res.end.lost);
-		if (res.end.signal)
-			fprintf(stderr, "; the program was killed by signal %d (%s)",
-				res.end.signal, strsignal(res.end.signal));
-		fputc('\n', stderr);
+	if (parse_argv(r, argc, argv))
+		goto out;
+	if (r->rec.values[R_HELP].i) {
+		status = load_plugins(r) ? 1 : print_help(r);
+		goto out;
 	}
-	status = 0;
-	if (ops) {
-		status = cli_export_file(hwt_path, output, ops, view);
-		unlink(hwt_path);
+	if (optind >= argc) {
+		cli_error("record: no program given: hwtrace record [options] -- PROG [ARGS]");
+		goto out;
 	}
+
+	/* Output: a recording, or a recording exported on the spot. */
+	const char *output = r->rec.values[R_OUTPUT].s, *format = r->rec.values[R_FORMAT].s;
+	if (!ends_with(output, ".hwt") || format) {
+		ops = cli_pick_format(format, output);
+		if (!ops)
+			goto out;
+	}
+	if (cli_check_output(output))
+		goto out;
+
+	/* The tracer: its options are checked before it is probed, so a bad value is named
+	 * even where the tracer cannot run; then the plugins. */
+	if (choose_tracer(r) || tracer_options(r) || probe_tracer(r) || load_plugins(r))
+		goto out;
+	status = run(r, argc, argv, ops);
 out:
-	for (int i = 0; i < nplugins; i++)
-		free(plugin_args[i]);
+	record_fini(r);
 	return status;
 }

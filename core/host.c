@@ -773,8 +773,7 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		if (p->probe && p->probe(h, pwhy, sizeof(pwhy)) <= 0)
 			err = HWT_E_NOTSUP;
 		else
-			err = p->start(h, &t, cfg->plugins[i].args ? cfg->plugins[i].args : "",
-				       &st);
+			err = p->start(h, &t, cfg->plugins[i].values, &st);
 		if (err >= 0) {
 			run[nrun++] = (struct running){ p, st };
 			h->run = run;

@@ -19,10 +19,12 @@ const struct hwt_plugin *hwt_plugin_by_name(const char *name);
  *  NULL with @why filled. The library stays loaded for the life of the process. */
 const struct hwt_plugin *hwt_plugin_load(const char *path, char *why, size_t whylen);
 
-/** A plugin to run and its arguments. */
+/** A plugin to run and the values of its options. */
 struct hwt_plugin_use {
-	const struct hwt_plugin *plugin; /* borrowed */
-	const char *args;		 /* borrowed, "" for none */
+	const struct hwt_plugin *plugin;       /* borrowed */
+	const struct hwt_option_value *values; /* borrowed until hwt_record() returns: indexed
+						* like plugin->options, checked against them
+						* (core/options.h); NULL if it has none */
 };
 
 /** What to record; hwt_record_config_init() gives the defaults. */

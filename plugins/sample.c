@@ -15,74 +15,51 @@
 #define SAMPLE_MAX_COUNTERS 8
 #define SAMPLE_MAX_FREQ	    100000
 
-enum callgraph { CG_FP, CG_DWARF, CG_NONE };
+enum callgraph { CG_FP, CG_DWARF, CG_NONE }; /* the order of the choices of -g */
 
-struct sample_args {
-	unsigned long freq;
-	enum callgraph cg;
-	char event[64]; /* the sampling event, "" for the default */
-	char counters[SAMPLE_MAX_COUNTERS][64];
-	int ncounters;
+enum { OPT_COUNTER, OPT_FREQ, OPT_CALLGRAPH, OPT_EVENT, OPT_RING, SAMPLE_NOPTIONS };
+
+static const struct hwt_option sample_options[SAMPLE_NOPTIONS] = {
+	[OPT_COUNTER] = { .name = "counter",
+			  .type = HWT_OPT_LIST,
+			  .max = SAMPLE_MAX_COUNTERS,
+			  .arg = "EVENT",
+			  .short_flag = 'e',
+			  .long_flag = "event",
+			  .help = "count EVENT with every sample and as a counter track: "
+				  "page-faults, context-switches, task-clock, cycles, or any "
+				  "libpfm4 name such as perf::PAGE-FAULTS" },
+	[OPT_FREQ] = { .name = "freq",
+		       .type = HWT_OPT_INT,
+		       .min = 1,
+		       .max = SAMPLE_MAX_FREQ,
+		       .def = "4000",
+		       .arg = "HZ",
+		       .long_flag = "freq",
+		       .help = "samples per second per thread" },
+	[OPT_CALLGRAPH] = { .name = "callgraph",
+			    .type = HWT_OPT_ENUM,
+			    .def = "fp",
+			    .choices = (const char *const[]){ "fp", "dwarf", "none", NULL },
+			    .short_flag = 'g',
+			    .long_flag = "call-graph",
+			    .help = "fp (frame pointers), dwarf (copy the user stack and unwind "
+				    "with libdw: works without frame pointers) or none" },
+	[OPT_EVENT] = { .name = "event",
+			.type = HWT_OPT_STRING,
+			.arg = "EVENT",
+			.long_flag = "sample-event",
+			.help = "the sampling event (default cycles where the CPU has a PMU, else "
+				"cpu-clock)" },
+	[OPT_RING] = { .name = "ring",
+		       .type = HWT_OPT_SIZE,
+		       .flags = HWT_OPT_POW2,
+		       .min = 4096,
+		       .max = 1 << 30,
+		       .short_flag = 'm',
+		       .long_flag = "ring",
+		       .help = "ring buffer per CPU, e.g. 512K or 4M; unset: 1M, 4M with dwarf" },
 };
-
-static int parse_args(struct hwt_host *h, const char *args, struct sample_args *a)
-{
-	char *copy = strdup(args ? args : ""), *save = NULL;
-
-	if (!copy)
-		return HWT_E_NOMEM;
-	memset(a, 0, sizeof(*a));
-	a->freq = 4000;
-	int err = 0;
-	for (char *kv = strtok_r(copy, ",", &save); kv && !err; kv = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(kv, '=');
-		if (!v) {
-			hwt_host_set_error(h, "sample: option '%s' needs a value (key=value)", kv);
-			err = HWT_E_INVAL;
-			break;
-		}
-		*v++ = 0;
-		if (!strcmp(kv, "freq")) {
-			char *end;
-			errno = 0;
-			a->freq = strtoul(v, &end, 10);
-			if (errno || *end || a->freq == 0 || a->freq > SAMPLE_MAX_FREQ) {
-				hwt_host_set_error(
-					h,
-					"--freq %s: give a rate from 1 to %d samples per "
-					"second",
-					v, SAMPLE_MAX_FREQ);
-				err = HWT_E_INVAL;
-			}
-		} else if (!strcmp(kv, "callgraph")) {
-			if (!strcmp(v, "fp"))
-				a->cg = CG_FP;
-			else if (!strcmp(v, "dwarf"))
-				a->cg = CG_DWARF;
-			else if (!strcmp(v, "none"))
-				a->cg = CG_NONE;
-			else {
-				hwt_host_set_error(h, "--call-graph %s: use fp, dwarf or none", v);
-				err = HWT_E_INVAL;
-			}
-		} else if (!strcmp(kv, "event")) {
-			snprintf(a->event, sizeof(a->event), "%s", v);
-		} else if (!strcmp(kv, "counter")) {
-			if (a->ncounters == SAMPLE_MAX_COUNTERS) {
-				hwt_host_set_error(h, "too many -e events: at most %d",
-						   SAMPLE_MAX_COUNTERS);
-				err = HWT_E_INVAL;
-			} else {
-				snprintf(a->counters[a->ncounters++], 64, "%s", v);
-			}
-		} else {
-			hwt_host_set_error(h, "sample: unknown option '%s'", kv);
-			err = HWT_E_INVAL;
-		}
-	}
-	free(copy);
-	return err;
-}
 
 static int kernel_allowed(void)
 {
@@ -102,28 +79,32 @@ static int sample_probe(struct hwt_host *h, char *why, size_t len)
 	return 1; /* cpu-clock exists on every Linux */
 }
 
-static int sample_start(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st)
+static int sample_start(struct hwt_host *h, const struct hwt_target *t,
+			const struct hwt_option_value *v, void **st)
 {
-	struct sample_args a;
 	struct perf_event_attr counters[SAMPLE_MAX_COUNTERS];
 	char why[256];
-	int err = parse_args(h, args, &a);
+	int err;
 
-	if (err)
-		return err;
+	if (!v || v[OPT_COUNTER].n > SAMPLE_MAX_COUNTERS) {
+		hwt_host_set_error(h, "sample: no option values, or too many counters");
+		return HWT_E_INVAL;
+	}
+	const char *const *names = v[OPT_COUNTER].list;
+	size_t ncounters = v[OPT_COUNTER].n;
+	enum callgraph cg = (enum callgraph)v[OPT_CALLGRAPH].i;
 	/* Validate every name before opening anything. */
-	for (int i = 0; i < a.ncounters; i++) {
-		err = hwt_event_parse(a.counters[i], &counters[i], why, sizeof(why));
+	for (size_t i = 0; i < ncounters; i++) {
+		err = hwt_event_parse(names[i], &counters[i], why, sizeof(why));
 		if (err) {
 			hwt_host_set_error(h, "%s", why);
 			return err;
 		}
 	}
 	struct perf_event_attr lead = { 0 };
-	const char *lead_name = a.event;
-	if (!a.event[0]) {
+	const char *lead_name = v[OPT_EVENT].s;
+	if (!lead_name)
 		lead_name = hwt_event_have_pmu(why, sizeof(why)) ? "cycles" : "cpu-clock";
-	}
 	err = hwt_event_parse(lead_name, &lead, why, sizeof(why));
 	if (err) {
 		hwt_host_set_error(h, "%s", why);
@@ -132,12 +113,12 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t, const ch
 
 	int kernel = kernel_allowed();
 	lead.freq = 1;
-	lead.sample_freq = a.freq;
+	lead.sample_freq = (uint64_t)v[OPT_FREQ].i;
 	lead.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |
 			   PERF_SAMPLE_PERIOD;
-	if (a.cg == CG_FP)
+	if (cg == CG_FP)
 		lead.sample_type |= PERF_SAMPLE_CALLCHAIN;
-	if (a.cg == CG_DWARF) {
+	if (cg == CG_DWARF) {
 		/* The kernel part still comes from the callchain; user frames from the stack. */
 		lead.sample_type |=
 			PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
@@ -145,7 +126,7 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t, const ch
 		lead.sample_regs_user = HWT_SAMPLE_REGS_MASK;
 		lead.sample_stack_user = HWT_SAMPLE_STACK_SIZE;
 	}
-	if (a.ncounters)
+	if (ncounters)
 		lead.sample_type |= PERF_SAMPLE_READ;
 	lead.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_LOST;
 	lead.inherit = 1;
@@ -164,18 +145,18 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t, const ch
 	for (int cpu = 0; cpu < t->ncpus; cpu++) {
 		struct perf_event_attr attr = lead;
 		int lfd = hwt_host_open_event(h, &attr, t->pid, cpu, -1, lead_name,
-					      a.ncounters ? HWT_EVENT_READ_PERIODIC : 0);
+					      ncounters ? HWT_EVENT_READ_PERIODIC : 0);
 		if (lfd == HWT_E_INVAL && errno == ENODEV)
 			continue; /* CPU offline */
 		if (lfd < 0)
 			return lfd;
-		for (int i = 0; i < a.ncounters; i++) {
+		for (size_t i = 0; i < ncounters; i++) {
 			struct perf_event_attr c = counters[i];
 			c.read_format = lead.read_format;
 			c.inherit = 1;
 			c.exclude_hv = 1;
 			c.exclude_kernel = !kernel;
-			int fd = hwt_host_open_event(h, &c, t->pid, cpu, lfd, a.counters[i], 0);
+			int fd = hwt_host_open_event(h, &c, t->pid, cpu, lfd, names[i], 0);
 			if (fd < 0)
 				return fd;
 		}
@@ -184,12 +165,24 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t, const ch
 	return 0;
 }
 
+/* DWARF unwinding copies up to HWT_SAMPLE_STACK_SIZE of stack into every sample: 4 times the
+ * host's default ring, unless -m says otherwise. */
+static size_t sample_ring_bytes(const struct hwt_option_value *v)
+{
+	if (v[OPT_RING].set)
+		return (size_t)v[OPT_RING].i;
+	return v[OPT_CALLGRAPH].i == CG_DWARF ? 4u << 20 : 0;
+}
+
 const struct hwt_plugin hwt_plugin_sample = {
 	.abi = HWT_PLUGIN_ABI,
 	.size = sizeof(struct hwt_plugin),
 	.kind = HWT_PLUGIN_TRACER,
 	.name = "sample",
 	.summary = "statistical sampling (cycles, else cpu-clock) with callchains and counters",
+	.options = sample_options,
+	.noptions = SAMPLE_NOPTIONS,
 	.probe = sample_probe,
 	.start = sample_start,
+	.ring_bytes = sample_ring_bytes,
 };

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HWT_PLUGIN_ABI 1
+#define HWT_PLUGIN_ABI 2
 
 /* External plugins export this symbol: `const struct hwt_plugin *hwt_plugin_entry(void);` */
 #define HWT_PLUGIN_ENTRY "hwt_plugin_entry"
@@ -19,6 +19,61 @@ enum hwt_plugin_kind {
 };
 
 struct hwt_host;
+
+/* ---- options --------------------------------------------------------------------------- */
+
+/** What an option's value is, and how a user writes it. */
+enum hwt_option_type {
+	HWT_OPT_BOOL = 1, /* 1/0, yes/no, true/false, on/off; as a flag, no value: sets 1 */
+	HWT_OPT_INT,	  /* a whole number */
+	HWT_OPT_SIZE,	  /* bytes; a K, M or G suffix multiplies by 2^10, 2^20, 2^30 */
+	HWT_OPT_DURATION, /* nanoseconds; ns, us, ms or s (none: ns), fractions allowed */
+	HWT_OPT_STRING,	  /* non-empty text */
+	HWT_OPT_LIST,	  /* a STRING that may be given several times, kept in order */
+	HWT_OPT_ENUM,	  /* one of .choices */
+};
+
+/** Flags of struct hwt_option. */
+enum hwt_option_flags {
+	HWT_OPT_POW2 = 1,   /* SIZE: a power of two */
+	HWT_OPT_COMMAS = 2, /* STRING, LIST: may hold ','; else a comma is refused (as a list
+			     * needs the option repeated, and NAME:KEY=V,... text splits there) */
+};
+
+/**
+ * One option of a plugin, in its table (static, borrowed by the host for as long as the plugin
+ * is loaded). The CLI parses and checks every value against the table before start() and
+ * generates help and error messages from it, so a plugin parses no text. Users give options as
+ * `-P NAME:KEY=VALUE,...` (`-b NAME:KEY=VALUE,...` for tracers) and, for built-in tracers, as
+ * the flags named here.
+ */
+struct hwt_option {
+	const char *name;	    /* the KEY: lower case letters, digits and '_' */
+	uint32_t type;		    /* enum hwt_option_type */
+	uint32_t flags;		    /* enum hwt_option_flags */
+	int64_t min, max;	    /* INT, SIZE, DURATION: the range (max <= min: any value);
+				     * LIST: how many values at most (0: any) */
+	const char *def;	    /* the default, written as a user would ("4000", "4M", "fp");
+				     * NULL: none (the value is then all zero, .set 0) */
+	const char *const *choices; /* ENUM: the values allowed, NULL-terminated */
+	const char *arg;	    /* what the value is in help and messages ("HZ", "PATTERN");
+				     * NULL: from the type */
+	const char *help;	    /* one sentence on what it does; help adds the default */
+	char short_flag;	    /* built-in tracers: `hwtrace record -X VALUE`; 0: none */
+	const char *long_flag; /* built-in tracers: `hwtrace record --NAME VALUE`; NULL: none */
+};
+
+/**
+ * The value of one option as the plugin gets it: start() receives an array indexed like the
+ * plugin's table. Strings are borrowed from the CLI until stop() returns.
+ */
+struct hwt_option_value {
+	int set;		 /* 1: the user gave it; 0: the default */
+	int64_t i;		 /* BOOL (0 or 1), INT, SIZE (bytes), DURATION (ns), ENUM (index) */
+	const char *s;		 /* STRING, ENUM (the choice); NULL when not set and no default */
+	const char *const *list; /* LIST: the .n values in the order given */
+	size_t n;
+};
 
 /** The program being recorded. */
 struct hwt_target {
@@ -35,13 +90,16 @@ struct hwt_plugin {
 	uint32_t kind; /* enum hwt_plugin_kind */
 	const char *name;
 	const char *summary;
+	const struct hwt_option *options; /* the plugin's options (see above); NULL if none */
+	size_t noptions;
 	/** Can this plugin run here? Returns 1 if yes; 0 with @why ("no intel_pt PMU in
 	 *  /sys/bus/event_source/devices") if not. Must be cheap and open nothing that lasts. */
 	int (*probe)(struct hwt_host *h, char *why, size_t len);
-	/** Opens what the plugin records for @t. @args is the text after "NAME:" (may be ""),
-	 * borrowed for the call. Sets *st to the plugin's state. On failure, hwt_host_error() tells
-	 * why. */
-	int (*start)(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st);
+	/** Opens what the plugin records for @t with the values of its options @opts (indexed
+	 *  like .options, checked against it; borrowed until stop() returns; NULL when the plugin
+	 *  has none). Sets *st to the plugin's state. On failure, hwt_host_error() tells why. */
+	int (*start)(struct hwt_host *h, const struct hwt_target *t,
+		     const struct hwt_option_value *opts, void **st);
 	/** Optional: called from the recording loop every 10 ms, and once more after the target
 	 *  exited, before stop(). */
 	int (*poll)(void *st, uint64_t now_ns);
@@ -51,6 +109,9 @@ struct hwt_plugin {
 	 *  EXIT...), as the host copies it to the recording; @rec is borrowed for the call. Lets a
 	 *  plugin follow exec and dlopen while recording. */
 	void (*sideband)(void *st, const struct perf_event_header *rec);
+	/** Optional, for tracers: the data bytes of each per-CPU perf ring the host should map
+	 *  for @opts (a power of two), 0 for the host's default. Asked before start(). */
+	size_t (*ring_bytes)(const struct hwt_option_value *opts);
 };
 
 /** Flags for hwt_host_open_event(). */

@@ -1,5 +1,5 @@
-/* Intel PT recording without PT hardware: options, event config from sysfs, AUX arithmetic,
- * time references and the "intel_pt" chunk text. */
+/* Intel PT recording without PT hardware: the configuration from option values, event config from
+ * sysfs, AUX arithmetic, time references and the "intel_pt" chunk text. */
 #include "pt_config.h"
 
 #include <errno.h>
@@ -47,128 +47,37 @@ void hwt_pt_config_init(struct hwt_pt_config *cfg)
 	cfg->psb_period = HWT_PT_UNSET;
 }
 
-static int parse_bytes(const char *s, size_t *out)
+/* An INT option without a default: HWT_PT_UNSET unless given. */
+static int int_or_unset(const struct hwt_option_value *v)
 {
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
-		return -1;
-	int shift = 0;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	}
-	end += shift != 0;
-	if (*end || v > (HWT_PT_MAX_AUX >> shift) * 2ull)
-		return -1;
-	*out = (size_t)(v << shift);
-	return 0;
+	return v->set ? (int)v->i : HWT_PT_UNSET;
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
+int hwt_pt_config_set(struct hwt_pt_config *cfg, const struct hwt_option_value *v, char *why,
+		      size_t whylen)
 {
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-int hwt_pt_config_parse(struct hwt_pt_config *cfg, const char *args, char *why, size_t whylen)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-		int lo, hi;
-	} ints[] = {
-		{ "per_thread", offsetof(struct hwt_pt_config, per_thread), 0, 1 },
-		{ "tsc", offsetof(struct hwt_pt_config, tsc), 0, 1 },
-		{ "mtc", offsetof(struct hwt_pt_config, mtc), 0, 1 },
-		{ "mtc_period", offsetof(struct hwt_pt_config, mtc_period), 0, 15 },
-		{ "cyc", offsetof(struct hwt_pt_config, cyc), 0, 1 },
-		{ "cyc_thresh", offsetof(struct hwt_pt_config, cyc_thresh), 0, 15 },
-		{ "noretcomp", offsetof(struct hwt_pt_config, noretcomp), 0, 1 },
-		{ "psb_period", offsetof(struct hwt_pt_config, psb_period), 0, 15 },
-	};
-	long page = sysconf(_SC_PAGESIZE);
-	int err = 0;
-
-	if (!cfg)
+	if (!cfg || !v)
 		return fail(why, whylen, HWT_E_INVAL, "intel_pt: no configuration to fill");
-	char *copy = strdup(args ? args : ""), *save = NULL;
-	if (!copy)
-		return HWT_E_NOMEM;
-	for (char *kv = strtok_r(copy, ",", &save); kv && !err; kv = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(kv, '=');
-		if (!v) {
-			err = fail(why, whylen, HWT_E_INVAL,
-				   "intel_pt: option '%s' needs a value (key=value)", kv);
-			break;
-		}
-		*v++ = 0;
-		size_t i;
-		for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
-			if (!strcmp(kv, ints[i].key))
-				break;
-		if (i < sizeof(ints) / sizeof(ints[0])) {
-			if (parse_int(v, ints[i].lo, ints[i].hi,
-				      (int *)((char *)cfg + ints[i].off)))
-				err = fail(why, whylen, HWT_E_INVAL,
-					   "intel_pt: %s=%s: give a number from %d to %d", kv, v,
-					   ints[i].lo, ints[i].hi);
-		} else if (!strcmp(kv, "snapshot") || !strcmp(kv, "aux")) {
-			size_t n = 0;
-			if (parse_bytes(v, &n) ||
-			    hwt_pt_aux_size_check(n, (size_t)page, NULL, 0) < 0) {
-				err = fail(why, whylen, HWT_E_INVAL,
-					   "intel_pt: %s=%s: give a power of two from %ldK to %uM, "
-					   "e.g. 4M",
-					   kv, v, page >> 10, HWT_PT_MAX_AUX >> 20);
-				break;
-			}
-			*(kv[0] == 's' ? &cfg->snapshot_bytes : &cfg->aux_bytes) = n;
-		} else if (!strcmp(kv, "trigger")) {
-			if (!*v || strlen(v) >= sizeof(cfg->trigger))
-				err = fail(why, whylen, HWT_E_INVAL,
-					   "intel_pt: trigger=%s: give one function name", v);
-			else
-				snprintf(cfg->trigger, sizeof(cfg->trigger), "%s", v);
-		} else {
-			err = fail(why, whylen, HWT_E_INVAL,
-				   "intel_pt: unknown option '%s' (snapshot, trigger, aux, "
-				   "per_thread, "
-				   "tsc, mtc, mtc_period, cyc, cyc_thresh, noretcomp, psb_period)",
-				   kv);
-		}
-	}
-	free(copy);
-	if (!err && cfg->trigger[0] && !cfg->snapshot_bytes)
+	hwt_pt_config_init(cfg);
+	cfg->snapshot_bytes = (size_t)v[HWT_PT_OPT_SNAPSHOT].i;
+	cfg->trigger = v[HWT_PT_OPT_TRIGGER].s;
+	cfg->aux_bytes = (size_t)v[HWT_PT_OPT_AUX].i;
+	cfg->per_thread = (int)v[HWT_PT_OPT_PER_THREAD].i;
+	cfg->tsc = (int)v[HWT_PT_OPT_TSC].i;
+	cfg->mtc = (int)v[HWT_PT_OPT_MTC].i;
+	cfg->mtc_period = int_or_unset(&v[HWT_PT_OPT_MTC_PERIOD]);
+	cfg->cyc = (int)v[HWT_PT_OPT_CYC].i;
+	cfg->cyc_thresh = int_or_unset(&v[HWT_PT_OPT_CYC_THRESH]);
+	cfg->noretcomp = (int)v[HWT_PT_OPT_NORETCOMP].i;
+	cfg->psb_period = int_or_unset(&v[HWT_PT_OPT_PSB_PERIOD]);
+	if (cfg->trigger && !cfg->snapshot_bytes)
 		cfg->snapshot_bytes = HWT_PT_DEFAULT_AUX;
-	if (!err && cfg->cyc_thresh != HWT_PT_UNSET && !cfg->cyc)
-		err = fail(
+	if (cfg->cyc_thresh != HWT_PT_UNSET && !cfg->cyc)
+		return fail(
 			why, whylen, HWT_E_INVAL,
 			"intel_pt: cyc_thresh=%d needs cyc=1 (it sets how often CYC packets come)",
 			cfg->cyc_thresh);
-	return err;
+	return 0;
 }
 
 /* ---- sysfs ----------------------------------------------------------------------------- */
@@ -760,7 +669,7 @@ int hwt_pt_chunk_format(const struct hwt_pt_cpu *cpu, const struct hwt_pt_attr *
 	put(&t, "mode %s\n", cfg->snapshot_bytes ? "snapshot" : "full");
 	put(&t, "aux_size %zu\n", cfg->snapshot_bytes ? cfg->snapshot_bytes : cfg->aux_bytes);
 	put(&t, "per_thread %d\n", cfg->per_thread);
-	if (cfg->trigger[0])
+	if (cfg->trigger)
 		put(&t, "trigger %s\n", cfg->trigger);
 	if (t.overflow) {
 		buf[0] = 0;

@@ -7,18 +7,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <hwtrace/plugin.h>
+
 /* Where the kernel describes the intel_pt PMU: type, format/<field>, caps/<cap>. */
 #define HWT_PT_SYSFS	   "/sys/bus/event_source/devices/intel_pt"
 #define HWT_PT_DEFAULT_AUX (4u << 20) /* AUX area per CPU, full trace and snapshot */
 #define HWT_PT_MAX_AUX	   (1u << 30)
 #define HWT_PT_UNSET	   (-1)
 
-/** What the user asked for (the plugin's "KEY=VALUE,..." arguments); hwt_pt_config_init() gives
- *  the defaults. */
+/** The pt plugin's options: hwt_pt_options[] is indexed by these. */
+enum hwt_pt_option {
+	HWT_PT_OPT_SNAPSHOT,   /* --snapshot SIZE: overwritten AUX areas of SIZE */
+	HWT_PT_OPT_TRIGGER,    /* --trigger FUNCTION: a snapshot when it runs */
+	HWT_PT_OPT_AUX,	       /* -m SIZE: the AUX area per CPU in full-trace mode */
+	HWT_PT_OPT_PER_THREAD, /* per_thread=0|1 and the rest as pt:KEY=VALUE */
+	HWT_PT_OPT_TSC,
+	HWT_PT_OPT_MTC,
+	HWT_PT_OPT_MTC_PERIOD,
+	HWT_PT_OPT_CYC,
+	HWT_PT_OPT_CYC_THRESH,
+	HWT_PT_OPT_NORETCOMP,
+	HWT_PT_OPT_PSB_PERIOD,
+	HWT_PT_NOPTIONS
+};
+
+/** The pt plugin's option table (what `hwtrace record --help` shows under pt), in pt_record.c. */
+extern const struct hwt_option hwt_pt_options[HWT_PT_NOPTIONS];
+
+/** What the user asked for; hwt_pt_config_init() gives the defaults, hwt_pt_config_set() the
+ *  values of the options. */
 struct hwt_pt_config {
 	size_t aux_bytes;      /* AUX area per CPU in full-trace mode, a power of two */
 	size_t snapshot_bytes; /* 0: full trace; else an overwritten AUX area of this size */
-	char trigger[256];     /* function whose first instruction takes a snapshot; "" none */
+	const char *trigger;   /* function whose first instruction takes a snapshot; NULL none;
+				* borrowed from the option values */
 	int per_thread;	       /* one event on the target (cpu -1, no inherit) instead of per CPU */
 	int tsc;	       /* TSC packets (1) */
 	int mtc;	       /* MTC packets where the CPU has them (1) */
@@ -33,12 +55,13 @@ struct hwt_pt_config {
 void hwt_pt_config_init(struct hwt_pt_config *cfg);
 
 /**
- * Applies @args ("snapshot=BYTES,trigger=FUNC,aux=BYTES,per_thread=0|1,tsc=0|1,mtc=0|1,
- * mtc_period=N,cyc=0|1,cyc_thresh=N,noretcomp=0|1,psb_period=N"; NULL or "" for none; BYTES
- * may end in K, M or G) to @cfg. A trigger without a snapshot size takes a snapshot of
- * HWT_PT_DEFAULT_AUX. Returns 0, or HWT_E_INVAL with @why naming the option and the fix.
+ * Sets @cfg from @v, the values of hwt_pt_options[] (checked against it: core/options.h);
+ * strings are borrowed from @v. A trigger without a snapshot size takes a snapshot of
+ * HWT_PT_DEFAULT_AUX. Returns 0, or HWT_E_INVAL for NULL arguments or options that do not go
+ * together (cyc_thresh without cyc=1), with @why ("intel_pt: ...") saying which and the fix.
  */
-int hwt_pt_config_parse(struct hwt_pt_config *cfg, const char *args, char *why, size_t whylen);
+int hwt_pt_config_set(struct hwt_pt_config *cfg, const struct hwt_option_value *v, char *why,
+		      size_t whylen);
 
 /** The intel_pt event to open, as hwt_pt_attr_build() worked it out. */
 struct hwt_pt_attr {

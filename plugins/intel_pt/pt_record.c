@@ -70,6 +70,76 @@ struct pt_state {
 
 enum { SNAP_EXIT, SNAP_SIGNAL, SNAP_TRIGGER };
 
+/* ---- options --------------------------------------------------------------------------- */
+
+const struct hwt_option hwt_pt_options[HWT_PT_NOPTIONS] = {
+	[HWT_PT_OPT_SNAPSHOT] = { .name = "snapshot",
+				  .type = HWT_OPT_SIZE,
+				  .flags = HWT_OPT_POW2,
+				  .min = 4096,
+				  .max = HWT_PT_MAX_AUX,
+				  .long_flag = "snapshot",
+				  .help = "keep only the last SIZE of trace per CPU (e.g. 4M) and "
+					  "record it at exit, on SIGUSR2 to hwtrace, and on "
+					  "--trigger" },
+	[HWT_PT_OPT_TRIGGER] = { .name = "trigger",
+				 .type = HWT_OPT_STRING,
+				 .arg = "FUNCTION",
+				 .long_flag = "trigger",
+				 .help = "also record a snapshot when FUNCTION of the program runs "
+					 "(a hardware breakpoint; implies --snapshot 4M)" },
+	[HWT_PT_OPT_AUX] = { .name = "aux",
+			     .type = HWT_OPT_SIZE,
+			     .flags = HWT_OPT_POW2,
+			     .min = 4096,
+			     .max = HWT_PT_MAX_AUX,
+			     .def = "4M",
+			     .short_flag = 'm',
+			     .long_flag = "ring",
+			     .help = "the trace area per CPU without --snapshot" },
+	[HWT_PT_OPT_PER_THREAD] = { .name = "per_thread",
+				    .type = HWT_OPT_BOOL,
+				    .def = "0",
+				    .help = "one event on the program's thread (no inherit) "
+					    "instead of one per CPU" },
+	[HWT_PT_OPT_TSC] = { .name = "tsc",
+			     .type = HWT_OPT_BOOL,
+			     .def = "1",
+			     .help = "TSC timestamp packets" },
+	[HWT_PT_OPT_MTC] = { .name = "mtc",
+			     .type = HWT_OPT_BOOL,
+			     .def = "1",
+			     .help = "MTC timing packets where the CPU has them" },
+	[HWT_PT_OPT_MTC_PERIOD] = { .name = "mtc_period",
+				    .type = HWT_OPT_INT,
+				    .min = 0,
+				    .max = 15,
+				    .help = "an MTC packet every 2^(N+1) crystal clock ticks; "
+					    "unset: 3 or the nearest the CPU allows" },
+	[HWT_PT_OPT_CYC] = { .name = "cyc",
+			     .type = HWT_OPT_BOOL,
+			     .def = "0",
+			     .help = "CYC cycle-count packets (cycle-accurate mode)" },
+	[HWT_PT_OPT_CYC_THRESH] = { .name = "cyc_thresh",
+				    .type = HWT_OPT_INT,
+				    .min = 0,
+				    .max = 15,
+				    .help = "CYC packets at most every 2^(N-1) cycles, with cyc=1; "
+					    "unset: the CPU's default" },
+	[HWT_PT_OPT_NORETCOMP] = { .name = "noretcomp",
+				   .type = HWT_OPT_BOOL,
+				   .def = "0",
+				   .help = "no return compression: every return as a TIP packet" },
+	[HWT_PT_OPT_PSB_PERIOD] = { .name = "psb_period",
+				    .type = HWT_OPT_INT,
+				    .min = 0,
+				    .max = 15,
+				    .help = "a PSB packet every 2^(N+11) bytes of trace; unset: "
+					    "the CPU's default" },
+};
+
+/* ---- probing --------------------------------------------------------------------------- */
+
 static int pt_probe(struct hwt_host *h, char *why, size_t len)
 {
 	return hwt_pt_available(HWT_PT_SYSFS, why, len);
@@ -432,7 +502,7 @@ static void pt_sideband(void *st, const struct perf_event_header *rec)
 		memcpy(&pid, rec + 1, sizeof(pid));
 		if ((int)pid == s->pid) {
 			s->exec_seen = 1;
-			s->arm_pending = s->cfg.trigger[0] && !s->arm_failed;
+			s->arm_pending = s->cfg.trigger && !s->arm_failed;
 		}
 	}
 }
@@ -503,7 +573,7 @@ static int open_cpu(struct pt_state *s, const struct hwt_target *t, const struct
 	if (fd < 0)
 		return fd;
 
-	if (s->cfg.trigger[0]) {
+	if (s->cfg.trigger) {
 		/* At the function's link-time address: where a fixed-address program runs it,
 		 * enabled by the exec then; else disabled until arm_trigger() moves it to the load
 		 * address after the exec, so calls in the first poll period are missed. */
@@ -529,7 +599,8 @@ static int open_cpu(struct pt_state *s, const struct hwt_target *t, const struct
 	return 0;
 }
 
-static int pt_start(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st)
+static int pt_start(struct hwt_host *h, const struct hwt_target *t,
+		    const struct hwt_option_value *opts, void **st)
 {
 	struct pt_state *s = calloc(1, sizeof(*s));
 	struct hwt_pt_attr pa;
@@ -540,8 +611,7 @@ static int pt_start(struct hwt_host *h, const struct hwt_target *t, const char *
 		return HWT_E_NOMEM;
 	s->h = h;
 	s->pid = t->pid;
-	hwt_pt_config_init(&s->cfg);
-	err = hwt_pt_config_parse(&s->cfg, args, why, sizeof(why));
+	err = hwt_pt_config_set(&s->cfg, opts, why, sizeof(why));
 	if (!err)
 		err = hwt_pt_attr_build(&s->cfg, HWT_PT_SYSFS, &pa, why, sizeof(why));
 	size_t aux = s->cfg.snapshot_bytes ? s->cfg.snapshot_bytes : s->cfg.aux_bytes;
@@ -551,7 +621,7 @@ static int pt_start(struct hwt_host *h, const struct hwt_target *t, const char *
 		hwt_host_set_error(h, "%s", why);
 		goto fail;
 	}
-	if (s->cfg.trigger[0]) {
+	if (s->cfg.trigger) {
 		err = resolve_trigger(s, realpath(t->path, real) ? real : t->path);
 		if (err)
 			goto fail;
@@ -623,7 +693,7 @@ static void pt_stop(void *st)
 			 (unsigned long long)(s->nsnap[SNAP_EXIT] + s->nsnap[SNAP_SIGNAL] +
 					      s->nsnap[SNAP_TRIGGER]));
 		hwt_host_set_meta(s->h, "pt.snapshots", buf);
-		if (s->cfg.trigger[0])
+		if (s->cfg.trigger)
 			hwt_host_note(s->h,
 				      "intel_pt: trigger '%s' hit %llu times, %llu snapshots "
 				      "taken by it",
@@ -649,6 +719,8 @@ const struct hwt_plugin hwt_plugin_intel_pt = {
 	.kind = HWT_PLUGIN_TRACER,
 	.name = "pt",
 	.summary = "Intel Processor Trace: every branch, exact calls and returns on a timeline",
+	.options = hwt_pt_options,
+	.noptions = HWT_PT_NOPTIONS,
 	.probe = pt_probe,
 	.start = pt_start,
 	.poll = pt_poll,

@@ -23,7 +23,6 @@
 #include "core/format/uprobe_format.h"
 
 #define UP_MAX_PATTERNS 64
-#define UP_DEFAULT_RING (16u << 20)
 
 /* C runtime start-up and tear-down code: not the program's, and _start never returns. */
 static const char *const crt_names[] = {
@@ -79,6 +78,49 @@ struct up_state {
 
 /* ---- options --------------------------------------------------------------------------- */
 
+enum { OPT_FUNC, OPT_NOFUNC, OPT_DEPTH, OPT_MIN_DURATION, OPT_RING, UP_NOPTIONS };
+
+static const struct hwt_option up_options[UP_NOPTIONS] = {
+	[OPT_FUNC] = { .name = "func",
+		       .type = HWT_OPT_LIST,
+		       .max = UP_MAX_PATTERNS,
+		       .arg = "PATTERN",
+		       .short_flag = 'F',
+		       .long_flag = "function",
+		       .help = "trace the functions of the program matching PATTERN, a glob "
+			       "(default: all of them); LIB:PATTERN adds functions of a shared "
+			       "library, e.g. -F 'libc.so*:qsort', attached when it is mapped" },
+	[OPT_NOFUNC] = { .name = "nofunc",
+			 .type = HWT_OPT_LIST,
+			 .max = UP_MAX_PATTERNS,
+			 .arg = "PATTERN",
+			 .short_flag = 'N',
+			 .long_flag = "notrace",
+			 .help = "do not trace functions matching PATTERN (LIB:PATTERN too)" },
+	[OPT_DEPTH] = { .name = "depth",
+			.type = HWT_OPT_INT,
+			.min = 1,
+			.max = 1000000,
+			.arg = "N",
+			.short_flag = 'D',
+			.long_flag = "depth",
+			.help = "show calls at most N deep" },
+	[OPT_MIN_DURATION] = { .name = "min_duration",
+			       .type = HWT_OPT_DURATION,
+			       .arg = "T",
+			       .long_flag = "min-duration",
+			       .help = "show calls that took at least T (e.g. 10us, 1ms, 500ns)" },
+	[OPT_RING] = { .name = "ring",
+		       .type = HWT_OPT_SIZE,
+		       .flags = HWT_OPT_POW2,
+		       .min = 4096,
+		       .max = 1 << 30,
+		       .def = "16M",
+		       .short_flag = 'm',
+		       .long_flag = "ring",
+		       .help = "the BPF ring buffer that calls and returns go through" },
+};
+
 static int add_pattern(struct hwt_host *h, struct pattern *set, int *n, const char *spec)
 {
 	if (*n == UP_MAX_PATTERNS) {
@@ -100,54 +142,28 @@ static int add_pattern(struct hwt_host *h, struct pattern *set, int *n, const ch
 	return 0;
 }
 
-static int parse_args(struct up_state *s, const char *args, size_t *ring)
+/* Applies the option values @v: the patterns, and the filters the decoder applies (recorded as
+ * metadata for it). */
+static int apply_options(struct up_state *s, const struct hwt_option_value *v)
 {
-	char *copy = strdup(args ? args : ""), *save = NULL;
+	char text[32];
 	int err = 0;
 
-	if (!copy)
-		return HWT_E_NOMEM;
-	*ring = UP_DEFAULT_RING;
-	for (char *kv = strtok_r(copy, ",", &save); kv && !err; kv = strtok_r(NULL, ",", &save)) {
-		char *v = strchr(kv, '=');
-		if (!v) {
-			hwt_host_set_error(s->h, "uprobe: option '%s' needs a value (key=value)",
-					   kv);
-			err = HWT_E_INVAL;
-			break;
-		}
-		*v++ = 0;
-		if (!strcmp(kv, "func")) {
-			err = add_pattern(s->h, s->inc, &s->ninc, v);
-			if (!err && !s->inc[s->ninc - 1].lib)
-				s->main_filtered = 1;
-		} else if (!strcmp(kv, "nofunc")) {
-			err = add_pattern(s->h, s->exc, &s->nexc, v);
-		} else if (!strcmp(kv, "depth") || !strcmp(kv, "min_duration_ns")) {
-			/* Filters the decoder applies: recorded as metadata for it. */
-			char key[32], *end;
-			strtoull(v, &end, 10);
-			if (*end || !*v) {
-				hwt_host_set_error(s->h, "uprobe: %s=%s: give a number", kv, v);
-				err = HWT_E_INVAL;
-				break;
-			}
-			snprintf(key, sizeof(key), "uprobe.%s", kv);
-			err = hwt_host_set_meta(s->h, key, v);
-		} else if (!strcmp(kv, "ring")) {
-			char *end;
-			unsigned long long r = strtoull(v, &end, 10);
-			if (*end || r < 4096 || (r & (r - 1))) {
-				hwt_host_set_error(s->h, "uprobe: ring=%s: give a power of two", v);
-				err = HWT_E_INVAL;
-			}
-			*ring = (size_t)r;
-		} else {
-			hwt_host_set_error(s->h, "uprobe: unknown option '%s'", kv);
-			err = HWT_E_INVAL;
-		}
+	for (size_t i = 0; i < v[OPT_FUNC].n && !err; i++) {
+		err = add_pattern(s->h, s->inc, &s->ninc, v[OPT_FUNC].list[i]);
+		if (!err && !s->inc[s->ninc - 1].lib)
+			s->main_filtered = 1;
 	}
-	free(copy);
+	for (size_t i = 0; i < v[OPT_NOFUNC].n && !err; i++)
+		err = add_pattern(s->h, s->exc, &s->nexc, v[OPT_NOFUNC].list[i]);
+	if (!err && v[OPT_DEPTH].set) {
+		snprintf(text, sizeof(text), "%lld", (long long)v[OPT_DEPTH].i);
+		err = hwt_host_set_meta(s->h, "uprobe.depth", text);
+	}
+	if (!err && v[OPT_MIN_DURATION].i > 0) {
+		snprintf(text, sizeof(text), "%lld", (long long)v[OPT_MIN_DURATION].i);
+		err = hwt_host_set_meta(s->h, "uprobe.min_duration_ns", text);
+	}
 	return err;
 }
 
@@ -547,21 +563,26 @@ static int up_probe(struct hwt_host *h, char *why, size_t len)
 	return known;
 }
 
-static int up_start(struct hwt_host *h, const struct hwt_target *t, const char *args, void **st)
+static int up_start(struct hwt_host *h, const struct hwt_target *t,
+		    const struct hwt_option_value *opts, void **st)
 {
 	struct up_state *s = calloc(1, sizeof(*s));
 	char why[512];
-	size_t ring;
 	int err;
 
 	if (!s)
 		return HWT_E_NOMEM;
 	s->h = h;
 	s->next_id = 1;
-	err = parse_args(s, args, &ring);
+	if (!opts) {
+		hwt_host_set_error(h, "uprobe: no option values");
+		err = HWT_E_INVAL;
+		goto fail;
+	}
+	err = apply_options(s, opts);
 	if (err)
 		goto fail;
-	s->bpf = hwt_bpf_uprobes_open(ring, &err, why, sizeof(why));
+	s->bpf = hwt_bpf_uprobes_open((size_t)opts[OPT_RING].i, &err, why, sizeof(why));
 	if (!s->bpf) {
 		hwt_host_set_error(h, "uprobe: %s", why);
 		goto fail;
@@ -708,6 +729,8 @@ const struct hwt_plugin hwt_plugin_uprobe = {
 	.kind = HWT_PLUGIN_TRACER,
 	.name = "uprobe",
 	.summary = "every call and return of the chosen functions (BPF uprobe_multi)",
+	.options = up_options,
+	.noptions = UP_NOPTIONS,
 	.probe = up_probe,
 	.start = up_start,
 	.poll = up_poll,

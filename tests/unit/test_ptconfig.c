@@ -1,6 +1,7 @@
 /* Unit tests for the Intel PT recording parts that need no PT hardware: the event config from a
- * fake sysfs tree, options, AUX arithmetic, time conversion, the chunk text, the host's AUX
- * mapping and the pt plugin's refusal on a machine without Intel PT. */
+ * fake sysfs tree, the option table and the typed configuration, AUX arithmetic, time
+ * conversion, the chunk text, the host's AUX mapping and the pt plugin's refusal on a machine
+ * without Intel PT. */
 #include <check.h>
 #include <errno.h>
 #include <ftw.h>
@@ -19,11 +20,32 @@
 
 #include "hwtrace/error.h"
 #include "core/host.h"
+#include "core/options.h"
 #include "core/format/pt_format.h"
 #include "plugins/intel_pt/pt_config.h"
 
 static char root[128];
 static char why[512];
+static struct hwt_options opts; /* the values a configuration borrows from */
+
+/* Parses @args ("KEY=VALUE,...") against the pt plugin's option table and sets @cfg from the
+ * values, as `hwtrace record -b pt:ARGS` and pt_start() do. */
+static int pt_parse(struct hwt_pt_config *cfg, const char *args)
+{
+	hwt_options_fini(&opts);
+	int err = hwt_options_init(&opts, "intel_pt", hwt_pt_options, HWT_PT_NOPTIONS, why,
+				   sizeof(why));
+	if (!err)
+		err = hwt_options_parse(&opts, args, why, sizeof(why));
+	if (!err)
+		err = hwt_pt_config_set(cfg, opts.values, why, sizeof(why));
+	return err;
+}
+
+static void opts_fini(void)
+{
+	hwt_options_fini(&opts);
+}
 
 /* ---- a fake /sys/bus/event_source/devices/intel_pt ------------------------------------- */
 
@@ -96,6 +118,7 @@ static void teardown(void)
 
 	snprintf(path, sizeof(path), "/tmp/hwt-test-ptconfig-%d", (int)getpid());
 	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	opts_fini();
 }
 
 #define BIT(n) (1ull << (n))
@@ -105,8 +128,7 @@ static struct hwt_pt_attr build(const char *args, int want)
 	struct hwt_pt_config cfg;
 	struct hwt_pt_attr a;
 
-	hwt_pt_config_init(&cfg);
-	ck_assert_int_eq(hwt_pt_config_parse(&cfg, args, why, sizeof(why)), 0);
+	ck_assert_int_eq(pt_parse(&cfg, args), 0);
 	int err = hwt_pt_attr_build(&cfg, root, &a, why, sizeof(why));
 	ck_assert_msg(err == want, "%s: got %d (%s), want %d", args, err, why, want);
 	return a;
@@ -347,7 +369,7 @@ END_TEST
 
 /* ---- options --------------------------------------------------------------------------- */
 
-START_TEST(ptconfig_config_parse_good)
+START_TEST(ptconfig_config_set_good)
 {
 	struct hwt_pt_config c;
 
@@ -358,10 +380,8 @@ START_TEST(ptconfig_config_parse_good)
 	ck_assert_int_eq(c.mtc, 1);
 	ck_assert_int_eq(c.mtc_period, HWT_PT_UNSET);
 
-	ck_assert_int_eq(hwt_pt_config_parse(&c,
-					     "snapshot=8M,aux=64K,per_thread=1,cyc=1,cyc_thresh=3,"
-					     "noretcomp=1,psb_period=2,mtc_period=6,mtc=0,tsc=0",
-					     why, sizeof(why)),
+	ck_assert_int_eq(pt_parse(&c, "snapshot=8M,aux=64K,per_thread=1,cyc=1,cyc_thresh=3,"
+				      "noretcomp=1,psb_period=2,mtc_period=6,mtc=0,tsc=0"),
 			 0);
 	ck_assert_uint_eq(c.snapshot_bytes, 8u << 20);
 	ck_assert_uint_eq(c.aux_bytes, 64u << 10);
@@ -375,14 +395,36 @@ START_TEST(ptconfig_config_parse_good)
 	ck_assert_int_eq(c.tsc, 0);
 
 	/* a trigger alone takes 4 MiB snapshots; bytes without a suffix */
-	hwt_pt_config_init(&c);
-	ck_assert_int_eq(hwt_pt_config_parse(&c, "trigger=do_work", why, sizeof(why)), 0);
+	ck_assert_int_eq(pt_parse(&c, "trigger=do_work"), 0);
 	ck_assert_str_eq(c.trigger, "do_work");
 	ck_assert_uint_eq(c.snapshot_bytes, 4u << 20);
-	ck_assert_int_eq(hwt_pt_config_parse(&c, "snapshot=1048576", why, sizeof(why)), 0);
+	ck_assert_int_eq(pt_parse(&c, "snapshot=1048576"), 0);
 	ck_assert_uint_eq(c.snapshot_bytes, 1u << 20);
-	ck_assert_int_eq(hwt_pt_config_parse(&c, NULL, why, sizeof(why)), 0);
-	ck_assert_int_eq(hwt_pt_config_parse(&c, "", why, sizeof(why)), 0);
+	ck_assert_ptr_null(c.trigger);
+	ck_assert_int_eq(pt_parse(&c, NULL), 0);
+	ck_assert_int_eq(pt_parse(&c, ""), 0);
+}
+END_TEST
+
+/* The table's defaults are hwt_pt_config_init()'s. */
+START_TEST(ptconfig_config_set_defaults)
+{
+	struct hwt_pt_config a, b;
+
+	hwt_pt_config_init(&a);
+	memset(&b, 0x5a, sizeof(b));
+	ck_assert_int_eq(pt_parse(&b, ""), 0);
+	ck_assert_uint_eq(a.aux_bytes, b.aux_bytes);
+	ck_assert_uint_eq(a.snapshot_bytes, b.snapshot_bytes);
+	ck_assert_ptr_null(b.trigger);
+	ck_assert_int_eq(a.per_thread, b.per_thread);
+	ck_assert_int_eq(a.tsc, b.tsc);
+	ck_assert_int_eq(a.mtc, b.mtc);
+	ck_assert_int_eq(a.mtc_period, b.mtc_period);
+	ck_assert_int_eq(a.cyc, b.cyc);
+	ck_assert_int_eq(a.cyc_thresh, b.cyc_thresh);
+	ck_assert_int_eq(a.noretcomp, b.noretcomp);
+	ck_assert_int_eq(a.psb_period, b.psb_period);
 }
 END_TEST
 
@@ -393,26 +435,30 @@ static const struct {
 	{ "snapshot=0", "power of two" },   { "snapshot=2G", "power of two" },
 	{ "aux=1K", "power of two" },	    { "aux=-4M", "power of two" },
 	{ "aux=4X", "power of two" },	    { "mtc_period=16", "from 0 to 15" },
-	{ "psb_period=x", "from 0 to 15" }, { "cyc=2", "from 0 to 1" },
-	{ "per_thread=", "from 0 to 1" },   { "trigger=", "one function" },
+	{ "psb_period=x", "from 0 to 15" }, { "cyc=2", "give 1 or 0" },
+	{ "per_thread=", "give 1 or 0" },   { "trigger=", "one function" },
 	{ "cyc_thresh=2", "needs cyc=1" },  { "color=blue", "unknown option 'color'" },
 };
 
-START_TEST(ptconfig_config_parse_bad)
+START_TEST(ptconfig_config_set_bad)
 {
 	struct hwt_pt_config c;
 
-	hwt_pt_config_init(&c);
-	ck_assert_int_eq(hwt_pt_config_parse(&c, bad_args[_i].args, why, sizeof(why)), HWT_E_INVAL);
+	ck_assert_int_eq(pt_parse(&c, bad_args[_i].args), HWT_E_INVAL);
 	ck_assert_msg(strstr(why, bad_args[_i].says), "%s: '%s' does not say '%s'",
 		      bad_args[_i].args, why, bad_args[_i].says);
 	ck_assert_msg(!strncmp(why, "intel_pt: ", 10), "'%s' does not name intel_pt", why);
 }
 END_TEST
 
-START_TEST(ptconfig_config_parse_null)
+START_TEST(ptconfig_config_set_null)
 {
-	ck_assert_int_eq(hwt_pt_config_parse(NULL, "", why, sizeof(why)), HWT_E_INVAL);
+	struct hwt_pt_config c;
+
+	ck_assert_int_eq(pt_parse(&c, ""), 0);
+	ck_assert_int_eq(hwt_pt_config_set(NULL, opts.values, why, sizeof(why)), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_pt_config_set(&c, NULL, why, sizeof(why)), HWT_E_INVAL);
+	ck_assert_ptr_nonnull(strstr(why, "intel_pt"));
 }
 END_TEST
 
@@ -788,8 +834,7 @@ START_TEST(ptconfig_chunk_format_snapshot_no_conv)
 	attr.noretcomp = 1;
 	attr.cyc = 1;
 	attr.cyc_thresh = 1;
-	ck_assert_int_eq(hwt_pt_config_parse(&cfg, "trigger=main,per_thread=1", why, sizeof(why)),
-			 0);
+	ck_assert_int_eq(pt_parse(&cfg, "trigger=main,per_thread=1"), 0);
 	ck_assert_int_gt(hwt_pt_chunk_format(&cpu, &attr, &time, &cfg, 0, buf, sizeof(buf)), 0);
 	ck_assert_ptr_null(strstr(buf, "time_"));
 	ck_assert_ptr_null(strstr(buf, "mono_offset"));
@@ -950,9 +995,13 @@ START_TEST(plugin_pt_refuses_here)
 	ck_assert_ptr_eq(hwt_builtin_plugins[0], p); /* -b auto tries it first */
 	ck_assert_str_eq(p->name, "pt");
 	ck_assert_uint_eq(p->kind, HWT_PLUGIN_TRACER);
-	/* bad options are refused before anything is opened */
-	ck_assert_int_eq(p->start(h, &t, "bogus=1", &st), HWT_E_INVAL);
-	ck_assert_ptr_nonnull(strstr(hwt_host_error(h), "unknown option 'bogus'"));
+	/* its options are its table's: bad ones are refused before start() */
+	ck_assert_ptr_eq(p->options, hwt_pt_options);
+	ck_assert_uint_eq(p->noptions, HWT_PT_NOPTIONS);
+	ck_assert_int_eq(hwt_options_init(&opts, "pt", p->options, p->noptions, why, sizeof(why)),
+			 0);
+	ck_assert_int_eq(hwt_options_parse(&opts, "bogus=1", why, sizeof(why)), HWT_E_INVAL);
+	ck_assert_ptr_nonnull(strstr(why, "unknown option 'bogus'"));
 	if (access(HWT_PT_SYSFS, F_OK) == 0) {
 		ck_assert_int_eq(p->probe(h, pwhy, sizeof(pwhy)), 1);
 	} else {
@@ -960,7 +1009,7 @@ START_TEST(plugin_pt_refuses_here)
 		ck_assert_str_eq(pwhy, "no Intel PT: /sys/bus/event_source/devices/intel_pt does "
 				       "not exist (not an Intel CPU, or a VM without PT "
 				       "passthrough)");
-		ck_assert_int_eq(p->start(h, &t, "", &st), HWT_E_NOENT);
+		ck_assert_int_eq(p->start(h, &t, opts.values, &st), HWT_E_NOENT);
 		ck_assert_ptr_nonnull(strstr(hwt_host_error(h), "no Intel PT"));
 		ck_assert_ptr_null(st);
 	}
@@ -990,10 +1039,11 @@ static Suite *ptconfig_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("pure");
-	tcase_add_test(tc, ptconfig_config_parse_good);
-	tcase_add_loop_test(tc, ptconfig_config_parse_bad, 0,
-			    sizeof(bad_args) / sizeof(bad_args[0]));
-	tcase_add_test(tc, ptconfig_config_parse_null);
+	tcase_add_checked_fixture(tc, NULL, opts_fini);
+	tcase_add_test(tc, ptconfig_config_set_good);
+	tcase_add_test(tc, ptconfig_config_set_defaults);
+	tcase_add_loop_test(tc, ptconfig_config_set_bad, 0, sizeof(bad_args) / sizeof(bad_args[0]));
+	tcase_add_test(tc, ptconfig_config_set_null);
 	tcase_add_loop_test(tc, ptconfig_aux_spans_table, 0, sizeof(spans) / sizeof(spans[0]));
 	tcase_add_test(tc, ptconfig_aux_spans_bad);
 	tcase_add_test(tc, ptconfig_snapshot_spans);
@@ -1013,6 +1063,7 @@ static Suite *ptconfig_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("host");
+	tcase_add_checked_fixture(tc, NULL, opts_fini);
 	tcase_add_test(tc, host_map_aux_needs_ring_owner);
 	tcase_add_test(tc, host_map_aux_reaches_kernel);
 	tcase_add_test(tc, plugin_pt_refuses_here);
