@@ -52,8 +52,9 @@ $(BUILD)/libhwtrace.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# -rdynamic: external plugins (-P x.so) call the host's functions (hwt_host_*) in this binary.
 $(HWTRACE): $(CLI_OBJS) $(BUILD)/libhwtrace.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhwtrace.a
 	@mkdir -p $(dir $@)
