@@ -1,10 +1,15 @@
-/* The uprobe stream as the uprobe plugin writes it into the recording and its decoder reads it:
- * a sequence of varint-encoded records, deltas against the previous record (time) and the
- * thread's previous record (stack pointer), so a call costs a few bytes before compression. */
+/* The uprobe backend's data in a recording, one writer and one reader of each: the stream of
+ * calls and returns the plugin writes and its decoder reads, and the function tables ("uprobe"
+ * chunks) that name the functions the stream's ids refer to. */
 #ifndef HWT_CORE_FORMAT_UPROBE_H
 #define HWT_CORE_FORMAT_UPROBE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /*
+ * The stream: varint-encoded records, deltas against the previous record (time) and the
+ * thread's previous record (stack pointer), so a call costs a few bytes before compression.
  * Every record starts with varint(code), code = id << UP_KIND_BITS | kind:
  *   UP_KIND_THREAD  (id 0)  varint(tid) varint(pid): a thread seen for the first time; it gets
  *                           the next thread index (0, 1, ...)
@@ -14,13 +19,74 @@
  *                           varint(zigzag(sp - the thread's previous sp))
  *   UP_KIND_RETURN  same as an entry; sp is the entry's sp + 8
  * "previous ts" is the previous entry or return of any thread, starting at 0; the first sp of a
- * thread is a delta from 0. Function ids come from the plugin's "uprobe" chunks: lines of
- * "file PATH" followed by "ID VADDR SIZE FLAGS NAME" (hex vaddr, enum hwt_elf_func_flags).
+ * thread is a delta from 0.
+ *
+ * A function table chunk: the functions of one file:
+ *   u8 UP_TABLE_VERSION, varint(length) path, then per function
+ *   varint(id) varint(vaddr) varint(size) varint(flags) varint(length) name
+ * (flags: enum hwt_elf_func_flags).
  */
 #define UP_KIND_BITS   2
 #define UP_KIND_ENTRY  0
 #define UP_KIND_RETURN 1
 #define UP_KIND_GAP    2
 #define UP_KIND_THREAD 3
+
+#define UP_TABLE_VERSION 1
+
+/** The most bytes one stream record takes. */
+#define UP_RECORD_MAX 40
+
+/** One record of the stream, as hwt_uprobe_record_put() takes it and _get() gives it back. */
+struct hwt_uprobe_record {
+	uint32_t kind; /* UP_KIND_* */
+	uint32_t id;   /* function id (entry, return) */
+	uint64_t a;    /* THREAD: tid; else the thread index */
+	uint64_t b;    /* THREAD: pid; GAP: records lost; ENTRY/RETURN: time delta */
+	int64_t c;     /* ENTRY/RETURN: stack pointer delta (time delta in @b is zigzagged too) */
+};
+
+/** Writes @r at @p (room for UP_RECORD_MAX bytes); returns the bytes written. */
+size_t hwt_uprobe_record_put(uint8_t *p, const struct hwt_uprobe_record *r);
+/** Reads the record at *@p (before @end) into @r and moves *@p past it. Returns 0, or -1 when
+ *  the bytes end inside the record. ENTRY/RETURN carry their time delta as (int64_t)@b. */
+int hwt_uprobe_record_get(const uint8_t **p, const uint8_t *end, struct hwt_uprobe_record *r);
+
+/** A growing function table chunk; zero-initialised is empty. */
+struct hwt_uprobe_table {
+	uint8_t *data; /* owned */
+	size_t len, cap;
+};
+
+/** Starts the table of the functions of file @path. Returns 0 or HWT_E_NOMEM. */
+int hwt_uprobe_table_begin(struct hwt_uprobe_table *t, const char *path);
+/** Adds a function. Returns 0 or HWT_E_NOMEM. */
+int hwt_uprobe_table_add(struct hwt_uprobe_table *t, uint32_t id, uint64_t vaddr, uint64_t size,
+			 uint32_t flags, const char *name);
+/** Frees what @t holds; it is empty afterwards. */
+void hwt_uprobe_table_fini(struct hwt_uprobe_table *t);
+
+/** A function of a table, as the reader gives it: @name (not NUL-terminated) borrowed from the
+ *  chunk for the call. */
+struct hwt_uprobe_func {
+	uint32_t id, flags;
+	uint64_t vaddr, size;
+	const char *name;
+	size_t name_len;
+};
+
+/** How hwt_uprobe_table_read() hands out a table; each hook's error stops the reading. */
+struct hwt_uprobe_table_reader {
+	/** The file: @len bytes at @path (not NUL-terminated), borrowed for the call. */
+	int (*file)(const char *path, size_t len, void *ctx);
+	/** Each function, after the file. */
+	int (*func)(const struct hwt_uprobe_func *f, void *ctx);
+};
+
+/** Reads the table chunk @data with @rd and @ctx. Returns 0, a hook's error, or HWT_E_CORRUPT
+ *  when the chunk is no table of this version or ends inside a function (what came before was
+ *  handed out). */
+int hwt_uprobe_table_read(const void *data, size_t len, const struct hwt_uprobe_table_reader *rd,
+			  void *ctx);
 
 #endif

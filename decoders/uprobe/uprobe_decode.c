@@ -76,68 +76,59 @@ static int set_frame(struct updec *u, uint32_t id, uint32_t frame)
 	return 0;
 }
 
-static int up_chunk(void *st, const void *data, size_t len)
+/* One function of a table: its frame, named (demangled) and in the table's file. */
+static int up_func(const struct hwt_uprobe_func *fn, void *ctx)
 {
-	struct updec *u = st;
+	struct updec *u = ctx;
 	struct hwt_model *m = u->d->m;
-	char *text = strndup(data, len), *save = NULL;
-	int err = 0;
+	char *name = strndup(fn->name, fn->name_len), *dm = NULL;
+	int status = -1, err;
+	int64_t sid, fid;
 
-	if (!text)
+	if (!name)
 		return HWT_E_NOMEM;
-	for (char *line = strtok_r(text, "\n", &save); line && !err;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "file ", 5)) {
-			int64_t path = hwt_model_intern_str(m, line + 5);
-			struct hwt_mapping map = { .path = path > 0 ? (uint32_t)path : 0 };
-			int64_t id = path > 0 ? hwt_model_intern_mapping(m, &map) : path;
-			u->mapping = id > 0 ? (uint32_t)id : 0;
-			continue;
-		}
-		unsigned id, flags;
-		unsigned long long vaddr, size;
-		int name_at = 0;
-		if (sscanf(line, "%u %llx %llu %u %n", &id, &vaddr, &size, &flags, &name_at) < 4 ||
-		    !name_at || id > (1u << 24))
-			continue; /* a damaged line: its function shows as unknown */
-		const char *name = line + name_at;
-		int status = -1;
-		char *dm =
-			!strncmp(name, "_Z", 2) ? __cxa_demangle(name, NULL, NULL, &status) : NULL;
-		int64_t sid = hwt_model_intern_str(m, dm && !status ? dm : name);
-		free(dm);
-		if (sid < 0)
-			err = (int)sid;
-		struct hwt_frame f = { .name = (uint32_t)sid,
-				       .mapping = u->mapping,
-				       .addr = vaddr };
-		int64_t fid = err ? err : hwt_model_intern_frame(m, &f);
-		err = fid < 0 ? (int)fid : set_frame(u, id, (uint32_t)fid);
+	if (fn->id > (1u << 24)) {
+		free(name);
+		return 0; /* a damaged entry: its function shows as unknown */
 	}
-	free(text);
+	if (!strncmp(name, "_Z", 2))
+		dm = __cxa_demangle(name, NULL, NULL, &status);
+	sid = hwt_model_intern_str(m, dm && !status ? dm : name);
+	free(dm);
+	free(name);
+	if (sid < 0)
+		return (int)sid;
+	struct hwt_frame f = { .name = (uint32_t)sid, .mapping = u->mapping, .addr = fn->vaddr };
+	fid = hwt_model_intern_frame(m, &f);
+	err = fid < 0 ? (int)fid : set_frame(u, fn->id, (uint32_t)fid);
 	return err;
 }
 
+/* The file of a table: the mapping its functions' frames are in. */
+static int up_file(const char *path, size_t len, void *ctx)
+{
+	struct updec *u = ctx;
+	struct hwt_model *m = u->d->m;
+	int64_t sid = hwt_model_intern_strn(m, path, len);
+	struct hwt_mapping map = { .path = sid > 0 ? (uint32_t)sid : 0 };
+	int64_t id = sid > 0 ? hwt_model_intern_mapping(m, &map) : sid;
+
+	if (id < 0)
+		return (int)id;
+	u->mapping = (uint32_t)id;
+	return 0;
+}
+
+static int up_chunk(void *st, const void *data, size_t len)
+{
+	static const struct hwt_uprobe_table_reader rd = { .file = up_file, .func = up_func };
+	int err = hwt_uprobe_table_read(data, len, &rd, st);
+
+	/* A damaged table keeps the functions read before it; the rest show as unknown. */
+	return err == HWT_E_CORRUPT ? 0 : err;
+}
+
 /* ---- splitting the stream into records ------------------------------------------------- */
-
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (int shift = 0; *p < end && shift < 64; shift += 7) {
-		uint8_t b = *(*p)++;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int64_t unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
 
 static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 {
@@ -145,33 +136,28 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 	const uint8_t *end = p + len;
 
 	while (p < end) {
-		uint64_t code, a, b, c;
-		if (get_varint(&p, end, &code))
-			return 0;
-		uint32_t kind = code & ((1u << UP_KIND_BITS) - 1);
-		if (kind == UP_KIND_THREAD) {
-			if (get_varint(&p, end, &a) || get_varint(&p, end, &b))
-				return 0;
+		struct hwt_uprobe_record in;
+
+		if (hwt_uprobe_record_get(&p, end, &in))
+			return 0; /* damaged: the rest of this item cannot be trusted */
+		if (in.kind == UP_KIND_THREAD) {
 			if (HWT_ARRAY_GROW(u->split, &u->cap_split, u->nsplit + 1))
 				return HWT_E_NOMEM;
-			u->split[u->nsplit++] =
-				(struct split_thread){ .tid = (uint32_t)a, .pid = (uint32_t)b };
+			u->split[u->nsplit++] = (struct split_thread){ .tid = (uint32_t)in.a,
+								       .pid = (uint32_t)in.b };
 			continue;
 		}
-		if (get_varint(&p, end, &a) || a >= u->nsplit)
-			return 0; /* damaged: the rest of this item cannot be trusted */
-		struct split_thread *t = &u->split[a];
-		struct urec r = { .kind = kind, .tid = t->tid, .pid = t->pid };
-		if (kind == UP_KIND_GAP) {
+		if (in.a >= u->nsplit)
+			return 0;
+		struct split_thread *t = &u->split[in.a];
+		struct urec r = { .kind = in.kind, .tid = t->tid, .pid = t->pid };
+		if (in.kind == UP_KIND_GAP) {
 			/* The loss shows at the last time known before the thread's next record. */
-			if (get_varint(&p, end, &r.lost))
-				return 0;
+			r.lost = in.b;
 		} else {
-			if (get_varint(&p, end, &b) || get_varint(&p, end, &c))
-				return 0;
-			u->prev_ts += (uint64_t)unzigzag(b);
-			t->sp += (uint64_t)unzigzag(c);
-			r.id = (uint32_t)(code >> UP_KIND_BITS);
+			u->prev_ts += in.b;
+			t->sp += (uint64_t)in.c;
+			r.id = in.id;
 			r.sp = t->sp;
 		}
 		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,

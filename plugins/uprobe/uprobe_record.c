@@ -243,38 +243,10 @@ struct selection {
 	int ret_sites; /* returns as uprobes on each ret instruction, not uretprobes */
 	struct probes entry, ret;
 	size_t n;
-	char *table; /* the function table chunk: "file PATH\n" then "ID VADDR SIZE FLAGS NAME\n" */
-	size_t tlen, tcap;
+	struct hwt_uprobe_table table; /* the function table chunk (uprobe_format.h) */
 	uint64_t nslow;
 	uint32_t next_id;
 };
-
-static int table_printf(struct selection *sel, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int table_printf(struct selection *sel, const char *fmt, ...)
-{
-	for (;;) {
-		va_list ap;
-		va_start(ap, fmt);
-		int n = vsnprintf(sel->table + sel->tlen, sel->tcap - sel->tlen, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return HWT_E_INVAL;
-		if (sel->tlen + (size_t)n < sel->tcap) {
-			sel->tlen += (size_t)n;
-			return 0;
-		}
-		size_t cap = sel->tcap ? sel->tcap * 2 : 65536;
-		while (cap <= sel->tlen + (size_t)n)
-			cap *= 2;
-		char *t = realloc(sel->table, cap);
-		if (!t)
-			return HWT_E_NOMEM;
-		sel->table = t;
-		sel->tcap = cap;
-	}
-}
 
 static int select_func(const struct hwt_elf_func *f, void *ctx)
 {
@@ -296,8 +268,7 @@ static int select_func(const struct hwt_elf_func *f, void *ctx)
 		return err;
 	sel->n++;
 	sel->nslow += (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
-	return table_printf(sel, "%u %llx %llu %u %s\n", id, (unsigned long long)f->vaddr,
-			    (unsigned long long)f->size, f->flags, f->name);
+	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, f->flags, f->name);
 }
 
 static int file_id(const char *path, struct file_id *id)
@@ -343,7 +314,7 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 	 * are thrown, returns are caught on each ret instruction instead (single-stepped: slower,
 	 * but the stack stays the program's own). */
 	sel.ret_sites = hwt_elf_uses_exceptions(path);
-	err = table_printf(&sel, "file %s\n", path);
+	err = hwt_uprobe_table_begin(&sel.table, path);
 	if (!err) {
 		err = hwt_elf_functions(path, sel.ret_sites ? HWT_ELF_RET_SITES : 0, select_func,
 					&sel, why, sizeof(why));
@@ -351,7 +322,7 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 			hwt_host_set_error(s->h, "uprobe: %s", why);
 	}
 	if (err >= 0 && sel.n) {
-		err = hwt_host_write_chunk(s->h, "uprobe", sel.table, sel.tlen);
+		err = hwt_host_write_chunk(s->h, "uprobe", sel.table.data, sel.table.len);
 		if (!err)
 			err = hwt_bpf_uprobes_attach_probes(s->bpf, path, sel.entry.off,
 							    sel.entry.cookie, sel.entry.n, 0, why,
@@ -372,7 +343,7 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 	}
 	probes_fini(&sel.entry);
 	probes_fini(&sel.ret);
-	free(sel.table);
+	hwt_uprobe_table_fini(&sel.table);
 	return err;
 }
 
@@ -393,18 +364,9 @@ static int reserve(struct up_state *s, size_t n)
 	return 0;
 }
 
-static void put_varint(struct up_state *s, uint64_t v)
+static void put(struct up_state *s, struct hwt_uprobe_record r)
 {
-	while (v >= 0x80) {
-		s->buf[s->len++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	s->buf[s->len++] = (uint8_t)v;
-}
-
-static uint64_t zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	s->len += hwt_uprobe_record_put(s->buf + s->len, &r);
 }
 
 static int encode(const struct hwt_uprobe_rec *r, void *ctx)
@@ -412,7 +374,7 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	struct up_state *s = ctx;
 	int created = 0;
 
-	if (reserve(s, 64))
+	if (reserve(s, 3 * UP_RECORD_MAX))
 		return s->error = HWT_E_NOMEM;
 	uint32_t *slot = hwt_idmap_put(&s->tids, r->tid, &created);
 	if (!slot)
@@ -430,29 +392,28 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 		*slot = s->nthreads;
 		s->threads[s->nthreads++] =
 			(struct up_thread){ .tid = r->tid, .pid = r->pid, .next_seq = 1 };
-		put_varint(s, UP_KIND_THREAD);
-		put_varint(s, r->tid);
-		put_varint(s, r->pid);
+		put(s,
+		    (struct hwt_uprobe_record){ .kind = UP_KIND_THREAD, .a = r->tid, .b = r->pid });
 	}
 	uint32_t ti = *slot;
 	struct up_thread *t = &s->threads[ti];
 	/* Sequence numbers count every hit of the thread id, recorded or not (0: the program had
 	 * no counter slot for it, so no gap can be seen). */
-	if (r->seq > t->next_seq) {
-		put_varint(s, UP_KIND_GAP);
-		put_varint(s, ti);
-		put_varint(s, r->seq - t->next_seq);
-	}
+	if (r->seq > t->next_seq)
+		put(s, (struct hwt_uprobe_record){
+			       .kind = UP_KIND_GAP, .a = ti, .b = r->seq - t->next_seq });
 	if (r->seq)
 		t->next_seq = r->seq + 1;
-	put_varint(s, (uint64_t)r->cookie << UP_KIND_BITS |
-			      (r->flags & HWT_UPROBE_RETURN ? UP_KIND_RETURN : UP_KIND_ENTRY));
-	put_varint(s, ti);
 	/* At a ret instruction sp still points at the return address; after a uretprobe it is one
 	 * slot above. The stream always says the latter. */
 	uint64_t sp = r->sp + (r->flags & HWT_UPROBE_RET_SITE ? 8 : 0);
-	put_varint(s, zigzag((int64_t)(r->ts - s->prev_ts)));
-	put_varint(s, zigzag((int64_t)(sp - t->sp)));
+	put(s, (struct hwt_uprobe_record){
+		       .kind = r->flags & HWT_UPROBE_RETURN ? UP_KIND_RETURN : UP_KIND_ENTRY,
+		       .id = r->cookie,
+		       .a = ti,
+		       .b = r->ts - s->prev_ts,
+		       .c = (int64_t)(sp - t->sp),
+	       });
 	s->prev_ts = r->ts;
 	t->sp = sp;
 	return 0;
@@ -697,14 +658,13 @@ static void up_stop(void *st)
 	/* Records lost after a thread's last recorded one show as no gap in the stream: compare
 	 * with the last number the program gave out. */
 	s->len = 0;
-	for (uint32_t i = 0; i < s->nthreads && !reserve(s, 32); i++) {
+	for (uint32_t i = 0; i < s->nthreads && !reserve(s, UP_RECORD_MAX); i++) {
 		uint32_t last;
 		struct up_thread *t = &s->threads[i];
 		if (hwt_bpf_uprobes_thread_seq(s->bpf, t->tid, &last) || last < t->next_seq)
 			continue;
-		put_varint(s, UP_KIND_GAP);
-		put_varint(s, i);
-		put_varint(s, last - t->next_seq + 1);
+		put(s, (struct hwt_uprobe_record){
+			       .kind = UP_KIND_GAP, .a = i, .b = last - t->next_seq + 1 });
 	}
 	if (s->len)
 		hwt_host_stream(s->h, s->source, s->buf, s->len);
