@@ -17,25 +17,15 @@ struct hwt_exporter *hwt_agg_exporter_create(const struct hwt_exporter_ops *ops,
 					     const struct hwt_model *m, int *err, char *why,
 					     size_t whylen)
 {
-	struct agg_exporter *x;
+	struct agg_exporter *x = hwt_exporter_alloc(sizeof(*x), ops, cfg, m, err, why, whylen);
 
-	if (!cfg || !cfg->out || !m) {
-		*err = HWT_E_INVAL;
-		if (why && whylen)
-			snprintf(why, whylen, "%s: no output file or model", ops->name);
+	if (!x)
 		return NULL;
-	}
-	x = calloc(1, sizeof(*x));
-	if (!x) {
-		*err = HWT_E_NOMEM;
-		return NULL;
-	}
 	x->agg = hwt_agg_alloc(m, cfg->view, err, why, whylen);
 	if (!x->agg) {
 		free(x);
 		return NULL;
 	}
-	x->base.ops = ops;
 	x->out = cfg->out;
 	x->write = write;
 	return &x->base;

@@ -418,23 +418,17 @@ static int ch_finish(struct hwt_exporter *e, const struct hwt_model *m)
 static struct hwt_exporter *ch_create(const struct hwt_export_config *cfg,
 				      const struct hwt_model *m, int *err, char *why, size_t whylen)
 {
-	struct chrome *c;
+	struct chrome *c =
+		hwt_exporter_alloc(sizeof(*c), &hwt_chrome_exporter, cfg, m, err, why, whylen);
 
-	if (!cfg || !cfg->out || !m) {
-		*err = HWT_E_INVAL;
-		if (why && whylen)
-			snprintf(why, whylen, "chrome: no output file or model");
+	if (!c)
 		return NULL;
-	}
-	c = calloc(1, sizeof(*c));
-	if (c)
-		c->track = hwt_slice_track_alloc(&ch_track_ops, c, sizeof(struct ch_thread));
-	if (!c || !c->track) {
+	c->track = hwt_slice_track_alloc(&ch_track_ops, c, sizeof(struct ch_thread));
+	if (!c->track) {
 		free(c);
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
-	c->base.ops = &hwt_chrome_exporter;
 	c->out = cfg->out;
 	put_str(c->out, "{\"traceEvents\":[\n");
 	*err = 0;

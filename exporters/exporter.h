@@ -50,6 +50,13 @@ struct hwt_exporter {
 	const struct hwt_exporter_ops *ops;
 };
 
+/** For create hooks: checks @cfg and @m and allocates @size zeroed bytes whose start is a
+ *  struct hwt_exporter of format @ops (static). NULL with *@err set: HWT_E_INVAL (no output or
+ *  model, with @why saying so), HWT_E_NOMEM. */
+void *hwt_exporter_alloc(size_t size, const struct hwt_exporter_ops *ops,
+			 const struct hwt_export_config *cfg, const struct hwt_model *m, int *err,
+			 char *why, size_t whylen);
+
 /** All built-in exporters, NULL-terminated. */
 extern const struct hwt_exporter_ops *const hwt_exporters[];
 

@@ -1,6 +1,10 @@
 /* The table of built-in exporters and their lookup by name or by output file extension. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "hwtrace/error.h"
 
 #include "exporter.h"
 #include "builtin.h"
@@ -9,6 +13,28 @@ const struct hwt_exporter_ops *const hwt_exporters[] = {
 	&hwt_perfetto_exporter, &hwt_chrome_exporter, &hwt_folded_exporter,
 	&hwt_pprof_exporter,	&hwt_svg_exporter,    NULL,
 };
+
+void *hwt_exporter_alloc(size_t size, const struct hwt_exporter_ops *ops,
+			 const struct hwt_export_config *cfg, const struct hwt_model *m, int *err,
+			 char *why, size_t whylen)
+{
+	struct hwt_exporter *e;
+
+	if (!cfg || !cfg->out || !m) {
+		*err = HWT_E_INVAL;
+		if (why && whylen)
+			snprintf(why, whylen, "%s: no output file or model", ops->name);
+		return NULL;
+	}
+	e = calloc(1, size);
+	if (!e) {
+		*err = HWT_E_NOMEM;
+		return NULL;
+	}
+	e->ops = ops;
+	*err = 0;
+	return e;
+}
 
 void hwt_export_config_init(struct hwt_export_config *cfg)
 {

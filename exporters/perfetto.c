@@ -652,23 +652,17 @@ static int sample(struct perfetto *p, const struct hwt_model *m, const struct hw
 static struct hwt_exporter *pf_create(const struct hwt_export_config *cfg,
 				      const struct hwt_model *m, int *err, char *why, size_t whylen)
 {
-	struct perfetto *p;
+	struct perfetto *p =
+		hwt_exporter_alloc(sizeof(*p), &hwt_perfetto_exporter, cfg, m, err, why, whylen);
 
-	if (!cfg || !cfg->out || !m) {
-		*err = HWT_E_INVAL;
-		if (why && whylen)
-			snprintf(why, whylen, "perfetto: no output file or model");
+	if (!p)
 		return NULL;
-	}
-	p = calloc(1, sizeof(*p));
-	if (p)
-		p->track = hwt_slice_track_alloc(&pf_track_ops, p, sizeof(struct pf_thread));
-	if (!p || !p->track) {
+	p->track = hwt_slice_track_alloc(&pf_track_ops, p, sizeof(struct pf_thread));
+	if (!p->track) {
 		free(p);
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
-	p->base.ops = &hwt_perfetto_exporter;
 	p->out = cfg->out;
 	hwt_pbuf_init(&p->pkt);
 	*err = 0;
