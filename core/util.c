@@ -161,10 +161,12 @@ int hwt_array_reserve(void **arr, size_t *cap, size_t need, size_t size, size_t 
 		return 0;
 	n = *cap ? *cap : 16;
 	while (n < need) {
-		if (n > capmax / 2 || n > SIZE_MAX / 2 / size)
+		if (n > capmax / 2)
 			return HWT_E_NOMEM;
 		n *= 2;
 	}
+	if (n > capmax || n > SIZE_MAX / size)
+		return HWT_E_NOMEM; /* n * size bytes would not fit a size_t */
 	p = realloc(*arr, n * size);
 	if (!p)
 		return HWT_E_NOMEM;

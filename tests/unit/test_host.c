@@ -16,6 +16,7 @@
 
 #include "hwtrace/error.h"
 #include "core/host.h"
+#include "core/options.h"
 #include "core/store.h"
 
 static char dir[64], out[128];
@@ -206,14 +207,27 @@ END_TEST
 
 /* ---- recording ------------------------------------------------------------------------- */
 
-/* Records @argv with the sample tracer into out; returns hwt_record()'s result. */
+/* Records @argv with the sample tracer, its options given as @args ("KEY=VALUE,..."), into out;
+ * returns the options' error (checked before recording, as the CLI does) or hwt_record()'s
+ * result. */
 static int record(char *const argv[], const char *args, struct hwt_record_result *res, char *why,
 		  size_t whylen)
 {
-	struct hwt_plugin_use use = { .plugin = hwt_plugin_by_name("sample"), .args = args };
+	struct hwt_plugin_use use = { .plugin = hwt_plugin_by_name("sample") };
+	struct hwt_options opts;
 	struct hwt_record_config cfg;
+	int rc;
 
 	ck_assert_ptr_nonnull(use.plugin);
+	ck_assert_int_eq(hwt_options_init(&opts, "sample", use.plugin->options,
+					  use.plugin->noptions, why, whylen),
+			 0);
+	rc = hwt_options_parse(&opts, args, why, whylen);
+	if (rc) {
+		hwt_options_fini(&opts);
+		return rc;
+	}
+	use.values = opts.values;
 	hwt_record_config_init(&cfg);
 	cfg.output = out;
 	cfg.argv = argv;
@@ -221,7 +235,9 @@ static int record(char *const argv[], const char *args, struct hwt_record_result
 	cfg.nplugins = 1;
 	cfg.quiet = 1;
 	cfg.cmdline = "hwtrace record -b sample";
-	return hwt_record(&cfg, res, why, whylen);
+	rc = hwt_record(&cfg, res, why, whylen);
+	hwt_options_fini(&opts);
+	return rc;
 }
 
 /* What a recording holds, as the store reader sees it. */

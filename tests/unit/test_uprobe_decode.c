@@ -190,21 +190,24 @@ static void meta(const char *k, const char *v)
 	ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_META, b, kl + vl), 0);
 }
 
-static void function_table(const char *text)
+/* The plugin chunk of the function table the recorder writes (core/format/uprobe_format.h). */
+static void function_table(void)
 {
+	struct hwt_uprobe_table t = { 0 };
 	uint32_t nl = 6;
-	struct iovec iov[3] = { { &nl, 4 }, { "uprobe", 6 }, { (void *)text, strlen(text) } };
+
+	ck_assert_int_eq(hwt_uprobe_table_begin(&t, "/usr/bin/app"), 0);
+	ck_assert_int_eq(hwt_uprobe_table_add(&t, 1, 0x1100, 32, 0, "main"), 0);
+	ck_assert_int_eq(hwt_uprobe_table_add(&t, 2, 0x1200, 48, 1, "work"), 0);
+	ck_assert_int_eq(hwt_uprobe_table_add(&t, 3, 0x1300, 16, 2, "_ZN3hwt4testEv"), 0);
+	ck_assert_int_eq(hwt_uprobe_table_add(&t, 4, 0x1400, 8, 0, "leaf"), 0);
+
+	struct iovec iov[3] = { { &nl, 4 }, { "uprobe", 6 }, { t.data, t.len } };
 
 	ck_assert_int_eq(hwt_store_appendv(w, HWT_CHUNK_PLUGIN, iov, 3), 0);
 	ck_assert_int_eq(hwt_store_flush(w, 1), 0);
+	hwt_uprobe_table_fini(&t);
 }
-
-static const char table[] = "file /usr/bin/app\n"
-			    "1 1100 32 0 main\n"
-			    "2 1200 48 1 work\n"
-			    "this line is damaged\n"
-			    "3 1300 16 2 _ZN3hwt4testEv\n"
-			    "4 0x1400 8 0 leaf\n";
 
 /* Header chunks, the function table, the process and its second thread; @depth and @min_ns
  * are the recorder's filters (NULL: none). */
@@ -240,7 +243,7 @@ static void begin_file(const char *depth, const char *min_ns)
 	ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_EVENTS, &d, sizeof(d)), 0);
 	ck_assert_int_eq(hwt_store_appendv(w, HWT_CHUNK_SOURCE, iov, 2), 0);
 	ck_assert_int_eq(hwt_store_flush(w, 1), 0);
-	function_table(table);
+	function_table();
 	comm(&r, PID, PID, "app", 1, 10);
 	task(&r, PERF_RECORD_FORK, PID, PID, TID2, PID, 20);
 	comm(&r, PID, TID2, "worker", 0, 30);

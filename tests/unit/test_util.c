@@ -256,6 +256,41 @@ START_TEST(hwt_array_grow_too_many)
 }
 END_TEST
 
+/* Elements so large that the bytes would not fit a size_t: HWT_E_NOMEM, nothing allocated. */
+START_TEST(hwt_array_grow_bytes_overflow)
+{
+	void *arr = NULL;
+	uint32_t cap = 0;
+
+	ck_assert_int_eq(hwt_array_grow(&arr, &cap, 1, (size_t)1 << 61), HWT_E_NOMEM);
+	ck_assert_ptr_null(arr);
+	ck_assert_uint_eq(cap, 0);
+}
+END_TEST
+
+/* HWT_ARRAY_GROW on capacities of several widths: room made, the capacity's type respected. */
+START_TEST(HWT_ARRAY_GROW_widths)
+{
+	uint64_t *a = NULL;
+	size_t zcap = 0;
+	uint16_t scap = 0;
+	uint8_t *b = NULL;
+
+	ck_assert_int_eq(HWT_ARRAY_GROW(a, &zcap, 100), 0);
+	ck_assert_uint_ge(zcap, 100);
+	a[99] = 1;
+	ck_assert_int_eq(HWT_ARRAY_GROW(a, &zcap, 50), 0); /* room already */
+	ck_assert_int_eq(HWT_ARRAY_GROW(b, &scap, 30000), 0);
+	ck_assert_uint_eq(scap, 32768);
+	b[29999] = 1;
+	/* Capacities double: 65536, the next, does not fit a uint16_t. */
+	ck_assert_int_eq(HWT_ARRAY_GROW(b, &scap, 40000), HWT_E_NOMEM);
+	ck_assert_uint_eq(scap, 32768);
+	free(a);
+	free(b);
+}
+END_TEST
+
 /* ---- hwt_bitset ------------------------------------------------------------------------ */
 
 static const uint32_t bit_ids[] = {
@@ -519,6 +554,8 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, hwt_array_grow_from_null);
 	tcase_add_test(tc, hwt_array_grow_doubling);
 	tcase_add_test(tc, hwt_array_grow_too_many);
+	tcase_add_test(tc, hwt_array_grow_bytes_overflow);
+	tcase_add_test(tc, HWT_ARRAY_GROW_widths);
 	tcase_add_loop_test(tc, hwt_bitset_set_one, 0, (int)(sizeof(bit_ids) / sizeof(bit_ids[0])));
 	tcase_add_test(tc, hwt_bitset_set_many);
 	tcase_add_test(tc, hwt_bitset_fini_empties);
