@@ -45,8 +45,10 @@ int hwt_target_resolve(const char *prog, char *path, size_t len, char *why, size
 		int err = check_file(prog, why, whylen);
 		if (err == HWT_E_NOENT)
 			snprintf(why, whylen, "program '%s' not found: check the path", prog);
-		if (!err)
-			snprintf(path, len, "%s", prog);
+		if (!err && (size_t)snprintf(path, len, "%s", prog) >= len) {
+			snprintf(why, whylen, "the path of program '%s' is too long", prog);
+			return HWT_E_INVAL;
+		}
 		return err;
 	}
 	const char *env = getenv("PATH");
@@ -56,8 +58,11 @@ int hwt_target_resolve(const char *prog, char *path, size_t len, char *why, size
 
 	if (!dirs)
 		return HWT_E_NOMEM;
-	for (char *save, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(path, len, "%s/%s", *d ? d : ".", prog);
+	/* Empty entries (a leading, trailing or doubled ':') mean the current directory, as for
+	 * execvp; strtok_r would skip them. */
+	for (char *next = dirs, *d; (d = strsep(&next, ":"));) {
+		if ((size_t)snprintf(path, len, "%s/%s", *d ? d : ".", prog) >= len)
+			continue; /* too long to be run from here */
 		int e = check_file(path, denied, sizeof(denied));
 		if (!e) {
 			err = 0;

@@ -105,6 +105,38 @@ START_TEST(hwt_target_resolve_skips_not_executable)
 }
 END_TEST
 
+/* An empty PATH entry is the current directory, as for execvp. */
+START_TEST(hwt_target_resolve_empty_path_entry)
+{
+	char path[PATH_MAX], why[256] = "", cwd[PATH_MAX];
+
+	ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+	ck_assert_int_eq(chdir(dir), 0);
+	make_file("myprog", "#!/bin/sh\n", 0755);
+	ck_assert_int_eq(setenv("PATH", ":/nonexistent", 1), 0);
+	ck_assert_int_eq(hwt_target_resolve("myprog", path, sizeof(path), why, sizeof(why)), 0);
+	ck_assert_str_eq(path, "./myprog");
+	ck_assert_int_eq(setenv("PATH", "/nonexistent::/also-not", 1), 0);
+	ck_assert_int_eq(hwt_target_resolve("myprog", path, sizeof(path), why, sizeof(why)), 0);
+	ck_assert_str_eq(path, "./myprog");
+	ck_assert_int_eq(chdir(cwd), 0);
+}
+END_TEST
+
+/* A path that does not fit the caller's buffer is an error, never a shorter path. */
+START_TEST(hwt_target_resolve_too_long)
+{
+	char path[5], why[256] = "";
+
+	ck_assert_int_eq(hwt_target_resolve("/bin/true", path, sizeof(path), why, sizeof(why)),
+			 HWT_E_INVAL);
+	ck_assert_msg(strstr(why, "too long") != NULL, "%s", why);
+	ck_assert_int_eq(setenv("PATH", "/usr/bin:/bin", 1), 0);
+	ck_assert_int_eq(hwt_target_resolve("true", path, sizeof(path), why, sizeof(why)),
+			 HWT_E_NOENT);
+}
+END_TEST
+
 static const struct {
 	const char *prog; /* "@" is replaced by the test's directory */
 	int err;
@@ -363,6 +395,8 @@ static Suite *target_suite(void)
 	tcase_add_test(tc, hwt_target_resolve_absolute);
 	tcase_add_test(tc, hwt_target_resolve_in_path);
 	tcase_add_test(tc, hwt_target_resolve_skips_not_executable);
+	tcase_add_test(tc, hwt_target_resolve_empty_path_entry);
+	tcase_add_test(tc, hwt_target_resolve_too_long);
 	tcase_add_loop_test(tc, hwt_target_resolve_errors, 0,
 			    (int)(sizeof(resolve_errors) / sizeof(resolve_errors[0])));
 	tcase_add_test(tc, hwt_target_resolve_empty);
