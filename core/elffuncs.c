@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "util.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
@@ -187,10 +188,9 @@ int hwt_elf_functions(const char *path, unsigned options,
 	}
 	elf_version(EV_CURRENT);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot open '%s': %s", path, strerror(errno));
-		return errno == ENOENT ? HWT_E_NOENT : HWT_E_PERM;
-	}
+	if (fd < 0)
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
+				path, strerror(errno));
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		snprintf(why, whylen, "'%s' is not an ELF file", path);

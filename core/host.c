@@ -24,6 +24,7 @@
 #include "hwtrace/error.h"
 #include "store.h"
 #include "target.h"
+#include "util.h"
 
 #define HWT_POLL_MS 10 /* drain rings and read counters this often: counter track resolution */
 
@@ -213,10 +214,13 @@ static int map_ring(struct hwt_host *h, int fd, int cpu)
 	return 0;
 }
 
+/* The reason perf_event_open() (or the PERF_EVENT_IOC_ID after it) failed with @e, for @name. The
+ * shared errno mapping, with what perf_event_open's errors mean on top of it. */
 static int open_error(struct hwt_host *h, const struct perf_event_attr *attr, const char *name,
 		      int e)
 {
 	errno = e;
+	/* A hardware event the kernel has no PMU for: ENOENT, EOPNOTSUPP or ENODEV. */
 	if ((e == ENOENT || e == EOPNOTSUPP || e == ENODEV) &&
 	    (attr->type == PERF_TYPE_HARDWARE || attr->type == PERF_TYPE_HW_CACHE ||
 	     attr->type == PERF_TYPE_RAW || attr->type >= PERF_TYPE_MAX)) {
@@ -233,13 +237,21 @@ static int open_error(struct hwt_host *h, const struct perf_event_attr *attr, co
 				   name, strerror(e));
 		return HWT_E_PERM;
 	}
+	/* Out of file descriptors: a limit the user can raise, not a failing device. */
 	if (e == EMFILE || e == ENFILE) {
 		hwt_host_set_error(
 			h, "out of file descriptors opening event '%s': raise `ulimit -n`", name);
 		return HWT_E_BUSY;
 	}
 	hwt_host_set_error(h, "cannot open event '%s': %s", name, strerror(e));
-	return e == ENOENT ? HWT_E_NOTSUP : HWT_E_INVAL;
+	/* ENOENT: no such event in its PMU (an event this kernel does not have), not a missing
+	 * file. ENODEV from a software event: the CPU is offline, which plugins skip on
+	 * HWT_E_INVAL with errno ENODEV (plugins/sample.c). */
+	if (e == ENOENT)
+		return HWT_E_NOTSUP;
+	if (e == ENODEV)
+		return HWT_E_INVAL;
+	return hwt_error_from_errno(e);
 }
 
 int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
@@ -357,11 +369,10 @@ int hwt_host_map_aux(struct hwt_host *h, int fd, size_t bytes, int overwrite, vo
 				  "ask for a smaller area"
 			: e == EOPNOTSUPP ? "the event's PMU has no AUX area"
 					  : "the kernel refused the area's place or size");
+		/* Any other refusal is about the area's place or size (plugin.h): HWT_E_INVAL. */
+		int err = hwt_error_from_errno(e);
 		errno = e;
-		return e == EPERM || e == EACCES ? HWT_E_PERM
-		       : e == ENOMEM		 ? HWT_E_NOMEM
-		       : e == EOPNOTSUPP	 ? HWT_E_NOTSUP
-						 : HWT_E_INVAL;
+		return err == HWT_E_IO ? HWT_E_INVAL : err;
 	}
 	r->aux = base;
 	r->aux_size = bytes;
@@ -662,11 +673,9 @@ static int open_output(const char *output, char *tmp, size_t len, char *why, siz
 {
 	snprintf(tmp, len, "%s.tmp.%d", output, (int)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(why, whylen, "cannot write '%s': %s", output, strerror(e));
-		return e == EACCES || e == EPERM || e == EROFS ? HWT_E_PERM : HWT_E_IO;
-	}
+	if (fd < 0)
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot write '%s': %s",
+				output, strerror(errno));
 	return fd;
 }
 

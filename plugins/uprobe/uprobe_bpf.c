@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 
 #include "uprobe_bpf.h"
 #include "hwtrace/error.h"
+#include "core/util.h"
 
 /*
  * Kernel ABI facts the installed <linux/bpf.h> (6.1) lacks or that we pin ourselves; each was
@@ -104,43 +104,28 @@ static long sys_bpf(int cmd, void *attr, unsigned int size)
 	return syscall(__NR_bpf, cmd, attr, size);
 }
 
-/* Fills @why with "what: errno text (hint)" and returns the hwt error for @e. */
+/* Fills @why with "what: errno text (hint)" and returns the hwt error for @e: the shared errno
+ * mapping, plus the kernel-internal ENOTSUPP (524) that uprobe registration leaks, which no libc
+ * knows: it means what EOPNOTSUPP does. */
 static int bpf_fail(int e, char *why, size_t len, const char *what)
 {
 	const char *hint = "";
-	int err = HWT_E_IO;
 
 	switch (e) {
 	case EPERM:
 		hint = " (needs root, or CAP_BPF and CAP_PERFMON)";
-		err = HWT_E_PERM;
-		break;
-	case EACCES:
-		err = HWT_E_PERM;
-		break;
-	case ENOMEM:
-		err = HWT_E_NOMEM;
-		break;
-	case ENOENT:
-		err = HWT_E_NOENT;
-		break;
-	case EINVAL:
-		err = HWT_E_INVAL;
 		break;
 	case ENOSYS:
 		hint = " (kernel built without BPF)";
-		err = HWT_E_NOTSUP;
 		break;
 	case EOPNOTSUPP:
 	case HWT_ENOTSUPP:
 		hint = " (an instruction there cannot be probed)";
-		err = HWT_E_NOTSUP;
 		break;
 	}
-	if (why && len)
-		snprintf(why, len, "%s: %s%s", what,
-			 e == HWT_ENOTSUPP ? "operation not supported" : strerror(e), hint);
-	return err;
+	return hwt_fail(why, len, e == HWT_ENOTSUPP ? HWT_E_NOTSUP : hwt_error_from_errno(e),
+			"%s: %s%s", what,
+			e == HWT_ENOTSUPP ? "operation not supported" : strerror(e), hint);
 }
 
 static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t max, const char *name)
@@ -359,18 +344,6 @@ static int possible_cpus(void)
 	return count > 0 ? count : 1;
 }
 
-__attribute__((format(printf, 3, 4))) static void why_set(char *why, size_t len, const char *fmt,
-							  ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
 /* The line of a verifier log that says what was refused: the last one but the statistics. */
 static const char *verifier_reason(char *log)
 {
@@ -395,15 +368,14 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 		why[0] = 0;
 	u = calloc(1, sizeof(*u));
 	if (!u) {
-		*err = HWT_E_NOMEM;
-		why_set(why, len, "out of memory");
+		*err = hwt_fail(why, len, HWT_E_NOMEM, "out of memory");
 		return NULL;
 	}
 	u->prog_fd = u->ring_fd = u->seq_fd = u->lost_fd = -1;
 	u->page = (size_t)sysconf(_SC_PAGESIZE);
 	if (ring_bytes < u->page || ring_bytes > HWT_RING_MAX || (ring_bytes & (ring_bytes - 1))) {
-		*err = HWT_E_INVAL;
-		why_set(why, len,
+		*err = hwt_fail(
+			why, len, HWT_E_INVAL,
 			"BPF ring buffer of %zu bytes: must be a power of two from %zu to %u",
 			ring_bytes, u->page, HWT_RING_MAX);
 		free(u);
@@ -445,8 +417,8 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 		free(log);
 		if (e == EACCES) {
 			/* EACCES is the verifier's no; EPERM the missing privilege */
-			why_set(why, len, "%s: refused by the kernel's verifier", what);
-			*err = HWT_E_NOTSUP;
+			*err = hwt_fail(why, len, HWT_E_NOTSUP,
+					"%s: refused by the kernel's verifier", what);
 		} else {
 			*err = bpf_fail(e, why, len, what);
 			if (e == EINVAL && why && len)
@@ -498,28 +470,24 @@ static int target_check(const char *path, const uint64_t *off, size_t n, char *w
 	struct stat st;
 	char what[512];
 
-	if (n > HWT_MULTI_MAX_CNT) {
-		why_set(why, len, "attach to %s: more than %u probes in one link", path,
-			HWT_MULTI_MAX_CNT);
-		return HWT_E_INVAL;
-	}
+	if (n > HWT_MULTI_MAX_CNT)
+		return hwt_fail(why, len, HWT_E_INVAL,
+				"attach to %s: more than %u probes in one link", path,
+				HWT_MULTI_MAX_CNT);
 	if (stat(path, &st) < 0) {
 		snprintf(what, sizeof(what), "cannot probe '%s'", path);
 		return bpf_fail(errno, why, len, what);
 	}
-	if (!S_ISREG(st.st_mode)) {
-		why_set(why, len, "cannot probe '%s': not a regular file", path);
-		return HWT_E_INVAL;
-	}
+	if (!S_ISREG(st.st_mode))
+		return hwt_fail(why, len, HWT_E_INVAL, "cannot probe '%s': not a regular file",
+				path);
 	for (size_t i = 0; i < n; i++) {
-		if (off[i] >= (uint64_t)st.st_size) {
-			why_set(why, len,
-				"cannot probe '%s' at offset %#llx (probe %zu): past the end of "
-				"the "
-				"file (%lld bytes)",
+		if (off[i] >= (uint64_t)st.st_size)
+			return hwt_fail(
+				why, len, HWT_E_INVAL,
+				"cannot probe '%s' at offset %#llx (probe %zu): past the end "
+				"of the file (%lld bytes)",
 				path, (unsigned long long)off[i], i, (long long)st.st_size);
-			return HWT_E_INVAL;
-		}
 	}
 	return 0;
 }
@@ -533,10 +501,8 @@ int hwt_bpf_uprobes_attach_probes(struct hwt_bpf_uprobes *u, const char *path, c
 
 	if (why && len)
 		why[0] = 0;
-	if (!u || !path || !*path || !off || !cookies || !n) {
-		why_set(why, len, "attach: no file, offsets or cookies given");
-		return HWT_E_INVAL;
-	}
+	if (!u || !path || !*path || !off || !cookies || !n)
+		return hwt_fail(why, len, HWT_E_INVAL, "attach: no file, offsets or cookies given");
 	err = target_check(path, off, n, why, len);
 	if (err < 0)
 		return err;
@@ -562,8 +528,7 @@ int hwt_bpf_uprobes_attach_probes(struct hwt_bpf_uprobes *u, const char *path, c
 	}
 	if (links_add(u, fd) < 0) {
 		close(fd);
-		why_set(why, len, "out of memory");
-		return HWT_E_NOMEM;
+		return hwt_fail(why, len, HWT_E_NOMEM, "out of memory");
 	}
 	return (int)n;
 }
@@ -577,19 +542,15 @@ int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const ui
 
 	if (why && len)
 		why[0] = 0;
-	if (!u || !path || !*path || !ids || !n || (!entry_off && !ret_off)) {
-		why_set(why, len, "attach: no file, offsets or ids given");
-		return HWT_E_INVAL;
-	}
+	if (!u || !path || !*path || !ids || !n || (!entry_off && !ret_off))
+		return hwt_fail(why, len, HWT_E_INVAL, "attach: no file, offsets or ids given");
 	/* both sets checked first, so a bad return offset leaves no entry link behind */
 	if ((entry_off && (rc = target_check(path, entry_off, n, why, len)) < 0) ||
 	    (ret_off && (rc = target_check(path, ret_off, n, why, len)) < 0))
 		return rc;
 	cookies = malloc(n * sizeof(*cookies));
-	if (!cookies) {
-		why_set(why, len, "out of memory");
-		return HWT_E_NOMEM;
-	}
+	if (!cookies)
+		return hwt_fail(why, len, HWT_E_NOMEM, "out of memory");
 	if (entry_off) {
 		for (size_t i = 0; i < n; i++)
 			cookies[i] = hwt_uprobe_cookie(ids[i], 0);
@@ -680,7 +641,7 @@ int hwt_bpf_uprobes_thread_seq(const struct hwt_bpf_uprobes *u, uint32_t tid, ui
 	a.key = (uint64_t)(uintptr_t)&tid;
 	a.value = (uint64_t)(uintptr_t)seq;
 	if (sys_bpf(HWT_BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) < 0)
-		return errno == ENOENT ? HWT_E_NOENT : HWT_E_IO;
+		return hwt_error_from_errno(errno); /* ENOENT: no counter for @tid */
 	return 0;
 }
 
@@ -694,7 +655,7 @@ int hwt_bpf_uprobes_forget_thread(struct hwt_bpf_uprobes *u, uint32_t tid)
 	a.map_fd = (uint32_t)u->seq_fd;
 	a.key = (uint64_t)(uintptr_t)&tid;
 	if (sys_bpf(HWT_BPF_MAP_DELETE_ELEM, &a, sizeof(a)) < 0)
-		return errno == ENOENT ? HWT_E_NOENT : HWT_E_IO;
+		return hwt_error_from_errno(errno); /* ENOENT: no counter for @tid */
 	return 0;
 }
 
@@ -836,21 +797,17 @@ int hwt_bpf_uprobes_probe(char *why, size_t len)
 	int err, rc;
 
 	u = hwt_bpf_uprobes_open((size_t)sysconf(_SC_PAGESIZE), &err, msg, sizeof(msg));
-	if (!u) {
-		why_set(why, len, "BPF uprobes unavailable: %s", msg);
-		return 0;
-	}
+	if (!u)
+		return hwt_fail(why, len, 0, "BPF uprobes unavailable: %s", msg);
 	if (self_file_offset((const void *)hwt_bpf_probe_point, path, sizeof(path), &off) < 0) {
 		hwt_bpf_uprobes_close(u);
-		why_set(why, len, "BPF uprobes unavailable: this program's own file is not mapped");
-		return 0;
+		return hwt_fail(why, len, 0,
+				"BPF uprobes unavailable: this program's own file is not mapped");
 	}
 	rc = hwt_bpf_uprobes_attach(u, path, &off, &off, &id, 1, msg, sizeof(msg));
 	hwt_bpf_uprobes_close(u);
-	if (rc < 0) {
-		why_set(why, len, "BPF uprobes unavailable: %s", msg);
-		return 0;
-	}
+	if (rc < 0)
+		return hwt_fail(why, len, 0, "BPF uprobes unavailable: %s", msg);
 	if (why && len)
 		why[0] = 0;
 	return 1;
