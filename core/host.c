@@ -88,6 +88,16 @@ const char *hwt_host_error(const struct hwt_host *h)
 	return h->error;
 }
 
+/* Where notes go as they are made (the CLI prints them), besides the recording. */
+static hwt_note_fn note_fn;
+static void *note_ctx;
+
+void hwt_record_set_note_fn(hwt_note_fn fn, void *ctx)
+{
+	note_fn = fn;
+	note_ctx = ctx;
+}
+
 void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
 {
 	char msg[512];
@@ -98,8 +108,8 @@ void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	if (!h->quiet)
-		fprintf(stderr, "hwtrace: %s\n", msg);
+	if (!h->quiet && note_fn)
+		note_fn(note_ctx, msg);
 	if (h->store)
 		hwt_store_write(h->store, HWT_CHUNK_NOTE, msg, strlen(msg));
 }
