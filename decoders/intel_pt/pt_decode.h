@@ -1,6 +1,7 @@
-/* The parts of the Intel PT decoder and what they share: pt.c (the stream, its lanes, jobs and
- * threads), pt_block.c (libipt block decoding into call, return and jump operations) and
- * pt_stack.c (operations to slices on a shadow stack per thread). Private to decoders/.
+/* The parts of the Intel PT decoder and what they share: pt_decode.c (the stream, its lanes and
+ * jobs), pt_params.c (the trace's parameters and clock), pt_workers.c (the threads that decode
+ * jobs), pt_block.c (libipt block decoding into call, return and jump operations) and pt_stack.c
+ * (operations to slices on a shadow stack per thread). Private to decoders/.
  *
  * Data flows in three steps. split() appends each piece of trace to its lane (a CPU, or a thread
  * for per-thread traces and imports) and indexes its PSBs. A job decodes a lane from one PSB up
@@ -20,7 +21,7 @@
 #include "core/format/pt_format.h"
 #include "decoders/internal.h"
 
-/* ---- parameters of the trace (the "intel_pt" plugin chunk) ---- */
+/* ---- parameters of the trace (the "intel_pt" plugin chunk; pt_params.c) ---- */
 
 /** How TSC becomes CLOCK_MONOTONIC nanoseconds (core/pt_format.h). */
 struct pt_clock {
@@ -215,7 +216,24 @@ int hwt_pt_stacks_end_thread(struct pt_stacks *st, uint32_t pid, uint32_t tid, u
 /** No more operations: every open call ends unfinished at @ts (or its thread's last time). */
 int hwt_pt_stacks_finish(struct pt_stacks *st, uint64_t ts);
 
-/* ---- the stream decoder (pt.c) ---- */
+/* ---- worker threads (pt_workers.c) ---- */
+
+struct ptdec;
+
+/** Starts the worker threads pd->nthreads asks for (the main thread is one of them), once;
+ *  with none to be had, sets pd->nthreads to 1. Returns 0, or HWT_E_NOMEM. */
+int hwt_pt_workers_start(struct ptdec *pd);
+/** Queues @j for the workers. Returns 0, or HWT_E_NOMEM. */
+int hwt_pt_workers_enqueue(struct ptdec *pd, struct pt_job *j);
+/** The main thread needs @j now: takes it back if no worker started it, else decodes the next
+ *  waiting job itself while a worker finishes @j. */
+void hwt_pt_workers_claim(struct ptdec *pd, struct pt_job *j);
+/** Waits until no worker runs: before master images change. */
+void hwt_pt_workers_wait_idle(struct ptdec *pd);
+/** Stops the worker threads and waits for them; what they hold is freed with @pd. */
+void hwt_pt_workers_stop(struct ptdec *pd);
+
+/* ---- the stream decoder (pt_decode.c) ---- */
 
 #define PT_SPARE_OPS 24 /* operation arrays kept for reuse */
 
