@@ -357,10 +357,10 @@ struct recording {
 	struct hwt_host *h;
 	struct running *run; /* the plugins started: h->run */
 	struct hwt_launch l;
-	pid_t pid;		 /* the target, once launched */
-	char path[PATH_MAX];	 /* the program file */
-	char tmp[PATH_MAX + 32]; /* the output's name until the recording is worth keeping */
-	int renamed;		 /* the output has its own name */
+	struct hwt_target target; /* the launched program the plugins run on: lives to the end */
+	char path[PATH_MAX];	  /* the program file */
+	char tmp[PATH_MAX + 32];  /* the output's name until the recording is worth keeping */
+	int renamed;		  /* the output has its own name */
 	struct sigaction old_int, old_term, old_usr2;
 };
 
@@ -429,16 +429,14 @@ static int start_recording(struct recording *r, struct hwt_record_result *res, c
 	if (err)
 		return hwt_fail(why, whylen, err, "cannot start '%s': %s", r->path,
 				strerror(errno));
-	r->pid = r->l.pid;
-	write_meta(r->h, cfg, r->pid);
-
-	struct hwt_target t = {
-		.pid = r->pid,
+	r->target = (struct hwt_target){
+		.pid = r->l.pid,
 		.argv = (const char *const *)cfg->argv,
 		.path = r->path,
 		.ncpus = (int)sysconf(_SC_NPROCESSORS_CONF),
 	};
-	err = start_plugins(r, &t, res, why, whylen);
+	write_meta(r->h, cfg, r->target.pid);
+	err = start_plugins(r, &r->target, res, why, whylen);
 	if (err)
 		return err;
 	err = write_events(r->h);
@@ -505,7 +503,7 @@ static int finish_recording(struct recording *r, int err, int status, struct hwt
 			r->run[i].plugin->stop(r->run[i].st);
 	h->nrun = 0;
 	h->end.ts = mono_ns();
-	h->end.pid = r->pid;
+	h->end.pid = r->target.pid;
 	h->end.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	h->end.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	h->end.lost += lost_total(h);
@@ -553,7 +551,7 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		err = release_target(&r, why, whylen);
 	if (err)
 		goto fail;
-	write_proc_maps(r.h, r.pid);
+	write_proc_maps(r.h, r.target.pid);
 	err = run_loop(r.h, &r.l, &status);
 	restore_signals(&r);
 	r.l.pid = -1;
