@@ -73,6 +73,103 @@ static int numbers(const char *opt, const char *s, int n, uint32_t *out, const c
 	return 0;
 }
 
+/* What the options give: the import's configuration and the images it points to. */
+struct import_args {
+	struct hwt_pt_import_config cfg;
+	struct hwt_pt_image images[MAX_IMAGES];
+	char *paths[MAX_IMAGES]; /* owned: the images' paths */
+	const char *out;
+};
+
+/* --image ELF[@ADDR]. Returns 0, or 1 with the error printed. */
+static int add_image(struct import_args *a, const char *arg)
+{
+	struct hwt_pt_import_config *cfg = &a->cfg;
+	uint64_t v;
+
+	if (cfg->nimages == MAX_IMAGES)
+		return cli_error("import: more than %d --image options", MAX_IMAGES);
+	char *path = strdup(arg), *at = path ? strrchr(path, '@') : NULL;
+	if (!path)
+		return cli_error("out of memory");
+	a->paths[cfg->nimages] = path;
+	a->images[cfg->nimages] = (struct hwt_pt_image){ .path = path };
+	cfg->nimages++;
+	if (at) {
+		*at = 0;
+		if (number("--image ELF@ADDR", at + 1, UINT64_MAX, &v))
+			return 1;
+		a->images[cfg->nimages - 1].bias = v;
+	}
+	if (!*path)
+		return cli_error("import: --image '%s' names no file", arg);
+	return 0;
+}
+
+/* One option @c with its argument @arg, but --help. Returns 0, 1 with the error printed, or -1
+ * for what getopt_long() says is not an option. */
+static int set_option(struct import_args *a, int c, const char *arg)
+{
+	struct hwt_pt_import_config *cfg = &a->cfg;
+	uint32_t three[3];
+	uint64_t v;
+
+	switch (c) {
+	case 'r':
+		cfg->raw_path = arg;
+		return 0;
+	case 'i':
+		return add_image(a, arg);
+	case 'c':
+		if (numbers("--cpu", arg, 3, three, "FAMILY/MODEL/STEPPING (e.g. 6/85/4)"))
+			return 1;
+		cfg->have_cpu = 1;
+		cfg->family = three[0];
+		cfg->model = three[1];
+		cfg->stepping = three[2];
+		return 0;
+	case 't':
+		if (number("--tsc-hz", arg, UINT64_MAX, &v))
+			return 1;
+		cfg->tsc_hz = v;
+		return 0;
+	case 'm':
+		if (number("--mtc-freq", arg, 15, &v))
+			return 1;
+		cfg->mtc_freq = (uint32_t)v;
+		return 0;
+	case 'n':
+		if (number("--nom-freq", arg, 255, &v))
+			return 1;
+		cfg->nom_freq = (uint32_t)v;
+		return 0;
+	case 'q':
+		if (numbers("--cpuid15", arg, 2, three, "EAX/EBX (e.g. 2/176)"))
+			return 1;
+		cfg->cpuid15_eax = three[0];
+		cfg->cpuid15_ebx = three[1];
+		return 0;
+	case 'R':
+		cfg->noretcomp = 1;
+		return 0;
+	case 'p':
+	case 'T':
+		if (number(c == 'p' ? "--pid" : "--tid", arg, INT32_MAX, &v))
+			return 1;
+		if (!v)
+			return cli_error("import: %s must not be 0", c == 'p' ? "--pid" : "--tid");
+		if (c == 'p')
+			cfg->pid = (uint32_t)v;
+		else
+			cfg->tid = (uint32_t)v;
+		return 0;
+	case 'o':
+		a->out = arg;
+		return 0;
+	}
+	return -1;
+}
+
 static int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -90,125 +187,44 @@ static int cmd_import(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct hwt_pt_import_config cfg;
-	struct hwt_pt_image images[MAX_IMAGES];
-	char *paths[MAX_IMAGES];
-	const char *out = "hwtrace.hwt";
-	uint64_t v;
-	uint32_t three[3];
+	struct import_args a = { .out = "hwtrace.hwt" };
 	int c, status = 1;
 
-	hwt_pt_import_config_init(&cfg);
-	cfg.images = images;
+	hwt_pt_import_config_init(&a.cfg);
+	a.cfg.images = a.images;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			cfg.raw_path = optarg;
-			break;
-		case 'i': {
-			if (cfg.nimages == MAX_IMAGES) {
-				cli_error("import: more than %d --image options", MAX_IMAGES);
-				goto out;
-			}
-			char *path = strdup(optarg), *at = path ? strrchr(path, '@') : NULL;
-			if (!path) {
-				cli_error("out of memory");
-				goto out;
-			}
-			paths[cfg.nimages] = path;
-			images[cfg.nimages] = (struct hwt_pt_image){ .path = path };
-			cfg.nimages++;
-			if (at) {
-				*at = 0;
-				if (number("--image ELF@ADDR", at + 1, UINT64_MAX, &v))
-					goto out;
-				images[cfg.nimages - 1].bias = v;
-			}
-			if (!*path) {
-				cli_error("import: --image '%s' names no file", optarg);
-				goto out;
-			}
-			break;
-		}
-		case 'c':
-			if (numbers("--cpu", optarg, 3, three,
-				    "FAMILY/MODEL/STEPPING (e.g. 6/85/4)"))
-				goto out;
-			cfg.have_cpu = 1;
-			cfg.family = three[0];
-			cfg.model = three[1];
-			cfg.stepping = three[2];
-			break;
-		case 't':
-			if (number("--tsc-hz", optarg, UINT64_MAX, &v))
-				goto out;
-			cfg.tsc_hz = v;
-			break;
-		case 'm':
-			if (number("--mtc-freq", optarg, 15, &v))
-				goto out;
-			cfg.mtc_freq = (uint32_t)v;
-			break;
-		case 'n':
-			if (number("--nom-freq", optarg, 255, &v))
-				goto out;
-			cfg.nom_freq = (uint32_t)v;
-			break;
-		case 'q':
-			if (numbers("--cpuid15", optarg, 2, three, "EAX/EBX (e.g. 2/176)"))
-				goto out;
-			cfg.cpuid15_eax = three[0];
-			cfg.cpuid15_ebx = three[1];
-			break;
-		case 'R':
-			cfg.noretcomp = 1;
-			break;
-		case 'p':
-		case 'T':
-			if (number(c == 'p' ? "--pid" : "--tid", optarg, INT32_MAX, &v))
-				goto out;
-			if (!v) {
-				cli_error("import: %s must not be 0", c == 'p' ? "--pid" : "--tid");
-				goto out;
-			}
-			if (c == 'p')
-				cfg.pid = (uint32_t)v;
-			else
-				cfg.tid = (uint32_t)v;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'h':
+		if (c == 'h') {
 			status = cli_help(&cli_import);
 			goto out;
-		default:
-			status = cli_bad_option(&cli_import, c, argc, argv);
-			goto out;
 		}
+		int r = set_option(&a, c, optarg);
+		if (r < 0)
+			status = cli_bad_option(&cli_import, c, argc, argv);
+		if (r)
+			goto out;
 	}
 	if (optind < argc) {
 		cli_error("import: unexpected argument '%s' (see hwtrace import --help)",
 			  argv[optind]);
 		goto out;
 	}
-	if (!cfg.raw_path) {
+	if (!a.cfg.raw_path) {
 		cli_error("import: give the raw trace with --pt-raw FILE (see hwtrace import "
 			  "--help)");
 		goto out;
 	}
-	if (cli_check_output(out))
+	if (cli_check_output(a.out))
 		goto out;
 	char why[512];
-	if (hwt_pt_import(&cfg, out, why, sizeof(why)) < 0) {
+	if (hwt_pt_import(&a.cfg, a.out, why, sizeof(why)) < 0) {
 		cli_error("import: %s", why);
 		goto out;
 	}
 	status = 0;
 out:
-	for (size_t i = 0; i < cfg.nimages; i++)
-		free(paths[i]);
+	for (size_t i = 0; i < a.cfg.nimages; i++)
+		free(a.paths[i]);
 	return status;
 }

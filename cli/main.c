@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/host.h"
 #include "cli.h"
 
 static const struct cli_command *const commands[] = {
@@ -21,8 +22,15 @@ static void usage(FILE *f)
 	fprintf(f, "\n`hwtrace COMMAND --help` tells more.\n");
 }
 
+/* A note of a recording (a plugin disabled, what was attached...), as it is made. */
+static void print_note(void *ctx, const char *msg)
+{
+	fprintf(stderr, "hwtrace: %s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
+	hwt_record_set_note_fn(print_note, NULL);
 	if (argc < 2) {
 		usage(stderr);
 		return 1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "util.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
@@ -168,38 +169,31 @@ int hwt_elf_uses_exceptions(const char *path)
 	return found;
 }
 
-int hwt_elf_functions(const char *path, unsigned options,
-		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
-		      size_t whylen)
-{
-	uint64_t *sites = NULL;
-	size_t nsites = 0, sites_cap = 0;
-	uint8_t *code = NULL;
-	size_t code_cap = 0;
-	csh cs = 0;
-	struct fsym *syms = NULL;
-	size_t n = 0, cap = 0;
-	int ret = 0;
+/* What hwt_elf_functions() walks: the open file, its functions in address order, and the buffers
+ * it reuses from one function to the next. */
+struct walk {
+	const char *path;
+	int fd;
+	Elf *elf;
+	csh cs; /* set when return sites are asked for */
+	struct fsym *syms;
+	size_t n, cap;
+	uint8_t *code; /* the function being disassembled */
+	size_t code_cap;
+	uint64_t *sites; /* its return sites */
+	size_t nsites, sites_cap;
+};
 
-	if (!path || !fn) {
-		snprintf(why, whylen, "no file given");
-		return HWT_E_INVAL;
-	}
-	elf_version(EV_CURRENT);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot open '%s': %s", path, strerror(errno));
-		return errno == ENOENT ? HWT_E_NOENT : HWT_E_PERM;
-	}
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		snprintf(why, whylen, "'%s' is not an ELF file", path);
-		ret = HWT_E_ELF;
-		goto out;
-	}
+/* Reads the function symbols of the open file into @w, sorted by address; with
+ * HWT_ELF_RET_SITES in @options, opens a disassembler too. */
+static int walk_open(struct walk *w, unsigned options, char *why, size_t whylen)
+{
+	w->elf = elf_begin(w->fd, ELF_C_READ_MMAP, NULL);
+	if (!w->elf || elf_kind(w->elf) != ELF_K_ELF)
+		return hwt_fail(why, whylen, HWT_E_ELF, "'%s' is not an ELF file", w->path);
 	/* .symtab has everything; a stripped file still has .dynsym's exported functions. */
 	Elf_Scn *symtab = NULL, *dynsym = NULL;
-	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(w->elf, scn));) {
 		GElf_Shdr sh;
 		if (!gelf_getshdr(scn, &sh))
 			continue;
@@ -208,95 +202,127 @@ int hwt_elf_functions(const char *path, unsigned options,
 		else if (sh.sh_type == SHT_DYNSYM)
 			dynsym = scn;
 	}
-	if (!symtab && !dynsym) {
-		snprintf(why, whylen, "'%s' has no symbol table: nothing to attach to", path);
-		ret = HWT_E_ELF;
-		goto out;
-	}
-	ret = collect(elf, symtab ? symtab : dynsym, &syms, &n, &cap);
-	if (ret < 0) {
-		snprintf(why, whylen, "out of memory reading '%s'", path);
-		goto out;
-	}
-	qsort(syms, n, sizeof(*syms), by_addr);
-	if ((options & HWT_ELF_RET_SITES) && cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
-		snprintf(why, whylen, "capstone cannot disassemble x86-64 here");
-		ret = HWT_E_NOTSUP;
-		goto out;
-	}
+	if (!symtab && !dynsym)
+		return hwt_fail(why, whylen, HWT_E_ELF,
+				"'%s' has no symbol table: nothing to attach to", w->path);
+	int ret = collect(w->elf, symtab ? symtab : dynsym, &w->syms, &w->n, &w->cap);
+	if (ret < 0)
+		return hwt_fail(why, whylen, ret, "out of memory reading '%s'", w->path);
+	qsort(w->syms, w->n, sizeof(*w->syms), by_addr);
+	if ((options & HWT_ELF_RET_SITES) && cs_open(CS_ARCH_X86, CS_MODE_64, &w->cs) != CS_ERR_OK)
+		return hwt_fail(why, whylen, HWT_E_NOTSUP,
+				"capstone cannot disassemble x86-64 here");
+	return 0;
+}
 
-	int count = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i && syms[i].vaddr == syms[i - 1].vaddr)
-			continue; /* an alias: the best-ranked name came first */
-		uint8_t head[16] = { 0 };
-		size_t want = syms[i].size < sizeof(head) ? syms[i].size : sizeof(head);
-		ssize_t got = pread(fd, head, want, (off_t)syms[i].offset);
-		if (got < 0)
-			got = 0;
-		struct hwt_elf_func f = {
-			.name = syms[i].name,
-			.demangled = syms[i].name,
-			.vaddr = syms[i].vaddr,
-			.size = syms[i].size,
-			.offset = syms[i].offset,
-			.entry_offset = syms[i].offset,
-		};
-		const uint8_t *first = head;
-		size_t clen = (size_t)got;
-		if (clen >= 4 && !memcmp(head, "\xf3\x0f\x1e\xfa", 4) && syms[i].size > 4) {
-			/* The kernel single-steps endbr64; the instruction after it is usually a
-			 * push it emulates. Return probes stay at +0. */
-			f.flags |= HWT_FUNC_ENDBR;
-			f.entry_offset += 4;
-			first += 4;
-			clen -= 4;
-		}
-		if (!hwt_uprobe_emulated(first, clen))
-			f.flags |= HWT_FUNC_SLOW;
-		if (cs) {
-			if (syms[i].size > code_cap) {
-				uint8_t *nc = realloc(code, syms[i].size);
-				if (!nc) {
-					ret = HWT_E_NOMEM;
-					goto out;
-				}
-				code = nc;
-				code_cap = syms[i].size;
-			}
-			ssize_t all = pread(fd, code, syms[i].size, (off_t)syms[i].offset);
-			ret = all < 0 ? 0
-				      : ret_sites(cs, code, (uint64_t)all, syms[i].vaddr,
-						  syms[i].offset, &sites, &nsites, &sites_cap);
-			if (ret < 0)
-				goto out;
-			f.ret_sites = sites;
-			f.nret_sites = nsites;
-		}
-		char *dm = NULL;
-		if (!strncmp(f.name, "_Z", 2)) {
-			int status;
-			dm = __cxa_demangle(f.name, NULL, NULL, &status);
-			if (dm && !status)
-				f.demangled = dm;
-		}
-		int r = fn(&f, ctx);
-		free(dm);
-		if (r) {
-			ret = r;
-			goto out;
-		}
-		count++;
+static void walk_close(struct walk *w)
+{
+	if (w->cs)
+		cs_close(&w->cs);
+	free(w->code);
+	free(w->sites);
+	free(w->syms);
+	if (w->elf)
+		elf_end(w->elf);
+	close(w->fd);
+}
+
+/* @s as a struct hwt_elf_func: where its probes go, from its first bytes. */
+static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
+{
+	uint8_t head[16] = { 0 };
+	size_t want = s->size < sizeof(head) ? s->size : sizeof(head);
+	ssize_t got = pread(fd, head, want, (off_t)s->offset);
+	if (got < 0)
+		got = 0;
+	*f = (struct hwt_elf_func){
+		.name = s->name,
+		.demangled = s->name,
+		.vaddr = s->vaddr,
+		.size = s->size,
+		.offset = s->offset,
+		.entry_offset = s->offset,
+	};
+	const uint8_t *first = head;
+	size_t clen = (size_t)got;
+	if (clen >= 4 && !memcmp(head, "\xf3\x0f\x1e\xfa", 4) && s->size > 4) {
+		/* The kernel single-steps endbr64; the instruction after it is usually a push it
+		 * emulates. Return probes stay at +0. */
+		f->flags |= HWT_FUNC_ENDBR;
+		f->entry_offset += 4;
+		first += 4;
+		clen -= 4;
 	}
-	ret = count;
-out:
-	if (cs)
-		cs_close(&cs);
-	free(code);
-	free(sites);
-	free(syms);
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return ret;
+	if (!hwt_uprobe_emulated(first, clen))
+		f->flags |= HWT_FUNC_SLOW;
+}
+
+/* Disassembles @s to set @f's return sites (@w's buffer, valid until the next function). */
+static int add_ret_sites(struct walk *w, const struct fsym *s, struct hwt_elf_func *f)
+{
+	if (s->size > w->code_cap) {
+		uint8_t *nc = realloc(w->code, s->size);
+		if (!nc)
+			return HWT_E_NOMEM;
+		w->code = nc;
+		w->code_cap = s->size;
+	}
+	ssize_t all = pread(w->fd, w->code, s->size, (off_t)s->offset);
+	int ret = all < 0 ? 0
+			  : ret_sites(w->cs, w->code, (uint64_t)all, s->vaddr, s->offset, &w->sites,
+				      &w->nsites, &w->sites_cap);
+	if (ret < 0)
+		return ret;
+	f->ret_sites = w->sites;
+	f->nret_sites = w->nsites;
+	return 0;
+}
+
+/* Calls @fn for @f, with its C++ name when it has one. */
+static int call_fn(int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx,
+		   struct hwt_elf_func *f)
+{
+	char *dm = NULL;
+	if (!strncmp(f->name, "_Z", 2)) {
+		int status;
+		dm = __cxa_demangle(f->name, NULL, NULL, &status);
+		if (dm && !status)
+			f->demangled = dm;
+	}
+	int r = fn(f, ctx);
+	free(dm);
+	return r;
+}
+
+int hwt_elf_functions(const char *path, unsigned options,
+		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+		      size_t whylen)
+{
+	struct walk w = { .path = path };
+	int ret, count = 0;
+
+	if (!path || !fn)
+		return hwt_fail(why, whylen, HWT_E_INVAL, "no file given");
+	elf_version(EV_CURRENT);
+	w.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (w.fd < 0)
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
+				path, strerror(errno));
+	ret = walk_open(&w, options, why, whylen);
+	for (size_t i = 0; !ret && i < w.n; i++) {
+		const struct fsym *s = &w.syms[i];
+		struct hwt_elf_func f;
+
+		if (i && s->vaddr == w.syms[i - 1].vaddr)
+			continue; /* an alias: the best-ranked name came first */
+		describe(w.fd, s, &f);
+		if (w.cs)
+			ret = add_ret_sites(&w, s, &f);
+		if (!ret)
+			ret = call_fn(fn, ctx, &f);
+		if (!ret)
+			count++;
+	}
+	walk_close(&w);
+	return ret ? ret : count;
 }

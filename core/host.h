@@ -35,7 +35,7 @@ struct hwt_record_config {
 	int nplugins;
 	size_t ring_bytes;   /* data bytes per CPU ring, a power of two */
 	const char *cmdline; /* borrowed: the hwtrace command line, for metadata */
-	int quiet;	     /* no progress line on stderr */
+	int quiet;	     /* notes go to the recording only, not to the note function */
 };
 
 void hwt_record_config_init(struct hwt_record_config *cfg);
@@ -46,6 +46,15 @@ struct hwt_record_result {
 	uint64_t file_bytes;
 	int ndisabled; /* plugins that failed and were disabled */
 };
+
+/** Receives a note of a recording (hwt_host_note(): a plugin disabled, what was attached...) as
+ *  it is made, on the recording thread; @msg (one line, no newline) is borrowed for the call. */
+typedef void (*hwt_note_fn)(void *ctx, const char *msg);
+
+/** Sets where the notes of recordings that are not quiet go as they are made, besides the
+ *  recording itself (where `hwtrace info` shows them): the CLI prints them. Process-wide; NULL,
+ *  the default, keeps them in the recording only. Set it before recording. */
+void hwt_record_set_note_fn(hwt_note_fn fn, void *ctx);
 
 /** Records @cfg->argv into @cfg->output. Returns 0, or a negative error with @why filled (one
  *  line saying what is wrong and how to fix it); then no output file is left behind. */

@@ -408,7 +408,7 @@ struct hwt_store_reader *hwt_store_reader_open(const char *path, int *err)
 	}
 	f = fopen(path, "rb");
 	if (!f) {
-		*err = errno == ENOENT ? HWT_E_NOENT : errno == EACCES ? HWT_E_PERM : HWT_E_IO;
+		*err = hwt_error_from_errno(errno);
 		return NULL;
 	}
 	size_t n = fread(hdr, 1, sizeof(hdr), f);

@@ -1,4 +1,8 @@
-/* Small shared utilities: an integer map, array growth, a bit set, UTF-8 and signal names. */
+/* Small shared utilities: an integer map, array growth, a bit set, UTF-8 and signal names, and the
+ * helper that reports a failure in a why-buffer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,4 +186,18 @@ int hwt_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 
 	*cap = (uint32_t)c;
 	return rc;
+}
+
+int hwt_fail(char *why, size_t len, int err, const char *fmt, ...)
+{
+	int saved = errno; /* callers often pass strerror(errno) and keep errno for theirs */
+	va_list ap;
+
+	if (why && len) {
+		va_start(ap, fmt);
+		vsnprintf(why, len, fmt, ap);
+		va_end(ap);
+	}
+	errno = saved;
+	return err;
 }

@@ -1,4 +1,5 @@
-/* Small shared utilities: an integer map, array growth, a bit set, UTF-8 and signal names. */
+/* Small shared utilities: an integer map, array growth, a bit set, UTF-8 and signal names, and the
+ * helper that reports a failure in a why-buffer. */
 #ifndef HWT_CORE_UTIL_H
 #define HWT_CORE_UTIL_H
 
@@ -74,5 +75,11 @@ int hwt_bitset_set(struct hwt_bitset *set, uint32_t id);
 size_t hwt_utf8_len(const unsigned char *s, size_t n);
 /** "SIGSEGV" for 11 and so on; NULL for a number without a name. */
 const char *hwt_signal_name(int sig);
+
+/** Writes the message @fmt into @why (@len bytes; nothing when @why is NULL or @len 0) and
+ *  returns @err: the one way a function that fills a why-buffer reports a failure, as in
+ *  `return hwt_fail(why, len, HWT_E_INVAL, "no file given");`. errno is left as it was. */
+int hwt_fail(char *why, size_t len, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -333,6 +333,146 @@ static void set_name(struct hwt_decoder *d, struct thread *t, const char *comm, 
 		t->name = (uint32_t)id;
 }
 
+/* PERF_RECORD_MMAP, MMAP2: a mapping for the symbolizer. */
+static int on_mmap(struct hwt_decoder *d, const struct perf_event_header *h, const uint8_t *body,
+		   size_t blen)
+{
+	const uint32_t *pt = (const void *)body;
+	const uint64_t *a = (const void *)(body + 8);
+	size_t fixed = h->type == PERF_RECORD_MMAP ? 32 : 64;
+	if (blen < fixed + 1)
+		return 0;
+	struct hwt_map_info mi = {
+		.start = a[0],
+		.end = a[0] + a[1],
+		.pgoff = a[2],
+		.path = (const char *)body + fixed,
+	};
+	if (strnlen(mi.path, blen - fixed) == blen - fixed)
+		return 0;
+	if (h->type == PERF_RECORD_MMAP2 && (h->misc & PERF_RECORD_MISC_MMAP_BUILD_ID)) {
+		const uint8_t *bid = body + 32;
+		mi.build_id_len = bid[0] <= 20 ? bid[0] : 20;
+		mi.build_id = bid + 4;
+	}
+	return hwt_symbolizer_add_map(d->sym, pt[0], &mi);
+}
+
+/* PERF_RECORD_COMM: a thread's name, set at exec or renamed. */
+static int on_comm(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
+{
+	const struct perf_event_header *h = (const void *)rec;
+	const uint8_t *body = rec + sizeof(*h);
+	size_t blen = size - sizeof(*h);
+	const uint32_t *pt = (const void *)body;
+	if (blen < 9)
+		return 0;
+	uint32_t pid, tid;
+	uint64_t time;
+	trailer(d, rec, size, &pid, &tid, &time);
+	if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
+		/* What the old program had open ends here. */
+		int err = hwt_dec_thread_end(d, pt[0], pt[1], time);
+		if (err < 0)
+			return err;
+		hwt_symbolizer_exec(d->sym, pt[0]);
+	}
+	struct thread *t = hwt_dec_thread(d, pt[1], 1);
+	if (!t)
+		return HWT_E_NOMEM;
+	set_name(d, t, (const char *)(body + 8), blen - 8);
+	t->pid = pt[0];
+	if (t->announced) {
+		/* A rename: announce again with the new name. */
+		if (pt[0] == pt[1]) {
+			struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_PROCESS, pt[0], pt[1], time);
+			if (ev)
+				ev->proc.name = t->name;
+		}
+		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_THREAD, pt[0], pt[1], time);
+		if (ev)
+			ev->thread.name = t->name;
+	} else {
+		hwt_dec_announce(d, pt[0], pt[1], time);
+	}
+	return 0;
+}
+
+/* PERF_RECORD_FORK: a new thread, or a new process with a copy of its parent's mappings. */
+static int on_fork(struct hwt_decoder *d, const uint8_t *body, size_t blen)
+{
+	const uint32_t *pt = (const void *)body; /* pid ppid tid ptid, then time */
+	if (blen < 24)
+		return 0;
+	uint64_t time = *(const uint64_t *)(body + 16);
+	struct thread *parent = hwt_dec_thread(d, pt[3], 0);
+	uint32_t pname = parent ? parent->name : 0;
+	struct thread *t = hwt_dec_thread(d, pt[2], 1);
+	if (!t)
+		return HWT_E_NOMEM;
+	*t = (struct thread){ .tid = pt[2], .pid = pt[0], .name = pname, .announced = 1 };
+	if (pt[0] != pt[1]) { /* a new process, not a new thread */
+		int err = hwt_symbolizer_fork(d->sym, pt[1], pt[0]);
+		if (err < 0)
+			return err;
+		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_PROCESS, pt[0], pt[2], time);
+		if (ev) {
+			ev->proc.name = pname;
+			ev->proc.parent_pid = pt[1];
+		}
+		d->stats.processes++;
+	}
+	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_THREAD, pt[0], pt[2], time);
+	if (ev) {
+		ev->thread.name = pname;
+		ev->thread.parent_tid = pt[3];
+	}
+	d->stats.threads++;
+	return 0;
+}
+
+/* PERF_RECORD_EXIT: a thread, or the process with its last thread, is gone. */
+static int on_thread_exit(struct hwt_decoder *d, const uint8_t *body, size_t blen)
+{
+	const uint32_t *pt = (const void *)body;
+	if (blen < 24)
+		return 0;
+	uint64_t time = *(const uint64_t *)(body + 16);
+	struct thread *t = hwt_dec_thread(d, pt[2], 0);
+	if (!t || t->exited)
+		return 0;
+	t->exited = 1;
+	int err = hwt_dec_thread_end(d, pt[0], pt[2], time);
+	if (err < 0)
+		return err;
+	hwt_dec_emit(d, HWT_EV_THREAD_EXIT, pt[0], pt[2], time);
+	if (pt[0] == pt[2]) {
+		if (pt[0] == d->target_pid)
+			d->target_exit_ts = time; /* its status comes with the end chunk */
+		else
+			hwt_dec_emit(d, HWT_EV_PROCESS_EXIT, pt[0], pt[2], time);
+	}
+	return 0;
+}
+
+/* PERF_RECORD_LOST: records the kernel could not write, as a marker on the timeline. */
+static int on_lost(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uint64_t ts)
+{
+	const uint8_t *body = rec + sizeof(struct perf_event_header);
+	size_t blen = size - sizeof(struct perf_event_header);
+	if (blen < 16)
+		return 0;
+	uint64_t lost = ((const uint64_t *)body)[1];
+	uint32_t pid, tid;
+	uint64_t time;
+	trailer(d, rec, size, &pid, &tid, &time);
+	d->stats.lost_records += lost;
+	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_LOST, pid, tid, time ? time : ts);
+	if (ev)
+		ev->lost.count = lost;
+	return 0;
+}
+
 int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, int32_t cpu,
 		    uint64_t ts)
 {
@@ -345,126 +485,16 @@ int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, in
 	case PERF_RECORD_SAMPLE:
 		return blen >= 8 ? do_sample(d, rec, size) : 0;
 	case PERF_RECORD_MMAP:
-	case PERF_RECORD_MMAP2: {
-		const uint32_t *pt = (const void *)body;
-		const uint64_t *a = (const void *)(body + 8);
-		size_t fixed = h->type == PERF_RECORD_MMAP ? 32 : 64;
-		if (blen < fixed + 1)
-			return 0;
-		struct hwt_map_info mi = {
-			.start = a[0],
-			.end = a[0] + a[1],
-			.pgoff = a[2],
-			.path = (const char *)body + fixed,
-		};
-		if (strnlen(mi.path, blen - fixed) == blen - fixed)
-			return 0;
-		if (h->type == PERF_RECORD_MMAP2 && (h->misc & PERF_RECORD_MISC_MMAP_BUILD_ID)) {
-			const uint8_t *bid = body + 32;
-			mi.build_id_len = bid[0] <= 20 ? bid[0] : 20;
-			mi.build_id = bid + 4;
-		}
-		return hwt_symbolizer_add_map(d->sym, pt[0], &mi);
-	}
-	case PERF_RECORD_COMM: {
-		const uint32_t *pt = (const void *)body;
-		if (blen < 9)
-			return 0;
-		uint32_t pid, tid;
-		uint64_t time;
-		trailer(d, rec, size, &pid, &tid, &time);
-		if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
-			/* What the old program had open ends here. */
-			int err = hwt_dec_thread_end(d, pt[0], pt[1], time);
-			if (err < 0)
-				return err;
-			hwt_symbolizer_exec(d->sym, pt[0]);
-		}
-		struct thread *t = hwt_dec_thread(d, pt[1], 1);
-		if (!t)
-			return HWT_E_NOMEM;
-		set_name(d, t, (const char *)(body + 8), blen - 8);
-		t->pid = pt[0];
-		if (t->announced) {
-			/* A rename: announce again with the new name. */
-			if (pt[0] == pt[1]) {
-				struct hwt_event *ev =
-					hwt_dec_emit(d, HWT_EV_PROCESS, pt[0], pt[1], time);
-				if (ev)
-					ev->proc.name = t->name;
-			}
-			struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_THREAD, pt[0], pt[1], time);
-			if (ev)
-				ev->thread.name = t->name;
-		} else {
-			hwt_dec_announce(d, pt[0], pt[1], time);
-		}
-		return 0;
-	}
-	case PERF_RECORD_FORK: {
-		const uint32_t *pt = (const void *)body; /* pid ppid tid ptid, then time */
-		if (blen < 24)
-			return 0;
-		uint64_t time = *(const uint64_t *)(body + 16);
-		struct thread *parent = hwt_dec_thread(d, pt[3], 0);
-		uint32_t pname = parent ? parent->name : 0;
-		struct thread *t = hwt_dec_thread(d, pt[2], 1);
-		if (!t)
-			return HWT_E_NOMEM;
-		*t = (struct thread){ .tid = pt[2], .pid = pt[0], .name = pname, .announced = 1 };
-		if (pt[0] != pt[1]) { /* a new process, not a new thread */
-			int err = hwt_symbolizer_fork(d->sym, pt[1], pt[0]);
-			if (err < 0)
-				return err;
-			struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_PROCESS, pt[0], pt[2], time);
-			if (ev) {
-				ev->proc.name = pname;
-				ev->proc.parent_pid = pt[1];
-			}
-			d->stats.processes++;
-		}
-		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_THREAD, pt[0], pt[2], time);
-		if (ev) {
-			ev->thread.name = pname;
-			ev->thread.parent_tid = pt[3];
-		}
-		d->stats.threads++;
-		return 0;
-	}
-	case PERF_RECORD_EXIT: {
-		const uint32_t *pt = (const void *)body;
-		if (blen < 24)
-			return 0;
-		uint64_t time = *(const uint64_t *)(body + 16);
-		struct thread *t = hwt_dec_thread(d, pt[2], 0);
-		if (!t || t->exited)
-			return 0;
-		t->exited = 1;
-		int err = hwt_dec_thread_end(d, pt[0], pt[2], time);
-		if (err < 0)
-			return err;
-		hwt_dec_emit(d, HWT_EV_THREAD_EXIT, pt[0], pt[2], time);
-		if (pt[0] == pt[2]) {
-			if (pt[0] == d->target_pid)
-				d->target_exit_ts = time; /* its status comes with the end chunk */
-			else
-				hwt_dec_emit(d, HWT_EV_PROCESS_EXIT, pt[0], pt[2], time);
-		}
-		return 0;
-	}
-	case PERF_RECORD_LOST: {
-		if (blen < 16)
-			return 0;
-		uint64_t lost = ((const uint64_t *)body)[1];
-		uint32_t pid, tid;
-		uint64_t time;
-		trailer(d, rec, size, &pid, &tid, &time);
-		d->stats.lost_records += lost;
-		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_LOST, pid, tid, time ? time : ts);
-		if (ev)
-			ev->lost.count = lost;
-		return 0;
-	}
+	case PERF_RECORD_MMAP2:
+		return on_mmap(d, h, body, blen);
+	case PERF_RECORD_COMM:
+		return on_comm(d, rec, size);
+	case PERF_RECORD_FORK:
+		return on_fork(d, body, blen);
+	case PERF_RECORD_EXIT:
+		return on_thread_exit(d, body, blen);
+	case PERF_RECORD_LOST:
+		return on_lost(d, rec, size, ts);
 	case PERF_RECORD_THROTTLE:
 		d->stats.throttled++;
 		return 0;

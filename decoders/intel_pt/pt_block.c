@@ -1,7 +1,8 @@
 /* Intel PT block decoding: libipt's block decoder walks a lane's trace over the process images
- * and this file turns the blocks and events into operations (call, return, jump, tracing enabled
- * or disabled, trace lost), classifying with capstone the instructions libipt leaves unnamed.
- * Runs on worker threads: it reads the lane, the parameters and the master images only. */
+ * (pt_image.c) and this file turns the blocks and events into operations (call, return, jump,
+ * tracing enabled or disabled, trace lost), classifying with capstone the instructions libipt
+ * leaves unnamed. Runs on worker threads: it reads the lane, the parameters and the master
+ * images only. */
 #include "pt_decode.h"
 
 #include <stdlib.h>
@@ -19,17 +20,6 @@ struct pt_icent {
 	uint64_t ip;
 	int32_t isid;
 	uint8_t cls, size, valid, pad;
-};
-
-struct vdso_range {
-	uint64_t start, end;
-};
-
-struct pt_wimage {
-	uint32_t pid, version;
-	int current; /* the copy in use for @pid; older ones stay for sessions holding them */
-	struct pt_image *img;
-	struct vdso_range *vdso;
 };
 
 /* ---- workers ---------------------------------------------------------------------------- */
@@ -75,147 +65,6 @@ void hwt_pt_worker_fini(struct pt_worker *w)
 	free(w->icache);
 	pt_iscache_free(w->isc);
 	memset(w, 0, sizeof(*w));
-}
-
-/* ---- images ----------------------------------------------------------------------------- */
-
-/* Adds mapping @mi to the master image @ctx (a struct pt_pimage). */
-static int add_map(const struct hwt_map_info *mi, void *ctx)
-{
-	struct pt_pimage *pi = ctx;
-
-	if (!strcmp(mi->path, "[vdso]")) {
-		pi->vdso_start = mi->start;
-		pi->vdso_end = mi->end;
-		return 0;
-	}
-	if (mi->path[0] != '/' || mi->end <= mi->start)
-		return 0;
-	if (pi->nsecs == pi->cap_secs) {
-		size_t cap = pi->cap_secs ? 2 * pi->cap_secs : 16;
-		struct pt_psec *ns = realloc(pi->secs, cap * sizeof(*ns));
-		if (!ns)
-			return HWT_E_NOMEM;
-		pi->secs = ns;
-		pi->cap_secs = cap;
-	}
-	char *path = strdup(mi->path);
-	if (!path)
-		return HWT_E_NOMEM;
-	pi->secs[pi->nsecs++] = (struct pt_psec){
-		.path = path, .off = mi->pgoff, .size = mi->end - mi->start, .vaddr = mi->start
-	};
-	return 0;
-}
-
-void hwt_pt_pimage_fini(struct pt_pimage *pi)
-{
-	while (pi->nsecs)
-		free(pi->secs[--pi->nsecs].path);
-	free(pi->secs);
-	pi->secs = NULL;
-	pi->cap_secs = 0;
-}
-
-static struct pt_pimage *find_master(struct ptdec *pd, uint32_t pid)
-{
-	for (size_t i = 0; i < pd->npimg; i++)
-		if (pd->pimg[i].pid == pid)
-			return &pd->pimg[i];
-	return NULL;
-}
-
-int hwt_pt_master_stale(struct ptdec *pd, uint32_t pid)
-{
-	struct pt_pimage *pi = find_master(pd, pid);
-	return !pi || pi->symgen != hwt_symbolizer_generation(pd->d->sym, pid);
-}
-
-struct pt_pimage *hwt_pt_master_image(struct ptdec *pd, uint32_t pid)
-{
-	struct pt_pimage *pi = find_master(pd, pid);
-	uint64_t gen = hwt_symbolizer_generation(pd->d->sym, pid);
-
-	if (pi && pi->symgen == gen)
-		return pi;
-	if (!pi) {
-		struct pt_pimage *np = realloc(pd->pimg, (pd->npimg + 1) * sizeof(*np));
-		if (!np)
-			return NULL;
-		pd->pimg = np;
-		pi = &pd->pimg[pd->npimg++];
-		*pi = (struct pt_pimage){ .pid = pid };
-	}
-	hwt_pt_pimage_fini(pi);
-	pi->symgen = gen;
-	pi->version = ++pd->img_version;
-	pi->vdso_start = pi->vdso_end = 0;
-	if (hwt_symbolizer_foreach_map(pd->d->sym, pid, add_map, pi) < 0)
-		return NULL;
-	return pi;
-}
-
-/* Memory no section covers: the vdso, from this process' own copy (same kernel, most likely). */
-static int vdso_read(uint8_t *buffer, size_t size, const struct pt_asid *asid, uint64_t ip,
-		     void *ctx)
-{
-	const struct vdso_range *r = ctx;
-	const uint8_t *image;
-	size_t n = hwt_vdso_image(&image);
-
-	if (!r || ip < r->start || ip >= r->end || !n || ip - r->start >= n)
-		return -pte_nomap;
-	size_t off = (size_t)(ip - r->start), k = n - off < size ? n - off : size;
-	memcpy(buffer, image + off, k);
-	return (int)k;
-}
-
-/* This worker's copy of @pid's image: a pt_image moves what it finds to the front, so decoders
- * running at once each need their own. */
-static struct pt_wimage *worker_image(struct ptdec *pd, struct pt_worker *w, uint32_t pid)
-{
-	struct pt_pimage *m = find_master(pd, pid);
-	struct pt_wimage *cur = NULL;
-
-	if (!m)
-		return NULL;
-	for (size_t i = 0; i < w->nimages; i++)
-		if (w->images[i].pid == pid && w->images[i].current)
-			cur = &w->images[i];
-	if (cur && cur->version == m->version)
-		return cur;
-	if (w->nimages == w->cap_images) {
-		size_t cap = w->cap_images ? w->cap_images * 2 : 8;
-		struct pt_wimage *ni = realloc(w->images, cap * sizeof(*ni));
-		if (!ni)
-			return NULL;
-		if (cur)
-			cur = ni + (cur - w->images);
-		w->images = ni;
-		w->cap_images = cap;
-	}
-	struct pt_wimage *wi = &w->images[w->nimages];
-	*wi = (struct pt_wimage){ .pid = pid, .version = m->version, .current = 1 };
-	wi->img = pt_image_alloc(NULL);
-	wi->vdso = malloc(sizeof(*wi->vdso));
-	if (!wi->img || !wi->vdso) {
-		pt_image_free(wi->img);
-		free(wi->vdso);
-		return NULL;
-	}
-	for (size_t i = 0; i < m->nsecs; i++) {
-		const struct pt_psec *sec = &m->secs[i];
-		/* A file that is gone cannot be decoded: its code shows as lost trace. */
-		int isid = pt_iscache_add_file(w->isc, sec->path, sec->off, sec->size, sec->vaddr);
-		if (isid > 0)
-			pt_image_add_cached(wi->img, w->isc, isid, NULL);
-	}
-	*wi->vdso = (struct vdso_range){ m->vdso_start, m->vdso_end };
-	pt_image_set_callback(wi->img, vdso_read, wi->vdso);
-	if (cur)
-		cur->current = 0;
-	w->nimages++;
-	return wi;
 }
 
 /* ---- instruction classes ---------------------------------------------------------------- */
@@ -300,7 +149,7 @@ static uint8_t classify_slow(struct pt_session *s, uint64_t ip, int isid, enum p
 	} else if (isid > 0) {
 		n = pt_iscache_read(s->w->isc, buf, sizeof(buf), isid, ip);
 	} else {
-		n = vdso_read(buf, sizeof(buf), NULL, ip, (void *)s->vdso);
+		n = hwt_pt_vdso_read(buf, sizeof(buf), NULL, ip, (void *)s->vdso);
 	}
 	uint8_t cls = PT_C_OTHER;
 	*size = 0;
@@ -393,7 +242,7 @@ static inline uint64_t now(struct pt_session *s)
 
 static void use_image(struct pt_session *s, uint32_t pid)
 {
-	struct pt_wimage *wi = worker_image(s->pd, s->w, pid);
+	struct pt_wimage *wi = hwt_pt_worker_image(s->pd, s->w, pid);
 	struct pt_image *img = wi ? wi->img : NULL;
 
 	if (img == s->image && s->image)

@@ -25,224 +25,6 @@
 static const uint8_t psb_pattern[16] = { 0x02, 0x82, 0x02, 0x82, 0x02, 0x82, 0x02, 0x82,
 					 0x02, 0x82, 0x02, 0x82, 0x02, 0x82, 0x02, 0x82 };
 
-/* ---- parameters ------------------------------------------------------------------------- */
-
-int hwt_pt_params_parse(struct pt_params *p, const char *text, size_t len)
-{
-	memset(p, 0, sizeof(*p));
-	pt_config_init(&p->cfg);
-	p->cfg.flags.variant.block.end_on_call = 1;
-	p->cfg.flags.variant.block.end_on_jump = 1;
-	const char *end = text ? text + len : NULL;
-	for (const char *line = text; line && line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
-		char buf[128], key[64], val[64];
-		if (n < sizeof(buf)) {
-			memcpy(buf, line, n);
-			buf[n] = 0;
-			if (sscanf(buf, "%63s %63s", key, val) == 2) {
-				unsigned long long u = strtoull(val, NULL, 0);
-				if (!strcmp(key, "cpu_vendor")) /* "intel", "GenuineIntel" */
-					p->cfg.cpu.vendor =
-						strcasestr(val, "intel") ? pcv_intel : pcv_unknown;
-				else if (!strcmp(key, "cpu_family"))
-					p->cfg.cpu.family = (uint16_t)u;
-				else if (!strcmp(key, "cpu_model"))
-					p->cfg.cpu.model = (uint8_t)u;
-				else if (!strcmp(key, "cpu_stepping"))
-					p->cfg.cpu.stepping = (uint8_t)u;
-				else if (!strcmp(key, "cpuid_15_eax"))
-					p->cfg.cpuid_0x15_eax = (uint32_t)u;
-				else if (!strcmp(key, "cpuid_15_ebx"))
-					p->cfg.cpuid_0x15_ebx = (uint32_t)u;
-				else if (!strcmp(key, "nom_freq"))
-					p->cfg.nom_freq = (uint8_t)u;
-				else if (!strcmp(key, "mtc_freq"))
-					p->cfg.mtc_freq = (uint8_t)u;
-				else if (!strcmp(key, "noretcomp"))
-					p->noretcomp = !!u;
-				else if (!strcmp(key, "tsc_hz"))
-					p->clock.hz = u;
-				else if (!strcmp(key, "time_mult"))
-					p->clock.mult = (uint32_t)u;
-				else if (!strcmp(key, "time_shift"))
-					p->clock.shift = (uint16_t)(u < 63 ? u : 63);
-				else if (!strcmp(key, "time_zero"))
-					p->clock.zero = u;
-				else if (!strcmp(key, "mono_offset"))
-					p->clock.mono_offset = strtoll(val, NULL, 0);
-				else if (!strcmp(key, "total_bytes"))
-					p->total_bytes = u;
-			}
-		}
-		line = nl ? nl + 1 : end;
-	}
-	p->clock.have_perf = p->clock.mult != 0;
-	if (p->cfg.cpu.vendor == pcv_intel)
-		pt_cpu_errata(&p->cfg.errata, &p->cfg.cpu);
-	return 0;
-}
-
-uint64_t hwt_pt_clock_ns(const struct pt_clock *c, uint64_t tsc)
-{
-	uint64_t ns;
-
-	if (c->have_perf) {
-		/* Split as the kernel does, so that large TSC values do not overflow. */
-		uint64_t quot = tsc >> c->shift, rem = tsc & ((1ull << c->shift) - 1);
-		ns = c->zero + quot * c->mult + ((rem * c->mult) >> c->shift);
-	} else if (c->hz) {
-		ns = (uint64_t)((unsigned __int128)tsc * 1000000000u / c->hz);
-	} else {
-		ns = tsc;
-	}
-	return ns + (uint64_t)c->mono_offset;
-}
-
-/* ---- worker threads --------------------------------------------------------------------- */
-
-static void run_job(struct ptdec *pd, struct pt_worker *w, struct pt_job *j)
-{
-	struct pt_session *s = hwt_pt_session_open(pd, w, j);
-	int r = s ? hwt_pt_session_run(s, SIZE_MAX) : HWT_E_NOMEM;
-	if (r < 0)
-		j->err = r;
-	hwt_pt_session_close(s);
-}
-
-struct worker_arg {
-	struct ptdec *pd;
-	int idx;
-};
-
-static void *worker_main(void *arg)
-{
-	struct worker_arg wa = *(struct worker_arg *)arg;
-	struct ptdec *pd = wa.pd;
-
-	free(arg);
-	pthread_mutex_lock(&pd->mu);
-	for (;;) {
-		while (!pd->stop && !pd->qlen)
-			pthread_cond_wait(&pd->cv_work, &pd->mu);
-		if (pd->stop)
-			break;
-		struct pt_job *j = pd->queue[pd->qhead];
-		pd->qhead = (pd->qhead + 1) % pd->qcap;
-		pd->qlen--;
-		j->state = PT_JOB_RUNNING;
-		pthread_mutex_unlock(&pd->mu);
-		run_job(pd, &pd->workers[wa.idx], j);
-		pthread_mutex_lock(&pd->mu);
-		j->state = PT_JOB_DONE;
-		pd->inflight--;
-		pthread_cond_broadcast(&pd->cv_done);
-	}
-	pthread_mutex_unlock(&pd->mu);
-	return NULL;
-}
-
-static int start_workers(struct ptdec *pd)
-{
-	int n = pd->nthreads - 1; /* the main thread decodes too */
-
-	if (pd->nstarted || n <= 0)
-		return 0;
-	pd->threads = calloc((size_t)n, sizeof(*pd->threads));
-	pd->workers = calloc((size_t)n, sizeof(*pd->workers));
-	if (!pd->threads || !pd->workers)
-		return HWT_E_NOMEM;
-	for (int i = 0; i < n; i++) {
-		struct worker_arg *wa = malloc(sizeof(*wa));
-		if (!wa || hwt_pt_worker_init(&pd->workers[i]) < 0) {
-			free(wa);
-			break;
-		}
-		*wa = (struct worker_arg){ pd, i };
-		if (pthread_create(&pd->threads[i], NULL, worker_main, wa)) {
-			free(wa);
-			hwt_pt_worker_fini(&pd->workers[i]);
-			break;
-		}
-		pd->nstarted++;
-	}
-	if (!pd->nstarted)
-		pd->nthreads = 1; /* no threads to be had: decode on this one */
-	return 0;
-}
-
-static int enqueue(struct ptdec *pd, struct pt_job *j)
-{
-	pthread_mutex_lock(&pd->mu);
-	if (pd->qlen == pd->qcap) {
-		size_t cap = pd->qcap ? pd->qcap * 2 : 64;
-		struct pt_job **nq = malloc(cap * sizeof(*nq));
-		if (!nq) {
-			pthread_mutex_unlock(&pd->mu);
-			return HWT_E_NOMEM;
-		}
-		for (size_t i = 0; i < pd->qlen; i++)
-			nq[i] = pd->queue[(pd->qhead + i) % pd->qcap];
-		free(pd->queue);
-		pd->queue = nq;
-		pd->qhead = 0;
-		pd->qcap = cap;
-	}
-	pd->queue[(pd->qhead + pd->qlen++) % pd->qcap] = j;
-	pd->inflight++;
-	pthread_cond_signal(&pd->cv_work);
-	pthread_mutex_unlock(&pd->mu);
-	return 0;
-}
-
-/* Takes @j out of the queue (under the lock): the main thread runs it. */
-static void unqueue(struct ptdec *pd, struct pt_job *j)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < pd->qlen; i++) {
-		struct pt_job *q = pd->queue[(pd->qhead + i) % pd->qcap];
-		if (q != j)
-			pd->queue[(pd->qhead + k++) % pd->qcap] = q;
-	}
-	pd->qlen = k;
-	pd->inflight--;
-	j->state = PT_JOB_RUNNING;
-	j->worker = 0;
-}
-
-/* The main thread needs @j now: takes it back if no worker started it, else decodes the next
- * waiting job itself while a worker finishes @j. */
-static void claim_or_wait(struct ptdec *pd, struct pt_job *j)
-{
-	pthread_mutex_lock(&pd->mu);
-	if (j->state == PT_JOB_NEW)
-		unqueue(pd, j);
-	while (j->worker && j->state != PT_JOB_DONE) {
-		if (pd->qlen) {
-			struct pt_job *next = pd->queue[pd->qhead];
-			unqueue(pd, next);
-			pthread_mutex_unlock(&pd->mu);
-			run_job(pd, &pd->mw, next);
-			next->state = PT_JOB_DONE;
-			pthread_mutex_lock(&pd->mu);
-			continue;
-		}
-		pthread_cond_wait(&pd->cv_done, &pd->mu);
-	}
-	pthread_mutex_unlock(&pd->mu);
-}
-
-/* Waits until no worker runs: before master images change. */
-static void wait_idle(struct ptdec *pd)
-{
-	pthread_mutex_lock(&pd->mu);
-	while (pd->inflight)
-		pthread_cond_wait(&pd->cv_done, &pd->mu);
-	pthread_mutex_unlock(&pd->mu);
-}
-
 /* ---- lanes ------------------------------------------------------------------------------ */
 
 static struct pt_lane *lane_find(struct ptdec *pd, int per_cpu, uint32_t key, int create)
@@ -369,7 +151,7 @@ static int prepare_images(struct ptdec *pd, struct pt_lane *l)
 		stale = hwt_pt_master_stale(pd, l->pids[i]);
 	if (!stale)
 		return 0;
-	wait_idle(pd);
+	hwt_pt_workers_wait_idle(pd);
 	if (!hwt_pt_master_image(pd, pid))
 		return HWT_E_NOMEM;
 	for (size_t i = 0; i < l->npids; i++)
@@ -412,9 +194,9 @@ static int add_job(struct ptdec *pd, struct pt_lane *l, uint64_t end, uint64_t c
 	uint64_t size = (cut != UINT64_MAX ? cut : end) - j->start;
 	if (!spec && pd->nthreads > 1 && size <= 4 * pd->job_bytes) {
 		j->worker = 1;
-		err = start_workers(pd);
+		err = hwt_pt_workers_start(pd);
 		if (!err && pd->nthreads > 1)
-			err = enqueue(pd, j);
+			err = hwt_pt_workers_enqueue(pd, j);
 		else
 			j->worker = 0;
 	}
@@ -514,7 +296,7 @@ static int refill(struct ptdec *pd, struct pt_lane *l, int final)
 				return 0;
 		}
 		if (j->worker)
-			claim_or_wait(pd, j);
+			hwt_pt_workers_claim(pd, j);
 		if (j->state != PT_JOB_DONE) {
 			if (!j->s && !(j->s = hwt_pt_session_open(pd, &pd->mw, j)))
 				return HWT_E_NOMEM;
@@ -776,14 +558,7 @@ static void pt_destroy(void *st)
 
 	if (!pd)
 		return;
-	if (pd->nstarted) {
-		pthread_mutex_lock(&pd->mu);
-		pd->stop = 1;
-		pthread_cond_broadcast(&pd->cv_work);
-		pthread_mutex_unlock(&pd->mu);
-		for (int i = 0; i < pd->nstarted; i++)
-			pthread_join(pd->threads[i], NULL);
-	}
+	hwt_pt_workers_stop(pd);
 	for (size_t i = 0; i < pd->nlanes; i++) {
 		struct pt_lane *l = pd->lanes[i];
 		while (l->head) {

@@ -1,6 +1,8 @@
-/* The parts of the Intel PT decoder and what they share: pt.c (the stream, its lanes, jobs and
- * threads), pt_block.c (libipt block decoding into call, return and jump operations) and
- * pt_stack.c (operations to slices on a shadow stack per thread). Private to decoders/.
+/* The parts of the Intel PT decoder and what they share: pt_decode.c (the stream, its lanes and
+ * jobs), pt_params.c (the trace's parameters and clock), pt_workers.c (the threads that decode
+ * jobs), pt_block.c (libipt block decoding into call, return and jump operations) over the images
+ * of pt_image.c, and pt_stack.c (operations to slices on a shadow stack per thread). Private to
+ * decoders/.
  *
  * Data flows in three steps. split() appends each piece of trace to its lane (a CPU, or a thread
  * for per-thread traces and imports) and indexes its PSBs. A job decodes a lane from one PSB up
@@ -20,7 +22,7 @@
 #include "core/format/pt_format.h"
 #include "decoders/internal.h"
 
-/* ---- parameters of the trace (the "intel_pt" plugin chunk) ---- */
+/* ---- parameters of the trace (the "intel_pt" plugin chunk; pt_params.c) ---- */
 
 /** How TSC becomes CLOCK_MONOTONIC nanoseconds (core/pt_format.h). */
 struct pt_clock {
@@ -160,6 +162,21 @@ struct pt_worker {
 	size_t nimages, cap_images;
 };
 
+int hwt_pt_worker_init(struct pt_worker *w);
+void hwt_pt_worker_fini(struct pt_worker *w);
+
+struct pt_session;
+
+/** Starts decoding @job with @w (borrowed for the session). NULL when out of memory. */
+struct pt_session *hwt_pt_session_open(struct ptdec *pd, struct pt_worker *w, struct pt_job *job);
+/** Appends up to about @max operations to @job->ops. Returns 1 when the job is done, 0 when more
+ *  remain, or HWT_E_NOMEM. */
+int hwt_pt_session_run(struct pt_session *s, size_t max);
+/** Ends a session; NULL accepted. */
+void hwt_pt_session_close(struct pt_session *s);
+
+/* ---- process images (pt_image.c) ---- */
+
 /** A file-backed piece of a process image: @size bytes at @off in @path, loaded at @vaddr. */
 struct pt_psec {
 	char *path;
@@ -177,25 +194,34 @@ struct pt_pimage {
 	uint64_t vdso_start, vdso_end;
 };
 
-int hwt_pt_worker_init(struct pt_worker *w);
-void hwt_pt_worker_fini(struct pt_worker *w);
-void hwt_pt_pimage_fini(struct pt_pimage *pi);
+/** Where the vdso of a worker image's process was mapped. */
+struct vdso_range {
+	uint64_t start, end;
+};
 
+/** A worker's libipt copy of a master image. */
+struct pt_wimage {
+	uint32_t pid, version;
+	int current; /* the copy in use for @pid; older ones stay for sessions holding them */
+	struct pt_image *img;
+	struct vdso_range *vdso;
+};
+
+void hwt_pt_pimage_fini(struct pt_pimage *pi);
 /** The master image of @pid, built or rebuilt from the symbolizer's mappings (main thread, no
  *  job running). NULL when out of memory. */
 struct pt_pimage *hwt_pt_master_image(struct ptdec *pd, uint32_t pid);
 /** Whether the master image of @pid is missing or older than its mappings. */
 int hwt_pt_master_stale(struct ptdec *pd, uint32_t pid);
-
-struct pt_session;
-
-/** Starts decoding @job with @w (borrowed for the session). NULL when out of memory. */
-struct pt_session *hwt_pt_session_open(struct ptdec *pd, struct pt_worker *w, struct pt_job *job);
-/** Appends up to about @max operations to @job->ops. Returns 1 when the job is done, 0 when more
- *  remain, or HWT_E_NOMEM. */
-int hwt_pt_session_run(struct pt_session *s, size_t max);
-/** Ends a session; NULL accepted. */
-void hwt_pt_session_close(struct pt_session *s);
+/** @w's copy of @pid's master image, made anew when the master changed (the old copy stays for
+ *  sessions holding it): a pt_image moves what it finds to the front, so decoders running at
+ *  once each need their own. NULL without a master image or memory. */
+struct pt_wimage *hwt_pt_worker_image(struct ptdec *pd, struct pt_worker *w, uint32_t pid);
+/** A pt_image read callback for memory no section covers: the vdso in @ctx (a struct
+ *  vdso_range, NULL for none), from this process' own copy (same kernel, most likely). Returns
+ *  the bytes read at @ip into @buffer, or -pte_nomap. */
+int hwt_pt_vdso_read(uint8_t *buffer, size_t size, const struct pt_asid *asid, uint64_t ip,
+		     void *ctx);
 
 /* ---- shadow stacks (pt_stack.c) ---- */
 
@@ -215,7 +241,24 @@ int hwt_pt_stacks_end_thread(struct pt_stacks *st, uint32_t pid, uint32_t tid, u
 /** No more operations: every open call ends unfinished at @ts (or its thread's last time). */
 int hwt_pt_stacks_finish(struct pt_stacks *st, uint64_t ts);
 
-/* ---- the stream decoder (pt.c) ---- */
+/* ---- worker threads (pt_workers.c) ---- */
+
+struct ptdec;
+
+/** Starts the worker threads pd->nthreads asks for (the main thread is one of them), once;
+ *  with none to be had, sets pd->nthreads to 1. Returns 0, or HWT_E_NOMEM. */
+int hwt_pt_workers_start(struct ptdec *pd);
+/** Queues @j for the workers. Returns 0, or HWT_E_NOMEM. */
+int hwt_pt_workers_enqueue(struct ptdec *pd, struct pt_job *j);
+/** The main thread needs @j now: takes it back if no worker started it, else decodes the next
+ *  waiting job itself while a worker finishes @j. */
+void hwt_pt_workers_claim(struct ptdec *pd, struct pt_job *j);
+/** Waits until no worker runs: before master images change. */
+void hwt_pt_workers_wait_idle(struct ptdec *pd);
+/** Stops the worker threads and waits for them; what they hold is freed with @pd. */
+void hwt_pt_workers_stop(struct ptdec *pd);
+
+/* ---- the stream decoder (pt_decode.c) ---- */
 
 #define PT_SPARE_OPS 24 /* operation arrays kept for reuse */
 

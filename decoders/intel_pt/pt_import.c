@@ -19,6 +19,7 @@
 #include "core/format/pt_format.h"
 #include "core/format/records.h"
 #include "core/store.h"
+#include "core/util.h"
 #include "pt_decode.h"
 
 #define PT_IMPORT_ITEM (512u << 10) /* trace bytes per stream item */
@@ -30,40 +31,25 @@ void hwt_pt_import_config_init(struct hwt_pt_import_config *cfg)
 	cfg->pid = cfg->tid = 1;
 }
 
-static int fail(char *why, size_t whylen, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-static int errno_error(int e)
-{
-	return e == ENOENT ? HWT_E_NOENT : e == EACCES || e == EPERM ? HWT_E_PERM : HWT_E_IO;
-}
-
 static int read_file(const char *path, uint8_t **data, size_t *len, char *why, size_t whylen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0)
-		return fail(why, whylen, errno_error(errno), "cannot read the trace '%s': %s", path,
-			    strerror(errno));
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno),
+				"cannot read the trace '%s': %s", path, strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(why, whylen, HWT_E_INVAL,
-			    "the trace '%s' is not a regular file: give the raw PT data file",
-			    path);
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"the trace '%s' is not a regular file: give the raw PT data file",
+				path);
 	}
 	size_t n = (size_t)st.st_size, got = 0;
 	uint8_t *buf = malloc(n ? n : 1);
 	if (!buf) {
 		close(fd);
-		return fail(why, whylen, HWT_E_NOMEM, "out of memory reading '%s'", path);
+		return hwt_fail(why, whylen, HWT_E_NOMEM, "out of memory reading '%s'", path);
 	}
 	while (got < n) {
 		ssize_t r = read(fd, buf + got, n - got);
@@ -71,8 +57,8 @@ static int read_file(const char *path, uint8_t **data, size_t *len, char *why, s
 			int e = r ? errno : EIO;
 			free(buf);
 			close(fd);
-			return fail(why, whylen, HWT_E_IO, "cannot read the trace '%s': %s", path,
-				    strerror(e));
+			return hwt_fail(why, whylen, HWT_E_IO, "cannot read the trace '%s': %s",
+					path, strerror(e));
 		}
 		got += (size_t)r;
 	}
@@ -119,22 +105,23 @@ static int image_maps(const struct hwt_pt_image *img, struct text *maps, char *w
 	int fd, err = 0;
 
 	if (!realpath(img->path, path))
-		return fail(why, whylen, errno_error(errno), "cannot read the image '%s': %s",
-			    img->path, strerror(errno));
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno),
+				"cannot read the image '%s': %s", img->path, strerror(errno));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(why, whylen, errno_error(errno), "cannot read the image '%s': %s",
-			    img->path, strerror(errno));
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno),
+				"cannot read the image '%s': %s", img->path, strerror(errno));
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
 	GElf_Ehdr eh;
 	size_t n = 0, loads = 0;
 	if (!elf || elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh) ||
 	    elf_getphdrnum(elf, &n)) {
-		err = fail(why, whylen, HWT_E_ELF,
-			   "the image '%s' is not an ELF file: give the executables and libraries "
-			   "the trace ran",
-			   img->path);
+		err = hwt_fail(
+			why, whylen, HWT_E_ELF,
+			"the image '%s' is not an ELF file: give the executables and libraries "
+			"the trace ran",
+			img->path);
 		goto out;
 	}
 	for (size_t i = 0; i < n && !err; i++) {
@@ -151,8 +138,8 @@ static int image_maps(const struct hwt_pt_image *img, struct text *maps, char *w
 		loads++;
 	}
 	if (!err && !loads)
-		err = fail(why, whylen, HWT_E_ELF, "the image '%s' has no loadable segment",
-			   img->path);
+		err = hwt_fail(why, whylen, HWT_E_ELF, "the image '%s' has no loadable segment",
+			       img->path);
 	else if (err)
 		snprintf(why, whylen, "out of memory");
 out:
@@ -272,13 +259,14 @@ int hwt_pt_import(const struct hwt_pt_import_config *cfg, const char *out, char 
 	int err = 0, fd;
 
 	if (!cfg || !out || !*out)
-		return fail(why, whylen, HWT_E_INVAL, "import needs a trace and an output file");
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"import needs a trace and an output file");
 	if (!cfg->nimages || !cfg->images)
-		return fail(why, whylen, HWT_E_INVAL,
-			    "no image to decode the trace with: give the program with --image "
-			    "ELF[@ADDR] (and each library it ran)");
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"no image to decode the trace with: give the program with --image "
+				"ELF[@ADDR] (and each library it ran)");
 	if (!cfg->pid || !cfg->tid)
-		return fail(why, whylen, HWT_E_INVAL, "pid and tid must not be 0");
+		return hwt_fail(why, whylen, HWT_E_INVAL, "pid and tid must not be 0");
 	if (cfg->raw_path) {
 		if ((err = read_file(cfg->raw_path, &owned, &len, why, whylen)))
 			return err;
@@ -288,7 +276,7 @@ int hwt_pt_import(const struct hwt_pt_import_config *cfg, const char *out, char 
 		len = cfg->len;
 	}
 	if (!data && len) {
-		err = fail(why, whylen, HWT_E_INVAL, "no trace data given");
+		err = hwt_fail(why, whylen, HWT_E_INVAL, "no trace data given");
 		goto out;
 	}
 	for (size_t i = 0; i < cfg->nimages && !err; i++)
@@ -320,32 +308,38 @@ int hwt_pt_import(const struct hwt_pt_import_config *cfg, const char *out, char 
 		c.command = cmd;
 	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", out) >= (int)sizeof(tmp)) {
-		err = fail(why, whylen, HWT_E_INVAL, "output path '%s' is too long", out);
+		err = hwt_fail(why, whylen, HWT_E_INVAL, "output path '%s' is too long", out);
 		goto out;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		err = fail(why, whylen, errno_error(errno), "cannot write '%s': %s", out,
-			   strerror(errno));
+		err = hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot write '%s': %s",
+			       out, strerror(errno));
 		goto out;
 	}
 	struct hwt_store_writer *w = hwt_store_writer_open(fd, NULL, &err);
 	if (!w) {
 		close(fd);
 		unlink(tmp);
-		fail(why, whylen, err, "cannot write '%s': %s", out, hwt_errstr(err));
+		hwt_fail(why, whylen, err, "cannot write '%s': %s", out, hwt_errstr(err));
 		goto out;
 	}
 	err = write_all(&c, w, data, len, &maps, &params, end_ts);
 	int cerr = hwt_store_writer_close(w);
 	if (!err)
 		err = cerr;
-	if (!err && rename(tmp, out))
-		err = errno_error(errno);
+	if (!err && rename(tmp, out)) {
+		/* strerror() says more than the code: "Read-only file system", "Is a directory" */
+		int e = errno;
+		unlink(tmp);
+		err = hwt_fail(why, whylen, hwt_error_from_errno(e), "cannot write '%s': %s", out,
+			       strerror(e));
+		goto out;
+	}
 	if (err) {
 		unlink(tmp);
-		fail(why, whylen, err, "cannot write '%s': %s", out,
-		     err == HWT_E_IO ? strerror(errno) : hwt_errstr(err));
+		hwt_fail(why, whylen, err, "cannot write '%s': %s", out,
+			 err == HWT_E_IO ? strerror(errno) : hwt_errstr(err));
 	}
 out:
 	free(owned);

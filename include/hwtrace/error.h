@@ -34,4 +34,14 @@ enum hwt_error {
 /** Static description of @err (negative code); never NULL. */
 const char *hwt_errstr(int err);
 
+/**
+ * The enum hwt_error for the errno value @e (positive, as errno holds it), one mapping for every
+ * layer: ENOMEM -> HWT_E_NOMEM; EACCES, EPERM, EROFS -> HWT_E_PERM; ENOENT -> HWT_E_NOENT; EINVAL,
+ * E2BIG -> HWT_E_INVAL; EBUSY -> HWT_E_BUSY; ENOSYS, EOPNOTSUPP, ENODEV -> HWT_E_NOTSUP; anything
+ * else (0 included) -> HWT_E_IO. The code says what kind of failure it was; callers keep errno, or
+ * put strerror(@e) in their message, where it explains more. Callers whose errno means something
+ * else (perf_event_open's ENOENT: no such PMU event) handle that case first.
+ */
+int hwt_error_from_errno(int e);
+
 #endif

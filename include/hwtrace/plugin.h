@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 #define HWT_PLUGIN_ABI 2
 
 /* External plugins export this symbol: `const struct hwt_plugin *hwt_plugin_entry(void);` */
@@ -143,7 +145,8 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
  * aux_tail, time_*); both borrowed, unmapped by the host when recording ends (after stop()).
  * Returns 0, or HWT_E_INVAL (not a ring owner, bad size, mapped already, refused by the kernel),
  * HWT_E_PERM or HWT_E_NOMEM (mlock limit, memory), HWT_E_NOTSUP (the event's PMU has no AUX
- * area), with the reason in hwt_host_error(); errno is kept.
+ * area), or what hwt_error_from_errno() makes of another errno of mmap() (HWT_E_INVAL where it
+ * has no better code), with the reason in hwt_host_error(); errno is kept.
  */
 int hwt_host_map_aux(struct hwt_host *h, int fd, size_t bytes, int overwrite, void **aux,
 		     struct perf_event_mmap_page **page);

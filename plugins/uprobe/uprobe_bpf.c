@@ -1,10 +1,9 @@
-/* Function entry/return probes through BPF: raw bpf(2), a hand-assembled program, uprobe_multi
- * links and a ring buffer consumer of our own (see bpf.h). */
+/* Function entry/return probes through BPF: the maps, the program of uprobe_bpf_prog.c on
+ * uprobe_multi links, and a ring buffer consumer of our own, all by raw bpf(2). */
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,76 +16,15 @@
 #include <unistd.h>
 
 #include "uprobe_bpf.h"
+#include "uprobe_bpf_sys.h"
 #include "hwtrace/error.h"
-
-/*
- * Kernel ABI facts the installed <linux/bpf.h> (6.1) lacks or that we pin ourselves; each was
- * checked against the running kernel's BTF (/sys/kernel/btf/vmlinux) and by the kernel
- * accepting the program and the links. Numbers are ABI: they never change once released.
- */
-#define HWT_BPF_MAP_CREATE	  0
-#define HWT_BPF_MAP_LOOKUP_ELEM	  1
-#define HWT_BPF_MAP_DELETE_ELEM	  3
-#define HWT_BPF_PROG_LOAD	  5
-#define HWT_BPF_LINK_CREATE	  28
-#define HWT_MAP_TYPE_PERCPU_ARRAY 6
-#define HWT_MAP_TYPE_LRU_HASH	  9
-#define HWT_MAP_TYPE_RINGBUF	  27
-#define HWT_PROG_TYPE_KPROBE	  2
-#define HWT_TRACE_UPROBE_MULTI	  48 /* enum bpf_attach_type, Linux 6.6 */
-#define HWT_F_UPROBE_MULTI_RETURN 1u /* link_create.uprobe_multi.flags */
-
-/* enum bpf_func_id */
-#define HWT_FN_map_lookup_elem	    1
-#define HWT_FN_map_update_elem	    2
-#define HWT_FN_ktime_get_ns	    5
-#define HWT_FN_get_current_pid_tgid 14
-#define HWT_FN_ringbuf_reserve	    131
-#define HWT_FN_ringbuf_submit	    132
-#define HWT_FN_get_attach_cookie    174
-
-#define HWT_RB_NO_WAKEUP     1u
-#define HWT_RINGBUF_BUSY     (1u << 31)
-#define HWT_RINGBUF_DISCARD  (1u << 30)
-#define HWT_RINGBUF_HDR_SIZE 8u
-
-/* offsetof(struct pt_regs, sp) on x86-64: r15..ip are 17 longs, then cs, flags, sp. */
-#if defined(__x86_64__)
-#define HWT_PT_REGS_SP 152
-#else
-#error "hwtrace BPF uprobes: pt_regs sp offset is only known for x86-64"
-#endif
+#include "core/util.h"
 
 #define HWT_SEQ_THREADS	   65536      /* per-thread counters kept (LRU: dead threads go first) */
 #define HWT_RING_MAX	   (1u << 30) /* bytes; our cap (max_entries is a u32) */
 #define HWT_MULTI_MAX_CNT  (1u << 20) /* the kernel refuses more uprobes in one link */
 #define HWT_DETACH_THREADS 15	      /* helpers closing links besides the caller */
-#define HWT_VERIFIER_LOG   (64u << 10)
-#define HWT_ENOTSUPP	   524 /* kernel-internal errno that uprobe registration leaks */
-
-/* The BPF_LINK_CREATE attributes for a uprobe_multi link (union bpf_attr.link_create, 64 bytes),
- * which the 6.1 header does not have. */
-struct hwt_link_create_uprobe_multi {
-	uint32_t prog_fd;
-	uint32_t target_fd;
-	uint32_t attach_type;
-	uint32_t flags;
-	uint64_t path;		  /* const char *, one path for every offset */
-	uint64_t offsets;	  /* const uint64_t[cnt] file offsets */
-	uint64_t ref_ctr_offsets; /* NULL: no USDT semaphores */
-	uint64_t cookies;	  /* const uint64_t[cnt]: bpf_get_attach_cookie() */
-	uint32_t cnt;
-	uint32_t multi_flags; /* HWT_F_UPROBE_MULTI_RETURN */
-	uint32_t pid;	      /* 0: every process */
-	uint32_t pad;
-};
-_Static_assert(sizeof(struct hwt_link_create_uprobe_multi) == 64, "link_create layout");
-_Static_assert(offsetof(struct hwt_link_create_uprobe_multi, path) == 16, "uprobe_multi.path");
-_Static_assert(offsetof(struct hwt_link_create_uprobe_multi, cnt) == 48, "uprobe_multi.cnt");
-_Static_assert(offsetof(struct hwt_link_create_uprobe_multi, pid) == 56, "uprobe_multi.pid");
-_Static_assert(sizeof(struct hwt_uprobe_rec) == 40, "record layout is what the program writes");
-_Static_assert(offsetof(struct hwt_uprobe_rec, cookie) == 24, "record layout");
-_Static_assert(offsetof(struct hwt_uprobe_rec, flags) == 32, "record layout");
+#define HWT_ENOTSUPP	   524	      /* kernel-internal errno that uprobe registration leaks */
 
 struct hwt_bpf_uprobes {
 	int prog_fd, ring_fd, seq_fd, lost_fd;
@@ -99,48 +37,28 @@ struct hwt_bpf_uprobes {
 	int ncpus;
 };
 
-static long sys_bpf(int cmd, void *attr, unsigned int size)
-{
-	return syscall(__NR_bpf, cmd, attr, size);
-}
-
-/* Fills @why with "what: errno text (hint)" and returns the hwt error for @e. */
+/* Fills @why with "what: errno text (hint)" and returns the hwt error for @e: the shared errno
+ * mapping, plus the kernel-internal ENOTSUPP (524) that uprobe registration leaks, which no libc
+ * knows: it means what EOPNOTSUPP does. */
 static int bpf_fail(int e, char *why, size_t len, const char *what)
 {
 	const char *hint = "";
-	int err = HWT_E_IO;
 
 	switch (e) {
 	case EPERM:
 		hint = " (needs root, or CAP_BPF and CAP_PERFMON)";
-		err = HWT_E_PERM;
-		break;
-	case EACCES:
-		err = HWT_E_PERM;
-		break;
-	case ENOMEM:
-		err = HWT_E_NOMEM;
-		break;
-	case ENOENT:
-		err = HWT_E_NOENT;
-		break;
-	case EINVAL:
-		err = HWT_E_INVAL;
 		break;
 	case ENOSYS:
 		hint = " (kernel built without BPF)";
-		err = HWT_E_NOTSUP;
 		break;
 	case EOPNOTSUPP:
 	case HWT_ENOTSUPP:
 		hint = " (an instruction there cannot be probed)";
-		err = HWT_E_NOTSUP;
 		break;
 	}
-	if (why && len)
-		snprintf(why, len, "%s: %s%s", what,
-			 e == HWT_ENOTSUPP ? "operation not supported" : strerror(e), hint);
-	return err;
+	return hwt_fail(why, len, e == HWT_ENOTSUPP ? HWT_E_NOTSUP : hwt_error_from_errno(e),
+			"%s: %s%s", what,
+			e == HWT_ENOTSUPP ? "operation not supported" : strerror(e), hint);
 }
 
 static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t max, const char *name)
@@ -154,180 +72,6 @@ static int map_create(uint32_t type, uint32_t key, uint32_t value, uint32_t max,
 	a.max_entries = max;
 	snprintf(a.map_name, sizeof(a.map_name), "%s", name);
 	return (int)sys_bpf(HWT_BPF_MAP_CREATE, &a, sizeof(a));
-}
-
-/* A tiny assembler: instructions plus forward jumps to labels, resolved at the end. */
-enum { L_HAVE_SEQ, L_FIRST_HIT, L_LOST, L_OUT, L_COUNT };
-
-struct hwt_asm {
-	struct bpf_insn insn[80];
-	int n;
-	int label[L_COUNT];
-	int jump_insn[8], jump_label[8];
-	int njumps;
-};
-
-static void emit(struct hwt_asm *as, uint8_t code, int dst, int src, int16_t off, int32_t imm)
-{
-	struct bpf_insn *i = &as->insn[as->n++];
-
-	memset(i, 0, sizeof(*i));
-	i->code = code;
-	i->dst_reg = dst & 0xf;
-	i->src_reg = src & 0xf;
-	i->off = off;
-	i->imm = imm;
-}
-
-static void emit_map(struct hwt_asm *as, int dst, int map_fd)
-{
-	emit(as, BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, map_fd);
-	emit(as, 0, 0, 0, 0, 0); /* upper 32 bits of the 64-bit immediate */
-}
-
-static void emit_jump(struct hwt_asm *as, uint8_t code, int dst, int32_t imm, int label)
-{
-	as->jump_insn[as->njumps] = as->n;
-	as->jump_label[as->njumps++] = label;
-	emit(as, code, dst, 0, 0, imm);
-}
-
-static void place(struct hwt_asm *as, int label)
-{
-	as->label[label] = as->n;
-}
-
-static void resolve(struct hwt_asm *as)
-{
-	for (int j = 0; j < as->njumps; j++) {
-		int at = as->jump_insn[j];
-
-		as->insn[at].off = (int16_t)(as->label[as->jump_label[j]] - at - 1);
-	}
-}
-
-#define R0  BPF_REG_0
-#define R1  BPF_REG_1
-#define R2  BPF_REG_2
-#define R3  BPF_REG_3
-#define R4  BPF_REG_4
-#define R6  BPF_REG_6
-#define R7  BPF_REG_7
-#define R8  BPF_REG_8
-#define R9  BPF_REG_9
-#define R10 BPF_REG_10
-
-#define MOV_REG(d, s)	      emit(as, BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
-#define MOV_IMM(d, k)	      emit(as, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
-#define ADD_IMM(d, k)	      emit(as, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, k)
-#define RSH_IMM(d, k)	      emit(as, BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, k)
-#define LDX(sz, d, s, o)      emit(as, BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
-#define STX(sz, d, o, s)      emit(as, BPF_STX | BPF_MEM | (sz), d, s, o, 0)
-#define ST_IMM(sz, d, o, k)   emit(as, BPF_ST | BPF_MEM | (sz), d, 0, o, k)
-#define ATOMIC_ADD64(d, o, s) emit(as, BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
-#define CALL(fn)	      emit(as, BPF_JMP | BPF_CALL, 0, 0, 0, HWT_FN_##fn)
-#define JEQ_IMM(d, k, l)      emit_jump(as, BPF_JMP | BPF_JEQ | BPF_K, d, k, l)
-#define JA(l)		      emit_jump(as, BPF_JMP | BPF_JA, 0, 0, l)
-#define EXIT()		      emit(as, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-
-/* The program run at every probe hit. r6 = ctx (struct pt_regs *), r7 = pid_tgid, r8 = seq,
- * r9 = the reserved record; the stack holds the map key (fp-4) and value (fp-8). */
-static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd)
-{
-	memset(as, 0, sizeof(*as));
-	MOV_REG(R6, R1);
-	CALL(get_current_pid_tgid);
-	MOV_REG(R7, R0);
-	STX(BPF_W, R10, -4, R7); /* key = tid, the low half */
-
-	/* seq: this thread's counter + 1; only the thread itself writes it, so no atomics */
-	emit_map(as, R1, seq_fd);
-	MOV_REG(R2, R10);
-	ADD_IMM(R2, -4);
-	CALL(map_lookup_elem);
-	JEQ_IMM(R0, 0, L_FIRST_HIT);
-	LDX(BPF_W, R8, R0, 0);
-	ADD_IMM(R8, 1);
-	STX(BPF_W, R0, 0, R8);
-	JA(L_HAVE_SEQ);
-
-	/* first hit of this thread: insert 1; if the map cannot take it, seq 0 says "unknown" */
-	place(as, L_FIRST_HIT);
-	MOV_IMM(R8, 1);
-	STX(BPF_W, R10, -8, R8);
-	emit_map(as, R1, seq_fd);
-	MOV_REG(R2, R10);
-	ADD_IMM(R2, -4);
-	MOV_REG(R3, R10);
-	ADD_IMM(R3, -8);
-	MOV_IMM(R4, BPF_ANY);
-	CALL(map_update_elem);
-	JEQ_IMM(R0, 0, L_HAVE_SEQ);
-	MOV_IMM(R8, 0);
-
-	place(as, L_HAVE_SEQ);
-	emit_map(as, R1, ring_fd);
-	MOV_IMM(R2, sizeof(struct hwt_uprobe_rec));
-	MOV_IMM(R3, 0);
-	CALL(ringbuf_reserve);
-	JEQ_IMM(R0, 0, L_LOST);
-	MOV_REG(R9, R0);
-	CALL(ktime_get_ns);
-	STX(BPF_DW, R9, offsetof(struct hwt_uprobe_rec, ts), R0);
-	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, tid), R7);
-	RSH_IMM(R7, 32);
-	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, pid), R7);
-	LDX(BPF_DW, R1, R6, HWT_PT_REGS_SP);
-	STX(BPF_DW, R9, offsetof(struct hwt_uprobe_rec, sp), R1);
-	MOV_REG(R1, R6);
-	CALL(get_attach_cookie); /* id in the low half, flags in the high half */
-	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, cookie), R0);
-	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, seq), R8);
-	RSH_IMM(R0, 32);
-	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, flags), R0);
-	ST_IMM(BPF_W, R9, offsetof(struct hwt_uprobe_rec, reserved), 0);
-	MOV_REG(R1, R9);
-	MOV_IMM(R2, HWT_RB_NO_WAKEUP); /* the reader polls; a wakeup is an IPI */
-	CALL(ringbuf_submit);
-	MOV_IMM(R0, 0);
-	EXIT();
-
-	/* ring full: count it per CPU; atomic because another task may preempt us on this CPU */
-	place(as, L_LOST);
-	ST_IMM(BPF_W, R10, -8, 0);
-	emit_map(as, R1, lost_fd);
-	MOV_REG(R2, R10);
-	ADD_IMM(R2, -8);
-	CALL(map_lookup_elem);
-	JEQ_IMM(R0, 0, L_OUT);
-	MOV_IMM(R1, 1);
-	ATOMIC_ADD64(R0, 0, R1);
-	place(as, L_OUT);
-	MOV_IMM(R0, 0);
-	EXIT();
-	resolve(as);
-	return as->n;
-}
-
-static int prog_load(const struct hwt_asm *as, int n, char *log, size_t log_len)
-{
-	static const char license[] = "GPL";
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = HWT_PROG_TYPE_KPROBE;
-	a.expected_attach_type = HWT_TRACE_UPROBE_MULTI;
-	a.insn_cnt = (uint32_t)n;
-	a.insns = (uint64_t)(uintptr_t)as->insn;
-	a.license = (uint64_t)(uintptr_t)license;
-	snprintf(a.prog_name, sizeof(a.prog_name), "hwt_uprobe");
-	if (log && log_len) {
-		log[0] = 0;
-		a.log_level = 1;
-		a.log_buf = (uint64_t)(uintptr_t)log;
-		a.log_size = (uint32_t)log_len;
-	}
-	return (int)sys_bpf(HWT_BPF_PROG_LOAD, &a, sizeof(a));
 }
 
 /* Number of possible CPUs: per-CPU map values come back as one slot for each. */
@@ -359,34 +103,11 @@ static int possible_cpus(void)
 	return count > 0 ? count : 1;
 }
 
-__attribute__((format(printf, 3, 4))) static void why_set(char *why, size_t len, const char *fmt,
-							  ...)
-{
-	va_list ap;
-
-	if (!why || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, len, fmt, ap);
-	va_end(ap);
-}
-
-/* The line of a verifier log that says what was refused: the last one but the statistics. */
-static const char *verifier_reason(char *log)
-{
-	char *line = NULL, *save = NULL;
-
-	for (char *p = strtok_r(log, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
-		if (strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17))
-			line = p;
-	return line ? line : "no verifier log";
-}
-
 struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *why, size_t len)
 {
 	struct hwt_bpf_uprobes *u;
-	struct hwt_asm as;
-	int dummy, n, e;
+	char what[256];
+	int dummy, e;
 	void *p;
 
 	if (!err)
@@ -395,15 +116,14 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 		why[0] = 0;
 	u = calloc(1, sizeof(*u));
 	if (!u) {
-		*err = HWT_E_NOMEM;
-		why_set(why, len, "out of memory");
+		*err = hwt_fail(why, len, HWT_E_NOMEM, "out of memory");
 		return NULL;
 	}
 	u->prog_fd = u->ring_fd = u->seq_fd = u->lost_fd = -1;
 	u->page = (size_t)sysconf(_SC_PAGESIZE);
 	if (ring_bytes < u->page || ring_bytes > HWT_RING_MAX || (ring_bytes & (ring_bytes - 1))) {
-		*err = HWT_E_INVAL;
-		why_set(why, len,
+		*err = hwt_fail(
+			why, len, HWT_E_INVAL,
 			"BPF ring buffer of %zu bytes: must be a power of two from %zu to %u",
 			ring_bytes, u->page, HWT_RING_MAX);
 		free(u);
@@ -428,25 +148,13 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 		goto fail;
 	}
 
-	n = assemble(&as, u->seq_fd, u->ring_fd, u->lost_fd);
-	u->prog_fd = prog_load(&as, n, NULL, 0);
+	u->prog_fd = hwt_bpf_prog_load(u->seq_fd, u->ring_fd, u->lost_fd, what, sizeof(what));
 	if (u->prog_fd < 0) {
-		char what[256], *log;
-
 		e = errno;
-		/* again with the verifier's log, to say why */
-		log = calloc(1, HWT_VERIFIER_LOG);
-		if (log && prog_load(&as, n, log, HWT_VERIFIER_LOG) < 0)
-			snprintf(what, sizeof(what),
-				 "bpf(BPF_PROG_LOAD) of the uprobe program [%s]",
-				 verifier_reason(log));
-		else
-			snprintf(what, sizeof(what), "bpf(BPF_PROG_LOAD) of the uprobe program");
-		free(log);
 		if (e == EACCES) {
 			/* EACCES is the verifier's no; EPERM the missing privilege */
-			why_set(why, len, "%s: refused by the kernel's verifier", what);
-			*err = HWT_E_NOTSUP;
+			*err = hwt_fail(why, len, HWT_E_NOTSUP,
+					"%s: refused by the kernel's verifier", what);
 		} else {
 			*err = bpf_fail(e, why, len, what);
 			if (e == EINVAL && why && len)
@@ -498,28 +206,24 @@ static int target_check(const char *path, const uint64_t *off, size_t n, char *w
 	struct stat st;
 	char what[512];
 
-	if (n > HWT_MULTI_MAX_CNT) {
-		why_set(why, len, "attach to %s: more than %u probes in one link", path,
-			HWT_MULTI_MAX_CNT);
-		return HWT_E_INVAL;
-	}
+	if (n > HWT_MULTI_MAX_CNT)
+		return hwt_fail(why, len, HWT_E_INVAL,
+				"attach to %s: more than %u probes in one link", path,
+				HWT_MULTI_MAX_CNT);
 	if (stat(path, &st) < 0) {
 		snprintf(what, sizeof(what), "cannot probe '%s'", path);
 		return bpf_fail(errno, why, len, what);
 	}
-	if (!S_ISREG(st.st_mode)) {
-		why_set(why, len, "cannot probe '%s': not a regular file", path);
-		return HWT_E_INVAL;
-	}
+	if (!S_ISREG(st.st_mode))
+		return hwt_fail(why, len, HWT_E_INVAL, "cannot probe '%s': not a regular file",
+				path);
 	for (size_t i = 0; i < n; i++) {
-		if (off[i] >= (uint64_t)st.st_size) {
-			why_set(why, len,
-				"cannot probe '%s' at offset %#llx (probe %zu): past the end of "
-				"the "
-				"file (%lld bytes)",
+		if (off[i] >= (uint64_t)st.st_size)
+			return hwt_fail(
+				why, len, HWT_E_INVAL,
+				"cannot probe '%s' at offset %#llx (probe %zu): past the end "
+				"of the file (%lld bytes)",
 				path, (unsigned long long)off[i], i, (long long)st.st_size);
-			return HWT_E_INVAL;
-		}
 	}
 	return 0;
 }
@@ -533,10 +237,8 @@ int hwt_bpf_uprobes_attach_probes(struct hwt_bpf_uprobes *u, const char *path, c
 
 	if (why && len)
 		why[0] = 0;
-	if (!u || !path || !*path || !off || !cookies || !n) {
-		why_set(why, len, "attach: no file, offsets or cookies given");
-		return HWT_E_INVAL;
-	}
+	if (!u || !path || !*path || !off || !cookies || !n)
+		return hwt_fail(why, len, HWT_E_INVAL, "attach: no file, offsets or cookies given");
 	err = target_check(path, off, n, why, len);
 	if (err < 0)
 		return err;
@@ -562,8 +264,7 @@ int hwt_bpf_uprobes_attach_probes(struct hwt_bpf_uprobes *u, const char *path, c
 	}
 	if (links_add(u, fd) < 0) {
 		close(fd);
-		why_set(why, len, "out of memory");
-		return HWT_E_NOMEM;
+		return hwt_fail(why, len, HWT_E_NOMEM, "out of memory");
 	}
 	return (int)n;
 }
@@ -577,19 +278,15 @@ int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const ui
 
 	if (why && len)
 		why[0] = 0;
-	if (!u || !path || !*path || !ids || !n || (!entry_off && !ret_off)) {
-		why_set(why, len, "attach: no file, offsets or ids given");
-		return HWT_E_INVAL;
-	}
+	if (!u || !path || !*path || !ids || !n || (!entry_off && !ret_off))
+		return hwt_fail(why, len, HWT_E_INVAL, "attach: no file, offsets or ids given");
 	/* both sets checked first, so a bad return offset leaves no entry link behind */
 	if ((entry_off && (rc = target_check(path, entry_off, n, why, len)) < 0) ||
 	    (ret_off && (rc = target_check(path, ret_off, n, why, len)) < 0))
 		return rc;
 	cookies = malloc(n * sizeof(*cookies));
-	if (!cookies) {
-		why_set(why, len, "out of memory");
-		return HWT_E_NOMEM;
-	}
+	if (!cookies)
+		return hwt_fail(why, len, HWT_E_NOMEM, "out of memory");
 	if (entry_off) {
 		for (size_t i = 0; i < n; i++)
 			cookies[i] = hwt_uprobe_cookie(ids[i], 0);
@@ -680,7 +377,7 @@ int hwt_bpf_uprobes_thread_seq(const struct hwt_bpf_uprobes *u, uint32_t tid, ui
 	a.key = (uint64_t)(uintptr_t)&tid;
 	a.value = (uint64_t)(uintptr_t)seq;
 	if (sys_bpf(HWT_BPF_MAP_LOOKUP_ELEM, &a, sizeof(a)) < 0)
-		return errno == ENOENT ? HWT_E_NOENT : HWT_E_IO;
+		return hwt_error_from_errno(errno); /* ENOENT: no counter for @tid */
 	return 0;
 }
 
@@ -694,7 +391,7 @@ int hwt_bpf_uprobes_forget_thread(struct hwt_bpf_uprobes *u, uint32_t tid)
 	a.map_fd = (uint32_t)u->seq_fd;
 	a.key = (uint64_t)(uintptr_t)&tid;
 	if (sys_bpf(HWT_BPF_MAP_DELETE_ELEM, &a, sizeof(a)) < 0)
-		return errno == ENOENT ? HWT_E_NOENT : HWT_E_IO;
+		return hwt_error_from_errno(errno); /* ENOENT: no counter for @tid */
 	return 0;
 }
 
@@ -836,21 +533,17 @@ int hwt_bpf_uprobes_probe(char *why, size_t len)
 	int err, rc;
 
 	u = hwt_bpf_uprobes_open((size_t)sysconf(_SC_PAGESIZE), &err, msg, sizeof(msg));
-	if (!u) {
-		why_set(why, len, "BPF uprobes unavailable: %s", msg);
-		return 0;
-	}
+	if (!u)
+		return hwt_fail(why, len, 0, "BPF uprobes unavailable: %s", msg);
 	if (self_file_offset((const void *)hwt_bpf_probe_point, path, sizeof(path), &off) < 0) {
 		hwt_bpf_uprobes_close(u);
-		why_set(why, len, "BPF uprobes unavailable: this program's own file is not mapped");
-		return 0;
+		return hwt_fail(why, len, 0,
+				"BPF uprobes unavailable: this program's own file is not mapped");
 	}
 	rc = hwt_bpf_uprobes_attach(u, path, &off, &off, &id, 1, msg, sizeof(msg));
 	hwt_bpf_uprobes_close(u);
-	if (rc < 0) {
-		why_set(why, len, "BPF uprobes unavailable: %s", msg);
-		return 0;
-	}
+	if (rc < 0)
+		return hwt_fail(why, len, 0, "BPF uprobes unavailable: %s", msg);
 	if (why && len)
 		why[0] = 0;
 	return 1;

@@ -87,7 +87,8 @@ int hwt_bpf_uprobes_fd(const struct hwt_bpf_uprobes *u);
 
 /** The sequence number of the last hit of thread @tid, recorded or lost, into *@seq: what the
  *  reader compares with the last record it got to count records lost at the very end. Returns
- *  0, or HWT_E_NOENT if the thread has no counter (never hit, or evicted). */
+ *  0, HWT_E_NOENT if the thread has no counter (never hit, or evicted), or another error of
+ *  bpf(2) (hwt_error_from_errno()). */
 int hwt_bpf_uprobes_thread_seq(const struct hwt_bpf_uprobes *u, uint32_t tid, uint32_t *seq);
 
 /** Detaches every probe without waiting: a child process drops the links (the kernel's
@@ -97,7 +98,8 @@ int hwt_bpf_uprobes_thread_seq(const struct hwt_bpf_uprobes *u, uint32_t tid, ui
 int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u);
 
 /** Forgets the sequence counter of thread @tid (call it when the thread has exited, so a new
- *  thread that reuses the id starts at 1 again). Returns 0, or HWT_E_NOENT if it had none. */
+ *  thread that reuses the id starts at 1 again). Returns 0, HWT_E_NOENT if it had none, or
+ *  another error of bpf(2) (hwt_error_from_errno()). */
 int hwt_bpf_uprobes_forget_thread(struct hwt_bpf_uprobes *u, uint32_t tid);
 
 /** Detaches every probe; records already written stay readable with hwt_bpf_uprobes_consume().
