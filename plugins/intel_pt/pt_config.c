@@ -17,22 +17,8 @@
 #define HWT_PT_X86 1
 #endif
 
+#include "core/util.h"
 #include "hwtrace/error.h"
-
-static int fail(char *why, size_t len, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *why, size_t len, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && len) {
-		va_start(ap, fmt);
-		vsnprintf(why, len, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 /* ---- options --------------------------------------------------------------------------- */
 
@@ -57,7 +43,7 @@ int hwt_pt_config_set(struct hwt_pt_config *cfg, const struct hwt_option_value *
 		      size_t whylen)
 {
 	if (!cfg || !v)
-		return fail(why, whylen, HWT_E_INVAL, "intel_pt: no configuration to fill");
+		return hwt_fail(why, whylen, HWT_E_INVAL, "intel_pt: no configuration to fill");
 	hwt_pt_config_init(cfg);
 	cfg->snapshot_bytes = (size_t)v[HWT_PT_OPT_SNAPSHOT].i;
 	cfg->trigger = v[HWT_PT_OPT_TRIGGER].s;
@@ -73,7 +59,7 @@ int hwt_pt_config_set(struct hwt_pt_config *cfg, const struct hwt_option_value *
 	if (cfg->trigger && !cfg->snapshot_bytes)
 		cfg->snapshot_bytes = HWT_PT_DEFAULT_AUX;
 	if (cfg->cyc_thresh != HWT_PT_UNSET && !cfg->cyc)
-		return fail(
+		return hwt_fail(
 			why, whylen, HWT_E_INVAL,
 			"intel_pt: cyc_thresh=%d needs cyc=1 (it sets how often CYC packets come)",
 			cfg->cyc_thresh);
@@ -113,23 +99,24 @@ int hwt_pt_available(const char *root, char *why, size_t whylen)
 	char line[64];
 
 	if (!root || stat(root, &st) || !S_ISDIR(st.st_mode)) {
-		fail(why, whylen, 0,
-		     "no Intel PT: %s does not exist (not an Intel CPU, or a VM without PT "
-		     "passthrough)",
-		     root ? root : "(null)");
+		hwt_fail(why, whylen, 0,
+			 "no Intel PT: %s does not exist (not an Intel CPU, or a VM without PT "
+			 "passthrough)",
+			 root ? root : "(null)");
 		return 0;
 	}
 	int e = read_line(root, "type", line, sizeof(line));
 	if (e || !line[0]) {
-		fail(why, whylen, 0, "no Intel PT: %s/type cannot be read (%s)", root,
-		     e ? strerror(-e) : "empty");
+		hwt_fail(why, whylen, 0, "no Intel PT: %s/type cannot be read (%s)", root,
+			 e ? strerror(-e) : "empty");
 		return 0;
 	}
 	if (!have_path(root, "format/tsc")) {
-		fail(why, whylen, 0,
-		     "Intel PT without timestamps: %s/format/tsc does not exist (a kernel too old "
-		     "for hwtrace's PT recorder)",
-		     root);
+		hwt_fail(why, whylen, 0,
+			 "Intel PT without timestamps: %s/format/tsc does not exist (a kernel too "
+			 "old "
+			 "for hwtrace's PT recorder)",
+			 root);
 		return 0;
 	}
 	return 1;
@@ -140,18 +127,18 @@ int hwt_pt_cap_read(const char *root, const char *name, uint64_t *value, char *w
 	char rel[256], line[64], *end;
 
 	if (!root || !name || !value)
-		return fail(why, whylen, HWT_E_INVAL, "intel_pt: bad arguments to read a cap");
+		return hwt_fail(why, whylen, HWT_E_INVAL, "intel_pt: bad arguments to read a cap");
 	snprintf(rel, sizeof(rel), "caps/%s", name);
 	int e = read_line(root, rel, line, sizeof(line));
 	if (e)
-		return fail(why, whylen, e == -ENOENT ? HWT_E_NOENT : HWT_E_IO,
-			    "intel_pt: cannot read %s/%s: %s", root, rel, strerror(-e));
+		return hwt_fail(why, whylen, e == -ENOENT ? HWT_E_NOENT : HWT_E_IO,
+				"intel_pt: cannot read %s/%s: %s", root, rel, strerror(-e));
 	errno = 0;
 	unsigned long long v = strtoull(line, &end, 16);
 	if (errno || end == line || *end)
-		return fail(why, whylen, HWT_E_INVAL,
-			    "intel_pt: %s/%s holds '%s', not a hexadecimal number", root, rel,
-			    line);
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"intel_pt: %s/%s holds '%s', not a hexadecimal number", root, rel,
+				line);
 	*value = v;
 	return 0;
 }
@@ -162,21 +149,22 @@ int hwt_pt_field_set(const char *root, const char *name, uint64_t value, uint64_
 	char rel[256], line[256];
 
 	if (!root || !name || !config)
-		return fail(why, whylen, HWT_E_INVAL, "intel_pt: bad arguments to set a field");
+		return hwt_fail(why, whylen, HWT_E_INVAL, "intel_pt: bad arguments to set a field");
 	snprintf(rel, sizeof(rel), "format/%s", name);
 	int e = read_line(root, rel, line, sizeof(line));
 	if (e)
-		return fail(why, whylen, e == -ENOENT ? HWT_E_NOENT : HWT_E_IO,
-			    "intel_pt: the PMU has no field '%s' (%s/%s: %s)", name, root, rel,
-			    strerror(-e));
+		return hwt_fail(why, whylen, e == -ENOENT ? HWT_E_NOENT : HWT_E_IO,
+				"intel_pt: the PMU has no field '%s' (%s/%s: %s)", name, root, rel,
+				strerror(-e));
 	char *colon = strchr(line, ':');
 	if (!colon)
-		return fail(why, whylen, HWT_E_INVAL,
-			    "intel_pt: %s/%s holds '%s', not 'config:BITS'", root, rel, line);
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"intel_pt: %s/%s holds '%s', not 'config:BITS'", root, rel, line);
 	*colon = 0;
 	if (strcmp(line, "config"))
-		return fail(why, whylen, HWT_E_INVAL,
-			    "intel_pt: field '%s' is in %s; hwtrace sets only config", name, line);
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"intel_pt: field '%s' is in %s; hwtrace sets only config", name,
+				line);
 
 	/* "LO-HI,BIT,...": value bits go into the ranges in order, lowest first. */
 	uint64_t mask = 0, placed = 0;
@@ -207,14 +195,14 @@ int hwt_pt_field_set(const char *root, const char *name, uint64_t value, uint64_
 		p = end + 1;
 	}
 	if (nbits < 64 && value >> nbits)
-		return fail(why, whylen, HWT_E_INVAL,
-			    "intel_pt: %s=%llu does not fit the field's %u bits (%s/%s)", name,
-			    (unsigned long long)value, nbits, root, rel);
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"intel_pt: %s=%llu does not fit the field's %u bits (%s/%s)", name,
+				(unsigned long long)value, nbits, root, rel);
 	*config = (*config & ~mask) | placed;
 	return 0;
 bad:
-	return fail(why, whylen, HWT_E_INVAL, "intel_pt: %s/%s holds 'config:%s': cannot parse it",
-		    root, rel, colon + 1);
+	return hwt_fail(why, whylen, HWT_E_INVAL,
+			"intel_pt: %s/%s holds 'config:%s': cannot parse it", root, rel, colon + 1);
 }
 
 /* A cap that may be missing (older kernels): 0 then. */
@@ -252,15 +240,117 @@ static int default_mtc_period(uint64_t periods)
 	return HWT_PT_UNSET;
 }
 
+/* MTC timing packets, at cfg->mtc_period or the period this CPU suggests; none where it has
+ * no MTC. */
+static int attr_mtc(const struct hwt_pt_config *cfg, const char *root, struct hwt_pt_attr *out,
+		    char *why, size_t whylen)
+{
+	uint64_t cap, periods = 0;
+	char allowed[64];
+	int err = cap_or_zero(root, "mtc", &cap, why, whylen);
+	int period = cfg->mtc_period;
+
+	if (!err && cap)
+		err = cap_or_zero(root, "mtc_periods", &periods, why, whylen);
+	if (err)
+		return err;
+	if (cfg->mtc_period != HWT_PT_UNSET && !(cap && (periods >> period) & 1)) {
+		list_bits(cap ? periods : 0, allowed, sizeof(allowed));
+		return hwt_fail(why, whylen, HWT_E_NOTSUP,
+				"intel_pt: mtc_period=%d is not one this CPU allows (%s/caps/"
+				"mtc_periods: %s)",
+				period, root, allowed);
+	}
+	if (period == HWT_PT_UNSET && cap)
+		period = default_mtc_period(periods);
+	if (cap && period != HWT_PT_UNSET && have_path(root, "format/mtc") &&
+	    have_path(root, "format/mtc_period")) {
+		err = hwt_pt_field_set(root, "mtc", 1, &out->config, why, whylen);
+		if (!err)
+			err = hwt_pt_field_set(root, "mtc_period", (uint64_t)period, &out->config,
+					       why, whylen);
+		if (err)
+			return err;
+		out->mtc_period = period;
+	}
+	return 0;
+}
+
+/* Cycle-accurate mode (CYC packets), with cfg->cyc_thresh if given. */
+static int attr_cyc(const struct hwt_pt_config *cfg, const char *root, struct hwt_pt_attr *out,
+		    char *why, size_t whylen)
+{
+	char allowed[64];
+	uint64_t cap;
+	int err = cap_or_zero(root, "psb_cyc", &cap, why, whylen);
+
+	if (err)
+		return err;
+	if (!cap)
+		return hwt_fail(why, whylen, HWT_E_NOTSUP,
+				"intel_pt: cyc=1 but this CPU has no cycle-accurate mode (%s/caps/"
+				"psb_cyc is 0 or missing): leave cyc out",
+				root);
+	err = hwt_pt_field_set(root, "cyc", 1, &out->config, why, whylen);
+	if (err)
+		return err;
+	out->cyc = 1;
+	if (cfg->cyc_thresh == HWT_PT_UNSET)
+		return 0;
+	err = cap_or_zero(root, "cyc_thresholds", &cap, why, whylen);
+	if (err)
+		return err;
+	if (!((cap >> cfg->cyc_thresh) & 1)) {
+		list_bits(cap, allowed, sizeof(allowed));
+		return hwt_fail(why, whylen, HWT_E_NOTSUP,
+				"intel_pt: cyc_thresh=%d is not one this CPU allows "
+				"(%s/caps/cyc_thresholds: %s)",
+				cfg->cyc_thresh, root, allowed);
+	}
+	err = hwt_pt_field_set(root, "cyc_thresh", (uint64_t)cfg->cyc_thresh, &out->config, why,
+			       whylen);
+	if (err)
+		return err;
+	out->cyc_thresh = cfg->cyc_thresh;
+	return 0;
+}
+
+/* A PSB every 2^(cfg->psb_period + 11) bytes. */
+static int attr_psb(const struct hwt_pt_config *cfg, const char *root, struct hwt_pt_attr *out,
+		    char *why, size_t whylen)
+{
+	uint64_t cyc = 0, cap = 0;
+	char allowed[64];
+	int err = cap_or_zero(root, "psb_cyc", &cyc, why, whylen);
+
+	if (!err)
+		err = cap_or_zero(root, "psb_periods", &cap, why, whylen);
+	if (err)
+		return err;
+	if (!cyc || !((cap >> cfg->psb_period) & 1)) {
+		list_bits(cyc ? cap : 0, allowed, sizeof(allowed));
+		return hwt_fail(why, whylen, HWT_E_NOTSUP,
+				"intel_pt: psb_period=%d is not one this CPU allows (%s/caps/"
+				"psb_periods: %s)",
+				cfg->psb_period, root, allowed);
+	}
+	err = hwt_pt_field_set(root, "psb_period", (uint64_t)cfg->psb_period, &out->config, why,
+			       whylen);
+	if (err)
+		return err == HWT_E_NOENT ? HWT_E_NOTSUP : err;
+	out->psb_period = cfg->psb_period;
+	return 0;
+}
+
 int hwt_pt_attr_build(const struct hwt_pt_config *cfg, const char *root, struct hwt_pt_attr *out,
 		      char *why, size_t whylen)
 {
-	char line[64], allowed[64], *end;
-	uint64_t cap;
+	char line[64], *end;
 	int err;
 
 	if (!cfg || !root || !out)
-		return fail(why, whylen, HWT_E_INVAL, "intel_pt: bad arguments to build the event");
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"intel_pt: bad arguments to build the event");
 	memset(out, 0, sizeof(*out));
 	out->mtc_period = out->cyc_thresh = out->psb_period = HWT_PT_UNSET;
 	if (!hwt_pt_available(root, why, whylen))
@@ -269,8 +359,8 @@ int hwt_pt_attr_build(const struct hwt_pt_config *cfg, const char *root, struct 
 	errno = 0;
 	unsigned long type = strtoul(line, &end, 10);
 	if (errno || end == line || *end || type > UINT32_MAX)
-		return fail(why, whylen, HWT_E_INVAL, "intel_pt: %s/type holds '%s', not a number",
-			    root, line);
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"intel_pt: %s/type holds '%s', not a number", root, line);
 	out->type = (uint32_t)type;
 	if (!read_line(root, "max_nonturbo_ratio", line, sizeof(line)))
 		out->nom_freq = (unsigned)strtoul(line, NULL, 10);
@@ -291,96 +381,18 @@ int hwt_pt_attr_build(const struct hwt_pt_config *cfg, const char *root, struct 
 			return err;
 		out->tsc = 1;
 	}
-
-	if (cfg->mtc) {
-		uint64_t periods = 0;
-		err = cap_or_zero(root, "mtc", &cap, why, whylen);
-		if (!err && cap)
-			err = cap_or_zero(root, "mtc_periods", &periods, why, whylen);
-		if (err)
-			return err;
-		int period = cfg->mtc_period;
-		if (cfg->mtc_period != HWT_PT_UNSET && !(cap && (periods >> period) & 1)) {
-			list_bits(cap ? periods : 0, allowed, sizeof(allowed));
-			return fail(why, whylen, HWT_E_NOTSUP,
-				    "intel_pt: mtc_period=%d is not one this CPU allows (%s/caps/"
-				    "mtc_periods: %s)",
-				    period, root, allowed);
-		}
-		if (period == HWT_PT_UNSET && cap)
-			period = default_mtc_period(periods);
-		if (cap && period != HWT_PT_UNSET && have_path(root, "format/mtc") &&
-		    have_path(root, "format/mtc_period")) {
-			err = hwt_pt_field_set(root, "mtc", 1, &out->config, why, whylen);
-			if (!err)
-				err = hwt_pt_field_set(root, "mtc_period", (uint64_t)period,
-						       &out->config, why, whylen);
-			if (err)
-				return err;
-			out->mtc_period = period;
-		}
-	}
-
-	if (cfg->cyc) {
-		err = cap_or_zero(root, "psb_cyc", &cap, why, whylen);
-		if (err)
-			return err;
-		if (!cap)
-			return fail(
-				why, whylen, HWT_E_NOTSUP,
-				"intel_pt: cyc=1 but this CPU has no cycle-accurate mode (%s/caps/"
-				"psb_cyc is 0 or missing): leave cyc out",
-				root);
-		err = hwt_pt_field_set(root, "cyc", 1, &out->config, why, whylen);
-		if (err)
-			return err;
-		out->cyc = 1;
-		if (cfg->cyc_thresh != HWT_PT_UNSET) {
-			err = cap_or_zero(root, "cyc_thresholds", &cap, why, whylen);
-			if (err)
-				return err;
-			if (!((cap >> cfg->cyc_thresh) & 1)) {
-				list_bits(cap, allowed, sizeof(allowed));
-				return fail(why, whylen, HWT_E_NOTSUP,
-					    "intel_pt: cyc_thresh=%d is not one this CPU allows "
-					    "(%s/caps/cyc_thresholds: %s)",
-					    cfg->cyc_thresh, root, allowed);
-			}
-			err = hwt_pt_field_set(root, "cyc_thresh", (uint64_t)cfg->cyc_thresh,
-					       &out->config, why, whylen);
-			if (err)
-				return err;
-			out->cyc_thresh = cfg->cyc_thresh;
-		}
-	}
-
+	if (cfg->mtc && (err = attr_mtc(cfg, root, out, why, whylen)))
+		return err;
+	if (cfg->cyc && (err = attr_cyc(cfg, root, out, why, whylen)))
+		return err;
 	if (cfg->noretcomp) {
 		err = hwt_pt_field_set(root, "noretcomp", 1, &out->config, why, whylen);
 		if (err)
 			return err == HWT_E_NOENT ? HWT_E_NOTSUP : err;
 		out->noretcomp = 1;
 	}
-
-	if (cfg->psb_period != HWT_PT_UNSET) {
-		uint64_t cyc = 0;
-		err = cap_or_zero(root, "psb_cyc", &cyc, why, whylen);
-		if (!err)
-			err = cap_or_zero(root, "psb_periods", &cap, why, whylen);
-		if (err)
-			return err;
-		if (!cyc || !((cap >> cfg->psb_period) & 1)) {
-			list_bits(cyc ? cap : 0, allowed, sizeof(allowed));
-			return fail(why, whylen, HWT_E_NOTSUP,
-				    "intel_pt: psb_period=%d is not one this CPU allows (%s/caps/"
-				    "psb_periods: %s)",
-				    cfg->psb_period, root, allowed);
-		}
-		err = hwt_pt_field_set(root, "psb_period", (uint64_t)cfg->psb_period, &out->config,
-				       why, whylen);
-		if (err)
-			return err == HWT_E_NOENT ? HWT_E_NOTSUP : err;
-		out->psb_period = cfg->psb_period;
-	}
+	if (cfg->psb_period != HWT_PT_UNSET && (err = attr_psb(cfg, root, out, why, whylen)))
+		return err;
 	return 0;
 }
 
@@ -389,9 +401,9 @@ int hwt_pt_attr_build(const struct hwt_pt_config *cfg, const char *root, struct 
 int hwt_pt_aux_size_check(size_t bytes, size_t page, char *why, size_t whylen)
 {
 	if (!page || bytes < page || (bytes & (bytes - 1)) || bytes > HWT_PT_MAX_AUX)
-		return fail(why, whylen, HWT_E_INVAL,
-			    "an AUX area of %zu bytes: give a power of two from %zuK to %uM", bytes,
-			    page >> 10, HWT_PT_MAX_AUX >> 20);
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"an AUX area of %zu bytes: give a power of two from %zuK to %uM",
+				bytes, page >> 10, HWT_PT_MAX_AUX >> 20);
 	return 0;
 }
 
