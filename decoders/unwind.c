@@ -11,6 +11,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "core/util.h"
 #include "hwtrace/error.h"
 #include "unwind.h"
 
@@ -311,15 +312,8 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 		    map->end <= ((r->mods[i].high + PAGE_MASK_4K) & ~PAGE_MASK_4K))
 			return 0;
 	/* Reserve first: a module libdw knows must never be missing from the list. */
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 32;
-		struct uw_mod *nm = realloc(r->mods, ncap * sizeof(*nm));
-
-		if (!nm)
-			return 0;
-		r->mods = nm;
-		r->cap = ncap;
-	}
+	if (HWT_ARRAY_GROW(r->mods, &r->cap, r->n + 1))
+		return 0;
 	path = strdup(map->path);
 	if (!path)
 		return 0;

@@ -187,14 +187,7 @@ static inline uint8_t classify(struct pt_session *s, uint64_t ip, int isid, enum
 
 static int grow_ops(struct pt_ops *o)
 {
-	size_t cap = o->cap ? o->cap * 2 : 4096;
-	struct pt_op *nv = realloc(o->v, cap * sizeof(*nv));
-
-	if (!nv)
-		return HWT_E_NOMEM;
-	o->v = nv;
-	o->cap = cap;
-	return 0;
+	return HWT_ARRAY_GROW(o->v, &o->cap, o->cap < 4096 ? 4096 : o->cap + 1);
 }
 
 static inline int put(struct pt_session *s, uint32_t kind, uint64_t ip, uint64_t aux, uint64_t ts)

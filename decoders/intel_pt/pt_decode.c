@@ -80,14 +80,8 @@ static int add_bound(struct pt_lane *l, uint64_t off, int brk)
 			l->bounds[l->nbounds - 1].brk = 1;
 		return 0;
 	}
-	if (l->nbounds == l->cap_bounds) {
-		size_t cap = l->cap_bounds ? l->cap_bounds * 2 : 256;
-		struct pt_bound *nb = realloc(l->bounds, cap * sizeof(*nb));
-		if (!nb)
-			return HWT_E_NOMEM;
-		l->bounds = nb;
-		l->cap_bounds = cap;
-	}
+	if (HWT_ARRAY_GROW(l->bounds, &l->cap_bounds, l->nbounds + 1))
+		return HWT_E_NOMEM;
 	l->bounds[l->nbounds++] = (struct pt_bound){ .off = off, .brk = brk };
 	return 0;
 }

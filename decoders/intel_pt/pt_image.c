@@ -108,16 +108,12 @@ struct pt_wimage *hwt_pt_worker_image(struct ptdec *pd, struct pt_worker *w, uin
 			cur = &w->images[i];
 	if (cur && cur->version == m->version)
 		return cur;
-	if (w->nimages == w->cap_images) {
-		size_t cap = w->cap_images ? w->cap_images * 2 : 8;
-		struct pt_wimage *ni = realloc(w->images, cap * sizeof(*ni));
-		if (!ni)
-			return NULL;
-		if (cur)
-			cur = ni + (cur - w->images);
-		w->images = ni;
-		w->cap_images = cap;
-	}
+	size_t icur = cur ? (size_t)(cur - w->images) : 0;
+
+	if (HWT_ARRAY_GROW(w->images, &w->cap_images, w->nimages + 1))
+		return NULL;
+	if (cur)
+		cur = &w->images[icur];
 	struct pt_wimage *wi = &w->images[w->nimages];
 	*wi = (struct pt_wimage){ .pid = pid, .version = m->version, .current = 1 };
 	wi->img = pt_image_alloc(NULL);
