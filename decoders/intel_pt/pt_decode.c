@@ -387,10 +387,13 @@ static int queue_marker(struct ptdec *pd, uint64_t ts)
 static int pt_chunk(void *st, const void *data, size_t len)
 {
 	struct ptdec *pd = st;
-	int err = hwt_pt_params_parse(&pd->prm, data, len);
+	struct hwt_pt_sideband sb;
+
+	/* A chunk this reader cannot take leaves the defaults: TSC taken as ns, no errata. */
+	hwt_pt_params_set(&pd->prm, hwt_pt_sideband_read(data, len, &sb) ? NULL : &sb);
 	/* Indirect jumps end blocks anyway; direct ones matter for tail calls only. */
 	pd->prm.cfg.flags.variant.block.end_on_jump = pd->tailcalls;
-	return err;
+	return 0;
 }
 
 static int pt_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)

@@ -42,9 +42,9 @@ struct pt_params {
 	uint64_t total_bytes; /* import: all the bytes the stream has, 0 if not said */
 };
 
-/** Fills @p with the defaults, then with the "KEY VALUE" lines of @len bytes at @text (borrowed
- *  for the call). Unknown keys and damaged lines are skipped. Returns 0. */
-int hwt_pt_params_parse(struct pt_params *p, const char *text, size_t len);
+/** Sets @p from the side-band chunk @sb (borrowed for the call; NULL: the defaults, TSC taken
+ *  as ns). */
+void hwt_pt_params_set(struct pt_params *p, const struct hwt_pt_sideband *sb);
 /** @tsc in CLOCK_MONOTONIC nanoseconds. */
 uint64_t hwt_pt_clock_ns(const struct pt_clock *c, uint64_t tsc);
 

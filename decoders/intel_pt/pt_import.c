@@ -205,7 +205,7 @@ static int meta(struct hwt_store_writer *w, const char *key, const char *value)
 
 static int write_all(const struct hwt_pt_import_config *cfg, struct hwt_store_writer *w,
 		     const uint8_t *data, size_t len, const struct text *maps,
-		     const struct text *params, uint64_t end_ts)
+		     const struct hwt_pt_sideband *sb, uint64_t end_ts)
 {
 	static const char name[] = "intel_pt";
 	static const uint8_t pad[8];
@@ -224,7 +224,7 @@ static int write_all(const struct hwt_pt_import_config *cfg, struct hwt_store_wr
 	struct hwt_source_desc sd = { .id = 1 };
 	struct iovec sv[2] = { { &sd, sizeof(sd) }, { (void *)name, sizeof(name) } };
 	uint32_t nl = sizeof(name) - 1;
-	struct iovec pv[3] = { { &nl, 4 }, { (void *)name, nl }, { params->s, params->len } };
+	struct iovec pv[3] = { { &nl, 4 }, { (void *)name, nl }, { (void *)sb, sizeof(*sb) } };
 	if ((err = hwt_store_appendv(w, HWT_CHUNK_PROC_MAPS, mv, 2)) ||
 	    (err = hwt_store_flush(w, 1)) ||
 	    (err = hwt_store_appendv(w, HWT_CHUNK_SOURCE, sv, 2)) ||
@@ -251,7 +251,8 @@ static int write_all(const struct hwt_pt_import_config *cfg, struct hwt_store_wr
 
 int hwt_pt_import(const struct hwt_pt_import_config *cfg, const char *out, char *why, size_t whylen)
 {
-	struct text maps = { 0 }, params = { 0 };
+	struct text maps = { 0 };
+	struct hwt_pt_sideband sb;
 	uint8_t *owned = NULL;
 	const uint8_t *data;
 	size_t len = 0;
@@ -283,23 +284,22 @@ int hwt_pt_import(const struct hwt_pt_import_config *cfg, const char *out, char 
 		err = image_maps(&cfg->images[i], &maps, why, whylen);
 	if (err)
 		goto out;
-	if (cfg->have_cpu)
-		err = text_add(&params,
-			       "cpu_vendor intel\ncpu_family %u\ncpu_model %u\n"
-			       "cpu_stepping %u\n",
-			       cfg->family, cfg->model, cfg->stepping);
-	if (!err)
-		err = text_add(&params,
-			       "cpuid_15_eax %u\ncpuid_15_ebx %u\nnom_freq %u\nmtc_freq %u\n"
-			       "noretcomp %d\ntsc_hz %llu\ntotal_bytes %zu\n",
-			       cfg->cpuid15_eax, cfg->cpuid15_ebx, cfg->nom_freq, cfg->mtc_freq,
-			       !!cfg->noretcomp, (unsigned long long)cfg->tsc_hz, len);
-	if (err) {
-		snprintf(why, whylen, "out of memory");
-		goto out;
+	hwt_pt_sideband_init(&sb);
+	if (cfg->have_cpu) {
+		sb.intel = 1;
+		sb.cpu_family = (uint16_t)cfg->family;
+		sb.cpu_model = (uint8_t)cfg->model;
+		sb.cpu_stepping = (uint8_t)cfg->stepping;
 	}
+	sb.cpuid_15_eax = cfg->cpuid15_eax;
+	sb.cpuid_15_ebx = cfg->cpuid15_ebx;
+	sb.nom_freq = (uint8_t)cfg->nom_freq;
+	sb.mtc_freq = (uint8_t)cfg->mtc_freq;
+	sb.noretcomp = !!cfg->noretcomp;
+	sb.tsc_hz = cfg->tsc_hz;
+	sb.total_bytes = len;
 	struct pt_params prm;
-	hwt_pt_params_parse(&prm, params.s, params.len);
+	hwt_pt_params_set(&prm, &sb);
 	uint64_t end_ts = last_time(cfg, &prm, data, len);
 
 	struct hwt_pt_import_config c = *cfg;
@@ -324,7 +324,7 @@ int hwt_pt_import(const struct hwt_pt_import_config *cfg, const char *out, char 
 		hwt_fail(why, whylen, err, "cannot write '%s': %s", out, hwt_errstr(err));
 		goto out;
 	}
-	err = write_all(&c, w, data, len, &maps, &params, end_ts);
+	err = write_all(&c, w, data, len, &maps, &sb, end_ts);
 	int cerr = hwt_store_writer_close(w);
 	if (!err)
 		err = cerr;
@@ -344,6 +344,5 @@ int hwt_pt_import(const struct hwt_pt_import_config *cfg, const char *out, char 
 out:
 	free(owned);
 	free(maps.s);
-	free(params.s);
 	return err;
 }

@@ -1,66 +1,38 @@
-/* The parameters of an Intel PT trace (the "intel_pt" plugin chunk: CPU, clock, packet
+/* The parameters of an Intel PT trace (from the "intel_pt" plugin chunk: CPU, clock, packet
  * configuration) and the conversion of its TSC to CLOCK_MONOTONIC nanoseconds. */
 #include "pt_decode.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-int hwt_pt_params_parse(struct pt_params *p, const char *text, size_t len)
+void hwt_pt_params_set(struct pt_params *p, const struct hwt_pt_sideband *sb)
 {
 	memset(p, 0, sizeof(*p));
 	pt_config_init(&p->cfg);
 	p->cfg.flags.variant.block.end_on_call = 1;
 	p->cfg.flags.variant.block.end_on_jump = 1;
-	const char *end = text ? text + len : NULL;
-	for (const char *line = text; line && line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
-		char buf[128], key[64], val[64];
-		if (n < sizeof(buf)) {
-			memcpy(buf, line, n);
-			buf[n] = 0;
-			if (sscanf(buf, "%63s %63s", key, val) == 2) {
-				unsigned long long u = strtoull(val, NULL, 0);
-				if (!strcmp(key, "cpu_vendor")) /* "intel", "GenuineIntel" */
-					p->cfg.cpu.vendor =
-						strcasestr(val, "intel") ? pcv_intel : pcv_unknown;
-				else if (!strcmp(key, "cpu_family"))
-					p->cfg.cpu.family = (uint16_t)u;
-				else if (!strcmp(key, "cpu_model"))
-					p->cfg.cpu.model = (uint8_t)u;
-				else if (!strcmp(key, "cpu_stepping"))
-					p->cfg.cpu.stepping = (uint8_t)u;
-				else if (!strcmp(key, "cpuid_15_eax"))
-					p->cfg.cpuid_0x15_eax = (uint32_t)u;
-				else if (!strcmp(key, "cpuid_15_ebx"))
-					p->cfg.cpuid_0x15_ebx = (uint32_t)u;
-				else if (!strcmp(key, "nom_freq"))
-					p->cfg.nom_freq = (uint8_t)u;
-				else if (!strcmp(key, "mtc_freq"))
-					p->cfg.mtc_freq = (uint8_t)u;
-				else if (!strcmp(key, "noretcomp"))
-					p->noretcomp = !!u;
-				else if (!strcmp(key, "tsc_hz"))
-					p->clock.hz = u;
-				else if (!strcmp(key, "time_mult"))
-					p->clock.mult = (uint32_t)u;
-				else if (!strcmp(key, "time_shift"))
-					p->clock.shift = (uint16_t)(u < 63 ? u : 63);
-				else if (!strcmp(key, "time_zero"))
-					p->clock.zero = u;
-				else if (!strcmp(key, "mono_offset"))
-					p->clock.mono_offset = strtoll(val, NULL, 0);
-				else if (!strcmp(key, "total_bytes"))
-					p->total_bytes = u;
-			}
-		}
-		line = nl ? nl + 1 : end;
+	if (!sb)
+		return;
+	p->cfg.cpu.vendor = sb->intel ? pcv_intel : pcv_unknown;
+	p->cfg.cpu.family = sb->cpu_family;
+	p->cfg.cpu.model = sb->cpu_model;
+	p->cfg.cpu.stepping = sb->cpu_stepping;
+	p->cfg.cpuid_0x15_eax = sb->cpuid_15_eax;
+	p->cfg.cpuid_0x15_ebx = sb->cpuid_15_ebx;
+	p->cfg.nom_freq = sb->nom_freq;
+	p->cfg.mtc_freq = sb->mtc_freq;
+	p->noretcomp = sb->noretcomp;
+	p->clock.hz = sb->tsc_hz;
+	if (sb->have_conv && sb->time_mult) {
+		p->clock.have_perf = 1;
+		p->clock.mult = sb->time_mult;
+		p->clock.shift = sb->time_shift < 63 ? sb->time_shift : 63;
+		p->clock.zero = sb->time_zero;
 	}
-	p->clock.have_perf = p->clock.mult != 0;
+	if (sb->have_offset)
+		p->clock.mono_offset = sb->mono_offset;
+	p->total_bytes = sb->total_bytes;
 	if (p->cfg.cpu.vendor == pcv_intel)
 		pt_cpu_errata(&p->cfg.errata, &p->cfg.cpu);
-	return 0;
 }
 
 uint64_t hwt_pt_clock_ns(const struct pt_clock *c, uint64_t tsc)

@@ -619,75 +619,49 @@ void hwt_pt_cpu_read(struct hwt_pt_cpu *c)
 		c->nom_freq = nom_freq_from_cpuinfo();
 }
 
-struct text {
-	char *buf;
-	size_t len, off;
-	int overflow;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
+int hwt_pt_sideband_fill(const struct hwt_pt_cpu *cpu, const struct hwt_pt_attr *attr,
+			 const struct hwt_pt_time *time, const struct hwt_pt_config *cfg,
+			 unsigned nom_freq, struct hwt_pt_sideband *sb)
 {
-	va_list ap;
-
-	if (t->overflow)
-		return;
-	va_start(ap, fmt);
-	int n = vsnprintf(t->buf + t->off, t->len - t->off, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= t->len - t->off)
-		t->overflow = 1;
-	else
-		t->off += (size_t)n;
-}
-
-int hwt_pt_chunk_format(const struct hwt_pt_cpu *cpu, const struct hwt_pt_attr *attr,
-			const struct hwt_pt_time *time, const struct hwt_pt_config *cfg,
-			unsigned nom_freq, char *buf, size_t len)
-{
-	struct text t = { buf, len, 0, 0 };
-
-	if (!cpu || !attr || !time || !cfg || !buf || !len)
+	if (!cpu || !attr || !time || !cfg || !sb)
 		return HWT_E_INVAL;
-	buf[0] = 0;
-	put(&t, "cpu_vendor %s\n", cpu->vendor);
-	put(&t, "cpu_family %u\ncpu_model %u\ncpu_stepping %u\n", cpu->family, cpu->model,
-	    cpu->stepping);
-	put(&t, "cpuid_15_eax %u\ncpuid_15_ebx %u\ncpuid_15_ecx %u\n", cpu->cpuid_15_eax,
-	    cpu->cpuid_15_ebx, cpu->cpuid_15_ecx);
-	put(&t, "nom_freq %u\n", nom_freq);
-	put(&t, "mtc_freq %d\n", attr->mtc_period == HWT_PT_UNSET ? 0 : attr->mtc_period);
-	put(&t, "noretcomp %d\n", attr->noretcomp);
-	put(&t, "config 0x%llx\n", (unsigned long long)attr->config);
-	put(&t, "pmu_type %u\n", attr->type);
-	put(&t, "tsc %d\nmtc %d\ncyc %d\nbranch %d\n", attr->tsc, attr->mtc_period != HWT_PT_UNSET,
-	    attr->cyc, attr->branch);
-	if (attr->cyc_thresh != HWT_PT_UNSET)
-		put(&t, "cyc_thresh %d\n", attr->cyc_thresh);
-	if (attr->psb_period != HWT_PT_UNSET)
-		put(&t, "psb_period %d\n", attr->psb_period);
-	if (time->tsc_hz)
-		put(&t, "tsc_hz %llu\n", (unsigned long long)time->tsc_hz);
+	hwt_pt_sideband_init(sb);
+	sb->intel = !strcmp(cpu->vendor, "intel");
+	sb->cpu_family = (uint16_t)cpu->family;
+	sb->cpu_model = (uint8_t)cpu->model;
+	sb->cpu_stepping = (uint8_t)cpu->stepping;
+	sb->cpuid_15_eax = cpu->cpuid_15_eax;
+	sb->cpuid_15_ebx = cpu->cpuid_15_ebx;
+	sb->cpuid_15_ecx = cpu->cpuid_15_ecx;
+	sb->nom_freq = (uint8_t)nom_freq;
+	sb->mtc_freq = (uint8_t)(attr->mtc_period == HWT_PT_UNSET ? 0 : attr->mtc_period);
+	sb->noretcomp = !!attr->noretcomp;
+	sb->config = attr->config;
+	sb->pmu_type = attr->type;
+	sb->tsc = !!attr->tsc;
+	sb->mtc = attr->mtc_period != HWT_PT_UNSET;
+	sb->cyc = !!attr->cyc;
+	sb->branch = !!attr->branch;
+	sb->cyc_thresh = (int8_t)attr->cyc_thresh;
+	sb->psb_period = (int8_t)attr->psb_period;
+	sb->tsc_hz = time->tsc_hz;
+	sb->have_conv = !!time->have_conv;
 	if (time->have_conv) {
-		put(&t, "time_mult %u\ntime_shift %u\ntime_zero %llu\n", time->time_mult,
-		    time->time_shift, (unsigned long long)time->time_zero);
+		sb->time_mult = time->time_mult;
+		sb->time_shift = time->time_shift;
+		sb->time_zero = time->time_zero;
 	}
+	sb->have_offset = !!time->have_offset;
 	if (time->have_offset)
-		put(&t, "mono_offset %lld\n", (long long)time->mono_offset);
-	if (time->tsc_ref)
-		put(&t, "tsc_ref %llu\nmono_ref %llu\n", (unsigned long long)time->tsc_ref,
-		    (unsigned long long)time->mono_ref);
-	put(&t, "mode %s\n", cfg->snapshot_bytes ? "snapshot" : "full");
-	put(&t, "aux_size %zu\n", cfg->snapshot_bytes ? cfg->snapshot_bytes : cfg->aux_bytes);
-	put(&t, "per_thread %d\n", cfg->per_thread);
+		sb->mono_offset = time->mono_offset;
+	sb->tsc_ref = time->tsc_ref;
+	sb->mono_ref = time->mono_ref;
+	sb->snapshot = cfg->snapshot_bytes != 0;
+	sb->aux_size = cfg->snapshot_bytes ? cfg->snapshot_bytes : cfg->aux_bytes;
+	sb->per_thread = !!cfg->per_thread;
 	if (cfg->trigger)
-		put(&t, "trigger %s\n", cfg->trigger);
-	if (t.overflow) {
-		buf[0] = 0;
-		return HWT_E_NOMEM;
-	}
-	return (int)t.off;
+		snprintf(sb->trigger, sizeof(sb->trigger), "%s", cfg->trigger);
+	return 0;
 }
 
 int hwt_pt_maps_addr(const char *maps, const char *path, uint64_t file_off, uint64_t *addr)

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/format/pt_format.h"
+
 #include <hwtrace/plugin.h>
 
 /* Where the kernel describes the intel_pt PMU: type, format/<field>, caps/<cap>. */
@@ -184,13 +186,12 @@ void hwt_pt_cpu_read(struct hwt_pt_cpu *c);
 unsigned hwt_pt_nom_freq_from_name(const char *model_name);
 
 /**
- * Writes the "intel_pt" plugin chunk (core/pt_format.h) for @cpu, @attr, @time and @cfg into
- * @buf as "KEY VALUE\n" lines, NUL-terminated; @nom_freq is the one to record. Returns its
- * length, or HWT_E_INVAL for a NULL argument, HWT_E_NOMEM if @len is too small.
+ * Fills the "intel_pt" plugin chunk @sb (core/format/pt_format.h) for @cpu, @attr, @time and
+ * @cfg; @nom_freq is the one to record. Returns 0, or HWT_E_INVAL for a NULL argument.
  */
-int hwt_pt_chunk_format(const struct hwt_pt_cpu *cpu, const struct hwt_pt_attr *attr,
-			const struct hwt_pt_time *time, const struct hwt_pt_config *cfg,
-			unsigned nom_freq, char *buf, size_t len);
+int hwt_pt_sideband_fill(const struct hwt_pt_cpu *cpu, const struct hwt_pt_attr *attr,
+			 const struct hwt_pt_time *time, const struct hwt_pt_config *cfg,
+			 unsigned nom_freq, struct hwt_pt_sideband *sb);
 
 /** Finds where file offset @file_off of @path is mapped in @maps (the text of /proc/PID/maps) in
  *  an executable mapping. Returns 0 with *@addr set, HWT_E_NOENT if not mapped, HWT_E_INVAL for

@@ -654,13 +654,14 @@ static int pt_start(struct hwt_host *h, const struct hwt_target *t,
 
 	struct hwt_pt_cpu cpu;
 	struct hwt_pt_time tm;
-	char text[2048];
+	struct hwt_pt_sideband sb;
 	hwt_pt_cpu_read(&cpu);
 	hwt_pt_time_read(s->cpus[0].page, cpu.cpuid_15_ecx, cpu.cpuid_15_ebx, cpu.cpuid_15_eax,
 			 &tm);
-	int len = hwt_pt_chunk_format(&cpu, &pa, &tm, &s->cfg,
-				      pa.nom_freq ? pa.nom_freq : cpu.nom_freq, text, sizeof(text));
-	err = len < 0 ? len : hwt_host_write_chunk(h, "intel_pt", text, (size_t)len);
+	err = hwt_pt_sideband_fill(&cpu, &pa, &tm, &s->cfg,
+				   pa.nom_freq ? pa.nom_freq : cpu.nom_freq, &sb);
+	if (!err)
+		err = hwt_host_write_chunk(h, "intel_pt", &sb, sizeof(sb));
 	if (err) {
 		hwt_host_set_error(h, "intel_pt: cannot write its chunk: %s", hwt_errstr(err));
 		goto fail;

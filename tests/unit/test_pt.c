@@ -640,14 +640,26 @@ START_TEST(pt_decode_random_bytes)
 }
 END_TEST
 
-START_TEST(pt_params_parse_keys)
+START_TEST(hwt_pt_params_set_fields)
 {
-	static const char text[] = "cpu_vendor intel\ncpu_family 6\ncpu_model 85\ncpu_stepping 4\n"
-				   "cpuid_15_eax 2\ncpuid_15_ebx 176\nnom_freq 36\nmtc_freq 3\n"
-				   "noretcomp 1\nbogus line\ntsc_hz 0x3b9aca00\ntotal_bytes 77\n";
+	struct hwt_pt_sideband sb, back;
 	struct pt_params p;
 
-	ck_assert_int_eq(hwt_pt_params_parse(&p, text, sizeof(text) - 1), 0);
+	hwt_pt_sideband_init(&sb);
+	sb.intel = 1;
+	sb.cpu_family = 6;
+	sb.cpu_model = 85;
+	sb.cpu_stepping = 4;
+	sb.cpuid_15_eax = 2;
+	sb.cpuid_15_ebx = 176;
+	sb.nom_freq = 36;
+	sb.mtc_freq = 3;
+	sb.noretcomp = 1;
+	sb.tsc_hz = 1000000000;
+	sb.total_bytes = 77;
+	/* Through the chunk's bytes, as a recording carries it. */
+	ck_assert_int_eq(hwt_pt_sideband_read(&sb, sizeof(sb), &back), 0);
+	hwt_pt_params_set(&p, &back);
 	ck_assert_int_eq(p.cfg.cpu.vendor, pcv_intel);
 	ck_assert_uint_eq(p.cfg.cpu.family, 6);
 	ck_assert_uint_eq(p.cfg.cpu.model, 85);
@@ -662,19 +674,52 @@ START_TEST(pt_params_parse_keys)
 	ck_assert(p.cfg.flags.variant.block.end_on_call && p.cfg.flags.variant.block.end_on_jump);
 	ck_assert_uint_eq(hwt_pt_clock_ns(&p.clock, 3000000000ull), 3000000000ull);
 	/* Nothing given: defaults, TSC taken as ns. */
-	ck_assert_int_eq(hwt_pt_params_parse(&p, NULL, 0), 0);
+	hwt_pt_params_set(&p, NULL);
 	ck_assert_uint_eq(hwt_pt_clock_ns(&p.clock, 12345), 12345);
+}
+END_TEST
+
+/* Chunks the reader cannot take: too short, another version, a size past the bytes. Each leaves
+ * the defaults in @sb. */
+START_TEST(hwt_pt_sideband_read_bad)
+{
+	struct hwt_pt_sideband sb, out;
+	uint8_t big[sizeof(sb) + 8] = { 0 };
+
+	hwt_pt_sideband_init(&sb);
+	sb.tsc_hz = 5;
+	ck_assert_int_eq(hwt_pt_sideband_read(&sb, sizeof(sb) - 1, &out), HWT_E_CORRUPT);
+	ck_assert_uint_eq(out.tsc_hz, 0);
+	ck_assert_int_eq(hwt_pt_sideband_read(NULL, 0, &out), HWT_E_CORRUPT);
+	ck_assert_int_eq(hwt_pt_sideband_read("cpu_vendor intel\n", 17, &out), HWT_E_CORRUPT);
+	sb.version = 2;
+	ck_assert_int_eq(hwt_pt_sideband_read(&sb, sizeof(sb), &out), HWT_E_CORRUPT);
+	sb.version = HWT_PT_SIDEBAND_VERSION;
+	sb.size = sizeof(sb) + 8; /* says more than there is */
+	ck_assert_int_eq(hwt_pt_sideband_read(&sb, sizeof(sb), &out), HWT_E_CORRUPT);
+	/* A newer writer's longer struct: the fields this reader knows. */
+	memcpy(big, &sb, sizeof(sb));
+	ck_assert_int_eq(hwt_pt_sideband_read(big, sizeof(big), &out), 0);
+	ck_assert_uint_eq(out.tsc_hz, 5);
+	ck_assert_uint_eq(out.size, sizeof(out));
+	ck_assert_int_eq(out.cyc_thresh, -1);
 }
 END_TEST
 
 START_TEST(pt_clock_ns_perf_conversion)
 {
 	struct pt_params p;
-	/* 2 GHz TSC: mult/2^shift = 0.5 ns per tick, from time_zero 100, plus an offset. */
-	static const char text[] = "time_mult 1073741824\ntime_shift 31\ntime_zero 100\n"
-				   "mono_offset -50\n";
+	struct hwt_pt_sideband sb;
 
-	hwt_pt_params_parse(&p, text, sizeof(text) - 1);
+	/* 2 GHz TSC: mult/2^shift = 0.5 ns per tick, from time_zero 100, plus an offset. */
+	hwt_pt_sideband_init(&sb);
+	sb.have_conv = 1;
+	sb.time_mult = 1073741824;
+	sb.time_shift = 31;
+	sb.time_zero = 100;
+	sb.have_offset = 1;
+	sb.mono_offset = -50;
+	hwt_pt_params_set(&p, &sb);
 	ck_assert(p.clock.have_perf);
 	ck_assert_uint_eq(hwt_pt_clock_ns(&p.clock, 0), 50);
 	ck_assert_uint_eq(hwt_pt_clock_ns(&p.clock, 2000), 1050);
@@ -771,7 +816,8 @@ static Suite *pt_suite(void)
 	tcase_add_test(tc, pt_decode_parallel_damaged);
 	tcase_add_loop_test(tc, pt_decode_damaged, 0, DMG_KINDS);
 	tcase_add_loop_test(tc, pt_decode_random_bytes, 0, 4);
-	tcase_add_test(tc, pt_params_parse_keys);
+	tcase_add_test(tc, hwt_pt_params_set_fields);
+	tcase_add_test(tc, hwt_pt_sideband_read_bad);
 	tcase_add_test(tc, pt_clock_ns_perf_conversion);
 	tcase_add_test(tc, pt_import_bad_arguments);
 	tcase_add_test(tc, pt_import_names_thread);

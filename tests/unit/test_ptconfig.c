@@ -776,55 +776,59 @@ static void sample_inputs(struct hwt_pt_cpu *cpu, struct hwt_pt_attr *attr,
 	hwt_pt_config_init(cfg);
 }
 
-START_TEST(ptconfig_chunk_format_exact)
+START_TEST(hwt_pt_sideband_fill_exact)
 {
 	struct hwt_pt_cpu cpu;
 	struct hwt_pt_attr attr;
 	struct hwt_pt_time time;
 	struct hwt_pt_config cfg;
-	char buf[2048];
+	struct hwt_pt_sideband sb;
 
 	sample_inputs(&cpu, &attr, &time, &cfg);
-	int n = hwt_pt_chunk_format(&cpu, &attr, &time, &cfg, 24, buf, sizeof(buf));
-	const char *want = "cpu_vendor intel\n"
-			   "cpu_family 6\n"
-			   "cpu_model 85\n"
-			   "cpu_stepping 4\n"
-			   "cpuid_15_eax 2\n"
-			   "cpuid_15_ebx 176\n"
-			   "cpuid_15_ecx 25000000\n"
-			   "nom_freq 24\n"
-			   "mtc_freq 3\n"
-			   "noretcomp 0\n"
-			   "config 0x2e601\n"
-			   "pmu_type 8\n"
-			   "tsc 1\n"
-			   "mtc 1\n"
-			   "cyc 0\n"
-			   "branch 1\n"
-			   "psb_period 5\n"
-			   "tsc_hz 2200000000\n"
-			   "time_mult 699050667\n"
-			   "time_shift 31\n"
-			   "time_zero 18446743073709551616\n"
-			   "mono_offset -123456\n"
-			   "tsc_ref 1000\n"
-			   "mono_ref 2000\n"
-			   "mode full\n"
-			   "aux_size 4194304\n"
-			   "per_thread 0\n";
-	ck_assert_str_eq(buf, want);
-	ck_assert_int_eq(n, (int)strlen(want));
+	ck_assert_int_eq(hwt_pt_sideband_fill(&cpu, &attr, &time, &cfg, 24, &sb), 0);
+	ck_assert_uint_eq(sb.version, HWT_PT_SIDEBAND_VERSION);
+	ck_assert_uint_eq(sb.size, sizeof(sb));
+	ck_assert_uint_eq(sb.intel, 1);
+	ck_assert_uint_eq(sb.cpu_family, 6);
+	ck_assert_uint_eq(sb.cpu_model, 85);
+	ck_assert_uint_eq(sb.cpu_stepping, 4);
+	ck_assert_uint_eq(sb.cpuid_15_eax, 2);
+	ck_assert_uint_eq(sb.cpuid_15_ebx, 176);
+	ck_assert_uint_eq(sb.cpuid_15_ecx, 25000000);
+	ck_assert_uint_eq(sb.nom_freq, 24);
+	ck_assert_uint_eq(sb.mtc_freq, 3);
+	ck_assert_uint_eq(sb.noretcomp, 0);
+	ck_assert_uint_eq(sb.config, 0x2e601);
+	ck_assert_uint_eq(sb.pmu_type, 8);
+	ck_assert_uint_eq(sb.tsc, 1);
+	ck_assert_uint_eq(sb.mtc, 1);
+	ck_assert_uint_eq(sb.cyc, 0);
+	ck_assert_uint_eq(sb.branch, 1);
+	ck_assert_int_eq(sb.cyc_thresh, -1);
+	ck_assert_int_eq(sb.psb_period, 5);
+	ck_assert_uint_eq(sb.tsc_hz, 2200000000ull);
+	ck_assert_uint_eq(sb.have_conv, 1);
+	ck_assert_uint_eq(sb.time_mult, 699050667);
+	ck_assert_uint_eq(sb.time_shift, 31);
+	ck_assert_uint_eq(sb.time_zero, 18446743073709551616ull);
+	ck_assert_uint_eq(sb.have_offset, 1);
+	ck_assert_int_eq(sb.mono_offset, -123456);
+	ck_assert_uint_eq(sb.tsc_ref, 1000);
+	ck_assert_uint_eq(sb.mono_ref, 2000);
+	ck_assert_uint_eq(sb.snapshot, 0);
+	ck_assert_uint_eq(sb.aux_size, 4194304);
+	ck_assert_uint_eq(sb.per_thread, 0);
+	ck_assert_str_eq(sb.trigger, "");
 }
 END_TEST
 
-START_TEST(ptconfig_chunk_format_snapshot_no_conv)
+START_TEST(hwt_pt_sideband_fill_snapshot_no_conv)
 {
 	struct hwt_pt_cpu cpu;
 	struct hwt_pt_attr attr;
 	struct hwt_pt_time time;
 	struct hwt_pt_config cfg;
-	char buf[2048];
+	struct hwt_pt_sideband sb;
 
 	sample_inputs(&cpu, &attr, &time, &cfg);
 	time.have_conv = 0;
@@ -835,51 +839,42 @@ START_TEST(ptconfig_chunk_format_snapshot_no_conv)
 	attr.cyc = 1;
 	attr.cyc_thresh = 1;
 	ck_assert_int_eq(pt_parse(&cfg, "trigger=main,per_thread=1"), 0);
-	ck_assert_int_gt(hwt_pt_chunk_format(&cpu, &attr, &time, &cfg, 0, buf, sizeof(buf)), 0);
-	ck_assert_ptr_null(strstr(buf, "time_"));
-	ck_assert_ptr_null(strstr(buf, "mono_offset"));
-	ck_assert_ptr_null(strstr(buf, "tsc_hz"));
-	ck_assert_ptr_nonnull(strstr(buf, "\nmtc_freq 0\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\nmtc 0\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\nnoretcomp 1\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\ncyc 1\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\ncyc_thresh 1\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\nnom_freq 0\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\ntsc_ref 1000\nmono_ref 2000\n"));
-	ck_assert_ptr_nonnull(strstr(buf, "\nmode snapshot\naux_size 4194304\nper_thread 1\n"
-					  "trigger main\n"));
-	/* every line is "KEY VALUE" */
-	for (char *line = buf; *line; line = strchr(line, '\n') + 1) {
-		size_t len = strcspn(line, "\n");
-		ck_assert_int_eq(line[len], '\n');
-		char *sp = memchr(line, ' ', len);
-		ck_assert_ptr_nonnull(sp);
-		ck_assert_ptr_null(memchr(sp + 1, ' ', len - (size_t)(sp + 1 - line)));
-	}
+	ck_assert_int_eq(hwt_pt_sideband_fill(&cpu, &attr, &time, &cfg, 0, &sb), 0);
+	ck_assert_uint_eq(sb.have_conv, 0);
+	ck_assert_uint_eq(sb.time_mult, 0);
+	ck_assert_uint_eq(sb.time_zero, 0);
+	ck_assert_uint_eq(sb.have_offset, 0);
+	ck_assert_int_eq(sb.mono_offset, 0);
+	ck_assert_uint_eq(sb.tsc_hz, 0);
+	ck_assert_uint_eq(sb.mtc_freq, 0);
+	ck_assert_uint_eq(sb.mtc, 0);
+	ck_assert_uint_eq(sb.noretcomp, 1);
+	ck_assert_uint_eq(sb.cyc, 1);
+	ck_assert_int_eq(sb.cyc_thresh, 1);
+	ck_assert_uint_eq(sb.nom_freq, 0);
+	ck_assert_uint_eq(sb.tsc_ref, 1000);
+	ck_assert_uint_eq(sb.mono_ref, 2000);
+	ck_assert_uint_eq(sb.snapshot, 1);
+	ck_assert_uint_eq(sb.aux_size, 4194304);
+	ck_assert_uint_eq(sb.per_thread, 1);
+	ck_assert_str_eq(sb.trigger, "main");
 }
 END_TEST
 
-START_TEST(ptconfig_chunk_format_bad)
+START_TEST(hwt_pt_sideband_fill_bad)
 {
 	struct hwt_pt_cpu cpu;
 	struct hwt_pt_attr attr;
 	struct hwt_pt_time time;
 	struct hwt_pt_config cfg;
-	char buf[64];
+	struct hwt_pt_sideband sb;
 
 	sample_inputs(&cpu, &attr, &time, &cfg);
-	ck_assert_int_eq(hwt_pt_chunk_format(&cpu, &attr, &time, &cfg, 1, buf, sizeof(buf)),
-			 HWT_E_NOMEM);
-	ck_assert_str_eq(buf, "");
-	ck_assert_int_eq(hwt_pt_chunk_format(NULL, &attr, &time, &cfg, 1, buf, sizeof(buf)),
-			 HWT_E_INVAL);
-	ck_assert_int_eq(hwt_pt_chunk_format(&cpu, NULL, &time, &cfg, 1, buf, sizeof(buf)),
-			 HWT_E_INVAL);
-	ck_assert_int_eq(hwt_pt_chunk_format(&cpu, &attr, NULL, &cfg, 1, buf, sizeof(buf)),
-			 HWT_E_INVAL);
-	ck_assert_int_eq(hwt_pt_chunk_format(&cpu, &attr, &time, NULL, 1, buf, sizeof(buf)),
-			 HWT_E_INVAL);
-	ck_assert_int_eq(hwt_pt_chunk_format(&cpu, &attr, &time, &cfg, 1, NULL, 10), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_pt_sideband_fill(NULL, &attr, &time, &cfg, 1, &sb), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_pt_sideband_fill(&cpu, NULL, &time, &cfg, 1, &sb), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_pt_sideband_fill(&cpu, &attr, NULL, &cfg, 1, &sb), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_pt_sideband_fill(&cpu, &attr, &time, NULL, 1, &sb), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_pt_sideband_fill(&cpu, &attr, &time, &cfg, 1, NULL), HWT_E_INVAL);
 }
 END_TEST
 
@@ -1055,9 +1050,9 @@ static Suite *ptconfig_suite(void)
 	tcase_add_test(tc, ptconfig_cpu_read_matches_cpuinfo);
 	tcase_add_loop_test(tc, ptconfig_nom_freq_from_name_table, 0,
 			    sizeof(names) / sizeof(names[0]));
-	tcase_add_test(tc, ptconfig_chunk_format_exact);
-	tcase_add_test(tc, ptconfig_chunk_format_snapshot_no_conv);
-	tcase_add_test(tc, ptconfig_chunk_format_bad);
+	tcase_add_test(tc, hwt_pt_sideband_fill_exact);
+	tcase_add_test(tc, hwt_pt_sideband_fill_snapshot_no_conv);
+	tcase_add_test(tc, hwt_pt_sideband_fill_bad);
 	tcase_add_test(tc, ptconfig_pt_item_layout);
 	tcase_add_test(tc, ptconfig_maps_addr);
 	suite_add_tcase(s, tc);
