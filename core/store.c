@@ -78,12 +78,17 @@ static uint64_t now_ms(void)
 
 /* ---- writer ---------------------------------------------------------------------------- */
 
+/* A chunk's payload: filled by the producer while open, then handed to the writer thread as it
+ * is (no copy), and back to the producer's spares once written. */
 struct pending {
 	struct pending *next;
 	uint32_t type;
-	size_t len;
+	size_t len, cap;
 	uint8_t data[];
 };
+
+/* Written payloads kept for reuse, so a recording does not allocate a chunk buffer per chunk. */
+#define SPARES_MAX 4
 
 struct hwt_store_writer {
 	struct hwt_store_writer_config cfg;
@@ -93,15 +98,15 @@ struct hwt_store_writer {
 	pthread_cond_t wake;	/* writer thread: work queued or closing */
 	pthread_cond_t drained; /* producer: pending bytes went down */
 	struct pending *head, *tail;
+	struct pending *spares; /* under @lock */
+	int nspares;
 	size_t pending_bytes;
 	int closing;
 	int error; /* first write error, sticky */
 	uint64_t bytes;
 
-	/* The open chunk, owned by the producer. */
-	uint32_t open_type;
-	uint8_t *buf;
-	size_t len, cap;
+	/* The open chunk, owned by the producer; NULL when none is open. */
+	struct pending *open;
 	uint64_t open_since_ms;
 };
 
@@ -211,7 +216,13 @@ static void *writer_main(void *arg)
 			w->error = err;
 		w->pending_bytes -= c->len;
 		pthread_cond_broadcast(&w->drained);
-		free(c);
+		if (w->nspares < SPARES_MAX && c->cap <= 2 * w->cfg.chunk_bytes) {
+			c->next = w->spares;
+			w->spares = c;
+			w->nspares++;
+		} else {
+			free(c);
+		}
 	}
 	pthread_mutex_unlock(&w->lock);
 	free(zbuf);
@@ -256,17 +267,36 @@ struct hwt_store_writer *hwt_store_writer_open(int fd, const struct hwt_store_wr
 	return w;
 }
 
-static int enqueue(struct hwt_store_writer *w, uint32_t type, const void *data, size_t len)
+/* A payload buffer with room for @need bytes: a spare the writer thread is done with, or new. */
+static struct pending *pending_get(struct hwt_store_writer *w, size_t need)
 {
-	struct pending *c = malloc(sizeof(*c) + len);
-	int err;
+	struct pending *c, **pp;
+	size_t cap = need > 64 * 1024 ? need : 64 * 1024;
 
-	if (!c)
-		return HWT_E_NOMEM;
+	pthread_mutex_lock(&w->lock);
+	for (pp = &w->spares; *pp && (*pp)->cap < need; pp = &(*pp)->next)
+		;
+	c = *pp;
+	if (c) {
+		*pp = c->next;
+		w->nspares--;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!c) {
+		c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+	}
 	c->next = NULL;
-	c->type = type;
-	c->len = len;
-	memcpy(c->data, data, len);
+	c->len = 0;
+	return c;
+}
+
+/* Hands @c to the writer thread (it owns it from here), waiting while too much is pending. */
+static int enqueue(struct hwt_store_writer *w, struct pending *c)
+{
+	int err;
 
 	pthread_mutex_lock(&w->lock);
 	while (w->pending_bytes > HWT_STORE_MAX_PENDING && !w->error)
@@ -276,7 +306,7 @@ static int enqueue(struct hwt_store_writer *w, uint32_t type, const void *data, 
 	else
 		w->head = c;
 	w->tail = c;
-	w->pending_bytes += len;
+	w->pending_bytes += c->len;
 	err = w->error;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
@@ -285,19 +315,30 @@ static int enqueue(struct hwt_store_writer *w, uint32_t type, const void *data, 
 
 static int cut(struct hwt_store_writer *w)
 {
-	if (!w->len)
+	struct pending *c = w->open;
+
+	if (!c || !c->len)
 		return 0;
-	int err = enqueue(w, w->open_type, w->buf, w->len);
-	w->len = 0;
-	return err;
+	w->open = NULL;
+	return enqueue(w, c);
 }
 
 int hwt_store_write(struct hwt_store_writer *w, uint32_t type, const void *data, size_t len)
 {
+	struct pending *c;
+
 	if (!w || (!data && len) || len > HWT_CHUNK_MAX)
 		return HWT_E_INVAL;
 	int err = cut(w);
-	return err ? err : enqueue(w, type, data, len);
+	if (err)
+		return err;
+	c = pending_get(w, len);
+	if (!c)
+		return HWT_E_NOMEM;
+	c->type = type;
+	c->len = len;
+	memcpy(c->data, data, len);
+	return enqueue(w, c);
 }
 
 int hwt_store_appendv(struct hwt_store_writer *w, uint32_t type, const struct iovec *iov, int n)
@@ -310,30 +351,39 @@ int hwt_store_appendv(struct hwt_store_writer *w, uint32_t type, const struct io
 		len += iov[i].iov_len;
 	if (len > HWT_CHUNK_MAX)
 		return HWT_E_INVAL;
-	if (w->len && (w->open_type != type || w->len + len > HWT_CHUNK_MAX)) {
+	struct pending *c = w->open;
+	if (c && c->len && (c->type != type || c->len + len > HWT_CHUNK_MAX)) {
 		int err = cut(w);
 		if (err)
 			return err;
+		c = NULL;
 	}
-	if (w->len + len > w->cap) {
-		size_t cap = w->cap ? w->cap : 64 * 1024;
-		while (cap < w->len + len)
-			cap *= 2;
-		uint8_t *nb = realloc(w->buf, cap);
-		if (!nb)
+	if (!c) {
+		c = w->open = pending_get(w, len);
+		if (!c)
 			return HWT_E_NOMEM;
-		w->buf = nb;
-		w->cap = cap;
 	}
-	if (!w->len) {
-		w->open_type = type;
+	if (c->len + len > c->cap) {
+		size_t cap = c->cap;
+		while (cap < c->len + len)
+			cap *= 2;
+		struct pending *nc = realloc(c, sizeof(*c) + cap);
+		if (!nc)
+			return HWT_E_NOMEM;
+		c = w->open = nc;
+		c->cap = cap;
+	}
+	if (!c->len) {
+		c->type = type;
 		w->open_since_ms = now_ms();
 	}
+	/* The one copy of the data: from the caller (a ring) into the chunk the writer will write.
+	 */
 	for (int i = 0; i < n; i++) {
-		memcpy(w->buf + w->len, iov[i].iov_base, iov[i].iov_len);
-		w->len += iov[i].iov_len;
+		memcpy(c->data + c->len, iov[i].iov_base, iov[i].iov_len);
+		c->len += iov[i].iov_len;
 	}
-	return w->len >= w->cfg.chunk_bytes ? cut(w) : 0;
+	return c->len >= w->cfg.chunk_bytes ? cut(w) : 0;
 }
 
 int hwt_store_append(struct hwt_store_writer *w, uint32_t type, const void *data, size_t len)
@@ -349,7 +399,7 @@ int hwt_store_flush(struct hwt_store_writer *w, int force)
 {
 	if (!w)
 		return HWT_E_INVAL;
-	if (w->len && (force || now_ms() - w->open_since_ms >= w->cfg.flush_ms))
+	if (w->open && w->open->len && (force || now_ms() - w->open_since_ms >= w->cfg.flush_ms))
 		return cut(w);
 	pthread_mutex_lock(&w->lock);
 	int err = w->error;
@@ -379,7 +429,11 @@ int hwt_store_writer_close(struct hwt_store_writer *w)
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->drained);
-	free(w->buf);
+	free(w->open);
+	for (struct pending *c = w->spares, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(w);
 	return err;
 }
