@@ -179,15 +179,6 @@ int hwt_array_reserve(void **arr, size_t *cap, size_t need, size_t size, size_t 
 	return 0;
 }
 
-int hwt_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
-{
-	size_t c = *cap;
-	int rc = hwt_array_reserve(arr, &c, need, size, UINT32_MAX);
-
-	*cap = (uint32_t)c;
-	return rc;
-}
-
 int hwt_fail(char *why, size_t len, int err, const char *fmt, ...)
 {
 	int saved = errno; /* callers often pass strerror(errno) and keep errno for theirs */

@@ -31,10 +31,6 @@ uint32_t *hwt_idmap_find(const struct hwt_idmap *map, uint64_t key);
  *  memory. Valid until the next insertion. */
 uint32_t *hwt_idmap_put(struct hwt_idmap *map, uint64_t key, int *created);
 
-/** Makes room for @need elements of @size bytes in *@arr (capacity *@cap, doubled as needed;
- *  *@arr may be NULL). Returns 0, or HWT_E_NOMEM with *@arr unchanged. */
-int hwt_array_grow(void **arr, uint32_t *cap, uint32_t need, size_t size);
-
 /** Makes room for @need elements of @size bytes in *@arr (capacity *@cap, doubled from 16 as
  *  needed, at most @capmax; *@arr may be NULL). Returns 0, or HWT_E_NOMEM with *@arr and *@cap
  *  unchanged. */

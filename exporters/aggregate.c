@@ -187,14 +187,12 @@ static int64_t slice_node(struct hwt_agg *a, uint32_t parent, uint32_t frame)
 	if (created) {
 		if (!a->nsnodes) {
 			/* Node 0 is the root, as in the model. */
-			if (hwt_array_grow((void **)&a->snodes, &a->capsnodes, 1,
-					   sizeof(*a->snodes)))
+			if (HWT_ARRAY_GROW(a->snodes, &a->capsnodes, 1))
 				return HWT_E_NOMEM;
 			a->snodes[0] = (struct hwt_stack_node){ 0 };
 			a->nsnodes = 1;
 		}
-		if (hwt_array_grow((void **)&a->snodes, &a->capsnodes, a->nsnodes + 1,
-				   sizeof(*a->snodes)))
+		if (HWT_ARRAY_GROW(a->snodes, &a->capsnodes, a->nsnodes + 1))
 			return HWT_E_NOMEM;
 		*slot = a->nsnodes;
 		a->snodes[a->nsnodes++] = (struct hwt_stack_node){
@@ -396,7 +394,7 @@ int hwt_agg_path(struct hwt_agg *a, const struct hwt_model *m, uint32_t node,
 
 		depth = s ? s->depth : 0;
 	}
-	if (hwt_array_grow((void **)&a->path, &a->cappath, depth + 1, sizeof(*a->path)))
+	if (HWT_ARRAY_GROW(a->path, &a->cappath, depth + 1))
 		return HWT_E_NOMEM;
 	n = depth;
 	while (node && n) {

@@ -166,7 +166,7 @@ static struct hwt_slice_func *ss_func(struct hwt_slicestats *s, uint32_t name)
 	int created;
 	uint32_t *slot;
 
-	if (hwt_array_grow((void **)&s->funcs, &s->capfuncs, s->nfuncs + 1, sizeof(*s->funcs)))
+	if (HWT_ARRAY_GROW(s->funcs, &s->capfuncs, s->nfuncs + 1))
 		return NULL;
 	slot = hwt_idmap_put(&s->func_index, name, &created);
 	if (!slot)

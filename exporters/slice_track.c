@@ -59,8 +59,7 @@ struct hwt_track_thread *hwt_slice_track_thread(struct hwt_slice_track *tr, uint
 			return NULL;
 	} else {
 		/* Room first, so that the index never holds a thread the array lacks. */
-		if (hwt_array_grow((void **)&tr->threads, &tr->capthreads, tr->nthreads + 1,
-				   sizeof(*tr->threads)))
+		if (HWT_ARRAY_GROW(tr->threads, &tr->capthreads, tr->nthreads + 1))
 			return NULL;
 		slot = hwt_idmap_put(&tr->index, key, &created);
 		if (!slot)
@@ -142,7 +141,7 @@ static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
 	struct hwt_track_thread *t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 1);
 	struct hwt_open_slice *s;
 
-	if (!t || hwt_array_grow((void **)&t->open, &t->capopen, t->nopen + 1, sizeof(*t->open)))
+	if (!t || HWT_ARRAY_GROW(t->open, &t->capopen, t->nopen + 1))
 		return HWT_E_NOMEM;
 	t->last_ts = ev->ts;
 	s = &t->open[t->nopen++];

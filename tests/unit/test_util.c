@@ -167,7 +167,8 @@ START_TEST(hwt_idmap_fini_empties_and_reuses)
 }
 END_TEST
 
-/* ---- hwt_array_grow -------------------------------------------------------------------- */
+/* ---- hwt_array_reserve (UINT32_MAX: the bound HWT_ARRAY_GROW gives a uint32_t capacity)
+ * ------------------------------------------------------------------ */
 
 /* From nothing, nothing is allocated until something is needed; the first allocation holds 16;
  * with room enough nothing changes; any capacity, 16 or not, doubles until the need fits. */
@@ -179,15 +180,17 @@ static const struct {
 	{ 5, 21, 40 },	{ 3, 3, 3 },   { 1, 2, 2 },    { 0, 65536, 65536 }, { 0, 65537, 131072 },
 };
 
-START_TEST(hwt_array_grow_cases)
+START_TEST(hwt_array_reserve_cases)
 {
-	uint32_t cap = grow_cases[_i].cap;
+	size_t cap = grow_cases[_i].cap;
 	uint64_t *arr = cap ? calloc(cap, sizeof(*arr)) : NULL;
 	uint64_t *before = arr;
 
 	for (uint32_t k = 0; k < cap; k++)
 		arr[k] = k + 1;
-	ck_assert_int_eq(hwt_array_grow((void **)&arr, &cap, grow_cases[_i].need, sizeof(*arr)), 0);
+	ck_assert_int_eq(hwt_array_reserve((void **)&arr, &cap, grow_cases[_i].need, sizeof(*arr),
+					   UINT32_MAX),
+			 0);
 	ck_assert_uint_eq(cap, grow_cases[_i].want_cap);
 	if (grow_cases[_i].need <= grow_cases[_i].cap)
 		ck_assert_ptr_eq(arr, before); /* room enough: untouched */
@@ -202,12 +205,12 @@ START_TEST(hwt_array_grow_cases)
 }
 END_TEST
 
-START_TEST(hwt_array_grow_from_null)
+START_TEST(hwt_array_reserve_from_null)
 {
 	char *arr = NULL;
-	uint32_t cap = 0;
+	size_t cap = 0;
 
-	ck_assert_int_eq(hwt_array_grow((void **)&arr, &cap, 3, 100), 0);
+	ck_assert_int_eq(hwt_array_reserve((void **)&arr, &cap, 3, 100, UINT32_MAX), 0);
 	ck_assert_ptr_nonnull(arr);
 	ck_assert_uint_eq(cap, 16);
 	memset(arr, 'x', 16 * 100);
@@ -216,12 +219,14 @@ START_TEST(hwt_array_grow_from_null)
 END_TEST
 
 /* Growing one element at a time: the capacity only ever doubles, so few reallocations. */
-START_TEST(hwt_array_grow_doubling)
+START_TEST(hwt_array_reserve_doubling)
 {
-	uint32_t *arr = NULL, cap = 0, changes = 0, last = 0;
+	uint32_t *arr = NULL, changes = 0;
+	size_t cap = 0, last = 0;
 
 	for (uint32_t n = 1; n <= 100000; n++) {
-		ck_assert_int_eq(hwt_array_grow((void **)&arr, &cap, n, sizeof(*arr)), 0);
+		ck_assert_int_eq(
+			hwt_array_reserve((void **)&arr, &cap, n, sizeof(*arr), UINT32_MAX), 0);
 		ck_assert_uint_ge(cap, n);
 		if (cap != last) {
 			if (last)
@@ -240,29 +245,32 @@ START_TEST(hwt_array_grow_doubling)
 END_TEST
 
 /* A count no uint32_t capacity can double to: HWT_E_NOMEM, nothing changed, nothing allocated. */
-START_TEST(hwt_array_grow_too_many)
+START_TEST(hwt_array_reserve_too_many)
 {
 	uint8_t *arr = NULL, keep[4];
-	uint32_t cap = 0;
+	size_t cap = 0;
 
-	ck_assert_int_eq(hwt_array_grow((void **)&arr, &cap, 0x80000001u, 1), HWT_E_NOMEM);
+	ck_assert_int_eq(hwt_array_reserve((void **)&arr, &cap, 0x80000001u, 1, UINT32_MAX),
+			 HWT_E_NOMEM);
 	ck_assert_ptr_null(arr);
 	ck_assert_uint_eq(cap, 0);
 	arr = keep;
 	cap = 4;
-	ck_assert_int_eq(hwt_array_grow((void **)&arr, &cap, UINT32_MAX, 1), HWT_E_NOMEM);
+	ck_assert_int_eq(hwt_array_reserve((void **)&arr, &cap, UINT32_MAX, 1, UINT32_MAX),
+			 HWT_E_NOMEM);
 	ck_assert_ptr_eq(arr, keep);
 	ck_assert_uint_eq(cap, 4);
 }
 END_TEST
 
 /* Elements so large that the bytes would not fit a size_t: HWT_E_NOMEM, nothing allocated. */
-START_TEST(hwt_array_grow_bytes_overflow)
+START_TEST(hwt_array_reserve_bytes_overflow)
 {
 	void *arr = NULL;
-	uint32_t cap = 0;
+	size_t cap = 0;
 
-	ck_assert_int_eq(hwt_array_grow(&arr, &cap, 1, (size_t)1 << 61), HWT_E_NOMEM);
+	ck_assert_int_eq(hwt_array_reserve(&arr, &cap, 1, (size_t)1 << 61, UINT32_MAX),
+			 HWT_E_NOMEM);
 	ck_assert_ptr_null(arr);
 	ck_assert_uint_eq(cap, 0);
 }
@@ -549,12 +557,12 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, hwt_idmap_put_created_flag);
 	tcase_add_test(tc, hwt_idmap_put_grows);
 	tcase_add_test(tc, hwt_idmap_fini_empties_and_reuses);
-	tcase_add_loop_test(tc, hwt_array_grow_cases, 0,
+	tcase_add_loop_test(tc, hwt_array_reserve_cases, 0,
 			    (int)(sizeof(grow_cases) / sizeof(grow_cases[0])));
-	tcase_add_test(tc, hwt_array_grow_from_null);
-	tcase_add_test(tc, hwt_array_grow_doubling);
-	tcase_add_test(tc, hwt_array_grow_too_many);
-	tcase_add_test(tc, hwt_array_grow_bytes_overflow);
+	tcase_add_test(tc, hwt_array_reserve_from_null);
+	tcase_add_test(tc, hwt_array_reserve_doubling);
+	tcase_add_test(tc, hwt_array_reserve_too_many);
+	tcase_add_test(tc, hwt_array_reserve_bytes_overflow);
 	tcase_add_test(tc, HWT_ARRAY_GROW_widths);
 	tcase_add_loop_test(tc, hwt_bitset_set_one, 0, (int)(sizeof(bit_ids) / sizeof(bit_ids[0])));
 	tcase_add_test(tc, hwt_bitset_set_many);
