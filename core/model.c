@@ -415,6 +415,21 @@ int64_t hwt_model_intern_stack(struct hwt_model *m, uint32_t parent, uint32_t fr
 	return id;
 }
 
+int64_t hwt_model_slice_node(struct hwt_model *m, uint32_t *cur, enum hwt_event_type type,
+			     uint32_t frame)
+{
+	uint32_t node = *cur;
+
+	if (type == HWT_EV_SLICE_BEGIN) {
+		int64_t id = hwt_model_intern_stack(m, node, frame);
+		if (id > 0)
+			*cur = (uint32_t)id;
+		return id;
+	}
+	*cur = node && node < m->nstacks ? m->stacks[node].parent : HWT_NONE;
+	return node;
+}
+
 int64_t hwt_model_add_track(struct hwt_model *m, const struct hwt_track *t)
 {
 	uint32_t id;

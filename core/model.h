@@ -102,6 +102,8 @@ struct hwt_event {
 		struct {
 			uint32_t frame; /* frame id */
 			uint32_t flags; /* enum hwt_slice_flags, on an end */
+			uint32_t node;	/* stack node: @frame under the slices open around it on
+					   its thread (a begin opens it, an end closes it) */
 		} slice;
 		struct {
 			uint32_t name; /* string id */
@@ -130,6 +132,12 @@ int64_t hwt_model_intern_frame(struct hwt_model *m, const struct hwt_frame *f);
 int64_t hwt_model_intern_mapping(struct hwt_model *m, const struct hwt_mapping *map);
 /** Interns the child of @parent for @frame; returns the node id (> 0) or a negative error. */
 int64_t hwt_model_intern_stack(struct hwt_model *m, uint32_t parent, uint32_t frame);
+/** Steps a thread's slice nesting: *@cur is the node of its innermost open slice (HWT_NONE
+ *  when none). A begin of @frame opens @frame's node under *@cur and returns it; an end returns
+ *  *@cur and closes it (an end with none open returns HWT_NONE). Events are stepped in the
+ *  order they go out. Returns the node or a negative enum hwt_error. */
+int64_t hwt_model_slice_node(struct hwt_model *m, uint32_t *cur, enum hwt_event_type type,
+			     uint32_t frame);
 /** Adds a counter track (copied); returns its id (> 0) or HWT_E_NOMEM. Not interned. */
 int64_t hwt_model_add_track(struct hwt_model *m, const struct hwt_track *t);
 /** Declares the next sample weight; returns its index (>= 0) or a negative error. Weights are

@@ -150,6 +150,19 @@ static inline struct hwt_event *hwt_dec_emit(struct hwt_decoder *d, enum hwt_eve
 	ev->ts = ts;
 	return ev;
 }
+/** Slice event @ev, a begin or an end of @frame on a thread whose innermost slice out is
+ *  *@cur, gets its frame and stack node (hwt_model_slice_node()). 0 or HWT_E_NOMEM. */
+static inline int hwt_dec_slice(struct hwt_decoder *d, uint32_t *cur, struct hwt_event *ev,
+				uint32_t frame)
+{
+	int64_t node = hwt_model_slice_node(d->m, cur, ev->type, frame);
+
+	if (node < 0)
+		return (int)node;
+	ev->slice.frame = frame;
+	ev->slice.node = (uint32_t)node;
+	return 0;
+}
 /** Announces thread @tid of @pid (and the process) unless done. */
 void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
 /** Queues a record of stream @source (copied) to come back in timestamp order. */

@@ -30,11 +30,6 @@ struct hwt_agg {
 	struct agg_table samples, slices;
 	uint64_t nsamples, nslices;
 
-	/* Stack tree of slices: the model's tree is read-only to exporters. */
-	struct hwt_stack_node *snodes;
-	uint32_t nsnodes, capsnodes;
-	struct hwt_idmap snode_index; /* (parent << 32 | frame) -> node */
-
 	struct hwt_slice_track *track; /* threads and their open slices */
 	struct hwt_idmap proc_names;   /* pid -> string id */
 
@@ -157,8 +152,6 @@ void hwt_agg_free(struct hwt_agg *a)
 		return;
 	table_fini(&a->samples);
 	table_fini(&a->slices);
-	free(a->snodes);
-	hwt_idmap_fini(&a->snode_index);
 	hwt_slice_track_free(a->track);
 	hwt_idmap_fini(&a->proc_names);
 	free(a->path);
@@ -177,44 +170,12 @@ static uint32_t thread_comm(const struct hwt_agg *a, struct hwt_track_thread *t)
 	return pname ? *pname : HWT_NONE;
 }
 
-static int64_t slice_node(struct hwt_agg *a, uint32_t parent, uint32_t frame)
-{
-	int created;
-	uint32_t *slot = hwt_idmap_put(&a->snode_index, (uint64_t)parent << 32 | frame, &created);
-
-	if (!slot)
-		return HWT_E_NOMEM;
-	if (created) {
-		if (!a->nsnodes) {
-			/* Node 0 is the root, as in the model. */
-			if (HWT_ARRAY_GROW(a->snodes, &a->capsnodes, 1))
-				return HWT_E_NOMEM;
-			a->snodes[0] = (struct hwt_stack_node){ 0 };
-			a->nsnodes = 1;
-		}
-		if (HWT_ARRAY_GROW(a->snodes, &a->capsnodes, a->nsnodes + 1))
-			return HWT_E_NOMEM;
-		*slot = a->nsnodes;
-		a->snodes[a->nsnodes++] = (struct hwt_stack_node){
-			.parent = parent,
-			.frame = frame,
-			.depth = a->snodes[parent].depth + 1,
-		};
-	}
-	return *slot;
-}
-
-/* A call opens: counted under its node, which it keeps with the thread's name of now. */
+/* A call opens: counted under its node, with the thread's name of now, which it keeps. */
 static int agg_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s)
 {
 	struct hwt_agg *a = ctx;
-	uint32_t parent = t->nopen > 1 ? t->open[t->nopen - 2].node : HWT_NONE;
-	int64_t node = slice_node(a, parent, s->frame);
 	uint64_t v[2] = { 1, 0 };
 
-	if (node < 0)
-		return (int)node;
-	s->node = (uint32_t)node;
 	s->aux = thread_comm(a, t);
 	return table_add(&a->slices, (uint32_t)s->aux, s->node, v, 2);
 }
@@ -385,31 +346,13 @@ void hwt_agg_entry(const struct hwt_agg *a, uint32_t i, uint32_t *comm, uint32_t
 int hwt_agg_path(struct hwt_agg *a, const struct hwt_model *m, uint32_t node,
 		 const uint32_t **frames)
 {
-	uint32_t depth, n;
+	const struct hwt_stack_node *s = hwt_model_stack(m, node);
+	uint32_t depth = s ? s->depth : 0, n = depth;
 
-	if (a->mode == HWT_AGG_SLICES) {
-		depth = node && node < a->nsnodes ? a->snodes[node].depth : 0;
-	} else {
-		const struct hwt_stack_node *s = hwt_model_stack(m, node);
-
-		depth = s ? s->depth : 0;
-	}
 	if (HWT_ARRAY_GROW(a->path, &a->cappath, depth + 1))
 		return HWT_E_NOMEM;
-	n = depth;
-	while (node && n) {
-		if (a->mode == HWT_AGG_SLICES) {
-			a->path[--n] = a->snodes[node].frame;
-			node = a->snodes[node].parent;
-		} else {
-			const struct hwt_stack_node *s = hwt_model_stack(m, node);
-
-			if (!s)
-				break;
-			a->path[--n] = s->frame;
-			node = s->parent;
-		}
-	}
+	for (; n && (s = hwt_model_stack(m, node)); node = s->parent)
+		a->path[--n] = s->frame;
 	/* A malformed tree (depth larger than the chain) leaves a gap: drop it. */
 	*frames = a->path + n;
 	return (int)(depth - n);

@@ -145,7 +145,9 @@ static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
 		return HWT_E_NOMEM;
 	t->last_ts = ev->ts;
 	s = &t->open[t->nopen++];
-	*s = (struct hwt_open_slice){ .frame = ev->slice.frame, .begin = ev->ts };
+	*s = (struct hwt_open_slice){ .frame = ev->slice.frame,
+				      .node = ev->slice.node,
+				      .begin = ev->ts };
 	return tr->ops->begin ? tr->ops->begin(tr->ctx, t, s) : 0;
 }
 

@@ -13,7 +13,7 @@
 /** A slice open on a thread. */
 struct hwt_open_slice {
 	uint32_t frame; /* frame id of its begin */
-	uint32_t node;	/* the consumer's (a stack node), set in its begin hook */
+	uint32_t node;	/* stack node of its begin event */
 	uint64_t begin; /* ns */
 	uint64_t child; /* ns spent in the slices nested in it that ended */
 	uint64_t aux;	/* the consumer's */

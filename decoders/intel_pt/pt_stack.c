@@ -58,6 +58,7 @@ struct pt_thread {
 	uint32_t nheld, cap_held;
 	uint32_t unknown; /* returns past the top while holding: [unknown] slices to begin */
 	uint32_t base;	  /* the function running below every frame, 0 if not known */
+	uint32_t node;	  /* stack node of the innermost slice shown (hwt_model_slice_node) */
 	int run, holding, announced;
 	int lost; /* the last thing shown was a lost marker: the next one adds nothing */
 	uint64_t t0, last_ts;
@@ -249,11 +250,10 @@ static inline int out(struct pt_stacks *st, struct pt_thread *t, uint32_t type, 
 	struct hwt_event *ev = hwt_dec_emit(st->d, type, t->pid, t->tid, ts);
 	if (!ev)
 		return HWT_E_NOMEM;
-	if (type != HWT_EV_LOST) {
-		ev->slice.frame = frame;
-		ev->slice.flags = flags;
-	}
-	return 0;
+	if (type == HWT_EV_LOST)
+		return 0;
+	ev->slice.flags = flags;
+	return hwt_dec_slice(st->d, &t->node, ev, frame);
 }
 
 static int release(struct pt_stacks *st, struct pt_thread *t)
@@ -555,6 +555,7 @@ static size_t apply_run(struct pt_stacks *st, struct pt_thread *t, const struct 
 	const uint32_t pid = t->pid, tid = t->tid;
 	const uint64_t gen = t->gen;
 	uint64_t last = t->last_ts;
+	uint32_t node = t->node;
 	for (; i < n; i++) {
 		const struct pt_op *op = &ops[i];
 		uint64_t ts = op->ts < last ? last : op->ts;
@@ -581,10 +582,12 @@ static size_t apply_run(struct pt_stacks *st, struct pt_thread *t, const struct 
 			break;
 		}
 		last = ts;
-		*ev++ = (struct hwt_event){
-			.type = type, .pid = pid, .tid = tid, .ts = ts, .slice = { .frame = frame }
-		};
+		*ev = (struct hwt_event){ .type = type, .pid = pid, .tid = tid, .ts = ts };
+		if ((*err = hwt_dec_slice(d, &node, ev, frame)))
+			break;
+		ev++;
 	}
+	t->node = node;
 	t->depth = depth;
 	t->last_ts = last;
 	d->nout = (size_t)(ev - d->out);

@@ -32,6 +32,7 @@ struct uthread {
 	uint32_t tid, pid;
 	struct uframe *stack;
 	uint32_t depth, cap;
+	uint32_t node; /* stack node of the innermost slice shown (hwt_model_slice_node) */
 };
 
 struct split_thread { /* decoding state of the stream, per thread index */
@@ -194,9 +195,8 @@ static int emit_slice(struct updec *u, struct uthread *t, enum hwt_event_type ty
 	struct hwt_event *ev = hwt_dec_emit(u->d, type, t->pid, t->tid, ts);
 	if (!ev)
 		return HWT_E_NOMEM;
-	ev->slice.frame = frame;
 	ev->slice.flags = flags;
-	return 0;
+	return hwt_dec_slice(u->d, &t->node, ev, frame);
 }
 
 /* Closes the innermost frame of @t at @ts. Slices shorter than --min-duration never show; a

@@ -8,6 +8,7 @@
 #include "hwtrace/error.h"
 #include "core/model.h"
 #include "exporters/aggregate.h"
+#include "slice_nodes.h"
 
 #define PID   100
 #define OTHER 300 /* a second process */
@@ -17,6 +18,7 @@ static struct hwt_agg *agg;
 static struct hwt_event evs[2048];
 static uint64_t wts[2048][2]; /* the weights of each sample event */
 static size_t nev;
+static struct slice_cursors cursors;
 static uint32_t f_main, f_work, f_hot, f_fib;
 static uint32_t s_app, s_worker, s_other;
 static uint32_t st_a, st_b; /* model stacks: main > work > hot, main > fib */
@@ -65,6 +67,7 @@ static void model(int weights)
 	st_a = stack(stack(stack(HWT_NONE, f_main), f_work), f_hot);
 	st_b = stack(stack(HWT_NONE, f_main), f_fib);
 	nev = 0;
+	cursors = (struct slice_cursors){ 0 };
 	agg = NULL;
 }
 
@@ -103,12 +106,12 @@ static void sample(uint32_t pid, uint32_t tid, uint64_t ts, uint32_t node, uint6
 
 static void B(uint32_t pid, uint32_t tid, uint64_t ts, uint32_t f)
 {
-	add(HWT_EV_SLICE_BEGIN, pid, tid, ts)->slice.frame = f;
+	slice_node_set(m, &cursors, add(HWT_EV_SLICE_BEGIN, pid, tid, ts), f);
 }
 
 static void E(uint32_t pid, uint32_t tid, uint64_t ts)
 {
-	add(HWT_EV_SLICE_END, pid, tid, ts);
+	slice_node_set(m, &cursors, add(HWT_EV_SLICE_END, pid, tid, ts), HWT_NONE);
 }
 
 /* Allocates the aggregation for @view and feeds it every event; returns hwt_agg_finish(). */

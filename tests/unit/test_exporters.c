@@ -10,6 +10,7 @@
 #include "hwtrace/error.h"
 #include "exporters/exporter.h"
 #include "core/model.h"
+#include "slice_nodes.h"
 
 /* A synthetic recording: two processes, renamed threads, nested slices, samples whose stacks
  * include a kernel frame and a mapping with a build id, a counter, an instant, lost records,
@@ -17,6 +18,7 @@
 struct fixture {
 	struct hwt_model *m;
 	struct hwt_event ev[256];
+	struct slice_cursors cur;
 	size_t n;
 	uint32_t f_main, f_work, f_hot, f_op, f_sys;
 	uint32_t stack_a, stack_b, track;
@@ -62,7 +64,7 @@ static struct hwt_event *add(enum hwt_event_type type, uint32_t pid, uint32_t ti
 
 static void slice(enum hwt_event_type type, uint32_t f, uint64_t ts)
 {
-	add(type, 100, 101, ts)->slice.frame = f;
+	slice_node_set(fx.m, &fx.cur, add(type, 100, 101, ts), f);
 }
 
 /* Builds the model and the stream; @samples and @slices choose what it holds. */
@@ -434,9 +436,9 @@ START_TEST(folded_unbalanced)
 	fixture_build(0, 0);
 	fx.n = 0;
 	add(HWT_EV_THREAD, 1, 1, 1)->thread.name = str("t");
-	add(HWT_EV_SLICE_END, 1, 1, 5)->slice.frame = fx.f_hot;
-	add(HWT_EV_SLICE_BEGIN, 1, 1, 10)->slice.frame = fx.f_main;
-	add(HWT_EV_SLICE_BEGIN, 1, 1, 20)->slice.frame = fx.f_work;
+	slice_node_set(fx.m, &fx.cur, add(HWT_EV_SLICE_END, 1, 1, 5), fx.f_hot);
+	slice_node_set(fx.m, &fx.cur, add(HWT_EV_SLICE_BEGIN, 1, 1, 10), fx.f_main);
+	slice_node_set(fx.m, &fx.cur, add(HWT_EV_SLICE_BEGIN, 1, 1, 20), fx.f_work);
 	ck_assert_int_eq(export("folded", views[_i], "open.folded", path, sizeof(path)), 0);
 	snprintf(cmd, sizeof(cmd), "cat '%s'", path);
 	ck_assert_int_eq(run(cmd, &out), 0);

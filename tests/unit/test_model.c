@@ -153,6 +153,34 @@ START_TEST(intern_stack_tree)
 }
 END_TEST
 
+/* a { b { } b { a { } } }, then an end with nothing open. */
+START_TEST(slice_node_nesting)
+{
+	struct hwt_frame f = { .name = (uint32_t)hwt_model_intern_str(m, "a") };
+	uint32_t fa = (uint32_t)hwt_model_intern_frame(m, &f), fb, cur = HWT_NONE;
+
+	f.name = (uint32_t)hwt_model_intern_str(m, "b");
+	fb = (uint32_t)hwt_model_intern_frame(m, &f);
+	int64_t a = hwt_model_slice_node(m, &cur, HWT_EV_SLICE_BEGIN, fa);
+	ck_assert_int_gt(a, 0);
+	ck_assert_uint_eq(cur, a);
+	int64_t ab = hwt_model_slice_node(m, &cur, HWT_EV_SLICE_BEGIN, fb);
+	ck_assert_int_eq(ab, hwt_model_intern_stack(m, (uint32_t)a, fb));
+	ck_assert_int_eq(hwt_model_slice_node(m, &cur, HWT_EV_SLICE_END, fb), ab);
+	ck_assert_uint_eq(cur, a);
+	ck_assert_int_eq(hwt_model_slice_node(m, &cur, HWT_EV_SLICE_BEGIN, fb), ab);
+	int64_t aba = hwt_model_slice_node(m, &cur, HWT_EV_SLICE_BEGIN, fa);
+	ck_assert_uint_eq(hwt_model_stack(m, (uint32_t)aba)->depth, 3);
+	ck_assert_int_eq(hwt_model_slice_node(m, &cur, HWT_EV_SLICE_END, fa), aba);
+	ck_assert_int_eq(hwt_model_slice_node(m, &cur, HWT_EV_SLICE_END, fb), ab);
+	ck_assert_int_eq(hwt_model_slice_node(m, &cur, HWT_EV_SLICE_END, fa), a);
+	ck_assert_uint_eq(cur, HWT_NONE);
+	ck_assert_int_eq(hwt_model_slice_node(m, &cur, HWT_EV_SLICE_END, fa), HWT_NONE);
+	ck_assert_uint_eq(cur, HWT_NONE);
+	ck_assert_int_eq(hwt_model_slice_node(m, &cur, HWT_EV_SLICE_BEGIN, HWT_NONE), HWT_E_INVAL);
+}
+END_TEST
+
 START_TEST(intern_stack_many)
 {
 	struct hwt_frame f = { .name = (uint32_t)hwt_model_intern_str(m, "f") };
@@ -305,6 +333,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, intern_frame_mapping);
 	tcase_add_test(tc, intern_frame_many);
 	tcase_add_test(tc, intern_stack_tree);
+	tcase_add_test(tc, slice_node_nesting);
 	tcase_add_test(tc, intern_stack_many);
 	tcase_add_test(tc, tracks_weights_meta);
 	tcase_add_test(tc, meta_foreach_order);

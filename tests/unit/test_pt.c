@@ -18,6 +18,7 @@
 #include "decoders/intel_pt/pt_decode.h"
 #include "decoders/intel_pt/pt_import.h"
 #include "pt_synth.h"
+#include "slice_nodes.h"
 
 #define T(off) (SYNTH_BASE + SYNTH_TEXT + (off))
 #define MAIN   T(0x00)
@@ -127,6 +128,7 @@ static int decode_file(struct dec *r)
 {
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_event ev;
+	struct slice_cursors nest = { 0 };
 	char why[256], buf[200];
 	int err, n;
 
@@ -136,6 +138,7 @@ static int decode_file(struct dec *r)
 	struct hwt_decoder *d = hwt_decoder_open(hwt_path, m, NULL, &err, why, sizeof(why));
 	ck_assert_msg(d, "open: %s", why);
 	while ((n = hwt_decoder_next(d, &ev)) > 0) {
+		slice_node_check(m, &nest, &ev);
 		const struct hwt_frame *f = hwt_model_frame(m, ev.slice.frame);
 		const char *name = f ? hwt_model_str(m, f->name) : "?";
 		if (!strcmp(name, stub_name))

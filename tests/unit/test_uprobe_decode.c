@@ -14,6 +14,7 @@
 #include "core/format/uprobe_format.h"
 #include "core/store.h"
 #include "decoders/decode.h"
+#include "slice_nodes.h"
 
 #define PID  1000 /* the target; its main thread is thread index 0 of the stream */
 #define TID2 1001 /* its second thread ("worker"), thread index 1 */
@@ -288,6 +289,7 @@ static void decode_all(void)
 	struct hwt_decoder_config cfg;
 	struct hwt_decoder *d;
 	struct hwt_event ev;
+	struct slice_cursors nest = { 0 };
 	char why[256];
 	int err;
 
@@ -300,6 +302,7 @@ static void decode_all(void)
 	ck_assert_msg(d != NULL, "%s", why);
 	while ((err = hwt_decoder_next(d, &ev)) > 0) {
 		ck_assert_int_lt(s.n, 256);
+		slice_node_check(s.m, &nest, &ev);
 		s.ev[s.n++] = ev;
 	}
 	ck_assert_int_eq(err, 0);
