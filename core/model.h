@@ -14,6 +14,7 @@ enum hwt_frame_kind {
 	HWT_FRAME_USER = 0,
 	HWT_FRAME_KERNEL = 1,
 	HWT_FRAME_UNKNOWN = 2, /* a gap in the call stack: "[unknown]" */
+	HWT_FRAME_SPAN = 3,    /* a span the program or a plugin marked: its name, no mapping */
 };
 
 /** A function (or unresolved address) in a mapping. Interned: equal frames share one id. */
@@ -45,13 +46,20 @@ struct hwt_weight_desc {
 	uint32_t unit; /* string id: "count", "nanoseconds", "bytes" */
 };
 
-/** A counter track: one value over time. */
+/** Track kinds. */
+enum hwt_track_kind {
+	HWT_TRACK_COUNTER = 0, /* a number over time: HWT_EV_COUNTER */
+	HWT_TRACK_OBJECT = 1,  /* snapshots of a state: HWT_EV_OBJECT */
+};
+
+/** A counter or object track. */
 struct hwt_track {
 	uint32_t name;	/* string id, e.g. "page-faults" */
-	uint32_t unit;	/* string id */
-	uint32_t pid;	/* process the track belongs to */
+	uint32_t unit;	/* string id; HWT_NONE for objects */
+	uint32_t pid;	/* process the track belongs to; 0: global (the whole machine) */
 	uint32_t tid;	/* 0: process-wide track */
 	int cumulative; /* values only grow (a running total) */
+	uint32_t kind;	/* enum hwt_track_kind */
 };
 
 enum hwt_event_type {
@@ -65,6 +73,16 @@ enum hwt_event_type {
 	HWT_EV_SLICE_END,    /* the innermost open slice of the thread ends: slice */
 	HWT_EV_INSTANT,	     /* a point event: instant */
 	HWT_EV_LOST,	     /* data was lost around here: lost */
+	HWT_EV_OBJECT,	     /* a snapshot on an object track: object */
+	HWT_EV_FLOW,	     /* one end of an arrow between events: flow */
+	HWT_EV_SLICE_ARGS,   /* arguments of the thread's innermost open slice: args */
+};
+
+/** Phases of a flow: it leaves an event, passes through others, arrives at the last. */
+enum hwt_flow_phase {
+	HWT_FLOW_OUT = 1,
+	HWT_FLOW_STEP = 2,
+	HWT_FLOW_IN = 3,
 };
 
 /** Flags of a slice end. */
@@ -106,9 +124,24 @@ struct hwt_event {
 					   its thread (a begin opens it, an end closes it) */
 		} slice;
 		struct {
-			uint32_t name; /* string id */
-			uint32_t args; /* string id of "key=value" lines, HWT_NONE if none */
-		} instant;
+			uint32_t name;	     /* string id */
+			uint32_t args_len;   /* bytes of @args; 0: no arguments */
+			const uint8_t *args; /* a value tree (core/format/value.h), a map */
+		} instant;		     /* on thread tid; tid 0: the process; pid 0: global */
+		struct {
+			uint32_t track;	      /* track id, of kind HWT_TRACK_OBJECT */
+			uint32_t len;	      /* bytes of @value */
+			const uint8_t *value; /* a value tree */
+		} object;
+		struct {
+			uint64_t id;	/* the flow: its events share it */
+			uint32_t phase; /* enum hwt_flow_phase */
+			uint32_t name;	/* string id: what kind of link ("caused", "fork") */
+		} flow;			/* at the thread's event of @ts (its innermost slice) */
+		struct {
+			uint32_t len;	     /* bytes of @args */
+			const uint8_t *args; /* a value tree, a map: merged into the slice's */
+		} args;
 		struct {
 			uint64_t count; /* records lost, 0 if unknown */
 		} lost;

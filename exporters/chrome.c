@@ -163,28 +163,6 @@ static const struct hwt_slice_track_ops ch_track_ops = {
 	.end = ch_slice_end,
 };
 
-/* The "key=value" lines of @args as a JSON object's members. */
-static void put_args(FILE *f, const char *args)
-{
-	int n = 0;
-
-	while (args && *args) {
-		size_t len = strcspn(args, "\n");
-		const char *eq = memchr(args, '=', len);
-
-		if (len) {
-			put_str(f, n++ ? ",\"" : "\"");
-			put_json_chars(f, args, eq ? (size_t)(eq - args) : len);
-			put_str(f, "\":\"");
-			if (eq)
-				put_json_chars(f, eq + 1, len - (size_t)(eq - args) - 1);
-			put_str(f, "\"");
-		}
-		args += len;
-		args += *args == '\n';
-	}
-}
-
 static void process_exit(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	char name[64];
@@ -297,11 +275,6 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 			    ev->pid, ev->tid);
 		event_ts(c, ev->ts);
 		put_str(f, ",\"s\":\"t\"");
-		if (ev->instant.args) {
-			put_str(f, ",\"args\":{");
-			put_args(f, hwt_model_str(m, ev->instant.args));
-			put_str(f, "}");
-		}
 		put_str(f, "}");
 		break;
 	case HWT_EV_LOST: {
@@ -319,6 +292,10 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 		put_str(f, "}}");
 		break;
 	}
+	case HWT_EV_OBJECT:
+	case HWT_EV_FLOW:
+	case HWT_EV_SLICE_ARGS:
+		break; /* not shown yet */
 	}
 	return ferror(f) ? HWT_E_IO : 0;
 }

@@ -383,7 +383,6 @@ static int instant(struct perfetto *p, const struct hwt_model *m, const struct h
 		hwt_pbuf_varint(&p->pkt, TE_NAME_IID, name);
 	else
 		hwt_pbuf_string(&p->pkt, TE_NAME, "instant");
-	annotations(p, ev->instant.args ? hwt_model_str(m, ev->instant.args) : NULL);
 	hwt_pbuf_end(&p->pkt);
 	return packet_flush(p);
 }
@@ -718,6 +717,10 @@ static int pf_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 		else
 			snprintf(text, sizeof(text), "lost records");
 		return instant_text(p, ev->ts, UUID_TRACK(ev->pid, ev->tid), text, NULL);
+	case HWT_EV_OBJECT:
+	case HWT_EV_FLOW:
+	case HWT_EV_SLICE_ARGS:
+		break; /* not shown yet */
 	}
 	return 0;
 }

@@ -186,4 +186,92 @@ void hwt_host_count_lost(struct hwt_host *h, uint64_t n);
 /** Sets metadata @key to @value in the recording (both copied). */
 int hwt_host_set_meta(struct hwt_host *h, const char *key, const char *value);
 
+/* ---- what plugins put on the timeline ----------------------------------------------------
+ * Counter values, object snapshots, instants and flows are recorded in the host's own stream
+ * and decoded generically: a plugin that uses only these needs no decoder. Call them from
+ * start() and poll() (counter and object plugins poll on a thread of their own; the host
+ * serializes the calls). Times are CLOCK_MONOTONIC nanoseconds (hwt_host_now()); 0 means now.
+ * Each returns >= 0 or a negative enum hwt_error, with the reason in hwt_host_error(). */
+
+/** Where a track belongs. */
+enum hwt_track_scope {
+	HWT_SCOPE_GLOBAL = 0,  /* the whole machine (/proc/loadavg) */
+	HWT_SCOPE_PROCESS = 1, /* one process: .pid */
+	HWT_SCOPE_THREAD = 2,  /* one thread: .pid and .tid */
+};
+
+/** Flags of a counter track. */
+enum hwt_track_flags {
+	HWT_TRACK_CUMULATIVE = 1, /* a running total (faults so far): views take differences */
+};
+
+/** A counter track: one number over time. */
+struct hwt_counter_desc {
+	const char *name; /* shown as the track's name ("rss", "page-faults"); copied */
+	const char *unit; /* "bytes", "count", "ns", "percent"...; NULL: none; copied */
+	uint32_t scope;	  /* enum hwt_track_scope */
+	uint32_t flags;	  /* enum hwt_track_flags */
+	int pid, tid;	  /* as the scope needs them */
+};
+
+/** Declares a counter track; returns its id (> 0). */
+int hwt_host_counter_track(struct hwt_host *h, const struct hwt_counter_desc *desc);
+
+/** Appends @value at @ts to counter track @track. */
+int hwt_host_counter(struct hwt_host *h, int track, uint64_t ts, double value);
+
+/** Appends @n values of @track at once: values[i] at ts[i] (ts NULL: all now). */
+int hwt_host_counters(struct hwt_host *h, int track, size_t n, const uint64_t *ts,
+		      const double *values);
+
+/** Declares an object track named @name (copied) of @scope (with @pid, @tid as it needs);
+ *  returns its id (> 0). */
+int hwt_host_object_track(struct hwt_host *h, const char *name, uint32_t scope, int pid, int tid);
+
+/** A value tree being built: the arguments of an instant, the state of an object. */
+struct hwt_args;
+
+/** A new empty tree (a map); NULL when out of memory. Free with hwt_args_free(). */
+struct hwt_args *hwt_args_new(void);
+/** Frees @a; NULL is accepted. */
+void hwt_args_free(struct hwt_args *a);
+/** Empties @a for reuse. */
+void hwt_args_reset(struct hwt_args *a);
+/** Adds a value under @key (copied) to the innermost open map, or appends it to the innermost
+ *  open list (@key ignored there). An error (out of memory, nested too deep, an end with
+ *  nothing open) sticks: the tree is refused when used. */
+void hwt_args_int(struct hwt_args *a, const char *key, int64_t v);
+void hwt_args_double(struct hwt_args *a, const char *key, double v);
+void hwt_args_str(struct hwt_args *a, const char *key, const char *v);
+void hwt_args_bool(struct hwt_args *a, const char *key, int v);
+void hwt_args_null(struct hwt_args *a, const char *key);
+/** Opens a map or a list as the next value; hwt_args_end() closes the innermost one. */
+void hwt_args_map(struct hwt_args *a, const char *key);
+void hwt_args_list(struct hwt_args *a, const char *key);
+void hwt_args_end(struct hwt_args *a);
+
+/** A snapshot @state (borrowed for the call; NULL: empty) of object track @track at @ts. */
+int hwt_host_object(struct hwt_host *h, int track, uint64_t ts, const struct hwt_args *state);
+
+/** An instant named @name (copied) with @args (NULL: none) at @ts on thread @tid of @pid
+ *  (tid 0: the process; pid 0: global). */
+int hwt_host_instant(struct hwt_host *h, int pid, int tid, uint64_t ts, const char *name,
+		     const struct hwt_args *args);
+
+/** Where an event stands on a flow (an arrow, or a chain of them). */
+enum hwt_flow_end {
+	HWT_FLOW_END_OUT = 1,  /* the arrow leaves this event */
+	HWT_FLOW_END_STEP = 2, /* it passes through (arrives and leaves again) */
+	HWT_FLOW_END_IN = 3,   /* it arrives here */
+};
+
+/** One end (@phase: enum hwt_flow_end) of flow @flow,
+ *  an arrow named @name (copied), at @ts on thread @tid of @pid: arrows join the events of the
+ *  same @flow in time order (thread to thread, process to process). */
+int hwt_host_flow(struct hwt_host *h, uint64_t flow, int phase, int pid, int tid, uint64_t ts,
+		  const char *name);
+
+/** CLOCK_MONOTONIC now, in nanoseconds: the recording's clock. */
+uint64_t hwt_host_now(void);
+
 #endif

@@ -1,0 +1,2 @@
+build-dev/core/error.o: core/error.c include/hwtrace/error.h
+include/hwtrace/error.h:

@@ -1,0 +1,3 @@
+build-dev/core/util.o: core/util.c include/hwtrace/error.h core/util.h
+include/hwtrace/error.h:
+core/util.h:
