@@ -1,0 +1,389 @@
+/* The `counters` counter plugin: perf events (page-faults, context-switches, cycles where a PMU
+ * exists: any name -e takes) counted, not sampled, on every thread of the target and of its
+ * descendants, read every interval into one thread-scoped cumulative counter track per event and
+ * thread, and a process-wide total per event counted with inherit.
+ *
+ * Threads are found by listing /proc/PID/task every interval, and each gets a counter group of its
+ * own when it is first seen: what a thread does before it is seen, and all of a thread that starts
+ * and ends between two scans, is on no thread's track; the "(total)" tracks count it (inherited
+ * counters fold every thread and child process into the target's). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <hwtrace/plugin.h>
+
+#include "core/events.h"
+#include "proctree.h"
+
+#define CTR_MAX_EVENTS 16
+
+enum { OPT_EVENTS, OPT_INTERVAL, OPT_CHILDREN, OPT_TOTAL, CTR_NOPTIONS };
+
+static const struct hwt_option ctr_options[CTR_NOPTIONS] = {
+	[OPT_EVENTS] = { .name = "events",
+			 .type = HWT_OPT_LIST,
+			 .max = CTR_MAX_EVENTS,
+			 .arg = "EVENT",
+			 .help = "an event to count per thread: page-faults, context-switches, "
+				 "cpu-migrations, task-clock, cycles (with a PMU), or any libpfm4 "
+				 "name such as perf::MINOR-FAULTS" },
+	[OPT_INTERVAL] = { .name = "interval",
+			   .type = HWT_OPT_DURATION,
+			   .min = 100000,
+			   .max = 60000000000,
+			   .def = "10ms",
+			   .help = "read the counters, and look for new threads, this often (100us "
+				   "to 60s)" },
+	[OPT_CHILDREN] = { .name = "children",
+			   .type = HWT_OPT_BOOL,
+			   .def = "1",
+			   .help = "count the threads of the processes the target forks too" },
+	[OPT_TOTAL] = { .name = "total",
+			.type = HWT_OPT_BOOL,
+			.def = "1",
+			.help = "also count each event over the target and all its descendants "
+				"(with inherit) on a process track 'EVENT (total)': it includes "
+				"threads too short-lived to be seen" },
+};
+
+/* A thread counted: a group of counters, the first the leader read for all. */
+struct ctr_thread {
+	int pid, tid;
+	int fds[CTR_MAX_EVENTS];
+	int tracks[CTR_MAX_EVENTS];
+	double last[CTR_MAX_EVENTS];
+	int written;
+};
+
+struct ctr_state {
+	struct hwt_host *h;
+	int root;
+	uint64_t interval, next;
+	size_t nevents;
+	const char *const *names; /* borrowed from the options until stop() */
+	struct perf_event_attr attrs[CTR_MAX_EVENTS];
+	int kernel;  /* count in the kernel too (root, or perf_event_paranoid < 1) */
+	int started; /* start() is over: the target runs the program */
+	int total_fds[CTR_MAX_EVENTS], total_tracks[CTR_MAX_EVENTS];
+	double total_last[CTR_MAX_EVENTS];
+	size_t ntotals;
+	struct hwt_proctree tree;
+	struct ctr_thread *threads;
+	size_t nthreads, cap_threads;
+	uint64_t missed; /* threads seen but gone before their counters opened */
+	int noted;	 /* a thread could not be counted: noted once */
+};
+
+static int kernel_allowed(void)
+{
+	char buf[16] = "2";
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '2';
+		fclose(f);
+	}
+	return geteuid() == 0 || atoi(buf) < 1;
+}
+
+/* The message and code for perf_event_open()'s errno @e on event @i. */
+static int open_error(struct ctr_state *s, size_t i, int e)
+{
+	const char *name = s->names[i];
+
+	if ((e == ENOENT || e == EOPNOTSUPP || e == ENODEV) &&
+	    hwt_event_is_hardware(&s->attrs[i])) {
+		hwt_host_set_error(s->h,
+				   "counters: events=%s needs a hardware PMU and this machine has "
+				   "none (a VM without PMU passthrough?): count a software event "
+				   "such as page-faults",
+				   name);
+		return HWT_E_NOPMU;
+	}
+	if (e == EACCES || e == EPERM) {
+		hwt_host_set_error(s->h,
+				   "counters: not allowed to count events=%s (%s): run as root or "
+				   "lower /proc/sys/kernel/perf_event_paranoid",
+				   name, strerror(e));
+		return HWT_E_PERM;
+	}
+	hwt_host_set_error(s->h, "counters: cannot count events=%s: %s", name, strerror(e));
+	return e == ENOENT ? HWT_E_NOTSUP : hwt_error_from_errno(e);
+}
+
+/* Opens event @i on @tid (-1: not a thread's) in @group, with @flags of ours applied. */
+static int open_one(struct ctr_state *s, size_t i, int tid, int group, int inherit, int on_exec)
+{
+	struct perf_event_attr a = s->attrs[i];
+
+	a.size = sizeof(a);
+	a.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
+	if (!inherit)
+		a.read_format |= PERF_FORMAT_GROUP;
+	a.inherit = (unsigned)inherit;
+	a.exclude_hv = 1;
+	a.exclude_kernel = !s->kernel;
+	/* Before exec the target is our forked copy: count from exec on. */
+	a.disabled = (unsigned)on_exec;
+	a.enable_on_exec = (unsigned)on_exec;
+	return (int)syscall(SYS_perf_event_open, &a, tid, -1, group, PERF_FLAG_FD_CLOEXEC);
+}
+
+static void close_thread(struct ctr_state *s, struct ctr_thread *th)
+{
+	for (size_t i = 0; i < s->nevents; i++)
+		if (th->fds[i] >= 0)
+			close(th->fds[i]);
+}
+
+/* Reads the group of @th and writes the values that changed (all of them the first time). */
+static int read_thread(struct ctr_state *s, struct ctr_thread *th, uint64_t ts)
+{
+	uint64_t buf[3 + CTR_MAX_EVENTS];
+	ssize_t n = read(th->fds[0], buf, sizeof(buf));
+
+	if (n < (ssize_t)(3 * sizeof(uint64_t)) || buf[0] != s->nevents)
+		return 0;
+	/* Multiplexed (hardware counters outnumbering the PMU's): scale as perf stat does. */
+	double scale = buf[2] && buf[2] < buf[1] ? (double)buf[1] / (double)buf[2] : 1.0;
+	for (size_t i = 0; i < s->nevents; i++) {
+		double v = (double)buf[3 + i] * scale;
+		if (th->written && v == th->last[i])
+			continue;
+		int err = hwt_host_counter(s->h, th->tracks[i], ts, v);
+		if (err < 0)
+			return err;
+		th->last[i] = v;
+	}
+	th->written = 1;
+	return 0;
+}
+
+/* A thread seen for the first time: its counters and tracks. */
+static int thread_new(void *ctx, int pid, int tid)
+{
+	struct ctr_state *s = ctx;
+	struct ctr_thread th = { .pid = pid, .tid = tid };
+	int on_exec = !s->started;
+
+	if (HWT_ARRAY_GROW(s->threads, &s->cap_threads, s->nthreads + 1))
+		return HWT_E_NOMEM;
+	for (size_t i = 0; i < CTR_MAX_EVENTS; i++)
+		th.fds[i] = -1;
+	for (size_t i = 0; i < s->nevents; i++) {
+		th.fds[i] = open_one(s, i, tid, i ? th.fds[0] : -1, 0, on_exec && !i);
+		if (th.fds[i] >= 0)
+			continue;
+		int e = errno;
+		close_thread(s, &th);
+		if (e == ESRCH) { /* gone already */
+			s->missed++;
+			return 0;
+		}
+		int err = open_error(s, i, e);
+		if (!s->started)
+			return err; /* the target's own thread: the events do not work here */
+		if (!s->noted++)
+			hwt_host_note(s->h,
+				      "%s; thread %d and later ones it fails on are not counted",
+				      hwt_host_error(s->h), tid);
+		s->missed++;
+		return 0;
+	}
+	for (size_t i = 0; i < s->nevents; i++) {
+		struct hwt_counter_desc d = {
+			.name = s->names[i],
+			.unit = "count",
+			.scope = HWT_SCOPE_THREAD,
+			.flags = HWT_TRACK_CUMULATIVE,
+			.pid = pid,
+			.tid = tid,
+		};
+		th.tracks[i] = hwt_host_counter_track(s->h, &d);
+		if (th.tracks[i] < 0) {
+			close_thread(s, &th);
+			return th.tracks[i];
+		}
+	}
+	s->threads[s->nthreads++] = th;
+	return 0;
+}
+
+/* A thread gone: its counters still hold its final counts. */
+static void thread_gone(void *ctx, int pid, int tid)
+{
+	struct ctr_state *s = ctx;
+
+	for (size_t k = 0; k < s->nthreads; k++) {
+		struct ctr_thread *th = &s->threads[k];
+		if (th->tid != tid)
+			continue;
+		read_thread(s, th, hwt_host_now());
+		close_thread(s, th);
+		*th = s->threads[--s->nthreads];
+		return;
+	}
+}
+
+/* Reads the process-wide totals. */
+static int read_totals(struct ctr_state *s, uint64_t ts)
+{
+	for (size_t i = 0; i < s->ntotals; i++) {
+		uint64_t buf[3];
+		if (read(s->total_fds[i], buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+			continue;
+		double v = buf[2] && buf[2] < buf[1]
+				   ? (double)buf[0] * (double)buf[1] / (double)buf[2]
+				   : (double)buf[0];
+		if (v == s->total_last[i] && ts)
+			continue;
+		int err = hwt_host_counter(s->h, s->total_tracks[i], ts, v);
+		if (err < 0)
+			return err;
+		s->total_last[i] = v;
+	}
+	return 0;
+}
+
+static int read_all(struct ctr_state *s)
+{
+	uint64_t ts = hwt_host_now();
+
+	for (size_t k = 0; k < s->nthreads; k++) {
+		int err = read_thread(s, &s->threads[k], ts);
+		if (err < 0)
+			return err;
+	}
+	return read_totals(s, ts);
+}
+
+static int ctr_poll(void *st, uint64_t now_ns)
+{
+	struct ctr_state *s = st;
+
+	if (!s || !hwt_pace_due(&s->next, now_ns, s->interval))
+		return 0;
+	int err = hwt_proctree_scan(&s->tree);
+	return err < 0 ? err : read_all(s);
+}
+
+static void ctr_free(struct ctr_state *s)
+{
+	hwt_proctree_fini(&s->tree);
+	for (size_t k = 0; k < s->nthreads; k++)
+		close_thread(s, &s->threads[k]);
+	for (size_t i = 0; i < s->ntotals; i++)
+		close(s->total_fds[i]);
+	free(s->threads);
+	free(s);
+}
+
+/* The last counts of the threads still open: the counters keep a thread's count after it exited,
+ * and the last poll may have come too soon after the one before to read them. */
+static void ctr_stop(void *st)
+{
+	struct ctr_state *s = st;
+
+	if (!s)
+		return;
+	read_all(s);
+	if (s->missed)
+		hwt_host_note(s->h,
+			      "counters: %llu threads ended before their counters could be opened: "
+			      "their counts are only in the (total) tracks",
+			      (unsigned long long)s->missed);
+	ctr_free(s);
+}
+
+/* The process-wide totals: inherited counters on the target, enabled at exec. */
+static int open_totals(struct ctr_state *s)
+{
+	char name[160];
+
+	for (size_t i = 0; i < s->nevents; i++) {
+		int fd = open_one(s, i, s->root, -1, 1, 1);
+		if (fd < 0)
+			return open_error(s, i, errno);
+		s->total_fds[s->ntotals++] = fd;
+		snprintf(name, sizeof(name), "%s (total)", s->names[i]);
+		struct hwt_counter_desc d = {
+			.name = name,
+			.unit = "count",
+			.scope = HWT_SCOPE_PROCESS,
+			.flags = HWT_TRACK_CUMULATIVE,
+			.pid = s->root,
+		};
+		s->total_tracks[i] = hwt_host_counter_track(s->h, &d);
+		if (s->total_tracks[i] < 0)
+			return s->total_tracks[i];
+	}
+	return 0;
+}
+
+static int ctr_start(struct hwt_host *h, const struct hwt_target *t,
+		     const struct hwt_option_value *v, void **st)
+{
+	char why[256];
+
+	if (!v || !t || t->pid <= 0 || v[OPT_EVENTS].n > CTR_MAX_EVENTS) {
+		hwt_host_set_error(h, "counters: no target, no option values or too many events");
+		return HWT_E_INVAL;
+	}
+	if (!v[OPT_EVENTS].n) {
+		hwt_host_set_error(h, "counters: events= is missing: name an event to count, as "
+				      "in -P counters:events=page-faults,events=context-switches");
+		return HWT_E_INVAL;
+	}
+	struct ctr_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return HWT_E_NOMEM;
+	s->h = h;
+	s->root = t->pid;
+	s->interval = (uint64_t)v[OPT_INTERVAL].i;
+	s->nevents = v[OPT_EVENTS].n;
+	s->names = v[OPT_EVENTS].list;
+	s->kernel = kernel_allowed();
+	int err = 0;
+	for (size_t i = 0; i < s->nevents && !err; i++) {
+		err = hwt_event_parse(s->names[i], &s->attrs[i], why, sizeof(why));
+		if (err)
+			hwt_host_set_error(h, "counters: events=%s: %s", s->names[i], why);
+	}
+	static const struct hwt_proctree_ops ops = { .thread_new = thread_new,
+						     .thread_gone = thread_gone };
+	if (!err && v[OPT_TOTAL].i)
+		err = open_totals(s);
+	if (!err)
+		err = hwt_proctree_init(&s->tree, t->pid, (int)v[OPT_CHILDREN].i, &ops, s);
+	if (!err)
+		err = hwt_proctree_scan(&s->tree); /* the target's thread: counted from exec */
+	if (err < 0 || !s->nthreads) {
+		if (err >= 0) {
+			hwt_host_set_error(h, "counters: the target is gone before it ran");
+			err = HWT_E_NOENT;
+		}
+		ctr_free(s);
+		return err;
+	}
+	s->started = 1;
+	*st = s;
+	return 0;
+}
+
+const struct hwt_plugin hwt_plugin_counters = {
+	.abi = HWT_PLUGIN_ABI,
+	.size = sizeof(struct hwt_plugin),
+	.kind = HWT_PLUGIN_COUNTER,
+	.name = "counters",
+	.summary = "perf events (page-faults, context-switches, cycles...) counted per thread",
+	.options = ctr_options,
+	.noptions = CTR_NOPTIONS,
+	.start = ctr_start,
+	.poll = ctr_poll,
+	.stop = ctr_stop,
+};
