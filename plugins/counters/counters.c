@@ -62,7 +62,6 @@ struct ctr_thread {
 struct ctr_state {
 	struct hwt_host *h;
 	int root;
-	uint64_t interval, next;
 	size_t nevents;
 	const char *const *names; /* borrowed from the options until stop() */
 	struct perf_event_attr attrs[CTR_MAX_EVENTS];
@@ -266,7 +265,7 @@ static int ctr_poll(void *st, uint64_t now_ns)
 {
 	struct ctr_state *s = st;
 
-	if (!s || !hwt_pace_due(&s->next, now_ns, s->interval))
+	if (!s)
 		return 0;
 	int err = hwt_proctree_scan(&s->tree);
 	return err < 0 ? err : read_all(s);
@@ -339,20 +338,22 @@ static int ctr_start(struct hwt_host *h, const struct hwt_target *t,
 				      "in -P counters:events=page-faults,events=context-switches");
 		return HWT_E_INVAL;
 	}
+	int err = hwt_host_poll_interval(h, (uint64_t)v[OPT_INTERVAL].i);
+	if (err < 0)
+		return err;
 	struct ctr_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return HWT_E_NOMEM;
 	s->h = h;
 	s->root = t->pid;
-	s->interval = (uint64_t)v[OPT_INTERVAL].i;
 	s->nevents = v[OPT_EVENTS].n;
 	s->names = v[OPT_EVENTS].list;
 	s->kernel = kernel_allowed();
-	int err = 0;
 	for (size_t i = 0; i < s->nevents && !err; i++) {
-		err = hwt_event_parse(s->names[i], &s->attrs[i], why, sizeof(why));
-		if (err)
+		if (hwt_event_parse(s->names[i], &s->attrs[i], why, sizeof(why))) {
 			hwt_host_set_error(h, "counters: events=%s: %s", s->names[i], why);
+			err = HWT_E_INVAL; /* a bad option value: the recording fails */
+		}
 	}
 	static const struct hwt_proctree_ops ops = { .thread_new = thread_new,
 						     .thread_gone = thread_gone };

@@ -95,7 +95,6 @@ struct proc_proc {
 struct proc_state {
 	struct hwt_host *h;
 	int root;
-	uint64_t interval, next;
 	uint32_t want;	/* bit per track */
 	int files[F_N]; /* which files the tracks need */
 	dev_t self_dev; /* our own executable: the root runs it until exec */
@@ -228,7 +227,7 @@ static int proc_poll(void *st, uint64_t now_ns)
 {
 	struct proc_state *s = st;
 
-	if (!s || !hwt_pace_due(&s->next, now_ns, s->interval))
+	if (!s)
 		return 0;
 	int err = hwt_proctree_scan(&s->tree);
 	if (err < 0)
@@ -300,13 +299,15 @@ static int proc_start(struct hwt_host *h, const struct hwt_target *t,
 		hwt_host_set_error(h, "proc: /proc is not mounted (%s): mount it", strerror(errno));
 		return HWT_E_NOTSUP;
 	}
+	int err = hwt_host_poll_interval(h, (uint64_t)v[OPT_INTERVAL].i);
+	if (err < 0)
+		return err;
 	struct proc_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return HWT_E_NOMEM;
 	*s = (struct proc_state){
 		.h = h,
 		.root = t->pid,
-		.interval = (uint64_t)v[OPT_INTERVAL].i,
 		.want = want,
 		.self_dev = self.st_dev,
 		.self_ino = self.st_ino,
@@ -317,7 +318,7 @@ static int proc_start(struct hwt_host *h, const struct hwt_target *t,
 		if (want & 1u << i)
 			s->files[proc_tracks[i].file] = 1;
 	static const struct hwt_proctree_ops ops = { .proc_new = proc_new, .proc_gone = proc_gone };
-	int err = hwt_proctree_init(&s->tree, t->pid, (int)v[OPT_CHILDREN].i, &ops, s);
+	err = hwt_proctree_init(&s->tree, t->pid, (int)v[OPT_CHILDREN].i, &ops, s);
 	if (!err)
 		err = hwt_proctree_scan(&s->tree); /* the root's tracks and files, now */
 	if (err < 0) {

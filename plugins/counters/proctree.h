@@ -56,18 +56,4 @@ int hwt_proctree_scan(struct hwt_proctree *t);
 /** Closes what @t holds, calling no hooks; @t may be zero-filled or NULL. */
 void hwt_proctree_fini(struct hwt_proctree *t);
 
-/**
- * Whether a plugin sampling every @interval ns should sample at @now, given *@next (0 before the
- * first sample), the time it is due; when it should, moves *@next on. Polls come when the host
- * calls, not exactly on time: a sample is taken up to a quarter interval early, and the schedule
- * keeps its average rate unless it fell a whole interval behind.
- */
-static inline int hwt_pace_due(uint64_t *next, uint64_t now, uint64_t interval)
-{
-	if (*next && now + interval / 4 < *next)
-		return 0;
-	*next = *next && *next + interval > now ? *next + interval : now + interval;
-	return 1;
-}
-
 #endif

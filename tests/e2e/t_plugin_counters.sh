@@ -101,6 +101,21 @@ for tid, pages in sorted(want.items()):
 done()
 ' c.txt "$pid" touchers.out || err "perfetto counters beside slices (see above)"
 
+note "a hardware event: counted where a PMU exists, else the plugin is disabled with a note"
+hw_ok record -b sample -P counters:events=cycles -o hw.hwt -- "$PROGS/touchers"
+if grep -q "events=cycles needs a hardware PMU" hw.err; then
+	grep -q "plugin 'counters' disabled" hw.err || err "no 'disabled' note for cycles: $(cat hw.err)"
+	note "no PMU here: $(grep -m1 'events=cycles' hw.err)"
+else
+	hw_ok export -o hw.json hw.hwt
+	py '
+import sys
+n = sum(1 for e in load_chrome(sys.argv[1]) if e.get("ph") == "C" and e["name"] == "cycles")
+check(n >= 3, "chrome: %d cycles values, want one per thread at least" % n)
+done()
+' hw.json || err "cycles counted (see above)"
+fi
+
 note "bad events and options"
 ncases=0
 mkdir bad && cd bad || fail "cannot make bad/"

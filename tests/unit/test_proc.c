@@ -1,6 +1,6 @@
 /* Unit tests for the counter plugins' /proc readers: plugins/counters/procfs.c (stat, status, io
  * and children parsing, open and re-read) and proctree.c (following a real process tree as it
- * grows and shrinks), and the pacing of samples. */
+ * grows and shrinks). */
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
@@ -354,24 +354,6 @@ START_TEST(hwt_proctree_scan_gone_root)
 }
 END_TEST
 
-/* ---- hwt_pace_due ---------------------------------------------------------------------- */
-
-START_TEST(hwt_pace_due_schedule)
-{
-	uint64_t next = 0;
-
-	ck_assert_int_eq(hwt_pace_due(&next, 1000, 100), 1); /* the first is due at once */
-	ck_assert_uint_eq(next, 1100);
-	ck_assert_int_eq(hwt_pace_due(&next, 1050, 100), 0);
-	ck_assert_int_eq(hwt_pace_due(&next, 1080, 100), 1); /* a quarter early is on time */
-	ck_assert_uint_eq(next, 1200);
-	ck_assert_int_eq(hwt_pace_due(&next, 1210, 100), 1); /* late: the rate is kept */
-	ck_assert_uint_eq(next, 1300);
-	ck_assert_int_eq(hwt_pace_due(&next, 5000, 100), 1); /* far behind: starts again */
-	ck_assert_uint_eq(next, 5100);
-}
-END_TEST
-
 static Suite *proc_suite(void)
 {
 	Suite *s = suite_create("proc");
@@ -394,7 +376,6 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, hwt_proctree_scan_hook_error);
 	tcase_add_test(tc, hwt_proctree_init_bad);
 	tcase_add_test(tc, hwt_proctree_scan_gone_root);
-	tcase_add_test(tc, hwt_pace_due_schedule);
 	suite_add_tcase(s, tc);
 	return s;
 }
