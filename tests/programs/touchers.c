@@ -1,6 +1,7 @@
 /* Three threads that each touch a known number of fresh 4 KiB pages in touch(): thread k (1..3)
  * touches k * 1024 pages (at least that many page faults on that thread), after resting 300 ms
- * so that a recorder looking for new threads has seen it. Prints "TID PAGES" per thread. */
+ * so that a recorder looking for new threads has seen it, then rests 1 ms (at least one context
+ * switch seen by a counter opened in the first rest). Prints "TID PAGES" per thread. */
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -29,6 +30,9 @@ static void *toucher(void *arg)
 	while (nanosleep(&rest, &rest))
 		;
 	touch(p, pages);
+	rest.tv_nsec = 1000000; /* a sleep while counted: at least one context switch */
+	while (nanosleep(&rest, &rest))
+		;
 	pthread_mutex_lock(&out);
 	printf("%ld %zu\n", (long)syscall(SYS_gettid), pages);
 	fflush(stdout);
