@@ -21,8 +21,8 @@ int main(void)
 
 	rest(100);
 	for (int i = 0; i < STEPS; i++) {
-		blocks[i] = mmap(NULL, STEP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-				 0);
+		blocks[i] = mmap(NULL, STEP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				 -1, 0);
 		if (blocks[i] == MAP_FAILED)
 			return 1;
 		madvise(blocks[i], STEP, MADV_NOHUGEPAGE); /* RSS grows by what is touched */
