@@ -208,10 +208,18 @@ static int sample_proc(struct proc_state *s, struct proc_proc *p, uint64_t ts)
 		else
 			have[f] = hwt_procstat_parse_io(s->buf, (size_t)n, &ps) == 2;
 	}
+	/* An exiting process has let its memory go (RSS 0) and a zombie has nothing left to show:
+	 * its last values stand. */
+	if (have[F_STAT] && (ps.state == 'Z' || ps.state == 'X' || !ps.rss_bytes))
+		return 0;
 	for (int i = 0; i < T_N; i++) {
 		if (!(s->want & 1u << i) || !have[proc_tracks[i].file])
 			continue;
 		double v = (double)*(const uint64_t *)((const char *)&ps + proc_tracks[i].off);
+		/* VmHWM is the larger of the high-water mark and the current RSS, which the kernel
+		 * sums approximately (per-CPU counters): keep the peak from going back down. */
+		if (i == T_RSS_PEAK && p->written && v < p->last[i])
+			v = p->last[i];
 		if (p->written && v == p->last[i])
 			continue;
 		int err = hwt_host_counter(s->h, p->tracks[i], ts, v);

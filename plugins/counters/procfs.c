@@ -59,7 +59,8 @@ int hwt_procstat_parse_stat(const char *buf, size_t len, long ticks_per_s, long 
 			p = s + 1;
 	if (!p || p + 2 > end || p[0] != ' ')
 		return HWT_E_CORRUPT;
-	p += 2; /* field 3, the state: a letter */
+	p++; /* field 3, the state: a letter */
+	char state = *p;
 	while (p < end && *p != ' ')
 		p++;
 	for (int i = 4; i <= STAT_RSS; i++)
@@ -67,6 +68,7 @@ int hwt_procstat_parse_stat(const char *buf, size_t len, long ticks_per_s, long 
 			return HWT_E_CORRUPT;
 	if (p >= end || *p != ' ') /* RSS is not the last field: a read cut inside it */
 		return HWT_E_CORRUPT;
+	out->state = state;
 	out->minflt = f[STAT_MINFLT];
 	out->majflt = f[STAT_MAJFLT];
 	out->utime_ns = f[STAT_UTIME] * (1000000000ull / (uint64_t)ticks_per_s);

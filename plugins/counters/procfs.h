@@ -9,6 +9,7 @@
 /** What the proc plugin reads of a process. A field a file did not hold keeps its value. */
 struct hwt_procstat {
 	/* /proc/PID/stat */
+	char state;		 /* R, S, D, Z (zombie), X (dead)... */
 	uint64_t minflt, majflt; /* page faults so far, minor and major */
 	uint64_t utime_ns;	 /* user and system CPU time so far, at clock tick resolution */
 	uint64_t stime_ns;

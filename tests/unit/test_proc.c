@@ -24,6 +24,7 @@ START_TEST(hwt_procstat_parse_stat_fields)
 	struct hwt_procstat ps = { 0 };
 
 	ck_assert_int_eq(hwt_procstat_parse_stat(stat_line, strlen(stat_line), 100, 4096, &ps), 0);
+	ck_assert_int_eq(ps.state, 'S');
 	ck_assert_uint_eq(ps.minflt, 1234);
 	ck_assert_uint_eq(ps.majflt, 5);
 	ck_assert_uint_eq(ps.utime_ns, 2500000000ull);
