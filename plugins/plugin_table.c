@@ -3,6 +3,7 @@
 
 extern const struct hwt_plugin hwt_plugin_intel_pt, hwt_plugin_sample, hwt_plugin_uprobe;
 extern const struct hwt_plugin hwt_plugin_proc, hwt_plugin_counters;
+extern const struct hwt_plugin hwt_plugin_maps, hwt_plugin_fds, hwt_plugin_env;
 
 /* Tracers in the order `-b auto` tries them. */
 const struct hwt_plugin *const hwt_builtin_plugins[] = {
@@ -12,5 +13,9 @@ const struct hwt_plugin *const hwt_builtin_plugins[] = {
 	/* Counter plugins (-P NAME). */
 	&hwt_plugin_proc,
 	&hwt_plugin_counters,
+	/* Object plugins (-P NAME). */
+	&hwt_plugin_maps,
+	&hwt_plugin_fds,
+	&hwt_plugin_env,
 	NULL,
 };
