@@ -20,6 +20,7 @@
 #include "proctree.h"
 
 #define CTR_MAX_EVENTS 16
+#define TOTALS_NS      10000000 /* the totals are read this often at most */
 
 enum { OPT_EVENTS, OPT_INTERVAL, OPT_CHILDREN, OPT_TOTAL, CTR_NOPTIONS };
 
@@ -70,6 +71,7 @@ struct ctr_state {
 	int total_fds[CTR_MAX_EVENTS], total_tracks[CTR_MAX_EVENTS];
 	double total_last[CTR_MAX_EVENTS];
 	size_t ntotals;
+	uint64_t interval, totals_next; /* ns; when the totals are read next */
 	struct hwt_proctree tree;
 	struct ctr_thread *threads;
 	size_t nthreads, cap_threads;
@@ -239,7 +241,7 @@ static int read_totals(struct ctr_state *s, uint64_t ts)
 		double v = buf[2] && buf[2] < buf[1]
 				   ? (double)buf[0] * (double)buf[1] / (double)buf[2]
 				   : (double)buf[0];
-		if (v == s->total_last[i] && ts)
+		if (v == s->total_last[i])
 			continue;
 		int err = hwt_host_counter(s->h, s->total_tracks[i], ts, v);
 		if (err < 0)
@@ -249,7 +251,8 @@ static int read_totals(struct ctr_state *s, uint64_t ts)
 	return 0;
 }
 
-static int read_all(struct ctr_state *s)
+/* Reads every thread's counters, and the totals when @totals. */
+static int read_all(struct ctr_state *s, int totals)
 {
 	uint64_t ts = hwt_host_now();
 
@@ -258,7 +261,7 @@ static int read_all(struct ctr_state *s)
 		if (err < 0)
 			return err;
 	}
-	return read_totals(s, ts);
+	return totals ? read_totals(s, ts) : 0;
 }
 
 static int ctr_poll(void *st, uint64_t now_ns)
@@ -268,7 +271,14 @@ static int ctr_poll(void *st, uint64_t now_ns)
 	if (!s)
 		return 0;
 	int err = hwt_proctree_scan(&s->tree);
-	return err < 0 ? err : read_all(s);
+	if (err < 0)
+		return err;
+	/* Reading a counter of a running thread interrupts its CPU (an IPI), and reading an
+	 * inherited total reads the counter of every thread: totals 100 times a second at most. */
+	int totals = now_ns >= s->totals_next;
+	if (totals)
+		s->totals_next = now_ns + (s->interval > TOTALS_NS ? s->interval : TOTALS_NS);
+	return read_all(s, totals);
 }
 
 static void ctr_free(struct ctr_state *s)
@@ -290,7 +300,7 @@ static void ctr_stop(void *st)
 
 	if (!s)
 		return;
-	read_all(s);
+	read_all(s, 1);
 	if (s->missed)
 		hwt_host_note(s->h,
 			      "counters: %llu threads ended before their counters could be opened: "
@@ -309,6 +319,7 @@ static int open_totals(struct ctr_state *s)
 		if (fd < 0)
 			return open_error(s, i, errno);
 		s->total_fds[s->ntotals++] = fd;
+		s->total_last[i] = -1; /* the first value is written, 0 too */
 		snprintf(name, sizeof(name), "%s (total)", s->names[i]);
 		struct hwt_counter_desc d = {
 			.name = name,
@@ -348,6 +359,7 @@ static int ctr_start(struct hwt_host *h, const struct hwt_target *t,
 	s->root = t->pid;
 	s->nevents = v[OPT_EVENTS].n;
 	s->names = v[OPT_EVENTS].list;
+	s->interval = (uint64_t)v[OPT_INTERVAL].i;
 	s->kernel = kernel_allowed();
 	for (size_t i = 0; i < s->nevents && !err; i++) {
 		if (hwt_event_parse(s->names[i], &s->attrs[i], why, sizeof(why))) {
