@@ -565,6 +565,7 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	goto out;
 
 fail:
+	hwt_plugins_stop(r.h); /* those started before one refused its options */
 	hwt_launch_abort(&r.l);
 	hwt_store_writer_close(r.h->store);
 	r.h->store = NULL;
