@@ -23,7 +23,7 @@
 #include "proctree.h"
 
 #define CTR_MAX_EVENTS HWT_CTR_MAX_EVENTS
-#define TOTALS_NS      10000000 /* the totals are read this often at most */
+#define TOTALS_NS      100000000 /* the totals are read this often at most */
 
 enum { OPT_EVENTS, OPT_INTERVAL, OPT_CHILDREN, OPT_TOTAL, CTR_NOPTIONS };
 
@@ -341,7 +341,8 @@ static int ctr_poll(void *st, uint64_t now_ns)
 	if (err < 0)
 		return err;
 	/* Reading a counter of a running thread interrupts its CPU (an IPI), and reading an
-	 * inherited total reads the counter of every thread: totals 100 times a second at most. */
+	 * inherited total reads the counter of every thread on every CPU: totals 10 times a second
+	 * at most (they are exact at the end, read when nothing runs). */
 	int totals = now_ns >= s->totals_next;
 	if (totals)
 		s->totals_next = now_ns + (s->interval > TOTALS_NS ? s->interval : TOTALS_NS);
