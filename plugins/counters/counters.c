@@ -40,8 +40,7 @@ static const struct hwt_option ctr_options[CTR_NOPTIONS] = {
 			   .min = 100000,
 			   .max = 60000000000,
 			   .def = "10ms",
-			   .help = "read the counters, and look for new threads, this often (100us "
-				   "to 60s)" },
+			   .help = "read the counters, and look for new threads, this often" },
 	[OPT_CHILDREN] = { .name = "children",
 			   .type = HWT_OPT_BOOL,
 			   .def = "1",

@@ -66,15 +66,17 @@ static const struct hwt_option proc_options[PROC_NOPTIONS] = {
 			   .min = 100000,
 			   .max = 60000000000,
 			   .def = "10ms",
-			   .help = "read /proc this often (100us to 60s)" },
+			   .help = "read /proc, and look for new child processes, this often" },
 	[OPT_TRACK] = { .name = "track",
 			.type = HWT_OPT_LIST,
 			.max = T_N,
 			.arg = "NAME",
-			.help = "record only the tracks named: rss, rss-peak, faults-minor, "
-				"faults-major, switches-voluntary, switches-involuntary, cpu-user, "
-				"cpu-system, read-bytes, write-bytes (through read/write calls), "
-				"threads; unset: all" },
+			.help = "record only the tracks named: rss, rss-peak (bytes), "
+				"faults-minor, "
+				"faults-major, switches-voluntary, switches-involuntary (counts), "
+				"cpu-user, cpu-system (ns, at clock tick resolution), read-bytes, "
+				"write-bytes (through read and write calls), threads; unset: all. "
+				"All but rss and threads are running totals" },
 	[OPT_CHILDREN] = { .name = "children",
 			   .type = HWT_OPT_BOOL,
 			   .def = "1",
