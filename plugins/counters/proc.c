@@ -76,7 +76,7 @@ static const struct hwt_option proc_options[PROC_NOPTIONS] = {
 				"faults-major, switches-voluntary, switches-involuntary (counts), "
 				"cpu-user, cpu-system (ns, at clock tick resolution), read-bytes, "
 				"write-bytes (through read and write calls), threads; unset: all. "
-				"All but rss and threads are running totals" },
+				"Faults, switches, cpu and bytes are running totals" },
 	[OPT_CHILDREN] = { .name = "children",
 			   .type = HWT_OPT_BOOL,
 			   .def = "1",
