@@ -9,12 +9,15 @@
 
 #include "hwtrace/error.h"
 #include "exporters/exporter.h"
+#include "core/format/value.h"
 #include "core/model.h"
 #include "slice_nodes.h"
 
 /* A synthetic recording: two processes, renamed threads, nested slices, samples whose stacks
  * include a kernel frame and a mapping with a build id, a counter, an instant, lost records,
- * a crash. */
+ * a crash. With fx_custom (and slices) also what plugins add: arguments of slices, instants of
+ * a process and of the machine with nested arguments, an object with two snapshots, a thread's
+ * and a global counter, a flow between two threads. */
 struct fixture {
 	struct hwt_model *m;
 	struct hwt_event ev[256];
@@ -22,7 +25,12 @@ struct fixture {
 	size_t n;
 	uint32_t f_main, f_work, f_hot, f_op, f_sys;
 	uint32_t stack_a, stack_b, track;
+	uint32_t heap, rss, load; /* object, thread counter and global counter tracks */
+	uint8_t trees[16][256];	  /* value trees the events point to */
+	uint32_t ntrees;
 };
+
+static int fx_custom;
 
 static const uint64_t weights[2] = { 1, 1000 };
 static struct fixture fx;
@@ -65,6 +73,138 @@ static struct hwt_event *add(enum hwt_event_type type, uint32_t pid, uint32_t ti
 static void slice(enum hwt_event_type type, uint32_t f, uint64_t ts)
 {
 	slice_node_set(fx.m, &fx.cur, add(type, 100, 101, ts), f);
+}
+
+/* A writer into the fixture's next tree buffer. */
+static struct hwt_value_writer tree_new(void)
+{
+	ck_assert_uint_lt(fx.ntrees, sizeof(fx.trees) / sizeof(fx.trees[0]));
+	return (struct hwt_value_writer){ .buf = fx.trees[fx.ntrees++], .cap = sizeof(fx.trees[0]) };
+}
+
+static const uint8_t *tree_done(const struct hwt_value_writer *w, uint32_t *len)
+{
+	ck_assert(!w->bad);
+	ck_assert_uint_eq(w->depth, 0);
+	*len = (uint32_t)w->len;
+	return w->buf;
+}
+
+/* A slice arguments event on thread 101 with the one entry @key = the int @v (or the string
+ * @sv when not NULL; the boolean true when @v is -1). */
+static void slice_args(uint64_t ts, const char *key, int64_t v, const char *sv, const char *key2,
+		       const char *sv2)
+{
+	struct hwt_value_writer w = tree_new();
+	struct hwt_event *e = add(HWT_EV_SLICE_ARGS, 100, 101, ts);
+
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	if (sv)
+		hwt_vw_str(&w, key, sv);
+	else if (v == -1)
+		hwt_vw_bool(&w, key, 1);
+	else
+		hwt_vw_int(&w, key, v);
+	if (key2)
+		hwt_vw_str(&w, key2, sv2);
+	hwt_vw_end(&w);
+	e->args.args = tree_done(&w, &e->args.len);
+}
+
+static uint32_t track_add(const char *name, const char *unit, uint32_t pid, uint32_t tid,
+			  int cumulative, uint32_t kind)
+{
+	struct hwt_track t = { .name = str(name),
+			       .unit = unit ? str(unit) : HWT_NONE,
+			       .pid = pid,
+			       .tid = tid,
+			       .cumulative = cumulative,
+			       .kind = kind };
+	int64_t id = hwt_model_add_track(fx.m, &t);
+
+	ck_assert_int_gt(id, 0);
+	return (uint32_t)id;
+}
+
+static void counter_add(uint32_t track, uint32_t pid, uint32_t tid, uint64_t ts, double v)
+{
+	struct hwt_event *e = add(HWT_EV_COUNTER, pid, tid, ts);
+
+	e->counter.track = track;
+	e->counter.value = v;
+}
+
+static void heap_snapshot(uint64_t ts, int64_t used, int blocks)
+{
+	struct hwt_value_writer w = tree_new();
+	struct hwt_event *e = add(HWT_EV_OBJECT, 100, 0, ts);
+
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	hwt_vw_int(&w, "used", used);
+	hwt_vw_begin(&w, "blocks", HWT_VAL_LIST);
+	for (int i = 1; i <= blocks; i++)
+		hwt_vw_int(&w, NULL, i);
+	hwt_vw_end(&w);
+	hwt_vw_end(&w);
+	e->object.track = fx.heap;
+	e->object.value = tree_done(&w, &e->object.len);
+}
+
+static void flow_add(uint32_t tid, uint64_t ts, uint32_t phase)
+{
+	struct hwt_event *e = add(HWT_EV_FLOW, 100, tid, ts);
+
+	e->flow.id = 0x1234;
+	e->flow.phase = phase;
+	e->flow.name = str("wakes");
+}
+
+/* The events plugins add (see struct fixture); thread 101's slices must be there. */
+static void fixture_custom(void)
+{
+	struct hwt_value_writer w;
+	struct hwt_event *e;
+
+	fx.heap = track_add("heap", NULL, 100, 0, 0, HWT_TRACK_OBJECT);
+	fx.rss = track_add("rss", "bytes", 100, 101, 0, HWT_TRACK_COUNTER);
+	fx.load = track_add("load", "percent", 0, 0, 0, HWT_TRACK_COUNTER);
+	/* main's two while its begin is held back, hot_loop's likewise, the second work's and
+	 * main's after their begins were written. */
+	slice_args(2500, "argc", 2, NULL, NULL, NULL);
+	slice_args(2600, "argv0", 0, "app", NULL, NULL);
+	slice_args(6500, "i", 1, NULL, NULL, NULL);
+	slice_args(8500, "result", 0, "ok", "unit", "ms");
+	slice_args(9500, "late", -1, NULL, NULL, NULL);
+
+	w = tree_new();
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	hwt_vw_int(&w, "n", -7);
+	hwt_vw_begin(&w, "nested", HWT_VAL_MAP);
+	hwt_vw_begin(&w, "list", HWT_VAL_LIST);
+	hwt_vw_int(&w, NULL, 1);
+	hwt_vw_double(&w, NULL, 2.5);
+	hwt_vw_str(&w, NULL, "x\"y");
+	hwt_vw_bool(&w, NULL, 1);
+	hwt_vw_null(&w, NULL);
+	hwt_vw_end(&w);
+	hwt_vw_begin(&w, "void", HWT_VAL_MAP);
+	hwt_vw_end(&w);
+	hwt_vw_end(&w);
+	hwt_vw_bool(&w, "flag", 0);
+	hwt_vw_end(&w);
+	e = add(HWT_EV_INSTANT, 100, 0, 12100);
+	e->instant.name = str("proc-mark");
+	e->instant.args = tree_done(&w, &e->instant.args_len);
+	add(HWT_EV_INSTANT, 0, 0, 12200)->instant.name = str("global-mark");
+
+	heap_snapshot(13100, 10, 2);
+	heap_snapshot(14100, 20, 0);
+	counter_add(fx.rss, 100, 101, 13200, 4096);
+	counter_add(fx.rss, 100, 101, 14200, 8192);
+	counter_add(fx.load, 0, 0, 13300, 0.5);
+	flow_add(101, 7000, HWT_FLOW_OUT);
+	flow_add(101, 8600, HWT_FLOW_STEP);
+	flow_add(100, 12300, HWT_FLOW_IN);
 }
 
 /* Builds the model and the stream; @samples and @slices choose what it holds. */
@@ -135,8 +275,19 @@ static void fixture_build(int samples, int slices)
 		e->sample.stack = a ? fx.stack_a : fx.stack_b;
 		e->sample.weights = weights;
 	}
-	add(HWT_EV_INSTANT, 100, 100, 12050)->instant.name = str("checkpoint");
-	fx.ev[fx.n - 1].instant.args = str("iter=3\nphase=\"warm\"");
+	{
+		struct hwt_value_writer w = tree_new();
+		struct hwt_event *e = add(HWT_EV_INSTANT, 100, 100, 12050);
+
+		hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+		hwt_vw_int(&w, "iter", 3);
+		hwt_vw_str(&w, "phase", "warm");
+		hwt_vw_end(&w);
+		e->instant.name = str("checkpoint");
+		e->instant.args = tree_done(&w, &e->instant.args_len);
+	}
+	if (fx_custom && slices)
+		fixture_custom();
 	add(HWT_EV_COUNTER, 100, 100, 13050)->counter.track = fx.track;
 	fx.ev[fx.n - 1].counter.value = 5;
 	add(HWT_EV_LOST, 100, 101, 15050)->lost.count = 17;
@@ -170,6 +321,7 @@ static void teardown(void)
 
 	hwt_model_free(fx.m);
 	fx.m = NULL;
+	fx_custom = 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
@@ -493,6 +645,117 @@ START_TEST(perfetto_decode_raw)
 }
 END_TEST
 
+/* protoc --decode_raw text as nested lists of (field, value), values ints, bytes or lists; a
+ * fixed64 (0x...) is an int, a double is read from it where one is expected. */
+static const char raw_parser[] =
+	"import re, struct, sys, codecs\n"
+	"def load(path):\n"
+	"    root = []; stack = [root]\n"
+	"    for line in open(path, encoding='latin-1'):\n"
+	"        line = line.strip()\n"
+	"        if not line: continue\n"
+	"        if line == '}': stack.pop(); continue\n"
+	"        m = re.match(r'^(\\d+) \\{$', line)\n"
+	"        if m:\n"
+	"            msg = []; stack[-1].append((int(m.group(1)), msg)); stack.append(msg); continue\n"
+	"        f, v = re.match(r'^(\\d+): (.*)$', line).groups()\n"
+	"        if v.startswith('\"'): v = codecs.escape_decode(v[1:-1].encode('latin-1'))[0]\n"
+	"        elif v.startswith('0x'): v = int(v, 16)\n"
+	"        else: v = int(v)\n"
+	"        stack[-1].append((int(f), v))\n"
+	"    return root\n"
+	"def fs(msg, n): return [v for f, v in msg if f == n]\n"
+	"def f1(msg, n, d=None):\n"
+	"    v = fs(msg, n); return v[0] if v else d\n"
+	"def dbl(u): return struct.unpack('<d', struct.pack('<Q', u))[0]\n"
+	"def s64(u): return u - (1 << 64) if u >= 1 << 63 else u\n"
+	"def ann(a):\n"
+	"    \"\"\"A DebugAnnotation as a Python value.\"\"\"\n"
+	"    if f1(a, 2) is not None: return bool(f1(a, 2))\n"
+	"    if f1(a, 4) is not None: return s64(f1(a, 4))\n"
+	"    if f1(a, 5) is not None: return dbl(f1(a, 5))\n"
+	"    if f1(a, 6) is not None: return f1(a, 6).decode()\n"
+	"    if fs(a, 11): return {f1(e, 10).decode(): ann(e) for e in fs(a, 11)}\n"
+	"    if fs(a, 12): return [ann(e) if isinstance(e, list) else None for e in fs(a, 12)]\n"
+	"    return None\n"
+	"def anns(te): return {f1(a, 10).decode(): ann(a) for a in fs(te, 4)}\n"
+	"names, tracks, events = {}, {}, []\n"
+	"for p in fs(load(sys.argv[1]), 1):\n"
+	"    for i in fs(p, 12):\n"
+	"        for n in fs(i, 2): names[f1(n, 1)] = f1(n, 2).decode()\n"
+	"    for td in fs(p, 60): tracks[f1(td, 1)] = td\n"
+	"    for te in fs(p, 11):\n"
+	"        n = names.get(f1(te, 10)) or (f1(te, 23) or b'').decode()\n"
+	"        events.append((f1(p, 8), f1(te, 9), n, f1(te, 11), te))\n";
+
+static const char perfetto_custom_check[] =
+	"def track_named(name):\n"
+	"    t = [u for u, td in tracks.items() if (f1(td, 2) or b'').decode() == name]\n"
+	"    assert len(t) == 1, (name, t); return t[0]\n"
+	"def thread(pid, tid):\n"
+	"    return [u for u, td in tracks.items() if fs(td, 4) and f1(fs(td, 4)[0], 1) == pid\n"
+	"            and f1(fs(td, 4)[0], 2) == tid][0]\n"
+	"def process(pid):\n"
+	"    return [u for u, td in tracks.items() if fs(td, 3) and f1(fs(td, 3)[0], 1) == pid][0]\n"
+	"inst = {n: (ts, tr, te) for ts, ty, n, tr, te in events if ty == 3}\n"
+	"ts, tr, te = inst['checkpoint']\n"
+	"assert tr == thread(100, 100) and anns(te) == {'iter': 3, 'phase': 'warm'}, anns(te)\n"
+	"ts, tr, te = inst['proc-mark']\n"
+	"assert tr == process(100), tr\n"
+	"a = anns(te)\n"
+	"assert a == {'n': -7, 'nested': {'list': [1, 2.5, 'x\"y', True, None], 'void': None},\n"
+	"             'flag': False}, a\n"
+	"assert [f1(x, 10) for x in fs(te, 4)] == [b'n', b'nested', b'flag']\n"
+	"ts, tr, te = inst['global-mark']\n"
+	"g = tracks[tr]\n"
+	"assert f1(g, 2) == b'global' and not fs(g, 3) and not fs(g, 4) and not fs(g, 5), g\n"
+	"heap = track_named('heap')\n"
+	"assert f1(tracks[heap], 5) == process(100) and not fs(tracks[heap], 8)\n"
+	"snaps = [(ts, anns(te)) for ts, ty, n, tr, te in events if tr == heap]\n"
+	"assert snaps == [(13100, {'used': 10, 'blocks': [1, 2]}), (14100, {'used': 20,\n"
+	"                 'blocks': None})], snaps\n"
+	"assert all(n == 'heap' and ty == 3 for ts, ty, n, tr, te in events if tr == heap)\n"
+	"rss, load, pf = track_named('rss'), track_named('load'), track_named('page-faults')\n"
+	"assert f1(tracks[rss], 5) == thread(100, 101), tracks[rss]\n"
+	"assert f1(fs(tracks[rss], 8)[0], 3) == 3  # UNIT_SIZE_BYTES\n"
+	"assert f1(tracks[load], 5) is None, tracks[load]\n"
+	"assert f1(fs(tracks[load], 8)[0], 6) == b'percent', tracks[load]\n"
+	"assert f1(tracks[pf], 5) == process(100) and f1(fs(tracks[pf], 8)[0], 3) == 2\n"
+	"def values(u):\n"
+	"    return [(ts, f1(te, 30) if f1(te, 30) is not None else dbl(f1(te, 44)))\n"
+	"            for ts, ty, n, tr, te in events if tr == u and ty == 4]\n"
+	"assert values(rss) == [(13200, 4096), (14200, 8192)], values(rss)\n"
+	"assert values(load) == [(13300, 0.5)], values(load)\n"
+	"ends = [(ts, anns(te)) for ts, ty, n, tr, te in events if ty == 2 and\n"
+	"        tr == thread(100, 101)]\n"
+	"assert ends == [(4000, {}), (8000, {'i': 1}), (9000, {'result': 'ok', 'unit': 'ms'}),\n"
+	"                (10000, {'argc': 2, 'argv0': 'app', 'late': True})], ends\n"
+	"fl = [(ts, tr, n, fs(te, 47), fs(te, 48)) for ts, ty, n, tr, te in events\n"
+	"      if fs(te, 47) or fs(te, 48)]\n"
+	"assert fl == [(7000, thread(100, 101), 'wakes', [0x1234], []),\n"
+	"              (8600, thread(100, 101), 'wakes', [0x1234], []),\n"
+	"              (12300, thread(100, 100), 'wakes', [], [0x1234])], fl\n"
+	"print('ok')\n";
+
+START_TEST(perfetto_custom)
+{
+	char path[512], cmd[1200], raw[600], script[sizeof(raw_parser) + sizeof(perfetto_custom_check)];
+	char *out;
+
+	fx_custom = 1;
+	fixture_build(1, 1);
+	ck_assert_int_eq(export("perfetto", NULL, "custom.pftrace", path, sizeof(path)), 0);
+	snprintf(raw, sizeof(raw), "%s/custom.txt", dir);
+	snprintf(cmd, sizeof(cmd), "protoc --decode_raw < '%s' > '%s'", path, raw);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	free(out);
+	snprintf(script, sizeof(script), "%s%s", raw_parser, perfetto_custom_check);
+	ck_assert_msg(python(script, raw, &out) == 0, "%s", out);
+	ck_assert_str_eq(out, "ok\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(perfetto_empty)
 {
 	char path[512], cmd[700], *out;
@@ -643,7 +906,7 @@ static const char chrome_check[] =
 	"assert paths == {'main;work;hot_loop': 70, 'main;operator<;do_syscall_64': 30}, paths\n"
 	"assert [e['args']['value'] for e in ev if e['ph'] == 'C'] == [1, 5, 12.5]\n"
 	"i = {e['name']: e for e in ev if e['ph'] == 'i'}\n"
-	"assert i['checkpoint']['args'] == {'iter': '3', 'phase': '\"warm\"'}, i\n"
+	"assert i['checkpoint']['args'] == {'iter': 3, 'phase': 'warm'}, i\n"
 	"assert i['checkpoint']['s'] == 't'\n"
 	"assert 'lost 17 records' in i and 'crash: SIGSEGV' in i and 'exit 0' in i, i\n"
 	"assert i['crash: SIGSEGV']['pid'] == 200\n"
@@ -677,6 +940,72 @@ START_TEST(chrome_escaping)
 	ck_assert_int_eq(export("chrome", NULL, "esc.json", path, sizeof(path)), 0);
 	ck_assert_msg(python(check, path, &out) == 0, "%s", out);
 	ck_assert_str_eq(out, "a\"b\\c\n\x01\xef\xbf\xbd\xc3\xa9\n");
+	free(out);
+}
+END_TEST
+
+/* What plugins add, in Chrome JSON: slice arguments on the right slices (merged from "B" or
+ * "X" and "E"), instants of each scope with nested arguments, the object's "N" then its "O"
+ * snapshots, the flow's "s", "t", "f" with one id, counters of a thread and of the machine. */
+static const char chrome_custom_check[] =
+	"import json, sys\n"
+	"ev = json.load(open(sys.argv[1]))['traceEvents']\n"
+	"open_, done = {}, []\n"
+	"for e in ev:\n"
+	"    k = (e['pid'], e['tid'])\n"
+	"    if e['ph'] == 'X':\n"
+	"        done.append((e['ts'], e['name'], e.get('args', {})))\n"
+	"    elif e['ph'] == 'B':\n"
+	"        open_.setdefault(k, []).append((e['ts'], e['name'], dict(e.get('args', {}))))\n"
+	"    elif e['ph'] == 'E':\n"
+	"        ts, name, args = open_[k].pop()\n"
+	"        assert name == e['name'], e\n"
+	"        args.update(e.get('args', {}))\n"
+	"        done.append((ts, name, args))\n"
+	"done.sort(key=lambda d: d[0])\n"
+	"want = [(2.0, 'main', {'argc': 2, 'argv0': 'app', 'late': True}), (3.0, 'work', {}),\n"
+	"        (5.0, 'work', {'result': 'ok', 'unit': 'ms'}), (6.0, 'hot_loop', {'i': 1}),\n"
+	"        (12.3, 'wakes', {})]\n"
+	"assert done == want, done\n"
+	"i = {e['name']: e for e in ev if e['ph'] == 'i'}\n"
+	"assert i['checkpoint']['s'] == 't' and i['checkpoint']['tid'] == 100, i\n"
+	"p = i['proc-mark']\n"
+	"assert p['s'] == 'p' and p['pid'] == 100, p\n"
+	"assert p['args'] == {'n': -7, 'nested': {'list': [1, 2.5, 'x\"y', True, None],\n"
+	"                     'void': {}}, 'flag': False}, p\n"
+	"assert list(p['args']) == ['n', 'nested', 'flag'], p\n"
+	"g = i['global-mark']\n"
+	"assert g['s'] == 'g' and g['pid'] == 0 and 'args' not in g, g\n"
+	"obj = [e for e in ev if e['ph'] in 'NOD' and e['name'] == 'heap']\n"
+	"assert [e['ph'] for e in obj] == ['N', 'O', 'O'], obj\n"
+	"assert len({e['id'] for e in obj}) == 1 and obj[0]['id'].startswith('0x'), obj\n"
+	"assert obj[0]['ts'] == obj[1]['ts'] == 13.1 and obj[2]['ts'] == 14.1, obj\n"
+	"assert all(e['pid'] == 100 for e in obj), obj\n"
+	"assert obj[1]['args'] == {'snapshot': {'used': 10, 'blocks': [1, 2]}}, obj\n"
+	"assert obj[2]['args'] == {'snapshot': {'used': 20, 'blocks': []}}, obj\n"
+	"fl = [e for e in ev if e['ph'] in 'stf']\n"
+	"assert [(e['ph'], e['tid'], e['ts']) for e in fl] == \\\n"
+	"       [('s', 101, 7.0), ('t', 101, 8.6), ('f', 100, 12.3)], fl\n"
+	"assert all(e['id'] == '0x1234' and e['cat'] == 'flow' and e['bp'] == 'e' and\n"
+	"           e['name'] == 'wakes' for e in fl), fl\n"
+	"c = {}\n"
+	"for e in ev:\n"
+	"    if e['ph'] == 'C':\n"
+	"        c.setdefault(e['name'], []).append((e['pid'], e.get('id'), e['args']['value']))\n"
+	"assert c['page-faults'] == [(100, None, 1), (100, None, 5), (100, None, 12.5)], c\n"
+	"assert c['rss'] == [(100, '101', 4096), (100, '101', 8192)], c\n"
+	"assert c['load'] == [(0, None, 0.5)], c\n"
+	"print('ok')\n";
+
+START_TEST(chrome_custom)
+{
+	char path[512], *out;
+
+	fx_custom = 1;
+	fixture_build(1, 1);
+	ck_assert_int_eq(export("chrome", NULL, "custom.json", path, sizeof(path)), 0);
+	ck_assert_msg(python(chrome_custom_check, path, &out) == 0, "%s", out);
+	ck_assert_str_eq(out, "ok\n");
 	free(out);
 }
 END_TEST
@@ -732,10 +1061,12 @@ static Suite *exporters_suite(void)
 	tcase_add_loop_test(fmt, folded_unbalanced, 0, 2);
 	tcase_add_test(fmt, perfetto_decode_raw);
 	tcase_add_test(fmt, perfetto_empty);
+	tcase_add_test(fmt, perfetto_custom);
 	tcase_add_test(fmt, pprof_samples);
 	tcase_add_test(fmt, pprof_slices);
 	tcase_add_test(fmt, chrome_json);
 	tcase_add_test(fmt, chrome_escaping);
+	tcase_add_test(fmt, chrome_custom);
 	tcase_add_test(fmt, svg_flamegraph);
 	suite_add_tcase(s, fmt);
 	return s;
