@@ -156,7 +156,6 @@ static int put_args(struct chrome *c, const uint8_t *args, size_t len)
 
 	if (!len)
 		return 0;
-	/* Checked before a byte is written: a bad tree leaves no half of itself behind. */
 	if ((rc = hwt_value_check(args, len)))
 		return rc;
 	put_str(c->out, ",\"args\":{");
@@ -338,6 +337,9 @@ static int instant(struct chrome *c, const struct hwt_model *m, const struct hwt
 	const char *scope = !ev->pid ? "g" : !ev->tid ? "p" : "t";
 	int rc;
 
+	/* Checked before a byte of the event is written. */
+	if ((rc = hwt_value_check(ev->instant.args, ev->instant.args_len)))
+		return rc;
 	event_begin(c, "i", ev->instant.name ? hwt_model_str(m, ev->instant.name) : "instant",
 		    ev->pid, ev->tid ? ev->tid : ev->pid);
 	event_ts(c, ev->ts);

@@ -79,7 +79,8 @@ static void slice(enum hwt_event_type type, uint32_t f, uint64_t ts)
 static struct hwt_value_writer tree_new(void)
 {
 	ck_assert_uint_lt(fx.ntrees, sizeof(fx.trees) / sizeof(fx.trees[0]));
-	return (struct hwt_value_writer){ .buf = fx.trees[fx.ntrees++], .cap = sizeof(fx.trees[0]) };
+	return (struct hwt_value_writer){ .buf = fx.trees[fx.ntrees++],
+					  .cap = sizeof(fx.trees[0]) };
 }
 
 static const uint8_t *tree_done(const struct hwt_value_writer *w, uint32_t *len)
@@ -543,6 +544,58 @@ START_TEST(exporter_unknown_view)
 }
 END_TEST
 
+/* Arguments that are not a map stand as the one argument "value"; malformed ones fail the
+ * event with HWT_E_CORRUPT (Chrome and Perfetto), and Chrome has not written half of them. */
+START_TEST(exporter_args_not_a_map)
+{
+	static const char check[] = "import json, sys\n"
+				    "ev = json.load(open(sys.argv[1]))['traceEvents']\n"
+				    "print([e['args'] for e in ev if e['ph'] == 'i'])\n";
+	static const uint8_t scalar[] = { HWT_VAL_INT, 5, 0, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t list[] = { HWT_VAL_LIST, 1, 0, 0, 0, HWT_VAL_TRUE };
+	static const uint8_t corrupt[] = { HWT_VAL_MAP, 1, 0, 0, 0, 1, 0, 0, 0, 'k', 99 };
+	static const char *const formats[] = { "chrome", "perfetto" };
+	char path[512], *out;
+	struct hwt_event *e;
+
+	fixture_build(0, 0);
+	fx.n = 0;
+	e = add(HWT_EV_INSTANT, 1, 1, 10);
+	e->instant.args = scalar;
+	e->instant.args_len = sizeof(scalar);
+	e = add(HWT_EV_INSTANT, 1, 1, 20);
+	e->instant.args = list;
+	e->instant.args_len = sizeof(list);
+	ck_assert_int_eq(export("chrome", NULL, "odd.json", path, sizeof(path)), 0);
+	ck_assert_int_eq(python(check, path, &out), 0);
+	ck_assert_str_eq(out, "[{'value': 5}, {'value': [True]}]\n");
+	free(out);
+	for (int i = 0; i < 2; i++) {
+		fx.n = 0;
+		e = add(HWT_EV_INSTANT, 1, 1, 10);
+		e->instant.args = corrupt;
+		e->instant.args_len = sizeof(corrupt);
+		ck_assert_int_eq(export(formats[i], NULL, "bad.out", path, sizeof(path)),
+				 HWT_E_CORRUPT);
+	}
+	{
+		/* Nothing of the bad instant in the Chrome file: it stops before the event. */
+		char cmd[600];
+
+		fx.n = 0;
+		e = add(HWT_EV_INSTANT, 1, 1, 10);
+		e->instant.args = corrupt;
+		e->instant.args_len = sizeof(corrupt);
+		ck_assert_int_eq(export("chrome", NULL, "bad.json", path, sizeof(path)),
+				 HWT_E_CORRUPT);
+		snprintf(cmd, sizeof(cmd), "cat '%s'", path);
+		ck_assert_int_eq(run(cmd, &out), 0);
+		ck_assert_ptr_null(strstr(out, "\"ph\":\"i\""));
+		free(out);
+	}
+}
+END_TEST
+
 /* ---- folded ------------------------------------------------------------------------------ */
 
 static const struct {
@@ -657,7 +710,8 @@ static const char raw_parser[] =
 	"        if line == '}': stack.pop(); continue\n"
 	"        m = re.match(r'^(\\d+) \\{$', line)\n"
 	"        if m:\n"
-	"            msg = []; stack[-1].append((int(m.group(1)), msg)); stack.append(msg); continue\n"
+	"            msg = []; stack[-1].append((int(m.group(1)), msg)); stack.append(msg); "
+	"continue\n"
 	"        f, v = re.match(r'^(\\d+): (.*)$', line).groups()\n"
 	"        if v.startswith('\"'): v = codecs.escape_decode(v[1:-1].encode('latin-1'))[0]\n"
 	"        elif v.startswith('0x'): v = int(v, 16)\n"
@@ -696,7 +750,8 @@ static const char perfetto_custom_check[] =
 	"    return [u for u, td in tracks.items() if fs(td, 4) and f1(fs(td, 4)[0], 1) == pid\n"
 	"            and f1(fs(td, 4)[0], 2) == tid][0]\n"
 	"def process(pid):\n"
-	"    return [u for u, td in tracks.items() if fs(td, 3) and f1(fs(td, 3)[0], 1) == pid][0]\n"
+	"    return [u for u, td in tracks.items() if fs(td, 3) and f1(fs(td, 3)[0], 1) == "
+	"pid][0]\n"
 	"inst = {n: (ts, tr, te) for ts, ty, n, tr, te in events if ty == 3}\n"
 	"ts, tr, te = inst['checkpoint']\n"
 	"assert tr == thread(100, 100) and anns(te) == {'iter': 3, 'phase': 'warm'}, anns(te)\n"
@@ -739,7 +794,8 @@ static const char perfetto_custom_check[] =
 
 START_TEST(perfetto_custom)
 {
-	char path[512], cmd[1200], raw[600], script[sizeof(raw_parser) + sizeof(perfetto_custom_check)];
+	char path[512], cmd[1200], raw[600],
+		script[sizeof(raw_parser) + sizeof(perfetto_custom_check)];
 	char *out;
 
 	fx_custom = 1;
@@ -960,6 +1016,7 @@ static const char chrome_custom_check[] =
 	"    elif e['ph'] == 'E':\n"
 	"        ts, name, args = open_[k].pop()\n"
 	"        assert name == e['name'], e\n"
+	"        assert not set(args) & set(e.get('args', {})), (args, e)  # each written once\n"
 	"        args.update(e.get('args', {}))\n"
 	"        done.append((ts, name, args))\n"
 	"done.sort(key=lambda d: d[0])\n"
@@ -1057,6 +1114,7 @@ static Suite *exporters_suite(void)
 	tcase_set_timeout(fmt, 120);
 	tcase_add_loop_test(fmt, exporter_bad_args, 0, 5);
 	tcase_add_loop_test(fmt, exporter_unknown_view, 0, 3);
+	tcase_add_test(fmt, exporter_args_not_a_map);
 	tcase_add_loop_test(fmt, folded_lines, 0, sizeof(folded_cases) / sizeof(folded_cases[0]));
 	tcase_add_loop_test(fmt, folded_unbalanced, 0, 2);
 	tcase_add_test(fmt, perfetto_decode_raw);
