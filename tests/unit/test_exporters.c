@@ -9,6 +9,7 @@
 
 #include "hwtrace/error.h"
 #include "exporters/exporter.h"
+#include "exporters/trackstats.h"
 #include "core/format/value.h"
 #include "core/model.h"
 #include "slice_nodes.h"
@@ -516,13 +517,15 @@ START_TEST(exporter_bad_args)
 }
 END_TEST
 
-/* The aggregating exporters reject a view that is neither a weight nor time/calls, and say
- * which views exist. */
+/* The aggregating exporters reject a view that is neither a weight, time/calls nor a counter:
+ * at the end (counters appear as a recording is decoded), through the create hook's @why,
+ * which lists the views there are; an empty view at once. */
 START_TEST(exporter_unknown_view)
 {
 	static const char *const formats[] = { "folded", "pprof", "svg" };
 	const struct hwt_exporter_ops *ops = hwt_exporter_by_name(formats[_i]);
 	struct hwt_export_config cfg;
+	struct hwt_exporter *e;
 	char why[256] = "";
 	int err = 0;
 	FILE *f = tmpfile();
@@ -530,12 +533,21 @@ START_TEST(exporter_unknown_view)
 	fixture_build(1, 1);
 	hwt_export_config_init(&cfg);
 	cfg.out = f;
-	cfg.view = "bogus";
+	cfg.view = "";
 	ck_assert_ptr_null(ops->create(&cfg, fx.m, &err, why, sizeof(why)));
 	ck_assert_int_eq(err, HWT_E_INVAL);
-	ck_assert_msg(strstr(why, "bogus") && strstr(why, "samples") && strstr(why, "cpu-time") &&
-			      strstr(why, "time") && strstr(why, "calls"),
-		      "why: %s", why);
+	ck_assert_str_eq(why, "unknown view ''; valid views: samples cpu-time time calls "
+			      "page-faults");
+	cfg.view = "bogus";
+	why[0] = 0;
+	e = ops->create(&cfg, fx.m, &err, why, sizeof(why));
+	ck_assert_ptr_nonnull(e);
+	for (size_t i = 0; i < fx.n; i++)
+		ck_assert_int_eq(ops->event(e, fx.m, &fx.ev[i]), 0);
+	ck_assert_int_eq(ops->finish(e, fx.m), HWT_E_INVAL);
+	ck_assert_str_eq(why, "unknown view 'bogus'; valid views: samples cpu-time time calls "
+			      "page-faults");
+	ops->destroy(e);
 	cfg.view = "cpu-time";
 	err = 1;
 	ops->destroy(ops->create(&cfg, fx.m, &err, why, sizeof(why)));
@@ -611,6 +623,10 @@ static const struct {
 	{ "time", 1, 1,
 	  "worker;main 3000\nworker;main;work 3000\nworker;main;work;hot_loop 2000\n" },
 	{ "calls", 0, 1, "worker;main 1\nworker;main;work 2\nworker;main;work;hot_loop 1\n" },
+	/* The process's cumulative page-faults (1, 5, 12.5): +4 and +8 (12.5 rounds to 13), both
+	 * at thread 100's latest sample, or its bare thread without samples. */
+	{ "page-faults", 1, 1, "app;main;work;hot_loop 12\n" },
+	{ "page-faults", 0, 1, "app 12\n" },
 };
 
 START_TEST(folded_lines)
@@ -896,6 +912,30 @@ START_TEST(pprof_samples)
 }
 END_TEST
 
+/* A counter view in pprof: thread 101's rss (4096 and 8192 bytes, not cumulative) charged to
+ * its latest sample's stack, the sample type named after the counter with its unit. */
+START_TEST(pprof_counter_view)
+{
+	char path[512], cmd[900], *out;
+
+	fx_custom = 1;
+	fixture_build(1, 1);
+	ck_assert_int_eq(export("pprof", "rss", "rss.pb.gz", path, sizeof(path)), 0);
+	snprintf(cmd, sizeof(cmd), "%s go tool pprof -top -unit=byte -sample_index=rss '%s' 2>&1",
+		 go_env, path);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(top_flat(out, "do_syscall_64") == 12288, "%s", out);
+	ck_assert_msg(top_flat(out, "hot_loop") == -1, "%s", out);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "%s go tool pprof -raw '%s' 2>&1", go_env, path);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_msg(strstr(out, "rss/bytes[dflt]\n      12288: ") != NULL, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "thread:[worker]"));
+	ck_assert_uint_eq(count(out, "thread:["), 1);
+	free(out);
+}
+END_TEST
+
 START_TEST(pprof_slices)
 {
 	char path[512], cmd[900], *out;
@@ -1100,6 +1140,59 @@ START_TEST(svg_flamegraph)
 }
 END_TEST
 
+/* ---- track statistics (info, report) ----------------------------------------------------- */
+
+/* Counter tracks with their unit, scope, number of values, min, max and last; object tracks with
+ * their snapshots; a track without events shows dashes. */
+START_TEST(hwt_trackstats_print_tables)
+{
+	static const char want[] = "# counter track  unit       scope                    values    "
+				   "        min            max"
+				   "           last\n"
+				   "  page-faults    count      process 100                   3    "
+				   "          1           12.5"
+				   "           12.5\n"
+				   "  rss            bytes      thread 100/101                2    "
+				   "       4096           8192"
+				   "           8192\n"
+				   "  load           percent    global                        1    "
+				   "        0.5            0.5"
+				   "            0.5\n"
+				   "  idle           -          process 100                   0    "
+				   "          -              -"
+				   "              -\n"
+				   "# object track   scope                 snapshots\n"
+				   "  heap           process 100                   2\n";
+	struct hwt_trackstats *ts = hwt_trackstats_alloc();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct hwt_track idle = { .pid = 100 };
+
+	ck_assert_ptr_nonnull(ts);
+	ck_assert_ptr_nonnull(f);
+	fx_custom = 1;
+	fixture_build(1, 1);
+	idle.name = str("idle");
+	ck_assert_int_gt(hwt_model_add_track(fx.m, &idle), 0);
+	for (size_t i = 0; i < fx.n; i++)
+		ck_assert_int_eq(hwt_trackstats_event(ts, &fx.ev[i]), 0);
+	ck_assert_int_eq(hwt_trackstats_print(ts, fx.m, f), 5);
+	fclose(f);
+	ck_assert_str_eq(text, want);
+	ck_assert_uint_eq(hwt_trackstats_get(ts, fx.heap)->n, 2);
+	ck_assert(hwt_trackstats_get(ts, fx.rss)->min == 4096);
+	ck_assert_uint_eq(hwt_trackstats_get(ts, 999)->n, 0);
+	ck_assert_int_eq(hwt_trackstats_event(NULL, &fx.ev[0]), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_trackstats_event(ts, NULL), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_trackstats_print(NULL, fx.m, stdout), HWT_E_INVAL);
+	ck_assert_ptr_null(hwt_trackstats_get(NULL, 1));
+	hwt_trackstats_free(ts);
+	hwt_trackstats_free(NULL);
+	free(text);
+}
+END_TEST
+
 static Suite *exporters_suite(void)
 {
 	Suite *s = suite_create("exporters");
@@ -1122,10 +1215,12 @@ static Suite *exporters_suite(void)
 	tcase_add_test(fmt, perfetto_custom);
 	tcase_add_test(fmt, pprof_samples);
 	tcase_add_test(fmt, pprof_slices);
+	tcase_add_test(fmt, pprof_counter_view);
 	tcase_add_test(fmt, chrome_json);
 	tcase_add_test(fmt, chrome_escaping);
 	tcase_add_test(fmt, chrome_custom);
 	tcase_add_test(fmt, svg_flamegraph);
+	tcase_add_test(fmt, hwt_trackstats_print_tables);
 	suite_add_tcase(s, fmt);
 	return s;
 }
