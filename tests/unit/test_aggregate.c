@@ -329,32 +329,37 @@ START_TEST(hwt_agg_event_counter_cumulative_slices)
 	ck_assert_uint_eq(hwt_agg_count(agg), 3);
 	ck_assert_uint_eq(value1(s_worker, 1, P(f_main)), 3 + 1);
 	ck_assert_uint_eq(value1(s_worker, 2, P(f_main, f_work)), 7);
-	ck_assert_uint_eq(value1(s_worker, 0, NULL), 4 + 2);
+	ck_assert_uint_eq(value1(s_worker, 0, P(0)), 4 + 2);
 }
 END_TEST
 
 /* A process's cumulative counter is charged to its main thread's latest sample when no slice
- * is open there; samples of other threads do not count, nor does the counter event's own
- * thread. Fractions add up as running totals. */
+ * is open there, a thread's to that thread's; samples of other threads do not count, nor does
+ * the counter event's own thread. Fractions add up as running totals. */
 START_TEST(hwt_agg_event_counter_cumulative_samples)
 {
-	uint32_t pf;
+	uint32_t pf, pf_worker;
 
 	model(1);
 	pf = track("page-faults", "count", PID, 0, 1, HWT_TRACK_COUNTER);
+	pf_worker = track("page-faults", "count", PID, 101, 1, HWT_TRACK_COUNTER);
 	names();
-	C(pf, 5, 1000); /* baseline, before any sample */
+	C(pf, 5, 1000);	    /* baseline, before any sample */
+	C(pf_worker, 6, 0); /* the worker's baseline */
 	sample(PID, PID, 10, st_a, 1, 1);
 	sample(PID, 101, 12, st_b, 1, 1); /* the worker's */
+	C(pf_worker, 13, 5);		  /* +5 to the worker's main;fib */
 	C(pf, 15, 1000.4);		  /* rounds to 1000: +0 */
 	sample(PID, PID, 20, st_b, 1, 1);
 	C(pf, 25, 1010.6); /* 1011: +11 to main;fib */
 	C(pf, 30, 1013);   /* +2 to main;fib */
 	sample(PID, PID, 40, st_a, 1, 1);
 	sample(PID, 101, 41, st_b, 1, 1);
-	C(pf, 45, 1020); /* +7 to main;work;hot */
+	C(pf_worker, 42, 6); /* +1 to the worker's main;fib */
+	C(pf, 45, 1020);     /* +7 to main;work;hot */
 	ck_assert_int_eq(run("page-faults"), 0);
-	ck_assert_uint_eq(hwt_agg_count(agg), 2);
+	ck_assert_uint_eq(hwt_agg_count(agg), 3);
+	ck_assert_uint_eq(value1(s_worker, 2, P(f_main, f_fib)), 6);
 	ck_assert_uint_eq(value1(s_app, 2, P(f_main, f_fib)), 13);
 	ck_assert_uint_eq(value1(s_app, 3, P(f_main, f_work, f_hot)), 7);
 }
@@ -394,8 +399,8 @@ START_TEST(hwt_agg_event_counter_not_cumulative)
 	ck_assert_uint_eq(hwt_agg_count(agg), 4);
 	ck_assert_uint_eq(value1(s_app, 1, P(f_main)), 8192);
 	ck_assert_uint_eq(value1(s_worker, 1, P(f_work)), 101);
-	ck_assert_uint_eq(value1(s_worker, 0, NULL), 50);
-	ck_assert_uint_eq(value1(HWT_NONE, 0, NULL), 3);
+	ck_assert_uint_eq(value1(s_worker, 0, P(0)), 50);
+	ck_assert_uint_eq(value1(HWT_NONE, 0, P(0)), 3);
 }
 END_TEST
 
