@@ -385,8 +385,9 @@ static int object(struct chrome *c, const struct hwt_model *m, const struct hwt_
 	return rc;
 }
 
-/* One end of a flow, bound to the slice open around it ("bp":"e"); a thread with none open
- * gets a slice of no duration, named after the flow, for it to bind to. */
+/* One end of a flow, bound to the slice open around it ("bp":"e"). A thread with none open,
+ * and a process's or the machine's flow (tid 0; shown on the main thread), get a slice of no
+ * duration named after the flow for it to bind to. @t: the event's thread, NULL for tid 0. */
 static int flow(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev,
 		struct hwt_track_thread *t)
 {
@@ -394,15 +395,16 @@ static int flow(struct chrome *c, const struct hwt_model *m, const struct hwt_ev
 		[HWT_FLOW_OUT] = "s", [HWT_FLOW_STEP] = "t", [HWT_FLOW_IN] = "f"
 	};
 	const char *name = ev->flow.name ? hwt_model_str(m, ev->flow.name) : "flow";
+	uint32_t tid = ev->tid ? ev->tid : ev->pid;
 
 	if (ev->flow.phase < HWT_FLOW_OUT || ev->flow.phase > HWT_FLOW_IN)
 		return HWT_E_INVAL;
-	if (!t->nopen) {
-		event_begin(c, "X", name, ev->pid, ev->tid);
+	if (!t || !t->nopen) {
+		event_begin(c, "X", name, ev->pid, tid);
 		event_ts(c, ev->ts);
 		put_str(c->out, ",\"dur\":0}");
 	}
-	event_begin(c, ph[ev->flow.phase], name, ev->pid, ev->tid);
+	event_begin(c, ph[ev->flow.phase], name, ev->pid, tid);
 	event_ts(c, ev->ts);
 	fprintf(c->out, ",\"cat\":\"flow\",\"id\":\"0x%llx\",\"bp\":\"e\"}",
 		(unsigned long long)ev->flow.id);
@@ -490,8 +492,6 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 		rc = object(c, m, ev);
 		break;
 	case HWT_EV_FLOW:
-		if (!t)
-			return HWT_E_INVAL; /* a flow binds to a thread's slice */
 		rc = flow(c, m, ev, t);
 		break;
 	}

@@ -152,13 +152,14 @@ static void heap_snapshot(uint64_t ts, int64_t used, int blocks)
 	e->object.value = tree_done(&w, &e->object.len);
 }
 
-static void flow_add(uint32_t tid, uint64_t ts, uint32_t phase)
+static void flow_add(uint32_t pid, uint32_t tid, uint64_t ts, uint32_t phase, uint64_t id,
+		     const char *name)
 {
-	struct hwt_event *e = add(HWT_EV_FLOW, 100, tid, ts);
+	struct hwt_event *e = add(HWT_EV_FLOW, pid, tid, ts);
 
-	e->flow.id = 0x1234;
+	e->flow.id = id;
 	e->flow.phase = phase;
-	e->flow.name = str("wakes");
+	e->flow.name = str(name);
 }
 
 /* The events plugins add (see struct fixture); thread 101's slices must be there. */
@@ -204,9 +205,12 @@ static void fixture_custom(void)
 	counter_add(fx.rss, 100, 101, 13200, 4096);
 	counter_add(fx.rss, 100, 101, 14200, 8192);
 	counter_add(fx.load, 0, 0, 13300, 0.5);
-	flow_add(101, 7000, HWT_FLOW_OUT);
-	flow_add(101, 8600, HWT_FLOW_STEP);
-	flow_add(100, 12300, HWT_FLOW_IN);
+	flow_add(100, 101, 7000, HWT_FLOW_OUT, 0x1234, "wakes");
+	flow_add(100, 101, 8600, HWT_FLOW_STEP, 0x1234, "wakes");
+	flow_add(100, 100, 12300, HWT_FLOW_IN, 0x1234, "wakes");
+	/* Process to process (tid 0). */
+	flow_add(100, 0, 12400, HWT_FLOW_OUT, 0x99, "spawned");
+	flow_add(200, 0, 12500, HWT_FLOW_IN, 0x99, "spawned");
 }
 
 /* Builds the model and the stream; @samples and @slices choose what it holds. */
@@ -805,7 +809,9 @@ static const char perfetto_custom_check[] =
 	"      if fs(te, 47) or fs(te, 48)]\n"
 	"assert fl == [(7000, thread(100, 101), 'wakes', [0x1234], []),\n"
 	"              (8600, thread(100, 101), 'wakes', [0x1234], []),\n"
-	"              (12300, thread(100, 100), 'wakes', [], [0x1234])], fl\n"
+	"              (12300, thread(100, 100), 'wakes', [], [0x1234]),\n"
+	"              (12400, process(100), 'spawned', [0x99], []),\n"
+	"              (12500, process(200), 'spawned', [], [0x99])], fl\n"
 	"print('ok')\n";
 
 START_TEST(perfetto_custom)
@@ -1062,7 +1068,7 @@ static const char chrome_custom_check[] =
 	"done.sort(key=lambda d: d[0])\n"
 	"want = [(2.0, 'main', {'argc': 2, 'argv0': 'app', 'late': True}), (3.0, 'work', {}),\n"
 	"        (5.0, 'work', {'result': 'ok', 'unit': 'ms'}), (6.0, 'hot_loop', {'i': 1}),\n"
-	"        (12.3, 'wakes', {})]\n"
+	"        (12.3, 'wakes', {}), (12.4, 'spawned', {}), (12.5, 'spawned', {})]\n"
 	"assert done == want, done\n"
 	"i = {e['name']: e for e in ev if e['ph'] == 'i'}\n"
 	"assert i['checkpoint']['s'] == 't' and i['checkpoint']['tid'] == 100, i\n"
@@ -1080,11 +1086,14 @@ static const char chrome_custom_check[] =
 	"assert all(e['pid'] == 100 for e in obj), obj\n"
 	"assert obj[1]['args'] == {'snapshot': {'used': 10, 'blocks': [1, 2]}}, obj\n"
 	"assert obj[2]['args'] == {'snapshot': {'used': 20, 'blocks': []}}, obj\n"
-	"fl = [e for e in ev if e['ph'] in 'stf']\n"
+	"fl = [e for e in ev if e['ph'] in 'stf' and e['id'] == '0x1234']\n"
 	"assert [(e['ph'], e['tid'], e['ts']) for e in fl] == \\\n"
 	"       [('s', 101, 7.0), ('t', 101, 8.6), ('f', 100, 12.3)], fl\n"
 	"assert all(e['id'] == '0x1234' and e['cat'] == 'flow' and e['bp'] == 'e' and\n"
 	"           e['name'] == 'wakes' for e in fl), fl\n"
+	"sp = [(e['ph'], e['pid'], e['tid'], e['ts']) for e in ev if e['ph'] in 'sf' and\n"
+	"      e['id'] == '0x99' and e['name'] == 'spawned' and e['bp'] == 'e']\n"
+	"assert sp == [('s', 100, 100, 12.4), ('f', 200, 200, 12.5)], sp\n"
 	"c = {}\n"
 	"for e in ev:\n"
 	"    if e['ph'] == 'C':\n"
