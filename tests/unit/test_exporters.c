@@ -10,6 +10,7 @@
 #include "hwtrace/error.h"
 #include "exporters/exporter.h"
 #include "exporters/trackstats.h"
+#include "exporters/value_walk.h"
 #include "core/format/value.h"
 #include "core/model.h"
 #include "slice_nodes.h"
@@ -1202,6 +1203,119 @@ START_TEST(hwt_trackstats_print_tables)
 }
 END_TEST
 
+/* ---- the value walker ------------------------------------------------------------------- */
+
+/* Records the hooks' calls as text: "d.i key=value" per value, "d.end" per container end. */
+struct walk_log {
+	char text[1024];
+	size_t len;
+	int fail_at; /* the call that returns HWT_E_IO, 0 for none */
+	int calls;
+};
+
+static int log_value(void *ctx, const struct hwt_value *v, uint32_t depth, uint32_t index)
+{
+	struct walk_log *l = ctx;
+	char val[64];
+
+	switch (v->tag) {
+	case HWT_VAL_INT:
+		snprintf(val, sizeof(val), "%lld", (long long)v->i);
+		break;
+	case HWT_VAL_STRING:
+		snprintf(val, sizeof(val), "'%.*s'", (int)v->n, v->s);
+		break;
+	case HWT_VAL_LIST:
+		snprintf(val, sizeof(val), "[");
+		break;
+	case HWT_VAL_MAP:
+		snprintf(val, sizeof(val), "{");
+		break;
+	default:
+		snprintf(val, sizeof(val), "tag%u", v->tag);
+	}
+	l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%u.%u %.*s=%s\n",
+				   depth, index, v->key ? (int)v->keylen : 1, v->key ? v->key : "-",
+				   val);
+	return ++l->calls == l->fail_at ? HWT_E_IO : 0;
+}
+
+static int log_end(void *ctx, uint8_t tag, uint32_t depth)
+{
+	struct walk_log *l = ctx;
+
+	l->len += (size_t)snprintf(l->text + l->len, sizeof(l->text) - l->len, "%u.end%c\n", depth,
+				   tag == HWT_VAL_MAP ? '}' : ']');
+	return ++l->calls == l->fail_at ? HWT_E_IO : 0;
+}
+
+static const struct hwt_value_walk_ops log_ops = { .value = log_value, .end = log_end };
+
+/* Depth and place of every value, as the tree is and as arguments; two trees walked as
+ * arguments one after the other number their entries as one map; a scalar tree is "value";
+ * a hook's error ends the walk; a malformed tree calls no hook. */
+START_TEST(hwt_value_walk_depth_and_index)
+{
+	uint8_t a[128] = { 0 }, b[64], c[16];
+	struct hwt_value_writer w = { .buf = a, .cap = sizeof(a) };
+	struct walk_log l = { 0 };
+	uint32_t index = 0;
+
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	hwt_vw_int(&w, "x", 1);
+	hwt_vw_begin(&w, "l", HWT_VAL_LIST);
+	hwt_vw_str(&w, NULL, "s");
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	hwt_vw_end(&w);
+	hwt_vw_end(&w);
+	hwt_vw_end(&w);
+	ck_assert(!w.bad);
+	ck_assert_int_eq(hwt_value_walk(a, w.len, &log_ops, &l), 0);
+	ck_assert_str_eq(l.text, "0.0 -={\n1.0 x=1\n1.1 l=[\n2.0 -='s'\n2.1 -={\n2.end}\n"
+				 "1.end]\n0.end}\n");
+
+	l = (struct walk_log){ 0 };
+	ck_assert_int_eq(hwt_value_walk_args(a, w.len, &log_ops, &l, &index), 0);
+	ck_assert_uint_eq(index, 2);
+	{
+		struct hwt_value_writer w2 = { .buf = b, .cap = sizeof(b) };
+
+		hwt_vw_begin(&w2, NULL, HWT_VAL_MAP);
+		hwt_vw_int(&w2, "y", 2);
+		hwt_vw_end(&w2);
+		ck_assert_int_eq(hwt_value_walk_args(b, w2.len, &log_ops, &l, &index), 0);
+	}
+	ck_assert_uint_eq(index, 3);
+	ck_assert_str_eq(l.text, "0.0 x=1\n0.1 l=[\n1.0 -='s'\n1.1 -={\n1.end}\n0.end]\n0.2 y=2\n");
+
+	l = (struct walk_log){ 0 };
+	index = 0;
+	w = (struct hwt_value_writer){ .buf = c, .cap = sizeof(c) };
+	hwt_vw_int(&w, NULL, -3);
+	ck_assert_int_eq(hwt_value_walk_args(c, w.len, &log_ops, &l, &index), 0);
+	ck_assert_str_eq(l.text, "0.0 value=-3\n");
+	ck_assert_int_eq(hwt_value_walk_args(c, 0, &log_ops, &l, &index), 0);
+	ck_assert_uint_eq(index, 1);
+
+	l = (struct walk_log){ .fail_at = 3 };
+	ck_assert_int_eq(hwt_value_walk(a, 30, &log_ops, &l), HWT_E_CORRUPT);
+	ck_assert_int_eq(l.calls, 0);
+	ck_assert_int_eq(hwt_value_walk(a, sizeof(a), &log_ops, &l), HWT_E_CORRUPT);
+	ck_assert_int_eq(hwt_value_walk(a, w.len, NULL, &l), HWT_E_INVAL);
+	{
+		struct hwt_value_writer w3 = { .buf = a, .cap = sizeof(a) };
+
+		hwt_vw_begin(&w3, NULL, HWT_VAL_MAP);
+		hwt_vw_int(&w3, "x", 1);
+		hwt_vw_int(&w3, "y", 2);
+		hwt_vw_int(&w3, "z", 3);
+		hwt_vw_end(&w3);
+		ck_assert_int_eq(hwt_value_walk(a, w3.len, &log_ops, &l), HWT_E_IO);
+		ck_assert_int_eq(l.calls, 3);
+	}
+}
+END_TEST
+
 static Suite *exporters_suite(void)
 {
 	Suite *s = suite_create("exporters");
@@ -1210,6 +1324,7 @@ static Suite *exporters_suite(void)
 	tcase_add_test(reg, registry_by_name);
 	tcase_add_loop_test(reg, registry_by_path, 0, sizeof(path_cases) / sizeof(path_cases[0]));
 	tcase_add_test(reg, registry_bad_args);
+	tcase_add_test(reg, hwt_value_walk_depth_and_index);
 	suite_add_tcase(s, reg);
 
 	tcase_add_checked_fixture(fmt, setup, teardown);
