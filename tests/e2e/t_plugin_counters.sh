@@ -5,10 +5,10 @@
 # its touch() slice: in the Chrome JSON (python3 json: "C" events with "id" TID on the thread,
 # "B"/"E" slices) and in Perfetto (protoc --decode_raw: the counter track's parent_uuid is the
 # thread track the touch slice is on, whose ThreadDescriptor says pid and TID). The "(total)"
-# tracks, counted with inherit, hold every thread's faults. Bad events and options fail with one
-# line naming the plugin and the key, and leave no file. flash.c's 20 threads live far less than
-# the 10 ms between two looks for threads: each still gets a page-faults track with its 64 faults
-# (the final count the kernel records at its exit).
+# tracks, counted with inherit, hold every thread's faults. flash.c's 20 threads live far less
+# than the 10 ms between two looks for threads: each still gets a page-faults track with its 64
+# faults (the final count the kernel records at its exit). Bad events (cycles without a PMU too)
+# and options fail with one line naming the plugin and the key, and leave no file.
 need protoc python3
 
 hw_ok record -q -b uprobe -P counters:events=page-faults,events=context-switches -o c.hwt -- \
@@ -124,12 +124,15 @@ check(not low, "chrome: threads with fewer page faults than the pages they touch
 done()
 ' f.json flash.out || err "short-lived threads (see above)"
 
-note "a hardware event: counted where a PMU exists, else the plugin is disabled with a note"
-hw_ok record -b sample -P counters:events=cycles -o hw.hwt -- "$PROGS/touchers"
+note "a hardware event: counted where a PMU exists, else refused with one line and no file"
+hw record -b sample -P counters:events=cycles -o hw.hwt -- "$PROGS/touchers"
 if grep -q "events=cycles needs a hardware PMU" hw.err; then
-	grep -q "plugin 'counters' disabled" hw.err || err "no 'disabled' note for cycles: $(cat hw.err)"
-	note "no PMU here: $(grep -m1 'events=cycles' hw.err)"
+	[ "$HW_RC" -ne 0 ] || err "cycles without a PMU: exit status 0"
+	[ "$(wc -l <hw.err)" -eq 1 ] || err "cycles without a PMU: $(wc -l <hw.err) lines on stderr"
+	assert_file_absent hw.hwt
+	note "no PMU here: $(head -n 1 hw.err)"
 else
+	[ "$HW_RC" -eq 0 ] || fail "counters:events=cycles exited $HW_RC: $(cat hw.err)"
 	hw_ok export -o hw.json hw.hwt
 	py '
 import sys
