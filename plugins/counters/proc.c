@@ -1,6 +1,8 @@
 /* The `proc` counter plugin: RSS, peak RSS, faults, context switches, CPU time, I/O bytes and
  * threads of the target and each of its descendants from /proc, every interval, one process-scoped
- * counter track each. */
+ * counter track each. Values are written when they change. What a process does in its last
+ * interval is not seen: once it is reaped its /proc entry is gone (and an exiting process has
+ * let its memory go, so its last samples are skipped). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
