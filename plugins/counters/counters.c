@@ -370,8 +370,9 @@ static void ctr_free(struct ctr_state *s)
 	free(s);
 }
 
-/* The last counts of the threads still open: the counters keep a thread's count after it exited,
- * and the last poll may have come too soon after the one before to read them. */
+/* The last counts: of the threads still open (the last poll failed, or they ended after it; a
+ * counter keeps its thread's count after the thread exited), the totals, and every exit recorded
+ * even if some of its CPUs' records are missing. */
 static void ctr_stop(void *st)
 {
 	struct ctr_state *s = st;
