@@ -1,0 +1,151 @@
+/* The parts of the `watch` counter plugin shared by its files and its unit test: a variable's
+ * symbol in an ELF file and its address in a process, its value by type, and the x86-64 store
+ * instruction that wrote it (decoded from a breakpoint sample's registers). Private to
+ * plugins/counters/. */
+#ifndef HWT_PLUGINS_WATCH_H
+#define HWT_PLUGINS_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** The types a watched variable may have (the order of the choices of type=). */
+enum hwt_watch_type {
+	HWT_WATCH_U8,
+	HWT_WATCH_U16,
+	HWT_WATCH_U32,
+	HWT_WATCH_U64,
+	HWT_WATCH_I8,
+	HWT_WATCH_I16,
+	HWT_WATCH_I32,
+	HWT_WATCH_I64,
+	HWT_WATCH_F32,
+	HWT_WATCH_F64,
+	HWT_WATCH_NTYPES,
+};
+
+/** The names of the types, NULL-terminated, in enum order: the choices of type=. */
+extern const char *const hwt_watch_type_names[];
+
+/** The size in bytes of @type (enum hwt_watch_type), 0 if it is not one. */
+size_t hwt_watch_type_size(int type);
+
+/** The value of @type that the little-endian bytes @b (hwt_watch_type_size() of them) hold. */
+double hwt_watch_type_value(int type, const uint8_t *b);
+
+/** A variable found in an ELF file by hwt_watch_sym_find(). */
+struct hwt_watch_sym {
+	uint64_t vaddr, size; /* the symbol's value and size in the file */
+	int pie;	      /* ET_DYN: its address moves with the file's load bias */
+	uint64_t base_vaddr;  /* the first PT_LOAD segment's address and file offset, both */
+	uint64_t base_offset; /* rounded down to a page: the mapping the load bias is read from */
+	int nobits;	      /* in .bss: it starts as zeros */
+	uint8_t init[8];      /* its first bytes as the file holds them (zeros in .bss) */
+};
+
+/**
+ * Finds the data object @name (STT_OBJECT or STT_TLS excluded; .symtab, then .dynsym) in the ELF
+ * file @path. Returns 0 with @s filled; HWT_E_NOENT with @why ("no variable 'x' in FILE (its
+ * .symtab and .dynsym)") if it has no such symbol, or the file cannot be opened; HWT_E_ELF if it
+ * is not an ELF file of this machine or has no loadable segment.
+ */
+int hwt_watch_sym_find(const char *path, const char *name, struct hwt_watch_sym *s, char *why,
+		       size_t whylen);
+
+/** One line of /proc/PID/maps. */
+struct hwt_watch_map {
+	uint64_t start, end, pgoff;
+	unsigned major, minor; /* the file's device */
+	uint64_t ino;	       /* 0: not a file */
+	const char *path;      /* borrowed from the line: the file, "" if none */
+};
+
+/** Parses @line (modified: the path is cut at its end) of /proc/PID/maps into @m. Returns 0, or
+ *  HWT_E_INVAL if it is not such a line. */
+int hwt_watch_map_parse(char *line, struct hwt_watch_map *m);
+
+/** Non-zero if the mapped file @path is the library @lib names: @lib itself when it holds a
+ *  '/', else a file whose base name is @lib or starts with @lib and a '.' or '-'
+ *  ("libz.so" is libz.so.1.2.13, "libc" is libc.so.6). */
+int hwt_watch_lib_match(const char *path, const char *lib);
+
+/** The address of @s in a process where its file is mapped as @m, or 0 if @m is not the
+ *  mapping its load bias is read from (the one at file offset s->base_offset). */
+uint64_t hwt_watch_sym_addr(const struct hwt_watch_sym *s, const struct hwt_watch_map *m);
+
+/** The file offset @off of the ELF file @path as a virtual address of that file, in *@vaddr.
+ *  Returns 0, HWT_E_NOENT (no loadable segment holds it, or no such file) or HWT_E_ELF. */
+int hwt_watch_file_vaddr(const char *path, uint64_t off, uint64_t *vaddr);
+
+/* ---- the store instruction behind a write breakpoint's sample (x86-64) ------------------- */
+
+/** What a decoded store does to memory. */
+enum hwt_watch_op {
+	HWT_WOP_UNKNOWN = 0, /* not a store whose value the registers tell (e.g. from an XMM) */
+	HWT_WOP_MOV,	     /* memory = source */
+	HWT_WOP_MOVBE,	     /* memory = source, bytes swapped */
+	HWT_WOP_CMPXCHG,     /* ZF ? source : the accumulator (it then holds what memory held) */
+	HWT_WOP_ADD,	     /* memory = old OP source: these need the old value */
+	HWT_WOP_SUB,
+	HWT_WOP_AND,
+	HWT_WOP_OR,
+	HWT_WOP_XOR,
+	HWT_WOP_INC,
+	HWT_WOP_DEC,
+	HWT_WOP_NEG,
+	HWT_WOP_NOT,
+	HWT_WOP_SHL,
+	HWT_WOP_SHR,
+	HWT_WOP_SAR,
+};
+
+/** A register operand: perf's x86 register number, and which bits of it. */
+struct hwt_watch_reg {
+	int8_t perf;   /* enum perf_event_x86_regs; -1: none; HWT_WATCH_RIP: the next IP */
+	uint8_t shift; /* 8 for ah, bh, ch, dh; else 0 */
+	uint8_t size;  /* bytes */
+};
+
+#define HWT_WATCH_RIP 100
+
+/** The store instruction that ends at .ip, as the breakpoint's sample needs it. */
+struct hwt_watch_store {
+	uint64_t ip;	 /* the address right after it: the sample's IP */
+	uint8_t len;	 /* its length in bytes */
+	uint8_t op;	 /* enum hwt_watch_op */
+	uint8_t size;	 /* bytes it writes */
+	uint8_t has_imm; /* the source is .imm, not .src */
+	struct hwt_watch_reg base, index, src;
+	uint8_t scale;
+	int64_t disp, imm;
+	char text[48]; /* "mov qword ptr [rip + 0x2ee5], rax", for notes */
+};
+
+/** The GPRs of a sample (PERF_SAMPLE_REGS_USER), indexed by perf's x86 register numbers. */
+#define HWT_WATCH_NREGS 24
+
+/** The sample_regs_user mask that hwt_watch_store_value() needs: every x86-64 GPR, IP, FLAGS. */
+uint64_t hwt_watch_regs_mask(void);
+
+/**
+ * Finds the store that ends at @ip among the bytes @code (the @n bytes right before @ip; when
+ * @exact, they start at an instruction boundary: the start of the function) and that wrote the
+ * @len bytes at @addr as @regs (HWT_WATCH_NREGS values) show. Returns 0 with @out filled;
+ * HWT_E_NOENT if no instruction ending at @ip writes there; HWT_E_INVAL if bytes before @ip read
+ * as several such stores that would write different values (without @exact: the boundary is
+ * not known); HWT_E_NOTSUP if capstone cannot be opened. A store found with .op
+ * HWT_WOP_UNKNOWN is one whose value the sample cannot give.
+ */
+int hwt_watch_store_find(const uint8_t *code, size_t n, int exact, uint64_t ip,
+			 const uint64_t *regs, uint64_t addr, size_t len,
+			 struct hwt_watch_store *out);
+
+/**
+ * The @len bytes at @addr after the store @s ran with @regs: sets @val (len bytes). @old holds
+ * them before the store, or is NULL when not known. Returns 0; HWT_E_NOENT if the value cannot
+ * be known exactly (an unknown op, an operation on an unknown old value, a store that covers
+ * only part of the variable when the old value is not known, a source that is not a GPR).
+ */
+int hwt_watch_store_value(const struct hwt_watch_store *s, const uint64_t *regs, uint64_t addr,
+			  size_t len, const uint8_t *old, uint8_t *val);
+
+#endif

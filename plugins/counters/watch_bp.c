@@ -1,0 +1,367 @@
+/* The `watch` plugin's mode=write: a hardware write breakpoint per CPU on the variable, its own
+ * rings, and the value of each write taken from the sample (the store's source register). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+
+#include "hwtrace/error.h"
+#include "core/elffuncs.h"
+#include "core/util.h"
+#include "plugins/counters/watch_bp.h"
+
+#define BP_RING_PAGES 64	 /* data pages per CPU: ~1300 samples between drains */
+#define BP_HOLD_NS    5000000ull /* samples younger than this wait for the other CPUs' */
+#define BP_MAX_CODE   65536	 /* a function longer than this is decoded backwards */
+
+struct bp_ring {
+	int fd;
+	struct perf_event_mmap_page *page;
+	uint8_t *data;
+};
+
+/* A sample waiting to be put in time order. */
+struct held {
+	uint64_t ts, ip;
+	uint32_t pid;
+	int nregs; /* 0: the sample had no user registers */
+	uint64_t regs[HWT_WATCH_NREGS];
+};
+
+/* A store decoded once per IP. */
+struct cached {
+	uint64_t ip;
+	int err; /* 0: .s holds it */
+	struct hwt_watch_store s;
+};
+
+struct hwt_watch_bp {
+	int pid;
+	uint64_t addr;
+	size_t len;
+	struct bp_ring *rings;
+	int nrings;
+	uint8_t cur[8]; /* the value now, when cur_known */
+	int cur_known;
+	struct held *held;
+	size_t nheld, cap_held;
+	struct cached *cache;
+	size_t ncache, cap_cache;
+	struct hwt_watch_bp_stats stats;
+};
+
+static long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static int open_ring(struct hwt_watch_bp *b, int cpu, int before_exec, char *why, size_t whylen)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_BREAKPOINT,
+		.size = sizeof(a),
+		.bp_type = HW_BREAKPOINT_W,
+		.bp_addr = b->addr,
+		.bp_len = b->len,
+		.sample_period = 1,
+		.sample_type =
+			PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_REGS_USER,
+		.sample_regs_user = hwt_watch_regs_mask(),
+		.inherit = 1, /* threads and children made after it opened */
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+		.disabled = before_exec,
+		.enable_on_exec = before_exec,
+		.use_clockid = 1,
+		.clockid = CLOCK_MONOTONIC,
+		.watermark = 1,
+		.wakeup_watermark = BP_RING_PAGES * 4096 / 2,
+	};
+	int fd = (int)syscall(SYS_perf_event_open, &a, b->pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENODEV)
+			return 0; /* an offline CPU */
+		int e = errno;
+		snprintf(why, whylen,
+			 "cannot set a write breakpoint on %zu bytes at 0x%llx (CPU %d): %s%s",
+			 b->len, (unsigned long long)b->addr, cpu, strerror(e),
+			 e == ENOSPC ? " (all 4 debug registers are taken)" : "");
+		return hwt_error_from_errno(e);
+	}
+	size_t len = (size_t)page_size() * (1 + BP_RING_PAGES);
+	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED) {
+		snprintf(why, whylen, "cannot map the breakpoint's ring: %s", strerror(errno));
+		close(fd);
+		return HWT_E_NOMEM;
+	}
+	b->rings[b->nrings++] = (struct bp_ring){ fd, base, (uint8_t *)base + page_size() };
+	return 0;
+}
+
+struct hwt_watch_bp *hwt_watch_bp_open(int pid, int ncpus, uint64_t addr, size_t len,
+				       int before_exec, const uint8_t *init, char *why,
+				       size_t whylen)
+{
+	if ((len != 1 && len != 2 && len != 4 && len != 8) || addr % len) {
+		snprintf(why, whylen,
+			 "a write breakpoint watches 1, 2, 4 or 8 bytes at an address aligned to "
+			 "their size, not %zu at 0x%llx",
+			 len, (unsigned long long)addr);
+		return NULL;
+	}
+	struct hwt_watch_bp *b = calloc(1, sizeof(*b));
+	if (b)
+		b->rings = calloc((size_t)ncpus, sizeof(*b->rings));
+	if (!b || !b->rings) {
+		free(b);
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	b->pid = pid;
+	b->addr = addr;
+	b->len = len;
+	if (init) {
+		memcpy(b->cur, init, len);
+		b->cur_known = 1;
+	}
+	for (int cpu = 0; cpu < ncpus; cpu++)
+		if (open_ring(b, cpu, before_exec, why, whylen)) {
+			hwt_watch_bp_free(b);
+			return NULL;
+		}
+	return b;
+}
+
+void hwt_watch_bp_set_value(struct hwt_watch_bp *b, const uint8_t *val)
+{
+	memcpy(b->cur, val, b->len);
+	b->cur_known = 1;
+}
+
+void hwt_watch_bp_free(struct hwt_watch_bp *b)
+{
+	if (!b)
+		return;
+	for (int i = 0; i < b->nrings; i++) {
+		munmap(b->rings[i].page, (size_t)page_size() * (1 + BP_RING_PAGES));
+		close(b->rings[i].fd);
+	}
+	free(b->rings);
+	free(b->held);
+	free(b->cache);
+	free(b);
+}
+
+const struct hwt_watch_bp_stats *hwt_watch_bp_stats(const struct hwt_watch_bp *b)
+{
+	return &b->stats;
+}
+
+/* One PERF_RECORD_SAMPLE at @p (@len bytes) into b->held. */
+static int hold_sample(struct hwt_watch_bp *b, const uint8_t *p, size_t len)
+{
+	uint64_t mask = hwt_watch_regs_mask();
+	struct held s = { 0 };
+	size_t off = 0;
+
+	if (len < 32 || HWT_ARRAY_GROW(b->held, &b->cap_held, b->nheld + 1))
+		return HWT_E_NOMEM;
+	memcpy(&s.ip, p, 8);
+	memcpy(&s.pid, p + 8, 4);
+	memcpy(&s.ts, p + 16, 8);
+	uint64_t abi;
+	memcpy(&abi, p + 24, 8);
+	off = 32;
+	if (abi != PERF_SAMPLE_REGS_ABI_NONE) {
+		for (int r = 0; r < HWT_WATCH_NREGS; r++) {
+			if (!(mask & (1ull << r)))
+				continue;
+			if (off + 8 > len)
+				return HWT_E_INVAL;
+			memcpy(&s.regs[r], p + off, 8);
+			off += 8;
+		}
+		s.nregs = HWT_WATCH_NREGS;
+	}
+	b->held[b->nheld++] = s;
+	return 0;
+}
+
+/* Moves what ring @r holds into b->held. */
+static void read_ring(struct hwt_watch_bp *b, struct bp_ring *r)
+{
+	size_t size = (size_t)page_size() * BP_RING_PAGES;
+	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = r->page->data_tail;
+	uint8_t rec[1024];
+
+	while (tail < head) {
+		struct perf_event_header hd;
+		for (size_t i = 0; i < sizeof(hd); i++)
+			((uint8_t *)&hd)[i] = r->data[(tail + i) & (size - 1)];
+		if (hd.size < sizeof(hd))
+			break;
+		size_t n = hd.size < sizeof(rec) ? hd.size : sizeof(rec);
+		for (size_t i = 0; i < n; i++)
+			rec[i] = r->data[(tail + i) & (size - 1)];
+		if (hd.type == PERF_RECORD_SAMPLE) {
+			if (hold_sample(b, rec + sizeof(hd), n - sizeof(hd)))
+				b->stats.unknown++;
+		} else if (hd.type == PERF_RECORD_LOST && n >= sizeof(hd) + 16) {
+			uint64_t lost;
+			memcpy(&lost, rec + sizeof(hd) + 8, 8);
+			b->stats.lost += lost;
+			b->cur_known = 0; /* a write we did not see */
+		}
+		tail += hd.size;
+	}
+	__atomic_store_n(&r->page->data_tail, tail, __ATOMIC_RELEASE);
+}
+
+static int by_time(const void *x, const void *y)
+{
+	const struct held *a = x, *b = y;
+	return a->ts < b->ts ? -1 : a->ts > b->ts;
+}
+
+/* The function of @path holding @vaddr, for hwt_elf_functions(). */
+struct func_find {
+	uint64_t vaddr;
+	struct hwt_elf_func f;
+	int found;
+};
+
+static int func_at(const struct hwt_elf_func *f, void *ctx)
+{
+	struct func_find *ff = ctx;
+
+	if (ff->vaddr > f->vaddr && ff->vaddr <= f->vaddr + f->size) {
+		ff->f = *f;
+		ff->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The mapping of the target that holds @ip, from /proc/PID/maps: its file into @path. */
+static int map_of(int pid, uint64_t ip, char *path, size_t len, uint64_t *off)
+{
+	char name[64], line[4352];
+	struct hwt_watch_map m;
+	int found = 0;
+
+	snprintf(name, sizeof(name), "/proc/%d/maps", pid);
+	FILE *f = fopen(name, "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		if (!hwt_watch_map_parse(line, &m) && ip > m.start && ip <= m.end && m.ino &&
+		    m.path[0] == '/') {
+			snprintf(path, len, "%s", m.path);
+			*off = ip - m.start + m.pgoff;
+			found = 1;
+		}
+	if (f)
+		fclose(f);
+	return found ? 0 : HWT_E_NOENT;
+}
+
+/* Decodes the store that ended at @s->ip: forward from the start of its function where the
+ * file has one, else the bytes before it. */
+static int decode(struct hwt_watch_bp *b, const struct held *s, struct hwt_watch_store *out)
+{
+	char path[4096], why[256];
+	uint64_t off, vaddr;
+	uint8_t code[16];
+
+	if (map_of(b->pid, s->ip, path, sizeof(path), &off) ||
+	    hwt_watch_file_vaddr(path, off, &vaddr)) {
+		/* Not in a file (JIT code), or gone: the bytes in the process, if it lives. */
+		struct iovec l = { code, sizeof(code) - 1 }, r = { (void *)(s->ip - 15), 15 };
+		if (process_vm_readv(b->pid, &l, 1, &r, 1, 0) != 15)
+			return HWT_E_NOENT;
+		return hwt_watch_store_find(code, 15, 0, s->ip, s->regs, b->addr, b->len, out);
+	}
+	struct func_find ff = { .vaddr = vaddr };
+	hwt_elf_functions(path, 0, func_at, &ff, why, sizeof(why));
+	uint64_t n = ff.found ? vaddr - ff.f.vaddr : 15;
+	int exact = ff.found && n <= BP_MAX_CODE;
+	if (!exact)
+		n = n < 15 ? n : 15;
+	uint8_t *buf = malloc(n ? n : 1);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), err = HWT_E_NOENT;
+	if (buf && fd >= 0 && pread(fd, buf, n, (off_t)(off - n)) == (ssize_t)n)
+		err = hwt_watch_store_find(buf, n, exact, s->ip, s->regs, b->addr, b->len, out);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return err;
+}
+
+/* The decoded store that ended at @s->ip, decoded once. */
+static const struct cached *store_at(struct hwt_watch_bp *b, const struct held *s)
+{
+	for (size_t i = 0; i < b->ncache; i++)
+		if (b->cache[i].ip == s->ip)
+			return &b->cache[i];
+	struct cached c = { .ip = s->ip };
+	c.err = decode(b, s, &c.s);
+	if (HWT_ARRAY_GROW(b->cache, &b->cap_cache, b->ncache + 1))
+		return NULL;
+	b->cache[b->ncache] = c;
+	return &b->cache[b->ncache++];
+}
+
+/* The value one sample wrote: to @fn, or counted as unknown. */
+static void take(struct hwt_watch_bp *b, const struct held *s, hwt_watch_point_fn fn, void *ctx)
+{
+	uint8_t val[8];
+
+	if (s->pid != (uint32_t)b->pid) {
+		b->stats.other++; /* a child process: not this track */
+		return;
+	}
+	b->stats.writes++;
+	const struct cached *c = s->nregs ? store_at(b, s) : NULL;
+	if (c && !c->err &&
+	    !hwt_watch_store_value(&c->s, s->regs, b->addr, b->len, b->cur_known ? b->cur : NULL,
+				   val)) {
+		memcpy(b->cur, val, b->len);
+		b->cur_known = 1;
+		fn(ctx, s->ts, val);
+		return;
+	}
+	b->cur_known = 0;
+	if (!b->stats.unknown++) {
+		b->stats.first_ip = s->ip;
+		snprintf(b->stats.first_text, sizeof(b->stats.first_text), "%s",
+			 !s->nregs		 ? "a sample without registers"
+			 : !c			 ? "out of memory"
+			 : c->err == HWT_E_INVAL ? "bytes that decode as several stores"
+			 : c->err		 ? "an instruction that could not be found"
+						 : c->s.text);
+	}
+}
+
+int hwt_watch_bp_drain(struct hwt_watch_bp *b, uint64_t now, int final, hwt_watch_point_fn fn,
+		       void *ctx)
+{
+	for (int i = 0; i < b->nrings; i++)
+		read_ring(b, &b->rings[i]);
+	qsort(b->held, b->nheld, sizeof(*b->held), by_time);
+	size_t n = 0;
+	while (n < b->nheld && (final || b->held[n].ts + BP_HOLD_NS < now))
+		take(b, &b->held[n++], fn, ctx);
+	memmove(b->held, b->held + n, (b->nheld - n) * sizeof(*b->held));
+	b->nheld -= n;
+	return (int)n;
+}

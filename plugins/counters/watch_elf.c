@@ -1,0 +1,219 @@
+/* The `watch` plugin's ELF side: a variable's symbol and initial bytes in a file, its address
+ * in a process from /proc/PID/maps, and the value of its bytes by type. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hwtrace/error.h"
+#include "plugins/counters/watch.h"
+
+#define WATCH_PAGE 4096ull
+
+const char *const hwt_watch_type_names[] = {
+	"u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "f32", "f64", NULL,
+};
+
+size_t hwt_watch_type_size(int type)
+{
+	static const uint8_t sizes[HWT_WATCH_NTYPES] = { 1, 2, 4, 8, 1, 2, 4, 8, 4, 8 };
+
+	return type >= 0 && type < HWT_WATCH_NTYPES ? sizes[type] : 0;
+}
+
+double hwt_watch_type_value(int type, const uint8_t *b)
+{
+	uint64_t u = 0;
+	size_t n = hwt_watch_type_size(type);
+	float f;
+	double d;
+
+	memcpy(&u, b, n); /* x86-64 and the files it runs are little-endian */
+	switch (type) {
+	case HWT_WATCH_I8:
+		return (double)(int8_t)u;
+	case HWT_WATCH_I16:
+		return (double)(int16_t)u;
+	case HWT_WATCH_I32:
+		return (double)(int32_t)u;
+	case HWT_WATCH_I64:
+		return (double)(int64_t)u;
+	case HWT_WATCH_F32:
+		memcpy(&f, b, 4);
+		return f;
+	case HWT_WATCH_F64:
+		memcpy(&d, b, 8);
+		return d;
+	default:
+		return (double)u;
+	}
+}
+
+/* The symbol @name of type object in section @scn of @e, into @sym. Returns 1 if found. */
+static int find_in(Elf *e, Elf_Scn *scn, const char *name, GElf_Sym *sym)
+{
+	GElf_Shdr sh;
+	Elf_Data *d;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || !sh.sh_entsize || !(d = elf_getdata(scn, NULL)))
+		return 0;
+	size_t n = sh.sh_size / sh.sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getsym(d, (int)i, sym) || sym->st_shndx == SHN_UNDEF)
+			continue;
+		int type = GELF_ST_TYPE(sym->st_info);
+		if (type != STT_OBJECT && type != STT_COMMON)
+			continue;
+		const char *s = elf_strptr(e, sh.sh_link, sym->st_name);
+		if (s && !strcmp(s, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* The section of type @type, NULL if none. */
+static Elf_Scn *section_of_type(Elf *e, uint32_t type)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == type)
+			return scn;
+	return NULL;
+}
+
+/* The first bytes of the symbol's initial value, from its section. */
+static void initial_bytes(Elf *e, int fd, const GElf_Sym *sym, struct hwt_watch_sym *s)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = sym->st_shndx < SHN_LORESERVE ? elf_getscn(e, sym->st_shndx) : NULL;
+
+	memset(s->init, 0, sizeof(s->init));
+	s->nobits = 1;
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+		return;
+	s->nobits = 0;
+	uint64_t n = sym->st_size < sizeof(s->init) ? sym->st_size : sizeof(s->init);
+	if (sym->st_value >= sh.sh_addr && sym->st_value + n <= sh.sh_addr + sh.sh_size &&
+	    pread(fd, s->init, n, (off_t)(sh.sh_offset + sym->st_value - sh.sh_addr)) != (ssize_t)n)
+		memset(s->init, 0, sizeof(s->init));
+}
+
+/* The first loadable segment: where the load bias is read. Returns 0 or HWT_E_ELF. */
+static int first_load(Elf *e, struct hwt_watch_sym *s)
+{
+	size_t n;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(e, &n))
+		return HWT_E_ELF;
+	for (size_t i = 0; i < n; i++) {
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		s->base_vaddr = ph.p_vaddr & ~(WATCH_PAGE - 1);
+		s->base_offset = ph.p_offset & ~(WATCH_PAGE - 1);
+		return 0;
+	}
+	return HWT_E_ELF;
+}
+
+int hwt_watch_sym_find(const char *path, const char *name, struct hwt_watch_sym *s, char *why,
+		       size_t whylen)
+{
+	GElf_Ehdr eh;
+	GElf_Sym sym;
+	int err = 0;
+
+	memset(s, 0, sizeof(*s));
+	elf_version(EV_CURRENT);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open '%s': %s", path, strerror(errno));
+		return HWT_E_NOENT;
+	}
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh) || eh.e_machine != EM_X86_64 ||
+	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) || first_load(e, s)) {
+		snprintf(why, whylen, "'%s' is not an x86-64 executable or shared library", path);
+		err = HWT_E_ELF;
+	} else if (!find_in(e, section_of_type(e, SHT_SYMTAB), name, &sym) &&
+		   !find_in(e, section_of_type(e, SHT_DYNSYM), name, &sym)) {
+		snprintf(why, whylen, "no variable '%s' in '%s' (its .symtab and .dynsym)", name,
+			 path);
+		err = HWT_E_NOENT;
+	} else {
+		s->vaddr = sym.st_value;
+		s->size = sym.st_size;
+		s->pie = eh.e_type == ET_DYN;
+		initial_bytes(e, fd, &sym, s);
+	}
+	elf_end(e);
+	close(fd);
+	return err;
+}
+
+int hwt_watch_file_vaddr(const char *path, uint64_t off, uint64_t *vaddr)
+{
+	size_t n = 0;
+	GElf_Phdr ph;
+	int err = HWT_E_NOENT;
+
+	elf_version(EV_CURRENT);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return HWT_E_NOENT;
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &n))
+		err = HWT_E_ELF;
+	for (size_t i = 0; err == HWT_E_NOENT && i < n; i++) {
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
+			*vaddr = off - ph.p_offset + ph.p_vaddr;
+			err = 0;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return err;
+}
+
+int hwt_watch_map_parse(char *line, struct hwt_watch_map *m)
+{
+	char perms[8];
+	int pos = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start,
+		   &m->end, perms, &m->pgoff, &m->major, &m->minor, &m->ino, &pos) < 7)
+		return HWT_E_INVAL;
+	char *p = line + pos;
+	p[strcspn(p, "\n")] = 0;
+	m->path = p;
+	return 0;
+}
+
+int hwt_watch_lib_match(const char *path, const char *lib)
+{
+	if (strchr(lib, '/'))
+		return !strcmp(path, lib);
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strlen(lib);
+	return !strncmp(base, lib, n) && (!base[n] || base[n] == '.' || base[n] == '-');
+}
+
+uint64_t hwt_watch_sym_addr(const struct hwt_watch_sym *s, const struct hwt_watch_map *m)
+{
+	if (m->pgoff != s->base_offset)
+		return 0;
+	if (!s->pie)
+		return s->vaddr;
+	return m->start - s->base_vaddr + s->vaddr;
+}
