@@ -2,11 +2,13 @@
 #include "core/host.h"
 
 extern const struct hwt_plugin hwt_plugin_intel_pt, hwt_plugin_sample, hwt_plugin_uprobe;
+extern const struct hwt_plugin hwt_plugin_watch;
 
 /* Tracers in the order `-b auto` tries them. */
 const struct hwt_plugin *const hwt_builtin_plugins[] = {
 	&hwt_plugin_intel_pt,
 	&hwt_plugin_uprobe,
 	&hwt_plugin_sample,
+	&hwt_plugin_watch,
 	NULL,
 };

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "core/util.h"
 #include "plugins/counters/watch.h"
 #include "plugins/counters/watch_bp.h"
+#include "plugins/counters/watch_hold.h"
 
 #define WATCH_MAX_BYTES 4096
 #define WATCH_MAX_NOTES 8
@@ -87,7 +89,9 @@ struct watch {
 	struct hwt_watch_bp *bp;
 	pthread_t thread;
 	int thread_started, joined;
-	int stop; /* atomic: the thread ends */
+	int hold;     /* start(): hold it at exec; the thread: 0 or why not (-errno) */
+	sem_t seized; /* the thread holds it, or could not */
+	int stop;     /* atomic: the thread ends */
 	int failed_reported;
 	uint8_t last[WATCH_MAX_BYTES];
 	int have_last, read_errors;
@@ -187,11 +191,14 @@ static int is_file(struct watch *w, const struct hwt_watch_map *m)
 	return 1;
 }
 
-/* Looks for the variable's file in /proc/PID/maps: sets w->addr when it is mapped. */
+/* Looks for the variable's file in /proc/PID/maps: sets w->addr when it is mapped. A library's
+ * variable only once its page is writable: the loader maps the whole file first, then its
+ * segments over it, and reads before that would show bytes of the file that are not it. */
 static int locate(struct watch *w)
 {
 	char path[64], line[PATH_MAX + 128];
 	struct hwt_watch_map m;
+	uint64_t addr = 0;
 	int err = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", w->pid);
@@ -201,11 +208,13 @@ static int locate(struct watch *w)
 	while (!w->addr && !err && fgets(line, sizeof(line), f)) {
 		if (hwt_watch_map_parse(line, &m))
 			continue;
-		err = is_file(w, &m);
-		if (err > 0) {
-			w->addr = hwt_watch_sym_addr(&w->sym, &m);
-			err = 0;
+		if (!addr) {
+			err = is_file(w, &m);
+			addr = err > 0 ? hwt_watch_sym_addr(&w->sym, &m) : 0;
+			err = err > 0 ? 0 : err;
 		}
+		if (addr && (!w->lib[0] || (m.writable && addr >= m.start && addr < m.end)))
+			w->addr = addr;
 	}
 	fclose(f);
 	return err;
@@ -219,8 +228,10 @@ static int read_var(const struct watch *w, uint8_t *buf)
 	return process_vm_readv(w->pid, &l, 1, &r, 1, 0) == (ssize_t)w->len ? 0 : -1;
 }
 
-/* The variable is mapped: arm the breakpoint (unless it was armed before exec) and say where. */
-static int found(struct watch *w)
+/* The variable is mapped: arm the breakpoint (unless it was armed before exec) and say where.
+ * @held: the program is stopped before its first instruction (or, for a library, before the
+ * library's code ran): its value is the file's. */
+static int found(struct watch *w, int held)
 {
 	char why[256];
 	uint8_t now[8];
@@ -229,11 +240,14 @@ static int found(struct watch *w)
 		 w->lib[0] ? w->file : w->prog);
 	if (w->mode != MODE_WRITE || w->bp)
 		return 0;
-	w->bp = hwt_watch_bp_open(w->pid, w->ncpus, w->addr, w->len, 0, NULL, why, sizeof(why));
+	w->bp = hwt_watch_bp_open(w->pid, w->ncpus, w->addr, w->len, 0, held ? w->sym.init : NULL,
+				  why, sizeof(why));
 	if (!w->bp) {
 		fail(w, "watch: sym=%s: %s", w->name, why);
 		return HWT_E_INVAL;
 	}
+	if (held)
+		return 0;
 	/* Read after the breakpoint is set: later writes are its samples. A differing value
 	 * means the program wrote before we could watch it. */
 	if (!read_var(w, now)) {
@@ -248,6 +262,19 @@ static int found(struct watch *w)
 }
 
 /* ---- the thread ------------------------------------------------------------------------ */
+
+/* At the held program's exec, or one of its mmaps: 1 once the breakpoint is set. */
+static int ready(void *arg)
+{
+	struct watch *w = arg;
+
+	if (!w->exec_ts)
+		w->exec_ts = hwt_host_now();
+	int err = locate(w);
+	if (err || !w->addr)
+		return err;
+	return found(w, 1) ? -1 : 1;
+}
 
 static void sleep_until(uint64_t t)
 {
@@ -284,6 +311,13 @@ static void *watch_thread(void *arg)
 	struct watch *w = arg;
 	uint64_t start = hwt_host_now(), next = start;
 
+	if (w->hold) {
+		w->hold = hwt_watch_hold(w->pid);
+		sem_post(&w->seized);
+		if (!w->hold &&
+		    hwt_watch_hold_until(w->pid, w->lib[0] != 0, ready, w, &w->stop) < 0)
+			return NULL;
+	}
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now = hwt_host_now();
 		if (!w->addr) {
@@ -291,7 +325,7 @@ static void *watch_thread(void *arg)
 				w->exec_ts = now;
 			if (w->exec_ts && locate(w))
 				break;
-			if (w->addr && found(w))
+			if (w->addr && found(w, 0))
 				break;
 			uint64_t since = now - start;
 			next = now + (since < 200000000ull    ? 50000
@@ -327,6 +361,7 @@ static void watch_free(struct watch *w)
 	hwt_watch_bp_free(w->bp);
 	hwt_args_free(w->args);
 	pthread_mutex_destroy(&w->lock);
+	sem_destroy(&w->seized);
 	free(w->ts);
 	free(w->vals);
 	free(w);
@@ -380,7 +415,7 @@ static int program_symbol(struct hwt_host *h, struct watch *w)
 				   "watch: sym=%s: %s; a shared library's variable is "
 				   "sym=LIB:NAME",
 				   w->name, why);
-		return err;
+		return HWT_E_INVAL; /* the user's to fix: fails the recording before it runs */
 	}
 	w->have_sym = 1;
 	snprintf(w->file, sizeof(w->file), "%s", w->prog);
@@ -398,6 +433,17 @@ static int program_symbol(struct hwt_host *h, struct watch *w)
 	return 0;
 }
 
+/* A library given by its path: its variable is checked now too; found again once mapped. */
+static int library_symbol(struct hwt_host *h, struct watch *w)
+{
+	char why[PATH_MAX + 128];
+
+	if (!hwt_watch_sym_find(w->lib, w->name, &w->sym, why, sizeof(why)))
+		return 0;
+	hwt_host_set_error(h, "watch: sym=%s:%s: %s", w->lib, w->name, why);
+	return HWT_E_INVAL;
+}
+
 static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 		       const struct hwt_option_value *v, void **st)
 {
@@ -407,6 +453,7 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 	if (!w || !v)
 		return free(w), HWT_E_NOMEM;
 	pthread_mutex_init(&w->lock, NULL);
+	sem_init(&w->seized, 0, 0);
 	w->h = h;
 	w->pid = t->pid;
 	w->ncpus = t->ncpus;
@@ -418,6 +465,8 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 	}
 	if (!err && !w->lib[0])
 		err = program_symbol(h, w);
+	if (!err && strchr(w->lib, '/'))
+		err = library_symbol(h, w);
 	if (!err) {
 		struct hwt_counter_desc d = { .name = w->name,
 					      .scope = HWT_SCOPE_PROCESS,
@@ -429,6 +478,9 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 	}
 	if (!err && w->type < 0 && !(w->args = hwt_args_new()))
 		err = HWT_E_NOMEM;
+	/* A breakpoint whose address comes with the mapping: hold the program at exec until it is
+	 * set, from the thread (a tracer makes every ptrace call itself). */
+	int hold = w->hold = w->mode == MODE_WRITE && !w->bp;
 	if (!err && pthread_create(&w->thread, NULL, watch_thread, w)) {
 		hwt_host_set_error(h, "watch: cannot start its thread: %s", strerror(errno));
 		err = HWT_E_NOMEM;
@@ -438,6 +490,13 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 		return err;
 	}
 	w->thread_started = 1;
+	while (hold && sem_wait(&w->seized) && errno == EINTR)
+		;
+	if (w->hold < 0)
+		hwt_host_note(h,
+			      "watch: cannot hold %s at exec until its breakpoint is set (ptrace: "
+			      "%s): writes made before it is set are not recorded",
+			      w->prog, strerror(-w->hold));
 	*st = w;
 	return 0;
 }
@@ -474,9 +533,10 @@ static int hand_over(struct watch *w, const uint64_t *ts, const uint8_t *vals, s
 static void final_notes(struct watch *w)
 {
 	if (!w->addr && !w->failure[0])
-		hwt_host_note(
-			w->h, "watch: %s was never mapped by the program%s%s: nothing recorded",
-			w->name, w->lib[0] ? " (no library matched " : "", w->lib[0] ? w->lib : "");
+		hwt_host_note(w->h, "watch: %s: nothing recorded: %s%s%s", w->name,
+			      w->lib[0] ? "the program mapped no library that matches "
+					: "the program never ran",
+			      w->lib[0] ? w->lib : "", w->lib[0] ? " (see sym= in --help)" : "");
 	if (!w->bp)
 		return;
 	const struct hwt_watch_bp_stats *s = hwt_watch_bp_stats(w->bp);
@@ -485,10 +545,10 @@ static void final_notes(struct watch *w)
 	if (s->unknown)
 		hwt_host_note(w->h,
 			      "watch: %s: %llu writes left out, their values not known exactly "
-			      "from the samples (the first at 0x%llx: %s); the value after each "
-			      "is not known until a store that writes all of it",
+			      "from the samples (the first at 0x%llx %s: %s); the value after "
+			      "each is not known until a store that writes all of it",
 			      w->name, (unsigned long long)s->unknown,
-			      (unsigned long long)s->first_ip, s->first_text);
+			      (unsigned long long)s->first_ip, s->first_where, s->first_text);
 	if (s->lost) {
 		hwt_host_count_lost(w->h, s->lost);
 		hwt_host_note(w->h, "watch: %s: %llu writes lost (the ring was full)", w->name,

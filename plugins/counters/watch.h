@@ -43,7 +43,7 @@ struct hwt_watch_sym {
 };
 
 /**
- * Finds the data object @name (STT_OBJECT or STT_TLS excluded; .symtab, then .dynsym) in the ELF
+ * Finds the data object @name (STT_OBJECT or STT_COMMON; .symtab, then .dynsym) in the ELF
  * file @path. Returns 0 with @s filled; HWT_E_NOENT with @why ("no variable 'x' in FILE (its
  * .symtab and .dynsym)") if it has no such symbol, or the file cannot be opened; HWT_E_ELF if it
  * is not an ELF file of this machine or has no loadable segment.
@@ -56,6 +56,7 @@ struct hwt_watch_map {
 	uint64_t start, end, pgoff;
 	unsigned major, minor; /* the file's device */
 	uint64_t ino;	       /* 0: not a file */
+	int writable;	       /* its permissions hold 'w' */
 	const char *path;      /* borrowed from the line: the file, "" if none */
 };
 
@@ -117,7 +118,7 @@ struct hwt_watch_store {
 	struct hwt_watch_reg base, index, src;
 	uint8_t scale;
 	int64_t disp, imm;
-	char text[48]; /* "mov qword ptr [rip + 0x2ee5], rax", for notes */
+	char text[64]; /* "mov qword ptr [rip + 0x2ee5], rax", for notes */
 };
 
 /** The GPRs of a sample (PERF_SAMPLE_REGS_USER), indexed by perf's x86 register numbers. */

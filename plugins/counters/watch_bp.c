@@ -301,6 +301,11 @@ static int decode(struct hwt_watch_bp *b, const struct held *s, struct hwt_watch
 	int fd = open(path, O_RDONLY | O_CLOEXEC), err = HWT_E_NOENT;
 	if (buf && fd >= 0 && pread(fd, buf, n, (off_t)(off - n)) == (ssize_t)n)
 		err = hwt_watch_store_find(buf, n, exact, s->ip, s->regs, b->addr, b->len, out);
+	/* Decoding from the function's start did not land on IP (data in the code, a symbol's
+	 * size that is wrong): the bytes before IP alone. */
+	if (err == HWT_E_NOENT && exact && n >= 15)
+		err = hwt_watch_store_find(buf + n - 15, 15, 0, s->ip, s->regs, b->addr, b->len,
+					   out);
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -342,7 +347,15 @@ static void take(struct hwt_watch_bp *b, const struct held *s, hwt_watch_point_f
 	}
 	b->cur_known = 0;
 	if (!b->stats.unknown++) {
+		char path[4096];
+		uint64_t off;
 		b->stats.first_ip = s->ip;
+		if (!map_of(b->pid, s->ip, path, sizeof(path), &off)) {
+			const char *base = strrchr(path, '/');
+			snprintf(b->stats.first_where, sizeof(b->stats.first_where),
+				 "(%.120s+0x%llx)", base ? base + 1 : path,
+				 (unsigned long long)off);
+		}
 		snprintf(b->stats.first_text, sizeof(b->stats.first_text), "%s",
 			 !s->nregs		 ? "a sample without registers"
 			 : !c			 ? "out of memory"

@@ -193,6 +193,7 @@ int hwt_watch_map_parse(char *line, struct hwt_watch_map *m)
 	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 " %n", &m->start,
 		   &m->end, perms, &m->pgoff, &m->major, &m->minor, &m->ino, &pos) < 7)
 		return HWT_E_INVAL;
+	m->writable = perms[1] == 'w';
 	char *p = line + pos;
 	p[strcspn(p, "\n")] = 0;
 	m->path = p;

@@ -138,12 +138,11 @@ static int as_store(const cs_insn *insn, const uint64_t *regs, uint64_t addr, si
 	const cs_x86 *x = &insn->detail->x86;
 	int mem = -1;
 
-	/* Capstone 4 marks the memory of some stores (cmpxchg, movbe) as read only: a store op
-	 * with memory first writes it. */
+	/* Capstone 4 marks the memory of some stores (cmpxchg, movbe, movups) as read only: a
+	 * memory first operand counts too (the breakpoint says it was written). */
 	for (int i = 0; i < x->op_count && mem < 0; i++)
 		if (x->operands[i].type == X86_OP_MEM &&
-		    ((x->operands[i].access & CS_AC_WRITE) ||
-		     (i == 0 && op_of(insn->id) != HWT_WOP_UNKNOWN)))
+		    ((x->operands[i].access & CS_AC_WRITE) || i == 0))
 			mem = i;
 	if (mem < 0 || x->operands[mem].mem.segment != X86_REG_INVALID)
 		return HWT_E_NOENT;
@@ -157,7 +156,7 @@ static int as_store(const cs_insn *insn, const uint64_t *regs, uint64_t addr, si
 	s->src.perf = -1;
 	s->scale = (uint8_t)m->scale;
 	s->disp = m->disp;
-	snprintf(s->text, sizeof(s->text), "%.12s %.34s", insn->mnemonic, insn->op_str);
+	snprintf(s->text, sizeof(s->text), "%.15s %.47s", insn->mnemonic, insn->op_str);
 	if ((m->base != X86_REG_INVALID && s->base.perf < 0) ||
 	    (m->index != X86_REG_INVALID && s->index.perf < 0))
 		return HWT_E_NOENT;
