@@ -381,8 +381,8 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 	return err;
 }
 
-/* Starts each plugin on @t. One that fails is disabled with a note, unless it is the tracer:
- * then the recording fails with its reason. */
+/* Starts each plugin on @t. One that fails is disabled with a note, unless it is the tracer or
+ * its options are wrong (HWT_E_INVAL): then the recording fails with its reason. */
 static int start_plugins(struct recording *r, const struct hwt_target *t,
 			 struct hwt_record_result *res, char *why, size_t whylen)
 {
@@ -410,7 +410,9 @@ static int start_plugins(struct recording *r, const struct hwt_target *t,
 			continue;
 		}
 		const char *reason = pwhy[0] ? pwhy : h->error[0] ? h->error : hwt_errstr(err);
-		if (p->kind == HWT_PLUGIN_TRACER)
+		/* A plugin refusing its options (HWT_E_INVAL) is the user's to fix, and said
+		 * before the program runs, as for a tracer. */
+		if (p->kind == HWT_PLUGIN_TRACER || err == HWT_E_INVAL)
 			return hwt_fail(why, whylen, err, "%s", reason);
 		hwt_host_note(h, "plugin '%s' disabled: %s", p->name, reason);
 		res->ndisabled++;
