@@ -58,7 +58,10 @@ struct hwt_watch_bp {
 	struct cached *cache;
 	size_t ncache, cap_cache;
 	struct hwt_watch_bp_stats stats;
+	char *maps; /* /proc/PID/maps as last read: code is found after the process is gone */
 };
+
+static int read_maps(struct hwt_watch_bp *b);
 
 static long page_size(void)
 {
@@ -140,6 +143,8 @@ struct hwt_watch_bp *hwt_watch_bp_open(int pid, int ncpus, uint64_t addr, size_t
 			hwt_watch_bp_free(b);
 			return NULL;
 		}
+	if (!before_exec)
+		read_maps(b);
 	return b;
 }
 
@@ -160,6 +165,7 @@ void hwt_watch_bp_free(struct hwt_watch_bp *b)
 	free(b->rings);
 	free(b->held);
 	free(b->cache);
+	free(b->maps);
 	free(b);
 }
 
@@ -254,25 +260,59 @@ static int func_at(const struct hwt_elf_func *f, void *ctx)
 	return 0;
 }
 
-/* The mapping of the target that holds @ip, from /proc/PID/maps: its file into @path. */
-static int map_of(int pid, uint64_t ip, char *path, size_t len, uint64_t *off)
+/* Reads /proc/PID/maps into b->maps. Returns 0, or -1 (the process is gone: the old stays). */
+static int read_maps(struct hwt_watch_bp *b)
 {
-	char name[64], line[4352];
-	struct hwt_watch_map m;
-	int found = 0;
+	char name[64];
+	size_t cap = 0, len = 0;
+	char *text = NULL;
 
-	snprintf(name, sizeof(name), "/proc/%d/maps", pid);
+	snprintf(name, sizeof(name), "/proc/%d/maps", b->pid);
 	FILE *f = fopen(name, "r");
-	while (f && !found && fgets(line, sizeof(line), f))
-		if (!hwt_watch_map_parse(line, &m) && ip > m.start && ip <= m.end && m.ino &&
-		    m.path[0] == '/') {
-			snprintf(path, len, "%s", m.path);
-			*off = ip - m.start + m.pgoff;
-			found = 1;
+	if (!f)
+		return -1;
+	for (;;) {
+		if (HWT_ARRAY_GROW(text, &cap, len + 4097))
+			break;
+		size_t n = fread(text + len, 1, 4096, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	fclose(f);
+	if (!text || !len) {
+		free(text);
+		return -1;
+	}
+	text[len] = 0;
+	free(b->maps);
+	b->maps = text;
+	return 0;
+}
+
+/* The mapped file that holds @ip into @path, its offset there into *@off: from the maps read
+ * last, read again if they do not hold it. */
+static int map_of(struct hwt_watch_bp *b, uint64_t ip, char *path, size_t len, uint64_t *off)
+{
+	char line[4352];
+	struct hwt_watch_map m;
+
+	for (int pass = 0; pass < 2; pass++) {
+		if ((pass || !b->maps) && read_maps(b))
+			return HWT_E_NOENT;
+		for (const char *p = b->maps; *p;) {
+			size_t n = strcspn(p, "\n");
+			snprintf(line, sizeof(line), "%.*s", (int)n, p);
+			p += n + (p[n] == '\n');
+			if (!hwt_watch_map_parse(line, &m) && ip > m.start && ip <= m.end &&
+			    m.ino && m.path[0] == '/') {
+				snprintf(path, len, "%s", m.path);
+				*off = ip - m.start + m.pgoff;
+				return 0;
+			}
 		}
-	if (f)
-		fclose(f);
-	return found ? 0 : HWT_E_NOENT;
+	}
+	return HWT_E_NOENT;
 }
 
 /* Decodes the store that ended at @s->ip: forward from the start of its function where the
@@ -283,8 +323,7 @@ static int decode(struct hwt_watch_bp *b, const struct held *s, struct hwt_watch
 	uint64_t off, vaddr;
 	uint8_t code[16];
 
-	if (map_of(b->pid, s->ip, path, sizeof(path), &off) ||
-	    hwt_watch_file_vaddr(path, off, &vaddr)) {
+	if (map_of(b, s->ip, path, sizeof(path), &off) || hwt_watch_file_vaddr(path, off, &vaddr)) {
 		/* Not in a file (JIT code), or gone: the bytes in the process, if it lives. */
 		struct iovec l = { code, sizeof(code) - 1 }, r = { (void *)(s->ip - 15), 15 };
 		if (process_vm_readv(b->pid, &l, 1, &r, 1, 0) != 15)
@@ -350,7 +389,7 @@ static void take(struct hwt_watch_bp *b, const struct held *s, hwt_watch_point_f
 		char path[4096];
 		uint64_t off;
 		b->stats.first_ip = s->ip;
-		if (!map_of(b->pid, s->ip, path, sizeof(path), &off)) {
+		if (!map_of(b, s->ip, path, sizeof(path), &off)) {
 			const char *base = strrchr(path, '/');
 			snprintf(b->stats.first_where, sizeof(b->stats.first_where),
 				 "(%.120s+0x%llx)", base ? base + 1 : path,

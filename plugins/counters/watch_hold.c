@@ -12,7 +12,7 @@
 #include "hwtrace/error.h"
 #include "plugins/counters/watch_hold.h"
 
-#define HOLD_MAX_SYSCALLS 4000 /* stops at syscalls before giving up on a library */
+#define HOLD_MAX_SYSCALLS 1000 /* stops at syscalls after an exec before giving up */
 
 int hwt_watch_hold(int pid)
 {
@@ -50,30 +50,29 @@ static int at_mmap(int pid, int status)
 	return regs.orig_rax == SYS_mmap || regs.orig_rax == SYS_mprotect;
 }
 
-int hwt_watch_hold_until(int pid, int syscalls, int (*ready)(void *ctx), void *ctx, const int *stop)
+int hwt_watch_hold_until(int pid, int (*ready)(void *ctx), void *ctx, const int *stop)
 {
-	int status, execed = 0, rc = 0;
+	int status, rc = 0;
 	long nsyscalls = 0;
 
 	while (next_stop(pid, stop, &status)) {
 		int sig = 0;
 		if (status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8))) {
-			execed = 1;
+			nsyscalls = 0;
 			rc = ready(ctx);
 		} else if (WSTOPSIG(status) == (SIGTRAP | 0x80)) {
-			nsyscalls++;
-			if (execed && at_mmap(pid, status))
+			if (at_mmap(pid, status))
 				rc = ready(ctx);
+			if (++nsyscalls > HOLD_MAX_SYSCALLS)
+				rc = 0; /* a library loaded late (dlopen): not held for */
 		} else if (!(status >> 16)) {
 			sig = WSTOPSIG(status); /* a signal for the program: it gets it */
 		}
-		if (rc || nsyscalls > HOLD_MAX_SYSCALLS) {
+		if (rc == HWT_WATCH_HOLD_DONE || rc < 0 || nsyscalls > HOLD_MAX_SYSCALLS) {
 			ptrace(PTRACE_DETACH, pid, 0, sig);
 			return rc;
 		}
-		/* Before exec, and for a program's variable, nothing but the exec matters. */
-		int req = execed && syscalls ? PTRACE_SYSCALL : PTRACE_CONT;
-		if (ptrace(req, pid, 0, sig))
+		if (ptrace(rc == HWT_WATCH_HOLD_MMAP ? PTRACE_SYSCALL : PTRACE_CONT, pid, 0, sig))
 			return 0;
 	}
 	ptrace(PTRACE_DETACH, pid, 0, 0);

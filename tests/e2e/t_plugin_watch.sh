@@ -1,0 +1,106 @@
+# The watch plugin on tests/programs/steps.c built -O2 here as a PIE, as a non-PIE and with its
+# variable in a shared library: steps_value goes 0..99, one store a millisecond.
+#   mode=read, interval=1ms: a counter track of the process, never going down, ending at 99.
+#   mode=write: exactly 100 values 0..99 in order, each at its own time, also when a thread of
+#   the program writes and with several breakpoints on one program (held at exec by one tracer); steps_count (a lock add to memory, which needs the value before) 1..100;
+#   steps_half (a store from an SSE register, which no sample holds) no value and a note saying
+#   so. Checked in the Chrome JSON export with python3.
+# Bad input (unknown variable, bad type, bad interval, options that do not go together): one
+# line naming the plugin and the key, exit 1, no file.
+# shellcheck source=lib.sh
+. "$E2E_LIB"
+need python3 cc
+
+SRC=$(cd "$(dirname "$E2E_LIB")/../programs" && pwd)/steps.c
+cc -O2 -pthread -fPIE -pie -o steps_pie "$SRC" || fail "cannot build steps.c as a PIE"
+cc -O2 -pthread -fno-pie -no-pie -o steps_nopie "$SRC" || fail "cannot build steps.c as a non-PIE"
+cc -O2 -shared -fPIC -DSTEPS_LIB -o libsteps.so "$SRC" || fail "cannot build libsteps.so"
+cc -O2 -pthread -DSTEPS_USE_LIB -o steps_lib "$SRC" -L. -lsteps -Wl,-rpath,"$PWD" ||
+	fail "cannot build steps_lib"
+
+# series JSON TRACK MODE PID: checks the "C" events of TRACK in the Chrome export JSON.
+#   read: integers from 0 to 99 that never go down, the last one 99.
+#   write: exactly 0..99 (or 1..100 for MODE count) in order, at increasing times.
+series()
+{
+	py '
+import sys
+path, track, mode, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+ev = [e for e in load_chrome(path) if e.get("ph") == "C" and e.get("name") == track]
+vals = [e["args"]["value"] for e in ev]
+ts = [e["ts"] for e in ev]
+print("# %s %s: %d values %s ... %s" % (track, mode, len(vals), vals[:3], vals[-3:]))
+check(all(e.get("pid") == pid for e in ev), "%s: events not on pid %d: %s"
+      % (track, pid, sorted({e.get("pid") for e in ev})))
+if mode == "read":
+    if check(vals, "%s: no values" % track):
+        check(all(v == int(v) and 0 <= v <= 99 for v in vals), "%s: values outside 0..99" % track)
+        check(all(a <= b for a, b in zip(vals, vals[1:])), "%s: the value goes down" % track)
+        check(vals[-1] == 99, "%s: the last value is %s, not 99" % (track, vals[-1]))
+        check(ts == sorted(ts), "%s: values out of time order" % track)
+else:
+    want = list(range(1, 101)) if mode == "count" else list(range(100))
+    check(len(vals) == 100, "%s: %d values, want 100" % (track, len(vals)))
+    for i, (v, w) in enumerate(zip(vals, want)):
+        if not check(v == w, "%s: value %d is %s, want %s" % (track, i, v, w)):
+            break
+    check(all(a < b for a, b in zip(ts, ts[1:])), "%s: times do not increase" % track)
+done()' "$@"
+}
+
+# watch NAME PROG ARGS...: records PROG with -P watch:ARGS... into NAME.hwt, exports NAME.json.
+watch()
+{
+	local name=$1 prog=$2 a args=()
+	shift 2
+	for a in "$@"; do args+=(-P "watch:$a"); done
+	hw_ok record -b sample -o "$name.hwt" "${args[@]}" -- "./$prog" 100 1000 500 0 "${THREAD:-0}"
+	grep -q "^steps: 100 steps, value 99, count 100" hw.out || err "$prog did not run to its end"
+	cp hw.err "$name.err"
+	hw_ok export -o "$name.json" "$name.hwt"
+	PID=$(info_field "$name.hwt" pid)
+}
+
+for prog in steps_pie steps_nopie; do
+	note "$prog"
+	watch "$prog-read" "$prog" sym=steps_value,type=i64,interval=1ms
+	series "$prog-read.json" steps_value read "$PID" || err "$prog: mode=read (see above)"
+	watch "$prog-write" "$prog" sym=steps_value,type=i64,mode=write \
+		sym=steps_count,type=u32,mode=write sym=steps_half,type=f64,mode=write
+	series "$prog-write.json" steps_value write "$PID" || err "$prog: mode=write (see above)"
+	series "$prog-write.json" steps_count count "$PID" || err "$prog: a lock add (see above)"
+	grep -q '"name":"steps_half"' "$prog-write.json" &&
+		err "$prog: steps_half has values, though no sample holds what an SSE store wrote"
+	grep -q "steps_half: 100 writes left out, their values not known exactly" \
+		"$prog-write.err" || err "$prog: no note on the 100 SSE stores: $(cat "$prog-write.err")"
+	THREAD=1 watch "$prog-thread" "$prog" sym=steps_value,type=i64,mode=write
+	series "$prog-thread.json" steps_value write "$PID" || err "$prog: a thread's writes (see above)"
+done
+
+note "a variable of a shared library"
+watch lib-read steps_lib sym=libsteps.so:lib_steps,type=i64,interval=1ms
+series lib-read.json lib_steps read "$PID" || err "library: mode=read (see above)"
+watch lib-write steps_lib sym=libsteps.so:lib_steps,type=i64,mode=write \
+	sym=steps_value,type=i64,mode=write
+series lib-write.json lib_steps write "$PID" || err "library: mode=write (see above)"
+series lib-write.json steps_value write "$PID" || err "library: its program's variable (see above)"
+# One tracer holds the program at exec for every breakpoint that needs it.
+grep -h "cannot hold" ./*.err && err "a write breakpoint was set without holding the program"
+
+mkdir -p bad && cd bad || fail "cannot enter bad/"
+ncases=0
+bad_input unknown "watch: sym=nosuch: no variable 'nosuch' in '.*steps_pie'" \
+	record -o x.hwt -P watch:sym=nosuch,type=i64 -- ../steps_pie 1 1 0
+bad_input libpath "watch: sym=.*libsteps.so:nosuch: no variable 'nosuch'" \
+	record -o x.hwt -P "watch:sym=$PWD/../libsteps.so:nosuch,type=i64" -- ../steps_lib 1 1 0
+bad_input type "watch: type=i65: use u8, " record -o x.hwt -P watch:sym=steps_value,type=i65 \
+	-- ../steps_pie 1 1 0
+bad_input interval "watch: interval=0: " record -o x.hwt \
+	-P watch:sym=steps_value,type=i64,interval=0 -- ../steps_pie 1 1 0
+bad_input notype "watch: give either type=.* or bytes=N for sym=steps_value" record -o x.hwt \
+	-P watch:sym=steps_value -- ../steps_pie 1 1 0
+bad_input bytes_write "watch: mode=write takes type=, not bytes=" record -o x.hwt \
+	-P watch:sym=steps_pair,bytes=8,mode=write -- ../steps_pie 1 1 0
+bad_input nosym "watch: sym= is missing" record -o x.hwt -P watch:type=i64 -- ../steps_pie 1 1 0
+cd .. || fail "cd"
+finish
