@@ -73,9 +73,18 @@ int hwt_watch_lib_match(const char *path, const char *lib);
  *  mapping its load bias is read from (the one at file offset s->base_offset). */
 uint64_t hwt_watch_sym_addr(const struct hwt_watch_sym *s, const struct hwt_watch_map *m);
 
-/** The file offset @off of the ELF file @path as a virtual address of that file, in *@vaddr.
- *  Returns 0, HWT_E_NOENT (no loadable segment holds it, or no such file) or HWT_E_ELF. */
-int hwt_watch_file_vaddr(const char *path, uint64_t off, uint64_t *vaddr);
+/** A loadable segment of an ELF file: its bytes in the file and where they load. */
+struct hwt_watch_seg {
+	uint64_t offset, filesz, vaddr;
+};
+
+/** The loadable segments of the ELF file @path, up to @max of them into @segs. Returns how
+ *  many (>= 0), or HWT_E_NOENT (no such file) or HWT_E_ELF. */
+int hwt_watch_file_segments(const char *path, struct hwt_watch_seg *segs, size_t max);
+
+/** The file offset @off as a virtual address of the file whose @n segments are @segs, into
+ *  *@vaddr. Returns 0, or HWT_E_NOENT if no segment holds it. */
+int hwt_watch_seg_vaddr(const struct hwt_watch_seg *segs, size_t n, uint64_t off, uint64_t *vaddr);
 
 /* ---- the store instruction behind a write breakpoint's sample (x86-64) ------------------- */
 
@@ -127,26 +136,32 @@ struct hwt_watch_store {
 /** The sample_regs_user mask that hwt_watch_store_value() needs: every x86-64 GPR, IP, FLAGS. */
 uint64_t hwt_watch_regs_mask(void);
 
+/** The most readings of the bytes before an IP that hwt_watch_store_find() gives. */
+#define HWT_WATCH_MAX_READINGS 4
+
 /**
- * Finds the store that ends at @ip among the bytes @code (the @n bytes right before @ip; when
- * @exact, they start at an instruction boundary: the start of the function) and that wrote the
- * @len bytes at @addr as @regs (HWT_WATCH_NREGS values) show. Returns 0 with @out filled;
- * HWT_E_NOENT if no instruction ending at @ip writes there; HWT_E_INVAL if bytes before @ip read
- * as several such stores that would write different values (without @exact: the boundary is
- * not known); HWT_E_NOTSUP if capstone cannot be opened. A store found with .op
- * HWT_WOP_UNKNOWN is one whose value the sample cannot give.
+ * Finds the store that ends at @ip among the bytes @code (the @n bytes right before @ip) and
+ * that wrote the @len bytes at @addr as @regs (HWT_WATCH_NREGS values) show. With @exact, @code
+ * starts at an instruction boundary (the start of the function): one reading. Without, the
+ * bytes are read backwards, and a REX prefix or an immediate can make several instructions end
+ * at @ip and write there: each different one is a reading. Writes up to @max readings into
+ * @out and returns how many (> 0); HWT_E_NOENT if no instruction ending at @ip writes there;
+ * HWT_E_INVAL if there are more than @max (or @max is 0); HWT_E_NOTSUP if capstone cannot be
+ * opened. A reading with .op HWT_WOP_UNKNOWN is a store whose value the sample cannot give.
  */
 int hwt_watch_store_find(const uint8_t *code, size_t n, int exact, uint64_t ip,
 			 const uint64_t *regs, uint64_t addr, size_t len,
-			 struct hwt_watch_store *out);
+			 struct hwt_watch_store *out, size_t max);
 
 /**
- * The @len bytes at @addr after the store @s ran with @regs: sets @val (len bytes). @old holds
- * them before the store, or is NULL when not known. Returns 0; HWT_E_NOENT if the value cannot
- * be known exactly (an unknown op, an operation on an unknown old value, a store that covers
- * only part of the variable when the old value is not known, a source that is not a GPR).
+ * The @len bytes at @addr after a store ran with @regs, from its @n readings @s (those of
+ * hwt_watch_store_find()): sets @val (len bytes). @old holds them before the store, or is NULL
+ * when not known. Returns 0; HWT_E_NOENT if a reading's value cannot be known exactly (an
+ * unknown op, an operation on an unknown old value, a store that covers only part of the
+ * variable when the old value is not known, a source that is not a GPR); HWT_E_INVAL if the
+ * readings write different values.
  */
-int hwt_watch_store_value(const struct hwt_watch_store *s, const uint64_t *regs, uint64_t addr,
-			  size_t len, const uint8_t *old, uint8_t *val);
+int hwt_watch_store_value(const struct hwt_watch_store *s, size_t n, const uint64_t *regs,
+			  uint64_t addr, size_t len, const uint8_t *old, uint8_t *val);
 
 #endif

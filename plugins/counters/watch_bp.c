@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <elfutils/libdw.h>
+#include <libelf.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
 
@@ -20,19 +22,22 @@
 #include "core/util.h"
 #include "plugins/counters/watch_bp.h"
 
-#define BP_RING_PAGES 64	 /* data pages per CPU: ~1300 samples between drains */
-#define BP_HOLD_NS    5000000ull /* samples younger than this wait for the other CPUs' */
-#define BP_MAX_CODE   65536	 /* a function longer than this is decoded backwards */
+#define BP_RING_PAGES  256	  /* data pages per CPU: ~5000 samples between drains */
+#define BP_SMALL_PAGES 32	  /* when the mlock limit refuses that (not root) */
+#define BP_HOLD_NS     5000000ull /* samples younger than this wait for the other CPUs' */
+#define BP_MAX_CODE    65536	  /* a function longer than this is decoded backwards */
 
 struct bp_ring {
 	int fd;
 	struct perf_event_mmap_page *page;
 	uint8_t *data;
+	size_t size; /* data bytes */
 };
 
 /* A sample waiting to be put in time order. */
 struct held {
 	uint64_t ts, ip;
+	uint64_t lost; /* not a sample: this many were lost (PERF_RECORD_LOST) */
 	uint32_t pid;
 	int nregs; /* 0: the sample had no user registers */
 	uint64_t regs[HWT_WATCH_NREGS];
@@ -41,8 +46,27 @@ struct held {
 /* A store decoded once per IP. */
 struct cached {
 	uint64_t ip;
-	int err; /* 0: .s holds it */
-	struct hwt_watch_store s;
+	int n; /* the readings in .s (> 0), or why there are none (< 0) */
+	struct hwt_watch_store s[HWT_WATCH_MAX_READINGS];
+};
+
+#define BP_MAX_SEGS 16
+
+/* A function: where decoding forward starts. */
+struct func {
+	uint64_t vaddr, size;
+};
+
+/* A mapped file's loadable segments and functions, read once: where decoding starts. */
+struct code_file {
+	char *path;
+	int fd;
+	struct hwt_watch_seg segs[BP_MAX_SEGS];
+	int nsegs;
+	struct func *funcs; /* by address */
+	size_t nfuncs, cap_funcs;
+	Elf *elf;	/* for its call frame information: the functions a stripped file */
+	Dwarf_CFI *cfi; /* has no symbols for still have an FDE each; NULL if none */
 };
 
 struct hwt_watch_bp {
@@ -59,6 +83,8 @@ struct hwt_watch_bp {
 	size_t ncache, cap_cache;
 	struct hwt_watch_bp_stats stats;
 	char *maps; /* /proc/PID/maps as last read: code is found after the process is gone */
+	struct code_file *files;
+	size_t nfiles, cap_files;
 };
 
 static int read_maps(struct hwt_watch_bp *b);
@@ -88,7 +114,8 @@ static int open_ring(struct hwt_watch_bp *b, int cpu, int before_exec, char *why
 		.use_clockid = 1,
 		.clockid = CLOCK_MONOTONIC,
 		.watermark = 1,
-		.wakeup_watermark = BP_RING_PAGES * 4096 / 2,
+		.wakeup_watermark = BP_SMALL_PAGES * 4096 / 2,
+		.sample_id_all = 1, /* PERF_RECORD_LOST has a time: where values stop being known */
 	};
 	int fd = (int)syscall(SYS_perf_event_open, &a, b->pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0) {
@@ -101,14 +128,20 @@ static int open_ring(struct hwt_watch_bp *b, int cpu, int before_exec, char *why
 			 e == ENOSPC ? " (all 4 debug registers are taken)" : "");
 		return hwt_error_from_errno(e);
 	}
-	size_t len = (size_t)page_size() * (1 + BP_RING_PAGES);
+	size_t pages = BP_RING_PAGES, len = (size_t)page_size() * (1 + pages);
 	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED && errno == EPERM) {
+		pages = BP_SMALL_PAGES;
+		len = (size_t)page_size() * (1 + pages);
+		base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	}
 	if (base == MAP_FAILED) {
 		snprintf(why, whylen, "cannot map the breakpoint's ring: %s", strerror(errno));
 		close(fd);
 		return HWT_E_NOMEM;
 	}
-	b->rings[b->nrings++] = (struct bp_ring){ fd, base, (uint8_t *)base + page_size() };
+	b->rings[b->nrings++] = (struct bp_ring){ fd, base, (uint8_t *)base + page_size(),
+						  (size_t)page_size() * pages };
 	return 0;
 }
 
@@ -159,13 +192,23 @@ void hwt_watch_bp_free(struct hwt_watch_bp *b)
 	if (!b)
 		return;
 	for (int i = 0; i < b->nrings; i++) {
-		munmap(b->rings[i].page, (size_t)page_size() * (1 + BP_RING_PAGES));
+		munmap(b->rings[i].page, (size_t)page_size() + b->rings[i].size);
 		close(b->rings[i].fd);
 	}
 	free(b->rings);
 	free(b->held);
 	free(b->cache);
 	free(b->maps);
+	for (size_t i = 0; i < b->nfiles; i++) {
+		free(b->files[i].path);
+		free(b->files[i].funcs);
+		if (b->files[i].cfi)
+			dwarf_cfi_end(b->files[i].cfi);
+		elf_end(b->files[i].elf);
+		if (b->files[i].fd >= 0)
+			close(b->files[i].fd);
+	}
+	free(b->files);
 	free(b);
 }
 
@@ -207,7 +250,7 @@ static int hold_sample(struct hwt_watch_bp *b, const uint8_t *p, size_t len)
 /* Moves what ring @r holds into b->held. */
 static void read_ring(struct hwt_watch_bp *b, struct bp_ring *r)
 {
-	size_t size = (size_t)page_size() * BP_RING_PAGES;
+	size_t size = r->size;
 	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
 	uint64_t tail = r->page->data_tail;
 	uint8_t rec[1024];
@@ -224,11 +267,14 @@ static void read_ring(struct hwt_watch_bp *b, struct bp_ring *r)
 		if (hd.type == PERF_RECORD_SAMPLE) {
 			if (hold_sample(b, rec + sizeof(hd), n - sizeof(hd)))
 				b->stats.unknown++;
-		} else if (hd.type == PERF_RECORD_LOST && n >= sizeof(hd) + 16) {
-			uint64_t lost;
-			memcpy(&lost, rec + sizeof(hd) + 8, 8);
-			b->stats.lost += lost;
-			b->cur_known = 0; /* a write we did not see */
+		} else if (hd.type == PERF_RECORD_LOST && n >= sizeof(hd) + 32) {
+			/* id, lost, then sample_id: pid, tid, time. */
+			struct held l = { .lost = 1 };
+			memcpy(&l.lost, rec + sizeof(hd) + 8, 8);
+			memcpy(&l.ts, rec + n - 8, 8);
+			b->stats.lost += l.lost;
+			if (!HWT_ARRAY_GROW(b->held, &b->cap_held, b->nheld + 1))
+				b->held[b->nheld++] = l;
 		}
 		tail += hd.size;
 	}
@@ -241,23 +287,77 @@ static int by_time(const void *x, const void *y)
 	return a->ts < b->ts ? -1 : a->ts > b->ts;
 }
 
-/* The function of @path holding @vaddr, for hwt_elf_functions(). */
-struct func_find {
-	uint64_t vaddr;
-	struct hwt_elf_func f;
-	int found;
-};
-
-static int func_at(const struct hwt_elf_func *f, void *ctx)
+static int add_func(const struct hwt_elf_func *f, void *ctx)
 {
-	struct func_find *ff = ctx;
+	struct code_file *cf = ctx;
 
-	if (ff->vaddr > f->vaddr && ff->vaddr <= f->vaddr + f->size) {
-		ff->f = *f;
-		ff->found = 1;
-		return 1;
-	}
+	if (HWT_ARRAY_GROW(cf->funcs, &cf->cap_funcs, cf->nfuncs + 1))
+		return HWT_E_NOMEM;
+	cf->funcs[cf->nfuncs++] = (struct func){ f->vaddr, f->size };
 	return 0;
+}
+
+static int by_vaddr(const void *x, const void *y)
+{
+	const struct func *a = x, *b = y;
+	return a->vaddr < b->vaddr ? -1 : a->vaddr > b->vaddr;
+}
+
+/* The file @path, its segments and functions read on first use; NULL if it cannot be read. */
+static struct code_file *code_file(struct hwt_watch_bp *b, const char *path)
+{
+	char why[256];
+
+	for (size_t i = 0; i < b->nfiles; i++)
+		if (!strcmp(b->files[i].path, path))
+			return b->files[i].fd >= 0 ? &b->files[i] : NULL;
+	if (HWT_ARRAY_GROW(b->files, &b->cap_files, b->nfiles + 1))
+		return NULL;
+	struct code_file *cf = &b->files[b->nfiles];
+	*cf = (struct code_file){ .path = strdup(path), .fd = -1 };
+	if (!cf->path)
+		return NULL;
+	b->nfiles++;
+	cf->nsegs = hwt_watch_file_segments(path, cf->segs, BP_MAX_SEGS);
+	if (cf->nsegs <= 0)
+		return NULL;
+	if (hwt_elf_functions(path, 0, add_func, cf, why, sizeof(why)) < 0)
+		cf->nfuncs = 0; /* stripped: decode backwards */
+	qsort(cf->funcs, cf->nfuncs, sizeof(*cf->funcs), by_vaddr);
+	cf->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (cf->fd < 0)
+		return NULL;
+	elf_version(EV_CURRENT);
+	if ((cf->elf = elf_begin(cf->fd, ELF_C_READ_MMAP, NULL)))
+		cf->cfi = dwarf_getcfi_elf(cf->elf);
+	return cf;
+}
+
+/* The start of the function of @cf that holds the end of an instruction at @vaddr, by its symbol
+ * or its call frame information; 0 if none. */
+static uint64_t func_start(const struct code_file *cf, uint64_t vaddr)
+{
+	size_t lo = 0, hi = cf->nfuncs;
+
+	while (lo < hi) { /* the first function starting at or after vaddr */
+		size_t mid = (lo + hi) / 2;
+		if (cf->funcs[mid].vaddr < vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct func *f = lo ? &cf->funcs[lo - 1] : NULL;
+	if (f && vaddr <= f->vaddr + f->size)
+		return f->vaddr;
+	/* No symbol: the start of the FDE that covers the instruction's last byte. */
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Addr start = 0, end = 0;
+	if (!cf->cfi || dwarf_cfi_addrframe(cf->cfi, vaddr - 1, &frame))
+		return 0;
+	if (dwarf_frame_info(frame, &start, &end, NULL) < 0 || start >= vaddr)
+		start = 0;
+	free(frame);
+	return start;
 }
 
 /* Reads /proc/PID/maps into b->maps. Returns 0, or -1 (the process is gone: the old stays). */
@@ -315,38 +415,40 @@ static int map_of(struct hwt_watch_bp *b, uint64_t ip, char *path, size_t len, u
 	return HWT_E_NOENT;
 }
 
-/* Decodes the store that ended at @s->ip: forward from the start of its function where the
- * file has one, else the bytes before it. */
+/* Decodes the store that ended at @s->ip into @out: forward from the start of its function
+ * where the file names one, else from the bytes before it. Returns the readings or < 0. */
 static int decode(struct hwt_watch_bp *b, const struct held *s, struct hwt_watch_store *out)
 {
-	char path[4096], why[256];
+	char path[4096];
 	uint64_t off, vaddr;
 	uint8_t code[16];
+	struct code_file *cf = NULL;
+	const size_t max = HWT_WATCH_MAX_READINGS;
 
-	if (map_of(b, s->ip, path, sizeof(path), &off) || hwt_watch_file_vaddr(path, off, &vaddr)) {
-		/* Not in a file (JIT code), or gone: the bytes in the process, if it lives. */
-		struct iovec l = { code, sizeof(code) - 1 }, r = { (void *)(s->ip - 15), 15 };
+	if (!map_of(b, s->ip, path, sizeof(path), &off))
+		cf = code_file(b, path);
+	if (!cf || hwt_watch_seg_vaddr(cf->segs, (size_t)cf->nsegs, off, &vaddr)) {
+		/* Not in a file (JIT code): the bytes in the process, if it lives. */
+		struct iovec l = { code, 15 }, r = { (void *)(s->ip - 15), 15 };
 		if (process_vm_readv(b->pid, &l, 1, &r, 1, 0) != 15)
 			return HWT_E_NOENT;
-		return hwt_watch_store_find(code, 15, 0, s->ip, s->regs, b->addr, b->len, out);
+		return hwt_watch_store_find(code, 15, 0, s->ip, s->regs, b->addr, b->len, out, max);
 	}
-	struct func_find ff = { .vaddr = vaddr };
-	hwt_elf_functions(path, 0, func_at, &ff, why, sizeof(why));
-	uint64_t n = ff.found ? vaddr - ff.f.vaddr : 15;
-	int exact = ff.found && n <= BP_MAX_CODE;
+	uint64_t start = func_start(cf, vaddr), n = start ? vaddr - start : 15;
+	int exact = start && n <= BP_MAX_CODE, err = HWT_E_NOENT;
 	if (!exact)
 		n = n < 15 ? n : 15;
+	if (n > off)
+		n = off;
 	uint8_t *buf = malloc(n ? n : 1);
-	int fd = open(path, O_RDONLY | O_CLOEXEC), err = HWT_E_NOENT;
-	if (buf && fd >= 0 && pread(fd, buf, n, (off_t)(off - n)) == (ssize_t)n)
-		err = hwt_watch_store_find(buf, n, exact, s->ip, s->regs, b->addr, b->len, out);
+	if (buf && pread(cf->fd, buf, n, (off_t)(off - n)) == (ssize_t)n)
+		err = hwt_watch_store_find(buf, n, exact, s->ip, s->regs, b->addr, b->len, out,
+					   max);
 	/* Decoding from the function's start did not land on IP (data in the code, a symbol's
 	 * size that is wrong): the bytes before IP alone. */
-	if (err == HWT_E_NOENT && exact && n >= 15)
+	if (buf && err == HWT_E_NOENT && exact && n >= 15)
 		err = hwt_watch_store_find(buf + n - 15, 15, 0, s->ip, s->regs, b->addr, b->len,
-					   out);
-	if (fd >= 0)
-		close(fd);
+					   out, max);
 	free(buf);
 	return err;
 }
@@ -358,7 +460,7 @@ static const struct cached *store_at(struct hwt_watch_bp *b, const struct held *
 		if (b->cache[i].ip == s->ip)
 			return &b->cache[i];
 	struct cached c = { .ip = s->ip };
-	c.err = decode(b, s, &c.s);
+	c.n = decode(b, s, c.s);
 	if (HWT_ARRAY_GROW(b->cache, &b->cap_cache, b->ncache + 1))
 		return NULL;
 	b->cache[b->ncache] = c;
@@ -370,15 +472,21 @@ static void take(struct hwt_watch_bp *b, const struct held *s, hwt_watch_point_f
 {
 	uint8_t val[8];
 
+	if (s->lost) {
+		b->cur_known = 0; /* writes we did not see */
+		return;
+	}
 	if (s->pid != (uint32_t)b->pid) {
 		b->stats.other++; /* a child process: not this track */
 		return;
 	}
 	b->stats.writes++;
 	const struct cached *c = s->nregs ? store_at(b, s) : NULL;
-	if (c && !c->err &&
-	    !hwt_watch_store_value(&c->s, s->regs, b->addr, b->len, b->cur_known ? b->cur : NULL,
-				   val)) {
+	int err = !c	     ? HWT_E_NOMEM
+		  : c->n < 0 ? c->n
+			     : hwt_watch_store_value(c->s, (size_t)c->n, s->regs, b->addr, b->len,
+						     b->cur_known ? b->cur : NULL, val);
+	if (!err) {
 		memcpy(b->cur, val, b->len);
 		b->cur_known = 1;
 		fn(ctx, s->ts, val);
@@ -396,23 +504,44 @@ static void take(struct hwt_watch_bp *b, const struct held *s, hwt_watch_point_f
 				 (unsigned long long)off);
 		}
 		snprintf(b->stats.first_text, sizeof(b->stats.first_text), "%s",
-			 !s->nregs		 ? "a sample without registers"
-			 : !c			 ? "out of memory"
-			 : c->err == HWT_E_INVAL ? "bytes that decode as several stores"
-			 : c->err		 ? "an instruction that could not be found"
-						 : c->s.text);
+			 !s->nregs	       ? "a sample without registers"
+			 : !c		       ? "out of memory"
+			 : c->n == HWT_E_INVAL ? "bytes that decode as too many stores"
+			 : c->n < 0	       ? "an instruction that could not be found"
+			 : err == HWT_E_INVAL  ? "bytes that decode as stores of other values"
+			 : c->n > 1	       ? "bytes that decode as several stores"
+					       : c->s[0].text);
 	}
+}
+
+static void read_rings(struct hwt_watch_bp *b)
+{
+	for (int i = 0; i < b->nrings; i++)
+		read_ring(b, &b->rings[i]);
 }
 
 int hwt_watch_bp_drain(struct hwt_watch_bp *b, uint64_t now, int final, hwt_watch_point_fn fn,
 		       void *ctx)
 {
-	for (int i = 0; i < b->nrings; i++)
-		read_ring(b, &b->rings[i]);
+	struct timespec t;
+	uint64_t last = now;
+
+	read_rings(b);
+	if (!b->nheld)
+		return 0;
 	qsort(b->held, b->nheld, sizeof(*b->held), by_time);
-	size_t n = 0;
-	while (n < b->nheld && (final || b->held[n].ts + BP_HOLD_NS < now))
+	size_t n = 0, sorted = b->nheld;
+	while (n < sorted && (final || b->held[n].ts + BP_HOLD_NS < now)) {
 		take(b, &b->held[n++], fn, ctx);
+		/* Decoding new stores takes time: keep the rings from filling meanwhile. What
+		 * comes in waits for the next drain, to be sorted. */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		uint64_t at = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+		if (at - last > 1000000) {
+			read_rings(b);
+			last = at;
+		}
+	}
 	memmove(b->held, b->held + n, (b->nheld - n) * sizeof(*b->held));
 	b->nheld -= n;
 	return (int)n;

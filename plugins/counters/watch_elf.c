@@ -158,30 +158,35 @@ int hwt_watch_sym_find(const char *path, const char *name, struct hwt_watch_sym 
 	return err;
 }
 
-int hwt_watch_file_vaddr(const char *path, uint64_t off, uint64_t *vaddr)
+int hwt_watch_file_segments(const char *path, struct hwt_watch_seg *segs, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	GElf_Phdr ph;
-	int err = HWT_E_NOENT;
+	int err = 0;
 
 	elf_version(EV_CURRENT);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return HWT_E_NOENT;
-	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &n))
 		err = HWT_E_ELF;
-	for (size_t i = 0; err == HWT_E_NOENT && i < n; i++) {
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
-			*vaddr = off - ph.p_offset + ph.p_vaddr;
-			err = 0;
-		}
-	}
+	for (size_t i = 0; !err && i < n && k < max; i++)
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD)
+			segs[k++] = (struct hwt_watch_seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
 	elf_end(e);
 	close(fd);
-	return err;
+	return err ? err : (int)k;
+}
+
+int hwt_watch_seg_vaddr(const struct hwt_watch_seg *segs, size_t n, uint64_t off, uint64_t *vaddr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (off >= segs[i].offset && off < segs[i].offset + segs[i].filesz) {
+			*vaddr = off - segs[i].offset + segs[i].vaddr;
+			return 0;
+		}
+	return HWT_E_NOENT;
 }
 
 int hwt_watch_map_parse(char *line, struct hwt_watch_map *m)

@@ -195,23 +195,33 @@ static int same_store(const struct hwt_watch_store *a, const struct hwt_watch_st
 static int find_exact(csh cs, cs_insn *insn, const uint8_t *code, size_t n, uint64_t ip,
 		      const uint64_t *regs, uint64_t addr, size_t len, struct hwt_watch_store *out)
 {
-	const uint8_t *p = code;
+	const uint8_t *p = code, *last = NULL;
 	size_t left = n;
 	uint64_t at = ip - n;
 
+	/* Walking a whole function is quicker without details: only the last one needs them. */
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_OFF);
 	while (left && cs_disasm_iter(cs, &p, &left, &at, insn))
-		if (at == ip)
-			return as_store(insn, regs, addr, len, out);
-	return HWT_E_NOENT;
+		last = at == ip ? p - insn->size : last;
+	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	if (!last)
+		return HWT_E_NOENT;
+	left = (size_t)(code + n - last);
+	at = ip - left;
+	if (!cs_disasm_iter(cs, &last, &left, &at, insn) || at != ip)
+		return HWT_E_NOENT;
+	return as_store(insn, regs, addr, len, out);
 }
 
 int hwt_watch_store_find(const uint8_t *code, size_t n, int exact, uint64_t ip,
 			 const uint64_t *regs, uint64_t addr, size_t len,
-			 struct hwt_watch_store *out)
+			 struct hwt_watch_store *out, size_t max)
 {
 	csh cs;
 	int err = HWT_E_NOENT, found = 0;
 
+	if (!max)
+		return HWT_E_INVAL;
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
 		return HWT_E_NOTSUP;
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
@@ -222,30 +232,34 @@ int hwt_watch_store_find(const uint8_t *code, size_t n, int exact, uint64_t ip,
 	}
 	if (exact) {
 		err = find_exact(cs, insn, code, n, ip, regs, addr, len, out);
+		found = !err;
 		goto out;
 	}
-	/* No known boundary: every length from 1 to 15 that decodes as one instruction ending at
-	 * IP and writing there. A REX prefix or an immediate can make two of them fit. */
-	for (size_t k = 1; k <= 15 && k <= n; k++) {
+	/* No known boundary: every length from 15 down to 1 that decodes as one instruction
+	 * ending at IP and writing there. A REX prefix or an immediate can make two of them fit;
+	 * readings that do the same are one. */
+	for (size_t k = n < 15 ? n : 15; k >= 1; k--) {
 		const uint8_t *p = code + n - k;
-		size_t left = k;
+		size_t left = k, i;
 		uint64_t at = ip - k;
 		struct hwt_watch_store s;
 		if (!cs_disasm_iter(cs, &p, &left, &at, insn) || left ||
 		    as_store(insn, regs, addr, len, &s))
 			continue;
-		if (found && !same_store(&s, out, regs)) {
+		for (i = 0; i < (size_t)found && !same_store(&s, &out[i], regs); i++)
+			;
+		if (i < (size_t)found)
+			continue;
+		if ((size_t)found == max) {
 			err = HWT_E_INVAL;
 			goto out;
 		}
-		*out = s; /* the longest reading of equal ones */
-		found = 1;
-		err = 0;
+		out[found++] = s;
 	}
 out:
 	cs_free(insn, 1);
 	cs_close(&cs);
-	return err;
+	return found && err != HWT_E_INVAL ? found : err;
 }
 
 /* The @s->size bytes the store @s writes, as a number, given what they held before (@old_ok). */
@@ -285,8 +299,8 @@ static int result_of(const struct hwt_watch_store *s, const uint64_t *regs, int 
 	return 0;
 }
 
-int hwt_watch_store_value(const struct hwt_watch_store *s, const uint64_t *regs, uint64_t addr,
-			  size_t len, const uint8_t *old, uint8_t *val)
+static int one_value(const struct hwt_watch_store *s, const uint64_t *regs, uint64_t addr,
+		     size_t len, const uint8_t *old, uint8_t *val)
 {
 	uint64_t ea = store_ea(s, regs), res, before = 0;
 	int inside = ea >= addr && ea + s->size <= addr + len;
@@ -308,5 +322,21 @@ int hwt_watch_store_value(const struct hwt_watch_store *s, const uint64_t *regs,
 	memcpy(val, old, len);
 	for (uint64_t a = ea > addr ? ea : addr; a < ea + s->size && a < addr + len; a++)
 		val[a - addr] = bytes[a - ea];
+	return 0;
+}
+
+int hwt_watch_store_value(const struct hwt_watch_store *s, size_t n, const uint64_t *regs,
+			  uint64_t addr, size_t len, const uint8_t *old, uint8_t *val)
+{
+	uint8_t other[8];
+
+	if (!n || one_value(&s[0], regs, addr, len, old, val))
+		return HWT_E_NOENT;
+	for (size_t i = 1; i < n; i++) {
+		if (one_value(&s[i], regs, addr, len, old, other))
+			return HWT_E_NOENT;
+		if (memcmp(val, other, len))
+			return HWT_E_INVAL;
+	}
 	return 0;
 }

@@ -139,29 +139,32 @@ START_TEST(hwt_watch_sym_find_bad_file)
 }
 END_TEST
 
-START_TEST(hwt_watch_file_vaddr_self)
+START_TEST(hwt_watch_file_segments_self)
 {
 	struct hwt_watch_sym s;
 	struct stat st;
 	struct hwt_watch_map m;
 	char why[256], line[4352];
 	uint64_t want = (uint64_t)(uintptr_t)&hwt_t_watch_data, vaddr = 0;
+	struct hwt_watch_seg segs[16];
 	int found = 0;
 
 	ck_assert_int_eq(
 		hwt_watch_sym_find("/proc/self/exe", "hwt_t_watch_data", &s, why, sizeof(why)), 0);
 	ck_assert_int_eq(stat("/proc/self/exe", &st), 0);
+	int n = hwt_watch_file_segments("/proc/self/exe", segs, 16);
+	ck_assert_int_ge(n, 2);
 	FILE *f = fopen("/proc/self/maps", "r");
 	while (!found && fgets(line, sizeof(line), f))
 		if (!hwt_watch_map_parse(line, &m) && m.ino == st.st_ino && want >= m.start &&
 		    want < m.end)
-			found = !hwt_watch_file_vaddr("/proc/self/exe", want - m.start + m.pgoff,
-						      &vaddr);
+			found = !hwt_watch_seg_vaddr(segs, (size_t)n, want - m.start + m.pgoff,
+						     &vaddr);
 	fclose(f);
 	ck_assert_int_eq(found, 1);
 	ck_assert_uint_eq(vaddr, s.vaddr);
-	ck_assert_int_eq(hwt_watch_file_vaddr("/proc/self/exe", 1ull << 40, &vaddr), HWT_E_NOENT);
-	ck_assert_int_eq(hwt_watch_file_vaddr("/no/such/file", 0, &vaddr), HWT_E_NOENT);
+	ck_assert_int_eq(hwt_watch_seg_vaddr(segs, (size_t)n, 1ull << 40, &vaddr), HWT_E_NOENT);
+	ck_assert_int_eq(hwt_watch_file_segments("/no/such/file", segs, 16), HWT_E_NOENT);
 }
 END_TEST
 
@@ -422,13 +425,14 @@ START_TEST(hwt_watch_store_cases)
 	regs_of(_i, regs);
 	memcpy(old, &store_cases[_i].old, 8);
 	int err = hwt_watch_store_find(store_cases[_i].code, store_cases[_i].n, 1, IP, regs, addr,
-				       store_cases[_i].len, &s);
-	ck_assert_msg(err == store_cases[_i].find_err, "%s: find %d", store_cases[_i].what, err);
-	if (err)
+				       store_cases[_i].len, &s, 1);
+	ck_assert_msg(err == (store_cases[_i].find_err ? store_cases[_i].find_err : 1),
+		      "%s: find %d", store_cases[_i].what, err);
+	if (err < 0)
 		return;
 	ck_assert_msg(s.op == store_cases[_i].op, "%s: op %d", store_cases[_i].what, s.op);
 	ck_assert_uint_eq(s.len, store_cases[_i].n);
-	err = hwt_watch_store_value(&s, regs, addr, store_cases[_i].len,
+	err = hwt_watch_store_value(&s, 1, regs, addr, store_cases[_i].len,
 				    store_cases[_i].old_known ? old : NULL, val);
 	ck_assert_msg(err == store_cases[_i].value_err, "%s: value %d", store_cases[_i].what, err);
 	memcpy(&got, val, store_cases[_i].len);
@@ -450,34 +454,47 @@ START_TEST(hwt_watch_store_find_indexed)
 	regs[PERF_REG_X86_BX] = 0x600000;
 	regs[PERF_REG_X86_CX] = 3;
 	regs[PERF_REG_X86_AX] = 7;
-	ck_assert_int_eq(hwt_watch_store_find(code, 4, 1, IP, regs, 0x600018, 8, &s), 0);
-	ck_assert_int_eq(hwt_watch_store_value(&s, regs, 0x600018, 8, NULL, val), 0);
+	ck_assert_int_eq(hwt_watch_store_find(code, 4, 1, IP, regs, 0x600018, 8, &s, 1), 1);
+	ck_assert_int_eq(hwt_watch_store_value(&s, 1, regs, 0x600018, 8, NULL, val), 0);
 	memcpy(&got, val, 8);
 	ck_assert_uint_eq(got, 7);
-	ck_assert_int_eq(hwt_watch_store_find(code, 4, 1, IP, regs, 0x600020, 8, &s), HWT_E_NOENT);
+	ck_assert_int_eq(hwt_watch_store_find(code, 4, 1, IP, regs, 0x600020, 8, &s, 1),
+			 HWT_E_NOENT);
 }
 END_TEST
 
 /* Decoding backwards, `48 89 05 d32` (mov rax) also reads as `89 05 d32` (mov eax) after an
- * instruction ending in 0x48: not known. From the function's start it is known. */
-START_TEST(hwt_watch_store_find_rex_ambiguous)
+ * instruction ending in 0x48: two readings, whose values agree when rax's upper half and the
+ * old value's agree, and differ otherwise. From the function's start there is one. */
+START_TEST(hwt_watch_store_find_rex_readings)
 {
 	static const uint8_t code[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x89, 0x05, 0, 1, 0, 0 };
-	uint64_t regs[HWT_WATCH_NREGS] = { 0 };
-	struct hwt_watch_store s;
+	uint64_t regs[HWT_WATCH_NREGS] = { 0 }, got, old = 0;
+	struct hwt_watch_store s[HWT_WATCH_MAX_READINGS];
+	uint8_t val[8];
 
-	regs[PERF_REG_X86_AX] = 1;
-	ck_assert_int_eq(hwt_watch_store_find(code, sizeof(code), 0, IP, regs, IP + DISP, 8, &s),
+	regs[PERF_REG_X86_AX] = 7;
+	ck_assert_int_eq(hwt_watch_store_find(code, sizeof(code), 0, IP, regs, IP + DISP, 8, s,
+					      HWT_WATCH_MAX_READINGS),
+			 2);
+	ck_assert_int_eq(hwt_watch_store_find(code, sizeof(code), 0, IP, regs, IP + DISP, 8, s, 1),
 			 HWT_E_INVAL);
-	ck_assert_int_eq(hwt_watch_store_find(code, sizeof(code), 1, IP, regs, IP + DISP, 8, &s),
-			 0);
-	ck_assert_uint_eq(s.len, 7);
-	ck_assert_uint_eq(s.size, 8);
-	/* A store no other reading fits: backwards is enough. */
+	ck_assert_int_eq(hwt_watch_store_value(s, 2, regs, IP + DISP, 8, (uint8_t *)&old, val), 0);
+	memcpy(&got, val, 8);
+	ck_assert_uint_eq(got, 7);
+	ck_assert_int_eq(hwt_watch_store_value(s, 2, regs, IP + DISP, 8, NULL, val), HWT_E_NOENT);
+	regs[PERF_REG_X86_AX] = 0x100000007;
+	ck_assert_int_eq(hwt_watch_store_value(s, 2, regs, IP + DISP, 8, (uint8_t *)&old, val),
+			 HWT_E_INVAL);
+	ck_assert_int_eq(hwt_watch_store_find(code, sizeof(code), 1, IP, regs, IP + DISP, 8, s, 1),
+			 1);
+	ck_assert_uint_eq(s[0].len, 7);
+	ck_assert_uint_eq(s[0].size, 8);
+	/* A store no other reading fits: one reading backwards too. */
 	ck_assert_int_eq(hwt_watch_store_find(store_cases[1].code, store_cases[1].n, 0, IP, regs,
-					      IP + DISP, 4, &s),
-			 0);
-	ck_assert_uint_eq(s.len, 10);
+					      IP + DISP, 4, s, HWT_WATCH_MAX_READINGS),
+			 1);
+	ck_assert_uint_eq(s[0].len, 10);
 }
 END_TEST
 
@@ -504,7 +521,7 @@ static Suite *watch_suite(void)
 	tcase_add_test(tc, hwt_watch_sym_find_bss);
 	tcase_add_test(tc, hwt_watch_sym_find_unknown);
 	tcase_add_test(tc, hwt_watch_sym_find_bad_file);
-	tcase_add_test(tc, hwt_watch_file_vaddr_self);
+	tcase_add_test(tc, hwt_watch_file_segments_self);
 	tcase_add_test(tc, hwt_watch_map_parse_lines);
 	tcase_add_loop_test(tc, hwt_watch_lib_match_cases, 0,
 			    (int)(sizeof(lib_cases) / sizeof(lib_cases[0])));
@@ -512,7 +529,7 @@ static Suite *watch_suite(void)
 	tcase_add_loop_test(tc, hwt_watch_store_cases, 0,
 			    (int)(sizeof(store_cases) / sizeof(store_cases[0])));
 	tcase_add_test(tc, hwt_watch_store_find_indexed);
-	tcase_add_test(tc, hwt_watch_store_find_rex_ambiguous);
+	tcase_add_test(tc, hwt_watch_store_find_rex_readings);
 	tcase_add_test(tc, hwt_watch_regs_mask_gprs);
 	suite_add_tcase(s, tc);
 	return s;
