@@ -412,8 +412,16 @@ static int start_plugins(struct recording *r, const struct hwt_target *t,
 		const char *reason = pwhy[0] ? pwhy : h->error[0] ? h->error : hwt_errstr(err);
 		/* A plugin refusing its options (HWT_E_INVAL) is the user's to fix, and said
 		 * before the program runs, as for a tracer. */
-		if (p->kind == HWT_PLUGIN_TRACER || err == HWT_E_INVAL)
-			return hwt_fail(why, whylen, err, "%s", reason);
+		if (p->kind == HWT_PLUGIN_TRACER || err == HWT_E_INVAL) {
+			err = hwt_fail(why, whylen, err, "%s", reason);
+			/* Those started before it stop: no thread of theirs runs yet. */
+			while (h->nrun > 0) {
+				struct running *s = &r->run[--h->nrun];
+				if (s->plugin->stop)
+					s->plugin->stop(s->st);
+			}
+			return err;
+		}
 		hwt_host_note(h, "plugin '%s' disabled: %s", p->name, reason);
 		res->ndisabled++;
 	}
