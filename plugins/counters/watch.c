@@ -83,9 +83,10 @@ struct watch {
 	uint64_t interval;   /* ns */
 	int track;	     /* counter or object track */
 	struct hwt_watch_sym sym;
-	int have_sym;	  /* sym is found (a library's only once mapped) */
-	uint64_t addr;	  /* its address in the target, 0 until known */
-	uint64_t exec_ts; /* when the thread saw the exec */
+	struct hwt_watch_loader loader; /* mode=read of a library's variable waits for it */
+	int have_sym;			/* sym is found (a library's only once mapped) */
+	uint64_t addr;			/* its address in the target, 0 until known */
+	uint64_t exec_ts;		/* when the thread saw the exec */
 	struct hwt_watch_bp *bp;
 	pthread_t thread;
 	int thread_started, joined;
@@ -221,6 +222,10 @@ static int locate(struct watch *w)
 			w->addr = addr;
 	}
 	fclose(f);
+	/* Reads wait until the loader cleared the library's .bss (a breakpoint sees it do so). */
+	if (w->addr && w->lib[0] && w->mode == MODE_READ &&
+	    !hwt_watch_loader_idle(w->pid, w->prog, &w->loader))
+		w->addr = 0;
 	return err;
 }
 
@@ -457,7 +462,9 @@ static void *watch_thread(void *arg)
 							      : 10000000);
 		} else if (w->mode == MODE_WRITE) {
 			hwt_watch_bp_drain(w->bp, now, 0, push, w);
-			next = now + 1000000;
+			/* Values read back need a reading soon after their write. */
+			uint64_t unknown = hwt_watch_bp_stats(w->bp)->last_unknown_ts;
+			next = now + (unknown + 1000000000ull > now ? 100000 : 1000000);
 		} else {
 			read_once(w);
 			next += w->interval;
@@ -662,8 +669,14 @@ static void final_notes(struct watch *w)
 	if (!w->bp)
 		return;
 	const struct hwt_watch_bp_stats *s = hwt_watch_bp_stats(w->bp);
-	hwt_host_note(w->h, "watch: %s: %llu writes recorded by its breakpoint", w->name,
-		      (unsigned long long)(s->writes - s->unknown));
+	char back[128] = "";
+	if (s->read_back)
+		snprintf(back, sizeof(back),
+			 ", %llu of them read back from memory before any other write (their "
+			 "store did not show the value)",
+			 (unsigned long long)s->read_back);
+	hwt_host_note(w->h, "watch: %s: %llu writes recorded by its breakpoint%s", w->name,
+		      (unsigned long long)(s->writes - s->unknown), back);
 	if (s->unknown)
 		hwt_host_note(w->h,
 			      "watch: %s: %llu writes left out, their values not known exactly "

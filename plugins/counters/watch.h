@@ -86,6 +86,22 @@ int hwt_watch_file_segments(const char *path, struct hwt_watch_seg *segs, size_t
  *  *@vaddr. Returns 0, or HWT_E_NOENT if no segment holds it. */
 int hwt_watch_seg_vaddr(const struct hwt_watch_seg *segs, size_t n, uint64_t off, uint64_t *vaddr);
 
+/** Where the dynamic loader of a process keeps its _r_debug; zeroed: not looked for yet. */
+struct hwt_watch_loader {
+	int state;	   /* 0: not looked for; 1: the program has a loader; -1: it has none */
+	uint64_t dev, ino; /* the loader's file */
+	struct hwt_watch_sym r_debug;
+	uint64_t addr; /* of _r_debug in the process; 0 until its file is mapped */
+};
+
+/**
+ * Is the dynamic loader of process @pid, running the program @prog, between two loads (its
+ * _r_debug says RT_CONSISTENT, after it started)? A library's page may hold bytes of its file
+ * while it is loaded, until the loader clears its .bss. Returns 1 yes (or @prog has no loader),
+ * 0 not yet or not known; @ld keeps what was found between calls.
+ */
+int hwt_watch_loader_idle(int pid, const char *prog, struct hwt_watch_loader *ld);
+
 /* ---- the store instruction behind a write breakpoint's sample (x86-64) ------------------- */
 
 /** What a decoded store does to memory. */

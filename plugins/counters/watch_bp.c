@@ -26,6 +26,9 @@
 #define BP_SMALL_PAGES 32	  /* when the mlock limit refuses that (not root) */
 #define BP_HOLD_NS     5000000ull /* samples younger than this wait for the other CPUs' */
 #define BP_MAX_CODE    65536	  /* a function longer than this is decoded backwards */
+/* A value read back is the write's when no other write's sample comes this soon after the
+ * read: the time from a store to its trap's timestamp is far shorter. */
+#define BP_QUIET_NS 200000ull
 
 struct bp_ring {
 	int fd;
@@ -37,7 +40,9 @@ struct bp_ring {
 /* A sample waiting to be put in time order. */
 struct held {
 	uint64_t ts, ip;
-	uint64_t lost; /* not a sample: this many were lost (PERF_RECORD_LOST) */
+	uint64_t back_ts; /* when it was read back (0: not), right after the ring showed it */
+	uint8_t back[8];  /* the variable then */
+	uint64_t lost;	  /* not a sample: this many were lost (PERF_RECORD_LOST) */
 	uint32_t pid;
 	int nregs; /* 0: the sample had no user registers */
 	uint64_t regs[HWT_WATCH_NREGS];
@@ -242,6 +247,15 @@ static int hold_sample(struct hwt_watch_bp *b, const uint8_t *p, size_t len)
 			off += 8;
 		}
 		s.nregs = HWT_WATCH_NREGS;
+	}
+	/* Read back at once: if no other write comes before it, this is the value written (the
+	 * one way to know what a store from an XMM register wrote). */
+	struct iovec l = { s.back, b->len }, r = { (void *)b->addr, b->len };
+	if (s.pid == (uint32_t)b->pid &&
+	    process_vm_readv(b->pid, &l, 1, &r, 1, 0) == (ssize_t)b->len) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		s.back_ts = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 	}
 	b->held[b->nheld++] = s;
 	return 0;
@@ -468,8 +482,25 @@ static const struct cached *store_at(struct hwt_watch_bp *b, const struct held *
 }
 
 /* The value one sample wrote: to @fn, or counted as unknown. */
-static void take(struct hwt_watch_bp *b, const struct held *s, hwt_watch_point_fn fn, void *ctx)
+/* The value the sample b->held[@i] read back, if no write of the process came within
+ * BP_QUIET_NS of the reading: into @val. Returns 0, or HWT_E_NOENT. */
+static int read_back(const struct hwt_watch_bp *b, size_t i, uint8_t *val)
 {
+	const struct held *s = &b->held[i];
+
+	if (!s->back_ts)
+		return HWT_E_NOENT;
+	for (size_t j = i + 1; j < b->nheld; j++) /* sorted, then what came in while taking */
+		if (!b->held[j].lost && b->held[j].pid == s->pid && b->held[j].ts > s->ts &&
+		    b->held[j].ts <= s->back_ts + BP_QUIET_NS)
+			return HWT_E_NOENT;
+	memcpy(val, s->back, b->len);
+	return 0;
+}
+
+static void take(struct hwt_watch_bp *b, size_t i, hwt_watch_point_fn fn, void *ctx)
+{
+	const struct held *s = &b->held[i];
 	uint8_t val[8];
 
 	if (s->lost) {
@@ -486,6 +517,12 @@ static void take(struct hwt_watch_bp *b, const struct held *s, hwt_watch_point_f
 		  : c->n < 0 ? c->n
 			     : hwt_watch_store_value(c->s, (size_t)c->n, s->regs, b->addr, b->len,
 						     b->cur_known ? b->cur : NULL, val);
+	if (err || (c && c->n > 0 && c->s[0].op == HWT_WOP_UNKNOWN))
+		b->stats.last_unknown_ts = s->ts; /* the thread drains sooner, to read back */
+	if (err && !read_back(b, i, val)) {
+		err = 0;
+		b->stats.read_back++;
+	}
 	if (!err) {
 		memcpy(b->cur, val, b->len);
 		b->cur_known = 1;
@@ -532,7 +569,7 @@ int hwt_watch_bp_drain(struct hwt_watch_bp *b, uint64_t now, int final, hwt_watc
 	qsort(b->held, b->nheld, sizeof(*b->held), by_time);
 	size_t n = 0, sorted = b->nheld;
 	while (n < sorted && (final || b->held[n].ts + BP_HOLD_NS < now)) {
-		take(b, &b->held[n++], fn, ctx);
+		take(b, n++, fn, ctx);
 		/* Decoding new stores takes time: keep the rings from filling meanwhile. What
 		 * comes in waits for the next drain, to be sorted. */
 		clock_gettime(CLOCK_MONOTONIC, &t);

@@ -13,13 +13,15 @@ struct hwt_watch_bp;
 
 /** What the breakpoints saw. */
 struct hwt_watch_bp_stats {
-	uint64_t writes;       /* samples of the process */
-	uint64_t unknown;      /* of those, writes whose value could not be known exactly */
-	uint64_t other;	       /* samples of other processes (children that inherited them) */
-	uint64_t lost;	       /* samples the kernel could not write (PERF_RECORD_LOST) */
-	uint64_t first_ip;     /* the first unknown write: the IP after its store */
-	char first_text[80];   /* and its instruction, or why it is not known */
-	char first_where[160]; /* and where: "(FILE+0xOFFSET)", or "" */
+	uint64_t writes;    /* samples of the process */
+	uint64_t unknown;   /* of those, writes whose value could not be known exactly */
+	uint64_t other;	    /* samples of other processes (children that inherited them) */
+	uint64_t lost;	    /* samples the kernel could not write (PERF_RECORD_LOST) */
+	uint64_t read_back; /* writes whose value was read back from memory before any other */
+	uint64_t last_unknown_ts; /* the last write whose store did not give its value */
+	uint64_t first_ip;	  /* the first unknown write: the IP after its store */
+	char first_text[80];	  /* and its instruction, or why it is not known */
+	char first_where[160];	  /* and where: "(FILE+0xOFFSET)", or "" */
 };
 
 /** Receives a value written: the variable's bytes @val (borrowed for the call) at @ts. */

@@ -7,6 +7,9 @@
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -222,4 +225,74 @@ uint64_t hwt_watch_sym_addr(const struct hwt_watch_sym *s, const struct hwt_watc
 	if (!s->pie)
 		return s->vaddr;
 	return m->start - s->base_vaddr + s->vaddr;
+}
+
+/* The PT_INTERP of @prog into @interp; 0, or -1 if it has none. */
+static int interp_of(const char *prog, char *interp, size_t len)
+{
+	size_t n = 0;
+	GElf_Phdr ph;
+	int rc = -1;
+
+	elf_version(EV_CURRENT);
+	int fd = open(prog, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	if (e && elf_kind(e) == ELF_K_ELF && !elf_getphdrnum(e, &n))
+		for (size_t i = 0; i < n && rc; i++)
+			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_INTERP &&
+			    ph.p_filesz < len &&
+			    pread(fd, interp, ph.p_filesz, (off_t)ph.p_offset) ==
+				    (ssize_t)ph.p_filesz) {
+				interp[ph.p_filesz] = 0;
+				rc = 0;
+			}
+	elf_end(e);
+	close(fd);
+	return rc;
+}
+
+/* The address of the loader's _r_debug in process @pid, 0 while the loader is not mapped. */
+static uint64_t r_debug_addr(int pid, const struct hwt_watch_loader *ld)
+{
+	char path[64], line[4352];
+	struct hwt_watch_map m;
+	uint64_t addr = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "r");
+	while (f && !addr && fgets(line, sizeof(line), f))
+		if (!hwt_watch_map_parse(line, &m) && m.ino == ld->ino &&
+		    makedev(m.major, m.minor) == ld->dev)
+			addr = hwt_watch_sym_addr(&ld->r_debug, &m);
+	if (f)
+		fclose(f);
+	return addr;
+}
+
+int hwt_watch_loader_idle(int pid, const char *prog, struct hwt_watch_loader *ld)
+{
+	char interp[4096], why[256];
+	struct stat st;
+	int32_t r[8];
+
+	if (!ld->state) {
+		ld->state = -1;
+		if (interp_of(prog, interp, sizeof(interp)) || stat(interp, &st) ||
+		    hwt_watch_sym_find(interp, "_r_debug", &ld->r_debug, why, sizeof(why)))
+			return 1; /* static, or a loader without _r_debug: nothing to wait for */
+		ld->state = 1;
+		ld->dev = st.st_dev;
+		ld->ino = st.st_ino;
+	}
+	if (ld->state < 0)
+		return 1;
+	if (!ld->addr && !(ld->addr = r_debug_addr(pid, ld)))
+		return 0;
+	/* struct r_debug: int r_version; link_map *r_map; r_brk; enum r_state (at 24). */
+	struct iovec l = { r, 28 }, rv = { (void *)ld->addr, 28 };
+	if (process_vm_readv(pid, &l, 1, &rv, 1, 0) != 28)
+		return 0;
+	return r[0] >= 1 && r[6] == 0; /* RT_CONSISTENT */
 }

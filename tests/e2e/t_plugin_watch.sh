@@ -3,8 +3,8 @@
 #   mode=read, interval=1ms: a counter track of the process, never going down, ending at 99.
 #   mode=write: exactly 100 values 0..99 in order, each at its own time, also when a thread of
 #   the program writes and with several breakpoints on one program (held at exec by one tracer); steps_count (a lock add to memory, which needs the value before) 1..100;
-#   steps_half (a store from an SSE register, which no sample holds) no value and a note saying
-#   so. Checked in the Chrome JSON export with python3.
+#   steps_half (a store from an SSE register, which no sample holds) read back from memory
+#   before any other write, or counted as left out in a note. Checked in the Chrome JSON export with python3.
 # Bad input (unknown variable, bad type, bad interval, options that do not go together): one
 # line naming the plugin and the key, exit 1, no file.
 # shellcheck source=lib.sh
@@ -48,6 +48,30 @@ else:
 done()' "$@"
 }
 
+# half JSON ERR PID: steps_half, stored from an SSE register (no sample holds it), read back at
+# once: each value shown must be i/2 in order, and those shown and those the notes in ERR say
+# were left out must be the 100 writes.
+half()
+{
+	py '
+import re, sys
+path, notes, pid = sys.argv[1], open(sys.argv[2]).read(), int(sys.argv[3])
+vals = [e["args"]["value"] for e in load_chrome(path)
+        if e.get("ph") == "C" and e.get("name") == "steps_half" and e.get("pid") == pid]
+m = re.search(r"steps_half: (\d+) writes recorded by its breakpoint", notes)
+out = re.search(r"steps_half: (\d+) writes left out", notes)
+print("# steps_half: %d values, %s left out: %s ... %s" % (len(vals), out and out.group(1),
+      vals[:3], vals[-3:]))
+check(all(v * 2 == int(v * 2) and 0 <= v <= 49.5 for v in vals), "steps_half: a value not i/2")
+check(all(a < b for a, b in zip(vals, vals[1:])), "steps_half: values not increasing")
+if check(m, "steps_half: no note on its writes: %s" % notes):
+    check(int(m.group(1)) == len(vals), "steps_half: the note says %s writes, the export has %d"
+          % (m.group(1), len(vals)))
+    check(len(vals) + (int(out.group(1)) if out else 0) == 100,
+          "steps_half: %d shown and %s left out, not 100" % (len(vals), out and out.group(1)))
+done()' "$@"
+}
+
 # watch NAME PROG ARGS...: records PROG with -P watch:ARGS... into NAME.hwt, exports NAME.json.
 watch()
 {
@@ -69,10 +93,7 @@ for prog in steps_pie steps_nopie; do
 		sym=steps_count,type=u32,mode=write sym=steps_half,type=f64,mode=write
 	series "$prog-write.json" steps_value write "$PID" || err "$prog: mode=write (see above)"
 	series "$prog-write.json" steps_count count "$PID" || err "$prog: a lock add (see above)"
-	grep -q '"name":"steps_half"' "$prog-write.json" &&
-		err "$prog: steps_half has values, though no sample holds what an SSE store wrote"
-	grep -q "steps_half: 100 writes left out, their values not known exactly" \
-		"$prog-write.err" || err "$prog: no note on the 100 SSE stores: $(cat "$prog-write.err")"
+	half "$prog-write.json" "$prog-write.err" "$PID" || err "$prog: SSE stores (see above)"
 	THREAD=1 watch "$prog-thread" "$prog" sym=steps_value,type=i64,mode=write
 	series "$prog-thread.json" steps_value write "$PID" || err "$prog: a thread's writes (see above)"
 done
