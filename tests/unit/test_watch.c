@@ -8,12 +8,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <asm/perf_regs.h>
 
 #include "hwtrace/error.h"
 #include "plugins/counters/watch.h"
+#include "plugins/counters/watch_hold.h"
 
 volatile int64_t hwt_t_watch_data = 0x1122334455667788;
 volatile int64_t hwt_t_watch_bss;
@@ -508,6 +510,84 @@ START_TEST(hwt_watch_regs_mask_gprs)
 }
 END_TEST
 
+/* ---- holding a program at exec, its loader ------------------------------------------------ */
+
+/* What ready() saw: the program the child runs when it is held. */
+struct held_at {
+	int pid, calls;
+	char exe[4096];
+};
+
+static int at_exec(void *arg)
+{
+	struct held_at *h = arg;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", h->pid);
+	ssize_t n = readlink(path, h->exe, sizeof(h->exe) - 1);
+	h->exe[n > 0 ? n : 0] = 0;
+	h->calls++;
+	return HWT_WATCH_HOLD_DONE;
+}
+
+/* A child that waits for a byte, then execs /bin/true: held at the exec, it runs on and exits
+ * 0 once let go. */
+START_TEST(hwt_watch_hold_until_exec)
+{
+	int go[2], status, stop = 0;
+
+	ck_assert_int_eq(pipe(go), 0);
+	pid_t pid = fork();
+	if (!pid) {
+		char c;
+		close(go[1]);
+		if (read(go[0], &c, 1) == 1)
+			execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	ck_assert_int_eq(hwt_watch_hold(pid), 0);
+	ck_assert_int_eq(write(go[1], "x", 1), 1);
+	close(go[1]);
+	struct held_at h = { .pid = pid };
+	ck_assert_int_eq(hwt_watch_hold_until(pid, at_exec, &h, &stop), HWT_WATCH_HOLD_DONE);
+	ck_assert_int_eq(h.calls, 1);
+	ck_assert_ptr_nonnull(strstr(h.exe, "true"));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+END_TEST
+
+START_TEST(hwt_watch_hold_no_process)
+{
+	int stop = 0;
+	struct held_at h = { 0 };
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	ck_assert_int_lt(hwt_watch_hold(pid), 0); /* gone: ESRCH */
+	ck_assert_int_eq(hwt_watch_hold_until(pid, at_exec, &h, &stop), 0);
+	ck_assert_int_eq(h.calls, 0);
+}
+END_TEST
+
+START_TEST(hwt_watch_loader_idle_self)
+{
+	struct hwt_watch_loader ld = { 0 };
+
+	/* This test program is dynamically linked and its loader is done. */
+	ck_assert_int_eq(hwt_watch_loader_idle(getpid(), "/proc/self/exe", &ld), 1);
+	ck_assert_int_eq(ld.state, 1);
+	ck_assert_uint_ne(ld.addr, 0);
+	/* A file that is not a program has no loader to wait for. */
+	struct hwt_watch_loader none = { 0 };
+	ck_assert_int_eq(hwt_watch_loader_idle(getpid(), "/no/such/program", &none), 1);
+	ck_assert_int_eq(none.state, -1);
+}
+END_TEST
+
 static Suite *watch_suite(void)
 {
 	Suite *s = suite_create("watch");
@@ -531,6 +611,9 @@ static Suite *watch_suite(void)
 	tcase_add_test(tc, hwt_watch_store_find_indexed);
 	tcase_add_test(tc, hwt_watch_store_find_rex_readings);
 	tcase_add_test(tc, hwt_watch_regs_mask_gprs);
+	tcase_add_test(tc, hwt_watch_hold_until_exec);
+	tcase_add_test(tc, hwt_watch_hold_no_process);
+	tcase_add_test(tc, hwt_watch_loader_idle_self);
 	suite_add_tcase(s, tc);
 	return s;
 }
