@@ -56,15 +56,17 @@ static const struct hwt_option watch_options[WATCH_NOPTIONS] = {
 			   .min = 100000,
 			   .max = 60000000000,
 			   .def = "10ms",
-			   .help = "mode=read: how often to read it, from 100us" },
+			   .help = "mode=read: how often to read it" },
 	[OPT_MODE] = { .name = "mode",
 		       .type = HWT_OPT_ENUM,
 		       .def = "read",
 		       .choices = (const char *const[]){ "read", "write", NULL },
 		       .help = "read: read it every interval (process_vm_readv); write: a "
-			       "hardware write breakpoint records every store with the value "
-			       "it wrote, at its time (x86-64; 1, 2, 4 or 8 aligned bytes; "
-			       "about 10 us per write)" },
+			       "hardware write breakpoint records every store, at its time, "
+			       "with the value it wrote (from the store's source register, "
+			       "else read back at once; a note counts those left out); a PIE "
+			       "or a library is held at exec (ptrace) until it is set "
+			       "(x86-64; 1, 2, 4 or 8 aligned bytes; 10-20 us per write)" },
 };
 
 /* One plugin instance: the variable, where it is, and what the reader thread found that poll()
@@ -100,6 +102,7 @@ struct watch {
 	int failed_reported;
 	uint8_t last[WATCH_MAX_BYTES];
 	int have_last, read_errors;
+	int left; /* mode=read: the process runs another program now */
 	struct hwt_args *args;
 	/* Between the thread and poll(), under lock. */
 	pthread_mutex_t lock;
@@ -169,6 +172,18 @@ static int execed(const struct watch *w)
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", w->pid);
 	return !stat(path, &st) && st.st_dev == w->prog_st.st_dev && st.st_ino == w->prog_st.st_ino;
+}
+
+/* Does the target run another program than ours now (it exec'ed one)? Not when it cannot be
+ * told: while it execs, once it exited. */
+static int runs_other(const struct watch *w)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", w->pid);
+	return !stat(path, &st) &&
+	       (st.st_dev != w->prog_st.st_dev || st.st_ino != w->prog_st.st_ino);
 }
 
 /* Is mapping @m of the file the variable is in? For a library, the first one named LIB gives
@@ -247,6 +262,8 @@ static int found(struct watch *w, int held)
 
 	add_note(w, "watch: %s is at 0x%llx in %s", w->name, (unsigned long long)w->addr,
 		 w->lib[0] ? w->file : w->prog);
+	if (w->bp)
+		hwt_watch_bp_execs_after(w->bp, hwt_host_now());
 	if (w->mode != MODE_WRITE || w->bp)
 		return 0;
 	w->bp = hwt_watch_bp_open(w->pid, w->ncpus, w->addr, w->len, 0, held ? w->sym.init : NULL,
@@ -255,6 +272,7 @@ static int found(struct watch *w, int held)
 		fail(w, "watch: sym=%s: %s", w->name, why);
 		return HWT_E_INVAL;
 	}
+	hwt_watch_bp_execs_after(w->bp, hwt_host_now());
 	if (held)
 		return 0;
 	/* Read after the breakpoint is set: later writes are its samples. A differing value
@@ -420,8 +438,18 @@ static void read_once(struct watch *w)
 	uint8_t buf[WATCH_MAX_BYTES];
 	uint64_t ts = hwt_host_now();
 
+	if (w->left)
+		return;
+	if (runs_other(w)) {
+		w->left = 1;
+		add_note(w, "watch: %s: the process exec'ed another program: reads stopped",
+			 w->name);
+		return;
+	}
 	if (read_var(w, buf)) {
-		if (errno != ESRCH && !w->read_errors++)
+		if (errno == EFAULT) /* unmapped (dlclose, an exec of the same program) */
+			w->addr = 0;
+		if (errno != ESRCH && errno != EFAULT && !w->read_errors++)
 			add_note(w, "watch: cannot read %s at 0x%llx: %s", w->name,
 				 (unsigned long long)w->addr, strerror(errno));
 		return;
@@ -690,8 +718,10 @@ static void final_notes(struct watch *w)
 			      (unsigned long long)s->lost);
 	}
 	if (s->other)
-		hwt_host_note(w->h, "watch: %s: %llu writes by child processes not shown", w->name,
-			      (unsigned long long)s->other);
+		hwt_host_note(w->h,
+			      "watch: %s: %llu writes by child processes, or after the program "
+			      "exec'ed another, not shown",
+			      w->name, (unsigned long long)s->other);
 }
 
 static int watch_poll(void *st, uint64_t now_ns)

@@ -43,6 +43,7 @@ struct held {
 	uint64_t back_ts; /* when it was read back (0: not), right after the ring showed it */
 	uint8_t back[8];  /* the variable then */
 	uint64_t lost;	  /* not a sample: this many were lost (PERF_RECORD_LOST) */
+	int exec;	  /* not a sample: the process exec'ed */
 	uint32_t pid;
 	int nregs; /* 0: the sample had no user registers */
 	uint64_t regs[HWT_WATCH_NREGS];
@@ -82,6 +83,8 @@ struct hwt_watch_bp {
 	int nrings;
 	uint8_t cur[8]; /* the value now, when cur_known */
 	int cur_known;
+	uint64_t execs_after; /* an exec after this time runs another program */
+	int execed;	      /* it did: nothing more is the variable's */
 	struct held *held;
 	size_t nheld, cap_held;
 	struct cached *cache;
@@ -121,6 +124,8 @@ static int open_ring(struct hwt_watch_bp *b, int cpu, int before_exec, char *why
 		.watermark = 1,
 		.wakeup_watermark = BP_SMALL_PAGES * 4096 / 2,
 		.sample_id_all = 1, /* PERF_RECORD_LOST has a time: where values stop being known */
+		.comm = 1,
+		.comm_exec = 1, /* and an exec: where the program stops being the one watched */
 	};
 	int fd = (int)syscall(SYS_perf_event_open, &a, b->pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0) {
@@ -190,6 +195,11 @@ void hwt_watch_bp_set_value(struct hwt_watch_bp *b, const uint8_t *val)
 {
 	memcpy(b->cur, val, b->len);
 	b->cur_known = 1;
+}
+
+void hwt_watch_bp_execs_after(struct hwt_watch_bp *b, uint64_t ts)
+{
+	b->execs_after = ts;
 }
 
 void hwt_watch_bp_free(struct hwt_watch_bp *b)
@@ -289,6 +299,14 @@ static void read_ring(struct hwt_watch_bp *b, struct bp_ring *r)
 			b->stats.lost += l.lost;
 			if (!HWT_ARRAY_GROW(b->held, &b->cap_held, b->nheld + 1))
 				b->held[b->nheld++] = l;
+		} else if (hd.type == PERF_RECORD_COMM && (hd.misc & PERF_RECORD_MISC_COMM_EXEC) &&
+			   n >= sizeof(hd) + 24) {
+			struct held x = { .exec = 1 };
+			memcpy(&x.pid, rec + sizeof(hd), 4);
+			memcpy(&x.ts, rec + n - 8, 8);
+			if (x.pid == (uint32_t)b->pid &&
+			    !HWT_ARRAY_GROW(b->held, &b->cap_held, b->nheld + 1))
+				b->held[b->nheld++] = x;
 		}
 		tail += hd.size;
 	}
@@ -491,8 +509,8 @@ static int read_back(const struct hwt_watch_bp *b, size_t i, uint8_t *val)
 	if (!s->back_ts)
 		return HWT_E_NOENT;
 	for (size_t j = i + 1; j < b->nheld; j++) /* sorted, then what came in while taking */
-		if (!b->held[j].lost && b->held[j].pid == s->pid && b->held[j].ts > s->ts &&
-		    b->held[j].ts <= s->back_ts + BP_QUIET_NS)
+		if (!b->held[j].lost && !b->held[j].exec && b->held[j].pid == s->pid &&
+		    b->held[j].ts > s->ts && b->held[j].ts <= s->back_ts + BP_QUIET_NS)
 			return HWT_E_NOENT;
 	memcpy(val, s->back, b->len);
 	return 0;
@@ -505,6 +523,14 @@ static void take(struct hwt_watch_bp *b, size_t i, hwt_watch_point_fn fn, void *
 
 	if (s->lost) {
 		b->cur_known = 0; /* writes we did not see */
+		return;
+	}
+	if (s->exec) {
+		b->execed |= s->ts > b->execs_after; /* another program: its writes are not ours */
+		return;
+	}
+	if (b->execed) {
+		b->stats.other++;
 		return;
 	}
 	if (s->pid != (uint32_t)b->pid) {

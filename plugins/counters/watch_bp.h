@@ -15,7 +15,8 @@ struct hwt_watch_bp;
 struct hwt_watch_bp_stats {
 	uint64_t writes;    /* samples of the process */
 	uint64_t unknown;   /* of those, writes whose value could not be known exactly */
-	uint64_t other;	    /* samples of other processes (children that inherited them) */
+	uint64_t other;	    /* samples of other processes (children that inherited them), or
+			     * after the process exec'ed another program */
 	uint64_t lost;	    /* samples the kernel could not write (PERF_RECORD_LOST) */
 	uint64_t read_back; /* writes whose value was read back from memory before any other */
 	uint64_t last_unknown_ts; /* the last write whose store did not give its value */
@@ -53,6 +54,10 @@ int hwt_watch_bp_drain(struct hwt_watch_bp *b, uint64_t now, int final, hwt_watc
 
 /** What @b saw so far; borrowed until @b is freed. */
 const struct hwt_watch_bp_stats *hwt_watch_bp_stats(const struct hwt_watch_bp *b);
+
+/** From @ts (CLOCK_MONOTONIC ns; the program is running by then), an exec of the process runs
+ *  another program: writes after it are not the variable's (counted as other). */
+void hwt_watch_bp_execs_after(struct hwt_watch_bp *b, uint64_t ts);
 
 /** Closes the breakpoints; NULL is fine. */
 void hwt_watch_bp_free(struct hwt_watch_bp *b);

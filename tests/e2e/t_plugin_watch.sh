@@ -2,7 +2,8 @@
 # variable in a shared library: steps_value goes 0..99, one store a millisecond.
 #   mode=read, interval=1ms: a counter track of the process, never going down, ending at 99.
 #   mode=write: exactly 100 values 0..99 in order, each at its own time, also when a thread of
-#   the program writes and with several breakpoints on one program (held at exec by one tracer); steps_count (a lock add to memory, which needs the value before) 1..100;
+#   the program writes, with several breakpoints on one program (held at exec by one tracer),
+#   and when the program then execs itself (the new image's writes are left out, with a note); steps_count (a lock add to memory, which needs the value before) 1..100;
 #   steps_half (a store from an SSE register, which no sample holds) read back from memory
 #   before any other write, or counted as left out in a note. Checked in the Chrome JSON export with python3.
 # Bad input (unknown variable, bad type, bad interval, options that do not go together): one
@@ -20,7 +21,8 @@ cc -O2 -pthread -DSTEPS_USE_LIB -o steps_lib "$SRC" -L. -lsteps -Wl,-rpath,"$PWD
 
 # series JSON TRACK MODE PID: checks the "C" events of TRACK in the Chrome export JSON.
 #   read: integers from 0 to 99 that never go down, the last one 99.
-#   write: exactly 0..99 (or 1..100 for MODE count) in order, at increasing times.
+#   write: exactly 0..99 (or 1..100 for MODE count) in order, at increasing times; for MODE lib
+#   after up to two zeros (the loader clearing the library's .bss).
 series()
 {
 	py '
@@ -39,6 +41,12 @@ if mode == "read":
         check(vals[-1] == 99, "%s: the last value is %s, not 99" % (track, vals[-1]))
         check(ts == sorted(ts), "%s: values out of time order" % track)
 else:
+    if mode == "lib":
+        # The loader clears the page of .bss it maps from the file (movups of zeros, read
+        # back): zeros before the program writes.
+        check(all(v == 0 for v in vals[:-100]) and len(vals) <= 102,
+              "%s: before the last 100 values: %s" % (track, vals[:-100]))
+        vals, ts = vals[-100:], ts[-100:]
     want = list(range(1, 101)) if mode == "count" else list(range(100))
     check(len(vals) == 100, "%s: %d values, want 100" % (track, len(vals)))
     for i, (v, w) in enumerate(zip(vals, want)):
@@ -78,9 +86,11 @@ watch()
 	local name=$1 prog=$2 a args=()
 	shift 2
 	for a in "$@"; do args+=(-P "watch:$a"); done
-	hw_ok record -b sample -o "$name.hwt" "${args[@]}" -- "./$prog" 100 1000 500 0 "${THREAD:-0}"
+	hw_ok record -b sample -o "$name.hwt" "${args[@]}" -- "./$prog" 100 1000 500 0 "${THREAD:-0}" \
+		"${EXEC:-0}"
 	grep -q "^steps: 100 steps, value 99, count 100" hw.out || err "$prog did not run to its end"
 	cp hw.err "$name.err"
+	cp hw.out "$name.out"
 	hw_ok export -o "$name.json" "$name.hwt"
 	PID=$(info_field "$name.hwt" pid)
 }
@@ -98,12 +108,19 @@ for prog in steps_pie steps_nopie; do
 	series "$prog-thread.json" steps_value write "$PID" || err "$prog: a thread's writes (see above)"
 done
 
+note "an exec after the steps: the new image's writes are not the track's"
+EXEC=1 watch exec steps_nopie sym=steps_value,type=i64,mode=write
+grep -q "^steps: 3 steps, value 2, count 3" exec.out || err "steps did not exec itself: $(cat exec.out)"
+series exec.json steps_value write "$PID" || err "exec: mode=write (see above)"
+grep -q "steps_value: 3 writes by child processes, or after the program exec'ed another" exec.err ||
+	err "exec: no note on the 3 writes after it: $(cat exec.err)"
+
 note "a variable of a shared library"
 watch lib-read steps_lib sym=libsteps.so:lib_steps,type=i64,interval=1ms
 series lib-read.json lib_steps read "$PID" || err "library: mode=read (see above)"
 watch lib-write steps_lib sym=libsteps.so:lib_steps,type=i64,mode=write \
 	sym=steps_value,type=i64,mode=write
-series lib-write.json lib_steps write "$PID" || err "library: mode=write (see above)"
+series lib-write.json lib_steps lib "$PID" || err "library: mode=write (see above)"
 series lib-write.json steps_value write "$PID" || err "library: its program's variable (see above)"
 # One tracer holds the program at exec for every breakpoint that needs it.
 grep -h "cannot hold" ./*.err && err "a write breakpoint was set without holding the program"

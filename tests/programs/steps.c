@@ -2,9 +2,10 @@
  * plain 8-byte store each), steps_count counts the steps (an atomic add to memory: a
  * read-modify-write), steps_half is steps_value / 2 (a store from an SSE register), steps_pair
  * a struct {i, -i}.
- *   steps [N [PERIOD_US [LINGER_MS [DELAY_MS [THREAD]]]]]
- * defaults 100 1000 300 0 0: N steps, one every PERIOD_US, after DELAY_MS, in a thread of their
- * own when THREAD is 1; then it lingers LINGER_MS so that a reader sees the last value.
+ *   steps [N [PERIOD_US [LINGER_MS [DELAY_MS [THREAD [EXEC]]]]]]
+ * defaults 100 1000 300 0 0 0: N steps, one every PERIOD_US, after DELAY_MS, in a thread of
+ * their own when THREAD is 1; then it lingers LINGER_MS so that a reader sees the last value,
+ * and when EXEC is 1 it execs itself to make 3 steps more in a new image.
  * Built with -DSTEPS_LIB -shared -fPIC it is libsteps.so, which holds lib_steps and
  * lib_steps_set(); built with -DSTEPS_USE_LIB the program steps lib_steps through it. */
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef STEPS_LIB
 volatile int64_t lib_steps;
@@ -60,7 +62,7 @@ static void *run(void *arg)
 
 int main(int argc, char **argv)
 {
-	long linger_ms = 300, delay_ms = 0, thread = 0;
+	long linger_ms = 300, delay_ms = 0, thread = 0, again = 0;
 	pthread_t t;
 
 	if (argc > 1)
@@ -73,6 +75,8 @@ int main(int argc, char **argv)
 		delay_ms = atol(argv[4]);
 	if (argc > 5)
 		thread = atol(argv[5]);
+	if (argc > 6)
+		again = atol(argv[6]);
 	sleep_us(delay_ms * 1000);
 	if (thread) {
 		if (pthread_create(&t, NULL, run, NULL) || pthread_join(t, NULL))
@@ -82,6 +86,11 @@ int main(int argc, char **argv)
 	}
 	sleep_us(linger_ms * 1000);
 	printf("steps: %ld steps, value %lld, count %u\n", n, (long long)steps_value, steps_count);
+	if (again) {
+		fflush(stdout);
+		execl("/proc/self/exe", argv[0], "3", "1000", "0", (char *)NULL);
+		return 1;
+	}
 	return 0;
 }
 #endif
