@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,13 +92,9 @@ struct watch {
 	struct hwt_watch_bp *bp;
 	pthread_t thread;
 	int thread_started, joined;
-	struct hold_group *group; /* holds the program at exec for it; NULL: not held */
-	int owns_group;		  /* it started that group's thread */
-	int held;		  /* start() put it in a group: its thread waits for hold_over */
-	struct watch *next_held;  /* the group's next member */
-	int hold_over;		  /* atomic: its thread may go on */
-	int ready_done;		  /* under hold_lock: the group need not wait for it */
-	int stop;		  /* atomic: the thread ends */
+	struct hwt_watch_member member; /* held at exec with the others on its program */
+	int held;			/* its thread waits for the group to let it go */
+	int stop;			/* atomic: the thread ends */
 	int failed_reported;
 	uint8_t last[WATCH_MAX_BYTES];
 	int have_last, read_errors;
@@ -290,136 +286,18 @@ static int found(struct watch *w, int held)
 
 /* ---- holding the program at exec ------------------------------------------------------ */
 
-/* A program has one tracer: the instances that need it held at exec share one holder thread,
- * started by the first of them (which owns it). */
-struct hold_group {
-	int pid;
-	struct watch *members; /* under hold_lock, linked by next_held */
-	pthread_t thread;
-	sem_t seized; /* posted once the thread holds the program, or could not */
-	int err;      /* 0: held; -errno: ptrace refused */
-	int stop;     /* atomic: give up */
-	int over;     /* under hold_lock: the program goes on; no one joins any more */
-	struct hold_group *next;
-};
-
-static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct hold_group *groups;
-
-/* @w's variable is mapped, or will never be: its thread may go on. Under hold_lock. */
-static void release(struct watch *w)
+/* At the held program's exec or mmaps, under the groups' lock: sets the breakpoint if it can. */
+static int member_ready(struct hwt_watch_member *m, int *lib)
 {
-	w->ready_done = 1;
-	__atomic_store_n(&w->hold_over, 1, __ATOMIC_RELEASE);
-}
+	struct watch *w = (struct watch *)((char *)m - offsetof(struct watch, member));
 
-/* At the held program's exec or mmaps: sets the breakpoints that can be set. */
-static int group_ready(void *arg)
-{
-	struct hold_group *g = arg;
-	int all = 1, lib = 0;
-
-	pthread_mutex_lock(&hold_lock);
-	for (struct watch *m = g->members; m; m = m->next_held) {
-		if (m->ready_done)
-			continue;
-		if (!m->exec_ts && execed(m))
-			m->exec_ts = hwt_host_now();
-		int err = m->exec_ts ? locate(m) : 0;
-		if (err || (m->addr && found(m, 1))) {
-			release(m); /* failed: its thread says why */
-		} else if (m->addr) {
-			release(m);
-		} else {
-			all = 0;
-			lib |= m->exec_ts && m->lib[0];
-		}
-	}
-	pthread_mutex_unlock(&hold_lock);
-	return all ? HWT_WATCH_HOLD_DONE : lib ? HWT_WATCH_HOLD_MMAP : HWT_WATCH_HOLD_EXEC;
-}
-
-static void *holder_thread(void *arg)
-{
-	struct hold_group *g = arg;
-
-	g->err = hwt_watch_hold(g->pid);
-	sem_post(&g->seized);
-	if (!g->err)
-		hwt_watch_hold_until(g->pid, group_ready, g, &g->stop);
-	pthread_mutex_lock(&hold_lock);
-	g->over = 1;
-	for (struct watch *m = g->members; m; m = m->next_held)
-		release(m);
-	pthread_mutex_unlock(&hold_lock);
-	return NULL;
-}
-
-/* From start(): @w joins the group holding its program, or starts one. Returns 0, or -errno
- * if the program cannot be held (then @w is not held). */
-static int join_group(struct watch *w)
-{
-	struct hold_group *g;
-
-	pthread_mutex_lock(&hold_lock);
-	for (g = groups; g && (g->pid != w->pid || g->over); g = g->next)
-		;
-	if (g) {
-		w->next_held = g->members;
-		g->members = w;
-		w->group = g;
-	}
-	pthread_mutex_unlock(&hold_lock);
-	if (g)
-		return g->err;
-	if (!(g = calloc(1, sizeof(*g))))
-		return -ENOMEM;
-	g->pid = w->pid;
-	g->members = w;
-	sem_init(&g->seized, 0, 0);
-	if (pthread_create(&g->thread, NULL, holder_thread, g)) {
-		sem_destroy(&g->seized);
-		free(g);
-		return -EAGAIN;
-	}
-	while (sem_wait(&g->seized) && errno == EINTR)
-		;
-	pthread_mutex_lock(&hold_lock);
-	w->group = g;
-	w->owns_group = 1;
-	g->next = groups;
-	groups = g;
-	pthread_mutex_unlock(&hold_lock);
-	return g->err;
-}
-
-/* @w goes: out of its group; the owner ends the holder thread and frees the group. */
-static void leave_group(struct watch *w)
-{
-	pthread_mutex_lock(&hold_lock);
-	struct hold_group *g = w->group;
-	w->group = NULL;
-	for (struct watch **m = g ? &g->members : NULL; m && *m; m = &(*m)->next_held)
-		if (*m == w) {
-			*m = w->next_held;
-			break;
-		}
-	pthread_mutex_unlock(&hold_lock);
-	if (!g || !w->owns_group)
-		return;
-	__atomic_store_n(&g->stop, 1, __ATOMIC_RELEASE);
-	pthread_join(g->thread, NULL);
-	pthread_mutex_lock(&hold_lock);
-	for (struct hold_group **l = &groups; *l; l = &(*l)->next)
-		if (*l == g) {
-			*l = g->next;
-			break;
-		}
-	for (struct watch *m = g->members; m; m = m->next_held)
-		m->group = NULL;
-	pthread_mutex_unlock(&hold_lock);
-	sem_destroy(&g->seized);
-	free(g);
+	if (!w->exec_ts && execed(w))
+		w->exec_ts = hwt_host_now();
+	int err = w->exec_ts ? locate(w) : 0;
+	if (err || (w->addr && found(w, 1)))
+		return 1; /* failed: its thread says why */
+	*lib = w->exec_ts && w->lib[0];
+	return w->addr != 0;
 }
 
 /* ---- the thread ------------------------------------------------------------------------ */
@@ -470,7 +348,7 @@ static void *watch_thread(void *arg)
 	uint64_t start = hwt_host_now(), next = start;
 	int held = w->held;
 
-	while (held && !__atomic_load_n(&w->hold_over, __ATOMIC_ACQUIRE) &&
+	while (held && !hwt_watch_group_released(&w->member) &&
 	       !__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE))
 		sleep_until(hwt_host_now() + 1000000);
 	if (w->failure[0])
@@ -517,7 +395,7 @@ static void watch_free(struct watch *w)
 		__atomic_store_n(&w->stop, 1, __ATOMIC_RELEASE);
 		pthread_join(w->thread, NULL);
 	}
-	leave_group(w);
+	hwt_watch_group_leave(&w->member);
 	hwt_watch_bp_free(w->bp);
 	hwt_args_free(w->args);
 	pthread_mutex_destroy(&w->lock);
@@ -638,8 +516,9 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 		err = HWT_E_NOMEM;
 	/* A breakpoint whose address comes with the mapping: the program is held at exec until it
 	 * is set. */
-	int held = !err && w->mode == MODE_WRITE && !w->bp ? join_group(w) : 0;
-	w->held = w->group != NULL;
+	w->member = (struct hwt_watch_member){ .pid = w->pid, .ready = member_ready };
+	int held = !err && w->mode == MODE_WRITE && !w->bp ? hwt_watch_group_join(&w->member) : 0;
+	w->held = w->member.group != NULL;
 	if (held < 0)
 		hwt_host_note(h,
 			      "watch: cannot hold %s at exec until the breakpoint on %s is set "
