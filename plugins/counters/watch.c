@@ -199,7 +199,7 @@ static int is_file(struct watch *w, const struct hwt_watch_map *m)
 		return 0;
 	int err = hwt_watch_sym_find(m->path, w->name, &w->sym, why, sizeof(why));
 	if (err) {
-		fail(w, "watch: sym=%s:%s: %s", w->lib, w->name, why);
+		fail(w, "sym=%s:%s: %s", w->lib, w->name, why);
 		return err;
 	}
 	snprintf(w->file, sizeof(w->file), "%s", m->path);
@@ -265,7 +265,7 @@ static int found(struct watch *w, int held)
 	w->bp = hwt_watch_bp_open(w->pid, w->ncpus, w->addr, w->len, 0, held ? w->sym.init : NULL,
 				  why, sizeof(why));
 	if (!w->bp) {
-		fail(w, "watch: sym=%s: %s", w->name, why);
+		fail(w, "sym=%s: %s", w->name, why);
 		return HWT_E_INVAL;
 	}
 	hwt_watch_bp_execs_after(w->bp, hwt_host_now());
@@ -410,24 +410,24 @@ static int check_options(struct hwt_host *h, struct watch *w, const struct hwt_o
 	const char *sym = v[OPT_SYM].s, *colon = sym ? strrchr(sym, ':') : NULL;
 
 	if (!sym) {
-		hwt_host_set_error(h, "watch: sym= is missing: give the variable, e.g. "
+		hwt_host_set_error(h, "sym= is missing: give the variable, e.g. "
 				      "-P watch:sym=queue_depth,type=i64");
 		return HWT_E_INVAL;
 	}
 	if (v[OPT_TYPE].set == v[OPT_BYTES].set) {
-		hwt_host_set_error(h, "watch: give either type=%s or bytes=N for sym=%s",
+		hwt_host_set_error(h, "give either type=%s or bytes=N for sym=%s",
 				   "u8|u16|u32|u64|i8|i16|i32|i64|f32|f64", sym);
 		return HWT_E_INVAL;
 	}
 	if (v[OPT_BYTES].set && v[OPT_MODE].i == MODE_WRITE) {
-		hwt_host_set_error(h, "watch: mode=write takes type=, not bytes=: a write "
+		hwt_host_set_error(h, "mode=write takes type=, not bytes=: a write "
 				      "breakpoint watches 1, 2, 4 or 8 bytes");
 		return HWT_E_INVAL;
 	}
 	if ((colon && (colon == sym || !colon[1])) ||
 	    (size_t)(colon ? colon - sym : 0) >= sizeof(w->lib) ||
 	    strlen(colon ? colon + 1 : sym) >= sizeof(w->name)) {
-		hwt_host_set_error(h, "watch: sym=%s: give NAME or LIB:NAME", sym);
+		hwt_host_set_error(h, "sym=%s: give NAME or LIB:NAME", sym);
 		return HWT_E_INVAL;
 	}
 	snprintf(w->name, sizeof(w->name), "%s", colon ? colon + 1 : sym);
@@ -449,7 +449,7 @@ static int program_symbol(struct hwt_host *h, struct watch *w)
 
 	if (err) {
 		hwt_host_set_error(h,
-				   "watch: sym=%s: %s; a shared library's variable is "
+				   "sym=%s: %s; a shared library's variable is "
 				   "sym=LIB:NAME",
 				   w->name, why);
 		return HWT_E_INVAL; /* the user's to fix: fails the recording before it runs */
@@ -464,7 +464,7 @@ static int program_symbol(struct hwt_host *h, struct watch *w)
 	w->bp = hwt_watch_bp_open(w->pid, w->ncpus, w->sym.vaddr, w->len, 1, w->sym.init, why,
 				  sizeof(why));
 	if (!w->bp) {
-		hwt_host_set_error(h, "watch: sym=%s: %s", w->name, why);
+		hwt_host_set_error(h, "sym=%s: %s", w->name, why);
 		return HWT_E_INVAL;
 	}
 	return 0;
@@ -477,7 +477,7 @@ static int library_symbol(struct hwt_host *h, struct watch *w)
 
 	if (!hwt_watch_sym_find(w->lib, w->name, &w->sym, why, sizeof(why)))
 		return 0;
-	hwt_host_set_error(h, "watch: sym=%s:%s: %s", w->lib, w->name, why);
+	hwt_host_set_error(h, "sym=%s:%s: %s", w->lib, w->name, why);
 	return HWT_E_INVAL;
 }
 
@@ -496,7 +496,7 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 	snprintf(w->prog, sizeof(w->prog), "%s", t->path);
 	err = check_options(h, w, v);
 	if (!err && stat(w->prog, &w->prog_st)) {
-		hwt_host_set_error(h, "watch: cannot read '%s': %s", w->prog, strerror(errno));
+		hwt_host_set_error(h, "cannot read '%s': %s", w->prog, strerror(errno));
 		err = HWT_E_NOENT;
 	}
 	if (!err && !w->lib[0])
@@ -525,7 +525,7 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 			      "(ptrace: %s): writes made before it is set are not recorded",
 			      w->prog, w->name, strerror(-held));
 	if (!err && pthread_create(&w->thread, NULL, watch_thread, w)) {
-		hwt_host_set_error(h, "watch: cannot start its thread: %s", strerror(errno));
+		hwt_host_set_error(h, "cannot start its thread: %s", strerror(errno));
 		err = HWT_E_NOMEM;
 	}
 	if (err) {

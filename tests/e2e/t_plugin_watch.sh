@@ -127,18 +127,18 @@ grep -h "cannot hold" ./*.err && err "a write breakpoint was set without holding
 
 mkdir -p bad && cd bad || fail "cannot enter bad/"
 ncases=0
-bad_input unknown "watch: sym=nosuch: no variable 'nosuch' in '.*steps_pie'" \
+bad_input unknown "plugin 'watch' cannot start: sym=nosuch: no variable 'nosuch' in '.*steps_pie'" \
 	record -o x.hwt -P watch:sym=nosuch,type=i64 -- ../steps_pie 1 1 0
-bad_input libpath "watch: sym=.*libsteps.so:nosuch: no variable 'nosuch'" \
+bad_input libpath "plugin 'watch' cannot start: sym=.*libsteps.so:nosuch: no variable 'nosuch'" \
 	record -o x.hwt -P "watch:sym=$PWD/../libsteps.so:nosuch,type=i64" -- ../steps_lib 1 1 0
 bad_input type "watch: type=i65: use u8, " record -o x.hwt -P watch:sym=steps_value,type=i65 \
 	-- ../steps_pie 1 1 0
 bad_input interval "watch: interval=0: " record -o x.hwt \
 	-P watch:sym=steps_value,type=i64,interval=0 -- ../steps_pie 1 1 0
-bad_input notype "watch: give either type=.* or bytes=N for sym=steps_value" record -o x.hwt \
+bad_input notype "plugin 'watch' cannot start: give either type=.* or bytes=N for sym=steps_value" record -o x.hwt \
 	-P watch:sym=steps_value -- ../steps_pie 1 1 0
-bad_input bytes_write "watch: mode=write takes type=, not bytes=" record -o x.hwt \
+bad_input bytes_write "plugin 'watch' cannot start: mode=write takes type=, not bytes=" record -o x.hwt \
 	-P watch:sym=steps_pair,bytes=8,mode=write -- ../steps_pie 1 1 0
-bad_input nosym "watch: sym= is missing" record -o x.hwt -P watch:type=i64 -- ../steps_pie 1 1 0
+bad_input nosym "plugin 'watch' cannot start: sym= is missing" record -o x.hwt -P watch:type=i64 -- ../steps_pie 1 1 0
 cd .. || fail "cd"
 finish
