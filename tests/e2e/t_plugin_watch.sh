@@ -4,6 +4,7 @@
 #   mode=write: exactly 100 values 0..99 in order, each at its own time, also when a thread of
 #   the program writes, with several breakpoints on one program (held at exec by one tracer),
 #   and when the program then execs itself (the new image's writes are left out, with a note); steps_count (a lock add to memory, which needs the value before) 1..100;
+#   bytes=8 (a struct): hex text snapshots on an object track, one per change, in order.
 #   steps_half (a store from an SSE register, which no sample holds) read back from memory
 #   before any other write, or counted as left out in a note. Checked in the Chrome JSON export with python3.
 # Bad input (unknown variable, bad type, bad interval, options that do not go together): one
@@ -107,6 +108,22 @@ for prog in steps_pie steps_nopie; do
 	THREAD=1 watch "$prog-thread" "$prog" sym=steps_value,type=i64,mode=write
 	series "$prog-thread.json" steps_value write "$PID" || err "$prog: a thread's writes (see above)"
 done
+
+note "bytes=8: steps_pair {i, -i} as hex text on an object track, a snapshot when it changes"
+hw_ok record -b sample -o pair.hwt -P watch:sym=steps_pair,bytes=8,interval=1ms -- \
+	./steps_pie 5 50000 200 0
+hw_ok export -o pair.json pair.hwt
+py '
+import struct, sys
+want = [struct.pack("<ii", i, -i).hex() for i in range(5)]
+snaps = [e["args"]["snapshot"]["hex"] for e in load_chrome(sys.argv[1])
+         if e.get("ph") == "O" and e.get("name") == "steps_pair"]
+print("# steps_pair: %s" % snaps)
+idx = [want.index(h) if h in want else -1 for h in snaps]
+check(snaps and -1 not in idx, "steps_pair: snapshots that are not {i, -i}: %s" % snaps)
+check(all(a < b for a, b in zip(idx, idx[1:])), "steps_pair: not once per change, in order")
+check(idx and idx[-1] == 4, "steps_pair: the last snapshot is not {4, -4}")
+done()' pair.json || err "bytes=8 (see above)"
 
 note "an exec after the steps: the new image's writes are not the track's"
 EXEC=1 watch exec steps_nopie sym=steps_value,type=i64,mode=write
