@@ -99,9 +99,7 @@ struct hwt_plugin {
 	int (*probe)(struct hwt_host *h, char *why, size_t len);
 	/** Opens what the plugin records for @t with the values of its options @opts (indexed
 	 *  like .options, checked against it; borrowed until stop() returns; NULL when the plugin
-	 *  has none). Sets *st to the plugin's state. On failure, hwt_host_error() tells why:
-	 *  HWT_E_INVAL says the option values are wrong (an unknown name in a list) and fails the
-	 *  recording; another error disables a counter or object plugin with a note. */
+	 *  has none). Sets *st to the plugin's state. On failure, hwt_host_error() tells why. */
 	int (*start)(struct hwt_host *h, const struct hwt_target *t,
 		     const struct hwt_option_value *opts, void **st);
 	/** Optional: called from the recording loop every 10 ms, and once more after the target

@@ -1,6 +1,8 @@
 /* The `proc` counter plugin: RSS, peak RSS, faults, context switches, CPU time, I/O bytes and
  * threads of the target and each of its descendants from /proc, every interval, one process-scoped
- * counter track each. */
+ * counter track each. Values are written when they change. What a process does in its last
+ * interval is not seen: once it is reaped its /proc entry is gone (and an exiting process has
+ * let its memory go, so its last samples are skipped). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -66,15 +68,17 @@ static const struct hwt_option proc_options[PROC_NOPTIONS] = {
 			   .min = 100000,
 			   .max = 60000000000,
 			   .def = "10ms",
-			   .help = "read /proc this often (100us to 60s)" },
+			   .help = "read /proc, and look for new child processes, this often" },
 	[OPT_TRACK] = { .name = "track",
 			.type = HWT_OPT_LIST,
 			.max = T_N,
 			.arg = "NAME",
-			.help = "record only the tracks named: rss, rss-peak, faults-minor, "
-				"faults-major, switches-voluntary, switches-involuntary, cpu-user, "
-				"cpu-system, read-bytes, write-bytes (through read/write calls), "
-				"threads; unset: all" },
+			.help = "record only the tracks named: rss, rss-peak (bytes), "
+				"faults-minor, "
+				"faults-major, switches-voluntary, switches-involuntary (counts), "
+				"cpu-user, cpu-system (ns, at clock tick resolution), read-bytes, "
+				"write-bytes (through read and write calls), threads; unset: all. "
+				"Faults, switches, cpu and bytes are running totals" },
 	[OPT_CHILDREN] = { .name = "children",
 			   .type = HWT_OPT_BOOL,
 			   .def = "1",

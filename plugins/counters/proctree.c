@@ -23,7 +23,12 @@ struct hwt_proctree_proc {
 struct hwt_proctree_thread {
 	int pid, tid;
 	uint32_t gen;
+	int childfd; /* its children file, kept open (one pread a scan); -1: not kept */
 };
+
+/* Children files kept open at most: beyond, they are opened for each read (the fds a process may
+ * have are few, and the counters plugin needs some for each thread). */
+#define KEEP_CHILDFDS 256
 
 int hwt_proctree_init(struct hwt_proctree *t, int root, int follow,
 		      const struct hwt_proctree_ops *ops, void *ctx)
@@ -64,27 +69,34 @@ static int add_child(void *ctx, int pid)
 	return 0;
 }
 
-/* Reads the children of thread @tid of @pid and follows the new ones. A thread that is gone has
- * no children file: nothing to do, the listing tells it is gone. */
-static int read_children(struct hwt_proctree *t, int pid, int tid)
+/* Reads the children of threads[@k] and follows the new ones. A thread that is gone has no
+ * children file: nothing to do, the listing tells it is gone. */
+static int read_children(struct hwt_proctree *t, size_t k)
 {
-	int fd = hwt_procfs_open(pid, tid, "children");
-	if (fd < 0)
-		return 0;
-	if (HWT_ARRAY_GROW(t->buf, &t->cap_buf, 4096)) {
-		close(fd);
-		return HWT_E_NOMEM;
-	}
-	long n = hwt_procfs_reread(fd, t->buf, t->cap_buf);
-	/* A thread with more children than fit: read it all (ids only grow the text). */
-	while (n == (long)t->cap_buf) {
-		if (HWT_ARRAY_GROW(t->buf, &t->cap_buf, t->cap_buf * 2)) {
-			close(fd);
-			return HWT_E_NOMEM;
+	struct hwt_proctree_thread *th = &t->threads[k];
+	int fd = th->childfd;
+
+	if (fd < 0) {
+		fd = hwt_procfs_open(th->pid, th->tid, "children");
+		if (fd < 0)
+			return 0;
+		if (t->nchildfds < KEEP_CHILDFDS) {
+			th->childfd = fd;
+			t->nchildfds++;
 		}
-		n = hwt_procfs_reread(fd, t->buf, t->cap_buf);
 	}
-	close(fd);
+	long n = HWT_ARRAY_GROW(t->buf, &t->cap_buf, 4096)
+			 ? HWT_E_NOMEM
+			 : hwt_procfs_reread(fd, t->buf, t->cap_buf);
+	/* A thread with more children than fit: read it all (ids only grow the text). */
+	while (n == (long)t->cap_buf)
+		n = HWT_ARRAY_GROW(t->buf, &t->cap_buf, t->cap_buf * 2)
+			    ? HWT_E_NOMEM
+			    : hwt_procfs_reread(fd, t->buf, t->cap_buf);
+	if (fd != th->childfd)
+		close(fd);
+	if (n == HWT_E_NOMEM)
+		return HWT_E_NOMEM;
 	if (n <= 0)
 		return 0;
 	int err = hwt_procfs_parse_pids(t->buf, (size_t)n, add_child, t);
@@ -110,11 +122,12 @@ static int see_thread(struct hwt_proctree *t, int pid, int tid)
 		}
 		/* The hook may have grown nothing of ours, but look the slot up again anyway. */
 		v = hwt_idmap_find(&t->thread_ids, (uint64_t)tid);
-		t->threads[t->nthreads++] = (struct hwt_proctree_thread){ .pid = pid, .tid = tid };
+		t->threads[t->nthreads++] =
+			(struct hwt_proctree_thread){ .pid = pid, .tid = tid, .childfd = -1 };
 		*v = (uint32_t)t->nthreads;
 	}
 	t->threads[*v - 1].gen = t->gen;
-	return t->follow ? read_children(t, pid, tid) : 0;
+	return t->follow ? read_children(t, *v - 1) : 0;
 }
 
 /* Lists the task folder of procs[i]: every thread is seen; the process is alive if any is. */
@@ -162,6 +175,10 @@ static void drop_gone(struct hwt_proctree *t)
 		if (th.gen != t->gen) {
 			if (t->ops.thread_gone)
 				t->ops.thread_gone(t->ctx, th.pid, th.tid);
+			if (th.childfd >= 0) {
+				close(th.childfd);
+				t->nchildfds--;
+			}
 			*v = 0;
 			continue;
 		}
@@ -215,6 +232,9 @@ void hwt_proctree_fini(struct hwt_proctree *t)
 	for (size_t i = 0; i < t->nprocs; i++)
 		if (t->procs[i].taskfd >= 0)
 			close(t->procs[i].taskfd);
+	for (size_t i = 0; i < t->nthreads; i++)
+		if (t->threads[i].childfd >= 0)
+			close(t->threads[i].childfd);
 	free(t->procs);
 	free(t->threads);
 	free(t->buf);

@@ -40,6 +40,7 @@ struct hwt_proctree {
 	struct hwt_idmap proc_ids;   /* pid -> 1 while known, 0: gone */
 	char *buf;		     /* for the children files */
 	size_t cap_buf;
+	size_t nchildfds; /* children files kept open */
 };
 
 /** Starts following process @root (and, with @follow, its descendants): nothing is read until
@@ -48,9 +49,10 @@ int hwt_proctree_init(struct hwt_proctree *t, int root, int follow,
 		      const struct hwt_proctree_ops *ops, void *ctx);
 
 /** Lists the threads of every process followed, and with follow their children, calling the
- *  hooks for what appeared and what is gone since the last scan. One getdents per process and one
- *  pread per thread (its children file, with follow). Returns the number of processes alive
- *  (0: all gone), or the first error of a hook or HWT_E_NOMEM. */
+ *  hooks for what appeared and what is gone since the last scan. One getdents per process and,
+ *  with follow, one pread per thread (its children file, kept open for the first 256 threads).
+ *  Returns the number of processes alive (0: all gone), or the first error of a hook or
+ *  HWT_E_NOMEM. */
 int hwt_proctree_scan(struct hwt_proctree *t);
 
 /** Closes what @t holds, calling no hooks; @t may be zero-filled or NULL. */

@@ -1,6 +1,7 @@
 /* Unit tests for the counter plugins' /proc readers: plugins/counters/procfs.c (stat, status, io
  * and children parsing, open and re-read) and proctree.c (following a real process tree as it
- * grows and shrinks). */
+ * grows and shrinks); and ctr_exits.c, the counters plugin's inherited counters (refusals, records
+ * that are not its own, totals of a real exec'ed process). */
 #include <check.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "core/events.h"
+#include "core/host.h"
+#include "plugins/counters/ctr_exits.h"
 #include "plugins/counters/procfs.h"
 #include "plugins/counters/proctree.h"
 
@@ -355,6 +359,106 @@ START_TEST(hwt_proctree_scan_gone_root)
 }
 END_TEST
 
+/* ---- hwt_ctr_exits --------------------------------------------------------------------- */
+
+static const char *const pf_name[] = { "page-faults" };
+
+START_TEST(hwt_ctr_exits_open_bad)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	struct perf_event_attr a[HWT_CTR_MAX_EVENTS + 1];
+	struct hwt_ctr_exits *x = NULL;
+	size_t bad = 0;
+	char why[256];
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_eq(hwt_event_parse("page-faults", &a[0], why, sizeof(why)), 0);
+	ck_assert_int_eq(hwt_ctr_exits_open(h, getpid(), 0, a, pf_name, 1, &bad, &x), HWT_E_INVAL);
+	ck_assert_int_eq(
+		hwt_ctr_exits_open(h, getpid(), 1, a, pf_name, HWT_CTR_MAX_EVENTS + 1, &bad, &x),
+		HWT_E_INVAL);
+	ck_assert_ptr_null(x);
+	/* No such process: the host's error, for event 0. */
+	bad = 9;
+	ck_assert_int_lt(hwt_ctr_exits_open(h, 0x7ffffff0, 1, a, pf_name, 1, &bad, &x), 0);
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_ptr_null(x);
+	hwt_ctr_exits_free(NULL);
+	hwt_host_free(h);
+}
+END_TEST
+
+/* Records that are not exit records of its own counters are ignored, and nothing is taken. */
+START_TEST(hwt_ctr_exits_record_foreign)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	struct perf_event_attr a;
+	struct hwt_ctr_exits *x = NULL;
+	struct hwt_ctr_exit *ex = (void *)1;
+	size_t bad;
+	char why[256];
+	uint64_t rec[9] = { 0 };
+	struct perf_event_header *hd = (void *)rec;
+
+	ck_assert_int_eq(hwt_event_parse("page-faults", &a, why, sizeof(why)), 0);
+	ck_assert_int_eq(hwt_ctr_exits_open(h, getpid(), 1, &a, pf_name, 1, &bad, &x), 0);
+	hd->type = PERF_RECORD_READ;
+	hd->size = sizeof(rec);
+	rec[2] = 100;		 /* value */
+	rec[5] = 0x123456789ull; /* an id that is none of ours */
+	rec[8] = rec[5];
+	hwt_ctr_exits_record(x, hd);
+	hd->type = PERF_RECORD_EXIT;
+	hwt_ctr_exits_record(x, hd);
+	hd->type = PERF_RECORD_READ;
+	hd->size = 40; /* another read_format */
+	hwt_ctr_exits_record(x, hd);
+	hwt_ctr_exits_record(NULL, hd);
+	ck_assert_int_eq(hwt_ctr_exits_take(x, 1, &ex), 0);
+	ck_assert_ptr_null(ex);
+	hwt_ctr_exits_free(x);
+	hwt_host_free(h);
+}
+END_TEST
+
+/* Counters opened on a process stopped before exec count from its exec on: a shell's start-up
+ * faults are in the totals, read after it is reaped. */
+START_TEST(hwt_ctr_exits_totals_exec)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	struct perf_event_attr a;
+	struct hwt_ctr_exits *x = NULL;
+	size_t bad;
+	char why[256], c;
+	double v[1] = { -1 };
+	int go[2];
+
+	ck_assert_int_eq(hwt_event_parse("page-faults", &a, why, sizeof(why)), 0);
+	ck_assert_int_eq(pipe(go), 0);
+	pid_t pid = fork();
+	if (!pid) {
+		close(go[1]);
+		if (read(go[0], &c, 1) == 1)
+			execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	ck_assert_int_eq(hwt_ctr_exits_open(h, pid, (int)sysconf(_SC_NPROCESSORS_CONF), &a, pf_name,
+					    1, &bad, &x),
+			 0);
+	ck_assert_int_eq(hwt_ctr_exits_totals(x, v), 0);
+	ck_assert(v[0] == 0); /* nothing counted before exec */
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(hwt_ctr_exits_totals(x, v), 0);
+	ck_assert(v[0] >= 10); /* a dynamically linked shell faults in its pages */
+	hwt_ctr_exits_free(x);
+	hwt_host_free(h);
+}
+END_TEST
+
 static Suite *proc_suite(void)
 {
 	Suite *s = suite_create("proc");
@@ -377,6 +481,11 @@ static Suite *proc_suite(void)
 	tcase_add_test(tc, hwt_proctree_scan_hook_error);
 	tcase_add_test(tc, hwt_proctree_init_bad);
 	tcase_add_test(tc, hwt_proctree_scan_gone_root);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("ctr_exits");
+	tcase_add_test(tc, hwt_ctr_exits_open_bad);
+	tcase_add_test(tc, hwt_ctr_exits_record_foreign);
+	tcase_add_test(tc, hwt_ctr_exits_totals_exec);
 	suite_add_tcase(s, tc);
 	return s;
 }
