@@ -576,6 +576,7 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 
 fail:
 	hwt_launch_abort(&r.l);
+	hwt_plugins_stop(r.h); /* the ones started before a later step failed; no thread yet */
 	hwt_store_writer_close(r.h->store);
 	r.h->store = NULL;
 	unlink(r.renamed ? cfg->output : r.tmp);
