@@ -212,12 +212,14 @@ static int sample_proc(struct proc_state *s, struct proc_proc *p, uint64_t ts)
 		else
 			have[f] = hwt_procstat_parse_io(s->buf, (size_t)n, &ps) == 2;
 	}
-	/* An exiting process has let its memory go (RSS 0) and a zombie has nothing left to show:
-	 * its last values stand. */
-	if (have[F_STAT] && (ps.state == 'Z' || ps.state == 'X' || !ps.rss_bytes))
-		return 0;
+	/* An exiting process has let its memory go (RSS 0), a zombie its threads: their last
+	 * values stand. What it did (faults, CPU, I/O) still counts: the target stays unreaped
+	 * until the last poll, so its last interval shows. */
+	int gone = have[F_STAT] && (ps.state == 'Z' || ps.state == 'X' || !ps.rss_bytes);
 	for (int i = 0; i < T_N; i++) {
 		if (!(s->want & 1u << i) || !have[proc_tracks[i].file])
+			continue;
+		if (gone && !(proc_tracks[i].flags & HWT_TRACK_CUMULATIVE))
 			continue;
 		double v = (double)*(const uint64_t *)((const char *)&ps + proc_tracks[i].off);
 		/* VmHWM is the larger of the high-water mark and the current RSS, which the kernel
