@@ -179,23 +179,33 @@ static int marker(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_
 	return 0;
 }
 
+/* An event of @type at the record's time and thread, the thread announced first, and @name
+ * interned (its string id into *@sid). NULL when out of memory. */
+static struct hwt_event *named_event(struct cdec *c, const struct hwt_custom_rec *rec,
+				     enum hwt_event_type type, const char *name, uint32_t *sid)
+{
+	int64_t id = hwt_model_intern_str(c->d->m, name);
+
+	if (id < 0)
+		return NULL;
+	*sid = (uint32_t)id;
+	if (rec->tid)
+		hwt_dec_announce(c->d, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
+	return hwt_dec_emit(c->d, type, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
+}
+
 static int instant(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t *body)
 {
 	const char *name;
 	long off = hwt_custom_str(body, rec->len, 0, &name);
+	uint32_t sid;
 
 	if (off < 0)
 		return 0;
-	int64_t sid = hwt_model_intern_str(c->d->m, name);
-	if (sid < 0)
-		return (int)sid;
-	if (rec->tid)
-		hwt_dec_announce(c->d, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
-	struct hwt_event *ev =
-		hwt_dec_emit(c->d, HWT_EV_INSTANT, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
+	struct hwt_event *ev = named_event(c, rec, HWT_EV_INSTANT, name, &sid);
 	if (!ev)
 		return HWT_E_NOMEM;
-	ev->instant.name = (uint32_t)sid;
+	ev->instant.name = sid;
 	if (rec->len > (uint32_t)off && hwt_value_check(body + off, rec->len - (size_t)off) == 0) {
 		ev->instant.args = body + off;
 		ev->instant.args_len = rec->len - (uint32_t)off;
@@ -206,7 +216,7 @@ static int instant(struct cdec *c, const struct hwt_custom_rec *rec, const uint8
 static int flow(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t *body)
 {
 	uint64_t id;
-	uint32_t phase;
+	uint32_t phase, sid;
 	const char *name;
 
 	if (rec->len < 16 || hwt_custom_str(body, rec->len, 16, &name) < 0)
@@ -215,18 +225,12 @@ static int flow(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t 
 	memcpy(&phase, body + 8, 4);
 	if (phase < HWT_FLOW_OUT || phase > HWT_FLOW_IN)
 		return 0;
-	int64_t sid = hwt_model_intern_str(c->d->m, name);
-	if (sid < 0)
-		return (int)sid;
-	if (rec->tid)
-		hwt_dec_announce(c->d, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
-	struct hwt_event *ev =
-		hwt_dec_emit(c->d, HWT_EV_FLOW, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
+	struct hwt_event *ev = named_event(c, rec, HWT_EV_FLOW, name, &sid);
 	if (!ev)
 		return HWT_E_NOMEM;
 	ev->flow.id = id;
 	ev->flow.phase = phase;
-	ev->flow.name = (uint32_t)sid;
+	ev->flow.name = sid;
 	return 0;
 }
 

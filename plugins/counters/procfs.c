@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -89,7 +90,16 @@ static int key_number(const char *line, const char *end, const char *key, uint64
 	return next_number(&p, end, v);
 }
 
-int hwt_procstat_parse_status(const char *buf, size_t len, struct hwt_procstat *out)
+/* A "Key: number" line of a /proc file and where its value goes. */
+struct key_field {
+	const char *key;
+	size_t off;	/* of the uint64_t in struct hwt_procstat */
+	uint64_t scale; /* the file's unit, in ours */
+};
+
+/* Parses the lines of @buf whose keys @keys name; returns how many of them it found. */
+static int parse_keys(const char *buf, size_t len, const struct key_field *keys, int nkeys,
+		      struct hwt_procstat *out)
 {
 	const char *end = buf + len;
 	int found = 0;
@@ -98,40 +108,35 @@ int hwt_procstat_parse_status(const char *buf, size_t len, struct hwt_procstat *
 	for (const char *line = buf; line < end;) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		const char *le = nl ? nl : end;
-		if (!key_number(line, le, "VmHWM", &v)) {
-			out->rss_peak_bytes = v * 1024; /* the kernel writes kB: KiB */
+		for (int k = 0; k < nkeys; k++) {
+			if (key_number(line, le, keys[k].key, &v))
+				continue;
+			*(uint64_t *)((char *)out + keys[k].off) = v * keys[k].scale;
 			found++;
-		} else if (!key_number(line, le, "voluntary_ctxt_switches", &v)) {
-			out->vcsw = v;
-			found++;
-		} else if (!key_number(line, le, "nonvoluntary_ctxt_switches", &v)) {
-			out->ivcsw = v;
-			found++;
+			break;
 		}
 		line = le + 1;
 	}
 	return found;
 }
 
+int hwt_procstat_parse_status(const char *buf, size_t len, struct hwt_procstat *out)
+{
+	static const struct key_field keys[] = {
+		{ "VmHWM", offsetof(struct hwt_procstat, rss_peak_bytes), 1024 }, /* kB: KiB */
+		{ "voluntary_ctxt_switches", offsetof(struct hwt_procstat, vcsw), 1 },
+		{ "nonvoluntary_ctxt_switches", offsetof(struct hwt_procstat, ivcsw), 1 },
+	};
+	return parse_keys(buf, len, keys, 3, out);
+}
+
 int hwt_procstat_parse_io(const char *buf, size_t len, struct hwt_procstat *out)
 {
-	const char *end = buf + len;
-	int found = 0;
-	uint64_t v;
-
-	for (const char *line = buf; line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end;
-		if (!key_number(line, le, "rchar", &v)) {
-			out->rchar = v;
-			found++;
-		} else if (!key_number(line, le, "wchar", &v)) {
-			out->wchar = v;
-			found++;
-		}
-		line = le + 1;
-	}
-	return found;
+	static const struct key_field keys[] = {
+		{ "rchar", offsetof(struct hwt_procstat, rchar), 1 },
+		{ "wchar", offsetof(struct hwt_procstat, wchar), 1 },
+	};
+	return parse_keys(buf, len, keys, 2, out);
 }
 
 int hwt_procfs_parse_pids(const char *buf, size_t len, int (*fn)(void *ctx, int pid), void *ctx)
