@@ -43,6 +43,7 @@ struct hwt_host {
 	uint32_t nsources;
 	struct running *run; /* plugins started so far, for the sideband hook */
 	int nrun;
+	struct hwt_progapi *api; /* the in-program API's area (core/progapi.h), NULL if none */
 };
 
 /* A plugin that started, and its state. */
