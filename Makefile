@@ -26,8 +26,8 @@ override CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Iinclude -MMD -MP $(PKG
 override LDFLAGS += $(SANFLAGS)
 LIBS := $(PKG_LIBS) -lpfm -lipt -lstdc++ -lpthread -ldl
 
-LIB_SRCS := $(wildcard core/*.c core/*/*.c plugins/*.c plugins/*/*.c decoders/*.c decoders/*/*.c \
-	exporters/*.c)
+LIB_SRCS := $(filter-out plugins/examples/%,$(wildcard core/*.c core/*/*.c plugins/*.c \
+	plugins/*/*.c decoders/*.c decoders/*/*.c exporters/*.c))
 CLI_SRCS := $(wildcard cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 PROG_SRCS := $(wildcard tests/programs/*.c)
@@ -38,11 +38,14 @@ CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_BINS := $(PROG_SRCS:tests/programs/%.c=$(BUILD)/programs/%) \
 	     $(PROG_CXX_SRCS:tests/programs/%.cc=$(BUILD)/programs/%)
+# External plugins: the example of the README, and the misbehaving ones the tests load.
+PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
+	      $(foreach b,FAIL HANG ABI1 NONE,$(BUILD)/tests/plugins/misbehave_$(b).so)
 
 HWTRACE := $(BUILD)/hwtrace
 
 .PHONY: all test unit e2e demo bench fuzz clean deps programs format api
-all: $(HWTRACE) api
+all: $(HWTRACE) $(PLUGIN_SOS) api
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -78,6 +81,14 @@ $(BUILD)/programs/%: tests/programs/%.cc
 	$(CXX) $(PROG_CFLAGS) -o $@ $<
 
 programs: $(PROG_BINS)
+
+$(BUILD)/plugins/examples/%.so: plugins/examples/%.c include/hwtrace/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -shared -fPIC -Iinclude -o $@ $<
+$(BUILD)/tests/plugins/misbehave_%.so: tests/plugins/misbehave.c include/hwtrace/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC -Iinclude \
+		-DBEHAVE=$* -o $@ $<
 
 # libhwtrace, the in-program API (include/hwtrace.h): needs nothing beyond libc, exports only
 # its hwt__* entry points. build/libhwtrace.a is the core's archive; this one lives in lib/.
@@ -120,7 +131,7 @@ unit: $(UNIT_BINS)
 		if CK_FORK=yes $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle
+e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS)
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) \
 		bash tests/e2e/run.sh
 

@@ -21,17 +21,25 @@
 
 /* ---- services for plugins -------------------------------------------------------------- */
 
+/* A plugin's poll thread keeps its errors apart from the recording thread's. */
+static __thread char *thread_error;
+
+void hwt_host_thread_error(char *buf)
+{
+	thread_error = buf;
+}
+
 void hwt_host_set_error(struct hwt_host *h, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(h->error, sizeof(h->error), fmt, ap);
+	vsnprintf(thread_error ? thread_error : h->error, sizeof(h->error), fmt, ap);
 	va_end(ap);
 }
 
 const char *hwt_host_error(const struct hwt_host *h)
 {
-	return h->error;
+	return thread_error ? thread_error : h->error;
 }
 
 /* Where notes go as they are made (the CLI prints them), besides the recording. */
@@ -54,18 +62,22 @@ void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	hwt_host_lock(h);
 	if (!h->quiet && note_fn)
 		note_fn(note_ctx, msg);
 	if (h->store)
 		hwt_store_write(h->store, HWT_CHUNK_NOTE, msg, strlen(msg));
+	hwt_host_unlock(h);
 }
 
 void hwt_host_count_lost(struct hwt_host *h, uint64_t n)
 {
+	hwt_host_lock(h);
 	h->end.lost += n;
+	hwt_host_unlock(h);
 }
 
-int hwt_host_set_meta(struct hwt_host *h, const char *key, const char *value)
+static int set_meta_locked(struct hwt_host *h, const char *key, const char *value)
 {
 	size_t kl = strlen(key) + 1, vl = strlen(value) + 1;
 	char *buf = malloc(kl + vl);
@@ -79,7 +91,15 @@ int hwt_host_set_meta(struct hwt_host *h, const char *key, const char *value)
 	return err;
 }
 
-int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *data, size_t len)
+int hwt_host_set_meta(struct hwt_host *h, const char *key, const char *value)
+{
+	hwt_host_lock(h);
+	int rc = set_meta_locked(h, key, value);
+	hwt_host_unlock(h);
+	return rc;
+}
+
+static int write_chunk_locked(struct hwt_host *h, const char *plugin, const void *data, size_t len)
 {
 	uint32_t nl = (uint32_t)strlen(plugin);
 	struct iovec iov[3] = { { &nl, 4 }, { (void *)plugin, nl }, { (void *)data, len } };
@@ -90,7 +110,15 @@ int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *dat
 	return err ? err : hwt_store_flush(h->store, 1);
 }
 
-int hwt_host_add_source(struct hwt_host *h, const char *name)
+int hwt_host_write_chunk(struct hwt_host *h, const char *plugin, const void *data, size_t len)
+{
+	hwt_host_lock(h);
+	int rc = write_chunk_locked(h, plugin, data, len);
+	hwt_host_unlock(h);
+	return rc;
+}
+
+static int add_source_locked(struct hwt_host *h, const char *name)
 {
 	struct hwt_source_desc d = { .id = ++h->nsources };
 	struct iovec iov[2] = { { &d, sizeof(d) }, { (void *)name, strlen(name) + 1 } };
@@ -103,7 +131,15 @@ int hwt_host_add_source(struct hwt_host *h, const char *name)
 	return err ? err : (int)d.id;
 }
 
-int hwt_host_stream(struct hwt_host *h, int id, const void *data, size_t len)
+int hwt_host_add_source(struct hwt_host *h, const char *name)
+{
+	hwt_host_lock(h);
+	int rc = add_source_locked(h, name);
+	hwt_host_unlock(h);
+	return rc;
+}
+
+static int stream_locked(struct hwt_host *h, int id, const void *data, size_t len)
 {
 	static const uint8_t pad[8];
 	struct hwt_stream_item it = {
@@ -119,6 +155,14 @@ int hwt_host_stream(struct hwt_host *h, int id, const void *data, size_t len)
 	if (!h->store || id <= 0 || (uint32_t)id > h->nsources || len > HWT_CHUNK_MAX / 2)
 		return HWT_E_INVAL;
 	return hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 3);
+}
+
+int hwt_host_stream(struct hwt_host *h, int id, const void *data, size_t len)
+{
+	hwt_host_lock(h);
+	int rc = stream_locked(h, id, data, len);
+	hwt_host_unlock(h);
+	return rc;
 }
 
 static struct ring *ring_for_cpu(struct hwt_host *h, int cpu)
@@ -210,8 +254,8 @@ static int open_error(struct hwt_host *h, const struct perf_event_attr *attr, co
 	return hwt_error_from_errno(e);
 }
 
-int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
-			int group_fd, const char *name, unsigned flags)
+static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
+			     int group_fd, const char *name, unsigned flags)
 {
 	attr->size = sizeof(*attr);
 	attr->sample_id_all = 1;
@@ -287,8 +331,17 @@ int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pi
 	return fd;
 }
 
-int hwt_host_map_aux(struct hwt_host *h, int fd, size_t bytes, int overwrite, void **aux,
-		     struct perf_event_mmap_page **page)
+int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
+			int group_fd, const char *name, unsigned flags)
+{
+	hwt_host_lock(h);
+	int rc = open_event_locked(h, attr, pid, cpu, group_fd, name, flags);
+	hwt_host_unlock(h);
+	return rc;
+}
+
+static int map_aux_locked(struct hwt_host *h, int fd, size_t bytes, int overwrite, void **aux,
+			  struct perf_event_mmap_page **page)
 {
 	long pg = sysconf(_SC_PAGESIZE);
 	struct ring *r = NULL;
@@ -337,11 +390,35 @@ int hwt_host_map_aux(struct hwt_host *h, int fd, size_t bytes, int overwrite, vo
 	return 0;
 }
 
+int hwt_host_map_aux(struct hwt_host *h, int fd, size_t bytes, int overwrite, void **aux,
+		     struct perf_event_mmap_page **page)
+{
+	hwt_host_lock(h);
+	int rc = map_aux_locked(h, fd, bytes, overwrite, aux, page);
+	hwt_host_unlock(h);
+	return rc;
+}
+
 /* ---- the host -------------------------------------------------------------------------- */
+
+struct hwt_host *hwt_host_alloc(void)
+{
+	struct hwt_host *h = calloc(1, sizeof(*h));
+	pthread_mutexattr_t attr;
+
+	if (!h)
+		return NULL;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&h->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	h->starting = -1;
+	return h;
+}
 
 struct hwt_host *hwt_host_alloc_probe(void)
 {
-	struct hwt_host *h = calloc(1, sizeof(*h));
+	struct hwt_host *h = hwt_host_alloc();
 	if (h) {
 		h->ring_bytes = 1u << 20;
 		h->quiet = 1;
@@ -364,6 +441,8 @@ void hwt_host_free(struct hwt_host *h)
 	free(h->rings);
 	free(h->events);
 	free(h->scratch);
+	free(h->custom);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 

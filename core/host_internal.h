@@ -4,6 +4,7 @@
 #ifndef HWT_CORE_HOST_INTERNAL_H
 #define HWT_CORE_HOST_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,18 @@ struct hwt_host {
 	uint32_t nsources;
 	struct running *run; /* plugins started so far, for the sideband hook */
 	int nrun;
+	int starting;  /* index in run of the plugin whose start() runs, -1 if none */
+	int ndisabled; /* plugins disabled while recording */
+
+	/* Counter and object plugins poll on threads of their own: every service they call takes
+	 * this lock, and the recording loop holds it for its round. Recursive. */
+	pthread_mutex_t lock;
+
+	/* The host's stream (core/format/custom_format.h): records not written yet. */
+	uint8_t *custom;
+	size_t ncustom, capcustom;
+	int custom_source; /* its stream id, 0 until the first records are written */
+	uint32_t ntracks;  /* counter and object tracks declared */
 	struct hwt_progapi *api; /* the in-program API's area (core/progapi.h), NULL if none */
 };
 
@@ -50,6 +63,44 @@ struct hwt_host {
 struct running {
 	const struct hwt_plugin *plugin;
 	void *st;
+
+	/* Counter and object plugins' poll(), on a thread of their own (core/plugin_run.c). */
+	int threaded;
+	pthread_t thread;
+	uint64_t interval_ns;	     /* between polls: hwt_host_poll_interval(), 10 ms */
+	_Atomic uint64_t poll_since; /* when the poll() running began; 0: none runs */
+	_Atomic int stop;	     /* the target is gone: poll once more and end */
+	_Atomic int done;	     /* the thread ended */
+	_Atomic int failed;	     /* the error poll() returned, 0 if none */
+	_Atomic int disabled;	     /* failed or stuck, and said so: never called again */
+	int stuck;		     /* its thread never ended: not stopped, not freed */
+	pthread_mutex_t wake_lock;   /* the thread waits on @wake between polls */
+	pthread_cond_t wake;
+	char error[512]; /* hwt_host_set_error() from its thread */
 };
+
+/** A new host (zeroed, its lock ready); NULL when out of memory. Free with hwt_host_free(). */
+struct hwt_host *hwt_host_alloc(void);
+
+/** hwt_host_set_error() on this thread writes to @buf (a poll thread's), not the host's. */
+void hwt_host_thread_error(char *buf);
+
+/** The host's lock (see struct hwt_host). */
+static inline void hwt_host_lock(struct hwt_host *h)
+{
+	pthread_mutex_lock(&h->lock);
+}
+
+static inline void hwt_host_unlock(struct hwt_host *h)
+{
+	pthread_mutex_unlock(&h->lock);
+}
+
+/** Appends records of the host's stream, encoded already (@len bytes of whole records). */
+int hwt_host_custom_append(struct hwt_host *h, const void *recs, size_t len);
+/** A MARKER record: @plugin was disabled, or another problem the timeline should show. */
+int hwt_host_marker(struct hwt_host *h, const char *plugin, const char *message);
+/** Writes the records gathered into the recording: once a round, and at the end. */
+int hwt_host_custom_flush(struct hwt_host *h);
 
 #endif

@@ -19,10 +19,6 @@
 #include "host_internal.h"
 #include "util.h"
 
-#ifndef HWT_HOST_CUSTOM_APPEND_DECLARED /* until core/host_internal.h declares it */
-int hwt_host_custom_append(struct hwt_host *h, const void *recs, size_t len);
-#endif
-
 _Static_assert(sizeof(struct hwt_api_area) == 128, "area head layout");
 _Static_assert(sizeof(struct hwt_api_ring) == 192, "ring layout");
 _Static_assert(sizeof(struct hwt_custom_rec) == 24, "record header layout");

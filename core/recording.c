@@ -19,6 +19,7 @@
 #include "hwtrace/error.h"
 #include "host_internal.h"
 #include "progapi.h"
+#include "plugin_run.h"
 #include "store.h"
 #include "target.h"
 #include "util.h"
@@ -98,15 +99,6 @@ static int drain_all(struct hwt_host *h)
 		err = drain_ring(h, &h->rings[i], h->round_ts);
 	hwt_progapi_drain(h->api, h); /* libhwtrace's rings */
 	return err;
-}
-
-/* Plugins drain what they keep themselves (BPF rings) into the stream, after the perf rings. */
-static void poll_plugins(struct hwt_host *h)
-{
-	for (int i = 0; i < h->nrun; i++)
-		if (h->run[i].plugin->poll && h->run[i].plugin->poll(h->run[i].st, mono_ns()) < 0)
-			hwt_host_note(h, "plugin '%s' failed while recording: %s",
-				      h->run[i].plugin->name, hwt_host_error(h));
 }
 
 static int read_counters(struct hwt_host *h)
@@ -334,6 +326,8 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *status)
 			h->end.stopped_by = (uint32_t)stop_signal;
 			forwarded = 1;
 		}
+		/* The round holds the host: plugins' poll threads wait to write into it. */
+		hwt_host_lock(h);
 		err = drain_all(h);
 		uint64_t now = mono_ns();
 		if (!err && now - last_read >= HWT_POLL_MS * 1000000ull) {
@@ -341,9 +335,12 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *status)
 			last_read = now;
 		}
 		if (!err)
-			poll_plugins(h);
+			hwt_plugins_poll(h);
+		if (!err)
+			err = hwt_host_custom_flush(h);
 		if (!err)
 			err = hwt_store_flush(h->store, 0);
+		hwt_host_unlock(h);
 		if (l->pidfd < 0 || (fds[h->nrings].revents & POLLIN)) {
 			pid_t w = waitpid(l->pid, status, l->pidfd < 0 ? WNOHANG : 0);
 			exited = w == l->pid;
@@ -363,6 +360,7 @@ struct recording {
 	char path[PATH_MAX];	  /* the program file */
 	char tmp[PATH_MAX + 32];  /* the output's name until the recording is worth keeping */
 	int renamed;		  /* the output has its own name */
+	int stuck;		  /* a plugin hangs in poll(): the host stays allocated */
 	struct sigaction old_int, old_term, old_usr2;
 };
 
@@ -400,12 +398,15 @@ static int start_plugins(struct recording *r, const struct hwt_target *t,
 		int err;
 
 		h->error[0] = 0;
+		r->run[h->nrun] = (struct running){ .plugin = p, .interval_ns = 10000000 };
+		h->starting = h->nrun;
 		if (p->probe && p->probe(h, pwhy, sizeof(pwhy)) <= 0)
 			err = HWT_E_NOTSUP;
 		else
 			err = p->start(h, t, use->values, &st);
+		h->starting = -1;
 		if (err >= 0) {
-			r->run[h->nrun++] = (struct running){ p, st };
+			r->run[h->nrun++].st = st;
 			hwt_host_set_meta(h, p->kind == HWT_PLUGIN_TRACER ? "backend" : "plugin",
 					  p->name);
 			continue;
@@ -496,16 +497,19 @@ static int finish_recording(struct recording *r, int err, int status, struct hwt
 {
 	struct hwt_host *h = r->h;
 
+	hwt_host_lock(h);
 	if (!err)
 		err = drain_all(h);
 	if (!err)
-		poll_plugins(h);
+		hwt_plugins_poll(h);
 	if (!err)
 		err = read_counters(h);
-	for (int i = 0; i < h->nrun; i++)
-		if (r->run[i].plugin->stop)
-			r->run[i].plugin->stop(r->run[i].st);
-	h->nrun = 0;
+	hwt_host_unlock(h);
+	/* Outside the lock: the poll threads' last polls write into the host. */
+	r->stuck = hwt_plugins_stop(h);
+	if (!err)
+		err = hwt_host_custom_flush(h);
+	res->ndisabled += h->ndisabled;
 	h->end.ts = mono_ns();
 	h->end.pid = r->target.pid;
 	h->end.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -538,10 +542,10 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 
 	memset(res, 0, sizeof(*res));
 	r.run = calloc((size_t)cfg->nplugins + 1, sizeof(*r.run));
-	r.h = calloc(1, sizeof(*r.h));
+	r.h = hwt_host_alloc();
 	if (!r.run || !r.h) {
 		free(r.run);
-		free(r.h);
+		hwt_host_free(r.h);
 		return HWT_E_NOMEM;
 	}
 	r.h->ring_bytes = cfg->ring_bytes;
@@ -556,7 +560,9 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	if (err)
 		goto fail;
 	write_proc_maps(r.h, r.target.pid);
-	err = run_loop(r.h, &r.l, &status);
+	err = hwt_plugins_start_threads(r.h);
+	if (!err)
+		err = run_loop(r.h, &r.l, &status);
 	restore_signals(&r);
 	r.l.pid = -1;
 	err = finish_recording(&r, err, status, res, why, whylen);
@@ -572,7 +578,9 @@ out:
 	if (r.l.pidfd >= 0)
 		close(r.l.pidfd);
 	hwt_progapi_free(r.h->api);
-	hwt_host_free(r.h);
-	free(r.run);
+	if (!r.stuck) {
+		hwt_host_free(r.h);
+		free(r.run);
+	}
 	return err;
 }

@@ -1,5 +1,6 @@
 /* Chrome exporter: the event stream as Trace Event Format JSON (object form), written as the
  * events arrive, with sampled stacks in a "stackFrames" table at the end. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "aggregate.h"
 #include "slice_track.h"
 #include "builtin.h"
+#include "core/format/value.h"
 
 /* What chrome keeps of a thread, beside its open slices: the innermost begin is held back, and
  * if its end comes next it becomes one "X" event. */
@@ -163,6 +165,54 @@ static const struct hwt_slice_track_ops ch_track_ops = {
 	.end = ch_slice_end,
 };
 
+/* The value tree @tree (a map) as a JSON object: "{...}". */
+static void put_tree(FILE *f, const uint8_t *tree, size_t len)
+{
+	struct hwt_value_reader r;
+	struct hwt_value v;
+	int rc, first = 1;
+
+	hwt_value_reader_init(&r, tree, len);
+	while ((rc = hwt_value_next(&r, &v)) != 0 && rc >= -1) {
+		if (rc == -1) {
+			put_str(f, v.tag == HWT_VAL_MAP ? "}" : "]");
+			first = 0;
+			continue;
+		}
+		if (!first)
+			put_str(f, ",");
+		first = 0;
+		if (v.key) {
+			put_str(f, "\"");
+			put_json_chars(f, v.key, v.keylen);
+			put_str(f, "\":");
+		}
+		switch (v.tag) {
+		case HWT_VAL_NULL:
+			put_str(f, "null");
+			break;
+		case HWT_VAL_FALSE:
+		case HWT_VAL_TRUE:
+			put_str(f, v.i ? "true" : "false");
+			break;
+		case HWT_VAL_INT:
+			fprintf(f, "%" PRId64, v.i);
+			break;
+		case HWT_VAL_DOUBLE:
+			put_number(f, v.d);
+			break;
+		case HWT_VAL_STRING:
+			put_str(f, "\"");
+			put_json_chars(f, v.s, v.n);
+			put_str(f, "\"");
+			break;
+		default: /* a list or a map opens */
+			put_str(f, v.tag == HWT_VAL_MAP ? "{" : "[");
+			first = 1;
+		}
+	}
+}
+
 static void process_exit(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	char name[64];
@@ -275,6 +325,10 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 			    ev->pid, ev->tid);
 		event_ts(c, ev->ts);
 		put_str(f, ",\"s\":\"t\"");
+		if (ev->instant.args_len) {
+			put_str(f, ",\"args\":");
+			put_tree(f, ev->instant.args, ev->instant.args_len);
+		}
 		put_str(f, "}");
 		break;
 	case HWT_EV_LOST: {

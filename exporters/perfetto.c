@@ -10,6 +10,7 @@
 #include "aggregate.h"
 #include "slice_track.h"
 #include "builtin.h"
+#include "core/format/value.h"
 
 /* Field numbers from Perfetto's protos/perfetto/trace (trace.proto, trace_packet.proto,
  * clock_snapshot.proto, the track_event, interned_data and profiling folders). */
@@ -56,6 +57,9 @@ enum {
 	TE_NAME = 23,
 	TE_COUNTER_VALUE = 30,
 	TE_DOUBLE_COUNTER_VALUE = 44,
+	DA_BOOL_VALUE = 2,
+	DA_INT_VALUE = 4,
+	DA_DOUBLE_VALUE = 5,
 	DA_STRING_VALUE = 6,
 	DA_NAME = 10,
 
@@ -356,6 +360,40 @@ static void annotations(struct perfetto *p, const char *args)
 	}
 }
 
+/* The scalars at the top of the value tree @tree as debug annotations of the open event. */
+static void tree_annotations(struct perfetto *p, const uint8_t *tree, size_t len)
+{
+	struct hwt_value_reader r;
+	struct hwt_value v;
+	int rc;
+
+	hwt_value_reader_init(&r, tree, len);
+	while ((rc = hwt_value_next(&r, &v)) != 0 && rc >= -1) {
+		if (rc < 0 || r.depth > 1 || !v.key)
+			continue;
+		hwt_pbuf_begin(&p->pkt, TE_DEBUG_ANNOTATIONS);
+		hwt_pbuf_bytes(&p->pkt, DA_NAME, v.key, v.keylen);
+		switch (v.tag) {
+		case HWT_VAL_FALSE:
+		case HWT_VAL_TRUE:
+			hwt_pbuf_varint(&p->pkt, DA_BOOL_VALUE, (uint64_t)v.i);
+			break;
+		case HWT_VAL_INT:
+			hwt_pbuf_varint(&p->pkt, DA_INT_VALUE, (uint64_t)v.i);
+			break;
+		case HWT_VAL_DOUBLE:
+			hwt_pbuf_double(&p->pkt, DA_DOUBLE_VALUE, v.d);
+			break;
+		case HWT_VAL_STRING:
+			hwt_pbuf_bytes(&p->pkt, DA_STRING_VALUE, v.s, v.n);
+			break;
+		default: /* null, lists and maps: not shown yet */
+			break;
+		}
+		hwt_pbuf_end(&p->pkt);
+	}
+}
+
 /* An instant named @text (not interned) on @uuid, with optional "key=value" @args. */
 static int instant_text(struct perfetto *p, uint64_t ts, uint64_t uuid, const char *text,
 			const char *args)
@@ -383,6 +421,7 @@ static int instant(struct perfetto *p, const struct hwt_model *m, const struct h
 		hwt_pbuf_varint(&p->pkt, TE_NAME_IID, name);
 	else
 		hwt_pbuf_string(&p->pkt, TE_NAME, "instant");
+	tree_annotations(p, ev->instant.args, ev->instant.args_len);
 	hwt_pbuf_end(&p->pkt);
 	return packet_flush(p);
 }

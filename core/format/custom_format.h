@@ -27,6 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** COUNTER_TRACK flags: HWT_TRACK_CUMULATIVE of plugin.h, a running total. */
+#define HWT_CR_CUMULATIVE 1u
+
 /** The name of the host's stream (a HWT_CHUNK_SOURCE). */
 #define HWT_CUSTOM_SOURCE "hwt.custom"
 

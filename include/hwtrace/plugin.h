@@ -271,6 +271,10 @@ enum hwt_flow_end {
 int hwt_host_flow(struct hwt_host *h, uint64_t flow, int phase, int pid, int tid, uint64_t ts,
 		  const char *name);
 
+/** From start() of a counter or object plugin: poll() comes every @ns nanoseconds (100 us at
+ *  least) instead of every 10 ms. */
+int hwt_host_poll_interval(struct hwt_host *h, uint64_t ns);
+
 /** CLOCK_MONOTONIC now, in nanoseconds: the recording's clock. */
 uint64_t hwt_host_now(void);
 

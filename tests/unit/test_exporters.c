@@ -11,6 +11,7 @@
 #include "exporters/exporter.h"
 #include "core/model.h"
 #include "slice_nodes.h"
+#include "core/format/value.h"
 
 /* A synthetic recording: two processes, renamed threads, nested slices, samples whose stacks
  * include a kernel frame and a mapping with a build id, a counter, an instant, lost records,
@@ -19,6 +20,7 @@ struct fixture {
 	struct hwt_model *m;
 	struct hwt_event ev[256];
 	struct slice_cursors cur;
+	uint8_t args[64]; /* the instant's arguments */
 	size_t n;
 	uint32_t f_main, f_work, f_hot, f_op, f_sys;
 	uint32_t stack_a, stack_b, track;
@@ -136,7 +138,14 @@ static void fixture_build(int samples, int slices)
 		e->sample.weights = weights;
 	}
 	add(HWT_EV_INSTANT, 100, 100, 12050)->instant.name = str("checkpoint");
-	fx.ev[fx.n - 1].instant.args = str("iter=3\nphase=\"warm\"");
+	struct hwt_value_writer w = { .buf = fx.args, .cap = sizeof(fx.args) };
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	hwt_vw_int(&w, "iter", 3);
+	hwt_vw_str(&w, "phase", "\"warm\"");
+	hwt_vw_end(&w);
+	ck_assert(!w.bad);
+	fx.ev[fx.n - 1].instant.args = fx.args;
+	fx.ev[fx.n - 1].instant.args_len = (uint32_t)w.len;
 	add(HWT_EV_COUNTER, 100, 100, 13050)->counter.track = fx.track;
 	fx.ev[fx.n - 1].counter.value = 5;
 	add(HWT_EV_LOST, 100, 101, 15050)->lost.count = 17;
@@ -643,7 +652,7 @@ static const char chrome_check[] =
 	"assert paths == {'main;work;hot_loop': 70, 'main;operator<;do_syscall_64': 30}, paths\n"
 	"assert [e['args']['value'] for e in ev if e['ph'] == 'C'] == [1, 5, 12.5]\n"
 	"i = {e['name']: e for e in ev if e['ph'] == 'i'}\n"
-	"assert i['checkpoint']['args'] == {'iter': '3', 'phase': '\"warm\"'}, i\n"
+	"assert i['checkpoint']['args'] == {'iter': 3, 'phase': '\"warm\"'}, i\n"
 	"assert i['checkpoint']['s'] == 't'\n"
 	"assert 'lost 17 records' in i and 'crash: SIGSEGV' in i and 'exit 0' in i, i\n"
 	"assert i['crash: SIGSEGV']['pid'] == 200\n"

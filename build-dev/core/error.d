@@ -1,2 +1,0 @@
-build-dev/core/error.o: core/error.c include/hwtrace/error.h
-include/hwtrace/error.h:
