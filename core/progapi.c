@@ -52,7 +52,7 @@ int hwt_progapi_create(struct hwt_progapi **out, const struct hwt_progapi_config
 
 	*out = NULL;
 	c.nrings = c.nrings ? c.nrings : 128;
-	c.ring_bytes = c.ring_bytes ? c.ring_bytes : 1u << 20;
+	c.ring_bytes = c.ring_bytes ? c.ring_bytes : 4u << 20;
 	c.decl_bytes = c.decl_bytes ? (c.decl_bytes + 7) & ~7ull : 1u << 20;
 	if (c.ring_bytes < 4096 || (c.ring_bytes & (c.ring_bytes - 1)) || c.nrings > 65536 ||
 	    c.ring_bytes > 1ull << 30)
@@ -167,7 +167,7 @@ static int declare(struct hwt_progapi *pa, const struct hwt_progapi_sink *s,
 		return 0; /* not a declaration: skipped */
 	}
 	if (id <= 0)
-		return id < 0 ? id : HWT_E_INVAL;
+		id = 0; /* refused (no name...): its values are dropped, counted as lost */
 	uint32_t *slot = hwt_idmap_put(&pa->tracks, rd32(body), NULL);
 	if (!slot)
 		return HWT_E_NOMEM;
@@ -237,7 +237,7 @@ static int put(struct hwt_progapi *pa, const struct hwt_progapi_sink *s, const u
 		uint32_t id = host_track(pa, s, rd32(o + sizeof(*rec)), &err);
 		if (err)
 			return err;
-		if (!id) { /* never declared: the program wrote over the area */
+		if (!id) { /* refused, or never declared (the program wrote over the area) */
 			pa->lost++;
 			if (s->lost)
 				s->lost(s->ctx, 1);

@@ -88,7 +88,7 @@ struct hwt_progapi;
 /** Sizes of a new area: 0 takes the default. */
 struct hwt_progapi_config {
 	uint32_t nrings;     /* threads with a ring at once (default 128) */
-	uint64_t ring_bytes; /* per ring, a power of two >= 4096 (default 1 MiB) */
+	uint64_t ring_bytes; /* per ring, a power of two >= 4096 (default 4 MiB) */
 	uint64_t decl_bytes; /* declaration log (default 1 MiB) */
 };
 

@@ -9,7 +9,8 @@
  *   spans; inside the innermost step of each batch a link "feeds" leaves for...
  *   thread "sink": 10 spans "consume" {n, tid}, each where one link arrives.
  *   Then (argument "fork") a child of fork() makes 100 instants "child tick" {i} and sets the
- *   counter's depth to -1 (a track of its own), then execs this program with "exec", which makes
+ *   counter's depth to -1 and logs it (tracks of its own: depth -1, bytes 10990, rate 274.25),
+ *   then execs this program with "exec", which makes
  *   10 instants "exec tick" {i}.
  * Prints the same line with or without hwtrace. */
 #define _GNU_SOURCE
@@ -133,6 +134,7 @@ int main(int argc, char **argv)
 			for (int i = 0; i < 100; i++)
 				hwt_instant("child tick", HWT_ARG("i", i));
 			hwt_counter_set(q, "depth", -1);
+			hwt_counter_log(q);
 			execl("/proc/self/exe", argv[0], "exec", (char *)NULL);
 			_exit(127);
 		}
