@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +54,7 @@ static void steps(int depth)
 
 static void *spans(void *arg)
 {
+	prctl(PR_SET_NAME, "spans"); /* pthread_setname_np() writes to a file */
 	for (int b = 0; b < 10; b++) {
 		hwt_span_begin("batch", HWT_ARG("batch", b), HWT_ARG("tid", tid()));
 		steps(2);
@@ -63,6 +65,7 @@ static void *spans(void *arg)
 
 static void *sink(void *arg)
 {
+	prctl(PR_SET_NAME, "sink");
 	for (int n = 0; n < 10; n++) {
 		pthread_mutex_lock(&mu);
 		while (taken == nlinks)
@@ -122,8 +125,6 @@ int main(int argc, char **argv)
 	pthread_t a, b;
 	pthread_create(&b, NULL, sink, NULL);
 	pthread_create(&a, NULL, spans, NULL);
-	pthread_setname_np(a, "spans");
-	pthread_setname_np(b, "sink");
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
 

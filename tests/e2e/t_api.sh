@@ -1,0 +1,183 @@
+# libhwtrace, the in-program API: api_demo (tests/programs/api_demo.c says what it does) recorded
+# with -b sample. Every instant, counter value, span and process of the program must be in the
+# Chrome JSON (python3 json) and the Perfetto trace (protoc --decode_raw), with its values, in
+# order, on the right threads; the child of fork() and its exec'ed image on the child's pid.
+# Run without hwtrace, the program prints the same and writes nothing anywhere (strace).
+need python3 protoc strace
+
+hw_ok record -q -b sample -o api.hwt -- "$PROGS/api_demo" fork
+pid=$(info_field api.hwt pid)
+[ -n "$pid" ] || fail "info has no pid"
+[ "$(info_field api.hwt status)" = complete ] || err "info status is not complete"
+[ "$(info_field api.hwt lost | cut -d' ' -f1)" = 0 ] || err "info: lost $(info_field api.hwt lost)"
+[ "$(info_field api.hwt processes)" = 2 ] || err "info: processes $(info_field api.hwt processes)"
+cp hw.out traced.out
+
+# ---- not recorded: the same output, nothing written ------------------------------------------
+strace -f -qq -o st.txt -e trace=openat,open,creat,memfd_create,write,writev,pwrite64,mmap \
+	"$PROGS/api_demo" fork >bare.out 2>bare.err || fail "api_demo alone failed: $(cat bare.err)"
+cmp -s bare.out traced.out || err "output differs: traced '$(cat traced.out)', alone '$(cat bare.out)'"
+py '
+import sys, re
+lines = open(sys.argv[1]).read().splitlines()
+writes = [l for l in lines if re.search(r"\b(write|writev|pwrite64)\(", l)]
+check(writes and all(re.search(r"\b(write|writev|pwrite64)\(1,", l) for l in writes),
+      "alone: writes to something other than stdout: %s" % [l for l in writes if "(1," not in l][:3])
+check(not [l for l in lines if "memfd_create" in l], "alone: memfd_create called")
+opened = [l for l in lines if re.search(r"\bopen(at)?\(|\bcreat\(", l)]
+check(not [l for l in opened if re.search(r"O_WRONLY|O_RDWR|O_CREAT|creat\(", l)],
+      "alone: files opened for writing: %s" % [l for l in opened if "O_WR" in l or "O_CREAT" in l][:3])
+check(not [l for l in lines if "mmap(" in l and "MAP_SHARED" in l], "alone: shared memory mapped")
+done()
+' st.txt || err "api_demo alone wrote something (see above)"
+
+# The values the program logs: the counter "queue" and its explicit logs (see api_demo.c).
+EXPECT='
+def expected_counters():
+    attrs = ["depth", "bytes", "rate"]
+    cur, logs = {}, {a: [] for a in attrs}
+    def v(k):
+        return float(k) if k % 3 == 0 else 10.0 * k if k % 3 == 1 else k / 4.0
+    for k in range(1100):
+        cur[attrs[k % 3]] = v(k)
+        if k < 1000 or k % 10 == 9:
+            for a in attrs:
+                if a in cur:
+                    logs[a].append(cur[a])
+    return {"queue." + a: vals for a, vals in logs.items()}
+
+def tick_args(i, pid):
+    return dict(i=i, tid=pid, even=(i % 2 == 0), label="odd" if i % 2 else "even", x=i * 0.5)
+'
+
+# ---- Chrome JSON ------------------------------------------------------------------------------
+hw_ok export -o api.json api.hwt
+py "$CHROME_SLICES$EXPECT"'
+import sys, collections
+path, pid = sys.argv[1], int(sys.argv[2])
+events = load_chrome(path)
+slices, instants, left_open = chrome_slices(path)
+check(not left_open, "chrome: spans left open: %s" % left_open)
+
+# Instants: 10,000 ticks on the main thread, in order, with their arguments.
+ticks = [e for e in events if e.get("ph") == "i" and e.get("name") == "tick"]
+check(len(ticks) == 10000, "chrome: %d ticks, want 10000" % len(ticks))
+check(all((e["pid"], e["tid"]) == (pid, pid) for e in ticks), "chrome: ticks off the main thread")
+for i, e in enumerate(ticks):
+    a, want = e.get("args", {}), tick_args(i, pid)
+    if not check(set(a) == set(want) and a["i"] == i and a["tid"] == pid and
+                 bool(a["even"]) == want["even"] and a["label"] == want["label"] and
+                 a["x"] == want["x"], "chrome: tick %d has args %s, want %s" % (i, a, want)):
+        break
+check(all(a["ts"] <= b["ts"] for a, b in zip(ticks, ticks[1:])), "chrome: ticks out of order")
+
+# Counters: each attribute a track of the process, every logged value in order.
+series = collections.defaultdict(list)
+for e in events:
+    if e.get("ph") == "C" and e.get("name", "").startswith("queue."):
+        series[(e["name"], e["pid"])].append(e["args"]["value"])
+want = expected_counters()
+for name, vals in want.items():
+    got = series.get((name, pid), [])
+    check(got == vals, "chrome: %s of %d: %d values %s..., want %d %s..."
+          % (name, pid, len(got), got[:5], len(vals), vals[:5]))
+child_tracks = {k: v for k, v in series.items() if k[1] != pid}
+
+# Spans: 10 batches of 9 nested steps on one thread, 10 consumes on another.
+where = collections.defaultdict(collections.Counter)
+for k, sl in slices.items():
+    for s in sl:
+        where[s["name"]][k] += 1
+batch_t = [k for k, c in where["batch"].items()]
+consume_t = [k for k, c in where["consume"].items()]
+if check(len(batch_t) == 1 and len(consume_t) == 1, "chrome: batch on %s, consume on %s, want "
+         "one thread each" % (batch_t, consume_t)):
+    bt, ct = batch_t[0], consume_t[0]
+    check(bt[0] == pid and ct[0] == pid and len({bt[1], ct[1], pid}) == 3,
+          "chrome: batch on %s, consume on %s: want two threads of %d besides main" % (bt, ct, pid))
+    check(where["batch"][bt] == 10 and where["step"] == {bt: 90} and where["consume"][ct] == 10,
+          "chrome: spans per thread %s" % {n: dict(c) for n, c in where.items()})
+    depths = collections.Counter(s["depth"] for s in slices[bt] if s["name"] == "step")
+    check(depths == {d: 10 for d in range(2, 11)}, "chrome: step depths %s" % dict(depths))
+    for s in slices[bt]:
+        want_stack = ["batch"] + ["step"] * (s["depth"] - 2) if s["name"] == "step" else []
+        if not check(s["stack"] == want_stack, "chrome: %s at depth %d under %s"
+                     % (s["name"], s["depth"], s["stack"])):
+            break
+
+# fork and exec: the child and its new image on one pid of their own.
+other = collections.defaultdict(collections.Counter)
+for e in events:
+    if e.get("ph") == "i" and e.get("name") in ("child tick", "exec tick"):
+        other[e["name"]][(e["pid"], e["tid"])] += 1
+cpids = {k for c in other.values() for k in c}
+if check(len(cpids) == 1, "chrome: child events on %s, want one thread" % cpids):
+    (cpid, ctid), = cpids
+    check(cpid != pid and ctid == cpid, "chrome: child events on %s" % ((cpid, ctid),))
+    check(other["child tick"][(cpid, ctid)] == 100 and other["exec tick"][(cpid, ctid)] == 10,
+          "chrome: child and exec ticks %s" % {n: dict(c) for n, c in other.items()})
+    got = {k[0]: v for k, v in child_tracks.items()}
+    check(got == {"queue.depth": [-1.0], "queue.bytes": [10990.0], "queue.rate": [274.25]} and
+          all(k[1] == cpid for k in child_tracks), "chrome: the child counter %s" % child_tracks)
+done()
+' api.json "$pid" || err "chrome (see above)"
+
+# ---- Perfetto ---------------------------------------------------------------------------------
+hw_ok export -o api.pftrace api.hwt
+decode_raw api.pftrace api.txt
+py "$EXPECT"'
+import sys, struct, collections
+path, pid = sys.argv[1], int(sys.argv[2])
+def dbl(v):
+    return struct.unpack("<d", struct.pack("<Q", v))[0] if isinstance(v, int) else v
+names, threads, counters, procs = {}, {}, {}, {}
+events = []
+for p in packets(path):
+    for idata in fields(p, 12):                  # interned_data
+        for en in fields(idata, 2):              # event_names
+            names[field(en, 1)] = text(field(en, 2))
+    for td in fields(p, 60):                     # track_descriptor
+        for th in fields(td, 4):
+            threads[field(td, 1)] = (field(th, 1), field(th, 2))
+        for pr in fields(td, 3):
+            procs[field(td, 1)] = field(pr, 1)
+        if fields(td, 8):
+            counters[field(td, 1)] = (text(field(td, 2)), field(td, 5))
+    for te in fields(p, 11):
+        events.append((field(p, 8), te))
+ticks, series, slices = [], collections.defaultdict(list), collections.defaultdict(collections.Counter)
+for ts, te in events:
+    kind, uuid = field(te, 9), field(te, 11)
+    name = names.get(field(te, 10)) or text(field(te, 23))
+    if kind == 3 and name == "tick":
+        args = {}
+        for da in fields(te, 4):
+            k = text(field(da, 10))
+            for f, conv in ((2, bool), (4, int), (5, dbl), (6, text)):
+                if field(da, f) is not None:
+                    args[k] = conv(field(da, f))
+        ticks.append((threads.get(uuid), args))
+    elif kind == 4 and uuid in counters:
+        cname, parent = counters[uuid]
+        v = field(te, 30) if field(te, 30) is not None else dbl(field(te, 44))
+        series[(cname, procs.get(parent, parent))].append(v)
+    elif kind == 1:
+        slices[name][threads.get(uuid)] += 1
+check(len(ticks) == 10000, "perfetto: %d ticks, want 10000" % len(ticks))
+for i, (where, args) in enumerate(ticks):
+    want = tick_args(i, pid)
+    if not check(where == (pid, pid) and args == want,
+                 "perfetto: tick %d on %s with %s, want %s" % (i, where, args, want)):
+        break
+want = expected_counters()
+for name, vals in want.items():
+    got = series.get((name, pid), [])
+    check([float(v) for v in got] == vals, "perfetto: %s of %d: %d values %s..., want %d"
+          % (name, pid, len(got), got[:5], len(vals)))
+check(sum(slices["batch"].values()) == 10 and sum(slices["step"].values()) == 90 and
+      sum(slices["consume"].values()) == 10 and len(slices["batch"]) == 1 and
+      set(slices["step"]) == set(slices["batch"]) and slices["consume"].keys() != slices["batch"].keys(),
+      "perfetto: span begins per thread %s" % {n: dict(c) for n, c in slices.items()})
+done()
+' api.txt "$pid" || err "perfetto (see above)"
+finish
