@@ -54,19 +54,86 @@ void hwt_lib_args_write(struct hwt_value_writer *w, const struct hwt_arg *a, siz
 	hwt_vw_end(w);
 }
 
+#define FAST_ARGS 16 /* arguments written by the fast path at most */
+
+/* The fast path of a little-endian machine with few arguments: lengths measured once, the tree
+ * written with plain stores (the layout of core/format/value.h). */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+	return p + 4;
+}
+
+static size_t fast_size(const struct hwt_arg *a, size_t n, uint32_t *len)
+{
+	size_t size = n ? 1 + 4 : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		len[2 * i] = a[i].key ? (uint32_t)strlen(a[i].key) : 0;
+		len[2 * i + 1] =
+			a[i].type == HWT_ARG_STR && a[i].v.s ? (uint32_t)strlen(a[i].v.s) : 0;
+		size += 4 + len[2 * i] +
+			(a[i].type == HWT_ARG_STR ? 1 + 4 + len[2 * i + 1] : hwt_lib_arg_value_size(&a[i]));
+	}
+	return size;
+}
+
+static void fast_write(uint8_t *p, const struct hwt_arg *a, size_t n, const uint32_t *len)
+{
+	*p++ = HWT_VAL_MAP;
+	p = put32(p, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		p = put32(p, len[2 * i]);
+		memcpy(p, a[i].key, len[2 * i]);
+		p += len[2 * i];
+		switch (a[i].type) {
+		case HWT_ARG_INT:
+		case HWT_ARG_DOUBLE:
+			*p++ = a[i].type == HWT_ARG_INT ? HWT_VAL_INT : HWT_VAL_DOUBLE;
+			memcpy(p, &a[i].v, 8);
+			p += 8;
+			break;
+		case HWT_ARG_STR:
+			*p++ = HWT_VAL_STRING;
+			p = put32(p, len[2 * i + 1]);
+			memcpy(p, a[i].v.s, len[2 * i + 1]);
+			p += len[2 * i + 1];
+			break;
+		case HWT_ARG_BOOL:
+			*p++ = a[i].v.i ? HWT_VAL_TRUE : HWT_VAL_FALSE;
+			break;
+		default:
+			*p++ = HWT_VAL_NULL;
+		}
+	}
+}
+#endif
+
 /* Writes one record: @name (INSTANT, SPAN_BEGIN) then the tree of @n arguments. 0 or -1. */
 static int event(int type, int scope, const char *name, const struct hwt_arg *a, size_t n)
 {
 	int named = type == HWT__INSTANT || type == HWT__SPAN_BEGIN;
 	size_t nl = named ? strlen(name ? name : "") + 1 : 0;
-	size_t al = hwt_lib_args_size(a, n);
 	struct hwt_lib_rec r;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t len[2 * FAST_ARGS];
+	int fast = n <= FAST_ARGS;
+	size_t al = fast ? fast_size(a, n, len) : hwt_lib_args_size(a, n);
+#else
+	int fast = 0;
+	size_t al = hwt_lib_args_size(a, n);
+#endif
 
 	if (hwt_lib_reserve(&r, type, scope, hwt_lib_now(), nl + al))
 		return -1;
 	if (named)
 		memcpy(r.body, name ? name : "", nl);
-	if (al) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (al && fast)
+		fast_write(r.body + nl, a, n, len);
+#endif
+	if (al && !fast) {
 		struct hwt_value_writer w = { .buf = r.body + nl, .cap = al };
 		hwt_lib_args_write(&w, a, n);
 	}

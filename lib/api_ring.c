@@ -27,6 +27,7 @@ struct tls {
 	struct hwt_api_ring *r;
 	uint8_t *data;
 	uint64_t mask;
+	uint64_t tail; /* the ring's tail as last read: re-read only when it looks full */
 	int32_t pid, tid;
 	int busy; /* an event is being written: a signal handler's event is dropped */
 };
@@ -125,6 +126,7 @@ static void take(struct hwt_api_ring *r, uint32_t i, int32_t pid, int32_t tid)
 	t.r = r;
 	t.data = (uint8_t *)area + area->data_off + (uint64_t)i * area->ring_bytes;
 	t.mask = area->ring_bytes - 1;
+	t.tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	t.pid = pid;
 	t.tid = tid;
 	pthread_setspecific(ring_key, r);
@@ -182,10 +184,12 @@ int hwt_lib_reserve(struct hwt_lib_rec *rec, int type, int scope, uint64_t ts, s
 		t.busy = 0;
 		return -1;
 	}
-	uint64_t head = r->head, tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	uint64_t head = r->head;
 	uint64_t off = head & t.mask, to_end = t.mask + 1 - off;
 	uint64_t need = size <= to_end ? size : to_end + size;
-	if (__builtin_expect(need > t.mask + 1 - (head - tail), 0)) {
+	if (need > t.mask + 1 - (head - t.tail))
+		t.tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(need > t.mask + 1 - (head - t.tail), 0)) {
 		__atomic_store_n(&r->lost, r->lost + 1, __ATOMIC_RELAXED);
 		t.busy = 0;
 		return -1;
