@@ -111,7 +111,7 @@ $(BUILD)/lib/libhwtrace.so: $(API_OBJS)
 api: $(API_LIBS)
 
 # Programs that use libhwtrace: the C ones link the archive, the C++ ones the shared library.
-API_PROG_CFLAGS := $(PROG_CFLAGS) -Iinclude
+API_PROG_CFLAGS := $(PROG_CFLAGS) -Iinclude $(SANFLAGS)
 $(BUILD)/programs/api_%: tests/programs/api_%.c $(BUILD)/lib/libhwtrace.a
 	@mkdir -p $(dir $@)
 	$(CC) $(API_PROG_CFLAGS) -o $@ $< $(BUILD)/lib/libhwtrace.a

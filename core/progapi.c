@@ -23,7 +23,7 @@ _Static_assert(sizeof(struct hwt_api_area) == 128, "area head layout");
 _Static_assert(sizeof(struct hwt_api_ring) == 192, "ring layout");
 _Static_assert(sizeof(struct hwt_custom_rec) == 24, "record header layout");
 
-#define RECLAIM_ROUNDS 100	  /* look for rings of threads gone every this many drains */
+#define RECLAIM_ROUNDS 100	   /* look for rings of threads gone every this many drains */
 #define APPEND_BYTES   (256 << 10) /* hand records to the sink in pieces of about this much */
 
 struct hwt_progapi {

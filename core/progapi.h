@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- the area (shared with lib/) --------------------------------------------------------- */
+/* ---- the area (shared with lib/) ------------------------------------------------------- */
 
 #define HWT_API_ENV	"HWTRACE_API"
 #define HWT_API_MAGIC	0x3149504154574855ull /* "UHWTAPI1" */
@@ -46,18 +46,18 @@ enum hwt_api_ring_state {
 struct hwt_api_area {
 	uint64_t magic; /* HWT_API_MAGIC */
 	uint32_t version, nrings;
-	uint64_t size;				   /* bytes of the whole area */
-	uint64_t ring_bytes;			   /* data bytes of each ring, a power of two */
-	uint64_t rings_off, decl_off, data_off;	   /* where each part starts */
-	uint64_t decl_bytes;			   /* bytes of the declaration log */
-	uint64_t next_link;			   /* atomic: the next link (flow) id, from 1 */
-	uint32_t next_track;			   /* atomic: the next track id, from 1 */
+	uint64_t size;				/* bytes of the whole area */
+	uint64_t ring_bytes;			/* data bytes of each ring, a power of two */
+	uint64_t rings_off, decl_off, data_off; /* where each part starts */
+	uint64_t decl_bytes;			/* bytes of the declaration log */
+	uint64_t next_link;			/* atomic: the next link (flow) id, from 1 */
+	uint32_t next_track;			/* atomic: the next track id, from 1 */
 	uint32_t reserved0;
-	uint64_t decl_used;			   /* atomic: bytes of the log handed out */
-	uint64_t lost_noring;			   /* atomic: events of threads without a ring */
-	uint64_t lost_nodecl;			   /* atomic: values of tracks the full log could
-						    * not declare */
-	uint8_t reserved[24];			   /* to 128 bytes */
+	uint64_t decl_used;   /* atomic: bytes of the log handed out */
+	uint64_t lost_noring; /* atomic: events of threads without a ring */
+	uint64_t lost_nodecl; /* atomic: values of tracks the full log could
+			       * not declare */
+	uint8_t reserved[24]; /* to 128 bytes */
 };
 
 /** One ring's state: the producer's and the consumer's words on cache lines of their own. */
@@ -79,7 +79,7 @@ struct hwt_api_decl {
 	uint32_t size;	/* bytes of the entry, this header included, a multiple of 8 */
 };
 
-/* ---- the recorder's side ------------------------------------------------------------------ */
+/* ---- the recorder's side --------------------------------------------------------------- */
 
 struct hwt_host;
 struct hwt_counter_desc;

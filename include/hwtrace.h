@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-/* ---- internals the inline functions use (not API) ---------------------------------------- */
+/* ---- internals the inline functions use (not API) -------------------------------------- */
 
 struct hwt_arg;
 struct hwt_counter;
@@ -77,7 +77,7 @@ void hwt__scope_end(int *began);
 #define HWT__INCLUDE	 2
 #define HWT__EXCLUDE	 3
 
-/* ---- arguments ------------------------------------------------------------------------------ */
+/* ---- arguments ------------------------------------------------------------------------- */
 
 /** What an argument holds. */
 enum hwt_arg_type {
@@ -178,31 +178,37 @@ template <typename T> static inline struct hwt_arg hwt_arg(const char *k, T v)
 	return hwt_arg_int(k, (int64_t)v);
 }
 #define HWT_ARG(key, value) hwt_arg((key), (value))
-#define HWT__ARGS0	    { 0, 0, { 0 } }
 
 extern "C" {
 #else
 /** HWT_ARG(key, value): the argument of the value's type: a string (char *), a double or float,
- *  a _Bool, else an integer. */
-#define HWT_ARG(key, value)                     \
-	_Generic((value),                       \
-		char *: hwt_arg_str,            \
-		const char *: hwt_arg_str,      \
-		double: hwt_arg_double,         \
-		float: hwt_arg_double,          \
-		_Bool: hwt_arg_bool,            \
+ *  a _Bool, else an integer. In C a comparison (a == b) is an int: cast it to _Bool, or use
+ *  hwt_arg_bool(), for a boolean. */
+/* clang-format off */
+#define HWT_ARG(key, value)                                   \
+	_Generic((value),                                     \
+		char *: hwt_arg_str,                          \
+		const char *: hwt_arg_str,                    \
+		double: hwt_arg_double,                       \
+		float: hwt_arg_double,                        \
+		_Bool: hwt_arg_bool,                          \
 		default: hwt_arg_int)((key), (value))
-#define HWT__ARGS0 { 0, 0, { 0 } }
+/* clang-format on */
 #endif
 
+/* The empty argument that leads every argument list (so that it may be empty). */
+/* clang-format off */
+#define HWT__ARGS0 { 0, 0, { 0 } }
+/* clang-format on */
+
 /* Calls hwt__event(@type, @scope, @name, the arguments ...) when recorded. */
-#define HWT__EVENT(type, scope, name, ...)                                                  \
-	do {                                                                                \
-		if (HWT__ON()) {                                                            \
-			const struct hwt_arg hwt__a[] = { HWT__ARGS0, ##__VA_ARGS__ };      \
-			hwt__event((type), (scope), (name), hwt__a + 1,                     \
-				   sizeof(hwt__a) / sizeof(hwt__a[0]) - 1);                 \
-		}                                                                           \
+#define HWT__EVENT(type, scope, name, ...)                                             \
+	do {                                                                           \
+		if (HWT__ON()) {                                                       \
+			const struct hwt_arg hwt__a[] = { HWT__ARGS0, ##__VA_ARGS__ }; \
+			hwt__event((type), (scope), (name), hwt__a + 1,                \
+				   sizeof(hwt__a) / sizeof(hwt__a[0]) - 1);            \
+		}                                                                      \
 	} while (0)
 
 /** Non-zero when the program runs under `hwtrace record` (its events are recorded). */
@@ -211,7 +217,7 @@ static inline int hwt_active(void)
 	return HWT__ON();
 }
 
-/* ---- instants ------------------------------------------------------------------------------- */
+/* ---- instants -------------------------------------------------------------------------- */
 
 /** hwt_instant(name, HWT_ARG(key, value)...): an instant on the calling thread, with up to any
  *  number of arguments. hwt_instant_process() puts it on the process, hwt_instant_global() on
@@ -220,7 +226,7 @@ static inline int hwt_active(void)
 #define hwt_instant_process(name, ...) HWT__EVENT(HWT__INSTANT, HWT__PROCESS, name, ##__VA_ARGS__)
 #define hwt_instant_global(name, ...)  HWT__EVENT(HWT__INSTANT, HWT__GLOBAL, name, ##__VA_ARGS__)
 
-/* ---- spans ---------------------------------------------------------------------------------- */
+/* ---- spans ----------------------------------------------------------------------------- */
 
 /** hwt_span_begin(name, HWT_ARG(key, value)...): opens a span (a slice) on the calling thread,
  *  inside the spans it has open. hwt_span_annotate(args...) adds arguments to the innermost
@@ -234,12 +240,12 @@ static inline int hwt_active(void)
  *  the cleanup attribute (GCC, Clang), so it also closes on return and on break. */
 #define HWT__CAT2(a, b) a##b
 #define HWT__CAT(a, b)	HWT__CAT2(a, b)
-#define HWT_SCOPE(name)                                                   \
+#define HWT_SCOPE(name)                                                                        \
 	int HWT__CAT(hwt__scope_, __LINE__) __attribute__((cleanup(hwt__scope_end), unused)) = \
 		HWT__ON() ? hwt__scope_begin(name) : 0
 #define HWT_FUNC() HWT_SCOPE(__func__)
 
-/* ---- links: typed arrows between spans -------------------------------------------------------- */
+/* ---- links: typed arrows between spans ------------------------------------------------- */
 
 /** A link leaving a span; pass it (by value, to any thread or a forked child) to the span it
  *  reaches. @type is borrowed until hwt_link_in(). id 0: not recorded. */
@@ -265,7 +271,7 @@ static inline void hwt_link_in(struct hwt_link l)
 		hwt__link_in(l.id, l.type);
 }
 
-/* ---- counters ------------------------------------------------------------------------------- */
+/* ---- counters -------------------------------------------------------------------------- */
 
 /** A counter: named numeric attributes, each a counter track "NAME.ATTR" of the process. By
  *  default it logs on change: every hwt_counter_set() logs the current value of every logged
@@ -318,7 +324,7 @@ static inline void hwt_counter_exclude(struct hwt_counter *c, const char *attr)
 		hwt__counter_config(c, HWT__EXCLUDE, attr);
 }
 
-/* ---- objects -------------------------------------------------------------------------------- */
+/* ---- objects --------------------------------------------------------------------------- */
 
 /** An object: named attributes with JSON-like values, logged as snapshots (a map of its logged
  *  attributes) on an object track NAME of the process. Logs on change, includes and excludes
@@ -335,12 +341,12 @@ static inline void hwt_object_free(struct hwt_object *o)
 }
 
 /** hwt_object_set(o, key, value): sets an attribute to a scalar (as HWT_ARG). */
-#define hwt_object_set(o, key, value)                              \
-	do {                                                       \
-		if (HWT__ON() && (o)) {                            \
+#define hwt_object_set(o, key, value)                                      \
+	do {                                                               \
+		if (HWT__ON() && (o)) {                                    \
 			const struct hwt_arg hwt__a = HWT_ARG(key, value); \
-			hwt__object_set((o), &hwt__a);             \
-		}                                                  \
+			hwt__object_set((o), &hwt__a);                     \
+		}                                                          \
 	} while (0)
 
 /** hwt_object_json(o, key, fmt, ...): sets an attribute to the JSON value printf(@fmt, ...)

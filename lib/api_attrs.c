@@ -38,14 +38,14 @@ struct hwt_object {
 	uint32_t track, gen; /* its track, declared in fork generation gen */
 };
 
-static int attrs_init(struct attrs *s, const char *name)
+static int hwt_lib_attrs_init(struct attrs *s, const char *name)
 {
 	s->name = strdup(name ? name : "");
 	s->trigger = 1;
 	return s->name && !pthread_mutex_init(&s->mu, NULL) ? 0 : -1;
 }
 
-static void attrs_fini(struct attrs *s)
+static void hwt_lib_attrs_fini(struct attrs *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->a[i].key);
@@ -57,7 +57,7 @@ static void attrs_fini(struct attrs *s)
 }
 
 /* Attribute @key, added when absent; NULL when out of memory. */
-static struct attr *attr_get(struct attrs *s, const char *key)
+static struct attr *hwt_lib_attr_get(struct attrs *s, const char *key)
 {
 	key = key ? key : "";
 	for (size_t i = 0; i < s->n; i++)
@@ -79,18 +79,18 @@ static struct attr *attr_get(struct attrs *s, const char *key)
 	return a;
 }
 
-static int logged(const struct attrs *s, const struct attr *a)
+static int hwt_lib_logged(const struct attrs *s, const struct attr *a)
 {
 	return a->set && a->filter >= 0 && (!s->nincluded || a->filter > 0);
 }
 
-static void attrs_config(struct attrs *s, int what, const char *key)
+static void hwt_lib_attrs_config(struct attrs *s, int what, const char *key)
 {
 	pthread_mutex_lock(&s->mu);
 	if (what == HWT__TRIGGER_ON || what == HWT__TRIGGER_OFF) {
 		s->trigger = what == HWT__TRIGGER_ON;
 	} else if (what == HWT__INCLUDE || what == HWT__EXCLUDE) {
-		struct attr *a = attr_get(s, key);
+		struct attr *a = hwt_lib_attr_get(s, key);
 		int filter = what == HWT__INCLUDE ? 1 : -1;
 		if (a && a->filter != filter) {
 			s->nincluded += (filter > 0) - (a->filter > 0);
@@ -106,8 +106,8 @@ HWT_EXPORT struct hwt_counter *hwt__counter_new(const char *name)
 {
 	struct hwt_counter *c = calloc(1, sizeof(*c));
 
-	if (c && attrs_init(&c->s, name)) {
-		attrs_fini(&c->s);
+	if (c && hwt_lib_attrs_init(&c->s, name)) {
+		hwt_lib_attrs_fini(&c->s);
 		free(c);
 		return NULL;
 	}
@@ -118,19 +118,19 @@ HWT_EXPORT void hwt__counter_free(struct hwt_counter *c)
 {
 	if (!c)
 		return;
-	attrs_fini(&c->s);
+	hwt_lib_attrs_fini(&c->s);
 	free(c);
 }
 
 /* Logs every logged attribute, each on its track "NAME.ATTR" (declared on first use in this
  * process). Called with the lock held. */
-static void counter_log(struct hwt_counter *c)
+static void hwt_lib_counter_log(struct hwt_counter *c)
 {
 	uint64_t ts = hwt_lib_now();
 
 	for (size_t i = 0; i < c->s.n; i++) {
 		struct attr *a = &c->s.a[i];
-		if (!logged(&c->s, a))
+		if (!hwt_lib_logged(&c->s, a))
 			continue;
 		if (!a->track || a->gen != hwt_lib_fork_gen) {
 			size_t len = strlen(c->s.name) + strlen(a->key) + 2;
@@ -159,12 +159,12 @@ static void counter_log(struct hwt_counter *c)
 HWT_EXPORT void hwt__counter_set(struct hwt_counter *c, const char *attr, double value)
 {
 	pthread_mutex_lock(&c->s.mu);
-	struct attr *a = attr_get(&c->s, attr);
+	struct attr *a = hwt_lib_attr_get(&c->s, attr);
 	if (a) {
 		a->v = value;
 		a->set = 1;
-		if (c->s.trigger && logged(&c->s, a))
-			counter_log(c);
+		if (c->s.trigger && hwt_lib_logged(&c->s, a))
+			hwt_lib_counter_log(c);
 	}
 	pthread_mutex_unlock(&c->s.mu);
 }
@@ -172,13 +172,13 @@ HWT_EXPORT void hwt__counter_set(struct hwt_counter *c, const char *attr, double
 HWT_EXPORT void hwt__counter_log(struct hwt_counter *c)
 {
 	pthread_mutex_lock(&c->s.mu);
-	counter_log(c);
+	hwt_lib_counter_log(c);
 	pthread_mutex_unlock(&c->s.mu);
 }
 
 HWT_EXPORT void hwt__counter_config(struct hwt_counter *c, int what, const char *attr)
 {
-	attrs_config(&c->s, what, attr);
+	hwt_lib_attrs_config(&c->s, what, attr);
 }
 
 /* ---- objects --------------------------------------------------------------------------- */
@@ -187,8 +187,8 @@ HWT_EXPORT struct hwt_object *hwt__object_new(const char *name)
 {
 	struct hwt_object *o = calloc(1, sizeof(*o));
 
-	if (o && attrs_init(&o->s, name)) {
-		attrs_fini(&o->s);
+	if (o && hwt_lib_attrs_init(&o->s, name)) {
+		hwt_lib_attrs_fini(&o->s);
 		free(o);
 		return NULL;
 	}
@@ -199,12 +199,12 @@ HWT_EXPORT void hwt__object_free(struct hwt_object *o)
 {
 	if (!o)
 		return;
-	attrs_fini(&o->s);
+	hwt_lib_attrs_fini(&o->s);
 	free(o);
 }
 
 /* Logs a snapshot: a map of the logged attributes. Called with the lock held. */
-static void object_log(struct hwt_object *o)
+static void hwt_lib_object_log(struct hwt_object *o)
 {
 	if (!o->track || o->gen != hwt_lib_fork_gen) {
 		o->track = hwt_lib_declare(HWT_CR_OBJECT_TRACK, o->s.name);
@@ -216,7 +216,7 @@ static void object_log(struct hwt_object *o)
 	}
 	size_t tree = 1 + 4, n = 0;
 	for (size_t i = 0; i < o->s.n; i++)
-		if (logged(&o->s, &o->s.a[i])) {
+		if (hwt_lib_logged(&o->s, &o->s.a[i])) {
 			tree += 4 + strlen(o->s.a[i].key) + o->s.a[i].len;
 			n++;
 		}
@@ -232,7 +232,7 @@ static void object_log(struct hwt_object *o)
 	p += 4;
 	for (size_t i = 0; i < o->s.n; i++) {
 		struct attr *a = &o->s.a[i];
-		if (!logged(&o->s, a))
+		if (!hwt_lib_logged(&o->s, a))
 			continue;
 		u = (uint32_t)strlen(a->key);
 		memcpy(p, &u, 4);
@@ -244,17 +244,17 @@ static void object_log(struct hwt_object *o)
 }
 
 /* Gives attribute @key the value tree @val (@len bytes, taken over) and logs on change. */
-static void object_put(struct hwt_object *o, const char *key, uint8_t *val, size_t len)
+static void hwt_lib_object_put(struct hwt_object *o, const char *key, uint8_t *val, size_t len)
 {
 	pthread_mutex_lock(&o->s.mu);
-	struct attr *a = attr_get(&o->s, key);
+	struct attr *a = hwt_lib_attr_get(&o->s, key);
 	if (a) {
 		free(a->val);
 		a->val = val;
 		a->len = len;
 		a->set = 1;
-		if (o->s.trigger && logged(&o->s, a))
-			object_log(o);
+		if (o->s.trigger && hwt_lib_logged(&o->s, a))
+			hwt_lib_object_log(o);
 	} else {
 		free(val);
 	}
@@ -269,7 +269,7 @@ HWT_EXPORT void hwt__object_set(struct hwt_object *o, const struct hwt_arg *arg)
 	if (!w.buf)
 		return;
 	hwt_lib_arg_write(&w, NULL, arg);
-	object_put(o, arg->key, w.buf, w.len);
+	hwt_lib_object_put(o, arg->key, w.buf, w.len);
 }
 
 HWT_EXPORT void hwt__object_json(struct hwt_object *o, const char *attr, const char *fmt, ...)
@@ -292,7 +292,7 @@ HWT_EXPORT void hwt__object_json(struct hwt_object *o, const char *attr, const c
 	}
 	free(text);
 	if (w.buf && !w.bad)
-		object_put(o, attr, w.buf, w.len);
+		hwt_lib_object_put(o, attr, w.buf, w.len);
 	else
 		free(w.buf);
 }
@@ -300,11 +300,11 @@ HWT_EXPORT void hwt__object_json(struct hwt_object *o, const char *attr, const c
 HWT_EXPORT void hwt__object_log(struct hwt_object *o)
 {
 	pthread_mutex_lock(&o->s.mu);
-	object_log(o);
+	hwt_lib_object_log(o);
 	pthread_mutex_unlock(&o->s.mu);
 }
 
 HWT_EXPORT void hwt__object_config(struct hwt_object *o, int what, const char *attr)
 {
-	attrs_config(&o->s, what, attr);
+	hwt_lib_attrs_config(&o->s, what, attr);
 }

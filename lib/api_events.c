@@ -59,13 +59,13 @@ void hwt_lib_args_write(struct hwt_value_writer *w, const struct hwt_arg *a, siz
 /* The fast path of a little-endian machine with few arguments: lengths measured once, the tree
  * written with plain stores (the layout of core/format/value.h). */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-static uint8_t *put32(uint8_t *p, uint32_t v)
+static uint8_t *hwt_lib_put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
 	return p + 4;
 }
 
-static size_t fast_size(const struct hwt_arg *a, size_t n, uint32_t *len)
+static size_t hwt_lib_fast_size(const struct hwt_arg *a, size_t n, uint32_t *len)
 {
 	size_t size = n ? 1 + 4 : 0;
 
@@ -74,17 +74,18 @@ static size_t fast_size(const struct hwt_arg *a, size_t n, uint32_t *len)
 		len[2 * i + 1] =
 			a[i].type == HWT_ARG_STR && a[i].v.s ? (uint32_t)strlen(a[i].v.s) : 0;
 		size += 4 + len[2 * i] +
-			(a[i].type == HWT_ARG_STR ? 1 + 4 + len[2 * i + 1] : hwt_lib_arg_value_size(&a[i]));
+			(a[i].type == HWT_ARG_STR ? 1 + 4 + len[2 * i + 1]
+						  : hwt_lib_arg_value_size(&a[i]));
 	}
 	return size;
 }
 
-static void fast_write(uint8_t *p, const struct hwt_arg *a, size_t n, const uint32_t *len)
+static void hwt_lib_fast_write(uint8_t *p, const struct hwt_arg *a, size_t n, const uint32_t *len)
 {
 	*p++ = HWT_VAL_MAP;
-	p = put32(p, (uint32_t)n);
+	p = hwt_lib_put32(p, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
-		p = put32(p, len[2 * i]);
+		p = hwt_lib_put32(p, len[2 * i]);
 		memcpy(p, a[i].key, len[2 * i]);
 		p += len[2 * i];
 		switch (a[i].type) {
@@ -96,7 +97,7 @@ static void fast_write(uint8_t *p, const struct hwt_arg *a, size_t n, const uint
 			break;
 		case HWT_ARG_STR:
 			*p++ = HWT_VAL_STRING;
-			p = put32(p, len[2 * i + 1]);
+			p = hwt_lib_put32(p, len[2 * i + 1]);
 			memcpy(p, a[i].v.s, len[2 * i + 1]);
 			p += len[2 * i + 1];
 			break;
@@ -111,7 +112,7 @@ static void fast_write(uint8_t *p, const struct hwt_arg *a, size_t n, const uint
 #endif
 
 /* Writes one record: @name (INSTANT, SPAN_BEGIN) then the tree of @n arguments. 0 or -1. */
-static int event(int type, int scope, const char *name, const struct hwt_arg *a, size_t n)
+static int hwt_lib_event(int type, int scope, const char *name, const struct hwt_arg *a, size_t n)
 {
 	int named = type == HWT__INSTANT || type == HWT__SPAN_BEGIN;
 	size_t nl = named ? strlen(name ? name : "") + 1 : 0;
@@ -119,7 +120,7 @@ static int event(int type, int scope, const char *name, const struct hwt_arg *a,
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	uint32_t len[2 * FAST_ARGS];
 	int fast = n <= FAST_ARGS;
-	size_t al = fast ? fast_size(a, n, len) : hwt_lib_args_size(a, n);
+	size_t al = fast ? hwt_lib_fast_size(a, n, len) : hwt_lib_args_size(a, n);
 #else
 	int fast = 0;
 	size_t al = hwt_lib_args_size(a, n);
@@ -131,7 +132,7 @@ static int event(int type, int scope, const char *name, const struct hwt_arg *a,
 		memcpy(r.body, name ? name : "", nl);
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (al && fast)
-		fast_write(r.body + nl, a, n, len);
+		hwt_lib_fast_write(r.body + nl, a, n, len);
 #endif
 	if (al && !fast) {
 		struct hwt_value_writer w = { .buf = r.body + nl, .cap = al };
@@ -141,17 +142,16 @@ static int event(int type, int scope, const char *name, const struct hwt_arg *a,
 	return 0;
 }
 
-HWT_EXPORT void hwt__event(int type, int scope, const char *name, const struct hwt_arg *a,
-			   size_t n)
+HWT_EXPORT void hwt__event(int type, int scope, const char *name, const struct hwt_arg *a, size_t n)
 {
 	if (type < HWT__INSTANT || type > HWT__SPAN_END || scope < HWT__GLOBAL ||
 	    scope > HWT__THREAD)
 		return;
-	event(type, type == HWT__INSTANT ? scope : HWT__THREAD, name, a, n);
+	hwt_lib_event(type, type == HWT__INSTANT ? scope : HWT__THREAD, name, a, n);
 }
 
 /* A FLOW record: one end of link @id. */
-static void flow(uint64_t id, uint32_t phase, const char *type)
+static void hwt_lib_flow(uint64_t id, uint32_t phase, const char *type)
 {
 	size_t nl = strlen(type ? type : "") + 1;
 	struct hwt_lib_rec r;
@@ -170,23 +170,23 @@ HWT_EXPORT uint64_t hwt__link_out(const char *type)
 	uint64_t id = hwt_lib_link_id();
 
 	if (id)
-		flow(id, 1 /* HWT_FLOW_OUT */, type);
+		hwt_lib_flow(id, 1 /* HWT_FLOW_OUT */, type);
 	return id;
 }
 
 HWT_EXPORT void hwt__link_in(uint64_t id, const char *type)
 {
-	flow(id, 3 /* HWT_FLOW_IN */, type);
+	hwt_lib_flow(id, 3 /* HWT_FLOW_IN */, type);
 }
 
 HWT_EXPORT int hwt__scope_begin(const char *name)
 {
-	return event(HWT__SPAN_BEGIN, HWT__THREAD, name, NULL, 0) == 0;
+	return hwt_lib_event(HWT__SPAN_BEGIN, HWT__THREAD, name, NULL, 0) == 0;
 }
 
 HWT_EXPORT void hwt__scope_end(int *began)
 {
 	/* Only a span that began ends: a begin dropped (ring full) drops its end too. */
 	if (*began && hwt__active)
-		event(HWT__SPAN_END, HWT__THREAD, "", NULL, 0);
+		hwt_lib_event(HWT__SPAN_END, HWT__THREAD, "", NULL, 0);
 }

@@ -13,13 +13,13 @@ struct json {
 	size_t cap;
 };
 
-static void ws(struct json *j)
+static void hwt_lib_ws(struct json *j)
 {
 	while (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')
 		j->p++;
 }
 
-static int hex4(const char *p, unsigned *v)
+static int hwt_lib_hex4(const char *p, unsigned *v)
 {
 	*v = 0;
 	for (int i = 0; i < 4; i++) {
@@ -36,7 +36,7 @@ static int hex4(const char *p, unsigned *v)
 }
 
 /* Appends code point @cp as UTF-8 at @o; returns the bytes written. */
-static size_t utf8(char *o, unsigned cp)
+static size_t hwt_lib_utf8(char *o, unsigned cp)
 {
 	if (cp < 0x80) {
 		o[0] = (char)cp;
@@ -61,7 +61,7 @@ static size_t utf8(char *o, unsigned cp)
 }
 
 /* Decodes the string at j->p (on its '"') into j->str; returns its length or -1. */
-static long string(struct json *j)
+static long hwt_lib_string(struct json *j)
 {
 	const char *p = j->p + 1;
 	size_t need = (size_t)(j->end - p) + 1, n = 0; /* escapes only shrink */
@@ -106,15 +106,15 @@ static long string(struct json *j)
 			j->str[n++] = '\t';
 			break;
 		case 'u':
-			if (hex4(p, &cp))
+			if (hwt_lib_hex4(p, &cp))
 				return -1;
 			p += 4;
 			if (cp >= 0xd800 && cp < 0xdc00 && p[0] == '\\' && p[1] == 'u' &&
-			    !hex4(p + 2, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+			    !hwt_lib_hex4(p + 2, &lo) && lo >= 0xdc00 && lo < 0xe000) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				p += 6;
 			}
-			n += utf8(j->str + n, cp);
+			n += hwt_lib_utf8(j->str + n, cp);
 			break;
 		default:
 			return -1;
@@ -125,7 +125,7 @@ static long string(struct json *j)
 	return (long)n;
 }
 
-static int number(struct json *j, const char *key)
+static int hwt_lib_number(struct json *j, const char *key)
 {
 	const char *s = j->p;
 	char *end;
@@ -156,7 +156,7 @@ static int number(struct json *j, const char *key)
 	return hwt_vw_double(j->w, key, d);
 }
 
-static int word(struct json *j, const char *w)
+static int hwt_lib_word(struct json *j, const char *w)
 {
 	size_t n = strlen(w);
 
@@ -166,10 +166,10 @@ static int word(struct json *j, const char *w)
 	return 0;
 }
 
-static int value(struct json *j, const char *key, int depth);
+static int hwt_lib_value(struct json *j, const char *key, int depth);
 
 /* A list or a map, on its '[' or '{'. */
-static int container(struct json *j, const char *key, int depth)
+static int hwt_lib_container(struct json *j, const char *key, int depth)
 {
 	int map = *j->p == '{';
 	char close = map ? '}' : ']';
@@ -178,28 +178,28 @@ static int container(struct json *j, const char *key, int depth)
 	    hwt_vw_begin(j->w, key, map ? HWT_VAL_MAP : HWT_VAL_LIST))
 		return -1;
 	j->p++;
-	ws(j);
+	hwt_lib_ws(j);
 	if (*j->p == close) {
 		j->p++;
 		return hwt_vw_end(j->w);
 	}
 	for (;;) {
 		char *k = NULL;
-		ws(j);
+		hwt_lib_ws(j);
 		if (map) {
-			if (*j->p != '"' || string(j) < 0 || !(k = strdup(j->str)))
+			if (*j->p != '"' || hwt_lib_string(j) < 0 || !(k = strdup(j->str)))
 				return -1;
-			ws(j);
+			hwt_lib_ws(j);
 			if (*j->p++ != ':') {
 				free(k);
 				return -1;
 			}
 		}
-		int err = value(j, k, depth + 1);
+		int err = hwt_lib_value(j, k, depth + 1);
 		free(k);
 		if (err)
 			return -1;
-		ws(j);
+		hwt_lib_ws(j);
 		if (*j->p == ',') {
 			j->p++;
 			continue;
@@ -210,35 +210,35 @@ static int container(struct json *j, const char *key, int depth)
 	}
 }
 
-static int value(struct json *j, const char *key, int depth)
+static int hwt_lib_value(struct json *j, const char *key, int depth)
 {
 	long n;
 
-	ws(j);
+	hwt_lib_ws(j);
 	switch (*j->p) {
 	case '{':
 	case '[':
-		return container(j, key, depth);
+		return hwt_lib_container(j, key, depth);
 	case '"':
-		n = string(j);
+		n = hwt_lib_string(j);
 		return n < 0 ? -1 : hwt_vw_strn(j->w, key, j->str, (size_t)n);
 	case 't':
-		return word(j, "true") ? -1 : hwt_vw_bool(j->w, key, 1);
+		return hwt_lib_word(j, "true") ? -1 : hwt_vw_bool(j->w, key, 1);
 	case 'f':
-		return word(j, "false") ? -1 : hwt_vw_bool(j->w, key, 0);
+		return hwt_lib_word(j, "false") ? -1 : hwt_vw_bool(j->w, key, 0);
 	case 'n':
-		return word(j, "null") ? -1 : hwt_vw_null(j->w, key);
+		return hwt_lib_word(j, "null") ? -1 : hwt_vw_null(j->w, key);
 	default:
-		return number(j, key);
+		return hwt_lib_number(j, key);
 	}
 }
 
 int hwt_lib_json(struct hwt_value_writer *w, const char *key, const char *text)
 {
 	struct json j = { .p = text, .end = text + strlen(text), .w = w };
-	int err = value(&j, key, 0);
+	int err = hwt_lib_value(&j, key, 0);
 
-	ws(&j);
+	hwt_lib_ws(&j);
 	free(j.str);
 	return err || *j.p || w->bad ? -1 : 0;
 }

@@ -63,7 +63,7 @@ uint64_t hwt_lib_now(void)
 }
 
 /* A thread ended (its key's destructor): the recorder drains its ring and frees it. */
-static void ring_exit(void *p)
+static void hwt_lib_ring_exit(void *p)
 {
 	struct hwt_api_ring *r = p;
 
@@ -73,13 +73,13 @@ static void ring_exit(void *p)
 }
 
 /* In the child of fork(): the parent's ring is not ours; tracks are the parent's. */
-static void after_fork_child(void)
+static void hwt_lib_after_fork_child(void)
 {
 	t.r = NULL;
 	hwt_lib_fork_gen++;
 }
 
-static int area_ok(const struct hwt_api_area *a)
+static int hwt_lib_area_ok(const struct hwt_api_area *a)
 {
 	uint64_t rings_end = a->rings_off + (uint64_t)a->nrings * sizeof(struct hwt_api_ring);
 
@@ -90,14 +90,14 @@ static int area_ok(const struct hwt_api_area *a)
 	       a->data_off + a->nrings * a->ring_bytes <= a->size;
 }
 
-static void map_area(void)
+static void hwt_lib_map_area(void)
 {
 	void *p = mmap(NULL, area_size, PROT_READ | PROT_WRITE, MAP_SHARED, area_fd, 0);
 
 	if (p == MAP_FAILED)
 		return;
-	if (!area_ok(p) || pthread_key_create(&ring_key, ring_exit) ||
-	    pthread_atfork(NULL, NULL, after_fork_child)) {
+	if (!hwt_lib_area_ok(p) || pthread_key_create(&ring_key, hwt_lib_ring_exit) ||
+	    pthread_atfork(NULL, NULL, hwt_lib_after_fork_child)) {
 		munmap(p, area_size);
 		return;
 	}
@@ -106,22 +106,22 @@ static void map_area(void)
 
 /* The area, mapped at the first call; NULL (and nothing recorded from now on) when it cannot
  * be. */
-static struct hwt_api_area *get_area(void)
+static struct hwt_api_area *hwt_lib_get_area(void)
 {
 	if (__builtin_expect(!area, 0)) {
-		pthread_once(&map_once, map_area);
+		pthread_once(&map_once, hwt_lib_map_area);
 		if (!area)
 			hwt__active = 0;
 	}
 	return area;
 }
 
-static struct hwt_api_ring *ring_at(uint32_t i)
+static struct hwt_api_ring *hwt_lib_ring_at(uint32_t i)
 {
 	return (struct hwt_api_ring *)((uint8_t *)area + area->rings_off) + i;
 }
 
-static void take(struct hwt_api_ring *r, uint32_t i, int32_t pid, int32_t tid)
+static void hwt_lib_take(struct hwt_api_ring *r, uint32_t i, int32_t pid, int32_t tid)
 {
 	t.r = r;
 	t.data = (uint8_t *)area + area->data_off + (uint64_t)i * area->ring_bytes;
@@ -133,21 +133,21 @@ static void take(struct hwt_api_ring *r, uint32_t i, int32_t pid, int32_t tid)
 }
 
 /* Gives the calling thread a ring: the one its thread id had before an exec, else a free one. */
-static struct hwt_api_ring *claim(void)
+static struct hwt_api_ring *hwt_lib_claim(void)
 {
-	if (!get_area())
+	if (!hwt_lib_get_area())
 		return NULL;
 	int32_t pid = (int32_t)getpid(), tid = (int32_t)syscall(SYS_gettid);
 	for (uint32_t i = 0; i < area->nrings; i++) {
-		struct hwt_api_ring *r = ring_at(i);
+		struct hwt_api_ring *r = hwt_lib_ring_at(i);
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == HWT_API_USED && r->pid == pid &&
 		    r->tid == tid) {
-			take(r, i, pid, tid);
+			hwt_lib_take(r, i, pid, tid);
 			return r;
 		}
 	}
 	for (uint32_t i = 0; i < area->nrings; i++) {
-		struct hwt_api_ring *r = ring_at(i);
+		struct hwt_api_ring *r = hwt_lib_ring_at(i);
 		uint32_t free_state = HWT_API_FREE;
 		if (__atomic_load_n(&r->state, __ATOMIC_RELAXED) != HWT_API_FREE ||
 		    !__atomic_compare_exchange_n(&r->state, &free_state, HWT_API_CLAIMING, 0,
@@ -156,7 +156,7 @@ static struct hwt_api_ring *claim(void)
 		r->pid = pid;
 		r->tid = tid;
 		__atomic_store_n(&r->state, HWT_API_USED, __ATOMIC_RELEASE);
-		take(r, i, pid, tid);
+		hwt_lib_take(r, i, pid, tid);
 		return r;
 	}
 	return NULL;
@@ -179,7 +179,7 @@ int hwt_lib_reserve(struct hwt_lib_rec *rec, int type, int scope, uint64_t ts, s
 	}
 	t.busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (__builtin_expect(!r, 0) && !(r = claim())) {
+	if (__builtin_expect(!r, 0) && !(r = hwt_lib_claim())) {
 		hwt_lib_lost(1);
 		t.busy = 0;
 		return -1;
@@ -222,12 +222,12 @@ void hwt_lib_commit(const struct hwt_lib_rec *rec)
 
 uint64_t hwt_lib_link_id(void)
 {
-	return get_area() ? __atomic_add_fetch(&area->next_link, 1, __ATOMIC_RELAXED) : 0;
+	return hwt_lib_get_area() ? __atomic_add_fetch(&area->next_link, 1, __ATOMIC_RELAXED) : 0;
 }
 
 uint32_t hwt_lib_declare(int type, const char *name)
 {
-	if (!get_area())
+	if (!hwt_lib_get_area())
 		return 0;
 	size_t nl = strlen(name) + 1;
 	size_t body = (type == HWT_CR_COUNTER_TRACK ? 16 + 1 : 8) + nl; /* counters: unit "" */

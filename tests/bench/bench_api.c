@@ -43,21 +43,21 @@ static int cmp(const void *a, const void *b)
 #define BARRIER() __asm__ __volatile__("" ::: "memory")
 
 enum kind { K_EMPTY, K_CLOCK, K_INSTANT, K_INSTANT_ARGS, K_SPAN, K_COUNTER, K_NKINDS };
-static const char *const kind_names[] = { "empty loop", "clock_gettime", "instant",
+static const char *const kind_names[] = { "empty loop",	     "clock_gettime",  "instant",
 					  "instant, 2 args", "span begin+end", "counter set" };
 
 static struct hwt_counter *counter;
 
 /* One loop per kind, so that nothing but the operation runs in it. */
-#define LOOP(name, op)                              \
-	static void name(int n)                     \
-	{                                           \
-		struct timespec ts;                 \
-		(void)ts;                           \
-		for (int i = 0; i < n; i++) {       \
-			op;                         \
-			BARRIER();                  \
-		}                                   \
+#define LOOP(name, op)                        \
+	static void name(int n)               \
+	{                                     \
+		struct timespec ts;           \
+		(void)ts;                     \
+		for (int i = 0; i < n; i++) { \
+			op;                   \
+			BARRIER();            \
+		}                             \
 	}
 LOOP(loop_empty, (void)0)
 LOOP(loop_clock, clock_gettime(CLOCK_MONOTONIC, &ts))
@@ -66,7 +66,7 @@ LOOP(loop_instant_args, hwt_instant("x", HWT_ARG("i", i), HWT_ARG("s", "abc")))
 LOOP(loop_span, hwt_span_begin("x"); hwt_span_end())
 LOOP(loop_counter, hwt_counter_set(counter, "v", i))
 
-static void (*const loops[])(int) = { loop_empty,	loop_clock, loop_instant,
+static void (*const loops[])(int) = { loop_empty,	 loop_clock, loop_instant,
 				      loop_instant_args, loop_span,  loop_counter };
 
 /* ns per operation of @k over @n of them. */
@@ -117,7 +117,8 @@ int main(int argc, char **argv)
 		return rate(atol(argv[2]));
 	if (on != hwt_active()) {
 		fprintf(stderr, "bench_api: %s\n",
-			on ? "'on' needs hwtrace record" : "run it alone, or with 'on' under hwtrace");
+			on ? "'on' needs hwtrace record"
+			   : "run it alone, or with 'on' under hwtrace");
 		return 1;
 	}
 	counter = hwt_counter_new("bench");

@@ -180,4 +180,29 @@ check(sum(slices["batch"].values()) == 10 and sum(slices["step"].values()) == 90
       "perfetto: span begins per thread %s" % {n: dict(c) for n, c in slices.items()})
 done()
 ' api.txt "$pid" || err "perfetto (see above)"
+
+# ---- C++ through the shared library -------------------------------------------------------------
+hw_ok record -q -b sample -o cxx.hwt -- "$PROGS/api_cxx"
+grep -qx "api_cxx: 5 calls" hw.out || err "api_cxx printed '$(cat hw.out)'"
+cpid=$(info_field cxx.hwt pid)
+hw_ok export -o cxx.json cxx.hwt
+py "$CHROME_SLICES"'
+import sys
+path, pid = sys.argv[1], int(sys.argv[2])
+events = load_chrome(path)
+slices, instants, left_open = chrome_slices(path)
+check(not left_open, "chrome: spans left open: %s" % left_open)
+work = [s for s in slices.get((pid, pid), []) if s["name"] == "work"]
+check(len(work) == 5 and all(s["depth"] == 1 for s in work), "chrome: work slices %s" % work)
+items = [e for e in events if e.get("ph") == "i" and e.get("name") == "item"]
+want = [dict(n=n, name="item%d" % n, ratio=n / 4.0, ok=n % 2 == 0, none=None) for n in range(5)]
+check([e.get("args") for e in items] == want, "chrome: items %s, want %s"
+      % ([e.get("args") for e in items], want))
+check(len(items) == 5 and all((e["pid"], e["tid"]) == (pid, pid) for e in items) and
+      all(s["start"] <= round(e["ts"] * 1000) <= s["end"] for s, e in zip(work, items)),
+      "chrome: an item outside its work slice")
+vals = [e["args"]["value"] for e in events if e.get("ph") == "C" and e.get("name") == "cxx.v"]
+check(vals == [0, 2, 4, 6, 8], "chrome: cxx.v values %s" % vals)
+done()
+' cxx.json "$cpid" || err "api_cxx in chrome (see above)"
 finish

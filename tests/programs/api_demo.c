@@ -99,8 +99,9 @@ static void counter_and_object(struct hwt_counter *q)
 	hwt_object_exclude(o, "secret");
 	for (int s = 0; s < 10; s++) {
 		hwt_object_set(o, "step", s);
-		hwt_object_json(o, "pos", "{\"x\": %d, \"y\": [%d, %.1f], \"name\": \"p\\u00e9%d\"}",
-				s, -s, s + 0.5, s);
+		hwt_object_json(o, "pos",
+				"{\"x\": %d, \"y\": [%d, %.1f], \"name\": \"p\\u00e9%d\"}", s, -s,
+				s + 0.5, s);
 		hwt_object_set(o, "ok", (_Bool)(s % 2 == 0));
 		hwt_object_set(o, "secret", "hidden");
 		hwt_object_log(o);
@@ -117,8 +118,9 @@ int main(int argc, char **argv)
 	}
 	long me = tid();
 	for (int i = 0; i < 10000; i++)
-		hwt_instant("tick", HWT_ARG("i", i), HWT_ARG("tid", me), HWT_ARG("even", i % 2 == 0),
-			    HWT_ARG("label", i % 2 ? "odd" : "even"), HWT_ARG("x", i * 0.5));
+		hwt_instant("tick", HWT_ARG("i", i), HWT_ARG("tid", me),
+			    HWT_ARG("even", i % 2 == 0), HWT_ARG("label", i % 2 ? "odd" : "even"),
+			    HWT_ARG("x", i * 0.5));
 	struct hwt_counter *q = hwt_counter_new("queue");
 	counter_and_object(q);
 
@@ -145,7 +147,8 @@ int main(int argc, char **argv)
 			printf("api_demo: the child failed\n");
 	}
 	hwt_counter_free(q);
-	printf("api_demo: 10000 instants, 1100 counter changes, 10 snapshots, 110 spans, 10 links%s\n",
+	printf("api_demo: 10000 instants, 1100 counter changes, 10 snapshots, 110 spans, 10 "
+	       "links%s\n",
 	       hwt_active() ? "" : "");
 	return 0;
 }

@@ -18,7 +18,7 @@
 #include "core/format/value.h"
 #include "core/progapi.h"
 
-/* ---- a sink that keeps everything ---------------------------------------------------------- */
+/* ---- a sink that keeps everything ------------------------------------------------------ */
 
 struct track {
 	char name[64];
@@ -137,7 +137,8 @@ static void tree_text(const uint8_t *tree, size_t len, char *out, size_t cap)
 	while ((rc = hwt_value_next(&r, &v)) != 0) {
 		ck_assert_int_ne(rc, HWT_E_CORRUPT);
 		if (rc < 0) {
-			o += (size_t)snprintf(out + o, cap - o, "%s", v.tag == HWT_VAL_MAP ? "}" : "]");
+			o += (size_t)snprintf(out + o, cap - o, "%s",
+					      v.tag == HWT_VAL_MAP ? "}" : "]");
 			first = 0;
 			continue;
 		}
@@ -186,7 +187,7 @@ static const char *named(const struct rec *r, char *args, size_t cap)
 	return name;
 }
 
-/* ---- the recorder's side -------------------------------------------------------------------- */
+/* ---- the recorder's side --------------------------------------------------------------- */
 
 START_TEST(hwt_progapi_create_bad_ring)
 {
@@ -233,7 +234,7 @@ START_TEST(hwt_progapi_drain_empty)
 }
 END_TEST
 
-/* ---- not recorded --------------------------------------------------------------------------- */
+/* ---- not recorded ---------------------------------------------------------------------- */
 
 START_TEST(hwt__init_no_env)
 {
@@ -255,8 +256,8 @@ START_TEST(hwt__init_no_env)
 }
 END_TEST
 
-static const char *const bad_envs[] = { "", "x", "3", "3:", "-1:100000", "3:10", "3:1000x",
-					"99999999:1000000" };
+static const char *const bad_envs[] = { "",	     "x",    "3",	"3:",
+					"-1:100000", "3:10", "3:1000x", "99999999:1000000" };
 
 START_TEST(hwt__init_bad_env)
 {
@@ -268,7 +269,7 @@ START_TEST(hwt__init_bad_env)
 }
 END_TEST
 
-/* ---- events --------------------------------------------------------------------------------- */
+/* ---- events ---------------------------------------------------------------------------- */
 
 START_TEST(hwt_instant_args)
 {
@@ -279,7 +280,8 @@ START_TEST(hwt_instant_args)
 	uint64_t before = hwt_host_now();
 	hwt_instant("plain");
 	hwt_instant("args", HWT_ARG("i", -5), HWT_ARG("d", 2.5), HWT_ARG("s", "text"),
-		    HWT_ARG("b", (_Bool)1), hwt_arg_null("n"), HWT_ARG("u", 7u), HWT_ARG("f", 0.25f));
+		    HWT_ARG("b", (_Bool)1), hwt_arg_null("n"), HWT_ARG("u", 7u),
+		    HWT_ARG("f", 0.25f));
 	hwt_instant_process("proc", HWT_ARG("k", 1));
 	hwt_instant_global("glob");
 	ck_assert_int_eq(drain(), 4);
@@ -370,7 +372,7 @@ START_TEST(hwt_link_ids_unique)
 }
 END_TEST
 
-/* ---- counters and objects ------------------------------------------------------------------- */
+/* ---- counters and objects -------------------------------------------------------------- */
 
 /* The values of COUNTER records on host track @track, in order, into @v; returns how many. */
 static int counter_values(const struct rec *r, int n, uint32_t track, double *v, int max)
@@ -509,7 +511,7 @@ START_TEST(hwt_object_json_cases)
 }
 END_TEST
 
-/* ---- rings: overflow, threads, fork --------------------------------------------------------- */
+/* ---- rings: overflow, threads, fork ---------------------------------------------------- */
 
 START_TEST(hwt_progapi_drain_counts_lost_exactly)
 {
@@ -597,6 +599,7 @@ START_TEST(hwt_progapi_fork_child_rings)
 	}
 	waitpid(child, NULL, 0);
 	hwt_instant("parent again");
+	hwt_counter_free(c);
 	drain();
 	int n = records(r, 64);
 	ck_assert_int_eq(n, 5);
@@ -622,6 +625,32 @@ START_TEST(hwt_progapi_fork_child_rings)
 }
 END_TEST
 
+START_TEST(hwt_progapi_drain_reclaims_rings_of_dead_processes)
+{
+	static struct rec r[64];
+
+	start(0);
+	/* 12 children one after another through 8 rings: a process that exits leaves its ring in
+	 * use (no thread key destructor runs), the recorder finds it gone and frees it. */
+	for (int k = 0; k < 12; k++) {
+		pid_t child = fork();
+		if (child == 0) {
+			hwt_instant("child");
+			_exit(0);
+		}
+		waitpid(child, NULL, 0);
+		for (int i = 0; i < 100; i++)
+			drain();
+	}
+	ck_assert_uint_eq(got.lost, 0);
+	int n = records(r, 64);
+	ck_assert_int_eq(n, 12);
+	for (int i = 1; i < n; i++)
+		ck_assert_int_ne(r[i].h.pid, r[i - 1].h.pid);
+	hwt_progapi_free(pa);
+}
+END_TEST
+
 static Suite *progapi_suite(void)
 {
 	Suite *s = suite_create("progapi");
@@ -632,7 +661,8 @@ static Suite *progapi_suite(void)
 	tcase_add_test(tc, hwt_progapi_create_env);
 	tcase_add_test(tc, hwt_progapi_drain_empty);
 	tcase_add_test(tc, hwt__init_no_env);
-	tcase_add_loop_test(tc, hwt__init_bad_env, 0, (int)(sizeof(bad_envs) / sizeof(bad_envs[0])));
+	tcase_add_loop_test(tc, hwt__init_bad_env, 0,
+			    (int)(sizeof(bad_envs) / sizeof(bad_envs[0])));
 	tcase_add_test(tc, hwt_instant_args);
 	tcase_add_test(tc, hwt_span_nesting_and_links);
 	tcase_add_test(tc, hwt_link_ids_unique);
@@ -643,6 +673,7 @@ static Suite *progapi_suite(void)
 	tcase_add_test(tc, hwt_progapi_drain_counts_lost_exactly);
 	tcase_add_test(tc, hwt_progapi_threads_free_rings);
 	tcase_add_test(tc, hwt_progapi_fork_child_rings);
+	tcase_add_test(tc, hwt_progapi_drain_reclaims_rings_of_dead_processes);
 	suite_add_tcase(s, tc);
 	return s;
 }
