@@ -328,6 +328,8 @@ static long drain_ring(struct hwt_progapi *pa, const struct hwt_progapi_sink *s,
 	if (!err)
 		err = flush(pa, s);
 	if (gone) {
+		/* Its memory goes back to the system until a thread takes the ring again. */
+		madvise((void *)data, rb, MADV_REMOVE);
 		r->head = r->tail = r->lost = 0;
 		pa->lost_seen[i] = 0;
 		__atomic_store_n(&r->state, HWT_API_FREE, __ATOMIC_RELEASE);

@@ -19,8 +19,10 @@
  *   hwt_link_in(l);                                      // ...and arrives here
  *   { HWT_SCOPE("step"); work(); }                       // one slice for the block
  *
- * Names, keys and strings are copied when the call is made. Events from a signal handler that
- * interrupts an event of the same thread are dropped (counted as lost).
+ * Names, keys and strings are copied when the call is made. Instants, spans and links may be
+ * made from a signal handler: one that interrupts an event of the same thread is dropped (counted
+ * as lost). Counters and objects take a lock: not from a signal handler. Counters, objects and
+ * links may be shared by threads.
  */
 #ifndef HWTRACE_H
 #define HWTRACE_H
