@@ -383,13 +383,15 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 	return err;
 }
 
-/* Starts each plugin on @t. One that fails is disabled with a note, unless it is the tracer:
- * then the recording fails with its reason. */
+/* Starts each plugin on @t. One that cannot start fails the recording with its reason (a bad
+ * symbol, an event this machine lacks: the user's to fix), after the ones started stop. */
 static int start_plugins(struct recording *r, const struct hwt_target *t,
 			 struct hwt_record_result *res, char *why, size_t whylen)
 {
 	struct hwt_host *h = r->h;
+	char names[512] = "";
 
+	(void)res;
 	for (int i = 0; i < r->cfg->nplugins; i++) {
 		const struct hwt_plugin_use *use = &r->cfg->plugins[i];
 		const struct hwt_plugin *p = use->plugin;
@@ -407,17 +409,25 @@ static int start_plugins(struct recording *r, const struct hwt_target *t,
 		h->starting = -1;
 		if (err >= 0) {
 			r->run[h->nrun++].st = st;
-			hwt_host_set_meta(h, p->kind == HWT_PLUGIN_TRACER ? "backend" : "plugin",
-					  p->name);
+			if (p->kind == HWT_PLUGIN_TRACER)
+				hwt_host_set_meta(h, "backend", p->name);
+			else
+				snprintf(names + strlen(names), sizeof(names) - strlen(names),
+					 "%s%s", names[0] ? "," : "", p->name);
 			continue;
 		}
 		const char *reason = pwhy[0] ? pwhy : h->error[0] ? h->error : hwt_errstr(err);
 		if (p->kind == HWT_PLUGIN_TRACER)
-			return hwt_fail(why, whylen, err, "%s", reason);
-		hwt_host_note(h, "plugin '%s' disabled: %s", p->name, reason);
-		res->ndisabled++;
+			hwt_fail(why, whylen, err, "%s", reason);
+		else
+			hwt_fail(why, whylen, err, "plugin '%s' cannot start: %s", p->name, reason);
+		for (int k = 0; k < h->nrun; k++)
+			if (r->run[k].plugin->stop)
+				r->run[k].plugin->stop(r->run[k].st);
+		h->nrun = 0;
+		return err;
 	}
-	return 0;
+	return names[0] ? hwt_host_set_meta(h, "plugins", names) : 0;
 }
 
 /* Launches the target, stopped before exec, and starts the plugins on it; once the events are
