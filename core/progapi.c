@@ -233,7 +233,21 @@ static int put(struct hwt_progapi *pa, const struct hwt_progapi_sink *s, const u
 	uint8_t *o = pa->out + pa->out_len;
 	memcpy(o, p, size);
 	const struct hwt_custom_rec *rec = (const void *)o;
-	if ((rec->type == HWT_CR_COUNTER || rec->type == HWT_CR_OBJECT) && rec->len >= 8) {
+	switch (rec->type) {
+	case HWT_CR_INSTANT:
+	case HWT_CR_SPAN_BEGIN:
+	case HWT_CR_SPAN_ARGS:
+	case HWT_CR_SPAN_END:
+	case HWT_CR_FLOW:
+	case HWT_CR_COUNTER:
+	case HWT_CR_OBJECT:
+		break;
+	default: /* what the library never writes (tracks, markers): the area was written over */
+		return 0;
+	}
+	if (rec->type == HWT_CR_COUNTER || rec->type == HWT_CR_OBJECT) {
+		if (rec->len < 8)
+			return 0;
 		uint32_t id = host_track(pa, s, rd32(o + sizeof(*rec)), &err);
 		if (err)
 			return err;

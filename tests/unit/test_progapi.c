@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "hwtrace/plugin.h"
 #include "core/format/custom_format.h"
 #include "core/format/value.h"
+#include "core/host.h"
 #include "core/progapi.h"
 
 /* ---- a sink that keeps everything ------------------------------------------------------ */
@@ -105,16 +107,21 @@ static int records(struct rec *out, int max)
 
 static struct hwt_progapi *pa;
 
-/* An area as the recorder makes it, found by the library as if at start-up. */
-static void start(uint64_t ring_bytes)
+/* An area of @nrings rings as the recorder makes it, found by the library as if at start-up. */
+static void start_rings(uint32_t nrings, uint64_t ring_bytes)
 {
-	struct hwt_progapi_config cfg = { .nrings = 8, .ring_bytes = ring_bytes };
+	struct hwt_progapi_config cfg = { .nrings = nrings, .ring_bytes = ring_bytes };
 	char why[256];
 
 	memset(&got, 0, sizeof(got));
 	ck_assert_int_eq(hwt_progapi_create(&pa, &cfg, why, sizeof(why)), 0);
 	hwt__init();
 	ck_assert_int_eq(hwt__active, 1);
+}
+
+static void start(uint64_t ring_bytes)
+{
+	start_rings(8, ring_bytes);
 }
 
 static long drain(void)
@@ -651,6 +658,128 @@ START_TEST(hwt_progapi_drain_reclaims_rings_of_dead_processes)
 }
 END_TEST
 
+/* The test program run again by exec() (main() sees "exec-child"): an event after the exec. */
+static int exec_child(void)
+{
+	hwt_instant("after exec");
+	return 0;
+}
+
+START_TEST(hwt_progapi_exec_keeps_ring)
+{
+	static struct rec r[8];
+	char args[64];
+
+	/* One ring: the exec'ed image must take its thread's ring again, not a new one. */
+	start_rings(1, 0);
+	pid_t child = fork();
+	if (child == 0) {
+		hwt_instant("before exec");
+		execl("/proc/self/exe", "test_progapi", "exec-child", (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	waitpid(child, &status, 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	drain();
+	ck_assert_uint_eq(got.lost, 0);
+	ck_assert_int_eq(records(r, 8), 2);
+	ck_assert_str_eq(named(&r[0], args, sizeof(args)), "before exec");
+	ck_assert_str_eq(named(&r[1], args, sizeof(args)), "after exec");
+	ck_assert_int_eq(r[0].h.pid, child);
+	ck_assert_int_eq(r[1].h.pid, child);
+	ck_assert_int_eq(r[1].h.tid, child);
+	hwt_progapi_free(pa);
+}
+END_TEST
+
+/* The area as the library sees it, mapped here too: for tests that write over it. */
+static struct hwt_api_area *map_area(void)
+{
+	int fd;
+	unsigned long long size;
+
+	ck_assert_int_eq(sscanf(getenv(HWT_API_ENV), "%d:%llu", &fd, &size), 2);
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(p, MAP_FAILED);
+	return p;
+}
+
+/* What a program that writes over its ring 0 may leave there. */
+enum garbage { G_HEAD_AHEAD, G_TOO_LONG, G_TRACK_RECORD, G_UNKNOWN_TRACK, G_SHORT_COUNTER, G_N };
+
+START_TEST(hwt_progapi_drain_survives_garbage)
+{
+	static struct rec r[8];
+
+	start(0);
+	hwt_instant("first"); /* ring 0 is this thread's */
+	struct hwt_api_area *a = map_area();
+	struct hwt_api_ring *ring = (struct hwt_api_ring *)((uint8_t *)a + a->rings_off);
+	uint8_t *data = (uint8_t *)a + a->data_off;
+	struct hwt_custom_rec *h = (struct hwt_custom_rec *)(data + ring->head);
+	uint64_t head = ring->head;
+	memset(h, 0, 64);
+	h->len = 16;
+	switch (_i) {
+	case G_HEAD_AHEAD:
+		head += a->ring_bytes * 2;
+		break;
+	case G_TOO_LONG:
+		h->type = HWT_CR_INSTANT;
+		h->len = 1000;
+		head += 64;
+		break;
+	case G_TRACK_RECORD:
+		h->type = HWT_CR_COUNTER_TRACK;
+		head += hwt_custom_size(16);
+		break;
+	case G_UNKNOWN_TRACK:
+		h->type = HWT_CR_COUNTER;
+		memset(h + 1, 0x7f, 4);
+		head += hwt_custom_size(16);
+		break;
+	case G_SHORT_COUNTER:
+		h->type = HWT_CR_OBJECT;
+		h->len = 4;
+		head += hwt_custom_size(4);
+		break;
+	}
+	ring->head = head;
+	long n = hwt_progapi_drain_sink(pa, &sink, 1);
+	ck_assert_int_ge(n, 0);
+	/* Nothing of the garbage goes out; what came before it does, unless the head is absurd. */
+	ck_assert_int_eq(records(r, 8), _i == G_HEAD_AHEAD ? 0 : 1);
+	ck_assert_uint_eq(got.lost, _i == G_UNKNOWN_TRACK);
+	/* The ring goes on. */
+	got.len = 0;
+	hwt_instant("after");
+	ck_assert_int_eq(drain(), 1);
+	hwt_progapi_free(pa);
+}
+END_TEST
+
+START_TEST(hwt_progapi_drain_bad_declaration)
+{
+	start(0);
+	struct hwt_counter *c = hwt_counter_new("c");
+	hwt_counter_set(c, "v", 1);
+	struct hwt_api_area *a = map_area();
+	struct hwt_api_decl *d = (struct hwt_api_decl *)((uint8_t *)a + a->decl_off);
+	d->size = 3; /* written over */
+	ck_assert_int_eq(hwt_progapi_drain_sink(pa, &sink, 1), HWT_E_CORRUPT);
+	/* Into a host: a note, and the area is drained no more. */
+	struct hwt_host *h = hwt_host_alloc_probe();
+	hwt_counter_set(c, "v", 2);
+	ck_assert_int_eq(hwt_progapi_drain(pa, h), HWT_E_CORRUPT);
+	hwt_instant("later");
+	ck_assert_int_eq(hwt_progapi_drain(pa, h), 0);
+	hwt_host_free(h);
+	hwt_counter_free(c);
+	hwt_progapi_free(pa);
+}
+END_TEST
+
 static Suite *progapi_suite(void)
 {
 	Suite *s = suite_create("progapi");
@@ -674,12 +803,17 @@ static Suite *progapi_suite(void)
 	tcase_add_test(tc, hwt_progapi_threads_free_rings);
 	tcase_add_test(tc, hwt_progapi_fork_child_rings);
 	tcase_add_test(tc, hwt_progapi_drain_reclaims_rings_of_dead_processes);
+	tcase_add_test(tc, hwt_progapi_exec_keeps_ring);
+	tcase_add_loop_test(tc, hwt_progapi_drain_survives_garbage, 0, G_N);
+	tcase_add_test(tc, hwt_progapi_drain_bad_declaration);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "exec-child"))
+		return exec_child();
 	SRunner *sr = srunner_create(progapi_suite());
 	int failed;
 
