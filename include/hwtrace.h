@@ -59,6 +59,8 @@ void hwt__object_free(struct hwt_object *o);
 void hwt__object_set(struct hwt_object *o, const struct hwt_arg *a);
 void hwt__object_json(struct hwt_object *o, const char *attr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void hwt__event_json(int type, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void hwt__object_log(struct hwt_object *o);
 void hwt__object_config(struct hwt_object *o, int what, const char *attr);
 int hwt__scope_begin(const char *name);
@@ -228,6 +230,15 @@ static inline int hwt_active(void)
 #define hwt_instant_process(name, ...) HWT__EVENT(HWT__INSTANT, HWT__PROCESS, name, ##__VA_ARGS__)
 #define hwt_instant_global(name, ...)  HWT__EVENT(HWT__INSTANT, HWT__GLOBAL, name, ##__VA_ARGS__)
 
+/** hwt_instant_json(name, fmt, ...): an instant on the calling thread whose arguments are the
+ *  JSON object printf(@fmt, ...) writes, nested values and all. Text that is not a JSON object
+ *  becomes one argument "text" holding it. */
+#define hwt_instant_json(name, ...)                                         \
+	do {                                                                \
+		if (HWT__ON())                                              \
+			hwt__event_json(HWT__INSTANT, (name), __VA_ARGS__); \
+	} while (0)
+
 /* ---- spans ----------------------------------------------------------------------------- */
 
 /** hwt_span_begin(name, HWT_ARG(key, value)...): opens a span (a slice) on the calling thread,
@@ -236,6 +247,14 @@ static inline int hwt_active(void)
 #define hwt_span_begin(name, ...) HWT__EVENT(HWT__SPAN_BEGIN, HWT__THREAD, name, ##__VA_ARGS__)
 #define hwt_span_annotate(...)	  HWT__EVENT(HWT__SPAN_ARGS, HWT__THREAD, "", ##__VA_ARGS__)
 #define hwt_span_end(...)	  HWT__EVENT(HWT__SPAN_END, HWT__THREAD, "", ##__VA_ARGS__)
+
+/** hwt_span_annotate_json(fmt, ...): adds the JSON object printf(@fmt, ...) writes to the
+ *  arguments of the innermost open span of the thread (see hwt_instant_json()). */
+#define hwt_span_annotate_json(...)                                       \
+	do {                                                              \
+		if (HWT__ON())                                            \
+			hwt__event_json(HWT__SPAN_ARGS, "", __VA_ARGS__); \
+	} while (0)
 
 /** HWT_SCOPE(name): a span from here to the end of the enclosing block (a sparse mark: one slice
  *  for a function or a block, whatever else is traced). HWT_FUNC() is HWT_SCOPE(__func__). Uses

@@ -1,5 +1,8 @@
 /* libhwtrace's events: instants, spans and their annotations, links, scopes, and the value trees
  * of their arguments. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api_internal.h"
@@ -148,6 +151,38 @@ HWT_EXPORT void hwt__event(int type, int scope, const char *name, const struct h
 	    scope > HWT__THREAD)
 		return;
 	hwt_lib_event(type, type == HWT__INSTANT ? scope : HWT__THREAD, name, a, n);
+}
+
+HWT_EXPORT void hwt__event_json(int type, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	char *text = NULL;
+	struct hwt_lib_rec r;
+
+	if (type != HWT__INSTANT && type != HWT__SPAN_ARGS)
+		return;
+	va_start(ap, fmt);
+	int n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	/* A tree takes at most 9 bytes per byte of JSON (see hwt__object_json()). */
+	size_t cap = 9 * (size_t)n + 32;
+	struct hwt_value_writer w = { .buf = malloc(cap), .cap = cap };
+	if (w.buf && (hwt_lib_json(&w, NULL, text) || w.buf[0] != HWT_VAL_MAP)) {
+		w = (struct hwt_value_writer){ .buf = w.buf, .cap = cap };
+		hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+		hwt_vw_str(&w, "text", text);
+		hwt_vw_end(&w);
+	}
+	size_t nl = type == HWT__INSTANT ? strlen(name ? name : "") + 1 : 0;
+	if (w.buf && !w.bad && !hwt_lib_reserve(&r, type, HWT__THREAD, hwt_lib_now(), nl + w.len)) {
+		memcpy(r.body, name ? name : "", nl);
+		memcpy(r.body + nl, w.buf, w.len);
+		hwt_lib_commit(&r);
+	}
+	free(w.buf);
+	free(text);
 }
 
 /* A FLOW record: one end of link @id. */

@@ -316,6 +316,30 @@ START_TEST(hwt_instant_args)
 }
 END_TEST
 
+START_TEST(hwt_instant_json_args)
+{
+	char args[512];
+	struct rec r[8];
+
+	start(0);
+	hwt_instant_json("j", "{\"user\": {\"id\": %d, \"tags\": [\"a\", null]}, \"ok\": true}", 7);
+	hwt_instant_json("not an object", "[%d]", 1);
+	hwt_span_begin("s");
+	hwt_span_annotate_json("{\"n\": %.1f}", 1.5);
+	hwt_span_end();
+	ck_assert_int_eq(drain(), 5);
+	ck_assert_int_eq(records(r, 8), 5);
+	ck_assert_str_eq(named(&r[0], args, sizeof(args)), "j");
+	ck_assert_str_eq(args, "{user:{id:7,tags:['a',null]},ok:true}");
+	ck_assert_str_eq(named(&r[1], args, sizeof(args)), "not an object");
+	ck_assert_str_eq(args, "{text:'[1]'}");
+	ck_assert_uint_eq(r[3].h.type, HWT_CR_SPAN_ARGS);
+	tree_text(r[3].body, r[3].h.len, args, sizeof(args));
+	ck_assert_str_eq(args, "{n:1.5}");
+	hwt_progapi_free(pa);
+}
+END_TEST
+
 START_TEST(hwt_span_nesting_and_links)
 {
 	char args[512];
@@ -793,6 +817,7 @@ static Suite *progapi_suite(void)
 	tcase_add_loop_test(tc, hwt__init_bad_env, 0,
 			    (int)(sizeof(bad_envs) / sizeof(bad_envs[0])));
 	tcase_add_test(tc, hwt_instant_args);
+	tcase_add_test(tc, hwt_instant_json_args);
 	tcase_add_test(tc, hwt_span_nesting_and_links);
 	tcase_add_test(tc, hwt_link_ids_unique);
 	tcase_add_test(tc, hwt_counter_trigger_and_filters);
