@@ -17,9 +17,15 @@ const struct cli_command cli_export = {
 		"                      .svg (flamegraph)\n"
 		"  -f, --format FMT    format, whatever the extension (default from -o, else "
 		"perfetto)\n"
-		"      --view VIEW     weight for folded, pprof and svg: samples, cpu-time, or "
+		"      --view VIEW     weight for folded, pprof and svg: samples, cpu-time, a "
+		"weight\n"
+		"                      recorded with -e (e.g. page-faults), time or calls "
+		"(traced\n"
+		"                      calls), or the name of any counter track: what it adds "
+		"(a\n"
+		"                      running total's increases, else its values), charged to "
 		"the\n"
-		"                      name of a counter recorded with -e (e.g. page-faults)\n",
+		"                      stack open on its thread at each value\n",
 	.exec = cmd_export,
 };
 

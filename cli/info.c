@@ -9,6 +9,7 @@
 
 #include "hwtrace/error.h"
 #include "decoders/decode.h"
+#include "exporters/trackstats.h"
 #include "cli.h"
 
 static int cmd_info(int argc, char **argv);
@@ -18,7 +19,9 @@ const struct cli_command cli_info = {
 	.usage = "info [TRACE]",
 	.help = "Prints the metadata of the recording TRACE (default hwtrace.hwt), how many "
 		"events\n"
-		"of each kind it holds, what was lost, and whether the file is complete.\n",
+		"of each kind it holds, what was lost, whether the file is complete, and its\n"
+		"counter tracks (unit, scope, number of values, min, max, last) and object\n"
+		"tracks (number of snapshots).\n",
 	.exec = cmd_info,
 };
 
@@ -79,10 +82,13 @@ static int cmd_info(int argc, char **argv)
 		return cli_error("%s", why);
 	}
 	struct hwt_event ev;
-	uint64_t counts[HWT_EV_LOST + 1] = { 0 }, first = 0, last = 0, lost_marked = 0;
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		if (ev.type <= HWT_EV_LOST)
+	uint64_t counts[HWT_EV_SLICE_ARGS + 1] = { 0 }, first = 0, last = 0, lost_marked = 0;
+	struct hwt_trackstats *tracks = hwt_trackstats_alloc();
+	while (tracks && (err = hwt_decoder_next(d, &ev)) > 0) {
+		if (ev.type <= HWT_EV_SLICE_ARGS)
 			counts[ev.type]++;
+		if ((err = hwt_trackstats_event(tracks, &ev)) < 0)
+			break;
 		if (ev.type == HWT_EV_LOST)
 			lost_marked += ev.lost.count;
 		if (ev.ts && (!first || ev.ts < first))
@@ -94,7 +100,10 @@ static int cmd_info(int argc, char **argv)
 	const struct hwt_decode_stats *s = hwt_decoder_stats(d);
 	struct stat sb;
 
+	if (!tracks)
+		err = HWT_E_NOMEM;
 	if (err < 0) {
+		hwt_trackstats_free(tracks);
 		free(notes.text);
 		hwt_decoder_close(d);
 		hwt_model_free(m);
@@ -116,6 +125,10 @@ static int cmd_info(int argc, char **argv)
 	printf("%-16s %" PRIu64 "\n", "counter values", counts[HWT_EV_COUNTER]);
 	printf("%-16s %" PRIu64 "\n", "slices", counts[HWT_EV_SLICE_BEGIN]);
 	printf("%-16s %" PRIu64 "\n", "instants", counts[HWT_EV_INSTANT]);
+	if (counts[HWT_EV_OBJECT])
+		printf("%-16s %" PRIu64 "\n", "snapshots", counts[HWT_EV_OBJECT]);
+	if (counts[HWT_EV_FLOW])
+		printf("%-16s %" PRIu64 "\n", "flow ends", counts[HWT_EV_FLOW]);
 	printf("%-16s %" PRIu64 "\n", "records", s->records);
 	if (s->have_end) {
 		printf("%-16s %" PRIu64 " (exact: the kernel's PERF_FORMAT_LOST count)\n", "lost",
@@ -147,6 +160,8 @@ static int cmd_info(int argc, char **argv)
 	     line = strtok_r(NULL, "\n", &save))
 		printf("%-16s %s\n", "note", line);
 	free(notes.text);
+	hwt_trackstats_print(tracks, m, stdout);
+	hwt_trackstats_free(tracks);
 	hwt_decoder_close(d);
 	hwt_model_free(m);
 	return 0;

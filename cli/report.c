@@ -9,6 +9,7 @@
 #include "exporters/aggregate.h"
 #include "hwtrace/error.h"
 #include "exporters/slices.h"
+#include "exporters/trackstats.h"
 #include "decoders/decode.h"
 #include "cli.h"
 
@@ -25,8 +26,12 @@ const struct cli_command cli_report = {
 		"  -n, --top N     how many functions (default 20, 0 for all)\n"
 		"  -s, --sort KEY  order of the calls table: total (default), calls, self, avg,\n"
 		"                  max; the samples table follows `total`, else is by self\n"
-		"      --view VIEW only the table of samples (default), cpu-time, a counter\n"
-		"                  recorded with -e, or calls and time aggregated by stack\n",
+		"      --view VIEW only the table of samples (default), cpu-time, a sample weight\n"
+		"                  recorded with -e, calls and time aggregated by stack, or the\n"
+		"                  name of a counter track: what it adds, charged to the stack\n"
+		"                  open on its thread at each value\n"
+		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
+		"(snapshots) follow.\n",
 	.exec = cmd_report,
 };
 
@@ -93,7 +98,11 @@ static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *t
 	}
 	qsort(funcs, nstr + 1, sizeof(*funcs), sort_total ? by_total : by_self);
 	const char *wname = hwt_agg_view_name(agg, m);
-	if (strcmp(wname, "samples"))
+	if (hwt_agg_mode(agg) == HWT_AGG_COUNTER)
+		printf("# %" PRIu64 " %s added by the counter, by the stack open at each value, in "
+		       "%s\n",
+		       total, wname, trace);
+	else if (strcmp(wname, "samples"))
 		printf("# %" PRIu64 " samples, %" PRIu64 " %s, in %s\n", nsamples, total, wname,
 		       trace);
 	else
@@ -109,6 +118,31 @@ static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *t
 	}
 	free(funcs);
 	return 0;
+}
+
+/* Every event of @d into the tables (@calls may be NULL), which are then settled; counts the
+ * samples into *@nsamples. Returns 0 or the first negative enum hwt_error. */
+static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_agg *agg,
+		struct hwt_slicestats *calls, struct hwt_trackstats *tracks, uint64_t *nsamples)
+{
+	struct hwt_event ev;
+	int err;
+
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+		*nsamples += ev.type == HWT_EV_SAMPLE;
+		err = hwt_agg_event(agg, m, &ev);
+		if (err >= 0 && calls)
+			err = hwt_slicestats_event(calls, m, &ev);
+		if (err >= 0)
+			err = hwt_trackstats_event(tracks, &ev);
+		if (err < 0)
+			return err;
+	}
+	if (err >= 0)
+		err = hwt_agg_finish(agg, m);
+	if (err >= 0 && calls)
+		err = hwt_slicestats_finish(calls);
+	return err < 0 ? err : 0;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -155,6 +189,7 @@ static int cmd_report(int argc, char **argv)
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_slicestats *calls = NULL;
+	struct hwt_trackstats *tracks = NULL;
 	struct hwt_agg *agg = NULL;
 	char why[512];
 	int err, status = 1;
@@ -174,22 +209,16 @@ static int cmd_report(int argc, char **argv)
 	/* A view asks for the aggregation alone; else traced calls get their own table. */
 	if (!view && !(calls = hwt_slicestats_alloc()))
 		goto oom;
-	struct hwt_event ev;
+	if (!(tracks = hwt_trackstats_alloc()))
+		goto oom;
 	uint64_t nsamples = 0;
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		nsamples += ev.type == HWT_EV_SAMPLE;
-		err = hwt_agg_event(agg, m, &ev);
-		if (err >= 0 && calls)
-			err = hwt_slicestats_event(calls, m, &ev);
-		if (err < 0)
-			break;
-	}
-	if (err >= 0)
-		err = hwt_agg_finish(agg, m);
-	if (err >= 0 && calls)
-		err = hwt_slicestats_finish(calls);
+	err = feed(d, m, agg, calls, tracks, &nsamples);
 	if (err == HWT_E_NOCALLS) {
 		cli_nocalls(trace, view);
+		goto out;
+	}
+	if (err == HWT_E_INVAL && *hwt_agg_why(agg)) {
+		cli_error("report: %s", hwt_agg_why(agg));
 		goto out;
 	}
 	if (err < 0) {
@@ -210,12 +239,17 @@ static int cmd_report(int argc, char **argv)
 		hwt_slicestats_print(calls, m, (enum hwt_slice_sort)key, (uint32_t)top, trace,
 				     stdout);
 	}
+	if (hwt_model_ntracks(m) > 1) {
+		putchar('\n');
+		hwt_trackstats_print(tracks, m, stdout);
+	}
 	status = 0;
 	goto out;
 oom:
 	cli_error("out of memory");
 out:
 	hwt_slicestats_free(calls);
+	hwt_trackstats_free(tracks);
 	hwt_agg_free(agg);
 	hwt_decoder_close(d);
 	hwt_model_free(m);

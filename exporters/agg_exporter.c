@@ -1,4 +1,5 @@
 /* The exporter hooks of the formats that write an aggregation: folded, pprof and svg. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hwtrace/error.h"
@@ -9,6 +10,8 @@ struct agg_exporter {
 	FILE *out;
 	struct hwt_agg *agg;
 	hwt_agg_write_fn write;
+	char *why; /* the create hook's, borrowed until destroy: where finish explains */
+	size_t whylen;
 };
 
 struct hwt_exporter *hwt_agg_exporter_create(const struct hwt_exporter_ops *ops,
@@ -28,6 +31,8 @@ struct hwt_exporter *hwt_agg_exporter_create(const struct hwt_exporter_ops *ops,
 	}
 	x->out = cfg->out;
 	x->write = write;
+	x->why = why;
+	x->whylen = whylen;
 	return &x->base;
 }
 
@@ -47,7 +52,10 @@ int hwt_agg_exporter_finish(struct hwt_exporter *e, const struct hwt_model *m)
 	if (!e || !m)
 		return HWT_E_INVAL;
 	x = container_of(e, struct agg_exporter, base);
-	if ((rc = hwt_agg_finish(x->agg, m)) || (rc = x->write(x->out, x->agg, m)))
+	rc = hwt_agg_finish(x->agg, m);
+	if (rc == HWT_E_INVAL && x->why && x->whylen)
+		snprintf(x->why, x->whylen, "%s", hwt_agg_why(x->agg));
+	if (rc || (rc = x->write(x->out, x->agg, m)))
 		return rc;
 	return fflush(x->out) || ferror(x->out) ? HWT_E_IO : 0;
 }

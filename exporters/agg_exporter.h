@@ -13,8 +13,9 @@
 typedef int (*hwt_agg_write_fn)(FILE *out, struct hwt_agg *a, const struct hwt_model *m);
 
 /** The create hook of format @ops (borrowed, static), which writes with @write: an aggregation
- *  of @cfg->view over @m. NULL with *@err set: HWT_E_INVAL (no output or model, an unknown view:
- *  @why says which), HWT_E_NOMEM. */
+ *  of @cfg->view over @m. @why (@whylen bytes) stays borrowed until destroy, for finish to
+ *  explain a view that turned out unknown. NULL with *@err set: HWT_E_INVAL (no output or
+ *  model, an empty view: @why says which), HWT_E_NOMEM. */
 struct hwt_exporter *hwt_agg_exporter_create(const struct hwt_exporter_ops *ops,
 					     hwt_agg_write_fn write,
 					     const struct hwt_export_config *cfg,
@@ -24,7 +25,9 @@ struct hwt_exporter *hwt_agg_exporter_create(const struct hwt_exporter_ops *ops,
 int hwt_agg_exporter_event(struct hwt_exporter *e, const struct hwt_model *m,
 			   const struct hwt_event *ev);
 /** The finish hook: settles the aggregation (HWT_E_NOCALLS for time or calls without traced
- *  calls), writes it, flushes the output (HWT_E_IO if that fails). */
+ *  calls; HWT_E_INVAL for a view that is no weight and no counter of the recording, with the
+ *  create hook's @why saying which views there are), writes it, flushes the output (HWT_E_IO
+ *  if that fails). */
 int hwt_agg_exporter_finish(struct hwt_exporter *e, const struct hwt_model *m);
 /** The destroy hook; NULL accepted. */
 void hwt_agg_exporter_destroy(struct hwt_exporter *e);

@@ -1,5 +1,5 @@
-/* Aggregation of samples (by sample weight) or slices (calls and self time) keyed by thread name
- * and stack. */
+/* Aggregation of samples (by sample weight), slices (calls and self time) or a counter's
+ * increases keyed by thread name and stack. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +20,33 @@ struct agg_table {
 
 /* What the aggregation keeps of a thread, beside its open slices. */
 struct agg_thread {
-	uint32_t name; /* string id, HWT_NONE until a THREAD event names it */
+	uint32_t name;	     /* string id, HWT_NONE until a THREAD event names it */
+	uint32_t last_stack; /* stack node of its latest sample, HWT_NONE before one */
 };
+
+/* What a counter view keeps of a counter track. */
+struct agg_ctrack {
+	uint8_t state; /* 0 not seen yet, then CT_VIEW or CT_OTHER */
+	uint8_t seen;  /* a value was seen: @prev holds it */
+	int64_t prev;  /* previous value, rounded (cumulative tracks) */
+};
+
+enum { CT_VIEW = 1, CT_OTHER = 2 };
 
 struct hwt_agg {
 	enum hwt_agg_mode mode;
 	uint32_t index;
 	int implicit_count; /* the model declared no weights: samples count 1 each */
-	struct agg_table samples, slices;
+	struct agg_table samples, slices, counters;
 	uint64_t nsamples, nslices;
+
+	/* A counter view: its name (owned), its tracks by id, whether one was seen, its unit. */
+	char *view;
+	struct agg_ctrack *ct;
+	uint32_t nct, capct;
+	int matched;
+	uint32_t unit;
+	char *why; /* owned: why finish refused the view, NULL if it did not */
 
 	struct hwt_slice_track *track; /* threads and their open slices */
 	struct hwt_idmap proc_names;   /* pid -> string id */
@@ -85,6 +103,42 @@ static void table_fini(struct agg_table *t)
 	hwt_idmap_fini(&t->index);
 }
 
+/* "unknown view 'V'; valid views: " and every view of @m, cut to @len bytes (NUL included).
+ * Returns the length of the whole message. */
+static size_t views_message(const struct hwt_model *m, const char *view, char *buf, size_t len)
+{
+	uint32_t nw = hwt_model_nweights(m), i, j;
+	size_t used = 0;
+
+#define PUT(...)                                                                               \
+	used += (size_t)snprintf(buf + (used < len ? used : len), used < len ? len - used : 0, \
+				 __VA_ARGS__)
+	PUT("unknown view '%s'; valid views:", view);
+	for (i = 0; i < nw; i++)
+		PUT(" %s", hwt_model_str(m, hwt_model_weight(m, i)->name));
+	if (nw == 0)
+		PUT(" samples");
+	PUT(" time calls");
+	/* Each counter name once, in the order the tracks were declared, unless a weight has it. */
+	for (i = 1; i < hwt_model_ntracks(m); i++) {
+		const struct hwt_track *t = hwt_model_track(m, i);
+
+		if (!t || t->kind != HWT_TRACK_COUNTER ||
+		    hwt_model_find_weight(m, hwt_model_str(m, t->name)) >= 0)
+			continue; /* a weight of that name is the view of that name */
+		for (j = 1; j < i; j++) {
+			const struct hwt_track *u = hwt_model_track(m, j);
+
+			if (u && u->kind == HWT_TRACK_COUNTER && u->name == t->name)
+				break;
+		}
+		if (j == i)
+			PUT(" %s", hwt_model_str(m, t->name));
+	}
+#undef PUT
+	return used;
+}
+
 struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *err, char *why,
 			      size_t whylen)
 {
@@ -122,24 +176,20 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 	} else if (nw == 0 && !strcmp(view, "samples")) {
 		a->mode = HWT_AGG_SAMPLES;
 		a->index = 0;
-	} else {
-		size_t used = 0;
-		uint32_t i;
-
-		if (why && whylen) {
-			used = (size_t)snprintf(why, whylen,
-						"unknown view '%s'; valid views:", view);
-			for (i = 0; i < nw && used < whylen; i++)
-				used += (size_t)snprintf(
-					why + used, whylen - used, " %s",
-					hwt_model_str(m, hwt_model_weight(m, i)->name));
-			if (nw == 0 && used < whylen)
-				used += (size_t)snprintf(why + used, whylen - used, " samples");
-			if (used < whylen)
-				snprintf(why + used, whylen - used, " time calls");
+	} else if (*view) {
+		/* Counter tracks appear as the recording is decoded: checked at the end. */
+		a->mode = HWT_AGG_COUNTER;
+		a->counters.nvalues = 1;
+		a->view = strdup(view);
+		if (!a->view) {
+			hwt_agg_free(a);
+			*err = HWT_E_NOMEM;
+			return NULL;
 		}
-		hwt_slice_track_free(a->track);
-		free(a);
+	} else {
+		if (why && whylen)
+			views_message(m, view, why, whylen);
+		hwt_agg_free(a);
 		*err = HWT_E_INVAL;
 		return NULL;
 	}
@@ -152,6 +202,10 @@ void hwt_agg_free(struct hwt_agg *a)
 		return;
 	table_fini(&a->samples);
 	table_fini(&a->slices);
+	table_fini(&a->counters);
+	free(a->view);
+	free(a->ct);
+	free(a->why);
 	hwt_slice_track_free(a->track);
 	hwt_idmap_fini(&a->proc_names);
 	free(a->path);
@@ -177,6 +231,8 @@ static int agg_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slic
 	uint64_t v[2] = { 1, 0 };
 
 	s->aux = thread_comm(a, t);
+	if (a->mode == HWT_AGG_COUNTER)
+		return 0; /* only the nesting is wanted */
 	return table_add(&a->slices, (uint32_t)s->aux, s->node, v, 2);
 }
 
@@ -188,6 +244,8 @@ static int agg_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice 
 	uint64_t dur = ts - s->begin;
 	uint64_t v[2] = { 0, dur > s->child ? dur - s->child : 0 };
 
+	if (a->mode == HWT_AGG_COUNTER)
+		return 0;
 	return table_add(&a->slices, (uint32_t)s->aux, s->node, v, 2);
 }
 
@@ -196,10 +254,91 @@ static const struct hwt_slice_track_ops agg_track_ops = {
 	.end = agg_end,
 };
 
+/* @v rounded to an integer, within int64. */
+static int64_t to_int(double v)
+{
+	if (!(v == v))
+		return 0;
+	if (v >= 9.2e18)
+		return INT64_MAX;
+	if (v <= -9.2e18)
+		return INT64_MIN;
+	return (int64_t)(v < 0 ? v - 0.5 : v + 0.5); /* halves away from zero, as llround() */
+}
+
+/* Where a value of @tr is charged: its thread's (or its process's main thread's) innermost
+ * open slice, else that thread's latest sample; a global track charges no stack. */
+static void charge_at(struct hwt_agg *a, const struct hwt_track *tr, uint32_t *comm, uint32_t *node)
+{
+	struct hwt_track_thread *t;
+	const uint32_t *pname;
+
+	*comm = *node = HWT_NONE;
+	if (!tr->pid)
+		return;
+	t = hwt_slice_track_thread(a->track, tr->pid, tr->tid ? tr->tid : tr->pid, 0);
+	if (!t) {
+		pname = hwt_idmap_find(&a->proc_names, tr->pid);
+		*comm = pname ? *pname : HWT_NONE;
+		return;
+	}
+	*comm = thread_comm(a, t);
+	*node = t->nopen ? t->open[t->nopen - 1].node
+			 : ((const struct agg_thread *)hwt_track_thread_data(t))->last_stack;
+}
+
+/* A counter value, for a counter view: what it adds, charged to the stack of its thread. */
+static int agg_counter(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	uint32_t id = ev->counter.track, comm, node;
+	const struct hwt_track *tr = hwt_model_track(m, id);
+	struct agg_ctrack *c;
+	int64_t now;
+	uint64_t w;
+
+	if (!tr || tr->kind != HWT_TRACK_COUNTER)
+		return 0;
+	if (id >= a->nct) {
+		if (HWT_ARRAY_GROW(a->ct, &a->capct, id + 1))
+			return HWT_E_NOMEM;
+		memset(a->ct + a->nct, 0, (id + 1 - a->nct) * sizeof(*a->ct));
+		a->nct = id + 1;
+	}
+	c = &a->ct[id];
+	if (!c->state) {
+		c->state = strcmp(hwt_model_str(m, tr->name), a->view) ? CT_OTHER : CT_VIEW;
+		if (c->state == CT_VIEW && !a->matched) {
+			a->matched = 1;
+			a->unit = tr->unit;
+		}
+	}
+	if (c->state != CT_VIEW)
+		return 0;
+	now = to_int(ev->counter.value);
+	if (tr->cumulative) {
+		int64_t before = c->prev;
+		int seen = c->seen;
+
+		c->seen = 1;
+		c->prev = now;
+		/* The first value is the baseline; a decrease is a reset. */
+		if (!seen || now <= before)
+			return 0;
+		w = (uint64_t)now - (uint64_t)before;
+	} else {
+		if (now <= 0)
+			return 0;
+		w = (uint64_t)now;
+	}
+	charge_at(a, tr, &comm, &node);
+	return table_add(&a->counters, comm, node, &w, 1);
+}
+
 int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	struct hwt_track_thread *t;
 	uint32_t *slot;
+	int rc;
 
 	if (!a || !m || !ev)
 		return HWT_E_INVAL;
@@ -222,6 +361,10 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 			return HWT_E_NOMEM;
 		((struct agg_thread *)hwt_track_thread_data(t))->name = ev->thread.name;
 		break;
+	case HWT_EV_COUNTER:
+		if (a->mode == HWT_AGG_COUNTER && (rc = agg_counter(a, m, ev)))
+			return rc;
+		break;
 	case HWT_EV_SAMPLE: {
 		uint64_t one = 1;
 		uint32_t nw = hwt_model_nweights(m);
@@ -231,6 +374,9 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		t = hwt_slice_track_thread(a->track, ev->pid, ev->tid, 1);
 		if (!t)
 			return HWT_E_NOMEM;
+		((struct agg_thread *)hwt_track_thread_data(t))->last_stack = ev->sample.stack;
+		if (a->mode == HWT_AGG_COUNTER)
+			return hwt_slice_track_event(a->track, ev);
 		if (!a->nsamples++) {
 			/* Weights are all declared by the first sample, maybe after alloc. */
 			a->implicit_count = nw == 0;
@@ -254,6 +400,36 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 	return hwt_slice_track_event(a->track, ev);
 }
 
+/* A counter view none of whose values came: a track of that name with no values is an empty
+ * view, no track of that name an unknown one. */
+static int counter_view_check(struct hwt_agg *a, const struct hwt_model *m)
+{
+	size_t len;
+
+	for (uint32_t i = 1; i < hwt_model_ntracks(m); i++) {
+		const struct hwt_track *t = hwt_model_track(m, i);
+
+		if (t && t->kind == HWT_TRACK_COUNTER &&
+		    !strcmp(hwt_model_str(m, t->name), a->view)) {
+			a->matched = 1;
+			a->unit = t->unit;
+			return 0;
+		}
+	}
+	len = views_message(m, a->view, NULL, 0) + 1;
+	free(a->why);
+	a->why = malloc(len);
+	if (!a->why)
+		return HWT_E_NOMEM;
+	views_message(m, a->view, a->why, len);
+	return HWT_E_INVAL;
+}
+
+const char *hwt_agg_why(const struct hwt_agg *a)
+{
+	return a && a->why ? a->why : "";
+}
+
 int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 {
 	int rc, w;
@@ -266,6 +442,8 @@ int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 	 * answer. */
 	if (a->mode == HWT_AGG_SLICES && !a->nslices)
 		return HWT_E_NOCALLS;
+	if (a->mode == HWT_AGG_COUNTER && !a->matched)
+		return counter_view_check(a, m);
 	if (a->mode == HWT_AGG_AUTO) {
 		if (a->nsamples) {
 			a->mode = HWT_AGG_SAMPLES;
@@ -281,6 +459,8 @@ int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 
 static const struct agg_table *result(const struct hwt_agg *a)
 {
+	if (a->mode == HWT_AGG_COUNTER)
+		return &a->counters;
 	return a->mode == HWT_AGG_SLICES ? &a->slices : &a->samples;
 }
 
@@ -304,6 +484,11 @@ void hwt_agg_value_desc(const struct hwt_agg *a, const struct hwt_model *m, uint
 {
 	const struct hwt_weight_desc *w;
 
+	if (a->mode == HWT_AGG_COUNTER) {
+		*name = a->view;
+		*unit = a->unit && *hwt_model_str(m, a->unit) ? hwt_model_str(m, a->unit) : "count";
+		return;
+	}
 	if (a->mode == HWT_AGG_SLICES) {
 		*name = k == HWT_AGG_CALLS ? "calls" : "time";
 		*unit = k == HWT_AGG_CALLS ? "count" : "nanoseconds";

@@ -1,5 +1,5 @@
-/* The aggregation of samples or slices by (thread name, stack) behind the folded, pprof and svg
- * outputs and the reports. */
+/* The aggregation of samples, slices or a counter's increases by (thread name, stack) behind the
+ * folded, pprof and svg outputs and the reports. */
 #ifndef HWT_EXPORTERS_AGGREGATE_H
 #define HWT_EXPORTERS_AGGREGATE_H
 
@@ -14,6 +14,8 @@ enum hwt_agg_mode {
 	HWT_AGG_AUTO = 0, /* decided at hwt_agg_finish(): samples if any were seen, else slices */
 	HWT_AGG_SAMPLES,  /* one value per sample weight */
 	HWT_AGG_SLICES,	  /* two values: calls (count), self time (nanoseconds) */
+	HWT_AGG_COUNTER,  /* one value: what the counter tracks named by the view add, charged
+			     to the stacks they were added at (hwt_agg_alloc()) */
 };
 
 /* Value indexes in HWT_AGG_SLICES mode. */
@@ -22,18 +24,36 @@ enum hwt_agg_mode {
 
 struct hwt_agg;
 
-/** New aggregation for the view @view (borrowed for the call; NULL for the default) over @m.
- *  NULL with *@err set on failure: HWT_E_INVAL with @why naming the valid views when @view is
- *  not a weight of @m nor "time" or "calls", HWT_E_NOMEM. */
+/** New aggregation for the view @view (copied; NULL for the default) over @m: a sample weight
+ *  of @m, "time" or "calls" (traced calls), or else the name of counter tracks.
+ *
+ *  A counter view charges each value of every counter track of that name to the stack open on
+ *  the track's thread at the value's time (a process's track: its main thread, tid == pid): the
+ *  node of the thread's innermost open slice, else the stack of its latest sample, else no
+ *  stack; a global track (pid 0) charges no stack and no thread. A cumulative track charges
+ *  what it grew by since its previous value (its first value is the baseline, charged nothing,
+ *  since what came before the recording saw it belongs to no stack of ours; a decrease, a
+ *  reset, charges nothing). Any other track charges its value at each point, so the view is
+ *  the sum of the values seen under each stack (negative values charge nothing). Values are
+ *  rounded to integers, a cumulative track's as running totals so nothing is lost to rounding.
+ *
+ *  Counter tracks are declared while the recording is decoded, so a name that is not a weight
+ *  is checked at hwt_agg_finish(). NULL with *@err set on failure: HWT_E_INVAL with @why naming
+ *  the valid views for an empty @view, HWT_E_NOMEM. */
 struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *err, char *why,
 			      size_t whylen);
 /** Frees @a; NULL accepted. */
 void hwt_agg_free(struct hwt_agg *a);
 /** Adds one event; 0 or HWT_E_NOMEM. */
 int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev);
-/** Closes slices still open and settles the mode; 0, HWT_E_NOMEM, or HWT_E_NOCALLS when the
- *  view is time or calls and no call was traced. Call once, then read. */
+/** Closes slices still open and settles the mode; 0, HWT_E_NOMEM, HWT_E_NOCALLS when the
+ *  view is time or calls and no call was traced, or HWT_E_INVAL when the view names neither a
+ *  weight nor a counter track of @m (hwt_agg_why() says which views there are). Call once,
+ *  then read. */
 int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m);
+/** Why hwt_agg_finish() failed with HWT_E_INVAL: "unknown view 'X'; valid views: ..." with the
+ *  weights, time, calls and every counter track's name; "" otherwise. Borrowed from @a. */
+const char *hwt_agg_why(const struct hwt_agg *a);
 
 /** The mode the aggregation settled on (never HWT_AGG_AUTO after hwt_agg_finish()). */
 enum hwt_agg_mode hwt_agg_mode(const struct hwt_agg *a);

@@ -1,6 +1,6 @@
 /* Chrome exporter: the event stream as Trace Event Format JSON (object form), written as the
- * events arrive, with sampled stacks in a "stackFrames" table at the end. */
-#include <inttypes.h>
+ * events arrive, with sampled stacks in a "stackFrames" table at the end; value trees (instant
+ * and slice arguments, object snapshots) as nested JSON. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +9,8 @@
 #include "hwtrace/error.h"
 #include "aggregate.h"
 #include "slice_track.h"
+#include "value_walk.h"
 #include "builtin.h"
-#include "core/format/value.h"
 
 /* What chrome keeps of a thread, beside its open slices: the innermost begin is held back, and
  * if its end comes next it becomes one "X" event. */
@@ -25,6 +25,7 @@ struct chrome {
 	struct hwt_slice_track *track;
 	const struct hwt_model *m; /* of the event being written, for the track's hooks */
 	struct hwt_bitset sampled; /* stack nodes samples refer to */
+	struct hwt_bitset objects; /* object tracks whose "N" is written */
 };
 
 /* The output is only ever written from one thread: skip stdio's locking. */
@@ -95,6 +96,89 @@ static void put_number(FILE *f, double v)
 		fprintf(f, "%.17g", v);
 }
 
+/* A value of a tree as JSON: a map item's key first, a comma before all but the first item. */
+static int json_value(void *ctx, const struct hwt_value *v, uint32_t depth, uint32_t index)
+{
+	FILE *f = ctx;
+
+	if (index)
+		putc_unlocked(',', f);
+	if (v->key) {
+		putc_unlocked('"', f);
+		put_json_chars(f, v->key, v->keylen);
+		fputs_unlocked("\":", f);
+	}
+	switch (v->tag) {
+	case HWT_VAL_NULL:
+		fputs_unlocked("null", f);
+		break;
+	case HWT_VAL_FALSE:
+	case HWT_VAL_TRUE:
+		fputs_unlocked(v->i ? "true" : "false", f);
+		break;
+	case HWT_VAL_INT:
+		fprintf(f, "%lld", (long long)v->i);
+		break;
+	case HWT_VAL_DOUBLE:
+		put_number(f, v->d);
+		break;
+	case HWT_VAL_STRING:
+		putc_unlocked('"', f);
+		put_json_chars(f, v->s, v->n);
+		putc_unlocked('"', f);
+		break;
+	case HWT_VAL_LIST:
+		putc_unlocked('[', f);
+		break;
+	case HWT_VAL_MAP:
+		putc_unlocked('{', f);
+		break;
+	}
+	return 0;
+}
+
+static int json_end(void *ctx, uint8_t tag, uint32_t depth)
+{
+	putc_unlocked(tag == HWT_VAL_LIST ? ']' : '}', (FILE *)ctx);
+	return 0;
+}
+
+static const struct hwt_value_walk_ops json_ops = {
+	.value = json_value,
+	.end = json_end,
+};
+
+/* ,"args":{...} with the entries of the tree @args (@len bytes), nothing when it is empty. */
+static int put_args(struct chrome *c, const uint8_t *args, size_t len)
+{
+	uint32_t index = 0;
+	int rc;
+
+	if (!len)
+		return 0;
+	if ((rc = hwt_value_check(args, len)))
+		return rc;
+	put_str(c->out, ",\"args\":{");
+	rc = hwt_value_walk_args(args, len, &json_ops, c->out, &index);
+	put_str(c->out, "}");
+	return rc;
+}
+
+/* ,"args":{...} with what the slice @s of @t was given (nothing if none), then forgets them. */
+static int put_slice_args(struct chrome *c, struct hwt_track_thread *t, struct hwt_open_slice *s)
+{
+	uint32_t index = 0;
+	int rc;
+
+	if (!hwt_slice_args_any(t, s))
+		return 0;
+	put_str(c->out, ",\"args\":{");
+	rc = hwt_slice_args_walk(t, s, &json_ops, c->out, &index);
+	put_str(c->out, "}");
+	hwt_slice_args_clear(t, s);
+	return rc;
+}
+
 /* Starts one event object with its phase, name, pid and tid. */
 static void event_begin(struct chrome *c, const char *ph, const char *name, uint32_t pid,
 			uint32_t tid)
@@ -117,18 +201,21 @@ static void event_ts(struct chrome *c, uint64_t ts)
 	put_ts(c->out, ts);
 }
 
-/* Writes the held-back begin of @t as a "B" event. */
-static void flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt_track_thread *t)
+/* Writes the held-back begin of @t as a "B" event, with the arguments its slice has so far. */
+static int flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt_track_thread *t)
 {
 	struct ch_thread *ct = hwt_track_thread_data(t);
-	const struct hwt_open_slice *s = &t->open[t->nopen - 1];
+	struct hwt_open_slice *s = &t->open[t->nopen - 1];
+	int rc;
 
 	if (!ct->pending)
-		return;
+		return 0;
 	ct->pending = 0;
 	event_begin(c, "B", hwt_model_frame_name(m, s->frame), t->pid, t->tid);
 	event_ts(c, s->begin);
+	rc = put_slice_args(c, t, s);
 	put_str(c->out, "}");
+	return rc;
 }
 
 static int ch_slice_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s)
@@ -143,6 +230,7 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 	struct chrome *c = ctx;
 	struct ch_thread *ct = hwt_track_thread_data(t);
 	const char *name = hwt_model_frame_name(c->m, s->frame);
+	int rc;
 
 	if (ct->pending) {
 		ct->pending = 0;
@@ -150,82 +238,41 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 		event_ts(c, s->begin);
 		put_str(c->out, ",\"dur\":");
 		put_ts(c->out, ts - s->begin);
+		rc = put_slice_args(c, t, s);
 		put_str(c->out, "}");
-		return 0;
+		return rc;
 	}
-	/* The name is repeated on "E" for viewers that match by name. */
+	/* The name is repeated on "E" for viewers that match by name; arguments given after the
+	 * "B" was written go here, and the viewers merge them into the slice. */
 	event_begin(c, "E", name, t->pid, t->tid);
 	event_ts(c, ts);
+	rc = put_slice_args(c, t, s);
 	put_str(c->out, "}");
-	return 0;
+	return rc;
 }
 
 static const struct hwt_slice_track_ops ch_track_ops = {
 	.begin = ch_slice_begin,
 	.end = ch_slice_end,
+	.keep_args = 1,
 };
 
-/* The value tree @tree (a map) as a JSON object: "{...}". */
-static void put_tree(FILE *f, const uint8_t *tree, size_t len)
-{
-	struct hwt_value_reader r;
-	struct hwt_value v;
-	int rc, first = 1;
-
-	hwt_value_reader_init(&r, tree, len);
-	while ((rc = hwt_value_next(&r, &v)) != 0 && rc >= -1) {
-		if (rc == -1) {
-			put_str(f, v.tag == HWT_VAL_MAP ? "}" : "]");
-			first = 0;
-			continue;
-		}
-		if (!first)
-			put_str(f, ",");
-		first = 0;
-		if (v.key) {
-			put_str(f, "\"");
-			put_json_chars(f, v.key, v.keylen);
-			put_str(f, "\":");
-		}
-		switch (v.tag) {
-		case HWT_VAL_NULL:
-			put_str(f, "null");
-			break;
-		case HWT_VAL_FALSE:
-		case HWT_VAL_TRUE:
-			put_str(f, v.i ? "true" : "false");
-			break;
-		case HWT_VAL_INT:
-			fprintf(f, "%" PRId64, v.i);
-			break;
-		case HWT_VAL_DOUBLE:
-			put_number(f, v.d);
-			break;
-		case HWT_VAL_STRING:
-			put_str(f, "\"");
-			put_json_chars(f, v.s, v.n);
-			put_str(f, "\"");
-			break;
-		default: /* a list or a map opens */
-			put_str(f, v.tag == HWT_VAL_MAP ? "{" : "[");
-			first = 1;
-		}
-	}
-}
-
-static void process_exit(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
+static int process_exit(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	char name[64];
 	const char *sig = hwt_signal_name(ev->exit.signal);
 	uint32_t i;
 
+	int rc;
+
 	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++) {
 		struct hwt_track_thread *t = hwt_slice_track_at(c->track, i);
 
-		if (t->pid == ev->pid)
-			flush_pending(c, m, t);
+		if (t->pid == ev->pid && (rc = flush_pending(c, m, t)))
+			return rc;
 	}
-	hwt_slice_track_event(c->track, ev);
+	if ((rc = hwt_slice_track_event(c->track, ev)))
+		return rc;
 	if (ev->exit.signal && sig)
 		snprintf(name, sizeof(name), "crash: %s", sig);
 	else if (ev->exit.signal)
@@ -236,122 +283,221 @@ static void process_exit(struct chrome *c, const struct hwt_model *m, const stru
 	event_ts(c, ev->ts);
 	fprintf(c->out, ",\"s\":\"p\",\"args\":{\"status\":%d,\"signal\":%d}}", ev->exit.status,
 		ev->exit.signal);
+	return 0;
+}
+
+static void sample(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	FILE *f = c->out;
+	uint32_t i;
+
+	event_begin(c, "P", "sample", ev->pid, ev->tid);
+	event_ts(c, ev->ts);
+	put_str(f, ",\"sf\":");
+	put_u64(f, ev->sample.stack);
+	if (ev->sample.weights && hwt_model_nweights(m)) {
+		put_str(f, ",\"args\":{");
+		for (i = 0; i < hwt_model_nweights(m); i++) {
+			const char *name = hwt_model_str(m, hwt_model_weight(m, i)->name);
+
+			put_str(f, i ? ",\"" : "\"");
+			put_json_chars(f, name, strlen(name));
+			put_str(f, "\":");
+			put_u64(f, ev->sample.weights[i]);
+		}
+		put_str(f, "}");
+	}
+	put_str(f, "}");
+}
+
+/* A counter value: "C" on its process (pid 0: global); a thread's counter is its own series
+ * (an "id") of its process's counter. */
+static int counter(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	const struct hwt_track *tr = hwt_model_track(m, ev->counter.track);
+
+	if (!tr)
+		return HWT_E_INVAL;
+	event_begin(c, "C", hwt_model_str(m, tr->name), tr->pid, tr->tid ? tr->tid : tr->pid);
+	event_ts(c, ev->ts);
+	if (tr->tid) {
+		put_str(c->out, ",\"id\":\"");
+		put_u64(c->out, tr->tid);
+		put_str(c->out, "\"");
+	}
+	put_str(c->out, ",\"args\":{\"value\":");
+	put_number(c->out, ev->counter.value);
+	put_str(c->out, "}}");
+	return 0;
+}
+
+/* An instant with its arguments, scoped to its thread, its process (tid 0) or all (pid 0). */
+static int instant(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	const char *scope = !ev->pid ? "g" : !ev->tid ? "p" : "t";
+	int rc;
+
+	/* Checked before a byte of the event is written. */
+	if ((rc = hwt_value_check(ev->instant.args, ev->instant.args_len)))
+		return rc;
+	event_begin(c, "i", ev->instant.name ? hwt_model_str(m, ev->instant.name) : "instant",
+		    ev->pid, ev->tid ? ev->tid : ev->pid);
+	event_ts(c, ev->ts);
+	put_str(c->out, ",\"s\":\"");
+	put_str(c->out, scope);
+	put_str(c->out, "\"");
+	rc = put_args(c, ev->instant.args, ev->instant.args_len);
+	put_str(c->out, "}");
+	return rc;
+}
+
+/* The fields an object's events share: name, pid, tid, ts and id (the track's, in hex). */
+static void object_head(struct chrome *c, const char *ph, const struct hwt_model *m,
+			const struct hwt_track *tr, uint32_t track, uint64_t ts)
+{
+	event_begin(c, ph, hwt_model_str(m, tr->name), tr->pid, tr->tid ? tr->tid : tr->pid);
+	event_ts(c, ts);
+	fprintf(c->out, ",\"id\":\"0x%x\"", track);
+}
+
+/* A snapshot of the object of its track: "N" (created) before the first, then "O". */
+static int object(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	const struct hwt_track *tr = hwt_model_track(m, ev->object.track);
+	int rc;
+
+	if (!tr || tr->kind != HWT_TRACK_OBJECT)
+		return HWT_E_INVAL;
+	if ((rc = hwt_value_check(ev->object.value, ev->object.len)))
+		return rc;
+	if (!hwt_bitset_test(&c->objects, ev->object.track)) {
+		if (hwt_bitset_set(&c->objects, ev->object.track))
+			return HWT_E_NOMEM;
+		object_head(c, "N", m, tr, ev->object.track, ev->ts);
+		put_str(c->out, "}");
+	}
+	object_head(c, "O", m, tr, ev->object.track, ev->ts);
+	put_str(c->out, ",\"args\":{\"snapshot\":");
+	if (!ev->object.len)
+		put_str(c->out, "{}");
+	rc = hwt_value_walk(ev->object.value, ev->object.len, &json_ops, c->out);
+	put_str(c->out, "}}");
+	return rc;
+}
+
+/* One end of a flow, bound to the slice open around it ("bp":"e"). A thread with none open,
+ * and a process's or the machine's flow (tid 0; shown on the main thread), get a slice of no
+ * duration named after the flow for it to bind to. @t: the event's thread, NULL for tid 0. */
+static int flow(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev,
+		struct hwt_track_thread *t)
+{
+	static const char *const ph[] = {
+		[HWT_FLOW_OUT] = "s", [HWT_FLOW_STEP] = "t", [HWT_FLOW_IN] = "f"
+	};
+	const char *name = ev->flow.name ? hwt_model_str(m, ev->flow.name) : "flow";
+	uint32_t tid = ev->tid ? ev->tid : ev->pid;
+
+	if (ev->flow.phase < HWT_FLOW_OUT || ev->flow.phase > HWT_FLOW_IN)
+		return HWT_E_INVAL;
+	if (!t || !t->nopen) {
+		event_begin(c, "X", name, ev->pid, tid);
+		event_ts(c, ev->ts);
+		put_str(c->out, ",\"dur\":0}");
+	}
+	event_begin(c, ph[ev->flow.phase], name, ev->pid, tid);
+	event_ts(c, ev->ts);
+	fprintf(c->out, ",\"cat\":\"flow\",\"id\":\"0x%llx\",\"bp\":\"e\"}",
+		(unsigned long long)ev->flow.id);
+	return 0;
+}
+
+static void lost(struct chrome *c, const struct hwt_event *ev)
+{
+	char name[48];
+
+	if (ev->lost.count)
+		snprintf(name, sizeof(name), "lost %llu records",
+			 (unsigned long long)ev->lost.count);
+	else
+		snprintf(name, sizeof(name), "lost records");
+	event_begin(c, "i", name, ev->pid, ev->tid);
+	event_ts(c, ev->ts);
+	put_str(c->out, ",\"s\":\"t\",\"args\":{\"count\":");
+	put_u64(c->out, ev->lost.count);
+	put_str(c->out, "}}");
+}
+
+static void name_meta(struct chrome *c, const char *what, uint32_t pid, uint32_t tid,
+		      const char *name)
+{
+	event_begin(c, "M", what, pid, tid);
+	put_str(c->out, ",\"args\":{\"name\":");
+	put_json_str(c->out, name);
+	put_str(c->out, "}}");
 }
 
 static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	struct chrome *c;
 	struct hwt_track_thread *t = NULL;
-	const struct hwt_track *tr;
-	FILE *f;
-	uint32_t i;
+	int rc = 0;
 
 	if (!e || !m || !ev)
 		return HWT_E_INVAL;
 	c = container_of(e, struct chrome, base);
 	c->m = m;
-	f = c->out;
-	if (ev->type != HWT_EV_PROCESS && ev->type != HWT_EV_PROCESS_EXIT) {
+	/* Events of a thread come after the begin it holds back; events of no thread (process and
+	 * global ones) do not touch the threads. */
+	if (ev->type != HWT_EV_PROCESS && ev->type != HWT_EV_PROCESS_EXIT && ev->tid) {
 		t = hwt_slice_track_thread(c->track, ev->pid, ev->tid, 1);
 		if (!t)
 			return HWT_E_NOMEM;
-		if (ev->type != HWT_EV_SLICE_END)
-			flush_pending(c, m, t);
+		if (ev->type != HWT_EV_SLICE_END && ev->type != HWT_EV_SLICE_ARGS &&
+		    (rc = flush_pending(c, m, t)))
+			return rc;
 	}
 	switch (ev->type) {
 	case HWT_EV_PROCESS:
-		event_begin(c, "M", "process_name", ev->pid, ev->pid);
-		put_str(f, ",\"args\":{\"name\":");
-		put_json_str(f, hwt_model_str(m, ev->proc.name));
-		put_str(f, "}}");
+		name_meta(c, "process_name", ev->pid, ev->pid, hwt_model_str(m, ev->proc.name));
 		break;
 	case HWT_EV_THREAD:
-		event_begin(c, "M", "thread_name", ev->pid, ev->tid);
-		put_str(f, ",\"args\":{\"name\":");
-		put_json_str(f, hwt_model_str(m, ev->thread.name));
-		put_str(f, "}}");
+		name_meta(c, "thread_name", ev->pid, ev->tid, hwt_model_str(m, ev->thread.name));
 		break;
 	case HWT_EV_THREAD_EXIT:
 	case HWT_EV_SLICE_BEGIN:
 	case HWT_EV_SLICE_END:
-		hwt_slice_track_event(c->track, ev);
+	case HWT_EV_SLICE_ARGS:
+		rc = hwt_slice_track_event(c->track, ev);
 		break;
 	case HWT_EV_PROCESS_EXIT:
-		process_exit(c, m, ev);
+		rc = process_exit(c, m, ev);
 		break;
 	case HWT_EV_SAMPLE:
 		if (!ev->sample.stack)
 			break;
 		if (hwt_bitset_set(&c->sampled, ev->sample.stack))
 			return HWT_E_NOMEM;
-		event_begin(c, "P", "sample", ev->pid, ev->tid);
-		event_ts(c, ev->ts);
-		put_str(f, ",\"sf\":");
-		put_u64(f, ev->sample.stack);
-		if (ev->sample.weights && hwt_model_nweights(m)) {
-			put_str(f, ",\"args\":{");
-			for (i = 0; i < hwt_model_nweights(m); i++) {
-				put_str(f, i ? ",\"" : "\"");
-				put_json_chars(
-					f, hwt_model_str(m, hwt_model_weight(m, i)->name),
-					strlen(hwt_model_str(m, hwt_model_weight(m, i)->name)));
-				put_str(f, "\":");
-				put_u64(f, ev->sample.weights[i]);
-			}
-			put_str(f, "}");
-		}
-		put_str(f, "}");
+		sample(c, m, ev);
 		break;
 	case HWT_EV_COUNTER:
-		tr = hwt_model_track(m, ev->counter.track);
-		if (!tr)
-			return HWT_E_INVAL;
-		event_begin(c, "C", hwt_model_str(m, tr->name), tr->pid ? tr->pid : ev->pid,
-			    tr->tid ? tr->tid : ev->tid);
-		event_ts(c, ev->ts);
-		if (tr->tid) {
-			/* A thread's counter is its own series of the process's counter. */
-			put_str(f, ",\"id\":\"");
-			put_u64(f, tr->tid);
-			put_str(f, "\"");
-		}
-		put_str(f, ",\"args\":{\"value\":");
-		put_number(f, ev->counter.value);
-		put_str(f, "}}");
+		rc = counter(c, m, ev);
 		break;
 	case HWT_EV_INSTANT:
-		event_begin(c, "i",
-			    ev->instant.name ? hwt_model_str(m, ev->instant.name) : "instant",
-			    ev->pid, ev->tid);
-		event_ts(c, ev->ts);
-		put_str(f, ",\"s\":\"t\"");
-		if (ev->instant.args_len) {
-			put_str(f, ",\"args\":");
-			put_tree(f, ev->instant.args, ev->instant.args_len);
-		}
-		put_str(f, "}");
+		rc = instant(c, m, ev);
 		break;
-	case HWT_EV_LOST: {
-		char name[48];
-
-		if (ev->lost.count)
-			snprintf(name, sizeof(name), "lost %llu records",
-				 (unsigned long long)ev->lost.count);
-		else
-			snprintf(name, sizeof(name), "lost records");
-		event_begin(c, "i", name, ev->pid, ev->tid);
-		event_ts(c, ev->ts);
-		put_str(f, ",\"s\":\"t\",\"args\":{\"count\":");
-		put_u64(f, ev->lost.count);
-		put_str(f, "}}");
+	case HWT_EV_LOST:
+		lost(c, ev);
 		break;
-	}
 	case HWT_EV_OBJECT:
+		rc = object(c, m, ev);
+		break;
 	case HWT_EV_FLOW:
-	case HWT_EV_SLICE_ARGS:
-		break; /* not shown yet */
+		rc = flow(c, m, ev, t);
+		break;
 	}
-	return ferror(f) ? HWT_E_IO : 0;
+	if (rc < 0)
+		return rc;
+	return ferror(c->out) ? HWT_E_IO : 0;
 }
 
 static void put_meta(const char *key, const char *value, void *ctx)
@@ -433,7 +579,8 @@ static int ch_finish(struct hwt_exporter *e, const struct hwt_model *m)
 	c = container_of(e, struct chrome, base);
 	/* Slices still open stay open ("B" without "E"): the viewers show them as unfinished. */
 	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++)
-		flush_pending(c, m, hwt_slice_track_at(c->track, i));
+		if ((rc = flush_pending(c, m, hwt_slice_track_at(c->track, i))))
+			return rc;
 	put_str(c->out, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{");
 	c->nevents = 0;
 	hwt_model_meta_foreach(m, put_meta, c);
@@ -475,6 +622,7 @@ static void ch_destroy(struct hwt_exporter *e)
 	c = container_of(e, struct chrome, base);
 	hwt_slice_track_free(c->track);
 	hwt_bitset_fini(&c->sampled);
+	hwt_bitset_fini(&c->objects);
 	free(c);
 }
 

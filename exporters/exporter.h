@@ -34,7 +34,10 @@ struct hwt_exporter_ops {
 	const char *exts; /* space-separated file extensions, ".pftrace .perfetto-trace" */
 	const char *summary;
 	/** New exporter writing to @cfg->out (borrowed until destroy); NULL on failure with
-	 *  *err set (e.g. HWT_E_INVAL with @why filled for an unknown view). */
+	 *  *err set (e.g. HWT_E_INVAL with @why filled for a bad view). @why (@whylen bytes)
+	 *  stays borrowed until destroy: a finish that fails with HWT_E_INVAL may explain
+	 *  there (a view that names no weight nor counter of the recording, known only once
+	 *  every event was seen). */
 	struct hwt_exporter *(*create)(const struct hwt_export_config *cfg,
 				       const struct hwt_model *m, int *err, char *why,
 				       size_t whylen);

@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Deepest nesting of open messages hwt_pbuf_begin() accepts. */
-#define HWT_PBUF_MAX_DEPTH 16
+/* Deepest nesting of open messages hwt_pbuf_begin() accepts: a packet, its track event and a
+ * value tree of HWT_VALUE_MAX_DEPTH (32) containers as debug annotations fit. */
+#define HWT_PBUF_MAX_DEPTH 40
 
 /** A protobuf being written. Initialise with hwt_pbuf_init(), release with hwt_pbuf_fini().
  *  Writers never fail loudly: the first error sticks in @err and later writes are ignored, so

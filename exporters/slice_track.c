@@ -1,9 +1,11 @@
 /* The exporters' one shadow stack: threads by (pid, tid) and the slices open on each. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/util.h"
 #include "hwtrace/error.h"
 #include "slice_track.h"
+#include "value_walk.h"
 
 struct hwt_slice_track {
 	const struct hwt_slice_track_ops *ops;
@@ -36,6 +38,7 @@ void hwt_slice_track_free(struct hwt_slice_track *tr)
 		return;
 	for (uint32_t i = 0; i < tr->nthreads; i++) {
 		free(tr->threads[i]->open);
+		free(tr->threads[i]->args);
 		free(tr->threads[i]);
 	}
 	free(tr->threads);
@@ -110,6 +113,7 @@ static int slice_end(struct hwt_slice_track *tr, struct hwt_track_thread *t, uin
 		ts = s->begin;
 	dur = ts - s->begin;
 	rc = tr->ops->end(tr->ctx, t, s, ts, flags);
+	t->nargs = s->args_at;
 	t->nopen--;
 	if (t->nopen)
 		t->open[t->nopen - 1].child += dur;
@@ -147,8 +151,52 @@ static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
 	s = &t->open[t->nopen++];
 	*s = (struct hwt_open_slice){ .frame = ev->slice.frame,
 				      .node = ev->slice.node,
-				      .begin = ev->ts };
+				      .begin = ev->ts,
+				      .args_at = t->nargs };
 	return tr->ops->begin ? tr->ops->begin(tr->ctx, t, s) : 0;
+}
+
+/* Keeps the arguments of @ev for the innermost open slice of @t, if any. */
+static int args_add(struct hwt_track_thread *t, const struct hwt_event *ev)
+{
+	uint32_t len = ev->args.len;
+
+	if (!t->nopen || !len || !ev->args.args)
+		return 0;
+	if (HWT_ARRAY_GROW(t->args, &t->capargs, t->nargs + sizeof(len) + len))
+		return HWT_E_NOMEM;
+	memcpy(t->args + t->nargs, &len, sizeof(len));
+	memcpy(t->args + t->nargs + sizeof(len), ev->args.args, len);
+	t->nargs += sizeof(len) + len;
+	return 0;
+}
+
+int hwt_slice_args_walk(const struct hwt_track_thread *t, const struct hwt_open_slice *s,
+			const struct hwt_value_walk_ops *ops, void *ctx, uint32_t *index)
+{
+	size_t at = s->args_at;
+	int rc;
+
+	while (at + sizeof(uint32_t) <= t->nargs) {
+		uint32_t len;
+
+		memcpy(&len, t->args + at, sizeof(len));
+		at += sizeof(len);
+		if ((rc = hwt_value_walk_args(t->args + at, len, ops, ctx, index)) < 0)
+			return rc;
+		at += len;
+	}
+	return 0;
+}
+
+int hwt_slice_args_any(const struct hwt_track_thread *t, const struct hwt_open_slice *s)
+{
+	return t->nargs > s->args_at;
+}
+
+void hwt_slice_args_clear(struct hwt_track_thread *t, struct hwt_open_slice *s)
+{
+	t->nargs = s->args_at;
 }
 
 int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev)
@@ -190,6 +238,8 @@ int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev
 		return slice_end(tr, t, ev->ts, ev->slice.flags);
 	case HWT_EV_THREAD_EXIT:
 		return hwt_slice_track_close(tr, t, ev->ts);
+	case HWT_EV_SLICE_ARGS:
+		return tr->ops->keep_args ? args_add(t, ev) : 0;
 	default:
 		return 0;
 	}

@@ -17,6 +17,7 @@ struct hwt_open_slice {
 	uint64_t begin; /* ns */
 	uint64_t child; /* ns spent in the slices nested in it that ended */
 	uint64_t aux;	/* the consumer's */
+	size_t args_at; /* where its arguments start in its thread's @args */
 };
 
 /** A thread seen by the tracker. The consumer's data (@extra bytes at alloc) follows it. */
@@ -25,6 +26,10 @@ struct hwt_track_thread {
 	uint64_t last_ts;	     /* of its newest event */
 	struct hwt_open_slice *open; /* innermost last */
 	uint32_t nopen, capopen;
+	/* With keep_args: the arguments (HWT_EV_SLICE_ARGS) of the open slices, outermost first,
+	 * each a u32 length (native order) and that many bytes of a value tree. */
+	uint8_t *args;
+	size_t nargs, capargs;
 };
 
 /** The consumer's data of @t: @extra zeroed bytes, 8-byte aligned. */
@@ -42,6 +47,9 @@ struct hwt_slice_track_ops {
 	 *  hwt_slice_flags, HWT_SLICE_UNFINISHED also for what an exit or the end closes. */
 	int (*end)(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s, uint64_t ts,
 		   uint32_t flags);
+	/** Non-zero: keep each open slice's arguments until it ends (hwt_slice_args_walk());
+	 *  zero: HWT_EV_SLICE_ARGS is ignored. */
+	int keep_args;
 };
 
 struct hwt_slice_track;
@@ -61,8 +69,9 @@ struct hwt_track_thread *hwt_slice_track_thread(struct hwt_slice_track *tr, uint
 uint32_t hwt_slice_track_nthreads(const struct hwt_slice_track *tr);
 struct hwt_track_thread *hwt_slice_track_at(const struct hwt_slice_track *tr, uint32_t i);
 
-/** Follows @ev: slice begins (creating the thread) and ends, thread and process exits; any
- *  other event of a known thread moves its clock. Returns 0, a hook's error, HWT_E_NOMEM. */
+/** Follows @ev: slice begins (creating the thread) and ends, thread and process exits, slice
+ *  arguments (with keep_args; dropped when no slice is open); any other event of a known thread
+ *  moves its clock. Returns 0, a hook's error, HWT_E_NOMEM. */
 int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev);
 /** Ends every slice open on @t at @ts, unfinished. */
 int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts);
@@ -70,5 +79,17 @@ int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t
 int hwt_slice_track_finish(struct hwt_slice_track *tr);
 /** Ends seen with no slice open on their thread (tracing began inside the call). */
 uint64_t hwt_slice_track_stray_ends(const struct hwt_slice_track *tr);
+
+struct hwt_value_walk_ops;
+
+/** Walks the arguments @s, the innermost open slice of @t, got since it began or since the last
+ *  hwt_slice_args_clear(), as one map (hwt_value_walk_args(), *@index carried over). 0 when it
+ *  has none; else as hwt_value_walk_args(). */
+int hwt_slice_args_walk(const struct hwt_track_thread *t, const struct hwt_open_slice *s,
+			const struct hwt_value_walk_ops *ops, void *ctx, uint32_t *index);
+/** Non-zero when @s, the innermost open slice of @t, has arguments to walk. */
+int hwt_slice_args_any(const struct hwt_track_thread *t, const struct hwt_open_slice *s);
+/** Forgets the arguments of @s, the innermost open slice of @t, once they are written. */
+void hwt_slice_args_clear(struct hwt_track_thread *t, struct hwt_open_slice *s);
 
 #endif

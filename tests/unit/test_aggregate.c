@@ -167,28 +167,29 @@ static void check_entry(uint32_t comm, int depth, const uint32_t *path, uint64_t
 static const struct {
 	int weights;	  /* the model declares samples and cpu-time */
 	const char *view; /* NULL: the default */
-	int err;
+	int err;	  /* of alloc */
+	int ferr; /* of finish: a name that is no weight may be a counter's, known at the end */
 	enum hwt_agg_mode mode; /* after finish, on a stream with samples and slices */
 	uint32_t index;
 	const char *name;
 	const char *why; /* for HWT_E_INVAL */
 } view_cases[] = {
-	{ 1, NULL, 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
-	{ 1, "samples", 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
-	{ 1, "cpu-time", 0, HWT_AGG_SAMPLES, 1, "cpu-time", NULL },
-	{ 1, "time", 0, HWT_AGG_SLICES, HWT_AGG_TIME, "time", NULL },
-	{ 1, "calls", 0, HWT_AGG_SLICES, HWT_AGG_CALLS, "calls", NULL },
-	{ 1, "page-faults", HWT_E_INVAL, 0, 0, NULL,
+	{ 1, NULL, 0, 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
+	{ 1, "samples", 0, 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
+	{ 1, "cpu-time", 0, 0, HWT_AGG_SAMPLES, 1, "cpu-time", NULL },
+	{ 1, "time", 0, 0, HWT_AGG_SLICES, HWT_AGG_TIME, "time", NULL },
+	{ 1, "calls", 0, 0, HWT_AGG_SLICES, HWT_AGG_CALLS, "calls", NULL },
+	{ 1, "page-faults", 0, HWT_E_INVAL, 0, 0, NULL,
 	  "unknown view 'page-faults'; valid views: samples cpu-time time calls" },
-	{ 1, "", HWT_E_INVAL, 0, 0, NULL,
+	{ 1, "", HWT_E_INVAL, 0, 0, 0, NULL,
 	  "unknown view ''; valid views: samples cpu-time time calls" },
-	{ 1, "Time", HWT_E_INVAL, 0, 0, NULL,
+	{ 1, "Time", 0, HWT_E_INVAL, 0, 0, NULL,
 	  "unknown view 'Time'; valid views: samples cpu-time time calls" },
-	{ 0, NULL, 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
-	{ 0, "samples", 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
-	{ 0, "time", 0, HWT_AGG_SLICES, HWT_AGG_TIME, "time", NULL },
-	{ 0, "calls", 0, HWT_AGG_SLICES, HWT_AGG_CALLS, "calls", NULL },
-	{ 0, "cpu-time", HWT_E_INVAL, 0, 0, NULL,
+	{ 0, NULL, 0, 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
+	{ 0, "samples", 0, 0, HWT_AGG_SAMPLES, 0, "samples", NULL },
+	{ 0, "time", 0, 0, HWT_AGG_SLICES, HWT_AGG_TIME, "time", NULL },
+	{ 0, "calls", 0, 0, HWT_AGG_SLICES, HWT_AGG_CALLS, "calls", NULL },
+	{ 0, "cpu-time", 0, HWT_E_INVAL, 0, 0, NULL,
 	  "unknown view 'cpu-time'; valid views: samples time calls" },
 };
 
@@ -213,7 +214,12 @@ START_TEST(hwt_agg_alloc_views)
 	E(PID, PID, 30);
 	for (size_t i = 0; i < nev; i++)
 		ck_assert_int_eq(hwt_agg_event(agg, m, &evs[i]), 0);
-	ck_assert_int_eq(hwt_agg_finish(agg, m), 0);
+	ck_assert_int_eq(hwt_agg_finish(agg, m), view_cases[_i].ferr);
+	if (view_cases[_i].ferr) {
+		ck_assert_str_eq(hwt_agg_why(agg), view_cases[_i].why);
+		return;
+	}
+	ck_assert_str_eq(hwt_agg_why(agg), "");
 	ck_assert_int_eq(hwt_agg_mode(agg), view_cases[_i].mode);
 	ck_assert_uint_eq(hwt_agg_index(agg), view_cases[_i].index);
 	ck_assert_str_eq(hwt_agg_view_name(agg, m), view_cases[_i].name);
@@ -227,7 +233,7 @@ END_TEST
 /* The list of views is cut to the buffer, still terminated, never written past. */
 START_TEST(hwt_agg_alloc_unknown_view_short_buffer)
 {
-	static const char full[] = "unknown view 'x'; valid views: samples cpu-time time calls";
+	static const char full[] = "unknown view ''; valid views: samples cpu-time time calls";
 
 	model(1);
 	for (size_t len = 1; len <= sizeof(full) + 1; len++) {
@@ -236,12 +242,187 @@ START_TEST(hwt_agg_alloc_unknown_view_short_buffer)
 
 		ck_assert_ptr_nonnull(why);
 		memset(why, '#', len);
-		ck_assert_ptr_null(hwt_agg_alloc(m, "x", &err, why, len));
+		ck_assert_ptr_null(hwt_agg_alloc(m, "", &err, why, len));
 		ck_assert_int_eq(err, HWT_E_INVAL);
 		ck_assert_uint_eq(strlen(why), len - 1 < strlen(full) ? len - 1 : strlen(full));
 		ck_assert_int_eq(strncmp(why, full, strlen(why)), 0);
 		free(why);
 	}
+}
+END_TEST
+
+/* ---- counter views --------------------------------------------------------------------- */
+
+static uint32_t track(const char *name, const char *unit, uint32_t pid, uint32_t tid,
+		      int cumulative, uint32_t kind)
+{
+	struct hwt_track t = { .name = str(name),
+			       .unit = unit ? str(unit) : HWT_NONE,
+			       .pid = pid,
+			       .tid = tid,
+			       .cumulative = cumulative,
+			       .kind = kind };
+	int64_t id = hwt_model_add_track(m, &t);
+
+	ck_assert_int_gt(id, 0);
+	return (uint32_t)id;
+}
+
+/* A value of @tr at @ts; the event's own pid and tid are the decoder's (here, none). */
+static void C(uint32_t tr, uint64_t ts, double v)
+{
+	struct hwt_event *e = add(HWT_EV_COUNTER, 0, 0, ts);
+
+	e->counter.track = tr;
+	e->counter.value = v;
+}
+
+/* The one value of the entry (@comm, path), which must exist. */
+static uint64_t value1(uint32_t comm, int depth, const uint32_t *path)
+{
+	const uint64_t *v = entry(comm, depth, path);
+
+	ck_assert_msg(v != NULL, "no entry for %s at depth %d", hwt_model_str(m, comm), depth);
+	return v[0];
+}
+
+/* A thread's cumulative counter beside its slices: each increase goes to the innermost slice
+ * open at the later value's time (no stack when none is open and nothing was sampled); the
+ * first value is the baseline, a decrease a reset, other names' tracks and other threads'
+ * slices do not count. */
+START_TEST(hwt_agg_event_counter_cumulative_slices)
+{
+	uint32_t pf, other;
+
+	model(1);
+	pf = track("page-faults", "count", PID, 101, 1, HWT_TRACK_COUNTER);
+	other = track("minor-faults", "count", PID, 101, 1, HWT_TRACK_COUNTER);
+	names();
+	C(pf, 5, 100); /* baseline */
+	B(PID, 101, 10, f_main);
+	B(PID, PID, 11, f_fib); /* another thread's slice */
+	C(pf, 15, 103);		/* +3: main */
+	C(other, 16, 1000);
+	B(PID, 101, 20, f_work);
+	C(pf, 25, 110.4); /* +7: main;work */
+	C(other, 26, 5000);
+	C(pf, 27, 110.2); /* +0 */
+	E(PID, 101, 30);
+	C(pf, 35, 111); /* +1: main */
+	E(PID, 101, 40);
+	C(pf, 45, 115); /* +4: no stack */
+	C(pf, 50, 50);	/* a reset: +0, the new baseline */
+	C(pf, 55, 52);	/* +2: no stack */
+	E(PID, PID, 60);
+	ck_assert_int_eq(run("page-faults"), 0);
+	ck_assert_int_eq(hwt_agg_mode(agg), HWT_AGG_COUNTER);
+	ck_assert_uint_eq(hwt_agg_nvalues(agg), 1);
+	ck_assert_uint_eq(hwt_agg_index(agg), 0);
+	ck_assert_str_eq(hwt_agg_view_name(agg, m), "page-faults");
+	{
+		const char *name, *unit;
+
+		hwt_agg_value_desc(agg, m, 0, &name, &unit);
+		ck_assert_str_eq(name, "page-faults");
+		ck_assert_str_eq(unit, "count");
+	}
+	ck_assert_uint_eq(hwt_agg_count(agg), 3);
+	ck_assert_uint_eq(value1(s_worker, 1, P(f_main)), 3 + 1);
+	ck_assert_uint_eq(value1(s_worker, 2, P(f_main, f_work)), 7);
+	ck_assert_uint_eq(value1(s_worker, 0, P(0)), 4 + 2);
+}
+END_TEST
+
+/* A process's cumulative counter is charged to its main thread's latest sample when no slice
+ * is open there, a thread's to that thread's; samples of other threads do not count, nor does
+ * the counter event's own thread. Fractions add up as running totals. */
+START_TEST(hwt_agg_event_counter_cumulative_samples)
+{
+	uint32_t pf, pf_worker;
+
+	model(1);
+	pf = track("page-faults", "count", PID, 0, 1, HWT_TRACK_COUNTER);
+	pf_worker = track("page-faults", "count", PID, 101, 1, HWT_TRACK_COUNTER);
+	names();
+	C(pf, 5, 1000);	    /* baseline, before any sample */
+	C(pf_worker, 6, 0); /* the worker's baseline */
+	sample(PID, PID, 10, st_a, 1, 1);
+	sample(PID, 101, 12, st_b, 1, 1); /* the worker's */
+	C(pf_worker, 13, 5);		  /* +5 to the worker's main;fib */
+	C(pf, 15, 1000.4);		  /* rounds to 1000: +0 */
+	sample(PID, PID, 20, st_b, 1, 1);
+	C(pf, 25, 1010.6); /* 1011: +11 to main;fib */
+	C(pf, 30, 1013);   /* +2 to main;fib */
+	sample(PID, PID, 40, st_a, 1, 1);
+	sample(PID, 101, 41, st_b, 1, 1);
+	C(pf_worker, 42, 6); /* +1 to the worker's main;fib */
+	C(pf, 45, 1020);     /* +7 to main;work;hot */
+	ck_assert_int_eq(run("page-faults"), 0);
+	ck_assert_uint_eq(hwt_agg_count(agg), 3);
+	ck_assert_uint_eq(value1(s_worker, 2, P(f_main, f_fib)), 6);
+	ck_assert_uint_eq(value1(s_app, 2, P(f_main, f_fib)), 13);
+	ck_assert_uint_eq(value1(s_app, 3, P(f_main, f_work, f_hot)), 7);
+}
+END_TEST
+
+/* A counter that is not cumulative charges its value at each point (negative: nothing); tracks
+ * of one name on two threads each charge their own thread; a global track charges no thread
+ * and no stack; the view's unit is the track's. */
+START_TEST(hwt_agg_event_counter_not_cumulative)
+{
+	uint32_t rss_main, rss_worker, load;
+
+	model(0);
+	rss_main = track("rss", "bytes", PID, PID, 0, HWT_TRACK_COUNTER);
+	rss_worker = track("rss", "bytes", PID, 101, 0, HWT_TRACK_COUNTER);
+	load = track("rss", "bytes", 0, 0, 0, HWT_TRACK_COUNTER);
+	names();
+	B(PID, PID, 10, f_main);
+	C(rss_main, 11, 4096);
+	B(PID, 101, 12, f_work);
+	C(rss_worker, 13, 100);
+	C(rss_worker, 14, -5);
+	C(rss_worker, 15, 0.6); /* 1 */
+	E(PID, 101, 16);
+	C(rss_worker, 17, 50); /* no stack */
+	C(rss_main, 18, 4096);
+	C(load, 19, 3);
+	E(PID, PID, 20);
+	ck_assert_int_eq(run("rss"), 0);
+	{
+		const char *name, *unit;
+
+		hwt_agg_value_desc(agg, m, 0, &name, &unit);
+		ck_assert_str_eq(name, "rss");
+		ck_assert_str_eq(unit, "bytes");
+	}
+	ck_assert_uint_eq(hwt_agg_count(agg), 4);
+	ck_assert_uint_eq(value1(s_app, 1, P(f_main)), 8192);
+	ck_assert_uint_eq(value1(s_worker, 1, P(f_work)), 101);
+	ck_assert_uint_eq(value1(s_worker, 0, P(0)), 50);
+	ck_assert_uint_eq(value1(HWT_NONE, 0, P(0)), 3);
+}
+END_TEST
+
+/* A name that is no weight and no counter track is refused at the end, with every view there
+ * is (each counter name once; object tracks are not views); a counter track with no values is
+ * an empty view, not an error. */
+START_TEST(hwt_agg_finish_counter_view_unknown)
+{
+	model(1);
+	track("rss", "bytes", PID, PID, 0, HWT_TRACK_COUNTER);
+	track("heap", NULL, PID, 0, 0, HWT_TRACK_OBJECT);
+	track("rss", "bytes", PID, 101, 0, HWT_TRACK_COUNTER);
+	track("load", "percent", 0, 0, 0, HWT_TRACK_COUNTER);
+	names();
+	ck_assert_int_eq(run("heap"), HWT_E_INVAL);
+	ck_assert_str_eq(hwt_agg_why(agg),
+			 "unknown view 'heap'; valid views: samples cpu-time time calls rss load");
+	hwt_agg_free(agg);
+	ck_assert_int_eq(run("load"), 0);
+	ck_assert_uint_eq(hwt_agg_count(agg), 0);
+	ck_assert_str_eq(hwt_agg_why(agg), "");
+	ck_assert_str_eq(hwt_agg_why(NULL), "");
 }
 END_TEST
 
@@ -558,6 +739,10 @@ static Suite *aggregate_suite(void)
 	tcase_add_loop_test(tc, hwt_agg_alloc_views, 0,
 			    (int)(sizeof(view_cases) / sizeof(view_cases[0])));
 	tcase_add_test(tc, hwt_agg_alloc_unknown_view_short_buffer);
+	tcase_add_test(tc, hwt_agg_event_counter_cumulative_slices);
+	tcase_add_test(tc, hwt_agg_event_counter_cumulative_samples);
+	tcase_add_test(tc, hwt_agg_event_counter_not_cumulative);
+	tcase_add_test(tc, hwt_agg_finish_counter_view_unknown);
 	tcase_add_test(tc, hwt_agg_free_null);
 	tcase_add_test(tc, hwt_agg_event_samples_summed_by_thread_and_stack);
 	tcase_add_test(tc, hwt_agg_event_samples_follow_thread_rename);
