@@ -1,8 +1,9 @@
 # libhwtrace, the in-program API: api_demo (tests/programs/api_demo.c says what it does) recorded
-# with -b sample. Every instant, counter value, span and process of the program must be in the
-# Chrome JSON (python3 json) and the Perfetto trace (protoc --decode_raw), with its values, in
-# order, on the right threads; the child of fork() and its exec'ed image on the child's pid.
-# Run without hwtrace, the program prints the same and writes nothing anywhere (strace).
+# with -b sample. Every instant, counter value, object snapshot, span (with its arguments) and
+# link of the program must be in the Chrome JSON (python3 json) and the Perfetto trace (protoc
+# --decode_raw), with its values, in order, on the right threads; the child of fork() and its
+# exec'ed image on the child's pid. Run without hwtrace, the program prints the same and writes
+# nothing anywhere (strace). api_cxx: the same from C++ through the shared library.
 need python3 protoc strace
 
 hw_ok record -q -b sample -o api.hwt -- "$PROGS/api_demo" fork
@@ -48,6 +49,25 @@ def expected_counters():
 
 def tick_args(i, pid):
     return dict(i=i, tid=pid, even=(i % 2 == 0), label="odd" if i % 2 else "even", x=i * 0.5)
+
+def snapshot(s):
+    return dict(step=s, pos=dict(x=s, y=[-s, s + 0.5], name="n\u00e9%d" % s), ok=s % 2 == 0)
+
+def span_args(name, k, tid):
+    """The arguments of the k-th span of @name (in start order) on its thread @tid."""
+    if name == "batch":
+        return dict(batch=k, tid=tid)
+    if name == "step":
+        d = 2 + k % 9
+        return dict(depth=d, done=d * 10)
+    return dict(n=k, tid=tid)
+
+def inside(slices, name, depth, ts):
+    """The slice of @slices named @name at @depth holding time @ts, or None."""
+    for s in slices:
+        if s["name"] == name and s["depth"] == depth and s["start"] <= ts <= s["end"]:
+            return s
+    return None
 '
 
 # ---- Chrome JSON ------------------------------------------------------------------------------
@@ -105,6 +125,49 @@ if check(len(batch_t) == 1 and len(consume_t) == 1, "chrome: batch on %s, consum
                      % (s["name"], s["depth"], s["stack"])):
             break
 
+    # Arguments: those at the begin, the annotations (merged into B) and those at the end (E).
+    seen = collections.Counter()
+    for k in (bt, ct):
+        stack = []
+        for e in events:
+            if (e.get("pid"), e.get("tid")) != k or e.get("ph") not in ("B", "E"):
+                continue
+            if e["ph"] == "B":
+                stack.append((e["name"], seen[e["name"]], dict(e.get("args", {}))))
+                seen[e["name"]] += 1
+                continue
+            name, n, a = stack.pop()
+            a.update(e.get("args", {}))
+            want = span_args(name, n, k[1])
+            if not check(a == want, "chrome: %s #%d has args %s, want %s" % (name, n, a, want)):
+                break
+
+    # Links: 10 arrows "feeds", each from the innermost step of a batch to a consume.
+    outs = [e for e in events if e.get("ph") == "s" and e.get("name") == "feeds"]
+    ins = [e for e in events if e.get("ph") == "f" and e.get("name") == "feeds"]
+    check(len(outs) == 10 and len(ins) == 10, "chrome: %d flow starts, %d ends, want 10 each"
+          % (len(outs), len(ins)))
+    ends = {e["id"]: e for e in ins}
+    check(len({e["id"] for e in outs}) == 10 and set(ends) == {e["id"] for e in outs},
+          "chrome: flow ids do not pair up: %s / %s" % ([e["id"] for e in outs], list(ends)))
+    for e in outs:
+        f = ends.get(e["id"])
+        ok = (e["pid"], e["tid"]) == bt and f and (f["pid"], f["tid"]) == ct and \
+            f["ts"] >= e["ts"] and inside(slices[bt], "step", 10, round(e["ts"] * 1000)) and \
+            inside(slices[ct], "consume", 1, round(f["ts"] * 1000))
+        if not check(ok, "chrome: link %s from %s to %s: want from a depth-10 step of %s to a "
+                     "consume of %s" % (e["id"], e, f, bt, ct)):
+            break
+
+# Objects: 10 snapshots of "state" on the process, in order, "secret" left out.
+snaps = [e for e in events if e.get("ph") == "O" and e.get("name") == "state"]
+check([e.get("args", {}).get("snapshot") for e in snaps] == [snapshot(s) for s in range(10)],
+      "chrome: snapshots %s, want %s" % ([e.get("args") for e in snaps][:2], snapshot(0)))
+check(all(e["pid"] == pid for e in snaps), "chrome: snapshots off the process")
+print("# chrome: %d ticks, %d counter values, %d snapshots, %d spans, %d links" % (len(ticks),
+      sum(len(v) for v in series.values()), len(snaps), sum(len(v) for v in slices.values()),
+      len(outs) if "outs" in dir() else 0))
+
 # fork and exec: the child and its new image on one pid of their own.
 other = collections.defaultdict(collections.Counter)
 for e in events:
@@ -130,7 +193,22 @@ import sys, struct, collections
 path, pid = sys.argv[1], int(sys.argv[2])
 def dbl(v):
     return struct.unpack("<d", struct.pack("<Q", v))[0] if isinstance(v, int) else v
-names, threads, counters, procs = {}, {}, {}, {}
+def sint(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
+def da_value(da):
+    """A DebugAnnotation as a python value: dict entries, array values, or a scalar."""
+    if fields(da, 11):
+        return {text(field(e, 10)): da_value(e) for e in fields(da, 11)}
+    if fields(da, 12):
+        return [da_value(e) for e in fields(da, 12)]
+    for f, conv in ((2, bool), (4, sint), (5, dbl), (6, text)):
+        if field(da, f) is not None:
+            return conv(field(da, f))
+    return None
+def annotations(te):
+    return {text(field(da, 10)): da_value(da) for da in fields(te, 4)}
+
+names, threads, counters, procs, objects = {}, {}, {}, {}, {}
 events = []
 for p in packets(path):
     for idata in fields(p, 12):                  # interned_data
@@ -143,26 +221,39 @@ for p in packets(path):
             procs[field(td, 1)] = field(pr, 1)
         if fields(td, 8):
             counters[field(td, 1)] = (text(field(td, 2)), field(td, 5))
+        elif not fields(td, 3) and not fields(td, 4):
+            objects[field(td, 1)] = (text(field(td, 2)), field(td, 5))
     for te in fields(p, 11):
         events.append((field(p, 8), te))
-ticks, series, slices = [], collections.defaultdict(list), collections.defaultdict(collections.Counter)
+
+ticks, snaps, series = [], [], collections.defaultdict(list)
+outs, ins = {}, {}
+slices, stacks = collections.defaultdict(list), collections.defaultdict(list)
 for ts, te in events:
     kind, uuid = field(te, 9), field(te, 11)
     name = names.get(field(te, 10)) or text(field(te, 23))
+    where = threads.get(uuid)
     if kind == 3 and name == "tick":
-        args = {}
-        for da in fields(te, 4):
-            k = text(field(da, 10))
-            for f, conv in ((2, bool), (4, int), (5, dbl), (6, text)):
-                if field(da, f) is not None:
-                    args[k] = conv(field(da, f))
-        ticks.append((threads.get(uuid), args))
+        ticks.append((where, annotations(te)))
+    elif kind == 3 and uuid in objects:
+        snaps.append((objects[uuid], name, annotations(te)))
+    elif kind == 3 and name == "feeds":
+        for f, d in ((47, outs), (48, ins)):
+            for fid in fields(te, f):
+                check(fid not in d, "perfetto: flow id %s twice" % fid)
+                d[fid] = (where, ts)
     elif kind == 4 and uuid in counters:
         cname, parent = counters[uuid]
         v = field(te, 30) if field(te, 30) is not None else dbl(field(te, 44))
         series[(cname, procs.get(parent, parent))].append(v)
     elif kind == 1:
-        slices[name][threads.get(uuid)] += 1
+        st = stacks[where]
+        st.append(dict(name=name, start=ts, depth=len(st) + 1))
+        slices[where].append(st[-1])
+    elif kind == 2 and stacks[where]:
+        s = stacks[where].pop()
+        s["end"], s["args"] = ts, annotations(te)
+
 check(len(ticks) == 10000, "perfetto: %d ticks, want 10000" % len(ticks))
 for i, (where, args) in enumerate(ticks):
     want = tick_args(i, pid)
@@ -174,10 +265,43 @@ for name, vals in want.items():
     got = series.get((name, pid), [])
     check([float(v) for v in got] == vals, "perfetto: %s of %d: %d values %s..., want %d"
           % (name, pid, len(got), got[:5], len(vals)))
-check(sum(slices["batch"].values()) == 10 and sum(slices["step"].values()) == 90 and
-      sum(slices["consume"].values()) == 10 and len(slices["batch"]) == 1 and
-      set(slices["step"]) == set(slices["batch"]) and slices["consume"].keys() != slices["batch"].keys(),
-      "perfetto: span begins per thread %s" % {n: dict(c) for n, c in slices.items()})
+
+# Spans and their arguments, per thread.
+per = {n: [k for k, sl in slices.items() if any(s["name"] == n for s in sl)]
+       for n in ("batch", "step", "consume")}
+if check(len(per["batch"]) == 1 and per["step"] == per["batch"] and len(per["consume"]) == 1 and
+         per["consume"] != per["batch"], "perfetto: span threads %s" % per):
+    bt, ct = per["batch"][0], per["consume"][0]
+    check(bt[0] == pid and ct[0] == pid and len({bt[1], ct[1], pid}) == 3,
+          "perfetto: batch on %s, consume on %s" % (bt, ct))
+    for k in (bt, ct):
+        seen = collections.Counter()
+        for s in slices[k]:
+            want = span_args(s["name"], seen[s["name"]], k[1])
+            seen[s["name"]] += 1
+            if not check(s.get("args") == want, "perfetto: %s #%d on %s has args %s, want %s"
+                         % (s["name"], seen[s["name"]] - 1, k, s.get("args"), want)):
+                break
+    check(seen == {"consume": 10} and collections.Counter(s["name"] for s in slices[bt]) ==
+          {"batch": 10, "step": 90}, "perfetto: spans %s" % {k: len(v) for k, v in slices.items()})
+    # Links: out in a depth-10 step, in inside a consume, ids paired.
+    check(len(outs) == 10 and set(outs) == set(ins), "perfetto: flow ids out %s in %s"
+          % (sorted(outs), sorted(ins)))
+    for fid, (w, ts) in outs.items():
+        wi, tsi = ins.get(fid, (None, 0))
+        ok = w == bt and wi == ct and tsi >= ts and inside(slices[bt], "step", 10, ts) and \
+            inside(slices[ct], "consume", 1, tsi)
+        if not check(ok, "perfetto: flow %s from %s at %s to %s at %s" % (fid, w, ts, wi, tsi)):
+            break
+
+# Objects: the track "state" of the process, 10 snapshots in order.
+check([a for _, _, a in snaps] == [snapshot(s) for s in range(10)],
+      "perfetto: snapshots %s..., want %s" % ([a for _, _, a in snaps][:2], snapshot(0)))
+check(all(t[0] == "state" and procs.get(t[1], threads.get(t[1], (None,))[0]) == pid
+          for t, _, _ in snaps), "perfetto: snapshot tracks %s" % set(t for t, _, _ in snaps))
+print("# perfetto: %d ticks, %d counter values, %d snapshots, %d spans, %d links" % (len(ticks),
+      sum(len(v) for v in series.values()), len(snaps), sum(len(v) for v in slices.values()),
+      len(outs)))
 done()
 ' api.txt "$pid" || err "perfetto (see above)"
 

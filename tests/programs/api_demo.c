@@ -3,7 +3,8 @@
  *   attributes set 1,000 times in turn (depth = k, bytes = 10 k, rate = k / 4, attribute k % 3
  *   at change k) logging on every change, then 100 more changes with the trigger off and an
  *   explicit log after every tenth; an object "state" logged 10 times (trigger off) with
- *   {step, pos: {x, y: [a, b], name}, ok} and "secret" excluded.
+ *   {step: s, pos: {x: s, y: [-s, s + 0.5], name: "n\u00e9" s}, ok: s is even} ("secret" is
+ *   excluded).
  *   thread "spans": 10 spans "batch" {batch, tid}, each holding a chain of 9 nested spans
  *   "step" (depths 2..10) annotated {depth} at the start and {done: depth * 10} at the end: 100
  *   spans; inside the innermost step of each batch a link "feeds" leaves for...
@@ -100,7 +101,7 @@ static void counter_and_object(struct hwt_counter *q)
 	for (int s = 0; s < 10; s++) {
 		hwt_object_set(o, "step", s);
 		hwt_object_json(o, "pos",
-				"{\"x\": %d, \"y\": [%d, %.1f], \"name\": \"p\\u00e9%d\"}", s, -s,
+				"{\"x\": %d, \"y\": [%d, %.1f], \"name\": \"n\\u00e9%d\"}", s, -s,
 				s + 0.5, s);
 		hwt_object_set(o, "ok", (_Bool)(s % 2 == 0));
 		hwt_object_set(o, "secret", "hidden");
