@@ -8,7 +8,8 @@
  * then the rings' data (ring_bytes each, a power of two). Everything is little-endian, shared
  * by processes of one machine.
  *
- * Each thread claims a ring (state FREE -> CLAIMING -> USED) at its first event and writes
+ * Each thread claims a ring (state FREE -> CLAIMING -> USED) at its first event (or takes back
+ * the ring its thread id had in the image before an exec) and writes
  * whole records of the host's stream (core/format/custom_format.h), 8-aligned, one after the
  * other; a record never wraps: when the space left before the end cannot hold it, the writer
  * skips that space (with a PAD record, type 0, when it holds a header) and writes at the
@@ -65,8 +66,10 @@ struct hwt_api_ring {
 	uint32_t state; /* enum hwt_api_ring_state */
 	int32_t pid, tid;
 	uint32_t reserved;
-	uint64_t lost; /* written by the producer: records it dropped */
-	uint8_t pad0[40];
+	uint64_t lost;	/* written by the producer: records it dropped */
+	uint64_t image; /* the program image that owns it (its AT_RANDOM bytes): after an exec,
+			 * the thread takes its ring again, as a new image */
+	uint8_t pad0[32];
 	uint64_t head; /* written by the producer: bytes published */
 	uint8_t pad1[56];
 	uint64_t tail; /* written by the consumer: bytes consumed */

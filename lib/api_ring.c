@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -21,6 +22,8 @@ static uint64_t area_size;
 static struct hwt_api_area *area;
 static pthread_once_t map_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ring_key;
+static uint64_t image; /* this program image: its AT_RANDOM bytes, the same for every copy of
+			* the library in it, new at each exec */
 
 /* The calling thread's ring. Initial-exec TLS: no call to find it. */
 struct tls {
@@ -101,6 +104,11 @@ static void hwt_lib_map_area(void)
 		munmap(p, area_size);
 		return;
 	}
+	const void *rnd = (const void *)getauxval(AT_RANDOM);
+	if (rnd)
+		memcpy(&image, rnd, sizeof(image));
+	else
+		image = hwt_lib_now() ^ (uint64_t)getpid() << 32;
 	area = p;
 }
 
@@ -132,7 +140,9 @@ static void hwt_lib_take(struct hwt_api_ring *r, uint32_t i, int32_t pid, int32_
 	pthread_setspecific(ring_key, r);
 }
 
-/* Gives the calling thread a ring: the one its thread id had before an exec, else a free one. */
+/* Gives the calling thread a ring: the one its thread id had in an image before an exec (whose
+ * writer is gone), else a free one. A ring of this thread in this image belongs to another copy
+ * of the library (a static one in a shared object): left alone. */
 static struct hwt_api_ring *hwt_lib_claim(void)
 {
 	if (!hwt_lib_get_area())
@@ -141,7 +151,8 @@ static struct hwt_api_ring *hwt_lib_claim(void)
 	for (uint32_t i = 0; i < area->nrings; i++) {
 		struct hwt_api_ring *r = hwt_lib_ring_at(i);
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == HWT_API_USED && r->pid == pid &&
-		    r->tid == tid) {
+		    r->tid == tid && r->image != image) {
+			r->image = image;
 			hwt_lib_take(r, i, pid, tid);
 			return r;
 		}
@@ -155,6 +166,7 @@ static struct hwt_api_ring *hwt_lib_claim(void)
 			continue;
 		r->pid = pid;
 		r->tid = tid;
+		r->image = image;
 		__atomic_store_n(&r->state, HWT_API_USED, __ATOMIC_RELEASE);
 		hwt_lib_take(r, i, pid, tid);
 		return r;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -729,6 +730,26 @@ static struct hwt_api_area *map_area(void)
 	return p;
 }
 
+START_TEST(hwt_progapi_two_copies_two_rings)
+{
+	start_rings(2, 0);
+	struct hwt_api_area *a = map_area();
+	struct hwt_api_ring *ring = (struct hwt_api_ring *)((uint8_t *)a + a->rings_off);
+	/* Another copy of the library in this image (a static one in a shared object) has ring 0
+	 * for this thread: ours must be another. */
+	ring[0].pid = getpid();
+	ring[0].tid = gettid();
+	memcpy(&ring[0].image, (const void *)getauxval(AT_RANDOM), 8);
+	ring[0].state = HWT_API_USED;
+	hwt_instant("mine");
+	ck_assert_uint_eq(ring[0].head, 0);
+	ck_assert_uint_eq(ring[1].state, HWT_API_USED);
+	ck_assert_uint_gt(ring[1].head, 0);
+	ck_assert_uint_eq(ring[1].image, ring[0].image);
+	hwt_progapi_free(pa);
+}
+END_TEST
+
 /* What a program that writes over its ring 0 may leave there. */
 enum garbage { G_HEAD_AHEAD, G_TOO_LONG, G_TRACK_RECORD, G_UNKNOWN_TRACK, G_SHORT_COUNTER, G_N };
 
@@ -829,6 +850,7 @@ static Suite *progapi_suite(void)
 	tcase_add_test(tc, hwt_progapi_fork_child_rings);
 	tcase_add_test(tc, hwt_progapi_drain_reclaims_rings_of_dead_processes);
 	tcase_add_test(tc, hwt_progapi_exec_keeps_ring);
+	tcase_add_test(tc, hwt_progapi_two_copies_two_rings);
 	tcase_add_loop_test(tc, hwt_progapi_drain_survives_garbage, 0, G_N);
 	tcase_add_test(tc, hwt_progapi_drain_bad_declaration);
 	suite_add_tcase(s, tc);
