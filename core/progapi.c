@@ -30,6 +30,9 @@ struct hwt_progapi {
 	int fd;
 	struct hwt_api_area *a;
 	uint64_t size;
+	/* The area's geometry as created: the program may write over the area's head. */
+	uint32_t nrings;
+	uint64_t ring_bytes, decl_bytes;
 	struct hwt_api_ring *rings;
 	uint8_t *decl, *data;
 	uint64_t decl_cursor;	 /* the log's entries before it are declared */
@@ -91,6 +94,9 @@ int hwt_progapi_create(struct hwt_progapi **out, const struct hwt_progapi_config
 		.data_off = data_off,
 		.decl_bytes = c.decl_bytes,
 	};
+	pa->nrings = c.nrings;
+	pa->ring_bytes = c.ring_bytes;
+	pa->decl_bytes = c.decl_bytes;
 	pa->rings = (struct hwt_api_ring *)((uint8_t *)pa->a + rings_off);
 	pa->decl = (uint8_t *)pa->a + decl_off;
 	pa->data = (uint8_t *)pa->a + data_off;
@@ -178,7 +184,7 @@ static int declare(struct hwt_progapi *pa, const struct hwt_progapi_sink *s,
 /* Declares what the log holds past the cursor, up to the first entry not yet ready. */
 static int scan_decls(struct hwt_progapi *pa, const struct hwt_progapi_sink *s)
 {
-	uint64_t end = pa->a->decl_bytes;
+	uint64_t end = pa->decl_bytes;
 
 	while (pa->decl_cursor + sizeof(struct hwt_api_decl) <= end) {
 		struct hwt_api_decl *d = (struct hwt_api_decl *)(pa->decl + pa->decl_cursor);
@@ -303,7 +309,7 @@ static long drain_ring(struct hwt_progapi *pa, const struct hwt_progapi_sink *s,
 {
 	struct hwt_api_ring *r = &pa->rings[i];
 	uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
-	uint64_t rb = pa->a->ring_bytes;
+	uint64_t rb = pa->ring_bytes;
 	const uint8_t *data = pa->data + (uint64_t)i * rb;
 	long n = 0;
 	int err = 0;
@@ -355,7 +361,7 @@ long hwt_progapi_drain_sink(struct hwt_progapi *pa, const struct hwt_progapi_sin
 {
 	long total = 0;
 
-	for (uint32_t i = 0; i < pa->a->nrings; i++) {
+	for (uint32_t i = 0; i < pa->nrings; i++) {
 		long n = drain_ring(pa, s, i, now);
 		if (n < 0)
 			return n;

@@ -306,7 +306,7 @@ static inline struct hwt_counter *hwt_counter_new(const char *name)
 
 static inline void hwt_counter_free(struct hwt_counter *c)
 {
-	if (HWT__ON() && c)
+	if (c) /* NULL when not recorded; freed even if recording stopped since */
 		hwt__counter_free(c);
 }
 
@@ -357,7 +357,7 @@ static inline struct hwt_object *hwt_object_new(const char *name)
 
 static inline void hwt_object_free(struct hwt_object *o)
 {
-	if (HWT__ON() && o)
+	if (o) /* NULL when not recorded; freed even if recording stopped since */
 		hwt__object_free(o);
 }
 

@@ -751,7 +751,15 @@ START_TEST(hwt_progapi_two_copies_two_rings)
 END_TEST
 
 /* What a program that writes over its ring 0 may leave there. */
-enum garbage { G_HEAD_AHEAD, G_TOO_LONG, G_TRACK_RECORD, G_UNKNOWN_TRACK, G_SHORT_COUNTER, G_N };
+enum garbage {
+	G_HEAD_AHEAD,
+	G_TOO_LONG,
+	G_TRACK_RECORD,
+	G_UNKNOWN_TRACK,
+	G_SHORT_COUNTER,
+	G_AREA_HEAD, /* the area's geometry: the recorder keeps its own */
+	G_N
+};
 
 START_TEST(hwt_progapi_drain_survives_garbage)
 {
@@ -788,6 +796,11 @@ START_TEST(hwt_progapi_drain_survives_garbage)
 		h->type = HWT_CR_OBJECT;
 		h->len = 4;
 		head += hwt_custom_size(4);
+		break;
+	case G_AREA_HEAD:
+		a->nrings = 1u << 30;
+		a->ring_bytes = 3;
+		a->decl_bytes = 1ull << 50;
 		break;
 	}
 	ring->head = head;
