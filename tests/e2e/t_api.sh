@@ -305,6 +305,27 @@ print("# perfetto: %d ticks, %d counter values, %d snapshots, %d spans, %d links
 done()
 ' api.txt "$pid" || err "perfetto (see above)"
 
+# ---- more than the ring takes: every event recorded or counted lost -------------------------------
+N=1000000
+hw_ok record -q -b sample --freq 10 -o burst.hwt -- "$PROGS/api_demo" burst $N
+lost=$(info_field burst.hwt lost | cut -d' ' -f1)
+hw_ok export -o burst.json burst.hwt
+py '
+import sys
+path, n, lost = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+got, markers = [], 0
+for e in load_chrome(path):
+    if e.get("ph") == "i" and e.get("name") == "burst":
+        got.append(e["args"]["i"])
+    elif e.get("ph") == "i" and e.get("name") == "lost events":
+        markers += e["args"]["count"]
+print("# burst: %d of %d recorded, %d lost (markers), info lost %d" % (len(got), n, markers, lost))
+check(len(got) + markers == n, "burst: %d recorded + %d lost != %d" % (len(got), markers, n))
+check(lost == markers, "burst: info says %d lost, the markers %d" % (lost, markers))
+check(got == sorted(got) and len(set(got)) == len(got), "burst: instants out of order or twice")
+done()
+' burst.json "$N" "${lost:-x}" || err "burst (see above)"
+
 # ---- C++ through the shared library -------------------------------------------------------------
 hw_ok record -q -b sample -o cxx.hwt -- "$PROGS/api_cxx"
 grep -qx "api_cxx: 5 calls" hw.out || err "api_cxx printed '$(cat hw.out)'"

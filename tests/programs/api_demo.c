@@ -13,6 +13,8 @@
  *   counter's depth to -1 and logs it (tracks of its own: depth -1, bytes 10990, rate 274.25),
  *   then execs this program with "exec", which makes
  *   10 instants "exec tick" {i}.
+ * With "burst N" instead: N instants "burst" {i} as fast as it can, more than the recorder
+ * drains: what the ring cannot take is lost, counted.
  * Prints the same line with or without hwtrace. */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -115,6 +117,13 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "exec")) {
 		for (int i = 0; i < 10; i++)
 			hwt_instant("exec tick", HWT_ARG("i", i));
+		return 0;
+	}
+	if (argc > 2 && !strcmp(argv[1], "burst")) {
+		long n = atol(argv[2]);
+		for (long i = 0; i < n; i++)
+			hwt_instant("burst", HWT_ARG("i", i));
+		printf("api_demo: %ld instants\n", n);
 		return 0;
 	}
 	long me = tid();
