@@ -188,6 +188,7 @@ extern "C" {
 /** HWT_ARG(key, value): the argument of the value's type: a string (char *), a double or float,
  *  a _Bool, else an integer. In C a comparison (a == b) is an int: cast it to _Bool, or use
  *  hwt_arg_bool(), for a boolean. */
+#if __STDC_VERSION__ >= 201112L /* C99 has no _Generic: hwt_arg_int() and the others there */
 /* clang-format off */
 #define HWT_ARG(key, value)                                   \
 	_Generic((value),                                     \
@@ -199,20 +200,39 @@ extern "C" {
 		default: hwt_arg_int)((key), (value))
 /* clang-format on */
 #endif
+#endif
 
 /* The empty argument that leads every argument list (so that it may be empty). */
 /* clang-format off */
 #define HWT__ARGS0 { 0, 0, { 0 } }
 /* clang-format on */
 
-/* Calls hwt__event(@type, @scope, @name, the arguments ...) when recorded. */
-#define HWT__EVENT(type, scope, name, ...)                                             \
-	do {                                                                           \
-		if (HWT__ON()) {                                                       \
-			const struct hwt_arg hwt__a[] = { HWT__ARGS0, ##__VA_ARGS__ }; \
-			hwt__event((type), (scope), (name), hwt__a + 1,                \
-				   sizeof(hwt__a) / sizeof(hwt__a[0]) - 1);            \
-		}                                                                      \
+/* Standard C99 and C++11, no GNU extension: HWT__FIRST(a, ...) is a, HWT__REST(a, ...) the rest
+ * (nothing when a is alone), for up to 32 arguments. */
+#define HWT__FIRST(...)	    HWT__FIRST_(__VA_ARGS__, 0)
+#define HWT__FIRST_(a, ...) a
+#define HWT__REST(...)	    HWT__CAT(HWT__REST_, HWT__MORE(__VA_ARGS__))(__VA_ARGS__)
+#define HWT__REST_0(a)
+#define HWT__REST_1(a, ...) __VA_ARGS__
+/* clang-format off */
+#define HWT__MORE(...)                                                                         \
+	HWT__MORE_(__VA_ARGS__, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,  \
+		   1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0)
+#define HWT__MORE_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, \
+		   _18, _19, _20, _21, _22, _23, _24, _25, _26, _27, _28, _29, _30, _31, _32, n, \
+		   ...) n
+/* clang-format on */
+#define HWT__CAT2(a, b) a##b
+#define HWT__CAT(a, b)	HWT__CAT2(a, b)
+
+/* HWT__EVENT(type, scope, name, args...) calls hwt__event() when recorded. */
+#define HWT__EVENT(type, scope, ...)                                                            \
+	do {                                                                                    \
+		if (HWT__ON()) {                                                                \
+			const struct hwt_arg hwt__a[] = { HWT__ARGS0, HWT__REST(__VA_ARGS__) }; \
+			hwt__event((type), (scope), HWT__FIRST(__VA_ARGS__), hwt__a + 1,        \
+				   sizeof(hwt__a) / sizeof(hwt__a[0]) - 1);                     \
+		}                                                                               \
 	} while (0)
 
 /** Non-zero when the program runs under `hwtrace record` (its events are recorded). */
@@ -223,12 +243,12 @@ static inline int hwt_active(void)
 
 /* ---- instants -------------------------------------------------------------------------- */
 
-/** hwt_instant(name, HWT_ARG(key, value)...): an instant on the calling thread, with up to any
- *  number of arguments. hwt_instant_process() puts it on the process, hwt_instant_global() on
+/** hwt_instant(name, HWT_ARG(key, value)...): an instant on the calling thread, with up to 31
+ *  arguments. hwt_instant_process() puts it on the process, hwt_instant_global() on
  *  the whole recording. */
-#define hwt_instant(name, ...)	       HWT__EVENT(HWT__INSTANT, HWT__THREAD, name, ##__VA_ARGS__)
-#define hwt_instant_process(name, ...) HWT__EVENT(HWT__INSTANT, HWT__PROCESS, name, ##__VA_ARGS__)
-#define hwt_instant_global(name, ...)  HWT__EVENT(HWT__INSTANT, HWT__GLOBAL, name, ##__VA_ARGS__)
+#define hwt_instant(...)	 HWT__EVENT(HWT__INSTANT, HWT__THREAD, __VA_ARGS__)
+#define hwt_instant_process(...) HWT__EVENT(HWT__INSTANT, HWT__PROCESS, __VA_ARGS__)
+#define hwt_instant_global(...)	 HWT__EVENT(HWT__INSTANT, HWT__GLOBAL, __VA_ARGS__)
 
 /** hwt_instant_json(name, fmt, ...): an instant on the calling thread whose arguments are the
  *  JSON object printf(@fmt, ...) writes, nested values and all. Text that is not a JSON object
@@ -244,9 +264,9 @@ static inline int hwt_active(void)
 /** hwt_span_begin(name, HWT_ARG(key, value)...): opens a span (a slice) on the calling thread,
  *  inside the spans it has open. hwt_span_annotate(args...) adds arguments to the innermost
  *  open span of the thread; hwt_span_end(args...) closes it, adding the arguments given. */
-#define hwt_span_begin(name, ...) HWT__EVENT(HWT__SPAN_BEGIN, HWT__THREAD, name, ##__VA_ARGS__)
-#define hwt_span_annotate(...)	  HWT__EVENT(HWT__SPAN_ARGS, HWT__THREAD, "", ##__VA_ARGS__)
-#define hwt_span_end(...)	  HWT__EVENT(HWT__SPAN_END, HWT__THREAD, "", ##__VA_ARGS__)
+#define hwt_span_begin(...)    HWT__EVENT(HWT__SPAN_BEGIN, HWT__THREAD, __VA_ARGS__)
+#define hwt_span_annotate(...) HWT__EVENT(HWT__SPAN_ARGS, HWT__THREAD, "", __VA_ARGS__)
+#define hwt_span_end(...)      HWT__EVENT(HWT__SPAN_END, HWT__THREAD, "", __VA_ARGS__)
 
 /** hwt_span_annotate_json(fmt, ...): adds the JSON object printf(@fmt, ...) writes to the
  *  arguments of the innermost open span of the thread (see hwt_instant_json()). */
@@ -259,8 +279,6 @@ static inline int hwt_active(void)
 /** HWT_SCOPE(name): a span from here to the end of the enclosing block (a sparse mark: one slice
  *  for a function or a block, whatever else is traced). HWT_FUNC() is HWT_SCOPE(__func__). Uses
  *  the cleanup attribute (GCC, Clang), so it also closes on return and on break. */
-#define HWT__CAT2(a, b) a##b
-#define HWT__CAT(a, b)	HWT__CAT2(a, b)
 #define HWT_SCOPE(name)                                                                        \
 	int HWT__CAT(hwt__scope_, __LINE__) __attribute__((cleanup(hwt__scope_end), unused)) = \
 		HWT__ON() ? hwt__scope_begin(name) : 0
