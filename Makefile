@@ -110,14 +110,16 @@ $(BUILD)/lib/libhwtrace.so: $(API_OBJS)
 -include $(API_OBJS:.o=.d)
 api: $(API_LIBS)
 
-# Programs that use libhwtrace: the C ones link the archive, the C++ ones the shared library.
-API_PROG_CFLAGS := $(PROG_CFLAGS) -Iinclude $(SANFLAGS)
+# Programs that use libhwtrace: the C ones link the archive, the C++ ones the shared library;
+# built as strict ISO C11 and C++11, so that include/hwtrace.h stays clean there.
+API_PROG_CFLAGS := $(PROG_CFLAGS) -Iinclude -Wall -Wextra -pedantic -Werror $(SANFLAGS)
 $(BUILD)/programs/api_%: tests/programs/api_%.c $(BUILD)/lib/libhwtrace.a
 	@mkdir -p $(dir $@)
-	$(CC) $(API_PROG_CFLAGS) -o $@ $< $(BUILD)/lib/libhwtrace.a
+	$(CC) -std=c11 $(API_PROG_CFLAGS) -o $@ $< $(BUILD)/lib/libhwtrace.a
 $(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
 	@mkdir -p $(dir $@)
-	$(CXX) $(API_PROG_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhwtrace -Wl,-rpath,'$$ORIGIN/../lib'
+	$(CXX) -std=c++11 $(API_PROG_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhwtrace \
+		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # The Intel PT test oracle: single-steps a program and writes what ran as PT packets and truth.
 ORACLE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/oracle/*.c))

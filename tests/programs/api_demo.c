@@ -57,6 +57,7 @@ static void steps(int depth)
 
 static void *spans(void *arg)
 {
+	(void)arg;
 	prctl(PR_SET_NAME, "spans"); /* pthread_setname_np() writes to a file */
 	for (int b = 0; b < 10; b++) {
 		hwt_span_begin("batch", HWT_ARG("batch", b), HWT_ARG("tid", tid()));
@@ -68,6 +69,7 @@ static void *spans(void *arg)
 
 static void *sink(void *arg)
 {
+	(void)arg;
 	prctl(PR_SET_NAME, "sink");
 	for (int n = 0; n < 10; n++) {
 		pthread_mutex_lock(&mu);
