@@ -294,7 +294,8 @@ struct hwt_link {
 };
 
 /** Starts a link of @type ("produces", "caused", ...) at the innermost open span of this thread:
- *  the arrow's OUT end. */
+ *  the arrow's OUT end. Call it while the span it leaves is open; hwt_link_in() in the span it
+ *  reaches, later (on any thread, in any process of the recording). */
 static inline struct hwt_link hwt_link_out(const char *type)
 {
 	struct hwt_link l;
