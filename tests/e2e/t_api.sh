@@ -3,7 +3,8 @@
 # link of the program must be in the Chrome JSON (python3 json) and the Perfetto trace (protoc
 # --decode_raw), with its values, in order, on the right threads; the child of fork() and its
 # exec'ed image on the child's pid. Run without hwtrace, the program prints the same and writes
-# nothing anywhere (strace). api_cxx: the same from C++ through the shared library.
+# nothing anywhere (strace). A burst larger than a ring: every event recorded or counted lost.
+# With -b uprobe, spans nest among the traced calls. api_cxx: C++ through the shared library.
 need python3 protoc strace
 
 hw_ok record -q -b sample -o api.hwt -- "$PROGS/api_demo" fork
@@ -325,6 +326,31 @@ check(lost == markers, "burst: info says %d lost, the markers %d" % (lost, marke
 check(got == sorted(got) and len(set(got)) == len(got), "burst: instants out of order or twice")
 done()
 ' burst.json "$N" "${lost:-x}" || err "burst (see above)"
+
+# ---- with the program's calls traced: spans nest with the calls around them ---------------------
+hw_ok record -q -b uprobe -N 'hwt_*' -o calls.hwt -- "$PROGS/api_demo"
+hw_ok export -o calls.json calls.hwt
+py "$CHROME_SLICES"'
+import sys, collections
+slices, _, left_open = chrome_slices(sys.argv[1], "calls")
+check(not left_open, "calls: slices left open: %s" % left_open)
+names = collections.Counter(s["name"] for sl in slices.values() for s in sl)
+check(not [n for n in names if n.startswith("hwt_")], "calls: the library traced: %s" % names)
+check(names["steps"] == 100 and names["step"] == 90 and names["batch"] == 10,
+      "calls: steps %d step %d batch %d, want 100, 90, 10" % (names["steps"], names["step"],
+                                                             names["batch"]))
+for sl in slices.values():
+    for s in sl:
+        if s["name"] == "step":
+            ok = s["stack"][-1:] == ["steps"]
+        elif s["name"] == "steps":
+            ok = s["stack"][-1:] in (["batch"], ["step"])
+        else:
+            continue
+        if not check(ok, "calls: %s under %s" % (s["name"], s["stack"])):
+            break
+done()
+' calls.json || err "spans among traced calls (see above)"
 
 # ---- C++ through the shared library -------------------------------------------------------------
 hw_ok record -q -b sample -o cxx.hwt -- "$PROGS/api_cxx"
