@@ -7,7 +7,7 @@
 # With -b uprobe, spans nest among the traced calls. api_cxx: C++ through the shared library.
 need python3 protoc strace
 
-hw_ok record -q -b sample -o api.hwt -- "$PROGS/api_demo" fork
+hw_ok record -q -b sample --freq 100 -o api.hwt -- "$PROGS/api_demo" fork
 pid=$(info_field api.hwt pid)
 [ -n "$pid" ] || fail "info has no pid"
 [ "$(info_field api.hwt status)" = complete ] || err "info status is not complete"
