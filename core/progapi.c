@@ -361,6 +361,9 @@ long hwt_progapi_drain_sink(struct hwt_progapi *pa, const struct hwt_progapi_sin
 {
 	long total = 0;
 
+	/* A writer that read the clock before this reads it again (see "Time order"); a locked
+	 * add, seen before the rings are read. */
+	__atomic_add_fetch(&pa->a->drain_gen, 1, __ATOMIC_SEQ_CST);
 	for (uint32_t i = 0; i < pa->nrings; i++) {
 		long n = drain_ring(pa, s, i, now);
 		if (n < 0)

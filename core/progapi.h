@@ -17,6 +17,12 @@
  * that does not fit is dropped and counted in the ring's lost. A thread that ends marks its ring
  * DEAD; the recorder drains it and frees it.
  *
+ * Time order: the decoder hands out a record once a round drained after the one that brought it
+ * started, so no record may show up in a ring after a drain that began later than its time. A
+ * writer that was held up between reading the clock and publishing (preempted) would break that:
+ * it notes drain_gen before reading the clock and, if a drain began since, reads the clock again
+ * just before publishing.
+ *
  * Counter and object tracks are declared in the declaration log: entries of struct
  * hwt_api_decl followed by a COUNTER_TRACK or OBJECT_TRACK record whose track is an id of the
  * area (next_track, shared by every process of the recording), published by setting ready last.
@@ -56,9 +62,9 @@ struct hwt_api_area {
 	uint32_t reserved0;
 	uint64_t decl_used;   /* atomic: bytes of the log handed out */
 	uint64_t lost_noring; /* atomic: events of threads without a ring */
-	uint64_t lost_nodecl; /* atomic: values of tracks the full log could
-			       * not declare */
-	uint8_t reserved[24]; /* to 128 bytes */
+	uint64_t lost_nodecl; /* atomic: values of tracks the full log could not declare */
+	uint64_t drain_gen;   /* the recorder's drains so far (see "Time order") */
+	uint8_t reserved[16]; /* to 128 bytes */
 };
 
 /** One ring's state: the producer's and the consumer's words on cache lines of their own. */

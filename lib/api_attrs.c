@@ -126,8 +126,6 @@ HWT_EXPORT void hwt__counter_free(struct hwt_counter *c)
  * process). Called with the lock held. */
 static void hwt_lib_counter_log(struct hwt_counter *c)
 {
-	uint64_t ts = hwt_lib_now();
-
 	for (size_t i = 0; i < c->s.n; i++) {
 		struct attr *a = &c->s.a[i];
 		if (!hwt_lib_logged(&c->s, a))
@@ -147,7 +145,7 @@ static void hwt_lib_counter_log(struct hwt_counter *c)
 			hwt_lib_lost(1);
 			continue;
 		}
-		if (hwt_lib_reserve(&r, HWT_CR_COUNTER, HWT__THREAD, ts, 16))
+		if (hwt_lib_reserve(&r, HWT_CR_COUNTER, HWT__THREAD, 16))
 			continue;
 		uint32_t head[2] = { a->track, 0 };
 		memcpy(r.body, head, 8);
@@ -221,7 +219,7 @@ static void hwt_lib_object_log(struct hwt_object *o)
 			n++;
 		}
 	struct hwt_lib_rec r;
-	if (hwt_lib_reserve(&r, HWT_CR_OBJECT, HWT__THREAD, hwt_lib_now(), 8 + tree))
+	if (hwt_lib_reserve(&r, HWT_CR_OBJECT, HWT__THREAD, 8 + tree))
 		return;
 	uint32_t head[2] = { o->track, 0 };
 	memcpy(r.body, head, 8);

@@ -129,7 +129,7 @@ static int hwt_lib_event(int type, int scope, const char *name, const struct hwt
 	size_t al = hwt_lib_args_size(a, n);
 #endif
 
-	if (hwt_lib_reserve(&r, type, scope, hwt_lib_now(), nl + al))
+	if (hwt_lib_reserve(&r, type, scope, nl + al))
 		return -1;
 	if (named)
 		memcpy(r.body, name ? name : "", nl);
@@ -176,7 +176,7 @@ HWT_EXPORT void hwt__event_json(int type, const char *name, const char *fmt, ...
 		hwt_vw_end(&w);
 	}
 	size_t nl = type == HWT__INSTANT ? strlen(name ? name : "") + 1 : 0;
-	if (w.buf && !w.bad && !hwt_lib_reserve(&r, type, HWT__THREAD, hwt_lib_now(), nl + w.len)) {
+	if (w.buf && !w.bad && !hwt_lib_reserve(&r, type, HWT__THREAD, nl + w.len)) {
 		memcpy(r.body, name ? name : "", nl);
 		memcpy(r.body + nl, w.buf, w.len);
 		hwt_lib_commit(&r);
@@ -191,7 +191,7 @@ static void hwt_lib_flow(uint64_t id, uint32_t phase, const char *type)
 	size_t nl = strlen(type ? type : "") + 1;
 	struct hwt_lib_rec r;
 
-	if (hwt_lib_reserve(&r, HWT_CR_FLOW, HWT__THREAD, hwt_lib_now(), 16 + nl))
+	if (hwt_lib_reserve(&r, HWT_CR_FLOW, HWT__THREAD, 16 + nl))
 		return;
 	uint32_t ph[2] = { phase, 0 };
 	memcpy(r.body, &id, 8);

@@ -20,19 +20,21 @@ extern uint32_t hwt_lib_fork_gen;
 /** CLOCK_MONOTONIC now, in nanoseconds. */
 uint64_t hwt_lib_now(void);
 
-/** A record being written: where its header is, and the head to publish. */
+/** A record being written: where its header is, the head to publish, the drains seen. */
 struct hwt_lib_rec {
 	struct hwt_custom_rec *hdr;
 	uint8_t *body;
 	uint64_t next;
+	uint64_t gen; /* the area's drain_gen before the clock was read */
 };
 
 /** Reserves a record of type @type with @body bytes in the calling thread's ring and fills its
- *  header (@ts, the thread's pid and tid, changed by @scope: HWT__GLOBAL, HWT__PROCESS or
- *  HWT__THREAD). Returns 0, or -1 when the record was dropped (no area, no ring, the ring full,
- *  or an event of this thread is being written already: a signal handler), counted as lost.
- *  hwt_lib_commit() publishes it and ends the reservation. */
-int hwt_lib_reserve(struct hwt_lib_rec *r, int type, int scope, uint64_t ts, size_t body);
+ *  header (the time now, the thread's pid and tid, changed by @scope: HWT__GLOBAL, HWT__PROCESS
+ *  or HWT__THREAD). Returns 0, or -1 when the record was dropped (no area, no ring, the ring
+ *  full, or an event of this thread is being written already: a signal handler), counted as
+ *  lost. hwt_lib_commit() publishes it (with the time again if a drain began meanwhile) and
+ *  ends the reservation. */
+int hwt_lib_reserve(struct hwt_lib_rec *r, int type, int scope, size_t body);
 void hwt_lib_commit(const struct hwt_lib_rec *r);
 
 /** Declares a counter track (@type HWT_CR_COUNTER_TRACK, @name) or an object track

@@ -180,7 +180,7 @@ void hwt_lib_lost(uint64_t n)
 		__atomic_fetch_add(&area->lost_noring, n, __ATOMIC_RELAXED);
 }
 
-int hwt_lib_reserve(struct hwt_lib_rec *rec, int type, int scope, uint64_t ts, size_t body)
+int hwt_lib_reserve(struct hwt_lib_rec *rec, int type, int scope, size_t body)
 {
 	struct hwt_api_ring *r = t.r;
 	size_t size = hwt_custom_size(body);
@@ -215,10 +215,12 @@ int hwt_lib_reserve(struct hwt_lib_rec *rec, int type, int scope, uint64_t ts, s
 	rec->hdr = (struct hwt_custom_rec *)(t.data + off);
 	rec->body = (uint8_t *)(rec->hdr + 1);
 	rec->next = head + size;
+	/* The clock after the drains seen: see "Time order" in core/progapi.h. */
+	rec->gen = __atomic_load_n(&area->drain_gen, __ATOMIC_ACQUIRE);
 	*rec->hdr = (struct hwt_custom_rec){
 		.type = (uint16_t)type,
 		.len = (uint32_t)body,
-		.ts = ts,
+		.ts = hwt_lib_now(),
 		.pid = scope == HWT__GLOBAL ? 0 : t.pid,
 		.tid = scope == HWT__THREAD ? t.tid : 0,
 	};
@@ -227,6 +229,8 @@ int hwt_lib_reserve(struct hwt_lib_rec *rec, int type, int scope, uint64_t ts, s
 
 void hwt_lib_commit(const struct hwt_lib_rec *rec)
 {
+	if (__builtin_expect(__atomic_load_n(&area->drain_gen, __ATOMIC_ACQUIRE) != rec->gen, 0))
+		rec->hdr->ts = hwt_lib_now(); /* held up across a drain: now is the time */
 	__atomic_store_n(&t.r->head, rec->next, __ATOMIC_RELEASE);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t.busy = 0;

@@ -20,6 +20,7 @@
 #include "core/format/value.h"
 #include "core/host.h"
 #include "core/progapi.h"
+#include "lib/api_internal.h"
 
 /* ---- a sink that keeps everything ------------------------------------------------------ */
 
@@ -337,6 +338,32 @@ START_TEST(hwt_instant_json_args)
 	ck_assert_uint_eq(r[3].h.type, HWT_CR_SPAN_ARGS);
 	tree_text(r[3].body, r[3].h.len, args, sizeof(args));
 	ck_assert_str_eq(args, "{n:1.5}");
+	hwt_progapi_free(pa);
+}
+END_TEST
+
+/* A writer held up across a drain (preempted between its clock and publishing) takes the time
+ * again: no record may come after a drain that began later than its time. */
+START_TEST(hwt_lib_commit_after_a_drain_retimes)
+{
+	struct rec r[4];
+	struct hwt_lib_rec w;
+
+	start(0);
+	ck_assert_int_eq(hwt_lib_reserve(&w, HWT_CR_INSTANT, HWT__THREAD, 2), 0);
+	memcpy(w.body, "a", 2);
+	uint64_t first = w.hdr->ts, drained = hwt_host_now();
+	ck_assert_int_eq(drain(), 0); /* nothing published yet */
+	hwt_lib_commit(&w);
+	ck_assert_int_eq(hwt_lib_reserve(&w, HWT_CR_INSTANT, HWT__THREAD, 2), 0);
+	memcpy(w.body, "b", 2);
+	uint64_t second = w.hdr->ts;
+	hwt_lib_commit(&w); /* no drain between: its time stays */
+	ck_assert_int_eq(drain(), 2);
+	ck_assert_int_eq(records(r, 4), 2);
+	ck_assert_uint_gt(r[0].h.ts, drained);
+	ck_assert_uint_gt(r[0].h.ts, first);
+	ck_assert_uint_eq(r[1].h.ts, second);
 	hwt_progapi_free(pa);
 }
 END_TEST
@@ -852,6 +879,7 @@ static Suite *progapi_suite(void)
 			    (int)(sizeof(bad_envs) / sizeof(bad_envs[0])));
 	tcase_add_test(tc, hwt_instant_args);
 	tcase_add_test(tc, hwt_instant_json_args);
+	tcase_add_test(tc, hwt_lib_commit_after_a_drain_retimes);
 	tcase_add_test(tc, hwt_span_nesting_and_links);
 	tcase_add_test(tc, hwt_link_ids_unique);
 	tcase_add_test(tc, hwt_counter_trigger_and_filters);
