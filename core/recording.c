@@ -295,7 +295,7 @@ static int open_output(const char *output, char *tmp, size_t len, char *why, siz
 	return fd;
 }
 
-static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *status)
+static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *exited_out)
 {
 	struct pollfd *fds = calloc((size_t)h->nrings + 1, sizeof(*fds));
 	int exited = 0, err = 0;
@@ -342,11 +342,15 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *status)
 			err = hwt_store_flush(h->store, 0);
 		hwt_host_unlock(h);
 		if (l->pidfd < 0 || (fds[h->nrings].revents & POLLIN)) {
-			pid_t w = waitpid(l->pid, status, l->pidfd < 0 ? WNOHANG : 0);
-			exited = w == l->pid;
+			/* Gone, not reaped: its /proc stays for the plugins' last polls. */
+			siginfo_t si = { 0 };
+			exited = !waitid(P_PID, (id_t)l->pid, &si,
+					 WEXITED | WNOWAIT | (l->pidfd < 0 ? WNOHANG : 0)) &&
+				 si.si_pid == l->pid;
 		}
 	}
 	free(fds);
+	*exited_out = exited;
 	return err;
 }
 
@@ -500,12 +504,14 @@ static int release_target(struct recording *r, char *why, size_t whylen)
 	return err;
 }
 
-/* The target is gone (or recording failed with @err): drains what is left, stops the plugins and
- * closes the store with the end record. Returns @err, or the first error of these steps. */
-static int finish_recording(struct recording *r, int err, int status, struct hwt_record_result *res,
+/* The target is gone (@exited: seen dead, not reaped yet) or recording failed with @err: drains
+ * what is left, stops the plugins, reaps the target and closes the store with the end record.
+ * Returns @err, or the first error of these steps. */
+static int finish_recording(struct recording *r, int err, int exited, struct hwt_record_result *res,
 			    char *why, size_t whylen)
 {
 	struct hwt_host *h = r->h;
+	int status = 0;
 
 	hwt_host_lock(h);
 	if (!err)
@@ -517,6 +523,9 @@ static int finish_recording(struct recording *r, int err, int status, struct hwt
 	hwt_host_unlock(h);
 	/* Outside the lock: the poll threads' last polls write into the host. */
 	r->stuck = hwt_plugins_stop(h);
+	if (exited)
+		waitpid(r->l.pid, &status, 0);
+	r->l.pid = -1;
 	if (!err)
 		err = hwt_host_custom_flush(h);
 	res->ndisabled += h->ndisabled;
@@ -548,7 +557,7 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		.cfg = cfg,
 		.l = { .pid = -1, .go_fd = -1, .err_fd = -1, .pidfd = -1 },
 	};
-	int err, status = 0;
+	int err, exited = 0;
 
 	memset(res, 0, sizeof(*res));
 	r.run = calloc((size_t)cfg->nplugins + 1, sizeof(*r.run));
@@ -572,14 +581,14 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	write_proc_maps(r.h, r.target.pid);
 	err = hwt_plugins_start_threads(r.h);
 	if (!err)
-		err = run_loop(r.h, &r.l, &status);
+		err = run_loop(r.h, &r.l, &exited);
 	restore_signals(&r);
-	r.l.pid = -1;
-	err = finish_recording(&r, err, status, res, why, whylen);
+	err = finish_recording(&r, err, exited, res, why, whylen);
 	goto out;
 
 fail:
 	hwt_launch_abort(&r.l);
+	hwt_plugins_stop(r.h); /* the ones started before a later step failed; no thread yet */
 	hwt_store_writer_close(r.h->store);
 	r.h->store = NULL;
 	unlink(r.renamed ? cfg->output : r.tmp);

@@ -2,11 +2,21 @@
 #include "core/host.h"
 
 extern const struct hwt_plugin hwt_plugin_intel_pt, hwt_plugin_sample, hwt_plugin_uprobe;
+extern const struct hwt_plugin hwt_plugin_watch, hwt_plugin_proc, hwt_plugin_counters;
+extern const struct hwt_plugin hwt_plugin_maps, hwt_plugin_fds, hwt_plugin_env;
 
 /* Tracers in the order `-b auto` tries them. */
 const struct hwt_plugin *const hwt_builtin_plugins[] = {
 	&hwt_plugin_intel_pt,
 	&hwt_plugin_uprobe,
 	&hwt_plugin_sample,
+	/* Counter plugins (-P NAME). */
+	&hwt_plugin_watch,
+	&hwt_plugin_proc,
+	&hwt_plugin_counters,
+	/* Object plugins (-P NAME). */
+	&hwt_plugin_maps,
+	&hwt_plugin_fds,
+	&hwt_plugin_env,
 	NULL,
 };

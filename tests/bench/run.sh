@@ -207,4 +207,5 @@ EOF
 # Second part: tracing every call (hwtrace -b uprobe) against perf probe and uftrace.
 PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/pt.sh" # Intel PT decoding throughput
+PROGS=$PROGS HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/counters.sh" # counter plugins
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/api.sh" # libhwtrace: cost per event, throughput
