@@ -8,14 +8,15 @@
  * then the rings' data (ring_bytes each, a power of two). Everything is little-endian, shared
  * by processes of one machine.
  *
- * Each thread claims a ring (state FREE -> CLAIMING -> USED) at its first event (or takes back
- * the ring its thread id had in the image before an exec) and writes
- * whole records of the host's stream (core/format/custom_format.h), 8-aligned, one after the
- * other; a record never wraps: when the space left before the end cannot hold it, the writer
- * skips that space (with a PAD record, type 0, when it holds a header) and writes at the
- * start. It publishes with a release store of head; the recorder consumes with tail. A record
- * that does not fit is dropped and counted in the ring's lost. A thread that ends marks its ring
- * DEAD; the recorder drains it and frees it.
+ * Each thread claims a ring (state FREE -> CLAIMING -> USED) at its first event, or takes back
+ * the ring its thread id had in the program image before an exec, and writes whole records of
+ * the host's stream (core/format/custom_format.h) into it, 8-aligned, one after the other. A
+ * record never wraps: when the space left before the end cannot hold it, the writer skips that
+ * space (with a PAD record, type 0, when it holds a header) and writes at the start. It
+ * publishes with a release store of head; the recorder consumes with tail. A record that does
+ * not fit is dropped and counted in the ring's lost. A thread that ends marks its ring DEAD; the
+ * recorder drains it and frees it, and does the same, once in a while, with the rings of threads
+ * that are gone without saying so (a process that exits).
  *
  * Time order: the decoder hands out a record once a round drained after the one that brought it
  * started, so no record may show up in a ring after a drain that began later than its time. A
