@@ -170,7 +170,7 @@ fuzz: $(HWTRACE) $(BUILD)/programs/hot
 	done
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)
+	clang-format -i $(LIB_SRCS) $(API_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)
 
 clean:
 	rm -rf build build-san build-fuzz
