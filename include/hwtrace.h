@@ -7,7 +7,7 @@
  * the library maps it at the first event, gives each thread a ring of its own, stamps events with
  * CLOCK_MONOTONIC (the recording's clock) and the recorder drains the rings every 10 ms. A ring
  * that is full drops the event, counted as lost. A child of fork() gets rings of its own; an
- * exec()'ed image finds the area again.
+ * exec()'ed image finds the area again (when its environment keeps HWTRACE_API).
  *
  *   hwt_instant("cache miss", HWT_ARG("key", k), HWT_ARG("size", 4096));
  *   struct hwt_counter *q = hwt_counter_new("queue");   // NULL when not recorded: fine

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,8 +96,13 @@ static int hwt_lib_area_ok(const struct hwt_api_area *a)
 
 static void hwt_lib_map_area(void)
 {
-	void *p = mmap(NULL, area_size, PROT_READ | PROT_WRITE, MAP_SHARED, area_fd, 0);
+	struct stat st;
 
+	/* The fd may have been closed and reused since (an exec'ed image): only a file of the
+	 * area's size is mapped, whose head is then checked; a shorter one would fault. */
+	if (fstat(area_fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != area_size)
+		return;
+	void *p = mmap(NULL, area_size, PROT_READ | PROT_WRITE, MAP_SHARED, area_fd, 0);
 	if (p == MAP_FAILED)
 		return;
 	if (!hwt_lib_area_ok(p) || pthread_key_create(&ring_key, hwt_lib_ring_exit) ||

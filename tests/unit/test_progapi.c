@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +263,27 @@ START_TEST(hwt__init_no_env)
 	{
 		HWT_SCOPE("s");
 	}
+}
+END_TEST
+
+START_TEST(hwt__init_env_names_another_file)
+{
+	/* The fd of the environment is now an empty file opened for writing (an exec'ed image that
+	 * closed the area's fd and opened a file): not mapped, nothing written, no fault. */
+	char path[] = "/tmp/hwt-test-progapi-XXXXXX", env[64];
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	snprintf(env, sizeof(env), "%d:%d", fd, 1 << 20);
+	setenv(HWT_API_ENV, env, 1);
+	hwt__init();
+	ck_assert_int_eq(hwt__active, 1);
+	hwt_instant("x");
+	ck_assert_int_eq(hwt__active, 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	close(fd);
 }
 END_TEST
 
@@ -875,6 +897,7 @@ static Suite *progapi_suite(void)
 	tcase_add_test(tc, hwt_progapi_create_env);
 	tcase_add_test(tc, hwt_progapi_drain_empty);
 	tcase_add_test(tc, hwt__init_no_env);
+	tcase_add_test(tc, hwt__init_env_names_another_file);
 	tcase_add_loop_test(tc, hwt__init_bad_env, 0,
 			    (int)(sizeof(bad_envs) / sizeof(bad_envs[0])));
 	tcase_add_test(tc, hwt_instant_args);
