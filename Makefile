@@ -44,8 +44,8 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test unit e2e demo bench fuzz clean deps programs format
-all: $(HWTRACE) $(PLUGIN_SOS)
+.PHONY: all test unit e2e demo bench fuzz clean deps programs format api
+all: $(HWTRACE) $(PLUGIN_SOS) api
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,6 +58,12 @@ $(BUILD)/libhwtrace.a: $(LIB_OBJS)
 # -rdynamic: external plugins (-P x.so) call the host's functions (hwt_host_*) in this binary.
 $(HWTRACE): $(CLI_OBJS) $(BUILD)/libhwtrace.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
+
+# test_progapi runs libhwtrace and the recorder's drain in one process.
+$(BUILD)/tests/test_progapi: tests/unit/test_progapi.c $(BUILD)/libhwtrace.a $(BUILD)/lib/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/lib/libhwtrace.a \
+		$(BUILD)/libhwtrace.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhwtrace.a
 	@mkdir -p $(dir $@)
@@ -83,6 +89,37 @@ $(BUILD)/tests/plugins/misbehave_%.so: tests/plugins/misbehave.c include/hwtrace
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -shared -fPIC -Iinclude \
 		-DBEHAVE=$* -o $@ $<
+
+# libhwtrace, the in-program API (include/hwtrace.h): needs nothing beyond libc, exports only
+# its hwt__* entry points. build/libhwtrace.a is the core's archive; this one lives in lib/.
+API_SRCS := $(wildcard lib/*.c)
+API_OBJS := $(API_SRCS:%.c=$(BUILD)/api/%.o)
+API_CFLAGS := -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Iinclude -MMD -MP -fPIC \
+	-fvisibility=hidden $(SANFLAGS)
+API_LIBS := $(BUILD)/lib/libhwtrace.so $(BUILD)/lib/libhwtrace.a
+$(BUILD)/api/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(API_CFLAGS) -c $< -o $@
+$(BUILD)/lib/libhwtrace.a: $(API_OBJS)
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/lib/libhwtrace.so: $(API_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libhwtrace.so -Wl,-z,defs $(LDFLAGS) -o $@ $^ -pthread
+-include $(API_OBJS:.o=.d)
+api: $(API_LIBS)
+
+# Programs that use libhwtrace: the C ones link the archive, the C++ ones the shared library;
+# built as strict ISO C11 and C++11, so that include/hwtrace.h stays clean there.
+API_PROG_CFLAGS := $(PROG_CFLAGS) -Iinclude -Wall -Wextra -pedantic -Werror $(SANFLAGS)
+$(BUILD)/programs/api_%: tests/programs/api_%.c $(BUILD)/lib/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(API_PROG_CFLAGS) -o $@ $< $(BUILD)/lib/libhwtrace.a
+$(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++11 $(API_PROG_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhwtrace \
+		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # The Intel PT test oracle: single-steps a program and writes what ran as PT packets and truth.
 ORACLE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/oracle/*.c))
@@ -133,7 +170,7 @@ fuzz: $(HWTRACE) $(BUILD)/programs/hot
 	done
 
 format:
-	clang-format -i $(LIB_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)
+	clang-format -i $(LIB_SRCS) $(API_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -56,6 +56,7 @@ struct hwt_host {
 	size_t ncustom, capcustom;
 	int custom_source; /* its stream id, 0 until the first records are written */
 	uint32_t ntracks;  /* counter and object tracks declared */
+	struct hwt_progapi *api; /* the in-program API's area (core/progapi.h), NULL if none */
 };
 
 /* A plugin that started, and its state. */

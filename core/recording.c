@@ -18,6 +18,7 @@
 
 #include "hwtrace/error.h"
 #include "host_internal.h"
+#include "progapi.h"
 #include "plugin_run.h"
 #include "store.h"
 #include "target.h"
@@ -96,6 +97,7 @@ static int drain_all(struct hwt_host *h)
 	h->round_ts = mono_ns();
 	for (int i = 0; i < h->nrings && !err; i++)
 		err = drain_ring(h, &h->rings[i], h->round_ts);
+	hwt_progapi_drain(h->api, h); /* libhwtrace's rings */
 	return err;
 }
 
@@ -439,8 +441,10 @@ static int start_recording(struct recording *r, struct hwt_record_result *res, c
 			   size_t whylen)
 {
 	const struct hwt_record_config *cfg = r->cfg;
+	hwt_progapi_open(r->h); /* the target inherits libhwtrace's area */
 	int err = hwt_launch_start(&r->l, r->path, cfg->argv);
 
+	hwt_progapi_started(r->h->api);
 	if (err)
 		return hwt_fail(why, whylen, err, "cannot start '%s': %s", r->path,
 				strerror(errno));
@@ -592,6 +596,7 @@ out:
 	hwt_launch_fini(&r.l);
 	if (r.l.pidfd >= 0)
 		close(r.l.pidfd);
+	hwt_progapi_free(r.h->api);
 	if (!r.stuck) {
 		hwt_host_free(r.h);
 		free(r.run);

@@ -208,3 +208,4 @@ EOF
 PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/pt.sh" # Intel PT decoding throughput
 PROGS=$PROGS HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/counters.sh" # counter plugins
+HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/api.sh" # libhwtrace: cost per event, throughput
