@@ -44,8 +44,9 @@ struct hwt_host {
 	uint32_t nsources;
 	struct running *run; /* plugins started so far, for the sideband hook */
 	int nrun;
-	int starting;  /* index in run of the plugin whose start() runs, -1 if none */
-	int ndisabled; /* plugins disabled while recording */
+	int starting;		   /* index in run of the plugin whose start() runs, -1 if none */
+	int ndisabled;		   /* plugins disabled while recording */
+	_Atomic int target_exited; /* the target is gone (not reaped yet) */
 
 	/* Counter and object plugins poll on threads of their own: every service they call takes
 	 * this lock, and the recording loop holds it for its round. Recursive. */
@@ -54,8 +55,8 @@ struct hwt_host {
 	/* The host's stream (core/format/custom_format.h): records not written yet. */
 	uint8_t *custom;
 	size_t ncustom, capcustom;
-	int custom_source; /* its stream id, 0 until the first records are written */
-	uint32_t ntracks;  /* counter and object tracks declared */
+	int custom_source;	 /* its stream id, 0 until the first records are written */
+	uint32_t ntracks;	 /* counter and object tracks declared */
 	struct hwt_progapi *api; /* the in-program API's area (core/progapi.h), NULL if none */
 };
 

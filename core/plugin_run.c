@@ -30,6 +30,11 @@ int hwt_host_poll_interval(struct hwt_host *h, uint64_t ns)
 	return 0;
 }
 
+int hwt_host_target_exited(const struct hwt_host *h)
+{
+	return atomic_load(&h->target_exited);
+}
+
 static void *poll_thread(void *arg)
 {
 	struct running *r = arg;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +348,8 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *exited_out)
 			exited = !waitid(P_PID, (id_t)l->pid, &si,
 					 WEXITED | WNOWAIT | (l->pidfd < 0 ? WNOHANG : 0)) &&
 				 si.si_pid == l->pid;
+			if (exited)
+				atomic_store(&h->target_exited, 1);
 		}
 	}
 	free(fds);

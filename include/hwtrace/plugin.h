@@ -275,6 +275,10 @@ int hwt_host_flow(struct hwt_host *h, uint64_t flow, int phase, int pid, int tid
  *  least) instead of every 10 ms. */
 int hwt_host_poll_interval(struct hwt_host *h, uint64_t ns);
 
+/** 1 once the target has exited (it stays unreaped, its /proc readable, until the plugins'
+ *  last poll() has returned), else 0. Any thread. */
+int hwt_host_target_exited(const struct hwt_host *h);
+
 /** CLOCK_MONOTONIC now, in nanoseconds: the recording's clock. */
 uint64_t hwt_host_now(void);
 

@@ -155,7 +155,8 @@ static void push(void *ctx, uint64_t ts, const uint8_t *val)
 
 static int gone(const struct watch *w)
 {
-	return kill(w->pid, 0) && errno == ESRCH;
+	/* The host keeps the target unreaped until the last poll: ask it, not kill(). */
+	return hwt_host_target_exited(w->h) || (kill(w->pid, 0) && errno == ESRCH);
 }
 
 /* ---- finding the variable in the target -------------------------------------------------- */
