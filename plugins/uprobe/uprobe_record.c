@@ -24,7 +24,8 @@
 
 #define UP_MAX_PATTERNS 64
 
-/* C runtime start-up and tear-down code: not the program's, and _start never returns. */
+/* C runtime start-up and tear-down code: not the program's, and _start never returns. Not traced
+ * by default either: libhwtrace's hwt_* functions (see chosen()). */
 static const char *const crt_names[] = {
 	"_start",
 	"_init",
@@ -200,7 +201,9 @@ static int chosen(struct up_state *s, const char *path, int is_main, const struc
 	for (size_t i = 0; i < sizeof(crt_names) / sizeof(crt_names[0]); i++)
 		if (!strcmp(f->name, crt_names[i]))
 			return 0;
-	return 1;
+	/* libhwtrace's own functions (include/hwtrace.h): what they mark is on the timeline
+	 * already, and their slices would cut the program's spans; -F 'hwt_*' traces them. */
+	return strncmp(f->name, "hwt_", 4) != 0;
 }
 
 /* ---- attaching ------------------------------------------------------------------------- */
