@@ -247,6 +247,7 @@ static int put(struct hwt_progapi *pa, const struct hwt_progapi_sink *s, const u
 	case HWT_CR_FLOW:
 	case HWT_CR_COUNTER:
 	case HWT_CR_OBJECT:
+	case HWT_CR_LOST: /* lost_marker()'s */
 		break;
 	default: /* what the library never writes (tracks, markers): the area was written over */
 		return 0;
@@ -269,32 +270,20 @@ static int put(struct hwt_progapi *pa, const struct hwt_progapi_sink *s, const u
 	return 0;
 }
 
-/* An instant "lost events" {count: @n} on the ring's thread: where data is missing. */
+/* A LOST record {@n} on the ring's thread: where data is missing. */
 static int lost_marker(struct hwt_progapi *pa, const struct hwt_progapi_sink *s,
 		       const struct hwt_api_ring *r, uint64_t n, uint64_t now)
 {
-	static const char name[] = "lost events";
-	uint8_t rec[sizeof(struct hwt_custom_rec) + 40] = { 0 };
-	struct hwt_value_writer w = {
-		.buf = rec + sizeof(struct hwt_custom_rec) + sizeof(name),
-		.cap = sizeof(rec) - sizeof(struct hwt_custom_rec) - sizeof(name),
-	};
+	uint8_t rec[sizeof(struct hwt_custom_rec) + 8];
 
-	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
-	hwt_vw_int(&w, "count", (int64_t)n);
-	hwt_vw_end(&w);
 	*(struct hwt_custom_rec *)rec = (struct hwt_custom_rec){
-		.type = HWT_CR_INSTANT,
-		.len = (uint32_t)(sizeof(name) + w.len),
-		.ts = now,
-		.pid = r->pid,
-		.tid = r->tid,
+		.type = HWT_CR_LOST, .len = 8, .ts = now, .pid = r->pid, .tid = r->tid
 	};
-	memcpy(rec + sizeof(struct hwt_custom_rec), name, sizeof(name));
+	memcpy(rec + sizeof(struct hwt_custom_rec), &n, 8);
 	pa->lost += n;
 	if (s->lost)
 		s->lost(s->ctx, n);
-	return put(pa, s, rec, hwt_custom_size(sizeof(name) + w.len));
+	return put(pa, s, rec, sizeof(rec));
 }
 
 /* The ring's thread is gone (a process exits without ending its threads' keys). */

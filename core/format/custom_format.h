@@ -18,6 +18,7 @@
  *   SPAN_END       tree: arguments added as it ends
  *   FLOW           u64 flow, u32 phase (enum hwt_flow_phase), u32 0, name
  *   MARKER         plugin, message: a plugin was disabled (or another problem of the host's)
+ *   LOST           u64 count: events of thread tid of pid lost just before (a full ring)
  * Track ids are the host's, numbered from 1 in the order of declaration; a track is declared
  * before its first value.
  */
@@ -44,6 +45,7 @@ enum hwt_custom_type {
 	HWT_CR_SPAN_END = 8,
 	HWT_CR_FLOW = 9,
 	HWT_CR_MARKER = 10,
+	HWT_CR_LOST = 11,
 };
 
 struct hwt_custom_rec {

@@ -278,6 +278,16 @@ static int cd_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 		return flow(c, &rec, body);
 	case HWT_CR_MARKER:
 		return marker(c, &rec, body);
+	case HWT_CR_LOST:
+		if (rec.len < 8)
+			return 0;
+		if (rec.tid)
+			hwt_dec_announce(c->d, (uint32_t)rec.pid, (uint32_t)rec.tid, rec.ts);
+		if (!(ev = hwt_dec_emit(c->d, HWT_EV_LOST, (uint32_t)rec.pid, (uint32_t)rec.tid,
+					rec.ts)))
+			return HWT_E_NOMEM;
+		memcpy(&ev->lost.count, body, 8);
+		return 0;
 	default:
 		return 0; /* a newer writer's record */
 	}

@@ -318,7 +318,7 @@ got, markers = [], 0
 for e in load_chrome(path):
     if e.get("ph") == "i" and e.get("name") == "burst":
         got.append(e["args"]["i"])
-    elif e.get("ph") == "i" and e.get("name") == "lost events":
+    elif e.get("ph") == "i" and e.get("name", "").startswith("lost "):
         markers += e["args"]["count"]
 print("# burst: %d of %d recorded, %d lost (markers), info lost %d" % (len(got), n, markers, lost))
 check(len(got) + markers == n, "burst: %d recorded + %d lost != %d" % (len(got), markers, n))
