@@ -34,7 +34,7 @@ static int append(void *ctx, const void *recs, size_t len)
 	for (const uint8_t *p = recs; len; p += n, len -= (size_t)n) {
 		n = hwt_custom_next(p, len, &rec, &body);
 		if (n <= 0 || rec.type < HWT_CR_COUNTER || rec.type == HWT_CR_OBJECT_TRACK ||
-		    rec.type > HWT_CR_FLOW)
+		    (rec.type > HWT_CR_FLOW && rec.type != HWT_CR_LOST))
 			abort();
 	}
 	return 0;
