@@ -132,7 +132,7 @@ static int cmd_info(int argc, char **argv)
 	printf("%-16s %" PRIu64 "\n", "records", s->records);
 	if (s->have_end) {
 		printf("%-16s %" PRIu64 " (exact: the kernel's PERF_FORMAT_LOST counts and what "
-					"plugins and libhwtrace dropped)\n",
+		       "plugins and libhwtrace dropped)\n",
 		       "lost", s->end.lost);
 		printf("%-16s %" PRIu64 "\n", "lost reported", s->end.lost_records);
 	} else {

@@ -23,8 +23,8 @@ static void work(int n)
 {
 	HWT_FUNC();
 	std::string name = "item" + std::to_string(n);
-	hwt_instant("item", HWT_ARG("n", n), HWT_ARG("name", name.c_str()), HWT_ARG("ratio", n / 4.0),
-		    HWT_ARG("ok", n % 2 == 0), HWT_ARG("none", nullptr));
+	hwt_instant("item", HWT_ARG("n", n), HWT_ARG("name", name.c_str()),
+		    HWT_ARG("ratio", n / 4.0), HWT_ARG("ok", n % 2 == 0), HWT_ARG("none", nullptr));
 	hwt_counter_set(counter, "v", n * 2);
 }
 
