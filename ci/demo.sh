@@ -4,7 +4,8 @@ set -euo pipefail
 hwtrace=$1 prog=$2
 cd "$(dirname "$0")/.."
 mkdir -p demo
-"$hwtrace" record -q -b sample -g dwarf -e page-faults -e context-switches -o demo/trace.hwt -- "$prog"
+"$hwtrace" record -q -b sample -g dwarf -e page-faults -e context-switches -P proc -o demo/trace.hwt \
+	-- "$prog"
 "$hwtrace" export -o demo/trace.pftrace demo/trace.hwt
 "$hwtrace" export -o demo/flame.svg demo/trace.hwt
 "$hwtrace" export -o demo/profile.pb.gz demo/trace.hwt
