@@ -84,6 +84,7 @@ struct hwt_decoder {
 	uint64_t read_leader_desc; /* index + 1 of the leader's desc, 0 if none pending */
 	double read_sum[MAX_GROUP];
 	uint32_t read_names[MAX_GROUP];
+	uint32_t read_units[MAX_GROUP]; /* string ids: "ns" for the clocks, else "count" */
 	int read_n;
 	uint32_t tracks[MAX_GROUP]; /* track id per group member position */
 

@@ -520,11 +520,10 @@ int hwt_perf_flush_reads(struct hwt_decoder *d)
 		if (!d->tracks[i]) {
 			struct hwt_track t = {
 				.name = d->read_names[i],
+				.unit = d->read_units[i],
 				.pid = d->target_pid,
 				.cumulative = 1,
 			};
-			int64_t unit = hwt_model_intern_str(d->m, "count");
-			t.unit = unit > 0 ? (uint32_t)unit : 0;
 			int64_t id = hwt_model_add_track(d->m, &t);
 			if (id < 0)
 				return (int)id;
@@ -559,8 +558,13 @@ int hwt_perf_read(struct hwt_decoder *d, uint64_t ts, uint64_t id, const uint8_t
 		memset(d->read_sum, 0, sizeof(d->read_sum));
 		d->read_n = n;
 		for (int i = 0; i < n; i++) {
+			int clock = mem[i]->type == PERF_TYPE_SOFTWARE &&
+				    (mem[i]->config == PERF_COUNT_SW_CPU_CLOCK ||
+				     mem[i]->config == PERF_COUNT_SW_TASK_CLOCK);
 			int64_t s = hwt_model_intern_str(d->m, mem[i]->name);
+			int64_t u = hwt_model_intern_str(d->m, clock ? "ns" : "count");
 			d->read_names[i] = s > 0 ? (uint32_t)s : 0;
+			d->read_units[i] = u > 0 ? (uint32_t)u : 0;
 		}
 		/* Reads taken after the target exited hold its final values: show them at the exit,
 		 * not after it. */
