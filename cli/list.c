@@ -134,8 +134,8 @@ static int cmd_list(int argc, char **argv)
 		    (!(*p)->probe || (*p)->probe(h, why, sizeof(why)) > 0))
 			pick = (*p)->name;
 	snprintf(buf, sizeof(buf),
-		 "the first that works of pt, uprobe, sample: here %s (sample "
-		 "when -e, --freq or -g is given)",
+		 "pt where it works, else sample: here %s (uprobe when -F, -N, -D or "
+		 "--min-duration is given)",
 		 pick ? pick : "none");
 	row("auto", pick != NULL, buf);
 

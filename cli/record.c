@@ -47,8 +47,8 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 			.arg = "NAME[:ARGS]",
 			.short_flag = 'b',
 			.long_flag = "backend",
-			.help = "auto (the first of pt, uprobe, sample that works here, or the one "
-				"whose flags are given), pt, uprobe or sample (see `hwtrace "
+			.help = "auto (pt where it works, else sample; the one whose flags are "
+				"given, e.g. uprobe for -F), pt, uprobe or sample (see `hwtrace "
 				"list`); ARGS: its options below as KEY=VALUE,..." },
 	[R_PLUGIN] = { .name = "plugin",
 		       .type = HWT_OPT_LIST,
@@ -108,6 +108,7 @@ struct record {
 	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
 	char *specs[MAX_PLUGINS]; /* copies of the -P values, cut at ':' */
 	int nplugins;
+	int auto_chose; /* -b auto picked the tracer by what works here */
 	struct flag flags[MAX_FLAGS];
 	int nflags;
 	struct option longopts[MAX_FLAGS + 1];
@@ -386,8 +387,11 @@ static int choose_tracer(struct record *r)
 					 "it some, e.g. -b pt:KEY=VALUE",
 					 b);
 		r->tp = forced_tracer(r);
-		if (!r->tp && !(r->tp = first_working(r->why, sizeof(r->why))))
+		if (r->tp)
+			return 0;
+		if (!(r->tp = first_working(r->why, sizeof(r->why))))
 			return cli_error("no backend works here: see `hwtrace list`");
+		r->auto_chose = 1;
 		return 0;
 	}
 	r->tp = hwt_plugin_by_name(r->backend);
@@ -511,13 +515,22 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	free(cmdline);
 	if (err)
 		return cli_error("%s", r->why[0] ? r->why : hwt_errstr(err));
+	/* Said with the summary: a bad input (a missing program too) stays one line. */
+	if (r->auto_chose && strcmp(r->tp->name, "pt") && !quiet)
+		fprintf(stderr,
+			"hwtrace: -b auto chose sampling (no Intel PT here for every call at "
+			"low cost; -b uprobe records every call exactly, a trap per call)\n");
 	if (!quiet)
 		summary(&res, ops ? output : hwt_path);
+	/* Like perf: the program's status, 128 + the signal that killed it. */
+	int prog = res.end.signal	     ? 128 + res.end.signal
+		   : res.end.exit_status > 0 ? res.end.exit_status & 0xff
+					     : 0;
 	if (!ops)
-		return 0;
+		return prog;
 	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s);
 	unlink(hwt_path);
-	return status;
+	return status ? status : prog;
 }
 
 static void record_fini(struct record *r)

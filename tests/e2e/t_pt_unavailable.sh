@@ -1,6 +1,6 @@
 # Without Intel PT (an AMD machine, or a VM without PT passthrough) the pt backend refuses in
 # exactly one line that names intel_pt, exits non-zero and leaves no file; `list` shows pt "no"
-# with the same reason; `-b auto` skips pt silently and records fib with uprobe; SIGUSR2 (a
+# with the same reason; `-b auto` samples and says so (uprobe when -F is given); SIGUSR2 (a
 # snapshot request) does not end a recording.
 if [ -d /sys/bus/event_source/devices/intel_pt ]; then
 	note "this machine has intel_pt: the refusal cannot be checked here"
@@ -45,7 +45,7 @@ hw_ok list
 awk '/^backends/ { on = 1; next } /^[^ ]/ { on = 0 } on && NF' hw.out >backends
 [ "$(grep -Ec '^ +pt ' backends)" -eq 1 ] || err "list has $(grep -Ec '^ +pt ' backends) pt rows, want 1"
 grep -Eq "^ +pt +no +$REASON\$" backends || err "list's pt row is not 'no' with the reason: $(grep -E '^ +pt ' backends)"
-grep -Eq '^ +auto +yes +.*here uprobe' backends || err "list's auto row does not pick uprobe: $(grep -E '^ +auto ' backends)"
+grep -Eq '^ +auto +yes +.*here sample' backends || err "list's auto row does not pick sample: $(grep -E '^ +auto ' backends)"
 grep -Eq '^ +intel_pt +no +no /sys/bus/event_source/devices/intel_pt$' hw.out ||
 	err "list has no event-family row 'intel_pt no'"
 
@@ -60,13 +60,19 @@ rc=$?
 [ $rc -eq 0 ] || err "record exited $rc after SIGUSR2: $(head -c 300 usr2.err)"
 [ "$(info_field usr2.hwt status)" = complete ] || err "after SIGUSR2 the recording is not complete"
 
-# -b auto: pt is skipped without a word, uprobe records fib.
-hw_ok record -b auto -o auto.hwt -- "$PROGS/fib" 10
-[ "$(cat hw.out)" = 55 ] || err "fib 10 printed '$(head -c 100 hw.out)', want 55"
-grep -qi 'intel\|backend' hw.err && err "record -b auto talked about PT: $(head -c 300 hw.err)"
-[ "$(info_field auto.hwt backend)" = uprobe ] ||
-	err "info says backend '$(info_field auto.hwt backend)', want uprobe"
+# -b auto: without PT, sampling, said in one line; a flag of uprobe's (-F) picks uprobe.
+hw_ok record -b auto -o auto.hwt -- "$PROGS/slow" 0.3
+grep -q '^hwtrace: -b auto chose sampling (no Intel PT here' hw.err ||
+	err "record -b auto did not say what it chose: $(head -c 300 hw.err)"
+[ "$(info_field auto.hwt backend)" = sample ] ||
+	err "info says backend '$(info_field auto.hwt backend)', want sample"
 [ "$(info_field auto.hwt status)" = complete ] || err "info status is not complete"
-[ "$(info_field auto.hwt slices)" = 178 ] ||
-	err "info says slices '$(info_field auto.hwt slices)', want 178 (177 calls of fib and main)"
+[ "$(info_field auto.hwt samples)" -gt 0 ] 2>/dev/null || err "no samples under -b auto"
+hw_ok record -b auto -F 'fib' -o autof.hwt -- "$PROGS/fib" 10
+[ "$(cat hw.out)" = 55 ] || err "fib 10 printed '$(head -c 100 hw.out)', want 55"
+grep -q 'auto chose' hw.err && err "-b auto with -F said it chose: $(head -c 300 hw.err)"
+[ "$(info_field autof.hwt backend)" = uprobe ] ||
+	err "info says backend '$(info_field autof.hwt backend)', want uprobe"
+[ "$(info_field autof.hwt slices)" = 177 ] ||
+	err "info says slices '$(info_field autof.hwt slices)', want 177 (the calls of fib)"
 finish

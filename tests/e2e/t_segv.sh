@@ -1,9 +1,12 @@
-# segv.c spins in crunch() and then dies of SIGSEGV: the recording is complete, `info` says the
+# segv.c spins in crunch() and then dies of SIGSEGV: record exits 139, the recording is complete,
+# `info` says the
 # program was killed by signal 11 and crashed, the Perfetto and Chrome traces carry a crash
 # marker for it, and the samples are in crunch().
 need protoc python3
 
-hw_ok record -q -b sample -o s.hwt -- sh -c 'echo $$ >segv.pid; exec "$0" 100000000' "$PROGS/segv"
+hw record -q -b sample -o s.hwt -- sh -c 'echo $$ >segv.pid; exec "$0" 100000000' "$PROGS/segv"
+# Like perf, record exits with the program's status: 128 + SIGSEGV.
+[ "$HW_RC" -eq 139 ] || err "record exited $HW_RC, want 139 (the program died of SIGSEGV)"
 pid=$(cat segv.pid)
 hw_ok info s.hwt
 sed 's/^/  /' hw.out

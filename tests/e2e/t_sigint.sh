@@ -1,5 +1,5 @@
 # SIGINT to the recorder while slow.c would still run for 30 s: the recorder stops the program,
-# finishes the recording (status complete, an exit line) and exits.
+# finishes the recording (status complete, an exit line) and exits with the program's status.
 need python3
 
 slow_pid=""
@@ -33,7 +33,9 @@ wait "$rec_pid"
 rc=$?
 rec_pid=""
 note "recorder exit status $rc; stderr: $(cat rec.err)"
-[ "$rc" -lt 128 ] || err "the recorder died of a signal (exit $rc) instead of finishing"
+# The recorder finished (its summary line) and exits with the program's status, 128 + SIGINT.
+[ "$rc" -eq 130 ] || err "the recorder exited $rc, want 130 (the program's: killed by SIGINT)"
+grep -q '^hwtrace: recorded' rec.err || err "the recorder did not finish (no summary line)"
 alive "$slow_pid" && err "the program $slow_pid still runs after the recorder ended"
 [ "$(grep -c '^hwtrace: ' rec.err)" -le 1 ] || err "more than one hwtrace line on stderr"
 
