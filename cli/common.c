@@ -142,9 +142,11 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	int err = 0, status = 1;
 	uint64_t nevents = 0;
 
+	int to_stdout = !strcmp(out, "-");
+
 	if (!m)
 		return cli_error("out of memory");
-	if (cli_check_output(out))
+	if (!to_stdout && cli_check_output(out))
 		goto out;
 	hwt_decoder_config_init(&dcfg);
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
@@ -153,7 +155,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		goto out;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
-	f = fopen(tmp, "wbx");
+	f = to_stdout ? stdout : fopen(tmp, "wbx");
 	if (!f) {
 		cli_error("cannot write '%s': %s", out, strerror(errno));
 		goto out;
@@ -206,7 +208,10 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 out:
 	if (e)
 		ops->destroy(e);
-	if (f) {
+	if (f == stdout) {
+		if (fflush(f) && !status)
+			status = cli_error("cannot write to standard output: %s", strerror(errno));
+	} else if (f) {
 		if (fclose(f) && !status)
 			status = cli_error("cannot write '%s': %s", out, strerror(errno));
 		if (!status && rename(tmp, out))

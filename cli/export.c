@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -14,7 +15,8 @@ const struct cli_command cli_export = {
 		"  -o, --output FILE   file to write; its extension picks the format:\n"
 		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz "
 		"(pprof),\n"
-		"                      .svg (flamegraph)\n"
+		"                      .svg (flamegraph); - writes to standard output; none:\n"
+		"                      TRACE's name with the format's extension (said)\n"
 		"  -f, --format FMT    format, whatever the extension (default from -o, else "
 		"perfetto)\n"
 		"      --view VIEW     weight for folded, pprof and svg: samples, cpu-time, a "
@@ -77,10 +79,25 @@ static int cmd_export(int argc, char **argv)
 		sscanf(ops->exts, "%31s", ext);
 		snprintf(defout, sizeof(defout), "%.*s%s", (int)n, trace, ext);
 		out = defout;
+	} else if (!strcmp(out, "-")) {
+		/* -o -: standard output, as the format given (Perfetto by default); no binary
+		 * format onto a terminal. */
+		ops = cli_pick_format(fmt ? fmt : "perfetto", NULL);
+		if (!ops)
+			return 1;
+		if (isatty(STDOUT_FILENO) &&
+		    (!strcmp(ops->name, "perfetto") || !strcmp(ops->name, "pprof")))
+			return cli_error("-o -: %s is binary and standard output is a terminal: "
+					 "redirect it, or give -o FILE",
+					 ops->name);
 	} else {
 		ops = cli_pick_format(fmt, out);
 		if (!ops)
 			return 1;
 	}
-	return cli_export_file(trace, out, ops, view);
+	int status = cli_export_file(trace, out, ops, view);
+	/* A name of our choosing is said, not left to be guessed (or overwritten unseen). */
+	if (!status && out == defout)
+		fprintf(stderr, "hwtrace: wrote %s (%s)\n", out, ops->name);
+	return status;
 }

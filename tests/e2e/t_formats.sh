@@ -14,6 +14,18 @@ for f in demo.pftrace demo.json demo.folded demo.pb.gz demo.svg; do
 	assert_file_nonempty "$f"
 	[ -s hw.err ] && err "export -o $f wrote to stderr: $(head -c 300 hw.err)"
 done
+# -o -: standard output, the same bytes as the file; no -o: TRACE's name, said in one line.
+"$HWTRACE" export -o - -f folded demo.hwt >stdout.folded 2>stdout.err ||
+	err "export -o - -f folded failed: $(head -c 300 stdout.err)"
+cmp -s stdout.folded demo.folded || err "export -o - -f folded differs from -o demo.folded"
+[ -e ./- ] && err "export -o - wrote a file named '-'"
+"$HWTRACE" export -o - demo.hwt 2>/dev/null | cmp -s - demo.pftrace ||
+	err "export -o - (Perfetto by default) differs from -o demo.pftrace"
+cp demo.hwt named.hwt
+hw_ok export named.hwt
+assert_file_nonempty named.pftrace
+[ "$(cat hw.err)" = "hwtrace: wrote named.pftrace (perfetto)" ] ||
+	err "export without -o said '$(head -c 300 hw.err)', want 'hwtrace: wrote named.pftrace (perfetto)'"
 # -f wins over the extension.
 hw_ok export -f chrome -o demo-chrome.out demo.hwt
 py 'import json, sys; json.load(open(sys.argv[1]))' demo-chrome.out ||
