@@ -14,6 +14,7 @@
 #include "core/options.h"
 #include "core/model.h"
 #include "decoders/decode.h"
+#include "value_text.h"
 
 static char out[128];
 
@@ -129,49 +130,6 @@ static void record(struct hwt_record_result *res)
 	hwt_options_fini(&opts);
 }
 
-/* The value tree at @p as compact JSON-like text, for comparing. */
-static void tree_text(const uint8_t *p, size_t len, char *out, size_t cap)
-{
-	struct hwt_value_reader r;
-	struct hwt_value v;
-	size_t n = 0;
-	int rc;
-
-	out[0] = 0;
-	hwt_value_reader_init(&r, p, len);
-	while ((rc = hwt_value_next(&r, &v)) != 0) {
-		ck_assert_int_ge(rc, -1);
-		if (rc == -1) {
-			n += (size_t)snprintf(out + n, cap - n, "%s",
-					      v.tag == HWT_VAL_MAP ? "}" : "]");
-			continue;
-		}
-		if (v.key)
-			n += (size_t)snprintf(out + n, cap - n, "%.*s:", (int)v.keylen, v.key);
-		switch (v.tag) {
-		case HWT_VAL_NULL:
-			n += (size_t)snprintf(out + n, cap - n, "null ");
-			break;
-		case HWT_VAL_TRUE:
-		case HWT_VAL_FALSE:
-			n += (size_t)snprintf(out + n, cap - n, "%s ", v.i ? "true" : "false");
-			break;
-		case HWT_VAL_INT:
-			n += (size_t)snprintf(out + n, cap - n, "%lld ", (long long)v.i);
-			break;
-		case HWT_VAL_DOUBLE:
-			n += (size_t)snprintf(out + n, cap - n, "%g ", v.d);
-			break;
-		case HWT_VAL_STRING:
-			n += (size_t)snprintf(out + n, cap - n, "'%.*s' ", (int)v.n, v.s);
-			break;
-		default:
-			n += (size_t)snprintf(out + n, cap - n, "%s",
-					      v.tag == HWT_VAL_MAP ? "{" : "[");
-		}
-	}
-}
-
 /* What the decoder gave of the test plugin's data. */
 struct seen {
 	int counters, instants, objects, flows, markers;
@@ -259,9 +217,9 @@ START_TEST(hwt_host_tracks_round_trip)
 	ck_assert_uint_eq(s.queue->tid, 0);
 	ck_assert_uint_gt(s.queue->pid, 0);
 	ck_assert_int_eq(s.instants, 1);
-	ck_assert_str_eq(s.instant, "{n:-7 inner:{s:'x\"y' l:[true 0.5 null ]}}");
+	ck_assert_str_eq(s.instant, "{n:-7,inner:{s:'x\"y',l:[true,0.5,null]}}");
 	ck_assert_int_eq(s.objects, 1);
-	ck_assert_str_eq(s.object, "{depth:3 }");
+	ck_assert_str_eq(s.object, "{depth:3}");
 	ck_assert_uint_eq(s.state->kind, HWT_TRACK_OBJECT);
 	ck_assert_uint_eq(s.state->tid, s.state->pid);
 	ck_assert_int_eq(s.flows, 2);
