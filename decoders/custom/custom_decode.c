@@ -150,6 +150,21 @@ static int span(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t 
 	return err;
 }
 
+/* An event of @type at the record's time and thread, the thread announced first, and @name
+ * interned (its string id into *@sid). NULL when out of memory. */
+static struct hwt_event *named_event(struct cdec *c, const struct hwt_custom_rec *rec,
+				     enum hwt_event_type type, const char *name, uint32_t *sid)
+{
+	int64_t id = hwt_model_intern_str(c->d->m, name);
+
+	if (id < 0)
+		return NULL;
+	*sid = (uint32_t)id;
+	if (rec->tid)
+		hwt_dec_announce(c->d, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
+	return hwt_dec_emit(c->d, type, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
+}
+
 /* A plugin disabled: a global instant with {plugin, message}. */
 static int marker(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t *body)
 {
@@ -165,33 +180,16 @@ static int marker(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_
 	hwt_vw_str(&w, "plugin", plugin);
 	hwt_vw_strn(&w, "message", msg, strnlen(msg, 800));
 	hwt_vw_end(&w);
-	int64_t sid = hwt_model_intern_str(c->d->m, name);
-	if (sid < 0)
-		return (int)sid;
-	struct hwt_event *ev = hwt_dec_emit(c->d, HWT_EV_INSTANT, 0, 0, rec->ts);
+	uint32_t sid;
+	struct hwt_event *ev = named_event(c, rec, HWT_EV_INSTANT, name, &sid); /* pid 0: global */
 	if (!ev)
 		return HWT_E_NOMEM;
-	ev->instant.name = (uint32_t)sid;
+	ev->instant.name = sid;
 	if (!w.bad) {
 		ev->instant.args = c->marker;
 		ev->instant.args_len = (uint32_t)w.len;
 	}
 	return 0;
-}
-
-/* An event of @type at the record's time and thread, the thread announced first, and @name
- * interned (its string id into *@sid). NULL when out of memory. */
-static struct hwt_event *named_event(struct cdec *c, const struct hwt_custom_rec *rec,
-				     enum hwt_event_type type, const char *name, uint32_t *sid)
-{
-	int64_t id = hwt_model_intern_str(c->d->m, name);
-
-	if (id < 0)
-		return NULL;
-	*sid = (uint32_t)id;
-	if (rec->tid)
-		hwt_dec_announce(c->d, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
-	return hwt_dec_emit(c->d, type, (uint32_t)rec->pid, (uint32_t)rec->tid, rec->ts);
 }
 
 static int instant(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t *body)
