@@ -165,14 +165,20 @@ static int put_args(struct chrome *c, const uint8_t *args, size_t len)
 }
 
 /* ,"args":{...} with what the slice @s of @t was given (nothing if none), then forgets them. */
-static int put_slice_args(struct chrome *c, struct hwt_track_thread *t, struct hwt_open_slice *s)
+static int put_slice_args(struct chrome *c, struct hwt_track_thread *t, struct hwt_open_slice *s,
+			  uint32_t flags)
 {
 	uint32_t index = 0;
 	int rc;
 
-	if (!hwt_slice_args_any(t, s))
+	if (!hwt_slice_args_any(t, s) && !(flags & HWT_SLICE_UNFINISHED))
 		return 0;
 	put_str(c->out, ",\"args\":{");
+	/* A call whose return was never seen says so, as inspect's "(unfinished)" does. */
+	if (flags & HWT_SLICE_UNFINISHED) {
+		put_str(c->out, "\"unfinished\":true");
+		index = 1;
+	}
 	rc = hwt_slice_args_walk(t, s, &json_ops, c->out, &index);
 	put_str(c->out, "}");
 	hwt_slice_args_clear(t, s);
@@ -213,7 +219,7 @@ static int flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt
 	ct->pending = 0;
 	event_begin(c, "B", hwt_model_frame_name(m, s->frame), t->pid, t->tid);
 	event_ts(c, s->begin);
-	rc = put_slice_args(c, t, s);
+	rc = put_slice_args(c, t, s, 0);
 	put_str(c->out, "}");
 	return rc;
 }
@@ -238,7 +244,7 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 		event_ts(c, s->begin);
 		put_str(c->out, ",\"dur\":");
 		put_ts(c->out, ts - s->begin);
-		rc = put_slice_args(c, t, s);
+		rc = put_slice_args(c, t, s, flags);
 		put_str(c->out, "}");
 		return rc;
 	}
@@ -246,7 +252,7 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 	 * "B" was written go here, and the viewers merge them into the slice. */
 	event_begin(c, "E", name, t->pid, t->tid);
 	event_ts(c, ts);
-	rc = put_slice_args(c, t, s);
+	rc = put_slice_args(c, t, s, flags);
 	put_str(c->out, "}");
 	return rc;
 }

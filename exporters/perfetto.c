@@ -222,6 +222,12 @@ static int slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slic
 	/* The slice's arguments: trace processor merges those of its end into it. */
 	if ((rc = hwt_pf_slice_annotations(p, t, s)))
 		return rc;
+	if (flags & HWT_SLICE_UNFINISHED) { /* its return was never seen, as inspect says */
+		hwt_pbuf_begin(&p->pkt, TE_DEBUG_ANNOTATIONS);
+		hwt_pbuf_string(&p->pkt, DA_NAME, "unfinished");
+		hwt_pbuf_varint(&p->pkt, DA_BOOL_VALUE, 1);
+		hwt_pbuf_end(&p->pkt);
+	}
 	hwt_pbuf_end(&p->pkt);
 	return hwt_pf_packet_flush(p);
 }

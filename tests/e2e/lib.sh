@@ -249,7 +249,7 @@ def chrome_slices(path, what="chrome"):
             continue
         if ph == "B":
             s = dict(name=e["name"], start=ts, end=None, depth=len(st) + 1,
-                     stack=[x["name"] for x in st])
+                     stack=[x["name"] for x in st], args=dict(e.get("args", {})))
             slices[k].append(s)
             st.append(s)
             now[k] = ts
@@ -260,12 +260,13 @@ def chrome_slices(path, what="chrome"):
             check(e.get("name") == top["name"], "%s: thread %s: E %r closes B %r at %s"
                   % (what, k, e.get("name"), top["name"], e["ts"]))
             top["end"] = ts
+            top["args"].update(e.get("args", {}))
             now[k] = ts
         else:
             dur = round(e["dur"] * 1000)
             check(dur >= 0, "%s: X with a negative dur: %s" % (what, e))
             slices[k].append(dict(name=e["name"], start=ts, end=ts + dur, depth=len(st) + 1,
-                                  stack=[x["name"] for x in st]))
+                                  stack=[x["name"] for x in st], args=dict(e.get("args", {}))))
             now[k] = ts + dur
     for k, st in stacks.items():
         if st:

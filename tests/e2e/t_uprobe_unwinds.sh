@@ -54,8 +54,11 @@ for k, sl in slices.items():
     print("# %s: chrome: thread %s: %s" % (prog, k, dict(got)))
     check(set(got) == set(want), "%s: chrome: functions %s, want %s"
           % (prog, sorted(got), sorted(want)))
-    for name, (calls, _, stack) in want.items():
+    for name, (calls, unfinished, stack) in want.items():
         check(got[name] == calls, "%s: chrome: %d %s slices, want %d" % (prog, got[name], name, calls))
+        marked = sum(1 for s in sl if fn(s["name"]) == name and s["args"].get("unfinished") is True)
+        check(marked == unfinished, "%s: chrome: %d %s slices marked unfinished, want %d"
+              % (prog, marked, name, unfinished))
         bad = [s for s in sl if fn(s["name"]) == name and [fn(x) for x in s["stack"]] != stack]
         check(not bad, "%s: chrome: %d of the %s slices are not under %s, e.g. under %s" %
               (prog, len(bad), name, ";".join(stack) or "nothing",
