@@ -428,10 +428,7 @@ static int start_plugins(struct recording *r, const struct hwt_target *t,
 			hwt_fail(why, whylen, err, "%s", reason);
 		else
 			hwt_fail(why, whylen, err, "plugin '%s' cannot start: %s", p->name, reason);
-		for (int k = 0; k < h->nrun; k++)
-			if (r->run[k].plugin->stop)
-				r->run[k].plugin->stop(r->run[k].st);
-		h->nrun = 0;
+		hwt_plugins_stop(h); /* the ones started: no poll thread runs yet */
 		return err;
 	}
 	return names[0] ? hwt_host_set_meta(h, "plugins", names) : 0;
