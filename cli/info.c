@@ -143,7 +143,9 @@ static int cmd_info(int argc, char **argv)
 	if (s->unwind_failures)
 		printf("%-16s %" PRIu64 "\n", "unwind failures", s->unwind_failures);
 	if (s->have_end) {
-		if (s->end.signal)
+		if (!s->end.pid)
+			printf("%-16s none: the recording stopped, the processes ran on\n", "exit");
+		else if (s->end.signal)
 			printf("%-16s killed by signal %d (%s)%s\n", "exit", s->end.signal,
 			       strsignal(s->end.signal),
 			       s->end.signal == SIGSEGV || s->end.signal == SIGBUS ||

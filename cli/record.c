@@ -2,10 +2,13 @@
  * Its own options and the tracers' come from option tables (core/options.h): the getopt tables
  * are built from them, every value is checked once against them, and --help is written from
  * them; plugins get typed values. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hwtrace/error.h"
@@ -23,12 +26,30 @@ const struct cli_command cli_record = {
 	.name = "record",
 	.usage = "record [-o FILE] [-b auto|pt|uprobe|sample] [-F FUNC]... [-N FUNC]... [-D DEPTH] "
 		 "[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ] "
-		 "[--snapshot SIZE] [--trigger FUNC] -- PROG [ARGS]",
-	.help = "Runs PROG under perf_event and records what it does.\n\n",
+		 "[--snapshot SIZE] [--trigger FUNC] [--duration T] {-- PROG [ARGS] | -p "
+		 "PID[,PID...] "
+		 "| -a [-- PROG [ARGS]]}",
+	.help = "Runs PROG under perf_event and records what it does; or records processes that "
+		"run already (-p: until ^C, --duration or their exit; they run on, untouched), or "
+		"the whole system (-a: until ^C, --duration or PROG's exit).\n\n",
 	.exec = cmd_record,
 };
 
-enum { R_OUTPUT, R_BACKEND, R_PLUGIN, R_FORMAT, R_VIEW, R_QUIET, R_HELP, R_NOPTIONS };
+enum {
+	R_OUTPUT,
+	R_BACKEND,
+	R_PLUGIN,
+	R_FORMAT,
+	R_VIEW,
+	R_PID,
+	R_ALL,
+	R_DURATION,
+	R_QUIET,
+	R_HELP,
+	R_NOPTIONS
+};
+
+#define MAX_PIDS 64
 
 static const struct hwt_option record_options[R_NOPTIONS] = {
 	[R_OUTPUT] = { .name = "output",
@@ -72,6 +93,31 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 		     .arg = "VIEW",
 		     .long_flag = "view",
 		     .help = "weight for folded/pprof/svg exports" },
+	[R_PID] = { .name = "pid",
+		    .type = HWT_OPT_STRING,
+		    .flags = HWT_OPT_COMMAS,
+		    .arg = "PID[,PID...]",
+		    .short_flag = 'p',
+		    .long_flag = "pid",
+		    .help = "record these running processes instead of starting one: every "
+			    "thread, and the threads and children they start, until ^C, "
+			    "--duration or their exit; they run on untouched (-b sample or "
+			    "uprobe)" },
+	[R_ALL] = { .name = "all_cpus",
+		    .type = HWT_OPT_BOOL,
+		    .short_flag = 'a',
+		    .long_flag = "all-cpus",
+		    .help = "sample every process on every CPU (-b sample), until ^C, "
+			    "--duration or the exit of PROG if one is given" },
+	[R_DURATION] = { .name = "duration",
+			 .type = HWT_OPT_DURATION,
+			 .min = 1000000,
+			 .max = 366ll * 86400 * 1000000000,
+			 .arg = "T",
+			 .long_flag = "duration",
+			 .help = "stop recording after T (e.g. 500ms, 10s); a program started "
+				 "for the recording is not stopped: it runs to its end and "
+				 "hwtrace exits with its status" },
 	[R_QUIET] = { .name = "quiet",
 		      .type = HWT_OPT_BOOL,
 		      .short_flag = 'q',
@@ -108,7 +154,9 @@ struct record {
 	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
 	char *specs[MAX_PLUGINS]; /* copies of the -P values, cut at ':' */
 	int nplugins;
-	int auto_chose; /* -b auto picked the tracer by what works here */
+	int auto_chose;	    /* -b auto picked the tracer by what works here */
+	int pids[MAX_PIDS]; /* -p */
+	int npids;
 	struct flag flags[MAX_FLAGS];
 	int nflags;
 	struct option longopts[MAX_FLAGS + 1];
@@ -501,7 +549,17 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
 	hwt_record_config_init(&cfg);
 	cfg.output = hwt_path;
-	cfg.argv = argv + optind;
+	cfg.argv = optind < argc ? argv + optind : NULL;
+	cfg.pids = r->npids ? r->pids : NULL;
+	cfg.npids = r->npids;
+	cfg.system_wide = (int)r->rec.values[R_ALL].i;
+	cfg.duration_ns = (uint64_t)r->rec.values[R_DURATION].i;
+	/* -p opens events per thread and CPU: as many descriptors as the limit allows. */
+	struct rlimit nofile;
+	if (r->npids && !getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	cfg.plugins = r->uses;
 	cfg.nplugins = 1 + r->nplugins;
 	size_t ring = r->tp->ring_bytes ? r->tp->ring_bytes(r->tracer.values) : 0;
@@ -522,15 +580,78 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 			"low cost; -b uprobe records every call exactly, a trap per call)\n");
 	if (!quiet)
 		summary(&res, ops ? output : hwt_path);
-	/* Like perf: the program's status, 128 + the signal that killed it. */
+	int status = 0;
+	if (ops) {
+		status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s);
+		unlink(hwt_path);
+	}
+	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration
+	 * left running is waited for (it keeps the terminal, its status is ours). */
 	int prog = res.end.signal	     ? 128 + res.end.signal
 		   : res.end.exit_status > 0 ? res.end.exit_status & 0xff
 					     : 0;
-	if (!ops)
-		return prog;
-	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s);
-	unlink(hwt_path);
+	if (res.running) {
+		int ws = 0;
+		if (!quiet)
+			fprintf(stderr,
+				"hwtrace: --duration is over: %s runs on unrecorded; waiting for "
+				"it to end\n",
+				argv[optind]);
+		while (waitpid(res.running, &ws, 0) < 0 && errno == EINTR)
+			;
+		prog = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+	}
 	return status ? status : prog;
+}
+
+/* -p PID[,PID...] into r->pids. */
+static int parse_pids(struct record *r, const char *text)
+{
+	char *copy = strdup(text), *save = NULL;
+
+	if (!copy)
+		return cli_error("out of memory");
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *end;
+		errno = 0;
+		long v = strtol(t, &end, 10);
+		if (*end || end == t || v <= 0 || v > 0x3fffffff || errno) {
+			cli_error("-p %s: '%s' is not a process id: give pids, e.g. -p 1234 or "
+				  "-p 1234,5678",
+				  text, t);
+			free(copy);
+			return 1;
+		}
+		if (r->npids == MAX_PIDS) {
+			free(copy);
+			return cli_error("-p %s: at most %d processes", text, MAX_PIDS);
+		}
+		r->pids[r->npids++] = (int)v;
+	}
+	free(copy);
+	return r->npids ? 0 : cli_error("-p: give process ids, e.g. -p 1234 or -p 1234,5678");
+}
+
+/* What to record: a program, processes (-p) or the system (-a, with or without a program). */
+static int check_target(struct record *r, int argc)
+{
+	const char *pids = r->rec.values[R_PID].s;
+	int all = (int)r->rec.values[R_ALL].i;
+
+	if (pids && parse_pids(r, pids))
+		return 1;
+	if (pids && optind < argc)
+		return cli_error("-p records processes that run already: give no program with it "
+				 "(or drop -p %s to start the program)",
+				 pids);
+	if (pids && all)
+		return cli_error("-p and -a: choose one (-a records every process)");
+	if (!pids && !all && optind >= argc)
+		return cli_error("record: no program given: hwtrace record [options] -- PROG "
+				 "[ARGS], or -p PID, or -a");
+	if (all && optind >= argc && r->rec.values[R_PLUGIN].n)
+		return cli_error("-P with -a needs a process to watch: -a -- PROG [ARGS]");
+	return 0;
 }
 
 static void record_fini(struct record *r)
@@ -564,10 +685,8 @@ static int cmd_record(int argc, char **argv)
 		status = load_plugins(r) ? 1 : print_help(r);
 		goto out;
 	}
-	if (optind >= argc) {
-		cli_error("record: no program given: hwtrace record [options] -- PROG [ARGS]");
+	if (check_target(r, argc))
 		goto out;
-	}
 
 	/* Output: a recording, or a recording exported on the spot. */
 	const char *output = r->rec.values[R_OUTPUT].s, *format = r->rec.values[R_FORMAT].s;

@@ -490,6 +490,12 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 
 	if (!w || !v)
 		return free(w), HWT_E_NOMEM;
+	if (t->flags & (HWT_TARGET_ATTACHED | HWT_TARGET_SYSTEM)) {
+		free(w);
+		hwt_host_set_error(h, "watch finds its variable as the program starts, not yet in "
+				      "a process attached to (-p) or with -a: record the program");
+		return HWT_E_NOTSUP;
+	}
 	pthread_mutex_init(&w->lock, NULL);
 	w->h = h;
 	w->pid = t->pid;

@@ -527,6 +527,89 @@ static int up_probe(struct hwt_host *h, char *why, size_t len)
 	return known;
 }
 
+/* The process tree, exec and mmap as side-band records: a dummy event on each thread of the
+ * target (inherited by the threads and processes it starts) on every CPU. */
+static int open_sideband(struct hwt_host *h, const struct hwt_target *t)
+{
+	int on_exec = !(t->flags & HWT_TARGET_ATTACHED);
+
+	for (int k = 0; k < hwt_target_ntids(t); k++) {
+		int tid = hwt_target_tid(t, k);
+		for (int cpu = 0; cpu < t->ncpus; cpu++) {
+			struct perf_event_attr a = {
+				.type = PERF_TYPE_SOFTWARE,
+				.config = PERF_COUNT_SW_DUMMY,
+				.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU,
+				.inherit = 1,
+				.disabled = (unsigned)on_exec,
+				.enable_on_exec = (unsigned)on_exec,
+				.task = 1,
+				.comm = 1,
+				.comm_exec = 1,
+				.mmap = 1,
+				.mmap2 = 1,
+				.build_id = 1,
+				.exclude_kernel = 1,
+				.exclude_hv = 1,
+			};
+			int fd = hwt_host_open_event(h, &a, tid, cpu, -1, "sideband",
+						     HWT_EVENT_RING);
+			if (fd < 0 && errno == ENODEV)
+				continue;
+			if (fd < 0 && errno == ESRCH && tid != t->pid)
+				break; /* a thread that ended since it was listed */
+			if (fd < 0)
+				return fd;
+		}
+	}
+	return 0;
+}
+
+/* Attaches the program (@real gets its path): the one to be exec'ed, or the file each attached
+ * process runs, and the libraries named by -F LIB:GLOB those have mapped. Returns the number of
+ * the program's functions chosen, or an error. */
+static int attach_programs(struct up_state *s, const struct hwt_target *t, char *real)
+{
+	const char *path = realpath(t->path, real) ? real : t->path;
+	int n = 0, err = 0;
+
+	if (path != real)
+		snprintf(real, PATH_MAX, "%s", t->path);
+	if (!(t->flags & HWT_TARGET_ATTACHED))
+		return attach_file(s, real, 1);
+	for (int k = 0; k < t->npids && err >= 0; k++) {
+		char link[64], exe[PATH_MAX], line[PATH_MAX + 128];
+		snprintf(link, sizeof(link), "/proc/%d/exe", t->pids[k]);
+		ssize_t len = readlink(link, exe, sizeof(exe) - 1);
+		if (len <= 0)
+			continue; /* gone since */
+		exe[len] = 0;
+		err = attach_file(s, exe, 1);
+		n += err > 0 ? err : 0;
+		/* Libraries mapped already: no MMAP2 record will come for them. */
+		snprintf(link, sizeof(link), "/proc/%d/maps", t->pids[k]);
+		FILE *f = fopen(link, "r");
+		while (f && err >= 0 && fgets(line, sizeof(line), f)) {
+			char perms[8];
+			int pos = 0;
+			if (sscanf(line, "%*x-%*x %7s %*x %*s %*u %n", perms, &pos) < 1 || !pos ||
+			    perms[2] != 'x' || line[pos] != '/')
+				continue;
+			char *lib = line + pos;
+			lib[strcspn(lib, "\n")] = 0;
+			int wanted = 0;
+			for (int i = 0; i < s->ninc && !wanted; i++)
+				wanted =
+					s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(lib), 0);
+			if (wanted && !already_attached(s, lib))
+				err = attach_file(s, lib, 0);
+		}
+		if (f)
+			fclose(f);
+	}
+	return err < 0 ? err : n;
+}
+
 static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		    const struct hwt_option_value *opts, void **st)
 {
@@ -556,39 +639,21 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		err = s->source;
 		goto fail;
 	}
-	/* The process tree, exec and mmap as side-band records: a dummy event on every CPU. */
-	for (int cpu = 0; cpu < t->ncpus; cpu++) {
-		struct perf_event_attr a = {
-			.type = PERF_TYPE_SOFTWARE,
-			.config = PERF_COUNT_SW_DUMMY,
-			.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU,
-			.inherit = 1,
-			.disabled = 1,
-			.enable_on_exec = 1,
-			.task = 1,
-			.comm = 1,
-			.comm_exec = 1,
-			.mmap = 1,
-			.mmap2 = 1,
-			.build_id = 1,
-			.exclude_kernel = 1,
-			.exclude_hv = 1,
-		};
-		int fd = hwt_host_open_event(h, &a, t->pid, cpu, -1, "sideband", HWT_EVENT_RING);
-		if (fd < 0 && errno == ENODEV)
-			continue;
-		if (fd < 0) {
-			err = fd;
-			goto fail;
-		}
+	if (t->flags & HWT_TARGET_SYSTEM) {
+		hwt_host_set_error(h, "-b uprobe records chosen processes, not the whole system: "
+				      "use -b sample with -a, or -p PID with -b uprobe");
+		err = HWT_E_INVAL;
+		goto fail;
 	}
+	err = open_sideband(h, t);
+	if (err < 0)
+		goto fail;
 	char real[PATH_MAX], ms[32];
-	const char *path = realpath(t->path, real) ? real : t->path;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int nmain = err = attach_file(s, path, 1);
+	int nmain = err = attach_programs(s, t, real);
 	if (err >= 0)
-		err = attach_libraries(s, path);
+		err = attach_libraries(s, real);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	snprintf(ms, sizeof(ms), "%.1f",
 		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
@@ -600,7 +665,7 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		hwt_host_note(h,
 			      "uprobe: '%s' has no functions to trace (stripped?); waiting for "
 			      "the programs it runs",
-			      base_name(path));
+			      base_name(real));
 	write_counts(s);
 	*st = s;
 	return 0;
