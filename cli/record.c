@@ -607,11 +607,11 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 /* -p PID[,PID...] into r->pids. */
 static int parse_pids(struct record *r, const char *text)
 {
-	char *copy = strdup(text), *save = NULL;
+	char *copy = strdup(text), *next = copy;
 
 	if (!copy)
 		return cli_error("out of memory");
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+	for (char *t; (t = strsep(&next, ","));) {
 		char *end;
 		errno = 0;
 		long v = strtol(t, &end, 10);
