@@ -470,9 +470,11 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 	return err;
 }
 
-/* Starts plugin @use on @t. Returns 0, or an error with @why filled. */
+/* Starts plugin @use on @t, adding its name to @names (@nlen bytes) unless @again (one more
+ * process for it). Returns 0, or an error with @why filled. */
 static int start_one(struct recording *r, const struct hwt_plugin_use *use,
-		     const struct hwt_target *t, char *names, size_t nlen, char *why, size_t whylen)
+		     const struct hwt_target *t, int again, char *names, size_t nlen, char *why,
+		     size_t whylen)
 {
 	struct hwt_host *h = r->h;
 	const struct hwt_plugin *p = use->plugin;
@@ -492,7 +494,7 @@ static int start_one(struct recording *r, const struct hwt_plugin_use *use,
 		r->run[h->nrun++].st = st;
 		if (p->kind == HWT_PLUGIN_TRACER)
 			hwt_host_set_meta(h, "backend", p->name);
-		else if (!strstr(names, p->name))
+		else if (!again)
 			snprintf(names + strlen(names), nlen - strlen(names), "%s%s",
 				 names[0] ? "," : "", p->name);
 		return 0;
@@ -515,8 +517,8 @@ static int start_plugins(struct recording *r, const struct hwt_target *t, char *
 		int each = use->plugin->kind != HWT_PLUGIN_TRACER && r->each;
 		int err = 0;
 		for (int k = 0; k < (each ? t->npids : 1) && !err; k++)
-			err = start_one(r, use, each ? &r->each[k] : t, names, sizeof(names), why,
-					whylen);
+			err = start_one(r, use, each ? &r->each[k] : t, k > 0, names, sizeof(names),
+					why, whylen);
 		if (err) {
 			hwt_plugins_stop(r->h); /* the ones started: no poll thread runs yet */
 			return err;
