@@ -70,6 +70,17 @@ void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
 	hwt_host_unlock(h);
 }
 
+void hwt_host_fail(struct hwt_host *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	hwt_host_lock(h);
+	va_start(ap, fmt);
+	vsnprintf(h->failed, sizeof(h->failed), fmt, ap);
+	va_end(ap);
+	hwt_host_unlock(h);
+}
+
 void hwt_host_count_lost(struct hwt_host *h, uint64_t n)
 {
 	hwt_host_lock(h);

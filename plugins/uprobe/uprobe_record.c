@@ -586,7 +586,7 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 	const char *path = realpath(t->path, real) ? real : t->path;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int nmain = err = attach_file(s, path, 1);
+	err = attach_file(s, path, 1);
 	if (err >= 0)
 		err = attach_libraries(s, path);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -595,12 +595,8 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 	hwt_host_set_meta(h, "uprobe.attach_ms", ms);
 	if (err < 0)
 		goto fail;
-	/* A shell or a launcher: what it execs gets attached then. */
-	if (nmain == 0 && !s->main_filtered)
-		hwt_host_note(h,
-			      "uprobe: '%s' has no functions to trace (stripped?); waiting for "
-			      "the programs it runs",
-			      base_name(path));
+	/* A shell or a launcher without functions of its own: what it execs gets attached then
+	 * (up_sideband); if nothing ever is, up_stop() fails the recording. */
 	write_counts(s);
 	*st = s;
 	return 0;
@@ -674,14 +670,23 @@ static void up_stop(void *st)
 	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
 	/* The trace is what matters now: removing the probes must not keep the user waiting. */
 	hwt_bpf_uprobes_detach_background(s->bpf);
-	for (int i = 0; i < s->ninc; i++)
-		if (!s->inc[i].matched)
-			hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
-				      s->inc[i].lib ? s->inc[i].lib : "", s->inc[i].lib ? ":" : "",
-				      s->inc[i].glob);
-	if (!s->nfuncs)
-		hwt_host_note(s->h, "uprobe: nothing was traced: no function of the programs that "
-				    "ran was chosen (-F), or they have no symbols (try -b sample)");
+	if (s->nfuncs)
+		for (int i = 0; i < s->ninc; i++)
+			if (!s->inc[i].matched)
+				hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
+					      s->inc[i].lib ? s->inc[i].lib : "",
+					      s->inc[i].lib ? ":" : "", s->inc[i].glob);
+	if (!s->nfuncs && s->ninc)
+		hwt_host_fail(s->h,
+			      "uprobe: nothing to trace: -F '%s%s%s'%s matched no function of the "
+			      "programs that ran; `hwtrace list --functions PROG` names theirs",
+			      s->inc[0].lib ? s->inc[0].lib : "", s->inc[0].lib ? ":" : "",
+			      s->inc[0].glob, s->ninc > 1 ? " and the others" : "");
+	else if (!s->nfuncs)
+		hwt_host_fail(s->h,
+			      "uprobe: nothing to trace: the programs that ran have no functions "
+			      "of their own (stripped); `hwtrace list PROG` names the libraries "
+			      "that hold their code (-F 'LIB:GLOB'), or drop -b uprobe to sample");
 	write_counts(s); /* libraries and programs attached while recording count too */
 	up_free(s);
 }
