@@ -18,6 +18,7 @@
 
 #include "core/util.h"
 #include "uprobe_bpf.h"
+#include "uprobe_cost.h"
 #include "core/elffuncs.h"
 #include "hwtrace/error.h"
 #include "core/format/uprobe_format.h"
@@ -66,6 +67,7 @@ struct up_state {
 	int nattached;
 	uint32_t next_id;
 	uint64_t nfuncs, nslow, nret_sites;
+	struct up_meter meter; /* probe time, for the progress line and the end note */
 
 	/* Encoder state (see uprobe_format.h). */
 	struct hwt_idmap tids; /* tid -> index into threads */
@@ -270,7 +272,11 @@ static int select_func(const struct hwt_elf_func *f, void *ctx)
 	if (err)
 		return err;
 	sel->n++;
-	sel->nslow += (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
+	int slow = (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
+	sel->nslow += slow;
+	err = up_meter_mark(&sel->s->meter, id, slow);
+	if (err)
+		return err;
 	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, f->flags, f->name);
 }
 
@@ -419,6 +425,7 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	       });
 	s->prev_ts = r->ts;
 	t->sp = sp;
+	up_meter_count(&s->meter, r->cookie, !(r->flags & HWT_UPROBE_RETURN));
 	return 0;
 }
 
@@ -441,6 +448,7 @@ static void up_free(struct up_state *s)
 	hwt_idmap_fini(&s->tids);
 	free(s->threads);
 	free(s->buf);
+	up_meter_fini(&s->meter);
 	free(s);
 }
 
@@ -510,6 +518,29 @@ static void write_counts(struct up_state *s)
 	hwt_host_set_meta(s->h, "uprobe.slow_path", buf);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->nret_sites);
 	hwt_host_set_meta(s->h, "uprobe.ret_site_functions", buf);
+}
+
+/* What a traced call costs here, measured once the probes are known; said before the program
+ * runs when many functions are traced and a call costs more than a fast host's ~1 us. */
+static void measure_cost(struct up_state *s)
+{
+	char why[256];
+
+	if (!s->nfuncs || up_cost_measure(&s->meter.cost, why, sizeof(why)))
+		return; /* no figure: no estimate, the recording goes on */
+	s->meter.measured = 1;
+	s->meter.start_ns = hwt_host_now();
+	double avg = ((double)(s->nfuncs - s->nslow) * s->meter.cost.fast_ns +
+		      (double)s->nslow * s->meter.cost.slow_ns) /
+		     (double)s->nfuncs;
+	if (s->nfuncs >= 50 && avg >= 2000)
+		hwt_host_note(
+			s->h,
+			"uprobe: a traced call costs ~%.1f us on this host (measured; %.1f us "
+			"single-stepped): a program making 100 k calls a second runs ~%.0fx "
+			"slower; -F narrows what is traced, -b sample profiles at a few %%",
+			s->meter.cost.fast_ns / 1e3, s->meter.cost.slow_ns / 1e3,
+			1 + avg * 1e5 / 1e9);
 }
 
 static int up_probe(struct hwt_host *h, char *why, size_t len)
@@ -597,6 +628,7 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		goto fail;
 	/* A shell or a launcher without functions of its own: what it execs gets attached then
 	 * (up_sideband); if nothing ever is, up_stop() fails the recording. */
+	measure_cost(s);
 	write_counts(s);
 	*st = s;
 	return 0;
@@ -616,6 +648,7 @@ static int up_poll(void *st, uint64_t now_ns)
 				   hwt_errstr(n < 0 ? n : s->error));
 		return n < 0 ? n : s->error;
 	}
+	up_meter_progress(&s->meter, s->h, now_ns, hwt_bpf_uprobes_lost(s->bpf));
 	return s->len ? hwt_host_stream(s->h, s->source, s->buf, s->len) : 0;
 }
 
@@ -668,6 +701,7 @@ static void up_stop(void *st)
 	if (s->len)
 		hwt_host_stream(s->h, s->source, s->buf, s->len);
 	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
+	up_meter_end(&s->meter, s->h, hwt_host_now());
 	/* The trace is what matters now: removing the probes must not keep the user waiting. */
 	hwt_bpf_uprobes_detach_background(s->bpf);
 	if (s->nfuncs)
