@@ -571,6 +571,8 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	r->why[0] = 0;
 	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
 	free(cmdline);
+	if (err && res.running)
+		waitpid(res.running, NULL, 0); /* never left behind, even by a failed recording */
 	if (err)
 		return cli_error("%s", r->why[0] ? r->why : hwt_errstr(err));
 	/* Said with the summary: a bad input (a missing program too) stays one line. */

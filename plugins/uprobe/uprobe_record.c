@@ -18,6 +18,8 @@
 
 #include "core/util.h"
 #include "uprobe_bpf.h"
+#include "uprobe_target.h"
+#include "uprobe_cost.h"
 #include "core/elffuncs.h"
 #include "hwtrace/error.h"
 #include "core/format/uprobe_format.h"
@@ -66,6 +68,7 @@ struct up_state {
 	int nattached;
 	uint32_t next_id;
 	uint64_t nfuncs, nslow, nret_sites;
+	struct up_meter meter; /* probe time, for the progress line and the end note */
 
 	/* Encoder state (see uprobe_format.h). */
 	struct hwt_idmap tids; /* tid -> index into threads */
@@ -270,7 +273,11 @@ static int select_func(const struct hwt_elf_func *f, void *ctx)
 	if (err)
 		return err;
 	sel->n++;
-	sel->nslow += (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
+	int slow = (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
+	sel->nslow += slow;
+	err = up_meter_mark(&sel->s->meter, id, slow);
+	if (err)
+		return err;
 	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, f->flags, f->name);
 }
 
@@ -419,6 +426,7 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	       });
 	s->prev_ts = r->ts;
 	t->sp = sp;
+	up_meter_count(&s->meter, r->cookie, !(r->flags & HWT_UPROBE_RETURN));
 	return 0;
 }
 
@@ -441,6 +449,7 @@ static void up_free(struct up_state *s)
 	hwt_idmap_fini(&s->tids);
 	free(s->threads);
 	free(s->buf);
+	up_meter_fini(&s->meter);
 	free(s);
 }
 
@@ -512,6 +521,29 @@ static void write_counts(struct up_state *s)
 	hwt_host_set_meta(s->h, "uprobe.ret_site_functions", buf);
 }
 
+/* What a traced call costs here, measured once the probes are known; said before the program
+ * runs when many functions are traced and a call costs more than a fast host's ~1 us. */
+static void measure_cost(struct up_state *s)
+{
+	char why[256];
+
+	if (!s->nfuncs || up_cost_measure(&s->meter.cost, why, sizeof(why)))
+		return; /* no figure: no estimate, the recording goes on */
+	s->meter.measured = 1;
+	s->meter.start_ns = hwt_host_now();
+	double avg = ((double)(s->nfuncs - s->nslow) * s->meter.cost.fast_ns +
+		      (double)s->nslow * s->meter.cost.slow_ns) /
+		     (double)s->nfuncs;
+	if (s->nfuncs >= 50 && avg >= 2000)
+		hwt_host_note(
+			s->h,
+			"uprobe: a traced call costs ~%.1f us on this host (measured; %.1f us "
+			"single-stepped): a program making 100 k calls a second runs ~%.0fx "
+			"slower; -F narrows what is traced, -b sample profiles at a few %%",
+			s->meter.cost.fast_ns / 1e3, s->meter.cost.slow_ns / 1e3,
+			1 + avg * 1e5 / 1e9);
+}
+
 static int up_probe(struct hwt_host *h, char *why, size_t len)
 {
 	/* The answer takes an attach and a detach (~60 ms): ask the kernel once per process. */
@@ -527,58 +559,30 @@ static int up_probe(struct hwt_host *h, char *why, size_t len)
 	return known;
 }
 
-/* The process tree, exec and mmap as side-band records: a dummy event on each thread of the
- * target (inherited by the threads and processes it starts) on every CPU. */
-static int open_sideband(struct hwt_host *h, const struct hwt_target *t)
+/* A library named by -F LIB:GLOB, mapped already, is attached (no MMAP2 record comes for it). */
+static int attach_if_wanted(const char *path, void *ctx)
 {
-	int on_exec = !(t->flags & HWT_TARGET_ATTACHED);
+	struct up_state *s = ctx;
+	int wanted = 0;
 
-	for (int k = 0; k < hwt_target_ntids(t); k++) {
-		int tid = hwt_target_tid(t, k);
-		for (int cpu = 0; cpu < t->ncpus; cpu++) {
-			struct perf_event_attr a = {
-				.type = PERF_TYPE_SOFTWARE,
-				.config = PERF_COUNT_SW_DUMMY,
-				.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU,
-				.inherit = 1,
-				.disabled = (unsigned)on_exec,
-				.enable_on_exec = (unsigned)on_exec,
-				.task = 1,
-				.comm = 1,
-				.comm_exec = 1,
-				.mmap = 1,
-				.mmap2 = 1,
-				.build_id = 1,
-				.exclude_kernel = 1,
-				.exclude_hv = 1,
-			};
-			int fd = hwt_host_open_event(h, &a, tid, cpu, -1, "sideband",
-						     HWT_EVENT_RING);
-			if (fd < 0 && errno == ENODEV)
-				continue;
-			if (fd < 0 && errno == ESRCH && tid != t->pid)
-				break; /* a thread that ended since it was listed */
-			if (fd < 0)
-				return fd;
-		}
-	}
-	return 0;
+	for (int i = 0; i < s->ninc && !wanted; i++)
+		wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(path), 0);
+	return wanted && !already_attached(s, path) ? attach_file(s, path, 0) : 0;
 }
 
 /* Attaches the program (@real gets its path): the one to be exec'ed, or the file each attached
- * process runs, and the libraries named by -F LIB:GLOB those have mapped. Returns the number of
- * the program's functions chosen, or an error. */
+ * process runs and the libraries named by -F LIB:GLOB it has mapped. Returns the number of the
+ * programs' functions chosen, or an error. */
 static int attach_programs(struct up_state *s, const struct hwt_target *t, char *real)
 {
-	const char *path = realpath(t->path, real) ? real : t->path;
 	int n = 0, err = 0;
 
-	if (path != real)
+	if (!realpath(t->path, real))
 		snprintf(real, PATH_MAX, "%s", t->path);
 	if (!(t->flags & HWT_TARGET_ATTACHED))
 		return attach_file(s, real, 1);
 	for (int k = 0; k < t->npids && err >= 0; k++) {
-		char link[64], exe[PATH_MAX], line[PATH_MAX + 128];
+		char link[64], exe[PATH_MAX];
 		snprintf(link, sizeof(link), "/proc/%d/exe", t->pids[k]);
 		ssize_t len = readlink(link, exe, sizeof(exe) - 1);
 		if (len <= 0)
@@ -586,26 +590,8 @@ static int attach_programs(struct up_state *s, const struct hwt_target *t, char 
 		exe[len] = 0;
 		err = attach_file(s, exe, 1);
 		n += err > 0 ? err : 0;
-		/* Libraries mapped already: no MMAP2 record will come for them. */
-		snprintf(link, sizeof(link), "/proc/%d/maps", t->pids[k]);
-		FILE *f = fopen(link, "r");
-		while (f && err >= 0 && fgets(line, sizeof(line), f)) {
-			char perms[8];
-			int pos = 0;
-			if (sscanf(line, "%*x-%*x %7s %*x %*s %*u %n", perms, &pos) < 1 || !pos ||
-			    perms[2] != 'x' || line[pos] != '/')
-				continue;
-			char *lib = line + pos;
-			lib[strcspn(lib, "\n")] = 0;
-			int wanted = 0;
-			for (int i = 0; i < s->ninc && !wanted; i++)
-				wanted =
-					s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(lib), 0);
-			if (wanted && !already_attached(s, lib))
-				err = attach_file(s, lib, 0);
-		}
-		if (f)
-			fclose(f);
+		if (err >= 0)
+			err = hwt_uprobe_code_files(t->pids[k], attach_if_wanted, s);
 	}
 	return err < 0 ? err : n;
 }
@@ -645,13 +631,13 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		err = HWT_E_INVAL;
 		goto fail;
 	}
-	err = open_sideband(h, t);
+	err = hwt_uprobe_sideband_open(h, t);
 	if (err < 0)
 		goto fail;
 	char real[PATH_MAX], ms[32];
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int nmain = err = attach_programs(s, t, real);
+	err = attach_programs(s, t, real);
 	if (err >= 0)
 		err = attach_libraries(s, real);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -660,12 +646,9 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 	hwt_host_set_meta(h, "uprobe.attach_ms", ms);
 	if (err < 0)
 		goto fail;
-	/* A shell or a launcher: what it execs gets attached then. */
-	if (nmain == 0 && !s->main_filtered)
-		hwt_host_note(h,
-			      "uprobe: '%s' has no functions to trace (stripped?); waiting for "
-			      "the programs it runs",
-			      base_name(real));
+	/* A shell or a launcher without functions of its own: what it execs gets attached then
+	 * (up_sideband); if nothing ever is, up_stop() fails the recording. */
+	measure_cost(s);
 	write_counts(s);
 	*st = s;
 	return 0;
@@ -685,6 +668,7 @@ static int up_poll(void *st, uint64_t now_ns)
 				   hwt_errstr(n < 0 ? n : s->error));
 		return n < 0 ? n : s->error;
 	}
+	up_meter_progress(&s->meter, s->h, now_ns, hwt_bpf_uprobes_lost(s->bpf));
 	return s->len ? hwt_host_stream(s->h, s->source, s->buf, s->len) : 0;
 }
 
@@ -709,12 +693,7 @@ static void up_sideband(void *st, const struct perf_event_header *rec)
 		uint32_t prot;
 		memcpy(&prot, body + 56, 4);
 		const char *path = (const char *)body + 64;
-		if (!(prot & PROT_EXEC) || path[0] != '/' || already_attached(s, path))
-			return;
-		int wanted = 0;
-		for (int i = 0; i < s->ninc && !wanted; i++)
-			wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(path), 0);
-		if (wanted && attach_file(s, path, 0) < 0)
+		if ((prot & PROT_EXEC) && path[0] == '/' && attach_if_wanted(path, s) < 0)
 			hwt_host_note(s->h, "%s", hwt_host_error(s->h));
 	}
 }
@@ -737,16 +716,26 @@ static void up_stop(void *st)
 	if (s->len)
 		hwt_host_stream(s->h, s->source, s->buf, s->len);
 	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
+	up_meter_end(&s->meter, s->h, hwt_host_now());
 	/* The trace is what matters now: removing the probes must not keep the user waiting. */
 	hwt_bpf_uprobes_detach_background(s->bpf);
-	for (int i = 0; i < s->ninc; i++)
-		if (!s->inc[i].matched)
-			hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
-				      s->inc[i].lib ? s->inc[i].lib : "", s->inc[i].lib ? ":" : "",
-				      s->inc[i].glob);
-	if (!s->nfuncs)
-		hwt_host_note(s->h, "uprobe: nothing was traced: no function of the programs that "
-				    "ran was chosen (-F), or they have no symbols (try -b sample)");
+	if (s->nfuncs)
+		for (int i = 0; i < s->ninc; i++)
+			if (!s->inc[i].matched)
+				hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
+					      s->inc[i].lib ? s->inc[i].lib : "",
+					      s->inc[i].lib ? ":" : "", s->inc[i].glob);
+	if (!s->nfuncs && s->ninc)
+		hwt_host_fail(s->h,
+			      "uprobe: nothing to trace: -F '%s%s%s'%s matched no function of the "
+			      "programs that ran; `hwtrace list --functions PROG` names theirs",
+			      s->inc[0].lib ? s->inc[0].lib : "", s->inc[0].lib ? ":" : "",
+			      s->inc[0].glob, s->ninc > 1 ? " and the others" : "");
+	else if (!s->nfuncs)
+		hwt_host_fail(s->h,
+			      "uprobe: nothing to trace: the programs that ran have no functions "
+			      "of their own (stripped); `hwtrace list PROG` names the libraries "
+			      "that hold their code (-F 'LIB:GLOB'), or drop -b uprobe to sample");
 	write_counts(s); /* libraries and programs attached while recording count too */
 	up_free(s);
 }
