@@ -25,8 +25,8 @@ for p in "${pids[@]}"; do alive "$p" || err "attachee $p is gone after hwtrace -
 [ "$(info_field s.hwt status)" = complete ] || err "info status is not complete"
 [ "$(info_field s.hwt system_wide)" = 1 ] || err "info does not say system_wide 1"
 
-echo "\$ hwtrace record -a -o p.hwt -- sh -c 'sleep 0.5; exit 3'"
-"$HWTRACE" record -q -a -o p.hwt -- sh -c 'sleep 0.5; exit 3' >/dev/null 2>p.err
+echo "\$ hwtrace record -a -o p.hwt -- sh -c 'sleep 1; exit 3'"
+"$HWTRACE" record -q -a -o p.hwt -- sh -c 'sleep 1; exit 3' >/dev/null 2>p.err
 rc=$?
 [ "$rc" -eq 3 ] || err "record -a -- sh -c 'exit 3' exited $rc, want 3: $(cat p.err)"
 touch stop
