@@ -75,10 +75,12 @@ int hwt_attach_check(int pid, char *why, size_t whylen)
 		if (e == ENOENT || e == ESRCH)
 			return hwt_fail(why, whylen, HWT_E_NOENT, "-p %d: the process has exited",
 					pid);
+		int yama = !access("/proc/sys/kernel/yama/ptrace_scope", F_OK);
 		return hwt_fail(why, whylen, HWT_E_PERM,
 				"-p %d: not allowed to trace that process (%s): run as its owner "
-				"or as root, or lower /proc/sys/kernel/yama/ptrace_scope",
-				pid, strerror(e));
+				"or as root%s",
+				pid, strerror(e),
+				yama ? ", or lower /proc/sys/kernel/yama/ptrace_scope" : "");
 	}
 	close(fd);
 	return 0;

@@ -63,5 +63,21 @@ echo "[other-user] \$ hwtrace record -p $holder as nobody -> exit $rc: $(tr '\n'
 grep -q "^hwtrace: -p $holder: not allowed to trace that process" ../bad.err ||
 	err "other-user: the message does not say it is not allowed"
 [ -z "$(ls -A | grep -v '^x$')" ] || err "other-user: files left behind: $(ls -A)"
+# What `list` says of -a for nobody is what record -a does for nobody.
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$HWTRACE" "$@"; }
+says=$(as_nobody list 2>/dev/null | awk '$1 == "-a" { print $2 }')
+as_nobody record -q -o a.hwt -a --duration 100ms >../bad.out 2>../bad.err </dev/null
+rc=$?
+echo "[list -a] nobody: list says '$says', record -a exits $rc: $(tr '\n' '|' <../bad.err)"
+if [ "$says" = yes ]; then
+	[ "$rc" -eq 0 ] || err "list says -a works for nobody, record -a exited $rc"
+elif [ "$says" = no ]; then
+	[ "$rc" -ne 0 ] && [ "$(wc -l <../bad.err)" -eq 1 ] ||
+		err "list says -a does not work for nobody: record -a exited $rc, or not one line"
+	[ -e a.hwt ] && err "a refused record -a left a.hwt"
+else
+	err "list has no -a line for nobody"
+fi
+rm -f a.hwt
 note "$ncases cases"
 finish
