@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -184,82 +183,6 @@ void hwt_record_config_init(struct hwt_record_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ring_bytes = 1u << 20;
-}
-
-static void read_first_line(const char *path, const char *prefix, char *out, size_t len)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	out[0] = 0;
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (prefix && strncmp(line, prefix, strlen(prefix)))
-			continue;
-		char *v = prefix ? strchr(line, ':') : line;
-		if (!v)
-			continue;
-		v += prefix ? 1 : 0;
-		v += strspn(v, " \t");
-		v[strcspn(v, "\n")] = 0;
-		snprintf(out, len, "%s", v);
-		break;
-	}
-	fclose(f);
-}
-
-static void write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, pid_t pid)
-{
-	char buf[4096], cpu[256];
-	struct utsname u;
-	struct timespec rt, mono;
-	size_t off = 0;
-
-	buf[0] = 0;
-	for (char *const *a = cfg->argv; a && *a && off < sizeof(buf) - 1; a++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
-					a == cfg->argv ? "" : " ", *a);
-	if (cfg->npids)
-		hwt_attach_command(cfg->pids, cfg->npids, buf, sizeof(buf));
-	if (buf[0])
-		hwt_host_set_meta(h, "command", buf);
-	if (cfg->cmdline)
-		hwt_host_set_meta(h, "hwtrace", cfg->cmdline);
-	uname(&u);
-	snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine);
-	hwt_host_set_meta(h, "kernel", buf);
-	hwt_host_set_meta(h, "hostname", u.nodename);
-	read_first_line("/proc/cpuinfo", "model name", cpu, sizeof(cpu));
-	hwt_host_set_meta(h, "cpu", cpu);
-	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	hwt_host_set_meta(h, "cpus", buf);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	snprintf(buf, sizeof(buf), "%lld.%09ld", (long long)rt.tv_sec, rt.tv_nsec);
-	hwt_host_set_meta(h, "start_realtime", buf);
-	snprintf(buf, sizeof(buf), "%llu",
-		 (unsigned long long)mono.tv_sec * 1000000000ull +
-			 (unsigned long long)mono.tv_nsec);
-	hwt_host_set_meta(h, "start_monotonic", buf);
-	hwt_host_set_meta(h, "clock", "CLOCK_MONOTONIC");
-	/* "pid" is a program launched for the recording: its exit ends the timeline. */
-	if (pid > 0) {
-		snprintf(buf, sizeof(buf), "%d", (int)pid);
-		hwt_host_set_meta(h, "pid", buf);
-	}
-	off = 0;
-	for (int i = 0; i < cfg->npids && off < sizeof(buf); i++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%d", i ? "," : "",
-					cfg->pids[i]);
-	if (cfg->npids)
-		hwt_host_set_meta(h, "attached", buf);
-	if (cfg->system_wide)
-		hwt_host_set_meta(h, "system_wide", "1");
-	if (cfg->duration_ns) {
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)cfg->duration_ns);
-		hwt_host_set_meta(h, "duration_ns", buf);
-	}
 }
 
 static int write_events(struct hwt_host *h)
@@ -593,7 +516,7 @@ static int start_recording(struct recording *r, char (*exe_paths)[PATH_MAX], cha
 	/* Records synthesized from /proc sort before everything the events write. */
 	uint64_t t0 = mono_ns();
 	if (!err) {
-		write_meta(r->h, cfg, r->launched ? r->target.pid : 0);
+		hwt_record_write_meta(r->h, cfg, r->launched ? r->target.pid : 0);
 		err = start_plugins(r, &r->target, why, whylen);
 	}
 	if (err)
