@@ -154,7 +154,7 @@ struct record {
 	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
 	char *specs[MAX_PLUGINS]; /* copies of the -P values, cut at ':' */
 	int nplugins;
-	int auto_chose;	    /* -b auto picked the tracer by what works here */
+	int auto_chose;	    /* -b auto picked the tracer: 1 by what works here, 2 for -p or -a */
 	int pids[MAX_PIDS]; /* -p */
 	int npids;
 	struct flag flags[MAX_FLAGS];
@@ -437,6 +437,12 @@ static int choose_tracer(struct record *r)
 		r->tp = forced_tracer(r);
 		if (r->tp)
 			return 0;
+		/* pt starts with the program it launches: what runs already is sampled. */
+		if (r->rec.values[R_PID].s || r->rec.values[R_ALL].i) {
+			r->tp = hwt_plugin_by_name("sample");
+			r->auto_chose = 2;
+			return 0;
+		}
 		if (!(r->tp = first_working(r->why, sizeof(r->why))))
 			return cli_error("no backend works here: see `hwtrace list`");
 		r->auto_chose = 1;
@@ -576,10 +582,15 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	if (err)
 		return cli_error("%s", r->why[0] ? r->why : hwt_errstr(err));
 	/* Said with the summary: a bad input (a missing program too) stays one line. */
-	if (r->auto_chose && strcmp(r->tp->name, "pt") && !quiet)
+	if (r->auto_chose == 1 && strcmp(r->tp->name, "pt") && !quiet)
 		fprintf(stderr,
 			"hwtrace: -b auto chose sampling (no Intel PT here for every call at "
 			"low cost; -b uprobe records every call exactly, a trap per call)\n");
+	else if (r->auto_chose == 2 && !quiet)
+		fprintf(stderr, "hwtrace: -b auto chose sampling%s\n",
+			r->npids
+				? " (-b uprobe -F FUNC records every call exactly, a trap per call)"
+				: "");
 	if (!quiet)
 		summary(&res, ops ? output : hwt_path);
 	int status = 0;
