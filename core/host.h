@@ -64,9 +64,9 @@ typedef void (*hwt_note_fn)(void *ctx, const char *msg);
  *  the default, keeps them in the recording only. Set it before recording. */
 void hwt_record_set_note_fn(hwt_note_fn fn, void *ctx);
 
-/** Records @cfg->argv (or the processes @cfg->pids, or the whole system) into @cfg->output. Returns
- * 0, or a negative error with @why filled (one line saying what is wrong and how to fix it); then
- * no output file is left behind. */
+/** Records @cfg->argv, the processes @cfg->pids or the whole system into @cfg->output. Returns
+ *  0, or a negative error with @why filled (one line saying what is wrong and how to fix it);
+ *  then no output file is left behind. */
 int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *res, char *why,
 	       size_t whylen);
 

@@ -101,7 +101,8 @@ struct hwt_target {
 	int ntids;	 /* the threads to open per-thread events on, .tids[0 .. ntids-1]: */
 	const int *tids; /* { pid } for a launched program; every thread of every process
 			  * attached; { -1 } for -a. Borrowed for the recording */
-	int npids;	 /* the processes attached (.pids), 1 for a launched program */
+	int npids;	 /* the processes attached (.pids); 1 for a launched program, 0 for -a
+			  * alone */
 	const int *pids; /* borrowed for the recording */
 };
 
