@@ -97,23 +97,38 @@ static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *t
 		}
 	}
 	qsort(funcs, nstr + 1, sizeof(*funcs), sort_total ? by_total : by_self);
-	const char *wname = hwt_agg_view_name(agg, m);
+	const char *wname, *unit;
+	char tot[HWT_DURATION_LEN + 64], self[HWT_DURATION_LEN], all[HWT_DURATION_LEN];
+	int ns;
+
+	hwt_agg_value_desc(agg, m, k, &wname, &unit);
+	/* Times with their unit; other amounts as numbers, named by the view. */
+	ns = hwt_unit_is_ns(unit);
+	if (ns)
+		hwt_value_fmt(tot, sizeof(tot), total, unit);
+	else
+		snprintf(tot, sizeof(tot), "%" PRIu64, total);
 	if (hwt_agg_mode(agg) == HWT_AGG_COUNTER)
-		printf("# %" PRIu64 " %s added by the counter, by the stack open at each value, in "
-		       "%s\n",
-		       total, wname, trace);
+		printf("# %s %s added by the counter, by the stack open at each value, in %s\n",
+		       tot, wname, trace);
 	else if (strcmp(wname, "samples"))
-		printf("# %" PRIu64 " samples, %" PRIu64 " %s, in %s\n", nsamples, total, wname,
-		       trace);
+		printf("# %" PRIu64 " samples, %s %s, in %s\n", nsamples, tot, wname, trace);
 	else
 		printf("# %" PRIu64 " samples in %s\n", nsamples, trace);
 	printf("# %7s %7s %14s %14s  %s\n", "self%", "total%", "self", "total", "function");
 	for (uint32_t i = 0; i <= nstr && (!top || i < (uint32_t)top); i++) {
 		if (!funcs[i].total)
 			break;
-		printf("  %6.2f%% %6.2f%% %14" PRIu64 " %14" PRIu64 "  %s\n",
+		if (ns) {
+			hwt_duration_fmt(self, sizeof(self), funcs[i].self);
+			hwt_duration_fmt(all, sizeof(all), funcs[i].total);
+		} else {
+			snprintf(self, sizeof(self), "%" PRIu64, funcs[i].self);
+			snprintf(all, sizeof(all), "%" PRIu64, funcs[i].total);
+		}
+		printf("  %6.2f%% %6.2f%% %14s %14s  %s\n",
 		       total ? 100.0 * funcs[i].self / total : 0.0,
-		       total ? 100.0 * funcs[i].total / total : 0.0, funcs[i].self, funcs[i].total,
+		       total ? 100.0 * funcs[i].total / total : 0.0, self, all,
 		       hwt_model_str(m, funcs[i].name));
 	}
 	free(funcs);
