@@ -571,7 +571,7 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 					     : 0;
 	if (!ops)
 		return prog;
-	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s);
+	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s, NULL);
 	unlink(hwt_path);
 	return status ? status : prog;
 }
