@@ -211,8 +211,8 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		goto out;
 	}
 	if (flt && hwt_filter_unseen_tid(flt)) {
-		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them",
-			  trace, hwt_filter_unseen_tid(flt));
+		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them", trace,
+			  hwt_filter_unseen_tid(flt));
 		goto out;
 	}
 	err = ops->finish(e, m);
