@@ -3,6 +3,7 @@
 #define HWT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "exporters/exporter.h"
 
@@ -37,6 +38,12 @@ int cli_bad_option(const struct cli_command *c, int code, int argc, char **argv)
 const struct hwt_exporter_ops *cli_pick_format(const char *fmt, const char *path);
 
 struct hwt_filter_config;
+
+/** Sets @cfg from --tid @tids and --time @window (each NULL when not given); *@tidv gets the
+ *  thread ids (free() it). Returns 1 when either was given, 0 when neither, -1 after saying
+ *  what is wrong in one line. */
+int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_config *cfg,
+		     uint32_t **tidv);
 
 /** Exports the recording @trace to @out with @ops and @view, the events cut by @filter (NULL:
  *  all): written to a temporary file and renamed, so a failure leaves nothing behind. Prints

@@ -131,6 +131,24 @@ int cli_check_output(const char *path)
 	return 0;
 }
 
+int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_config *cfg,
+		     uint32_t **tidv)
+{
+	char why[256];
+
+	hwt_filter_config_init(cfg);
+	*tidv = NULL;
+	if ((tids && hwt_filter_parse_tids(tids, tidv, &cfg->ntids, why, sizeof(why))) ||
+	    (window && hwt_filter_parse_time(window, cfg, why, sizeof(why)))) {
+		free(*tidv);
+		*tidv = NULL;
+		cli_error("%s", why);
+		return -1;
+	}
+	cfg->tids = *tidv;
+	return tids || window;
+}
+
 /* Hands what the filter keeps to the exporter. */
 struct to_exporter {
 	const struct hwt_exporter_ops *ops;

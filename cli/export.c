@@ -52,10 +52,10 @@ static int cmd_export(int argc, char **argv)
 		{ 0 },
 	};
 	const char *out = NULL, *fmt = NULL, *view = NULL, *tids = NULL, *window = NULL;
-	char defout[4096], why[256];
+	char defout[4096];
 	struct hwt_filter_config filter;
 	uint32_t *tidv = NULL;
-	int c, status;
+	int c, status, cut;
 
 	optind = 1;
 	opterr = 0;
@@ -114,15 +114,9 @@ static int cmd_export(int argc, char **argv)
 		if (!ops)
 			return 1;
 	}
-	hwt_filter_config_init(&filter);
-	if (tids && hwt_filter_parse_tids(tids, &tidv, &filter.ntids, why, sizeof(why)))
-		return cli_error("%s", why);
-	filter.tids = tidv;
-	if (window && hwt_filter_parse_time(window, &filter, why, sizeof(why))) {
-		free(tidv);
-		return cli_error("%s", why);
-	}
-	status = cli_export_file(trace, out, ops, view, tids || window ? &filter : NULL);
+	if ((cut = cli_filter_parse(tids, window, &filter, &tidv)) < 0)
+		return 1;
+	status = cli_export_file(trace, out, ops, view, cut ? &filter : NULL);
 	free(tidv);
 	/* A name of our choosing is said, not left to be guessed (or overwritten unseen). */
 	if (!status && out == defout)

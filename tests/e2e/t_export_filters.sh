@@ -1,5 +1,5 @@
-# export --tid and --time cut the timeline and the aggregate views. work8.c: 8 threads, each
-# calling work() exactly 1,000 times, recorded with -b uprobe.
+# export --tid and --time cut the timeline and the aggregate views (report's too). work8.c: 8
+# threads, each calling work() exactly 1,000 times, recorded with -b uprobe.
 # --tid A,B: the Chrome JSON holds exactly 1,000 work slices on each of A and B and nothing on
 #   other threads (python3 json, nesting checked); folded --view calls counts 2,000 work calls;
 #   go tool pprof -top shows 2,000 calls of work.
@@ -8,6 +8,7 @@
 #   count per thread, begins and ends equal to the microsecond), well nested; folded --view calls
 #   counts them too. A sampling recording of hot.c: folded --time keeps exactly the samples whose
 #   time is in the window (counted in the full Chrome JSON's P events).
+# report --tid / --time: the same counts in its calls table.
 # Bad --tid / --time: one line, nothing written.
 need python3 go
 
@@ -46,6 +47,11 @@ go tool pprof -sample_index=calls -top tid.pb.gz >tid.top 2>pprof.err ||
 	fail "go tool pprof: $(head -c 300 pprof.err)"
 awk '$NF == "work" { print $1 }' tid.top | grep -qx 1000 ||
 	err "--tid $A pprof: work is not 1000 calls: $(grep -w work tid.top)"
+hw_ok report --tid "$A" w8.hwt
+calls=$(sed -nE 's/.* ([0-9]+)  work( \(.*)?$/\1/p' hw.out)
+[ "$calls" = 1000 ] || err "report --tid $A: work has '$calls' calls, want 1000"
+grep -q "^# 1001 calls of 2 functions in 1 thread of" hw.out ||
+	err "report --tid $A: header '$(head -1 hw.out)', want 1001 calls in 1 thread"
 
 # The middle third of the work, in ns from the start of the recording.
 read -r S E < <(py '
@@ -87,6 +93,10 @@ hw_ok export --time "${S}ns:${E}ns" --view calls -o time.folded w8.hwt
 n=$(awk '$1 ~ /;work$/ { s += $2 } END { print s + 0 }' time.folded)
 [ "$n" = "$(cat want.count 2>/dev/null)" ] ||
 	err "--time folded --view calls: $n work calls, want $(cat want.count 2>/dev/null)"
+hw_ok report --time "${S}ns:${E}ns" w8.hwt
+calls=$(sed -nE 's/.* ([0-9]+)  work( \(.*)?$/\1/p' hw.out)
+[ "$calls" = "$(cat want.count 2>/dev/null)" ] ||
+	err "report --time: work has '$calls' calls, want $(cat want.count 2>/dev/null)"
 
 hw_ok record -q -b sample --freq 2000 -o hot.hwt -- "$PROGS/hot" 20000000
 hstart=$(info_field hot.hwt start_monotonic)
@@ -111,6 +121,8 @@ bad_input time-unitless-colon "--time '10ms': give START:END" export --time 10ms
 bad_input time-reversed "--time '2s:1s': the end is not after the start" export --time 2s:1s \
 	-o x.json ../w8.hwt
 bad_input time-bad-unit "--time '1h:2h': give START:END" export --time 1h:2h -o x.json ../w8.hwt
+bad_input report-tid-none "--tid: .*has no thread 1\b" report --tid 1 ../w8.hwt
+bad_input report-time-bad "--time 'x': give START:END" report --time x ../w8.hwt
 cd .. || fail "cd .."
-[ "$ncases" -eq 5 ] || err "$ncases bad-input cases ran, want 5"
+[ "$ncases" -eq 7 ] || err "$ncases bad-input cases ran, want 7"
 finish
