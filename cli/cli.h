@@ -55,4 +55,8 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
  *  error and returns 1 if not. */
 int cli_check_output(const char *path);
 
+/** Reads "-p" @text, PID[,PID...], into @pids (room for @max), their count into *@n. Prints the
+ *  error (an item that is not a positive number, more than @max) and returns 1; else 0. */
+int cli_parse_pids(const char *text, int *pids, int max, int *n);
+
 #endif

@@ -270,3 +270,31 @@ out:
 	hwt_filter_free(flt);
 	return status;
 }
+
+int cli_parse_pids(const char *text, int *pids, int max, int *n)
+{
+	char *copy = strdup(text), *next = copy;
+
+	*n = 0;
+	if (!copy)
+		return cli_error("out of memory");
+	for (char *t; (t = strsep(&next, ","));) {
+		char *end;
+		errno = 0;
+		long v = strtol(t, &end, 10);
+		if (*end || end == t || v <= 0 || v > 0x3fffffff || errno) {
+			cli_error("-p %s: '%s' is not a process id: give pids, e.g. -p 1234 or "
+				  "-p 1234,5678",
+				  text, t);
+			free(copy);
+			return 1;
+		}
+		if (*n == max) {
+			free(copy);
+			return cli_error("-p %s: at most %d processes", text, max);
+		}
+		pids[(*n)++] = (int)v;
+	}
+	free(copy);
+	return 0;
+}

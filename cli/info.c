@@ -51,6 +51,25 @@ static void keep_note(const char *msg, void *ctx)
 	t[n->len] = 0;
 }
 
+/* How the recording ended: the program's exit (or none: it ran on) and a signal that stopped it. */
+static void print_end(const struct hwt_end_rec *end)
+{
+	if (!end->pid)
+		printf("%-16s none: the recording stopped, the processes ran on\n", "exit");
+	else if (end->signal)
+		printf("%-16s killed by signal %d (%s)%s\n", "exit", end->signal,
+		       strsignal(end->signal),
+		       end->signal == SIGSEGV || end->signal == SIGBUS || end->signal == SIGABRT ||
+				       end->signal == SIGFPE || end->signal == SIGILL
+			       ? ": crashed"
+			       : "");
+	else
+		printf("%-16s status %d\n", "exit", end->exit_status);
+	if (end->stopped_by)
+		printf("%-16s recording stopped by signal %u (%s)\n", "stopped", end->stopped_by,
+		       strsignal((int)end->stopped_by));
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
@@ -142,21 +161,8 @@ static int cmd_info(int argc, char **argv)
 	printf("%-16s %" PRIu64 "\n", "throttled", s->throttled);
 	if (s->unwind_failures)
 		printf("%-16s %" PRIu64 "\n", "unwind failures", s->unwind_failures);
-	if (s->have_end) {
-		if (s->end.signal)
-			printf("%-16s killed by signal %d (%s)%s\n", "exit", s->end.signal,
-			       strsignal(s->end.signal),
-			       s->end.signal == SIGSEGV || s->end.signal == SIGBUS ||
-					       s->end.signal == SIGABRT ||
-					       s->end.signal == SIGFPE || s->end.signal == SIGILL
-				       ? ": crashed"
-				       : "");
-		else
-			printf("%-16s status %d\n", "exit", s->end.exit_status);
-		if (s->end.stopped_by)
-			printf("%-16s recording stopped by signal %u (%s)\n", "stopped",
-			       s->end.stopped_by, strsignal((int)s->end.stopped_by));
-	}
+	if (s->have_end)
+		print_end(&s->end);
 	for (char *save, *line = notes.text ? strtok_r(notes.text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save))
 		printf("%-16s %s\n", "note", line);

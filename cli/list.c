@@ -61,6 +61,38 @@ static int try_open(uint32_t type, uint64_t config, char *why, size_t len)
 	return 1;
 }
 
+/* What record can run on: a program it starts, running processes (-p), every CPU (-a). */
+static void print_targets(void)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK,
+		.disabled = 1,
+	};
+	int yama = -1;
+	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
+
+	if (f && fscanf(f, "%d", &yama) != 1)
+		yama = -1;
+	if (f)
+		fclose(f);
+	int fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	int e = errno, root = geteuid() == 0;
+	if (fd >= 0)
+		close(fd);
+	printf("\ntargets (record ...):\n");
+	row("-- PROG", 1, "a program hwtrace starts, with any backend that works here");
+	row("-p PID", root || yama < 1,
+	    root       ? "running processes, any user's (-b sample, uprobe)"
+	    : yama < 1 ? "running processes of yours (-b sample; -b uprobe needs root)"
+		       : "root only: yama ptrace_scope is not 0 (run as root, or set it to 0)");
+	char why[160];
+	snprintf(why, sizeof(why),
+		 "not allowed (%s): run as root or lower perf_event_paranoid to 0", strerror(e));
+	row("-a", fd >= 0, fd >= 0 ? "every process on every CPU (-b sample)" : why);
+}
+
 static int tracefs_path(char *out, size_t len)
 {
 	const char *cands[] = { "/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events" };
@@ -252,6 +284,7 @@ static int cmd_list(int argc, char **argv)
 	    pt ? "/sys/bus/event_source/devices/intel_pt"
 	       : "no /sys/bus/event_source/devices/intel_pt");
 
+	print_targets();
 	if (optind < argc && list_program(argv[optind], 0))
 		return 1;
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hwtrace/error.h"
@@ -25,12 +27,30 @@ const struct cli_command cli_record = {
 	.name = "record",
 	.usage = "record [-o FILE] [-b auto|pt|uprobe|sample] [-F FUNC]... [-N FUNC]... [-D DEPTH] "
 		 "[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ] "
-		 "[--snapshot SIZE] [--trigger FUNC] -- PROG [ARGS]",
-	.help = "Runs PROG under perf_event and records what it does.\n\n",
+		 "[--snapshot SIZE] [--trigger FUNC] [--duration T] {-- PROG [ARGS] | -p "
+		 "PID[,PID...] "
+		 "| -a [-- PROG [ARGS]]}",
+	.help = "Runs PROG under perf_event and records what it does; or records processes that "
+		"run already (-p: until ^C, --duration or their exit; they run on, untouched), or "
+		"the whole system (-a: until ^C, --duration or PROG's exit).\n\n",
 	.exec = cmd_record,
 };
 
-enum { R_OUTPUT, R_BACKEND, R_PLUGIN, R_FORMAT, R_VIEW, R_QUIET, R_HELP, R_NOPTIONS };
+enum {
+	R_OUTPUT,
+	R_BACKEND,
+	R_PLUGIN,
+	R_FORMAT,
+	R_VIEW,
+	R_PID,
+	R_ALL,
+	R_DURATION,
+	R_QUIET,
+	R_HELP,
+	R_NOPTIONS
+};
+
+#define MAX_PIDS 64
 
 static const struct hwt_option record_options[R_NOPTIONS] = {
 	[R_OUTPUT] = { .name = "output",
@@ -76,6 +96,31 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 		     .arg = "VIEW",
 		     .long_flag = "view",
 		     .help = "weight for folded/pprof/svg exports" },
+	[R_PID] = { .name = "pid",
+		    .type = HWT_OPT_STRING,
+		    .flags = HWT_OPT_COMMAS,
+		    .arg = "PID[,PID...]",
+		    .short_flag = 'p',
+		    .long_flag = "pid",
+		    .help = "record these running processes instead of starting one: every "
+			    "thread, and the threads and children they start, until ^C, "
+			    "--duration or their exit; they run on untouched (-b sample or "
+			    "uprobe)" },
+	[R_ALL] = { .name = "all_cpus",
+		    .type = HWT_OPT_BOOL,
+		    .short_flag = 'a',
+		    .long_flag = "all-cpus",
+		    .help = "sample every process on every CPU (-b sample), until ^C, "
+			    "--duration or the exit of PROG if one is given" },
+	[R_DURATION] = { .name = "duration",
+			 .type = HWT_OPT_DURATION,
+			 .min = 1000000,
+			 .max = 366ll * 86400 * 1000000000,
+			 .arg = "T",
+			 .long_flag = "duration",
+			 .help = "stop recording after T (e.g. 500ms, 10s); a program started "
+				 "for the recording is not stopped: it runs to its end and "
+				 "hwtrace exits with its status" },
 	[R_QUIET] = { .name = "quiet",
 		      .type = HWT_OPT_BOOL,
 		      .short_flag = 'q',
@@ -112,7 +157,9 @@ struct record {
 	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
 	char *specs[MAX_PLUGINS]; /* copies of the -P values, cut at ':' */
 	int nplugins;
-	int auto_chose; /* -b auto picked the tracer by what works here */
+	int auto_chose;	    /* -b auto picked the tracer: 1 by what works here, 2 for -p or -a */
+	int pids[MAX_PIDS]; /* -p */
+	int npids;
 	struct flag flags[MAX_FLAGS];
 	int nflags;
 	struct option longopts[MAX_FLAGS + 1];
@@ -393,6 +440,12 @@ static int choose_tracer(struct record *r)
 		r->tp = forced_tracer(r);
 		if (r->tp)
 			return 0;
+		/* pt starts with the program it launches: what runs already is sampled. */
+		if (r->rec.values[R_PID].s || r->rec.values[R_ALL].i) {
+			r->tp = hwt_plugin_by_name("sample");
+			r->auto_chose = 2;
+			return 0;
+		}
 		if (!(r->tp = first_working(r->why, sizeof(r->why))))
 			return cli_error("no backend works here: see `hwtrace list`");
 		r->auto_chose = 1;
@@ -539,7 +592,17 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
 	hwt_record_config_init(&cfg);
 	cfg.output = hwt_path;
-	cfg.argv = argv + optind;
+	cfg.argv = optind < argc ? argv + optind : NULL;
+	cfg.pids = r->npids ? r->pids : NULL;
+	cfg.npids = r->npids;
+	cfg.system_wide = (int)r->rec.values[R_ALL].i;
+	cfg.duration_ns = (uint64_t)r->rec.values[R_DURATION].i;
+	/* -p opens events per thread and CPU: as many descriptors as the limit allows. */
+	struct rlimit nofile;
+	if (r->npids && !getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	cfg.plugins = r->uses;
 	cfg.nplugins = 1 + r->nplugins;
 	size_t ring = r->tp->ring_bytes ? r->tp->ring_bytes(r->tracer.values) : 0;
@@ -556,24 +619,66 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
 	stdout_back(kept);
 	free(cmdline);
+	if (err && res.running)
+		waitpid(res.running, NULL, 0); /* never left behind, even by a failed recording */
 	if (err)
 		return cli_error("%s", r->why[0] ? r->why : hwt_errstr(err));
 	/* Said with the summary: a bad input (a missing program too) stays one line. */
-	if (r->auto_chose && strcmp(r->tp->name, "pt") && !quiet)
+	if (r->auto_chose == 1 && strcmp(r->tp->name, "pt") && !quiet)
 		fprintf(stderr,
 			"hwtrace: -b auto chose sampling (no Intel PT here for every call at "
 			"low cost; -b uprobe records every call exactly, a trap per call)\n");
+	else if (r->auto_chose == 2 && !quiet)
+		fprintf(stderr, "hwtrace: -b auto chose sampling%s\n",
+			r->npids
+				? " (-b uprobe -F FUNC records every call exactly, a trap per call)"
+				: "");
 	if (!quiet)
 		summary(&res, to_stdout ? "standard output" : ops ? output : hwt_path);
-	/* Like perf: the program's status, 128 + the signal that killed it. */
+	int status = 0;
+	if (ops) {
+		status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s, NULL);
+		unlink(hwt_path);
+	}
+	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration
+	 * left running is waited for (it keeps the terminal, its status is ours). */
 	int prog = res.end.signal	     ? 128 + res.end.signal
 		   : res.end.exit_status > 0 ? res.end.exit_status & 0xff
 					     : 0;
-	if (!ops)
-		return prog;
-	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s, NULL);
-	unlink(hwt_path);
+	if (res.running) {
+		int ws = 0;
+		if (!quiet)
+			fprintf(stderr,
+				"hwtrace: --duration is over: %s runs on unrecorded; waiting for "
+				"it to end\n",
+				argv[optind]);
+		while (waitpid(res.running, &ws, 0) < 0 && errno == EINTR)
+			;
+		prog = WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : WEXITSTATUS(ws);
+	}
 	return status ? status : prog;
+}
+
+/* What to record: a program, processes (-p) or the system (-a, with or without a program). */
+static int check_target(struct record *r, int argc)
+{
+	const char *pids = r->rec.values[R_PID].s;
+	int all = (int)r->rec.values[R_ALL].i;
+
+	if (pids && cli_parse_pids(pids, r->pids, MAX_PIDS, &r->npids))
+		return 1;
+	if (pids && optind < argc)
+		return cli_error("-p records processes that run already: give no program with it "
+				 "(or drop -p %s to start the program)",
+				 pids);
+	if (pids && all)
+		return cli_error("-p and -a: choose one (-a records every process)");
+	if (!pids && !all && optind >= argc)
+		return cli_error("record: no program given: hwtrace record [options] -- PROG "
+				 "[ARGS], or -p PID, or -a");
+	if (all && optind >= argc && r->rec.values[R_PLUGIN].n)
+		return cli_error("-P with -a needs a process to watch: -a -- PROG [ARGS]");
+	return 0;
 }
 
 static void record_fini(struct record *r)
@@ -607,10 +712,8 @@ static int cmd_record(int argc, char **argv)
 		status = load_plugins(r) ? 1 : print_help(r);
 		goto out;
 	}
-	if (optind >= argc) {
-		cli_error("record: no program given: hwtrace record [options] -- PROG [ARGS]");
+	if (check_target(r, argc))
 		goto out;
-	}
 
 	/* Output: a recording, or a recording exported on the spot. */
 	const char *output = r->rec.values[R_OUTPUT].s, *format = r->rec.values[R_FORMAT].s;

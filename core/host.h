@@ -36,6 +36,12 @@ struct hwt_record_config {
 	size_t ring_bytes;   /* data bytes per CPU ring, a power of two */
 	const char *cmdline; /* borrowed: the hwtrace command line, for metadata */
 	int quiet;	     /* notes go to the recording only, not to the note function */
+	const int *pids;     /* borrowed: attach to these running processes (-p) instead of
+			      * launching @argv (NULL then); the recording ends when all are gone */
+	int npids;
+	int system_wide;      /* -a: every process on every CPU, with or without @argv */
+	uint64_t duration_ns; /* stop recording after this long (0: when the target ends); a
+			       * launched program then runs on (see hwt_record_result.running) */
 };
 
 void hwt_record_config_init(struct hwt_record_config *cfg);
@@ -45,6 +51,8 @@ struct hwt_record_result {
 	struct hwt_end_rec end;
 	uint64_t file_bytes;
 	int ndisabled; /* plugins that failed and were disabled */
+	int running;   /* the launched program still runs (--duration ended the recording
+			* first): the caller's child, to wait for; 0 if none */
 };
 
 /** Receives a note of a recording (hwt_host_note(): a plugin disabled, what was attached...) as
@@ -56,8 +64,9 @@ typedef void (*hwt_note_fn)(void *ctx, const char *msg);
  *  the default, keeps them in the recording only. Set it before recording. */
 void hwt_record_set_note_fn(hwt_note_fn fn, void *ctx);
 
-/** Records @cfg->argv into @cfg->output. Returns 0, or a negative error with @why filled (one
- *  line saying what is wrong and how to fix it); then no output file is left behind. */
+/** Records @cfg->argv, the processes @cfg->pids or the whole system into @cfg->output. Returns
+ *  0, or a negative error with @why filled (one line saying what is wrong and how to fix it);
+ *  then no output file is left behind. */
 int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *res, char *why,
 	       size_t whylen);
 

@@ -105,4 +105,10 @@ int hwt_host_marker(struct hwt_host *h, const char *plugin, const char *message)
 /** Writes the records gathered into the recording: once a round, and at the end. */
 int hwt_host_custom_flush(struct hwt_host *h);
 
+/** Writes the recording's metadata: the command (or the attached processes' command lines),
+ *  the hwtrace command line, kernel, host, CPU, start time and clock, and "pid" for a program
+ *  launched for the recording (@pid > 0), "attached", "system_wide", "duration_ns" as @cfg has
+ *  them. */
+void hwt_record_write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, int pid);
+
 #endif

@@ -1,5 +1,6 @@
-/* hwt_record(): launches the target, starts the plugins on it, drains every ring into the store
- * until the target exits, then closes the recording. */
+/* hwt_record(): launches the target (or attaches to running processes, or records the whole
+ * system), starts the plugins on it, drains every ring into the store until the target exits, ^C
+ * or --duration, then closes the recording. */
 #include "host.h"
 
 #include <errno.h>
@@ -12,12 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "attach.h"
 #include "host_internal.h"
 #include "progapi.h"
 #include "plugin_run.h"
@@ -183,63 +185,6 @@ void hwt_record_config_init(struct hwt_record_config *cfg)
 	cfg->ring_bytes = 1u << 20;
 }
 
-static void read_first_line(const char *path, const char *prefix, char *out, size_t len)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-
-	out[0] = 0;
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (prefix && strncmp(line, prefix, strlen(prefix)))
-			continue;
-		char *v = prefix ? strchr(line, ':') : line;
-		if (!v)
-			continue;
-		v += prefix ? 1 : 0;
-		v += strspn(v, " \t");
-		v[strcspn(v, "\n")] = 0;
-		snprintf(out, len, "%s", v);
-		break;
-	}
-	fclose(f);
-}
-
-static void write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, pid_t pid)
-{
-	char buf[4096], cpu[256];
-	struct utsname u;
-	struct timespec rt, mono;
-	size_t off = 0;
-
-	for (char *const *a = cfg->argv; *a && off < sizeof(buf) - 1; a++)
-		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
-					a == cfg->argv ? "" : " ", *a);
-	hwt_host_set_meta(h, "command", buf);
-	if (cfg->cmdline)
-		hwt_host_set_meta(h, "hwtrace", cfg->cmdline);
-	uname(&u);
-	snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine);
-	hwt_host_set_meta(h, "kernel", buf);
-	hwt_host_set_meta(h, "hostname", u.nodename);
-	read_first_line("/proc/cpuinfo", "model name", cpu, sizeof(cpu));
-	hwt_host_set_meta(h, "cpu", cpu);
-	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
-	hwt_host_set_meta(h, "cpus", buf);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	snprintf(buf, sizeof(buf), "%lld.%09ld", (long long)rt.tv_sec, rt.tv_nsec);
-	hwt_host_set_meta(h, "start_realtime", buf);
-	snprintf(buf, sizeof(buf), "%llu",
-		 (unsigned long long)mono.tv_sec * 1000000000ull +
-			 (unsigned long long)mono.tv_nsec);
-	hwt_host_set_meta(h, "start_monotonic", buf);
-	hwt_host_set_meta(h, "clock", "CLOCK_MONOTONIC");
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	hwt_host_set_meta(h, "pid", buf);
-}
-
 static int write_events(struct hwt_host *h)
 {
 	size_t len = (size_t)h->nevents * sizeof(struct hwt_event_desc);
@@ -296,21 +241,50 @@ static int open_output(const char *output, char *tmp, size_t len, char *why, siz
 	return fd;
 }
 
-static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *exited_out)
+/* What ends the recording, besides an error. */
+struct ends {
+	pid_t child;	   /* the launched program, -1 if none: a stop signal is passed on to it */
+	const int *pids;   /* the launched program, or the processes attached */
+	int *pidfds;	   /* one per pid: readable when it exits; -1 if pidfd_open failed */
+	int npids;	   /* 0: recorded until a stop signal or the deadline (record -a) */
+	uint64_t deadline; /* mono_ns() when --duration is over; 0: none */
+	int exited;	   /* out: the target is gone (a launched one is not reaped yet) */
+	int timed_out;	   /* out: --duration ended it */
+};
+
+/* Has pid @k of @e ended? The launched program is left unreaped, so that its /proc stays for the
+ * plugins' last polls. */
+static int pid_ended(struct ends *e, int k, int readable)
 {
-	struct pollfd *fds = calloc((size_t)h->nrings + 1, sizeof(*fds));
-	int exited = 0, err = 0;
+	if (e->child > 0) {
+		if (e->pidfds[k] >= 0 && !readable)
+			return 0;
+		siginfo_t si = { 0 };
+		return !waitid(P_PID, (id_t)e->child, &si,
+			       WEXITED | WNOWAIT | (e->pidfds[k] < 0 ? WNOHANG : 0)) &&
+		       si.si_pid == e->child;
+	}
+	if (e->pidfds[k] >= 0)
+		return readable;
+	return kill(e->pids[k], 0) && errno == ESRCH;
+}
+
+static int run_loop(struct hwt_host *h, struct ends *e)
+{
+	struct pollfd *fds = calloc((size_t)h->nrings + (size_t)e->npids + 1, sizeof(*fds));
+	int err = 0, stop = 0, gone = 0;
 
 	if (!fds)
 		return HWT_E_NOMEM;
 	for (int i = 0; i < h->nrings; i++)
 		fds[i] = (struct pollfd){ .fd = h->rings[i].fd, .events = POLLIN };
-	fds[h->nrings] = (struct pollfd){ .fd = l->pidfd, .events = POLLIN };
+	for (int k = 0; k < e->npids; k++)
+		fds[h->nrings + k] = (struct pollfd){ .fd = e->pidfds[k], .events = POLLIN };
 	int forwarded = 0;
 	uint64_t last_read = 0;
 
-	while (!exited && !err) {
-		int n = poll(fds, (nfds_t)h->nrings + 1, HWT_POLL_MS);
+	while (!e->exited && !err && !stop) {
+		int n = poll(fds, (nfds_t)(h->nrings + e->npids), HWT_POLL_MS);
 		if (n < 0 && errno != EINTR) {
 			err = HWT_E_IO;
 			break;
@@ -321,9 +295,13 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *exited_out)
 			if (fds[i].revents & (POLLHUP | POLLERR))
 				fds[i].fd = -1;
 		if (stop_signal && !forwarded) {
-			/* Ctrl-C reaches the target through the terminal too; kill() covers the
-			 * signals that were sent to the recorder alone. */
-			kill(l->pid, stop_signal);
+			/* Ctrl-C reaches a launched program through the terminal too; kill() covers
+			 * the signals sent to the recorder alone. Attached processes run on: the
+			 * signal ends the recording. */
+			if (e->child > 0)
+				kill(e->child, stop_signal);
+			else
+				stop = 1;
 			h->end.stopped_by = (uint32_t)stop_signal;
 			forwarded = 1;
 		}
@@ -342,18 +320,21 @@ static int run_loop(struct hwt_host *h, struct hwt_launch *l, int *exited_out)
 		if (!err)
 			err = hwt_store_flush(h->store, 0);
 		hwt_host_unlock(h);
-		if (l->pidfd < 0 || (fds[h->nrings].revents & POLLIN)) {
-			/* Gone, not reaped: its /proc stays for the plugins' last polls. */
-			siginfo_t si = { 0 };
-			exited = !waitid(P_PID, (id_t)l->pid, &si,
-					 WEXITED | WNOWAIT | (l->pidfd < 0 ? WNOHANG : 0)) &&
-				 si.si_pid == l->pid;
-			if (exited)
-				atomic_store(&h->target_exited, 1);
+		for (int k = 0; k < e->npids; k++) {
+			struct pollfd *p = &fds[h->nrings + k];
+			if (p->fd == -2 || !pid_ended(e, k, n > 0 && (p->revents & POLLIN)))
+				continue;
+			p->fd = -2; /* -2: seen gone (poll() skips any negative fd) */
+			gone++;
 		}
+		if (e->npids && gone == e->npids) {
+			e->exited = 1;
+			atomic_store(&h->target_exited, 1);
+		}
+		if (e->deadline && mono_ns() >= e->deadline && !e->exited)
+			e->timed_out = stop = 1;
 	}
 	free(fds);
-	*exited_out = exited;
 	return err;
 }
 
@@ -363,7 +344,11 @@ struct recording {
 	struct hwt_host *h;
 	struct running *run; /* the plugins started: h->run */
 	struct hwt_launch l;
-	struct hwt_target target; /* the launched program the plugins run on: lives to the end */
+	struct hwt_target target; /* what the plugins run on: lives to the end */
+	struct hwt_target *each;  /* with -p, a target per process for counter and object plugins */
+	int *tids;		  /* target.tids */
+	int launched;		  /* 1: the target is a program launched for the recording */
+	struct ends ends;	  /* what ends the recording */
 	char path[PATH_MAX];	  /* the program file */
 	char tmp[PATH_MAX + 32];  /* the output's name until the recording is worth keeping */
 	int renamed;		  /* the output has its own name */
@@ -371,12 +356,30 @@ struct recording {
 	struct sigaction old_int, old_term, old_usr2;
 };
 
-/* Resolves the program and opens the store on a temporary output file. */
+/* The file process @pid runs into @path ("" if unreadable). */
+static void exe_of(int pid, char *path, size_t len)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	ssize_t n = readlink(link, path, len - 1);
+	path[n > 0 ? n : 0] = 0;
+}
+
+/* Resolves the program (or checks the processes to attach to) and opens the store on a
+ * temporary output file. */
 static int open_recording(struct recording *r, char *why, size_t whylen)
 {
 	const struct hwt_record_config *cfg = r->cfg;
-	int err = hwt_target_resolve(cfg->argv ? cfg->argv[0] : NULL, r->path, sizeof(r->path), why,
-				     whylen);
+	int err = 0;
+
+	if (cfg->npids) {
+		for (int i = 0; i < cfg->npids && !err; i++)
+			err = hwt_attach_check(cfg->pids[i], why, whylen);
+		exe_of(cfg->pids[0], r->path, sizeof(r->path));
+	} else if (cfg->argv || !cfg->system_wide) {
+		err = hwt_target_resolve(cfg->argv ? cfg->argv[0] : NULL, r->path, sizeof(r->path),
+					 why, whylen);
+	}
 	if (err)
 		return err;
 	int fd = open_output(cfg->output, r->tmp, sizeof(r->tmp), why, whylen);
@@ -390,76 +393,140 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 	return err;
 }
 
-/* Starts each plugin on @t. One that cannot start fails the recording with its reason (a bad
- * symbol, an event this machine lacks: the user's to fix), after the ones started stop. */
-static int start_plugins(struct recording *r, const struct hwt_target *t,
-			 struct hwt_record_result *res, char *why, size_t whylen)
+/* Starts plugin @use on @t, adding its name to @names (@nlen bytes) unless @again (one more
+ * process for it). Returns 0, or an error with @why filled. */
+static int start_one(struct recording *r, const struct hwt_plugin_use *use,
+		     const struct hwt_target *t, int again, char *names, size_t nlen, char *why,
+		     size_t whylen)
 {
 	struct hwt_host *h = r->h;
-	char names[512] = "";
+	const struct hwt_plugin *p = use->plugin;
+	char pwhy[256] = "";
+	void *st = NULL;
+	int err;
 
-	(void)res;
-	for (int i = 0; i < r->cfg->nplugins; i++) {
-		const struct hwt_plugin_use *use = &r->cfg->plugins[i];
-		const struct hwt_plugin *p = use->plugin;
-		char pwhy[256] = "";
-		void *st = NULL;
-		int err;
-
-		h->error[0] = 0;
-		r->run[h->nrun] = (struct running){ .plugin = p, .interval_ns = 10000000 };
-		h->starting = h->nrun;
-		if (p->probe && p->probe(h, pwhy, sizeof(pwhy)) <= 0)
-			err = HWT_E_NOTSUP;
-		else
-			err = p->start(h, t, use->values, &st);
-		h->starting = -1;
-		if (err >= 0) {
-			r->run[h->nrun++].st = st;
-			if (p->kind == HWT_PLUGIN_TRACER)
-				hwt_host_set_meta(h, "backend", p->name);
-			else
-				snprintf(names + strlen(names), sizeof(names) - strlen(names),
-					 "%s%s", names[0] ? "," : "", p->name);
-			continue;
-		}
-		const char *reason = pwhy[0] ? pwhy : h->error[0] ? h->error : hwt_errstr(err);
+	h->error[0] = 0;
+	r->run[h->nrun] = (struct running){ .plugin = p, .interval_ns = 10000000 };
+	h->starting = h->nrun;
+	if (p->probe && p->probe(h, pwhy, sizeof(pwhy)) <= 0)
+		err = HWT_E_NOTSUP;
+	else
+		err = p->start(h, t, use->values, &st);
+	h->starting = -1;
+	if (err >= 0) {
+		r->run[h->nrun++].st = st;
 		if (p->kind == HWT_PLUGIN_TRACER)
-			hwt_fail(why, whylen, err, "%s", reason);
-		else
-			hwt_fail(why, whylen, err, "plugin '%s' cannot start: %s", p->name, reason);
-		hwt_plugins_stop(h); /* the ones started: no poll thread runs yet */
-		return err;
+			hwt_host_set_meta(h, "backend", p->name);
+		else if (!again)
+			snprintf(names + strlen(names), nlen - strlen(names), "%s%s",
+				 names[0] ? "," : "", p->name);
+		return 0;
 	}
-	return names[0] ? hwt_host_set_meta(h, "plugins", names) : 0;
+	const char *reason = pwhy[0] ? pwhy : h->error[0] ? h->error : hwt_errstr(err);
+	if (p->kind == HWT_PLUGIN_TRACER)
+		return hwt_fail(why, whylen, err, "%s", reason);
+	return hwt_fail(why, whylen, err, "plugin '%s' cannot start: %s", p->name, reason);
 }
 
-/* Launches the target, stopped before exec, and starts the plugins on it; once the events are
- * written, the output gets its own name: from there on the recording is worth keeping, even if
- * we are killed. */
-static int start_recording(struct recording *r, struct hwt_record_result *res, char *why,
+/* Starts each plugin on @t; with -p, counter and object plugins once for each process. One
+ * that cannot start fails the recording with its reason (a bad symbol, an event this machine
+ * lacks: the user's to fix), after the ones started stop. */
+static int start_plugins(struct recording *r, const struct hwt_target *t, char *why, size_t whylen)
+{
+	char names[512] = "";
+
+	for (int i = 0; i < r->cfg->nplugins; i++) {
+		const struct hwt_plugin_use *use = &r->cfg->plugins[i];
+		int each = use->plugin->kind != HWT_PLUGIN_TRACER && r->each;
+		int err = 0;
+		for (int k = 0; k < (each ? t->npids : 1) && !err; k++)
+			err = start_one(r, use, each ? &r->each[k] : t, k > 0, names, sizeof(names),
+					why, whylen);
+		if (err) {
+			hwt_plugins_stop(r->h); /* the ones started: no poll thread runs yet */
+			return err;
+		}
+	}
+	return names[0] ? hwt_host_set_meta(r->h, "plugins", names) : 0;
+}
+
+/* The target of -p: every thread of the processes, and a target per process (exe_paths holds
+ * their files). */
+static int attach_target(struct recording *r, char (*exe_paths)[PATH_MAX], char *why, size_t whylen)
+{
+	const struct hwt_record_config *cfg = r->cfg;
+	int ntids = 0;
+	int n = hwt_attach_threads(cfg->pids, cfg->npids, &r->tids, &ntids);
+
+	if (n < 0)
+		return hwt_fail(why, whylen, n, "cannot attach: %s",
+				n == HWT_E_NOENT ? "a process exited meanwhile" : hwt_errstr(n));
+	r->target.pid = cfg->pids[0];
+	r->target.path = r->path;
+	r->target.flags |= HWT_TARGET_ATTACHED;
+	r->target.tids = r->tids;
+	r->target.ntids = ntids;
+	r->target.pids = cfg->pids;
+	r->target.npids = cfg->npids;
+	for (int k = 0; k < cfg->npids; k++) {
+		exe_of(cfg->pids[k], exe_paths[k], PATH_MAX);
+		r->each[k] = r->target;
+		r->each[k].pid = cfg->pids[k];
+		r->each[k].path = exe_paths[k];
+		r->each[k].pids = &cfg->pids[k];
+		r->each[k].npids = 1;
+		r->each[k].tids = NULL;
+		r->each[k].ntids = 0;
+	}
+	return 0;
+}
+
+/* Launches the program, stopped before exec (or lists the threads of the processes to attach
+ * to), and starts the plugins on it; once the events are written, the output gets its own name:
+ * from there on the recording is worth keeping, even if we are killed. */
+static int start_recording(struct recording *r, char (*exe_paths)[PATH_MAX], char *why,
 			   size_t whylen)
 {
 	const struct hwt_record_config *cfg = r->cfg;
-	hwt_progapi_open(r->h); /* the target inherits libhwtrace's area */
-	int err = hwt_launch_start(&r->l, r->path, cfg->argv);
+	static const int every = -1;
+	int err = 0;
 
-	hwt_progapi_started(r->h->api);
-	if (err)
-		return hwt_fail(why, whylen, err, "cannot start '%s': %s", r->path,
-				strerror(errno));
-	r->target = (struct hwt_target){
-		.pid = r->l.pid,
-		.argv = (const char *const *)cfg->argv,
-		.path = r->path,
-		.ncpus = (int)sysconf(_SC_NPROCESSORS_CONF),
-	};
-	write_meta(r->h, cfg, r->target.pid);
-	err = start_plugins(r, &r->target, res, why, whylen);
+	r->target = (struct hwt_target){ .pid = -1, .ncpus = (int)sysconf(_SC_NPROCESSORS_CONF) };
+	if (cfg->argv) {
+		hwt_progapi_open(r->h); /* the target inherits libhwtrace's area */
+		err = hwt_launch_start(&r->l, r->path, cfg->argv);
+		hwt_progapi_started(r->h->api);
+		if (err)
+			return hwt_fail(why, whylen, err, "cannot start '%s': %s", r->path,
+					strerror(errno));
+		r->launched = 1;
+		r->target.pid = r->l.pid;
+		r->target.argv = (const char *const *)cfg->argv;
+		r->target.path = r->path;
+		r->target.pids = r->target.tids = &r->l.pid;
+		r->target.npids = r->target.ntids = 1;
+	} else if (cfg->npids) {
+		err = attach_target(r, exe_paths, why, whylen);
+	}
+	if (cfg->system_wide) {
+		r->target.flags |= HWT_TARGET_SYSTEM;
+		r->target.tids = &every;
+		r->target.ntids = 1;
+	}
+	/* Records synthesized from /proc sort before everything the events write. */
+	uint64_t t0 = mono_ns();
+	if (!err) {
+		hwt_record_write_meta(r->h, cfg, r->launched ? r->target.pid : 0);
+		err = start_plugins(r, &r->target, why, whylen);
+	}
 	if (err)
 		return err;
 	err = write_events(r->h);
-	if (err)
+	if (!err && (cfg->npids || cfg->system_wide) && !r->launched)
+		err = hwt_attach_synthesize(r->h, cfg->pids, cfg->npids ? cfg->npids : -1, t0);
+	else if (!err && cfg->system_wide)
+		err = hwt_attach_synthesize(r->h, NULL, -1, t0);
+	if (err < 0)
 		return hwt_fail(why, whylen, err, "cannot write '%s': %s", cfg->output,
 				hwt_errstr(err));
 	if (rename(r->tmp, cfg->output))
@@ -491,27 +558,50 @@ static void restore_signals(struct recording *r)
 	sigaction(SIGUSR2, &r->old_usr2, NULL);
 }
 
-/* Lets the target exec: from now on it runs. */
+/* Lets the target exec: from now on it runs. Then what ends the recording: the program's exit
+ * (or each attached process'), the deadline of --duration. */
 static int release_target(struct recording *r, char *why, size_t whylen)
 {
+	const struct hwt_record_config *cfg = r->cfg;
+	struct ends *e = &r->ends;
+
 	catch_signals(r);
-	int err = hwt_launch_release(&r->l);
-	if (err) {
-		hwt_fail(why, whylen, err, "cannot run '%s': %s", r->path, strerror(errno));
-		r->l.pid = -1;
-		restore_signals(r);
+	e->child = -1;
+	if (r->launched) {
+		int err = hwt_launch_release(&r->l);
+		if (err) {
+			hwt_fail(why, whylen, err, "cannot run '%s': %s", r->path, strerror(errno));
+			r->l.pid = -1;
+			restore_signals(r);
+			return err;
+		}
+		e->child = r->l.pid;
+		e->pids = &r->l.pid;
+		e->pidfds = &r->l.pidfd;
+		e->npids = 1;
+	} else if (cfg->npids) {
+		e->pids = cfg->pids;
+		e->npids = cfg->npids;
+		e->pidfds = malloc((size_t)cfg->npids * sizeof(int));
+		if (!e->pidfds)
+			return HWT_E_NOMEM;
+		for (int k = 0; k < cfg->npids; k++)
+			e->pidfds[k] = (int)syscall(SYS_pidfd_open, cfg->pids[k], 0);
 	}
-	return err;
+	if (cfg->duration_ns)
+		e->deadline = mono_ns() + cfg->duration_ns;
+	return 0;
 }
 
-/* The target is gone (@exited: seen dead, not reaped yet) or recording failed with @err: drains
- * what is left, stops the plugins, reaps the target and closes the store with the end record.
- * Returns @err, or the first error of these steps. */
-static int finish_recording(struct recording *r, int err, int exited, struct hwt_record_result *res,
-			    char *why, size_t whylen)
+/* The target is gone (@r->ends.exited: a launched one seen dead, not reaped yet), the recording
+ * was stopped (^C, --duration: attached processes and a launched program run on), or it failed
+ * with @err: drains what is left, stops the plugins, reaps a launched program that ended and
+ * closes the store with the end record. Returns @err, or the first error of these steps. */
+static int finish_recording(struct recording *r, int err, struct hwt_record_result *res, char *why,
+			    size_t whylen)
 {
 	struct hwt_host *h = r->h;
-	int status = 0;
+	int status = 0, exited = r->launched && r->ends.exited;
 
 	hwt_host_lock(h);
 	if (!err)
@@ -525,14 +615,17 @@ static int finish_recording(struct recording *r, int err, int exited, struct hwt
 	r->stuck = hwt_plugins_stop(h);
 	if (exited)
 		waitpid(r->l.pid, &status, 0);
+	else if (r->launched && r->ends.timed_out)
+		res->running = r->l.pid; /* runs on: the caller waits for it */
 	r->l.pid = -1;
 	if (!err)
 		err = hwt_host_custom_flush(h);
 	res->ndisabled += h->ndisabled;
 	h->end.ts = mono_ns();
-	h->end.pid = r->target.pid;
-	h->end.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	h->end.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	/* No pid: nothing ended with the recording (attached, system-wide, or detached). */
+	h->end.pid = exited ? r->target.pid : 0;
+	h->end.exit_status = !exited ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	h->end.signal = exited && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	h->end.lost += lost_total(h);
 	if (!err)
 		err = hwt_store_write(h->store, HWT_CHUNK_END, &h->end, sizeof(h->end));
@@ -562,13 +655,20 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		.cfg = cfg,
 		.l = { .pid = -1, .go_fd = -1, .err_fd = -1, .pidfd = -1 },
 	};
-	int err, exited = 0;
+	int err, copies = cfg->npids > 1 ? cfg->npids : 1;
 
 	memset(res, 0, sizeof(*res));
-	r.run = calloc((size_t)cfg->nplugins + 1, sizeof(*r.run));
+	if (cfg->npids && cfg->argv)
+		return hwt_fail(why, whylen, HWT_E_INVAL,
+				"-p attaches to running processes: give no program with it");
+	char(*exe_paths)[PATH_MAX] = calloc((size_t)copies, PATH_MAX);
+	r.run = calloc((size_t)cfg->nplugins * (size_t)copies + 1, sizeof(*r.run));
+	r.each = cfg->npids ? calloc((size_t)cfg->npids, sizeof(*r.each)) : NULL;
 	r.h = hwt_host_alloc();
-	if (!r.run || !r.h) {
+	if (!r.run || !r.h || !exe_paths || (cfg->npids && !r.each)) {
 		free(r.run);
+		free(r.each);
+		free(exe_paths);
 		hwt_host_free(r.h);
 		return HWT_E_NOMEM;
 	}
@@ -578,17 +678,18 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	err = open_recording(&r, why, whylen);
 	if (err)
 		goto out;
-	err = start_recording(&r, res, why, whylen);
+	err = start_recording(&r, exe_paths, why, whylen);
 	if (!err)
 		err = release_target(&r, why, whylen);
 	if (err)
 		goto fail;
-	write_proc_maps(r.h, r.target.pid);
+	if (r.launched)
+		write_proc_maps(r.h, r.target.pid);
 	err = hwt_plugins_start_threads(r.h);
 	if (!err)
-		err = run_loop(r.h, &r.l, &exited);
+		err = run_loop(r.h, &r.ends);
 	restore_signals(&r);
-	err = finish_recording(&r, err, exited, res, why, whylen);
+	err = finish_recording(&r, err, res, why, whylen);
 	goto out;
 
 fail:
@@ -601,10 +702,18 @@ out:
 	hwt_launch_fini(&r.l);
 	if (r.l.pidfd >= 0)
 		close(r.l.pidfd);
+	for (int k = 0; !r.launched && k < r.ends.npids; k++)
+		if (r.ends.pidfds[k] >= 0)
+			close(r.ends.pidfds[k]);
+	if (!r.launched)
+		free(r.ends.pidfds);
 	hwt_progapi_free(r.h->api);
 	if (!r.stuck) {
 		hwt_host_free(r.h);
 		free(r.run);
+		free(r.each); /* borrowed by the plugins until they stopped */
+		free(exe_paths);
+		free(r.tids);
 	}
 	return err;
 }

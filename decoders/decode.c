@@ -289,9 +289,12 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 		if (!err)
 			err = finish_sources(d, d->target_exit_ts ? d->target_exit_ts : end->ts);
 		d->sources_finished = 1;
+		/* No pid: the processes ran on past the recording (attached to, -a, --duration). */
 		struct hwt_event *ev =
-			hwt_dec_emit(d, HWT_EV_PROCESS_EXIT, (uint32_t)end->pid, (uint32_t)end->pid,
-				     d->target_exit_ts ? d->target_exit_ts : end->ts);
+			!end->pid ? NULL
+				  : hwt_dec_emit(d, HWT_EV_PROCESS_EXIT, (uint32_t)end->pid,
+						 (uint32_t)end->pid,
+						 d->target_exit_ts ? d->target_exit_ts : end->ts);
 		if (ev) {
 			ev->exit.status = end->exit_status;
 			ev->exit.signal = end->signal;

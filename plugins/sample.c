@@ -129,9 +129,12 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t,
 	if (ncounters)
 		lead.sample_type |= PERF_SAMPLE_READ;
 	lead.read_format = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_LOST;
-	lead.inherit = 1;
-	lead.disabled = 1;
-	lead.enable_on_exec = 1;
+	/* A launched program is enabled at exec; processes attached to, or the whole system,
+	 * from now on. A CPU-wide event (-a) sees every task: nothing to inherit. */
+	int on_exec = !(t->flags & (HWT_TARGET_ATTACHED | HWT_TARGET_SYSTEM));
+	lead.inherit = !(t->flags & HWT_TARGET_SYSTEM);
+	lead.disabled = (unsigned)on_exec;
+	lead.enable_on_exec = (unsigned)on_exec;
 	lead.mmap = 1;
 	lead.mmap2 = 1;
 	lead.build_id = 1;
@@ -142,23 +145,30 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t,
 	lead.exclude_kernel = !kernel;
 	lead.exclude_callchain_kernel = !kernel;
 
-	for (int cpu = 0; cpu < t->ncpus; cpu++) {
-		struct perf_event_attr attr = lead;
-		int lfd = hwt_host_open_event(h, &attr, t->pid, cpu, -1, lead_name,
-					      ncounters ? HWT_EVENT_READ_PERIODIC : 0);
-		if (lfd == HWT_E_INVAL && errno == ENODEV)
-			continue; /* CPU offline */
-		if (lfd < 0)
-			return lfd;
-		for (size_t i = 0; i < ncounters; i++) {
-			struct perf_event_attr c = counters[i];
-			c.read_format = lead.read_format;
-			c.inherit = 1;
-			c.exclude_hv = 1;
-			c.exclude_kernel = !kernel;
-			int fd = hwt_host_open_event(h, &c, t->pid, cpu, lfd, names[i], 0);
-			if (fd < 0)
-				return fd;
+	/* Each thread on each CPU: the threads of attached processes, or -1 for all. */
+	for (int k = 0; k < hwt_target_ntids(t); k++) {
+		int tid = hwt_target_tid(t, k);
+		for (int cpu = 0; cpu < t->ncpus; cpu++) {
+			struct perf_event_attr attr = lead;
+			int lfd = hwt_host_open_event(h, &attr, tid, cpu, -1, lead_name,
+						      ncounters ? HWT_EVENT_READ_PERIODIC : 0);
+			if (lfd == HWT_E_INVAL && errno == ENODEV)
+				continue; /* CPU offline */
+			if (lfd < 0 && errno == ESRCH && (t->flags & HWT_TARGET_ATTACHED) &&
+			    tid != t->pid)
+				break; /* a thread that ended since it was listed */
+			if (lfd < 0)
+				return lfd;
+			for (size_t i = 0; i < ncounters; i++) {
+				struct perf_event_attr c = counters[i];
+				c.read_format = lead.read_format;
+				c.inherit = lead.inherit;
+				c.exclude_hv = 1;
+				c.exclude_kernel = !kernel;
+				int fd = hwt_host_open_event(h, &c, tid, cpu, lfd, names[i], 0);
+				if (fd < 0)
+					return fd;
+			}
 		}
 	}
 	*st = NULL; /* the host owns every event; nothing else to keep */

@@ -77,13 +77,47 @@ struct hwt_option_value {
 	size_t n;
 };
 
-/** The program being recorded. */
-struct hwt_target {
-	int pid;		 /* the traced process (stopped before exec while plugins start) */
-	const char *const *argv; /* borrowed: its command line */
-	const char *path;	 /* borrowed: the program file that will be exec'ed */
-	int ncpus;		 /* CPUs to open per-CPU events on: 0 .. ncpus - 1 */
+/** Flags of struct hwt_target. */
+enum hwt_target_flags {
+	/* The processes were running already (record -p): there is no exec to enable events
+	 * on, so events are opened enabled, on every thread in .tids, inherited by the threads
+	 * and children these create; the recording ends and the processes run on. */
+	HWT_TARGET_ATTACHED = 1,
+	/* Every process on every CPU (record -a): .tids is { -1 }; events are opened enabled,
+	 * not inherited. .pid is the program launched with -a -- PROG, or -1 if none. */
+	HWT_TARGET_SYSTEM = 2,
 };
+
+/** The program being recorded. The host owns it; fields after .ncpus were added within ABI 2
+ *  (a plugin built before them reads only the first ones). */
+struct hwt_target {
+	int pid;		 /* the traced process (stopped before exec while plugins start);
+				  * with HWT_TARGET_ATTACHED the first process attached */
+	const char *const *argv; /* borrowed: its command line (NULL when attached) */
+	const char *path;	 /* borrowed: the program file that will be exec'ed (attached: the
+				  * file the process runs) */
+	int ncpus;		 /* CPUs to open per-CPU events on: 0 .. ncpus - 1 */
+	uint32_t flags;		 /* enum hwt_target_flags; 0: a program launched for recording */
+	int ntids;	 /* the threads to open per-thread events on, .tids[0 .. ntids-1]: */
+	const int *tids; /* { pid } for a launched program; every thread of every process
+			  * attached; { -1 } for -a. Borrowed for the recording */
+	int npids;	 /* the processes attached (.pids); 1 for a launched program, 0 for -a
+			  * alone */
+	const int *pids; /* borrowed for the recording */
+};
+
+/** How many threads of @t to open per-thread events on: .ntids, or 1 (.pid) for a target made
+ *  without the list. */
+static inline int hwt_target_ntids(const struct hwt_target *t)
+{
+	return t->ntids > 0 && t->tids ? t->ntids : 1;
+}
+
+/** Thread @i (0 .. hwt_target_ntids() - 1) of @t: a tid, or -1 for every process (-a). */
+static inline int hwt_target_tid(const struct hwt_target *t, int i)
+{
+	return t->ntids > 0 && t->tids ? t->tids[i] : t->pid;
+}
 
 /** One plugin. Hooks return >= 0 on success or a negative enum hwt_error. */
 struct hwt_plugin {

@@ -74,8 +74,9 @@ struct ctr_state {
 	size_t nevents;
 	const char *const *names; /* borrowed from the options until stop() */
 	struct perf_event_attr attrs[CTR_MAX_EVENTS];
-	int kernel;  /* count in the kernel too (root, or perf_event_paranoid < 1) */
-	int started; /* start() is over: the target runs the program */
+	int kernel;   /* count in the kernel too (root, or perf_event_paranoid < 1) */
+	int started;  /* start() is over: the target runs the program */
+	int attached; /* the target ran before recording (-p): no exec to count from */
 	struct hwt_ctr_exits *exits; /* the inherited counters; NULL without total */
 	int total_tracks[CTR_MAX_EVENTS];
 	double total_last[CTR_MAX_EVENTS];
@@ -224,7 +225,7 @@ static int thread_new(void *ctx, int pid, int tid)
 {
 	struct ctr_state *s = ctx;
 	struct ctr_thread th = { .pid = pid, .tid = tid };
-	int on_exec = !s->started;
+	int on_exec = !s->started && !s->attached;
 
 	if (HWT_ARRAY_GROW(s->threads, &s->cap_threads, s->nthreads + 1))
 		return HWT_E_NOMEM;
@@ -450,6 +451,7 @@ static int ctr_start(struct hwt_host *h, const struct hwt_target *t,
 	s->interval = (uint64_t)v[OPT_INTERVAL].i;
 	s->children = (int)v[OPT_CHILDREN].i;
 	s->kernel = kernel_allowed();
+	s->attached = !!(t->flags & HWT_TARGET_ATTACHED);
 	for (size_t i = 0; i < s->nevents && !err; i++) {
 		if (hwt_event_parse(s->names[i], &s->attrs[i], why, sizeof(why))) {
 			hwt_host_set_error(h, "counters: events=%s: %s", s->names[i], why);
@@ -458,7 +460,12 @@ static int ctr_start(struct hwt_host *h, const struct hwt_target *t,
 	}
 	static const struct hwt_proctree_ops ops = { .thread_new = thread_new,
 						     .thread_gone = thread_gone };
-	if (!err && v[OPT_TOTAL].i)
+	/* Inherited totals count the threads started after them: of a process attached to, only
+	 * those; its threads are counted one by one. */
+	if (!err && v[OPT_TOTAL].i && s->attached && v[OPT_TOTAL].set)
+		hwt_host_note(h, "counters: no totals for a process attached to (-p): its threads "
+				 "are counted each");
+	if (!err && v[OPT_TOTAL].i && !s->attached)
 		err = open_totals(s, t->ncpus);
 	if (!err)
 		err = hwt_proctree_init(&s->tree, t->pid, (int)v[OPT_CHILDREN].i, &ops, s);

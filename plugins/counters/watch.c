@@ -490,12 +490,20 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 
 	if (!w || !v)
 		return free(w), HWT_E_NOMEM;
+
 	pthread_mutex_init(&w->lock, NULL);
 	w->h = h;
 	w->pid = t->pid;
 	w->ncpus = t->ncpus;
 	snprintf(w->prog, sizeof(w->prog), "%s", t->path);
 	err = check_options(h, w, v);
+	/* A write breakpoint is armed at the program's exec, a library's at its load. */
+	if (!err && (t->flags & HWT_TARGET_ATTACHED) && (w->mode == MODE_WRITE || w->lib[0])) {
+		hwt_host_set_error(h, "mode=write and LIB:NAME need the program from its "
+				      "start, not yet a process attached to (-p): use mode=read "
+				      "on a variable of the program, or record the program");
+		err = HWT_E_NOTSUP;
+	}
 	if (!err && stat(w->prog, &w->prog_st)) {
 		hwt_host_set_error(h, "cannot read '%s': %s", w->prog, strerror(errno));
 		err = HWT_E_NOENT;

@@ -609,6 +609,13 @@ static int pt_start(struct hwt_host *h, const struct hwt_target *t,
 
 	if (!s)
 		return HWT_E_NOMEM;
+	if (t->flags & (HWT_TARGET_ATTACHED | HWT_TARGET_SYSTEM)) {
+		/* Its events are set up to start at the program's exec, one AUX area per CPU. */
+		hwt_host_set_error(h, "-b pt records a program it starts, not yet -p or -a: use "
+				      "-b sample (or -b uprobe with -p)");
+		free(s);
+		return HWT_E_NOTSUP;
+	}
 	s->h = h;
 	s->pid = t->pid;
 	err = hwt_pt_config_set(&s->cfg, opts, why, sizeof(why));

@@ -18,6 +18,7 @@
 
 #include "core/util.h"
 #include "uprobe_bpf.h"
+#include "uprobe_target.h"
 #include "uprobe_cost.h"
 #include "core/elffuncs.h"
 #include "hwtrace/error.h"
@@ -558,6 +559,43 @@ static int up_probe(struct hwt_host *h, char *why, size_t len)
 	return known;
 }
 
+/* A library named by -F LIB:GLOB, mapped already, is attached (no MMAP2 record comes for it). */
+static int attach_if_wanted(const char *path, void *ctx)
+{
+	struct up_state *s = ctx;
+	int wanted = 0;
+
+	for (int i = 0; i < s->ninc && !wanted; i++)
+		wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(path), 0);
+	return wanted && !already_attached(s, path) ? attach_file(s, path, 0) : 0;
+}
+
+/* Attaches the program (@real gets its path): the one to be exec'ed, or the file each attached
+ * process runs and the libraries named by -F LIB:GLOB it has mapped. Returns the number of the
+ * programs' functions chosen, or an error. */
+static int attach_programs(struct up_state *s, const struct hwt_target *t, char *real)
+{
+	int n = 0, err = 0;
+
+	if (!realpath(t->path, real))
+		snprintf(real, PATH_MAX, "%s", t->path);
+	if (!(t->flags & HWT_TARGET_ATTACHED))
+		return attach_file(s, real, 1);
+	for (int k = 0; k < t->npids && err >= 0; k++) {
+		char link[64], exe[PATH_MAX];
+		snprintf(link, sizeof(link), "/proc/%d/exe", t->pids[k]);
+		ssize_t len = readlink(link, exe, sizeof(exe) - 1);
+		if (len <= 0)
+			continue; /* gone since */
+		exe[len] = 0;
+		err = attach_file(s, exe, 1);
+		n += err > 0 ? err : 0;
+		if (err >= 0)
+			err = hwt_uprobe_code_files(t->pids[k], attach_if_wanted, s);
+	}
+	return err < 0 ? err : n;
+}
+
 static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		    const struct hwt_option_value *opts, void **st)
 {
@@ -587,39 +625,21 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		err = s->source;
 		goto fail;
 	}
-	/* The process tree, exec and mmap as side-band records: a dummy event on every CPU. */
-	for (int cpu = 0; cpu < t->ncpus; cpu++) {
-		struct perf_event_attr a = {
-			.type = PERF_TYPE_SOFTWARE,
-			.config = PERF_COUNT_SW_DUMMY,
-			.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU,
-			.inherit = 1,
-			.disabled = 1,
-			.enable_on_exec = 1,
-			.task = 1,
-			.comm = 1,
-			.comm_exec = 1,
-			.mmap = 1,
-			.mmap2 = 1,
-			.build_id = 1,
-			.exclude_kernel = 1,
-			.exclude_hv = 1,
-		};
-		int fd = hwt_host_open_event(h, &a, t->pid, cpu, -1, "sideband", HWT_EVENT_RING);
-		if (fd < 0 && errno == ENODEV)
-			continue;
-		if (fd < 0) {
-			err = fd;
-			goto fail;
-		}
+	if (t->flags & HWT_TARGET_SYSTEM) {
+		hwt_host_set_error(h, "-b uprobe records chosen processes, not the whole system: "
+				      "use -b sample with -a, or -p PID with -b uprobe");
+		err = HWT_E_INVAL;
+		goto fail;
 	}
+	err = hwt_uprobe_sideband_open(h, t);
+	if (err < 0)
+		goto fail;
 	char real[PATH_MAX], ms[32];
-	const char *path = realpath(t->path, real) ? real : t->path;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = attach_file(s, path, 1);
+	err = attach_programs(s, t, real);
 	if (err >= 0)
-		err = attach_libraries(s, path);
+		err = attach_libraries(s, real);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	snprintf(ms, sizeof(ms), "%.1f",
 		 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
@@ -673,12 +693,7 @@ static void up_sideband(void *st, const struct perf_event_header *rec)
 		uint32_t prot;
 		memcpy(&prot, body + 56, 4);
 		const char *path = (const char *)body + 64;
-		if (!(prot & PROT_EXEC) || path[0] != '/' || already_attached(s, path))
-			return;
-		int wanted = 0;
-		for (int i = 0; i < s->ninc && !wanted; i++)
-			wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(path), 0);
-		if (wanted && attach_file(s, path, 0) < 0)
+		if ((prot & PROT_EXEC) && path[0] == '/' && attach_if_wanted(path, s) < 0)
 			hwt_host_note(s->h, "%s", hwt_host_error(s->h));
 	}
 }

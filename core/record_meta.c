@@ -1,0 +1,87 @@
+/* The metadata of a recording: what was recorded (command, pids), on what machine (kernel, CPU,
+ * host), when and on which clock. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "host_internal.h"
+
+/* The first line of @path (with @prefix: the value of the first "PREFIX: value" line) into @out. */
+static void read_first_line(const char *path, const char *prefix, char *out, size_t len)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+
+	out[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (prefix && strncmp(line, prefix, strlen(prefix)))
+			continue;
+		char *v = prefix ? strchr(line, ':') : line;
+		if (!v)
+			continue;
+		v += prefix ? 1 : 0;
+		v += strspn(v, " \t");
+		v[strcspn(v, "\n")] = 0;
+		snprintf(out, len, "%s", v);
+		break;
+	}
+	fclose(f);
+}
+
+void hwt_record_write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, int pid)
+{
+	char buf[4096], cpu[256];
+	struct utsname u;
+	struct timespec rt, mono;
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (char *const *a = cfg->argv; a && *a && off < sizeof(buf) - 1; a++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+					a == cfg->argv ? "" : " ", *a);
+	if (cfg->npids)
+		hwt_attach_command(cfg->pids, cfg->npids, buf, sizeof(buf));
+	if (buf[0])
+		hwt_host_set_meta(h, "command", buf);
+	if (cfg->cmdline)
+		hwt_host_set_meta(h, "hwtrace", cfg->cmdline);
+	uname(&u);
+	snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine);
+	hwt_host_set_meta(h, "kernel", buf);
+	hwt_host_set_meta(h, "hostname", u.nodename);
+	read_first_line("/proc/cpuinfo", "model name", cpu, sizeof(cpu));
+	hwt_host_set_meta(h, "cpu", cpu);
+	snprintf(buf, sizeof(buf), "%ld", sysconf(_SC_NPROCESSORS_ONLN));
+	hwt_host_set_meta(h, "cpus", buf);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	snprintf(buf, sizeof(buf), "%lld.%09ld", (long long)rt.tv_sec, rt.tv_nsec);
+	hwt_host_set_meta(h, "start_realtime", buf);
+	snprintf(buf, sizeof(buf), "%llu",
+		 (unsigned long long)mono.tv_sec * 1000000000ull +
+			 (unsigned long long)mono.tv_nsec);
+	hwt_host_set_meta(h, "start_monotonic", buf);
+	hwt_host_set_meta(h, "clock", "CLOCK_MONOTONIC");
+	/* "pid" is a program launched for the recording: its exit ends the timeline. */
+	if (pid > 0) {
+		snprintf(buf, sizeof(buf), "%d", pid);
+		hwt_host_set_meta(h, "pid", buf);
+	}
+	off = 0;
+	for (int i = 0; i < cfg->npids && off < sizeof(buf); i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%d", i ? "," : "",
+					cfg->pids[i]);
+	if (cfg->npids)
+		hwt_host_set_meta(h, "attached", buf);
+	if (cfg->system_wide)
+		hwt_host_set_meta(h, "system_wide", "1");
+	if (cfg->duration_ns) {
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)cfg->duration_ns);
+		hwt_host_set_meta(h, "duration_ns", buf);
+	}
+}
