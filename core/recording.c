@@ -397,6 +397,7 @@ static int start_plugins(struct recording *r, const struct hwt_target *t,
 {
 	struct hwt_host *h = r->h;
 	char names[512] = "";
+	int tracers = 0;
 
 	(void)res;
 	for (int i = 0; i < r->cfg->nplugins; i++) {
@@ -416,7 +417,9 @@ static int start_plugins(struct recording *r, const struct hwt_target *t,
 		h->starting = -1;
 		if (err >= 0) {
 			r->run[h->nrun++].st = st;
-			if (p->kind == HWT_PLUGIN_TRACER)
+			/* The first tracer is the backend; one beside it (sampling beside exact
+			 * calls) is listed with the plugins. */
+			if (p->kind == HWT_PLUGIN_TRACER && !tracers++)
 				hwt_host_set_meta(h, "backend", p->name);
 			else
 				snprintf(names + strlen(names), sizeof(names) - strlen(names),
