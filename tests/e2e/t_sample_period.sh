@@ -7,7 +7,8 @@
 # (4,096 pages) sums to perf stat's count within 2 % too.
 need go perf python3
 
-hw_ok record -q --sample-event page-faults -c 1 -o pf.hwt -- "$PROGS/touchers"
+# A ring that holds every sample even if the recorder does not run until the end (a loaded host).
+hw_ok record -q --sample-event page-faults -c 1 -m 4M -o pf.hwt -- "$PROGS/touchers"
 [ "$(wc -l <hw.out)" = 3 ] || fail "touchers printed '$(head -c 200 hw.out)', want 3 lines"
 [ "$(info_field pf.hwt status)" = complete ] || err "info status is not complete"
 lost=$(info_field pf.hwt lost)
