@@ -27,7 +27,9 @@ const struct cli_command cli_export = {
 		"(a\n"
 		"                      running total's increases, else its values), charged to "
 		"the\n"
-		"                      stack open on its thread at each value\n",
+		"                      stack open on its thread at each value; by default\n"
+		"                      samples where there are any (recorded with -c N: the\n"
+		"                      sampling event's count), else time\n",
 	.exec = cmd_export,
 };
 

@@ -75,8 +75,8 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 		     .arg = "VIEW",
 		     .long_flag = "view",
 		     .help = "weight for folded/pprof/svg exports (default: samples where the "
-			     "recording has any, else the time of traced calls; time or calls: "
-			     "the traced calls)" },
+			     "recording has any, events with -c, else the time of traced calls; "
+			     "time or calls: the traced calls)" },
 	[R_QUIET] = { .name = "quiet",
 		      .type = HWT_OPT_BOOL,
 		      .short_flag = 'q',

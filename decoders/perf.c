@@ -56,6 +56,9 @@ int hwt_perf_declare_weights(struct hwt_decoder *d)
 		return err < 0 ? err : 0;
 	d->w_period = is_time_event(lead) ? hwt_model_add_weight(d->m, "cpu-time", "nanoseconds")
 					  : hwt_model_add_weight(d->m, lead->name, "count");
+	/* Sampled every N events (-c N): views count the events, N a sample, as perf does. */
+	if (d->w_period >= 0 && !is_time_event(lead) && !(lead->flags & HWT_DESC_FREQ))
+		hwt_model_set_default_weight(d->m, (uint32_t)d->w_period);
 	int n = group_members(d, lead, mem);
 	for (int i = 1; i < n && i + 2 < MAX_WEIGHTS; i++)
 		d->w_members[i] = hwt_model_add_weight(

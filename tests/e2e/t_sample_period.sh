@@ -3,8 +3,9 @@
 # With --sample-event page-faults -c 1 every fault is a sample: hwtrace's sample count equals the
 # page faults `perf stat -e page-faults` counts on the same program within 2 %, and go tool pprof
 # puts at least 6,144 of them on touch() itself (the function that writes the pages; at most 1 %
-# more), hardly any on [kernel]. With -c 4 each sample weighs 4: the page-faults view of faults.c
-# (4,096 pages) sums to perf stat's count within 2 % too.
+# more), hardly any on [kernel]. With -c 4 each sample weighs 4: the default view of faults.c
+# (4,096 pages), the page-faults weight, sums to perf stat's count within 2 % too, in go tool
+# pprof (its default sample type) and in the folded export.
 need go perf python3
 
 # A ring that holds every sample even if the recorder does not run until the end (a loaded host).
@@ -52,12 +53,14 @@ hw_ok record -q --sample-event page-faults -c 4 -o pf4.hwt -- "$PROGS/faults" 16
 perf stat -x, -e page-faults -o faults.stat -- "$PROGS/faults" 16 >/dev/null 2>perf.err ||
 	fail "perf stat failed: $(head -c 300 perf.err)"
 samples4=$(info_field pf4.hwt samples)
-hw_ok export --view page-faults -o pf4.pb.gz pf4.hwt
-go tool pprof -symbolize=none -sample_index=page-faults -nodecount=100000 -top pf4.pb.gz \
-	>pf4.top 2>pprof.err || fail "go tool pprof cannot read pf4.pb.gz: $(head -c 300 pprof.err)"
+hw_ok export -o pf4.pb.gz pf4.hwt
+go tool pprof -symbolize=none -nodecount=100000 -top pf4.pb.gz >pf4.top 2>pprof.err ||
+	fail "go tool pprof cannot read pf4.pb.gz: $(head -c 300 pprof.err)"
+hw_ok export -o pf4.folded pf4.hwt
 py '
 import sys, re
 samples = int(sys.argv[3])
+folded = sum(int(l.rsplit(" ", 1)[1]) for l in open(sys.argv[4]) if l.strip())
 faults = None
 for line in open(sys.argv[1]):
     f = line.strip().split(",")
@@ -71,14 +74,15 @@ for line in open(sys.argv[2]):
     f = line.split()
     if len(f) == 6 and f[5] == "main":
         main = int(f[0])
-print("# perf stat: %s page faults; hwtrace -c 4: %d samples, page-faults view %s, main %d"
-      % (faults, samples, total, main))
-check(total == 4 * samples, "pprof page-faults: %s, want 4 x %d samples" % (total, samples))
+print("# perf stat: %s page faults; hwtrace -c 4: %d samples, pprof default view %s, main %d,"
+      " folded %d" % (faults, samples, total, main, folded))
+check(total == 4 * samples, "pprof default view: %s, want 4 x %d samples" % (total, samples))
+check(folded == total, "folded: %d in all, pprof %s" % (folded, total))
 if check(faults and total, "no page-faults count from perf stat or pprof"):
     check(abs(total - faults) <= faults * 0.02,
           "pprof page-faults %d, perf stat %d: more than 2 %% apart" % (total, faults))
     check(main >= 16 * 256, "pprof: main (which writes the pages) has %d faults, want %d"
           % (main, 16 * 256))
 done()
-' faults.stat pf4.top "$samples4" || err "page faults with -c 4 (see above)"
+' faults.stat pf4.top "$samples4" pf4.folded || err "page faults with -c 4 (see above)"
 finish
