@@ -81,8 +81,11 @@ check(folded == total, "folded: %d in all, pprof %s" % (folded, total))
 if check(faults and total, "no page-faults count from perf stat or pprof"):
     check(abs(total - faults) <= faults * 0.02,
           "pprof page-faults %d, perf stat %d: more than 2 %% apart" % (total, faults))
-    check(main >= 16 * 256, "pprof: main (which writes the pages) has %d faults, want %d"
-          % (main, 16 * 256))
+    # A sample charges 4 faults to the stack of the 4th. The events are per CPU, each counting
+    # to its next sample on its own: a thread that moves to another CPU leaves up to 3 faults
+    # uncharged on the one it left (seen on a loaded host: 4092). Within 1 %.
+    check(abs(main - 16 * 256) <= 16 * 256 * 0.01, "pprof: main (which writes the pages) has"
+          " %d faults, want %d (1 %%)" % (main, 16 * 256))
 done()
 ' faults.stat pf4.top "$samples4" pf4.folded || err "page faults with -c 4 (see above)"
 finish
