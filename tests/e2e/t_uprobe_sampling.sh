@@ -93,8 +93,9 @@ hw_ok record -q -F fib -e page-faults -o auto.hwt -- "$PROGS/fib" 10
 [ "$(info_field auto.hwt slices)" = 177 ] || err "auto: slices '$(info_field auto.hwt slices)', want 177"
 
 note "-g dwarf beside uprobe"
-hw_ok record -q -b uprobe -F fib -g dwarf --freq 2000 -o dwarf.hwt -- "$PROGS/fib" 25
-[ "$(info_field dwarf.hwt slices)" = $CALLS ] || err "dwarf: slices '$(info_field dwarf.hwt slices)'"
+hw_ok record -q -b uprobe -F fib -g dwarf --freq 4000 -o dwarf.hwt -- "$PROGS/fib" 22
+[ "$(info_field dwarf.hwt slices)" = 57313 ] ||
+	err "dwarf: slices '$(info_field dwarf.hwt slices)', want 57313"
 hw_ok export -o dwarf.pb.gz dwarf.hwt
 pprof_top dwarf.pb.gz dwarf.top
 grep -Eq ' fib$' dwarf.top || err "dwarf: fib is on no sampled stack: $(head -c 600 dwarf.top)"
