@@ -3,9 +3,9 @@
 # flags -e page-faults --freq 1000, the one .hwt must hold both: every call (go tool pprof's calls
 # view: fib's flat count; the Chrome JSON read by python3: fib slices) and a sampled profile (go
 # tool pprof's default view: as many samples as info counts, fib on the stack of most, a
-# page-faults value type; Chrome "P" events). One thread, counted once: the uprobe tracer's side
-# band and the sampler's are one. -b auto takes -F with -e as the same pair; -g dwarf works beside
-# uprobe too.
+# page-faults value type; Chrome: as many "P" samples, and in the CPU profile's chunks). One
+# thread, counted once: the uprobe tracer's side band and the sampler's are one. -b auto takes -F
+# with -e as the same pair; -g dwarf works beside uprobe too.
 need go python3
 
 CALLS=242785
@@ -70,18 +70,23 @@ hw_ok export -o fs.json fs.hwt
 py '
 import sys
 calls, samples = int(sys.argv[2]), int(sys.argv[3])
-fib = p = 0
+fib = p = chunked = 0
 tids = set()
 for e in load_chrome(sys.argv[1]):
     if e.get("ph") in ("B", "X") and e.get("name") == "fib":
         fib += 1
         tids.add(e.get("tid"))
-    elif e.get("ph") == "P":
+    elif e.get("ph") == "P" and "sf" in e:          # a sample naming its stack (chrome://tracing)
         p += 1
         tids.add(e.get("tid"))
-print("# chrome: %d fib slices, %d P events, threads %s" % (fib, p, sorted(tids)))
+    elif e.get("ph") == "P" and e.get("name") == "ProfileChunk":   # V8 CPU profile (speedscope)
+        chunked += len(e.get("args", {}).get("data", {}).get("cpuProfile", {}).get("samples", []))
+print("# chrome: %d fib slices, %d P samples, %d in profile chunks, threads %s"
+      % (fib, p, chunked, sorted(tids)))
 check(fib == calls, "chrome: %d fib slices, want %d" % (fib, calls))
-check(p == samples, "chrome: %d P events, info says %d samples" % (p, samples))
+check(p == samples, "chrome: %d P events with a stack, info says %d samples" % (p, samples))
+check(chunked == samples, "chrome: %d samples in ProfileChunk events, info says %d"
+      % (chunked, samples))
 check(len(tids) == 1, "chrome: calls and samples on threads %s, want one" % sorted(tids))
 done()
 ' fs.json "$CALLS" "$samples" || err "chrome (see above)"
