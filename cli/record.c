@@ -1,7 +1,8 @@
 /* `hwtrace record`: run a program under a tracer plugin and write a .hwt (or export it at once).
  * Its own options and the tracers' come from option tables (core/options.h): the getopt tables
  * are built from them, every value is checked once against them, and --help is written from
- * them; plugins get typed values. */
+ * them; plugins get typed values. Sampling flags given to an exact-call tracer add the `sample`
+ * tracer beside it, in the same recording. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@
 #include "cli.h"
 
 #define MAX_PLUGINS 16
+#define SAMPLER	    "sample" /* the tracer that samples beside the others */
 #define MAX_FLAGS   64
 #define LONG_ONLY   256 /* getopt codes of flags without a short form: LONG_ONLY + index */
 
@@ -26,7 +28,7 @@ static int cmd_record(int argc, char **argv);
 const struct cli_command cli_record = {
 	.name = "record",
 	.usage = "record [-o FILE] [-b auto|pt|uprobe|sample] [-F FUNC]... [-N FUNC]... [-D DEPTH] "
-		 "[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ] "
+		 "[--min-duration T] [-e EVENT]... [-P PLUGIN[:ARGS]]... [--freq HZ | -c N] "
 		 "[--snapshot SIZE] [--trigger FUNC] [--duration T] {-- PROG [ARGS] | -p "
 		 "PID[,PID...] "
 		 "| -a [-- PROG [ARGS]]}",
@@ -73,7 +75,8 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 			.long_flag = "backend",
 			.help = "auto (pt where it works, else sample; the one whose flags are "
 				"given, e.g. uprobe for -F), pt, uprobe or sample (see `hwtrace "
-				"list`); ARGS: its options below as KEY=VALUE,..." },
+				"list`); ARGS: its options below as KEY=VALUE,...; sample's flags "
+				"given to pt or uprobe add sampling beside it" },
 	[R_PLUGIN] = { .name = "plugin",
 		       .type = HWT_OPT_LIST,
 		       .flags = HWT_OPT_COMMAS,
@@ -95,7 +98,9 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 		     .flags = HWT_OPT_COMMAS,
 		     .arg = "VIEW",
 		     .long_flag = "view",
-		     .help = "weight for folded/pprof/svg exports" },
+		     .help = "weight for folded/pprof/svg exports (default: samples where the "
+			     "recording has any, events with -c, else the time of traced calls; "
+			     "time or calls: the traced calls)" },
 	[R_PID] = { .name = "pid",
 		    .type = HWT_OPT_STRING,
 		    .flags = HWT_OPT_COMMAS,
@@ -151,10 +156,13 @@ struct record {
 	struct hwt_options rec;	   /* record_options */
 	struct hwt_options tracer; /* the tracer's */
 	const struct hwt_plugin *tp;
-	char backend[64];	 /* the NAME of -b NAME[:ARGS] */
-	const char *tracer_args; /* its ARGS, NULL if none */
+	struct hwt_options sampling; /* sampling beside tp: the options of sp */
+	const struct hwt_plugin *sp; /* SAMPLER when its flags were given to another tracer */
+	char backend[64];	     /* the NAME of -b NAME[:ARGS] */
+	const char *tracer_args;     /* its ARGS, NULL if none */
 	struct hwt_options plugins[MAX_PLUGINS];
-	struct hwt_plugin_use uses[1 + MAX_PLUGINS];
+	/* tp, the -P plugins, sp */
+	struct hwt_plugin_use uses[2 + MAX_PLUGINS];
 	char *specs[MAX_PLUGINS]; /* copies of the -P values, cut at ':' */
 	int nplugins;
 	int auto_chose;	    /* -b auto picked the tracer: 1 by what works here, 2 for -p or -a */
@@ -305,6 +313,21 @@ static void print_options(const struct hwt_option *table, size_t n)
 			fputs(buf, stdout);
 }
 
+static void flags_lacking(const struct hwt_plugin *p, const struct hwt_plugin *other, char *buf,
+			  size_t len);
+
+/* The flags of SAMPLER that @p takes too, adding sampling beside it. */
+static void print_beside(const struct hwt_plugin *p)
+{
+	const struct hwt_plugin *sp = hwt_plugin_by_name(SAMPLER);
+	char list[512] = "";
+
+	if (!sp || sp == p)
+		return;
+	flags_lacking(sp, p, list, sizeof(list));
+	printf("  %s taken too: %s's, sampling beside it\n", list, SAMPLER);
+}
+
 /* --help: record's options, each backend's and those of the plugins given with -P. */
 static int print_help(struct record *r)
 {
@@ -316,6 +339,7 @@ static int print_help(struct record *r)
 			continue;
 		printf("\n%s: %s\n", (*p)->name, (*p)->summary);
 		print_options((*p)->options, (*p)->noptions);
+		print_beside(*p);
 	}
 	for (int i = 0; i < r->nplugins; i++) {
 		const struct hwt_plugin *p = r->uses[1 + i].plugin;
@@ -378,19 +402,27 @@ static int not_for(const struct record *r, const struct given *g)
 			 r->tp->name);
 }
 
-/* -b auto: the tracer that alone declares one of the flags given, in the table's order. */
+/* Whether @p is the only tracer that declares one of the flags given. */
+static int forces(const struct record *r, const struct hwt_plugin *p)
+{
+	for (int i = 0; p->kind == HWT_PLUGIN_TRACER && i < r->ngiven; i++) {
+		int owners = 0;
+		for (const struct hwt_plugin *const *q = hwt_builtin_plugins; *q; q++)
+			owners += (*q)->kind == HWT_PLUGIN_TRACER && declares(*q, r->given[i].f);
+		if (owners == 1 && declares(p, r->given[i].f))
+			return 1;
+	}
+	return 0;
+}
+
+/* -b auto: the tracer that alone declares one of the flags given, in the table's order; SAMPLER
+ * last, as its flags add sampling beside another tracer whose flags are given. */
 static const struct hwt_plugin *forced_tracer(const struct record *r)
 {
-	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
-		for (int i = 0; (*p)->kind == HWT_PLUGIN_TRACER && i < r->ngiven; i++) {
-			int owners = 0;
-			for (const struct hwt_plugin *const *q = hwt_builtin_plugins; *q; q++)
-				owners += (*q)->kind == HWT_PLUGIN_TRACER &&
-					  declares(*q, r->given[i].f);
-			if (owners == 1 && declares(*p, r->given[i].f))
+	for (int pass = 0; pass < 2; pass++)
+		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
+			if ((!strcmp((*p)->name, SAMPLER)) == pass && forces(r, *p))
 				return *p;
-		}
-	}
 	return NULL;
 }
 
@@ -459,10 +491,31 @@ static int choose_tracer(struct record *r)
 	return 0;
 }
 
-/* The tracer's option values: -b NAME:ARGS first, then its flags (the last given wins). */
+/* Where the flag @g goes: the tracer's options, or SAMPLER's beside it (set up on its first
+ * flag); NULL if neither takes it. *@k is the option's index. */
+static struct hwt_options *flag_owner(struct record *r, const struct given *g, int *k)
+{
+	const struct hwt_plugin *sp = hwt_plugin_by_name(SAMPLER);
+
+	*k = hwt_option_find_flag(r->tp->options, r->tp->noptions, g->f->c, g->f->name);
+	if (*k >= 0)
+		return &r->tracer;
+	if (!sp || sp == r->tp ||
+	    (*k = hwt_option_find_flag(sp->options, sp->noptions, g->f->c, g->f->name)) < 0)
+		return NULL;
+	if (!r->sp && hwt_options_init(&r->sampling, SAMPLER, sp->options, sp->noptions, r->why,
+				       sizeof(r->why)))
+		return NULL;
+	r->sp = sp;
+	return &r->sampling;
+}
+
+/* The tracer's option values: -b NAME:ARGS first, then its flags (the last given wins); the
+ * flags only SAMPLER declares, given to another tracer, are sampling's beside it. */
 static int tracer_options(struct record *r)
 {
 	char spelled[80];
+	int k;
 
 	if (hwt_options_init(&r->tracer, r->tp->name, r->tp->options, r->tp->noptions, r->why,
 			     sizeof(r->why)) ||
@@ -470,11 +523,12 @@ static int tracer_options(struct record *r)
 		return cli_error("-b %s", r->why);
 	for (int i = 0; i < r->ngiven; i++) {
 		const struct given *g = &r->given[i];
-		int k = hwt_option_find_flag(r->tp->options, r->tp->noptions, g->f->c, g->f->name);
-		if (k < 0)
-			return not_for(r, g);
+		r->why[0] = 0;
+		struct hwt_options *o = flag_owner(r, g, &k);
+		if (!o)
+			return r->why[0] ? cli_error("%s", r->why) : not_for(r, g);
 		spell(g->f, g->typed_long, spelled, sizeof(spelled));
-		if (hwt_options_set(&r->tracer, (size_t)k, g->arg ? g->arg : "1", spelled, r->why,
+		if (hwt_options_set(o, (size_t)k, g->arg ? g->arg : "1", spelled, r->why,
 				    sizeof(r->why)))
 			return cli_error("%s", r->why);
 	}
@@ -516,6 +570,11 @@ static int load_plugins(struct record *r)
 		if (!p)
 			return path ? cli_error("%s", r->why)
 				    : cli_error("unknown plugin '%s': see `hwtrace list`", spec);
+		if (p == r->sp)
+			return cli_error(
+				"-P %s beside %s's flags given to -b %s: give the flags or "
+				"-P %s:KEY=VALUE,..., not both",
+				spec, SAMPLER, r->tp->name, SAMPLER);
 		r->nplugins++;
 		r->uses[1 + i].plugin = p;
 		if (hwt_options_init(&r->plugins[i], spec, p->options, p->noptions, r->why,
@@ -590,6 +649,8 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	else
 		snprintf(hwt_path, sizeof(hwt_path), "%s", output);
 	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
+	if (r->sp)
+		r->uses[1 + r->nplugins] = (struct hwt_plugin_use){ r->sp, r->sampling.values };
 	hwt_record_config_init(&cfg);
 	cfg.output = hwt_path;
 	cfg.argv = optind < argc ? argv + optind : NULL;
@@ -604,8 +665,12 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
 	cfg.plugins = r->uses;
-	cfg.nplugins = 1 + r->nplugins;
+	cfg.nplugins = 1 + r->nplugins + !!r->sp;
+	/* The rings are shared: the bigger of what the tracers ask for. */
 	size_t ring = r->tp->ring_bytes ? r->tp->ring_bytes(r->tracer.values) : 0;
+	size_t sring = r->sp && r->sp->ring_bytes ? r->sp->ring_bytes(r->sampling.values) : 0;
+	if (sring > ring)
+		ring = sring;
 	if (ring)
 		cfg.ring_bytes = ring;
 	cfg.quiet = quiet;
@@ -685,6 +750,7 @@ static void record_fini(struct record *r)
 {
 	hwt_options_fini(&r->rec);
 	hwt_options_fini(&r->tracer);
+	hwt_options_fini(&r->sampling);
 	for (int i = 0; i < MAX_PLUGINS; i++) {
 		hwt_options_fini(&r->plugins[i]);
 		free(r->specs[i]);

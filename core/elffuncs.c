@@ -208,7 +208,8 @@ static int walk_open(struct walk *w, unsigned options, char *why, size_t whylen)
 	int ret = collect(w->elf, symtab ? symtab : dynsym, &w->syms, &w->n, &w->cap);
 	if (ret < 0)
 		return hwt_fail(why, whylen, ret, "out of memory reading '%s'", w->path);
-	qsort(w->syms, w->n, sizeof(*w->syms), by_addr);
+	if (w->n) /* qsort(NULL, 0) is undefined */
+		qsort(w->syms, w->n, sizeof(*w->syms), by_addr);
 	if ((options & HWT_ELF_RET_SITES) && cs_open(CS_ARCH_X86, CS_MODE_64, &w->cs) != CS_ERR_OK)
 		return hwt_fail(why, whylen, HWT_E_NOTSUP,
 				"capstone cannot disassemble x86-64 here");

@@ -296,9 +296,56 @@ static int open_error(struct hwt_host *h, const struct perf_event_attr *attr, co
 	return hwt_error_from_errno(e);
 }
 
+/* The side-band records an event asks for, as bits. */
+enum {
+	SB_MMAP = 1,
+	SB_MMAP2 = 2,
+	SB_MMAP_DATA = 4,
+	SB_BUILD_ID = 8,
+	SB_COMM = 16,
+	SB_COMM_EXEC = 32,
+	SB_TASK = 64,
+	SB_SWITCH = 128,
+};
+
+static struct event sideband_of(const struct perf_event_attr *a, int pid)
+{
+	return (struct event){
+		.pid = pid,
+		.sideband = (a->mmap ? SB_MMAP : 0) | (a->mmap2 ? SB_MMAP2 : 0) |
+			    (a->mmap_data ? SB_MMAP_DATA : 0) | (a->build_id ? SB_BUILD_ID : 0) |
+			    (a->comm ? SB_COMM : 0) | (a->comm_exec ? SB_COMM_EXEC : 0) |
+			    (a->task ? SB_TASK : 0) | (a->context_switch ? SB_SWITCH : 0),
+		.inherit = (uint8_t)a->inherit,
+		.starts = (uint8_t)(a->disabled ? 1 + !a->enable_on_exec : 0),
+	};
+}
+
+/* Two tracers in one recording (an exact-call tracer and sampling) each ask for MMAP2, COMM,
+ * FORK and EXIT records of the same task on the same CPU; the decoders would see every thread
+ * start twice. The later event asks for none when an earlier one on that task and CPU already
+ * gets all it asks for, as early and for the children too. */
+static void drop_repeated_sideband(struct hwt_host *h, struct perf_event_attr *attr, int pid,
+				   int cpu)
+{
+	struct event want = sideband_of(attr, pid);
+
+	for (int i = 0; want.sideband && i < h->nevents; i++) {
+		const struct event *e = &h->events[i];
+		if (e->pid != pid || e->desc.cpu != cpu ||
+		    (e->sideband & want.sideband) != want.sideband || e->inherit < want.inherit ||
+		    e->starts > want.starts)
+			continue;
+		attr->mmap = attr->mmap2 = attr->mmap_data = attr->build_id = 0;
+		attr->comm = attr->comm_exec = attr->task = attr->context_switch = 0;
+		return;
+	}
+}
+
 static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
 			     int group_fd, const char *name, unsigned flags)
 {
+	drop_repeated_sideband(h, attr, pid, cpu);
 	attr->size = sizeof(*attr);
 	attr->sample_id_all = 1;
 	attr->sample_type |= PERF_SAMPLE_IDENTIFIER;
@@ -315,8 +362,10 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 	if (fd < 0)
 		return open_error(h, attr, name, errno);
 
-	struct event ev = { .fd = fd };
+	struct event ev = sideband_of(attr, pid);
 	uint64_t id = 0;
+
+	ev.fd = fd;
 	if (ioctl(fd, PERF_EVENT_IOC_ID, &id)) {
 		int e = errno;
 		close(fd);
@@ -340,6 +389,9 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 		if (h->events[i].fd == group_fd)
 			ev.desc.leader_id = h->events[i].desc.id;
 	snprintf(ev.desc.name, sizeof(ev.desc.name), "%s", name);
+	if (h->starting >= 0 && h->run)
+		snprintf(ev.desc.plugin, sizeof(ev.desc.plugin), "%s",
+			 h->run[h->starting].plugin->name);
 
 	int err = 0;
 	if (ring) {

@@ -25,6 +25,11 @@ struct ring {
 struct event {
 	int fd;
 	struct hwt_event_desc desc;
+	/* What side-band records it asks for, and for whom (see sideband_of() in host.c). */
+	int pid;
+	uint32_t sideband; /* SB_* bits */
+	uint8_t inherit;   /* the children's records too */
+	uint8_t starts;	   /* 0: enabled at once, 1: at exec, 2: later */
 };
 
 /* The host of one recording (or of a probe, with no store). */

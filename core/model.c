@@ -69,6 +69,7 @@ struct hwt_model {
 
 	struct hwt_weight_desc *weights;
 	uint32_t nweights, weights_cap;
+	uint32_t default_weight;
 
 	struct meta_entry *meta;
 	uint32_t nmeta, meta_cap;
@@ -542,6 +543,19 @@ const struct hwt_weight_desc *hwt_model_weight(const struct hwt_model *m, uint32
 uint32_t hwt_model_nweights(const struct hwt_model *m)
 {
 	return m ? m->nweights : 0;
+}
+
+int hwt_model_set_default_weight(struct hwt_model *m, uint32_t index)
+{
+	if (!m || index >= m->nweights)
+		return HWT_E_INVAL;
+	m->default_weight = index;
+	return 0;
+}
+
+uint32_t hwt_model_default_weight(const struct hwt_model *m)
+{
+	return m ? m->default_weight : 0;
 }
 
 int hwt_model_find_weight(const struct hwt_model *m, const char *name)

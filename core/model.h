@@ -176,6 +176,9 @@ int64_t hwt_model_add_track(struct hwt_model *m, const struct hwt_track *t);
 /** Declares the next sample weight; returns its index (>= 0) or a negative error. Weights are
  * declared before the first sample. */
 int hwt_model_add_weight(struct hwt_model *m, const char *name, const char *unit);
+/** Makes weight @index the one views weigh samples by when no view is named; until set, weight 0
+ *  ("samples"). Returns 0, or HWT_E_INVAL if no weight @index was declared. */
+int hwt_model_set_default_weight(struct hwt_model *m, uint32_t index);
 /** Sets metadata @key to @value (both copied), replacing an earlier value. */
 int hwt_model_set_meta(struct hwt_model *m, const char *key, const char *value);
 
@@ -196,6 +199,8 @@ const struct hwt_track *hwt_model_track(const struct hwt_model *m, uint32_t id);
 const struct hwt_weight_desc *hwt_model_weight(const struct hwt_model *m, uint32_t index);
 /** Number of sample weights declared. */
 uint32_t hwt_model_nweights(const struct hwt_model *m);
+/** Index of the weight views weigh samples by when no view is named (0 unless set). */
+uint32_t hwt_model_default_weight(const struct hwt_model *m);
 /** Index of the weight named @name, or -1. */
 int hwt_model_find_weight(const struct hwt_model *m, const char *name);
 /** Value of metadata @key, NULL if not set. Borrowed, lives with @m. */

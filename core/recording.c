@@ -348,11 +348,12 @@ struct recording {
 	struct hwt_target *each;  /* with -p, a target per process for counter and object plugins */
 	int *tids;		  /* target.tids */
 	int launched;		  /* 1: the target is a program launched for the recording */
-	struct ends ends;	  /* what ends the recording */
-	char path[PATH_MAX];	  /* the program file */
-	char tmp[PATH_MAX + 32];  /* the output's name until the recording is worth keeping */
-	int renamed;		  /* the output has its own name */
-	int stuck;		  /* a plugin hangs in poll(): the host stays allocated */
+	const struct hwt_plugin *backend; /* the first tracer started */
+	struct ends ends;		  /* what ends the recording */
+	char path[PATH_MAX];		  /* the program file */
+	char tmp[PATH_MAX + 32]; /* the output's name until the recording is worth keeping */
+	int renamed;		 /* the output has its own name */
+	int stuck;		 /* a plugin hangs in poll(): the host stays allocated */
 	struct sigaction old_int, old_term, old_usr2;
 };
 
@@ -415,9 +416,12 @@ static int start_one(struct recording *r, const struct hwt_plugin_use *use,
 	h->starting = -1;
 	if (err >= 0) {
 		r->run[h->nrun++].st = st;
-		if (p->kind == HWT_PLUGIN_TRACER)
+		/* The first tracer is the backend; one beside it (sampling beside exact calls) is
+		 * listed with the plugins. */
+		if (p->kind == HWT_PLUGIN_TRACER && (!r->backend || r->backend == p)) {
+			r->backend = p;
 			hwt_host_set_meta(h, "backend", p->name);
-		else if (!again)
+		} else if (!again)
 			snprintf(names + strlen(names), nlen - strlen(names), "%s%s",
 				 names[0] ? "," : "", p->name);
 		return 0;

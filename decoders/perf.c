@@ -42,9 +42,12 @@ int hwt_perf_declare_weights(struct hwt_decoder *d)
 {
 	const struct hwt_event_desc *lead = NULL, *mem[MAX_GROUP];
 
-	for (size_t i = 0; i < d->ndescs && !lead; i++)
-		if (d->descs[i].sample_period && d->descs[i].leader_id == d->descs[i].id)
-			lead = &d->descs[i];
+	/* The sampling plugin's leader; in recordings that do not name plugins, the first. */
+	for (int pass = 0; pass < 2 && !lead; pass++)
+		for (size_t i = 0; i < d->ndescs && !lead; i++)
+			if (d->descs[i].sample_period && d->descs[i].leader_id == d->descs[i].id &&
+			    (pass || !strcmp(d->descs[i].plugin, "sample")))
+				lead = &d->descs[i];
 	d->w_period = -1;
 	for (int i = 0; i < MAX_GROUP; i++)
 		d->w_members[i] = -1;
@@ -53,6 +56,9 @@ int hwt_perf_declare_weights(struct hwt_decoder *d)
 		return err < 0 ? err : 0;
 	d->w_period = is_time_event(lead) ? hwt_model_add_weight(d->m, "cpu-time", "nanoseconds")
 					  : hwt_model_add_weight(d->m, lead->name, "count");
+	/* Sampled every N events (-c N): views count the events, N a sample, as perf does. */
+	if (d->w_period >= 0 && !is_time_event(lead) && !(lead->flags & HWT_DESC_FREQ))
+		hwt_model_set_default_weight(d->m, (uint32_t)d->w_period);
 	int n = group_members(d, lead, mem);
 	for (int i = 1; i < n && i + 2 < MAX_WEIGHTS; i++)
 		d->w_members[i] = hwt_model_add_weight(
@@ -273,8 +279,12 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	uint32_t nw = hwt_model_nweights(d->m);
 	memset(d->weights, 0, sizeof(d->weights));
 	d->weights[0] = 1;
+	/* Events sampled every N occurrences do not carry the period: it is N. */
+	uint64_t period = s.period;
+	if (!(e->sample_type & PERF_SAMPLE_PERIOD) && !(e->flags & HWT_DESC_FREQ))
+		period = e->sample_period;
 	if (d->w_period >= 0)
-		d->weights[d->w_period] = s.period;
+		d->weights[d->w_period] = period;
 	struct thread *t = hwt_dec_thread(d, s.tid, 0);
 	if (s.read && (e->read_format & PERF_FORMAT_GROUP) && t) {
 		/* Values are the thread's running totals: the sample gets what accrued since the

@@ -432,7 +432,7 @@ const char *hwt_agg_why(const struct hwt_agg *a)
 
 int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 {
-	int rc, w;
+	int rc;
 
 	if (!a || !m)
 		return HWT_E_INVAL;
@@ -447,8 +447,7 @@ int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 	if (a->mode == HWT_AGG_AUTO) {
 		if (a->nsamples) {
 			a->mode = HWT_AGG_SAMPLES;
-			w = hwt_model_find_weight(m, "samples");
-			a->index = w >= 0 ? (uint32_t)w : 0;
+			a->index = hwt_model_default_weight(m);
 		} else {
 			a->mode = HWT_AGG_SLICES;
 			a->index = HWT_AGG_TIME;

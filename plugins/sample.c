@@ -1,5 +1,6 @@
-/* The `sample` tracer plugin: timer (or cycles) sampling with user callchains, frame pointers or
- * copied stacks for DWARF unwinding, and a group of counters read with every sample. */
+/* The `sample` tracer plugin: sampling of any event (timer or cycles by default) at a frequency
+ * or every N events, with user callchains, frame pointers or copied stacks for DWARF unwinding,
+ * and a group of counters read with every sample. Alone, or beside an exact-call tracer. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,16 @@
 #include "hwtrace/error.h"
 #include "core/events.h"
 #include "core/format/records.h"
+#include "core/util.h"
+#include "sample.h"
 
 #define SAMPLE_MAX_COUNTERS 8
 #define SAMPLE_MAX_FREQ	    100000
+#define SAMPLE_MAX_PERIOD   (1ll << 40)
 
 enum callgraph { CG_FP, CG_DWARF, CG_NONE }; /* the order of the choices of -g */
 
-enum { OPT_COUNTER, OPT_FREQ, OPT_CALLGRAPH, OPT_EVENT, OPT_RING, SAMPLE_NOPTIONS };
+enum { OPT_COUNTER, OPT_FREQ, OPT_CALLGRAPH, OPT_EVENT, OPT_RING, OPT_PERIOD, SAMPLE_NOPTIONS };
 
 static const struct hwt_option sample_options[SAMPLE_NOPTIONS] = {
 	[OPT_COUNTER] = { .name = "counter",
@@ -36,7 +40,8 @@ static const struct hwt_option sample_options[SAMPLE_NOPTIONS] = {
 		       .def = "4000",
 		       .arg = "HZ",
 		       .long_flag = "freq",
-		       .help = "samples per second per thread" },
+		       .help = "samples per second per thread (the kernel adjusts the period "
+			       "to it; -c samples every N events instead)" },
 	[OPT_CALLGRAPH] = { .name = "callgraph",
 			    .type = HWT_OPT_ENUM,
 			    .def = "fp",
@@ -59,6 +64,16 @@ static const struct hwt_option sample_options[SAMPLE_NOPTIONS] = {
 		       .short_flag = 'm',
 		       .long_flag = "ring",
 		       .help = "ring buffer per CPU, e.g. 512K or 4M; unset: 1M, 4M with dwarf" },
+	[OPT_PERIOD] = { .name = "period",
+			 .type = HWT_OPT_INT,
+			 .min = 1,
+			 .max = SAMPLE_MAX_PERIOD,
+			 .arg = "N",
+			 .short_flag = 'c',
+			 .long_flag = "period",
+			 .help = "a sample every N events of the sampling event instead of --freq "
+				 "(with --sample-event page-faults, -c 1 samples every fault; "
+				 "cpu-clock counts ns)" },
 };
 
 static int kernel_allowed(void)
@@ -79,6 +94,17 @@ static int sample_probe(struct hwt_host *h, char *why, size_t len)
 	return 1; /* cpu-clock exists on every Linux */
 }
 
+int hwt_sample_check_options(const struct hwt_option_value *v, char *why, size_t len)
+{
+	if (!v)
+		return hwt_fail(why, len, HWT_E_INVAL, "sample: no option values");
+	if (v[OPT_PERIOD].set && v[OPT_FREQ].set)
+		return hwt_fail(why, len, HWT_E_INVAL,
+				"-c/--period and --freq both given: give one (-c N samples every N "
+				"events, --freq HZ about HZ times a second)");
+	return 0;
+}
+
 static int sample_start(struct hwt_host *h, const struct hwt_target *t,
 			const struct hwt_option_value *v, void **st)
 {
@@ -86,9 +112,12 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t,
 	char why[256];
 	int err;
 
-	if (!v || v[OPT_COUNTER].n > SAMPLE_MAX_COUNTERS) {
-		hwt_host_set_error(h, "sample: no option values, or too many counters");
-		return HWT_E_INVAL;
+	err = hwt_sample_check_options(v, why, sizeof(why));
+	if (!err && v[OPT_COUNTER].n > SAMPLE_MAX_COUNTERS)
+		err = hwt_fail(why, sizeof(why), HWT_E_INVAL, "sample: too many counters");
+	if (err) {
+		hwt_host_set_error(h, "%s", why);
+		return err;
 	}
 	const char *const *names = v[OPT_COUNTER].list;
 	size_t ncounters = v[OPT_COUNTER].n;
@@ -112,10 +141,17 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t,
 	}
 
 	int kernel = kernel_allowed();
-	lead.freq = 1;
-	lead.sample_freq = (uint64_t)v[OPT_FREQ].i;
+	if (v[OPT_PERIOD].set) {
+		lead.sample_period = (uint64_t)v[OPT_PERIOD].i;
+	} else {
+		lead.freq = 1;
+		lead.sample_freq = (uint64_t)v[OPT_FREQ].i;
+	}
+	/* With a fixed period the kernel would write a software event's every occurrence as a
+	 * sample of period 1 when PERF_SAMPLE_PERIOD is asked for: the decoder takes the period
+	 * from the event's description instead. */
 	lead.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |
-			   PERF_SAMPLE_PERIOD;
+			   (lead.freq ? PERF_SAMPLE_PERIOD : 0);
 	if (cg == CG_FP)
 		lead.sample_type |= PERF_SAMPLE_CALLCHAIN;
 	if (cg == CG_DWARF) {

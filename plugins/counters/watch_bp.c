@@ -355,7 +355,8 @@ static struct code_file *code_file(struct hwt_watch_bp *b, const char *path)
 		return NULL;
 	if (hwt_elf_functions(path, 0, add_func, cf, why, sizeof(why)) < 0)
 		cf->nfuncs = 0; /* stripped: decode backwards */
-	qsort(cf->funcs, cf->nfuncs, sizeof(*cf->funcs), by_vaddr);
+	if (cf->nfuncs)
+		qsort(cf->funcs, cf->nfuncs, sizeof(*cf->funcs), by_vaddr);
 	cf->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (cf->fd < 0)
 		return NULL;

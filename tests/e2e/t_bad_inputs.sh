@@ -78,6 +78,12 @@ bad output-dir-missing-export 'no-such-dir' export -o no-such-dir/out.pb.gz good
 bad freq-zero '--freq 0' record --freq 0 -o out.hwt -- "$hot" 1000
 bad freq-absurd '--freq 10000000' record --freq 10000000 -o out.hwt -- "$hot" 1000
 bad freq-not-a-number '--freq fast' record --freq fast -o out.hwt -- "$hot" 1000
+bad period-and-freq '-c/--period and --freq both given' record -c 1 --freq 1000 -o out.hwt -- \
+	"$hot" 1000
+bad period-and-freq-args '-c/--period and --freq both given' record -b sample:period=1,freq=10 \
+	-o out.hwt -- "$hot" 1000
+bad period-zero '-c 0' record -c 0 -o out.hwt -- "$hot" 1000
+bad period-not-a-number '--period often' record --period often -o out.hwt -- "$hot" 1000
 bad ring-not-power-of-two '3000' record -m 3000 -o out.hwt -- "$hot" 1000
 bad ring-zero 'ring 0' record -m 0 -o out.hwt -- "$hot" 1000
 bad ring-garbage 'lots' record -m lots -o out.hwt -- "$hot" 1000

@@ -1,7 +1,8 @@
-# Bad uses of the uprobe options (-F, -N, -D, --min-duration) and of the backend choice: each
-# must give exactly one line on stderr starting "hwtrace: " that names what was wrong (a
-# pattern per case), a non-zero exit status that is not a crash (< 128, no sanitizer report),
-# must not start the program, and must leave no file behind (the listing is the same after).
+# Bad uses of the uprobe options (-F, -N, -D, --min-duration), of the sampling flags beside them,
+# and of the backend choice: each must give exactly one line on stderr starting "hwtrace: " that
+# names what was wrong (a pattern per case), a non-zero exit status that is not a crash (< 128,
+# no sanitizer report), must not start the program, and must leave no file behind (the listing is
+# the same after).
 need python3
 
 mkdir w
@@ -26,10 +27,13 @@ bad min-duration-negative '-1ms' -b uprobe --min-duration -1ms
 bad function-empty "pattern ''.*-F" -b uprobe -F ''
 bad notrace-empty "pattern ''.*-N" -b uprobe -N ''
 bad function-list 'a,b' -b uprobe -F 'a,b'
-bad uprobe-with-event '-e.*-b sample' -b uprobe -e page-faults
-bad uprobe-with-freq '--freq.*-b sample' -b uprobe --freq 1000
-# -g is a sampling option like --freq: a bad mode must not pass unnoticed with -b uprobe either.
+# Sampling flags add sampling beside the calls (t_uprobe_sampling): their bad values are still
+# bad, checked before anything runs.
 bad uprobe-with-call-graph '-g|nosuchmode' -b uprobe -g nosuchmode
+bad uprobe-with-freq-zero '--freq 0' -b uprobe --freq 0
+bad uprobe-with-period-and-freq '-c/--period and --freq' -b uprobe -c 1 --freq 1000
+bad uprobe-with-bad-event "nosuchevent" -b uprobe -e nosuchevent
+bad uprobe-with-sample-twice '-P sample' -b uprobe --freq 1000 -P sample
 bad sample-with-function '-F.*-b uprobe' -b sample -F main
 bad sample-with-depth '-D.*-b uprobe' -b sample -D 2
 bad sample-with-min-duration 'min-duration.*-b uprobe' -b sample --min-duration 1ms

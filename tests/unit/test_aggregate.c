@@ -609,23 +609,29 @@ static const struct {
 	int rc;
 	enum hwt_agg_mode mode;
 	uint32_t index;
+	uint32_t dflt; /* the model's default weight (hwt_model_set_default_weight()) */
 } mode_cases[] = {
-	{ 1, 1, NULL, 0, HWT_AGG_SAMPLES, 0 }, /* samples win when there are both */
-	{ 1, 0, NULL, 0, HWT_AGG_SAMPLES, 0 },
-	{ 0, 1, NULL, 0, HWT_AGG_SLICES, HWT_AGG_TIME },
-	{ 0, 0, NULL, 0, HWT_AGG_SLICES, HWT_AGG_TIME },
-	{ 1, 1, "time", 0, HWT_AGG_SLICES, HWT_AGG_TIME },
-	{ 1, 1, "calls", 0, HWT_AGG_SLICES, HWT_AGG_CALLS },
-	{ 1, 0, "time", HWT_E_NOCALLS, HWT_AGG_SLICES, HWT_AGG_TIME },
-	{ 1, 0, "calls", HWT_E_NOCALLS, HWT_AGG_SLICES, HWT_AGG_CALLS },
-	{ 0, 0, "time", HWT_E_NOCALLS, HWT_AGG_SLICES, HWT_AGG_TIME },
-	{ 0, 1, "samples", 0, HWT_AGG_SAMPLES, 0 },
-	{ 0, 1, "cpu-time", 0, HWT_AGG_SAMPLES, 1 },
+	{ 1, 1, NULL, 0, HWT_AGG_SAMPLES, 0, 0 }, /* samples win when there are both */
+	{ 1, 0, NULL, 0, HWT_AGG_SAMPLES, 0, 0 },
+	{ 0, 1, NULL, 0, HWT_AGG_SLICES, HWT_AGG_TIME, 0 },
+	{ 0, 0, NULL, 0, HWT_AGG_SLICES, HWT_AGG_TIME, 0 },
+	{ 1, 1, "time", 0, HWT_AGG_SLICES, HWT_AGG_TIME, 0 },
+	{ 1, 1, "calls", 0, HWT_AGG_SLICES, HWT_AGG_CALLS, 0 },
+	{ 1, 0, "time", HWT_E_NOCALLS, HWT_AGG_SLICES, HWT_AGG_TIME, 0 },
+	{ 1, 0, "calls", HWT_E_NOCALLS, HWT_AGG_SLICES, HWT_AGG_CALLS, 0 },
+	{ 0, 0, "time", HWT_E_NOCALLS, HWT_AGG_SLICES, HWT_AGG_TIME, 0 },
+	{ 0, 1, "samples", 0, HWT_AGG_SAMPLES, 0, 0 },
+	{ 0, 1, "cpu-time", 0, HWT_AGG_SAMPLES, 1, 0 },
+	/* Sampled every N events: the default view is the events' weight. */
+	{ 1, 1, NULL, 0, HWT_AGG_SAMPLES, 1, 1 },
+	{ 0, 1, NULL, 0, HWT_AGG_SLICES, HWT_AGG_TIME, 1 },
+	{ 1, 0, "samples", 0, HWT_AGG_SAMPLES, 0, 1 },
 };
 
 START_TEST(hwt_agg_finish_mode)
 {
 	model(1);
+	ck_assert_int_eq(hwt_model_set_default_weight(m, mode_cases[_i].dflt), 0);
 	names();
 	if (mode_cases[_i].samples) {
 		sample(PID, PID, 10, st_a, 1, 100);

@@ -1,5 +1,6 @@
-/* Unit tests for core/host.c: record defaults, the plugin tables and loader, the probe host, and
- * small real recordings of /bin/true and friends with the sample tracer (runs as root). */
+/* Unit tests for core/host.c: record defaults, the plugin tables and loader, the probe host, events
+ * and their side band, and small real recordings of /bin/true and friends with the sample tracer
+ * (runs as root). */
 #include <check.h>
 #include <dirent.h>
 #include <dlfcn.h>
@@ -182,6 +183,58 @@ START_TEST(hwt_host_alloc_probe_and_free)
 	ck_assert_uint_eq(hwt_host_snapshot_requests(h), 0);
 	hwt_host_free(h);
 	hwt_host_free(NULL);
+}
+END_TEST
+
+/* A side-band dummy event as the tracers open it: every CPU's MMAP2, COMM, FORK and EXIT records
+ * of the target and its children, from its exec. */
+static struct perf_event_attr sideband_attr(void)
+{
+	return (struct perf_event_attr){
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+		.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME,
+		.inherit = 1,
+		.disabled = 1,
+		.enable_on_exec = 1,
+		.mmap = 1,
+		.mmap2 = 1,
+		.comm = 1,
+		.comm_exec = 1,
+		.task = 1,
+		.exclude_kernel = 1,
+	};
+}
+
+/* Two tracers in one recording: the second asks for no side band the first already gets for the
+ * same task and CPU; one that asks for more, or for another task, keeps its own. */
+START_TEST(hwt_host_open_event_sideband_once)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	struct perf_event_attr first = sideband_attr(), again = sideband_attr();
+	struct perf_event_attr more = sideband_attr(), other = sideband_attr();
+	struct perf_event_attr sampler = sideband_attr();
+
+	ck_assert_ptr_nonnull(h);
+	ck_assert_int_ge(
+		hwt_host_open_event(h, &first, getpid(), 0, -1, "sideband", HWT_EVENT_RING), 0);
+	ck_assert(first.mmap2 && first.comm && first.task);
+	ck_assert_int_ge(hwt_host_open_event(h, &again, getpid(), 0, -1, "again", HWT_EVENT_RING),
+			 0);
+	ck_assert(!again.mmap && !again.mmap2 && !again.comm && !again.comm_exec && !again.task);
+	/* A sampling event beside it: it still samples, without the side band. */
+	sampler.config = PERF_COUNT_SW_CPU_CLOCK;
+	sampler.sample_period = 1000000;
+	ck_assert_int_ge(hwt_host_open_event(h, &sampler, getpid(), 0, -1, "cpu-clock", 0), 0);
+	ck_assert(!sampler.mmap2 && !sampler.task && sampler.sample_period == 1000000);
+	more.context_switch = 1; /* what the first does not get */
+	ck_assert_int_ge(hwt_host_open_event(h, &more, getpid(), 0, -1, "more", HWT_EVENT_RING), 0);
+	ck_assert(more.mmap2 && more.comm && more.task && more.context_switch);
+	other.inherit = 0;
+	ck_assert_int_ge(hwt_host_open_event(h, &other, getppid(), 0, -1, "other", HWT_EVENT_RING),
+			 0);
+	ck_assert(other.mmap2 && other.comm && other.task);
+	hwt_host_free(h);
 }
 END_TEST
 
@@ -437,6 +490,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, hwt_plugin_load_not_a_library);
 	tcase_add_test(tc, hwt_host_alloc_probe_and_free);
 	tcase_add_test(tc, hwt_host_probe_intel_pt);
+	tcase_add_test(tc, hwt_host_open_event_sideband_once);
 	tcase_add_loop_test(tc, hwt_record_sample_small, 0,
 			    (int)(sizeof(record_cases) / sizeof(record_cases[0])));
 	tcase_add_test(tc, hwt_record_restores_signals);

@@ -233,6 +233,11 @@ START_TEST(tracks_weights_meta)
 	ck_assert_uint_eq(hwt_model_nweights(m), 2);
 	ck_assert_int_eq(hwt_model_find_weight(m, "cpu-time"), 1);
 	ck_assert_int_eq(hwt_model_find_weight(m, "nope"), -1);
+	ck_assert_uint_eq(hwt_model_default_weight(m), 0);
+	ck_assert_int_eq(hwt_model_set_default_weight(m, 1), 0);
+	ck_assert_uint_eq(hwt_model_default_weight(m), 1);
+	ck_assert_int_eq(hwt_model_set_default_weight(m, 2), HWT_E_INVAL);
+	ck_assert_uint_eq(hwt_model_default_weight(m), 1);
 	ck_assert_str_eq(hwt_model_str(m, hwt_model_weight(m, 1)->unit), "nanoseconds");
 	ck_assert_ptr_null(hwt_model_weight(m, 2));
 
@@ -292,6 +297,8 @@ START_TEST(model_bad_args)
 	ck_assert_int_eq(hwt_model_add_track(m, NULL), HWT_E_INVAL);
 	ck_assert_int_eq(hwt_model_add_track(m, &t), HWT_E_INVAL);
 	ck_assert_int_eq(hwt_model_add_weight(NULL, "a", "b"), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_model_set_default_weight(NULL, 0), HWT_E_INVAL);
+	ck_assert_uint_eq(hwt_model_default_weight(NULL), 0);
 	ck_assert_int_eq(hwt_model_add_weight(m, NULL, "b"), HWT_E_INVAL);
 	ck_assert_int_eq(hwt_model_add_weight(m, "a", NULL), HWT_E_INVAL);
 	ck_assert_int_eq(hwt_model_set_meta(NULL, "a", "b"), HWT_E_INVAL);
