@@ -62,15 +62,21 @@ struct hwt_symbolizer {
 
 /* ---- interning ---- */
 
-static int64_t intern_demangled(struct hwt_symbolizer *s, const char *raw)
+/* @raw demangled, then @suffix, interned. */
+static int64_t intern_demangled(struct hwt_symbolizer *s, const char *raw, const char *suffix)
 {
-	char *dem = NULL;
+	char *dem = NULL, *full = NULL;
 	int status = -1;
 	int64_t id;
 
 	if (raw[0] == '_' && raw[1] == 'Z')
 		dem = __cxa_demangle(raw, NULL, NULL, &status);
-	id = hwt_model_intern_str(s->m, status == 0 && dem ? dem : raw);
+	if (status == 0 && dem)
+		raw = dem;
+	if (*suffix && asprintf(&full, "%s%s", raw, suffix) < 0)
+		full = NULL;
+	id = *suffix && !full ? HWT_E_NOMEM : hwt_model_intern_str(s->m, full ? full : raw);
+	free(full);
 	free(dem);
 	return id;
 }
@@ -81,7 +87,7 @@ static int64_t sym_name_id(struct hwt_symbolizer *s, const struct elf_file *f, s
 
 	if (sy->name_id)
 		return sy->name_id;
-	id = intern_demangled(s, f->names + sy->name);
+	id = intern_demangled(s, f->names + sy->name, "");
 	if (id > 0)
 		sy->name_id = (uint32_t)id;
 	return id;
@@ -498,8 +504,9 @@ static int inlined_lookup(struct hwt_symbolizer *s, struct map *mp, uint64_t add
 		return (int)id;
 	fr.mapping = (uint32_t)id;
 	for (i = 0; i < n; i++) {
-		/* One frame per function and file, wherever it was inlined: addr 0. */
-		id = intern_demangled(s, names[i]);
+		/* One frame per function and file, wherever it was inlined: addr 0. Named as perf
+		 * names them: a function inlined has no call, no time of its own outside. */
+		id = intern_demangled(s, names[i], " (inlined)");
 		if (id < 0)
 			return (int)id;
 		fr.name = (uint32_t)id;

@@ -1,7 +1,8 @@
 # stl_o2 (tests/programs/opt/stl.cc, C++ built -O2 -g) spends its time in std::map::find, which the
 # compiler inlines into lookups(), and in std::sort, inlined into sort_values(). Recorded with
 # -g dwarf, go tool pprof -traces must show the inlined functions as frames of their own between
-# the function they were inlined into and what they call, as the source nests them.
+# the function they were inlined into and what they call, as the source nests them, each named
+# "... (inlined)" as perf names them; the functions they were inlined into are not.
 need go python3
 
 prog="$PROGS/stl_o2"
@@ -30,7 +31,7 @@ def short(name):
     words = "".join(out).replace(" const", "").split()
     return words[-1] if words else name
 
-traces, total = [], 0
+traces, total, marks = [], 0, {}
 for block in open(path).read().split("-----------+")[1:]:
     lines = [l for l in block.splitlines()
              if l.strip() and not l.strip().startswith(("thread:", "---"))]
@@ -39,8 +40,11 @@ for block in open(path).read().split("-----------+")[1:]:
     m = re.match(r"^\s*(\d+)\s+(.*)$", lines[0])
     if not check(m, "%s: no count on %r" % (cg, lines[0])):
         continue
-    frames = [short(m.group(2).strip())] + [short(l.strip()) for l in lines[1:]]
+    raw = [m.group(2).strip()] + [l.strip() for l in lines[1:]]
+    frames = [short(f) for f in raw]
     traces.append((int(m.group(1)), frames))
+    for f, r in zip(frames, raw):
+        marks.setdefault(f, set()).add(r.endswith(" (inlined)"))
     total += int(m.group(1))
 
 def has_run(frames, run):
@@ -56,6 +60,12 @@ for what, run in want.items():
     n = sum(c for c, f in traces if has_run(f, run))
     print("# %s: %d of %d samples have %s" % (cg, n, total, " <- ".join(run)))
     check(n > 0, "%s: no trace has %s" % (cg, " <- ".join(run)))
+for fn in ("std::map::find", "std::_Rb_tree::find", "std::_Rb_tree::_M_lower_bound",
+           "std::sort", "std::__sort"):
+    check(marks.get(fn) == {True}, "%s: %s is not always marked (inlined): %s"
+          % (cg, fn, marks.get(fn)))
+for fn in ("lookups", "sort_values", "std::__introsort_loop", "main"):
+    check(marks.get(fn) == {False}, "%s: %s is marked (inlined)" % (cg, fn))
 inlk = sum(c for c, f in traces if "lookups" in f)
 viafind = sum(c for c, f in traces if has_run(f, ["std::map::find", "lookups"]))
 print("# %s: %d samples in lookups, %d of them in std::map::find" % (cg, inlk, viafind))
