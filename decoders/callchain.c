@@ -106,10 +106,22 @@ int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const 
 		      const uint8_t *stack, size_t size, uint64_t *ra)
 {
 	uint64_t pcs[2];
+	int64_t off = 0;
 	int n;
 
 	if (!u || !regs || !ra)
 		return HWT_E_INVAL;
+	/* The rule at the IP, looked up once per IP: most samples cost a table lookup. */
+	n = hwt_unwind_ra_rule(u, pid, regs[HWT_REG_IP], &off);
+	if (n == HWT_RA_BP || n < 0)
+		return 0; /* the walk starts at this function's frame: it has its caller */
+	if (n == HWT_RA_SP) {
+		if (!stack || off < 0 || (uint64_t)off > size || size - (uint64_t)off < sizeof(*ra))
+			return 0;
+		memcpy(ra, stack + off, sizeof(*ra));
+		return 1;
+	}
+	/* Another rule (a CFA expression, as in PLT entries): libdw evaluates it. */
 	n = hwt_unwind(u, pid, tid, regs, stack, size, pcs, 2);
 	if (n < 2)
 		return n < 0 ? n : 0;

@@ -52,9 +52,11 @@ int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra);
 int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain, int n,
 		  uint64_t leaf_ra, uint64_t *out, int max);
 
-/** The return address of the function sampled at @regs' IP, from the CFI of its module and the
- *  few hundred bytes of stack copied with the sample: 1 with *@ra set, 0 when unknown, or a
- *  negative enum hwt_error. @regs in the order of HWT_SAMPLE_REGS_MASK (hwt_regs_expand()). */
+/** The return address of the function sampled at @regs' IP when it has not set up its frame
+ *  pointer (then the frame-pointer walk lacks its caller), from the CFI of its module and the
+ *  few hundred bytes of stack copied with the sample: 1 with *@ra set; 0 when the function has
+ *  set up its frame pointer or the address is unknown; or a negative enum hwt_error. @regs in
+ *  the order of HWT_SAMPLE_REGS_MASK (hwt_regs_expand()). */
 int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
 		      const uint8_t *stack, size_t size, uint64_t *ra);
 

@@ -254,7 +254,7 @@ END_TEST
 
 /* ---- the leaf's return address from its CFI and a stack copy ---- */
 
-/* A hand-made sample: @ip, a stack at a made-up address whose first words are @words. */
+/* A hand-made sample: @ip, a stack at a made-up address whose first @n bytes are @words. */
 static int leaf_ra(uint64_t ip, uint64_t bp_off, const uint64_t *words, size_t n, uint64_t *ra)
 {
 	const uint64_t sp = 0x7ffd00001000ull;
@@ -264,7 +264,7 @@ static int leaf_ra(uint64_t ip, uint64_t bp_off, const uint64_t *words, size_t n
 
 	ck_assert_ptr_nonnull(u);
 	hwt_regs_expand(HWT_SAMPLE_FP_REGS_MASK, in, regs);
-	rc = hwt_chain_leaf_ra(u, SELF, SELF, regs, (const uint8_t *)words, n * 8, ra);
+	rc = hwt_chain_leaf_ra(u, SELF, SELF, regs, (const uint8_t *)words, n, ra);
 	hwt_unwinder_free(u);
 	return rc;
 }
@@ -274,18 +274,31 @@ START_TEST(hwt_chain_leaf_ra_frameless)
 	uint64_t words[4] = { A(cc_ret1), 0, 0, 0 }, ra = 0;
 
 	/* cc_leaf pushed nothing: its return address is the word at the stack pointer. */
-	ck_assert_int_eq(leaf_ra(A(cc_leaf_body), 0, words, 4, &ra), 1);
+	ck_assert_int_eq(leaf_ra(A(cc_leaf_body), 0, words, 32, &ra), 1);
 	ck_assert_uint_eq(ra, A(cc_ret1));
 }
 END_TEST
 
 START_TEST(hwt_chain_leaf_ra_framed)
 {
-	/* cc_framed pushed %rbp (at sp) and set %rbp = sp: the return address is above it. */
+	/* cc_framed pushed %rbp (at sp) and set %rbp = sp: the walk starts at its frame and has its
+	 * caller, nothing to add. In its prologue and epilogue it has no frame. */
 	uint64_t words[4] = { 0x7ffd00002000ull, A(cc_ret2), 0, 0 }, ra = 0;
+	int64_t off = 0;
+	struct hwt_unwinder *u = hwt_unwinder_alloc(s);
 
-	ck_assert_int_eq(leaf_ra(A(cc_framed_body), 0, words, 4, &ra), 1);
+	ck_assert_int_eq(leaf_ra(A(cc_framed_body), 0, words, 32, &ra), 0);
+	ck_assert_int_eq(hwt_unwind_ra_rule(u, SELF, A(cc_framed_body), &off), HWT_RA_BP);
+	ck_assert_int_eq(off, 8);
+	ck_assert_int_eq(hwt_unwind_ra_rule(u, SELF, A(cc_framed_body) - 3, &off), HWT_RA_SP);
+	ck_assert_int_eq(off, 8); /* after push %rbp */
+	ck_assert_int_eq(leaf_ra(A(cc_framed_body) - 3, 0, words, 32, &ra), 1);
 	ck_assert_uint_eq(ra, A(cc_ret2));
+	ck_assert_int_eq(hwt_unwind_ra_rule(u, SELF, A(cc_leaf_body), &off), HWT_RA_SP);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(hwt_unwind_ra_rule(u, 4242, 0x1000, &off), HWT_RA_UNKNOWN);
+	ck_assert_int_eq(hwt_unwind_ra_rule(NULL, SELF, 0x1000, &off), HWT_E_INVAL);
+	hwt_unwinder_free(u);
 }
 END_TEST
 
@@ -294,8 +307,11 @@ START_TEST(hwt_chain_leaf_ra_unknown)
 	uint64_t words[1] = { A(cc_ret1) }, ra = 0;
 	uint64_t regs[HWT_SAMPLE_NREGS] = { 0 };
 
-	/* No stack copied: the return address cannot be read. */
+	/* No stack copied, or too little: the return address cannot be read. */
 	ck_assert_int_eq(leaf_ra(A(cc_leaf_body), 0, words, 0, &ra), 0);
+	ck_assert_int_eq(leaf_ra(A(cc_leaf_body), 0, words, 4, &ra), 0);
+	/* No CFI at all (not code): nothing. */
+	ck_assert_int_eq(leaf_ra(0x1000, 0, words, 8, &ra), 0);
 	ck_assert_int_eq(hwt_chain_leaf_ra(NULL, SELF, SELF, regs, NULL, 0, &ra), HWT_E_INVAL);
 	ck_assert_int_eq(
 		hwt_chain_leaf_ra((struct hwt_unwinder *)1, SELF, SELF, NULL, NULL, 0, &ra),
