@@ -92,11 +92,15 @@ int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain
 	/* chain[1] is the return address of the innermost frame that set up its frame pointer:
 	 * when that is not the sampled function's own, its caller goes in between. */
 	if (leaf_ra && (n < 2 || chain[1] != leaf_ra) && k < max &&
-	    hwt_chain_return_ok(c, pid, leaf_ra))
+	    hwt_chain_return_ok(c, pid, leaf_ra)) {
 		out[k++] = leaf_ra;
+		c->leaf_callers++;
+	}
 	for (int i = 1; i < n && k < max; i++) {
-		if (!hwt_chain_return_ok(c, pid, chain[i]))
-			break; /* the rest was read through a register that held no frame */
+		if (!hwt_chain_return_ok(c, pid, chain[i])) {
+			c->cut++; /* the rest was read through a register that held no frame */
+			break;
+		}
 		out[k++] = chain[i];
 	}
 	return k;

@@ -27,6 +27,7 @@ struct hwt_chain_check {
 		int ok;
 	} cache[HWT_RA_CACHE];
 	uint64_t checked, rejected; /* return addresses looked at, found to be garbage */
+	uint64_t cut, leaf_callers; /* chains cut short; callers put back by hwt_chain_fix() */
 };
 
 /** Starts @c over the address spaces of @sym (borrowed; must outlive @c). */

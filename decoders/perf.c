@@ -203,6 +203,8 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 				      &leaf_ra) <= 0)
 			leaf_ra = 0;
 		k = hwt_chain_fix(&d->chk, s->pid, user, nuser, leaf_ra, upcs, room);
+		d->stats.chains_cut = d->chk.cut;
+		d->stats.leaf_callers = d->chk.leaf_callers;
 	} else if (s->regs && s->stack && d->unw) {
 		k = hwt_unwind(d->unw, s->pid, s->tid, regs, s->stack, s->stack_size, upcs, room);
 		if (k <= 1)
