@@ -50,6 +50,19 @@ int hwt_code_ends_in_call(const uint8_t *code, size_t n)
 	return 0;
 }
 
+/* A signal handler returns to the sigreturn trampoline (libc's __restore_rt: mov $15, %rax;
+ * syscall), which no call precedes; the walk goes on into the code the signal interrupted. */
+static int is_sigreturn(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
+{
+	static const uint8_t restore_rt[] = {
+		0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05
+	};
+	uint8_t code[sizeof(restore_rt)];
+
+	return hwt_symbolizer_code(c->sym, pid, ra, sizeof(code), code) == 1 &&
+	       !memcmp(code, restore_rt, sizeof(code));
+}
+
 int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
 {
 	uint8_t code[HWT_CALL_MAX_LEN];
@@ -70,7 +83,9 @@ int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
 		else if (r == 1 && ra > sizeof(code) &&
 			 hwt_symbolizer_code(c->sym, pid, ra - sizeof(code), sizeof(code), code) ==
 				 1)
-			ok = hwt_code_ends_in_call(code, sizeof(code));
+			ok = hwt_code_ends_in_call(code, sizeof(code)) ? 1
+			     : is_sigreturn(c, pid, ra)		       ? 2
+								       : 0;
 		else
 			ok = 1;
 		c->cache[slot].addr = ra;
@@ -84,7 +99,7 @@ int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
 int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain, int n,
 		  uint64_t leaf_ra, uint64_t *out, int max)
 {
-	int k = 0;
+	int k = 0, ok;
 
 	if (n <= 0 || max <= 0)
 		return 0;
@@ -92,16 +107,19 @@ int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain
 	/* chain[1] is the return address of the innermost frame that set up its frame pointer:
 	 * when that is not the sampled function's own, its caller goes in between. */
 	if (leaf_ra && (n < 2 || chain[1] != leaf_ra) && k < max &&
-	    hwt_chain_return_ok(c, pid, leaf_ra)) {
-		out[k++] = leaf_ra;
+	    (ok = hwt_chain_return_ok(c, pid, leaf_ra))) {
+		out[k++] = ok == 2 ? leaf_ra : leaf_ra - 1;
 		c->leaf_callers++;
 	}
 	for (int i = 1; i < n && k < max; i++) {
-		if (!hwt_chain_return_ok(c, pid, chain[i])) {
+		ok = hwt_chain_return_ok(c, pid, chain[i]);
+		if (!ok) {
 			c->cut++; /* the rest was read through a register that held no frame */
 			break;
 		}
-		out[k++] = chain[i];
+		/* A return address points after its call: the call is at the address before. A
+		 * signal frame "returns" to the trampoline's first instruction: that one. */
+		out[k++] = ok == 2 ? chain[i] : chain[i] - 1;
 	}
 	return k;
 }

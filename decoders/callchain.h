@@ -39,7 +39,8 @@ void hwt_chain_check_init(struct hwt_chain_check *c, struct hwt_symbolizer *sym)
 int hwt_code_ends_in_call(const uint8_t *code, size_t n);
 
 /** Whether @ra can be a return address in @pid: it lies in an executable mapping and, where the
- *  code bytes can be read, right after a call instruction. Returns 1 or 0. */
+ *  code bytes can be read, right after a call instruction (1), or at the sigreturn trampoline a
+ *  signal handler returns to (2). Returns 1, 2, or 0 when it cannot be one. */
 int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra);
 
 /** The user part of a frame-pointer sample made right. @chain holds @n entries as the kernel
@@ -48,8 +49,8 @@ int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra);
  *  CFI (0 if unknown): where it differs from chain[1] the function had not set up its frame (a
  *  leaf without frame pointer, a prologue or an epilogue), and the walk skipped its caller,
  *  which goes back in. The walk is cut at the first return address that cannot be one.
- *  Writes at most @max addresses to @out (innermost first, return addresses as they are) and
- *  returns how many. */
+ *  Writes at most @max addresses to symbolize to @out, innermost first: the IP, then each call
+ *  (return address - 1; a sigreturn trampoline itself), and returns how many. */
 int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain, int n,
 		  uint64_t leaf_ra, uint64_t *out, int max);
 

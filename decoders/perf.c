@@ -216,9 +216,10 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	} else if (!s->nchain && s->ip && room > 0) {
 		upcs[k++] = s->ip;
 	}
-	/* Return addresses point after the call; look up the call itself. */
+	/* Return addresses point after the call; look up the call itself (the checked walk gives
+	 * those already). */
 	for (int i = 0; i < k; i++, n++) {
-		pcs[n] = i ? upcs[i] - 1 : upcs[i];
+		pcs[n] = i && !nuser ? upcs[i] - 1 : upcs[i];
 		kernel[n] = 0;
 	}
 	return n;

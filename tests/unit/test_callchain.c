@@ -31,6 +31,10 @@ __asm__(".text\n"
 	".globl cc_nocall\n"
 	"cc_nocall:\n"
 	"	ret\n"
+	".globl cc_restore\n"
+	"cc_restore:\n"
+	"	mov $15, %rax\n"
+	"	syscall\n"
 	".size cc_sites, .-cc_sites\n"
 	".globl cc_leaf\n"
 	".type cc_leaf, @function\n"
@@ -60,7 +64,7 @@ __asm__(".text\n"
 	"	ret\n"
 	"	.cfi_endproc\n"
 	".size cc_framed, .-cc_framed\n");
-extern const char cc_ret1[], cc_ret2[], cc_nocall[], cc_leaf_body[], cc_framed_body[];
+extern const char cc_ret1[], cc_ret2[], cc_nocall[], cc_restore[], cc_leaf_body[], cc_framed_body[];
 
 #define A(sym) ((uint64_t)(uintptr_t)(sym))
 
@@ -178,6 +182,20 @@ START_TEST(hwt_chain_return_ok_no_call)
 }
 END_TEST
 
+/* A signal handler's return address: the sigreturn trampoline, after no call. */
+START_TEST(hwt_chain_return_ok_sigreturn)
+{
+	uint64_t chain[] = { A(cc_leaf_body), A(cc_restore), A(cc_ret1) }, out[4];
+
+	ck_assert_int_eq(hwt_chain_return_ok(chk, SELF, A(cc_restore)), 2);
+	ck_assert_int_eq(hwt_chain_return_ok(chk, SELF, A(cc_restore) + 1), 0);
+	/* The trampoline itself is symbolized (no call before it), the walk goes on. */
+	ck_assert_int_eq(hwt_chain_fix(chk, SELF, chain, 3, 0, out, 4), 3);
+	ck_assert_uint_eq(out[1], A(cc_restore));
+	ck_assert_uint_eq(out[2], A(cc_ret1) - 1);
+}
+END_TEST
+
 START_TEST(hwt_chain_return_ok_unmapped)
 {
 	uint64_t data = (uint64_t)(uintptr_t)&chk; /* the stack: no executable mapping */
@@ -212,11 +230,13 @@ START_TEST(hwt_chain_fix_cuts_garbage)
 
 	ck_assert_int_eq(n, 3);
 	ck_assert_uint_eq(out[0], ip);
-	ck_assert_uint_eq(out[1], A(cc_ret1));
-	ck_assert_uint_eq(out[2], A(cc_ret2));
+	ck_assert_uint_eq(out[1], A(cc_ret1) - 1); /* the calls, to symbolize */
+	ck_assert_uint_eq(out[2], A(cc_ret2) - 1);
+	ck_assert_uint_eq(chk->cut, 1);
 	/* A return address after no call ends it too. */
 	chain[2] = A(cc_nocall);
 	ck_assert_int_eq(hwt_chain_fix(chk, SELF, chain, 6, 0, out, 8), 2);
+	ck_assert_uint_eq(chk->cut, 2);
 }
 END_TEST
 
@@ -227,17 +247,18 @@ START_TEST(hwt_chain_fix_leaf_caller)
 
 	/* The leaf's own return address differs from the walk's first: its caller goes in. */
 	ck_assert_int_eq(hwt_chain_fix(chk, SELF, chain, 2, A(cc_ret1), out, 8), 3);
-	ck_assert_uint_eq(out[1], A(cc_ret1));
-	ck_assert_uint_eq(out[2], A(cc_ret2));
+	ck_assert_uint_eq(out[1], A(cc_ret1) - 1);
+	ck_assert_uint_eq(out[2], A(cc_ret2) - 1);
 	/* The same: the function had set up its frame, nothing to add. */
 	ck_assert_int_eq(hwt_chain_fix(chk, SELF, chain, 2, A(cc_ret2), out, 8), 2);
-	ck_assert_uint_eq(out[1], A(cc_ret2));
+	ck_assert_uint_eq(out[1], A(cc_ret2) - 1);
 	/* A chain of the IP alone gets the caller. */
 	ck_assert_int_eq(hwt_chain_fix(chk, SELF, chain, 1, A(cc_ret1), out, 8), 2);
-	ck_assert_uint_eq(out[1], A(cc_ret1));
+	ck_assert_uint_eq(out[1], A(cc_ret1) - 1);
 	/* A leaf return address that cannot be one is left out. */
 	ck_assert_int_eq(hwt_chain_fix(chk, SELF, chain, 2, A(cc_nocall), out, 8), 2);
-	ck_assert_uint_eq(out[1], A(cc_ret2));
+	ck_assert_uint_eq(out[1], A(cc_ret2) - 1);
+	ck_assert_uint_eq(chk->leaf_callers, 2);
 }
 END_TEST
 
@@ -347,6 +368,7 @@ static Suite *callchain_suite(void)
 	tcase_add_test(tc, hwt_code_ends_in_call_short);
 	tcase_add_test(tc, hwt_chain_return_ok_after_call);
 	tcase_add_test(tc, hwt_chain_return_ok_no_call);
+	tcase_add_test(tc, hwt_chain_return_ok_sigreturn);
 	tcase_add_test(tc, hwt_chain_return_ok_unmapped);
 	tcase_add_test(tc, hwt_chain_return_ok_bytes_unknown);
 	tcase_add_test(tc, hwt_chain_fix_cuts_garbage);
