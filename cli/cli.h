@@ -3,6 +3,7 @@
 #define HWT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "exporters/exporter.h"
 
@@ -36,11 +37,19 @@ int cli_bad_option(const struct cli_command *c, int code, int argc, char **argv)
  *  listing the formats and returns NULL. */
 const struct hwt_exporter_ops *cli_pick_format(const char *fmt, const char *path);
 
-/** Exports the recording @trace to @out with @ops and @view: written to a temporary file and
- *  renamed, so a failure leaves nothing behind. Prints errors and warnings; returns the exit
- *  status. */
+struct hwt_filter_config;
+
+/** Sets @cfg from --tid @tids and --time @window (each NULL when not given); *@tidv gets the
+ *  thread ids (free() it). Returns 1 when either was given, 0 when neither, -1 after saying
+ *  what is wrong in one line. */
+int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_config *cfg,
+		     uint32_t **tidv);
+
+/** Exports the recording @trace to @out with @ops and @view, the events cut by @filter (NULL:
+ *  all): written to a temporary file and renamed, so a failure leaves nothing behind. Prints
+ *  errors and warnings; returns the exit status. */
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
-		    const char *view);
+		    const char *view, const struct hwt_filter_config *filter);
 
 /** Checks that @path can be created as a file (not a directory, directory exists). Prints the
  *  error and returns 1 if not. */

@@ -10,6 +10,7 @@
 
 #include "hwtrace/error.h"
 #include "decoders/decode.h"
+#include "exporters/filter.h"
 #include "cli.h"
 
 int cli_error(const char *fmt, ...)
@@ -130,8 +131,39 @@ int cli_check_output(const char *path)
 	return 0;
 }
 
+int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_config *cfg,
+		     uint32_t **tidv)
+{
+	char why[256];
+
+	hwt_filter_config_init(cfg);
+	*tidv = NULL;
+	if ((tids && hwt_filter_parse_tids(tids, tidv, &cfg->ntids, why, sizeof(why))) ||
+	    (window && hwt_filter_parse_time(window, cfg, why, sizeof(why)))) {
+		free(*tidv);
+		*tidv = NULL;
+		cli_error("%s", why);
+		return -1;
+	}
+	cfg->tids = *tidv;
+	return tids || window;
+}
+
+/* Hands what the filter keeps to the exporter. */
+struct to_exporter {
+	const struct hwt_exporter_ops *ops;
+	struct hwt_exporter *e;
+};
+
+static int to_exporter(void *ctx, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	struct to_exporter *x = ctx;
+
+	return x->ops->event(x->e, m, ev);
+}
+
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
-		    const char *view)
+		    const char *view, const struct hwt_filter_config *filter)
 {
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_decoder_config dcfg;
@@ -143,9 +175,14 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	uint64_t nevents = 0;
 
 	int to_stdout = !strcmp(out, "-");
+	struct hwt_filter *flt = filter ? hwt_filter_alloc(filter) : NULL;
+	struct to_exporter x = { ops, NULL };
 
-	if (!m)
+	if (!m || (filter && !flt)) {
+		hwt_model_free(m);
+		hwt_filter_free(flt);
 		return cli_error("out of memory");
+	}
 	if (!to_stdout && cli_check_output(out))
 		goto out;
 	hwt_decoder_config_init(&dcfg);
@@ -171,12 +208,16 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	}
 	const struct hwt_event *evs;
 	int n;
+	x.e = e;
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
 		for (int i = 0; i < n && err >= 0; i++, nevents++)
-			err = ops->event(e, m, &evs[i]);
+			err = flt ? hwt_filter_event(flt, m, &evs[i], to_exporter, &x)
+				  : ops->event(e, m, &evs[i]);
 		if (err < 0)
 			break;
 	}
+	if (err >= 0 && flt)
+		err = hwt_filter_finish(flt, m, to_exporter, &x);
 	if (err < 0) {
 		cli_error("exporting '%s' failed: %s", trace, hwt_errstr(err));
 		goto out;
@@ -185,6 +226,11 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	if (st->error && !nevents) {
 		cli_error("'%s' has no readable events: %s at byte %llu", trace, st->why,
 			  (unsigned long long)st->bad_offset);
+		goto out;
+	}
+	if (flt && hwt_filter_unseen_tid(flt)) {
+		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them", trace,
+			  hwt_filter_unseen_tid(flt));
 		goto out;
 	}
 	err = ops->finish(e, m);
@@ -221,5 +267,6 @@ out:
 	}
 	hwt_decoder_close(d);
 	hwt_model_free(m);
+	hwt_filter_free(flt);
 	return status;
 }

@@ -1,16 +1,19 @@
 /* `hwtrace export`: decode a recording and write it in one of the output formats. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "exporters/filter.h"
 #include "cli.h"
 
 static int cmd_export(int argc, char **argv);
 
 const struct cli_command cli_export = {
 	.name = "export",
-	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] [TRACE]",
+	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] "
+		 "[--tid TID[,TID]...] [--time START:END] [TRACE]",
 	.help = "Writes the recording TRACE (default hwtrace.hwt) in another format.\n\n"
 		"  -o, --output FILE   file to write; its extension picks the format:\n"
 		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz "
@@ -27,7 +30,13 @@ const struct cli_command cli_export = {
 		"(a\n"
 		"                      running total's increases, else its values), charged to "
 		"the\n"
-		"                      stack open on its thread at each value\n",
+		"                      stack open on its thread at each value\n"
+		"      --tid TID,...   only these threads (and their processes' own tracks)\n"
+		"      --time START:END  only this window, from the start of the recording: "
+		"times\n"
+		"                      with a unit (ns, us, ms, s), e.g. 10ms:2s, 1.5s: or "
+		":500ms;\n"
+		"                      calls open at an edge are cut there\n",
 	.exec = cmd_export,
 };
 
@@ -37,12 +46,16 @@ static int cmd_export(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "view", required_argument, NULL, 'V' },
+		{ "tid", required_argument, NULL, 'T' },
+		{ "time", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *out = NULL, *fmt = NULL, *view = NULL;
+	const char *out = NULL, *fmt = NULL, *view = NULL, *tids = NULL, *window = NULL;
 	char defout[4096];
-	int c;
+	struct hwt_filter_config filter;
+	uint32_t *tidv = NULL;
+	int c, status, cut;
 
 	optind = 1;
 	opterr = 0;
@@ -56,6 +69,12 @@ static int cmd_export(int argc, char **argv)
 			break;
 		case 'V':
 			view = optarg;
+			break;
+		case 'T':
+			tids = optarg;
+			break;
+		case 't':
+			window = optarg;
 			break;
 		case 'h':
 			return cli_help(&cli_export);
@@ -95,7 +114,10 @@ static int cmd_export(int argc, char **argv)
 		if (!ops)
 			return 1;
 	}
-	int status = cli_export_file(trace, out, ops, view);
+	if ((cut = cli_filter_parse(tids, window, &filter, &tidv)) < 0)
+		return 1;
+	status = cli_export_file(trace, out, ops, view, cut ? &filter : NULL);
+	free(tidv);
 	/* A name of our choosing is said, not left to be guessed (or overwritten unseen). */
 	if (!status && out == defout)
 		fprintf(stderr, "hwtrace: wrote %s (%s)\n", out, ops->name);

@@ -9,6 +9,8 @@
 
 #include <linux/perf_event.h>
 
+#include "hwtrace/error.h"
+#include "core/elfdeps.h"
 #include "core/elffuncs.h"
 #include "core/events.h"
 #include "core/target.h"
@@ -19,11 +21,13 @@ static int cmd_list(int argc, char **argv);
 
 const struct cli_command cli_list = {
 	.name = "list",
-	.usage = "list [PROG]",
+	.usage = "list [PROG|LIB] | list --functions PROG|LIB",
 	.help = "Prints each backend, plugin, event family and export format with whether it\n"
 		"works on this machine, and why not when it does not. With PROG, also what\n"
 		"-b uprobe would trace in it: how many functions, and how many of them take the\n"
-		"kernel's slow path (single-stepped, ~10 us a call instead of ~1 us).\n",
+		"kernel's slow path (single-stepped, ~10 us a call instead of ~1 us), and the\n"
+		"libraries it needs with theirs. With a library, what -F 'LIB:GLOB' attaches to.\n"
+		"--functions (-l) prints the name of each function of PROG or LIB instead.\n",
 	.exec = cmd_list,
 };
 
@@ -81,43 +85,108 @@ static int count_func(const struct hwt_elf_func *f, void *ctx)
 	return 0;
 }
 
-/* What -b uprobe would attach to in @prog with the default selection. */
-static int list_program(const char *prog)
+/* @prog as the user named it: a path as it is (a library too), else found in PATH. */
+static int resolve(const char *prog, char *path, size_t len)
+{
+	char why[512];
+
+	if (strchr(prog, '/') && !access(prog, R_OK)) {
+		snprintf(path, len, "%s", prog);
+		return 0;
+	}
+	if (hwt_target_resolve(prog, path, len, why, sizeof(why)))
+		return cli_error("%s", why);
+	return 0;
+}
+
+static int print_func(const struct hwt_elf_func *f, void *ctx)
+{
+	printf("%s%s\n", f->demangled, f->flags & HWT_FUNC_SLOW ? "  (single-stepped)" : "");
+	return 0;
+}
+
+/* One library @prog needs, with its function count; @ctx counts those that have some. */
+static int needed_lib(const char *name, const char *found, void *ctx)
+{
+	struct prog_counts c = { 0 }, *with = ctx;
+	char why[512];
+
+	if (!found) {
+		printf("    %-24s not found by the loader's search\n", name);
+		return 0;
+	}
+	int n = hwt_elf_functions(found, 0, count_func, &c, why, sizeof(why));
+	printf("    %-24s %s: %llu functions\n", name, found,
+	       (unsigned long long)(n < 0 ? 0 : c.funcs));
+	with->funcs += n > 0;
+	return 0;
+}
+
+/* What -b uprobe would attach to in @prog (a program, or a library for -F LIB:GLOB) with the
+ * default selection, each function's name with @functions; the libraries it needs and what
+ * they hold. */
+static int list_program(const char *prog, int functions)
 {
 	char path[4096], why[512];
-	struct prog_counts c = { 0 };
+	struct prog_counts c = { 0 }, libs = { 0 };
 
-	if (hwt_target_resolve(prog, path, sizeof(path), why, sizeof(why)))
+	if (resolve(prog, path, sizeof(path)))
+		return 1;
+	int lib = hwt_elf_is_library(path);
+	int n = hwt_elf_functions(path, 0, functions ? print_func : count_func, &c, why,
+				  sizeof(why));
+	if (n < 0 && (n != HWT_E_ELF || !strstr(why, "no symbol table")))
 		return cli_error("%s", why);
-	int n = hwt_elf_functions(path, 0, count_func, &c, why, sizeof(why));
-	if (n < 0)
-		return cli_error("%s", why);
-	int exc = hwt_elf_uses_exceptions(path);
-	printf("\nuprobe in %s:\n", path);
+	if (functions)
+		return 0;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	printf("\nuprobe in %s%s:\n", path, lib ? " (a library: -b uprobe -F 'LIB:GLOB')" : "");
 	printf("  %llu functions; %llu single-stepped at entry (first instruction not push, nop "
 	       "or a jump: ~10 us a call)%s\n",
 	       (unsigned long long)c.funcs, (unsigned long long)c.slow,
 	       c.endbr ? "; endbr64 skipped" : "");
-	if (exc)
+	if (lib && c.funcs)
+		printf("  -F '%s:GLOB' attaches to those matching GLOB (hwtrace list --functions "
+		       "%s names them)\n",
+		       base, prog);
+	if (hwt_elf_uses_exceptions(path))
 		printf("  C++ exceptions: returns are caught on ret instructions (single-stepped) "
 		       "instead of uretprobes, which would make the unwinder abort the program\n");
+	printf("  libraries it needs (-F 'LIB:GLOB' traces their functions):\n");
+	if (hwt_elf_needed(path, needed_lib, &libs, why, sizeof(why)) == 0)
+		printf("    none\n");
+	if (!c.funcs && libs.funcs)
+		printf("  '%s' has no functions of its own (stripped): its code runs in the "
+		       "libraries above, and -b sample profiles all of it\n",
+		       base);
 	return 0;
 }
 
 static int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      { "functions", no_argument, NULL, 'l' },
+					      { 0 } };
 	char why[512], buf[768];
-	int c;
+	int c, functions = 0;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hl", opts, NULL)) != -1) {
 		if (c == 'h')
 			return cli_help(&cli_list);
+		if (c == 'l') {
+			functions = 1;
+			continue;
+		}
 		return cli_bad_option(&cli_list, c, argc, argv);
 	}
 
+	if (functions && optind >= argc)
+		return cli_error("list --functions: name a program or a library, e.g. hwtrace list "
+				 "--functions /usr/lib/x86_64-linux-gnu/libz.so.1");
+	if (functions)
+		return list_program(argv[optind], 1);
 	printf("backends (-b):\n");
 	struct hwt_host *h = hwt_host_alloc_probe();
 	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
@@ -183,7 +252,7 @@ static int cmd_list(int argc, char **argv)
 	    pt ? "/sys/bus/event_source/devices/intel_pt"
 	       : "no /sys/bus/event_source/devices/intel_pt");
 
-	if (optind < argc && list_program(argv[optind]))
+	if (optind < argc && list_program(argv[optind], 0))
 		return 1;
 
 	printf("\ncall graphs (-g):\n");

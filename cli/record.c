@@ -2,6 +2,8 @@
  * Its own options and the tracers' come from option tables (core/options.h): the getopt tables
  * are built from them, every value is checked once against them, and --help is written from
  * them; plugins get typed values. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,9 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 		       .short_flag = 'o',
 		       .long_flag = "output",
 		       .help = "recording to write; another extension (.pftrace .json .folded "
-			       ".pb.gz .svg) records and exports" },
+			       ".pb.gz .svg) records and exports; - exports to standard output in "
+			       "the format -f names, the program's own standard output going to "
+			       "standard error (as perf record -o - does)" },
 	[R_BACKEND] = { .name = "backend",
 			.type = HWT_OPT_STRING,
 			.flags = HWT_OPT_COMMAS,
@@ -484,6 +488,34 @@ static void summary(const struct hwt_record_result *res, const char *where)
 	fputc('\n', stderr);
 }
 
+/* -o -: standard output is kept aside for the export and, until the recording ends, is standard
+ * error, which the program inherits, as perf record -o - does: its output never mixes into the
+ * export. Returns the kept descriptor, or -1 with the error said. */
+static int stdout_aside(void)
+{
+	int fd;
+
+	fflush(stdout);
+	fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
+		cli_error("-o -: cannot set standard output aside: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Gives standard output back its descriptor @fd (from stdout_aside(), -1: nothing to do). */
+static void stdout_back(int fd)
+{
+	if (fd < 0)
+		return;
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	close(fd);
+}
+
 /* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
 static int run(struct record *r, int argc, char **argv, const struct hwt_exporter_ops *ops)
 {
@@ -492,9 +524,15 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	struct hwt_record_config cfg;
 	struct hwt_record_result res;
 	char hwt_path[4096];
+	const char *tmpdir = getenv("TMPDIR");
+	int to_stdout = !strcmp(output, "-"), kept = -1;
 
-	/* Where the recording goes: the output itself, or a scratch file next to it. */
-	if (ops)
+	/* Where the recording goes: the output itself, or a scratch file next to it (in the
+	 * temporary folder for standard output). */
+	if (to_stdout)
+		snprintf(hwt_path, sizeof(hwt_path), "%s/hwtrace-rec.%d.hwt",
+			 tmpdir && *tmpdir ? tmpdir : "/tmp", (int)getpid());
+	else if (ops)
 		snprintf(hwt_path, sizeof(hwt_path), "%s.rec.%d.hwt", output, (int)getpid());
 	else
 		snprintf(hwt_path, sizeof(hwt_path), "%s", output);
@@ -511,7 +549,12 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	char *cmdline = join_argv(argc, argv);
 	cfg.cmdline = cmdline;
 	r->why[0] = 0;
+	if (to_stdout && (kept = stdout_aside()) < 0) {
+		free(cmdline);
+		return 1;
+	}
 	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
+	stdout_back(kept);
 	free(cmdline);
 	if (err)
 		return cli_error("%s", r->why[0] ? r->why : hwt_errstr(err));
@@ -521,14 +564,14 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 			"hwtrace: -b auto chose sampling (no Intel PT here for every call at "
 			"low cost; -b uprobe records every call exactly, a trap per call)\n");
 	if (!quiet)
-		summary(&res, ops ? output : hwt_path);
+		summary(&res, to_stdout ? "standard output" : ops ? output : hwt_path);
 	/* Like perf: the program's status, 128 + the signal that killed it. */
 	int prog = res.end.signal	     ? 128 + res.end.signal
 		   : res.end.exit_status > 0 ? res.end.exit_status & 0xff
 					     : 0;
 	if (!ops)
 		return prog;
-	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s);
+	int status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s, NULL);
 	unlink(hwt_path);
 	return status ? status : prog;
 }
@@ -571,12 +614,29 @@ static int cmd_record(int argc, char **argv)
 
 	/* Output: a recording, or a recording exported on the spot. */
 	const char *output = r->rec.values[R_OUTPUT].s, *format = r->rec.values[R_FORMAT].s;
-	if (!ends_with(output, ".hwt") || format) {
+	if (!strcmp(output, "-")) {
+		/* Standard output has no extension to tell the format; a .hwt is not streamed. */
+		if (!format) {
+			cli_error("record -o -: name the format with -f (perfetto, chrome, folded, "
+				  "pprof or svg): it is exported to standard output when the "
+				  "program ends");
+			goto out;
+		}
+		if (!(ops = cli_pick_format(format, NULL)))
+			goto out;
+		if (isatty(STDOUT_FILENO) &&
+		    (!strcmp(ops->name, "perfetto") || !strcmp(ops->name, "pprof"))) {
+			cli_error("-o -: %s is binary and standard output is a terminal: redirect "
+				  "it, or give -o FILE",
+				  ops->name);
+			goto out;
+		}
+	} else if (!ends_with(output, ".hwt") || format) {
 		ops = cli_pick_format(format, output);
 		if (!ops)
 			goto out;
 	}
-	if (cli_check_output(output))
+	if (strcmp(output, "-") && cli_check_output(output))
 		goto out;
 
 	/* The tracer: its options are checked before it is probed, so a bad value is named

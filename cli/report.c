@@ -10,6 +10,7 @@
 #include "hwtrace/error.h"
 #include "exporters/slices.h"
 #include "exporters/trackstats.h"
+#include "exporters/filter.h"
 #include "decoders/decode.h"
 #include "cli.h"
 
@@ -17,7 +18,7 @@ static int cmd_report(int argc, char **argv);
 
 const struct cli_command cli_report = {
 	.name = "report",
-	.usage = "report [-n N] [-s KEY] [--view VIEW] [TRACE]",
+	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
 		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
 		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
@@ -30,6 +31,8 @@ const struct cli_command cli_report = {
 		"                  recorded with -e, calls and time aggregated by stack, or the\n"
 		"                  name of a counter track: what it adds, charged to the stack\n"
 		"                  open on its thread at each value\n"
+		"      --tid TID,...     only these threads, as export --tid\n"
+		"      --time START:END  only this window of the recording, as export --time\n"
 		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
 		"(snapshots) follow.\n",
 	.exec = cmd_report,
@@ -97,128 +100,197 @@ static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *t
 		}
 	}
 	qsort(funcs, nstr + 1, sizeof(*funcs), sort_total ? by_total : by_self);
-	const char *wname = hwt_agg_view_name(agg, m);
+	const char *wname, *unit;
+	char tot[HWT_DURATION_LEN + 64], self[HWT_DURATION_LEN], all[HWT_DURATION_LEN];
+	int ns;
+
+	hwt_agg_value_desc(agg, m, k, &wname, &unit);
+	/* Times with their unit; other amounts as numbers, named by the view. */
+	ns = hwt_unit_is_ns(unit);
+	if (ns)
+		hwt_value_fmt(tot, sizeof(tot), total, unit);
+	else
+		snprintf(tot, sizeof(tot), "%" PRIu64, total);
 	if (hwt_agg_mode(agg) == HWT_AGG_COUNTER)
-		printf("# %" PRIu64 " %s added by the counter, by the stack open at each value, in "
-		       "%s\n",
-		       total, wname, trace);
+		printf("# %s %s added by the counter, by the stack open at each value, in %s\n",
+		       tot, wname, trace);
 	else if (strcmp(wname, "samples"))
-		printf("# %" PRIu64 " samples, %" PRIu64 " %s, in %s\n", nsamples, total, wname,
-		       trace);
+		printf("# %" PRIu64 " samples, %s %s, in %s\n", nsamples, tot, wname, trace);
 	else
 		printf("# %" PRIu64 " samples in %s\n", nsamples, trace);
 	printf("# %7s %7s %14s %14s  %s\n", "self%", "total%", "self", "total", "function");
 	for (uint32_t i = 0; i <= nstr && (!top || i < (uint32_t)top); i++) {
 		if (!funcs[i].total)
 			break;
-		printf("  %6.2f%% %6.2f%% %14" PRIu64 " %14" PRIu64 "  %s\n",
+		if (ns) {
+			hwt_duration_fmt(self, sizeof(self), funcs[i].self);
+			hwt_duration_fmt(all, sizeof(all), funcs[i].total);
+		} else {
+			snprintf(self, sizeof(self), "%" PRIu64, funcs[i].self);
+			snprintf(all, sizeof(all), "%" PRIu64, funcs[i].total);
+		}
+		printf("  %6.2f%% %6.2f%% %14s %14s  %s\n",
 		       total ? 100.0 * funcs[i].self / total : 0.0,
-		       total ? 100.0 * funcs[i].total / total : 0.0, funcs[i].self, funcs[i].total,
+		       total ? 100.0 * funcs[i].total / total : 0.0, self, all,
 		       hwt_model_str(m, funcs[i].name));
 	}
 	free(funcs);
 	return 0;
 }
 
-/* Every event of @d into the tables (@calls may be NULL), which are then settled; counts the
- * samples into *@nsamples. Returns 0 or the first negative enum hwt_error. */
-static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_agg *agg,
-		struct hwt_slicestats *calls, struct hwt_trackstats *tracks, uint64_t *nsamples)
+/* The tables an event goes into. */
+struct tables {
+	struct hwt_agg *agg;
+	struct hwt_slicestats *calls; /* NULL: no calls table */
+	struct hwt_trackstats *tracks;
+	uint64_t nsamples;
+};
+
+static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	struct tables *t = ctx;
+	int err;
+
+	t->nsamples += ev->type == HWT_EV_SAMPLE;
+	err = hwt_agg_event(t->agg, m, ev);
+	if (err >= 0 && t->calls)
+		err = hwt_slicestats_event(t->calls, m, ev);
+	if (err >= 0)
+		err = hwt_trackstats_event(t->tracks, ev);
+	return err;
+}
+
+/* Every event of @d that @flt keeps (NULL: all) into the tables, which are then settled.
+ * Returns 0 or the first negative enum hwt_error. */
+static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *flt,
+		struct tables *t)
 {
 	struct hwt_event ev;
 	int err;
 
 	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		*nsamples += ev.type == HWT_EV_SAMPLE;
-		err = hwt_agg_event(agg, m, &ev);
-		if (err >= 0 && calls)
-			err = hwt_slicestats_event(calls, m, &ev);
-		if (err >= 0)
-			err = hwt_trackstats_event(tracks, &ev);
+		err = flt ? hwt_filter_event(flt, m, &ev, take, t) : take(t, m, &ev);
 		if (err < 0)
 			return err;
 	}
+	if (err >= 0 && flt)
+		err = hwt_filter_finish(flt, m, take, t);
 	if (err >= 0)
-		err = hwt_agg_finish(agg, m);
-	if (err >= 0 && calls)
-		err = hwt_slicestats_finish(calls);
+		err = hwt_agg_finish(t->agg, m);
+	if (err >= 0 && t->calls)
+		err = hwt_slicestats_finish(t->calls);
 	return err < 0 ? err : 0;
 }
 
-static int cmd_report(int argc, char **argv)
+/* What report was asked. */
+struct report_args {
+	const char *view, *tids, *window;
+	long top;
+	int key, sort_given;
+};
+
+/* Parses the options into @a: 0, 1 after a bad one (said), 2 after --help. */
+static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
 		{ "top", required_argument, NULL, 'n' },
 		{ "sort", required_argument, NULL, 's' },
 		{ "view", required_argument, NULL, 'V' },
+		{ "tid", required_argument, NULL, 'T' },
+		{ "time", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *view = NULL;
-	long top = 20;
-	int c, key = HWT_SLICE_SORT_TOTAL, sort_given = 0;
+	int c;
 
+	*a = (struct report_args){ .top = 20, .key = HWT_SLICE_SORT_TOTAL };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': {
 			char *end;
-			top = strtol(optarg, &end, 10);
-			if (*end || top < 0 || top > UINT32_MAX)
+			a->top = strtol(optarg, &end, 10);
+			if (*end || a->top < 0 || a->top > UINT32_MAX)
 				return cli_error("report: -n %s: give a count, 0 for all", optarg);
 			break;
 		}
 		case 's':
-			key = hwt_slice_sort_parse(optarg);
-			if (key < 0)
+			a->key = hwt_slice_sort_parse(optarg);
+			if (a->key < 0)
 				return cli_error(
 					"report: -s %s: sort by total, calls, self, avg or max",
 					optarg);
-			sort_given = 1;
+			a->sort_given = 1;
 			break;
 		case 'V':
-			view = optarg;
+			a->view = optarg;
+			break;
+		case 'T':
+			a->tids = optarg;
+			break;
+		case 't':
+			a->window = optarg;
 			break;
 		case 'h':
-			return cli_help(&cli_report);
+			cli_help(&cli_report);
+			return 2;
 		default:
 			return cli_bad_option(&cli_report, c, argc, argv);
 		}
 	}
+	return 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	struct report_args a;
+	int parsed = parse_args(argc, argv, &a);
+
+	if (parsed)
+		return parsed == 2 ? 0 : 1;
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
-	struct hwt_model *m = hwt_model_alloc();
-	struct hwt_slicestats *calls = NULL;
-	struct hwt_trackstats *tracks = NULL;
-	struct hwt_agg *agg = NULL;
+	struct hwt_filter_config cut;
+	uint32_t *tidv;
+	int given = cli_filter_parse(a.tids, a.window, &cut, &tidv);
+	struct hwt_model *m = given < 0 ? NULL : hwt_model_alloc();
+	struct hwt_filter *flt = given > 0 ? hwt_filter_alloc(&cut) : NULL;
+	struct tables t = { 0 };
 	char why[512];
 	int err, status = 1;
+	struct hwt_decoder *d = NULL;
 
-	if (!m)
-		return cli_error("out of memory");
-	struct hwt_decoder *d = hwt_decoder_open(trace, m, NULL, &err, why, sizeof(why));
+	if (given < 0 || !m || (given && !flt)) {
+		if (given >= 0)
+			cli_error("out of memory");
+		goto out;
+	}
+	d = hwt_decoder_open(trace, m, NULL, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);
 		goto out;
 	}
-	agg = hwt_agg_alloc(m, view, &err, why, sizeof(why));
-	if (!agg) {
+	t.agg = hwt_agg_alloc(m, a.view, &err, why, sizeof(why));
+	if (!t.agg) {
 		cli_error("report: %s", why[0] ? why : hwt_errstr(err));
 		goto out;
 	}
 	/* A view asks for the aggregation alone; else traced calls get their own table. */
-	if (!view && !(calls = hwt_slicestats_alloc()))
+	if ((!a.view && !(t.calls = hwt_slicestats_alloc())) ||
+	    !(t.tracks = hwt_trackstats_alloc()))
 		goto oom;
-	if (!(tracks = hwt_trackstats_alloc()))
-		goto oom;
-	uint64_t nsamples = 0;
-	err = feed(d, m, agg, calls, tracks, &nsamples);
-	if (err == HWT_E_NOCALLS) {
-		cli_nocalls(trace, view);
+	err = feed(d, m, flt, &t);
+	if (err >= 0 && hwt_filter_unseen_tid(flt)) {
+		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them", trace,
+			  hwt_filter_unseen_tid(flt));
 		goto out;
 	}
-	if (err == HWT_E_INVAL && *hwt_agg_why(agg)) {
-		cli_error("report: %s", hwt_agg_why(agg));
+	if (err == HWT_E_NOCALLS) {
+		cli_nocalls(trace, a.view);
+		goto out;
+	}
+	if (err == HWT_E_INVAL && *hwt_agg_why(t.agg)) {
+		cli_error("report: %s", hwt_agg_why(t.agg));
 		goto out;
 	}
 	if (err < 0) {
@@ -227,31 +299,33 @@ static int cmd_report(int argc, char **argv)
 	}
 
 	struct hwt_slice_summary sum = { 0 };
-	if (calls)
-		hwt_slicestats_summary(calls, &sum);
-	int show_calls = sum.calls > 0, show_samples = nsamples > 0 || !show_calls;
-	if (show_samples &&
-	    print_samples(agg, m, trace, nsamples, top, sort_given && key == HWT_SLICE_SORT_TOTAL))
+	if (t.calls)
+		hwt_slicestats_summary(t.calls, &sum);
+	int show_calls = sum.calls > 0, show_samples = t.nsamples > 0 || !show_calls;
+	if (show_samples && print_samples(t.agg, m, trace, t.nsamples, a.top,
+					  a.sort_given && a.key == HWT_SLICE_SORT_TOTAL))
 		goto oom;
 	if (show_calls) {
 		if (show_samples)
 			putchar('\n');
-		hwt_slicestats_print(calls, m, (enum hwt_slice_sort)key, (uint32_t)top, trace,
+		hwt_slicestats_print(t.calls, m, (enum hwt_slice_sort)a.key, (uint32_t)a.top, trace,
 				     stdout);
 	}
 	if (hwt_model_ntracks(m) > 1) {
 		putchar('\n');
-		hwt_trackstats_print(tracks, m, stdout);
+		hwt_trackstats_print(t.tracks, m, stdout);
 	}
 	status = 0;
 	goto out;
 oom:
 	cli_error("out of memory");
 out:
-	hwt_slicestats_free(calls);
-	hwt_trackstats_free(tracks);
-	hwt_agg_free(agg);
+	hwt_slicestats_free(t.calls);
+	hwt_trackstats_free(t.tracks);
+	hwt_agg_free(t.agg);
 	hwt_decoder_close(d);
 	hwt_model_free(m);
+	hwt_filter_free(flt);
+	free(tidv);
 	return status;
 }

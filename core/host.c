@@ -52,6 +52,16 @@ void hwt_record_set_note_fn(hwt_note_fn fn, void *ctx)
 	note_ctx = ctx;
 }
 
+/* A progress line is on the terminal: the next line printed goes over it. */
+static int progress_shown;
+
+static void clear_progress(void)
+{
+	if (progress_shown)
+		fputs("\r\033[K", stderr);
+	progress_shown = 0;
+}
+
 void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
 {
 	char msg[512];
@@ -63,10 +73,42 @@ void hwt_host_note(struct hwt_host *h, const char *fmt, ...)
 	if (n < 0)
 		return;
 	hwt_host_lock(h);
+	clear_progress();
 	if (!h->quiet && note_fn)
 		note_fn(note_ctx, msg);
 	if (h->store)
 		hwt_store_write(h->store, HWT_CHUNK_NOTE, msg, strlen(msg));
+	hwt_host_unlock(h);
+}
+
+void hwt_host_progress(struct hwt_host *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	hwt_host_lock(h);
+	if (!fmt || h->quiet || !isatty(STDERR_FILENO)) {
+		clear_progress();
+		hwt_host_unlock(h);
+		return;
+	}
+	fputs("\rhwtrace: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\033[K", stderr);
+	fflush(stderr);
+	progress_shown = 1;
+	hwt_host_unlock(h);
+}
+
+void hwt_host_fail(struct hwt_host *h, const char *fmt, ...)
+{
+	va_list ap;
+
+	hwt_host_lock(h);
+	va_start(ap, fmt);
+	vsnprintf(h->failed, sizeof(h->failed), fmt, ap);
+	va_end(ap);
 	hwt_host_unlock(h);
 }
 

@@ -36,6 +36,7 @@ struct hwt_host {
 	struct ring *rings;
 	int nrings, cap_rings;
 	char error[512];
+	char failed[512]; /* hwt_host_fail(): why the recording is no good, "" if it is */
 	struct hwt_end_rec end;
 	int quiet;
 	uint8_t *scratch; /* one ring's worth, for reads that wrap */

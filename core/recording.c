@@ -544,6 +544,11 @@ static int finish_recording(struct recording *r, int err, int exited, struct hwt
 		err = cerr;
 	if (err)
 		snprintf(why, whylen, "writing '%s' failed: %s", r->cfg->output, hwt_errstr(err));
+	if (!err && h->failed[0]) {
+		snprintf(why, whylen, "%s", h->failed);
+		unlink(r->cfg->output);
+		return HWT_E_NOENT;
+	}
 	struct stat st;
 	if (!stat(r->cfg->output, &st))
 		res->file_bytes = (uint64_t)st.st_size;

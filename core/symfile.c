@@ -311,6 +311,8 @@ static int sym_cmp(const void *a, const void *b, void *arg)
 		return x->addr < y->addr ? -1 : 1;
 	if (x->sized != y->sized)
 		return y->sized - x->sized;
+	if ((x->rank == RANK_CFI) != (y->rank == RANK_CFI))
+		return x->rank == RANK_CFI ? 1 : -1;
 	d = underscores(names + x->name) - underscores(names + y->name);
 	if (d)
 		return d;
@@ -400,7 +402,93 @@ static int syms_from_debug_file(struct elf_file *f)
 	}
 	elf_end(elf);
 	close(fd);
-	return err < 0 ? err : 0;
+	return err;
+}
+
+/* The section of @elf named @name, or NULL. */
+static Elf_Scn *section_named(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+		const char *n =
+			gelf_getshdr(scn, sh) ? elf_strptr(elf, shstrndx, sh->sh_name) : NULL;
+		if (n && !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}
+
+static int32_t read_s32(const uint8_t *p)
+{
+	int32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The range [*lo, *hi) of the FDE at ELF address @fde in .eh_frame (@eh, at @eh_addr), if it
+ * starts at @start: its pc_begin read as GNU tools write it (pc-relative, signed 4 bytes) must
+ * give @start back, else the encoding is another and the FDE is left alone. */
+static int fde_range(const Elf_Data *eh, uint64_t eh_addr, uint64_t fde, uint64_t start,
+		     uint64_t *lo, uint64_t *hi)
+{
+	if (fde < eh_addr || fde - eh_addr > eh->d_size || eh->d_size - (fde - eh_addr) < 16)
+		return 0;
+	const uint8_t *q = (const uint8_t *)eh->d_buf + (fde - eh_addr);
+	if ((uint32_t)read_s32(q) == 0xffffffffu || read_s32(q + 4) == 0)
+		return 0; /* a 64-bit length, or a CIE */
+	uint64_t begin = fde + 8 + (uint64_t)(int64_t)read_s32(q + 8);
+	int32_t range = read_s32(q + 12);
+	if (begin != start || range <= 0)
+		return 0;
+	*lo = begin;
+	*hi = begin + (uint64_t)range;
+	return 1;
+}
+
+/* A stripped file still describes every function's range for the unwinder: .eh_frame_hdr's
+ * sorted table gives each function's start and its FDE (in the encoding GNU ld writes:
+ * data-relative signed 4-byte entries), the FDE its length. Each becomes a sized symbol
+ * "fn_START@FILE" that any ELF symbol at the same address outranks, so a profile of a stripped
+ * library shows functions instead of one entry per sampled address. Returns the number added, or
+ * HWT_E_NOMEM. */
+static int syms_from_cfi(struct elf_file *f, Elf *elf)
+{
+	GElf_Shdr sh, eh_sh;
+	Elf_Scn *scn = section_named(elf, ".eh_frame_hdr", &sh);
+	Elf_Scn *eh_scn = section_named(elf, ".eh_frame", &eh_sh);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+	Elf_Data *eh = eh_scn ? elf_getdata(eh_scn, NULL) : NULL;
+	const uint8_t *p = d ? d->d_buf : NULL;
+	char name[64 + 256];
+	int added = 0;
+
+	/* version 1; eh_frame_ptr 4 bytes; fde_count udata4; table datarel|sdata4 */
+	if (!p || !eh || !eh->d_buf || d->d_size < 12 || p[0] != 1 || (p[1] & 0x0f) != 0x0b ||
+	    p[2] != 0x03 || p[3] != 0x3b)
+		return 0;
+	uint32_t count = (uint32_t)read_s32(p + 8);
+	if (count > (d->d_size - 12) / 8)
+		return 0;
+	for (uint32_t i = 0; i < count; i++) {
+		const uint8_t *e = p + 12 + 8 * (size_t)i;
+		uint64_t start = sh.sh_addr + (uint64_t)(int64_t)read_s32(e);
+		uint64_t fde = sh.sh_addr + (uint64_t)(int64_t)read_s32(e + 4), lo, hi;
+		uint32_t off;
+		if (!fde_range(eh, eh_sh.sh_addr, fde, start, &lo, &hi))
+			continue;
+		snprintf(name, sizeof(name), "fn_%llx@%s", (unsigned long long)lo, f->base);
+		struct sym sy = { .addr = lo, .end = hi, .sized = 1, .rank = RANK_CFI };
+		if (names_add(f, name, &off))
+			return HWT_E_NOMEM;
+		sy.name = off;
+		if (syms_push(f, &sy))
+			return HWT_E_NOMEM;
+		added++;
+	}
+	return added;
 }
 
 static int segs_read(struct elf_file *f, Elf *elf)
@@ -464,7 +552,8 @@ void hwt_symfile_load(struct symfile_cache *c, struct elf_file *f)
 	has_symtab = syms_collect(f, elf, SHT_SYMTAB);
 	if (has_symtab < 0 || syms_collect(f, elf, SHT_DYNSYM) < 0)
 		goto out;
-	if (!has_symtab && syms_from_debug_file(f) < 0)
+	int debug = has_symtab ? 0 : syms_from_debug_file(f);
+	if (debug < 0 || (!has_symtab && !debug && syms_from_cfi(f, elf) < 0))
 		goto out;
 	syms_finish(f);
 	f->state = FILE_LOADED;

@@ -15,6 +15,9 @@ enum file_state {
 	FILE_FAILED,   /* not an ELF file we can read: frames are "module+0xOFF" */
 };
 
+/* struct sym.rank of a function known only from its call frame information. */
+#define RANK_CFI 3
+
 /* A function symbol: [addr, end) in ELF virtual addresses. */
 struct sym {
 	uint64_t addr, end;
@@ -22,7 +25,8 @@ struct sym {
 	uint32_t name;	  /* offset of the raw name in elf_file.names */
 	uint32_t name_id; /* interned (demangled) name, HWT_NONE until first used */
 	uint8_t sized;	  /* st_size > 0; else end was inferred from the next symbol */
-	uint8_t rank;	  /* binding preference among aliases: global 0, weak 1, other 2 */
+	uint8_t rank;	  /* binding preference among aliases: global 0, weak 1, other 2,
+			     RANK_CFI: no symbol, a range from the unwind tables */
 };
 
 /* A PT_LOAD segment: how file offsets become virtual addresses. */

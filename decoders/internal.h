@@ -67,6 +67,10 @@ struct hwt_decoder {
 	int w_members[MAX_GROUP]; /* weight index for each group member (by position) */
 	uint32_t target_pid;
 	uint64_t target_exit_ts;
+	/* The target exec'ed and its new executable's mapping is not seen yet: the first file
+	 * mapped for it after the exec (the kernel maps the program before its interpreter)
+	 * becomes the model's "exe" metadata. */
+	int exe_pending;
 
 	/* Threads: open addressing on tid. */
 	struct thread *threads;

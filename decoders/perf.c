@@ -389,6 +389,11 @@ static int on_mmap(struct hwt_decoder *d, const struct perf_event_header *h, con
 	};
 	if (strnlen(mi.path, blen - fixed) == blen - fixed)
 		return 0;
+	if (d->exe_pending && pt[0] == d->target_pid && mi.path[0] == '/') {
+		d->exe_pending = 0;
+		if (hwt_model_set_meta(d->m, "exe", mi.path) < 0)
+			return HWT_E_NOMEM;
+	}
 	if (h->type == PERF_RECORD_MMAP2 && (h->misc & PERF_RECORD_MISC_MMAP_BUILD_ID)) {
 		const uint8_t *bid = body + 32;
 		mi.build_id_len = bid[0] <= 20 ? bid[0] : 20;
@@ -415,6 +420,8 @@ static int on_comm(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 		if (err < 0)
 			return err;
 		hwt_symbolizer_exec(d->sym, pt[0]);
+		if (pt[0] == d->target_pid)
+			d->exe_pending = 1;
 	}
 	struct thread *t = hwt_dec_thread(d, pt[1], 1);
 	if (!t)

@@ -487,6 +487,10 @@ void hwt_agg_value_desc(const struct hwt_agg *a, const struct hwt_model *m, uint
 	if (a->mode == HWT_AGG_COUNTER) {
 		*name = a->view;
 		*unit = a->unit && *hwt_model_str(m, a->unit) ? hwt_model_str(m, a->unit) : "count";
+		/* Counters say "ns" (their tracks' unit); views name it as the weights do, the
+		 * word pprof knows and scales. */
+		if (!strcmp(*unit, "ns"))
+			*unit = "nanoseconds";
 		return;
 	}
 	if (a->mode == HWT_AGG_SLICES) {

@@ -8,43 +8,9 @@
 
 #include "hwtrace/error.h"
 #include "aggregate.h"
-#include "slice_track.h"
+#include "chrome_internal.h"
 #include "value_walk.h"
 #include "builtin.h"
-
-/* What chrome keeps of a thread, beside its open slices: the innermost begin is held back, and
- * if its end comes next it becomes one "X" event. */
-struct ch_thread {
-	int pending;
-};
-
-struct chrome {
-	struct hwt_exporter base;
-	FILE *out;
-	int nevents;
-	struct hwt_slice_track *track;
-	const struct hwt_model *m; /* of the event being written, for the track's hooks */
-	struct hwt_bitset sampled; /* stack nodes samples refer to */
-	struct hwt_bitset objects; /* object tracks whose "N" is written */
-};
-
-/* The output is only ever written from one thread: skip stdio's locking. */
-static void put_str(FILE *f, const char *s)
-{
-	fputs_unlocked(s, f);
-}
-
-static void put_u64(FILE *f, uint64_t v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-
-	*--p = '\0';
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	fputs_unlocked(p, f);
-}
 
 /* Microseconds with nanosecond precision, without going through a double. */
 static void put_ts(FILE *f, uint64_t ns)
@@ -52,7 +18,7 @@ static void put_ts(FILE *f, uint64_t ns)
 	char frac[5] = { '.', (char)('0' + ns / 100 % 10), (char)('0' + ns / 10 % 10),
 			 (char)('0' + ns % 10), '\0' };
 
-	put_u64(f, ns / 1000);
+	ch_put_u64(f, ns / 1000);
 	fputs_unlocked(frac, f);
 }
 
@@ -79,7 +45,7 @@ static void put_json_chars(FILE *f, const char *s, size_t len)
 	}
 }
 
-static void put_json_str(FILE *f, const char *s)
+void ch_put_json_str(FILE *f, const char *s)
 {
 	putc_unlocked('"', f);
 	put_json_chars(f, s, strlen(s));
@@ -158,9 +124,9 @@ static int put_args(struct chrome *c, const uint8_t *args, size_t len)
 		return 0;
 	if ((rc = hwt_value_check(args, len)))
 		return rc;
-	put_str(c->out, ",\"args\":{");
+	ch_put_str(c->out, ",\"args\":{");
 	rc = hwt_value_walk_args(args, len, &json_ops, c->out, &index);
-	put_str(c->out, "}");
+	ch_put_str(c->out, "}");
 	return rc;
 }
 
@@ -173,37 +139,44 @@ static int put_slice_args(struct chrome *c, struct hwt_track_thread *t, struct h
 
 	if (!hwt_slice_args_any(t, s) && !(flags & HWT_SLICE_UNFINISHED))
 		return 0;
-	put_str(c->out, ",\"args\":{");
+	ch_put_str(c->out, ",\"args\":{");
 	/* A call whose return was never seen says so, as inspect's "(unfinished)" does. */
 	if (flags & HWT_SLICE_UNFINISHED) {
-		put_str(c->out, "\"unfinished\":true");
+		ch_put_str(c->out, "\"unfinished\":true");
 		index = 1;
 	}
 	rc = hwt_slice_args_walk(t, s, &json_ops, c->out, &index);
-	put_str(c->out, "}");
+	ch_put_str(c->out, "}");
 	hwt_slice_args_clear(t, s);
 	return rc;
 }
 
-/* Starts one event object with its phase, name, pid and tid. */
-static void event_begin(struct chrome *c, const char *ph, const char *name, uint32_t pid,
-			uint32_t tid)
+void ch_event_begin(struct chrome *c, const char *ph, const char *name, uint32_t pid, uint32_t tid,
+		    const char *cat)
 {
 	FILE *f = c->out;
 
-	put_str(f, c->nevents++ ? ",\n{\"ph\":\"" : "{\"ph\":\"");
-	put_str(f, ph);
-	put_str(f, "\",\"name\":");
-	put_json_str(f, name);
-	put_str(f, ",\"pid\":");
-	put_u64(f, pid);
-	put_str(f, ",\"tid\":");
-	put_u64(f, tid);
+	/* speedscope takes the file for a Chrome profile only when its first event has a
+	 * category. */
+	if (!c->nevents && !cat)
+		cat = "hwtrace";
+	ch_put_str(f, c->nevents++ ? ",\n{\"ph\":\"" : "{\"ph\":\"");
+	ch_put_str(f, ph);
+	ch_put_str(f, "\",\"name\":");
+	ch_put_json_str(f, name);
+	ch_put_str(f, ",\"pid\":");
+	ch_put_u64(f, pid);
+	ch_put_str(f, ",\"tid\":");
+	ch_put_u64(f, tid);
+	if (cat) {
+		ch_put_str(f, ",\"cat\":");
+		ch_put_json_str(f, cat);
+	}
 }
 
-static void event_ts(struct chrome *c, uint64_t ts)
+void ch_event_ts(struct chrome *c, uint64_t ts)
 {
-	put_str(c->out, ",\"ts\":");
+	ch_put_str(c->out, ",\"ts\":");
 	put_ts(c->out, ts);
 }
 
@@ -217,10 +190,10 @@ static int flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt
 	if (!ct->pending)
 		return 0;
 	ct->pending = 0;
-	event_begin(c, "B", hwt_model_frame_name(m, s->frame), t->pid, t->tid);
-	event_ts(c, s->begin);
+	ch_event_begin(c, "B", hwt_model_frame_name(m, s->frame), t->pid, t->tid, NULL);
+	ch_event_ts(c, s->begin);
 	rc = put_slice_args(c, t, s, 0);
-	put_str(c->out, "}");
+	ch_put_str(c->out, "}");
 	return rc;
 }
 
@@ -240,20 +213,20 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 
 	if (ct->pending) {
 		ct->pending = 0;
-		event_begin(c, "X", name, t->pid, t->tid);
-		event_ts(c, s->begin);
-		put_str(c->out, ",\"dur\":");
+		ch_event_begin(c, "X", name, t->pid, t->tid, NULL);
+		ch_event_ts(c, s->begin);
+		ch_put_str(c->out, ",\"dur\":");
 		put_ts(c->out, ts - s->begin);
 		rc = put_slice_args(c, t, s, flags);
-		put_str(c->out, "}");
+		ch_put_str(c->out, "}");
 		return rc;
 	}
 	/* The name is repeated on "E" for viewers that match by name; arguments given after the
 	 * "B" was written go here, and the viewers merge them into the slice. */
-	event_begin(c, "E", name, t->pid, t->tid);
-	event_ts(c, ts);
+	ch_event_begin(c, "E", name, t->pid, t->tid, NULL);
+	ch_event_ts(c, ts);
 	rc = put_slice_args(c, t, s, flags);
-	put_str(c->out, "}");
+	ch_put_str(c->out, "}");
 	return rc;
 }
 
@@ -285,35 +258,39 @@ static int process_exit(struct chrome *c, const struct hwt_model *m, const struc
 		snprintf(name, sizeof(name), "crash: signal %d", ev->exit.signal);
 	else
 		snprintf(name, sizeof(name), "exit %d", ev->exit.status);
-	event_begin(c, "i", name, ev->pid, ev->tid ? ev->tid : ev->pid);
-	event_ts(c, ev->ts);
+	ch_event_begin(c, "i", name, ev->pid, ev->tid ? ev->tid : ev->pid, NULL);
+	ch_event_ts(c, ev->ts);
 	fprintf(c->out, ",\"s\":\"p\",\"args\":{\"status\":%d,\"signal\":%d}}", ev->exit.status,
 		ev->exit.signal);
 	return 0;
 }
 
-static void sample(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev)
+/* A sample twice: a "P" event naming its stack in "stackFrames" (chrome://tracing), and in its
+ * thread's CPU profile (speedscope, Perfetto, DevTools; see chrome_profile.c). */
+static int sample(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev,
+		  struct hwt_track_thread *t)
 {
 	FILE *f = c->out;
 	uint32_t i;
 
-	event_begin(c, "P", "sample", ev->pid, ev->tid);
-	event_ts(c, ev->ts);
-	put_str(f, ",\"sf\":");
-	put_u64(f, ev->sample.stack);
+	ch_event_begin(c, "P", "sample", ev->pid, ev->tid, NULL);
+	ch_event_ts(c, ev->ts);
+	ch_put_str(f, ",\"sf\":");
+	ch_put_u64(f, ev->sample.stack);
 	if (ev->sample.weights && hwt_model_nweights(m)) {
-		put_str(f, ",\"args\":{");
+		ch_put_str(f, ",\"args\":{");
 		for (i = 0; i < hwt_model_nweights(m); i++) {
 			const char *name = hwt_model_str(m, hwt_model_weight(m, i)->name);
 
-			put_str(f, i ? ",\"" : "\"");
+			ch_put_str(f, i ? ",\"" : "\"");
 			put_json_chars(f, name, strlen(name));
-			put_str(f, "\":");
-			put_u64(f, ev->sample.weights[i]);
+			ch_put_str(f, "\":");
+			ch_put_u64(f, ev->sample.weights[i]);
 		}
-		put_str(f, "}");
+		ch_put_str(f, "}");
 	}
-	put_str(f, "}");
+	ch_put_str(f, "}");
+	return t ? ch_profile_sample(c, m, t, ev) : 0;
 }
 
 /* A counter value: "C" on its process (pid 0: global); a thread's counter is its own series
@@ -324,16 +301,17 @@ static int counter(struct chrome *c, const struct hwt_model *m, const struct hwt
 
 	if (!tr)
 		return HWT_E_INVAL;
-	event_begin(c, "C", hwt_model_str(m, tr->name), tr->pid, tr->tid ? tr->tid : tr->pid);
-	event_ts(c, ev->ts);
+	ch_event_begin(c, "C", hwt_model_str(m, tr->name), tr->pid, tr->tid ? tr->tid : tr->pid,
+		       NULL);
+	ch_event_ts(c, ev->ts);
 	if (tr->tid) {
-		put_str(c->out, ",\"id\":\"");
-		put_u64(c->out, tr->tid);
-		put_str(c->out, "\"");
+		ch_put_str(c->out, ",\"id\":\"");
+		ch_put_u64(c->out, tr->tid);
+		ch_put_str(c->out, "\"");
 	}
-	put_str(c->out, ",\"args\":{\"value\":");
+	ch_put_str(c->out, ",\"args\":{\"value\":");
 	put_number(c->out, ev->counter.value);
-	put_str(c->out, "}}");
+	ch_put_str(c->out, "}}");
 	return 0;
 }
 
@@ -346,14 +324,14 @@ static int instant(struct chrome *c, const struct hwt_model *m, const struct hwt
 	/* Checked before a byte of the event is written. */
 	if ((rc = hwt_value_check(ev->instant.args, ev->instant.args_len)))
 		return rc;
-	event_begin(c, "i", ev->instant.name ? hwt_model_str(m, ev->instant.name) : "instant",
-		    ev->pid, ev->tid ? ev->tid : ev->pid);
-	event_ts(c, ev->ts);
-	put_str(c->out, ",\"s\":\"");
-	put_str(c->out, scope);
-	put_str(c->out, "\"");
+	ch_event_begin(c, "i", ev->instant.name ? hwt_model_str(m, ev->instant.name) : "instant",
+		       ev->pid, ev->tid ? ev->tid : ev->pid, NULL);
+	ch_event_ts(c, ev->ts);
+	ch_put_str(c->out, ",\"s\":\"");
+	ch_put_str(c->out, scope);
+	ch_put_str(c->out, "\"");
 	rc = put_args(c, ev->instant.args, ev->instant.args_len);
-	put_str(c->out, "}");
+	ch_put_str(c->out, "}");
 	return rc;
 }
 
@@ -361,8 +339,9 @@ static int instant(struct chrome *c, const struct hwt_model *m, const struct hwt
 static void object_head(struct chrome *c, const char *ph, const struct hwt_model *m,
 			const struct hwt_track *tr, uint32_t track, uint64_t ts)
 {
-	event_begin(c, ph, hwt_model_str(m, tr->name), tr->pid, tr->tid ? tr->tid : tr->pid);
-	event_ts(c, ts);
+	ch_event_begin(c, ph, hwt_model_str(m, tr->name), tr->pid, tr->tid ? tr->tid : tr->pid,
+		       NULL);
+	ch_event_ts(c, ts);
 	fprintf(c->out, ",\"id\":\"0x%x\"", track);
 }
 
@@ -380,14 +359,14 @@ static int object(struct chrome *c, const struct hwt_model *m, const struct hwt_
 		if (hwt_bitset_set(&c->objects, ev->object.track))
 			return HWT_E_NOMEM;
 		object_head(c, "N", m, tr, ev->object.track, ev->ts);
-		put_str(c->out, "}");
+		ch_put_str(c->out, "}");
 	}
 	object_head(c, "O", m, tr, ev->object.track, ev->ts);
-	put_str(c->out, ",\"args\":{\"snapshot\":");
+	ch_put_str(c->out, ",\"args\":{\"snapshot\":");
 	if (!ev->object.len)
-		put_str(c->out, "{}");
+		ch_put_str(c->out, "{}");
 	rc = hwt_value_walk(ev->object.value, ev->object.len, &json_ops, c->out);
-	put_str(c->out, "}}");
+	ch_put_str(c->out, "}}");
 	return rc;
 }
 
@@ -406,12 +385,12 @@ static int flow(struct chrome *c, const struct hwt_model *m, const struct hwt_ev
 	if (ev->flow.phase < HWT_FLOW_OUT || ev->flow.phase > HWT_FLOW_IN)
 		return HWT_E_INVAL;
 	if (!t || !t->nopen) {
-		event_begin(c, "X", name, ev->pid, tid);
-		event_ts(c, ev->ts);
-		put_str(c->out, ",\"dur\":0}");
+		ch_event_begin(c, "X", name, ev->pid, tid, NULL);
+		ch_event_ts(c, ev->ts);
+		ch_put_str(c->out, ",\"dur\":0}");
 	}
-	event_begin(c, ph[ev->flow.phase], name, ev->pid, tid);
-	event_ts(c, ev->ts);
+	ch_event_begin(c, ph[ev->flow.phase], name, ev->pid, tid, NULL);
+	ch_event_ts(c, ev->ts);
 	fprintf(c->out, ",\"cat\":\"flow\",\"id\":\"0x%llx\",\"bp\":\"e\"}",
 		(unsigned long long)ev->flow.id);
 	return 0;
@@ -426,20 +405,23 @@ static void lost(struct chrome *c, const struct hwt_event *ev)
 			 (unsigned long long)ev->lost.count);
 	else
 		snprintf(name, sizeof(name), "lost records");
-	event_begin(c, "i", name, ev->pid, ev->tid);
-	event_ts(c, ev->ts);
-	put_str(c->out, ",\"s\":\"t\",\"args\":{\"count\":");
-	put_u64(c->out, ev->lost.count);
-	put_str(c->out, "}}");
+	ch_event_begin(c, "i", name, ev->pid, ev->tid, NULL);
+	ch_event_ts(c, ev->ts);
+	ch_put_str(c->out, ",\"s\":\"t\",\"args\":{\"count\":");
+	ch_put_u64(c->out, ev->lost.count);
+	ch_put_str(c->out, "}}");
 }
 
 static void name_meta(struct chrome *c, const char *what, uint32_t pid, uint32_t tid,
 		      const char *name)
 {
-	event_begin(c, "M", what, pid, tid);
-	put_str(c->out, ",\"args\":{\"name\":");
-	put_json_str(c->out, name);
-	put_str(c->out, "}}");
+	/* A time of 0 as Chrome writes them: importers that sort the events by time (speedscope)
+	 * compare numbers only. */
+	ch_event_begin(c, "M", what, pid, tid, "__metadata");
+	ch_put_str(c->out, ",\"ts\":0");
+	ch_put_str(c->out, ",\"args\":{\"name\":");
+	ch_put_json_str(c->out, name);
+	ch_put_str(c->out, "}}");
 }
 
 static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
@@ -483,7 +465,7 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 			break;
 		if (hwt_bitset_set(&c->sampled, ev->sample.stack))
 			return HWT_E_NOMEM;
-		sample(c, m, ev);
+		rc = sample(c, m, ev, t);
 		break;
 	case HWT_EV_COUNTER:
 		rc = counter(c, m, ev);
@@ -510,10 +492,10 @@ static void put_meta(const char *key, const char *value, void *ctx)
 {
 	struct chrome *c = ctx;
 
-	put_str(c->out, c->nevents++ ? ",\n" : "\n");
-	put_json_str(c->out, key);
-	put_str(c->out, ":");
-	put_json_str(c->out, value);
+	ch_put_str(c->out, c->nevents++ ? ",\n" : "\n");
+	ch_put_json_str(c->out, key);
+	ch_put_str(c->out, ":");
+	ch_put_json_str(c->out, value);
 }
 
 /* The "stackFrames" table: every sampled node and its callers. */
@@ -538,7 +520,7 @@ static int put_stack_frames(struct chrome *c, const struct hwt_model *m)
 			node = s->parent;
 		}
 	}
-	put_str(f, "\"stackFrames\":{");
+	ch_put_str(f, "\"stackFrames\":{");
 	for (id = 1; id < n; id++) {
 		const struct hwt_stack_node *s;
 		const struct hwt_frame *fr;
@@ -556,20 +538,20 @@ static int put_stack_frames(struct chrome *c, const struct hwt_model *m)
 			cat = strrchr(hwt_model_str(m, map->path), '/');
 			cat = cat ? cat + 1 : hwt_model_str(m, map->path);
 		}
-		put_str(f, count++ ? ",\n\"" : "\n\"");
-		put_u64(f, id);
-		put_str(f, "\":{\"name\":");
-		put_json_str(f, hwt_model_frame_name(m, s->frame));
-		put_str(f, ",\"category\":");
-		put_json_str(f, cat);
+		ch_put_str(f, count++ ? ",\n\"" : "\n\"");
+		ch_put_u64(f, id);
+		ch_put_str(f, "\":{\"name\":");
+		ch_put_json_str(f, hwt_model_frame_name(m, s->frame));
+		ch_put_str(f, ",\"category\":");
+		ch_put_json_str(f, cat);
 		if (s->parent) {
-			put_str(f, ",\"parent\":\"");
-			put_u64(f, s->parent);
-			put_str(f, "\"");
+			ch_put_str(f, ",\"parent\":\"");
+			ch_put_u64(f, s->parent);
+			ch_put_str(f, "\"");
 		}
-		put_str(f, "}");
+		ch_put_str(f, "}");
 	}
-	put_str(f, "}");
+	ch_put_str(f, "}");
 	hwt_bitset_fini(&all);
 	return 0;
 }
@@ -584,16 +566,19 @@ static int ch_finish(struct hwt_exporter *e, const struct hwt_model *m)
 		return HWT_E_INVAL;
 	c = container_of(e, struct chrome, base);
 	/* Slices still open stay open ("B" without "E"): the viewers show them as unfinished. */
-	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++)
-		if ((rc = flush_pending(c, m, hwt_slice_track_at(c->track, i))))
+	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++) {
+		struct hwt_track_thread *t = hwt_slice_track_at(c->track, i);
+
+		if ((rc = flush_pending(c, m, t)) || (rc = ch_profile_flush(c, m, t)))
 			return rc;
-	put_str(c->out, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{");
+	}
+	ch_put_str(c->out, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{");
 	c->nevents = 0;
 	hwt_model_meta_foreach(m, put_meta, c);
-	put_str(c->out, "},\n");
+	ch_put_str(c->out, "},\n");
 	if ((rc = put_stack_frames(c, m)))
 		return rc;
-	put_str(c->out, "}\n");
+	ch_put_str(c->out, "}\n");
 	if (fflush(c->out) || ferror(c->out))
 		return HWT_E_IO;
 	return 0;
@@ -614,7 +599,7 @@ static struct hwt_exporter *ch_create(const struct hwt_export_config *cfg,
 		return NULL;
 	}
 	c->out = cfg->out;
-	put_str(c->out, "{\"traceEvents\":[\n");
+	ch_put_str(c->out, "{\"traceEvents\":[\n");
 	*err = 0;
 	return &c->base;
 }
@@ -622,11 +607,15 @@ static struct hwt_exporter *ch_create(const struct hwt_export_config *cfg,
 static void ch_destroy(struct hwt_exporter *e)
 {
 	struct chrome *c;
+	uint32_t i;
 
 	if (!e)
 		return;
 	c = container_of(e, struct chrome, base);
+	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++)
+		ch_profile_fini(hwt_slice_track_at(c->track, i));
 	hwt_slice_track_free(c->track);
+	free(c->scratch);
 	hwt_bitset_fini(&c->sampled);
 	hwt_bitset_fini(&c->objects);
 	free(c);

@@ -32,6 +32,32 @@ char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns)
 	return buf;
 }
 
+int hwt_unit_is_ns(const char *unit)
+{
+	return unit && (!strcmp(unit, "nanoseconds") || !strcmp(unit, "ns"));
+}
+
+char *hwt_value_fmt(char *buf, size_t len, uint64_t v, const char *unit)
+{
+	char d[HWT_DURATION_LEN], *p = d, *two;
+
+	if (!buf || !len)
+		return buf;
+	if (!hwt_unit_is_ns(unit)) {
+		snprintf(buf, len, "%" PRIu64 "%s%s", v, unit && *unit ? " " : "",
+			 unit ? unit : "");
+		return buf;
+	}
+	hwt_duration_fmt(d, sizeof(d), v);
+	while (*p == ' ')
+		p++;
+	/* "1.234  s" is aligned for tables; alone it reads "1.234 s". */
+	if ((two = strstr(p, "  s")))
+		memmove(two, two + 1, strlen(two + 1) + 1);
+	snprintf(buf, len, "%s", p);
+	return buf;
+}
+
 static const char *const sort_names[] = {
 	[HWT_SLICE_SORT_TOTAL] = "total", [HWT_SLICE_SORT_CALLS] = "calls",
 	[HWT_SLICE_SORT_SELF] = "self",	  [HWT_SLICE_SORT_AVG] = "avg",

@@ -154,13 +154,14 @@ static int write_mapping(struct hwt_pbuf *b, struct strtab *st, const struct hwt
 	return 0;
 }
 
-/* The used mapping of the traced program: the one whose file name is that of the recorded
- * command's first word, else the first one used. 0 if none is used. */
+/* The used mapping of the traced program: the file its last exec ran (the "exe" the decoder
+ * found), else the one whose file name is that of the recorded command's first word (a wrapper
+ * that execs another program names the wrapper), else the first one used. 0 if none is used. */
 static uint32_t main_mapping(const struct hwt_model *m, const struct hwt_bitset *used)
 {
-	const char *cmd = hwt_model_meta(m, "command"), *base;
+	const char *cmd = hwt_model_meta(m, "command"), *exe = hwt_model_meta(m, "exe"), *base;
 	size_t len = 0;
-	uint32_t id, first = 0;
+	uint32_t id, first = 0, named = 0;
 
 	if (cmd) {
 		len = strcspn(cmd, " ");
@@ -177,12 +178,14 @@ static uint32_t main_mapping(const struct hwt_model *m, const struct hwt_bitset 
 		if (!first)
 			first = id;
 		path = hwt_model_str(m, hwt_model_mapping(m, id)->path);
+		if (exe && !strcmp(path, exe))
+			return id;
 		name = strrchr(path, '/');
 		name = name ? name + 1 : path;
-		if (len && strlen(name) == len && !memcmp(name, cmd, len))
-			return id;
+		if (!named && len && strlen(name) == len && !memcmp(name, cmd, len))
+			named = id;
 	}
-	return first;
+	return named ? named : first;
 }
 
 /* The samples: one per aggregated (thread name, stack), its frames marked in @frames. */

@@ -16,6 +16,12 @@
  *  columns wide below 1000 s: "    123 ns", "  1.234 us", " 12.345 ms", "  1.234  s". Values
  *  are truncated, not rounded. Returns @buf. */
 char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns);
+/** Non-zero when @unit (a weight's or a counter's, NULL accepted) is nanoseconds. */
+int hwt_unit_is_ns(const char *unit);
+/** Writes @v of @unit into @buf (@len bytes; HWT_DURATION_LEN is enough for times): a time as
+ *  hwt_duration_fmt() without its padding ("129.750 ms", "76.418 s"), anything else as the
+ *  number and the unit ("519 count", "7" without one; cut to @len). Returns @buf. */
+char *hwt_value_fmt(char *buf, size_t len, uint64_t v, const char *unit);
 
 /** What the report table is sorted by, largest first. */
 enum hwt_slice_sort {

@@ -6,6 +6,7 @@
 
 #include "hwtrace/error.h"
 #include "agg_exporter.h"
+#include "slices.h"
 #include "builtin.h"
 
 #define SVG_WIDTH    1200
@@ -213,6 +214,7 @@ static int write_svg(struct svg *s, const struct hwt_model *m)
 {
 	FILE *f = s->out;
 	const char *view = hwt_agg_view_name(s->agg, m), *vname, *unit;
+	char amount[HWT_DURATION_LEN + 64];
 	uint32_t maxdepth = 0, i, height;
 	uint64_t total = s->nodes[0].value;
 	double scale;
@@ -240,8 +242,8 @@ static int write_svg(struct svg *s, const struct hwt_model *m)
 		"<text id=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">Flame graph: ",
 		SVG_WIDTH, height, SVG_WIDTH, height, script, SVG_WIDTH / 2);
 	put_xml(f, view);
-	fprintf(f, " (%llu ", (unsigned long long)total);
-	put_xml(f, unit);
+	fputs(" (", f);
+	put_xml(f, hwt_value_fmt(amount, sizeof(amount), total, unit));
 	fprintf(f,
 		")</text>\n"
 		"<text id=\"unzoom\" x=\"%d\" y=\"24\" style=\"opacity:0;cursor:pointer\" "

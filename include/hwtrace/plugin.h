@@ -179,6 +179,16 @@ void hwt_host_set_error(struct hwt_host *h, const char *fmt, ...)
 /** The reason the last host call or plugin start failed. Borrowed, valid until the next call. */
 const char *hwt_host_error(const struct hwt_host *h);
 
+/** Shows @fmt as a progress line on the terminal, replacing the last one; nothing when standard
+ *  error is not a terminal or the recording is quiet. NULL clears the line. Not recorded. */
+void hwt_host_progress(struct hwt_host *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** Fails the recording, from a tracer's stop() that found nothing to trace: it ends as it
+ *  would, then the host removes the output and `record` says @fmt (one line) and exits
+ *  non-zero, instead of leaving an empty recording behind. */
+void hwt_host_fail(struct hwt_host *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /** Adds @n to the records lost in this recording (what `hwtrace info` reports as lost): for
  *  plugins that keep buffers of their own. */
 void hwt_host_count_lost(struct hwt_host *h, uint64_t n);

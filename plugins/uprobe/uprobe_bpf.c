@@ -498,8 +498,7 @@ __attribute__((noinline, used)) static int hwt_bpf_probe_point(int x)
 	return x + 1;
 }
 
-/* The file and file offset of @addr in this process, from /proc/self/maps. */
-static int self_file_offset(const void *addr, char *path, size_t plen, uint64_t *off)
+int hwt_bpf_self_file_offset(const void *addr, char *path, size_t plen, uint64_t *off)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
 	char line[4096 + 128];
@@ -535,7 +534,8 @@ int hwt_bpf_uprobes_probe(char *why, size_t len)
 	u = hwt_bpf_uprobes_open((size_t)sysconf(_SC_PAGESIZE), &err, msg, sizeof(msg));
 	if (!u)
 		return hwt_fail(why, len, 0, "BPF uprobes unavailable: %s", msg);
-	if (self_file_offset((const void *)hwt_bpf_probe_point, path, sizeof(path), &off) < 0) {
+	if (hwt_bpf_self_file_offset((const void *)hwt_bpf_probe_point, path, sizeof(path), &off) <
+	    0) {
 		hwt_bpf_uprobes_close(u);
 		return hwt_fail(why, len, 0,
 				"BPF uprobes unavailable: this program's own file is not mapped");

@@ -38,6 +38,11 @@ static inline uint64_t hwt_uprobe_cookie(uint32_t id, uint32_t flags)
 
 struct hwt_bpf_uprobes;
 
+/** The file that maps @addr in this process and the file offset of @addr in it, from
+ *  /proc/self/maps: where a probe on this process' own code goes. Returns 0, or -1 when @addr is
+ *  not in a file mapping. */
+int hwt_bpf_self_file_offset(const void *addr, char *path, size_t plen, uint64_t *off);
+
 /** Can this machine run it? Returns 1 if yes, 0 with @why (one line) if not: kernel too old for
  *  uprobe_multi links (Linux 6.6+), no CAP_BPF/CAP_PERFMON, BPF disabled. Loads the program and
  *  attaches it to one function of this process' own executable for a moment, then frees

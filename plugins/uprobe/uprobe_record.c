@@ -18,6 +18,7 @@
 
 #include "core/util.h"
 #include "uprobe_bpf.h"
+#include "uprobe_cost.h"
 #include "core/elffuncs.h"
 #include "hwtrace/error.h"
 #include "core/format/uprobe_format.h"
@@ -66,6 +67,7 @@ struct up_state {
 	int nattached;
 	uint32_t next_id;
 	uint64_t nfuncs, nslow, nret_sites;
+	struct up_meter meter; /* probe time, for the progress line and the end note */
 
 	/* Encoder state (see uprobe_format.h). */
 	struct hwt_idmap tids; /* tid -> index into threads */
@@ -270,7 +272,11 @@ static int select_func(const struct hwt_elf_func *f, void *ctx)
 	if (err)
 		return err;
 	sel->n++;
-	sel->nslow += (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
+	int slow = (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
+	sel->nslow += slow;
+	err = up_meter_mark(&sel->s->meter, id, slow);
+	if (err)
+		return err;
 	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, f->flags, f->name);
 }
 
@@ -419,6 +425,7 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	       });
 	s->prev_ts = r->ts;
 	t->sp = sp;
+	up_meter_count(&s->meter, r->cookie, !(r->flags & HWT_UPROBE_RETURN));
 	return 0;
 }
 
@@ -441,6 +448,7 @@ static void up_free(struct up_state *s)
 	hwt_idmap_fini(&s->tids);
 	free(s->threads);
 	free(s->buf);
+	up_meter_fini(&s->meter);
 	free(s);
 }
 
@@ -510,6 +518,29 @@ static void write_counts(struct up_state *s)
 	hwt_host_set_meta(s->h, "uprobe.slow_path", buf);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)s->nret_sites);
 	hwt_host_set_meta(s->h, "uprobe.ret_site_functions", buf);
+}
+
+/* What a traced call costs here, measured once the probes are known; said before the program
+ * runs when many functions are traced and a call costs more than a fast host's ~1 us. */
+static void measure_cost(struct up_state *s)
+{
+	char why[256];
+
+	if (!s->nfuncs || up_cost_measure(&s->meter.cost, why, sizeof(why)))
+		return; /* no figure: no estimate, the recording goes on */
+	s->meter.measured = 1;
+	s->meter.start_ns = hwt_host_now();
+	double avg = ((double)(s->nfuncs - s->nslow) * s->meter.cost.fast_ns +
+		      (double)s->nslow * s->meter.cost.slow_ns) /
+		     (double)s->nfuncs;
+	if (s->nfuncs >= 50 && avg >= 2000)
+		hwt_host_note(
+			s->h,
+			"uprobe: a traced call costs ~%.1f us on this host (measured; %.1f us "
+			"single-stepped): a program making 100 k calls a second runs ~%.0fx "
+			"slower; -F narrows what is traced, -b sample profiles at a few %%",
+			s->meter.cost.fast_ns / 1e3, s->meter.cost.slow_ns / 1e3,
+			1 + avg * 1e5 / 1e9);
 }
 
 static int up_probe(struct hwt_host *h, char *why, size_t len)
@@ -586,7 +617,7 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 	const char *path = realpath(t->path, real) ? real : t->path;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int nmain = err = attach_file(s, path, 1);
+	err = attach_file(s, path, 1);
 	if (err >= 0)
 		err = attach_libraries(s, path);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -595,12 +626,9 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 	hwt_host_set_meta(h, "uprobe.attach_ms", ms);
 	if (err < 0)
 		goto fail;
-	/* A shell or a launcher: what it execs gets attached then. */
-	if (nmain == 0 && !s->main_filtered)
-		hwt_host_note(h,
-			      "uprobe: '%s' has no functions to trace (stripped?); waiting for "
-			      "the programs it runs",
-			      base_name(path));
+	/* A shell or a launcher without functions of its own: what it execs gets attached then
+	 * (up_sideband); if nothing ever is, up_stop() fails the recording. */
+	measure_cost(s);
 	write_counts(s);
 	*st = s;
 	return 0;
@@ -620,6 +648,7 @@ static int up_poll(void *st, uint64_t now_ns)
 				   hwt_errstr(n < 0 ? n : s->error));
 		return n < 0 ? n : s->error;
 	}
+	up_meter_progress(&s->meter, s->h, now_ns, hwt_bpf_uprobes_lost(s->bpf));
 	return s->len ? hwt_host_stream(s->h, s->source, s->buf, s->len) : 0;
 }
 
@@ -672,16 +701,26 @@ static void up_stop(void *st)
 	if (s->len)
 		hwt_host_stream(s->h, s->source, s->buf, s->len);
 	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
+	up_meter_end(&s->meter, s->h, hwt_host_now());
 	/* The trace is what matters now: removing the probes must not keep the user waiting. */
 	hwt_bpf_uprobes_detach_background(s->bpf);
-	for (int i = 0; i < s->ninc; i++)
-		if (!s->inc[i].matched)
-			hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
-				      s->inc[i].lib ? s->inc[i].lib : "", s->inc[i].lib ? ":" : "",
-				      s->inc[i].glob);
-	if (!s->nfuncs)
-		hwt_host_note(s->h, "uprobe: nothing was traced: no function of the programs that "
-				    "ran was chosen (-F), or they have no symbols (try -b sample)");
+	if (s->nfuncs)
+		for (int i = 0; i < s->ninc; i++)
+			if (!s->inc[i].matched)
+				hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
+					      s->inc[i].lib ? s->inc[i].lib : "",
+					      s->inc[i].lib ? ":" : "", s->inc[i].glob);
+	if (!s->nfuncs && s->ninc)
+		hwt_host_fail(s->h,
+			      "uprobe: nothing to trace: -F '%s%s%s'%s matched no function of the "
+			      "programs that ran; `hwtrace list --functions PROG` names theirs",
+			      s->inc[0].lib ? s->inc[0].lib : "", s->inc[0].lib ? ":" : "",
+			      s->inc[0].glob, s->ninc > 1 ? " and the others" : "");
+	else if (!s->nfuncs)
+		hwt_host_fail(s->h,
+			      "uprobe: nothing to trace: the programs that ran have no functions "
+			      "of their own (stripped); `hwtrace list PROG` names the libraries "
+			      "that hold their code (-F 'LIB:GLOB'), or drop -b uprobe to sample");
 	write_counts(s); /* libraries and programs attached while recording count too */
 	up_free(s);
 }

@@ -35,5 +35,12 @@ bad sample-with-depth '-D.*-b uprobe' -b sample -D 2
 bad sample-with-min-duration 'min-duration.*-b uprobe' -b sample --min-duration 1ms
 bad unknown-backend "'nosuch'" -b nosuch
 bad uprobe-ring-not-power-of-two '3000' -b uprobe -m 3000
+# Nothing to trace is an error after the program ran, not an empty recording with exit 0: a
+# stripped program (Debian's xz), or -F patterns that match nothing.
+need xz
+bad_input uprobe-stripped "nothing to trace.*stripped.*hwtrace list" record -b uprobe -o out.hwt \
+	-- xz --version
+bad_input uprobe-no-match "nothing to trace: -F 'nomatch_\*'" record -b uprobe -F 'nomatch_*' \
+	-o out.hwt -- "$PROGS/fib" 5
 note "$ncases bad inputs checked"
 finish

@@ -919,6 +919,50 @@ START_TEST(pprof_samples)
 }
 END_TEST
 
+/* The main mapping (pprof's first) is the program of the target's last exec, the model's "exe",
+ * even when the command's first word names another file (a wrapper) and another mapping is used
+ * first. */
+START_TEST(pprof_main_mapping)
+{
+	struct hwt_mapping map = { .start = 0x7f0000000000, .end = 0x7f0000020000 };
+	char path[512], cmd[900], *out, *first;
+	int64_t mid;
+	struct hwt_event *e;
+
+	fixture_build(1, 0);
+	map.path = str("/opt/bin/real-app");
+	mid = hwt_model_intern_mapping(fx.m, &map);
+	ck_assert_int_gt(mid, 1);
+	e = add(HWT_EV_SAMPLE, 100, 100, 30000);
+	e->sample.stack = stack(HWT_NONE, frame("start", (uint32_t)mid, 0x100, HWT_FRAME_USER));
+	/* The fixture's samples' weights. */
+	for (size_t i = 0; i + 1 < fx.n; i++)
+		if (fx.ev[i].type == HWT_EV_SAMPLE)
+			e->sample.weights = fx.ev[i].sample.weights;
+	hwt_model_set_meta(fx.m, "command", "wrap.sh app");
+	hwt_model_set_meta(fx.m, "exe", "/opt/bin/real-app");
+	ck_assert_int_eq(export("pprof", NULL, "main.pb.gz", path, sizeof(path)), 0);
+	snprintf(cmd, sizeof(cmd), "%s go tool pprof -raw '%s' 2>&1", go_env, path);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	first = strstr(out, "Mappings\n1: ");
+	ck_assert_msg(first != NULL, "%s", out);
+	first = strchr(first + 9, '\n');
+	ck_assert_msg(first && memmem(out, (size_t)(first - out), "/opt/bin/real-app", 17), "%s",
+		      out);
+	free(out);
+
+	/* Without "exe": the mapping named like the command's first word. */
+	hwt_model_set_meta(fx.m, "command", "real-app --x");
+	hwt_model_set_meta(fx.m, "exe", "");
+	ck_assert_int_eq(export("pprof", NULL, "named.pb.gz", path, sizeof(path)), 0);
+	snprintf(cmd, sizeof(cmd), "%s go tool pprof -raw '%s' 2>&1", go_env, path);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	first = strstr(out, "Mappings\n1: ");
+	ck_assert_msg(first && strstr(first, "real-app") < strchr(first + 9, '\n'), "%s", out);
+	free(out);
+}
+END_TEST
+
 /* A counter view in pprof: thread 101's rss (4096 and 8192 bytes, not cumulative) charged to
  * its latest sample's stack, the sample type named after the counter with its unit. */
 START_TEST(pprof_counter_view)
@@ -995,7 +1039,7 @@ static const char chrome_check[] =
 	"assert meta[('process_name', 100, 100)] == 'app', meta\n"
 	"assert meta[('process_name', 200, 200)] == 'helper', meta\n"
 	"assert meta[('thread_name', 100, 101)] == 'worker', meta\n"
-	"p = [e for e in ev if e['ph'] == 'P']\n"
+	"p = [e for e in ev if e['ph'] == 'P' and e['name'] == 'sample']\n"
 	"assert len(p) == 100\n"
 	"sf = d['stackFrames']\n"
 	"def path(i):\n"
@@ -1007,6 +1051,27 @@ static const char chrome_check[] =
 	"for e in p:\n"
 	"    paths[path(e['sf'])] = paths.get(path(e['sf']), 0) + 1\n"
 	"assert paths == {'main;work;hot_loop': 70, 'main;operator<;do_syscall_64': 30}, paths\n"
+	"# The same samples as CPU profiles: a Profile, then chunks of nodes, samples, deltas.\n"
+	"nodes, prof, seen = {}, {}, {}\n"
+	"for e in ev:\n"
+	"    if e['ph'] == 'P' and e['name'] == 'Profile':\n"
+	"        prof[e['id']] = e['args']['data']['startTime']\n"
+	"    if e['ph'] != 'P' or e['name'] != 'ProfileChunk':\n"
+	"        continue\n"
+	"    assert e['id'] in prof, e\n"
+	"    c = e['args']['data']\n"
+	"    for n in c['cpuProfile']['nodes']:\n"
+	"        assert 'parent' not in n or (e['id'], n['parent']) in nodes, n\n"
+	"        nodes[(e['id'], n['id'])] = n\n"
+	"    assert len(c['timeDeltas']) == len(c['cpuProfile']['samples'])\n"
+	"    for i in c['cpuProfile']['samples']:\n"
+	"        out, k = [], (e['id'], i)\n"
+	"        while k in nodes:\n"
+	"            out.append(nodes[k]['callFrame']['functionName'])\n"
+	"            k = (e['id'], nodes[k].get('parent'))\n"
+	"        q = ';'.join(reversed(out))\n"
+	"        seen[q] = seen.get(q, 0) + 1\n"
+	"assert seen == paths, seen\n"
 	"assert [e['args']['value'] for e in ev if e['ph'] == 'C'] == [1, 5, 12.5]\n"
 	"i = {e['name']: e for e in ev if e['ph'] == 'i'}\n"
 	"assert i['checkpoint']['args'] == {'iter': 3, 'phase': 'warm'}, i\n"
@@ -1340,6 +1405,7 @@ static Suite *exporters_suite(void)
 	tcase_add_test(fmt, pprof_samples);
 	tcase_add_test(fmt, pprof_slices);
 	tcase_add_test(fmt, pprof_counter_view);
+	tcase_add_test(fmt, pprof_main_mapping);
 	tcase_add_test(fmt, chrome_json);
 	tcase_add_test(fmt, chrome_escaping);
 	tcase_add_test(fmt, chrome_custom);

@@ -207,6 +207,53 @@ START_TEST(duration_fmt_bad_args)
 }
 END_TEST
 
+static const struct {
+	uint64_t v;
+	const char *unit, *text;
+} value_cases[] = {
+	{ 999, "nanoseconds", "999 ns" },
+	{ 76418333549ull, "nanoseconds", "76.418 s" },
+	{ 129750000, "ns", "129.750 ms" },
+	{ 250000, "ns", "250.000 us" },
+	{ 519, "count", "519 count" },
+	{ 12, "bytes", "12 bytes" },
+	{ 7, NULL, "7" },
+	{ 8, "", "8" },
+};
+
+START_TEST(value_fmt_units)
+{
+	char buf[HWT_DURATION_LEN + 16];
+
+	ck_assert_ptr_eq(hwt_value_fmt(buf, sizeof(buf), value_cases[_i].v, value_cases[_i].unit),
+			 buf);
+	ck_assert_str_eq(buf, value_cases[_i].text);
+}
+END_TEST
+
+START_TEST(value_fmt_bad_args)
+{
+	char buf[6] = "abcde";
+
+	ck_assert_ptr_null(hwt_value_fmt(NULL, 8, 1, "ns"));
+	ck_assert_ptr_eq(hwt_value_fmt(buf, 0, 1, "ns"), buf);
+	ck_assert_str_eq(buf, "abcde");
+	/* Too short: cut, still terminated. */
+	ck_assert_str_eq(hwt_value_fmt(buf, sizeof(buf), 129750000, "ns"), "129.7");
+	ck_assert_str_eq(hwt_value_fmt(buf, sizeof(buf), 519, "count"), "519 c");
+}
+END_TEST
+
+START_TEST(unit_is_ns_names)
+{
+	ck_assert(hwt_unit_is_ns("ns"));
+	ck_assert(hwt_unit_is_ns("nanoseconds"));
+	ck_assert(!hwt_unit_is_ns("count"));
+	ck_assert(!hwt_unit_is_ns(""));
+	ck_assert(!hwt_unit_is_ns(NULL));
+}
+END_TEST
+
 START_TEST(sort_parse_names)
 {
 	ck_assert_int_eq(hwt_slice_sort_parse("total"), HWT_SLICE_SORT_TOTAL);
@@ -711,6 +758,9 @@ static Suite *slices_suite(void)
 	tcase_add_loop_test(tc, duration_fmt_units, 0,
 			    sizeof(duration_cases) / sizeof(duration_cases[0]));
 	tcase_add_test(tc, duration_fmt_bad_args);
+	tcase_add_loop_test(tc, value_fmt_units, 0, sizeof(value_cases) / sizeof(value_cases[0]));
+	tcase_add_test(tc, value_fmt_bad_args);
+	tcase_add_test(tc, unit_is_ns_names);
 	tcase_add_test(tc, sort_parse_names);
 	tcase_add_test(tc, slicestats_recursion_counted_once);
 	tcase_add_test(tc, slicestats_threads_interleaved);
