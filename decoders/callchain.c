@@ -96,6 +96,11 @@ int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
 	return ok;
 }
 
+int hwt_chain_walk_sane(const uint64_t *regs)
+{
+	return regs[HWT_REG_BP] >= regs[HWT_REG_SP];
+}
+
 int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain, int n,
 		  uint64_t leaf_ra, uint64_t *out, int max)
 {

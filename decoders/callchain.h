@@ -43,6 +43,12 @@ int hwt_code_ends_in_call(const uint8_t *code, size_t n);
  *  signal handler returns to (2). Returns 1, 2, or 0 when it cannot be one. */
 int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra);
 
+/** Whether the frame pointer in @regs (HWT_SAMPLE_REGS_MASK order) can start a walk: a frame
+ *  lies at or above the stack pointer. Below it, the kernel's walk read a dead part of the stack
+ *  (stale frames whose return addresses look right) or wherever a register used for data
+ *  pointed. Returns 1 or 0. */
+int hwt_chain_walk_sane(const uint64_t *regs);
+
 /** The user part of a frame-pointer sample made right. @chain holds @n entries as the kernel
  *  gave them: chain[0] the sampled user IP, then the return addresses it found by following
  *  the frame pointers. @leaf_ra is the return address of the sampled function found from its

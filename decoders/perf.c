@@ -202,6 +202,14 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 		    hwt_chain_leaf_ra(d->unw, s->pid, s->tid, regs, s->stack, s->stack_size,
 				      &leaf_ra) <= 0)
 			leaf_ra = 0;
+		/* The walk starts at the sampled %rbp: below the stack pointer, none of it holds.
+		 */
+		if (s->regs &&
+		    (e->sample_regs_user & HWT_SAMPLE_FP_REGS_MASK) == HWT_SAMPLE_FP_REGS_MASK &&
+		    nuser > 1 && !hwt_chain_walk_sane(regs)) {
+			nuser = 1;
+			d->chk.cut++;
+		}
 		k = hwt_chain_fix(&d->chk, s->pid, user, nuser, leaf_ra, upcs, room);
 		d->stats.chains_cut = d->chk.cut;
 		d->stats.leaf_callers = d->chk.leaf_callers;

@@ -340,6 +340,22 @@ START_TEST(hwt_chain_leaf_ra_unknown)
 }
 END_TEST
 
+START_TEST(hwt_chain_walk_sane_bp_below_sp)
+{
+	uint64_t regs[HWT_SAMPLE_NREGS] = { 0 };
+
+	regs[HWT_REG_SP] = 0x7ffd00001000ull;
+	regs[HWT_REG_BP] = 0x7ffd00001040ull;
+	ck_assert_int_eq(hwt_chain_walk_sane(regs), 1);
+	regs[HWT_REG_BP] = regs[HWT_REG_SP];
+	ck_assert_int_eq(hwt_chain_walk_sane(regs), 1);
+	regs[HWT_REG_BP] = regs[HWT_REG_SP] - 0x40; /* a dead frame below the stack pointer */
+	ck_assert_int_eq(hwt_chain_walk_sane(regs), 0);
+	regs[HWT_REG_BP] = 42; /* %rbp used for data */
+	ck_assert_int_eq(hwt_chain_walk_sane(regs), 0);
+}
+END_TEST
+
 START_TEST(hwt_regs_expand_fp_mask)
 {
 	uint64_t in[3] = { 11, 22, 33 }, out[HWT_SAMPLE_NREGS], full[HWT_SAMPLE_NREGS];
@@ -377,6 +393,7 @@ static Suite *callchain_suite(void)
 	tcase_add_test(tc, hwt_chain_leaf_ra_frameless);
 	tcase_add_test(tc, hwt_chain_leaf_ra_framed);
 	tcase_add_test(tc, hwt_chain_leaf_ra_unknown);
+	tcase_add_test(tc, hwt_chain_walk_sane_bp_below_sp);
 	tcase_add_test(tc, hwt_regs_expand_fp_mask);
 	suite_add_tcase(su, tc);
 	return su;
