@@ -80,6 +80,17 @@ $(BUILD)/programs/%: tests/programs/%.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(PROG_CFLAGS) -o $@ $<
 
+# Optimized programs: frameless leaves (GCC 12 drops a leaf's frame pointer at -O1 and above
+# even with -fno-omit-frame-pointer) and inlined library code, as distro programs have them.
+OPT_CFLAGS := -g -fno-omit-frame-pointer
+PROG_BINS += $(BUILD)/programs/leaf_o1 $(BUILD)/programs/leaf_o2 $(BUILD)/programs/stl_o2
+$(BUILD)/programs/leaf_o%: tests/programs/opt/leaf.c
+	@mkdir -p $(dir $@)
+	$(CC) -O$* $(OPT_CFLAGS) -o $@ $<
+$(BUILD)/programs/stl_o2: tests/programs/opt/stl.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 $(OPT_CFLAGS) -o $@ $<
+
 programs: $(PROG_BINS)
 
 $(BUILD)/plugins/examples/%.so: plugins/examples/%.c include/hwtrace/plugin.h

@@ -161,6 +161,13 @@ static int cmd_info(int argc, char **argv)
 	printf("%-16s %" PRIu64 "\n", "throttled", s->throttled);
 	if (s->unwind_failures)
 		printf("%-16s %" PRIu64 "\n", "unwind failures", s->unwind_failures);
+	if (s->chains_cut)
+		printf("%-16s %" PRIu64
+		       " (frame-pointer walks gone into code without frame pointers)\n",
+		       "stacks cut", s->chains_cut);
+	if (s->leaf_callers)
+		printf("%-16s %" PRIu64 " (of functions sampled before their frame was set up)\n",
+		       "callers found", s->leaf_callers);
 	if (s->have_end)
 		print_end(&s->end);
 	for (char *save, *line = notes.text ? strtok_r(notes.text, "\n", &save) : NULL; line;

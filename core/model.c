@@ -132,13 +132,13 @@ static inline int tab_full(uint32_t mask, uint32_t n)
 static uint32_t frame_hash(const struct hwt_frame *f)
 {
 	return hash_u64(f->addr ^ ((uint64_t)f->name << 32 | f->mapping) * 0x9e3779b97f4a7c15ull ^
-			f->kind);
+			f->kind ^ (uint64_t)f->flags << 8);
 }
 
 static int frame_eq(const struct hwt_frame *a, const struct hwt_frame *b)
 {
 	return a->name == b->name && a->mapping == b->mapping && a->addr == b->addr &&
-	       a->kind == b->kind;
+	       a->kind == b->kind && a->flags == b->flags;
 }
 
 static uint32_t map_hash(const struct hwt_mapping *m)

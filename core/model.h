@@ -17,6 +17,12 @@ enum hwt_frame_kind {
 	HWT_FRAME_SPAN = 3,    /* a span the program or a plugin marked: its name, no mapping */
 };
 
+/** Frame flags. */
+enum hwt_frame_flags {
+	HWT_FRAME_INLINED = 1, /* a function the compiler inlined into its caller (from DWARF): no
+				  call of its own; its caller is the next frame out */
+};
+
 /** A function (or unresolved address) in a mapping. Interned: equal frames share one id. */
 struct hwt_frame {
 	uint32_t name;	  /* string id: demangled function name, "[kernel]" or "module+0xOFF" */
@@ -24,6 +30,7 @@ struct hwt_frame {
 	uint64_t addr;	  /* function start (or the address when unresolved), relative to the
 			     mapping's file: ELF virtual address for symbols, file offset else */
 	uint32_t kind;	  /* enum hwt_frame_kind */
+	uint32_t flags;	  /* enum hwt_frame_flags */
 };
 
 /** A file mapped into a traced process. Interned by (path, build id, start, pgoff). */

@@ -15,6 +15,8 @@ char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
 
 /* x86-64 user space ends below the canonical hole; everything above is the kernel's. */
 #define KERNEL_START 0xffff800000000000ull
+/* The inline cache: 2^12 entries, as keyed as the frame cache. */
+#define INL_BITS 12
 /* The frame cache: 2^16 entries of 24 bytes, shared by all processes. */
 #define CACHE_BITS 16
 #define CACHE_SIZE (1u << CACHE_BITS)
@@ -40,8 +42,15 @@ struct cache_ent {
 	uint32_t frame;
 };
 
+struct inl_ent {
+	uint64_t addr, gen;
+	uint32_t n;
+	uint32_t frames[HWT_INLINE_MAX];
+};
+
 struct hwt_symbolizer {
 	struct hwt_model *m;
+	struct inl_ent *inl; /* NULL until the first inline lookup */
 	struct proc **procs; /* open addressing by pid */
 	size_t procs_mask, nprocs;
 	struct proc *last; /* the process of the previous lookup */
@@ -53,19 +62,32 @@ struct hwt_symbolizer {
 
 /* ---- interning ---- */
 
+/* @raw demangled, then @suffix, interned. */
+static int64_t intern_demangled(struct hwt_symbolizer *s, const char *raw, const char *suffix)
+{
+	char *dem = NULL, *full = NULL;
+	int status = -1;
+	int64_t id;
+
+	if (raw[0] == '_' && raw[1] == 'Z')
+		dem = __cxa_demangle(raw, NULL, NULL, &status);
+	if (status == 0 && dem)
+		raw = dem;
+	if (*suffix && asprintf(&full, "%s%s", raw, suffix) < 0)
+		full = NULL;
+	id = *suffix && !full ? HWT_E_NOMEM : hwt_model_intern_str(s->m, full ? full : raw);
+	free(full);
+	free(dem);
+	return id;
+}
+
 static int64_t sym_name_id(struct hwt_symbolizer *s, const struct elf_file *f, struct sym *sy)
 {
-	const char *raw = f->names + sy->name;
-	char *dem = NULL;
-	int status = -1;
 	int64_t id;
 
 	if (sy->name_id)
 		return sy->name_id;
-	if (raw[0] == '_' && raw[1] == 'Z')
-		dem = __cxa_demangle(raw, NULL, NULL, &status);
-	id = hwt_model_intern_str(s->m, status == 0 && dem ? dem : raw);
-	free(dem);
+	id = intern_demangled(s, f->names + sy->name, "");
 	if (id > 0)
 		sy->name_id = (uint32_t)id;
 	return id;
@@ -312,6 +334,7 @@ void hwt_symbolizer_free(struct hwt_symbolizer *s)
 	hwt_symfile_cache_fini(&s->files);
 	free(s->procs);
 	free(s->cache);
+	free(s->inl);
 	free(s);
 }
 
@@ -434,6 +457,99 @@ int64_t hwt_symbolizer_frame(struct hwt_symbolizer *s, uint32_t pid, uint64_t ad
 		e->frame = (uint32_t)id;
 	}
 	return id;
+}
+
+int hwt_symbolizer_code(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, size_t len,
+			uint8_t *out)
+{
+	struct proc *p;
+	struct map *mp;
+
+	if (!s || (!out && len))
+		return HWT_E_INVAL;
+	p = proc_find(s, pid);
+	mp = p ? maps_find(p, addr) : NULL;
+	if (!mp)
+		return HWT_E_NOENT;
+	if (len > mp->end - addr)
+		return 0;
+	/* Without a build id to compare, a vdso is ours only if it has our vdso's size. */
+	if (mp->file->state == FILE_UNLOADED)
+		hwt_symfile_load(&s->files, mp->file);
+	if (mp->file->is_vdso && !mp->file->build_id_len &&
+	    mp->end - mp->start != s->files.vdso_len)
+		return 0;
+	return hwt_symfile_bytes(&s->files, mp->file, addr - mp->start + mp->pgoff, len, out);
+}
+
+/* The inlined frames at @addr, looked up in the file's DWARF. */
+static int inlined_lookup(struct hwt_symbolizer *s, struct map *mp, uint64_t addr, uint32_t *out)
+{
+	const char *names[HWT_INLINE_MAX];
+	struct elf_file *f = mp->file;
+	struct hwt_frame fr = { .kind = HWT_FRAME_USER, .flags = HWT_FRAME_INLINED };
+	uint64_t vaddr;
+	int64_t id;
+	int i, n;
+
+	if (f->state == FILE_UNLOADED)
+		hwt_symfile_load(&s->files, f);
+	if (f->state != FILE_LOADED || !hwt_symfile_vaddr(f, addr - mp->start + mp->pgoff, &vaddr))
+		return 0;
+	n = hwt_symfile_inlined(f, vaddr, names, HWT_INLINE_MAX);
+	if (n <= 0)
+		return 0;
+	id = map_mapping_id(s, mp);
+	if (id < 0)
+		return (int)id;
+	fr.mapping = (uint32_t)id;
+	for (i = 0; i < n; i++) {
+		/* One frame per function and file, wherever it was inlined: addr 0. Named as perf
+		 * names them: a function inlined has no call, no time of its own outside. */
+		id = intern_demangled(s, names[i], " (inlined)");
+		if (id < 0)
+			return (int)id;
+		fr.name = (uint32_t)id;
+		id = hwt_model_intern_frame(s->m, &fr);
+		if (id < 0)
+			return (int)id;
+		out[i] = (uint32_t)id;
+	}
+	return n;
+}
+
+int hwt_symbolizer_inlined(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, uint32_t *out,
+			   int max)
+{
+	struct inl_ent *e;
+	struct proc *p;
+	struct map *mp;
+	int n;
+
+	if (!s || !out || max < 0)
+		return HWT_E_INVAL;
+	p = proc_find(s, pid);
+	if (!p || addr >= KERNEL_START)
+		return 0;
+	if (!s->inl) {
+		s->inl = calloc(1u << INL_BITS, sizeof(*s->inl));
+		if (!s->inl)
+			return HWT_E_NOMEM;
+	}
+	e = &s->inl[((addr ^ (p->gen * 0xc2b2ae3d27d4eb4full)) * 0x9e3779b97f4a7c15ull) >>
+		    (64 - INL_BITS)];
+	if (e->gen != p->gen || e->addr != addr) {
+		mp = maps_find(p, addr);
+		n = mp ? inlined_lookup(s, mp, addr, e->frames) : 0;
+		if (n < 0)
+			return n;
+		e->addr = addr;
+		e->gen = p->gen;
+		e->n = (uint32_t)n;
+	}
+	n = (int)e->n < max ? (int)e->n : max;
+	memcpy(out, e->frames, (size_t)n * sizeof(*out));
+	return n;
 }
 
 static void map_info(const struct map *mp, struct hwt_map_info *out)

@@ -36,6 +36,25 @@ void hwt_symbolizer_exec(struct hwt_symbolizer *s, uint32_t pid);
  *  in a mapping without a symbol give "module+0xOFF"; C++ names are demangled. */
 int64_t hwt_symbolizer_frame(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, int kernel);
 
+/* Inlined functions one address expands to at most. */
+#define HWT_INLINE_MAX 16
+
+/** The functions inlined at @addr of @pid, innermost first, as interned frames flagged
+ *  HWT_FRAME_INLINED and named "NAME (inlined)" as perf names them (from the DWARF of the file mapped there, or its separate debug file by
+ *  build id): up to @max (at most HWT_INLINE_MAX) ids into @out. The function they were inlined
+ *  into is hwt_symbolizer_frame()'s. Returns how many (0: none, or no DWARF) or a negative
+ *  enum hwt_error. */
+int hwt_symbolizer_inlined(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, uint32_t *out,
+			   int max);
+
+/** Copies the @len bytes at [@addr, @addr + @len) of @pid's code into @out, from the file mapped
+ *  there (all in one mapping). Returns 1 when copied, 0 when @addr is mapped but its bytes are
+ *  unknown (anonymous code, a file gone or replaced since the recording), HWT_E_NOENT when no
+ *  mapping of @pid holds @addr (only executable mappings are recorded), HWT_E_INVAL on bad
+ *  arguments. */
+int hwt_symbolizer_code(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, size_t len,
+			uint8_t *out);
+
 /** The mapping of @pid containing @addr, copied to @out (path borrowed, lives with @s).
  *  Returns 1 if found, 0 if not. */
 int hwt_symbolizer_find_map(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr,

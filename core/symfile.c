@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +120,9 @@ struct elf_file *hwt_symfile_get(struct symfile_cache *c, const char *path, cons
 
 static void file_free(struct elf_file *f)
 {
+	hwt_symfile_dwarf_fini(f);
+	if (f->image && !f->is_vdso)
+		munmap((void *)f->image, f->image_len);
 	free(f->path);
 	free(f->base);
 	free(f->segs);
@@ -364,22 +368,29 @@ static size_t elf_build_id(Elf *elf, uint8_t *out)
 
 /* Merges the .symtab of the separate debug file named by @f's build id, if one is installed:
  * Debian's libraries ship stripped, with their local functions only in -dbg packages. */
+int hwt_symfile_debug_path(const uint8_t *bid, size_t len, char *buf, size_t size)
+{
+	size_t i, n;
+
+	if (len < 2 || size < sizeof(DEBUG_BUILD_ID_DIR) + 2 * len + 8)
+		return -1;
+	n = (size_t)snprintf(buf, size, "%s%02x/", DEBUG_BUILD_ID_DIR, bid[0]);
+	for (i = 1; i < len; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%02x", bid[i]);
+	snprintf(buf + n, size - n, ".debug");
+	return 0;
+}
+
 static int syms_from_debug_file(struct elf_file *f)
 {
 	char path[sizeof(DEBUG_BUILD_ID_DIR) + 2 * BUILD_ID_MAX + 16];
 	uint8_t bid[BUILD_ID_MAX];
-	size_t i, len, bid_len;
+	size_t bid_len;
 	Elf *elf;
 	int fd, err = 0;
 
-	if (f->file_build_id_len < 2)
+	if (hwt_symfile_debug_path(f->file_build_id, f->file_build_id_len, path, sizeof(path)))
 		return 0;
-	len = (size_t)snprintf(path, sizeof(path), "%s%02x/", DEBUG_BUILD_ID_DIR,
-			       f->file_build_id[0]);
-	for (i = 1; i < f->file_build_id_len; i++)
-		len += (size_t)snprintf(path + len, sizeof(path) - len, "%02x",
-					f->file_build_id[i]);
-	snprintf(path + len, sizeof(path) - len, ".debug");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -616,4 +627,52 @@ struct sym *hwt_symfile_sym(struct elf_file *f, uint64_t vaddr)
 			best = sy;
 	}
 	return best;
+}
+
+/* The file is mapped whole and kept: return addresses of one file are checked by the thousand,
+ * and a mapping costs address space, not memory or a file descriptor. */
+static int image_map(struct symfile_cache *c, struct elf_file *f)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (f->state == FILE_UNLOADED)
+		hwt_symfile_load(c, f);
+	if (f->state != FILE_LOADED) {
+		f->image_failed = 1;
+		return 0;
+	}
+	if (f->is_vdso) {
+		f->image = c->vdso;
+		f->image_len = c->vdso_len;
+		return 1;
+	}
+	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0) {
+		if (fd >= 0)
+			close(fd);
+		f->image_failed = 1;
+		return 0;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		f->image_failed = 1;
+		return 0;
+	}
+	f->image = p;
+	f->image_len = (size_t)st.st_size;
+	return 1;
+}
+
+int hwt_symfile_bytes(struct symfile_cache *c, struct elf_file *f, uint64_t off, size_t len,
+		      uint8_t *out)
+{
+	if (!f->image && (f->image_failed || !image_map(c, f)))
+		return 0;
+	if (off > f->image_len || len > f->image_len - off)
+		return 0;
+	memcpy(out, f->image + off, len);
+	return 1;
 }

@@ -53,7 +53,14 @@ struct elf_file {
 	size_t nsyms, syms_cap;
 	char *names;
 	size_t names_len, names_cap;
-	uint32_t path_id;     /* interned path, HWT_NONE until needed */
+	const uint8_t *image; /* the whole file mapped read-only (code bytes), NULL if not yet */
+	size_t image_len;
+	int image_failed; /* mapping it failed: no bytes */
+	void *dwarf;	  /* Dwarf * of the file or its debug file (syminline.c), NULL if none */
+	void *dwarf_elf;  /* the Elf * it reads */
+	int dwarf_fd;	  /* the file it reads */
+	int dwarf_state;  /* 0: not looked for; 1: found; -1: none */
+	uint32_t path_id; /* interned path, HWT_NONE until needed */
 	uint32_t build_id_id; /* interned hex build id */
 	int build_id_done;
 };
@@ -80,6 +87,21 @@ struct elf_file *hwt_symfile_get(struct symfile_cache *c, const char *path, cons
 /** Reads @f's segments and symbols. Any failure (deleted file, permission, not ELF, a different
  *  build id than recorded) leaves FILE_FAILED: its frames are then "module+0xOFF". */
 void hwt_symfile_load(struct symfile_cache *c, struct elf_file *f);
+/** Copies @len bytes of @f at file offset @off into @out (the vdso from this process' own
+ *  image). Returns 1, or 0 when the file cannot be read or does not hold them (also when it is
+ *  not the file that was recorded). Maps the file on first use; the mapping lives with @c. */
+int hwt_symfile_bytes(struct symfile_cache *c, struct elf_file *f, uint64_t off, size_t len,
+		      uint8_t *out);
+/** The functions inlined at ELF virtual address @vaddr of @f, innermost first, from its DWARF
+ *  (or its separate debug file's, by build id): up to @max raw names (linkage names where
+ *  DWARF has them, else plain names; borrowed, live with @f) into @names. Returns how many, 0
+ *  when none or without DWARF (syminline.c). */
+int hwt_symfile_inlined(struct elf_file *f, uint64_t vaddr, const char **names, int max);
+/** Ends what hwt_symfile_inlined() opened for @f (syminline.c). */
+void hwt_symfile_dwarf_fini(struct elf_file *f);
+/** The path of the separate debug file of build id @bid (@len bytes) into @buf; 0, or -1 if it
+ *  does not fit. */
+int hwt_symfile_debug_path(const uint8_t *bid, size_t len, char *buf, size_t size);
 /** File offset @off of @f as an ELF virtual address, in *@vaddr: 1, or 0 if no segment has it. */
 int hwt_symfile_vaddr(const struct elf_file *f, uint64_t off, uint64_t *vaddr);
 /** The function symbol of @f that holds @vaddr (a sized one before one whose end was inferred),

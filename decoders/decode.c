@@ -580,6 +580,7 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 		hwt_decoder_close(d);
 		return NULL;
 	}
+	hwt_chain_check_init(&d->chk, d->sym);
 	/* Read up to the event list, so the model knows its metadata and sample weights before
 	 * the first event: exporters look their view up among the weights. */
 	while (!d->weights_ready && !d->input_done && !d->nheap) {

@@ -15,6 +15,7 @@
 #include "hwtrace/error.h"
 #include "core/symbols.h"
 #include "core/util.h"
+#include "callchain.h"
 #include "unwind.h"
 
 #define MAX_WEIGHTS	  16
@@ -56,6 +57,7 @@ struct hwt_decoder {
 	struct hwt_store_reader *r;
 	struct hwt_symbolizer *sym;
 	struct hwt_unwinder *unw;
+	struct hwt_chain_check chk; /* frame-pointer callchains checked against the mappings */
 	struct hwt_decode_stats stats;
 
 	struct hwt_event_desc *descs;

@@ -9,6 +9,7 @@
 
 #include "hwtrace/error.h"
 #include "core/symbols.h"
+#include "callchain.h"
 #include "unwind.h"
 
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id)
@@ -189,50 +190,82 @@ static int parse_sample(const struct hwt_event_desc *e, const uint8_t *p, const 
 	return 0;
 }
 
-/* Turns the callchain (or the unwound user stack) into a stack node, outermost frame first. */
-static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e,
-			   const struct sample *s)
+/* The user frames of a sample: the kernel's frame-pointer walk checked and its leaf fixed
+ * (callchain.c), or the copied stack unwound with DWARF. Appends to @pcs/@kernel from @n. */
+static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
+		       const struct sample *s, const uint64_t *user, int nuser, uint64_t *pcs,
+		       uint8_t *kernel, int n)
 {
-	uint64_t pcs[MAX_CHAIN];
-	uint8_t kernel[MAX_CHAIN];
-	int n = 0;
-	int ctx_kernel = 0, have_user_ip = 0;
+	uint64_t upcs[MAX_CHAIN], regs[HWT_SAMPLE_NREGS], leaf_ra = 0;
+	int k = 0, room = MAX_CHAIN - n;
 
-	for (uint64_t i = 0; i < s->nchain && n < MAX_CHAIN; i++) {
-		uint64_t ip = s->chain[i];
-		if (ip >= PERF_CONTEXT_MAX) {
-			ctx_kernel = ip == PERF_CONTEXT_KERNEL;
-			continue;
+	if (s->regs)
+		hwt_regs_expand(e->sample_regs_user, s->regs, regs);
+	if (nuser) {
+		/* The registers and stack copied with a frame-pointer sample are the sampled
+		 * function's: its CFI tells whether the walk skipped its caller. */
+		if (s->regs && s->stack && d->unw && regs[HWT_REG_IP] == user[0] &&
+		    hwt_chain_leaf_ra(d->unw, s->pid, s->tid, regs, s->stack, s->stack_size,
+				      &leaf_ra) <= 0)
+			leaf_ra = 0;
+		/* The walk starts at the sampled %rbp: below the stack pointer, none of it holds.
+		 */
+		if (s->regs &&
+		    (e->sample_regs_user & HWT_SAMPLE_FP_REGS_MASK) == HWT_SAMPLE_FP_REGS_MASK &&
+		    nuser > 1 && !hwt_chain_walk_sane(regs)) {
+			nuser = 1;
+			d->chk.cut++;
 		}
-		if (ctx_kernel && n && kernel[n - 1])
-			continue; /* one [kernel] frame for the whole kernel part */
-		if (!ctx_kernel && (ip < 4096 || ip >= HWT_USER_ADDR_END))
-			break; /* the end of the chain, or a frame-pointer walk gone astray */
-		/* Return addresses point after the call; look up the call itself. */
-		pcs[n] = (!ctx_kernel && have_user_ip) ? ip - 1 : ip;
-		kernel[n] = (uint8_t)ctx_kernel;
-		have_user_ip |= !ctx_kernel;
-		n++;
-	}
-	if (s->regs && s->stack && d->unw) {
-		uint64_t upcs[MAX_CHAIN];
-		int room = MAX_CHAIN - n;
-		int k = hwt_unwind(d->unw, s->pid, s->tid, s->regs, s->stack, s->stack_size, upcs,
-				   room);
+		k = hwt_chain_fix(&d->chk, s->pid, user, nuser, leaf_ra, upcs, room);
+		d->stats.chains_cut = d->chk.cut;
+		d->stats.leaf_callers = d->chk.leaf_callers;
+	} else if (s->regs && s->stack && d->unw) {
+		k = hwt_unwind(d->unw, s->pid, s->tid, regs, s->stack, s->stack_size, upcs, room);
 		if (k <= 1)
 			d->stats.unwind_failures++;
 		if (k <= 0 && s->ip && room > 0) {
 			upcs[0] = s->ip;
 			k = 1;
 		}
-		for (int i = 0; i < k; i++, n++) {
-			pcs[n] = i ? upcs[i] - 1 : upcs[i];
-			kernel[n] = 0;
-		}
-	} else if (!s->nchain && s->ip) {
-		pcs[n] = s->ip;
-		kernel[n++] = 0;
+	} else if (!s->nchain && s->ip && room > 0) {
+		upcs[k++] = s->ip;
 	}
+	/* Return addresses point after the call; look up the call itself (the checked walk gives
+	 * those already). */
+	for (int i = 0; i < k; i++, n++) {
+		pcs[n] = i && !nuser ? upcs[i] - 1 : upcs[i];
+		kernel[n] = 0;
+	}
+	return n;
+}
+
+/* Turns the callchain (or the unwound user stack) into a stack node, outermost frame first. */
+static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e,
+			   const struct sample *s)
+{
+	uint64_t pcs[MAX_CHAIN], user[MAX_CHAIN];
+	uint8_t kernel[MAX_CHAIN];
+	int n = 0, nuser = 0, ctx_kernel = 0, user_end = 0;
+
+	for (uint64_t i = 0; i < s->nchain && n + nuser < MAX_CHAIN; i++) {
+		uint64_t ip = s->chain[i];
+		if (ip >= PERF_CONTEXT_MAX) {
+			ctx_kernel = ip == PERF_CONTEXT_KERNEL;
+			continue;
+		}
+		if (ctx_kernel) {
+			if (n && kernel[n - 1])
+				continue; /* one [kernel] frame for the whole kernel part */
+			pcs[n] = ip;
+			kernel[n++] = 1;
+			continue;
+		}
+		if (ip < 4096 || ip >= HWT_USER_ADDR_END)
+			user_end = 1; /* the end of the chain, or a walk gone astray */
+		if (!user_end)
+			user[nuser++] = ip;
+	}
+	n = user_frames(d, e, s, user, nuser, pcs, kernel, n);
 	uint32_t node = HWT_NONE;
 	for (int i = n - 1; i >= 0; i--) {
 		int64_t f = d->cfg.symbolize
@@ -257,6 +290,20 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 		if (nn < 0)
 			return nn;
 		node = (uint32_t)nn;
+		/* What was inlined at the address: callees of that function, outermost first. */
+		uint32_t inl[HWT_INLINE_MAX];
+		int k = d->cfg.symbolize && !kernel[i]
+				? hwt_symbolizer_inlined(d->sym, s->pid, pcs[i], inl,
+							 HWT_INLINE_MAX)
+				: 0;
+		for (int j = k - 1; j >= 0; j--) {
+			nn = hwt_model_intern_stack(d->m, node, inl[j]);
+			if (nn < 0)
+				return nn;
+			node = (uint32_t)nn;
+		}
+		if (k < 0)
+			return k;
 	}
 	return node;
 }

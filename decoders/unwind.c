@@ -1,5 +1,6 @@
 /* DWARF unwinding of sampled user stacks with libdw: one Dwfl per process, its modules reported
  * from the symbolizer's mappings, stack memory read from the copy taken with each sample. */
+#include <dwarf.h>
 #include <elf.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
@@ -30,6 +31,8 @@ static const uint8_t perf_of_dwarf[16] = {
  * has thousands of processes. The least recently unwound one is ended to make room. */
 #define UW_MAX_PROCS 64
 #define UW_BUCKETS   64
+#define UW_RULES     4096 /* return address rules remembered, by IP */
+#define DWARF_BP     6
 #define PAGE_MASK_4K 0xfffull
 
 /* A module reported to a Dwfl, remembered so that it can be re-reported (kept, with its CFI
@@ -64,6 +67,12 @@ struct hwt_unwinder {
 	size_t vdso_len;
 	uint8_t vdso_build_id[64];
 	size_t vdso_build_id_len;
+
+	struct {
+		uint64_t ip, gen; /* gen 0: empty */
+		int64_t off;
+		int rule;
+	} rules[UW_RULES];
 
 	/* The sample being unwound, for the libdw callbacks. */
 	uint32_t tid;
@@ -622,4 +631,78 @@ int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_
 		return 1;
 	}
 	return u->n;
+}
+
+/* The CFA at a frame as (register, offset), for the two registers a return address rule uses. */
+static int cfa_of(Dwarf_Frame *fr, int *reg, int64_t *off)
+{
+	Dwarf_Op *ops;
+	size_t n;
+
+	if (dwarf_frame_cfa(fr, &ops, &n) || n != 1)
+		return -1;
+	if (ops[0].atom == DW_OP_bregx) {
+		*reg = (int)ops[0].number;
+		*off = (int64_t)ops[0].number2;
+	} else if (ops[0].atom >= DW_OP_breg0 && ops[0].atom <= DW_OP_breg31) {
+		*reg = ops[0].atom - DW_OP_breg0;
+		*off = (int64_t)ops[0].number;
+	} else {
+		return -1;
+	}
+	return *reg == DWARF_SP || *reg == DWARF_BP ? 0 : -1;
+}
+
+static int rule_lookup(struct uw_proc *p, uint64_t ip, int64_t *off)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(p->dwfl, ip);
+	Dwarf_CFI *cfi = NULL;
+	Dwarf_Addr bias = 0, start, end;
+	Dwarf_Frame *fr = NULL;
+	Dwarf_Op mem[3], *ops;
+	size_t n;
+	int64_t cfa_off;
+	int reg, ra, rule = HWT_RA_UNKNOWN;
+	bool signal;
+
+	if (mod)
+		cfi = dwfl_module_eh_cfi(mod, &bias);
+	if (mod && !cfi)
+		cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	if (!cfi || dwarf_cfi_addrframe(cfi, ip - bias, &fr))
+		return HWT_RA_UNKNOWN;
+	ra = dwarf_frame_info(fr, &start, &end, &signal);
+	/* The return address as "offset(N)" from the CFA: call_frame_cfa, plus_uconst N. */
+	if (ra >= 0 && !signal && !cfa_of(fr, &reg, &cfa_off) &&
+	    !dwarf_frame_register(fr, ra, mem, &ops, &n) && n >= 1 &&
+	    ops[0].atom == DW_OP_call_frame_cfa &&
+	    (n == 1 || (n == 2 && ops[1].atom == DW_OP_plus_uconst))) {
+		*off = cfa_off + (n == 2 ? (int64_t)ops[1].number : 0);
+		rule = reg == DWARF_SP ? HWT_RA_SP : HWT_RA_BP;
+	}
+	free(fr);
+	return rule;
+}
+
+int hwt_unwind_ra_rule(struct hwt_unwinder *u, uint32_t pid, uint64_t ip, int64_t *off)
+{
+	struct uw_proc *p;
+	size_t slot;
+
+	if (!u || !off)
+		return HWT_E_INVAL;
+	p = proc_get(u, pid);
+	if (!p)
+		return HWT_E_NOMEM;
+	p->used = ++u->clock;
+	refresh(u, p);
+	slot = (size_t)(((ip ^ p->gen * 0xc2b2ae3d27d4eb4full) * 0x9e3779b97f4a7c15ull) >> 52) &
+	       (UW_RULES - 1);
+	if (!p->gen || u->rules[slot].gen != p->gen || u->rules[slot].ip != ip) {
+		u->rules[slot].ip = ip;
+		u->rules[slot].gen = p->gen;
+		u->rules[slot].rule = rule_lookup(p, ip, &u->rules[slot].off);
+	}
+	*off = u->rules[slot].off;
+	return u->rules[slot].rule;
 }

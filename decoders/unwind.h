@@ -23,4 +23,17 @@ void hwt_unwinder_free(struct hwt_unwinder *u);
 int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
 	       const uint8_t *stack, size_t size, uint64_t *pcs, int max);
 
+/** Where a function keeps its return address at a sampled IP, from its CFI. */
+enum hwt_ra_rule {
+	HWT_RA_UNKNOWN = 0, /* no CFI there, or a rule other than the two below */
+	HWT_RA_SP = 1,	    /* in the word at sp + offset: no frame pointer set up (a leaf built
+			       without, a prologue, an epilogue) */
+	HWT_RA_BP = 2,	    /* in the word at bp + offset: the frame pointer is set up */
+};
+
+/** The rule at @ip of @pid, from the .eh_frame (else .debug_frame) of the module mapped there:
+ *  returns an enum hwt_ra_rule with *@off set for HWT_RA_SP and HWT_RA_BP, or a negative enum
+ *  hwt_error. Cached per address and address space: a CFI lookup happens once per IP. */
+int hwt_unwind_ra_rule(struct hwt_unwinder *u, uint32_t pid, uint64_t ip, int64_t *off);
+
 #endif

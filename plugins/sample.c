@@ -21,7 +21,16 @@
 
 enum callgraph { CG_FP, CG_DWARF, CG_NONE }; /* the order of the choices of -g */
 
-enum { OPT_COUNTER, OPT_FREQ, OPT_CALLGRAPH, OPT_EVENT, OPT_RING, OPT_PERIOD, SAMPLE_NOPTIONS };
+enum {
+	OPT_COUNTER,
+	OPT_FREQ,
+	OPT_CALLGRAPH,
+	OPT_EVENT,
+	OPT_RING,
+	OPT_PERIOD,
+	OPT_LEAF,
+	SAMPLE_NOPTIONS
+};
 
 static const struct hwt_option sample_options[SAMPLE_NOPTIONS] = {
 	[OPT_COUNTER] = { .name = "counter",
@@ -74,6 +83,15 @@ static const struct hwt_option sample_options[SAMPLE_NOPTIONS] = {
 			 .help = "a sample every N events of the sampling event instead of --freq "
 				 "(with --sample-event page-faults, -c 1 samples every fault; "
 				 "cpu-clock counts ns)" },
+	[OPT_LEAF] = { .name = "leaf_stack",
+		       .type = HWT_OPT_SIZE,
+		       .min = 0,
+		       .max = 4096,
+		       .def = "512",
+		       .help = "with -g fp, bytes of user stack copied with each sample (and ip, "
+			       "sp, "
+			       "bp) to find the caller of a function sampled before it set up its "
+			       "frame; 0: none, multiple of 8" },
 };
 
 static int kernel_allowed(void)
@@ -154,6 +172,14 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t,
 			   (lead.freq ? PERF_SAMPLE_PERIOD : 0);
 	if (cg == CG_FP)
 		lead.sample_type |= PERF_SAMPLE_CALLCHAIN;
+	if (cg == CG_FP && v[OPT_LEAF].i > 0) {
+		/* The frame-pointer walk skips the caller of a function that has not pushed its
+		 * frame (a leaf built without, a prologue): the decoder finds that caller from the
+		 * function's CFI and the top of the stack. */
+		lead.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		lead.sample_regs_user = HWT_SAMPLE_FP_REGS_MASK;
+		lead.sample_stack_user = (uint32_t)v[OPT_LEAF].i & ~7u;
+	}
 	if (cg == CG_DWARF) {
 		/* The kernel part still comes from the callchain; user frames from the stack. */
 		lead.sample_type |=

@@ -68,6 +68,8 @@ struct hwt_end_rec {
  * AX BX CX DX SI DI BP SP IP, then R8..R15. Samples carry them in ascending bit order. */
 #define HWT_SAMPLE_REGS_MASK 0xff01ffull
 #define HWT_SAMPLE_NREGS     17
+/* The registers of a frame-pointer sample, for its leaf's return address: bp, sp, ip. */
+#define HWT_SAMPLE_FP_REGS_MASK 0x1c0ull
 /* Bytes of user stack copied per sample. */
 #define HWT_SAMPLE_STACK_SIZE 8192
 

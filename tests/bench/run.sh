@@ -2,8 +2,9 @@
 # make bench: hwtrace against Linux perf on the same programs in the same run, alternating.
 #   HWTRACE=/abs/build/hwtrace PROGS=/abs/build/programs bash tests/bench/run.sh
 # For each program (hot with a large argument, threads), BENCH_N (default 5) rounds of: the
-# program alone, perf record -g, hwtrace record -g fp, perf record --call-graph dwarf, hwtrace
-# record -g dwarf, all at 4000 Hz. The time measured is the program's own (build/programs/timeit
+# program alone, perf record -g, hwtrace record -g fp, the same without the stack copy of the leaf
+# fix-up (hwtrace-fp0: -b sample:leaf_stack=0), perf record --call-graph dwarf, hwtrace record -g
+# dwarf, all at 4000 Hz. The time measured is the program's own (build/programs/timeit
 # runs it and writes its CLOCK_MONOTONIC wall time and rusage), so neither recorder's start and
 # stop cost is counted (perf's alone is ~1.1 s here). Then bytes per sample of .hwt against
 # perf.data, and export throughput (samples/s) of a large recording per format.
@@ -35,7 +36,7 @@ results=$work/results.tsv
 : >"$results"
 
 programs=(hot threads)
-configs=(bare perf-fp hwtrace-fp perf-dwarf hwtrace-dwarf)
+configs=(bare perf-fp hwtrace-fp hwtrace-fp0 perf-dwarf hwtrace-dwarf)
 
 # perf_stats FILE: "SAMPLES LOST" of a perf.data.
 perf_stats()
@@ -78,6 +79,11 @@ run_one()
 	perf-dwarf)
 		data=$base.data
 		"$PERF" record -q --call-graph dwarf -F "$FREQ" -o "$data" -- \
+			"$TIMEIT" "$base.time" "${cmd[@]}" >/dev/null 2>"$base.err" || rc=$?
+		;;
+	hwtrace-fp0)
+		data=$base.hwt
+		"$HWTRACE" record -q -b sample:leaf_stack=0 --freq "$FREQ" -g fp -o "$data" -- \
 			"$TIMEIT" "$base.time" "${cmd[@]}" >/dev/null 2>"$base.err" || rc=$?
 		;;
 	hwtrace-fp | hwtrace-dwarf)
@@ -164,7 +170,7 @@ print("%-8s %-14s %10s %10s %9s %9s %9s %8s %10s" % (
     "B/sample"))
 for prog in dict.fromkeys(p for p, _ in data):
     bw, bc = med(prog, "bare", "wall"), med(prog, "bare", "cpu")
-    for cfg in ("bare", "perf-fp", "hwtrace-fp", "perf-dwarf", "hwtrace-dwarf"):
+    for cfg in ("bare", "perf-fp", "hwtrace-fp", "hwtrace-fp0", "perf-dwarf", "hwtrace-dwarf"):
         if (prog, cfg) not in data:
             continue
         w, c = med(prog, cfg, "wall"), med(prog, cfg, "cpu")

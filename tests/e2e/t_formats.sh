@@ -93,7 +93,7 @@ path, samples = sys.argv[1], int(sys.argv[2] or 0)
 total, under = 0, {"recurser": set(), "hasher": set(), "sorter": set()}
 for line in open(path):
     line = line.rstrip("\n")
-    if not check(re.match(r"^[^ ]+( [0-9]+)$", line), "folded: bad line %r" % line):
+    if not check(re.match(r"^[^ ].* [0-9]+$", line), "folded: bad line %r" % line):
         continue
     stack, n = line.rsplit(" ", 1)
     frames = stack.split(";")

@@ -55,7 +55,7 @@ cg, path, samples = sys.argv[1], sys.argv[2], int(sys.argv[3] or 0)
 total, per = 0, {"hot_a": 0, "hot_b": 0}
 for line in open(path):
     line = line.rstrip("\n")
-    m = re.match(r"^(\S+) (\d+)$", line)
+    m = re.match(r"^(.+) (\d+)$", line)
     if not check(m, "%s: bad folded line %r" % (cg, line)):
         continue
     frames, n = m.group(1).split(";"), int(m.group(2))

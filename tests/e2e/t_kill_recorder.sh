@@ -47,7 +47,7 @@ py '
 import sys, re
 work = total = 0
 for line in open(sys.argv[1]):
-    m = re.match(r"^(\S+) (\d+)$", line.rstrip("\n"))
+    m = re.match(r"^(.+) (\d+)$", line.rstrip("\n"))
     if not check(m, "folded: bad line %r" % line):
         continue
     total += int(m.group(2))

@@ -66,7 +66,7 @@ import sys, re
 path, least = sys.argv[1], int(sys.argv[2])
 total = in_main = 0
 for line in open(path):
-    m = re.match(r"^(\S+) (\d+)$", line.rstrip("\n"))
+    m = re.match(r"^(.+) (\d+)$", line.rstrip("\n"))
     if not check(m, "folded: bad line %r" % line):
         continue
     n = int(m.group(2))

@@ -103,11 +103,18 @@ START_TEST(intern_frame_mapping)
 	f.kind = HWT_FRAME_KERNEL;
 	fid2 = hwt_model_intern_frame(m, &f);
 	ck_assert_int_eq(fid2, 2);
+	/* An inlined function is a frame of its own. */
+	f.kind = HWT_FRAME_USER;
+	f.flags = HWT_FRAME_INLINED;
+	ck_assert_int_eq(hwt_model_intern_frame(m, &f), 3);
+	ck_assert_int_eq(hwt_model_intern_frame(m, &f), 3);
+	ck_assert_uint_eq(hwt_model_frame(m, 3)->flags, HWT_FRAME_INLINED);
+	ck_assert_uint_eq(hwt_model_frame(m, (uint32_t)fid)->flags, 0);
 	map.pgoff = 0x1000;
 	ck_assert_int_eq(hwt_model_intern_mapping(m, &map), 2);
-	ck_assert_uint_eq(hwt_model_nframes(m), 3);
+	ck_assert_uint_eq(hwt_model_nframes(m), 4);
 	ck_assert_uint_eq(hwt_model_nmappings(m), 3);
-	ck_assert_ptr_null(hwt_model_frame(m, 3));
+	ck_assert_ptr_null(hwt_model_frame(m, 4));
 	ck_assert_ptr_null(hwt_model_mapping(m, 3));
 }
 END_TEST

@@ -125,6 +125,19 @@ int ns_func(int x)
 	return x + 7;
 }
 
+/* A function inlined once into sym_inl_outer(); the global label marks an address of its code. */
+static inline __attribute__((always_inline)) int sym_inl_inner(int x)
+{
+	__asm__ volatile(".globl sym_inline_mark\nsym_inline_mark:\n\tnop" ::: "memory");
+	return x * 5;
+}
+
+__attribute__((noinline, noclone)) int sym_inl_outer(int x)
+{
+	return sym_inl_inner(x) + 1;
+}
+extern const char sym_inline_mark[];
+
 /* ---- symbolization ---- */
 
 START_TEST(frame_self_function)
@@ -578,6 +591,57 @@ START_TEST(foreach_map_files_only)
 	ck_assert_int_eq(hwt_symbolizer_find_map(s, 5, 0x2800, &mi), 1);
 	ck_assert_str_eq(mi.path, "[heap]");
 	ck_assert_str_eq(name_of(hwt_symbolizer_frame(s, 5, 0x2810, 0)), "[heap]+0x810");
+}
+END_TEST
+
+START_TEST(symbolizer_code_self)
+{
+	uint64_t a = addr_of((void (*)(void))sym_target_a);
+	uint8_t buf[16];
+	struct hwt_map_info mi = { .start = 0x20000000, .end = 0x20010000, .path = "/gone/x.so" };
+
+	ck_assert_int_eq(hwt_symbolizer_code(s, SELF, a, sizeof(buf), buf), 1);
+	ck_assert_mem_eq(buf, (const void *)(uintptr_t)a, sizeof(buf));
+	/* Not mapped, unknown process, a file that is gone, bad arguments. */
+	ck_assert_int_eq(hwt_symbolizer_code(s, SELF, 8, 1, buf), HWT_E_NOENT);
+	ck_assert_int_eq(hwt_symbolizer_code(s, 4242, a, 1, buf), HWT_E_NOENT);
+	ck_assert_int_eq(hwt_symbolizer_add_map(s, 7, &mi), 0);
+	ck_assert_int_eq(hwt_symbolizer_code(s, 7, 0x20000100, 4, buf), 0);
+	ck_assert_int_eq(hwt_symbolizer_code(NULL, SELF, a, 1, buf), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_symbolizer_code(s, SELF, a, 1, NULL), HWT_E_INVAL);
+}
+END_TEST
+
+START_TEST(symbolizer_inlined_chain)
+{
+	uint32_t out[HWT_INLINE_MAX], again[HWT_INLINE_MAX];
+	uint64_t mark = (uint64_t)(uintptr_t)sym_inline_mark;
+	const struct hwt_frame *f;
+	int n;
+
+	ck_assert_int_eq(sym_inl_outer(2), 11);
+	n = hwt_symbolizer_inlined(s, SELF, mark, out, HWT_INLINE_MAX);
+	ck_assert_int_eq(n, 1);
+	f = frame_of(out[0]);
+	ck_assert_str_eq(hwt_model_str(m, f->name), "sym_inl_inner (inlined)");
+	ck_assert_uint_eq(f->flags, HWT_FRAME_INLINED);
+	ck_assert_uint_eq(f->kind, HWT_FRAME_USER);
+	ck_assert_str_eq(mapping_path_of(out[0]),
+			 mapping_path_of(hwt_symbolizer_frame(s, SELF, mark, 0)));
+	/* The function it was inlined into is the address's own frame. */
+	ck_assert_str_eq(name_of(hwt_symbolizer_frame(s, SELF, mark, 0)), "sym_inl_outer");
+	/* Cached, and the same frame every time. */
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, SELF, mark, again, HWT_INLINE_MAX), 1);
+	ck_assert_uint_eq(again[0], out[0]);
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, SELF, mark, again, 0), 0);
+	/* Nothing inlined there; no process; kernel; bad arguments. */
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, SELF, addr_of((void (*)(void))sym_target_a) + 1,
+						out, HWT_INLINE_MAX),
+			 0);
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, 4242, mark, out, HWT_INLINE_MAX), 0);
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, SELF, 0xffffffff81000000ull, out, 4), 0);
+	ck_assert_int_eq(hwt_symbolizer_inlined(NULL, SELF, mark, out, 4), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, SELF, mark, NULL, 4), HWT_E_INVAL);
 }
 END_TEST
 
@@ -1099,6 +1163,8 @@ static Suite *symbols_suite(void)
 	tcase_add_loop_test(tc, add_map_overlap, 0,
 			    (int)(sizeof(overlap_cases) / sizeof(overlap_cases[0])));
 	tcase_add_test(tc, foreach_map_files_only);
+	tcase_add_test(tc, symbolizer_code_self);
+	tcase_add_test(tc, symbolizer_inlined_chain);
 	tcase_add_test(tc, symbolizer_bad_args);
 	suite_add_tcase(su, tc);
 

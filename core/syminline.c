@@ -1,0 +1,116 @@
+/* Inlined functions from DWARF: the DW_TAG_inlined_subroutine scopes around an address of a
+ * mapped file (its own DWARF, else its separate debug file), so that stacks show what the
+ * compiler inlined as frames of their own. */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "symfile.h"
+
+static Dwarf *dwarf_of(const char *path, int *fdp, Elf **elfp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf;
+	Dwarf *dw;
+
+	if (fd < 0)
+		return NULL;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	dw = elf && elf_kind(elf) == ELF_K_ELF ? dwarf_begin_elf(elf, DWARF_C_READ, NULL) : NULL;
+	if (!dw) {
+		elf_end(elf);
+		close(fd);
+		return NULL;
+	}
+	*fdp = fd;
+	*elfp = elf;
+	return dw;
+}
+
+/* The file's own DWARF, else the debug file named by its build id; once per file. */
+static Dwarf *file_dwarf(struct elf_file *f)
+{
+	char path[512];
+	Elf *elf = NULL;
+	Dwarf *dw;
+
+	if (f->dwarf_state)
+		return f->dwarf;
+	f->dwarf_state = -1;
+	if (f->is_vdso || f->state != FILE_LOADED)
+		return NULL;
+	dw = dwarf_of(f->path, &f->dwarf_fd, &elf);
+	if (!dw &&
+	    !hwt_symfile_debug_path(f->file_build_id, f->file_build_id_len, path, sizeof(path)))
+		dw = dwarf_of(path, &f->dwarf_fd, &elf);
+	if (!dw)
+		return NULL;
+	f->dwarf = dw;
+	f->dwarf_elf = elf;
+	f->dwarf_state = 1;
+	return dw;
+}
+
+/* What the function of @die is called: its linkage name (demangled later: C++ templates and
+ * overloads told apart, as the symbol table names them), else its name. */
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *name = NULL;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+		name = dwarf_formstring(&a);
+	if (!name && dwarf_attr_integrate(die, DW_AT_name, &a))
+		name = dwarf_formstring(&a);
+	return name;
+}
+
+int hwt_symfile_inlined(struct elf_file *f, uint64_t vaddr, const char **names, int max)
+{
+	Dwarf *dw = file_dwarf(f);
+	Dwarf_Die cu, inner, *scopes = NULL;
+	int i, n, k = 0;
+
+	if (!dw || max <= 0 || !dwarf_addrdie(dw, vaddr, &cu))
+		return 0;
+	/* dwarf_getscopes() gives the innermost scope, then its abstract definition's: the
+	 * chain of concrete scopes around it comes from dwarf_getscopes_die(). */
+	n = dwarf_getscopes(&cu, vaddr, &scopes);
+	if (n <= 0) {
+		free(scopes);
+		return 0;
+	}
+	inner = scopes[0];
+	free(scopes);
+	scopes = NULL;
+	n = dwarf_getscopes_die(&inner, &scopes);
+	for (i = 0; i < n && k < max; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		const char *name;
+
+		if (tag == DW_TAG_subprogram)
+			break; /* the function they were inlined into: the symbol's frame */
+		if (tag != DW_TAG_inlined_subroutine)
+			continue;
+		name = die_name(&scopes[i]);
+		if (name)
+			names[k++] = name;
+	}
+	free(scopes);
+	return k;
+}
+
+void hwt_symfile_dwarf_fini(struct elf_file *f)
+{
+	if (f->dwarf_state != 1)
+		return;
+	dwarf_end(f->dwarf);
+	elf_end(f->dwarf_elf);
+	close(f->dwarf_fd);
+	f->dwarf = NULL;
+	f->dwarf_elf = NULL;
+	f->dwarf_state = 0;
+}
