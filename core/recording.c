@@ -21,6 +21,7 @@
 #include "hwtrace/error.h"
 #include "attach.h"
 #include "host_internal.h"
+#include "output.h"
 #include "progapi.h"
 #include "plugin_run.h"
 #include "store.h"
@@ -183,6 +184,7 @@ void hwt_record_config_init(struct hwt_record_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ring_bytes = 1u << 20;
+	cfg->output_fd = -1;
 }
 
 static int write_events(struct hwt_host *h)
@@ -229,16 +231,6 @@ static void write_proc_maps(struct hwt_host *h, pid_t pid)
 		hwt_store_write(h->store, HWT_CHUNK_PROC_MAPS, text, len);
 	}
 	free(text);
-}
-
-static int open_output(const char *output, char *tmp, size_t len, char *why, size_t whylen)
-{
-	snprintf(tmp, len, "%s.tmp.%d", output, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot write '%s': %s",
-				output, strerror(errno));
-	return fd;
 }
 
 /* What ends the recording, besides an error. */
@@ -351,9 +343,9 @@ struct recording {
 	const struct hwt_plugin *backend; /* the first tracer started */
 	struct ends ends;		  /* what ends the recording */
 	char path[PATH_MAX];		  /* the program file */
-	char tmp[PATH_MAX + 32]; /* the output's name until the recording is worth keeping */
-	int renamed;		 /* the output has its own name */
-	int stuck;		 /* a plugin hangs in poll(): the host stays allocated */
+	struct hwt_output out; /* under a temporary name until the recording is worth keeping */
+	int renamed;	       /* the output has its own name */
+	int stuck;	       /* a plugin hangs in poll(): the host stays allocated */
 	struct sigaction old_int, old_term, old_usr2;
 };
 
@@ -383,13 +375,18 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 	}
 	if (err)
 		return err;
-	int fd = open_output(cfg->output, r->tmp, sizeof(r->tmp), why, whylen);
+	int fd = cfg->output_fd >= 0 ? fcntl(cfg->output_fd, F_DUPFD_CLOEXEC, 3)
+				     : hwt_output_open(&r->out, cfg->output, why, whylen);
+	if (cfg->output_fd >= 0 && fd < 0)
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot write '%s': %s",
+				cfg->output, strerror(errno));
 	if (fd < 0)
 		return fd;
+	r->out.direct |= cfg->output_fd >= 0;
 	r->h->store = hwt_store_writer_open(fd, NULL, &err);
 	if (!r->h->store) {
 		snprintf(why, whylen, "cannot write '%s': %s", cfg->output, hwt_errstr(err));
-		unlink(r->tmp);
+		hwt_output_discard(&r->out, 0);
 	}
 	return err;
 }
@@ -533,9 +530,9 @@ static int start_recording(struct recording *r, char (*exe_paths)[PATH_MAX], cha
 	if (err < 0)
 		return hwt_fail(why, whylen, err, "cannot write '%s': %s", cfg->output,
 				hwt_errstr(err));
-	if (rename(r->tmp, cfg->output))
-		return hwt_fail(why, whylen, HWT_E_IO, "cannot write '%s': %s", cfg->output,
-				strerror(errno));
+	err = hwt_output_commit(&r->out, why, whylen);
+	if (err)
+		return err;
 	r->renamed = 1;
 	return 0;
 }
@@ -643,11 +640,11 @@ static int finish_recording(struct recording *r, int err, struct hwt_record_resu
 		snprintf(why, whylen, "writing '%s' failed: %s", r->cfg->output, hwt_errstr(err));
 	if (!err && h->failed[0]) {
 		snprintf(why, whylen, "%s", h->failed);
-		unlink(r->cfg->output);
+		hwt_output_discard(&r->out, 1);
 		return HWT_E_NOENT;
 	}
 	struct stat st;
-	if (!stat(r->cfg->output, &st))
+	if (!r->out.direct && !stat(r->out.path, &st))
 		res->file_bytes = (uint64_t)st.st_size;
 	return err;
 }
@@ -701,7 +698,7 @@ fail:
 	hwt_plugins_stop(r.h); /* the ones started before a later step failed; no thread yet */
 	hwt_store_writer_close(r.h->store);
 	r.h->store = NULL;
-	unlink(r.renamed ? cfg->output : r.tmp);
+	hwt_output_discard(&r.out, r.renamed);
 out:
 	hwt_launch_fini(&r.l);
 	if (r.l.pidfd >= 0)
