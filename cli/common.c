@@ -143,7 +143,8 @@ int cli_binary_to_tty(const char *out, const char *format)
 	    (strcmp(format, "hwt") && strcmp(format, "perfetto") && strcmp(format, "pprof")))
 		return 0;
 	return cli_error("-o %s: %s is binary and %s is a terminal: redirect it, or give -o FILE",
-			 out, format, strcmp(out, "-") ? out : "standard output");
+			 out, strcmp(format, "hwt") ? format : "a recording (.hwt)",
+			 strcmp(out, "-") ? out : "standard output");
 }
 
 int cli_check_export(const struct hwt_exporter_ops *ops, const char *out, const char *view)
@@ -180,6 +181,24 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
 	}
 	cfg->tids = *tidv;
 	return tids || window;
+}
+
+/* A stream on the output @out, opened into @o (hwt_output_open()); NULL after saying why. */
+static FILE *open_output(const char *out, struct hwt_output *o)
+{
+	char why[PATH_MAX + 256];
+	FILE *f;
+
+	if (hwt_output_open(o, out, why, sizeof(why)) < 0) {
+		cli_error("%s", why);
+		return NULL;
+	}
+	if (!(f = fdopen(o->fd, "wb"))) {
+		cli_error("cannot write '%s': %s", out, strerror(errno));
+		close(o->fd);
+		hwt_output_discard(o, 0);
+	}
+	return f;
 }
 
 /* Hands what the filter keeps to the exporter. */
@@ -229,18 +248,9 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("%s", why);
 		goto out;
 	}
-	if (to_stdout) {
-		f = stdout;
-	} else if (hwt_output_open(&o, out, why, sizeof(why)) < 0) {
-		cli_error("%s", why);
+	f = to_stdout ? stdout : open_output(out, &o);
+	if (!f)
 		goto out;
-	} else if (!(f = fdopen(o.fd, "wb"))) {
-		cli_error("cannot write '%s': %s", out, strerror(errno));
-		close(o.fd);
-		hwt_output_discard(&o, 0);
-		goto out;
-	}
-	why[0] = 0;
 	struct hwt_export_config ecfg;
 	hwt_export_config_init(&ecfg);
 	ecfg.out = f;

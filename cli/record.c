@@ -178,12 +178,6 @@ struct record {
 	char why[1024];
 };
 
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
 static char *join_argv(int argc, char **argv)
 {
 	size_t len = 1;
@@ -570,7 +564,7 @@ static int load_plugins(struct record *r)
 		int path = strchr(spec, '/') != NULL;
 		const struct hwt_plugin *p = path ? hwt_plugin_load(spec, r->why, sizeof(r->why))
 						  : hwt_plugin_by_name(spec);
-		if (!p && !path && ends_with(spec, ".so"))
+		if (!p && !path && strstr(spec, ".so"))
 			return cli_error("-P %s: a plugin file is loaded only from a path: give "
 					 "./%s or an absolute path",
 					 spec, spec);
