@@ -175,9 +175,10 @@ void up_meter_end(struct up_meter *m, struct hwt_host *h, uint64_t now)
 		      "uprobe: %s calls, ~%.2f s in probes (~%.1f us a call, measured here) in "
 		      "%.2f s of recording%s",
 		      calls, m->probe_ns / 1e9, m->probe_ns / (double)m->calls / 1e3, wall / 1e9,
-		      m->probe_ns > 0.2 * wall ? ": the durations of short calls are mostly "
-						 "probe time (-b sample for a profile)"
-					       : "");
+		      m->probe_ns > 0.2 * wall
+			      ? ": the durations of short calls are mostly "
+				"probe time (sampling alone, without -b uprobe, is not slowed so)"
+			      : "");
 }
 
 void up_meter_fini(struct up_meter *m)

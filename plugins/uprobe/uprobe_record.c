@@ -539,7 +539,7 @@ static void measure_cost(struct up_state *s)
 			s->h,
 			"uprobe: a traced call costs ~%.1f us on this host (measured; %.1f us "
 			"single-stepped): a program making 100 k calls a second runs ~%.0fx "
-			"slower; -F narrows what is traced, -b sample profiles at a few %%",
+			"slower; -F narrows what is traced; sampling alone costs a few %%",
 			s->meter.cost.fast_ns / 1e3, s->meter.cost.slow_ns / 1e3,
 			1 + avg * 1e5 / 1e9);
 }
