@@ -46,8 +46,10 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
 		     uint32_t **tidv);
 
 /** Exports the recording @trace to @out with @ops and @view, the events cut by @filter (NULL:
- *  all): written to a temporary file and renamed, so a failure leaves nothing behind. Prints
- *  errors and warnings; returns the exit status. */
+ *  all): written to a temporary file (mode 0600) and renamed, so a failure leaves nothing
+ *  behind; "-" or the path of standard output writes to standard output, a device or a FIFO
+ *  is written in place (hwt_output_open()); never over @trace itself. Prints errors and
+ *  warnings; returns the exit status. */
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
 		    const char *view, const struct hwt_filter_config *filter);
 

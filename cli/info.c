@@ -70,7 +70,7 @@ static void print_end(const struct hwt_end_rec *end)
 		       strsignal((int)end->stopped_by));
 }
 
-/* Metadata @key's value in @m, NULL if none. */
+/* A metadata key looked for, and its value once found (NULL if none). */
 struct meta_find {
 	const char *key, *value;
 };
