@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hwtrace/error.h"
@@ -77,8 +78,18 @@ int hwt_rec_output_name(struct hwt_rec_output *o, char *why, size_t whylen)
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", o->fd);
 		/* linkat() will not replace: the old file goes first (it was to be overwritten). */
 		for (int i = 0; i < 3; i++) {
+			struct stat st;
 			err = linkat(AT_FDCWD, proc, AT_FDCWD, out, AT_SYMLINK_FOLLOW);
-			if (!err || errno != EEXIST || unlink(out))
+			if (!err || errno != EEXIST)
+				break;
+			/* Only what rename() would have replaced: never a device node or a FIFO. */
+			if (!lstat(out, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+				return hwt_fail(
+					why, whylen, HWT_E_INVAL,
+					"'%s' exists and is not a regular file: give another "
+					"output name",
+					out);
+			if (unlink(out))
 				break;
 		}
 	} else {

@@ -549,7 +549,7 @@ static void say_failure(struct recording *r, int err, int sys_errno, int ended, 
 			size_t whylen)
 {
 	const char *out = r->cfg->output;
-	const char *stopped = r->launched ? "; the program was stopped" : "";
+	const char *stopped = r->launched && r->ends.failed ? "; the program was stopped" : "";
 
 	if (!sys_errno)
 		snprintf(why, whylen, "writing '%s' failed: %s", out, hwt_errstr(err));
@@ -574,10 +574,8 @@ static int finish_recording(struct recording *r, int err, struct hwt_record_resu
 	struct hwt_host *h = r->h;
 	const struct ends *e = &r->ends;
 	int status = e->status, exited = r->launched && (e->exited || e->reaped);
-	int sys_errno = err ? hwt_store_writer_errno(h->store) : 0;
+	int sys_errno = 0;
 
-	if (err)
-		hwt_store_writer_salvage(h->store);
 	if (err && r->launched && !e->failed && !e->exited && !e->reaped) {
 		/* Failed before the loop could stop it (a plugin's thread): it must not run on. */
 		hwt_tree_signal(launched_pid(e), SIGKILL);
@@ -618,12 +616,16 @@ static int finish_recording(struct recording *r, int err, struct hwt_record_resu
 	h->end.exit_status = !exited ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	h->end.signal = exited && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	h->end.lost += hwt_rec_lost_total(h);
+	/* After a write error, what waits is dropped and the file cut back to its last whole chunk:
+	 * the END may fit in the room freed. */
+	if ((sys_errno = hwt_store_writer_errno(h->store)) || err)
+		hwt_store_writer_salvage(h->store);
 	if (sys_errno) {
 		/* In the recording only: the user reads it in the error line. */
 		char msg[256];
 		int n = snprintf(msg, sizeof(msg), "the recording stopped at a write error: %s%s",
 				 strerror(sys_errno),
-				 r->launched ? "; the program was stopped" : "");
+				 e->failed && r->launched ? "; the program was stopped" : "");
 		hwt_store_write(h->store, HWT_CHUNK_NOTE, msg, (size_t)n);
 	}
 	int eerr = hwt_store_write(h->store, HWT_CHUNK_END, &h->end, sizeof(h->end));
