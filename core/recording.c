@@ -238,7 +238,7 @@ static int run_loop(struct hwt_host *h, struct ends *e)
 				fds[i].fd = -1;
 		stop = stop_signalled(h, e);
 		if (!e->failed && (err = record_round(h, &last_read)))
-			stop = write_failed(e, err, fds, h->nrings);
+			stop |= write_failed(e, err, fds, h->nrings);
 		check_ends(h, e, fds + h->nrings, n, &gone);
 		uint64_t now = hwt_mono_ns();
 		if (e->kill_at && now >= e->kill_at && !e->exited) {
