@@ -82,8 +82,9 @@ int hwt_rec_output_name(struct hwt_rec_output *o, char *why, size_t whylen)
 			err = linkat(AT_FDCWD, proc, AT_FDCWD, out, AT_SYMLINK_FOLLOW);
 			if (!err || errno != EEXIST)
 				break;
-			/* Only what rename() would have replaced: never a device node or a FIFO. */
-			if (!lstat(out, &st) && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+			/* A regular file, or a link to one (replaced, as rename() would): never a
+			 * device node, a FIFO, or a link to one (/dev/stdout). */
+			if (!stat(out, &st) && !S_ISREG(st.st_mode))
 				return hwt_fail(
 					why, whylen, HWT_E_INVAL,
 					"'%s' exists and is not a regular file: give another "

@@ -84,7 +84,7 @@ START_TEST(hwt_rec_output_name_replaces)
 }
 END_TEST
 
-/* A FIFO (or a device) of that name is not replaced: one line says so. */
+/* A FIFO (or a device) of that name is not replaced, nor a link to one: one line says so. */
 START_TEST(hwt_rec_output_name_refuses_fifo)
 {
 	struct hwt_rec_output o = { .keep_fd = -1 };
@@ -98,6 +98,15 @@ START_TEST(hwt_rec_output_name_refuses_fifo)
 	struct stat st;
 	ck_assert_int_eq(stat(out, &st), 0);
 	ck_assert(S_ISFIFO(st.st_mode));
+	/* Nor a link to one (as /dev/stdout is to a pipe). */
+	char link[160];
+	snprintf(link, sizeof(link), "%s/link.hwt", dir);
+	ck_assert_int_eq(symlink(out, link), 0);
+	o.path = link;
+	ck_assert_int_eq(hwt_rec_output_name(&o, why, sizeof(why)), HWT_E_INVAL);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	unlink(link);
 	close(fd);
 }
 END_TEST
