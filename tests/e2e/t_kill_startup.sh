@@ -1,6 +1,7 @@
 # SIGKILL of the recorder at random moments of its first 100 ms, 20 times (a .hwt, a Perfetto
 # export, standard output): no temporary file is ever left (x.hwt.tmp.PID, x.pftrace.rec.PID.hwt,
 # hwtrace-rec.PID.hwt in TMPDIR); a .hwt that is there was named once worth keeping, and reads.
+# Then 5 exports killed in their first 100 ms: no x.pftrace.tmp.PID, no half-written output.
 need python3
 
 mkdir tmp
@@ -34,4 +35,22 @@ done()
 # The programs the killed recorders launched end by themselves (0.3 s of work, or at once if
 # never released).
 sleep 1
+
+# Exports killed midway leave neither a temporary file nor a half-written output.
+hw_ok record -q -b sample -g dwarf -o big.hwt -- "$PROGS/slow" 1
+py '
+import os, random, signal, subprocess, sys, time
+hwtrace = sys.argv[1]
+for k in range(5):
+    out = "e%d.pftrace" % k
+    ex = subprocess.Popen([hwtrace, "export", "-o", out, "big.hwt"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(random.uniform(0, 0.1))
+    ex.send_signal(signal.SIGKILL)
+    rc = ex.wait()
+    left = [f for f in os.listdir(".") if ".tmp." in f]
+    check(not left, "export kill %d: temporary files left: %s" % (k, left))
+    check(rc == 0 or not os.path.exists(out), "export kill %d: a half-written %s" % (k, out))
+done()
+' "$HWTRACE" || err "exports killed midway (see above)"
 finish
