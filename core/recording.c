@@ -720,12 +720,14 @@ out:
 	if (!r.launched)
 		free(r.ends.pidfds);
 	hwt_progapi_free(r.h->api);
+	/* A plugin stuck in poll() may still use the host and its target: those are left. */
 	if (!r.stuck) {
 		hwt_host_free(r.h);
 		free(r.run);
 		free(r.each); /* borrowed by the plugins until they stopped */
-		free(exe_paths);
 		free(r.tids);
 	}
+	if (!r.stuck || !r.each)
+		free(exe_paths); /* the targets in r.each point into it */
 	return err;
 }

@@ -20,24 +20,9 @@
 #include "core/options.h"
 #include "core/store.h"
 
-static char dir[64], out[128];
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/hwt-test-host-%d", (int)getpid());
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(out, sizeof(out), "%s/t.hwt", dir);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
+#define SCRATCH_NAME "host"
+#define SCRATCH_FILE "t.hwt"
+#include "scratch_dir.h"
 
 /* Number of entries in the test's directory: what a recording left behind. */
 static int dir_entries(void)

@@ -17,25 +17,9 @@
 #include "hwtrace/error.h"
 #include "core/target.h"
 
-static char dir[64], file[128];
-
-/* A private directory for files the tests make, removed with everything in it. */
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/hwt-test-target-%d", (int)getpid());
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(file, sizeof(file), "%s/ran", dir);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
+#define SCRATCH_NAME "target"
+#define SCRATCH_FILE "ran"
+#include "scratch_dir.h"
 
 /* Writes @text into @dir/@name with @mode; returns the path (static). */
 static const char *make_file(const char *name, const char *text, mode_t mode)
@@ -326,7 +310,7 @@ START_TEST(hwt_launch_abort_before_release)
 	struct stat st;
 	pid_t pid;
 
-	snprintf(script, sizeof(script), "touch '%s'", file);
+	snprintf(script, sizeof(script), "touch '%s'", out);
 	ck_assert_int_eq(hwt_launch_start(&l, "/bin/sh", argv), 0);
 	pid = l.pid;
 	hwt_launch_abort(&l);
@@ -335,7 +319,7 @@ START_TEST(hwt_launch_abort_before_release)
 	ck_assert_int_eq(l.go_fd, -1);
 	ck_assert_int_eq(l.err_fd, -1);
 	ck_assert_int_eq(l.pidfd, -1);
-	ck_assert_int_ne(stat(file, &st), 0);
+	ck_assert_int_ne(stat(out, &st), 0);
 	hwt_launch_abort(&l); /* a second abort has nothing left to do */
 }
 END_TEST
@@ -350,7 +334,7 @@ START_TEST(hwt_launch_fini_before_release)
 	struct stat st;
 	int status;
 
-	snprintf(script, sizeof(script), "touch '%s'", file);
+	snprintf(script, sizeof(script), "touch '%s'", out);
 	ck_assert_int_eq(hwt_launch_start(&l, "/bin/sh", argv), 0);
 	hwt_launch_fini(&l);
 	ck_assert_int_eq(l.go_fd, -1);
@@ -360,7 +344,7 @@ START_TEST(hwt_launch_fini_before_release)
 	status = reap(l.pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 127);
-	ck_assert_int_ne(stat(file, &st), 0);
+	ck_assert_int_ne(stat(out, &st), 0);
 	if (l.pidfd >= 0)
 		close(l.pidfd);
 }
