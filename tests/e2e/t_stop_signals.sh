@@ -84,7 +84,7 @@ signals HUP
 ends d.hwt 129 'killed by signal 1 '
 
 # SIGUSR1 and SIGPIPE: the recorder goes on and the program runs to its end.
-start e.hwt "$PROGS/slow" 4
+start e.hwt "$PROGS/slow" 8
 signals USR1 PIPE
 alive "$rec_pid" || err "the recorder died of SIGUSR1 or SIGPIPE"
 ends e.hwt 0 'status 0$'
