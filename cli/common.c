@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "core/record_output.h"
 #include "decoders/decode.h"
 #include "exporters/filter.h"
 #include "cli.h"
@@ -169,7 +170,8 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	struct hwt_decoder_config dcfg;
 	struct hwt_decoder *d = NULL;
 	struct hwt_exporter *e = NULL;
-	char why[512] = "", tmp[4096];
+	char why[512] = "";
+	struct hwt_rec_output o = { .keep_fd = -1 };
 	FILE *f = NULL;
 	int err = 0, status = 1;
 	uint64_t nevents = 0;
@@ -191,10 +193,15 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("%s", why);
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
-	f = to_stdout ? stdout : fopen(tmp, "wbx");
+	/* Without a name until it is whole: an export killed midway leaves nothing behind. */
+	int fd = to_stdout ? -1 : hwt_rec_output_open(&o, out, 0, why, sizeof(why));
+	f = to_stdout ? stdout : fd >= 0 ? fdopen(fd, "wb") : NULL;
 	if (!f) {
-		cli_error("cannot write '%s': %s", out, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			hwt_rec_output_drop(&o);
+		}
+		cli_error("%s", why[0] ? why : strerror(errno));
 		goto out;
 	}
 	struct hwt_export_config ecfg;
@@ -258,12 +265,15 @@ out:
 		if (fflush(f) && !status)
 			status = cli_error("cannot write to standard output: %s", strerror(errno));
 	} else if (f) {
+		if (fflush(f) && !status)
+			status = cli_error("cannot write '%s': %s", out, strerror(errno));
+		why[0] = 0;
+		if (!status && hwt_rec_output_name(&o, why, sizeof(why)))
+			status = cli_error("%s", why);
 		if (fclose(f) && !status)
 			status = cli_error("cannot write '%s': %s", out, strerror(errno));
-		if (!status && rename(tmp, out))
-			status = cli_error("cannot write '%s': %s", out, strerror(errno));
 		if (status)
-			unlink(tmp);
+			hwt_rec_output_drop(&o);
 	}
 	hwt_decoder_close(d);
 	hwt_model_free(m);

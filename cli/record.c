@@ -362,24 +362,16 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	int quiet = (int)r->rec.values[R_QUIET].i;
 	struct hwt_record_config cfg;
 	struct hwt_record_result res;
-	char hwt_path[4096];
-	const char *tmpdir = getenv("TMPDIR");
+	char hwt_path[64];
 	int to_stdout = !strcmp(output, "-"), kept = -1;
 
-	/* Where the recording goes: the output itself, or a scratch file next to it (in the
-	 * temporary folder for standard output). */
-	if (to_stdout)
-		snprintf(hwt_path, sizeof(hwt_path), "%s/hwtrace-rec.%d.hwt",
-			 tmpdir && *tmpdir ? tmpdir : "/tmp", (int)getpid());
-	else if (ops)
-		snprintf(hwt_path, sizeof(hwt_path), "%s.rec.%d.hwt", output, (int)getpid());
-	else
-		snprintf(hwt_path, sizeof(hwt_path), "%s", output);
 	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
 	if (r->sp)
 		r->uses[1 + r->nplugins] = (struct hwt_plugin_use){ r->sp, r->sampling.values };
 	hwt_record_config_init(&cfg);
-	cfg.output = hwt_path;
+	/* A recording to export has no name: gone with us, whatever ends us. */
+	cfg.output = output;
+	cfg.anonymous = ops != NULL;
 	cfg.argv = optind < argc ? argv + optind : NULL;
 	cfg.pids = r->npids ? r->pids : NULL;
 	cfg.npids = r->npids;
@@ -426,11 +418,12 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 				? " (-b uprobe -F FUNC records every call exactly, a trap per call)"
 				: "");
 	if (!quiet)
-		summary(&res, to_stdout ? "standard output" : ops ? output : hwt_path);
+		summary(&res, to_stdout ? "standard output" : output);
 	int status = 0;
 	if (ops) {
+		snprintf(hwt_path, sizeof(hwt_path), "/proc/self/fd/%d", res.fd);
 		status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s, NULL);
-		unlink(hwt_path);
+		close(res.fd);
 	}
 	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration
 	 * left running is waited for (it keeps the terminal, its status is ours). */
