@@ -48,12 +48,12 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
 /** Exports the recording @trace to @out with @ops and @view, the events cut by @filter (NULL:
  *  all): written to a temporary file (mode 0600) and renamed, so a failure leaves nothing
  *  behind; "-" or the path of standard output writes to standard output, a device or a FIFO
- *  is written in place (hwt_output_open()); never over @trace itself. Prints errors and
+ *  is written in place (hwt_rec_output_open()); never over @trace itself. Prints errors and
  *  warnings; returns the exit status. */
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
 		    const char *view, const struct hwt_filter_config *filter);
 
-/** Checks that @path can be written as an output (hwt_output_kind(): not a directory, in a
+/** Checks that @path can be written as an output (hwt_rec_output_kind(): not a directory, in a
  *  directory that exists and is writable; a device or FIFO is written in place). Prints the
  *  error and returns 1 if not. */
 int cli_check_output(const char *path);

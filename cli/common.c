@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
-#include "core/output.h"
+#include "core/record_output.h"
 #include "decoders/decode.h"
 #include "exporters/filter.h"
 #include "cli.h"
@@ -102,7 +102,7 @@ int cli_check_output(const char *path)
 {
 	char why[PATH_MAX + 256];
 
-	if (hwt_output_kind(path, why, sizeof(why)) < 0)
+	if (hwt_rec_output_kind(path, why, sizeof(why)) < 0)
 		return cli_error("%s", why);
 	return 0;
 }
@@ -183,24 +183,6 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
 	return tids || window;
 }
 
-/* A stream on the output @out, opened into @o (hwt_output_open()); NULL after saying why. */
-static FILE *open_output(const char *out, struct hwt_output *o)
-{
-	char why[PATH_MAX + 256];
-	FILE *f;
-
-	if (hwt_output_open(o, out, why, sizeof(why)) < 0) {
-		cli_error("%s", why);
-		return NULL;
-	}
-	if (!(f = fdopen(o->fd, "wb"))) {
-		cli_error("cannot write '%s': %s", out, strerror(errno));
-		close(o->fd);
-		hwt_output_discard(o, 0);
-	}
-	return f;
-}
-
 /* Hands what the filter keeps to the exporter. */
 struct to_exporter {
 	const struct hwt_exporter_ops *ops;
@@ -222,7 +204,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	struct hwt_decoder *d = NULL;
 	struct hwt_exporter *e = NULL;
 	char why[512] = "";
-	struct hwt_output o = { .fd = -1 };
+	struct hwt_rec_output o = { .keep_fd = -1 };
 	FILE *f = NULL;
 	int err = 0, status = 1;
 	uint64_t nevents = 0;
@@ -248,9 +230,18 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("%s", why);
 		goto out;
 	}
-	f = to_stdout ? stdout : open_output(out, &o);
-	if (!f)
+	/* Without a name until it is whole: an export killed midway leaves nothing behind. */
+	int fd = to_stdout ? -1 : hwt_rec_output_open(&o, out, 0, why, sizeof(why));
+	f = to_stdout ? stdout : fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		if (fd >= 0) {
+			close(fd);
+			hwt_rec_output_drop(&o);
+		}
+		cli_error("%s", why[0] ? why : strerror(errno));
 		goto out;
+	}
+	why[0] = 0;
 	struct hwt_export_config ecfg;
 	hwt_export_config_init(&ecfg);
 	ecfg.out = f;
@@ -312,12 +303,15 @@ out:
 		if (fflush(f) && !status)
 			status = cli_error("cannot write to standard output: %s", strerror(errno));
 	} else if (f) {
+		if (fflush(f) && !status)
+			status = cli_error("cannot write '%s': %s", out, strerror(errno));
+		why[0] = 0;
+		if (!status && hwt_rec_output_name(&o, why, sizeof(why)))
+			status = cli_error("%s", why);
 		if (fclose(f) && !status)
 			status = cli_error("cannot write '%s': %s", out, strerror(errno));
-		if (!status && hwt_output_commit(&o, why, sizeof(why)))
-			status = cli_error("%s", why);
-		else if (status)
-			hwt_output_discard(&o, 0);
+		if (status)
+			hwt_rec_output_drop(&o);
 	}
 	hwt_decoder_close(d);
 	hwt_model_free(m);

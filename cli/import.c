@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "hwtrace/error.h"
-#include "core/output.h"
+#include "core/record_output.h"
 #include "decoders/intel_pt/pt_import.h"
 #include "cli.h"
 
@@ -224,7 +224,7 @@ static int cmd_import(int argc, char **argv)
 	if (cli_check_output(a.out))
 		goto out;
 	/* The import is written under a temporary name and renamed: never over a device. */
-	if (hwt_output_kind(a.out, NULL, 0) == HWT_OUTPUT_DIRECT) {
+	if (hwt_rec_output_kind(a.out, NULL, 0) == HWT_OUTPUT_DIRECT) {
 		cli_error("import: -o %s is not a regular file: give the name of a file to "
 			  "write",
 			  a.out);

@@ -5,7 +5,6 @@
  * tracer beside it, in the same recording. */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include "hwtrace/error.h"
 #include "core/host.h"
 #include "core/options.h"
-#include "core/output.h"
 #include "cli.h"
 #include "record.h"
 
@@ -336,25 +334,16 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	int quiet = (int)r->rec.values[R_QUIET].i;
 	struct hwt_record_config cfg;
 	struct hwt_record_result res;
-	char hwt_path[4096];
-	const char *tmpdir = getenv("TMPDIR");
+	char hwt_path[64];
 	int to_stdout = cli_is_stdout(output), kept = -1;
-	char why[PATH_MAX + 256];
 
-	/* Where the recording goes: the output itself, or a scratch file next to it (in the
-	 * temporary folder for standard output, a device or a FIFO). */
-	if (!ops)
-		snprintf(hwt_path, sizeof(hwt_path), "%s", output);
-	else if (to_stdout || hwt_output_kind(output, why, sizeof(why)) == HWT_OUTPUT_DIRECT)
-		snprintf(hwt_path, sizeof(hwt_path), "%s/hwtrace-rec.%d.hwt",
-			 tmpdir && *tmpdir ? tmpdir : "/tmp", (int)getpid());
-	else
-		snprintf(hwt_path, sizeof(hwt_path), "%s.rec.%d.hwt", output, (int)getpid());
 	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
 	if (r->sp)
 		r->uses[1 + r->nplugins] = (struct hwt_plugin_use){ r->sp, r->sampling.values };
 	hwt_record_config_init(&cfg);
-	cfg.output = hwt_path;
+	/* A recording to export has no name: gone with us, whatever ends us. */
+	cfg.output = to_stdout && ops ? "-" : output;
+	cfg.anonymous = ops != NULL;
 	cfg.argv = optind < argc ? argv + optind : NULL;
 	cfg.pids = r->npids ? r->pids : NULL;
 	cfg.npids = r->npids;
@@ -403,16 +392,13 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 				? " (-b uprobe -F FUNC records every call exactly, a trap per call)"
 				: "");
 	if (!quiet)
-		cli_record_summary(&res,
-				   to_stdout ? "standard output"
-				   : ops     ? output
-					     : hwt_path,
-				   loss_hint(r));
+		cli_record_summary(&res, to_stdout ? "standard output" : output, loss_hint(r));
 	int status = 0;
 	if (ops) {
+		snprintf(hwt_path, sizeof(hwt_path), "/proc/self/fd/%d", res.fd);
 		status = cli_export_file(hwt_path, to_stdout ? "-" : output, ops,
 					 r->rec.values[R_VIEW].s, NULL);
-		unlink(hwt_path);
+		close(res.fd);
 	}
 	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration
 	 * left running is waited for (it keeps the terminal, its status is ours). */

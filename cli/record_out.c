@@ -11,7 +11,7 @@
 #include "core/elfsym.h"
 #include "core/host.h"
 #include "core/options.h"
-#include "core/output.h"
+#include "core/record_output.h"
 #include "core/target.h"
 #include "cli.h"
 
@@ -103,7 +103,7 @@ int cli_record_output(const char *output, const char *format, const char *view,
 		*ops = cli_pick_format(format, NULL);
 		return !*ops || cli_check_export(*ops, output, view);
 	}
-	int kind = hwt_output_kind(output, why, sizeof(why));
+	int kind = hwt_rec_output_kind(output, why, sizeof(why));
 	if (kind < 0)
 		return cli_error("%s", why);
 	int stream = kind == HWT_OUTPUT_DIRECT || cli_is_stdout(output);

@@ -369,6 +369,68 @@ START_TEST(hwt_launch_start_default_signals)
 }
 END_TEST
 
+/* Waits up to 5 s for hwt_tree_reap() to say no child is left; returns what it last said. */
+static int reap_all(pid_t launched, int *status)
+{
+	int done = 0;
+	for (int i = 0; i < 500 && !(done = hwt_tree_reap(launched, status)); i++)
+		usleep(10000);
+	return done;
+}
+
+START_TEST(hwt_tree_reap_no_child)
+{
+	ck_assert_int_eq(hwt_tree_others(-1), 0);
+	ck_assert_int_eq(hwt_tree_reap(-1, NULL), 1);
+}
+END_TEST
+
+/* A child that exits 7: reaped, its status given, then none is left. */
+START_TEST(hwt_tree_reap_status)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(7);
+	ck_assert_int_eq(hwt_tree_others(pid), 0);
+	ck_assert_int_eq(reap_all(pid, &status), 1);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 7);
+}
+END_TEST
+
+/* A daemon: the child forks a grandchild and exits. Adopted, the grandchild becomes our child
+ * (hwt_tree_others() sees it), gets the signal hwt_tree_signal() sends, and is reaped. */
+START_TEST(hwt_tree_adopt_orphan)
+{
+	int p[2], status = 0;
+	char c;
+
+	ck_assert_int_eq(hwt_tree_adopt(), 0);
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (fork() == 0) {
+			close(p[0]);
+			for (;;)
+				pause(); /* until a signal ends it */
+		}
+		_exit(0); /* the grandchild's pipe end closes with it */
+	}
+	close(p[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(hwt_tree_others(pid), 1);
+	ck_assert_int_eq(hwt_tree_reap(pid, NULL), 0); /* the orphan runs */
+	hwt_tree_signal(-1, SIGKILL); /* not SIGTERM: Check's handler in the copy would report it */
+	ck_assert_int_eq(reap_all(pid, NULL), 1);
+	ck_assert_int_eq(read(p[0], &c, 1), 0); /* its pipe end closed: it is gone */
+	close(p[0]);
+}
+END_TEST
+
 static Suite *target_suite(void)
 {
 	Suite *s = suite_create("target");
@@ -392,6 +454,9 @@ static Suite *target_suite(void)
 	tcase_add_test(tc, hwt_launch_abort_before_release);
 	tcase_add_test(tc, hwt_launch_fini_before_release);
 	tcase_add_test(tc, hwt_launch_start_default_signals);
+	tcase_add_test(tc, hwt_tree_reap_no_child);
+	tcase_add_test(tc, hwt_tree_reap_status);
+	tcase_add_test(tc, hwt_tree_adopt_orphan);
 	suite_add_tcase(s, tc);
 	return s;
 }
