@@ -183,6 +183,24 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
 	return tids || window;
 }
 
+/* A stream on the export's output @out, opened into @o; NULL after saying why. Without a name
+ * until it is whole (a device or a FIFO: in place): an export killed midway leaves nothing. */
+static FILE *open_export(const char *out, struct hwt_rec_output *o)
+{
+	char why[PATH_MAX + 256] = "";
+	int fd = hwt_rec_output_open(o, out, 0, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+
+	if (!f) {
+		if (fd >= 0) {
+			close(fd);
+			hwt_rec_output_drop(o);
+		}
+		cli_error("%s", why[0] ? why : strerror(errno));
+	}
+	return f;
+}
+
 /* Hands what the filter keeps to the exporter. */
 struct to_exporter {
 	const struct hwt_exporter_ops *ops;
@@ -230,18 +248,9 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("%s", why);
 		goto out;
 	}
-	/* Without a name until it is whole: an export killed midway leaves nothing behind. */
-	int fd = to_stdout ? -1 : hwt_rec_output_open(&o, out, 0, why, sizeof(why));
-	f = to_stdout ? stdout : fd >= 0 ? fdopen(fd, "wb") : NULL;
-	if (!f) {
-		if (fd >= 0) {
-			close(fd);
-			hwt_rec_output_drop(&o);
-		}
-		cli_error("%s", why[0] ? why : strerror(errno));
+	f = to_stdout ? stdout : open_export(out, &o);
+	if (!f)
 		goto out;
-	}
-	why[0] = 0;
 	struct hwt_export_config ecfg;
 	hwt_export_config_init(&ecfg);
 	ecfg.out = f;
