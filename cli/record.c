@@ -4,7 +4,6 @@
  * them; plugins get typed values. Sampling flags given to an exact-call tracer add the `sample`
  * tracer beside it, in the same recording. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,12 +116,6 @@ const struct hwt_option record_options[R_NOPTIONS] = {
 		     .long_flag = "help",
 		     .help = "this help" },
 };
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
 
 static char *join_argv(int argc, char **argv)
 {
@@ -291,12 +284,21 @@ static int load_plugins(struct record *r)
 		colon = strchr(spec, ':');
 		if (colon)
 			*colon++ = 0;
-		int path = strchr(spec, '/') || ends_with(spec, ".so");
+		/* A file only from a path: a bare name is a built-in plugin's, never one for
+		 * dlopen() to look up in the library path. */
+		int path = strchr(spec, '/') != NULL;
 		const struct hwt_plugin *p = path ? hwt_plugin_load(spec, r->why, sizeof(r->why))
 						  : hwt_plugin_by_name(spec);
+		if (!p && !path && strstr(spec, ".so"))
+			return cli_error("-P %s: a plugin file is loaded only from a path: give "
+					 "./%s or an absolute path",
+					 spec, spec);
 		if (!p)
 			return path ? cli_error("%s", r->why)
-				    : cli_error("unknown plugin '%s': see `hwtrace list`", spec);
+				    : cli_error(
+					      "unknown plugin '%s': use a built-in plugin (see "
+					      "`hwtrace list`) or a .so file by its path (./%s.so)",
+					      spec, spec);
 		if (p == r->sp)
 			return cli_error(
 				"-P %s beside %s's flags given to -b %s: give the flags or "
@@ -313,46 +315,16 @@ static int load_plugins(struct record *r)
 	return 0;
 }
 
-static void summary(const struct hwt_record_result *res, const char *where)
+/* What to change when records were lost: the rings of the tracers that ran. */
+static const char *loss_hint(const struct record *r)
 {
-	fprintf(stderr, "hwtrace: recorded %.1f KiB in %s", res->file_bytes / 1024.0, where);
-	if (res->end.samples)
-		fprintf(stderr, " (%llu samples)", (unsigned long long)res->end.samples);
-	if (res->end.lost)
-		fprintf(stderr, ", %llu records LOST (use a bigger --ring or a lower --freq)",
-			(unsigned long long)res->end.lost);
-	if (res->end.signal)
-		fprintf(stderr, "; the program was killed by signal %d (%s)", res->end.signal,
-			strsignal(res->end.signal));
-	fputc('\n', stderr);
-}
+	int sampled = r->sp || !strcmp(r->tp->name, SAMPLER);
 
-/* -o -: standard output is kept aside for the export and, until the recording ends, is standard
- * error, which the program inherits, as perf record -o - does: its output never mixes into the
- * export. Returns the kept descriptor, or -1 with the error said. */
-static int stdout_aside(void)
-{
-	int fd;
-
-	fflush(stdout);
-	fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-		cli_error("-o -: cannot set standard output aside: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Gives standard output back its descriptor @fd (from stdout_aside(), -1: nothing to do). */
-static void stdout_back(int fd)
-{
-	if (fd < 0)
-		return;
-	fflush(stdout);
-	dup2(fd, STDOUT_FILENO);
-	close(fd);
+	if (!strcmp(r->tp->name, "uprobe"))
+		return sampled ? "use a bigger --ring, fewer functions with -F/-N, or a lower "
+				 "--freq"
+			       : "use a bigger --ring, or fewer functions with -F/-N";
+	return sampled ? "use a bigger --ring or a lower --freq" : "use a bigger --ring";
 }
 
 /* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
@@ -363,14 +335,14 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	struct hwt_record_config cfg;
 	struct hwt_record_result res;
 	char hwt_path[64];
-	int to_stdout = !strcmp(output, "-"), kept = -1;
+	int to_stdout = cli_is_stdout(output), kept = -1;
 
 	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
 	if (r->sp)
 		r->uses[1 + r->nplugins] = (struct hwt_plugin_use){ r->sp, r->sampling.values };
 	hwt_record_config_init(&cfg);
 	/* A recording to export has no name: gone with us, whatever ends us. */
-	cfg.output = output;
+	cfg.output = to_stdout && ops ? "-" : output;
 	cfg.anonymous = ops != NULL;
 	cfg.argv = optind < argc ? argv + optind : NULL;
 	cfg.pids = r->npids ? r->pids : NULL;
@@ -396,12 +368,14 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	char *cmdline = join_argv(argc, argv);
 	cfg.cmdline = cmdline;
 	r->why[0] = 0;
-	if (to_stdout && (kept = stdout_aside()) < 0) {
+	if (to_stdout && (kept = cli_stdout_aside()) < 0) {
 		free(cmdline);
 		return 1;
 	}
+	if (to_stdout && !ops)
+		cfg.output_fd = kept; /* the recording itself, written in place */
 	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
-	stdout_back(kept);
+	cli_stdout_back(kept);
 	free(cmdline);
 	if (err && res.running)
 		waitpid(res.running, NULL, 0); /* never left behind, even by a failed recording */
@@ -418,11 +392,12 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 				? " (-b uprobe -F FUNC records every call exactly, a trap per call)"
 				: "");
 	if (!quiet)
-		summary(&res, to_stdout ? "standard output" : output);
+		cli_record_summary(&res, to_stdout ? "standard output" : output, loss_hint(r));
 	int status = 0;
 	if (ops) {
 		snprintf(hwt_path, sizeof(hwt_path), "/proc/self/fd/%d", res.fd);
-		status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s, NULL);
+		status = cli_export_file(hwt_path, to_stdout ? "-" : output, ops,
+					 r->rec.values[R_VIEW].s, NULL);
 		close(res.fd);
 	}
 	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration
@@ -501,37 +476,25 @@ static int cmd_record(int argc, char **argv)
 	if (check_target(r, argc))
 		goto out;
 
-	/* Output: a recording, or a recording exported on the spot. */
-	const char *output = r->rec.values[R_OUTPUT].s, *format = r->rec.values[R_FORMAT].s;
-	if (!strcmp(output, "-")) {
-		/* Standard output has no extension to tell the format; a .hwt is not streamed. */
-		if (!format) {
-			cli_error("record -o -: name the format with -f (perfetto, chrome, folded, "
-				  "pprof or svg): it is exported to standard output when the "
-				  "program ends");
-			goto out;
-		}
-		if (!(ops = cli_pick_format(format, NULL)))
-			goto out;
-		if (isatty(STDOUT_FILENO) &&
-		    (!strcmp(ops->name, "perfetto") || !strcmp(ops->name, "pprof"))) {
-			cli_error("-o -: %s is binary and standard output is a terminal: redirect "
-				  "it, or give -o FILE",
-				  ops->name);
-			goto out;
-		}
-	} else if (!ends_with(output, ".hwt") || format) {
-		ops = cli_pick_format(format, output);
-		if (!ops)
-			goto out;
-	}
-	if (strcmp(output, "-") && cli_check_output(output))
+	if (cli_record_output(r->rec.values[R_OUTPUT].s, r->rec.values[R_FORMAT].s,
+			      r->rec.values[R_VIEW].s, &ops))
 		goto out;
 
 	/* The tracer: its options are checked before it is probed, so a bad value is named
 	 * even where the tracer cannot run; then the plugins. */
 	if (record_choose_tracer(r) || record_tracer_options(r) || record_probe_tracer(r) ||
 	    load_plugins(r))
+		goto out;
+	struct cli_record_view rv = {
+		.tracer = r->tp,
+		.tracer_values = r->tracer.values,
+		.sampler = r->sp,
+		.sampler_values = r->sampling.values,
+		.nplugins = r->nplugins,
+		.attached = r->npids || r->rec.values[R_ALL].i,
+		.argv = optind < argc ? argv + optind : NULL,
+	};
+	if (ops && cli_record_check_view(r->rec.values[R_VIEW].s, &rv))
 		goto out;
 	status = run(r, argc, argv, ops);
 out:

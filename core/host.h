@@ -15,8 +15,11 @@ extern const struct hwt_plugin *const hwt_builtin_plugins[];
 /** The built-in plugin called @name, NULL if none. */
 const struct hwt_plugin *hwt_plugin_by_name(const char *name);
 
-/** Loads an external plugin from @path (dlopen, entry HWT_PLUGIN_ENTRY, ABI checked). Returns
- *  NULL with @why filled. The library stays loaded for the life of the process. */
+/** Loads an external plugin from the file @path, which must contain a slash ("./x.so", an
+ *  absolute path: a bare name would make dlopen() search the library path): its dynamic symbol
+ *  table must define HWT_PLUGIN_ENTRY before it is loaded (no constructor of a file that is no
+ *  plugin runs), then dlopen, entry called, ABI checked. Returns NULL with @why filled. The
+ *  library stays loaded for the life of the process. */
 const struct hwt_plugin *hwt_plugin_load(const char *path, char *why, size_t whylen);
 
 /** A plugin to run and the values of its options. */
@@ -31,7 +34,9 @@ struct hwt_plugin_use {
 struct hwt_record_config {
 	const char *output; /* borrowed: the .hwt to write; with @anonymous, the file it is exported
 			     * to ("-": standard output), for its folder and for messages */
-	char *const *argv;  /* borrowed: program and arguments */
+	int output_fd; /* borrowed: else write the recording in place to this descriptor (standard
+			* output), named @output in messages; -1 (the default): create @output */
+	char *const *argv;		      /* borrowed: program and arguments */
 	const struct hwt_plugin_use *plugins; /* borrowed: the tracer first */
 	int nplugins;
 	size_t ring_bytes;   /* data bytes per CPU ring, a power of two */

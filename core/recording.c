@@ -64,6 +64,7 @@ void hwt_record_config_init(struct hwt_record_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ring_bytes = 1u << 20;
+	cfg->output_fd = -1;
 }
 
 /* What ends the recording, besides an error. */
@@ -296,7 +297,9 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 	}
 	if (err)
 		return err;
-	int fd = hwt_rec_output_open(&r->out, cfg->output, cfg->anonymous, why, whylen);
+	int fd = cfg->output_fd >= 0
+			 ? hwt_rec_output_adopt(&r->out, cfg->output_fd, cfg->output, why, whylen)
+			 : hwt_rec_output_open(&r->out, cfg->output, cfg->anonymous, why, whylen);
 	if (fd < 0)
 		return fd;
 	if (cfg->anonymous && (r->out.keep_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
@@ -643,11 +646,12 @@ static int finish_recording(struct recording *r, int err, struct hwt_record_resu
 	if (h->failed[0]) {
 		snprintf(why, whylen, "%s", h->failed);
 		if (!r->cfg->anonymous)
-			unlink(r->cfg->output);
+			hwt_rec_output_drop(&r->out); /* never a device or a FIFO */
 		return HWT_E_NOENT;
 	}
 	struct stat st;
-	if (r->cfg->anonymous ? !fstat(r->out.keep_fd, &st) : !stat(r->cfg->output, &st))
+	if (r->cfg->anonymous ? !fstat(r->out.keep_fd, &st)
+			      : !r->out.direct && !stat(r->cfg->output, &st))
 		res->file_bytes = (uint64_t)st.st_size;
 	return 0;
 }
