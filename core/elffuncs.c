@@ -13,6 +13,7 @@
 
 #include "hwtrace/error.h"
 #include "util.h"
+#include "core/openfile.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
@@ -141,7 +142,7 @@ int hwt_elf_uses_exceptions(const char *path)
 	int found = 0;
 
 	elf_version(EV_CURRENT);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = hwt_open_regular(path);
 	if (fd < 0)
 		return 0;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -305,7 +306,7 @@ int hwt_elf_functions(const char *path, unsigned options,
 	if (!path || !fn)
 		return hwt_fail(why, whylen, HWT_E_INVAL, "no file given");
 	elf_version(EV_CURRENT);
-	w.fd = open(path, O_RDONLY | O_CLOEXEC);
+	w.fd = hwt_open_regular(path);
 	if (w.fd < 0)
 		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
 				path, strerror(errno));

@@ -154,8 +154,11 @@ static int parse_sample(const struct hwt_event_desc *e, const uint8_t *p, const 
 	if (st & PERF_SAMPLE_RAW) {
 		NEED(1);
 		uint32_t size = *(const uint32_t *)q;
+		/* The kernel pads the size field and its data to 8 bytes: anything else would leave
+		 * the fields after it unaligned. */
+		if ((4 + (uint64_t)size) % 8 || size > (uint64_t)(end - (const uint8_t *)q) - 4)
+			return HWT_E_CORRUPT;
 		q = (const uint64_t *)((const uint8_t *)q + 4 + size);
-		NEED(0);
 	}
 	if (st & PERF_SAMPLE_BRANCH_STACK) {
 		NEED(1);
@@ -178,7 +181,10 @@ static int parse_sample(const struct hwt_event_desc *e, const uint8_t *p, const 
 		NEED(1);
 		uint64_t size = *q++;
 		if (size) {
-			if (size > (uint64_t)(end - (const uint8_t *)q) - 8)
+			/* The copy, then its dynamic size: both inside the record, and a multiple
+			 * of 8 as the kernel rounds it (the dynamic size's load stays aligned). */
+			uint64_t room = (uint64_t)(end - (const uint8_t *)q);
+			if (room < 8 || size > room - 8 || size % 8)
 				return HWT_E_CORRUPT;
 			s->stack = (const uint8_t *)q;
 			q = (const uint64_t *)((const uint8_t *)q + size);
@@ -315,8 +321,12 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	const struct hwt_event_desc *e = hwt_perf_desc(d, id);
 	struct sample s;
 
-	if (!e || parse_sample(e, rec + sizeof(struct perf_event_header), end, &s))
-		return 0; /* unknown event or damaged record: skip it, keep the rest */
+	if (!e)
+		return 0; /* an event this recording does not declare: skip it */
+	if (parse_sample(e, rec + sizeof(struct perf_event_header), end, &s)) {
+		d->stats.damaged_records++; /* skip it, keep the rest */
+		return 0;
+	}
 	d->stats.samples++;
 	hwt_dec_announce(d, s.pid, s.tid, s.time);
 	int64_t stack = build_stack(d, e, &s);
