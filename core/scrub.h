@@ -1,0 +1,41 @@
+/* Privacy at record time: the bytes of copied user stacks that lie at or above a process's
+ * initial argv and environment strings are zeroed before they reach the recording. */
+#ifndef HWT_CORE_SCRUB_H
+#define HWT_CORE_SCRUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct hwt_event_desc;
+
+/** Where each process's argv strings start, read from /proc once per drain round. Zero-
+ *  initialised is empty; hwt_scrub_fini() frees it. */
+struct hwt_scrub {
+	struct hwt_idmap pids; /* pid -> index + 1 in @procs */
+	struct hwt_scrub_proc {
+		uint64_t arg_start; /* 0: never known (the whole copy is zeroed) */
+		uint64_t round;	    /* the round it was read in */
+	} * procs;
+	size_t nprocs, cap_procs;
+	uint64_t round;
+	uint64_t zeroed; /* stack bytes zeroed so far */
+};
+
+/** Looks up the event of a sample by its PERF_SAMPLE_IDENTIFIER; NULL if unknown. */
+typedef const struct hwt_event_desc *(*hwt_scrub_desc_fn)(void *ctx, uint64_t id);
+
+/** Zeroes, in the perf records @p..@p+@len (8-byte aligned, whole records, written in place),
+ *  the copied user-stack bytes at addresses at or above the sampled process's argv strings
+ *  (/proc/PID/stat's arg_start: argv, the environment and the program's path lie there), and
+ *  the whole copy where the stack pointer or that address is not known. @desc_of finds each
+ *  sample's event (borrowed, with @ctx). Starts a new round: /proc is read again for each process
+ *  sampled (a process may have called exec). Returns how many bytes were zeroed. */
+size_t hwt_scrub_records(struct hwt_scrub *s, uint8_t *p, size_t len, hwt_scrub_desc_fn desc_of,
+			 void *ctx);
+
+/** Frees what @s holds; NULL accepted. */
+void hwt_scrub_fini(struct hwt_scrub *s);
+
+#endif
