@@ -177,6 +177,7 @@ fuzz:
 			-fsanitize=fuzzer,address,undefined tests/fuzz/$$n.c \
 			build-fuzz/libhwtrace.a -o build-fuzz/$$n $(LIBS) || exit 1; \
 		mkdir -p build-fuzz/corpus/$$n; \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
 			-artifact_prefix=build-fuzz/crash-$$n- -print_final_stats=1 \
 			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hwtrace/error.h"
@@ -262,14 +263,21 @@ static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
 /* Disassembles @s to set @f's return sites (@w's buffer, valid until the next function). */
 static int add_ret_sites(struct walk *w, const struct fsym *s, struct hwt_elf_func *f)
 {
-	if (s->size > w->code_cap) {
-		uint8_t *nc = realloc(w->code, s->size);
+	/* The symbol's size is the file's word: only what the file holds is read. */
+	struct stat st;
+	uint64_t size = s->size;
+	if (fstat(w->fd, &st) || (uint64_t)st.st_size < s->offset)
+		size = 0;
+	else if (size > (uint64_t)st.st_size - s->offset)
+		size = (uint64_t)st.st_size - s->offset;
+	if (size > w->code_cap) {
+		uint8_t *nc = realloc(w->code, size);
 		if (!nc)
 			return HWT_E_NOMEM;
 		w->code = nc;
-		w->code_cap = s->size;
+		w->code_cap = size;
 	}
-	ssize_t all = pread(w->fd, w->code, s->size, (off_t)s->offset);
+	ssize_t all = size ? pread(w->fd, w->code, size, (off_t)s->offset) : 0;
 	int ret = all < 0 ? 0
 			  : ret_sites(w->cs, w->code, (uint64_t)all, s->vaddr, s->offset, &w->sites,
 				      &w->nsites, &w->sites_cap);
