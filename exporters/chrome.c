@@ -56,7 +56,7 @@ static void put_number(FILE *f, double v)
 {
 	if (!isfinite(v))
 		fputs("null", f);
-	else if (v == (double)(int64_t)v && fabs(v) < 9e15)
+	else if (fabs(v) < 9e15 && v == (double)(int64_t)v) /* range first: no cast overflows */
 		fprintf(f, "%lld", (long long)v);
 	else
 		fprintf(f, "%.17g", v);
