@@ -1,6 +1,7 @@
 /* libFuzzer target: the DWARF unwinder's inputs (decoders/unwind.c, decoders/callchain.c): any
  * bytes as a sample's registers and copied stack, unwound against this very process's mappings
- * (real code and CFI), with the instruction pointer steered into its text. */
+ * (real code and CFI), with the instruction pointer steered into its text and tagged stack
+ * words made return addresses and frame pointers. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,10 +60,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Half the inputs sample an IP in real code, the stack pointer at the copy's start. */
 	if (size && data[0] & 1 && text_hi > text_lo)
 		regs[HWT_REG_IP] = text_lo + regs[HWT_REG_IP] % (text_hi - text_lo);
-	const uint8_t *stack = data + nr;
+	/* Stack words the input tags are made real: top byte 1, an address in this program's
+	 * text (a return address the CFI walk can follow); 2, a slot of the copy itself (a saved
+	 * frame pointer). Random bytes alone would almost never name either. */
 	size_t len = size - nr;
+	uint8_t *stack = len ? malloc(len) : NULL;
+	if (len && !stack)
+		return 0;
+	if (len)
+		memcpy(stack, data + nr, len);
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, stack + i, 8);
+		if (w >> 56 == 1 && text_hi > text_lo)
+			w = text_lo + (w & 0xffffffffffff) % (text_hi - text_lo);
+		else if (w >> 56 == 2)
+			w = regs[HWT_REG_SP] + (w & 0xffff);
+		memcpy(stack + i, &w, 8);
+	}
 	uint32_t pid = (uint32_t)getpid();
-	hwt_unwind(unw, pid, pid, regs, len ? stack : NULL, len, pcs, 64);
-	hwt_chain_leaf_ra(unw, pid, pid, regs, len ? stack : NULL, len, &ra);
+	hwt_unwind(unw, pid, pid, regs, stack, len, pcs, 64);
+	hwt_chain_leaf_ra(unw, pid, pid, regs, stack, len, &ra);
+	free(stack);
 	return 0;
 }
