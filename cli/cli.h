@@ -46,17 +46,79 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
 		     uint32_t **tidv);
 
 /** Exports the recording @trace to @out with @ops and @view, the events cut by @filter (NULL:
- *  all): written to a temporary file and renamed, so a failure leaves nothing behind. Prints
- *  errors and warnings; returns the exit status. */
+ *  all): written to a temporary file (mode 0600) and renamed, so a failure leaves nothing
+ *  behind; "-" or the path of standard output writes to standard output, a device or a FIFO
+ *  is written in place (hwt_rec_output_open()); never over @trace itself. Prints errors and
+ *  warnings; returns the exit status. */
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
 		    const char *view, const struct hwt_filter_config *filter);
 
-/** Checks that @path can be created as a file (not a directory, directory exists). Prints the
+/** Checks that @path can be written as an output (hwt_rec_output_kind(): not a directory, in a
+ *  directory that exists and is writable; a device or FIFO is written in place). Prints the
  *  error and returns 1 if not. */
 int cli_check_output(const char *path);
+
+/** Whether @path is "-" or names the file open as standard output (-o /dev/stdout). */
+int cli_is_stdout(const char *path);
+
+/** Whether @a and @b both exist and are the same file. */
+int cli_same_file(const char *a, const char *b);
+
+/** Prints the error and returns 1 when @out ("-" for standard output) is a terminal and
+ *  @format ("hwt" for a recording) binary; else 0. */
+int cli_binary_to_tty(const char *out, const char *format);
+
+/** Checks an export of format @ops to @out with @view (NULL: the default) before any work: no
+ *  .hwt name for an export, no view for a format without views, no binary format onto a
+ *  terminal. Prints the error and returns 1; else 0. */
+int cli_check_export(const struct hwt_exporter_ops *ops, const char *out, const char *view);
 
 /** Reads "-p" @text, PID[,PID...], into @pids (room for @max), their count into *@n. Prints the
  *  error (an item that is not a positive number, more than @max) and returns 1; else 0. */
 int cli_parse_pids(const char *text, int *pids, int max, int *n);
+
+struct hwt_plugin;
+struct hwt_option_value;
+struct hwt_record_result;
+
+/** What `hwtrace record` will record, for checking an export's view before it runs. */
+struct cli_record_view {
+	const struct hwt_plugin *tracer; /* the backend */
+	const struct hwt_option_value *tracer_values;
+	const struct hwt_plugin *sampler; /* sampling beside it, NULL if none */
+	const struct hwt_option_value *sampler_values;
+	int nplugins;	   /* -P plugins: their counter tracks are known only once they run */
+	int attached;	   /* -p or -a: what runs already may add counter tracks */
+	char *const *argv; /* the program, NULL if none */
+};
+
+/** Chooses what `hwtrace record -o @output [-f @format] [--view @view]` writes: the recording
+ *  itself (*@ops NULL: a .hwt name; a device, a FIFO or standard output named by a path, such
+ *  as /dev/stdout, that neither -f nor an extension gives a format), or an export of it in the
+ *  format *@ops. Prints the error (an unknown format, a view with no export or with a format
+ *  without views, a binary format onto a terminal, an output that cannot be written) and
+ *  returns 1; else 0. */
+int cli_record_output(const char *output, const char *format, const char *view,
+		      const struct hwt_exporter_ops **ops);
+
+/** Checks that an export of what @rv records can have the view @view (NULL: the default) before
+ *  anything runs: time and calls need traced calls, samples and cpu-time sampling, a sampled
+ *  event's name that -e or --sample-event gives it; another name must be able to come from a
+ *  counter track (-P plugins, a program using libhwtrace, -p, -a). Prints the error and returns
+ *  1; else 0. */
+int cli_record_check_view(const char *view, const struct cli_record_view *rv);
+
+/** record -o -: standard output is kept aside for the export and, until the recording ends, is
+ *  standard error, which the program inherits, as perf record -o - does: its output never mixes
+ *  into the export. Returns the kept descriptor, or -1 with the error said. */
+int cli_stdout_aside(void);
+
+/** Gives standard output back its descriptor @fd (from cli_stdout_aside(), -1: nothing). */
+void cli_stdout_back(int fd);
+
+/** Prints the summary line of a recording written to @where; @loss_hint says what to change
+ *  when records were lost. */
+void cli_record_summary(const struct hwt_record_result *res, const char *where,
+			const char *loss_hint);
 
 #endif

@@ -1,5 +1,7 @@
 /* Helpers shared by the subcommands: one-line errors, format choice, safe export to a file. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "core/record_output.h"
 #include "decoders/decode.h"
 #include "exporters/filter.h"
 #include "cli.h"
@@ -97,38 +100,69 @@ const struct hwt_exporter_ops *cli_pick_format(const char *fmt, const char *path
 
 int cli_check_output(const char *path)
 {
-	struct stat st;
-	char *dir, *slash;
+	char why[PATH_MAX + 256];
 
-	if (!path || !*path)
-		return cli_error("empty output file name");
-	if (!stat(path, &st) && S_ISDIR(st.st_mode))
-		return cli_error("output '%s' is a directory: give the path of a file to write",
-				 path);
-	dir = strdup(path);
-	if (!dir)
-		return cli_error("out of memory");
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = 0;
-		if (*dir && (stat(dir, &st) || !S_ISDIR(st.st_mode))) {
-			cli_error("cannot write '%s': directory '%s' does not exist", path, dir);
-			free(dir);
-			return 1;
-		}
-		if (*dir && access(dir, W_OK)) {
-			cli_error("cannot write '%s': directory '%s' is not writable (%s)", path,
-				  dir, strerror(errno));
-			free(dir);
-			return 1;
-		}
-	} else if (access(".", W_OK)) {
-		cli_error("cannot write '%s': the current directory is not writable", path);
-		free(dir);
-		return 1;
-	}
-	free(dir);
+	if (hwt_rec_output_kind(path, why, sizeof(why)) < 0)
+		return cli_error("%s", why);
 	return 0;
+}
+
+int cli_is_stdout(const char *path)
+{
+	struct stat a, b;
+
+	if (!strcmp(path, "-"))
+		return 1;
+	return !stat(path, &a) && !fstat(STDOUT_FILENO, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+int cli_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int cli_binary_to_tty(const char *out, const char *format)
+{
+	int tty = 0;
+
+	if (cli_is_stdout(out)) {
+		tty = isatty(STDOUT_FILENO);
+	} else {
+		struct stat st;
+		int fd = stat(out, &st) || !S_ISCHR(st.st_mode)
+				 ? -1
+				 : open(out, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		tty = fd >= 0 && isatty(fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!tty ||
+	    (strcmp(format, "hwt") && strcmp(format, "perfetto") && strcmp(format, "pprof")))
+		return 0;
+	return cli_error("-o %s: %s is binary and %s is a terminal: redirect it, or give -o FILE",
+			 out, strcmp(format, "hwt") ? format : "a recording (.hwt)",
+			 strcmp(out, "-") ? out : "standard output");
+}
+
+int cli_check_export(const struct hwt_exporter_ops *ops, const char *out, const char *view)
+{
+	size_t n = strlen(out);
+	char ext[32] = "";
+
+	sscanf(ops->exts, "%31s", ext);
+	if (n >= 4 && !strcmp(out + n - 4, ".hwt"))
+		return cli_error("-o %s: a .hwt name is for recordings, not %s output: name it "
+				 "%.*s%s, or drop -f to write a recording",
+				 out, ops->name, (int)(n - 4), out, ext);
+	if (view && strcmp(ops->name, "folded") && strcmp(ops->name, "pprof") &&
+	    strcmp(ops->name, "svg"))
+		return cli_error("--view %s: %s output has no views (they weight folded, pprof and "
+				 "svg output): drop --view, or use -f folded, pprof or svg",
+				 view, ops->name);
+	return cli_binary_to_tty(out, ops->name);
 }
 
 int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_config *cfg,
@@ -147,6 +181,24 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
 	}
 	cfg->tids = *tidv;
 	return tids || window;
+}
+
+/* A stream on the export's output @out, opened into @o; NULL after saying why. Without a name
+ * until it is whole (a device or a FIFO: in place): an export killed midway leaves nothing. */
+static FILE *open_export(const char *out, struct hwt_rec_output *o)
+{
+	char why[PATH_MAX + 256] = "";
+	int fd = hwt_rec_output_open(o, out, 0, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+
+	if (!f) {
+		if (fd >= 0) {
+			close(fd);
+			hwt_rec_output_drop(o);
+		}
+		cli_error("%s", why[0] ? why : strerror(errno));
+	}
+	return f;
 }
 
 /* Hands what the filter keeps to the exporter. */
@@ -169,12 +221,13 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	struct hwt_decoder_config dcfg;
 	struct hwt_decoder *d = NULL;
 	struct hwt_exporter *e = NULL;
-	char why[512] = "", tmp[4096];
+	char why[512] = "";
+	struct hwt_rec_output o = { .keep_fd = -1 };
 	FILE *f = NULL;
 	int err = 0, status = 1;
 	uint64_t nevents = 0;
 
-	int to_stdout = !strcmp(out, "-");
+	int to_stdout = cli_is_stdout(out);
 	struct hwt_filter *flt = filter ? hwt_filter_alloc(filter) : NULL;
 	struct to_exporter x = { ops, NULL };
 
@@ -185,18 +238,19 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	}
 	if (!to_stdout && cli_check_output(out))
 		goto out;
+	if (!to_stdout && cli_same_file(trace, out)) {
+		cli_error("-o %s is the recording being exported: give another output name", out);
+		goto out;
+	}
 	hwt_decoder_config_init(&dcfg);
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);
 		goto out;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
-	f = to_stdout ? stdout : fopen(tmp, "wbx");
-	if (!f) {
-		cli_error("cannot write '%s': %s", out, strerror(errno));
+	f = to_stdout ? stdout : open_export(out, &o);
+	if (!f)
 		goto out;
-	}
 	struct hwt_export_config ecfg;
 	hwt_export_config_init(&ecfg);
 	ecfg.out = f;
@@ -258,12 +312,15 @@ out:
 		if (fflush(f) && !status)
 			status = cli_error("cannot write to standard output: %s", strerror(errno));
 	} else if (f) {
+		if (fflush(f) && !status)
+			status = cli_error("cannot write '%s': %s", out, strerror(errno));
+		why[0] = 0;
+		if (!status && hwt_rec_output_name(&o, why, sizeof(why)))
+			status = cli_error("%s", why);
 		if (fclose(f) && !status)
 			status = cli_error("cannot write '%s': %s", out, strerror(errno));
-		if (!status && rename(tmp, out))
-			status = cli_error("cannot write '%s': %s", out, strerror(errno));
 		if (status)
-			unlink(tmp);
+			hwt_rec_output_drop(&o);
 	}
 	hwt_decoder_close(d);
 	hwt_model_free(m);

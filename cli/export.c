@@ -101,21 +101,17 @@ static int cmd_export(int argc, char **argv)
 		snprintf(defout, sizeof(defout), "%.*s%s", (int)n, trace, ext);
 		out = defout;
 	} else if (!strcmp(out, "-")) {
-		/* -o -: standard output, as the format given (Perfetto by default); no binary
-		 * format onto a terminal. */
+		/* -o -: standard output, as the format given (Perfetto by default). */
 		ops = cli_pick_format(fmt ? fmt : "perfetto", NULL);
 		if (!ops)
 			return 1;
-		if (isatty(STDOUT_FILENO) &&
-		    (!strcmp(ops->name, "perfetto") || !strcmp(ops->name, "pprof")))
-			return cli_error("-o -: %s is binary and standard output is a terminal: "
-					 "redirect it, or give -o FILE",
-					 ops->name);
 	} else {
 		ops = cli_pick_format(fmt, out);
 		if (!ops)
 			return 1;
 	}
+	if (cli_check_export(ops, out, view))
+		return 1;
 	if ((cut = cli_filter_parse(tids, window, &filter, &tidv)) < 0)
 		return 1;
 	status = cli_export_file(trace, out, ops, view, cut ? &filter : NULL);

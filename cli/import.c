@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hwtrace/error.h"
+#include "core/record_output.h"
 #include "decoders/intel_pt/pt_import.h"
 #include "cli.h"
 
@@ -146,6 +147,11 @@ static int set_option(struct import_args *a, int c, const char *arg)
 	case 'q':
 		if (numbers("--cpuid15", arg, 2, three, "EAX/EBX (e.g. 2/176)"))
 			return 1;
+		/* The TSC runs at EBX/EAX times the crystal: a zero is no ratio. */
+		if (!three[0] || !three[1])
+			return cli_error("import: --cpuid15 %s: EAX and EBX must both be non-zero "
+					 "(the TSC is EBX/EAX times the crystal clock), e.g. 2/176",
+					 arg);
 		cfg->cpuid15_eax = three[0];
 		cfg->cpuid15_ebx = three[1];
 		return 0;
@@ -217,6 +223,13 @@ static int cmd_import(int argc, char **argv)
 	}
 	if (cli_check_output(a.out))
 		goto out;
+	/* The import is written under a temporary name and renamed: never over a device. */
+	if (hwt_rec_output_kind(a.out, NULL, 0) == HWT_OUTPUT_DIRECT) {
+		cli_error("import: -o %s is not a regular file: give the name of a file to "
+			  "write",
+			  a.out);
+		goto out;
+	}
 	char why[512];
 	if (hwt_pt_import(&a.cfg, a.out, why, sizeof(why)) < 0) {
 		cli_error("import: %s", why);

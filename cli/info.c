@@ -70,6 +70,32 @@ static void print_end(const struct hwt_end_rec *end)
 		       strsignal((int)end->stopped_by));
 }
 
+/* A metadata key looked for, and its value once found (NULL if none). */
+struct meta_find {
+	const char *key, *value;
+};
+
+static void find_meta(const char *key, const char *value, void *ctx)
+{
+	struct meta_find *f = ctx;
+
+	if (!strcmp(key, f->key))
+		f->value = value;
+}
+
+/* What counted the records lost: the kernel for the perf rings; the BPF program of -b uprobe
+ * for its ring buffer (no PERF_FORMAT_LOST there); plugins and libhwtrace for their own. */
+static const char *lost_counters(const struct hwt_model *m)
+{
+	struct meta_find f = { "backend", NULL };
+
+	hwt_model_meta_foreach(m, find_meta, &f);
+	if (f.value && !strcmp(f.value, "uprobe"))
+		return "the uprobe BPF program when its ring buffer was full (-m/--ring), the "
+		       "kernel for the perf rings (PERF_FORMAT_LOST), plugins and libhwtrace";
+	return "the kernel for the perf rings (PERF_FORMAT_LOST), plugins and libhwtrace";
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
@@ -82,6 +108,9 @@ static int cmd_info(int argc, char **argv)
 			return cli_help(&cli_info);
 		return cli_bad_option(&cli_info, c, argc, argv);
 	}
+	if (optind + 1 < argc)
+		return cli_error("info: one recording at a time, got '%s' and '%s'", argv[optind],
+				 argv[optind + 1]);
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_decoder_config cfg;
@@ -150,9 +179,8 @@ static int cmd_info(int argc, char **argv)
 		printf("%-16s %" PRIu64 "\n", "flow ends", counts[HWT_EV_FLOW]);
 	printf("%-16s %" PRIu64 "\n", "records", s->records);
 	if (s->have_end) {
-		printf("%-16s %" PRIu64 " (exact: the kernel's PERF_FORMAT_LOST counts and what "
-		       "plugins and libhwtrace dropped)\n",
-		       "lost", s->end.lost);
+		printf("%-16s %" PRIu64 " (exact, counted by %s)\n", "lost", s->end.lost,
+		       lost_counters(m));
 		printf("%-16s %" PRIu64 "\n", "lost reported", s->end.lost_records);
 	} else {
 		printf("%-16s unknown (no end chunk); PERF_RECORD_LOST said %" PRIu64 "\n", "lost",

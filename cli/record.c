@@ -4,7 +4,6 @@
  * them; plugins get typed values. Sampling flags given to an exact-call tracer add the `sample`
  * tracer beside it, in the same recording. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +16,7 @@
 #include "core/host.h"
 #include "core/options.h"
 #include "cli.h"
-
-#define MAX_PLUGINS 16
-#define SAMPLER	    "sample" /* the tracer that samples beside the others */
-#define MAX_FLAGS   64
-#define LONG_ONLY   256 /* getopt codes of flags without a short form: LONG_ONLY + index */
+#include "record.h"
 
 static int cmd_record(int argc, char **argv);
 
@@ -38,23 +33,7 @@ const struct cli_command cli_record = {
 	.exec = cmd_record,
 };
 
-enum {
-	R_OUTPUT,
-	R_BACKEND,
-	R_PLUGIN,
-	R_FORMAT,
-	R_VIEW,
-	R_PID,
-	R_ALL,
-	R_DURATION,
-	R_QUIET,
-	R_HELP,
-	R_NOPTIONS
-};
-
-#define MAX_PIDS 64
-
-static const struct hwt_option record_options[R_NOPTIONS] = {
+const struct hwt_option record_options[R_NOPTIONS] = {
 	[R_OUTPUT] = { .name = "output",
 		       .type = HWT_OPT_STRING,
 		       .flags = HWT_OPT_COMMAS,
@@ -138,51 +117,6 @@ static const struct hwt_option record_options[R_NOPTIONS] = {
 		     .help = "this help" },
 };
 
-/* A flag of the command line, declared by record_options or by built-in tracers. */
-struct flag {
-	char c;		  /* short form, 0 if none */
-	const char *name; /* long form, NULL if none */
-	int has_arg;
-};
-
-/* A tracer's flag as given; it is checked once the tracer is known. */
-struct given {
-	const struct flag *f;
-	const char *arg; /* borrowed from argv; NULL for a flag without a value */
-	int typed_long;	 /* given as --name */
-};
-
-struct record {
-	struct hwt_options rec;	   /* record_options */
-	struct hwt_options tracer; /* the tracer's */
-	const struct hwt_plugin *tp;
-	struct hwt_options sampling; /* sampling beside tp: the options of sp */
-	const struct hwt_plugin *sp; /* SAMPLER when its flags were given to another tracer */
-	char backend[64];	     /* the NAME of -b NAME[:ARGS] */
-	const char *tracer_args;     /* its ARGS, NULL if none */
-	struct hwt_options plugins[MAX_PLUGINS];
-	/* tp, the -P plugins, sp */
-	struct hwt_plugin_use uses[2 + MAX_PLUGINS];
-	char *specs[MAX_PLUGINS]; /* copies of the -P values, cut at ':' */
-	int nplugins;
-	int auto_chose;	    /* -b auto picked the tracer: 1 by what works here, 2 for -p or -a */
-	int pids[MAX_PIDS]; /* -p */
-	int npids;
-	struct flag flags[MAX_FLAGS];
-	int nflags;
-	struct option longopts[MAX_FLAGS + 1];
-	char shorts[3 * MAX_FLAGS + 3];
-	struct given *given;
-	int ngiven;
-	char why[1024];
-};
-
-static int ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && !strcmp(s + a - b, suffix);
-}
-
 static char *join_argv(int argc, char **argv)
 {
 	size_t len = 1;
@@ -198,11 +132,6 @@ static char *join_argv(int argc, char **argv)
 }
 
 /* ---- the command line ------------------------------------------------------------------ */
-
-static int declares(const struct hwt_plugin *p, const struct flag *f)
-{
-	return hwt_option_find_flag(p->options, p->noptions, f->c, f->name) >= 0;
-}
 
 static const struct flag *flag_of(const struct record *r, int code)
 {
@@ -268,14 +197,6 @@ static int build_getopt(struct record *r)
 	return 0;
 }
 
-static void spell(const struct flag *f, int typed_long, char *buf, size_t len)
-{
-	if (typed_long || !f->c)
-		snprintf(buf, len, "--%s", f->name);
-	else
-		snprintf(buf, len, "-%c", f->c);
-}
-
 /* Runs getopt over @argv: record options take their values now, tracer flags wait in r->given. */
 static int parse_argv(struct record *r, int argc, char **argv)
 {
@@ -291,7 +212,7 @@ static int parse_argv(struct record *r, int argc, char **argv)
 		const struct flag *f = c == ':' || c == '?' ? NULL : flag_of(r, c);
 		if (!f)
 			return cli_bad_option(&cli_record, c, argc, argv);
-		spell(f, li >= 0, spelled, sizeof(spelled));
+		record_spell(f, li >= 0, spelled, sizeof(spelled));
 		int i = hwt_option_find_flag(record_options, R_NOPTIONS, f->c, f->name);
 		if (i < 0) {
 			r->given[r->ngiven++] = (struct given){ f, optarg, li >= 0 };
@@ -313,9 +234,6 @@ static void print_options(const struct hwt_option *table, size_t n)
 			fputs(buf, stdout);
 }
 
-static void flags_lacking(const struct hwt_plugin *p, const struct hwt_plugin *other, char *buf,
-			  size_t len);
-
 /* The flags of SAMPLER that @p takes too, adding sampling beside it. */
 static void print_beside(const struct hwt_plugin *p)
 {
@@ -324,7 +242,7 @@ static void print_beside(const struct hwt_plugin *p)
 
 	if (!sp || sp == p)
 		return;
-	flags_lacking(sp, p, list, sizeof(list));
+	record_flags_lacking(sp, p, list, sizeof(list));
 	printf("  %s taken too: %s's, sampling beside it\n", list, SAMPLER);
 }
 
@@ -352,204 +270,6 @@ static int print_help(struct record *r)
 	return 0;
 }
 
-/* ---- the tracer ------------------------------------------------------------------------ */
-
-/* "-e, --freq and -g are": the flags of @p that @other lacks. */
-static void flags_lacking(const struct hwt_plugin *p, const struct hwt_plugin *other, char *buf,
-			  size_t len)
-{
-	size_t n = 0, k = 0, off = 0;
-
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < p->noptions; i++) {
-			const struct hwt_option *o = &p->options[i];
-			struct flag f = { o->short_flag, o->long_flag, 0 };
-			char one[72];
-			if ((!f.c && !f.name) || declares(other, &f))
-				continue;
-			if (!pass) {
-				n++;
-				continue;
-			}
-			spell(&f, 0, one, sizeof(one));
-			if (off < len)
-				off += (size_t)snprintf(buf + off, len - off, "%s%s",
-							!k	    ? ""
-							: k + 1 < n ? ", "
-								    : " and ",
-							one);
-			k++;
-		}
-	}
-	if (off < len)
-		snprintf(buf + off, len - off, " %s", n == 1 ? "is" : "are");
-}
-
-/* The error for the flag @g, which the tracer does not take. */
-static int not_for(const struct record *r, const struct given *g)
-{
-	char list[512] = "", spelled[80];
-
-	spell(g->f, g->typed_long, spelled, sizeof(spelled));
-	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
-		if ((*p)->kind != HWT_PLUGIN_TRACER || !declares(*p, g->f))
-			continue;
-		flags_lacking(*p, r->tp, list, sizeof(list));
-		return cli_error("%s for -b %s, not -b %s: drop %s or use -b %s", list, (*p)->name,
-				 r->tp->name, spelled, (*p)->name);
-	}
-	return cli_error("%s is not an option of -b %s (see hwtrace record --help)", spelled,
-			 r->tp->name);
-}
-
-/* Whether @p is the only tracer that declares one of the flags given. */
-static int forces(const struct record *r, const struct hwt_plugin *p)
-{
-	for (int i = 0; p->kind == HWT_PLUGIN_TRACER && i < r->ngiven; i++) {
-		int owners = 0;
-		for (const struct hwt_plugin *const *q = hwt_builtin_plugins; *q; q++)
-			owners += (*q)->kind == HWT_PLUGIN_TRACER && declares(*q, r->given[i].f);
-		if (owners == 1 && declares(p, r->given[i].f))
-			return 1;
-	}
-	return 0;
-}
-
-/* -b auto: the tracer that alone declares one of the flags given, in the table's order; SAMPLER
- * last, as its flags add sampling beside another tracer whose flags are given. */
-static const struct hwt_plugin *forced_tracer(const struct record *r)
-{
-	for (int pass = 0; pass < 2; pass++)
-		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
-			if ((!strcmp((*p)->name, SAMPLER)) == pass && forces(r, *p))
-				return *p;
-	return NULL;
-}
-
-/* "auto, pt, uprobe or sample". */
-static void backend_names(char *buf, size_t len)
-{
-	const struct hwt_plugin *t[32];
-	size_t n = 0, off;
-
-	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p && n < 32; p++)
-		if ((*p)->kind == HWT_PLUGIN_TRACER)
-			t[n++] = *p;
-	off = (size_t)snprintf(buf, len, "auto");
-	for (size_t i = 0; i < n && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%s", i + 1 < n ? ", " : " or ",
-					t[i]->name);
-}
-
-/* The first tracer that works here, in the table's order. */
-static const struct hwt_plugin *first_working(char *why, size_t len)
-{
-	struct hwt_host *h = hwt_host_alloc_probe();
-	const struct hwt_plugin *t = NULL;
-
-	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; h && *p && !t; p++)
-		if ((*p)->kind == HWT_PLUGIN_TRACER &&
-		    (!(*p)->probe || (*p)->probe(h, why, len) > 0))
-			t = *p;
-	hwt_host_free(h);
-	return t;
-}
-
-/* Finds the tracer -b names, or the one -b auto picks: the one whose flags are given, else the
- * first that works here. */
-static int choose_tracer(struct record *r)
-{
-	const char *b = r->rec.values[R_BACKEND].s, *colon = strchr(b, ':');
-	char names[256];
-
-	snprintf(r->backend, sizeof(r->backend), "%.*s", (int)(colon ? colon - b : 63), b);
-	r->tracer_args = colon ? colon + 1 : NULL;
-	if (!strcmp(r->backend, "auto")) {
-		if (colon)
-			return cli_error("-b %s: auto takes no options; name the backend to give "
-					 "it some, e.g. -b pt:KEY=VALUE",
-					 b);
-		r->tp = forced_tracer(r);
-		if (r->tp)
-			return 0;
-		/* pt starts with the program it launches: what runs already is sampled. */
-		if (r->rec.values[R_PID].s || r->rec.values[R_ALL].i) {
-			r->tp = hwt_plugin_by_name("sample");
-			r->auto_chose = 2;
-			return 0;
-		}
-		if (!(r->tp = first_working(r->why, sizeof(r->why))))
-			return cli_error("no backend works here: see `hwtrace list`");
-		r->auto_chose = 1;
-		return 0;
-	}
-	r->tp = hwt_plugin_by_name(r->backend);
-	if (!r->tp || r->tp->kind != HWT_PLUGIN_TRACER) {
-		backend_names(names, sizeof(names));
-		return cli_error("unknown backend '%s': use %s", r->backend, names);
-	}
-	return 0;
-}
-
-/* Where the flag @g goes: the tracer's options, or SAMPLER's beside it (set up on its first
- * flag); NULL if neither takes it. *@k is the option's index. */
-static struct hwt_options *flag_owner(struct record *r, const struct given *g, int *k)
-{
-	const struct hwt_plugin *sp = hwt_plugin_by_name(SAMPLER);
-
-	*k = hwt_option_find_flag(r->tp->options, r->tp->noptions, g->f->c, g->f->name);
-	if (*k >= 0)
-		return &r->tracer;
-	if (!sp || sp == r->tp ||
-	    (*k = hwt_option_find_flag(sp->options, sp->noptions, g->f->c, g->f->name)) < 0)
-		return NULL;
-	if (!r->sp && hwt_options_init(&r->sampling, SAMPLER, sp->options, sp->noptions, r->why,
-				       sizeof(r->why)))
-		return NULL;
-	r->sp = sp;
-	return &r->sampling;
-}
-
-/* The tracer's option values: -b NAME:ARGS first, then its flags (the last given wins); the
- * flags only SAMPLER declares, given to another tracer, are sampling's beside it. */
-static int tracer_options(struct record *r)
-{
-	char spelled[80];
-	int k;
-
-	if (hwt_options_init(&r->tracer, r->tp->name, r->tp->options, r->tp->noptions, r->why,
-			     sizeof(r->why)) ||
-	    hwt_options_parse(&r->tracer, r->tracer_args, r->why, sizeof(r->why)))
-		return cli_error("-b %s", r->why);
-	for (int i = 0; i < r->ngiven; i++) {
-		const struct given *g = &r->given[i];
-		r->why[0] = 0;
-		struct hwt_options *o = flag_owner(r, g, &k);
-		if (!o)
-			return r->why[0] ? cli_error("%s", r->why) : not_for(r, g);
-		spell(g->f, g->typed_long, spelled, sizeof(spelled));
-		if (hwt_options_set(o, (size_t)k, g->arg ? g->arg : "1", spelled, r->why,
-				    sizeof(r->why)))
-			return cli_error("%s", r->why);
-	}
-	return 0;
-}
-
-static int probe_tracer(struct record *r)
-{
-	struct hwt_host *h = hwt_host_alloc_probe();
-	char why[512] = "";
-
-	if (!h)
-		return cli_error("out of memory");
-	int ok = !r->tp->probe || r->tp->probe(h, why, sizeof(why)) > 0;
-	hwt_host_free(h);
-	if (!ok)
-		return cli_error("backend '%s' is not available here: %s (see `hwtrace list`)",
-				 r->tp->name, why);
-	return 0;
-}
-
 /* ---- plugins, recording ---------------------------------------------------------------- */
 
 /* -P PLUGIN[:ARGS]: each plugin found or loaded, its ARGS checked against its table. */
@@ -564,12 +284,21 @@ static int load_plugins(struct record *r)
 		colon = strchr(spec, ':');
 		if (colon)
 			*colon++ = 0;
-		int path = strchr(spec, '/') || ends_with(spec, ".so");
+		/* A file only from a path: a bare name is a built-in plugin's, never one for
+		 * dlopen() to look up in the library path. */
+		int path = strchr(spec, '/') != NULL;
 		const struct hwt_plugin *p = path ? hwt_plugin_load(spec, r->why, sizeof(r->why))
 						  : hwt_plugin_by_name(spec);
+		if (!p && !path && strstr(spec, ".so"))
+			return cli_error("-P %s: a plugin file is loaded only from a path: give "
+					 "./%s or an absolute path",
+					 spec, spec);
 		if (!p)
 			return path ? cli_error("%s", r->why)
-				    : cli_error("unknown plugin '%s': see `hwtrace list`", spec);
+				    : cli_error(
+					      "unknown plugin '%s': use a built-in plugin (see "
+					      "`hwtrace list`) or a .so file by its path (./%s.so)",
+					      spec, spec);
 		if (p == r->sp)
 			return cli_error(
 				"-P %s beside %s's flags given to -b %s: give the flags or "
@@ -586,46 +315,16 @@ static int load_plugins(struct record *r)
 	return 0;
 }
 
-static void summary(const struct hwt_record_result *res, const char *where)
+/* What to change when records were lost: the rings of the tracers that ran. */
+static const char *loss_hint(const struct record *r)
 {
-	fprintf(stderr, "hwtrace: recorded %.1f KiB in %s", res->file_bytes / 1024.0, where);
-	if (res->end.samples)
-		fprintf(stderr, " (%llu samples)", (unsigned long long)res->end.samples);
-	if (res->end.lost)
-		fprintf(stderr, ", %llu records LOST (use a bigger --ring or a lower --freq)",
-			(unsigned long long)res->end.lost);
-	if (res->end.signal)
-		fprintf(stderr, "; the program was killed by signal %d (%s)", res->end.signal,
-			strsignal(res->end.signal));
-	fputc('\n', stderr);
-}
+	int sampled = r->sp || !strcmp(r->tp->name, SAMPLER);
 
-/* -o -: standard output is kept aside for the export and, until the recording ends, is standard
- * error, which the program inherits, as perf record -o - does: its output never mixes into the
- * export. Returns the kept descriptor, or -1 with the error said. */
-static int stdout_aside(void)
-{
-	int fd;
-
-	fflush(stdout);
-	fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0) {
-		cli_error("-o -: cannot set standard output aside: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Gives standard output back its descriptor @fd (from stdout_aside(), -1: nothing to do). */
-static void stdout_back(int fd)
-{
-	if (fd < 0)
-		return;
-	fflush(stdout);
-	dup2(fd, STDOUT_FILENO);
-	close(fd);
+	if (!strcmp(r->tp->name, "uprobe"))
+		return sampled ? "use a bigger --ring, fewer functions with -F/-N, or a lower "
+				 "--freq"
+			       : "use a bigger --ring, or fewer functions with -F/-N";
+	return sampled ? "use a bigger --ring or a lower --freq" : "use a bigger --ring";
 }
 
 /* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
@@ -635,24 +334,16 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	int quiet = (int)r->rec.values[R_QUIET].i;
 	struct hwt_record_config cfg;
 	struct hwt_record_result res;
-	char hwt_path[4096];
-	const char *tmpdir = getenv("TMPDIR");
-	int to_stdout = !strcmp(output, "-"), kept = -1;
+	char hwt_path[64];
+	int to_stdout = cli_is_stdout(output), kept = -1;
 
-	/* Where the recording goes: the output itself, or a scratch file next to it (in the
-	 * temporary folder for standard output). */
-	if (to_stdout)
-		snprintf(hwt_path, sizeof(hwt_path), "%s/hwtrace-rec.%d.hwt",
-			 tmpdir && *tmpdir ? tmpdir : "/tmp", (int)getpid());
-	else if (ops)
-		snprintf(hwt_path, sizeof(hwt_path), "%s.rec.%d.hwt", output, (int)getpid());
-	else
-		snprintf(hwt_path, sizeof(hwt_path), "%s", output);
 	r->uses[0] = (struct hwt_plugin_use){ r->tp, r->tracer.values };
 	if (r->sp)
 		r->uses[1 + r->nplugins] = (struct hwt_plugin_use){ r->sp, r->sampling.values };
 	hwt_record_config_init(&cfg);
-	cfg.output = hwt_path;
+	/* A recording to export has no name: gone with us, whatever ends us. */
+	cfg.output = to_stdout && ops ? "-" : output;
+	cfg.anonymous = ops != NULL;
 	cfg.argv = optind < argc ? argv + optind : NULL;
 	cfg.pids = r->npids ? r->pids : NULL;
 	cfg.npids = r->npids;
@@ -677,12 +368,14 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	char *cmdline = join_argv(argc, argv);
 	cfg.cmdline = cmdline;
 	r->why[0] = 0;
-	if (to_stdout && (kept = stdout_aside()) < 0) {
+	if (to_stdout && (kept = cli_stdout_aside()) < 0) {
 		free(cmdline);
 		return 1;
 	}
+	if (to_stdout && !ops)
+		cfg.output_fd = kept; /* the recording itself, written in place */
 	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
-	stdout_back(kept);
+	cli_stdout_back(kept);
 	free(cmdline);
 	if (err && res.running)
 		waitpid(res.running, NULL, 0); /* never left behind, even by a failed recording */
@@ -699,11 +392,13 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 				? " (-b uprobe -F FUNC records every call exactly, a trap per call)"
 				: "");
 	if (!quiet)
-		summary(&res, to_stdout ? "standard output" : ops ? output : hwt_path);
+		cli_record_summary(&res, to_stdout ? "standard output" : output, loss_hint(r));
 	int status = 0;
 	if (ops) {
-		status = cli_export_file(hwt_path, output, ops, r->rec.values[R_VIEW].s, NULL);
-		unlink(hwt_path);
+		snprintf(hwt_path, sizeof(hwt_path), "/proc/self/fd/%d", res.fd);
+		status = cli_export_file(hwt_path, to_stdout ? "-" : output, ops,
+					 r->rec.values[R_VIEW].s, NULL);
+		close(res.fd);
 	}
 	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration
 	 * left running is waited for (it keeps the terminal, its status is ours). */
@@ -781,36 +476,25 @@ static int cmd_record(int argc, char **argv)
 	if (check_target(r, argc))
 		goto out;
 
-	/* Output: a recording, or a recording exported on the spot. */
-	const char *output = r->rec.values[R_OUTPUT].s, *format = r->rec.values[R_FORMAT].s;
-	if (!strcmp(output, "-")) {
-		/* Standard output has no extension to tell the format; a .hwt is not streamed. */
-		if (!format) {
-			cli_error("record -o -: name the format with -f (perfetto, chrome, folded, "
-				  "pprof or svg): it is exported to standard output when the "
-				  "program ends");
-			goto out;
-		}
-		if (!(ops = cli_pick_format(format, NULL)))
-			goto out;
-		if (isatty(STDOUT_FILENO) &&
-		    (!strcmp(ops->name, "perfetto") || !strcmp(ops->name, "pprof"))) {
-			cli_error("-o -: %s is binary and standard output is a terminal: redirect "
-				  "it, or give -o FILE",
-				  ops->name);
-			goto out;
-		}
-	} else if (!ends_with(output, ".hwt") || format) {
-		ops = cli_pick_format(format, output);
-		if (!ops)
-			goto out;
-	}
-	if (strcmp(output, "-") && cli_check_output(output))
+	if (cli_record_output(r->rec.values[R_OUTPUT].s, r->rec.values[R_FORMAT].s,
+			      r->rec.values[R_VIEW].s, &ops))
 		goto out;
 
 	/* The tracer: its options are checked before it is probed, so a bad value is named
 	 * even where the tracer cannot run; then the plugins. */
-	if (choose_tracer(r) || tracer_options(r) || probe_tracer(r) || load_plugins(r))
+	if (record_choose_tracer(r) || record_tracer_options(r) || record_probe_tracer(r) ||
+	    load_plugins(r))
+		goto out;
+	struct cli_record_view rv = {
+		.tracer = r->tp,
+		.tracer_values = r->tracer.values,
+		.sampler = r->sp,
+		.sampler_values = r->sampling.values,
+		.nplugins = r->nplugins,
+		.attached = r->npids || r->rec.values[R_ALL].i,
+		.argv = optind < argc ? argv + optind : NULL,
+	};
+	if (ops && cli_record_check_view(r->rec.values[R_VIEW].s, &rv))
 		goto out;
 	status = run(r, argc, argv, ops);
 out:

@@ -211,7 +211,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 'n': {
 			char *end;
 			a->top = strtol(optarg, &end, 10);
-			if (*end || a->top < 0 || a->top > UINT32_MAX)
+			if (*end || end == optarg || a->top < 0 || a->top > UINT32_MAX)
 				return cli_error("report: -n %s: give a count, 0 for all", optarg);
 			break;
 		}
@@ -249,6 +249,9 @@ static int cmd_report(int argc, char **argv)
 
 	if (parsed)
 		return parsed == 2 ? 0 : 1;
+	if (optind + 1 < argc)
+		return cli_error("report: one recording at a time, got '%s' and '%s'", argv[optind],
+				 argv[optind + 1]);
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
 	struct hwt_filter_config cut;
 	uint32_t *tidv;

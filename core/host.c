@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "elfsym.h"
 #include "host_internal.h"
 #include "store.h"
 #include "util.h"
@@ -553,6 +554,32 @@ const struct hwt_plugin *hwt_plugin_by_name(const char *name)
 
 const struct hwt_plugin *hwt_plugin_load(const char *path, char *why, size_t whylen)
 {
+	/* dlopen() of a name without a slash searches LD_LIBRARY_PATH and the system's library
+	 * directories, and any file it loads runs its constructors before the ABI is seen: only
+	 * the file named, and only once its symbol table shows the entry point. */
+	if (!path || !strchr(path, '/')) {
+		snprintf(why, whylen,
+			 "-P %s: a plugin file is loaded only from a path: give ./%s or an "
+			 "absolute path",
+			 path ? path : "", path ? path : "");
+		return NULL;
+	}
+	int has =
+		hwt_elf_has_symbol(path, HWT_PLUGIN_ENTRY, HWT_ELFSYM_DEFINED | HWT_ELFSYM_DYNAMIC);
+	if (has <= 0) {
+		if (has == HWT_E_NOENT || has == HWT_E_PERM)
+			snprintf(why, whylen, "cannot load plugin '%s': %s", path, strerror(errno));
+		else if (has == HWT_E_INVAL)
+			snprintf(why, whylen, "cannot load plugin '%s': not a regular file", path);
+		else
+			snprintf(why, whylen,
+				 "'%s' is not an hwtrace plugin: %s; build one against "
+				 "<hwtrace/plugin.h>",
+				 path,
+				 has == HWT_E_ELF ? "not an ELF shared object"
+						  : "it exports no " HWT_PLUGIN_ENTRY "()");
+		return NULL;
+	}
 	void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!lib) {
 		snprintf(why, whylen, "cannot load plugin '%s': %s", path, dlerror());

@@ -15,8 +15,11 @@ extern const struct hwt_plugin *const hwt_builtin_plugins[];
 /** The built-in plugin called @name, NULL if none. */
 const struct hwt_plugin *hwt_plugin_by_name(const char *name);
 
-/** Loads an external plugin from @path (dlopen, entry HWT_PLUGIN_ENTRY, ABI checked). Returns
- *  NULL with @why filled. The library stays loaded for the life of the process. */
+/** Loads an external plugin from the file @path, which must contain a slash ("./x.so", an
+ *  absolute path: a bare name would make dlopen() search the library path): its dynamic symbol
+ *  table must define HWT_PLUGIN_ENTRY before it is loaded (no constructor of a file that is no
+ *  plugin runs), then dlopen, entry called, ABI checked. Returns NULL with @why filled. The
+ *  library stays loaded for the life of the process. */
 const struct hwt_plugin *hwt_plugin_load(const char *path, char *why, size_t whylen);
 
 /** A plugin to run and the values of its options. */
@@ -29,7 +32,10 @@ struct hwt_plugin_use {
 
 /** What to record; hwt_record_config_init() gives the defaults. */
 struct hwt_record_config {
-	const char *output;		      /* borrowed: the .hwt to write */
+	const char *output; /* borrowed: the .hwt to write; with @anonymous, the file it is exported
+			     * to ("-": standard output), for its folder and for messages */
+	int output_fd; /* borrowed: else write the recording in place to this descriptor (standard
+			* output), named @output in messages; -1 (the default): create @output */
 	char *const *argv;		      /* borrowed: program and arguments */
 	const struct hwt_plugin_use *plugins; /* borrowed: the tracer first */
 	int nplugins;
@@ -42,6 +48,8 @@ struct hwt_record_config {
 	int system_wide;      /* -a: every process on every CPU, with or without @argv */
 	uint64_t duration_ns; /* stop recording after this long (0: when the target ends); a
 			       * launched program then runs on (see hwt_record_result.running) */
+	int anonymous;	      /* the recording never gets a name (a scratch for an export): it is
+			       * in hwt_record_result.fd, gone with it */
 };
 
 void hwt_record_config_init(struct hwt_record_config *cfg);
@@ -53,6 +61,8 @@ struct hwt_record_result {
 	int ndisabled; /* plugins that failed and were disabled */
 	int running;   /* the launched program still runs (--duration ended the recording
 			* first): the caller's child, to wait for; 0 if none */
+	int fd;	       /* with hwt_record_config.anonymous, the recording (read it through
+			* /proc/self/fd/FD; transferred: the caller closes it); else -1 */
 };
 
 /** Receives a note of a recording (hwt_host_note(): a plugin disabled, what was attached...) as
@@ -66,7 +76,12 @@ void hwt_record_set_note_fn(hwt_note_fn fn, void *ctx);
 
 /** Records @cfg->argv, the processes @cfg->pids or the whole system into @cfg->output. Returns
  *  0, or a negative error with @why filled (one line saying what is wrong and how to fix it);
- *  then no output file is left behind. */
+ *  then no output file is left behind, except after a write error (ENOSPC...) once the recording
+ *  had its name: it is kept, cut back to its last whole chunk, with its end chunk if that fits.
+ *  The output has no name until its events are written: a recorder killed before that, at any
+ *  moment, leaves no file (O_TMPFILE; where the file system lacks it, a temporary name beside the
+ *  output, removed on every failure but SIGKILL's). A launched program is stopped when the
+ *  recording fails while it runs (SIGINT, then SIGKILL); processes attached to run on. */
 int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *res, char *why,
 	       size_t whylen);
 

@@ -118,4 +118,12 @@ int hwt_host_custom_flush(struct hwt_host *h);
  *  them. */
 void hwt_record_write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, int pid);
 
+/** Writes the events @h opened (their struct hwt_event_desc) as the EVENTS chunk. Returns 0 or the
+ *  store's error. */
+int hwt_record_write_events(struct hwt_host *h);
+
+/** Writes /proc/@pid/maps as a PROC_MAPS chunk: the initial address space, for what the kernel
+ *  never sends MMAP records about ([vdso]). Nothing if it cannot be read. */
+void hwt_record_write_proc_maps(struct hwt_host *h, pid_t pid);
+
 #endif

@@ -1,6 +1,7 @@
 /* The metadata of a recording: what was recorded (command, pids), on what machine (kernel, CPU,
  * host), when and on which clock. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 
 #include "attach.h"
 #include "host_internal.h"
+#include "store.h"
 
 /* The first line of @path (with @prefix: the value of the first "PREFIX: value" line) into @out. */
 static void read_first_line(const char *path, const char *prefix, char *out, size_t len)
@@ -84,4 +86,50 @@ void hwt_record_write_meta(struct hwt_host *h, const struct hwt_record_config *c
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)cfg->duration_ns);
 		hwt_host_set_meta(h, "duration_ns", buf);
 	}
+}
+
+int hwt_record_write_events(struct hwt_host *h)
+{
+	size_t len = (size_t)h->nevents * sizeof(struct hwt_event_desc);
+	struct hwt_event_desc *all = malloc(len ? len : 1);
+
+	if (!all)
+		return HWT_E_NOMEM;
+	for (int i = 0; i < h->nevents; i++)
+		all[i] = h->events[i].desc;
+	int err = hwt_store_write(h->store, HWT_CHUNK_EVENTS, all, len);
+	free(all);
+	return err;
+}
+
+/* The initial address space, for what the kernel never sends MMAP records about ([vdso]). */
+void hwt_record_write_proc_maps(struct hwt_host *h, pid_t pid)
+{
+	char path[64], *text = NULL;
+	size_t cap = 0, len = 8;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *nt = realloc(text, cap = cap ? cap * 2 : 16384);
+			if (!nt)
+				break;
+			text = nt;
+		}
+		size_t n = fread(text + len, 1, cap - len, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	fclose(f);
+	if (text && len > 8) {
+		uint32_t p32 = (uint32_t)pid, pad = 0;
+		memcpy(text, &p32, 4);
+		memcpy(text + 4, &pad, 4);
+		hwt_store_write(h->store, HWT_CHUNK_PROC_MAPS, text, len);
+	}
+	free(text);
 }

@@ -22,176 +22,32 @@
 #include "attach.h"
 #include "host_internal.h"
 #include "progapi.h"
+#include "record_output.h"
+#include "record_drain.h"
 #include "plugin_run.h"
 #include "store.h"
 #include "target.h"
 #include "util.h"
 
 #define HWT_POLL_MS 10 /* drain rings and read counters this often: counter track resolution */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- draining -------------------------------------------------------------------------- */
-
-static void count_records(struct hwt_host *h, const uint8_t *p, size_t len)
-{
-	for (size_t off = 0; off + sizeof(struct perf_event_header) <= len;) {
-		const struct perf_event_header *hd = (const void *)(p + off);
-		if (hd->size < sizeof(*hd))
-			break;
-		if (hd->type != PERF_RECORD_SAMPLE)
-			for (int i = 0; i < h->nrun; i++)
-				if (h->run[i].plugin->sideband)
-					h->run[i].plugin->sideband(h->run[i].st, hd);
-		switch (hd->type) {
-		case PERF_RECORD_SAMPLE:
-			h->end.samples++;
-			break;
-		case PERF_RECORD_LOST:
-			h->end.lost_records += ((const uint64_t *)(hd + 1))[1];
-			break;
-		case PERF_RECORD_THROTTLE:
-			h->end.throttled++;
-			break;
-		}
-		off += hd->size;
-	}
-}
-
-static const struct hwt_event_desc *desc_of(void *ctx, uint64_t id)
-{
-	struct hwt_host *h = ctx;
-	for (int i = 0; i < h->nevents; i++)
-		if (h->events[i].desc.id == id)
-			return &h->events[i].desc;
-	return NULL;
-}
-
-static int copies_stacks(const struct hwt_host *h)
-{
-	for (int i = 0; i < h->nevents; i++)
-		if (h->events[i].desc.sample_type & PERF_SAMPLE_STACK_USER)
-			return 1;
-	return 0;
-}
-
-static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
-{
-	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
-	uint64_t tail = r->page->data_tail;
-	size_t len = (size_t)(head - tail);
-
-	if (!len)
-		return 0;
-	size_t off = tail & (r->size - 1);
-	const uint8_t *src = r->data + off;
-	if (off + len > r->size) { /* wraps: make it contiguous */
-		size_t first = r->size - off;
-		memcpy(h->scratch, r->data + off, first);
-		memcpy(h->scratch + first, r->data, len - first);
-		src = h->scratch;
-	}
-	/* The copied user stacks lose what lies above the stack's strings (the environment)
-	 * before anything is written; in a copy, as the kernel refuses writes to ring pages. */
-	if (copies_stacks(h)) {
-		if (src != h->scratch)
-			memcpy(h->scratch, src, len);
-		src = h->scratch;
-		hwt_scrub_records(&h->scrub, h->scratch, len, desc_of, h);
-	}
-	count_records(h, src, len);
-	struct hwt_stream_item it = {
-		.ts = ts,
-		.cpu = r->cpu,
-		.kind = HWT_ITEM_RING,
-		.len = (uint32_t)len,
-	};
-	struct iovec iov[2] = { { &it, sizeof(it) }, { (void *)src, len } };
-	int err = hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 2);
-	h->end.bytes += len;
-	__atomic_store_n(&r->page->data_tail, head, __ATOMIC_RELEASE);
-	return err;
-}
-
-static int drain_all(struct hwt_host *h)
-{
-	int err = 0;
-
-	h->round_ts = mono_ns();
-	for (int i = 0; i < h->nrings && !err; i++)
-		err = drain_ring(h, &h->rings[i], h->round_ts);
-	hwt_progapi_drain(h->api, h); /* libhwtrace's rings */
-	return err;
-}
-
-static int read_counters(struct hwt_host *h)
-{
-	uint64_t buf[512];
-	uint64_t ts = mono_ns();
-
-	for (int i = 0; i < h->nevents; i++) {
-		struct event *ev = &h->events[i];
-		if (!(ev->desc.flags & HWT_DESC_PERIODIC))
-			continue;
-		ssize_t n = read(ev->fd, buf, sizeof(buf));
-		if (n <= 0)
-			continue;
-		struct hwt_stream_item it = {
-			.ts = ts,
-			.id = ev->desc.id,
-			.cpu = ev->desc.cpu,
-			.kind = HWT_ITEM_READ,
-			.len = (uint32_t)n,
-		};
-		struct iovec iov[2] = { { &it, sizeof(it) }, { buf, (size_t)n } };
-		int err = hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 2);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* Exact loss: the kernel counts every record it could not write in PERF_FORMAT_LOST, including
- * those lost at the very end for which no PERF_RECORD_LOST is ever written. */
-static uint64_t lost_total(struct hwt_host *h)
-{
-	uint64_t total = 0, buf[512];
-
-	for (int i = 0; i < h->nevents; i++) {
-		const struct hwt_event_desc *d = &h->events[i].desc;
-		if (!(d->read_format & PERF_FORMAT_LOST) || d->leader_id != d->id)
-			continue;
-		ssize_t n = read(h->events[i].fd, buf, sizeof(buf));
-		if (n <= 0)
-			continue;
-		size_t nv = (size_t)n / 8, k = 0;
-		int te = !!(d->read_format & PERF_FORMAT_TOTAL_TIME_ENABLED);
-		int tr = !!(d->read_format & PERF_FORMAT_TOTAL_TIME_RUNNING);
-		if (d->read_format & PERF_FORMAT_GROUP) {
-			uint64_t nr = buf[k++];
-			k += te + tr;
-			for (uint64_t j = 0; j < nr && k + 3 <= nv; j++, k += 3)
-				total += buf[k + 2]; /* value, id, lost */
-		} else if (nv >= 1u + te + tr + 2) {
-			total += buf[1 + te + tr + 1];
-		}
-	}
-	return total;
-}
+/* A launched program asked to stop (a second ^C, a write error) gets this long before SIGKILL:
+ * time to clean up, as after a ^C, but the recording cannot wait for it forever. */
+#define HWT_GRACE_NS 2000000000ull
+/* The store cuts a chunk this often at least. The design promises that a recorder killed loses
+ * at most the last 250 ms: what waits in a ring (HWT_POLL_MS), the open chunk, and the writer's
+ * compressing and writing it must fit in that. */
+#define HWT_FLUSH_MS 200
 
 /* ---- the recording --------------------------------------------------------------------- */
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal;  /* the last stop signal received */
+static volatile sig_atomic_t stop_signals; /* how many: 1 passes it on, 2 stops, 3 ends at once */
 static volatile sig_atomic_t snapshot_signals; /* SIGUSR2 received while recording */
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	stop_signals++;
 }
 
 static void on_snapshot_signal(int sig)
@@ -208,62 +64,7 @@ void hwt_record_config_init(struct hwt_record_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ring_bytes = 1u << 20;
-}
-
-static int write_events(struct hwt_host *h)
-{
-	size_t len = (size_t)h->nevents * sizeof(struct hwt_event_desc);
-	struct hwt_event_desc *all = malloc(len ? len : 1);
-
-	if (!all)
-		return HWT_E_NOMEM;
-	for (int i = 0; i < h->nevents; i++)
-		all[i] = h->events[i].desc;
-	int err = hwt_store_write(h->store, HWT_CHUNK_EVENTS, all, len);
-	free(all);
-	return err;
-}
-
-/* The initial address space, for what the kernel never sends MMAP records about ([vdso]). */
-static void write_proc_maps(struct hwt_host *h, pid_t pid)
-{
-	char path[64], *text = NULL;
-	size_t cap = 0, len = 8;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *nt = realloc(text, cap = cap ? cap * 2 : 16384);
-			if (!nt)
-				break;
-			text = nt;
-		}
-		size_t n = fread(text + len, 1, cap - len, f);
-		if (!n)
-			break;
-		len += n;
-	}
-	fclose(f);
-	if (text && len > 8) {
-		uint32_t p32 = (uint32_t)pid, pad = 0;
-		memcpy(text, &p32, 4);
-		memcpy(text + 4, &pad, 4);
-		hwt_store_write(h->store, HWT_CHUNK_PROC_MAPS, text, len);
-	}
-	free(text);
-}
-
-static int open_output(const char *output, char *tmp, size_t len, char *why, size_t whylen)
-{
-	snprintf(tmp, len, "%s.tmp.%d", output, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot write '%s': %s",
-				output, strerror(errno));
-	return fd;
+	cfg->output_fd = -1;
 }
 
 /* What ends the recording, besides an error. */
@@ -272,9 +73,18 @@ struct ends {
 	const int *pids;   /* the launched program, or the processes attached */
 	int *pidfds;	   /* one per pid: readable when it exits; -1 if pidfd_open failed */
 	int npids;	   /* 0: recorded until a stop signal or the deadline (record -a) */
-	uint64_t deadline; /* mono_ns() when --duration is over; 0: none */
+	uint64_t deadline; /* hwt_mono_ns() when --duration is over; 0: none */
 	int exited;	   /* out: the target is gone (a launched one is not reaped yet) */
 	int timed_out;	   /* out: --duration ended it */
+	int nsignals;	   /* stop signals handled */
+	uint64_t kill_at;  /* hwt_mono_ns() when what still runs of a launched tree gets SIGKILL */
+	int failed;	   /* a write error: the target is being stopped, nothing more recorded */
+	int tree;	   /* out: the launched program exited, processes it started ran on */
+	int reaped;	   /* out: the launched program was reaped early, its status in @status */
+	int status;	   /* its wait status then */
+	uint64_t launched_exit; /* hwt_mono_ns() when the launched program was seen gone */
+	uint64_t start;		/* hwt_mono_ns() when it was let run */
+	int killed;		/* a third stop signal sent it SIGKILL and ended the recording */
 };
 
 /* Has pid @k of @e ended? The launched program is left unreaped, so that its /proc stays for the
@@ -294,10 +104,121 @@ static int pid_ended(struct ends *e, int k, int readable)
 	return kill(e->pids[k], 0) && errno == ESRCH;
 }
 
+/* The pid stop signals go to: the launched program while it is not reaped (the tree's other
+ * processes are this process' children, see hwt_tree_signal()). */
+static pid_t launched_pid(const struct ends *e)
+{
+	return e->reaped ? -1 : e->child;
+}
+
+/* Stop signals received since the last round. Processes attached to run on: the first ends the
+ * recording. A launched program gets the first passed on (^C reaches it through the terminal
+ * too; kill() covers the signals sent to the recorder alone); the second stops its tree (SIGTERM,
+ * SIGKILL after HWT_GRACE_NS, like perf's second ^C); the third, or any after a write error, kills
+ * what runs and ends the recording at once. Returns 1 when the recording ends now. */
+static int stop_signalled(struct hwt_host *h, struct ends *e)
+{
+	int stop = 0;
+
+	while (!stop && e->nsignals < stop_signals) {
+		int n = ++e->nsignals, sig = stop_signal;
+		if (n == 1)
+			h->end.stopped_by = (uint32_t)sig;
+		if (e->child <= 0)
+			stop = 1;
+		else if (n == 1 && !e->failed)
+			hwt_tree_signal(launched_pid(e), sig);
+		else if (n == 2 && !e->failed) {
+			hwt_tree_signal(launched_pid(e), SIGTERM);
+			e->kill_at = hwt_mono_ns() + HWT_GRACE_NS;
+		} else {
+			hwt_tree_signal(launched_pid(e), SIGKILL);
+			e->killed = stop = 1;
+		}
+	}
+	return stop;
+}
+
+/* A write error: the recording cannot go on. A launched program would run on unrecorded: it is
+ * stopped as ^C would (SIGINT, then SIGKILL after HWT_GRACE_NS, its tree too) and waited for, the
+ * rings left alone meanwhile. Processes attached to run on (-p promises it): returns 1, the
+ * recording ends now. */
+static int write_failed(struct ends *e, int err, struct pollfd *rings, int nrings)
+{
+	e->failed = err;
+	if (e->child <= 0)
+		return 1;
+	hwt_tree_signal(launched_pid(e), SIGINT);
+	e->kill_at = hwt_mono_ns() + HWT_GRACE_NS;
+	for (int i = 0; i < nrings; i++)
+		rings[i].fd = -1;
+	return 0;
+}
+
+/* One round of recording: drains the rings, reads the counters, lets the plugins poll and flushes
+ * the store. The round holds the host: plugins' poll threads wait to write into it. */
+static int record_round(struct hwt_host *h, uint64_t *last_read)
+{
+	hwt_host_lock(h);
+	int err = hwt_rec_drain_all(h);
+	uint64_t now = hwt_mono_ns();
+	if (!err && now - *last_read >= HWT_POLL_MS * 1000000ull) {
+		err = hwt_rec_read_counters(h);
+		*last_read = now;
+	}
+	if (!err)
+		hwt_plugins_poll(h);
+	if (!err)
+		err = hwt_host_custom_flush(h);
+	if (!err)
+		err = hwt_store_flush(h->store, 0);
+	hwt_host_unlock(h);
+	return err;
+}
+
+/* The launched program is gone: the end, unless processes it started run on (a daemon, whose
+ * parent exited): then it is reaped now and the recording follows them until the last is gone. */
+static void launched_ended(struct ends *e)
+{
+	if (!hwt_tree_others(e->child)) {
+		e->exited = 1;
+		return;
+	}
+	while (waitpid(e->child, &e->status, 0) < 0 && errno == EINTR)
+		;
+	e->reaped = e->tree = 1;
+	e->launched_exit = hwt_mono_ns();
+}
+
+/* Marks the pids of @e seen gone this round (@fds: their pollfds, @n: what poll() returned);
+ * sets e->exited once all are. */
+static void check_ends(struct hwt_host *h, struct ends *e, struct pollfd *fds, int n, int *gone)
+{
+	if (e->tree) {
+		if (hwt_tree_reap(e->child, NULL))
+			e->exited = 1;
+	}
+	for (int k = 0; k < e->npids && !e->tree; k++) {
+		struct pollfd *p = &fds[k];
+		if (p->fd == -2 || !pid_ended(e, k, n > 0 && (p->revents & POLLIN)))
+			continue;
+		p->fd = -2; /* -2: seen gone (poll() skips any negative fd) */
+		if (e->child > 0)
+			launched_ended(e);
+		else
+			(*gone)++;
+	}
+	if (e->npids && *gone == e->npids)
+		e->exited = 1;
+	if (e->exited)
+		atomic_store(&h->target_exited, 1);
+}
+
 static int run_loop(struct hwt_host *h, struct ends *e)
 {
 	struct pollfd *fds = calloc((size_t)h->nrings + (size_t)e->npids + 1, sizeof(*fds));
 	int err = 0, stop = 0, gone = 0;
+	uint64_t last_read = 0;
 
 	if (!fds)
 		return HWT_E_NOMEM;
@@ -305,10 +226,7 @@ static int run_loop(struct hwt_host *h, struct ends *e)
 		fds[i] = (struct pollfd){ .fd = h->rings[i].fd, .events = POLLIN };
 	for (int k = 0; k < e->npids; k++)
 		fds[h->nrings + k] = (struct pollfd){ .fd = e->pidfds[k], .events = POLLIN };
-	int forwarded = 0;
-	uint64_t last_read = 0;
-
-	while (!e->exited && !err && !stop) {
+	while (!e->exited && !stop) {
 		int n = poll(fds, (nfds_t)(h->nrings + e->npids), HWT_POLL_MS);
 		if (n < 0 && errno != EINTR) {
 			err = HWT_E_IO;
@@ -319,48 +237,20 @@ static int run_loop(struct hwt_host *h, struct ends *e)
 		for (int i = 0; n > 0 && i < h->nrings; i++)
 			if (fds[i].revents & (POLLHUP | POLLERR))
 				fds[i].fd = -1;
-		if (stop_signal && !forwarded) {
-			/* Ctrl-C reaches a launched program through the terminal too; kill() covers
-			 * the signals sent to the recorder alone. Attached processes run on: the
-			 * signal ends the recording. */
-			if (e->child > 0)
-				kill(e->child, stop_signal);
-			else
-				stop = 1;
-			h->end.stopped_by = (uint32_t)stop_signal;
-			forwarded = 1;
+		stop = stop_signalled(h, e);
+		if (!e->failed && (err = record_round(h, &last_read)))
+			stop |= write_failed(e, err, fds, h->nrings);
+		check_ends(h, e, fds + h->nrings, n, &gone);
+		uint64_t now = hwt_mono_ns();
+		if (e->kill_at && now >= e->kill_at && !e->exited) {
+			hwt_tree_signal(launched_pid(e), SIGKILL);
+			e->kill_at = 0;
 		}
-		/* The round holds the host: plugins' poll threads wait to write into it. */
-		hwt_host_lock(h);
-		err = drain_all(h);
-		uint64_t now = mono_ns();
-		if (!err && now - last_read >= HWT_POLL_MS * 1000000ull) {
-			err = read_counters(h);
-			last_read = now;
-		}
-		if (!err)
-			hwt_plugins_poll(h);
-		if (!err)
-			err = hwt_host_custom_flush(h);
-		if (!err)
-			err = hwt_store_flush(h->store, 0);
-		hwt_host_unlock(h);
-		for (int k = 0; k < e->npids; k++) {
-			struct pollfd *p = &fds[h->nrings + k];
-			if (p->fd == -2 || !pid_ended(e, k, n > 0 && (p->revents & POLLIN)))
-				continue;
-			p->fd = -2; /* -2: seen gone (poll() skips any negative fd) */
-			gone++;
-		}
-		if (e->npids && gone == e->npids) {
-			e->exited = 1;
-			atomic_store(&h->target_exited, 1);
-		}
-		if (e->deadline && mono_ns() >= e->deadline && !e->exited)
+		if (e->deadline && now >= e->deadline && !e->exited && !e->failed)
 			e->timed_out = stop = 1;
 	}
 	free(fds);
-	return err;
+	return e->failed ? e->failed : err;
 }
 
 /* What hwt_record() sets up, and takes down when it ends or fails. */
@@ -376,10 +266,9 @@ struct recording {
 	const struct hwt_plugin *backend; /* the first tracer started */
 	struct ends ends;		  /* what ends the recording */
 	char path[PATH_MAX];		  /* the program file */
-	char tmp[PATH_MAX + 32]; /* the output's name until the recording is worth keeping */
-	int renamed;		 /* the output has its own name */
-	int stuck;		 /* a plugin hangs in poll(): the host stays allocated */
-	struct sigaction old_int, old_term, old_usr2;
+	struct hwt_rec_output out;	  /* the output file */
+	int stuck;			  /* a plugin hangs in poll(): the host stays allocated */
+	struct sigaction old[6];	  /* of caught[] */
 };
 
 /* The file process @pid runs into @path ("" if unreadable). */
@@ -408,13 +297,24 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 	}
 	if (err)
 		return err;
-	int fd = open_output(cfg->output, r->tmp, sizeof(r->tmp), why, whylen);
+	int fd = cfg->output_fd >= 0
+			 ? hwt_rec_output_adopt(&r->out, cfg->output_fd, cfg->output, why, whylen)
+			 : hwt_rec_output_open(&r->out, cfg->output, cfg->anonymous, why, whylen);
 	if (fd < 0)
 		return fd;
-	r->h->store = hwt_store_writer_open(fd, NULL, &err);
+	if (cfg->anonymous && (r->out.keep_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		close(fd);
+		return hwt_fail(why, whylen, HWT_E_IO, "cannot write '%s': %s", cfg->output,
+				strerror(errno));
+	}
+	struct hwt_store_writer_config wcfg;
+	hwt_store_writer_config_init(&wcfg);
+	wcfg.flush_ms = HWT_FLUSH_MS;
+	r->h->store = hwt_store_writer_open(fd, &wcfg, &err);
 	if (!r->h->store) {
-		snprintf(why, whylen, "cannot write '%s': %s", cfg->output, hwt_errstr(err));
-		unlink(r->tmp);
+		snprintf(why, whylen, "cannot write '%s': %s", cfg->output,
+			 err == HWT_E_NOMEM ? hwt_errstr(err) : strerror(errno));
+		hwt_rec_output_drop(&r->out);
 	}
 	return err;
 }
@@ -522,6 +422,9 @@ static int start_recording(struct recording *r, char (*exe_paths)[PATH_MAX], cha
 
 	r->target = (struct hwt_target){ .pid = -1, .ncpus = (int)sysconf(_SC_NPROCESSORS_CONF) };
 	if (cfg->argv) {
+		/* Orphans of the program's processes (a daemon whose parent exited) become ours:
+		 * they are recorded, and waited for, until the last exits. */
+		hwt_tree_adopt();
 		hwt_progapi_open(r->h); /* the target inherits libhwtrace's area */
 		err = hwt_launch_start(&r->l, r->path, cfg->argv);
 		hwt_progapi_started(r->h->api);
@@ -543,14 +446,14 @@ static int start_recording(struct recording *r, char (*exe_paths)[PATH_MAX], cha
 		r->target.ntids = 1;
 	}
 	/* Records synthesized from /proc sort before everything the events write. */
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = hwt_mono_ns();
 	if (!err) {
 		hwt_record_write_meta(r->h, cfg, r->launched ? r->target.pid : 0);
 		err = start_plugins(r, &r->target, why, whylen);
 	}
 	if (err)
 		return err;
-	err = write_events(r->h);
+	err = hwt_record_write_events(r->h);
 	if (!err && (cfg->npids || cfg->system_wide) && !r->launched)
 		err = hwt_attach_synthesize(r->h, cfg->pids, cfg->npids ? cfg->npids : -1, t0);
 	else if (!err && cfg->system_wide)
@@ -558,33 +461,33 @@ static int start_recording(struct recording *r, char (*exe_paths)[PATH_MAX], cha
 	if (err < 0)
 		return hwt_fail(why, whylen, err, "cannot write '%s': %s", cfg->output,
 				hwt_errstr(err));
-	if (rename(r->tmp, cfg->output))
-		return hwt_fail(why, whylen, HWT_E_IO, "cannot write '%s': %s", cfg->output,
-				strerror(errno));
-	r->renamed = 1;
-	return 0;
+	return hwt_rec_output_name(&r->out, why, whylen);
 }
 
-/* Ctrl-C and SIGTERM stop the target, SIGUSR2 asks for a snapshot, while recording. */
+/* The signals caught while recording. SIGINT, SIGTERM and SIGHUP (the terminal closed) stop it
+ * (stop_signalled()); SIGUSR2 asks for a snapshot; SIGUSR1 is ignored (sent to the recorder by
+ * mistake, it must not kill it without an end chunk while the target runs on); SIGPIPE is ignored:
+ * writing to a closed pipe fails with EPIPE, handled as any write error. */
+static const int caught[6] = { SIGINT, SIGTERM, SIGHUP, SIGUSR2, SIGUSR1, SIGPIPE };
+
 static void catch_signals(struct recording *r)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct sigaction snap = { .sa_handler = on_snapshot_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&snap.sa_mask);
 	stop_signal = 0;
+	stop_signals = 0;
 	snapshot_signals = 0;
-	sigaction(SIGINT, &sa, &r->old_int);
-	sigaction(SIGTERM, &sa, &r->old_term);
-	sigaction(SIGUSR2, &snap, &r->old_usr2);
+	for (int i = 0; i < 6; i++) {
+		struct sigaction sa = { .sa_handler = i < 3    ? on_signal
+						      : i == 3 ? on_snapshot_signal
+							       : SIG_IGN };
+		sigemptyset(&sa.sa_mask);
+		sigaction(caught[i], &sa, &r->old[i]);
+	}
 }
 
 static void restore_signals(struct recording *r)
 {
-	sigaction(SIGINT, &r->old_int, NULL);
-	sigaction(SIGTERM, &r->old_term, NULL);
-	sigaction(SIGUSR2, &r->old_usr2, NULL);
+	for (int i = 0; i < 6; i++)
+		sigaction(caught[i], &r->old[i], NULL);
 }
 
 /* Lets the target exec: from now on it runs. Then what ends the recording: the program's exit
@@ -617,64 +520,140 @@ static int release_target(struct recording *r, char *why, size_t whylen)
 		for (int k = 0; k < cfg->npids; k++)
 			e->pidfds[k] = (int)syscall(SYS_pidfd_open, cfg->pids[k], 0);
 	}
+	e->start = hwt_mono_ns();
 	if (cfg->duration_ns)
-		e->deadline = mono_ns() + cfg->duration_ns;
+		e->deadline = e->start + cfg->duration_ns;
 	return 0;
 }
 
-/* The target is gone (@r->ends.exited: a launched one seen dead, not reaped yet), the recording
- * was stopped (^C, --duration: attached processes and a launched program run on), or it failed
- * with @err: drains what is left, stops the plugins, reaps a launched program that ended and
- * closes the store with the end record. Returns @err, or the first error of these steps. */
+/* Says in the recording that it followed the processes the launched program left running. */
+static void note_tree(struct recording *r)
+{
+	const struct ends *e = &r->ends;
+	double ran = (e->launched_exit - e->start) / 1e9;
+
+	if (!e->tree)
+		return;
+	if (e->exited)
+		hwt_host_note(r->h,
+			      "the program exited %.3f s into the recording; processes it started "
+			      "ran on and were recorded until the last exited, %.3f s later",
+			      ran, (hwt_mono_ns() - e->launched_exit) / 1e9);
+	else
+		hwt_host_note(r->h,
+			      "the program exited %.3f s into the recording; processes it started "
+			      "were recorded until the recording stopped, %.3f s later",
+			      ran, (hwt_mono_ns() - e->launched_exit) / 1e9);
+}
+
+/* The error of a recording that failed with @err: a write error names the file and the errno
+ * (@sys_errno) and says what was kept. */
+static void say_failure(struct recording *r, int err, int sys_errno, int ended, char *why,
+			size_t whylen)
+{
+	const char *out = r->cfg->output;
+	const char *stopped = r->launched && r->ends.failed ? "; the program was stopped" : "";
+
+	if (!sys_errno)
+		snprintf(why, whylen, "writing '%s' failed: %s", out, hwt_errstr(err));
+	else if (r->cfg->anonymous || !r->out.named)
+		snprintf(why, whylen, "writing '%s': %s%s; nothing was written", out,
+			 strerror(sys_errno), stopped);
+	else
+		snprintf(why, whylen, "writing '%s': %s%s; the recording is kept up to then%s", out,
+			 strerror(sys_errno), stopped,
+			 ended ? "" : " (hwtrace info says where it stops)");
+}
+
+/* The target is gone (@r->ends.exited: a launched one seen dead, not reaped yet unless its tree
+ * ran on), the recording was stopped (^C, --duration: attached processes and a launched program
+ * run on), or it failed with @err: drains what is left (not after an error), stops the plugins,
+ * reaps a launched program that ended and closes the store with the end record. After a write
+ * error the file is cut back to its last whole chunk and the end record written if it fits.
+ * Returns @err, or the first error of these steps. */
 static int finish_recording(struct recording *r, int err, struct hwt_record_result *res, char *why,
 			    size_t whylen)
 {
 	struct hwt_host *h = r->h;
-	int status = 0, exited = r->launched && r->ends.exited;
+	const struct ends *e = &r->ends;
+	int status = e->status, exited = r->launched && (e->exited || e->reaped);
+	int sys_errno = 0;
 
+	if (err && r->launched && !e->failed && !e->exited && !e->reaped) {
+		/* Failed before the loop could stop it (a plugin's thread): it must not run on. */
+		hwt_tree_signal(launched_pid(e), SIGKILL);
+		r->ends.exited = exited = 1;
+	}
+	/* Killed by a third ^C: it dies at once (unless stuck in the kernel), its status is said.
+	 */
+	for (int i = 0; e->killed && !exited && i < 100; i++) {
+		siginfo_t si = { 0 };
+		if (!waitid(P_PID, (id_t)r->l.pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+		    si.si_pid == r->l.pid)
+			exited = 1;
+		else
+			usleep(1000);
+	}
 	hwt_host_lock(h);
 	if (!err)
-		err = drain_all(h);
+		err = hwt_rec_drain_all(h);
 	if (!err)
 		hwt_plugins_poll(h);
 	if (!err)
-		err = read_counters(h);
+		err = hwt_rec_read_counters(h);
 	hwt_host_unlock(h);
 	/* Outside the lock: the poll threads' last polls write into the host. */
 	r->stuck = hwt_plugins_stop(h);
-	if (exited)
+	if (exited && !e->reaped)
 		waitpid(r->l.pid, &status, 0);
-	else if (r->launched && r->ends.timed_out)
+	else if (r->launched && e->timed_out)
 		res->running = r->l.pid; /* runs on: the caller waits for it */
 	r->l.pid = -1;
 	if (!err)
 		err = hwt_host_custom_flush(h);
+	note_tree(r);
 	res->ndisabled += h->ndisabled;
-	h->end.ts = mono_ns();
+	h->end.ts = hwt_mono_ns();
 	/* No pid: nothing ended with the recording (attached, system-wide, or detached). */
 	h->end.pid = exited ? r->target.pid : 0;
 	h->end.exit_status = !exited ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	h->end.signal = exited && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	h->end.lost += lost_total(h);
-	if (!err)
-		err = hwt_store_write(h->store, HWT_CHUNK_END, &h->end, sizeof(h->end));
+	h->end.lost += hwt_rec_lost_total(h);
+	/* After a write error, what waits is dropped and the file cut back to its last whole chunk:
+	 * the END may fit in the room freed. */
+	if ((sys_errno = hwt_store_writer_errno(h->store)) || err)
+		hwt_store_writer_salvage(h->store);
+	if (sys_errno) {
+		/* In the recording only: the user reads it in the error line. */
+		char msg[256];
+		int n = snprintf(msg, sizeof(msg), "the recording stopped at a write error: %s%s",
+				 strerror(sys_errno),
+				 e->failed && r->launched ? "; the program was stopped" : "");
+		hwt_store_write(h->store, HWT_CHUNK_NOTE, msg, (size_t)n);
+	}
+	int eerr = hwt_store_write(h->store, HWT_CHUNK_END, &h->end, sizeof(h->end));
 	res->end = h->end;
-	res->file_bytes = hwt_store_writer_bytes(h->store);
 	int cerr = hwt_store_writer_close(h->store);
 	h->store = NULL;
 	if (!err)
-		err = cerr;
-	if (err)
-		snprintf(why, whylen, "writing '%s' failed: %s", r->cfg->output, hwt_errstr(err));
-	if (!err && h->failed[0]) {
+		err = eerr < 0 ? eerr : cerr;
+	if (!sys_errno && cerr < 0)
+		sys_errno = errno; /* the END chunk's own write error: close sets errno */
+	if (err) {
+		say_failure(r, err, sys_errno, eerr >= 0 && cerr >= 0, why, whylen);
+		return err;
+	}
+	if (h->failed[0]) {
 		snprintf(why, whylen, "%s", h->failed);
-		unlink(r->cfg->output);
+		if (!r->cfg->anonymous)
+			hwt_rec_output_drop(&r->out); /* never a device or a FIFO */
 		return HWT_E_NOENT;
 	}
 	struct stat st;
-	if (!stat(r->cfg->output, &st))
+	if (r->cfg->anonymous ? !fstat(r->out.keep_fd, &st)
+			      : !r->out.direct && !stat(r->cfg->output, &st))
 		res->file_bytes = (uint64_t)st.st_size;
-	return err;
+	return 0;
 }
 
 int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *res, char *why,
@@ -683,10 +662,12 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	struct recording r = {
 		.cfg = cfg,
 		.l = { .pid = -1, .go_fd = -1, .err_fd = -1, .pidfd = -1 },
+		.out = { .keep_fd = -1 },
 	};
 	int err, copies = cfg->npids > 1 ? cfg->npids : 1;
 
 	memset(res, 0, sizeof(*res));
+	res->fd = -1;
 	if (cfg->npids && cfg->argv)
 		return hwt_fail(why, whylen, HWT_E_INVAL,
 				"-p attaches to running processes: give no program with it");
@@ -713,12 +694,16 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 	if (err)
 		goto fail;
 	if (r.launched)
-		write_proc_maps(r.h, r.target.pid);
+		hwt_record_write_proc_maps(r.h, r.target.pid);
 	err = hwt_plugins_start_threads(r.h);
 	if (!err)
 		err = run_loop(r.h, &r.ends);
 	restore_signals(&r);
 	err = finish_recording(&r, err, res, why, whylen);
+	if (!err && cfg->anonymous) {
+		res->fd = r.out.keep_fd;
+		r.out.keep_fd = -1;
+	}
 	goto out;
 
 fail:
@@ -726,8 +711,10 @@ fail:
 	hwt_plugins_stop(r.h); /* the ones started before a later step failed; no thread yet */
 	hwt_store_writer_close(r.h->store);
 	r.h->store = NULL;
-	unlink(r.renamed ? cfg->output : r.tmp);
+	hwt_rec_output_drop(&r.out);
 out:
+	if (r.out.keep_fd >= 0)
+		close(r.out.keep_fd);
 	hwt_launch_fini(&r.l);
 	if (r.l.pidfd >= 0)
 		close(r.l.pidfd);
@@ -737,12 +724,14 @@ out:
 	if (!r.launched)
 		free(r.ends.pidfds);
 	hwt_progapi_free(r.h->api);
+	/* A plugin stuck in poll() may still use the host and its target: those are left. */
 	if (!r.stuck) {
 		hwt_host_free(r.h);
 		free(r.run);
 		free(r.each); /* borrowed by the plugins until they stopped */
-		free(exe_paths);
 		free(r.tids);
 	}
+	if (!r.stuck || !r.each)
+		free(exe_paths); /* the targets in r.each point into it */
 	return err;
 }

@@ -102,8 +102,9 @@ struct hwt_store_writer {
 	int nspares;
 	size_t pending_bytes;
 	int closing;
-	int error; /* first write error, sticky */
-	uint64_t bytes;
+	int error;	/* first write error, sticky */
+	int sys_errno;	/* the errno of that error when a system call failed, else 0 */
+	uint64_t bytes; /* written: the header and every whole chunk, where the next one starts */
 
 	/* The open chunk, owned by the producer; NULL when none is open. */
 	struct pending *open;
@@ -117,7 +118,9 @@ void hwt_store_writer_config_init(struct hwt_store_writer_config *cfg)
 	cfg->chunk_bytes = 1u << 20;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+/* Writes all @len bytes; on failure returns the error and sets *@sys_errno (ENOSPC, EFBIG, EPIPE,
+ * EIO...; ENOSPC for a write that made no progress). */
+static int write_all(int fd, const void *data, size_t len, int *sys_errno)
 {
 	const uint8_t *p = data;
 
@@ -125,8 +128,10 @@ static int write_all(int fd, const void *data, size_t len)
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return HWT_E_IO;
+		if (n <= 0) {
+			*sys_errno = n < 0 ? errno : ENOSPC;
+			return hwt_error_from_errno(*sys_errno);
+		}
 		p += n;
 		len -= (size_t)n;
 	}
@@ -175,14 +180,19 @@ static int write_chunk(struct hwt_store_writer *w, ZSTD_CCtx *cctx, void **zbuf,
 	do
 		n = writev(w->fd, iov, 2);
 	while (n < 0 && errno == EINTR);
-	int err = n < 0 ? HWT_E_IO : 0;
+	int err = 0;
+	if (n < 0) {
+		w->sys_errno = errno;
+		err = hwt_error_from_errno(errno);
+	}
 	if (!err && (size_t)n < sizeof(hdr) + stored) {
 		size_t done = (size_t)n;
 		if (done < sizeof(hdr))
-			err = write_all(w->fd, hdr + done, sizeof(hdr) - done);
+			err = write_all(w->fd, hdr + done, sizeof(hdr) - done, &w->sys_errno);
 		size_t pdone = done > sizeof(hdr) ? done - sizeof(hdr) : 0;
 		if (!err)
-			err = write_all(w->fd, (const uint8_t *)payload + pdone, stored - pdone);
+			err = write_all(w->fd, (const uint8_t *)payload + pdone, stored - pdone,
+					&w->sys_errno);
 	}
 	if (!err)
 		w->bytes += sizeof(hdr) + stored;
@@ -248,8 +258,9 @@ struct hwt_store_writer *hwt_store_writer_open(int fd, const struct hwt_store_wr
 	w->fd = fd;
 	memcpy(hdr, HWT_STORE_MAGIC, 8);
 	put32(hdr + 8, HWT_STORE_VERSION);
-	*err = write_all(fd, hdr, sizeof(hdr));
+	*err = write_all(fd, hdr, sizeof(hdr), &w->sys_errno);
 	if (*err) {
+		errno = w->sys_errno;
 		close(fd);
 		free(w);
 		return NULL;
@@ -412,6 +423,42 @@ uint64_t hwt_store_writer_bytes(const struct hwt_store_writer *w)
 	return w ? w->bytes : 0;
 }
 
+int hwt_store_writer_errno(struct hwt_store_writer *w)
+{
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	int e = w->error ? w->sys_errno : 0;
+	pthread_mutex_unlock(&w->lock);
+	return e;
+}
+
+/* Cuts the file back to its last whole chunk, where the next write goes. */
+static void cut_file(struct hwt_store_writer *w)
+{
+	if (ftruncate(w->fd, (off_t)w->bytes) == 0)
+		lseek(w->fd, (off_t)w->bytes, SEEK_SET);
+}
+
+int hwt_store_writer_salvage(struct hwt_store_writer *w)
+{
+	if (!w)
+		return HWT_E_INVAL;
+	if (w->open)
+		w->open->len = 0; /* never written: it would not fit either */
+	pthread_mutex_lock(&w->lock);
+	/* The writer thread drops what was queued after the error; wait until it has. */
+	while (w->head || w->pending_bytes)
+		pthread_cond_wait(&w->drained, &w->lock);
+	int err = w->error;
+	if (err) {
+		cut_file(w);
+		w->error = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
 int hwt_store_writer_close(struct hwt_store_writer *w)
 {
 	if (!w)
@@ -424,8 +471,13 @@ int hwt_store_writer_close(struct hwt_store_writer *w)
 	pthread_join(w->thread, NULL);
 	if (!err)
 		err = w->error;
-	if (close(w->fd) && !err)
-		err = HWT_E_IO;
+	if (w->error)
+		cut_file(w); /* no chunk cut short at the end: the reader stops cleanly there */
+	int sys_errno = w->error ? w->sys_errno : 0;
+	if (close(w->fd) && !err) {
+		sys_errno = errno;
+		err = hwt_error_from_errno(errno);
+	}
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->drained);
@@ -435,6 +487,8 @@ int hwt_store_writer_close(struct hwt_store_writer *w)
 		free(c);
 	}
 	free(w);
+	if (err < 0 && sys_errno)
+		errno = sys_errno;
 	return err;
 }
 

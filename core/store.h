@@ -69,11 +69,22 @@ int hwt_store_appendv(struct hwt_store_writer *w, uint32_t type, const struct io
 int hwt_store_flush(struct hwt_store_writer *w, int force);
 
 /** Flushes everything, waits for the writer thread, closes the file; frees @w (NULL accepted).
- *  Returns the first write error seen, or >= 0. */
+ *  Returns the first write error seen (errno then set to its errno where a system call failed;
+ *  the file cut back to its last whole chunk), or >= 0. */
 int hwt_store_writer_close(struct hwt_store_writer *w);
 
 /** Bytes written to the file so far (header and chunks, after compression). */
 uint64_t hwt_store_writer_bytes(const struct hwt_store_writer *w);
+
+/** The errno of the first write error (ENOSPC, EFBIG, EPIPE, EIO...), 0 if none or if it was not
+ *  a failed system call (out of memory, compression). NULL accepted (0). */
+int hwt_store_writer_errno(struct hwt_store_writer *w);
+
+/** After a write error: drops what waits to be written (the open chunk too), cuts the file back
+ *  to its last whole chunk and clears the error, so that a last small chunk (the END) may still be
+ *  written into the room freed. Returns the error that was cleared (< 0), 0 if there was none, or
+ *  HWT_E_INVAL for NULL. hwt_store_writer_close() also cuts the file back after an error. */
+int hwt_store_writer_salvage(struct hwt_store_writer *w);
 
 struct hwt_store_reader;
 

@@ -2,12 +2,14 @@
  * the program does after exec is missed; a close-on-exec pipe reports whether exec worked. */
 #include "target.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -167,4 +169,71 @@ void hwt_launch_abort(struct hwt_launch *l)
 	if (l->pidfd >= 0)
 		close(l->pidfd);
 	l->pidfd = -1;
+}
+
+/* Calls @fn for each child of this process (every thread's, from /proc/self/task/TID/children),
+ * until it returns non-zero. Returns that value, 0 when all were seen, or -1 when /proc cannot
+ * say. */
+static int each_child(int (*fn)(pid_t child, void *ctx), void *ctx)
+{
+	DIR *tasks = opendir("/proc/self/task");
+	struct dirent *t;
+	int ret = 0;
+
+	if (!tasks)
+		return -1;
+	while (!ret && (t = readdir(tasks))) {
+		char path[300];
+		int pid;
+		if (t->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/children", t->d_name);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue; /* a thread that ended meanwhile */
+		while (!ret && fscanf(f, "%d", &pid) == 1)
+			ret = fn((pid_t)pid, ctx);
+		fclose(f);
+	}
+	closedir(tasks);
+	return ret;
+}
+
+static int other_child(pid_t child, void *ctx)
+{
+	return child != *(const pid_t *)ctx;
+}
+
+int hwt_tree_adopt(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) ? HWT_E_NOTSUP : 0;
+}
+
+int hwt_tree_others(pid_t launched)
+{
+	return each_child(other_child, &launched) > 0;
+}
+
+static int signal_child(pid_t child, void *ctx)
+{
+	kill(child, *(const int *)ctx);
+	return 0;
+}
+
+void hwt_tree_signal(pid_t launched, int sig)
+{
+	if (launched > 0)
+		kill(launched, sig);
+	each_child(signal_child, &sig);
+}
+
+int hwt_tree_reap(pid_t launched, int *status)
+{
+	int st;
+	pid_t p;
+
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		if (p == launched && status)
+			*status = st;
+	return p < 0 && errno == ECHILD;
 }

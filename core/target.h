@@ -29,4 +29,23 @@ void hwt_launch_abort(struct hwt_launch *l);
 /** Closes the descriptors of @l except the pidfd. */
 void hwt_launch_fini(struct hwt_launch *l);
 
+/* The process tree of a launched program: hwtrace becomes the reaper of the orphans of the
+ * processes it starts (PR_SET_CHILD_SUBREAPER), so a daemon that double-forks and whose parent
+ * exits stays its child, to be signalled and waited for. */
+
+/** Makes this process the reaper of its descendants' orphans. Returns 0, or HWT_E_NOTSUP. */
+int hwt_tree_adopt(void);
+
+/** Whether this process has a child other than @launched (an orphan adopted, or a process it
+ *  started otherwise): 1 or 0. */
+int hwt_tree_others(pid_t launched);
+
+/** Sends @sig to @launched (if > 0) and to every child of this process: the processes of the
+ *  tree that hwtrace can name (their own children get it from them, as from a terminal). */
+void hwt_tree_signal(pid_t launched, int sig);
+
+/** Reaps the children that have exited, without waiting; the wait status of @launched, if it is
+ *  among them, goes to *@status. Returns 1 once no child is left, else 0. */
+int hwt_tree_reap(pid_t launched, int *status);
+
 #endif

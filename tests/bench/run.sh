@@ -8,7 +8,9 @@
 # runs it and writes its CLOCK_MONOTONIC wall time and rusage), so neither recorder's start and
 # stop cost is counted (perf's alone is ~1.1 s here). Then bytes per sample of .hwt against
 # perf.data, and export throughput (samples/s) of a large recording per format.
-# Environment: PERF (default /usr/bin/perf, else perf on PATH), BENCH_N, BENCH_HOT_UNITS.
+# Then the time a kill -9 of the recorder loses (BENCH_KILLS kills, default 20).
+# Environment: PERF (default /usr/bin/perf, else perf on PATH), BENCH_N, BENCH_HOT_UNITS,
+# BENCH_KILLS.
 set -u
 
 : "${HWTRACE:?set HWTRACE to the hwtrace binary (or use make bench)}"
@@ -215,3 +217,8 @@ PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/pt.sh" # Intel PT decoding throughput
 PROGS=$PROGS HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/counters.sh" # counter plugins
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/api.sh" # libhwtrace: cost per event, throughput
+# kill -9 of the recorder at 20 random points: the time lost at the end (the design: <= 250 ms).
+echo
+echo "== kill -9 of the recorder: loss at the end of the recording =="
+e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../e2e" && pwd)
+(cd "$work" && python3 "$e2e_dir/kill_loss.py" "$HWTRACE" "$PROGS" "${BENCH_KILLS:-20}") | tail -1

@@ -23,32 +23,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { check, fail, failures, note, setupError } from './report.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const ROW = 16; /* FRAME_HEIGHT in svg.c: one row of the graph */
 const PX = 0.5; /* tolerance for a placed coordinate, in pixels */
-
-let errors = 0;
-
-function fail(msg) {
-	errors++;
-	console.error('FAIL: ' + msg);
-}
-
-function check(cond, msg) {
-	if (!cond)
-		fail(msg);
-	return cond;
-}
-
-function note(msg) {
-	console.log('# ' + msg);
-}
-
-function setupError(msg) {
-	console.error('FAIL: ' + msg);
-	process.exit(2);
-}
 
 function usage(msg) {
 	setupError(msg + '\nusage: node flame_test.mjs FLAME.svg SHOT.png ' +
@@ -451,8 +431,8 @@ async function run(page, o) {
 
 main().then(
 	() => {
-		if (errors) {
-			console.error(`flame_test: ${errors} check(s) failed`);
+		if (failures()) {
+			console.error(`flame_test: ${failures()} check(s) failed`);
 			process.exit(1);
 		}
 		console.log('flame_test: ok');

@@ -17,33 +17,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { check, fail, failures, note, setupError } from './report.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 const ORIGIN = 'http://speedscope.invalid';
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css',
 		'.json': 'application/json', '.wasm': 'application/wasm' };
-
-let errors = 0;
-
-function fail(msg) {
-	errors++;
-	console.error('FAIL: ' + msg);
-}
-
-function check(cond, msg) {
-	if (!cond)
-		fail(msg);
-	return cond;
-}
-
-function note(msg) {
-	console.log('# ' + msg);
-}
-
-function setupError(msg) {
-	console.error('FAIL: ' + msg);
-	process.exit(2);
-}
 
 function usage(msg) {
 	setupError(msg + '\nusage: node speedscope_test.mjs PROFILE.json SHOT.png --top NAME ' +
@@ -210,7 +190,7 @@ async function main() {
 	} finally {
 		await browser.close();
 	}
-	process.exit(errors ? 1 : 0);
+	process.exit(failures() ? 1 : 0);
 }
 
 main().catch((e) => setupError(e.stack || String(e)));

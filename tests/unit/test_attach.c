@@ -21,24 +21,9 @@
 #include "core/options.h"
 #include "decoders/decode.h"
 
-static char dir[64], out[128];
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/hwt-test-attach-%d", (int)getpid());
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(out, sizeof(out), "%s/t.hwt", dir);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
+#define SCRATCH_NAME "attach"
+#define SCRATCH_FILE "t.hwt"
+#include "scratch_dir.h"
 
 /* A pid no process has: pid_max itself is never given out. */
 static int free_pid(void)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "hwtrace/error.h"
@@ -20,24 +21,9 @@
 #include "core/options.h"
 #include "core/store.h"
 
-static char dir[64], out[128];
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/hwt-test-host-%d", (int)getpid());
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(out, sizeof(out), "%s/t.hwt", dir);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
+#define SCRATCH_NAME "host"
+#define SCRATCH_FILE "t.hwt"
+#include "scratch_dir.h"
 
 /* Number of entries in the test's directory: what a recording left behind. */
 static int dir_entries(void)
@@ -67,6 +53,7 @@ START_TEST(hwt_record_config_init_defaults)
 	ck_assert_int_eq(cfg.nplugins, 0);
 	ck_assert_ptr_null(cfg.cmdline);
 	ck_assert_int_eq(cfg.quiet, 0);
+	ck_assert_int_eq(cfg.output_fd, -1);
 	/* A power of two, at least a page. */
 	ck_assert_uint_eq(cfg.ring_bytes, 1u << 20);
 	ck_assert_uint_eq(cfg.ring_bytes & (cfg.ring_bytes - 1), 0);
@@ -160,6 +147,35 @@ START_TEST(hwt_plugin_load_not_a_library)
 	close(fd);
 	ck_assert_ptr_null(hwt_plugin_load(path, why, sizeof(why)));
 	ck_assert_msg(strstr(why, path) != NULL, "%s", why);
+}
+END_TEST
+
+/* A name without a slash is never handed to dlopen(), which would search the library path: not
+ * even that of a library the loader finds (libz.so.1 here, loaded by this test already). */
+static const char *const bare_names[] = { "libz.so.1", "libzstd.so", "plugin.so", "x" };
+
+START_TEST(hwt_plugin_load_bare_name)
+{
+	char why[512] = "";
+
+	ck_assert_ptr_null(hwt_plugin_load(bare_names[_i], why, sizeof(why)));
+	ck_assert_msg(strstr(why, "only from a path") != NULL, "%s", why);
+	ck_assert_ptr_nonnull(strstr(why, bare_names[_i]));
+	ck_assert_ptr_null(hwt_plugin_load(NULL, why, sizeof(why)));
+}
+END_TEST
+
+/* A FIFO named as a plugin is refused before any open, which would wait for a writer. */
+START_TEST(hwt_plugin_load_fifo)
+{
+	char why[512] = "", path[128];
+
+	snprintf(path, sizeof(path), "%s/fifo.so", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	alarm(10);
+	ck_assert_ptr_null(hwt_plugin_load(path, why, sizeof(why)));
+	alarm(0);
+	ck_assert_msg(strstr(why, "not a regular file") != NULL, "%s", why);
 }
 END_TEST
 
@@ -472,6 +488,33 @@ START_TEST(hwt_record_unwritable_output)
 }
 END_TEST
 
+/* A recording is its owner's alone whatever the umask; a device node named as the output is
+ * written in place, never replaced by a file, and a failed recording leaves it there. */
+START_TEST(hwt_record_private_and_devices)
+{
+	char *const argv[] = { "/bin/true", NULL };
+	char why[512] = "";
+	struct hwt_record_result res;
+	struct stat st;
+	mode_t old = umask(0);
+
+	ck_assert_int_eq(record(argv, "", &res, why, sizeof(why)), 0);
+	umask(old);
+	ck_assert_int_eq(stat(out, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 07777, 0600);
+	snprintf(out, sizeof(out), "%s/null", dir);
+	ck_assert_int_eq(mknod(out, S_IFCHR | 0666, makedev(1, 3)), 0);
+	ck_assert_int_eq(record(argv, "", &res, why, sizeof(why)), 0);
+	ck_assert_int_eq(stat(out, &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+	char *const missing[] = { "/no/such/program", NULL };
+	ck_assert_int_lt(record(missing, "", &res, why, sizeof(why)), 0);
+	ck_assert_int_eq(stat(out, &st), 0);
+	ck_assert(S_ISCHR(st.st_mode));
+	ck_assert_int_eq(dir_entries(), 2);
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -488,6 +531,9 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, hwt_plugin_load_missing);
 	tcase_add_test(tc, hwt_plugin_load_not_a_plugin);
 	tcase_add_test(tc, hwt_plugin_load_not_a_library);
+	tcase_add_loop_test(tc, hwt_plugin_load_bare_name, 0,
+			    (int)(sizeof(bare_names) / sizeof(bare_names[0])));
+	tcase_add_test(tc, hwt_plugin_load_fifo);
 	tcase_add_test(tc, hwt_host_alloc_probe_and_free);
 	tcase_add_test(tc, hwt_host_probe_intel_pt);
 	tcase_add_test(tc, hwt_host_open_event_sideband_once);
@@ -497,6 +543,7 @@ static Suite *host_suite(void)
 	tcase_add_loop_test(tc, hwt_record_fails_cleanly, 0,
 			    (int)(sizeof(fail_cases) / sizeof(fail_cases[0])));
 	tcase_add_test(tc, hwt_record_unwritable_output);
+	tcase_add_test(tc, hwt_record_private_and_devices);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -276,6 +279,92 @@ START_TEST(store_null_arguments)
 }
 END_TEST
 
+/* Incompressible bytes, so each chunk is stored as it is: 1000 of them plus the 24-byte header. */
+static void random_bytes(uint8_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)(seed >> 16);
+	}
+}
+
+/* A file size limit makes the 4th chunk fail half-written: EFBIG is kept, salvage cuts the file
+ * back to 3 whole chunks and an END still fits; the reader finds the recording complete. */
+START_TEST(hwt_store_writer_salvage_after_efbig)
+{
+	struct rlimit lim = { 16 + 3 * 1024 + 512, 16 + 3 * 1024 + 512 };
+	uint8_t buf[1000];
+
+	signal(SIGXFSZ, SIG_IGN); /* the forked test's own: writes fail with EFBIG instead */
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct hwt_store_writer *w = open_writer(NULL);
+	ck_assert_int_eq(hwt_store_writer_errno(w), 0);
+	for (int i = 0; i < 4; i++) {
+		random_bytes(buf, sizeof(buf), (uint32_t)i + 1);
+		hwt_store_write(w, HWT_CHUNK_META, buf, sizeof(buf));
+	}
+	/* The error comes back from a later call, once the writer thread has met it. */
+	int err = 0;
+	for (int i = 0; i < 200 && !err; i++) {
+		err = hwt_store_flush(w, 1);
+		usleep(5000);
+	}
+	ck_assert_int_lt(err, 0);
+	ck_assert_int_eq(hwt_store_writer_errno(w), EFBIG);
+	ck_assert_int_lt(hwt_store_writer_salvage(w), 0);
+	ck_assert_int_eq(hwt_store_writer_errno(w), 0);
+	ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_END, "x", 1), 0);
+	ck_assert_int_eq(hwt_store_writer_close(w), 0);
+
+	int complete = 0, error = 0;
+	ck_assert_int_eq(count_chunks(&complete, &error), 4);
+	ck_assert_int_eq(complete, 1);
+	ck_assert_int_eq(error, 0);
+}
+END_TEST
+
+/* The END does not fit either: close fails with the errno set and the file is cut back to its
+ * whole chunks, which the reader reads, all of them. */
+START_TEST(hwt_store_writer_close_cuts_back)
+{
+	struct rlimit lim = { 16 + 2 * 1024 + 8, 16 + 2 * 1024 + 8 };
+	uint8_t buf[1000];
+
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	struct hwt_store_writer *w = open_writer(NULL);
+	for (int i = 0; i < 3; i++) {
+		random_bytes(buf, sizeof(buf), (uint32_t)i + 7);
+		hwt_store_write(w, HWT_CHUNK_META, buf, sizeof(buf));
+	}
+	errno = 0;
+	ck_assert_int_lt(hwt_store_writer_close(w), 0);
+	ck_assert_int_eq(errno, EFBIG);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_size, 16 + 2 * 1024);
+	int complete = 1, error = 0;
+	ck_assert_int_eq(count_chunks(&complete, &error), 2);
+	ck_assert_int_eq(complete, 0); /* no END */
+}
+END_TEST
+
+START_TEST(hwt_store_writer_salvage_null)
+{
+	ck_assert_int_eq(hwt_store_writer_salvage(NULL), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_store_writer_errno(NULL), 0);
+	/* Nothing failed: nothing to salvage, the writer goes on. */
+	struct hwt_store_writer *w = open_writer(NULL);
+	ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_META, "a", 1), 0);
+	ck_assert_int_eq(hwt_store_writer_salvage(w), 0);
+	ck_assert_int_eq(hwt_store_write(w, HWT_CHUNK_END, "x", 1), 0);
+	ck_assert_int_eq(hwt_store_writer_close(w), 0);
+	int complete = 0, error = 0;
+	ck_assert_int_eq(count_chunks(&complete, &error), 2);
+	ck_assert_int_eq(complete, 1);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
 	Suite *s = suite_create("store");
@@ -293,6 +382,9 @@ static Suite *store_suite(void)
 	tcase_add_loop_test(tc, store_rejects_bad_header, 0,
 			    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, store_null_arguments);
+	tcase_add_test(tc, hwt_store_writer_salvage_after_efbig);
+	tcase_add_test(tc, hwt_store_writer_close_cuts_back);
+	tcase_add_test(tc, hwt_store_writer_salvage_null);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,25 +17,9 @@
 #include "hwtrace/error.h"
 #include "core/target.h"
 
-static char dir[64], file[128];
-
-/* A private directory for files the tests make, removed with everything in it. */
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/hwt-test-target-%d", (int)getpid());
-	ck_assert_int_eq(mkdir(dir, 0755), 0);
-	snprintf(file, sizeof(file), "%s/ran", dir);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static void teardown(void)
-{
-	ck_assert_int_eq(nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS), 0);
-}
+#define SCRATCH_NAME "target"
+#define SCRATCH_FILE "ran"
+#include "scratch_dir.h"
 
 /* Writes @text into @dir/@name with @mode; returns the path (static). */
 static const char *make_file(const char *name, const char *text, mode_t mode)
@@ -326,7 +310,7 @@ START_TEST(hwt_launch_abort_before_release)
 	struct stat st;
 	pid_t pid;
 
-	snprintf(script, sizeof(script), "touch '%s'", file);
+	snprintf(script, sizeof(script), "touch '%s'", out);
 	ck_assert_int_eq(hwt_launch_start(&l, "/bin/sh", argv), 0);
 	pid = l.pid;
 	hwt_launch_abort(&l);
@@ -335,7 +319,7 @@ START_TEST(hwt_launch_abort_before_release)
 	ck_assert_int_eq(l.go_fd, -1);
 	ck_assert_int_eq(l.err_fd, -1);
 	ck_assert_int_eq(l.pidfd, -1);
-	ck_assert_int_ne(stat(file, &st), 0);
+	ck_assert_int_ne(stat(out, &st), 0);
 	hwt_launch_abort(&l); /* a second abort has nothing left to do */
 }
 END_TEST
@@ -350,7 +334,7 @@ START_TEST(hwt_launch_fini_before_release)
 	struct stat st;
 	int status;
 
-	snprintf(script, sizeof(script), "touch '%s'", file);
+	snprintf(script, sizeof(script), "touch '%s'", out);
 	ck_assert_int_eq(hwt_launch_start(&l, "/bin/sh", argv), 0);
 	hwt_launch_fini(&l);
 	ck_assert_int_eq(l.go_fd, -1);
@@ -360,7 +344,7 @@ START_TEST(hwt_launch_fini_before_release)
 	status = reap(l.pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 127);
-	ck_assert_int_ne(stat(file, &st), 0);
+	ck_assert_int_ne(stat(out, &st), 0);
 	if (l.pidfd >= 0)
 		close(l.pidfd);
 }
@@ -382,6 +366,68 @@ START_TEST(hwt_launch_start_default_signals)
 	hwt_launch_fini(&l);
 	if (l.pidfd >= 0)
 		close(l.pidfd);
+}
+END_TEST
+
+/* Waits up to 5 s for hwt_tree_reap() to say no child is left; returns what it last said. */
+static int reap_all(pid_t launched, int *status)
+{
+	int done = 0;
+	for (int i = 0; i < 500 && !(done = hwt_tree_reap(launched, status)); i++)
+		usleep(10000);
+	return done;
+}
+
+START_TEST(hwt_tree_reap_no_child)
+{
+	ck_assert_int_eq(hwt_tree_others(-1), 0);
+	ck_assert_int_eq(hwt_tree_reap(-1, NULL), 1);
+}
+END_TEST
+
+/* A child that exits 7: reaped, its status given, then none is left. */
+START_TEST(hwt_tree_reap_status)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(7);
+	ck_assert_int_eq(hwt_tree_others(pid), 0);
+	ck_assert_int_eq(reap_all(pid, &status), 1);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 7);
+}
+END_TEST
+
+/* A daemon: the child forks a grandchild and exits. Adopted, the grandchild becomes our child
+ * (hwt_tree_others() sees it), gets the signal hwt_tree_signal() sends, and is reaped. */
+START_TEST(hwt_tree_adopt_orphan)
+{
+	int p[2], status = 0;
+	char c;
+
+	ck_assert_int_eq(hwt_tree_adopt(), 0);
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (fork() == 0) {
+			close(p[0]);
+			for (;;)
+				pause(); /* until a signal ends it */
+		}
+		_exit(0); /* the grandchild's pipe end closes with it */
+	}
+	close(p[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(hwt_tree_others(pid), 1);
+	ck_assert_int_eq(hwt_tree_reap(pid, NULL), 0); /* the orphan runs */
+	hwt_tree_signal(-1, SIGKILL); /* not SIGTERM: Check's handler in the copy would report it */
+	ck_assert_int_eq(reap_all(pid, NULL), 1);
+	ck_assert_int_eq(read(p[0], &c, 1), 0); /* its pipe end closed: it is gone */
+	close(p[0]);
 }
 END_TEST
 
@@ -408,6 +454,9 @@ static Suite *target_suite(void)
 	tcase_add_test(tc, hwt_launch_abort_before_release);
 	tcase_add_test(tc, hwt_launch_fini_before_release);
 	tcase_add_test(tc, hwt_launch_start_default_signals);
+	tcase_add_test(tc, hwt_tree_reap_no_child);
+	tcase_add_test(tc, hwt_tree_reap_status);
+	tcase_add_test(tc, hwt_tree_adopt_orphan);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,164 @@
+/* Draining a recording's rings and reading its counters into the store, each round of the
+ * recording loop and once at its end. */
+#include "record_drain.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host_internal.h"
+#include "progapi.h"
+#include "store.h"
+
+uint64_t hwt_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void count_records(struct hwt_host *h, const uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off + sizeof(struct perf_event_header) <= len;) {
+		const struct perf_event_header *hd = (const void *)(p + off);
+		if (hd->size < sizeof(*hd))
+			break;
+		if (hd->type != PERF_RECORD_SAMPLE)
+			for (int i = 0; i < h->nrun; i++)
+				if (h->run[i].plugin->sideband)
+					h->run[i].plugin->sideband(h->run[i].st, hd);
+		switch (hd->type) {
+		case PERF_RECORD_SAMPLE:
+			h->end.samples++;
+			break;
+		case PERF_RECORD_LOST:
+			h->end.lost_records += ((const uint64_t *)(hd + 1))[1];
+			break;
+		case PERF_RECORD_THROTTLE:
+			h->end.throttled++;
+			break;
+		}
+		off += hd->size;
+	}
+}
+
+static const struct hwt_event_desc *desc_of(void *ctx, uint64_t id)
+{
+	struct hwt_host *h = ctx;
+	for (int i = 0; i < h->nevents; i++)
+		if (h->events[i].desc.id == id)
+			return &h->events[i].desc;
+	return NULL;
+}
+
+static int copies_stacks(const struct hwt_host *h)
+{
+	for (int i = 0; i < h->nevents; i++)
+		if (h->events[i].desc.sample_type & PERF_SAMPLE_STACK_USER)
+			return 1;
+	return 0;
+}
+
+static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
+{
+	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
+	uint64_t tail = r->page->data_tail;
+	size_t len = (size_t)(head - tail);
+
+	if (!len)
+		return 0;
+	size_t off = tail & (r->size - 1);
+	const uint8_t *src = r->data + off;
+	if (off + len > r->size) { /* wraps: make it contiguous */
+		size_t first = r->size - off;
+		memcpy(h->scratch, r->data + off, first);
+		memcpy(h->scratch + first, r->data, len - first);
+		src = h->scratch;
+	}
+	/* The copied user stacks lose what lies above the stack's strings (the environment)
+	 * before anything is written; in a copy, as the kernel refuses writes to ring pages. */
+	if (copies_stacks(h)) {
+		if (src != h->scratch)
+			memcpy(h->scratch, src, len);
+		src = h->scratch;
+		hwt_scrub_records(&h->scrub, h->scratch, len, desc_of, h);
+	}
+	count_records(h, src, len);
+	struct hwt_stream_item it = {
+		.ts = ts,
+		.cpu = r->cpu,
+		.kind = HWT_ITEM_RING,
+		.len = (uint32_t)len,
+	};
+	struct iovec iov[2] = { { &it, sizeof(it) }, { (void *)src, len } };
+	int err = hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 2);
+	h->end.bytes += len;
+	__atomic_store_n(&r->page->data_tail, head, __ATOMIC_RELEASE);
+	return err;
+}
+
+int hwt_rec_drain_all(struct hwt_host *h)
+{
+	int err = 0;
+
+	h->round_ts = hwt_mono_ns();
+	for (int i = 0; i < h->nrings && !err; i++)
+		err = drain_ring(h, &h->rings[i], h->round_ts);
+	hwt_progapi_drain(h->api, h); /* libhwtrace's rings */
+	return err;
+}
+
+int hwt_rec_read_counters(struct hwt_host *h)
+{
+	uint64_t buf[512];
+	uint64_t ts = hwt_mono_ns();
+
+	for (int i = 0; i < h->nevents; i++) {
+		struct event *ev = &h->events[i];
+		if (!(ev->desc.flags & HWT_DESC_PERIODIC))
+			continue;
+		ssize_t n = read(ev->fd, buf, sizeof(buf));
+		if (n <= 0)
+			continue;
+		struct hwt_stream_item it = {
+			.ts = ts,
+			.id = ev->desc.id,
+			.cpu = ev->desc.cpu,
+			.kind = HWT_ITEM_READ,
+			.len = (uint32_t)n,
+		};
+		struct iovec iov[2] = { { &it, sizeof(it) }, { buf, (size_t)n } };
+		int err = hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 2);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Exact loss: the kernel counts every record it could not write in PERF_FORMAT_LOST, including
+ * those lost at the very end for which no PERF_RECORD_LOST is ever written. */
+uint64_t hwt_rec_lost_total(struct hwt_host *h)
+{
+	uint64_t total = 0, buf[512];
+
+	for (int i = 0; i < h->nevents; i++) {
+		const struct hwt_event_desc *d = &h->events[i].desc;
+		if (!(d->read_format & PERF_FORMAT_LOST) || d->leader_id != d->id)
+			continue;
+		ssize_t n = read(h->events[i].fd, buf, sizeof(buf));
+		if (n <= 0)
+			continue;
+		size_t nv = (size_t)n / 8, k = 0;
+		int te = !!(d->read_format & PERF_FORMAT_TOTAL_TIME_ENABLED);
+		int tr = !!(d->read_format & PERF_FORMAT_TOTAL_TIME_RUNNING);
+		if (d->read_format & PERF_FORMAT_GROUP) {
+			uint64_t nr = buf[k++];
+			k += te + tr;
+			for (uint64_t j = 0; j < nr && k + 3 <= nv; j++, k += 3)
+				total += buf[k + 2]; /* value, id, lost */
+		} else if (nv >= 1u + te + tr + 2) {
+			total += buf[1 + te + tr + 1];
+		}
+	}
+	return total;
+}
