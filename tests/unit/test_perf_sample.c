@@ -136,6 +136,7 @@ static uint8_t *sample_record(int nregs, uint64_t sp, size_t *len)
 	struct rec r;
 	body(&r, nregs, sp, 32, 4, 0);
 	struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
+				       .misc = PERF_RECORD_MISC_USER,
 				       .size = (uint16_t)(8 + r.n * 8) };
 	uint8_t *p = malloc(h.size);
 	memcpy(p, &h, 8);
@@ -144,28 +145,56 @@ static uint8_t *sample_record(int nregs, uint64_t sp, size_t *len)
 	return p;
 }
 
-START_TEST(hwt_scrub_records_cuts_at_arg_start)
+/* Field @n of this process's /proc/self/stat. */
+static uint64_t stat_field(int n)
+{
+	FILE *f = fopen("/proc/self/stat", "r");
+	char buf[1024];
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	char *p = strrchr(buf, ')') + 2;
+	for (int i = 3; i < n; i++)
+		p = strchr(p, ' ') + 1;
+	return strtoull(p, NULL, 10);
+}
+
+/* A main thread's copy over argc and argv[0]: cut at argc when argv[0] points at arg_start,
+ * zeroed whole when it does not (the copy is of another program: a sample taken during exec). */
+START_TEST(hwt_scrub_records_checks_argv0)
 {
 	struct hwt_scrub s = { 0 };
 	size_t len;
-	/* This process's argv strings: the copy starts 16 bytes below them. */
-	FILE *f = fopen("/proc/self/stat", "r");
-	char buf[1024];
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	char *p = strrchr(buf, ')') + 2;
-	for (int i = 3; i < 48; i++)
-		p = strchr(p, ' ') + 1;
-	uint64_t arg_start = strtoull(p, NULL, 10);
-	ck_assert_uint_gt(arg_start, 0);
+	uint64_t startstack = stat_field(28), arg_start = stat_field(48);
+	uint8_t *rec = sample_record(3, startstack - 8, &len);
+	uint32_t pid = (uint32_t)getpid();
+	memcpy(rec + 8 + 16, &pid, 4);
+	memcpy(rec + 8 + 20, &pid, 4); /* tid: the main thread */
+	uint8_t *stack = rec + 8 + (5 + 3 + 1) * 8;
+	memcpy(stack + 16, &arg_start, 8); /* argv[0] at argc + 8 */
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 24);
+	ck_assert_uint_eq(stack[7], 0x41); /* below argc: kept */
+	uint64_t other = arg_start + 4096;
+	memcpy(stack + 16, &other, 8);
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 32);
+	free(rec);
+	hwt_scrub_fini(&s);
+}
+END_TEST
 
-	uint8_t *rec = sample_record(3, arg_start - 16, &len);
+START_TEST(hwt_scrub_records_cuts_at_argc)
+{
+	struct hwt_scrub s = { 0 };
+	size_t len;
+	/* A copy from 16 bytes below this process's argc (a thread's sample: tid 42). */
+	uint64_t startstack = stat_field(28);
+	ck_assert_uint_gt(startstack, 0);
+	uint8_t *rec = sample_record(3, startstack - 16, &len);
 	uint32_t pid = (uint32_t)getpid();
 	memcpy(rec + 8 + 16, &pid, 4); /* the sample's pid: ours */
 	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 16);
 	const uint8_t *stack = rec + 8 + (5 + 3 + 1) * 8;
-	ck_assert_uint_eq(stack[15], 0x41); /* below the strings: kept */
+	ck_assert_uint_eq(stack[15], 0x41); /* below argc: kept */
 	for (int i = 16; i < 32; i++)
 		ck_assert_uint_eq(stack[i], 0);
 	/* The next round reads /proc again: the same cut. */
@@ -233,8 +262,9 @@ static Suite *perf_sample_suite(void)
 	tcase_add_loop_test(tc, hwt_perf_sample_parse_bad_stack_size, 0,
 			    sizeof(bad_stack_sizes) / sizeof(bad_stack_sizes[0]));
 	tcase_add_test(tc, hwt_perf_sample_parse_raw_unaligned);
-	tcase_add_test(tc, hwt_scrub_records_cuts_at_arg_start);
+	tcase_add_test(tc, hwt_scrub_records_cuts_at_argc);
 	tcase_add_test(tc, hwt_scrub_records_unknown_process);
+	tcase_add_test(tc, hwt_scrub_records_checks_argv0);
 	tcase_add_test(tc, hwt_open_regular_refuses_others);
 	suite_add_tcase(s, tc);
 	return s;
