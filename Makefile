@@ -1,7 +1,8 @@
 # hwtrace: one GNU Makefile, wildcard sources per folder, out-of-tree build.
 #   make            build build/hwtrace
 #   make SAN=1      ASan+UBSan build in build-san/
-#   make test       unit tests (Check) and end-to-end tests
+#   make test       unit tests (Check), end-to-end tests, the fuzz corpora replayed
+#   make fuzz       libFuzzer on every reader, FUZZ_SECONDS (600) per target (clang)
 #   make demo       install what is missing, build, record the bundled example
 #   make bench      overhead and throughput against perf (long; not part of test)
 
@@ -44,7 +45,7 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test unit e2e demo bench fuzz clean deps programs format api
+.PHONY: all test unit e2e demo bench fuzz fuzz-replay clean deps programs format api
 all: $(HWTRACE) $(PLUGIN_SOS) api
 
 $(BUILD)/%.o: %.c
@@ -148,7 +149,7 @@ e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS)
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) \
 		bash tests/e2e/run.sh
 
-test: unit e2e
+test: unit e2e fuzz-replay
 
 deps:
 	@bash ci/deps.sh
@@ -161,24 +162,39 @@ bench: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle
 	@bash ci/deps.sh --bench
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) bash tests/bench/run.sh
 
-# Fuzzing: clang's libFuzzer over every reader of outside data; FUZZ_SECONDS per target.
-FUZZ_SECONDS ?= 60
+# Fuzzing: clang's libFuzzer over every reader of outside data, FUZZ_SECONDS per target (one
+# at a time). New inputs go to build-fuzz/corpus/TARGET, the committed seeds and regression
+# inputs are tests/fuzz/corpus/TARGET; a crash is written to build-fuzz/crash-* and stops.
+FUZZ_SECONDS ?= 600
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-fuzz: $(HWTRACE) $(BUILD)/programs/hot
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
+fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang \
 		CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" \
 		build-fuzz/libhwtrace.a
-	@mkdir -p build-fuzz/corpus
-	@for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); \
-		clang -O1 -g -D_GNU_SOURCE -I. -Iinclude -fsanitize=fuzzer,address,undefined $$f \
+	@for n in $(FUZZ_NAMES); do \
+		clang -O1 -g -D_GNU_SOURCE -I. -Iinclude $(PKG_CFLAGS) \
+			-fsanitize=fuzzer,address,undefined tests/fuzz/$$n.c \
 			build-fuzz/libhwtrace.a -o build-fuzz/$$n $(LIBS) || exit 1; \
 		mkdir -p build-fuzz/corpus/$$n; \
-		$(HWTRACE) record -q -e page-faults -o build-fuzz/corpus/$$n/seed.hwt \
-			-- $(BUILD)/programs/hot 100000 >/dev/null || exit 1; \
-		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-			build-fuzz/corpus/$$n || exit 1; \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
+			-artifact_prefix=build-fuzz/crash-$$n- -print_final_stats=1 \
+			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
+
+# The corpora replayed on this build (ASan and UBSan with SAN=1): each target's input handed to
+# it once by tests/fuzz/replay.c, no libFuzzer or clang needed. Part of make test.
+FUZZ_REPLAYS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/replay.o $(BUILD)/libhwtrace.a $(LIBS)
+fuzz-replay: $(FUZZ_REPLAYS)
+	@fail=0; for n in $(FUZZ_NAMES); do \
+		printf '%s: ' $$n; \
+		$(BUILD)/fuzz/$$n tests/fuzz/corpus/$$n || { echo "FAIL $$n"; fail=1; }; \
+	done; [ $$fail -eq 0 ]
+-include $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%.d) $(BUILD)/tests/fuzz/replay.d
 
 format:
 	clang-format -i $(LIB_SRCS) $(API_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)

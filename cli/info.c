@@ -196,6 +196,9 @@ static int cmd_info(int argc, char **argv)
 	if (s->leaf_callers)
 		printf("%-16s %" PRIu64 " (of functions sampled before their frame was set up)\n",
 		       "callers found", s->leaf_callers);
+	if (s->damaged_records)
+		printf("%-16s %" PRIu64 " (samples whose fields overrun their record: skipped)\n",
+		       "damaged records", s->damaged_records);
 	if (s->have_end)
 		print_end(&s->end);
 	for (char *save, *line = notes.text ? strtok_r(notes.text, "\n", &save) : NULL; line;

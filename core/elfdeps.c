@@ -13,6 +13,7 @@
 
 #include "hwtrace/error.h"
 #include "util.h"
+#include "core/openfile.h"
 
 #define MAX_DIRS 64
 
@@ -79,7 +80,7 @@ static int find_in(const struct dirs *ds, const char *name, int cls, char *out, 
 {
 	for (int i = 0; i < ds->n; i++) {
 		snprintf(out, len, "%s/%s", ds->d[i], name);
-		int fd = open(out, O_RDONLY | O_CLOEXEC);
+		int fd = hwt_open_regular(out);
 		unsigned char id[EI_NIDENT];
 		int ok = fd >= 0 && read(fd, id, sizeof(id)) == (ssize_t)sizeof(id) &&
 			 !memcmp(id, ELFMAG, SELFMAG) && id[EI_CLASS] == cls;
@@ -144,7 +145,7 @@ int hwt_elf_needed(const char *path, int (*fn)(const char *name, const char *fou
 	int n = 0, ret = 0;
 
 	elf_version(EV_CURRENT);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = hwt_open_regular(path);
 	if (fd < 0)
 		return hwt_fail(why, whylen, HWT_E_NOENT, "cannot open '%s': %m", path);
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -179,7 +180,7 @@ int hwt_elf_needed(const char *path, int (*fn)(const char *name, const char *fou
 
 int hwt_elf_is_library(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), lib = 0;
+	int fd = hwt_open_regular(path), lib = 0;
 	Elf *elf = fd >= 0 ? (elf_version(EV_CURRENT), elf_begin(fd, ELF_C_READ_MMAP, NULL)) : NULL;
 	GElf_Ehdr eh;
 

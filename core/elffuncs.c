@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hwtrace/error.h"
 #include "util.h"
+#include "core/openfile.h"
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
@@ -141,7 +143,7 @@ int hwt_elf_uses_exceptions(const char *path)
 	int found = 0;
 
 	elf_version(EV_CURRENT);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = hwt_open_regular(path);
 	if (fd < 0)
 		return 0;
 	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -261,14 +263,21 @@ static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
 /* Disassembles @s to set @f's return sites (@w's buffer, valid until the next function). */
 static int add_ret_sites(struct walk *w, const struct fsym *s, struct hwt_elf_func *f)
 {
-	if (s->size > w->code_cap) {
-		uint8_t *nc = realloc(w->code, s->size);
+	/* The symbol's size is the file's word: only what the file holds is read. */
+	struct stat st;
+	uint64_t size = s->size;
+	if (fstat(w->fd, &st) || (uint64_t)st.st_size < s->offset)
+		size = 0;
+	else if (size > (uint64_t)st.st_size - s->offset)
+		size = (uint64_t)st.st_size - s->offset;
+	if (size > w->code_cap) {
+		uint8_t *nc = realloc(w->code, size);
 		if (!nc)
 			return HWT_E_NOMEM;
 		w->code = nc;
-		w->code_cap = s->size;
+		w->code_cap = size;
 	}
-	ssize_t all = pread(w->fd, w->code, s->size, (off_t)s->offset);
+	ssize_t all = size ? pread(w->fd, w->code, size, (off_t)s->offset) : 0;
 	int ret = all < 0 ? 0
 			  : ret_sites(w->cs, w->code, (uint64_t)all, s->vaddr, s->offset, &w->sites,
 				      &w->nsites, &w->sites_cap);
@@ -305,7 +314,7 @@ int hwt_elf_functions(const char *path, unsigned options,
 	if (!path || !fn)
 		return hwt_fail(why, whylen, HWT_E_INVAL, "no file given");
 	elf_version(EV_CURRENT);
-	w.fd = open(path, O_RDONLY | O_CLOEXEC);
+	w.fd = hwt_open_regular(path);
 	if (w.fd < 0)
 		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
 				path, strerror(errno));

@@ -536,6 +536,7 @@ void hwt_host_free(struct hwt_host *h)
 	free(h->rings);
 	free(h->events);
 	free(h->scratch);
+	hwt_scrub_fini(&h->scrub);
 	free(h->custom);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

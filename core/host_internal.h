@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "host.h"
+#include "scrub.h"
 
 /* A CPU's perf ring buffer, owned by the first event opened on it, and its AUX area. */
 struct ring {
@@ -64,6 +65,7 @@ struct hwt_host {
 	int custom_source;	 /* its stream id, 0 until the first records are written */
 	uint32_t ntracks;	 /* counter and object tracks declared */
 	struct hwt_progapi *api; /* the in-program API's area (core/progapi.h), NULL if none */
+	struct hwt_scrub scrub;	 /* what copied user stacks must not keep (core/scrub.h) */
 };
 
 /* A plugin that started, and its state. */

@@ -24,6 +24,11 @@ static int fail(char *why, size_t len, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(why, len, fmt, ap);
 		va_end(ap);
+		/* What the user typed is quoted: a newline or escape in it must not break the
+		 * one-line message (found by fuzz_options). */
+		for (char *c = why; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 	}
 	return HWT_E_INVAL;
 }

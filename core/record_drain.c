@@ -42,6 +42,23 @@ static void count_records(struct hwt_host *h, const uint8_t *p, size_t len)
 	}
 }
 
+static const struct hwt_event_desc *desc_of(void *ctx, uint64_t id)
+{
+	struct hwt_host *h = ctx;
+	for (int i = 0; i < h->nevents; i++)
+		if (h->events[i].desc.id == id)
+			return &h->events[i].desc;
+	return NULL;
+}
+
+static int copies_stacks(const struct hwt_host *h)
+{
+	for (int i = 0; i < h->nevents; i++)
+		if (h->events[i].desc.sample_type & PERF_SAMPLE_STACK_USER)
+			return 1;
+	return 0;
+}
+
 static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 {
 	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
@@ -57,6 +74,14 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 		memcpy(h->scratch, r->data + off, first);
 		memcpy(h->scratch + first, r->data, len - first);
 		src = h->scratch;
+	}
+	/* The copied user stacks lose what lies above the stack's strings (the environment)
+	 * before anything is written; in a copy, as the kernel refuses writes to ring pages. */
+	if (copies_stacks(h)) {
+		if (src != h->scratch)
+			memcpy(h->scratch, src, len);
+		src = h->scratch;
+		hwt_scrub_records(&h->scrub, h->scratch, len, desc_of, h);
 	}
 	count_records(h, src, len);
 	struct hwt_stream_item it = {

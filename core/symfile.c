@@ -18,6 +18,7 @@
 
 #include "hwtrace/error.h"
 #include "symbols.h"
+#include "core/openfile.h"
 
 /* A vdso larger than this is not what we think it is. */
 #define VDSO_MAX (1u << 20)
@@ -391,7 +392,7 @@ static int syms_from_debug_file(struct elf_file *f)
 
 	if (hwt_symfile_debug_path(f->file_build_id, f->file_build_id_len, path, sizeof(path)))
 		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = hwt_open_regular(path);
 	if (fd < 0)
 		return 0;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -533,7 +534,7 @@ void hwt_symfile_load(struct symfile_cache *c, struct elf_file *f)
 		memcpy(image, c->vdso, c->vdso_len);
 		elf = elf_memory((char *)image, c->vdso_len);
 	} else {
-		fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		fd = hwt_open_regular(f->path);
 		if (fd < 0)
 			return;
 		if (fstat(fd, &st) || !S_ISREG(st.st_mode))
@@ -648,7 +649,7 @@ static int image_map(struct symfile_cache *c, struct elf_file *f)
 		f->image_len = c->vdso_len;
 		return 1;
 	}
-	fd = open(f->path, O_RDONLY | O_CLOEXEC);
+	fd = hwt_open_regular(f->path);
 	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0) {
 		if (fd >= 0)
 			close(fd);

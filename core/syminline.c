@@ -8,10 +8,11 @@
 #include <unistd.h>
 
 #include "symfile.h"
+#include "core/openfile.h"
 
 static Dwarf *dwarf_of(const char *path, int *fdp, Elf **elfp)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = hwt_open_regular(path);
 	Elf *elf;
 	Dwarf *dw;
 

@@ -57,6 +57,11 @@ lookup:
 
 /* ---- the records waiting in the heap ------------------------------------------------------ */
 
+/* Records that may wait for their round: a recording whose timestamps never advance (damaged,
+ * or made to exhaust memory) would otherwise keep every record of every chunk. Past this, the
+ * oldest go in the order they have; real recordings hold a few rounds, far below. */
+#define MAX_WAITING (1u << 20)
+
 #define ITEM_BLOCK_BYTES (256u << 10)
 
 /* Makes d->block a block with room for @need bytes. The current one is reset if nothing in it
@@ -345,7 +350,7 @@ static int read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
 			d->round_cur = hd.ts;
 		}
 		int err = 0;
-		if (hd.kind == HWT_ITEM_READ) {
+		if (hd.kind == HWT_ITEM_READ && hd.len >= 8) {
 			err = hwt_dec_queue(d, hd.ts, hd.cpu, HWT_ITEM_READ, hd.id, p, hd.len);
 		} else if (hd.kind == HWT_ITEM_SOURCE) {
 			struct source *src = source_by_id(d, hd.id);
@@ -481,7 +486,8 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 		d->iout = d->nout = 0;
 		/* An item may go once a later round started after its own: nothing older can
 		 * still be in a ring that was drained before. */
-		if (d->nheap && (d->input_done || d->heap[0].ts < d->round_prev)) {
+		if (d->nheap &&
+		    (d->input_done || d->heap[0].ts < d->round_prev || d->nheap > MAX_WAITING)) {
 			struct item it;
 			heap_pop(d, &it);
 			int err = process_item(d, &it);

@@ -23,7 +23,8 @@ struct hwt_decode_stats {
 	uint64_t unwind_failures; /* DWARF unwinds that gave only the sampled IP */
 	uint64_t chains_cut;   /* frame-pointer chains cut at what could not be a return address */
 	uint64_t leaf_callers; /* callers put back under a function sampled without its frame */
-	int have_end;	       /* an END chunk was read: @end is valid */
+	uint64_t damaged_records; /* samples whose fields overrun their record: skipped */
+	int have_end;		  /* an END chunk was read: @end is valid */
 	struct hwt_end_rec end;
 };
 

@@ -8,9 +8,12 @@
 #include <string.h>
 
 #include "hwtrace/error.h"
+#include "core/format/perf_sample.h"
 #include "core/symbols.h"
 #include "callchain.h"
 #include "unwind.h"
+
+_Static_assert(MAX_GROUP >= HWT_PERF_GROUP_MAX, "a group read the parser accepts fits");
 
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id)
 {
@@ -67,134 +70,11 @@ int hwt_perf_declare_weights(struct hwt_decoder *d)
 	return d->w_period < 0 ? d->w_period : 0;
 }
 
-struct sample {
-	uint64_t ip, time, period, id;
-	uint32_t pid, tid, cpu;
-	const uint64_t *chain;
-	uint64_t nchain;
-	const uint64_t *read;
-	size_t nread;
-	const uint64_t *regs;
-	uint64_t regs_abi;
-	const uint8_t *stack;
-	uint64_t stack_size;
-};
-
-static int parse_sample(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
-			struct sample *s)
-{
-	uint64_t st = e->sample_type;
-	const uint64_t *q = (const uint64_t *)p;
-#define NEED(n)                                       \
-	do {                                          \
-		if ((const uint8_t *)(q + (n)) > end) \
-			return HWT_E_CORRUPT;         \
-	} while (0)
-
-	memset(s, 0, sizeof(*s));
-	if (st & PERF_SAMPLE_IDENTIFIER) {
-		NEED(1);
-		s->id = *q++;
-	}
-	if (st & PERF_SAMPLE_IP) {
-		NEED(1);
-		s->ip = *q++;
-	}
-	if (st & PERF_SAMPLE_TID) {
-		NEED(1);
-		s->pid = (uint32_t)*q;
-		s->tid = (uint32_t)(*q++ >> 32);
-	}
-	if (st & PERF_SAMPLE_TIME) {
-		NEED(1);
-		s->time = *q++;
-	}
-	if (st & PERF_SAMPLE_ADDR)
-		q++;
-	if (st & PERF_SAMPLE_ID)
-		q++;
-	if (st & PERF_SAMPLE_STREAM_ID)
-		q++;
-	if (st & PERF_SAMPLE_CPU) {
-		NEED(1);
-		s->cpu = (uint32_t)*q++;
-	}
-	if (st & PERF_SAMPLE_PERIOD) {
-		NEED(1);
-		s->period = *q++;
-	}
-	if (st & PERF_SAMPLE_READ) {
-		uint64_t rf = e->read_format;
-		size_t per = 1 + !!(rf & PERF_FORMAT_ID) + !!(rf & PERF_FORMAT_LOST);
-		size_t hdr = !!(rf & PERF_FORMAT_TOTAL_TIME_ENABLED) +
-			     !!(rf & PERF_FORMAT_TOTAL_TIME_RUNNING);
-		if (rf & PERF_FORMAT_GROUP) {
-			NEED(1);
-			uint64_t nr = *q;
-			if (nr > MAX_GROUP)
-				return HWT_E_CORRUPT;
-			NEED(1 + hdr + nr * per);
-			s->read = q;
-			s->nread = 1 + hdr + nr * per;
-		} else {
-			NEED(per + hdr);
-			s->read = q;
-			s->nread = per + hdr;
-		}
-		q += s->nread;
-	}
-	if (st & PERF_SAMPLE_CALLCHAIN) {
-		NEED(1);
-		s->nchain = *q++;
-		if (s->nchain > (uint64_t)(end - (const uint8_t *)q) / 8)
-			return HWT_E_CORRUPT;
-		s->chain = q;
-		q += s->nchain;
-	}
-	if (st & PERF_SAMPLE_RAW) {
-		NEED(1);
-		uint32_t size = *(const uint32_t *)q;
-		q = (const uint64_t *)((const uint8_t *)q + 4 + size);
-		NEED(0);
-	}
-	if (st & PERF_SAMPLE_BRANCH_STACK) {
-		NEED(1);
-		uint64_t nr = *q++;
-		if (nr > (uint64_t)(end - (const uint8_t *)q) / 24)
-			return HWT_E_CORRUPT;
-		q += nr * 3;
-	}
-	if (st & PERF_SAMPLE_REGS_USER) {
-		NEED(1);
-		s->regs_abi = *q++;
-		if (s->regs_abi) {
-			int n = __builtin_popcountll(e->sample_regs_user);
-			NEED(n);
-			s->regs = q;
-			q += n;
-		}
-	}
-	if (st & PERF_SAMPLE_STACK_USER) {
-		NEED(1);
-		uint64_t size = *q++;
-		if (size) {
-			if (size > (uint64_t)(end - (const uint8_t *)q) - 8)
-				return HWT_E_CORRUPT;
-			s->stack = (const uint8_t *)q;
-			q = (const uint64_t *)((const uint8_t *)q + size);
-			uint64_t dyn = *q++;
-			s->stack_size = dyn < size ? dyn : size;
-		}
-	}
-#undef NEED
-	return 0;
-}
-
 /* The user frames of a sample: the kernel's frame-pointer walk checked and its leaf fixed
  * (callchain.c), or the copied stack unwound with DWARF. Appends to @pcs/@kernel from @n. */
 static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
-		       const struct sample *s, const uint64_t *user, int nuser, uint64_t *pcs,
-		       uint8_t *kernel, int n)
+		       const struct hwt_perf_sample *s, const uint64_t *user, int nuser,
+		       uint64_t *pcs, uint8_t *kernel, int n)
 {
 	uint64_t upcs[MAX_CHAIN], regs[HWT_SAMPLE_NREGS], leaf_ra = 0;
 	int k = 0, room = MAX_CHAIN - n;
@@ -241,7 +121,7 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 
 /* Turns the callchain (or the unwound user stack) into a stack node, outermost frame first. */
 static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e,
-			   const struct sample *s)
+			   const struct hwt_perf_sample *s)
 {
 	uint64_t pcs[MAX_CHAIN], user[MAX_CHAIN];
 	uint8_t kernel[MAX_CHAIN];
@@ -313,10 +193,14 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	const uint8_t *end = rec + size;
 	const uint64_t id = *(const uint64_t *)(rec + sizeof(struct perf_event_header));
 	const struct hwt_event_desc *e = hwt_perf_desc(d, id);
-	struct sample s;
+	struct hwt_perf_sample s;
 
-	if (!e || parse_sample(e, rec + sizeof(struct perf_event_header), end, &s))
-		return 0; /* unknown event or damaged record: skip it, keep the rest */
+	if (!e)
+		return 0; /* an event this recording does not declare: skip it */
+	if (hwt_perf_sample_parse(e, rec + sizeof(struct perf_event_header), end, &s)) {
+		d->stats.damaged_records++; /* skip it, keep the rest */
+		return 0;
+	}
 	d->stats.samples++;
 	hwt_dec_announce(d, s.pid, s.tid, s.time);
 	int64_t stack = build_stack(d, e, &s);
@@ -647,8 +531,8 @@ uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_
 	const struct perf_event_header *h = (const void *)rec;
 	if (h->type == PERF_RECORD_SAMPLE && size >= sizeof(*h) + 8) {
 		const struct hwt_event_desc *e = hwt_perf_desc(d, *(const uint64_t *)(h + 1));
-		struct sample s;
-		if (e && !parse_sample(e, rec + sizeof(*h), rec + size, &s) && s.time)
+		struct hwt_perf_sample s;
+		if (e && !hwt_perf_sample_parse(e, rec + sizeof(*h), rec + size, &s) && s.time)
 			return s.time;
 		return fallback;
 	}

@@ -15,6 +15,7 @@
 #include "core/util.h"
 #include "hwtrace/error.h"
 #include "unwind.h"
+#include "core/openfile.h"
 
 /* Index of each register in a sample's array: HWT_SAMPLE_REGS_MASK bits in ascending order. */
 enum { PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP, PR_R8 };
@@ -349,7 +350,7 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 		return 0;
 	}
 
-	fd = open(map->path, O_RDONLY | O_CLOEXEC);
+	fd = hwt_open_regular(map->path);
 	if (fd < 0)
 		goto skip;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);

@@ -56,7 +56,7 @@ static void put_number(FILE *f, double v)
 {
 	if (!isfinite(v))
 		fputs("null", f);
-	else if (v == (double)(int64_t)v && fabs(v) < 9e15)
+	else if (fabs(v) < 9e15 && v == (double)(int64_t)v) /* range first: no cast overflows */
 		fprintf(f, "%lld", (long long)v);
 	else
 		fprintf(f, "%.17g", v);
@@ -184,12 +184,15 @@ void ch_event_ts(struct chrome *c, uint64_t ts)
 static int flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt_track_thread *t)
 {
 	struct ch_thread *ct = hwt_track_thread_data(t);
-	struct hwt_open_slice *s = &t->open[t->nopen - 1];
 	int rc;
 
-	if (!ct->pending)
+	/* Held back only while its slice is open (no slice open: t->open may be NULL). */
+	if (!ct->pending || !t->nopen) {
+		ct->pending = 0;
 		return 0;
+	}
 	ct->pending = 0;
+	struct hwt_open_slice *s = &t->open[t->nopen - 1];
 	ch_event_begin(c, "B", hwt_model_frame_name(m, s->frame), t->pid, t->tid, NULL);
 	ch_event_ts(c, s->begin);
 	rc = put_slice_args(c, t, s, 0);

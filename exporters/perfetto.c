@@ -336,7 +336,7 @@ static int counter(struct perfetto *p, const struct hwt_model *m, const struct h
 	}
 	hwt_pf_packet_begin(p, ev->ts);
 	hwt_pf_track_event_begin(p, TYPE_COUNTER, UUID_COUNTER(ev->counter.track));
-	if (v == (double)(int64_t)v && v > -9.2e18 && v < 9.2e18)
+	if (v > -9.2e18 && v < 9.2e18 && v == (double)(int64_t)v) /* range first: see chrome.c */
 		hwt_pbuf_varint(&p->pkt, TE_COUNTER_VALUE, (uint64_t)(int64_t)v);
 	else
 		hwt_pbuf_double(&p->pkt, TE_DOUBLE_COUNTER_VALUE, v);

@@ -4,7 +4,9 @@
 
 void hwt_value_reader_init(struct hwt_value_reader *r, const void *tree, size_t len)
 {
-	*r = (struct hwt_value_reader){ .p = tree, .end = (const uint8_t *)tree + len };
+	/* No tree (an instant without arguments) reads as empty: NULL + 0 is not C. */
+	*r = (struct hwt_value_reader){ .p = tree,
+					.end = tree ? (const uint8_t *)tree + len : tree };
 }
 
 static int take(struct hwt_value_reader *r, void *out, size_t n)

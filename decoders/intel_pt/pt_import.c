@@ -21,6 +21,7 @@
 #include "core/store.h"
 #include "core/util.h"
 #include "pt_decode.h"
+#include "core/openfile.h"
 
 #define PT_IMPORT_ITEM (512u << 10) /* trace bytes per stream item */
 #define PAGE	       4096ull
@@ -33,7 +34,7 @@ void hwt_pt_import_config_init(struct hwt_pt_import_config *cfg)
 
 static int read_file(const char *path, uint8_t **data, size_t *len, char *why, size_t whylen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = hwt_open_regular(path);
 	struct stat st;
 
 	if (fd < 0)
@@ -107,7 +108,7 @@ static int image_maps(const struct hwt_pt_image *img, struct text *maps, char *w
 	if (!realpath(img->path, path))
 		return hwt_fail(why, whylen, hwt_error_from_errno(errno),
 				"cannot read the image '%s': %s", img->path, strerror(errno));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = hwt_open_regular(path);
 	if (fd < 0)
 		return hwt_fail(why, whylen, hwt_error_from_errno(errno),
 				"cannot read the image '%s': %s", img->path, strerror(errno));

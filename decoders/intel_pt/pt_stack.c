@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "core/openfile.h"
 
 #define PT_FCACHE_BITS 16
 #define PT_HOLD_MAX    (1u << 18)
@@ -109,7 +110,7 @@ static struct elfinfo *elf_info(struct pt_stacks *st, const char *path)
 	}
 	e->next = st->elfs;
 	st->elfs = e;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = hwt_open_regular(path);
 	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
 	size_t n = 0, shstr = 0;
 	if (elf && elf_kind(elf) == ELF_K_ELF && !elf_getphdrnum(elf, &n)) {

@@ -1,0 +1,123 @@
+/* PERF_RECORD_SAMPLE's layout: the fields a sample carries, found by its event's sample_type. */
+#include "perf_sample.h"
+
+#include <linux/perf_event.h>
+#include <string.h>
+
+#include "hwtrace/error.h"
+
+int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
+			  struct hwt_perf_sample *s)
+{
+	uint64_t st = e->sample_type;
+	const uint64_t *q = (const uint64_t *)p;
+#define NEED(n)                                       \
+	do {                                          \
+		if ((const uint8_t *)(q + (n)) > end) \
+			return HWT_E_CORRUPT;         \
+	} while (0)
+
+	memset(s, 0, sizeof(*s));
+	if (st & PERF_SAMPLE_IDENTIFIER) {
+		NEED(1);
+		s->id = *q++;
+	}
+	if (st & PERF_SAMPLE_IP) {
+		NEED(1);
+		s->ip = *q++;
+	}
+	if (st & PERF_SAMPLE_TID) {
+		NEED(1);
+		s->pid = (uint32_t)*q;
+		s->tid = (uint32_t)(*q++ >> 32);
+	}
+	if (st & PERF_SAMPLE_TIME) {
+		NEED(1);
+		s->time = *q++;
+	}
+	if (st & PERF_SAMPLE_ADDR)
+		q++;
+	if (st & PERF_SAMPLE_ID)
+		q++;
+	if (st & PERF_SAMPLE_STREAM_ID)
+		q++;
+	if (st & PERF_SAMPLE_CPU) {
+		NEED(1);
+		s->cpu = (uint32_t)*q++;
+	}
+	if (st & PERF_SAMPLE_PERIOD) {
+		NEED(1);
+		s->period = *q++;
+	}
+	if (st & PERF_SAMPLE_READ) {
+		uint64_t rf = e->read_format;
+		size_t per = 1 + !!(rf & PERF_FORMAT_ID) + !!(rf & PERF_FORMAT_LOST);
+		size_t hdr = !!(rf & PERF_FORMAT_TOTAL_TIME_ENABLED) +
+			     !!(rf & PERF_FORMAT_TOTAL_TIME_RUNNING);
+		if (rf & PERF_FORMAT_GROUP) {
+			NEED(1);
+			uint64_t nr = *q;
+			if (nr > HWT_PERF_GROUP_MAX)
+				return HWT_E_CORRUPT;
+			NEED(1 + hdr + nr * per);
+			s->read = q;
+			s->nread = 1 + hdr + nr * per;
+		} else {
+			NEED(per + hdr);
+			s->read = q;
+			s->nread = per + hdr;
+		}
+		q += s->nread;
+	}
+	if (st & PERF_SAMPLE_CALLCHAIN) {
+		NEED(1);
+		s->nchain = *q++;
+		if (s->nchain > (uint64_t)(end - (const uint8_t *)q) / 8)
+			return HWT_E_CORRUPT;
+		s->chain = q;
+		q += s->nchain;
+	}
+	if (st & PERF_SAMPLE_RAW) {
+		NEED(1);
+		uint32_t size = *(const uint32_t *)q;
+		/* The kernel pads the size field and its data to 8 bytes: anything else would leave
+		 * the fields after it unaligned. */
+		if ((4 + (uint64_t)size) % 8 || size > (uint64_t)(end - (const uint8_t *)q) - 4)
+			return HWT_E_CORRUPT;
+		q = (const uint64_t *)((const uint8_t *)q + 4 + size);
+	}
+	if (st & PERF_SAMPLE_BRANCH_STACK) {
+		NEED(1);
+		uint64_t nr = *q++;
+		if (nr > (uint64_t)(end - (const uint8_t *)q) / 24)
+			return HWT_E_CORRUPT;
+		q += nr * 3;
+	}
+	if (st & PERF_SAMPLE_REGS_USER) {
+		NEED(1);
+		s->regs_abi = *q++;
+		if (s->regs_abi) {
+			int n = __builtin_popcountll(e->sample_regs_user);
+			NEED(n);
+			s->regs = q;
+			q += n;
+		}
+	}
+	if (st & PERF_SAMPLE_STACK_USER) {
+		NEED(1);
+		uint64_t size = *q++;
+		if (size) {
+			/* The copy, then its dynamic size: both inside the record, and a multiple
+			 * of 8 as the kernel rounds it (the dynamic size's load stays aligned). */
+			uint64_t room = (uint64_t)(end - (const uint8_t *)q);
+			if (room < 8 || size > room - 8 || size % 8)
+				return HWT_E_CORRUPT;
+			s->stack = (const uint8_t *)q;
+			q = (const uint64_t *)((const uint8_t *)q + size);
+			uint64_t dyn = *q++;
+			s->stack_size = dyn < size ? dyn : size;
+		}
+	}
+#undef NEED
+	return 0;
+}

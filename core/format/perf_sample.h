@@ -1,0 +1,34 @@
+/* PERF_RECORD_SAMPLE's layout: the fields a sample carries, found by its event's sample_type;
+ * shared by the decoder and the recorder's scrub of copied stacks. */
+#ifndef HWT_CORE_FORMAT_PERF_SAMPLE_H
+#define HWT_CORE_FORMAT_PERF_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "records.h"
+
+/** Most members a group read may have: more is damage. */
+#define HWT_PERF_GROUP_MAX 16
+
+/** The fields of one sample; pointers are borrowed from the record (valid while it is). */
+struct hwt_perf_sample {
+	uint64_t ip, time, period, id;
+	uint32_t pid, tid, cpu;
+	const uint64_t *chain;
+	uint64_t nchain;
+	const uint64_t *read;
+	size_t nread;
+	const uint64_t *regs;
+	uint64_t regs_abi;
+	const uint8_t *stack;
+	uint64_t stack_size;
+};
+
+/** Finds the fields of the sample body @p..@end (after the perf_event_header) of event @e.
+ *  Every field lies inside the body and every 64-bit one 8-byte aligned when @p is: a RAW or
+ *  user-stack size that would break that is damage. Returns 0, or HWT_E_CORRUPT. */
+int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
+			  struct hwt_perf_sample *s);
+
+#endif

@@ -1,0 +1,280 @@
+/* Unit tests for the sample layout (core/format/perf_sample.c) and the record-time scrub of
+ * copied stacks (core/scrub.c), on hand-made records in buffers of their exact size (ASan sees
+ * any read past a record), and for hwt_open_regular() (core/openfile.c). */
+#include <check.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hwtrace/error.h"
+#include "core/format/perf_sample.h"
+#include "core/openfile.h"
+#include "core/scrub.h"
+
+#define ST_DWARF                                                                        \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
+	 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER)
+#define MASK_FP 0x1c0ull /* bp, sp, ip */
+
+struct rec {
+	uint64_t w[64];
+	size_t n; /* words */
+};
+
+static void add(struct rec *r, uint64_t v)
+{
+	ck_assert_uint_lt(r->n, 64);
+	r->w[r->n++] = v;
+}
+
+/* A sample body: id, ip, pid/tid, time, then regs (abi 2, @nregs values), then the stack field
+ * (@size, @words of stack, the dynamic size) unless @size_last: then the size ends the body. */
+static void body(struct rec *r, int nregs, uint64_t sp, uint64_t size, int words, int size_last)
+{
+	r->n = 0;
+	add(r, 1);
+	add(r, 0x401000);
+	add(r, 42 | (uint64_t)42 << 32);
+	add(r, 1000);
+	add(r, 2);
+	for (int i = 0; i < nregs; i++)
+		add(r, i == 1 ? sp : 0x1000 + (uint64_t)i);
+	add(r, size);
+	if (size_last)
+		return;
+	for (int i = 0; i < words; i++)
+		add(r, 0x4141414141414141ull);
+	add(r, size);
+}
+
+/* @r's words in a heap buffer of their exact size; the caller frees it. */
+static uint8_t *exact(const struct rec *r)
+{
+	uint8_t *p = malloc(r->n * 8);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, r->w, r->n * 8);
+	return p;
+}
+
+static const struct hwt_event_desc dwarf_fp3 = {
+	.id = 1, .sample_type = ST_DWARF, .sample_regs_user = MASK_FP, .sample_stack_user = 64
+};
+
+START_TEST(hwt_perf_sample_parse_fp_regs)
+{
+	struct rec r;
+	struct hwt_perf_sample s;
+	body(&r, 3, 0x7ff000, 32, 4, 0);
+	uint8_t *p = exact(&r);
+	ck_assert_int_eq(hwt_perf_sample_parse(&dwarf_fp3, p, p + r.n * 8, &s), 0);
+	ck_assert_uint_eq(s.pid, 42);
+	ck_assert_uint_eq(s.regs[1], 0x7ff000); /* three registers, not seventeen */
+	ck_assert_ptr_eq(s.stack, p + (5 + 3 + 1) * 8);
+	ck_assert_uint_eq(s.stack_size, 32);
+	free(p);
+}
+END_TEST
+
+START_TEST(hwt_perf_sample_parse_stack_size_ends_record)
+{
+	struct rec r;
+	struct hwt_perf_sample s;
+	body(&r, 3, 0x7ff000, 4096, 0, 1);
+	uint8_t *p = exact(&r);
+	ck_assert_int_eq(hwt_perf_sample_parse(&dwarf_fp3, p, p + r.n * 8, &s), HWT_E_CORRUPT);
+	free(p);
+}
+END_TEST
+
+/* Sizes the kernel never writes: not a multiple of 8, or one word more than the record has. */
+static const uint64_t bad_stack_sizes[] = { 12, 36, 40 };
+
+START_TEST(hwt_perf_sample_parse_bad_stack_size)
+{
+	struct rec r;
+	struct hwt_perf_sample s;
+	body(&r, 3, 0x7ff000, bad_stack_sizes[_i], 4, 0);
+	uint8_t *p = exact(&r);
+	ck_assert_int_eq(hwt_perf_sample_parse(&dwarf_fp3, p, p + r.n * 8, &s), HWT_E_CORRUPT);
+	free(p);
+}
+END_TEST
+
+START_TEST(hwt_perf_sample_parse_raw_unaligned)
+{
+	const struct hwt_event_desc e = {
+		.id = 1, .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_RAW | PERF_SAMPLE_TIME
+	};
+	/* TIME comes before RAW: word 1 is the time, word 2 the raw size and its data. */
+	const uint64_t ok[3] = { 1, 7, 4 }, odd[3] = { 1, 7, 5 }, over[3] = { 1, 7, 12 };
+	struct hwt_perf_sample s;
+	ck_assert_int_eq(hwt_perf_sample_parse(&e, (const uint8_t *)ok,
+					       (const uint8_t *)ok + sizeof(ok), &s),
+			 0);
+	ck_assert_uint_eq(s.time, 7);
+	ck_assert_int_eq(hwt_perf_sample_parse(&e, (const uint8_t *)odd,
+					       (const uint8_t *)odd + sizeof(odd), &s),
+			 HWT_E_CORRUPT);
+	ck_assert_int_eq(hwt_perf_sample_parse(&e, (const uint8_t *)over,
+					       (const uint8_t *)over + sizeof(over), &s),
+			 HWT_E_CORRUPT);
+}
+END_TEST
+
+static const struct hwt_event_desc *one_desc(void *ctx, uint64_t id)
+{
+	return id == 1 ? ctx : NULL;
+}
+
+/* A whole record: header, then body(). */
+static uint8_t *sample_record(int nregs, uint64_t sp, size_t *len)
+{
+	struct rec r;
+	body(&r, nregs, sp, 32, 4, 0);
+	struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
+				       .misc = PERF_RECORD_MISC_USER,
+				       .size = (uint16_t)(8 + r.n * 8) };
+	uint8_t *p = malloc(h.size);
+	memcpy(p, &h, 8);
+	memcpy(p + 8, r.w, r.n * 8);
+	*len = h.size;
+	return p;
+}
+
+/* Field @n of this process's /proc/self/stat. */
+static uint64_t stat_field(int n)
+{
+	FILE *f = fopen("/proc/self/stat", "r");
+	char buf[1024];
+	size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = 0;
+	char *p = strrchr(buf, ')') + 2;
+	for (int i = 3; i < n; i++)
+		p = strchr(p, ' ') + 1;
+	return strtoull(p, NULL, 10);
+}
+
+/* A main thread's copy over argc and argv[0]: cut at argc when argv[0] points at arg_start,
+ * zeroed whole when it does not (the copy is of another program: a sample taken during exec). */
+START_TEST(hwt_scrub_records_checks_argv0)
+{
+	struct hwt_scrub s = { 0 };
+	size_t len;
+	uint64_t startstack = stat_field(28), arg_start = stat_field(48);
+	uint8_t *rec = sample_record(3, startstack - 8, &len);
+	uint32_t pid = (uint32_t)getpid();
+	memcpy(rec + 8 + 16, &pid, 4);
+	memcpy(rec + 8 + 20, &pid, 4); /* tid: the main thread */
+	uint8_t *stack = rec + 8 + (5 + 3 + 1) * 8;
+	memcpy(stack + 16, &arg_start, 8); /* argv[0] at argc + 8 */
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 24);
+	ck_assert_uint_eq(stack[7], 0x41); /* below argc: kept */
+	uint64_t other = arg_start + 4096;
+	memcpy(stack + 16, &other, 8);
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 32);
+	free(rec);
+	hwt_scrub_fini(&s);
+}
+END_TEST
+
+START_TEST(hwt_scrub_records_cuts_at_argc)
+{
+	struct hwt_scrub s = { 0 };
+	size_t len;
+	/* A copy from 16 bytes below this process's argc (a thread's sample: tid 42). */
+	uint64_t startstack = stat_field(28);
+	ck_assert_uint_gt(startstack, 0);
+	uint8_t *rec = sample_record(3, startstack - 16, &len);
+	uint32_t pid = (uint32_t)getpid();
+	memcpy(rec + 8 + 16, &pid, 4); /* the sample's pid: ours */
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 16);
+	const uint8_t *stack = rec + 8 + (5 + 3 + 1) * 8;
+	ck_assert_uint_eq(stack[15], 0x41); /* below argc: kept */
+	for (int i = 16; i < 32; i++)
+		ck_assert_uint_eq(stack[i], 0);
+	/* The next round reads /proc again: the same cut. */
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 16);
+	free(rec);
+	hwt_scrub_fini(&s);
+}
+END_TEST
+
+START_TEST(hwt_scrub_records_unknown_process)
+{
+	struct hwt_scrub s = { 0 };
+	size_t len;
+	/* pid 42 of body(): no such process here, so nothing says where its strings are. */
+	uint8_t *rec = sample_record(3, 0x7ff000, &len);
+	if (!access("/proc/42", F_OK)) {
+		free(rec);
+		return;
+	}
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 32);
+	/* Unknown events are left alone. */
+	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, NULL), 0);
+	free(rec);
+	hwt_scrub_fini(&s);
+	hwt_scrub_fini(NULL);
+}
+END_TEST
+
+START_TEST(hwt_open_regular_refuses_others)
+{
+	char dir[64], fifo[80], file[80];
+	snprintf(dir, sizeof(dir), "/tmp/hwt-test-open-%d", (int)getpid());
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(file, sizeof(file), "%s/file", dir);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	FILE *f = fopen(file, "w");
+	fputs("x", f);
+	fclose(f);
+
+	int fd = hwt_open_regular(file);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* A FIFO without a writer: refused at once, not waited on. */
+	alarm(5);
+	ck_assert_int_eq(hwt_open_regular(fifo), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	alarm(0);
+	ck_assert_int_eq(hwt_open_regular(dir), -1);
+	ck_assert_int_eq(errno, EISDIR);
+	ck_assert_int_eq(hwt_open_regular("/dev/null"), -1);
+	ck_assert_int_eq(hwt_open_regular(NULL), -1);
+	unlink(fifo);
+	unlink(file);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *perf_sample_suite(void)
+{
+	Suite *s = suite_create("perf_sample");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, hwt_perf_sample_parse_fp_regs);
+	tcase_add_test(tc, hwt_perf_sample_parse_stack_size_ends_record);
+	tcase_add_loop_test(tc, hwt_perf_sample_parse_bad_stack_size, 0,
+			    sizeof(bad_stack_sizes) / sizeof(bad_stack_sizes[0]));
+	tcase_add_test(tc, hwt_perf_sample_parse_raw_unaligned);
+	tcase_add_test(tc, hwt_scrub_records_cuts_at_argc);
+	tcase_add_test(tc, hwt_scrub_records_unknown_process);
+	tcase_add_test(tc, hwt_scrub_records_checks_argv0);
+	tcase_add_test(tc, hwt_open_regular_refuses_others);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(perf_sample_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
