@@ -40,10 +40,10 @@ int64_t hwt_symbolizer_frame(struct hwt_symbolizer *s, uint32_t pid, uint64_t ad
 #define HWT_INLINE_MAX 16
 
 /** The functions inlined at @addr of @pid, innermost first, as interned frames flagged
- *  HWT_FRAME_INLINED and named "NAME (inlined)" as perf names them (from the DWARF of the file mapped there, or its separate debug file by
- *  build id): up to @max (at most HWT_INLINE_MAX) ids into @out. The function they were inlined
- *  into is hwt_symbolizer_frame()'s. Returns how many (0: none, or no DWARF) or a negative
- *  enum hwt_error. */
+ *  HWT_FRAME_INLINED and named "NAME (inlined)" as perf names them (from the DWARF of the file
+ *  mapped there, or its separate debug file by build id): up to @max (at most HWT_INLINE_MAX)
+ *  ids into @out. The function they were inlined into is hwt_symbolizer_frame()'s. Returns how
+ *  many (0: none, or no DWARF) or a negative enum hwt_error. */
 int hwt_symbolizer_inlined(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, uint32_t *out,
 			   int max);
 
