@@ -16,7 +16,7 @@
 #include "core/format/value.h"
 #include "core/model.h"
 #include "core/store.h"
-#include "decoders/decode.h"
+#include "decode_fd.h"
 
 /* A tree handed out must be well-formed: the decoder checks before it lets one go. */
 static void walk(const uint8_t *tree, size_t len)
@@ -56,10 +56,20 @@ static int wrap(int fd, const uint8_t *data, size_t size)
 	return err < 0 ? err : cerr;
 }
 
+/* Reads the value trees events carry to their end. */
+static void walk_event(const struct hwt_event *ev)
+{
+	if (ev->type == HWT_EV_INSTANT)
+		walk(ev->instant.args, ev->instant.args_len);
+	else if (ev->type == HWT_EV_OBJECT)
+		walk(ev->object.value, ev->object.len);
+	else if (ev->type == HWT_EV_SLICE_ARGS)
+		walk(ev->args.args, ev->args.len);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char path[64], why[512];
-	int fd = memfd_create("hwt-fuzz", 0), err;
+	int fd = memfd_create("hwt-fuzz", 0);
 
 	if (fd < 0 || size > (1u << 20))
 		return fd < 0 ? 0 : (close(fd), 0);
@@ -69,23 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			close(keep);
 		return 0;
 	}
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", keep);
-	struct hwt_model *m = hwt_model_alloc();
-	struct hwt_decoder_config cfg;
-	hwt_decoder_config_init(&cfg);
-	cfg.symbolize = 0;
-	struct hwt_decoder *d = hwt_decoder_open(path, m, &cfg, &err, why, sizeof(why));
-	struct hwt_event ev;
-	while (d && hwt_decoder_next(d, &ev) > 0) {
-		if (ev.type == HWT_EV_INSTANT)
-			walk(ev.instant.args, ev.instant.args_len);
-		else if (ev.type == HWT_EV_OBJECT)
-			walk(ev.object.value, ev.object.len);
-		else if (ev.type == HWT_EV_SLICE_ARGS)
-			walk(ev.args.args, ev.args.len);
-	}
-	hwt_decoder_close(d);
-	hwt_model_free(m);
+	decode_fd(keep, walk_event);
 	close(keep);
 	return 0;
 }

@@ -11,11 +11,10 @@
 #include "core/model.h"
 #include "core/format/records.h"
 #include "core/store.h"
-#include "decoders/decode.h"
+#include "decode_fd.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char path[64], why[512];
 	int fd = memfd_create("hwt-fuzz", 0), err;
 	struct hwt_event_desc d[2] = {
 		{ .id = 1,
@@ -64,17 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hwt_store_appendv(w, HWT_CHUNK_STREAM, iov, 4);
 	hwt_store_writer_close(w);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	struct hwt_model *m = hwt_model_alloc();
-	struct hwt_decoder_config cfg;
-	hwt_decoder_config_init(&cfg);
-	cfg.symbolize = 0;
-	struct hwt_decoder *dec = hwt_decoder_open(path, m, &cfg, &err, why, sizeof(why));
-	struct hwt_event ev;
-	while (dec && hwt_decoder_next(dec, &ev) > 0)
-		;
-	hwt_decoder_close(dec);
-	hwt_model_free(m);
+	decode_fd(fd, NULL);
 	close(fd);
 	return 0;
 }

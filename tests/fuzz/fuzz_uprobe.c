@@ -12,7 +12,7 @@
 #include "core/format/uprobe_format.h"
 #include "core/model.h"
 #include "core/store.h"
-#include "decoders/decode.h"
+#include "decode_fd.h"
 
 static int on_file(const char *path, size_t len, void *ctx)
 {
@@ -40,7 +40,6 @@ static void item(struct hwt_store_writer *w, uint64_t ts, const uint8_t *p, size
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct hwt_uprobe_table_reader rd = { .file = on_file, .func = on_func };
-	char path[64], why[256];
 	int err, fd = memfd_create("hwt-fuzz-uprobe", 0);
 
 	hwt_uprobe_table_read(data, size, &rd, NULL);
@@ -73,17 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	item(w, 200, data + half, size - half);
 	hwt_store_writer_close(w);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	struct hwt_model *m = hwt_model_alloc();
-	struct hwt_decoder_config cfg;
-	hwt_decoder_config_init(&cfg);
-	cfg.symbolize = 0;
-	struct hwt_decoder *d = hwt_decoder_open(path, m, &cfg, &err, why, sizeof(why));
-	struct hwt_event ev;
-	while (d && hwt_decoder_next(d, &ev) > 0)
-		;
-	hwt_decoder_close(d);
-	hwt_model_free(m);
+	decode_fd(fd, NULL);
 	close(fd);
 	return 0;
 }
