@@ -12,8 +12,11 @@
 
 #define PERF_REG_X86_SP 7
 
+#define PF_EXITING 0x4 /* the kernel's task flag: exit has begun (field 9 of /proc/PID/stat) */
+
 /* Fields 28 (startstack: where argc is) and 48 (arg_start) of /proc/PID/stat; both 0 when they
- * cannot be read. Returns 1 while the process runs, 0 once it is gone (or a zombie). */
+ * cannot be read. Returns 1 while the process runs, 0 once it is gone, a zombie, or exiting (its
+ * memory is being torn down: the fields read 0 then, and they describe no new image). */
 static int read_stack_fields(uint32_t pid, uint64_t *startstack, uint64_t *arg_start)
 {
 	char path[64], buf[1024];
@@ -31,6 +34,8 @@ static int read_stack_fields(uint32_t pid, uint64_t *startstack, uint64_t *arg_s
 	int alive = p && p[1] == ' ' && p[2] && !strchr("ZXx", p[2]);
 	for (int field = 2; p && field < 48; field++) {
 		p = strchr(p + 1, ' '); /* now before field + 1 */
+		if (p && field + 1 == 9 && (strtoull(p + 1, NULL, 10) & PF_EXITING))
+			alive = 0;
 		if (p && field + 1 == 28)
 			*startstack = strtoull(p + 1, NULL, 10);
 	}
