@@ -144,6 +144,23 @@ alive()
 	[ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# attachee_start: the program the attach tests record. Runs attachee alone for reference
+# (ref.out, stopped after a few rounds), then starts it to be recorded (prog.out) until the file
+# "stop" appears; sets prog_pid, and when the test exits stops it (kill -9 if it does not end).
+attachee_start()
+{
+	prog_pid=""
+	trap 'touch stop ref.stop; [ -n "$prog_pid" ] && alive "$prog_pid" && sleep 1 && kill -9 "$prog_pid" 2>/dev/null' EXIT
+	(sleep 0.3 && touch ref.stop) &
+	"$PROGS/attachee" ref.stop 60 >ref.out 2>ref.err || fail "attachee alone exited $?: $(cat ref.err)"
+	wait
+	"$PROGS/attachee" stop 60 >prog.out 2>prog.err &
+	prog_pid=$!
+	local i
+	for ((i = 0; i < 200; i++)); do [ -s prog.out ] && break; sleep 0.05; done
+	[ -s prog.out ] || fail "attachee printed nothing in 10 s"
+}
+
 # Python helpers for py snippets: decode_raw text parsing and failure reporting.
 E2E_PYLIB='
 import sys, re, json, codecs

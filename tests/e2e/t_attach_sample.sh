@@ -5,23 +5,7 @@
 # program runs on (alive after hwtrace exits), and prints what a run without hwtrace prints.
 need protoc python3 go
 
-prog_pid=""
-cleanup()
-{
-	touch stop ref.stop
-	[ -n "$prog_pid" ] && alive "$prog_pid" && sleep 1 && kill -9 "$prog_pid" 2>/dev/null
-}
-trap cleanup EXIT
-
-# The reference: the same program, not recorded, stopped after a few rounds.
-(sleep 0.3 && touch ref.stop) &
-"$PROGS/attachee" ref.stop 60 >ref.out 2>ref.err || fail "attachee alone exited $?: $(cat ref.err)"
-wait
-
-"$PROGS/attachee" stop 60 >prog.out 2>prog.err &
-prog_pid=$!
-for ((i = 0; i < 200; i++)); do [ -s prog.out ] && break; sleep 0.05; done
-[ -s prog.out ] || fail "attachee printed nothing in 10 s"
+attachee_start
 
 hw_ok record -b sample -o a.hwt -p "$prog_pid" --duration 2s
 sed 's/^/  stderr: /' hw.err

@@ -5,22 +5,7 @@
 # what it prints alone.
 need python3
 
-prog_pid=""
-cleanup()
-{
-	touch stop ref.stop
-	[ -n "$prog_pid" ] && alive "$prog_pid" && sleep 1 && kill -9 "$prog_pid" 2>/dev/null
-}
-trap cleanup EXIT
-
-(sleep 0.3 && touch ref.stop) &
-"$PROGS/attachee" ref.stop 60 >ref.out 2>ref.err || fail "attachee alone exited $?: $(cat ref.err)"
-wait
-
-"$PROGS/attachee" stop 60 >prog.out 2>prog.err &
-prog_pid=$!
-for ((i = 0; i < 200; i++)); do [ -s prog.out ] && break; sleep 0.05; done
-[ -s prog.out ] || fail "attachee printed nothing in 10 s"
+attachee_start
 
 hw_ok record -b uprobe -F thread_work -F main_work -F child_work -o u.hwt -p "$prog_pid" \
 	--duration 2s
