@@ -21,12 +21,11 @@
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 import { check, fail, failures, note, setupError } from './report.mjs';
+import { findChromium, modulesDir } from './setup.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
 const ROW = 16; /* FRAME_HEIGHT in svg.c: one row of the graph */
 const PX = 0.5; /* tolerance for a placed coordinate, in pixels */
 
@@ -82,21 +81,9 @@ function parseArgs(argv) {
 	return o;
 }
 
-function findChromium() {
-	if (process.env.CHROMIUM)
-		return process.env.CHROMIUM;
-	if (existsSync('/usr/bin/chromium'))
-		return '/usr/bin/chromium';
-	for (const d of (process.env.PATH || '').split(':')) {
-		if (d && existsSync(path.join(d, 'chromium')))
-			return path.join(d, 'chromium');
-	}
-	return null;
-}
-
 async function loadPlaywright() {
-	const dir = process.env.HWT_BROWSER_DIR || path.join(repo, 'build', 'browser');
-	const entry = path.join(dir, 'node_modules', 'playwright-core', 'index.mjs');
+	const dir = modulesDir();
+	const entry = path.join(dir, 'playwright-core', 'index.mjs');
 
 	if (!existsSync(entry))
 		setupError(`playwright-core is not installed in ${dir}: ` +

@@ -15,12 +15,11 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 import { check, fail, failures, note, setupError } from './report.mjs';
+import { findChromium, modulesDir } from './setup.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
 const ORIGIN = 'http://speedscope.invalid';
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css',
 		'.json': 'application/json', '.wasm': 'application/wasm' };
@@ -60,23 +59,6 @@ function parseArgs(argv) {
 	if (!o.top)
 		usage('--top NAME is needed');
 	return o;
-}
-
-function findChromium() {
-	if (process.env.CHROMIUM)
-		return process.env.CHROMIUM;
-	if (existsSync('/usr/bin/chromium'))
-		return '/usr/bin/chromium';
-	for (const d of (process.env.PATH || '').split(':')) {
-		if (d && existsSync(path.join(d, 'chromium')))
-			return path.join(d, 'chromium');
-	}
-	return null;
-}
-
-function modulesDir() {
-	return path.join(process.env.HWT_BROWSER_DIR || path.join(repo, 'build', 'browser'),
-			 'node_modules');
 }
 
 /* Serves speedscope's release folder, and the profile as /profile.json. */
