@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exporters/aggregate.h"
+#include "exporters/compensate.h"
 #include "hwtrace/error.h"
 #include "exporters/slices.h"
 #include "exporters/trackstats.h"
@@ -18,7 +19,8 @@ static int cmd_report(int argc, char **argv);
 
 const struct cli_command cli_report = {
 	.name = "report",
-	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] [TRACE]",
+	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] "
+		 "[--compensate] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
 		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
 		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
@@ -33,6 +35,10 @@ const struct cli_command cli_report = {
 		"                  open on its thread at each value\n"
 		"      --tid TID,...     only these threads, as export --tid\n"
 		"      --time START:END  only this window of the recording, as export --time\n"
+		"      --compensate      take the probe cost the recorder measured on its host\n"
+		"                  (info: uprobe.call_ns, inproc.call_ns) out of each traced\n"
+		"                  call: its own from its total and self time, that of every\n"
+		"                  call beneath it from its total (never below 0)\n"
 		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
 		"(snapshots) follow.\n",
 	.exec = cmd_report,
@@ -186,20 +192,17 @@ static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *f
 struct report_args {
 	const char *view, *tids, *window;
 	long top;
-	int key, sort_given;
+	int key, sort_given, compensate;
 };
 
 /* Parses the options into @a: 0, 1 after a bad one (said), 2 after --help. */
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
-		{ "top", required_argument, NULL, 'n' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "view", required_argument, NULL, 'V' },
-		{ "tid", required_argument, NULL, 'T' },
-		{ "time", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "top", required_argument, NULL, 'n' },  { "sort", required_argument, NULL, 's' },
+		{ "view", required_argument, NULL, 'V' }, { "tid", required_argument, NULL, 'T' },
+		{ "time", required_argument, NULL, 't' }, { "compensate", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },	  { 0 },
 	};
 	int c;
 
@@ -232,6 +235,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 't':
 			a->window = optarg;
 			break;
+		case 'C':
+			a->compensate = 1;
+			break;
 		case 'h':
 			cli_help(&cli_report);
 			return 2;
@@ -253,6 +259,10 @@ static int cmd_report(int argc, char **argv)
 		return cli_error("report: one recording at a time, got '%s' and '%s'", argv[optind],
 				 argv[optind + 1]);
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
+	struct hwt_probe_costs costs;
+	char costs_desc[512];
+	if (a.compensate && cli_probe_costs(trace, &costs, costs_desc, sizeof(costs_desc)))
+		return 1;
 	struct hwt_filter_config cut;
 	uint32_t *tidv;
 	int given = cli_filter_parse(a.tids, a.window, &cut, &tidv);
@@ -282,6 +292,10 @@ static int cmd_report(int argc, char **argv)
 	if ((!a.view && !(t.calls = hwt_slicestats_alloc())) ||
 	    !(t.tracks = hwt_trackstats_alloc()))
 		goto oom;
+	if (a.compensate) {
+		hwt_agg_compensate(t.agg, &costs);
+		hwt_slicestats_compensate(t.calls, &costs);
+	}
 	err = feed(d, m, flt, &t);
 	if (err >= 0 && hwt_filter_unseen_tid(flt)) {
 		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them", trace,
@@ -305,6 +319,9 @@ static int cmd_report(int argc, char **argv)
 	if (t.calls)
 		hwt_slicestats_summary(t.calls, &sum);
 	int show_calls = sum.calls > 0, show_samples = t.nsamples > 0 || !show_calls;
+	if (a.compensate)
+		printf("# compensated: subtracted the probe cost measured when recording, %s\n",
+		       costs_desc);
 	if (show_samples && print_samples(t.agg, m, trace, t.nsamples, a.top,
 					  a.sort_given && a.key == HWT_SLICE_SORT_TOTAL))
 		goto oom;

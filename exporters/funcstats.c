@@ -281,6 +281,12 @@ void hwt_slicestats_free(struct hwt_slicestats *s)
 	free(s);
 }
 
+void hwt_slicestats_compensate(struct hwt_slicestats *s, const struct hwt_probe_costs *c)
+{
+	if (s)
+		hwt_slice_track_compensate(s->track, c);
+}
+
 int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,
 			 const struct hwt_event *ev)
 {

@@ -278,7 +278,10 @@ static int select_func(const struct hwt_elf_func *f, void *ctx)
 	err = up_meter_mark(&sel->s->meter, id, slow);
 	if (err)
 		return err;
-	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, f->flags, f->name);
+	/* The decoder tells single-stepped calls by these flags, for --compensate. */
+	uint32_t flags =
+		f->flags | (sel->ret_sites && f->nret_sites ? HWT_UPROBE_FUNC_RET_STEPPED : 0);
+	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, flags, f->name);
 }
 
 static int file_id(const char *path, struct file_id *id)
