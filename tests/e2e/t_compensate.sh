@@ -34,6 +34,8 @@ check_shares()
 	echo "\$ chrt -f 10 hwtrace record -q -b uprobe -o cal.hwt -- $prog 100 1"
 	chrt -f 10 "$HWTRACE" record -q -b uprobe -o cal.hwt -- "$PROGS/$prog" 100 1 >cal.out \
 		2>cal.err || fail "record -b uprobe under chrt failed: $(head -c 300 cal.err)"
+	info_field cal.hwt "probe cost" | grep -q "a call (uprobe, .* inside the call).*report --compensate" ||
+		err "$prog: info shows no probe cost line: $(info_field cal.hwt "probe cost")"
 	call_ns=$(info_field cal.hwt uprobe.call_ns)
 	slow=$(info_field cal.hwt uprobe.slow_path)
 	[ "${slow:-0}" -gt 0 ] && call_ns=$(info_field cal.hwt uprobe.slow_call_ns)
