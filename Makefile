@@ -45,7 +45,7 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test unit e2e demo bench fuzz fuzz-replay clean deps programs format api
+.PHONY: all test unit e2e demo bench fuzz fuzz-replay clean deps programs format api sqlite
 all: $(HWTRACE) $(PLUGIN_SOS) api
 
 $(BUILD)/%.o: %.c
@@ -152,9 +152,15 @@ unit: $(UNIT_BINS)
 		if CK_FORK=yes $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS)
+e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) sqlite
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) \
 		bash tests/e2e/run.sh
+
+# The SQLite programs (ci/sqlite.sh: fetched once with npm into .cache/, minutes to compile the
+# first time), built before the tests and the bench so that no test waits for a compiler. Where
+# npm cannot fetch it, this says why and the tests that need it skip.
+sqlite:
+	@bash ci/sqlite.sh $(abspath $(BUILD))/sqlite || [ $$? -eq 2 ]
 
 test: unit e2e fuzz-replay
 
@@ -165,7 +171,7 @@ demo: deps
 	@$(MAKE) --no-print-directory $(HWTRACE) $(BUILD)/programs/demo $(BUILD)/programs/fib
 	@bash ci/demo.sh $(HWTRACE) $(BUILD)/programs/demo
 
-bench: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle
+bench: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle sqlite
 	@bash ci/deps.sh --bench
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) bash tests/bench/run.sh
 

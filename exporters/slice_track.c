@@ -112,6 +112,16 @@ void hwt_slice_track_compensate(struct hwt_slice_track *tr, const struct hwt_pro
 		tr->costs = *c;
 }
 
+void hwt_slice_track_probe_time(const struct hwt_slice_track *tr, uint64_t *probe_ns,
+				uint64_t *traced_ns)
+{
+	*probe_ns = *traced_ns = 0;
+	for (uint32_t i = 0; i < tr->nthreads; i++) {
+		*probe_ns += tr->threads[i]->probe_ns;
+		*traced_ns += tr->threads[i]->traced_ns;
+	}
+}
+
 /* @ts of @t less the probe time before it, never before the thread's previous time. */
 static uint64_t comp_ts(struct hwt_track_thread *t, uint64_t ts)
 {
@@ -147,6 +157,8 @@ static int slice_end(struct hwt_slice_track *tr, struct hwt_track_thread *t, uin
 	int rc;
 
 	if (tr->compensate) {
+		if (t->nopen == 1 && ts > t->outer_begin)
+			t->traced_ns += ts - t->outer_begin;
 		t->probe_ns += probe_inside(tr, s->probe, 0);
 		ts = comp_ts(t, ts);
 	}
@@ -194,6 +206,8 @@ static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
 		return HWT_E_NOMEM;
 	t->last_ts = ev->ts;
 	if (tr->compensate) {
+		if (!t->nopen)
+			t->outer_begin = begin;
 		t->probe_ns += probe_outside(tr, probe, 1);
 		begin = comp_ts(t, begin);
 		t->probe_ns += probe_inside(tr, probe, 1);

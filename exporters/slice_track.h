@@ -34,6 +34,8 @@ struct hwt_track_thread {
 	/* With compensation: the probe time spent on the thread so far, subtracted from each of
 	 * its times handed out, and the last time handed out (they never go back). */
 	uint64_t probe_ns, comp_last;
+	uint64_t outer_begin; /* measured begin of its outermost open slice */
+	uint64_t traced_ns;   /* measured time in its outermost slices that ended */
 };
 
 /** The consumer's data of @t: @extra zeroed bytes, 8-byte aligned. */
@@ -92,6 +94,10 @@ int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev
 int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts);
 /** Ends every slice still open, each thread's at its last event: the end of the stream. */
 int hwt_slice_track_finish(struct hwt_slice_track *tr);
+/** With compensation: the probe time taken out so far (*@probe_ns) and the measured time of the
+ *  outermost slices that ended (*@traced_ns), over all threads. */
+void hwt_slice_track_probe_time(const struct hwt_slice_track *tr, uint64_t *probe_ns,
+				uint64_t *traced_ns);
 /** Ends seen with no slice open on their thread (tracing began inside the call). */
 uint64_t hwt_slice_track_stray_ends(const struct hwt_slice_track *tr);
 

@@ -78,6 +78,10 @@ int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,
 /** Ends the slices still open, as unfinished, at their thread's last event. Call once after the
  *  last event, then read. Returns 0, HWT_E_INVAL, or HWT_E_NOMEM. */
 int hwt_slicestats_finish(struct hwt_slicestats *s);
+/** With compensation: the probe time taken out (*@probe_ns) of calls that took *@traced_ns
+ *  (the measured time of each thread's outermost calls), both 0 without. */
+void hwt_slicestats_probe_time(const struct hwt_slicestats *s, uint64_t *probe_ns,
+			       uint64_t *traced_ns);
 /** The counts so far into *@sum. */
 void hwt_slicestats_summary(const struct hwt_slicestats *s, struct hwt_slice_summary *sum);
 /** Sorts the functions by @key, largest first, ties by total then name (@m, borrowed for the

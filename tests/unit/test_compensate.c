@@ -104,6 +104,10 @@ START_TEST(slicestats_compensate_nested)
 	ck_assert_uint_eq(b->self, 30 - 4);
 	ck_assert_uint_eq(b->max, 26);
 	ck_assert_uint_eq(a->calls, 1);
+	uint64_t probe, traced;
+	hwt_slicestats_probe_time(s, &probe, &traced);
+	ck_assert_uint_eq(probe, 20);
+	ck_assert_uint_eq(traced, 100);
 	hwt_slicestats_free(s);
 }
 END_TEST
@@ -114,8 +118,11 @@ START_TEST(slicestats_compensate_none)
 	struct hwt_probe_costs c = { .inproc = { 10, 4 } };
 	nested_stream();
 	struct hwt_slicestats *s = stats(NULL);
+	uint64_t probe, traced;
 	ck_assert_uint_eq(func(s, "a")->total, 100);
 	ck_assert_uint_eq(func(s, "a")->self, 70);
+	hwt_slicestats_probe_time(s, &probe, &traced);
+	ck_assert_uint_eq(probe + traced, 0);
 	hwt_slicestats_free(s);
 	s = stats(&c); /* uprobe calls, an inproc cost only */
 	ck_assert_uint_eq(func(s, "a")->total, 100);
