@@ -35,7 +35,7 @@ if [ ! -s "$cache/sqlite3.c" ] || [ ! -s "$cache/sqlite3.h" ]; then
 	trap 'rm -rf "$tmp"' EXIT
 	if ! (cd "$tmp" && timeout 120 npm pack "better-sqlite3@$version" >npm.log 2>&1); then
 		echo "sqlite: cannot fetch better-sqlite3@$version with npm pack (registry" \
-			"unreachable?): $(tail -n 1 "$tmp/npm.log")"
+			"unreachable?): $(grep -v 'complete log' "$tmp/npm.log" | grep -m 1 -i error)"
 		exit 2
 	fi
 	tar xzf "$tmp"/better-sqlite3-*.tgz -C "$tmp" package/deps/sqlite3/sqlite3.c \
