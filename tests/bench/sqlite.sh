@@ -10,7 +10,7 @@
 # Reported per tracer: calls it recorded, ns per call ((own time - bare) / calls), bytes of
 # data per call, and ratios to uftrace. Goals (issue 13): <= 100 ns a call, <= 4 bytes a call,
 # start-up <= 50 ms for 10,000 functions.
-# Environment: UFTRACE, BENCH_N (rounds, default 3), BENCH_SQLITE_ROWS (default 4000: ~1 M
+# Environment: UFTRACE, BENCH_N (rounds, default 3), BENCH_SQLITE_ROWS (default 10000: ~1 M
 # calls), BENCH_KEEP=1.
 set -u
 
@@ -18,7 +18,7 @@ set -u
 : "${PROGS:?set PROGS to build/programs (or use make bench)}"
 UFTRACE=${UFTRACE:-$(command -v uftrace || true)}
 N=${BENCH_N:-3}
-ROWS=${BENCH_SQLITE_ROWS:-4000}
+ROWS=${BENCH_SQLITE_ROWS:-10000}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dir=${SQLITE_DIR:-$(dirname "$PROGS")/sqlite}
