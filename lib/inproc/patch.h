@@ -7,25 +7,25 @@
 #include <stdint.h>
 
 /*
- * Use (the inproc runtime, inside the traced program):
+ * How the inproc runtime uses it, inside the traced program:
  *
- *   p = hwt_patcher_alloc(&hooks);               once per process
- *   hwt_patcher_apply_many(p, reqs, n, results); before main, and at each dlopen for the new module
- *   ... hooks.enter / hooks.leave run on every patched call, on the calling thread ...
- *   __cxa_throw / _Unwind_RaiseException / _Unwind_ForcedUnwind wrappers:
- *                                   hwt_patch_restore_returns() before calling the real one;
- *   __cxa_begin_catch wrapper:      hwt_patch_unwind_to(its own stack pointer) after the real one;
- *   longjmp / siglongjmp:           nothing needed (entries skipped are found at the next patched
- *                                   entry or return and reported then with
- * HWT_PATCH_LEAVE_UNWOUND); a wrapper may call hwt_patch_unwind_to(target sp) to report them at
- * once.
+ * - hwt_patcher_alloc(&hooks) once per process; hwt_patcher_apply_many() on the selected
+ *   functions before main, and again on a new module's functions at each dlopen.
+ * - hooks.enter and hooks.leave then run on every patched call, on the calling thread.
+ * - Wrappers of __cxa_throw, _Unwind_RaiseException and _Unwind_ForcedUnwind (pthread_exit,
+ *   cancellation) call hwt_patch_restore_returns() before the real function, so that the
+ *   unwinder reads real return addresses; a wrapper of __cxa_begin_catch calls
+ *   hwt_patch_unwind_to(the catching frame's stack pointer) after the real one.
+ * - longjmp and siglongjmp need nothing: the entries of the frames they skip are found below the
+ *   stack pointer at the thread's next patched entry or return and reported then
+ *   (HWT_PATCH_LEAVE_UNWOUND); a wrapper may call hwt_patch_unwind_to() to report them at once.
  *
- * What is guaranteed while other threads run: the entry is rewritten with one 8-byte atomic store
- * when the bytes to replace lie in one aligned 8-byte word, else the first byte is replaced with
- * int3 while the others are written, then by the jmp opcode, with a SIGTRAP handler in place
- * meanwhile that sends a thread that hits it to the trampoline. A thread that is executing
- * inside the replaced bytes (past their first instruction) at that moment is not protected: the
- * runtime patches before main and at dlopen, when no thread runs the new module's code yet.
+ * While other threads run: an entry is rewritten with one atomic 8-byte store when the bytes to
+ * replace lie in one aligned 8-byte word; otherwise its first byte becomes int3, then the others
+ * are written, then the first byte of the jump, with a SIGTRAP handler meanwhile that sends a
+ * thread meeting the int3 on to the trampoline. A thread that is inside the replaced bytes (past
+ * their first instruction) at that moment is not protected; the runtime patches before main and
+ * at dlopen, before any thread runs the new module's code.
  */
 
 /** Why a function cannot be patched; the inproc runtime reports it and traces it with uprobes. */
