@@ -1,5 +1,6 @@
 /* The per-thread shadow stack of the entry patcher: what patched calls return through, kept exact
  * under recursion, tail calls, signal handlers, longjmp and exceptions. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,29 @@ static void leave_noop(void *ctx, uint32_t id, unsigned flags)
 {
 }
 
+/* A key whose destructor unmaps an exiting thread's array. */
+static pthread_key_t shadow_key;
+static pthread_once_t shadow_once = PTHREAD_ONCE_INIT;
+static int shadow_key_ok;
+
+static void shadow_release(void *v)
+{
+	struct hwt__shadow *s = &shadow;
+
+	/* Frames still on it never return (pthread_exit); a patched call made by a later
+	 * destructor allocates again, and this runs again. */
+	if (s->ent)
+		munmap(s->ent, s->cap * sizeof(*s->ent));
+	s->ent = NULL;
+	s->cap = 0;
+	s->depth = 0;
+}
+
+static void shadow_key_init(void)
+{
+	shadow_key_ok = pthread_key_create(&shadow_key, shadow_release) == 0;
+}
+
 /* Grows @s's array: 0, or -1 (at the cap, or no memory). mmap, not malloc: malloc may be patched.
  */
 static int shadow_grow(struct hwt__shadow *s)
@@ -54,6 +78,11 @@ static int shadow_grow(struct hwt__shadow *s)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -1;
+	if (!s->ent) {
+		pthread_once(&shadow_once, shadow_key_init);
+		if (shadow_key_ok)
+			pthread_setspecific(shadow_key, p);
+	}
 	s->ent = p;
 	s->cap = (uint32_t)ncap;
 	return 0;

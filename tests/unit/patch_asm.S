@@ -135,6 +135,24 @@ FUNC(pt_asm_tail_b)
 	ret
 END(pt_asm_tail_b)
 
+/* One 5-byte instruction first, so that no thread can be inside the replaced bytes: x + 7.
+ * pt_asm_word's lie in one aligned 8-byte word (one store); pt_asm_cross's span two (int3). */
+FUNC(pt_asm_word)
+	movl	$7, %eax
+	addl	%edi, %eax
+	ret
+END(pt_asm_word)
+
+	.p2align 4
+	.skip	6, 0xcc
+	.globl	pt_asm_cross
+	.type	pt_asm_cross, @function
+pt_asm_cross:
+	movl	$7, %eax
+	addl	%edi, %eax
+	ret
+END(pt_asm_cross)
+
 	.data
 	.p2align 3
 	.globl	pt_asm_data

@@ -2,6 +2,7 @@
  * variant named by VARIANT (see patch_targets.h); noipa keeps each call a real call. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <unistd.h>
 
 #include "tests/unit/patch_targets.h"
 
@@ -69,4 +70,10 @@ NI int F(spin)(int n)
 	for (int i = 0; i < n; i++)
 		s += F(leaf)(i);
 	return s;
+}
+
+/* fork inside a patched call: the child returns through its copy of the shadow stack */
+NI int F(fork_in)(void)
+{
+	return fork();
 }

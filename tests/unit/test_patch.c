@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "hwtrace/error.h"
 #include "lib/inproc/patch.h"
@@ -89,9 +92,14 @@ struct variant {
 	void (*jump_deep)(jmp_buf *, int);
 	int (*leaf)(int);
 	int (*spin)(int);
+	int (*fork_in)(void);
 };
 
-#define PT_ROW(v) { #v, fib_##v, sum_va_##v, pair_##v, mix_##v, jump_deep_##v, leaf_##v, spin_##v },
+#define PT_ROW(v)                                                                 \
+	{                                                                         \
+		#v,	  fib_##v,  sum_va_##v, pair_##v, mix_##v, jump_deep_##v, \
+		leaf_##v, spin_##v, fork_in_##v                                   \
+	},
 static const struct variant variants[] = { PT_VARIANTS(PT_ROW) };
 #define NVARIANTS ((int)(sizeof(variants) / sizeof(variants[0])))
 
@@ -427,6 +435,94 @@ START_TEST(hwt_patcher_apply_signals)
 }
 END_TEST
 
+START_TEST(hwt_patcher_apply_fork)
+{
+	const struct variant *v = &variants[_i];
+	int status = -1, pid;
+
+	patch_variant(v);
+	ck_assert_int_eq(patch(v->fork_in, 20), 0);
+	pid = v->fork_in();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* the child: its copy of the shadow stack brought it back here; it goes on */
+		int ok = n_enter[20] == 1 && n_leave[20] == 1 && hwt_patch_depth() == 0 &&
+			 v->leaf(1) == 4 && n_leave[ID_LEAF] == 1;
+
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	ck_assert_uint_eq(n_enter[20], 1);
+	ck_assert_uint_eq(n_leave[20], 1);
+	ck_assert_uint_eq(n_enter[ID_LEAF], 0);
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
+/* Patching while another thread calls the function: it sees the old code or the new, whole. */
+static volatile int spin_stop;
+static volatile uint64_t spin_calls, spin_bad;
+
+static void *caller_main(void *arg)
+{
+	int (*fn)(int) = (int (*)(int))arg;
+
+	for (int i = 0; !spin_stop; i++) {
+		if (fn(i) != i + 7)
+			spin_bad++;
+		spin_calls++;
+	}
+	return NULL;
+}
+
+START_TEST(hwt_patcher_apply_concurrent)
+{
+	int (*fn)(int) = _i ? pt_asm_cross : pt_asm_word;
+	pthread_t t;
+
+	ck_assert_int_eq(((uintptr_t)fn & 7) + 5 > 8, _i); /* the path this case is for */
+	ck_assert_int_eq(pthread_create(&t, NULL, caller_main, (void *)fn), 0);
+	while (spin_calls < 1000)
+		sched_yield();
+	ck_assert_int_eq(patch(fn, 21), 0);
+	while (n_leave[21] < 1000)
+		sched_yield();
+	spin_stop = 1;
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_uint_eq(spin_bad, 0);
+	ck_assert_uint_eq(n_enter[21], n_leave[21]);
+	ck_assert_uint_le(n_enter[21], spin_calls);
+}
+END_TEST
+
+static void *exit_main(void *arg)
+{
+	const struct variant *v = arg;
+
+	v->spin(10);
+	return (void *)hwt_patch_depth();
+}
+
+/* Threads that come and go: each one's shadow stack is freed when it exits. */
+START_TEST(hwt_patcher_apply_thread_exit)
+{
+	const struct variant *v = &variants[3];
+
+	patch_variant(v);
+	for (int k = 0; k < 300; k++) {
+		pthread_t t;
+		void *depth;
+
+		ck_assert_int_eq(pthread_create(&t, NULL, exit_main, (void *)v), 0);
+		ck_assert_int_eq(pthread_join(t, &depth), 0);
+		ck_assert_ptr_null(depth);
+	}
+	ck_assert_uint_eq(n_leave[ID_LEAF], 300 * 10);
+	ck_assert_uint_eq(n_leave[ID_SPIN], 300);
+}
+END_TEST
+
 /* ---- batches and undoing ------------------------------------------------------------------- */
 
 START_TEST(hwt_patcher_apply_many_all)
@@ -493,6 +589,9 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patch_restore_returns_cxx);
 	tcase_add_loop_test(tc, hwt_patcher_apply_threads, 0, NVARIANTS);
 	tcase_add_loop_test(tc, hwt_patcher_apply_signals, 0, NVARIANTS);
+	tcase_add_loop_test(tc, hwt_patcher_apply_fork, 0, NVARIANTS);
+	tcase_add_loop_test(tc, hwt_patcher_apply_concurrent, 0, 2);
+	tcase_add_test(tc, hwt_patcher_apply_thread_exit);
 	tcase_add_test(tc, hwt_patcher_apply_many_all);
 	tcase_add_test(tc, hwt_patcher_free_restores);
 	suite_add_tcase(s, tc);
