@@ -135,7 +135,7 @@ $(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
 
 # lib/inproc's entry patcher, built as the preloaded runtime links it (PIC, hidden symbols,
 # capstone; core/util.c and core/error.c for hwt_idmap, HWT_ARRAY_GROW, hwt_error_from_errno).
-INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow tramp)
+INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow insn_len tramp)
 $(BUILD)/inproc/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(API_CFLAGS) $(PKG_CFLAGS) -c $< -o $@

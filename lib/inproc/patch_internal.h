@@ -77,6 +77,12 @@ struct hwt__insn {
 	uintptr_t target;    /* HWT__INSN_JMP/JCC/CALL/LOOP */
 };
 
+/**
+ * The length of the x86-64 instruction at @b (@left bytes readable), or 0 when it is invalid,
+ * truncated or of a kind this decoder does not know (then ask capstone).
+ */
+size_t hwt__insn_length(const uint8_t *b, size_t left);
+
 /** Fills @o from the instruction of @len bytes (capstone's length) at @b, run at @addr. */
 void hwt__insn_classify(const uint8_t *b, size_t len, uintptr_t addr, struct hwt__insn *o);
 

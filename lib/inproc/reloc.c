@@ -233,10 +233,17 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 	site = addr + off;
 	while (left > 0) {
 		uintptr_t ia = a;
+		const uint8_t *ib = p;
+		size_t len = hwt__insn_length(p, left);
 
-		if (!cs_disasm_iter(d->plain, &p, &left, &a, d->plain_insn))
+		if (len) { /* the fast path; capstone for what it does not know */
+			p += len, left -= len, a += len;
+		} else if (cs_disasm_iter(d->plain, &p, &left, &a, d->plain_insn)) {
+			len = d->plain_insn->size;
+		} else {
 			return HWT_PATCH_UNKNOWN_INSN;
-		hwt__insn_classify(d->plain_insn->bytes, d->plain_insn->size, ia, &in);
+		}
+		hwt__insn_classify(ib, len, ia, &in);
 		if (ia >= site && ia < site + HWT__JMP_LEN) {
 			disp[ndisp++] = in;
 			end = ia + in.len;

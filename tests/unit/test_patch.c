@@ -1,9 +1,11 @@
 /* Unit tests for lib/inproc's entry patcher: functions of this program, built -O0 and -O2, with
  * and without frame pointers and endbr64, patched and run for real, with the hooks counted. */
+#include <capstone.h>
 #include <check.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -16,6 +18,7 @@
 
 #include "hwtrace/error.h"
 #include "lib/inproc/patch.h"
+#include "lib/inproc/patch_internal.h"
 #include "tests/unit/patch_targets.h"
 
 #define MAXID 64
@@ -568,6 +571,71 @@ START_TEST(hwt_patcher_free_restores)
 }
 END_TEST
 
+/* ---- the length decoder against capstone ---------------------------------------------------- */
+
+struct sweep {
+	csh cs;
+	cs_insn *insn;
+	uint64_t agree, unknown, differ, modules;
+};
+
+/* Every executable segment of every loaded object, swept linearly by both decoders. */
+static int sweep_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct sweep *sw = arg;
+
+	for (int k = 0; k < info->dlpi_phnum; k++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+		const uint8_t *p, *end;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		sw->modules++;
+		p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while (p < end) {
+			const uint8_t *q = p;
+			size_t left = (size_t)(end - p), mine = hwt__insn_length(p, left);
+			uint64_t a = (uintptr_t)p;
+
+			if (!cs_disasm_iter(sw->cs, &q, &left, &a, sw->insn)) {
+				p++; /* data, padding: resynchronise */
+				continue;
+			}
+			if (mine == 0)
+				sw->unknown++;
+			else if (mine == sw->insn->size)
+				sw->agree++;
+			else if (sw->differ++ < 10)
+				fprintf(stderr, "length %zu, capstone %u: %s %s at %s+%#lx\n", mine,
+					sw->insn->size, sw->insn->mnemonic, sw->insn->op_str,
+					info->dlpi_name,
+					(unsigned long)((uintptr_t)p - info->dlpi_addr));
+			p += sw->insn->size;
+		}
+	}
+	return 0;
+}
+
+START_TEST(hwt__insn_length_capstone)
+{
+	struct sweep sw = { 0 };
+
+	ck_assert_int_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &sw.cs), CS_ERR_OK);
+	sw.insn = cs_malloc(sw.cs);
+	dl_iterate_phdr(sweep_module, &sw);
+	cs_free(sw.insn, 1);
+	cs_close(&sw.cs);
+	fprintf(stderr, "insn_length: %lu modules, %lu agree, %lu left to capstone, %lu differ\n",
+		(unsigned long)sw.modules, (unsigned long)sw.agree, (unsigned long)sw.unknown,
+		(unsigned long)sw.differ);
+	ck_assert_uint_ge(sw.modules, 5); /* this program, libc, libstdc++, capstone, ... */
+	ck_assert_uint_gt(sw.agree, 500000);
+	ck_assert_uint_eq(sw.differ, 0);
+	ck_assert_uint_lt(sw.unknown * 1000, sw.agree); /* under 0.1 % */
+}
+END_TEST
+
 static Suite *patch_suite(void)
 {
 	Suite *s = suite_create("patch");
@@ -594,6 +662,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patcher_apply_thread_exit);
 	tcase_add_test(tc, hwt_patcher_apply_many_all);
 	tcase_add_test(tc, hwt_patcher_free_restores);
+	tcase_add_test(tc, hwt__insn_length_capstone);
 	suite_add_tcase(s, tc);
 	return s;
 }
