@@ -574,7 +574,7 @@ static size_t modrm_len(const uint8_t *b, size_t left)
 }
 
 /* VEX (c4/c5) and EVEX (62): @b at the escape byte; the length from it, 0 if unknown. */
-static size_t vex_len(const uint8_t *b, size_t left)
+static size_t vex_len(const uint8_t *b, size_t left, size_t *modrm_at)
 {
 	size_t hdr, m;
 	unsigned map;
@@ -599,6 +599,7 @@ static size_t vex_len(const uint8_t *b, size_t left)
 	m = modrm_len(b + hdr + 1, left - hdr - 1);
 	if (!m)
 		return 0;
+	*modrm_at = hdr + 1;
 	if (map == 3 ||
 	    (map == 1 && ((op >= 0x70 && op <= 0x73) || op == 0xc2 || (op >= 0xc4 && op <= 0xc6))))
 		m++;
@@ -607,11 +608,19 @@ static size_t vex_len(const uint8_t *b, size_t left)
 
 size_t hwt__insn_length(const uint8_t *b, size_t left)
 {
+	size_t modrm_at;
+
+	return hwt__insn_decode(b, left, &modrm_at);
+}
+
+size_t hwt__insn_decode(const uint8_t *b, size_t left, size_t *modrm_at)
+{
 	bool opsize = false, addr32 = false, rexw = false, rex = false, map0 = true;
 	size_t i = 0, n;
 	unsigned f;
 	uint8_t op;
 
+	*modrm_at = 0;
 	while (i < left && is_prefix(b[i])) {
 		opsize |= b[i] == 0x66;
 		addr32 |= b[i] == 0x67;
@@ -628,7 +637,8 @@ size_t hwt__insn_length(const uint8_t *b, size_t left)
 	if (op == 0xc4 || op == 0xc5 || op == 0x62) {
 		if (rex)
 			return 0; /* invalid */
-		n = vex_len(b + i - 1, left - i + 1);
+		n = vex_len(b + i - 1, left - i + 1, modrm_at);
+		*modrm_at += i - 1;
 		return n && i - 1 + n <= 15 ? i - 1 + n : 0;
 	}
 	if (op == 0x0f) {
@@ -643,6 +653,7 @@ size_t hwt__insn_length(const uint8_t *b, size_t left)
 			n = modrm_len(b + i, left - i);
 			if (!n || i + n + imm > left || i + n + imm > 15)
 				return 0;
+			*modrm_at = i;
 			return i + n + imm;
 		}
 		map0 = false;
@@ -660,6 +671,7 @@ size_t hwt__insn_length(const uint8_t *b, size_t left)
 			return 0;
 		if ((f & G) && ((b[i] >> 3) & 7) < 2)
 			f |= op == 0xf6 ? B : Z;
+		*modrm_at = i;
 		i += n;
 	}
 	if (f & B)

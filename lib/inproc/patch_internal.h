@@ -83,6 +83,9 @@ struct hwt__insn {
  */
 size_t hwt__insn_length(const uint8_t *b, size_t left);
 
+/** hwt__insn_length(), and in *@modrm_at the offset of its modrm byte (0: none). */
+size_t hwt__insn_decode(const uint8_t *b, size_t left, size_t *modrm_at);
+
 /** Fills @o from the instruction of @len bytes (capstone's length) at @b, run at @addr. */
 void hwt__insn_classify(const uint8_t *b, size_t len, uintptr_t addr, struct hwt__insn *o);
 

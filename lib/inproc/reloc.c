@@ -322,29 +322,61 @@ static size_t emit_push_ret(uint8_t *o, uintptr_t ret)
 	return 15;
 }
 
-/* Copies the instruction @ci at @ia to @o (running at @at), its RIP-relative operand rewritten. */
-static int emit_copy(uint8_t *o, uintptr_t at, const cs_insn *ci, uintptr_t ia)
+/* Copies the instruction @b (@len bytes, run at @ia) to @o (to run at @at); its RIP-relative
+ * displacement, at @disp_at if not 0, rewritten for the new place. */
+static int emit_copy(uint8_t *o, uintptr_t at, const uint8_t *b, size_t len, uintptr_t ia,
+		     size_t disp_at)
 {
-	const cs_x86 *x = &ci->detail->x86;
+	int32_t disp, r;
+	int64_t rel;
 
-	memcpy(o, ci->bytes, ci->size);
+	memcpy(o, b, len);
+	if (!disp_at)
+		return (int)len;
+	memcpy(&disp, b + disp_at, 4);
+	rel = (int64_t)(ia + len) + disp - (int64_t)(at + len);
+	if (!fits32(rel))
+		return -HWT_PATCH_RIP_RANGE;
+	r = (int32_t)rel;
+	memcpy(o + disp_at, &r, 4);
+	return (int)len;
+}
+
+/* The next instruction of @p: its bytes and length, where its modrm and RIP displacement are
+ * (0: none). Our decoder first, capstone for what it does not know. */
+struct moved {
+	const uint8_t *b;
+	size_t len, modrm_at, disp_at;
+};
+
+static int next_moved(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a,
+		      struct moved *m)
+{
+	const cs_x86 *x;
+
+	m->b = *p;
+	m->len = hwt__insn_decode(*p, *left, &m->modrm_at);
+	m->disp_at = 0;
+	if (m->len) {
+		if (m->modrm_at && (m->b[m->modrm_at] & 0xc7) == 0x05)
+			m->disp_at = m->modrm_at + 1;
+		*p += m->len, *left -= m->len, *a += m->len;
+		return 0;
+	}
+	if (!cs_disasm_iter(d->detail, p, left, a, d->detail_insn))
+		return -HWT_PATCH_UNKNOWN_INSN;
+	x = &d->detail_insn->detail->x86;
+	m->b = d->detail_insn->bytes;
+	m->len = d->detail_insn->size;
+	m->modrm_at = x->encoding.modrm_offset;
 	for (uint8_t k = 0; k < x->op_count; k++) {
-		int64_t target, rel;
-		int32_t r;
-
 		if (x->operands[k].type != X86_OP_MEM || x->operands[k].mem.base != X86_REG_RIP)
 			continue;
 		if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
 			return -HWT_PATCH_UNKNOWN_INSN;
-		target = (int64_t)(ia + ci->size) + x->operands[k].mem.disp;
-		rel = target - (int64_t)(at + ci->size);
-		if (!fits32(rel))
-			return -HWT_PATCH_RIP_RANGE;
-		r = (int32_t)rel;
-		memcpy(o + x->encoding.disp_offset, &r, 4);
-		break;
+		m->disp_at = x->encoding.disp_offset;
 	}
-	return ci->size;
+	return 0;
 }
 
 size_t hwt__reloc_max(const struct hwt__plan *plan)
@@ -362,14 +394,14 @@ int hwt__relocate(struct hwt__disasm *d, const struct hwt__plan *plan, uint8_t *
 	bool ended = false;
 
 	for (unsigned k = 0; k < plan->ninsn; k++) {
-		const cs_insn *ci = d->detail_insn;
 		uintptr_t ia = a, at = run_at + (uintptr_t)(o - out);
 		struct hwt__insn in;
-		int n;
+		struct moved m;
+		int n = next_moved(d, &p, &left, &a, &m);
 
-		if (!cs_disasm_iter(d->detail, &p, &left, &a, d->detail_insn))
-			return -HWT_PATCH_UNKNOWN_INSN;
-		hwt__insn_classify(ci->bytes, ci->size, ia, &in);
+		if (n < 0)
+			return n;
+		hwt__insn_classify(m.b, m.len, ia, &in);
 		ended = false;
 		switch (in.kind) {
 		case HWT__INSN_JMP:
@@ -380,24 +412,23 @@ int hwt__relocate(struct hwt__disasm *d, const struct hwt__plan *plan, uint8_t *
 			o += emit_jcc(o, at, in.cc, in.target);
 			break;
 		case HWT__INSN_CALL:
-			o += emit_push_ret(o, ia + ci->size);
+			o += emit_push_ret(o, ia + m.len);
 			o += emit_jmp(o, run_at + (uintptr_t)(o - out), in.target);
 			ended = true;
 			break;
 		case HWT__INSN_CALL_IND: {
 			uint8_t *c;
-			size_t modrm;
 
-			o += emit_push_ret(o, ia + ci->size);
+			o += emit_push_ret(o, ia + m.len);
 			c = o;
-			n = emit_copy(o, run_at + (uintptr_t)(o - out), ci, ia);
+			n = emit_copy(o, run_at + (uintptr_t)(o - out), m.b, m.len, ia, m.disp_at);
 			if (n < 0)
 				return n;
 			/* the same operand, as a jump: the modrm's reg field 2 (call) becomes 4 */
-			modrm = ci->detail->x86.encoding.modrm_offset;
-			if (modrm == 0 || modrm >= ci->size)
+			if (m.modrm_at == 0 || m.modrm_at >= m.len)
 				return -HWT_PATCH_UNKNOWN_INSN;
-			c[modrm] = (uint8_t)((c[modrm] & ~0x38) | (((c[modrm] >> 3) & 7) + 2) << 3);
+			c[m.modrm_at] = (uint8_t)((c[m.modrm_at] & ~0x38) |
+						  ((((c[m.modrm_at] >> 3) & 7) + 2) << 3));
 			o += n;
 			ended = true;
 			break;
@@ -406,7 +437,7 @@ int hwt__relocate(struct hwt__disasm *d, const struct hwt__plan *plan, uint8_t *
 		case HWT__INSN_INT3:
 			return -HWT_PATCH_UNKNOWN_INSN;
 		default:
-			n = emit_copy(o, at, ci, ia);
+			n = emit_copy(o, at, m.b, m.len, ia, m.disp_at);
 			if (n < 0)
 				return n;
 			o += n;

@@ -51,6 +51,24 @@ FUNC(pt_asm_je)
 	ret
 END(pt_asm_je)
 
+/* an SSE load RIP-relative among the replaced bytes (as libzstd's ZSTD_createCCtx): x + 40 */
+FUNC(pt_asm_sse)
+	subq	$0x28, %rsp
+	movdqa	pt_asm_vec(%rip), %xmm0
+	movd	%xmm0, %eax
+	addl	%edi, %eax
+	addq	$0x28, %rsp
+	ret
+END(pt_asm_sse)
+
+/* the same, VEX-encoded first (AVX): x + 40 */
+FUNC(pt_asm_avx)
+	vmovdqu	pt_asm_vec(%rip), %xmm1
+	vmovd	%xmm1, %eax
+	addl	%edi, %eax
+	ret
+END(pt_asm_avx)
+
 /* 3 bytes: too short */
 FUNC(pt_asm_short)
 	xorl	%eax, %eax
@@ -160,5 +178,8 @@ pt_asm_data:
 	.quad	1000
 pt_asm_fnptr:
 	.quad	pt_asm_leaf
+	.p2align 4
+pt_asm_vec:
+	.long	40, 41, 42, 43
 
 	.section .note.GNU-stack, "", @progbits

@@ -16,12 +16,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zlib.h>
+#include <zstd.h>
+
+#include "core/elffuncs.h"
 #include "hwtrace/error.h"
 #include "lib/inproc/patch.h"
 #include "lib/inproc/patch_internal.h"
 #include "tests/unit/patch_targets.h"
 
-#define MAXID 64
+#define MAXID 4096
 
 static uint64_t n_enter[MAXID], n_leave[MAXID], n_unwound[MAXID];
 static int events[4096]; /* +id+1 at entry, -(id+1) at return, in order */
@@ -163,12 +167,16 @@ static const struct prologue prologues[] = {
 	{ "test; je not taken", pt_asm_je, 5, 9 },
 	{ "call rel32", pt_asm_call, 5, 16 },
 	{ "call *0x..(%rip)", pt_asm_callind, 5, 17 },
+	{ "sub; movdqa 0x..(%rip),%xmm0", pt_asm_sse, 5, 45 },
+	{ "vmovdqu 0x..(%rip),%xmm1 (AVX)", pt_asm_avx, 5, 45 },
 };
 
 START_TEST(hwt_patcher_apply_prologues)
 {
 	const struct prologue *pr = &prologues[_i];
 
+	if (pr->fn == pt_asm_avx && !__builtin_cpu_supports("avx"))
+		return; /* nothing to run it on */
 	ck_assert_int_eq(pr->fn(pr->arg), pr->want);
 	ck_assert_msg(patch(pr->fn, 3) == 0, "%s: %s", pr->what,
 		      hwt_patch_refusal_str(patch(pr->fn, 3)));
@@ -571,6 +579,116 @@ START_TEST(hwt_patcher_free_restores)
 }
 END_TEST
 
+/* ---- a real library, every function at once ----------------------------------------------- */
+
+struct lib_funcs {
+	const char *want; /* "libz.so" */
+	char path[512];
+	uintptr_t base;
+	struct hwt_patch_req reqs[MAXID];
+	int res[MAXID];
+	char name[MAXID][48];
+	size_t n;
+};
+
+static int find_lib(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct lib_funcs *lf = arg;
+
+	if (!strstr(info->dlpi_name, lf->want))
+		return 0;
+	snprintf(lf->path, sizeof(lf->path), "%s", info->dlpi_name);
+	lf->base = info->dlpi_addr;
+	return 1;
+}
+
+static int add_func(const struct hwt_elf_func *f, void *ctx)
+{
+	struct lib_funcs *lf = ctx;
+
+	if (lf->n < MAXID) {
+		lf->reqs[lf->n] =
+			(struct hwt_patch_req){ lf->base + f->vaddr, f->size, (uint32_t)lf->n };
+		snprintf(lf->name[lf->n], sizeof(lf->name[0]), "%s", f->name);
+		lf->n++;
+	}
+	return 0;
+}
+
+/* What each library does: a round trip of 256 KiB; 1 if the data came back. */
+static int zlib_work(void)
+{
+	static unsigned char in[1 << 18], out[(1 << 18) + 4096], back[1 << 18];
+	uLongf olen = sizeof(out), blen = sizeof(back);
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)("hwtrace patches every function "[i % 31] ^ (i >> 12));
+	for (int level = 1; level <= 9; level += 4) {
+		olen = sizeof(out), blen = sizeof(back);
+		if (compress2(out, &olen, in, sizeof(in), level) != Z_OK ||
+		    uncompress(back, &blen, out, olen) != Z_OK || blen != sizeof(in) ||
+		    memcmp(in, back, sizeof(in)) != 0)
+			return 0;
+	}
+	return crc32(0, in, sizeof(in)) == crc32(0, back, sizeof(back));
+}
+
+static int zstd_work(void)
+{
+	static unsigned char in[1 << 18], out[(1 << 18) + 4096], back[1 << 18];
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)("hwtrace patches every function "[i % 31] ^ (i >> 12));
+	for (int level = 1; level <= 19; level += 9) {
+		size_t olen = ZSTD_compress(out, sizeof(out), in, sizeof(in), level), blen;
+
+		if (ZSTD_isError(olen))
+			return 0;
+		blen = ZSTD_decompress(back, sizeof(back), out, olen);
+		if (blen != sizeof(in) || memcmp(in, back, sizeof(in)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+START_TEST(hwt_patcher_apply_many_library)
+{
+	static struct lib_funcs lf;
+	const char *names[] = { "libz.so", "libzstd.so" };
+	int (*work[])(void) = { zlib_work, zstd_work };
+	int why[HWT_PATCH_REFUSAL_COUNT_] = { 0 }, done, calls = 0;
+	char err[256];
+
+	lf.want = names[_i];
+	ck_assert_int_eq(work[_i](), 1);
+	ck_assert_int_eq(dl_iterate_phdr(find_lib, &lf), 1);
+	ck_assert_int_gt(hwt_elf_functions(lf.path, 0, add_func, &lf, err, sizeof(err)), 0);
+	ck_assert_uint_lt(lf.n, MAXID);
+	done = hwt_patcher_apply_many(P, lf.reqs, lf.n, lf.res);
+	for (size_t k = 0; k < lf.n; k++) {
+		ck_assert_int_ge(lf.res[k], 0);
+		why[lf.res[k]]++;
+		if (lf.res[k])
+			fprintf(stderr, "%s: %s refused: %s\n", lf.want, lf.name[k],
+				hwt_patch_refusal_str(lf.res[k]));
+	}
+	fprintf(stderr, "%s: %zu functions, %d patched", lf.want, lf.n, done);
+	for (int r = 1; r < HWT_PATCH_REFUSAL_COUNT_; r++)
+		if (why[r])
+			fprintf(stderr, ", %d %s", why[r], hwt_patch_refusal_str(r));
+	ck_assert_int_eq(work[_i](), 1);
+	for (size_t k = 0; k < lf.n; k++) {
+		ck_assert_uint_eq(n_enter[k], n_leave[k]);
+		ck_assert_uint_eq(n_unwound[k], 0);
+		calls += (int)n_enter[k];
+	}
+	fprintf(stderr, "; %d calls traced\n", calls);
+	ck_assert_int_gt(calls, 50);
+	ck_assert_int_gt(done * 2, (int)lf.n); /* most of it */
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
 /* ---- the length decoder against capstone ---------------------------------------------------- */
 
 struct sweep {
@@ -663,6 +781,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patcher_apply_many_all);
 	tcase_add_test(tc, hwt_patcher_free_restores);
 	tcase_add_test(tc, hwt__insn_length_capstone);
+	tcase_add_loop_test(tc, hwt_patcher_apply_many_library, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
