@@ -502,13 +502,12 @@ void hwt_patcher_free(struct hwt_patcher *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	st = calloc(p->nsites ? p->nsites : 1, sizeof(*st));
-	if (st) {
-		/* sites were recorded batch by batch, each sorted: sort them all for the page runs
-		 */
+	if (st && p->nsites) {
+		/* recorded batch by batch, each sorted: sorted all together for the page runs */
 		qsort(p->sites, p->nsites, sizeof(*p->sites), cmp_site);
 		write_sites(p, p->sites, p->nsites, true, st);
-		free(st);
 	}
+	free(st);
 	hwt__patch_hooks_clear();
 	for (size_t i = 0; i < p->nregions; i++) {
 		munmap(p->regions[i].rx, REGION_SIZE);
