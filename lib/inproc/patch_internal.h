@@ -74,6 +74,7 @@ struct hwt__insn {
 	bool rip;     /* ... RIP-relative */
 	bool uses_rsp;
 	bool movsxd_indexed; /* movslq (base,index,4),reg: the load of a PIC jump table */
+	bool frame_setup;    /* push %reg, sub $n,%rsp or mov %rsp,%rbp */
 	uintptr_t target;    /* HWT__INSN_JMP/JCC/CALL/LOOP */
 };
 

@@ -152,6 +152,15 @@ void hwt__insn_classify(const uint8_t *b, size_t len, uintptr_t addr, struct hwt
 		classify_rm(b + i + 1, len - i - 1, rex, &m);
 		o->movsxd_indexed = m.indexed;
 	}
+	/* push %reg; sub $n,%rsp; mov %rsp,%rbp; no prefix but REX */
+	if (i == (rex != 0)) {
+		bool w = rex == 0x48, push_rex = rex == 0 || (rex & 0xfe) == 0x40;
+
+		o->frame_setup =
+			(op >= 0x50 && op <= 0x57 && len == i + 1 && push_rex) ||
+			(w && (op == 0x83 || op == 0x81) && i + 1 < len && b[i + 1] == 0xec) ||
+			(w && op == 0x89 && i + 1 < len && b[i + 1] == 0xe5);
+	}
 }
 
 /* Offsets from the function's entry that a branch inside it targets, the first 64 bytes. */
@@ -258,8 +267,13 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 		return HWT_PATCH_JUMP_INTO;
 	if (sc.call_into & ((1ull << (end - addr)) - 1) & ~1ull)
 		return HWT_PATCH_JUMP_INTO;
-	if (sc.table && ndisp > 1)
-		return HWT_PATCH_JUMP_TABLE;
+	/* A jump table's targets are blocks the function reaches after its entry block ran. One
+	 * cannot start at an instruction that sets up the frame (push, sub $n,%rsp, mov %rsp,%rbp):
+	 * running it again would move the stack off the frame's layout. So a table is a risk only
+	 * when something else follows the first replaced instruction. */
+	for (size_t k = 1; sc.table && k < ndisp; k++)
+		if (!disp[k].frame_setup)
+			return HWT_PATCH_JUMP_TABLE;
 	rc = check_displaced(disp, ndisp);
 	if (rc)
 		return rc;

@@ -114,6 +114,34 @@ FUNC(pt_asm_table)
 	.text
 END(pt_asm_table)
 
+/* the same switch behind pushes: a case cannot land on them, so it is patched; 10 + x */
+FUNC(pt_asm_table_push)
+	pushq	%r15
+	pushq	%r14
+	pushq	%r13
+	cmpl	$2, %edi
+	ja	9f
+	leaq	2f(%rip), %rdx
+	movslq	(%rdx,%rdi,4), %rax
+	addq	%rdx, %rax
+	jmp	*%rax
+3:	movl	$10, %eax
+	jmp	8f
+4:	movl	$11, %eax
+	jmp	8f
+5:	movl	$12, %eax
+	jmp	8f
+9:	movl	$-1, %eax
+8:	popq	%r13
+	popq	%r14
+	popq	%r15
+	ret
+	.section .rodata
+	.p2align 2
+2:	.long	3b-2b, 4b-2b, 5b-2b
+	.text
+END(pt_asm_table_push)
+
 /* a call first (the last instruction replaced): leaf(x) + 1 = x + 11 */
 FUNC(pt_asm_call)
 	call	pt_asm_leaf

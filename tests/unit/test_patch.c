@@ -169,6 +169,7 @@ static const struct prologue prologues[] = {
 	{ "call *0x..(%rip)", pt_asm_callind, 5, 17 },
 	{ "sub; movdqa 0x..(%rip),%xmm0", pt_asm_sse, 5, 45 },
 	{ "vmovdqu 0x..(%rip),%xmm1 (AVX)", pt_asm_avx, 5, 45 },
+	{ "push x3 before a jump table", pt_asm_table_push, 1, 11 },
 };
 
 START_TEST(hwt_patcher_apply_prologues)
