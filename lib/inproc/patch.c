@@ -362,12 +362,14 @@ int hwt_patcher_check(struct hwt_patcher *p, uintptr_t addr, size_t size)
 
 	if (!p || !addr)
 		return HWT_E_INVAL;
+	hwt__patch_busy(1);
 	pthread_mutex_lock(&p->lock);
 	if (hwt_idmap_find(&p->by_addr, addr))
 		rc = HWT_PATCH_ALREADY;
 	else
 		rc = hwt__plan_function(p->dis, addr, size, &plan);
 	pthread_mutex_unlock(&p->lock);
+	hwt__patch_busy(0);
 	return rc;
 }
 
@@ -440,12 +442,14 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 		return HWT_E_INVAL;
 	if (n == 0)
 		return 0;
+	hwt__patch_busy(1);
 	order = malloc(n * sizeof(*order));
 	which = malloc(n * sizeof(*which));
 	pend = malloc(n * sizeof(*pend));
 	st = calloc(n, sizeof(*st));
 	if (!order || !which || !pend || !st) {
 		free(order), free(which), free(pend), free(st);
+		hwt__patch_busy(0);
 		return HWT_E_NOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -475,6 +479,7 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 	}
 	pthread_mutex_unlock(&p->lock);
 	free(order), free(which), free(pend), free(st);
+	hwt__patch_busy(0);
 	return done;
 }
 
@@ -500,6 +505,7 @@ void hwt_patcher_free(struct hwt_patcher *p)
 
 	if (!p)
 		return;
+	hwt__patch_busy(1);
 	pthread_mutex_lock(&p->lock);
 	st = calloc(p->nsites ? p->nsites : 1, sizeof(*st));
 	if (st && p->nsites) {
@@ -523,4 +529,5 @@ void hwt_patcher_free(struct hwt_patcher *p)
 	the_patcher = NULL;
 	pthread_mutex_unlock(&the_lock);
 	free(p);
+	hwt__patch_busy(0);
 }

@@ -46,6 +46,9 @@ void hwt__patch_return_asm(void);
 /* Called by the stubs (shadow.c). */
 void hwt__patch_on_enter(uintptr_t resume, uintptr_t *slot);
 uintptr_t hwt__patch_on_leave(uintptr_t *slot);
+/* Brackets the patcher's own work on this thread (@on 1, then 0): the patched functions it calls
+ * (libc's mprotect, malloc, ...) run untraced. */
+void hwt__patch_busy(int on);
 /* Makes leave a no-op: after hwt_patcher_free, calls under way return unreported. */
 void hwt__patch_hooks_clear(void);
 

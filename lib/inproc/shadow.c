@@ -46,14 +46,21 @@ static int shadow_key_ok;
 static void shadow_release(void *v)
 {
 	struct hwt__shadow *s = &shadow;
+	struct hwt__shadow_entry *ent = s->ent;
+	size_t bytes = s->cap * sizeof(*s->ent);
 
 	/* Frames still on it never return (pthread_exit); a patched call made by a later
-	 * destructor allocates again, and this runs again. */
-	if (s->ent)
-		munmap(s->ent, s->cap * sizeof(*s->ent));
+	 * destructor allocates again, and this runs again. munmap may be patched itself: the
+	 * array is gone from the thread's state before, and busy keeps that call untraced. */
+	s->busy++;
 	s->ent = NULL;
 	s->cap = 0;
 	s->depth = 0;
+	barrier();
+	if (ent)
+		munmap(ent, bytes);
+	barrier();
+	s->busy--;
 }
 
 static void shadow_key_init(void)
@@ -236,6 +243,13 @@ void hwt_patch_thread_stats(struct hwt_patch_thread_stats *st)
 {
 	if (st)
 		*st = shadow.st;
+}
+
+void hwt__patch_busy(int on)
+{
+	barrier();
+	shadow.busy += on ? 1 : -1;
+	barrier();
 }
 
 /* After hwt_patcher_free: calls still under way return without reporting. */

@@ -603,10 +603,22 @@ static int find_lib(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+/* What the runtime must leave alone: functions that return twice (a second return would find
+ * its shadow-stack entry gone) or switch stacks under the shadow stack's feet. */
+static const char *const not_patchable[] = {
+	"setjmp",   "_setjmp",	  "sigsetjmp",	   "__sigsetjmp", "vfork",
+	"__vfork",  "getcontext", "setcontext",	   "swapcontext", "makecontext",
+	"clone",    "__clone",	  "__clone3",	   "_exit",	  "longjmp",
+	"_longjmp", "siglongjmp", "__longjmp_chk", NULL,
+};
+
 static int add_func(const struct hwt_elf_func *f, void *ctx)
 {
 	struct lib_funcs *lf = ctx;
 
+	for (int k = 0; not_patchable[k]; k++)
+		if (strcmp(f->name, not_patchable[k]) == 0)
+			return 0;
 	if (lf->n < MAXID) {
 		lf->reqs[lf->n] =
 			(struct hwt_patch_req){ lf->base + f->vaddr, f->size, (uint32_t)lf->n };
@@ -652,11 +664,58 @@ static int zstd_work(void)
 	return 1;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static void *libc_thread(void *arg)
+{
+	char buf[128];
+
+	for (int i = 0; i < 500; i++)
+		snprintf(buf, sizeof(buf), "%d %f %s", i, i * 1.5, "x");
+	return NULL;
+}
+
+static int libc_work(void)
+{
+	static int a[50000];
+	char buf[512];
+	double sum = 0;
+	pthread_t t[2];
+	FILE *f;
+
+	srand(1);
+	for (int i = 0; i < 50000; i++)
+		a[i] = rand();
+	qsort(a, 50000, sizeof(int), cmp_int);
+	for (int i = 1; i < 50000; i++)
+		if (a[i - 1] > a[i])
+			return 0;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(buf, sizeof(buf), "%d.25", i);
+		sum += strtod(buf, NULL);
+	}
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return 0;
+	while (fgets(buf, sizeof(buf), f))
+		;
+	fclose(f);
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, libc_thread, NULL))
+			return 0;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return sum == 999 * 1000 / 2 + 250.0;
+}
+
 START_TEST(hwt_patcher_apply_many_library)
 {
 	static struct lib_funcs lf;
-	const char *names[] = { "libz.so", "libzstd.so" };
-	int (*work[])(void) = { zlib_work, zstd_work };
+	const char *names[] = { "libz.so", "libzstd.so", "libc.so" };
+	int (*work[])(void) = { zlib_work, zstd_work, libc_work };
 	int why[HWT_PATCH_REFUSAL_COUNT_] = { 0 }, done, calls = 0;
 	char err[256];
 
@@ -669,7 +728,7 @@ START_TEST(hwt_patcher_apply_many_library)
 	for (size_t k = 0; k < lf.n; k++) {
 		ck_assert_int_ge(lf.res[k], 0);
 		why[lf.res[k]]++;
-		if (lf.res[k])
+		if (lf.res[k] && why[lf.res[k]] <= 3)
 			fprintf(stderr, "%s: %s refused: %s\n", lf.want, lf.name[k],
 				hwt_patch_refusal_str(lf.res[k]));
 	}
@@ -782,7 +841,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patcher_apply_many_all);
 	tcase_add_test(tc, hwt_patcher_free_restores);
 	tcase_add_test(tc, hwt__insn_length_capstone);
-	tcase_add_loop_test(tc, hwt_patcher_apply_many_library, 0, 2);
+	tcase_add_loop_test(tc, hwt_patcher_apply_many_library, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
