@@ -367,14 +367,15 @@ int hwt_patcher_check(struct hwt_patcher *p, uintptr_t addr, size_t size)
 	if (hwt_idmap_find(&p->by_addr, addr))
 		rc = HWT_PATCH_ALREADY;
 	else
-		rc = hwt__plan_function(p->dis, addr, size, &plan);
+		rc = hwt__plan_function(p->dis, addr, size, &plan, NULL);
 	pthread_mutex_unlock(&p->lock);
 	hwt__patch_busy(0);
 	return rc;
 }
 
 /* Plans and builds the trampoline of @r into @s: 0, a refusal or a negative error. */
-static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct site *s)
+static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct site *s,
+		   struct hwt__targets *ext)
 {
 	struct hwt__plan plan;
 	int32_t rel;
@@ -384,7 +385,7 @@ static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct 
 		return HWT_E_INVAL;
 	if (hwt_idmap_find(&p->by_addr, r->addr))
 		return HWT_PATCH_ALREADY;
-	rc = hwt__plan_function(p->dis, r->addr, r->size, &plan);
+	rc = hwt__plan_function(p->dis, r->addr, r->size, &plan, ext);
 	if (rc)
 		return rc;
 	rc = tramp_build(p, &plan, r->id, &s->tramp);
@@ -398,6 +399,37 @@ static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct 
 	memcpy(s->patch + 1, &rel, 4);
 	memset(s->patch + HWT__JMP_LEN, 0xcc, plan.len - HWT__JMP_LEN);
 	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A jump from one function of the batch into another's replaced bytes (past its entry) would
+ * land in the middle of the new jump: that one is refused (@st[k] = HWT_PATCH_JUMP_INTO). @pend
+ * is sorted by address; @which[k] its request. */
+static void refuse_jumped_into(const struct hwt_patch_req *reqs, const size_t *which,
+			       const struct site *pend, size_t npend, struct hwt__targets *ext,
+			       int *st)
+{
+	size_t k = 0;
+
+	if (ext->n)
+		qsort(ext->v, ext->n, sizeof(*ext->v), cmp_addr);
+	for (size_t t = 0; t < ext->n && npend; t++) {
+		uintptr_t x = ext->v[t];
+
+		while (k + 1 < npend && pend[k + 1].site <= x)
+			k++;
+		/* past the entry (an endbr64 included), before the end of the replaced bytes; the
+		 * entry and the jump's own first byte are fine: that is a (tail) call */
+		if (x > reqs[which[k]].addr && x != pend[k].site &&
+		    x < pend[k].site + pend[k].len && st[k] == 0)
+			st[k] = HWT_PATCH_JUMP_INTO;
+	}
 }
 
 static int cmp_site(const void *a, const void *b)
@@ -435,6 +467,7 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 			   int *results)
 {
 	size_t *order = NULL, *which = NULL, npend = 0;
+	struct hwt__targets ext = { 0 };
 	struct site *pend = NULL;
 	int *st = NULL, done = 0;
 
@@ -464,10 +497,12 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 			results[i] = HWT_PATCH_ALREADY;
 			continue;
 		}
-		results[i] = prepare(p, &reqs[i], &pend[npend]);
+		results[i] = prepare(p, &reqs[i], &pend[npend], &ext);
 		if (results[i] == 0)
 			which[npend++] = i;
 	}
+	refuse_jumped_into(reqs, which, pend, npend, &ext, st);
+	free(ext.v);
 	write_sites(p, pend, npend, false, st);
 	for (size_t k = 0; k < npend; k++) {
 		size_t i = which[k];

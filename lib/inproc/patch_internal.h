@@ -105,11 +105,20 @@ struct hwt__plan {
 	uint8_t orig[HWT__MAX_DISPLACED];
 };
 
+/** Targets of jumps that leave their function, so that a batch can find jumps from one
+ *  function into another's replaced bytes (shared tails of hand-written code). */
+struct hwt__targets {
+	uintptr_t *v; /* owned */
+	size_t n, cap;
+};
+
 /**
  * Checks the function at @addr (@size bytes) and plans its patch in @plan: 0 or a refusal (enum
- * hwt_patch_refusal).
+ * hwt_patch_refusal). Appends the targets of its jumps outside itself to @ext unless NULL
+ * (dropped when out of memory: ext is an extra check).
  */
-int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan);
+int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan,
+		       struct hwt__targets *ext);
 
 /** Upper bound of the bytes hwt__relocate writes for @plan. */
 size_t hwt__reloc_max(const struct hwt__plan *plan);

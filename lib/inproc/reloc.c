@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "lib/inproc/patch_internal.h"
 
 static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
@@ -223,7 +224,8 @@ static int check_displaced(const struct hwt__insn *in, size_t n)
 	return HWT_PATCH_OK;
 }
 
-int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan)
+int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan,
+		       struct hwt__targets *ext)
 {
 	const uint8_t *code = (const uint8_t *)addr, *p = code;
 	struct hwt__insn disp[HWT__MAX_DISPLACED], in;
@@ -258,6 +260,9 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 			end = ia + in.len;
 		}
 		scan_note(&sc, &in, addr, idx++, &last_movsxd);
+		if (ext && (in.kind == HWT__INSN_JMP || in.kind == HWT__INSN_JCC) &&
+		    in.target - addr >= size && HWT_ARRAY_GROW(ext->v, &ext->cap, ext->n + 1) == 0)
+			ext->v[ext->n++] = in.target;
 	}
 	if (end > addr + size || end - site > HWT__MAX_DISPLACED)
 		return HWT_PATCH_TOO_SHORT;

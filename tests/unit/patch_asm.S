@@ -142,6 +142,22 @@ FUNC(pt_asm_table_push)
 	.text
 END(pt_asm_table_push)
 
+/* pt_asm_intruder shares pt_asm_victim's code past its first instruction (a shared tail, as
+ * hand-written libraries have): both return x + 1 */
+FUNC(pt_asm_victim)
+	pushq	%rbp
+1:	movq	%rsp, %rbp
+	leal	1(%rdi), %eax
+	popq	%rbp
+	ret
+END(pt_asm_victim)
+
+FUNC(pt_asm_intruder)
+	pushq	%rbp
+	movl	$0, %eax
+	jmp	1b
+END(pt_asm_intruder)
+
 /* a call first (the last instruction replaced): leaf(x) + 1 = x + 11 */
 FUNC(pt_asm_call)
 	call	pt_asm_leaf

@@ -239,6 +239,26 @@ START_TEST(hwt_patcher_apply_already)
 }
 END_TEST
 
+/* In one batch, a jump from one function into another's replaced bytes is seen. */
+START_TEST(hwt_patcher_apply_many_shared_tail)
+{
+	struct hwt_patch_req reqs[2] = {
+		{ (uintptr_t)pt_asm_intruder, fn_size(pt_asm_intruder), 1 },
+		{ (uintptr_t)pt_asm_victim, fn_size(pt_asm_victim), 2 },
+	};
+	int res[2];
+
+	ck_assert_int_eq(hwt_patcher_apply_many(P, reqs, 2, res), 1);
+	ck_assert_int_eq(res[0], 0);
+	ck_assert_int_eq(res[1], HWT_PATCH_JUMP_INTO);
+	ck_assert_int_eq(pt_asm_intruder(1), 2);
+	ck_assert_int_eq(pt_asm_victim(1), 2);
+	ck_assert_uint_eq(n_enter[1], 1);
+	ck_assert_uint_eq(n_leave[1], 1);
+	ck_assert_uint_eq(n_enter[2], 0);
+}
+END_TEST
+
 START_TEST(hwt_patcher_apply_bad_args)
 {
 	int res;
@@ -827,6 +847,7 @@ static Suite *patch_suite(void)
 	tcase_add_loop_test(tc, hwt_patcher_apply_refusals, 0,
 			    (int)(sizeof(refusals) / sizeof(refusals[0])));
 	tcase_add_test(tc, hwt_patcher_apply_already);
+	tcase_add_test(tc, hwt_patcher_apply_many_shared_tail);
 	tcase_add_test(tc, hwt_patcher_apply_bad_args);
 	tcase_add_test(tc, hwt_patcher_alloc_bad);
 	tcase_add_test(tc, hwt_patch_refusal_str_each);
