@@ -49,6 +49,24 @@ static void hook_clock(uint32_t id, uint64_t kind)
 	ring[ring_pos++ & 4095] = ((uint64_t)ts.tv_nsec << 32) ^ ((uint64_t)id << 1) ^ kind;
 }
 
+/* The same with the TSC (what a runtime can use when the TSC is invariant): no vDSO call. */
+static void hook_tsc(uint32_t id, uint64_t kind)
+{
+	uint64_t t = __builtin_ia32_rdtsc();
+
+	ring[ring_pos++ & 4095] = (t << 32) ^ ((uint64_t)id << 1) ^ kind;
+}
+
+static void enter_tsc(void *ctx, uint32_t id)
+{
+	hook_tsc(id, 0);
+}
+
+static void leave_tsc(void *ctx, uint32_t id, unsigned flags)
+{
+	hook_tsc(id, 1);
+}
+
 static void enter_clock(void *ctx, uint32_t id)
 {
 	hook_clock(id, 0);
@@ -97,9 +115,10 @@ static double per_call(long n)
 
 static int bench_calls(long n)
 {
-	const struct hwt_patch_hooks hk[2] = { { enter_empty, leave_empty, NULL },
-					       { enter_clock, leave_clock, NULL } };
-	const char *names[2] = { "call_empty_hooks", "call_clock_hooks" };
+	const struct hwt_patch_hooks hk[3] = { { enter_empty, leave_empty, NULL },
+					       { enter_clock, leave_clock, NULL },
+					       { enter_tsc, leave_tsc, NULL } };
+	const char *names[3] = { "call_empty_hooks", "call_clock_hooks", "call_rdtsc_hooks" };
 	double base = per_call(n), best = 1e9;
 
 	printf("call_untraced\t%.2f\tns\n", base);
@@ -116,7 +135,7 @@ static int bench_calls(long n)
 	}
 	printf("clock_hooks_alone\t%.2f\tns per pair (two clock_gettime + two buffer writes)\n",
 	       best);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		struct hwt_patcher *p = hwt_patcher_alloc(&hk[k]);
 		int rc;
 
