@@ -2,6 +2,7 @@
  * variant named by VARIANT (see patch_targets.h); noipa keeps each call a real call. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "tests/unit/patch_targets.h"
@@ -76,4 +77,13 @@ NI int F(spin)(int n)
 NI int F(fork_in)(void)
 {
 	return fork();
+}
+
+/* raises @sig inside a patched call (its handler runs while this frame is live) */
+NI int F(raiser)(int sig)
+{
+	int r = raise(sig);
+
+	__asm__ __volatile__("" ::: "memory"); /* not a tail call */
+	return r;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,13 +101,12 @@ struct variant {
 	int (*leaf)(int);
 	int (*spin)(int);
 	int (*fork_in)(void);
+	int (*raiser)(int);
 };
 
-#define PT_ROW(v)                                                                 \
-	{                                                                         \
-		#v,	  fib_##v,  sum_va_##v, pair_##v, mix_##v, jump_deep_##v, \
-		leaf_##v, spin_##v, fork_in_##v                                   \
-	},
+#define PT_ROW(v)                                                             \
+	{ #v,	    fib_##v,  sum_va_##v,  pair_##v,  mix_##v, jump_deep_##v, \
+	  leaf_##v, spin_##v, fork_in_##v, raiser_##v },
 static const struct variant variants[] = { PT_VARIANTS(PT_ROW) };
 #define NVARIANTS ((int)(sizeof(variants) / sizeof(variants[0])))
 
@@ -555,6 +555,66 @@ START_TEST(hwt_patcher_apply_thread_exit)
 }
 END_TEST
 
+/* A handler on an alternate stack mapped above the thread's own stack: its calls must not be
+ * taken for returns past the interrupted frames. */
+static int (*alt_leaf)(int);
+
+static void on_usr1(int sig)
+{
+	handler_calls++;
+	alt_leaf(2);
+}
+
+static void *alt_main(void *arg)
+{
+	const struct variant *v = arg;
+	stack_t ss = { .ss_size = 1 << 16 };
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	int r = -1;
+
+	/* the alternate stack 256 MiB above this thread's stack, wherever that is free */
+	pthread_getattr_np(pthread_self(), &a);
+	pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_destroy(&a);
+	for (uintptr_t at = (uintptr_t)lo + size + (256u << 20); at < (uintptr_t)lo + (1ul << 40);
+	     at += 1u << 20) {
+		ss.ss_sp = mmap((void *)at, ss.ss_size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (ss.ss_sp != MAP_FAILED)
+			break;
+	}
+	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) < 0)
+		return (void *)-1l;
+	for (int k = 0; k < 10; k++)
+		r = v->raiser(SIGUSR1); /* handler: leaf on the alternate stack */
+	return (void *)(long)(r == 0 && hwt_patch_depth() == 0 ? 0 : -2);
+}
+
+START_TEST(hwt_patcher_apply_sigaltstack)
+{
+	const struct variant *v = &variants[_i];
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_ONSTACK };
+	pthread_t t;
+	void *rc;
+
+	patch_variant(v);
+	ck_assert_int_eq(patch(v->raiser, 22), 0);
+	alt_leaf = v->leaf;
+	sigaction(SIGUSR1, &sa, NULL);
+	ck_assert_int_eq(pthread_create(&t, NULL, alt_main, (void *)v), 0);
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_ptr_null(rc);
+	ck_assert_uint_eq(handler_calls, 10);
+	ck_assert_uint_eq(n_enter[22], 10);
+	ck_assert_uint_eq(n_leave[22], 10);
+	ck_assert_uint_eq(n_enter[ID_LEAF], 10);
+	ck_assert_uint_eq(n_leave[ID_LEAF], 10);
+	ck_assert_uint_eq(n_unwound[22] + n_unwound[ID_LEAF], 0);
+}
+END_TEST
+
 /* ---- batches and undoing ------------------------------------------------------------------- */
 
 START_TEST(hwt_patcher_apply_many_all)
@@ -859,6 +919,7 @@ static Suite *patch_suite(void)
 	tcase_add_loop_test(tc, hwt_patcher_apply_fork, 0, NVARIANTS);
 	tcase_add_loop_test(tc, hwt_patcher_apply_concurrent, 0, 2);
 	tcase_add_test(tc, hwt_patcher_apply_thread_exit);
+	tcase_add_loop_test(tc, hwt_patcher_apply_sigaltstack, 0, NVARIANTS);
 	tcase_add_test(tc, hwt_patcher_apply_many_all);
 	tcase_add_test(tc, hwt_patcher_free_restores);
 	tcase_add_test(tc, hwt__insn_length_capstone);
