@@ -29,6 +29,7 @@ struct region {
 
 /* A patched function. */
 struct site {
+	uintptr_t func; /* the function's entry */
 	uintptr_t site;
 	uintptr_t tramp; /* its trampoline's code[], where the jmp goes */
 	uint8_t len;
@@ -391,6 +392,7 @@ static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct 
 	rc = tramp_build(p, &plan, r->id, &s->tramp);
 	if (rc)
 		return rc;
+	s->func = r->addr;
 	s->site = plan.site;
 	s->len = plan.len;
 	memcpy(s->orig, plan.orig, plan.len);
@@ -532,6 +534,42 @@ int hwt_patcher_apply(struct hwt_patcher *p, uintptr_t addr, size_t size, uint32
 size_t hwt_patcher_count(const struct hwt_patcher *p)
 {
 	return p ? p->nsites : 0;
+}
+
+int hwt_patcher_forget(struct hwt_patcher *p, uintptr_t lo, uintptr_t hi)
+{
+	struct hwt_idmap by_addr = { 0 };
+	size_t kept = 0;
+	int gone = 0, rc = 0;
+
+	if (!p)
+		return HWT_E_INVAL;
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->nsites; i++) {
+		if (p->sites[i].site >= lo && p->sites[i].site < hi) {
+			gone++;
+			continue;
+		}
+		p->sites[kept++] = p->sites[i];
+	}
+	p->nsites = kept;
+	/* the map from entries to sites, again for those kept */
+	for (size_t i = 0; i < kept && rc == 0; i++) {
+		uint32_t *v = hwt_idmap_put(&by_addr, p->sites[i].func, NULL);
+
+		if (v)
+			*v = (uint32_t)i + 1;
+		else
+			rc = HWT_E_NOMEM;
+	}
+	if (rc == 0) {
+		hwt_idmap_fini(&p->by_addr);
+		p->by_addr = by_addr;
+	} else {
+		hwt_idmap_fini(&by_addr);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc ? rc : gone;
 }
 
 void hwt_patcher_free(struct hwt_patcher *p)

@@ -127,6 +127,14 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 /** The number of functions @p has patched. */
 size_t hwt_patcher_count(const struct hwt_patcher *p);
 
+/**
+ * The module at [@lo, @hi) was unloaded (dlclose): @p forgets the functions it patched there,
+ * without touching that memory, so that a module loaded at the same addresses later can be
+ * patched (their trampolines are not reused). Returns the number forgotten, HWT_E_INVAL if @p is
+ * NULL, HWT_E_NOMEM.
+ */
+int hwt_patcher_forget(struct hwt_patcher *p, uintptr_t lo, uintptr_t hi);
+
 /* ---- the calling thread's shadow stack ------------------------------------------------------ */
 
 /**

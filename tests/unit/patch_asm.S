@@ -158,6 +158,15 @@ FUNC(pt_asm_intruder)
 	jmp	1b
 END(pt_asm_intruder)
 
+/* calls pt_asm_slot_probe(address of its own return address slot) */
+FUNC(pt_asm_slot)
+	movq	%rsp, %rdi
+	subq	$8, %rsp
+	call	pt_asm_slot_probe
+	addq	$8, %rsp
+	ret
+END(pt_asm_slot)
+
 /* a call first (the last instruction replaced): leaf(x) + 1 = x + 11 */
 FUNC(pt_asm_call)
 	call	pt_asm_leaf

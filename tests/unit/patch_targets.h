@@ -5,6 +5,7 @@
 #define HWTRACE_TESTS_PATCH_TARGETS_H
 
 #include <setjmp.h>
+#include <stdint.h>
 
 struct pt_pair {
 	long sum, diff;
@@ -35,6 +36,8 @@ int pt_asm_victim(int x), pt_asm_intruder(int x), pt_asm_table_push(int x), pt_a
 int pt_asm_tail_a(int x), pt_asm_tail_b(int x);
 int pt_asm_word(int x), pt_asm_cross(int x), pt_asm_sse(int x), pt_asm_avx(int x);
 void pt_asm_depth_probe(void); /* in the test: notes hwt_patch_depth() */
+void pt_asm_slot(void);
+void pt_asm_slot_probe(uintptr_t *slot); /* in the test */
 
 /* patch_cxx.cc: throw through @depth patched frames, caught by pt_cxx_catch (-1). */
 int pt_cxx_throw(int depth);

@@ -311,6 +311,66 @@ void pt_asm_depth_probe(void)
 	probe_depth = hwt_patch_depth();
 }
 
+/* What pt_asm_slot's return address slot held, as seen from inside it. */
+static uintptr_t slot_seen, real_seen, restored_seen, rearmed_seen;
+
+void pt_asm_slot_probe(uintptr_t *slot)
+{
+	slot_seen = *slot;
+	real_seen = hwt_patch_real_return(slot);
+	hwt_patch_restore_returns(); /* what an unwinder would then read */
+	restored_seen = *slot;
+	ck_assert_int_eq(hwt_patch_unwind_to((uintptr_t)slot), 0); /* its frame lives on */
+	rearmed_seen = *slot;
+}
+
+/* one call site, whatever the compiler does with the loop below */
+static __attribute__((noipa)) void call_slot(void)
+{
+	pt_asm_slot();
+	__asm__ __volatile__("" ::: "memory"); /* not a tail call */
+}
+
+START_TEST(hwt_patch_real_return_slot)
+{
+	uintptr_t real = 0;
+
+	ck_assert_uint_eq(hwt_patch_real_return(NULL), 0);
+	for (int k = 0; k < 2; k++) {
+		if (k == 1)
+			ck_assert_int_eq(patch(pt_asm_slot, 1), 0);
+		call_slot(); /* the same call site twice: the same return address */
+		if (k == 0) {
+			real = slot_seen;
+			ck_assert_uint_eq(real_seen, real);
+		}
+	}
+	ck_assert_uint_eq(slot_seen, hwt_patch_return_stub());
+	ck_assert_uint_eq(real_seen, real);
+	ck_assert_uint_eq(restored_seen, real);
+	ck_assert_uint_eq(rearmed_seen, hwt_patch_return_stub());
+	ck_assert_uint_eq(n_enter[1], 1);
+	ck_assert_uint_eq(n_leave[1], 1); /* it returned through the stub, re-armed */
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
+START_TEST(hwt_patcher_forget_range)
+{
+	uintptr_t fp = (uintptr_t)pt_asm_fp;
+
+	ck_assert_int_eq(hwt_patcher_forget(NULL, 0, 1), HWT_E_INVAL);
+	ck_assert_int_eq(patch(pt_asm_fp, 1), 0);
+	ck_assert_int_eq(patch(pt_asm_endbr, 2), 0);
+	ck_assert_int_eq(hwt_patcher_forget(P, fp + 64, fp + 64), 0);
+	ck_assert_int_eq(hwt_patcher_forget(P, fp, fp + 1), 1);
+	ck_assert_uint_eq(hwt_patcher_count(P), 1);
+	/* forgotten: no longer "already patched" (its module is taken to be gone) */
+	ck_assert_int_ne(hwt_patcher_check(P, fp, fn_size(pt_asm_fp)), HWT_PATCH_ALREADY);
+	ck_assert_int_eq(patch(pt_asm_endbr, 3), HWT_PATCH_ALREADY);
+}
+END_TEST
+
 START_TEST(hwt_patcher_apply_tail_call)
 {
 	static const int want[] = { 1 + 1, 2 + 1, -2 - 1, -1 - 1 };
@@ -912,6 +972,8 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patcher_alloc_bad);
 	tcase_add_test(tc, hwt_patch_refusal_str_each);
 	tcase_add_test(tc, hwt_patcher_apply_tail_call);
+	tcase_add_test(tc, hwt_patch_real_return_slot);
+	tcase_add_test(tc, hwt_patcher_forget_range);
 	tcase_add_loop_test(tc, hwt_patch_unwind_to_longjmp, 0, 2 * NVARIANTS);
 	tcase_add_test(tc, hwt_patch_restore_returns_cxx);
 	tcase_add_loop_test(tc, hwt_patcher_apply_threads, 0, NVARIANTS);
