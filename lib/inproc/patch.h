@@ -153,6 +153,13 @@ void hwt_patch_restore_returns(void);
  */
 int hwt_patch_unwind_to(uintptr_t sp);
 
+/**
+ * The calling thread leaves every frame it has (pthread_exit; call it in a wrapper before the
+ * real one): puts the real return addresses back for the unwinder that pthread_exit starts, and
+ * reports every entry as left (HWT_PATCH_LEAVE_UNWOUND). Returns the number popped.
+ */
+int hwt_patch_unwind_all(void);
+
 /** The calling thread's shadow-stack depth (patched calls under way). */
 size_t hwt_patch_depth(void);
 

@@ -243,6 +243,22 @@ int hwt_patch_unwind_to(uintptr_t sp)
 	return n;
 }
 
+int hwt_patch_unwind_all(void)
+{
+	struct hwt__shadow *s = &shadow;
+	uint32_t busy = s->busy;
+	int n = 0;
+
+	hwt_patch_restore_returns();
+	s->busy = 1;
+	barrier();
+	for (; s->depth > 0; n++)
+		pop_unwound(s, !busy);
+	barrier();
+	s->busy = busy;
+	return n;
+}
+
 size_t hwt_patch_depth(void)
 {
 	return shadow.depth;

@@ -1,5 +1,6 @@
 /* Functions the entry patcher's unit test patches and calls, built once per code-generation
  * variant named by VARIANT (see patch_targets.h); noipa keeps each call a real call. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -86,4 +87,15 @@ NI int F(raiser)(int sig)
 
 	__asm__ __volatile__("" ::: "memory"); /* not a tail call */
 	return r;
+}
+
+/* pthread_exit(7) from @depth patched frames down */
+NI void F(exit_deep)(int depth)
+{
+	if (depth < 0)
+		return;
+	if (depth == 0)
+		pthread_exit((void *)7);
+	F(exit_deep)(depth - 1);
+	__asm__ __volatile__("" ::: "memory"); /* not a tail call */
 }

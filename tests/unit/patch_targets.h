@@ -23,7 +23,8 @@ struct pt_pair {
 	int leaf_##v(int x);                                                                \
 	int spin_##v(int n);                                                                \
 	int fork_in_##v(void);                                                              \
-	int raiser_##v(int sig);
+	int raiser_##v(int sig);                                                            \
+	void exit_deep_##v(int depth);
 PT_VARIANTS(PT_DECLARE)
 #undef PT_DECLARE
 
@@ -42,5 +43,7 @@ void pt_asm_slot_probe(uintptr_t *slot); /* in the test */
 /* patch_cxx.cc: throw through @depth patched frames, caught by pt_cxx_catch (-1). */
 int pt_cxx_throw(int depth);
 int pt_cxx_catch(int depth);
+int pt_cxx_rethrow(int depth);	      /* catches, rethrows */
+int pt_cxx_catch_rethrown(int depth); /* -2 */
 
 #endif

@@ -102,11 +102,13 @@ struct variant {
 	int (*spin)(int);
 	int (*fork_in)(void);
 	int (*raiser)(int);
+	void (*exit_deep)(int);
 };
 
-#define PT_ROW(v)                                                             \
-	{ #v,	    fib_##v,  sum_va_##v,  pair_##v,  mix_##v, jump_deep_##v, \
-	  leaf_##v, spin_##v, fork_in_##v, raiser_##v },
+/* clang-format off */
+#define PT_ROW(v) { #v, fib_##v, sum_va_##v, pair_##v, mix_##v, jump_deep_##v, leaf_##v, \
+		    spin_##v, fork_in_##v, raiser_##v, exit_deep_##v },
+/* clang-format on */
 static const struct variant variants[] = { PT_VARIANTS(PT_ROW) };
 #define NVARIANTS ((int)(sizeof(variants) / sizeof(variants[0])))
 
@@ -420,15 +422,23 @@ START_TEST(hwt_patch_unwind_to_longjmp)
 }
 END_TEST
 
-/* What the inproc runtime does around the C++ unwinder: real return addresses back before it
- * walks the stack, and the surviving frames' returns re-armed once the catch begins. */
-void __cxa_throw(void *obj, void *tinfo, void (*dest)(void *))
+/* What the inproc runtime does around the unwinder: real return addresses back before it walks
+ * the stack (libgcc's entry points: C++ throw, rethrow, std::rethrow_exception, and any other
+ * language), the surviving frames' returns re-armed once a catch begins. */
+int _Unwind_RaiseException(void *e)
 {
-	void (*real)(void *, void *, void (*)(void *)) = dlsym(RTLD_NEXT, "__cxa_throw");
+	int (*real)(void *) = dlsym(RTLD_NEXT, "_Unwind_RaiseException");
 
 	hwt_patch_restore_returns();
-	real(obj, tinfo, dest);
-	__builtin_unreachable();
+	return real(e);
+}
+
+int _Unwind_Resume_or_Rethrow(void *e)
+{
+	int (*real)(void *) = dlsym(RTLD_NEXT, "_Unwind_Resume_or_Rethrow");
+
+	hwt_patch_restore_returns();
+	return real(e);
 }
 
 void *__cxa_begin_catch(void *e)
@@ -455,6 +465,64 @@ START_TEST(hwt_patch_restore_returns_cxx)
 	ck_assert_int_eq(pt_cxx_catch(0), -1);
 	ck_assert_uint_eq(n_leave[2], 2);
 	ck_assert_uint_eq(n_unwound[1], 6);
+}
+END_TEST
+
+START_TEST(hwt_patch_restore_returns_rethrow)
+{
+	ck_assert_int_eq(patch(pt_cxx_throw, 1), 0);
+	ck_assert_int_eq(patch(pt_cxx_rethrow, 2), 0);
+	ck_assert_int_eq(patch(pt_cxx_catch_rethrown, 3), 0);
+	ck_assert_int_eq(pt_cxx_catch_rethrown(3), -2);
+	ck_assert_uint_eq(n_enter[1], 4);
+	ck_assert_uint_eq(n_unwound[1], 4);
+	ck_assert_uint_eq(n_enter[2], 1);
+	ck_assert_uint_eq(n_unwound[2], 1);
+	ck_assert_uint_eq(n_enter[3], 1);
+	ck_assert_uint_eq(n_leave[3], 1);
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
+/* And what it does at pthread_exit and cancellation (forced unwinding). */
+void pthread_exit(void *ret)
+{
+	void (*real)(void *) = dlsym(RTLD_NEXT, "pthread_exit");
+
+	hwt_patch_unwind_all();
+	real(ret);
+	__builtin_unreachable();
+}
+
+int _Unwind_ForcedUnwind(void *e, void *stop, void *arg)
+{
+	int (*real)(void *, void *, void *) = dlsym(RTLD_NEXT, "_Unwind_ForcedUnwind");
+
+	hwt_patch_restore_returns();
+	return real(e, stop, arg);
+}
+
+static void *exiter_main(void *arg)
+{
+	const struct variant *v = arg;
+
+	v->exit_deep(4);
+	return NULL;
+}
+
+START_TEST(hwt_patch_unwind_all_pthread_exit)
+{
+	const struct variant *v = &variants[_i];
+	pthread_t t;
+	void *ret;
+
+	ck_assert_int_eq(patch(v->exit_deep, 1), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, exiter_main, (void *)v), 0);
+	ck_assert_int_eq(pthread_join(t, &ret), 0);
+	ck_assert_ptr_eq(ret, (void *)7);
+	ck_assert_uint_eq(n_enter[1], 5);
+	ck_assert_uint_eq(n_unwound[1], 5);
+	ck_assert_uint_eq(n_leave[1], 0);
 }
 END_TEST
 
@@ -976,6 +1044,8 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patcher_forget_range);
 	tcase_add_loop_test(tc, hwt_patch_unwind_to_longjmp, 0, 2 * NVARIANTS);
 	tcase_add_test(tc, hwt_patch_restore_returns_cxx);
+	tcase_add_test(tc, hwt_patch_restore_returns_rethrow);
+	tcase_add_loop_test(tc, hwt_patch_unwind_all_pthread_exit, 0, NVARIANTS);
 	tcase_add_loop_test(tc, hwt_patcher_apply_threads, 0, NVARIANTS);
 	tcase_add_loop_test(tc, hwt_patcher_apply_signals, 0, NVARIANTS);
 	tcase_add_loop_test(tc, hwt_patcher_apply_fork, 0, NVARIANTS);
