@@ -10,15 +10,24 @@
  * How the inproc runtime uses it, inside the traced program:
  *
  * - hwt_patcher_alloc(&hooks) once per process; hwt_patcher_apply_many() on the selected
- *   functions before main, and again on a new module's functions at each dlopen.
- * - hooks.enter and hooks.leave then run on every patched call, on the calling thread.
- * - Wrappers of __cxa_throw, _Unwind_RaiseException and _Unwind_ForcedUnwind (pthread_exit,
- *   cancellation) call hwt_patch_restore_returns() before the real function, so that the
- *   unwinder reads real return addresses; a wrapper of __cxa_begin_catch calls
- *   hwt_patch_unwind_to(the catching frame's stack pointer) after the real one.
- * - longjmp and siglongjmp need nothing: the entries of the frames they skip are found below the
- *   stack pointer at the thread's next patched entry or return and reported then
- *   (HWT_PATCH_LEAVE_UNWOUND); a wrapper may call hwt_patch_unwind_to() to report them at once.
+ *   functions before main, and on a new module's at each dlopen, one batch per module (a batch
+ *   also finds jumps from one of its functions into another's first bytes, as hand-written
+ *   shared tails do); hwt_patcher_forget() at dlclose.
+ * - hooks.enter and hooks.leave then run on every patched call, on the calling thread. Calls the
+ *   patcher itself makes (libc's mprotect, malloc, ...) are not traced.
+ * - Wrappers of libgcc's _Unwind_RaiseException, _Unwind_Resume_or_Rethrow (C++ throw, rethrow,
+ *   std::rethrow_exception) and _Unwind_ForcedUnwind (cancellation) call
+ *   hwt_patch_restore_returns() before the real one, so that the unwinder reads real return
+ *   addresses; a wrapper of __cxa_begin_catch calls hwt_patch_unwind_to(the catching frame's
+ *   stack pointer: __builtin_frame_address(0) + 16 in the wrapper) after the real one; a wrapper
+ *   of pthread_exit calls hwt_patch_unwind_all() before the real one.
+ * - longjmp and siglongjmp need nothing: the entries of the frames they skip are found at the
+ *   thread's next patched entry or return and reported then (HWT_PATCH_LEAVE_UNWOUND); a wrapper
+ *   may call hwt_patch_unwind_to() to report them at once.
+ * - Not to be patched (the runtime leaves them out): functions that return twice (setjmp,
+ *   _setjmp, sigsetjmp, __sigsetjmp, vfork, getcontext, savectx) or switch stacks (setcontext,
+ *   swapcontext, makecontext, clone), and those that read their own return address to find
+ *   their caller (dlopen, dlmopen, dlsym, dlvsym: RTLD_NEXT would resolve from the stub).
  *
  * While other threads run: an entry is rewritten with one atomic 8-byte store when the bytes to
  * replace lie in one aligned 8-byte word; otherwise its first byte becomes int3, then the others
@@ -26,6 +35,11 @@
  * thread meeting the int3 on to the trampoline. A thread that is inside the replaced bytes (past
  * their first instruction) at that moment is not protected; the runtime patches before main and
  * at dlopen, before any thread runs the new module's code.
+ *
+ * Not preserved across the hooks: the upper halves of ymm/zmm registers (a __m256 argument
+ * passed by value would be clobbered if a hook's code clears them, as glibc's AVX memcpy does
+ * with vzeroupper), x87 st(0) of a long double return. A CET shadow stack (user-space SHSTK)
+ * would reject the replaced return addresses: the runtime must not patch under it.
  */
 
 /** Why a function cannot be patched; the inproc runtime reports it and traces it with uprobes. */
@@ -35,15 +49,16 @@ enum hwt_patch_refusal {
 	HWT_PATCH_TOO_SHORT,
 	/** A branch in the function targets the bytes to replace (its own entry included). */
 	HWT_PATCH_JUMP_INTO,
-	/** An instruction capstone cannot decode, or one that cannot be moved (int3, jrcxz, loop,
-	 *  a call that is not the last instruction replaced). */
+	/** An instruction neither our decoder nor capstone knows, or one that cannot be moved
+	 *  (int3, jrcxz, loop, a call that is not the last instruction replaced). */
 	HWT_PATCH_UNKNOWN_INSN,
 	/** A RIP-relative operand moved to the trampoline would be out of its +-2 GiB reach. */
 	HWT_PATCH_RIP_RANGE,
 	/** Nothing could be mapped within +-2 GiB of the function for its trampoline. */
 	HWT_PATCH_NO_TRAMPOLINE_SPACE,
 	/** The function has an indirect jump through a table we cannot see (a switch), and the
-	 * bytes to replace span more than one instruction: a case could land inside them. */
+	 *  bytes to replace past their first instruction do more than set up the frame (push,
+	 *  sub $n,%rsp, mov %rsp,%rbp): a case could land inside them. */
 	HWT_PATCH_JUMP_TABLE,
 	/** The function is patched already (by this patcher), or starts with a jmp/int3 written by
 	 *  someone else (a debugger, another tracer). */
