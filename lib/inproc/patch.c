@@ -376,7 +376,7 @@ int hwt_patcher_check(struct hwt_patcher *p, uintptr_t addr, size_t size)
 
 /* Plans and builds the trampoline of @r into @s: 0, a refusal or a negative error. */
 static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct site *s,
-		   struct hwt__targets *ext)
+		   struct hwt__targets *ext, bool dry)
 {
 	struct hwt__plan plan;
 	int32_t rel;
@@ -389,12 +389,14 @@ static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct 
 	rc = hwt__plan_function(p->dis, r->addr, r->size, &plan, ext);
 	if (rc)
 		return rc;
-	rc = tramp_build(p, &plan, r->id, &s->tramp);
-	if (rc)
-		return rc;
 	s->func = r->addr;
 	s->site = plan.site;
 	s->len = plan.len;
+	if (dry)
+		return 0;
+	rc = tramp_build(p, &plan, r->id, &s->tramp);
+	if (rc)
+		return rc;
 	memcpy(s->orig, plan.orig, plan.len);
 	rel = (int32_t)((intptr_t)s->tramp - (intptr_t)(plan.site + HWT__JMP_LEN));
 	s->patch[0] = 0xe9;
@@ -465,8 +467,9 @@ static int remember(struct hwt_patcher *p, const struct site *s, uintptr_t addr)
 	return 0;
 }
 
-int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
-			   int *results)
+/* apply_many, or check_many when @dry: the same checks, nothing written. */
+static int run_batch(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+		     int *results, bool dry)
 {
 	size_t *order = NULL, *which = NULL, npend = 0;
 	struct hwt__targets ext = { 0 };
@@ -499,17 +502,18 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 			results[i] = HWT_PATCH_ALREADY;
 			continue;
 		}
-		results[i] = prepare(p, &reqs[i], &pend[npend], &ext);
+		results[i] = prepare(p, &reqs[i], &pend[npend], &ext, dry);
 		if (results[i] == 0)
 			which[npend++] = i;
 	}
 	refuse_jumped_into(reqs, which, pend, npend, &ext, st);
 	free(ext.v);
-	write_sites(p, pend, npend, false, st);
+	if (!dry)
+		write_sites(p, pend, npend, false, st);
 	for (size_t k = 0; k < npend; k++) {
 		size_t i = which[k];
 
-		if (st[k] == 0)
+		if (st[k] == 0 && !dry)
 			st[k] = remember(p, &pend[k], reqs[i].addr);
 		results[i] = st[k];
 		done += st[k] == 0;
@@ -518,6 +522,18 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 	free(order), free(which), free(pend), free(st);
 	hwt__patch_busy(0);
 	return done;
+}
+
+int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+			   int *results)
+{
+	return run_batch(p, reqs, n, results, false);
+}
+
+int hwt_patcher_check_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+			   int *results)
+{
+	return run_batch(p, reqs, n, results, true);
 }
 
 int hwt_patcher_apply(struct hwt_patcher *p, uintptr_t addr, size_t size, uint32_t id)

@@ -139,6 +139,16 @@ int hwt_patcher_apply(struct hwt_patcher *p, uintptr_t addr, size_t size, uint32
 int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
 			   int *results);
 
+/**
+ * hwt_patcher_check() on @n functions in one batch, as hwt_patcher_apply_many() would judge them
+ * (jumps from one into another's first bytes included), writing nothing: @results[i] gets 0 or a
+ * refusal. Returns the number that would be patched, or HWT_E_INVAL, HWT_E_NOMEM. For `list` and
+ * `info`: the same answer as the runtime's but for HWT_PATCH_NO_TRAMPOLINE_SPACE and
+ * HWT_PATCH_RIP_RANGE, which depend on the process' address space.
+ */
+int hwt_patcher_check_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+			   int *results);
+
 /** The number of functions @p has patched. */
 size_t hwt_patcher_count(const struct hwt_patcher *p);
 

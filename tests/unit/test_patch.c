@@ -248,8 +248,17 @@ START_TEST(hwt_patcher_apply_many_shared_tail)
 		{ (uintptr_t)pt_asm_intruder, fn_size(pt_asm_intruder), 1 },
 		{ (uintptr_t)pt_asm_victim, fn_size(pt_asm_victim), 2 },
 	};
-	int res[2];
+	uint8_t before[8];
+	int res[2] = { -1, -1 };
 
+	/* judged alike without writing anything */
+	memcpy(before, (const void *)pt_asm_victim, sizeof(before));
+	ck_assert_int_eq(hwt_patcher_check_many(P, reqs, 2, res), 1);
+	ck_assert_int_eq(res[0], 0);
+	ck_assert_int_eq(res[1], HWT_PATCH_JUMP_INTO);
+	ck_assert_uint_eq(hwt_patcher_count(P), 0);
+	ck_assert_mem_eq(before, (const void *)pt_asm_victim, sizeof(before));
+	ck_assert_int_eq(hwt_patcher_check_many(NULL, reqs, 2, res), HWT_E_INVAL);
 	ck_assert_int_eq(hwt_patcher_apply_many(P, reqs, 2, res), 1);
 	ck_assert_int_eq(res[0], 0);
 	ck_assert_int_eq(res[1], HWT_PATCH_JUMP_INTO);
