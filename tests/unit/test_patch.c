@@ -431,6 +431,27 @@ START_TEST(hwt_patch_unwind_to_longjmp)
 }
 END_TEST
 
+/* Deeper than the shadow stack's first allocation (1,024 entries): it grows while in use. */
+START_TEST(hwt_patcher_apply_deep)
+{
+	const struct variant *v = &variants[_i];
+	struct hwt_patch_thread_stats st;
+	jmp_buf jb;
+
+	patch_variant(v);
+	if (setjmp(jb) == 0)
+		v->jump_deep(&jb, 5000);
+	ck_assert_uint_eq(hwt_patch_depth(), 5001);
+	ck_assert_int_eq(v->leaf(1), 4);
+	ck_assert_uint_eq(n_unwound[ID_JUMP], 5001);
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+	ck_assert_int_eq(v->fib(20), 6765); /* and on as before */
+	ck_assert_uint_eq(n_leave[ID_FIB], (uint64_t)fib_calls(20));
+	hwt_patch_thread_stats(&st);
+	ck_assert_uint_eq(st.overflow, 0);
+}
+END_TEST
+
 /* What the inproc runtime does around the unwinder: real return addresses back before it walks
  * the stack (libgcc's entry points: C++ throw, rethrow, std::rethrow_exception, and any other
  * language), the surviving frames' returns re-armed once a catch begins. */
@@ -1052,6 +1073,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patch_real_return_slot);
 	tcase_add_test(tc, hwt_patcher_forget_range);
 	tcase_add_loop_test(tc, hwt_patch_unwind_to_longjmp, 0, 2 * NVARIANTS);
+	tcase_add_loop_test(tc, hwt_patcher_apply_deep, 0, NVARIANTS);
 	tcase_add_test(tc, hwt_patch_restore_returns_cxx);
 	tcase_add_test(tc, hwt_patch_restore_returns_rethrow);
 	tcase_add_loop_test(tc, hwt_patch_unwind_all_pthread_exit, 0, NVARIANTS);
