@@ -169,6 +169,24 @@ $(BUILD)/tests/test_patch: tests/unit/test_patch.c $(PT_OBJS) $(INPROC_PATCH_OBJ
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -rdynamic -o $@ $< $(PT_OBJS) \
 		$(INPROC_PATCH_OBJS) $(BUILD)/libhwtrace.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
 
+# The same test on the patcher built without capstone (-DHWT_PATCH_NO_CAPSTONE: our decoder
+# alone), as a runtime that must not load libcapstone into the traced program would be.
+INPROC_NOCS_OBJS := $(patsubst %,$(BUILD)/inproc-nocs/lib/inproc/%.o,patch reloc shadow insn_len \
+	tramp)
+$(BUILD)/inproc-nocs/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(API_CFLAGS) -DHWT_PATCH_NO_CAPSTONE -c $< -o $@
+$(BUILD)/inproc-nocs/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -g -MMD -MP -c $< -o $@
+-include $(INPROC_NOCS_OBJS:.o=.d)
+UNIT_BINS += $(BUILD)/tests/test_patch_nocs
+$(BUILD)/tests/test_patch_nocs: tests/unit/test_patch.c $(PT_OBJS) $(INPROC_NOCS_OBJS) \
+				$(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -rdynamic -o $@ $< $(PT_OBJS) \
+		$(INPROC_NOCS_OBJS) $(BUILD)/libhwtrace.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
 # The patcher's figures: ns per patched call, ms to patch 10,000 generated functions.
 #   make bench-patch
 $(BUILD)/bench/bench_patch_many.c:

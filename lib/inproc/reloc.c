@@ -1,7 +1,10 @@
 /* The entry patcher's instruction work: decides whether a function's entry can be replaced (a
  * whole-function scan for branches into it and jump tables) and relocates the replaced
- * instructions into its trampoline. */
+ * instructions into its trampoline. Capstone decodes what our decoder (insn_len.c) does not
+ * know, unless built with -DHWT_PATCH_NO_CAPSTONE (then that is refused as unknown). */
+#ifndef HWT_PATCH_NO_CAPSTONE
 #include <capstone.h>
+#endif
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,14 @@
 
 static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
 
+/* The next instruction as capstone sees it: its bytes and length, where its modrm and RIP
+ * displacement are (0: none). */
+struct moved {
+	const uint8_t *b;
+	size_t len, modrm_at, disp_at;
+};
+
+#ifndef HWT_PATCH_NO_CAPSTONE
 /* Two handles: the whole-function scan needs lengths only (fast); relocation needs operands. */
 struct hwt__disasm {
 	csh plain, detail;
@@ -54,6 +65,60 @@ void hwt__disasm_close(struct hwt__disasm *d)
 	cs_close(&d->detail);
 	free(d);
 }
+
+/* The length of the instruction at *@p, which is consumed; 0 if capstone does not know it. */
+static size_t cs_length(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a)
+{
+	return cs_disasm_iter(d->plain, p, left, a, d->plain_insn) ? d->plain_insn->size : 0;
+}
+
+/* The instruction at *@p, consumed, into @m: 0 or -HWT_PATCH_UNKNOWN_INSN. */
+static int cs_moved(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a,
+		    struct moved *m)
+{
+	const cs_x86 *x;
+
+	if (!cs_disasm_iter(d->detail, p, left, a, d->detail_insn))
+		return -HWT_PATCH_UNKNOWN_INSN;
+	x = &d->detail_insn->detail->x86;
+	m->b = d->detail_insn->bytes;
+	m->len = d->detail_insn->size;
+	m->modrm_at = x->encoding.modrm_offset;
+	for (uint8_t k = 0; k < x->op_count; k++) {
+		if (x->operands[k].type != X86_OP_MEM || x->operands[k].mem.base != X86_REG_RIP)
+			continue;
+		if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
+			return -HWT_PATCH_UNKNOWN_INSN;
+		m->disp_at = x->encoding.disp_offset;
+	}
+	return 0;
+}
+#else
+struct hwt__disasm {
+	int unused;
+};
+
+struct hwt__disasm *hwt__disasm_open(void)
+{
+	return calloc(1, sizeof(struct hwt__disasm));
+}
+
+void hwt__disasm_close(struct hwt__disasm *d)
+{
+	free(d);
+}
+
+static size_t cs_length(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a)
+{
+	return 0;
+}
+
+static int cs_moved(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a,
+		    struct moved *m)
+{
+	return -HWT_PATCH_UNKNOWN_INSN;
+}
+#endif
 
 static bool legacy_prefix(uint8_t b)
 {
@@ -247,13 +312,10 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 		const uint8_t *ib = p;
 		size_t len = hwt__insn_length(p, left);
 
-		if (len) { /* the fast path; capstone for what it does not know */
+		if (len) /* the fast path; capstone for what it does not know */
 			p += len, left -= len, a += len;
-		} else if (cs_disasm_iter(d->plain, &p, &left, &a, d->plain_insn)) {
-			len = d->plain_insn->size;
-		} else {
+		else if ((len = cs_length(d, &p, &left, &a)) == 0)
 			return HWT_PATCH_UNKNOWN_INSN;
-		}
 		hwt__insn_classify(ib, len, ia, &in);
 		if (ia >= site && ia < site + HWT__JMP_LEN) {
 			disp[ndisp++] = in;
@@ -361,40 +423,19 @@ static int emit_copy(uint8_t *o, uintptr_t at, const uint8_t *b, size_t len, uin
 	return (int)len;
 }
 
-/* The next instruction of @p: its bytes and length, where its modrm and RIP displacement are
- * (0: none). Our decoder first, capstone for what it does not know. */
-struct moved {
-	const uint8_t *b;
-	size_t len, modrm_at, disp_at;
-};
-
+/* The next instruction of *@p, consumed, into @m: our decoder first, capstone for what it does
+ * not know. 0 or -HWT_PATCH_UNKNOWN_INSN. */
 static int next_moved(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a,
 		      struct moved *m)
 {
-	const cs_x86 *x;
-
 	m->b = *p;
 	m->len = hwt__insn_decode(*p, *left, &m->modrm_at);
 	m->disp_at = 0;
-	if (m->len) {
-		if (m->modrm_at && (m->b[m->modrm_at] & 0xc7) == 0x05)
-			m->disp_at = m->modrm_at + 1;
-		*p += m->len, *left -= m->len, *a += m->len;
-		return 0;
-	}
-	if (!cs_disasm_iter(d->detail, p, left, a, d->detail_insn))
-		return -HWT_PATCH_UNKNOWN_INSN;
-	x = &d->detail_insn->detail->x86;
-	m->b = d->detail_insn->bytes;
-	m->len = d->detail_insn->size;
-	m->modrm_at = x->encoding.modrm_offset;
-	for (uint8_t k = 0; k < x->op_count; k++) {
-		if (x->operands[k].type != X86_OP_MEM || x->operands[k].mem.base != X86_REG_RIP)
-			continue;
-		if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
-			return -HWT_PATCH_UNKNOWN_INSN;
-		m->disp_at = x->encoding.disp_offset;
-	}
+	if (!m->len)
+		return cs_moved(d, p, left, a, m);
+	if (m->modrm_at && (m->b[m->modrm_at] & 0xc7) == 0x05)
+		m->disp_at = m->modrm_at + 1;
+	*p += m->len, *left -= m->len, *a += m->len;
 	return 0;
 }
 
