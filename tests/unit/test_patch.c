@@ -716,6 +716,7 @@ END_TEST
 /* A handler on an alternate stack mapped above the thread's own stack: its calls must not be
  * taken for returns past the interrupted frames. */
 static int (*alt_leaf)(int);
+extern long pt_asm_data;
 
 static void on_usr1(int sig)
 {
@@ -987,6 +988,52 @@ START_TEST(hwt_patcher_apply_many_library)
 }
 END_TEST
 
+/* ---- relocation out of rel32 reach --------------------------------------------------------- */
+
+/* Relocated to run 3 GiB away: branches take their absolute forms, RIP-relative operands are
+ * refused. */
+START_TEST(hwt__relocate_far)
+{
+	struct hwt__disasm *d = hwt__disasm_open();
+	uintptr_t je = (uintptr_t)pt_asm_je, far = je + (3ull << 30), target;
+	struct hwt__plan plan;
+	uint8_t out[256];
+	int n;
+
+	ck_assert_ptr_nonnull(d);
+	/* test %edi,%edi; je 1f; lea 4(%rdi),%eax: jne over an absolute jump to 1f */
+	ck_assert_int_eq(hwt__plan_function(d, je, fn_size(pt_asm_je), &plan, NULL), 0);
+	ck_assert_uint_eq(plan.ninsn, 3);
+	n = hwt__relocate(d, &plan, out, far);
+	ck_assert_int_eq(n, 2 + 2 + 14 + 3 + 14);
+	ck_assert_mem_eq(out, "\x85\xff", 2);	  /* test, moved as it is */
+	ck_assert_mem_eq(out + 2, "\x75\x0e", 2); /* jne +14 (je inverted) */
+	ck_assert_mem_eq(out + 4, "\xff\x25\0\0\0\0", 6);
+	memcpy(&target, out + 10, 8);
+	ck_assert_uint_eq(target, je + 8);		       /* 1: movl $-1,%eax */
+	ck_assert_mem_eq(out + 18, (const void *)(je + 4), 3); /* lea */
+	ck_assert_mem_eq(out + 21, "\xff\x25\0\0\0\0", 6);
+	memcpy(&target, out + 27, 8);
+	ck_assert_uint_eq(target, plan.site + plan.len); /* back behind the replaced bytes */
+	/* a RIP-relative operand cannot reach from there */
+	ck_assert_int_eq(
+		hwt__plan_function(d, (uintptr_t)pt_asm_rip, fn_size(pt_asm_rip), &plan, NULL), 0);
+	ck_assert_int_eq(hwt__relocate(d, &plan, out, (uintptr_t)pt_asm_rip + (3ull << 30)),
+			 -HWT_PATCH_RIP_RANGE);
+	/* and from nearby it is rewritten: the same target from 1 MiB further on */
+	n = hwt__relocate(d, &plan, out, (uintptr_t)pt_asm_rip + (1u << 20));
+	ck_assert_int_gt(n, 7);
+	{
+		int32_t disp;
+
+		memcpy(&disp, out + 3, 4);
+		ck_assert_uint_eq((uintptr_t)pt_asm_rip + (1u << 20) + 7 + disp,
+				  (uintptr_t)&pt_asm_data);
+	}
+	hwt__disasm_close(d);
+}
+END_TEST
+
 /* ---- the length decoder against capstone ---------------------------------------------------- */
 
 struct sweep {
@@ -1086,6 +1133,7 @@ static Suite *patch_suite(void)
 	tcase_add_test(tc, hwt_patcher_apply_many_all);
 	tcase_add_test(tc, hwt_patcher_free_restores);
 	tcase_add_test(tc, hwt__insn_length_capstone);
+	tcase_add_test(tc, hwt__relocate_far);
 	tcase_add_loop_test(tc, hwt_patcher_apply_many_library, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
