@@ -11,6 +11,8 @@ enum hwt_elf_func_flags {
 	HWT_FUNC_ENDBR = 1, /* starts with endbr64: the entry probe goes 4 bytes in */
 	HWT_FUNC_SLOW = 2,  /* the instruction under the entry probe is single-stepped by the
 			       kernel (~10 us a hit), not emulated (push, nop, jmp, call) */
+	HWT_FUNC_IFUNC = 4, /* an STT_GNU_IFUNC symbol: its code is the resolver that picks the
+			       implementation when the program is linked (hwt_ifunc_resolve()) */
 };
 
 /** One function. */
@@ -25,6 +27,10 @@ struct hwt_elf_func {
 		*ret_sites; /* borrowed for the callback: file offsets of its ret
 			       instructions and tail jumps, when HWT_ELF_RET_SITES is asked */
 	size_t nret_sites;
+	const char *const *names; /* borrowed for the callback: every name of the address, @name
+				     first, then the others by preference (global, weak, local),
+				     as in the file (a static one's may end in @VERSION) */
+	size_t nnames;
 };
 
 /** Options of hwt_elf_functions(). */
@@ -33,7 +39,13 @@ enum hwt_elf_options {
 };
 
 /** Calls @fn for every function @path defines (STT_FUNC or STT_GNU_IFUNC with a size, in an
- *  executable section), once per address (aliases collapse to the first global name). Stops
+ *  executable section), once per address: @name is the preferred of its names (global before
+ *  weak before local, then the one with fewer leading underscores, then the first in the
+ *  table), @names all of them. The `.cold` pieces GCC splits off a function (`f.cold`,
+ *  `f.cold.N`) are no functions: they are reached by jumps, never called; they are not listed,
+ *  and with HWT_ELF_RET_SITES their returns and tail jumps count as their parent's return sites
+ *  (jumps between a function and its pieces do not). `.part.N`, `.isra.N`, `.constprop.N`
+ *  clones are called: they are listed, under their own names. Stops
  *  when @fn returns non-zero and returns that value; else returns how many functions there were
  *  (>= 0), or a negative enum hwt_error with @why filled (file missing, not ELF, no symbols). */
 int hwt_elf_functions(const char *path, unsigned options,
