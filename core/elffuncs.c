@@ -42,6 +42,12 @@ static int by_addr(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+static int by_vaddr(const void *a, const void *b)
+{
+	const struct fsym *x = a, *y = b;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
 /* Length of the name of the function @name is a `.cold` piece of ("f.cold", "f.cold.3"), or 0
  * if it is none. */
 static size_t cold_parent_len(const char *name)
@@ -331,7 +337,9 @@ static void walk_close(struct walk *w)
 static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
 {
 	uint8_t head[16] = { 0 };
-	size_t want = s->size < sizeof(head) ? s->size : sizeof(head);
+	/* Size 0: a function no symbol names (hwt_elf_functions_at()); its first bytes are there.
+	 */
+	size_t want = s->size && s->size < sizeof(head) ? s->size : sizeof(head);
 	ssize_t got = pread(fd, head, want, (off_t)s->offset);
 	if (got < 0)
 		got = 0;
@@ -413,47 +421,123 @@ static int call_fn(int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx
 	return r;
 }
 
-int hwt_elf_functions(const char *path, unsigned options,
-		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
-		      size_t whylen)
+static int cmp_u64(const void *a, const void *b)
 {
-	struct walk w = { .path = path };
-	int ret, count = 0;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
 
-	if (!path || !fn)
-		return hwt_fail(why, whylen, HWT_E_INVAL, "no file given");
-	elf_version(EV_CURRENT);
-	w.fd = hwt_open_regular(path);
-	if (w.fd < 0)
-		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
-				path, strerror(errno));
-	ret = walk_open(&w, options, why, whylen);
-	for (size_t i = 0, next; !ret && i < w.n; i = next) {
+/* Calls @fn for the functions of @w; only those at the @nwant addresses @want (sorted) when
+ * @want is not NULL, and for each of those no symbol names, one placed from its section. */
+static int walk_all(struct walk *w, const uint64_t *want, size_t nwant,
+		    int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx)
+{
+	int ret = 0, count = 0;
+	size_t found = 0; /* of @want, those listed */
+
+	for (size_t i = 0, next; !ret && i < w->n; i = next) {
 		/* The names of one address; the best-ranked first. */
-		size_t nnames = 0, k = w.n;
-		for (next = i; next < w.n && w.syms[next].vaddr == w.syms[i].vaddr; next++) {
-			if (w.syms[next].is_cold)
+		size_t nnames = 0, k = w->n;
+		for (next = i; next < w->n && w->syms[next].vaddr == w->syms[i].vaddr; next++) {
+			if (w->syms[next].is_cold)
 				continue; /* not a function: part of its parent */
-			if (k == w.n)
+			if (k == w->n)
 				k = next;
-			if (HWT_ARRAY_GROW(w.names, &w.names_cap, nnames + 1))
+			if (HWT_ARRAY_GROW(w->names, &w->names_cap, nnames + 1))
 				ret = HWT_E_NOMEM;
 			else
-				w.names[nnames++] = w.syms[next].name;
+				w->names[nnames++] = w->syms[next].name;
 		}
-		if (ret || k == w.n)
+		if (ret || k == w->n)
+			continue;
+		if (want && !bsearch(&w->syms[k].vaddr, want, nwant, sizeof(*want), cmp_u64))
 			continue;
 		struct hwt_elf_func f;
-		describe(w.fd, &w.syms[k], &f);
-		f.names = (const char *const *)w.names;
+		describe(w->fd, &w->syms[k], &f);
+		f.names = (const char *const *)w->names;
 		f.nnames = nnames;
-		if (w.cs)
-			ret = add_ret_sites(&w, k, &f);
+		if (w->cs)
+			ret = add_ret_sites(w, k, &f);
 		if (!ret)
 			ret = call_fn(fn, ctx, &f);
 		if (!ret)
 			count++;
+		found++;
 	}
-	walk_close(&w);
+	for (size_t i = 0; want && !ret && found < nwant && i < nwant; i++) {
+		struct fsym key = { .vaddr = want[i] };
+		if ((i && want[i] == want[i - 1]) ||
+		    bsearch(&key, w->syms, w->n, sizeof(*w->syms), by_vaddr))
+			continue;
+		/* No symbol names it (a stripped library's IFUNC implementation): its section
+		 * places it; its size and returns are unknown. */
+		for (Elf_Scn *scn = NULL; (scn = elf_nextscn(w->elf, scn));) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
+			    sh.sh_type != SHT_PROGBITS || want[i] < sh.sh_addr ||
+			    want[i] - sh.sh_addr >= sh.sh_size)
+				continue;
+			key.name = "";
+			key.offset = want[i] - sh.sh_addr + sh.sh_offset;
+			struct hwt_elf_func f;
+			describe(w->fd, &key, &f);
+			f.names = &key.name;
+			f.nnames = 1;
+			ret = fn(&f, ctx);
+			count += !ret;
+			break;
+		}
+	}
 	return ret ? ret : count;
+}
+
+static int open_walk(struct walk *w, const char *path, unsigned options, char *why, size_t whylen)
+{
+	if (!path)
+		return hwt_fail(why, whylen, HWT_E_INVAL, "no file given");
+	elf_version(EV_CURRENT);
+	w->path = path;
+	w->fd = hwt_open_regular(path);
+	if (w->fd < 0)
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
+				path, strerror(errno));
+	return walk_open(w, options, why, whylen);
+}
+
+int hwt_elf_functions(const char *path, unsigned options,
+		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+		      size_t whylen)
+{
+	struct walk w = { .fd = -1 };
+
+	if (!fn)
+		return hwt_fail(why, whylen, HWT_E_INVAL, "no callback given");
+	int ret = open_walk(&w, path, options, why, whylen);
+	if (!ret)
+		ret = walk_all(&w, NULL, 0, fn, ctx);
+	walk_close(&w);
+	return ret;
+}
+
+int hwt_elf_functions_at(const char *path, const uint64_t *vaddrs, size_t n, unsigned options,
+			 int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+			 size_t whylen)
+{
+	struct walk w = { .fd = -1 };
+
+	if (!fn || (n && !vaddrs))
+		return hwt_fail(why, whylen, HWT_E_INVAL, "no callback or no addresses given");
+	uint64_t *want = n ? malloc(n * sizeof(*want)) : NULL;
+	if (n && !want)
+		return hwt_fail(why, whylen, HWT_E_NOMEM, "out of memory");
+	if (n)
+		memcpy(want, vaddrs, n * sizeof(*want));
+	if (n)
+		qsort(want, n, sizeof(*want), cmp_u64);
+	int ret = open_walk(&w, path, options, why, whylen);
+	if (!ret)
+		ret = n ? walk_all(&w, want, n, fn, ctx) : 0;
+	walk_close(&w);
+	free(want);
+	return ret;
 }

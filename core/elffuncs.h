@@ -52,6 +52,16 @@ int hwt_elf_functions(const char *path, unsigned options,
 		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
 		      size_t whylen);
 
+/** hwt_elf_functions() for the functions at the @n virtual addresses @vaddrs (copied) only: @fn is
+ *  called once for each address that starts a function or lies in an executable section; one no
+ *  symbol names (the implementation an IFUNC resolver returns, in a stripped library) comes with
+ *  @name "", size 0, one name, no return sites. Returns how many functions @fn was called for,
+ *  @fn's non-zero return, or the errors of hwt_elf_functions() (HWT_E_INVAL for NULL @vaddrs
+ *  with @n > 0). */
+int hwt_elf_functions_at(const char *path, const uint64_t *vaddrs, size_t n, unsigned options,
+			 int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+			 size_t whylen);
+
 /** Non-zero if code in @path throws or catches C++ exceptions (it names __cxa_throw,
  *  _Unwind_RaiseException or __gxx_personality_v0): the unwinder then walks its stack, and a
  *  return address replaced by a uretprobe trampoline would make it abort the program. */
