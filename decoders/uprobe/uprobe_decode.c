@@ -1,7 +1,9 @@
 /* The uprobe stream decoder: function tables to frames, entries and returns to exactly nested
  * slices on a shadow stack per thread. Stack pointers keep the nesting right where returns are
  * missing (longjmp, exceptions, lost records): a frame whose stack slot is reused, or that the
- * stack pointer has moved above, has returned whether or not its return was seen. */
+ * stack pointer has moved above, has returned whether or not its return was seen; but an entry
+ * the recorder marked as a tail call (UP_GAP_TAIL) nests in the open call at its stack slot, and
+ * the returns the kernel delivers for both close them one after the other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@ struct urec {
 	uint32_t tid, pid;
 	uint64_t sp;
 	uint64_t lost; /* UP_KIND_GAP: records of this thread lost here */
+	int tail;      /* UP_KIND_ENTRY: a tail call from the frame at the same sp */
 };
 
 struct uframe {
@@ -38,6 +41,7 @@ struct uthread {
 struct split_thread { /* decoding state of the stream, per thread index */
 	uint32_t tid, pid;
 	uint64_t sp;
+	int tail; /* the next entry is a tail call */
 };
 
 struct updec {
@@ -152,6 +156,10 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			return 0;
 		struct split_thread *t = &u->split[in.a];
 		struct urec r = { .kind = in.kind, .tid = t->tid, .pid = t->pid };
+		if (in.kind == UP_KIND_GAP && in.id == UP_GAP_TAIL) {
+			t->tail = 1;
+			continue;
+		}
 		if (in.kind == UP_KIND_GAP) {
 			/* The loss shows at the last time known before the thread's next record. */
 			r.lost = in.b;
@@ -160,6 +168,8 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			t->sp += (uint64_t)in.c;
 			r.id = in.id;
 			r.sp = t->sp;
+			r.tail = t->tail && in.kind == UP_KIND_ENTRY;
+			t->tail = 0;
 		}
 		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
 					sizeof(r));
@@ -277,8 +287,11 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 		return 0;
 	}
 	if (r.kind == UP_KIND_ENTRY) {
-		/* Frames at or below this stack slot have returned, seen or not. */
-		while (!err && t->depth && t->stack[t->depth - 1].sp <= r.sp)
+		/* Frames below this stack slot have returned, seen or not; the one at it too,
+		 * unless it jumped here (a tail call). */
+		while (!err && t->depth &&
+		       (t->stack[t->depth - 1].sp < r.sp ||
+			(t->stack[t->depth - 1].sp == r.sp && !r.tail)))
 			err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
 		return err ? err : push(u, t, &r, ts);
 	}

@@ -26,7 +26,9 @@ struct hwt_uprobe_rec {
 	uint32_t seq;	 /* per-thread number, +1 per hit of that thread (entry or return), from 1;
 			    a gap means lost records; 0 when the thread had no counter slot */
 	uint32_t flags;	 /* HWT_UPROBE_RETURN, HWT_UPROBE_RET_SITE: the cookie's high half */
-	uint32_t reserved;
+	uint32_t ret_lo; /* the low half of the 8 bytes at sp (0 if unreadable): at an entry, of
+			    the return address; the kernel's uretprobe trampoline there means a
+			    traced function entered at this sp jumped here (a tail call) */
 };
 
 /** The 64-bit attach cookie of a probe on function @id whose records carry @flags: the program

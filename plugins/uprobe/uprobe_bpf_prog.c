@@ -15,6 +15,7 @@
 _Static_assert(sizeof(struct hwt_uprobe_rec) == 40, "record layout is what the program writes");
 _Static_assert(offsetof(struct hwt_uprobe_rec, cookie) == 24, "record layout");
 _Static_assert(offsetof(struct hwt_uprobe_rec, flags) == 32, "record layout");
+_Static_assert(offsetof(struct hwt_uprobe_rec, ret_lo) == 36, "record layout");
 
 /* A tiny assembler: instructions plus forward jumps to labels, resolved at the end. */
 enum { L_HAVE_SEQ, L_FIRST_HIT, L_LOST, L_OUT, L_COUNT };
@@ -145,7 +146,11 @@ static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd)
 	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, seq), R8);
 	RSH_IMM(R0, 32);
 	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, flags), R0);
-	ST_IMM(BPF_W, R9, offsetof(struct hwt_uprobe_rec, reserved), 0);
+	MOV_REG(R1, R9); /* ret_lo: 4 bytes at sp, where the return address is at an entry */
+	ADD_IMM(R1, offsetof(struct hwt_uprobe_rec, ret_lo));
+	MOV_IMM(R2, 4);
+	LDX(BPF_DW, R3, R6, HWT_PT_REGS_SP);
+	CALL(probe_read_user);
 	MOV_REG(R1, R9);
 	MOV_IMM(R2, HWT_RB_NO_WAKEUP); /* the reader polls; a wakeup is an IPI */
 	CALL(ringbuf_submit);

@@ -31,6 +31,7 @@
 #define HWT_FN_map_update_elem	    2
 #define HWT_FN_ktime_get_ns	    5
 #define HWT_FN_get_current_pid_tgid 14
+#define HWT_FN_probe_read_user	    112
 #define HWT_FN_ringbuf_reserve	    131
 #define HWT_FN_ringbuf_submit	    132
 #define HWT_FN_get_attach_cookie    174

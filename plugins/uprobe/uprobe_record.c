@@ -47,6 +47,8 @@ struct up_state {
 	uint64_t nfuncs, nslow, nret_sites;
 	struct up_meter meter; /* probe time, for the progress line and the end note */
 
+	struct hwt_idmap tramps; /* pid -> low half of its uretprobe trampoline's address */
+
 	/* Encoder state (see uprobe_format.h). */
 	struct hwt_idmap tids; /* tid -> index into threads */
 	struct up_thread *threads;
@@ -307,12 +309,49 @@ static void put(struct up_state *s, struct hwt_uprobe_record r)
 	s->len += hwt_uprobe_record_put(s->buf + s->len, &r);
 }
 
+/* The low half of the address of the kernel's uretprobe trampoline in process @pid (the start of
+ * its "[uprobes]" mapping), or 1 (no page start) when the process has none or is gone. */
+static uint32_t read_trampoline(uint32_t pid)
+{
+	char path[64], line[512];
+	uint32_t lo = 1;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[uprobes]")) {
+			lo = (uint32_t)strtoull(line, NULL, 16);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return lo;
+}
+
+/* Did the entry @r find the uretprobe trampoline where its return address should be? Then a
+ * traced function entered at the same sp jumped to it: a tail call. The trampoline starts a
+ * page, so most entries are told apart without looking; a process gone before its mapping was
+ * read is trusted on the page start alone. */
+static int tail_entry(struct up_state *s, const struct hwt_uprobe_rec *r)
+{
+	int created = 0;
+
+	if (r->flags & HWT_UPROBE_RETURN || (r->ret_lo & 0xfff))
+		return 0;
+	uint32_t *lo = hwt_idmap_put(&s->tramps, r->pid, &created);
+	if (!lo)
+		return 1;
+	if (created || *lo != r->ret_lo) /* new, gone, or exec'ed since */
+		*lo = read_trampoline(r->pid);
+	return *lo == 1 || *lo == r->ret_lo;
+}
+
 static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 {
 	struct up_state *s = ctx;
 	int created = 0;
 
-	if (reserve(s, 3 * UP_RECORD_MAX))
+	if (reserve(s, 4 * UP_RECORD_MAX))
 		return s->error = HWT_E_NOMEM;
 	uint32_t *slot = hwt_idmap_put(&s->tids, r->tid, &created);
 	if (!slot)
@@ -345,6 +384,9 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	/* At a ret instruction sp still points at the return address; after a uretprobe it is one
 	 * slot above. The stream always says the latter. */
 	uint64_t sp = r->sp + (r->flags & HWT_UPROBE_RET_SITE ? 8 : 0);
+	if (tail_entry(s, r))
+		put(s,
+		    (struct hwt_uprobe_record){ .kind = UP_KIND_GAP, .id = UP_GAP_TAIL, .a = ti });
 	put(s, (struct hwt_uprobe_record){
 		       .kind = r->flags & HWT_UPROBE_RETURN ? UP_KIND_RETURN : UP_KIND_ENTRY,
 		       .id = r->cookie,
@@ -368,6 +410,7 @@ static void up_free(struct up_state *s)
 	hwt_funcsel_free(s->sel);
 	free(s->attached);
 	hwt_idmap_fini(&s->tids);
+	hwt_idmap_fini(&s->tramps);
 	free(s->threads);
 	free(s->buf);
 	up_meter_fini(&s->meter);

@@ -163,9 +163,9 @@ static int check_thread(uint32_t tid, uint32_t id, uint64_t t0, uint64_t t1)
 		ck_assert_uint_ge(r->ts, t0);
 		ck_assert_uint_le(r->ts, t1);
 		last_ts = r->ts;
-		ck_assert_uint_eq(r->reserved, 0);
 		if (!(r->flags & HWT_UPROBE_RETURN)) {
 			ck_assert_uint_eq(r->flags, 0);
+			ck_assert_uint_ne(r->ret_lo, 0); /* a return address is there */
 			ck_assert_int_lt(depth, 64);
 			sp_stack[depth] = r->sp;
 			id_stack[depth++] = r->cookie;
