@@ -143,7 +143,9 @@ int hwt_ifunc_resolve(const char *path, const char *const *names, size_t n, uint
 	kill(pid, SIGKILL); /* done, or hung in a constructor */
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	for (size_t i = 0; !ret && i < n; i++)
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < n; i++)
 		ret += vaddrs[i] != 0;
 	return ret;
 }
