@@ -96,10 +96,8 @@ static const char *libc_path(uint64_t *base)
 static const struct {
 	const char *glob, *shown;
 } alias_cases[] = {
-	{ "hwt_s_one", "hwt_s_one" },
-	{ "hwt_s_weak", "hwt_s_weak" },
-	{ "hwt_s_local", "hwt_s_local" },
-	{ "hwt_s_w*", "hwt_s_weak" },
+	{ "hwt_s_one", "hwt_s_one" },	  { "hwt_s_weak", "hwt_s_weak" },
+	{ "hwt_s_local", "hwt_s_local" }, { "hwt_s_w*", "hwt_s_weak" },
 	{ "hwt_s_*", "hwt_s_one" }, /* the preferred name matches: it stays */
 };
 
@@ -166,9 +164,9 @@ START_TEST(hwt_funcsel_bad_arguments)
 	ck_assert_ptr_null(hwt_funcsel_pattern(s, HWT_FUNCSEL_MAX, NULL));
 	ck_assert_int_eq(hwt_funcsel_file(s, NULL, 1, 0, collect, NULL, why, sizeof(why)),
 			 HWT_E_INVAL);
-	ck_assert_int_eq(hwt_funcsel_file(s, "/nonexistent/x", 1, 0, collect, NULL, why,
-					  sizeof(why)),
-			 HWT_E_NOENT);
+	ck_assert_int_eq(
+		hwt_funcsel_file(s, "/nonexistent/x", 1, 0, collect, NULL, why, sizeof(why)),
+		HWT_E_NOENT);
 	ck_assert_int_eq(hwt_funcsel_wants_library(s, "libc.so.6"), 0);
 	ck_assert_int_eq(hwt_funcsel_add(s, "-N", 1), 0);
 	hwt_funcsel_free(s);
