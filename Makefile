@@ -85,11 +85,12 @@ $(BUILD)/programs/%: tests/programs/%.cc
 # even with -fno-omit-frame-pointer) and inlined library code, as distro programs have them.
 OPT_CFLAGS := -g -fno-omit-frame-pointer
 PROG_BINS += $(BUILD)/programs/leaf_o1 $(BUILD)/programs/leaf_o2 $(BUILD)/programs/stl_o2 \
-	     $(BUILD)/programs/tailcall_o2 $(BUILD)/programs/cold_o2
+	     $(BUILD)/programs/tailcall_o2 $(BUILD)/programs/cold_o2 $(BUILD)/programs/clones_o2
 $(BUILD)/programs/leaf_o%: tests/programs/opt/leaf.c
 	@mkdir -p $(dir $@)
 	$(CC) -O$* $(OPT_CFLAGS) -o $@ $<
-# Tail jumps (direct and indirect) and a function whose return is in its .cold part: -O2 makes them.
+# Tail jumps (direct and indirect), a function whose return is in its .cold part, .isra/.constprop/
+# .part clones: -O2 makes them.
 $(BUILD)/programs/%_o2: tests/programs/opt/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 $(OPT_CFLAGS) -o $@ $<

@@ -6,6 +6,8 @@
 # caller's), nothing "unfinished" (report) or "no return seen" (inspect), exact counts.
 # cold_o2: scan's only `ret` is in scan.cold (nm and objdump must show it), entered by a jump:
 # scan.cold is no function of its own (not traced), and every call of scan returns.
+# clones_o2: sum_a.isra.0, scaled.constprop.0 and check.part.0 (nm must show them) are called
+# like functions: traced under those names, with exact counts.
 need python3 objdump nm
 
 # The jumps the test is about, in the binary as built.
@@ -36,6 +38,11 @@ objdump -d --no-show-raw-insn "$PROGS/cold_o2" | awk '/^[0-9a-f]+ <scan>:/,/^$/'
 objdump -d --no-show-raw-insn "$PROGS/cold_o2" | awk '/^[0-9a-f]+ <scan\.cold>:/,/^$/' >cold.dis
 grep -qw ret scan.dis && fail "scan has a ret of its own: the test needs it only in scan.cold"
 grep -qw ret cold.dis || fail "scan.cold has no ret"
+
+nm "$PROGS/clones_o2" >clones.nm || fail "nm cannot read clones_o2"
+for f in sum_a.isra.0 scaled.constprop.0 check.part.0; do
+	grep -q " $f\$" clones.nm || fail "clones_o2 has no $f: nothing to test"
+done
 
 # record_check PROG OUTPUT SPEC: SPEC is "name:calls:caller|caller..." items: every slice of
 # name has one of the callers as its parent ("-" for none); no other function shows.
@@ -92,4 +99,6 @@ done()
 record_check tailcall_o2 1237 "main:1:- direct_caller:5:main indirect_caller:4:main \
 chain_a:3:main chain_b:3:chain_a callee:12:direct_caller|indirect_caller|chain_b leaf:12:callee"
 record_check cold_o2 240 "main:1:- scan:8:main found_end:8:scan"
+record_check clones_o2 1078 "main:1:- other:5:main sum_a.isra.0:4:main \
+scaled.constprop.0:3:main check.part.0:4:main|other"
 finish
