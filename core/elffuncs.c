@@ -155,10 +155,16 @@ static int inside(const struct range *r, size_t n, uint64_t a)
 	return 0;
 }
 
+/* Where a function gives its frame back, as hwt_elf_func has it. */
+struct sites {
+	uint64_t *at, *target; /* parallel: file offset, tail jump target (0: a ret) */
+	size_t n, cap, cap_target;
+};
+
 /* Appends to @out where the @size bytes at @code (at @vaddr, file offset @offset) give the frame
  * back: every ret, and every jump that leaves the function's code @own (a tail call). */
 static int ret_sites(csh cs, const uint8_t *code, uint64_t size, uint64_t vaddr, uint64_t offset,
-		     const struct range *own, size_t nown, uint64_t **out, size_t *n, size_t *cap)
+		     const struct range *own, size_t nown, struct sites *out)
 {
 	cs_insn *insn = NULL;
 	size_t count = cs_disasm(cs, code, size, vaddr, 0, &insn);
@@ -166,13 +172,20 @@ static int ret_sites(csh cs, const uint8_t *code, uint64_t size, uint64_t vaddr,
 
 	for (size_t i = 0; i < count && !err; i++) {
 		int site = insn[i].id == X86_INS_RET || insn[i].id == X86_INS_RETF;
-		if (insn[i].id == X86_INS_JMP && !strncmp(insn[i].op_str, "0x", 2))
-			site = !inside(own, nown, strtoull(insn[i].op_str, NULL, 16));
+		uint64_t target = 0;
+		if (insn[i].id == X86_INS_JMP && !strncmp(insn[i].op_str, "0x", 2)) {
+			target = strtoull(insn[i].op_str, NULL, 16);
+			site = !inside(own, nown, target);
+		}
 		if (!site)
 			continue;
-		err = HWT_ARRAY_GROW(*out, cap, *n + 1);
+		err = HWT_ARRAY_GROW(out->at, &out->cap, out->n + 1);
 		if (!err)
-			(*out)[(*n)++] = insn[i].address - vaddr + offset;
+			err = HWT_ARRAY_GROW(out->target, &out->cap_target, out->n + 1);
+		if (!err) {
+			out->target[out->n] = target;
+			out->at[out->n++] = insn[i].address - vaddr + offset;
+		}
 	}
 	cs_free(insn, count);
 	return err;
@@ -224,8 +237,7 @@ struct walk {
 	size_t n, cap;
 	uint8_t *code; /* the function being disassembled */
 	size_t code_cap;
-	uint64_t *sites; /* its return sites */
-	size_t nsites, sites_cap;
+	struct sites sites;   /* its return sites */
 	struct range *ranges; /* its code and its .cold pieces' */
 	size_t ranges_cap;
 	const char **names; /* its names */
@@ -324,7 +336,8 @@ static void walk_close(struct walk *w)
 	if (w->cs)
 		cs_close(&w->cs);
 	free(w->code);
-	free(w->sites);
+	free(w->sites.at);
+	free(w->sites.target);
 	free(w->ranges);
 	free(w->names);
 	free(w->syms);
@@ -381,7 +394,7 @@ static int piece_sites(struct walk *w, const struct fsym *s, const struct range 
 	ssize_t all = size ? pread(w->fd, w->code, size, (off_t)s->offset) : 0;
 	return all <= 0 ? 0
 			: ret_sites(w->cs, w->code, (uint64_t)all, s->vaddr, s->offset, own, nown,
-				    &w->sites, &w->nsites, &w->sites_cap);
+				    &w->sites);
 }
 
 /* Disassembles @w->syms[@k] and its .cold pieces to set @f's return sites (@w's buffer, valid
@@ -397,11 +410,12 @@ static int add_ret_sites(struct walk *w, size_t k, struct hwt_elf_func *f)
 			w->ranges[nown++] = (struct range){ w->syms[i].vaddr,
 							    w->syms[i].vaddr + w->syms[i].size };
 	}
-	w->nsites = 0;
+	w->sites.n = 0;
 	for (int64_t i = (int64_t)k; i >= 0 && !ret; i = w->syms[i].cold)
 		ret = piece_sites(w, &w->syms[i], w->ranges, nown);
-	f->ret_sites = w->sites;
-	f->nret_sites = w->nsites;
+	f->ret_sites = w->sites.at;
+	f->ret_targets = w->sites.target;
+	f->nret_sites = w->sites.n;
 	return ret;
 }
 

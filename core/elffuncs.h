@@ -24,8 +24,10 @@ struct hwt_elf_func {
 	uint64_t entry_offset; /* file offset of the entry probe (after an endbr64) */
 	uint32_t flags;	       /* enum hwt_elf_func_flags */
 	const uint64_t
-		*ret_sites; /* borrowed for the callback: file offsets of its ret
-			       instructions and tail jumps, when HWT_ELF_RET_SITES is asked */
+		*ret_sites;	     /* borrowed for the callback: file offsets of its ret
+					instructions and tail jumps, when HWT_ELF_RET_SITES is asked */
+	const uint64_t *ret_targets; /* borrowed for the callback, parallel to @ret_sites: the
+					virtual address a tail jump goes to, 0 for a ret */
 	size_t nret_sites;
 	const char *const *names; /* borrowed for the callback: every name of the address, @name
 				     first, then the others by preference (global, weak, local),

@@ -29,6 +29,9 @@ struct uframe {
 	uint32_t id, frame;
 	uint64_t sp, ts;
 	int emitted;
+	uint8_t tail;	 /* entered by a tail call from the frame below (same sp) */
+	uint8_t pending; /* what it tail-called has returned: so has it, at end_ts */
+	uint64_t end_ts;
 };
 
 struct uthread {
@@ -234,6 +237,27 @@ static int pop(struct updec *u, struct uthread *t, uint64_t ts, uint32_t flags)
 	if (!err && f->emitted)
 		err = emit_slice(u, t, HWT_EV_SLICE_END, f->frame, ts, flags);
 	t->depth--;
+	/* The call that jumped to this one returns with it. */
+	if (f->tail && !flags && t->depth && t->stack[t->depth - 1].sp == f->sp) {
+		t->stack[t->depth - 1].pending = 1;
+		t->stack[t->depth - 1].end_ts = ts;
+	}
+	return err;
+}
+
+/* Closes the calls whose tail-called callee returned (pending), unless @r (may be NULL) is the
+ * return of the innermost: under uretprobes the kernel delivers each caller's return right after
+ * its callee's; returns caught at ret instructions come only for the callee. */
+static int settle(struct updec *u, struct uthread *t, const struct urec *r)
+{
+	int err = 0;
+
+	while (!err && t->depth && t->stack[t->depth - 1].pending) {
+		struct uframe *f = &t->stack[t->depth - 1];
+		if (r && r->kind == UP_KIND_RETURN && r->sp - 8 == f->sp)
+			break;
+		err = pop(u, t, f->end_ts, 0);
+	}
 	return err;
 }
 
@@ -253,8 +277,9 @@ static int push(struct updec *u, struct uthread *t, const struct urec *r, uint64
 			return (int)fid;
 		frame = (uint32_t)fid;
 	}
+	int tail = r->tail && t->depth && t->stack[t->depth - 1].sp == r->sp;
 	struct uframe *f = &t->stack[t->depth++];
-	*f = (struct uframe){ .id = r->id, .frame = frame, .sp = r->sp, .ts = ts };
+	*f = (struct uframe){ .id = r->id, .frame = frame, .sp = r->sp, .ts = ts, .tail = tail };
 	/* Without a duration filter a slice shows when it starts. */
 	if (!u->min_dur && (!u->max_depth || t->depth <= u->max_depth)) {
 		f->emitted = 1;
@@ -279,6 +304,9 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	if (!t)
 		return HWT_E_NOMEM;
 	hwt_dec_announce(u->d, r.pid, r.tid, ts);
+	err = settle(u, t, &r);
+	if (err)
+		return err;
 	if (r.kind == UP_KIND_GAP) {
 		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
 		if (!ev)
@@ -305,7 +333,7 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 
 static int close_all(struct updec *u, struct uthread *t, uint64_t ts)
 {
-	int err = 0;
+	int err = settle(u, t, NULL);
 	while (!err && t->depth)
 		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
 	return err;

@@ -12,6 +12,9 @@
  *  ret instruction, not by a uretprobe, so sp still points at the return address (it equals the
  *  entry's sp, not entry sp + 8). */
 #define HWT_UPROBE_RET_SITE 2u
+/** hwt_uprobe_rec.flags, with HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE: the site is a jump to a
+ *  traced function (a tail call): the call goes on in the callee and ends with it. */
+#define HWT_UPROBE_TAIL_SITE 4u
 
 /** One record per probe hit, as the BPF program writes it to the ring buffer (40 bytes, the
  *  layout is what the program stores: never reorder). */

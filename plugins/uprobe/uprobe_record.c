@@ -177,7 +177,11 @@ struct selection {
 	struct hwt_uprobe_table table; /* the function table chunk (uprobe_format.h) */
 	uint64_t nslow;
 	uint32_t next_id;
-	int noted; /* an IFUNC traced at its resolver was said */
+	int noted;	   /* an IFUNC traced at its resolver was said */
+	uint64_t *targets; /* parallel to @ret: where a tail jump goes (0: a ret) */
+	size_t cap_targets;
+	uint64_t *chosen; /* the addresses of the functions chosen */
+	size_t nchosen, cap_chosen;
 };
 
 static int select_func(const struct hwt_funcsel_pick *p, void *ctx)
@@ -197,11 +201,20 @@ static int select_func(const struct hwt_funcsel_pick *p, void *ctx)
 		err = err ? err
 			  : probes_add(&sel->ret, f->offset,
 				       hwt_uprobe_cookie(id, HWT_UPROBE_RETURN));
-	for (size_t i = 0; sel->ret_sites && i < f->nret_sites && !err; i++)
-		err = probes_add(&sel->ret, f->ret_sites[i],
-				 hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
+	for (size_t i = 0; sel->ret_sites && i < f->nret_sites && !err; i++) {
+		err = HWT_ARRAY_GROW(sel->targets, &sel->cap_targets, sel->ret.n + 1);
+		if (!err)
+			sel->targets[sel->ret.n] = f->ret_targets[i];
+		err = err ? err
+			  : probes_add(
+				    &sel->ret, f->ret_sites[i],
+				    hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
+	}
+	if (!err)
+		err = HWT_ARRAY_GROW(sel->chosen, &sel->cap_chosen, sel->nchosen + 1);
 	if (err)
 		return err;
+	sel->chosen[sel->nchosen++] = f->vaddr;
 	sel->n++;
 	int slow = (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
 	sel->nslow += slow;
@@ -209,6 +222,26 @@ static int select_func(const struct hwt_funcsel_pick *p, void *ctx)
 	if (err)
 		return err;
 	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, f->flags, p->name);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Return sites that are jumps to a function traced too are tail calls: the jump does not end
+ * the call, which nests the callee (HWT_UPROBE_TAIL_SITE). A jump elsewhere (a PLT stub, a
+ * function not traced) is where the call's traced part ends. */
+static void mark_tail_sites(struct selection *sel)
+{
+	if (!sel->ret_sites || !sel->nchosen)
+		return;
+	qsort(sel->chosen, sel->nchosen, sizeof(*sel->chosen), cmp_u64);
+	for (size_t i = 0; i < sel->ret.n; i++)
+		if (sel->targets[i] && bsearch(&sel->targets[i], sel->chosen, sel->nchosen,
+					       sizeof(*sel->chosen), cmp_u64))
+			sel->ret.cookie[i] |= (uint64_t)HWT_UPROBE_TAIL_SITE << 32;
 }
 
 static int file_id(const char *path, struct file_id *id)
@@ -262,6 +295,7 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 			hwt_host_set_error(s->h, "uprobe: %s", why);
 	}
 	if (err >= 0 && sel.n) {
+		mark_tail_sites(&sel);
 		err = hwt_host_write_chunk(s->h, "uprobe", sel.table.data, sel.table.len);
 		if (!err)
 			err = hwt_bpf_uprobes_attach_probes(s->bpf, path, sel.entry.off,
@@ -283,6 +317,8 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 	}
 	probes_fini(&sel.entry);
 	probes_fini(&sel.ret);
+	free(sel.targets);
+	free(sel.chosen);
 	hwt_uprobe_table_fini(&sel.table);
 	return err;
 }
@@ -384,9 +420,14 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	/* At a ret instruction sp still points at the return address; after a uretprobe it is one
 	 * slot above. The stream always says the latter. */
 	uint64_t sp = r->sp + (r->flags & HWT_UPROBE_RET_SITE ? 8 : 0);
-	if (tail_entry(s, r))
+	if (tail_entry(s, r) || (r->flags & HWT_UPROBE_TAIL_SITE))
 		put(s,
 		    (struct hwt_uprobe_record){ .kind = UP_KIND_GAP, .id = UP_GAP_TAIL, .a = ti });
+	if (r->flags & HWT_UPROBE_TAIL_SITE) {
+		/* Not the call's end: that comes with the callee's return (uprobe_format.h). */
+		up_meter_count(&s->meter, r->cookie, 0);
+		return 0;
+	}
 	put(s, (struct hwt_uprobe_record){
 		       .kind = r->flags & HWT_UPROBE_RETURN ? UP_KIND_RETURN : UP_KIND_ENTRY,
 		       .id = r->cookie,

@@ -120,7 +120,7 @@ struct func {
 	char name[96], demangled[96];
 	uint64_t vaddr, size, offset, entry_offset;
 	uint32_t flags;
-	uint64_t ret_sites[8];
+	uint64_t ret_sites[8], ret_targets[8];
 	size_t nret_sites;
 	char names[256]; /* every name, separated by spaces */
 	size_t nnames;
@@ -145,8 +145,10 @@ static int collect(const struct hwt_elf_func *f, void *ctx)
 	c->entry_offset = f->entry_offset;
 	c->flags = f->flags;
 	c->nret_sites = f->nret_sites;
-	for (size_t i = 0; i < f->nret_sites && i < 8; i++)
+	for (size_t i = 0; i < f->nret_sites && i < 8; i++) {
 		c->ret_sites[i] = f->ret_sites[i];
+		c->ret_targets[i] = f->ret_targets[i];
+	}
 	if (f->nret_sites)
 		ck_assert_ptr_nonnull(f->ret_sites);
 	ck_assert_uint_ge(f->nnames, 1);
@@ -259,6 +261,28 @@ START_TEST(hwt_elf_functions_asm_exact)
 	ck_assert_uint_eq(f->nret_sites, asm_funcs[_i].nrets);
 	for (size_t k = 0; k < asm_funcs[_i].nrets; k++)
 		ck_assert_uint_eq(f->ret_sites[k] - f->offset, asm_funcs[_i].ret_deltas[k]);
+}
+END_TEST
+
+/* A tail jump's site says where it goes; a ret's says 0. */
+START_TEST(hwt_elf_functions_tail_targets)
+{
+	const struct func *f, *push;
+
+	run("/proc/self/exe", HWT_ELF_RET_SITES);
+	push = find("hwt_t_push");
+	ck_assert_ptr_nonnull(push);
+	f = find("hwt_t_tail");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->ret_targets[0], push->vaddr);
+	f = find("hwt_t_parent"); /* the .cold piece's ret, then its jmp hwt_t_push */
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->ret_targets[0], 0);
+	ck_assert_uint_eq(f->ret_targets[1], push->vaddr);
+	f = find("hwt_t_two_rets");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->ret_targets[0], 0);
+	ck_assert_uint_eq(f->ret_targets[1], 0);
 }
 END_TEST
 
@@ -594,6 +618,7 @@ static Suite *elffuncs_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, hwt_elf_functions_asm_exact, 0,
 			    (int)(sizeof(asm_funcs) / sizeof(asm_funcs[0])));
+	tcase_add_test(tc, hwt_elf_functions_tail_targets);
 	tcase_add_test(tc, hwt_elf_functions_no_ret_sites);
 	tcase_add_test(tc, hwt_elf_functions_c_functions);
 	tcase_add_test(tc, hwt_elf_functions_aliases_collapse);

@@ -556,6 +556,33 @@ START_TEST(uprobe_decode_tail_call_marked)
 }
 END_TEST
 
+/* Returns caught at ret instructions (programs that throw): work's tail jump to a traced
+ * function is marked, no return comes for work; it ends with leaf, finished, whatever record
+ * comes next (here main calling work again, then the end of the recording). */
+START_TEST(uprobe_decode_tail_call_ret_sites)
+{
+	uint32_t a;
+
+	begin_file(NULL, NULL);
+	a = u_thread(PID, PID);
+	enter(a, FN_MAIN, 100, A0);
+	enter(a, FN_WORK, 200, A0 - 0x100);
+	tail_mark(a);
+	enter(a, FN_LEAF, 300, A0 - 0x100);
+	leave(a, FN_LEAF, 400, A0 - 0x100);
+	enter(a, FN_WORK, 450, A0 - 0x100);
+	tail_mark(a);
+	enter(a, FN_LEAF, 460, A0 - 0x100);
+	leave(a, FN_LEAF, 470, A0 - 0x100);
+	source_item(1000);
+	end_file(0, 1000, 0);
+	decode_all();
+	ck_assert_str_eq(timeline(PID), "B main@100 B work@200 B leaf@300 E leaf@400 E work@400 "
+					"B work@450 B leaf@460 E leaf@470 E work@470 E main@1000!");
+	free_seen();
+}
+END_TEST
+
 /* Calls open when a thread exits end at its exit; when the recording ends, at its end. */
 START_TEST(uprobe_decode_unfinished_at_exit)
 {
@@ -701,6 +728,7 @@ static Suite *uprobe_decode_suite(void)
 	tcase_add_test(tc, uprobe_decode_missing_returns);
 	tcase_add_test(tc, uprobe_decode_tail_call);
 	tcase_add_test(tc, uprobe_decode_tail_call_marked);
+	tcase_add_test(tc, uprobe_decode_tail_call_ret_sites);
 	tcase_add_test(tc, uprobe_decode_unfinished_at_exit);
 	tcase_add_test(tc, uprobe_decode_truncated);
 	tcase_add_test(tc, uprobe_decode_unknown_function_and_thread);
