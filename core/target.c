@@ -95,6 +95,7 @@ int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[])
 		close(go[1]);
 		return HWT_E_IO;
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(go[0]);
@@ -110,6 +111,10 @@ int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[])
 		/* The recorder's signal handlers must not leak into the program. */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* A recorder killed with SIGKILL takes the program with it: it must not run on
+		 * unrecorded. Kept across execve; a process it forks is not covered (documented). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127); /* the recorder gave up before releasing us */
 		execv(path, argv);
