@@ -37,7 +37,7 @@
  * it 20 times and reports the worst). What it loses: what waits in a ring (up to HWT_POLL_MS),
  * the open chunk (cut HWT_FLUSH_MS after its first record) and the writer's compressing and
  * writing it (a few ms). So the chunk is cut early enough for the sum to fit. */
-#define HWT_LOSS_MS 200
+#define HWT_LOSS_MS  200
 #define HWT_FLUSH_MS (HWT_LOSS_MS - HWT_POLL_MS - 10)
 
 /* ---- the recording --------------------------------------------------------------------- */
