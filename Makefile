@@ -45,7 +45,7 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test unit e2e demo bench fuzz fuzz-replay clean deps programs format api
+.PHONY: all test test-bins unit e2e demo bench fuzz fuzz-replay clean deps programs format api
 all: $(HWTRACE) $(PLUGIN_SOS) api
 
 $(BUILD)/%.o: %.c
@@ -193,6 +193,10 @@ fuzz-replay: $(FUZZ_REPLAYS)
 		$(BUILD)/fuzz/$$n tests/fuzz/corpus/$$n || { echo "FAIL $$n"; fail=1; }; \
 	done; [ $$fail -eq 0 ]
 -include $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%.d) $(BUILD)/tests/fuzz/replay.d
+
+# Everything `make test` runs, built (make -j2 test-bins, then make test: the tests one at a time).
+test-bins: $(UNIT_BINS) $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) \
+	$(FUZZ_REPLAYS)
 
 format:
 	clang-format -i $(LIB_SRCS) $(API_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)
