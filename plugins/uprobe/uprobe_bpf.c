@@ -18,6 +18,7 @@
 #include "uprobe_bpf.h"
 #include "uprobe_bpf_sys.h"
 #include "hwtrace/error.h"
+#include "core/target.h"
 #include "core/util.h"
 
 #define HWT_SEQ_THREADS	   65536      /* per-thread counters kept (LRU: dead threads go first) */
@@ -464,6 +465,7 @@ int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u)
 	}
 	if (pid < 0)
 		return (int)(hwt_bpf_uprobes_detach(u) < 0 ? HWT_E_IO : 0);
+	hwt_tree_helper(pid); /* not a process of the traced program's tree */
 	for (size_t i = 0; i < u->nlinks; i++)
 		close(u->links[i]);
 	u->nlinks = 0;
