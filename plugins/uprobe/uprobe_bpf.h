@@ -59,6 +59,12 @@ int hwt_bpf_uprobes_probe(char *why, size_t len);
  *  HWT_E_NOTSUP, HWT_E_NOMEM) and @why filled on failure. Free with hwt_bpf_uprobes_close(). */
 struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *why, size_t len);
 
+/** hwt_bpf_uprobes_open() whose program leaves the hits of process @ignore_tgid alone: the
+ *  recorder's own calls of the library functions it traces (probes on a library are in every
+ *  process that maps it) would cost it a trap each and fill the ring. */
+struct hwt_bpf_uprobes *hwt_bpf_uprobes_open_except(size_t ring_bytes, uint32_t ignore_tgid,
+						    int *err, char *why, size_t len);
+
 /** Attaches entry probes at @entry_off[i] and return probes at @ret_off[i] (file offsets into
  *  @path, normally both the function's first instruction, past an endbr64) for @n functions whose
  *  ids are @ids[i]: one uprobe_multi link for the entries and one for the returns, for every

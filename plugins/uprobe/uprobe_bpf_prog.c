@@ -93,12 +93,17 @@ static void resolve(struct hwt_asm *as)
 
 /* The program run at every probe hit. r6 = ctx (struct pt_regs *), r7 = pid_tgid, r8 = seq,
  * r9 = the reserved record; the stack holds the map key (fp-4) and value (fp-8). */
-static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd)
+static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd, uint32_t ignore_tgid)
 {
 	memset(as, 0, sizeof(*as));
 	MOV_REG(R6, R1);
 	CALL(get_current_pid_tgid);
 	MOV_REG(R7, R0);
+	if (ignore_tgid) { /* the recorder's own calls of a traced library function */
+		MOV_REG(R1, R7);
+		RSH_IMM(R1, 32);
+		JEQ_IMM(R1, (int32_t)ignore_tgid, L_OUT);
+	}
 	STX(BPF_W, R10, -4, R7); /* key = tid, the low half */
 
 	/* seq: this thread's counter + 1; only the thread itself writes it, so no atomics */
@@ -206,10 +211,11 @@ static const char *verifier_reason(char *log)
 	return line ? line : "no verifier log";
 }
 
-int hwt_bpf_prog_load(int seq_fd, int ring_fd, int lost_fd, char *what, size_t whatlen)
+int hwt_bpf_prog_load(int seq_fd, int ring_fd, int lost_fd, uint32_t ignore_tgid, char *what,
+		      size_t whatlen)
 {
 	struct hwt_asm as;
-	int n = assemble(&as, seq_fd, ring_fd, lost_fd);
+	int n = assemble(&as, seq_fd, ring_fd, lost_fd, ignore_tgid);
 	int fd = prog_load(&as, n, NULL, 0);
 
 	if (fd >= 0)

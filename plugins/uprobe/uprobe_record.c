@@ -621,7 +621,8 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 	err = apply_options(s, opts);
 	if (err)
 		goto fail;
-	s->bpf = hwt_bpf_uprobes_open((size_t)opts[OPT_RING].i, &err, why, sizeof(why));
+	s->bpf = hwt_bpf_uprobes_open_except((size_t)opts[OPT_RING].i, (uint32_t)getpid(), &err,
+					     why, sizeof(why));
 	if (!s->bpf) {
 		hwt_host_set_error(h, "uprobe: %s", why);
 		goto fail;
