@@ -84,10 +84,20 @@ $(BUILD)/programs/%: tests/programs/%.cc
 # Optimized programs: frameless leaves (GCC 12 drops a leaf's frame pointer at -O1 and above
 # even with -fno-omit-frame-pointer) and inlined library code, as distro programs have them.
 OPT_CFLAGS := -g -fno-omit-frame-pointer
-PROG_BINS += $(BUILD)/programs/leaf_o1 $(BUILD)/programs/leaf_o2 $(BUILD)/programs/stl_o2
+PROG_BINS += $(BUILD)/programs/leaf_o1 $(BUILD)/programs/leaf_o2 $(BUILD)/programs/stl_o2 \
+	     $(BUILD)/programs/tailcall_o2 $(BUILD)/programs/cold_o2 $(BUILD)/programs/clones_o2 \
+	     $(BUILD)/programs/tailcall_cxx_o2
 $(BUILD)/programs/leaf_o%: tests/programs/opt/leaf.c
 	@mkdir -p $(dir $@)
 	$(CC) -O$* $(OPT_CFLAGS) -o $@ $<
+# Tail jumps (direct and indirect), a function whose return is in its .cold part, .isra/.constprop/
+# .part clones: -O2 makes them.
+$(BUILD)/programs/%_o2: tests/programs/opt/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 $(OPT_CFLAGS) -o $@ $<
+$(BUILD)/programs/tailcall_cxx_o2: tests/programs/opt/tailcall.c
+	@mkdir -p $(dir $@)
+	$(CXX) -x c++ -O2 $(OPT_CFLAGS) -o $@ $<
 $(BUILD)/programs/stl_o2: tests/programs/opt/stl.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 $(OPT_CFLAGS) -o $@ $<

@@ -106,6 +106,12 @@ static int possible_cpus(void)
 
 struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *why, size_t len)
 {
+	return hwt_bpf_uprobes_open_except(ring_bytes, 0, err, why, len);
+}
+
+struct hwt_bpf_uprobes *hwt_bpf_uprobes_open_except(size_t ring_bytes, uint32_t ignore_tgid,
+						    int *err, char *why, size_t len)
+{
 	struct hwt_bpf_uprobes *u;
 	char what[256];
 	int dummy, e;
@@ -149,7 +155,8 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 		goto fail;
 	}
 
-	u->prog_fd = hwt_bpf_prog_load(u->seq_fd, u->ring_fd, u->lost_fd, what, sizeof(what));
+	u->prog_fd = hwt_bpf_prog_load(u->seq_fd, u->ring_fd, u->lost_fd, ignore_tgid, what,
+				       sizeof(what));
 	if (u->prog_fd < 0) {
 		e = errno;
 		if (e == EACCES) {
