@@ -45,7 +45,8 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test test-bins unit e2e demo bench fuzz fuzz-replay clean deps programs format api
+.PHONY: all test test-bins unit e2e demo bench bench-patch fuzz fuzz-replay clean deps programs \
+	format api
 all: $(HWTRACE) $(PLUGIN_SOS) api
 
 $(BUILD)/%.o: %.c
@@ -142,6 +143,75 @@ $(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++11 $(API_PROG_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhwtrace \
 		-Wl,-rpath,'$$ORIGIN/../lib'
+
+# lib/inproc's entry patcher, built as the preloaded runtime links it (PIC, hidden symbols,
+# capstone; core/util.c and core/error.c for hwt_idmap, HWT_ARRAY_GROW, hwt_error_from_errno).
+INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow insn_len tramp)
+$(BUILD)/inproc/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(API_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+$(BUILD)/inproc/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -g -MMD -MP -c $< -o $@
+-include $(INPROC_PATCH_OBJS:.o=.d)
+
+# Its unit test patches functions of its own, built each way the prologues differ: -O0/-O2,
+# with and without frame pointers, with and without endbr64; -rdynamic: it reads their sizes.
+PT_VARIANTS := O0_fp O0_cet O2_fp O2_nofp O2_cet
+PT_FLAGS_O0_fp := -O0 -fno-omit-frame-pointer -fcf-protection=none
+PT_FLAGS_O0_cet := -O0 -fno-omit-frame-pointer -fcf-protection=full
+PT_FLAGS_O2_fp := -O2 -fno-omit-frame-pointer -fcf-protection=none
+PT_FLAGS_O2_nofp := -O2 -fomit-frame-pointer -fcf-protection=none
+PT_FLAGS_O2_cet := -O2 -fomit-frame-pointer -fcf-protection=full
+PT_OBJS := $(PT_VARIANTS:%=$(BUILD)/tests/patch/targets_%.o) $(BUILD)/tests/patch/asm.o \
+	   $(BUILD)/tests/patch/cxx.o
+$(BUILD)/tests/patch/targets_%.o: tests/unit/patch_targets.c tests/unit/patch_targets.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -Wall -Werror -I. $(PT_FLAGS_$*) -DVARIANT=$* -c $< -o $@
+$(BUILD)/tests/patch/asm.o: tests/unit/patch_asm.S
+	@mkdir -p $(dir $@)
+	$(CC) -g -c $< -o $@
+$(BUILD)/tests/patch/cxx.o: tests/unit/patch_cxx.cc tests/unit/patch_targets.h
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -Wall -Werror -I. -c $< -o $@
+$(BUILD)/tests/test_patch: tests/unit/test_patch.c $(PT_OBJS) $(INPROC_PATCH_OBJS) \
+			   $(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -rdynamic -o $@ $< $(PT_OBJS) \
+		$(INPROC_PATCH_OBJS) $(BUILD)/libhwtrace.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
+# The same test on the patcher built without capstone (-DHWT_PATCH_NO_CAPSTONE: our decoder
+# alone), as a runtime that must not load libcapstone into the traced program would be.
+INPROC_NOCS_OBJS := $(patsubst %,$(BUILD)/inproc-nocs/lib/inproc/%.o,patch reloc shadow insn_len \
+	tramp)
+$(BUILD)/inproc-nocs/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(API_CFLAGS) -DHWT_PATCH_NO_CAPSTONE -c $< -o $@
+$(BUILD)/inproc-nocs/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -g -MMD -MP -c $< -o $@
+-include $(INPROC_NOCS_OBJS:.o=.d)
+UNIT_BINS += $(BUILD)/tests/test_patch_nocs
+$(BUILD)/tests/test_patch_nocs: tests/unit/test_patch.c $(PT_OBJS) $(INPROC_NOCS_OBJS) \
+				$(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -rdynamic -o $@ $< $(PT_OBJS) \
+		$(INPROC_NOCS_OBJS) $(BUILD)/libhwtrace.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
+# The patcher's figures: ns per patched call, ms to patch 10,000 generated functions.
+#   make bench-patch
+$(BUILD)/bench/bench_patch_many.c:
+	@mkdir -p $(dir $@)
+	awk 'BEGIN { for (i = 0; i < 10000; i++) printf "int bpm_%d(int x) { return x * %d + 1; }\n", i, i; \
+		printf "int (*const bpm_fns[10000])(int) = {"; \
+		for (i = 0; i < 10000; i++) printf "bpm_%d,", i; print "};" }' >$@
+$(BUILD)/bench/bench_patch: tests/bench/bench_patch.c $(BUILD)/bench/bench_patch_many.c \
+			    $(INPROC_PATCH_OBJS) $(BUILD)/libhwtrace.a
+	$(CC) -O0 -fno-omit-frame-pointer -c $(BUILD)/bench/bench_patch_many.c -o $(BUILD)/bench/bench_patch_many.o
+	$(CC) $(CFLAGS) -rdynamic -o $@ $< $(BUILD)/bench/bench_patch_many.o $(INPROC_PATCH_OBJS) \
+		$(BUILD)/libhwtrace.a $(LDFLAGS) $(LIBS)
+bench-patch: $(BUILD)/bench/bench_patch
+	$(BUILD)/bench/bench_patch
 
 # The Intel PT test oracle: single-steps a program and writes what ran as PT packets and truth.
 ORACLE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/oracle/*.c))
