@@ -45,8 +45,8 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test unit e2e demo bench fuzz fuzz-replay clean deps programs format api
-all: $(HWTRACE) $(PLUGIN_SOS) api
+.PHONY: all test unit e2e demo bench fuzz fuzz-replay clean deps programs format api inproc
+all: $(HWTRACE) $(PLUGIN_SOS) api inproc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,6 +121,30 @@ $(BUILD)/lib/libhwtrace.so: $(API_OBJS)
 	$(CC) -shared -Wl,-soname,libhwtrace.so -Wl,-z,defs $(LDFLAGS) -o $@ $^ -pthread
 -include $(API_OBJS:.o=.d)
 api: $(API_LIBS)
+
+# The inproc runtime (lib/inproc/), preloaded into programs that -b inproc traces: libc, libelf and
+# capstone only, everything hidden but what it interposes; never sanitized (a preloaded ASan
+# library needs the program built with ASan too).
+INPROC_SRCS := $(wildcard lib/inproc/*.c) core/elffuncs.c core/util.c core/openfile.c \
+	core/error.c core/format/inproc_format.c core/format/uprobe_format.c
+INPROC_ASM := $(wildcard lib/inproc/*.S)
+INPROC_OBJS := $(INPROC_SRCS:%.c=$(BUILD)/inproc/%.o) $(INPROC_ASM:%.S=$(BUILD)/inproc/%.o)
+INPROC_SO := $(BUILD)/lib/libhwtrace-inproc.so
+INPROC_CFLAGS := -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Iinclude -MMD -MP -fPIC \
+	-fvisibility=hidden -fno-omit-frame-pointer $(PKG_CFLAGS)
+$(BUILD)/inproc/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(INPROC_CFLAGS) -c $< -o $@
+$(BUILD)/inproc/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(INPROC_CFLAGS) -c $< -o $@
+$(INPROC_SO): $(INPROC_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libhwtrace-inproc.so -Wl,-z,defs -o $@ $^ -lelf -lcapstone \
+		-ldl -pthread
+-include $(INPROC_OBJS:.o=.d)
+# Built once the patcher (lib/inproc/patch.c) is in the tree.
+inproc: $(if $(wildcard lib/inproc/patch.c),$(INPROC_SO))
 
 # Programs that use libhwtrace: the C ones link the archive, the C++ ones the shared library;
 # built as strict ISO C11 and C++11, so that include/hwtrace.h stays clean there.

@@ -86,15 +86,53 @@ static int forces(const struct record *r, const struct hwt_plugin *p)
 	return 0;
 }
 
+/* Whether the flags given ask for exact calls (-F, -N, -D, --min-duration: flags of several
+ * tracers, SAMPLER not among them) and @p takes them all. */
+static int takes_call_flags(const struct record *r, const struct hwt_plugin *p)
+{
+	int any = 0;
+
+	for (int i = 0; p->kind == HWT_PLUGIN_TRACER && i < r->ngiven; i++) {
+		const struct hwt_plugin *sp = hwt_plugin_by_name(SAMPLER);
+		if (sp && record_declares(sp, r->given[i].f))
+			continue;
+		if (!record_declares(p, r->given[i].f))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+static int works_here(const struct hwt_plugin *p)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	char why[256];
+	int ok = h && (!p->probe || p->probe(h, why, sizeof(why)) > 0);
+
+	hwt_host_free(h);
+	return ok;
+}
+
 /* -b auto: the tracer that alone declares one of the flags given, in the table's order; SAMPLER
- * last, as its flags add sampling beside another tracer whose flags are given. */
+ * last, as its flags add sampling beside another tracer whose flags are given. Flags of several
+ * exact-call tracers (inproc, uprobe) go to the first of them that works here (the last if
+ * none: it says why). */
 static const struct hwt_plugin *forced_tracer(const struct record *r)
 {
+	const struct hwt_plugin *last = NULL;
+
 	for (int pass = 0; pass < 2; pass++)
 		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
 			if ((!strcmp((*p)->name, SAMPLER)) == pass && forces(r, *p))
 				return *p;
-	return NULL;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		if (!takes_call_flags(r, *p))
+			continue;
+		if (works_here(*p))
+			return *p;
+		last = *p;
+	}
+	return last;
 }
 
 /* "auto, pt, uprobe or sample". */

@@ -1,0 +1,391 @@
+/* The inproc runtime's start: before main() (and after each dlopen) it picks the functions of
+ * each loaded module the recorder's selection names, patches them in one batch, declares them
+ * (id -> file, address, name) for the decoder, hands the ones the patcher refuses to the
+ * recorder for uprobes and waits until they are attached, and measures what a traced call
+ * costs here. */
+#include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/elffuncs.h"
+#include "core/format/uprobe_format.h"
+#include "lib/inproc/patch.h"
+#include "rt_internal.h"
+
+#define RT_MAX_PATTERNS 256
+#define RT_REASONS	(HWT_PATCH_REFUSAL_COUNT_ + 1) /* the last: an error patching */
+
+static struct hwt_patcher *patcher;
+static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct hwt_inproc_pattern pats[RT_MAX_PATTERNS];
+static size_t npats;
+static uintptr_t self_base; /* this runtime's load address: its code is not traced */
+static uintptr_t *seen;	    /* load addresses of the modules handled */
+static size_t nseen, cap_seen;
+
+/* One module being handled: what the selection picked, as patch requests and a table. */
+struct pick {
+	const char *path;
+	int is_main;
+	uintptr_t base;
+	struct hwt_patch_req *reqs;
+	uint64_t *vaddrs;
+	size_t n, cap;
+	struct hwt_uprobe_table table;
+	int nomem;
+};
+
+static int pick_func(const struct hwt_elf_func *f, void *ctx)
+{
+	struct pick *p = ctx;
+
+	if (!f->size || !hwt_inproc_chosen(pats, npats, rt_config->flags & HWT_INPROC_MAIN_FILTERED,
+					   p->path, p->is_main, f->name, f->demangled, NULL))
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		struct hwt_patch_req *r = realloc(p->reqs, cap * sizeof(*r));
+		if (r)
+			p->reqs = r;
+		uint64_t *v = realloc(p->vaddrs, cap * sizeof(*v));
+		if (v)
+			p->vaddrs = v;
+		if (!r || !v) {
+			p->nomem = 1;
+			return 1;
+		}
+		p->cap = cap;
+	}
+	uint32_t id = __atomic_fetch_add(&rt_config->next_id, 1, __ATOMIC_RELAXED);
+	p->reqs[p->n] =
+		(struct hwt_patch_req){ .addr = p->base + f->vaddr, .size = f->size, .id = id };
+	p->vaddrs[p->n++] = f->vaddr;
+	if (hwt_uprobe_table_add(&p->table, id, f->vaddr, f->size, f->flags, f->name)) {
+		p->nomem = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Copies @len bytes of @data into a new declaration of @type. */
+static void declare_copy(uint16_t type, const void *data, size_t len)
+{
+	void *b = rt_declare_begin(type, len);
+	if (!b)
+		return;
+	memcpy(b, data, len);
+	rt_declare_end(b);
+}
+
+/* Hands the functions @p's patcher refused (@results) to the recorder and waits (bounded)
+ * until it attached uprobes to them. */
+static void ask_uprobes(const struct pick *p, const int *results, size_t nrefused)
+{
+	size_t plen = strlen(p->path) + 1;
+	size_t len = sizeof(struct hwt_inproc_uprobes) +
+		     nrefused * sizeof(struct hwt_inproc_uprobe) + plen;
+	struct hwt_inproc_uprobes *u = rt_declare_begin(HWT_CR_INPROC_UPROBES, len);
+
+	if (!u)
+		return;
+	struct hwt_inproc_uprobe *e = (struct hwt_inproc_uprobe *)(u + 1);
+	size_t k = 0;
+	for (size_t i = 0; i < p->n; i++)
+		if (results[i] != 0)
+			e[k++] = (struct hwt_inproc_uprobe){
+				.id = p->reqs[i].id,
+				.reason = results[i] > 0 ? (uint32_t)results[i] : RT_REASONS - 1,
+				.vaddr = p->vaddrs[i],
+			};
+	u->n = (uint32_t)k;
+	u->pid = (int32_t)getpid();
+	memcpy(e + k, p->path, plen);
+	rt_declare_end(u);
+	/* No call of theirs may be missed: wait until the recorder attached them (it polls every
+	 * few ms; attaching takes tens). */
+	uint64_t until = rt_now() + (uint64_t)rt_config->wait_ms * 1000000ull;
+	while (__atomic_load_n(&u->state, __ATOMIC_ACQUIRE) == HWT_INPROC_UP_WAITING) {
+		uint64_t now = rt_now();
+		if (now >= until)
+			break;
+		uint64_t left = until - now < 100000000ull ? until - now : 100000000ull;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)left };
+		syscall(SYS_futex, &u->state, FUTEX_WAIT, HWT_INPROC_UP_WAITING, &ts, NULL, 0);
+	}
+}
+
+/* Writes the image's counts: functions patched, refused and why, what a call costs. */
+static void declare_stats(uint64_t patched, const uint64_t *reasons, uint64_t call_ps,
+			  uint64_t start_ns)
+{
+	char text[RT_REASONS][96];
+	size_t len = sizeof(struct hwt_inproc_stats), nr = 0;
+	uint64_t refused = 0;
+
+	for (int i = 1; i < RT_REASONS; i++) {
+		if (!reasons[i])
+			continue;
+		refused += reasons[i];
+		snprintf(text[nr], sizeof(text[nr]), "%llu %s", (unsigned long long)reasons[i],
+			 i == RT_REASONS - 1 ? "error while patching" : hwt_patch_refusal_str(i));
+		len += strlen(text[nr++]) + 1;
+	}
+	struct hwt_inproc_stats *s = rt_declare_begin(HWT_CR_INPROC_STATS, len);
+	if (!s)
+		return;
+	*s = (struct hwt_inproc_stats){ .pid = (int32_t)getpid(),
+					.nreasons = (uint32_t)nr,
+					.patched = patched,
+					.refused = refused,
+					.call_ps = call_ps,
+					.start_ns = start_ns };
+	char *o = (char *)(s + 1);
+	for (size_t i = 0; i < nr; i++) {
+		size_t l = strlen(text[i]) + 1;
+		memcpy(o, text[i], l);
+		o += l;
+	}
+	rt_declare_end(s);
+}
+
+/* Picks, patches and declares the functions of one module; adds to @patched and @reasons. */
+static void handle_module(const char *path, int is_main, uintptr_t base, uint64_t *patched,
+			  uint64_t *reasons)
+{
+	struct pick p = { .path = path, .is_main = is_main, .base = base };
+	char why[256];
+
+	if (hwt_uprobe_table_begin(&p.table, path))
+		return;
+	int n = hwt_elf_functions(path, 0, pick_func, &p, why, sizeof(why));
+	int *results = p.n ? calloc(p.n, sizeof(*results)) : NULL;
+	if (n >= 0 && !p.nomem && p.n && results) {
+		declare_copy(HWT_CR_INPROC_FUNCS, p.table.data, p.table.len);
+		if (hwt_patcher_apply_many(patcher, p.reqs, p.n, results) < 0)
+			for (size_t i = 0; i < p.n; i++)
+				results[i] = -1;
+		size_t nrefused = 0;
+		for (size_t i = 0; i < p.n; i++) {
+			nrefused += results[i] != 0;
+			reasons[results[i] > 0 && results[i] < RT_REASONS - 1 ? results[i]
+				: results[i]				      ? RT_REASONS - 1
+									      : 0]++;
+		}
+		*patched += p.n - nrefused;
+		if (nrefused && !(rt_config->flags & HWT_INPROC_NO_UPROBES))
+			ask_uprobes(&p, results, nrefused);
+	}
+	free(results);
+	free(p.reqs);
+	free(p.vaddrs);
+	hwt_uprobe_table_fini(&p.table);
+}
+
+struct module {
+	uintptr_t base;
+	char path[PATH_MAX];
+	int is_main;
+};
+
+struct modules {
+	struct module *m;
+	size_t n, cap;
+};
+
+static int was_seen(uintptr_t base)
+{
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i] == base)
+			return 1;
+	return 0;
+}
+
+static int list_module(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct modules *ms = ctx;
+	int is_main = !info->dlpi_name || !info->dlpi_name[0];
+
+	if (info->dlpi_addr == self_base || was_seen(info->dlpi_addr))
+		return 0;
+	if (!is_main && info->dlpi_name[0] != '/')
+		return 0; /* the vDSO: no file */
+	if (ms->n == ms->cap) {
+		size_t cap = ms->cap ? ms->cap * 2 : 32;
+		struct module *m = realloc(ms->m, cap * sizeof(*m));
+		if (!m)
+			return 1;
+		ms->m = m;
+		ms->cap = cap;
+	}
+	struct module *m = &ms->m[ms->n];
+	m->base = info->dlpi_addr;
+	m->is_main = is_main;
+	if (is_main) {
+		ssize_t l = readlink("/proc/self/exe", m->path, sizeof(m->path) - 1);
+		if (l <= 0)
+			return 0;
+		m->path[l] = 0;
+	} else {
+		snprintf(m->path, sizeof(m->path), "%s", info->dlpi_name);
+	}
+	ms->n++;
+	return 0;
+}
+
+static void scan(uint64_t *patched, uint64_t *reasons)
+{
+	struct modules ms = { 0 };
+
+	dl_iterate_phdr(list_module, &ms);
+	for (size_t i = 0; i < ms.n; i++) {
+		if (nseen == cap_seen) {
+			size_t cap = cap_seen ? cap_seen * 2 : 32;
+			uintptr_t *s = realloc(seen, cap * sizeof(*s));
+			if (!s)
+				break;
+			seen = s;
+			cap_seen = cap;
+		}
+		seen[nseen++] = ms.m[i].base;
+		handle_module(ms.m[i].path, ms.m[i].is_main, ms.m[i].base, patched, reasons);
+	}
+	free(ms.m);
+}
+
+void rt_scan_modules(void)
+{
+	uint64_t patched = 0, reasons[RT_REASONS] = { 0 };
+
+	if (!patcher)
+		return;
+	rt_set_quiet(1);
+	pthread_mutex_lock(&scan_lock);
+	scan(&patched, reasons);
+	pthread_mutex_unlock(&scan_lock);
+	uint64_t any = patched;
+	for (int i = 1; i < RT_REASONS; i++)
+		any += reasons[i];
+	if (any)
+		declare_stats(patched, reasons, 0, 0);
+	rt_set_quiet(0);
+}
+
+/* What a traced call costs: calls of this function, before and after patching it. Exported so
+ * that its size is known (dladdr1). */
+RT_EXPORT __attribute__((noinline)) int hwt_inproc_calibrate(int x)
+{
+	static volatile int sink;
+	sink += x;
+	__asm__ volatile("" ::: "memory");
+	return sink ^ x;
+}
+
+static uint64_t time_calls(int n)
+{
+	int (*volatile fn)(int) = hwt_inproc_calibrate;
+	uint64_t t0 = rt_now();
+	for (int i = 0; i < n; i++)
+		fn(i);
+	return rt_now() - t0;
+}
+
+static uint64_t calibrate(void)
+{
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	const int n = 20000;
+
+	if (!dladdr1((void *)hwt_inproc_calibrate, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
+	    !sym->st_size)
+		return 0;
+	uint64_t plain = UINT64_MAX, traced = UINT64_MAX;
+	for (int k = 0; k < 3; k++) {
+		uint64_t d = time_calls(n);
+		plain = d < plain ? d : plain;
+	}
+	if (hwt_patcher_apply(patcher, (uintptr_t)hwt_inproc_calibrate, sym->st_size, 0))
+		return 0;
+	rt_set_calibrating(1);
+	for (int k = 0; k < 3; k++) {
+		uint64_t d = time_calls(n);
+		traced = d < traced ? d : traced;
+	}
+	rt_set_calibrating(0);
+	return traced > plain ? (traced - plain) * 1000 / (uint64_t)n : 0;
+}
+
+__attribute__((constructor(101))) static void rt_init(void)
+{
+	Dl_info self;
+	uint64_t t0 = rt_now();
+
+	if (rt_area_open())
+		return;
+	size_t off = sizeof(struct hwt_inproc_config);
+	for (uint32_t i = 0; i < rt_config->npatterns && i < RT_MAX_PATTERNS; i++)
+		if (hwt_inproc_pattern_next(rt_config_body, rt_config_len, &off, &pats[npats++]))
+			return;
+	if (dladdr((void *)rt_init, &self))
+		self_base = (uintptr_t)self.dli_fbase;
+	static const struct hwt_patch_hooks hooks = { .enter = rt_enter, .leave = rt_leave };
+	patcher = hwt_patcher_alloc(&hooks);
+	if (!patcher)
+		return;
+	uint64_t call_ps = calibrate();
+	uint64_t patched = 0, reasons[RT_REASONS] = { 0 };
+	rt_set_quiet(1);
+	pthread_mutex_lock(&scan_lock);
+	scan(&patched, reasons);
+	pthread_mutex_unlock(&scan_lock);
+	declare_stats(patched, reasons, call_ps, rt_now() - t0);
+	rt_set_quiet(0);
+}
+
+/* ---- libraries loaded later ------------------------------------------------------------ */
+
+RT_EXPORT void *dlopen(const char *file, int mode)
+{
+	static void *(*real)(const char *, int);
+	if (!real)
+		real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	void *h = real ? real(file, mode) : NULL;
+	if (h)
+		rt_scan_modules();
+	return h;
+}
+
+RT_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
+{
+	static void *(*real)(Lmid_t, const char *, int);
+	if (!real)
+		real = (void *(*)(Lmid_t, const char *, int))dlsym(RTLD_NEXT, "dlmopen");
+	void *h = real ? real(lmid, file, mode) : NULL;
+	if (h)
+		rt_scan_modules();
+	return h;
+}
+
+/* core/elffuncs.c names C++ functions with the program's demangler, when it has one (a C
+ * program has nothing to demangle): the runtime links no C++ library of its own. */
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status)
+{
+	static char *(*real)(const char *, char *, size_t *, int *);
+	static int looked;
+	if (!looked) {
+		real = (char *(*)(const char *, char *, size_t *, int *))dlsym(RTLD_DEFAULT,
+									       "__cxa_demangle");
+		looked = 1;
+	}
+	if (real)
+		return real(mangled, out, len, status);
+	*status = -2;
+	return NULL;
+}
