@@ -92,6 +92,12 @@ $(BUILD)/programs/stl_o2: tests/programs/opt/stl.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 $(OPT_CFLAGS) -o $@ $<
 
+# A static program: nothing can be preloaded into it (-b inproc traces it with uprobes).
+PROG_BINS += $(BUILD)/programs/fib_static
+$(BUILD)/programs/fib_static: tests/programs/fib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -static -o $@ $<
+
 programs: $(PROG_BINS)
 
 $(BUILD)/plugins/examples/%.so: plugins/examples/%.c include/hwtrace/plugin.h

@@ -521,7 +521,7 @@ static void set_count(struct ip_state *s, const char *key, uint64_t v)
 /* Counts for `hwtrace info`: functions per path and why, the probe cost, the start-up time. */
 static void write_meta(struct ip_state *s)
 {
-	char key[64], buf[64];
+	char buf[64];
 
 	set_count(s, "inproc.functions", s->patched);
 	set_count(s, "inproc.uprobe_functions", s->nuprobe);
@@ -529,10 +529,13 @@ static void write_meta(struct ip_state *s)
 	set_count(s, "inproc.lost", s->lost);
 	if (s->up_failed)
 		set_count(s, "inproc.untraced", s->up_failed);
-	for (int i = 0; i < s->nreasons_kinds; i++) {
-		snprintf(key, sizeof(key), "inproc.refused.%s", s->reasons[i]);
-		set_count(s, key, s->nreason[i]);
-	}
+	char why[1024] = "";
+	size_t off = 0;
+	for (int i = 0; i < s->nreasons_kinds && off < sizeof(why); i++)
+		off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%llu %s", i ? "; " : "",
+					(unsigned long long)s->nreason[i], s->reasons[i]);
+	if (why[0])
+		hwt_host_set_meta(s->h, "inproc.refusals", why);
 	if (s->call_ps) {
 		snprintf(buf, sizeof(buf), "%.1f", (double)s->call_ps / 1000.0);
 		hwt_host_set_meta(s->h, "inproc.call_ns", buf);
