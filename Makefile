@@ -163,6 +163,42 @@ $(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
 	$(CXX) -std=c++11 $(API_PROG_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhwtrace \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
+# lib/inproc's entry patcher, built as the preloaded runtime links it (PIC, hidden symbols,
+# capstone; core/util.c and core/error.c for hwt_idmap, HWT_ARRAY_GROW, hwt_error_from_errno).
+INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow tramp)
+$(BUILD)/inproc/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(API_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
+$(BUILD)/inproc/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) -g -MMD -MP -c $< -o $@
+-include $(INPROC_PATCH_OBJS:.o=.d)
+
+# Its unit test patches functions of its own, built each way the prologues differ: -O0/-O2,
+# with and without frame pointers, with and without endbr64; -rdynamic: it reads their sizes.
+PT_VARIANTS := O0_fp O0_cet O2_fp O2_nofp O2_cet
+PT_FLAGS_O0_fp := -O0 -fno-omit-frame-pointer -fcf-protection=none
+PT_FLAGS_O0_cet := -O0 -fno-omit-frame-pointer -fcf-protection=full
+PT_FLAGS_O2_fp := -O2 -fno-omit-frame-pointer -fcf-protection=none
+PT_FLAGS_O2_nofp := -O2 -fomit-frame-pointer -fcf-protection=none
+PT_FLAGS_O2_cet := -O2 -fomit-frame-pointer -fcf-protection=full
+PT_OBJS := $(PT_VARIANTS:%=$(BUILD)/tests/patch/targets_%.o) $(BUILD)/tests/patch/asm.o \
+	   $(BUILD)/tests/patch/cxx.o
+$(BUILD)/tests/patch/targets_%.o: tests/unit/patch_targets.c tests/unit/patch_targets.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -g -Wall -Werror -I. $(PT_FLAGS_$*) -DVARIANT=$* -c $< -o $@
+$(BUILD)/tests/patch/asm.o: tests/unit/patch_asm.S
+	@mkdir -p $(dir $@)
+	$(CC) -g -c $< -o $@
+$(BUILD)/tests/patch/cxx.o: tests/unit/patch_cxx.cc tests/unit/patch_targets.h
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -g -Wall -Werror -I. -c $< -o $@
+$(BUILD)/tests/test_patch: tests/unit/test_patch.c $(PT_OBJS) $(INPROC_PATCH_OBJS) \
+			   $(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests/unit -rdynamic -o $@ $< $(PT_OBJS) \
+		$(INPROC_PATCH_OBJS) $(BUILD)/libhwtrace.a $(LDFLAGS) $(CHECK_LIBS) $(LIBS)
+
 # The Intel PT test oracle: single-steps a program and writes what ran as PT packets and truth.
 ORACLE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/oracle/*.c))
 $(BUILD)/oracle/pt_oracle: $(ORACLE_OBJS) $(BUILD)/libhwtrace.a

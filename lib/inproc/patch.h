@@ -16,9 +16,9 @@
  *                                   hwt_patch_restore_returns() before calling the real one;
  *   __cxa_begin_catch wrapper:      hwt_patch_unwind_to(its own stack pointer) after the real one;
  *   longjmp / siglongjmp:           nothing needed (entries skipped are found at the next patched
- *                                   entry or return and reported then with HWT_PATCH_LEAVE_UNWOUND);
- *                                   a wrapper may call hwt_patch_unwind_to(target sp) to report
- *                                   them at once.
+ *                                   entry or return and reported then with
+ * HWT_PATCH_LEAVE_UNWOUND); a wrapper may call hwt_patch_unwind_to(target sp) to report them at
+ * once.
  *
  * What is guaranteed while other threads run: the entry is rewritten with one 8-byte atomic store
  * when the bytes to replace lie in one aligned 8-byte word, else the first byte is replaced with
@@ -42,8 +42,8 @@ enum hwt_patch_refusal {
 	HWT_PATCH_RIP_RANGE,
 	/** Nothing could be mapped within +-2 GiB of the function for its trampoline. */
 	HWT_PATCH_NO_TRAMPOLINE_SPACE,
-	/** The function has an indirect jump through a table we cannot see (a switch), and the bytes
-	 *  to replace span more than one instruction: a case could land inside them. */
+	/** The function has an indirect jump through a table we cannot see (a switch), and the
+	 * bytes to replace span more than one instruction: a case could land inside them. */
 	HWT_PATCH_JUMP_TABLE,
 	/** The function is patched already (by this patcher), or starts with a jmp/int3 written by
 	 *  someone else (a debugger, another tracer). */
@@ -81,8 +81,8 @@ struct hwt_patch_hooks {
 /** One function for hwt_patcher_apply_many(). */
 struct hwt_patch_req {
 	uintptr_t addr; /**< its entry, in this process */
-	size_t size;    /**< its size in bytes (st_size), its code readable in this process */
-	uint32_t id;    /**< passed to the hooks */
+	size_t size;	/**< its size in bytes (st_size), its code readable in this process */
+	uint32_t id;	/**< passed to the hooks */
 };
 
 /** The patcher; one per process (its hooks and the return path are process-wide). */
