@@ -165,14 +165,8 @@ $(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
 
 # lib/inproc's entry patcher, built as the preloaded runtime links it (PIC, hidden symbols,
 # capstone; core/util.c and core/error.c for hwt_idmap, HWT_ARRAY_GROW, hwt_error_from_errno).
+# (The rules of $(BUILD)/inproc/ are the runtime's, above.)
 INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow tramp)
-$(BUILD)/inproc/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(API_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
-$(BUILD)/inproc/%.o: %.S
-	@mkdir -p $(dir $@)
-	$(CC) -g -MMD -MP -c $< -o $@
--include $(INPROC_PATCH_OBJS:.o=.d)
 
 # Its unit test patches functions of its own, built each way the prologues differ: -O0/-O2,
 # with and without frame pointers, with and without endbr64; -rdynamic: it reads their sizes.

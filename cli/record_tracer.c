@@ -61,12 +61,21 @@ static int not_for(const struct record *r, const struct given *g)
 	char list[512] = "", spelled[80];
 
 	record_spell(g->f, g->typed_long, spelled, sizeof(spelled));
+	const struct hwt_plugin *first = NULL;
+	char owners[128] = "";
 	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
 		if ((*p)->kind != HWT_PLUGIN_TRACER || !record_declares(*p, g->f))
 			continue;
-		record_flags_lacking(*p, r->tp, list, sizeof(list));
-		return cli_error("%s for -b %s, not -b %s: drop %s or use -b %s", list, (*p)->name,
-				 r->tp->name, spelled, (*p)->name);
+		size_t o = strlen(owners);
+		snprintf(owners + o, sizeof(owners) - o, "%s-b %s", first ? " or " : "",
+			 (*p)->name);
+		if (!first)
+			first = *p;
+	}
+	if (first) {
+		record_flags_lacking(first, r->tp, list, sizeof(list));
+		return cli_error("%s for %s, not -b %s: drop %s or use -b %s", list, owners,
+				 r->tp->name, spelled, first->name);
 	}
 	return cli_error("%s is not an option of -b %s (see hwtrace record --help)", spelled,
 			 r->tp->name);
@@ -121,10 +130,9 @@ static const struct hwt_plugin *forced_tracer(const struct record *r)
 {
 	const struct hwt_plugin *last = NULL;
 
-	for (int pass = 0; pass < 2; pass++)
-		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
-			if ((!strcmp((*p)->name, SAMPLER)) == pass && forces(r, *p))
-				return *p;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
+		if (strcmp((*p)->name, SAMPLER) && forces(r, *p))
+			return *p;
 	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
 		if (!takes_call_flags(r, *p))
 			continue;
@@ -132,7 +140,12 @@ static const struct hwt_plugin *forced_tracer(const struct record *r)
 			return *p;
 		last = *p;
 	}
-	return last;
+	if (last)
+		return last;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
+		if (!strcmp((*p)->name, SAMPLER) && forces(r, *p))
+			return *p;
+	return NULL;
 }
 
 /* "auto, pt, uprobe or sample". */
