@@ -391,6 +391,12 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 		ring = sring;
 	if (ring)
 		cfg.ring_bytes = ring;
+	/* -b inproc's call rings are the in-program API's: each thread's, --ring bytes. */
+	if (!strcmp(r->tp->name, "inproc"))
+		cfg.api_ring_bytes = (size_t)r->tracer
+					     .values[hwt_option_find_flag(
+						     r->tp->options, r->tp->noptions, 'm', "ring")]
+					     .i;
 	cfg.quiet = quiet;
 	char *cmdline = join_argv(argc, argv);
 	cfg.cmdline = cmdline;

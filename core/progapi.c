@@ -509,8 +509,9 @@ int hwt_progapi_calls(struct hwt_progapi *pa,
 
 void hwt_progapi_open(struct hwt_host *h)
 {
+	struct hwt_progapi_config c = { .ring_bytes = h->api_ring_bytes };
 	char why[256];
 
-	if (hwt_progapi_create(&h->api, NULL, why, sizeof(why)))
+	if (hwt_progapi_create(&h->api, &c, why, sizeof(why)))
 		hwt_host_note(h, "%s: libhwtrace events are not recorded", why);
 }

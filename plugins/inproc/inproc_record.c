@@ -61,11 +61,12 @@ static const struct hwt_option ip_options[IP_NOPTIONS] = {
 		       .flags = HWT_OPT_POW2,
 		       .min = 4096,
 		       .max = 1 << 30,
+		       .def = "16M",
 		       .arg = "BYTES",
 		       .short_flag = 'm',
 		       .long_flag = "ring",
-		       .help = "bytes of each thread's call ring (at most the in-program API's "
-			       "ring, 4M); 8 bytes a record, two a call" },
+		       .help = "bytes of each thread's call ring: 8 a record, 16 a call; what the "
+			       "recorder drains every 5 ms (a busy machine: longer)" },
 	[OPT_UPROBES] = { .name = "uprobes",
 			  .type = HWT_OPT_ENUM,
 			  .choices = on_off,
@@ -405,7 +406,7 @@ static int write_config(struct ip_state *s, const struct hwt_option_value *v,
 	struct hwt_inproc_config head = {
 		.version = HWT_INPROC_CONFIG_VERSION,
 		.next_id = 1,
-		.ring_bytes = v[OPT_RING].set ? (uint32_t)v[OPT_RING].i : 0,
+		.ring_bytes = 0, /* all of it: the area's rings are --ring bytes */
 		.npatterns = (uint32_t)n,
 		.flags = (main_filtered ? HWT_INPROC_MAIN_FILTERED : 0) |
 			 (v[OPT_UPROBES].i == 1 ? HWT_INPROC_NO_UPROBES : 0),
