@@ -4,6 +4,7 @@
  * recorder for uprobes and waits until they are attached, and measures what a traced call
  * costs here. */
 #include <dlfcn.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <link.h>
 #include <linux/futex.h>
@@ -124,7 +125,7 @@ static void ask_uprobes(const struct pick *p, const int *results, size_t nrefuse
 
 /* Writes the image's counts: functions patched, refused and why, what a call costs. */
 static void declare_stats(uint64_t patched, const uint64_t *reasons, uint64_t call_ps,
-			  uint64_t start_ns)
+			  uint64_t start_ns, uint64_t start_cpu_ns)
 {
 	char text[RT_REASONS][96];
 	size_t len = sizeof(struct hwt_inproc_stats), nr = 0;
@@ -146,7 +147,8 @@ static void declare_stats(uint64_t patched, const uint64_t *reasons, uint64_t ca
 					.patched = patched,
 					.refused = refused,
 					.call_ps = call_ps,
-					.start_ns = start_ns };
+					.start_ns = start_ns,
+					.start_cpu_ns = start_cpu_ns };
 	char *o = (char *)(s + 1);
 	for (size_t i = 0; i < nr; i++) {
 		size_t l = strlen(text[i]) + 1;
@@ -208,6 +210,18 @@ static int was_seen(uintptr_t base)
 	return 0;
 }
 
+/* Whether an include pattern names the library at @path. */
+static int lib_named(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < npats; i++)
+		if (!pats[i].exclude && pats[i].lib && !fnmatch(pats[i].lib, base, 0))
+			return 1;
+	return 0;
+}
+
 static int list_module(struct dl_phdr_info *info, size_t size, void *ctx)
 {
 	struct modules *ms = ctx;
@@ -217,6 +231,8 @@ static int list_module(struct dl_phdr_info *info, size_t size, void *ctx)
 		return 0;
 	if (!is_main && info->dlpi_name[0] != '/')
 		return 0; /* the vDSO: no file */
+	if (!is_main && !lib_named(info->dlpi_name))
+		return 0; /* no -F LIB:GLOB names it: not read at all */
 	if (ms->n == ms->cap) {
 		size_t cap = ms->cap ? ms->cap * 2 : 32;
 		struct module *m = realloc(ms->m, cap * sizeof(*m));
@@ -274,7 +290,7 @@ void rt_scan_modules(void)
 	for (int i = 1; i < RT_REASONS; i++)
 		any += reasons[i];
 	if (any)
-		declare_stats(patched, reasons, 0, 0);
+		declare_stats(patched, reasons, 0, 0, 0);
 	rt_set_quiet(0);
 }
 
@@ -322,10 +338,17 @@ static uint64_t calibrate(void)
 	return traced > plain ? (traced - plain) * 1000 / (uint64_t)n : 0;
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 __attribute__((constructor(101))) static void rt_init(void)
 {
 	Dl_info self;
-	uint64_t t0 = rt_now();
+	uint64_t t0 = rt_now(), c0 = thread_cpu_ns();
 
 	if (rt_area_open())
 		return;
@@ -345,7 +368,7 @@ __attribute__((constructor(101))) static void rt_init(void)
 	pthread_mutex_lock(&scan_lock);
 	scan(&patched, reasons);
 	pthread_mutex_unlock(&scan_lock);
-	declare_stats(patched, reasons, call_ps, rt_now() - t0);
+	declare_stats(patched, reasons, call_ps, rt_now() - t0, thread_cpu_ns() - c0);
 	rt_set_quiet(0);
 }
 

@@ -293,6 +293,8 @@ static void stats(struct ip_state *s, const uint8_t *body, size_t len)
 	}
 	if (st.start_ns > s->start_ns_max)
 		s->start_ns_max = st.start_ns;
+	if (st.start_cpu_ns > s->start_cpu_max)
+		s->start_cpu_max = st.start_cpu_ns;
 	size_t off = sizeof(st);
 	for (uint32_t i = 0; i < st.nreasons && off < len; i++) {
 		const char *text = (const char *)body + off, *nul = memchr(text, 0, len - off);
@@ -544,6 +546,8 @@ static void write_meta(struct ip_state *s)
 	if (s->start_ns_max) {
 		snprintf(buf, sizeof(buf), "%.1f", (double)s->start_ns_max / 1e6);
 		hwt_host_set_meta(s->h, "inproc.start_ms", buf);
+		snprintf(buf, sizeof(buf), "%.1f", (double)s->start_cpu_max / 1e6);
+		hwt_host_set_meta(s->h, "inproc.start_cpu_ms", buf);
 	}
 }
 
