@@ -35,6 +35,8 @@ PROG_SRCS := $(wildcard tests/programs/*.c)
 PROG_CXX_SRCS := $(wildcard tests/programs/*.cc)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# lib/inproc's entry patcher, as the preloaded runtime links it (PIC, hidden symbols).
+INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow tramp)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_BINS := $(PROG_SRCS:tests/programs/%.c=$(BUILD)/programs/%) \
@@ -57,8 +59,9 @@ $(BUILD)/libhwtrace.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 # -rdynamic: external plugins (-P x.so) call the host's functions (hwt_host_*) in this binary.
-$(HWTRACE): $(CLI_OBJS) $(BUILD)/libhwtrace.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
+# The entry patcher too: `hwtrace list PROG` asks it which functions it would take.
+$(HWTRACE): $(CLI_OBJS) $(BUILD)/libhwtrace.a $(INPROC_PATCH_OBJS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJS) $(INPROC_PATCH_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
 
 # test_progapi runs libhwtrace and the recorder's drain in one process.
 $(BUILD)/tests/test_progapi: tests/unit/test_progapi.c $(BUILD)/libhwtrace.a $(BUILD)/lib/libhwtrace.a
@@ -165,8 +168,7 @@ $(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
 
 # lib/inproc's entry patcher, built as the preloaded runtime links it (PIC, hidden symbols,
 # capstone; core/util.c and core/error.c for hwt_idmap, HWT_ARRAY_GROW, hwt_error_from_errno).
-# (The rules of $(BUILD)/inproc/ are the runtime's, above.)
-INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow tramp)
+# (INPROC_PATCH_OBJS and the rules of $(BUILD)/inproc/ are the runtime's, above.)
 
 # Its unit test patches functions of its own, built each way the prologues differ: -O0/-O2,
 # with and without frame pointers, with and without endbr64; -rdynamic: it reads their sizes.

@@ -104,11 +104,11 @@ struct hwt_inproc_uprobe {
 struct hwt_inproc_stats {
 	int32_t pid;
 	uint32_t nreasons;
-	uint64_t patched;  /* functions patched */
-	uint64_t refused;  /* functions the patcher refused */
-	uint64_t call_ps;  /* a traced call (entry + return) measured in the runtime, in ps */
-	uint64_t start_ns; /* how long choosing and patching took before main (wall time: the
-			    * wait for uprobes included) */
+	uint64_t patched;      /* functions patched */
+	uint64_t refused;      /* functions the patcher refused */
+	uint64_t call_ps;      /* a traced call (entry + return) measured in the runtime, in ps */
+	uint64_t start_ns;     /* how long choosing and patching took before main (wall time: the
+				* wait for uprobes included) */
 	uint64_t start_cpu_ns; /* the CPU time it took */
 };
 

@@ -4,7 +4,8 @@
 # uprobes in the same recording: `info` says 2 functions were patched and 2 traced with uprobes,
 # and why; the Chrome JSON (python3 json) holds main 1, outer 20, tiny 30 (20 under main;outer,
 # 10 under main), loopy 20 (all under main;outer), exactly nested. With uprobes=off they stay
-# untraced and `info` says so. A static program is traced with uprobes alone, and record says so.
+# untraced and `info` says so; `list PROG` counts both refusals by reason. A static program is
+# traced with uprobes alone, and record says so.
 need python3
 
 hw_ok record -q -b inproc -o hy.hwt -- "$PROGS/hybrid"
@@ -35,6 +36,12 @@ for k, sl in slices.items():
     check(where == want, "chrome: slices by stack %s, want %s" % (dict(where), want))
 done()
 ' hy.json || err "chrome slices (see above)"
+
+note "list PROG says which functions the patcher takes, and why not the others"
+hw_ok list "$PROGS/hybrid"
+grep -q "^inproc in .*hybrid:" hw.out || err "list says nothing on inproc: $(head -c 600 hw.out)"
+grep -Eq "^    1 shorter than" hw.out || err "list does not count tiny as too short"
+grep -Eq "^    1 a branch in the function jumps into" hw.out || err "list does not count loopy as jumped into"
 
 note "-b inproc:uprobes=off: the refused functions stay untraced, counted"
 hw_ok record -q -b inproc:uprobes=off -o off.hwt -- "$PROGS/hybrid"
