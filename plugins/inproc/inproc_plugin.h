@@ -25,6 +25,11 @@ struct ip_thread {
 	int synced;    /* a SYNC was seen: deltas mean something */
 };
 
+/** A function probed with uprobes: its file and address. */
+struct ip_probed {
+	uint64_t dev, ino, vaddr;
+};
+
 struct ip_state {
 	struct hwt_host *h;
 	int source;
@@ -48,6 +53,8 @@ struct ip_state {
 	/* The hybrid: functions refused, traced with uprobes. */
 	struct hwt_bpf_uprobes *bpf;
 	uint64_t nuprobe, up_failed;
+	struct ip_probed *probed;
+	size_t nprobed, cap_probed;
 	int static_prog;
 };
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <hwtrace/plugin.h>
 
@@ -136,12 +137,45 @@ static int attach(struct want *w)
 	return (int)w->found;
 }
 
+/* Whether the function at @vaddr of the file @st is probed already (another image of the same
+ * program, exec'ed again: its hits come with the first image's id, the same function); else
+ * remembers it. */
+static int probed_already(struct ip_state *s, const struct stat *st, uint64_t vaddr)
+{
+	for (size_t i = 0; i < s->nprobed; i++)
+		if (s->probed[i].dev == st->st_dev && s->probed[i].ino == st->st_ino &&
+		    s->probed[i].vaddr == vaddr)
+			return 1;
+	if (!HWT_ARRAY_GROW(s->probed, &s->cap_probed, s->nprobed + 1))
+		s->probed[s->nprobed++] =
+			(struct ip_probed){ .dev = st->st_dev, .ino = st->st_ino, .vaddr = vaddr };
+	return 0;
+}
+
 int ip_uprobes_attach(struct ip_state *s, const char *path, const uint32_t *ids,
 		      const uint64_t *vaddrs, size_t n)
 {
-	struct want w = { .s = s, .path = path, .ids = ids, .vaddrs = vaddrs, .n = n };
+	struct stat st;
+	uint32_t *nids = malloc((n ? n : 1) * sizeof(*nids));
+	uint64_t *nv = malloc((n ? n : 1) * sizeof(*nv));
+	size_t k = 0;
+	int err = HWT_E_NOMEM;
 
-	return attach(&w);
+	if (nids && nv && !stat(path, &st)) {
+		for (size_t i = 0; i < n; i++)
+			if (!probed_already(s, &st, vaddrs[i])) {
+				nids[k] = ids[i];
+				nv[k++] = vaddrs[i];
+			}
+		struct want w = { .s = s, .path = path, .ids = nids, .vaddrs = nv, .n = k };
+		err = k ? attach(&w) : 0;
+	} else if (nids && nv) {
+		hwt_host_set_error(s->h, "uprobes: cannot read %s", path);
+		err = HWT_E_NOENT;
+	}
+	free(nids);
+	free(nv);
+	return err;
 }
 
 int ip_uprobes_static(struct ip_state *s, const char *path, const void *pats, size_t npats,
@@ -186,6 +220,9 @@ int ip_uprobes_poll(struct ip_state *s)
 
 void ip_uprobes_close(struct ip_state *s)
 {
+	free(s->probed);
+	s->probed = NULL;
+	s->nprobed = s->cap_probed = 0;
 	if (!s->bpf)
 		return;
 	hwt_host_count_lost(s->h, hwt_bpf_uprobes_lost(s->bpf));
