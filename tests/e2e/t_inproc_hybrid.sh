@@ -5,7 +5,8 @@
 # and why; the Chrome JSON (python3 json) holds main 1, outer 20, tiny 30 (20 under main;outer,
 # 10 under main), loopy 20 (all under main;outer), exactly nested. With uprobes=off they stay
 # untraced and `info` says so; `list PROG` counts both refusals by reason. A static program is
-# traced with uprobes alone, and record says so.
+# traced with uprobes alone, and record says so. dlcrc.c's crc32, in a library dlopen'ed after
+# main started, is patched then: 100 calls.
 need python3
 
 hw_ok record -q -b inproc -o hy.hwt -- "$PROGS/hybrid"
@@ -51,6 +52,13 @@ hw_ok record -q -b inproc:uprobes=off -o off.hwt -- "$PROGS/hybrid"
 	err "uprobes=off: inproc.refused '$(info_field off.hwt inproc.refused)', want 2"
 [ "$(info_field off.hwt slices)" = 21 ] ||
 	err "uprobes=off: slices '$(info_field off.hwt slices)', want 21 (main, outer)"
+
+note "a library loaded with dlopen is patched when it is loaded"
+hw_ok record -q -b inproc -F 'libz.so*:crc32' -o dl.hwt -- "$PROGS/dlcrc"
+[ "$(cat hw.out)" = c88b7828 ] || err "dlcrc printed '$(head -c 100 hw.out)', want c88b7828"
+hw_ok report dl.hwt
+[ "$(awk '$NF == "crc32" { print $(NF - 1) }' hw.out)" = 100 ] ||
+	err "report: crc32 called '$(awk '$NF == "crc32" { print $(NF - 1) }' hw.out)' times, want 100"
 
 note "a static program: nothing can be preloaded, every function through uprobes, said"
 hw_ok record -b inproc -F fib -o st.hwt -- "$PROGS/fib_static" 10
