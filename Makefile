@@ -47,7 +47,8 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test unit e2e demo bench fuzz fuzz-replay clean deps programs format api inproc
+.PHONY: all test test-bins unit e2e demo bench fuzz fuzz-replay clean deps programs format api \
+	inproc
 all: $(HWTRACE) $(PLUGIN_SOS) api inproc
 
 $(BUILD)/%.o: %.c
@@ -87,10 +88,20 @@ $(BUILD)/programs/%: tests/programs/%.cc
 # Optimized programs: frameless leaves (GCC 12 drops a leaf's frame pointer at -O1 and above
 # even with -fno-omit-frame-pointer) and inlined library code, as distro programs have them.
 OPT_CFLAGS := -g -fno-omit-frame-pointer
-PROG_BINS += $(BUILD)/programs/leaf_o1 $(BUILD)/programs/leaf_o2 $(BUILD)/programs/stl_o2
+PROG_BINS += $(BUILD)/programs/leaf_o1 $(BUILD)/programs/leaf_o2 $(BUILD)/programs/stl_o2 \
+	     $(BUILD)/programs/tailcall_o2 $(BUILD)/programs/cold_o2 $(BUILD)/programs/clones_o2 \
+	     $(BUILD)/programs/tailcall_cxx_o2
 $(BUILD)/programs/leaf_o%: tests/programs/opt/leaf.c
 	@mkdir -p $(dir $@)
 	$(CC) -O$* $(OPT_CFLAGS) -o $@ $<
+# Tail jumps (direct and indirect), a function whose return is in its .cold part, .isra/.constprop/
+# .part clones: -O2 makes them.
+$(BUILD)/programs/%_o2: tests/programs/opt/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 $(OPT_CFLAGS) -o $@ $<
+$(BUILD)/programs/tailcall_cxx_o2: tests/programs/opt/tailcall.c
+	@mkdir -p $(dir $@)
+	$(CXX) -x c++ -O2 $(OPT_CFLAGS) -o $@ $<
 $(BUILD)/programs/stl_o2: tests/programs/opt/stl.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 $(OPT_CFLAGS) -o $@ $<
@@ -224,10 +235,12 @@ bench: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle
 	@bash ci/deps.sh --bench
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) bash tests/bench/run.sh
 
-# Fuzzing: clang's libFuzzer over every reader of outside data, FUZZ_SECONDS per target (one
-# at a time). New inputs go to build-fuzz/corpus/TARGET, the committed seeds and regression
-# inputs are tests/fuzz/corpus/TARGET; a crash is written to build-fuzz/crash-* and stops.
+# Fuzzing: clang's libFuzzer over every reader of outside data, FUZZ_SECONDS per target in one
+# uninterrupted run each, FUZZ_JOBS targets at a time (tests/fuzz/run.sh prints executions per
+# target). New inputs go to build-fuzz/corpus/TARGET, the committed seeds and regression inputs
+# are tests/fuzz/corpus/TARGET; a crash is written to build-fuzz/crash-TARGET-*.
 FUZZ_SECONDS ?= 600
+FUZZ_JOBS ?= 1
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
 fuzz:
@@ -238,12 +251,8 @@ fuzz:
 		clang -O1 -g -D_GNU_SOURCE -I. -Iinclude $(PKG_CFLAGS) \
 			-fsanitize=fuzzer,address,undefined tests/fuzz/$$n.c \
 			build-fuzz/libhwtrace.a -o build-fuzz/$$n $(LIBS) || exit 1; \
-		mkdir -p build-fuzz/corpus/$$n; \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		build-fuzz/$$n -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=30 \
-			-artifact_prefix=build-fuzz/crash-$$n- -print_final_stats=1 \
-			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) bash tests/fuzz/run.sh $(FUZZ_NAMES)
 
 # The corpora replayed on this build (ASan and UBSan with SAN=1): each target's input handed to
 # it once by tests/fuzz/replay.c, no libFuzzer or clang needed. Part of make test.
@@ -257,6 +266,10 @@ fuzz-replay: $(FUZZ_REPLAYS)
 		$(BUILD)/fuzz/$$n tests/fuzz/corpus/$$n || { echo "FAIL $$n"; fail=1; }; \
 	done; [ $$fail -eq 0 ]
 -include $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%.d) $(BUILD)/tests/fuzz/replay.d
+
+# Everything `make test` runs, built (make -j2 test-bins, then make test: the tests one at a time).
+test-bins: $(UNIT_BINS) $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) \
+	$(FUZZ_REPLAYS)
 
 format:
 	clang-format -i $(LIB_SRCS) $(API_SRCS) $(CLI_SRCS) $(UNIT_SRCS) $(wildcard */*.h */*/*.h)
