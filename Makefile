@@ -145,8 +145,9 @@ api: $(API_LIBS)
 # The inproc runtime (lib/inproc/), preloaded into programs that -b inproc traces: libc, libelf and
 # capstone only, everything hidden but what it interposes; never sanitized (a preloaded ASan
 # library needs the program built with ASan too).
-INPROC_SRCS := $(wildcard lib/inproc/*.c) core/elffuncs.c core/util.c core/openfile.c \
-	core/error.c core/format/inproc_format.c core/format/uprobe_format.c
+INPROC_SRCS := $(wildcard lib/inproc/*.c) core/elffuncs.c core/funcsel.c core/ifunc.c \
+	core/util.c core/openfile.c core/error.c core/format/inproc_format.c \
+	core/format/uprobe_format.c
 INPROC_ASM := $(wildcard lib/inproc/*.S)
 INPROC_OBJS := $(INPROC_SRCS:%.c=$(BUILD)/inproc/%.o) $(INPROC_ASM:%.S=$(BUILD)/inproc/%.o)
 INPROC_SO := $(BUILD)/lib/libhwtrace-inproc.so

@@ -4,7 +4,6 @@
  * recorder for uprobes and waits until they are attached, and measures what a traced call
  * costs here. */
 #include <dlfcn.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <link.h>
 #include <linux/futex.h>
@@ -17,17 +16,21 @@
 #include <unistd.h>
 
 #include "core/elffuncs.h"
+#include "core/funcsel.h"
 #include "core/format/uprobe_format.h"
 #include "lib/inproc/patch.h"
 #include "rt_internal.h"
 
-#define RT_MAX_PATTERNS 256
-#define RT_REASONS	(HWT_PATCH_REFUSAL_COUNT_ + 1) /* the last: an error patching */
+/* Reasons a function is not patched: the patcher's refusals, then two of the runtime's. */
+#define RT_UNSIZED HWT_PATCH_REFUSAL_COUNT_	  /* no size known: nothing can be checked */
+#define RT_ERROR   (HWT_PATCH_REFUSAL_COUNT_ + 1) /* the patcher failed (memory, mprotect) */
+#define RT_REASONS (HWT_PATCH_REFUSAL_COUNT_ + 2)
 
 static struct hwt_patcher *patcher;
 static pthread_mutex_t scan_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct hwt_inproc_pattern pats[RT_MAX_PATTERNS];
-static size_t npats;
+static int scanning; /* a scan is under way: a dlopen inside it (resolving an IFUNC in a forked
+		      * child) adds nothing, and must not wait for the lock */
+static struct hwt_funcsel *sel;
 static uintptr_t self_base; /* this runtime's load address: its code is not traced */
 static uintptr_t *seen;	    /* load addresses of the modules handled */
 static size_t nseen, cap_seen;
@@ -44,13 +47,11 @@ struct pick {
 	int nomem;
 };
 
-static int pick_func(const struct hwt_elf_func *f, void *ctx)
+static int pick_func(const struct hwt_funcsel_pick *pk, void *ctx)
 {
 	struct pick *p = ctx;
+	const struct hwt_elf_func *f = pk->f;
 
-	if (!f->size || !hwt_inproc_chosen(pats, npats, rt_config->flags & HWT_INPROC_MAIN_FILTERED,
-					   p->path, p->is_main, f->name, f->demangled, NULL))
-		return 0;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 256;
 		struct hwt_patch_req *r = realloc(p->reqs, cap * sizeof(*r));
@@ -69,7 +70,7 @@ static int pick_func(const struct hwt_elf_func *f, void *ctx)
 	p->reqs[p->n] =
 		(struct hwt_patch_req){ .addr = p->base + f->vaddr, .size = f->size, .id = id };
 	p->vaddrs[p->n++] = f->vaddr;
-	if (hwt_uprobe_table_add(&p->table, id, f->vaddr, f->size, f->flags, f->name)) {
+	if (hwt_uprobe_table_add(&p->table, id, f->vaddr, f->size, f->flags, pk->name)) {
 		p->nomem = 1;
 		return 1;
 	}
@@ -86,10 +87,40 @@ static void declare_copy(uint16_t type, const void *data, size_t len)
 	rt_declare_end(b);
 }
 
-/* Hands the functions @p's patcher refused (@results) to the recorder and waits (bounded)
- * until it attached uprobes to them. */
+/* Requests for uprobes written but not published yet (publish_uprobes()). */
+#define RT_MAX_PENDING 64
+static struct hwt_inproc_uprobes *pending[RT_MAX_PENDING];
+static size_t npending;
+
+/* Publishes the requests written and waits (bounded) until the recorder attached uprobes to
+ * their functions: no call of theirs may be missed (it polls every few ms; attaching takes
+ * tens). Nothing here calls a libc function the probes may be on (strlen, memcpy: the runtime's
+ * own calls would be counted as the program's). */
+static void publish_uprobes(void)
+{
+	for (size_t i = 0; i < npending; i++)
+		rt_declare_end(pending[i]);
+	uint64_t until = rt_now() + (uint64_t)rt_config->wait_ms * 1000000ull;
+	for (size_t i = 0; i < npending; i++) {
+		uint32_t *state = &pending[i]->state;
+		while (__atomic_load_n(state, __ATOMIC_ACQUIRE) == HWT_INPROC_UP_WAITING) {
+			uint64_t now = rt_now();
+			if (now >= until)
+				break;
+			uint64_t left = until - now < 100000000ull ? until - now : 100000000ull;
+			struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)left };
+			syscall(SYS_futex, state, FUTEX_WAIT, HWT_INPROC_UP_WAITING, &ts, NULL, 0);
+		}
+	}
+	npending = 0;
+}
+
+/* Writes the request for uprobes on the functions @p's patcher refused (@results), published
+ * by publish_uprobes(). */
 static void ask_uprobes(const struct pick *p, const int *results, size_t nrefused)
 {
+	if (npending == RT_MAX_PENDING)
+		publish_uprobes();
 	size_t plen = strlen(p->path) + 1;
 	size_t len = sizeof(struct hwt_inproc_uprobes) +
 		     nrefused * sizeof(struct hwt_inproc_uprobe) + plen;
@@ -103,24 +134,13 @@ static void ask_uprobes(const struct pick *p, const int *results, size_t nrefuse
 		if (results[i] != 0)
 			e[k++] = (struct hwt_inproc_uprobe){
 				.id = p->reqs[i].id,
-				.reason = results[i] > 0 ? (uint32_t)results[i] : RT_REASONS - 1,
+				.reason = (uint32_t)results[i],
 				.vaddr = p->vaddrs[i],
 			};
 	u->n = (uint32_t)k;
 	u->pid = (int32_t)getpid();
 	memcpy(e + k, p->path, plen);
-	rt_declare_end(u);
-	/* No call of theirs may be missed: wait until the recorder attached them (it polls every
-	 * few ms; attaching takes tens). */
-	uint64_t until = rt_now() + (uint64_t)rt_config->wait_ms * 1000000ull;
-	while (__atomic_load_n(&u->state, __ATOMIC_ACQUIRE) == HWT_INPROC_UP_WAITING) {
-		uint64_t now = rt_now();
-		if (now >= until)
-			break;
-		uint64_t left = until - now < 100000000ull ? until - now : 100000000ull;
-		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)left };
-		syscall(SYS_futex, &u->state, FUTEX_WAIT, HWT_INPROC_UP_WAITING, &ts, NULL, 0);
-	}
+	pending[npending++] = u;
 }
 
 /* Writes the image's counts: functions patched, refused and why, what a call costs. */
@@ -136,7 +156,10 @@ static void declare_stats(uint64_t patched, const uint64_t *reasons, uint64_t ca
 			continue;
 		refused += reasons[i];
 		snprintf(text[nr], sizeof(text[nr]), "%llu %s", (unsigned long long)reasons[i],
-			 i == RT_REASONS - 1 ? "error while patching" : hwt_patch_refusal_str(i));
+			 i == RT_ERROR ? "error while patching"
+			 : i == RT_UNSIZED
+				 ? "size unknown (a stripped library's IFUNC implementation)"
+				 : hwt_patch_refusal_str(i));
 		len += strlen(text[nr++]) + 1;
 	}
 	struct hwt_inproc_stats *s = rt_declare_begin(HWT_CR_INPROC_STATS, len);
@@ -158,6 +181,29 @@ static void declare_stats(uint64_t patched, const uint64_t *reasons, uint64_t ca
 	rt_declare_end(s);
 }
 
+/* Patches what @p picked: @results[i] gets 0 or a reason (RT_*, the patcher's refusals). A
+ * function of unknown size is not tried. */
+static void patch_all(struct pick *p, int *results)
+{
+	struct hwt_patch_req *sized = malloc(p->n * sizeof(*sized));
+	size_t *at = malloc(p->n * sizeof(*at)), k = 0;
+	int *r = malloc(p->n * sizeof(*r));
+
+	for (size_t i = 0; i < p->n; i++) {
+		results[i] = p->reqs[i].size ? RT_ERROR : RT_UNSIZED;
+		if (p->reqs[i].size && sized && at && r) {
+			sized[k] = p->reqs[i];
+			at[k++] = i;
+		}
+	}
+	if (k && hwt_patcher_apply_many(patcher, sized, k, r) >= 0)
+		for (size_t j = 0; j < k; j++)
+			results[at[j]] = r[j] < 0 || r[j] >= RT_UNSIZED ? RT_ERROR : r[j];
+	free(sized);
+	free(at);
+	free(r);
+}
+
 /* Picks, patches and declares the functions of one module; adds to @patched and @reasons. */
 static void handle_module(const char *path, int is_main, uintptr_t base, uint64_t *patched,
 			  uint64_t *reasons)
@@ -167,19 +213,15 @@ static void handle_module(const char *path, int is_main, uintptr_t base, uint64_
 
 	if (hwt_uprobe_table_begin(&p.table, path))
 		return;
-	int n = hwt_elf_functions(path, 0, pick_func, &p, why, sizeof(why));
+	int n = hwt_funcsel_file(sel, path, is_main, 0, pick_func, &p, why, sizeof(why));
 	int *results = p.n ? calloc(p.n, sizeof(*results)) : NULL;
 	if (n >= 0 && !p.nomem && p.n && results) {
 		declare_copy(HWT_CR_INPROC_FUNCS, p.table.data, p.table.len);
-		if (hwt_patcher_apply_many(patcher, p.reqs, p.n, results) < 0)
-			for (size_t i = 0; i < p.n; i++)
-				results[i] = -1;
+		patch_all(&p, results);
 		size_t nrefused = 0;
 		for (size_t i = 0; i < p.n; i++) {
 			nrefused += results[i] != 0;
-			reasons[results[i] > 0 && results[i] < RT_REASONS - 1 ? results[i]
-				: results[i]				      ? RT_REASONS - 1
-									      : 0]++;
+			reasons[results[i]]++;
 		}
 		*patched += p.n - nrefused;
 		if (nrefused && !(rt_config->flags & HWT_INPROC_NO_UPROBES))
@@ -210,18 +252,6 @@ static int was_seen(uintptr_t base)
 	return 0;
 }
 
-/* Whether an include pattern names the library at @path. */
-static int lib_named(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	for (size_t i = 0; i < npats; i++)
-		if (!pats[i].exclude && pats[i].lib && !fnmatch(pats[i].lib, base, 0))
-			return 1;
-	return 0;
-}
-
 static int list_module(struct dl_phdr_info *info, size_t size, void *ctx)
 {
 	struct modules *ms = ctx;
@@ -231,7 +261,7 @@ static int list_module(struct dl_phdr_info *info, size_t size, void *ctx)
 		return 0;
 	if (!is_main && info->dlpi_name[0] != '/')
 		return 0; /* the vDSO: no file */
-	if (!is_main && !lib_named(info->dlpi_name))
+	if (!is_main && !hwt_funcsel_wants_library(sel, info->dlpi_name))
 		return 0; /* no -F LIB:GLOB names it: not read at all */
 	if (ms->n == ms->cap) {
 		size_t cap = ms->cap ? ms->cap * 2 : 32;
@@ -282,15 +312,20 @@ void rt_scan_modules(void)
 
 	if (!patcher)
 		return;
+	if (__atomic_load_n(&scanning, __ATOMIC_ACQUIRE))
+		return;
 	rt_set_quiet(1);
 	pthread_mutex_lock(&scan_lock);
+	scanning = 1;
 	scan(&patched, reasons);
-	pthread_mutex_unlock(&scan_lock);
+	scanning = 0;
 	uint64_t any = patched;
 	for (int i = 1; i < RT_REASONS; i++)
 		any += reasons[i];
 	if (any)
 		declare_stats(patched, reasons, 0, 0, 0);
+	publish_uprobes();
+	pthread_mutex_unlock(&scan_lock);
 	rt_set_quiet(0);
 }
 
@@ -338,6 +373,27 @@ static uint64_t calibrate(void)
 	return traced > plain ? (traced - plain) * 1000 / (uint64_t)n : 0;
 }
 
+/* The recorder's -F/-N patterns, from the config, into @sel. Returns 0 or -1. */
+static int read_selection(void)
+{
+	size_t off = sizeof(struct hwt_inproc_config);
+	char spec[1024];
+
+	sel = hwt_funcsel_alloc();
+	if (!sel)
+		return -1;
+	for (uint32_t i = 0; i < rt_config->npatterns; i++) {
+		struct hwt_inproc_pattern p;
+		if (hwt_inproc_pattern_next(rt_config_body, rt_config_len, &off, &p))
+			return -1;
+		snprintf(spec, sizeof(spec), "%s%s%s", p.lib ? p.lib : "", p.lib ? ":" : "",
+			 p.glob);
+		if (hwt_funcsel_add(sel, spec, p.exclude))
+			return -1;
+	}
+	return 0;
+}
+
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
@@ -352,10 +408,8 @@ __attribute__((constructor(101))) static void rt_init(void)
 
 	if (rt_area_open())
 		return;
-	size_t off = sizeof(struct hwt_inproc_config);
-	for (uint32_t i = 0; i < rt_config->npatterns && i < RT_MAX_PATTERNS; i++)
-		if (hwt_inproc_pattern_next(rt_config_body, rt_config_len, &off, &pats[npats++]))
-			return;
+	if (read_selection())
+		return;
 	if (dladdr((void *)rt_init, &self))
 		self_base = (uintptr_t)self.dli_fbase;
 	static const struct hwt_patch_hooks hooks = { .enter = rt_enter, .leave = rt_leave };
@@ -366,9 +420,12 @@ __attribute__((constructor(101))) static void rt_init(void)
 	uint64_t patched = 0, reasons[RT_REASONS] = { 0 };
 	rt_set_quiet(1);
 	pthread_mutex_lock(&scan_lock);
+	scanning = 1;
 	scan(&patched, reasons);
-	pthread_mutex_unlock(&scan_lock);
+	scanning = 0;
 	declare_stats(patched, reasons, call_ps, rt_now() - t0, thread_cpu_ns() - c0);
+	publish_uprobes();
+	pthread_mutex_unlock(&scan_lock);
 	rt_set_quiet(0);
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <hwtrace/plugin.h>
 
@@ -100,7 +101,8 @@ static int attach(struct want *w)
 	int err = 0;
 
 	if (!s->bpf) {
-		s->bpf = hwt_bpf_uprobes_open(IP_BPF_RING, &err, why, sizeof(why));
+		s->bpf = hwt_bpf_uprobes_open_except(IP_BPF_RING, (uint32_t)getpid(), &err, why,
+						     sizeof(why));
 		if (!s->bpf) {
 			hwt_host_set_error(s->h, "uprobes: %s", why);
 			return err < 0 ? err : HWT_E_NOTSUP;
@@ -111,8 +113,11 @@ static int attach(struct want *w)
 	w->ret_sites = hwt_elf_uses_exceptions(w->path);
 	err = hwt_uprobe_table_begin(&w->table, w->path);
 	if (!err) {
-		err = hwt_elf_functions(w->path, w->ret_sites ? HWT_ELF_RET_SITES : 0, want_func, w,
-					why, sizeof(why));
+		unsigned opt = w->ret_sites ? HWT_ELF_RET_SITES : 0;
+		/* By address: an IFUNC's implementation may have no symbol (a stripped library). */
+		err = w->next_id ? hwt_elf_functions(w->path, opt, want_func, w, why, sizeof(why))
+				 : hwt_elf_functions_at(w->path, w->vaddrs, w->n, opt, want_func, w,
+							why, sizeof(why));
 		if (err < 0 && err != HWT_E_NOMEM)
 			hwt_host_set_error(s->h, "uprobes: %s", why);
 	}
