@@ -177,10 +177,15 @@ int ip_encode_gap(struct ip_state *s, uint32_t pid, uint32_t tid, uint64_t n)
 
 /* Decodes @len bytes of one ring's records (see core/format/inproc_format.h) into the stream;
  * @t is its thread. */
-static int ring_bytes(struct ip_state *s, struct ip_thread *t, const uint8_t *p, size_t len,
+static int ring_bytes(struct ip_state *s, uint32_t ti, const uint8_t *p, size_t len,
 		      uint32_t *sync_lo, int *half)
 {
+	struct ip_thread *t = &s->threads[ti];
 	for (size_t o = 0; o + 8 <= len; o += 8) {
+		/* Room for the next 4096 records at once: this loop is the recorder's cost per
+		 * call. */
+		if (!(o & (4096 * 8 - 1)) && reserve(s, 4096 * UP_RECORD_MAX))
+			return HWT_E_NOMEM;
 		uint32_t code, dt;
 		memcpy(&code, p + o, 4);
 		memcpy(&dt, p + o + 4, 4);
@@ -199,9 +204,14 @@ static int ring_bytes(struct ip_state *s, struct ip_thread *t, const uint8_t *p,
 		if (!t->synced)
 			continue; /* no time to give it */
 		t->last += dt;
-		int err = ip_encode(s, t->pid, t->tid, kind, hwt_inproc_id(code), t->last);
-		if (err)
-			return err;
+		put(s, (struct hwt_uprobe_record){
+			       .kind = kind == HWT_INPROC_ENTRY ? UP_KIND_ENTRY : UP_KIND_RETURN,
+			       .id = hwt_inproc_id(code),
+			       .a = ti,
+			       .b = t->last - s->prev_ts,
+			       .c = kind == HWT_INPROC_UNWOUND ? HWT_INPROC_FLAG_UNWOUND : 0,
+		       });
+		s->prev_ts = t->last;
 	}
 	return 0;
 }
@@ -218,10 +228,9 @@ static int drain_ring(int32_t pid, int32_t tid, const uint8_t *a, size_t alen, c
 	long ti = thread_index(s, (uint32_t)pid, (uint32_t)tid);
 	if (ti < 0)
 		return HWT_E_NOMEM;
-	struct ip_thread *t = &s->threads[ti];
-	err = ring_bytes(s, t, a, alen, &sync_lo, &half);
+	err = ring_bytes(s, (uint32_t)ti, a, alen, &sync_lo, &half);
 	if (!err)
-		err = ring_bytes(s, t, b, blen, &sync_lo, &half);
+		err = ring_bytes(s, (uint32_t)ti, b, blen, &sync_lo, &half);
 	/* The ring was full after its last record until this drain: the loss shows there. */
 	if (!err && lost) {
 		s->lost += lost;
@@ -229,7 +238,7 @@ static int drain_ring(int32_t pid, int32_t tid, const uint8_t *a, size_t alen, c
 		hwt_host_count_lost(s->h, lost);
 	}
 	if (gone)
-		t->synced = 0; /* the ring's next thread starts with a SYNC */
+		s->threads[ti].synced = 0; /* the ring's next thread starts with a SYNC */
 	return err;
 }
 
