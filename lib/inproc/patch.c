@@ -29,6 +29,7 @@ struct region {
 
 /* A patched function. */
 struct site {
+	uintptr_t func; /* the function's entry */
 	uintptr_t site;
 	uintptr_t tramp; /* its trampoline's code[], where the jmp goes */
 	uint8_t len;
@@ -362,17 +363,20 @@ int hwt_patcher_check(struct hwt_patcher *p, uintptr_t addr, size_t size)
 
 	if (!p || !addr)
 		return HWT_E_INVAL;
+	hwt__patch_busy(1);
 	pthread_mutex_lock(&p->lock);
 	if (hwt_idmap_find(&p->by_addr, addr))
 		rc = HWT_PATCH_ALREADY;
 	else
-		rc = hwt__plan_function(p->dis, addr, size, &plan);
+		rc = hwt__plan_function(p->dis, addr, size, &plan, NULL);
 	pthread_mutex_unlock(&p->lock);
+	hwt__patch_busy(0);
 	return rc;
 }
 
 /* Plans and builds the trampoline of @r into @s: 0, a refusal or a negative error. */
-static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct site *s)
+static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct site *s,
+		   struct hwt__targets *ext, bool dry)
 {
 	struct hwt__plan plan;
 	int32_t rel;
@@ -382,20 +386,54 @@ static int prepare(struct hwt_patcher *p, const struct hwt_patch_req *r, struct 
 		return HWT_E_INVAL;
 	if (hwt_idmap_find(&p->by_addr, r->addr))
 		return HWT_PATCH_ALREADY;
-	rc = hwt__plan_function(p->dis, r->addr, r->size, &plan);
+	rc = hwt__plan_function(p->dis, r->addr, r->size, &plan, ext);
 	if (rc)
 		return rc;
+	s->func = r->addr;
+	s->site = plan.site;
+	s->len = plan.len;
+	if (dry)
+		return 0;
 	rc = tramp_build(p, &plan, r->id, &s->tramp);
 	if (rc)
 		return rc;
-	s->site = plan.site;
-	s->len = plan.len;
 	memcpy(s->orig, plan.orig, plan.len);
 	rel = (int32_t)((intptr_t)s->tramp - (intptr_t)(plan.site + HWT__JMP_LEN));
 	s->patch[0] = 0xe9;
 	memcpy(s->patch + 1, &rel, 4);
 	memset(s->patch + HWT__JMP_LEN, 0xcc, plan.len - HWT__JMP_LEN);
 	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A jump from one function of the batch into another's replaced bytes (past its entry) would
+ * land in the middle of the new jump: that one is refused (@st[k] = HWT_PATCH_JUMP_INTO). @pend
+ * is sorted by address; @which[k] its request. */
+static void refuse_jumped_into(const struct hwt_patch_req *reqs, const size_t *which,
+			       const struct site *pend, size_t npend, struct hwt__targets *ext,
+			       int *st)
+{
+	size_t k = 0;
+
+	if (ext->n)
+		qsort(ext->v, ext->n, sizeof(*ext->v), cmp_addr);
+	for (size_t t = 0; t < ext->n && npend; t++) {
+		uintptr_t x = ext->v[t];
+
+		while (k + 1 < npend && pend[k + 1].site <= x)
+			k++;
+		/* past the entry (an endbr64 included), before the end of the replaced bytes; the
+		 * entry and the jump's own first byte are fine: that is a (tail) call */
+		if (x > reqs[which[k]].addr && x != pend[k].site &&
+		    x < pend[k].site + pend[k].len && st[k] == 0)
+			st[k] = HWT_PATCH_JUMP_INTO;
+	}
 }
 
 static int cmp_site(const void *a, const void *b)
@@ -429,10 +467,12 @@ static int remember(struct hwt_patcher *p, const struct site *s, uintptr_t addr)
 	return 0;
 }
 
-int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
-			   int *results)
+/* apply_many, or check_many when @dry: the same checks, nothing written. */
+static int run_batch(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+		     int *results, bool dry)
 {
 	size_t *order = NULL, *which = NULL, npend = 0;
+	struct hwt__targets ext = { 0 };
 	struct site *pend = NULL;
 	int *st = NULL, done = 0;
 
@@ -440,12 +480,14 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 		return HWT_E_INVAL;
 	if (n == 0)
 		return 0;
+	hwt__patch_busy(1);
 	order = malloc(n * sizeof(*order));
 	which = malloc(n * sizeof(*which));
 	pend = malloc(n * sizeof(*pend));
 	st = calloc(n, sizeof(*st));
 	if (!order || !which || !pend || !st) {
 		free(order), free(which), free(pend), free(st);
+		hwt__patch_busy(0);
 		return HWT_E_NOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -460,22 +502,38 @@ int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *re
 			results[i] = HWT_PATCH_ALREADY;
 			continue;
 		}
-		results[i] = prepare(p, &reqs[i], &pend[npend]);
+		results[i] = prepare(p, &reqs[i], &pend[npend], &ext, dry);
 		if (results[i] == 0)
 			which[npend++] = i;
 	}
-	write_sites(p, pend, npend, false, st);
+	refuse_jumped_into(reqs, which, pend, npend, &ext, st);
+	free(ext.v);
+	if (!dry)
+		write_sites(p, pend, npend, false, st);
 	for (size_t k = 0; k < npend; k++) {
 		size_t i = which[k];
 
-		if (st[k] == 0)
+		if (st[k] == 0 && !dry)
 			st[k] = remember(p, &pend[k], reqs[i].addr);
 		results[i] = st[k];
 		done += st[k] == 0;
 	}
 	pthread_mutex_unlock(&p->lock);
 	free(order), free(which), free(pend), free(st);
+	hwt__patch_busy(0);
 	return done;
+}
+
+int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+			   int *results)
+{
+	return run_batch(p, reqs, n, results, false);
+}
+
+int hwt_patcher_check_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+			   int *results)
+{
+	return run_batch(p, reqs, n, results, true);
 }
 
 int hwt_patcher_apply(struct hwt_patcher *p, uintptr_t addr, size_t size, uint32_t id)
@@ -494,21 +552,57 @@ size_t hwt_patcher_count(const struct hwt_patcher *p)
 	return p ? p->nsites : 0;
 }
 
+int hwt_patcher_forget(struct hwt_patcher *p, uintptr_t lo, uintptr_t hi)
+{
+	struct hwt_idmap by_addr = { 0 };
+	size_t kept = 0;
+	int gone = 0, rc = 0;
+
+	if (!p)
+		return HWT_E_INVAL;
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->nsites; i++) {
+		if (p->sites[i].site >= lo && p->sites[i].site < hi) {
+			gone++;
+			continue;
+		}
+		p->sites[kept++] = p->sites[i];
+	}
+	p->nsites = kept;
+	/* the map from entries to sites, again for those kept */
+	for (size_t i = 0; i < kept && rc == 0; i++) {
+		uint32_t *v = hwt_idmap_put(&by_addr, p->sites[i].func, NULL);
+
+		if (v)
+			*v = (uint32_t)i + 1;
+		else
+			rc = HWT_E_NOMEM;
+	}
+	if (rc == 0) {
+		hwt_idmap_fini(&p->by_addr);
+		p->by_addr = by_addr;
+	} else {
+		hwt_idmap_fini(&by_addr);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return rc ? rc : gone;
+}
+
 void hwt_patcher_free(struct hwt_patcher *p)
 {
 	int *st;
 
 	if (!p)
 		return;
+	hwt__patch_busy(1);
 	pthread_mutex_lock(&p->lock);
 	st = calloc(p->nsites ? p->nsites : 1, sizeof(*st));
-	if (st) {
-		/* sites were recorded batch by batch, each sorted: sort them all for the page runs
-		 */
+	if (st && p->nsites) {
+		/* recorded batch by batch, each sorted: sorted all together for the page runs */
 		qsort(p->sites, p->nsites, sizeof(*p->sites), cmp_site);
 		write_sites(p, p->sites, p->nsites, true, st);
-		free(st);
 	}
+	free(st);
 	hwt__patch_hooks_clear();
 	for (size_t i = 0; i < p->nregions; i++) {
 		munmap(p->regions[i].rx, REGION_SIZE);
@@ -524,4 +618,5 @@ void hwt_patcher_free(struct hwt_patcher *p)
 	the_patcher = NULL;
 	pthread_mutex_unlock(&the_lock);
 	free(p);
+	hwt__patch_busy(0);
 }

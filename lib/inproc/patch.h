@@ -7,25 +7,39 @@
 #include <stdint.h>
 
 /*
- * Use (the inproc runtime, inside the traced program):
+ * How the inproc runtime uses it, inside the traced program:
  *
- *   p = hwt_patcher_alloc(&hooks);               once per process
- *   hwt_patcher_apply_many(p, reqs, n, results); before main, and at each dlopen for the new module
- *   ... hooks.enter / hooks.leave run on every patched call, on the calling thread ...
- *   __cxa_throw / _Unwind_RaiseException / _Unwind_ForcedUnwind wrappers:
- *                                   hwt_patch_restore_returns() before calling the real one;
- *   __cxa_begin_catch wrapper:      hwt_patch_unwind_to(its own stack pointer) after the real one;
- *   longjmp / siglongjmp:           nothing needed (entries skipped are found at the next patched
- *                                   entry or return and reported then with
- * HWT_PATCH_LEAVE_UNWOUND); a wrapper may call hwt_patch_unwind_to(target sp) to report them at
- * once.
+ * - hwt_patcher_alloc(&hooks) once per process; hwt_patcher_apply_many() on the selected
+ *   functions before main, and on a new module's at each dlopen, one batch per module (a batch
+ *   also finds jumps from one of its functions into another's first bytes, as hand-written
+ *   shared tails do); hwt_patcher_forget() at dlclose.
+ * - hooks.enter and hooks.leave then run on every patched call, on the calling thread. Calls the
+ *   patcher itself makes (libc's mprotect, malloc, ...) are not traced.
+ * - Wrappers of libgcc's _Unwind_RaiseException, _Unwind_Resume_or_Rethrow (C++ throw, rethrow,
+ *   std::rethrow_exception) and _Unwind_ForcedUnwind (cancellation) call
+ *   hwt_patch_restore_returns() before the real one, so that the unwinder reads real return
+ *   addresses; a wrapper of __cxa_begin_catch calls hwt_patch_unwind_to(the catching frame's
+ *   stack pointer: __builtin_frame_address(0) + 16 in the wrapper) after the real one; a wrapper
+ *   of pthread_exit calls hwt_patch_unwind_all() before the real one.
+ * - longjmp and siglongjmp need nothing: the entries of the frames they skip are found at the
+ *   thread's next patched entry or return and reported then (HWT_PATCH_LEAVE_UNWOUND); a wrapper
+ *   may call hwt_patch_unwind_to() to report them at once.
+ * - Not to be patched (the runtime leaves them out): functions that return twice (setjmp,
+ *   _setjmp, sigsetjmp, __sigsetjmp, vfork, getcontext, savectx) or switch stacks (setcontext,
+ *   swapcontext, makecontext, clone), and those that read their own return address to find
+ *   their caller (dlopen, dlmopen, dlsym, dlvsym: RTLD_NEXT would resolve from the stub).
  *
- * What is guaranteed while other threads run: the entry is rewritten with one 8-byte atomic store
- * when the bytes to replace lie in one aligned 8-byte word, else the first byte is replaced with
- * int3 while the others are written, then by the jmp opcode, with a SIGTRAP handler in place
- * meanwhile that sends a thread that hits it to the trampoline. A thread that is executing
- * inside the replaced bytes (past their first instruction) at that moment is not protected: the
- * runtime patches before main and at dlopen, when no thread runs the new module's code yet.
+ * While other threads run: an entry is rewritten with one atomic 8-byte store when the bytes to
+ * replace lie in one aligned 8-byte word; otherwise its first byte becomes int3, then the others
+ * are written, then the first byte of the jump, with a SIGTRAP handler meanwhile that sends a
+ * thread meeting the int3 on to the trampoline. A thread that is inside the replaced bytes (past
+ * their first instruction) at that moment is not protected; the runtime patches before main and
+ * at dlopen, before any thread runs the new module's code.
+ *
+ * Not preserved across the hooks: the upper halves of ymm/zmm registers (a __m256 argument
+ * passed by value would be clobbered if a hook's code clears them, as glibc's AVX memcpy does
+ * with vzeroupper), x87 st(0) of a long double return. A CET shadow stack (user-space SHSTK)
+ * would reject the replaced return addresses: the runtime must not patch under it.
  */
 
 /** Why a function cannot be patched; the inproc runtime reports it and traces it with uprobes. */
@@ -35,15 +49,16 @@ enum hwt_patch_refusal {
 	HWT_PATCH_TOO_SHORT,
 	/** A branch in the function targets the bytes to replace (its own entry included). */
 	HWT_PATCH_JUMP_INTO,
-	/** An instruction capstone cannot decode, or one that cannot be moved (int3, jrcxz, loop,
-	 *  a call that is not the last instruction replaced). */
+	/** An instruction neither our decoder nor capstone knows, or one that cannot be moved
+	 *  (int3, jrcxz, loop, a call that is not the last instruction replaced). */
 	HWT_PATCH_UNKNOWN_INSN,
 	/** A RIP-relative operand moved to the trampoline would be out of its +-2 GiB reach. */
 	HWT_PATCH_RIP_RANGE,
 	/** Nothing could be mapped within +-2 GiB of the function for its trampoline. */
 	HWT_PATCH_NO_TRAMPOLINE_SPACE,
 	/** The function has an indirect jump through a table we cannot see (a switch), and the
-	 * bytes to replace span more than one instruction: a case could land inside them. */
+	 *  bytes to replace past their first instruction do more than set up the frame (push,
+	 *  sub $n,%rsp, mov %rsp,%rbp): a case could land inside them. */
 	HWT_PATCH_JUMP_TABLE,
 	/** The function is patched already (by this patcher), or starts with a jmp/int3 written by
 	 *  someone else (a debugger, another tracer). */
@@ -124,8 +139,26 @@ int hwt_patcher_apply(struct hwt_patcher *p, uintptr_t addr, size_t size, uint32
 int hwt_patcher_apply_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
 			   int *results);
 
+/**
+ * hwt_patcher_check() on @n functions in one batch, as hwt_patcher_apply_many() would judge them
+ * (jumps from one into another's first bytes included), writing nothing: @results[i] gets 0 or a
+ * refusal. Returns the number that would be patched, or HWT_E_INVAL, HWT_E_NOMEM. For `list` and
+ * `info`: the same answer as the runtime's but for HWT_PATCH_NO_TRAMPOLINE_SPACE and
+ * HWT_PATCH_RIP_RANGE, which depend on the process' address space.
+ */
+int hwt_patcher_check_many(struct hwt_patcher *p, const struct hwt_patch_req *reqs, size_t n,
+			   int *results);
+
 /** The number of functions @p has patched. */
 size_t hwt_patcher_count(const struct hwt_patcher *p);
+
+/**
+ * The module at [@lo, @hi) was unloaded (dlclose): @p forgets the functions it patched there,
+ * without touching that memory, so that a module loaded at the same addresses later can be
+ * patched (their trampolines are not reused). Returns the number forgotten, HWT_E_INVAL if @p is
+ * NULL, HWT_E_NOMEM.
+ */
+int hwt_patcher_forget(struct hwt_patcher *p, uintptr_t lo, uintptr_t hi);
 
 /* ---- the calling thread's shadow stack ------------------------------------------------------ */
 
@@ -144,6 +177,13 @@ void hwt_patch_restore_returns(void);
  * entries that remain (undoing hwt_patch_restore_returns() for them). Returns the number popped.
  */
 int hwt_patch_unwind_to(uintptr_t sp);
+
+/**
+ * The calling thread leaves every frame it has (pthread_exit; call it in a wrapper before the
+ * real one): puts the real return addresses back for the unwinder that pthread_exit starts, and
+ * reports every entry as left (HWT_PATCH_LEAVE_UNWOUND). Returns the number popped.
+ */
+int hwt_patch_unwind_all(void);
 
 /** The calling thread's shadow-stack depth (patched calls under way). */
 size_t hwt_patch_depth(void);

@@ -46,6 +46,9 @@ void hwt__patch_return_asm(void);
 /* Called by the stubs (shadow.c). */
 void hwt__patch_on_enter(uintptr_t resume, uintptr_t *slot);
 uintptr_t hwt__patch_on_leave(uintptr_t *slot);
+/* Brackets the patcher's own work on this thread (@on 1, then 0): the patched functions it calls
+ * (libc's mprotect, malloc, ...) run untraced. */
+void hwt__patch_busy(int on);
 /* Makes leave a no-op: after hwt_patcher_free, calls under way return unreported. */
 void hwt__patch_hooks_clear(void);
 
@@ -74,8 +77,18 @@ struct hwt__insn {
 	bool rip;     /* ... RIP-relative */
 	bool uses_rsp;
 	bool movsxd_indexed; /* movslq (base,index,4),reg: the load of a PIC jump table */
+	bool frame_setup;    /* push %reg, sub $n,%rsp or mov %rsp,%rbp */
 	uintptr_t target;    /* HWT__INSN_JMP/JCC/CALL/LOOP */
 };
+
+/**
+ * The length of the x86-64 instruction at @b (@left bytes readable), or 0 when it is invalid,
+ * truncated or of a kind this decoder does not know (then ask capstone).
+ */
+size_t hwt__insn_length(const uint8_t *b, size_t left);
+
+/** hwt__insn_length(), and in *@modrm_at the offset of its modrm byte (0: none). */
+size_t hwt__insn_decode(const uint8_t *b, size_t left, size_t *modrm_at);
 
 /** Fills @o from the instruction of @len bytes (capstone's length) at @b, run at @addr. */
 void hwt__insn_classify(const uint8_t *b, size_t len, uintptr_t addr, struct hwt__insn *o);
@@ -92,11 +105,20 @@ struct hwt__plan {
 	uint8_t orig[HWT__MAX_DISPLACED];
 };
 
+/** Targets of jumps that leave their function, so that a batch can find jumps from one
+ *  function into another's replaced bytes (shared tails of hand-written code). */
+struct hwt__targets {
+	uintptr_t *v; /* owned */
+	size_t n, cap;
+};
+
 /**
  * Checks the function at @addr (@size bytes) and plans its patch in @plan: 0 or a refusal (enum
- * hwt_patch_refusal).
+ * hwt_patch_refusal). Appends the targets of its jumps outside itself to @ext unless NULL
+ * (dropped when out of memory: ext is an extra check).
  */
-int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan);
+int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan,
+		       struct hwt__targets *ext);
 
 /** Upper bound of the bytes hwt__relocate writes for @plan. */
 size_t hwt__reloc_max(const struct hwt__plan *plan);

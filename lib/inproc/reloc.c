@@ -1,15 +1,27 @@
 /* The entry patcher's instruction work: decides whether a function's entry can be replaced (a
  * whole-function scan for branches into it and jump tables) and relocates the replaced
- * instructions into its trampoline. */
+ * instructions into its trampoline. Capstone decodes what our decoder (insn_len.c) does not
+ * know, unless built with -DHWT_PATCH_NO_CAPSTONE (then that is refused as unknown). */
+#ifndef HWT_PATCH_NO_CAPSTONE
 #include <capstone.h>
+#endif
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "lib/inproc/patch_internal.h"
 
 static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
 
+/* The next instruction as capstone sees it: its bytes and length, where its modrm and RIP
+ * displacement are (0: none). */
+struct moved {
+	const uint8_t *b;
+	size_t len, modrm_at, disp_at;
+};
+
+#ifndef HWT_PATCH_NO_CAPSTONE
 /* Two handles: the whole-function scan needs lengths only (fast); relocation needs operands. */
 struct hwt__disasm {
 	csh plain, detail;
@@ -53,6 +65,60 @@ void hwt__disasm_close(struct hwt__disasm *d)
 	cs_close(&d->detail);
 	free(d);
 }
+
+/* The length of the instruction at *@p, which is consumed; 0 if capstone does not know it. */
+static size_t cs_length(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a)
+{
+	return cs_disasm_iter(d->plain, p, left, a, d->plain_insn) ? d->plain_insn->size : 0;
+}
+
+/* The instruction at *@p, consumed, into @m: 0 or -HWT_PATCH_UNKNOWN_INSN. */
+static int cs_moved(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a,
+		    struct moved *m)
+{
+	const cs_x86 *x;
+
+	if (!cs_disasm_iter(d->detail, p, left, a, d->detail_insn))
+		return -HWT_PATCH_UNKNOWN_INSN;
+	x = &d->detail_insn->detail->x86;
+	m->b = d->detail_insn->bytes;
+	m->len = d->detail_insn->size;
+	m->modrm_at = x->encoding.modrm_offset;
+	for (uint8_t k = 0; k < x->op_count; k++) {
+		if (x->operands[k].type != X86_OP_MEM || x->operands[k].mem.base != X86_REG_RIP)
+			continue;
+		if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
+			return -HWT_PATCH_UNKNOWN_INSN;
+		m->disp_at = x->encoding.disp_offset;
+	}
+	return 0;
+}
+#else
+struct hwt__disasm {
+	int unused;
+};
+
+struct hwt__disasm *hwt__disasm_open(void)
+{
+	return calloc(1, sizeof(struct hwt__disasm));
+}
+
+void hwt__disasm_close(struct hwt__disasm *d)
+{
+	free(d);
+}
+
+static size_t cs_length(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a)
+{
+	return 0;
+}
+
+static int cs_moved(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a,
+		    struct moved *m)
+{
+	return -HWT_PATCH_UNKNOWN_INSN;
+}
+#endif
 
 static bool legacy_prefix(uint8_t b)
 {
@@ -152,6 +218,15 @@ void hwt__insn_classify(const uint8_t *b, size_t len, uintptr_t addr, struct hwt
 		classify_rm(b + i + 1, len - i - 1, rex, &m);
 		o->movsxd_indexed = m.indexed;
 	}
+	/* push %reg; sub $n,%rsp; mov %rsp,%rbp; no prefix but REX */
+	if (i == (rex != 0)) {
+		bool w = rex == 0x48, push_rex = rex == 0 || (rex & 0xfe) == 0x40;
+
+		o->frame_setup =
+			(op >= 0x50 && op <= 0x57 && len == i + 1 && push_rex) ||
+			(w && (op == 0x83 || op == 0x81) && i + 1 < len && b[i + 1] == 0xec) ||
+			(w && op == 0x89 && i + 1 < len && b[i + 1] == 0xe5);
+	}
 }
 
 /* Offsets from the function's entry that a branch inside it targets, the first 64 bytes. */
@@ -214,7 +289,8 @@ static int check_displaced(const struct hwt__insn *in, size_t n)
 	return HWT_PATCH_OK;
 }
 
-int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan)
+int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struct hwt__plan *plan,
+		       struct hwt__targets *ext)
 {
 	const uint8_t *code = (const uint8_t *)addr, *p = code;
 	struct hwt__insn disp[HWT__MAX_DISPLACED], in;
@@ -233,15 +309,22 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 	site = addr + off;
 	while (left > 0) {
 		uintptr_t ia = a;
+		const uint8_t *ib = p;
+		size_t len = hwt__insn_length(p, left);
 
-		if (!cs_disasm_iter(d->plain, &p, &left, &a, d->plain_insn))
+		if (len) /* the fast path; capstone for what it does not know */
+			p += len, left -= len, a += len;
+		else if ((len = cs_length(d, &p, &left, &a)) == 0)
 			return HWT_PATCH_UNKNOWN_INSN;
-		hwt__insn_classify(d->plain_insn->bytes, d->plain_insn->size, ia, &in);
+		hwt__insn_classify(ib, len, ia, &in);
 		if (ia >= site && ia < site + HWT__JMP_LEN) {
 			disp[ndisp++] = in;
 			end = ia + in.len;
 		}
 		scan_note(&sc, &in, addr, idx++, &last_movsxd);
+		if (ext && (in.kind == HWT__INSN_JMP || in.kind == HWT__INSN_JCC) &&
+		    in.target - addr >= size && HWT_ARRAY_GROW(ext->v, &ext->cap, ext->n + 1) == 0)
+			ext->v[ext->n++] = in.target;
 	}
 	if (end > addr + size || end - site > HWT__MAX_DISPLACED)
 		return HWT_PATCH_TOO_SHORT;
@@ -251,8 +334,13 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 		return HWT_PATCH_JUMP_INTO;
 	if (sc.call_into & ((1ull << (end - addr)) - 1) & ~1ull)
 		return HWT_PATCH_JUMP_INTO;
-	if (sc.table && ndisp > 1)
-		return HWT_PATCH_JUMP_TABLE;
+	/* A jump table's targets are blocks the function reaches after its entry block ran. One
+	 * cannot start at an instruction that sets up the frame (push, sub $n,%rsp, mov %rsp,%rbp):
+	 * running it again would move the stack off the frame's layout. So a table is a risk only
+	 * when something else follows the first replaced instruction. */
+	for (size_t k = 1; sc.table && k < ndisp; k++)
+		if (!disp[k].frame_setup)
+			return HWT_PATCH_JUMP_TABLE;
 	rc = check_displaced(disp, ndisp);
 	if (rc)
 		return rc;
@@ -315,29 +403,40 @@ static size_t emit_push_ret(uint8_t *o, uintptr_t ret)
 	return 15;
 }
 
-/* Copies the instruction @ci at @ia to @o (running at @at), its RIP-relative operand rewritten. */
-static int emit_copy(uint8_t *o, uintptr_t at, const cs_insn *ci, uintptr_t ia)
+/* Copies the instruction @b (@len bytes, run at @ia) to @o (to run at @at); its RIP-relative
+ * displacement, at @disp_at if not 0, rewritten for the new place. */
+static int emit_copy(uint8_t *o, uintptr_t at, const uint8_t *b, size_t len, uintptr_t ia,
+		     size_t disp_at)
 {
-	const cs_x86 *x = &ci->detail->x86;
+	int32_t disp, r;
+	int64_t rel;
 
-	memcpy(o, ci->bytes, ci->size);
-	for (uint8_t k = 0; k < x->op_count; k++) {
-		int64_t target, rel;
-		int32_t r;
+	memcpy(o, b, len);
+	if (!disp_at)
+		return (int)len;
+	memcpy(&disp, b + disp_at, 4);
+	rel = (int64_t)(ia + len) + disp - (int64_t)(at + len);
+	if (!fits32(rel))
+		return -HWT_PATCH_RIP_RANGE;
+	r = (int32_t)rel;
+	memcpy(o + disp_at, &r, 4);
+	return (int)len;
+}
 
-		if (x->operands[k].type != X86_OP_MEM || x->operands[k].mem.base != X86_REG_RIP)
-			continue;
-		if (x->encoding.disp_offset == 0 || x->encoding.disp_size != 4)
-			return -HWT_PATCH_UNKNOWN_INSN;
-		target = (int64_t)(ia + ci->size) + x->operands[k].mem.disp;
-		rel = target - (int64_t)(at + ci->size);
-		if (!fits32(rel))
-			return -HWT_PATCH_RIP_RANGE;
-		r = (int32_t)rel;
-		memcpy(o + x->encoding.disp_offset, &r, 4);
-		break;
-	}
-	return ci->size;
+/* The next instruction of *@p, consumed, into @m: our decoder first, capstone for what it does
+ * not know. 0 or -HWT_PATCH_UNKNOWN_INSN. */
+static int next_moved(struct hwt__disasm *d, const uint8_t **p, size_t *left, uint64_t *a,
+		      struct moved *m)
+{
+	m->b = *p;
+	m->len = hwt__insn_decode(*p, *left, &m->modrm_at);
+	m->disp_at = 0;
+	if (!m->len)
+		return cs_moved(d, p, left, a, m);
+	if (m->modrm_at && (m->b[m->modrm_at] & 0xc7) == 0x05)
+		m->disp_at = m->modrm_at + 1;
+	*p += m->len, *left -= m->len, *a += m->len;
+	return 0;
 }
 
 size_t hwt__reloc_max(const struct hwt__plan *plan)
@@ -355,14 +454,14 @@ int hwt__relocate(struct hwt__disasm *d, const struct hwt__plan *plan, uint8_t *
 	bool ended = false;
 
 	for (unsigned k = 0; k < plan->ninsn; k++) {
-		const cs_insn *ci = d->detail_insn;
 		uintptr_t ia = a, at = run_at + (uintptr_t)(o - out);
 		struct hwt__insn in;
-		int n;
+		struct moved m;
+		int n = next_moved(d, &p, &left, &a, &m);
 
-		if (!cs_disasm_iter(d->detail, &p, &left, &a, d->detail_insn))
-			return -HWT_PATCH_UNKNOWN_INSN;
-		hwt__insn_classify(ci->bytes, ci->size, ia, &in);
+		if (n < 0)
+			return n;
+		hwt__insn_classify(m.b, m.len, ia, &in);
 		ended = false;
 		switch (in.kind) {
 		case HWT__INSN_JMP:
@@ -373,24 +472,23 @@ int hwt__relocate(struct hwt__disasm *d, const struct hwt__plan *plan, uint8_t *
 			o += emit_jcc(o, at, in.cc, in.target);
 			break;
 		case HWT__INSN_CALL:
-			o += emit_push_ret(o, ia + ci->size);
+			o += emit_push_ret(o, ia + m.len);
 			o += emit_jmp(o, run_at + (uintptr_t)(o - out), in.target);
 			ended = true;
 			break;
 		case HWT__INSN_CALL_IND: {
 			uint8_t *c;
-			size_t modrm;
 
-			o += emit_push_ret(o, ia + ci->size);
+			o += emit_push_ret(o, ia + m.len);
 			c = o;
-			n = emit_copy(o, run_at + (uintptr_t)(o - out), ci, ia);
+			n = emit_copy(o, run_at + (uintptr_t)(o - out), m.b, m.len, ia, m.disp_at);
 			if (n < 0)
 				return n;
 			/* the same operand, as a jump: the modrm's reg field 2 (call) becomes 4 */
-			modrm = ci->detail->x86.encoding.modrm_offset;
-			if (modrm == 0 || modrm >= ci->size)
+			if (m.modrm_at == 0 || m.modrm_at >= m.len)
 				return -HWT_PATCH_UNKNOWN_INSN;
-			c[modrm] = (uint8_t)((c[modrm] & ~0x38) | (((c[modrm] >> 3) & 7) + 2) << 3);
+			c[m.modrm_at] = (uint8_t)((c[m.modrm_at] & ~0x38) |
+						  ((((c[m.modrm_at] >> 3) & 7) + 2) << 3));
 			o += n;
 			ended = true;
 			break;
@@ -399,7 +497,7 @@ int hwt__relocate(struct hwt__disasm *d, const struct hwt__plan *plan, uint8_t *
 		case HWT__INSN_INT3:
 			return -HWT_PATCH_UNKNOWN_INSN;
 		default:
-			n = emit_copy(o, at, ci, ia);
+			n = emit_copy(o, at, m.b, m.len, ia, m.disp_at);
 			if (n < 0)
 				return n;
 			o += n;

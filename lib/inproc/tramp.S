@@ -68,9 +68,11 @@ hwt__patch_enter_asm:
 
 /*
  * Where patched functions return (their return address was replaced on entry): %rsp is one past
- * the slot the return address was in. Reserves that slot again, saves rax, rdx, xmm0, xmm1 (the
- * return value registers), calls hwt__patch_on_leave(slot), which pops the shadow stack and
- * returns the real return address, writes it into the slot, restores and returns there.
+ * the slot the return address was in. Saves rax, rdx, xmm0, xmm1 (the return value registers),
+ * calls hwt__patch_on_leave(slot), which pops the shadow stack and gives the real return address,
+ * restores them and jumps there through r11 (free after a return, like every register that does
+ * not hold a return value). A jump, not a ret: the CPU's return-address predictions for the
+ * callers stay in step, so only the patched function's own ret is mispredicted.
  */
 	.globl	hwt__patch_return_asm
 	.hidden	hwt__patch_return_asm
@@ -79,10 +81,8 @@ hwt__patch_enter_asm:
 	nop	/* a return address that points at a nop: unwinders that look one byte back see it */
 hwt__patch_return_asm:
 	.cfi_startproc
-	.cfi_def_cfa %rsp, 0
 	.cfi_undefined rip
-	pushq	%rax
-	pushq	%rbp
+	pushq	%rbp		/* into the slot itself: %rbp is now the slot's address */
 	movq	%rsp, %rbp
 	pushq	%rax
 	pushq	%rdx
@@ -90,16 +90,16 @@ hwt__patch_return_asm:
 	subq	$32, %rsp
 	movups	%xmm0, 0(%rsp)
 	movups	%xmm1, 16(%rsp)
-	leaq	8(%rbp), %rdi
+	movq	%rbp, %rdi
 	call	hwt__patch_on_leave
-	movq	%rax, 8(%rbp)
+	movq	%rax, %r11
 	movups	0(%rsp), %xmm0
 	movups	16(%rsp), %xmm1
 	movq	-8(%rbp), %rax
 	movq	-16(%rbp), %rdx
 	movq	%rbp, %rsp
 	popq	%rbp
-	ret
+	jmp	*%r11
 	.cfi_endproc
 	.size	hwt__patch_return_asm, .-hwt__patch_return_asm
 

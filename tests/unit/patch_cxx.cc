@@ -22,3 +22,22 @@ extern "C" __attribute__((noipa)) int pt_cxx_catch(int depth)
 		return -1;
 	}
 }
+
+// catches and rethrows (throw;): the unwinder walks the stack a second time
+extern "C" __attribute__((noipa)) int pt_cxx_rethrow(int depth)
+{
+	try {
+		return pt_cxx_throw(depth);
+	} catch (const std::exception &) {
+		throw;
+	}
+}
+
+extern "C" __attribute__((noipa)) int pt_cxx_catch_rethrown(int depth)
+{
+	try {
+		return pt_cxx_rethrow(depth);
+	} catch (const std::exception &) {
+		return -2;
+	}
+}

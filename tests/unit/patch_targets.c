@@ -1,7 +1,10 @@
 /* Functions the entry patcher's unit test patches and calls, built once per code-generation
  * variant named by VARIANT (see patch_targets.h); noipa keeps each call a real call. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "tests/unit/patch_targets.h"
 
@@ -69,4 +72,30 @@ NI int F(spin)(int n)
 	for (int i = 0; i < n; i++)
 		s += F(leaf)(i);
 	return s;
+}
+
+/* fork inside a patched call: the child returns through its copy of the shadow stack */
+NI int F(fork_in)(void)
+{
+	return fork();
+}
+
+/* raises @sig inside a patched call (its handler runs while this frame is live) */
+NI int F(raiser)(int sig)
+{
+	int r = raise(sig);
+
+	__asm__ __volatile__("" ::: "memory"); /* not a tail call */
+	return r;
+}
+
+/* pthread_exit(7) from @depth patched frames down */
+NI void F(exit_deep)(int depth)
+{
+	if (depth < 0)
+		return;
+	if (depth == 0)
+		pthread_exit((void *)7);
+	F(exit_deep)(depth - 1);
+	__asm__ __volatile__("" ::: "memory"); /* not a tail call */
 }

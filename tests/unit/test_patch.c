@@ -1,21 +1,32 @@
 /* Unit tests for lib/inproc's entry patcher: functions of this program, built -O0 and -O2, with
  * and without frame pointers and endbr64, patched and run for real, with the hooks counted. */
+#include <capstone.h>
 #include <check.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <link.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <zlib.h>
+#include <zstd.h>
+
+#include "core/elffuncs.h"
 #include "hwtrace/error.h"
 #include "lib/inproc/patch.h"
+#include "lib/inproc/patch_internal.h"
 #include "tests/unit/patch_targets.h"
 
-#define MAXID 64
+#define MAXID 4096
 
 static uint64_t n_enter[MAXID], n_leave[MAXID], n_unwound[MAXID];
 static int events[4096]; /* +id+1 at entry, -(id+1) at return, in order */
@@ -89,9 +100,15 @@ struct variant {
 	void (*jump_deep)(jmp_buf *, int);
 	int (*leaf)(int);
 	int (*spin)(int);
+	int (*fork_in)(void);
+	int (*raiser)(int);
+	void (*exit_deep)(int);
 };
 
-#define PT_ROW(v) { #v, fib_##v, sum_va_##v, pair_##v, mix_##v, jump_deep_##v, leaf_##v, spin_##v },
+/* clang-format off */
+#define PT_ROW(v) { #v, fib_##v, sum_va_##v, pair_##v, mix_##v, jump_deep_##v, leaf_##v, \
+		    spin_##v, fork_in_##v, raiser_##v, exit_deep_##v },
+/* clang-format on */
 static const struct variant variants[] = { PT_VARIANTS(PT_ROW) };
 #define NVARIANTS ((int)(sizeof(variants) / sizeof(variants[0])))
 
@@ -152,12 +169,17 @@ static const struct prologue prologues[] = {
 	{ "test; je not taken", pt_asm_je, 5, 9 },
 	{ "call rel32", pt_asm_call, 5, 16 },
 	{ "call *0x..(%rip)", pt_asm_callind, 5, 17 },
+	{ "sub; movdqa 0x..(%rip),%xmm0", pt_asm_sse, 5, 45 },
+	{ "vmovdqu 0x..(%rip),%xmm1 (AVX)", pt_asm_avx, 5, 45 },
+	{ "push x3 before a jump table", pt_asm_table_push, 1, 11 },
 };
 
 START_TEST(hwt_patcher_apply_prologues)
 {
 	const struct prologue *pr = &prologues[_i];
 
+	if (pr->fn == pt_asm_avx && !__builtin_cpu_supports("avx"))
+		return; /* nothing to run it on */
 	ck_assert_int_eq(pr->fn(pr->arg), pr->want);
 	ck_assert_msg(patch(pr->fn, 3) == 0, "%s: %s", pr->what,
 		      hwt_patch_refusal_str(patch(pr->fn, 3)));
@@ -219,6 +241,35 @@ START_TEST(hwt_patcher_apply_already)
 }
 END_TEST
 
+/* In one batch, a jump from one function into another's replaced bytes is seen. */
+START_TEST(hwt_patcher_apply_many_shared_tail)
+{
+	struct hwt_patch_req reqs[2] = {
+		{ (uintptr_t)pt_asm_intruder, fn_size(pt_asm_intruder), 1 },
+		{ (uintptr_t)pt_asm_victim, fn_size(pt_asm_victim), 2 },
+	};
+	uint8_t before[8];
+	int res[2] = { -1, -1 };
+
+	/* judged alike without writing anything */
+	memcpy(before, (const void *)pt_asm_victim, sizeof(before));
+	ck_assert_int_eq(hwt_patcher_check_many(P, reqs, 2, res), 1);
+	ck_assert_int_eq(res[0], 0);
+	ck_assert_int_eq(res[1], HWT_PATCH_JUMP_INTO);
+	ck_assert_uint_eq(hwt_patcher_count(P), 0);
+	ck_assert_mem_eq(before, (const void *)pt_asm_victim, sizeof(before));
+	ck_assert_int_eq(hwt_patcher_check_many(NULL, reqs, 2, res), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_patcher_apply_many(P, reqs, 2, res), 1);
+	ck_assert_int_eq(res[0], 0);
+	ck_assert_int_eq(res[1], HWT_PATCH_JUMP_INTO);
+	ck_assert_int_eq(pt_asm_intruder(1), 2);
+	ck_assert_int_eq(pt_asm_victim(1), 2);
+	ck_assert_uint_eq(n_enter[1], 1);
+	ck_assert_uint_eq(n_leave[1], 1);
+	ck_assert_uint_eq(n_enter[2], 0);
+}
+END_TEST
+
 START_TEST(hwt_patcher_apply_bad_args)
 {
 	int res;
@@ -271,6 +322,66 @@ void pt_asm_depth_probe(void)
 	probe_depth = hwt_patch_depth();
 }
 
+/* What pt_asm_slot's return address slot held, as seen from inside it. */
+static uintptr_t slot_seen, real_seen, restored_seen, rearmed_seen;
+
+void pt_asm_slot_probe(uintptr_t *slot)
+{
+	slot_seen = *slot;
+	real_seen = hwt_patch_real_return(slot);
+	hwt_patch_restore_returns(); /* what an unwinder would then read */
+	restored_seen = *slot;
+	ck_assert_int_eq(hwt_patch_unwind_to((uintptr_t)slot), 0); /* its frame lives on */
+	rearmed_seen = *slot;
+}
+
+/* one call site, whatever the compiler does with the loop below */
+static __attribute__((noipa)) void call_slot(void)
+{
+	pt_asm_slot();
+	__asm__ __volatile__("" ::: "memory"); /* not a tail call */
+}
+
+START_TEST(hwt_patch_real_return_slot)
+{
+	uintptr_t real = 0;
+
+	ck_assert_uint_eq(hwt_patch_real_return(NULL), 0);
+	for (int k = 0; k < 2; k++) {
+		if (k == 1)
+			ck_assert_int_eq(patch(pt_asm_slot, 1), 0);
+		call_slot(); /* the same call site twice: the same return address */
+		if (k == 0) {
+			real = slot_seen;
+			ck_assert_uint_eq(real_seen, real);
+		}
+	}
+	ck_assert_uint_eq(slot_seen, hwt_patch_return_stub());
+	ck_assert_uint_eq(real_seen, real);
+	ck_assert_uint_eq(restored_seen, real);
+	ck_assert_uint_eq(rearmed_seen, hwt_patch_return_stub());
+	ck_assert_uint_eq(n_enter[1], 1);
+	ck_assert_uint_eq(n_leave[1], 1); /* it returned through the stub, re-armed */
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
+START_TEST(hwt_patcher_forget_range)
+{
+	uintptr_t fp = (uintptr_t)pt_asm_fp;
+
+	ck_assert_int_eq(hwt_patcher_forget(NULL, 0, 1), HWT_E_INVAL);
+	ck_assert_int_eq(patch(pt_asm_fp, 1), 0);
+	ck_assert_int_eq(patch(pt_asm_endbr, 2), 0);
+	ck_assert_int_eq(hwt_patcher_forget(P, fp + 64, fp + 64), 0);
+	ck_assert_int_eq(hwt_patcher_forget(P, fp, fp + 1), 1);
+	ck_assert_uint_eq(hwt_patcher_count(P), 1);
+	/* forgotten: no longer "already patched" (its module is taken to be gone) */
+	ck_assert_int_ne(hwt_patcher_check(P, fp, fn_size(pt_asm_fp)), HWT_PATCH_ALREADY);
+	ck_assert_int_eq(patch(pt_asm_endbr, 3), HWT_PATCH_ALREADY);
+}
+END_TEST
+
 START_TEST(hwt_patcher_apply_tail_call)
 {
 	static const int want[] = { 1 + 1, 2 + 1, -2 - 1, -1 - 1 };
@@ -320,15 +431,44 @@ START_TEST(hwt_patch_unwind_to_longjmp)
 }
 END_TEST
 
-/* What the inproc runtime does around the C++ unwinder: real return addresses back before it
- * walks the stack, and the surviving frames' returns re-armed once the catch begins. */
-void __cxa_throw(void *obj, void *tinfo, void (*dest)(void *))
+/* Deeper than the shadow stack's first allocation (1,024 entries): it grows while in use. */
+START_TEST(hwt_patcher_apply_deep)
 {
-	void (*real)(void *, void *, void (*)(void *)) = dlsym(RTLD_NEXT, "__cxa_throw");
+	const struct variant *v = &variants[_i];
+	struct hwt_patch_thread_stats st;
+	jmp_buf jb;
+
+	patch_variant(v);
+	if (setjmp(jb) == 0)
+		v->jump_deep(&jb, 5000);
+	ck_assert_uint_eq(hwt_patch_depth(), 5001);
+	ck_assert_int_eq(v->leaf(1), 4);
+	ck_assert_uint_eq(n_unwound[ID_JUMP], 5001);
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+	ck_assert_int_eq(v->fib(20), 6765); /* and on as before */
+	ck_assert_uint_eq(n_leave[ID_FIB], (uint64_t)fib_calls(20));
+	hwt_patch_thread_stats(&st);
+	ck_assert_uint_eq(st.overflow, 0);
+}
+END_TEST
+
+/* What the inproc runtime does around the unwinder: real return addresses back before it walks
+ * the stack (libgcc's entry points: C++ throw, rethrow, std::rethrow_exception, and any other
+ * language), the surviving frames' returns re-armed once a catch begins. */
+int _Unwind_RaiseException(void *e)
+{
+	int (*real)(void *) = dlsym(RTLD_NEXT, "_Unwind_RaiseException");
 
 	hwt_patch_restore_returns();
-	real(obj, tinfo, dest);
-	__builtin_unreachable();
+	return real(e);
+}
+
+int _Unwind_Resume_or_Rethrow(void *e)
+{
+	int (*real)(void *) = dlsym(RTLD_NEXT, "_Unwind_Resume_or_Rethrow");
+
+	hwt_patch_restore_returns();
+	return real(e);
 }
 
 void *__cxa_begin_catch(void *e)
@@ -355,6 +495,64 @@ START_TEST(hwt_patch_restore_returns_cxx)
 	ck_assert_int_eq(pt_cxx_catch(0), -1);
 	ck_assert_uint_eq(n_leave[2], 2);
 	ck_assert_uint_eq(n_unwound[1], 6);
+}
+END_TEST
+
+START_TEST(hwt_patch_restore_returns_rethrow)
+{
+	ck_assert_int_eq(patch(pt_cxx_throw, 1), 0);
+	ck_assert_int_eq(patch(pt_cxx_rethrow, 2), 0);
+	ck_assert_int_eq(patch(pt_cxx_catch_rethrown, 3), 0);
+	ck_assert_int_eq(pt_cxx_catch_rethrown(3), -2);
+	ck_assert_uint_eq(n_enter[1], 4);
+	ck_assert_uint_eq(n_unwound[1], 4);
+	ck_assert_uint_eq(n_enter[2], 1);
+	ck_assert_uint_eq(n_unwound[2], 1);
+	ck_assert_uint_eq(n_enter[3], 1);
+	ck_assert_uint_eq(n_leave[3], 1);
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
+/* And what it does at pthread_exit and cancellation (forced unwinding). */
+void pthread_exit(void *ret)
+{
+	void (*real)(void *) = dlsym(RTLD_NEXT, "pthread_exit");
+
+	hwt_patch_unwind_all();
+	real(ret);
+	__builtin_unreachable();
+}
+
+int _Unwind_ForcedUnwind(void *e, void *stop, void *arg)
+{
+	int (*real)(void *, void *, void *) = dlsym(RTLD_NEXT, "_Unwind_ForcedUnwind");
+
+	hwt_patch_restore_returns();
+	return real(e, stop, arg);
+}
+
+static void *exiter_main(void *arg)
+{
+	const struct variant *v = arg;
+
+	v->exit_deep(4);
+	return NULL;
+}
+
+START_TEST(hwt_patch_unwind_all_pthread_exit)
+{
+	const struct variant *v = &variants[_i];
+	pthread_t t;
+	void *ret;
+
+	ck_assert_int_eq(patch(v->exit_deep, 1), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, exiter_main, (void *)v), 0);
+	ck_assert_int_eq(pthread_join(t, &ret), 0);
+	ck_assert_ptr_eq(ret, (void *)7);
+	ck_assert_uint_eq(n_enter[1], 5);
+	ck_assert_uint_eq(n_unwound[1], 5);
+	ck_assert_uint_eq(n_leave[1], 0);
 }
 END_TEST
 
@@ -427,6 +625,155 @@ START_TEST(hwt_patcher_apply_signals)
 }
 END_TEST
 
+START_TEST(hwt_patcher_apply_fork)
+{
+	const struct variant *v = &variants[_i];
+	int status = -1, pid;
+
+	patch_variant(v);
+	ck_assert_int_eq(patch(v->fork_in, 20), 0);
+	pid = v->fork_in();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* the child: its copy of the shadow stack brought it back here; it goes on */
+		int ok = n_enter[20] == 1 && n_leave[20] == 1 && hwt_patch_depth() == 0 &&
+			 v->leaf(1) == 4 && n_leave[ID_LEAF] == 1;
+
+		_exit(ok ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	ck_assert_uint_eq(n_enter[20], 1);
+	ck_assert_uint_eq(n_leave[20], 1);
+	ck_assert_uint_eq(n_enter[ID_LEAF], 0);
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
+/* Patching while another thread calls the function: it sees the old code or the new, whole. */
+static volatile int spin_stop;
+static volatile uint64_t spin_calls, spin_bad;
+
+static void *caller_main(void *arg)
+{
+	int (*fn)(int) = (int (*)(int))arg;
+
+	for (int i = 0; !spin_stop; i++) {
+		if (fn(i) != i + 7)
+			spin_bad++;
+		spin_calls++;
+	}
+	return NULL;
+}
+
+START_TEST(hwt_patcher_apply_concurrent)
+{
+	int (*fn)(int) = _i ? pt_asm_cross : pt_asm_word;
+	pthread_t t;
+
+	ck_assert_int_eq(((uintptr_t)fn & 7) + 5 > 8, _i); /* the path this case is for */
+	ck_assert_int_eq(pthread_create(&t, NULL, caller_main, (void *)fn), 0);
+	while (spin_calls < 1000)
+		sched_yield();
+	ck_assert_int_eq(patch(fn, 21), 0);
+	while (n_leave[21] < 1000)
+		sched_yield();
+	spin_stop = 1;
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_uint_eq(spin_bad, 0);
+	ck_assert_uint_eq(n_enter[21], n_leave[21]);
+	ck_assert_uint_le(n_enter[21], spin_calls);
+}
+END_TEST
+
+static void *exit_main(void *arg)
+{
+	const struct variant *v = arg;
+
+	v->spin(10);
+	return (void *)hwt_patch_depth();
+}
+
+/* Threads that come and go: each one's shadow stack is freed when it exits. */
+START_TEST(hwt_patcher_apply_thread_exit)
+{
+	const struct variant *v = &variants[3];
+
+	patch_variant(v);
+	for (int k = 0; k < 300; k++) {
+		pthread_t t;
+		void *depth;
+
+		ck_assert_int_eq(pthread_create(&t, NULL, exit_main, (void *)v), 0);
+		ck_assert_int_eq(pthread_join(t, &depth), 0);
+		ck_assert_ptr_null(depth);
+	}
+	ck_assert_uint_eq(n_leave[ID_LEAF], 300 * 10);
+	ck_assert_uint_eq(n_leave[ID_SPIN], 300);
+}
+END_TEST
+
+/* A handler on an alternate stack mapped above the thread's own stack: its calls must not be
+ * taken for returns past the interrupted frames. */
+static int (*alt_leaf)(int);
+extern long pt_asm_data;
+
+static void on_usr1(int sig)
+{
+	handler_calls++;
+	alt_leaf(2);
+}
+
+static void *alt_main(void *arg)
+{
+	const struct variant *v = arg;
+	stack_t ss = { .ss_size = 1 << 16 };
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	int r = -1;
+
+	/* the alternate stack 256 MiB above this thread's stack, wherever that is free */
+	pthread_getattr_np(pthread_self(), &a);
+	pthread_attr_getstack(&a, &lo, &size);
+	pthread_attr_destroy(&a);
+	for (uintptr_t at = (uintptr_t)lo + size + (256u << 20); at < (uintptr_t)lo + (1ul << 40);
+	     at += 1u << 20) {
+		ss.ss_sp = mmap((void *)at, ss.ss_size, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (ss.ss_sp != MAP_FAILED)
+			break;
+	}
+	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL) < 0)
+		return (void *)-1l;
+	for (int k = 0; k < 10; k++)
+		r = v->raiser(SIGUSR1); /* handler: leaf on the alternate stack */
+	return (void *)(long)(r == 0 && hwt_patch_depth() == 0 ? 0 : -2);
+}
+
+START_TEST(hwt_patcher_apply_sigaltstack)
+{
+	const struct variant *v = &variants[_i];
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_ONSTACK };
+	pthread_t t;
+	void *rc;
+
+	patch_variant(v);
+	ck_assert_int_eq(patch(v->raiser, 22), 0);
+	alt_leaf = v->leaf;
+	sigaction(SIGUSR1, &sa, NULL);
+	ck_assert_int_eq(pthread_create(&t, NULL, alt_main, (void *)v), 0);
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_ptr_null(rc);
+	ck_assert_uint_eq(handler_calls, 10);
+	ck_assert_uint_eq(n_enter[22], 10);
+	ck_assert_uint_eq(n_leave[22], 10);
+	ck_assert_uint_eq(n_enter[ID_LEAF], 10);
+	ck_assert_uint_eq(n_leave[ID_LEAF], 10);
+	ck_assert_uint_eq(n_unwound[22] + n_unwound[ID_LEAF], 0);
+}
+END_TEST
+
 /* ---- batches and undoing ------------------------------------------------------------------- */
 
 START_TEST(hwt_patcher_apply_many_all)
@@ -472,6 +819,286 @@ START_TEST(hwt_patcher_free_restores)
 }
 END_TEST
 
+/* ---- a real library, every function at once ----------------------------------------------- */
+
+struct lib_funcs {
+	const char *want; /* "libz.so" */
+	char path[512];
+	uintptr_t base;
+	struct hwt_patch_req reqs[MAXID];
+	int res[MAXID];
+	char name[MAXID][48];
+	size_t n;
+};
+
+static int find_lib(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct lib_funcs *lf = arg;
+
+	if (!strstr(info->dlpi_name, lf->want))
+		return 0;
+	snprintf(lf->path, sizeof(lf->path), "%s", info->dlpi_name);
+	lf->base = info->dlpi_addr;
+	return 1;
+}
+
+/* What the runtime must leave alone: functions that return twice (a second return would find
+ * its shadow-stack entry gone) or switch stacks under the shadow stack's feet. */
+static const char *const not_patchable[] = {
+	"setjmp",   "_setjmp",	  "sigsetjmp",	   "__sigsetjmp", "vfork",
+	"__vfork",  "getcontext", "setcontext",	   "swapcontext", "makecontext",
+	"clone",    "__clone",	  "__clone3",	   "_exit",	  "longjmp",
+	"_longjmp", "siglongjmp", "__longjmp_chk", NULL,
+};
+
+static int add_func(const struct hwt_elf_func *f, void *ctx)
+{
+	struct lib_funcs *lf = ctx;
+
+	for (int k = 0; not_patchable[k]; k++)
+		if (strcmp(f->name, not_patchable[k]) == 0)
+			return 0;
+	if (lf->n < MAXID) {
+		lf->reqs[lf->n] =
+			(struct hwt_patch_req){ lf->base + f->vaddr, f->size, (uint32_t)lf->n };
+		snprintf(lf->name[lf->n], sizeof(lf->name[0]), "%s", f->name);
+		lf->n++;
+	}
+	return 0;
+}
+
+/* What each library does: a round trip of 256 KiB; 1 if the data came back. */
+static int zlib_work(void)
+{
+	static unsigned char in[1 << 18], out[(1 << 18) + 4096], back[1 << 18];
+	uLongf olen = sizeof(out), blen = sizeof(back);
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)("hwtrace patches every function "[i % 31] ^ (i >> 12));
+	for (int level = 1; level <= 9; level += 4) {
+		olen = sizeof(out), blen = sizeof(back);
+		if (compress2(out, &olen, in, sizeof(in), level) != Z_OK ||
+		    uncompress(back, &blen, out, olen) != Z_OK || blen != sizeof(in) ||
+		    memcmp(in, back, sizeof(in)) != 0)
+			return 0;
+	}
+	return crc32(0, in, sizeof(in)) == crc32(0, back, sizeof(back));
+}
+
+static int zstd_work(void)
+{
+	static unsigned char in[1 << 18], out[(1 << 18) + 4096], back[1 << 18];
+
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)("hwtrace patches every function "[i % 31] ^ (i >> 12));
+	for (int level = 1; level <= 19; level += 9) {
+		size_t olen = ZSTD_compress(out, sizeof(out), in, sizeof(in), level), blen;
+
+		if (ZSTD_isError(olen))
+			return 0;
+		blen = ZSTD_decompress(back, sizeof(back), out, olen);
+		if (blen != sizeof(in) || memcmp(in, back, sizeof(in)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static void *libc_thread(void *arg)
+{
+	char buf[128];
+
+	for (int i = 0; i < 500; i++)
+		snprintf(buf, sizeof(buf), "%d %f %s", i, i * 1.5, "x");
+	return NULL;
+}
+
+static int libc_work(void)
+{
+	static int a[50000];
+	char buf[512];
+	double sum = 0;
+	pthread_t t[2];
+	FILE *f;
+
+	srand(1);
+	for (int i = 0; i < 50000; i++)
+		a[i] = rand();
+	qsort(a, 50000, sizeof(int), cmp_int);
+	for (int i = 1; i < 50000; i++)
+		if (a[i - 1] > a[i])
+			return 0;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(buf, sizeof(buf), "%d.25", i);
+		sum += strtod(buf, NULL);
+	}
+	f = fopen("/proc/self/maps", "r");
+	if (!f)
+		return 0;
+	while (fgets(buf, sizeof(buf), f))
+		;
+	fclose(f);
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, libc_thread, NULL))
+			return 0;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return sum == 999 * 1000 / 2 + 250.0;
+}
+
+START_TEST(hwt_patcher_apply_many_library)
+{
+	static struct lib_funcs lf;
+	const char *names[] = { "libz.so", "libzstd.so", "libc.so" };
+	int (*work[])(void) = { zlib_work, zstd_work, libc_work };
+	int why[HWT_PATCH_REFUSAL_COUNT_] = { 0 }, done, calls = 0;
+	char err[256];
+
+	lf.want = names[_i];
+	ck_assert_int_eq(work[_i](), 1);
+	ck_assert_int_eq(dl_iterate_phdr(find_lib, &lf), 1);
+	ck_assert_int_gt(hwt_elf_functions(lf.path, 0, add_func, &lf, err, sizeof(err)), 0);
+	ck_assert_uint_lt(lf.n, MAXID);
+	done = hwt_patcher_apply_many(P, lf.reqs, lf.n, lf.res);
+	for (size_t k = 0; k < lf.n; k++) {
+		ck_assert_int_ge(lf.res[k], 0);
+		why[lf.res[k]]++;
+		if (lf.res[k] && why[lf.res[k]] <= 3)
+			fprintf(stderr, "%s: %s refused: %s\n", lf.want, lf.name[k],
+				hwt_patch_refusal_str(lf.res[k]));
+	}
+	fprintf(stderr, "%s: %zu functions, %d patched", lf.want, lf.n, done);
+	for (int r = 1; r < HWT_PATCH_REFUSAL_COUNT_; r++)
+		if (why[r])
+			fprintf(stderr, ", %d %s", why[r], hwt_patch_refusal_str(r));
+	ck_assert_int_eq(work[_i](), 1);
+	for (size_t k = 0; k < lf.n; k++) {
+		ck_assert_uint_eq(n_enter[k], n_leave[k]);
+		ck_assert_uint_eq(n_unwound[k], 0);
+		calls += (int)n_enter[k];
+	}
+	fprintf(stderr, "; %d calls traced\n", calls);
+	ck_assert_int_gt(calls, 50);
+	ck_assert_int_gt(done * 2, (int)lf.n); /* most of it */
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+}
+END_TEST
+
+/* ---- relocation out of rel32 reach --------------------------------------------------------- */
+
+/* Relocated to run 3 GiB away: branches take their absolute forms, RIP-relative operands are
+ * refused. */
+START_TEST(hwt__relocate_far)
+{
+	struct hwt__disasm *d = hwt__disasm_open();
+	uintptr_t je = (uintptr_t)pt_asm_je, far = je + (3ull << 30), target;
+	struct hwt__plan plan;
+	uint8_t out[256];
+	int n;
+
+	ck_assert_ptr_nonnull(d);
+	/* test %edi,%edi; je 1f; lea 4(%rdi),%eax: jne over an absolute jump to 1f */
+	ck_assert_int_eq(hwt__plan_function(d, je, fn_size(pt_asm_je), &plan, NULL), 0);
+	ck_assert_uint_eq(plan.ninsn, 3);
+	n = hwt__relocate(d, &plan, out, far);
+	ck_assert_int_eq(n, 2 + 2 + 14 + 3 + 14);
+	ck_assert_mem_eq(out, "\x85\xff", 2);	  /* test, moved as it is */
+	ck_assert_mem_eq(out + 2, "\x75\x0e", 2); /* jne +14 (je inverted) */
+	ck_assert_mem_eq(out + 4, "\xff\x25\0\0\0\0", 6);
+	memcpy(&target, out + 10, 8);
+	ck_assert_uint_eq(target, je + 8);		       /* 1: movl $-1,%eax */
+	ck_assert_mem_eq(out + 18, (const void *)(je + 4), 3); /* lea */
+	ck_assert_mem_eq(out + 21, "\xff\x25\0\0\0\0", 6);
+	memcpy(&target, out + 27, 8);
+	ck_assert_uint_eq(target, plan.site + plan.len); /* back behind the replaced bytes */
+	/* a RIP-relative operand cannot reach from there */
+	ck_assert_int_eq(
+		hwt__plan_function(d, (uintptr_t)pt_asm_rip, fn_size(pt_asm_rip), &plan, NULL), 0);
+	ck_assert_int_eq(hwt__relocate(d, &plan, out, (uintptr_t)pt_asm_rip + (3ull << 30)),
+			 -HWT_PATCH_RIP_RANGE);
+	/* and from nearby it is rewritten: the same target from 1 MiB further on */
+	n = hwt__relocate(d, &plan, out, (uintptr_t)pt_asm_rip + (1u << 20));
+	ck_assert_int_gt(n, 7);
+	{
+		int32_t disp;
+
+		memcpy(&disp, out + 3, 4);
+		ck_assert_uint_eq((uintptr_t)pt_asm_rip + (1u << 20) + 7 + disp,
+				  (uintptr_t)&pt_asm_data);
+	}
+	hwt__disasm_close(d);
+}
+END_TEST
+
+/* ---- the length decoder against capstone ---------------------------------------------------- */
+
+struct sweep {
+	csh cs;
+	cs_insn *insn;
+	uint64_t agree, unknown, differ, modules;
+};
+
+/* Every executable segment of every loaded object, swept linearly by both decoders. */
+static int sweep_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct sweep *sw = arg;
+
+	for (int k = 0; k < info->dlpi_phnum; k++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[k];
+		const uint8_t *p, *end;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		sw->modules++;
+		p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		end = p + ph->p_memsz;
+		while (p < end) {
+			const uint8_t *q = p;
+			size_t left = (size_t)(end - p), mine = hwt__insn_length(p, left);
+			uint64_t a = (uintptr_t)p;
+
+			if (!cs_disasm_iter(sw->cs, &q, &left, &a, sw->insn)) {
+				p++; /* data, padding: resynchronise */
+				continue;
+			}
+			if (mine == 0)
+				sw->unknown++;
+			else if (mine == sw->insn->size)
+				sw->agree++;
+			else if (sw->differ++ < 10)
+				fprintf(stderr, "length %zu, capstone %u: %s %s at %s+%#lx\n", mine,
+					sw->insn->size, sw->insn->mnemonic, sw->insn->op_str,
+					info->dlpi_name,
+					(unsigned long)((uintptr_t)p - info->dlpi_addr));
+			p += sw->insn->size;
+		}
+	}
+	return 0;
+}
+
+START_TEST(hwt__insn_length_capstone)
+{
+	struct sweep sw = { 0 };
+
+	ck_assert_int_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &sw.cs), CS_ERR_OK);
+	sw.insn = cs_malloc(sw.cs);
+	dl_iterate_phdr(sweep_module, &sw);
+	cs_free(sw.insn, 1);
+	cs_close(&sw.cs);
+	fprintf(stderr, "insn_length: %lu modules, %lu agree, %lu left to capstone, %lu differ\n",
+		(unsigned long)sw.modules, (unsigned long)sw.agree, (unsigned long)sw.unknown,
+		(unsigned long)sw.differ);
+	ck_assert_uint_ge(sw.modules, 5); /* this program, libc, libstdc++, capstone, ... */
+	ck_assert_uint_gt(sw.agree, 500000);
+	ck_assert_uint_eq(sw.differ, 0);
+	ck_assert_uint_lt(sw.unknown * 1000, sw.agree); /* under 0.1 % */
+}
+END_TEST
+
 static Suite *patch_suite(void)
 {
 	Suite *s = suite_create("patch");
@@ -485,16 +1112,29 @@ static Suite *patch_suite(void)
 	tcase_add_loop_test(tc, hwt_patcher_apply_refusals, 0,
 			    (int)(sizeof(refusals) / sizeof(refusals[0])));
 	tcase_add_test(tc, hwt_patcher_apply_already);
+	tcase_add_test(tc, hwt_patcher_apply_many_shared_tail);
 	tcase_add_test(tc, hwt_patcher_apply_bad_args);
 	tcase_add_test(tc, hwt_patcher_alloc_bad);
 	tcase_add_test(tc, hwt_patch_refusal_str_each);
 	tcase_add_test(tc, hwt_patcher_apply_tail_call);
+	tcase_add_test(tc, hwt_patch_real_return_slot);
+	tcase_add_test(tc, hwt_patcher_forget_range);
 	tcase_add_loop_test(tc, hwt_patch_unwind_to_longjmp, 0, 2 * NVARIANTS);
+	tcase_add_loop_test(tc, hwt_patcher_apply_deep, 0, NVARIANTS);
 	tcase_add_test(tc, hwt_patch_restore_returns_cxx);
+	tcase_add_test(tc, hwt_patch_restore_returns_rethrow);
+	tcase_add_loop_test(tc, hwt_patch_unwind_all_pthread_exit, 0, NVARIANTS);
 	tcase_add_loop_test(tc, hwt_patcher_apply_threads, 0, NVARIANTS);
 	tcase_add_loop_test(tc, hwt_patcher_apply_signals, 0, NVARIANTS);
+	tcase_add_loop_test(tc, hwt_patcher_apply_fork, 0, NVARIANTS);
+	tcase_add_loop_test(tc, hwt_patcher_apply_concurrent, 0, 2);
+	tcase_add_test(tc, hwt_patcher_apply_thread_exit);
+	tcase_add_loop_test(tc, hwt_patcher_apply_sigaltstack, 0, NVARIANTS);
 	tcase_add_test(tc, hwt_patcher_apply_many_all);
 	tcase_add_test(tc, hwt_patcher_free_restores);
+	tcase_add_test(tc, hwt__insn_length_capstone);
+	tcase_add_test(tc, hwt__relocate_far);
+	tcase_add_loop_test(tc, hwt_patcher_apply_many_library, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
