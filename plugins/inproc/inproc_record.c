@@ -263,7 +263,7 @@ static int want_uprobes(struct ip_state *s, uint8_t *body, size_t len)
 		return 0;
 	}
 	const struct hwt_inproc_uprobe *e = (const void *)(u + 1);
-	char *path = strdup((const char *)(e + n));
+	char *path = strndup((const char *)(e + n), len - sizeof(*u) - arr);
 	uint32_t *ids = malloc((n ? n : 1) * sizeof(*ids));
 	uint64_t *vaddrs = malloc((n ? n : 1) * sizeof(*vaddrs));
 	int got = HWT_E_NOMEM;
@@ -336,9 +336,17 @@ static int decl(const struct hwt_custom_rec *rec, uint8_t *body, void *ctx)
 		return hwt_host_write_chunk(s->h, HWT_INPROC_SOURCE, body, rec->len);
 	case HWT_CR_INPROC_UPROBES:
 		return want_uprobes(s, body, rec->len);
-	case HWT_CR_INPROC_STATS:
-		stats(s, body, rec->len);
+	case HWT_CR_INPROC_STATS: {
+		/* A copy: the program may write there while it is read. */
+		uint8_t *copy = malloc(rec->len + 1);
+		if (copy) {
+			memcpy(copy, body, rec->len);
+			copy[rec->len] = 0;
+			stats(s, copy, rec->len);
+		}
+		free(copy);
 		return 0;
+	}
 	default:
 		return 0;
 	}
