@@ -3,6 +3,7 @@
  * checks each function on a read-only mapping of the file. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,6 +11,8 @@
 
 #include "cli.h"
 #include "core/elffuncs.h"
+#include "core/util.h"
+#include "hwtrace/error.h"
 #include "lib/inproc/patch.h"
 
 #define NREASONS (HWT_PATCH_REFUSAL_COUNT_ + 1)
@@ -17,8 +20,9 @@
 struct inproc_counts {
 	const uint8_t *map;
 	size_t size;
-	struct hwt_patcher *p;
-	unsigned long long n[NREASONS]; /* [0]: patched; the last: errors */
+	struct hwt_patch_req *reqs; /* the functions, judged in one batch as the runtime does */
+	size_t nreqs, cap;
+	unsigned long long n[NREASONS]; /* [0]: patched; the last: could not be read */
 };
 
 static void no_hook(void *ctx, uint32_t id)
@@ -32,11 +36,16 @@ static void no_leave(void *ctx, uint32_t id, unsigned flags)
 static int check_func(const struct hwt_elf_func *f, void *ctx)
 {
 	struct inproc_counts *c = ctx;
-	int r = HWT_PATCH_TOO_SHORT;
 
-	if (f->size && f->offset < c->size && f->size <= c->size - f->offset)
-		r = hwt_patcher_check(c->p, (uintptr_t)(c->map + f->offset), f->size);
-	c->n[r >= 0 && r < NREASONS - 1 ? r : NREASONS - 1]++;
+	if (!f->size || f->offset >= c->size || f->size > c->size - f->offset) {
+		c->n[f->size ? NREASONS - 1 : HWT_PATCH_TOO_SHORT]++;
+		return 0;
+	}
+	if (HWT_ARRAY_GROW(c->reqs, &c->cap, c->nreqs + 1))
+		return HWT_E_NOMEM;
+	c->reqs[c->nreqs++] = (struct hwt_patch_req){ .addr = (uintptr_t)(c->map + f->offset),
+						      .size = f->size,
+						      .id = (uint32_t)c->nreqs };
 	return 0;
 }
 
@@ -58,8 +67,13 @@ void list_inproc(const char *path)
 	close(fd);
 	if (c.map == MAP_FAILED)
 		return;
-	c.p = hwt_patcher_alloc(&hooks);
-	if (c.p && hwt_elf_functions(path, 0, check_func, &c, why, sizeof(why)) > 0) {
+	struct hwt_patcher *p = hwt_patcher_alloc(&hooks);
+	int *res = NULL;
+	if (p && hwt_elf_functions(path, 0, check_func, &c, why, sizeof(why)) > 0 &&
+	    (res = calloc(c.nreqs ? c.nreqs : 1, sizeof(*res))) &&
+	    hwt_patcher_check_many(p, c.reqs, c.nreqs, res) >= 0) {
+		for (size_t i = 0; i < c.nreqs; i++)
+			c.n[res[i] >= 0 && res[i] < NREASONS - 1 ? res[i] : NREASONS - 1]++;
 		unsigned long long refused = 0;
 		for (int i = 1; i < NREASONS; i++)
 			refused += c.n[i];
@@ -75,6 +89,8 @@ void list_inproc(const char *path)
 		printf("  (patching may refuse a few more: no trampoline room within 2 GiB, a "
 		       "RIP-relative operand out of reach)\n");
 	}
-	hwt_patcher_free(c.p);
+	free(res);
+	free(c.reqs);
+	hwt_patcher_free(p);
 	munmap((void *)c.map, c.size);
 }

@@ -47,11 +47,36 @@ struct pick {
 	int nomem;
 };
 
+/* Functions the patcher must not touch (lib/inproc/patch.h): they return twice, switch stacks,
+ * or read their own return address to find their caller. */
+static const char *const never[] = {
+	"setjmp",     "_setjmp", "sigsetjmp",	       "__sigsetjmp", "vfork",
+	"getcontext", "savectx", "setcontext",	       "swapcontext", "makecontext",
+	"clone",      "__clone", "__clone3",	       "dlopen",      "dlmopen",
+	"dlsym",      "dlvsym",	 "__libc_dlopen_mode", "__vfork",
+};
+
+static int never_patched(const struct hwt_elf_func *f)
+{
+	for (size_t k = 0; k < f->nnames || (!f->nnames && !k); k++) {
+		const char *name = f->nnames ? f->names[k] : f->name;
+		char base[128];
+		/* "name@VERSION" is name. */
+		snprintf(base, sizeof(base), "%.*s", (int)strcspn(name, "@"), name);
+		for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+			if (!strcmp(base, never[i]))
+				return 1;
+	}
+	return 0;
+}
+
 static int pick_func(const struct hwt_funcsel_pick *pk, void *ctx)
 {
 	struct pick *p = ctx;
 	const struct hwt_elf_func *f = pk->f;
 
+	if (never_patched(f))
+		return 0;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 256;
 		struct hwt_patch_req *r = realloc(p->reqs, cap * sizeof(*r));
@@ -451,6 +476,62 @@ RT_EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
 	if (h)
 		rt_scan_modules();
 	return h;
+}
+
+/* The address range of the module loaded at @base, from its PT_LOAD segments. */
+struct range {
+	uintptr_t base, lo, hi;
+	int found;
+};
+
+static int find_range(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct range *r = ctx;
+
+	if (info->dlpi_addr != r->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t lo = r->base + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (!r->found || lo < r->lo)
+			r->lo = lo;
+		if (!r->found || hi > r->hi)
+			r->hi = hi;
+		r->found = 1;
+	}
+	return r->found;
+}
+
+/* A library unloaded: the patcher forgets its functions, and a library loaded there later is
+ * handled as new. */
+RT_EXPORT int dlclose(void *handle)
+{
+	static int (*real)(void *);
+	struct link_map *lm = NULL;
+	struct range r = { 0 };
+
+	if (!real)
+		real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+	if (patcher && !dlinfo(handle, RTLD_DI_LINKMAP, &lm) && lm) {
+		r.base = (uintptr_t)lm->l_addr;
+		dl_iterate_phdr(find_range, &r);
+	}
+	int rc = real ? real(handle) : -1;
+	if (r.found) {
+		struct range still = { .base = r.base };
+		dl_iterate_phdr(find_range, &still);
+		if (!still.found) {
+			pthread_mutex_lock(&scan_lock);
+			hwt_patcher_forget(patcher, r.lo, r.hi);
+			for (size_t i = 0; i < nseen; i++)
+				if (seen[i] == r.base)
+					seen[i] = seen[--nseen];
+			pthread_mutex_unlock(&scan_lock);
+		}
+	}
+	return rc;
 }
 
 /* core/elffuncs.c names C++ functions with the program's demangler, when it has one (a C

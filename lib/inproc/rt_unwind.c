@@ -1,7 +1,7 @@
-/* The inproc runtime's wrappers around the C++ unwinder: before it walks a thread's stack, the
- * return addresses the patcher replaced are put back (it must see the program's own); once an
- * exception is caught, the calls it went through are reported as left and the others re-armed
- * (lib/inproc/patch.h). */
+/* The inproc runtime's wrappers around the unwinder (libgcc's entry points, __cxa_begin_catch,
+ * pthread_exit): before it walks a thread's stack, the return addresses the patcher replaced are
+ * put back (it must see the program's own); once an exception is caught, the calls it went
+ * through are reported as left and the others re-armed (lib/inproc/patch.h). */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,34 +22,19 @@ static void *next_fn(void **slot, const char *name)
 	return f;
 }
 
-RT_EXPORT __attribute__((noreturn)) void __cxa_throw(void *obj, void *tinfo, void (*dest)(void *))
-{
-	static void *real;
-	void (*f)(void *, void *, void (*)(void *)) = next_fn(&real, "__cxa_throw");
-
-	if (!f)
-		abort();
-	hwt_patch_restore_returns();
-	f(obj, tinfo, dest);
-	abort();
-}
-
-RT_EXPORT __attribute__((noreturn)) void __cxa_rethrow(void)
-{
-	static void *real;
-	void (*f)(void) = next_fn(&real, "__cxa_rethrow");
-
-	if (!f)
-		abort();
-	hwt_patch_restore_returns();
-	f();
-	abort();
-}
-
 RT_EXPORT int _Unwind_RaiseException(struct _Unwind_Exception *e)
 {
 	static void *real;
 	int (*f)(struct _Unwind_Exception *) = next_fn(&real, "_Unwind_RaiseException");
+
+	hwt_patch_restore_returns();
+	return f ? f(e) : 5 /* _URC_FATAL_PHASE1_ERROR */;
+}
+
+RT_EXPORT int _Unwind_Resume_or_Rethrow(struct _Unwind_Exception *e)
+{
+	static void *real;
+	int (*f)(struct _Unwind_Exception *) = next_fn(&real, "_Unwind_Resume_or_Rethrow");
 
 	hwt_patch_restore_returns();
 	return f ? f(e) : 5 /* _URC_FATAL_PHASE1_ERROR */;
@@ -63,6 +48,19 @@ RT_EXPORT int _Unwind_ForcedUnwind(struct _Unwind_Exception *e, void *stop, void
 
 	hwt_patch_restore_returns();
 	return f ? f(e, stop, arg) : 2 /* _URC_FATAL_PHASE2_ERROR */;
+}
+
+RT_EXPORT __attribute__((noreturn)) void pthread_exit(void *ret)
+{
+	static void *real;
+	void (*f)(void *) = next_fn(&real, "pthread_exit");
+
+	/* Every frame of the thread is left: reported now, real return addresses back for the
+	 * unwinder pthread_exit starts. */
+	hwt_patch_unwind_all();
+	if (f)
+		f(ret);
+	abort();
 }
 
 RT_EXPORT void *__cxa_begin_catch(void *e)
