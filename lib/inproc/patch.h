@@ -60,8 +60,8 @@ enum hwt_patch_refusal {
 	 *  bytes to replace past their first instruction do more than set up the frame (push,
 	 *  sub $n,%rsp, mov %rsp,%rbp): a case could land inside them. */
 	HWT_PATCH_JUMP_TABLE,
-	/** The function is patched already (by this patcher), or starts with a jmp/int3 written by
-	 *  someone else (a debugger, another tracer). */
+	/** The function is patched already (by this patcher), or starts with int3 (a debugger's
+	 *  breakpoint, or a uprobe: the kernel writes it where the process sees it). */
 	HWT_PATCH_ALREADY,
 	HWT_PATCH_REFUSAL_COUNT_ /* not a refusal: the number of values above */
 };
@@ -71,8 +71,9 @@ const char *hwt_patch_refusal_str(int r);
 
 /** Flags of hwt_patch_hooks.leave. */
 enum hwt_patch_leave_flags {
-	/** The function did not return: longjmp or an exception went past its frame. Reported at
-	 *  the next patched entry or return of the thread, or at hwt_patch_unwind_to(). */
+	/** The function did not return: longjmp, an exception or pthread_exit went past its frame.
+	 *  Reported at the next patched entry or return of the thread, or at hwt_patch_unwind_to()
+	 *  or hwt_patch_unwind_all(). */
 	HWT_PATCH_LEAVE_UNWOUND = 1,
 };
 
@@ -106,7 +107,8 @@ struct hwt_patcher;
 /**
  * A patcher calling @hooks (copied; enter and leave must be non-NULL). NULL with errno set if
  * out of memory (ENOMEM), if @hooks is invalid (EINVAL), if a patcher exists already (EBUSY) or if
- * capstone cannot disassemble x86-64 here (ENOSYS).
+ * capstone cannot disassemble x86-64 here (ENOSYS; never in a -DHWT_PATCH_NO_CAPSTONE build, which
+ * decodes with our own decoder alone and refuses the rare instruction it does not know).
  */
 struct hwt_patcher *hwt_patcher_alloc(const struct hwt_patch_hooks *hooks);
 
@@ -172,9 +174,11 @@ void hwt_patch_restore_returns(void);
 
 /**
  * The thread's stack is now at @sp (e.g. after a catch, or a longjmp to a frame whose stack
- * pointer is @sp): reports every shadow-stack entry whose frame lay below @sp as left
- * (HWT_PATCH_LEAVE_UNWOUND), pops it, and replaces the return address again in the slots of the
- * entries that remain (undoing hwt_patch_restore_returns() for them). Returns the number popped.
+ * pointer is @sp): reports every shadow-stack entry whose frame lay below @sp on the same stack
+ * as left (HWT_PATCH_LEAVE_UNWOUND), pops it, and replaces the return address again in the slots
+ * of the entries that remain (undoing hwt_patch_restore_returns() for them). Entries of frames
+ * on another stack (interrupted by a handler running on a sigaltstack) stay. Returns the number
+ * popped.
  */
 int hwt_patch_unwind_to(uintptr_t sp);
 
@@ -200,7 +204,7 @@ uintptr_t hwt_patch_return_stub(void);
 /** Counters of the calling thread. */
 struct hwt_patch_thread_stats {
 	uint64_t overflow; /**< calls not traced because the shadow stack was full */
-	uint64_t skipped;  /**< calls not traced because they were made from a hook */
+	uint64_t skipped;  /**< calls not traced: made from a hook, or by the patcher itself */
 	uint64_t unwound;  /**< entries reported with HWT_PATCH_LEAVE_UNWOUND */
 };
 

@@ -99,7 +99,7 @@ hwt__patch_return_asm:
 	movq	-16(%rbp), %rdx
 	movq	%rbp, %rsp
 	popq	%rbp
-	jmp	*%r11
+	notrack jmp *%r11	/* not an endbr64 there: tracked by IBT, it would fault */
 	.cfi_endproc
 	.size	hwt__patch_return_asm, .-hwt__patch_return_asm
 
