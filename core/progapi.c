@@ -23,8 +23,9 @@ _Static_assert(sizeof(struct hwt_api_area) == 128, "area head layout");
 _Static_assert(sizeof(struct hwt_api_ring) == 192, "ring layout");
 _Static_assert(sizeof(struct hwt_custom_rec) == 24, "record header layout");
 
-#define RECLAIM_ROUNDS 100	   /* look for rings of threads gone every this many drains */
-#define APPEND_BYTES   (256 << 10) /* hand records to the sink in pieces of about this much */
+#define RECLAIM_ROUNDS	    100		/* look for rings of threads gone every this many drains */
+#define CALL_RECLAIM_ROUNDS 10		/* the same for call rings (hwt_progapi_calls()) */
+#define APPEND_BYTES	    (256 << 10) /* hand records to the sink in pieces of about this much */
 
 struct hwt_progapi {
 	int fd;
@@ -43,7 +44,8 @@ struct hwt_progapi {
 	uint8_t *out;		 /* records to hand over */
 	size_t out_len, out_cap;
 	uint32_t rounds;
-	int disabled; /* a drain failed: the area is left alone */
+	uint32_t call_rounds; /* hwt_progapi_calls() so far */
+	int disabled;	      /* a drain failed: the area is left alone */
 	char env[64];
 };
 
@@ -479,8 +481,10 @@ int hwt_progapi_calls(struct hwt_progapi *pa,
 		if ((state != HWT_API_USED && state != HWT_API_DEAD) ||
 		    r->kind != HWT_API_RING_CALLS)
 			continue;
+		/* Processes end without ending their main thread's ring (exit, _exit): looked for
+		 * often, as a program that starts many short ones would run out of rings. */
 		int gone = state == HWT_API_DEAD ||
-			   (pa->rounds % RECLAIM_ROUNDS == 0 && thread_gone(r));
+			   (pa->call_rounds % CALL_RECLAIM_ROUNDS == 0 && thread_gone(r));
 		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE), tail = r->tail;
 		if (head - tail > rb || (head - tail) % 8)
 			tail = head; /* written over: nothing there can be trusted */
@@ -504,6 +508,7 @@ int hwt_progapi_calls(struct hwt_progapi *pa,
 		if (err)
 			return err;
 	}
+	pa->call_rounds++;
 	return 0;
 }
 

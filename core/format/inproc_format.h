@@ -79,6 +79,8 @@ struct hwt_inproc_config {
 enum hwt_inproc_config_flags {
 	HWT_INPROC_MAIN_FILTERED = 1, /* an -F names the main program: not all of it is traced */
 	HWT_INPROC_NO_UPROBES = 2,    /* refused functions stay untraced (no uprobe backend) */
+	HWT_INPROC_CALIBRATED = 4,    /* set (atomically) by the first runtime that measures a
+					 call: the others do not */
 };
 
 /** States of struct hwt_inproc_uprobes. */

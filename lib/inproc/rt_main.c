@@ -441,7 +441,12 @@ __attribute__((constructor(101))) static void rt_init(void)
 	patcher = hwt_patcher_alloc(&hooks);
 	if (!patcher)
 		return;
-	uint64_t call_ps = calibrate();
+	/* Once per recording: a script starting many programs pays it once. */
+	uint64_t call_ps =
+		__atomic_fetch_or(&rt_config->flags, HWT_INPROC_CALIBRATED, __ATOMIC_RELAXED) &
+				HWT_INPROC_CALIBRATED
+			? 0
+			: calibrate();
 	uint64_t patched = 0, reasons[RT_REASONS] = { 0 };
 	rt_set_quiet(1);
 	pthread_mutex_lock(&scan_lock);

@@ -95,6 +95,19 @@ static void ring_exit(void *p)
 	__atomic_store_n(&r->state, HWT_API_DEAD, __ATOMIC_RELEASE);
 }
 
+/* The process exits (exit(), returning from main): the main thread's ring, whose key destructor
+ * never runs, goes back to the recorder. Late, after the program's own destructors; what runs
+ * after this is not recorded (counted as lost). */
+__attribute__((destructor(101))) static void ring_at_exit(void)
+{
+	struct hwt_api_ring *r = t.r;
+
+	if (!r)
+		return;
+	t = (struct rt_tls){ .failed = 1 };
+	__atomic_store_n(&r->state, HWT_API_DEAD, __ATOMIC_RELEASE);
+}
+
 /* In the child of fork(): the parent's ring is not ours. */
 static void after_fork_child(void)
 {
