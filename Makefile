@@ -35,6 +35,8 @@ PROG_SRCS := $(wildcard tests/programs/*.c)
 PROG_CXX_SRCS := $(wildcard tests/programs/*.cc)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# lib/inproc's entry patcher, as the preloaded runtime links it (PIC, hidden symbols).
+INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow insn_len tramp)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PROG_BINS := $(PROG_SRCS:tests/programs/%.c=$(BUILD)/programs/%) \
@@ -46,8 +48,8 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 HWTRACE := $(BUILD)/hwtrace
 
 .PHONY: all test test-bins unit e2e demo bench bench-patch fuzz fuzz-replay clean deps programs \
-	format api
-all: $(HWTRACE) $(PLUGIN_SOS) api
+	format api inproc
+all: $(HWTRACE) $(PLUGIN_SOS) api inproc
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,8 +60,9 @@ $(BUILD)/libhwtrace.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 # -rdynamic: external plugins (-P x.so) call the host's functions (hwt_host_*) in this binary.
-$(HWTRACE): $(CLI_OBJS) $(BUILD)/libhwtrace.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
+# The entry patcher too: `hwtrace list PROG` asks it which functions it would take.
+$(HWTRACE): $(CLI_OBJS) $(BUILD)/libhwtrace.a $(INPROC_PATCH_OBJS)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CLI_OBJS) $(INPROC_PATCH_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
 
 # test_progapi runs libhwtrace and the recorder's drain in one process.
 $(BUILD)/tests/test_progapi: tests/unit/test_progapi.c $(BUILD)/libhwtrace.a $(BUILD)/lib/libhwtrace.a
@@ -103,6 +106,12 @@ $(BUILD)/programs/stl_o2: tests/programs/opt/stl.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 $(OPT_CFLAGS) -o $@ $<
 
+# A static program: nothing can be preloaded into it (-b inproc traces it with uprobes).
+PROG_BINS += $(BUILD)/programs/fib_static
+$(BUILD)/programs/fib_static: tests/programs/fib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -static -o $@ $<
+
 programs: $(PROG_BINS)
 
 $(BUILD)/plugins/examples/%.so: plugins/examples/%.c include/hwtrace/plugin.h
@@ -133,6 +142,31 @@ $(BUILD)/lib/libhwtrace.so: $(API_OBJS)
 -include $(API_OBJS:.o=.d)
 api: $(API_LIBS)
 
+# The inproc runtime (lib/inproc/), preloaded into programs that -b inproc traces: libc, libelf and
+# capstone only, everything hidden but what it interposes; never sanitized (a preloaded ASan
+# library needs the program built with ASan too).
+INPROC_SRCS := $(wildcard lib/inproc/*.c) core/elffuncs.c core/funcsel.c core/ifunc.c \
+	core/util.c core/openfile.c core/error.c core/format/inproc_format.c \
+	core/format/uprobe_format.c
+INPROC_ASM := $(wildcard lib/inproc/*.S)
+INPROC_OBJS := $(INPROC_SRCS:%.c=$(BUILD)/inproc/%.o) $(INPROC_ASM:%.S=$(BUILD)/inproc/%.o)
+INPROC_SO := $(BUILD)/lib/libhwtrace-inproc.so
+INPROC_CFLAGS := -O2 -g -std=gnu11 $(WARN) -D_GNU_SOURCE -I. -Iinclude -MMD -MP -fPIC \
+	-fvisibility=hidden -fno-omit-frame-pointer $(PKG_CFLAGS)
+$(BUILD)/inproc/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(INPROC_CFLAGS) -c $< -o $@
+$(BUILD)/inproc/%.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(INPROC_CFLAGS) -c $< -o $@
+$(INPROC_SO): $(INPROC_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libhwtrace-inproc.so -Wl,-z,defs -o $@ $^ -lelf -lcapstone \
+		-ldl -pthread
+-include $(INPROC_OBJS:.o=.d)
+# Built once the patcher (lib/inproc/patch.c) is in the tree.
+inproc: $(if $(wildcard lib/inproc/patch.c),$(INPROC_SO))
+
 # Programs that use libhwtrace: the C ones link the archive, the C++ ones the shared library;
 # built as strict ISO C11 and C++11, so that include/hwtrace.h stays clean there.
 API_PROG_CFLAGS := $(PROG_CFLAGS) -Iinclude -Wall -Wextra -pedantic -Werror $(SANFLAGS)
@@ -146,14 +180,7 @@ $(BUILD)/programs/api_%: tests/programs/api_%.cc $(BUILD)/lib/libhwtrace.so
 
 # lib/inproc's entry patcher, built as the preloaded runtime links it (PIC, hidden symbols,
 # capstone; core/util.c and core/error.c for hwt_idmap, HWT_ARRAY_GROW, hwt_error_from_errno).
-INPROC_PATCH_OBJS := $(patsubst %,$(BUILD)/inproc/lib/inproc/%.o,patch reloc shadow insn_len tramp)
-$(BUILD)/inproc/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(API_CFLAGS) $(PKG_CFLAGS) -c $< -o $@
-$(BUILD)/inproc/%.o: %.S
-	@mkdir -p $(dir $@)
-	$(CC) -g -MMD -MP -c $< -o $@
--include $(INPROC_PATCH_OBJS:.o=.d)
+# (INPROC_PATCH_OBJS and the rules of $(BUILD)/inproc/ are the runtime's, above.)
 
 # Its unit test patches functions of its own, built each way the prologues differ: -O0/-O2,
 # with and without frame pointers, with and without endbr64; -rdynamic: it reads their sizes.

@@ -685,6 +685,7 @@ int hwt_record(const struct hwt_record_config *cfg, struct hwt_record_result *re
 		return HWT_E_NOMEM;
 	}
 	r.h->ring_bytes = cfg->ring_bytes;
+	r.h->api_ring_bytes = cfg->api_ring_bytes;
 	r.h->quiet = cfg->quiet;
 	r.h->run = r.run;
 	err = open_recording(&r, why, whylen);
