@@ -252,7 +252,7 @@ unit: $(UNIT_BINS)
 		if CK_FORK=yes $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS)
+e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) inproc
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) \
 		bash tests/e2e/run.sh
 
@@ -302,7 +302,7 @@ fuzz-replay: $(FUZZ_REPLAYS)
 -include $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%.d) $(BUILD)/tests/fuzz/replay.d
 
 # Everything `make test` runs, built (make -j2 test-bins, then make test: the tests one at a time).
-test-bins: $(UNIT_BINS) $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) \
+test-bins: $(UNIT_BINS) $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) inproc \
 	$(FUZZ_REPLAYS)
 
 format:

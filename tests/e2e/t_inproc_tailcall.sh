@@ -6,10 +6,10 @@
 # caller's), nothing "unfinished" (report) or "no return seen" (inspect), exact counts.
 # tailcall_cxx_o2 is the same source built as C++ with a function that throws and catches
 # (indirect_caller left out with -N, as for -b uprobe). cold_o2 (scan returns only from its
-# .cold part) and clones_o2 are not here: under -b inproc the first crashes and the second
-# hangs, see the inproc report (GCC's IPA-RA keeps values in caller-saved registers across calls
-# of functions known not to touch them; the patcher's return stub saves only rax, rdx, xmm0 and
-# xmm1).
+# .cold part) and clones_o2 (.isra/.constprop/.part clones) as in t_uprobe_tailcall: both keep
+# values in call-clobbered registers across calls of functions GCC knows leave them alone
+# (-fipa-ra), which the stubs must therefore save too (the first crashed, the second hung when
+# the return stub saved only the return-value registers).
 need python3 objdump nm
 
 # The jumps the test is about, in the binary as built.
@@ -93,4 +93,7 @@ record_check tailcall_o2 1237 "main:1:- direct_caller:5:main indirect_caller:4:m
 chain_a:3:main chain_b:3:chain_a callee:12:direct_caller|indirect_caller|chain_b leaf:12:callee"
 record_check tailcall_cxx_o2 1237 "main:1:- catcher:1:main direct_caller:5:main chain_a:3:main \
 chain_b:3:chain_a callee:12:direct_caller|main|chain_b leaf:12:callee" -N indirect_caller
+record_check cold_o2 240 "main:1:- scan:8:main found_end:8:scan"
+record_check clones_o2 1078 "main:1:- other:5:main sum_a.isra.0:4:main \
+scaled.constprop.0:3:main check.part.0:4:main|other"
 finish
