@@ -94,6 +94,10 @@ static const char *lost_counters(const struct hwt_model *m)
 	if (f.value && !strcmp(f.value, "uprobe"))
 		return "the uprobe BPF program when its ring buffer was full (-m/--ring), the "
 		       "kernel for the perf rings (PERF_FORMAT_LOST), plugins and libhwtrace";
+	if (f.value && !strcmp(f.value, "inproc"))
+		return "the inproc runtime when a thread's call ring was full (-m/--ring), the "
+		       "uprobe BPF program for the functions it traced, the kernel for the perf "
+		       "rings, plugins and libhwtrace";
 	return "the kernel for the perf rings (PERF_FORMAT_LOST), plugins and libhwtrace";
 }
 

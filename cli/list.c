@@ -184,6 +184,7 @@ static int list_program(const char *prog, int functions)
 	if (hwt_elf_uses_exceptions(path))
 		printf("  C++ exceptions: returns are caught on ret instructions (single-stepped) "
 		       "instead of uretprobes, which would make the unwinder abort the program\n");
+	list_inproc(path);
 	printf("  libraries it needs (-F 'LIB:GLOB' traces their functions):\n");
 	if (hwt_elf_needed(path, needed_lib, &libs, why, sizeof(why)) == 0)
 		printf("    none\n");

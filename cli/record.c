@@ -5,6 +5,7 @@
  * tracer beside it, in the same recording. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "core/options.h"
 #include "cli.h"
 #include "record.h"
+#include "plugins/inproc/inproc_plugin.h"
 
 static int cmd_record(int argc, char **argv);
 
@@ -320,11 +322,36 @@ static const char *loss_hint(const struct record *r)
 {
 	int sampled = r->sp || !strcmp(r->tp->name, SAMPLER);
 
-	if (!strcmp(r->tp->name, "uprobe"))
+	if (!strcmp(r->tp->name, "uprobe") || !strcmp(r->tp->name, "inproc"))
 		return sampled ? "use a bigger --ring, fewer functions with -F/-N, or a lower "
 				 "--freq"
 			       : "use a bigger --ring, or fewer functions with -F/-N";
 	return sampled ? "use a bigger --ring or a lower --freq" : "use a bigger --ring";
+}
+
+/* -b inproc: the program starts with the runtime preloaded, after the user's own preloads (the
+ * environment the recorder launches it with; put back afterwards). *@saved gets the user's
+ * LD_PRELOAD (NULL: none). Returns 0, or -1 when the runtime is missing (the plugin says so). */
+static int inproc_preload(char **saved)
+{
+	char lib[PATH_MAX + 64];
+	const char *old = getenv("LD_PRELOAD");
+
+	if (hwt_inproc_runtime(lib, sizeof(lib)))
+		return -1;
+	*saved = old ? strdup(old) : NULL;
+	size_t len = (old ? strlen(old) + 1 : 0) + strlen(lib) + 1;
+	char *v = malloc(len);
+	if (!v || (old && !*saved)) {
+		free(v);
+		free(*saved);
+		*saved = NULL;
+		return -1;
+	}
+	snprintf(v, len, "%s%s%s", old && *old ? old : "", old && *old ? ":" : "", lib);
+	setenv("LD_PRELOAD", v, 1);
+	free(v);
+	return 0;
 }
 
 /* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
@@ -364,6 +391,12 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 		ring = sring;
 	if (ring)
 		cfg.ring_bytes = ring;
+	/* -b inproc's call rings are the in-program API's: each thread's, --ring bytes. */
+	if (!strcmp(r->tp->name, "inproc"))
+		cfg.api_ring_bytes = (size_t)r->tracer
+					     .values[hwt_option_find_flag(
+						     r->tp->options, r->tp->noptions, 'm', "ring")]
+					     .i;
 	cfg.quiet = quiet;
 	char *cmdline = join_argv(argc, argv);
 	cfg.cmdline = cmdline;
@@ -374,7 +407,17 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	}
 	if (to_stdout && !ops)
 		cfg.output_fd = kept; /* the recording itself, written in place */
+	char *saved_preload = NULL;
+	int preloaded =
+		cfg.argv && !strcmp(r->tp->name, "inproc") && inproc_preload(&saved_preload) == 0;
 	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
+	if (preloaded) {
+		if (saved_preload)
+			setenv("LD_PRELOAD", saved_preload, 1);
+		else
+			unsetenv("LD_PRELOAD");
+		free(saved_preload);
+	}
 	cli_stdout_back(kept);
 	free(cmdline);
 	if (err && res.running)

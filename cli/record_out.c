@@ -57,7 +57,7 @@ static int program_counters(char *const *argv)
 int cli_record_check_view(const char *view, const struct cli_record_view *rv)
 {
 	const char *tracer = rv->tracer->name;
-	int exact = !strcmp(tracer, "uprobe") || !strcmp(tracer, "pt");
+	int exact = !strcmp(tracer, "uprobe") || !strcmp(tracer, "pt") || !strcmp(tracer, "inproc");
 	const struct hwt_plugin *sp = !strcmp(tracer, "sample") ? rv->tracer : rv->sampler;
 	const struct hwt_option_value *sv =
 		sp == rv->tracer ? rv->tracer_values : rv->sampler_values;

@@ -61,12 +61,21 @@ static int not_for(const struct record *r, const struct given *g)
 	char list[512] = "", spelled[80];
 
 	record_spell(g->f, g->typed_long, spelled, sizeof(spelled));
+	const struct hwt_plugin *first = NULL;
+	char owners[128] = "";
 	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
 		if ((*p)->kind != HWT_PLUGIN_TRACER || !record_declares(*p, g->f))
 			continue;
-		record_flags_lacking(*p, r->tp, list, sizeof(list));
-		return cli_error("%s for -b %s, not -b %s: drop %s or use -b %s", list, (*p)->name,
-				 r->tp->name, spelled, (*p)->name);
+		size_t o = strlen(owners);
+		snprintf(owners + o, sizeof(owners) - o, "%s-b %s", first ? " or " : "",
+			 (*p)->name);
+		if (!first)
+			first = *p;
+	}
+	if (first) {
+		record_flags_lacking(first, r->tp, list, sizeof(list));
+		return cli_error("%s for %s, not -b %s: drop %s or use -b %s", list, owners,
+				 r->tp->name, spelled, first->name);
 	}
 	return cli_error("%s is not an option of -b %s (see hwtrace record --help)", spelled,
 			 r->tp->name);
@@ -86,14 +95,56 @@ static int forces(const struct record *r, const struct hwt_plugin *p)
 	return 0;
 }
 
+/* Whether the flags given ask for exact calls (-F, -N, -D, --min-duration: flags of several
+ * tracers, SAMPLER not among them) and @p takes them all. */
+static int takes_call_flags(const struct record *r, const struct hwt_plugin *p)
+{
+	int any = 0;
+
+	for (int i = 0; p->kind == HWT_PLUGIN_TRACER && i < r->ngiven; i++) {
+		const struct hwt_plugin *sp = hwt_plugin_by_name(SAMPLER);
+		if (sp && record_declares(sp, r->given[i].f))
+			continue;
+		if (!record_declares(p, r->given[i].f))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+static int works_here(const struct hwt_plugin *p)
+{
+	struct hwt_host *h = hwt_host_alloc_probe();
+	char why[256];
+	int ok = h && (!p->probe || p->probe(h, why, sizeof(why)) > 0);
+
+	hwt_host_free(h);
+	return ok;
+}
+
 /* -b auto: the tracer that alone declares one of the flags given, in the table's order; SAMPLER
- * last, as its flags add sampling beside another tracer whose flags are given. */
+ * last, as its flags add sampling beside another tracer whose flags are given. Flags of several
+ * exact-call tracers (inproc, uprobe) go to the first of them that works here (the last if
+ * none: it says why). */
 static const struct hwt_plugin *forced_tracer(const struct record *r)
 {
-	for (int pass = 0; pass < 2; pass++)
-		for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
-			if ((!strcmp((*p)->name, SAMPLER)) == pass && forces(r, *p))
-				return *p;
+	const struct hwt_plugin *last = NULL;
+
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
+		if (strcmp((*p)->name, SAMPLER) && forces(r, *p))
+			return *p;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++) {
+		if (!takes_call_flags(r, *p))
+			continue;
+		if (works_here(*p))
+			return *p;
+		last = *p;
+	}
+	if (last)
+		return last;
+	for (const struct hwt_plugin *const *p = hwt_builtin_plugins; *p; p++)
+		if (!strcmp((*p)->name, SAMPLER) && forces(r, *p))
+			return *p;
 	return NULL;
 }
 

@@ -21,7 +21,13 @@ char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 struct fsym {
 	const char *name;
 	uint64_t vaddr, size, offset;
-	int bind_rank; /* 0 global, 1 weak, 2 local: the name an address keeps */
+	int bind_rank;	 /* 0 global, 1 weak, 2 local: the name an address keeps */
+	int underscores; /* leading ones: "free" is preferred to "__libc_free" */
+	uint32_t index;	 /* in the symbol table: the last tie-break */
+	uint32_t flags;	 /* HWT_FUNC_IFUNC */
+	int64_t cold;	 /* the first .cold piece of this function (-1: none); of a piece: the
+			    next piece of its parent, and is_cold is set */
+	int is_cold;
 };
 
 static int by_addr(const void *a, const void *b)
@@ -29,7 +35,34 @@ static int by_addr(const void *a, const void *b)
 	const struct fsym *x = a, *y = b;
 	if (x->vaddr != y->vaddr)
 		return x->vaddr < y->vaddr ? -1 : 1;
-	return x->bind_rank - y->bind_rank;
+	if (x->bind_rank != y->bind_rank)
+		return x->bind_rank - y->bind_rank;
+	if (x->underscores != y->underscores)
+		return x->underscores - y->underscores;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int by_vaddr(const void *a, const void *b)
+{
+	const struct fsym *x = a, *y = b;
+	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
+}
+
+/* Length of the name of the function @name is a `.cold` piece of ("f.cold", "f.cold.3"), or 0
+ * if it is none. */
+static size_t cold_parent_len(const char *name)
+{
+	const char *c = strstr(name, ".cold");
+	while (c) {
+		const char *t = c + 5;
+		if (*t == '.')
+			for (t++; *t >= '0' && *t <= '9'; t++)
+				;
+		if (!*t && c != name)
+			return (size_t)(c - name);
+		c = strstr(c + 1, ".cold");
+	}
+	return 0;
 }
 
 int hwt_uprobe_emulated(const uint8_t *c, size_t len)
@@ -92,48 +125,70 @@ static int collect(Elf *elf, Elf_Scn *tab, struct fsym **out, size_t *n, size_t 
 			*out = ns;
 			*cap = nc;
 		}
+		size_t us = strspn(name, "_");
 		(*out)[(*n)++] = (struct fsym){
 			.name = name,
 			.vaddr = sym.st_value,
 			.size = sym.st_size,
 			.offset = sym.st_value - ssh.sh_addr + ssh.sh_offset,
 			.bind_rank = bind_rank(GELF_ST_BIND(sym.st_info)),
+			.underscores = us > 8 ? 8 : (int)us,
+			.index = (uint32_t)i,
+			.flags = type == STT_GNU_IFUNC ? HWT_FUNC_IFUNC : 0,
+			.cold = -1,
+			.is_cold = cold_parent_len(name) != 0,
 		};
 	}
 	return 0;
 }
 
-/* Where the function at @vaddr (@size bytes at @code) gives its frame back: every ret, and
- * every jump that leaves it (a tail call). File offsets are @vaddr-relative plus @offset. */
+/* Addresses [lo, hi): a function's code, or one of its .cold pieces. */
+struct range {
+	uint64_t lo, hi;
+};
+
+static int inside(const struct range *r, size_t n, uint64_t a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a >= r[i].lo && a < r[i].hi)
+			return 1;
+	return 0;
+}
+
+/* Where a function gives its frame back, as hwt_elf_func has it. */
+struct sites {
+	uint64_t *at, *target; /* parallel: file offset, tail jump target (0: a ret) */
+	size_t n, cap, cap_target;
+};
+
+/* Appends to @out where the @size bytes at @code (at @vaddr, file offset @offset) give the frame
+ * back: every ret, and every jump that leaves the function's code @own (a tail call). */
 static int ret_sites(csh cs, const uint8_t *code, uint64_t size, uint64_t vaddr, uint64_t offset,
-		     uint64_t **out, size_t *n, size_t *cap)
+		     const struct range *own, size_t nown, struct sites *out)
 {
 	cs_insn *insn = NULL;
 	size_t count = cs_disasm(cs, code, size, vaddr, 0, &insn);
+	int err = 0;
 
-	*n = 0;
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < count && !err; i++) {
 		int site = insn[i].id == X86_INS_RET || insn[i].id == X86_INS_RETF;
+		uint64_t target = 0;
 		if (insn[i].id == X86_INS_JMP && !strncmp(insn[i].op_str, "0x", 2)) {
-			uint64_t target = strtoull(insn[i].op_str, NULL, 16);
-			site = target < vaddr || target >= vaddr + size;
+			target = strtoull(insn[i].op_str, NULL, 16);
+			site = !inside(own, nown, target);
 		}
 		if (!site)
 			continue;
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 16;
-			uint64_t *no = realloc(*out, nc * sizeof(*no));
-			if (!no) {
-				cs_free(insn, count);
-				return HWT_E_NOMEM;
-			}
-			*out = no;
-			*cap = nc;
+		err = HWT_ARRAY_GROW(out->at, &out->cap, out->n + 1);
+		if (!err)
+			err = HWT_ARRAY_GROW(out->target, &out->cap_target, out->n + 1);
+		if (!err) {
+			out->target[out->n] = target;
+			out->at[out->n++] = insn[i].address - vaddr + offset;
 		}
-		(*out)[(*n)++] = insn[i].address - vaddr + offset;
 	}
 	cs_free(insn, count);
-	return 0;
+	return err;
 }
 
 int hwt_elf_uses_exceptions(const char *path)
@@ -182,9 +237,65 @@ struct walk {
 	size_t n, cap;
 	uint8_t *code; /* the function being disassembled */
 	size_t code_cap;
-	uint64_t *sites; /* its return sites */
-	size_t nsites, sites_cap;
+	struct sites sites;   /* its return sites */
+	struct range *ranges; /* its code and its .cold pieces' */
+	size_t ranges_cap;
+	const char **names; /* its names */
+	size_t names_cap;
 };
+
+struct byname {
+	const char *name;
+	size_t i;
+};
+
+static int cmp_byname(const void *a, const void *b)
+{
+	return strcmp(((const struct byname *)a)->name, ((const struct byname *)b)->name);
+}
+
+/* Chains each .cold piece of @w to its parent: the function of the name before ".cold"
+ * nearest to it (a local name may be in the file more than once). */
+static int link_cold(struct walk *w)
+{
+	size_t n = 0, ncold = 0;
+	for (size_t i = 0; i < w->n; i++)
+		ncold += w->syms[i].is_cold;
+	if (!ncold)
+		return 0;
+	struct byname *idx = malloc(w->n * sizeof(*idx));
+	if (!idx)
+		return HWT_E_NOMEM;
+	for (size_t i = 0; i < w->n; i++)
+		if (!w->syms[i].is_cold)
+			idx[n++] = (struct byname){ w->syms[i].name, i };
+	qsort(idx, n, sizeof(*idx), cmp_byname);
+	for (size_t i = 0; i < w->n; i++) {
+		struct fsym *c = &w->syms[i];
+		char *want = c->is_cold ? strndup(c->name, cold_parent_len(c->name)) : NULL;
+		struct byname key = { want, 0 }, *hit;
+		if (!want || !(hit = bsearch(&key, idx, n, sizeof(*idx), cmp_byname))) {
+			free(want);
+			continue;
+		}
+		while (hit > idx && !strcmp(hit[-1].name, want))
+			hit--;
+		size_t best = hit->i;
+		for (; hit < idx + n && !strcmp(hit->name, want); hit++) {
+			uint64_t d = hit->i > i ? w->syms[hit->i].vaddr - c->vaddr
+						: c->vaddr - w->syms[hit->i].vaddr;
+			uint64_t db = best > i ? w->syms[best].vaddr - c->vaddr
+					       : c->vaddr - w->syms[best].vaddr;
+			if (d < db)
+				best = hit->i;
+		}
+		free(want);
+		c->cold = w->syms[best].cold;
+		w->syms[best].cold = (int64_t)i;
+	}
+	free(idx);
+	return 0;
+}
 
 /* Reads the function symbols of the open file into @w, sorted by address; with
  * HWT_ELF_RET_SITES in @options, opens a disassembler too. */
@@ -212,6 +323,8 @@ static int walk_open(struct walk *w, unsigned options, char *why, size_t whylen)
 		return hwt_fail(why, whylen, ret, "out of memory reading '%s'", w->path);
 	if (w->n) /* qsort(NULL, 0) is undefined */
 		qsort(w->syms, w->n, sizeof(*w->syms), by_addr);
+	if (link_cold(w) < 0)
+		return hwt_fail(why, whylen, HWT_E_NOMEM, "out of memory reading '%s'", w->path);
 	if ((options & HWT_ELF_RET_SITES) && cs_open(CS_ARCH_X86, CS_MODE_64, &w->cs) != CS_ERR_OK)
 		return hwt_fail(why, whylen, HWT_E_NOTSUP,
 				"capstone cannot disassemble x86-64 here");
@@ -223,7 +336,10 @@ static void walk_close(struct walk *w)
 	if (w->cs)
 		cs_close(&w->cs);
 	free(w->code);
-	free(w->sites);
+	free(w->sites.at);
+	free(w->sites.target);
+	free(w->ranges);
+	free(w->names);
 	free(w->syms);
 	if (w->elf)
 		elf_end(w->elf);
@@ -234,7 +350,9 @@ static void walk_close(struct walk *w)
 static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
 {
 	uint8_t head[16] = { 0 };
-	size_t want = s->size < sizeof(head) ? s->size : sizeof(head);
+	/* Size 0: a function no symbol names (hwt_elf_functions_at()); its first bytes are there.
+	 */
+	size_t want = s->size && s->size < sizeof(head) ? s->size : sizeof(head);
 	ssize_t got = pread(fd, head, want, (off_t)s->offset);
 	if (got < 0)
 		got = 0;
@@ -245,6 +363,7 @@ static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
 		.size = s->size,
 		.offset = s->offset,
 		.entry_offset = s->offset,
+		.flags = s->flags,
 	};
 	const uint8_t *first = head;
 	size_t clen = (size_t)got;
@@ -260,8 +379,8 @@ static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
 		f->flags |= HWT_FUNC_SLOW;
 }
 
-/* Disassembles @s to set @f's return sites (@w's buffer, valid until the next function). */
-static int add_ret_sites(struct walk *w, const struct fsym *s, struct hwt_elf_func *f)
+/* Appends the return sites of the code of @s (of the function whose code is @own). */
+static int piece_sites(struct walk *w, const struct fsym *s, const struct range *own, size_t nown)
 {
 	/* The symbol's size is the file's word: only what the file holds is read. */
 	struct stat st;
@@ -270,22 +389,34 @@ static int add_ret_sites(struct walk *w, const struct fsym *s, struct hwt_elf_fu
 		size = 0;
 	else if (size > (uint64_t)st.st_size - s->offset)
 		size = (uint64_t)st.st_size - s->offset;
-	if (size > w->code_cap) {
-		uint8_t *nc = realloc(w->code, size);
-		if (!nc)
-			return HWT_E_NOMEM;
-		w->code = nc;
-		w->code_cap = size;
-	}
+	if (HWT_ARRAY_GROW(w->code, &w->code_cap, size))
+		return HWT_E_NOMEM;
 	ssize_t all = size ? pread(w->fd, w->code, size, (off_t)s->offset) : 0;
-	int ret = all < 0 ? 0
-			  : ret_sites(w->cs, w->code, (uint64_t)all, s->vaddr, s->offset, &w->sites,
-				      &w->nsites, &w->sites_cap);
-	if (ret < 0)
-		return ret;
-	f->ret_sites = w->sites;
-	f->nret_sites = w->nsites;
-	return 0;
+	return all <= 0 ? 0
+			: ret_sites(w->cs, w->code, (uint64_t)all, s->vaddr, s->offset, own, nown,
+				    &w->sites);
+}
+
+/* Disassembles @w->syms[@k] and its .cold pieces to set @f's return sites (@w's buffer, valid
+ * until the next function). */
+static int add_ret_sites(struct walk *w, size_t k, struct hwt_elf_func *f)
+{
+	size_t nown = 0;
+	int ret = 0;
+
+	for (int64_t i = (int64_t)k; i >= 0 && !ret; i = w->syms[i].cold) {
+		ret = HWT_ARRAY_GROW(w->ranges, &w->ranges_cap, nown + 1);
+		if (!ret)
+			w->ranges[nown++] = (struct range){ w->syms[i].vaddr,
+							    w->syms[i].vaddr + w->syms[i].size };
+	}
+	w->sites.n = 0;
+	for (int64_t i = (int64_t)k; i >= 0 && !ret; i = w->syms[i].cold)
+		ret = piece_sites(w, &w->syms[i], w->ranges, nown);
+	f->ret_sites = w->sites.at;
+	f->ret_targets = w->sites.target;
+	f->nret_sites = w->sites.n;
+	return ret;
 }
 
 /* Calls @fn for @f, with its C++ name when it has one. */
@@ -304,35 +435,123 @@ static int call_fn(int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx
 	return r;
 }
 
-int hwt_elf_functions(const char *path, unsigned options,
-		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
-		      size_t whylen)
+static int cmp_u64(const void *a, const void *b)
 {
-	struct walk w = { .path = path };
-	int ret, count = 0;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
 
-	if (!path || !fn)
-		return hwt_fail(why, whylen, HWT_E_INVAL, "no file given");
-	elf_version(EV_CURRENT);
-	w.fd = hwt_open_regular(path);
-	if (w.fd < 0)
-		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
-				path, strerror(errno));
-	ret = walk_open(&w, options, why, whylen);
-	for (size_t i = 0; !ret && i < w.n; i++) {
-		const struct fsym *s = &w.syms[i];
+/* Calls @fn for the functions of @w; only those at the @nwant addresses @want (sorted) when
+ * @want is not NULL, and for each of those no symbol names, one placed from its section. */
+static int walk_all(struct walk *w, const uint64_t *want, size_t nwant,
+		    int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx)
+{
+	int ret = 0, count = 0;
+	size_t found = 0; /* of @want, those listed */
+
+	for (size_t i = 0, next; !ret && i < w->n; i = next) {
+		/* The names of one address; the best-ranked first. */
+		size_t nnames = 0, k = w->n;
+		for (next = i; next < w->n && w->syms[next].vaddr == w->syms[i].vaddr; next++) {
+			if (w->syms[next].is_cold)
+				continue; /* not a function: part of its parent */
+			if (k == w->n)
+				k = next;
+			if (HWT_ARRAY_GROW(w->names, &w->names_cap, nnames + 1))
+				ret = HWT_E_NOMEM;
+			else
+				w->names[nnames++] = w->syms[next].name;
+		}
+		if (ret || k == w->n)
+			continue;
+		if (want && !bsearch(&w->syms[k].vaddr, want, nwant, sizeof(*want), cmp_u64))
+			continue;
 		struct hwt_elf_func f;
-
-		if (i && s->vaddr == w.syms[i - 1].vaddr)
-			continue; /* an alias: the best-ranked name came first */
-		describe(w.fd, s, &f);
-		if (w.cs)
-			ret = add_ret_sites(&w, s, &f);
+		describe(w->fd, &w->syms[k], &f);
+		f.names = (const char *const *)w->names;
+		f.nnames = nnames;
+		if (w->cs)
+			ret = add_ret_sites(w, k, &f);
 		if (!ret)
 			ret = call_fn(fn, ctx, &f);
 		if (!ret)
 			count++;
+		found++;
 	}
-	walk_close(&w);
+	for (size_t i = 0; want && !ret && found < nwant && i < nwant; i++) {
+		struct fsym key = { .vaddr = want[i] };
+		if ((i && want[i] == want[i - 1]) ||
+		    bsearch(&key, w->syms, w->n, sizeof(*w->syms), by_vaddr))
+			continue;
+		/* No symbol names it (a stripped library's IFUNC implementation): its section
+		 * places it; its size and returns are unknown. */
+		for (Elf_Scn *scn = NULL; (scn = elf_nextscn(w->elf, scn));) {
+			GElf_Shdr sh;
+			if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) ||
+			    sh.sh_type != SHT_PROGBITS || want[i] < sh.sh_addr ||
+			    want[i] - sh.sh_addr >= sh.sh_size)
+				continue;
+			key.name = "";
+			key.offset = want[i] - sh.sh_addr + sh.sh_offset;
+			struct hwt_elf_func f;
+			describe(w->fd, &key, &f);
+			f.names = &key.name;
+			f.nnames = 1;
+			ret = fn(&f, ctx);
+			count += !ret;
+			break;
+		}
+	}
 	return ret ? ret : count;
+}
+
+static int open_walk(struct walk *w, const char *path, unsigned options, char *why, size_t whylen)
+{
+	if (!path)
+		return hwt_fail(why, whylen, HWT_E_INVAL, "no file given");
+	elf_version(EV_CURRENT);
+	w->path = path;
+	w->fd = hwt_open_regular(path);
+	if (w->fd < 0)
+		return hwt_fail(why, whylen, hwt_error_from_errno(errno), "cannot open '%s': %s",
+				path, strerror(errno));
+	return walk_open(w, options, why, whylen);
+}
+
+int hwt_elf_functions(const char *path, unsigned options,
+		      int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+		      size_t whylen)
+{
+	struct walk w = { .fd = -1 };
+
+	if (!fn)
+		return hwt_fail(why, whylen, HWT_E_INVAL, "no callback given");
+	int ret = open_walk(&w, path, options, why, whylen);
+	if (!ret)
+		ret = walk_all(&w, NULL, 0, fn, ctx);
+	walk_close(&w);
+	return ret;
+}
+
+int hwt_elf_functions_at(const char *path, const uint64_t *vaddrs, size_t n, unsigned options,
+			 int (*fn)(const struct hwt_elf_func *f, void *ctx), void *ctx, char *why,
+			 size_t whylen)
+{
+	struct walk w = { .fd = -1 };
+
+	if (!fn || (n && !vaddrs))
+		return hwt_fail(why, whylen, HWT_E_INVAL, "no callback or no addresses given");
+	uint64_t *want = n ? malloc(n * sizeof(*want)) : NULL;
+	if (n && !want)
+		return hwt_fail(why, whylen, HWT_E_NOMEM, "out of memory");
+	if (n)
+		memcpy(want, vaddrs, n * sizeof(*want));
+	if (n)
+		qsort(want, n, sizeof(*want), cmp_u64);
+	int ret = open_walk(&w, path, options, why, whylen);
+	if (!ret)
+		ret = n ? walk_all(&w, want, n, fn, ctx) : 0;
+	walk_close(&w);
+	free(want);
+	return ret;
 }

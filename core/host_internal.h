@@ -37,6 +37,7 @@ struct event {
 struct hwt_host {
 	struct hwt_store_writer *store;
 	size_t ring_bytes;
+	size_t api_ring_bytes; /* 0: the area's default */
 	struct event *events;
 	int nevents, cap_events;
 	struct ring *rings;

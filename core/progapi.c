@@ -23,8 +23,9 @@ _Static_assert(sizeof(struct hwt_api_area) == 128, "area head layout");
 _Static_assert(sizeof(struct hwt_api_ring) == 192, "ring layout");
 _Static_assert(sizeof(struct hwt_custom_rec) == 24, "record header layout");
 
-#define RECLAIM_ROUNDS 100	   /* look for rings of threads gone every this many drains */
-#define APPEND_BYTES   (256 << 10) /* hand records to the sink in pieces of about this much */
+#define RECLAIM_ROUNDS	    100		/* look for rings of threads gone every this many drains */
+#define CALL_RECLAIM_ROUNDS 10		/* the same for call rings (hwt_progapi_calls()) */
+#define APPEND_BYTES	    (256 << 10) /* hand records to the sink in pieces of about this much */
 
 struct hwt_progapi {
 	int fd;
@@ -43,7 +44,8 @@ struct hwt_progapi {
 	uint8_t *out;		 /* records to hand over */
 	size_t out_len, out_cap;
 	uint32_t rounds;
-	int disabled; /* a drain failed: the area is left alone */
+	uint32_t call_rounds; /* hwt_progapi_calls() so far */
+	int disabled;	      /* a drain failed: the area is left alone */
 	char env[64];
 };
 
@@ -56,7 +58,7 @@ int hwt_progapi_create(struct hwt_progapi **out, const struct hwt_progapi_config
 	*out = NULL;
 	c.nrings = c.nrings ? c.nrings : 128;
 	c.ring_bytes = c.ring_bytes ? c.ring_bytes : 4u << 20;
-	c.decl_bytes = c.decl_bytes ? (c.decl_bytes + 7) & ~7ull : 1u << 20;
+	c.decl_bytes = c.decl_bytes ? (c.decl_bytes + 7) & ~7ull : 8u << 20; /* inproc's tables */
 	if (c.ring_bytes < 4096 || (c.ring_bytes & (c.ring_bytes - 1)) || c.nrings > 65536 ||
 	    c.ring_bytes > 1ull << 30)
 		return hwt_fail(why, whylen, HWT_E_INVAL,
@@ -303,8 +305,8 @@ static long drain_ring(struct hwt_progapi *pa, const struct hwt_progapi_sink *s,
 	long n = 0;
 	int err = 0;
 
-	if (state != HWT_API_USED && state != HWT_API_DEAD)
-		return 0;
+	if ((state != HWT_API_USED && state != HWT_API_DEAD) || r->kind != HWT_API_RING_API)
+		return 0; /* call rings: hwt_progapi_calls() */
 	/* Before draining: what a thread gone wrote is all there. */
 	int gone = state == HWT_API_DEAD || (pa->rounds % RECLAIM_ROUNDS == 0 && thread_gone(r));
 	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE), tail = r->tail;
@@ -414,10 +416,107 @@ long hwt_progapi_drain(struct hwt_progapi *pa, struct hwt_host *h)
 	return n;
 }
 
+struct hwt_progapi *hwt_host_progapi(struct hwt_host *h)
+{
+	return h ? h->api : NULL;
+}
+
+void *hwt_progapi_declare(struct hwt_progapi *pa, uint16_t type, size_t len)
+{
+	size_t size = sizeof(struct hwt_api_decl) + hwt_custom_size(len);
+
+	if (!pa || len > UINT32_MAX)
+		return NULL;
+	uint64_t off = __atomic_fetch_add(&pa->a->decl_used, size, __ATOMIC_RELAXED);
+	if (off + size > pa->decl_bytes)
+		return NULL;
+	struct hwt_api_decl *d = (struct hwt_api_decl *)(pa->decl + off);
+	struct hwt_custom_rec *h = (struct hwt_custom_rec *)(d + 1);
+	*h = (struct hwt_custom_rec){
+		.type = type, .len = (uint32_t)len, .ts = hwt_host_now(), .pid = (int32_t)getpid()
+	};
+	memset(h + 1, 0, size - sizeof(*d) - sizeof(*h));
+	d->size = (uint32_t)size;
+	__atomic_store_n(&d->ready, 1, __ATOMIC_RELEASE);
+	return h + 1;
+}
+
+int hwt_progapi_decls(struct hwt_progapi *pa, uint64_t *cursor,
+		      int (*fn)(const struct hwt_custom_rec *rec, uint8_t *body, void *ctx),
+		      void *ctx)
+{
+	while (pa && *cursor + sizeof(struct hwt_api_decl) <= pa->decl_bytes) {
+		struct hwt_api_decl *d = (struct hwt_api_decl *)(pa->decl + *cursor);
+		if (!__atomic_load_n(&d->ready, __ATOMIC_ACQUIRE))
+			break;
+		uint32_t size = d->size;
+		struct hwt_custom_rec rec;
+		const uint8_t *body;
+		if (size < sizeof(*d) + sizeof(rec) || size % 8 || size > pa->decl_bytes - *cursor)
+			return HWT_E_CORRUPT;
+		*cursor += size;
+		if (hwt_custom_next(d + 1, size - sizeof(*d), &rec, &body) > 0) {
+			int err = fn(&rec, (uint8_t *)body, ctx);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int hwt_progapi_calls(struct hwt_progapi *pa,
+		      int (*fn)(int32_t pid, int32_t tid, const uint8_t *a, size_t alen,
+				const uint8_t *b, size_t blen, uint64_t lost, int gone, void *ctx),
+		      void *ctx)
+{
+	if (!pa || pa->disabled)
+		return 0;
+	/* Writers that read the clock before this read it again (see "Time order"). */
+	__atomic_add_fetch(&pa->a->drain_gen, 1, __ATOMIC_SEQ_CST);
+	for (uint32_t i = 0; i < pa->nrings; i++) {
+		struct hwt_api_ring *r = &pa->rings[i];
+		uint32_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+		uint64_t rb = pa->ring_bytes;
+		uint8_t *data = pa->data + (uint64_t)i * rb;
+		if ((state != HWT_API_USED && state != HWT_API_DEAD) ||
+		    r->kind != HWT_API_RING_CALLS)
+			continue;
+		/* Processes end without ending their main thread's ring (exit, _exit): looked for
+		 * often, as a program that starts many short ones would run out of rings. */
+		int gone = state == HWT_API_DEAD ||
+			   (pa->call_rounds % CALL_RECLAIM_ROUNDS == 0 && thread_gone(r));
+		uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE), tail = r->tail;
+		if (head - tail > rb || (head - tail) % 8)
+			tail = head; /* written over: nothing there can be trusted */
+		uint64_t off = tail & (rb - 1), n = head - tail,
+			 first = rb - off < n ? rb - off : n;
+		uint64_t lost = __atomic_load_n(&r->lost, __ATOMIC_RELAXED);
+		int err = 0;
+		if (n || gone || lost != pa->lost_seen[i])
+			err = fn(r->pid, r->tid, data + off, first, data, n - first,
+				 lost - pa->lost_seen[i], gone, ctx);
+		pa->lost += lost - pa->lost_seen[i];
+		pa->lost_seen[i] = lost;
+		__atomic_store_n(&r->tail, head, __ATOMIC_RELEASE);
+		if (gone) {
+			madvise((void *)data, rb, MADV_REMOVE);
+			r->head = r->tail = r->lost = 0;
+			r->kind = HWT_API_RING_API;
+			pa->lost_seen[i] = 0;
+			__atomic_store_n(&r->state, HWT_API_FREE, __ATOMIC_RELEASE);
+		}
+		if (err)
+			return err;
+	}
+	pa->call_rounds++;
+	return 0;
+}
+
 void hwt_progapi_open(struct hwt_host *h)
 {
+	struct hwt_progapi_config c = { .ring_bytes = h->api_ring_bytes };
 	char why[256];
 
-	if (hwt_progapi_create(&h->api, NULL, why, sizeof(why)))
+	if (hwt_progapi_create(&h->api, &c, why, sizeof(why)))
 		hwt_host_note(h, "%s: libhwtrace events are not recorded", why);
 }

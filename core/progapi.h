@@ -50,6 +50,13 @@ enum hwt_api_ring_state {
 	HWT_API_DEAD = 3, /* its thread ended: drain, then free */
 };
 
+/** What a ring holds: libhwtrace's records, or the inproc runtime's calls
+ *  (core/format/inproc_format.h), which the inproc plugin drains with hwt_progapi_calls(). */
+enum hwt_api_ring_kind {
+	HWT_API_RING_API = 0,
+	HWT_API_RING_CALLS = 1,
+};
+
 /** The head of the area. */
 struct hwt_api_area {
 	uint64_t magic; /* HWT_API_MAGIC */
@@ -72,7 +79,7 @@ struct hwt_api_area {
 struct hwt_api_ring {
 	uint32_t state; /* enum hwt_api_ring_state */
 	int32_t pid, tid;
-	uint32_t reserved;
+	uint32_t kind;	/* enum hwt_api_ring_kind, set while CLAIMING */
 	uint64_t lost;	/* written by the producer: records it dropped */
 	uint64_t image; /* the program image that owns it (its AT_RANDOM bytes): after an exec,
 			 * the thread takes its ring again, as a new image */
@@ -94,6 +101,7 @@ struct hwt_api_decl {
 struct hwt_host;
 struct hwt_counter_desc;
 struct hwt_progapi;
+struct hwt_custom_rec;
 
 /** Sizes of a new area: 0 takes the default. */
 struct hwt_progapi_config {
@@ -141,6 +149,30 @@ void hwt_progapi_open(struct hwt_host *h);
 
 /** Events lost so far (ring overflows, threads without a ring, tracks without room). */
 uint64_t hwt_progapi_lost(const struct hwt_progapi *pa);
+
+/** The area of host @h's recording (NULL when there is none). Borrowed for the recording. */
+struct hwt_progapi *hwt_host_progapi(struct hwt_host *h);
+
+/** Appends an entry to the declaration log: a record of @type with @len bytes of body, written
+ *  by @fill (may be NULL: zeros) into shared memory, then published. Returns the body's address
+ *  in the area (for words the program and the recorder share), or NULL when the log is full. */
+void *hwt_progapi_declare(struct hwt_progapi *pa, uint16_t type, size_t len);
+
+/** Calls @fn for each entry of the log past *@cursor (start at 0) that is ready, with its
+ *  record @rec and @body in the area (the program may write there: read it with care), and moves
+ *  *@cursor past them. Returns 0, @fn's first error, or HWT_E_CORRUPT (the log written over). */
+int hwt_progapi_decls(struct hwt_progapi *pa, uint64_t *cursor,
+		      int (*fn)(const struct hwt_custom_rec *rec, uint8_t *body, void *ctx),
+		      void *ctx);
+
+/** Drains the call rings (HWT_API_RING_CALLS): @fn gets each ring's new bytes (@len, a multiple
+ *  of 8, in one or two pieces when they wrap), its thread, and the records it dropped since the
+ *  last drain; rings of threads gone are freed afterwards (@fn gets @gone set). Returns 0 or
+ *  @fn's first error. */
+int hwt_progapi_calls(struct hwt_progapi *pa,
+		      int (*fn)(int32_t pid, int32_t tid, const uint8_t *a, size_t alen,
+				const uint8_t *b, size_t blen, uint64_t lost, int gone, void *ctx),
+		      void *ctx);
 
 /** Unmaps and frees @pa; NULL is accepted. */
 void hwt_progapi_free(struct hwt_progapi *pa);

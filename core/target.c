@@ -95,6 +95,7 @@ int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[])
 		close(go[1]);
 		return HWT_E_IO;
 	}
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(go[0]);
@@ -110,6 +111,11 @@ int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[])
 		/* The recorder's signal handlers must not leak into the program. */
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* A recorder killed with SIGKILL takes the program with it: it must not run on
+		 * unrecorded. Kept across execve; a process it forks is not covered (documented).
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
+			_exit(127);
 		if (read(go[0], &c, 1) != 1)
 			_exit(127); /* the recorder gave up before releasing us */
 		execv(path, argv);
@@ -199,9 +205,39 @@ static int each_child(int (*fn)(pid_t child, void *ctx), void *ctx)
 	return ret;
 }
 
+/* The recorder's own children (hwt_tree_helper()), reaped as any other but no part of the
+ * tree. A slot is freed when its child is reaped. */
+#define TREE_HELPERS 16
+static pid_t helpers[TREE_HELPERS];
+
+static int is_helper(pid_t pid)
+{
+	for (int i = 0; i < TREE_HELPERS; i++)
+		if (helpers[i] == pid)
+			return 1;
+	return 0;
+}
+
+int hwt_tree_helper(pid_t pid)
+{
+	for (int i = 0; i < TREE_HELPERS; i++)
+		if (!helpers[i]) {
+			helpers[i] = pid;
+			return 0;
+		}
+	return HWT_E_NOMEM;
+}
+
+static void helper_reaped(pid_t pid)
+{
+	for (int i = 0; i < TREE_HELPERS; i++)
+		if (helpers[i] == pid)
+			helpers[i] = 0;
+}
+
 static int other_child(pid_t child, void *ctx)
 {
-	return child != *(const pid_t *)ctx;
+	return child != *(const pid_t *)ctx && !is_helper(child);
 }
 
 int hwt_tree_adopt(void)
@@ -216,7 +252,8 @@ int hwt_tree_others(pid_t launched)
 
 static int signal_child(pid_t child, void *ctx)
 {
-	kill(child, *(const int *)ctx);
+	if (!is_helper(child))
+		kill(child, *(const int *)ctx);
 	return 0;
 }
 
@@ -232,8 +269,13 @@ int hwt_tree_reap(pid_t launched, int *status)
 	int st;
 	pid_t p;
 
-	while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+	while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+		helper_reaped(p);
 		if (p == launched && status)
 			*status = st;
-	return p < 0 && errno == ECHILD;
+	}
+	if (p < 0 && errno == ECHILD)
+		return 1;
+	pid_t none = 0; /* no child is 0: any non-helper counts */
+	return each_child(other_child, &none) == 0;
 }

@@ -36,16 +36,21 @@ void hwt_launch_fini(struct hwt_launch *l);
 /** Makes this process the reaper of its descendants' orphans. Returns 0, or HWT_E_NOTSUP. */
 int hwt_tree_adopt(void);
 
-/** Whether this process has a child other than @launched (an orphan adopted, or a process it
- *  started otherwise): 1 or 0. */
+/** Whether this process has a child other than @launched and the recorder's own helpers (an
+ *  orphan adopted): 1 or 0. */
 int hwt_tree_others(pid_t launched);
+
+/** Marks @pid, a child the recorder forked for its own work (a plugin's background clean-up), as
+ *  no part of the traced tree: hwt_tree_others() and hwt_tree_reap() do not wait for it, and
+ *  hwt_tree_signal() leaves it alone. Returns 0, or HWT_E_NOMEM when too many are marked. */
+int hwt_tree_helper(pid_t pid);
 
 /** Sends @sig to @launched (if > 0) and to every child of this process: the processes of the
  *  tree that hwtrace can name (their own children get it from them, as from a terminal). */
 void hwt_tree_signal(pid_t launched, int sig);
 
 /** Reaps the children that have exited, without waiting; the wait status of @launched, if it is
- *  among them, goes to *@status. Returns 1 once no child is left, else 0. */
+ *  among them, goes to *@status. Returns 1 once no child is left but helpers, else 0. */
 int hwt_tree_reap(pid_t launched, int *status);
 
 #endif

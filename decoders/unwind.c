@@ -5,6 +5,7 @@
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <gelf.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "hwtrace/error.h"
 #include "unwind.h"
 #include "core/openfile.h"
+#include "core/symfile.h"
 
 /* Index of each register in a sample's array: HWT_SAMPLE_REGS_MASK bits in ascending order. */
 enum { PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP, PR_R8 };
@@ -134,25 +136,65 @@ static const Dwfl_Thread_Callbacks uw_thread_callbacks = {
 	.set_initial_registers = uw_set_initial_registers,
 };
 
-/* Modules reported with dwfl_report_elf() come with their ELF; this is only asked for the vdso
- * (served from our own copy) and for anything libdw looks up by build id. */
+/* Modules reported with dwfl_report_elf() come with their ELF (and kept ones keep theirs); this
+ * is only asked for the vdso, served from our own copy. Nothing is looked up elsewhere: libdw's
+ * own lookups open paths without checking what they are, and a recording from elsewhere names
+ * the paths (a FIFO there would block the reader). */
 static int uw_find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 		       char **file_name, Elf **elfp)
 {
 	struct hwt_unwinder *u = *userdata;
 
-	if (u && u->vdso && modname && !strcmp(modname, "[vdso]")) {
+	(void)mod;
+	(void)base;
+	(void)file_name;
+	if (u && u->vdso && modname && !strcmp(modname, "[vdso]"))
 		*elfp = elf_memory((char *)u->vdso, u->vdso_len);
+	return -1;
+}
+
+/* The separate debug file of a module (for .debug_frame, when its code has no .eh_frame): only
+ * the one its build id names under /usr/lib/debug/.build-id, opened only if it is a regular file,
+ * and only if it has the same build id. Not libdw's search by .gnu_debuglink, which opens names
+ * the file itself gives without checking what they are. */
+static int uw_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			     Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+			     GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	const unsigned char *bid;
+	GElf_Addr bid_vaddr;
+	char path[PATH_MAX];
+
+	(void)userdata;
+	(void)modname;
+	(void)base;
+	(void)file_name;
+	(void)debuglink_file;
+	(void)debuglink_crc;
+	int len = dwfl_module_build_id(mod, &bid, &bid_vaddr);
+	if (len <= 0 || hwt_symfile_debug_path(bid, (size_t)len, path, sizeof(path)))
+		return -1;
+	int fd = hwt_open_regular(path);
+	if (fd < 0)
+		return -1;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const void *dbid = NULL;
+	ssize_t dlen = elf ? dwelf_elf_gnu_build_id(elf, &dbid) : -1;
+	int same = dlen == len && !memcmp(dbid, bid, (size_t)len);
+	elf_end(elf);
+	if (!same) {
+		close(fd);
 		return -1;
 	}
-	return dwfl_build_id_find_elf(mod, userdata, modname, base, file_name, elfp);
+	*debuginfo_file_name = strdup(path);
+	return fd;
 }
 
 static char *uw_debuginfo_path; /* NULL: libdw's default search path */
 
 static const Dwfl_Callbacks uw_dwfl_callbacks = {
 	.find_elf = uw_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = uw_find_debuginfo,
 	.debuginfo_path = &uw_debuginfo_path,
 };
 

@@ -157,7 +157,7 @@ static struct hwt_api_ring *hwt_lib_claim(void)
 	for (uint32_t i = 0; i < area->nrings; i++) {
 		struct hwt_api_ring *r = hwt_lib_ring_at(i);
 		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == HWT_API_USED && r->pid == pid &&
-		    r->tid == tid && r->image != image) {
+		    r->tid == tid && r->image != image && r->kind == HWT_API_RING_API) {
 			r->image = image;
 			hwt_lib_take(r, i, pid, tid);
 			return r;
@@ -173,6 +173,7 @@ static struct hwt_api_ring *hwt_lib_claim(void)
 		r->pid = pid;
 		r->tid = tid;
 		r->image = image;
+		r->kind = HWT_API_RING_API;
 		__atomic_store_n(&r->state, HWT_API_USED, __ATOMIC_RELEASE);
 		hwt_lib_take(r, i, pid, tid);
 		return r;

@@ -15,6 +15,10 @@
  *                           the next thread index (0, 1, ...)
  *   UP_KIND_GAP     (id 0)  varint(thread index) varint(records lost just before the next
  *                           record of that thread)
+ *   UP_KIND_GAP     (id UP_GAP_TAIL)  varint(thread index) varint(0): the next entry of that
+ *                           thread is a tail call: it came at the stack pointer of a traced
+ *                           call still open (whose return address the kernel had replaced), and
+ *                           nests in it; both end at the returns that follow
  *   UP_KIND_ENTRY   (id = function id)  varint(thread index) varint(zigzag(ts - previous ts))
  *                           varint(zigzag(sp - the thread's previous sp))
  *   UP_KIND_RETURN  same as an entry; sp is the entry's sp + 8
@@ -31,6 +35,9 @@
 #define UP_KIND_RETURN 1
 #define UP_KIND_GAP    2
 #define UP_KIND_THREAD 3
+
+/** The id of a UP_KIND_GAP record that marks the next entry of its thread as a tail call. */
+#define UP_GAP_TAIL 1
 
 #define UP_TABLE_VERSION 1
 

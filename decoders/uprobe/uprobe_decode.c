@@ -1,7 +1,9 @@
 /* The uprobe stream decoder: function tables to frames, entries and returns to exactly nested
  * slices on a shadow stack per thread. Stack pointers keep the nesting right where returns are
  * missing (longjmp, exceptions, lost records): a frame whose stack slot is reused, or that the
- * stack pointer has moved above, has returned whether or not its return was seen. */
+ * stack pointer has moved above, has returned whether or not its return was seen; but an entry
+ * the recorder marked as a tail call (UP_GAP_TAIL) nests in the open call at its stack slot, and
+ * the returns the kernel delivers for both close them one after the other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +23,16 @@ struct urec {
 	uint32_t tid, pid;
 	uint64_t sp;
 	uint64_t lost; /* UP_KIND_GAP: records of this thread lost here */
+	int tail;      /* UP_KIND_ENTRY: a tail call from the frame at the same sp */
 };
 
 struct uframe {
 	uint32_t id, frame;
 	uint64_t sp, ts;
 	int emitted;
+	uint8_t tail;	 /* entered by a tail call from the frame below (same sp) */
+	uint8_t pending; /* what it tail-called has returned: so has it, at end_ts */
+	uint64_t end_ts;
 };
 
 struct uthread {
@@ -39,6 +45,7 @@ struct uthread {
 struct split_thread { /* decoding state of the stream, per thread index */
 	uint32_t tid, pid;
 	uint64_t sp;
+	int tail; /* the next entry is a tail call */
 };
 
 struct updec {
@@ -168,6 +175,10 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			return 0;
 		struct split_thread *t = &u->split[in.a];
 		struct urec r = { .kind = in.kind, .tid = t->tid, .pid = t->pid };
+		if (in.kind == UP_KIND_GAP && in.id == UP_GAP_TAIL) {
+			t->tail = 1;
+			continue;
+		}
 		if (in.kind == UP_KIND_GAP) {
 			/* The loss shows at the last time known before the thread's next record. */
 			r.lost = in.b;
@@ -176,6 +187,8 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			t->sp += (uint64_t)in.c;
 			r.id = in.id;
 			r.sp = t->sp;
+			r.tail = t->tail && in.kind == UP_KIND_ENTRY;
+			t->tail = 0;
 		}
 		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
 					sizeof(r));
@@ -240,6 +253,27 @@ static int pop(struct updec *u, struct uthread *t, uint64_t ts, uint32_t flags)
 	if (!err && f->emitted)
 		err = emit_slice(u, t, HWT_EV_SLICE_END, f->frame, ts, flags);
 	t->depth--;
+	/* The call that jumped to this one returns with it. */
+	if (f->tail && !flags && t->depth && t->stack[t->depth - 1].sp == f->sp) {
+		t->stack[t->depth - 1].pending = 1;
+		t->stack[t->depth - 1].end_ts = ts;
+	}
+	return err;
+}
+
+/* Closes the calls whose tail-called callee returned (pending), unless @r (may be NULL) is the
+ * return of the innermost: under uretprobes the kernel delivers each caller's return right after
+ * its callee's; returns caught at ret instructions come only for the callee. */
+static int settle(struct updec *u, struct uthread *t, const struct urec *r)
+{
+	int err = 0;
+
+	while (!err && t->depth && t->stack[t->depth - 1].pending) {
+		struct uframe *f = &t->stack[t->depth - 1];
+		if (r && r->kind == UP_KIND_RETURN && r->sp - 8 == f->sp)
+			break;
+		err = pop(u, t, f->end_ts, 0);
+	}
 	return err;
 }
 
@@ -259,8 +293,9 @@ static int push(struct updec *u, struct uthread *t, const struct urec *r, uint64
 			return (int)fid;
 		frame = (uint32_t)fid;
 	}
+	int tail = r->tail && t->depth && t->stack[t->depth - 1].sp == r->sp;
 	struct uframe *f = &t->stack[t->depth++];
-	*f = (struct uframe){ .id = r->id, .frame = frame, .sp = r->sp, .ts = ts };
+	*f = (struct uframe){ .id = r->id, .frame = frame, .sp = r->sp, .ts = ts, .tail = tail };
 	/* Without a duration filter a slice shows when it starts. */
 	if (!u->min_dur && (!u->max_depth || t->depth <= u->max_depth)) {
 		f->emitted = 1;
@@ -285,6 +320,9 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	if (!t)
 		return HWT_E_NOMEM;
 	hwt_dec_announce(u->d, r.pid, r.tid, ts);
+	err = settle(u, t, &r);
+	if (err)
+		return err;
 	if (r.kind == UP_KIND_GAP) {
 		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
 		if (!ev)
@@ -293,8 +331,11 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 		return 0;
 	}
 	if (r.kind == UP_KIND_ENTRY) {
-		/* Frames at or below this stack slot have returned, seen or not. */
-		while (!err && t->depth && t->stack[t->depth - 1].sp <= r.sp)
+		/* Frames below this stack slot have returned, seen or not; the one at it too,
+		 * unless it jumped here (a tail call). */
+		while (!err && t->depth &&
+		       (t->stack[t->depth - 1].sp < r.sp ||
+			(t->stack[t->depth - 1].sp == r.sp && !r.tail)))
 			err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
 		return err ? err : push(u, t, &r, ts);
 	}
@@ -308,7 +349,7 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 
 static int close_all(struct updec *u, struct uthread *t, uint64_t ts)
 {
-	int err = 0;
+	int err = settle(u, t, NULL);
 	while (!err && t->depth)
 		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
 	return err;

@@ -18,6 +18,7 @@
 #include "uprobe_bpf.h"
 #include "uprobe_bpf_sys.h"
 #include "hwtrace/error.h"
+#include "core/target.h"
 #include "core/util.h"
 
 #define HWT_SEQ_THREADS	   65536      /* per-thread counters kept (LRU: dead threads go first) */
@@ -105,6 +106,12 @@ static int possible_cpus(void)
 
 struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *why, size_t len)
 {
+	return hwt_bpf_uprobes_open_except(ring_bytes, 0, err, why, len);
+}
+
+struct hwt_bpf_uprobes *hwt_bpf_uprobes_open_except(size_t ring_bytes, uint32_t ignore_tgid,
+						    int *err, char *why, size_t len)
+{
 	struct hwt_bpf_uprobes *u;
 	char what[256];
 	int dummy, e;
@@ -148,7 +155,8 @@ struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *
 		goto fail;
 	}
 
-	u->prog_fd = hwt_bpf_prog_load(u->seq_fd, u->ring_fd, u->lost_fd, what, sizeof(what));
+	u->prog_fd = hwt_bpf_prog_load(u->seq_fd, u->ring_fd, u->lost_fd, ignore_tgid, what,
+				       sizeof(what));
 	if (u->prog_fd < 0) {
 		e = errno;
 		if (e == EACCES) {
@@ -464,6 +472,7 @@ int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u)
 	}
 	if (pid < 0)
 		return (int)(hwt_bpf_uprobes_detach(u) < 0 ? HWT_E_IO : 0);
+	hwt_tree_helper(pid); /* not a process of the traced program's tree */
 	for (size_t i = 0; i < u->nlinks; i++)
 		close(u->links[i]);
 	u->nlinks = 0;

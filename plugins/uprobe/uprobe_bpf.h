@@ -12,6 +12,9 @@
  *  ret instruction, not by a uretprobe, so sp still points at the return address (it equals the
  *  entry's sp, not entry sp + 8). */
 #define HWT_UPROBE_RET_SITE 2u
+/** hwt_uprobe_rec.flags, with HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE: the site is a jump to a
+ *  traced function (a tail call): the call goes on in the callee and ends with it. */
+#define HWT_UPROBE_TAIL_SITE 4u
 
 /** One record per probe hit, as the BPF program writes it to the ring buffer (40 bytes, the
  *  layout is what the program stores: never reorder). */
@@ -26,7 +29,9 @@ struct hwt_uprobe_rec {
 	uint32_t seq;	 /* per-thread number, +1 per hit of that thread (entry or return), from 1;
 			    a gap means lost records; 0 when the thread had no counter slot */
 	uint32_t flags;	 /* HWT_UPROBE_RETURN, HWT_UPROBE_RET_SITE: the cookie's high half */
-	uint32_t reserved;
+	uint32_t ret_lo; /* the low half of the 8 bytes at sp (0 if unreadable): at an entry, of
+			    the return address; the kernel's uretprobe trampoline there means a
+			    traced function entered at this sp jumped here (a tail call) */
 };
 
 /** The 64-bit attach cookie of a probe on function @id whose records carry @flags: the program
@@ -53,6 +58,12 @@ int hwt_bpf_uprobes_probe(char *why, size_t len);
  *  the BPF ring buffer. Returns NULL with *@err (HWT_E_INVAL for a bad size, HWT_E_PERM,
  *  HWT_E_NOTSUP, HWT_E_NOMEM) and @why filled on failure. Free with hwt_bpf_uprobes_close(). */
 struct hwt_bpf_uprobes *hwt_bpf_uprobes_open(size_t ring_bytes, int *err, char *why, size_t len);
+
+/** hwt_bpf_uprobes_open() whose program leaves the hits of process @ignore_tgid alone: the
+ *  recorder's own calls of the library functions it traces (probes on a library are in every
+ *  process that maps it) would cost it a trap each and fill the ring. */
+struct hwt_bpf_uprobes *hwt_bpf_uprobes_open_except(size_t ring_bytes, uint32_t ignore_tgid,
+						    int *err, char *why, size_t len);
 
 /** Attaches entry probes at @entry_off[i] and return probes at @ret_off[i] (file offsets into
  *  @path, normally both the function's first instruction, past an endbr64) for @n functions whose

@@ -15,6 +15,7 @@
 _Static_assert(sizeof(struct hwt_uprobe_rec) == 40, "record layout is what the program writes");
 _Static_assert(offsetof(struct hwt_uprobe_rec, cookie) == 24, "record layout");
 _Static_assert(offsetof(struct hwt_uprobe_rec, flags) == 32, "record layout");
+_Static_assert(offsetof(struct hwt_uprobe_rec, ret_lo) == 36, "record layout");
 
 /* A tiny assembler: instructions plus forward jumps to labels, resolved at the end. */
 enum { L_HAVE_SEQ, L_FIRST_HIT, L_LOST, L_OUT, L_COUNT };
@@ -92,12 +93,17 @@ static void resolve(struct hwt_asm *as)
 
 /* The program run at every probe hit. r6 = ctx (struct pt_regs *), r7 = pid_tgid, r8 = seq,
  * r9 = the reserved record; the stack holds the map key (fp-4) and value (fp-8). */
-static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd)
+static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd, uint32_t ignore_tgid)
 {
 	memset(as, 0, sizeof(*as));
 	MOV_REG(R6, R1);
 	CALL(get_current_pid_tgid);
 	MOV_REG(R7, R0);
+	if (ignore_tgid) { /* the recorder's own calls of a traced library function */
+		MOV_REG(R1, R7);
+		RSH_IMM(R1, 32);
+		JEQ_IMM(R1, (int32_t)ignore_tgid, L_OUT);
+	}
 	STX(BPF_W, R10, -4, R7); /* key = tid, the low half */
 
 	/* seq: this thread's counter + 1; only the thread itself writes it, so no atomics */
@@ -145,7 +151,11 @@ static int assemble(struct hwt_asm *as, int seq_fd, int ring_fd, int lost_fd)
 	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, seq), R8);
 	RSH_IMM(R0, 32);
 	STX(BPF_W, R9, offsetof(struct hwt_uprobe_rec, flags), R0);
-	ST_IMM(BPF_W, R9, offsetof(struct hwt_uprobe_rec, reserved), 0);
+	MOV_REG(R1, R9); /* ret_lo: 4 bytes at sp, where the return address is at an entry */
+	ADD_IMM(R1, offsetof(struct hwt_uprobe_rec, ret_lo));
+	MOV_IMM(R2, 4);
+	LDX(BPF_DW, R3, R6, HWT_PT_REGS_SP);
+	CALL(probe_read_user);
 	MOV_REG(R1, R9);
 	MOV_IMM(R2, HWT_RB_NO_WAKEUP); /* the reader polls; a wakeup is an IPI */
 	CALL(ringbuf_submit);
@@ -201,10 +211,11 @@ static const char *verifier_reason(char *log)
 	return line ? line : "no verifier log";
 }
 
-int hwt_bpf_prog_load(int seq_fd, int ring_fd, int lost_fd, char *what, size_t whatlen)
+int hwt_bpf_prog_load(int seq_fd, int ring_fd, int lost_fd, uint32_t ignore_tgid, char *what,
+		      size_t whatlen)
 {
 	struct hwt_asm as;
-	int n = assemble(&as, seq_fd, ring_fd, lost_fd);
+	int n = assemble(&as, seq_fd, ring_fd, lost_fd, ignore_tgid);
 	int fd = prog_load(&as, n, NULL, 0);
 
 	if (fd >= 0)

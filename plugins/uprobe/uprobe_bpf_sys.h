@@ -31,6 +31,7 @@
 #define HWT_FN_map_update_elem	    2
 #define HWT_FN_ktime_get_ns	    5
 #define HWT_FN_get_current_pid_tgid 14
+#define HWT_FN_probe_read_user	    112
 #define HWT_FN_ringbuf_reserve	    131
 #define HWT_FN_ringbuf_submit	    132
 #define HWT_FN_get_attach_cookie    174
@@ -76,8 +77,10 @@ static inline long sys_bpf(int cmd, void *attr, unsigned int size)
 
 /** Loads the program every probe hit runs: it counts hits per thread in the LRU hash @seq_fd,
  *  writes a struct hwt_uprobe_rec to the ring buffer @ring_fd, and counts the records the full
- *  ring refused in the per-CPU array @lost_fd. Returns the program fd, or -1 with errno set and
- *  @what (@whatlen bytes) naming the call, with the verifier's reason when it gives one. */
-int hwt_bpf_prog_load(int seq_fd, int ring_fd, int lost_fd, char *what, size_t whatlen);
+ *  ring refused in the per-CPU array @lost_fd; hits in process @ignore_tgid (0: none) it leaves
+ *  alone. Returns the program fd, or -1 with errno set and @what (@whatlen bytes) naming the
+ *  call, with the verifier's reason when it gives one. */
+int hwt_bpf_prog_load(int seq_fd, int ring_fd, int lost_fd, uint32_t ignore_tgid, char *what,
+		      size_t whatlen);
 
 #endif

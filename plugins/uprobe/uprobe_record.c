@@ -21,31 +21,9 @@
 #include "uprobe_target.h"
 #include "uprobe_cost.h"
 #include "core/elffuncs.h"
+#include "core/funcsel.h"
 #include "hwtrace/error.h"
 #include "core/format/uprobe_format.h"
-
-#define UP_MAX_PATTERNS 64
-
-/* C runtime start-up and tear-down code: not the program's, and _start never returns. Not traced
- * by default either: libhwtrace's hwt_* functions (see chosen()). */
-static const char *const crt_names[] = {
-	"_start",
-	"_init",
-	"_fini",
-	"frame_dummy",
-	"register_tm_clones",
-	"deregister_tm_clones",
-	"__do_global_dtors_aux",
-	"__libc_csu_init",
-	"__libc_csu_fini",
-	"_dl_relocate_static_pie",
-};
-
-struct pattern {
-	char *lib; /* NULL: the main program */
-	char *glob;
-	uint64_t matched; /* functions it chose, over every file attached */
-};
 
 struct file_id {
 	dev_t dev;
@@ -62,13 +40,14 @@ struct up_state {
 	struct hwt_host *h;
 	struct hwt_bpf_uprobes *bpf;
 	int source;
-	struct pattern inc[UP_MAX_PATTERNS], exc[UP_MAX_PATTERNS];
-	int ninc, nexc, main_filtered; /* main_filtered: some -F names the main program */
+	struct hwt_funcsel *sel;  /* what -F and -N choose */
 	struct file_id *attached; /* files attached so far, by inode: one file has many paths */
 	int nattached;
 	uint32_t next_id;
 	uint64_t nfuncs, nslow, nret_sites;
 	struct up_meter meter; /* probe time, for the progress line and the end note */
+
+	struct hwt_idmap tramps; /* pid -> low half of its uretprobe trampoline's address */
 
 	/* Encoder state (see uprobe_format.h). */
 	struct hwt_idmap tids; /* tid -> index into threads */
@@ -87,7 +66,7 @@ enum { OPT_FUNC, OPT_NOFUNC, OPT_DEPTH, OPT_MIN_DURATION, OPT_RING, UP_NOPTIONS 
 static const struct hwt_option up_options[UP_NOPTIONS] = {
 	[OPT_FUNC] = { .name = "func",
 		       .type = HWT_OPT_LIST,
-		       .max = UP_MAX_PATTERNS,
+		       .max = HWT_FUNCSEL_MAX,
 		       .arg = "PATTERN",
 		       .short_flag = 'F',
 		       .long_flag = "function",
@@ -96,7 +75,7 @@ static const struct hwt_option up_options[UP_NOPTIONS] = {
 			       "library, e.g. -F 'libc.so*:qsort', attached when it is mapped" },
 	[OPT_NOFUNC] = { .name = "nofunc",
 			 .type = HWT_OPT_LIST,
-			 .max = UP_MAX_PATTERNS,
+			 .max = HWT_FUNCSEL_MAX,
 			 .arg = "PATTERN",
 			 .short_flag = 'N',
 			 .long_flag = "notrace",
@@ -125,25 +104,12 @@ static const struct hwt_option up_options[UP_NOPTIONS] = {
 		       .help = "the BPF ring buffer that calls and returns go through" },
 };
 
-static int add_pattern(struct hwt_host *h, struct pattern *set, int *n, const char *spec)
+static int add_pattern(struct hwt_host *h, struct hwt_funcsel *sel, const char *spec, int exclude)
 {
-	if (*n == UP_MAX_PATTERNS) {
-		hwt_host_set_error(h, "too many -F/-N patterns: at most %d each", UP_MAX_PATTERNS);
-		return HWT_E_INVAL;
-	}
-	const char *colon = strchr(spec, ':');
-	struct pattern p = { 0 };
-	/* "LIB:GLOB"; but "ns::f" is a C++ name in the main program. */
-	int lib = colon && colon != spec && colon[1] != ':' && colon[-1] != ':';
-	p.lib = lib ? strndup(spec, (size_t)(colon - spec)) : NULL;
-	p.glob = strdup(lib ? colon + 1 : spec);
-	if (!p.glob || (lib && !p.lib)) {
-		free(p.lib);
-		free(p.glob);
-		return HWT_E_NOMEM;
-	}
-	set[(*n)++] = p;
-	return 0;
+	int err = hwt_funcsel_add(sel, spec, exclude);
+	if (err == HWT_E_INVAL)
+		hwt_host_set_error(h, "too many -F/-N patterns: at most %d each", HWT_FUNCSEL_MAX);
+	return err;
 }
 
 /* Applies the option values @v: the patterns, and the filters the decoder applies (recorded as
@@ -153,13 +119,10 @@ static int apply_options(struct up_state *s, const struct hwt_option_value *v)
 	char text[32];
 	int err = 0;
 
-	for (size_t i = 0; i < v[OPT_FUNC].n && !err; i++) {
-		err = add_pattern(s->h, s->inc, &s->ninc, v[OPT_FUNC].list[i]);
-		if (!err && !s->inc[s->ninc - 1].lib)
-			s->main_filtered = 1;
-	}
+	for (size_t i = 0; i < v[OPT_FUNC].n && !err; i++)
+		err = add_pattern(s->h, s->sel, v[OPT_FUNC].list[i], 0);
 	for (size_t i = 0; i < v[OPT_NOFUNC].n && !err; i++)
-		err = add_pattern(s->h, s->exc, &s->nexc, v[OPT_NOFUNC].list[i]);
+		err = add_pattern(s->h, s->sel, v[OPT_NOFUNC].list[i], 1);
 	if (!err && v[OPT_DEPTH].set) {
 		snprintf(text, sizeof(text), "%lld", (long long)v[OPT_DEPTH].i);
 		err = hwt_host_set_meta(s->h, "uprobe.depth", text);
@@ -169,44 +132,6 @@ static int apply_options(struct up_state *s, const struct hwt_option_value *v)
 		err = hwt_host_set_meta(s->h, "uprobe.min_duration_ns", text);
 	}
 	return err;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *b = strrchr(path, '/');
-	return b ? b + 1 : path;
-}
-
-static int name_matches(const char *glob, const struct hwt_elf_func *f)
-{
-	return !fnmatch(glob, f->name, 0) || !fnmatch(glob, f->demangled, 0);
-}
-
-/* Is @f of the file @path (@is_main: the program itself) chosen? */
-static int chosen(struct up_state *s, const char *path, int is_main, const struct hwt_elf_func *f)
-{
-	const char *base = base_name(path);
-	int in = 0;
-
-	for (int i = 0; i < s->nexc; i++)
-		if ((!s->exc[i].lib ? is_main : !fnmatch(s->exc[i].lib, base, 0)) &&
-		    name_matches(s->exc[i].glob, f))
-			return 0;
-	for (int i = 0; i < s->ninc && !in; i++) {
-		in = (!s->inc[i].lib ? is_main : !fnmatch(s->inc[i].lib, base, 0)) &&
-		     name_matches(s->inc[i].glob, f);
-		s->inc[i].matched += in;
-	}
-	if (in)
-		return 1;
-	if (!is_main || s->main_filtered)
-		return 0;
-	for (size_t i = 0; i < sizeof(crt_names) / sizeof(crt_names[0]); i++)
-		if (!strcmp(f->name, crt_names[i]))
-			return 0;
-	/* libhwtrace's own functions (include/hwtrace.h): what they mark is on the timeline
-	 * already, and their slices would cut the program's spans; -F 'hwt_*' traces them. */
-	return strncmp(f->name, "hwt_", 4) != 0;
 }
 
 /* ---- attaching ------------------------------------------------------------------------- */
@@ -252,26 +177,44 @@ struct selection {
 	struct hwt_uprobe_table table; /* the function table chunk (uprobe_format.h) */
 	uint64_t nslow;
 	uint32_t next_id;
+	int noted;	   /* an IFUNC traced at its resolver was said */
+	uint64_t *targets; /* parallel to @ret: where a tail jump goes (0: a ret) */
+	size_t cap_targets;
+	uint64_t *chosen; /* the addresses of the functions chosen */
+	size_t nchosen, cap_chosen;
 };
 
-static int select_func(const struct hwt_elf_func *f, void *ctx)
+static int select_func(const struct hwt_funcsel_pick *p, void *ctx)
 {
 	struct selection *sel = ctx;
+	const struct hwt_elf_func *f = p->f;
 	int err;
 
-	if (!chosen(sel->s, sel->path, sel->is_main, f))
-		return 0;
+	if (p->ifunc_note && !sel->noted++)
+		hwt_host_note(sel->s->h,
+			      "uprobe: %s is an IFUNC; tracing its resolver, not the code it picks "
+			      "(%s)",
+			      p->name, p->ifunc_note);
 	uint32_t id = sel->next_id++;
 	err = probes_add(&sel->entry, f->entry_offset, id);
 	if (!sel->ret_sites)
 		err = err ? err
 			  : probes_add(&sel->ret, f->offset,
 				       hwt_uprobe_cookie(id, HWT_UPROBE_RETURN));
-	for (size_t i = 0; sel->ret_sites && i < f->nret_sites && !err; i++)
-		err = probes_add(&sel->ret, f->ret_sites[i],
-				 hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
+	for (size_t i = 0; sel->ret_sites && i < f->nret_sites && !err; i++) {
+		err = HWT_ARRAY_GROW(sel->targets, &sel->cap_targets, sel->ret.n + 1);
+		if (!err)
+			sel->targets[sel->ret.n] = f->ret_targets[i];
+		err = err ? err
+			  : probes_add(
+				    &sel->ret, f->ret_sites[i],
+				    hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
+	}
+	if (!err)
+		err = HWT_ARRAY_GROW(sel->chosen, &sel->cap_chosen, sel->nchosen + 1);
 	if (err)
 		return err;
+	sel->chosen[sel->nchosen++] = f->vaddr;
 	sel->n++;
 	int slow = (f->flags & HWT_FUNC_SLOW) || (sel->ret_sites && f->nret_sites);
 	sel->nslow += slow;
@@ -281,7 +224,27 @@ static int select_func(const struct hwt_elf_func *f, void *ctx)
 	/* The decoder tells single-stepped calls by these flags, for --compensate. */
 	uint32_t flags =
 		f->flags | (sel->ret_sites && f->nret_sites ? HWT_UPROBE_FUNC_RET_STEPPED : 0);
-	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, flags, f->name);
+	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, flags, p->name);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Return sites that are jumps to a function traced too are tail calls: the jump does not end
+ * the call, which nests the callee (HWT_UPROBE_TAIL_SITE). A jump elsewhere (a PLT stub, a
+ * function not traced) is where the call's traced part ends. */
+static void mark_tail_sites(struct selection *sel)
+{
+	if (!sel->ret_sites || !sel->nchosen)
+		return;
+	qsort(sel->chosen, sel->nchosen, sizeof(*sel->chosen), cmp_u64);
+	for (size_t i = 0; i < sel->ret.n; i++)
+		if (sel->targets[i] && bsearch(&sel->targets[i], sel->chosen, sel->nchosen,
+					       sizeof(*sel->chosen), cmp_u64))
+			sel->ret.cookie[i] |= (uint64_t)HWT_UPROBE_TAIL_SITE << 32;
 }
 
 static int file_id(const char *path, struct file_id *id)
@@ -329,12 +292,13 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 	sel.ret_sites = hwt_elf_uses_exceptions(path);
 	err = hwt_uprobe_table_begin(&sel.table, path);
 	if (!err) {
-		err = hwt_elf_functions(path, sel.ret_sites ? HWT_ELF_RET_SITES : 0, select_func,
-					&sel, why, sizeof(why));
+		err = hwt_funcsel_file(s->sel, path, is_main, sel.ret_sites ? HWT_ELF_RET_SITES : 0,
+				       select_func, &sel, why, sizeof(why));
 		if (err < 0 && err != HWT_E_NOMEM)
 			hwt_host_set_error(s->h, "uprobe: %s", why);
 	}
 	if (err >= 0 && sel.n) {
+		mark_tail_sites(&sel);
 		err = hwt_host_write_chunk(s->h, "uprobe", sel.table.data, sel.table.len);
 		if (!err)
 			err = hwt_bpf_uprobes_attach_probes(s->bpf, path, sel.entry.off,
@@ -356,6 +320,8 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 	}
 	probes_fini(&sel.entry);
 	probes_fini(&sel.ret);
+	free(sel.targets);
+	free(sel.chosen);
 	hwt_uprobe_table_fini(&sel.table);
 	return err;
 }
@@ -382,12 +348,49 @@ static void put(struct up_state *s, struct hwt_uprobe_record r)
 	s->len += hwt_uprobe_record_put(s->buf + s->len, &r);
 }
 
+/* The low half of the address of the kernel's uretprobe trampoline in process @pid (the start of
+ * its "[uprobes]" mapping), or 1 (no page start) when the process has none or is gone. */
+static uint32_t read_trampoline(uint32_t pid)
+{
+	char path[64], line[512];
+	uint32_t lo = 1;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[uprobes]")) {
+			lo = (uint32_t)strtoull(line, NULL, 16);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return lo;
+}
+
+/* Did the entry @r find the uretprobe trampoline where its return address should be? Then a
+ * traced function entered at the same sp jumped to it: a tail call. The trampoline starts a
+ * page, so most entries are told apart without looking; a process gone before its mapping was
+ * read is trusted on the page start alone. */
+static int tail_entry(struct up_state *s, const struct hwt_uprobe_rec *r)
+{
+	int created = 0;
+
+	if (r->flags & HWT_UPROBE_RETURN || (r->ret_lo & 0xfff))
+		return 0;
+	uint32_t *lo = hwt_idmap_put(&s->tramps, r->pid, &created);
+	if (!lo)
+		return 1;
+	if (created || *lo != r->ret_lo) /* new, gone, or exec'ed since */
+		*lo = read_trampoline(r->pid);
+	return *lo == 1 || *lo == r->ret_lo;
+}
+
 static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 {
 	struct up_state *s = ctx;
 	int created = 0;
 
-	if (reserve(s, 3 * UP_RECORD_MAX))
+	if (reserve(s, 4 * UP_RECORD_MAX))
 		return s->error = HWT_E_NOMEM;
 	uint32_t *slot = hwt_idmap_put(&s->tids, r->tid, &created);
 	if (!slot)
@@ -420,6 +423,14 @@ static int encode(const struct hwt_uprobe_rec *r, void *ctx)
 	/* At a ret instruction sp still points at the return address; after a uretprobe it is one
 	 * slot above. The stream always says the latter. */
 	uint64_t sp = r->sp + (r->flags & HWT_UPROBE_RET_SITE ? 8 : 0);
+	if (tail_entry(s, r) || (r->flags & HWT_UPROBE_TAIL_SITE))
+		put(s,
+		    (struct hwt_uprobe_record){ .kind = UP_KIND_GAP, .id = UP_GAP_TAIL, .a = ti });
+	if (r->flags & HWT_UPROBE_TAIL_SITE) {
+		/* Not the call's end: that comes with the callee's return (uprobe_format.h). */
+		up_meter_count(&s->meter, r->cookie, 0);
+		return 0;
+	}
 	put(s, (struct hwt_uprobe_record){
 		       .kind = r->flags & HWT_UPROBE_RETURN ? UP_KIND_RETURN : UP_KIND_ENTRY,
 		       .id = r->cookie,
@@ -440,16 +451,10 @@ static void up_free(struct up_state *s)
 	if (!s)
 		return;
 	hwt_bpf_uprobes_close(s->bpf);
-	for (int i = 0; i < s->ninc; i++) {
-		free(s->inc[i].lib);
-		free(s->inc[i].glob);
-	}
-	for (int i = 0; i < s->nexc; i++) {
-		free(s->exc[i].lib);
-		free(s->exc[i].glob);
-	}
+	hwt_funcsel_free(s->sel);
 	free(s->attached);
 	hwt_idmap_fini(&s->tids);
+	hwt_idmap_fini(&s->tramps);
 	free(s->threads);
 	free(s->buf);
 	up_meter_fini(&s->meter);
@@ -492,10 +497,7 @@ static int attach_libraries(struct up_state *s, const char *prog)
 		if (!d)
 			continue;
 		for (struct dirent *e; (e = readdir(d));) {
-			int wanted = 0;
-			for (int i = 0; i < s->ninc && !wanted; i++)
-				wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, e->d_name, 0);
-			if (!wanted)
+			if (!hwt_funcsel_wants_library(s->sel, e->d_name))
 				continue;
 			char path[PATH_MAX + 256];
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -566,11 +568,10 @@ static int up_probe(struct hwt_host *h, char *why, size_t len)
 static int attach_if_wanted(const char *path, void *ctx)
 {
 	struct up_state *s = ctx;
-	int wanted = 0;
 
-	for (int i = 0; i < s->ninc && !wanted; i++)
-		wanted = s->inc[i].lib && !fnmatch(s->inc[i].lib, base_name(path), 0);
-	return wanted && !already_attached(s, path) ? attach_file(s, path, 0) : 0;
+	return hwt_funcsel_wants_library(s->sel, path) && !already_attached(s, path)
+		       ? attach_file(s, path, 0)
+		       : 0;
 }
 
 /* Attaches the program (@real gets its path): the one to be exec'ed, or the file each attached
@@ -610,6 +611,11 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 		return HWT_E_NOMEM;
 	s->h = h;
 	s->next_id = 1;
+	s->sel = hwt_funcsel_alloc();
+	if (!s->sel) {
+		err = HWT_E_NOMEM;
+		goto fail;
+	}
 	if (!opts) {
 		hwt_host_set_error(h, "uprobe: no option values");
 		err = HWT_E_INVAL;
@@ -618,7 +624,8 @@ static int up_start(struct hwt_host *h, const struct hwt_target *t,
 	err = apply_options(s, opts);
 	if (err)
 		goto fail;
-	s->bpf = hwt_bpf_uprobes_open((size_t)opts[OPT_RING].i, &err, why, sizeof(why));
+	s->bpf = hwt_bpf_uprobes_open_except((size_t)opts[OPT_RING].i, (uint32_t)getpid(), &err,
+					     why, sizeof(why));
 	if (!s->bpf) {
 		hwt_host_set_error(h, "uprobe: %s", why);
 		goto fail;
@@ -691,7 +698,7 @@ static void up_sideband(void *st, const struct perf_event_header *rec)
 		path[n] = 0;
 		if (attach_file(s, path, 1) < 0)
 			hwt_host_note(s->h, "%s", hwt_host_error(s->h));
-	} else if (rec->type == PERF_RECORD_MMAP2 && s->ninc) {
+	} else if (rec->type == PERF_RECORD_MMAP2 && hwt_funcsel_npatterns(s->sel)) {
 		const uint8_t *body = (const uint8_t *)(rec + 1);
 		uint32_t prot;
 		memcpy(&prot, body + 56, 4);
@@ -722,18 +729,19 @@ static void up_stop(void *st)
 	up_meter_end(&s->meter, s->h, hwt_host_now());
 	/* The trace is what matters now: removing the probes must not keep the user waiting. */
 	hwt_bpf_uprobes_detach_background(s->bpf);
-	if (s->nfuncs)
-		for (int i = 0; i < s->ninc; i++)
-			if (!s->inc[i].matched)
-				hwt_host_note(s->h, "uprobe: -F '%s%s%s' matched no function",
-					      s->inc[i].lib ? s->inc[i].lib : "",
-					      s->inc[i].lib ? ":" : "", s->inc[i].glob);
-	if (!s->nfuncs && s->ninc)
+	size_t npat = hwt_funcsel_npatterns(s->sel);
+	for (size_t i = 0; s->nfuncs && i < npat; i++) {
+		uint64_t matched;
+		const char *spec = hwt_funcsel_pattern(s->sel, i, &matched);
+		if (!matched)
+			hwt_host_note(s->h, "uprobe: -F '%s' matched no function", spec);
+	}
+	if (!s->nfuncs && npat)
 		hwt_host_fail(s->h,
-			      "uprobe: nothing to trace: -F '%s%s%s'%s matched no function of the "
+			      "uprobe: nothing to trace: -F '%s'%s matched no function of the "
 			      "programs that ran; `hwtrace list --functions PROG` names theirs",
-			      s->inc[0].lib ? s->inc[0].lib : "", s->inc[0].lib ? ":" : "",
-			      s->inc[0].glob, s->ninc > 1 ? " and the others" : "");
+			      hwt_funcsel_pattern(s->sel, 0, NULL),
+			      npat > 1 ? " and the others" : "");
 	else if (!s->nfuncs)
 		hwt_host_fail(s->h,
 			      "uprobe: nothing to trace: the programs that ran have no functions "

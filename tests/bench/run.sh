@@ -219,7 +219,7 @@ bash "$(dirname "${BASH_SOURCE[0]}")/sqlite.sh"
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/pt.sh" # Intel PT decoding throughput
 PROGS=$PROGS HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/counters.sh" # counter plugins
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/api.sh" # libhwtrace: cost per event, throughput
-# kill -9 of the recorder at 20 random points: the time lost at the end (the design: <= 250 ms).
+# kill -9 of the recorder at 20 random points: the time lost at the end (the README: <= 200 ms).
 echo
 echo "== kill -9 of the recorder: loss at the end of the recording =="
 e2e_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../e2e" && pwd)

@@ -7,7 +7,7 @@ Records `slow` (work() in a loop, sampled at 4000 Hz: samples stamped on CLOCK_M
 and kills the recorder with SIGKILL at a random moment 0.3-1.5 s after its first samples are in
 the file. The loss of each kill is the time between the kill (time.monotonic_ns(), the same clock)
 and the last sample in the recording (its Chrome JSON export: absolute microseconds). Prints one
-line per kill and the worst case; the design promises at most the last 250 ms.
+line per kill and the worst case; the README promises at most the last 200 ms.
 
 With --check (make test) the facts are asserted, never the time: each recording is readable, holds
 samples, and stops where the file ends (whole chunks: the reader finds no chunk cut short before
@@ -97,5 +97,5 @@ for k in range(n):
 if losses:
     s = sorted(losses)
     print("kill -9 of the recorder, %d kills: loss median %.1f ms, worst %.1f ms (promised: "
-          "at most 250 ms)" % (len(s), s[len(s) // 2], s[-1]))
+          "at most 200 ms)" % (len(s), s[len(s) // 2], s[-1]))
 sys.exit(1 if errors else 0)

@@ -1,6 +1,7 @@
 # The recorder is killed with SIGKILL while slow.c (6 s of work()) runs: the .hwt must say it is
 # truncated, and still export (exit 0 and a warning) to Perfetto and folded stacks holding the
-# samples of work() taken before the kill. The orphaned program is killed afterwards.
+# samples of work() taken before the kill. The program goes with the recorder (PR_SET_PDEATHSIG):
+# it must not run on unrecorded.
 need protoc python3
 
 slow_pid=""
@@ -29,7 +30,8 @@ wait "$rec_pid"
 rc=$?
 rec_pid=""
 [ "$rc" -eq 137 ] || err "the recorder exited $rc, not killed by SIGKILL (137)"
-alive "$slow_pid" && note "the program $slow_pid still runs, orphaned (killed at the end)"
+for ((i = 0; i < 200; i++)); do alive "$slow_pid" || break; sleep 0.05; done
+alive "$slow_pid" && err "the program $slow_pid runs on, unrecorded, after the recorder was killed"
 
 hw_ok info k.hwt
 sed 's/^/  /' hw.out

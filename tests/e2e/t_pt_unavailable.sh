@@ -60,7 +60,8 @@ rc=$?
 [ $rc -eq 0 ] || err "record exited $rc after SIGUSR2: $(head -c 300 usr2.err)"
 [ "$(info_field usr2.hwt status)" = complete ] || err "after SIGUSR2 the recording is not complete"
 
-# -b auto: without PT, sampling, said in one line; a flag of uprobe's (-F) picks uprobe.
+# -b auto: without PT, sampling, said in one line; a flag of the exact-call tracers (-F) picks
+# inproc (uprobe where it cannot run).
 hw_ok record -b auto -o auto.hwt -- "$PROGS/slow" 0.3
 grep -q '^hwtrace: -b auto chose sampling (no Intel PT here' hw.err ||
 	err "record -b auto did not say what it chose: $(head -c 300 hw.err)"
@@ -71,8 +72,8 @@ grep -q '^hwtrace: -b auto chose sampling (no Intel PT here' hw.err ||
 hw_ok record -b auto -F 'fib' -o autof.hwt -- "$PROGS/fib" 10
 [ "$(cat hw.out)" = 55 ] || err "fib 10 printed '$(head -c 100 hw.out)', want 55"
 grep -q 'auto chose' hw.err && err "-b auto with -F said it chose: $(head -c 300 hw.err)"
-[ "$(info_field autof.hwt backend)" = uprobe ] ||
-	err "info says backend '$(info_field autof.hwt backend)', want uprobe"
+[ "$(info_field autof.hwt backend)" = inproc ] ||
+	err "info says backend '$(info_field autof.hwt backend)', want inproc"
 [ "$(info_field autof.hwt slices)" = 177 ] ||
 	err "info says slices '$(info_field autof.hwt slices)', want 177 (the calls of fib)"
 finish

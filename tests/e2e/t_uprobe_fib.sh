@@ -13,6 +13,9 @@ DEPTH=25
 hw_ok record -q -b uprobe -o fib.hwt -- "$PROGS/fib" 25
 [ "$(cat hw.out)" = 75025 ] || err "fib 25 printed '$(head -c 100 hw.out)', want 75025"
 [ "$(info_field fib.hwt status)" = complete ] || err "info status is not complete"
+# fib starts no process: the recorder's own clean-up child (uprobe detach) is not its tree.
+hw_ok info fib.hwt
+grep -q 'processes it started' hw.out && err "info says fib started processes: $(grep -m1 started hw.out)"
 lost=$(info_field fib.hwt lost)
 [ "${lost%% *}" = 0 ] || err "info says lost '$lost': fib 25 fits the default ring"
 [ "$(info_field fib.hwt slices)" = $((CALLS + 1)) ] ||

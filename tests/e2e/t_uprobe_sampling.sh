@@ -91,9 +91,9 @@ check(len(tids) == 1, "chrome: calls and samples on threads %s, want one" % sort
 done()
 ' fs.json "$CALLS" "$samples" || err "chrome (see above)"
 
-note "-b auto with -F and -e: uprobe with sampling beside it"
+note "-b auto with -F and -e: inproc (the first exact-call tracer that works) with sampling beside it"
 hw_ok record -q -F fib -e page-faults -o auto.hwt -- "$PROGS/fib" 10
-[ "$(info_field auto.hwt backend)" = uprobe ] || err "auto: backend '$(info_field auto.hwt backend)'"
+[ "$(info_field auto.hwt backend)" = inproc ] || err "auto: backend '$(info_field auto.hwt backend)'"
 [ "$(info_field auto.hwt plugins)" = sample ] || err "auto: plugins '$(info_field auto.hwt plugins)'"
 [ "$(info_field auto.hwt slices)" = 177 ] || err "auto: slices '$(info_field auto.hwt slices)', want 177"
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "plugins/uprobe/uprobe_bpf.h"
@@ -163,9 +164,9 @@ static int check_thread(uint32_t tid, uint32_t id, uint64_t t0, uint64_t t1)
 		ck_assert_uint_ge(r->ts, t0);
 		ck_assert_uint_le(r->ts, t1);
 		last_ts = r->ts;
-		ck_assert_uint_eq(r->reserved, 0);
 		if (!(r->flags & HWT_UPROBE_RETURN)) {
 			ck_assert_uint_eq(r->flags, 0);
+			ck_assert_uint_ne(r->ret_lo, 0); /* a return address is there */
 			ck_assert_int_lt(depth, 64);
 			sp_stack[depth] = r->sp;
 			id_stack[depth++] = r->cookie;
@@ -220,6 +221,47 @@ START_TEST(bpf_one_thread_counts)
 		ck_assert_uint_eq(recs[i].cookie, (i / 2) % 2 ? ID_B : ID_A);
 		ck_assert_uint_eq(recs[i + 1].cookie, recs[i].cookie);
 	}
+}
+END_TEST
+
+static int count_pid(const struct hwt_uprobe_rec *r, void *ctx)
+{
+	uint32_t *want = ctx; /* [0]: pid, [1]: its records */
+
+	want[1] += r->pid == want[0];
+	return 0;
+}
+
+/* A program opened for the recorder leaves the recorder's own hits alone, not its children's. */
+START_TEST(bpf_open_except_self)
+{
+	int err = 0, status;
+	uint32_t self[2] = { (uint32_t)getpid(), 0 }, child[2] = { 0, 0 };
+
+	u = hwt_bpf_uprobes_open_except(1u << 20, (uint32_t)getpid(), &err, why, sizeof(why));
+	ck_assert_msg(u != NULL, "hwt_bpf_uprobes_open_except: %s", why);
+	attach(tfn_a, ID_A, 1, 1);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_ge(tfn_a(i), 0);
+	ck_assert_int_ge(hwt_bpf_uprobes_consume(u, count_pid, self), 0);
+	ck_assert_uint_eq(self[1], 0);
+	hwt_bpf_uprobes_close(u);
+	u = NULL;
+	/* A child of this process is traced. */
+	u = hwt_bpf_uprobes_open_except(1u << 20, (uint32_t)getpid(), &err, why, sizeof(why));
+	ck_assert_ptr_nonnull(u);
+	attach(tfn_a, ID_A, 1, 1);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		for (int i = 0; i < 5; i++)
+			tfn_a(i);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	child[0] = (uint32_t)pid;
+	ck_assert_int_ge(hwt_bpf_uprobes_consume(u, count_pid, child), 0);
+	ck_assert_uint_eq(child[1], 10); /* 5 entries, 5 returns */
 }
 END_TEST
 
@@ -541,6 +583,7 @@ static Suite *bpf_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, bpf_probe_here);
 	tcase_add_test(tc, bpf_one_thread_counts);
+	tcase_add_test(tc, bpf_open_except_self);
 	tcase_add_test(tc, bpf_sp_exact);
 	tcase_add_test(tc, bpf_ret_site_probes);
 	tcase_add_test(tc, bpf_three_threads);

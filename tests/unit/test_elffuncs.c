@@ -23,6 +23,9 @@
  *   hwt_t_two_rets    test %edi,%edi; je 1f; ret; 1: xor %eax,%eax; ret      (8 bytes)
  *   hwt_t_aliased     nop; ret, also named by a weak and a local symbol      (2 bytes)
  *   _ZN3hwt4testEv    nop; ret: hwt::test() in C++                           (2 bytes)
+ *   hwt_t_parent      push %rbp; jmp hwt_t_parent.cold                       (6 bytes)
+ *   hwt_t_parent.cold pop %rbp; test %edi,%edi; je 1f; ret; 1: jmp hwt_t_push (11 bytes):
+ *                     a piece of hwt_t_parent, whose only ret it holds
  */
 __asm__(".text\n"
 	".globl hwt_t_push\n"
@@ -79,10 +82,22 @@ __asm__(".text\n"
 	".type _ZN3hwt4testEv,@function\n"
 	"_ZN3hwt4testEv:\n"
 	".byte 0x90, 0xc3\n"
-	".size _ZN3hwt4testEv, .-_ZN3hwt4testEv\n");
+	".size _ZN3hwt4testEv, .-_ZN3hwt4testEv\n"
+
+	".globl hwt_t_parent\n"
+	".type hwt_t_parent,@function\n"
+	"hwt_t_parent:\n"
+	".byte 0x55, 0xe9\n"
+	".long hwt_t_parent.cold - . - 4\n"
+	".size hwt_t_parent, .-hwt_t_parent\n"
+	".type hwt_t_parent.cold,@function\n"
+	"hwt_t_parent.cold:\n"
+	".byte 0x5d, 0x85, 0xff, 0x74, 0x01, 0xc3, 0xe9\n"
+	".long hwt_t_push - . - 4\n"
+	".size hwt_t_parent.cold, .-hwt_t_parent.cold\n");
 
 void hwt_t_push(void), hwt_t_endbr(void), hwt_t_slow(void), hwt_t_endbr_slow(void),
-	hwt_t_tail(void), hwt_t_two_rets(void), hwt_t_aliased(void);
+	hwt_t_tail(void), hwt_t_two_rets(void), hwt_t_aliased(void), hwt_t_parent(void);
 
 /* C functions the compiler laid out: only their placement is known, from their addresses. */
 __attribute__((noinline, noclone, used)) int hwt_t_c_add(int a, int b)
@@ -105,8 +120,10 @@ struct func {
 	char name[96], demangled[96];
 	uint64_t vaddr, size, offset, entry_offset;
 	uint32_t flags;
-	uint64_t ret_sites[8];
+	uint64_t ret_sites[8], ret_targets[8];
 	size_t nret_sites;
+	char names[256]; /* every name, separated by spaces */
+	size_t nnames;
 };
 
 static struct func funcs[MAX_FUNCS];
@@ -128,10 +145,19 @@ static int collect(const struct hwt_elf_func *f, void *ctx)
 	c->entry_offset = f->entry_offset;
 	c->flags = f->flags;
 	c->nret_sites = f->nret_sites;
-	for (size_t i = 0; i < f->nret_sites && i < 8; i++)
+	for (size_t i = 0; i < f->nret_sites && i < 8; i++) {
 		c->ret_sites[i] = f->ret_sites[i];
+		c->ret_targets[i] = f->ret_targets[i];
+	}
 	if (f->nret_sites)
 		ck_assert_ptr_nonnull(f->ret_sites);
+	ck_assert_uint_ge(f->nnames, 1);
+	ck_assert_str_eq(f->names[0], f->name);
+	c->nnames = f->nnames;
+	c->names[0] = 0;
+	for (size_t i = 0; i < f->nnames; i++)
+		snprintf(c->names + strlen(c->names), sizeof(c->names) - strlen(c->names), "%s%s",
+			 i ? " " : "", f->names[i]);
 	return 0;
 }
 
@@ -213,6 +239,9 @@ static const struct {
 	{ "hwt_t_tail", hwt_t_tail, 9, 0, 0, 1, { 4 } },
 	{ "hwt_t_two_rets", hwt_t_two_rets, 8, HWT_FUNC_SLOW, 0, 2, { 4, 7 } },
 	{ "hwt_t_aliased", hwt_t_aliased, 2, 0, 0, 1, { 1 } },
+	/* The .cold piece's ret and tail jump (it follows the parent's 6 bytes); not the jump
+	 * into the piece. */
+	{ "hwt_t_parent", hwt_t_parent, 6, 0, 0, 2, { 6 + 5, 6 + 6 } },
 };
 
 START_TEST(hwt_elf_functions_asm_exact)
@@ -232,6 +261,28 @@ START_TEST(hwt_elf_functions_asm_exact)
 	ck_assert_uint_eq(f->nret_sites, asm_funcs[_i].nrets);
 	for (size_t k = 0; k < asm_funcs[_i].nrets; k++)
 		ck_assert_uint_eq(f->ret_sites[k] - f->offset, asm_funcs[_i].ret_deltas[k]);
+}
+END_TEST
+
+/* A tail jump's site says where it goes; a ret's says 0. */
+START_TEST(hwt_elf_functions_tail_targets)
+{
+	const struct func *f, *push;
+
+	run("/proc/self/exe", HWT_ELF_RET_SITES);
+	push = find("hwt_t_push");
+	ck_assert_ptr_nonnull(push);
+	f = find("hwt_t_tail");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->ret_targets[0], push->vaddr);
+	f = find("hwt_t_parent"); /* the .cold piece's ret, then its jmp hwt_t_push */
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->ret_targets[0], 0);
+	ck_assert_uint_eq(f->ret_targets[1], push->vaddr);
+	f = find("hwt_t_two_rets");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->ret_targets[0], 0);
+	ck_assert_uint_eq(f->ret_targets[1], 0);
 }
 END_TEST
 
@@ -303,6 +354,56 @@ START_TEST(hwt_elf_functions_aliases_collapse)
 			ck_assert_msg(funcs[i].vaddr != funcs[k].vaddr, "%s and %s at %#llx",
 				      funcs[i].name, funcs[k].name,
 				      (unsigned long long)funcs[i].vaddr);
+}
+END_TEST
+
+/* ... and every name of the address comes with it, the chosen one first. */
+START_TEST(hwt_elf_functions_every_name)
+{
+	const struct func *f;
+
+	run("/proc/self/exe", 0);
+	f = find("hwt_t_aliased");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(f->nnames, 3);
+	ck_assert_str_eq(f->names, "hwt_t_aliased hwt_t_weak_alias hwt_t_local_alias");
+	f = find("hwt_t_push");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->names, "hwt_t_push");
+}
+END_TEST
+
+/* A .cold piece is no function of its own, with or without return sites. */
+START_TEST(hwt_elf_functions_cold_not_listed)
+{
+	run("/proc/self/exe", (unsigned)_i);
+	ck_assert_ptr_nonnull(find("hwt_t_parent"));
+	ck_assert_ptr_null(find("hwt_t_parent.cold"));
+	for (int i = 0; i < nfuncs; i++)
+		ck_assert_msg(!strstr(funcs[i].names, ".cold"), "%s listed", funcs[i].names);
+}
+END_TEST
+
+/* glibc's names: free is __libc_free and cfree too (under the name without underscores);
+ * strlen is an IFUNC. */
+START_TEST(hwt_elf_functions_libc_names)
+{
+	void *lib = dlopen("libc.so.6", RTLD_NOW | RTLD_LOCAL);
+	struct link_map *lm = NULL;
+	const struct func *f;
+
+	ck_assert_ptr_nonnull(lib);
+	ck_assert_int_eq(dlinfo(lib, RTLD_DI_LINKMAP, &lm), 0);
+	run(lm->l_name, 0);
+	f = find("free");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_ptr_nonnull(strstr(f->names, "__libc_free"));
+	ck_assert_ptr_null(find("__libc_free"));
+	ck_assert_uint_eq(f->flags & HWT_FUNC_IFUNC, 0);
+	f = find("strlen");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_ne(f->flags & HWT_FUNC_IFUNC, 0);
+	dlclose(lib);
 }
 END_TEST
 
@@ -517,9 +618,13 @@ static Suite *elffuncs_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, hwt_elf_functions_asm_exact, 0,
 			    (int)(sizeof(asm_funcs) / sizeof(asm_funcs[0])));
+	tcase_add_test(tc, hwt_elf_functions_tail_targets);
 	tcase_add_test(tc, hwt_elf_functions_no_ret_sites);
 	tcase_add_test(tc, hwt_elf_functions_c_functions);
 	tcase_add_test(tc, hwt_elf_functions_aliases_collapse);
+	tcase_add_test(tc, hwt_elf_functions_every_name);
+	tcase_add_loop_test(tc, hwt_elf_functions_cold_not_listed, 0, 2);
+	tcase_add_test(tc, hwt_elf_functions_libc_names);
 	tcase_add_test(tc, hwt_elf_functions_demangles);
 	tcase_add_loop_test(tc, hwt_elf_functions_callback_stops, 0,
 			    (int)(sizeof(stop_values) / sizeof(stop_values[0])));

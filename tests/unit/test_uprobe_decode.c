@@ -513,6 +513,76 @@ START_TEST(uprobe_decode_tail_call)
 }
 END_TEST
 
+/* The next entry of thread @ti is a tail call (the recorder saw the uretprobe trampoline). */
+static void tail_mark(uint32_t ti)
+{
+	varint((uint64_t)UP_GAP_TAIL << UP_KIND_BITS | UP_KIND_GAP);
+	varint(ti);
+	varint(0);
+}
+
+/* Tail calls the recorder marked: work jumps to test, which jumps to leaf; each nests in the
+ * one that jumped, and the returns the kernel delivers for all three at the shared return close
+ * them innermost first, none unfinished. An unmarked entry at the same slot still ends the call
+ * there (uprobe_decode_tail_call). */
+START_TEST(uprobe_decode_tail_call_marked)
+{
+	uint32_t a;
+
+	begin_file(NULL, NULL);
+	a = u_thread(PID, PID);
+	enter(a, FN_MAIN, 100, A0);
+	enter(a, FN_WORK, 200, A0 - 0x100);
+	tail_mark(a);
+	enter(a, FN_TEST, 300, A0 - 0x100);
+	enter(a, FN_LEAF, 310, A0 - 0x200); /* a real call from test */
+	leave(a, FN_LEAF, 320, A0 - 0x200);
+	tail_mark(a);
+	enter(a, FN_LEAF, 330, A0 - 0x100);
+	leave(a, FN_LEAF, 400, A0 - 0x100);
+	leave(a, FN_TEST, 400, A0 - 0x100);
+	leave(a, FN_WORK, 400, A0 - 0x100);
+	enter(a, FN_WORK, 450, A0 - 0x100); /* main calls work again: not nested */
+	leave(a, FN_WORK, 460, A0 - 0x100);
+	leave(a, FN_MAIN, 500, A0);
+	source_item(1000);
+	end_file(0, 1000, 0);
+	decode_all();
+	ck_assert_str_eq(timeline(PID), "B main@100 B work@200 B hwt::test()@300 B leaf@310 "
+					"E leaf@320 B leaf@330 E leaf@400 E hwt::test()@400 "
+					"E work@400 B work@450 E work@460 E main@500");
+	ck_assert_int_eq(count(HWT_EV_LOST, PID), 0);
+	free_seen();
+}
+END_TEST
+
+/* Returns caught at ret instructions (programs that throw): work's tail jump to a traced
+ * function is marked, no return comes for work; it ends with leaf, finished, whatever record
+ * comes next (here main calling work again, then the end of the recording). */
+START_TEST(uprobe_decode_tail_call_ret_sites)
+{
+	uint32_t a;
+
+	begin_file(NULL, NULL);
+	a = u_thread(PID, PID);
+	enter(a, FN_MAIN, 100, A0);
+	enter(a, FN_WORK, 200, A0 - 0x100);
+	tail_mark(a);
+	enter(a, FN_LEAF, 300, A0 - 0x100);
+	leave(a, FN_LEAF, 400, A0 - 0x100);
+	enter(a, FN_WORK, 450, A0 - 0x100);
+	tail_mark(a);
+	enter(a, FN_LEAF, 460, A0 - 0x100);
+	leave(a, FN_LEAF, 470, A0 - 0x100);
+	source_item(1000);
+	end_file(0, 1000, 0);
+	decode_all();
+	ck_assert_str_eq(timeline(PID), "B main@100 B work@200 B leaf@300 E leaf@400 E work@400 "
+					"B work@450 B leaf@460 E leaf@470 E work@470 E main@1000!");
+	free_seen();
+}
+END_TEST
+
 /* Calls open when a thread exits end at its exit; when the recording ends, at its end. */
 START_TEST(uprobe_decode_unfinished_at_exit)
 {
@@ -657,6 +727,8 @@ static Suite *uprobe_decode_suite(void)
 	tcase_add_test(tc, uprobe_decode_function_table);
 	tcase_add_test(tc, uprobe_decode_missing_returns);
 	tcase_add_test(tc, uprobe_decode_tail_call);
+	tcase_add_test(tc, uprobe_decode_tail_call_marked);
+	tcase_add_test(tc, uprobe_decode_tail_call_ret_sites);
 	tcase_add_test(tc, uprobe_decode_unfinished_at_exit);
 	tcase_add_test(tc, uprobe_decode_truncated);
 	tcase_add_test(tc, uprobe_decode_unknown_function_and_thread);

@@ -1,0 +1,367 @@
+/* The inproc stream decoder: function tables to frames, entries and returns to exactly nested
+ * slices on a shadow stack per thread. The runtime sees every return (its own shadow stack), so
+ * a return closes the innermost open call of its function, and frames left without returning
+ * (longjmp, exceptions: UNWOUND, or uprobe-traced frames whose return never came) end,
+ * unfinished, when a frame below them returns. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "hwtrace/error.h"
+#include "core/format/inproc_format.h"
+#include "core/format/uprobe_format.h"
+#include "decoders/internal.h"
+
+#define IP_MAX_ID (1u << 26)
+
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+/* A record as queued for its turn. */
+struct irec {
+	uint32_t kind; /* UP_KIND_ENTRY, UP_KIND_RETURN, or UP_KIND_GAP */
+	uint32_t id;
+	uint32_t tid, pid;
+	uint64_t flags; /* HWT_INPROC_FLAG_UNWOUND */
+	uint64_t lost;	/* UP_KIND_GAP: records of this thread lost here */
+};
+
+struct iframe {
+	uint32_t id, frame;
+	uint64_t ts;
+	int emitted;
+};
+
+struct ithread {
+	uint32_t tid, pid;
+	struct iframe *stack;
+	uint32_t depth, cap;
+	uint32_t node; /* stack node of the innermost slice shown */
+};
+
+struct split_thread {
+	uint32_t tid, pid;
+};
+
+struct ipdec {
+	struct hwt_decoder *d;
+	uint32_t source;
+	uint32_t *frames; /* function id -> frame id */
+	uint32_t nframes;
+	uint32_t mapping;
+
+	struct split_thread *split;
+	uint32_t nsplit, cap_split;
+	uint64_t prev_ts;
+
+	struct hwt_idmap map; /* tid -> index into threads */
+	struct ithread *threads;
+	uint32_t nthreads, cap_threads;
+	uint32_t max_depth;
+	uint64_t min_dur;
+};
+
+/* ---- function tables ------------------------------------------------------------------- */
+
+static int set_frame(struct ipdec *u, uint32_t id, uint32_t frame)
+{
+	if (id >= u->nframes) {
+		uint32_t n = u->nframes ? u->nframes : 256;
+		while (n <= id)
+			n *= 2;
+		uint32_t *nf = realloc(u->frames, n * sizeof(*nf));
+		if (!nf)
+			return HWT_E_NOMEM;
+		memset(nf + u->nframes, 0, (n - u->nframes) * sizeof(*nf));
+		u->frames = nf;
+		u->nframes = n;
+	}
+	u->frames[id] = frame;
+	return 0;
+}
+
+static int ip_func(const struct hwt_uprobe_func *fn, void *ctx)
+{
+	struct ipdec *u = ctx;
+	struct hwt_model *m = u->d->m;
+	char *name, *dm = NULL;
+	int status = -1;
+
+	if (fn->id >= IP_MAX_ID)
+		return 0; /* a damaged entry: its function shows as unknown */
+	if (!(name = strndup(fn->name, fn->name_len)))
+		return HWT_E_NOMEM;
+	if (!strncmp(name, "_Z", 2))
+		dm = __cxa_demangle(name, NULL, NULL, &status);
+	int64_t sid = hwt_model_intern_str(m, dm && !status ? dm : name);
+	free(dm);
+	free(name);
+	if (sid < 0)
+		return (int)sid;
+	struct hwt_frame f = { .name = (uint32_t)sid, .mapping = u->mapping, .addr = fn->vaddr };
+	int64_t fid = hwt_model_intern_frame(m, &f);
+	return fid < 0 ? (int)fid : set_frame(u, fn->id, (uint32_t)fid);
+}
+
+static int ip_file(const char *path, size_t len, void *ctx)
+{
+	struct ipdec *u = ctx;
+	struct hwt_model *m = u->d->m;
+	int64_t sid = hwt_model_intern_strn(m, path, len);
+	struct hwt_mapping map = { .path = sid > 0 ? (uint32_t)sid : 0 };
+	int64_t id = sid > 0 ? hwt_model_intern_mapping(m, &map) : sid;
+
+	if (id < 0)
+		return (int)id;
+	u->mapping = (uint32_t)id;
+	return 0;
+}
+
+static int ip_chunk(void *st, const void *data, size_t len)
+{
+	static const struct hwt_uprobe_table_reader rd = { .file = ip_file, .func = ip_func };
+	int err = hwt_uprobe_table_read(data, len, &rd, st);
+
+	return err == HWT_E_CORRUPT ? 0 : err;
+}
+
+/* ---- splitting the stream into records ------------------------------------------------- */
+
+static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
+{
+	struct ipdec *u = st;
+	const uint8_t *end = p + len;
+
+	while (p < end) {
+		struct hwt_uprobe_record in;
+
+		if (hwt_uprobe_record_get(&p, end, &in))
+			return 0; /* damaged: the rest of this item cannot be trusted */
+		if (in.kind == UP_KIND_THREAD) {
+			if (HWT_ARRAY_GROW(u->split, &u->cap_split, u->nsplit + 1))
+				return HWT_E_NOMEM;
+			u->split[u->nsplit++] = (struct split_thread){ .tid = (uint32_t)in.a,
+								       .pid = (uint32_t)in.b };
+			continue;
+		}
+		if (in.a >= u->nsplit)
+			return 0;
+		struct split_thread *t = &u->split[in.a];
+		struct irec r = { .kind = in.kind, .tid = t->tid, .pid = t->pid };
+		if (in.kind == UP_KIND_GAP) {
+			r.lost = in.b;
+		} else {
+			u->prev_ts += in.b;
+			r.id = in.id;
+			r.flags = (uint64_t)in.c;
+		}
+		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
+					sizeof(r));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- shadow stacks --------------------------------------------------------------------- */
+
+static struct ithread *ithread(struct ipdec *u, uint32_t tid, uint32_t pid)
+{
+	int created = 0;
+
+	if (HWT_ARRAY_GROW(u->threads, &u->cap_threads, u->nthreads + 1))
+		return NULL;
+	uint32_t *slot = hwt_idmap_put(&u->map, tid, &created);
+	if (!slot)
+		return NULL;
+	if (created) {
+		*slot = u->nthreads;
+		u->threads[u->nthreads++] = (struct ithread){ .tid = tid, .pid = pid };
+	} else if (u->threads[*slot].pid != pid) {
+		/* The id of a thread gone, in another process now. */
+		struct ithread *t = &u->threads[*slot];
+		t->pid = pid;
+		t->depth = 0;
+		t->node = 0;
+	}
+	return &u->threads[*slot];
+}
+
+static int emit_slice(struct ipdec *u, struct ithread *t, enum hwt_event_type type, uint32_t frame,
+		      uint64_t ts, uint32_t flags)
+{
+	struct hwt_event *ev = hwt_dec_emit(u->d, type, t->pid, t->tid, ts);
+	if (!ev)
+		return HWT_E_NOMEM;
+	ev->slice.flags = flags;
+	return hwt_dec_slice(u->d, &t->node, ev, frame);
+}
+
+/* Closes the innermost frame of @t at @ts. Slices shorter than --min-duration never show; a
+ * longer one shows with every ancestor not shown yet (they are at least as long). */
+static int pop(struct ipdec *u, struct ithread *t, uint64_t ts, uint32_t flags)
+{
+	struct iframe *f = &t->stack[t->depth - 1];
+	int err = 0;
+
+	if (ts < f->ts)
+		ts = f->ts;
+	if (!f->emitted && ts - f->ts >= u->min_dur &&
+	    (!u->max_depth || t->depth <= u->max_depth)) {
+		uint32_t from = t->depth;
+		while (from > 1 && !t->stack[from - 2].emitted)
+			from--;
+		for (uint32_t i = from - 1; i < t->depth && !err; i++) {
+			if (u->max_depth && i >= u->max_depth)
+				break;
+			err = emit_slice(u, t, HWT_EV_SLICE_BEGIN, t->stack[i].frame,
+					 t->stack[i].ts, 0);
+			t->stack[i].emitted = 1;
+		}
+	}
+	if (!err && f->emitted)
+		err = emit_slice(u, t, HWT_EV_SLICE_END, f->frame, ts, flags);
+	t->depth--;
+	return err;
+}
+
+static uint32_t frame_of(struct ipdec *u, uint32_t id, int *err)
+{
+	uint32_t frame = id < u->nframes ? u->frames[id] : 0;
+	if (frame)
+		return frame;
+	char name[32];
+	snprintf(name, sizeof(name), "[function %u]", id);
+	int64_t sid = hwt_model_intern_str(u->d->m, name);
+	struct hwt_frame f = { .name = sid > 0 ? (uint32_t)sid : 0, .kind = HWT_FRAME_UNKNOWN };
+	int64_t fid = sid > 0 ? hwt_model_intern_frame(u->d->m, &f) : sid;
+	if (fid < 0) {
+		*err = (int)fid;
+		return 0;
+	}
+	if (id < IP_MAX_ID)
+		*err = set_frame(u, id, (uint32_t)fid);
+	return (uint32_t)fid;
+}
+
+static int push(struct ipdec *u, struct ithread *t, const struct irec *r, uint64_t ts)
+{
+	int err = 0;
+
+	if (HWT_ARRAY_GROW(t->stack, &t->cap, t->depth + 1))
+		return HWT_E_NOMEM;
+	uint32_t frame = frame_of(u, r->id, &err);
+	if (err)
+		return err;
+	struct iframe *f = &t->stack[t->depth++];
+	*f = (struct iframe){ .id = r->id, .frame = frame, .ts = ts };
+	if (!u->min_dur && (!u->max_depth || t->depth <= u->max_depth)) {
+		f->emitted = 1;
+		return emit_slice(u, t, HWT_EV_SLICE_BEGIN, frame, ts, 0);
+	}
+	return 0;
+}
+
+static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
+{
+	struct ipdec *u = st;
+	struct irec r;
+	int err = 0;
+
+	if (len != sizeof(r))
+		return 0;
+	memcpy(&r, data, sizeof(r));
+	/* Only the traced process tree: uprobes fire in any process running the file. */
+	if (!hwt_dec_thread(u->d, r.tid, 0))
+		return 0;
+	struct ithread *t = ithread(u, r.tid, r.pid);
+	if (!t)
+		return HWT_E_NOMEM;
+	hwt_dec_announce(u->d, r.pid, r.tid, ts);
+	if (r.kind == UP_KIND_GAP) {
+		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
+		if (!ev)
+			return HWT_E_NOMEM;
+		ev->lost.count = r.lost;
+		return 0;
+	}
+	if (r.kind == UP_KIND_ENTRY)
+		return push(u, t, &r, ts);
+	/* A return closes the innermost open call of its function; calls above it have ended
+	 * without a return seen. None open: its entry was lost (or made before a fork). */
+	uint32_t k = t->depth;
+	while (k && t->stack[k - 1].id != r.id)
+		k--;
+	if (!k)
+		return 0;
+	while (!err && t->depth > k)
+		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
+	if (!err)
+		err = pop(u, t, ts, r.flags & HWT_INPROC_FLAG_UNWOUND ? HWT_SLICE_UNFINISHED : 0);
+	return err;
+}
+
+static int close_all(struct ipdec *u, struct ithread *t, uint64_t ts)
+{
+	int err = 0;
+	while (!err && t->depth)
+		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
+	return err;
+}
+
+static int ip_thread_end(void *st, uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	struct ipdec *u = st;
+	uint32_t *slot = hwt_idmap_find(&u->map, tid);
+	return slot ? close_all(u, &u->threads[*slot], ts) : 0;
+}
+
+static int ip_finish(void *st, uint64_t ts)
+{
+	struct ipdec *u = st;
+	int err = 0;
+	for (uint32_t i = 0; i < u->nthreads && !err; i++)
+		err = close_all(u, &u->threads[i], ts);
+	return err;
+}
+
+/* ---- life ------------------------------------------------------------------------------ */
+
+static void *ip_create(struct hwt_decoder *d, uint32_t id)
+{
+	struct ipdec *u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->d = d;
+	u->source = id;
+	const char *v = hwt_model_meta(d->m, "inproc.depth");
+	u->max_depth = v ? (uint32_t)strtoul(v, NULL, 10) : 0;
+	v = hwt_model_meta(d->m, "inproc.min_duration_ns");
+	u->min_dur = v ? strtoull(v, NULL, 10) : 0;
+	return u;
+}
+
+static void ip_destroy(void *st)
+{
+	struct ipdec *u = st;
+	if (!u)
+		return;
+	for (uint32_t i = 0; i < u->nthreads; i++)
+		free(u->threads[i].stack);
+	free(u->threads);
+	hwt_idmap_fini(&u->map);
+	free(u->split);
+	free(u->frames);
+	free(u);
+}
+
+const struct hwt_source_ops hwt_inproc_source = {
+	.name = HWT_INPROC_SOURCE,
+	.create = ip_create,
+	.destroy = ip_destroy,
+	.chunk = ip_chunk,
+	.split = ip_split,
+	.record = ip_record,
+	.thread_end = ip_thread_end,
+	.finish = ip_finish,
+};
