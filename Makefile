@@ -278,7 +278,7 @@ demo: deps
 	@$(MAKE) --no-print-directory $(HWTRACE) $(BUILD)/programs/demo $(BUILD)/programs/fib
 	@bash ci/demo.sh $(HWTRACE) $(BUILD)/programs/demo
 
-bench: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle sqlite
+bench: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle inproc sqlite
 	@bash ci/deps.sh --bench
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) bash tests/bench/run.sh
 
