@@ -53,9 +53,19 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
  *  all): written to a temporary file (mode 0600) and renamed, so a failure leaves nothing
  *  behind; "-" or the path of standard output writes to standard output, a device or a FIFO
  *  is written in place (hwt_rec_output_open()); never over @trace itself. Prints errors and
- *  warnings; returns the exit status. */
+ *  warnings; returns the exit status. @compensate (NULL: none) is the probe cost the aggregated
+ *  views take out of call times (cli_probe_costs()). */
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
-		    const char *view, const struct hwt_filter_config *filter);
+		    const char *view, const struct hwt_filter_config *filter,
+		    const struct hwt_probe_costs *compensate);
+
+struct hwt_probe_costs;
+
+/** --compensate: the probe costs of @trace into @c, from its metadata wherever it lies in the
+ *  file (the recorder writes it at the end). Returns 0, or prints one line saying why not (no
+ *  measured cost: which backends measure it) and returns 1. With @desc (@len bytes), what will
+ *  be subtracted, for a header line. */
+int cli_probe_costs(const char *trace, struct hwt_probe_costs *c, char *desc, size_t len);
 
 /** Checks that @path can be written as an output (hwt_rec_output_kind(): not a directory, in a
  *  directory that exists and is writable; a device or FIFO is written in place). Prints the

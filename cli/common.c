@@ -12,6 +12,8 @@
 
 #include "hwtrace/error.h"
 #include "core/record_output.h"
+#include "core/store.h"
+#include "exporters/compensate.h"
 #include "decoders/decode.h"
 #include "exporters/filter.h"
 #include "cli.h"
@@ -215,7 +217,8 @@ static int to_exporter(void *ctx, const struct hwt_model *m, const struct hwt_ev
 }
 
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
-		    const char *view, const struct hwt_filter_config *filter)
+		    const char *view, const struct hwt_filter_config *filter,
+		    const struct hwt_probe_costs *compensate)
 {
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_decoder_config dcfg;
@@ -255,6 +258,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	hwt_export_config_init(&ecfg);
 	ecfg.out = f;
 	ecfg.view = view;
+	ecfg.compensate = compensate;
 	e = ops->create(&ecfg, m, &err, why, sizeof(why));
 	if (!e) {
 		cli_error("%s", why[0] ? why : hwt_errstr(err));
@@ -353,5 +357,41 @@ int cli_parse_pids(const char *text, int *pids, int max, int *n)
 		pids[(*n)++] = (int)v;
 	}
 	free(copy);
+	return 0;
+}
+
+int cli_probe_costs(const char *trace, struct hwt_probe_costs *c, char *desc, size_t len)
+{
+	char why[512];
+	int err = 0;
+	struct hwt_store_reader *r = hwt_store_reader_open(trace, &err);
+	struct hwt_model *m = r ? hwt_model_alloc() : NULL;
+	uint32_t type;
+	const void *data;
+	size_t n;
+
+	if (!r)
+		return cli_error("cannot read '%s': %s", trace, hwt_errstr(err));
+	if (!m) {
+		hwt_store_reader_close(r);
+		return cli_error("out of memory");
+	}
+	/* Only the metadata: a damaged chunk ends the look as it ends the decoding. */
+	while ((err = hwt_store_read(r, &type, &data, &n)) > 0) {
+		const char *k = data, *v = type == HWT_CHUNK_META ? memchr(data, 0, n) : NULL;
+		if (v && memchr(v + 1, 0, n - (size_t)(v + 1 - k)))
+			err = hwt_model_set_meta(m, k, v + 1);
+		if (err < 0)
+			break;
+	}
+	hwt_store_reader_close(r);
+	if (err >= 0)
+		err = hwt_probe_costs_from_model(m, c, why, sizeof(why));
+	hwt_model_free(m);
+	if (err < 0)
+		return cli_error("--compensate: '%s': %s", trace,
+				 err == HWT_E_NOMEM ? "out of memory" : why);
+	if (desc && len)
+		snprintf(desc, len, "%s", why);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exporters/compensate.h"
 #include "exporters/filter.h"
 #include "cli.h"
 
@@ -13,7 +14,7 @@ static int cmd_export(int argc, char **argv);
 const struct cli_command cli_export = {
 	.name = "export",
 	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] "
-		 "[--tid TID[,TID]...] [--time START:END] [TRACE]",
+		 "[--tid TID[,TID]...] [--time START:END] [--compensate] [TRACE]",
 	.help = "Writes the recording TRACE (default hwtrace.hwt) in another format.\n\n"
 		"  -o, --output FILE   file to write; its extension picks the format:\n"
 		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz "
@@ -38,7 +39,9 @@ const struct cli_command cli_export = {
 		"times\n"
 		"                      with a unit (ns, us, ms, s), e.g. 10ms:2s, 1.5s: or "
 		":500ms;\n"
-		"                      calls open at an edge are cut there\n",
+		"                      calls open at an edge are cut there\n"
+		"      --compensate    folded, pprof and svg: take the probe cost measured when\n"
+		"                      recording out of each traced call's time (see report)\n",
 	.exec = cmd_export,
 };
 
@@ -50,6 +53,7 @@ static int cmd_export(int argc, char **argv)
 		{ "view", required_argument, NULL, 'V' },
 		{ "tid", required_argument, NULL, 'T' },
 		{ "time", required_argument, NULL, 't' },
+		{ "compensate", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -57,7 +61,8 @@ static int cmd_export(int argc, char **argv)
 	char defout[4096];
 	struct hwt_filter_config filter;
 	uint32_t *tidv = NULL;
-	int c, status, cut;
+	int c, status, cut, compensate = 0;
+	struct hwt_probe_costs costs;
 
 	optind = 1;
 	opterr = 0;
@@ -77,6 +82,9 @@ static int cmd_export(int argc, char **argv)
 			break;
 		case 't':
 			window = optarg;
+			break;
+		case 'C':
+			compensate = 1;
 			break;
 		case 'h':
 			return cli_help(&cli_export);
@@ -112,9 +120,17 @@ static int cmd_export(int argc, char **argv)
 	}
 	if (cli_check_export(ops, out, view))
 		return 1;
+	if (compensate && strcmp(ops->name, "folded") && strcmp(ops->name, "pprof") &&
+	    strcmp(ops->name, "svg"))
+		return cli_error("--compensate: %s output is a timeline, whose times stay as "
+				 "measured: use -f folded, pprof or svg (or `report --compensate`)",
+				 ops->name);
+	if (compensate && cli_probe_costs(trace, &costs, NULL, 0))
+		return 1;
 	if ((cut = cli_filter_parse(tids, window, &filter, &tidv)) < 0)
 		return 1;
-	status = cli_export_file(trace, out, ops, view, cut ? &filter : NULL);
+	status = cli_export_file(trace, out, ops, view, cut ? &filter : NULL,
+				 compensate ? &costs : NULL);
 	free(tidv);
 	/* A name of our choosing is said, not left to be guessed (or overwritten unseen). */
 	if (!status && out == defout)

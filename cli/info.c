@@ -9,6 +9,7 @@
 
 #include "hwtrace/error.h"
 #include "decoders/decode.h"
+#include "exporters/compensate.h"
 #include "exporters/trackstats.h"
 #include "cli.h"
 
@@ -205,6 +206,10 @@ static int cmd_info(int argc, char **argv)
 		       "damaged records", s->damaged_records);
 	if (s->have_end)
 		print_end(&s->end);
+	struct hwt_probe_costs costs;
+	char desc[512];
+	if (hwt_probe_costs_from_model(m, &costs, desc, sizeof(desc)) > 0)
+		printf("%-16s %s: report --compensate subtracts it\n", "probe cost", desc);
 	for (char *save, *line = notes.text ? strtok_r(notes.text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save))
 		printf("%-16s %s\n", "note", line);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "hwtrace/error.h"
+#include "exporters/compensate.h"
 #include "exporters/slices.h"
 #include "decoders/decode.h"
 #include "cli.h"
@@ -13,7 +14,7 @@ static int cmd_inspect(int argc, char **argv);
 
 const struct cli_command cli_inspect = {
 	.name = "inspect",
-	.usage = "inspect [--depth N] [--tid TID] [TRACE]",
+	.usage = "inspect [--depth N] [--tid TID] [--compensate] [TRACE]",
 	.help = "Prints the traced calls of the recording TRACE (default hwtrace.hwt) as a call\n"
 		"tree with durations, one line per call, like `uftrace replay`. Lines come in\n"
 		"the order the calls resolve; threads interleave and the TID column tells them\n"
@@ -23,7 +24,9 @@ const struct cli_command cli_inspect = {
 		"recorded (longjmp, exception, thread exit, lost records).\n"
 		"Calls are recorded by `hwtrace record -b uprobe -- PROG`.\n\n"
 		"  -D, --depth N  fold calls deeper than N into their caller (1: outermost only)\n"
-		"      --tid TID  only the thread TID\n",
+		"      --tid TID  only the thread TID\n"
+		"      --compensate  durations without the probe cost measured when recording\n"
+		"                 (as report --compensate)\n",
 	.exec = cmd_inspect,
 };
 
@@ -46,11 +49,13 @@ static int cmd_inspect(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "depth", required_argument, NULL, 'D' },
 		{ "tid", required_argument, NULL, 'T' },
+		{ "compensate", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct hwt_calltree_config cfg;
-	int c;
+	struct hwt_probe_costs costs;
+	int c, compensate = 0;
 
 	hwt_calltree_config_init(&cfg);
 	optind = 1;
@@ -67,6 +72,9 @@ static int cmd_inspect(int argc, char **argv)
 				return cli_error("inspect: --tid %s: give a thread id", optarg);
 			cfg.only_tid = 1;
 			break;
+		case 'C':
+			compensate = 1;
+			break;
 		case 'h':
 			return cli_help(&cli_inspect);
 		default:
@@ -77,6 +85,9 @@ static int cmd_inspect(int argc, char **argv)
 		return cli_error("inspect: one recording at a time, got '%s' and '%s'",
 				 argv[optind], argv[optind + 1]);
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
+	if (compensate && cli_probe_costs(trace, &costs, NULL, 0))
+		return 1;
+	cfg.compensate = compensate ? &costs : NULL;
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_calltree *t = NULL;
 	struct hwt_decoder *d = NULL;

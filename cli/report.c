@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exporters/aggregate.h"
+#include "exporters/compensate.h"
 #include "hwtrace/error.h"
 #include "exporters/slices.h"
 #include "exporters/trackstats.h"
@@ -18,7 +19,8 @@ static int cmd_report(int argc, char **argv);
 
 const struct cli_command cli_report = {
 	.name = "report",
-	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] [TRACE]",
+	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] "
+		 "[--compensate] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
 		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
 		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
@@ -33,6 +35,10 @@ const struct cli_command cli_report = {
 		"                  open on its thread at each value\n"
 		"      --tid TID,...     only these threads, as export --tid\n"
 		"      --time START:END  only this window of the recording, as export --time\n"
+		"      --compensate      take the probe cost the recorder measured on its host\n"
+		"                  (info: uprobe.call_ns, inproc.call_ns) out of each traced\n"
+		"                  call: its own from its total and self time, that of every\n"
+		"                  call beneath it from its total (never below 0)\n"
 		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
 		"(snapshots) follow.\n",
 	.exec = cmd_report,
@@ -138,6 +144,28 @@ static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *t
 	return 0;
 }
 
+/* The header line of --compensate: what was subtracted, and a warning where the probes took
+ * most of the time, as then a small error in their cost is a large one in what is left. */
+static void print_compensated(const struct hwt_slicestats *calls, const char *desc)
+{
+	uint64_t probe = 0, traced = 0;
+	char p[HWT_DURATION_LEN], all[HWT_DURATION_LEN];
+
+	printf("# compensated: subtracted the probe cost measured when recording, %s\n", desc);
+	if (calls)
+		hwt_slicestats_probe_time(calls, &probe, &traced);
+	if (!traced)
+		return;
+	printf("# compensated: %s of probe time taken out of %s of traced calls (%.0f %%)\n",
+	       hwt_value_fmt(p, sizeof(p), probe, "ns"),
+	       hwt_value_fmt(all, sizeof(all), traced, "ns"),
+	       100.0 * (double)probe / (double)traced);
+	if (probe > traced / 2)
+		printf("# warning: the probes took most of the traced time: an error of a few %% "
+		       "in their measured cost (it varies from call to call) is a large error in "
+		       "what is left; trace fewer functions (-F, -N) for times to trust\n");
+}
+
 /* The tables an event goes into. */
 struct tables {
 	struct hwt_agg *agg;
@@ -186,20 +214,17 @@ static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *f
 struct report_args {
 	const char *view, *tids, *window;
 	long top;
-	int key, sort_given;
+	int key, sort_given, compensate;
 };
 
 /* Parses the options into @a: 0, 1 after a bad one (said), 2 after --help. */
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
-		{ "top", required_argument, NULL, 'n' },
-		{ "sort", required_argument, NULL, 's' },
-		{ "view", required_argument, NULL, 'V' },
-		{ "tid", required_argument, NULL, 'T' },
-		{ "time", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "top", required_argument, NULL, 'n' },  { "sort", required_argument, NULL, 's' },
+		{ "view", required_argument, NULL, 'V' }, { "tid", required_argument, NULL, 'T' },
+		{ "time", required_argument, NULL, 't' }, { "compensate", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },	  { 0 },
 	};
 	int c;
 
@@ -232,6 +257,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 't':
 			a->window = optarg;
 			break;
+		case 'C':
+			a->compensate = 1;
+			break;
 		case 'h':
 			cli_help(&cli_report);
 			return 2;
@@ -253,6 +281,10 @@ static int cmd_report(int argc, char **argv)
 		return cli_error("report: one recording at a time, got '%s' and '%s'", argv[optind],
 				 argv[optind + 1]);
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
+	struct hwt_probe_costs costs;
+	char costs_desc[512];
+	if (a.compensate && cli_probe_costs(trace, &costs, costs_desc, sizeof(costs_desc)))
+		return 1;
 	struct hwt_filter_config cut;
 	uint32_t *tidv;
 	int given = cli_filter_parse(a.tids, a.window, &cut, &tidv);
@@ -282,6 +314,10 @@ static int cmd_report(int argc, char **argv)
 	if ((!a.view && !(t.calls = hwt_slicestats_alloc())) ||
 	    !(t.tracks = hwt_trackstats_alloc()))
 		goto oom;
+	if (a.compensate) {
+		hwt_agg_compensate(t.agg, &costs);
+		hwt_slicestats_compensate(t.calls, &costs);
+	}
 	err = feed(d, m, flt, &t);
 	if (err >= 0 && hwt_filter_unseen_tid(flt)) {
 		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them", trace,
@@ -305,6 +341,8 @@ static int cmd_report(int argc, char **argv)
 	if (t.calls)
 		hwt_slicestats_summary(t.calls, &sum);
 	int show_calls = sum.calls > 0, show_samples = t.nsamples > 0 || !show_calls;
+	if (a.compensate)
+		print_compensated(t.calls, costs_desc);
 	if (show_samples && print_samples(t.agg, m, trace, t.nsamples, a.top,
 					  a.sort_given && a.key == HWT_SLICE_SORT_TOTAL))
 		goto oom;

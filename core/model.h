@@ -92,11 +92,22 @@ enum hwt_flow_phase {
 	HWT_FLOW_IN = 3,
 };
 
-/** Flags of a slice end. */
+/** Flags of a slice begin or end. */
 enum hwt_slice_flags {
-	HWT_SLICE_UNFINISHED = 1, /* its return was never seen (longjmp, exception, thread exit,
-				     lost records): ended when that became known */
+	HWT_SLICE_UNFINISHED = 1, /* on an end: its return was never seen (longjmp, exception,
+				     thread exit, lost records): ended when that became known */
+	/* On a begin: the probes that recorded the call, whose cost --compensate subtracts (none
+	 * of these: the call cost nothing to record, e.g. Intel PT or a user span). */
+	HWT_SLICE_PROBE_UPROBE = 2,	 /* a uprobe whose entry the kernel emulates, and a
+					    uretprobe: the recording's uprobe.call_ns */
+	HWT_SLICE_PROBE_UPROBE_SLOW = 4, /* a uprobe single-stepped at entry or return:
+					    uprobe.slow_call_ns */
+	HWT_SLICE_PROBE_INPROC = 8,	 /* the in-process patcher's trampoline: inproc.call_ns */
 };
+
+/** The probe flags of a slice begin. */
+#define HWT_SLICE_PROBE_MASK \
+	(HWT_SLICE_PROBE_UPROBE | HWT_SLICE_PROBE_UPROBE_SLOW | HWT_SLICE_PROBE_INPROC)
 
 /** One event. Ids refer to the model passed with it; pointers are valid until the next event. */
 struct hwt_event {
@@ -126,7 +137,7 @@ struct hwt_event {
 		} counter;
 		struct {
 			uint32_t frame; /* frame id */
-			uint32_t flags; /* enum hwt_slice_flags, on an end */
+			uint32_t flags; /* enum hwt_slice_flags */
 			uint32_t node;	/* stack node: @frame under the slices open around it on
 					   its thread (a begin opens it, an end closes it) */
 		} slice;

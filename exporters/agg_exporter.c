@@ -29,6 +29,7 @@ struct hwt_exporter *hwt_agg_exporter_create(const struct hwt_exporter_ops *ops,
 		free(x);
 		return NULL;
 	}
+	hwt_agg_compensate(x->agg, cfg->compensate);
 	x->out = cfg->out;
 	x->write = write;
 	x->why = why;

@@ -212,6 +212,12 @@ void hwt_agg_free(struct hwt_agg *a)
 	free(a);
 }
 
+void hwt_agg_compensate(struct hwt_agg *a, const struct hwt_probe_costs *c)
+{
+	if (a)
+		hwt_slice_track_compensate(a->track, c);
+}
+
 /* The name samples of @t are filed under: its own, else its process's. */
 static uint32_t thread_comm(const struct hwt_agg *a, struct hwt_track_thread *t)
 {

@@ -44,6 +44,10 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 			      size_t whylen);
 /** Frees @a; NULL accepted. */
 void hwt_agg_free(struct hwt_agg *a);
+struct hwt_probe_costs;
+/** Takes the probe cost @c (copied; NULL: none) out of the times of traced calls (the "time"
+ *  view), as hwt_slice_track_compensate() says. Call before the first event. */
+void hwt_agg_compensate(struct hwt_agg *a, const struct hwt_probe_costs *c);
 /** Adds one event; 0 or HWT_E_NOMEM. */
 int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev);
 /** Closes slices still open and settles the mode; 0, HWT_E_NOMEM, HWT_E_NOCALLS when the

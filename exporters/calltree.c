@@ -51,6 +51,8 @@ struct hwt_calltree *hwt_calltree_alloc(const struct hwt_calltree_config *cfg)
 		return NULL;
 	}
 	t->cfg = *cfg;
+	hwt_slice_track_compensate(t->track, cfg->compensate);
+	t->cfg.compensate = NULL;
 	if (!t->cfg.out)
 		t->cfg.out = stdout;
 	return t;

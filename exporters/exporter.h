@@ -13,11 +13,16 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #endif
 
+struct hwt_probe_costs;
+
 /** What the user asked of an export. */
 struct hwt_export_config {
 	FILE *out;	  /* borrowed: where to write; the caller opens and closes it */
 	const char *view; /* borrowed: weight to aggregate ("samples", "cpu-time", "calls", "time",
 			     a counter name), NULL for the exporter's default */
+	const struct hwt_probe_costs *compensate; /* borrowed for create: the probe cost the
+						     aggregated views take out of call times
+						     (NULL: none); timelines refuse it */
 };
 
 /** Sets @cfg to defaults (no output, default view). */

@@ -281,6 +281,18 @@ void hwt_slicestats_free(struct hwt_slicestats *s)
 	free(s);
 }
 
+void hwt_slicestats_compensate(struct hwt_slicestats *s, const struct hwt_probe_costs *c)
+{
+	if (s)
+		hwt_slice_track_compensate(s->track, c);
+}
+
+void hwt_slicestats_probe_time(const struct hwt_slicestats *s, uint64_t *probe_ns,
+			       uint64_t *traced_ns)
+{
+	hwt_slice_track_probe_time(s->track, probe_ns, traced_ns);
+}
+
 int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,
 			 const struct hwt_event *ev)
 {

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compensate.h"
 #include "core/util.h"
 #include "hwtrace/error.h"
 #include "slice_track.h"
@@ -17,6 +18,8 @@ struct hwt_slice_track {
 	uint64_t last_key;
 	struct hwt_track_thread *last; /* the thread of the last look-up */
 	uint64_t stray_ends;
+	int compensate;
+	struct hwt_probe_costs costs;
 };
 
 struct hwt_slice_track *hwt_slice_track_alloc(const struct hwt_slice_track_ops *ops, void *ctx,
@@ -102,6 +105,50 @@ uint64_t hwt_slice_track_stray_ends(const struct hwt_slice_track *tr)
 	return tr->stray_ends;
 }
 
+void hwt_slice_track_compensate(struct hwt_slice_track *tr, const struct hwt_probe_costs *c)
+{
+	tr->compensate = c != NULL;
+	if (c)
+		tr->costs = *c;
+}
+
+void hwt_slice_track_probe_time(const struct hwt_slice_track *tr, uint64_t *probe_ns,
+				uint64_t *traced_ns)
+{
+	*probe_ns = *traced_ns = 0;
+	for (uint32_t i = 0; i < tr->nthreads; i++) {
+		*probe_ns += tr->threads[i]->probe_ns;
+		*traced_ns += tr->threads[i]->traced_ns;
+	}
+}
+
+/* @ts of @t less the probe time before it, never before the thread's previous time. */
+static uint64_t comp_ts(struct hwt_track_thread *t, uint64_t ts)
+{
+	uint64_t v = ts > t->probe_ns ? ts - t->probe_ns : 0;
+
+	if (v < t->comp_last)
+		v = t->comp_last;
+	return t->comp_last = v;
+}
+
+/* The probe time of a call whose begin had @flags: before its begin (@entry) or from its end. */
+static uint64_t probe_outside(const struct hwt_slice_track *tr, uint32_t flags, int entry)
+{
+	const struct hwt_probe_cost *c = hwt_probe_cost_of(&tr->costs, flags);
+	uint64_t out = c->call_ns - c->in_ns;
+
+	return entry ? out / 2 : out - out / 2;
+}
+
+/* The probe time of such a call after its begin (@entry) or up to its end. */
+static uint64_t probe_inside(const struct hwt_slice_track *tr, uint32_t flags, int entry)
+{
+	const struct hwt_probe_cost *c = hwt_probe_cost_of(&tr->costs, flags);
+
+	return entry ? c->in_ns / 2 : c->in_ns - c->in_ns / 2;
+}
+
 static int slice_end(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts,
 		     uint32_t flags)
 {
@@ -109,10 +156,18 @@ static int slice_end(struct hwt_slice_track *tr, struct hwt_track_thread *t, uin
 	uint64_t dur;
 	int rc;
 
+	if (tr->compensate) {
+		if (t->nopen == 1 && ts > t->outer_begin)
+			t->traced_ns += ts - t->outer_begin;
+		t->probe_ns += probe_inside(tr, s->probe, 0);
+		ts = comp_ts(t, ts);
+	}
 	if (ts < s->begin)
 		ts = s->begin;
 	dur = ts - s->begin;
 	rc = tr->ops->end(tr->ctx, t, s, ts, flags);
+	if (tr->compensate)
+		t->probe_ns += probe_outside(tr, s->probe, 0);
 	t->nargs = s->args_at;
 	t->nopen--;
 	if (t->nopen)
@@ -144,15 +199,25 @@ static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
 {
 	struct hwt_track_thread *t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 1);
 	struct hwt_open_slice *s;
+	uint32_t probe = ev->slice.flags & HWT_SLICE_PROBE_MASK;
+	uint64_t begin = ev->ts;
 
 	if (!t || HWT_ARRAY_GROW(t->open, &t->capopen, t->nopen + 1))
 		return HWT_E_NOMEM;
 	t->last_ts = ev->ts;
+	if (tr->compensate) {
+		if (!t->nopen)
+			t->outer_begin = begin;
+		t->probe_ns += probe_outside(tr, probe, 1);
+		begin = comp_ts(t, begin);
+		t->probe_ns += probe_inside(tr, probe, 1);
+	}
 	s = &t->open[t->nopen++];
 	*s = (struct hwt_open_slice){ .frame = ev->slice.frame,
 				      .node = ev->slice.node,
-				      .begin = ev->ts,
-				      .args_at = t->nargs };
+				      .begin = begin,
+				      .args_at = t->nargs,
+				      .probe = probe };
 	return tr->ops->begin ? tr->ops->begin(tr->ctx, t, s) : 0;
 }
 

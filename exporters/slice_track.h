@@ -18,6 +18,7 @@ struct hwt_open_slice {
 	uint64_t child; /* ns spent in the slices nested in it that ended */
 	uint64_t aux;	/* the consumer's */
 	size_t args_at; /* where its arguments start in its thread's @args */
+	uint32_t probe; /* its begin's probe flags (HWT_SLICE_PROBE_MASK) */
 };
 
 /** A thread seen by the tracker. The consumer's data (@extra bytes at alloc) follows it. */
@@ -30,6 +31,11 @@ struct hwt_track_thread {
 	 * each a u32 length (native order) and that many bytes of a value tree. */
 	uint8_t *args;
 	size_t nargs, capargs;
+	/* With compensation: the probe time spent on the thread so far, subtracted from each of
+	 * its times handed out, and the last time handed out (they never go back). */
+	uint64_t probe_ns, comp_last;
+	uint64_t outer_begin; /* measured begin of its outermost open slice */
+	uint64_t traced_ns;   /* measured time in its outermost slices that ended */
 };
 
 /** The consumer's data of @t: @extra zeroed bytes, 8-byte aligned. */
@@ -61,6 +67,17 @@ struct hwt_slice_track *hwt_slice_track_alloc(const struct hwt_slice_track_ops *
 /** Frees @tr and its threads (the consumer frees what its data owns first); NULL accepted. */
 void hwt_slice_track_free(struct hwt_slice_track *tr);
 
+struct hwt_probe_costs;
+
+/** From now on hands out times with the probe cost @c (copied; NULL: none) taken out: each
+ *  begin, end and child time is as if the probes had cost nothing. A thread's times move back
+ *  by the cost of the probes it went through before them: the part of a call's cost between
+ *  the clock reads of its entry and return probes (hwt_probe_cost.in_ns) lies inside the call,
+ *  the rest outside (in its caller), half before its begin and half after its end. A time never
+ *  goes before the thread's previous one, so no duration is below 0. Call before the first
+ *  event. */
+void hwt_slice_track_compensate(struct hwt_slice_track *tr, const struct hwt_probe_costs *c);
+
 /** Thread (@pid, @tid): created (with zeroed data) when @create, else NULL if unseen. NULL
  *  when out of memory too. The pointer stays valid until hwt_slice_track_free(). */
 struct hwt_track_thread *hwt_slice_track_thread(struct hwt_slice_track *tr, uint32_t pid,
@@ -77,6 +94,10 @@ int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev
 int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts);
 /** Ends every slice still open, each thread's at its last event: the end of the stream. */
 int hwt_slice_track_finish(struct hwt_slice_track *tr);
+/** With compensation: the probe time taken out so far (*@probe_ns) and the measured time of the
+ *  outermost slices that ended (*@traced_ns), over all threads. */
+void hwt_slice_track_probe_time(const struct hwt_slice_track *tr, uint64_t *probe_ns,
+				uint64_t *traced_ns);
 /** Ends seen with no slice open on their thread (tracing began inside the call). */
 uint64_t hwt_slice_track_stray_ends(const struct hwt_slice_track *tr);
 

@@ -65,6 +65,11 @@ struct hwt_slicestats;
 struct hwt_slicestats *hwt_slicestats_alloc(void);
 /** Frees @s; NULL accepted. */
 void hwt_slicestats_free(struct hwt_slicestats *s);
+struct hwt_probe_costs;
+/** Takes the probe cost @c (copied; NULL: none) out of every call's total and self time (and
+ *  so its average and longest), as hwt_slice_track_compensate() says. Call before the first
+ *  event. */
+void hwt_slicestats_compensate(struct hwt_slicestats *s, const struct hwt_probe_costs *c);
 /** Adds one event of the stream, in stream order; events other than slices, lost markers and
  *  thread and process ends are ignored. @m (borrowed for the call) names the frames. Returns 0,
  *  HWT_E_INVAL for a NULL argument, or HWT_E_NOMEM. */
@@ -73,6 +78,10 @@ int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,
 /** Ends the slices still open, as unfinished, at their thread's last event. Call once after the
  *  last event, then read. Returns 0, HWT_E_INVAL, or HWT_E_NOMEM. */
 int hwt_slicestats_finish(struct hwt_slicestats *s);
+/** With compensation: the probe time taken out (*@probe_ns) of calls that took *@traced_ns
+ *  (the measured time of each thread's outermost calls), both 0 without. */
+void hwt_slicestats_probe_time(const struct hwt_slicestats *s, uint64_t *probe_ns,
+			       uint64_t *traced_ns);
 /** The counts so far into *@sum. */
 void hwt_slicestats_summary(const struct hwt_slicestats *s, struct hwt_slice_summary *sum);
 /** Sorts the functions by @key, largest first, ties by total then name (@m, borrowed for the
@@ -96,6 +105,8 @@ struct hwt_calltree_config {
 			       their caller; 0: no limit */
 	uint32_t tid;	    /* only this thread's events, when @only_tid */
 	int only_tid;
+	const struct hwt_probe_costs *compensate; /* borrowed for the alloc: the probe cost to
+						     take out of durations (NULL: none) */
 };
 
 /** Fills @cfg with the defaults. */

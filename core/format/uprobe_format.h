@@ -28,7 +28,7 @@
  * A function table chunk: the functions of one file:
  *   u8 UP_TABLE_VERSION, varint(length) path, then per function
  *   varint(id) varint(vaddr) varint(size) varint(flags) varint(length) name
- * (flags: enum hwt_elf_func_flags).
+ * (flags: enum hwt_elf_func_flags, and HWT_UPROBE_FUNC_RET_STEPPED).
  */
 #define UP_KIND_BITS   2
 #define UP_KIND_ENTRY  0
@@ -64,6 +64,10 @@ struct hwt_uprobe_table {
 	uint8_t *data; /* owned */
 	size_t len, cap;
 };
+
+/** A function table's flag beside enum hwt_elf_func_flags: the function's returns are caught by
+ *  uprobes on its ret instructions (single-stepped), not by a uretprobe. */
+#define HWT_UPROBE_FUNC_RET_STEPPED (1u << 16)
 
 /** Starts the table of the functions of file @path. Returns 0 or HWT_E_NOMEM. */
 int hwt_uprobe_table_begin(struct hwt_uprobe_table *t, const char *path);

@@ -215,7 +215,7 @@ static int pop(struct ipdec *u, struct ithread *t, uint64_t ts, uint32_t flags)
 			if (u->max_depth && i >= u->max_depth)
 				break;
 			err = emit_slice(u, t, HWT_EV_SLICE_BEGIN, t->stack[i].frame,
-					 t->stack[i].ts, 0);
+					 t->stack[i].ts, HWT_SLICE_PROBE_INPROC);
 			t->stack[i].emitted = 1;
 		}
 	}
@@ -257,7 +257,8 @@ static int push(struct ipdec *u, struct ithread *t, const struct irec *r, uint64
 	*f = (struct iframe){ .id = r->id, .frame = frame, .ts = ts };
 	if (!u->min_dur && (!u->max_depth || t->depth <= u->max_depth)) {
 		f->emitted = 1;
-		return emit_slice(u, t, HWT_EV_SLICE_BEGIN, frame, ts, 0);
+		/* Recorded by the patched entry: inproc.call_ns for --compensate. */
+		return emit_slice(u, t, HWT_EV_SLICE_BEGIN, frame, ts, HWT_SLICE_PROBE_INPROC);
 	}
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/elffuncs.h"
 #include "core/util.h"
 #include "hwtrace/error.h"
 #include "core/format/uprobe_format.h"
@@ -51,6 +52,7 @@ struct updec {
 	struct hwt_decoder *d;
 	uint32_t source;
 	uint32_t *frames; /* function id -> frame id */
+	uint8_t *slow;	  /* function id -> its probes are single-stepped (slower) */
 	uint32_t nframes;
 	uint32_t mapping; /* of the file the table being read describes */
 
@@ -67,21 +69,33 @@ struct updec {
 
 /* ---- function tables ------------------------------------------------------------------- */
 
-static int set_frame(struct updec *u, uint32_t id, uint32_t frame)
+static int set_frame(struct updec *u, uint32_t id, uint32_t frame, int slow)
 {
 	if (id >= u->nframes) {
 		uint32_t n = u->nframes ? u->nframes : 256;
 		while (n <= id)
 			n *= 2;
 		uint32_t *nf = realloc(u->frames, n * sizeof(*nf));
-		if (!nf)
+		if (nf)
+			u->frames = nf;
+		uint8_t *ns = nf ? realloc(u->slow, n) : NULL;
+		if (!ns)
 			return HWT_E_NOMEM;
 		memset(nf + u->nframes, 0, (n - u->nframes) * sizeof(*nf));
-		u->frames = nf;
+		memset(ns + u->nframes, 0, n - u->nframes);
+		u->slow = ns;
 		u->nframes = n;
 	}
 	u->frames[id] = frame;
+	u->slow[id] = slow != 0;
 	return 0;
+}
+
+/* The probe flags of a begin of function @id (enum hwt_slice_flags): what recording it cost. */
+static uint32_t probe_flags(const struct updec *u, uint32_t id)
+{
+	return id < u->nframes && u->slow[id] ? HWT_SLICE_PROBE_UPROBE_SLOW
+					      : HWT_SLICE_PROBE_UPROBE;
 }
 
 /* One function of a table: its frame, named (demangled) and in the table's file. */
@@ -108,7 +122,9 @@ static int up_func(const struct hwt_uprobe_func *fn, void *ctx)
 		return (int)sid;
 	struct hwt_frame f = { .name = (uint32_t)sid, .mapping = u->mapping, .addr = fn->vaddr };
 	fid = hwt_model_intern_frame(m, &f);
-	err = fid < 0 ? (int)fid : set_frame(u, fn->id, (uint32_t)fid);
+	err = fid < 0 ? (int)fid
+		      : set_frame(u, fn->id, (uint32_t)fid,
+				  fn->flags & (HWT_FUNC_SLOW | HWT_UPROBE_FUNC_RET_STEPPED));
 	return err;
 }
 
@@ -230,7 +246,7 @@ static int pop(struct updec *u, struct uthread *t, uint64_t ts, uint32_t flags)
 			if (u->max_depth && i >= u->max_depth)
 				break;
 			err = emit_slice(u, t, HWT_EV_SLICE_BEGIN, t->stack[i].frame,
-					 t->stack[i].ts, 0);
+					 t->stack[i].ts, probe_flags(u, t->stack[i].id));
 			t->stack[i].emitted = 1;
 		}
 	}
@@ -283,7 +299,7 @@ static int push(struct updec *u, struct uthread *t, const struct urec *r, uint64
 	/* Without a duration filter a slice shows when it starts. */
 	if (!u->min_dur && (!u->max_depth || t->depth <= u->max_depth)) {
 		f->emitted = 1;
-		return emit_slice(u, t, HWT_EV_SLICE_BEGIN, frame, ts, 0);
+		return emit_slice(u, t, HWT_EV_SLICE_BEGIN, frame, ts, probe_flags(u, r->id));
 	}
 	return 0;
 }
@@ -382,6 +398,7 @@ static void up_destroy(void *st)
 	hwt_idmap_fini(&u->map);
 	free(u->split);
 	free(u->frames);
+	free(u->slow);
 	free(u);
 }
 

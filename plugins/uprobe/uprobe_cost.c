@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <hwtrace/plugin.h>
 
@@ -61,22 +62,64 @@ static double time_calls(int (*volatile fn)(int))
 	return best;
 }
 
-static int drop(const struct hwt_uprobe_rec *r, void *ctx)
+/* The entry-to-return times of the calls measured, from their records. */
+struct inside {
+	uint32_t pid;
+	uint64_t entry_ts; /* of the call open, 0: none */
+	uint64_t ns[COST_CALLS * COST_ROUNDS];
+	size_t n;
+};
+
+static int inside_rec(const struct hwt_uprobe_rec *r, void *ctx)
 {
+	struct inside *in = ctx;
+
+	if (r->pid != in->pid) /* another process running this file */
+		return 0;
+	if (!(r->flags & HWT_UPROBE_RETURN))
+		in->entry_ts = r->ts;
+	else if (in->entry_ts && r->ts >= in->entry_ts && in->n < COST_CALLS * COST_ROUNDS)
+		in->ns[in->n++] = r->ts - in->entry_ts;
+	if (r->flags & HWT_UPROBE_RETURN)
+		in->entry_ts = 0;
 	return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The median entry-to-return time of the calls in @in (0 if none), at most @cost. */
+static double inside_median(struct inside *in, double cost)
+{
+	if (!in->n)
+		return 0;
+	qsort(in->ns, in->n, sizeof(in->ns[0]), by_value);
+	double m = (double)in->ns[in->n / 2];
+	return m < cost ? m : cost;
 }
 
 int up_cost_measure(struct up_cost *c, char *why, size_t len)
 {
 	int (*const fns[2])(int) = { hwt_cost_fast, hwt_cost_slow };
 	double *out[2] = { &c->fast_ns, &c->slow_ns };
+	double *out_in[2] = { &c->fast_in_ns, &c->slow_in_ns };
+	struct inside *in = calloc(1, sizeof(*in));
 	char path[4096], msg[256];
 	int err = 0;
 
 	/* Room for every record: a full ring takes another path in the program. */
+	if (!in)
+		return hwt_fail(why, len, HWT_E_NOMEM,
+				"measuring the cost of a uprobe: out of memory");
+	in->pid = (uint32_t)getpid();
 	struct hwt_bpf_uprobes *u = hwt_bpf_uprobes_open(1u << 20, &err, msg, sizeof(msg));
-	if (!u)
+	if (!u) {
+		free(in);
 		return hwt_fail(why, len, err, "measuring the cost of a uprobe: %s", msg);
+	}
 	for (int k = 0; k < 2 && !err; k++) {
 		uint64_t off;
 		uint32_t id = (uint32_t)k;
@@ -94,10 +137,14 @@ int up_cost_measure(struct up_cost *c, char *why, size_t len)
 		}
 		double probed = time_calls(fns[k]);
 		*out[k] = probed > bare ? probed - bare : 0;
-		hwt_bpf_uprobes_consume(u, drop, NULL);
+		in->n = 0;
+		in->entry_ts = 0;
+		hwt_bpf_uprobes_consume(u, inside_rec, in);
+		*out_in[k] = inside_median(in, *out[k]);
 	}
 	hwt_bpf_uprobes_detach_background(u);
 	hwt_bpf_uprobes_close(u);
+	free(in);
 	return err;
 }
 
@@ -165,6 +212,10 @@ void up_meter_end(struct up_meter *m, struct hwt_host *h, uint64_t now)
 	hwt_host_set_meta(h, "uprobe.call_ns", buf);
 	snprintf(buf, sizeof(buf), "%.0f", m->cost.slow_ns);
 	hwt_host_set_meta(h, "uprobe.slow_call_ns", buf);
+	snprintf(buf, sizeof(buf), "%.0f", m->cost.fast_in_ns);
+	hwt_host_set_meta(h, "uprobe.call_in_ns", buf);
+	snprintf(buf, sizeof(buf), "%.0f", m->cost.slow_in_ns);
+	hwt_host_set_meta(h, "uprobe.slow_call_in_ns", buf);
 	snprintf(buf, sizeof(buf), "%.0f", m->probe_ns / 1e6);
 	hwt_host_set_meta(h, "uprobe.probe_ms", buf);
 	if (!m->calls || !m->start_ns)

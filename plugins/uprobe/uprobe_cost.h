@@ -13,6 +13,9 @@ struct hwt_bpf_uprobes;
 struct up_cost {
 	double fast_ns; /* the kernel emulates the first instruction (push, nop, jmp) */
 	double slow_ns; /* it single-steps it out of line */
+	/* The parts of them between the probes' clock reads at entry and at return: what a call's
+	 * own recorded duration holds of its probes (the median call's) */
+	double fast_in_ns, slow_in_ns;
 };
 
 /** Measures @c: attaches entry and return probes to two functions of this process (one of
@@ -52,7 +55,8 @@ static inline void up_meter_count(struct up_meter *m, uint32_t id, int entry)
 void up_meter_progress(struct up_meter *m, struct hwt_host *h, uint64_t now_ns, uint64_t lost);
 
 /** The end: clears the progress line, notes the probe time of the recording and sets its meta
- *  (uprobe.call_ns, uprobe.slow_call_ns, uprobe.probe_ms). */
+ *  (uprobe.call_ns, uprobe.slow_call_ns, uprobe.call_in_ns, uprobe.slow_call_in_ns,
+ *  uprobe.probe_ms). */
 void up_meter_end(struct up_meter *m, struct hwt_host *h, uint64_t now_ns);
 
 void up_meter_fini(struct up_meter *m);

@@ -221,7 +221,10 @@ static int select_func(const struct hwt_funcsel_pick *p, void *ctx)
 	err = up_meter_mark(&sel->s->meter, id, slow);
 	if (err)
 		return err;
-	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, f->flags, p->name);
+	/* The decoder tells single-stepped calls by these flags, for --compensate. */
+	uint32_t flags =
+		f->flags | (sel->ret_sites && f->nret_sites ? HWT_UPROBE_FUNC_RET_STEPPED : 0);
+	return hwt_uprobe_table_add(&sel->table, id, f->vaddr, f->size, flags, p->name);
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -214,6 +214,8 @@ EOF
 
 # Second part: tracing every call (hwtrace -b uprobe) against perf probe and uftrace.
 PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"
+# Every call of a real program (SQLite): hwtrace against uftrace, per call, bytes, start-up.
+bash "$(dirname "${BASH_SOURCE[0]}")/sqlite.sh"
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/pt.sh" # Intel PT decoding throughput
 PROGS=$PROGS HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/counters.sh" # counter plugins
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/api.sh" # libhwtrace: cost per event, throughput
