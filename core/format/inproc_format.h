@@ -112,6 +112,8 @@ struct hwt_inproc_stats {
 	uint64_t start_ns;     /* how long choosing and patching took before main (wall time: the
 				* wait for uprobes included) */
 	uint64_t start_cpu_ns; /* the CPU time it took */
+	uint64_t call_in_ps;   /* of call_ps, the part between the clock reads at entry and return
+				* (inside the call's own duration), in ps */
 };
 
 /** A selection pattern, as the config holds it. */

@@ -38,6 +38,8 @@ void rt_leave(void *ctx, uint32_t id, unsigned flags);
 
 /** Calibration: while set on this thread, the hooks do all their work but publish nothing. */
 void rt_set_calibrating(int on);
+/** Since calibration was last set on: the ns from each entry's clock read to its return's. */
+uint64_t rt_calibrated_inside(void);
 
 /** While set on this thread, the hooks record nothing: the runtime's own calls (scanning modules
  *  calls qsort, which may be patched by then). */

@@ -170,7 +170,7 @@ static void ask_uprobes(const struct pick *p, const int *results, size_t nrefuse
 
 /* Writes the image's counts: functions patched, refused and why, what a call costs. */
 static void declare_stats(uint64_t patched, const uint64_t *reasons, uint64_t call_ps,
-			  uint64_t start_ns, uint64_t start_cpu_ns)
+			  uint64_t call_in_ps, uint64_t start_ns, uint64_t start_cpu_ns)
 {
 	char text[RT_REASONS][96];
 	size_t len = sizeof(struct hwt_inproc_stats), nr = 0;
@@ -195,6 +195,7 @@ static void declare_stats(uint64_t patched, const uint64_t *reasons, uint64_t ca
 					.patched = patched,
 					.refused = refused,
 					.call_ps = call_ps,
+					.call_in_ps = call_in_ps,
 					.start_ns = start_ns,
 					.start_cpu_ns = start_cpu_ns };
 	char *o = (char *)(s + 1);
@@ -348,7 +349,7 @@ void rt_scan_modules(void)
 	for (int i = 1; i < RT_REASONS; i++)
 		any += reasons[i];
 	if (any)
-		declare_stats(patched, reasons, 0, 0, 0);
+		declare_stats(patched, reasons, 0, 0, 0, 0);
 	publish_uprobes();
 	pthread_mutex_unlock(&scan_lock);
 	rt_set_quiet(0);
@@ -373,29 +374,42 @@ static uint64_t time_calls(int n)
 	return rt_now() - t0;
 }
 
-static uint64_t calibrate(void)
+/* Returns the cost of a traced call in ps (0 if it cannot be measured); *@inside_ps gets the part
+ * of it between the clock reads at entry and return, which a traced call's duration holds (the
+ * rest falls in its caller's), from the fastest of three rounds. */
+static uint64_t calibrate(uint64_t *inside_ps)
 {
 	Dl_info info;
 	const ElfW(Sym) *sym = NULL;
 	const int n = 20000;
 
+	*inside_ps = 0;
 	if (!dladdr1((void *)hwt_inproc_calibrate, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
 	    !sym->st_size)
 		return 0;
-	uint64_t plain = UINT64_MAX, traced = UINT64_MAX;
+	uint64_t plain = UINT64_MAX, traced = UINT64_MAX, inside = 0;
 	for (int k = 0; k < 3; k++) {
 		uint64_t d = time_calls(n);
 		plain = d < plain ? d : plain;
 	}
 	if (hwt_patcher_apply(patcher, (uintptr_t)hwt_inproc_calibrate, sym->st_size, 0))
 		return 0;
-	rt_set_calibrating(1);
 	for (int k = 0; k < 3; k++) {
+		rt_set_calibrating(1);
 		uint64_t d = time_calls(n);
-		traced = d < traced ? d : traced;
+		if (d < traced) {
+			traced = d;
+			inside = rt_calibrated_inside();
+		}
+		rt_set_calibrating(0);
 	}
-	rt_set_calibrating(0);
-	return traced > plain ? (traced - plain) * 1000 / (uint64_t)n : 0;
+	if (traced <= plain)
+		return 0;
+	uint64_t cost = (traced - plain) * 1000 / (uint64_t)n;
+	/* The function's own time lies between the clock reads too: not the probe's. */
+	inside = inside > plain ? (inside - plain) * 1000 / (uint64_t)n : 0;
+	*inside_ps = inside < cost ? inside : cost;
+	return cost;
 }
 
 /* The recorder's -F/-N patterns, from the config, into @sel. Returns 0 or -1. */
@@ -442,18 +456,19 @@ __attribute__((constructor(101))) static void rt_init(void)
 	if (!patcher)
 		return;
 	/* Once per recording: a script starting many programs pays it once. */
+	uint64_t call_in_ps = 0;
 	uint64_t call_ps =
 		__atomic_fetch_or(&rt_config->flags, HWT_INPROC_CALIBRATED, __ATOMIC_RELAXED) &
 				HWT_INPROC_CALIBRATED
 			? 0
-			: calibrate();
+			: calibrate(&call_in_ps);
 	uint64_t patched = 0, reasons[RT_REASONS] = { 0 };
 	rt_set_quiet(1);
 	pthread_mutex_lock(&scan_lock);
 	scanning = 1;
 	scan(&patched, reasons);
 	scanning = 0;
-	declare_stats(patched, reasons, call_ps, rt_now() - t0, thread_cpu_ns() - c0);
+	declare_stats(patched, reasons, call_ps, call_in_ps, rt_now() - t0, thread_cpu_ns() - c0);
 	publish_uprobes();
 	pthread_mutex_unlock(&scan_lock);
 	rt_set_quiet(0);

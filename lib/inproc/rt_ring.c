@@ -33,6 +33,8 @@ struct rt_tls {
 	uint64_t head, tail; /* bytes; tail as last read, re-read only when the ring looks full */
 	uint64_t last;	     /* time of the last record written; 0: none yet (a SYNC comes) */
 	int calibrating;
+	uint64_t
+		cal_inside; /* while calibrating: ns from each entry's clock read to its return's */
 	int quiet;  /* the runtime's own work: its calls of patched functions are not the program's
 		     */
 	int failed; /* no ring could be had: stop trying */
@@ -243,8 +245,15 @@ void rt_set_quiet(int on)
 	t.quiet = on;
 }
 
+uint64_t rt_calibrated_inside(void)
+{
+	return t.cal_inside;
+}
+
 void rt_set_calibrating(int on)
 {
+	if (on)
+		t.cal_inside = 0;
 	t.calibrating = on;
 	t.last = 0; /* the next record published starts with a SYNC */
 }
@@ -279,7 +288,9 @@ static inline void put(uint32_t code)
 	uint64_t *slot = &t.data[(head / 8) & t.mask];
 	*slot = dt << 32 | code;
 	if (__builtin_expect(t.calibrating, 0)) {
-		t.last = now; /* the work done, nothing published */
+		if ((code & 3) == HWT_INPROC_RETURN)
+			t.cal_inside += dt; /* entry's clock read to the return's */
+		t.last = now;		    /* the work done, nothing published */
 		return;
 	}
 	if (__builtin_expect(__atomic_load_n(&rt_area->drain_gen, __ATOMIC_ACQUIRE) != gen, 0)) {

@@ -45,7 +45,8 @@ struct ip_state {
 	size_t len, cap;
 
 	/* The runtime's counts. */
-	uint64_t nfuncs, patched, refused, images, call_ps, start_ns_max, start_cpu_max, lost;
+	uint64_t nfuncs, patched, refused, images, call_ps, call_in_ps, start_ns_max, start_cpu_max,
+		lost;
 	char *reasons[IP_REASONS]; /* "reason" strings, counts in nreasons */
 	uint64_t nreason[IP_REASONS];
 	int nreasons_kinds;

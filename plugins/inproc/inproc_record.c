@@ -297,8 +297,10 @@ static void stats(struct ip_state *s, const uint8_t *body, size_t len)
 	s->refused += st.refused;
 	if (st.call_ps) {
 		s->images++;
-		if (!s->call_ps)
+		if (!s->call_ps) {
 			s->call_ps = st.call_ps;
+			s->call_in_ps = st.call_in_ps;
+		}
 	}
 	if (st.start_ns > s->start_ns_max)
 		s->start_ns_max = st.start_ns;
@@ -559,6 +561,8 @@ static void write_meta(struct ip_state *s)
 	if (s->call_ps) {
 		snprintf(buf, sizeof(buf), "%.1f", (double)s->call_ps / 1000.0);
 		hwt_host_set_meta(s->h, "inproc.call_ns", buf);
+		snprintf(buf, sizeof(buf), "%.1f", (double)s->call_in_ps / 1000.0);
+		hwt_host_set_meta(s->h, "inproc.call_in_ns", buf);
 	}
 	if (s->start_ns_max) {
 		snprintf(buf, sizeof(buf), "%.1f", (double)s->start_ns_max / 1e6);

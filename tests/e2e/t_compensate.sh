@@ -4,7 +4,8 @@
 # (calls x the measured cost, to the ns as the header rounds it); tiny's compensated self time
 # is its measured self time less its calls' share of the cost, never below 0; the folded export
 # with --compensate holds the same times as the report; a recording without a measured cost and
-# a timeline format are refused with one line and no output file. (Whether the compensated
+# a timeline format are refused with one line and no output file. The same cost line for -b
+# inproc, whose runtime measures the part inside the call too. (Whether the compensated
 # shares match a sampled profile depends on how well the cost measured at the start of the
 # recording matches the run: tests/e2e/pending/compensate_shares.sh.)
 need python3
@@ -70,6 +71,19 @@ for f in ("work_b", "work_c"):
     check(raw[f] - comp[f] <= 10 * call + 10, "%s lost %d ns for its 10 calls" % (f, raw[f] - comp[f]))
 done()
 ' raw.report comp.report raw.folded comp.folded "$call_ns" "$in_ns" || err "compensated times (see above)"
+
+note "inproc: the cost and the part of it inside the call, both measured by the runtime"
+hw_ok record -q -b inproc -o i.hwt -- "$PROGS/hot3" $CALLS 10
+info_field i.hwt "probe cost" | grep -Eq "a call \(inproc, [0-9]+ ns of it inside the call\).*report --compensate" ||
+	err "inproc: info's probe cost line does not give a measured inside part: '$(info_field i.hwt "probe cost")'"
+py 'import sys
+call, inside = float(sys.argv[1]), float(sys.argv[2])
+check(0 < inside <= call, "inproc.call_in_ns %s is not within (0, inproc.call_ns %s]" % (inside, call))
+done()' "$(info_field i.hwt inproc.call_ns)" "$(info_field i.hwt inproc.call_in_ns)" ||
+	err "inproc's measured cost (see above)"
+hw_ok report --compensate -n 0 i.hwt
+grep -q "^# compensated: subtracted the probe cost measured when recording, [0-9.]* [un]s a call (inproc" hw.out ||
+	err "inproc: report --compensate does not say what it subtracted: $(grep -m1 compensated hw.out)"
 
 note "bad input"
 hw_ok record -q -b sample -o plain.hwt -- "$PROGS/hot3" 0 1

@@ -10,6 +10,12 @@
 # ~35 % (emulated: 1.07 us against ~1.45 us), so the compensated shares are 6-9 points off. What
 # it needs is a cost measured under the run's conditions (in the run: the recorder consuming the
 # ring on the other CPU, the probed instruction itself), not a better test.
+# With -b inproc (by hand, hot3 1200000 40, 4 runs): the compensated shares were 3.1-8.7 points
+# off (3 of 4 within 5). The runtime's measured cost (60 ns, 31 inside the call) is right for the
+# caller's side, but under tracing tiny took ~44 ns inside and work_b/work_c, which call nothing
+# traced, ran 5-15 % slower than untraced (238 vs 207 ms for work_c): the recorder draining and
+# compressing the rings on the other vCPU (likely an SMT sibling here) slows the program's own
+# code, which no per-call subtraction can take out.
 #
 # report/export --compensate: hot3 runs three hot functions whose CPU shares are 20, 30 and 50 %
 # by construction, work_a also calling tiny() CALLS times. Under -b uprobe each call of tiny
