@@ -260,14 +260,17 @@ unit: $(UNIT_BINS)
 	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) inproc sqlite
-	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) \
+	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) SQLITE_DIR=$(SQLITE_DIR) \
 		bash tests/e2e/run.sh
 
 # The SQLite programs (ci/sqlite.sh: fetched once with npm into .cache/, minutes to compile the
 # first time), built before the tests and the bench so that no test waits for a compiler. Where
-# npm cannot fetch it, this says why and the tests that need it skip.
+# npm cannot fetch it, this says why and the tests that need it skip. They are plain programs,
+# whatever the build (SAN=1 too): one folder beside the source in .cache/ serves every build. The
+# tests need two flavours; the bench builds the other two (-O2 and -pg) when it runs.
+SQLITE_DIR := $(abspath .cache)/sqlite/bin
 sqlite:
-	@bash ci/sqlite.sh $(abspath $(BUILD))/sqlite || [ $$? -eq 2 ]
+	@bash ci/sqlite.sh $(SQLITE_DIR) noinline count || [ $$? -eq 2 ]
 
 test: unit e2e fuzz-replay
 
@@ -280,7 +283,8 @@ demo: deps
 
 bench: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle inproc sqlite
 	@bash ci/deps.sh --bench
-	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) bash tests/bench/run.sh
+	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) SQLITE_DIR=$(SQLITE_DIR) \
+		bash tests/bench/run.sh
 
 # Fuzzing: clang's libFuzzer over every reader of outside data, FUZZ_SECONDS per target in one
 # uninterrupted run each, FUZZ_JOBS targets at a time (tests/fuzz/run.sh prints executions per
@@ -315,7 +319,7 @@ fuzz-replay: $(FUZZ_REPLAYS)
 -include $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/%.d) $(BUILD)/tests/fuzz/replay.d
 
 # Everything `make test` runs, built (make -j2 test-bins, then make test: the tests one at a time).
-test-bins: $(UNIT_BINS) $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) inproc \
+test-bins: $(UNIT_BINS) $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) inproc sqlite \
 	$(FUZZ_REPLAYS)
 
 format:
