@@ -4,13 +4,14 @@
 # trace read by protoc --decode_raw (SLICE_BEGIN events whose interned name is fib, and the
 # nesting per track), the Chrome JSON read by python3 (B/E/X per thread, exactly nested) and
 # `hwtrace report`.
+BACKEND=${BACKEND:-uprobe} # t_inproc_fib.sh runs this file with -b inproc
 need protoc go python3
 
 
 CALLS=242785
 DEPTH=25
 
-hw_ok record -q -b uprobe -o fib.hwt -- "$PROGS/fib" 25
+hw_ok record -q -b "$BACKEND" -o fib.hwt -- "$PROGS/fib" 25
 [ "$(cat hw.out)" = 75025 ] || err "fib 25 printed '$(head -c 100 hw.out)', want 75025"
 [ "$(info_field fib.hwt status)" = complete ] || err "info status is not complete"
 # fib starts no process: the recorder's own clean-up child (uprobe detach) is not its tree.

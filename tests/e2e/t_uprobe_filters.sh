@@ -5,6 +5,7 @@
 # --min-duration 1ms every slice shown lasts 1 ms or more (main does: 21,891 traced calls).
 # sort.c with -F 'libc.so*:qsort' adds the one qsort call of libc around the cmp_int calls the
 # program counts and prints.
+BACKEND=${BACKEND:-uprobe} # t_inproc_filters.sh runs this file with -b inproc
 need python3
 
 
@@ -22,14 +23,14 @@ names = collections.Counter(s["name"] for s in sl)
 print("# %s: %s" % (what, dict(names)))
 '
 
-# filtered NAME PYTHON ARGS...: records `-b uprobe ARGS` (options, --, the program) into
+# filtered NAME PYTHON ARGS...: records `-b $BACKEND ARGS` (options, --, the program) into
 # NAME.hwt, exports NAME.json and runs CHECK_ONE then PYTHON on it.
 filtered()
 {
 	local name=$1 code=$2
 	shift 2
 	note "---- $name: $*"
-	hw_ok record -q -b uprobe -o "$name.hwt" "$@"
+	hw_ok record -q -b "$BACKEND" -o "$name.hwt" "$@"
 	cp hw.out "$name.out"
 	[ "$(info_field "$name.hwt" status)" = complete ] || err "$name: info status is not complete"
 	hw_ok export -o "$name.json" "$name.hwt"

@@ -3,10 +3,11 @@
 # waits. Recorded with -b uprobe, the Chrome JSON (python3 json) must have the 100 child_work
 # slices in the child's pid (as printed, on its one thread) and the 10 parent_work slices in the
 # parent's pid, none of either anywhere else, each under its process's main.
+BACKEND=${BACKEND:-uprobe} # t_inproc_forkexec.sh runs this file with -b inproc
 need python3
 
 
-hw_ok record -q -b uprobe -o fe.hwt -- "$PROGS/forkexec"
+hw_ok record -q -b "$BACKEND" -o fe.hwt -- "$PROGS/forkexec"
 child=$(sed -n 's/^child \([0-9][0-9]*\)$/\1/p' hw.out)
 [ -n "$child" ] || fail "the program did not print 'child PID': $(head -c 200 hw.out)"
 # The parent is the program hwtrace started.

@@ -6,6 +6,7 @@
 # are IFUNCs whose own code is the resolver: the calls go to the implementation it picks.
 # Each -F must match, count exactly the calls the program made, and show the function under
 # the name asked for. readelf checks that those facts about the libraries still hold here.
+BACKEND=${BACKEND:-uprobe} # t_inproc_libc_names.sh runs this file with -b inproc
 need python3 readelf
 
 libc=$(ldd "$PROGS/libnames" | awk '/libc\.so/ {print $3}')
@@ -39,7 +40,7 @@ check_names()
 	local spec=$1
 	shift
 	note "---- ${*}"
-	hw_ok record -q -b uprobe -o n.hwt "$@" -- "$PROGS/libnames"
+	hw_ok record -q -b "$BACKEND" -o n.hwt "$@" -- "$PROGS/libnames"
 	[ "$(cat hw.out)" = 13206146 ] || err "libnames printed '$(head -c 100 hw.out)', want 13206146"
 	grep -q "matched no function" hw.err && err "record: $(grep -m1 'matched no function' hw.err)"
 	grep -q "IFUNC" hw.err && err "record: $(grep -m1 IFUNC hw.err)"

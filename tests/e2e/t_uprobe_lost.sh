@@ -1,14 +1,15 @@
-# fib.c with 22 makes 57,313 calls of fib, far more than an 8 KiB BPF ring holds between two
+# fib.c with 22 makes 57,313 calls of fib, far more than an 8 KiB ring (BPF or call ring) holds between two
 # reads (-m 8K), so records are lost. What is exact: `info` counts the lost records, the Chrome
 # JSON has "lost N records" instants whose counts add up to exactly that, and so do the
 # Perfetto trace's lost instants (protoc --decode_raw); across every gap each thread stays
 # exactly nested (python3 json: every E closes the B on top, same name, time never goes back);
 # the program runs to its end with its output; report and inspect read the recording. How many
 # calls were recorded is not exact (a gap can drop a call's entry, its return, or both).
+BACKEND=${BACKEND:-uprobe} # t_inproc_lost.sh runs this file with -b inproc
 need protoc python3
 
 
-hw_ok record -q -b uprobe -m 8K -o lost.hwt -- "$PROGS/fib" 22
+hw_ok record -q -b "$BACKEND" -m 8K -o lost.hwt -- "$PROGS/fib" 22
 [ "$(cat hw.out)" = 17711 ] || err "fib 22 printed '$(head -c 100 hw.out)', want 17711"
 [ "$(info_field lost.hwt status)" = complete ] || err "info status is not complete"
 lost=$(info_field lost.hwt lost)

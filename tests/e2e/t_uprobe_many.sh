@@ -2,13 +2,14 @@
 # -b uprobe (all of them traced): `info` says 1,001 functions were attached (f* and main), and
 # the Chrome JSON (python3 json) holds exactly one slice of each f0..f999, each directly under
 # the one main, and nothing else.
+BACKEND=${BACKEND:-uprobe} # t_inproc_many.sh runs this file with -b inproc
 need python3
 
-hw_ok record -q -b uprobe -o many.hwt -- "$PROGS/many"
+hw_ok record -q -b "$BACKEND" -o many.hwt -- "$PROGS/many"
 [ "$(cat hw.out)" = 499500 ] || err "many printed '$(head -c 100 hw.out)', want 499500"
 [ "$(info_field many.hwt status)" = complete ] || err "info status is not complete"
-[ "$(info_field many.hwt uprobe.functions)" = 1001 ] ||
-	err "info says uprobe.functions '$(info_field many.hwt uprobe.functions)', want 1001"
+[ "$(info_field many.hwt $BACKEND.functions)" = 1001 ] ||
+	err "info says $BACKEND.functions '$(info_field many.hwt $BACKEND.functions)', want 1001"
 lost=$(info_field many.hwt lost)
 [ "${lost%% *}" = 0 ] || err "info says lost '$lost'"
 hw_ok export -o many.json many.hwt

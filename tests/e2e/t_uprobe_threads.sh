@@ -2,10 +2,11 @@
 # them. Recorded with -b uprobe, the Chrome JSON (python3 json) must hold exactly 8,000 work
 # slices: 1,000 on each of 8 distinct threads of the program's process, none on its main
 # thread, every one inside its thread's worker() and every thread exactly nested.
+BACKEND=${BACKEND:-uprobe} # t_inproc_threads.sh runs this file with -b inproc
 need python3
 
 
-hw_ok record -q -b uprobe -o w8.hwt -- "$PROGS/work8"
+hw_ok record -q -b "$BACKEND" -o w8.hwt -- "$PROGS/work8"
 [ "$(info_field w8.hwt status)" = complete ] || err "info status is not complete"
 lost=$(info_field w8.hwt lost)
 [ "${lost%% *}" = 0 ] || err "info says lost '$lost': 8,000 calls fit the default ring"

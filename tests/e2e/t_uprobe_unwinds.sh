@@ -8,6 +8,7 @@
 # are closed, not left open around them), no slice going past the process's exit; and the
 # calls without a return are exactly those on the longjmp / throw paths (report's
 # "(N unfinished)" and inspect's "no return seen").
+BACKEND=${BACKEND:-uprobe} # t_inproc_unwinds.sh runs this file with -b inproc
 need python3
 
 
@@ -18,7 +19,7 @@ check_prog()
 {
 	local prog=$1 want=$2 spec=$3 printed
 	note "---- $prog"
-	hw_ok record -q -b uprobe -o "$prog.hwt" -- "$PROGS/$prog"
+	hw_ok record -q -b "$BACKEND" -o "$prog.hwt" -- "$PROGS/$prog"
 	printed=$(cat hw.out)
 	if [ -n "$want" ]; then
 		[ "$printed" = "$want" ] || err "$prog printed '$(head -c 100 hw.out)', want $want"
