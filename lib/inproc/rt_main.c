@@ -156,7 +156,7 @@ static void ask_uprobes(const struct pick *p, const int *results, size_t nrefuse
 	struct hwt_inproc_uprobe *e = (struct hwt_inproc_uprobe *)(u + 1);
 	size_t k = 0;
 	for (size_t i = 0; i < p->n; i++)
-		if (results[i] != 0)
+		if (results[i] != 0 && results[i] != HWT_PATCH_ALREADY)
 			e[k++] = (struct hwt_inproc_uprobe){
 				.id = p->reqs[i].id,
 				.reason = (uint32_t)results[i],
@@ -244,13 +244,17 @@ static void handle_module(const char *path, int is_main, uintptr_t base, uint64_
 	if (n >= 0 && !p.nomem && p.n && results) {
 		declare_copy(HWT_CR_INPROC_FUNCS, p.table.data, p.table.len);
 		patch_all(&p, results);
-		size_t nrefused = 0;
+		size_t nrefused = 0, nuprobe = 0;
 		for (size_t i = 0; i < p.n; i++) {
 			nrefused += results[i] != 0;
+			/* ALREADY: the same code chosen twice (aliases), or someone's breakpoint at
+			 * its entry: a uprobe there would emulate the file's first instruction and
+			 * run on into the middle of our jump. Traced already, or left alone. */
+			nuprobe += results[i] != 0 && results[i] != HWT_PATCH_ALREADY;
 			reasons[results[i]]++;
 		}
 		*patched += p.n - nrefused;
-		if (nrefused && !(rt_config->flags & HWT_INPROC_NO_UPROBES))
+		if (nuprobe && !(rt_config->flags & HWT_INPROC_NO_UPROBES))
 			ask_uprobes(&p, results, nrefused);
 	}
 	free(results);
