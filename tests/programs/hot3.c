@@ -15,7 +15,8 @@ static volatile unsigned long sink;
 #ifdef HOT3_STEPPED
 __attribute__((optimize("omit-frame-pointer")))
 #endif
-__attribute__((noinline)) void tiny(void)
+__attribute__((noinline)) void
+tiny(void)
 {
 	sink++;
 }
@@ -23,10 +24,10 @@ __attribute__((noinline)) void tiny(void)
 /* The loop every work function runs, @turns of it, calling tiny() every @every turns (0:
  * never): the same instructions in each, so time is in proportion to turns. A macro, as a
  * function would be a fourth hot function. */
-#define WORK(turns, every)                                                          \
-	do {                                                                        \
+#define WORK(turns, every)                                                           \
+	do {                                                                         \
 		unsigned long x_ = sink, k_ = (every) ? (every) : (unsigned long)-1; \
-		for (unsigned long i_ = 0; i_ < (turns); i_++) {                    \
+		for (unsigned long i_ = 0; i_ < (turns); i_++) {                     \
 			x_ = x_ * 6364136223846793005ul + 1442695040888963407ul;     \
 			if (--k_ == 0) {                                             \
 				k_ = (every);                                        \
@@ -35,8 +36,8 @@ __attribute__((noinline)) void tiny(void)
 				else                                                 \
 					k_ = (unsigned long)-1;                      \
 			}                                                            \
-		}                                                                   \
-		sink = x_;                                                          \
+		}                                                                    \
+		sink = x_;                                                           \
 	} while (0)
 
 __attribute__((noinline)) void work_a(unsigned long turns, unsigned long calls)

@@ -6,7 +6,9 @@
  * runs 4 times. */
 #include <stdio.h>
 static volatile int sink;
-struct big { int a, b, c, d[16]; };
+struct big {
+	int a, b, c, d[16];
+};
 /* ipa-sra: only s->a is read: becomes sum_a.isra.0(int) */
 static __attribute__((noinline)) int sum_a(struct big s, int k)
 {

@@ -39,7 +39,8 @@ __attribute__((no_instrument_function, destructor)) static void write_counts(voi
 		return;
 	for (uint32_t j = 0; j < SLOTS; j++)
 		if (slots[j].fn)
-			fprintf(f, "%#lx %lu\n", (unsigned long)(slots[j].fn - (uintptr_t)__executable_start),
+			fprintf(f, "%#lx %lu\n",
+				(unsigned long)(slots[j].fn - (uintptr_t)__executable_start),
 				slots[j].calls);
 	fclose(f);
 }
