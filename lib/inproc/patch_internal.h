@@ -78,7 +78,10 @@ struct hwt__insn {
 	bool uses_rsp;
 	bool movsxd_indexed; /* movslq (base,index,4),reg: the load of a PIC jump table */
 	bool frame_setup;    /* push %reg, sub $n,%rsp or mov %rsp,%rbp */
-	uintptr_t target;    /* HWT__INSN_JMP/JCC/CALL/LOOP */
+	bool cmp_imm;	     /* cmp $imm,%reg: a switch's bound check (imm in @imm) */
+	uint32_t imm;
+	uintptr_t lea_rip; /* lea X(%rip),%reg: X, the base of a PIC jump table (0: not one) */
+	uintptr_t target;  /* HWT__INSN_JMP/JCC/CALL/LOOP */
 };
 
 /**

@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "core/util.h"
 #include "lib/inproc/patch_internal.h"
@@ -212,6 +214,23 @@ void hwt__insn_classify(const uint8_t *b, size_t len, uintptr_t addr, struct hwt
 		 * them */
 		o->kind = reg <= 3 ? HWT__INSN_CALL_IND : HWT__INSN_JMP_IND;
 		classify_rm(b + i + 1, len - i - 1, rex, o);
+	} else if (op == 0x8d && (rex & 8) && i + 6 == len && (b[i + 1] & 0xc7) == 0x05) {
+		memcpy(&rel, b + i + 2, 4);
+		o->lea_rip = next + rel;
+	} else if (((op == 0x83 || op == 0x80) && i + 3 == len) || (op == 0x81 && i + 6 == len)) {
+		if ((b[i + 1] & 0xf8) == 0xf8) { /* mod 3, reg 7: cmp $imm,%reg (0x80: a byte) */
+			int32_t imm = op == 0x80 ? b[i + 2] : (int8_t)b[i + 2];
+			if (op == 0x81)
+				memcpy(&imm, b + i + 2, 4);
+			o->cmp_imm = true;
+			o->imm = (uint32_t)imm;
+		}
+	} else if (op == 0x3d && i + 5 == len) {
+		o->cmp_imm = true;
+		memcpy(&o->imm, b + i + 1, 4);
+	} else if (op == 0x3c && i + 2 == len) {
+		o->cmp_imm = true;
+		o->imm = b[i + 1];
 	} else if (op == 0x63 && (rex & 8) && i + 1 < len) {
 		struct hwt__insn m = { 0 };
 
@@ -231,13 +250,41 @@ void hwt__insn_classify(const uint8_t *b, size_t len, uintptr_t addr, struct hwt
 
 /* Offsets from the function's entry that a branch inside it targets, the first 64 bytes. */
 struct scan {
-	uint64_t jump_into; /* jmp/jcc/loop targets */
+	uint64_t jump_into; /* jmp/jcc/loop targets, jump table entries included */
 	uint64_t call_into; /* call targets */
-	bool table;	    /* an indirect jump that looks like a switch */
+	bool table;	    /* an indirect jump that looks like a switch, its table not read */
+	size_t last_movsxd, lea_idx, cmp_idx, ja_idx;
+	uintptr_t lea;	/* the last lea X(%rip),%reg */
+	uint32_t bound; /* the last cmp $imm,%reg */
 };
 
-static void scan_note(struct scan *sc, const struct hwt__insn *in, uintptr_t addr, size_t idx,
-		      size_t *last_movsxd)
+#define TABLE_MAX 1024 /* entries of a jump table read at most */
+
+/* GCC's PIC switch: cmp $N,%r; ja default; lea T(%rip),%t; [mov]; movslq (%t,%i,4),%x;
+ * add %t,%x; jmp *%x. T holds N + 1 int32 offsets from T to the case blocks: marks those in
+ * the first 64 bytes as jumped into. Returns false when the shape is not that (too far apart,
+ * no bound, a table unreadable): the caller then assumes the worst. */
+static bool read_table(struct scan *sc, uintptr_t addr, size_t idx)
+{
+	int32_t e[TABLE_MAX];
+
+	if (!sc->lea || idx - sc->lea_idx > 6 || idx - sc->cmp_idx > 10 ||
+	    sc->ja_idx != sc->cmp_idx + 1 || sc->bound >= TABLE_MAX)
+		return false;
+	size_t n = (size_t)sc->bound + 1;
+	/* Read through the kernel: a wrong guess of T gives EFAULT, never a crash. */
+	struct iovec local = { e, n * 4 }, remote = { (void *)sc->lea, n * 4 };
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)(n * 4))
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		uintptr_t off = sc->lea + (uintptr_t)(intptr_t)e[k] - addr;
+		if (off < 64)
+			sc->jump_into |= 1ull << off;
+	}
+	return true;
+}
+
+static void scan_note(struct scan *sc, const struct hwt__insn *in, uintptr_t addr, size_t idx)
 {
 	uintptr_t off = in->target - addr;
 
@@ -247,6 +294,8 @@ static void scan_note(struct scan *sc, const struct hwt__insn *in, uintptr_t add
 	case HWT__INSN_LOOP:
 		if (in->target >= addr && off < 64)
 			sc->jump_into |= 1ull << off;
+		if (in->kind == HWT__INSN_JCC && in->cc == 7) /* ja: above the bound */
+			sc->ja_idx = idx;
 		break;
 	case HWT__INSN_CALL:
 		if (in->target >= addr && off < 64)
@@ -256,12 +305,22 @@ static void scan_note(struct scan *sc, const struct hwt__insn *in, uintptr_t add
 		/* notrack: GCC's switch jump under -fcf-protection; an index: jmp *tab(,%r,8); a
 		 * register loaded from an indexed movslq just before: the PIC table. A register
 		 * jump otherwise, or through memory without an index, is a tail call. */
-		if (in->notrack || in->indexed || (!in->mem && idx - *last_movsxd <= 4))
+		if (!in->mem && idx - sc->last_movsxd <= 4)
+			sc->table |= !read_table(sc, addr, idx);
+		else if (in->notrack || in->indexed)
 			sc->table = true;
 		break;
 	default:
 		if (in->movsxd_indexed)
-			*last_movsxd = idx;
+			sc->last_movsxd = idx;
+		if (in->lea_rip) {
+			sc->lea = in->lea_rip;
+			sc->lea_idx = idx;
+		}
+		if (in->cmp_imm) {
+			sc->bound = in->imm;
+			sc->cmp_idx = idx;
+		}
 		break;
 	}
 }
@@ -294,10 +353,10 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 {
 	const uint8_t *code = (const uint8_t *)addr, *p = code;
 	struct hwt__insn disp[HWT__MAX_DISPLACED], in;
-	size_t off = 0, left = size, idx = 0, ndisp = 0, last_movsxd = (size_t)-100;
+	size_t off = 0, left = size, idx = 0, ndisp = 0;
 	uint64_t a = addr;
 	uintptr_t site, end = 0;
-	struct scan sc = { 0 };
+	struct scan sc = { .last_movsxd = (size_t)-100, .cmp_idx = (size_t)-100 };
 	int rc;
 
 	if (size >= sizeof(endbr64) && memcmp(code, endbr64, sizeof(endbr64)) == 0)
@@ -321,7 +380,7 @@ int hwt__plan_function(struct hwt__disasm *d, uintptr_t addr, size_t size, struc
 			disp[ndisp++] = in;
 			end = ia + in.len;
 		}
-		scan_note(&sc, &in, addr, idx++, &last_movsxd);
+		scan_note(&sc, &in, addr, idx++);
 		if (ext && (in.kind == HWT__INSN_JMP || in.kind == HWT__INSN_JCC) &&
 		    in.target - addr >= size && HWT_ARRAY_GROW(ext->v, &ext->cap, ext->n + 1) == 0)
 			ext->v[ext->n++] = in.target;

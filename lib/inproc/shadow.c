@@ -127,6 +127,33 @@ static void pop_unwound(struct hwt__shadow *s, uint32_t report)
 		hwt__patch_hooks.leave(hwt__patch_hooks.ctx, id, HWT_PATCH_LEAVE_UNWOUND);
 }
 
+/* The kernel's uretprobe trampoline: the [uprobes] mapping of this process, made at the first
+ * uprobe hit. A slot holding an address there was a patched call's (our stub's) before a
+ * uretprobe took it: a tail call through a function traced with uprobes. Looked up from
+ * /proc/self/maps when a slot is met again holding something else than our stub (rare), until
+ * found. */
+static uintptr_t uprobes_lo, uprobes_hi;
+
+static bool uretprobe_return(uintptr_t ret)
+{
+	if (!uprobes_lo) {
+		char line[256];
+		FILE *f = fopen("/proc/self/maps", "re");
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "[uprobes]")) {
+				unsigned long lo, hi;
+				if (sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+					uprobes_hi = hi;
+					__atomic_store_n(&uprobes_lo, lo, __ATOMIC_RELEASE);
+				}
+				break;
+			}
+		if (f)
+			fclose(f);
+	}
+	return uprobes_lo && ret >= uprobes_lo && ret < uprobes_hi;
+}
+
 void hwt__patch_on_enter(uintptr_t resume, uintptr_t *slot)
 {
 	struct hwt__shadow *s = &shadow;
@@ -147,7 +174,8 @@ void hwt__patch_on_enter(uintptr_t resume, uintptr_t *slot)
 	while ((d = s->depth) > 0) {
 		const struct hwt__shadow_entry *e = &s->ent[d - 1];
 
-		if (e->slot > slot || (e->slot == slot && *slot == stub) ||
+		if (e->slot > slot ||
+		    (e->slot == slot && (*slot == stub || uretprobe_return(*slot))) ||
 		    !same_stack(s, (uintptr_t)e->slot, (uintptr_t)slot))
 			break;
 		pop_unwound(s, 1);

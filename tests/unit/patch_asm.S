@@ -92,7 +92,8 @@ FUNC(pt_asm_entryloop)
 	ret
 END(pt_asm_entryloop)
 
-/* a switch through a PIC jump table, whose replaced bytes span two instructions */
+/* a switch through a PIC jump table, whose replaced bytes span two instructions: the table is
+ * read (3 entries, from the cmp/ja bound), no case lands in them, so it is patched; 10 + x */
 FUNC(pt_asm_table)
 	cmpl	$2, %edi
 	ja	9f
@@ -113,6 +114,42 @@ FUNC(pt_asm_table)
 2:	.long	3b-2b, 4b-2b, 5b-2b
 	.text
 END(pt_asm_table)
+
+/* the same switch with a case on the second instruction (a loop back into the replaced bytes
+ * through the table): refused */
+FUNC(pt_asm_table_into)
+	cmpl	$2, %edi
+1:	ja	9f
+	leaq	2f(%rip), %rdx
+	movslq	(%rdx,%rdi,4), %rax
+	addq	%rdx, %rax
+	jmp	*%rax
+3:	movl	$10, %eax
+	ret
+9:	movl	$-1, %eax
+	ret
+	.section .rodata
+	.p2align 2
+2:	.long	3b-2b, 1b-2b, 3b-2b
+	.text
+END(pt_asm_table_into)
+
+/* a table jump whose bound is no cmp/ja (an and): the table cannot be read safely, refused */
+FUNC(pt_asm_table_nobound)
+	andl	$1, %edi
+	leaq	2f(%rip), %rdx
+	movslq	(%rdx,%rdi,4), %rax
+	addq	%rdx, %rax
+	jmp	*%rax
+3:	movl	$10, %eax
+	ret
+4:	movl	$11, %eax
+	ret
+	.section .rodata
+	.p2align 2
+2:	.long	3b-2b, 4b-2b
+	.text
+END(pt_asm_table_nobound)
 
 /* the same switch behind pushes: a case cannot land on them, so it is patched; 10 + x */
 FUNC(pt_asm_table_push)

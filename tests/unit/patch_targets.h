@@ -32,6 +32,7 @@ PT_VARIANTS(PT_DECLARE)
 int pt_asm_fp(int x), pt_asm_endbr(int x), pt_asm_sub(int x), pt_asm_je(int x);
 int pt_asm_rip(int x); /* x + 1000, computed in 64 bits */
 int pt_asm_short(void), pt_asm_loop(int x), pt_asm_entryloop(int x), pt_asm_table(int x);
+int pt_asm_table_into(int x), pt_asm_table_nobound(int x);
 int pt_asm_victim(int x), pt_asm_intruder(int x), pt_asm_table_push(int x), pt_asm_call(int x),
 	pt_asm_callind(int x), pt_asm_leaf(int x);
 int pt_asm_tail_a(int x), pt_asm_tail_b(int x);

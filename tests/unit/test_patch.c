@@ -172,6 +172,7 @@ static const struct prologue prologues[] = {
 	{ "sub; movdqa 0x..(%rip),%xmm0", pt_asm_sse, 5, 45 },
 	{ "vmovdqu 0x..(%rip),%xmm1 (AVX)", pt_asm_avx, 5, 45 },
 	{ "push x3 before a jump table", pt_asm_table_push, 1, 11 },
+	{ "a jump table read: no case in the replaced bytes", pt_asm_table, 2, 12 },
 };
 
 START_TEST(hwt_patcher_apply_prologues)
@@ -201,7 +202,8 @@ static const struct refusal refusals[] = {
 	{ "3-byte function", pt_asm_short, HWT_PATCH_TOO_SHORT },
 	{ "loop to the 2nd instruction", pt_asm_loop, HWT_PATCH_JUMP_INTO },
 	{ "loop to the entry", pt_asm_entryloop, HWT_PATCH_JUMP_INTO },
-	{ "jump table", pt_asm_table, HWT_PATCH_JUMP_TABLE },
+	{ "jump table with a case on the 2nd instruction", pt_asm_table_into, HWT_PATCH_JUMP_INTO },
+	{ "jump table without a cmp/ja bound", pt_asm_table_nobound, HWT_PATCH_JUMP_TABLE },
 };
 
 START_TEST(hwt_patcher_apply_refusals)
