@@ -12,6 +12,11 @@
 # scan.cold is no function of its own (not traced), and every call of scan returns.
 # clones_o2: sum_a.isra.0, scaled.constprop.0 and check.part.0 (nm must show them) are called
 # like functions: traced under those names, with exact counts.
+# t_inproc_tailcall.sh runs this file with -b inproc: there the patcher's shadow stack sees the
+# shared return. cold_o2 and clones_o2 keep values in call-clobbered registers across calls of
+# functions GCC knows leave them alone (-fipa-ra), which the patcher's stubs must save too (the
+# first crashed, the second hung when the return stub saved only the return-value registers).
+BACKEND=${BACKEND:-uprobe}
 need python3 objdump nm
 
 # The jumps the test is about, in the binary as built.
@@ -57,7 +62,7 @@ record_check()
 	local prog=$1 want=$2 spec=$3
 	shift 3
 	note "---- $prog $*"
-	hw_ok record -q -b uprobe -o "$prog.hwt" "$@" -- "$PROGS/$prog"
+	hw_ok record -q -b "$BACKEND" -o "$prog.hwt" "$@" -- "$PROGS/$prog"
 	[ "$(cat hw.out)" = "$want" ] || err "$prog printed '$(head -c 100 hw.out)', want $want"
 	local lost
 	lost=$(info_field "$prog.hwt" lost)
@@ -107,8 +112,11 @@ record_check tailcall_o2 1237 "main:1:- direct_caller:5:main indirect_caller:4:m
 chain_a:3:main chain_b:3:chain_a callee:12:direct_caller|indirect_caller|chain_b leaf:12:callee"
 record_check tailcall_cxx_o2 1237 "main:1:- catcher:1:main direct_caller:5:main chain_a:3:main \
 chain_b:3:chain_a callee:12:direct_caller|main|chain_b leaf:12:callee" -N indirect_caller
-hw_ok info tailcall_cxx_o2.hwt
-grep -q 'ret_site_functions *[1-9]' hw.out || err "tailcall_cxx_o2: not recorded at ret sites: $(grep ret_site hw.out)"
+if [ "$BACKEND" = uprobe ]; then
+	hw_ok info tailcall_cxx_o2.hwt
+	grep -q 'ret_site_functions *[1-9]' hw.out ||
+		err "tailcall_cxx_o2: not recorded at ret sites: $(grep ret_site hw.out)"
+fi
 record_check cold_o2 240 "main:1:- scan:8:main found_end:8:scan"
 record_check clones_o2 1078 "main:1:- other:5:main sum_a.isra.0:4:main \
 scaled.constprop.0:3:main check.part.0:4:main|other"
