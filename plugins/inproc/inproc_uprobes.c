@@ -19,31 +19,6 @@
 
 #define IP_BPF_RING (16u << 20)
 
-/* Probes of one link: file offsets and the cookies the BPF program gets back. */
-struct probes {
-	uint64_t *off, *cookie;
-	size_t n, cap;
-};
-
-static int probes_add(struct probes *p, uint64_t off, uint64_t cookie)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		uint64_t *o = realloc(p->off, cap * sizeof(*o));
-		if (o)
-			p->off = o;
-		uint64_t *c = realloc(p->cookie, cap * sizeof(*c));
-		if (c)
-			p->cookie = c;
-		if (!o || !c)
-			return HWT_E_NOMEM;
-		p->cap = cap;
-	}
-	p->off[p->n] = off;
-	p->cookie[p->n++] = cookie;
-	return 0;
-}
-
 /* What to attach in one file: functions by ELF address (@vaddrs, @ids), or by the selection
  * (@pats) with ids handed out here. */
 struct want {
@@ -56,7 +31,7 @@ struct want {
 	size_t npats;
 	int main_filtered;
 	int ret_sites;
-	struct probes entry, ret;
+	struct hwt_bpf_probes entry, ret;
 	struct hwt_uprobe_table table;
 	uint32_t *next_id;
 	size_t found;
@@ -64,12 +39,14 @@ struct want {
 
 static int add_func(struct want *w, const struct hwt_elf_func *f, uint32_t id)
 {
-	int err = probes_add(&w->entry, f->entry_offset, id);
+	int err = hwt_bpf_probes_add(&w->entry, f->entry_offset, id);
 	if (!err && !w->ret_sites)
-		err = probes_add(&w->ret, f->offset, hwt_uprobe_cookie(id, HWT_UPROBE_RETURN));
+		err = hwt_bpf_probes_add(&w->ret, f->offset,
+					 hwt_uprobe_cookie(id, HWT_UPROBE_RETURN));
 	for (size_t i = 0; w->ret_sites && i < f->nret_sites && !err; i++)
-		err = probes_add(&w->ret, f->ret_sites[i],
-				 hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
+		err = hwt_bpf_probes_add(
+			&w->ret, f->ret_sites[i],
+			hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
 	if (!err && w->next_id)
 		err = hwt_uprobe_table_add(&w->table, id, f->vaddr, f->size, f->flags, f->name);
 	w->found += !err;
@@ -131,10 +108,8 @@ static int attach(struct want *w)
 						    w->ret.n, !w->ret_sites, why, sizeof(why));
 	if (err < 0 && err != HWT_E_NOMEM && !hwt_host_error(s->h)[0])
 		hwt_host_set_error(s->h, "uprobes on %s: %s", w->path, why);
-	free(w->entry.off);
-	free(w->entry.cookie);
-	free(w->ret.off);
-	free(w->ret.cookie);
+	hwt_bpf_probes_fini(&w->entry);
+	hwt_bpf_probes_fini(&w->ret);
 	hwt_uprobe_table_fini(&w->table);
 	if (err < 0)
 		return err;

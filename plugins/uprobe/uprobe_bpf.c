@@ -236,6 +236,31 @@ static int target_check(const char *path, const uint64_t *off, size_t n, char *w
 	return 0;
 }
 
+int hwt_bpf_probes_add(struct hwt_bpf_probes *p, uint64_t off, uint64_t cookie)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 256;
+		uint64_t *o = realloc(p->off, cap * sizeof(*o));
+		if (o)
+			p->off = o;
+		uint64_t *c = realloc(p->cookie, cap * sizeof(*c));
+		if (c)
+			p->cookie = c;
+		if (!o || !c)
+			return HWT_E_NOMEM;
+		p->cap = cap;
+	}
+	p->off[p->n] = off;
+	p->cookie[p->n++] = cookie;
+	return 0;
+}
+
+void hwt_bpf_probes_fini(struct hwt_bpf_probes *p)
+{
+	free(p->off);
+	free(p->cookie);
+}
+
 int hwt_bpf_uprobes_attach_probes(struct hwt_bpf_uprobes *u, const char *path, const uint64_t *off,
 				  const uint64_t *cookies, size_t n, int ret, char *why, size_t len)
 {

@@ -77,6 +77,17 @@ int hwt_bpf_uprobes_attach(struct hwt_bpf_uprobes *u, const char *path, const ui
 			   const uint64_t *ret_off, const uint32_t *ids, size_t n, char *why,
 			   size_t len);
 
+/** Probes of one link being gathered: file offsets and the cookies the BPF program gets back,
+ *  for hwt_bpf_uprobes_attach_probes(). Zero-initialize; hwt_bpf_probes_fini() frees. */
+struct hwt_bpf_probes {
+	uint64_t *off, *cookie;
+	size_t n, cap;
+};
+
+/** Appends a probe at file offset @off with @cookie. Returns 0, or HWT_E_NOMEM. */
+int hwt_bpf_probes_add(struct hwt_bpf_probes *p, uint64_t off, uint64_t cookie);
+void hwt_bpf_probes_fini(struct hwt_bpf_probes *p);
+
 /** The step below hwt_bpf_uprobes_attach(): one uprobe_multi link on @path for @n probes at file
  *  offsets @off[i], whose records carry @cookies[i] (see hwt_uprobe_cookie()); @ret non-zero
  *  makes them return probes (uretprobes: flag HWT_UPROBE_RETURN in the cookies), zero plain

@@ -136,43 +136,12 @@ static int apply_options(struct up_state *s, const struct hwt_option_value *v)
 
 /* ---- attaching ------------------------------------------------------------------------- */
 
-/* Probes of one link: file offsets and the cookies the BPF program gets back. */
-struct probes {
-	uint64_t *off, *cookie;
-	size_t n, cap;
-};
-
-static int probes_add(struct probes *p, uint64_t off, uint64_t cookie)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 256;
-		uint64_t *o = realloc(p->off, cap * sizeof(*o));
-		if (o)
-			p->off = o;
-		uint64_t *c = realloc(p->cookie, cap * sizeof(*c));
-		if (c)
-			p->cookie = c;
-		if (!o || !c)
-			return HWT_E_NOMEM;
-		p->cap = cap;
-	}
-	p->off[p->n] = off;
-	p->cookie[p->n++] = cookie;
-	return 0;
-}
-
-static void probes_fini(struct probes *p)
-{
-	free(p->off);
-	free(p->cookie);
-}
-
 struct selection {
 	struct up_state *s;
 	const char *path;
 	int is_main;
 	int ret_sites; /* returns as uprobes on each ret instruction, not uretprobes */
-	struct probes entry, ret;
+	struct hwt_bpf_probes entry, ret;
 	size_t n;
 	struct hwt_uprobe_table table; /* the function table chunk (uprobe_format.h) */
 	uint64_t nslow;
@@ -196,17 +165,17 @@ static int select_func(const struct hwt_funcsel_pick *p, void *ctx)
 			      "(%s)",
 			      p->name, p->ifunc_note);
 	uint32_t id = sel->next_id++;
-	err = probes_add(&sel->entry, f->entry_offset, id);
+	err = hwt_bpf_probes_add(&sel->entry, f->entry_offset, id);
 	if (!sel->ret_sites)
 		err = err ? err
-			  : probes_add(&sel->ret, f->offset,
-				       hwt_uprobe_cookie(id, HWT_UPROBE_RETURN));
+			  : hwt_bpf_probes_add(&sel->ret, f->offset,
+					       hwt_uprobe_cookie(id, HWT_UPROBE_RETURN));
 	for (size_t i = 0; sel->ret_sites && i < f->nret_sites && !err; i++) {
 		err = HWT_ARRAY_GROW(sel->targets, &sel->cap_targets, sel->ret.n + 1);
 		if (!err)
 			sel->targets[sel->ret.n] = f->ret_targets[i];
 		err = err ? err
-			  : probes_add(
+			  : hwt_bpf_probes_add(
 				    &sel->ret, f->ret_sites[i],
 				    hwt_uprobe_cookie(id, HWT_UPROBE_RETURN | HWT_UPROBE_RET_SITE));
 	}
@@ -318,8 +287,8 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 		s->nret_sites += sel.ret_sites ? sel.n : 0;
 		err = (int)sel.n;
 	}
-	probes_fini(&sel.entry);
-	probes_fini(&sel.ret);
+	hwt_bpf_probes_fini(&sel.entry);
+	hwt_bpf_probes_fini(&sel.ret);
 	free(sel.targets);
 	free(sel.chosen);
 	hwt_uprobe_table_fini(&sel.table);
