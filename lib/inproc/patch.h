@@ -172,6 +172,12 @@ int hwt_patcher_forget(struct hwt_patcher *p, uintptr_t lo, uintptr_t hi);
  */
 void hwt_patch_restore_returns(void);
 
+/** Says that functions of this process are traced with uretprobes too (the inproc hybrid): a
+ *  return slot met again that holds the kernel's uretprobe trampoline is then a tail call
+ *  through such a function, found by looking up [uprobes] in /proc/self/maps. Without this
+ *  call nothing is looked up (a longjmp-heavy program pays no /proc read). */
+void hwt_patch_expect_uretprobes(void);
+
 /**
  * The thread's stack is now at @sp (e.g. after a catch, or a longjmp to a frame whose stack
  * pointer is @sp): reports every shadow-stack entry whose frame lay below @sp on the same stack

@@ -254,8 +254,10 @@ static void handle_module(const char *path, int is_main, uintptr_t base, uint64_
 			reasons[results[i]]++;
 		}
 		*patched += p.n - nrefused;
-		if (nuprobe && !(rt_config->flags & HWT_INPROC_NO_UPROBES))
+		if (nuprobe && !(rt_config->flags & HWT_INPROC_NO_UPROBES)) {
+			hwt_patch_expect_uretprobes();
 			ask_uprobes(&p, results, nrefused);
+		}
 	}
 	free(results);
 	free(p.reqs);

@@ -133,9 +133,17 @@ static void pop_unwound(struct hwt__shadow *s, uint32_t report)
  * /proc/self/maps when a slot is met again holding something else than our stub (rare), until
  * found. */
 static uintptr_t uprobes_lo, uprobes_hi;
+static bool uretprobes_expected; /* hwt_patch_expect_uretprobes(): else nothing is looked up */
+
+void hwt_patch_expect_uretprobes(void)
+{
+	__atomic_store_n(&uretprobes_expected, true, __ATOMIC_RELEASE);
+}
 
 static bool uretprobe_return(uintptr_t ret)
 {
+	if (!__atomic_load_n(&uretprobes_expected, __ATOMIC_ACQUIRE))
+		return false; /* a slot met again is then a frame longjmp left: no /proc read */
 	if (!uprobes_lo) {
 		char line[256];
 		FILE *f = fopen("/proc/self/maps", "re");
