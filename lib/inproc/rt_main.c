@@ -382,25 +382,25 @@ static uint64_t time_calls(int n)
 
 /* Returns the cost of a traced call in ps (0 if it cannot be measured); *@inside_ps gets the part
  * of it between the clock reads at entry and return, which a traced call's duration holds (the
- * rest falls in its caller's), from the fastest of three rounds. */
+ * rest falls in its caller's), from the fastest of @rounds rounds. */
 static uint64_t calibrate(uint64_t *inside_ps)
 {
 	Dl_info info;
 	const ElfW(Sym) *sym = NULL;
-	const int n = 20000;
+	const int n = 2000, rounds = 5; /* ~1 ms in all: start-up counts */
 
 	*inside_ps = 0;
 	if (!dladdr1((void *)hwt_inproc_calibrate, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
 	    !sym->st_size)
 		return 0;
 	uint64_t plain = UINT64_MAX, traced = UINT64_MAX, inside = 0;
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < rounds; k++) {
 		uint64_t d = time_calls(n);
 		plain = d < plain ? d : plain;
 	}
 	if (hwt_patcher_apply(patcher, (uintptr_t)hwt_inproc_calibrate, sym->st_size, 0))
 		return 0;
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < rounds; k++) {
 		rt_set_calibrating(1);
 		uint64_t d = time_calls(n);
 		if (d < traced) {
