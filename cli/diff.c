@@ -19,16 +19,19 @@ static int cmd_diff(int argc, char **argv);
 
 const struct cli_command cli_diff = {
 	.name = "diff",
-	.usage = "diff [-n N] [-f text|folded] [-o FILE] [--view VIEW] [--compensate] A B",
+	.usage = "diff [-n N] [-f text|folded|svg] [-o FILE] [--view VIEW] [--compensate] A B",
 	.help = "Compares recording B with recording A (say, yesterday's run and today's) by\n"
 		"function: self and total of each (samples, or the time of traced calls), the\n"
 		"change of self, B/A ratios and calls, largest change first. Functions and\n"
 		"stacks are matched by name, so two builds of a program compare.\n\n"
 		"  -n, --top N       how many functions (default 30, 0 for all)\n"
-		"  -f, --format FMT  text (default), or folded: one line per stack,\n"
+		"  -f, --format FMT  text (default), folded: one line per stack,\n"
 		"                    \"STACK VALUE_A VALUE_B\", what differential flamegraph\n"
-		"                    tools read (flamegraph.pl, inferno-flamegraph)\n"
-		"  -o, --output FILE where to write (default standard output)\n"
+		"                    tools read (flamegraph.pl, inferno-flamegraph), or svg:\n"
+		"                    a differential flame graph, B's widths, red where B\n"
+		"                    grew, blue where it shrank\n"
+		"  -o, --output FILE where to write (default standard output); .svg and\n"
+		"                    .folded choose the format when -f does not\n"
 		"      --view VIEW   what to compare: samples (default), cpu-time, a weight,\n"
 		"                    time or calls of traced calls, a counter track (as report)\n"
 		"      --compensate  take each recording's measured probe cost out of its\n"
@@ -39,8 +42,10 @@ const struct cli_command cli_diff = {
 struct diff_args {
 	const char *view, *out, *a, *b;
 	long top;
-	int folded, compensate;
+	int format, compensate; /* enum diff_format */
 };
+
+enum diff_format { DIFF_AUTO, DIFF_TEXT, DIFF_FOLDED, DIFF_SVG };
 
 /* Parses the options into @a: 0, 1 after a bad one (said), 2 after --help. */
 static int parse_args(int argc, char **argv, struct diff_args *a)
@@ -69,10 +74,14 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 			break;
 		}
 		case 'f':
-			if (strcmp(optarg, "text") && strcmp(optarg, "folded"))
-				return cli_error("diff: -f %s: the formats are text and folded",
-						 optarg);
-			a->folded = !strcmp(optarg, "folded");
+			a->format = !strcmp(optarg, "text")	? DIFF_TEXT
+				    : !strcmp(optarg, "folded") ? DIFF_FOLDED
+				    : !strcmp(optarg, "svg")	? DIFF_SVG
+								: DIFF_AUTO;
+			if (a->format == DIFF_AUTO)
+				return cli_error(
+					"diff: -f %s: the formats are text, folded and svg",
+					optarg);
 			break;
 		case 'o':
 			a->out = optarg;
@@ -96,6 +105,12 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 				 argc - optind);
 	a->a = argv[optind];
 	a->b = argv[optind + 1];
+	if (a->format == DIFF_AUTO) {
+		const char *dot = a->out ? strrchr(a->out, '.') : NULL;
+		a->format = dot && !strcmp(dot, ".svg")	     ? DIFF_SVG
+			    : dot && !strcmp(dot, ".folded") ? DIFF_FOLDED
+							     : DIFF_TEXT;
+	}
 	return 0;
 }
 
@@ -175,8 +190,10 @@ static int write_out(struct hwt_funcdiff *fd, const struct diff_args *a, const s
 		return 1;
 	hwt_agg_value_desc(s[1].agg, s[1].m, hwt_agg_index(s[1].agg), &name, &unit);
 	int err;
-	if (a->folded) {
+	if (a->format == DIFF_FOLDED) {
 		err = hwt_funcdiff_folded(fd, f);
+	} else if (a->format == DIFF_SVG) {
+		err = hwt_svg_write_diff(f, fd, name, unit);
 	} else {
 		fprintf(f,
 			"# %s (A) -> %s (B): %s%s%s, by function, largest change of self first\n",

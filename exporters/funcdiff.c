@@ -89,7 +89,7 @@ static int64_t strtab_put(struct strtab *t, const char *s, size_t len, int *adde
 }
 
 struct hwt_funcdiff {
-	struct strtab names, stacks;
+	struct strtab names, stacks, labels;
 	struct hwt_funcdiff_func *funcs; /* by name index */
 	uint64_t (*stack_values)[2];	 /* by stack index */
 	uint32_t *seen;			 /* by name index: the stack walk that last counted it */
@@ -110,6 +110,7 @@ void hwt_funcdiff_free(struct hwt_funcdiff *d)
 		return;
 	strtab_fini(&d->names);
 	strtab_fini(&d->stacks);
+	strtab_fini(&d->labels);
 	free(d->funcs);
 	free(d->stack_values);
 	free(d->seen);
@@ -306,6 +307,31 @@ int hwt_funcdiff_print(struct hwt_funcdiff *d, FILE *out, uint32_t top, const ch
 			x->name);
 	}
 	return ferror(out) ? HWT_E_IO : 0;
+}
+
+uint32_t hwt_funcdiff_nstacks(const struct hwt_funcdiff *d)
+{
+	return d->stacks.n;
+}
+
+const char *hwt_funcdiff_stack(const struct hwt_funcdiff *d, uint32_t i, uint64_t v[2])
+{
+	if (i >= d->stacks.n)
+		return NULL;
+	v[0] = d->stack_values[i][0];
+	v[1] = d->stack_values[i][1];
+	return d->stacks.str[i];
+}
+
+int64_t hwt_funcdiff_label(struct hwt_funcdiff *d, const char *s, size_t len)
+{
+	int added;
+	return strtab_put(&d->labels, s, len, &added);
+}
+
+const char *hwt_funcdiff_label_str(const struct hwt_funcdiff *d, uint32_t id)
+{
+	return id < d->labels.n ? d->labels.str[id] : NULL;
 }
 
 static int by_text(const void *a, const void *b, void *ctx)

@@ -41,8 +41,25 @@ const struct hwt_funcdiff_func *hwt_funcdiff_sorted(struct hwt_funcdiff *d, uint
  *  durations). Returns 0, HWT_E_NOMEM or HWT_E_IO. */
 int hwt_funcdiff_print(struct hwt_funcdiff *d, FILE *out, uint32_t top, const char *unit);
 
+/** Number of distinct stacks. */
+uint32_t hwt_funcdiff_nstacks(const struct hwt_funcdiff *d);
+/** Stack @i as text (thread name, then frames outermost first, joined by ';'; borrowed from @d),
+ *  its values of A and B into @v. NULL for an @i out of range. */
+const char *hwt_funcdiff_stack(const struct hwt_funcdiff *d, uint32_t i, uint64_t v[2]);
+
+/** A small id for the @len bytes at @s, the same for the same bytes (a name table of @d's own,
+ *  for pictures built from the stacks' text); negative on HWT_E_NOMEM. */
+int64_t hwt_funcdiff_label(struct hwt_funcdiff *d, const char *s, size_t len);
+/** The text of label @id (borrowed from @d), NULL if there is none. */
+const char *hwt_funcdiff_label_str(const struct hwt_funcdiff *d, uint32_t id);
+
 /** Writes every stack as "STACK VALUE_A VALUE_B" (frames joined by ';', as the folded format
  *  with a second column: what differential flamegraph tools read). Returns 0 or HWT_E_IO. */
 int hwt_funcdiff_folded(const struct hwt_funcdiff *d, FILE *out);
+
+/** Writes the differential flame graph of @d as an interactive SVG (exporters/svg.c): the
+ *  stacks' widths are B's @view values (@unit), each frame red where B grew over A and blue
+ *  where it shrank, the deeper the more. Returns 0, HWT_E_NOMEM or HWT_E_IO. */
+int hwt_svg_write_diff(FILE *out, struct hwt_funcdiff *d, const char *view, const char *unit);
 
 #endif

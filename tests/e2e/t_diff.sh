@@ -87,8 +87,8 @@ hw diff a.hwt tb.hwt
 hw diff -o out.txt a.hwt nosuch.hwt
 [ "$HW_RC" -ne 0 ] && [ ! -e out.txt ] && [ "$(wc -l <hw.err)" -eq 1 ] ||
 	err "diff with a missing file: want one line, no output; got $(cat hw.err)"
-hw diff -f svg a.hwt b.hwt
-[ "$HW_RC" -ne 0 ] && grep -q "text and folded" hw.err || err "diff -f svg: $(cat hw.err)"
+hw diff -f png a.hwt b.hwt
+[ "$HW_RC" -ne 0 ] && grep -q "text, folded and svg" hw.err || err "diff -f png: $(cat hw.err)"
 hw diff -o a.hwt a.hwt b.hwt
 [ "$HW_RC" -ne 0 ] && grep -q "one of the recordings" hw.err || err "diff -o A: $(cat hw.err)"
 finish
