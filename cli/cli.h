@@ -43,6 +43,7 @@ int cli_bad_option(const struct cli_command *c, int code, int argc, char **argv)
 const struct hwt_exporter_ops *cli_pick_format(const char *fmt, const char *path);
 
 struct hwt_filter_config;
+struct hwt_tag_rules;
 
 /** Sets @cfg from --tid @tids and --time @window (each NULL when not given); *@tidv gets the
  *  thread ids (free() it). Returns 1 when either was given, 0 when neither, -1 after saying
@@ -58,7 +59,39 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
  *  views take out of call times (cli_probe_costs()). */
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
 		    const char *view, const struct hwt_filter_config *filter,
-		    const struct hwt_probe_costs *compensate);
+		    const struct hwt_probe_costs *compensate, const struct hwt_tag_rules *tags);
+
+/** The tag options export, report and diff take: --tag-rule [KIND:]TAG=REGEX (repeatable, in
+ *  order), --tag-rules FILE, --by tag (views by chains of tags, exporters/tags.h). */
+struct cli_tags {
+	struct hwt_tag_rules *rules; /* NULL until a rule is given */
+	int by_tag;
+};
+enum { CLI_OPT_TAG_RULE = 0x100, CLI_OPT_TAG_RULES, CLI_OPT_BY };
+#define CLI_TAG_OPTIONS                                                      \
+	{ "tag-rule", required_argument, NULL, CLI_OPT_TAG_RULE },           \
+		{ "tag-rules", required_argument, NULL, CLI_OPT_TAG_RULES }, \
+	{                                                                    \
+		"by", required_argument, NULL, CLI_OPT_BY                    \
+	}
+#define CLI_TAG_HELP                                                                       \
+	"      --by tag        stacks as chains of tags: each frame gets the tag of the\n" \
+	"                      first rule that matches it, frames no rule matches are\n"   \
+	"                      left out, a tag repeated next to itself counts once\n"      \
+	"      --tag-rule [KIND:]TAG=REGEX  a rule (repeatable, tried in order): KIND\n"   \
+	"                      function (default), library (the file's path) or thread\n"  \
+	"                      (its name: the tag at the root of its stacks); REGEX a\n"   \
+	"                      POSIX extended expression found anywhere in the name\n"     \
+	"      --tag-rules FILE  rules, one a line (# comments), after those given before\n"
+
+/** Takes tag option @opt (CLI_OPT_*) with @arg into @t: 1 when it was one, 0 when @opt is
+ *  another option, -1 after saying what is wrong in one line. */
+int cli_tags_option(struct cli_tags *t, int opt, const char *arg);
+/** The rules to apply: NULL without --by tag; 0 into *@rules, or 1 after saying what is
+ *  missing (--by tag without rules, rules without --by tag). */
+int cli_tags_rules(const struct cli_tags *t, const struct hwt_tag_rules **rules);
+/** Frees what @t holds. */
+void cli_tags_fini(struct cli_tags *t);
 
 struct hwt_probe_costs;
 

@@ -12,6 +12,7 @@
 #include "exporters/aggregate.h"
 #include "exporters/compensate.h"
 #include "exporters/funcdiff.h"
+#include "exporters/tags.h"
 #include "hwtrace/error.h"
 #include "cli.h"
 
@@ -19,7 +20,9 @@ static int cmd_diff(int argc, char **argv);
 
 const struct cli_command cli_diff = {
 	.name = "diff",
-	.usage = "diff [-n N] [-f text|folded|svg] [-o FILE] [--view VIEW] [--compensate] A B",
+	.usage =
+		"diff [-n N] [-f text|folded|svg] [-o FILE] [--view VIEW] [--compensate] [--by tag "
+		"--tag-rule [KIND:]TAG=REGEX]... A B",
 	.help = "Compares recording B with recording A (say, yesterday's run and today's) by\n"
 		"function: self and total of each (samples, or the time of traced calls), the\n"
 		"change of self, B/A ratios and calls, largest change first. Functions and\n"
@@ -35,7 +38,8 @@ const struct cli_command cli_diff = {
 		"      --view VIEW   what to compare: samples (default), cpu-time, a weight,\n"
 		"                    time or calls of traced calls, a counter track (as report)\n"
 		"      --compensate  take each recording's measured probe cost out of its\n"
-		"                    traced calls' times first (as report --compensate)\n",
+		"                    traced calls' times first (as report "
+		"--compensate)\n" CLI_TAG_HELP,
 	.exec = cmd_diff,
 };
 
@@ -43,6 +47,8 @@ struct diff_args {
 	const char *view, *out, *a, *b;
 	long top;
 	int format, compensate; /* enum diff_format */
+	struct cli_tags tags;
+	const struct hwt_tag_rules *rules; /* --by tag */
 };
 
 enum diff_format { DIFF_AUTO, DIFF_TEXT, DIFF_FOLDED, DIFF_SVG };
@@ -57,6 +63,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 		{ "view", required_argument, NULL, 'V' },
 		{ "compensate", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TAG_OPTIONS,
 		{ 0 },
 	};
 	int c;
@@ -95,10 +102,16 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 		case 'h':
 			cli_help(&cli_diff);
 			return 2;
-		default:
-			return cli_bad_option(&cli_diff, c, argc, argv);
+		default: {
+			int rc = cli_tags_option(&a->tags, c, optarg);
+			if (rc > 0)
+				break;
+			return rc < 0 ? 1 : cli_bad_option(&cli_diff, c, argc, argv);
+		}
 		}
 	}
+	if (cli_tags_rules(&a->tags, &a->rules))
+		return 1;
 	if (argc - optind != 2)
 		return cli_error("diff: give two recordings, A then B (got %d): hwtrace diff "
 				 "old.hwt new.hwt",
@@ -143,9 +156,17 @@ static int load(struct side *s, const struct diff_args *a)
 	}
 	if (a->compensate)
 		hwt_agg_compensate(s->agg, &costs);
+	struct hwt_tagger *tg = a->rules ? hwt_tagger_alloc(a->rules, s->m) : NULL;
+	struct hwt_event tagged;
+	if (a->rules && !tg) {
+		hwt_decoder_close(d);
+		return cli_error("out of memory");
+	}
 	while ((err = hwt_decoder_next(d, &ev)) > 0 &&
-	       (err = hwt_agg_event(s->agg, s->m, &ev)) >= 0)
+	       (!tg || (err = hwt_tagger_event(tg, &ev, &tagged)) >= 0) &&
+	       (err = hwt_agg_event(s->agg, s->m, tg ? &tagged : &ev)) >= 0)
 		;
+	hwt_tagger_free(tg);
 	const struct hwt_store_status *st = hwt_decoder_store_status(d);
 	if (err >= 0 && st->error)
 		cli_warn("'%s' is %s at byte %llu (%s); compared what comes before", s->trace,
@@ -195,9 +216,9 @@ static int write_out(struct hwt_funcdiff *fd, const struct diff_args *a, const s
 	} else if (a->format == DIFF_SVG) {
 		err = hwt_svg_write_diff(f, fd, name, unit);
 	} else {
-		fprintf(f,
-			"# %s (A) -> %s (B): %s%s%s, by function, largest change of self first\n",
-			s[0].trace, s[1].trace, name, *unit ? " in " : "", unit);
+		fprintf(f, "# %s (A) -> %s (B): %s%s%s, by %s, largest change of self first\n",
+			s[0].trace, s[1].trace, name, *unit ? " in " : "", unit,
+			a->rules ? "tag" : "function");
 		err = hwt_funcdiff_print(fd, f, (uint32_t)a->top, unit);
 	}
 	if (err < 0 || fflush(f) || ferror(f))
@@ -222,15 +243,19 @@ static int cmd_diff(int argc, char **argv)
 	struct hwt_funcdiff *fd = NULL;
 	int parsed = parse_args(argc, argv, &a), status = 1;
 
-	if (parsed)
+	if (parsed) {
+		cli_tags_fini(&a.tags);
 		return parsed == 2 ? 0 : 1;
+	}
 	s[0].trace = a.a;
 	s[1].trace = a.b;
 	for (int i = 0; i < 2; i++)
-		if (a.out && !cli_is_stdout(a.out) && cli_same_file(s[i].trace, a.out))
-			return cli_error("-o %s is one of the recordings compared: give another "
-					 "output name",
-					 a.out);
+		if (a.out && !cli_is_stdout(a.out) && cli_same_file(s[i].trace, a.out)) {
+			cli_error("-o %s is one of the recordings compared: give another output "
+				  "name",
+				  a.out);
+			goto out;
+		}
 	if (load(&s[0], &a) || load(&s[1], &a) || comparable(s))
 		goto out;
 	if (!(fd = hwt_funcdiff_alloc()) || hwt_funcdiff_add(fd, 0, s[0].agg, s[0].m) ||
@@ -241,6 +266,7 @@ static int cmd_diff(int argc, char **argv)
 	status = write_out(fd, &a, s);
 out:
 	hwt_funcdiff_free(fd);
+	cli_tags_fini(&a.tags);
 	for (int i = 0; i < 2; i++) {
 		hwt_agg_free(s[i].agg);
 		hwt_model_free(s[i].m);

@@ -440,7 +440,7 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	if (ops) {
 		snprintf(hwt_path, sizeof(hwt_path), "/proc/self/fd/%d", res.fd);
 		status = cli_export_file(hwt_path, to_stdout ? "-" : output, ops,
-					 r->rec.values[R_VIEW].s, NULL, NULL);
+					 r->rec.values[R_VIEW].s, NULL, NULL, NULL);
 		close(res.fd);
 	}
 	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration
