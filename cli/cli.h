@@ -84,9 +84,14 @@ enum { CLI_OPT_TAG_RULE = 0x100, CLI_OPT_TAG_RULES, CLI_OPT_BY };
 	"                      POSIX extended expression found anywhere in the name\n"     \
 	"      --tag-rules FILE  rules, one a line (# comments), after those given before\n"
 
-/** Takes tag option @opt (CLI_OPT_*) with @arg into @t: 1 when it was one, 0 when @opt is
- *  another option, -1 after saying what is wrong in one line. */
-int cli_tags_option(struct cli_tags *t, int opt, const char *arg);
+/** What getopt returned (@opt, with @arg) that command @c's own options did not take: a tag
+ *  option (CLI_OPT_*) goes into @t. Returns 0 when it was taken, else the exit status after
+ *  saying what is wrong in one line (a bad tag rule, an unknown or incomplete option). */
+int cli_tags_option(const struct cli_command *c, struct cli_tags *t, int opt, const char *arg,
+		    int argc, char **argv);
+
+/** -n @arg of command @c as a count into *@top (0: all). 0, or 1 after saying what is wrong. */
+int cli_parse_top(const struct cli_command *c, const char *arg, long *top);
 /** The rules to apply: NULL without --by tag; 0 into *@rules, or 1 after saying what is
  *  missing (--by tag without rules, rules without --by tag). */
 int cli_tags_rules(const struct cli_tags *t, const struct hwt_tag_rules **rules);

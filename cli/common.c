@@ -209,30 +209,42 @@ FILE *cli_open_output(const char *out, struct hwt_rec_output *o)
 	return open_export(out, o);
 }
 
-int cli_tags_option(struct cli_tags *t, int opt, const char *arg)
+int cli_tags_option(const struct cli_command *c, struct cli_tags *t, int opt, const char *arg,
+		    int argc, char **argv)
 {
 	char why[512];
 	int rc;
 
 	if (opt == CLI_OPT_BY) {
 		if (strcmp(arg, "tag"))
-			return cli_error("--by %s: the only grouping is --by tag", arg), -1;
+			return cli_error("--by %s: the only grouping is --by tag", arg);
 		t->by_tag = 1;
-		return 1;
+		return 0;
 	}
 	if (opt != CLI_OPT_TAG_RULE && opt != CLI_OPT_TAG_RULES)
-		return 0;
+		return cli_bad_option(c, opt, argc, argv);
 	if (!t->rules && !(t->rules = hwt_tag_rules_alloc()))
-		return cli_error("out of memory"), -1;
+		return cli_error("out of memory");
 	rc = opt == CLI_OPT_TAG_RULE ? hwt_tag_rules_add(t->rules, arg, why, sizeof(why))
 				     : hwt_tag_rules_load(t->rules, arg, why, sizeof(why));
 	if (rc == HWT_E_NOMEM)
-		return cli_error("out of memory"), -1;
+		return cli_error("out of memory");
 	if (rc < 0)
-		return cli_error("%s", why), -1;
+		return cli_error("%s", why);
 	if (opt == CLI_OPT_TAG_RULES && !rc)
-		return cli_error("--tag-rules %s: the file has no rule", arg), -1;
-	return 1;
+		return cli_error("--tag-rules %s: the file has no rule", arg);
+	return 0;
+}
+
+int cli_parse_top(const struct cli_command *c, const char *arg, long *top)
+{
+	char *end;
+
+	errno = 0;
+	*top = strtol(arg, &end, 10);
+	if (*end || end == arg || errno || *top < 0 || *top > UINT32_MAX)
+		return cli_error("%s: -n %s: give a count, 0 for all", c->name, arg);
+	return 0;
 }
 
 int cli_tags_rules(const struct cli_tags *t, const struct hwt_tag_rules **rules)

@@ -73,13 +73,10 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:f:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': {
-			char *end;
-			a->top = strtol(optarg, &end, 10);
-			if (*end || end == optarg || a->top < 0 || a->top > UINT32_MAX)
-				return cli_error("diff: -n %s: give a count, 0 for all", optarg);
+		case 'n':
+			if (cli_parse_top(&cli_diff, optarg, &a->top))
+				return 1;
 			break;
-		}
 		case 'f':
 			a->format = !strcmp(optarg, "text")	? DIFF_TEXT
 				    : !strcmp(optarg, "folded") ? DIFF_FOLDED
@@ -102,12 +99,10 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 		case 'h':
 			cli_help(&cli_diff);
 			return 2;
-		default: {
-			int rc = cli_tags_option(&a->tags, c, optarg);
-			if (rc > 0)
-				break;
-			return rc < 0 ? 1 : cli_bad_option(&cli_diff, c, argc, argv);
-		}
+		default:
+			if (cli_tags_option(&cli_diff, &a->tags, c, optarg, argc, argv))
+				return 1;
+			break;
 		}
 	}
 	if (cli_tags_rules(&a->tags, &a->rules))

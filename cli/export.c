@@ -94,10 +94,9 @@ static int export_run(int argc, char **argv, struct cli_tags *tags)
 		case 'h':
 			return cli_help(&cli_export);
 		default:
-			status = cli_tags_option(tags, c, optarg);
-			if (status > 0)
-				break;
-			return status < 0 ? 1 : cli_bad_option(&cli_export, c, argc, argv);
+			if (cli_tags_option(&cli_export, tags, c, optarg, argc, argv))
+				return 1;
+			break;
 		}
 	}
 	if (cli_tags_rules(tags, &rules))

@@ -298,13 +298,10 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:s:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': {
-			char *end;
-			a->top = strtol(optarg, &end, 10);
-			if (*end || end == optarg || a->top < 0 || a->top > UINT32_MAX)
-				return cli_error("report: -n %s: give a count, 0 for all", optarg);
+		case 'n':
+			if (cli_parse_top(&cli_report, optarg, &a->top))
+				return 1;
 			break;
-		}
 		case 's':
 			a->key = hwt_slice_sort_parse(optarg);
 			if (a->key < 0)
@@ -328,12 +325,10 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 'h':
 			cli_help(&cli_report);
 			return 2;
-		default: {
-			int rc = cli_tags_option(&a->tags, c, optarg);
-			if (rc > 0)
-				break;
-			return rc < 0 ? 1 : cli_bad_option(&cli_report, c, argc, argv);
-		}
+		default:
+			if (cli_tags_option(&cli_report, &a->tags, c, optarg, argc, argv))
+				return 1;
+			break;
 		}
 	}
 	return 0;
