@@ -692,8 +692,12 @@ START_TEST(perfetto_decode_raw)
 	ck_assert_ptr_nonnull(strstr(out, "1: 200\n"));
 	/* Thread 101 described twice: first seen as "app", then renamed "worker". */
 	ck_assert_uint_eq(count(out, "2: 101\n      5: \""), 2);
-	/* One sequence; incremental state cleared once, needed everywhere else. */
-	ck_assert_uint_eq(count(out, "13: 1\n"), 1);
+	/* Sequences: the main one and one per thread with events (100/100, 100/101, 200/201),
+	 * each cleared once, by its first packet, on its own incremental clock (64); interned data
+	 * needed on many packets (the samples' callstacks, the names of slices). */
+	ck_assert_uint_eq(count(out, "13: 1\n"), 4);
+	ck_assert_uint_eq(count(out, "87: 1\n"), 4);
+	ck_assert_uint_eq(count(out, "      1: 64\n      2: "), 4);
 	ck_assert_uint_gt(count(out, "13: 2\n"), 100);
 	/* 100 perf samples, but only two callstacks interned. */
 	ck_assert_uint_eq(count(out, "66 {"), 100);
@@ -754,14 +758,34 @@ static const char raw_parser[] =
 	"    if fs(a, 12): return [ann(e) if isinstance(e, list) else None for e in fs(a, 12)]\n"
 	"    return None\n"
 	"def anns(te): return {f1(a, 10).decode(): ann(a) for a in fs(te, 4)}\n"
-	"names, tracks, events = {}, {}, []\n"
+	"def named(msg, keys):\n"
+	"    \"\"\"Annotations named by iid (1) named by their interned name (10) instead.\"\"\"\n"
+	"    for i, (f, v) in enumerate(msg):\n"
+	"        if f == 1 and not isinstance(v, list): msg[i] = (10, keys[v])\n"
+	"        elif f in (4, 11, 12) and isinstance(v, list): named(v, keys)\n"
+	"def fresh(): return dict(n={}, k={}, track=None, clock=None, last=0)\n"
+	"seqs, tracks, events = {}, {}, []\n"
 	"for p in fs(load(sys.argv[1]), 1):\n"
+	"    q = f1(p, 10, 0)\n"
+	"    if f1(p, 13, 0) & 1: seqs[q] = fresh()\n"
+	"    s = seqs.setdefault(q, fresh())\n"
+	"    for d in fs(p, 59):\n"
+	"        s['clock'] = f1(d, 58)\n"
+	"        for ted in fs(d, 11): s['track'] = f1(ted, 11)\n"
+	"    for c in fs(p, 6):\n"
+	"        for k in fs(c, 1):\n"
+	"            if f1(k, 1) == 64: s['last'] = f1(k, 2)\n"
 	"    for i in fs(p, 12):\n"
-	"        for n in fs(i, 2): names[f1(n, 1)] = f1(n, 2).decode()\n"
+	"        for n in fs(i, 2): s['n'][f1(n, 1)] = f1(n, 2).decode()\n"
+	"        for n in fs(i, 3): s['k'][f1(n, 1)] = f1(n, 2)\n"
+	"    ts = f1(p, 8)\n"
+	"    if ts is not None and f1(p, 58) is None and s['clock'] == 64:\n"
+	"        s['last'] += ts; ts = s['last']\n"
 	"    for td in fs(p, 60): tracks[f1(td, 1)] = td\n"
 	"    for te in fs(p, 11):\n"
-	"        n = names.get(f1(te, 10)) or (f1(te, 23) or b'').decode()\n"
-	"        events.append((f1(p, 8), f1(te, 9), n, f1(te, 11), te))\n";
+	"        named(te, s['k'])\n"
+	"        n = s['n'].get(f1(te, 10)) or (f1(te, 23) or b'').decode()\n"
+	"        events.append((ts, f1(te, 9), n, f1(te, 11, s['track']), te))\n";
 
 static const char perfetto_custom_check[] =
 	"def track_named(name):\n"
