@@ -859,6 +859,54 @@ START_TEST(perfetto_custom)
 }
 END_TEST
 
+/* An event older than its sequence's latest packet: written with an absolute CLOCK_MONOTONIC
+ * time, which leaves the sequence's incremental clock where it was. */
+static const char perfetto_time_back_check[] =
+	"inst = {n: ts for ts, ty, n, tr, te in events if ty == 3}\n"
+	"assert inst['late'] == 2500 and inst['next'] == 10500, inst\n"
+	"ends = [ts for ts, ty, n, tr, te in events if ty == 2]\n"
+	"assert ends == [4000, 8000, 9000, 10000], ends\n"
+	"print('ok')\n";
+
+START_TEST(perfetto_time_back)
+{
+	char path[512], cmd[1200], raw[600],
+		script[sizeof(raw_parser) + sizeof(perfetto_time_back_check)];
+	char *out;
+	size_t i, at = 0;
+
+	fixture_build(0, 1);
+	/* After main's end at 10000 on thread 101: an instant at 2500, then one at 10500. */
+	for (i = 0; i < fx.n; i++)
+		if (fx.ev[i].type == HWT_EV_SLICE_END && fx.ev[i].ts == 10000)
+			at = i + 1;
+	ck_assert_uint_gt(at, 0);
+	add(HWT_EV_INSTANT, 100, 101, 2500)->instant.name = str("late");
+	add(HWT_EV_INSTANT, 100, 101, 10500)->instant.name = str("next");
+	{
+		struct hwt_event late = fx.ev[fx.n - 2], next = fx.ev[fx.n - 1];
+
+		memmove(&fx.ev[at + 2], &fx.ev[at], (fx.n - 2 - at) * sizeof(fx.ev[0]));
+		fx.ev[at] = late;
+		fx.ev[at + 1] = next;
+	}
+	ck_assert_int_eq(export("perfetto", NULL, "back.pftrace", path, sizeof(path)), 0);
+	snprintf(raw, sizeof(raw), "%s/back.txt", dir);
+	snprintf(cmd, sizeof(cmd), "protoc --decode_raw < '%s' > '%s'", path, raw);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	free(out);
+	/* Exactly one packet on CLOCK_MONOTONIC (TracePacket.timestamp_clock_id 58 = 3). */
+	snprintf(cmd, sizeof(cmd), "grep -c '^  58: 3$' '%s'", raw);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_str_eq(out, "1\n");
+	free(out);
+	snprintf(script, sizeof(script), "%s%s", raw_parser, perfetto_time_back_check);
+	ck_assert_msg(python(script, raw, &out) == 0, "%s", out);
+	ck_assert_str_eq(out, "ok\n");
+	free(out);
+}
+END_TEST
+
 START_TEST(perfetto_empty)
 {
 	char path[512], cmd[700], *out;
@@ -1426,6 +1474,7 @@ static Suite *exporters_suite(void)
 	tcase_add_test(fmt, perfetto_decode_raw);
 	tcase_add_test(fmt, perfetto_empty);
 	tcase_add_test(fmt, perfetto_custom);
+	tcase_add_test(fmt, perfetto_time_back);
 	tcase_add_test(fmt, pprof_samples);
 	tcase_add_test(fmt, pprof_slices);
 	tcase_add_test(fmt, pprof_counter_view);
