@@ -94,12 +94,16 @@ static struct hwt_track_thread *thread_get(struct perfetto *p, const struct hwt_
 					   uint32_t pid, uint32_t tid, uint32_t name, uint64_t ts,
 					   int *rc)
 {
-	struct hwt_track_thread *t = hwt_slice_track_thread(p->track, pid, tid, 1);
+	struct hwt_track_thread *t = p->last;
 	struct pf_thread *pt;
 
+	/* Runs of events of one thread are the rule: look it up only when it changes. */
+	if (!t || t->pid != pid || t->tid != tid)
+		t = hwt_slice_track_thread(p->track, pid, tid, 1);
 	*rc = HWT_E_NOMEM;
 	if (!t)
 		return NULL;
+	p->last = t;
 	pt = hwt_track_thread_data(t);
 	if (!pt->described) {
 		pt->described = 1;

@@ -191,6 +191,7 @@ struct perfetto {
 	int started;
 
 	struct hwt_slice_track *track; /* threads and their open slices */
+	struct hwt_track_thread *last; /* of them, the last one an event was for */
 	const struct hwt_model *m;     /* of the event being written, for the track's hooks */
 	struct hwt_idmap procs;	       /* pid -> 1 once described */
 	int global;		       /* the global track is described */
