@@ -2,6 +2,7 @@
  * first packet (incremental state cleared, defaults, its incremental clock), timestamps as
  * deltas on that clock, interned event and debug annotation names, and the hand-laid packet of
  * a slice begin or end, the bulk of a trace. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,7 @@ static void seq_open(struct perfetto *p, struct pf_seq *s, uint64_t ts)
 
 void hwt_pf_packet_begin(struct perfetto *p, struct pf_seq *s, uint64_t ts)
 {
+	assert(s->id); /* set up by hwt_pf_seq_init() */
 	if (!s->open)
 		seq_open(p, s, ts);
 	hwt_pbuf_reset(&p->pkt);
@@ -219,6 +221,7 @@ int hwt_pf_fast_slice(struct perfetto *p, struct pf_seq *s, uint64_t ts, uint64_
 {
 	uint8_t *o = hwt_pf_out(p, 64), *b, *te;
 
+	assert(s->id && s->open);
 	if (!o)
 		return p->err;
 	/* TracePacket: timestamp (a delta), sequence, [flags], TrackEvent { type, [name_iid] };
