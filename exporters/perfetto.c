@@ -159,12 +159,12 @@ static int slice_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_sl
 	struct perfetto *p = ctx;
 	struct pf_seq *seq = &((struct pf_thread *)hwt_track_thread_data(t))->seq;
 	const struct hwt_frame *f = hwt_model_frame(p->m, s->frame);
-	uint32_t name = f ? f->name : HWT_NONE, *iid;
+	uint32_t name = f ? f->name : HWT_NONE, iid;
 
-	/* The common case, a name already interned, no time going back: by hand. */
-	if (name && seq->open && s->begin >= seq->last_ts &&
-	    (iid = hwt_idmap_find(&seq->names, name)))
-		return hwt_pf_fast_slice(p, seq, s->begin, *iid);
+	/* The common case, a name already interned here, no time going back: by hand. */
+	if (name && name < p->capiids && (iid = p->iids[name]) &&
+	    hwt_bitset_test(&seq->named, iid) && seq->open && s->begin >= seq->last_ts)
+		return hwt_pf_fast_slice(p, seq, s->begin, iid);
 	hwt_pf_packet_begin(p, seq, s->begin);
 	hwt_pf_track_event_begin(p, TYPE_SLICE_BEGIN, UUID_TRACK(t->pid, t->tid));
 	if (name)
@@ -433,6 +433,7 @@ static void pf_destroy(struct hwt_exporter *e)
 	hwt_pbuf_fini(&p->pkt);
 	hwt_pbuf_fini(&p->intern);
 	free(p->obuf);
+	free(p->iids);
 	hwt_pf_seq_fini(&p->main);
 	for (i = 0; i < hwt_slice_track_nthreads(p->track); i++) {
 		struct pf_thread *pt = hwt_track_thread_data(hwt_slice_track_at(p->track, i));

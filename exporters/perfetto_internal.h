@@ -161,11 +161,10 @@ struct pf_keys {
  * instants and flows, on its track by default, so they name neither it nor a full timestamp. */
 struct pf_seq {
 	uint32_t id;
-	int open;		/* its first packet (state cleared, defaults, clock) is written */
-	uint64_t track;		/* default track uuid, 0: none */
-	uint64_t last_ts;	/* the incremental clock: time of its latest timestamped packet */
-	struct hwt_idmap names; /* event name (string id) -> iid */
-	uint32_t nnames;
+	int open;		 /* its first packet (state cleared, defaults, clock) is written */
+	uint64_t track;		 /* default track uuid, 0: none */
+	uint64_t last_ts;	 /* the incremental clock: time of its latest timestamped packet */
+	struct hwt_bitset named; /* event name iids interned on it */
 	struct pf_keys keys;
 };
 
@@ -188,6 +187,11 @@ struct perfetto {
 	int needs;		/* ...and whether it uses interned data */
 	struct pf_seq main;
 	uint32_t nseqs;
+	/* Event name iids, the same on every sequence that interns the name: of string id i,
+	 * iids[i] (0: none yet), counted from 1 in order of first use, so the names used first and
+	 * most take one-byte varints. */
+	uint32_t *iids;
+	uint32_t capiids, niids;
 	int started;
 
 	struct hwt_slice_track *track; /* threads and their open slices */

@@ -47,7 +47,7 @@ void hwt_pf_seq_init(struct perfetto *p, struct pf_seq *s, uint64_t track)
 
 void hwt_pf_seq_fini(struct pf_seq *s)
 {
-	hwt_idmap_fini(&s->names);
+	hwt_bitset_fini(&s->named);
 	hwt_idmap_fini(&s->keys.map);
 	free(s->keys.ent);
 	free(s->keys.chars);
@@ -142,23 +142,30 @@ int hwt_pf_packet_flush(struct perfetto *p)
 uint64_t hwt_pf_name_iid(struct perfetto *p, const struct hwt_model *m, uint32_t name)
 {
 	struct pf_seq *s = p->seq;
-	int created;
-	uint32_t *v = hwt_idmap_put(&s->names, name, &created);
+	uint32_t old = p->capiids, iid;
 
-	if (!v) {
+	if (name >= old) {
+		if (HWT_ARRAY_GROW(p->iids, &p->capiids, (size_t)name + 1)) {
+			p->err = p->err ? p->err : HWT_E_NOMEM;
+			return 0;
+		}
+		memset(p->iids + old, 0, (p->capiids - old) * sizeof(*p->iids));
+	}
+	if (!(iid = p->iids[name]))
+		iid = p->iids[name] = ++p->niids;
+	p->needs = 1;
+	if (hwt_bitset_test(&s->named, iid))
+		return iid;
+	/* New on this sequence: defined in this packet. */
+	if (hwt_bitset_set(&s->named, iid)) {
 		p->err = p->err ? p->err : HWT_E_NOMEM;
 		return 0;
 	}
-	p->needs = 1;
-	if (!created)
-		return *v;
-	/* Iids count from 1 on each sequence, in order of first use: small varints. */
-	*v = ++s->nnames;
 	hwt_pbuf_begin(&p->intern, ID_EVENT_NAMES);
-	hwt_pbuf_varint(&p->intern, IID, *v);
+	hwt_pbuf_varint(&p->intern, IID, iid);
 	hwt_pbuf_string(&p->intern, INTERNED_STR, hwt_model_str(m, name));
 	hwt_pbuf_end(&p->intern);
-	return *v;
+	return iid;
 }
 
 /* FNV-1a of @len bytes at @b. */
