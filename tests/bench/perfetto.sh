@@ -5,7 +5,8 @@
 # reference, to Chrome JSON, alternating, BENCH_N rounds (default 3), best time of each. Events
 # are the model's: a call is two, its slice begin and its slice end; bytes per event is the
 # .pftrace's size over them (the goal of issue 14: <= 14). Events/s include the decoding of the
-# recording, which both formats pay alike.
+# recording, which both formats pay alike; then the exporter alone (bench_perfetto.c: slice
+# events made in memory, its CPU time).
 #   HWTRACE=/abs/build/hwtrace PROGS=/abs/build/programs bash tests/bench/perfetto.sh
 # Environment: SQLITE_DIR, BENCH_N, BENCH_PF_ROWS, BENCH_KEEP=1.
 set -u
@@ -77,3 +78,14 @@ for (name, fmt), (ev, ns, size) in best.items():
     print("%-8s %-9s %11d %9.3f %13.0f %11.1f %9.2f" % (name, fmt, ev, ns / 1e9,
           ev / (ns / 1e9), size / 1e6, size / ev))
 EOF
+
+# The exporter alone, without decoding (tests/bench/bench_perfetto.c, against the built
+# library): its CPU time per slice event.
+lib=$(dirname "$HWTRACE")/libhwtrace.a
+if ${CC:-cc} -O2 -g -D_GNU_SOURCE -I"$root" -I"$root/include" -o "$work/bench_perfetto" \
+	"$here/bench_perfetto.c" "$lib" -ldw -lelf -lzstd -lz -lcapstone -lpfm -lipt -lstdc++ \
+	-lpthread -ldl 2>"$work/cc.err"; then
+	"$work/bench_perfetto" 20 || echo "bench-perfetto: bench_perfetto failed"
+else
+	echo "bench-perfetto: cannot build bench_perfetto: $(head -c 300 "$work/cc.err")"
+fi
