@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "exporters/exporter.h"
 
@@ -16,7 +17,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_record, cli_export, cli_report, cli_inspect, cli_info, cli_list,
-	cli_import;
+	cli_import, cli_diff;
 
 /** Prints "hwtrace: MESSAGE" on stderr; returns 1 (the exit status for bad input). */
 /** `hwtrace list PROG`'s lines on -b inproc: functions the patcher takes and refuses, by
@@ -71,6 +72,13 @@ int cli_probe_costs(const char *trace, struct hwt_probe_costs *c, char *desc, si
  *  directory that exists and is writable; a device or FIFO is written in place). Prints the
  *  error and returns 1 if not. */
 int cli_check_output(const char *path);
+
+struct hwt_rec_output;
+
+/** A stream on the output file @out (borrowed), opened into @o (hwt_rec_output_open(): without
+ *  a name until hwt_rec_output_name(), so a failure leaves nothing behind; a device or a FIFO
+ *  is written in place). NULL after saying why in one line. */
+FILE *cli_open_output(const char *out, struct hwt_rec_output *o);
 
 /** Whether @path is "-" or names the file open as standard output (-o /dev/stdout). */
 int cli_is_stdout(const char *path);

@@ -203,6 +203,11 @@ static FILE *open_export(const char *out, struct hwt_rec_output *o)
 	return f;
 }
 
+FILE *cli_open_output(const char *out, struct hwt_rec_output *o)
+{
+	return open_export(out, o);
+}
+
 /* Hands what the filter keeps to the exporter. */
 struct to_exporter {
 	const struct hwt_exporter_ops *ops;

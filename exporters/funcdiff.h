@@ -1,0 +1,48 @@
+/* Two recordings compared by function and by stack: the numbers behind `hwtrace diff`. */
+#ifndef HWT_EXPORTERS_FUNCDIFF_H
+#define HWT_EXPORTERS_FUNCDIFF_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "aggregate.h"
+#include "core/model.h"
+
+struct hwt_funcdiff;
+
+/** One function of the comparison: [0] is recording A's, [1] B's. */
+struct hwt_funcdiff_func {
+	const char *name; /* borrowed from the comparison */
+	uint64_t self[2], total[2];
+	uint64_t calls[2]; /* traced calls (time and calls views); 0 otherwise */
+};
+
+/** New, empty comparison; NULL when out of memory. */
+struct hwt_funcdiff *hwt_funcdiff_alloc(void);
+/** Frees @d; NULL accepted. */
+void hwt_funcdiff_free(struct hwt_funcdiff *d);
+
+/** Adds recording @side's (0: A, 1: B) finished aggregation @a over @m: each entry's selected
+ *  value to its leaf function's self and, once per stack, to the total of each function on it;
+ *  traced calls (an aggregation of slices) to the leaf function; and the whole stack (thread
+ *  name, then frames) for hwt_funcdiff_folded(). Functions and stacks are matched by name, so
+ *  two recordings of different builds compare. Returns 0, HWT_E_INVAL (a bad @side) or
+ *  HWT_E_NOMEM. */
+int hwt_funcdiff_add(struct hwt_funcdiff *d, int side, struct hwt_agg *a,
+		     const struct hwt_model *m);
+
+/** The functions, sorted by how much their self value changed (largest change first, gains and
+ *  losses alike), then total change, then name; *@n gets how many. Borrowed from @d until the
+ *  next call of this or of hwt_funcdiff_add(). NULL when out of memory (with *@n 0). */
+const struct hwt_funcdiff_func *hwt_funcdiff_sorted(struct hwt_funcdiff *d, uint32_t *n);
+
+/** Writes the table: per function self and total of A and B, the change of self, B/A ratios of
+ *  self and of total, calls of each; @top rows at most (0: all); @unit of the values ("ns":
+ *  durations). Returns 0, HWT_E_NOMEM or HWT_E_IO. */
+int hwt_funcdiff_print(struct hwt_funcdiff *d, FILE *out, uint32_t top, const char *unit);
+
+/** Writes every stack as "STACK VALUE_A VALUE_B" (frames joined by ';', as the folded format
+ *  with a second column: what differential flamegraph tools read). Returns 0 or HWT_E_IO. */
+int hwt_funcdiff_folded(const struct hwt_funcdiff *d, FILE *out);
+
+#endif
