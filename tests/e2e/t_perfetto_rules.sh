@@ -1,13 +1,14 @@
 # The Perfetto export against Perfetto's own schema and rules, on programs whose calls are known:
 # fib 20 (fib called exactly 2*fib(21)-1 = 21,891 times, nested 20 deep under one main) and work8
-# (8 threads, each calling work() 1,000 times inside its worker()), recorded with -b inproc and
-# fib also with -b uprobe. Each trace must decode with protoc --decode=perfetto.protos.Trace
-# against tests/perfetto/trace_subset.proto (every field named by the schema) and pass
-# tests/perfetto/pftrace.py's rules (interning per sequence since its state was cleared,
-# incremental timestamps, described tracks, every begin ended on its track). Rebuilt, its slices
-# must be exactly those of the Chrome JSON export (python3 json): per thread, the same names,
-# begin and end times to the nanosecond. Under -b inproc (calls a few hundred ns apart on any
-# host) the file holds at most 14 bytes per slice begin or end, counted from the decoded trace.
+# (8 threads, each calling work() 1,000 times inside its worker(); a "thread" flow from main to
+# each), recorded with -b inproc and fib also with -b uprobe. Each trace must decode with protoc
+# --decode=perfetto.protos.Trace against tests/perfetto/trace_subset.proto (every field named by
+# the schema) and pass tests/perfetto/pftrace.py's rules (interning per sequence since its state
+# was cleared, incremental timestamps, described tracks, every begin ended on its track).
+# Rebuilt, its slices must be exactly those of the Chrome JSON export (python3 json): per thread,
+# the same names, begin and end times to the nanosecond. Under -b inproc (calls a few hundred ns
+# apart on any host) the file holds at most 14 bytes per slice begin or end, counted from the
+# decoded trace.
 need protoc python3
 
 FIB_CALLS=21891
@@ -25,6 +26,8 @@ def chrome_threads(path):
     per, open_ = collections.defaultdict(list), collections.defaultdict(list)
     for e in (d["traceEvents"] if isinstance(d, dict) else d):
         ph, k = e.get("ph"), (e.get("pid"), e.get("tid"))
+        if e.get("cat") == "flow":
+            continue  # an anchor Chrome needs for a flow, not a slice of the program
         if ph == "B":
             s = [e["name"], int(Decimal(e["ts"]) * 1000), None]
             open_[k].append(s)
@@ -115,6 +118,11 @@ for k, sl in slices.items():
     if k in work:
         check(all(s[3] == 2 for s in sl if s[0] == "work"), "work8: a work slice of %s is not "
               "directly inside worker()" % (k,))
+# The thread flows (#15): from main to each worker it created, ids paired across sequences.
+outs = {f: t.owner(u) for ts, u, n, a, fl, end in t.instants if n == "thread" for f in fl}
+ins = {f: t.owner(u) for ts, u, n, a, fl, end in t.instants if n == "thread" for f in end}
+check(len(outs) == 8 and set(outs) == set(ins) and set(outs.values()) == {(pid, pid)} and
+      set(ins.values()) == set(work), "work8: thread flows out %s, in %s" % (outs, ins))
 b = per_event(pt, t)
 print("# work8: %d bytes, %d slice events: %.2f bytes per slice event, %d sequences"
       % (os.path.getsize(pt), t.slice_events, b, len(t.sequences)))
