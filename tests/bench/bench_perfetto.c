@@ -1,7 +1,7 @@
 /* The Perfetto exporter alone, without decoding: a stream of slice begins and ends made in
  * memory (one thread, a pseudo-random call tree of 64 functions up to 24 deep, 20-200 ns
- * between events) handed to the exporter, writing to a stream that counts bytes. Prints the exporter's events/s
- * (slice begins and ends, two per call; its CPU time) and bytes per event.
+ * between events) handed to the exporter, writing to a stream that counts bytes. Prints the
+ * exporter's events/s (slice begins and ends, two per call; its CPU time) and bytes per event.
  *   bench_perfetto [MILLIONS_OF_EVENTS] (default 20) */
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,8 +120,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_perfetto: the exporter failed: %d\n", rc);
 		return 1;
 	}
-	printf("perfetto exporter alone: %llu slice events (begins and ends) in %.3f s of CPU: %.1f M "
+	printf("perfetto exporter alone: %llu slice events (begins and ends) in %.3f s of CPU: "
+	       "%.1f M "
 	       "events/s, %.2f bytes per event\n",
-	       (unsigned long long)events, spent / 1e9, events / (spent / 1e3), (double)size / events);
+	       (unsigned long long)events, spent / 1e9, events / (spent / 1e3),
+	       (double)size / events);
 	return 0;
 }
