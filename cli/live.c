@@ -90,7 +90,7 @@ static void draw(struct cli_live *l, struct snap *cur)
 {
 	FILE *f = l->tty;
 	struct hwt_funcdiff *fd = hwt_funcdiff_alloc();
-	const char *vname = "", *unit = "";
+	const char *vname = "", *unit;
 	uint32_t n = 0;
 	const struct hwt_funcdiff_func *fn = NULL;
 
@@ -123,7 +123,6 @@ static void draw(struct cli_live *l, struct snap *cur)
 	}
 	fflush(f);
 	hwt_funcdiff_free(fd);
-	(void)unit;
 }
 
 static void *live_main(void *arg)
