@@ -721,6 +721,57 @@ START_TEST(calltree_lost_at_end)
 }
 END_TEST
 
+/* The columns at their edges: tids wider than the column, durations of 0, 999 and 1000 ns and
+ * past 1000 s, a deep indent, a frame without a name, a process's name for its threads. */
+START_TEST(calltree_columns_edges)
+{
+	uint64_t ts = 0;
+
+	add(HWT_EV_PROCESS, PID, 0)->proc.name = str("p\"q");
+	B(4294967295u, 0, f_anon);
+	E(4294967295u, 0);
+	B(1234567, 5, f_main);
+	for (int i = 0; i < 12; i++)
+		B(1234567, 10 + i, f_fib);
+	ts = 21;
+	E(1234567, ts += 999);
+	E(1234567, ts);
+	for (int i = 0; i < 10; i++)
+		E(1234567, ts += 1);
+	E(1234567, 1234567890123ull);
+	E(1234567, UINT64_MAX);
+	ck_assert_str_eq(tree_run(0, 0),
+			 HEAD "# thread 4294967295 (p\"q), process 10\n"
+			      "       0 ns [4294967295] | [unknown]();\n"
+			      "# thread 1234567 (p\"q), process 10\n"
+			      "            [1234567] | main() {\n"
+			      "            [1234567] |   fib() {\n"
+			      "            [1234567] |     fib() {\n"
+			      "            [1234567] |       fib() {\n"
+			      "            [1234567] |         fib() {\n"
+			      "            [1234567] |           fib() {\n"
+			      "            [1234567] |             fib() {\n"
+			      "            [1234567] |               fib() {\n"
+			      "            [1234567] |                 fib() {\n"
+			      "            [1234567] |                   fib() {\n"
+			      "            [1234567] |                     fib() {\n"
+			      "            [1234567] |                       fib() {\n"
+			      "     999 ns [1234567] |                         fib();\n"
+			      "   1.000 us [1234567] |                       } /* fib */\n"
+			      "   1.002 us [1234567] |                     } /* fib */\n"
+			      "   1.004 us [1234567] |                   } /* fib */\n"
+			      "   1.006 us [1234567] |                 } /* fib */\n"
+			      "   1.008 us [1234567] |               } /* fib */\n"
+			      "   1.010 us [1234567] |             } /* fib */\n"
+			      "   1.012 us [1234567] |           } /* fib */\n"
+			      "   1.014 us [1234567] |         } /* fib */\n"
+			      "   1.016 us [1234567] |       } /* fib */\n"
+			      "   1.018 us [1234567] |     } /* fib */\n"
+			      "   1.020 us [1234567] |   } /* fib */\n"
+			      " 1234.567  s [1234567] | } /* main */\n");
+}
+END_TEST
+
 START_TEST(calltree_bad_args)
 {
 	struct hwt_calltree_config cfg;
@@ -780,6 +831,7 @@ static Suite *slices_suite(void)
 	tcase_add_test(tc, calltree_lost);
 	tcase_add_test(tc, calltree_lost_without_calls);
 	tcase_add_test(tc, calltree_lost_at_end);
+	tcase_add_test(tc, calltree_columns_edges);
 	tcase_add_test(tc, calltree_bad_args);
 	suite_add_tcase(s, tc);
 	return s;
