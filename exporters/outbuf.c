@@ -73,6 +73,20 @@ char *hwt_outbuf_room_slow(struct hwt_outbuf *b, size_t n)
 	return b->buf + b->len;
 }
 
+void hwt_outbuf_spaces(struct hwt_outbuf *b, size_t n)
+{
+	while (n) {
+		size_t k = n < 4096 ? n : 4096;
+		char *d = hwt_outbuf_room(b, k);
+
+		if (!d)
+			return;
+		memset(d, ' ', k);
+		b->len += k;
+		n -= k;
+	}
+}
+
 void hwt_outbuf_printf(struct hwt_outbuf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -121,6 +121,25 @@ static inline char *hwt_fmt_fixed(char *p, uint64_t v, unsigned n)
 	return p + n;
 }
 
+/** Writes @v in decimal right-aligned in @width columns (spaces first; wider when it needs to
+ *  be, as printf's "%*llu"), at @p (at most max(@width, HWT_FMT_INT_MAX) bytes); returns the
+ *  end. */
+static inline char *hwt_fmt_u64_pad(char *p, uint64_t v, unsigned width)
+{
+	char tmp[HWT_FMT_INT_MAX];
+	size_t n = (size_t)(hwt_fmt_u64(tmp, v) - tmp);
+
+	if (n < width) {
+		memset(p, ' ', width - n);
+		p += width - n;
+	}
+	memcpy(p, tmp, n);
+	return p + n;
+}
+
+/** Appends @n spaces. */
+void hwt_outbuf_spaces(struct hwt_outbuf *b, size_t n);
+
 /** Appends @v in decimal. */
 static inline void hwt_outbuf_u64(struct hwt_outbuf *b, uint64_t v)
 {
