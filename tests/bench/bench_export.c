@@ -143,7 +143,11 @@ static int run_report(struct hwt_model *m, const struct hwt_event *evs, size_t n
 	if (!agg || !calls || !tracks)
 		err = HWT_E_NOMEM;
 	for (size_t i = 0; i < n && err >= 0; i++) {
-		err = hwt_agg_event(agg, m, &evs[i]);
+		enum hwt_event_type ty = evs[i].type;
+
+		/* As cli/report.c: with a calls table the aggregation is not given slices. */
+		if (ty != HWT_EV_SLICE_BEGIN && ty != HWT_EV_SLICE_END && ty != HWT_EV_SLICE_ARGS)
+			err = hwt_agg_event(agg, m, &evs[i]);
 		if (err >= 0)
 			err = hwt_slicestats_event(calls, m, &evs[i]);
 		if (err >= 0)
