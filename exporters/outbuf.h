@@ -79,28 +79,55 @@ static inline void hwt_outbuf_char(struct hwt_outbuf *b, char c)
 /* "00" "01" ... "99": two digits at a time. */
 extern const char hwt_digit_pairs[200];
 
-/** Writes @v in decimal at @p (at most HWT_FMT_INT_MAX bytes, no NUL); returns the end. */
+/* 10^0 .. 10^19. */
+extern const uint64_t hwt_pow10[20];
+
+/** Number of decimal digits of @v (1 for 0). */
+static inline unsigned hwt_u64_digits(uint64_t v)
+{
+	/* log10(2) ~ 1233 / 4096: a guess from the bit length, then one comparison. */
+	unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1), d = (bits * 1233) >> 12;
+
+	return d + ((v | 1) >= hwt_pow10[d]); /* v | 1: 0 has one digit */
+}
+
+/* The 8 digits of @v < 10^8 at @p: two halves, four pairs, computed side by side. */
+static inline void hwt_fmt_8digits(char *p, uint32_t v)
+{
+	uint32_t a = v / 10000, b = v % 10000;
+
+	memcpy(p, hwt_digit_pairs + 2 * (a / 100), 2);
+	memcpy(p + 2, hwt_digit_pairs + 2 * (a % 100), 2);
+	memcpy(p + 4, hwt_digit_pairs + 2 * (b / 100), 2);
+	memcpy(p + 6, hwt_digit_pairs + 2 * (b % 100), 2);
+}
+
+/** Writes @v in decimal at @p (at most HWT_FMT_INT_MAX bytes, no NUL); returns the end. The
+ *  digits go straight to their place, last first, eight and then two at a time: no division
+ *  waits on more than a few others. */
 static inline char *hwt_fmt_u64(char *p, uint64_t v)
 {
-	char tmp[HWT_FMT_INT_MAX], *q = tmp + sizeof(tmp);
-	size_t n;
+	char *end = p + hwt_u64_digits(v), *q = end;
+	uint32_t w;
 
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
+	while (v >= 100000000) {
+		uint64_t hi = v / 100000000;
 
-		v /= 100;
-		q -= 2;
-		memcpy(q, hwt_digit_pairs + 2 * r, 2);
+		q -= 8;
+		hwt_fmt_8digits(q, (uint32_t)(v - hi * 100000000));
+		v = hi;
 	}
-	if (v >= 10) {
+	for (w = (uint32_t)v; w >= 100; w /= 100) {
 		q -= 2;
-		memcpy(q, hwt_digit_pairs + 2 * v, 2);
+		memcpy(q, hwt_digit_pairs + 2 * (w % 100), 2);
+	}
+	if (w >= 10) {
+		q -= 2;
+		memcpy(q, hwt_digit_pairs + 2 * w, 2);
 	} else {
-		*--q = (char)('0' + v);
+		*--q = (char)('0' + w);
 	}
-	n = (size_t)(tmp + sizeof(tmp) - q);
-	memcpy(p, q, n);
-	return p + n;
+	return end;
 }
 
 /** Writes @v in decimal, '-' first when negative, at @p (at most HWT_FMT_INT_MAX bytes, no
@@ -126,15 +153,13 @@ static inline char *hwt_fmt_fixed(char *p, uint64_t v, unsigned n)
  *  end. */
 static inline char *hwt_fmt_u64_pad(char *p, uint64_t v, unsigned width)
 {
-	char tmp[HWT_FMT_INT_MAX];
-	size_t n = (size_t)(hwt_fmt_u64(tmp, v) - tmp);
+	unsigned n = hwt_u64_digits(v);
 
 	if (n < width) {
 		memset(p, ' ', width - n);
 		p += width - n;
 	}
-	memcpy(p, tmp, n);
-	return p + n;
+	return hwt_fmt_u64(p, v);
 }
 
 /** Appends @n spaces. */

@@ -49,6 +49,45 @@ START_TEST(hwt_fmt_u64_as_printf)
 }
 END_TEST
 
+/* Every power of ten and the number below it: where the digit count changes. */
+START_TEST(hwt_u64_digits_powers)
+{
+	char got[HWT_FMT_INT_MAX + 1], want[32];
+	uint64_t p = 1;
+
+	for (int k = 0; k < _i; k++)
+		p *= 10;
+	ck_assert_uint_eq(hwt_u64_digits(p), (unsigned)_i + 1);
+	ck_assert_uint_eq(hwt_u64_digits(p - 1), _i ? (unsigned)_i : 1);
+	*hwt_fmt_u64(got, p - 1) = '\0';
+	snprintf(want, sizeof(want), "%" PRIu64, p - 1);
+	ck_assert_str_eq(got, want);
+	*hwt_fmt_u64(got, p) = '\0';
+	snprintf(want, sizeof(want), "%" PRIu64, p);
+	ck_assert_str_eq(got, want);
+}
+END_TEST
+
+/* Random numbers of every length, against printf. */
+START_TEST(hwt_fmt_u64_random)
+{
+	char got[HWT_FMT_INT_MAX + 1], want[32];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < 200000; i++) {
+		uint64_t v;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v = x >> (i % 64);
+		*hwt_fmt_u64(got, v) = '\0';
+		snprintf(want, sizeof(want), "%" PRIu64, v);
+		ck_assert_str_eq(got, want);
+	}
+}
+END_TEST
+
 static const int64_t i64_cases[] = {
 	0,    1,    -1,	   9,	      -9,	 10,	    -10,       999,
 	-999, 1000, -1000, INT32_MIN, INT32_MAX, INT64_MAX, INT64_MIN, INT64_MIN + 1,
@@ -166,6 +205,8 @@ static Suite *outbuf_suite(void)
 
 	tcase_add_loop_test(tc, hwt_fmt_u64_as_printf, 0, sizeof(u64_cases) / sizeof(u64_cases[0]));
 	tcase_add_loop_test(tc, hwt_fmt_i64_as_printf, 0, sizeof(i64_cases) / sizeof(i64_cases[0]));
+	tcase_add_loop_test(tc, hwt_u64_digits_powers, 0, 20);
+	tcase_add_test(tc, hwt_fmt_u64_random);
 	tcase_add_test(tc, hwt_fmt_fixed_digits);
 	tcase_add_test(tc, hwt_outbuf_memory_grows);
 	tcase_add_test(tc, hwt_outbuf_file_whole);
