@@ -94,6 +94,9 @@ static const char *plural(uint64_t n, const char *one, const char *many)
 static void ct_lost_flush(struct hwt_calltree *t, const struct hwt_model *m,
 			  struct hwt_track_thread *th, uint32_t indent);
 
+/* Indents up to this many spaces are written in one fixed-size fill. */
+#define CT_INDENT_FAST 128
+
 /* Starts a line of @th: the duration column (@dur when @has_dur), the tid, @indent levels; the
  * text and the newline are the caller's. The headers and lost markers the thread still owes go
  * first. */
@@ -121,21 +124,32 @@ static void ct_line_start(struct hwt_calltree *t, const struct hwt_model *m,
 	if (has_dur)
 		n = (size_t)(hwt_duration_put(d, dur) - d);
 	/* " %10s [%6u] | " */
-	p = hwt_outbuf_room(&t->ob, 64);
+	/* Fixed-size copies and fills, longer than needed (the room is there and what follows
+	 * overwrites the excess), cost less than exact ones of a varying size. */
+	p = hwt_outbuf_room(&t->ob, 64 + CT_INDENT_FAST);
 	if (!p)
 		return;
-	*p++ = ' ';
-	if (n < 10) {
-		memset(p, ' ', 10 - n);
-		p += 10 - n;
+	if (n <= 10) {
+		memset(p, ' ', 16);
+		if (n)
+			memcpy(p + 11 - n, d, sizeof(d));
+		p += 11;
+	} else {
+		*p++ = ' ';
+		memcpy(p, d, n);
+		p += n;
 	}
-	memcpy(p, d, n);
-	p += n;
 	memcpy(p, " [", 2);
 	p = hwt_fmt_u64_pad(p + 2, th->tid, 6);
 	memcpy(p, "] | ", 4);
-	hwt_outbuf_commit(&t->ob, p + 4);
-	hwt_outbuf_spaces(&t->ob, 2 * (size_t)indent);
+	p += 4;
+	if (2 * (size_t)indent <= CT_INDENT_FAST) {
+		memset(p, ' ', CT_INDENT_FAST);
+		hwt_outbuf_commit(&t->ob, p + 2 * indent);
+	} else {
+		hwt_outbuf_commit(&t->ob, p);
+		hwt_outbuf_spaces(&t->ob, 2 * (size_t)indent);
+	}
 }
 
 static void ct_lost_flush(struct hwt_calltree *t, const struct hwt_model *m,

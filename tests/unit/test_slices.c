@@ -774,6 +774,33 @@ START_TEST(calltree_columns_edges)
 }
 END_TEST
 
+/* Indents past the one-fill width (64 levels and more) as printf pads them. */
+START_TEST(calltree_deep_indent)
+{
+	enum { DEPTH = 100 };
+	char *want = malloc(64 * 1024), *w = want;
+
+	ck_assert_ptr_nonnull(want);
+	w += sprintf(w, HEAD "# thread 10, process 10\n");
+	for (int i = 0; i < DEPTH; i++)
+		B(10, (uint64_t)i, f_fib);
+	for (int i = 0; i < DEPTH - 1; i++)
+		w += sprintf(w, " %10s [%6d] | %*sfib() {\n", "", 10, 2 * i, "");
+	for (int i = DEPTH - 1; i >= 0; i--) {
+		char d[HWT_DURATION_LEN];
+
+		E(10, 1000 + (uint64_t)(DEPTH - 1 - i));
+		hwt_duration_fmt(d, sizeof(d), 1000 + (uint64_t)(DEPTH - 1 - i) - (uint64_t)i);
+		if (i == DEPTH - 1)
+			w += sprintf(w, " %10s [%6d] | %*sfib();\n", d, 10, 2 * i, "");
+		else
+			w += sprintf(w, " %10s [%6d] | %*s} /* fib */\n", d, 10, 2 * i, "");
+	}
+	ck_assert_str_eq(tree_run(0, 0), want);
+	free(want);
+}
+END_TEST
+
 START_TEST(calltree_bad_args)
 {
 	struct hwt_calltree_config cfg;
@@ -834,6 +861,7 @@ static Suite *slices_suite(void)
 	tcase_add_test(tc, calltree_lost_without_calls);
 	tcase_add_test(tc, calltree_lost_at_end);
 	tcase_add_test(tc, calltree_columns_edges);
+	tcase_add_test(tc, calltree_deep_indent);
 	tcase_add_test(tc, calltree_bad_args);
 	suite_add_tcase(s, tc);
 	return s;
