@@ -202,6 +202,8 @@ void ch_event_ts(struct chrome *c, uint64_t ts)
 	put_ts(&c->ob, ts);
 }
 
+/* Names up to this long are copied with one fixed-size copy. */
+#define CH_COPY 64
 /* Frame @frame's name as a JSON string, escaped the first time it is asked for; NULL when out
  * of memory. A frame the model lacks is "[unknown]", as frame 0. */
 static const struct ch_name *frame_name(struct chrome *c, uint32_t frame)
@@ -222,7 +224,8 @@ static const struct ch_name *frame_name(struct chrome *c, uint32_t frame)
 		size_t off = c->names_text.len;
 
 		put_json_str(&c->names_text, hwt_model_frame_name(c->m, frame));
-		if (c->names_text.err)
+		/* Room behind the last name, for slice_head()'s fixed-size copies. */
+		if (!hwt_outbuf_room(&c->names_text, CH_COPY))
 			return NULL;
 		n->off = off;
 		n->len = (uint32_t)(c->names_text.len - off);
@@ -230,13 +233,14 @@ static const struct ch_name *frame_name(struct chrome *c, uint32_t frame)
 	return n;
 }
 
-/* The start of a slice's event on @t up to its time: phase @ph, the name of @frame, the
- * thread's ids, @ts; each name escaped once and each thread's ids written once. The file's
- * first event goes the long way (it carries a category). */
+/* The start of a slice's event on @t: phase @ph, the name of @frame, the thread's ids, @ts and,
+ * when @has_dur, the duration @dur; each name escaped once and each thread's ids written once.
+ * The file's first event goes the long way (it carries a category). */
 static int slice_head(struct chrome *c, struct hwt_track_thread *t, char ph, uint32_t frame,
-		      uint64_t ts)
+		      uint64_t ts, int has_dur, uint64_t dur)
 {
-	static const char head[] = ",\n{\"ph\":\"X\",\"name\":", ts_key[] = ",\"ts\":";
+	static const char head[] = ",\n{\"ph\":\"X\",\"name\":", ts_key[] = ",\"ts\":",
+			  dur_key[] = ",\"dur\":";
 	struct ch_thread *ct = hwt_track_thread_data(t);
 	const struct ch_name *name;
 	char *p;
@@ -246,6 +250,10 @@ static int slice_head(struct chrome *c, struct hwt_track_thread *t, char ph, uin
 
 		ch_event_begin(c, phs, hwt_model_frame_name(c->m, frame), t->pid, t->tid, NULL);
 		ch_event_ts(c, ts);
+		if (has_dur) {
+			ch_put_str(c, dur_key);
+			put_ts(&c->ob, dur);
+		}
 		return c->ob.err;
 	}
 	name = frame_name(c, frame);
@@ -254,20 +262,30 @@ static int slice_head(struct chrome *c, struct hwt_track_thread *t, char ph, uin
 	if (!ct->nids)
 		ct->nids = (uint32_t)snprintf(ct->ids, sizeof(ct->ids), ",\"pid\":%u,\"tid\":%u",
 					      t->pid, t->tid);
-	p = hwt_outbuf_room(&c->ob, sizeof(head) + name->len + ct->nids + sizeof(ts_key) +
-					    HWT_FMT_INT_MAX + 4);
+	p = hwt_outbuf_room(&c->ob, sizeof(head) + (name->len > CH_COPY ? name->len : CH_COPY) +
+					    sizeof(ct->ids) +
+					    2 * (sizeof(dur_key) + HWT_FMT_INT_MAX + 4));
 	if (!p)
 		return c->ob.err;
 	c->nevents++;
 	memcpy(p, head, sizeof(head) - 1);
 	p[9] = ph; /* the X of head */
 	p += sizeof(head) - 1;
-	memcpy(p, c->names_text.buf + name->off, name->len);
+	/* Copies of a fixed size, past the end (the room and the sources have it; what follows
+	 * overwrites it), cost less than exact ones of a varying size. */
+	if (name->len <= CH_COPY)
+		memcpy(p, c->names_text.buf + name->off, CH_COPY);
+	else
+		memcpy(p, c->names_text.buf + name->off, name->len);
 	p += name->len;
-	memcpy(p, ct->ids, ct->nids);
+	memcpy(p, ct->ids, sizeof(ct->ids));
 	p += ct->nids;
 	memcpy(p, ts_key, sizeof(ts_key) - 1);
 	p = fmt_ts(p + sizeof(ts_key) - 1, ts);
+	if (has_dur) {
+		memcpy(p, dur_key, sizeof(dur_key) - 1);
+		p = fmt_ts(p + sizeof(dur_key) - 1, dur);
+	}
 	hwt_outbuf_commit(&c->ob, p);
 	return 0;
 }
@@ -286,7 +304,7 @@ static int flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt
 	ct->pending = 0;
 	struct hwt_open_slice *s = &t->open[t->nopen - 1];
 	c->m = m;
-	if ((rc = slice_head(c, t, 'B', s->frame, s->begin)))
+	if ((rc = slice_head(c, t, 'B', s->frame, s->begin, 0, 0)))
 		return rc;
 	rc = put_slice_args(c, t, s, 0);
 	ch_put_str(c, "}");
@@ -308,14 +326,12 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 
 	if (ct->pending) {
 		ct->pending = 0;
-		if ((rc = slice_head(c, t, 'X', s->frame, s->begin)))
+		if ((rc = slice_head(c, t, 'X', s->frame, s->begin, 1, ts - s->begin)))
 			return rc;
-		ch_put_str(c, ",\"dur\":");
-		put_ts(&c->ob, ts - s->begin);
 	} else {
 		/* The name is repeated on "E" for viewers that match by name; arguments given
 		 * after the "B" was written go here, and the viewers merge them into the slice. */
-		if ((rc = slice_head(c, t, 'E', s->frame, ts)))
+		if ((rc = slice_head(c, t, 'E', s->frame, ts, 0, 0)))
 			return rc;
 	}
 	rc = put_slice_args(c, t, s, flags);

@@ -82,6 +82,9 @@ static void build(void)
 	static const uint64_t w1[1] = { 3 }, w2[1] = { UINT64_MAX };
 	uint32_t f_main = frame("main", 0x10), f_esc = frame("a\"b\\c\n\x01\xff\xc3\xa9 <x>", 0x20);
 	uint32_t f_anon = frame(NULL, 0x30), f_deep = frame("deep", 0x40);
+	uint32_t f_long = frame("a_name_longer_than_sixty_four_bytes_of_json_"
+				"with_\"quotes\"_and_more_and_more_and_more_and_more",
+				0x50);
 	struct hwt_track ct = { .name = str("gauge"), .unit = str("count"), .pid = 7 };
 	struct hwt_track ot = { .name = str("obj"), .pid = 7, .kind = HWT_TRACK_OBJECT };
 	struct hwt_value_writer w;
@@ -161,6 +164,10 @@ static void build(void)
 	slice(HWT_EV_SLICE_BEGIN, 4294967295u, 4294967295u, f_main, UINT64_MAX - 1, 0);
 	slice(HWT_EV_SLICE_END, 4294967295u, 4294967295u, f_main, UINT64_MAX, 0);
 	slice(HWT_EV_SLICE_END, 7, 7, f_main, UINT64_MAX, 0);
+	slice(HWT_EV_SLICE_BEGIN, 5, 5, f_deep, 0, 0);
+	slice(HWT_EV_SLICE_END, 5, 5, f_deep, UINT64_MAX, 0);
+	slice(HWT_EV_SLICE_BEGIN, 6, 6, f_long, 1, 0);
+	slice(HWT_EV_SLICE_END, 6, 6, f_long, 2, 0);
 	add(HWT_EV_PROCESS_EXIT, 7, 7, UINT64_MAX)->exit.signal = 11;
 	e = add(HWT_EV_PROCESS_EXIT, 9, 0, UINT64_MAX);
 	e->exit.status = -1;
@@ -261,6 +268,11 @@ static const char want[] =
 	"{\"ph\":\"X\",\"name\":\"main\",\"pid\":4294967295,\"tid\":4294967295,\"ts\":"
 	"18446744073709551.614,\"dur\":0.001},\n"
 	"{\"ph\":\"E\",\"name\":\"main\",\"pid\":7,\"tid\":7,\"ts\":18446744073709551.615},\n"
+	"{\"ph\":\"X\",\"name\":\"deep\",\"pid\":5,\"tid\":5,\"ts\":0.000,\"dur\":"
+	"18446744073709551.615},\n"
+	"{\"ph\":\"X\",\"name\":\"a_name_longer_than_sixty_four_bytes_of_json_with_\\\"quotes\\\"_"
+	"and_more_"
+	"and_more_and_more_and_more\",\"pid\":6,\"tid\":6,\"ts\":0.001,\"dur\":0.001},\n"
 	"{\"ph\":\"i\",\"name\":\"crash: "
 	"SIGSEGV\",\"pid\":7,\"tid\":7,\"ts\":18446744073709551.615,\"s\":\"p\",\"args\":{"
 	"\"status\":0,\"signal\":11}},\n"
