@@ -228,8 +228,9 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		fix_event(&a, &evs[i]);
-	printf("decode+copy  %8.3f s  %zu events (a call is 2: its begin and end), %zu calls\n",
-	       now_s() - t0, n, calls);
+	printf("decode+copy  %8.3f s  %zu events (a call is 2: its begin and end), %zu calls, "
+	       "%u frames, %u stack nodes\n",
+	       now_s() - t0, n, calls, hwt_model_nframes(m) - 1, hwt_model_nstacks(m) - 1);
 	out = fopen("/dev/null", "w");
 	if (!out)
 		return 1;
