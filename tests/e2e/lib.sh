@@ -254,8 +254,8 @@ def chrome_slices(path, what="chrome"):
     stacks, now, left_open = collections.defaultdict(list), {}, {}
     for e in load_chrome(path):
         ph = e.get("ph")
-        if ph not in ("B", "E", "X", "i"):
-            continue
+        if ph not in ("B", "E", "X", "i") or (ph == "X" and e.get("cat") == "flow"):
+            continue  # an X of category flow anchors a flow: not a slice of the program
         k = (e.get("pid"), e.get("tid"))
         ts = round(e["ts"] * 1000)
         if ph == "i":
