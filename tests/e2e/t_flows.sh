@@ -3,8 +3,11 @@
 # hold one "thread" flow from the main thread to each worker, one "fork" flow from the main
 # thread to the child process, one "exec" flow on the child, each a start ("s") and an end
 # ("f") of one id, on the threads the program printed; and no other flow (the exec that started
-# the recorded program is not one).
-need python3
+# the recorded program is not one). The Perfetto export, decoded by protoc against the schema
+# (tests/perfetto/trace_subset.proto) and read by pftrace.py, has the same flows: instants of
+# those names whose flow_ids leave the same threads and whose terminating_flow_ids arrive on
+# the same threads.
+need python3 protoc
 
 CHECK='
 import sys, collections
@@ -47,6 +50,34 @@ check(got == {"thread": 4, "fork": 1, "exec": 1}, "flows %s, want 4 thread, 1 fo
 done()
 '
 
+PFCHECK='
+import sys, collections, pftrace
+ev = load_chrome(sys.argv[1])
+want = collections.Counter()
+ends = collections.defaultdict(dict)
+for e in ev:
+    if e.get("cat") == "flow" and e.get("ph") in ("s", "f"):
+        ends[e["id"]][e["ph"]] = (e["name"], e["pid"], e["tid"])
+for fid, x in ends.items():
+    want[(x["s"][0], x["s"][1:], x["f"][1:])] += 1
+t = pftrace.load(sys.argv[2])
+check(not t.errors, "perfetto: %s" % t.errors[:5])
+outs, ins = {}, {}
+for ts, u, name, args, fl, end in t.instants:
+    for f in fl:
+        outs[f] = (name, t.owner(u))
+    for f in end:
+        ins[f] = (name, t.owner(u))
+got = collections.Counter()
+for f, (name, src) in outs.items():
+    check(f in ins and ins[f][0] == name, "perfetto flow %s (%s) has no end" % (f, name))
+    if f in ins:
+        got[(name, tuple(src), tuple(ins[f][1]))] += 1
+print("# perfetto flows: %s" % dict(collections.Counter(k[0] for k in got.elements())))
+check(got == want, "perfetto flows %s, the Chrome export has %s" % (dict(got), dict(want)))
+done()
+'
+
 for backend in sample uprobe; do
 	echo "\$ hwtrace record -q -b $backend -F busy -o $backend.hwt -- threads"
 	if [ $backend = uprobe ]; then
@@ -56,5 +87,8 @@ for backend in sample uprobe; do
 	fi || fail "record -b $backend failed: $(head -c 300 $backend.err)"
 	hw_ok export -o $backend.json $backend.hwt
 	py "$CHECK" $backend.out $backend.json || err "-b $backend: flows in the Chrome export"
+	hw_ok export -o $backend.pftrace $backend.hwt
+	pf_decode $backend.pftrace $backend.pf.txt
+	py "$PFCHECK" $backend.json $backend.pf.txt || err "-b $backend: flows in the Perfetto export"
 done
 finish
