@@ -183,7 +183,7 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 {
 	struct tables *t = ctx;
 	struct hwt_event tagged;
-	int err;
+	int err = 0;
 
 	if (t->tg) {
 		if ((err = hwt_agg_event(t->orig, m, ev)) < 0 ||
@@ -192,7 +192,12 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 		ev = &tagged;
 	}
 	t->nsamples += ev->type == HWT_EV_SAMPLE;
-	err = hwt_agg_event(t->agg, m, ev);
+	/* With a calls table the aggregation (no view: samples if any, else slices) is printed
+	 * only when there are samples, or when there are no calls and so no slices: it never
+	 * shows slices, which it is not given. */
+	if (!t->calls || (ev->type != HWT_EV_SLICE_BEGIN && ev->type != HWT_EV_SLICE_END &&
+			  ev->type != HWT_EV_SLICE_ARGS))
+		err = hwt_agg_event(t->agg, m, ev);
 	if (err >= 0 && t->calls)
 		err = hwt_slicestats_event(t->calls, m, ev);
 	if (err >= 0)
@@ -205,13 +210,16 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *flt,
 		struct tables *t)
 {
-	struct hwt_event ev;
-	int err;
+	const struct hwt_event *evs;
+	int err, n;
 
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		err = flt ? hwt_filter_event(flt, m, &ev, take, t) : take(t, m, &ev);
-		if (err < 0)
-			return err;
+	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
+		for (int i = 0; i < n; i++) {
+			err = flt ? hwt_filter_event(flt, m, &evs[i], take, t)
+				  : take(t, m, &evs[i]);
+			if (err < 0)
+				return err;
+		}
 	}
 	if (err >= 0 && flt)
 		err = hwt_filter_finish(flt, m, take, t);
