@@ -11,6 +11,13 @@
 #include "hwtrace/error.h"
 #include "unwind_int.h"
 
+/* A process needs this many samples in a batch to go to the workers: each worker's address
+ * space of it is brought in line first (modules reported, files opened), and a fork-heavy
+ * recording has thousands of processes with a few samples each. */
+#define MIN_JOBS_PER_PID 8
+/* Processes told apart per batch; the samples of any more stay with the decoding thread. */
+#define MAX_PIDS 32
+
 /* Frames kept per sample unwound ahead: a caller asking for more unwinds it itself. */
 #define JOB_FRAMES  512
 #define MAX_WORKERS 7
@@ -24,7 +31,9 @@ struct uw_job {
 	size_t size;
 	uint64_t gen; /* of the address space when the batch started */
 	atomic_int state;
-	int n; /* frames, or -1: the worker could not (no address space) */
+	int n;	  /* frames, or -1: the worker could not (no address space) */
+	int mine; /* left to the decoding thread: too few samples of its process to refresh the
+		     workers' address spaces for */
 };
 
 struct uw_pool {
@@ -48,23 +57,27 @@ struct uw_pool {
 	size_t cursor;	    /* the job the decoding thread expects next */
 };
 
+int hwt_uw_threads_env(void)
+{
+	const char *env = getenv("HWT_UNWIND_THREADS");
+	long n;
+
+	if (!env || !*env)
+		return -1;
+	n = strtol(env, NULL, 10);
+	n = n < 1 ? 1 : n > MAX_WORKERS + 1 ? MAX_WORKERS + 1 : n;
+	return (int)n - 1;
+}
+
 int hwt_unwind_ahead_threads(struct hwt_unwinder *u)
 {
 	if (!u)
 		return 0;
 	if (u->workers < 0) {
-		const char *env = getenv("HWT_UNWIND_THREADS");
-		long n;
+		cpu_set_t set;
+		int n = sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
 
-		if (env && *env) {
-			n = strtol(env, NULL, 10);
-		} else {
-			cpu_set_t set;
-
-			n = sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
-		}
-		n = n < 1 ? 1 : n > MAX_WORKERS + 1 ? MAX_WORKERS + 1 : n;
-		u->workers = (int)n - 1;
+		u->workers = (n < 1 ? 1 : n > MAX_WORKERS + 1 ? MAX_WORKERS + 1 : n) - 1;
 	}
 	return u->workers;
 }
@@ -105,6 +118,8 @@ static void *worker_main(void *arg)
 
 			if (i >= pool->njobs)
 				break;
+			if (pool->jobs[i].mine)
+				continue;
 			if (!atomic_compare_exchange_strong(&pool->jobs[i].state, &expect,
 							    JOB_BUSY))
 				continue; /* the decoding thread took it */
@@ -240,13 +255,46 @@ void hwt_unwind_ahead_stop(struct hwt_unwinder *u)
 	pthread_mutex_unlock(&pool->mu);
 }
 
+/* The workers' address spaces of the processes with samples enough, as the symbolizer has
+ * them now; the other samples are the decoding thread's. */
+static void refresh_workers(struct hwt_unwinder *u, struct uw_pool *pool)
+{
+	struct {
+		uint32_t pid, n;
+	} pids[MAX_PIDS];
+	size_t i, k, npids = 0;
+
+	for (i = 0; i < pool->njobs; i++) {
+		struct uw_job *j = &pool->jobs[i];
+
+		j->gen = hwt_symbolizer_generation(u->s, j->pid);
+		j->n = -1;
+		atomic_init(&j->state, JOB_FREE);
+		for (k = 0; k < npids && pids[k].pid != j->pid; k++)
+			;
+		if (k == npids && npids < MAX_PIDS)
+			pids[npids++] = (typeof(pids[0])){ .pid = j->pid };
+		if (k < npids)
+			pids[k].n++;
+	}
+	for (k = 0; k < npids; k++)
+		for (int w = 0; w < pool->nworkers && pids[k].n >= MIN_JOBS_PER_PID; w++)
+			hwt_uw_proc(pool->wu[w], pids[k].pid);
+	for (i = 0; i < pool->njobs; i++) {
+		struct uw_job *j = &pool->jobs[i];
+
+		for (k = 0; k < npids && pids[k].pid != j->pid; k++)
+			;
+		j->mine = k == npids || pids[k].n < MIN_JOBS_PER_PID;
+	}
+}
+
 int hwt_unwind_ahead_start(struct hwt_unwinder *u)
 {
 	struct uw_pool *pool = u ? u->pool : NULL;
 	struct uw_job *t;
-	size_t i, cap;
-	uint32_t pid = 0;
-	int w, err = 0;
+	size_t cap;
+	int err = 0;
 
 	if (!pool)
 		return 0;
@@ -265,19 +313,7 @@ int hwt_unwind_ahead_start(struct hwt_unwinder *u)
 		pool->njobs = 0;
 		err = HWT_E_NOMEM;
 	}
-	/* The workers' address spaces as the symbolizer has them now. */
-	for (i = 0; i < pool->njobs; i++) {
-		struct uw_job *j = &pool->jobs[i];
-
-		j->gen = hwt_symbolizer_generation(u->s, j->pid);
-		j->n = -1;
-		atomic_init(&j->state, JOB_FREE);
-		if (i && j->pid == pid)
-			continue;
-		pid = j->pid;
-		for (w = 0; w < pool->nworkers; w++)
-			hwt_uw_proc(pool->wu[w], pid);
-	}
+	refresh_workers(u, pool);
 	atomic_store(&pool->next, 0);
 	pool->seq++;
 	pthread_cond_broadcast(&pool->cv_work);
@@ -305,6 +341,9 @@ int hwt_uw_pool_take(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const u
 	/* Not started yet: this thread unwinds it in turn, sooner than waiting. */
 	if (atomic_compare_exchange_strong(&j->state, &expect, JOB_BUSY))
 		return 0;
+	/* A worker has it: a sample takes a microsecond or two, so spin a little first. */
+	for (int spin = 0; spin < 20000 && atomic_load(&j->state) != JOB_DONE; spin++)
+		__builtin_ia32_pause();
 	if (atomic_load(&j->state) != JOB_DONE) {
 		pthread_mutex_lock(&pool->mu);
 		atomic_store(&pool->waiting, 1);
