@@ -77,8 +77,11 @@ struct uw_hit {
 
 #define UW_NO_ROW UINT32_MAX
 
-/* Rows and hits remembered (powers of two): rows 32768 x 112 B = 3.5 MiB, hits 32768 x 32 B =
- * 1 MiB, allocated at the first unwind. */
+_Static_assert(sizeof(struct uw_row) == 120 && sizeof(struct uw_hit) == 32, "the bound above");
+
+/* Rows and hits remembered (powers of two): rows 32768 x 120 B = 3.75 MiB, hits 32768 x 32 B =
+ * 1 MiB, allocated at the first unwind: 4.75 MiB per unwinder (the decoding thread's and each
+ * worker's), whatever the recording. */
 #define UW_ROWS_BITS 15
 #define UW_HITS_BITS 15
 
@@ -153,6 +156,8 @@ int hwt_uw_walk(struct hwt_unwinder *u, struct uw_proc *p, uint32_t tid, const u
  *  address space @pid still has: their count (> 0) in @pcs, else 0. */
 int hwt_uw_pool_take(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
 		     const uint8_t *stack, size_t size, uint64_t *pcs, int max);
+/** The workers HWT_UNWIND_THREADS asks for (its value minus one, at most 7), -1 if unset. */
+int hwt_uw_threads_env(void);
 /** Stops the threads of @u's pool and frees it. */
 void hwt_uw_pool_free(struct hwt_unwinder *u);
 
