@@ -45,8 +45,9 @@ int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_
  * where none did, or where the address space changed since the start (a mapping in between):
  * the same frames as unwinding each in turn. */
 
-/** Threads that unwind ahead besides the caller's: HWT_UNWIND_THREADS minus one when set, else
- *  one fewer than the CPUs this process may run on, at most 7. 0: nothing is unwound ahead. */
+/** Threads that unwind ahead besides the caller's: HWT_UNWIND_THREADS (as it was when @u was
+ *  made) minus one when set, else one fewer than the CPUs this process may run on; at most 7.
+ *  0: nothing is unwound ahead. */
 int hwt_unwind_ahead_threads(struct hwt_unwinder *u);
 
 /** Adds a sample to the batch the next hwt_unwind_ahead_start() starts: @regs (HWT_SAMPLE_NREGS
