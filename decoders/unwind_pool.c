@@ -21,6 +21,9 @@
 /* Frames kept per sample unwound ahead: a caller asking for more unwinds it itself. */
 #define JOB_FRAMES  512
 #define MAX_WORKERS 7
+/* Pauses the decoding thread waits for a sample a worker holds (~2-5 us) before unwinding it
+ * itself. */
+#define SPIN 200
 
 enum { JOB_FREE, JOB_BUSY, JOB_DONE };
 
@@ -46,8 +49,7 @@ struct uw_pool {
 	pthread_cond_t cv_work, cv_done;
 	uint64_t seq; /* batches started */
 	int quit;
-	int busy;	    /* workers inside the current batch */
-	atomic_int waiting; /* the decoding thread sleeps on cv_done */
+	int busy; /* workers inside the current batch */
 
 	struct uw_job *jobs, *pend; /* the batch running; the one being added */
 	size_t njobs, cap_jobs, npend, cap_pend;
@@ -125,11 +127,6 @@ static void *worker_main(void *arg)
 				continue; /* the decoding thread took it */
 			run_job(wu, &pool->jobs[i], pool->pcs + i * JOB_FRAMES);
 			atomic_store(&pool->jobs[i].state, JOB_DONE);
-			if (atomic_load(&pool->waiting)) {
-				pthread_mutex_lock(&pool->mu);
-				pthread_cond_broadcast(&pool->cv_done);
-				pthread_mutex_unlock(&pool->mu);
-			}
 		}
 		pthread_mutex_lock(&pool->mu);
 		if (!--pool->busy)
@@ -341,17 +338,13 @@ int hwt_uw_pool_take(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const u
 	/* Not started yet: this thread unwinds it in turn, sooner than waiting. */
 	if (atomic_compare_exchange_strong(&j->state, &expect, JOB_BUSY))
 		return 0;
-	/* A worker has it: a sample takes a microsecond or two, so spin a little first. */
-	for (int spin = 0; spin < 20000 && atomic_load(&j->state) != JOB_DONE; spin++)
+	/* A worker has it: a sample takes a microsecond or two. Past that the worker may have
+	 * lost its CPU: this thread unwinds the sample itself (the same frames) rather than wait,
+	 * and the worker's are never read. */
+	for (int spin = 0; spin < SPIN && atomic_load(&j->state) != JOB_DONE; spin++)
 		__builtin_ia32_pause();
-	if (atomic_load(&j->state) != JOB_DONE) {
-		pthread_mutex_lock(&pool->mu);
-		atomic_store(&pool->waiting, 1);
-		while (atomic_load(&j->state) != JOB_DONE)
-			pthread_cond_wait(&pool->cv_done, &pool->mu);
-		atomic_store(&pool->waiting, 0);
-		pthread_mutex_unlock(&pool->mu);
-	}
+	if (atomic_load(&j->state) != JOB_DONE)
+		return 0;
 	/* Unwound in the address space the sample has now? */
 	if (j->n <= 0 || j->gen != hwt_symbolizer_generation(u->s, pid))
 		return 0;
