@@ -50,6 +50,11 @@ int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_
  *  0: nothing is unwound ahead. */
 int hwt_unwind_ahead_threads(struct hwt_unwinder *u);
 
+/** Whether the caller should gather its next records into a batch to unwind ahead (1) or take
+ *  them one at a time (0): no threads, or the workers fell behind in the last batch (their CPUs
+ *  busy elsewhere: then each call says no for a while, longer each time it happens again). */
+int hwt_unwind_ahead_wanted(struct hwt_unwinder *u);
+
 /** Adds a sample to the batch the next hwt_unwind_ahead_start() starts: @regs (HWT_SAMPLE_NREGS
  *  values) copied, @stack borrowed until the start after that one. 0 or HWT_E_NOMEM. */
 int hwt_unwind_ahead_add(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,

@@ -18,7 +18,7 @@ int hwt_dec_wants_ahead(struct hwt_decoder *d)
 		if (d->ahead && hwt_unwind_ahead_threads(d->unw) <= 0)
 			d->ahead = 0;
 	}
-	return d->ahead;
+	return d->ahead && hwt_unwind_ahead_wanted(d->unw);
 }
 
 /* Whether build_stack() in perf.c finds user frames in the callchain (then it does not unwind). */

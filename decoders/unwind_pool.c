@@ -24,6 +24,8 @@
 /* Pauses the decoding thread waits for a sample a worker holds (~2-5 us) before unwinding it
  * itself. */
 #define SPIN 200
+/* Records a pause of one batch lasts (hwt_unwind_ahead_wanted() calls). */
+#define AHEAD_PAUSE 256
 
 enum { JOB_FREE, JOB_BUSY, JOB_DONE };
 
@@ -57,6 +59,12 @@ struct uw_pool {
 	size_t cap_pcs;
 	atomic_size_t next; /* the next job to claim */
 	size_t cursor;	    /* the job the decoding thread expects next */
+	/* Whether the workers keep ahead: samples of the batch the decoding thread took from a
+	 * worker, and those it unwound itself because no worker had (or had finished) them. Where
+	 * the workers fall behind (their CPUs busy with other work), batches pause for a while. */
+	uint32_t took, own;
+	uint32_t backoff; /* batches paused after the next failing one: 0, 1, 2, 4 ... 64 */
+	uint64_t skip;	  /* hwt_unwind_ahead_wanted() calls left to answer no */
 };
 
 int hwt_uw_threads_env(void)
@@ -295,6 +303,18 @@ int hwt_unwind_ahead_start(struct hwt_unwinder *u)
 
 	if (!pool)
 		return 0;
+	/* Did the workers keep ahead in the last batch? If not, pause (for 1, 2, 4 ... 64
+	 * batches' worth of records) before the next try. */
+	if (pool->took + pool->own >= 16) {
+		if (pool->took < pool->own) {
+			pool->skip = (uint64_t)(pool->backoff ? pool->backoff : 1) * AHEAD_PAUSE;
+			pool->backoff =
+				pool->backoff ? (pool->backoff < 64 ? pool->backoff * 2 : 64) : 1;
+		} else {
+			pool->backoff = 0;
+		}
+	}
+	pool->took = pool->own = 0;
 	pthread_mutex_lock(&pool->mu);
 	drain(pool);
 	t = pool->jobs;
@@ -335,9 +355,12 @@ int hwt_uw_pool_take(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const u
 		return 0;
 	pool->cursor = i;
 	i--;
+	pool->own++; /* until taken below */
 	/* Not started yet: this thread unwinds it in turn, sooner than waiting. */
-	if (atomic_compare_exchange_strong(&j->state, &expect, JOB_BUSY))
+	if (atomic_compare_exchange_strong(&j->state, &expect, JOB_BUSY)) {
+		pool->own -= (uint32_t)j->mine; /* the decoding thread's anyway */
 		return 0;
+	}
 	/* A worker has it: a sample takes a microsecond or two. Past that the worker may have
 	 * lost its CPU: this thread unwinds the sample itself (the same frames) rather than wait,
 	 * and the worker's are never read. */
@@ -354,5 +377,19 @@ int hwt_uw_pool_take(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const u
 	else if (n == JOB_FRAMES && max > JOB_FRAMES)
 		return 0; /* cut short: this thread unwinds it further */
 	memcpy(pcs, pool->pcs + i * JOB_FRAMES, (size_t)n * sizeof(*pcs));
+	pool->own--;
+	pool->took++;
 	return n;
+}
+
+int hwt_unwind_ahead_wanted(struct hwt_unwinder *u)
+{
+	struct uw_pool *pool = u ? u->pool : NULL;
+
+	if (!u || hwt_unwind_ahead_threads(u) <= 0)
+		return 0;
+	if (!pool || !pool->skip)
+		return 1;
+	pool->skip--;
+	return 0;
 }
