@@ -64,6 +64,9 @@ lookup:
 
 #define ITEM_BLOCK_BYTES (256u << 10)
 
+/* Records taken out of the heap at once when samples unwind ahead. */
+#define AHEAD_BATCH 256
+
 /* Makes d->block a block with room for @need bytes. The current one is reset if nothing in it
  * waits any more, else left to its waiting records (block_put() recycles it). */
 static struct item_block *block_get(struct hwt_decoder *d, size_t need)
@@ -476,6 +479,27 @@ static int read_chunk(struct hwt_decoder *d)
 	}
 }
 
+/* An item may go once a later round started after its own: nothing older can still be in a
+ * ring that was drained before. */
+static int item_ready(const struct hwt_decoder *d)
+{
+	return d->input_done || d->heap[0].ts < d->round_prev || d->nheap > MAX_WAITING;
+}
+
+/* Records ready to go, taken out together (in the order one at a time would give: taking them
+ * out pushes nothing) so that their samples unwind ahead on other threads. */
+static int pop_batch(struct hwt_decoder *d)
+{
+	if (HWT_ARRAY_GROW(d->batch, &d->cap_batch, AHEAD_BATCH))
+		return HWT_E_NOMEM;
+	d->nbatch = d->ibatch = 0;
+	while (d->nbatch < AHEAD_BATCH && d->nheap && item_ready(d))
+		heap_pop(d, &d->batch[d->nbatch++]);
+	/* Unwound ahead or not, each sample gets the same frames. */
+	int err = hwt_dec_unwind_ahead(d, d->batch, d->nbatch);
+	return err == HWT_E_NOMEM ? err : 0;
+}
+
 /* The driver's loop, once the events ready were all handed out: makes more. Returns 1 when
  * there are some, 0 at the end, or a negative enum hwt_error. */
 static __attribute__((noinline)) int fill(struct hwt_decoder *d)
@@ -484,11 +508,24 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 		if (d->iout < d->nout)
 			return 1;
 		d->iout = d->nout = 0;
-		/* An item may go once a later round started after its own: nothing older can
-		 * still be in a ring that was drained before. */
-		if (d->nheap &&
-		    (d->input_done || d->heap[0].ts < d->round_prev || d->nheap > MAX_WAITING)) {
+		if (d->ibatch < d->nbatch) {
+			int err = process_item(d, &d->batch[d->ibatch++]);
+			if (err < 0)
+				return err;
+			continue;
+		}
+		if (d->nbatch) { /* its records are gone: no thread may read them any more */
+			hwt_unwind_ahead_stop(d->unw);
+			d->nbatch = d->ibatch = 0;
+		}
+		if (d->nheap && item_ready(d)) {
 			struct item it;
+			if (hwt_dec_wants_ahead(d)) {
+				int err = pop_batch(d);
+				if (err < 0)
+					return err;
+				continue;
+			}
 			heap_pop(d, &it);
 			int err = process_item(d, &it);
 			if (err < 0)
@@ -615,8 +652,12 @@ void hwt_decoder_close(struct hwt_decoder *d)
 {
 	if (!d)
 		return;
+	hwt_unwind_ahead_stop(d->unw);
 	for (size_t i = 0; i < d->nheap; i++)
 		block_put(d, d->heap[i].block);
+	for (size_t i = d->ibatch; i < d->nbatch; i++)
+		block_put(d, d->batch[i].block);
+	free(d->batch);
 	for (struct item_block *b = d->free_blocks, *next; b; b = next) {
 		next = b->next;
 		free(b);

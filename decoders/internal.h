@@ -83,6 +83,12 @@ struct hwt_decoder {
 	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
 	int input_done;
+	/* Records taken out of the heap together when samples unwind ahead on other threads
+	 * (unwind_ahead.c): processed in order from ibatch. */
+	struct item *batch;
+	size_t nbatch, ibatch, cap_batch;
+	int ahead; /* the recording has -g dwarf samples and there are threads for them */
+	size_t ahead_ndescs;
 
 	/* Counter reads of one round, summed over CPUs before they become events. */
 	uint64_t read_ts;	   /* when the pending values are shown */
@@ -180,6 +186,12 @@ int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *r
 			uint64_t ts);
 /** Tells every stream decoder that @tid ended (exit or exec). */
 int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
+
+/* Unwinding ahead (unwind_ahead.c). */
+/** Whether records are taken out of the heap in batches whose samples unwind ahead. */
+int hwt_dec_wants_ahead(struct hwt_decoder *d);
+/** Starts unwinding the -g dwarf samples among @items, the next records in order. */
+int hwt_dec_unwind_ahead(struct hwt_decoder *d, const struct item *items, size_t n);
 
 /* Perf records (perf.c). */
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id);

@@ -16,6 +16,7 @@
 #include "core/util.h"
 #include "hwtrace/error.h"
 #include "unwind.h"
+#include "unwind_int.h"
 #include "core/openfile.h"
 #include "core/symfile.h"
 
@@ -33,60 +34,8 @@ static const uint8_t perf_of_dwarf[16] = {
 /* Live Dwfls at most: each keeps its modules' files open, and a fork-heavy target (a build)
  * has thousands of processes. The least recently unwound one is ended to make room. */
 #define UW_MAX_PROCS 64
-#define UW_BUCKETS   64
-#define UW_RULES     4096 /* return address rules remembered, by IP */
 #define DWARF_BP     6
 #define PAGE_MASK_4K 0xfffull
-
-/* A module reported to a Dwfl, remembered so that it can be re-reported (kept, with its CFI
- * already parsed) when the address space changes elsewhere. */
-struct uw_mod {
-	char *path;
-	uint64_t key_start, key_pgoff; /* the first mapping of its load */
-	uint64_t bias, low, high;
-};
-
-struct uw_proc {
-	struct uw_proc *next; /* hash chain */
-	uint32_t pid;
-	Dwfl *dwfl;
-	uint64_t gen;  /* symbolizer generation the modules match; 0: never reported */
-	uint64_t used; /* unwinder clock at the last unwind, for eviction */
-	struct uw_mod *mods;
-	size_t nmods;
-};
-
-struct hwt_unwinder {
-	struct hwt_symbolizer *s;
-	struct uw_proc *procs[UW_BUCKETS];
-	struct uw_proc *last; /* the process of the previous sample */
-	size_t nprocs;
-	uint64_t clock;
-	/* A bare x86-64 ELF header: tells dwfl_attach_state the architecture even before (or
-	 * without) any module, and outlives every Dwfl. */
-	Elf64_Ehdr arch_image;
-	Elf *arch_elf;
-	uint8_t *vdso; /* copy of this process' vdso, NULL if there is none */
-	size_t vdso_len;
-	uint8_t vdso_build_id[64];
-	size_t vdso_build_id_len;
-
-	struct {
-		uint64_t ip, gen; /* gen 0: empty */
-		int64_t off;
-		int rule;
-	} rules[UW_RULES];
-
-	/* The sample being unwound, for the libdw callbacks. */
-	uint32_t tid;
-	Dwarf_Word dregs[16];
-	Dwarf_Word ip, sp;
-	const uint8_t *stack;
-	size_t size;
-	uint64_t *pcs;
-	int max, n;
-	Dwarf_Word last_sp;
-};
 
 /* ---- libdw callbacks ---- */
 
@@ -388,7 +337,8 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 						   .key_pgoff = map->pgoff,
 						   .bias = map->start,
 						   .low = map->start,
-						   .high = map->end };
+						   .high = map->end,
+						   .file = hwt_uw_file_id(r->u, -1) };
 		return 0;
 	}
 
@@ -435,6 +385,7 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 			goto skip;
 		}
 	}
+	uint32_t file = hwt_uw_file_id(r->u, fd);
 	/* On success the module owns fd. */
 	mod = dwfl_report_elf(r->p->dwfl, path, path, fd, ld.bias, true);
 	if (!mod) {
@@ -447,7 +398,8 @@ static int report_map(const struct hwt_map_info *map, void *ctx)
 					   .key_pgoff = key_pgoff,
 					   .bias = ld.bias,
 					   .low = low,
-					   .high = high };
+					   .high = high,
+					   .file = file };
 	return 0;
 skip:
 	free(path);
@@ -592,7 +544,21 @@ struct hwt_unwinder *hwt_unwinder_alloc(struct hwt_symbolizer *s)
 		return NULL;
 	}
 	vdso_copy(u);
+	const char *env = getenv("HWT_UNWIND_CACHE");
+	u->use_rows = !env || strcmp(env, "0");
+	u->workers = hwt_uw_threads_env(); /* -1: one per CPU, counted when needed */
 	return u;
+}
+
+void hwt_unwinder_set_cache(struct hwt_unwinder *u, int on)
+{
+	if (u)
+		u->use_rows = !!on;
+}
+
+const struct hwt_unwind_stats *hwt_unwinder_stats(const struct hwt_unwinder *u)
+{
+	return &u->stats;
 }
 
 void hwt_unwinder_free(struct hwt_unwinder *u)
@@ -601,6 +567,7 @@ void hwt_unwinder_free(struct hwt_unwinder *u)
 
 	if (!u)
 		return;
+	hwt_uw_pool_free(u);
 	for (i = 0; i < UW_BUCKETS; i++) {
 		struct uw_proc *p, *next;
 
@@ -610,6 +577,7 @@ void hwt_unwinder_free(struct hwt_unwinder *u)
 		}
 	}
 	elf_end(u->arch_elf);
+	hwt_uw_rows_free(u);
 	free(u->vdso);
 	free(u);
 }
@@ -633,26 +601,31 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	return u->n < u->max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
-/* pcs[0] is the sampled IP; pcs[1..] are return addresses as found on the stack (not minus 1):
- * a caller that symbolizes them should look up pc - 1, which lies inside the call. */
-int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
-	       const uint8_t *stack, size_t size, uint64_t *pcs, int max)
+struct uw_proc *hwt_uw_proc(struct hwt_unwinder *u, uint32_t pid)
 {
-	struct uw_proc *p;
-	int i;
+	struct uw_proc *p = proc_get(u, pid);
 
-	if (!u || !regs || !pcs || max <= 0 || (!stack && size))
-		return HWT_E_INVAL;
-	if (!regs[PR_IP])
-		return 0;
-	pcs[0] = regs[PR_IP];
-	if (max == 1)
-		return 1;
-	p = proc_get(u, pid);
 	if (!p)
-		return HWT_E_NOMEM;
+		return NULL;
 	p->used = ++u->clock;
 	refresh(u, p);
+	return p;
+}
+
+struct uw_proc *hwt_uw_proc_find(const struct hwt_unwinder *u, uint32_t pid)
+{
+	struct uw_proc *p;
+
+	for (p = u->procs[pid % UW_BUCKETS]; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+int hwt_uw_walk(struct hwt_unwinder *u, struct uw_proc *p, uint32_t tid, const uint64_t *regs,
+		const uint8_t *stack, size_t size, uint64_t *pcs, int max)
+{
+	int i;
 
 	u->tid = tid;
 	for (i = 0; i < 16; i++)
@@ -663,10 +636,17 @@ int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_
 	u->size = stack ? size : 0;
 	u->pcs = pcs;
 	u->max = max;
-	u->n = 0;
-	u->last_sp = 0;
-	/* An error ends the walk; the frames found up to it are still right. */
-	dwfl_getthread_frames(p->dwfl, u->tid ? (pid_t)u->tid : 1, frame_cb, u);
+	u->stats.samples++;
+	/* Through the cache of CFI rows where it holds every row the walk meets, else libdw:
+	 * the same walk either way. */
+	u->n = u->use_rows ? hwt_uw_fast(u, p) : -1;
+	if (u->n < 0) {
+		u->stats.slow++;
+		u->n = 0;
+		u->last_sp = 0;
+		/* An error ends the walk; the frames found up to it are still right. */
+		dwfl_getthread_frames(p->dwfl, u->tid ? (pid_t)u->tid : 1, frame_cb, u);
+	}
 	u->stack = NULL;
 	u->pcs = NULL;
 	if (!u->n) {
@@ -674,6 +654,33 @@ int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_
 		return 1;
 	}
 	return u->n;
+}
+
+/* pcs[0] is the sampled IP; pcs[1..] are return addresses as found on the stack (not minus 1):
+ * a caller that symbolizes them should look up pc - 1, which lies inside the call. */
+int hwt_unwind(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
+	       const uint8_t *stack, size_t size, uint64_t *pcs, int max)
+{
+	struct uw_proc *p;
+	int n;
+
+	if (!u || !regs || !pcs || max <= 0 || (!stack && size))
+		return HWT_E_INVAL;
+	if (!regs[PR_IP])
+		return 0;
+	pcs[0] = regs[PR_IP];
+	if (max == 1)
+		return 1;
+	/* Unwound ahead on another thread (unwind_pool.c), in this very address space? */
+	if (u->pool) {
+		n = hwt_uw_pool_take(u, pid, tid, regs, stack, size, pcs, max);
+		if (n > 0)
+			return n;
+	}
+	p = hwt_uw_proc(u, pid);
+	if (!p)
+		return HWT_E_NOMEM;
+	return hwt_uw_walk(u, p, tid, regs, stack, size, pcs, max);
 }
 
 /* The CFA at a frame as (register, offset), for the two registers a return address rule uses. */

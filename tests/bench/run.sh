@@ -212,6 +212,8 @@ for l in open(sys.argv[2]):
           int(samples) / secs if secs else 0, int(out) / 1024))
 EOF
 
+# The read side of -g dwarf: unwinding alone, then perf report against hwtrace on xz.
+PERF=$PERF HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/unwind.sh"
 # Second part: tracing every call (hwtrace -b uprobe) against perf probe and uftrace.
 PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"
 # Every call of a real program (SQLite): hwtrace against uftrace, per call, bytes, start-up.

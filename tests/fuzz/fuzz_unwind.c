@@ -1,7 +1,8 @@
 /* libFuzzer target: the DWARF unwinder's inputs (decoders/unwind.c, decoders/callchain.c): any
  * bytes as a sample's registers and copied stack, unwound against this very process's mappings
  * (real code and CFI), with the instruction pointer steered into its text and tagged stack
- * words made return addresses and frame pointers. */
+ * words made return addresses and frame pointers; through the cache of CFI rows and through
+ * libdw alone, which must give the same frames. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 static struct hwt_model *m;
 static struct hwt_symbolizer *sym;
 static struct hwt_unwinder *unw;
+static struct hwt_unwinder *unw_libdw; /* without the cache of CFI rows: must agree */
 static uint64_t text_lo, text_hi;
 
 /* This process's executable mappings, as a recording's would be. */
@@ -29,8 +31,11 @@ static void setup(void)
 	m = hwt_model_alloc();
 	sym = hwt_symbolizer_alloc(m);
 	unw = hwt_unwinder_alloc(sym);
-	if (!f || !unw)
+	unw_libdw = hwt_unwinder_alloc(sym);
+	if (!f || !unw || !unw_libdw)
 		abort();
+	hwt_unwinder_set_cache(unw, 1);
+	hwt_unwinder_set_cache(unw_libdw, 0);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long s, e, off;
 		char perms[8];
@@ -51,7 +56,7 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t regs[HWT_SAMPLE_NREGS] = { 0 }, pcs[64], ra;
+	uint64_t regs[HWT_SAMPLE_NREGS] = { 0 }, pcs[64], ref[64], ra;
 	size_t nr = size < sizeof(regs) ? size : sizeof(regs);
 
 	if (!unw)
@@ -79,7 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(stack + i, &w, 8);
 	}
 	uint32_t pid = (uint32_t)getpid();
-	hwt_unwind(unw, pid, pid, regs, stack, len, pcs, 64);
+	int n = hwt_unwind(unw, pid, pid, regs, stack, len, pcs, 64);
+	/* The cached walk makes exactly libdw's frames. */
+	if (hwt_unwind(unw_libdw, pid, pid, regs, stack, len, ref, 64) != n ||
+	    (n > 0 && memcmp(pcs, ref, (size_t)n * sizeof(*pcs))))
+		abort();
 	hwt_chain_leaf_ra(unw, pid, pid, regs, stack, len, &ra);
 	free(stack);
 	return 0;
