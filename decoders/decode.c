@@ -106,43 +106,102 @@ static void block_put(struct hwt_decoder *d, struct item_block *b)
 	d->free_blocks = b;
 }
 
-static int heap_less(const struct item *a, const struct item *b)
+static inline int item_less(const struct item *a, const struct item *b)
 {
 	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
 }
 
-static int heap_push(struct hwt_decoder *d, struct item *it)
+/* Whether run @a's first waiting record goes before @b's. */
+static inline int run_less(const struct run *a, const struct run *b)
 {
-	if (HWT_ARRAY_GROW(d->heap, &d->cap_heap, d->nheap + 1))
-		return HWT_E_NOMEM;
-	it->seq = d->seq++;
-	size_t i = d->nheap++;
-	while (i && heap_less(it, &d->heap[(i - 1) / 2])) {
-		d->heap[i] = d->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	d->heap[i] = *it;
-	return 0;
+	return item_less(&a->items[a->head], &b->items[b->head]);
 }
 
-static void heap_pop(struct hwt_decoder *d, struct item *out)
+/* Moves the run at @i down to its place. */
+static void heap_down(struct hwt_decoder *d, size_t i)
 {
-	*out = d->heap[0];
-	struct item last = d->heap[--d->nheap];
-	size_t i = 0, n = d->nheap;
+	struct run *r = d->heap[i];
+	size_t n = d->nheap;
+
 	for (;;) {
 		size_t c = 2 * i + 1;
 		if (c >= n)
 			break;
-		if (c + 1 < n && heap_less(&d->heap[c + 1], &d->heap[c]))
+		if (c + 1 < n && run_less(d->heap[c + 1], d->heap[c]))
 			c++;
-		if (!heap_less(&d->heap[c], &last))
+		if (!run_less(d->heap[c], r))
 			break;
 		d->heap[i] = d->heap[c];
 		i = c;
 	}
-	if (n)
-		d->heap[i] = last;
+	d->heap[i] = r;
+}
+
+static int heap_push(struct hwt_decoder *d, struct run *r)
+{
+	if (HWT_ARRAY_GROW(d->heap, &d->cap_heap, d->nheap + 1))
+		return HWT_E_NOMEM;
+	size_t i = d->nheap++;
+	while (i && run_less(r, d->heap[(i - 1) / 2])) {
+		d->heap[i] = d->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	d->heap[i] = r;
+	return 0;
+}
+
+/* Takes the first waiting record of all into @out: the first run's, which then moves to its
+ * place, or goes to the spares once drained. */
+static void heap_pop(struct hwt_decoder *d, struct item *out)
+{
+	struct run *r = d->heap[0];
+
+	*out = r->items[r->head++];
+	d->nwaiting--;
+	if (r->head < r->n) {
+		heap_down(d, 0);
+		return;
+	}
+	if (r == d->cur)
+		d->cur = NULL;
+	r->head = r->n = 0;
+	r->next = d->spare_runs;
+	d->spare_runs = r;
+	d->heap[0] = d->heap[--d->nheap];
+	if (d->nheap)
+		heap_down(d, 0);
+}
+
+/* Room for one more record at the end of d->cur, a new run when @ts would break its order
+ * (records keep their (ts, seq) order: seq only grows). NULL when out of memory. */
+static struct item *run_append(struct hwt_decoder *d, uint64_t ts, int *fresh)
+{
+	struct run *r = d->cur;
+
+	*fresh = 0;
+	if (!r || ts < r->items[r->n - 1].ts) {
+		r = d->spare_runs;
+		if (r)
+			d->spare_runs = r->next;
+		else if (!(r = calloc(1, sizeof(*r))))
+			return NULL;
+		d->cur = r;
+		*fresh = 1;
+	} else if (r->n == r->cap && r->head >= r->n / 2) {
+		/* Taken from the front while it grows at the back: reuse the front. */
+		memmove(r->items, r->items + r->head, (r->n - r->head) * sizeof(*r->items));
+		r->n -= r->head;
+		r->head = 0;
+	}
+	if (HWT_ARRAY_GROW(r->items, &r->cap, r->n + 1)) {
+		if (*fresh) {
+			d->cur = NULL;
+			r->next = d->spare_runs;
+			d->spare_runs = r;
+		}
+		return NULL;
+	}
+	return &r->items[r->n];
 }
 
 /* ---- output ---------------------------------------------------------------------------- */
@@ -316,24 +375,36 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
 		  const void *data, size_t len)
 {
-	struct item it = { .ts = ts, .cpu = cpu, .kind = kind, .id = id, .len = (uint32_t)len };
 	size_t need = (len + 7) & ~(size_t)7;
 	struct item_block *b = d->block;
+	int fresh;
 
 	if (!b || b->cap - b->used < need) {
 		b = block_get(d, need);
 		if (!b)
 			return HWT_E_NOMEM;
 	}
-	it.data = b->data + b->used;
-	it.block = b;
-	memcpy(it.data, data, len);
-	int err = heap_push(d, &it);
-	if (!err) {
-		b->used += need;
-		b->refs++;
+	struct item *it = run_append(d, ts, &fresh);
+	if (!it)
+		return HWT_E_NOMEM;
+	*it = (struct item){ .ts = ts,
+			     .seq = d->seq++,
+			     .cpu = cpu,
+			     .kind = kind,
+			     .id = id,
+			     .len = (uint32_t)len,
+			     .data = b->data + b->used,
+			     .block = b };
+	memcpy(it->data, data, len);
+	d->cur->n++;
+	if (fresh && heap_push(d, d->cur)) {
+		d->cur->n--;
+		return HWT_E_NOMEM;
 	}
-	return err;
+	d->nwaiting++;
+	b->used += need;
+	b->refs++;
+	return 0;
 }
 
 static int read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
@@ -487,7 +558,8 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 		/* An item may go once a later round started after its own: nothing older can
 		 * still be in a ring that was drained before. */
 		if (d->nheap &&
-		    (d->input_done || d->heap[0].ts < d->round_prev || d->nheap > MAX_WAITING)) {
+		    (d->input_done || d->heap[0]->items[d->heap[0]->head].ts < d->round_prev ||
+		     d->nwaiting > MAX_WAITING)) {
 			struct item it;
 			heap_pop(d, &it);
 			int err = process_item(d, &it);
@@ -615,8 +687,18 @@ void hwt_decoder_close(struct hwt_decoder *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nheap; i++)
-		block_put(d, d->heap[i].block);
+	for (size_t i = 0; i < d->nheap; i++) {
+		struct run *r = d->heap[i];
+		for (size_t k = r->head; k < r->n; k++)
+			block_put(d, r->items[k].block);
+		r->next = d->spare_runs;
+		d->spare_runs = r;
+	}
+	for (struct run *r = d->spare_runs, *next; r; r = next) {
+		next = r->next;
+		free(r->items);
+		free(r);
+	}
 	for (struct item_block *b = d->free_blocks, *next; b; b = next) {
 		next = b->next;
 		free(b);

@@ -42,6 +42,13 @@ struct item { /* a record waiting for its turn */
 	struct item_block *block; /* holds a reference for this item */
 };
 
+/* Records of one run, in (ts, seq) order: those from @head on are waiting. */
+struct run {
+	struct run *next; /* in the spare list */
+	struct item *items;
+	size_t head, n, cap;
+};
+
 /* Records waiting in the heap are copied into blocks of one arena, not a malloc each: a block
  * goes back to the free list once every record in it was processed. */
 struct item_block {
@@ -76,9 +83,14 @@ struct hwt_decoder {
 	struct thread *threads;
 	size_t nthreads, cap_threads;
 
-	/* Records waiting to be put in order: a binary heap on (ts, seq). */
-	struct item *heap;
+	/* Records waiting to be put in order: runs of records already in (ts, seq) order (a
+	 * stream's records mostly come in order), merged through a binary heap of runs on their
+	 * first waiting record, so the heap is touched once per run, not once per record. */
+	struct run **heap;
 	size_t nheap, cap_heap;
+	struct run *cur;	/* the run records are appended to, NULL: start one */
+	struct run *spare_runs; /* drained runs to reuse */
+	size_t nwaiting;	/* records waiting in all runs */
 	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
 	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
