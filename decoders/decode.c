@@ -547,26 +547,54 @@ static int read_chunk(struct hwt_decoder *d)
 	}
 }
 
+/* Events handed out at once by hwt_decoder_batch(): records are processed until this many are
+ * ready, so a consumer's loop runs per batch, not per record. */
+#define FILL_BATCH 256
+
+/* Whether events [@from, d->nout) borrow memory that the next record may reuse (the weights
+ * buffer, a record's bytes): then they go out before another record is processed. */
+static int borrowing(const struct hwt_decoder *d, size_t from)
+{
+	for (size_t i = from; i < d->nout; i++) {
+		enum hwt_event_type t = d->out[i].type;
+		if (t == HWT_EV_SAMPLE || t == HWT_EV_INSTANT || t == HWT_EV_OBJECT ||
+		    t == HWT_EV_SLICE_ARGS)
+			return 1;
+	}
+	return 0;
+}
+
 /* The driver's loop, once the events ready were all handed out: makes more. Returns 1 when
- * there are some, 0 at the end, or a negative enum hwt_error. */
+ * there are some, 0 at the end, or a negative enum hwt_error (after the events made before it
+ * went out). */
 static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 {
+	d->iout = d->nout = 0;
+	if (d->err)
+		return d->err;
 	for (;;) {
-		if (d->iout < d->nout)
+		if (d->nout >= FILL_BATCH)
 			return 1;
-		d->iout = d->nout = 0;
 		/* An item may go once a later round started after its own: nothing older can
 		 * still be in a ring that was drained before. */
 		if (d->nheap &&
 		    (d->input_done || d->heap[0]->items[d->heap[0]->head].ts < d->round_prev ||
 		     d->nwaiting > MAX_WAITING)) {
 			struct item it;
+			size_t from = d->nout;
 			heap_pop(d, &it);
 			int err = process_item(d, &it);
-			if (err < 0)
-				return err;
+			if (err < 0) {
+				d->err = err;
+				return d->nout ? 1 : err;
+			}
+			if (d->nout > from && borrowing(d, from))
+				return 1;
 			continue;
 		}
+		if (d->nout)
+			return 1; /* before reading on: a chunk reuses the bytes events may point to
+				   */
 		if (d->input_done) {
 			int err = hwt_perf_flush_reads(d);
 			/* A recording without its end (recorder killed): close what is open at the
@@ -575,15 +603,17 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 				d->sources_finished = 1;
 				err = finish_sources(d, d->last_ts);
 			}
-			if (err < 0)
-				return err;
-			if (d->nout)
-				continue;
-			return 0;
+			if (err < 0) {
+				d->err = err;
+				return d->nout ? 1 : err;
+			}
+			return d->nout ? 1 : 0;
 		}
 		int err = read_chunk(d);
-		if (err < 0)
+		if (err < 0) {
+			d->err = err;
 			return err;
+		}
 	}
 }
 

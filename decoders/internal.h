@@ -95,6 +95,7 @@ struct hwt_decoder {
 	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
 	int input_done;
+	int err; /* the error decoding stopped at, returned once the events before it went out */
 
 	/* Counter reads of one round, summed over CPUs before they become events. */
 	uint64_t read_ts;	   /* when the pending values are shown */
