@@ -740,6 +740,7 @@ void hwt_decoder_close(struct hwt_decoder *d)
 		d->sources[i].ops->destroy(d->sources[i].st);
 	free(d->sources);
 	free(d->out);
+	free(d->stacks);
 	free(d->descs);
 	hwt_unwinder_free(d->unw);
 	hwt_symbolizer_free(d->sym);

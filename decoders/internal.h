@@ -58,6 +58,19 @@ struct item_block {
 	uint8_t data[] __attribute__((aligned(8)));
 };
 
+/* Stacks of samples seen, by their frames' addresses in one address space (generation): the same
+ * addresses give the same stack node, symbolized and interned once. */
+#define STACK_CACHE_SIZE   2048 /* entries, a power of two */
+#define STACK_CACHE_FRAMES 24	/* deeper stacks are not kept */
+struct stack_cache_entry {
+	uint64_t gen; /* the address space's hwt_symbolizer_generation(), 0: empty */
+	uint32_t pid;
+	uint32_t n;	 /* frames */
+	uint32_t kernel; /* bit i: frame i is the kernel's */
+	uint32_t node;
+	uint64_t pcs[STACK_CACHE_FRAMES];
+};
+
 struct hwt_decoder {
 	struct hwt_decoder_config cfg;
 	struct hwt_model *m;
@@ -118,6 +131,7 @@ struct hwt_decoder {
 	 * processed, so one weights buffer serves the one sample among them. */
 	struct hwt_event *out;
 	size_t nout, iout, cap_out;
+	struct stack_cache_entry *stacks; /* STACK_CACHE_SIZE, allocated at the first sample */
 	uint64_t weights[MAX_WEIGHTS];
 };
 
