@@ -17,6 +17,7 @@
 #include "decoders/decode.h"
 #include "exporters/filter.h"
 #include "cli.h"
+#include "progress.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -266,6 +267,10 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	}
 	const struct hwt_event *evs;
 	int n;
+	struct cli_progress prog;
+	char what[256];
+	snprintf(what, sizeof(what), "exporting %s", trace);
+	cli_progress_start(&prog, d, what);
 	x.e = e;
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
 		for (int i = 0; i < n && err >= 0; i++, nevents++)
@@ -273,7 +278,9 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 				  : ops->event(e, m, &evs[i]);
 		if (err < 0)
 			break;
+		cli_progress_tick(&prog, (uint64_t)n);
 	}
+	cli_progress_end(&prog);
 	if (err >= 0 && flt)
 		err = hwt_filter_finish(flt, m, to_exporter, &x);
 	if (err < 0) {

@@ -14,6 +14,7 @@
 #include "exporters/filter.h"
 #include "decoders/decode.h"
 #include "cli.h"
+#include "progress.h"
 
 static int cmd_report(int argc, char **argv);
 
@@ -193,14 +194,23 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *flt,
 		struct tables *t)
 {
-	struct hwt_event ev;
+	const struct hwt_event *evs;
+	struct cli_progress prog;
 	int err;
 
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		err = flt ? hwt_filter_event(flt, m, &ev, take, t) : take(t, m, &ev);
+	cli_progress_start(&prog, d, "reading");
+	while ((err = hwt_decoder_batch(d, &evs)) > 0) {
+		int n = err;
+		for (int i = 0; i < n && err >= 0; i++)
+			err = flt ? hwt_filter_event(flt, m, &evs[i], take, t)
+				  : take(t, m, &evs[i]);
 		if (err < 0)
-			return err;
+			break;
+		cli_progress_tick(&prog, (uint64_t)n);
 	}
+	cli_progress_end(&prog);
+	if (err < 0)
+		return err;
 	if (err >= 0 && flt)
 		err = hwt_filter_finish(flt, m, take, t);
 	if (err >= 0)

@@ -713,6 +713,11 @@ const struct hwt_store_status *hwt_decoder_store_status(const struct hwt_decoder
 	return hwt_store_reader_status(d->r);
 }
 
+void hwt_decoder_progress(const struct hwt_decoder *d, uint64_t *done, uint64_t *size)
+{
+	hwt_store_reader_position(d ? d->r : NULL, done, size);
+}
+
 void hwt_decoder_close(struct hwt_decoder *d)
 {
 	if (!d)

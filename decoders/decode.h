@@ -59,6 +59,9 @@ const struct hwt_decode_stats *hwt_decoder_stats(const struct hwt_decoder *d);
 /** How reading the file went. */
 const struct hwt_store_status *hwt_decoder_store_status(const struct hwt_decoder *d);
 
+/** How far decoding got: *@done bytes of the recording's *@size (0 when unknown: a FIFO). */
+void hwt_decoder_progress(const struct hwt_decoder *d, uint64_t *done, uint64_t *size);
+
 /** Closes @d; NULL accepted. */
 void hwt_decoder_close(struct hwt_decoder *d);
 

@@ -1,0 +1,37 @@
+/* Progress of a long read (export, report) on stderr, shown only when stderr is a terminal. */
+#ifndef HWT_CLI_PROGRESS_H
+#define HWT_CLI_PROGRESS_H
+
+#include <stdint.h>
+
+struct hwt_decoder;
+
+/** A progress line for reading a recording; zero-initialised is "not shown". */
+struct cli_progress {
+	const struct hwt_decoder *d; /* borrowed: the decoder read from */
+	const char *what;	     /* borrowed: "exporting x.hwt", ... */
+	int tty;		     /* stderr is a terminal: shown at all */
+	int shown;		     /* a line is on the terminal */
+	uint32_t calls;
+	uint64_t events;
+	uint64_t start_ns, next_ns;
+};
+
+/** Starts @p for reading through @d (borrowed, must outlive @p's use), described by @what
+ *  (borrowed). Nothing is ever shown unless stderr is a terminal, nor before a second passed. */
+void cli_progress_start(struct cli_progress *p, const struct hwt_decoder *d, const char *what);
+
+/** Counts @n more events, and redraws the line at most ten times a second. */
+void cli_progress_tick_slow(struct cli_progress *p);
+static inline void cli_progress_tick(struct cli_progress *p, uint64_t n)
+{
+	p->events += n;
+	/* The clock is read every 64th batch only: a batch is up to 256 events. */
+	if (p->tty && !(++p->calls & 63))
+		cli_progress_tick_slow(p);
+}
+
+/** Clears the line if one was shown. */
+void cli_progress_end(struct cli_progress *p);
+
+#endif
