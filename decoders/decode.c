@@ -372,8 +372,8 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 	return err;
 }
 
-int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
-		  const void *data, size_t len)
+void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
+			  uint64_t id, size_t len)
 {
 	size_t need = (len + 7) & ~(size_t)7;
 	struct item_block *b = d->block;
@@ -382,11 +382,11 @@ int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind
 	if (!b || b->cap - b->used < need) {
 		b = block_get(d, need);
 		if (!b)
-			return HWT_E_NOMEM;
+			return NULL;
 	}
 	struct item *it = run_append(d, ts, &fresh);
 	if (!it)
-		return HWT_E_NOMEM;
+		return NULL;
 	*it = (struct item){ .ts = ts,
 			     .seq = d->seq++,
 			     .cpu = cpu,
@@ -395,15 +395,25 @@ int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind
 			     .len = (uint32_t)len,
 			     .data = b->data + b->used,
 			     .block = b };
-	memcpy(it->data, data, len);
 	d->cur->n++;
 	if (fresh && heap_push(d, d->cur)) {
 		d->cur->n--;
-		return HWT_E_NOMEM;
+		return NULL;
 	}
 	d->nwaiting++;
 	b->used += need;
 	b->refs++;
+	return it->data;
+}
+
+int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
+		  const void *data, size_t len)
+{
+	void *to = hwt_dec_queue_alloc(d, ts, cpu, kind, id, len);
+
+	if (!to)
+		return HWT_E_NOMEM;
+	memcpy(to, data, len);
 	return 0;
 }
 
@@ -420,6 +430,9 @@ static int read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
 			d->round_prev = d->round_cur;
 			d->round_cur = hd.ts;
 		}
+		/* A run per item: its records come in order (one ring, one drain of a stream),
+		 * and a run that ends is recycled whole, never moved up. */
+		d->cur = NULL;
 		int err = 0;
 		if (hd.kind == HWT_ITEM_READ && hd.len >= 8) {
 			err = hwt_dec_queue(d, hd.ts, hd.cpu, HWT_ITEM_READ, hd.id, p, hd.len);

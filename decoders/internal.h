@@ -202,6 +202,10 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 /** Queues a record of stream @source (copied) to come back in timestamp order. */
 int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
 		  const void *data, size_t len);
+/** Queues a record of @len bytes like hwt_dec_queue(), to be written at the pointer returned
+ *  (8-byte aligned, valid until the record is processed): no copy. NULL when out of memory. */
+void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
+			  uint64_t id, size_t len);
 /** Hands a side-band record to every stream decoder that wants it. */
 int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,
 			uint64_t ts);

@@ -149,18 +149,20 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (in.a >= u->nsplit)
 			return 0;
 		struct split_thread *t = &u->split[in.a];
-		struct irec r = { .kind = in.kind, .tid = t->tid, .pid = t->pid };
-		if (in.kind == UP_KIND_GAP) {
-			r.lost = in.b;
-		} else {
+		if (in.kind != UP_KIND_GAP)
 			u->prev_ts += in.b;
-			r.id = in.id;
-			r.flags = (uint64_t)in.c;
+		/* Written where it waits for its turn: no copy. */
+		struct irec *r = hwt_dec_queue_alloc(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+						     u->source, sizeof(*r));
+		if (!r)
+			return HWT_E_NOMEM;
+		*r = (struct irec){ .kind = in.kind, .tid = t->tid, .pid = t->pid };
+		if (in.kind == UP_KIND_GAP) {
+			r->lost = in.b;
+		} else {
+			r->id = in.id;
+			r->flags = (uint64_t)in.c;
 		}
-		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
-					sizeof(r));
-		if (err)
-			return err;
 	}
 	return 0;
 }
