@@ -611,7 +611,8 @@ int hwt_store_read(struct hwt_store_reader *r, uint32_t *type, const void **data
 			return stop_bad(r, HWT_E_CORRUPT, "chunk does not decompress");
 		payload = r->raw;
 	}
-	r->offset += sizeof(hdr) + stored;
+	/* Atomic: hwt_store_reader_position() may ask from another thread. */
+	__atomic_store_n(&r->offset, r->offset + sizeof(hdr) + stored, __ATOMIC_RELAXED);
 	r->st.chunks++;
 	if (ctype == HWT_CHUNK_END)
 		r->st.complete = 1;
@@ -628,7 +629,7 @@ const struct hwt_store_status *hwt_store_reader_status(const struct hwt_store_re
 
 void hwt_store_reader_position(const struct hwt_store_reader *r, uint64_t *done, uint64_t *size)
 {
-	*done = r ? r->offset : 0;
+	*done = r ? __atomic_load_n(&r->offset, __ATOMIC_RELAXED) : 0;
 	*size = r ? r->size : 0;
 }
 

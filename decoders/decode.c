@@ -64,8 +64,35 @@ lookup:
 
 #define ITEM_BLOCK_BYTES (256u << 10)
 
+/* The spare blocks and runs are shared with the reader thread, when there is one. */
+static void pool_lock(struct hwt_decoder *d)
+{
+	if (d->pipe)
+		hwt_pipe_lock(d->pipe);
+}
+
+static void pool_unlock(struct hwt_decoder *d)
+{
+	if (d->pipe)
+		hwt_pipe_unlock(d->pipe);
+}
+
+/* Block @b is no longer the one records are copied into: free for reuse once nothing in it
+ * waits (then block_put() recycles it). */
+void hwt_dec_block_seal(struct hwt_decoder *d, struct item_block *b)
+{
+	if (b->refs) {
+		b->sealed = 1;
+		return;
+	}
+	pool_lock(d);
+	b->next = d->free_blocks;
+	d->free_blocks = b;
+	pool_unlock(d);
+}
+
 /* Makes d->block a block with room for @need bytes. The current one is reset if nothing in it
- * waits any more, else left to its waiting records (block_put() recycles it). */
+ * waits any more, else sealed, left to its waiting records. */
 static struct item_block *block_get(struct hwt_decoder *d, size_t need)
 {
 	struct item_block *b = d->block, **pp;
@@ -74,16 +101,17 @@ static struct item_block *block_get(struct hwt_decoder *d, size_t need)
 		b->used = 0;
 		return b;
 	}
-	if (b && !b->refs) {
-		b->next = d->free_blocks;
-		d->free_blocks = b;
-	}
+	d->block = NULL;
+	if (b)
+		hwt_dec_block_seal(d, b);
+	pool_lock(d);
 	for (pp = &d->free_blocks; *pp && (*pp)->cap < need; pp = &(*pp)->next)
 		;
 	b = *pp;
-	if (b) {
+	if (b)
 		*pp = b->next;
-	} else {
+	pool_unlock(d);
+	if (!b) {
 		size_t cap = need > ITEM_BLOCK_BYTES ? need : ITEM_BLOCK_BYTES;
 
 		b = malloc(sizeof(*b) + cap);
@@ -93,17 +121,20 @@ static struct item_block *block_get(struct hwt_decoder *d, size_t need)
 	}
 	b->refs = 0;
 	b->used = 0;
+	b->sealed = 0;
 	d->block = b;
 	return b;
 }
 
-/* A record of @b was processed: a block no record waits in any more is free for reuse. */
+/* A record of @b was processed: a sealed block no record waits in any more is free for reuse. */
 static void block_put(struct hwt_decoder *d, struct item_block *b)
 {
-	if (--b->refs || b == d->block)
+	if (--b->refs || !b->sealed)
 		return;
+	pool_lock(d);
 	b->next = d->free_blocks;
 	d->free_blocks = b;
+	pool_unlock(d);
 }
 
 static inline int item_less(const struct item *a, const struct item *b)
@@ -162,11 +193,13 @@ static void heap_pop(struct hwt_decoder *d, struct item *out)
 		heap_down(d, 0);
 		return;
 	}
-	if (r == d->cur)
+	if (d->main_queues && r == d->cur)
 		d->cur = NULL;
 	r->head = r->n = 0;
+	pool_lock(d);
 	r->next = d->spare_runs;
 	d->spare_runs = r;
+	pool_unlock(d);
 	d->heap[0] = d->heap[--d->nheap];
 	if (d->nheap)
 		heap_down(d, 0);
@@ -180,28 +213,49 @@ static struct item *run_append(struct hwt_decoder *d, uint64_t ts, int *fresh)
 
 	*fresh = 0;
 	if (!r || ts < r->items[r->n - 1].ts) {
+		pool_lock(d);
 		r = d->spare_runs;
 		if (r)
 			d->spare_runs = r->next;
-		else if (!(r = calloc(1, sizeof(*r))))
+		pool_unlock(d);
+		if (!r && !(r = calloc(1, sizeof(*r))))
 			return NULL;
 		d->cur = r;
 		*fresh = 1;
-	} else if (r->n == r->cap && r->head >= r->n / 2) {
-		/* Taken from the front while it grows at the back: reuse the front. */
-		memmove(r->items, r->items + r->head, (r->n - r->head) * sizeof(*r->items));
-		r->n -= r->head;
-		r->head = 0;
 	}
 	if (HWT_ARRAY_GROW(r->items, &r->cap, r->n + 1)) {
 		if (*fresh) {
 			d->cur = NULL;
+			pool_lock(d);
 			r->next = d->spare_runs;
 			d->spare_runs = r;
+			pool_unlock(d);
 		}
 		return NULL;
 	}
 	return &r->items[r->n];
+}
+
+/* Drops the records waiting in run @r (closing) and recycles it. */
+void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r)
+{
+	for (size_t k = r->head; k < r->n; k++)
+		block_put(d, r->items[k].block);
+	r->head = r->n = 0;
+	pool_lock(d);
+	r->next = d->spare_runs;
+	d->spare_runs = r;
+	pool_unlock(d);
+}
+
+/* Takes run @r, handed over by the reader thread, into the heap: @n records more wait. */
+int hwt_dec_take_run(struct hwt_decoder *d, struct run *r)
+{
+	int err = heap_push(d, r);
+
+	if (!err)
+		d->nwaiting += r->n;
+	return err;
 }
 
 /* ---- output ---------------------------------------------------------------------------- */
@@ -246,48 +300,6 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 /* ---- records --------------------------------------------------------------------------- */
 
 /* ---- plugin streams -------------------------------------------------------------------- */
-
-static struct source *source_by_id(struct hwt_decoder *d, uint64_t id)
-{
-	for (uint32_t i = 0; i < d->nsources; i++)
-		if (d->sources[i].id == id)
-			return &d->sources[i];
-	return NULL;
-}
-
-static struct source *source_by_name(struct hwt_decoder *d, const char *name, size_t len)
-{
-	for (uint32_t i = 0; i < d->nsources; i++)
-		if (strlen(d->sources[i].ops->name) == len &&
-		    !memcmp(d->sources[i].ops->name, name, len))
-			return &d->sources[i];
-	return NULL;
-}
-
-/* A HWT_CHUNK_SOURCE: the stream gets the decoder of its name; streams nobody here decodes
- * are skipped, like unknown chunks. */
-static int add_source(struct hwt_decoder *d, const void *data, size_t len)
-{
-	struct hwt_source_desc sd;
-
-	if (len < sizeof(sd) + 1 || ((const char *)data)[len - 1])
-		return 0;
-	memcpy(&sd, data, sizeof(sd));
-	const char *name = (const char *)data + sizeof(sd);
-	for (const struct hwt_source_ops *const *o = hwt_source_decoders; *o; o++) {
-		if (strcmp((*o)->name, name) || source_by_id(d, sd.id))
-			continue;
-		struct source *ns = realloc(d->sources, (d->nsources + 1) * sizeof(*ns));
-		if (!ns)
-			return HWT_E_NOMEM;
-		d->sources = ns;
-		void *st = (*o)->create(d, sd.id);
-		if (!st)
-			return HWT_E_NOMEM;
-		d->sources[d->nsources++] = (struct source){ .id = sd.id, .ops = *o, .st = st };
-	}
-	return 0;
-}
 
 int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts)
 {
@@ -342,7 +354,7 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);
 		break;
 	case HWT_ITEM_SOURCE: {
-		struct source *src = source_by_id(d, it->id);
+		struct source *src = hwt_dec_source(d, it->id);
 		if (src)
 			err = src->ops->record(src->st, it->ts, it->data, it->len);
 		break;
@@ -396,11 +408,18 @@ void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint1
 			     .data = b->data + b->used,
 			     .block = b };
 	d->cur->n++;
-	if (fresh && heap_push(d, d->cur)) {
-		d->cur->n--;
-		return NULL;
+	if (d->collect) { /* the reader thread's: main takes the runs with their chunk */
+		if (fresh && hwt_pipe_collect(d->collect, d->cur)) {
+			d->cur->n--;
+			return NULL;
+		}
+	} else {
+		if (fresh && heap_push(d, d->cur)) {
+			d->cur->n--;
+			return NULL;
+		}
+		d->nwaiting++;
 	}
-	d->nwaiting++;
 	b->used += need;
 	b->refs++;
 	return it->data;
@@ -415,149 +434,6 @@ int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind
 		return HWT_E_NOMEM;
 	memcpy(to, data, len);
 	return 0;
-}
-
-static int read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
-{
-	while (len >= sizeof(struct hwt_stream_item)) {
-		struct hwt_stream_item hd;
-		memcpy(&hd, p, sizeof(hd));
-		p += sizeof(hd);
-		len -= sizeof(hd);
-		if (hd.len > len)
-			return 0; /* damaged: the CRC passed, so this is a writer bug; stop here */
-		if (hd.ts > d->round_cur) {
-			d->round_prev = d->round_cur;
-			d->round_cur = hd.ts;
-		}
-		/* A run per item: its records come in order (one ring, one drain of a stream),
-		 * and a run that ends is recycled whole, never moved up. */
-		d->cur = NULL;
-		int err = 0;
-		if (hd.kind == HWT_ITEM_READ && hd.len >= 8) {
-			err = hwt_dec_queue(d, hd.ts, hd.cpu, HWT_ITEM_READ, hd.id, p, hd.len);
-		} else if (hd.kind == HWT_ITEM_SOURCE) {
-			struct source *src = source_by_id(d, hd.id);
-			if (src)
-				err = src->ops->split(src->st, hd.ts, p, hd.len);
-		} else if (hd.kind == HWT_ITEM_RING) {
-			for (uint32_t off = 0;
-			     off + sizeof(struct perf_event_header) <= hd.len && !err;) {
-				const struct perf_event_header *h = (const void *)(p + off);
-				if (h->size < sizeof(*h) || h->size % 8 || off + h->size > hd.len)
-					break;
-				uint64_t ts = hwt_perf_record_time(d, p + off, h->size, hd.ts);
-				err = hwt_dec_queue(d, ts, hd.cpu, HWT_ITEM_RING, 0, p + off,
-						    h->size);
-				off += h->size;
-			}
-		}
-		if (err)
-			return err;
-		size_t adv = (hd.len + 7) & ~(size_t)7;
-		if (adv > len)
-			adv = len;
-		p += adv;
-		len -= adv;
-	}
-	return 0;
-}
-
-static int read_chunk(struct hwt_decoder *d)
-{
-	uint32_t type;
-	const void *data;
-	size_t len;
-	int n = hwt_store_read(d->r, &type, &data, &len);
-
-	if (n <= 0) {
-		d->input_done = 1;
-		return n;
-	}
-	switch (type) {
-	case HWT_CHUNK_META: {
-		const char *k = data, *v = memchr(data, 0, len);
-		if (v && memchr(v + 1, 0, len - (size_t)(v + 1 - k)))
-			hwt_model_set_meta(d->m, k, v + 1);
-		if (v && !strcmp(k, "pid"))
-			d->target_pid = (uint32_t)strtoul(v + 1, NULL, 10);
-		return 0;
-	}
-	case HWT_CHUNK_EVENTS: {
-		size_t n = len / sizeof(struct hwt_event_desc);
-		struct hwt_event_desc *nd = realloc(d->descs, (d->ndescs + n + 1) * sizeof(*nd));
-		if (!nd)
-			return HWT_E_NOMEM;
-		memcpy(nd + d->ndescs, data, n * sizeof(*nd));
-		for (size_t i = d->ndescs; i < d->ndescs + n; i++) {
-			nd[i].name[sizeof(nd[i].name) - 1] = 0;
-			nd[i].plugin[sizeof(nd[i].plugin) - 1] = 0;
-		}
-		d->descs = nd;
-		d->ndescs += n;
-		if (!d->weights_ready) {
-			d->weights_ready = 1;
-			return hwt_perf_declare_weights(d);
-		}
-		return 0;
-	}
-	case HWT_CHUNK_STREAM:
-		return read_stream(d, data, len);
-	case HWT_CHUNK_PROC_MAPS: {
-		if (len < 8)
-			return 0;
-		uint32_t pid = *(const uint32_t *)data;
-		char *text = strndup((const char *)data + 8, len - 8), *save = NULL;
-		if (!text)
-			return HWT_E_NOMEM;
-		for (char *line = strtok_r(text, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			unsigned long long s, e, off;
-			char perms[8];
-			int pos = 0;
-			if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off,
-				   &pos) < 4 ||
-			    !pos || !strchr(perms, 'x'))
-				continue;
-			struct hwt_map_info mi = {
-				.start = s, .end = e, .pgoff = off, .path = line + pos
-			};
-			if (*mi.path)
-				hwt_symbolizer_add_map(d->sym, pid, &mi);
-		}
-		free(text);
-		return 0;
-	}
-	case HWT_CHUNK_SOURCE:
-		return add_source(d, data, len);
-	case HWT_CHUNK_PLUGIN: {
-		uint32_t nl;
-		if (len < 4)
-			return 0;
-		memcpy(&nl, data, 4);
-		if (nl > len - 4)
-			return 0;
-		struct source *src = source_by_name(d, (const char *)data + 4, nl);
-		return src ? src->ops->chunk(src->st, (const char *)data + 4 + nl, len - 4 - nl)
-			   : 0;
-	}
-	case HWT_CHUNK_NOTE: {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%.*s", (int)len, (const char *)data);
-		d->stats.notes++;
-		if (d->cfg.on_note)
-			d->cfg.on_note(msg, d->cfg.ctx);
-		return 0;
-	}
-	case HWT_CHUNK_END:
-		if (len < sizeof(struct hwt_end_rec))
-			return 0;
-		memcpy(&d->stats.end, data, sizeof(d->stats.end));
-		d->stats.have_end = 1;
-		return hwt_dec_queue(d, UINT64_MAX, -1, 0, 0, data, len);
-	default:
-		return 0; /* unknown chunk types are skipped: newer writers, older readers */
-	}
 }
 
 /* Events handed out at once by hwt_decoder_batch(): records are processed until this many are
@@ -622,7 +498,7 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 			}
 			return d->nout ? 1 : 0;
 		}
-		int err = read_chunk(d);
+		int err = hwt_dec_read_chunk(d);
 		if (err < 0) {
 			d->err = err;
 			return err;
@@ -673,6 +549,7 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 	else
 		hwt_decoder_config_init(&d->cfg);
 	d->m = m;
+	d->main_queues = 1;
 	d->r = hwt_store_reader_open(path, err);
 	if (!d->r) {
 		switch (*err) {
@@ -705,12 +582,18 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 	/* Read up to the event list, so the model knows its metadata and sample weights before
 	 * the first event: exporters look their view up among the weights. */
 	while (!d->weights_ready && !d->input_done && !d->nheap) {
-		*err = read_chunk(d);
+		*err = hwt_dec_read_chunk(d);
 		if (*err < 0) {
 			snprintf(why, whylen, "cannot read '%s': %s", path, hwt_errstr(*err));
 			hwt_decoder_close(d);
 			return NULL;
 		}
+	}
+	*err = hwt_pipe_start(d);
+	if (*err < 0) {
+		snprintf(why, whylen, "cannot read '%s': %s", path, hwt_errstr(*err));
+		hwt_decoder_close(d);
+		return NULL;
 	}
 	*err = 0;
 	return d;
@@ -735,13 +618,9 @@ void hwt_decoder_close(struct hwt_decoder *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->nheap; i++) {
-		struct run *r = d->heap[i];
-		for (size_t k = r->head; k < r->n; k++)
-			block_put(d, r->items[k].block);
-		r->next = d->spare_runs;
-		d->spare_runs = r;
-	}
+	hwt_pipe_stop(d);
+	for (size_t i = 0; i < d->nheap; i++)
+		hwt_dec_drop_run(d, d->heap[i]);
 	for (struct run *r = d->spare_runs, *next; r; r = next) {
 		next = r->next;
 		free(r->items);

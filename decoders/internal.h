@@ -54,6 +54,7 @@ struct run {
 struct item_block {
 	struct item_block *next; /* in the free list */
 	uint32_t refs;		 /* records in it still waiting */
+	int sealed;		 /* no longer the block records are copied into */
 	size_t used, cap;
 	uint8_t data[] __attribute__((aligned(8)));
 };
@@ -101,9 +102,13 @@ struct hwt_decoder {
 	 * first waiting record, so the heap is touched once per run, not once per record. */
 	struct run **heap;
 	size_t nheap, cap_heap;
-	struct run *cur;	/* the run records are appended to, NULL: start one */
-	struct run *spare_runs; /* drained runs to reuse */
-	size_t nwaiting;	/* records waiting in all runs */
+	struct run *cur;	    /* the run records are appended to, NULL: start one */
+	int main_queues;	    /* this thread queues records (no reader thread splits them) */
+	struct hwt_pipe *pipe;	    /* the reader thread, NULL: none (decoders/pipeline.c) */
+	struct pipe_chunk *collect; /* the reader thread's: the chunk whose runs it makes */
+	uint64_t q_round_cur, q_round_prev;	/* rounds as the chunks queued so far tell them */
+	struct run *spare_runs;			/* drained runs to reuse */
+	size_t nwaiting;			/* records waiting in all runs */
 	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
 	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
@@ -138,6 +143,9 @@ struct hwt_decoder {
 /** A decoder of one plugin stream. Hooks return >= 0 or a negative enum hwt_error. */
 struct hwt_source_ops {
 	const char *name; /* the stream's name, and the name of the plugin chunks it reads */
+	/** 1: split touches its own splitting state and queues records (hwt_dec_queue*()), nothing
+	 *  else (the model, the decoder, what record() uses), so the reader thread may run it. */
+	int split_alone;
 	void *(*create)(struct hwt_decoder *d, uint32_t id);
 	void (*destroy)(void *st);
 	/** A chunk its plugin wrote with hwt_host_write_chunk() (function tables...). */
@@ -211,6 +219,38 @@ int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *r
 			uint64_t ts);
 /** Tells every stream decoder that @tid ended (exit or exec). */
 int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
+
+/* The reader thread (pipeline.c). */
+struct hwt_pipe;
+struct pipe_chunk;
+void hwt_pipe_lock(struct hwt_pipe *p);
+void hwt_pipe_unlock(struct hwt_pipe *p);
+/** The reader thread keeps run @r (new, filled while its chunk is read) for main. 0 or
+ *  HWT_E_NOMEM. */
+int hwt_pipe_collect(struct pipe_chunk *c, struct run *r);
+/** Starts the reader thread if @d is to decode in parallel (hwt_decoder_config.threads, the
+ *  recording's size): returns 0 (started or not) or a negative enum hwt_error. */
+int hwt_pipe_start(struct hwt_decoder *d);
+/** The next chunk from the reader thread, taken in (hwt_dec_read_chunk()). */
+int hwt_pipe_next(struct hwt_decoder *d);
+/** Stops the reader thread and drops what it read ahead; NULL accepted. */
+void hwt_pipe_stop(struct hwt_decoder *d);
+
+/* The driver's queue (decode.c). */
+void hwt_dec_block_seal(struct hwt_decoder *d, struct item_block *b);
+int hwt_dec_take_run(struct hwt_decoder *d, struct run *r);
+void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r);
+
+/* Chunks (chunk.c). */
+/** The stream decoder of stream @id, NULL if none. */
+struct source *hwt_dec_source(struct hwt_decoder *d, uint64_t id);
+/** Splits the stream items of a HWT_CHUNK_STREAM and queues their records. */
+int hwt_dec_read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len);
+/** What chunk @type of @len bytes at @data says, taken in. Returns >= 0 or an enum hwt_error. */
+int hwt_dec_apply_chunk(struct hwt_decoder *d, uint32_t type, const void *data, size_t len);
+/** Reads the next chunk (from the reader thread when there is one) and takes it in; sets
+ *  d->input_done at the end. Returns >= 0 or a negative enum hwt_error. */
+int hwt_dec_read_chunk(struct hwt_decoder *d);
 
 /* Perf records (perf.c). */
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id);

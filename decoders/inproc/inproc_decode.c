@@ -368,6 +368,7 @@ static void ip_destroy(void *st)
 
 const struct hwt_source_ops hwt_inproc_source = {
 	.name = HWT_INPROC_SOURCE,
+	.split_alone = 1,
 	.create = ip_create,
 	.destroy = ip_destroy,
 	.chunk = ip_chunk,

@@ -413,6 +413,7 @@ static void up_destroy(void *st)
 
 const struct hwt_source_ops hwt_uprobe_source = {
 	.name = "uprobe",
+	.split_alone = 1,
 	.create = up_create,
 	.destroy = up_destroy,
 	.chunk = up_chunk,
