@@ -247,6 +247,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		goto out;
 	}
 	hwt_decoder_config_init(&dcfg);
+	dcfg.threads = cli_decode_threads;
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);

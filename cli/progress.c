@@ -8,6 +8,22 @@
 #include <unistd.h>
 
 #include "decoders/decode.h"
+#include "cli.h"
+
+int cli_decode_threads;
+
+int cli_parse_jobs(const char *cmd, const char *arg)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (*end || end == arg || n < 1 || n > 64)
+		return cli_error("%s: -j %s: give the threads to decode with, 1 to 64 (1: one "
+				 "thread; by default 2 on large recordings)",
+				 cmd, arg);
+	cli_decode_threads = (int)n;
+	return 0;
+}
 
 static uint64_t now_ns(void)
 {

@@ -1,10 +1,18 @@
-/* Progress of a long read (export, report) on stderr, shown only when stderr is a terminal. */
+/* How long reads (export, report) run: the threads they decode with (-j), and their progress on
+ * stderr, shown only when stderr is a terminal. */
 #ifndef HWT_CLI_PROGRESS_H
 #define HWT_CLI_PROGRESS_H
 
 #include <stdint.h>
 
 struct hwt_decoder;
+
+/** -j N of export and report: the threads to decode with (hwt_decoder_config.threads), 0 until
+ *  given (automatic). */
+extern int cli_decode_threads;
+
+/** Parses -j @arg into cli_decode_threads: 0, or 1 after saying what is wrong in one line. */
+int cli_parse_jobs(const char *cmd, const char *arg);
 
 /** A progress line for reading a recording; zero-initialised is "not shown". */
 struct cli_progress {

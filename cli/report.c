@@ -21,7 +21,7 @@ static int cmd_report(int argc, char **argv);
 const struct cli_command cli_report = {
 	.name = "report",
 	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] "
-		 "[--compensate] [TRACE]",
+		 "[--compensate] [-j N] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
 		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
 		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
@@ -40,6 +40,7 @@ const struct cli_command cli_report = {
 		"                  (info: uprobe.call_ns, inproc.call_ns) out of each traced\n"
 		"                  call: its own from its total and self time, that of every\n"
 		"                  call beneath it from its total (never below 0)\n"
+		"  -j, --jobs N    threads to decode with, as export -j\n"
 		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
 		"(snapshots) follow.\n",
 	.exec = cmd_report,
@@ -231,17 +232,22 @@ struct report_args {
 static int parse_args(int argc, char **argv, struct report_args *a)
 {
 	static const struct option opts[] = {
-		{ "top", required_argument, NULL, 'n' },  { "sort", required_argument, NULL, 's' },
-		{ "view", required_argument, NULL, 'V' }, { "tid", required_argument, NULL, 'T' },
-		{ "time", required_argument, NULL, 't' }, { "compensate", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },	  { 0 },
+		{ "top", required_argument, NULL, 'n' },
+		{ "sort", required_argument, NULL, 's' },
+		{ "view", required_argument, NULL, 'V' },
+		{ "tid", required_argument, NULL, 'T' },
+		{ "time", required_argument, NULL, 't' },
+		{ "compensate", no_argument, NULL, 'C' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	int c;
 
 	*a = (struct report_args){ .top = 20, .key = HWT_SLICE_SORT_TOTAL };
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:s:j:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': {
 			char *end;
@@ -269,6 +275,10 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			break;
 		case 'C':
 			a->compensate = 1;
+			break;
+		case 'j':
+			if (cli_parse_jobs("report", optarg))
+				return 1;
 			break;
 		case 'h':
 			cli_help(&cli_report);
@@ -310,7 +320,10 @@ static int cmd_report(int argc, char **argv)
 			cli_error("out of memory");
 		goto out;
 	}
-	d = hwt_decoder_open(trace, m, NULL, &err, why, sizeof(why));
+	struct hwt_decoder_config dcfg;
+	hwt_decoder_config_init(&dcfg);
+	dcfg.threads = cli_decode_threads;
+	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);
 		goto out;
