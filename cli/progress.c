@@ -54,13 +54,11 @@ void cli_progress_tick_slow(struct cli_progress *p)
 	p->next_ns = now + 100000000u;
 	hwt_decoder_progress(p->d, &done, &size);
 	double secs = (double)(now - p->start_ns) / 1e9;
+	char pct[16] = "";
 	if (size)
-		fprintf(stderr, "\rhwtrace: %s: %3.0f %%, %.1f M events (%.1f M/s)\033[K", p->what,
-			100.0 * (double)done / (double)size, (double)p->events / 1e6,
-			(double)p->events / 1e6 / secs);
-	else
-		fprintf(stderr, "\rhwtrace: %s: %.1f M events (%.1f M/s)\033[K", p->what,
-			(double)p->events / 1e6, (double)p->events / 1e6 / secs);
+		snprintf(pct, sizeof(pct), "%3.0f %%, ", 100.0 * (double)done / (double)size);
+	fprintf(stderr, "\rhwtrace: %s: %s%.2f M events (%.1f M/s)\033[K", p->what, pct,
+		(double)p->events / 1e6, (double)p->events / 1e6 / secs);
 	fflush(stderr);
 	p->shown = 1;
 }
