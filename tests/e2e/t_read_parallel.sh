@@ -1,10 +1,10 @@
 # Decoding on two threads (decoders/pipeline.c) gives what one thread gives: every export format
 # (Perfetto, Chrome JSON, folded, pprof, SVG) and the report text are the same bytes with -j 1 and
 # with the parallel path, which HWT_DECODE_PARALLEL_MIN=0 turns on whatever the recording's size,
-# on recordings of each kind: uprobe (fib), inproc (fib, threads, fork and exec, and SQLite when
-# it is built: several chunks of calls), sampling with callchains (demo's threads). That the
-# parallel path ran is checked too: the decoding process starts a thread (strace -f sees a
-# clone) with it, none with -j 1.
+# on recordings of each kind: uprobe (fib), inproc (fib, threads, fork and exec, libhwtrace's
+# stream beside the calls, and SQLite when it is built: several chunks of calls), sampling with
+# callchains (demo's threads). That the parallel path ran is checked too: the decoding process
+# starts a thread (strace -f sees a clone) with it, none with -j 1.
 need strace
 
 # A copy for uprobes: their removal lags, and -b inproc refuses a function whose entry still
@@ -15,11 +15,13 @@ hw_ok record -q -b inproc -o ip-fib.hwt -- "$PROGS/fib" 18
 hw_ok record -q -b inproc -o ip-threads.hwt -- "$PROGS/threads"
 hw_ok record -q -b inproc -o ip-fork.hwt -- "$PROGS/forkexec"
 hw_ok record -q -b sample -o sample.hwt -- "$PROGS/demo"
-recs=(up-fib ip-fib ip-threads ip-fork sample)
+# libhwtrace's spans and counters too: a stream the reader thread leaves to the other to split.
+hw_ok record -q -b inproc -o ip-api.hwt -- "$PROGS/api_demo"
+recs=(up-fib ip-fib ip-threads ip-fork sample ip-api)
 root=$(cd "$(dirname "$E2E_LIB")/../.." && pwd)
 dir=${SQLITE_DIR:-$(dirname "$PROGS")/sqlite}
 if bash "$root/ci/sqlite.sh" "$dir" noinline >build.log 2>&1; then
-	hw_ok record -q -b inproc -o ip-sqlite.hwt -- "$dir/sqlite-noinline" 1500
+	hw_ok record -q -b inproc -o ip-sqlite.hwt -- "$dir/sqlite-noinline" 800
 	recs+=(ip-sqlite)
 else
 	note "SQLite not built ($(tail -n 1 build.log)): its recording is left out"
