@@ -131,10 +131,30 @@ static void block_put(struct hwt_decoder *d, struct item_block *b)
 {
 	if (--b->refs || !b->sealed)
 		return;
-	pool_lock(d);
+	if (d->pipe) {
+		/* Events handed out may still point into it (a record's bytes) while the reader
+		 * thread would fill it again: it is free from the next fill() on. */
+		b->next = d->retired;
+		d->retired = b;
+		return;
+	}
 	b->next = d->free_blocks;
 	d->free_blocks = b;
+}
+
+/* The blocks retired while the events of the last batch were made, free now that the caller is
+ * done with those events. */
+static void unretire(struct hwt_decoder *d)
+{
+	struct item_block *last = d->retired;
+
+	while (last->next)
+		last = last->next;
+	pool_lock(d);
+	last->next = d->free_blocks;
+	d->free_blocks = d->retired;
 	pool_unlock(d);
+	d->retired = NULL;
 }
 
 static inline int item_less(const struct item *a, const struct item *b)
@@ -459,6 +479,8 @@ static int borrowing(const struct hwt_decoder *d, size_t from)
 static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 {
 	d->iout = d->nout = 0;
+	if (d->retired)
+		unretire(d);
 	if (d->err)
 		return d->err;
 	for (;;) {
@@ -626,6 +648,8 @@ void hwt_decoder_close(struct hwt_decoder *d)
 		free(r->items);
 		free(r);
 	}
+	if (d->retired)
+		unretire(d);
 	for (struct item_block *b = d->free_blocks, *next; b; b = next) {
 		next = b->next;
 		free(b);

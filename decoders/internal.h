@@ -110,6 +110,7 @@ struct hwt_decoder {
 	struct run *spare_runs;			/* drained runs to reuse */
 	size_t nwaiting;			/* records waiting in all runs */
 	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
+	struct item_block *retired; /* with a reader thread: free from the next batch on */
 	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
 	int input_done;
