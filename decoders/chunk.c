@@ -52,6 +52,11 @@ static int add_source(struct hwt_decoder *d, const void *data, size_t len)
 
 int hwt_dec_read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
 {
+	/* Runs never span chunks: nothing is taken from a run while records are added to it, and
+	 * one that ends is recycled whole, never moved up. Within the chunk a run goes on from
+	 * item to item while the records keep their order (one thread's drains follow each
+	 * other). */
+	d->cur = NULL;
 	while (len >= sizeof(struct hwt_stream_item)) {
 		struct hwt_stream_item hd;
 		memcpy(&hd, p, sizeof(hd));
@@ -63,9 +68,6 @@ int hwt_dec_read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
 			d->q_round_prev = d->q_round_cur;
 			d->q_round_cur = hd.ts;
 		}
-		/* A run per item: its records come in order (one ring, one drain of a stream),
-		 * and a run that ends is recycled whole, never moved up. */
-		d->cur = NULL;
 		int err = 0;
 		if (hd.kind == HWT_ITEM_READ && hd.len >= 8) {
 			err = hwt_dec_queue(d, hd.ts, hd.cpu, HWT_ITEM_READ, hd.id, p, hd.len);

@@ -3,6 +3,7 @@
  * and stream decoders make out one at a time. */
 #include "internal.h"
 
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -56,227 +57,6 @@ lookup:
 }
 
 /* ---- the records waiting in the heap ------------------------------------------------------ */
-
-/* Records that may wait for their round: a recording whose timestamps never advance (damaged,
- * or made to exhaust memory) would otherwise keep every record of every chunk. Past this, the
- * oldest go in the order they have; real recordings hold a few rounds, far below. */
-#define MAX_WAITING (1u << 20)
-
-#define ITEM_BLOCK_BYTES (256u << 10)
-
-/* The spare blocks and runs are shared with the reader thread, when there is one. */
-static void pool_lock(struct hwt_decoder *d)
-{
-	if (d->pipe)
-		hwt_pipe_lock(d->pipe);
-}
-
-static void pool_unlock(struct hwt_decoder *d)
-{
-	if (d->pipe)
-		hwt_pipe_unlock(d->pipe);
-}
-
-/* Block @b is no longer the one records are copied into: free for reuse once nothing in it
- * waits (then block_put() recycles it). */
-void hwt_dec_block_seal(struct hwt_decoder *d, struct item_block *b)
-{
-	if (b->refs) {
-		b->sealed = 1;
-		return;
-	}
-	pool_lock(d);
-	b->next = d->free_blocks;
-	d->free_blocks = b;
-	pool_unlock(d);
-}
-
-/* Makes d->block a block with room for @need bytes. The current one is reset if nothing in it
- * waits any more, else sealed, left to its waiting records. */
-static struct item_block *block_get(struct hwt_decoder *d, size_t need)
-{
-	struct item_block *b = d->block, **pp;
-
-	if (b && !b->refs && b->cap >= need) {
-		b->used = 0;
-		return b;
-	}
-	d->block = NULL;
-	if (b)
-		hwt_dec_block_seal(d, b);
-	pool_lock(d);
-	for (pp = &d->free_blocks; *pp && (*pp)->cap < need; pp = &(*pp)->next)
-		;
-	b = *pp;
-	if (b)
-		*pp = b->next;
-	pool_unlock(d);
-	if (!b) {
-		size_t cap = need > ITEM_BLOCK_BYTES ? need : ITEM_BLOCK_BYTES;
-
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->cap = cap;
-	}
-	b->refs = 0;
-	b->used = 0;
-	b->sealed = 0;
-	d->block = b;
-	return b;
-}
-
-/* A record of @b was processed: a sealed block no record waits in any more is free for reuse. */
-static void block_put(struct hwt_decoder *d, struct item_block *b)
-{
-	if (--b->refs || !b->sealed)
-		return;
-	if (d->pipe) {
-		/* Events handed out may still point into it (a record's bytes) while the reader
-		 * thread would fill it again: it is free from the next fill() on. */
-		b->next = d->retired;
-		d->retired = b;
-		return;
-	}
-	b->next = d->free_blocks;
-	d->free_blocks = b;
-}
-
-/* The blocks retired while the events of the last batch were made, free now that the caller is
- * done with those events. */
-static void unretire(struct hwt_decoder *d)
-{
-	struct item_block *last = d->retired;
-
-	while (last->next)
-		last = last->next;
-	pool_lock(d);
-	last->next = d->free_blocks;
-	d->free_blocks = d->retired;
-	pool_unlock(d);
-	d->retired = NULL;
-}
-
-static inline int item_less(const struct item *a, const struct item *b)
-{
-	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
-}
-
-/* Whether run @a's first waiting record goes before @b's. */
-static inline int run_less(const struct run *a, const struct run *b)
-{
-	return item_less(&a->items[a->head], &b->items[b->head]);
-}
-
-/* Moves the run at @i down to its place. */
-static void heap_down(struct hwt_decoder *d, size_t i)
-{
-	struct run *r = d->heap[i];
-	size_t n = d->nheap;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && run_less(d->heap[c + 1], d->heap[c]))
-			c++;
-		if (!run_less(d->heap[c], r))
-			break;
-		d->heap[i] = d->heap[c];
-		i = c;
-	}
-	d->heap[i] = r;
-}
-
-static int heap_push(struct hwt_decoder *d, struct run *r)
-{
-	if (HWT_ARRAY_GROW(d->heap, &d->cap_heap, d->nheap + 1))
-		return HWT_E_NOMEM;
-	size_t i = d->nheap++;
-	while (i && run_less(r, d->heap[(i - 1) / 2])) {
-		d->heap[i] = d->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	d->heap[i] = r;
-	return 0;
-}
-
-/* Takes the first waiting record of all into @out: the first run's, which then moves to its
- * place, or goes to the spares once drained. */
-static void heap_pop(struct hwt_decoder *d, struct item *out)
-{
-	struct run *r = d->heap[0];
-
-	*out = r->items[r->head++];
-	d->nwaiting--;
-	if (r->head < r->n) {
-		heap_down(d, 0);
-		return;
-	}
-	if (d->main_queues && r == d->cur)
-		d->cur = NULL;
-	r->head = r->n = 0;
-	pool_lock(d);
-	r->next = d->spare_runs;
-	d->spare_runs = r;
-	pool_unlock(d);
-	d->heap[0] = d->heap[--d->nheap];
-	if (d->nheap)
-		heap_down(d, 0);
-}
-
-/* Room for one more record at the end of d->cur, a new run when @ts would break its order
- * (records keep their (ts, seq) order: seq only grows). NULL when out of memory. */
-static struct item *run_append(struct hwt_decoder *d, uint64_t ts, int *fresh)
-{
-	struct run *r = d->cur;
-
-	*fresh = 0;
-	if (!r || ts < r->items[r->n - 1].ts) {
-		pool_lock(d);
-		r = d->spare_runs;
-		if (r)
-			d->spare_runs = r->next;
-		pool_unlock(d);
-		if (!r && !(r = calloc(1, sizeof(*r))))
-			return NULL;
-		d->cur = r;
-		*fresh = 1;
-	}
-	if (HWT_ARRAY_GROW(r->items, &r->cap, r->n + 1)) {
-		if (*fresh) {
-			d->cur = NULL;
-			pool_lock(d);
-			r->next = d->spare_runs;
-			d->spare_runs = r;
-			pool_unlock(d);
-		}
-		return NULL;
-	}
-	return &r->items[r->n];
-}
-
-/* Drops the records waiting in run @r (closing) and recycles it. */
-void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r)
-{
-	for (size_t k = r->head; k < r->n; k++)
-		block_put(d, r->items[k].block);
-	r->head = r->n = 0;
-	pool_lock(d);
-	r->next = d->spare_runs;
-	d->spare_runs = r;
-	pool_unlock(d);
-}
-
-/* Takes run @r, handed over by the reader thread, into the heap: @n records more wait. */
-int hwt_dec_take_run(struct hwt_decoder *d, struct run *r)
-{
-	int err = heap_push(d, r);
-
-	if (!err)
-		d->nwaiting += r->n;
-	return err;
-}
 
 /* ---- output ---------------------------------------------------------------------------- */
 
@@ -400,61 +180,14 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 	}
 	if (it->ts != UINT64_MAX && it->ts > d->last_ts)
 		d->last_ts = it->ts;
-	block_put(d, it->block);
+	hwt_dec_block_put(d, it->block);
 	return err;
 }
 
-void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
-			  uint64_t id, size_t len)
-{
-	size_t need = (len + 7) & ~(size_t)7;
-	struct item_block *b = d->block;
-	int fresh;
-
-	if (!b || b->cap - b->used < need) {
-		b = block_get(d, need);
-		if (!b)
-			return NULL;
-	}
-	struct item *it = run_append(d, ts, &fresh);
-	if (!it)
-		return NULL;
-	*it = (struct item){ .ts = ts,
-			     .seq = d->seq++,
-			     .cpu = cpu,
-			     .kind = kind,
-			     .id = id,
-			     .len = (uint32_t)len,
-			     .data = b->data + b->used,
-			     .block = b };
-	d->cur->n++;
-	if (d->collect) { /* the reader thread's: main takes the runs with their chunk */
-		if (fresh && hwt_pipe_collect(d->collect, d->cur)) {
-			d->cur->n--;
-			return NULL;
-		}
-	} else {
-		if (fresh && heap_push(d, d->cur)) {
-			d->cur->n--;
-			return NULL;
-		}
-		d->nwaiting++;
-	}
-	b->used += need;
-	b->refs++;
-	return it->data;
-}
-
-int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
-		  const void *data, size_t len)
-{
-	void *to = hwt_dec_queue_alloc(d, ts, cpu, kind, id, len);
-
-	if (!to)
-		return HWT_E_NOMEM;
-	memcpy(to, data, len);
-	return 0;
-}
+/* Records that may wait for their round: a recording whose timestamps never advance (damaged,
+ * or made to exhaust memory) would otherwise keep every record of every chunk. Past this, the
+ * oldest go in the order they have; real recordings hold a few rounds, far below. */
+#define MAX_WAITING (1u << 20)
 
 /* Events handed out at once by hwt_decoder_batch(): records are processed until this many are
  * ready, so a consumer's loop runs per batch, not per record. */
@@ -479,8 +212,7 @@ static int borrowing(const struct hwt_decoder *d, size_t from)
 static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 {
 	d->iout = d->nout = 0;
-	if (d->retired)
-		unretire(d);
+	hwt_dec_unretire(d);
 	if (d->err)
 		return d->err;
 	for (;;) {
@@ -489,11 +221,11 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 		/* An item may go once a later round started after its own: nothing older can
 		 * still be in a ring that was drained before. */
 		if (d->nheap &&
-		    (d->input_done || d->heap[0]->items[d->heap[0]->head].ts < d->round_prev ||
+		    (d->input_done || hwt_dec_run_first(d->heap[0])->ts < d->round_prev ||
 		     d->nwaiting > MAX_WAITING)) {
 			struct item it;
 			size_t from = d->nout;
-			heap_pop(d, &it);
+			hwt_dec_pop(d, &it);
 			int err = process_item(d, &it);
 			if (err < 0) {
 				d->err = err;
@@ -643,13 +375,8 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	hwt_pipe_stop(d);
 	for (size_t i = 0; i < d->nheap; i++)
 		hwt_dec_drop_run(d, d->heap[i]);
-	for (struct run *r = d->spare_runs, *next; r; r = next) {
-		next = r->next;
-		free(r->items);
-		free(r);
-	}
-	if (d->retired)
-		unretire(d);
+	hwt_dec_free_spares(d);
+	hwt_dec_unretire(d);
 	for (struct item_block *b = d->free_blocks, *next; b; b = next) {
 		next = b->next;
 		free(b);

@@ -32,22 +32,38 @@ struct thread {
 	int have_last;
 };
 
-struct item { /* a record waiting for its turn */
+struct item { /* a record waiting for its turn: 48 bytes, a million may wait */
 	uint64_t ts, seq;
-	int32_t cpu;
-	uint16_t kind; /* enum hwt_item_kind, or 0 for the end record */
 	uint64_t id;
-	uint32_t len;
 	uint8_t *data;		  /* in @block, 8-byte aligned */
 	struct item_block *block; /* holds a reference for this item */
+	int32_t cpu;
+	uint32_t len : 27; /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
+	uint32_t kind : 5; /* enum hwt_item_kind, or 0 for the end record */
+};
+_Static_assert(sizeof(struct item) == 48, "struct item stays small");
+
+/* A run's records in fixed segments (runs.c). */
+#define RUN_SEG_ITEMS 1024
+struct run_seg {
+	struct run_seg *next;
+	uint32_t n; /* records in @items; all but the run's last segment are full */
+	struct item items[RUN_SEG_ITEMS];
 };
 
-/* Records of one run, in (ts, seq) order: those from @head on are waiting. */
+/* Records in (ts, seq) order: those from @first's @head on are waiting. */
 struct run {
 	struct run *next; /* in the spare list */
-	struct item *items;
-	size_t head, n, cap;
+	struct run_seg *first, *last;
+	uint32_t head;
+	size_t n; /* records added */
 };
+
+/** The first waiting record of run @r. */
+static inline struct item *hwt_dec_run_first(const struct run *r)
+{
+	return &r->first->items[r->head];
+}
 
 /* Records waiting in the heap are copied into blocks of one arena, not a malloc each: a block
  * goes back to the free list once every record in it was processed. */
@@ -106,8 +122,10 @@ struct hwt_decoder {
 	int main_queues;	    /* this thread queues records (no reader thread splits them) */
 	struct hwt_pipe *pipe;	    /* the reader thread, NULL: none (decoders/pipeline.c) */
 	struct pipe_chunk *collect; /* the reader thread's: the chunk whose runs it makes */
-	uint64_t q_round_cur, q_round_prev;	/* rounds as the chunks queued so far tell them */
-	struct run *spare_runs;			/* drained runs to reuse */
+	uint64_t q_round_cur, q_round_prev; /* rounds as the chunks queued so far tell them */
+	struct run *spare_runs;		    /* drained runs to reuse */
+	struct run_seg *spare_segs;	    /* and their segments, a few */
+	int nspare_segs;
 	size_t nwaiting;			/* records waiting in all runs */
 	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
 	struct item_block *retired; /* with a reader thread: free from the next batch on */
@@ -237,10 +255,21 @@ int hwt_pipe_next(struct hwt_decoder *d);
 /** Stops the reader thread and drops what it read ahead; NULL accepted. */
 void hwt_pipe_stop(struct hwt_decoder *d);
 
-/* The driver's queue (decode.c). */
+/* The records waiting (runs.c). */
 void hwt_dec_block_seal(struct hwt_decoder *d, struct item_block *b);
+/** A record of @b was processed: a sealed block no record waits in any more is free for reuse
+ *  (with a reader thread, from the next batch on: hwt_dec_unretire()). */
+void hwt_dec_block_put(struct hwt_decoder *d, struct item_block *b);
+/** The blocks retired while the last batch was made are free now. */
+void hwt_dec_unretire(struct hwt_decoder *d);
+/** Takes the first waiting record of all into @out (d->nheap > 0). */
+void hwt_dec_pop(struct hwt_decoder *d, struct item *out);
+/** Takes run @r, handed over by the reader thread, into the heap. 0 or HWT_E_NOMEM. */
 int hwt_dec_take_run(struct hwt_decoder *d, struct run *r);
+/** Drops the records waiting in run @r and recycles it. */
 void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r);
+/** Frees the spare runs and segments (closing). */
+void hwt_dec_free_spares(struct hwt_decoder *d);
 
 /* Chunks (chunk.c). */
 /** The stream decoder of stream @id, NULL if none. */

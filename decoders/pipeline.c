@@ -28,8 +28,10 @@
 
 #include "hwtrace/error.h"
 
-/* Chunks read ahead: enough to keep both threads busy, few for memory's sake. */
-#define PIPE_AHEAD 3
+/* Chunks read ahead: enough to keep both threads busy, few for memory's sake; and no more once
+ * this many records wait in them (a chunk of tiny records holds millions). */
+#define PIPE_AHEAD	   3
+#define PIPE_AHEAD_RECORDS (256u << 10)
 
 /* Recordings this large (bytes of file) decode on two threads unless told otherwise. */
 #define PIPE_MIN_BYTES (4u << 20)
@@ -46,6 +48,7 @@ struct pipe_chunk {
 	size_t len, cap;
 	struct run **runs;
 	size_t nruns, cap_runs;
+	size_t nrecords;		/* in @runs */
 	uint64_t round_cur, round_prev; /* the rounds after it */
 };
 
@@ -57,6 +60,7 @@ struct hwt_pipe {
 	pthread_cond_t cv_room;	 /* a chunk was taken, a barrier passed, or stop */
 	struct pipe_chunk *head, *tail;
 	int nqueued;
+	size_t queued_records; /* in the chunks queued */
 	int stop;
 	int waiting_barrier; /* the reader waits at a barrier */
 	int raw;	     /* split nothing from now on: a stream's splitting is not alone */
@@ -142,7 +146,8 @@ static void *reader_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
-		while (!p->stop && p->nqueued >= PIPE_AHEAD)
+		while (!p->stop && (p->nqueued >= PIPE_AHEAD ||
+				    (p->nqueued && p->queued_records >= PIPE_AHEAD_RECORDS)))
 			pthread_cond_wait(&p->cv_room, &p->mu);
 		int stop = p->stop;
 		pthread_mutex_unlock(&p->mu);
@@ -176,6 +181,9 @@ static void *reader_main(void *arg)
 			p->head = c;
 		p->tail = c;
 		p->nqueued++;
+		for (size_t i = 0; i < c->nruns; i++)
+			c->nrecords += c->runs[i]->n;
+		p->queued_records += c->nrecords;
 		pthread_cond_signal(&p->cv_ready);
 		int last = c->end || c->err;
 		if (c->barrier && !last) {
@@ -282,6 +290,7 @@ int hwt_pipe_next(struct hwt_decoder *d)
 	if (!p->head)
 		p->tail = NULL;
 	p->nqueued--;
+	p->queued_records -= c->nrecords;
 	pthread_cond_broadcast(&p->cv_room);
 	pthread_mutex_unlock(&p->mu);
 
