@@ -103,8 +103,10 @@ timed()
 for _ in $(seq "$N"); do
 	for j in 1 2; do
 		if [ $j -eq 1 ]; then pin=("${one[@]}"); else pin=("${two[@]}"); fi
-		read -r _ _ s _ < <("${pin[@]}" "$bin" -j $j -n 1 "$hwt") || die "bench_read -j $j failed"
+		read -r _ _ s cpu < <("${pin[@]}" "$bin" -j $j -n 1 "$hwt") ||
+			die "bench_read -j $j failed"
 		echo "decode-$j 0 $s" >>"$work/times"
+		echo "decode-cpu-$j 0 $cpu" >>"$work/times"
 		timed "report-$j" "$HWTRACE" report -j $j "$hwt"
 		for f in chrome folded pprof svg perfetto; do
 			timed "$f-$j" "$HWTRACE" export -j $j -f $f -o "$work/x.$f" "$hwt"
@@ -150,6 +152,10 @@ for step in ("decode", "report", "chrome", "folded", "pprof", "svg", "perfetto")
                 "chrome", "dump --chrome").replace("flame", "dump --flame-graph"),
                 rate(uev, best[p]))
         print("%-9s %7d %9.3f %11.2f %9s  %s" % (step, j, s, rate(ev, s), ratio, pname))
+for j in (1, 2):
+    c = best.get("decode-cpu-%d" % j)
+    if c:
+        print("decode -j %d: %.3f s of CPU, %.2f M events per CPU second" % (j, c, rate(ev, c)))
 d1, d2 = best.get("decode-1"), best.get("decode-2")
 if d1 and d2:
     print("decode on 2 threads: %.2fx one (goal >= 1.8x)" % (d1 / d2))
