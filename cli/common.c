@@ -269,9 +269,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	const struct hwt_event *evs;
 	int n;
 	struct cli_progress prog;
-	char what[256];
-	snprintf(what, sizeof(what), "exporting %s", trace);
-	cli_progress_start(&prog, d, what);
+	cli_progress_start(&prog, d, "exporting", trace);
 	x.e = e;
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
 		for (int i = 0; i < n && err >= 0; i++, nevents++)

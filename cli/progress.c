@@ -33,9 +33,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void cli_progress_start(struct cli_progress *p, const struct hwt_decoder *d, const char *what)
+void cli_progress_start(struct cli_progress *p, const struct hwt_decoder *d, const char *verb,
+			const char *trace)
 {
-	*p = (struct cli_progress){ .d = d, .what = what, .tty = isatty(STDERR_FILENO) };
+	*p = (struct cli_progress){ .d = d, .tty = isatty(STDERR_FILENO) };
+	snprintf(p->what, sizeof(p->what), "%s %s", verb, trace);
 	if (p->tty) {
 		/* Quick reads show nothing; HWT_PROGRESS_DELAY_MS sets how quick (tests: 0). */
 		const char *env = getenv("HWT_PROGRESS_DELAY_MS");

@@ -17,7 +17,7 @@ int cli_parse_jobs(const char *cmd, const char *arg);
 /** A progress line for reading a recording; zero-initialised is "not shown". */
 struct cli_progress {
 	const struct hwt_decoder *d; /* borrowed: the decoder read from */
-	const char *what;	     /* borrowed: "exporting x.hwt", ... */
+	char what[256];		     /* "exporting x.hwt", ... */
 	int tty;		     /* stderr is a terminal: shown at all */
 	int shown;		     /* a line is on the terminal */
 	uint32_t calls;
@@ -25,9 +25,11 @@ struct cli_progress {
 	uint64_t start_ns, next_ns;
 };
 
-/** Starts @p for reading through @d (borrowed, must outlive @p's use), described by @what
- *  (borrowed). Nothing is ever shown unless stderr is a terminal, nor before a second passed. */
-void cli_progress_start(struct cli_progress *p, const struct hwt_decoder *d, const char *what);
+/** Starts @p for reading @trace through @d (borrowed, must outlive @p's use), what is done
+ *  named by @verb ("exporting"). Nothing is ever shown unless stderr is a terminal, nor before
+ *  a second passed. */
+void cli_progress_start(struct cli_progress *p, const struct hwt_decoder *d, const char *verb,
+			const char *trace);
 
 /** Counts @n more events, and redraws the line at most ten times a second. */
 void cli_progress_tick_slow(struct cli_progress *p);

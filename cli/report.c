@@ -193,13 +193,13 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 /* Every event of @d that @flt keeps (NULL: all) into the tables, which are then settled.
  * Returns 0 or the first negative enum hwt_error. */
 static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *flt,
-		struct tables *t)
+		struct tables *t, const char *trace)
 {
 	const struct hwt_event *evs;
 	struct cli_progress prog;
 	int err;
 
-	cli_progress_start(&prog, d, "reading");
+	cli_progress_start(&prog, d, "reading", trace);
 	while ((err = hwt_decoder_batch(d, &evs)) > 0) {
 		int n = err;
 		for (int i = 0; i < n && err >= 0; i++)
@@ -341,7 +341,7 @@ static int cmd_report(int argc, char **argv)
 		hwt_agg_compensate(t.agg, &costs);
 		hwt_slicestats_compensate(t.calls, &costs);
 	}
-	err = feed(d, m, flt, &t);
+	err = feed(d, m, flt, &t, trace);
 	if (err >= 0 && hwt_filter_unseen_tid(flt)) {
 		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them", trace,
 			  hwt_filter_unseen_tid(flt));
