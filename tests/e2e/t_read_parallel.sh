@@ -4,7 +4,7 @@
 # on recordings of each kind: uprobe (fib), inproc (fib, threads, fork and exec, libhwtrace's
 # stream beside the calls, and SQLite when it is built: several chunks of calls), sampling with
 # callchains (demo's threads). That the parallel path ran is checked too: the decoding process
-# starts a thread (strace -f sees a clone) with it, none with -j 1.
+# starts one thread more (strace -f sees a clone) with it than with -j 1.
 need strace
 
 # A copy for uprobes: their removal lags, and -b inproc refuses a function whose entry still
@@ -54,14 +54,13 @@ for r in "${recs[@]}"; do
 	cmp -s "$r.serial.report" hw.out || err "$r: report -j 2 differs from -j 1"
 done
 
-note "the parallel path runs a thread, -j 1 none"
+note "the parallel path runs a thread more than -j 1 (a sanitizer may run its own)"
 n1=$(HWT_DECODE_PARALLEL_MIN=0 threads_started "$HWTRACE" report -j 1 ip-fib.hwt)
 n2=$(HWT_DECODE_PARALLEL_MIN=0 threads_started "$HWTRACE" report ip-fib.hwt)
-[ "$n1" -eq 0 ] || err "report -j 1 started $n1 threads, want none"
-[ "$n2" -ge 1 ] || err "report with HWT_DECODE_PARALLEL_MIN=0 started no thread: not parallel"
+[ "$n2" -gt "$n1" ] || err "report with HWT_DECODE_PARALLEL_MIN=0 started $n2 threads, -j 1 $n1"
 # Small recordings stay on one thread by default.
 n3=$(threads_started "$HWTRACE" report ip-fib.hwt)
-[ "$n3" -eq 0 ] || err "report of a small recording started $n3 threads by default, want none"
+[ "$n3" -eq "$n1" ] || err "report of a small recording started $n3 threads by default, -j 1 $n1"
 
 note "bad -j"
 for j in 0 65 x ''; do
