@@ -113,6 +113,11 @@ $(BUILD)/programs/hot3_stepped: tests/programs/hot3.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -DHOT3_STEPPED -o $@ $<
 
+# Compresses with zlib, parses and writes files (tag rules, t_tags).
+$(BUILD)/programs/tagged: tests/programs/tagged.c
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -o $@ $< -lz
+
 # A static program: nothing can be preloaded into it (-b inproc traces it with uprobes).
 PROG_BINS += $(BUILD)/programs/fib_static
 $(BUILD)/programs/fib_static: tests/programs/fib.c

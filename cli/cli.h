@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "exporters/exporter.h"
 
@@ -16,7 +17,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cli_record, cli_export, cli_report, cli_inspect, cli_info, cli_list,
-	cli_import;
+	cli_import, cli_diff;
 
 /** Prints "hwtrace: MESSAGE" on stderr; returns 1 (the exit status for bad input). */
 /** `hwtrace list PROG`'s lines on -b inproc: functions the patcher takes and refuses, by
@@ -42,6 +43,7 @@ int cli_bad_option(const struct cli_command *c, int code, int argc, char **argv)
 const struct hwt_exporter_ops *cli_pick_format(const char *fmt, const char *path);
 
 struct hwt_filter_config;
+struct hwt_tag_rules;
 
 /** Sets @cfg from --tid @tids and --time @window (each NULL when not given); *@tidv gets the
  *  thread ids (free() it). Returns 1 when either was given, 0 when neither, -1 after saying
@@ -57,7 +59,44 @@ int cli_filter_parse(const char *tids, const char *window, struct hwt_filter_con
  *  views take out of call times (cli_probe_costs()). */
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
 		    const char *view, const struct hwt_filter_config *filter,
-		    const struct hwt_probe_costs *compensate);
+		    const struct hwt_probe_costs *compensate, const struct hwt_tag_rules *tags);
+
+/** The tag options export, report and diff take: --tag-rule [KIND:]TAG=REGEX (repeatable, in
+ *  order), --tag-rules FILE, --by tag (views by chains of tags, exporters/tags.h). */
+struct cli_tags {
+	struct hwt_tag_rules *rules; /* NULL until a rule is given */
+	int by_tag;
+};
+enum { CLI_OPT_TAG_RULE = 0x100, CLI_OPT_TAG_RULES, CLI_OPT_BY };
+#define CLI_TAG_OPTIONS                                                      \
+	{ "tag-rule", required_argument, NULL, CLI_OPT_TAG_RULE },           \
+		{ "tag-rules", required_argument, NULL, CLI_OPT_TAG_RULES }, \
+	{                                                                    \
+		"by", required_argument, NULL, CLI_OPT_BY                    \
+	}
+#define CLI_TAG_HELP                                                                       \
+	"      --by tag        stacks as chains of tags: each frame gets the tag of the\n" \
+	"                      first rule that matches it, frames no rule matches are\n"   \
+	"                      left out, a tag repeated next to itself counts once\n"      \
+	"      --tag-rule [KIND:]TAG=REGEX  a rule (repeatable, tried in order): KIND\n"   \
+	"                      function (default), library (the file's path) or thread\n"  \
+	"                      (its name: the tag at the root of its stacks); REGEX a\n"   \
+	"                      POSIX extended expression found anywhere in the name\n"     \
+	"      --tag-rules FILE  rules, one a line (# comments), after those given before\n"
+
+/** What getopt returned (@opt, with @arg) that command @c's own options did not take: a tag
+ *  option (CLI_OPT_*) goes into @t. Returns 0 when it was taken, else the exit status after
+ *  saying what is wrong in one line (a bad tag rule, an unknown or incomplete option). */
+int cli_tags_option(const struct cli_command *c, struct cli_tags *t, int opt, const char *arg,
+		    int argc, char **argv);
+
+/** -n @arg of command @c as a count into *@top (0: all). 0, or 1 after saying what is wrong. */
+int cli_parse_top(const struct cli_command *c, const char *arg, long *top);
+/** The rules to apply: NULL without --by tag; 0 into *@rules, or 1 after saying what is
+ *  missing (--by tag without rules, rules without --by tag). */
+int cli_tags_rules(const struct cli_tags *t, const struct hwt_tag_rules **rules);
+/** Frees what @t holds. */
+void cli_tags_fini(struct cli_tags *t);
 
 struct hwt_probe_costs;
 
@@ -71,6 +110,13 @@ int cli_probe_costs(const char *trace, struct hwt_probe_costs *c, char *desc, si
  *  directory that exists and is writable; a device or FIFO is written in place). Prints the
  *  error and returns 1 if not. */
 int cli_check_output(const char *path);
+
+struct hwt_rec_output;
+
+/** A stream on the output file @out (borrowed), opened into @o (hwt_rec_output_open(): without
+ *  a name until hwt_rec_output_name(), so a failure leaves nothing behind; a device or a FIFO
+ *  is written in place). NULL after saying why in one line. */
+FILE *cli_open_output(const char *out, struct hwt_rec_output *o);
 
 /** Whether @path is "-" or names the file open as standard output (-o /dev/stdout). */
 int cli_is_stdout(const char *path);

@@ -16,6 +16,7 @@
 #include "exporters/compensate.h"
 #include "decoders/decode.h"
 #include "exporters/filter.h"
+#include "exporters/tags.h"
 #include "cli.h"
 #include "progress.h"
 
@@ -204,22 +205,92 @@ static FILE *open_export(const char *out, struct hwt_rec_output *o)
 	return f;
 }
 
-/* Hands what the filter keeps to the exporter. */
+FILE *cli_open_output(const char *out, struct hwt_rec_output *o)
+{
+	return open_export(out, o);
+}
+
+int cli_tags_option(const struct cli_command *c, struct cli_tags *t, int opt, const char *arg,
+		    int argc, char **argv)
+{
+	char why[512];
+	int rc;
+
+	if (opt == CLI_OPT_BY) {
+		if (strcmp(arg, "tag"))
+			return cli_error("--by %s: the only grouping is --by tag", arg);
+		t->by_tag = 1;
+		return 0;
+	}
+	if (opt != CLI_OPT_TAG_RULE && opt != CLI_OPT_TAG_RULES)
+		return cli_bad_option(c, opt, argc, argv);
+	if (!t->rules && !(t->rules = hwt_tag_rules_alloc()))
+		return cli_error("out of memory");
+	rc = opt == CLI_OPT_TAG_RULE ? hwt_tag_rules_add(t->rules, arg, why, sizeof(why))
+				     : hwt_tag_rules_load(t->rules, arg, why, sizeof(why));
+	if (rc == HWT_E_NOMEM)
+		return cli_error("out of memory");
+	if (rc < 0)
+		return cli_error("%s", why);
+	if (opt == CLI_OPT_TAG_RULES && !rc)
+		return cli_error("--tag-rules %s: the file has no rule", arg);
+	return 0;
+}
+
+int cli_parse_top(const struct cli_command *c, const char *arg, long *top)
+{
+	char *end;
+
+	errno = 0;
+	*top = strtol(arg, &end, 10);
+	if (*end || end == arg || errno || *top < 0 || *top > UINT32_MAX)
+		return cli_error("%s: -n %s: give a count, 0 for all", c->name, arg);
+	return 0;
+}
+
+int cli_tags_rules(const struct cli_tags *t, const struct hwt_tag_rules **rules)
+{
+	*rules = NULL;
+	if (t->by_tag && !t->rules)
+		return cli_error(
+			"--by tag: give the rules (--tag-rule TAG=REGEX, --tag-rules FILE)");
+	if (!t->by_tag && t->rules)
+		return cli_error("tag rules given without --by tag: add --by tag to see stacks by "
+				 "tag");
+	*rules = t->by_tag ? t->rules : NULL;
+	return 0;
+}
+
+void cli_tags_fini(struct cli_tags *t)
+{
+	hwt_tag_rules_free(t->rules);
+	t->rules = NULL;
+}
+
+/* Hands what the filter keeps to the exporter, by tag when a tagger is given. */
 struct to_exporter {
 	const struct hwt_exporter_ops *ops;
 	struct hwt_exporter *e;
+	struct hwt_tagger *tg;
 };
 
 static int to_exporter(void *ctx, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	struct to_exporter *x = ctx;
+	struct hwt_event tagged;
 
+	if (x->tg) {
+		int err = hwt_tagger_event(x->tg, ev, &tagged);
+		if (err < 0)
+			return err;
+		ev = &tagged;
+	}
 	return x->ops->event(x->e, m, ev);
 }
 
 int cli_export_file(const char *trace, const char *out, const struct hwt_exporter_ops *ops,
 		    const char *view, const struct hwt_filter_config *filter,
-		    const struct hwt_probe_costs *compensate)
+		    const struct hwt_probe_costs *compensate, const struct hwt_tag_rules *tags)
 {
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_decoder_config dcfg;
@@ -233,9 +304,10 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 
 	int to_stdout = cli_is_stdout(out);
 	struct hwt_filter *flt = filter ? hwt_filter_alloc(filter) : NULL;
-	struct to_exporter x = { ops, NULL };
+	struct to_exporter x = { ops, NULL, m && tags ? hwt_tagger_alloc(tags, m) : NULL };
 
-	if (!m || (filter && !flt)) {
+	if (!m || (filter && !flt) || (tags && !x.tg)) {
+		hwt_tagger_free(x.tg);
 		hwt_model_free(m);
 		hwt_filter_free(flt);
 		return cli_error("out of memory");
@@ -274,7 +346,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
 		for (int i = 0; i < n && err >= 0; i++, nevents++)
 			err = flt ? hwt_filter_event(flt, m, &evs[i], to_exporter, &x)
-				  : ops->event(e, m, &evs[i]);
+				  : to_exporter(&x, m, &evs[i]);
 		if (err < 0)
 			break;
 		cli_progress_tick(&prog, (uint64_t)n);
@@ -333,6 +405,7 @@ out:
 			hwt_rec_output_drop(&o);
 	}
 	hwt_decoder_close(d);
+	hwt_tagger_free(x.tg);
 	hwt_model_free(m);
 	hwt_filter_free(flt);
 	return status;

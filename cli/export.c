@@ -15,7 +15,8 @@ static int cmd_export(int argc, char **argv);
 const struct cli_command cli_export = {
 	.name = "export",
 	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] "
-		 "[--tid TID[,TID]...] [--time START:END] [--compensate] [-j N] [TRACE]",
+		 "[--tid TID[,TID]...] [--time START:END] [--compensate] [--by tag --tag-rule "
+		 "[KIND:]TAG=REGEX]... [-j N] [TRACE]",
 	.help = "Writes the recording TRACE (default hwtrace.hwt) in another format.\n\n"
 		"  -o, --output FILE   file to write; its extension picks the format:\n"
 		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz "
@@ -42,14 +43,16 @@ const struct cli_command cli_export = {
 		":500ms;\n"
 		"                      calls open at an edge are cut there\n"
 		"      --compensate    folded, pprof and svg: take the probe cost measured when\n"
-		"                      recording out of each traced call's time (see report)\n"
+		"                      recording out of each traced call's time (see "
+		"report)\n"
 		"  -j, --jobs N        threads to decode with: 1 decodes on one, 2 or more read\n"
 		"                      ahead on a second (the same output); by default 2 for\n"
-		"                      recordings of 4 MiB or more\n",
+		"                      recordings of 4 MiB or more\n" CLI_TAG_HELP,
 	.exec = cmd_export,
 };
 
-static int cmd_export(int argc, char **argv)
+/* The command, the tag rules it reads into @tags (freed by the caller). */
+static int export_run(int argc, char **argv, struct cli_tags *tags)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -60,8 +63,10 @@ static int cmd_export(int argc, char **argv)
 		{ "compensate", no_argument, NULL, 'C' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TAG_OPTIONS,
 		{ 0 },
 	};
+	const struct hwt_tag_rules *rules;
 	const char *out = NULL, *fmt = NULL, *view = NULL, *tids = NULL, *window = NULL;
 	char defout[4096];
 	struct hwt_filter_config filter;
@@ -98,9 +103,13 @@ static int cmd_export(int argc, char **argv)
 		case 'h':
 			return cli_help(&cli_export);
 		default:
-			return cli_bad_option(&cli_export, c, argc, argv);
+			if (cli_tags_option(&cli_export, tags, c, optarg, argc, argv))
+				return 1;
+			break;
 		}
 	}
+	if (cli_tags_rules(tags, &rules))
+		return 1;
 	if (argc - optind > 1)
 		return cli_error("export: one recording at a time (got %d)", argc - optind);
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
@@ -139,10 +148,19 @@ static int cmd_export(int argc, char **argv)
 	if ((cut = cli_filter_parse(tids, window, &filter, &tidv)) < 0)
 		return 1;
 	status = cli_export_file(trace, out, ops, view, cut ? &filter : NULL,
-				 compensate ? &costs : NULL);
+				 compensate ? &costs : NULL, rules);
 	free(tidv);
 	/* A name of our choosing is said, not left to be guessed (or overwritten unseen). */
 	if (!status && out == defout)
 		fprintf(stderr, "hwtrace: wrote %s (%s)\n", out, ops->name);
+	return status;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	struct cli_tags tags = { 0 };
+	int status = export_run(argc, argv, &tags);
+
+	cli_tags_fini(&tags);
 	return status;
 }

@@ -6,7 +6,8 @@
 #include "cli.h"
 
 static const struct cli_command *const commands[] = {
-	&cli_record, &cli_export, &cli_report, &cli_inspect, &cli_info, &cli_list, &cli_import,
+	&cli_record, &cli_export, &cli_report, &cli_inspect,
+	&cli_info,   &cli_list,	  &cli_import, &cli_diff,
 };
 
 static void usage(FILE *f)

@@ -17,6 +17,7 @@
 #include "core/host.h"
 #include "core/options.h"
 #include "cli.h"
+#include "live.h"
 #include "record.h"
 #include "plugins/inproc/inproc_plugin.h"
 
@@ -112,6 +113,12 @@ const struct hwt_option record_options[R_NOPTIONS] = {
 		      .short_flag = 'q',
 		      .long_flag = "quiet",
 		      .help = "no summary line" },
+	[R_LIVE] = { .name = "live",
+		     .type = HWT_OPT_BOOL,
+		     .long_flag = "live",
+		     .help = "redraw the terminal every second with the functions that took the "
+			     "most in the last second and the counters' latest values, read back "
+			     "from the recording (the same recording as without it)" },
 	[R_HELP] = { .name = "help",
 		     .type = HWT_OPT_BOOL,
 		     .short_flag = 'h',
@@ -407,10 +414,24 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	}
 	if (to_stdout && !ops)
 		cfg.output_fd = kept; /* the recording itself, written in place */
+	struct cli_live *live = NULL;
+	if (r->rec.values[R_LIVE].i) {
+		if (to_stdout || !isatty(STDERR_FILENO)) {
+			free(cmdline);
+			cli_stdout_back(kept);
+			return cli_error("--live draws on a terminal: %s",
+					 to_stdout ? "not with a recording to standard output"
+						   : "standard error is not one");
+		}
+		live = cli_live_alloc(cfg.argv ? cfg.argv[0] : "the recording");
+		cfg.on_output = cli_live_output;
+		cfg.output_ctx = live;
+	}
 	char *saved_preload = NULL;
 	int preloaded =
 		cfg.argv && !strcmp(r->tp->name, "inproc") && inproc_preload(&saved_preload) == 0;
 	int err = hwt_record(&cfg, &res, r->why, sizeof(r->why));
+	cli_live_free(live);
 	if (preloaded) {
 		if (saved_preload)
 			setenv("LD_PRELOAD", saved_preload, 1);
@@ -440,7 +461,7 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	if (ops) {
 		snprintf(hwt_path, sizeof(hwt_path), "/proc/self/fd/%d", res.fd);
 		status = cli_export_file(hwt_path, to_stdout ? "-" : output, ops,
-					 r->rec.values[R_VIEW].s, NULL, NULL);
+					 r->rec.values[R_VIEW].s, NULL, NULL, NULL);
 		close(res.fd);
 	}
 	/* Like perf: the program's status, 128 + the signal that killed it; one that --duration

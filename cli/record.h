@@ -23,6 +23,7 @@ enum {
 	R_ALL,
 	R_DURATION,
 	R_QUIET,
+	R_LIVE,
 	R_HELP,
 	R_NOPTIONS
 };

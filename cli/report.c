@@ -12,6 +12,7 @@
 #include "exporters/slices.h"
 #include "exporters/trackstats.h"
 #include "exporters/filter.h"
+#include "exporters/tags.h"
 #include "decoders/decode.h"
 #include "cli.h"
 #include "progress.h"
@@ -21,7 +22,7 @@ static int cmd_report(int argc, char **argv);
 const struct cli_command cli_report = {
 	.name = "report",
 	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] "
-		 "[--compensate] [-j N] [TRACE]",
+		 "[--compensate] [--by tag --tag-rule [KIND:]TAG=REGEX]... [-j N] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
 		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
 		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
@@ -42,7 +43,9 @@ const struct cli_command cli_report = {
 		"                  call beneath it from its total (never below 0)\n"
 		"  -j, --jobs N    threads to decode with, as export -j\n"
 		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
-		"(snapshots) follow.\n",
+		"(snapshots) follow.\n" CLI_TAG_HELP
+		"With --by tag, the share no rule matched and the frames that took most of it\n"
+		"follow the tables.\n",
 	.exec = cmd_report,
 };
 
@@ -174,13 +177,22 @@ struct tables {
 	struct hwt_slicestats *calls; /* NULL: no calls table */
 	struct hwt_trackstats *tracks;
 	uint64_t nsamples;
+	struct hwt_tagger *tg; /* --by tag: the tables get the events by tag */
+	struct hwt_agg *orig;  /* --by tag: the events as recorded, for what no rule matched */
 };
 
 static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	struct tables *t = ctx;
+	struct hwt_event tagged;
 	int err;
 
+	if (t->tg) {
+		if ((err = hwt_agg_event(t->orig, m, ev)) < 0 ||
+		    (err = hwt_tagger_event(t->tg, ev, &tagged)) < 0)
+			return err;
+		ev = &tagged;
+	}
 	t->nsamples += ev->type == HWT_EV_SAMPLE;
 	err = hwt_agg_event(t->agg, m, ev);
 	if (err >= 0 && t->calls)
@@ -216,9 +228,56 @@ static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *f
 		err = hwt_filter_finish(flt, m, take, t);
 	if (err >= 0)
 		err = hwt_agg_finish(t->agg, m);
+	if (err >= 0 && t->orig)
+		err = hwt_agg_finish(t->orig, m);
 	if (err >= 0 && t->calls)
 		err = hwt_slicestats_finish(t->calls);
 	return err < 0 ? err : 0;
+}
+
+/* --by tag: the share of the view no rule matched (stacks with no tagged frame), and the
+ * innermost frames of those stacks that took the most, so that rules can be added for them. */
+static int print_untagged(struct tables *t, struct hwt_model *m, long top)
+{
+	uint32_t k = hwt_agg_index(t->orig), n = hwt_model_nframes(m) + 1;
+	uint64_t total = 0, untagged = 0, *by_frame = calloc(n, sizeof(*by_frame));
+	const char *vname, *unit;
+	char a[HWT_DURATION_LEN + 32];
+
+	if (!by_frame)
+		return HWT_E_NOMEM;
+	for (uint32_t i = 0; i < hwt_agg_count(t->orig); i++) {
+		uint32_t comm, node, leaf;
+		const uint64_t *v;
+		hwt_agg_entry(t->orig, i, &comm, &node, &v);
+		int un = hwt_tagger_unmatched(t->tg, comm, node, &leaf);
+		if (un < 0) {
+			free(by_frame);
+			return un;
+		}
+		total += v[k];
+		if (un) {
+			untagged += v[k];
+			by_frame[leaf < n ? leaf : 0] += v[k];
+		}
+	}
+	hwt_agg_value_desc(t->orig, m, k, &vname, &unit);
+	printf("\n# untagged: %.2f%% of %s (%s) in stacks no tag rule matched\n",
+	       total ? 100.0 * (double)untagged / (double)total : 0.0, vname,
+	       hwt_value_fmt(a, sizeof(a), untagged, unit));
+	for (long shown = 0; untagged && (!top || shown < top); shown++) {
+		uint32_t best = 0;
+		for (uint32_t f = 1; f < n; f++)
+			if (by_frame[f] > by_frame[best])
+				best = f;
+		if (!by_frame[best])
+			break;
+		printf("#   %6.2f%%  %s\n", 100.0 * (double)by_frame[best] / (double)total,
+		       best ? hwt_model_frame_name(m, best) : "[no stack]");
+		by_frame[best] = 0;
+	}
+	free(by_frame);
+	return 0;
 }
 
 /* What report was asked. */
@@ -226,6 +285,7 @@ struct report_args {
 	const char *view, *tids, *window;
 	long top;
 	int key, sort_given, compensate;
+	struct cli_tags tags;
 };
 
 /* Parses the options into @a: 0, 1 after a bad one (said), 2 after --help. */
@@ -240,6 +300,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		{ "compensate", no_argument, NULL, 'C' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TAG_OPTIONS,
 		{ 0 },
 	};
 	int c;
@@ -249,13 +310,10 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:s:j:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': {
-			char *end;
-			a->top = strtol(optarg, &end, 10);
-			if (*end || end == optarg || a->top < 0 || a->top > UINT32_MAX)
-				return cli_error("report: -n %s: give a count, 0 for all", optarg);
+		case 'n':
+			if (cli_parse_top(&cli_report, optarg, &a->top))
+				return 1;
 			break;
-		}
 		case 's':
 			a->key = hwt_slice_sort_parse(optarg);
 			if (a->key < 0)
@@ -284,7 +342,9 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			cli_help(&cli_report);
 			return 2;
 		default:
-			return cli_bad_option(&cli_report, c, argc, argv);
+			if (cli_tags_option(&cli_report, &a->tags, c, optarg, argc, argv))
+				return 1;
+			break;
 		}
 	}
 	return 0;
@@ -294,12 +354,17 @@ static int cmd_report(int argc, char **argv)
 {
 	struct report_args a;
 	int parsed = parse_args(argc, argv, &a);
+	const struct hwt_tag_rules *rules = NULL;
 
-	if (parsed)
+	if (!parsed && cli_tags_rules(&a.tags, &rules))
+		parsed = 1;
+	if (!parsed && optind + 1 < argc)
+		parsed = cli_error("report: one recording at a time, got '%s' and '%s'",
+				   argv[optind], argv[optind + 1]);
+	if (parsed) {
+		cli_tags_fini(&a.tags);
 		return parsed == 2 ? 0 : 1;
-	if (optind + 1 < argc)
-		return cli_error("report: one recording at a time, got '%s' and '%s'", argv[optind],
-				 argv[optind + 1]);
+	}
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
 	struct hwt_probe_costs costs;
 	char costs_desc[512];
@@ -337,9 +402,14 @@ static int cmd_report(int argc, char **argv)
 	if ((!a.view && !(t.calls = hwt_slicestats_alloc())) ||
 	    !(t.tracks = hwt_trackstats_alloc()))
 		goto oom;
+	if (rules && (!(t.tg = hwt_tagger_alloc(rules, m)) ||
+		      !(t.orig = hwt_agg_alloc(m, a.view, &err, why, sizeof(why)))))
+		goto oom;
 	if (a.compensate) {
 		hwt_agg_compensate(t.agg, &costs);
 		hwt_slicestats_compensate(t.calls, &costs);
+		if (t.orig)
+			hwt_agg_compensate(t.orig, &costs);
 	}
 	err = feed(d, m, flt, &t, trace);
 	if (err >= 0 && hwt_filter_unseen_tid(flt)) {
@@ -375,6 +445,8 @@ static int cmd_report(int argc, char **argv)
 		hwt_slicestats_print(t.calls, m, (enum hwt_slice_sort)a.key, (uint32_t)a.top, trace,
 				     stdout);
 	}
+	if (t.tg && print_untagged(&t, m, a.top ? a.top : 20))
+		goto oom;
 	if (hwt_model_ntracks(m) > 1) {
 		putchar('\n');
 		hwt_trackstats_print(t.tracks, m, stdout);
@@ -387,6 +459,9 @@ out:
 	hwt_slicestats_free(t.calls);
 	hwt_trackstats_free(t.tracks);
 	hwt_agg_free(t.agg);
+	hwt_agg_free(t.orig);
+	hwt_tagger_free(t.tg);
+	cli_tags_fini(&a.tags);
 	hwt_decoder_close(d);
 	hwt_model_free(m);
 	hwt_filter_free(flt);

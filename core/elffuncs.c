@@ -242,7 +242,33 @@ struct walk {
 	size_t ranges_cap;
 	const char **names; /* its names */
 	size_t names_cap;
+	/* The file's bytes at [win_off, win_off + win_len): functions come in address order, so
+	 * reading their first bytes through it takes one pread per window, not one per function. */
+	uint8_t *win;
+	uint64_t win_off;
+	size_t win_len;
 };
+
+#define WALK_WINDOW (64u << 10)
+
+/* Up to @len bytes of @w's file at @off into @out, through the window; returns how many. */
+static size_t walk_read(struct walk *w, void *out, size_t len, uint64_t off)
+{
+	if (!w->win || off < w->win_off || off + len > w->win_off + w->win_len) {
+		if (!w->win && !(w->win = malloc(WALK_WINDOW))) {
+			ssize_t got = pread(w->fd, out, len, (off_t)off);
+			return got > 0 ? (size_t)got : 0;
+		}
+		ssize_t got = pread(w->fd, w->win, WALK_WINDOW, (off_t)off);
+		w->win_off = off;
+		w->win_len = got > 0 ? (size_t)got : 0;
+	}
+	size_t have = off - w->win_off < w->win_len ? w->win_len - (size_t)(off - w->win_off) : 0;
+	if (have > len)
+		have = len;
+	memcpy(out, w->win + (off - w->win_off), have);
+	return have;
+}
 
 struct byname {
 	const char *name;
@@ -340,6 +366,7 @@ static void walk_close(struct walk *w)
 	free(w->sites.target);
 	free(w->ranges);
 	free(w->names);
+	free(w->win);
 	free(w->syms);
 	if (w->elf)
 		elf_end(w->elf);
@@ -347,15 +374,13 @@ static void walk_close(struct walk *w)
 }
 
 /* @s as a struct hwt_elf_func: where its probes go, from its first bytes. */
-static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
+static void describe(struct walk *w, const struct fsym *s, struct hwt_elf_func *f)
 {
 	uint8_t head[16] = { 0 };
 	/* Size 0: a function no symbol names (hwt_elf_functions_at()); its first bytes are there.
 	 */
 	size_t want = s->size && s->size < sizeof(head) ? s->size : sizeof(head);
-	ssize_t got = pread(fd, head, want, (off_t)s->offset);
-	if (got < 0)
-		got = 0;
+	size_t got = walk_read(w, head, want, s->offset);
 	*f = (struct hwt_elf_func){
 		.name = s->name,
 		.demangled = s->name,
@@ -366,7 +391,7 @@ static void describe(int fd, const struct fsym *s, struct hwt_elf_func *f)
 		.flags = s->flags,
 	};
 	const uint8_t *first = head;
-	size_t clen = (size_t)got;
+	size_t clen = got;
 	if (clen >= 4 && !memcmp(head, "\xf3\x0f\x1e\xfa", 4) && s->size > 4) {
 		/* The kernel single-steps endbr64; the instruction after it is usually a push it
 		 * emulates. Return probes stay at +0. */
@@ -467,7 +492,7 @@ static int walk_all(struct walk *w, const uint64_t *want, size_t nwant,
 		if (want && !bsearch(&w->syms[k].vaddr, want, nwant, sizeof(*want), cmp_u64))
 			continue;
 		struct hwt_elf_func f;
-		describe(w->fd, &w->syms[k], &f);
+		describe(w, &w->syms[k], &f);
 		f.names = (const char *const *)w->names;
 		f.nnames = nnames;
 		if (w->cs)
@@ -494,7 +519,7 @@ static int walk_all(struct walk *w, const uint64_t *want, size_t nwant,
 			key.name = "";
 			key.offset = want[i] - sh.sh_addr + sh.sh_offset;
 			struct hwt_elf_func f;
-			describe(w->fd, &key, &f);
+			describe(w, &key, &f);
 			f.names = &key.name;
 			f.nnames = 1;
 			ret = fn(&f, ctx);

@@ -52,6 +52,11 @@ struct hwt_record_config {
 			       * launched program then runs on (see hwt_record_result.running) */
 	int anonymous;	      /* the recording never gets a name (a scratch for an export): it is
 			       * in hwt_record_result.fd, gone with it */
+	/* Called once the recording's file is open, with its descriptor (readable through
+	 * /proc/self/fd/FD while it is written, e.g. by a live view); may be NULL. Not for a
+	 * recording written in place to standard output. */
+	void (*on_output)(void *ctx, int fd);
+	void *output_ctx;
 };
 
 void hwt_record_config_init(struct hwt_record_config *cfg);

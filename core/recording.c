@@ -317,6 +317,8 @@ static int open_recording(struct recording *r, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot write '%s': %s", cfg->output,
 			 err == HWT_E_NOMEM ? hwt_errstr(err) : strerror(errno));
 		hwt_rec_output_drop(&r->out);
+	} else if (cfg->on_output && cfg->output_fd < 0) {
+		cfg->on_output(cfg->output_ctx, fd);
 	}
 	return err;
 }

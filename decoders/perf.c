@@ -343,6 +343,30 @@ static int on_mmap(struct hwt_decoder *d, const struct perf_event_header *h, con
 	return hwt_symbolizer_add_map(d->sym, pt[0], &mi);
 }
 
+/* A flow of kind @name (a static string, interned) from thread @ptid of @ppid to thread @tid of
+ * @pid at @time: what created what (a thread, a process by fork, a new program by exec). Its id
+ * has the top bit set, which libhwtrace's flows (user links) never have, and the time and
+ * the thread's id below. */
+static int link_flow(struct hwt_decoder *d, const char *name, uint32_t ppid, uint32_t ptid,
+		     uint32_t pid, uint32_t tid, uint64_t time)
+{
+	int64_t sid = hwt_model_intern_str(d->m, name);
+	uint64_t id = 1ull << 63 | (time & ((1ull << 47) - 1)) << 16 | (tid & 0xffff);
+
+	if (sid < 0)
+		return (int)sid;
+	for (int k = 0; k < 2; k++) {
+		struct hwt_event *ev =
+			hwt_dec_emit(d, HWT_EV_FLOW, k ? pid : ppid, k ? tid : ptid, time);
+		if (!ev)
+			return HWT_E_NOMEM;
+		ev->flow.id = id;
+		ev->flow.phase = k ? HWT_FLOW_IN : HWT_FLOW_OUT;
+		ev->flow.name = (uint32_t)sid;
+	}
+	return 0;
+}
+
 /* PERF_RECORD_COMM: a thread's name, set at exec or renamed. */
 static int on_comm(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 {
@@ -356,8 +380,15 @@ static int on_comm(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	uint64_t time;
 	trailer(d, rec, size, &pid, &tid, &time);
 	if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
-		/* What the old program had open ends here. */
-		int err = hwt_dec_thread_end(d, pt[0], pt[1], time);
+		/* From the call that ran exec (its innermost slice) to the new program; what the
+		 * old program had open ends here. */
+		struct thread *before = hwt_dec_thread(d, pt[1], 0);
+		/* Not the exec that started the recorded program: nothing of it came before. */
+		int err = before && before->announced
+				  ? link_flow(d, "exec", pt[0], pt[1], pt[0], pt[1], time)
+				  : 0;
+		if (!err)
+			err = hwt_dec_thread_end(d, pt[0], pt[1], time);
 		if (err < 0)
 			return err;
 		hwt_symbolizer_exec(d->sym, pt[0]);
@@ -415,7 +446,9 @@ static int on_fork(struct hwt_decoder *d, const uint8_t *body, size_t blen)
 		ev->thread.parent_tid = pt[3];
 	}
 	d->stats.threads++;
-	return 0;
+	return parent ? link_flow(d, pt[0] != pt[1] ? "fork" : "thread", pt[1], pt[3], pt[0], pt[2],
+				  time)
+		      : 0;
 }
 
 /* PERF_RECORD_EXIT: a thread, or the process with its last thread, is gone. */

@@ -375,7 +375,8 @@ static int object(struct chrome *c, const struct hwt_model *m, const struct hwt_
 
 /* One end of a flow, bound to the slice open around it ("bp":"e"). A thread with none open,
  * and a process's or the machine's flow (tid 0; shown on the main thread), get a slice of no
- * duration named after the flow for it to bind to. @t: the event's thread, NULL for tid 0. */
+ * duration named after the flow, in category "flow", for it to bind to. @t: the event's thread,
+ * NULL for tid 0. */
 static int flow(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev,
 		struct hwt_track_thread *t)
 {
@@ -387,8 +388,8 @@ static int flow(struct chrome *c, const struct hwt_model *m, const struct hwt_ev
 
 	if (ev->flow.phase < HWT_FLOW_OUT || ev->flow.phase > HWT_FLOW_IN)
 		return HWT_E_INVAL;
-	if (!t || !t->nopen) {
-		ch_event_begin(c, "X", name, ev->pid, tid, NULL);
+	if (!t || !t->nopen) { /* an anchor, in the flow's category: not the program's */
+		ch_event_begin(c, "X", name, ev->pid, tid, "flow");
 		ch_event_ts(c, ev->ts);
 		ch_put_str(c->out, ",\"dur\":0}");
 	}

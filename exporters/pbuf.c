@@ -82,14 +82,7 @@ static inline size_t varint_size(uint64_t v)
 /* Writes @v at @p (which has room for 10 bytes); returns the bytes written. */
 static inline size_t put_varint(uint8_t *p, uint64_t v)
 {
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
+	return (size_t)(hwt_pbuf_put_varint(p, v) - p);
 }
 
 void hwt_pbuf_raw_varint(struct hwt_pbuf *b, uint64_t v)

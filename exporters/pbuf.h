@@ -44,6 +44,18 @@ void hwt_pbuf_string(struct hwt_pbuf *b, uint32_t field, const char *s);
 /** Appends a bare varint with no tag, for the body of a packed repeated field. */
 void hwt_pbuf_raw_varint(struct hwt_pbuf *b, uint64_t v);
 
+/** Writes @v as a bare varint at @p, which has room for 10 bytes; returns the end of it. For
+ *  writers that lay out small messages by hand. */
+static inline uint8_t *hwt_pbuf_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
 /** Opens a nested message (or packed repeated field) @field; every begin needs an end. */
 void hwt_pbuf_begin(struct hwt_pbuf *b, uint32_t field);
 /** Closes the innermost open message, writing its length in front of it. */

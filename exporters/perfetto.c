@@ -1,6 +1,7 @@
 /* Perfetto exporter: the event stream as a native Perfetto protobuf trace, written packet by
- * packet on one sequence with interned names, frames and callstacks. This file: packets,
- * process, thread, counter and global tracks, slices, and the exporter's hooks. */
+ * packet, each thread's events on a packet sequence of its own (incremental timestamps, interned
+ * names, its track by default) and the rest on a main one. This file: process, thread, counter
+ * and global tracks, slices, and the exporter's hooks. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,37 +11,7 @@
 #include "perfetto_internal.h"
 #include "builtin.h"
 
-void hwt_pf_packet_begin(struct perfetto *p, uint64_t ts)
-{
-	hwt_pbuf_reset(&p->pkt);
-	hwt_pbuf_varint(&p->pkt, PKT_TIMESTAMP, ts);
-	hwt_pbuf_varint(&p->pkt, PKT_SEQUENCE_ID, SEQUENCE_ID);
-	hwt_pbuf_varint(&p->pkt, PKT_SEQUENCE_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
-}
-
-/* Writes the packet built in p->pkt as one Trace.packet field. */
-int hwt_pf_packet_flush(struct perfetto *p)
-{
-	uint8_t hdr[11];
-	size_t n = 0;
-	uint64_t len = p->pkt.len;
-	int rc = hwt_pbuf_error(&p->pkt);
-
-	if (rc)
-		return rc;
-	hdr[n++] = TRACE_PACKET << 3 | 2;
-	while (len >= 0x80) {
-		hdr[n++] = (uint8_t)(len | 0x80);
-		len >>= 7;
-	}
-	hdr[n++] = (uint8_t)len;
-	if (fwrite(hdr, 1, n, p->out) != n ||
-	    fwrite(p->pkt.data, 1, p->pkt.len, p->out) != p->pkt.len)
-		return HWT_E_IO;
-	return 0;
-}
-
-/* The clock declaration, then the packet that opens our sequence. Timestamps are
+/* The clock declaration, then the packet that opens the main sequence. Times are
  * CLOCK_MONOTONIC: the snapshot makes it the trace's clock, so nothing is converted. */
 static int write_header(struct perfetto *p, uint64_t ts)
 {
@@ -48,6 +19,8 @@ static int write_header(struct perfetto *p, uint64_t ts)
 
 	p->started = 1;
 	hwt_pbuf_reset(&p->pkt);
+	hwt_pbuf_reset(&p->intern);
+	p->needs = 0;
 	hwt_pbuf_begin(&p->pkt, PKT_CLOCK_SNAPSHOT);
 	hwt_pbuf_begin(&p->pkt, SNAP_CLOCKS);
 	hwt_pbuf_varint(&p->pkt, CLOCK_ID, CLOCK_MONOTONIC_ID);
@@ -62,17 +35,9 @@ static int write_header(struct perfetto *p, uint64_t ts)
 	hwt_pbuf_end(&p->pkt);
 	if ((rc = hwt_pf_packet_flush(p)))
 		return rc;
-
-	hwt_pbuf_reset(&p->pkt);
-	hwt_pbuf_varint(&p->pkt, PKT_TIMESTAMP, ts);
-	hwt_pbuf_varint(&p->pkt, PKT_SEQUENCE_ID, SEQUENCE_ID);
-	hwt_pbuf_varint(&p->pkt, PKT_SEQUENCE_FLAGS, SEQ_INCREMENTAL_STATE_CLEARED);
-	hwt_pbuf_varint(&p->pkt, PKT_PREVIOUS_DROPPED, 1);
-	hwt_pbuf_varint(&p->pkt, PKT_FIRST_ON_SEQUENCE, 1);
-	hwt_pbuf_begin(&p->pkt, PKT_DEFAULTS);
-	hwt_pbuf_varint(&p->pkt, DEFAULTS_CLOCK_ID, CLOCK_MONOTONIC_ID);
-	hwt_pbuf_end(&p->pkt);
-	return hwt_pf_packet_flush(p);
+	/* The main sequence opens here, so that even an empty trace has it. */
+	hwt_pf_packet_begin(p, &p->main, ts);
+	return p->err;
 }
 
 static int describe_process(struct perfetto *p, const struct hwt_model *m, uint32_t pid,
@@ -83,7 +48,7 @@ static int describe_process(struct perfetto *p, const struct hwt_model *m, uint3
 	if (!slot)
 		return HWT_E_NOMEM;
 	*slot = 1;
-	hwt_pf_packet_begin(p, ts);
+	hwt_pf_packet_begin(p, &p->main, ts);
 	hwt_pbuf_begin(&p->pkt, PKT_TRACK_DESCRIPTOR);
 	hwt_pbuf_varint(&p->pkt, TD_UUID, UUID_PROCESS(pid));
 	hwt_pbuf_begin(&p->pkt, TD_PROCESS);
@@ -109,7 +74,7 @@ static int describe_thread(struct perfetto *p, const struct hwt_model *m, uint32
 
 	if (rc)
 		return rc;
-	hwt_pf_packet_begin(p, ts);
+	hwt_pf_packet_begin(p, &p->main, ts);
 	hwt_pbuf_begin(&p->pkt, PKT_TRACK_DESCRIPTOR);
 	hwt_pbuf_varint(&p->pkt, TD_UUID, UUID_THREAD(pid, tid));
 	hwt_pbuf_varint(&p->pkt, TD_PARENT_UUID, UUID_PROCESS(pid));
@@ -129,16 +94,21 @@ static struct hwt_track_thread *thread_get(struct perfetto *p, const struct hwt_
 					   uint32_t pid, uint32_t tid, uint32_t name, uint64_t ts,
 					   int *rc)
 {
-	struct hwt_track_thread *t = hwt_slice_track_thread(p->track, pid, tid, 1);
+	struct hwt_track_thread *t = p->last;
 	struct pf_thread *pt;
 
+	/* Runs of events of one thread are the rule: look it up only when it changes. */
+	if (!t || t->pid != pid || t->tid != tid)
+		t = hwt_slice_track_thread(p->track, pid, tid, 1);
 	*rc = HWT_E_NOMEM;
 	if (!t)
 		return NULL;
+	p->last = t;
 	pt = hwt_track_thread_data(t);
 	if (!pt->described) {
 		pt->described = 1;
 		pt->name = name;
+		hwt_pf_seq_init(p, &pt->seq, UUID_TRACK(pid, tid));
 		*rc = tid ? describe_thread(p, m, pid, tid, name, ts) : need_process(p, m, pid, ts);
 		if (*rc)
 			return NULL;
@@ -148,16 +118,18 @@ static struct hwt_track_thread *thread_get(struct perfetto *p, const struct hwt_
 }
 
 int hwt_pf_track_of(struct perfetto *p, const struct hwt_model *m, uint32_t pid, uint32_t tid,
-		    uint64_t ts, uint64_t *uuid)
+		    uint64_t ts, uint64_t *uuid, struct pf_seq **seq)
 {
+	struct hwt_track_thread *t;
 	int rc = 0;
 
+	*seq = &p->main;
 	if (!pid) {
 		/* Global: a track of no process, described once. */
 		*uuid = UUID_GLOBAL;
 		if (p->global)
 			return 0;
-		hwt_pf_packet_begin(p, ts);
+		hwt_pf_packet_begin(p, &p->main, ts);
 		hwt_pbuf_begin(&p->pkt, PKT_TRACK_DESCRIPTOR);
 		hwt_pbuf_varint(&p->pkt, TD_UUID, UUID_GLOBAL);
 		hwt_pbuf_string(&p->pkt, TD_NAME, "global");
@@ -168,43 +140,35 @@ int hwt_pf_track_of(struct perfetto *p, const struct hwt_model *m, uint32_t pid,
 	*uuid = UUID_TRACK(pid, tid);
 	if (!tid)
 		return need_process(p, m, pid, ts);
-	return thread_get(p, m, pid, tid, HWT_NONE, ts, &rc) ? 0 : rc;
+	if (!(t = thread_get(p, m, pid, tid, HWT_NONE, ts, &rc)))
+		return rc;
+	*seq = &((struct pf_thread *)hwt_track_thread_data(t))->seq;
+	return 0;
 }
 
 void hwt_pf_track_event_begin(struct perfetto *p, unsigned type, uint64_t uuid)
 {
 	hwt_pbuf_begin(&p->pkt, PKT_TRACK_EVENT);
 	hwt_pbuf_varint(&p->pkt, TE_TYPE, type);
-	hwt_pbuf_varint(&p->pkt, TE_TRACK_UUID, uuid);
-}
-
-/* Interns event name @name (a string id) in the open packet if it is new on the sequence. */
-int hwt_pf_intern_name(struct perfetto *p, const struct hwt_model *m, uint32_t name)
-{
-	if (hwt_bitset_test(&p->names, name))
-		return 0;
-	hwt_pbuf_begin(&p->pkt, PKT_INTERNED_DATA);
-	hwt_pbuf_begin(&p->pkt, ID_EVENT_NAMES);
-	hwt_pbuf_varint(&p->pkt, IID, name);
-	hwt_pbuf_string(&p->pkt, INTERNED_STR, hwt_model_str(m, name));
-	hwt_pbuf_end(&p->pkt);
-	hwt_pbuf_end(&p->pkt);
-	return hwt_bitset_set(&p->names, name);
+	if (uuid != p->seq->track)
+		hwt_pbuf_varint(&p->pkt, TE_TRACK_UUID, uuid);
 }
 
 static int slice_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s)
 {
 	struct perfetto *p = ctx;
+	struct pf_seq *seq = &((struct pf_thread *)hwt_track_thread_data(t))->seq;
 	const struct hwt_frame *f = hwt_model_frame(p->m, s->frame);
-	uint32_t name = f ? f->name : HWT_NONE;
-	int rc;
+	uint32_t name = f ? f->name : HWT_NONE, iid;
 
-	hwt_pf_packet_begin(p, s->begin);
-	if (name && (rc = hwt_pf_intern_name(p, p->m, name)))
-		return rc;
+	/* The common case, a name already interned here, no time going back: by hand. */
+	if (name && name < p->capiids && (iid = p->iids[name]) &&
+	    hwt_bitset_test(&seq->named, iid) && seq->open && s->begin >= seq->last_ts)
+		return hwt_pf_fast_slice(p, seq, s->begin, iid);
+	hwt_pf_packet_begin(p, seq, s->begin);
 	hwt_pf_track_event_begin(p, TYPE_SLICE_BEGIN, UUID_TRACK(t->pid, t->tid));
 	if (name)
-		hwt_pbuf_varint(&p->pkt, TE_NAME_IID, name);
+		hwt_pbuf_varint(&p->pkt, TE_NAME_IID, hwt_pf_name_iid(p, p->m, name));
 	else
 		hwt_pbuf_string(&p->pkt, TE_NAME, "[unknown]");
 	hwt_pbuf_end(&p->pkt);
@@ -215,16 +179,20 @@ static int slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slic
 		     uint32_t flags)
 {
 	struct perfetto *p = ctx;
+	struct pf_seq *seq = &((struct pf_thread *)hwt_track_thread_data(t))->seq;
 	int rc;
 
-	hwt_pf_packet_begin(p, ts);
+	if (!(flags & HWT_SLICE_UNFINISHED) && seq->open && ts >= seq->last_ts &&
+	    !hwt_slice_args_any(t, s))
+		return hwt_pf_fast_slice(p, seq, ts, 0);
+	hwt_pf_packet_begin(p, seq, ts);
 	hwt_pf_track_event_begin(p, TYPE_SLICE_END, UUID_TRACK(t->pid, t->tid));
 	/* The slice's arguments: trace processor merges those of its end into it. */
 	if ((rc = hwt_pf_slice_annotations(p, t, s)))
 		return rc;
 	if (flags & HWT_SLICE_UNFINISHED) { /* its return was never seen, as inspect says */
 		hwt_pbuf_begin(&p->pkt, TE_DEBUG_ANNOTATIONS);
-		hwt_pbuf_string(&p->pkt, DA_NAME, "unfinished");
+		hwt_pf_annotation_name(p, "unfinished", strlen("unfinished"));
 		hwt_pbuf_varint(&p->pkt, DA_BOOL_VALUE, 1);
 		hwt_pbuf_end(&p->pkt);
 	}
@@ -238,16 +206,17 @@ static const struct hwt_slice_track_ops pf_track_ops = {
 	.keep_args = 1,
 };
 
-/* An instant named @text (not interned) on @uuid, with the argument @key = @value if @key. */
-static int instant_text(struct perfetto *p, uint64_t ts, uint64_t uuid, const char *text,
-			const char *key, int64_t value)
+/* An instant named @text (not interned) on @uuid of @seq, with the argument @key = @value if
+ * @key. */
+static int instant_text(struct perfetto *p, struct pf_seq *seq, uint64_t ts, uint64_t uuid,
+			const char *text, const char *key, int64_t value)
 {
-	hwt_pf_packet_begin(p, ts);
+	hwt_pf_packet_begin(p, seq, ts);
 	hwt_pf_track_event_begin(p, TYPE_INSTANT, uuid);
 	hwt_pbuf_string(&p->pkt, TE_NAME, text);
 	if (key) {
 		hwt_pbuf_begin(&p->pkt, TE_DEBUG_ANNOTATIONS);
-		hwt_pbuf_string(&p->pkt, DA_NAME, key);
+		hwt_pf_annotation_name(p, key, strlen(key));
 		hwt_pbuf_varint(&p->pkt, DA_INT_VALUE, (uint64_t)value);
 		hwt_pbuf_end(&p->pkt);
 	}
@@ -260,6 +229,8 @@ static int process_exit(struct perfetto *p, const struct hwt_model *m, const str
 	char text[64];
 	const char *sig = hwt_signal_name(ev->exit.signal);
 	uint64_t uuid = UUID_PROCESS(ev->pid);
+	struct pf_seq *seq = &p->main;
+	struct hwt_track_thread *t;
 	int rc;
 
 	if ((rc = need_process(p, m, ev->pid, ev->ts)))
@@ -267,29 +238,33 @@ static int process_exit(struct perfetto *p, const struct hwt_model *m, const str
 	/* The process is gone: so are its threads' open calls. */
 	if ((rc = hwt_slice_track_event(p->track, ev)))
 		return rc;
-	if (ev->tid && hwt_slice_track_thread(p->track, ev->pid, ev->tid, 0))
+	if (ev->tid && (t = hwt_slice_track_thread(p->track, ev->pid, ev->tid, 0)) &&
+	    ((struct pf_thread *)hwt_track_thread_data(t))->described) {
 		uuid = UUID_THREAD(ev->pid, ev->tid);
+		seq = &((struct pf_thread *)hwt_track_thread_data(t))->seq;
+	}
 	if (ev->exit.signal) {
 		if (sig)
 			snprintf(text, sizeof(text), "crash: %s", sig);
 		else
 			snprintf(text, sizeof(text), "crash: signal %d", ev->exit.signal);
-		return instant_text(p, ev->ts, uuid, text, "signal", ev->exit.signal);
+		return instant_text(p, seq, ev->ts, uuid, text, "signal", ev->exit.signal);
 	}
 	snprintf(text, sizeof(text), "exit %d", ev->exit.status);
-	return instant_text(p, ev->ts, uuid, text, "status", ev->exit.status);
+	return instant_text(p, seq, ev->ts, uuid, text, "status", ev->exit.status);
 }
 
 int hwt_pf_track_begin(struct perfetto *p, const struct hwt_model *m, const struct hwt_track *tr,
 		       uint64_t uuid, uint64_t ts)
 {
 	uint64_t parent = 0;
+	struct pf_seq *seq;
 	int rc;
 
 	/* Its thread or process first, in packets of their own: the packet is started again. */
-	if (tr->pid && (rc = hwt_pf_track_of(p, m, tr->pid, tr->tid, ts, &parent)))
+	if (tr->pid && (rc = hwt_pf_track_of(p, m, tr->pid, tr->tid, ts, &parent, &seq)))
 		return rc;
-	hwt_pf_packet_begin(p, ts);
+	hwt_pf_packet_begin(p, &p->main, ts);
 	hwt_pbuf_begin(&p->pkt, PKT_TRACK_DESCRIPTOR);
 	hwt_pbuf_varint(&p->pkt, TD_UUID, uuid);
 	if (parent)
@@ -334,7 +309,7 @@ static int counter(struct perfetto *p, const struct hwt_model *m, const struct h
 		    (rc = hwt_bitset_set(&p->tracks, ev->counter.track)))
 			return rc;
 	}
-	hwt_pf_packet_begin(p, ev->ts);
+	hwt_pf_packet_begin(p, &p->main, ev->ts);
 	hwt_pf_track_event_begin(p, TYPE_COUNTER, UUID_COUNTER(ev->counter.track));
 	if (v > -9.2e18 && v < 9.2e18 && v == (double)(int64_t)v) /* range first: see chrome.c */
 		hwt_pbuf_varint(&p->pkt, TE_COUNTER_VALUE, (uint64_t)(int64_t)v);
@@ -360,6 +335,9 @@ static struct hwt_exporter *pf_create(const struct hwt_export_config *cfg,
 	}
 	p->out = cfg->out;
 	hwt_pbuf_init(&p->pkt);
+	hwt_pbuf_init(&p->intern);
+	hwt_pf_seq_init(p, &p->main, 0);
+	p->seq = &p->main;
 	*err = 0;
 	return &p->base;
 }
@@ -369,6 +347,7 @@ static int pf_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 	struct perfetto *p;
 	struct hwt_track_thread *t;
 	struct pf_thread *pt;
+	struct pf_seq *seq;
 	char text[48];
 	uint64_t uuid;
 	int rc;
@@ -414,13 +393,13 @@ static int pf_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 	case HWT_EV_FLOW:
 		return hwt_pf_flow(p, m, ev);
 	case HWT_EV_LOST:
-		if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid)))
+		if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid, &seq)))
 			return rc;
 		if (ev->lost.count)
 			snprintf(text, sizeof(text), "lost %" PRIu64 " records", ev->lost.count);
 		else
 			snprintf(text, sizeof(text), "lost records");
-		return instant_text(p, ev->ts, uuid, text, "count", (int64_t)ev->lost.count);
+		return instant_text(p, seq, ev->ts, uuid, text, "count", (int64_t)ev->lost.count);
 	}
 	return 0;
 }
@@ -436,6 +415,8 @@ static int pf_finish(struct hwt_exporter *e, const struct hwt_model *m)
 	/* An empty stream still makes a valid trace. */
 	if (!p->started && (rc = write_header(p, 0)))
 		return rc;
+	if (hwt_pf_out_flush(p))
+		return p->err;
 	if (fflush(p->out) || ferror(p->out))
 		return HWT_E_IO;
 	return 0;
@@ -444,14 +425,23 @@ static int pf_finish(struct hwt_exporter *e, const struct hwt_model *m)
 static void pf_destroy(struct hwt_exporter *e)
 {
 	struct perfetto *p;
+	uint32_t i;
 
 	if (!e)
 		return;
 	p = container_of(e, struct perfetto, base);
 	hwt_pbuf_fini(&p->pkt);
+	hwt_pbuf_fini(&p->intern);
+	free(p->obuf);
+	free(p->iids);
+	hwt_pf_seq_fini(&p->main);
+	for (i = 0; i < hwt_slice_track_nthreads(p->track); i++) {
+		struct pf_thread *pt = hwt_track_thread_data(hwt_slice_track_at(p->track, i));
+
+		hwt_pf_seq_fini(&pt->seq);
+	}
 	hwt_slice_track_free(p->track);
 	hwt_idmap_fini(&p->procs);
-	hwt_bitset_fini(&p->names);
 	hwt_bitset_fini(&p->fnames);
 	hwt_bitset_fini(&p->frames);
 	hwt_bitset_fini(&p->stacks);

@@ -17,8 +17,8 @@ static int da_value(void *ctx, const struct hwt_value *v, uint32_t depth, uint32
 	hwt_pbuf_begin(b, !depth   ? TE_DEBUG_ANNOTATIONS
 			  : v->key ? DA_DICT_ENTRIES
 				   : DA_ARRAY_VALUES);
-	if (v->key)
-		hwt_pbuf_bytes(b, DA_NAME, v->key, v->keylen);
+	if (v->key) /* names are interned on the sequence */
+		hwt_pf_annotation_name(ctx, v->key, v->keylen);
 	switch (v->tag) {
 	case HWT_VAL_FALSE:
 	case HWT_VAL_TRUE:
@@ -69,18 +69,14 @@ int hwt_pf_slice_annotations(struct perfetto *p, struct hwt_track_thread *t,
 	return hwt_slice_args_walk(t, s, &da_ops, p, &index);
 }
 
-/* Starts an instant on @uuid named after string @name (interned; "" gives @dflt). */
-static int instant_begin(struct perfetto *p, const struct hwt_model *m, uint64_t ts, uint64_t uuid,
-			 uint32_t name, const char *dflt)
+/* Starts an instant on @uuid of @seq named after string @name (interned; "" gives @dflt). */
+static int instant_begin(struct perfetto *p, const struct hwt_model *m, struct pf_seq *seq,
+			 uint64_t ts, uint64_t uuid, uint32_t name, const char *dflt)
 {
-	int rc;
-
-	hwt_pf_packet_begin(p, ts);
-	if (name && (rc = hwt_pf_intern_name(p, m, name)))
-		return rc;
+	hwt_pf_packet_begin(p, seq, ts);
 	hwt_pf_track_event_begin(p, TYPE_INSTANT, uuid);
 	if (name)
-		hwt_pbuf_varint(&p->pkt, TE_NAME_IID, name);
+		hwt_pbuf_varint(&p->pkt, TE_NAME_IID, hwt_pf_name_iid(p, m, name));
 	else
 		hwt_pbuf_string(&p->pkt, TE_NAME, dflt);
 	return 0;
@@ -88,11 +84,12 @@ static int instant_begin(struct perfetto *p, const struct hwt_model *m, uint64_t
 
 int hwt_pf_instant(struct perfetto *p, const struct hwt_model *m, const struct hwt_event *ev)
 {
+	struct pf_seq *seq;
 	uint64_t uuid;
 	int rc;
 
-	if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid)) ||
-	    (rc = instant_begin(p, m, ev->ts, uuid, ev->instant.name, "instant")) ||
+	if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid, &seq)) ||
+	    (rc = instant_begin(p, m, seq, ev->ts, uuid, ev->instant.name, "instant")) ||
 	    (rc = hwt_pf_annotations(p, ev->instant.args, ev->instant.args_len)))
 		return rc;
 	hwt_pbuf_end(&p->pkt);
@@ -115,7 +112,7 @@ int hwt_pf_object(struct perfetto *p, const struct hwt_model *m, const struct hw
 		    (rc = hwt_bitset_set(&p->tracks, ev->object.track)))
 			return rc;
 	}
-	if ((rc = instant_begin(p, m, ev->ts, uuid, tr->name, "object")) ||
+	if ((rc = instant_begin(p, m, &p->main, ev->ts, uuid, tr->name, "object")) ||
 	    (rc = hwt_pf_annotations(p, ev->object.value, ev->object.len)))
 		return rc;
 	hwt_pbuf_end(&p->pkt);
@@ -124,13 +121,14 @@ int hwt_pf_object(struct perfetto *p, const struct hwt_model *m, const struct hw
 
 int hwt_pf_flow(struct perfetto *p, const struct hwt_model *m, const struct hwt_event *ev)
 {
+	struct pf_seq *seq;
 	uint64_t uuid;
 	int rc;
 
 	if (ev->flow.phase < HWT_FLOW_OUT || ev->flow.phase > HWT_FLOW_IN)
 		return HWT_E_INVAL;
-	if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid)) ||
-	    (rc = instant_begin(p, m, ev->ts, uuid, ev->flow.name, "flow")))
+	if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid, &seq)) ||
+	    (rc = instant_begin(p, m, seq, ev->ts, uuid, ev->flow.name, "flow")))
 		return rc;
 	/* Flow ids are global in a trace: out and step continue the flow, in ends it. */
 	hwt_pbuf_fixed64(&p->pkt,

@@ -1,8 +1,8 @@
 /* The Perfetto exporter's own declarations, shared by its files: the writer's state, the
  * field numbers of Perfetto's protos it writes, its track uuids, and the pieces one file
- * writes for another (perfetto.c: packets, tracks, slices and counters; perfetto_profile.c:
- * samples and their interned callstacks; perfetto_args.c: instants, objects, flows and
- * arguments as debug annotations). */
+ * writes for another (perfetto.c: tracks, slices and counters; perfetto_seq.c: packets, packet
+ * sequences, their clocks and interning; perfetto_profile.c: samples and their interned
+ * callstacks; perfetto_args.c: instants, objects, flows and arguments as debug annotations). */
 #ifndef HWT_EXPORTERS_PERFETTO_INTERNAL_H
 #define HWT_EXPORTERS_PERFETTO_INTERNAL_H
 
@@ -31,13 +31,17 @@ enum {
 	PKT_TRACK_DESCRIPTOR = 60,
 	PKT_PERF_SAMPLE = 66,
 	PKT_FIRST_ON_SEQUENCE = 87,
+	PKT_TIMESTAMP_CLOCK_ID = 58,
 
 	DEFAULTS_CLOCK_ID = 58,
+	DEFAULTS_TRACK_EVENT = 11,
+	TED_TRACK_UUID = 11,
 
 	SNAP_CLOCKS = 1,
 	SNAP_PRIMARY_CLOCK = 2,
 	CLOCK_ID = 1,
 	CLOCK_TIMESTAMP = 2,
+	CLOCK_IS_INCREMENTAL = 3,
 
 	TD_UUID = 1,
 	TD_NAME = 2,
@@ -64,6 +68,7 @@ enum {
 	TE_TERMINATING_FLOW_IDS = 48, /* fixed64 */
 
 	/* DebugAnnotation (track_event/debug_annotation.proto) */
+	DA_NAME_IID = 1,
 	DA_BOOL_VALUE = 2,
 	DA_INT_VALUE = 4,
 	DA_DOUBLE_VALUE = 5,
@@ -73,6 +78,7 @@ enum {
 	DA_ARRAY_VALUES = 12,
 
 	ID_EVENT_NAMES = 2,
+	ID_DEBUG_ANNOTATION_NAMES = 3,
 	ID_FUNCTION_NAMES = 5,
 	ID_FRAMES = 6,
 	ID_CALLSTACKS = 7,
@@ -104,6 +110,9 @@ enum {
 	SEQ_NEEDS_INCREMENTAL_STATE = 2,
 	CLOCK_MONOTONIC_ID = 3,
 	CLOCK_BOOTTIME_ID = 6,
+	/* A sequence-scoped clock (64 to 127) of our own: each sequence's is incremental, its
+	 * packets' timestamps the time since the sequence's previous packet. */
+	CLOCK_SEQ_DELTA_ID = 64,
 	TYPE_SLICE_BEGIN = 1,
 	TYPE_SLICE_END = 2,
 	TYPE_INSTANT = 3,
@@ -117,8 +126,8 @@ enum {
 	FRAME_KIND_KERNEL = 2,
 };
 
-/* Our only packet sequence. */
-#define SEQUENCE_ID 1
+/* The sequence of everything that is not on a thread's track; threads' sequences follow. */
+#define SEQUENCE_MAIN 1
 /* Track uuids: kind in the top bits, then pid and tid (each below 2^30 on Linux). */
 #define UUID_PROCESS(pid)     (1ull << 62 | (uint64_t)(pid))
 #define UUID_THREAD(pid, tid) (2ull << 62 | (uint64_t)(pid) << 30 | (tid))
@@ -132,50 +141,115 @@ enum {
 #define PSEUDO_MAP_KERNEL  (1ull << 32 | 1)
 #define PSEUDO_MAP_UNKNOWN (1ull << 32 | 2)
 
+/* A debug annotation name interned on a sequence: @len bytes at @off in its pf_keys.chars. */
+struct pf_key {
+	uint32_t off, len;
+};
+
+/* Debug annotation names interned on a sequence, by their bytes: iid i is ent[i - 1]. */
+struct pf_keys {
+	struct hwt_idmap map; /* hash of the bytes -> iid */
+	struct pf_key *ent;
+	uint32_t n, cap;
+	char *chars;
+	size_t nchars, capchars;
+};
+
+/* A packet sequence (trusted_packet_sequence_id): its incremental clock, its default track
+ * and what is interned on it. The main one holds descriptors, counters, objects, samples and
+ * the events of processes and the global track; each thread's holds that thread's slices,
+ * instants and flows, on its track by default, so they name neither it nor a full timestamp. */
+struct pf_seq {
+	uint32_t id;
+	int open;		 /* its first packet (state cleared, defaults, clock) is written */
+	uint64_t track;		 /* default track uuid, 0: none */
+	uint64_t last_ts;	 /* the incremental clock: time of its latest timestamped packet */
+	struct hwt_bitset named; /* event name iids interned on it */
+	struct pf_keys keys;
+};
+
 /* What perfetto keeps of a thread, beside its open slices. */
 struct pf_thread {
 	uint32_t name; /* string id last described */
 	int described;
+	struct pf_seq seq;
 };
 
 struct perfetto {
 	struct hwt_exporter base;
 	FILE *out;
-	struct hwt_pbuf pkt;
+	uint8_t *obuf; /* owned: packets not yet written to @out */
+	size_t olen, ocap;
+	int err;		/* sticky: the first write or allocation error */
+	struct hwt_pbuf pkt;	/* the packet being built... */
+	struct hwt_pbuf intern; /* ...the body of its InternedData... */
+	struct pf_seq *seq;	/* ...its sequence... */
+	int needs;		/* ...and whether it uses interned data */
+	struct pf_seq main;
+	uint32_t nseqs;
+	/* Event name iids, the same on every sequence that interns the name: of string id i,
+	 * iids[i] (0: none yet), counted from 1 in order of first use, so the names used first and
+	 * most take one-byte varints. */
+	uint32_t *iids;
+	uint32_t capiids, niids;
 	int started;
 
 	struct hwt_slice_track *track; /* threads and their open slices */
+	struct hwt_track_thread *last; /* of them, the last one an event was for */
 	const struct hwt_model *m;     /* of the event being written, for the track's hooks */
 	struct hwt_idmap procs;	       /* pid -> 1 once described */
 	int global;		       /* the global track is described */
 
-	/* Model ids already interned on the sequence, so each is emitted once; tracks: counter
-	 * and object tracks described. */
-	struct hwt_bitset names, fnames, frames, stacks, maps, build_ids, paths, tracks;
+	/* Model ids already interned on the main sequence, so each is emitted once; tracks:
+	 * counter and object tracks described. */
+	struct hwt_bitset fnames, frames, stacks, maps, build_ids, paths, tracks;
 	int pseudo_maps; /* bit 0: kernel, bit 1: unknown */
 	uint32_t *path;
 	uint32_t cappath;
 };
 
-/* perfetto.c */
+/* perfetto_seq.c */
 
-/** Starts a packet of our sequence at @ts in p->pkt. */
-void hwt_pf_packet_begin(struct perfetto *p, uint64_t ts);
-/** Writes the packet built in p->pkt; 0, HWT_E_IO or the buffer's error. */
+/** Room for @n more bytes of output, flushing what is there to p->out first if need be; NULL
+ *  on a write error (p->err set). */
+uint8_t *hwt_pf_out(struct perfetto *p, size_t n);
+/** Writes the output buffered so far to p->out; 0 or HWT_E_IO (also left in p->err). */
+int hwt_pf_out_flush(struct perfetto *p);
+/** Sets @s up as sequence number ++p->nseqs, its events on track @track (0: none) by default. */
+void hwt_pf_seq_init(struct perfetto *p, struct pf_seq *s, uint64_t track);
+/** Frees what @s holds. */
+void hwt_pf_seq_fini(struct pf_seq *s);
+/** Starts, in p->pkt, a packet of sequence @s at @ts (the sequence's first packet is written
+ *  first if it was not): the time since its previous packet, or @ts on CLOCK_MONOTONIC when
+ *  that would go back. Errors stick in p->err until hwt_pf_packet_flush(). */
+void hwt_pf_packet_begin(struct perfetto *p, struct pf_seq *s, uint64_t ts);
+/** Writes the packet built in p->pkt with the InternedData gathered in p->intern and the flag
+ *  saying it needs them; 0, HWT_E_IO, HWT_E_NOMEM or a buffer's error. */
 int hwt_pf_packet_flush(struct perfetto *p);
-/** Starts, in a packet of its own, the descriptor of track @tr (uuid @uuid, named after it, a
- *  child of its thread or process, described first if new; none for pid 0), left open for the
- *  caller to add its kind and close. 0 or a negative enum hwt_error. */
+/** The iid on the open packet's sequence of event name @name (a string id of @m), interned in
+ *  the packet if new; 0 when out of memory (p->err set). */
+uint64_t hwt_pf_name_iid(struct perfetto *p, const struct hwt_model *m, uint32_t name);
+/** Writes the name of a DebugAnnotation, @len bytes at @key, into p->pkt: its iid on the open
+ *  packet's sequence, interned in the packet if new. */
+void hwt_pf_annotation_name(struct perfetto *p, const char *key, size_t len);
+/** Writes, straight to the output, a slice begin (@iid its name's) or end (@iid 0) at @ts on
+ *  the default track of @s, open, whose clock it does not move back. 0 or HWT_E_IO. */
+int hwt_pf_fast_slice(struct perfetto *p, struct pf_seq *s, uint64_t ts, uint64_t iid);
+
+/* perfetto.c */
+/** Starts, in a packet of its own on the main sequence, the descriptor of track @tr (uuid
+ *  @uuid, named after it, a child of its thread or process, described first if new; none for
+ *  pid 0), left open for the caller to add its kind and close. 0 or a negative enum hwt_error. */
 int hwt_pf_track_begin(struct perfetto *p, const struct hwt_model *m, const struct hwt_track *tr,
 		       uint64_t uuid, uint64_t ts);
-/** Opens a TrackEvent of @type on track @uuid in the open packet. */
+/** Opens a TrackEvent of @type on track @uuid in the open packet (naming the track only if it
+ *  is not the sequence's default). */
 void hwt_pf_track_event_begin(struct perfetto *p, unsigned type, uint64_t uuid);
-/** Interns event name @name (a string id) in the open packet if new; 0 or HWT_E_NOMEM. */
-int hwt_pf_intern_name(struct perfetto *p, const struct hwt_model *m, uint32_t name);
 /** The track of events of (@pid, @tid): a thread's, its process's (tid 0) or the global one
- *  (pid 0), described on first sight, into *@uuid. 0 or a negative enum hwt_error. */
+ *  (pid 0), described on first sight, into *@uuid, and the sequence to write them on into
+ *  *@seq. 0 or a negative enum hwt_error. */
 int hwt_pf_track_of(struct perfetto *p, const struct hwt_model *m, uint32_t pid, uint32_t tid,
-		    uint64_t ts, uint64_t *uuid);
+		    uint64_t ts, uint64_t *uuid, struct pf_seq **seq);
 
 /* perfetto_profile.c */
 

@@ -39,10 +39,10 @@ static int intern_mapping(struct perfetto *p, const struct hwt_model *m, uint32_
 	if (!map)
 		return HWT_E_INVAL;
 	if (map->build_id && !hwt_bitset_test(&p->build_ids, map->build_id)) {
-		hwt_pbuf_begin(&p->pkt, ID_BUILD_IDS);
-		hwt_pbuf_varint(&p->pkt, IID, map->build_id);
-		put_build_id(&p->pkt, hwt_model_str(m, map->build_id));
-		hwt_pbuf_end(&p->pkt);
+		hwt_pbuf_begin(&p->intern, ID_BUILD_IDS);
+		hwt_pbuf_varint(&p->intern, IID, map->build_id);
+		put_build_id(&p->intern, hwt_model_str(m, map->build_id));
+		hwt_pbuf_end(&p->intern);
 		if ((rc = hwt_bitset_set(&p->build_ids, map->build_id)))
 			return rc;
 	}
@@ -50,38 +50,38 @@ static int intern_mapping(struct perfetto *p, const struct hwt_model *m, uint32_
 	 * path without its leading slash gives the path back. */
 	if (map->path && !hwt_bitset_test(&p->paths, map->path)) {
 		path = hwt_model_str(m, map->path);
-		hwt_pbuf_begin(&p->pkt, ID_MAPPING_PATHS);
-		hwt_pbuf_varint(&p->pkt, IID, map->path);
-		hwt_pbuf_string(&p->pkt, INTERNED_STR, path + (*path == '/'));
-		hwt_pbuf_end(&p->pkt);
+		hwt_pbuf_begin(&p->intern, ID_MAPPING_PATHS);
+		hwt_pbuf_varint(&p->intern, IID, map->path);
+		hwt_pbuf_string(&p->intern, INTERNED_STR, path + (*path == '/'));
+		hwt_pbuf_end(&p->intern);
 		if ((rc = hwt_bitset_set(&p->paths, map->path)))
 			return rc;
 	}
-	hwt_pbuf_begin(&p->pkt, ID_MAPPINGS);
-	hwt_pbuf_varint(&p->pkt, IID, id);
+	hwt_pbuf_begin(&p->intern, ID_MAPPINGS);
+	hwt_pbuf_varint(&p->intern, IID, id);
 	if (map->build_id)
-		hwt_pbuf_varint(&p->pkt, MAP_BUILD_ID, map->build_id);
-	hwt_pbuf_varint(&p->pkt, MAP_EXACT_OFFSET, map->pgoff);
-	hwt_pbuf_varint(&p->pkt, MAP_START_OFFSET, map->pgoff);
-	hwt_pbuf_varint(&p->pkt, MAP_START, map->start);
-	hwt_pbuf_varint(&p->pkt, MAP_END, map->end);
+		hwt_pbuf_varint(&p->intern, MAP_BUILD_ID, map->build_id);
+	hwt_pbuf_varint(&p->intern, MAP_EXACT_OFFSET, map->pgoff);
+	hwt_pbuf_varint(&p->intern, MAP_START_OFFSET, map->pgoff);
+	hwt_pbuf_varint(&p->intern, MAP_START, map->start);
+	hwt_pbuf_varint(&p->intern, MAP_END, map->end);
 	if (map->path)
-		hwt_pbuf_varint(&p->pkt, MAP_PATH_IDS, map->path);
-	hwt_pbuf_end(&p->pkt);
+		hwt_pbuf_varint(&p->intern, MAP_PATH_IDS, map->path);
+	hwt_pbuf_end(&p->intern);
 	return hwt_bitset_set(&p->maps, id);
 }
 
 /* A stand-in mapping for kernel or unknown frames, which the model leaves unmapped. */
 static void intern_pseudo_mapping(struct perfetto *p, uint64_t iid, const char *name)
 {
-	hwt_pbuf_begin(&p->pkt, ID_MAPPING_PATHS);
-	hwt_pbuf_varint(&p->pkt, IID, iid);
-	hwt_pbuf_string(&p->pkt, INTERNED_STR, name);
-	hwt_pbuf_end(&p->pkt);
-	hwt_pbuf_begin(&p->pkt, ID_MAPPINGS);
-	hwt_pbuf_varint(&p->pkt, IID, iid);
-	hwt_pbuf_varint(&p->pkt, MAP_PATH_IDS, iid);
-	hwt_pbuf_end(&p->pkt);
+	hwt_pbuf_begin(&p->intern, ID_MAPPING_PATHS);
+	hwt_pbuf_varint(&p->intern, IID, iid);
+	hwt_pbuf_string(&p->intern, INTERNED_STR, name);
+	hwt_pbuf_end(&p->intern);
+	hwt_pbuf_begin(&p->intern, ID_MAPPINGS);
+	hwt_pbuf_varint(&p->intern, IID, iid);
+	hwt_pbuf_varint(&p->intern, MAP_PATH_IDS, iid);
+	hwt_pbuf_end(&p->intern);
 }
 
 static int intern_frame(struct perfetto *p, const struct hwt_model *m, uint32_t id)
@@ -93,10 +93,10 @@ static int intern_frame(struct perfetto *p, const struct hwt_model *m, uint32_t 
 	if (!f)
 		return HWT_E_INVAL;
 	if (f->name && !hwt_bitset_test(&p->fnames, f->name)) {
-		hwt_pbuf_begin(&p->pkt, ID_FUNCTION_NAMES);
-		hwt_pbuf_varint(&p->pkt, IID, f->name);
-		hwt_pbuf_string(&p->pkt, INTERNED_STR, hwt_model_str(m, f->name));
-		hwt_pbuf_end(&p->pkt);
+		hwt_pbuf_begin(&p->intern, ID_FUNCTION_NAMES);
+		hwt_pbuf_varint(&p->intern, IID, f->name);
+		hwt_pbuf_string(&p->intern, INTERNED_STR, hwt_model_str(m, f->name));
+		hwt_pbuf_end(&p->intern);
 		if ((rc = hwt_bitset_set(&p->fnames, f->name)))
 			return rc;
 	}
@@ -115,15 +115,15 @@ static int intern_frame(struct perfetto *p, const struct hwt_model *m, uint32_t 
 			p->pseudo_maps |= kernel ? 1 : 2;
 		}
 	}
-	hwt_pbuf_begin(&p->pkt, ID_FRAMES);
-	hwt_pbuf_varint(&p->pkt, IID, id);
+	hwt_pbuf_begin(&p->intern, ID_FRAMES);
+	hwt_pbuf_varint(&p->intern, IID, id);
 	if (f->name)
-		hwt_pbuf_varint(&p->pkt, FRAME_FUNCTION_NAME, f->name);
-	hwt_pbuf_varint(&p->pkt, FRAME_MAPPING, map_iid);
-	hwt_pbuf_varint(&p->pkt, FRAME_REL_PC, f->addr);
-	hwt_pbuf_varint(&p->pkt, FRAME_KIND,
+		hwt_pbuf_varint(&p->intern, FRAME_FUNCTION_NAME, f->name);
+	hwt_pbuf_varint(&p->intern, FRAME_MAPPING, map_iid);
+	hwt_pbuf_varint(&p->intern, FRAME_REL_PC, f->addr);
+	hwt_pbuf_varint(&p->intern, FRAME_KIND,
 			f->kind == HWT_FRAME_KERNEL ? FRAME_KIND_KERNEL : FRAME_KIND_NATIVE);
-	hwt_pbuf_end(&p->pkt);
+	hwt_pbuf_end(&p->intern);
 	return hwt_bitset_set(&p->frames, id);
 }
 
@@ -146,18 +146,16 @@ static int intern_callstack(struct perfetto *p, const struct hwt_model *m, uint3
 	}
 	for (n = depth, node = leaf; n && (s = hwt_model_stack(m, node)); node = s->parent)
 		p->path[--n] = s->frame;
-	hwt_pbuf_begin(&p->pkt, PKT_INTERNED_DATA);
 	for (i = n; i < depth; i++)
 		if (!hwt_bitset_test(&p->frames, p->path[i]) &&
 		    (rc = intern_frame(p, m, p->path[i])))
 			return rc;
-	hwt_pbuf_begin(&p->pkt, ID_CALLSTACKS);
-	hwt_pbuf_varint(&p->pkt, IID, leaf);
+	hwt_pbuf_begin(&p->intern, ID_CALLSTACKS);
+	hwt_pbuf_varint(&p->intern, IID, leaf);
 	/* Outermost frame first. */
 	for (i = n; i < depth; i++)
-		hwt_pbuf_varint(&p->pkt, CALLSTACK_FRAMES, p->path[i]);
-	hwt_pbuf_end(&p->pkt);
-	hwt_pbuf_end(&p->pkt);
+		hwt_pbuf_varint(&p->intern, CALLSTACK_FRAMES, p->path[i]);
+	hwt_pbuf_end(&p->intern);
 	return hwt_bitset_set(&p->stacks, leaf);
 }
 
@@ -165,14 +163,17 @@ int hwt_pf_sample(struct perfetto *p, const struct hwt_model *m, const struct hw
 {
 	const struct hwt_stack_node *s = hwt_model_stack(m, ev->sample.stack);
 	const struct hwt_frame *leaf = s ? hwt_model_frame(m, s->frame) : NULL;
+	struct pf_seq *seq;
 	uint64_t uuid;
 	int rc;
 
-	if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid)))
+	if ((rc = hwt_pf_track_of(p, m, ev->pid, ev->tid, ev->ts, &uuid, &seq)))
 		return rc;
 	if (!s)
 		return 0; /* an empty stack says nothing a profile can show */
-	hwt_pf_packet_begin(p, ev->ts);
+	/* On the main sequence, where the callstacks are interned. */
+	hwt_pf_packet_begin(p, &p->main, ev->ts);
+	p->needs = 1;
 	if (!hwt_bitset_test(&p->stacks, ev->sample.stack) &&
 	    (rc = intern_callstack(p, m, ev->sample.stack)))
 		return rc;

@@ -8,6 +8,7 @@
 #include "agg_exporter.h"
 #include "slices.h"
 #include "builtin.h"
+#include "funcdiff.h"
 
 #define SVG_WIDTH    1200
 #define SVG_PAD	     10
@@ -26,12 +27,15 @@ struct fnode {
 	uint32_t depth;
 	uint32_t first_child, next_sibling; /* 0: none (node 0 is the root, never a child) */
 	uint64_t value, x;
+	uint64_t base; /* a differential graph's: the value in recording A (value is B's) */
 };
 
 /* The flamegraph of one aggregation, built at the end of the export. */
 struct svg {
 	FILE *out;
-	struct hwt_agg *agg;
+	struct hwt_agg *agg;	   /* NULL for a differential graph */
+	struct hwt_funcdiff *diff; /* a differential graph's names and stacks */
+	const char *view, *unit;   /* what the widths are */
 	struct fnode *nodes;
 	uint32_t nnodes, cap;
 	struct hwt_idmap children; /* (parent << 32 | name) -> node */
@@ -59,10 +63,12 @@ static int64_t child(struct svg *s, uint32_t parent, uint32_t name, uint32_t kin
 	return *slot;
 }
 
-static const char *node_name(const struct hwt_model *m, const struct fnode *n)
+static const char *node_name(const struct svg *s, const struct hwt_model *m, const struct fnode *n)
 {
 	if (n->kind == KIND_ROOT)
 		return "all";
+	if (s->diff)
+		return hwt_funcdiff_label_str(s->diff, n->name);
 	return n->name ? hwt_model_str(m, n->name) : "[unknown]";
 }
 
@@ -139,9 +145,28 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-static void put_color(FILE *f, const struct fnode *n, const char *name)
+/* A differential graph's colour: red where B grew over A, blue where it shrank, the deeper the
+ * more it changed (relative to the larger of the two); white where it did not. */
+static void put_diff_color(FILE *f, const struct fnode *n)
+{
+	uint64_t hi = n->value > n->base ? n->value : n->base;
+	double d = hi ? ((double)n->value - (double)n->base) / (double)hi : 0;
+	unsigned pale = (unsigned)(255.0 * (1.0 - (d < 0 ? -d : d) * 0.85) + 0.5);
+
+	if (d >= 0)
+		fprintf(f, "rgb(255,%u,%u)", pale, pale);
+	else
+		fprintf(f, "rgb(%u,%u,255)", pale, pale);
+}
+
+static void put_color(const struct svg *s, FILE *f, const struct fnode *n, const char *name)
 {
 	uint32_t h = name_hash(name);
+
+	if (s->diff) {
+		put_diff_color(f, n);
+		return;
+	}
 	unsigned a = h & 0xff, b = h >> 8 & 0xff, c = h >> 16 & 0xff;
 
 	switch (n->kind) {
@@ -213,7 +238,7 @@ static const char script[] =
 static int write_svg(struct svg *s, const struct hwt_model *m)
 {
 	FILE *f = s->out;
-	const char *view = hwt_agg_view_name(s->agg, m), *vname, *unit;
+	const char *view = s->view, *unit = s->unit;
 	char amount[HWT_DURATION_LEN + 64];
 	uint32_t maxdepth = 0, i, height;
 	uint64_t total = s->nodes[0].value;
@@ -223,7 +248,6 @@ static int write_svg(struct svg *s, const struct hwt_model *m)
 
 	if (!stack)
 		return HWT_E_NOMEM;
-	hwt_agg_value_desc(s->agg, m, hwt_agg_index(s->agg), &vname, &unit);
 	for (i = 0; i < s->nnodes; i++)
 		if (s->nodes[i].depth > maxdepth)
 			maxdepth = s->nodes[i].depth;
@@ -239,8 +263,10 @@ static int write_svg(struct svg *s, const struct hwt_model *m)
 		"#title{font-size:17px}</style>\n"
 		"<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n"
 		"<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f8f8f4\"/>\n"
-		"<text id=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">Flame graph: ",
-		SVG_WIDTH, height, SVG_WIDTH, height, script, SVG_WIDTH / 2);
+		"<text id=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">%s: ",
+		SVG_WIDTH, height, SVG_WIDTH, height, script, SVG_WIDTH / 2,
+		s->diff ? "Differential flame graph (widths: B; red: grew from A, blue: shrank)"
+			: "Flame graph");
 	put_xml(f, view);
 	fputs(" (", f);
 	put_xml(f, hwt_value_fmt(amount, sizeof(amount), total, unit));
@@ -262,7 +288,7 @@ static int write_svg(struct svg *s, const struct hwt_model *m)
 		struct fnode *n = &s->nodes[stack[--sp]];
 		double x = SVG_PAD + (double)n->x * scale, w = (double)n->value * scale;
 		double y = (double)(height - BOTTOM_SPACE - (n->depth + 1) * FRAME_HEIGHT);
-		const char *name = node_name(m, n);
+		const char *name = node_name(s, m, n);
 		uint64_t cx = n->x;
 		uint32_t c;
 
@@ -277,13 +303,18 @@ static int write_svg(struct svg *s, const struct hwt_model *m)
 		put_xml(f, name);
 		fprintf(f, " (%llu ", (unsigned long long)n->value);
 		put_xml(f, unit);
+		if (s->diff)
+			fprintf(f, ", A %llu: %+.1f%%", (unsigned long long)n->base,
+				n->base ? 100.0 * ((double)n->value - (double)n->base) /
+						  (double)n->base
+					: 100.0);
 		/* Two decimals: zoom() tells callers and callees by these edges within 0.03 px,
 		 * below half the narrowest frame drawn (MIN_WIDTH). */
 		fprintf(f,
 			", %.2f%%)</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" "
 			"rx=\"2\" fill=\"",
 			100.0 * (double)n->value / (double)total, x, y, w, FRAME_HEIGHT - 1);
-		put_color(f, n, name);
+		put_color(s, f, n, name);
 		fprintf(f, "\"/><text x=\"%.1f\" y=\"%.0f\">", x + 3, y + 11.5);
 		if (w >= 3 * CHAR_WIDTH + 6)
 			put_label(f, name, (size_t)((w - 6) / CHAR_WIDTH));
@@ -303,7 +334,7 @@ static int name_cmp(const void *a, const void *b, void *ctx)
 	const struct fnode *x = &s->nodes[*(const uint32_t *)a],
 			   *y = &s->nodes[*(const uint32_t *)b];
 
-	return strcmp(node_name(m, x), node_name(m, y));
+	return strcmp(node_name(s, m, x), node_name(s, m, y));
 }
 
 static int sort_children(struct svg *s, const struct hwt_model *m)
@@ -373,14 +404,64 @@ static int build_tree(struct svg *s, const struct hwt_model *m)
 static int sv_write(FILE *out, struct hwt_agg *a, const struct hwt_model *m)
 {
 	struct svg s = { .out = out, .agg = a, .cap = 64, .nnodes = 1 };
+	const char *vname;
 	int rc;
 
+	s.view = hwt_agg_view_name(a, m);
+	hwt_agg_value_desc(a, m, hwt_agg_index(a), &vname, &s.unit);
 	s.nodes = malloc(s.cap * sizeof(*s.nodes));
 	if (!s.nodes)
 		return HWT_E_NOMEM;
 	s.nodes[0] = (struct fnode){ .kind = KIND_ROOT };
 	if (!(rc = build_tree(&s, m)) && !(rc = sort_children(&s, m)))
 		rc = write_svg(&s, m);
+	free(s.nodes);
+	hwt_idmap_fini(&s.children);
+	return rc;
+}
+
+/* A differential graph's tree: each stack's text split at ';' (thread name, then frames), B's
+ * value for the widths and A's beside it. */
+static int build_diff_tree(struct svg *s)
+{
+	for (uint32_t i = 0; i < hwt_funcdiff_nstacks(s->diff); i++) {
+		uint64_t v[2];
+		const char *text = hwt_funcdiff_stack(s->diff, i, v), *p = text;
+		uint32_t cur = 0;
+
+		s->nodes[0].value += v[1];
+		s->nodes[0].base += v[0];
+		for (int level = 0; p; level++) {
+			const char *semi = strchr(p, ';');
+			size_t len = semi ? (size_t)(semi - p) : strlen(p);
+			int64_t name = hwt_funcdiff_label(s->diff, p, len), c;
+			uint32_t kind = !level					 ? KIND_THREAD
+					: len == 8 && !strncmp(p, "[kernel]", 8) ? KIND_KERNEL
+										 : KIND_USER;
+			if (name < 0 || (c = child(s, cur, (uint32_t)name, kind)) < 0)
+				return HWT_E_NOMEM;
+			cur = (uint32_t)c;
+			s->nodes[cur].value += v[1];
+			s->nodes[cur].base += v[0];
+			p = semi ? semi + 1 : NULL;
+		}
+	}
+	return 0;
+}
+
+int hwt_svg_write_diff(FILE *out, struct hwt_funcdiff *d, const char *view, const char *unit)
+{
+	struct svg s = {
+		.out = out, .diff = d, .view = view, .unit = unit, .cap = 64, .nnodes = 1
+	};
+	int rc;
+
+	s.nodes = malloc(s.cap * sizeof(*s.nodes));
+	if (!s.nodes)
+		return HWT_E_NOMEM;
+	s.nodes[0] = (struct fnode){ .kind = KIND_ROOT };
+	if (!(rc = build_diff_tree(&s)) && !(rc = sort_children(&s, NULL)))
+		rc = write_svg(&s, NULL);
 	free(s.nodes);
 	hwt_idmap_fini(&s.children);
 	return rc;

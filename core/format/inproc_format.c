@@ -7,7 +7,8 @@
 #include "inproc_format.h"
 
 _Static_assert(sizeof(struct hwt_inproc_rec) == 8, "call record layout");
-_Static_assert(sizeof(struct hwt_inproc_config) == 24, "config layout");
+_Static_assert(sizeof(struct hwt_inproc_config) == 32 + 8 * HWT_INPROC_COST_SAMPLES,
+	       "config layout");
 
 /* C runtime start-up and tear-down code: not the program's, and _start never returns. */
 static const char *const crt_names[] = {

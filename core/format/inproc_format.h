@@ -64,7 +64,10 @@ enum hwt_inproc_decl {
 	HWT_CR_INPROC_STATS = 67,
 };
 
-#define HWT_INPROC_CONFIG_VERSION 1
+#define HWT_INPROC_CONFIG_VERSION 2
+
+/** In-run measurements of a traced call's cost the config holds (the last ones taken). */
+#define HWT_INPROC_COST_SAMPLES 256
 
 /** The selection and the shared counters. */
 struct hwt_inproc_config {
@@ -74,6 +77,15 @@ struct hwt_inproc_config {
 	uint32_t npatterns;
 	uint32_t flags;	  /* enum hwt_inproc_config_flags */
 	uint32_t wait_ms; /* how long the runtime waits for uprobes to be attached */
+	/* The runtime's: what a traced call cost, measured again and again while the program
+	 * runs (a few calls of a function of its own, every so many records of a thread), since
+	 * what it costs at the start can differ from what it costs under the run's load. Sample
+	 * i (i from cost_n, taken atomically) is at [i % HWT_INPROC_COST_SAMPLES], in ps: the whole
+	 * call, and the part between the clock reads at its entry and return. */
+	uint32_t cost_n;
+	uint32_t cost_reserved;
+	uint32_t cost_ps[HWT_INPROC_COST_SAMPLES];
+	uint32_t cost_in_ps[HWT_INPROC_COST_SAMPLES];
 };
 
 enum hwt_inproc_config_flags {

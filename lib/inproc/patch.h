@@ -178,6 +178,11 @@ void hwt_patch_restore_returns(void);
  *  call nothing is looked up (a longjmp-heavy program pays no /proc read). */
 void hwt_patch_expect_uretprobes(void);
 
+/** Runs @fn(@ctx) from inside a hook with the calls it makes traced as any (while a hook runs,
+ *  calls of patched functions are not traced: the hooks' own). For the runtime's measurements
+ *  of what a traced call costs, during the run. */
+void hwt_patch_reenter(void (*fn)(void *ctx), void *ctx);
+
 /**
  * The thread's stack is now at @sp (e.g. after a catch, or a longjmp to a frame whose stack
  * pointer is @sp): reports every shadow-stack entry whose frame lay below @sp on the same stack

@@ -44,6 +44,11 @@ uint64_t rt_calibrated_inside(void);
 /** While set on this thread, the hooks record nothing: the runtime's own calls (scanning modules
  *  calls qsort, which may be patched by then). */
 void rt_set_quiet(int on);
+/* Gives the calling thread its call ring now, its pages all mapped (see rt_ring.c). */
+void rt_ring_populate(void);
+/* Times a few traced and untraced calls of the runtime's own function and adds what a traced call
+ * cost to the config's samples (rt_main.c); called by the ring writer, calibrating. */
+void rt_cost_sample(void);
 
 /** Chooses, patches and declares the functions of the modules loaded and not seen yet (at start
  *  and after each dlopen). */

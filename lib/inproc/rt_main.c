@@ -361,54 +361,43 @@ void rt_scan_modules(void)
 	rt_set_quiet(0);
 }
 
-/* What a traced call costs: calls of this function, before and after patching it. Exported so
- * that its size is known (dladdr1). */
+/* What a traced call costs: calls of this function, before and after patching it (at the start),
+ * and against its untraced twin below (during the run). Exported so that its size is known
+ * (dladdr1). */
+static volatile int cal_sink;
 RT_EXPORT __attribute__((noinline)) int hwt_inproc_calibrate(int x)
 {
-	static volatile int sink;
-	sink += x;
+	cal_sink += x;
 	__asm__ volatile("" ::: "memory");
-	return sink ^ x;
+	return cal_sink ^ x;
 }
 
-static uint64_t time_calls(int n)
+RT_EXPORT __attribute__((noinline)) int hwt_inproc_calibrate_plain(int x)
 {
-	int (*volatile fn)(int) = hwt_inproc_calibrate;
+	cal_sink += x;
+	__asm__ volatile("" ::: "memory");
+	return cal_sink ^ x;
+}
+
+static int cal_patched; /* hwt_inproc_calibrate is: in-run samples can be taken */
+
+static uint64_t time_calls(int (*fn)(int), int n)
+{
+	int (*volatile f)(int) = fn;
 	uint64_t t0 = rt_now();
 	for (int i = 0; i < n; i++)
-		fn(i);
+		f(i);
 	return rt_now() - t0;
 }
 
-/* Returns the cost of a traced call in ps (0 if it cannot be measured); *@inside_ps gets the part
- * of it between the clock reads at entry and return, which a traced call's duration holds (the
- * rest falls in its caller's), from the fastest of three rounds. */
-static uint64_t calibrate(uint64_t *inside_ps)
+/* A traced call's cost in ps from @n calls that took @traced ns (@inside of it between the clock
+ * reads at entry and return) against @n untraced ones that took @plain; 0 if not measurable.
+ * *@inside_ps gets the part between the clock reads, which a traced call's duration holds (the
+ * rest falls in its caller's). */
+static uint64_t cost_of(uint64_t traced, uint64_t plain, uint64_t inside, int n,
+			uint64_t *inside_ps)
 {
-	Dl_info info;
-	const ElfW(Sym) *sym = NULL;
-	const int n = 20000;
-
 	*inside_ps = 0;
-	if (!dladdr1((void *)hwt_inproc_calibrate, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
-	    !sym->st_size)
-		return 0;
-	uint64_t plain = UINT64_MAX, traced = UINT64_MAX, inside = 0;
-	for (int k = 0; k < 3; k++) {
-		uint64_t d = time_calls(n);
-		plain = d < plain ? d : plain;
-	}
-	if (hwt_patcher_apply(patcher, (uintptr_t)hwt_inproc_calibrate, sym->st_size, 0))
-		return 0;
-	for (int k = 0; k < 3; k++) {
-		rt_set_calibrating(1);
-		uint64_t d = time_calls(n);
-		if (d < traced) {
-			traced = d;
-			inside = rt_calibrated_inside();
-		}
-		rt_set_calibrating(0);
-	}
 	if (traced <= plain)
 		return 0;
 	uint64_t cost = (traced - plain) * 1000 / (uint64_t)n;
@@ -416,6 +405,67 @@ static uint64_t calibrate(uint64_t *inside_ps)
 	inside = inside > plain ? (inside - plain) * 1000 / (uint64_t)n : 0;
 	*inside_ps = inside < cost ? inside : cost;
 	return cost;
+}
+
+/* Patches hwt_inproc_calibrate and, if @measure, returns the cost of a traced call in ps from the
+ * fastest of @rounds rounds (0 if it cannot be measured), its inside part in *@inside_ps. */
+static uint64_t calibrate(int measure, uint64_t *inside_ps)
+{
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	const int n = 2000, rounds = 5; /* ~1 ms in all: start-up counts */
+
+	*inside_ps = 0;
+	if (!dladdr1((void *)hwt_inproc_calibrate, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym ||
+	    !sym->st_size)
+		return 0;
+	uint64_t plain = UINT64_MAX, traced = UINT64_MAX, inside = 0;
+	for (int k = 0; measure && k < rounds; k++) {
+		uint64_t d = time_calls(hwt_inproc_calibrate, n);
+		plain = d < plain ? d : plain;
+	}
+	if (hwt_patcher_apply(patcher, (uintptr_t)hwt_inproc_calibrate, sym->st_size, 0))
+		return 0;
+	cal_patched = 1;
+	for (int k = 0; measure && k < rounds; k++) {
+		rt_set_calibrating(1);
+		uint64_t d = time_calls(hwt_inproc_calibrate, n);
+		if (d < traced) {
+			traced = d;
+			inside = rt_calibrated_inside();
+		}
+		rt_set_calibrating(0);
+	}
+	return measure ? cost_of(traced, plain, inside, n, inside_ps) : 0;
+}
+
+/* The calls of one in-run sample: RT_BURST traced, then as many untraced; ns of each into @ctx. */
+#define RT_BURST 128
+static void burst(void *ctx)
+{
+	uint64_t *d = ctx;
+	/* First a few of each, untimed: what the program ran before left the caches and the
+	 * branch predictors cold for these calls, which the program's own calls are not. */
+	time_calls(hwt_inproc_calibrate, 16);
+	time_calls(hwt_inproc_calibrate_plain, 16);
+	d[0] = time_calls(hwt_inproc_calibrate, RT_BURST);
+	d[1] = time_calls(hwt_inproc_calibrate_plain, RT_BURST);
+}
+
+void rt_cost_sample(void)
+{
+	uint64_t d[2], in_ps;
+
+	if (!cal_patched || !rt_config)
+		return;
+	hwt_patch_reenter(burst, d);
+	uint64_t ps = cost_of(d[0], d[1], rt_calibrated_inside(), RT_BURST, &in_ps);
+	if (!ps || ps > UINT32_MAX)
+		return; /* interrupted or preempted: not a call's cost */
+	uint32_t i = __atomic_fetch_add(&rt_config->cost_n, 1, __ATOMIC_RELAXED) %
+		     HWT_INPROC_COST_SAMPLES;
+	rt_config->cost_ps[i] = (uint32_t)ps;
+	rt_config->cost_in_ps[i] = (uint32_t)in_ps;
 }
 
 /* The recorder's -F/-N patterns, from the config, into @sel. Returns 0 or -1. */
@@ -463,11 +513,11 @@ __attribute__((constructor(101))) static void rt_init(void)
 		return;
 	/* Once per recording: a script starting many programs pays it once. */
 	uint64_t call_in_ps = 0;
-	uint64_t call_ps =
-		__atomic_fetch_or(&rt_config->flags, HWT_INPROC_CALIBRATED, __ATOMIC_RELAXED) &
-				HWT_INPROC_CALIBRATED
-			? 0
-			: calibrate(&call_in_ps);
+	rt_ring_populate(); /* before the calibration, which writes into the ring */
+	uint64_t call_ps = calibrate(
+		!(__atomic_fetch_or(&rt_config->flags, HWT_INPROC_CALIBRATED, __ATOMIC_RELAXED) &
+		  HWT_INPROC_CALIBRATED),
+		&call_in_ps);
 	uint64_t patched = 0, reasons[RT_REASONS] = { 0 };
 	rt_set_quiet(1);
 	pthread_mutex_lock(&scan_lock);

@@ -3,6 +3,7 @@
  * child, the same one after exec) and writes the patcher's entries and returns into it. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -20,6 +21,14 @@ struct hwt_inproc_config *rt_config;
 const uint8_t *rt_config_body;
 size_t rt_config_len;
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+/* A thread takes a sample of what a traced call costs (rt_cost_sample()) every this many bytes of
+ * its records: every 65,536 calls, a few microseconds each time. */
+#define RT_COST_EVERY (1ull << 20)
+
 static uint64_t area_size;
 static uint64_t image; /* this program image (its AT_RANDOM bytes): new at each exec */
 static uint64_t ring_limit;
@@ -33,6 +42,8 @@ struct rt_tls {
 	uint64_t head, tail; /* bytes; tail as last read, re-read only when the ring looks full */
 	uint64_t last;	     /* time of the last record written; 0: none yet (a SYNC comes) */
 	int calibrating;
+	uint64_t cal_off;   /* while calibrating: where its records go, past head */
+	uint64_t next_cost; /* head at which the next in-run cost sample is taken */
 	uint64_t
 		cal_inside; /* while calibrating: ns from each entry's clock read to its return's */
 	int quiet;  /* the runtime's own work: its calls of patched functions are not the program's
@@ -201,6 +212,7 @@ static void take(struct hwt_api_ring *r, uint32_t i)
 	t.head = r->head;
 	t.tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	t.last = 0;
+	t.next_cost = t.head + RT_COST_EVERY;
 	pthread_setspecific(ring_key, r);
 }
 
@@ -240,6 +252,18 @@ static int claim(void)
 	return -1;
 }
 
+void rt_ring_populate(void)
+{
+	if (!t.r && claim())
+		return;
+	/* A first write into each page of the ring is a page fault (4-12 us on this project's
+	 * VMs): 1,024 of them for a 4 MiB ring, each landing inside the traced call whose record
+	 * crossed the page. Here they are taken at once, before main. Threads started later still
+	 * take theirs as they go (populating a ring per thread would cost thread-heavy programs
+	 * milliseconds per thread). Linux >= 5.14; where it is missing, nothing happens. */
+	madvise(t.data, rt_area->ring_bytes, MADV_POPULATE_WRITE);
+}
+
 void rt_set_quiet(int on)
 {
 	t.quiet = on;
@@ -255,7 +279,27 @@ void rt_set_calibrating(int on)
 	if (on)
 		t.cal_inside = 0;
 	t.calibrating = on;
+	t.cal_off = 0;
 	t.last = 0; /* the next record published starts with a SYNC */
+}
+
+/* Measures what a traced call costs now, in the run's conditions (rt_cost_sample()), after this
+ * thread's record was published: its calls are measured, not recorded. Signals are blocked
+ * meanwhile, so that no handler's calls are taken for the measurement's. */
+static __attribute__((noinline)) void cost_sample(void)
+{
+	uint64_t last = t.last;
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	t.calibrating = 1;
+	t.cal_inside = 0;
+	rt_cost_sample();
+	t.calibrating = 0;
+	t.cal_off = 0;
+	t.last = last;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* Writes one record (with a SYNC first when needed) and publishes it. */
@@ -285,12 +329,16 @@ static inline void put(uint32_t code)
 		head += 16;
 		dt = 0;
 	}
-	uint64_t *slot = &t.data[(head / 8) & t.mask];
+	uint64_t *slot = &t.data[((head + t.cal_off) / 8) & t.mask];
 	*slot = dt << 32 | code;
 	if (__builtin_expect(t.calibrating, 0)) {
 		if ((code & 3) == HWT_INPROC_RETURN)
 			t.cal_inside += dt; /* entry's clock read to the return's */
 		t.last = now;		    /* the work done, nothing published */
+		/* Into the ring's next free words, as the run's records go (a new cache line every
+		 * eight): what they cost is part of a call's. */
+		if (head + t.cal_off + 16 - t.tail <= ring_limit)
+			t.cal_off += 8;
 		return;
 	}
 	if (__builtin_expect(__atomic_load_n(&rt_area->drain_gen, __ATOMIC_ACQUIRE) != gen, 0)) {
@@ -304,6 +352,11 @@ static inline void put(uint32_t code)
 	t.head = head + 8;
 	t.last = now;
 	__atomic_store_n(&t.r->head, t.head, __ATOMIC_RELEASE);
+	/* Not at an UNWOUND record: frames left by longjmp may still be on the shadow stack. */
+	if (__builtin_expect(t.head >= t.next_cost, 0) && (code & 3) != HWT_INPROC_UNWOUND) {
+		t.next_cost = t.head + RT_COST_EVERY;
+		cost_sample();
+	}
 }
 
 void rt_enter(void *ctx, uint32_t id)

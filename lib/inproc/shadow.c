@@ -245,6 +245,19 @@ uintptr_t hwt__patch_on_leave(uintptr_t *slot)
 	return ret;
 }
 
+void hwt_patch_reenter(void (*fn)(void *ctx), void *ctx)
+{
+	struct hwt__shadow *s = &shadow;
+	uint32_t busy = s->busy;
+
+	barrier();
+	s->busy = 0;
+	barrier();
+	fn(ctx);
+	barrier();
+	s->busy = busy;
+}
+
 void hwt_patch_restore_returns(void)
 {
 	struct hwt__shadow *s = &shadow;

@@ -57,6 +57,7 @@ struct ip_state {
 	struct ip_probed *probed;
 	size_t nprobed, cap_probed;
 	int static_prog;
+	struct hwt_inproc_config *config; /* in the area: the runtime's in-run cost samples */
 };
 
 /** Encodes an entry, return or unwound record (@kind HWT_INPROC_*) of function @id on thread

@@ -61,7 +61,7 @@ static const struct hwt_option ip_options[IP_NOPTIONS] = {
 		       .flags = HWT_OPT_POW2,
 		       .min = 4096,
 		       .max = 1 << 30,
-		       .def = "16M",
+		       .def = "4M",
 		       .arg = "BYTES",
 		       .short_flag = 'm',
 		       .long_flag = "ring",
@@ -438,6 +438,7 @@ static int write_config(struct ip_state *s, const struct hwt_option_value *v,
 	if (!body)
 		return HWT_E_NOMEM;
 	hwt_inproc_config_write(body, &head, pats, n);
+	s->config = (struct hwt_inproc_config *)body;
 	return main_filtered;
 }
 
@@ -540,6 +541,54 @@ static void set_count(struct ip_state *s, const char *key, uint64_t v)
 	hwt_host_set_meta(s->h, key, buf);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The median of the @n values at @v (shared memory: copied first), or 0 for none. */
+static uint64_t median_u32(const uint32_t *v, uint32_t n)
+{
+	uint32_t c[HWT_INPROC_COST_SAMPLES];
+
+	if (!n)
+		return 0;
+	memcpy(c, v, n * sizeof(*c));
+	qsort(c, n, sizeof(*c), cmp_u32);
+	return n % 2 ? c[n / 2] : ((uint64_t)c[n / 2 - 1] + c[n / 2]) / 2;
+}
+
+/* The probe cost `report --compensate` subtracts: the median of the runtime's in-run samples
+ * when it took enough (a long run: what a call cost under the run's load), else what it measured
+ * at the start. */
+static void write_cost(struct ip_state *s)
+{
+	char buf[64];
+	uint32_t n = s->config ? __atomic_load_n(&s->config->cost_n, __ATOMIC_ACQUIRE) : 0;
+	uint64_t call = s->call_ps, in = s->call_in_ps;
+
+	if (s->call_ps) {
+		snprintf(buf, sizeof(buf), "%.1f", (double)s->call_ps / 1000.0);
+		hwt_host_set_meta(s->h, "inproc.start_call_ns", buf);
+		snprintf(buf, sizeof(buf), "%.1f", (double)s->call_in_ps / 1000.0);
+		hwt_host_set_meta(s->h, "inproc.start_call_in_ns", buf);
+	}
+	set_count(s, "inproc.cost_samples", n);
+	if (n >= 8) {
+		uint32_t k = n < HWT_INPROC_COST_SAMPLES ? n : HWT_INPROC_COST_SAMPLES;
+		call = median_u32(s->config->cost_ps, k);
+		in = median_u32(s->config->cost_in_ps, k);
+		in = in < call ? in : call;
+	}
+	if (call) {
+		snprintf(buf, sizeof(buf), "%.1f", (double)call / 1000.0);
+		hwt_host_set_meta(s->h, "inproc.call_ns", buf);
+		snprintf(buf, sizeof(buf), "%.1f", (double)in / 1000.0);
+		hwt_host_set_meta(s->h, "inproc.call_in_ns", buf);
+	}
+}
+
 /* Counts for `hwtrace info`: functions per path and why, the probe cost, the start-up time. */
 static void write_meta(struct ip_state *s)
 {
@@ -558,12 +607,7 @@ static void write_meta(struct ip_state *s)
 					(unsigned long long)s->nreason[i], s->reasons[i]);
 	if (why[0])
 		hwt_host_set_meta(s->h, "inproc.refusals", why);
-	if (s->call_ps) {
-		snprintf(buf, sizeof(buf), "%.1f", (double)s->call_ps / 1000.0);
-		hwt_host_set_meta(s->h, "inproc.call_ns", buf);
-		snprintf(buf, sizeof(buf), "%.1f", (double)s->call_in_ps / 1000.0);
-		hwt_host_set_meta(s->h, "inproc.call_in_ns", buf);
-	}
+	write_cost(s);
 	if (s->start_ns_max) {
 		snprintf(buf, sizeof(buf), "%.1f", (double)s->start_ns_max / 1e6);
 		hwt_host_set_meta(s->h, "inproc.start_ms", buf);

@@ -218,6 +218,8 @@ PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"
 bash "$(dirname "${BASH_SOURCE[0]}")/sqlite.sh"
 # Reading a ~10.9 M-call recording of SQLite: decode and every format against uftrace (issue 14).
 HWTRACE=$HWTRACE PROGS=$PROGS bash "$(dirname "${BASH_SOURCE[0]}")/read.sh"
+# The Perfetto export of every call of SQLite: bytes per slice event, events/s (issue 14).
+bash "$(dirname "${BASH_SOURCE[0]}")/perfetto.sh"
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/pt.sh" # Intel PT decoding throughput
 PROGS=$PROGS HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/counters.sh" # counter plugins
 HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/api.sh" # libhwtrace: cost per event, throughput

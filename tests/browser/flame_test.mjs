@@ -14,6 +14,8 @@
 //          exactly the frames whose names match must be highlighted, the percentage shown must
 //          be their union, and with PCT be PCT +- TOL.
 // --sweep  how many frames (spread over the graph, default 200) are also zoomed one by one.
+// --color  NAME=red|blue|white: the widest frame of that name is drawn in that hue (a
+//          differential graph: red grew, blue shrank), as Chromium computes its fill.
 // Screenshots: SHOT.png as loaded, SHOT-zoom.png and SHOT-search.png beside it.
 // Environment: CHROMIUM (default /usr/bin/chromium, else chromium on PATH), HWT_BROWSER_DIR (the
 // folder whose node_modules holds playwright-core; default build/browser of this repository).
@@ -46,7 +48,8 @@ function parseExpect(arg) {
 }
 
 function parseArgs(argv) {
-	const o = { svg: null, shot: null, frames: [], zoom: null, searches: [], sweep: 200 };
+	const o = { svg: null, shot: null, frames: [], zoom: null, searches: [], sweep: 200,
+		    colors: [] };
 	const pos = [];
 
 	for (let i = 0; i < argv.length; i++) {
@@ -64,6 +67,8 @@ function parseArgs(argv) {
 			o.searches.push(parseExpect(val()));
 		else if (a === '--sweep')
 			o.sweep = +val();
+		else if (a === '--color')
+			o.colors.push(val());
 		else if (a.startsWith('--'))
 			usage('unknown option ' + a);
 		else
@@ -101,7 +106,8 @@ function snapshot(page) {
 			const g = gs[i];
 			const r = g.querySelector('rect');
 			const title = g.querySelector('title').textContent;
-			const m = /^(.*) \((\d+) [^,]*, ([0-9.]+)%\)$/s.exec(title);
+			/* A differential graph's title has A's value and the change too. */
+			const m = /^(.*) \((\d+) [^,]*(?:, A \d+: [-+][0-9.]+%)?, ([0-9.]+)%\)$/s.exec(title);
 			const box = r.getBoundingClientRect();
 			const shown = getComputedStyle(g).display !== 'none' && box.width > 0 &&
 				      box.height > 0;
@@ -114,6 +120,7 @@ function snapshot(page) {
 				y: +r.getAttribute('y'),
 				w: +r.getAttribute('width'),
 				fill: r.getAttribute('fill'),
+				drawn: getComputedStyle(r).fill,
 				shown,
 			});
 		}
@@ -254,6 +261,32 @@ async function checkRendering(page, o, orig, root, W) {
 			check(Math.abs(share - e.pct) <= e.tol,
 			      `frame ${e.key} holds ${share.toFixed(2)}% of the root, ` +
 				      `want ${e.pct} +- ${e.tol}`);
+	}
+}
+
+/* rgb(r, g, b) as Chromium computes a fill -> "red", "blue", "white" or the text itself. */
+function hue(fill) {
+	const m = /rgb\((\d+), (\d+), (\d+)\)/.exec(fill || '');
+	if (!m)
+		return fill;
+	const [r, g, b] = m.slice(1).map(Number);
+	if (Math.min(r, g, b) >= 230) /* changed by under ~10 %: next to no colour */
+		return 'white';
+	if (r === 255 && g < 230 && b === g)
+		return 'red';
+	if (b === 255 && r < 230 && g === r)
+		return 'blue';
+	return fill;
+}
+
+function checkColors(o, orig) {
+	for (const c of o.colors) {
+		const [name, want] = c.split('=');
+		const f = widest(orig, name);
+		if (!check(f, `--color: no frame named ${name}`))
+			continue;
+		note(`frame ${name}: drawn ${f.drawn} (${hue(f.drawn)})`);
+		check(hue(f.drawn) === want, `frame ${name} is drawn ${f.drawn}, want ${want}`);
 	}
 }
 
@@ -400,6 +433,7 @@ async function run(page, o) {
 	const root = orig.reduce((a, b) => (b.y > a.y ? b : a));
 
 	await checkRendering(page, o, orig, root, W);
+	checkColors(o, orig);
 	await page.screenshot({ path: o.shot });
 	note(`screenshot ${o.shot}`);
 	await checkHover(page, o, orig, W);

@@ -98,6 +98,20 @@ decode_raw()
 		fail "protoc --decode_raw cannot parse $1: $(head -c 300 decode_raw.err)"
 }
 
+# The Perfetto schema subset (trace_subset.proto) and its checker (pftrace.py): tests/perfetto.
+# Python imports it from there without leaving bytecode in the source tree.
+PFTRACE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../perfetto" && pwd)
+export PFTRACE_DIR PYTHONDONTWRITEBYTECODE=1
+
+# pf_decode IN OUT: protoc --decode=perfetto.protos.Trace of the Perfetto trace IN against the
+# schema subset into the text file OUT (fields named; pftrace.load(OUT) reads and checks it).
+pf_decode()
+{
+	protoc --decode=perfetto.protos.Trace -I "$PFTRACE_DIR" "$PFTRACE_DIR/trace_subset.proto" \
+		<"$1" >"$2" 2>pf_decode.err ||
+		fail "protoc --decode=perfetto.protos.Trace cannot parse $1: $(head -c 300 pf_decode.err)"
+}
+
 # pprof_top FILE OUT: `go tool pprof -top` on the samples weight of FILE, every node.
 pprof_top()
 {
@@ -163,7 +177,8 @@ attachee_start()
 
 # Python helpers for py snippets: decode_raw text parsing and failure reporting.
 E2E_PYLIB='
-import sys, re, json, codecs
+import sys, re, json, codecs, os
+sys.path.insert(0, os.environ["PFTRACE_DIR"])
 
 errors = 0
 
@@ -254,8 +269,8 @@ def chrome_slices(path, what="chrome"):
     stacks, now, left_open = collections.defaultdict(list), {}, {}
     for e in load_chrome(path):
         ph = e.get("ph")
-        if ph not in ("B", "E", "X", "i"):
-            continue
+        if ph not in ("B", "E", "X", "i") or (ph == "X" and e.get("cat") == "flow"):
+            continue  # an X of category flow anchors a flow: not a slice of the program
         k = (e.get("pid"), e.get("tid"))
         ts = round(e["ts"] * 1000)
         if ph == "i":

@@ -18,7 +18,7 @@ export HWTRACE PROGS E2E_LIB="$here/lib.sh"
 
 # The checking tools come from Debian packages; ci/deps.sh installs what is missing (as root).
 missing=()
-for t in protoc go python3 timeout node npm chromium strace sqlite3 xz perf; do
+for t in protoc go python3 timeout node npm chromium strace sqlite3 xz perf tmux; do
 	command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,7 +1,8 @@
 # libhwtrace, the in-program API: api_demo (tests/programs/api_demo.c says what it does) recorded
 # with -b sample. Every instant, counter value, object snapshot, span (with its arguments) and
 # link of the program must be in the Chrome JSON (python3 json) and the Perfetto trace (protoc
-# --decode_raw), with its values, in order, on the right threads; the child of fork() and its
+# --decode against tests/perfetto/trace_subset.proto, read and checked by tests/perfetto/
+# pftrace.py), with its values, in order, on the right threads; the child of fork() and its
 # exec'ed image on the child's pid. Run without hwtrace, the program prints the same and writes
 # nothing anywhere (strace). A burst larger than a ring: every event recorded or counted lost.
 # With -b uprobe, spans nest among the traced calls. api_cxx: C++ through the shared library.
@@ -188,72 +189,46 @@ done()
 
 # ---- Perfetto ---------------------------------------------------------------------------------
 hw_ok export -o api.pftrace api.hwt
-decode_raw api.pftrace api.txt
+pf_decode api.pftrace api.txt
 py "$EXPECT"'
-import sys, struct, collections
+import sys, collections, pftrace
 path, pid = sys.argv[1], int(sys.argv[2])
-def dbl(v):
-    return struct.unpack("<d", struct.pack("<Q", v))[0] if isinstance(v, int) else v
-def sint(v):
-    return v - (1 << 64) if v >= 1 << 63 else v
-def da_value(da):
-    """A DebugAnnotation as a python value: dict entries, array values, or a scalar."""
-    if fields(da, 11):
-        return {text(field(e, 10)): da_value(e) for e in fields(da, 11)}
-    if fields(da, 12):
-        return [da_value(e) for e in fields(da, 12)]
-    for f, conv in ((2, bool), (4, sint), (5, dbl), (6, text)):
-        if field(da, f) is not None:
-            return conv(field(da, f))
-    return None
-def annotations(te):
-    return {text(field(da, 10)): da_value(da) for da in fields(te, 4)}
-
-names, threads, counters, procs, objects = {}, {}, {}, {}, {}
-events = []
-for p in packets(path):
-    for idata in fields(p, 12):                  # interned_data
-        for en in fields(idata, 2):              # event_names
-            names[field(en, 1)] = text(field(en, 2))
-    for td in fields(p, 60):                     # track_descriptor
-        for th in fields(td, 4):
-            threads[field(td, 1)] = (field(th, 1), field(th, 2))
-        for pr in fields(td, 3):
-            procs[field(td, 1)] = field(pr, 1)
-        if fields(td, 8):
-            counters[field(td, 1)] = (text(field(td, 2)), field(td, 5))
-        elif not fields(td, 3) and not fields(td, 4):
-            objects[field(td, 1)] = (text(field(td, 2)), field(td, 5))
-    for te in fields(p, 11):
-        events.append((field(p, 8), te))
+# Read as Perfetto does (names interned per sequence, incremental times, default tracks) and
+# checked against its rules by pftrace.
+t = pftrace.load(path)
+for e in t.errors:
+    err("perfetto: " + e)
+check(not t.open, "perfetto: slices left open: %s" % t.summary()["open_slices"])
+kinds = collections.defaultdict(dict)
+for u, d in t.tracks.items():
+    kinds[d["kind"]][u] = d
+threads = {u: (d["pid"], d["tid"]) for u, d in kinds["thread"].items()}
+procs = {u: d["pid"] for u, d in kinds["process"].items()}
+counters = {u: (d["name"], d["parent"]) for u, d in kinds["counter"].items()}
+objects = {u: (d["name"], d["parent"]) for u, d in kinds["track"].items()}
 
 ticks, snaps, series = [], [], collections.defaultdict(list)
 outs, ins = {}, {}
-slices, stacks = collections.defaultdict(list), collections.defaultdict(list)
-for ts, te in events:
-    kind, uuid = field(te, 9), field(te, 11)
-    name = names.get(field(te, 10)) or text(field(te, 23))
+for ts, uuid, name, args, flow_ids, terminating in t.instants:
     where = threads.get(uuid)
-    if kind == 3 and name == "tick":
-        ticks.append((where, annotations(te)))
-    elif kind == 3 and uuid in objects:
-        snaps.append((objects[uuid], name, annotations(te)))
-    elif kind == 3 and name == "feeds":
-        for f, d in ((47, outs), (48, ins)):
-            for fid in fields(te, f):
+    if name == "tick":
+        ticks.append((where, args))
+    elif uuid in objects:
+        snaps.append((objects[uuid], name, args))
+    elif name == "feeds":
+        for ids, d in ((flow_ids, outs), (terminating, ins)):
+            for fid in ids:
                 check(fid not in d, "perfetto: flow id %s twice" % fid)
                 d[fid] = (where, ts)
-    elif kind == 4 and uuid in counters:
+for uuid, vals in t.counters.items():
+    if uuid in counters:
         cname, parent = counters[uuid]
-        v = field(te, 30) if field(te, 30) is not None else dbl(field(te, 44))
-        series[(cname, procs.get(parent, parent))].append(v)
-    elif kind == 1:
-        st = stacks[where]
-        st.append(dict(name=name, start=ts, depth=len(st) + 1))
-        slices[where].append(st[-1])
-    elif kind == 2 and stacks[where]:
-        s = stacks[where].pop()
-        s["end"], s["args"] = ts, annotations(te)
+        series[(cname, procs.get(parent, parent))].extend(v for _, v in vals)
+slices = collections.defaultdict(list)
+for uuid, sl in t.slices.items():
+    for name, start, end, depth, args in sl:
+        slices[threads.get(uuid)].append(dict(name=name, start=start, end=end, depth=depth,
+                                              args=args))
 
 check(len(ticks) == 10000, "perfetto: %d ticks, want 10000" % len(ticks))
 for i, (where, args) in enumerate(ticks):

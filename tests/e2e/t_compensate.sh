@@ -7,7 +7,7 @@
 # a timeline format are refused with one line and no output file. The same cost line for -b
 # inproc, whose runtime measures the part inside the call too. (Whether the compensated
 # shares match a sampled profile depends on how well the cost measured at the start of the
-# recording matches the run: tests/e2e/pending/compensate_shares.sh.)
+# recording matches the run: t_compensate_shares.sh.)
 need python3
 
 CALLS=20000

@@ -1,7 +1,8 @@
 # Every export format from one recording of demo.c (threads sorter: qsort with cmp_u32, hasher:
 # fnv1a, recurser: fib), each read by a tool we did not write: Chrome JSON by python3's json
 # (B/E balanced per thread), pprof by go tool pprof -raw, SVG by python3's xml.etree, Perfetto by
-# protoc --decode_raw; folded lines are "STACK COUNT". Each must hold the demo's functions.
+# protoc --decode against tests/perfetto/trace_subset.proto (and pftrace.py's rules); folded
+# lines are "STACK COUNT". Each must hold the demo's functions.
 need protoc go python3
 
 hw_ok record -q -b sample -o demo.hwt -- "$PROGS/demo"
@@ -108,23 +109,22 @@ done()
 ' demo.folded "$samples" || err "folded stacks (see above)"
 
 note "perfetto"
-decode_raw demo.pftrace demo.txt
+pf_decode demo.pftrace demo.txt
 py '
-import sys
+import sys, pftrace
 path, samples = sys.argv[1], int(sys.argv[2] or 0)
-names, fns, perf = set(), set(), 0
-for p in packets(path):
-    perf += len(fields(p, 66))
-    for td in fields(p, 60):
-        for th in fields(td, 4):
-            names.add(text(field(th, 5)))
-    for idata in fields(p, 12):
-        for fn in fields(idata, 5):
-            fns.add(text(field(fn, 2)))
-check(perf == samples, "perfetto: %d PerfSample packets, info says %d samples" % (perf, samples))
-for t in ("sorter", "hasher", "recurser"):
-    check(t in names, "perfetto: no thread named %s" % t)
-check("fib" in fns, "perfetto: no interned function fib")
+# Decoded against the schema subset, read and checked by pftrace (callstacks, frames, mappings
+# and names interned on the sequence before use).
+t = pftrace.load(path)
+for e in t.errors:
+    err("perfetto: " + e)
+names = {d["name"] for d in t.tracks.values() if d["kind"] == "thread"}
+check(len(t.samples) == samples, "perfetto: %d PerfSample packets, info says %d samples"
+      % (len(t.samples), samples))
+for th in ("sorter", "hasher", "recurser"):
+    check(th in names, "perfetto: no thread named %s" % th)
+check("fib" in t.function_names, "perfetto: no interned function fib")
+check(any("fib" in s[3] for s in t.samples), "perfetto: no sample with fib in its callstack")
 done()
 ' demo.txt "$samples" || err "perfetto trace (see above)"
 finish

@@ -1,6 +1,7 @@
 # faults.c 64 writes one byte per 4 KiB page of 64 MiB of fresh memory: at least 64*256 page
 # faults. Recorded with -e page-faults, the process-wide counter track "page-faults" must reach
-# that in Perfetto (protoc --decode_raw) and in Chrome ("C" events), never going down (it is
+# that in Perfetto (protoc --decode against tests/perfetto/trace_subset.proto, pftrace.py) and
+# in Chrome ("C" events), never going down (it is
 # cumulative); the folded export by --view page-faults must put the faults in main.
 need protoc python3
 
@@ -11,22 +12,15 @@ grep -q "touched $MIB MiB" hw.out || fail "faults did not run to its end: $(cat 
 [ "$(info_field pf.hwt status)" = complete ] || err "info status is not complete"
 
 hw_ok export -o pf.pftrace pf.hwt
-decode_raw pf.pftrace pf.txt
+pf_decode pf.pftrace pf.txt
 py '
-import sys
+import sys, pftrace
 path, least = sys.argv[1], int(sys.argv[2])
-tracks, values = {}, {}
-for p in packets(path):
-    for td in fields(p, 60):
-        if fields(td, 8):                    # TrackDescriptor.counter
-            tracks[field(td, 1)] = text(field(td, 2))
-    for te in fields(p, 11):                 # TracePacket.track_event
-        if field(te, 9) == 4:                # TYPE_COUNTER
-            v = field(te, 30)                # counter_value
-            if v is None and field(te, 44) is not None:   # double_counter_value (fixed64)
-                import struct
-                v = struct.unpack("<d", struct.pack("<Q", field(te, 44)))[0]
-            values.setdefault(field(te, 11), []).append((field(p, 8), v))
+t = pftrace.load(path)
+for e in t.errors:
+    err("perfetto: " + e)
+tracks = {u: d["name"] for u, d in t.tracks.items() if d["kind"] == "counter"}
+values = t.counters                          # uuid -> [(ts, value)]
 uuids = [u for u, n in tracks.items() if n == "page-faults"]
 if check(uuids, "perfetto: no counter track named page-faults (counter tracks: %s)"
          % sorted(tracks.values())):

@@ -3,7 +3,7 @@
 # page-faults,events=context-switches, each thread has its own cumulative page-faults track
 # holding at least PAGES faults and a context-switches track of at least 1 (it slept), beside
 # its touch() slice: in the Chrome JSON (python3 json: "C" events with "id" TID on the thread,
-# "B"/"E" slices) and in Perfetto (protoc --decode_raw: the counter track's parent_uuid is the
+# "B"/"E" slices) and in Perfetto (tests/perfetto/pftrace.py: the counter track's parent_uuid is the
 # thread track the touch slice is on, whose ThreadDescriptor says pid and TID). The "(total)"
 # tracks, counted with inherit, hold every thread's faults. flash.c's 20 threads live far less
 # than the 10 ms between two looks for threads: each still gets a page-faults track with its 64
@@ -57,34 +57,18 @@ done()
 ' c.json "$pid" touchers.out || err "chrome counters beside slices (see above)"
 
 hw_ok export -o c.pftrace c.hwt
-decode_raw c.pftrace c.txt
+pf_decode c.pftrace c.txt
 py '
-import sys, struct, collections
+import sys, collections, pftrace
 path, pid, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 want = {int(t): int(n) for t, n in (l.split() for l in open(out))}
-thread_of, counters, values, names = {}, {}, collections.defaultdict(list), {}
-touch_on = collections.Counter()
-pkts = packets(path)
-for p in pkts:
-    for idata in fields(p, 12):                  # interned_data.event_names {iid, name}
-        for en in fields(idata, 2):
-            names[field(en, 1)] = text(field(en, 2))
-for p in pkts:
-    for td in fields(p, 60):                     # TrackDescriptor
-        for th in fields(td, 4):                 # .thread {pid, tid}
-            thread_of[field(td, 1)] = (field(th, 1), field(th, 2))
-        if fields(td, 8):                        # .counter
-            counters[field(td, 1)] = (text(field(td, 2)), field(td, 5))
-    for te in fields(p, 11):                     # TrackEvent
-        if field(te, 9) == 1:                    # SLICE_BEGIN
-            name = text(field(te, 23)) or names.get(field(te, 10))
-            if name == "touch":
-                touch_on[field(te, 11)] += 1
-        elif field(te, 9) == 4:                  # COUNTER
-            v = field(te, 30)
-            if v is None and field(te, 44) is not None:
-                v = struct.unpack("<d", struct.pack("<Q", field(te, 44)))[0]
-            values[field(te, 11)].append(v)
+t = pftrace.load(path)
+for e in t.errors:
+    err("perfetto: " + e)
+thread_of = {u: (d["pid"], d["tid"]) for u, d in t.tracks.items() if d["kind"] == "thread"}
+counters = {u: (d["name"], d["parent"]) for u, d in t.tracks.items() if d["kind"] == "counter"}
+values = {u: [v for _, v in vals] for u, vals in t.counters.items()}
+touch_on = collections.Counter({u: sum(s[0] == "touch" for s in sl) for u, sl in t.slices.items()})
 for tid, pages in sorted(want.items()):
     tracks = [u for u, t in thread_of.items() if t == (pid, tid)]
     if not check(len(tracks) == 1, "perfetto: %d thread tracks for %d/%d" % (len(tracks), pid, tid)):
@@ -97,7 +81,7 @@ for tid, pages in sorted(want.items()):
     check(len(pf) == 1 and len(cs) == 1, "perfetto: thread %d has %d page-faults and %d "
           "context-switches counter tracks under its thread track, want 1 each" % (tid, len(pf), len(cs)))
     if pf:
-        m = max(values[pf[0]] or [0])
+        m = max(values.get(pf[0]) or [0])
         print("# perfetto thread %d: touch slices %d, page-faults %s (touched %d)"
               % (tid, touch_on[tu], m, pages))
         check(m >= pages, "perfetto: thread %d has %s page faults, it touched %d" % (tid, m, pages))

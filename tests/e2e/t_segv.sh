@@ -15,28 +15,21 @@ grep -Eq '^exit +killed by signal 11 .*crashed' hw.out ||
 	err "info has no 'exit killed by signal 11 ... crashed' line"
 
 hw_ok export -o s.pftrace s.hwt
-decode_raw s.pftrace s.txt
+pf_decode s.pftrace s.txt
 py '
-import sys
+import sys, pftrace
 path, pid = sys.argv[1], int(sys.argv[2])
-tracks, marks = {}, []
-for p in packets(path):
-    for td in fields(p, 60):
-        for pd in fields(td, 3):
-            tracks[field(td, 1)] = ("process", field(pd, 1))
-        for th in fields(td, 4):
-            tracks[field(td, 1)] = ("thread", field(th, 1))
-    for te in fields(p, 11):
-        if field(te, 9) != 3:                  # TYPE_INSTANT
-            continue
-        name = text(field(te, 23)) or ""       # name (not interned)
-        ann = " ".join("%s=%s" % (text(field(a, 10)), text(field(a, 6)) or field(a, 4))
-                       for a in fields(te, 4))
-        marks.append((name, ann, tracks.get(field(te, 11))))
+t = pftrace.load(path)
+for e in t.errors:
+    err("perfetto: " + e)
+marks = []
+for ts, track, name, args, flows, ends in t.instants:
+    ann = " ".join("%s=%s" % (k, v) for k, v in args.items())
+    marks.append((name or "", ann, t.owner(track)))
 crash = [m for m in marks if "crash" in m[0].lower() or "SIGSEGV" in m[0]]
 print("# perfetto instants: %s" % marks)
 if check(crash, "perfetto: no crash instant (instants: %s)" % marks):
-    check(any(m[2] and m[2][1] == pid for m in crash),
+    check(any(m[2][0] == pid for m in crash),
           "perfetto: the crash instant is not on a track of pid %d: %s" % (pid, crash))
     check(any("SIGSEGV" in m[0] or "11" in m[1] for m in crash),
           "perfetto: the crash instant does not name SIGSEGV / signal 11: %s" % crash)

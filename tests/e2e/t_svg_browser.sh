@@ -3,7 +3,9 @@
 # hovering shows its name and share, a click zooms it to the full width with its callees kept,
 # Reset Zoom and a click on the root restore the graph, and a search for hot_b (Ctrl+F and the
 # Search button, answering the prompt) highlights exactly the hot_b frames and reports 30 +- 10 %.
-# Screenshots go to $E2E_SHOTS (default build/browser/shots): hot-flame{,-zoom,-search}.png.
+# Then hwtrace diff's differential flame graph (below).
+# Screenshots go to $E2E_SHOTS (default build/browser/shots): hot-flame{,-zoom,-search}.png,
+# diff-grew.png, diff-shrank.png.
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 need node npm chromium
 bash "$root/ci/browser-deps.sh" &>deps.log ||
@@ -22,4 +24,18 @@ node "$root/tests/browser/flame_test.mjs" flame.svg "$shots/hot-flame.png" \
 	--frame hot_a=70:10 --frame hot_b=30:10 --zoom hot_a \
 	--search hot_b=30:10 --search '^hot_[ab]$' ||
 	err "the flamegraph is not interactive in Chromium (see above)"
+
+# hwtrace diff's differential flame graph: hot3 with work_b twice as slow in B is drawn red
+# there, work_c (the same work) next to white; the other way round work_b is blue. Rendered,
+# hovered and zoomed as any flamegraph.
+hw_ok record -q -b sample -o a.hwt -- "$PROGS/hot3" 0 10
+hw_ok record -q -b sample -o b.hwt -- "$PROGS/hot3" 0 10 6
+hw_ok diff -o grew.svg a.hwt b.hwt
+hw_ok diff -f svg -o shrank.svg b.hwt a.hwt
+node "$root/tests/browser/flame_test.mjs" grew.svg "$shots/diff-grew.png" --frame work_b \
+	--color work_b=red --color work_c=white --sweep 40 ||
+	err "the differential flamegraph (B slower) is not right in Chromium (see above)"
+node "$root/tests/browser/flame_test.mjs" shrank.svg "$shots/diff-shrank.png" --frame work_b \
+	--color work_b=blue --color work_c=white --sweep 40 ||
+	err "the differential flamegraph (B faster) is not right in Chromium (see above)"
 finish

@@ -1,9 +1,9 @@
 # fib.c computes fib(25) by plain recursion: fib is called exactly 2*fib(26)-1 = 242,785 times,
 # nested at most 25 deep, under one main. Recorded with -b uprobe (every call and return), each
 # output must hold exactly that: go tool pprof's calls view (fib's flat count), the Perfetto
-# trace read by protoc --decode_raw (SLICE_BEGIN events whose interned name is fib, and the
-# nesting per track), the Chrome JSON read by python3 (B/E/X per thread, exactly nested) and
-# `hwtrace report`.
+# trace decoded by protoc against tests/perfetto/trace_subset.proto and read by pftrace.py
+# (SLICE_BEGIN events whose interned name is fib, and the nesting per track), the Chrome JSON
+# read by python3 (B/E/X per thread, exactly nested) and `hwtrace report`.
 BACKEND=${BACKEND:-uprobe} # t_inproc_fib.sh runs this file with -b inproc
 need protoc go python3
 
@@ -45,74 +45,29 @@ done()
 
 note "perfetto"
 hw_ok export -o fib.pftrace fib.hwt
-decode_raw fib.pftrace fib.txt
-# The generic parser of lib.sh builds the whole tree (10 s for this trace); this one streams.
+pf_decode fib.pftrace fib.txt
 py '
-import sys, collections
+import sys, collections, pftrace
 path, calls, depth = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-
-def track_events(path):
-    """(type, track_uuid, name) of every TrackEvent (TracePacket 11: 9 type, 11 track_uuid,
-    23 name or 10 name_iid), names resolved through the interned EventNames (TracePacket 12:
-    2 {1 iid, 2 name}) of the packet sequence (TracePacket 10), which are dropped when a
-    packet says SEQ_INCREMENTAL_STATE_CLEARED (TracePacket 13, bit 1)."""
-    names = collections.defaultdict(dict)
-    at, pkt = [], None
-    with open(path, encoding="latin-1") as f:
-        for line in f:
-            s = line.strip()
-            if s.endswith("{"):
-                at.append(s[:-2])
-                if len(at) == 1:
-                    pkt = dict(seq=0, flags=0, te=None, names=[])
-                elif len(at) == 2 and at[1] == "11":
-                    pkt["te"] = {}
-                elif len(at) == 3 and at[1:] == ["12", "2"]:
-                    pkt["names"].append({})
-                continue
-            if s == "}":
-                if len(at) == 1:
-                    seq = pkt["seq"]
-                    if pkt["flags"] & 1:
-                        names[seq] = {}
-                    for n in pkt["names"]:
-                        names[seq][n.get("1")] = _value(n.get("2", "\"\""))
-                    te = pkt["te"]
-                    if te is not None:
-                        name = _value(te["23"]) if "23" in te else names[seq].get(te.get("10"))
-                        yield int(te.get("9", 0)), te.get("11"), name
-                at.pop()
-                continue
-            num, _, val = s.partition(": ")
-            if len(at) == 1 and num in ("10", "13"):
-                pkt["seq" if num == "10" else "flags"] = int(val)
-            elif len(at) == 2 and at[1] == "11":
-                pkt["te"][num] = val
-            elif len(at) == 3 and at[1:] == ["12", "2"]:
-                pkt["names"][-1][num] = val
-
-begins = collections.Counter()
-stacks = collections.defaultdict(list)
-nfib = collections.Counter()                       # fib slices open per track
+# Read as Perfetto does (names interned per sequence, incremental times, default tracks) and
+# checked against its rules (every SLICE_END closes a begin on its track) by pftrace.
+t = pftrace.load(path)
+for e in t.errors:
+    err("perfetto: " + e)
+begins = collections.Counter(s[0] for sl in t.slices.values() for s in sl)
 maxfib = 0
-for typ, track, name in track_events(path):
-    st = stacks[track]
-    if typ == 1:                                   # TYPE_SLICE_BEGIN
-        begins[name] += 1
-        st.append(name)
-        if name == b"fib":
-            nfib[track] += 1
-            maxfib = max(maxfib, nfib[track])
-    elif typ == 2:                                 # TYPE_SLICE_END
-        if check(st, "perfetto: SLICE_END with no slice open on track %s" % track):
-            nfib[track] -= st.pop() == b"fib"
+for sl in t.slices.values():
+    for name, start, end, d, args in sl:
+        if name == "fib":
+            maxfib = max(maxfib, d - 1)            # under main
 print("# perfetto: SLICE_BEGIN per name %s, fib nested %d deep" % (dict(begins), maxfib))
-check(begins[b"fib"] == calls, "perfetto: %d SLICE_BEGIN named fib, want %d" % (begins[b"fib"], calls))
-check(begins[b"main"] == 1, "perfetto: %d SLICE_BEGIN named main, want 1" % begins[b"main"])
-check(set(begins) == {b"fib", b"main"}, "perfetto: slices named %s" % sorted(begins))
+check(begins["fib"] == calls, "perfetto: %d SLICE_BEGIN named fib, want %d" % (begins["fib"], calls))
+check(begins["main"] == 1, "perfetto: %d SLICE_BEGIN named main, want 1" % begins["main"])
+check(set(begins) == {"fib", "main"}, "perfetto: slices named %s" % sorted(begins))
 check(maxfib == depth, "perfetto: fib nested %d deep, want %d" % (maxfib, depth))
-for t, st in stacks.items():
-    check(not st, "perfetto: track %s ends with %d slices open" % (t, len(st)))
+check(all(s[0] == "main" for sl in t.slices.values() for s in sl if s[3] == 1),
+      "perfetto: an outermost slice is not main")
+check(not t.open, "perfetto: slices left open: %s" % t.summary()["open_slices"])
 done()
 ' fib.txt "$CALLS" "$DEPTH" || err "perfetto slices (see above)"
 

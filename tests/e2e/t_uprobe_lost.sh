@@ -1,7 +1,8 @@
 # fib.c with 22 makes 57,313 calls of fib, far more than an 8 KiB ring (BPF or call ring) holds between two
 # reads (-m 8K), so records are lost. What is exact: `info` counts the lost records, the Chrome
 # JSON has "lost N records" instants whose counts add up to exactly that, and so do the
-# Perfetto trace's lost instants (protoc --decode_raw); across every gap each thread stays
+# Perfetto trace's lost instants (protoc --decode against tests/perfetto/trace_subset.proto,
+# read and checked by tests/perfetto/pftrace.py); across every gap each thread stays
 # exactly nested (python3 json: every E closes the B on top, same name, time never goes back);
 # the program runs to its end with its output; report and inspect read the recording. How many
 # calls were recorded is not exact (a gap can drop a call's entry, its return, or both).
@@ -43,26 +44,22 @@ done()
 ' lost.json "$lost" || err "chrome lost markers and nesting (see above)"
 
 hw_ok export -o lost.pftrace lost.hwt
-decode_raw lost.pftrace lost.txt
+pf_decode lost.pftrace lost.txt
 py '
-import sys, re, collections
+import sys, re, pftrace
 path, lost = sys.argv[1], int(sys.argv[2])
-total, open_ = 0, collections.Counter()
-for p in packets(path):
-    for te in fields(p, 11):
-        typ, track = field(te, 9), field(te, 11)
-        if typ == 1:
-            open_[track] += 1
-        elif typ == 2:
-            check(open_[track] > 0, "perfetto: SLICE_END with no slice open on track %s" % track)
-            open_[track] -= 1
-        elif typ == 3:
-            m = re.match(r"^lost (\d+) records$", text(field(te, 23)) or "")
-            if m:
-                total += int(m.group(1))
+# pftrace checks the format (each SLICE_END closes a begin on its track, interning, times).
+t = pftrace.load(path)
+for e in t.errors:
+    err("perfetto: " + e)
+total = 0
+for ts, track, name, args, flows, ends in t.instants:
+    m = re.match(r"^lost (\d+) records$", name or "")
+    if m:
+        total += int(m.group(1))
 print("# perfetto: lost instants add up to %d" % total)
 check(total == lost, "perfetto: the lost instants add up to %d, info says %d" % (total, lost))
-check(not +open_, "perfetto: slices left open: %s" % dict(+open_))
+check(not t.open, "perfetto: slices left open: %s" % t.summary()["open_slices"])
 done()
 ' lost.txt "$lost" || err "perfetto lost instants (see above)"
 

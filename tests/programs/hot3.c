@@ -1,8 +1,9 @@
 /* Three hot functions whose CPU shares are known by construction (work_a 2, work_b 3, work_c 5
  * units of the same loop), work_a also calling tiny(), which does next to nothing, CALLS times
  * spread over its loop: under a probe per call, tiny's and work_a's measured times are then
- * mostly probe time. Arguments: CALLS (default 20000) and a unit in 100,000s of loop turns
- * (default 40: about 0.5 s of work in all). Prints the CPU time the work took, in ns, as the
+ * mostly probe time. Arguments: CALLS (default 20000), a unit in 100,000s of loop turns
+ * (default 40: about 0.5 s of work in all) and work_b's units (default 3; 6 makes it twice as
+ * slow, for `hwtrace diff`). Prints the CPU time the work took, in ns, as the
  * program itself measured it. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,12 +67,13 @@ int main(int argc, char **argv)
 {
 	unsigned long calls = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
 	unsigned long units = (argc > 2 ? strtoul(argv[2], NULL, 10) : 40) * 100000ul;
+	unsigned long b_units = argc > 3 ? strtoul(argv[3], NULL, 10) : 3;
 	unsigned long long t0 = cpu_ns();
 
 	/* In rounds, so that a sampled profile sees each function throughout. */
 	for (int round = 0; round < 10; round++) {
 		work_a(2 * units, calls / 10);
-		work_b(3 * units);
+		work_b(b_units * units);
 		work_c(5 * units);
 	}
 	printf("%llu\n", cpu_ns() - t0);

@@ -692,8 +692,12 @@ START_TEST(perfetto_decode_raw)
 	ck_assert_ptr_nonnull(strstr(out, "1: 200\n"));
 	/* Thread 101 described twice: first seen as "app", then renamed "worker". */
 	ck_assert_uint_eq(count(out, "2: 101\n      5: \""), 2);
-	/* One sequence; incremental state cleared once, needed everywhere else. */
-	ck_assert_uint_eq(count(out, "13: 1\n"), 1);
+	/* Sequences: the main one and one per thread with events (100/100, 100/101, 200/201),
+	 * each cleared once, by its first packet, on its own incremental clock (64); interned data
+	 * needed on many packets (the samples' callstacks, the names of slices). */
+	ck_assert_uint_eq(count(out, "13: 1\n"), 4);
+	ck_assert_uint_eq(count(out, "87: 1\n"), 4);
+	ck_assert_uint_eq(count(out, "      1: 64\n      2: "), 4);
 	ck_assert_uint_gt(count(out, "13: 2\n"), 100);
 	/* 100 perf samples, but only two callstacks interned. */
 	ck_assert_uint_eq(count(out, "66 {"), 100);
@@ -754,14 +758,34 @@ static const char raw_parser[] =
 	"    if fs(a, 12): return [ann(e) if isinstance(e, list) else None for e in fs(a, 12)]\n"
 	"    return None\n"
 	"def anns(te): return {f1(a, 10).decode(): ann(a) for a in fs(te, 4)}\n"
-	"names, tracks, events = {}, {}, []\n"
+	"def named(msg, keys):\n"
+	"    \"\"\"Annotations named by iid (1) named by their interned name (10) instead.\"\"\"\n"
+	"    for i, (f, v) in enumerate(msg):\n"
+	"        if f == 1 and not isinstance(v, list): msg[i] = (10, keys[v])\n"
+	"        elif f in (4, 11, 12) and isinstance(v, list): named(v, keys)\n"
+	"def fresh(): return dict(n={}, k={}, track=None, clock=None, last=0)\n"
+	"seqs, tracks, events = {}, {}, []\n"
 	"for p in fs(load(sys.argv[1]), 1):\n"
+	"    q = f1(p, 10, 0)\n"
+	"    if f1(p, 13, 0) & 1: seqs[q] = fresh()\n"
+	"    s = seqs.setdefault(q, fresh())\n"
+	"    for d in fs(p, 59):\n"
+	"        s['clock'] = f1(d, 58)\n"
+	"        for ted in fs(d, 11): s['track'] = f1(ted, 11)\n"
+	"    for c in fs(p, 6):\n"
+	"        for k in fs(c, 1):\n"
+	"            if f1(k, 1) == 64: s['last'] = f1(k, 2)\n"
 	"    for i in fs(p, 12):\n"
-	"        for n in fs(i, 2): names[f1(n, 1)] = f1(n, 2).decode()\n"
+	"        for n in fs(i, 2): s['n'][f1(n, 1)] = f1(n, 2).decode()\n"
+	"        for n in fs(i, 3): s['k'][f1(n, 1)] = f1(n, 2)\n"
+	"    ts = f1(p, 8)\n"
+	"    if ts is not None and f1(p, 58) is None and s['clock'] == 64:\n"
+	"        s['last'] += ts; ts = s['last']\n"
 	"    for td in fs(p, 60): tracks[f1(td, 1)] = td\n"
 	"    for te in fs(p, 11):\n"
-	"        n = names.get(f1(te, 10)) or (f1(te, 23) or b'').decode()\n"
-	"        events.append((f1(p, 8), f1(te, 9), n, f1(te, 11), te))\n";
+	"        named(te, s['k'])\n"
+	"        n = s['n'].get(f1(te, 10)) or (f1(te, 23) or b'').decode()\n"
+	"        events.append((ts, f1(te, 9), n, f1(te, 11, s['track']), te))\n";
 
 static const char perfetto_custom_check[] =
 	"def track_named(name):\n"
@@ -829,6 +853,54 @@ START_TEST(perfetto_custom)
 	ck_assert_int_eq(run(cmd, &out), 0);
 	free(out);
 	snprintf(script, sizeof(script), "%s%s", raw_parser, perfetto_custom_check);
+	ck_assert_msg(python(script, raw, &out) == 0, "%s", out);
+	ck_assert_str_eq(out, "ok\n");
+	free(out);
+}
+END_TEST
+
+/* An event older than its sequence's latest packet: written with an absolute CLOCK_MONOTONIC
+ * time, which leaves the sequence's incremental clock where it was. */
+static const char perfetto_time_back_check[] =
+	"inst = {n: ts for ts, ty, n, tr, te in events if ty == 3}\n"
+	"assert inst['late'] == 2500 and inst['next'] == 10500, inst\n"
+	"ends = [ts for ts, ty, n, tr, te in events if ty == 2]\n"
+	"assert ends == [4000, 8000, 9000, 10000], ends\n"
+	"print('ok')\n";
+
+START_TEST(perfetto_time_back)
+{
+	char path[512], cmd[1200], raw[600],
+		script[sizeof(raw_parser) + sizeof(perfetto_time_back_check)];
+	char *out;
+	size_t i, at = 0;
+
+	fixture_build(0, 1);
+	/* After main's end at 10000 on thread 101: an instant at 2500, then one at 10500. */
+	for (i = 0; i < fx.n; i++)
+		if (fx.ev[i].type == HWT_EV_SLICE_END && fx.ev[i].ts == 10000)
+			at = i + 1;
+	ck_assert_uint_gt(at, 0);
+	add(HWT_EV_INSTANT, 100, 101, 2500)->instant.name = str("late");
+	add(HWT_EV_INSTANT, 100, 101, 10500)->instant.name = str("next");
+	{
+		struct hwt_event late = fx.ev[fx.n - 2], next = fx.ev[fx.n - 1];
+
+		memmove(&fx.ev[at + 2], &fx.ev[at], (fx.n - 2 - at) * sizeof(fx.ev[0]));
+		fx.ev[at] = late;
+		fx.ev[at + 1] = next;
+	}
+	ck_assert_int_eq(export("perfetto", NULL, "back.pftrace", path, sizeof(path)), 0);
+	snprintf(raw, sizeof(raw), "%s/back.txt", dir);
+	snprintf(cmd, sizeof(cmd), "protoc --decode_raw < '%s' > '%s'", path, raw);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	free(out);
+	/* Exactly one packet on CLOCK_MONOTONIC (TracePacket.timestamp_clock_id 58 = 3). */
+	snprintf(cmd, sizeof(cmd), "grep -c '^  58: 3$' '%s'", raw);
+	ck_assert_int_eq(run(cmd, &out), 0);
+	ck_assert_str_eq(out, "1\n");
+	free(out);
+	snprintf(script, sizeof(script), "%s%s", raw_parser, perfetto_time_back_check);
 	ck_assert_msg(python(script, raw, &out) == 0, "%s", out);
 	ck_assert_str_eq(out, "ok\n");
 	free(out);
@@ -1402,6 +1474,7 @@ static Suite *exporters_suite(void)
 	tcase_add_test(fmt, perfetto_decode_raw);
 	tcase_add_test(fmt, perfetto_empty);
 	tcase_add_test(fmt, perfetto_custom);
+	tcase_add_test(fmt, perfetto_time_back);
 	tcase_add_test(fmt, pprof_samples);
 	tcase_add_test(fmt, pprof_slices);
 	tcase_add_test(fmt, pprof_counter_view);

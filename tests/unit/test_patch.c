@@ -33,6 +33,17 @@ static int events[4096]; /* +id+1 at entry, -(id+1) at return, in order */
 static unsigned nevents;
 static struct hwt_patcher *P;
 
+/* hwt_patch_reenter_nested: at the entry of function id reenter_id, the hook calls
+ * reenter_fn(1), through hwt_patch_reenter() if reenter_traced, else directly. */
+static uint32_t reenter_id;
+static int reenter_traced;
+static int (*volatile reenter_fn)(int);
+
+static void reenter_call(void *ctx)
+{
+	*(int *)ctx = reenter_fn(1);
+}
+
 static void on_enter(void *ctx, uint32_t id)
 {
 	unsigned k = __atomic_fetch_add(&nevents, 1, __ATOMIC_RELAXED);
@@ -40,6 +51,14 @@ static void on_enter(void *ctx, uint32_t id)
 	__atomic_add_fetch(&n_enter[id], 1, __ATOMIC_RELAXED);
 	if (k < 4096)
 		events[k] = (int)id + 1;
+	if (reenter_id && id == reenter_id) {
+		int r = 0;
+		if (reenter_traced)
+			hwt_patch_reenter(reenter_call, &r);
+		else
+			reenter_call(&r);
+		ck_assert_int_ne(r, 0);
+	}
 }
 
 static void on_leave(void *ctx, uint32_t id, unsigned flags)
@@ -398,6 +417,35 @@ START_TEST(hwt_patcher_apply_tail_call)
 	ck_assert_int_eq(pt_asm_tail_b(1), 101);
 	ck_assert_uint_eq(probe_depth, 1);
 	ck_assert_uint_eq(n_leave[2], 2);
+}
+END_TEST
+
+/* A hook's own calls of patched functions are not traced, unless it makes them through
+ * hwt_patch_reenter(): then they nest in the call whose hook made them, and the calls after
+ * them are traced as before. */
+START_TEST(hwt_patch_reenter_nested)
+{
+	const struct variant *v = &variants[0];
+	static const int traced[] = { ID_FIB + 1,  ID_LEAF + 1, -ID_LEAF - 1,
+				      -ID_FIB - 1, ID_LEAF + 1, -ID_LEAF - 1 };
+	static const int untraced[] = { ID_FIB + 1, -ID_FIB - 1 };
+
+	ck_assert_int_eq(patch(v->fib, ID_FIB), 0);
+	ck_assert_int_eq(patch(v->leaf, ID_LEAF), 0);
+	reenter_id = ID_FIB;
+	reenter_fn = v->leaf;
+	ck_assert_int_eq(v->fib(1), 1);
+	ck_assert_uint_eq(nevents, 2); /* the hook's call of leaf: not traced */
+	ck_assert_mem_eq(events, untraced, sizeof(untraced));
+	nevents = 0;
+	reenter_traced = 1;
+	ck_assert_int_eq(v->fib(1), 1);
+	reenter_id = 0;
+	ck_assert_int_ne(v->leaf(1), 0); /* and after it, calls are traced as before */
+	ck_assert_uint_eq(nevents, 6);
+	ck_assert_mem_eq(events, traced, sizeof(traced));
+	ck_assert_uint_eq(hwt_patch_depth(), 0);
+	reenter_traced = 0;
 }
 END_TEST
 
@@ -1114,6 +1162,7 @@ static Suite *patch_suite(void)
 	tcase_add_loop_test(tc, hwt_patcher_apply_refusals, 0,
 			    (int)(sizeof(refusals) / sizeof(refusals[0])));
 	tcase_add_test(tc, hwt_patcher_apply_already);
+	tcase_add_test(tc, hwt_patch_reenter_nested);
 	tcase_add_test(tc, hwt_patcher_apply_many_shared_tail);
 	tcase_add_test(tc, hwt_patcher_apply_bad_args);
 	tcase_add_test(tc, hwt_patcher_alloc_bad);

@@ -41,6 +41,31 @@ START_TEST(pbuf_varint_spec)
 }
 END_TEST
 
+/* hwt_pbuf_put_varint(): the spec's 150, one byte, the widest value; it returns the end. */
+START_TEST(pbuf_put_varint_bytes)
+{
+	static const struct {
+		uint64_t v;
+		uint8_t len, bytes[10];
+	} cases[] = {
+		{ 150, 2, { 0x96, 0x01 } },
+		{ 0, 1, { 0x00 } },
+		{ 127, 1, { 0x7f } },
+		{ 128, 2, { 0x80, 0x01 } },
+		{ UINT64_MAX, 10, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 } },
+	};
+	uint8_t buf[12];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(buf, 0xaa, sizeof(buf));
+		ck_assert_ptr_eq(hwt_pbuf_put_varint(buf, cases[i].v), buf + cases[i].len);
+		ck_assert_mem_eq(buf, cases[i].bytes, cases[i].len);
+		ck_assert_uint_eq(buf[cases[i].len], 0xaa);
+	}
+}
+END_TEST
+
 START_TEST(pbuf_string_spec)
 {
 	static const uint8_t want[] = { 0x12, 0x07, 't', 'e', 's', 't', 'i', 'n', 'g' };
@@ -206,6 +231,7 @@ static Suite *pbuf_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, pbuf_varint_spec);
+	tcase_add_test(tc, pbuf_put_varint_bytes);
 	tcase_add_test(tc, pbuf_string_spec);
 	tcase_add_test(tc, pbuf_nested_spec);
 	tcase_add_test(tc, pbuf_packed_spec);
