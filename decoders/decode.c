@@ -3,7 +3,6 @@
  * and stream decoders make out one at a time. */
 #include "internal.h"
 
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

@@ -52,9 +52,8 @@ int main(int argc, char **argv)
 		cfg.threads = threads;
 		struct hwt_model *m = hwt_model_alloc();
 		double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
-		struct hwt_decoder *d = m ? hwt_decoder_open(argv[optind], m, &cfg, &err, why,
-							     sizeof(why))
-					  : NULL;
+		struct hwt_decoder *d =
+			m ? hwt_decoder_open(argv[optind], m, &cfg, &err, why, sizeof(why)) : NULL;
 		if (!d) {
 			fprintf(stderr, "bench_read: %s\n", m ? why : "out of memory");
 			return 1;
