@@ -47,8 +47,8 @@ PLUGIN_SOS := $(BUILD)/plugins/examples/loadavg.so \
 
 HWTRACE := $(BUILD)/hwtrace
 
-.PHONY: all test test-bins unit e2e demo bench bench-patch fuzz fuzz-replay clean deps programs \
-	format api inproc sqlite
+.PHONY: all test test-bins unit e2e demo bench bench-patch bench-export fuzz fuzz-replay clean deps \
+	programs format api inproc sqlite
 all: $(HWTRACE) $(PLUGIN_SOS) api inproc
 
 $(BUILD)/%.o: %.c
@@ -251,6 +251,14 @@ $(BUILD)/bench/bench_patch: tests/bench/bench_patch.c $(BUILD)/bench/bench_patch
 		$(BUILD)/libhwtrace.a $(LDFLAGS) $(LIBS)
 bench-patch: $(BUILD)/bench/bench_patch
 	$(BUILD)/bench/bench_patch
+
+# The exporters' own cost, decoding left out: each format over a recording held in memory.
+#   make bench-export BENCH_TRACE=big.hwt
+$(BUILD)/bench/bench_export: tests/bench/bench_export.c $(BUILD)/libhwtrace.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libhwtrace.a $(LDFLAGS) $(LIBS)
+bench-export: $(BUILD)/bench/bench_export
+	$(BUILD)/bench/bench_export $(BENCH_TRACE)
 
 # The Intel PT test oracle: single-steps a program and writes what ran as PT packets and truth.
 ORACLE_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/oracle/*.c))

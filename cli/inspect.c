@@ -108,15 +108,23 @@ static int cmd_inspect(int argc, char **argv)
 		cli_error("out of memory");
 		goto out;
 	}
-	struct hwt_event ev;
-	while ((err = hwt_decoder_next(d, &ev)) > 0) {
-		nevents++;
-		err = hwt_calltree_event(t, m, &ev);
-		if (err < 0)
+	const struct hwt_event *evs;
+	int n, wrote = 0; /* the error is the call tree's, not the decoder's */
+	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
+		for (int i = 0; i < n && err >= 0; i++)
+			err = hwt_calltree_event(t, m, &evs[i]);
+		nevents += (uint64_t)n;
+		if ((wrote = err < 0))
 			break;
 	}
-	if (err >= 0)
+	if (err >= 0) {
 		err = hwt_calltree_finish(t, m);
+		wrote = 1;
+	}
+	if (err == HWT_E_IO && wrote) {
+		cli_error("cannot write the call tree to standard output");
+		goto out;
+	}
 	if (err < 0) {
 		cli_error("reading '%s' failed: %s", trace, hwt_errstr(err));
 		goto out;

@@ -185,7 +185,7 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 {
 	struct tables *t = ctx;
 	struct hwt_event tagged;
-	int err;
+	int err = 0;
 
 	if (t->tg) {
 		if ((err = hwt_agg_event(t->orig, m, ev)) < 0 ||
@@ -194,7 +194,12 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 		ev = &tagged;
 	}
 	t->nsamples += ev->type == HWT_EV_SAMPLE;
-	err = hwt_agg_event(t->agg, m, ev);
+	/* With a calls table the aggregation (no view: samples if any, else slices) is printed
+	 * only when there are samples, or when there are no calls and so no slices: it never
+	 * shows slices, which it is not given. */
+	if (!t->calls || (ev->type != HWT_EV_SLICE_BEGIN && ev->type != HWT_EV_SLICE_END &&
+			  ev->type != HWT_EV_SLICE_ARGS))
+		err = hwt_agg_event(t->agg, m, ev);
 	if (err >= 0 && t->calls)
 		err = hwt_slicestats_event(t->calls, m, ev);
 	if (err >= 0)
@@ -209,11 +214,10 @@ static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *f
 {
 	const struct hwt_event *evs;
 	struct cli_progress prog;
-	int err;
+	int err, n;
 
 	cli_progress_start(&prog, d, "reading", trace);
-	while ((err = hwt_decoder_batch(d, &evs)) > 0) {
-		int n = err;
+	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
 		for (int i = 0; i < n && err >= 0; i++)
 			err = flt ? hwt_filter_event(flt, m, &evs[i], take, t)
 				  : take(t, m, &evs[i]);

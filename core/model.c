@@ -62,7 +62,7 @@ struct hwt_model {
 	struct hwt_stack_node *stacks;
 	uint32_t nstacks, stacks_cap;
 	struct stack_slot *stack_tab;
-	uint32_t stack_mask;
+	uint32_t stack_mask, stack_shift; /* 2^(64 - stack_shift) == stack_mask + 1 */
 
 	struct hwt_track *tracks;
 	uint32_t ntracks, tracks_cap;
@@ -153,9 +153,12 @@ static int map_eq(const struct hwt_mapping *a, const struct hwt_mapping *b)
 	       a->pgoff == b->pgoff;
 }
 
-static inline uint32_t stack_hash(uint32_t parent, uint32_t frame)
+/* The home slot of (@parent, @frame) in a stack table of 2^(64 - @shift) slots: the top bits of
+ * one multiplication (Fibonacci hashing), the cheapest hash that spreads the keys (node and
+ * frame ids, both small and dense) well; a slice begin's interning is this and a probe or two. */
+static inline uint32_t stack_home(uint32_t parent, uint32_t frame, uint32_t shift)
 {
-	return hash_u64((uint64_t)parent << 32 | frame);
+	return (uint32_t)((((uint64_t)parent << 32 | frame) * 0x9e3779b97f4a7c15ull) >> shift);
 }
 
 struct hwt_model *hwt_model_alloc(void)
@@ -369,15 +372,16 @@ int64_t hwt_model_intern_mapping(struct hwt_model *m, const struct hwt_mapping *
 
 static int stack_rehash(struct hwt_model *m)
 {
-	uint32_t nsize = m->stack_mask ? (m->stack_mask + 1) * 2 : 4096;
+	uint32_t nsize = m->stack_mask ? (m->stack_mask + 1) * 2 : 4096, shift = 64, i;
 	struct stack_slot *tab = calloc(nsize, sizeof(*tab));
-	uint32_t i;
 
 	if (!tab)
 		return HWT_E_NOMEM;
+	while ((1ull << (64 - shift)) < nsize)
+		shift--;
 	for (i = 1; i < m->nstacks; i++) {
 		const struct hwt_stack_node *n = &m->stacks[i];
-		uint32_t j = stack_hash(n->parent, n->frame) & (nsize - 1);
+		uint32_t j = stack_home(n->parent, n->frame, shift);
 
 		while (tab[j].id)
 			j = (j + 1) & (nsize - 1);
@@ -386,6 +390,7 @@ static int stack_rehash(struct hwt_model *m)
 	free(m->stack_tab);
 	m->stack_tab = tab;
 	m->stack_mask = nsize - 1;
+	m->stack_shift = shift;
 	return 0;
 }
 
@@ -397,7 +402,7 @@ int64_t hwt_model_intern_stack(struct hwt_model *m, uint32_t parent, uint32_t fr
 		return HWT_E_INVAL;
 	if (tab_full(m->stack_mask, m->nstacks) && stack_rehash(m))
 		return HWT_E_NOMEM;
-	for (j = stack_hash(parent, frame) & m->stack_mask; m->stack_tab[j].id;
+	for (j = stack_home(parent, frame, m->stack_shift); m->stack_tab[j].id;
 	     j = (j + 1) & m->stack_mask) {
 		const struct stack_slot *s = &m->stack_tab[j];
 

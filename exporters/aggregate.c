@@ -16,6 +16,9 @@ struct agg_table {
 	uint64_t *vals;
 	uint32_t n, cap, nvalues;
 	struct hwt_idmap index; /* (comm << 32 | node) -> entry */
+	uint32_t *by_node;	/* node -> 1 + the entry last found for it (0: none): most nodes
+				   have one thread name, so most look-ups need no hashing */
+	size_t capnodes;
 };
 
 /* What the aggregation keeps of a thread, beside its open slices. */
@@ -59,15 +62,16 @@ struct hwt_agg {
 
 static const struct hwt_slice_track_ops agg_track_ops;
 
-/* Adds @v (nvalues of them) to the entry (comm, node), creating it. */
-static int table_add(struct agg_table *t, uint32_t comm, uint32_t node, const uint64_t *v,
-		     uint32_t nv)
+/* The index of the entry (comm, node), created with zero values when new; negative when out of
+ * memory. */
+static int64_t table_entry(struct agg_table *t, uint32_t comm, uint32_t node)
 {
 	int created;
-	uint32_t *slot = hwt_idmap_put(&t->index, (uint64_t)comm << 32 | node, &created);
-	uint64_t *dst;
-	uint32_t k;
+	uint32_t *slot, i;
 
+	if (node < t->capnodes && (i = t->by_node[node]) && t->keys[i - 1].comm == comm)
+		return i - 1;
+	slot = hwt_idmap_put(&t->index, (uint64_t)comm << 32 | node, &created);
 	if (!slot)
 		return HWT_E_NOMEM;
 	if (created) {
@@ -90,7 +94,28 @@ static int table_add(struct agg_table *t, uint32_t comm, uint32_t node, const ui
 		memset(t->vals + (size_t)t->n * t->nvalues, 0, t->nvalues * sizeof(*t->vals));
 		t->n++;
 	}
-	dst = t->vals + (size_t)*slot * t->nvalues;
+	if (node >= t->capnodes) {
+		size_t old = t->capnodes;
+
+		if (HWT_ARRAY_GROW(t->by_node, &t->capnodes, (size_t)node + 1))
+			return *slot; /* found all the same: the cache is only a shortcut */
+		memset(t->by_node + old, 0, (t->capnodes - old) * sizeof(*t->by_node));
+	}
+	t->by_node[node] = *slot + 1;
+	return *slot;
+}
+
+/* Adds @v (nvalues of them) to the entry (comm, node), creating it. */
+static int table_add(struct agg_table *t, uint32_t comm, uint32_t node, const uint64_t *v,
+		     uint32_t nv)
+{
+	int64_t i = table_entry(t, comm, node);
+	uint64_t *dst;
+	uint32_t k;
+
+	if (i < 0)
+		return (int)i;
+	dst = t->vals + (size_t)i * t->nvalues;
 	for (k = 0; k < nv && k < t->nvalues; k++)
 		dst[k] += v[k];
 	return 0;
@@ -100,6 +125,7 @@ static void table_fini(struct agg_table *t)
 {
 	free(t->keys);
 	free(t->vals);
+	free(t->by_node);
 	hwt_idmap_fini(&t->index);
 }
 
@@ -230,16 +256,20 @@ static uint32_t thread_comm(const struct hwt_agg *a, struct hwt_track_thread *t)
 	return pname ? *pname : HWT_NONE;
 }
 
-/* A call opens: counted under its node, with the thread's name of now, which it keeps. */
+/* A call opens: counted under its node, with the thread's name of now; it keeps its entry. */
 static int agg_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *s)
 {
 	struct hwt_agg *a = ctx;
-	uint64_t v[2] = { 1, 0 };
+	int64_t i;
 
-	s->aux = thread_comm(a, t);
 	if (a->mode == HWT_AGG_COUNTER)
 		return 0; /* only the nesting is wanted */
-	return table_add(&a->slices, (uint32_t)s->aux, s->node, v, 2);
+	i = table_entry(&a->slices, thread_comm(a, t), s->node);
+	if (i < 0)
+		return (int)i;
+	s->aux = (uint64_t)i;
+	a->slices.vals[(size_t)i * a->slices.nvalues + HWT_AGG_CALLS]++;
+	return 0;
 }
 
 /* A call ends: its self time is credited. */
@@ -248,11 +278,12 @@ static int agg_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice 
 {
 	struct hwt_agg *a = ctx;
 	uint64_t dur = ts - s->begin;
-	uint64_t v[2] = { 0, dur > s->child ? dur - s->child : 0 };
 
 	if (a->mode == HWT_AGG_COUNTER)
 		return 0;
-	return table_add(&a->slices, (uint32_t)s->aux, s->node, v, 2);
+	a->slices.vals[s->aux * a->slices.nvalues + HWT_AGG_TIME] +=
+		dur > s->child ? dur - s->child : 0;
+	return 0;
 }
 
 static const struct hwt_slice_track_ops agg_track_ops = {

@@ -13,91 +13,115 @@
 #include "builtin.h"
 
 /* Microseconds with nanosecond precision, without going through a double. */
-static void put_ts(FILE *f, uint64_t ns)
+static inline char *fmt_ts(char *p, uint64_t ns)
 {
-	char frac[5] = { '.', (char)('0' + ns / 100 % 10), (char)('0' + ns / 10 % 10),
-			 (char)('0' + ns % 10), '\0' };
+	p = hwt_fmt_u64(p, ns / 1000);
+	*p++ = '.';
+	return hwt_fmt_fixed(p, ns % 1000, 3);
+}
 
-	ch_put_u64(f, ns / 1000);
-	fputs_unlocked(frac, f);
+static void put_ts(struct hwt_outbuf *b, uint64_t ns)
+{
+	char *p = hwt_outbuf_room(b, HWT_FMT_INT_MAX + 4);
+
+	if (p)
+		hwt_outbuf_commit(b, fmt_ts(p, ns));
 }
 
 /* @len bytes of @s as the inside of a JSON string; invalid UTF-8 becomes U+FFFD. */
-static void put_json_chars(FILE *f, const char *s, size_t len)
+static void put_json_chars(struct hwt_outbuf *b, const char *s, size_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 
 	while (p < end) {
+		const unsigned char *run = p;
 		size_t n;
 
+		/* Printable ASCII goes as it is, a run at a time. */
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p > run)
+			hwt_outbuf_mem(b, run, (size_t)(p - run));
+		if (p == end)
+			break;
 		if (*p == '"' || *p == '\\') {
-			putc_unlocked('\\', f);
-			putc_unlocked(*p++, f);
+			char e[2] = { '\\', (char)*p++ };
+
+			hwt_outbuf_mem(b, e, 2);
 		} else if (*p < 0x20) {
-			fprintf(f, "\\u%04x", *p++);
+			char e[6] = { '\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15] };
+
+			hwt_outbuf_mem(b, e, 6);
+			p++;
 		} else if ((n = hwt_utf8_len(p, (size_t)(end - p)))) {
-			fwrite_unlocked(p, 1, n, f);
+			hwt_outbuf_mem(b, p, n);
 			p += n;
 		} else {
-			fputs("\\ufffd", f);
+			hwt_outbuf_str(b, "\\ufffd");
 			p++;
 		}
 	}
 }
 
-void ch_put_json_str(FILE *f, const char *s)
+static void put_json_str(struct hwt_outbuf *b, const char *s)
 {
-	putc_unlocked('"', f);
-	put_json_chars(f, s, strlen(s));
-	putc_unlocked('"', f);
+	hwt_outbuf_char(b, '"');
+	put_json_chars(b, s, strlen(s));
+	hwt_outbuf_char(b, '"');
 }
 
-static void put_number(FILE *f, double v)
+void ch_put_json_str(struct chrome *c, const char *s)
+{
+	put_json_str(&c->ob, s);
+}
+
+static void put_number(struct hwt_outbuf *b, double v)
 {
 	if (!isfinite(v))
-		fputs("null", f);
+		hwt_outbuf_str(b, "null");
 	else if (fabs(v) < 9e15 && v == (double)(int64_t)v) /* range first: no cast overflows */
-		fprintf(f, "%lld", (long long)v);
+		hwt_outbuf_i64(b, (int64_t)v);
 	else
-		fprintf(f, "%.17g", v);
+		hwt_outbuf_printf(b, "%.17g", v);
 }
 
 /* A value of a tree as JSON: a map item's key first, a comma before all but the first item. */
 static int json_value(void *ctx, const struct hwt_value *v, uint32_t depth, uint32_t index)
 {
-	FILE *f = ctx;
+	struct hwt_outbuf *b = ctx;
 
 	if (index)
-		putc_unlocked(',', f);
+		hwt_outbuf_char(b, ',');
 	if (v->key) {
-		putc_unlocked('"', f);
-		put_json_chars(f, v->key, v->keylen);
-		fputs_unlocked("\":", f);
+		hwt_outbuf_char(b, '"');
+		put_json_chars(b, v->key, v->keylen);
+		hwt_outbuf_str(b, "\":");
 	}
 	switch (v->tag) {
 	case HWT_VAL_NULL:
-		fputs_unlocked("null", f);
+		hwt_outbuf_str(b, "null");
 		break;
 	case HWT_VAL_FALSE:
 	case HWT_VAL_TRUE:
-		fputs_unlocked(v->i ? "true" : "false", f);
+		hwt_outbuf_str(b, v->i ? "true" : "false");
 		break;
 	case HWT_VAL_INT:
-		fprintf(f, "%lld", (long long)v->i);
+		hwt_outbuf_i64(b, v->i);
 		break;
 	case HWT_VAL_DOUBLE:
-		put_number(f, v->d);
+		put_number(b, v->d);
 		break;
 	case HWT_VAL_STRING:
-		putc_unlocked('"', f);
-		put_json_chars(f, v->s, v->n);
-		putc_unlocked('"', f);
+		hwt_outbuf_char(b, '"');
+		put_json_chars(b, v->s, v->n);
+		hwt_outbuf_char(b, '"');
 		break;
 	case HWT_VAL_LIST:
-		putc_unlocked('[', f);
+		hwt_outbuf_char(b, '[');
 		break;
 	case HWT_VAL_MAP:
-		putc_unlocked('{', f);
+		hwt_outbuf_char(b, '{');
 		break;
 	}
 	return 0;
@@ -105,7 +129,7 @@ static int json_value(void *ctx, const struct hwt_value *v, uint32_t depth, uint
 
 static int json_end(void *ctx, uint8_t tag, uint32_t depth)
 {
-	putc_unlocked(tag == HWT_VAL_LIST ? ']' : '}', (FILE *)ctx);
+	hwt_outbuf_char(ctx, tag == HWT_VAL_LIST ? ']' : '}');
 	return 0;
 }
 
@@ -124,9 +148,9 @@ static int put_args(struct chrome *c, const uint8_t *args, size_t len)
 		return 0;
 	if ((rc = hwt_value_check(args, len)))
 		return rc;
-	ch_put_str(c->out, ",\"args\":{");
-	rc = hwt_value_walk_args(args, len, &json_ops, c->out, &index);
-	ch_put_str(c->out, "}");
+	ch_put_str(c, ",\"args\":{");
+	rc = hwt_value_walk_args(args, len, &json_ops, &c->ob, &index);
+	ch_put_str(c, "}");
 	return rc;
 }
 
@@ -139,14 +163,14 @@ static int put_slice_args(struct chrome *c, struct hwt_track_thread *t, struct h
 
 	if (!hwt_slice_args_any(t, s) && !(flags & HWT_SLICE_UNFINISHED))
 		return 0;
-	ch_put_str(c->out, ",\"args\":{");
+	ch_put_str(c, ",\"args\":{");
 	/* A call whose return was never seen says so, as inspect's "(unfinished)" does. */
 	if (flags & HWT_SLICE_UNFINISHED) {
-		ch_put_str(c->out, "\"unfinished\":true");
+		ch_put_str(c, "\"unfinished\":true");
 		index = 1;
 	}
-	rc = hwt_slice_args_walk(t, s, &json_ops, c->out, &index);
-	ch_put_str(c->out, "}");
+	rc = hwt_slice_args_walk(t, s, &json_ops, &c->ob, &index);
+	ch_put_str(c, "}");
 	hwt_slice_args_clear(t, s);
 	return rc;
 }
@@ -154,30 +178,116 @@ static int put_slice_args(struct chrome *c, struct hwt_track_thread *t, struct h
 void ch_event_begin(struct chrome *c, const char *ph, const char *name, uint32_t pid, uint32_t tid,
 		    const char *cat)
 {
-	FILE *f = c->out;
-
 	/* speedscope takes the file for a Chrome profile only when its first event has a
 	 * category. */
 	if (!c->nevents && !cat)
 		cat = "hwtrace";
-	ch_put_str(f, c->nevents++ ? ",\n{\"ph\":\"" : "{\"ph\":\"");
-	ch_put_str(f, ph);
-	ch_put_str(f, "\",\"name\":");
-	ch_put_json_str(f, name);
-	ch_put_str(f, ",\"pid\":");
-	ch_put_u64(f, pid);
-	ch_put_str(f, ",\"tid\":");
-	ch_put_u64(f, tid);
+	ch_put_str(c, c->nevents++ ? ",\n{\"ph\":\"" : "{\"ph\":\"");
+	ch_put_str(c, ph);
+	ch_put_str(c, "\",\"name\":");
+	ch_put_json_str(c, name);
+	ch_put_str(c, ",\"pid\":");
+	ch_put_u64(c, pid);
+	ch_put_str(c, ",\"tid\":");
+	ch_put_u64(c, tid);
 	if (cat) {
-		ch_put_str(f, ",\"cat\":");
-		ch_put_json_str(f, cat);
+		ch_put_str(c, ",\"cat\":");
+		ch_put_json_str(c, cat);
 	}
 }
 
 void ch_event_ts(struct chrome *c, uint64_t ts)
 {
-	ch_put_str(c->out, ",\"ts\":");
-	put_ts(c->out, ts);
+	ch_put_str(c, ",\"ts\":");
+	put_ts(&c->ob, ts);
+}
+
+/* Names up to this long are copied with one fixed-size copy. */
+#define CH_COPY 64
+/* Frame @frame's name as a JSON string, escaped the first time it is asked for; NULL when out
+ * of memory. A frame the model lacks is "[unknown]", as frame 0. */
+static const struct ch_name *frame_name(struct chrome *c, uint32_t frame)
+{
+	struct ch_name *n;
+
+	if (frame >= hwt_model_nframes(c->m))
+		frame = HWT_NONE;
+	if (frame >= c->capnames) {
+		size_t old = c->capnames;
+
+		if (HWT_ARRAY_GROW(c->names, &c->capnames, (size_t)frame + 1))
+			return NULL;
+		memset(c->names + old, 0, (c->capnames - old) * sizeof(*c->names));
+	}
+	n = &c->names[frame];
+	if (!n->len) {
+		size_t off = c->names_text.len;
+
+		put_json_str(&c->names_text, hwt_model_frame_name(c->m, frame));
+		/* Room behind the last name, for slice_head()'s fixed-size copies. */
+		if (!hwt_outbuf_room(&c->names_text, CH_COPY))
+			return NULL;
+		n->off = off;
+		n->len = (uint32_t)(c->names_text.len - off);
+	}
+	return n;
+}
+
+/* The start of a slice's event on @t: phase @ph, the name of @frame, the thread's ids, @ts and,
+ * when @has_dur, the duration @dur; each name escaped once and each thread's ids written once.
+ * The file's first event goes the long way (it carries a category). */
+static int slice_head(struct chrome *c, struct hwt_track_thread *t, char ph, uint32_t frame,
+		      uint64_t ts, int has_dur, uint64_t dur)
+{
+	static const char head[] = ",\n{\"ph\":\"X\",\"name\":", ts_key[] = ",\"ts\":",
+			  dur_key[] = ",\"dur\":";
+	struct ch_thread *ct = hwt_track_thread_data(t);
+	const struct ch_name *name;
+	char *p;
+
+	if (!c->nevents) {
+		char phs[2] = { ph, '\0' };
+
+		ch_event_begin(c, phs, hwt_model_frame_name(c->m, frame), t->pid, t->tid, NULL);
+		ch_event_ts(c, ts);
+		if (has_dur) {
+			ch_put_str(c, dur_key);
+			put_ts(&c->ob, dur);
+		}
+		return c->ob.err;
+	}
+	name = frame_name(c, frame);
+	if (!name)
+		return HWT_E_NOMEM;
+	if (!ct->nids)
+		ct->nids = (uint32_t)snprintf(ct->ids, sizeof(ct->ids), ",\"pid\":%u,\"tid\":%u",
+					      t->pid, t->tid);
+	p = hwt_outbuf_room(&c->ob, sizeof(head) + (name->len > CH_COPY ? name->len : CH_COPY) +
+					    sizeof(ct->ids) +
+					    2 * (sizeof(dur_key) + HWT_FMT_INT_MAX + 4));
+	if (!p)
+		return c->ob.err;
+	c->nevents++;
+	memcpy(p, head, sizeof(head) - 1);
+	p[9] = ph; /* the X of head */
+	p += sizeof(head) - 1;
+	/* Copies of a fixed size, past the end (the room and the sources have it; what follows
+	 * overwrites it), cost less than exact ones of a varying size. */
+	if (name->len <= CH_COPY)
+		memcpy(p, c->names_text.buf + name->off, CH_COPY);
+	else
+		memcpy(p, c->names_text.buf + name->off, name->len);
+	p += name->len;
+	memcpy(p, ct->ids, sizeof(ct->ids));
+	p += ct->nids;
+	memcpy(p, ts_key, sizeof(ts_key) - 1);
+	p = fmt_ts(p + sizeof(ts_key) - 1, ts);
+	if (has_dur) {
+		memcpy(p, dur_key, sizeof(dur_key) - 1);
+		p = fmt_ts(p + sizeof(dur_key) - 1, dur);
+	}
+	hwt_outbuf_commit(&c->ob, p);
+	return 0;
 }
 
 /* Writes the held-back begin of @t as a "B" event, with the arguments its slice has so far. */
@@ -193,10 +303,11 @@ static int flush_pending(struct chrome *c, const struct hwt_model *m, struct hwt
 	}
 	ct->pending = 0;
 	struct hwt_open_slice *s = &t->open[t->nopen - 1];
-	ch_event_begin(c, "B", hwt_model_frame_name(m, s->frame), t->pid, t->tid, NULL);
-	ch_event_ts(c, s->begin);
+	c->m = m;
+	if ((rc = slice_head(c, t, 'B', s->frame, s->begin, 0, 0)))
+		return rc;
 	rc = put_slice_args(c, t, s, 0);
-	ch_put_str(c->out, "}");
+	ch_put_str(c, "}");
 	return rc;
 }
 
@@ -211,25 +322,20 @@ static int ch_slice_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_s
 {
 	struct chrome *c = ctx;
 	struct ch_thread *ct = hwt_track_thread_data(t);
-	const char *name = hwt_model_frame_name(c->m, s->frame);
 	int rc;
 
 	if (ct->pending) {
 		ct->pending = 0;
-		ch_event_begin(c, "X", name, t->pid, t->tid, NULL);
-		ch_event_ts(c, s->begin);
-		ch_put_str(c->out, ",\"dur\":");
-		put_ts(c->out, ts - s->begin);
-		rc = put_slice_args(c, t, s, flags);
-		ch_put_str(c->out, "}");
-		return rc;
+		if ((rc = slice_head(c, t, 'X', s->frame, s->begin, 1, ts - s->begin)))
+			return rc;
+	} else {
+		/* The name is repeated on "E" for viewers that match by name; arguments given
+		 * after the "B" was written go here, and the viewers merge them into the slice. */
+		if ((rc = slice_head(c, t, 'E', s->frame, ts, 0, 0)))
+			return rc;
 	}
-	/* The name is repeated on "E" for viewers that match by name; arguments given after the
-	 * "B" was written go here, and the viewers merge them into the slice. */
-	ch_event_begin(c, "E", name, t->pid, t->tid, NULL);
-	ch_event_ts(c, ts);
 	rc = put_slice_args(c, t, s, flags);
-	ch_put_str(c->out, "}");
+	ch_put_str(c, "}");
 	return rc;
 }
 
@@ -263,8 +369,8 @@ static int process_exit(struct chrome *c, const struct hwt_model *m, const struc
 		snprintf(name, sizeof(name), "exit %d", ev->exit.status);
 	ch_event_begin(c, "i", name, ev->pid, ev->tid ? ev->tid : ev->pid, NULL);
 	ch_event_ts(c, ev->ts);
-	fprintf(c->out, ",\"s\":\"p\",\"args\":{\"status\":%d,\"signal\":%d}}", ev->exit.status,
-		ev->exit.signal);
+	hwt_outbuf_printf(&c->ob, ",\"s\":\"p\",\"args\":{\"status\":%d,\"signal\":%d}}",
+			  ev->exit.status, ev->exit.signal);
 	return 0;
 }
 
@@ -273,26 +379,25 @@ static int process_exit(struct chrome *c, const struct hwt_model *m, const struc
 static int sample(struct chrome *c, const struct hwt_model *m, const struct hwt_event *ev,
 		  struct hwt_track_thread *t)
 {
-	FILE *f = c->out;
 	uint32_t i;
 
 	ch_event_begin(c, "P", "sample", ev->pid, ev->tid, NULL);
 	ch_event_ts(c, ev->ts);
-	ch_put_str(f, ",\"sf\":");
-	ch_put_u64(f, ev->sample.stack);
+	ch_put_str(c, ",\"sf\":");
+	ch_put_u64(c, ev->sample.stack);
 	if (ev->sample.weights && hwt_model_nweights(m)) {
-		ch_put_str(f, ",\"args\":{");
+		ch_put_str(c, ",\"args\":{");
 		for (i = 0; i < hwt_model_nweights(m); i++) {
 			const char *name = hwt_model_str(m, hwt_model_weight(m, i)->name);
 
-			ch_put_str(f, i ? ",\"" : "\"");
-			put_json_chars(f, name, strlen(name));
-			ch_put_str(f, "\":");
-			ch_put_u64(f, ev->sample.weights[i]);
+			ch_put_str(c, i ? ",\"" : "\"");
+			put_json_chars(&c->ob, name, strlen(name));
+			ch_put_str(c, "\":");
+			ch_put_u64(c, ev->sample.weights[i]);
 		}
-		ch_put_str(f, "}");
+		ch_put_str(c, "}");
 	}
-	ch_put_str(f, "}");
+	ch_put_str(c, "}");
 	return t ? ch_profile_sample(c, m, t, ev) : 0;
 }
 
@@ -308,13 +413,13 @@ static int counter(struct chrome *c, const struct hwt_model *m, const struct hwt
 		       NULL);
 	ch_event_ts(c, ev->ts);
 	if (tr->tid) {
-		ch_put_str(c->out, ",\"id\":\"");
-		ch_put_u64(c->out, tr->tid);
-		ch_put_str(c->out, "\"");
+		ch_put_str(c, ",\"id\":\"");
+		ch_put_u64(c, tr->tid);
+		ch_put_str(c, "\"");
 	}
-	ch_put_str(c->out, ",\"args\":{\"value\":");
-	put_number(c->out, ev->counter.value);
-	ch_put_str(c->out, "}}");
+	ch_put_str(c, ",\"args\":{\"value\":");
+	put_number(&c->ob, ev->counter.value);
+	ch_put_str(c, "}}");
 	return 0;
 }
 
@@ -330,11 +435,11 @@ static int instant(struct chrome *c, const struct hwt_model *m, const struct hwt
 	ch_event_begin(c, "i", ev->instant.name ? hwt_model_str(m, ev->instant.name) : "instant",
 		       ev->pid, ev->tid ? ev->tid : ev->pid, NULL);
 	ch_event_ts(c, ev->ts);
-	ch_put_str(c->out, ",\"s\":\"");
-	ch_put_str(c->out, scope);
-	ch_put_str(c->out, "\"");
+	ch_put_str(c, ",\"s\":\"");
+	ch_put_str(c, scope);
+	ch_put_str(c, "\"");
 	rc = put_args(c, ev->instant.args, ev->instant.args_len);
-	ch_put_str(c->out, "}");
+	ch_put_str(c, "}");
 	return rc;
 }
 
@@ -345,7 +450,7 @@ static void object_head(struct chrome *c, const char *ph, const struct hwt_model
 	ch_event_begin(c, ph, hwt_model_str(m, tr->name), tr->pid, tr->tid ? tr->tid : tr->pid,
 		       NULL);
 	ch_event_ts(c, ts);
-	fprintf(c->out, ",\"id\":\"0x%x\"", track);
+	hwt_outbuf_printf(&c->ob, ",\"id\":\"0x%x\"", track);
 }
 
 /* A snapshot of the object of its track: "N" (created) before the first, then "O". */
@@ -362,14 +467,14 @@ static int object(struct chrome *c, const struct hwt_model *m, const struct hwt_
 		if (hwt_bitset_set(&c->objects, ev->object.track))
 			return HWT_E_NOMEM;
 		object_head(c, "N", m, tr, ev->object.track, ev->ts);
-		ch_put_str(c->out, "}");
+		ch_put_str(c, "}");
 	}
 	object_head(c, "O", m, tr, ev->object.track, ev->ts);
-	ch_put_str(c->out, ",\"args\":{\"snapshot\":");
+	ch_put_str(c, ",\"args\":{\"snapshot\":");
 	if (!ev->object.len)
-		ch_put_str(c->out, "{}");
-	rc = hwt_value_walk(ev->object.value, ev->object.len, &json_ops, c->out);
-	ch_put_str(c->out, "}}");
+		ch_put_str(c, "{}");
+	rc = hwt_value_walk(ev->object.value, ev->object.len, &json_ops, &c->ob);
+	ch_put_str(c, "}}");
 	return rc;
 }
 
@@ -391,12 +496,12 @@ static int flow(struct chrome *c, const struct hwt_model *m, const struct hwt_ev
 	if (!t || !t->nopen) { /* an anchor, in the flow's category: not the program's */
 		ch_event_begin(c, "X", name, ev->pid, tid, "flow");
 		ch_event_ts(c, ev->ts);
-		ch_put_str(c->out, ",\"dur\":0}");
+		ch_put_str(c, ",\"dur\":0}");
 	}
 	ch_event_begin(c, ph[ev->flow.phase], name, ev->pid, tid, NULL);
 	ch_event_ts(c, ev->ts);
-	fprintf(c->out, ",\"cat\":\"flow\",\"id\":\"0x%llx\",\"bp\":\"e\"}",
-		(unsigned long long)ev->flow.id);
+	hwt_outbuf_printf(&c->ob, ",\"cat\":\"flow\",\"id\":\"0x%llx\",\"bp\":\"e\"}",
+			  (unsigned long long)ev->flow.id);
 	return 0;
 }
 
@@ -411,9 +516,9 @@ static void lost(struct chrome *c, const struct hwt_event *ev)
 		snprintf(name, sizeof(name), "lost records");
 	ch_event_begin(c, "i", name, ev->pid, ev->tid, NULL);
 	ch_event_ts(c, ev->ts);
-	ch_put_str(c->out, ",\"s\":\"t\",\"args\":{\"count\":");
-	ch_put_u64(c->out, ev->lost.count);
-	ch_put_str(c->out, "}}");
+	ch_put_str(c, ",\"s\":\"t\",\"args\":{\"count\":");
+	ch_put_u64(c, ev->lost.count);
+	ch_put_str(c, "}}");
 }
 
 static void name_meta(struct chrome *c, const char *what, uint32_t pid, uint32_t tid,
@@ -422,10 +527,10 @@ static void name_meta(struct chrome *c, const char *what, uint32_t pid, uint32_t
 	/* A time of 0 as Chrome writes them: importers that sort the events by time (speedscope)
 	 * compare numbers only. */
 	ch_event_begin(c, "M", what, pid, tid, "__metadata");
-	ch_put_str(c->out, ",\"ts\":0");
-	ch_put_str(c->out, ",\"args\":{\"name\":");
-	ch_put_json_str(c->out, name);
-	ch_put_str(c->out, "}}");
+	ch_put_str(c, ",\"ts\":0");
+	ch_put_str(c, ",\"args\":{\"name\":");
+	ch_put_json_str(c, name);
+	ch_put_str(c, "}}");
 }
 
 static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const struct hwt_event *ev)
@@ -489,17 +594,17 @@ static int ch_event(struct hwt_exporter *e, const struct hwt_model *m, const str
 	}
 	if (rc < 0)
 		return rc;
-	return ferror(c->out) ? HWT_E_IO : 0;
+	return c->ob.err;
 }
 
 static void put_meta(const char *key, const char *value, void *ctx)
 {
 	struct chrome *c = ctx;
 
-	ch_put_str(c->out, c->nevents++ ? ",\n" : "\n");
-	ch_put_json_str(c->out, key);
-	ch_put_str(c->out, ":");
-	ch_put_json_str(c->out, value);
+	ch_put_str(c, c->nevents++ ? ",\n" : "\n");
+	ch_put_json_str(c, key);
+	ch_put_str(c, ":");
+	ch_put_json_str(c, value);
 }
 
 /* The "stackFrames" table: every sampled node and its callers. */
@@ -507,7 +612,6 @@ static int put_stack_frames(struct chrome *c, const struct hwt_model *m)
 {
 	struct hwt_bitset all = { 0 };
 	uint32_t id, n = hwt_model_nstacks(m), count = 0;
-	FILE *f = c->out;
 
 	for (id = 1; id < n; id++) {
 		uint32_t node = id;
@@ -524,7 +628,7 @@ static int put_stack_frames(struct chrome *c, const struct hwt_model *m)
 			node = s->parent;
 		}
 	}
-	ch_put_str(f, "\"stackFrames\":{");
+	ch_put_str(c, "\"stackFrames\":{");
 	for (id = 1; id < n; id++) {
 		const struct hwt_stack_node *s;
 		const struct hwt_frame *fr;
@@ -542,20 +646,20 @@ static int put_stack_frames(struct chrome *c, const struct hwt_model *m)
 			cat = strrchr(hwt_model_str(m, map->path), '/');
 			cat = cat ? cat + 1 : hwt_model_str(m, map->path);
 		}
-		ch_put_str(f, count++ ? ",\n\"" : "\n\"");
-		ch_put_u64(f, id);
-		ch_put_str(f, "\":{\"name\":");
-		ch_put_json_str(f, hwt_model_frame_name(m, s->frame));
-		ch_put_str(f, ",\"category\":");
-		ch_put_json_str(f, cat);
+		ch_put_str(c, count++ ? ",\n\"" : "\n\"");
+		ch_put_u64(c, id);
+		ch_put_str(c, "\":{\"name\":");
+		ch_put_json_str(c, hwt_model_frame_name(m, s->frame));
+		ch_put_str(c, ",\"category\":");
+		ch_put_json_str(c, cat);
 		if (s->parent) {
-			ch_put_str(f, ",\"parent\":\"");
-			ch_put_u64(f, s->parent);
-			ch_put_str(f, "\"");
+			ch_put_str(c, ",\"parent\":\"");
+			ch_put_u64(c, s->parent);
+			ch_put_str(c, "\"");
 		}
-		ch_put_str(f, "}");
+		ch_put_str(c, "}");
 	}
-	ch_put_str(f, "}");
+	ch_put_str(c, "}");
 	hwt_bitset_fini(&all);
 	return 0;
 }
@@ -576,17 +680,21 @@ static int ch_finish(struct hwt_exporter *e, const struct hwt_model *m)
 		if ((rc = flush_pending(c, m, t)) || (rc = ch_profile_flush(c, m, t)))
 			return rc;
 	}
-	ch_put_str(c->out, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{");
+	ch_put_str(c, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{");
 	c->nevents = 0;
 	hwt_model_meta_foreach(m, put_meta, c);
-	ch_put_str(c->out, "},\n");
+	ch_put_str(c, "},\n");
 	if ((rc = put_stack_frames(c, m)))
 		return rc;
-	ch_put_str(c->out, "}\n");
+	ch_put_str(c, "}\n");
+	if (hwt_outbuf_flush(&c->ob))
+		return c->ob.err;
 	if (fflush(c->out) || ferror(c->out))
 		return HWT_E_IO;
 	return 0;
 }
+
+static void ch_destroy(struct hwt_exporter *e);
 
 static struct hwt_exporter *ch_create(const struct hwt_export_config *cfg,
 				      const struct hwt_model *m, int *err, char *why, size_t whylen)
@@ -597,13 +705,15 @@ static struct hwt_exporter *ch_create(const struct hwt_export_config *cfg,
 	if (!c)
 		return NULL;
 	c->track = hwt_slice_track_alloc(&ch_track_ops, c, sizeof(struct ch_thread));
-	if (!c->track) {
-		free(c);
+	if (!c->track || hwt_outbuf_init(&c->ob, cfg->out) ||
+	    hwt_outbuf_init(&c->names_text, NULL)) {
+		ch_destroy(&c->base);
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
+	c->m = m;
 	c->out = cfg->out;
-	ch_put_str(c->out, "{\"traceEvents\":[\n");
+	ch_put_str(c, "{\"traceEvents\":[\n");
 	*err = 0;
 	return &c->base;
 }
@@ -616,10 +726,13 @@ static void ch_destroy(struct hwt_exporter *e)
 	if (!e)
 		return;
 	c = container_of(e, struct chrome, base);
-	for (i = 0; i < hwt_slice_track_nthreads(c->track); i++)
+	for (i = 0; c->track && i < hwt_slice_track_nthreads(c->track); i++)
 		ch_profile_fini(hwt_slice_track_at(c->track, i));
 	hwt_slice_track_free(c->track);
 	free(c->scratch);
+	free(c->names);
+	hwt_outbuf_fini(&c->ob);
+	hwt_outbuf_fini(&c->names_text);
 	hwt_bitset_fini(&c->sampled);
 	hwt_bitset_fini(&c->objects);
 	free(c);

@@ -10,6 +10,7 @@
 #include "core/model.h"
 #include "core/util.h"
 #include "exporter.h"
+#include "outbuf.h"
 #include "slice_track.h"
 
 /* The samples of one thread as a CPU profile (the shape of V8's "Profile"/"ProfileChunk"
@@ -28,13 +29,23 @@ struct ch_profile {
  * if its end comes next it becomes one "X" event. */
 struct ch_thread {
 	int pending;
+	uint32_t nids; /* bytes of @ids; 0 until its first slice is written */
+	char ids[40];  /* ,"pid":P,"tid":T as its slices have it */
 	struct ch_profile prof;
+};
+
+/* A frame's name as a JSON string, quotes included, escaped once: @len bytes at @off of the
+ * exporter's @names (@len 0: not yet). */
+struct ch_name {
+	size_t off;
+	uint32_t len;
 };
 
 struct chrome {
 	struct hwt_exporter base;
 	FILE *out;
-	int nevents;
+	struct hwt_outbuf ob; /* every byte goes through here */
+	uint64_t nevents;
 	uint32_t nprofiles; /* ids handed to thread profiles */
 	struct hwt_slice_track *track;
 	const struct hwt_model *m; /* of the event being written, for the track's hooks */
@@ -42,28 +53,24 @@ struct chrome {
 	struct hwt_bitset objects; /* object tracks whose "N" is written */
 	uint32_t *scratch;	   /* owned: nodes a profile chunk declares */
 	size_t nscratch, capscratch;
+	struct ch_name *names; /* owned: by frame id */
+	size_t capnames;
+	struct hwt_outbuf names_text; /* in memory: the escaped names @names point into */
 };
 
-/* The output is only ever written from one thread: skip stdio's locking. */
-static inline void ch_put_str(FILE *f, const char *s)
+/* The output is only ever written from one thread, through the exporter's buffer. */
+static inline void ch_put_str(struct chrome *c, const char *s)
 {
-	fputs_unlocked(s, f);
+	hwt_outbuf_str(&c->ob, s);
 }
 
-static inline void ch_put_u64(FILE *f, uint64_t v)
+static inline void ch_put_u64(struct chrome *c, uint64_t v)
 {
-	char buf[24], *p = buf + sizeof(buf);
-
-	*--p = '\0';
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	fputs_unlocked(p, f);
+	hwt_outbuf_u64(&c->ob, v);
 }
 
 /** Writes the NUL-terminated @s as a JSON string, quotes included. */
-void ch_put_json_str(FILE *f, const char *s);
+void ch_put_json_str(struct chrome *c, const char *s);
 /** Starts one event object: a comma unless it is the first, phase @ph, @name, @pid, @tid and
  *  category @cat (NULL: none, but the first event of the file always has one). */
 void ch_event_begin(struct chrome *c, const char *ph, const char *name, uint32_t pid, uint32_t tid,

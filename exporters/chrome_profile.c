@@ -23,7 +23,7 @@ static void profile_head(struct chrome *c, struct hwt_track_thread *t, const cha
 	ch_event_begin(c, "P", name, t->pid, t->tid, "hwtrace.profile");
 	ch_event_ts(c, ts);
 	/* Perfetto keys a profile by its id (hex text or a number) and pid; speedscope by id. */
-	fprintf(c->out, ",\"id\":\"0x%x\",\"args\":{\"data\":{", id);
+	hwt_outbuf_printf(&c->ob, ",\"id\":\"0x%x\",\"args\":{\"data\":{", id);
 }
 
 /* One node of the call tree: its frame's name, its file (the mapping), its caller. */
@@ -32,22 +32,21 @@ static void put_node(struct chrome *c, const struct hwt_model *m, uint32_t id, i
 	const struct hwt_stack_node *s = hwt_model_stack(m, id);
 	const struct hwt_frame *fr = hwt_model_frame(m, s->frame);
 	const struct hwt_mapping *map = fr ? hwt_model_mapping(m, fr->mapping) : NULL;
-	FILE *f = c->out;
 
-	ch_put_str(f, first ? "{\"id\":" : ",\n{\"id\":");
-	ch_put_u64(f, id);
-	ch_put_str(f, ",\"callFrame\":{\"functionName\":");
-	ch_put_json_str(f, hwt_model_frame_name(m, s->frame));
+	ch_put_str(c, first ? "{\"id\":" : ",\n{\"id\":");
+	ch_put_u64(c, id);
+	ch_put_str(c, ",\"callFrame\":{\"functionName\":");
+	ch_put_json_str(c, hwt_model_frame_name(m, s->frame));
 	if (map && map->path) {
-		ch_put_str(f, ",\"url\":");
-		ch_put_json_str(f, hwt_model_str(m, map->path));
+		ch_put_str(c, ",\"url\":");
+		ch_put_json_str(c, hwt_model_str(m, map->path));
 	}
-	ch_put_str(f, "}");
+	ch_put_str(c, "}");
 	if (s->parent) {
-		ch_put_str(f, ",\"parent\":");
-		ch_put_u64(f, s->parent);
+		ch_put_str(c, ",\"parent\":");
+		ch_put_u64(c, s->parent);
 	}
-	ch_put_str(f, "}");
+	ch_put_str(c, "}");
 }
 
 /* The nodes the held samples need that @p has not declared, each after its caller. */
@@ -87,7 +86,6 @@ static int put_new_nodes(struct chrome *c, const struct hwt_model *m, struct ch_
 int ch_profile_flush(struct chrome *c, const struct hwt_model *m, struct hwt_track_thread *t)
 {
 	struct ch_profile *p = profile_of(t);
-	FILE *f = c->out;
 	size_t i;
 	int rc;
 
@@ -96,22 +94,22 @@ int ch_profile_flush(struct chrome *c, const struct hwt_model *m, struct hwt_tra
 	/* At the time of its last sample: importers that sort events by time keep it after the
 	 * "Profile" event. */
 	profile_head(c, t, "ProfileChunk", p->last_ts, p->id);
-	ch_put_str(f, "\"cpuProfile\":{\"nodes\":[");
+	ch_put_str(c, "\"cpuProfile\":{\"nodes\":[");
 	if ((rc = put_new_nodes(c, m, p)))
 		return rc;
-	ch_put_str(f, "],\"samples\":[");
+	ch_put_str(c, "],\"samples\":[");
 	for (i = 0; i < p->n; i++) {
 		if (i)
-			putc_unlocked(',', f);
-		ch_put_u64(f, p->nodes[i]);
+			hwt_outbuf_char(&c->ob, ',');
+		ch_put_u64(c, p->nodes[i]);
 	}
-	ch_put_str(f, "]},\"timeDeltas\":[");
+	ch_put_str(c, "]},\"timeDeltas\":[");
 	for (i = 0; i < p->n; i++) {
 		if (i)
-			putc_unlocked(',', f);
-		fprintf(f, "%lld", (long long)p->deltas[i]);
+			hwt_outbuf_char(&c->ob, ',');
+		hwt_outbuf_i64(&c->ob, p->deltas[i]);
 	}
-	ch_put_str(f, "]}}}");
+	ch_put_str(c, "]}}}");
 	p->n = 0;
 	return 0;
 }
@@ -127,9 +125,9 @@ int ch_profile_sample(struct chrome *c, const struct hwt_model *m, struct hwt_tr
 		p->id = ++c->nprofiles;
 		p->last_us = us;
 		profile_head(c, t, "Profile", ev->ts, p->id);
-		ch_put_str(c->out, "\"startTime\":");
-		ch_put_u64(c->out, us);
-		ch_put_str(c->out, "}}}");
+		ch_put_str(c, "\"startTime\":");
+		ch_put_u64(c, us);
+		ch_put_str(c, "}}}");
 	}
 	if (HWT_ARRAY_GROW(p->nodes, &p->cap, p->n + 1) ||
 	    HWT_ARRAY_GROW(p->deltas, &p->capd, p->n + 1))

@@ -7,20 +7,20 @@
 
 #include "core/util.h"
 #include "hwtrace/error.h"
+#include "outbuf.h"
 #include "slice_track.h"
 #include "slices.h"
 
-char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns)
+char *hwt_duration_put(char *p, uint64_t ns)
 {
-	static const char *const units[] = { "us", "ms", " s" };
+	static const char units[3][2] = { { 'u', 's' }, { 'm', 's' }, { ' ', 's' } };
 	uint64_t whole = ns / 1000, frac = ns % 1000;
 	size_t u = 0;
 
-	if (!buf || !len)
-		return buf;
 	if (ns < 1000) {
-		snprintf(buf, len, "%7" PRIu64 " ns", ns);
-		return buf;
+		p = hwt_fmt_u64_pad(p, ns, 7);
+		memcpy(p, " ns", 3);
+		return p + 3;
 	}
 	/* Seconds stay the last unit, however many. */
 	while (whole >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
@@ -28,7 +28,22 @@ char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns)
 		whole /= 1000;
 		u++;
 	}
-	snprintf(buf, len, "%3" PRIu64 ".%03" PRIu64 " %s", whole, frac, units[u]);
+	p = hwt_fmt_u64_pad(p, whole, 3);
+	*p++ = '.';
+	p = hwt_fmt_fixed(p, frac, 3);
+	*p++ = ' ';
+	memcpy(p, units[u], 2);
+	return p + 2;
+}
+
+char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns)
+{
+	char text[HWT_DURATION_LEN];
+
+	if (!buf || !len)
+		return buf;
+	*hwt_duration_put(text, ns) = '\0';
+	snprintf(buf, len, "%s", text);
 	return buf;
 }
 
@@ -169,15 +184,31 @@ struct ss_thread {
 	int had_calls;
 };
 
-/* An open slice's aux: its function's name and whether it is the outermost active call. */
-#define SS_NAME(aux)	 ((uint32_t)(aux))
+/* Where a function's open calls are counted, per thread: the thread that opened it while no
+ * other had it open keeps its count here, with no hashing; the calls of the other threads that
+ * open it meanwhile are counted in @active (keyed by thread and function). A thread's count is
+ * in one place at a time: a thread takes the slot only when no call of the function is counted
+ * in @active. */
+struct ss_open {
+	uint32_t thread; /* ss_thread.index of the slot's owner */
+	uint32_t count;	 /* its open calls; 0: the slot is free */
+	uint32_t hashed; /* open calls counted in @active, all threads */
+};
+
+/* An open slice's aux: its function's index, whether it is the outermost active call, whether
+ * its thread's count is in @active. */
+#define SS_FUNC(aux)	 ((uint32_t)(aux))
 #define SS_OUTERMOST	 (1ull << 32)
-#define SS_KEY(th, name) ((uint64_t)(th)->index << 32 | (name))
+#define SS_HASHED	 (1ull << 33)
+#define SS_KEY(th, func) ((uint64_t)(th)->index << 32 | (func))
 
 struct hwt_slicestats {
 	struct hwt_slice_func *funcs;
-	uint32_t nfuncs, capfuncs;
+	struct ss_open *open; /* by function index, as @funcs */
+	uint32_t nfuncs, capfuncs, capopen;
 	struct hwt_idmap func_index; /* name string id -> funcs index */
+	uint32_t *frame_func;	     /* owned: frame id -> 1 + funcs index, 0: not looked up */
+	size_t capframes;
 	struct hwt_slice_track *track;
 	uint32_t nthreads;
 	struct active_map active;
@@ -187,46 +218,82 @@ struct hwt_slicestats {
 	enum hwt_slice_sort sort_key;
 };
 
-static struct hwt_slice_func *ss_func(struct hwt_slicestats *s, uint32_t name)
+/* The index of the function named @name, added when new; negative when out of memory. */
+static int64_t ss_func(struct hwt_slicestats *s, uint32_t name)
 {
 	int created;
 	uint32_t *slot;
 
-	if (HWT_ARRAY_GROW(s->funcs, &s->capfuncs, s->nfuncs + 1))
-		return NULL;
+	if (HWT_ARRAY_GROW(s->funcs, &s->capfuncs, s->nfuncs + 1) ||
+	    HWT_ARRAY_GROW(s->open, &s->capopen, s->nfuncs + 1))
+		return HWT_E_NOMEM;
 	slot = hwt_idmap_put(&s->func_index, name, &created);
 	if (!slot)
-		return NULL;
+		return HWT_E_NOMEM;
 	if (created) {
 		*slot = s->nfuncs;
-		s->funcs[s->nfuncs++] = (struct hwt_slice_func){ .name = name };
+		s->funcs[s->nfuncs] = (struct hwt_slice_func){ .name = name };
+		s->open[s->nfuncs++] = (struct ss_open){ 0 };
 	}
-	return &s->funcs[*slot];
+	return *slot;
+}
+
+/* The index of the function of frame @frame, looked up once per frame. */
+static int64_t ss_frame_func(struct hwt_slicestats *s, uint32_t frame)
+{
+	const struct hwt_frame *f;
+	int64_t idx;
+
+	if (frame >= hwt_model_nframes(s->m))
+		frame = HWT_NONE; /* an unknown frame: an unnamed function, as frame 0 */
+	if (frame < s->capframes && s->frame_func[frame])
+		return s->frame_func[frame] - 1;
+	if (frame >= s->capframes) {
+		size_t old = s->capframes;
+
+		if (HWT_ARRAY_GROW(s->frame_func, &s->capframes, (size_t)frame + 1))
+			return HWT_E_NOMEM;
+		memset(s->frame_func + old, 0, (s->capframes - old) * sizeof(*s->frame_func));
+	}
+	f = hwt_model_frame(s->m, frame);
+	idx = ss_func(s, f ? f->name : HWT_NONE);
+	if (idx >= 0)
+		s->frame_func[frame] = (uint32_t)idx + 1;
+	return idx;
 }
 
 static int ss_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *o)
 {
 	struct hwt_slicestats *s = ctx;
 	struct ss_thread *th = hwt_track_thread_data(t);
-	const struct hwt_frame *f = hwt_model_frame(s->m, o->frame);
-	uint32_t name = f ? f->name : HWT_NONE;
-	struct hwt_slice_func *fn = ss_func(s, name);
-	int64_t before;
+	int64_t idx = ss_frame_func(s, o->frame), before;
+	struct ss_open *op;
 
-	if (!fn)
-		return HWT_E_NOMEM;
+	if (idx < 0)
+		return (int)idx;
 	if (!th->index)
 		th->index = ++s->nthreads;
-	before = active_inc(&s->active, SS_KEY(th, name));
-	if (before < 0)
-		return (int)before;
-	fn->calls++;
+	op = &s->open[idx];
+	o->aux = (uint64_t)idx;
+	if (op->count && op->thread == th->index) {
+		op->count++;
+	} else if (!op->count && !op->hashed) {
+		op->thread = th->index;
+		op->count = 1;
+		o->aux |= SS_OUTERMOST;
+	} else {
+		before = active_inc(&s->active, SS_KEY(th, (uint32_t)idx));
+		if (before < 0)
+			return (int)before;
+		op->hashed++;
+		o->aux |= SS_HASHED | (before == 0 ? SS_OUTERMOST : 0);
+	}
+	s->funcs[idx].calls++;
 	s->sum.calls++;
 	if (!th->had_calls) {
 		th->had_calls = 1;
 		s->sum.threads++;
 	}
-	o->aux = name | (before == 0 ? SS_OUTERMOST : 0);
 	return 0;
 }
 
@@ -235,8 +302,8 @@ static int ss_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *
 {
 	struct hwt_slicestats *s = ctx;
 	uint64_t dur = ts - o->begin;
-	uint32_t *slot = hwt_idmap_find(&s->func_index, SS_NAME(o->aux));
-	struct hwt_slice_func *fn = &s->funcs[*slot];
+	uint32_t idx = SS_FUNC(o->aux);
+	struct hwt_slice_func *fn = &s->funcs[idx];
 
 	fn->self += dur - (o->child < dur ? o->child : dur);
 	if (o->aux & SS_OUTERMOST)
@@ -247,8 +314,12 @@ static int ss_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice *
 		fn->unfinished++;
 		s->sum.unfinished++;
 	}
-	active_dec(&s->active,
-		   SS_KEY((struct ss_thread *)hwt_track_thread_data(t), SS_NAME(o->aux)));
+	if (o->aux & SS_HASHED) {
+		active_dec(&s->active, SS_KEY((struct ss_thread *)hwt_track_thread_data(t), idx));
+		s->open[idx].hashed--;
+	} else {
+		s->open[idx].count--;
+	}
 	return 0;
 }
 
@@ -275,6 +346,8 @@ void hwt_slicestats_free(struct hwt_slicestats *s)
 	if (!s)
 		return;
 	free(s->funcs);
+	free(s->open);
+	free(s->frame_func);
 	hwt_idmap_fini(&s->func_index);
 	hwt_slice_track_free(s->track);
 	free(s->active.slots);
@@ -364,9 +437,12 @@ const struct hwt_slice_func *hwt_slicestats_sorted(struct hwt_slicestats *s,
 	s->sort_model = m;
 	s->sort_key = key;
 	qsort_r(s->funcs, s->nfuncs, sizeof(*s->funcs), by_key, s);
-	/* Sorted in place, so the name index follows. */
+	/* Sorted in place, so the name index follows, and the frames look their function up
+	 * again (no call is open any more: the counts of open calls are all 0). */
 	for (uint32_t i = 0; i < s->nfuncs; i++)
 		*hwt_idmap_find(&s->func_index, s->funcs[i].name) = i;
+	if (s->capframes)
+		memset(s->frame_func, 0, s->capframes * sizeof(*s->frame_func));
 	*n = s->nfuncs;
 	return s->funcs;
 }

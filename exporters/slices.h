@@ -16,6 +16,9 @@
  *  columns wide below 1000 s: "    123 ns", "  1.234 us", " 12.345 ms", "  1.234  s". Values
  *  are truncated, not rounded. Returns @buf. */
 char *hwt_duration_fmt(char *buf, size_t len, uint64_t ns);
+/** Writes hwt_duration_fmt()'s text of @ns at @p (at most HWT_DURATION_LEN - 1 bytes, no NUL);
+ *  returns the end. */
+char *hwt_duration_put(char *p, uint64_t ns);
 /** Non-zero when @unit (a weight's or a counter's, NULL accepted) is nanoseconds. */
 int hwt_unit_is_ns(const char *unit);
 /** Writes @v of @unit into @buf (@len bytes; HWT_DURATION_LEN is enough for times): a time as
@@ -122,14 +125,17 @@ struct hwt_calltree;
  *  "name() {") or when it ends (as "name();" with its duration), so only the open calls of
  *  each thread are held. */
 struct hwt_calltree *hwt_calltree_alloc(const struct hwt_calltree_config *cfg);
-/** Frees @t; NULL accepted. */
+/** Frees @t, dropping lines not yet written (hwt_calltree_finish() writes them); NULL accepted. */
 void hwt_calltree_free(struct hwt_calltree *t);
-/** Feeds one event, in stream order; may write lines. @m (borrowed for the call) names the
- *  frames and threads. Returns 0, HWT_E_INVAL for a NULL argument, or HWT_E_NOMEM. */
+/** Feeds one event, in stream order; may write lines (they are held in a buffer of @t and
+ *  reach @cfg->out in large pieces, the last ones at hwt_calltree_finish()). @m (borrowed for
+ *  the call) names the frames and threads. Returns 0, HWT_E_INVAL for a NULL argument,
+ *  HWT_E_NOMEM, or HWT_E_IO when writing to @cfg->out failed. */
 int hwt_calltree_event(struct hwt_calltree *t, const struct hwt_model *m,
 		       const struct hwt_event *ev);
-/** Closes the calls still open ("no return seen") and writes what is pending. Call once after
- *  the last event. Returns 0 or HWT_E_INVAL. */
+/** Closes the calls still open ("no return seen") and writes what is pending to @cfg->out
+ *  (without flushing its stdio buffer). Call once after the last event. Returns 0,
+ *  HWT_E_INVAL, HWT_E_NOMEM, or HWT_E_IO when writing failed. */
 int hwt_calltree_finish(struct hwt_calltree *t, const struct hwt_model *m);
 /** Number of calls (slice begins) of the selected threads seen so far. */
 uint64_t hwt_calltree_calls(const struct hwt_calltree *t);

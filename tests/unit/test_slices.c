@@ -391,7 +391,9 @@ END_TEST
 /* Random nesting on three threads checked against a plain recomputation that scans the stack. */
 START_TEST(slicestats_random_against_naive)
 {
+	/* Odd rounds: 3 functions, so threads often have the same one open at once. */
 	enum { NF = 24, NT = 3, STEPS = 3000 };
+	int nf = _i % 2 ? 3 : NF;
 	struct naive {
 		uint64_t calls, total, self, max;
 	} want[NF] = { { 0 } };
@@ -406,14 +408,14 @@ START_TEST(slicestats_random_against_naive)
 	char name[16];
 
 	memset(st, 0, sizeof(st));
-	srand(12345);
+	srand(12345 + (unsigned)_i);
 	for (int i = 0; i < NF; i++) {
 		snprintf(name, sizeof(name), "f%d", i);
 		fr[i] = frame(name, 0x2000 + (uint64_t)i);
 		names[i] = str(name);
 	}
 	for (int step = 0; step < STEPS || st[0].n || st[1].n || st[2].n; step++) {
-		int t = rand() % NT, fi = rand() % NF;
+		int t = rand() % NT, fi = rand() % nf;
 		uint32_t tid = 20 + (uint32_t)t;
 
 		ts += (uint64_t)(rand() % 50);
@@ -441,7 +443,7 @@ START_TEST(slicestats_random_against_naive)
 	}
 	ck_assert_uint_eq(st[0].n + st[1].n + st[2].n, 0);
 	s = stats_run();
-	for (int i = 0; i < NF; i++) {
+	for (int i = 0; i < nf; i++) {
 		const struct hwt_slice_func *f = func(s, hwt_model_str(m, names[i]));
 
 		ck_assert_uint_eq(f->calls, want[i].calls);
@@ -721,6 +723,84 @@ START_TEST(calltree_lost_at_end)
 }
 END_TEST
 
+/* The columns at their edges: tids wider than the column, durations of 0, 999 and 1000 ns and
+ * past 1000 s, a deep indent, a frame without a name, a process's name for its threads. */
+START_TEST(calltree_columns_edges)
+{
+	uint64_t ts = 0;
+
+	add(HWT_EV_PROCESS, PID, 0)->proc.name = str("p\"q");
+	B(4294967295u, 0, f_anon);
+	E(4294967295u, 0);
+	B(1234567, 5, f_main);
+	for (int i = 0; i < 12; i++)
+		B(1234567, 10 + i, f_fib);
+	ts = 21;
+	E(1234567, ts += 999);
+	E(1234567, ts);
+	for (int i = 0; i < 10; i++)
+		E(1234567, ts += 1);
+	E(1234567, 1234567890123ull);
+	E(1234567, UINT64_MAX);
+	ck_assert_str_eq(tree_run(0, 0),
+			 HEAD "# thread 4294967295 (p\"q), process 10\n"
+			      "       0 ns [4294967295] | [unknown]();\n"
+			      "# thread 1234567 (p\"q), process 10\n"
+			      "            [1234567] | main() {\n"
+			      "            [1234567] |   fib() {\n"
+			      "            [1234567] |     fib() {\n"
+			      "            [1234567] |       fib() {\n"
+			      "            [1234567] |         fib() {\n"
+			      "            [1234567] |           fib() {\n"
+			      "            [1234567] |             fib() {\n"
+			      "            [1234567] |               fib() {\n"
+			      "            [1234567] |                 fib() {\n"
+			      "            [1234567] |                   fib() {\n"
+			      "            [1234567] |                     fib() {\n"
+			      "            [1234567] |                       fib() {\n"
+			      "     999 ns [1234567] |                         fib();\n"
+			      "   1.000 us [1234567] |                       } /* fib */\n"
+			      "   1.002 us [1234567] |                     } /* fib */\n"
+			      "   1.004 us [1234567] |                   } /* fib */\n"
+			      "   1.006 us [1234567] |                 } /* fib */\n"
+			      "   1.008 us [1234567] |               } /* fib */\n"
+			      "   1.010 us [1234567] |             } /* fib */\n"
+			      "   1.012 us [1234567] |           } /* fib */\n"
+			      "   1.014 us [1234567] |         } /* fib */\n"
+			      "   1.016 us [1234567] |       } /* fib */\n"
+			      "   1.018 us [1234567] |     } /* fib */\n"
+			      "   1.020 us [1234567] |   } /* fib */\n"
+			      " 1234.567  s [1234567] | } /* main */\n");
+}
+END_TEST
+
+/* Indents past the one-fill width (64 levels and more) as printf pads them. */
+START_TEST(calltree_deep_indent)
+{
+	enum { DEPTH = 100 };
+	char *want = malloc(64 * 1024), *w = want;
+
+	ck_assert_ptr_nonnull(want);
+	w += sprintf(w, HEAD "# thread 10, process 10\n");
+	for (int i = 0; i < DEPTH; i++)
+		B(10, (uint64_t)i, f_fib);
+	for (int i = 0; i < DEPTH - 1; i++)
+		w += sprintf(w, " %10s [%6d] | %*sfib() {\n", "", 10, 2 * i, "");
+	for (int i = DEPTH - 1; i >= 0; i--) {
+		char d[HWT_DURATION_LEN];
+
+		E(10, 1000 + (uint64_t)(DEPTH - 1 - i));
+		hwt_duration_fmt(d, sizeof(d), 1000 + (uint64_t)(DEPTH - 1 - i) - (uint64_t)i);
+		if (i == DEPTH - 1)
+			w += sprintf(w, " %10s [%6d] | %*sfib();\n", d, 10, 2 * i, "");
+		else
+			w += sprintf(w, " %10s [%6d] | %*s} /* fib */\n", d, 10, 2 * i, "");
+	}
+	ck_assert_str_eq(tree_run(0, 0), want);
+	free(want);
+}
+END_TEST
+
 START_TEST(calltree_bad_args)
 {
 	struct hwt_calltree_config cfg;
@@ -767,7 +847,7 @@ static Suite *slices_suite(void)
 	tcase_add_test(tc, slicestats_unfinished_and_lost);
 	tcase_add_test(tc, slicestats_process_exit_closes_threads);
 	tcase_add_test(tc, slicestats_sorted_keys);
-	tcase_add_test(tc, slicestats_random_against_naive);
+	tcase_add_loop_test(tc, slicestats_random_against_naive, 0, 6);
 	tcase_add_test(tc, slicestats_many_open);
 	tcase_add_test(tc, slicestats_print_table);
 	tcase_add_test(tc, slicestats_print_plain);
@@ -780,6 +860,8 @@ static Suite *slices_suite(void)
 	tcase_add_test(tc, calltree_lost);
 	tcase_add_test(tc, calltree_lost_without_calls);
 	tcase_add_test(tc, calltree_lost_at_end);
+	tcase_add_test(tc, calltree_columns_edges);
+	tcase_add_test(tc, calltree_deep_indent);
 	tcase_add_test(tc, calltree_bad_args);
 	suite_add_tcase(s, tc);
 	return s;
