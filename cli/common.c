@@ -18,6 +18,7 @@
 #include "exporters/filter.h"
 #include "exporters/tags.h"
 #include "cli.h"
+#include "progress.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -318,6 +319,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		goto out;
 	}
 	hwt_decoder_config_init(&dcfg);
+	dcfg.threads = cli_decode_threads;
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);
@@ -338,6 +340,8 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	}
 	const struct hwt_event *evs;
 	int n;
+	struct cli_progress prog;
+	cli_progress_start(&prog, d, "exporting", trace);
 	x.e = e;
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
 		for (int i = 0; i < n && err >= 0; i++, nevents++)
@@ -345,7 +349,9 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 				  : to_exporter(&x, m, &evs[i]);
 		if (err < 0)
 			break;
+		cli_progress_tick(&prog, (uint64_t)n);
 	}
+	cli_progress_end(&prog);
 	if (err >= 0 && flt)
 		err = hwt_filter_finish(flt, m, to_exporter, &x);
 	if (err < 0) {

@@ -8,6 +8,7 @@
 #include "exporters/compensate.h"
 #include "exporters/filter.h"
 #include "cli.h"
+#include "progress.h"
 
 static int cmd_export(int argc, char **argv);
 
@@ -15,7 +16,7 @@ const struct cli_command cli_export = {
 	.name = "export",
 	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] "
 		 "[--tid TID[,TID]...] [--time START:END] [--compensate] [--by tag --tag-rule "
-		 "[KIND:]TAG=REGEX]... [TRACE]",
+		 "[KIND:]TAG=REGEX]... [-j N] [TRACE]",
 	.help = "Writes the recording TRACE (default hwtrace.hwt) in another format.\n\n"
 		"  -o, --output FILE   file to write; its extension picks the format:\n"
 		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz "
@@ -43,7 +44,10 @@ const struct cli_command cli_export = {
 		"                      calls open at an edge are cut there\n"
 		"      --compensate    folded, pprof and svg: take the probe cost measured when\n"
 		"                      recording out of each traced call's time (see "
-		"report)\n" CLI_TAG_HELP,
+		"report)\n"
+		"  -j, --jobs N        threads to decode with: 1 decodes on one, 2 or more read\n"
+		"                      ahead on a second (the same output); by default 2 for\n"
+		"                      recordings of 4 MiB or more\n" CLI_TAG_HELP,
 	.exec = cmd_export,
 };
 
@@ -57,6 +61,7 @@ static int export_run(int argc, char **argv, struct cli_tags *tags)
 		{ "tid", required_argument, NULL, 'T' },
 		{ "time", required_argument, NULL, 't' },
 		{ "compensate", no_argument, NULL, 'C' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TAG_OPTIONS,
 		{ 0 },
@@ -71,7 +76,7 @@ static int export_run(int argc, char **argv, struct cli_tags *tags)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:f:j:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -90,6 +95,10 @@ static int export_run(int argc, char **argv, struct cli_tags *tags)
 			break;
 		case 'C':
 			compensate = 1;
+			break;
+		case 'j':
+			if (cli_parse_jobs("export", optarg))
+				return 1;
 			break;
 		case 'h':
 			return cli_help(&cli_export);

@@ -15,13 +15,14 @@
 #include "exporters/tags.h"
 #include "decoders/decode.h"
 #include "cli.h"
+#include "progress.h"
 
 static int cmd_report(int argc, char **argv);
 
 const struct cli_command cli_report = {
 	.name = "report",
 	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] "
-		 "[--compensate] [--by tag --tag-rule [KIND:]TAG=REGEX]... [TRACE]",
+		 "[--compensate] [--by tag --tag-rule [KIND:]TAG=REGEX]... [-j N] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
 		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
 		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
@@ -40,6 +41,7 @@ const struct cli_command cli_report = {
 		"                  (info: uprobe.call_ns, inproc.call_ns) out of each traced\n"
 		"                  call: its own from its total and self time, that of every\n"
 		"                  call beneath it from its total (never below 0)\n"
+		"  -j, --jobs N    threads to decode with, as export -j\n"
 		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
 		"(snapshots) follow.\n" CLI_TAG_HELP
 		"With --by tag, the share no rule matched and the frames that took most of it\n"
@@ -208,19 +210,24 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 /* Every event of @d that @flt keeps (NULL: all) into the tables, which are then settled.
  * Returns 0 or the first negative enum hwt_error. */
 static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *flt,
-		struct tables *t)
+		struct tables *t, const char *trace)
 {
 	const struct hwt_event *evs;
+	struct cli_progress prog;
 	int err, n;
 
+	cli_progress_start(&prog, d, "reading", trace);
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n && err >= 0; i++)
 			err = flt ? hwt_filter_event(flt, m, &evs[i], take, t)
 				  : take(t, m, &evs[i]);
-			if (err < 0)
-				return err;
-		}
+		if (err < 0)
+			break;
+		cli_progress_tick(&prog, (uint64_t)n);
 	}
+	cli_progress_end(&prog);
+	if (err < 0)
+		return err;
 	if (err >= 0 && flt)
 		err = hwt_filter_finish(flt, m, take, t);
 	if (err >= 0)
@@ -295,6 +302,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		{ "tid", required_argument, NULL, 'T' },
 		{ "time", required_argument, NULL, 't' },
 		{ "compensate", no_argument, NULL, 'C' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TAG_OPTIONS,
 		{ 0 },
@@ -304,7 +312,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 	*a = (struct report_args){ .top = 20, .key = HWT_SLICE_SORT_TOTAL };
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:s:j:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (cli_parse_top(&cli_report, optarg, &a->top))
@@ -329,6 +337,10 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 			break;
 		case 'C':
 			a->compensate = 1;
+			break;
+		case 'j':
+			if (cli_parse_jobs("report", optarg))
+				return 1;
 			break;
 		case 'h':
 			cli_help(&cli_report);
@@ -377,7 +389,10 @@ static int cmd_report(int argc, char **argv)
 			cli_error("out of memory");
 		goto out;
 	}
-	d = hwt_decoder_open(trace, m, NULL, &err, why, sizeof(why));
+	struct hwt_decoder_config dcfg;
+	hwt_decoder_config_init(&dcfg);
+	dcfg.threads = cli_decode_threads;
+	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);
 		goto out;
@@ -400,7 +415,7 @@ static int cmd_report(int argc, char **argv)
 		if (t.orig)
 			hwt_agg_compensate(t.orig, &costs);
 	}
-	err = feed(d, m, flt, &t);
+	err = feed(d, m, flt, &t, trace);
 	if (err >= 0 && hwt_filter_unseen_tid(flt)) {
 		cli_error("--tid: '%s' has no thread %u: `hwtrace inspect` lists them", trace,
 			  hwt_filter_unseen_tid(flt));

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -496,7 +497,7 @@ int hwt_store_writer_close(struct hwt_store_writer *w)
 
 struct hwt_store_reader {
 	FILE *f;
-	uint64_t offset;
+	uint64_t offset, size;
 	struct hwt_store_status st;
 	uint8_t *stored, *raw;
 	size_t stored_cap, raw_cap;
@@ -540,6 +541,8 @@ struct hwt_store_reader *hwt_store_reader_open(const char *path, int *err)
 	}
 	r->f = f;
 	r->offset = sizeof(hdr);
+	struct stat sb;
+	r->size = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
 	return r;
 }
 
@@ -608,7 +611,8 @@ int hwt_store_read(struct hwt_store_reader *r, uint32_t *type, const void **data
 			return stop_bad(r, HWT_E_CORRUPT, "chunk does not decompress");
 		payload = r->raw;
 	}
-	r->offset += sizeof(hdr) + stored;
+	/* Atomic: hwt_store_reader_position() may ask from another thread. */
+	__atomic_store_n(&r->offset, r->offset + sizeof(hdr) + stored, __ATOMIC_RELAXED);
 	r->st.chunks++;
 	if (ctype == HWT_CHUNK_END)
 		r->st.complete = 1;
@@ -621,6 +625,12 @@ int hwt_store_read(struct hwt_store_reader *r, uint32_t *type, const void **data
 const struct hwt_store_status *hwt_store_reader_status(const struct hwt_store_reader *r)
 {
 	return r ? &r->st : NULL;
+}
+
+void hwt_store_reader_position(const struct hwt_store_reader *r, uint64_t *done, uint64_t *size)
+{
+	*done = r ? __atomic_load_n(&r->offset, __ATOMIC_RELAXED) : 0;
+	*size = r ? r->size : 0;
 }
 
 void hwt_store_reader_close(struct hwt_store_reader *r)

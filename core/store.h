@@ -109,6 +109,10 @@ int hwt_store_read(struct hwt_store_reader *r, uint32_t *type, const void **data
 /** How reading went so far. */
 const struct hwt_store_status *hwt_store_reader_status(const struct hwt_store_reader *r);
 
+/** How far reading got: *@done bytes of the file's *@size (its size when opened, 0 if not a
+ *  regular file). The one call that may come from another thread than the reading one. */
+void hwt_store_reader_position(const struct hwt_store_reader *r, uint64_t *done, uint64_t *size);
+
 /** Closes and frees @r; NULL accepted. */
 void hwt_store_reader_close(struct hwt_store_reader *r);
 

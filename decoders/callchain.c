@@ -161,8 +161,9 @@ void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out)
 	int i = 0, j = 0;
 
 	memset(out, 0, HWT_SAMPLE_NREGS * sizeof(*out));
-	for (int bit = 0; bit < 64; bit++) {
-		uint64_t b = 1ull << bit;
+	/* Only the bits set in either mask: a few, not 64 (once per sample). */
+	for (uint64_t m = mask | HWT_SAMPLE_REGS_MASK; m; m &= m - 1) {
+		uint64_t b = m & -m;
 
 		if (HWT_SAMPLE_REGS_MASK & b) {
 			if (mask & b)

@@ -57,97 +57,6 @@ lookup:
 
 /* ---- the records waiting in the heap ------------------------------------------------------ */
 
-/* Records that may wait for their round: a recording whose timestamps never advance (damaged,
- * or made to exhaust memory) would otherwise keep every record of every chunk. Past this, the
- * oldest go in the order they have; real recordings hold a few rounds, far below. */
-#define MAX_WAITING (1u << 20)
-
-#define ITEM_BLOCK_BYTES (256u << 10)
-
-/* Records taken out of the heap at once when samples unwind ahead. */
-#define AHEAD_BATCH 256
-
-/* Makes d->block a block with room for @need bytes. The current one is reset if nothing in it
- * waits any more, else left to its waiting records (block_put() recycles it). */
-static struct item_block *block_get(struct hwt_decoder *d, size_t need)
-{
-	struct item_block *b = d->block, **pp;
-
-	if (b && !b->refs && b->cap >= need) {
-		b->used = 0;
-		return b;
-	}
-	if (b && !b->refs) {
-		b->next = d->free_blocks;
-		d->free_blocks = b;
-	}
-	for (pp = &d->free_blocks; *pp && (*pp)->cap < need; pp = &(*pp)->next)
-		;
-	b = *pp;
-	if (b) {
-		*pp = b->next;
-	} else {
-		size_t cap = need > ITEM_BLOCK_BYTES ? need : ITEM_BLOCK_BYTES;
-
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->cap = cap;
-	}
-	b->refs = 0;
-	b->used = 0;
-	d->block = b;
-	return b;
-}
-
-/* A record of @b was processed: a block no record waits in any more is free for reuse. */
-static void block_put(struct hwt_decoder *d, struct item_block *b)
-{
-	if (--b->refs || b == d->block)
-		return;
-	b->next = d->free_blocks;
-	d->free_blocks = b;
-}
-
-static int heap_less(const struct item *a, const struct item *b)
-{
-	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
-}
-
-static int heap_push(struct hwt_decoder *d, struct item *it)
-{
-	if (HWT_ARRAY_GROW(d->heap, &d->cap_heap, d->nheap + 1))
-		return HWT_E_NOMEM;
-	it->seq = d->seq++;
-	size_t i = d->nheap++;
-	while (i && heap_less(it, &d->heap[(i - 1) / 2])) {
-		d->heap[i] = d->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	d->heap[i] = *it;
-	return 0;
-}
-
-static void heap_pop(struct hwt_decoder *d, struct item *out)
-{
-	*out = d->heap[0];
-	struct item last = d->heap[--d->nheap];
-	size_t i = 0, n = d->nheap;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= n)
-			break;
-		if (c + 1 < n && heap_less(&d->heap[c + 1], &d->heap[c]))
-			c++;
-		if (!heap_less(&d->heap[c], &last))
-			break;
-		d->heap[i] = d->heap[c];
-		i = c;
-	}
-	if (n)
-		d->heap[i] = last;
-}
-
 /* ---- output ---------------------------------------------------------------------------- */
 
 int hwt_dec_out_grow(struct hwt_decoder *d)
@@ -190,48 +99,6 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 /* ---- records --------------------------------------------------------------------------- */
 
 /* ---- plugin streams -------------------------------------------------------------------- */
-
-static struct source *source_by_id(struct hwt_decoder *d, uint64_t id)
-{
-	for (uint32_t i = 0; i < d->nsources; i++)
-		if (d->sources[i].id == id)
-			return &d->sources[i];
-	return NULL;
-}
-
-static struct source *source_by_name(struct hwt_decoder *d, const char *name, size_t len)
-{
-	for (uint32_t i = 0; i < d->nsources; i++)
-		if (strlen(d->sources[i].ops->name) == len &&
-		    !memcmp(d->sources[i].ops->name, name, len))
-			return &d->sources[i];
-	return NULL;
-}
-
-/* A HWT_CHUNK_SOURCE: the stream gets the decoder of its name; streams nobody here decodes
- * are skipped, like unknown chunks. */
-static int add_source(struct hwt_decoder *d, const void *data, size_t len)
-{
-	struct hwt_source_desc sd;
-
-	if (len < sizeof(sd) + 1 || ((const char *)data)[len - 1])
-		return 0;
-	memcpy(&sd, data, sizeof(sd));
-	const char *name = (const char *)data + sizeof(sd);
-	for (const struct hwt_source_ops *const *o = hwt_source_decoders; *o; o++) {
-		if (strcmp((*o)->name, name) || source_by_id(d, sd.id))
-			continue;
-		struct source *ns = realloc(d->sources, (d->nsources + 1) * sizeof(*ns));
-		if (!ns)
-			return HWT_E_NOMEM;
-		d->sources = ns;
-		void *st = (*o)->create(d, sd.id);
-		if (!st)
-			return HWT_E_NOMEM;
-		d->sources[d->nsources++] = (struct source){ .id = sd.id, .ops = *o, .st = st };
-	}
-	return 0;
-}
 
 int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts)
 {
@@ -286,7 +153,7 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);
 		break;
 	case HWT_ITEM_SOURCE: {
-		struct source *src = source_by_id(d, it->id);
+		struct source *src = hwt_dec_source(d, it->id);
 		if (src)
 			err = src->ops->record(src->st, it->ts, it->data, it->len);
 		break;
@@ -312,226 +179,105 @@ static int process_item(struct hwt_decoder *d, struct item *it)
 	}
 	if (it->ts != UINT64_MAX && it->ts > d->last_ts)
 		d->last_ts = it->ts;
-	block_put(d, it->block);
+	hwt_dec_block_put(d, it->block);
 	return err;
 }
 
-int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
-		  const void *data, size_t len)
-{
-	struct item it = { .ts = ts, .cpu = cpu, .kind = kind, .id = id, .len = (uint32_t)len };
-	size_t need = (len + 7) & ~(size_t)7;
-	struct item_block *b = d->block;
+/* Records that may wait for their round: a recording whose timestamps never advance (damaged,
+ * or made to exhaust memory) would otherwise keep every record of every chunk. Past this, the
+ * oldest go in the order they have; real recordings hold a few rounds, far below. */
+#define MAX_WAITING (1u << 20)
 
-	if (!b || b->cap - b->used < need) {
-		b = block_get(d, need);
-		if (!b)
-			return HWT_E_NOMEM;
-	}
-	it.data = b->data + b->used;
-	it.block = b;
-	memcpy(it.data, data, len);
-	int err = heap_push(d, &it);
-	if (!err) {
-		b->used += need;
-		b->refs++;
-	}
-	return err;
-}
+/* Events handed out at once by hwt_decoder_batch(): records are processed until this many are
+ * ready, so a consumer's loop runs per batch, not per record. */
+#define FILL_BATCH 256
 
-static int read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
+/* Records taken out of the heap at once when samples unwind ahead. */
+#define AHEAD_BATCH 256
+
+/* Whether events [@from, d->nout) borrow memory that the next record may reuse (the weights
+ * buffer, a record's bytes): then they go out before another record is processed. */
+static int borrowing(const struct hwt_decoder *d, size_t from)
 {
-	while (len >= sizeof(struct hwt_stream_item)) {
-		struct hwt_stream_item hd;
-		memcpy(&hd, p, sizeof(hd));
-		p += sizeof(hd);
-		len -= sizeof(hd);
-		if (hd.len > len)
-			return 0; /* damaged: the CRC passed, so this is a writer bug; stop here */
-		if (hd.ts > d->round_cur) {
-			d->round_prev = d->round_cur;
-			d->round_cur = hd.ts;
-		}
-		int err = 0;
-		if (hd.kind == HWT_ITEM_READ && hd.len >= 8) {
-			err = hwt_dec_queue(d, hd.ts, hd.cpu, HWT_ITEM_READ, hd.id, p, hd.len);
-		} else if (hd.kind == HWT_ITEM_SOURCE) {
-			struct source *src = source_by_id(d, hd.id);
-			if (src)
-				err = src->ops->split(src->st, hd.ts, p, hd.len);
-		} else if (hd.kind == HWT_ITEM_RING) {
-			for (uint32_t off = 0;
-			     off + sizeof(struct perf_event_header) <= hd.len && !err;) {
-				const struct perf_event_header *h = (const void *)(p + off);
-				if (h->size < sizeof(*h) || h->size % 8 || off + h->size > hd.len)
-					break;
-				uint64_t ts = hwt_perf_record_time(d, p + off, h->size, hd.ts);
-				err = hwt_dec_queue(d, ts, hd.cpu, HWT_ITEM_RING, 0, p + off,
-						    h->size);
-				off += h->size;
-			}
-		}
-		if (err)
-			return err;
-		size_t adv = (hd.len + 7) & ~(size_t)7;
-		if (adv > len)
-			adv = len;
-		p += adv;
-		len -= adv;
+	for (size_t i = from; i < d->nout; i++) {
+		enum hwt_event_type t = d->out[i].type;
+		if (t == HWT_EV_SAMPLE || t == HWT_EV_INSTANT || t == HWT_EV_OBJECT ||
+		    t == HWT_EV_SLICE_ARGS)
+			return 1;
 	}
 	return 0;
 }
 
-static int read_chunk(struct hwt_decoder *d)
-{
-	uint32_t type;
-	const void *data;
-	size_t len;
-	int n = hwt_store_read(d->r, &type, &data, &len);
-
-	if (n <= 0) {
-		d->input_done = 1;
-		return n;
-	}
-	switch (type) {
-	case HWT_CHUNK_META: {
-		const char *k = data, *v = memchr(data, 0, len);
-		if (v && memchr(v + 1, 0, len - (size_t)(v + 1 - k)))
-			hwt_model_set_meta(d->m, k, v + 1);
-		if (v && !strcmp(k, "pid"))
-			d->target_pid = (uint32_t)strtoul(v + 1, NULL, 10);
-		return 0;
-	}
-	case HWT_CHUNK_EVENTS: {
-		size_t n = len / sizeof(struct hwt_event_desc);
-		struct hwt_event_desc *nd = realloc(d->descs, (d->ndescs + n + 1) * sizeof(*nd));
-		if (!nd)
-			return HWT_E_NOMEM;
-		memcpy(nd + d->ndescs, data, n * sizeof(*nd));
-		for (size_t i = d->ndescs; i < d->ndescs + n; i++) {
-			nd[i].name[sizeof(nd[i].name) - 1] = 0;
-			nd[i].plugin[sizeof(nd[i].plugin) - 1] = 0;
-		}
-		d->descs = nd;
-		d->ndescs += n;
-		if (!d->weights_ready) {
-			d->weights_ready = 1;
-			return hwt_perf_declare_weights(d);
-		}
-		return 0;
-	}
-	case HWT_CHUNK_STREAM:
-		return read_stream(d, data, len);
-	case HWT_CHUNK_PROC_MAPS: {
-		if (len < 8)
-			return 0;
-		uint32_t pid = *(const uint32_t *)data;
-		char *text = strndup((const char *)data + 8, len - 8), *save = NULL;
-		if (!text)
-			return HWT_E_NOMEM;
-		for (char *line = strtok_r(text, "\n", &save); line;
-		     line = strtok_r(NULL, "\n", &save)) {
-			unsigned long long s, e, off;
-			char perms[8];
-			int pos = 0;
-			if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %n", &s, &e, perms, &off,
-				   &pos) < 4 ||
-			    !pos || !strchr(perms, 'x'))
-				continue;
-			struct hwt_map_info mi = {
-				.start = s, .end = e, .pgoff = off, .path = line + pos
-			};
-			if (*mi.path)
-				hwt_symbolizer_add_map(d->sym, pid, &mi);
-		}
-		free(text);
-		return 0;
-	}
-	case HWT_CHUNK_SOURCE:
-		return add_source(d, data, len);
-	case HWT_CHUNK_PLUGIN: {
-		uint32_t nl;
-		if (len < 4)
-			return 0;
-		memcpy(&nl, data, 4);
-		if (nl > len - 4)
-			return 0;
-		struct source *src = source_by_name(d, (const char *)data + 4, nl);
-		return src ? src->ops->chunk(src->st, (const char *)data + 4 + nl, len - 4 - nl)
-			   : 0;
-	}
-	case HWT_CHUNK_NOTE: {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%.*s", (int)len, (const char *)data);
-		d->stats.notes++;
-		if (d->cfg.on_note)
-			d->cfg.on_note(msg, d->cfg.ctx);
-		return 0;
-	}
-	case HWT_CHUNK_END:
-		if (len < sizeof(struct hwt_end_rec))
-			return 0;
-		memcpy(&d->stats.end, data, sizeof(d->stats.end));
-		d->stats.have_end = 1;
-		return hwt_dec_queue(d, UINT64_MAX, -1, 0, 0, data, len);
-	default:
-		return 0; /* unknown chunk types are skipped: newer writers, older readers */
-	}
-}
-
-/* An item may go once a later round started after its own: nothing older can still be in a
- * ring that was drained before. */
+/* The driver's loop, once the events ready were all handed out: makes more. Returns 1 when
+ * there are some, 0 at the end, or a negative enum hwt_error (after the events made before it
+ * went out). */
+/* An item may go once a later round started after its own: nothing older can still be in a ring
+ * that was drained before. */
 static int item_ready(const struct hwt_decoder *d)
 {
-	return d->input_done || d->heap[0].ts < d->round_prev || d->nheap > MAX_WAITING;
+	return d->nheap && (d->input_done || hwt_dec_run_first(d->heap[0])->ts < d->round_prev ||
+			    d->nwaiting > MAX_WAITING);
 }
 
 /* Records ready to go, taken out together (in the order one at a time would give: taking them
- * out pushes nothing) so that their samples unwind ahead on other threads. */
+ * out queues nothing) so that their -g dwarf samples unwind ahead on other threads. */
 static int pop_batch(struct hwt_decoder *d)
 {
 	if (HWT_ARRAY_GROW(d->batch, &d->cap_batch, AHEAD_BATCH))
 		return HWT_E_NOMEM;
 	d->nbatch = d->ibatch = 0;
-	while (d->nbatch < AHEAD_BATCH && d->nheap && item_ready(d))
-		heap_pop(d, &d->batch[d->nbatch++]);
+	while (d->nbatch < AHEAD_BATCH && item_ready(d))
+		hwt_dec_pop(d, &d->batch[d->nbatch++]);
 	/* Unwound ahead or not, each sample gets the same frames. */
 	int err = hwt_dec_unwind_ahead(d, d->batch, d->nbatch);
 	return err == HWT_E_NOMEM ? err : 0;
 }
 
-/* The driver's loop, once the events ready were all handed out: makes more. Returns 1 when
- * there are some, 0 at the end, or a negative enum hwt_error. */
 static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 {
+	d->iout = d->nout = 0;
+	/* The events handed out last time are used: the blocks of their records may be used
+	 * again, and no thread unwinding ahead may read them then. */
+	if (d->nbatch)
+		hwt_unwind_ahead_stop(d->unw);
+	hwt_dec_unretire(d);
+	if (d->err)
+		return d->err;
 	for (;;) {
-		if (d->iout < d->nout)
+		if (d->nout >= FILL_BATCH)
 			return 1;
-		d->iout = d->nout = 0;
-		if (d->ibatch < d->nbatch) {
-			int err = process_item(d, &d->batch[d->ibatch++]);
-			if (err < 0)
-				return err;
-			continue;
-		}
-		if (d->nbatch) { /* its records are gone: no thread may read them any more */
+		if (d->nbatch && d->ibatch >= d->nbatch) {
+			/* Before a block of the batch's records can be used again. */
 			hwt_unwind_ahead_stop(d->unw);
 			d->nbatch = d->ibatch = 0;
 		}
-		if (d->nheap && item_ready(d)) {
+		if (d->ibatch < d->nbatch || item_ready(d)) {
 			struct item it;
-			if (hwt_dec_wants_ahead(d)) {
+			size_t from = d->nout;
+			if (d->ibatch < d->nbatch) {
+				it = d->batch[d->ibatch++];
+			} else if (hwt_dec_wants_ahead(d)) {
 				int err = pop_batch(d);
-				if (err < 0)
-					return err;
+				if (err < 0) {
+					d->err = err;
+					return d->nout ? 1 : err;
+				}
 				continue;
+			} else {
+				hwt_dec_pop(d, &it);
 			}
-			heap_pop(d, &it);
 			int err = process_item(d, &it);
-			if (err < 0)
-				return err;
+			if (err < 0) {
+				d->err = err;
+				return d->nout ? 1 : err;
+			}
+			if (d->nout > from && borrowing(d, from))
+				return 1;
 			continue;
 		}
+		if (d->nout)
+			return 1; /* before reading on: a chunk reuses the bytes events may point to
+				   */
 		if (d->input_done) {
 			int err = hwt_perf_flush_reads(d);
 			/* A recording without its end (recorder killed): close what is open at the
@@ -540,15 +286,17 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 				d->sources_finished = 1;
 				err = finish_sources(d, d->last_ts);
 			}
-			if (err < 0)
-				return err;
-			if (d->nout)
-				continue;
-			return 0;
+			if (err < 0) {
+				d->err = err;
+				return d->nout ? 1 : err;
+			}
+			return d->nout ? 1 : 0;
 		}
-		int err = read_chunk(d);
-		if (err < 0)
+		int err = hwt_dec_read_chunk(d);
+		if (err < 0) {
+			d->err = err;
 			return err;
+		}
 	}
 }
 
@@ -595,6 +343,7 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 	else
 		hwt_decoder_config_init(&d->cfg);
 	d->m = m;
+	d->main_queues = 1;
 	d->r = hwt_store_reader_open(path, err);
 	if (!d->r) {
 		switch (*err) {
@@ -627,12 +376,18 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 	/* Read up to the event list, so the model knows its metadata and sample weights before
 	 * the first event: exporters look their view up among the weights. */
 	while (!d->weights_ready && !d->input_done && !d->nheap) {
-		*err = read_chunk(d);
+		*err = hwt_dec_read_chunk(d);
 		if (*err < 0) {
 			snprintf(why, whylen, "cannot read '%s': %s", path, hwt_errstr(*err));
 			hwt_decoder_close(d);
 			return NULL;
 		}
+	}
+	*err = hwt_pipe_start(d);
+	if (*err < 0) {
+		snprintf(why, whylen, "cannot read '%s': %s", path, hwt_errstr(*err));
+		hwt_decoder_close(d);
+		return NULL;
 	}
 	*err = 0;
 	return d;
@@ -648,16 +403,24 @@ const struct hwt_store_status *hwt_decoder_store_status(const struct hwt_decoder
 	return hwt_store_reader_status(d->r);
 }
 
+void hwt_decoder_progress(const struct hwt_decoder *d, uint64_t *done, uint64_t *size)
+{
+	hwt_store_reader_position(d ? d->r : NULL, done, size);
+}
+
 void hwt_decoder_close(struct hwt_decoder *d)
 {
 	if (!d)
 		return;
+	hwt_pipe_stop(d);
 	hwt_unwind_ahead_stop(d->unw);
-	for (size_t i = 0; i < d->nheap; i++)
-		block_put(d, d->heap[i].block);
 	for (size_t i = d->ibatch; i < d->nbatch; i++)
-		block_put(d, d->batch[i].block);
+		hwt_dec_block_put(d, d->batch[i].block);
 	free(d->batch);
+	for (size_t i = 0; i < d->nheap; i++)
+		hwt_dec_drop_run(d, d->heap[i]);
+	hwt_dec_free_spares(d);
+	hwt_dec_unretire(d);
 	for (struct item_block *b = d->free_blocks, *next; b; b = next) {
 		next = b->next;
 		free(b);
@@ -669,6 +432,7 @@ void hwt_decoder_close(struct hwt_decoder *d)
 		d->sources[i].ops->destroy(d->sources[i].st);
 	free(d->sources);
 	free(d->out);
+	free(d->stacks);
 	free(d->descs);
 	hwt_unwinder_free(d->unw);
 	hwt_symbolizer_free(d->sym);

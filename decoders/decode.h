@@ -31,6 +31,12 @@ struct hwt_decode_stats {
 /** Decoder settings; hwt_decoder_config_init() gives the defaults. */
 struct hwt_decoder_config {
 	int symbolize; /* resolve addresses to names (default 1) */
+	/** Threads to decode with: 1 decodes on the caller's thread alone, 2 or more add the
+	 *  reader thread (decoders/pipeline.c: reading, decompressing and splitting records while
+	 *  the caller's thread puts them in order), 0 (default) is 2 for recordings of
+	 *  HWT_DECODE_PARALLEL_MIN bytes or more, else 1. The environment's HWT_DECODE_THREADS
+	 *  overrides 0; either way the events are the same, in the same order. */
+	int threads;
 	/** Called for each note chunk (plugin disabled, ...), may be NULL. */
 	void (*on_note)(const char *msg, void *ctx);
 	void *ctx;
@@ -58,6 +64,9 @@ const struct hwt_decode_stats *hwt_decoder_stats(const struct hwt_decoder *d);
 
 /** How reading the file went. */
 const struct hwt_store_status *hwt_decoder_store_status(const struct hwt_decoder *d);
+
+/** How far decoding got: *@done bytes of the recording's *@size (0 when unknown: a FIFO). */
+void hwt_decoder_progress(const struct hwt_decoder *d, uint64_t *done, uint64_t *size);
 
 /** Closes @d; NULL accepted. */
 void hwt_decoder_close(struct hwt_decoder *d);

@@ -32,23 +32,60 @@ struct thread {
 	int have_last;
 };
 
-struct item { /* a record waiting for its turn */
+struct item { /* a record waiting for its turn: 48 bytes, a million may wait */
 	uint64_t ts, seq;
-	int32_t cpu;
-	uint16_t kind; /* enum hwt_item_kind, or 0 for the end record */
 	uint64_t id;
-	uint32_t len;
 	uint8_t *data;		  /* in @block, 8-byte aligned */
 	struct item_block *block; /* holds a reference for this item */
+	int32_t cpu;
+	uint32_t len : 27; /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
+	uint32_t kind : 5; /* enum hwt_item_kind, or 0 for the end record */
 };
+_Static_assert(sizeof(struct item) == 48, "struct item stays small");
+
+/* A run's records in fixed segments (runs.c). */
+#define RUN_SEG_ITEMS 1024
+struct run_seg {
+	struct run_seg *next;
+	uint32_t n; /* records in @items; all but the run's last segment are full */
+	struct item items[RUN_SEG_ITEMS];
+};
+
+/* Records in (ts, seq) order: those from @first's @head on are waiting. */
+struct run {
+	struct run *next; /* in the spare list */
+	struct run_seg *first, *last;
+	uint32_t head;
+	size_t n; /* records added */
+};
+
+/** The first waiting record of run @r. */
+static inline struct item *hwt_dec_run_first(const struct run *r)
+{
+	return &r->first->items[r->head];
+}
 
 /* Records waiting in the heap are copied into blocks of one arena, not a malloc each: a block
  * goes back to the free list once every record in it was processed. */
 struct item_block {
 	struct item_block *next; /* in the free list */
 	uint32_t refs;		 /* records in it still waiting */
+	int sealed;		 /* no longer the block records are copied into */
 	size_t used, cap;
 	uint8_t data[] __attribute__((aligned(8)));
+};
+
+/* Stacks of samples seen, by their frames' addresses in one address space (generation): the same
+ * addresses give the same stack node, symbolized and interned once. */
+#define STACK_CACHE_SIZE   2048 /* entries, a power of two */
+#define STACK_CACHE_FRAMES 24	/* deeper stacks are not kept */
+struct stack_cache_entry {
+	uint64_t gen; /* the address space's hwt_symbolizer_generation(), 0: empty */
+	uint32_t pid;
+	uint32_t n;	 /* frames */
+	uint32_t kernel; /* bit i: frame i is the kernel's */
+	uint32_t node;
+	uint64_t pcs[STACK_CACHE_FRAMES];
 };
 
 struct hwt_decoder {
@@ -57,6 +94,12 @@ struct hwt_decoder {
 	struct hwt_store_reader *r;
 	struct hwt_symbolizer *sym;
 	struct hwt_unwinder *unw;
+	/* Records taken out of the heap together when -g dwarf samples unwind ahead on other
+	 * threads (unwind_ahead.c): processed in order from ibatch; each holds its block. */
+	struct item *batch;
+	size_t nbatch, ibatch, cap_batch;
+	int ahead; /* the recording has -g dwarf samples and there are threads for them */
+	size_t ahead_ndescs;
 	struct hwt_chain_check chk; /* frame-pointer callchains checked against the mappings */
 	struct hwt_decode_stats stats;
 
@@ -76,19 +119,26 @@ struct hwt_decoder {
 	struct thread *threads;
 	size_t nthreads, cap_threads;
 
-	/* Records waiting to be put in order: a binary heap on (ts, seq). */
-	struct item *heap;
+	/* Records waiting to be put in order: runs of records already in (ts, seq) order (a
+	 * stream's records mostly come in order), merged through a binary heap of runs on their
+	 * first waiting record, so the heap is touched once per run, not once per record. */
+	struct run **heap;
 	size_t nheap, cap_heap;
+	struct run *cur;	    /* the run records are appended to, NULL: start one */
+	int main_queues;	    /* this thread queues records (no reader thread splits them) */
+	struct hwt_pipe *pipe;	    /* the reader thread, NULL: none (decoders/pipeline.c) */
+	struct pipe_chunk *collect; /* the reader thread's: the chunk whose runs it makes */
+	uint64_t q_round_cur, q_round_prev; /* rounds as the chunks queued so far tell them */
+	struct run *spare_runs;		    /* drained runs to reuse */
+	struct run_seg *spare_segs;	    /* and their segments, a few */
+	int nspare_segs;
+	size_t nwaiting;			/* records waiting in all runs */
 	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
+	struct item_block *retired; /* with a reader thread: free from the next batch on */
 	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
 	int input_done;
-	/* Records taken out of the heap together when samples unwind ahead on other threads
-	 * (unwind_ahead.c): processed in order from ibatch. */
-	struct item *batch;
-	size_t nbatch, ibatch, cap_batch;
-	int ahead; /* the recording has -g dwarf samples and there are threads for them */
-	size_t ahead_ndescs;
+	int err; /* the error decoding stopped at, returned once the events before it went out */
 
 	/* Counter reads of one round, summed over CPUs before they become events. */
 	uint64_t read_ts;	   /* when the pending values are shown */
@@ -111,12 +161,16 @@ struct hwt_decoder {
 	 * processed, so one weights buffer serves the one sample among them. */
 	struct hwt_event *out;
 	size_t nout, iout, cap_out;
+	struct stack_cache_entry *stacks; /* STACK_CACHE_SIZE, allocated at the first sample */
 	uint64_t weights[MAX_WEIGHTS];
 };
 
 /** A decoder of one plugin stream. Hooks return >= 0 or a negative enum hwt_error. */
 struct hwt_source_ops {
 	const char *name; /* the stream's name, and the name of the plugin chunks it reads */
+	/** 1: split touches its own splitting state and queues records (hwt_dec_queue*()), nothing
+	 *  else (the model, the decoder, what record() uses), so the reader thread may run it. */
+	int split_alone;
 	void *(*create)(struct hwt_decoder *d, uint32_t id);
 	void (*destroy)(void *st);
 	/** A chunk its plugin wrote with hwt_host_write_chunk() (function tables...). */
@@ -181,17 +235,64 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 /** Queues a record of stream @source (copied) to come back in timestamp order. */
 int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
 		  const void *data, size_t len);
+/** Queues a record of @len bytes like hwt_dec_queue(), to be written at the pointer returned
+ *  (8-byte aligned, valid until the record is processed): no copy. NULL when out of memory. */
+void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
+			  uint64_t id, size_t len);
 /** Hands a side-band record to every stream decoder that wants it. */
 int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,
 			uint64_t ts);
 /** Tells every stream decoder that @tid ended (exit or exec). */
 int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
 
+/* The reader thread (pipeline.c). */
+struct hwt_pipe;
+struct pipe_chunk;
+void hwt_pipe_lock(struct hwt_pipe *p);
+void hwt_pipe_unlock(struct hwt_pipe *p);
+/** The reader thread keeps run @r (new, filled while its chunk is read) for main. 0 or
+ *  HWT_E_NOMEM. */
+int hwt_pipe_collect(struct pipe_chunk *c, struct run *r);
+/** Starts the reader thread if @d is to decode in parallel (hwt_decoder_config.threads, the
+ *  recording's size): returns 0 (started or not) or a negative enum hwt_error. */
+int hwt_pipe_start(struct hwt_decoder *d);
+/** The next chunk from the reader thread, taken in (hwt_dec_read_chunk()). */
+int hwt_pipe_next(struct hwt_decoder *d);
+/** Stops the reader thread and drops what it read ahead; NULL accepted. */
+void hwt_pipe_stop(struct hwt_decoder *d);
+
 /* Unwinding ahead (unwind_ahead.c). */
 /** Whether records are taken out of the heap in batches whose samples unwind ahead. */
 int hwt_dec_wants_ahead(struct hwt_decoder *d);
 /** Starts unwinding the -g dwarf samples among @items, the next records in order. */
 int hwt_dec_unwind_ahead(struct hwt_decoder *d, const struct item *items, size_t n);
+
+/* The records waiting (runs.c). */
+void hwt_dec_block_seal(struct hwt_decoder *d, struct item_block *b);
+/** A record of @b was processed: a sealed block no record waits in any more is free for reuse
+ *  (with a reader thread, from the next batch on: hwt_dec_unretire()). */
+void hwt_dec_block_put(struct hwt_decoder *d, struct item_block *b);
+/** The blocks retired while the last batch was made are free now. */
+void hwt_dec_unretire(struct hwt_decoder *d);
+/** Takes the first waiting record of all into @out (d->nheap > 0). */
+void hwt_dec_pop(struct hwt_decoder *d, struct item *out);
+/** Takes run @r, handed over by the reader thread, into the heap. 0 or HWT_E_NOMEM. */
+int hwt_dec_take_run(struct hwt_decoder *d, struct run *r);
+/** Drops the records waiting in run @r and recycles it. */
+void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r);
+/** Frees the spare runs and segments (closing). */
+void hwt_dec_free_spares(struct hwt_decoder *d);
+
+/* Chunks (chunk.c). */
+/** The stream decoder of stream @id, NULL if none. */
+struct source *hwt_dec_source(struct hwt_decoder *d, uint64_t id);
+/** Splits the stream items of a HWT_CHUNK_STREAM and queues their records. */
+int hwt_dec_read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len);
+/** What chunk @type of @len bytes at @data says, taken in. Returns >= 0 or an enum hwt_error. */
+int hwt_dec_apply_chunk(struct hwt_decoder *d, uint32_t type, const void *data, size_t len);
+/** Reads the next chunk (from the reader thread when there is one) and takes it in; sets
+ *  d->input_done at the end. Returns >= 0 or a negative enum hwt_error. */
+int hwt_dec_read_chunk(struct hwt_decoder *d);
 
 /* Perf records (perf.c). */
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id);

@@ -119,6 +119,31 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	return n;
 }
 
+/* The cache entry of the frames @pcs (@kernel) of @pid: its stack node when ->gen is set and
+ * ->n is @n (a hit), else the entry to fill; NULL when the stack is not cached (too deep, no
+ * memory). */
+static struct stack_cache_entry *stack_cached(struct hwt_decoder *d, uint32_t pid,
+					      const uint64_t *pcs, const uint8_t *kernel, int n)
+{
+	if (n > STACK_CACHE_FRAMES)
+		return NULL;
+	if (!d->stacks && !(d->stacks = calloc(STACK_CACHE_SIZE, sizeof(*d->stacks))))
+		return NULL;
+	uint64_t gen = hwt_symbolizer_generation(d->sym, pid);
+	uint64_t h = gen * 0x9e3779b97f4a7c15ull ^ pid;
+	uint32_t kmask = 0;
+	for (int i = 0; i < n; i++) {
+		h = (h ^ pcs[i]) * 0xc2b2ae3d27d4eb4full;
+		kmask |= (uint32_t)kernel[i] << i;
+	}
+	struct stack_cache_entry *ce = &d->stacks[(h ^ (h >> 29)) & (STACK_CACHE_SIZE - 1)];
+	if (ce->gen == gen && ce->pid == pid && ce->n == (uint32_t)n && ce->kernel == kmask &&
+	    !memcmp(ce->pcs, pcs, (size_t)n * sizeof(*pcs)))
+		return ce;
+	ce->gen = 0; /* to be filled */
+	return ce;
+}
+
 /* Turns the callchain (or the unwound user stack) into a stack node, outermost frame first. */
 static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e,
 			   const struct hwt_perf_sample *s)
@@ -146,6 +171,9 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 			user[nuser++] = ip;
 	}
 	n = user_frames(d, e, s, user, nuser, pcs, kernel, n);
+	struct stack_cache_entry *ce = stack_cached(d, s->pid, pcs, kernel, n);
+	if (ce && ce->gen && ce->n == (uint32_t)n)
+		return ce->node;
 	uint32_t node = HWT_NONE;
 	for (int i = n - 1; i >= 0; i--) {
 		int64_t f = d->cfg.symbolize
@@ -184,6 +212,17 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 		}
 		if (k < 0)
 			return k;
+	}
+	if (ce) {
+		ce->gen = hwt_symbolizer_generation(d->sym, s->pid);
+		ce->pid = s->pid;
+		ce->n = (uint32_t)n;
+		ce->node = node;
+		ce->kernel = 0;
+		for (int i = 0; i < n; i++) {
+			ce->pcs[i] = pcs[i];
+			ce->kernel |= (uint32_t)kernel[i] << i;
+		}
 	}
 	return node;
 }

@@ -18,10 +18,15 @@ static size_t put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+static inline int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 {
 	uint64_t x = 0;
 
+	/* Most values (kinds, thread indexes, time deltas under 16 us) take one or two bytes. */
+	if (__builtin_expect(*p < end && !(**p & 0x80), 1)) {
+		*v = *(*p)++;
+		return 0;
+	}
 	for (int shift = 0; *p < end && shift < 64; shift += 7) {
 		uint8_t b = *(*p)++;
 

@@ -37,6 +37,7 @@ struct ithread {
 	struct iframe *stack;
 	uint32_t depth, cap;
 	uint32_t node; /* stack node of the innermost slice shown */
+	int ready;     /* in the decoder's thread table and announced: both stay so */
 };
 
 struct split_thread {
@@ -59,6 +60,7 @@ struct ipdec {
 	uint32_t nthreads, cap_threads;
 	uint32_t max_depth;
 	uint64_t min_dur;
+	uint32_t last; /* index + 1 of the thread of the last record: runs of one thread's */
 };
 
 /* ---- function tables ------------------------------------------------------------------- */
@@ -147,18 +149,20 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (in.a >= u->nsplit)
 			return 0;
 		struct split_thread *t = &u->split[in.a];
-		struct irec r = { .kind = in.kind, .tid = t->tid, .pid = t->pid };
-		if (in.kind == UP_KIND_GAP) {
-			r.lost = in.b;
-		} else {
+		if (in.kind != UP_KIND_GAP)
 			u->prev_ts += in.b;
-			r.id = in.id;
-			r.flags = (uint64_t)in.c;
+		/* Written where it waits for its turn: no copy. */
+		struct irec *r = hwt_dec_queue_alloc(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+						     u->source, sizeof(*r));
+		if (!r)
+			return HWT_E_NOMEM;
+		*r = (struct irec){ .kind = in.kind, .tid = t->tid, .pid = t->pid };
+		if (in.kind == UP_KIND_GAP) {
+			r->lost = in.b;
+		} else {
+			r->id = in.id;
+			r->flags = (uint64_t)in.c;
 		}
-		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
-					sizeof(r));
-		if (err)
-			return err;
 	}
 	return 0;
 }
@@ -272,13 +276,19 @@ static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	if (len != sizeof(r))
 		return 0;
 	memcpy(&r, data, sizeof(r));
-	/* Only the traced process tree: uprobes fire in any process running the file. */
-	if (!hwt_dec_thread(u->d, r.tid, 0))
-		return 0;
-	struct ithread *t = ithread(u, r.tid, r.pid);
-	if (!t)
-		return HWT_E_NOMEM;
-	hwt_dec_announce(u->d, r.pid, r.tid, ts);
+	struct ithread *t = u->last ? &u->threads[u->last - 1] : NULL;
+	if (!t || t->tid != r.tid || t->pid != r.pid || !t->ready) {
+		/* Only the traced process tree: uprobes fire in any process running the file. */
+		if (!hwt_dec_thread(u->d, r.tid, 0))
+			return 0;
+		t = ithread(u, r.tid, r.pid);
+		if (!t)
+			return HWT_E_NOMEM;
+		hwt_dec_announce(u->d, r.pid, r.tid, ts);
+		struct thread *dt = hwt_dec_thread(u->d, r.tid, 0);
+		t->ready = dt && dt->announced;
+		u->last = (uint32_t)(t - u->threads) + 1;
+	}
 	if (r.kind == UP_KIND_GAP) {
 		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
 		if (!ev)
@@ -358,6 +368,7 @@ static void ip_destroy(void *st)
 
 const struct hwt_source_ops hwt_inproc_source = {
 	.name = HWT_INPROC_SOURCE,
+	.split_alone = 1,
 	.create = ip_create,
 	.destroy = ip_destroy,
 	.chunk = ip_chunk,

@@ -40,6 +40,7 @@ struct uthread {
 	struct uframe *stack;
 	uint32_t depth, cap;
 	uint32_t node; /* stack node of the innermost slice shown (hwt_model_slice_node) */
+	int ready;     /* in the decoder's thread table and announced: both stay so */
 };
 
 struct split_thread { /* decoding state of the stream, per thread index */
@@ -65,6 +66,7 @@ struct updec {
 	uint32_t nthreads, cap_threads;
 	uint32_t max_depth; /* emit slices this deep at most (0: all) */
 	uint64_t min_dur;   /* emit slices this long at least */
+	uint32_t last;	    /* index + 1 of the thread of the last record: runs of one thread's */
 };
 
 /* ---- function tables ------------------------------------------------------------------- */
@@ -190,10 +192,11 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			r.tail = t->tail && in.kind == UP_KIND_ENTRY;
 			t->tail = 0;
 		}
-		int err = hwt_dec_queue(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE, u->source, &r,
-					sizeof(r));
-		if (err)
-			return err;
+		struct urec *to = hwt_dec_queue_alloc(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+						      u->source, sizeof(r));
+		if (!to)
+			return HWT_E_NOMEM;
+		*to = r;
 	}
 	return 0;
 }
@@ -313,13 +316,19 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	if (len != sizeof(r))
 		return 0;
 	memcpy(&r, data, sizeof(r));
-	/* Only the traced process tree: the probes fire in any process running the file. */
-	if (!hwt_dec_thread(u->d, r.tid, 0))
-		return 0;
-	struct uthread *t = uthread(u, r.tid, r.pid);
-	if (!t)
-		return HWT_E_NOMEM;
-	hwt_dec_announce(u->d, r.pid, r.tid, ts);
+	struct uthread *t = u->last ? &u->threads[u->last - 1] : NULL;
+	if (!t || t->tid != r.tid || t->pid != r.pid || !t->ready) {
+		/* Only the traced process tree: the probes fire in any process running the file. */
+		if (!hwt_dec_thread(u->d, r.tid, 0))
+			return 0;
+		t = uthread(u, r.tid, r.pid);
+		if (!t)
+			return HWT_E_NOMEM;
+		hwt_dec_announce(u->d, r.pid, r.tid, ts);
+		struct thread *dt = hwt_dec_thread(u->d, r.tid, 0);
+		t->ready = dt && dt->announced;
+		u->last = (uint32_t)(t - u->threads) + 1;
+	}
 	err = settle(u, t, &r);
 	if (err)
 		return err;
@@ -404,6 +413,7 @@ static void up_destroy(void *st)
 
 const struct hwt_source_ops hwt_uprobe_source = {
 	.name = "uprobe",
+	.split_alone = 1,
 	.create = up_create,
 	.destroy = up_destroy,
 	.chunk = up_chunk,

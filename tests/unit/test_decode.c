@@ -222,6 +222,8 @@ struct seen {
 	struct hwt_decode_stats stats;
 };
 
+static int decode_threads = 1; /* hwt_decoder_config.threads of decode_all() */
+
 static void decode_all(struct seen *s)
 {
 	struct hwt_decoder_config cfg;
@@ -229,6 +231,7 @@ static void decode_all(struct seen *s)
 	int err;
 	hwt_decoder_config_init(&cfg);
 	cfg.symbolize = 0;
+	cfg.threads = decode_threads;
 	memset(s, 0, sizeof(*s));
 	s->m = hwt_model_alloc();
 	struct hwt_decoder *d = hwt_decoder_open(path, s->m, &cfg, &err, why, sizeof(why));
@@ -405,6 +408,61 @@ START_TEST(decode_damaged_records_skipped)
 }
 END_TEST
 
+/* The reader thread (threads 2) gives the events one thread gives, in the same order, for every
+ * scenario: with and without its end chunk. */
+START_TEST(hwt_decoder_open_threads_same)
+{
+	struct seen one, two;
+
+	write_scenario(_i);
+	decode_threads = 1;
+	decode_all(&one);
+	decode_threads = 2;
+	decode_all(&two);
+	decode_threads = 1;
+	ck_assert_int_gt(one.n, 10);
+	ck_assert_int_eq(one.n, two.n);
+	for (int i = 0; i < one.n; i++) {
+		if (one.ev[i].type == HWT_EV_SAMPLE) { /* the weights point into each decoder */
+			ck_assert_mem_eq(one.w[i], two.w[i], sizeof(one.w[i]));
+			two.ev[i].sample.weights = one.ev[i].sample.weights;
+		}
+		ck_assert_mem_eq(&one.ev[i], &two.ev[i], sizeof(one.ev[i]));
+	}
+	ck_assert_mem_eq(&one.stats, &two.stats, sizeof(one.stats));
+	hwt_model_free(one.m);
+	hwt_model_free(two.m);
+}
+END_TEST
+
+/* How far decoding got: all of the file at the end; nothing known of no decoder. */
+START_TEST(hwt_decoder_progress_to_end)
+{
+	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_event ev;
+	char why[256];
+	uint64_t done = 1, size = 1;
+	int err;
+
+	hwt_decoder_progress(NULL, &done, &size);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_uint_eq(size, 0);
+	write_scenario(1);
+	struct hwt_decoder *d = hwt_decoder_open(path, m, NULL, &err, why, sizeof(why));
+	ck_assert_msg(d != NULL, "%s", why);
+	hwt_decoder_progress(d, &done, &size);
+	ck_assert_uint_gt(size, 0);
+	ck_assert_uint_le(done, size);
+	while ((err = hwt_decoder_next(d, &ev)) > 0)
+		;
+	ck_assert_int_eq(err, 0);
+	hwt_decoder_progress(d, &done, &size);
+	ck_assert_uint_eq(done, size);
+	hwt_decoder_close(d);
+	hwt_model_free(m);
+}
+END_TEST
+
 START_TEST(decode_open_errors)
 {
 	struct hwt_model *m = hwt_model_alloc();
@@ -434,6 +492,8 @@ static Suite *decode_suite(void)
 	tcase_add_test(tc, decode_truncated_keeps_events);
 	tcase_add_test(tc, decode_damaged_records_skipped);
 	tcase_add_test(tc, decode_open_errors);
+	tcase_add_loop_test(tc, hwt_decoder_open_threads_same, 0, 2);
+	tcase_add_test(tc, hwt_decoder_progress_to_end);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,72 @@
+# Decoding on two threads (decoders/pipeline.c) gives what one thread gives: every export format
+# (Perfetto, Chrome JSON, folded, pprof, SVG) and the report text are the same bytes with -j 1 and
+# with the parallel path, which HWT_DECODE_PARALLEL_MIN=0 turns on whatever the recording's size,
+# on recordings of each kind: uprobe (fib), inproc (fib, threads, fork and exec, libhwtrace's
+# stream beside the calls, and SQLite when it is built: several chunks of calls), sampling with
+# callchains (demo's threads). That the parallel path ran is checked too: the decoding process
+# starts one thread more (strace -f sees a clone) with it than with -j 1.
+need strace
+
+# A copy for uprobes: their removal lags, and -b inproc refuses a function whose entry still
+# holds a breakpoint.
+cp "$PROGS/fib" fib-up
+hw_ok record -q -b uprobe -o up-fib.hwt -- ./fib-up 14
+hw_ok record -q -b inproc -o ip-fib.hwt -- "$PROGS/fib" 18
+hw_ok record -q -b inproc -o ip-threads.hwt -- "$PROGS/threads"
+hw_ok record -q -b inproc -o ip-fork.hwt -- "$PROGS/forkexec"
+hw_ok record -q -b sample -o sample.hwt -- "$PROGS/demo"
+# libhwtrace's spans and counters too (sampled: a sanitized build cannot preload the inproc
+# runtime into it): a stream the reader thread leaves to the other thread to split.
+hw_ok record -q -b sample -o api.hwt -- "$PROGS/api_demo"
+recs=(up-fib ip-fib ip-threads ip-fork sample api)
+root=$(cd "$(dirname "$E2E_LIB")/../.." && pwd)
+dir=${SQLITE_DIR:-$(dirname "$PROGS")/sqlite}
+if bash "$root/ci/sqlite.sh" "$dir" noinline >build.log 2>&1; then
+	hw_ok record -q -b inproc -o ip-sqlite.hwt -- "$dir/sqlite-noinline" 800
+	recs+=(ip-sqlite)
+else
+	note "SQLite not built ($(tail -n 1 build.log)): its recording is left out"
+fi
+
+# threads_started CMD...: how many clone/clone3 calls CMD made (its own and its children's).
+threads_started()
+{
+	strace -f -qq -e trace=clone,clone3 -o strace.out "$@" >/dev/null 2>&1
+	grep -c 'clone' strace.out
+}
+
+for r in "${recs[@]}"; do
+	note "$r"
+	for f in perfetto chrome folded pprof svg; do
+		hw_ok export -j 1 -f "$f" -o "$r.serial.$f" "$r.hwt"
+		HWT_DECODE_PARALLEL_MIN=0 hw_ok export -f "$f" -o "$r.parallel.$f" "$r.hwt"
+		[ -s hw.err ] && err "$r: parallel export -f $f wrote to stderr: $(head -c 300 hw.err)"
+		cmp -s "$r.serial.$f" "$r.parallel.$f" ||
+			err "$r: export -f $f differs between -j 1 and the parallel path"
+		[ -s "$r.serial.$f" ] || err "$r: export -f $f is empty ($(info_field "$r.hwt" slices) calls)"
+	done
+	hw_ok report -j 1 -n 0 "$r.hwt"
+	mv hw.out "$r.serial.report"
+	HWT_DECODE_THREADS=2 hw_ok report -n 0 "$r.hwt"
+	cmp -s "$r.serial.report" hw.out || err "$r: report differs between -j 1 and -j 2"
+	# -j 2 wins over HWT_DECODE_THREADS=1, -j 1 over the threshold.
+	hw_ok report -j 2 -n 0 "$r.hwt"
+	cmp -s "$r.serial.report" hw.out || err "$r: report -j 2 differs from -j 1"
+done
+
+note "the parallel path runs a thread more than -j 1 (a sanitizer may run its own)"
+n1=$(HWT_DECODE_PARALLEL_MIN=0 threads_started "$HWTRACE" report -j 1 ip-fib.hwt)
+n2=$(HWT_DECODE_PARALLEL_MIN=0 threads_started "$HWTRACE" report ip-fib.hwt)
+[ "$n2" -gt "$n1" ] || err "report with HWT_DECODE_PARALLEL_MIN=0 started $n2 threads, -j 1 $n1"
+# Small recordings stay on one thread by default.
+n3=$(threads_started "$HWTRACE" report ip-fib.hwt)
+[ "$n3" -eq "$n1" ] || err "report of a small recording started $n3 threads by default, -j 1 $n1"
+
+note "bad -j"
+for j in 0 65 x ''; do
+	hw export -j "$j" -o x.json ip-fib.hwt
+	[ "$HW_RC" -ne 0 ] || err "export -j '$j' succeeded"
+	grep -q -- '-j' hw.err || err "export -j '$j' said '$(head -c 200 hw.err)'"
+	[ -e x.json ] && err "export -j '$j' wrote x.json"
+done
+finish
