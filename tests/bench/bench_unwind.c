@@ -17,54 +17,9 @@
 #include "core/model.h"
 #include "core/symbols.h"
 #include "decoders/unwind.h"
+#include "tests/self_samples.h"
 
 #define MAX_FRAMES 256
-
-struct sample {
-	uint64_t regs[HWT_SAMPLE_NREGS];
-	uint8_t stack[HWT_SAMPLE_STACK_SIZE];
-	size_t size;
-};
-
-static struct sample *samples;
-static volatile sig_atomic_t nsamples;
-static int want;
-static uint64_t stack_top;
-
-__attribute__((no_sanitize_address)) static size_t copy_stack(uint8_t *dst, uint64_t sp)
-{
-	const volatile uint64_t *src = (const volatile uint64_t *)(uintptr_t)sp;
-	size_t n = sp < stack_top ? (stack_top - sp) / 8 : 0, i;
-
-	if (n > HWT_SAMPLE_STACK_SIZE / 8)
-		n = HWT_SAMPLE_STACK_SIZE / 8;
-	for (i = 0; i < n; i++) {
-		uint64_t w = src[i];
-
-		memcpy(dst + 8 * i, &w, 8);
-	}
-	return n * 8;
-}
-
-static void on_prof(int sig, siginfo_t *si, void *ctx)
-{
-	static const int order[HWT_SAMPLE_NREGS] = {
-		REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_RSP, REG_RIP,
-		REG_R8,	 REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
-	};
-	const greg_t *g = ((const ucontext_t *)ctx)->uc_mcontext.gregs;
-	struct sample *s;
-
-	(void)sig;
-	(void)si;
-	if (nsamples >= want)
-		return;
-	s = &samples[nsamples];
-	for (int i = 0; i < HWT_SAMPLE_NREGS; i++)
-		s->regs[i] = (uint64_t)g[order[i]];
-	s->size = copy_stack(s->stack, s->regs[7]);
-	nsamples++;
-}
 
 static volatile uint64_t sink;
 
@@ -138,8 +93,8 @@ static double pass(struct hwt_unwinder *u, int ahead, uint64_t *frames)
 	double t0 = now();
 
 	*frames = 0;
-	for (int i = 0; i < want; i += ahead > 0 ? ahead : want) {
-		int end = ahead > 0 && i + ahead < want ? i + ahead : want;
+	for (int i = 0; i<samples_want; i += ahead> 0 ? ahead : samples_want) {
+		int end = ahead > 0 && i + ahead < samples_want ? i + ahead : samples_want;
 
 		if (ahead > 0) {
 			for (int k = i; k < end; k++)
@@ -170,7 +125,7 @@ static void report(const char *what, struct hwt_unwinder *u, int ahead, int roun
 			best = t;
 	}
 	printf("  %-34s %10.0f samples/s %8.2f us/sample %6.1f frames/sample\n", what,
-	       want / best, best * 1e6 / want, (double)frames / want);
+	       samples_want / best, best * 1e6 / samples_want, (double)frames / samples_want);
 }
 
 int main(int argc, char **argv)
@@ -181,12 +136,12 @@ int main(int argc, char **argv)
 	int threads = argc > 2 ? atoi(argv[2]) : 2;
 	char env[16];
 
-	want = argc > 1 ? atoi(argv[1]) : 20000;
-	if (want < 100 || threads < 1) {
+	samples_want = argc > 1 ? atoi(argv[1]) : 20000;
+	if (samples_want < 100 || threads < 1) {
 		fprintf(stderr, "usage: bench_unwind [SAMPLES >= 100] [THREADS >= 1]\n");
 		return 2;
 	}
-	samples = calloc((size_t)want, sizeof(*samples));
+	samples = calloc((size_t)samples_want, sizeof(*samples));
 	struct hwt_model *m = hwt_model_alloc();
 	struct hwt_symbolizer *s = hwt_symbolizer_alloc(m);
 	if (!samples || !s)
@@ -194,14 +149,15 @@ int main(int argc, char **argv)
 	load_maps(s);
 	sigaction(SIGPROF, &sa, NULL);
 	setitimer(ITIMER_PROF, &it, NULL);
-	while (nsamples < want)
+	while (nsamples < samples_want)
 		level(9, v, sizeof(v) / sizeof(v[0]));
 	it = (struct itimerval){ { 0, 0 }, { 0, 0 } };
 	setitimer(ITIMER_PROF, &it, NULL);
 
-	printf("DWARF unwinding of %d samples of this program (profiling timer, 8 KiB stack copies), "
+	printf("DWARF unwinding of %d samples of this program (profiling timer, 8 KiB stack "
+	       "copies), "
 	       "best of 3:\n",
-	       want);
+	       samples_want);
 	struct hwt_unwinder *u0 = hwt_unwinder_alloc(s), *u1 = hwt_unwinder_alloc(s);
 	hwt_unwinder_set_cache(u0, 0);
 	hwt_unwinder_set_cache(u1, 1);
@@ -209,8 +165,8 @@ int main(int argc, char **argv)
 	uint64_t frames;
 	double cold = pass(u1, 0, &frames);
 	printf("  %-34s %10.0f samples/s %8.2f us/sample %6.1f frames/sample\n",
-	       "CFI row cache, first pass (cold)", want / cold, cold * 1e6 / want,
-	       (double)frames / want);
+	       "CFI row cache, first pass (cold)", samples_want / cold, cold * 1e6 / samples_want,
+	       (double)frames / samples_want);
 	report("CFI row cache, 1 thread", u1, 0, 3);
 	const struct hwt_unwind_stats *st = hwt_unwinder_stats(u1);
 	printf("  (cache: %llu rows filled from libdw, %llu of %llu samples through libdw)\n",

@@ -16,21 +16,13 @@
 #include "core/model.h"
 #include "core/symbols.h"
 #include "decoders/unwind.h"
+#include "tests/self_samples.h"
 
 #define NSAMPLES   256
 #define MAX_FRAMES 128
 
-struct sample {
-	uint64_t regs[HWT_SAMPLE_NREGS];
-	uint8_t stack[HWT_SAMPLE_STACK_SIZE];
-	size_t size;
-};
-
 static struct hwt_model *m;
 static struct hwt_symbolizer *s;
-static struct sample *samples;
-static volatile sig_atomic_t nsamples;
-static uint64_t stack_top; /* the end of the main thread's stack mapping */
 static uint32_t self;
 
 /* This process's mappings, as a recording's would be; the end of the stack. */
@@ -57,44 +49,6 @@ static void load_maps(void)
 	}
 	fclose(f);
 	ck_assert_uint_gt(stack_top, 0);
-}
-
-/* The stack above @sp as the kernel copies it for PERF_SAMPLE_STACK_USER: word by word, outside
- * ASan's view (the frames below hold redzones that are not ours to check). */
-__attribute__((no_sanitize_address)) static size_t copy_stack(uint8_t *dst, uint64_t sp)
-{
-	const volatile uint64_t *src = (const volatile uint64_t *)(uintptr_t)sp;
-	size_t n = sp < stack_top ? (stack_top - sp) / 8 : 0, i;
-
-	if (n > HWT_SAMPLE_STACK_SIZE / 8)
-		n = HWT_SAMPLE_STACK_SIZE / 8;
-	for (i = 0; i < n; i++) {
-		uint64_t w = src[i];
-
-		memcpy(dst + 8 * i, &w, 8);
-	}
-	return n * 8;
-}
-
-/* SIGPROF: the interrupted registers in perf's order (AX BX CX DX SI DI BP SP IP R8..R15). */
-static void on_prof(int sig, siginfo_t *si, void *ctx)
-{
-	static const int order[HWT_SAMPLE_NREGS] = {
-		REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_RSP, REG_RIP,
-		REG_R8,	 REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
-	};
-	const greg_t *g = ((const ucontext_t *)ctx)->uc_mcontext.gregs;
-	struct sample *smp;
-
-	(void)sig;
-	(void)si;
-	if (nsamples >= NSAMPLES)
-		return;
-	smp = &samples[nsamples];
-	for (int i = 0; i < HWT_SAMPLE_NREGS; i++)
-		smp->regs[i] = (uint64_t)g[order[i]];
-	smp->size = copy_stack(smp->stack, smp->regs[7]);
-	nsamples++;
 }
 
 static volatile uint64_t sink;
@@ -133,6 +87,7 @@ static void take_samples(void)
 	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
 	static uint32_t v[20000];
 
+	samples_want = NSAMPLES;
 	samples = calloc(NSAMPLES, sizeof(*samples));
 	ck_assert_ptr_nonnull(samples);
 	ck_assert_int_eq(sigaction(SIGPROF, &sa, NULL), 0);
