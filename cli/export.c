@@ -45,9 +45,9 @@ const struct cli_command cli_export = {
 		"      --compensate    folded, pprof and svg: take the probe cost measured when\n"
 		"                      recording out of each traced call's time (see "
 		"report)\n"
-		"  -j, --jobs N        threads to decode with: 1 decodes on one, 2 or more read\n"
-		"                      ahead on a second (the same output); by default 2 for\n"
-		"                      recordings of 4 MiB or more\n" CLI_TAG_HELP,
+		"  -j, --jobs N        threads to decode with: 1 (default) decodes on one, 2 or\n"
+		"                      more read ahead on a second (the same output; slower\n"
+		"                      than one on the 2-vCPU machines measured)\n" CLI_TAG_HELP,
 	.exec = cmd_export,
 };
 

@@ -33,9 +33,10 @@ struct hwt_decoder_config {
 	int symbolize; /* resolve addresses to names (default 1) */
 	/** Threads to decode with: 1 decodes on the caller's thread alone, 2 or more add the
 	 *  reader thread (decoders/pipeline.c: reading, decompressing and splitting records while
-	 *  the caller's thread puts them in order), 0 (default) is 2 for recordings of
-	 *  HWT_DECODE_PARALLEL_MIN bytes or more, else 1. The environment's HWT_DECODE_THREADS
-	 *  overrides 0; either way the events are the same, in the same order. */
+	 *  the caller's thread puts them in order), 0 (default) is 1, or 2 for recordings of
+	 *  $HWT_DECODE_PARALLEL_MIN bytes or more when that is set. The environment's
+	 *  HWT_DECODE_THREADS overrides 0; either way the events are the same, in the same order.
+	 *  Two threads were slower than one on the machines measured (decoders/pipeline.c). */
 	int threads;
 	/** Called for each note chunk (plugin disabled, ...), may be NULL. */
 	void (*on_note)(const char *msg, void *ctx);

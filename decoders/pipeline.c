@@ -33,8 +33,11 @@
 #define PIPE_AHEAD	   3
 #define PIPE_AHEAD_RECORDS (256u << 10)
 
-/* Recordings this large (bytes of file) decode on two threads unless told otherwise. */
-#define PIPE_MIN_BYTES (4u << 20)
+/* Decoding on two threads is asked for (-j 2, HWT_DECODE_THREADS, or recordings of
+ * HWT_DECODE_PARALLEL_MIN bytes or more), never the default: on this project's 2-vCPU machines,
+ * quiet, two threads decoded the 10.9 M-call SQLite recording in 1.32 s against 0.90 s on one
+ * (tests/bench/read.sh), spending 2.5 s of CPU. */
+#define PIPE_MIN_BYTES UINT64_MAX
 
 /* One chunk, as the reader thread hands it over. */
 struct pipe_chunk {
