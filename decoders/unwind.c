@@ -546,7 +546,7 @@ struct hwt_unwinder *hwt_unwinder_alloc(struct hwt_symbolizer *s)
 	vdso_copy(u);
 	const char *env = getenv("HWT_UNWIND_CACHE");
 	u->use_rows = !env || strcmp(env, "0");
-	u->workers = hwt_uw_threads_env(); /* -1: one per CPU, counted when needed */
+	u->workers = hwt_uw_threads_env(); /* -1: none (see hwt_unwind_ahead_threads()) */
 	return u;
 }
 
