@@ -35,7 +35,8 @@ const struct cli_command cli_diff = {
 		"                    grew, blue where it shrank\n"
 		"  -o, --output FILE where to write (default standard output); .svg and\n"
 		"                    .folded choose the format when -f does not\n"
-		"      --view VIEW   what to compare: samples (default), cpu-time, a weight,\n"
+		"      --view VIEW   what to compare: cpu-time (default, where sampled),\n"
+		"                    samples, a weight,\n"
 		"                    time or calls of traced calls, a counter track (as report)\n"
 		"      --compensate  take each recording's measured probe cost out of its\n"
 		"                    traced calls' times first (as report "
@@ -127,7 +128,25 @@ struct side {
 	const char *trace;
 	struct hwt_model *m;
 	struct hwt_agg *agg;
+	uint32_t k; /* the value compared */
 };
+
+/* The value of @s to compare: the view's; by default, samples' CPU time where the recording has
+ * it, since sample counts depend on each run's sampling period (perf adjusts it to the rate
+ * asked, and load moves it), CPU time does not. */
+static void pick_value(struct side *s, const struct diff_args *a)
+{
+	const char *name, *unit;
+
+	s->k = hwt_agg_index(s->agg);
+	if (a->view || hwt_agg_mode(s->agg) != HWT_AGG_SAMPLES)
+		return;
+	for (uint32_t i = 0; i < hwt_agg_nvalues(s->agg); i++) {
+		hwt_agg_value_desc(s->agg, s->m, i, &name, &unit);
+		if (!strcmp(name, "cpu-time"))
+			s->k = i;
+	}
+}
 
 /* Decodes @s->trace into a new aggregation for @a's view; 0, or 1 after saying why not. */
 static int load(struct side *s, const struct diff_args *a)
@@ -176,6 +195,7 @@ static int load(struct side *s, const struct diff_args *a)
 		return cli_error("diff: %s: %s", s->trace, hwt_agg_why(s->agg));
 	if (err < 0)
 		return cli_error("reading '%s' failed: %s", s->trace, hwt_errstr(err));
+	pick_value(s, a);
 	return 0;
 }
 
@@ -185,7 +205,7 @@ static int comparable(const struct side *s)
 	const char *name[2], *unit[2];
 
 	for (int i = 0; i < 2; i++)
-		hwt_agg_value_desc(s[i].agg, s[i].m, hwt_agg_index(s[i].agg), &name[i], &unit[i]);
+		hwt_agg_value_desc(s[i].agg, s[i].m, s[i].k, &name[i], &unit[i]);
 	if (hwt_agg_mode(s[0].agg) != hwt_agg_mode(s[1].agg) || strcmp(name[0], name[1]) ||
 	    strcmp(unit[0], unit[1]))
 		return cli_error("diff: '%s' gives %s (%s) and '%s' %s (%s): record both the same "
@@ -204,7 +224,7 @@ static int write_out(struct hwt_funcdiff *fd, const struct diff_args *a, const s
 
 	if (to_file && (cli_check_output(a->out) || !(f = cli_open_output(a->out, &o))))
 		return 1;
-	hwt_agg_value_desc(s[1].agg, s[1].m, hwt_agg_index(s[1].agg), &name, &unit);
+	hwt_agg_value_desc(s[1].agg, s[1].m, s[1].k, &name, &unit);
 	int err;
 	if (a->format == DIFF_FOLDED) {
 		err = hwt_funcdiff_folded(fd, f);
@@ -253,8 +273,9 @@ static int cmd_diff(int argc, char **argv)
 		}
 	if (load(&s[0], &a) || load(&s[1], &a) || comparable(s))
 		goto out;
-	if (!(fd = hwt_funcdiff_alloc()) || hwt_funcdiff_add(fd, 0, s[0].agg, s[0].m) ||
-	    hwt_funcdiff_add(fd, 1, s[1].agg, s[1].m)) {
+	if (!(fd = hwt_funcdiff_alloc()) ||
+	    hwt_funcdiff_add_value(fd, 0, s[0].agg, s[0].m, s[0].k) ||
+	    hwt_funcdiff_add_value(fd, 1, s[1].agg, s[1].m, s[1].k)) {
 		cli_error("out of memory");
 		goto out;
 	}

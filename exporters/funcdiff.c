@@ -183,9 +183,14 @@ static int stack_add(struct hwt_funcdiff *d, size_t len, int side, uint64_t valu
 
 int hwt_funcdiff_add(struct hwt_funcdiff *d, int side, struct hwt_agg *a, const struct hwt_model *m)
 {
-	if (!d || !a || !m || side < 0 || side > 1)
+	return hwt_funcdiff_add_value(d, side, a, m, a ? hwt_agg_index(a) : 0);
+}
+
+int hwt_funcdiff_add_value(struct hwt_funcdiff *d, int side, struct hwt_agg *a,
+			   const struct hwt_model *m, uint32_t k)
+{
+	if (!d || !a || !m || side < 0 || side > 1 || k >= hwt_agg_nvalues(a))
 		return HWT_E_INVAL;
-	uint32_t k = hwt_agg_index(a);
 	int slices = hwt_agg_mode(a) == HWT_AGG_SLICES;
 
 	for (uint32_t e = 0; e < hwt_agg_count(a); e++) {

@@ -31,6 +31,11 @@ void hwt_funcdiff_free(struct hwt_funcdiff *d);
 int hwt_funcdiff_add(struct hwt_funcdiff *d, int side, struct hwt_agg *a,
 		     const struct hwt_model *m);
 
+/** hwt_funcdiff_add() of value @k of @a's entries (< hwt_agg_nvalues()) instead of the one its
+ *  view selects (another weight of the samples, e.g. cpu-time). HWT_E_INVAL for a bad @k. */
+int hwt_funcdiff_add_value(struct hwt_funcdiff *d, int side, struct hwt_agg *a,
+			   const struct hwt_model *m, uint32_t k);
+
 /** The functions, sorted by how much their self value changed (largest change first, gains and
  *  losses alike), then total change, then name; *@n gets how many. Borrowed from @d until the
  *  next call of this or of hwt_funcdiff_add(). NULL when out of memory (with *@n 0). */

@@ -66,7 +66,7 @@ for k, path in enumerate(sys.argv[2:4]):
 done()
 '
 
-for pair in "a.hwt b.hwt 0 samples" "ta.hwt tb.hwt 1 time"; do
+for pair in "a.hwt b.hwt 0 cpu-time" "ta.hwt tb.hwt 1 time"; do
 	set -- $pair
 	hw_ok diff "$1" "$2"
 	sed 's/^/  /' hw.out | head -8
