@@ -1,49 +1,57 @@
 # hwtrace diff A B: hot3 run twice, work_b given 3 units of work in A and 6 in B (twice as slow),
-# the other functions the same. Sampled (CPU time, whatever the load) and traced with -b inproc
-# (under SCHED_FIFO, so that load cannot stretch one run's wall-clock times): work_b must top the
-# diff, its self ratio B/A within 20 % of 2, work_a's and work_c's within 20 % of 1; the folded
-# output has two columns per stack that add up to each recording's own folded export; calls of
-# the traced functions are exact on both sides. Bad input: one line, non-zero exit, no file.
+# the other functions the same. Sampled (CPU time) and traced with -b inproc (under SCHED_FIFO,
+# so that load cannot stretch one run's wall-clock times): work_b must top the diff, its self
+# ratio B/A within 20 % of 2, work_a's and work_c's within 20 % of 1; the folded output has two
+# columns per stack that add up to each recording's own folded export; calls of the traced
+# functions are exact on both sides. A program's own speed moves from run to run on these VMs
+# (the same 0.15 s of work took 44 % more CPU time in one run than in the next, in CI): three
+# pairs of runs, alternating, and the median of their ratios is checked (work_b on top in two of
+# three at least). Bad input: one line, non-zero exit, no file.
 need python3 chrt
 
-hw_ok record -q -b sample -o a.hwt -- "$PROGS/hot3" 0 10
-hw_ok record -q -b sample -o b.hwt -- "$PROGS/hot3" 0 10 6
-echo "\$ chrt -f 10 hwtrace record -q -b inproc -o ta.hwt -- hot3 1000 10 (and tb.hwt with 6)"
-chrt -f 10 "$HWTRACE" record -q -b inproc -o ta.hwt -- "$PROGS/hot3" 1000 10 >/dev/null 2>ta.err ||
-	fail "record -b inproc under chrt failed: $(head -c 300 ta.err)"
-chrt -f 10 "$HWTRACE" record -q -b inproc -o tb.hwt -- "$PROGS/hot3" 1000 10 6 >/dev/null 2>tb.err ||
-	fail "record -b inproc under chrt failed: $(head -c 300 tb.err)"
+for i in 1 2 3; do
+	hw_ok record -q -b sample -o a$i.hwt -- "$PROGS/hot3" 0 10
+	hw_ok record -q -b sample -o b$i.hwt -- "$PROGS/hot3" 0 10 6
+	echo "\$ chrt -f 10 hwtrace record -q -b inproc -o ta$i.hwt -- hot3 1000 10 (and tb$i.hwt with 6)"
+	chrt -f 10 "$HWTRACE" record -q -b inproc -o ta$i.hwt -- "$PROGS/hot3" 1000 10 >/dev/null \
+		2>ta.err || fail "record -b inproc under chrt failed: $(head -c 300 ta.err)"
+	chrt -f 10 "$HWTRACE" record -q -b inproc -o tb$i.hwt -- "$PROGS/hot3" 1000 10 6 >/dev/null \
+		2>tb.err || fail "record -b inproc under chrt failed: $(head -c 300 tb.err)"
+done
 
 CHECK='
-import sys
-path, traced = sys.argv[1], sys.argv[2] == "1"
-rows = {}
-lines = open(path).read().splitlines()
-check(lines[0].startswith("# ") and "(A) ->" in lines[0], "no header line: %r" % lines[0])
-for line in lines[2:]:
-    # self A, self B, change, self B/A, total A, total B, total B/A, calls A, calls B, function;
-    # times have a unit ("102.721 ms"): split from the right.
-    parts = line.split()
-    rows[parts[-1]] = line
-    if len(rows) == 1:
-        top = parts[-1]
-check(top == "work_b", "work_b should top the diff, %s does:\n%s" % (top, "\n".join(lines[:6])))
-
-def ratio(name):
-    cells = rows[name].split()
-    r = [c for c in cells if c.endswith("x") and c[:-1].replace(".", "").isdigit()]
-    check(len(r) == 2, "%s: no B/A ratios in %r" % (name, rows[name]))
-    return float(r[0][:-1])
-
+import sys, statistics
+traced = sys.argv[1] == "1"
+ratios, tops = {}, []
+for path in sys.argv[2:]:
+    rows = {}
+    lines = open(path).read().splitlines()
+    check(lines[0].startswith("# ") and "(A) ->" in lines[0], "no header line: %r" % lines[0])
+    for line in lines[2:]:
+        # self A, self B, change, self B/A, total A, total B, total B/A, calls A, calls B,
+        # function; times have a unit ("102.721 ms"): split from the right.
+        parts = line.split()
+        rows[parts[-1]] = line
+        if len(rows) == 1:
+            tops.append(parts[-1])
+    for name in ("work_b", "work_a", "work_c"):
+        check(name in rows, "%s: %s missing from the diff" % (path, name))
+        cells = rows.get(name, "").split()
+        r = [c for c in cells if c.endswith("x") and c[:-1].replace(".", "").isdigit()]
+        check(len(r) == 2, "%s: %s: no B/A ratios in %r" % (path, name, rows.get(name)))
+        if r:
+            ratios.setdefault(name, []).append(float(r[0][:-1]))
+    if traced:
+        for name, want in (("work_a", "10 10"), ("work_b", "10 10"), ("tiny", "1000 1000")):
+            cells = rows[name].split()
+            check(" ".join(cells[-3:-1]) == want, "%s: %s: calls %s, want %s"
+                  % (path, name, cells[-3:-1], want))
+check(tops.count("work_b") >= 2, "work_b should top the diff, the tops were %s" % tops)
 for name, want in (("work_b", 2.0), ("work_a", 1.0), ("work_c", 1.0)):
-    check(name in rows, "%s missing from the diff" % name)
-    got = ratio(name)
-    print("# %s self B/A %.2f (want %.1f +- 20 %%)" % (name, got, want))
-    check(abs(got - want) <= 0.2 * want, "%s: self B/A %.2f, want %.1f +- 20 %%" % (name, got, want))
-if traced:
-    for name, want in (("work_a", "10 10"), ("work_b", "10 10"), ("tiny", "1000 1000")):
-        cells = rows[name].split()
-        check(" ".join(cells[-3:-1]) == want, "%s: calls %s, want %s" % (name, cells[-3:-1], want))
+    got = statistics.median(ratios.get(name, [0]))
+    print("# %s self B/A %s, median %.2f (want %.1f +- 20 %%)" % (name, ratios.get(name), got, want))
+    check(abs(got - want) <= 0.2 * want, "%s: self B/A median %.2f, want %.1f +- 20 %%"
+          % (name, got, want))
 done()
 '
 
@@ -66,29 +74,31 @@ for k, path in enumerate(sys.argv[2:4]):
 done()
 '
 
-for pair in "a.hwt b.hwt 0 cpu-time" "ta.hwt tb.hwt 1 time"; do
-	set -- $pair
-	hw_ok diff "$1" "$2"
-	sed 's/^/  /' hw.out | head -8
-	cp hw.out "diff-$1.txt"
-	py "$CHECK" "diff-$1.txt" "$3" || err "diff $1 $2 (see above)"
-	hw_ok diff -f folded -o "diff-$1.folded" "$1" "$2"
-	hw_ok export -f folded --view "$4" -o "$1.folded" "$1"
-	hw_ok export -f folded --view "$4" -o "$2.folded" "$2"
+for kind in "a b 0 cpu-time" "ta tb 1 time"; do
+	set -- $kind
+	for i in 1 2 3; do
+		hw_ok diff "$1$i.hwt" "$2$i.hwt"
+		sed 's/^/  /' hw.out | head -6
+		cp hw.out "diff-$1$i.txt"
+	done
+	py "$CHECK" "$3" "diff-$1"[123].txt || err "diff $1 $2 (see above)"
+	hw_ok diff -f folded -o "diff-$1.folded" "$1"1.hwt "$2"1.hwt
+	hw_ok export -f folded --view "$4" -o "$1.folded" "$1"1.hwt
+	hw_ok export -f folded --view "$4" -o "$2.folded" "$2"1.hwt
 	py "$SUMS" "diff-$1.folded" "$1.folded" "$2.folded" || err "diff -f folded $1 $2"
 done
 
 note "bad input"
-hw diff a.hwt
+hw diff a1.hwt
 [ "$HW_RC" -ne 0 ] && grep -q "give two recordings" hw.err || err "diff with one file: $(cat hw.err)"
-hw diff a.hwt tb.hwt
+hw diff a1.hwt tb1.hwt
 [ "$HW_RC" -ne 0 ] && grep -q "record both the same way" hw.err ||
 	err "diff of a sampled and a traced recording: $(cat hw.err)"
-hw diff -o out.txt a.hwt nosuch.hwt
+hw diff -o out.txt a1.hwt nosuch.hwt
 [ "$HW_RC" -ne 0 ] && [ ! -e out.txt ] && [ "$(wc -l <hw.err)" -eq 1 ] ||
 	err "diff with a missing file: want one line, no output; got $(cat hw.err)"
-hw diff -f png a.hwt b.hwt
+hw diff -f png a1.hwt b1.hwt
 [ "$HW_RC" -ne 0 ] && grep -q "text, folded and svg" hw.err || err "diff -f png: $(cat hw.err)"
-hw diff -o a.hwt a.hwt b.hwt
+hw diff -o a1.hwt a1.hwt b1.hwt
 [ "$HW_RC" -ne 0 ] && grep -q "one of the recordings" hw.err || err "diff -o A: $(cat hw.err)"
 finish
