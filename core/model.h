@@ -177,6 +177,10 @@ void hwt_model_free(struct hwt_model *m);
 int64_t hwt_model_intern_strn(struct hwt_model *m, const char *s, size_t len);
 /** Interns the NUL-terminated @s; see hwt_model_intern_strn(). */
 int64_t hwt_model_intern_str(struct hwt_model *m, const char *s);
+/** Interns @len bytes at @path, a file system path shown to users (a mapped file, a file a
+ *  program opened), as it is to be shown: the paths of every output go through here, so that
+ *  what the model shows of them is decided in one place. Returns as hwt_model_intern_strn(). */
+int64_t hwt_model_intern_path(struct hwt_model *m, const char *path, size_t len);
 /** Interns a copy of @f; returns its id (> 0) or HWT_E_NOMEM. */
 int64_t hwt_model_intern_frame(struct hwt_model *m, const struct hwt_frame *f);
 /** Interns a copy of @map; returns its id (> 0) or HWT_E_NOMEM. */
