@@ -331,7 +331,7 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 				     const struct hwt_decoder_config *cfg, int *err, char *why,
 				     size_t whylen)
 {
-	struct hwt_decoder *d = calloc(1, sizeof(*d));
+	struct hwt_decoder *d = hwt_dec_zalloc(sizeof(*d));
 
 	if (!d) {
 		*err = HWT_E_NOMEM;

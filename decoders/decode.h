@@ -24,7 +24,10 @@ struct hwt_decode_stats {
 	uint64_t chains_cut;   /* frame-pointer chains cut at what could not be a return address */
 	uint64_t leaf_callers; /* callers put back under a function sampled without its frame */
 	uint64_t damaged_records; /* samples whose fields overrun their record: skipped */
-	int have_end;		  /* an END chunk was read: @end is valid */
+	/* With the reader thread (hwt_decoder_config.threads 2), once decoding ended: its CPU time,
+	 * and how long each thread waited for the other (nanoseconds). */
+	uint64_t reader_cpu_ns, reader_wait_ns, main_wait_ns;
+	int have_end; /* an END chunk was read: @end is valid */
 	struct hwt_end_rec end;
 };
 

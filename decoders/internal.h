@@ -23,6 +23,22 @@
 #define HWT_USER_ADDR_END 0x800000000000ull /* x86-64, 4-level page tables */
 #define MAX_GROUP	  16
 
+/* Starts a member on a cache line of its own: what one thread writes per record and another
+ * thread reads must not share a line (the objects holding them come from hwt_dec_zalloc()). */
+#define HWT_DEC_LINE_SIZE 64
+#define HWT_DEC_LINE	  __attribute__((aligned(HWT_DEC_LINE_SIZE)))
+
+/** Zeroed memory for @size bytes starting on a cache line, released with free(); NULL when out
+ *  of memory. */
+static inline void *hwt_dec_zalloc(size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, HWT_DEC_LINE_SIZE, size))
+		return NULL;
+	return memset(p, 0, size);
+}
+
 struct thread {
 	uint32_t tid, pid;
 	uint32_t name; /* string id */
@@ -121,24 +137,34 @@ struct hwt_decoder {
 
 	/* Records waiting to be put in order: runs of records already in (ts, seq) order (a
 	 * stream's records mostly come in order), merged through a binary heap of runs on their
-	 * first waiting record, so the heap is touched once per run, not once per record. */
+	 * first waiting record, so the heap is touched once per run, not once per record. These
+	 * are the ordering thread's (the caller's), touched per record. */
 	struct run **heap;
 	size_t nheap, cap_heap;
-	struct run *cur;	    /* the run records are appended to, NULL: start one */
 	int main_queues;	    /* this thread queues records (no reader thread splits them) */
 	struct hwt_pipe *pipe;	    /* the reader thread, NULL: none (decoders/pipeline.c) */
-	struct pipe_chunk *collect; /* the reader thread's: the chunk whose runs it makes */
-	uint64_t q_round_cur, q_round_prev; /* rounds as the chunks queued so far tell them */
-	struct run *spare_runs;		    /* drained runs to reuse */
-	struct run_seg *spare_segs;	    /* and their segments, a few */
-	int nspare_segs;
-	size_t nwaiting;			/* records waiting in all runs */
-	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
+	size_t nwaiting;	    /* records waiting in all runs */
 	struct item_block *retired; /* with a reader thread: free from the next batch on */
-	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
+	uint64_t last_ts;		/* of the last record processed */
 	int input_done;
 	int err; /* the error decoding stopped at, returned once the events before it went out */
+
+	/* The queueing side, written per record by whichever thread splits (the reader thread,
+	 * with one): on cache lines of their own (the decoder is allocated on a line), for a line
+	 * written by one thread and read by the other on every record costs both threads a miss
+	 * each time (it made two threads 5x slower each). */
+	struct run *cur HWT_DEC_LINE;	    /* the run records are appended to, NULL: start one */
+	struct pipe_chunk *collect;	    /* the reader thread's: the chunk whose runs it makes */
+	uint64_t q_round_cur, q_round_prev; /* rounds as the chunks queued so far tell them */
+	struct item_block *block;	    /* where records are copied */
+	uint64_t seq;
+
+	/* Spares shared by both threads under hwt_pipe_lock(), taken once per segment or block. */
+	struct run *spare_runs HWT_DEC_LINE; /* drained runs to reuse */
+	struct run_seg *spare_segs;	     /* and their segments, a few */
+	int nspare_segs;
+	struct item_block *free_blocks; /* blocks to reuse */
 
 	/* Counter reads of one round, summed over CPUs before they become events. */
 	uint64_t read_ts;	   /* when the pending values are shown */
@@ -150,10 +176,9 @@ struct hwt_decoder {
 	int read_n;
 	uint32_t tracks[MAX_GROUP]; /* track id per group member position */
 
-	/* Plugin streams and their decoders. */
-	struct source *sources;
+	/* Plugin streams and their decoders (read by the reader thread too). */
+	struct source *sources HWT_DEC_LINE;
 	uint32_t nsources;
-	uint64_t last_ts; /* of the last record processed */
 	int sources_finished;
 
 	/* Events ready to hand out: what one record gives (announcements, a sample, the counter

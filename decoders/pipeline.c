@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hwtrace/error.h"
 
@@ -68,7 +69,26 @@ struct hwt_pipe {
 	int waiting_barrier; /* the reader waits at a barrier */
 	int raw;	     /* split nothing from now on: a stream's splitting is not alone */
 	int dead;	     /* the reader stopped without a last chunk (no memory) */
+	uint64_t reader_cpu_ns,
+		reader_wait_ns; /* for hwt_decode_stats, once the last chunk is in */
 };
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits on @cv, adding the time waited to *@ns. */
+static void wait_timed(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t *ns)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+
+	pthread_cond_wait(cv, mu);
+	*ns += now_ns(CLOCK_MONOTONIC) - t0;
+}
 
 void hwt_pipe_lock(struct hwt_pipe *p)
 {
@@ -151,7 +171,7 @@ static void *reader_main(void *arg)
 		pthread_mutex_lock(&p->mu);
 		while (!p->stop && (p->nqueued >= PIPE_AHEAD ||
 				    (p->nqueued && p->queued_records >= PIPE_AHEAD_RECORDS)))
-			pthread_cond_wait(&p->cv_room, &p->mu);
+			wait_timed(&p->cv_room, &p->mu, &p->reader_wait_ns);
 		int stop = p->stop;
 		pthread_mutex_unlock(&p->mu);
 		if (stop)
@@ -171,7 +191,10 @@ static void *reader_main(void *arg)
 			c->err = read_one(p, c, type, data, len);
 		}
 
+		int last = !c || c->end || c->err;
+		uint64_t cpu = last ? now_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
 		pthread_mutex_lock(&p->mu);
+		p->reader_cpu_ns = cpu;
 		if (!c) {
 			p->dead = 1; /* no memory for a chunk that would say so */
 			pthread_cond_signal(&p->cv_ready);
@@ -188,11 +211,10 @@ static void *reader_main(void *arg)
 			c->nrecords += c->runs[i]->n;
 		p->queued_records += c->nrecords;
 		pthread_cond_signal(&p->cv_ready);
-		int last = c->end || c->err;
 		if (c->barrier && !last) {
 			p->waiting_barrier = 1;
 			while (!p->stop && p->waiting_barrier)
-				pthread_cond_wait(&p->cv_room, &p->mu);
+				wait_timed(&p->cv_room, &p->mu, &p->reader_wait_ns);
 		}
 		pthread_mutex_unlock(&p->mu);
 		if (last)
@@ -283,8 +305,12 @@ int hwt_pipe_next(struct hwt_decoder *d)
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->head && !p->dead)
-		pthread_cond_wait(&p->cv_ready, &p->mu);
+		wait_timed(&p->cv_ready, &p->mu, &d->stats.main_wait_ns);
 	struct pipe_chunk *c = p->head;
+	if (c && (c->end || c->err)) { /* the reader is done: its figures are final */
+		d->stats.reader_cpu_ns = p->reader_cpu_ns;
+		d->stats.reader_wait_ns = p->reader_wait_ns;
+	}
 	if (!c) {
 		pthread_mutex_unlock(&p->mu);
 		return HWT_E_NOMEM;

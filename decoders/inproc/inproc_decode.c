@@ -51,11 +51,12 @@ struct ipdec {
 	uint32_t nframes;
 	uint32_t mapping;
 
-	struct split_thread *split;
+	/* Splitting's, on the reader thread when there is one: lines of their own. */
+	struct split_thread *split HWT_DEC_LINE;
 	uint32_t nsplit, cap_split;
 	uint64_t prev_ts;
 
-	struct hwt_idmap map; /* tid -> index into threads */
+	struct hwt_idmap map HWT_DEC_LINE; /* tid -> index into threads */
 	struct ithread *threads;
 	uint32_t nthreads, cap_threads;
 	uint32_t max_depth;
@@ -340,7 +341,7 @@ static int ip_finish(void *st, uint64_t ts)
 
 static void *ip_create(struct hwt_decoder *d, uint32_t id)
 {
-	struct ipdec *u = calloc(1, sizeof(*u));
+	struct ipdec *u = hwt_dec_zalloc(sizeof(*u));
 	if (!u)
 		return NULL;
 	u->d = d;
