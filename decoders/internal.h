@@ -59,6 +59,12 @@ struct item { /* a record waiting for its turn: 48 bytes, a million may wait */
 };
 _Static_assert(sizeof(struct item) == 48, "struct item stays small");
 
+/** Whether record @a goes before record @b: (timestamp, sequence) order. */
+static inline int hwt_dec_item_less(const struct item *a, const struct item *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
+}
+
 /* A run's records in fixed segments (runs.c). */
 #define RUN_SEG_ITEMS 1024
 struct run_seg {
@@ -301,6 +307,13 @@ void hwt_dec_block_put(struct hwt_decoder *d, struct item_block *b);
 void hwt_dec_unretire(struct hwt_decoder *d);
 /** Takes the first waiting record of all into @out (d->nheap > 0). */
 void hwt_dec_pop(struct hwt_decoder *d, struct item *out);
+/** The first waiting records of all, without taking them (d->nheap > 0): *@n records from the
+ *  one returned on lie together in the first run, in order, and those of them before *@next
+ *  (the first record of another run; NULL: none) come before every other record waiting. Valid
+ *  until records are queued or taken. */
+const struct item *hwt_dec_span(const struct hwt_decoder *d, const struct item **next, size_t *n);
+/** Takes the first @k records of the span hwt_dec_span() gave (processed in place). */
+void hwt_dec_span_done(struct hwt_decoder *d, size_t k);
 /** Takes run @r, handed over by the reader thread, into the heap. 0 or HWT_E_NOMEM. */
 int hwt_dec_take_run(struct hwt_decoder *d, struct run *r);
 /** Drops the records waiting in run @r and recycles it. */
