@@ -23,6 +23,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,11 +35,12 @@
 #define PIPE_AHEAD	   3
 #define PIPE_AHEAD_RECORDS (256u << 10)
 
-/* Decoding on two threads is asked for (-j 2, HWT_DECODE_THREADS, or recordings of
- * HWT_DECODE_PARALLEL_MIN bytes or more), never the default: on this project's 2-vCPU machines,
- * quiet, two threads decoded the 10.9 M-call SQLite recording in 1.32 s against 0.90 s on one
- * (tests/bench/read.sh), spending 2.5 s of CPU. */
-#define PIPE_MIN_BYTES UINT64_MAX
+/* Recordings this large decode on two threads unless told otherwise (-j, HWT_DECODE_THREADS,
+ * HWT_DECODE_PARALLEL_MIN), where the process may run on two CPUs: from about a dozen chunks on,
+ * the reader thread's work overlaps enough to matter, and below that decoding takes a few tens of
+ * milliseconds either way. Figures (10.9 M-call SQLite recording, 10 MB): see the note of
+ * hwt_decoder_config.threads. */
+#define PIPE_MIN_BYTES (2u << 20)
 
 /* One chunk, as the reader thread hands it over. */
 struct pipe_chunk {
@@ -223,6 +225,14 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
+/* The CPUs this process may run on. */
+static int cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
+
 int hwt_pipe_start(struct hwt_decoder *d)
 {
 	int threads = d->cfg.threads;
@@ -234,7 +244,7 @@ int hwt_pipe_start(struct hwt_decoder *d)
 		env = env && *env ? env : NULL;
 		const char *min = getenv("HWT_DECODE_PARALLEL_MIN");
 		uint64_t lim = min && *min ? strtoull(min, NULL, 10) : PIPE_MIN_BYTES;
-		threads = env ? atoi(env) : size >= lim ? 2 : 1;
+		threads = env ? atoi(env) : size >= lim && cpus() >= 2 ? 2 : 1;
 	}
 	if (threads < 2 || d->input_done)
 		return 0;
