@@ -270,6 +270,34 @@ int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind
  *  (8-byte aligned, valid until the record is processed): no copy. NULL when out of memory. */
 void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
 			  uint64_t id, size_t len);
+/** hwt_dec_queue_alloc() inline where it costs least, as streams of tiny records call it: the
+ *  record goes on at the end of the run being made, in the block being filled. */
+static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32_t cpu,
+				       uint16_t kind, uint64_t id, size_t len)
+{
+	size_t need = (len + 7) & ~(size_t)7;
+	struct item_block *b = d->block;
+	struct run *r = d->cur;
+
+	if (!b || b->cap - b->used < need || !r || r->last->n == RUN_SEG_ITEMS ||
+	    ts < r->last->items[r->last->n - 1].ts)
+		return hwt_dec_queue_alloc(d, ts, cpu, kind, id, len);
+	struct item *it = &r->last->items[r->last->n++];
+	*it = (struct item){ .ts = ts,
+			     .seq = d->seq++,
+			     .cpu = cpu,
+			     .kind = kind,
+			     .id = id,
+			     .len = (uint32_t)len,
+			     .data = b->data + b->used,
+			     .block = b };
+	r->n++;
+	if (!d->collect)
+		d->nwaiting++;
+	b->used += need;
+	b->refs++;
+	return it->data;
+}
 /** Hands a side-band record to every stream decoder that wants it. */
 int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,
 			uint64_t ts);

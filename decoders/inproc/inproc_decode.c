@@ -156,8 +156,8 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (in.kind != UP_KIND_GAP)
 			u->prev_ts += in.b;
 		/* Written where it waits for its turn: no copy. */
-		struct irec *r = hwt_dec_queue_alloc(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
-						     u->source, sizeof(*r));
+		struct irec *r = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+						    u->source, sizeof(*r));
 		if (!r)
 			return HWT_E_NOMEM;
 		*r = (struct irec){ .kind = in.kind, .tid = t->tid, .pid = t->pid };
