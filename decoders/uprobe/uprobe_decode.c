@@ -193,8 +193,8 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			r.tail = t->tail && in.kind == UP_KIND_ENTRY;
 			t->tail = 0;
 		}
-		struct urec *to = hwt_dec_queue_alloc(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
-						      u->source, sizeof(r));
+		struct urec *to = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+						     u->source, sizeof(r));
 		if (!to)
 			return HWT_E_NOMEM;
 		*to = r;
