@@ -167,8 +167,8 @@ struct hwt_decoder {
 	uint64_t seq;
 
 	/* Spares shared by both threads under hwt_pipe_lock(), taken once per segment or block. */
-	struct run *spare_runs HWT_DEC_LINE; /* drained runs to reuse */
-	struct run_seg *spare_segs;	     /* and their segments, a few */
+	struct run *spare_runs HWT_DEC_LINE;	      /* drained runs to reuse */
+	struct run_seg *spare_segs, *spare_segs_tail; /* and their segments, a few */
 	int nspare_segs;
 	struct item_block *free_blocks; /* blocks to reuse */
 

@@ -96,15 +96,16 @@ void hwt_dec_block_put(struct hwt_decoder *d, struct item_block *b)
 
 void hwt_dec_unretire(struct hwt_decoder *d)
 {
-	struct item_block *last = d->retired;
-
-	if (!last)
+	if (!d->retired)
 		return;
-	while (last->next)
-		last = last->next;
 	pool_lock(d);
-	last->next = d->free_blocks;
-	d->free_blocks = d->retired;
+	/* Behind the blocks free already: those the reader thread reuses first are the ones this
+	 * thread read longest ago, out of its cache, so that writing them costs no line taken from
+	 * it. */
+	struct item_block **pp = &d->free_blocks;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = d->retired;
 	pool_unlock(d);
 	d->retired = NULL;
 }
@@ -117,6 +118,8 @@ static struct run_seg *seg_get(struct hwt_decoder *d)
 	struct run_seg *s = d->spare_segs;
 	if (s) {
 		d->spare_segs = s->next;
+		if (!d->spare_segs)
+			d->spare_segs_tail = NULL;
 		d->nspare_segs--;
 	}
 	pool_unlock(d);
@@ -131,9 +134,19 @@ static void seg_put(struct hwt_decoder *d, struct run_seg *s)
 {
 	pool_lock(d);
 	int keep = d->nspare_segs < MAX_SPARE_SEGS;
-	if (keep) {
+	if (keep && d->pipe) { /* last out: as with blocks (hwt_dec_unretire()) */
+		s->next = NULL;
+		if (d->spare_segs_tail)
+			d->spare_segs_tail->next = s;
+		else
+			d->spare_segs = s;
+		d->spare_segs_tail = s;
+		d->nspare_segs++;
+	} else if (keep) {
 		s->next = d->spare_segs;
 		d->spare_segs = s;
+		if (!s->next)
+			d->spare_segs_tail = s;
 		d->nspare_segs++;
 	}
 	pool_unlock(d);
@@ -174,7 +187,7 @@ void hwt_dec_free_spares(struct hwt_decoder *d)
 		free(s);
 	}
 	d->spare_runs = NULL;
-	d->spare_segs = NULL;
+	d->spare_segs = d->spare_segs_tail = NULL;
 	d->nspare_segs = 0;
 }
 
