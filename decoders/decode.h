@@ -40,8 +40,8 @@ struct hwt_decoder_config {
 	 *  recordings of 2 MiB or more ($HWT_DECODE_PARALLEL_MIN bytes when that is set) when the
 	 *  process may run on two CPUs, else 1. The environment's HWT_DECODE_THREADS overrides 0;
 	 *  either way the events are the same, in the same order. The two threads' halves are of a
-	 *  size: decoding the 10.9 M-call SQLite recording (tests/bench/read.sh) took 0.35-0.39 s of
-	 *  CPU reading and 0.39-0.41 s ordering and making events, in 0.42-0.45 s, against
+	 *  size: decoding the 10.9 M-call SQLite recording (tests/bench/read.sh) took 0.35-0.39
+	 *  s of CPU reading and 0.39-0.41 s ordering and making events, in 0.42-0.45 s, against
 	 *  0.70-0.74 s on one thread (hwt_decode_stats has each thread's figures). */
 	int threads;
 	/** Called for each note chunk (plugin disabled, ...), may be NULL. */
