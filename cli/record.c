@@ -119,6 +119,29 @@ const struct hwt_option record_options[R_NOPTIONS] = {
 		     .help = "redraw the terminal every second with the functions that took the "
 			     "most in the last second and the counters' latest values, read back "
 			     "from the recording (the same recording as without it)" },
+	[R_PROJECT_ROOT] = { .name = "project_root",
+			     .type = HWT_OPT_STRING,
+			     .arg = "DIR",
+			     .long_flag = "project-root",
+			     .help = "the directory outputs show paths relative to (kept in the "
+				     "recording; default: the working directory); paths outside "
+				     "it are shown as buckets: external/tmp, "
+				     "external/usr/libc.so.6" },
+	[R_RECORD_ARGS] = { .name = "record_args",
+			    .type = HWT_OPT_BOOL,
+			    .long_flag = "record-args",
+			    .help = "keep the program's arguments in the recording (by default "
+				    "only the program is kept)" },
+	[R_RECORD_ENV] = { .name = "record_env",
+			   .type = HWT_OPT_BOOL,
+			   .long_flag = "record-env",
+			   .help = "keep the environment in the recording (by default it is not "
+				   "recorded; outputs show it with --no-redact)" },
+	[R_NO_REDACT] = { .name = "no_redact",
+			  .type = HWT_OPT_BOOL,
+			  .long_flag = "no-redact",
+			  .help = "an export (-o with another extension) or --live shows paths as "
+				  "they are, not redacted outside the project root" },
 	[R_HELP] = { .name = "help",
 		     .type = HWT_OPT_BOOL,
 		     .short_flag = 'h',
@@ -405,7 +428,11 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 						     r->tp->options, r->tp->noptions, 'm', "ring")]
 					     .i;
 	cfg.quiet = quiet;
-	char *cmdline = join_argv(argc, argv);
+	/* Our own command line, the program's arguments left out as they are from "command". */
+	cfg.record_args = (int)r->rec.values[R_RECORD_ARGS].i;
+	cfg.record_env = (int)r->rec.values[R_RECORD_ENV].i;
+	cfg.project_root = r->root[0] ? r->root : NULL;
+	char *cmdline = join_argv(cfg.record_args || optind >= argc ? argc : optind + 1, argv);
 	cfg.cmdline = cmdline;
 	r->why[0] = 0;
 	if (to_stdout && (kept = cli_stdout_aside()) < 0) {
@@ -539,6 +566,10 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (check_target(r, argc))
 		goto out;
+	if (r->rec.values[R_PROJECT_ROOT].s &&
+	    cli_project_root(r->rec.values[R_PROJECT_ROOT].s, 1, r->root, sizeof(r->root)))
+		goto out;
+	cli_redaction.off = (int)r->rec.values[R_NO_REDACT].i;
 
 	if (cli_record_output(r->rec.values[R_OUTPUT].s, r->rec.values[R_FORMAT].s,
 			      r->rec.values[R_VIEW].s, &ops))

@@ -5,6 +5,7 @@
 
 #include "hwtrace/error.h"
 #include "model.h"
+#include "redact.h"
 #include "util.h"
 
 /* Strings are copied into chunks that never move, so hwt_model_str() pointers stay valid. */
@@ -39,7 +40,8 @@ struct stack_slot {
 
 struct meta_entry {
 	uint32_t key;
-	uint32_t value;
+	uint32_t value; /* as shown */
+	char *raw;	/* owned: a path value as recorded (meta_path_kind()), else NULL */
 };
 
 struct hwt_model {
@@ -73,6 +75,11 @@ struct hwt_model {
 
 	struct meta_entry *meta;
 	uint32_t nmeta, meta_cap;
+
+	/* Redaction (hwt_model_set_redaction()): on unless turned off; the root given, else the
+	 * recording's (its "project_root" metadata); relative paths from its "cwd". Owned. */
+	int no_redact;
+	char *root, *rec_root, *rec_cwd;
 };
 
 static uint32_t hash_bytes(const char *s, size_t len)
@@ -203,7 +210,12 @@ void hwt_model_free(struct hwt_model *m)
 	free(m->stack_tab);
 	free(m->tracks);
 	free(m->weights);
+	for (uint32_t i = 0; i < m->nmeta; i++)
+		free(m->meta[i].raw);
 	free(m->meta);
+	free(m->root);
+	free(m->rec_root);
+	free(m->rec_cwd);
 	free(m);
 }
 
@@ -470,30 +482,176 @@ int hwt_model_add_weight(struct hwt_model *m, const char *name, const char *unit
 	return (int)m->nweights++;
 }
 
+/* ---- redaction (core/redact.h) ---- */
+
+/* Metadata values that are paths or hold them, shown redacted. */
+enum meta_path { META_PLAIN, META_PATH, META_PROGRAM, META_CMDLINE, META_HIDDEN };
+
+static enum meta_path meta_path_kind(const char *key)
+{
+	static const struct {
+		const char *key;
+		enum meta_path kind;
+	} keys[] = {
+		{ "exe", META_PROGRAM },       { "cwd", META_PATH },
+		{ "project_root", META_PATH }, { "command", META_CMDLINE },
+		{ "hwtrace", META_CMDLINE },   { "environment", META_HIDDEN },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].key))
+			return keys[i].kind;
+	return META_PLAIN;
+}
+
+static const char *redact_root(const struct hwt_model *m)
+{
+	return m->root ? m->root : m->rec_root;
+}
+
+/* @raw, a value of metadata of kind @kind, as shown: interned, its id or a negative error. */
+static int64_t meta_shown(struct hwt_model *m, enum meta_path kind, const char *raw)
+{
+	size_t cap = 2 * strlen(raw) + 64;
+	char *buf;
+	int64_t id;
+
+	if (m->no_redact || kind == META_PLAIN)
+		return hwt_model_intern_str(m, raw);
+	if (kind == META_HIDDEN)
+		return hwt_model_intern_str(m, "(recorded; shown with --no-redact)");
+	if (!(buf = malloc(cap)))
+		return HWT_E_NOMEM;
+	if (kind == META_CMDLINE)
+		hwt_redact_cmdline(redact_root(m), m->rec_cwd, raw, buf, cap);
+	else
+		hwt_redact_path(redact_root(m), m->rec_cwd, raw, strlen(raw),
+				kind == META_PROGRAM ? HWT_REDACT_BASENAME : HWT_REDACT_BARE, buf,
+				cap);
+	id = hwt_model_intern_str(m, buf);
+	free(buf);
+	return id;
+}
+
+/* The path metadata shown again, after the root changed. */
+static int meta_reshow(struct hwt_model *m)
+{
+	for (uint32_t i = 0; i < m->nmeta; i++) {
+		struct meta_entry *e = &m->meta[i];
+		if (!e->raw)
+			continue;
+		int64_t v = meta_shown(m, meta_path_kind(m->strs[e->key].s), e->raw);
+		if (v < 0)
+			return (int)v;
+		e->value = (uint32_t)v;
+	}
+	return 0;
+}
+
+int hwt_model_set_redaction(struct hwt_model *m, int redact, const char *root)
+{
+	char *copy = root ? strdup(root) : NULL;
+
+	if (!m || (root && root[0] != '/')) {
+		free(copy);
+		return HWT_E_INVAL;
+	}
+	if (root && !copy)
+		return HWT_E_NOMEM;
+	free(m->root);
+	m->root = copy;
+	m->no_redact = !redact;
+	return meta_reshow(m);
+}
+
+int hwt_model_redacting(const struct hwt_model *m)
+{
+	return m && !m->no_redact;
+}
+
+static int64_t intern_path_as(struct hwt_model *m, const char *path, size_t len,
+			      enum hwt_redact_kind kind)
+{
+	if (!m || (!path && len))
+		return HWT_E_INVAL;
+	if (m->no_redact || !len)
+		return hwt_model_intern_strn(m, path, len);
+	size_t cap = len + strlen(m->rec_cwd ? m->rec_cwd : "") + 64;
+	char *buf = malloc(cap);
+	if (!buf)
+		return HWT_E_NOMEM;
+	hwt_redact_path(redact_root(m), m->rec_cwd, path, len, kind, buf, cap);
+	int64_t id = hwt_model_intern_str(m, buf);
+	free(buf);
+	return id;
+}
+
+int64_t hwt_model_intern_path(struct hwt_model *m, const char *path, size_t len)
+{
+	return intern_path_as(m, path, len, HWT_REDACT_BARE);
+}
+
+int64_t hwt_model_intern_mapped_path(struct hwt_model *m, const char *path, size_t len)
+{
+	return intern_path_as(m, path, len, HWT_REDACT_BASENAME);
+}
+
+/* The recording's root and working directory, kept from its metadata. */
+static int meta_note_dirs(struct hwt_model *m, const char *key, const char *value)
+{
+	char **slot = !strcmp(key, "project_root") ? &m->rec_root
+		      : !strcmp(key, "cwd")	   ? &m->rec_cwd
+						   : NULL;
+
+	if (!slot || value[0] != '/')
+		return 0;
+	char *copy = strdup(value);
+	if (!copy)
+		return HWT_E_NOMEM;
+	free(*slot);
+	*slot = copy;
+	return 1;
+}
+
 int hwt_model_set_meta(struct hwt_model *m, const char *key, const char *value)
 {
 	int64_t k, v;
 	uint32_t i;
+	enum meta_path kind;
+	char *raw = NULL;
+	int dirs;
 
 	if (!m || !key || !*key || !value)
 		return HWT_E_INVAL;
+	kind = meta_path_kind(key);
+	if (kind != META_PLAIN && !(raw = strdup(value)))
+		return HWT_E_NOMEM;
+	if ((dirs = meta_note_dirs(m, key, value)) < 0) {
+		free(raw);
+		return dirs;
+	}
 	/* Old values stay in the string table, so earlier hwt_model_meta() pointers stay valid. */
 	k = hwt_model_intern_str(m, key);
-	if (k < 0)
-		return (int)k;
-	v = hwt_model_intern_str(m, value);
-	if (v < 0)
+	v = k < 0 ? k : meta_shown(m, kind, value);
+	if (v < 0) {
+		free(raw);
 		return (int)v;
+	}
 	for (i = 0; i < m->nmeta; i++) {
 		if (m->meta[i].key == k) {
 			m->meta[i].value = (uint32_t)v;
-			return 0;
+			free(m->meta[i].raw);
+			m->meta[i].raw = raw;
+			return dirs ? meta_reshow(m) : 0;
 		}
 	}
-	if (GROW(m->meta, m->meta_cap, m->nmeta))
+	if (GROW(m->meta, m->meta_cap, m->nmeta)) {
+		free(raw);
 		return HWT_E_NOMEM;
-	m->meta[m->nmeta++] = (struct meta_entry){ .key = (uint32_t)k, .value = (uint32_t)v };
-	return 0;
+	}
+	m->meta[m->nmeta++] =
+		(struct meta_entry){ .key = (uint32_t)k, .value = (uint32_t)v, .raw = raw };
+	return dirs ? meta_reshow(m) : 0;
 }
 
 const char *hwt_model_str(const struct hwt_model *m, uint32_t id)

@@ -102,7 +102,7 @@ static int64_t map_mapping_id(struct hwt_symbolizer *s, struct map *mp)
 	if (mp->mapping_id)
 		return mp->mapping_id;
 	if (!f->path_id) {
-		id = hwt_model_intern_str(s->m, f->path);
+		id = hwt_model_intern_mapped_path(s->m, f->path, strlen(f->path));
 		if (id < 0)
 			return id;
 		f->path_id = (uint32_t)id;
