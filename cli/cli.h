@@ -79,7 +79,9 @@ enum { CLI_OPT_TAG_RULE = 0x100, CLI_OPT_TAG_RULES, CLI_OPT_BY };
 	"                      first rule that matches it, frames no rule matches are\n"   \
 	"                      left out, a tag repeated next to itself counts once\n"      \
 	"      --tag-rule [KIND:]TAG=REGEX  a rule (repeatable, tried in order): KIND\n"   \
-	"                      function (default), library (the file's path) or thread\n"  \
+	"                      function (default), library (the file's path as shown),\n"  \
+	"                      file (the function's source file, from DWARF, as shown:\n"  \
+	"                      relative to the project root) or thread\n"                  \
 	"                      (its name: the tag at the root of its stacks); REGEX a\n"   \
 	"                      POSIX extended expression found anywhere in the name\n"     \
 	"      --tag-rules FILE  rules, one a line (# comments), after those given before\n"

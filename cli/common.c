@@ -320,6 +320,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	}
 	hwt_decoder_config_init(&dcfg);
 	dcfg.threads = cli_decode_threads;
+	dcfg.sources = hwt_tag_rules_need_sources(tags);
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);

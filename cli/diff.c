@@ -167,7 +167,10 @@ static int load(struct side *s, const struct diff_args *a)
 		return 1;
 	if (!(s->m = cli_model_alloc()))
 		return cli_error("out of memory");
-	if (!(d = hwt_decoder_open(s->trace, s->m, NULL, &err, why, sizeof(why))))
+	struct hwt_decoder_config dcfg;
+	hwt_decoder_config_init(&dcfg);
+	dcfg.sources = hwt_tag_rules_need_sources(a->rules);
+	if (!(d = hwt_decoder_open(s->trace, s->m, &dcfg, &err, why, sizeof(why))))
 		return cli_error("%s", why);
 	s->agg = hwt_agg_alloc(s->m, a->view, &err, why, sizeof(why));
 	if (!s->agg) {

@@ -400,6 +400,7 @@ static int cmd_report(int argc, char **argv)
 	struct hwt_decoder_config dcfg;
 	hwt_decoder_config_init(&dcfg);
 	dcfg.threads = cli_decode_threads;
+	dcfg.sources = hwt_tag_rules_need_sources(rules);
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);

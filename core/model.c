@@ -41,7 +41,7 @@ struct stack_slot {
 struct meta_entry {
 	uint32_t key;
 	uint32_t value; /* as shown */
-	char *raw;	/* owned: a path value as recorded (meta_path_kind()), else NULL */
+	char *raw;	/* owned: a path value as recorded (hwt_redact_meta_kind()), else NULL */
 };
 
 struct hwt_model {
@@ -80,6 +80,7 @@ struct hwt_model {
 	 * recording's (its "project_root" metadata); relative paths from its "cwd". Owned. */
 	int no_redact;
 	char *root, *rec_root, *rec_cwd;
+	struct hwt_idmap frame_files; /* frame id -> string id of its function's source file */
 };
 
 static uint32_t hash_bytes(const char *s, size_t len)
@@ -216,6 +217,7 @@ void hwt_model_free(struct hwt_model *m)
 	free(m->root);
 	free(m->rec_root);
 	free(m->rec_cwd);
+	hwt_idmap_fini(&m->frame_files);
 	free(m);
 }
 
@@ -484,50 +486,30 @@ int hwt_model_add_weight(struct hwt_model *m, const char *name, const char *unit
 
 /* ---- redaction (core/redact.h) ---- */
 
-/* Metadata values that are paths or hold them, shown redacted. */
-enum meta_path { META_PLAIN, META_PATH, META_PROGRAM, META_CMDLINE, META_HIDDEN };
-
-static enum meta_path meta_path_kind(const char *key)
-{
-	static const struct {
-		const char *key;
-		enum meta_path kind;
-	} keys[] = {
-		{ "exe", META_PROGRAM },       { "cwd", META_PATH },
-		{ "project_root", META_PATH }, { "command", META_CMDLINE },
-		{ "hwtrace", META_CMDLINE },   { "environment", META_HIDDEN },
-	};
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(key, keys[i].key))
-			return keys[i].kind;
-	return META_PLAIN;
-}
-
 static const char *redact_root(const struct hwt_model *m)
 {
 	return m->root ? m->root : m->rec_root;
 }
 
 /* @raw, a value of metadata of kind @kind, as shown: interned, its id or a negative error. */
-static int64_t meta_shown(struct hwt_model *m, enum meta_path kind, const char *raw)
+static int64_t meta_shown(struct hwt_model *m, enum hwt_redact_meta kind, const char *raw)
 {
 	size_t cap = 2 * strlen(raw) + 64;
 	char *buf;
 	int64_t id;
 
-	if (m->no_redact || kind == META_PLAIN)
+	if (m->no_redact || kind == HWT_META_PLAIN)
 		return hwt_model_intern_str(m, raw);
-	if (kind == META_HIDDEN)
+	if (kind == HWT_META_HIDDEN)
 		return hwt_model_intern_str(m, "(recorded; shown with --no-redact)");
 	if (!(buf = malloc(cap)))
 		return HWT_E_NOMEM;
-	if (kind == META_CMDLINE)
+	if (kind == HWT_META_CMDLINE)
 		hwt_redact_cmdline(redact_root(m), m->rec_cwd, raw, buf, cap);
 	else
 		hwt_redact_path(redact_root(m), m->rec_cwd, raw, strlen(raw),
-				kind == META_PROGRAM ? HWT_REDACT_BASENAME : HWT_REDACT_BARE, buf,
-				cap);
+				kind == HWT_META_PROGRAM ? HWT_REDACT_BASENAME : HWT_REDACT_BARE,
+				buf, cap);
 	id = hwt_model_intern_str(m, buf);
 	free(buf);
 	return id;
@@ -540,7 +522,7 @@ static int meta_reshow(struct hwt_model *m)
 		struct meta_entry *e = &m->meta[i];
 		if (!e->raw)
 			continue;
-		int64_t v = meta_shown(m, meta_path_kind(m->strs[e->key].s), e->raw);
+		int64_t v = meta_shown(m, hwt_redact_meta_kind(m->strs[e->key].s), e->raw);
 		if (v < 0)
 			return (int)v;
 		e->value = (uint32_t)v;
@@ -596,6 +578,24 @@ int64_t hwt_model_intern_mapped_path(struct hwt_model *m, const char *path, size
 	return intern_path_as(m, path, len, HWT_REDACT_BASENAME);
 }
 
+int hwt_model_set_frame_file(struct hwt_model *m, uint32_t frame, uint32_t file)
+{
+	if (!m || !frame || frame >= m->nframes || file >= m->nstrs)
+		return HWT_E_INVAL;
+	uint32_t *v = hwt_idmap_put(&m->frame_files, frame, NULL);
+	if (!v)
+		return HWT_E_NOMEM;
+	*v = file;
+	return 0;
+}
+
+uint32_t hwt_model_frame_file(const struct hwt_model *m, uint32_t frame)
+{
+	const uint32_t *v = m ? hwt_idmap_find(&m->frame_files, frame) : NULL;
+
+	return v ? *v : HWT_NONE;
+}
+
 /* The recording's root and working directory, kept from its metadata. */
 static int meta_note_dirs(struct hwt_model *m, const char *key, const char *value)
 {
@@ -617,14 +617,14 @@ int hwt_model_set_meta(struct hwt_model *m, const char *key, const char *value)
 {
 	int64_t k, v;
 	uint32_t i;
-	enum meta_path kind;
+	enum hwt_redact_meta kind;
 	char *raw = NULL;
 	int dirs;
 
 	if (!m || !key || !*key || !value)
 		return HWT_E_INVAL;
-	kind = meta_path_kind(key);
-	if (kind != META_PLAIN && !(raw = strdup(value)))
+	kind = hwt_redact_meta_kind(key);
+	if (kind != HWT_META_PLAIN && !(raw = strdup(value)))
 		return HWT_E_NOMEM;
 	if ((dirs = meta_note_dirs(m, key, value)) < 0) {
 		free(raw);

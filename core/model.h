@@ -197,6 +197,13 @@ int64_t hwt_model_intern_mapped_path(struct hwt_model *m, const char *path, size
 int hwt_model_set_redaction(struct hwt_model *m, int redact, const char *root);
 /** Whether @m redacts paths. */
 int hwt_model_redacting(const struct hwt_model *m);
+/** Sets the source file of frame @frame's function to string @file (a path interned with
+ *  hwt_model_intern_path(); HWT_NONE: unknown). Known only where the decoder was asked to look
+ *  (hwt_decoder_config.sources) and the file has DWARF. Returns 0, HWT_E_INVAL for an unknown
+ *  id, or HWT_E_NOMEM. */
+int hwt_model_set_frame_file(struct hwt_model *m, uint32_t frame, uint32_t file);
+/** The string id of frame @frame's source file, HWT_NONE when unknown. */
+uint32_t hwt_model_frame_file(const struct hwt_model *m, uint32_t frame);
 /** Interns a copy of @f; returns its id (> 0) or HWT_E_NOMEM. */
 int64_t hwt_model_intern_frame(struct hwt_model *m, const struct hwt_frame *f);
 /** Interns a copy of @map; returns its id (> 0) or HWT_E_NOMEM. */

@@ -130,6 +130,23 @@ size_t hwt_redact_path(const char *root, const char *cwd, const char *path, size
 	return n;
 }
 
+enum hwt_redact_meta hwt_redact_meta_kind(const char *key)
+{
+	static const struct {
+		const char *key;
+		enum hwt_redact_meta kind;
+	} keys[] = {
+		{ "exe", HWT_META_PROGRAM },	   { "cwd", HWT_META_PATH },
+		{ "project_root", HWT_META_PATH }, { "command", HWT_META_CMDLINE },
+		{ "hwtrace", HWT_META_CMDLINE },   { "environment", HWT_META_HIDDEN },
+	};
+
+	for (size_t i = 0; key && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i].key))
+			return keys[i].kind;
+	return HWT_META_PLAIN;
+}
+
 size_t hwt_redact_cmdline(const char *root, const char *cwd, const char *text, char *out,
 			  size_t cap)
 {

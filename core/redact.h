@@ -29,6 +29,18 @@ extern const char *const hwt_redact_buckets[];
 size_t hwt_redact_path(const char *root, const char *cwd, const char *path, size_t len,
 		       enum hwt_redact_kind kind, char *out, size_t cap);
 
+/** What a recording's metadata value is, for redaction. */
+enum hwt_redact_meta {
+	HWT_META_PLAIN,	  /* not a path: shown as it is */
+	HWT_META_PATH,	  /* a directory ("cwd", "project_root"): HWT_REDACT_BARE */
+	HWT_META_PROGRAM, /* the program run ("exe"): HWT_REDACT_BASENAME */
+	HWT_META_CMDLINE, /* a command line ("command", "hwtrace"): hwt_redact_cmdline() */
+	HWT_META_HIDDEN,  /* the environment: not shown redacted */
+};
+
+/** What the metadata of key @key is. */
+enum hwt_redact_meta hwt_redact_meta_kind(const char *key);
+
 /** Writes into @out (@cap bytes, > 0, NUL-terminated, truncated to fit) the command line @text
  *  (words separated by spaces, borrowed) with each word that holds a path shown by
  *  hwt_redact_path(): a word with a '/' (after "--opt=" or a one-letter option such as "-o",

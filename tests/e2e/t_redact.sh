@@ -5,7 +5,7 @@
 # program is external/tmp/hot. A copy under the project directory shows as bin/hot, relative.
 # --no-redact shows the real path, --project-root moves the root. A secret argument and a
 # secret in the environment are in no chunk of the recording (decompressed) unless
-# --record-args / --record-env ask for them.
+# --record-args / --record-env ask for them. Tag rules of kind file see source files as shown.
 need python3 protoc zstd
 here=$(dirname "$E2E_LIB")
 ext=$(mktemp -d /tmp/hwt-redact-sec.XXXXXX) || fail "mktemp -d under /tmp failed"
@@ -117,6 +117,23 @@ hw_ok info asked.hwt
 grep -q "$envsec" hw.out && err "info shows the recorded environment without --no-redact"
 hw_ok info --no-redact asked.hwt
 grep -q "$envsec" hw.out || err "info --no-redact does not show the recorded environment"
+
+# Tag rules of kind file match the function's source file from DWARF as shown: relative to the
+# root (the source tree, where the test programs were compiled), else a bare bucket. Every
+# sampled stack through main (hot.c's functions are all under it) gets the tag, no other does.
+src=$(cd "$here/../.." && pwd)
+hw_ok export -f folded -o plain.folded out.hwt
+hw_ok export -f folded -o src.folded --project-root "$src" --by tag \
+	--tag-rule 'file:src=^tests/programs/hot\.c$' out.hwt
+hw_ok export -f folded -o ext.folded --by tag --tag-rule 'file:src=^external/[a-z0-9]+$' out.hwt
+want=$(awk '{ n = split($1, f, ";"); for (i = 1; i <= n; i++) if (f[i] == "main") { s += $NF; break } }
+	END { print s + 0 }' plain.folded)
+note "samples through main: $want"
+[ "$want" -gt 0 ] || err "no sample through main: the file rule test shows nothing"
+for f in src.folded ext.folded; do
+	got=$(awk '$1 ~ /;src$/ { s += $NF } END { print s + 0 }' $f)
+	[ "$got" = "$want" ] || err "$f: $got samples tagged src, want $want (those through main)"
+done
 
 # A program under the project directory: relative to it.
 "$HWTRACE" record -q -o in.hwt -- ./bin/hot 2000000 >/dev/null 2>rec.err ||
