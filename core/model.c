@@ -494,7 +494,8 @@ static const char *redact_root(const struct hwt_model *m)
 /* @raw, a value of metadata of kind @kind, as shown: interned, its id or a negative error. */
 static int64_t meta_shown(struct hwt_model *m, enum hwt_redact_meta kind, const char *raw)
 {
-	size_t cap = 2 * strlen(raw) + 64;
+	/* Room for each word made relative to the root from the working directory. */
+	size_t n = strlen(raw), cap = n + (n / 2 + 1) * (strlen(m->rec_cwd ? m->rec_cwd : "") + 32);
 	char *buf;
 	int64_t id;
 
