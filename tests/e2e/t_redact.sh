@@ -143,4 +143,16 @@ done
 hw_ok export -o in.json in.hwt
 grep -q '"bin/hot"' in.json || err "chrome: the program under the root is not bin/hot"
 leaks in.json
+
+# Bad --project-root values: one line naming the option, no file left behind.
+mkdir bad && cd bad || fail "cannot enter bad"
+touch afile
+ncases=0
+bad_input record-root-missing '--project-root no-such-dir: .*existing directory' \
+	record --project-root no-such-dir -o x.hwt -- "$ext/hot" 1
+bad_input record-root-file '--project-root afile: not a directory' \
+	record --project-root afile -o x.hwt -- "$ext/hot" 1
+bad_input report-root-relative '--project-root not/here: .*absolute path' \
+	report --project-root not/here ../out.hwt
+bad_input info-root-missing-arg 'project-root' info ../out.hwt --project-root
 finish
