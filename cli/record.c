@@ -16,6 +16,7 @@
 #include "hwtrace/error.h"
 #include "core/host.h"
 #include "core/options.h"
+#include "core/redact.h"
 #include "cli.h"
 #include "live.h"
 #include "record.h"
@@ -450,7 +451,14 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 					 to_stdout ? "not with a recording to standard output"
 						   : "standard error is not one");
 		}
-		live = cli_live_alloc(cfg.argv ? cfg.argv[0] : "the recording");
+		/* The program as outputs show it (core/redact.h). */
+		char prog[256], cwd[4096];
+		snprintf(prog, sizeof(prog), "%s", cfg.argv ? cfg.argv[0] : "the recording");
+		if (cfg.argv && !cli_redaction.off && getcwd(cwd, sizeof(cwd)))
+			hwt_redact_path(cfg.project_root ? cfg.project_root : cwd, cwd, cfg.argv[0],
+					strlen(cfg.argv[0]), HWT_REDACT_BASENAME, prog,
+					sizeof(prog));
+		live = cli_live_alloc(prog);
 		cfg.on_output = cli_live_output;
 		cfg.output_ctx = live;
 	}
