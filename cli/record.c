@@ -385,6 +385,31 @@ static int inproc_preload(char **saved)
 	return 0;
 }
 
+/* The program @cfg runs as outputs show it (core/redact.h), into @out (@len bytes). */
+static const char *shown_program(const struct hwt_record_config *cfg, char *out, size_t len)
+{
+	char cwd[4096];
+
+	snprintf(out, len, "%s", cfg->argv ? cfg->argv[0] : "the recording");
+	if (cfg->argv && !cli_redaction.off && getcwd(cwd, sizeof(cwd)))
+		hwt_redact_path(cfg->project_root ? cfg->project_root : cwd, cwd, cfg->argv[0],
+				strlen(cfg->argv[0]), HWT_REDACT_BASENAME, out, len);
+	return out;
+}
+
+/* What @cfg keeps of the program's arguments and environment, and its project root; returns
+ * our own command line for it (malloc()ed, NULL when out of memory), without the program's
+ * arguments unless they are kept. */
+static char *config_privacy(const struct record *r, struct hwt_record_config *cfg, int argc,
+			    char **argv)
+{
+	cfg->record_args = (int)r->rec.values[R_RECORD_ARGS].i;
+	cfg->record_env = (int)r->rec.values[R_RECORD_ENV].i;
+	cfg->project_root = r->root[0] ? r->root : NULL;
+	cfg->cmdline = join_argv(cfg->record_args || optind >= argc ? argc : optind + 1, argv);
+	return (char *)cfg->cmdline;
+}
+
 /* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
 static int run(struct record *r, int argc, char **argv, const struct hwt_exporter_ops *ops)
 {
@@ -429,12 +454,7 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 						     r->tp->options, r->tp->noptions, 'm', "ring")]
 					     .i;
 	cfg.quiet = quiet;
-	/* Our own command line, the program's arguments left out as they are from "command". */
-	cfg.record_args = (int)r->rec.values[R_RECORD_ARGS].i;
-	cfg.record_env = (int)r->rec.values[R_RECORD_ENV].i;
-	cfg.project_root = r->root[0] ? r->root : NULL;
-	char *cmdline = join_argv(cfg.record_args || optind >= argc ? argc : optind + 1, argv);
-	cfg.cmdline = cmdline;
+	char *cmdline = config_privacy(r, &cfg, argc, argv);
 	r->why[0] = 0;
 	if (to_stdout && (kept = cli_stdout_aside()) < 0) {
 		free(cmdline);
@@ -451,14 +471,8 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 					 to_stdout ? "not with a recording to standard output"
 						   : "standard error is not one");
 		}
-		/* The program as outputs show it (core/redact.h). */
-		char prog[256], cwd[4096];
-		snprintf(prog, sizeof(prog), "%s", cfg.argv ? cfg.argv[0] : "the recording");
-		if (cfg.argv && !cli_redaction.off && getcwd(cwd, sizeof(cwd)))
-			hwt_redact_path(cfg.project_root ? cfg.project_root : cwd, cwd, cfg.argv[0],
-					strlen(cfg.argv[0]), HWT_REDACT_BASENAME, prog,
-					sizeof(prog));
-		live = cli_live_alloc(prog);
+		char prog[256];
+		live = cli_live_alloc(shown_program(&cfg, prog, sizeof(prog)));
 		cfg.on_output = cli_live_output;
 		cfg.output_ctx = live;
 	}
