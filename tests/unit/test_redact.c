@@ -27,7 +27,7 @@ static const struct path_case path_cases[] = {
 	{ "/a/b", NULL, "/tmp/secret-dir/f.txt", HWT_REDACT_BARE, "external/tmp" },
 	{ "/a/b", NULL, "/usr/lib/x86_64-linux-gnu/libc.so.6", HWT_REDACT_BASENAME,
 	  "external/usr/libc.so.6" },
-	{ "/a/b", NULL, "/work/x/prog", HWT_REDACT_BASENAME, "external/other/prog" },
+	{ "/a/b", NULL, "/data/x/prog", HWT_REDACT_BASENAME, "external/other/prog" },
 	{ "/a/b", NULL, "/", HWT_REDACT_BASENAME, "external/other" },
 	{ "/a/b", NULL, "/tmp", HWT_REDACT_BARE, "external/tmp" },
 	/* "..": by the text, never above "/". */
