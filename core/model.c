@@ -296,6 +296,12 @@ int64_t hwt_model_intern_str(struct hwt_model *m, const char *s)
 	return hwt_model_intern_strn(m, s, strlen(s));
 }
 
+int64_t hwt_model_intern_path(struct hwt_model *m, const char *path, size_t len)
+{
+	/* Shown as given for now; redaction (--project-root) decides here. */
+	return hwt_model_intern_strn(m, path, len);
+}
+
 /* Rebuilds an id table (frames or mappings) at twice the size, hashing with @hash. */
 static int ids_rehash(uint32_t **tabp, uint32_t *maskp, uint32_t n, const void *arr, size_t size,
 		      uint32_t (*hash)(const void *))
