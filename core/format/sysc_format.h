@@ -82,10 +82,12 @@ enum hwt_sysc_nr {
 	HWT_NR_CLONE = 56,
 	HWT_NR_FORK = 57,
 	HWT_NR_VFORK = 58,
+	HWT_NR_EXECVE = 59,
 	HWT_NR_CREAT = 85,
 	HWT_NR_OPENAT = 257,
 	HWT_NR_ACCEPT4 = 288,
 	HWT_NR_DUP3 = 292,
+	HWT_NR_EXECVEAT = 322,
 	HWT_NR_CLONE3 = 435,
 	HWT_NR_OPENAT2 = 437,
 	HWT_NR_MAX = 512, /* numbers at or above this are never followed */

@@ -45,7 +45,19 @@ struct hwt_sysc_bpf {
 };
 
 /* A tiny assembler: instructions and forward jumps to labels, resolved at the end. */
-enum { L_OUT, L_PATH_DI, L_PATH_SI, L_PATH, L_SOCK, L_SOCK_END, L_OUTPUT, L_STR_OK, L_N };
+enum {
+	L_OUT,
+	L_PATH_DI,
+	L_PATH_SI,
+	L_PATH,
+	L_SOCK,
+	L_SOCK_END,
+	L_OUTPUT,
+	L_STR_OK,
+	L_LIVE,
+	L_EXEC,
+	L_N
+};
 
 struct as {
 	struct bpf_insn insn[160];
@@ -107,7 +119,8 @@ static void resolve(struct as *as)
 		as->insn[as->jat[j]].off = (int16_t)(as->label[as->jlabel[j]] - as->jat[j] - 1);
 }
 
-/* r6 = ctx; leaves for L_OUT unless the current process is followed. */
+/* r6 = ctx, r0 = the current process's value in the process map (HWT_SYSC_PID_*); leaves for
+ * L_OUT unless the process is followed. */
 static void pid_filter(struct as *as, const struct hwt_sysc_bpf *b)
 {
 	MOV(R6, R1);
@@ -166,6 +179,8 @@ static int assemble_enter(struct as *as, const struct hwt_sysc_bpf *b)
 {
 	memset(as, 0, sizeof(*as));
 	pid_filter(as, b);
+	LDX(BPF_W, R1, R0, 0);
+	JNE(R1, HWT_SYSC_PID_LIVE, L_OUT);
 	LDX(BPF_DW, R7, R6, 8);
 	class_of(as, b);
 	JEQ(R8, HWT_SYSC_C_CLONE, L_OUT);
@@ -219,14 +234,28 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 {
 	memset(as, 0, sizeof(*as));
 	pid_filter(as, b);
+	MOV(R7, R0);
 	copy_regs(as);
+	LDX(BPF_W, R1, R7, 0);
+	JEQ(R1, HWT_SYSC_PID_LIVE, L_LIVE);
+	/* A launched program is followed from its exec on: what the recorder's child did before
+	 * is not the program's, and its stack is of the image exec replaces. */
+	LDX(BPF_DW, R1, FP, REG_OFF(HWT_SYSC_ORIG_AX));
+	LDX(BPF_DW, R2, R6, 8);
+	JNE(R2, 0, L_OUT);
+	JEQ(R1, HWT_NR_EXECVE, L_EXEC);
+	JNE(R1, HWT_NR_EXECVEAT, L_OUT);
+	PLACE(L_EXEC);
+	STI(BPF_W, R7, 0, HWT_SYSC_PID_LIVE);
+	JA(L_OUT);
+	PLACE(L_LIVE);
 	LDX(BPF_DW, R7, FP, REG_OFF(HWT_SYSC_ORIG_AX));
 	class_of(as, b);
 	LDX(BPF_DW, R9, R6, 8);
 	JNE(R8, HWT_SYSC_C_CLONE, L_SOCK_END);
 	JSLE(R9, 0, L_OUT); /* the child itself (0) or a failure */
 	STX(BPF_W, FP, KEY_CHILD, R9);
-	STI(BPF_W, FP, VAL_ONE, 1);
+	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
 	emit_map(as, R1, b->pids_fd);
 	MOV(R2, FP);
 	ADDI(R2, KEY_CHILD);
@@ -402,13 +431,13 @@ int hwt_sysc_bpf_set_output(struct hwt_sysc_bpf *b, int cpu, int fd, char *why, 
 	return 0;
 }
 
-int hwt_sysc_bpf_add_pid(struct hwt_sysc_bpf *b, uint32_t tgid, char *why, size_t len)
+int hwt_sysc_bpf_add_pid(struct hwt_sysc_bpf *b, uint32_t tgid, int at_exec, char *why, size_t len)
 {
-	uint32_t one = 1;
+	uint32_t v = at_exec ? HWT_SYSC_PID_AT_EXEC : HWT_SYSC_PID_LIVE;
 
 	if (!b)
 		return HWT_E_INVAL;
-	if (map_update(b->pids_fd, &tgid, &one) < 0)
+	if (map_update(b->pids_fd, &tgid, &v) < 0)
 		return fail(why, len, errno, "bpf(BPF_MAP_UPDATE_ELEM) of the process map");
 	return 0;
 }

@@ -18,9 +18,16 @@ struct hwt_sysc_bpf *hwt_sysc_bpf_open(int ncpus, int *err, char *why, size_t le
  *  to on that CPU. Returns 0, or a negative enum hwt_error with @why filled. */
 int hwt_sysc_bpf_set_output(struct hwt_sysc_bpf *b, int cpu, int fd, char *why, size_t len);
 
-/** Follows process @tgid (and, from then on, the processes it forks). Returns 0 or a negative
- *  enum hwt_error with @why filled. */
-int hwt_sysc_bpf_add_pid(struct hwt_sysc_bpf *b, uint32_t tgid, char *why, size_t len);
+/** Values of the process map. */
+enum {
+	HWT_SYSC_PID_AT_EXEC = 1, /* followed from its next successful exec on */
+	HWT_SYSC_PID_LIVE = 2,	  /* followed */
+};
+
+/** Follows process @tgid (and, from then on, the processes it forks): from now on, or with
+ *  @at_exec from its next successful execve/execveat (a launched program, stopped before its
+ *  exec). Returns 0 or a negative enum hwt_error with @why filled. */
+int hwt_sysc_bpf_add_pid(struct hwt_sysc_bpf *b, uint32_t tgid, int at_exec, char *why, size_t len);
 
 /** Attaches both programs to the raw tracepoints sys_enter and sys_exit. Returns 0, or a negative
  *  enum hwt_error with @why filled; nothing stays attached on error. */

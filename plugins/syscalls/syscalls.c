@@ -73,7 +73,8 @@ static int sysc_start(struct hwt_host *h, const struct hwt_target *t,
 	int npids = t->npids > 0 && t->pids ? t->npids : 1;
 	for (int i = 0; i < npids; i++) {
 		int pid = t->npids > 0 && t->pids ? t->pids[i] : t->pid;
-		if ((err = hwt_sysc_bpf_add_pid(b, (uint32_t)pid, why, sizeof(why))))
+		int at_exec = !(t->flags & HWT_TARGET_ATTACHED);
+		if ((err = hwt_sysc_bpf_add_pid(b, (uint32_t)pid, at_exec, why, sizeof(why))))
 			goto fail;
 	}
 	if ((err = hwt_sysc_bpf_attach(b, why, sizeof(why))))
