@@ -1,0 +1,121 @@
+# Effects (-P syscalls): the effects program writes and reads back five named files, each in a
+# function of its own with byte counts of its own (two under the working directory, three under
+# /tmp), and talks TCP with a server thread on 127.0.0.1 (client sends 1111 bytes, receives 2222).
+# The files view (folded) must give each (calling function, file) exactly the bytes written plus
+# read and the files:count view two opens of each; the network view the same bytes on
+# net:127.0.0.1:PORT under net_client and server_main; the Chrome and Perfetto exports an
+# instant per call with the path or address, fd and bytes on the right thread. At -O0 and -O2.
+need python3 protoc
+
+# How a path the program opened is shown: {path} as given. With redaction (--project-root, the
+# working directory by default), /tmp paths become external/tmp: set TMP_SHOWN=external/tmp then.
+CWD_SHOWN='{path}'
+TMP_SHOWN='{path}'
+
+CHECK='
+import sys, collections
+out, folded, counts, net, chrome, cwd_shown, tmp_shown = sys.argv[1:8]
+files, port, csend, ssend = [], None, 0, 0
+for line in open(out):
+    w = line.split()
+    if w[0] == "file":
+        files.append((w[1], int(w[2]), int(w[3])))
+    elif w[0] == "server":
+        port, csend, ssend = int(w[1]), int(w[2]), int(w[3])
+check(len(files) == 5 and port, "program output: %s" % open(out).read()[:300])
+funcs = ["file_cwd_a", "file_cwd_b", "file_tmp_c", "file_tmp_d", "file_tmp_e"]
+def shown(p):
+    return (tmp_shown if p.startswith("/tmp/") else cwd_shown).format(path=p)
+want = collections.Counter()
+for (path, nw, nr), fn in zip(files, funcs):
+    want[(fn, "file:" + shown(path))] += nw + nr
+def fold(path):
+    got = collections.Counter()
+    for line in open(path):
+        stack, v = line.rsplit(" ", 1)
+        fr = stack.split(";")
+        got[(tuple(fr[:-1]), fr[-1])] += int(v)
+    return got
+got = collections.Counter()
+for (fr, leaf), v in fold(folded).items():
+    for fn in funcs:
+        if fn in fr:
+            got[(fn, leaf)] += v
+print("# files view:", dict(got))
+check(got == want, "files view %s, want %s" % (dict(got), dict(want)))
+opens = collections.Counter()
+for (fr, leaf), v in fold(counts).items():
+    if "open" in fr or "open64" in fr or "__libc_open64" in fr:
+        for fn in funcs:
+            if fn in fr:
+                opens[(fn, leaf)] += v
+wopen = collections.Counter({k: 2 for k in want})
+check(opens == wopen, "files:count view opens %s, want %s" % (dict(opens), dict(wopen)))
+leaf = "net:127.0.0.1:%d" % port
+gnet = collections.Counter()
+for (fr, lf), v in fold(net).items():
+    for fn in ("net_client", "server_main"):
+        if fn in fr and lf == leaf:
+            gnet[fn] += v
+wnet = {"net_client": csend + ssend, "server_main": csend + ssend}
+check(gnet == wnet, "network view %s, want %s on %s" % (dict(gnet), wnet, leaf))
+ev = load_chrome(chrome)
+inst = [e for e in ev if e.get("ph") in ("i", "I")]
+for path, nw, nr in files:
+    for name, n in (("write", nw), ("read", nr)):
+        m = [e for e in inst if e["name"] == name and e["args"].get("path") == shown(path)
+             and e["args"].get("bytes") == n and e["args"].get("result") == n]
+        check(len(m) == 1, "chrome: %d %s instants of %d bytes on %s" % (len(m), name, n, path))
+    m = [e for e in inst if e["name"] == "open" and e["args"].get("path") == shown(path)
+         and e["args"].get("fd", -1) >= 0]
+    check(len(m) == 2, "chrome: %d open instants of %s, want 2" % (len(m), path))
+addr = "127.0.0.1:%d" % port
+by = collections.Counter()
+for e in inst:
+    if e["name"] in ("send", "recv") and e["args"].get("address") == addr:
+        by[(e["tid"] == e["pid"], e["name"])] += e["args"]["bytes"]
+wby = {(True, "send"): csend, (True, "recv"): ssend, (False, "recv"): csend, (False, "send"): ssend}
+check(by == wby, "chrome: bytes by (main thread, direction) %s, want %s" % (dict(by), wby))
+check(any(e["name"] == "connect" and e["args"].get("address") == addr for e in inst),
+      "chrome: no connect instant to %s" % addr)
+done()
+'
+
+PFCHECK='
+import sys, pftrace
+out, pf = sys.argv[1], sys.argv[2]
+files = [l.split() for l in open(out) if l.startswith("file ")]
+t = pftrace.load(pf)
+check(not t.errors, "perfetto: %s" % t.errors[:5])
+for _, path, nw, nr in files:
+    for name, n in (("write", int(nw)), ("read", int(nr))):
+        m = [a for ts, u, nm, a, fl, end in t.instants if nm == name and a.get("bytes") == n
+             and str(a.get("path", "")).endswith(path.split("/")[-1])]
+        check(len(m) == 1, "perfetto: %d %s instants of %d bytes on %s" % (len(m), name, n, path))
+done()
+'
+
+for prog in effects effects_o2; do
+	echo "\$ hwtrace record -q -P syscalls -o $prog.hwt -- $prog"
+	"$HWTRACE" record -q -P syscalls -o $prog.hwt -- "$PROGS/$prog" >$prog.out 2>$prog.err ||
+		fail "record -P syscalls failed: $(head -c 300 $prog.err)"
+	hw_ok export -f folded --view files -o $prog.files.folded $prog.hwt
+	hw_ok export -f folded --view files:count -o $prog.count.folded $prog.hwt
+	hw_ok export -f folded --view network -o $prog.net.folded $prog.hwt
+	hw_ok export -o $prog.json $prog.hwt
+	py "$CHECK" $prog.out $prog.files.folded $prog.count.folded $prog.net.folded $prog.json \
+		"$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: effects in the views or the Chrome export"
+	hw_ok export -o $prog.pftrace $prog.hwt
+	pf_decode $prog.pftrace $prog.pf.txt
+	py "$PFCHECK" $prog.out $prog.pf.txt || err "$prog: effects in the Perfetto export"
+done
+
+# A view of effects on a recording without them: one line naming the fix, no output file.
+hw export -f folded --view files -o none.folded effects.hwt
+[ "$HW_RC" -eq 0 ] || fail "the effects recording lost its files view"
+"$HWTRACE" record -q -o plain.hwt -- "$PROGS/effects" >/dev/null 2>&1 || fail "plain record failed"
+hw export -f folded --view network -o plain.folded plain.hwt
+[ "$HW_RC" -ne 0 ] || err "--view network of a recording without -P syscalls succeeded"
+grep -q -- "-P syscalls" hw.err || err "the error does not say to record with -P syscalls: $(cat hw.err)"
+assert_file_absent plain.folded
+finish
