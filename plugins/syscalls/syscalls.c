@@ -37,13 +37,13 @@ static int sysc_start(struct hwt_host *h, const struct hwt_target *t,
 
 	(void)opts;
 	if (t->flags & HWT_TARGET_SYSTEM) {
-		hwt_host_set_error(h, "syscalls: not with -a (every process): record a program, or "
+		hwt_host_set_error(h, "not with -a (every process): record a program, or "
 				      "attach with -p PID");
 		return HWT_E_INVAL;
 	}
 	struct hwt_sysc_bpf *b = hwt_sysc_bpf_open(t->ncpus, &err, why, sizeof(why));
 	if (!b) {
-		hwt_host_set_error(h, "syscalls: %s", why);
+		hwt_host_set_error(h, "%s", why);
 		return err;
 	}
 	for (int cpu = 0; cpu < t->ncpus; cpu++) {
@@ -82,7 +82,7 @@ static int sysc_start(struct hwt_host *h, const struct hwt_target *t,
 	*st = b;
 	return 0;
 fail:
-	hwt_host_set_error(h, "syscalls: %s", why);
+	hwt_host_set_error(h, "%s", why);
 	hwt_sysc_bpf_close(b);
 	return err;
 }

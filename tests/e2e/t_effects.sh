@@ -110,6 +110,45 @@ for prog in effects effects_o2; do
 	py "$PFCHECK" $prog.out $prog.pf.txt || err "$prog: effects in the Perfetto export"
 done
 
+# Nothing stays in the kernel: the BPF programs (hwt_sc_enter, hwt_sc_exit) go with the
+# recorder, at the end and on ^C. Listed by bpf(2) itself (BPF_PROG_GET_NEXT_ID, names from
+# BPF_OBJ_GET_INFO_BY_FD), no bpftool needed.
+BPFPROGS='
+import ctypes, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    return libc.syscall(321, cmd, buf, 128), buf
+n, pid = 0, 0
+while True:
+    rc, buf = bpf(11, struct.pack("<III", pid, 0, 0))  # BPF_PROG_GET_NEXT_ID
+    if rc < 0:
+        break
+    pid = struct.unpack_from("<I", buf, 4)[0]
+    fd, _ = bpf(13, struct.pack("<III", pid, 0, 0))  # BPF_PROG_GET_FD_BY_ID
+    if fd < 0:
+        continue
+    info = ctypes.create_string_buffer(256)
+    rc, _ = bpf(15, struct.pack("<IIQ", fd, 256, ctypes.addressof(info)))  # OBJ_GET_INFO_BY_FD
+    name = info.raw[64:80].split(b"\0")[0].decode()
+    n += rc == 0 and name.startswith("hwt_sc_")
+    libc.close(fd)
+print(n)
+'
+left=$(python3 -c "$BPFPROGS") || fail "cannot list BPF programs"
+[ "$left" = 0 ] || err "$left syscalls BPF programs left in the kernel after the recordings"
+echo "\$ hwtrace record -P syscalls -o int.hwt -- sleep 30 (then ^C)"
+"$HWTRACE" record -q -P syscalls -o int.hwt -- sleep 30 >int.out 2>int.err &
+rec_pid=$!
+wait_grown int.hwt 20
+[ "$(python3 -c "$BPFPROGS")" = 2 ] || err "the recorder has not its 2 BPF programs loaded"
+kill -INT "$rec_pid"
+wait "$rec_pid"
+rc=$?
+[ "$rc" -eq 130 ] || err "record exited $rc on ^C, want 130 (the program's): $(head -c 300 int.err)"
+left=$(python3 -c "$BPFPROGS")
+[ "$left" = 0 ] || err "$left syscalls BPF programs left in the kernel after ^C"
+
 # A view of effects on a recording without them: one line naming the fix, no output file.
 hw export -f folded --view files -o none.folded effects.hwt
 [ "$HW_RC" -eq 0 ] || fail "the effects recording lost its files view"
