@@ -5,7 +5,7 @@
 # read and the files:count view two opens of each; the network view the same bytes on
 # net:127.0.0.1:PORT under net_client and server_main; the Chrome and Perfetto exports an
 # instant per call with the path or address, fd and bytes on the right thread. At -O0 and -O2.
-need python3 protoc
+need python3 protoc go
 
 # How a path the program opened is shown: {path} as given. With redaction (--project-root, the
 # working directory by default), /tmp paths become external/tmp: set TMP_SHOWN=external/tmp then.
@@ -83,15 +83,44 @@ done()
 
 PFCHECK='
 import sys, pftrace
-out, pf = sys.argv[1], sys.argv[2]
+out, pf, cwd_shown, tmp_shown = sys.argv[1:5]
 files = [l.split() for l in open(out) if l.startswith("file ")]
+def shown(p):
+    return (tmp_shown if p.startswith("/tmp/") else cwd_shown).format(path=p)
 t = pftrace.load(pf)
 check(not t.errors, "perfetto: %s" % t.errors[:5])
 for _, path, nw, nr in files:
     for name, n in (("write", int(nw)), ("read", int(nr))):
         m = [a for ts, u, nm, a, fl, end in t.instants if nm == name and a.get("bytes") == n
-             and str(a.get("path", "")).endswith(path.split("/")[-1])]
+             and a.get("path") == shown(path)]
         check(len(m) == 1, "perfetto: %d %s instants of %d bytes on %s" % (len(m), name, n, path))
+done()
+'
+
+# go tool pprof -raw of the files view: each sample's exact bytes and its locations' names.
+PPCHECK='
+import sys, collections, re
+out, raw, cwd_shown, tmp_shown = sys.argv[1:5]
+files = [l.split() for l in open(out) if l.startswith("file ")]
+funcs = ["file_cwd_a", "file_cwd_b", "file_tmp_c", "file_tmp_d", "file_tmp_e"]
+def shown(p):
+    return (tmp_shown if p.startswith("/tmp/") else cwd_shown).format(path=p)
+text = open(raw).read()
+locs = {}
+for m in re.finditer(r"^ +(\d+): 0x[0-9a-f]+ (?:M=\d+ )?(.*?) :\d+ s=", text, re.M):
+    locs[m.group(1)] = m.group(2)
+samples = re.findall(r"^ +(\d+): ((?:\d+ )+)$", text.split("Locations")[0], re.M)
+got = collections.Counter()
+for v, ids in samples:
+    names = [locs.get(i, "?") for i in ids.split()]
+    for fn in funcs:
+        if fn in names:
+            got[(fn, names[0])] += int(v)
+want = collections.Counter()
+for (_, path, nw, nr), fn in zip(files, funcs):
+    want[(fn, "file:" + shown(path))] += int(nw) + int(nr)
+print("# pprof files view:", dict(got))
+check(got == want, "pprof files view %s, want %s" % (dict(got), dict(want)))
 done()
 '
 
@@ -105,9 +134,13 @@ for prog in effects effects_o2; do
 	hw_ok export -o $prog.json $prog.hwt
 	py "$CHECK" $prog.out $prog.files.folded $prog.count.folded $prog.net.folded $prog.json \
 		"$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: effects in the views or the Chrome export"
+	hw_ok export -f pprof --view files -o $prog.pb.gz $prog.hwt
+	go tool pprof -raw $prog.pb.gz >$prog.raw 2>pprof.err ||
+		fail "go tool pprof -raw cannot read $prog.pb.gz: $(head -c 300 pprof.err)"
+	py "$PPCHECK" $prog.out $prog.raw "$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: the pprof files view"
 	hw_ok export -o $prog.pftrace $prog.hwt
 	pf_decode $prog.pftrace $prog.pf.txt
-	py "$PFCHECK" $prog.out $prog.pf.txt || err "$prog: effects in the Perfetto export"
+	py "$PFCHECK" $prog.out $prog.pf.txt "$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: effects in the Perfetto export"
 done
 
 # Nothing stays in the kernel: the BPF programs (hwt_sc_enter, hwt_sc_exit) go with the
