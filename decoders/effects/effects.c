@@ -36,6 +36,7 @@ struct hwt_effects {
 	struct hwt_idmap fds; /* pid << 32 | fd -> index + 1 in @ents, 0: closed */
 	struct fdent *ents;
 	size_t nents, cap_ents;
+	uint64_t dur; /* of the call being completed: exit - entry */
 	uint8_t args[HWT_SYSC_DATA + 512];
 	char text[HWT_SYSC_DATA + 64];
 };
@@ -205,6 +206,7 @@ static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct h
 		hwt_vw_int(&w, "flags",
 			   (int64_t)in->regs[nr == HWT_NR_OPEN ? HWT_SYSC_SI : HWT_SYSC_DX]);
 	hwt_vw_int(&w, "result", ret);
+	hwt_vw_int(&w, "dur_ns", (int64_t)fx->dur);
 	hwt_vw_end(&w);
 	out->leaf = e->leaf;
 	out->args = w.bad ? NULL : fx->args;
@@ -366,6 +368,7 @@ int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid
 	p->valid = 0;
 	memset(out, 0, sizeof(*out));
 	out->enter_ts = p->ts;
+	fx->dur = ts >= p->ts ? ts - p->ts : 0;
 	const uint8_t *out_data =
 		head.dlen >= HWT_SYSC_SOCKADDR_MAX ? (const uint8_t *)raw + HWT_SYSC_HEAD : NULL;
 	return complete(fx, m, pid, &p->rec, head.val, out_data, out);
