@@ -102,7 +102,6 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 
 int hwt_dec_thread_end(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts)
 {
-	hwt_effects_forget(d->effects, pid, tid);
 	for (uint32_t i = 0; i < d->nsources; i++) {
 		int err = d->sources[i].ops->thread_end(d->sources[i].st, pid, tid, ts);
 		if (err < 0)

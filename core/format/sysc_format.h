@@ -1,6 +1,6 @@
-/* The records of the `syscalls` plugin: what its BPF programs write at each system call's entry
- * and exit of a traced process (the RAW payload of a perf sample, shared by recorder and
- * decoder), and the system calls it follows (x86-64 numbers). */
+/* The records of the `syscalls` plugin: what its BPF program writes at the exit of each system
+ * call of a traced process that it follows (the RAW payload of a perf sample, shared by recorder
+ * and decoder), and those system calls (x86-64 numbers). */
 #ifndef HWT_CORE_FORMAT_SYSC_FORMAT_H
 #define HWT_CORE_FORMAT_SYSC_FORMAT_H
 
@@ -9,8 +9,7 @@
 
 /** hwt_sysc_rec.kind */
 enum hwt_sysc_kind {
-	HWT_SYSC_ENTER = 0,
-	HWT_SYSC_EXIT = 1,
+	HWT_SYSC_EXIT = 1, /* a call that returned: the only kind written */
 };
 
 /** The registers copied at each record, in pt_regs order (r10 .. orig_ax): the arguments are
@@ -28,34 +27,34 @@ enum hwt_sysc_reg {
 	HWT_SYSC_NREGS,
 };
 
-/** Bytes of user memory an entry copies: a path (NUL-terminated, cut there) or a sockaddr. */
+/** Bytes of user memory a record copies: a path (NUL-terminated, cut there) or a sockaddr. */
 #define HWT_SYSC_DATA 256u
 /** A sockaddr is copied up to this many bytes (sizeof(struct sockaddr_un)). */
 #define HWT_SYSC_SOCKADDR_MAX 110u
 
 /** One record: the RAW payload of a sample of the plugin's "syscalls" events (padding the kernel
- *  adds after it aside). Records carry HWT_SYSC_HEAD + HWT_SYSC_DATA bytes when they copy user
- *  memory (entries of HWT_SYSC_C_PATH_* and HWT_SYSC_C_SOCK_SI, exits of HWT_SYSC_C_SOCK_OUT),
- *  HWT_SYSC_HEAD else. */
+ *  adds after it aside), written at the call's exit, when the registers still hold its
+ *  arguments. Records carry HWT_SYSC_HEAD + HWT_SYSC_DATA bytes when they copy user memory
+ *  (HWT_SYSC_C_PATH_*, HWT_SYSC_C_SOCK_SI, HWT_SYSC_C_SOCK_OUT), HWT_SYSC_HEAD else. */
 struct hwt_sysc_rec {
 	uint32_t kind;		       /* enum hwt_sysc_kind */
 	uint32_t dlen;		       /* bytes of @data that are valid (a path: with its NUL) */
-	int64_t val;		       /* entry: the system call's number; exit: its result */
-	uint64_t regs[HWT_SYSC_NREGS]; /* enum hwt_sysc_reg */
+	int64_t val;		       /* the call's result */
+	uint64_t regs[HWT_SYSC_NREGS]; /* enum hwt_sysc_reg: the arguments and the number */
 	uint8_t data[HWT_SYSC_DATA];   /* the path or sockaddr (see enum hwt_sysc_class) */
 };
 #define HWT_SYSC_HEAD offsetof(struct hwt_sysc_rec, data)
 _Static_assert(HWT_SYSC_HEAD == 88, "the BPF programs write this layout");
 
-/** What the programs do with a system call (the value of its entry in the class map). */
+/** What the program does with a system call (its value in the class map). */
 enum hwt_sysc_class {
 	HWT_SYSC_C_NONE = 0,
-	HWT_SYSC_C_PLAIN = 1,	 /* entry and exit, registers only */
-	HWT_SYSC_C_PATH_DI = 2,	 /* entry copies the string at di (open, creat) */
-	HWT_SYSC_C_PATH_SI = 3,	 /* entry copies the string at si (openat, openat2) */
-	HWT_SYSC_C_SOCK_SI = 4,	 /* entry copies the sockaddr at si, dx bytes (connect, bind) */
+	HWT_SYSC_C_PLAIN = 1,	 /* registers only */
+	HWT_SYSC_C_PATH_DI = 2,	 /* copies the string at di (open, creat) */
+	HWT_SYSC_C_PATH_SI = 3,	 /* copies the string at si (openat, openat2) */
+	HWT_SYSC_C_SOCK_SI = 4,	 /* copies the sockaddr at si, dx bytes (connect, bind) */
 	HWT_SYSC_C_CLONE = 5,	 /* no record; a positive result joins the traced processes */
-	HWT_SYSC_C_SOCK_OUT = 6, /* exit copies the sockaddr the call wrote at si (getsockname) */
+	HWT_SYSC_C_SOCK_OUT = 6, /* copies the sockaddr the call wrote at si (getsockname) */
 };
 
 /** x86-64 system call numbers the plugin follows. */

@@ -15,13 +15,6 @@
 #include "core/util.h"
 #include "effects.h"
 
-/* A thread's call in progress: its entry record. */
-struct pending {
-	int valid;
-	struct hwt_sysc_rec rec;
-	uint64_t ts;
-};
-
 /* What a descriptor is: the leaf frame's string and what args show of it. */
 struct fdent {
 	uint32_t leaf;	/* "file:PATH" / "net:HOST:PORT" */
@@ -30,13 +23,10 @@ struct fdent {
 };
 
 struct hwt_effects {
-	struct hwt_idmap threads; /* tid -> index + 1 in @pend */
-	struct pending *pend;
-	size_t npend, cap_pend;
 	struct hwt_idmap fds; /* pid << 32 | fd -> index + 1 in @ents, 0: closed */
 	struct fdent *ents;
 	size_t nents, cap_ents;
-	uint64_t dur; /* of the call being completed: exit - entry */
+	struct hwt_sysc_rec rec; /* the record being read, aligned */
 	uint8_t args[HWT_SYSC_DATA + 512];
 	char text[HWT_SYSC_DATA + 64];
 };
@@ -50,37 +40,9 @@ void hwt_effects_free(struct hwt_effects *fx)
 {
 	if (!fx)
 		return;
-	hwt_idmap_fini(&fx->threads);
 	hwt_idmap_fini(&fx->fds);
-	free(fx->pend);
 	free(fx->ents);
 	free(fx);
-}
-
-void hwt_effects_forget(struct hwt_effects *fx, uint32_t pid, uint32_t tid)
-{
-	(void)pid;
-	uint32_t *slot = fx ? hwt_idmap_find(&fx->threads, tid) : NULL;
-
-	if (slot && *slot)
-		fx->pend[*slot - 1].valid = 0;
-}
-
-static struct pending *pending_of(struct hwt_effects *fx, uint32_t tid)
-{
-	int created = 0;
-	uint32_t *slot = hwt_idmap_put(&fx->threads, tid, &created);
-
-	if (!slot)
-		return NULL;
-	if (created || !*slot) {
-		if (HWT_ARRAY_GROW(fx->pend, &fx->cap_pend, fx->npend + 1))
-			return NULL;
-		slot = hwt_idmap_find(&fx->threads, tid);
-		memset(&fx->pend[fx->npend], 0, sizeof(fx->pend[0]));
-		*slot = (uint32_t)++fx->npend;
-	}
-	return &fx->pend[*slot - 1];
 }
 
 static const struct fdent *fd_get(const struct hwt_effects *fx, uint32_t pid, uint64_t fd)
@@ -190,7 +152,7 @@ static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct h
 		     int64_t ret, const struct fdent *e, int64_t bytes, struct hwt_effect *out)
 {
 	struct hwt_value_writer w = { .buf = fx->args, .cap = sizeof(fx->args) };
-	int64_t nr = in->val;
+	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
 	int open = hwt_sysc_class_of(nr) == HWT_SYSC_C_PATH_DI ||
 		   hwt_sysc_class_of(nr) == HWT_SYSC_C_PATH_SI;
 
@@ -206,7 +168,6 @@ static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct h
 		hwt_vw_int(&w, "flags",
 			   (int64_t)in->regs[nr == HWT_NR_OPEN ? HWT_SYSC_SI : HWT_SYSC_DX]);
 	hwt_vw_int(&w, "result", ret);
-	hwt_vw_int(&w, "dur_ns", (int64_t)fx->dur);
 	hwt_vw_end(&w);
 	out->leaf = e->leaf;
 	out->args = w.bad ? NULL : fx->args;
@@ -243,13 +204,11 @@ static int sock_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hw
 	return leaf_of(fx, m, "net:", addr, e);
 }
 
-/* The exit of call @in of @pid with result @ret (and the memory the exit copied, @out_data, NULL
- * if none): the effect, if it is one. */
+/* Call @in of @pid, which returned @ret: the effect, if it is one. */
 static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
-		    const struct hwt_sysc_rec *in, int64_t ret, const uint8_t *out_data,
-		    struct hwt_effect *out)
+		    const struct hwt_sysc_rec *in, int64_t ret, struct hwt_effect *out)
 {
-	int64_t nr = in->val;
+	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
 	uint64_t fd = in->regs[HWT_SYSC_DI];
 	struct fdent e = { 0 };
 	int rc;
@@ -277,13 +236,10 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		const struct fdent *cur = fd_get(fx, pid, fd);
 		const char *shown = cur ? hwt_model_str(m, cur->shown) : NULL;
 		size_t n = shown ? strlen(shown) : 0;
-		if (!out_data || !cur || !cur->sock ||
+		if (ret || in->dlen < sizeof(uint16_t) || !cur || !cur->sock ||
 		    (strcmp(shown, "unconnected") && (n < 2 || strcmp(shown + n - 2, ":0"))))
 			return 0;
-		struct hwt_sysc_rec tmp = *in;
-		memcpy(tmp.data, out_data, HWT_SYSC_SOCKADDR_MAX);
-		tmp.dlen = HWT_SYSC_SOCKADDR_MAX;
-		if ((rc = sock_ent(fx, m, &tmp, &e)))
+		if ((rc = sock_ent(fx, m, in, &e)))
 			return rc;
 		return fd_put(fx, pid, (int64_t)fd, &e);
 	}
@@ -340,36 +296,19 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint32_t tid,
 		       uint64_t ts, const void *raw, size_t len, struct hwt_effect *out)
 {
-	struct hwt_sysc_rec head;
-
+	(void)tid;
 	if (!fx || !m || !raw || !out)
 		return HWT_E_INVAL;
+	struct hwt_sysc_rec *r = &fx->rec;
 	if (len < HWT_SYSC_HEAD)
 		return HWT_E_CORRUPT;
-	memcpy(&head, raw, HWT_SYSC_HEAD);
-	if (head.kind > HWT_SYSC_EXIT || head.dlen > HWT_SYSC_DATA ||
-	    (head.dlen && len < HWT_SYSC_HEAD + head.dlen))
+	memcpy(r, raw, HWT_SYSC_HEAD);
+	if (r->kind != HWT_SYSC_EXIT || r->dlen > HWT_SYSC_DATA ||
+	    (r->dlen && len < HWT_SYSC_HEAD + r->dlen))
 		return HWT_E_CORRUPT;
-	struct pending *p = pending_of(fx, tid);
-	if (!p)
-		return HWT_E_NOMEM;
-	if (head.kind == HWT_SYSC_ENTER) {
-		p->rec = head;
-		memset(p->rec.data, 0, sizeof(p->rec.data));
-		memcpy(p->rec.data, (const uint8_t *)raw + HWT_SYSC_HEAD, head.dlen);
-		p->ts = ts;
-		p->valid = 1;
-		return 0;
-	}
-	/* An exit: its entry is the thread's last one if the numbers agree (an exit whose entry
-	 * came before the recording, or was lost, completes nothing). */
-	if (!p->valid || (int64_t)head.regs[HWT_SYSC_ORIG_AX] != p->rec.val)
-		return 0;
-	p->valid = 0;
+	memset(r->data, 0, sizeof(r->data));
+	memcpy(r->data, (const uint8_t *)raw + HWT_SYSC_HEAD, r->dlen);
 	memset(out, 0, sizeof(*out));
-	out->enter_ts = p->ts;
-	fx->dur = ts >= p->ts ? ts - p->ts : 0;
-	const uint8_t *out_data =
-		head.dlen >= HWT_SYSC_SOCKADDR_MAX ? (const uint8_t *)raw + HWT_SYSC_HEAD : NULL;
-	return complete(fx, m, pid, &p->rec, head.val, out_data, out);
+	out->ts = ts;
+	return complete(fx, m, pid, r, r->val, out);
 }

@@ -1,5 +1,5 @@
-/* The `syscalls` plugin's BPF programs, assembled by hand (no compiler, no libbpf), their maps,
- * and their attachment to the raw sys_enter / sys_exit tracepoints, all by raw bpf(2). */
+/* The `syscalls` plugin's BPF program, assembled by hand (no compiler, no libbpf), its maps, and
+ * its attachment to the raw sys_exit tracepoint, all by raw bpf(2). */
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@ _Static_assert(REC + (int)sizeof(struct hwt_sysc_rec) <= VAL_ONE, "record below 
 
 struct hwt_sysc_bpf {
 	int pids_fd, class_fd, out_fd;
-	int prog[2], link[2];
+	int prog, link;
 	int ncpus;
 };
 
@@ -51,7 +51,8 @@ enum {
 	L_PATH_SI,
 	L_PATH,
 	L_SOCK,
-	L_SOCK_END,
+	L_SOCK_READ,
+	L_NOT_CLONE,
 	L_OUTPUT,
 	L_STR_OK,
 	L_LIVE,
@@ -174,25 +175,18 @@ static void output_and_out(struct as *as, const struct hwt_sysc_bpf *b)
 	EXIT();
 }
 
-/* sys_enter(regs, id): the number, the registers and, for paths and addresses, the memory. */
-static int assemble_enter(struct as *as, const struct hwt_sysc_bpf *b)
+/* The user memory a call names, at its exit (the registers still hold its arguments): a path, a
+ * sockaddr given (connect, bind) or one the call wrote (getsockname). r8 = the class, r9 = the
+ * result; the record's header is stored and r5 its size without memory. */
+static void copy_memory(struct as *as)
 {
-	memset(as, 0, sizeof(*as));
-	pid_filter(as, b);
-	LDX(BPF_W, R1, R0, 0);
-	JNE(R1, HWT_SYSC_PID_LIVE, L_OUT);
-	LDX(BPF_DW, R7, R6, 8);
-	class_of(as, b);
-	JEQ(R8, HWT_SYSC_C_CLONE, L_OUT);
-	STI(BPF_W, FP, REC, HWT_SYSC_ENTER);
-	STI(BPF_W, FP, REC + 4, 0);
-	STX(BPF_DW, FP, REC + 8, R7);
-	copy_regs(as);
-	MOVI(R5, HWT_SYSC_HEAD);
 	JEQ(R8, HWT_SYSC_C_PATH_DI, L_PATH_DI);
 	JEQ(R8, HWT_SYSC_C_PATH_SI, L_PATH_SI);
 	JEQ(R8, HWT_SYSC_C_SOCK_SI, L_SOCK);
-	JA(L_OUTPUT);
+	JNE(R8, HWT_SYSC_C_SOCK_OUT, L_OUTPUT);
+	JNE(R9, 0, L_OUTPUT); /* failed: nothing written */
+	MOVI(R9, HWT_SYSC_SOCKADDR_MAX);
+	JA(L_SOCK_READ);
 
 	PLACE(L_PATH_DI);
 	LDX(BPF_DW, R3, FP, REG_OFF(HWT_SYSC_DI));
@@ -215,6 +209,7 @@ static int assemble_enter(struct as *as, const struct hwt_sysc_bpf *b)
 	LDX(BPF_DW, R9, FP, REG_OFF(HWT_SYSC_DX));
 	JEQ(R9, 0, L_OUTPUT);
 	JGT(R9, HWT_SYSC_SOCKADDR_MAX, L_OUTPUT);
+	PLACE(L_SOCK_READ);
 	MOV(R1, FP);
 	ADDI(R1, REC + (int)HWT_SYSC_HEAD);
 	MOV(R2, R9);
@@ -224,12 +219,10 @@ static int assemble_enter(struct as *as, const struct hwt_sysc_bpf *b)
 	JNE(R0, 0, L_OUTPUT);
 	STX(BPF_W, FP, REC + 4, R9);
 	JA(L_OUTPUT);
-	output_and_out(as, b);
-	resolve(as);
-	return as->n;
 }
 
-/* sys_exit(regs, ret): the result; a fork's child joins the followed processes. */
+/* sys_exit(regs, ret): one record per followed call, with the memory it names; a fork's child
+ * joins the followed processes. */
 static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 {
 	memset(as, 0, sizeof(*as));
@@ -252,7 +245,7 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	LDX(BPF_DW, R7, FP, REG_OFF(HWT_SYSC_ORIG_AX));
 	class_of(as, b);
 	LDX(BPF_DW, R9, R6, 8);
-	JNE(R8, HWT_SYSC_C_CLONE, L_SOCK_END);
+	JNE(R8, HWT_SYSC_C_CLONE, L_NOT_CLONE);
 	JSLE(R9, 0, L_OUT); /* the child itself (0) or a failure */
 	STX(BPF_W, FP, KEY_CHILD, R9);
 	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
@@ -264,22 +257,12 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	MOVI(R4, BPF_ANY);
 	CALL(map_update_elem);
 	JA(L_OUT);
-	PLACE(L_SOCK_END);
+	PLACE(L_NOT_CLONE);
 	STI(BPF_W, FP, REC, HWT_SYSC_EXIT);
 	STI(BPF_W, FP, REC + 4, 0);
 	STX(BPF_DW, FP, REC + 8, R9);
 	MOVI(R5, HWT_SYSC_HEAD);
-	JNE(R8, HWT_SYSC_C_SOCK_OUT, L_OUTPUT);
-	JNE(R9, 0, L_OUTPUT); /* failed: nothing written */
-	MOV(R1, FP);	      /* the registers still hold the arguments at the exit */
-	ADDI(R1, REC + (int)HWT_SYSC_HEAD);
-	MOVI(R2, HWT_SYSC_SOCKADDR_MAX);
-	LDX(BPF_DW, R3, FP, REG_OFF(HWT_SYSC_SI));
-	CALL(probe_read_user);
-	MOVI(R5, HWT_SYSC_HEAD + HWT_SYSC_DATA);
-	JNE(R0, 0, L_OUTPUT);
-	STI(BPF_W, FP, REC + 4, HWT_SYSC_SOCKADDR_MAX);
-	JA(L_OUTPUT);
+	copy_memory(as);
 	output_and_out(as, b);
 	resolve(as);
 	return as->n;
@@ -402,14 +385,10 @@ struct hwt_sysc_bpf *hwt_sysc_bpf_open(int ncpus, int *err, char *why, size_t le
 	}
 	b->ncpus = ncpus;
 	b->pids_fd = b->class_fd = b->out_fd = -1;
-	b->prog[0] = b->prog[1] = b->link[0] = b->link[1] = -1;
+	b->prog = b->link = -1;
 	if (!(rc = open_maps(b, why, len))) {
-		int n = assemble_enter(as, b);
-		rc = b->prog[0] = prog_load(as, n, "hwt_sc_enter", why, len);
-	}
-	if (rc >= 0) {
 		int n = assemble_exit(as, b);
-		rc = b->prog[1] = prog_load(as, n, "hwt_sc_exit", why, len);
+		rc = b->prog = prog_load(as, n, "hwt_sc_exit", why, len);
 	}
 	free(as);
 	if (rc < 0) {
@@ -444,29 +423,16 @@ int hwt_sysc_bpf_add_pid(struct hwt_sysc_bpf *b, uint32_t tgid, int at_exec, cha
 
 int hwt_sysc_bpf_attach(struct hwt_sysc_bpf *b, char *why, size_t len)
 {
-	static const char *const tp[2] = { "sys_enter", "sys_exit" };
+	union bpf_attr a;
 
 	if (!b)
 		return HWT_E_INVAL;
-	for (int i = 0; i < 2; i++) {
-		union bpf_attr a;
-
-		memset(&a, 0, sizeof(a));
-		a.raw_tracepoint.name = (uint64_t)(uintptr_t)tp[i];
-		a.raw_tracepoint.prog_fd = (uint32_t)b->prog[i];
-		b->link[i] = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
-		if (b->link[i] < 0) {
-			int e = errno;
-			char what[80];
-
-			snprintf(what, sizeof(what), "bpf(BPF_RAW_TRACEPOINT_OPEN) of %s", tp[i]);
-			for (int j = 0; j < i; j++) {
-				close(b->link[j]);
-				b->link[j] = -1;
-			}
-			return fail(why, len, e, what);
-		}
-	}
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = (uint64_t)(uintptr_t) "sys_exit";
+	a.raw_tracepoint.prog_fd = (uint32_t)b->prog;
+	b->link = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
+	if (b->link < 0)
+		return fail(why, len, errno, "bpf(BPF_RAW_TRACEPOINT_OPEN) of sys_exit");
 	return 0;
 }
 
@@ -474,12 +440,10 @@ void hwt_sysc_bpf_close(struct hwt_sysc_bpf *b)
 {
 	if (!b)
 		return;
-	for (int i = 0; i < 2; i++) {
-		if (b->link[i] >= 0)
-			close(b->link[i]);
-		if (b->prog[i] >= 0)
-			close(b->prog[i]);
-	}
+	if (b->link >= 0)
+		close(b->link);
+	if (b->prog >= 0)
+		close(b->prog);
 	if (b->pids_fd >= 0)
 		close(b->pids_fd);
 	if (b->class_fd >= 0)

@@ -1,6 +1,6 @@
-/* The `syscalls` plugin's BPF side: two hand-assembled programs on the raw sys_enter and
- * sys_exit tracepoints that write a struct hwt_sysc_rec (core/format/sysc_format.h) of each
- * followed system call of the traced processes to per-CPU perf events, by raw bpf(2). */
+/* The `syscalls` plugin's BPF side: a hand-assembled program on the raw sys_exit tracepoint
+ * that writes a struct hwt_sysc_rec (core/format/sysc_format.h) of each followed system call of
+ * the traced processes to per-CPU perf events, by raw bpf(2). */
 #ifndef HWT_PLUGINS_SYSCALLS_SYSC_BPF_H
 #define HWT_PLUGINS_SYSCALLS_SYSC_BPF_H
 
@@ -9,7 +9,7 @@
 
 struct hwt_sysc_bpf;
 
-/** Creates the maps for @ncpus CPUs and loads both programs (nothing attached yet). Returns NULL
+/** Creates the maps for @ncpus CPUs and loads the program (nothing attached yet). Returns NULL
  *  with *@err (HWT_E_PERM, HWT_E_NOTSUP, HWT_E_NOMEM, HWT_E_INVAL) and @why (one line) filled on
  *  failure. Free with hwt_sysc_bpf_close(). */
 struct hwt_sysc_bpf *hwt_sysc_bpf_open(int ncpus, int *err, char *why, size_t len);
@@ -29,12 +29,12 @@ enum {
  *  exec). Returns 0 or a negative enum hwt_error with @why filled. */
 int hwt_sysc_bpf_add_pid(struct hwt_sysc_bpf *b, uint32_t tgid, int at_exec, char *why, size_t len);
 
-/** Attaches both programs to the raw tracepoints sys_enter and sys_exit. Returns 0, or a negative
- *  enum hwt_error with @why filled; nothing stays attached on error. */
+/** Attaches the program to the raw tracepoint sys_exit. Returns 0, or a negative enum hwt_error
+ *  with @why filled. */
 int hwt_sysc_bpf_attach(struct hwt_sysc_bpf *b, char *why, size_t len);
 
-/** Detaches and frees everything (NULL accepted). Nothing is left in the kernel: the links, maps
- *  and programs are file descriptors, and closing the last one removes them. */
+/** Detaches and frees everything (NULL accepted). Nothing is left in the kernel: the link, maps
+ *  and program are file descriptors, and closing the last one removes them. */
 void hwt_sysc_bpf_close(struct hwt_sysc_bpf *b);
 
 #endif

@@ -1,7 +1,7 @@
 /* The `syscalls` plugin: file opens, reads and writes with their paths and byte counts, and
  * network connects, sends and receives with their addresses, each with the calling thread's user
- * stack (frame pointers), from BPF programs on the raw sys_enter / sys_exit tracepoints that
- * write to per-CPU perf events; decoders/effects turns the records into instants. */
+ * stack (copied, for CFI unwinding), from a BPF program on the raw sys_exit tracepoint that
+ * writes to per-CPU perf events; decoders/effects turns the records into instants. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

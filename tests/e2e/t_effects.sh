@@ -143,7 +143,7 @@ for prog in effects effects_o2; do
 	py "$PFCHECK" $prog.out $prog.pf.txt "$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: effects in the Perfetto export"
 done
 
-# Nothing stays in the kernel: the BPF programs (hwt_sc_enter, hwt_sc_exit) go with the
+# Nothing stays in the kernel: the BPF program (hwt_sc_exit) goes with the
 # recorder, at the end and on ^C. Listed by bpf(2) itself (BPF_PROG_GET_NEXT_ID, names from
 # BPF_OBJ_GET_INFO_BY_FD), no bpftool needed.
 BPFPROGS='
@@ -174,7 +174,7 @@ echo "\$ hwtrace record -P syscalls -o int.hwt -- sleep 30 (then ^C)"
 "$HWTRACE" record -q -P syscalls -o int.hwt -- sleep 30 >int.out 2>int.err &
 rec_pid=$!
 wait_grown int.hwt 20
-[ "$(python3 -c "$BPFPROGS")" = 2 ] || err "the recorder has not its 2 BPF programs loaded"
+[ "$(python3 -c "$BPFPROGS")" = 1 ] || err "the recorder has not its BPF program loaded"
 kill -INT "$rec_pid"
 wait "$rec_pid"
 rc=$?

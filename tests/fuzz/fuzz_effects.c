@@ -45,8 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (k < -1)
 					abort();
 		}
-		if (tid == 4)
-			hwt_effects_forget(fx, 1, tid);
 	}
 	hwt_effects_free(fx);
 	hwt_model_free(m);

@@ -1,6 +1,6 @@
-/* Unit tests for decoders/effects: records of the syscalls plugin paired per thread, the
- * descriptor table (open, socket, connect, bind, getsockname, accept, dup, close, descriptors
- * from before the recording), the args of each effect, and records that are damaged. */
+/* Unit tests for decoders/effects: records of the syscalls plugin, the descriptor table (open,
+ * socket, connect, bind, getsockname, accept, dup, close, descriptors from before the
+ * recording), the args of each effect, and records that are damaged. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -37,28 +37,15 @@ static void teardown(struct fixture *f)
 	hwt_model_free(f->m);
 }
 
-/* An entry of system call @nr with arguments @di, @si, @dx and @dlen bytes of @data. */
-static int enter(struct fixture *f, uint32_t tid, int64_t nr, uint64_t di, uint64_t si, uint64_t dx,
-		 const void *data, uint32_t dlen)
+/* System call @nr with arguments @di, @si, @dx that returned @ret, with @dlen bytes of @data. */
+static int call(struct fixture *f, uint32_t tid, int64_t nr, uint64_t di, uint64_t si, uint64_t dx,
+		int64_t ret, const void *data, uint32_t dlen)
 {
-	struct hwt_sysc_rec r = { .kind = HWT_SYSC_ENTER, .dlen = dlen, .val = nr };
+	struct hwt_sysc_rec r = { .kind = HWT_SYSC_EXIT, .dlen = dlen, .val = ret };
 
 	r.regs[HWT_SYSC_DI] = di;
 	r.regs[HWT_SYSC_SI] = si;
 	r.regs[HWT_SYSC_DX] = dx;
-	r.regs[HWT_SYSC_ORIG_AX] = (uint64_t)nr;
-	if (data)
-		memcpy(r.data, data, dlen);
-	return hwt_effects_record(f->fx, f->m, 100, tid, ++f->ts, &r,
-				  data ? sizeof(r) : HWT_SYSC_HEAD, &f->out);
-}
-
-/* The exit of system call @nr with result @ret (and @dlen bytes of @data it copied). */
-static int leave(struct fixture *f, uint32_t tid, int64_t nr, int64_t ret, const void *data,
-		 uint32_t dlen)
-{
-	struct hwt_sysc_rec r = { .kind = HWT_SYSC_EXIT, .dlen = dlen, .val = ret };
-
 	r.regs[HWT_SYSC_ORIG_AX] = (uint64_t)nr;
 	if (data)
 		memcpy(r.data, data, dlen);
@@ -97,36 +84,34 @@ START_TEST(hwt_effects_record_file)
 	const char *path = "data/in.txt", *s = NULL;
 
 	setup(&f);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_OPENAT, (uint64_t)-100, 0x1000, 0, path, 12), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_OPENAT, 5, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, (uint64_t)-100, 0x1000, 0, 5, path, 12), 1);
 	ck_assert_str_eq(f.out.name, "open");
 	ck_assert_str_eq(leaf(&f), "file:data/in.txt");
 	ck_assert_int_eq(arg(&f, "fd", NULL), 5);
 	arg(&f, "path", &s);
 	ck_assert_str_eq(s, "data/in.txt");
-	ck_assert_uint_eq(f.out.enter_ts, 1);
+	ck_assert_uint_eq(f.out.ts, 1);
 
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_READ, 5, 0, 4096, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_READ, 1234, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_READ, 5, 0, 4096, 1234, NULL, 0), 1);
 	ck_assert_str_eq(f.out.name, "read");
 	ck_assert_str_eq(leaf(&f), "file:data/in.txt");
 	ck_assert_int_eq(arg(&f, "bytes", NULL), 1234);
 
 	/* dup: the copy names the same file; close forgets only the original */
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_DUP, 5, 0, 0, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_DUP, 9, NULL, 0), 0);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_CLOSE, 5, 0, 0, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_CLOSE, 0, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_DUP, 5, 0, 0, 9, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CLOSE, 5, 0, 0, 0, NULL, 0), 1);
 	ck_assert_str_eq(f.out.name, "close");
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_WRITE, 9, 0, 10, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_WRITE, 10, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_WRITE, 9, 0, 10, 10, NULL, 0), 1);
 	ck_assert_str_eq(f.out.name, "write");
 	ck_assert_str_eq(leaf(&f), "file:data/in.txt");
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_WRITE, 5, 0, 10, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_WRITE, -9, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_WRITE, 5, 0, 10, -9, NULL, 0), 1);
 	ck_assert_str_eq(leaf(&f), "file:fd:5"); /* closed: no longer the file */
 	ck_assert_int_eq(arg(&f, "bytes", NULL), 0);
 	ck_assert_int_eq(arg(&f, "result", NULL), -9);
+	/* a failed open names the path and opens nothing */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, -2, "nope", 5), 1);
+	ck_assert_str_eq(leaf(&f), "file:nope");
+	ck_assert_int_eq(arg(&f, "result", NULL), -2);
 	teardown(&f);
 }
 END_TEST
@@ -138,56 +123,33 @@ START_TEST(hwt_effects_record_net)
 
 	setup(&f);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_SOCKET, AF_INET, SOCK_STREAM, 0, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_SOCKET, 3, NULL, 0), 0);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_CONNECT, 3, 0x1000, sizeof(a), &a, sizeof(a)), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_CONNECT, 0, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_SOCKET, AF_INET, SOCK_STREAM, 0, 3, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CONNECT, 3, 0x1000, sizeof(a), 0, &a, sizeof(a)), 1);
 	ck_assert_str_eq(f.out.name, "connect");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:8080");
 	/* another thread sends on it: a write on a socket is a send */
-	ck_assert_int_eq(enter(&f, 8, HWT_NR_WRITE, 3, 0, 100, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 8, HWT_NR_WRITE, 100, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 8, HWT_NR_WRITE, 3, 0, 100, 100, NULL, 0), 1);
 	ck_assert_str_eq(f.out.name, "send");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:8080");
 
 	/* a server bound to port 0 learns its port from getsockname; accepted sockets show it */
 	a.sin_port = 0;
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_SOCKET, AF_INET, SOCK_STREAM, 0, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_SOCKET, 4, NULL, 0), 0);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_BIND, 4, 0x1000, sizeof(a), &a, sizeof(a)), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_BIND, 0, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_SOCKET, AF_INET, SOCK_STREAM, 0, 4, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_BIND, 4, 0x1000, sizeof(a), 0, &a, sizeof(a)), 1);
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:0");
 	uint8_t out[HWT_SYSC_SOCKADDR_MAX] = { 0 };
 	a.sin_port = htons(4242);
 	memcpy(out, &a, sizeof(a));
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_GETSOCKNAME, 4, 0x1000, 0x2000, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_GETSOCKNAME, 0, out, sizeof(out)), 0);
-	ck_assert_int_eq(enter(&f, 8, HWT_NR_ACCEPT4, 4, 0, 0, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 8, HWT_NR_ACCEPT4, 6, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_GETSOCKNAME, 4, 0x1000, 0x2000, 0, out, sizeof(out)),
+			 0);
+	ck_assert_int_eq(call(&f, 8, HWT_NR_ACCEPT4, 4, 0, 0, 6, NULL, 0), 1);
 	ck_assert_str_eq(f.out.name, "accept");
-	ck_assert_int_eq(enter(&f, 8, HWT_NR_RECVFROM, 6, 0, 50, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 8, HWT_NR_RECVFROM, 50, NULL, 0), 1);
+	ck_assert_int_eq(call(&f, 8, HWT_NR_RECVFROM, 6, 0, 50, 50, NULL, 0), 1);
 	ck_assert_str_eq(f.out.name, "recv");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:4242");
 	ck_assert_int_eq(arg(&f, "bytes", NULL), 50);
-	teardown(&f);
-}
-END_TEST
-
-/* A descriptor from before the recording; an exit without its entry; an exit of another call. */
-START_TEST(hwt_effects_record_unpaired)
-{
-	struct fixture f;
-
-	setup(&f);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_READ, 10, NULL, 0), 0);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_READ, 0, 0, 10, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_WRITE, 10, NULL, 0), 0);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_RECVFROM, 0, 0, 10, NULL, 0), 0);
-	hwt_effects_forget(f.fx, 100, 7);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_RECVFROM, 10, NULL, 0), 0);
-	ck_assert_int_eq(enter(&f, 7, HWT_NR_RECVFROM, 0, 0, 10, NULL, 0), 0);
-	ck_assert_int_eq(leave(&f, 7, HWT_NR_RECVFROM, 10, NULL, 0), 1);
+	/* a descriptor from before the recording, used by a socket call */
+	ck_assert_int_eq(call(&f, 8, HWT_NR_SENDTO, 0, 0, 10, 10, NULL, 0), 1);
 	ck_assert_str_eq(leaf(&f), "net:fd:0");
 	teardown(&f);
 }
@@ -196,36 +158,37 @@ END_TEST
 START_TEST(hwt_effects_record_bad)
 {
 	struct fixture f;
-	struct hwt_sysc_rec r = { .kind = HWT_SYSC_ENTER, .val = HWT_NR_OPEN };
+	struct hwt_sysc_rec r = { .kind = HWT_SYSC_EXIT, .val = 3 };
 
 	setup(&f);
+	r.regs[HWT_SYSC_ORIG_AX] = HWT_NR_OPEN;
 	ck_assert_int_eq(hwt_effects_record(NULL, f.m, 1, 1, 1, &r, sizeof(r), &f.out),
 			 HWT_E_INVAL);
 	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, NULL, 0, &f.out), HWT_E_INVAL);
 	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD - 1, &f.out),
 			 HWT_E_CORRUPT);
-	r.kind = 7;
+	r.kind = 0;
 	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), &f.out),
 			 HWT_E_CORRUPT);
-	r.kind = HWT_SYSC_ENTER;
+	r.kind = HWT_SYSC_EXIT;
 	r.dlen = 10; /* says 10 bytes follow, none do */
 	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, &f.out),
 			 HWT_E_CORRUPT);
 	r.dlen = HWT_SYSC_DATA + 1;
 	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), &f.out),
 			 HWT_E_CORRUPT);
-	/* a path without its NUL, and none at all */
+	/* a path without its NUL is cut at dlen; none at all is said to be unreadable */
 	memset(r.data, 'a', sizeof(r.data));
 	r.dlen = HWT_SYSC_DATA;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), &f.out), 0);
-	ck_assert_int_eq(leave(&f, 1, HWT_NR_OPEN, 3, NULL, 0), 1);
-	ck_assert_uint_eq(strlen(leaf(&f)), strlen("file:") + HWT_SYSC_DATA); /* cut at dlen */
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), &f.out), 1);
+	ck_assert_uint_eq(strlen(leaf(&f)), strlen("file:") + HWT_SYSC_DATA);
 	r.dlen = 0;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 100, 2, 1, &r, HWT_SYSC_HEAD, &f.out), 0);
-	ck_assert_int_eq(leave(&f, 2, HWT_NR_OPEN, -2, NULL, 0), 1);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, &f.out), 1);
 	ck_assert_str_eq(leaf(&f), "file:[unreadable path]");
+	/* a call it does not follow */
+	r.regs[HWT_SYSC_ORIG_AX] = 9999;
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, &f.out), 0);
 	hwt_effects_free(NULL);
-	hwt_effects_forget(NULL, 1, 1);
 	teardown(&f);
 }
 END_TEST
@@ -237,7 +200,6 @@ static Suite *effects_suite(void)
 
 	tcase_add_test(tc, hwt_effects_record_file);
 	tcase_add_test(tc, hwt_effects_record_net);
-	tcase_add_test(tc, hwt_effects_record_unpaired);
 	tcase_add_test(tc, hwt_effects_record_bad);
 	suite_add_tcase(s, tc);
 	return s;
