@@ -15,6 +15,30 @@
 #include "core/format/sysc_format.h"
 #include "sysc_bpf.h"
 
+enum { OPT_STACK, OPT_STACK_SIZE, SYSC_NOPTIONS };
+
+static const struct hwt_option sysc_options[SYSC_NOPTIONS] = {
+	[OPT_STACK] = { .name = "stack",
+			.type = HWT_OPT_ENUM,
+			.def = "dwarf",
+			.choices = (const char *const[]){ "dwarf", "fp", "none", NULL },
+			.help = "the caller's stack: dwarf (copy the top of the user stack and "
+				"unwind "
+				"it with the code's CFI: every caller, about stack_size bytes a "
+				"call), "
+				"fp (frame pointers: cheap, but the walk stops in libc's wrappers "
+				"once "
+				"the program has threads) or none" },
+	[OPT_STACK_SIZE] = { .name = "stack_size",
+			     .type = HWT_OPT_SIZE,
+			     .min = 512,
+			     .max = 65528,
+			     .def = "8K",
+			     .help = "with stack=dwarf, bytes of user stack copied at each call "
+				     "(multiple of 8): deeper stacks need more, busy programs "
+				     "less" },
+};
+
 static int sysc_probe(struct hwt_host *h, char *why, size_t len)
 {
 	int err, rc;
@@ -35,7 +59,6 @@ static int sysc_start(struct hwt_host *h, const struct hwt_target *t,
 	char why[700];
 	int err;
 
-	(void)opts;
 	if (t->flags & HWT_TARGET_SYSTEM) {
 		hwt_host_set_error(h, "not with -a (every process): record a program, or "
 				      "attach with -p PID");
@@ -53,13 +76,23 @@ static int sysc_start(struct hwt_host *h, const struct hwt_target *t,
 		attr.type = PERF_TYPE_SOFTWARE;
 		attr.config = PERF_COUNT_SW_BPF_OUTPUT;
 		attr.sample_period = 1;
-		/* The user stack is copied and unwound with its CFI (as -g dwarf): the frame-
-		 * pointer walk stops in libc's wrappers, which use %rbp as a register once the
-		 * program has threads, and skips the function that called them. */
-		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW |
-				   PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
-		attr.sample_regs_user = HWT_SAMPLE_REGS_MASK;
-		attr.sample_stack_user = HWT_SAMPLE_STACK_SIZE;
+		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW;
+		if (opts[OPT_STACK].i == 0) {
+			/* The user stack is copied and unwound with its CFI (as -g dwarf): the
+			 * frame-pointer walk stops in libc's wrappers, which use %rbp as a register
+			 * once the program has threads, and skips the function that called them. */
+			attr.sample_type |= PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+			attr.sample_regs_user = HWT_SAMPLE_REGS_MASK;
+			attr.sample_stack_user = (uint32_t)opts[OPT_STACK_SIZE].i & ~7u;
+		} else if (opts[OPT_STACK].i == 1) {
+			/* Frame pointers, and the top of the stack for the caller of a wrapper
+			 * that has no frame of its own (as -g fp). */
+			attr.sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
+					    PERF_SAMPLE_STACK_USER;
+			attr.exclude_callchain_kernel = 1;
+			attr.sample_regs_user = HWT_SAMPLE_FP_REGS_MASK;
+			attr.sample_stack_user = 512;
+		}
 		int fd = hwt_host_open_event(h, &attr, -1, cpu, -1, HWT_SYSC_EVENT, 0);
 		if (fd == HWT_E_INVAL && errno == ENODEV)
 			continue; /* CPU offline */
@@ -99,6 +132,8 @@ const struct hwt_plugin hwt_plugin_syscalls = {
 	.name = "syscalls",
 	.summary = "file and network system calls (paths, addresses, bytes) with the caller's "
 		   "stack, as instants and the files / network views (BPF)",
+	.options = sysc_options,
+	.noptions = SYSC_NOPTIONS,
 	.probe = sysc_probe,
 	.start = sysc_start,
 	.stop = sysc_stop,
