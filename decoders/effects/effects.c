@@ -194,9 +194,22 @@ static int sock_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hw
 {
 	char addr[160];
 
-	sockaddr_text(in->data, in->dlen < HWT_SYSC_DATA ? in->dlen : HWT_SYSC_DATA, addr,
-		      sizeof(addr));
-	int64_t id = hwt_model_intern_str(m, addr);
+	uint16_t family = 0;
+	int64_t id;
+
+	memcpy(&family, in->data, sizeof(family));
+	if (family == AF_UNIX && in->dlen > 2 && in->data[2]) {
+		/* a Unix socket's file: a path, shown as paths are */
+		const char *path = (const char *)in->data + 2;
+		id = hwt_model_intern_path(m, path, strnlen(path, in->dlen - 2));
+		if (id < 0)
+			return (int)id;
+		snprintf(addr, sizeof(addr), "unix:%s", hwt_model_str(m, (uint32_t)id));
+	} else {
+		sockaddr_text(in->data, in->dlen < HWT_SYSC_DATA ? in->dlen : HWT_SYSC_DATA, addr,
+			      sizeof(addr));
+	}
+	id = hwt_model_intern_str(m, addr);
 	if (id < 0)
 		return (int)id;
 	e->shown = (uint32_t)id;

@@ -148,6 +148,12 @@ START_TEST(hwt_effects_record_net)
 	ck_assert_str_eq(f.out.name, "recv");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:4242");
 	ck_assert_int_eq(arg(&f, "bytes", NULL), 50);
+	/* a Unix socket names a file */
+	uint8_t un[2 + 12] = { AF_UNIX, 0 };
+	memcpy(un + 2, "/run/x.sock", 12);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_SOCKET, AF_UNIX, SOCK_STREAM, 0, 10, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CONNECT, 10, 0x1000, sizeof(un), 0, un, sizeof(un)), 1);
+	ck_assert_str_eq(leaf(&f), "net:unix:/run/x.sock");
 	/* a descriptor from before the recording, used by a socket call */
 	ck_assert_int_eq(call(&f, 8, HWT_NR_SENDTO, 0, 0, 10, 10, NULL, 0), 1);
 	ck_assert_str_eq(leaf(&f), "net:fd:0");
