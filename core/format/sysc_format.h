@@ -53,7 +53,7 @@ enum hwt_sysc_class {
 	HWT_SYSC_C_PATH_DI = 2,	 /* copies the string at di (open, creat) */
 	HWT_SYSC_C_PATH_SI = 3,	 /* copies the string at si (openat, openat2) */
 	HWT_SYSC_C_SOCK_SI = 4,	 /* copies the sockaddr at si, dx bytes (connect, bind) */
-	HWT_SYSC_C_CLONE = 5,	 /* no record; a positive result joins the traced processes */
+	HWT_SYSC_C_CLONE = 5,	 /* a positive result joins the followed processes */
 	HWT_SYSC_C_SOCK_OUT = 6, /* copies the sockaddr the call wrote at si (getsockname) */
 };
 

@@ -3,6 +3,7 @@
  * close, so that a read or a send names the file or address it touched. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 /* What a descriptor is: the leaf frame's string and what args show of it. */
 struct fdent {
+	uint64_t key;	/* pid << 32 | fd */
 	uint32_t leaf;	/* "file:PATH" / "net:HOST:PORT" */
 	uint32_t shown; /* the path (as hwt_model_intern_path() shows it) or "HOST:PORT" */
 	int sock;
@@ -66,7 +68,25 @@ static int fd_put(struct hwt_effects *fx, uint32_t pid, int64_t fd, const struct
 	if (HWT_ARRAY_GROW(fx->ents, &fx->cap_ents, fx->nents + 1))
 		return HWT_E_NOMEM;
 	fx->ents[fx->nents] = *e;
+	fx->ents[fx->nents].key = (uint64_t)pid << 32 | (uint32_t)fd;
 	*slot = (uint32_t)++fx->nents;
+	return 0;
+}
+
+/* Process @child (forked by @pid) starts with @pid's descriptors. */
+static int fds_inherit(struct hwt_effects *fx, uint32_t pid, uint32_t child)
+{
+	size_t n = fx->nents;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t *slot = hwt_idmap_find(&fx->fds, fx->ents[i].key);
+		if (fx->ents[i].key >> 32 != pid || !slot || *slot != i + 1)
+			continue; /* another process's, or closed or replaced since */
+		struct fdent e = fx->ents[i];
+		int rc = fd_put(fx, child, (int64_t)(uint32_t)e.key, &e);
+		if (rc)
+			return rc;
+	}
 	return 0;
 }
 
@@ -240,6 +260,13 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		out->name = nr == HWT_NR_CONNECT ? "connect" : "bind";
 		put_args(fx, m, in, ret, &e, -1, out);
 		return 1;
+	case HWT_SYSC_C_CLONE:
+		/* A new thread (clone's CLONE_THREAD) shares its process's table; clone3's flags
+		 * are not recorded: a thread then gets a copy no one looks up. */
+		if (ret <= 0 || ret > INT32_MAX || (uint32_t)ret == pid ||
+		    (nr == HWT_NR_CLONE && (in->regs[HWT_SYSC_DI] & CLONE_THREAD)))
+			return 0;
+		return fds_inherit(fx, pid, (uint32_t)ret);
 	default:
 		break;
 	}

@@ -222,7 +222,7 @@ static void copy_memory(struct as *as)
 }
 
 /* sys_exit(regs, ret): one record per followed call, with the memory it names; a fork's child
- * joins the followed processes. */
+ * (or a new thread) joins the followed processes. */
 static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 {
 	memset(as, 0, sizeof(*as));
@@ -256,7 +256,7 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	ADDI(R3, VAL_ONE);
 	MOVI(R4, BPF_ANY);
 	CALL(map_update_elem);
-	JA(L_OUT);
+	/* and a record: the child inherits the parent's descriptors */
 	PLACE(L_NOT_CLONE);
 	STI(BPF_W, FP, REC, HWT_SYSC_EXIT);
 	STI(BPF_W, FP, REC + 4, 0);

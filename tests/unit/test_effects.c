@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,29 @@ START_TEST(hwt_effects_record_file)
 }
 END_TEST
 
+/* A forked child starts with its parent's descriptors; a new thread's id gets none. */
+START_TEST(hwt_effects_record_fork)
+{
+	struct fixture f;
+	struct hwt_sysc_rec r = { .kind = HWT_SYSC_EXIT, .val = 64 };
+
+	setup(&f);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, 5, "log.txt", 8), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CLONE, SIGCHLD, 0, 0, 200, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CLONE, CLONE_VM | CLONE_THREAD, 0, 0, 300, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CLOSE, 5, 0, 0, 0, NULL, 0), 1); /* the parent's */
+	r.regs[HWT_SYSC_ORIG_AX] = HWT_NR_WRITE;
+	r.regs[HWT_SYSC_DI] = 5;
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 200, 200, 9, &r, HWT_SYSC_HEAD, &f.out), 1);
+	ck_assert_str_eq(leaf(&f), "file:log.txt");
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 300, 300, 9, &r, HWT_SYSC_HEAD, &f.out), 1);
+	ck_assert_str_eq(leaf(&f), "file:fd:5");
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 100, 7, 9, &r, HWT_SYSC_HEAD, &f.out), 1);
+	ck_assert_str_eq(leaf(&f), "file:fd:5");
+	teardown(&f);
+}
+END_TEST
+
 START_TEST(hwt_effects_record_net)
 {
 	struct fixture f;
@@ -205,6 +230,7 @@ static Suite *effects_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, hwt_effects_record_file);
+	tcase_add_test(tc, hwt_effects_record_fork);
 	tcase_add_test(tc, hwt_effects_record_net);
 	tcase_add_test(tc, hwt_effects_record_bad);
 	suite_add_tcase(s, tc);
