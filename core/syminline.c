@@ -4,6 +4,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -102,6 +103,30 @@ int hwt_symfile_inlined(struct elf_file *f, uint64_t vaddr, const char **names, 
 	}
 	free(scopes);
 	return k;
+}
+
+int hwt_symfile_source(struct elf_file *f, uint64_t vaddr, char *out, size_t len)
+{
+	Dwarf *dw = file_dwarf(f);
+	Dwarf_Die cu, *scopes = NULL;
+	Dwarf_Attribute a;
+	const char *file = NULL, *dir = NULL;
+
+	if (!dw || !len || !dwarf_addrdie(dw, vaddr, &cu))
+		return 0;
+	int n = dwarf_getscopes(&cu, vaddr, &scopes);
+	for (int i = 0; i < n && !file; i++)
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+			file = dwarf_decl_file(&scopes[i]);
+	free(scopes);
+	if (!file)
+		file = dwarf_diename(&cu);
+	if (!file)
+		return 0;
+	if (file[0] != '/' && dwarf_attr(&cu, DW_AT_comp_dir, &a))
+		dir = dwarf_formstring(&a);
+	snprintf(out, len, "%s%s%s", dir ? dir : "", dir ? "/" : "", file);
+	return 1;
 }
 
 void hwt_symfile_dwarf_fini(struct elf_file *f)

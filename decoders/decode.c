@@ -407,6 +407,7 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 		return NULL;
 	}
 	d->sym = hwt_symbolizer_alloc(m);
+	hwt_symbolizer_sources(d->sym, d->cfg.sources);
 	d->unw = d->sym ? hwt_unwinder_alloc(d->sym) : NULL;
 	if (!d->sym || !d->unw) {
 		*err = HWT_E_NOMEM;
@@ -475,6 +476,7 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	free(d->sources);
 	free(d->out);
 	free(d->stacks);
+	hwt_effects_free(d->effects);
 	free(d->descs);
 	hwt_unwinder_free(d->unw);
 	hwt_symbolizer_free(d->sym);
