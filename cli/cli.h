@@ -79,7 +79,9 @@ enum { CLI_OPT_TAG_RULE = 0x100, CLI_OPT_TAG_RULES, CLI_OPT_BY };
 	"                      first rule that matches it, frames no rule matches are\n"   \
 	"                      left out, a tag repeated next to itself counts once\n"      \
 	"      --tag-rule [KIND:]TAG=REGEX  a rule (repeatable, tried in order): KIND\n"   \
-	"                      function (default), library (the file's path) or thread\n"  \
+	"                      function (default), library (the file's path as shown),\n"  \
+	"                      file (the function's source file, from DWARF, as shown:\n"  \
+	"                      relative to the project root) or thread\n"                  \
 	"                      (its name: the tag at the root of its stacks); REGEX a\n"   \
 	"                      POSIX extended expression found anywhere in the name\n"     \
 	"      --tag-rules FILE  rules, one a line (# comments), after those given before\n"
@@ -89,6 +91,38 @@ enum { CLI_OPT_TAG_RULE = 0x100, CLI_OPT_TAG_RULES, CLI_OPT_BY };
  *  saying what is wrong in one line (a bad tag rule, an unknown or incomplete option). */
 int cli_tags_option(const struct cli_command *c, struct cli_tags *t, int opt, const char *arg,
 		    int argc, char **argv);
+
+/** How this run's outputs show paths (core/redact.h): --no-redact, --project-root DIR. */
+struct cli_redaction {
+	int off;	 /* --no-redact: paths as recorded */
+	char root[4096]; /* --project-root, absolute; "": the recording's own */
+};
+extern struct cli_redaction cli_redaction;
+enum { CLI_OPT_PROJECT_ROOT = 0x110, CLI_OPT_NO_REDACT };
+#define CLI_REDACT_OPTIONS                                                 \
+	{ "project-root", required_argument, NULL, CLI_OPT_PROJECT_ROOT }, \
+	{                                                                  \
+		"no-redact", no_argument, NULL, CLI_OPT_NO_REDACT          \
+	}
+#define CLI_REDACT_HELP                                                                         \
+	"      --project-root DIR  show paths under DIR relative to it, others as buckets\n"    \
+	"                      (external/tmp, external/usr/libc.so.6); default: the\n"          \
+	"                      directory the recording was made from (or its --project-root)\n" \
+	"      --no-redact     show paths, the command line and a recorded environment as\n"    \
+	"                      recorded\n"
+
+/** --project-root @arg into @out (@len bytes): the directory's real path; with @must_exist 0
+ *  a directory that is not here (the recording's machine had it) is taken as given when
+ *  absolute. Returns 0, or 1 after saying what is wrong in one line. */
+int cli_project_root(const char *arg, int must_exist, char *out, size_t len);
+
+/** Takes the redaction option @opt (CLI_OPT_PROJECT_ROOT, CLI_OPT_NO_REDACT) with @arg into
+ *  cli_redaction. Returns 0, or 1 after saying what is wrong in one line. */
+int cli_redact_option(int opt, const char *arg);
+
+/** A new model (hwt_model_alloc()) that shows paths as cli_redaction says; NULL when out of
+ *  memory. */
+struct hwt_model *cli_model_alloc(void);
 
 /** -n @arg of command @c as a count into *@top (0: all). 0, or 1 after saying what is wrong. */
 int cli_parse_top(const struct cli_command *c, const char *arg, long *top);

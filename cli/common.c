@@ -292,7 +292,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		    const char *view, const struct hwt_filter_config *filter,
 		    const struct hwt_probe_costs *compensate, const struct hwt_tag_rules *tags)
 {
-	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_model *m = cli_model_alloc();
 	struct hwt_decoder_config dcfg;
 	struct hwt_decoder *d = NULL;
 	struct hwt_exporter *e = NULL;
@@ -320,6 +320,7 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	}
 	hwt_decoder_config_init(&dcfg);
 	dcfg.threads = cli_decode_threads;
+	dcfg.sources = hwt_tag_rules_need_sources(tags);
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);
@@ -473,4 +474,46 @@ int cli_probe_costs(const char *trace, struct hwt_probe_costs *c, char *desc, si
 	if (desc && len)
 		snprintf(desc, len, "%s", why);
 	return 0;
+}
+
+struct cli_redaction cli_redaction;
+
+int cli_project_root(const char *arg, int must_exist, char *out, size_t len)
+{
+	char *real = realpath(arg, NULL);
+	struct stat st;
+
+	if (real && (stat(real, &st) || !S_ISDIR(st.st_mode))) {
+		free(real);
+		return cli_error("--project-root %s: not a directory: give the directory paths "
+				 "are to be shown relative to",
+				 arg);
+	}
+	if (!real && (must_exist || arg[0] != '/'))
+		return cli_error("--project-root %s: %s: give an existing directory%s", arg,
+				 strerror(errno), must_exist ? "" : " or an absolute path");
+	snprintf(out, len, "%s", real ? real : arg);
+	free(real);
+	return 0;
+}
+
+int cli_redact_option(int opt, const char *arg)
+{
+	if (opt == CLI_OPT_NO_REDACT) {
+		cli_redaction.off = 1;
+		return 0;
+	}
+	return cli_project_root(arg, 0, cli_redaction.root, sizeof(cli_redaction.root));
+}
+
+struct hwt_model *cli_model_alloc(void)
+{
+	struct hwt_model *m = hwt_model_alloc();
+
+	if (m && hwt_model_set_redaction(m, !cli_redaction.off,
+					 cli_redaction.root[0] ? cli_redaction.root : NULL)) {
+		hwt_model_free(m);
+		return NULL;
+	}
+	return m;
 }

@@ -22,7 +22,7 @@ const struct cli_command cli_diff = {
 	.name = "diff",
 	.usage =
 		"diff [-n N] [-f text|folded|svg] [-o FILE] [--view VIEW] [--compensate] [--by tag "
-		"--tag-rule [KIND:]TAG=REGEX]... A B",
+		"--tag-rule [KIND:]TAG=REGEX]... [--project-root DIR] [--no-redact] A B",
 	.help = "Compares recording B with recording A (say, yesterday's run and today's) by\n"
 		"function: self and total of each (samples, or the time of traced calls), the\n"
 		"change of self, B/A ratios and calls, largest change first. Functions and\n"
@@ -40,7 +40,7 @@ const struct cli_command cli_diff = {
 		"                    time or calls of traced calls, a counter track (as report)\n"
 		"      --compensate  take each recording's measured probe cost out of its\n"
 		"                    traced calls' times first (as report "
-		"--compensate)\n" CLI_TAG_HELP,
+		"--compensate)\n" CLI_TAG_HELP CLI_REDACT_HELP,
 	.exec = cmd_diff,
 };
 
@@ -65,6 +65,7 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 		{ "compensate", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TAG_OPTIONS,
+		CLI_REDACT_OPTIONS,
 		{ 0 },
 	};
 	int c;
@@ -100,6 +101,11 @@ static int parse_args(int argc, char **argv, struct diff_args *a)
 		case 'h':
 			cli_help(&cli_diff);
 			return 2;
+		case CLI_OPT_PROJECT_ROOT:
+		case CLI_OPT_NO_REDACT:
+			if (cli_redact_option(c, optarg))
+				return 1;
+			break;
 		default:
 			if (cli_tags_option(&cli_diff, &a->tags, c, optarg, argc, argv))
 				return 1;
@@ -159,9 +165,12 @@ static int load(struct side *s, const struct diff_args *a)
 
 	if (a->compensate && cli_probe_costs(s->trace, &costs, NULL, 0))
 		return 1;
-	if (!(s->m = hwt_model_alloc()))
+	if (!(s->m = cli_model_alloc()))
 		return cli_error("out of memory");
-	if (!(d = hwt_decoder_open(s->trace, s->m, NULL, &err, why, sizeof(why))))
+	struct hwt_decoder_config dcfg;
+	hwt_decoder_config_init(&dcfg);
+	dcfg.sources = hwt_tag_rules_need_sources(a->rules);
+	if (!(d = hwt_decoder_open(s->trace, s->m, &dcfg, &err, why, sizeof(why))))
 		return cli_error("%s", why);
 	s->agg = hwt_agg_alloc(s->m, a->view, &err, why, sizeof(why));
 	if (!s->agg) {

@@ -16,7 +16,7 @@ const struct cli_command cli_export = {
 	.name = "export",
 	.usage = "export [-f perfetto|chrome|folded|pprof|svg] [-o FILE] [--view VIEW] "
 		 "[--tid TID[,TID]...] [--time START:END] [--compensate] [--by tag --tag-rule "
-		 "[KIND:]TAG=REGEX]... [-j N] [TRACE]",
+		 "[KIND:]TAG=REGEX]... [-j N] [--project-root DIR] [--no-redact] [TRACE]",
 	.help = "Writes the recording TRACE (default hwtrace.hwt) in another format.\n\n"
 		"  -o, --output FILE   file to write; its extension picks the format:\n"
 		"                      .pftrace (Perfetto), .json (Chrome), .folded, .pb.gz "
@@ -47,7 +47,8 @@ const struct cli_command cli_export = {
 		"report)\n"
 		"  -j, --jobs N        threads to decode with: 1 (default) decodes on one, 2 or\n"
 		"                      more read ahead on a second (the same output; slower\n"
-		"                      than one on the 2-vCPU machines measured)\n" CLI_TAG_HELP,
+		"                      than one on the 2-vCPU machines measured)\n" CLI_TAG_HELP
+			CLI_REDACT_HELP,
 	.exec = cmd_export,
 };
 
@@ -64,6 +65,7 @@ static int export_run(int argc, char **argv, struct cli_tags *tags)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TAG_OPTIONS,
+		CLI_REDACT_OPTIONS,
 		{ 0 },
 	};
 	const struct hwt_tag_rules *rules;
@@ -102,6 +104,11 @@ static int export_run(int argc, char **argv, struct cli_tags *tags)
 			break;
 		case 'h':
 			return cli_help(&cli_export);
+		case CLI_OPT_PROJECT_ROOT:
+		case CLI_OPT_NO_REDACT:
+			if (cli_redact_option(c, optarg))
+				return 1;
+			break;
 		default:
 			if (cli_tags_option(&cli_export, tags, c, optarg, argc, argv))
 				return 1;

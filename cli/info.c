@@ -17,12 +17,12 @@ static int cmd_info(int argc, char **argv);
 
 const struct cli_command cli_info = {
 	.name = "info",
-	.usage = "info [TRACE]",
+	.usage = "info [--project-root DIR] [--no-redact] [TRACE]",
 	.help = "Prints the metadata of the recording TRACE (default hwtrace.hwt), how many "
 		"events\n"
 		"of each kind it holds, what was lost, whether the file is complete, and its\n"
 		"counter tracks (unit, scope, number of values, min, max, last) and object\n"
-		"tracks (number of snapshots).\n",
+		"tracks (number of snapshots).\n\n" CLI_REDACT_HELP,
 	.exec = cmd_info,
 };
 
@@ -103,7 +103,9 @@ static const char *lost_counters(const struct hwt_model *m)
 
 static int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
+					      CLI_REDACT_OPTIONS,
+					      { 0 } };
 	int c;
 
 	optind = 1;
@@ -111,13 +113,18 @@ static int cmd_info(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return cli_help(&cli_info);
+		if (c == CLI_OPT_PROJECT_ROOT || c == CLI_OPT_NO_REDACT) {
+			if (cli_redact_option(c, optarg))
+				return 1;
+			continue;
+		}
 		return cli_bad_option(&cli_info, c, argc, argv);
 	}
 	if (optind + 1 < argc)
 		return cli_error("info: one recording at a time, got '%s' and '%s'", argv[optind],
 				 argv[optind + 1]);
 	const char *trace = optind < argc ? argv[optind] : "hwtrace.hwt";
-	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_model *m = cli_model_alloc();
 	struct hwt_decoder_config cfg;
 	char why[512];
 	int err;

@@ -14,7 +14,9 @@ static int cmd_inspect(int argc, char **argv);
 
 const struct cli_command cli_inspect = {
 	.name = "inspect",
-	.usage = "inspect [--depth N] [--tid TID] [--compensate] [TRACE]",
+	.usage =
+		"inspect [--depth N] [--tid TID] [--compensate] [--project-root DIR] [--no-redact] "
+		"[TRACE]",
 	.help = "Prints the traced calls of the recording TRACE (default hwtrace.hwt) as a call\n"
 		"tree with durations, one line per call, like `uftrace replay`. Lines come in\n"
 		"the order the calls resolve; threads interleave and the TID column tells them\n"
@@ -26,7 +28,7 @@ const struct cli_command cli_inspect = {
 		"  -D, --depth N  fold calls deeper than N into their caller (1: outermost only)\n"
 		"      --tid TID  only the thread TID\n"
 		"      --compensate  durations without the probe cost measured when recording\n"
-		"                 (as report --compensate)\n",
+		"                 (as report --compensate)\n" CLI_REDACT_HELP,
 	.exec = cmd_inspect,
 };
 
@@ -51,6 +53,7 @@ static int cmd_inspect(int argc, char **argv)
 		{ "tid", required_argument, NULL, 'T' },
 		{ "compensate", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_REDACT_OPTIONS,
 		{ 0 },
 	};
 	struct hwt_calltree_config cfg;
@@ -77,6 +80,11 @@ static int cmd_inspect(int argc, char **argv)
 			break;
 		case 'h':
 			return cli_help(&cli_inspect);
+		case CLI_OPT_PROJECT_ROOT:
+		case CLI_OPT_NO_REDACT:
+			if (cli_redact_option(c, optarg))
+				return 1;
+			break;
 		default:
 			return cli_bad_option(&cli_inspect, c, argc, argv);
 		}
@@ -88,7 +96,7 @@ static int cmd_inspect(int argc, char **argv)
 	if (compensate && cli_probe_costs(trace, &costs, NULL, 0))
 		return 1;
 	cfg.compensate = compensate ? &costs : NULL;
-	struct hwt_model *m = hwt_model_alloc();
+	struct hwt_model *m = cli_model_alloc();
 	struct hwt_calltree *t = NULL;
 	struct hwt_decoder *d = NULL;
 	char why[512];

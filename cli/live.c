@@ -64,7 +64,7 @@ static int snap_read(struct cli_live *l, struct snap *s)
 	struct hwt_event ev;
 
 	*s = (struct snap){ 0 };
-	if (!(s->m = hwt_model_alloc()) || !(s->tracks = hwt_trackstats_alloc()))
+	if (!(s->m = cli_model_alloc()) || !(s->tracks = hwt_trackstats_alloc()))
 		return HWT_E_NOMEM;
 	struct hwt_decoder *d = hwt_decoder_open(l->path, s->m, NULL, &err, why, sizeof(why));
 	if (!d)

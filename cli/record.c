@@ -16,6 +16,7 @@
 #include "hwtrace/error.h"
 #include "core/host.h"
 #include "core/options.h"
+#include "core/redact.h"
 #include "cli.h"
 #include "live.h"
 #include "record.h"
@@ -119,6 +120,29 @@ const struct hwt_option record_options[R_NOPTIONS] = {
 		     .help = "redraw the terminal every second with the functions that took the "
 			     "most in the last second and the counters' latest values, read back "
 			     "from the recording (the same recording as without it)" },
+	[R_PROJECT_ROOT] = { .name = "project_root",
+			     .type = HWT_OPT_STRING,
+			     .arg = "DIR",
+			     .long_flag = "project-root",
+			     .help = "the directory outputs show paths relative to (kept in the "
+				     "recording; default: the working directory); paths outside "
+				     "it are shown as buckets: external/tmp, "
+				     "external/usr/libc.so.6" },
+	[R_RECORD_ARGS] = { .name = "record_args",
+			    .type = HWT_OPT_BOOL,
+			    .long_flag = "record-args",
+			    .help = "keep the program's arguments in the recording (by default "
+				    "only the program is kept)" },
+	[R_RECORD_ENV] = { .name = "record_env",
+			   .type = HWT_OPT_BOOL,
+			   .long_flag = "record-env",
+			   .help = "keep the environment in the recording (by default it is not "
+				   "recorded; outputs show it with --no-redact)" },
+	[R_NO_REDACT] = { .name = "no_redact",
+			  .type = HWT_OPT_BOOL,
+			  .long_flag = "no-redact",
+			  .help = "an export (-o with another extension) or --live shows paths as "
+				  "they are, not redacted outside the project root" },
 	[R_HELP] = { .name = "help",
 		     .type = HWT_OPT_BOOL,
 		     .short_flag = 'h',
@@ -361,6 +385,31 @@ static int inproc_preload(char **saved)
 	return 0;
 }
 
+/* The program @cfg runs as outputs show it (core/redact.h), into @out (@len bytes). */
+static const char *shown_program(const struct hwt_record_config *cfg, char *out, size_t len)
+{
+	char cwd[4096];
+
+	snprintf(out, len, "%s", cfg->argv ? cfg->argv[0] : "the recording");
+	if (cfg->argv && !cli_redaction.off && getcwd(cwd, sizeof(cwd)))
+		hwt_redact_path(cfg->project_root ? cfg->project_root : cwd, cwd, cfg->argv[0],
+				strlen(cfg->argv[0]), HWT_REDACT_BASENAME, out, len);
+	return out;
+}
+
+/* What @cfg keeps of the program's arguments and environment, and its project root; returns
+ * our own command line for it (malloc()ed, NULL when out of memory), without the program's
+ * arguments unless they are kept. */
+static char *config_privacy(const struct record *r, struct hwt_record_config *cfg, int argc,
+			    char **argv)
+{
+	cfg->record_args = (int)r->rec.values[R_RECORD_ARGS].i;
+	cfg->record_env = (int)r->rec.values[R_RECORD_ENV].i;
+	cfg->project_root = r->root[0] ? r->root : NULL;
+	cfg->cmdline = join_argv(cfg->record_args || optind >= argc ? argc : optind + 1, argv);
+	return (char *)cfg->cmdline;
+}
+
 /* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
 static int run(struct record *r, int argc, char **argv, const struct hwt_exporter_ops *ops)
 {
@@ -405,8 +454,7 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 						     r->tp->options, r->tp->noptions, 'm', "ring")]
 					     .i;
 	cfg.quiet = quiet;
-	char *cmdline = join_argv(argc, argv);
-	cfg.cmdline = cmdline;
+	char *cmdline = config_privacy(r, &cfg, argc, argv);
 	r->why[0] = 0;
 	if (to_stdout && (kept = cli_stdout_aside()) < 0) {
 		free(cmdline);
@@ -423,7 +471,8 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 					 to_stdout ? "not with a recording to standard output"
 						   : "standard error is not one");
 		}
-		live = cli_live_alloc(cfg.argv ? cfg.argv[0] : "the recording");
+		char prog[256];
+		live = cli_live_alloc(shown_program(&cfg, prog, sizeof(prog)));
 		cfg.on_output = cli_live_output;
 		cfg.output_ctx = live;
 	}
@@ -539,6 +588,10 @@ static int cmd_record(int argc, char **argv)
 	}
 	if (check_target(r, argc))
 		goto out;
+	if (r->rec.values[R_PROJECT_ROOT].s &&
+	    cli_project_root(r->rec.values[R_PROJECT_ROOT].s, 1, r->root, sizeof(r->root)))
+		goto out;
+	cli_redaction.off = (int)r->rec.values[R_NO_REDACT].i;
 
 	if (cli_record_output(r->rec.values[R_OUTPUT].s, r->rec.values[R_FORMAT].s,
 			      r->rec.values[R_VIEW].s, &ops))

@@ -24,6 +24,10 @@ enum {
 	R_DURATION,
 	R_QUIET,
 	R_LIVE,
+	R_PROJECT_ROOT,
+	R_RECORD_ARGS,
+	R_RECORD_ENV,
+	R_NO_REDACT,
 	R_HELP,
 	R_NOPTIONS
 };
@@ -70,6 +74,7 @@ struct record {
 	struct given *given;
 	int ngiven;
 	char why[1024];
+	char root[4096]; /* --project-root, absolute; "" when not given */
 };
 
 /** Non-zero if plugin @p declares the flag @f. */

@@ -22,7 +22,9 @@ static int cmd_report(int argc, char **argv);
 const struct cli_command cli_report = {
 	.name = "report",
 	.usage = "report [-n N] [-s KEY] [--view VIEW] [--tid TID,...] [--time START:END] "
-		 "[--compensate] [--by tag --tag-rule [KIND:]TAG=REGEX]... [-j N] [TRACE]",
+		 "[--compensate] [--by tag --tag-rule [KIND:]TAG=REGEX]... [-j N] [--project-root "
+		 "DIR] "
+		 "[--no-redact] [TRACE]",
 	.help = "Prints the functions of the recording TRACE (default hwtrace.hwt) that took the\n"
 		"most. Samples: by self and total samples (or VIEW: cpu-time, a counter).\n"
 		"Traced calls (record -b uprobe): calls, total time (inclusive, a recursive\n"
@@ -45,7 +47,7 @@ const struct cli_command cli_report = {
 		"The counter tracks (unit, scope, values, min, max, last) and object tracks\n"
 		"(snapshots) follow.\n" CLI_TAG_HELP
 		"With --by tag, the share no rule matched and the frames that took most of it\n"
-		"follow the tables.\n",
+		"follow the tables.\n" CLI_REDACT_HELP,
 	.exec = cmd_report,
 };
 
@@ -305,6 +307,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_TAG_OPTIONS,
+		CLI_REDACT_OPTIONS,
 		{ 0 },
 	};
 	int c;
@@ -345,6 +348,11 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 		case 'h':
 			cli_help(&cli_report);
 			return 2;
+		case CLI_OPT_PROJECT_ROOT:
+		case CLI_OPT_NO_REDACT:
+			if (cli_redact_option(c, optarg))
+				return 1;
+			break;
 		default:
 			if (cli_tags_option(&cli_report, &a->tags, c, optarg, argc, argv))
 				return 1;
@@ -377,7 +385,7 @@ static int cmd_report(int argc, char **argv)
 	struct hwt_filter_config cut;
 	uint32_t *tidv;
 	int given = cli_filter_parse(a.tids, a.window, &cut, &tidv);
-	struct hwt_model *m = given < 0 ? NULL : hwt_model_alloc();
+	struct hwt_model *m = given < 0 ? NULL : cli_model_alloc();
 	struct hwt_filter *flt = given > 0 ? hwt_filter_alloc(&cut) : NULL;
 	struct tables t = { 0 };
 	char why[512];
@@ -392,6 +400,7 @@ static int cmd_report(int argc, char **argv)
 	struct hwt_decoder_config dcfg;
 	hwt_decoder_config_init(&dcfg);
 	dcfg.threads = cli_decode_threads;
+	dcfg.sources = hwt_tag_rules_need_sources(rules);
 	d = hwt_decoder_open(trace, m, &dcfg, &err, why, sizeof(why));
 	if (!d) {
 		cli_error("%s", why);

@@ -86,7 +86,7 @@ int hwt_attach_check(int pid, char *why, size_t whylen)
 	return 0;
 }
 
-void hwt_attach_command(const int *pids, int npids, char *buf, size_t len)
+void hwt_attach_command(const int *pids, int npids, int args, char *buf, size_t len)
 {
 	size_t off = 0;
 
@@ -100,6 +100,8 @@ void hwt_attach_command(const int *pids, int npids, char *buf, size_t len)
 		size_t n = f ? fread(buf + off, 1, len - off - 1, f) : 0;
 		if (f)
 			fclose(f);
+		if (n && !args)
+			n = strnlen(buf + off, n); /* the program alone */
 		for (size_t k = 0; n && k < n - 1; k++)
 			if (!buf[off + k])
 				buf[off + k] = ' '; /* the arguments end in NUL each */

@@ -16,8 +16,8 @@ struct hwt_host;
 int hwt_attach_check(int pid, char *why, size_t whylen);
 
 /** The command lines of the @npids processes @pids, "; " between them, into @buf (@len bytes,
- *  cut to fit; "" for processes gone). */
-void hwt_attach_command(const int *pids, int npids, char *buf, size_t len);
+ *  cut to fit; "" for processes gone): each program alone, with its arguments if @args. */
+void hwt_attach_command(const int *pids, int npids, int args, char *buf, size_t len);
 
 /** Appends every thread of each of the @npids processes @pids (from /proc/PID/task) to the
  *  array *@tids of *@ntids (grown with realloc; the caller frees it). Threads that end meanwhile

@@ -5,6 +5,7 @@
 
 #include "hwtrace/error.h"
 #include "model.h"
+#include "redact.h"
 #include "util.h"
 
 /* Strings are copied into chunks that never move, so hwt_model_str() pointers stay valid. */
@@ -39,7 +40,8 @@ struct stack_slot {
 
 struct meta_entry {
 	uint32_t key;
-	uint32_t value;
+	uint32_t value; /* as shown */
+	char *raw;	/* owned: a path value as recorded (hwt_redact_meta_kind()), else NULL */
 };
 
 struct hwt_model {
@@ -73,6 +75,12 @@ struct hwt_model {
 
 	struct meta_entry *meta;
 	uint32_t nmeta, meta_cap;
+
+	/* Redaction (hwt_model_set_redaction()): on unless turned off; the root given, else the
+	 * recording's (its "project_root" metadata); relative paths from its "cwd". Owned. */
+	int no_redact;
+	char *root, *rec_root, *rec_cwd;
+	struct hwt_idmap frame_files; /* frame id -> string id of its function's source file */
 };
 
 static uint32_t hash_bytes(const char *s, size_t len)
@@ -203,7 +211,13 @@ void hwt_model_free(struct hwt_model *m)
 	free(m->stack_tab);
 	free(m->tracks);
 	free(m->weights);
+	for (uint32_t i = 0; i < m->nmeta; i++)
+		free(m->meta[i].raw);
 	free(m->meta);
+	free(m->root);
+	free(m->rec_root);
+	free(m->rec_cwd);
+	hwt_idmap_fini(&m->frame_files);
 	free(m);
 }
 
@@ -470,30 +484,175 @@ int hwt_model_add_weight(struct hwt_model *m, const char *name, const char *unit
 	return (int)m->nweights++;
 }
 
+/* ---- redaction (core/redact.h) ---- */
+
+static const char *redact_root(const struct hwt_model *m)
+{
+	return m->root ? m->root : m->rec_root;
+}
+
+/* @raw, a value of metadata of kind @kind, as shown: interned, its id or a negative error. */
+static int64_t meta_shown(struct hwt_model *m, enum hwt_redact_meta kind, const char *raw)
+{
+	/* Room for each word made relative to the root from the working directory. */
+	size_t n = strlen(raw), cap = n + (n / 2 + 1) * (strlen(m->rec_cwd ? m->rec_cwd : "") + 32);
+	char *buf;
+	int64_t id;
+
+	if (m->no_redact || kind == HWT_META_PLAIN)
+		return hwt_model_intern_str(m, raw);
+	if (kind == HWT_META_HIDDEN)
+		return hwt_model_intern_str(m, "(recorded; shown with --no-redact)");
+	if (!(buf = malloc(cap)))
+		return HWT_E_NOMEM;
+	if (kind == HWT_META_CMDLINE)
+		hwt_redact_cmdline(redact_root(m), m->rec_cwd, raw, buf, cap);
+	else
+		hwt_redact_path(redact_root(m), m->rec_cwd, raw, strlen(raw),
+				kind == HWT_META_PROGRAM ? HWT_REDACT_BASENAME : HWT_REDACT_BARE,
+				buf, cap);
+	id = hwt_model_intern_str(m, buf);
+	free(buf);
+	return id;
+}
+
+/* The path metadata shown again, after the root changed. */
+static int meta_reshow(struct hwt_model *m)
+{
+	for (uint32_t i = 0; i < m->nmeta; i++) {
+		struct meta_entry *e = &m->meta[i];
+		if (!e->raw)
+			continue;
+		int64_t v = meta_shown(m, hwt_redact_meta_kind(m->strs[e->key].s), e->raw);
+		if (v < 0)
+			return (int)v;
+		e->value = (uint32_t)v;
+	}
+	return 0;
+}
+
+int hwt_model_set_redaction(struct hwt_model *m, int redact, const char *root)
+{
+	char *copy = root ? strdup(root) : NULL;
+
+	if (!m || (root && root[0] != '/')) {
+		free(copy);
+		return HWT_E_INVAL;
+	}
+	if (root && !copy)
+		return HWT_E_NOMEM;
+	free(m->root);
+	m->root = copy;
+	m->no_redact = !redact;
+	return meta_reshow(m);
+}
+
+int hwt_model_redacting(const struct hwt_model *m)
+{
+	return m && !m->no_redact;
+}
+
+static int64_t intern_path_as(struct hwt_model *m, const char *path, size_t len,
+			      enum hwt_redact_kind kind)
+{
+	if (!m || (!path && len))
+		return HWT_E_INVAL;
+	if (m->no_redact || !len)
+		return hwt_model_intern_strn(m, path, len);
+	size_t cap = len + strlen(m->rec_cwd ? m->rec_cwd : "") + 64;
+	char *buf = malloc(cap);
+	if (!buf)
+		return HWT_E_NOMEM;
+	hwt_redact_path(redact_root(m), m->rec_cwd, path, len, kind, buf, cap);
+	int64_t id = hwt_model_intern_str(m, buf);
+	free(buf);
+	return id;
+}
+
+int64_t hwt_model_intern_path(struct hwt_model *m, const char *path, size_t len)
+{
+	return intern_path_as(m, path, len, HWT_REDACT_BARE);
+}
+
+int64_t hwt_model_intern_mapped_path(struct hwt_model *m, const char *path, size_t len)
+{
+	return intern_path_as(m, path, len, HWT_REDACT_BASENAME);
+}
+
+int hwt_model_set_frame_file(struct hwt_model *m, uint32_t frame, uint32_t file)
+{
+	if (!m || !frame || frame >= m->nframes || file >= m->nstrs)
+		return HWT_E_INVAL;
+	uint32_t *v = hwt_idmap_put(&m->frame_files, frame, NULL);
+	if (!v)
+		return HWT_E_NOMEM;
+	*v = file;
+	return 0;
+}
+
+uint32_t hwt_model_frame_file(const struct hwt_model *m, uint32_t frame)
+{
+	const uint32_t *v = m ? hwt_idmap_find(&m->frame_files, frame) : NULL;
+
+	return v ? *v : HWT_NONE;
+}
+
+/* The recording's root and working directory, kept from its metadata. */
+static int meta_note_dirs(struct hwt_model *m, const char *key, const char *value)
+{
+	char **slot = !strcmp(key, "project_root") ? &m->rec_root
+		      : !strcmp(key, "cwd")	   ? &m->rec_cwd
+						   : NULL;
+
+	if (!slot || value[0] != '/')
+		return 0;
+	char *copy = strdup(value);
+	if (!copy)
+		return HWT_E_NOMEM;
+	free(*slot);
+	*slot = copy;
+	return 1;
+}
+
 int hwt_model_set_meta(struct hwt_model *m, const char *key, const char *value)
 {
 	int64_t k, v;
 	uint32_t i;
+	enum hwt_redact_meta kind;
+	char *raw = NULL;
+	int dirs;
 
 	if (!m || !key || !*key || !value)
 		return HWT_E_INVAL;
+	kind = hwt_redact_meta_kind(key);
+	if (kind != HWT_META_PLAIN && !(raw = strdup(value)))
+		return HWT_E_NOMEM;
+	if ((dirs = meta_note_dirs(m, key, value)) < 0) {
+		free(raw);
+		return dirs;
+	}
 	/* Old values stay in the string table, so earlier hwt_model_meta() pointers stay valid. */
 	k = hwt_model_intern_str(m, key);
-	if (k < 0)
-		return (int)k;
-	v = hwt_model_intern_str(m, value);
-	if (v < 0)
+	v = k < 0 ? k : meta_shown(m, kind, value);
+	if (v < 0) {
+		free(raw);
 		return (int)v;
+	}
 	for (i = 0; i < m->nmeta; i++) {
 		if (m->meta[i].key == k) {
 			m->meta[i].value = (uint32_t)v;
-			return 0;
+			free(m->meta[i].raw);
+			m->meta[i].raw = raw;
+			return dirs ? meta_reshow(m) : 0;
 		}
 	}
-	if (GROW(m->meta, m->meta_cap, m->nmeta))
+	if (GROW(m->meta, m->meta_cap, m->nmeta)) {
+		free(raw);
 		return HWT_E_NOMEM;
-	m->meta[m->nmeta++] = (struct meta_entry){ .key = (uint32_t)k, .value = (uint32_t)v };
-	return 0;
+	}
+	m->meta[m->nmeta++] =
+		(struct meta_entry){ .key = (uint32_t)k, .value = (uint32_t)v, .raw = raw };
+	return dirs ? meta_reshow(m) : 0;
 }
 
 const char *hwt_model_str(const struct hwt_model *m, uint32_t id)

@@ -177,10 +177,33 @@ void hwt_model_free(struct hwt_model *m);
 int64_t hwt_model_intern_strn(struct hwt_model *m, const char *s, size_t len);
 /** Interns the NUL-terminated @s; see hwt_model_intern_strn(). */
 int64_t hwt_model_intern_str(struct hwt_model *m, const char *s);
-/** Interns @len bytes at @path, a file system path shown to users (a mapped file, a file a
- *  program opened), as it is to be shown: the paths of every output go through here, so that
- *  what the model shows of them is decided in one place. Returns as hwt_model_intern_strn(). */
+/** Interns @len bytes at @path, a file system path shown to users (a file a program opened, a
+ *  source file), as it is to be shown: the paths of every output go through here or
+ *  hwt_model_intern_mapped_path(), so that what the model shows of them is decided in one place.
+ *  Unless redaction is off (hwt_model_set_redaction()), a path under the project root is shown
+ *  relative to it and any other as its bucket alone, "external/tmp" (core/redact.h). Returns as
+ *  hwt_model_intern_strn(). */
 int64_t hwt_model_intern_path(struct hwt_model *m, const char *path, size_t len);
+/** hwt_model_intern_path() for the path of an ELF file mapped or run (an executable, a library):
+ *  outside the project root its file name stays after the bucket, "external/usr/libc.so.6". */
+int64_t hwt_model_intern_mapped_path(struct hwt_model *m, const char *path, size_t len);
+/** How the model shows paths (hwt_model_intern_path(), the metadata "exe", "cwd",
+ *  "project_root", "command", "hwtrace", "environment"): @redact 0 as recorded; else redacted,
+ *  with @root (an absolute path, copied) as the project root, or with @root NULL the
+ *  recording's own (its "project_root" metadata; none: every path is outside). A new model
+ *  redacts with the recording's root. Set it before decoding: paths interned before keep how
+ *  they were shown (the metadata is shown again). Returns 0, HWT_E_INVAL for a relative @root,
+ *  or HWT_E_NOMEM. */
+int hwt_model_set_redaction(struct hwt_model *m, int redact, const char *root);
+/** Whether @m redacts paths. */
+int hwt_model_redacting(const struct hwt_model *m);
+/** Sets the source file of frame @frame's function to string @file (a path interned with
+ *  hwt_model_intern_path(); HWT_NONE: unknown). Known only where the decoder was asked to look
+ *  (hwt_decoder_config.sources) and the file has DWARF. Returns 0, HWT_E_INVAL for an unknown
+ *  id, or HWT_E_NOMEM. */
+int hwt_model_set_frame_file(struct hwt_model *m, uint32_t frame, uint32_t file);
+/** The string id of frame @frame's source file, HWT_NONE when unknown. */
+uint32_t hwt_model_frame_file(const struct hwt_model *m, uint32_t frame);
 /** Interns a copy of @f; returns its id (> 0) or HWT_E_NOMEM. */
 int64_t hwt_model_intern_frame(struct hwt_model *m, const struct hwt_frame *f);
 /** Interns a copy of @map; returns its id (> 0) or HWT_E_NOMEM. */
@@ -201,7 +224,9 @@ int hwt_model_add_weight(struct hwt_model *m, const char *name, const char *unit
 /** Makes weight @index the one views weigh samples by when no view is named; until set, weight 0
  *  ("samples"). Returns 0, or HWT_E_INVAL if no weight @index was declared. */
 int hwt_model_set_default_weight(struct hwt_model *m, uint32_t index);
-/** Sets metadata @key to @value (both copied), replacing an earlier value. */
+/** Sets metadata @key to @value (both copied), replacing an earlier value. The values of path
+ *  keys are shown as hwt_model_set_redaction() says ("project_root" and "cwd" also set the
+ *  root and working directory paths are redacted with). */
 int hwt_model_set_meta(struct hwt_model *m, const char *key, const char *value);
 
 /** The string with id @id ("" for HWT_NONE or an unknown id). Borrowed, lives with @m. */

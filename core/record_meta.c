@@ -35,6 +35,23 @@ static void read_first_line(const char *path, const char *prefix, char *out, siz
 	fclose(f);
 }
 
+/* record --record-env: the environment the program starts with, one VAR=value a line. */
+static void write_env(struct hwt_host *h)
+{
+	size_t len = 1;
+	char *text;
+
+	for (char **e = environ; e && *e; e++)
+		len += strlen(*e) + 1;
+	if (!(text = malloc(len)))
+		return;
+	text[0] = 0;
+	for (char **e = environ, *p = text; e && *e; e++)
+		p += sprintf(p, "%s%s", *e, e[1] ? "\n" : "");
+	hwt_host_set_meta(h, "environment", text);
+	free(text);
+}
+
 void hwt_record_write_meta(struct hwt_host *h, const struct hwt_record_config *cfg, int pid)
 {
 	char buf[4096], cpu[256];
@@ -42,16 +59,29 @@ void hwt_record_write_meta(struct hwt_host *h, const struct hwt_record_config *c
 	struct timespec rt, mono;
 	size_t off = 0;
 
+	/* First the directories the paths below are shown relative to (core/redact.h). */
+	if (getcwd(buf, sizeof(buf)))
+		hwt_host_set_meta(h, "cwd", buf);
+	if (cfg->project_root)
+		hwt_host_set_meta(h, "project_root", cfg->project_root);
+	else if (getcwd(buf, sizeof(buf)))
+		hwt_host_set_meta(h, "project_root", buf);
+	/* The program alone unless asked: its arguments may hold what is not ours to keep. */
 	buf[0] = 0;
-	for (char *const *a = cfg->argv; a && *a && off < sizeof(buf) - 1; a++)
+	for (char *const *a = cfg->argv; a && *a && off < sizeof(buf) - 1; a++) {
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
 					a == cfg->argv ? "" : " ", *a);
+		if (!cfg->record_args)
+			break;
+	}
 	if (cfg->npids)
-		hwt_attach_command(cfg->pids, cfg->npids, buf, sizeof(buf));
+		hwt_attach_command(cfg->pids, cfg->npids, cfg->record_args, buf, sizeof(buf));
 	if (buf[0])
 		hwt_host_set_meta(h, "command", buf);
 	if (cfg->cmdline)
 		hwt_host_set_meta(h, "hwtrace", cfg->cmdline);
+	if (cfg->record_env)
+		write_env(h);
 	uname(&u);
 	snprintf(buf, sizeof(buf), "%s %s %s", u.sysname, u.release, u.machine);
 	hwt_host_set_meta(h, "kernel", buf);

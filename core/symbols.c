@@ -9,6 +9,7 @@
 #include "hwtrace/error.h"
 #include "symbols.h"
 #include "symfile.h"
+#include "util.h"
 
 /* From libstdc++ (the link has -lstdc++); <cxxabi.h> is C++ only, so declare it here. */
 char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -58,6 +59,8 @@ struct hwt_symbolizer {
 	struct cache_ent *cache;
 	uint64_t gen;
 	uint32_t kernel_frame, unknown_frame;
+	int sources;		  /* hwt_symbolizer_sources(): look up the functions' files */
+	struct hwt_idmap sourced; /* the frames whose file was looked up */
 };
 
 /* ---- interning ---- */
@@ -102,7 +105,7 @@ static int64_t map_mapping_id(struct hwt_symbolizer *s, struct map *mp)
 	if (mp->mapping_id)
 		return mp->mapping_id;
 	if (!f->path_id) {
-		id = hwt_model_intern_str(s->m, f->path);
+		id = hwt_model_intern_mapped_path(s->m, f->path, strlen(f->path));
 		if (id < 0)
 			return id;
 		f->path_id = (uint32_t)id;
@@ -335,7 +338,31 @@ void hwt_symbolizer_free(struct hwt_symbolizer *s)
 	free(s->procs);
 	free(s->cache);
 	free(s->inl);
+	hwt_idmap_fini(&s->sourced);
 	free(s);
+}
+
+void hwt_symbolizer_sources(struct hwt_symbolizer *s, int on)
+{
+	if (s)
+		s->sources = on;
+}
+
+/* The source file of frame @id, the function @sy of @f, into the model (once per frame). */
+static int64_t frame_source(struct hwt_symbolizer *s, struct elf_file *f, struct sym *sy,
+			    int64_t id)
+{
+	char path[4096];
+	int created = 0;
+
+	if (id <= 0 || !hwt_idmap_put(&s->sourced, (uint64_t)id, &created))
+		return id <= 0 ? id : HWT_E_NOMEM;
+	if (!created || !hwt_symfile_source(f, sy->addr, path, sizeof(path)))
+		return id;
+	int64_t file = hwt_model_intern_path(s->m, path, strlen(path));
+	int err =
+		file < 0 ? (int)file : hwt_model_set_frame_file(s->m, (uint32_t)id, (uint32_t)file);
+	return err < 0 ? err : id;
 }
 
 int hwt_symbolizer_add_map(struct hwt_symbolizer *s, uint32_t pid, const struct hwt_map_info *map)
@@ -430,7 +457,8 @@ static int64_t resolve(struct hwt_symbolizer *s, struct proc *p, uint64_t addr)
 	if (id < 0)
 		return id;
 	fr.name = (uint32_t)id;
-	return hwt_model_intern_frame(s->m, &fr);
+	id = hwt_model_intern_frame(s->m, &fr);
+	return s->sources && sy ? frame_source(s, f, sy, id) : id;
 }
 
 int64_t hwt_symbolizer_frame(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, int kernel)

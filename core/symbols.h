@@ -20,6 +20,10 @@ struct hwt_map_info {
 
 /** New symbolizer interning into @m (borrowed; must outlive it). NULL on allocation failure. */
 struct hwt_symbolizer *hwt_symbolizer_alloc(struct hwt_model *m);
+/** With @on, each function's source file is looked up in DWARF as its frame is first made and
+ *  set in the model (hwt_model_set_frame_file()); off by default (it costs a DWARF lookup per
+ *  function). */
+void hwt_symbolizer_sources(struct hwt_symbolizer *s, int on);
 /** Frees @s and its caches; NULL accepted. */
 void hwt_symbolizer_free(struct hwt_symbolizer *s);
 

@@ -97,6 +97,10 @@ int hwt_symfile_bytes(struct symfile_cache *c, struct elf_file *f, uint64_t off,
  *  DWARF has them, else plain names; borrowed, live with @f) into @names. Returns how many, 0
  *  when none or without DWARF (syminline.c). */
 int hwt_symfile_inlined(struct elf_file *f, uint64_t vaddr, const char **names, int max);
+/** The source file of the function at ELF virtual address @vaddr of @f, from its DWARF (the
+ *  function's declaration file, else its compilation unit's; joined to the unit's directory
+ *  when relative) into @out (@len bytes). Returns 1, or 0 when unknown (syminline.c). */
+int hwt_symfile_source(struct elf_file *f, uint64_t vaddr, char *out, size_t len);
 /** Ends what hwt_symfile_inlined() opened for @f (syminline.c). */
 void hwt_symfile_dwarf_fini(struct elf_file *f);
 /** The path of the separate debug file of build id @bid (@len bytes) into @buf; 0, or -1 if it

@@ -133,12 +133,43 @@ int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[])
 	return 0;
 }
 
+#include <sys/file.h>
+
+static int cleanup_lock_open(void)
+{
+	int fd = open("/run/lock/hwtrace-cleanup", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	return fd >= 0 ? fd : open("/tmp/.hwtrace-cleanup", O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+}
+
+int hwt_cleanup_hold(void)
+{
+	int fd = cleanup_lock_open();
+
+	/* Shared: helpers of recorders running side by side do not wait for each other. */
+	if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void cleanup_wait(void)
+{
+	int fd = cleanup_lock_open();
+
+	for (int i = 0; fd >= 0 && i < 1000 && flock(fd, LOCK_EX | LOCK_NB); i++)
+		usleep(2000);
+	if (fd >= 0)
+		close(fd); /* and the lock with it */
+}
+
 int hwt_launch_release(struct hwt_launch *l)
 {
 	char c = 1;
 	int e = 0;
 	ssize_t n;
 
+	cleanup_wait();
 	if (write(l->go_fd, &c, 1) != 1)
 		return HWT_E_EXEC;
 	close(l->go_fd);

@@ -23,6 +23,15 @@ int hwt_launch_start(struct hwt_launch *l, const char *path, char *const argv[])
  *  exec failed (the child has then exited and been reaped). */
 int hwt_launch_release(struct hwt_launch *l);
 
+/* Clean-ups an earlier recorder left running in the background (its uprobes still being
+ * unregistered, ~50 ms, which puts their breakpoints into a program started meanwhile: the
+ * in-process patcher then refuses those functions) hold a lock; hwt_launch_release() waits for
+ * it first, for 2 s at most. */
+
+/** Takes the clean-up lock for a helper about to be forked: returns a descriptor the helper keeps
+ *  until its work is done and the caller closes after the fork, or -1 (no lock: nothing waits). */
+int hwt_cleanup_hold(void);
+
 /** Kills and reaps a child that was never released; closes the descriptors. */
 void hwt_launch_abort(struct hwt_launch *l);
 

@@ -365,6 +365,7 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 		return NULL;
 	}
 	d->sym = hwt_symbolizer_alloc(m);
+	hwt_symbolizer_sources(d->sym, d->cfg.sources);
 	d->unw = d->sym ? hwt_unwinder_alloc(d->sym) : NULL;
 	if (!d->sym || !d->unw) {
 		*err = HWT_E_NOMEM;

@@ -31,6 +31,8 @@ struct hwt_decode_stats {
 /** Decoder settings; hwt_decoder_config_init() gives the defaults. */
 struct hwt_decoder_config {
 	int symbolize; /* resolve addresses to names (default 1) */
+	int sources;   /* also the source file of each function, from DWARF (default 0; tag rules
+			  of kind file need it): hwt_model_frame_file() */
 	/** Threads to decode with: 1 decodes on the caller's thread alone, 2 or more add the
 	 *  reader thread (decoders/pipeline.c: reading, decompressing and splitting records while
 	 *  the caller's thread puts them in order), 0 (default) is 1, or 2 for recordings of

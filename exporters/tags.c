@@ -50,7 +50,16 @@ static const struct {
 	{ "function", HWT_TAG_FUNCTION },
 	{ "library", HWT_TAG_LIBRARY },
 	{ "thread", HWT_TAG_THREAD },
+	{ "file", HWT_TAG_FILE },
 };
+
+int hwt_tag_rules_need_sources(const struct hwt_tag_rules *r)
+{
+	for (size_t i = 0; r && i < r->n; i++)
+		if (r->rule[i].kind == HWT_TAG_FILE)
+			return 1;
+	return 0;
+}
 
 int hwt_tag_rules_add(struct hwt_tag_rules *r, const char *text, char *why, size_t whylen)
 {
@@ -71,7 +80,8 @@ int hwt_tag_rules_add(struct hwt_tag_rules *r, const char *text, char *why, size
 				break;
 		if (i == sizeof(kinds) / sizeof(kinds[0])) {
 			snprintf(why, whylen,
-				 "tag rule '%s': the kinds are function, library and thread", text);
+				 "tag rule '%s': the kinds are function, library, file and thread",
+				 text);
 			return HWT_E_INVAL;
 		}
 		kind = kinds[i].kind;
@@ -201,8 +211,10 @@ static int64_t frame_rule(struct hwt_tagger *t, uint32_t frame)
 	/* In the order given: a library rule before a function rule wins for its frames. */
 	for (size_t i = 0; f && i < t->r->n && !rule; i++) {
 		const struct rule *x = &t->r->rule[i];
+		uint32_t file = x->kind == HWT_TAG_FILE ? hwt_model_frame_file(t->m, frame) : 0;
 		const char *s = x->kind == HWT_TAG_FUNCTION  ? hwt_model_str(t->m, f->name)
 				: x->kind == HWT_TAG_LIBRARY ? lib
+				: file			     ? hwt_model_str(t->m, file)
 							     : NULL;
 		if (s && !regexec(&x->re, s, 0, NULL, 0))
 			rule = (uint32_t)i + 1;

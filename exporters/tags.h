@@ -14,6 +14,8 @@ enum hwt_tag_kind {
 	HWT_TAG_FUNCTION, /* the frame's function name (the default) */
 	HWT_TAG_LIBRARY,  /* the path of the file the frame's code is in */
 	HWT_TAG_THREAD,	  /* the thread's name: the tag at the root of every stack of it */
+	HWT_TAG_FILE,	  /* the source file of the frame's function (hwt_model_frame_file(): the
+			     decoder must look them up, hwt_tag_rules_need_sources()) */
 };
 
 /** The tag of stacks no rule matched. */
@@ -26,8 +28,8 @@ struct hwt_tag_rules *hwt_tag_rules_alloc(void);
 /** Frees @r; NULL accepted. */
 void hwt_tag_rules_free(struct hwt_tag_rules *r);
 
-/** Appends the rule @text, "[KIND:]TAG=REGEX" (KIND function, library or thread; REGEX a POSIX
- *  extended expression found anywhere in the name, anchor it with ^ and $). Rules are tried in
+/** Appends the rule @text, "[KIND:]TAG=REGEX" (KIND function, library, file or thread; REGEX a
+ * POSIX extended expression found anywhere in the name, anchor it with ^ and $). Rules are tried in
  *  the order added; the first that matches a frame gives its tag. Returns 0, HWT_E_INVAL with
  *  @why saying what is wrong, or HWT_E_NOMEM. */
 int hwt_tag_rules_add(struct hwt_tag_rules *r, const char *text, char *why, size_t whylen);
@@ -36,6 +38,10 @@ int hwt_tag_rules_add(struct hwt_tag_rules *r, const char *text, char *why, size
  *  lines and lines starting with # skipped. Returns the number of rules added, or HWT_E_IO /
  *  HWT_E_INVAL with @why naming the file and line, HWT_E_NOMEM. */
 int hwt_tag_rules_load(struct hwt_tag_rules *r, const char *path, char *why, size_t whylen);
+
+/** Whether a rule of @r matches source files: the decoder must look them up
+ *  (hwt_decoder_config.sources). */
+int hwt_tag_rules_need_sources(const struct hwt_tag_rules *r);
 
 /** Number of rules. */
 size_t hwt_tag_rules_count(const struct hwt_tag_rules *r);

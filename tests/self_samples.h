@@ -7,11 +7,13 @@
 #define HWT_TESTS_SELF_SAMPLES_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <ucontext.h>
 
 #include "core/format/records.h"
+#include "core/symbols.h"
 
 struct sample {
 	uint64_t regs[HWT_SAMPLE_NREGS];
@@ -60,6 +62,35 @@ static void on_prof(int sig, siginfo_t *si, void *ctx)
 		smp->regs[i] = (uint64_t)g[order[i]];
 	smp->size = copy_stack(smp->stack, smp->regs[7]);
 	nsamples++;
+}
+
+/* This process's executable mappings into @s as address space @pid, as a recording's would be;
+ * sets stack_top. Returns 0, or -1 when /proc/self/maps cannot be read or a mapping is refused. */
+static int self_samples_maps(struct hwt_symbolizer *s, uint32_t pid)
+{
+	char line[4096], path[1024];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int rc = f ? 0 : -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi, off;
+		char perms[8];
+
+		path[0] = 0;
+		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %1023s", &lo, &hi, perms, &off, path) <
+		    4)
+			continue;
+		if (!strcmp(path, "[stack]"))
+			stack_top = hi;
+		if (perms[2] != 'x' || (path[0] != '/' && strcmp(path, "[vdso]")))
+			continue;
+		struct hwt_map_info mi = { .start = lo, .end = hi, .pgoff = off, .path = path };
+		if (hwt_symbolizer_add_map(s, pid, &mi) < 0)
+			rc = -1;
+	}
+	if (f)
+		fclose(f);
+	return rc;
 }
 
 #endif

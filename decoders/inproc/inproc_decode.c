@@ -109,7 +109,7 @@ static int ip_file(const char *path, size_t len, void *ctx)
 {
 	struct ipdec *u = ctx;
 	struct hwt_model *m = u->d->m;
-	int64_t sid = hwt_model_intern_strn(m, path, len);
+	int64_t sid = hwt_model_intern_mapped_path(m, path, len);
 	struct hwt_mapping map = { .path = sid > 0 ? (uint32_t)sid : 0 };
 	int64_t id = sid > 0 ? hwt_model_intern_mapping(m, &map) : sid;
 

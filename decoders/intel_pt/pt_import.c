@@ -216,6 +216,11 @@ static int write_all(const struct hwt_pt_import_config *cfg, struct hwt_store_wr
 	snprintf(num, sizeof(num), "%u", cfg->pid);
 	const char *base = strrchr(cfg->images[0].path, '/');
 	snprintf(comm, sizeof(comm), "%s", base ? base + 1 : cfg->images[0].path);
+	/* Paths are shown relative to where the import ran, as for a recording (core/redact.h). */
+	char cwd[4096];
+	if (getcwd(cwd, sizeof(cwd)) &&
+	    ((err = meta(w, "cwd", cwd)) || (err = meta(w, "project_root", cwd))))
+		return err;
 	if ((err = meta(w, "command", cfg->command)) || (err = meta(w, "pid", num)) ||
 	    (err = meta(w, "clock", "CLOCK_MONOTONIC")) || (err = meta(w, "comm", comm)) ||
 	    (err = hwt_store_write(w, HWT_CHUNK_EVENTS, "", 0)))

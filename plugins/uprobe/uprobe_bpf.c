@@ -477,6 +477,7 @@ int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u)
 	/* A child inherits the links and drops the last references while we go on: closing ours
 	 * then costs nothing. Only close() and _exit() run in the child: the parent has threads,
 	 * and anything that allocates could deadlock there. */
+	int lock = u->nlinks ? hwt_cleanup_hold() : -1;
 	pid_t pid = u->nlinks ? fork() : -1;
 	if (pid == 0) {
 		/* Keep nothing but the links: not the caller's terminal or pipes (a shell reading
@@ -486,6 +487,7 @@ int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u)
 			top = u->links[i] >= top ? u->links[i] + 1 : top;
 		for (int fd = 0; fd < top; fd++) {
 			int keep = 0;
+			keep = fd == lock;
 			for (size_t i = 0; i < u->nlinks && !keep; i++)
 				keep = u->links[i] == fd;
 			if (!keep)
@@ -493,8 +495,10 @@ int hwt_bpf_uprobes_detach_background(struct hwt_bpf_uprobes *u)
 		}
 		for (size_t i = 0; i < u->nlinks; i++)
 			close(u->links[i]);
-		_exit(0);
+		_exit(0); /* the lock goes with the last descriptor */
 	}
+	if (lock >= 0)
+		close(lock);
 	if (pid < 0)
 		return (int)(hwt_bpf_uprobes_detach(u) < 0 ? HWT_E_IO : 0);
 	hwt_tree_helper(pid); /* not a process of the traced program's tree */

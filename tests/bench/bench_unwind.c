@@ -53,30 +53,6 @@ __attribute__((noinline)) static void level(int depth, uint32_t *v, size_t n)
 	sink += strlen(buf);
 }
 
-static void load_maps(struct hwt_symbolizer *s)
-{
-	char line[4096], path[1024];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi, off;
-		char perms[8];
-
-		path[0] = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %1023s", &lo, &hi, perms, &off, path) <
-		    4)
-			continue;
-		if (!strcmp(path, "[stack]"))
-			stack_top = hi;
-		if (perms[2] != 'x' || (path[0] != '/' && strcmp(path, "[vdso]")))
-			continue;
-		struct hwt_map_info mi = { .start = lo, .end = hi, .pgoff = off, .path = path };
-		hwt_symbolizer_add_map(s, 1, &mi);
-	}
-	if (f)
-		fclose(f);
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -146,7 +122,10 @@ int main(int argc, char **argv)
 	struct hwt_symbolizer *s = hwt_symbolizer_alloc(m);
 	if (!samples || !s)
 		return 1;
-	load_maps(s);
+	if (self_samples_maps(s, 1)) {
+		fprintf(stderr, "bench_unwind: cannot read this process's mappings\n");
+		return 1;
+	}
 	sigaction(SIGPROF, &sa, NULL);
 	setitimer(ITIMER_PROF, &it, NULL);
 	while (nsamples < samples_want)

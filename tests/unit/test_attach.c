@@ -180,16 +180,19 @@ START_TEST(hwt_attach_command_two)
 	int pids[2] = { a, b };
 	/* exec takes a moment: wait until both run sleep. */
 	for (int i = 0; i < 200; i++) {
-		hwt_attach_command(pids, 2, buf, sizeof(buf));
+		hwt_attach_command(pids, 2, 1, buf, sizeof(buf));
 		if (!strcmp(buf, "sleep 30; sleep 31"))
 			break;
 		usleep(10000);
 	}
 	ck_assert_str_eq(buf, "sleep 30; sleep 31");
-	hwt_attach_command(pids, 2, small, sizeof(small));
+	/* Without the arguments (record --record-args not given): the programs alone. */
+	hwt_attach_command(pids, 2, 0, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "sleep; sleep");
+	hwt_attach_command(pids, 2, 1, small, sizeof(small));
 	ck_assert_uint_lt(strlen(small), sizeof(small));
 	ck_assert_int_eq(strncmp(small, "sleep 3", strlen(small)), 0);
-	hwt_attach_command(pids, 0, buf, sizeof(buf));
+	hwt_attach_command(pids, 0, 1, buf, sizeof(buf));
 	ck_assert_str_eq(buf, "");
 	kill(a, SIGKILL);
 	kill(b, SIGKILL);

@@ -279,6 +279,9 @@ END_TEST
 /* Records @argv with the sample tracer, its options given as @args ("KEY=VALUE,..."), into out;
  * returns the options' error (checked before recording, as the CLI does) or hwt_record()'s
  * result. */
+/* record --record-args for the next record(). */
+static int record_args;
+
 static int record(char *const argv[], const char *args, struct hwt_record_result *res, char *why,
 		  size_t whylen)
 {
@@ -304,6 +307,7 @@ static int record(char *const argv[], const char *args, struct hwt_record_result
 	cfg.nplugins = 1;
 	cfg.quiet = 1;
 	cfg.cmdline = "hwtrace record -b sample";
+	cfg.record_args = record_args;
 	rc = hwt_record(&cfg, res, why, whylen);
 	hwt_options_fini(&opts);
 	return rc;
@@ -363,11 +367,12 @@ static const struct {
 	const char *argv[6];
 	const char *command;
 	int status, signal;
+	int args; /* --record-args: else the command is the program alone */
 } record_cases[] = {
-	{ { "/bin/true", NULL }, "/bin/true", 0, 0 },
-	{ { "/bin/false", NULL }, "/bin/false", 1, 0 },
-	{ { "/bin/sh", "-c", "exit 42", NULL }, "/bin/sh -c exit 42", 42, 0 },
-	{ { "/bin/sh", "-c", "kill -SEGV $$", NULL }, "/bin/sh -c kill -SEGV $$", -1, SIGSEGV },
+	{ { "/bin/true", NULL }, "/bin/true", 0, 0, 0 },
+	{ { "/bin/false", NULL }, "/bin/false", 1, 0, 1 },
+	{ { "/bin/sh", "-c", "exit 42", NULL }, "/bin/sh", 42, 0, 0 },
+	{ { "/bin/sh", "-c", "kill -SEGV $$", NULL }, "/bin/sh -c kill -SEGV $$", -1, SIGSEGV, 1 },
 };
 
 START_TEST(hwt_record_sample_small)
@@ -377,8 +382,10 @@ START_TEST(hwt_record_sample_small)
 	struct stat st;
 	char why[512] = "";
 
+	record_args = record_cases[_i].args;
 	ck_assert_msg(record((char *const *)record_cases[_i].argv, "", &res, why, sizeof(why)) == 0,
 		      "%s", why);
+	record_args = 0;
 	ck_assert_int_eq(res.ndisabled, 0);
 	ck_assert_int_gt(res.end.pid, 0);
 	ck_assert_int_eq(res.end.exit_status, record_cases[_i].status);

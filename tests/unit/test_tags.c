@@ -158,6 +158,32 @@ START_TEST(hwt_tagger_event_first_match_wins)
 }
 END_TEST
 
+/* file: the source file of the frame's function, as the model shows it (relative to the root);
+ * frames whose file is unknown match no file rule. */
+START_TEST(hwt_tagger_event_file_rule)
+{
+	ck_assert_int_eq(hwt_tag_rules_need_sources(r), 0);
+	add("file:parser=^src/parse/");
+	add("file:outside=^external/");
+	ck_assert_int_eq(hwt_tag_rules_need_sources(r), 1);
+	ck_assert_int_eq(hwt_model_set_meta(m, "project_root", "/home/u/app"), 0);
+	int64_t in_root = hwt_model_intern_path(m, "/home/u/app/src/parse/json.c", 28);
+	int64_t outside = hwt_model_intern_path(m, "/home/u/zlib/inflate.c", 22);
+	ck_assert_str_eq(hwt_model_str(m, (uint32_t)in_root), "src/parse/json.c");
+	ck_assert_int_eq(hwt_model_set_frame_file(m, f_parse, (uint32_t)in_root), 0);
+	ck_assert_int_eq(hwt_model_set_frame_file(m, f_inflate, (uint32_t)outside), 0);
+	ck_assert_uint_eq(hwt_model_frame_file(m, f_parse), (uint32_t)in_root);
+	ck_assert_uint_eq(hwt_model_frame_file(m, f_lex), HWT_NONE);
+	ck_assert_int_eq(hwt_model_set_frame_file(m, 9999, (uint32_t)in_root), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_model_set_frame_file(NULL, f_parse, (uint32_t)in_root), HWT_E_INVAL);
+	struct hwt_tagger *t = hwt_tagger_alloc(r, m);
+	ck_assert_str_eq(tag_sample(t, 10, STACK(f_main, f_parse, f_lex, f_inflate)),
+			 "parser;outside");
+	ck_assert_str_eq(tag_sample(t, 10, STACK(f_main, f_lex)), HWT_TAG_UNMATCHED);
+	hwt_tagger_free(t);
+}
+END_TEST
+
 START_TEST(hwt_tag_rules_add_bad)
 {
 	static const char *const bad[] = {
@@ -216,6 +242,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, hwt_tagger_event_chains);
 	tcase_add_test(tc, hwt_tagger_event_first_match_wins);
+	tcase_add_test(tc, hwt_tagger_event_file_rule);
 	tcase_add_test(tc, hwt_tag_rules_add_bad);
 	tcase_add_test(tc, hwt_tag_rules_load_file);
 	tcase_add_test(tc, hwt_tag_rules_free_null);

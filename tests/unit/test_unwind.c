@@ -28,26 +28,7 @@ static uint32_t self;
 /* This process's mappings, as a recording's would be; the end of the stack. */
 static void load_maps(void)
 {
-	char line[4096], path[1024];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	ck_assert_ptr_nonnull(f);
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi, off;
-		char perms[8];
-
-		path[0] = 0;
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %1023s", &lo, &hi, perms, &off, path) <
-		    4)
-			continue;
-		if (!strcmp(path, "[stack]"))
-			stack_top = hi;
-		if (perms[2] != 'x' || (path[0] != '/' && strcmp(path, "[vdso]")))
-			continue;
-		struct hwt_map_info mi = { .start = lo, .end = hi, .pgoff = off, .path = path };
-		ck_assert_int_ge(hwt_symbolizer_add_map(s, self, &mi), 0);
-	}
-	fclose(f);
+	ck_assert_int_eq(self_samples_maps(s, self), 0);
 	ck_assert_uint_gt(stack_top, 0);
 }
 

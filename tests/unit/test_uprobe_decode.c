@@ -298,6 +298,7 @@ static void decode_all(void)
 	memset(&s, 0, sizeof(s));
 	s.m = hwt_model_alloc();
 	ck_assert_ptr_nonnull(s.m);
+	ck_assert_int_eq(hwt_model_set_redaction(s.m, 0, NULL), 0); /* paths as recorded */
 	d = hwt_decoder_open(path, s.m, &cfg, &err, why, sizeof(why));
 	ck_assert_msg(d != NULL, "%s", why);
 	while ((err = hwt_decoder_next(d, &ev)) > 0) {
