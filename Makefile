@@ -90,7 +90,7 @@ $(BUILD)/programs/%: tests/programs/%.cc
 OPT_CFLAGS := -g -fno-omit-frame-pointer
 PROG_BINS += $(BUILD)/programs/leaf_o1 $(BUILD)/programs/leaf_o2 $(BUILD)/programs/stl_o2 \
 	     $(BUILD)/programs/tailcall_o2 $(BUILD)/programs/cold_o2 $(BUILD)/programs/clones_o2 \
-	     $(BUILD)/programs/tailcall_cxx_o2
+	     $(BUILD)/programs/tailcall_cxx_o2 $(BUILD)/programs/effects_o2
 $(BUILD)/programs/leaf_o%: tests/programs/opt/leaf.c
 	@mkdir -p $(dir $@)
 	$(CC) -O$* $(OPT_CFLAGS) -o $@ $<
@@ -99,6 +99,7 @@ $(BUILD)/programs/leaf_o%: tests/programs/opt/leaf.c
 $(BUILD)/programs/%_o2: tests/programs/opt/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 $(OPT_CFLAGS) -o $@ $<
+$(BUILD)/programs/effects_o2: tests/programs/effects.c
 $(BUILD)/programs/tailcall_cxx_o2: tests/programs/opt/tailcall.c
 	@mkdir -p $(dir $@)
 	$(CXX) -x c++ -O2 $(OPT_CFLAGS) -o $@ $<

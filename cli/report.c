@@ -127,6 +127,9 @@ static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *t
 	if (hwt_agg_mode(agg) == HWT_AGG_COUNTER)
 		printf("# %s %s added by the counter, by the stack open at each value, in %s\n",
 		       tot, wname, trace);
+	else if (hwt_agg_mode(agg) == HWT_AGG_EFFECTS)
+		printf("# %s %s of effects (system calls), by the stack that made each, in %s\n",
+		       tot, wname, trace);
 	else if (strcmp(wname, "samples"))
 		printf("# %" PRIu64 " samples, %s %s, in %s\n", nsamples, tot, wname, trace);
 	else

@@ -113,7 +113,10 @@ enum hwt_slice_flags {
 struct hwt_event {
 	enum hwt_event_type type;
 	uint32_t pid, tid;
-	uint64_t ts; /* nanoseconds, CLOCK_MONOTONIC */
+	uint32_t stack; /* HWT_EV_INSTANT: the stack node of the code that caused it, its leaf
+			   the effect's own frame ("file:PATH", "net:HOST:PORT") when it is one;
+			   HWT_NONE: none (and for every other type) */
+	uint64_t ts;	/* nanoseconds, CLOCK_MONOTONIC */
 	union {
 		struct {
 			uint32_t name;	     /* string id (comm) */
@@ -165,6 +168,7 @@ struct hwt_event {
 		} lost;
 	};
 };
+_Static_assert(sizeof(struct hwt_event) == 40, "the slice hot path clears an event per call");
 
 struct hwt_model;
 

@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include "format/perf_sample.h"
+#include "format/sysc_format.h"
 
 #define PERF_REG_X86_SP 7
 
@@ -136,6 +137,12 @@ static size_t scrub_sample(struct hwt_scrub *s, const struct hwt_event_desc *e, 
 		struct hwt_scrub_proc *pr = proc_of(s, smp.pid);
 		uint16_t mode = ((const struct perf_event_header *)rec)->misc &
 				PERF_RECORD_MISC_CPUMODE_MASK;
+		/* The syscalls plugin's records are taken in the kernel, at a system call the
+		 * program made from its own code, after its exec (the plugin follows a launched
+		 * program from there): the copy is of the image /proc describes. */
+		if (e->type == PERF_TYPE_SOFTWARE && e->config == PERF_COUNT_SW_BPF_OUTPUT &&
+		    !strcmp(e->name, HWT_SYSC_EVENT))
+			mode = PERF_RECORD_MISC_USER;
 		/* Samples in the kernel before the process first ran its own code are taken during
 		 * its exec: the copy is of a stack being built (partial copies of the strings were
 		 * seen there), not of the image /proc describes. */

@@ -434,6 +434,7 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	free(d->sources);
 	free(d->out);
 	free(d->stacks);
+	hwt_effects_free(d->effects);
 	free(d->descs);
 	hwt_unwinder_free(d->unw);
 	hwt_symbolizer_free(d->sym);

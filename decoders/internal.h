@@ -17,6 +17,7 @@
 #include "core/util.h"
 #include "callchain.h"
 #include "unwind.h"
+#include "effects/effects.h"
 
 #define MAX_WEIGHTS	  16
 #define MAX_CHAIN	  512
@@ -163,6 +164,7 @@ struct hwt_decoder {
 	size_t nout, iout, cap_out;
 	struct stack_cache_entry *stacks; /* STACK_CACHE_SIZE, allocated at the first sample */
 	uint64_t weights[MAX_WEIGHTS];
+	struct hwt_effects *effects; /* the syscalls plugin's records, NULL until the first */
 };
 
 /** A decoder of one plugin stream. Hooks return >= 0 or a negative enum hwt_error. */

@@ -9,6 +9,7 @@
 
 #include "hwtrace/error.h"
 #include "core/format/perf_sample.h"
+#include "core/format/sysc_format.h"
 #include "core/symbols.h"
 #include "callchain.h"
 #include "unwind.h"
@@ -227,6 +228,48 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 	return node;
 }
 
+/* A record of the syscalls plugin: an instant when it completes an effect, with the caller's
+ * stack and, under it, the effect's own frame. */
+static int effect_sample(struct hwt_decoder *d, const struct hwt_event_desc *e,
+			 const struct hwt_perf_sample *s)
+{
+	struct hwt_effect fx;
+
+	if (!s->raw)
+		return 0;
+	if (!d->effects && !(d->effects = hwt_effects_alloc()))
+		return HWT_E_NOMEM;
+	int rc = hwt_effects_record(d->effects, d->m, s->pid, s->tid, s->time, s->raw, s->raw_size,
+				    &fx);
+	if (rc == HWT_E_CORRUPT) {
+		d->stats.damaged_records++;
+		return 0;
+	}
+	if (rc <= 0)
+		return rc;
+	hwt_dec_announce(d, s->pid, s->tid, s->time);
+	int64_t stack = build_stack(d, e, s);
+	if (stack < 0)
+		return (int)stack;
+	struct hwt_frame fr = { .name = fx.leaf, .kind = HWT_FRAME_SPAN };
+	int64_t frame = fx.leaf ? hwt_model_intern_frame(d->m, &fr) : 0;
+	if (frame < 0)
+		return (int)frame;
+	if (frame && (stack = hwt_model_intern_stack(d->m, (uint32_t)stack, (uint32_t)frame)) < 0)
+		return (int)stack;
+	int64_t name = hwt_model_intern_str(d->m, fx.name);
+	if (name < 0)
+		return (int)name;
+	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_INSTANT, s->pid, s->tid, s->time);
+	if (!ev)
+		return HWT_E_NOMEM;
+	ev->stack = (uint32_t)stack;
+	ev->instant.name = (uint32_t)name;
+	ev->instant.args = fx.args;
+	ev->instant.args_len = fx.args ? fx.args_len : 0;
+	return 0;
+}
+
 static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 {
 	const uint8_t *end = rec + size;
@@ -240,6 +283,9 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 		d->stats.damaged_records++; /* skip it, keep the rest */
 		return 0;
 	}
+	if (e->type == PERF_TYPE_SOFTWARE && e->config == PERF_COUNT_SW_BPF_OUTPUT &&
+	    !strcmp(e->name, HWT_SYSC_EVENT))
+		return effect_sample(d, e, &s);
 	d->stats.samples++;
 	hwt_dec_announce(d, s.pid, s.tid, s.time);
 	int64_t stack = build_stack(d, e, &s);

@@ -6,6 +6,7 @@
 
 #include "hwtrace/error.h"
 #include "aggregate.h"
+#include "effects_view.h"
 #include "slice_track.h"
 
 /* One table of (thread name, node) -> values. */
@@ -49,7 +50,9 @@ struct hwt_agg {
 	uint32_t nct, capct;
 	int matched;
 	uint32_t unit;
-	char *why; /* owned: why finish refused the view, NULL if it did not */
+	char *why;	      /* owned: why finish refused the view, NULL if it did not */
+	struct hwt_fxview fx; /* HWT_AGG_EFFECTS: the view */
+	uint64_t neffects;
 
 	struct hwt_slice_track *track; /* threads and their open slices */
 	struct hwt_idmap proc_names;   /* pid -> string id */
@@ -199,6 +202,9 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 	} else if ((w = hwt_model_find_weight(m, view)) >= 0) {
 		a->mode = HWT_AGG_SAMPLES;
 		a->index = (uint32_t)w;
+	} else if (hwt_fxview_parse(view, &a->fx)) {
+		a->mode = HWT_AGG_EFFECTS;
+		a->counters.nvalues = 1;
 	} else if (nw == 0 && !strcmp(view, "samples")) {
 		a->mode = HWT_AGG_SAMPLES;
 		a->index = 0;
@@ -262,7 +268,7 @@ static int agg_begin(void *ctx, struct hwt_track_thread *t, struct hwt_open_slic
 	struct hwt_agg *a = ctx;
 	int64_t i;
 
-	if (a->mode == HWT_AGG_COUNTER)
+	if (a->mode == HWT_AGG_COUNTER || a->mode == HWT_AGG_EFFECTS)
 		return 0; /* only the nesting is wanted */
 	i = table_entry(&a->slices, thread_comm(a, t), s->node);
 	if (i < 0)
@@ -279,7 +285,7 @@ static int agg_end(void *ctx, struct hwt_track_thread *t, struct hwt_open_slice 
 	struct hwt_agg *a = ctx;
 	uint64_t dur = ts - s->begin;
 
-	if (a->mode == HWT_AGG_COUNTER)
+	if (a->mode == HWT_AGG_COUNTER || a->mode == HWT_AGG_EFFECTS)
 		return 0;
 	a->slices.vals[s->aux * a->slices.nvalues + HWT_AGG_TIME] +=
 		dur > s->child ? dur - s->child : 0;
@@ -402,11 +408,22 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		if (a->mode == HWT_AGG_COUNTER && (rc = agg_counter(a, m, ev)))
 			return rc;
 		break;
+	case HWT_EV_INSTANT: {
+		uint64_t v;
+
+		if (a->mode != HWT_AGG_EFFECTS || !hwt_fxview_value(&a->fx, m, ev, &v))
+			break;
+		t = hwt_slice_track_thread(a->track, ev->pid, ev->tid, 1);
+		if (!t)
+			return HWT_E_NOMEM;
+		a->neffects++;
+		return table_add(&a->counters, thread_comm(a, t), ev->stack, &v, 1);
+	}
 	case HWT_EV_SAMPLE: {
 		uint64_t one = 1;
 		uint32_t nw = hwt_model_nweights(m);
 
-		if (a->mode == HWT_AGG_SLICES)
+		if (a->mode == HWT_AGG_SLICES || a->mode == HWT_AGG_EFFECTS)
 			return 0;
 		t = hwt_slice_track_thread(a->track, ev->pid, ev->tid, 1);
 		if (!t)
@@ -428,7 +445,7 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		a->nslices++;
 		/* fall through */
 	case HWT_EV_SLICE_END:
-		if (a->mode == HWT_AGG_SAMPLES)
+		if (a->mode == HWT_AGG_SAMPLES || a->mode == HWT_AGG_EFFECTS)
 			return 0;
 		break;
 	default:
@@ -481,6 +498,13 @@ int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 		return HWT_E_NOCALLS;
 	if (a->mode == HWT_AGG_COUNTER && !a->matched)
 		return counter_view_check(a, m);
+	if (a->mode == HWT_AGG_EFFECTS && !a->neffects) {
+		free(a->why);
+		a->why =
+			strdup("the recording has no effects of this view: record with -P syscalls "
+			       "(files and network system calls)");
+		return a->why ? HWT_E_INVAL : HWT_E_NOMEM;
+	}
 	if (a->mode == HWT_AGG_AUTO) {
 		if (a->nsamples) {
 			a->mode = HWT_AGG_SAMPLES;
@@ -495,7 +519,7 @@ int hwt_agg_finish(struct hwt_agg *a, const struct hwt_model *m)
 
 static const struct agg_table *result(const struct hwt_agg *a)
 {
-	if (a->mode == HWT_AGG_COUNTER)
+	if (a->mode == HWT_AGG_COUNTER || a->mode == HWT_AGG_EFFECTS)
 		return &a->counters;
 	return a->mode == HWT_AGG_SLICES ? &a->slices : &a->samples;
 }
@@ -527,6 +551,11 @@ void hwt_agg_value_desc(const struct hwt_agg *a, const struct hwt_model *m, uint
 		 * word pprof knows and scales. */
 		if (!strcmp(*unit, "ns"))
 			*unit = "nanoseconds";
+		return;
+	}
+	if (a->mode == HWT_AGG_EFFECTS) {
+		*name = a->fx.count ? "calls" : "bytes";
+		*unit = a->fx.count ? "count" : "bytes";
 		return;
 	}
 	if (a->mode == HWT_AGG_SLICES) {

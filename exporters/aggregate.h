@@ -16,6 +16,8 @@ enum hwt_agg_mode {
 	HWT_AGG_SLICES,	  /* two values: calls (count), self time (nanoseconds) */
 	HWT_AGG_COUNTER,  /* one value: what the counter tracks named by the view add, charged
 			     to the stacks they were added at (hwt_agg_alloc()) */
+	HWT_AGG_EFFECTS,  /* one value: the bytes (or the count) of the effects of a files or
+			     network view, under the stacks that caused them (effects_view.h) */
 };
 
 /* Value indexes in HWT_AGG_SLICES mode. */

@@ -5,6 +5,7 @@ extern const struct hwt_plugin hwt_plugin_intel_pt, hwt_plugin_sample, hwt_plugi
 extern const struct hwt_plugin hwt_plugin_inproc;
 extern const struct hwt_plugin hwt_plugin_watch, hwt_plugin_proc, hwt_plugin_counters;
 extern const struct hwt_plugin hwt_plugin_maps, hwt_plugin_fds, hwt_plugin_env;
+extern const struct hwt_plugin hwt_plugin_syscalls;
 
 /* Tracers in the order `-b auto` tries them: exact calls only where they are cheap (Intel PT),
  * else sampling, which always works; the exact-call tracers only when named or when their flags
@@ -23,5 +24,6 @@ const struct hwt_plugin *const hwt_builtin_plugins[] = {
 	&hwt_plugin_maps,
 	&hwt_plugin_fds,
 	&hwt_plugin_env,
+	&hwt_plugin_syscalls,
 	NULL,
 };

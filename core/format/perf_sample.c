@@ -84,6 +84,8 @@ int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, cons
 		 * the fields after it unaligned. */
 		if ((4 + (uint64_t)size) % 8 || size > (uint64_t)(end - (const uint8_t *)q) - 4)
 			return HWT_E_CORRUPT;
+		s->raw = (const uint8_t *)q + 4;
+		s->raw_size = size;
 		q = (const uint64_t *)((const uint8_t *)q + 4 + size);
 	}
 	if (st & PERF_SAMPLE_BRANCH_STACK) {

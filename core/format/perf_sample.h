@@ -23,6 +23,8 @@ struct hwt_perf_sample {
 	uint64_t regs_abi;
 	const uint8_t *stack;
 	uint64_t stack_size;
+	const uint8_t *raw; /* PERF_SAMPLE_RAW's bytes (padding included), NULL if none */
+	uint32_t raw_size;
 };
 
 /** Finds the fields of the sample body @p..@end (after the perf_event_header) of event @e.

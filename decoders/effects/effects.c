@@ -1,0 +1,354 @@
+/* Effects from the `syscalls` plugin's records: entries paired with their exits per thread, and
+ * each process's descriptors followed through open, socket, connect, bind, accept, dup and
+ * close, so that a read or a send names the file or address it touched. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "hwtrace/error.h"
+#include "core/format/sysc_format.h"
+#include "core/format/value.h"
+#include "core/util.h"
+#include "effects.h"
+
+/* What a descriptor is: the leaf frame's string and what args show of it. */
+struct fdent {
+	uint64_t key;	/* pid << 32 | fd */
+	uint32_t leaf;	/* "file:PATH" / "net:HOST:PORT" */
+	uint32_t shown; /* the path (as hwt_model_intern_path() shows it) or "HOST:PORT" */
+	int sock;
+};
+
+struct hwt_effects {
+	struct hwt_idmap fds; /* pid << 32 | fd -> index + 1 in @ents, 0: closed */
+	struct fdent *ents;
+	size_t nents, cap_ents;
+	struct hwt_sysc_rec rec; /* the record being read, aligned */
+	uint8_t args[HWT_SYSC_DATA + 512];
+	char text[HWT_SYSC_DATA + 64];
+};
+
+struct hwt_effects *hwt_effects_alloc(void)
+{
+	return calloc(1, sizeof(struct hwt_effects));
+}
+
+void hwt_effects_free(struct hwt_effects *fx)
+{
+	if (!fx)
+		return;
+	hwt_idmap_fini(&fx->fds);
+	free(fx->ents);
+	free(fx);
+}
+
+static const struct fdent *fd_get(const struct hwt_effects *fx, uint32_t pid, uint64_t fd)
+{
+	const uint32_t *slot = hwt_idmap_find(&fx->fds, (uint64_t)pid << 32 | (uint32_t)fd);
+
+	return slot && *slot ? &fx->ents[*slot - 1] : NULL;
+}
+
+static int fd_put(struct hwt_effects *fx, uint32_t pid, int64_t fd, const struct fdent *e)
+{
+	if (fd < 0 || fd > INT32_MAX)
+		return 0;
+	uint32_t *slot = hwt_idmap_put(&fx->fds, (uint64_t)pid << 32 | (uint32_t)fd, NULL);
+	if (!slot)
+		return HWT_E_NOMEM;
+	if (!e) {
+		*slot = 0;
+		return 0;
+	}
+	if (HWT_ARRAY_GROW(fx->ents, &fx->cap_ents, fx->nents + 1))
+		return HWT_E_NOMEM;
+	fx->ents[fx->nents] = *e;
+	fx->ents[fx->nents].key = (uint64_t)pid << 32 | (uint32_t)fd;
+	*slot = (uint32_t)++fx->nents;
+	return 0;
+}
+
+/* Process @child (forked by @pid) starts with @pid's descriptors. */
+static int fds_inherit(struct hwt_effects *fx, uint32_t pid, uint32_t child)
+{
+	size_t n = fx->nents;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint32_t *slot = hwt_idmap_find(&fx->fds, fx->ents[i].key);
+		if (fx->ents[i].key >> 32 != pid || !slot || *slot != i + 1)
+			continue; /* another process's, or closed or replaced since */
+		struct fdent e = fx->ents[i];
+		int rc = fd_put(fx, child, (int64_t)(uint32_t)e.key, &e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Interns "PREFIX" + @s as a leaf and sets e->leaf; 0 or HWT_E_NOMEM. */
+static int leaf_of(struct hwt_effects *fx, struct hwt_model *m, const char *prefix, const char *s,
+		   struct fdent *e)
+{
+	snprintf(fx->text, sizeof(fx->text), "%s%s", prefix, s);
+	int64_t id = hwt_model_intern_str(m, fx->text);
+	if (id < 0)
+		return (int)id;
+	e->leaf = (uint32_t)id;
+	return 0;
+}
+
+/* "HOST:PORT" of the sockaddr of @len bytes at @sa ("[ADDR]:PORT" for IPv6, the path of a Unix
+ * socket), into @buf. */
+static void sockaddr_text(const uint8_t *sa, size_t len, char *buf, size_t cap)
+{
+	uint16_t family = 0;
+	char host[INET6_ADDRSTRLEN];
+
+	if (len >= 2)
+		memcpy(&family, sa, 2);
+	if (family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in in;
+		memcpy(&in, sa, sizeof(in));
+		inet_ntop(AF_INET, &in.sin_addr, host, sizeof(host));
+		snprintf(buf, cap, "%s:%u", host, ntohs(in.sin_port));
+	} else if (family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 in6;
+		memcpy(&in6, sa, sizeof(in6));
+		inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof(host));
+		snprintf(buf, cap, "[%s]:%u", host, ntohs(in6.sin6_port));
+	} else if (family == AF_UNIX && len > 2) {
+		size_t n = strnlen((const char *)sa + 2, len - 2);
+		/* an abstract socket starts with a NUL: show it as '@' */
+		if (n == 0 && len > 3)
+			snprintf(buf, cap, "unix:@%.*s",
+				 (int)strnlen((const char *)sa + 3, len - 3), (const char *)sa + 3);
+		else
+			snprintf(buf, cap, "unix:%.*s", (int)n, (const char *)sa + 2);
+	} else {
+		snprintf(buf, cap, "family-%u", family);
+	}
+}
+
+/* The descriptor @fd of @pid, or one made up ("fd:N") when it was opened before the recording:
+ * a socket when @sock. */
+static int fd_lookup(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint64_t fd,
+		     int sock, struct fdent *out)
+{
+	const struct fdent *e = fd_get(fx, pid, fd);
+	char name[32];
+
+	if (e) {
+		*out = *e;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "fd:%d", (int)fd);
+	int64_t id = hwt_model_intern_str(m, name);
+	if (id < 0)
+		return (int)id;
+	out->shown = (uint32_t)id;
+	out->sock = sock;
+	return leaf_of(fx, m, sock ? "net:" : "file:", name, out);
+}
+
+static int is_read(int64_t nr)
+{
+	return nr == HWT_NR_READ || nr == HWT_NR_PREAD64 || nr == HWT_NR_READV ||
+	       nr == HWT_NR_RECVFROM || nr == HWT_NR_RECVMSG;
+}
+
+static int is_write(int64_t nr)
+{
+	return nr == HWT_NR_WRITE || nr == HWT_NR_PWRITE64 || nr == HWT_NR_WRITEV ||
+	       nr == HWT_NR_SENDTO || nr == HWT_NR_SENDMSG;
+}
+
+/* The args of an effect on descriptor @e. */
+static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
+		     int64_t ret, const struct fdent *e, int64_t bytes, struct hwt_effect *out)
+{
+	struct hwt_value_writer w = { .buf = fx->args, .cap = sizeof(fx->args) };
+	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
+	int open = hwt_sysc_class_of(nr) == HWT_SYSC_C_PATH_DI ||
+		   hwt_sysc_class_of(nr) == HWT_SYSC_C_PATH_SI;
+
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	hwt_vw_str(&w, e->sock ? "address" : "path", hwt_model_str(m, e->shown));
+	hwt_vw_int(&w, "fd",
+		   open || nr == HWT_NR_ACCEPT || nr == HWT_NR_ACCEPT4
+			   ? ret
+			   : (int64_t)(int32_t)in->regs[HWT_SYSC_DI]);
+	if (bytes >= 0)
+		hwt_vw_int(&w, "bytes", bytes);
+	if (nr == HWT_NR_OPEN || nr == HWT_NR_OPENAT)
+		hwt_vw_int(&w, "flags",
+			   (int64_t)in->regs[nr == HWT_NR_OPEN ? HWT_SYSC_SI : HWT_SYSC_DX]);
+	hwt_vw_int(&w, "result", ret);
+	hwt_vw_end(&w);
+	out->leaf = e->leaf;
+	out->args = w.bad ? NULL : fx->args;
+	out->args_len = w.bad ? 0 : (uint32_t)w.len;
+}
+
+/* An open's path: shown as hwt_model_intern_path() decides. */
+static int open_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
+		    struct fdent *e)
+{
+	size_t n = in->dlen ? strnlen((const char *)in->data, in->dlen) : 0;
+	int64_t id = n ? hwt_model_intern_path(m, (const char *)in->data, n)
+		       : hwt_model_intern_str(m, "[unreadable path]");
+
+	if (id < 0)
+		return (int)id;
+	e->shown = (uint32_t)id;
+	e->sock = 0;
+	return leaf_of(fx, m, "file:", hwt_model_str(m, e->shown), e);
+}
+
+static int sock_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
+		    struct fdent *e)
+{
+	char addr[160];
+
+	uint16_t family = 0;
+	int64_t id;
+
+	memcpy(&family, in->data, sizeof(family));
+	if (family == AF_UNIX && in->dlen > 2 && in->data[2]) {
+		/* a Unix socket's file: a path, shown as paths are */
+		const char *path = (const char *)in->data + 2;
+		id = hwt_model_intern_path(m, path, strnlen(path, in->dlen - 2));
+		if (id < 0)
+			return (int)id;
+		snprintf(addr, sizeof(addr), "unix:%s", hwt_model_str(m, (uint32_t)id));
+	} else {
+		sockaddr_text(in->data, in->dlen < HWT_SYSC_DATA ? in->dlen : HWT_SYSC_DATA, addr,
+			      sizeof(addr));
+	}
+	id = hwt_model_intern_str(m, addr);
+	if (id < 0)
+		return (int)id;
+	e->shown = (uint32_t)id;
+	e->sock = 1;
+	return leaf_of(fx, m, "net:", addr, e);
+}
+
+/* Call @in of @pid, which returned @ret: the effect, if it is one. */
+static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
+		    const struct hwt_sysc_rec *in, int64_t ret, struct hwt_effect *out)
+{
+	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
+	uint64_t fd = in->regs[HWT_SYSC_DI];
+	struct fdent e = { 0 };
+	int rc;
+
+	switch (hwt_sysc_class_of(nr)) {
+	case HWT_SYSC_C_PATH_DI:
+	case HWT_SYSC_C_PATH_SI:
+		if ((rc = open_ent(fx, m, in, &e)) || (ret >= 0 && (rc = fd_put(fx, pid, ret, &e))))
+			return rc;
+		out->name = "open";
+		put_args(fx, m, in, ret, &e, -1, out);
+		return 1;
+	case HWT_SYSC_C_SOCK_SI:
+		if ((rc = sock_ent(fx, m, in, &e)) || (rc = fd_put(fx, pid, (int64_t)fd, &e)))
+			return rc;
+		out->name = nr == HWT_NR_CONNECT ? "connect" : "bind";
+		put_args(fx, m, in, ret, &e, -1, out);
+		return 1;
+	case HWT_SYSC_C_CLONE:
+		/* A new thread (clone's CLONE_THREAD) shares its process's table; clone3's flags
+		 * are not recorded: a thread then gets a copy no one looks up. */
+		if (ret <= 0 || ret > INT32_MAX || (uint32_t)ret == pid ||
+		    (nr == HWT_NR_CLONE && (in->regs[HWT_SYSC_DI] & CLONE_THREAD)))
+			return 0;
+		return fds_inherit(fx, pid, (uint32_t)ret);
+	default:
+		break;
+	}
+	if (nr == HWT_NR_GETSOCKNAME) {
+		/* A socket bound to port 0 (or not bound) learns its address: accepted sockets
+		 * then show it. */
+		const struct fdent *cur = fd_get(fx, pid, fd);
+		const char *shown = cur ? hwt_model_str(m, cur->shown) : NULL;
+		size_t n = shown ? strlen(shown) : 0;
+		if (ret || in->dlen < sizeof(uint16_t) || !cur || !cur->sock ||
+		    (strcmp(shown, "unconnected") && (n < 2 || strcmp(shown + n - 2, ":0"))))
+			return 0;
+		if ((rc = sock_ent(fx, m, in, &e)))
+			return rc;
+		return fd_put(fx, pid, (int64_t)fd, &e);
+	}
+	if (nr == HWT_NR_CLOSE) {
+		if ((rc = fd_lookup(fx, m, pid, fd, 0, &e)))
+			return rc;
+		if (ret == 0 && (rc = fd_put(fx, pid, (int64_t)fd, NULL)))
+			return rc;
+		out->name = "close";
+		put_args(fx, m, in, ret, &e, -1, out);
+		return 1;
+	}
+	if (nr == HWT_NR_DUP || nr == HWT_NR_DUP2 || nr == HWT_NR_DUP3) {
+		const struct fdent *old = fd_get(fx, pid, fd);
+		if (ret >= 0 && old) {
+			e = *old;
+			return fd_put(fx, pid, ret, &e);
+		}
+		return ret >= 0 ? fd_put(fx, pid, ret, NULL) : 0;
+	}
+	if (nr == HWT_NR_SOCKET) {
+		if (ret < 0)
+			return 0;
+		int64_t id = hwt_model_intern_str(m, "unconnected");
+		if (id < 0)
+			return (int)id;
+		e = (struct fdent){ .shown = (uint32_t)id, .sock = 1 };
+		if ((rc = leaf_of(fx, m, "net:", "unconnected", &e)))
+			return rc;
+		return fd_put(fx, pid, ret, &e);
+	}
+	if (nr == HWT_NR_ACCEPT || nr == HWT_NR_ACCEPT4) {
+		/* The peer's address is written at the exit, past what the entry saw: the
+		 * accepted socket shows the listening socket's (bound) address. */
+		if ((rc = fd_lookup(fx, m, pid, fd, 1, &e)))
+			return rc;
+		if (ret >= 0 && (rc = fd_put(fx, pid, ret, &e)))
+			return rc;
+		out->name = "accept";
+		put_args(fx, m, in, ret, &e, -1, out);
+		return 1;
+	}
+	if (is_read(nr) || is_write(nr)) {
+		int sock_call = nr >= HWT_NR_SENDTO && nr <= HWT_NR_RECVMSG;
+		if ((rc = fd_lookup(fx, m, pid, fd, sock_call, &e)))
+			return rc;
+		out->name = is_read(nr) ? (e.sock ? "recv" : "read") : (e.sock ? "send" : "write");
+		put_args(fx, m, in, ret, &e, ret > 0 ? ret : 0, out);
+		return 1;
+	}
+	return 0;
+}
+
+int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint32_t tid,
+		       uint64_t ts, const void *raw, size_t len, struct hwt_effect *out)
+{
+	(void)tid;
+	if (!fx || !m || !raw || !out)
+		return HWT_E_INVAL;
+	struct hwt_sysc_rec *r = &fx->rec;
+	if (len < HWT_SYSC_HEAD)
+		return HWT_E_CORRUPT;
+	memcpy(r, raw, HWT_SYSC_HEAD);
+	if (r->kind != HWT_SYSC_EXIT || r->dlen > HWT_SYSC_DATA ||
+	    (r->dlen && len < HWT_SYSC_HEAD + r->dlen))
+		return HWT_E_CORRUPT;
+	memset(r->data, 0, sizeof(r->data));
+	memcpy(r->data, (const uint8_t *)raw + HWT_SYSC_HEAD, r->dlen);
+	memset(out, 0, sizeof(*out));
+	out->ts = ts;
+	return complete(fx, m, pid, r, r->val, out);
+}

@@ -1,0 +1,43 @@
+/* Effects: the records of the `syscalls` plugin (core/format/sysc_format.h), one per system
+ * call, read against a table of each process's open files and sockets, as the effects a program
+ * had: opens, reads, writes, connects, sends and receives, each with the file or address it
+ * touched, its bytes and its result. */
+#ifndef HWT_DECODERS_EFFECTS_EFFECTS_H
+#define HWT_DECODERS_EFFECTS_EFFECTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/model.h"
+
+/** What hwt_effects_record() found complete: one effect. Pointers are borrowed until the next
+ *  call. */
+struct hwt_effect {
+	const char *name;    /* "open", "read", "write", "close", "connect", "bind", "accept",
+				"send", "recv" (static) */
+	uint32_t leaf;	     /* string id of the leaf frame the views show: "file:PATH",
+				"net:HOST:PORT", or for a descriptor opened before the recording
+				"file:fd:N" / "net:fd:N" */
+	const uint8_t *args; /* a value tree (core/format/value.h), a map: path or address, fd,
+				bytes (reads, writes), flags (opens), result */
+	uint32_t args_len;
+	uint64_t ts; /* when the call returned (the record's time) */
+};
+
+struct hwt_effects;
+
+/** A new, empty state; NULL when out of memory. Free with hwt_effects_free(). */
+struct hwt_effects *hwt_effects_alloc(void);
+
+/** Frees @fx (NULL accepted). */
+void hwt_effects_free(struct hwt_effects *fx);
+
+/** Takes one record (@raw, @len bytes, borrowed for the call) of thread @tid of process @pid at
+ *  @ts. Strings shown are interned in @m; paths through hwt_model_intern_path(). Returns 1 with
+ *  *@out filled when the call was an effect, 0 when it was not (it only updates the descriptor
+ *  table: socket, dup, getsockname), HWT_E_CORRUPT for a record too short or of an unknown kind,
+ *  HWT_E_NOMEM, HWT_E_INVAL for NULL arguments. */
+int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint32_t tid,
+		       uint64_t ts, const void *raw, size_t len, struct hwt_effect *out);
+
+#endif

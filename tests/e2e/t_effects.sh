@@ -1,0 +1,216 @@
+# Effects (-P syscalls): the effects program writes and reads back five named files, each in a
+# function of its own with byte counts of its own (two under the working directory, three under
+# /tmp), and talks TCP with a server thread on 127.0.0.1 (client sends 1111 bytes, receives 2222).
+# The files view (folded) must give each (calling function, file) exactly the bytes written plus
+# read and the files:count view two opens of each; the network view the same bytes on
+# net:127.0.0.1:PORT under net_client and server_main; the Chrome and Perfetto exports an
+# instant per call with the path or address, fd and bytes on the right thread. At -O0 and -O2.
+need python3 protoc go
+
+# How a path the program opened is shown: under the project root (the working directory by
+# default) as given (the program opens them by relative names); /tmp paths as their bucket,
+# external/tmp, unless --no-redact.
+CWD_SHOWN='{path}'
+TMP_SHOWN='external/tmp'
+
+CHECK='
+import sys, collections
+out, folded, counts, net, chrome, cwd_shown, tmp_shown = sys.argv[1:8]
+files, port, csend, ssend = [], None, 0, 0
+for line in open(out):
+    w = line.split()
+    if w[0] == "file":
+        files.append((w[1], int(w[2]), int(w[3])))
+    elif w[0] == "server":
+        port, csend, ssend = int(w[1]), int(w[2]), int(w[3])
+check(len(files) == 5 and port, "program output: %s" % open(out).read()[:300])
+funcs = ["file_cwd_a", "file_cwd_b", "file_tmp_c", "file_tmp_d", "file_tmp_e"]
+def shown(p):
+    return (tmp_shown if p.startswith("/tmp/") else cwd_shown).format(path=p)
+want = collections.Counter()
+for (path, nw, nr), fn in zip(files, funcs):
+    want[(fn, "file:" + shown(path))] += nw + nr
+def fold(path):
+    got = collections.Counter()
+    for line in open(path):
+        stack, v = line.rsplit(" ", 1)
+        fr = stack.split(";")
+        got[(tuple(fr[:-1]), fr[-1])] += int(v)
+    return got
+got = collections.Counter()
+for (fr, leaf), v in fold(folded).items():
+    for fn in funcs:
+        if fn in fr:
+            got[(fn, leaf)] += v
+print("# files view:", dict(got))
+check(got == want, "files view %s, want %s" % (dict(got), dict(want)))
+opens = collections.Counter()
+for (fr, leaf), v in fold(counts).items():
+    if "open" in fr or "open64" in fr or "__libc_open64" in fr:
+        for fn in funcs:
+            if fn in fr:
+                opens[(fn, leaf)] += v
+wopen = collections.Counter({k: 2 for k in want})
+check(opens == wopen, "files:count view opens %s, want %s" % (dict(opens), dict(wopen)))
+leaf = "net:127.0.0.1:%d" % port
+gnet = collections.Counter()
+for (fr, lf), v in fold(net).items():
+    for fn in ("net_client", "server_main"):
+        if fn in fr and lf == leaf:
+            gnet[fn] += v
+wnet = {"net_client": csend + ssend, "server_main": csend + ssend}
+check(gnet == wnet, "network view %s, want %s on %s" % (dict(gnet), wnet, leaf))
+ev = load_chrome(chrome)
+inst = [e for e in ev if e.get("ph") in ("i", "I")]
+for path, nw, nr in files:
+    for name, n in (("write", nw), ("read", nr)):
+        m = [e for e in inst if e["name"] == name and e["args"].get("path") == shown(path)
+             and e["args"].get("bytes") == n and e["args"].get("result") == n]
+        check(len(m) == 1, "chrome: %d %s instants of %d bytes on %s" % (len(m), name, n, path))
+    m = [e for e in inst if e["name"] == "open" and e["args"].get("path") == shown(path)
+         and e["args"].get("fd", -1) >= 0]
+    same = sum(shown(p) == shown(path) for p, _, _ in files)
+    check(len(m) == 2 * same, "chrome: %d open instants of %s, want %d" % (len(m), path, 2 * same))
+addr = "127.0.0.1:%d" % port
+by = collections.Counter()
+for e in inst:
+    if e["name"] in ("send", "recv") and e["args"].get("address") == addr:
+        by[(e["tid"] == e["pid"], e["name"])] += e["args"]["bytes"]
+wby = {(True, "send"): csend, (True, "recv"): ssend, (False, "recv"): csend, (False, "send"): ssend}
+check(by == wby, "chrome: bytes by (main thread, direction) %s, want %s" % (dict(by), wby))
+check(any(e["name"] == "connect" and e["args"].get("address") == addr for e in inst),
+      "chrome: no connect instant to %s" % addr)
+done()
+'
+
+PFCHECK='
+import sys, pftrace
+out, pf, cwd_shown, tmp_shown = sys.argv[1:5]
+files = [l.split() for l in open(out) if l.startswith("file ")]
+def shown(p):
+    return (tmp_shown if p.startswith("/tmp/") else cwd_shown).format(path=p)
+t = pftrace.load(pf)
+check(not t.errors, "perfetto: %s" % t.errors[:5])
+for _, path, nw, nr in files:
+    for name, n in (("write", int(nw)), ("read", int(nr))):
+        m = [a for ts, u, nm, a, fl, end in t.instants if nm == name and a.get("bytes") == n
+             and a.get("path") == shown(path)]
+        check(len(m) == 1, "perfetto: %d %s instants of %d bytes on %s" % (len(m), name, n, path))
+done()
+'
+
+# go tool pprof -raw of the files view: each sample's exact bytes and its locations' names.
+PPCHECK='
+import sys, collections, re
+out, raw, cwd_shown, tmp_shown = sys.argv[1:5]
+files = [l.split() for l in open(out) if l.startswith("file ")]
+funcs = ["file_cwd_a", "file_cwd_b", "file_tmp_c", "file_tmp_d", "file_tmp_e"]
+def shown(p):
+    return (tmp_shown if p.startswith("/tmp/") else cwd_shown).format(path=p)
+text = open(raw).read()
+locs = {}
+for m in re.finditer(r"^ +(\d+): 0x[0-9a-f]+ (?:M=\d+ )?(.*?) :\d+ s=", text, re.M):
+    locs[m.group(1)] = m.group(2)
+samples = re.findall(r"^ +(\d+): ((?:\d+ )+)$", text.split("Locations")[0], re.M)
+got = collections.Counter()
+for v, ids in samples:
+    names = [locs.get(i, "?") for i in ids.split()]
+    for fn in funcs:
+        if fn in names:
+            got[(fn, names[0])] += int(v)
+want = collections.Counter()
+for (_, path, nw, nr), fn in zip(files, funcs):
+    want[(fn, "file:" + shown(path))] += int(nw) + int(nr)
+print("# pprof files view:", dict(got))
+check(got == want, "pprof files view %s, want %s" % (dict(got), dict(want)))
+done()
+'
+
+for prog in effects effects_o2; do
+	echo "\$ hwtrace record -q -P syscalls -o $prog.hwt -- $prog"
+	"$HWTRACE" record -q -P syscalls -o $prog.hwt -- "$PROGS/$prog" >$prog.out 2>$prog.err ||
+		fail "record -P syscalls failed: $(head -c 300 $prog.err)"
+	hw_ok export -f folded --view files -o $prog.files.folded $prog.hwt
+	hw_ok export -f folded --view files:count -o $prog.count.folded $prog.hwt
+	hw_ok export -f folded --view network -o $prog.net.folded $prog.hwt
+	hw_ok export -o $prog.json $prog.hwt
+	py "$CHECK" $prog.out $prog.files.folded $prog.count.folded $prog.net.folded $prog.json \
+		"$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: effects in the views or the Chrome export"
+	hw_ok export -f pprof --view files -o $prog.pb.gz $prog.hwt
+	go tool pprof -raw $prog.pb.gz >$prog.raw 2>pprof.err ||
+		fail "go tool pprof -raw cannot read $prog.pb.gz: $(head -c 300 pprof.err)"
+	py "$PPCHECK" $prog.out $prog.raw "$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: the pprof files view"
+	hw_ok export -o $prog.pftrace $prog.hwt
+	pf_decode $prog.pftrace $prog.pf.txt
+	py "$PFCHECK" $prog.out $prog.pf.txt "$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: effects in the Perfetto export"
+	# A /tmp path shown otherwise than as given must appear in no output at all.
+	if [ "$TMP_SHOWN" = "${TMP_SHOWN#*\{path\}}" ]; then
+		for f in $prog.files.folded $prog.count.folded $prog.json $prog.pf.txt $prog.raw; do
+			! grep -q /tmp/hwt_fx_ $f || err "$f shows a /tmp path as given, want $TMP_SHOWN"
+		done
+	fi
+done
+
+# --no-redact shows the /tmp files as the program named them, one line each in the files view.
+hw_ok export -f folded --view files --no-redact -o nr.folded effects.hwt
+n=$(grep -c ';file:/tmp/hwt_fx_' nr.folded)
+note "--no-redact: $n stacks end in a /tmp file as named"
+[ "$n" -ge 3 ] || err "export --no-redact --view files shows $n stacks ending in /tmp/hwt_fx_*, want 3 or more"
+
+# Nothing stays in the kernel: the BPF program (hwt_sc_exit) goes with the
+# recorder, at the end and on ^C. Listed by bpf(2) itself (BPF_PROG_GET_NEXT_ID, names from
+# BPF_OBJ_GET_INFO_BY_FD), no bpftool needed.
+BPFPROGS='
+import ctypes, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def bpf(cmd, attr):
+    buf = ctypes.create_string_buffer(attr, 128)
+    return libc.syscall(321, cmd, buf, 128), buf
+n, pid = 0, 0
+while True:
+    rc, buf = bpf(11, struct.pack("<III", pid, 0, 0))  # BPF_PROG_GET_NEXT_ID
+    if rc < 0:
+        break
+    pid = struct.unpack_from("<I", buf, 4)[0]
+    fd, _ = bpf(13, struct.pack("<III", pid, 0, 0))  # BPF_PROG_GET_FD_BY_ID
+    if fd < 0:
+        continue
+    info = ctypes.create_string_buffer(256)
+    rc, _ = bpf(15, struct.pack("<IIQ", fd, 256, ctypes.addressof(info)))  # OBJ_GET_INFO_BY_FD
+    name = info.raw[64:80].split(b"\0")[0].decode()
+    n += rc == 0 and name.startswith("hwt_sc_")
+    libc.close(fd)
+print(n)
+'
+# bpf_progs_become N: waits up to 10 s for N syscalls programs to be loaded (the kernel frees a
+# program once its last descriptor is closed, which may finish just after the recorder exits).
+bpf_progs_become()
+{
+	local i
+	for ((i = 0; i < 100; i++)); do
+		n=$(python3 -c "$BPFPROGS") || fail "cannot list BPF programs"
+		[ "$n" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+bpf_progs_become 0 || err "$n syscalls BPF programs left in the kernel after the recordings"
+echo "\$ hwtrace record -P syscalls -o int.hwt -- sleep 30 (then ^C)"
+"$HWTRACE" record -q -P syscalls -o int.hwt -- sleep 30 >int.out 2>int.err &
+rec_pid=$!
+bpf_progs_become 1 || err "the recorder has not loaded its BPF program within 10 s"
+kill -INT "$rec_pid"
+wait "$rec_pid"
+rc=$?
+[ "$rc" -eq 130 ] || err "record exited $rc on ^C, want 130 (the program's): $(head -c 300 int.err)"
+bpf_progs_become 0 || err "$n syscalls BPF programs left in the kernel after ^C"
+
+# A view of effects on a recording without them: one line naming the fix, no output file.
+hw export -f folded --view files -o none.folded effects.hwt
+[ "$HW_RC" -eq 0 ] || fail "the effects recording lost its files view"
+"$HWTRACE" record -q -o plain.hwt -- "$PROGS/effects" >/dev/null 2>&1 || fail "plain record failed"
+hw export -f folded --view network -o plain.folded plain.hwt
+[ "$HW_RC" -ne 0 ] || err "--view network of a recording without -P syscalls succeeded"
+grep -q -- "-P syscalls" hw.err || err "the error does not say to record with -P syscalls: $(cat hw.err)"
+assert_file_absent plain.folded
+finish

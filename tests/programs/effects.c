@@ -1,0 +1,162 @@
+/* Effects: five named files, each written and read back by a function of its own with byte
+ * counts of its own (two under the working directory, three under /tmp), and a TCP connection
+ * to a server thread on 127.0.0.1 (an ephemeral port): the client sends CLIENT_SEND bytes and
+ * receives SERVER_SEND. Prints "file NAME WRITTEN READ" for each file and "server PORT" for
+ * t_effects to check the files and network views against. Usage: effects [TMPDIR_TAG] */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLIENT_SEND 1111
+#define SERVER_SEND 2222
+
+static char buf[1 << 16];
+
+/* Writes @nw bytes to @path in one write, reads @nr of them back in one read, removes it. */
+static void write_read(const char *path, size_t nw, size_t nr)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	if (fd < 0 || write(fd, buf, nw) != (ssize_t)nw) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || read(fd, buf, nr) != (ssize_t)nr) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+	printf("file %s %zu %zu\n", path, nw, nr);
+}
+
+static char tmp_c[64], tmp_d[64], tmp_e[64];
+
+__attribute__((noinline)) void file_cwd_a(void)
+{
+	write_read("fx_cwd_a.dat", 1000, 100);
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void file_cwd_b(void)
+{
+	write_read("fx_cwd_b.dat", 2000, 200);
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void file_tmp_c(void)
+{
+	write_read(tmp_c, 3000, 300);
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void file_tmp_d(void)
+{
+	write_read(tmp_d, 4000, 400);
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void file_tmp_e(void)
+{
+	write_read(tmp_e, 5000, 500);
+	__asm__ volatile("" ::: "memory");
+}
+
+/* Reads exactly @n bytes. */
+static void recv_all(int fd, size_t n)
+{
+	for (size_t got = 0; got < n;) {
+		ssize_t k = recv(fd, buf + got, n - got, 0);
+		if (k <= 0) {
+			perror("recv");
+			exit(1);
+		}
+		got += (size_t)k;
+	}
+}
+
+static int lfd;
+
+__attribute__((noinline)) void *server_main(void *arg)
+{
+	int c = accept(lfd, NULL, NULL);
+	if (c < 0) {
+		perror("accept");
+		exit(1);
+	}
+	recv_all(c, CLIENT_SEND);
+	if (send(c, buf, SERVER_SEND, 0) != SERVER_SEND) {
+		perror("send");
+		exit(1);
+	}
+	close(c);
+	return arg;
+}
+
+__attribute__((noinline)) void net_client(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		perror("connect");
+		exit(1);
+	}
+	if (send(fd, buf, CLIENT_SEND, 0) != CLIENT_SEND) {
+		perror("send");
+		exit(1);
+	}
+	recv_all(fd, SERVER_SEND);
+	close(fd);
+	__asm__ volatile("" ::: "memory");
+}
+
+int main(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	pthread_t th;
+
+	memset(buf, 'x', sizeof(buf));
+	snprintf(tmp_c, sizeof(tmp_c), "/tmp/hwt_fx_%d_c.dat", (int)getpid());
+	snprintf(tmp_d, sizeof(tmp_d), "/tmp/hwt_fx_%d_d.dat", (int)getpid());
+	snprintf(tmp_e, sizeof(tmp_e), "/tmp/hwt_fx_%d_e.dat", (int)getpid());
+	file_cwd_a();
+	file_cwd_b();
+	file_tmp_c();
+	file_tmp_d();
+	file_tmp_e();
+	unlink("fx_cwd_a.dat");
+	unlink("fx_cwd_b.dat");
+	unlink(tmp_c);
+	unlink(tmp_d);
+	unlink(tmp_e);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&a, &alen)) {
+		perror("server");
+		return 1;
+	}
+	printf("server %d %d %d\n", ntohs(a.sin_port), CLIENT_SEND, SERVER_SEND);
+	fflush(stdout);
+	pthread_create(&th, NULL, server_main, NULL);
+	net_client(ntohs(a.sin_port));
+	pthread_join(th, NULL);
+	close(lfd);
+	/* Stay a while: the recorder zeroes copied stacks (argv and the environment lie at their
+	 * top) by where /proc says they are, and a process that has exited says nothing; records
+	 * drained after the exit would lose their stacks. */
+	struct timespec linger = { 0, 500 * 1000 * 1000 };
+	nanosleep(&linger, NULL);
+	return 0;
+}
