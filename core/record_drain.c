@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format/perf_sample.h"
 #include "host_internal.h"
 #include "progapi.h"
 #include "store.h"
@@ -82,6 +83,8 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 			memcpy(h->scratch, src, len);
 		src = h->scratch;
 		hwt_scrub_records(&h->scrub, h->scratch, len, desc_of, h);
+		/* And what the kernel could not fill: the decoder never reads it. */
+		len = hwt_perf_trim_stacks(h->scratch, len, desc_of, h);
 	}
 	count_records(h, src, len);
 	struct hwt_stream_item it = {

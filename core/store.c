@@ -36,10 +36,30 @@ static void crc32c_init(void)
 					     crc32c_table[0][crc32c_table[t - 1][i] & 0xff];
 }
 
-uint32_t hwt_crc32c(uint32_t crc, const void *data, size_t len)
+/* The same CRC by the SSE4.2 crc32 instruction (Castagnoli's polynomial, as the table's): about
+ * eight times the tables' rate, which read a large recording's chunks at half zstd's time. */
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const uint8_t *p,
+							       size_t len)
 {
-	const uint8_t *p = data;
+	uint64_t c = ~crc & 0xffffffffu;
 
+	while (len >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+		p += 8;
+		len -= 8;
+	}
+	uint32_t c32 = (uint32_t)c;
+	while (len--)
+		c32 = __builtin_ia32_crc32qi(c32, *p++);
+	return ~c32;
+}
+#endif
+
+static uint32_t crc32c_tables(uint32_t crc, const uint8_t *p, size_t len)
+{
 	pthread_once(&crc32c_once, crc32c_init);
 	crc = ~crc;
 	while (len >= 8) { /* slicing by 8 */
@@ -56,6 +76,23 @@ uint32_t hwt_crc32c(uint32_t crc, const void *data, size_t len)
 	while (len--)
 		crc = (crc >> 8) ^ crc32c_table[0][(crc ^ *p++) & 0xff];
 	return ~crc;
+}
+
+uint32_t hwt_crc32c(uint32_t crc, const void *data, size_t len)
+{
+#if defined(__x86_64__)
+	/* 1: the instruction, -1: the tables (HWT_CRC32C_TABLES set, or no SSE4.2). */
+	static int use_hw;
+	int hw = __atomic_load_n(&use_hw, __ATOMIC_RELAXED);
+
+	if (!hw) {
+		hw = __builtin_cpu_supports("sse4.2") && !getenv("HWT_CRC32C_TABLES") ? 1 : -1;
+		__atomic_store_n(&use_hw, hw, __ATOMIC_RELAXED);
+	}
+	if (hw > 0)
+		return crc32c_sse42(crc, data, len);
+#endif
+	return crc32c_tables(crc, data, len);
 }
 
 static void put32(uint8_t *p, uint32_t v)

@@ -161,7 +161,17 @@ void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out)
 	int i = 0, j = 0;
 
 	memset(out, 0, HWT_SAMPLE_NREGS * sizeof(*out));
-	/* Only the bits set in either mask: a few, not 64 (once per sample). */
+	_Static_assert(HWT_SAMPLE_REGS_MASK == 0xff01ffull, "bits 0-8 then 16-23: places below");
+	if (!(mask & ~HWT_SAMPLE_REGS_MASK)) {
+		/* Every sampled register has its place (what the recorder asks): registers 0-8 at
+		 * 0-8, 16-23 at 9-16. A few bits, once per sample. */
+		for (uint64_t m = mask; m; m &= m - 1, i++) {
+			int bit = __builtin_ctzll(m);
+			out[bit < 9 ? bit : bit - 7] = in[i];
+		}
+		return;
+	}
+	/* Only the bits set in either mask: a few, not 64. */
 	for (uint64_t m = mask | HWT_SAMPLE_REGS_MASK; m; m &= m - 1) {
 		uint64_t b = m & -m;
 

@@ -35,6 +35,7 @@ struct uw_proc {
 struct uw_file {
 	uint64_t dev, ino, size;
 	int64_t mtime_ns;
+	int debug_frame; /* 0: not looked at; 1: it or its debug file has .debug_frame; -1: none */
 };
 
 /* How one register of the caller is found (what dwarf_frame_register() says, as handle_cfi() in

@@ -123,3 +123,60 @@ int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, cons
 #undef NEED
 	return 0;
 }
+
+/* The new length of the sample @rec (@size bytes, @e's) once its stack copy is shortened in
+ * place; @size if it stays as it is. */
+static size_t trim_sample(const struct hwt_event_desc *e, uint8_t *rec, size_t size)
+{
+	struct hwt_perf_sample s;
+	const size_t hdr = sizeof(struct perf_event_header);
+
+	if (!(e->sample_type & PERF_SAMPLE_STACK_USER) ||
+	    hwt_perf_sample_parse(e, rec + hdr, rec + size, &s) || !s.stack)
+		return size;
+	uint8_t *data = rec + (s.stack - rec); /* the copy, in the writable record */
+	uint64_t copied, keep = (s.stack_size + 7) & ~7ull;
+	memcpy(&copied, data - 8, 8);
+	if (keep < 8)
+		keep = 8; /* a copy that is there, as empty as it was: the parse sees a stack */
+	if (keep >= copied)
+		return size;
+	/* The dynamic size and any fields after it follow the shortened copy. */
+	uint8_t *after = data + copied;
+	memmove(data + keep, after, (size_t)(rec + size - after));
+	memcpy(data - 8, &keep, 8);
+	return size - (size_t)(copied - keep);
+}
+
+size_t hwt_perf_trim_stacks(uint8_t *p, size_t len, hwt_perf_desc_fn desc_of, void *ctx)
+{
+	size_t in = 0, out = 0;
+
+	while (in + sizeof(struct perf_event_header) <= len) {
+		struct perf_event_header h;
+		memcpy(&h, p + in, sizeof(h));
+		if (h.size < sizeof(h) || h.size > len - in || h.size % 8)
+			break;
+		size_t size = h.size;
+		if (out != in)
+			memmove(p + out, p + in, size);
+		if (h.type == PERF_RECORD_SAMPLE && size >= sizeof(h) + 8) {
+			uint64_t id;
+			memcpy(&id, p + out + sizeof(h), 8);
+			const struct hwt_event_desc *e = desc_of(ctx, id);
+			size_t nsize = e ? trim_sample(e, p + out, size) : size;
+			if (nsize != size) {
+				h.size = (uint16_t)nsize;
+				memcpy(p + out, &h, sizeof(h));
+			}
+			out += nsize;
+		} else {
+			out += size;
+		}
+		in += size;
+	}
+	/* A broken tail goes on as it was. */
+	if (out != in)
+		memmove(p + out, p + in, len - in);
+	return out + (len - in);
+}

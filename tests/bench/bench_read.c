@@ -2,13 +2,16 @@
  * reader thread too), takes every event through hwt_decoder_batch() into a sink that only counts
  * them, ROUNDS times, and prints the best round: "EVENTS CALLS SECONDS CPU_SECONDS". Events are
  * the model's (a traced call is two: its slice's begin and end). -v adds, on stderr, each thread's
- * CPU seconds and seconds waited for the other (with the reader thread).
- *   bench_read [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt */
+ * CPU seconds and seconds waited for the other (with the reader thread). With -s, only the chunks
+ * are read (CRC checked, decompressed: what any decoding costs at least), and it prints "BYTES
+ * CHUNKS SECONDS CPU_SECONDS", BYTES the chunks' decompressed bytes.
+ *   bench_read [-s] [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/store.h"
 #include "decoders/decode.h"
 #include "hwtrace/error.h"
 
@@ -20,12 +23,53 @@ static double now(clockid_t clk)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* -s: the chunks read and decompressed, nothing decoded; the best of @rounds. */
+static int chunks_only(const char *path, int rounds)
+{
+	double best = 0, best_cpu = 0;
+	unsigned long long bytes = 0, chunks = 0;
+
+	for (int r = 0; r < rounds; r++) {
+		int err;
+		uint32_t type;
+		const void *data;
+		size_t len;
+		double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+		struct hwt_store_reader *sr = hwt_store_reader_open(path, &err);
+
+		if (!sr) {
+			fprintf(stderr, "bench_read: %s: %s\n", path, hwt_errstr(err));
+			return 1;
+		}
+		bytes = chunks = 0;
+		while ((err = hwt_store_read(sr, &type, &data, &len)) > 0) {
+			bytes += len;
+			chunks++;
+		}
+		double secs = now(CLOCK_MONOTONIC) - t0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		hwt_store_reader_close(sr);
+		if (err < 0) {
+			fprintf(stderr, "bench_read: %s\n", hwt_errstr(err));
+			return 1;
+		}
+		if (!r || secs < best) {
+			best = secs;
+			best_cpu = cpu;
+		}
+	}
+	printf("%llu %llu %.6f %.6f\n", bytes, chunks, best, best_cpu);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int threads = 1, rounds = 3, verbose = 0, c;
+	int threads = 1, rounds = 3, verbose = 0, c, store = 0;
 
-	while ((c = getopt(argc, argv, "vj:n:")) != -1) {
+	while ((c = getopt(argc, argv, "j:n:sv")) != -1) {
 		switch (c) {
+		case 's':
+			store = 1;
+			break;
 		case 'v':
 			verbose = 1;
 			break;
@@ -37,14 +81,16 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: bench_read [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
+				"usage: bench_read [-s] [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
 			return 2;
 		}
 	}
 	if (optind + 1 != argc || threads < 1 || rounds < 1) {
-		fprintf(stderr, "usage: bench_read [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
+		fprintf(stderr, "usage: bench_read [-s] [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
 		return 2;
 	}
+	if (store)
+		return chunks_only(argv[optind], rounds);
 	double best = 0, best_cpu = 0;
 	unsigned long long events = 0, calls = 0;
 	for (int r = 0; r < rounds; r++) {

@@ -214,6 +214,8 @@ EOF
 
 # The read side of -g dwarf: unwinding alone, then perf report against hwtrace on xz.
 PERF=$PERF HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/unwind.sh"
+# Decoding sample recordings (-g fp with and without the leaf copy, -g dwarf) on one core (#14).
+HWTRACE=$HWTRACE bash "$(dirname "${BASH_SOURCE[0]}")/sample.sh"
 # Second part: tracing every call (hwtrace -b uprobe) against perf probe and uftrace.
 PERF=$PERF bash "$(dirname "${BASH_SOURCE[0]}")/uprobe.sh"
 # Every call of a real program (SQLite): hwtrace against uftrace, per call, bytes, start-up.

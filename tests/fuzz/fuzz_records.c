@@ -1,17 +1,27 @@
 /* libFuzzer target: any bytes as the perf records of one ring, wrapped in a valid recording (so
- * the checksums pass and the record parser, the ordering and the model see the bytes). */
+ * the checksums pass and the record parser, the ordering and the model see the bytes); and the
+ * same bytes through the recorder's trim of stack copies. */
 #include <linux/perf_event.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "core/model.h"
+#include "core/format/perf_sample.h"
 #include "core/format/records.h"
 #include "core/store.h"
 #include "decode_fd.h"
+
+/* The event of @id among the two of @ctx. */
+static const struct hwt_event_desc *desc_in(void *ctx, uint64_t id)
+{
+	const struct hwt_event_desc *d = ctx;
+	return id == d[0].id ? &d[0] : id == d[1].id ? &d[1] : NULL;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -65,5 +75,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	decode_fd(fd, NULL);
 	close(fd);
+
+	/* The recorder's trim of stack copies (record_drain.c), over the same ring bytes. */
+	uint8_t *ring_copy = malloc(half ? half : 1);
+	if (ring_copy) {
+		memcpy(ring_copy, data, half);
+		if (hwt_perf_trim_stacks(ring_copy, half, desc_in, d) > half)
+			abort();
+		free(ring_copy);
+	}
 	return 0;
 }

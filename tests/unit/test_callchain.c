@@ -373,6 +373,47 @@ START_TEST(hwt_regs_expand_fp_mask)
 }
 END_TEST
 
+/* Each register of @mask, from @in in ascending bit order, at its place among the bits of
+ * HWT_SAMPLE_REGS_MASK, one bit at a time. */
+static void regs_expand_ref(uint64_t mask, const uint64_t *in, uint64_t *out)
+{
+	int i = 0, j = 0;
+
+	for (int b = 0; b < 64; b++) {
+		uint64_t bit = 1ull << b;
+		if ((HWT_SAMPLE_REGS_MASK & bit) && (mask & bit))
+			out[j] = in[i];
+		else if (HWT_SAMPLE_REGS_MASK & bit)
+			out[j] = 0;
+		j += !!(HWT_SAMPLE_REGS_MASK & bit);
+		i += !!(mask & bit);
+	}
+}
+
+START_TEST(hwt_regs_expand_other_masks)
+{
+	/* High registers only, a few of each half, and masks with registers outside ours (the
+	 * ones between 9 and 15, and above 23), which the values skip. */
+	static const uint64_t masks[] = { 1ull << 16,
+					  1ull << 23 | 1,
+					  0x810101ull,
+					  0xff01ffull | 1ull << 9,
+					  0x1c0ull | 1ull << 40,
+					  0xffffffull,
+					  1ull << 12 | 1ull << 20 };
+	uint64_t in[64], out[HWT_SAMPLE_NREGS], ref[HWT_SAMPLE_NREGS];
+
+	for (int i = 0; i < 64; i++)
+		in[i] = 1000 + (uint64_t)i;
+	for (size_t k = 0; k < sizeof(masks) / sizeof(masks[0]); k++) {
+		memset(out, 0xaa, sizeof(out));
+		hwt_regs_expand(masks[k], in, out);
+		regs_expand_ref(masks[k], in, ref);
+		ck_assert_mem_eq(out, ref, sizeof(ref));
+	}
+}
+END_TEST
+
 static Suite *callchain_suite(void)
 {
 	Suite *su = suite_create("callchain");
@@ -395,6 +436,7 @@ static Suite *callchain_suite(void)
 	tcase_add_test(tc, hwt_chain_leaf_ra_unknown);
 	tcase_add_test(tc, hwt_chain_walk_sane_bp_below_sp);
 	tcase_add_test(tc, hwt_regs_expand_fp_mask);
+	tcase_add_test(tc, hwt_regs_expand_other_masks);
 	suite_add_tcase(su, tc);
 	return su;
 }

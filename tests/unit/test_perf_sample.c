@@ -145,6 +145,109 @@ static uint8_t *sample_record(int nregs, uint64_t sp, size_t *len)
 	return p;
 }
 
+/* Appends to @buf at *@len a dwarf_fp3 sample whose stack copy is @size bytes (words 0x5100 +
+ * i) of which the kernel filled @dyn, and after it one more field (PERF_SAMPLE_WEIGHT's place:
+ * words after the stack must move with it). */
+static void trim_rec(uint8_t *buf, size_t *len, uint64_t size, uint64_t dyn)
+{
+	struct rec r;
+
+	body(&r, 3, 0x7ff000, size, (int)(size / 8), 0);
+	for (uint64_t i = 0; i < size / 8; i++)
+		r.w[9 + i] = 0x5100 + i;
+	r.w[r.n - 1] = dyn;
+	add(&r, 0x77777777);
+	struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
+				       .misc = PERF_RECORD_MISC_USER,
+				       .size = (uint16_t)(8 + r.n * 8) };
+	memcpy(buf + *len, &h, 8);
+	memcpy(buf + *len + 8, r.w, r.n * 8);
+	*len += h.size;
+}
+
+/* A record that is not a sample: a COMM of 16 bytes after the header. */
+static void comm_rec(uint8_t *buf, size_t *len)
+{
+	struct perf_event_header h = { .type = PERF_RECORD_COMM, .size = 32 };
+	memcpy(buf + *len, &h, 8);
+	memcpy(buf + *len + 8, "\x2a\0\0\0\x2a\0\0\0work-thread\0\0\0\0", 24);
+	*len += h.size;
+}
+
+/* Each sample as the parser sees it, the same before and after: only the copy's tail (never
+ * filled) goes, at least 8 bytes stay, and the records after it follow. */
+START_TEST(hwt_perf_trim_stacks_keeps_what_parses)
+{
+	static const uint64_t cases[][2] = { { 128, 40 },  { 128, 37 }, { 128, 0 },
+					     { 128, 128 }, { 8, 0 },	{ 128, 200 } };
+	static const uint64_t kept[] = { 40, 40, 8, 128, 8, 128 };
+	uint8_t before[4096], after[4096];
+	size_t len = 0;
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		trim_rec(before, &len, cases[k][0], cases[k][1]);
+		comm_rec(before, &len);
+	}
+	memcpy(after, before, len);
+	size_t nlen = hwt_perf_trim_stacks(after, len, one_desc, (void *)&dwarf_fp3);
+	size_t a = 0, b = 0, k = 0;
+	for (; b < len; k++) {
+		struct perf_event_header ha, hb;
+		struct hwt_perf_sample sa, sb;
+		memcpy(&ha, after + a, 8);
+		memcpy(&hb, before + b, 8);
+		ck_assert_uint_eq(ha.type, hb.type);
+		if (hb.type == PERF_RECORD_SAMPLE) {
+			ck_assert_int_eq(hwt_perf_sample_parse(&dwarf_fp3, before + b + 8,
+							       before + b + hb.size, &sb),
+					 0);
+			ck_assert_int_eq(hwt_perf_sample_parse(&dwarf_fp3, after + a + 8,
+							       after + a + ha.size, &sa),
+					 0);
+			ck_assert_uint_eq(ha.size, hb.size - (cases[k / 2][0] - kept[k / 2]));
+			ck_assert_uint_eq(sa.time, sb.time);
+			ck_assert_mem_eq(sa.regs, sb.regs, 3 * 8);
+			ck_assert_uint_eq(sa.stack_size, sb.stack_size);
+			ck_assert_ptr_nonnull(sa.stack);
+			ck_assert_mem_eq(sa.stack, sb.stack, sb.stack_size);
+			uint64_t last;
+			memcpy(&last, after + a + ha.size - 8, 8);
+			ck_assert_uint_eq(last, 0x77777777);
+		} else {
+			ck_assert_mem_eq(after + a, before + b, hb.size);
+		}
+		a += ha.size;
+		b += hb.size;
+	}
+	ck_assert_uint_eq(a, nlen);
+	ck_assert_uint_eq(k, 2 * sizeof(kept) / sizeof(kept[0]));
+}
+END_TEST
+
+/* What it cannot read goes on as it was: an unknown event's sample, a damaged one, a broken
+ * tail (a size past the end). */
+START_TEST(hwt_perf_trim_stacks_leaves_the_unknown)
+{
+	static const struct hwt_event_desc other = { .id = 2, .sample_type = ST_DWARF };
+	uint8_t before[2048], after[2048];
+	size_t len = 0;
+
+	trim_rec(before, &len, 128, 16);
+	const size_t rec = len; /* 224 bytes: header, 8 words, the copy's size, 16, 2 */
+	trim_rec(before, &len, 128, 16);
+	memcpy(before + rec + 8 + 64, "\xff\xff\xff\xff", 4); /* the second's copy size: too big */
+	trim_rec(before, &len, 128, 16);
+	before[2 * rec + 7] = 0x7f; /* the third's header size: past the end */
+	memcpy(after, before, len);
+	ck_assert_uint_eq(hwt_perf_trim_stacks(after, len, one_desc, (void *)&other), len);
+	ck_assert_mem_eq(after, before, len);
+	size_t nlen = hwt_perf_trim_stacks(after, len, one_desc, (void *)&dwarf_fp3);
+	ck_assert_uint_eq(rec, 224);
+	ck_assert_uint_eq(nlen, len - 112);
+	ck_assert_mem_eq(after + nlen - 2 * rec, before + rec, 2 * rec);
+}
+END_TEST
+
 /* Field @n of this process's /proc/self/stat. */
 static uint64_t stat_field(int n)
 {
@@ -262,6 +365,8 @@ static Suite *perf_sample_suite(void)
 	tcase_add_loop_test(tc, hwt_perf_sample_parse_bad_stack_size, 0,
 			    sizeof(bad_stack_sizes) / sizeof(bad_stack_sizes[0]));
 	tcase_add_test(tc, hwt_perf_sample_parse_raw_unaligned);
+	tcase_add_test(tc, hwt_perf_trim_stacks_keeps_what_parses);
+	tcase_add_test(tc, hwt_perf_trim_stacks_leaves_the_unknown);
 	tcase_add_test(tc, hwt_scrub_records_cuts_at_argc);
 	tcase_add_test(tc, hwt_scrub_records_unknown_process);
 	tcase_add_test(tc, hwt_scrub_records_checks_argv0);

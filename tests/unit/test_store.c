@@ -87,6 +87,47 @@ START_TEST(crc32c_known_value)
 }
 END_TEST
 
+/* CRC-32C one bit at a time, as its definition reads. */
+static uint32_t crc32c_bitwise(const uint8_t *p, size_t len)
+{
+	uint32_t c = 0xffffffffu;
+
+	while (len--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+	}
+	return ~c;
+}
+
+static void crc32c_check_lengths(void)
+{
+	uint8_t buf[300 + 8];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len + off <= sizeof(buf); len += 1 + len / 16)
+			ck_assert_uint_eq(hwt_crc32c(0, buf + off, len),
+					  crc32c_bitwise(buf + off, len));
+}
+
+START_TEST(crc32c_any_length_and_alignment)
+{
+	/* Whichever way this host computes it (the SSE4.2 instruction where it has one). */
+	crc32c_check_lengths();
+}
+END_TEST
+
+START_TEST(crc32c_tables_match)
+{
+	/* The tables, where the first call of this (forked) test sees HWT_CRC32C_TABLES. */
+	setenv("HWT_CRC32C_TABLES", "1", 1);
+	crc32c_check_lengths();
+	unsetenv("HWT_CRC32C_TABLES");
+}
+END_TEST
+
 START_TEST(store_round_trip)
 {
 	write_sample_file(5);
@@ -371,6 +412,8 @@ static Suite *store_suite(void)
 	TCase *tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, crc32c_known_value);
+	tcase_add_test(tc, crc32c_any_length_and_alignment);
+	tcase_add_test(tc, crc32c_tables_match);
 	tcase_add_test(tc, store_round_trip);
 	tcase_add_test(tc, store_compresses);
 	tcase_add_test(tc, store_append_gathers_and_cuts);

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# make bench, read side of sampling (issue 14): how fast sample recordings decode on one core.
+# Records xz compressing BENCH_SAMPLE_MB (default 16) MB of text three ways: -g fp at 20000 Hz
+# on two threads (xz -T2) with the leaf fix-up's stack copy (the default), the same with
+# leaf_stack=0 (no copy), and -g dwarf at 4000 Hz on one thread (tests/bench/unwind.sh's). Then,
+# BENCH_N (default 3) rounds, pinned to one CPU (taskset -c 0): the chunks alone (bench_read -s:
+# CRC and zstd, the least any decoding costs), decoding (bench_read: every event through
+# hwt_decoder_batch()), `hwtrace report` and `hwtrace export -f folded`. Prints, per recording,
+# the decompressed bytes per sample, the best round's samples (and model events) per second of
+# CPU (user+sys) and of wall time, and what the chunks alone allow: the format's bound.
+# Goal: decoding >= 10 M events/s on one core.
+#   HWTRACE=/abs/build/hwtrace bash tests/bench/sample.sh
+# Environment: BENCH_N, BENCH_SAMPLE_MB, BENCH_KEEP=1 (keep the recordings).
+set -u
+
+: "${HWTRACE:?set HWTRACE to the hwtrace binary (or use make bench)}"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=$(dirname "$HWTRACE")
+N=${BENCH_N:-3}
+mb=${BENCH_SAMPLE_MB:-16}
+die()
+{
+	echo "bench-sample: $*" >&2
+	exit 1
+}
+for t in xz taskset python3; do
+	command -v "$t" >/dev/null || die "$t is missing (ci/deps.sh --bench)"
+done
+[ -f "$build/libhwtrace.a" ] || die "$build/libhwtrace.a is missing: make"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/hwtrace-bench-sample.XXXXXX")
+cleanup()
+{
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "bench-sample: kept $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+bin=$work/bench_read
+# shellcheck disable=SC2046 # word splitting of pkg-config output is intended
+${CC:-cc} -O2 -g -D_GNU_SOURCE -I"$root" -I"$root/include" -o "$bin" "$here/bench_read.c" \
+	"$build/libhwtrace.a" $(pkg-config --libs libdw libelf libzstd zlib capstone) -lpfm -lipt \
+	-lstdc++ -lpthread -ldl || die "cannot build bench_read"
+
+echo
+echo "== decoding sample recordings on one core (xz, ${mb} MB) =="
+echo "machine: $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Text xz has work to do with: words drawn from a fixed vocabulary by a seeded generator.
+python3 - "$work/input" "$mb" <<'EOF'
+import random, sys
+rng = random.Random(14)
+words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+         for _ in range(5000)]
+with open(sys.argv[1], "w") as f:
+    left = int(sys.argv[2]) << 20
+    while left > 0:
+        line = " ".join(rng.choice(words) for _ in range(12)) + "\n"
+        f.write(line)
+        left -= len(line)
+EOF
+
+names=(fp fp-noleaf dwarf)
+rec_args=("-b sample --freq 20000" "-b sample:leaf_stack=0 --freq 20000"
+	"-b sample -g dwarf --freq 4000")
+xz_threads=(2 2 1)
+for i in 0 1 2; do
+	# shellcheck disable=SC2086 # the recording's arguments split on purpose
+	"$HWTRACE" record -q ${rec_args[$i]} -o "$work/${names[$i]}.hwt" -- \
+		xz -T"${xz_threads[$i]}" -6 -c "$work/input" >/dev/null 2>"$work/rec.err" ||
+		die "hwtrace record ${rec_args[$i]} failed: $(head -c 300 "$work/rec.err")"
+done
+
+# cpu_of NAME CMD...: runs CMD on CPU 0, appends "NAME wall cpu" (seconds; CPU of the child).
+cpu_of()
+{
+	local name=$1
+	shift
+	python3 - "$@" >>"$work/times" 2>"$work/err" <<EOF || die "$name failed: $(head -c 300 "$work/err")"
+import os, resource, subprocess, sys, time
+t = time.monotonic()
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+t = time.monotonic() - t
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("$name %.6f %.6f" % (t, r.ru_utime + r.ru_stime))
+EOF
+}
+
+: >"$work/times"
+: >"$work/counts"
+for name in "${names[@]}"; do
+	hwt=$work/$name.hwt
+	samples=$("$HWTRACE" info "$hwt" | awk '/^samples /{print $2}')
+	read -r events _ _ _ < <("$bin" -n 1 "$hwt") || die "bench_read failed on $name"
+	read -r bytes _ _ _ < <("$bin" -s -n 1 "$hwt") || die "bench_read -s failed on $name"
+	echo "$name $samples $events $bytes $(stat -c %s "$hwt")" >>"$work/counts"
+done
+for _ in $(seq "$N"); do
+	for name in "${names[@]}"; do
+		hwt=$work/$name.hwt
+		read -r _ _ s c < <(taskset -c 0 "$bin" -s -n 1 "$hwt") || die "bench_read -s failed"
+		echo "$name:chunks $s $c" >>"$work/times"
+		read -r _ _ s c < <(taskset -c 0 "$bin" -n 1 "$hwt") || die "bench_read failed"
+		echo "$name:decode $s $c" >>"$work/times"
+		cpu_of "$name:report" taskset -c 0 "$HWTRACE" report "$hwt"
+		cpu_of "$name:folded" taskset -c 0 "$HWTRACE" export -f folded -o "$work/x.folded" "$hwt"
+	done
+done
+
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$work/counts" "$work/times" <<'EOF'
+import sys
+counts = {}
+for l in open(sys.argv[1]):
+    name, samples, events, raw, size = l.split()
+    counts[name] = (int(samples), int(events), int(raw), int(size))
+best = {}
+for l in open(sys.argv[2]):
+    key, wall, cpu = l.split()
+    wall, cpu = float(wall), float(cpu)
+    if key not in best or cpu < best[key][1]:
+        best[key] = (wall, cpu)
+print("%-10s %9s %7s %9s  %-7s %9s %9s %12s %12s" % (
+    "recording", "samples", ".hwt MB", "B/sample", "step", "CPU s", "wall s",
+    "M samples/s", "M events/s"))
+for name, (samples, events, raw, size) in counts.items():
+    for i, step in enumerate(("chunks", "decode", "report", "folded")):
+        wall, cpu = best["%s:%s" % (name, step)]
+        print("%-10s %9s %7s %9s  %-7s %9.3f %9.3f %12.2f %12.2f" % (
+            name if not i else "", samples if not i else "",
+            "%.1f" % (size / 1e6) if not i else "",
+            "%.0f" % (raw / samples) if not i and samples else "", step, cpu, wall,
+            samples / cpu / 1e6 if cpu else 0, events / cpu / 1e6 if cpu else 0))
+print("per second of CPU on one core, best of the rounds; B/sample: the chunks' decompressed")
+print("bytes per sample; 'chunks' is CRC and zstd alone: no decoding of this format goes faster.")
+print("goal: decoding >= 10 M events/s on one core")
+EOF
