@@ -45,10 +45,10 @@ const struct cli_command cli_export = {
 		"      --compensate    folded, pprof and svg: take the probe cost measured when\n"
 		"                      recording out of each traced call's time (see "
 		"report)\n"
-		"  -j, --jobs N        threads to decode with: 1 (default) decodes on one, 2 or\n"
-		"                      more read ahead on a second (the same output; slower\n"
-		"                      than one on the 2-vCPU machines measured)\n" CLI_TAG_HELP
-			CLI_REDACT_HELP,
+		"  -j, --jobs N        threads to decode with: 1 decodes on one, 2 or more read\n"
+		"                      ahead on a second (the same output); by default two for\n"
+		"                      recordings of 2 MiB or more when the process may run\n"
+		"                      on two CPUs, else one\n" CLI_TAG_HELP CLI_REDACT_HELP,
 	.exec = cmd_export,
 };
 

@@ -134,7 +134,7 @@ static int finish_sources(struct hwt_decoder *d, uint64_t ts)
 
 /* ---- the driver ------------------------------------------------------------------------ */
 
-static int process_item(struct hwt_decoder *d, struct item *it)
+static int process_item(struct hwt_decoder *d, const struct item *it)
 {
 	int err = 0;
 
@@ -233,6 +233,39 @@ static int pop_batch(struct hwt_decoder *d)
 	return err == HWT_E_NOMEM ? err : 0;
 }
 
+/* Processes the records ready at the head of the first run where they lie, as many as go before
+ * every other run's first and whose round is over: no heap work and no copy per record. Stops
+ * where the events must go out (a batch is full, an event borrows a record's memory: 1), after
+ * an error (its code), or where processing queued a record (Intel PT does) or none was ready
+ * this way (records past MAX_WAITING): 0, to go on one record at a time. */
+static int process_span(struct hwt_decoder *d)
+{
+	const struct item *next;
+	size_t n, k = 0;
+	const struct item *it = hwt_dec_span(d, &next, &n);
+	uint64_t seq = d->seq;
+	int ret = 0;
+
+	for (; k < n; k++, it++) {
+		if ((!d->input_done && it->ts >= d->round_prev) ||
+		    (next && !hwt_dec_item_less(it, next)))
+			break;
+		size_t from = d->nout;
+		int err = process_item(d, it);
+		if (err < 0 || (d->nout > from && borrowing(d, from)) || d->nout >= FILL_BATCH) {
+			ret = err < 0 ? err : 1;
+			k++;
+			break;
+		}
+		if (d->main_queues && d->seq != seq) {
+			k++;
+			break;
+		}
+	}
+	hwt_dec_span_done(d, k);
+	return k ? ret : 2;
+}
+
 static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 {
 	d->iout = d->nout = 0;
@@ -264,6 +297,15 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 				}
 				continue;
 			} else {
+				int r = process_span(d);
+				if (r < 0) {
+					d->err = r;
+					return d->nout ? 1 : r;
+				}
+				if (r == 1)
+					return 1;
+				if (r == 0)
+					continue;
 				hwt_dec_pop(d, &it);
 			}
 			int err = process_item(d, &it);
@@ -331,7 +373,7 @@ struct hwt_decoder *hwt_decoder_open(const char *path, struct hwt_model *m,
 				     const struct hwt_decoder_config *cfg, int *err, char *why,
 				     size_t whylen)
 {
-	struct hwt_decoder *d = calloc(1, sizeof(*d));
+	struct hwt_decoder *d = hwt_dec_zalloc(sizeof(*d));
 
 	if (!d) {
 		*err = HWT_E_NOMEM;

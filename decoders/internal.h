@@ -24,6 +24,22 @@
 #define HWT_USER_ADDR_END 0x800000000000ull /* x86-64, 4-level page tables */
 #define MAX_GROUP	  16
 
+/* Starts a member on a cache line of its own: what one thread writes per record and another
+ * thread reads must not share a line (the objects holding them come from hwt_dec_zalloc()). */
+#define HWT_DEC_LINE_SIZE 64
+#define HWT_DEC_LINE	  __attribute__((aligned(HWT_DEC_LINE_SIZE)))
+
+/** Zeroed memory for @size bytes starting on a cache line, released with free(); NULL when out
+ *  of memory. */
+static inline void *hwt_dec_zalloc(size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, HWT_DEC_LINE_SIZE, size))
+		return NULL;
+	return memset(p, 0, size);
+}
+
 struct thread {
 	uint32_t tid, pid;
 	uint32_t name; /* string id */
@@ -43,6 +59,12 @@ struct item { /* a record waiting for its turn: 48 bytes, a million may wait */
 	uint32_t kind : 5; /* enum hwt_item_kind, or 0 for the end record */
 };
 _Static_assert(sizeof(struct item) == 48, "struct item stays small");
+
+/** Whether record @a goes before record @b: (timestamp, sequence) order. */
+static inline int hwt_dec_item_less(const struct item *a, const struct item *b)
+{
+	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
+}
 
 /* A run's records in fixed segments (runs.c). */
 #define RUN_SEG_ITEMS 1024
@@ -122,24 +144,34 @@ struct hwt_decoder {
 
 	/* Records waiting to be put in order: runs of records already in (ts, seq) order (a
 	 * stream's records mostly come in order), merged through a binary heap of runs on their
-	 * first waiting record, so the heap is touched once per run, not once per record. */
+	 * first waiting record, so the heap is touched once per run, not once per record. These
+	 * are the ordering thread's (the caller's), touched per record. */
 	struct run **heap;
 	size_t nheap, cap_heap;
-	struct run *cur;	    /* the run records are appended to, NULL: start one */
 	int main_queues;	    /* this thread queues records (no reader thread splits them) */
 	struct hwt_pipe *pipe;	    /* the reader thread, NULL: none (decoders/pipeline.c) */
-	struct pipe_chunk *collect; /* the reader thread's: the chunk whose runs it makes */
-	uint64_t q_round_cur, q_round_prev; /* rounds as the chunks queued so far tell them */
-	struct run *spare_runs;		    /* drained runs to reuse */
-	struct run_seg *spare_segs;	    /* and their segments, a few */
-	int nspare_segs;
-	size_t nwaiting;			/* records waiting in all runs */
-	struct item_block *block, *free_blocks; /* where records are copied; blocks to reuse */
+	size_t nwaiting;	    /* records waiting in all runs */
 	struct item_block *retired; /* with a reader thread: free from the next batch on */
-	uint64_t seq;
 	uint64_t round_cur, round_prev; /* drain times of the last two rounds */
+	uint64_t last_ts;		/* of the last record processed */
 	int input_done;
 	int err; /* the error decoding stopped at, returned once the events before it went out */
+
+	/* The queueing side, written per record by whichever thread splits (the reader thread,
+	 * with one): on cache lines of their own (the decoder is allocated on a line), for a line
+	 * written by one thread and read by the other on every record costs both threads a miss
+	 * each time (it made two threads 5x slower each). */
+	struct run *cur HWT_DEC_LINE;	    /* the run records are appended to, NULL: start one */
+	struct pipe_chunk *collect;	    /* the reader thread's: the chunk whose runs it makes */
+	uint64_t q_round_cur, q_round_prev; /* rounds as the chunks queued so far tell them */
+	struct item_block *block;	    /* where records are copied */
+	uint64_t seq;
+
+	/* Spares shared by both threads under hwt_pipe_lock(), taken once per segment or block. */
+	struct run *spare_runs HWT_DEC_LINE;	      /* drained runs to reuse */
+	struct run_seg *spare_segs, *spare_segs_tail; /* and their segments, a few */
+	int nspare_segs;
+	struct item_block *free_blocks; /* blocks to reuse */
 
 	/* Counter reads of one round, summed over CPUs before they become events. */
 	uint64_t read_ts;	   /* when the pending values are shown */
@@ -151,10 +183,9 @@ struct hwt_decoder {
 	int read_n;
 	uint32_t tracks[MAX_GROUP]; /* track id per group member position */
 
-	/* Plugin streams and their decoders. */
-	struct source *sources;
+	/* Plugin streams and their decoders (read by the reader thread too). */
+	struct source *sources HWT_DEC_LINE;
 	uint32_t nsources;
-	uint64_t last_ts; /* of the last record processed */
 	int sources_finished;
 
 	/* Events ready to hand out: what one record gives (announcements, a sample, the counter
@@ -241,6 +272,34 @@ int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind
  *  (8-byte aligned, valid until the record is processed): no copy. NULL when out of memory. */
 void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
 			  uint64_t id, size_t len);
+/** hwt_dec_queue_alloc() inline where it costs least, as streams of tiny records call it: the
+ *  record goes on at the end of the run being made, in the block being filled. */
+static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32_t cpu,
+				       uint16_t kind, uint64_t id, size_t len)
+{
+	size_t need = (len + 7) & ~(size_t)7;
+	struct item_block *b = d->block;
+	struct run *r = d->cur;
+
+	if (!b || b->cap - b->used < need || !r || r->last->n == RUN_SEG_ITEMS ||
+	    ts < r->last->items[r->last->n - 1].ts)
+		return hwt_dec_queue_alloc(d, ts, cpu, kind, id, len);
+	struct item *it = &r->last->items[r->last->n++];
+	*it = (struct item){ .ts = ts,
+			     .seq = d->seq++,
+			     .cpu = cpu,
+			     .kind = kind,
+			     .id = id,
+			     .len = (uint32_t)len,
+			     .data = b->data + b->used,
+			     .block = b };
+	r->n++;
+	if (!d->collect)
+		d->nwaiting++;
+	b->used += need;
+	b->refs++;
+	return it->data;
+}
 /** Hands a side-band record to every stream decoder that wants it. */
 int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,
 			uint64_t ts);
@@ -278,6 +337,13 @@ void hwt_dec_block_put(struct hwt_decoder *d, struct item_block *b);
 void hwt_dec_unretire(struct hwt_decoder *d);
 /** Takes the first waiting record of all into @out (d->nheap > 0). */
 void hwt_dec_pop(struct hwt_decoder *d, struct item *out);
+/** The first waiting records of all, without taking them (d->nheap > 0): *@n records from the
+ *  one returned on lie together in the first run, in order, and those of them before *@next
+ *  (the first record of another run; NULL: none) come before every other record waiting. Valid
+ *  until records are queued or taken. */
+const struct item *hwt_dec_span(const struct hwt_decoder *d, const struct item **next, size_t *n);
+/** Takes the first @k records of the span hwt_dec_span() gave (processed in place). */
+void hwt_dec_span_done(struct hwt_decoder *d, size_t k);
 /** Takes run @r, handed over by the reader thread, into the heap. 0 or HWT_E_NOMEM. */
 int hwt_dec_take_run(struct hwt_decoder *d, struct run *r);
 /** Drops the records waiting in run @r and recycles it. */

@@ -19,12 +19,22 @@
  * the caller's thread at their turn; the reader waits at the chunks its splitting depends on
  * (a stream declared, the event list) until they are taken in. A stream whose splitting is not
  * alone (splitting declares model tracks, or Intel PT) turns the reader into a prefetcher:
- * chunks go over whole and are split on the caller's thread, as on one thread. */
+ * chunks go over whole and are split on the caller's thread, as on one thread.
+ *
+ * What made two threads slower than one, measured: a cache line written by one thread and read
+ * by the other on every record (the queueing state beside the ordering state in the decoder,
+ * the splitting state beside the decoding state in a stream decoder) cost each thread a miss per
+ * record, 5x their CPU time; those now lie on lines of their own (HWT_DEC_LINE). And memory
+ * handed back by the caller's thread, reused at once, was still in that thread's cache when the
+ * reader wrote it again: blocks and run segments are reused oldest first (runs.c), which took
+ * the reader's CPU time with both threads running from 0.57 s to 0.36 s, its time alone. */
 #include "internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hwtrace/error.h"
 
@@ -33,11 +43,12 @@
 #define PIPE_AHEAD	   3
 #define PIPE_AHEAD_RECORDS (256u << 10)
 
-/* Decoding on two threads is asked for (-j 2, HWT_DECODE_THREADS, or recordings of
- * HWT_DECODE_PARALLEL_MIN bytes or more), never the default: on this project's 2-vCPU machines,
- * quiet, two threads decoded the 10.9 M-call SQLite recording in 1.32 s against 0.90 s on one
- * (tests/bench/read.sh), spending 2.5 s of CPU. */
-#define PIPE_MIN_BYTES UINT64_MAX
+/* Recordings this large decode on two threads unless told otherwise (-j, HWT_DECODE_THREADS,
+ * HWT_DECODE_PARALLEL_MIN), where the process may run on two CPUs: from about a dozen chunks on,
+ * the reader thread's work overlaps enough to matter, and below that decoding takes a few tens of
+ * milliseconds either way. Figures (10.9 M-call SQLite recording, 10 MB): see the note of
+ * hwt_decoder_config.threads. */
+#define PIPE_MIN_BYTES (2u << 20)
 
 /* One chunk, as the reader thread hands it over. */
 struct pipe_chunk {
@@ -68,7 +79,26 @@ struct hwt_pipe {
 	int waiting_barrier; /* the reader waits at a barrier */
 	int raw;	     /* split nothing from now on: a stream's splitting is not alone */
 	int dead;	     /* the reader stopped without a last chunk (no memory) */
+	uint64_t reader_cpu_ns,
+		reader_wait_ns; /* for hwt_decode_stats, once the last chunk is in */
 };
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits on @cv, adding the time waited to *@ns. */
+static void wait_timed(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t *ns)
+{
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC);
+
+	pthread_cond_wait(cv, mu);
+	*ns += now_ns(CLOCK_MONOTONIC) - t0;
+}
 
 void hwt_pipe_lock(struct hwt_pipe *p)
 {
@@ -151,7 +181,7 @@ static void *reader_main(void *arg)
 		pthread_mutex_lock(&p->mu);
 		while (!p->stop && (p->nqueued >= PIPE_AHEAD ||
 				    (p->nqueued && p->queued_records >= PIPE_AHEAD_RECORDS)))
-			pthread_cond_wait(&p->cv_room, &p->mu);
+			wait_timed(&p->cv_room, &p->mu, &p->reader_wait_ns);
 		int stop = p->stop;
 		pthread_mutex_unlock(&p->mu);
 		if (stop)
@@ -171,7 +201,10 @@ static void *reader_main(void *arg)
 			c->err = read_one(p, c, type, data, len);
 		}
 
+		int last = !c || c->end || c->err;
+		uint64_t cpu = last ? now_ns(CLOCK_THREAD_CPUTIME_ID) : 0;
 		pthread_mutex_lock(&p->mu);
+		p->reader_cpu_ns = cpu;
 		if (!c) {
 			p->dead = 1; /* no memory for a chunk that would say so */
 			pthread_cond_signal(&p->cv_ready);
@@ -188,17 +221,24 @@ static void *reader_main(void *arg)
 			c->nrecords += c->runs[i]->n;
 		p->queued_records += c->nrecords;
 		pthread_cond_signal(&p->cv_ready);
-		int last = c->end || c->err;
 		if (c->barrier && !last) {
 			p->waiting_barrier = 1;
 			while (!p->stop && p->waiting_barrier)
-				pthread_cond_wait(&p->cv_room, &p->mu);
+				wait_timed(&p->cv_room, &p->mu, &p->reader_wait_ns);
 		}
 		pthread_mutex_unlock(&p->mu);
 		if (last)
 			break;
 	}
 	return NULL;
+}
+
+/* The CPUs this process may run on. */
+static int cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
 }
 
 int hwt_pipe_start(struct hwt_decoder *d)
@@ -212,7 +252,7 @@ int hwt_pipe_start(struct hwt_decoder *d)
 		env = env && *env ? env : NULL;
 		const char *min = getenv("HWT_DECODE_PARALLEL_MIN");
 		uint64_t lim = min && *min ? strtoull(min, NULL, 10) : PIPE_MIN_BYTES;
-		threads = env ? atoi(env) : size >= lim ? 2 : 1;
+		threads = env ? atoi(env) : size >= lim && cpus() >= 2 ? 2 : 1;
 	}
 	if (threads < 2 || d->input_done)
 		return 0;
@@ -283,8 +323,12 @@ int hwt_pipe_next(struct hwt_decoder *d)
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->head && !p->dead)
-		pthread_cond_wait(&p->cv_ready, &p->mu);
+		wait_timed(&p->cv_ready, &p->mu, &d->stats.main_wait_ns);
 	struct pipe_chunk *c = p->head;
+	if (c && (c->end || c->err)) { /* the reader is done: its figures are final */
+		d->stats.reader_cpu_ns = p->reader_cpu_ns;
+		d->stats.reader_wait_ns = p->reader_wait_ns;
+	}
 	if (!c) {
 		pthread_mutex_unlock(&p->mu);
 		return HWT_E_NOMEM;

@@ -96,15 +96,16 @@ void hwt_dec_block_put(struct hwt_decoder *d, struct item_block *b)
 
 void hwt_dec_unretire(struct hwt_decoder *d)
 {
-	struct item_block *last = d->retired;
-
-	if (!last)
+	if (!d->retired)
 		return;
-	while (last->next)
-		last = last->next;
 	pool_lock(d);
-	last->next = d->free_blocks;
-	d->free_blocks = d->retired;
+	/* Behind the blocks free already: those the reader thread reuses first are the ones this
+	 * thread read longest ago, out of its cache, so that writing them costs no line taken from
+	 * it. */
+	struct item_block **pp = &d->free_blocks;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = d->retired;
 	pool_unlock(d);
 	d->retired = NULL;
 }
@@ -117,6 +118,8 @@ static struct run_seg *seg_get(struct hwt_decoder *d)
 	struct run_seg *s = d->spare_segs;
 	if (s) {
 		d->spare_segs = s->next;
+		if (!d->spare_segs)
+			d->spare_segs_tail = NULL;
 		d->nspare_segs--;
 	}
 	pool_unlock(d);
@@ -131,9 +134,19 @@ static void seg_put(struct hwt_decoder *d, struct run_seg *s)
 {
 	pool_lock(d);
 	int keep = d->nspare_segs < MAX_SPARE_SEGS;
-	if (keep) {
+	if (keep && d->pipe) { /* last out: as with blocks (hwt_dec_unretire()) */
+		s->next = NULL;
+		if (d->spare_segs_tail)
+			d->spare_segs_tail->next = s;
+		else
+			d->spare_segs = s;
+		d->spare_segs_tail = s;
+		d->nspare_segs++;
+	} else if (keep) {
 		s->next = d->spare_segs;
 		d->spare_segs = s;
+		if (!s->next)
+			d->spare_segs_tail = s;
 		d->nspare_segs++;
 	}
 	pool_unlock(d);
@@ -174,21 +187,16 @@ void hwt_dec_free_spares(struct hwt_decoder *d)
 		free(s);
 	}
 	d->spare_runs = NULL;
-	d->spare_segs = NULL;
+	d->spare_segs = d->spare_segs_tail = NULL;
 	d->nspare_segs = 0;
 }
 
 /* ---- the heap of runs ------------------------------------------------------------------ */
 
-static inline int item_less(const struct item *a, const struct item *b)
-{
-	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
-}
-
 /* Whether run @a's first waiting record goes before @b's. */
 static inline int run_less(const struct run *a, const struct run *b)
 {
-	return item_less(hwt_dec_run_first(a), hwt_dec_run_first(b));
+	return hwt_dec_item_less(hwt_dec_run_first(a), hwt_dec_run_first(b));
 }
 
 /* Moves the run at @i down to its place. */
@@ -224,30 +232,65 @@ static int heap_push(struct hwt_decoder *d, struct run *r)
 	return 0;
 }
 
-void hwt_dec_pop(struct hwt_decoder *d, struct item *out)
+/* The first run's head moved on: on to its next segment, or it is drained; the heap is put
+ * back in order. */
+static void first_advanced(struct hwt_decoder *d)
 {
 	struct run *r = d->heap[0];
 	struct run_seg *s = r->first;
 
-	*out = s->items[r->head++];
-	d->nwaiting--;
 	if (r->head < s->n) {
-		heap_down(d, 0);
+		if (d->nheap > 1)
+			heap_down(d, 0);
 		return;
 	}
 	if (s != r->last) { /* on to the next segment (only the last is not full) */
 		r->first = s->next;
 		r->head = 0;
 		seg_put(d, s);
-		heap_down(d, 0);
+		if (d->nheap > 1)
+			heap_down(d, 0);
 		return;
 	}
 	if (d->main_queues && r == d->cur)
 		d->cur = NULL;
 	run_recycle(d, r);
 	d->heap[0] = d->heap[--d->nheap];
-	if (d->nheap)
+	if (d->nheap > 1)
 		heap_down(d, 0);
+}
+
+void hwt_dec_pop(struct hwt_decoder *d, struct item *out)
+{
+	struct run *r = d->heap[0];
+
+	*out = r->first->items[r->head++];
+	d->nwaiting--;
+	first_advanced(d);
+}
+
+const struct item *hwt_dec_span(const struct hwt_decoder *d, const struct item **next, size_t *n)
+{
+	const struct run *r = d->heap[0];
+	const struct run_seg *s = r->first;
+	const struct item *first = &s->items[r->head];
+
+	*n = s->n - r->head;
+	*next = NULL;
+	if (d->nheap > 1)
+		*next = hwt_dec_run_first(d->heap[1]);
+	if (d->nheap > 2 && hwt_dec_item_less(hwt_dec_run_first(d->heap[2]), *next))
+		*next = hwt_dec_run_first(d->heap[2]);
+	return first;
+}
+
+void hwt_dec_span_done(struct hwt_decoder *d, size_t k)
+{
+	if (!k)
+		return;
+	d->heap[0]->head += (uint32_t)k;
+	d->nwaiting -= k;
+	first_advanced(d);
 }
 
 int hwt_dec_take_run(struct hwt_decoder *d, struct run *r)

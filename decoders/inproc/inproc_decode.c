@@ -30,6 +30,8 @@ struct iframe {
 	uint32_t id, frame;
 	uint64_t ts;
 	int emitted;
+	uint32_t node;			  /* its stack node (every call shown: fast()) */
+	uint32_t child_frame, child_node; /* the last call made from it, and its node */
 };
 
 struct ithread {
@@ -38,6 +40,7 @@ struct ithread {
 	uint32_t depth, cap;
 	uint32_t node; /* stack node of the innermost slice shown */
 	int ready;     /* in the decoder's thread table and announced: both stay so */
+	uint32_t root_frame, root_node; /* the last outermost call, and its node */
 };
 
 struct split_thread {
@@ -51,11 +54,12 @@ struct ipdec {
 	uint32_t nframes;
 	uint32_t mapping;
 
-	struct split_thread *split;
+	/* Splitting's, on the reader thread when there is one: lines of their own. */
+	struct split_thread *split HWT_DEC_LINE;
 	uint32_t nsplit, cap_split;
 	uint64_t prev_ts;
 
-	struct hwt_idmap map; /* tid -> index into threads */
+	struct hwt_idmap map HWT_DEC_LINE; /* tid -> index into threads */
 	struct ithread *threads;
 	uint32_t nthreads, cap_threads;
 	uint32_t max_depth;
@@ -152,8 +156,8 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (in.kind != UP_KIND_GAP)
 			u->prev_ts += in.b;
 		/* Written where it waits for its turn: no copy. */
-		struct irec *r = hwt_dec_queue_alloc(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
-						     u->source, sizeof(*r));
+		struct irec *r = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+						    u->source, sizeof(*r));
 		if (!r)
 			return HWT_E_NOMEM;
 		*r = (struct irec){ .kind = in.kind, .tid = t->tid, .pid = t->pid };
@@ -201,6 +205,56 @@ static int emit_slice(struct ipdec *u, struct ithread *t, enum hwt_event_type ty
 	return hwt_dec_slice(u->d, &t->node, ev, frame);
 }
 
+/* Every call shows (no --depth, no --min-duration): each frame's slice opens at its entry, so
+ * the frames on a thread's stack are its open slices and their stack nodes are kept with them.
+ * A call's node is then the node its caller last made the same call with, not a lookup in the
+ * model's table, and a return's is the frame's own: the same nodes hwt_dec_slice() gives. */
+static int fast(const struct ipdec *u)
+{
+	return !u->min_dur && !u->max_depth;
+}
+
+/* fast(): frame @f, just pushed on @t, opens its slice at its entry. */
+static int fast_begin(struct ipdec *u, struct ithread *t, struct iframe *f)
+{
+	struct iframe *caller = t->depth > 1 ? f - 1 : NULL;
+	uint32_t *cf = caller ? &caller->child_frame : &t->root_frame;
+	uint32_t *cn = caller ? &caller->child_node : &t->root_node;
+
+	if (*cf != f->frame || !*cn) {
+		int64_t id = hwt_model_intern_stack(u->d->m, t->node, f->frame);
+		if (id <= 0)
+			return id < 0 ? (int)id : HWT_E_INVAL;
+		*cf = f->frame;
+		*cn = (uint32_t)id;
+	}
+	struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_SLICE_BEGIN, t->pid, t->tid, f->ts);
+	if (!ev)
+		return HWT_E_NOMEM;
+	ev->slice.flags = HWT_SLICE_PROBE_INPROC;
+	ev->slice.frame = f->frame;
+	ev->slice.node = f->node = t->node = *cn;
+	f->emitted = 1;
+	return 0;
+}
+
+/* fast(): the innermost frame of @t ends at @ts. */
+static int fast_end(struct ipdec *u, struct ithread *t, uint64_t ts, uint32_t flags)
+{
+	struct iframe *f = &t->stack[t->depth - 1];
+	struct hwt_event *ev =
+		hwt_dec_emit(u->d, HWT_EV_SLICE_END, t->pid, t->tid, ts < f->ts ? f->ts : ts);
+
+	if (!ev)
+		return HWT_E_NOMEM;
+	ev->slice.flags = flags;
+	ev->slice.frame = f->frame;
+	ev->slice.node = f->node;
+	t->node = t->depth > 1 ? f[-1].node : 0;
+	t->depth--;
+	return 0;
+}
+
 /* Closes the innermost frame of @t at @ts. Slices shorter than --min-duration never show; a
  * longer one shows with every ancestor not shown yet (they are at least as long). */
 static int pop(struct ipdec *u, struct ithread *t, uint64_t ts, uint32_t flags)
@@ -208,6 +262,8 @@ static int pop(struct ipdec *u, struct ithread *t, uint64_t ts, uint32_t flags)
 	struct iframe *f = &t->stack[t->depth - 1];
 	int err = 0;
 
+	if (fast(u))
+		return fast_end(u, t, ts, flags);
 	if (ts < f->ts)
 		ts = f->ts;
 	if (!f->emitted && ts - f->ts >= u->min_dur &&
@@ -259,6 +315,8 @@ static int push(struct ipdec *u, struct ithread *t, const struct irec *r, uint64
 		return err;
 	struct iframe *f = &t->stack[t->depth++];
 	*f = (struct iframe){ .id = r->id, .frame = frame, .ts = ts };
+	if (fast(u))
+		return fast_begin(u, t, f);
 	if (!u->min_dur && (!u->max_depth || t->depth <= u->max_depth)) {
 		f->emitted = 1;
 		/* Recorded by the patched entry: inproc.call_ns for --compensate. */
@@ -340,7 +398,7 @@ static int ip_finish(void *st, uint64_t ts)
 
 static void *ip_create(struct hwt_decoder *d, uint32_t id)
 {
-	struct ipdec *u = calloc(1, sizeof(*u));
+	struct ipdec *u = hwt_dec_zalloc(sizeof(*u));
 	if (!u)
 		return NULL;
 	u->d = d;

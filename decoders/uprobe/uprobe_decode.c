@@ -57,11 +57,12 @@ struct updec {
 	uint32_t nframes;
 	uint32_t mapping; /* of the file the table being read describes */
 
-	struct split_thread *split;
+	/* Splitting's, on the reader thread when there is one: lines of their own. */
+	struct split_thread *split HWT_DEC_LINE;
 	uint32_t nsplit, cap_split;
 	uint64_t prev_ts;
 
-	struct hwt_idmap map; /* tid -> index into threads */
+	struct hwt_idmap map HWT_DEC_LINE; /* tid -> index into threads */
 	struct uthread *threads;
 	uint32_t nthreads, cap_threads;
 	uint32_t max_depth; /* emit slices this deep at most (0: all) */
@@ -192,8 +193,8 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			r.tail = t->tail && in.kind == UP_KIND_ENTRY;
 			t->tail = 0;
 		}
-		struct urec *to = hwt_dec_queue_alloc(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
-						      u->source, sizeof(r));
+		struct urec *to = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+						     u->source, sizeof(r));
 		if (!to)
 			return HWT_E_NOMEM;
 		*to = r;
@@ -384,7 +385,7 @@ static int up_finish(void *st, uint64_t ts)
 
 static void *up_create(struct hwt_decoder *d, uint32_t id)
 {
-	struct updec *u = calloc(1, sizeof(*u));
+	struct updec *u = hwt_dec_zalloc(sizeof(*u));
 	if (!u)
 		return NULL;
 	u->d = d;

@@ -1,10 +1,11 @@
 /* make bench, read side: decoding alone. Opens a recording with -j THREADS (1: one thread, 2: the
  * reader thread too), takes every event through hwt_decoder_batch() into a sink that only counts
  * them, ROUNDS times, and prints the best round: "EVENTS CALLS SECONDS CPU_SECONDS". Events are
- * the model's (a traced call is two: its slice's begin and end). With -s, only the chunks are
- * read (CRC checked, decompressed: what any decoding costs at least), and it prints "BYTES
+ * the model's (a traced call is two: its slice's begin and end). -v adds, on stderr, each thread's
+ * CPU seconds and seconds waited for the other (with the reader thread). With -s, only the chunks
+ * are read (CRC checked, decompressed: what any decoding costs at least), and it prints "BYTES
  * CHUNKS SECONDS CPU_SECONDS", BYTES the chunks' decompressed bytes.
- *   bench_read [-s] [-j THREADS] [-n ROUNDS] TRACE.hwt */
+ *   bench_read [-s] [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,12 +63,15 @@ static int chunks_only(const char *path, int rounds)
 
 int main(int argc, char **argv)
 {
-	int threads = 1, rounds = 3, c, store = 0;
+	int threads = 1, rounds = 3, verbose = 0, c, store = 0;
 
-	while ((c = getopt(argc, argv, "j:n:s")) != -1) {
+	while ((c = getopt(argc, argv, "j:n:sv")) != -1) {
 		switch (c) {
 		case 's':
 			store = 1;
+			break;
+		case 'v':
+			verbose = 1;
 			break;
 		case 'j':
 			threads = atoi(optarg);
@@ -77,12 +81,12 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: bench_read [-s] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
+				"usage: bench_read [-s] [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
 			return 2;
 		}
 	}
 	if (optind + 1 != argc || threads < 1 || rounds < 1) {
-		fprintf(stderr, "usage: bench_read [-s] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
+		fprintf(stderr, "usage: bench_read [-s] [-v] [-j THREADS] [-n ROUNDS] TRACE.hwt\n");
 		return 2;
 	}
 	if (store)
@@ -112,6 +116,15 @@ int main(int argc, char **argv)
 				calls += evs[i].type == HWT_EV_SLICE_BEGIN;
 		}
 		double secs = now(CLOCK_MONOTONIC) - t0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		const struct hwt_decode_stats *st = hwt_decoder_stats(d);
+		if (verbose && st->reader_cpu_ns)
+			fprintf(stderr,
+				"round %d: %.3f s; reader thread %.3f s CPU, waited %.3f s; "
+				"caller's thread %.3f s CPU, waited %.3f s\n",
+				r + 1, secs, (double)st->reader_cpu_ns / 1e9,
+				(double)st->reader_wait_ns / 1e9,
+				cpu - (double)st->reader_cpu_ns / 1e9,
+				(double)st->main_wait_ns / 1e9);
 		hwt_decoder_close(d);
 		hwt_model_free(m);
 		if (n < 0) {

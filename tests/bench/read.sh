@@ -4,7 +4,8 @@
 # same workload with uftrace record (sqlite-pg: the same source built with -pg), then, BENCH_N
 # rounds, ours and uftrace's alternating, the best of each:
 #   decode     decoding alone (tests/bench/bench_read.c: a sink that counts events through
-#              hwt_decoder_batch), on 1 core (-j 1, taskset to one CPU) and on 2 (-j 2)
+#              hwt_decoder_batch), on 1 core (-j 1, taskset to one CPU) and on 2 (-j 2), with
+#              each thread's CPU time and time waited for the other in the fastest -j 2 round
 #   report, export -f chrome, folded, pprof, svg, perfetto: with -j 1 and -j 2
 #   uftrace report, uftrace dump --chrome, uftrace dump --flame-graph: the peers
 # and prints events per second side by side, ours / uftrace ratios (report against uftrace
@@ -103,10 +104,15 @@ timed()
 for _ in $(seq "$N"); do
 	for j in 1 2; do
 		if [ $j -eq 1 ]; then pin=("${one[@]}"); else pin=("${two[@]}"); fi
-		read -r _ _ s cpu < <("${pin[@]}" "$bin" -j $j -n 1 "$hwt") ||
+		read -r _ _ s cpu < <("${pin[@]}" "$bin" -v -j $j -n 1 "$hwt" 2>"$work/threads") ||
 			die "bench_read -j $j failed"
 		echo "decode-$j 0 $s" >>"$work/times"
 		echo "decode-cpu-$j 0 $cpu" >>"$work/times"
+		# With the reader thread: each thread's CPU seconds and seconds waited for the other.
+		if [ $j -eq 2 ] && [ -s "$work/threads" ]; then
+			sed -n 's/.*reader thread \([0-9.]*\) s CPU, waited \([0-9.]*\) s; caller.s thread \([0-9.]*\) s CPU, waited \([0-9.]*\) s/\1 \2 \3 \4/p' \
+				"$work/threads" | sed "s/^/threads $s /" >>"$work/threads.all"
+		fi
 		timed "report-$j" "$HWTRACE" report -j $j "$hwt"
 		for f in chrome folded pprof svg perfetto; do
 			timed "$f-$j" "$HWTRACE" export -j $j -f $f -o "$work/x.$f" "$hwt"
@@ -121,14 +127,21 @@ done
 pbytes=$(stat -c %s "$work/x.perfetto")
 
 echo "load before the last round: $(uptime)"
-python3 - "$work/times" "$events" "$calls" "$uevents" "$pbytes" "$(stat -c %s "$hwt")" <<'EOF'
+touch "$work/threads.all"
+python3 - "$work/times" "$events" "$calls" "$uevents" "$pbytes" "$(stat -c %s "$hwt")" \
+	"$work/threads.all" <<'EOF'
 import sys
 best = {}
+threads = None
+for l in open(sys.argv[7]):
+    f = [float(x) for x in l.split()[1:]]
+    if threads is None or f[0] < threads[0]:
+        threads = f
 for l in open(sys.argv[1]):
     name, t0, t1 = l.split()
     s = float(t1) - float(t0)
     best[name] = min(best.get(name, s), s)
-ev, calls, uev, pbytes, hbytes = (int(x) for x in sys.argv[2:])
+ev, calls, uev, pbytes, hbytes = (int(x) for x in sys.argv[2:7])
 print("hwtrace: %d calls, %d events (a call is two: slice begin and end), .hwt %.1f MB"
       % (calls, ev, hbytes / 1e6))
 if uev:
@@ -156,6 +169,9 @@ for j in (1, 2):
     c = best.get("decode-cpu-%d" % j)
     if c:
         print("decode -j %d: %.3f s of CPU, %.2f M events per CPU second" % (j, c, rate(ev, c)))
+if threads:
+    print("decode -j 2, fastest round (%.3f s): reader thread %.3f s of CPU, waited %.3f s; "
+          "caller's thread %.3f s of CPU, waited %.3f s" % tuple(threads))
 d1, d2 = best.get("decode-1"), best.get("decode-2")
 if d1 and d2:
     print("decode on 2 threads: %.2fx one (goal >= 1.8x)" % (d1 / d2))

@@ -4,7 +4,8 @@
 # on recordings of each kind: uprobe (fib), inproc (fib, threads, fork and exec, libhwtrace's
 # stream beside the calls, and SQLite when it is built: several chunks of calls), sampling with
 # callchains (demo's threads). That the parallel path ran is checked too: the decoding process
-# starts one thread more (strace -f sees a clone) with it than with -j 1.
+# starts one thread more (strace -f sees a clone) with it than with -j 1; by default, only on
+# large recordings and where the process may run on two CPUs.
 need strace
 
 # A copy for uprobes: their removal lags, and -b inproc refuses a function whose entry still
@@ -61,6 +62,13 @@ n2=$(HWT_DECODE_PARALLEL_MIN=0 threads_started "$HWTRACE" report ip-fib.hwt)
 # Small recordings stay on one thread by default.
 n3=$(threads_started "$HWTRACE" report ip-fib.hwt)
 [ "$n3" -eq "$n1" ] || err "report of a small recording started $n3 threads by default, -j 1 $n1"
+# Large ones (the threshold moved down to this one) on two, unless the process has one CPU.
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	n4=$(HWT_DECODE_PARALLEL_MIN=1 threads_started taskset -c 0 "$HWTRACE" report ip-fib.hwt)
+	[ "$n4" -eq "$n1" ] || err "report on one CPU started $n4 threads by default, -j 1 $n1"
+	n5=$(HWT_DECODE_PARALLEL_MIN=1 threads_started taskset -c 0 "$HWTRACE" report -j 2 ip-fib.hwt)
+	[ "$n5" -gt "$n1" ] || err "report -j 2 on one CPU started $n5 threads, -j 1 $n1"
+fi
 
 note "bad -j"
 for j in 0 65 x ''; do
