@@ -74,20 +74,24 @@ static inline int hwt_vw_u64(struct hwt_value_writer *w, uint64_t v)
 	return hwt_vw_raw(w, b, 8);
 }
 
-/* The start of a value: its key when the innermost open container is a map (@key NULL: ""),
- * counted in that container, then its tag. */
-static inline int hwt_vw_head(struct hwt_value_writer *w, const char *key, uint8_t tag)
+/* The start of a value: its key (@n bytes at @key) when the innermost open container is a map,
+ * counted in that container, then its tag. hwt_vw_head() takes a NUL-terminated @key (NULL:
+ * ""). */
+static inline int hwt_vw_headn(struct hwt_value_writer *w, const char *key, size_t n, uint8_t tag)
 {
 	if (w->depth) {
 		uint32_t d = w->depth - 1;
 		w->count[d]++;
-		if (w->tag[d] == HWT_VAL_MAP) {
-			size_t n = key ? strlen(key) : 0;
-			if (n > UINT32_MAX || hwt_vw_u32(w, (uint32_t)n) || hwt_vw_raw(w, key, n))
-				return -1;
-		}
+		if (w->tag[d] == HWT_VAL_MAP &&
+		    (n > UINT32_MAX || hwt_vw_u32(w, (uint32_t)n) || (n && hwt_vw_raw(w, key, n))))
+			return -1;
 	}
 	return hwt_vw_raw(w, &tag, 1);
+}
+
+static inline int hwt_vw_head(struct hwt_value_writer *w, const char *key, uint8_t tag)
+{
+	return hwt_vw_headn(w, key, key ? strlen(key) : 0, tag);
 }
 
 /** Scalars. @key names the value inside a map and is ignored elsewhere. 0, or -1 (see .bad). */
@@ -126,17 +130,23 @@ static inline int hwt_vw_str(struct hwt_value_writer *w, const char *key, const 
 	return hwt_vw_strn(w, key, s ? s : "", s ? strlen(s) : 0);
 }
 
-/** Opens a list (@tag HWT_VAL_LIST) or a map (HWT_VAL_MAP); hwt_vw_end() closes it. */
-static inline int hwt_vw_begin(struct hwt_value_writer *w, const char *key, uint8_t tag)
+/** Opens a list (@tag HWT_VAL_LIST) or a map (HWT_VAL_MAP) under a key of @n bytes at @key;
+ *  hwt_vw_end() closes it. hwt_vw_begin() takes a NUL-terminated @key. */
+static inline int hwt_vw_beginn(struct hwt_value_writer *w, const char *key, size_t n, uint8_t tag)
 {
 	if (w->depth >= HWT_VALUE_MAX_DEPTH || (tag != HWT_VAL_LIST && tag != HWT_VAL_MAP))
 		w->bad = 1;
-	if (hwt_vw_head(w, key, tag) || hwt_vw_u32(w, 0))
+	if (hwt_vw_headn(w, key, n, tag) || hwt_vw_u32(w, 0))
 		return -1;
 	w->tag[w->depth] = tag;
 	w->count_at[w->depth] = w->len - 4;
 	w->count[w->depth++] = 0;
 	return 0;
+}
+
+static inline int hwt_vw_begin(struct hwt_value_writer *w, const char *key, uint8_t tag)
+{
+	return hwt_vw_beginn(w, key, key ? strlen(key) : 0, tag);
 }
 
 static inline int hwt_vw_end(struct hwt_value_writer *w)

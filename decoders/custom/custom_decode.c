@@ -14,6 +14,8 @@ struct cdec {
 	uint32_t *nodes;
 	uint32_t nnodes, cap_nodes;
 	uint8_t marker[1024]; /* a marker's arguments, while its event is out */
+	uint8_t *shown;	      /* a snapshot with its paths as shown, while its event is out */
+	size_t cap_shown;
 };
 
 static int declare(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t *body)
@@ -232,6 +234,99 @@ static int flow(struct cdec *c, const struct hwt_custom_rec *rec, const uint8_t 
 	return 0;
 }
 
+/* Whether the tree of @len bytes at @tree holds a string that is an absolute path. */
+static int holds_path(const uint8_t *tree, size_t len)
+{
+	struct hwt_value_reader r;
+	struct hwt_value v;
+	int rc;
+
+	hwt_value_reader_init(&r, tree, len);
+	while ((rc = hwt_value_next(&r, &v)) != 0 && rc != HWT_E_CORRUPT)
+		if (rc == 1 && v.tag == HWT_VAL_STRING && v.n && v.s[0] == '/')
+			return 1;
+	return 0;
+}
+
+/* One value of a tree copied into @w, a string that is an absolute path as the model shows paths
+ * (a mapped file's under -P maps @mapped). 0, or HWT_E_NOMEM. */
+static int copy_shown(struct cdec *c, struct hwt_value_writer *w, const struct hwt_value *v,
+		      int mapped)
+{
+	switch (v->tag) {
+	case HWT_VAL_INT:
+	case HWT_VAL_DOUBLE: {
+		uint64_t u;
+		if (v->tag == HWT_VAL_INT)
+			u = (uint64_t)v->i;
+		else
+			memcpy(&u, &v->d, 8);
+		hwt_vw_headn(w, v->key, v->keylen, v->tag);
+		hwt_vw_u64(w, u);
+		return 0;
+	}
+	case HWT_VAL_STRING: {
+		const char *s = v->s;
+		size_t n = v->n;
+		if (n && s[0] == '/') {
+			int64_t id = mapped ? hwt_model_intern_mapped_path(c->d->m, s, n)
+					    : hwt_model_intern_path(c->d->m, s, n);
+			if (id < 0)
+				return (int)id;
+			s = hwt_model_str(c->d->m, (uint32_t)id);
+			n = strlen(s);
+		}
+		hwt_vw_headn(w, v->key, v->keylen, HWT_VAL_STRING);
+		hwt_vw_u32(w, (uint32_t)n);
+		if (n)
+			hwt_vw_raw(w, s, n);
+		return 0;
+	}
+	case HWT_VAL_LIST:
+	case HWT_VAL_MAP:
+		hwt_vw_beginn(w, v->key, v->keylen, v->tag);
+		return 0;
+	default: /* null, false, true: the tag alone */
+		hwt_vw_headn(w, v->key, v->keylen, v->tag);
+		return 0;
+	}
+}
+
+/* A snapshot's tree (checked) as it is to be shown: its paths (strings that start with '/': the
+ * files of -P maps, the descriptors' targets of -P fds, ...) redacted as every path is, into
+ * c->shown, unless the model shows paths as recorded. 0 with *@tree and *@len set, 1 when it
+ * cannot be shown (left out), or HWT_E_NOMEM. */
+static int shown_tree(struct cdec *c, int mapped, const uint8_t **tree, size_t *len)
+{
+	if (!hwt_model_redacting(c->d->m) || !holds_path(*tree, *len))
+		return 0;
+	/* A path shown is its bucket and file name at most: far below 64 times the tree. */
+	for (size_t cap = *len * 2 + 256; cap <= *len * 64 + 4096; cap *= 2) {
+		if (cap > c->cap_shown) {
+			uint8_t *b = realloc(c->shown, cap);
+			if (!b)
+				return HWT_E_NOMEM;
+			c->shown = b;
+			c->cap_shown = cap;
+		}
+		struct hwt_value_writer w = { .buf = c->shown, .cap = cap };
+		struct hwt_value_reader r;
+		struct hwt_value v;
+		int rc, err = 0;
+		hwt_value_reader_init(&r, *tree, *len);
+		while (!err && (rc = hwt_value_next(&r, &v)) != 0 && rc != HWT_E_CORRUPT)
+			err = rc == -1 ? (hwt_vw_end(&w), 0) : copy_shown(c, &w, &v, mapped);
+		if (err)
+			return err;
+		if (!w.bad) {
+			*tree = c->shown;
+			*len = w.len;
+			return 0;
+		}
+	}
+	return 1; /* cannot be shown: left out */
+}
+
 static int cd_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 {
 	struct cdec *c = st;
@@ -259,11 +354,18 @@ static int cd_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 			hwt_model_track(c->d->m, track = track_of(c, body, rec.len));
 		if (!t || t->kind != HWT_TRACK_OBJECT || hwt_value_check(body + 8, rec.len - 8))
 			return 0;
-		if (!(ev = hwt_dec_emit(c->d, HWT_EV_OBJECT, t->pid, t->tid, rec.ts)))
+		const uint8_t *tree = body + 8;
+		size_t n = rec.len - 8;
+		int err =
+			shown_tree(c, !strcmp(hwt_model_str(c->d->m, t->name), "maps"), &tree, &n);
+		if (err)
+			return err < 0 ? err : 0;
+		if (n > UINT32_MAX ||
+		    !(ev = hwt_dec_emit(c->d, HWT_EV_OBJECT, t->pid, t->tid, rec.ts)))
 			return HWT_E_NOMEM;
 		ev->object.track = track;
-		ev->object.value = body + 8;
-		ev->object.len = rec.len - 8;
+		ev->object.value = tree;
+		ev->object.len = (uint32_t)n;
 		return 0;
 	}
 	case HWT_CR_INSTANT:
@@ -341,6 +443,7 @@ static void cd_destroy(void *st)
 		return;
 	free(c->tracks);
 	free(c->nodes);
+	free(c->shown);
 	hwt_idmap_fini(&c->cursors);
 	free(c);
 }

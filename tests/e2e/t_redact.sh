@@ -3,9 +3,10 @@
 # Perfetto decoded by protoc, pprof read by go tool pprof -raw, folded, svg, report, inspect,
 # info), no real path under /tmp and neither that directory's name nor the project's: the
 # program is external/tmp/hot. A copy under the project directory shows as bin/hot, relative.
-# --no-redact shows the real path, --project-root moves the root. A secret argument and a
-# secret in the environment are in no chunk of the recording (decompressed) unless
-# --record-args / --record-env ask for them. Tag rules of kind file see source files as shown.
+# So do the snapshots of -P maps and -P fds. --no-redact shows the real path, --project-root moves
+# the root. A secret argument and a secret in the environment are in no chunk of the recording
+# (decompressed) unless --record-args / --record-env ask for them. Tag rules of kind file see
+# source files as shown.
 need python3 protoc zstd
 here=$(dirname "$E2E_LIB")
 ext=$(mktemp -d /tmp/hwt-redact-sec.XXXXXX) || fail "mktemp -d under /tmp failed"
@@ -41,8 +42,9 @@ leaks()
 }
 
 # Traced calls for inspect, samples beside them for the aggregated views.
+# -P maps and -P fds snapshot paths too (the program's file, libc, the descriptors' targets).
 env "SECRET_TOKEN=$envsec" "$HWTRACE" record -q -b uprobe -F hot_a -F hot_b --freq 999 \
-	-o out.hwt -- "$ext/hot" 2000000 "$arg" \
+	-P maps -P fds -o out.hwt -- "$ext/hot" 2000000 "$arg" \
 	>/dev/null 2>rec.err || fail "record: $(cat rec.err)"
 hw_ok export -o out.json out.hwt
 hw_ok export -o out.pftrace out.hwt
