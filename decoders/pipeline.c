@@ -43,11 +43,11 @@
 #define PIPE_AHEAD	   3
 #define PIPE_AHEAD_RECORDS (256u << 10)
 
-/* Recordings this large decode on two threads unless told otherwise (-j, HWT_DECODE_THREADS,
- * HWT_DECODE_PARALLEL_MIN), where the process may run on two CPUs: from about a dozen chunks on,
- * the reader thread's work overlaps enough to matter, and below that decoding takes a few tens of
- * milliseconds either way. Figures (10.9 M-call SQLite recording, 10 MB): see the note of
- * hwt_decoder_config.threads. */
+/* Recordings of calls this large decode on two threads unless told otherwise (-j,
+ * HWT_DECODE_THREADS, HWT_DECODE_PARALLEL_MIN), where the process may run on two CPUs: from about a
+ * dozen chunks on, the reader thread's work overlaps enough to matter, and below that decoding
+ * takes a few tens of milliseconds either way. Figures (10.9 M-call SQLite recording, 10 MB): see
+ * the note of hwt_decoder_config.threads. */
 #define PIPE_MIN_BYTES (2u << 20)
 
 /* One chunk, as the reader thread hands it over. */
@@ -241,6 +241,15 @@ static int cpus(void)
 	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
 }
 
+/* Whether the reader thread would split call records (inproc and uprobe streams, and nothing
+ * that turns it into a prefetcher), the work it takes off the caller's thread. On a recording of
+ * samples, unwinding and symbolizing on the caller's thread are most of the work: xz's -g dwarf
+ * recording (8 MiB) took 6 % longer on two threads, with 48 % more CPU (tests/bench/unwind.sh). */
+static int splits_calls(const struct hwt_decoder *d)
+{
+	return d->nsources && all_alone(d);
+}
+
 int hwt_pipe_start(struct hwt_decoder *d)
 {
 	int threads = d->cfg.threads;
@@ -252,7 +261,7 @@ int hwt_pipe_start(struct hwt_decoder *d)
 		env = env && *env ? env : NULL;
 		const char *min = getenv("HWT_DECODE_PARALLEL_MIN");
 		uint64_t lim = min && *min ? strtoull(min, NULL, 10) : PIPE_MIN_BYTES;
-		threads = env ? atoi(env) : size >= lim && cpus() >= 2 ? 2 : 1;
+		threads = env ? atoi(env) : size >= lim && splits_calls(d) && cpus() >= 2 ? 2 : 1;
 	}
 	if (threads < 2 || d->input_done)
 		return 0;
