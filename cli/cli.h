@@ -19,11 +19,11 @@ struct cli_command {
 extern const struct cli_command cli_record, cli_export, cli_report, cli_inspect, cli_info, cli_list,
 	cli_import, cli_diff;
 
-/** Prints "hwtrace: MESSAGE" on stderr; returns 1 (the exit status for bad input). */
 /** `hwtrace list PROG`'s lines on -b inproc: functions the patcher takes and refuses, by
  *  reason, in the file @path; nothing when it cannot be read. */
 void list_inproc(const char *path);
 
+/** Prints "hwtrace: MESSAGE" on stderr; returns 1 (the exit status for bad input). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /** Prints "hwtrace: warning: MESSAGE" on stderr. */

@@ -101,6 +101,46 @@ static const char *lost_counters(const struct hwt_model *m)
 	return "the kernel for the perf rings (PERF_FORMAT_LOST), plugins and libhwtrace";
 }
 
+/* What decoding counted: processes, threads, events by kind, records, losses, unwinding. */
+static void print_counts(const struct hwt_model *m, const struct hwt_decode_stats *s,
+			 const uint64_t *counts)
+{
+	printf("%-16s %" PRIu64 "\n", "processes", s->processes);
+	printf("%-16s %" PRIu64 "\n", "threads", s->threads);
+	printf("%-16s %" PRIu64 "\n", "samples", counts[HWT_EV_SAMPLE]);
+	printf("%-16s %" PRIu64 "\n", "counter values", counts[HWT_EV_COUNTER]);
+	printf("%-16s %" PRIu64 "\n", "slices", counts[HWT_EV_SLICE_BEGIN]);
+	printf("%-16s %" PRIu64 "\n", "instants", counts[HWT_EV_INSTANT]);
+	if (counts[HWT_EV_OBJECT])
+		printf("%-16s %" PRIu64 "\n", "snapshots", counts[HWT_EV_OBJECT]);
+	if (counts[HWT_EV_FLOW])
+		printf("%-16s %" PRIu64 "\n", "flow ends", counts[HWT_EV_FLOW]);
+	printf("%-16s %" PRIu64 "\n", "records", s->records);
+	if (s->have_end) {
+		printf("%-16s %" PRIu64 " (exact, counted by %s)\n", "lost", s->end.lost,
+		       lost_counters(m));
+		printf("%-16s %" PRIu64 "\n", "lost reported", s->end.lost_records);
+	} else {
+		printf("%-16s unknown (no end chunk); PERF_RECORD_LOST said %" PRIu64 "\n", "lost",
+		       s->lost_records);
+	}
+	printf("%-16s %" PRIu64 "\n", "throttled", s->throttled);
+	if (s->unwind_failures)
+		printf("%-16s %" PRIu64 "\n", "unwind failures", s->unwind_failures);
+	if (s->chains_cut)
+		printf("%-16s %" PRIu64
+		       " (frame-pointer walks gone into code without frame pointers)\n",
+		       "stacks cut", s->chains_cut);
+	if (s->leaf_callers)
+		printf("%-16s %" PRIu64 " (of functions sampled before their frame was set up)\n",
+		       "callers found", s->leaf_callers);
+	if (s->damaged_records)
+		printf("%-16s %" PRIu64 " (samples whose fields overrun their record: skipped)\n",
+		       "damaged records", s->damaged_records);
+	if (s->have_end)
+		print_end(&s->end);
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' },
@@ -179,40 +219,7 @@ static int cmd_info(int argc, char **argv)
 	hwt_model_meta_foreach(m, print_meta, NULL);
 	if (last > first)
 		printf("%-16s %.3f s\n", "duration", (last - first) / 1e9);
-	printf("%-16s %" PRIu64 "\n", "processes", s->processes);
-	printf("%-16s %" PRIu64 "\n", "threads", s->threads);
-	printf("%-16s %" PRIu64 "\n", "samples", counts[HWT_EV_SAMPLE]);
-	printf("%-16s %" PRIu64 "\n", "counter values", counts[HWT_EV_COUNTER]);
-	printf("%-16s %" PRIu64 "\n", "slices", counts[HWT_EV_SLICE_BEGIN]);
-	printf("%-16s %" PRIu64 "\n", "instants", counts[HWT_EV_INSTANT]);
-	if (counts[HWT_EV_OBJECT])
-		printf("%-16s %" PRIu64 "\n", "snapshots", counts[HWT_EV_OBJECT]);
-	if (counts[HWT_EV_FLOW])
-		printf("%-16s %" PRIu64 "\n", "flow ends", counts[HWT_EV_FLOW]);
-	printf("%-16s %" PRIu64 "\n", "records", s->records);
-	if (s->have_end) {
-		printf("%-16s %" PRIu64 " (exact, counted by %s)\n", "lost", s->end.lost,
-		       lost_counters(m));
-		printf("%-16s %" PRIu64 "\n", "lost reported", s->end.lost_records);
-	} else {
-		printf("%-16s unknown (no end chunk); PERF_RECORD_LOST said %" PRIu64 "\n", "lost",
-		       s->lost_records);
-	}
-	printf("%-16s %" PRIu64 "\n", "throttled", s->throttled);
-	if (s->unwind_failures)
-		printf("%-16s %" PRIu64 "\n", "unwind failures", s->unwind_failures);
-	if (s->chains_cut)
-		printf("%-16s %" PRIu64
-		       " (frame-pointer walks gone into code without frame pointers)\n",
-		       "stacks cut", s->chains_cut);
-	if (s->leaf_callers)
-		printf("%-16s %" PRIu64 " (of functions sampled before their frame was set up)\n",
-		       "callers found", s->leaf_callers);
-	if (s->damaged_records)
-		printf("%-16s %" PRIu64 " (samples whose fields overrun their record: skipped)\n",
-		       "damaged records", s->damaged_records);
-	if (s->have_end)
-		print_end(&s->end);
+	print_counts(m, s, counts);
 	struct hwt_probe_costs costs;
 	char desc[512];
 	if (hwt_probe_costs_from_model(m, &costs, desc, sizeof(desc)) > 0)

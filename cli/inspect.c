@@ -46,7 +46,9 @@ static int parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
-static int cmd_inspect(int argc, char **argv)
+/* The options of inspect into @cfg and *@compensate: returns -1 to go on, else the status to
+ * exit with (help given, or a bad option said). */
+static int inspect_options(int argc, char **argv, struct hwt_calltree_config *cfg, int *compensate)
 {
 	static const struct option opts[] = {
 		{ "depth", required_argument, NULL, 'D' },
@@ -56,27 +58,24 @@ static int cmd_inspect(int argc, char **argv)
 		CLI_REDACT_OPTIONS,
 		{ 0 },
 	};
-	struct hwt_calltree_config cfg;
-	struct hwt_probe_costs costs;
-	int c, compensate = 0;
+	int c;
 
-	hwt_calltree_config_init(&cfg);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":D:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
-			if (parse_u32(optarg, &cfg.max_depth) || !cfg.max_depth)
+			if (parse_u32(optarg, &cfg->max_depth) || !cfg->max_depth)
 				return cli_error("inspect: --depth %s: give a depth of 1 or more",
 						 optarg);
 			break;
 		case 'T':
-			if (parse_u32(optarg, &cfg.tid) || !cfg.tid)
+			if (parse_u32(optarg, &cfg->tid) || !cfg->tid)
 				return cli_error("inspect: --tid %s: give a thread id", optarg);
-			cfg.only_tid = 1;
+			cfg->only_tid = 1;
 			break;
 		case 'C':
-			compensate = 1;
+			*compensate = 1;
 			break;
 		case 'h':
 			return cli_help(&cli_inspect);
@@ -89,6 +88,19 @@ static int cmd_inspect(int argc, char **argv)
 			return cli_bad_option(&cli_inspect, c, argc, argv);
 		}
 	}
+	return -1;
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	struct hwt_calltree_config cfg;
+	struct hwt_probe_costs costs;
+	int compensate = 0;
+
+	hwt_calltree_config_init(&cfg);
+	int rc = inspect_options(argc, argv, &cfg, &compensate);
+	if (rc >= 0)
+		return rc;
 	if (optind + 1 < argc)
 		return cli_error("inspect: one recording at a time, got '%s' and '%s'",
 				 argv[optind], argv[optind + 1]);
