@@ -48,22 +48,12 @@ if [ $rc -eq 2 ]; then
 fi
 [ $rc -eq 0 ] || die "ci/sqlite.sh failed: $msg"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hwtrace-bench-read.XXXXXX")
-cleanup()
-{
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		echo "bench-read: kept $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
+# shellcheck source=tests/bench/lib.sh
+source "$here/lib.sh"
+bench_workdir read
 
 bin=$work/bench_read
-# shellcheck disable=SC2046 # word splitting of pkg-config output is intended
-${CC:-cc} -O2 -g -D_GNU_SOURCE -I"$root" -I"$root/include" -o "$bin" "$here/bench_read.c" \
-	"$build/libhwtrace.a" $(pkg-config --libs libdw libelf libzstd zlib capstone) -lpfm -lipt \
-	-lstdc++ -lpthread -ldl || die "cannot build bench_read"
+bench_build_read "$bin"
 
 hwt=$work/sq.hwt
 "$HWTRACE" record -q -b inproc -o "$hwt" -- "$dir/sqlite-O2" "$ROWS" -t >/dev/null \

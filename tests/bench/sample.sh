@@ -29,39 +29,17 @@ for t in xz taskset python3; do
 done
 [ -f "$build/libhwtrace.a" ] || die "$build/libhwtrace.a is missing: make"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hwtrace-bench-sample.XXXXXX")
-cleanup()
-{
-	if [ -n "${BENCH_KEEP:-}" ]; then
-		echo "bench-sample: kept $work"
-	else
-		rm -rf "$work"
-	fi
-}
-trap cleanup EXIT
+# shellcheck source=tests/bench/lib.sh
+source "$here/lib.sh"
+bench_workdir sample
 
 bin=$work/bench_read
-# shellcheck disable=SC2046 # word splitting of pkg-config output is intended
-${CC:-cc} -O2 -g -D_GNU_SOURCE -I"$root" -I"$root/include" -o "$bin" "$here/bench_read.c" \
-	"$build/libhwtrace.a" $(pkg-config --libs libdw libelf libzstd zlib capstone) -lpfm -lipt \
-	-lstdc++ -lpthread -ldl || die "cannot build bench_read"
+bench_build_read "$bin"
 
 echo
 echo "== decoding sample recordings on one core (xz, ${mb} MB) =="
 echo "machine: $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-# Text xz has work to do with: words drawn from a fixed vocabulary by a seeded generator.
-python3 - "$work/input" "$mb" <<'EOF'
-import random, sys
-rng = random.Random(14)
-words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
-         for _ in range(5000)]
-with open(sys.argv[1], "w") as f:
-    left = int(sys.argv[2]) << 20
-    while left > 0:
-        line = " ".join(rng.choice(words) for _ in range(12)) + "\n"
-        f.write(line)
-        left -= len(line)
-EOF
+bench_text "$work/input" "$mb"
 
 names=(fp fp-noleaf dwarf)
 rec_args=("-b sample --freq 20000" "-b sample:leaf_stack=0 --freq 20000"

@@ -41,22 +41,11 @@ echo "== -g dwarf read side: unwinding, then perf report against hwtrace =="
 echo "machine: $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 "$bin" "${BENCH_UNWIND_SAMPLES:-20000}" 2 || die "bench_unwind failed"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/hwtrace-bench-unwind.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/bench/lib.sh
+source "$here/lib.sh"
+bench_workdir unwind
 mb=${BENCH_XZ_MB:-16}
-# Text xz has work to do with: words drawn from a fixed vocabulary by a seeded generator.
-python3 - "$work/input" "$mb" <<'EOF'
-import random, sys
-rng = random.Random(14)
-words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
-         for _ in range(5000)]
-with open(sys.argv[1], "w") as f:
-    left = int(sys.argv[2]) << 20
-    while left > 0:
-        line = " ".join(rng.choice(words) for _ in range(12)) + "\n"
-        f.write(line)
-        left -= len(line)
-EOF
+bench_text "$work/input" "$mb"
 xzcmd=(xz -T1 -6 -c "$work/input")
 echo "recording: ${xzcmd[*]##*/} ($mb MB) with perf record --call-graph dwarf and hwtrace -g dwarf, 4000 Hz"
 "$PERF" record -q --call-graph dwarf -F 4000 -o "$work/perf.data" -- "${xzcmd[@]}" \
