@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # $here, $root and $build are the sourcing script's
 # What the read-side benches (read.sh, sample.sh, unwind.sh) share. Sourced after they set
 # $here (this folder), $root (the repository), $build (where libhwtrace.a is) and die().
 
