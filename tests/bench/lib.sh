@@ -1,6 +1,6 @@
-# shellcheck shell=bash disable=SC2154 # $here, $root and $build are the sourcing script's
 # What the read-side benches (read.sh, sample.sh, unwind.sh) share. Sourced after they set
 # $here (this folder), $root (the repository), $build (where libhwtrace.a is) and die().
+# shellcheck shell=bash disable=SC2154 # $here, $root and $build are the sourcing script's
 
 # A work directory for bench NAME in $work, removed at exit unless BENCH_KEEP is set.
 bench_workdir()
