@@ -79,12 +79,10 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 	/* The copied user stacks lose what lies above the stack's strings (the environment)
 	 * before anything is written; in a copy, as the kernel refuses writes to ring pages. */
 	if (copies_stacks(h)) {
-		if (src != h->scratch)
-			memcpy(h->scratch, src, len);
+		/* Only what is stored is copied: neither what the kernel could not fill (the
+		 * decoder never reads it) nor what lies above argc. */
+		len = hwt_scrub_copy(&h->scrub, h->scratch, src, len, desc_of, h);
 		src = h->scratch;
-		hwt_scrub_records(&h->scrub, h->scratch, len, desc_of, h);
-		/* And what the kernel could not fill: the decoder never reads it. */
-		len = hwt_perf_trim_stacks(h->scratch, len, desc_of, h);
 	}
 	count_records(h, src, len);
 	struct hwt_stream_item it = {

@@ -120,21 +120,22 @@ static uint64_t cut_at(const struct hwt_scrub_proc *pr, int main_thread, uint64_
 	return pr->startstack - sp < len ? pr->startstack - sp : len;
 }
 
-static size_t scrub_sample(struct hwt_scrub *s, const struct hwt_event_desc *e, uint8_t *rec,
-			   size_t size)
+/* Where the zeroing of the stack copy of sample @rec (@size bytes, @e's) starts (see cut_at());
+ * fills @smp. Returns -1 when the record has no copy (or does not parse): nothing to scrub. */
+static int64_t cut_of(struct hwt_scrub *s, const struct hwt_event_desc *e, const uint8_t *rec,
+		      size_t size, struct hwt_perf_sample *smp)
 {
-	struct hwt_perf_sample smp;
 	const uint8_t *body = rec + sizeof(struct perf_event_header);
 
 	if (!(e->sample_type & PERF_SAMPLE_STACK_USER) ||
-	    hwt_perf_sample_parse(e, body, rec + size, &smp) || !smp.stack)
-		return 0;
-	uint8_t *stack = rec + (smp.stack - rec);
-	uint64_t copied = *(const uint64_t *)(smp.stack - 8), from = 0;
-	if (smp.regs && (e->sample_regs_user >> PERF_REG_X86_SP & 1)) {
+	    hwt_perf_sample_parse(e, body, rec + size, smp) || !smp->stack)
+		return -1;
+	uint64_t copied, from = 0;
+	memcpy(&copied, smp->stack - 8, 8);
+	if (smp->regs && (e->sample_regs_user >> PERF_REG_X86_SP & 1)) {
 		int at =
 			__builtin_popcountll(e->sample_regs_user & ((1ull << PERF_REG_X86_SP) - 1));
-		struct hwt_scrub_proc *pr = proc_of(s, smp.pid);
+		struct hwt_scrub_proc *pr = proc_of(s, smp->pid);
 		uint16_t mode = ((const struct perf_event_header *)rec)->misc &
 				PERF_RECORD_MISC_CPUMODE_MASK;
 		/* The syscalls plugin's records are taken in the kernel, at a system call the
@@ -150,13 +151,89 @@ static size_t scrub_sample(struct hwt_scrub *s, const struct hwt_event_desc *e, 
 			pr->ran_user = 1;
 		from = mode != PERF_RECORD_MISC_USER && !pr->ran_user
 			       ? 0
-			       : cut_at(pr, smp.pid == smp.tid, smp.regs[at], stack, copied,
-					smp.stack_size);
+			       : cut_at(pr, smp->pid == smp->tid, smp->regs[at], smp->stack, copied,
+					smp->stack_size);
 	}
+	return (int64_t)(from < copied ? from : copied);
+}
+
+static size_t scrub_sample(struct hwt_scrub *s, const struct hwt_event_desc *e, uint8_t *rec,
+			   size_t size)
+{
+	struct hwt_perf_sample smp;
+	int64_t cut = cut_of(s, e, rec, size, &smp);
+
+	if (cut < 0)
+		return 0;
+	uint8_t *stack = rec + (smp.stack - rec);
+	uint64_t copied, from = (uint64_t)cut;
+	memcpy(&copied, stack - 8, 8);
 	if (from >= copied)
 		return 0;
 	memset(stack + from, 0, copied - from);
 	return copied - from;
+}
+
+/* Copies sample @rec (@size bytes) to @out (at or below it: memmove), its stack copy cut at
+ * @keep bytes (8 or more; bytes past @from are zeros); returns the copy's size. */
+static size_t copy_cut(uint8_t *out, const uint8_t *rec, size_t size, const uint8_t *stack,
+		       uint64_t copied, uint64_t keep, uint64_t from)
+{
+	size_t head = (size_t)(stack - rec), tail = size - head - (size_t)copied;
+	struct perf_event_header h;
+
+	memmove(out, rec, head);
+	memmove(out + head, stack, (size_t)(keep < from ? keep : from));
+	if (from < keep)
+		memset(out + head + from, 0, (size_t)(keep - from));
+	memmove(out + head + keep, stack + copied, tail);
+	memcpy(out + head - 8, &keep, 8);
+	memcpy(&h, out, sizeof(h));
+	h.size = (uint16_t)(head + keep + tail);
+	memcpy(out, &h, sizeof(h));
+	return h.size;
+}
+
+size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, size_t len,
+		      hwt_scrub_desc_fn desc_of, void *ctx)
+{
+	size_t in = 0, out = 0;
+
+	s->round++;
+	while (in + sizeof(struct perf_event_header) <= len) {
+		struct perf_event_header h;
+		const struct hwt_event_desc *e = NULL;
+		struct hwt_perf_sample smp;
+		int64_t cut = -1;
+		uint64_t id;
+
+		memcpy(&h, src + in, sizeof(h));
+		if (h.size < sizeof(h) || h.size > len - in || h.size % 8)
+			break;
+		if (h.type == PERF_RECORD_SAMPLE && h.size >= sizeof(h) + 8) {
+			memcpy(&id, src + in + sizeof(h), 8);
+			e = desc_of(ctx, id);
+		}
+		if (e)
+			cut = cut_of(s, e, src + in, h.size, &smp);
+		if (cut < 0) {
+			memmove(dst + out, src + in, h.size);
+			out += h.size;
+		} else {
+			uint64_t copied, from = (uint64_t)cut;
+			memcpy(&copied, smp.stack - 8, 8);
+			/* What the kernel filled, up to argc: nothing above is of use. */
+			uint64_t keep = (smp.stack_size + 7) & ~7ull;
+			keep = keep > (from & ~7ull) ? from & ~7ull : keep;
+			keep = keep < 8 ? 8 : keep;
+			s->zeroed += copied - from;
+			out += copy_cut(dst + out, src + in, h.size, smp.stack, copied, keep, from);
+		}
+		in += h.size;
+	}
+	/* A broken tail goes on as it was. */
+	memmove(dst + out, src + in, len - in);
+	return out + (len - in);
 }
 
 size_t hwt_scrub_records(struct hwt_scrub *s, uint8_t *p, size_t len, hwt_scrub_desc_fn desc_of,
