@@ -17,8 +17,11 @@
 
 enum { OPT_STACK, OPT_STACK_SIZE, SYSC_NOPTIONS };
 
-/* The ring each CPU gets with stack=dwarf (see sysc_ring_bytes()). */
-#define SYSC_DWARF_RING (4u << 20)
+/* The rings with stack=dwarf (see sysc_ring_bytes()): about this much in all, each CPU's a power
+ * of two from SYSC_RING_MIN to SYSC_RING_MAX. */
+#define SYSC_RING_ALL (64u << 20)
+#define SYSC_RING_MIN (4u << 20)
+#define SYSC_RING_MAX (16u << 20)
 
 static const struct hwt_option sysc_options[SYSC_NOPTIONS] = {
 	[OPT_STACK] = { .name = "stack",
@@ -131,10 +134,19 @@ static void sysc_stop(void *st)
 }
 
 /* Each call's record carries stack_size bytes of stack with stack=dwarf: at 200 k calls a second
- * the host's default ring (1 MiB a CPU, about 120 such records) fills between two drains. */
+ * the host's default ring (1 MiB a CPU, about 120 such records) fills between two drains, and a
+ * recorder that waits for a CPU a few milliseconds (a busy machine) loses what 4 MiB cannot
+ * hold. 16 MiB a CPU on small machines, less on big ones (the rings are locked memory). */
 static size_t sysc_ring_bytes(const struct hwt_option_value *opts)
 {
-	return opts[OPT_STACK].i == 0 ? SYSC_DWARF_RING : 0;
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	size_t ring = SYSC_RING_MAX;
+
+	if (opts[OPT_STACK].i != 0)
+		return 0;
+	while (ncpus > 0 && ring > SYSC_RING_MIN && ring * (size_t)ncpus > SYSC_RING_ALL)
+		ring /= 2;
+	return ring;
 }
 
 const struct hwt_plugin hwt_plugin_syscalls = {
