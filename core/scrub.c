@@ -2,11 +2,13 @@
  * initial argv and environment strings are zeroed before they reach the recording. */
 #include "scrub.h"
 
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "format/perf_sample.h"
 #include "format/sysc_format.h"
@@ -15,20 +17,41 @@
 
 #define PF_EXITING 0x4 /* the kernel's task flag: exit has begun (field 9 of /proc/PID/stat) */
 
+/* /proc/PID/stat read into @buf (@len bytes, NUL-terminated) through @pr's descriptor, kept open
+ * from round to round (a read costs one system call, not four); opened again once when it fails:
+ * the process is gone, or its pid now names another. Returns the bytes read, 0 on failure. */
+static size_t read_stat(struct hwt_scrub_proc *pr, uint32_t pid, char *buf, size_t len)
+{
+	for (int again = 0; again < 2; again++) {
+		if (!pr->stat_fd) {
+			char path[64];
+			snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				return 0;
+			pr->stat_fd = fd + 1;
+		}
+		ssize_t n = pread(pr->stat_fd - 1, buf, len - 1, 0);
+		if (n > 0) {
+			buf[n] = 0;
+			return (size_t)n;
+		}
+		close(pr->stat_fd - 1);
+		pr->stat_fd = 0;
+	}
+	return 0;
+}
+
 /* Fields 28 (startstack: where argc is) and 48 (arg_start) of /proc/PID/stat; both 0 when they
  * cannot be read. Returns 1 while the process runs, 0 once it is gone, a zombie, or exiting (its
  * memory is being torn down: the fields read 0 then, and they describe no new image). */
-static int read_stack_fields(uint32_t pid, uint64_t *startstack, uint64_t *arg_start)
+static int read_stack_fields(struct hwt_scrub_proc *pr, uint32_t pid, uint64_t *startstack,
+			     uint64_t *arg_start)
 {
-	char path[64], buf[1024];
+	char buf[1024];
 	*startstack = *arg_start = 0;
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	if (!read_stat(pr, pid, buf, sizeof(buf)))
 		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
 	/* The command name (field 2) may hold spaces and parentheses: count after the last ')'. */
 	char *p = strrchr(buf, ')');
 	/* A zombie's memory fields read 0: the process is gone, not changing. */
@@ -69,7 +92,7 @@ static struct hwt_scrub_proc *proc_of(struct hwt_scrub *s, uint32_t pid)
 		/* A process gone since keeps what it had: it exec'd no more. One that runs takes
 		 * what it has now, 0 included: in the middle of an exec the new image's fields
 		 * are not set yet, and the old image's must not be applied to its copies. */
-		if (read_stack_fields(pid, &ss, &as) || as) {
+		if (read_stack_fields(pr, pid, &ss, &as) || as) {
 			/* The fields must describe the process's memory as it is: argv[0], after
 			 * argc, points at the strings. Read in the middle of an exec they may not
 			 * yet (values of the image being built were seen 54 bytes off). */
@@ -265,6 +288,9 @@ void hwt_scrub_fini(struct hwt_scrub *s)
 	if (!s)
 		return;
 	hwt_idmap_fini(&s->pids);
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].stat_fd)
+			close(s->procs[i].stat_fd - 1);
 	free(s->procs);
 	memset(s, 0, sizeof(*s));
 }

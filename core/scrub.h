@@ -19,6 +19,7 @@ struct hwt_scrub {
 		uint64_t arg_start;  /* 0: never known (the whole copy is zeroed) */
 		uint64_t round;	     /* the round it was read in */
 		int ran_user;	     /* a sample in its own code was seen: its exec is over */
+		int stat_fd;	     /* its /proc/PID/stat open, + 1; 0: not open */
 	} * procs;
 	size_t nprocs, cap_procs;
 	uint64_t round;

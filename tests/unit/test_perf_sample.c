@@ -2,6 +2,7 @@
  * copied stacks (core/scrub.c), on hand-made records in buffers of their exact size (ASan sees
  * any read past a record), and for hwt_open_regular() (core/openfile.c). */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -285,9 +286,22 @@ START_TEST(hwt_scrub_records_checks_argv0)
 }
 END_TEST
 
+/* How many descriptors this process has open. */
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 START_TEST(hwt_scrub_records_cuts_at_argc)
 {
 	struct hwt_scrub s = { 0 };
+	int fds = open_fds();
 	size_t len;
 	/* A copy from 16 bytes below this process's argc (a thread's sample: tid 42). */
 	uint64_t startstack = stat_field(28);
@@ -300,10 +314,12 @@ START_TEST(hwt_scrub_records_cuts_at_argc)
 	ck_assert_uint_eq(stack[15], 0x41); /* below argc: kept */
 	for (int i = 16; i < 32; i++)
 		ck_assert_uint_eq(stack[i], 0);
-	/* The next round reads /proc again: the same cut. */
+	/* The next round reads /proc again (its descriptor kept open): the same cut. */
 	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 16);
+	ck_assert_int_eq(open_fds(), fds + 1);
 	free(rec);
 	hwt_scrub_fini(&s);
+	ck_assert_int_eq(open_fds(), fds);
 }
 END_TEST
 
