@@ -411,6 +411,27 @@ static char *config_privacy(const struct record *r, struct hwt_record_config *cf
 }
 
 /* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
+/* The rings are shared: the bigger of what the tracers and the -P plugins ask for (a plugin's
+ * records that copy stacks need room), but the tracer's -m when it was given; 0: the default. */
+static size_t ring_asked(const struct record *r)
+{
+	int m = hwt_option_find_flag(r->tp->options, r->tp->noptions, 'm', "ring");
+	size_t ring = r->tp->ring_bytes ? r->tp->ring_bytes(r->tracer.values) : 0;
+	size_t sring = r->sp && r->sp->ring_bytes ? r->sp->ring_bytes(r->sampling.values) : 0;
+
+	if (m >= 0 && r->tracer.values[m].set)
+		return ring;
+	if (sring > ring)
+		ring = sring;
+	for (int i = 0; i < r->nplugins; i++) {
+		const struct hwt_plugin *p = r->uses[1 + i].plugin;
+		size_t pring = p->ring_bytes ? p->ring_bytes(r->plugins[i].values) : 0;
+		if (pring > ring)
+			ring = pring;
+	}
+	return ring;
+}
+
 static int run(struct record *r, int argc, char **argv, const struct hwt_exporter_ops *ops)
 {
 	const char *output = r->rec.values[R_OUTPUT].s;
@@ -440,11 +461,7 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	}
 	cfg.plugins = r->uses;
 	cfg.nplugins = 1 + r->nplugins + !!r->sp;
-	/* The rings are shared: the bigger of what the tracers ask for. */
-	size_t ring = r->tp->ring_bytes ? r->tp->ring_bytes(r->tracer.values) : 0;
-	size_t sring = r->sp && r->sp->ring_bytes ? r->sp->ring_bytes(r->sampling.values) : 0;
-	if (sring > ring)
-		ring = sring;
+	size_t ring = ring_asked(r);
 	if (ring)
 		cfg.ring_bytes = ring;
 	/* -b inproc's call rings are the in-program API's: each thread's, --ring bytes. */

@@ -20,6 +20,9 @@
 #include "store.h"
 #include "util.h"
 
+/* The most a ring fills before the recording loop is woken to drain it. */
+#define HWT_WAKEUP_MAX (256u << 10)
+
 /* ---- services for plugins -------------------------------------------------------------- */
 
 /* A plugin's poll thread keeps its errors apart from the recording thread's. */
@@ -355,8 +358,13 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 	attr->clockid = CLOCK_MONOTONIC;
 	int ring = attr->sample_period || attr->freq || (flags & HWT_EVENT_RING);
 	if (ring) {
+		/* A quarter of the ring, 256 KiB at most: a big ring is room for bursts, not a
+		 * reason to drain less often (the scrub of copied stacks reads /proc while the
+		 * process lives; a short one drained after its exit keeps no stacks). */
 		attr->watermark = 1;
-		attr->wakeup_watermark = (uint32_t)(h->ring_bytes / 4);
+		attr->wakeup_watermark =
+			(uint32_t)(h->ring_bytes / 4 < HWT_WAKEUP_MAX ? h->ring_bytes / 4
+								      : HWT_WAKEUP_MAX);
 	}
 
 	int fd = (int)syscall(SYS_perf_event_open, attr, pid, cpu, group_fd, PERF_FLAG_FD_CLOEXEC);

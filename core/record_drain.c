@@ -76,25 +76,32 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 		memcpy(h->scratch + first, r->data, len - first);
 		src = h->scratch;
 	}
-	/* The copied user stacks lose what lies above the stack's strings (the environment)
-	 * before anything is written; in a copy, as the kernel refuses writes to ring pages. */
-	if (copies_stacks(h)) {
-		if (src != h->scratch)
-			memcpy(h->scratch, src, len);
-		src = h->scratch;
-		hwt_scrub_records(&h->scrub, h->scratch, len, desc_of, h);
-		/* And what the kernel could not fill: the decoder never reads it. */
-		len = hwt_perf_trim_stacks(h->scratch, len, desc_of, h);
-	}
-	count_records(h, src, len);
 	struct hwt_stream_item it = {
 		.ts = ts,
 		.cpu = r->cpu,
 		.kind = HWT_ITEM_RING,
 		.len = (uint32_t)len,
 	};
-	struct iovec iov[2] = { { &it, sizeof(it) }, { (void *)src, len } };
-	int err = hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 2);
+	int err;
+	/* The copied user stacks lose what lies above the stack's strings (the environment)
+	 * before anything is written: copied into the store's chunk without it, and without what
+	 * the kernel could not fill (the decoder never reads it), as the kernel refuses writes to
+	 * ring pages. */
+	if (copies_stacks(h)) {
+		uint8_t *dst =
+			hwt_store_reserve(h->store, HWT_CHUNK_STREAM, sizeof(it) + len, &err);
+		if (!dst)
+			return err;
+		len = hwt_scrub_copy(&h->scrub, dst + sizeof(it), src, len, desc_of, h);
+		it.len = (uint32_t)len;
+		memcpy(dst, &it, sizeof(it));
+		count_records(h, dst + sizeof(it), len);
+		err = hwt_store_commit(h->store, sizeof(it) + len);
+	} else {
+		count_records(h, src, len);
+		struct iovec iov[2] = { { &it, sizeof(it) }, { (void *)src, len } };
+		err = hwt_store_appendv(h->store, HWT_CHUNK_STREAM, iov, 2);
+	}
 	h->end.bytes += len;
 	__atomic_store_n(&r->page->data_tail, head, __ATOMIC_RELEASE);
 	return err;

@@ -19,6 +19,7 @@ struct hwt_scrub {
 		uint64_t arg_start;  /* 0: never known (the whole copy is zeroed) */
 		uint64_t round;	     /* the round it was read in */
 		int ran_user;	     /* a sample in its own code was seen: its exec is over */
+		int stat_fd;	     /* its /proc/PID/stat open, + 1; 0: not open */
 	} * procs;
 	size_t nprocs, cap_procs;
 	uint64_t round;
@@ -39,6 +40,13 @@ typedef const struct hwt_event_desc *(*hwt_scrub_desc_fn)(void *ctx, uint64_t id
  * process sampled (a process may have called exec). Returns how many bytes were zeroed. */
 size_t hwt_scrub_records(struct hwt_scrub *s, uint8_t *p, size_t len, hwt_scrub_desc_fn desc_of,
 			 void *ctx);
+
+/** As hwt_scrub_records() and then hwt_perf_trim_stacks(), in one copy: writes the records
+ *  @src..@src+@len to @dst (which may be @src: the records only shrink), each copied user stack
+ *  cut where the kernel stopped filling it and where its zeroing would start (bytes at or above
+ *  argc are never copied). Starts a new round. Returns the length written. */
+size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, size_t len,
+		      hwt_scrub_desc_fn desc_of, void *ctx);
 
 /** Frees what @s holds; NULL accepted. */
 void hwt_scrub_fini(struct hwt_scrub *s);

@@ -390,35 +390,35 @@ int hwt_store_write(struct hwt_store_writer *w, uint32_t type, const void *data,
 	return enqueue(w, c);
 }
 
-int hwt_store_appendv(struct hwt_store_writer *w, uint32_t type, const struct iovec *iov, int n)
+uint8_t *hwt_store_reserve(struct hwt_store_writer *w, uint32_t type, size_t max, int *err)
 {
-	size_t len = 0;
-
-	if (!w || !iov || n < 0)
-		return HWT_E_INVAL;
-	for (int i = 0; i < n; i++)
-		len += iov[i].iov_len;
-	if (len > HWT_CHUNK_MAX)
-		return HWT_E_INVAL;
+	*err = 0;
+	if (!w || max > HWT_CHUNK_MAX) {
+		*err = HWT_E_INVAL;
+		return NULL;
+	}
 	struct pending *c = w->open;
-	if (c && c->len && (c->type != type || c->len + len > HWT_CHUNK_MAX)) {
-		int err = cut(w);
-		if (err)
-			return err;
+	if (c && c->len && (c->type != type || c->len + max > HWT_CHUNK_MAX)) {
+		if ((*err = cut(w)))
+			return NULL;
 		c = NULL;
 	}
 	if (!c) {
-		c = w->open = pending_get(w, len);
-		if (!c)
-			return HWT_E_NOMEM;
+		c = w->open = pending_get(w, max);
+		if (!c) {
+			*err = HWT_E_NOMEM;
+			return NULL;
+		}
 	}
-	if (c->len + len > c->cap) {
+	if (c->len + max > c->cap) {
 		size_t cap = c->cap;
-		while (cap < c->len + len)
+		while (cap < c->len + max)
 			cap *= 2;
 		struct pending *nc = realloc(c, sizeof(*c) + cap);
-		if (!nc)
-			return HWT_E_NOMEM;
+		if (!nc) {
+			*err = HWT_E_NOMEM;
+			return NULL;
+		}
 		c = w->open = nc;
 		c->cap = cap;
 	}
@@ -426,13 +426,38 @@ int hwt_store_appendv(struct hwt_store_writer *w, uint32_t type, const struct io
 		c->type = type;
 		w->open_since_ms = now_ms();
 	}
+	return c->data + c->len;
+}
+
+int hwt_store_commit(struct hwt_store_writer *w, size_t len)
+{
+	struct pending *c = w ? w->open : NULL;
+
+	if (!c || len > c->cap - c->len)
+		return HWT_E_INVAL;
+	c->len += len;
+	return c->len >= w->cfg.chunk_bytes ? cut(w) : 0;
+}
+
+int hwt_store_appendv(struct hwt_store_writer *w, uint32_t type, const struct iovec *iov, int n)
+{
+	size_t len = 0;
+	int err;
+
+	if (!w || !iov || n < 0)
+		return HWT_E_INVAL;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	uint8_t *p = hwt_store_reserve(w, type, len, &err);
+	if (!p)
+		return err;
 	/* The one copy of the data: from the caller (a ring) into the chunk the writer will write.
 	 */
 	for (int i = 0; i < n; i++) {
-		memcpy(c->data + c->len, iov[i].iov_base, iov[i].iov_len);
-		c->len += iov[i].iov_len;
+		memcpy(p, iov[i].iov_base, iov[i].iov_len);
+		p += iov[i].iov_len;
 	}
-	return c->len >= w->cfg.chunk_bytes ? cut(w) : 0;
+	return hwt_store_commit(w, len);
 }
 
 int hwt_store_append(struct hwt_store_writer *w, uint32_t type, const void *data, size_t len)

@@ -64,6 +64,16 @@ int hwt_store_append(struct hwt_store_writer *w, uint32_t type, const void *data
 /** Like hwt_store_append() for @n pieces that must stay in one chunk. */
 int hwt_store_appendv(struct hwt_store_writer *w, uint32_t type, const struct iovec *iov, int n);
 
+/** Room for up to @max bytes at the end of the open chunk of @type, as hwt_store_appendv() makes
+ *  (a chunk of another type, or one too full, is cut first): the caller writes there, then
+ *  hands what it wrote (at most @max bytes) to hwt_store_commit() before any other call on @w.
+ *  Returns the place, or NULL with *@err set (HWT_E_INVAL, HWT_E_NOMEM, a write error). */
+uint8_t *hwt_store_reserve(struct hwt_store_writer *w, uint32_t type, size_t max, int *err);
+
+/** Adds the @len bytes written at hwt_store_reserve()'s place to the open chunk. Returns >= 0
+ *  or a negative error. */
+int hwt_store_commit(struct hwt_store_writer *w, size_t len);
+
 /** Cuts the open chunk if it is older than cfg.flush_ms (or @force), handing it to the writer
  *  thread. Call it from the recording loop at least every flush_ms. */
 int hwt_store_flush(struct hwt_store_writer *w, int force);

@@ -145,8 +145,10 @@ struct hwt_plugin {
 	 *  EXIT...), as the host copies it to the recording; @rec is borrowed for the call. Lets a
 	 *  plugin follow exec and dlopen while recording. */
 	void (*sideband)(void *st, const struct perf_event_header *rec);
-	/** Optional, for tracers: the data bytes of each per-CPU perf ring the host should map
-	 *  for @opts (a power of two), 0 for the host's default. Asked before start(). */
+	/** Optional: the data bytes of each per-CPU perf ring the host should map for @opts (a
+	 *  power of two), 0 for the host's default. Asked of the tracer and of the -P plugins
+	 *  before start(): the rings are shared, the biggest asked for is mapped (the tracer's
+	 *  -m, when given, is taken as it is). */
 	size_t (*ring_bytes)(const struct hwt_option_value *opts);
 };
 

@@ -17,6 +17,12 @@
 
 enum { OPT_STACK, OPT_STACK_SIZE, SYSC_NOPTIONS };
 
+/* The rings with stack=dwarf (see sysc_ring_bytes()): about this much in all, each CPU's a power
+ * of two from SYSC_RING_MIN to SYSC_RING_MAX. */
+#define SYSC_RING_ALL (64u << 20)
+#define SYSC_RING_MIN (4u << 20)
+#define SYSC_RING_MAX (16u << 20)
+
 static const struct hwt_option sysc_options[SYSC_NOPTIONS] = {
 	[OPT_STACK] = { .name = "stack",
 			.type = HWT_OPT_ENUM,
@@ -77,6 +83,8 @@ static int sysc_start(struct hwt_host *h, const struct hwt_target *t,
 		attr.config = PERF_COUNT_SW_BPF_OUTPUT;
 		attr.sample_period = 1;
 		attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW;
+		/* The records the kernel could not write, counted exactly (info's lost). */
+		attr.read_format = PERF_FORMAT_LOST;
 		if (opts[OPT_STACK].i == 0) {
 			/* The user stack is copied and unwound with its CFI (as -g dwarf): the
 			 * frame-pointer walk stops in libc's wrappers, which use %rbp as a register
@@ -125,6 +133,22 @@ static void sysc_stop(void *st)
 	hwt_sysc_bpf_close(st);
 }
 
+/* Each call's record carries stack_size bytes of stack with stack=dwarf: at 200 k calls a second
+ * the host's default ring (1 MiB a CPU, about 120 such records) fills between two drains, and a
+ * recorder that waits for a CPU a few milliseconds (a busy machine) loses what 4 MiB cannot
+ * hold. 16 MiB a CPU on small machines, less on big ones (the rings are locked memory). */
+static size_t sysc_ring_bytes(const struct hwt_option_value *opts)
+{
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	size_t ring = SYSC_RING_MAX;
+
+	if (opts[OPT_STACK].i != 0)
+		return 0;
+	while (ncpus > 0 && ring > SYSC_RING_MIN && ring * (size_t)ncpus > SYSC_RING_ALL)
+		ring /= 2;
+	return ring;
+}
+
 const struct hwt_plugin hwt_plugin_syscalls = {
 	.abi = HWT_PLUGIN_ABI,
 	.size = sizeof(struct hwt_plugin),
@@ -137,4 +161,5 @@ const struct hwt_plugin hwt_plugin_syscalls = {
 	.probe = sysc_probe,
 	.start = sysc_start,
 	.stop = sysc_stop,
+	.ring_bytes = sysc_ring_bytes,
 };

@@ -1,6 +1,6 @@
 /* libFuzzer target: any bytes as the perf records of one ring, wrapped in a valid recording (so
  * the checksums pass and the record parser, the ordering and the model see the bytes); and the
- * same bytes through the recorder's trim of stack copies. */
+ * same bytes through the recorder's trim of stack copies and its scrub (core/scrub.c). */
 #include <linux/perf_event.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +13,7 @@
 #include "core/model.h"
 #include "core/format/perf_sample.h"
 #include "core/format/records.h"
+#include "core/scrub.h"
 #include "core/store.h"
 #include "decode_fd.h"
 
@@ -82,6 +83,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(ring_copy, data, half);
 		if (hwt_perf_trim_stacks(ring_copy, half, desc_in, d) > half)
 			abort();
+		/* And its one copy that scrubs and trims, out of the ring and in place. */
+		struct hwt_scrub s = { 0 };
+		size_t n = hwt_scrub_copy(&s, ring_copy, data, half, desc_in, d);
+		if (n > half || hwt_scrub_copy(&s, ring_copy, ring_copy, n, desc_in, d) != n)
+			abort();
+		hwt_scrub_fini(&s);
 		free(ring_copy);
 	}
 	return 0;

@@ -2,6 +2,7 @@
  * copied stacks (core/scrub.c), on hand-made records in buffers of their exact size (ASan sees
  * any read past a record), and for hwt_open_regular() (core/openfile.c). */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -285,9 +286,22 @@ START_TEST(hwt_scrub_records_checks_argv0)
 }
 END_TEST
 
+/* How many descriptors this process has open. */
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 START_TEST(hwt_scrub_records_cuts_at_argc)
 {
 	struct hwt_scrub s = { 0 };
+	int fds = open_fds();
 	size_t len;
 	/* A copy from 16 bytes below this process's argc (a thread's sample: tid 42). */
 	uint64_t startstack = stat_field(28);
@@ -300,10 +314,12 @@ START_TEST(hwt_scrub_records_cuts_at_argc)
 	ck_assert_uint_eq(stack[15], 0x41); /* below argc: kept */
 	for (int i = 16; i < 32; i++)
 		ck_assert_uint_eq(stack[i], 0);
-	/* The next round reads /proc again: the same cut. */
+	/* The next round reads /proc again (its descriptor kept open): the same cut. */
 	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 16);
+	ck_assert_int_eq(open_fds(), fds + 1);
 	free(rec);
 	hwt_scrub_fini(&s);
+	ck_assert_int_eq(open_fds(), fds);
 }
 END_TEST
 
@@ -323,6 +339,55 @@ START_TEST(hwt_scrub_records_unknown_process)
 	free(rec);
 	hwt_scrub_fini(&s);
 	hwt_scrub_fini(NULL);
+}
+END_TEST
+
+/* One copy does the scrub and the trim: a copy from 16 bytes below argc keeps those 16 (what lay
+ * above is not copied at all), one the kernel filled 8 bytes of keeps 8, other records follow
+ * whole; in place (dst == src) the same. */
+START_TEST(hwt_scrub_copy_cuts_at_argc_and_fill)
+{
+	struct hwt_scrub s = { 0 };
+	uint8_t src[1024], dst[1024];
+	size_t one, len = 0;
+	uint64_t startstack = stat_field(28), eight = 8;
+	uint32_t pid = (uint32_t)getpid();
+	uint8_t *rec = sample_record(3, startstack - 16, &one);
+
+	ck_assert_uint_gt(startstack, 0);
+	memcpy(rec + 8 + 16, &pid, 4); /* ours; tid 42: a thread's sample */
+	memcpy(src, rec, one);
+	comm_rec(src + one, &len);
+	memcpy(src + one + len, rec, one);
+	memcpy(src + one + len + one - 8, &eight, 8); /* the kernel filled 8 bytes */
+	len += 2 * one;
+	size_t nlen = hwt_scrub_copy(&s, dst, src, len, one_desc, (void *)&dwarf_fp3);
+	ck_assert_uint_eq(nlen, len - 16 - 24);
+	size_t at = 0;
+	const size_t keeps[2] = { 16, 8 };
+	for (int k = 0; k < 2; k++) {
+		struct perf_event_header h;
+		struct hwt_perf_sample smp;
+		memcpy(&h, dst + at, 8);
+		ck_assert_uint_eq(h.size, one - 32 + keeps[k]);
+		ck_assert_int_eq(
+			hwt_perf_sample_parse(&dwarf_fp3, dst + at + 8, dst + at + h.size, &smp),
+			0);
+		ck_assert_uint_eq(smp.stack_size, keeps[k]);
+		for (size_t i = 0; i < keeps[k]; i++)
+			ck_assert_uint_eq(smp.stack[i], 0x41);
+		at += h.size;
+		if (!k) {
+			ck_assert_mem_eq(dst + at, src + one, 32); /* the COMM, whole */
+			at += 32;
+		}
+	}
+	ck_assert_uint_eq(at, nlen);
+	ck_assert_uint_eq(s.zeroed, 16 + 16);
+	ck_assert_uint_eq(hwt_scrub_copy(&s, src, src, len, one_desc, (void *)&dwarf_fp3), nlen);
+	ck_assert_mem_eq(src, dst, nlen);
+	free(rec);
+	hwt_scrub_fini(&s);
 }
 END_TEST
 
@@ -370,6 +435,7 @@ static Suite *perf_sample_suite(void)
 	tcase_add_test(tc, hwt_scrub_records_cuts_at_argc);
 	tcase_add_test(tc, hwt_scrub_records_unknown_process);
 	tcase_add_test(tc, hwt_scrub_records_checks_argv0);
+	tcase_add_test(tc, hwt_scrub_copy_cuts_at_argc_and_fill);
 	tcase_add_test(tc, hwt_open_regular_refuses_others);
 	suite_add_tcase(s, tc);
 	return s;

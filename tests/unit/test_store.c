@@ -207,6 +207,38 @@ START_TEST(store_appendv_keeps_pieces_together)
 }
 END_TEST
 
+/* Written in place: a reserve of 64 bytes of which 12 are committed gathers with an append of
+ * the same type into one chunk; a reserve of another type cuts it; too much is refused. */
+START_TEST(hwt_store_reserve_commits_what_was_written)
+{
+	struct hwt_store_writer *w = open_writer(NULL);
+	int err;
+	uint8_t *p = hwt_store_reserve(w, HWT_CHUNK_STREAM, 64, &err);
+	ck_assert_ptr_nonnull(p);
+	memcpy(p, "in-the-chunk", 12);
+	ck_assert_int_eq(hwt_store_commit(w, 12), 0);
+	ck_assert_int_eq(hwt_store_append(w, HWT_CHUNK_STREAM, "+after", 6), 0);
+	ck_assert_ptr_nonnull(p = hwt_store_reserve(w, HWT_CHUNK_META, 4, &err));
+	memcpy(p, "k\0v", 4);
+	ck_assert_int_eq(hwt_store_commit(w, 4), 0);
+	ck_assert_ptr_null(hwt_store_reserve(w, HWT_CHUNK_META, HWT_CHUNK_MAX + 1ull, &err));
+	ck_assert_int_eq(err, HWT_E_INVAL);
+	ck_assert_int_eq(hwt_store_writer_close(w), 0);
+	struct hwt_store_reader *r = hwt_store_reader_open(path, &err);
+	uint32_t type;
+	const void *data;
+	size_t len;
+	ck_assert_int_eq(hwt_store_read(r, &type, &data, &len), 1);
+	ck_assert_uint_eq(type, HWT_CHUNK_STREAM);
+	ck_assert_uint_eq(len, 18);
+	ck_assert_int_eq(memcmp(data, "in-the-chunk+after", 18), 0);
+	ck_assert_int_eq(hwt_store_read(r, &type, &data, &len), 1);
+	ck_assert_uint_eq(type, HWT_CHUNK_META);
+	ck_assert_uint_eq(len, 4);
+	hwt_store_reader_close(r);
+}
+END_TEST
+
 START_TEST(store_flush_by_age)
 {
 	struct hwt_store_writer_config cfg;
@@ -418,6 +450,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, store_compresses);
 	tcase_add_test(tc, store_append_gathers_and_cuts);
 	tcase_add_test(tc, store_appendv_keeps_pieces_together);
+	tcase_add_test(tc, hwt_store_reserve_commits_what_was_written);
 	tcase_add_test(tc, store_flush_by_age);
 	tcase_add_test(tc, store_detects_flipped_byte);
 	tcase_add_test(tc, store_detects_cut);
