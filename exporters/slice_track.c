@@ -90,6 +90,15 @@ struct hwt_track_thread *hwt_slice_track_thread(struct hwt_slice_track *tr, uint
 	return tr->last;
 }
 
+/* hwt_slice_track_thread() with its common case, the thread of the last look-up, inline. */
+static inline struct hwt_track_thread *track_thread(struct hwt_slice_track *tr, uint32_t pid,
+						    uint32_t tid, int create)
+{
+	if (tr->last && tr->last_key == ((uint64_t)pid << 32 | tid))
+		return tr->last;
+	return hwt_slice_track_thread(tr, pid, tid, create);
+}
+
 uint32_t hwt_slice_track_nthreads(const struct hwt_slice_track *tr)
 {
 	return tr->nthreads;
@@ -197,7 +206,7 @@ int hwt_slice_track_finish(struct hwt_slice_track *tr)
 
 static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
 {
-	struct hwt_track_thread *t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 1);
+	struct hwt_track_thread *t = track_thread(tr, ev->pid, ev->tid, 1);
 	struct hwt_open_slice *s;
 	uint32_t probe = ev->slice.flags & HWT_SLICE_PROBE_MASK;
 	uint64_t begin = ev->ts;
@@ -287,7 +296,7 @@ int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev
 	default:
 		break;
 	}
-	t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 0);
+	t = track_thread(tr, ev->pid, ev->tid, 0);
 	if (!t) {
 		tr->stray_ends += ev->type == HWT_EV_SLICE_END;
 		return 0;
