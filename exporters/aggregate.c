@@ -477,9 +477,22 @@ int hwt_agg_events(struct hwt_agg *a, const struct hwt_model *m, const struct hw
 
 	if (!a || !m || (n && !evs))
 		return HWT_E_INVAL;
-	for (size_t i = 0; i < n; i++)
-		if ((rc = agg_one(a, m, &evs[i])) < 0)
+	for (size_t i = 0, j; i < n; i = j) {
+		/* A run of begins and ends goes to the shadow stack in one call (as agg_one()). */
+		for (j = i; j < n && a->mode != HWT_AGG_SAMPLES && a->mode != HWT_AGG_EFFECTS &&
+			    (evs[j].type == HWT_EV_SLICE_BEGIN || evs[j].type == HWT_EV_SLICE_END);
+		     j++) {
+			if (evs[j].ts < a->first_ts)
+				a->first_ts = evs[j].ts;
+			if (evs[j].ts > a->last_ts)
+				a->last_ts = evs[j].ts;
+			a->nslices += evs[j].type == HWT_EV_SLICE_BEGIN;
+		}
+		if (j > i && (rc = hwt_slice_track_events(a->track, evs + i, j - i)) < 0)
 			return rc;
+		if (j == i && (rc = agg_one(a, m, &evs[j++])) < 0)
+			return rc;
+	}
 	return 0;
 }
 

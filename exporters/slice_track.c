@@ -273,7 +273,8 @@ void hwt_slice_args_clear(struct hwt_track_thread *t, struct hwt_open_slice *s)
 	t->nargs = s->args_at;
 }
 
-int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev)
+/* hwt_slice_track_event(), inline for the batch loop. */
+static inline int track_one(struct hwt_slice_track *tr, const struct hwt_event *ev)
 {
 	struct hwt_track_thread *t;
 	int rc;
@@ -317,4 +318,19 @@ int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev
 	default:
 		return 0;
 	}
+}
+
+int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev)
+{
+	return track_one(tr, ev);
+}
+
+int hwt_slice_track_events(struct hwt_slice_track *tr, const struct hwt_event *evs, size_t n)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if ((rc = track_one(tr, &evs[i])) < 0)
+			return rc;
+	return 0;
 }
