@@ -344,8 +344,14 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 	struct cli_progress prog;
 	cli_progress_start(&prog, d, "exporting", trace);
 	x.e = e;
+	/* Nothing between the decoder and the exporter: whole batches, where it takes them. */
+	int batches = !flt && !x.tg && hwt_exporter_has_events(ops);
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
-		for (int i = 0; i < n && err >= 0; i++, nevents++)
+		if (batches) {
+			err = ops->events(e, m, evs, (size_t)n);
+			nevents += (uint64_t)n;
+		}
+		for (int i = 0; !batches && i < n && err >= 0; i++, nevents++)
 			err = flt ? hwt_filter_event(flt, m, &evs[i], to_exporter, &x)
 				  : to_exporter(&x, m, &evs[i]);
 		if (err < 0)

@@ -212,6 +212,31 @@ static int take(void *ctx, const struct hwt_model *m, const struct hwt_event *ev
 	return err;
 }
 
+/* take() of a whole batch, with no tagger: each table gets its events in order, one table
+ * after the other. */
+static int take_batch(struct tables *t, const struct hwt_model *m, const struct hwt_event *evs,
+		      int n)
+{
+	int err = 0;
+
+	for (int i = 0; i < n && err >= 0; i++) {
+		enum hwt_event_type type = evs[i].type;
+
+		t->nsamples += type == HWT_EV_SAMPLE;
+		if (type == HWT_EV_COUNTER || type == HWT_EV_OBJECT)
+			err = hwt_trackstats_event(t->tracks, &evs[i]);
+		/* As take(): with a calls table the aggregation gets no slices. */
+		if (err >= 0 && t->calls && type != HWT_EV_SLICE_BEGIN &&
+		    type != HWT_EV_SLICE_END && type != HWT_EV_SLICE_ARGS)
+			err = hwt_agg_event(t->agg, m, &evs[i]);
+	}
+	if (err >= 0 && !t->calls)
+		err = hwt_agg_events(t->agg, m, evs, (size_t)n);
+	if (err >= 0 && t->calls)
+		err = hwt_slicestats_events(t->calls, m, evs, (size_t)n);
+	return err;
+}
+
 /* Every event of @d that @flt keeps (NULL: all) into the tables, which are then settled.
  * Returns 0 or the first negative enum hwt_error. */
 static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *flt,
@@ -223,7 +248,9 @@ static int feed(struct hwt_decoder *d, struct hwt_model *m, struct hwt_filter *f
 
 	cli_progress_start(&prog, d, "reading", trace);
 	while ((err = n = hwt_decoder_batch(d, &evs)) > 0) {
-		for (int i = 0; i < n && err >= 0; i++)
+		if (!flt && !t->tg)
+			err = take_batch(t, m, evs, n);
+		for (int i = 0; (flt || t->tg) && i < n && err >= 0; i++)
 			err = flt ? hwt_filter_event(flt, m, &evs[i], take, t)
 				  : take(t, m, &evs[i]);
 		if (err < 0)

@@ -45,6 +45,14 @@ int hwt_agg_exporter_event(struct hwt_exporter *e, const struct hwt_model *m,
 	return hwt_agg_event(container_of(e, struct agg_exporter, base)->agg, m, ev);
 }
 
+int hwt_agg_exporter_events(struct hwt_exporter *e, const struct hwt_model *m,
+			    const struct hwt_event *evs, size_t n)
+{
+	if (!e)
+		return HWT_E_INVAL;
+	return hwt_agg_events(container_of(e, struct agg_exporter, base)->agg, m, evs, n);
+}
+
 int hwt_agg_exporter_finish(struct hwt_exporter *e, const struct hwt_model *m)
 {
 	struct agg_exporter *x;

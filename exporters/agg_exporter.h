@@ -24,6 +24,9 @@ struct hwt_exporter *hwt_agg_exporter_create(const struct hwt_exporter_ops *ops,
 /** The event hook: adds @ev to the aggregation. */
 int hwt_agg_exporter_event(struct hwt_exporter *e, const struct hwt_model *m,
 			   const struct hwt_event *ev);
+/** The events hook: adds the @n events @evs to the aggregation. */
+int hwt_agg_exporter_events(struct hwt_exporter *e, const struct hwt_model *m,
+			    const struct hwt_event *evs, size_t n);
 /** The finish hook: settles the aggregation (HWT_E_NOCALLS for time or calls without traced
  *  calls; HWT_E_INVAL for a view that is no weight and no counter of the recording, with the
  *  create hook's @why saying which views there are), writes it, flushes the output (HWT_E_IO

@@ -26,6 +26,8 @@ struct agg_table {
 struct agg_thread {
 	uint32_t name;	     /* string id, HWT_NONE until a THREAD event names it */
 	uint32_t last_stack; /* stack node of its latest sample, HWT_NONE before one */
+	uint32_t pname;	     /* its process's name as of @pname_gen */
+	uint32_t pname_gen;  /* hwt_agg.proc_gen when @pname was looked up; 0: never */
 };
 
 /* What a counter view keeps of a counter track. */
@@ -56,9 +58,9 @@ struct hwt_agg {
 
 	struct hwt_slice_track *track; /* threads and their open slices */
 	struct hwt_idmap proc_names;   /* pid -> string id */
+	uint32_t proc_gen;	       /* bumped by each PROCESS event: threads' pname is stale */
 
-	uint64_t first_ts, last_ts;
-	int seen;
+	uint64_t first_ts, last_ts; /* UINT64_MAX and 0 before the first event */
 	uint32_t *path;
 	uint32_t cappath;
 };
@@ -191,6 +193,8 @@ struct hwt_agg *hwt_agg_alloc(const struct hwt_model *m, const char *view, int *
 		*err = HWT_E_NOMEM;
 		return NULL;
 	}
+	a->proc_gen = 1;
+	a->first_ts = UINT64_MAX;
 	a->implicit_count = nw == 0;
 	a->samples.nvalues = nw ? nw : 1;
 	a->slices.nvalues = 2;
@@ -250,16 +254,21 @@ void hwt_agg_compensate(struct hwt_agg *a, const struct hwt_probe_costs *c)
 		hwt_slice_track_compensate(a->track, c);
 }
 
-/* The name samples of @t are filed under: its own, else its process's. */
+/* The name samples of @t are filed under: its own, else its process's (looked up again only
+ * after a PROCESS event). */
 static uint32_t thread_comm(const struct hwt_agg *a, struct hwt_track_thread *t)
 {
-	const struct agg_thread *at = hwt_track_thread_data(t);
+	struct agg_thread *at = hwt_track_thread_data(t);
 	const uint32_t *pname;
 
 	if (at->name)
 		return at->name;
-	pname = hwt_idmap_find(&a->proc_names, t->pid);
-	return pname ? *pname : HWT_NONE;
+	if (at->pname_gen != a->proc_gen) {
+		pname = hwt_idmap_find(&a->proc_names, t->pid);
+		at->pname = pname ? *pname : HWT_NONE;
+		at->pname_gen = a->proc_gen;
+	}
+	return at->pname;
 }
 
 /* A call opens: counted under its node, with the thread's name of now; it keeps its entry. */
@@ -377,19 +386,17 @@ static int agg_counter(struct hwt_agg *a, const struct hwt_model *m, const struc
 	return table_add(&a->counters, comm, node, &w, 1);
 }
 
-int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev)
+/* hwt_agg_event() of a checked @a, @m and @ev: inline, for the batch loop. */
+static inline int agg_one(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev)
 {
 	struct hwt_track_thread *t;
 	uint32_t *slot;
 	int rc;
 
-	if (!a || !m || !ev)
-		return HWT_E_INVAL;
-	if (!a->seen || ev->ts < a->first_ts)
+	if (ev->ts < a->first_ts)
 		a->first_ts = ev->ts;
-	if (!a->seen || ev->ts > a->last_ts)
+	if (ev->ts > a->last_ts)
 		a->last_ts = ev->ts;
-	a->seen = 1;
 
 	switch (ev->type) {
 	case HWT_EV_PROCESS:
@@ -397,6 +404,8 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		if (!slot)
 			return HWT_E_NOMEM;
 		*slot = ev->proc.name;
+		if (!++a->proc_gen)
+			a->proc_gen = 1; /* 0 is a thread's "never" */
 		return 0;
 	case HWT_EV_THREAD:
 		t = hwt_slice_track_thread(a->track, ev->pid, ev->tid, 1);
@@ -452,6 +461,39 @@ int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt
 		break;
 	}
 	return hwt_slice_track_event(a->track, ev);
+}
+
+int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev)
+{
+	if (!a || !m || !ev)
+		return HWT_E_INVAL;
+	return agg_one(a, m, ev);
+}
+
+int hwt_agg_events(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *evs,
+		   size_t n)
+{
+	int rc;
+
+	if (!a || !m || (n && !evs))
+		return HWT_E_INVAL;
+	for (size_t i = 0, j; i < n; i = j) {
+		/* A run of begins and ends goes to the shadow stack in one call (as agg_one()). */
+		for (j = i; j < n && a->mode != HWT_AGG_SAMPLES && a->mode != HWT_AGG_EFFECTS &&
+			    (evs[j].type == HWT_EV_SLICE_BEGIN || evs[j].type == HWT_EV_SLICE_END);
+		     j++) {
+			if (evs[j].ts < a->first_ts)
+				a->first_ts = evs[j].ts;
+			if (evs[j].ts > a->last_ts)
+				a->last_ts = evs[j].ts;
+			a->nslices += evs[j].type == HWT_EV_SLICE_BEGIN;
+		}
+		if (j > i && (rc = hwt_slice_track_events(a->track, evs + i, j - i)) < 0)
+			return rc;
+		if (j == i && (rc = agg_one(a, m, &evs[j++])) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* A counter view none of whose values came: a track of that name with no values is an empty
@@ -578,7 +620,7 @@ const char *hwt_agg_view_name(const struct hwt_agg *a, const struct hwt_model *m
 
 void hwt_agg_span(const struct hwt_agg *a, uint64_t *first, uint64_t *last)
 {
-	*first = a->first_ts;
+	*first = a->first_ts == UINT64_MAX && !a->last_ts ? 0 : a->first_ts;
 	*last = a->last_ts;
 }
 

@@ -52,6 +52,10 @@ struct hwt_probe_costs;
 void hwt_agg_compensate(struct hwt_agg *a, const struct hwt_probe_costs *c);
 /** Adds one event; 0 or HWT_E_NOMEM. */
 int hwt_agg_event(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *ev);
+/** Adds @n events @evs in order, as many hwt_agg_event() calls would; 0 or HWT_E_NOMEM (the
+ *  events before the failing one are added). */
+int hwt_agg_events(struct hwt_agg *a, const struct hwt_model *m, const struct hwt_event *evs,
+		   size_t n);
 /** Closes slices still open and settles the mode; 0, HWT_E_NOMEM, HWT_E_NOCALLS when the
  *  view is time or calls and no call was traced, or HWT_E_INVAL when the view names neither a
  *  weight nor a counter track of @m (hwt_agg_why() says which views there are). Call once,

@@ -52,7 +52,18 @@ struct hwt_exporter_ops {
 	int (*finish)(struct hwt_exporter *e, const struct hwt_model *m);
 	/** Frees @e (NULL accepted). */
 	void (*destroy)(struct hwt_exporter *e);
+	/** Optional (NULL: the caller calls event for each): the @n events @evs, in order, as
+	 *  that many event calls would take them; for callers that hand over whole batches. */
+	int (*events)(struct hwt_exporter *e, const struct hwt_model *m,
+		      const struct hwt_event *evs, size_t n);
 };
+
+/** Whether @ops has the events hook (an older, smaller table has not). */
+static inline int hwt_exporter_has_events(const struct hwt_exporter_ops *ops)
+{
+	return ops->size >= offsetof(struct hwt_exporter_ops, events) + sizeof(ops->events) &&
+	       ops->events;
+}
 
 struct hwt_exporter {
 	const struct hwt_exporter_ops *ops;

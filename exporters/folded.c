@@ -133,4 +133,5 @@ const struct hwt_exporter_ops hwt_folded_exporter = {
 	.event = hwt_agg_exporter_event,
 	.finish = hwt_agg_exporter_finish,
 	.destroy = hwt_agg_exporter_destroy,
+	.events = hwt_agg_exporter_events,
 };

@@ -379,6 +379,20 @@ int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,
 	return hwt_slice_track_event(s->track, ev);
 }
 
+int hwt_slicestats_events(struct hwt_slicestats *s, const struct hwt_model *m,
+			  const struct hwt_event *evs, size_t n)
+{
+	if (!s || !m || (n && !evs))
+		return HWT_E_INVAL;
+	for (size_t i = 0; i < n; i++)
+		if (evs[i].type == HWT_EV_LOST) {
+			s->sum.lost_markers++;
+			s->sum.lost_records += evs[i].lost.count;
+		}
+	s->m = m;
+	return hwt_slice_track_events(s->track, evs, n);
+}
+
 int hwt_slicestats_finish(struct hwt_slicestats *s)
 {
 	if (!s)

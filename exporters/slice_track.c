@@ -90,6 +90,15 @@ struct hwt_track_thread *hwt_slice_track_thread(struct hwt_slice_track *tr, uint
 	return tr->last;
 }
 
+/* hwt_slice_track_thread() with its common case, the thread of the last look-up, inline. */
+static inline struct hwt_track_thread *track_thread(struct hwt_slice_track *tr, uint32_t pid,
+						    uint32_t tid, int create)
+{
+	if (tr->last && tr->last_key == ((uint64_t)pid << 32 | tid))
+		return tr->last;
+	return hwt_slice_track_thread(tr, pid, tid, create);
+}
+
 uint32_t hwt_slice_track_nthreads(const struct hwt_slice_track *tr)
 {
 	return tr->nthreads;
@@ -149,8 +158,9 @@ static uint64_t probe_inside(const struct hwt_slice_track *tr, uint32_t flags, i
 	return entry ? c->in_ns / 2 : c->in_ns - c->in_ns / 2;
 }
 
-static int slice_end(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts,
-		     uint32_t flags)
+/* Ends the innermost slice of @t at @ts; forced inline, as every end goes through it. */
+static inline __attribute__((always_inline)) int
+slice_end(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts, uint32_t flags)
 {
 	struct hwt_open_slice *s = &t->open[t->nopen - 1];
 	uint64_t dur;
@@ -197,7 +207,7 @@ int hwt_slice_track_finish(struct hwt_slice_track *tr)
 
 static int slice_begin(struct hwt_slice_track *tr, const struct hwt_event *ev)
 {
-	struct hwt_track_thread *t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 1);
+	struct hwt_track_thread *t = track_thread(tr, ev->pid, ev->tid, 1);
 	struct hwt_open_slice *s;
 	uint32_t probe = ev->slice.flags & HWT_SLICE_PROBE_MASK;
 	uint64_t begin = ev->ts;
@@ -264,7 +274,9 @@ void hwt_slice_args_clear(struct hwt_track_thread *t, struct hwt_open_slice *s)
 	t->nargs = s->args_at;
 }
 
-int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev)
+/* hwt_slice_track_event(), inline in the batch loop (its one caller). */
+static inline __attribute__((always_inline)) int track_one(struct hwt_slice_track *tr,
+							   const struct hwt_event *ev)
 {
 	struct hwt_track_thread *t;
 	int rc;
@@ -287,7 +299,7 @@ int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev
 	default:
 		break;
 	}
-	t = hwt_slice_track_thread(tr, ev->pid, ev->tid, 0);
+	t = track_thread(tr, ev->pid, ev->tid, 0);
 	if (!t) {
 		tr->stray_ends += ev->type == HWT_EV_SLICE_END;
 		return 0;
@@ -308,4 +320,19 @@ int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev
 	default:
 		return 0;
 	}
+}
+
+int hwt_slice_track_events(struct hwt_slice_track *tr, const struct hwt_event *evs, size_t n)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if ((rc = track_one(tr, &evs[i])) < 0)
+			return rc;
+	return 0;
+}
+
+int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev)
+{
+	return hwt_slice_track_events(tr, ev, 1);
 }

@@ -90,6 +90,9 @@ struct hwt_track_thread *hwt_slice_track_at(const struct hwt_slice_track *tr, ui
  *  arguments (with keep_args; dropped when no slice is open); any other event of a known thread
  *  moves its clock. Returns 0, a hook's error, HWT_E_NOMEM. */
 int hwt_slice_track_event(struct hwt_slice_track *tr, const struct hwt_event *ev);
+/** The @n events @evs in order, as that many hwt_slice_track_event() calls; stops at the first
+ *  error and returns it. */
+int hwt_slice_track_events(struct hwt_slice_track *tr, const struct hwt_event *evs, size_t n);
 /** Ends every slice open on @t at @ts, unfinished. */
 int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts);
 /** Ends every slice still open, each thread's at its last event: the end of the stream. */

@@ -78,6 +78,10 @@ void hwt_slicestats_compensate(struct hwt_slicestats *s, const struct hwt_probe_
  *  HWT_E_INVAL for a NULL argument, or HWT_E_NOMEM. */
 int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,
 			 const struct hwt_event *ev);
+/** The @n events @evs in order, as that many hwt_slicestats_event() calls (the lost markers
+ *  counted first, which nothing before the end reads). */
+int hwt_slicestats_events(struct hwt_slicestats *s, const struct hwt_model *m,
+			  const struct hwt_event *evs, size_t n);
 /** Ends the slices still open, as unfinished, at their thread's last event. Call once after the
  *  last event, then read. Returns 0, HWT_E_INVAL, or HWT_E_NOMEM. */
 int hwt_slicestats_finish(struct hwt_slicestats *s);

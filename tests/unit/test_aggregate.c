@@ -114,17 +114,21 @@ static void E(uint32_t pid, uint32_t tid, uint64_t ts)
 	slice_node_set(m, &cursors, add(HWT_EV_SLICE_END, pid, tid, ts), HWT_NONE);
 }
 
-/* Allocates the aggregation for @view and feeds it every event; returns hwt_agg_finish(). */
+/* Allocates the aggregation for @view and feeds it every event, the first half one by one and
+ * the rest in batches of 3 (both ways sum alike); returns hwt_agg_finish(). */
 static int run(const char *view)
 {
 	char why[256] = "";
 	int err = -1;
+	size_t i;
 
 	agg = hwt_agg_alloc(m, view, &err, why, sizeof(why));
 	ck_assert_msg(agg != NULL, "view %s: %s", view ? view : "(default)", why);
 	ck_assert_int_eq(err, 0);
-	for (size_t i = 0; i < nev; i++)
+	for (i = 0; i < nev / 2; i++)
 		ck_assert_int_eq(hwt_agg_event(agg, m, &evs[i]), 0);
+	for (; i < nev; i += 3)
+		ck_assert_int_eq(hwt_agg_events(agg, m, evs + i, nev - i < 3 ? nev - i : 3), 0);
 	return hwt_agg_finish(agg, m);
 }
 
@@ -488,6 +492,25 @@ START_TEST(hwt_agg_event_samples_follow_thread_rename)
 }
 END_TEST
 
+/* A thread with no name of its own takes its process's name of the time: an exec renames it. */
+START_TEST(hwt_agg_event_samples_follow_process_rename)
+{
+	model(1);
+	names();
+	sample(PID, 102, 10, st_a, 1, 10);
+	sample(PID, 102, 11, st_a, 1, 20);
+	add(HWT_EV_PROCESS, PID, PID, 12)->proc.name = s_other;
+	sample(PID, 102, 13, st_a, 1, 40);
+	/* Another process's event in between changes nothing for this one. */
+	add(HWT_EV_PROCESS, 200, 200, 14)->proc.name = s_worker;
+	sample(PID, 102, 15, st_a, 1, 80);
+	ck_assert_int_eq(run("cpu-time"), 0);
+	ck_assert_uint_eq(hwt_agg_count(agg), 2);
+	check_entry(s_app, 3, P(f_main, f_work, f_hot), 2, 30);
+	check_entry(s_other, 3, P(f_main, f_work, f_hot), 2, 120);
+}
+END_TEST
+
 /* A model without weights: each sample counts one. */
 START_TEST(hwt_agg_event_samples_implicit_count)
 {
@@ -656,6 +679,43 @@ START_TEST(hwt_agg_finish_mode)
 }
 END_TEST
 
+/* Events handed over in batches sum as they do one by one. */
+START_TEST(hwt_agg_events_batches_as_single_events)
+{
+	char why[64];
+	int err;
+	size_t cut[] = { 0, 1, 5, 6 };
+
+	model(0);
+	names();
+	B(PID, PID, 2000, f_main);
+	B(PID, PID, 3000, f_work);
+	E(PID, PID, 4000);
+	B(PID, 101, 3500, f_work);
+	E(PID, 101, 4500);
+	E(PID, PID, 10000);
+	B(PID, PID, 11000, f_fib);
+	ck_assert_uint_eq(nev, 11);
+	agg = hwt_agg_alloc(m, NULL, &err, why, sizeof(why));
+	ck_assert_ptr_nonnull(agg);
+	ck_assert_int_eq(hwt_agg_events(agg, m, NULL, 0), 0);
+	/* Batches of 1, 4, 1 and 5 events. */
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_int_eq(
+			hwt_agg_events(agg, m, evs + cut[i], (i < 3 ? cut[i + 1] : nev) - cut[i]),
+			0);
+	ck_assert_int_eq(hwt_agg_finish(agg, m), 0);
+	ck_assert_uint_eq(hwt_agg_count(agg), 4);
+	check_entry(s_app, 1, P(f_main), 1, 8000 - 1000);
+	check_entry(s_app, 2, P(f_main, f_work), 1, 1000);
+	check_entry(s_worker, 1, P(f_work), 1, 1000);
+	/* Left open: ends at its thread's last event, its begin. */
+	check_entry(s_app, 1, P(f_fib), 1, 0);
+	ck_assert_int_eq(hwt_agg_events(NULL, m, evs, 1), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_agg_events(agg, m, NULL, 1), HWT_E_INVAL);
+}
+END_TEST
+
 /* ---- span and paths -------------------------------------------------------------------- */
 
 START_TEST(hwt_agg_span_first_last)
@@ -752,12 +812,14 @@ static Suite *aggregate_suite(void)
 	tcase_add_test(tc, hwt_agg_free_null);
 	tcase_add_test(tc, hwt_agg_event_samples_summed_by_thread_and_stack);
 	tcase_add_test(tc, hwt_agg_event_samples_follow_thread_rename);
+	tcase_add_test(tc, hwt_agg_event_samples_follow_process_rename);
 	tcase_add_test(tc, hwt_agg_event_samples_implicit_count);
 	tcase_add_test(tc, hwt_agg_event_slices_calls_and_self_time);
 	tcase_add_test(tc, hwt_agg_event_slices_recursion_nests);
 	tcase_add_test(tc, hwt_agg_event_slices_unfinished_closed);
 	tcase_add_loop_test(tc, hwt_agg_finish_mode, 0,
 			    (int)(sizeof(mode_cases) / sizeof(mode_cases[0])));
+	tcase_add_test(tc, hwt_agg_events_batches_as_single_events);
 	tcase_add_test(tc, hwt_agg_span_first_last);
 	tcase_add_test(tc, hwt_agg_path_samples);
 	tcase_add_test(tc, hwt_agg_path_deep_slices);

@@ -342,6 +342,45 @@ START_TEST(slicestats_unfinished_and_lost)
 }
 END_TEST
 
+/* The stream of slicestats_unfinished_and_lost handed over in batches (of 3, 1 and 5 events,
+ * one of none first): the same statistics. */
+START_TEST(hwt_slicestats_events_same_as_single)
+{
+	struct hwt_slice_summary sum;
+	struct hwt_slicestats *s = hwt_slicestats_alloc();
+
+	ck_assert_ptr_nonnull(s);
+	B(10, 0, f_main);
+	B(10, 100, f_jump);
+	lost(10, 200, 7);
+	E_unfinished(10, 300);
+	add(HWT_EV_THREAD_EXIT, 10, 500);
+	E(12, 600);
+	B(11, 50, f_work);
+	lost(11, 650, 0);
+	add(HWT_EV_SAMPLE, 11, 700);
+	ck_assert_uint_eq(nev, 9);
+	ck_assert_int_eq(hwt_slicestats_events(s, m, NULL, 0), 0);
+	ck_assert_int_eq(hwt_slicestats_events(s, m, evs, 3), 0);
+	ck_assert_int_eq(hwt_slicestats_events(s, m, evs + 3, 1), 0);
+	ck_assert_int_eq(hwt_slicestats_events(s, m, evs + 4, 5), 0);
+	ck_assert_int_eq(hwt_slicestats_finish(s), 0);
+	check_func(s, "main", 1, 500, 300, 500, 1);
+	check_func(s, "jumper", 1, 200, 200, 200, 1);
+	check_func(s, "work", 1, 650, 650, 650, 1);
+	hwt_slicestats_summary(s, &sum);
+	ck_assert_uint_eq(sum.calls, 3);
+	ck_assert_uint_eq(sum.unfinished, 3);
+	ck_assert_uint_eq(sum.unmatched_ends, 1);
+	ck_assert_uint_eq(sum.lost_markers, 2);
+	ck_assert_uint_eq(sum.lost_records, 7);
+	ck_assert_uint_eq(sum.threads, 2);
+	ck_assert_int_eq(hwt_slicestats_events(NULL, m, evs, 1), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_slicestats_events(s, m, NULL, 1), HWT_E_INVAL);
+	hwt_slicestats_free(s);
+}
+END_TEST
+
 START_TEST(slicestats_process_exit_closes_threads)
 {
 	struct hwt_slicestats *s;
@@ -845,6 +884,7 @@ static Suite *slices_suite(void)
 	tcase_add_test(tc, slicestats_recursion_counted_once);
 	tcase_add_test(tc, slicestats_threads_interleaved);
 	tcase_add_test(tc, slicestats_unfinished_and_lost);
+	tcase_add_test(tc, hwt_slicestats_events_same_as_single);
 	tcase_add_test(tc, slicestats_process_exit_closes_threads);
 	tcase_add_test(tc, slicestats_sorted_keys);
 	tcase_add_loop_test(tc, slicestats_random_against_naive, 0, 6);
