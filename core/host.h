@@ -39,18 +39,18 @@ struct hwt_record_config {
 	char *const *argv;		      /* borrowed: program and arguments */
 	const struct hwt_plugin_use *plugins; /* borrowed: the tracer first */
 	int nplugins;
-	size_t ring_bytes;     /* data bytes per CPU ring, a power of two */
-	size_t api_ring_bytes; /* per thread ring of the in-program API's area (libhwtrace, the
-				* inproc runtime), a power of two; 0: its default */
-	const char *cmdline;   /* borrowed: the hwtrace command line, for metadata (the program's
-				* arguments left out unless @record_args) */
+	size_t ring_bytes;	  /* data bytes per CPU ring, a power of two */
+	size_t api_ring_bytes;	  /* per thread ring of the in-program API's area (libhwtrace, the
+				   * inproc runtime), a power of two; 0: its default */
+	const char *cmdline;	  /* borrowed: the hwtrace command line, for metadata (the program's
+				   * arguments left out unless @record_args) */
 	const char *project_root; /* borrowed: the directory outputs show paths relative to (an
 				   * absolute path); NULL: the working directory */
 	int record_args;	  /* keep the program's arguments in the metadata ("command") */
 	int record_env;		  /* keep the environment in the metadata ("environment") */
-	int quiet;	       /* notes go to the recording only, not to the note function */
-	const int *pids;       /* borrowed: attach to these running processes (-p) instead of
-				* launching @argv (NULL then); the recording ends when all are gone */
+	int quiet;		  /* notes go to the recording only, not to the note function */
+	const int *pids;	  /* borrowed: attach to these running processes (-p) instead of
+				   * launching @argv (NULL then); the recording ends when all are gone */
 	int npids;
 	int system_wide;      /* -a: every process on every CPU, with or without @argv */
 	uint64_t duration_ns; /* stop recording after this long (0: when the target ends); a

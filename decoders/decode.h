@@ -41,11 +41,12 @@ struct hwt_decoder_config {
 	 *  the caller's thread puts them in order and makes the events), 0 (default) is 2 for
 	 *  recordings of calls (inproc, uprobe streams) of 2 MiB or more ($HWT_DECODE_PARALLEL_MIN
 	 *  bytes when that is set) when the process may run on two CPUs, else 1 (sample recordings
-	 *  gain nothing: their work is the caller thread's). The environment's HWT_DECODE_THREADS overrides 0;
-	 *  either way the events are the same, in the same order. The two threads' halves are of a
-	 *  size: decoding the 10.9 M-call SQLite recording (tests/bench/read.sh) took 0.35-0.39
-	 *  s of CPU reading and 0.39-0.41 s ordering and making events, in 0.42-0.45 s, against
-	 *  0.70-0.74 s on one thread (hwt_decode_stats has each thread's figures). */
+	 *  gain nothing: their work is the caller thread's). The environment's
+	 *  HWT_DECODE_THREADS overrides 0; either way the events are the same, in the same order.
+	 *  The two threads' halves are of a size: decoding the 10.9 M-call SQLite recording
+	 *  (tests/bench/read.sh) took 0.35-0.39 s of CPU reading and 0.39-0.41 s ordering and
+	 *  making events, in 0.42-0.45 s, against 0.70-0.74 s on one thread (hwt_decode_stats has
+	 *  each thread's figures). */
 	int threads;
 	/** Called for each note chunk (plugin disabled, ...), may be NULL. */
 	void (*on_note)(const char *msg, void *ctx);
