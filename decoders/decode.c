@@ -96,6 +96,17 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 	d->stats.threads++;
 }
 
+int hwt_dec_stream_thread(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts,
+			  int *ready)
+{
+	if (!hwt_dec_thread(d, tid, 0))
+		return 0;
+	hwt_dec_announce(d, pid, tid, ts);
+	struct thread *t = hwt_dec_thread(d, tid, 0);
+	*ready = t && t->announced;
+	return 1;
+}
+
 /* ---- records --------------------------------------------------------------------------- */
 
 /* ---- plugin streams -------------------------------------------------------------------- */

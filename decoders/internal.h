@@ -265,6 +265,12 @@ static inline int hwt_dec_slice(struct hwt_decoder *d, uint32_t *cur, struct hwt
 }
 /** Announces thread @tid of @pid (and the process) unless done. */
 void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts);
+/** For a stream decoder meeting thread @tid of @pid at @ts: 0 when the thread is not of the
+ *  recorded process tree (probes fire in any process running the file: its records are
+ *  dropped), else 1 after announcing it, with *@ready set when it stays announced (then the
+ *  decoder need not ask again while records of this thread follow). */
+int hwt_dec_stream_thread(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_t ts,
+			  int *ready);
 /** Queues a record of stream @source (copied) to come back in timestamp order. */
 int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
 		  const void *data, size_t len);

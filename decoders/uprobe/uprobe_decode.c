@@ -319,15 +319,13 @@ static int up_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	memcpy(&r, data, sizeof(r));
 	struct uthread *t = u->last ? &u->threads[u->last - 1] : NULL;
 	if (!t || t->tid != r.tid || t->pid != r.pid || !t->ready) {
-		/* Only the traced process tree: the probes fire in any process running the file. */
-		if (!hwt_dec_thread(u->d, r.tid, 0))
+		int ready;
+		if (!hwt_dec_stream_thread(u->d, r.pid, r.tid, ts, &ready))
 			return 0;
 		t = uthread(u, r.tid, r.pid);
 		if (!t)
 			return HWT_E_NOMEM;
-		hwt_dec_announce(u->d, r.pid, r.tid, ts);
-		struct thread *dt = hwt_dec_thread(u->d, r.tid, 0);
-		t->ready = dt && dt->announced;
+		t->ready = ready;
 		u->last = (uint32_t)(t - u->threads) + 1;
 	}
 	err = settle(u, t, &r);
