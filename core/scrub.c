@@ -213,6 +213,9 @@ int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi)
 		else
 			b = m;
 	}
+	if (a < s->ncode && s->code[a].lo <= lo && hi <= s->code[a].hi)
+		return 0; /* known already: most records are seen twice, and maps read again */
+	memset(s->pages, 0, sizeof(s->pages));
 	for (j = a; j < s->ncode && s->code[j].lo <= hi; j++) { /* those it touches merge */
 		lo = s->code[j].lo < lo ? s->code[j].lo : lo;
 		hi = s->code[j].hi > hi ? s->code[j].hi : hi;
@@ -230,13 +233,19 @@ int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi)
 	return 0;
 }
 
-int hwt_scrub_is_code(const struct hwt_scrub *s, uint64_t addr)
+/* hwt_scrub_is_code(), in the loop over a copy's words. */
+static inline __attribute__((always_inline)) int code_at(struct hwt_scrub *s, uint64_t addr)
 {
 	size_t a = 0, b = s->ncode;
 
 	/* Most words of a stack are small numbers or point into the stack, above the code. */
 	if (!b || addr < s->code[0].lo || addr >= s->code[b - 1].hi)
 		return 0;
+	/* Others point into a few pages again and again (code, the heap): one look a page. */
+	uint64_t key = (addr >> 12) + 1;
+	uint64_t *slot = &s->pages[(key * 0x9e3779b97f4a7c15ull) >> 54 & (HWT_SCRUB_PAGES - 1)];
+	if (*slot >> 1 == key)
+		return (int)(*slot & 1);
 	while (b - a > 1) { /* the last range that starts at or before @addr is in [a, b) */
 		size_t m = a + (b - a) / 2;
 		if (s->code[m].lo <= addr)
@@ -244,7 +253,17 @@ int hwt_scrub_is_code(const struct hwt_scrub *s, uint64_t addr)
 		else
 			b = m;
 	}
-	return addr < s->code[a].hi;
+	int found = addr < s->code[a].hi;
+	/* Per page only where the ranges are whole pages, as mappings are. */
+	if (!(s->code[a].lo & 4095) && !(s->code[a].hi & 4095) &&
+	    (a + 1 == s->ncode || !(s->code[a + 1].lo & 4095)))
+		*slot = key << 1 | (uint64_t)found;
+	return found;
+}
+
+int hwt_scrub_is_code(struct hwt_scrub *s, uint64_t addr)
+{
+	return code_at(s, addr);
 }
 
 int hwt_scrub_learn(struct hwt_scrub *s, const uint8_t *rec, size_t len)
@@ -336,7 +355,7 @@ static size_t copy_sparse(struct hwt_scrub *s, const struct hwt_event_desc *e, u
 	uint64_t slots = (extent + 7) / 8 < from / 8 ? (extent + 7) / 8 : from / 8;
 	for (uint64_t i = 0; i < slots; i++) {
 		memcpy(&w, smp->stack + 8 * i, 8);
-		if (hwt_scrub_is_code(s, w)) {
+		if (code_at(s, w)) {
 			map[i / 64] |= 1ull << (i % 64);
 			kept++;
 		}

@@ -10,6 +10,8 @@
 
 struct hwt_event_desc;
 
+#define HWT_SCRUB_PAGES 1024 /* a power of two */
+
 /** Where each process's argc and argv strings are, read from /proc once per drain round. Zero-
  *  initialised is empty; hwt_scrub_fini() frees it. */
 struct hwt_scrub {
@@ -32,6 +34,9 @@ struct hwt_scrub {
 		uint64_t lo, hi;
 	} * code;
 	size_t ncode, cap_code;
+	/* What hwt_scrub_is_code() found per page (mappings are whole pages), by a hash of it:
+	 * (page + 1) << 1 | found, 0 empty; emptied when @code changes. */
+	uint64_t pages[HWT_SCRUB_PAGES];
 	uint64_t sparse, whole; /* copies of HWT_DESC_SPARSE_STACK events made sparse, kept whole */
 };
 
@@ -72,7 +77,7 @@ int hwt_scrub_learn(struct hwt_scrub *s, const uint8_t *rec, size_t len);
 int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi);
 
 /** Whether @addr lies in an executable mapping learnt so far: 1 or 0. */
-int hwt_scrub_is_code(const struct hwt_scrub *s, uint64_t addr);
+int hwt_scrub_is_code(struct hwt_scrub *s, uint64_t addr);
 
 /** Frees what @s holds; NULL accepted. */
 void hwt_scrub_fini(struct hwt_scrub *s);

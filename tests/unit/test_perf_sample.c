@@ -516,6 +516,18 @@ START_TEST(hwt_scrub_learn_range_merges)
 	ck_assert_uint_eq(s.code[1].lo, 150);
 	ck_assert_int_eq(hwt_scrub_is_code(&s, 155), 1);
 	ck_assert_int_eq(hwt_scrub_is_code(&s, 170), 0);
+	/* Whole pages: verdicts are remembered per page, and forgotten when a range is learnt. */
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x10000, 0x11000), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x20000, 0x21000), 0);
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_eq(hwt_scrub_is_code(&s, 0x10ff8), 1);
+		ck_assert_int_eq(hwt_scrub_is_code(&s, 0x12008), 0);
+	}
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x12000, 0x13000), 0);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x12008), 1);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x12000, 0x12800), 0); /* known: no change */
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x12008), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x13008), 0);
 	hwt_scrub_fini(&s);
 }
 END_TEST
