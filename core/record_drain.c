@@ -94,6 +94,8 @@ static void learn_ring(struct hwt_host *h, const struct ring *r)
 			size_t n = hd.size < sizeof(rec) ? hd.size : sizeof(rec);
 			ring_read(r, pos, rec, n);
 			hwt_scrub_learn(&h->scrub, rec, n);
+		} else if (hd.type == PERF_RECORD_LOST) {
+			hwt_scrub_lost(&h->scrub);
 		}
 		pos += hd.size;
 	}

@@ -292,6 +292,11 @@ int hwt_scrub_learn(struct hwt_scrub *s, const uint8_t *rec, size_t len)
 	return hwt_scrub_learn_range(s, addr, addr + size) ? HWT_E_NOMEM : 1;
 }
 
+void hwt_scrub_lost(struct hwt_scrub *s)
+{
+	s->maps_since = s->round + 1; /* the round of the copies rewritten next */
+}
+
 /* The executable mappings of @pid (its @pr) from /proc/PID/maps, read in this round. */
 static void learn_maps(struct hwt_scrub *s, struct hwt_scrub_proc *pr, uint32_t pid)
 {
@@ -324,7 +329,7 @@ static int ip_known(struct hwt_scrub *s, const struct hwt_event_desc *e,
 	uint64_t ip = smp->regs[__builtin_popcountll(e->sample_regs_user &
 						     ((1ull << PERF_REG_X86_IP) - 1))];
 	struct hwt_scrub_proc *pr = proc_of(s, smp->pid);
-	if (!pr->maps_round)
+	if (!pr->maps_round || pr->maps_round < s->maps_since)
 		learn_maps(s, pr, smp->pid);
 	if (hwt_scrub_is_code(s, ip))
 		return 1;

@@ -37,6 +37,7 @@ struct hwt_scrub {
 	/* What hwt_scrub_is_code() found per page (mappings are whole pages), by a hash of it:
 	 * (page + 1) << 1 | found, 0 empty; emptied when @code changes. */
 	uint64_t pages[HWT_SCRUB_PAGES];
+	uint64_t maps_since;	/* /proc/PID/maps read before this round may miss mappings */
 	uint64_t sparse, whole; /* copies of HWT_DESC_SPARSE_STACK events made sparse, kept whole */
 };
 
@@ -72,6 +73,10 @@ size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, siz
  *  enough) if it is a PERF_RECORD_MMAP of code or a PERF_RECORD_MMAP2 with PROT_EXEC; other
  *  records are ignored. Returns 1 if it learnt one, 0 if not, HWT_E_NOMEM. */
 int hwt_scrub_learn(struct hwt_scrub *s, const uint8_t *rec, size_t len);
+
+/** The kernel lost records (PERF_RECORD_LOST): MMAP records among them. Each process's
+ *  /proc/PID/maps is read again before the next copy of it is made sparse. */
+void hwt_scrub_lost(struct hwt_scrub *s);
 
 /** Learns the range [@lo, @hi) as executable. Returns 0 or HWT_E_NOMEM. */
 int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi);

@@ -644,7 +644,20 @@ START_TEST(hwt_scrub_copy_sparse_keeps_code)
 	ck_assert_uint_eq(smp.stack_size, 256);
 	ck_assert_mem_eq(smp.stack, words, 256);
 	ck_assert_uint_eq(at + h.size, nlen);
+	/* Our /proc/PID/maps was read once (first seen), and again for the unknown IP. */
+	ck_assert_uint_eq(s.nprocs, 1);
+	ck_assert_uint_eq(s.procs[0].maps_round, s.round);
+	uint64_t first = s.round;
+	ck_assert_uint_eq(hwt_scrub_copy(&s, dst, src, len / 2, one_desc, (void *)&sparse_fp3),
+			  len / 2 - 512 + 24);
+	ck_assert_uint_eq(s.procs[0].maps_round, first); /* the IP is known: not read again */
+	hwt_scrub_lost(&s);				 /* MMAP records may be lost: read again */
+	ck_assert_uint_eq(hwt_scrub_copy(&s, dst, src, len / 2, one_desc, (void *)&sparse_fp3),
+			  len / 2 - 512 + 24);
+	ck_assert_uint_eq(s.procs[0].maps_round, s.round);
+	ck_assert_uint_gt(s.round, first);
 	/* Again, in place: the same records. */
+	ck_assert_uint_eq(hwt_scrub_copy(&s, dst, src, len, one_desc, (void *)&sparse_fp3), nlen);
 	ck_assert_uint_eq(hwt_scrub_copy(&s, src, src, len, one_desc, (void *)&sparse_fp3), nlen);
 	ck_assert_mem_eq(src, dst, nlen);
 	hwt_scrub_fini(&s);
