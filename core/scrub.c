@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "format/perf_sample.h"
-#include "hwtrace/error.h"
 #include "format/sysc_format.h"
+#include "hwtrace/error.h"
 
 #define PERF_REG_X86_SP 7
 #define PERF_REG_X86_IP 8
@@ -369,13 +369,14 @@ static size_t copy_sparse(struct hwt_scrub *s, const struct hwt_event_desc *e, u
 		s->whole++;
 		return 0;
 	}
+	/* Everything read from @rec before anything is written: @out may overlap it. */
 	size_t blen = hwt_perf_stack_pack(block, smp->stack, extent, map);
 	uint64_t copied, dyn = extent | HWT_STACK_SPARSE, b64 = blen;
 	memcpy(&copied, smp->stack - 8, 8);
 	size_t head = (size_t)(smp->stack - rec), tail = size - head - (size_t)copied;
 	struct perf_event_header h;
 
-	memmove(out, rec, head);
+	memmove(out, rec, head); /* the tail lies after the block's end: read after it */
 	memcpy(out + head - 8, &b64, 8);
 	memcpy(out + head, block, blen);
 	memmove(out + head + blen, rec + size - tail, tail);
