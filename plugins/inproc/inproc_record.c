@@ -19,6 +19,7 @@
 #include "core/format/uprobe_format.h"
 #include "core/funcsel.h"
 #include "core/progapi.h"
+#include "core/util.h"
 #include "hwtrace/error.h"
 #include "inproc_plugin.h"
 #include "plugins/uprobe/uprobe_target.h"
@@ -87,17 +88,7 @@ int hwt_inproc_runtime(char *buf, size_t len)
 
 static int reserve(struct ip_state *s, size_t n)
 {
-	if (s->len + n <= s->cap)
-		return 0;
-	size_t cap = s->cap ? s->cap * 2 : 1u << 20;
-	while (cap < s->len + n)
-		cap *= 2;
-	uint8_t *b = realloc(s->buf, cap);
-	if (!b)
-		return HWT_E_NOMEM;
-	s->buf = b;
-	s->cap = cap;
-	return 0;
+	return HWT_ARRAY_GROW(s->buf, &s->cap, s->len + n);
 }
 
 static void put(struct ip_state *s, struct hwt_uprobe_record r)

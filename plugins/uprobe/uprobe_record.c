@@ -274,17 +274,7 @@ static int attach_file(struct up_state *s, const char *path, int is_main)
 
 static int reserve(struct up_state *s, size_t n)
 {
-	if (s->len + n <= s->cap)
-		return 0;
-	size_t cap = s->cap ? s->cap * 2 : 1u << 20;
-	while (cap < s->len + n)
-		cap *= 2;
-	uint8_t *b = realloc(s->buf, cap);
-	if (!b)
-		return HWT_E_NOMEM;
-	s->buf = b;
-	s->cap = cap;
-	return 0;
+	return HWT_ARRAY_GROW(s->buf, &s->cap, s->len + n);
 }
 
 static void put(struct up_state *s, struct hwt_uprobe_record r)
