@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,10 @@
 
 /* The most a ring fills before the recording loop is woken to drain it. */
 #define HWT_WAKEUP_MAX (256u << 10)
+
+/* The least a ring is shrunk to when the locked-memory limit refuses more (a -g dwarf sample is
+ * 8.4 KiB). */
+#define HWT_RING_FLOOR (64u << 10)
 
 /* ---- services for plugins -------------------------------------------------------------- */
 
@@ -432,6 +437,68 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 	}
 	h->events[h->nevents++] = ev;
 	return fd;
+}
+
+/* Maps @n rings of @bytes on dummy events of this process, as the recording's will be, and undoes
+ * it: 0 if the kernel allows it, else the errno of the first mapping it refuses. */
+static int rings_fit(int n, size_t bytes)
+{
+	struct perf_event_attr a = { .type = PERF_TYPE_SOFTWARE,
+				     .size = sizeof(a),
+				     .config = PERF_COUNT_SW_DUMMY,
+				     .disabled = 1,
+				     .exclude_kernel = 1,
+				     .exclude_hv = 1 };
+	size_t len = (size_t)sysconf(_SC_PAGESIZE) + bytes;
+	int fds[64], err = 0, k = 0;
+	void *maps[64];
+
+	for (; k < n && k < 64 && !err; k++) {
+		maps[k] = MAP_FAILED;
+		fds[k] = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fds[k] < 0)
+			return 0; /* no dummy event to try with: the real ones will say */
+		maps[k] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[k], 0);
+		if (maps[k] == MAP_FAILED)
+			err = errno;
+	}
+	while (k-- > 0) {
+		if (maps[k] != MAP_FAILED)
+			munmap(maps[k], len);
+		close(fds[k]);
+	}
+	return err;
+}
+
+/* Non-zero if this process may lock memory beyond the limits (CAP_IPC_LOCK in effect). */
+static int may_lock_memory(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (data[CAP_IPC_LOCK / 32].effective >> (CAP_IPC_LOCK % 32)) & 1;
+}
+
+void hwt_host_fit_rings(struct hwt_host *h, int ncpus)
+{
+	size_t asked = h->ring_bytes;
+
+	if (may_lock_memory())
+		return; /* trying would cost the mapping of every ring, twice */
+
+	/* The kernel locks a ring's pages against the user's perf_event_mlock_kb per CPU, then
+	 * RLIMIT_MEMLOCK, unless the recorder may lock memory (root, CAP_IPC_LOCK): a user with
+	 * CAP_PERFMON alone gets about 9 MiB on 2 CPUs. Beyond 64 CPUs, 64 rings stand for all. */
+	while (h->ring_bytes > HWT_RING_FLOOR && rings_fit(ncpus, h->ring_bytes) == EPERM)
+		h->ring_bytes /= 2;
+	if (h->ring_bytes < asked)
+		hwt_host_note(h,
+			      "rings of %zu KiB a CPU, not %zu: perf's locked-memory limit allows "
+			      "no more (raise /proc/sys/kernel/perf_event_mlock_kb, or record with "
+			      "CAP_IPC_LOCK)",
+			      h->ring_bytes >> 10, asked >> 10);
 }
 
 int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
