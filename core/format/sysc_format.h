@@ -69,6 +69,7 @@ enum hwt_sysc_nr {
 	HWT_NR_WRITEV = 20,
 	HWT_NR_DUP = 32,
 	HWT_NR_DUP2 = 33,
+	HWT_NR_SENDFILE = 40,
 	HWT_NR_SOCKET = 41,
 	HWT_NR_CONNECT = 42,
 	HWT_NR_ACCEPT = 43,
@@ -82,12 +83,20 @@ enum hwt_sysc_nr {
 	HWT_NR_FORK = 57,
 	HWT_NR_VFORK = 58,
 	HWT_NR_EXECVE = 59,
+	HWT_NR_FCNTL = 72,
 	HWT_NR_CREAT = 85,
 	HWT_NR_OPENAT = 257,
+	HWT_NR_SPLICE = 275,
 	HWT_NR_ACCEPT4 = 288,
 	HWT_NR_DUP3 = 292,
+	HWT_NR_PREADV = 295,
+	HWT_NR_PWRITEV = 296,
 	HWT_NR_EXECVEAT = 322,
+	HWT_NR_COPY_FILE_RANGE = 326,
+	HWT_NR_PREADV2 = 327,
+	HWT_NR_PWRITEV2 = 328,
 	HWT_NR_CLONE3 = 435,
+	HWT_NR_CLOSE_RANGE = 436,
 	HWT_NR_OPENAT2 = 437,
 	HWT_NR_MAX = 512, /* numbers at or above this are never followed */
 };
@@ -129,6 +138,15 @@ static inline uint32_t hwt_sysc_class_of(int64_t nr)
 	case HWT_NR_RECVFROM:
 	case HWT_NR_SENDMSG:
 	case HWT_NR_RECVMSG:
+	case HWT_NR_SENDFILE:
+	case HWT_NR_FCNTL:
+	case HWT_NR_SPLICE:
+	case HWT_NR_PREADV:
+	case HWT_NR_PWRITEV:
+	case HWT_NR_COPY_FILE_RANGE:
+	case HWT_NR_PREADV2:
+	case HWT_NR_PWRITEV2:
+	case HWT_NR_CLOSE_RANGE:
 		return HWT_SYSC_C_PLAIN;
 	default:
 		return HWT_SYSC_C_NONE;

@@ -205,6 +205,20 @@ rc=$?
 [ "$rc" -eq 130 ] || err "record exited $rc on ^C, want 130 (the program's): $(head -c 300 int.err)"
 bpf_progs_become 0 || err "$n syscalls BPF programs left in the kernel after ^C"
 
+# Copies between descriptors (cp copies with copy_file_range, cat to a file too, where the
+# kernel allows it): the bytes read from the one and written to the other, whichever call
+# moved them (a copy made with read and write counts the same).
+head -c 100000 /dev/zero | tr '\0' 'x' >src.txt
+echo "\$ hwtrace record -P syscalls:stack=none -o cp.hwt -- cp src.txt dst.txt"
+"$HWTRACE" record -q -P syscalls:stack=none -o cp.hwt -- cp src.txt dst.txt >cp.out 2>&1 ||
+	fail "record of cp failed: $(head -c 300 cp.out)"
+hw export -f folded --view files -o cp.folded cp.hwt
+[ "$HW_RC" -eq 0 ] || fail "export of cp's files view failed"
+sum_leaf() { awk -v l="$1" '{ n = split($1, f, ";"); if (f[n] == l) s += $2 } END { print s + 0 }' cp.folded; }
+note "cp: $(sum_leaf file:src.txt) bytes read from src.txt, $(sum_leaf file:dst.txt) written to dst.txt"
+[ "$(sum_leaf file:src.txt)" -eq 100000 ] || err "cp read $(sum_leaf file:src.txt) bytes of src.txt, want 100000"
+[ "$(sum_leaf file:dst.txt)" -eq 100000 ] || err "cp wrote $(sum_leaf file:dst.txt) bytes to dst.txt, want 100000"
+
 # A view of effects on a recording without them: one line naming the fix, no output file.
 hw export -f folded --view files -o none.folded effects.hwt
 [ "$HW_RC" -eq 0 ] || fail "the effects recording lost its files view"
