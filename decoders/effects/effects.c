@@ -1,9 +1,10 @@
 /* Effects from the `syscalls` plugin's records: entries paired with their exits per thread, and
- * each process's descriptors followed through open, socket, connect, bind, accept, dup, fcntl,
- * close and close_range, so that a read, a send or a copy names the file or address it
- * touched. */
+ * each process's descriptors followed through open (openat below a directory it opened),
+ * socket, connect, bind, accept, dup, fcntl, close and close_range, so that a read, a send or a
+ * copy names the file or address it touched. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -24,6 +25,7 @@ struct fdent {
 	uint64_t key;	/* pid << 32 | fd */
 	uint32_t leaf;	/* "file:PATH" / "net:HOST:PORT" */
 	uint32_t shown; /* the path (as hwt_model_intern_path() shows it) or "HOST:PORT" */
+	uint32_t path;	/* where in hwt_effects.paths its path as opened lies, + 1; 0: none */
 	int sock;
 };
 
@@ -31,9 +33,12 @@ struct hwt_effects {
 	struct hwt_idmap fds; /* pid << 32 | fd -> index + 1 in @ents, 0: closed */
 	struct fdent *ents;
 	size_t nents, cap_ents;
+	char *paths; /* the paths files were opened by (NUL-terminated), for openat's directories */
+	size_t npaths, cap_paths;
 	struct hwt_sysc_rec rec; /* the record being read, aligned */
 	uint8_t args[HWT_EFFECTS_MAX][HWT_SYSC_DATA + 512];
 	char text[HWT_SYSC_DATA + 64];
+	char joined[PATH_MAX]; /* a directory's path, '/', a path below it */
 };
 
 struct hwt_effects *hwt_effects_alloc(void)
@@ -47,6 +52,7 @@ void hwt_effects_free(struct hwt_effects *fx)
 		return;
 	hwt_idmap_fini(&fx->fds);
 	free(fx->ents);
+	free(fx->paths);
 	free(fx);
 }
 
@@ -213,19 +219,50 @@ static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct h
 	out->args_len = w.bad ? 0 : (uint32_t)w.len;
 }
 
-/* An open's path: shown as hwt_model_intern_path() decides. */
-static int open_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
-		    struct fdent *e)
+/* Keeps @path (@n bytes) for e->path: 0, or HWT_E_NOMEM. */
+static int keep_path(struct hwt_effects *fx, const char *path, size_t n, struct fdent *e)
 {
-	size_t n = in->dlen ? strnlen((const char *)in->data, in->dlen) : 0;
-	int64_t id = n ? hwt_model_intern_path(m, (const char *)in->data, n)
-		       : hwt_model_intern_str(m, "[unreadable path]");
+	if (fx->npaths + n + 1 > UINT32_MAX - 1)
+		return 0; /* a path too many: openat below it shows its name as given */
+	if (HWT_ARRAY_GROW(fx->paths, &fx->cap_paths, fx->npaths + n + 1))
+		return HWT_E_NOMEM;
+	memcpy(fx->paths + fx->npaths, path, n);
+	fx->paths[fx->npaths + n] = 0;
+	e->path = (uint32_t)fx->npaths + 1;
+	fx->npaths += n + 1;
+	return 0;
+}
 
+/* An open's path: relative to the directory openat names when the table knows its path, and
+ * shown as hwt_model_intern_path() decides. */
+static int open_ent(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
+		    const struct hwt_sysc_rec *in, struct fdent *e)
+{
+	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
+	const char *path = (const char *)in->data;
+	size_t n = in->dlen ? strnlen(path, in->dlen) : 0;
+	const struct fdent *dir = NULL;
+	int32_t dirfd = (int32_t)in->regs[HWT_SYSC_DI];
+
+	if ((nr == HWT_NR_OPENAT || nr == HWT_NR_OPENAT2) && dirfd != AT_FDCWD && n &&
+	    path[0] != '/')
+		dir = fd_get(fx, pid, (uint32_t)dirfd);
+	if (dir && dir->path && !dir->sock) {
+		const char *base = fx->paths + dir->path - 1;
+		int k = snprintf(fx->joined, sizeof(fx->joined), "%s/%.*s", base, (int)n, path);
+		if (k > 0 && (size_t)k < sizeof(fx->joined)) {
+			path = fx->joined;
+			n = (size_t)k;
+		}
+	}
+	int64_t id = n ? hwt_model_intern_path(m, path, n)
+		       : hwt_model_intern_str(m, "[unreadable path]");
 	if (id < 0)
 		return (int)id;
 	e->shown = (uint32_t)id;
 	e->sock = 0;
-	return leaf_of(fx, m, "file:", hwt_model_str(m, e->shown), e);
+	int rc = n ? keep_path(fx, path, n, e) : 0;
+	return rc ? rc : leaf_of(fx, m, "file:", hwt_model_str(m, e->shown), e);
 }
 
 static int sock_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
@@ -295,7 +332,8 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 	switch (hwt_sysc_class_of(nr)) {
 	case HWT_SYSC_C_PATH_DI:
 	case HWT_SYSC_C_PATH_SI:
-		if ((rc = open_ent(fx, m, in, &e)) || (ret >= 0 && (rc = fd_put(fx, pid, ret, &e))))
+		if ((rc = open_ent(fx, m, pid, in, &e)) ||
+		    (ret >= 0 && (rc = fd_put(fx, pid, ret, &e))))
 			return rc;
 		out->name = "open";
 		put_args(fx, m, in, ret, &e, ret, -1, NULL, 0, out);

@@ -258,6 +258,36 @@ START_TEST(hwt_effects_record_copy)
 }
 END_TEST
 
+/* openat below a directory the process opened names the path below it, down a chain; an unknown
+ * directory, AT_FDCWD and absolute paths leave the path as given; a child inherits the paths. */
+START_TEST(hwt_effects_record_dirfd)
+{
+	struct fixture f;
+
+	setup(&f);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, 3, "/srv/data", 10), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, 3, 0x1000, 0, 4, "sub", 4), 1);
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/sub");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT2, 4, 0x1000, 0, 5, "f.txt", 6), 1);
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/sub/f.txt");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, 4, 0x1000, 0, 6, "/etc/passwd", 12), 1);
+	ck_assert_str_eq(leaf(&f), "file:/etc/passwd");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, (uint64_t)-100, 0x1000, 0, 7, "rel", 4), 1);
+	ck_assert_str_eq(leaf(&f), "file:rel");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, 42, 0x1000, 0, 8, "what", 5), 1);
+	ck_assert_str_eq(leaf(&f), "file:what"); /* a directory opened before the recording */
+	/* fork: the child (pid 300) opens below its inherited descriptor 4 */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_FORK, 0, 0, 0, 300, NULL, 0), 0);
+	struct hwt_sysc_rec r = { .kind = HWT_SYSC_EXIT, .dlen = 3, .val = 9 };
+	r.regs[HWT_SYSC_DI] = 4;
+	r.regs[HWT_SYSC_ORIG_AX] = HWT_NR_OPENAT;
+	memcpy(r.data, "kid", 3);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 300, 300, 99, &r, sizeof(r), f.out), 1);
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/sub/kid");
+	teardown(&f);
+}
+END_TEST
+
 START_TEST(hwt_effects_record_bad)
 {
 	struct fixture f;
@@ -304,6 +334,7 @@ static Suite *effects_suite(void)
 	tcase_add_test(tc, hwt_effects_record_fork);
 	tcase_add_test(tc, hwt_effects_record_net);
 	tcase_add_test(tc, hwt_effects_record_copy);
+	tcase_add_test(tc, hwt_effects_record_dirfd);
 	tcase_add_test(tc, hwt_effects_record_bad);
 	suite_add_tcase(s, tc);
 	return s;
