@@ -193,11 +193,11 @@ static int is_write(int64_t nr)
 	       nr == HWT_NR_SENDMSG;
 }
 
-/* The args of effect @out (slot @k of the record's) on descriptor @e, @fd; @via names the call
- * of a copy (NULL else). */
+/* The args of effect @out (slot @k of the record's) on descriptor @e, @fd; @xkey (NULL: none)
+ * with the string @xval: what a copy went "via", an accepted socket's "peer". */
 static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
-		     int64_t ret, const struct fdent *e, int64_t fd, int64_t bytes, const char *via,
-		     int k, struct hwt_effect *out)
+		     int64_t ret, const struct fdent *e, int64_t fd, int64_t bytes,
+		     const char *xkey, const char *xval, int k, struct hwt_effect *out)
 {
 	struct hwt_value_writer w = { .buf = fx->args[k], .cap = sizeof(fx->args[k]) };
 	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
@@ -210,8 +210,8 @@ static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct h
 	if (nr == HWT_NR_OPEN || nr == HWT_NR_OPENAT)
 		hwt_vw_int(&w, "flags",
 			   (int64_t)in->regs[nr == HWT_NR_OPEN ? HWT_SYSC_SI : HWT_SYSC_DX]);
-	if (via)
-		hwt_vw_str(&w, "via", via);
+	if (xkey)
+		hwt_vw_str(&w, xkey, xval);
 	hwt_vw_int(&w, "result", ret);
 	hwt_vw_end(&w);
 	out->leaf = e->leaf;
@@ -313,9 +313,9 @@ static int copy(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 	    (rc = fd_lookup(fx, m, pid, to, 0, &e[1])))
 		return rc;
 	out[0].name = e[0].sock ? "recv" : "read";
-	put_args(fx, m, in, ret, &e[0], (int32_t)from, bytes, via, 0, &out[0]);
+	put_args(fx, m, in, ret, &e[0], (int32_t)from, bytes, "via", via, 0, &out[0]);
 	out[1].name = e[1].sock ? "send" : "write";
-	put_args(fx, m, in, ret, &e[1], (int32_t)to, bytes, via, 1, &out[1]);
+	put_args(fx, m, in, ret, &e[1], (int32_t)to, bytes, "via", via, 1, &out[1]);
 	out[1].ts = out[0].ts;
 	return 2;
 }
@@ -336,13 +336,13 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		    (ret >= 0 && (rc = fd_put(fx, pid, ret, &e))))
 			return rc;
 		out->name = "open";
-		put_args(fx, m, in, ret, &e, ret, -1, NULL, 0, out);
+		put_args(fx, m, in, ret, &e, ret, -1, NULL, NULL, 0, out);
 		return 1;
 	case HWT_SYSC_C_SOCK_SI:
 		if ((rc = sock_ent(fx, m, in, &e)) || (rc = fd_put(fx, pid, (int64_t)fd, &e)))
 			return rc;
 		out->name = nr == HWT_NR_CONNECT ? "connect" : "bind";
-		put_args(fx, m, in, ret, &e, (int32_t)fd, -1, NULL, 0, out);
+		put_args(fx, m, in, ret, &e, (int32_t)fd, -1, NULL, NULL, 0, out);
 		return 1;
 	case HWT_SYSC_C_CLONE:
 		/* A new thread (clone's CLONE_THREAD) shares its process's table; clone3's flags
@@ -373,7 +373,7 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		if (ret == 0 && (rc = fd_put(fx, pid, (int64_t)fd, NULL)))
 			return rc;
 		out->name = "close";
-		put_args(fx, m, in, ret, &e, (int32_t)fd, -1, NULL, 0, out);
+		put_args(fx, m, in, ret, &e, (int32_t)fd, -1, NULL, NULL, 0, out);
 		return 1;
 	}
 	if (nr == HWT_NR_CLOSE_RANGE) {
@@ -404,14 +404,22 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		return fd_put(fx, pid, ret, &e);
 	}
 	if (nr == HWT_NR_ACCEPT || nr == HWT_NR_ACCEPT4) {
-		/* The peer's address is written at the exit, past what the entry saw: the
-		 * accepted socket shows the listening socket's (bound) address. */
+		/* The accepted socket shows the listening socket's (bound) address: one leaf
+		 * for a server's port, whoever called; the peer goes in the args. */
 		if ((rc = fd_lookup(fx, m, pid, fd, 1, &e)))
 			return rc;
 		if (ret >= 0 && (rc = fd_put(fx, pid, ret, &e)))
 			return rc;
+		/* The peer's address, written by the call (a Unix socket's peer has no name) */
+		char peer[64];
+		uint16_t family = 0;
+		if (in->dlen >= 2)
+			memcpy(&family, in->data, 2);
+		if (family == AF_INET || family == AF_INET6)
+			sockaddr_text(in->data, in->dlen, peer, sizeof(peer));
 		out->name = "accept";
-		put_args(fx, m, in, ret, &e, ret, -1, NULL, 0, out);
+		put_args(fx, m, in, ret, &e, ret, -1,
+			 family == AF_INET || family == AF_INET6 ? "peer" : NULL, peer, 0, out);
 		return 1;
 	}
 	if (nr == HWT_NR_SENDFILE || nr == HWT_NR_SPLICE || nr == HWT_NR_COPY_FILE_RANGE)
@@ -421,7 +429,7 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		if ((rc = fd_lookup(fx, m, pid, fd, sock_call, &e)))
 			return rc;
 		out->name = is_read(nr) ? (e.sock ? "recv" : "read") : (e.sock ? "send" : "write");
-		put_args(fx, m, in, ret, &e, (int32_t)fd, ret > 0 ? ret : 0, NULL, 0, out);
+		put_args(fx, m, in, ret, &e, (int32_t)fd, ret > 0 ? ret : 0, NULL, NULL, 0, out);
 		return 1;
 	}
 	return 0;

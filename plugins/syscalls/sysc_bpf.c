@@ -52,6 +52,9 @@ enum {
 	L_PATH,
 	L_SOCK,
 	L_SOCK_READ,
+	L_PEER,
+	L_ADDRLEN,
+	L_CLAMP,
 	L_NOT_CLONE,
 	L_OUTPUT,
 	L_STR_OK,
@@ -60,13 +63,18 @@ enum {
 	L_N
 };
 
+#define AS_INSNS 192
+#define AS_JUMPS 48
+
 struct as {
-	struct bpf_insn insn[160];
-	int n, label[L_N], jat[32], jlabel[32], nj;
+	struct bpf_insn insn[AS_INSNS];
+	int n, label[L_N], jat[AS_JUMPS], jlabel[AS_JUMPS], nj;
 };
 
 static void emit(struct as *as, uint8_t code, int dst, int src, int16_t off, int32_t imm)
 {
+	if (as->n == AS_INSNS)
+		abort(); /* the program outgrew its room: a bug here, found by every test */
 	as->insn[as->n++] = (struct bpf_insn){
 		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm
 	};
@@ -80,6 +88,8 @@ static void emit_map(struct as *as, int dst, int fd)
 
 static void jump(struct as *as, uint8_t op, int dst, int32_t imm, int label)
 {
+	if (as->nj == AS_JUMPS)
+		abort(); /* as emit() */
 	as->jat[as->nj] = as->n;
 	as->jlabel[as->nj++] = label;
 	emit(as, BPF_JMP | op | BPF_K, dst, 0, 0, imm);
@@ -110,6 +120,7 @@ static void jump(struct as *as, uint8_t op, int dst, int32_t imm, int label)
 #define JGT(d, k, l)	 jump(as, BPF_JGT, d, k, l)
 #define JSGT(d, k, l)	 jump(as, BPF_JSGT, d, k, l)
 #define JSLE(d, k, l)	 jump(as, BPF_JSLE, d, k, l)
+#define JSLT(d, k, l)	 jump(as, BPF_JSLT, d, k, l)
 #define JNE(d, k, l)	 jump(as, BPF_JNE, d, k, l)
 #define JA(l)		 jump(as, BPF_JA, 0, 0, l)
 #define EXIT()		 emit(as, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
@@ -176,15 +187,35 @@ static void output_and_out(struct as *as, const struct hwt_sysc_bpf *b)
 }
 
 /* The user memory a call names, at its exit (the registers still hold its arguments): a path, a
- * sockaddr given (connect, bind) or one the call wrote (getsockname). r8 = the class, r9 = the
- * result; the record's header is stored and r5 its size without memory. */
+ * sockaddr given (connect, bind) or one the call wrote (getsockname, accept's peer). r8 = the
+ * class, r9 = the result; the record's header is stored and r5 its size without memory. */
 static void copy_memory(struct as *as)
 {
 	JEQ(R8, HWT_SYSC_C_PATH_DI, L_PATH_DI);
 	JEQ(R8, HWT_SYSC_C_PATH_SI, L_PATH_SI);
 	JEQ(R8, HWT_SYSC_C_SOCK_SI, L_SOCK);
+	JEQ(R8, HWT_SYSC_C_SOCK_PEER, L_PEER);
 	JNE(R8, HWT_SYSC_C_SOCK_OUT, L_OUTPUT);
 	JNE(R9, 0, L_OUTPUT); /* failed: nothing written */
+	JA(L_ADDRLEN);
+	PLACE(L_PEER);
+	JSLT(R9, 0, L_OUTPUT); /* failed: no socket, no address */
+	/* The bytes the call wrote: the length it stored at dx (socklen_t *), at most
+	 * HWT_SYSC_SOCKADDR_MAX; none if no address was asked for. */
+	PLACE(L_ADDRLEN);
+	LDX(BPF_DW, R3, FP, REG_OFF(HWT_SYSC_DX));
+	JEQ(R3, 0, L_OUTPUT);
+	MOV(R1, FP);
+	ADDI(R1, KEY_NR);
+	MOVI(R2, 4);
+	CALL(probe_read_user);
+	MOVI(R5, HWT_SYSC_HEAD); /* the call took r1-r5 */
+	JNE(R0, 0, L_OUTPUT);
+	LDX(BPF_W, R9, FP, KEY_NR);
+	JEQ(R9, 0, L_OUTPUT);
+	JGT(R9, HWT_SYSC_SOCKADDR_MAX, L_CLAMP);
+	JA(L_SOCK_READ);
+	PLACE(L_CLAMP);
 	MOVI(R9, HWT_SYSC_SOCKADDR_MAX);
 	JA(L_SOCK_READ);
 

@@ -219,6 +219,25 @@ note "cp: $(sum_leaf file:src.txt) bytes read from src.txt, $(sum_leaf file:dst.
 [ "$(sum_leaf file:src.txt)" -eq 100000 ] || err "cp read $(sum_leaf file:src.txt) bytes of src.txt, want 100000"
 [ "$(sum_leaf file:dst.txt)" -eq 100000 ] || err "cp wrote $(sum_leaf file:dst.txt) bytes to dst.txt, want 100000"
 
+# An accepted socket's peer, as the program saw it (python3's accept asks for the address).
+cat >srv.py <<'PY'
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.create_connection(s.getsockname())
+a, peer = s.accept()
+print("%s:%d" % peer)
+PY
+"$HWTRACE" record -q -P syscalls:stack=none -o py.hwt -- /usr/bin/python3 srv.py >py.out 2>py.err ||
+	fail "record of python3 srv.py failed: $(head -c 300 py.err)"
+hw export -f chrome -o py.json py.hwt
+peers=$(/usr/bin/python3 -c '
+import json, sys
+ev = json.load(open("py.json"))
+ev = ev["traceEvents"] if isinstance(ev, dict) else ev
+print(" ".join(e["args"].get("peer", "-") for e in ev if e.get("ph") == "i" and e.get("name") == "accept"))')
+note "python3 accepted $(cat py.out); accept instants' peers: $peers"
+[ "$peers" = "$(cat py.out)" ] || err "accept's peer '$peers', python3 saw '$(cat py.out)'"
+
 # A view of effects on a recording without them: one line naming the fix, no output file.
 hw export -f folded --view files -o none.folded effects.hwt
 [ "$HW_RC" -eq 0 ] || fail "the effects recording lost its files view"

@@ -183,6 +183,15 @@ START_TEST(hwt_effects_record_net)
 			 0);
 	ck_assert_int_eq(call(&f, 8, HWT_NR_ACCEPT4, 4, 0, 0, 6, NULL, 0), 1);
 	ck_assert_str_eq(f.out[0].name, "accept");
+	ck_assert_int_eq(arg(&f, "peer", NULL), -1); /* accept(fd, NULL, NULL): none */
+	/* accept with an address: the peer in the args, the leaf still the server's port */
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(50123) };
+	inet_pton(AF_INET, "10.1.2.3", &peer.sin_addr);
+	ck_assert_int_eq(call(&f, 8, HWT_NR_ACCEPT, 4, 0x1000, 0x2000, 7, &peer, sizeof(peer)), 1);
+	const char *s = NULL;
+	arg(&f, "peer", &s);
+	ck_assert_str_eq(s, "10.1.2.3:50123");
+	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:4242");
 	ck_assert_int_eq(call(&f, 8, HWT_NR_RECVFROM, 6, 0, 50, 50, NULL, 0), 1);
 	ck_assert_str_eq(f.out[0].name, "recv");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:4242");
