@@ -457,7 +457,7 @@ static int rings_fit(int n, size_t bytes)
 		maps[k] = MAP_FAILED;
 		fds[k] = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 		if (fds[k] < 0)
-			return 0; /* no dummy event to try with: the real ones will say */
+			break; /* no dummy event to try with: the real ones will say */
 		maps[k] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[k], 0);
 		if (maps[k] == MAP_FAILED)
 			err = errno;
