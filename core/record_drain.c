@@ -107,13 +107,42 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 	return err;
 }
 
+/* Reads watch ring @r (see watch_tasks() in host.c): each process that forked, exec'd or mapped
+ * code since has its /proc entry read by the scrub now, while it most likely lives. */
+static void read_watch(struct hwt_host *h, struct ring *r)
+{
+	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
+	uint64_t pos = r->page->data_tail;
+
+	while (pos + sizeof(struct perf_event_header) + 4 <= head) {
+		struct perf_event_header hd;
+		uint32_t pid;
+		size_t off = pos & (r->size - 1);
+		/* Records are 8-byte aligned and the ring a power of two: a header and the pid
+		 * after it (both records' first field) never straddle its end. */
+		memcpy(&hd, r->data + off, sizeof(hd));
+		if (hd.size < sizeof(hd) + 8 || hd.size > head - pos)
+			break;
+		memcpy(&pid, r->data + off + sizeof(hd), sizeof(pid));
+		if (hd.type == PERF_RECORD_FORK || hd.type == PERF_RECORD_MMAP ||
+		    (hd.type == PERF_RECORD_COMM && (hd.misc & PERF_RECORD_MISC_COMM_EXEC)))
+			hwt_scrub_prime(&h->scrub, pid);
+		pos += hd.size;
+	}
+	__atomic_store_n(&r->page->data_tail, head, __ATOMIC_RELEASE);
+}
+
 int hwt_rec_drain_all(struct hwt_host *h)
 {
 	int err = 0;
 
 	h->round_ts = hwt_mono_ns();
+	for (int i = 0; i < h->nrings; i++)
+		if (h->rings[i].watch)
+			read_watch(h, &h->rings[i]);
 	for (int i = 0; i < h->nrings && !err; i++)
-		err = drain_ring(h, &h->rings[i], h->round_ts);
+		if (!h->rings[i].watch)
+			err = drain_ring(h, &h->rings[i], h->round_ts);
 	hwt_progapi_drain(h->api, h); /* libhwtrace's rings */
 	return err;
 }

@@ -217,6 +217,12 @@ static size_t copy_cut(uint8_t *out, const uint8_t *rec, size_t size, const uint
 	return h.size;
 }
 
+void hwt_scrub_prime(struct hwt_scrub *s, uint32_t pid)
+{
+	s->round++; /* read again: an exec since the last read changed the fields */
+	proc_of(s, pid);
+}
+
 size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, size_t len,
 		      hwt_scrub_desc_fn desc_of, void *ctx)
 {
