@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "core/btf.h"
 #include "core/format/sysc_format.h"
 #include "sysc_bpf.h"
 
@@ -23,7 +24,7 @@ enum {
 	FN_probe_read_user_str = 114,
 };
 
-#define MAX_PIDS     8192
+#define MAX_PIDS     8192   /* processes followed at once: the least recently seen go first (LRU) */
 #define PT_REGS_R10  56	    /* offsetof(struct pt_regs, r10) on x86-64: r10 .. orig_ax follow */
 #define REC	     (-360) /* the record's place on the BPF stack: [-360, -16) */
 #define KEY_PID	     (-4)
@@ -41,6 +42,8 @@ _Static_assert(REC + (int)sizeof(struct hwt_sysc_rec) <= VAL_ONE, "record below 
 struct hwt_sysc_bpf {
 	int pids_fd, class_fd, out_fd;
 	int prog, link;
+	int fork_prog,
+		fork_link; /* -1 without BTF: children then join at their parent's clone exit */
 	int ncpus;
 };
 
@@ -299,6 +302,38 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	return as->n;
 }
 
+/* sched_process_fork(parent, child), run by the parent: a child of a followed process is
+ * followed before it runs (at the parent's clone exit it may have run already, on another CPU:
+ * its exec and first calls were missed). @tgid_off: offsetof(struct task_struct, tgid), from
+ * the kernel's BTF. A new thread's tgid is its process's: followed already. */
+static int assemble_fork(struct as *as, const struct hwt_sysc_bpf *b, uint32_t tgid_off)
+{
+	memset(as, 0, sizeof(*as));
+	pid_filter(as, b);
+	LDX(BPF_W, R1, R0, 0);
+	JNE(R1, HWT_SYSC_PID_LIVE, L_OUT); /* a launched program before its exec: not yet */
+	MOV(R1, FP);
+	ADDI(R1, KEY_CHILD);
+	MOVI(R2, 4);
+	LDX(BPF_DW, R3, R6, 8); /* the child's task_struct */
+	ADDI(R3, (int32_t)tgid_off);
+	CALL(probe_read_kernel);
+	JNE(R0, 0, L_OUT);
+	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
+	emit_map(as, R1, b->pids_fd);
+	MOV(R2, FP);
+	ADDI(R2, KEY_CHILD);
+	MOV(R3, FP);
+	ADDI(R3, VAL_ONE);
+	MOVI(R4, BPF_ANY);
+	CALL(map_update_elem);
+	PLACE(L_OUT);
+	MOVI(R0, 0);
+	EXIT();
+	resolve(as);
+	return as->n;
+}
+
 static long sys_bpf(int cmd, union bpf_attr *a)
 {
 	return syscall(__NR_bpf, cmd, a, sizeof(*a));
@@ -383,7 +418,7 @@ static int prog_load(const struct as *as, int n, const char *name, char *why, si
 
 static int open_maps(struct hwt_sysc_bpf *b, char *why, size_t len)
 {
-	b->pids_fd = map_create(BPF_MAP_TYPE_HASH, 4, 4, MAX_PIDS, "hwt_sc_pids");
+	b->pids_fd = map_create(BPF_MAP_TYPE_LRU_HASH, 4, 4, MAX_PIDS, "hwt_sc_pids");
 	if (b->pids_fd < 0)
 		return fail(why, len, errno, "bpf(BPF_MAP_CREATE) of the process map");
 	b->class_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 4, HWT_NR_MAX, "hwt_sc_class");
@@ -416,10 +451,19 @@ struct hwt_sysc_bpf *hwt_sysc_bpf_open(int ncpus, int *err, char *why, size_t le
 	}
 	b->ncpus = ncpus;
 	b->pids_fd = b->class_fd = b->out_fd = -1;
-	b->prog = b->link = -1;
+	b->prog = b->link = b->fork_prog = b->fork_link = -1;
 	if (!(rc = open_maps(b, why, len))) {
 		int n = assemble_exit(as, b);
 		rc = b->prog = prog_load(as, n, "hwt_sc_exit", why, len);
+	}
+	uint32_t tgid_off;
+	if (rc >= 0 &&
+	    !hwt_btf_file_member_offset(HWT_BTF_VMLINUX, "task_struct", "tgid", &tgid_off) &&
+	    tgid_off < (1u << 20)) {
+		char ignored[64];
+		int n = assemble_fork(as, b, tgid_off);
+		b->fork_prog = prog_load(as, n, "hwt_sc_fork", ignored, sizeof(ignored));
+		b->fork_prog = b->fork_prog < 0 ? -1 : b->fork_prog;
 	}
 	free(as);
 	if (rc < 0) {
@@ -464,13 +508,29 @@ int hwt_sysc_bpf_attach(struct hwt_sysc_bpf *b, char *why, size_t len)
 	b->link = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
 	if (b->link < 0)
 		return fail(why, len, errno, "bpf(BPF_RAW_TRACEPOINT_OPEN) of sys_exit");
+	if (b->fork_prog >= 0) {
+		memset(&a, 0, sizeof(a));
+		a.raw_tracepoint.name = (uint64_t)(uintptr_t) "sched_process_fork";
+		a.raw_tracepoint.prog_fd = (uint32_t)b->fork_prog;
+		b->fork_link = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
+		b->fork_link = b->fork_link < 0 ? -1 : b->fork_link; /* clone exits still follow */
+	}
 	return 0;
+}
+
+int hwt_sysc_bpf_follows_forks(const struct hwt_sysc_bpf *b)
+{
+	return b && b->fork_link >= 0;
 }
 
 void hwt_sysc_bpf_close(struct hwt_sysc_bpf *b)
 {
 	if (!b)
 		return;
+	if (b->fork_link >= 0)
+		close(b->fork_link);
+	if (b->fork_prog >= 0)
+		close(b->fork_prog);
 	if (b->link >= 0)
 		close(b->link);
 	if (b->prog >= 0)
