@@ -113,19 +113,22 @@ static void read_watch(struct hwt_host *h, struct ring *r)
 {
 	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
 	uint64_t pos = r->page->data_tail;
+	uint8_t rec[sizeof(struct perf_event_header) + 8];
 
-	while (pos + sizeof(struct perf_event_header) + 4 <= head) {
+	while (pos + sizeof(rec) <= head) {
 		struct perf_event_header hd;
-		uint32_t pid;
-		size_t off = pos & (r->size - 1);
-		/* Records are 8-byte aligned and the ring a power of two: a header and the pid
-		 * after it (both records' first field) never straddle its end. */
-		memcpy(&hd, r->data + off, sizeof(hd));
-		if (hd.size < sizeof(hd) + 8 || hd.size > head - pos)
+		uint32_t pid, ppid; /* the first two fields of FORK; COMM and MMAP: pid, tid */
+		for (size_t i = 0; i < sizeof(rec); i++) /* byte by byte: it may wrap */
+			rec[i] = r->data[(pos + i) & (r->size - 1)];
+		memcpy(&hd, rec, sizeof(hd));
+		if (hd.size < sizeof(rec) || hd.size > head - pos)
 			break;
-		memcpy(&pid, r->data + off + sizeof(hd), sizeof(pid));
-		if (hd.type == PERF_RECORD_FORK || hd.type == PERF_RECORD_MMAP ||
-		    (hd.type == PERF_RECORD_COMM && (hd.misc & PERF_RECORD_MISC_COMM_EXEC)))
+		memcpy(&pid, rec + sizeof(hd), 4);
+		memcpy(&ppid, rec + sizeof(hd) + 4, 4);
+		if (hd.type == PERF_RECORD_FORK && ppid != pid) /* a process, not a thread */
+			hwt_scrub_fork(&h->scrub, ppid, pid);
+		else if (hd.type == PERF_RECORD_MMAP ||
+			 (hd.type == PERF_RECORD_COMM && (hd.misc & PERF_RECORD_MISC_COMM_EXEC)))
 			hwt_scrub_prime(&h->scrub, pid);
 		pos += hd.size;
 	}

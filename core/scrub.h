@@ -53,6 +53,10 @@ size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, siz
  *  later. */
 void hwt_scrub_prime(struct hwt_scrub *s, uint32_t pid);
 
+/** Process @child was forked by @parent: reads both now, and gives @child @parent's stack fields
+ *  if it could not be read (gone already). */
+void hwt_scrub_fork(struct hwt_scrub *s, uint32_t parent, uint32_t child);
+
 /** Frees what @s holds; NULL accepted. */
 void hwt_scrub_fini(struct hwt_scrub *s);
 
