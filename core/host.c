@@ -28,6 +28,9 @@
  * 8.4 KiB). */
 #define HWT_RING_FLOOR (64u << 10)
 
+/* Data bytes of a watch ring: a few hundred fork, exec and mmap records between two rounds. */
+#define HWT_WATCH_RING (16u << 10)
+
 /* ---- services for plugins -------------------------------------------------------------- */
 
 /* A plugin's poll thread keeps its errors apart from the recording thread's. */
@@ -219,17 +222,19 @@ int hwt_host_stream(struct hwt_host *h, int id, const void *data, size_t len)
 static struct ring *ring_for_cpu(struct hwt_host *h, int cpu)
 {
 	for (int i = 0; i < h->nrings; i++)
-		if (h->rings[i].cpu == cpu)
+		if (h->rings[i].cpu == cpu && !h->rings[i].watch)
 			return &h->rings[i];
 	return NULL;
 }
 
-static int map_ring(struct hwt_host *h, int fd, int cpu)
+static int map_ring(struct hwt_host *h, int fd, int cpu, int watch)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)page + h->ring_bytes;
+	size_t bytes = watch ? HWT_WATCH_RING : h->ring_bytes, len = (size_t)page + bytes;
 	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
+	if (base == MAP_FAILED && watch)
+		return HWT_E_NOMEM; /* said by the caller, if at all */
 	if (base == MAP_FAILED) {
 		hwt_host_set_error(
 			h,
@@ -253,7 +258,8 @@ static int map_ring(struct hwt_host *h, int fd, int cpu)
 		.cpu = cpu,
 		.page = base,
 		.data = (uint8_t *)base + page,
-		.size = h->ring_bytes,
+		.size = bytes,
+		.watch = watch,
 	};
 	if (h->scratch_cap < h->ring_bytes) {
 		free(h->scratch);
@@ -351,6 +357,41 @@ static void drop_repeated_sideband(struct hwt_host *h, struct perf_event_attr *a
 	}
 }
 
+/* The scrub of copied stacks must read a process's /proc entry while it lives: a process that
+ * exits before the recording loop's next round (10 ms, or a quarter ring) would keep no stacks.
+ * Beside the first event of task @pid on @cpu that copies stacks, a watch event on the same
+ * target records its forks, execs and code mappings into a small ring of its own that wakes the
+ * loop at each record: the scrub then reads the new process's entry at once. Best effort: no
+ * watch where it cannot be opened or mapped (the locked-memory limit), stacks as before. */
+static void watch_tasks(struct hwt_host *h, const struct perf_event_attr *like, int pid, int cpu)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(a),
+		.config = PERF_COUNT_SW_DUMMY,
+		.task = 1,
+		.comm = 1,
+		.comm_exec = 1,
+		.mmap = 1,
+		.watermark = 1,
+		.wakeup_watermark = 1,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+		.inherit = like->inherit,
+		.disabled = like->disabled,
+		.enable_on_exec = like->enable_on_exec,
+	};
+
+	if (!(like->sample_type & PERF_SAMPLE_STACK_USER) || !h->store)
+		return;
+	for (int i = 0; i < h->nrings; i++)
+		if (h->rings[i].watch && h->rings[i].cpu == cpu)
+			return;
+	int fd = (int)syscall(SYS_perf_event_open, &a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0 && map_ring(h, fd, cpu, 1))
+		close(fd);
+}
+
 static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
 			     int group_fd, const char *name, unsigned flags)
 {
@@ -418,8 +459,10 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 				err = HWT_E_INVAL;
 			}
 		} else {
-			err = map_ring(h, fd, cpu);
+			err = map_ring(h, fd, cpu, 0);
 		}
+		if (!err)
+			watch_tasks(h, attr, pid, cpu);
 	}
 	if (!err && h->nevents == h->cap_events) {
 		int cap = h->cap_events ? 2 * h->cap_events : 32;
@@ -605,6 +648,8 @@ void hwt_host_free(struct hwt_host *h)
 		if (h->rings[i].aux)
 			munmap(h->rings[i].aux, h->rings[i].aux_size);
 		munmap(h->rings[i].page, (size_t)page + h->rings[i].size);
+		if (h->rings[i].watch)
+			close(h->rings[i].fd);
 	}
 	for (int i = 0; i < h->nevents; i++)
 		close(h->events[i].fd);

@@ -20,6 +20,8 @@ struct ring {
 	size_t size; /* data bytes, a power of two */
 	void *aux;   /* the AUX area mapped by hwt_host_map_aux(), NULL if none */
 	size_t aux_size;
+	int watch; /* a watch ring (see watch_tasks() in host.c): its records are read, not kept;
+		    * it owns @fd */
 };
 
 /* An event opened through the host: closed when the host is freed. */
