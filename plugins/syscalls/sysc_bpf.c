@@ -163,6 +163,19 @@ static void class_of(struct as *as, const struct hwt_sysc_bpf *b)
 	JEQ(R8, HWT_SYSC_C_NONE, L_OUT);
 }
 
+/* The process whose tgid is at KEY_CHILD on the stack is followed from now on. */
+static void follow_child(struct as *as, const struct hwt_sysc_bpf *b)
+{
+	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
+	emit_map(as, R1, b->pids_fd);
+	MOV(R2, FP);
+	ADDI(R2, KEY_CHILD);
+	MOV(R3, FP);
+	ADDI(R3, VAL_ONE);
+	MOVI(R4, BPF_ANY);
+	CALL(map_update_elem);
+}
+
 /* The record's registers, from the pt_regs whose address is ctx[0]. */
 static void copy_regs(struct as *as)
 {
@@ -282,14 +295,7 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	JNE(R8, HWT_SYSC_C_CLONE, L_NOT_CLONE);
 	JSLE(R9, 0, L_OUT); /* the child itself (0) or a failure */
 	STX(BPF_W, FP, KEY_CHILD, R9);
-	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
-	emit_map(as, R1, b->pids_fd);
-	MOV(R2, FP);
-	ADDI(R2, KEY_CHILD);
-	MOV(R3, FP);
-	ADDI(R3, VAL_ONE);
-	MOVI(R4, BPF_ANY);
-	CALL(map_update_elem);
+	follow_child(as, b);
 	/* and a record: the child inherits the parent's descriptors */
 	PLACE(L_NOT_CLONE);
 	STI(BPF_W, FP, REC, HWT_SYSC_EXIT);
@@ -319,14 +325,7 @@ static int assemble_fork(struct as *as, const struct hwt_sysc_bpf *b, uint32_t t
 	ADDI(R3, (int32_t)tgid_off);
 	CALL(probe_read_kernel);
 	JNE(R0, 0, L_OUT);
-	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
-	emit_map(as, R1, b->pids_fd);
-	MOV(R2, FP);
-	ADDI(R2, KEY_CHILD);
-	MOV(R3, FP);
-	ADDI(R3, VAL_ONE);
-	MOVI(R4, BPF_ANY);
-	CALL(map_update_elem);
+	follow_child(as, b);
 	PLACE(L_OUT);
 	MOVI(R0, 0);
 	EXIT();
