@@ -169,6 +169,14 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 			err = src->ops->record(src->st, it->ts, it->data, it->len);
 		break;
 	}
+	case HWT_ITEM_INLINE: {
+		struct source *src = hwt_dec_source(d, (uint32_t)it->cpu);
+		if (src)
+			err = src->ops->record(src->st, it->ts, it->inl, HWT_ITEM_INLINE_BYTES);
+		if (it->ts > d->last_ts)
+			d->last_ts = it->ts;
+		return err;
+	}
 	default: { /* the end of the recording */
 		const struct hwt_end_rec *end = (const void *)it->data;
 		err = hwt_perf_flush_reads(d);
@@ -469,7 +477,8 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	hwt_pipe_stop(d);
 	hwt_unwind_ahead_stop(d->unw);
 	for (size_t i = d->ibatch; i < d->nbatch; i++)
-		hwt_dec_block_put(d, d->batch[i].block);
+		if (d->batch[i].block)
+			hwt_dec_block_put(d, d->batch[i].block);
 	free(d->batch);
 	for (size_t i = 0; i < d->nheap; i++)
 		hwt_dec_drop_run(d, d->heap[i]);

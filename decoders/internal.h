@@ -49,14 +49,28 @@ struct thread {
 	int have_last;
 };
 
+/* Kind of a queued record whose bytes lie in the item itself (struct item's @inl), not in a
+ * block: a stream record of HWT_ITEM_INLINE_BYTES at most, of the source whose id is the item's
+ * @cpu. Beside enum hwt_item_kind (1-3), in the item's 5 bits; never in a file. */
+#define HWT_ITEM_INLINE	      31
+#define HWT_ITEM_INLINE_BYTES 16
+
 struct item { /* a record waiting for its turn: 48 bytes, a million may wait */
 	uint64_t ts, seq;
-	uint64_t id;
-	uint8_t *data;		  /* in @block, 8-byte aligned */
-	struct item_block *block; /* holds a reference for this item */
-	int32_t cpu;
-	uint32_t len : 27; /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
-	uint32_t kind : 5; /* enum hwt_item_kind, or 0 for the end record */
+	union {
+		struct {
+			uint64_t id;
+			uint8_t *data; /* in @block, 8-byte aligned */
+		};
+		/* HWT_ITEM_INLINE: the record. Streams of tiny records (a call's entry or return)
+		 * queue them here: no block, and the bytes the ordering thread reads per record
+		 * are 48, not 48 and the record's elsewhere. */
+		uint8_t inl[HWT_ITEM_INLINE_BYTES] __attribute__((aligned(8)));
+	};
+	struct item_block *block; /* holds a reference for this item; NULL: HWT_ITEM_INLINE */
+	int32_t cpu;		  /* HWT_ITEM_INLINE: the source id */
+	uint32_t len : 27;	  /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
+	uint32_t kind : 5;	  /* enum hwt_item_kind, HWT_ITEM_INLINE, or 0 for the end record */
 };
 _Static_assert(sizeof(struct item) == 48, "struct item stays small");
 
@@ -305,6 +319,30 @@ static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32
 	b->used += need;
 	b->refs++;
 	return it->data;
+}
+/** Queues a record of stream @source like hwt_dec_queue_alloc(), of HWT_ITEM_INLINE_BYTES, in
+ *  the queued item itself (HWT_ITEM_INLINE): the pointer returned (8-byte aligned, valid until
+ *  the record is processed) is where to write it; the stream decoder's record hook gets it with
+ *  its length HWT_ITEM_INLINE_BYTES. NULL when out of memory. */
+void *hwt_dec_queue_inline_alloc(struct hwt_decoder *d, uint64_t ts, uint32_t source);
+/** hwt_dec_queue_inline_alloc() inline where it costs least, like hwt_dec_queue_next(). */
+static inline void *hwt_dec_queue_inline(struct hwt_decoder *d, uint64_t ts, uint32_t source)
+{
+	struct run *r = d->cur;
+
+	if (!r || r->last->n == RUN_SEG_ITEMS || ts < r->last->items[r->last->n - 1].ts)
+		return hwt_dec_queue_inline_alloc(d, ts, source);
+	struct item *it = &r->last->items[r->last->n++];
+	it->ts = ts;
+	it->seq = d->seq++;
+	it->block = NULL;
+	it->cpu = (int32_t)source;
+	it->len = HWT_ITEM_INLINE_BYTES;
+	it->kind = HWT_ITEM_INLINE;
+	r->n++;
+	if (!d->collect)
+		d->nwaiting++;
+	return it->inl;
 }
 /** Hands a side-band record to every stream decoder that wants it. */
 int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,

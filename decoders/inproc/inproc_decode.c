@@ -17,13 +17,21 @@
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
-/* A record as queued for its turn. */
+/* An entry or a return as queued for its turn, in the queue's item itself (HWT_ITEM_INLINE):
+ * the decoder's thread reads 48 bytes per record, not 80. */
 struct irec {
-	uint32_t kind; /* UP_KIND_ENTRY, UP_KIND_RETURN, or UP_KIND_GAP */
-	uint32_t id;
 	uint32_t tid, pid;
-	uint64_t flags; /* HWT_INPROC_FLAG_UNWOUND */
-	uint64_t lost;	/* UP_KIND_GAP: records of this thread lost here */
+	uint32_t id;
+	uint32_t kind; /* UP_KIND_ENTRY or UP_KIND_RETURN, | IREC_UNWOUND */
+};
+_Static_assert(sizeof(struct irec) == HWT_ITEM_INLINE_BYTES, "an irec fits in a queued item");
+#define IREC_UNWOUND (1u << 31) /* HWT_INPROC_FLAG_UNWOUND */
+
+/* A loss as queued for its turn (rare: in a block, like any record). */
+struct igap {
+	uint32_t tid, pid;
+	uint64_t lost; /* records of this thread lost here */
+	uint64_t pad;  /* not HWT_ITEM_INLINE_BYTES long: told apart from an irec by length */
 };
 
 struct iframe {
@@ -153,20 +161,24 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (in.a >= u->nsplit)
 			return 0;
 		struct split_thread *t = &u->split[in.a];
-		if (in.kind != UP_KIND_GAP)
-			u->prev_ts += in.b;
+		if (in.kind == UP_KIND_GAP) {
+			struct igap *g = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+							    u->source, sizeof(*g));
+			if (!g)
+				return HWT_E_NOMEM;
+			*g = (struct igap){ .tid = t->tid, .pid = t->pid, .lost = in.b };
+			continue;
+		}
+		u->prev_ts += in.b;
 		/* Written where it waits for its turn: no copy. */
-		struct irec *r = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
-						    u->source, sizeof(*r));
+		struct irec *r = hwt_dec_queue_inline(u->d, u->prev_ts, u->source);
 		if (!r)
 			return HWT_E_NOMEM;
-		*r = (struct irec){ .kind = in.kind, .tid = t->tid, .pid = t->pid };
-		if (in.kind == UP_KIND_GAP) {
-			r->lost = in.b;
-		} else {
-			r->id = in.id;
-			r->flags = (uint64_t)in.c;
-		}
+		*r = (struct irec){ .tid = t->tid,
+				    .pid = t->pid,
+				    .id = in.id,
+				    .kind = in.kind |
+					    (in.c & HWT_INPROC_FLAG_UNWOUND ? IREC_UNWOUND : 0) };
 	}
 	return 0;
 }
@@ -329,11 +341,19 @@ static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 {
 	struct ipdec *u = st;
 	struct irec r;
+	uint64_t lost = 0;
 	int err = 0;
 
-	if (len != sizeof(r))
+	if (len == sizeof(r)) {
+		memcpy(&r, data, sizeof(r));
+	} else if (len == sizeof(struct igap)) {
+		struct igap g;
+		memcpy(&g, data, sizeof(g));
+		r = (struct irec){ .tid = g.tid, .pid = g.pid, .kind = UP_KIND_GAP };
+		lost = g.lost;
+	} else {
 		return 0;
-	memcpy(&r, data, sizeof(r));
+	}
 	struct ithread *t = u->last ? &u->threads[u->last - 1] : NULL;
 	if (!t || t->tid != r.tid || t->pid != r.pid || !t->ready) {
 		int ready;
@@ -345,14 +365,15 @@ static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 		t->ready = ready;
 		u->last = (uint32_t)(t - u->threads) + 1;
 	}
-	if (r.kind == UP_KIND_GAP) {
+	uint32_t kind = r.kind & ~IREC_UNWOUND;
+	if (kind == UP_KIND_GAP) {
 		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
 		if (!ev)
 			return HWT_E_NOMEM;
-		ev->lost.count = r.lost;
+		ev->lost.count = lost;
 		return 0;
 	}
-	if (r.kind == UP_KIND_ENTRY)
+	if (kind == UP_KIND_ENTRY)
 		return push(u, t, &r, ts);
 	/* A return closes the innermost open call of its function; calls above it have ended
 	 * without a return seen. None open: its entry was lost (or made before a fork). */
@@ -364,7 +385,7 @@ static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	while (!err && t->depth > k)
 		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
 	if (!err)
-		err = pop(u, t, ts, r.flags & HWT_INPROC_FLAG_UNWOUND ? HWT_SLICE_UNFINISHED : 0);
+		err = pop(u, t, ts, r.kind & IREC_UNWOUND ? HWT_SLICE_UNFINISHED : 0);
 	return err;
 }
 
