@@ -227,6 +227,13 @@ struct hwt_source_ops {
 	int (*split)(void *st, uint64_t item_ts, const uint8_t *data, size_t len);
 	/** One queued record, in timestamp order with every other record of the recording. */
 	int (*record)(void *st, uint64_t ts, const uint8_t *rec, size_t len);
+	/** Optional: HWT_ITEM_INLINE records @it[0] to @it[@n - 1] of this stream, in a row, each
+	 *  taken as record() would take it (with @it[i].inl, HWT_ITEM_INLINE_BYTES), stopping after
+	 *  the one that brings the decoder's events ready to HWT_DEC_FILL_BATCH or fails (*@err
+	 *  set to its negative enum hwt_error). Their events borrow no record's memory. Returns how
+	 *  many records were taken (at least 1 when @n is): a call per record costs the ordering
+	 *  thread more than the record's own work. */
+	size_t (*records)(void *st, const struct item *it, size_t n, int *err);
 	/** Thread @tid is gone (exit) or became another program (exec) at @ts. */
 	int (*thread_end)(void *st, uint32_t pid, uint32_t tid, uint64_t ts);
 	/** No more records: close what is open at @ts. */
@@ -235,6 +242,10 @@ struct hwt_source_ops {
 	 *  SWITCH_CPU_WIDE, ITRACE_START, AUX), in timestamp order; @cpu is the ring's CPU. */
 	int (*perf_record)(void *st, const struct perf_event_header *rec, int32_t cpu, uint64_t ts);
 };
+
+/* Events made before they are handed out at once by hwt_decoder_batch(): records are processed
+ * until this many are ready, so a consumer's loop runs per batch, not per record. */
+#define HWT_DEC_FILL_BATCH 256
 
 struct source {
 	uint32_t id;

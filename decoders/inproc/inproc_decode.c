@@ -55,6 +55,14 @@ struct split_thread {
 	uint32_t tid, pid;
 };
 
+/* Stack nodes met, by (parent node, frame): most calls repeat a call made before from the same
+ * stack, and the model's table of every node is too large to stay in the cache. Exact: a node,
+ * once made, never changes. */
+#define NODE_CACHE 8192 /* entries, a power of two */
+struct node_slot {
+	uint32_t parent, frame, node; /* node 0: empty */
+};
+
 struct ipdec {
 	struct hwt_decoder *d;
 	uint32_t source;
@@ -73,6 +81,7 @@ struct ipdec {
 	uint32_t max_depth;
 	uint64_t min_dur;
 	uint32_t last; /* index + 1 of the thread of the last record: runs of one thread's */
+	struct node_slot nodes[NODE_CACHE];
 };
 
 /* ---- function tables ------------------------------------------------------------------- */
@@ -226,6 +235,24 @@ static int fast(const struct ipdec *u)
 	return !u->min_dur && !u->max_depth;
 }
 
+/* The stack node of @frame called from node @parent: hwt_model_intern_stack(), through the
+ * cache. 0 or a negative enum hwt_error. */
+static int child_node(struct ipdec *u, uint32_t parent, uint32_t frame, uint32_t *node)
+{
+	struct node_slot *s = &u->nodes[(parent * 2654435761u ^ frame * 40503u) & (NODE_CACHE - 1)];
+
+	if (s->node && s->parent == parent && s->frame == frame) {
+		*node = s->node;
+		return 0;
+	}
+	int64_t id = hwt_model_intern_stack(u->d->m, parent, frame);
+	if (id <= 0)
+		return id < 0 ? (int)id : HWT_E_INVAL;
+	*s = (struct node_slot){ .parent = parent, .frame = frame, .node = (uint32_t)id };
+	*node = (uint32_t)id;
+	return 0;
+}
+
 /* fast(): frame @f, just pushed on @t, opens its slice at its entry. */
 static int fast_begin(struct ipdec *u, struct ithread *t, struct iframe *f)
 {
@@ -234,11 +261,10 @@ static int fast_begin(struct ipdec *u, struct ithread *t, struct iframe *f)
 	uint32_t *cn = caller ? &caller->child_node : &t->root_node;
 
 	if (*cf != f->frame || !*cn) {
-		int64_t id = hwt_model_intern_stack(u->d->m, t->node, f->frame);
-		if (id <= 0)
-			return id < 0 ? (int)id : HWT_E_INVAL;
+		int err = child_node(u, t->node, f->frame, cn);
+		if (err)
+			return err;
 		*cf = f->frame;
-		*cn = (uint32_t)id;
 	}
 	struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_SLICE_BEGIN, t->pid, t->tid, f->ts);
 	if (!ev)
@@ -337,9 +363,9 @@ static int push(struct ipdec *u, struct ithread *t, const struct irec *r, uint64
 	return 0;
 }
 
-static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
+static inline __attribute__((always_inline)) int record_one(struct ipdec *u, uint64_t ts,
+							    const uint8_t *data, size_t len)
 {
-	struct ipdec *u = st;
 	struct irec r;
 	uint64_t lost = 0;
 	int err = 0;
@@ -387,6 +413,25 @@ static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	if (!err)
 		err = pop(u, t, ts, r.kind & IREC_UNWOUND ? HWT_SLICE_UNFINISHED : 0);
 	return err;
+}
+
+static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
+{
+	return record_one(st, ts, data, len);
+}
+
+static size_t ip_records(void *st, const struct item *it, size_t n, int *err)
+{
+	struct ipdec *u = st;
+
+	for (size_t i = 0; i < n; i++) {
+		int e = record_one(u, it[i].ts, it[i].inl, HWT_ITEM_INLINE_BYTES);
+		if (e < 0 || u->d->nout >= HWT_DEC_FILL_BATCH) {
+			*err = e < 0 ? e : 0;
+			return i + 1;
+		}
+	}
+	return n;
 }
 
 static int close_all(struct ipdec *u, struct ithread *t, uint64_t ts)
@@ -451,6 +496,7 @@ const struct hwt_source_ops hwt_inproc_source = {
 	.chunk = ip_chunk,
 	.split = ip_split,
 	.record = ip_record,
+	.records = ip_records,
 	.thread_end = ip_thread_end,
 	.finish = ip_finish,
 };
