@@ -355,6 +355,61 @@ static inline void *hwt_dec_queue_inline(struct hwt_decoder *d, uint64_t ts, uin
 		d->nwaiting++;
 	return it->inl;
 }
+/* A splitting loop's cursor over the free slots of the run being made, for streams of tiny
+ * records queued one after the other (HWT_ITEM_INLINE): a record costs the writing of its item,
+ * no count in the run or the decoder, which hwt_dec_inline_sync() brings up to date. */
+struct hwt_dec_icur {
+	struct item *at, *end; /* the free slots of the run's last segment; at == end: none */
+	uint64_t last_ts;      /* of the run's last record */
+	uint64_t seq;	       /* the next record's, while @at is set */
+	uint32_t n;	       /* records put in since the run's counts were */
+};
+
+/** Counts the records cursor @c put in: before anything else queues or reads the run (another
+ *  hwt_dec_queue*() call), and at the end of the splitting loop. */
+static inline void hwt_dec_inline_sync(struct hwt_decoder *d, struct hwt_dec_icur *c)
+{
+	if (c->n) {
+		struct run *r = d->cur;
+		r->last->n += c->n;
+		r->n += c->n;
+		if (!d->collect)
+			d->nwaiting += c->n;
+		c->n = 0;
+	}
+	if (c->at)
+		d->seq = c->seq;
+	c->at = c->end = NULL;
+}
+
+/** hwt_dec_queue_inline() through cursor @c (zeroed to start; hwt_dec_inline_sync() before any
+ *  other queueing and at the end). */
+static inline void *hwt_dec_inline_next(struct hwt_decoder *d, struct hwt_dec_icur *c, uint64_t ts,
+					uint32_t source)
+{
+	if (c->at == c->end || ts < c->last_ts) {
+		hwt_dec_inline_sync(d, c);
+		void *p = hwt_dec_queue_inline_alloc(d, ts, source);
+		if (p) { /* it is the run's last record now: the cursor goes on after it */
+			struct run_seg *s = d->cur->last;
+			c->at = &s->items[s->n];
+			c->end = &s->items[RUN_SEG_ITEMS];
+			c->last_ts = ts;
+			c->seq = d->seq;
+		}
+		return p;
+	}
+	struct item *it = c->at++;
+	it->ts = ts;
+	it->seq = c->seq++;
+	it->block = NULL;
+	it->cpu = (int32_t)source;
+	it->len = HWT_ITEM_INLINE_BYTES;
+	it->kind = HWT_ITEM_INLINE;
+	c->n++;
+	c->last_ts = ts;
+	return it->inl;
+}
 /** Hands a side-band record to every stream decoder that wants it. */
 int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,
 			uint64_t ts);

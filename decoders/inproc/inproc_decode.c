@@ -150,11 +150,10 @@ static int ip_chunk(void *st, const void *data, size_t len)
 
 /* ---- splitting the stream into records ------------------------------------------------- */
 
-static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
+/* ip_split()'s loop, queueing through cursor @c, the stream's time in *@ts. */
+static int split_records(struct ipdec *u, struct hwt_dec_icur *c, uint64_t *ts, const uint8_t *p,
+			 const uint8_t *end)
 {
-	struct ipdec *u = st;
-	const uint8_t *end = p + len;
-
 	while (p < end) {
 		struct hwt_uprobe_record in;
 
@@ -171,16 +170,17 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 			return 0;
 		struct split_thread *t = &u->split[in.a];
 		if (in.kind == UP_KIND_GAP) {
-			struct igap *g = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
+			hwt_dec_inline_sync(u->d, c);
+			struct igap *g = hwt_dec_queue_next(u->d, *ts, -1, HWT_ITEM_SOURCE,
 							    u->source, sizeof(*g));
 			if (!g)
 				return HWT_E_NOMEM;
 			*g = (struct igap){ .tid = t->tid, .pid = t->pid, .lost = in.b };
 			continue;
 		}
-		u->prev_ts += in.b;
+		*ts += in.b;
 		/* Written where it waits for its turn: no copy. */
-		struct irec *r = hwt_dec_queue_inline(u->d, u->prev_ts, u->source);
+		struct irec *r = hwt_dec_inline_next(u->d, c, *ts, u->source);
 		if (!r)
 			return HWT_E_NOMEM;
 		*r = (struct irec){ .tid = t->tid,
@@ -190,6 +190,18 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 					    (in.c & HWT_INPROC_FLAG_UNWOUND ? IREC_UNWOUND : 0) };
 	}
 	return 0;
+}
+
+static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
+{
+	struct ipdec *u = st;
+	struct hwt_dec_icur c = { 0 };
+	uint64_t ts = u->prev_ts;
+	int err = split_records(u, &c, &ts, p, p + len);
+
+	hwt_dec_inline_sync(u->d, &c);
+	u->prev_ts = ts;
+	return err;
 }
 
 /* ---- shadow stacks --------------------------------------------------------------------- */

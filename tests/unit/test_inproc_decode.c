@@ -295,7 +295,7 @@ static uint64_t decode_with(int threads, int digest, size_t *n)
 	struct hwt_decoder *d;
 	struct hwt_event ev;
 	struct slice_cursors nest = { 0 };
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 1469598103934665603ull, last_ts = 0;
 	char why[256];
 	int err;
 
@@ -311,6 +311,8 @@ static uint64_t decode_with(int threads, int digest, size_t *n)
 	while ((err = hwt_decoder_next(d, &ev)) > 0) {
 		slice_node_check(s.m, &nest, &ev);
 		*n += ev.type == HWT_EV_SLICE_BEGIN || ev.type == HWT_EV_SLICE_END;
+		ck_assert_uint_ge(ev.ts, last_ts);
+		last_ts = ev.ts;
 		if (digest) {
 			const uint8_t *b = (const uint8_t *)&ev;
 			for (size_t i = 0; i < sizeof(ev); i++)
@@ -630,6 +632,41 @@ START_TEST(inproc_decode_deep_stacks)
 }
 END_TEST
 
+/* One drain item holding each thread's calls after the other's, the second thread's earlier:
+ * the records go back in time inside the item (a run ends, another starts) and runs span
+ * segments. Events come out in time order, every call closed, and two threads give the same. */
+START_TEST(inproc_decode_item_goes_back)
+{
+	enum { CALLS = 1500 };
+	size_t n1, n2;
+
+	begin_file(NULL, NULL);
+	uint32_t a = u_thread(PID, PID), b = u_thread(TID2, PID);
+	for (int round = 0; round < 3; round++) {
+		uint64_t base = 1000 + (uint64_t)round * 10 * CALLS;
+		for (uint32_t ti = 0; ti < 2; ti++) {
+			/* Thread b's calls first in time, thread a's first in the item. */
+			uint64_t ts = base + (ti == a ? 4 * CALLS : 0);
+			for (int i = 0; i < CALLS; i++) {
+				enter(ti == 0 ? a : b, FN_LEAF, ts++);
+				leave(ti == 0 ? a : b, FN_LEAF, ts++);
+				if (us.buf.len > sizeof(us.buf.b) - 64)
+					source_item(base + 10 * CALLS - 1);
+			}
+		}
+		source_item(base + 10 * CALLS - 1);
+	}
+	end_file(100000, 100001, 0);
+	uint64_t h1 = decode_with(1, 1, &n1);
+	ck_assert_uint_eq(n1, 3 * 2 * CALLS * 2);
+	free_seen();
+	uint64_t h2 = decode_with(2, 1, &n2);
+	ck_assert_uint_eq(n2, n1);
+	ck_assert_uint_eq(h2, h1);
+	free_seen();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("inproc_decode");
@@ -645,6 +682,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, inproc_decode_unknown_function);
 	tcase_add_test(tc, inproc_decode_lost_count_wide);
 	tcase_add_test(tc, inproc_decode_deep_stacks);
+	tcase_add_test(tc, inproc_decode_item_goes_back);
 	suite_add_tcase(s, tc);
 	return s;
 }
