@@ -598,7 +598,7 @@ END_TEST
  * gives its frame under its caller (slice_node_check()), and two threads give the same events. */
 START_TEST(inproc_decode_deep_stacks)
 {
-	enum { LEVELS = 6000, ROUNDS = 2 };
+	enum { LEVELS = 4500, ROUNDS = 2 };
 	uint64_t ts = 100;
 	size_t n1, n2;
 
@@ -637,7 +637,7 @@ END_TEST
  * segments. Events come out in time order, every call closed, and two threads give the same. */
 START_TEST(inproc_decode_item_goes_back)
 {
-	enum { CALLS = 1500 };
+	enum { CALLS = 1100 };
 	size_t n1, n2;
 
 	begin_file(NULL, NULL);

@@ -57,7 +57,7 @@ START_TEST(hwt_uprobe_record_next_as_get)
 	uint8_t buf[2 * UP_RECORD_MAX];
 	uint32_t seed = 14;
 
-	for (int round = 0; round < 200000; round++) {
+	for (int round = 0; round < 20000; round++) {
 		size_t len = round % 3 ? sizeof(buf) : (size_t)(round / 3) % sizeof(buf);
 		if (round < (int)(sizeof(records) / sizeof(records[0]))) {
 			memset(buf, 0, sizeof(buf));
