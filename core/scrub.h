@@ -84,6 +84,15 @@ int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi);
 /** Whether @addr lies in an executable mapping learnt so far: 1 or 0. */
 int hwt_scrub_is_code(struct hwt_scrub *s, uint64_t addr);
 
+/** Reads the stack fields of process @pid now, as a copy of its would in this round: a process
+ *  seen starting (a fork, an exec, a mapping) before it exits keeps them for its copies drained
+ *  later. */
+void hwt_scrub_prime(struct hwt_scrub *s, uint32_t pid);
+
+/** Process @child was forked by @parent: reads both now, and gives @child @parent's stack fields
+ *  if it could not be read (gone already). */
+void hwt_scrub_fork(struct hwt_scrub *s, uint32_t parent, uint32_t child);
+
 /** Frees what @s holds; NULL accepted. */
 void hwt_scrub_fini(struct hwt_scrub *s);
 

@@ -169,6 +169,14 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 			err = src->ops->record(src->st, it->ts, it->data, it->len);
 		break;
 	}
+	case HWT_ITEM_INLINE: {
+		struct source *src = hwt_dec_source(d, (uint32_t)it->cpu);
+		if (src)
+			err = src->ops->record(src->st, it->ts, it->inl, HWT_ITEM_INLINE_BYTES);
+		if (it->ts > d->last_ts)
+			d->last_ts = it->ts;
+		return err;
+	}
 	default: { /* the end of the recording */
 		const struct hwt_end_rec *end = (const void *)it->data;
 		err = hwt_perf_flush_reads(d);
@@ -199,9 +207,7 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
  * oldest go in the order they have; real recordings hold a few rounds, far below. */
 #define MAX_WAITING (1u << 20)
 
-/* Events handed out at once by hwt_decoder_batch(): records are processed until this many are
- * ready, so a consumer's loop runs per batch, not per record. */
-#define FILL_BATCH 256
+#define FILL_BATCH HWT_DEC_FILL_BATCH
 
 /* Records taken out of the heap at once when samples unwind ahead. */
 #define AHEAD_BATCH 256
@@ -244,6 +250,29 @@ static int pop_batch(struct hwt_decoder *d)
 	return err == HWT_E_NOMEM ? err : 0;
 }
 
+/* Takes HWT_ITEM_INLINE record @it, the first of @n in a span whose next run starts with @next,
+ * with the records of the same stream ready after it, together where the stream decoder takes
+ * them so (its records hook); sets *@did to how many were taken. */
+static int process_inline(struct hwt_decoder *d, const struct item *it, size_t n,
+			  const struct item *next, size_t *did)
+{
+	struct source *src = hwt_dec_source(d, (uint32_t)it->cpu);
+
+	*did = 1;
+	if (!src || !src->ops->records)
+		return process_item(d, it);
+	size_t m = 1;
+	while (m < n && it[m].kind == HWT_ITEM_INLINE && it[m].cpu == it->cpu &&
+	       (d->input_done || it[m].ts < d->round_prev) &&
+	       (!next || hwt_dec_item_less(&it[m], next)))
+		m++;
+	int err = 0;
+	*did = src->ops->records(src->st, it, m, &err);
+	if (it[*did - 1].ts > d->last_ts)
+		d->last_ts = it[*did - 1].ts;
+	return err;
+}
+
 /* Processes the records ready at the head of the first run where they lie, as many as go before
  * every other run's first and whose round is over: no heap work and no copy per record. Stops
  * where the events must go out (a batch is full, an event borrows a record's memory: 1), after
@@ -257,21 +286,22 @@ static int process_span(struct hwt_decoder *d)
 	uint64_t seq = d->seq;
 	int ret = 0;
 
-	for (; k < n; k++, it++) {
+	while (k < n) {
 		if ((!d->input_done && it->ts >= d->round_prev) ||
 		    (next && !hwt_dec_item_less(it, next)))
 			break;
-		size_t from = d->nout;
-		int err = process_item(d, it);
+		size_t from = d->nout, did = 1;
+		int err = it->kind == HWT_ITEM_INLINE && !d->read_leader_desc
+				  ? process_inline(d, it, n - k, next, &did)
+				  : process_item(d, it);
+		k += did;
+		it += did;
 		if (err < 0 || (d->nout > from && borrowing(d, from)) || d->nout >= FILL_BATCH) {
 			ret = err < 0 ? err : 1;
-			k++;
 			break;
 		}
-		if (d->main_queues && d->seq != seq) {
-			k++;
+		if (d->main_queues && d->seq != seq)
 			break;
-		}
 	}
 	hwt_dec_span_done(d, k);
 	return k ? ret : 2;
@@ -469,7 +499,8 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	hwt_pipe_stop(d);
 	hwt_unwind_ahead_stop(d->unw);
 	for (size_t i = d->ibatch; i < d->nbatch; i++)
-		hwt_dec_block_put(d, d->batch[i].block);
+		if (d->batch[i].block)
+			hwt_dec_block_put(d, d->batch[i].block);
 	free(d->batch);
 	for (size_t i = 0; i < d->nheap; i++)
 		hwt_dec_drop_run(d, d->heap[i]);

@@ -49,14 +49,28 @@ struct thread {
 	int have_last;
 };
 
+/* Kind of a queued record whose bytes lie in the item itself (struct item's @inl), not in a
+ * block: a stream record of HWT_ITEM_INLINE_BYTES at most, of the source whose id is the item's
+ * @cpu. Beside enum hwt_item_kind (1-3), in the item's 5 bits; never in a file. */
+#define HWT_ITEM_INLINE	      31
+#define HWT_ITEM_INLINE_BYTES 16
+
 struct item { /* a record waiting for its turn: 48 bytes, a million may wait */
 	uint64_t ts, seq;
-	uint64_t id;
-	uint8_t *data;		  /* in @block, 8-byte aligned */
-	struct item_block *block; /* holds a reference for this item */
-	int32_t cpu;
-	uint32_t len : 27; /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
-	uint32_t kind : 5; /* enum hwt_item_kind, or 0 for the end record */
+	union {
+		struct {
+			uint64_t id;
+			uint8_t *data; /* in @block, 8-byte aligned */
+		};
+		/* HWT_ITEM_INLINE: the record. Streams of tiny records (a call's entry or return)
+		 * queue them here: no block, and the bytes the ordering thread reads per record
+		 * are 48, not 48 and the record's elsewhere. */
+		uint8_t inl[HWT_ITEM_INLINE_BYTES] __attribute__((aligned(8)));
+	};
+	struct item_block *block; /* holds a reference for this item; NULL: HWT_ITEM_INLINE */
+	int32_t cpu;		  /* HWT_ITEM_INLINE: the source id */
+	uint32_t len : 27;	  /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
+	uint32_t kind : 5;	  /* enum hwt_item_kind, HWT_ITEM_INLINE, or 0 for the end record */
 };
 _Static_assert(sizeof(struct item) == 48, "struct item stays small");
 
@@ -213,6 +227,13 @@ struct hwt_source_ops {
 	int (*split)(void *st, uint64_t item_ts, const uint8_t *data, size_t len);
 	/** One queued record, in timestamp order with every other record of the recording. */
 	int (*record)(void *st, uint64_t ts, const uint8_t *rec, size_t len);
+	/** Optional: HWT_ITEM_INLINE records @it[0] to @it[@n - 1] of this stream, in a row, each
+	 *  taken as record() would take it (with @it[i].inl, HWT_ITEM_INLINE_BYTES), stopping after
+	 *  the one that brings the decoder's events ready to HWT_DEC_FILL_BATCH or fails (*@err
+	 *  set to its negative enum hwt_error). Their events borrow no record's memory. Returns how
+	 *  many records were taken (at least 1 when @n is): a call per record costs the ordering
+	 *  thread more than the record's own work. */
+	size_t (*records)(void *st, const struct item *it, size_t n, int *err);
 	/** Thread @tid is gone (exit) or became another program (exec) at @ts. */
 	int (*thread_end)(void *st, uint32_t pid, uint32_t tid, uint64_t ts);
 	/** No more records: close what is open at @ts. */
@@ -221,6 +242,10 @@ struct hwt_source_ops {
 	 *  SWITCH_CPU_WIDE, ITRACE_START, AUX), in timestamp order; @cpu is the ring's CPU. */
 	int (*perf_record)(void *st, const struct perf_event_header *rec, int32_t cpu, uint64_t ts);
 };
+
+/* Events made before they are handed out at once by hwt_decoder_batch(): records are processed
+ * until this many are ready, so a consumer's loop runs per batch, not per record. */
+#define HWT_DEC_FILL_BATCH 256
 
 struct source {
 	uint32_t id;
@@ -305,6 +330,85 @@ static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32
 	b->used += need;
 	b->refs++;
 	return it->data;
+}
+/** Queues a record of stream @source like hwt_dec_queue_alloc(), of HWT_ITEM_INLINE_BYTES, in
+ *  the queued item itself (HWT_ITEM_INLINE): the pointer returned (8-byte aligned, valid until
+ *  the record is processed) is where to write it; the stream decoder's record hook gets it with
+ *  its length HWT_ITEM_INLINE_BYTES. NULL when out of memory. */
+void *hwt_dec_queue_inline_alloc(struct hwt_decoder *d, uint64_t ts, uint32_t source);
+/** hwt_dec_queue_inline_alloc() inline where it costs least, like hwt_dec_queue_next(). */
+static inline void *hwt_dec_queue_inline(struct hwt_decoder *d, uint64_t ts, uint32_t source)
+{
+	struct run *r = d->cur;
+
+	if (!r || r->last->n == RUN_SEG_ITEMS || ts < r->last->items[r->last->n - 1].ts)
+		return hwt_dec_queue_inline_alloc(d, ts, source);
+	struct item *it = &r->last->items[r->last->n++];
+	it->ts = ts;
+	it->seq = d->seq++;
+	it->block = NULL;
+	it->cpu = (int32_t)source;
+	it->len = HWT_ITEM_INLINE_BYTES;
+	it->kind = HWT_ITEM_INLINE;
+	r->n++;
+	if (!d->collect)
+		d->nwaiting++;
+	return it->inl;
+}
+/* A splitting loop's cursor over the free slots of the run being made, for streams of tiny
+ * records queued one after the other (HWT_ITEM_INLINE): a record costs the writing of its item,
+ * no count in the run or the decoder, which hwt_dec_inline_sync() brings up to date. */
+struct hwt_dec_icur {
+	struct item *at, *end; /* the free slots of the run's last segment; at == end: none */
+	uint64_t last_ts;      /* of the run's last record */
+	uint64_t seq;	       /* the next record's, while @at is set */
+	uint32_t n;	       /* records put in since the run's counts were */
+};
+
+/** Counts the records cursor @c put in: before anything else queues or reads the run (another
+ *  hwt_dec_queue*() call), and at the end of the splitting loop. */
+static inline void hwt_dec_inline_sync(struct hwt_decoder *d, struct hwt_dec_icur *c)
+{
+	if (c->n) {
+		struct run *r = d->cur;
+		r->last->n += c->n;
+		r->n += c->n;
+		if (!d->collect)
+			d->nwaiting += c->n;
+		c->n = 0;
+	}
+	if (c->at)
+		d->seq = c->seq;
+	c->at = c->end = NULL;
+}
+
+/** hwt_dec_queue_inline() through cursor @c (zeroed to start; hwt_dec_inline_sync() before any
+ *  other queueing and at the end). */
+static inline void *hwt_dec_inline_next(struct hwt_decoder *d, struct hwt_dec_icur *c, uint64_t ts,
+					uint32_t source)
+{
+	if (c->at == c->end || ts < c->last_ts) {
+		hwt_dec_inline_sync(d, c);
+		void *p = hwt_dec_queue_inline_alloc(d, ts, source);
+		if (p) { /* it is the run's last record now: the cursor goes on after it */
+			struct run_seg *s = d->cur->last;
+			c->at = &s->items[s->n];
+			c->end = &s->items[RUN_SEG_ITEMS];
+			c->last_ts = ts;
+			c->seq = d->seq;
+		}
+		return p;
+	}
+	struct item *it = c->at++;
+	it->ts = ts;
+	it->seq = c->seq++;
+	it->block = NULL;
+	it->cpu = (int32_t)source;
+	it->len = HWT_ITEM_INLINE_BYTES;
+	it->kind = HWT_ITEM_INLINE;
+	c->n++;
+	c->last_ts = ts;
+	return it->inl;
 }
 /** Hands a side-band record to every stream decoder that wants it. */
 int hwt_dec_perf_record(struct hwt_decoder *d, const struct perf_event_header *rec, int32_t cpu,

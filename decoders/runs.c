@@ -172,7 +172,8 @@ void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r)
 {
 	for (struct run_seg *s = r->first; s; s = s->next)
 		for (uint32_t k = s == r->first ? r->head : 0; k < s->n; k++)
-			hwt_dec_block_put(d, s->items[k].block);
+			if (s->items[k].block)
+				hwt_dec_block_put(d, s->items[k].block);
 	run_recycle(d, r);
 }
 
@@ -379,6 +380,31 @@ void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint1
 	b->used += need;
 	b->refs++;
 	return it->data;
+}
+
+void *hwt_dec_queue_inline_alloc(struct hwt_decoder *d, uint64_t ts, uint32_t source)
+{
+	int fresh;
+	struct item *it = run_append(d, ts, &fresh);
+
+	if (!it)
+		return NULL;
+	*it = (struct item){ .ts = ts,
+			     .seq = d->seq++,
+			     .cpu = (int32_t)source,
+			     .kind = HWT_ITEM_INLINE,
+			     .len = HWT_ITEM_INLINE_BYTES };
+	struct run *r = d->cur;
+	r->last->n++;
+	r->n++;
+	if (fresh && (d->collect ? hwt_pipe_collect(d->collect, r) : heap_push(d, r))) {
+		d->cur = NULL;
+		run_recycle(d, r);
+		return NULL;
+	}
+	if (!d->collect)
+		d->nwaiting++;
+	return it->inl;
 }
 
 int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,

@@ -17,8 +17,11 @@ struct agg_table {
 	uint64_t *vals;
 	uint32_t n, cap, nvalues;
 	struct hwt_idmap index; /* (comm << 32 | node) -> entry */
-	uint32_t *by_node;	/* node -> 1 + the entry last found for it (0: none): most nodes
-				   have one thread name, so most look-ups need no hashing */
+	/* node -> 1 + the entry last found for it (0: none), and that entry's comm beside it, one
+	 * load: most nodes have one thread name, so most look-ups need no hashing */
+	struct node_entry {
+		uint32_t entry, comm;
+	} * by_node;
 	size_t capnodes;
 };
 
@@ -74,7 +77,7 @@ static int64_t table_entry(struct agg_table *t, uint32_t comm, uint32_t node)
 	int created;
 	uint32_t *slot, i;
 
-	if (node < t->capnodes && (i = t->by_node[node]) && t->keys[i - 1].comm == comm)
+	if (node < t->capnodes && (i = t->by_node[node].entry) && t->by_node[node].comm == comm)
 		return i - 1;
 	slot = hwt_idmap_put(&t->index, (uint64_t)comm << 32 | node, &created);
 	if (!slot)
@@ -106,7 +109,7 @@ static int64_t table_entry(struct agg_table *t, uint32_t comm, uint32_t node)
 			return *slot; /* found all the same: the cache is only a shortcut */
 		memset(t->by_node + old, 0, (t->capnodes - old) * sizeof(*t->by_node));
 	}
-	t->by_node[node] = *slot + 1;
+	t->by_node[node] = (struct node_entry){ .entry = *slot + 1, .comm = comm };
 	return *slot;
 }
 

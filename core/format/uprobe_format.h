@@ -59,6 +59,56 @@ size_t hwt_uprobe_record_put(uint8_t *p, const struct hwt_uprobe_record *r);
  *  the bytes end inside the record. ENTRY/RETURN carry their time delta as (int64_t)@b. */
 int hwt_uprobe_record_get(const uint8_t **p, const uint8_t *end, struct hwt_uprobe_record *r);
 
+/* One varint of hwt_uprobe_record_next(), with room for 10 bytes at *@p; -1 where
+ * hwt_uprobe_record_get() fails (10 bytes, none ending it). */
+static inline int hwt_uprobe_varint_room(const uint8_t **p, uint64_t *v)
+{
+	const uint8_t *q = *p;
+	uint64_t x = *q++;
+
+	if (x & 0x80) {
+		x &= 0x7f;
+		for (int shift = 7;; shift += 7) {
+			if (shift > 63)
+				return -1;
+			uint8_t b = *q++;
+			x |= (uint64_t)(b & 0x7f) << shift;
+			if (!(b & 0x80))
+				break;
+		}
+	}
+	*v = x;
+	*p = q;
+	return 0;
+}
+
+/** hwt_uprobe_record_get() inline, for the decoders' loops: where a record of UP_RECORD_MAX
+ *  bytes would fit before @end, its bytes are read without a check each. The same result and
+ *  record as hwt_uprobe_record_get() for any bytes; after a failure (-1), *@p is unspecified. */
+static inline int hwt_uprobe_record_next(const uint8_t **p, const uint8_t *end,
+					 struct hwt_uprobe_record *r)
+{
+	const uint8_t *q = *p;
+	uint64_t code, c;
+
+	if (end - q < UP_RECORD_MAX)
+		return hwt_uprobe_record_get(p, end, r);
+	if (hwt_uprobe_varint_room(&q, &code) || hwt_uprobe_varint_room(&q, &r->a) ||
+	    hwt_uprobe_varint_room(&q, &r->b))
+		return -1;
+	r->kind = (uint32_t)(code & ((1u << UP_KIND_BITS) - 1));
+	r->id = (uint32_t)(code >> UP_KIND_BITS);
+	r->c = 0;
+	if (r->kind != UP_KIND_THREAD && r->kind != UP_KIND_GAP) {
+		if (hwt_uprobe_varint_room(&q, &c))
+			return -1;
+		r->b = (r->b >> 1) ^ -(r->b & 1);
+		r->c = (int64_t)((c >> 1) ^ -(c & 1));
+	}
+	*p = q;
+	return 0;
+}
+
 /** A growing function table chunk; zero-initialised is empty. */
 struct hwt_uprobe_table {
 	uint8_t *data; /* owned */

@@ -17,13 +17,21 @@
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
-/* A record as queued for its turn. */
+/* An entry or a return as queued for its turn, in the queue's item itself (HWT_ITEM_INLINE):
+ * the decoder's thread reads 48 bytes per record, not 80. */
 struct irec {
-	uint32_t kind; /* UP_KIND_ENTRY, UP_KIND_RETURN, or UP_KIND_GAP */
-	uint32_t id;
 	uint32_t tid, pid;
-	uint64_t flags; /* HWT_INPROC_FLAG_UNWOUND */
-	uint64_t lost;	/* UP_KIND_GAP: records of this thread lost here */
+	uint32_t id;
+	uint32_t kind; /* UP_KIND_ENTRY or UP_KIND_RETURN, | IREC_UNWOUND */
+};
+_Static_assert(sizeof(struct irec) == HWT_ITEM_INLINE_BYTES, "an irec fits in a queued item");
+#define IREC_UNWOUND (1u << 31) /* HWT_INPROC_FLAG_UNWOUND */
+
+/* A loss as queued for its turn (rare: in a block, like any record). */
+struct igap {
+	uint32_t tid, pid;
+	uint64_t lost; /* records of this thread lost here */
+	uint64_t pad;  /* not HWT_ITEM_INLINE_BYTES long: told apart from an irec by length */
 };
 
 struct iframe {
@@ -47,6 +55,14 @@ struct split_thread {
 	uint32_t tid, pid;
 };
 
+/* Stack nodes met, by (parent node, frame): most calls repeat a call made before from the same
+ * stack, and the model's table of every node is too large to stay in the cache. Exact: a node,
+ * once made, never changes. */
+#define NODE_CACHE 8192 /* entries, a power of two */
+struct node_slot {
+	uint32_t parent, frame, node; /* node 0: empty */
+};
+
 struct ipdec {
 	struct hwt_decoder *d;
 	uint32_t source;
@@ -65,6 +81,7 @@ struct ipdec {
 	uint32_t max_depth;
 	uint64_t min_dur;
 	uint32_t last; /* index + 1 of the thread of the last record: runs of one thread's */
+	struct node_slot nodes[NODE_CACHE];
 };
 
 /* ---- function tables ------------------------------------------------------------------- */
@@ -133,15 +150,14 @@ static int ip_chunk(void *st, const void *data, size_t len)
 
 /* ---- splitting the stream into records ------------------------------------------------- */
 
-static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
+/* ip_split()'s loop, queueing through cursor @c, the stream's time in *@ts. */
+static int split_records(struct ipdec *u, struct hwt_dec_icur *c, uint64_t *ts, const uint8_t *p,
+			 const uint8_t *end)
 {
-	struct ipdec *u = st;
-	const uint8_t *end = p + len;
-
 	while (p < end) {
 		struct hwt_uprobe_record in;
 
-		if (hwt_uprobe_record_get(&p, end, &in))
+		if (hwt_uprobe_record_next(&p, end, &in))
 			return 0; /* damaged: the rest of this item cannot be trusted */
 		if (in.kind == UP_KIND_THREAD) {
 			if (HWT_ARRAY_GROW(u->split, &u->cap_split, u->nsplit + 1))
@@ -153,22 +169,39 @@ static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 		if (in.a >= u->nsplit)
 			return 0;
 		struct split_thread *t = &u->split[in.a];
-		if (in.kind != UP_KIND_GAP)
-			u->prev_ts += in.b;
+		if (in.kind == UP_KIND_GAP) {
+			hwt_dec_inline_sync(u->d, c);
+			struct igap *g = hwt_dec_queue_next(u->d, *ts, -1, HWT_ITEM_SOURCE,
+							    u->source, sizeof(*g));
+			if (!g)
+				return HWT_E_NOMEM;
+			*g = (struct igap){ .tid = t->tid, .pid = t->pid, .lost = in.b };
+			continue;
+		}
+		*ts += in.b;
 		/* Written where it waits for its turn: no copy. */
-		struct irec *r = hwt_dec_queue_next(u->d, u->prev_ts, -1, HWT_ITEM_SOURCE,
-						    u->source, sizeof(*r));
+		struct irec *r = hwt_dec_inline_next(u->d, c, *ts, u->source);
 		if (!r)
 			return HWT_E_NOMEM;
-		*r = (struct irec){ .kind = in.kind, .tid = t->tid, .pid = t->pid };
-		if (in.kind == UP_KIND_GAP) {
-			r->lost = in.b;
-		} else {
-			r->id = in.id;
-			r->flags = (uint64_t)in.c;
-		}
+		*r = (struct irec){ .tid = t->tid,
+				    .pid = t->pid,
+				    .id = in.id,
+				    .kind = in.kind |
+					    (in.c & HWT_INPROC_FLAG_UNWOUND ? IREC_UNWOUND : 0) };
 	}
 	return 0;
+}
+
+static int ip_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
+{
+	struct ipdec *u = st;
+	struct hwt_dec_icur c = { 0 };
+	uint64_t ts = u->prev_ts;
+	int err = split_records(u, &c, &ts, p, p + len);
+
+	hwt_dec_inline_sync(u->d, &c);
+	u->prev_ts = ts;
+	return err;
 }
 
 /* ---- shadow stacks --------------------------------------------------------------------- */
@@ -214,6 +247,24 @@ static int fast(const struct ipdec *u)
 	return !u->min_dur && !u->max_depth;
 }
 
+/* The stack node of @frame called from node @parent: hwt_model_intern_stack(), through the
+ * cache. 0 or a negative enum hwt_error. */
+static int child_node(struct ipdec *u, uint32_t parent, uint32_t frame, uint32_t *node)
+{
+	struct node_slot *s = &u->nodes[(parent * 2654435761u ^ frame * 40503u) & (NODE_CACHE - 1)];
+
+	if (s->node && s->parent == parent && s->frame == frame) {
+		*node = s->node;
+		return 0;
+	}
+	int64_t id = hwt_model_intern_stack(u->d->m, parent, frame);
+	if (id <= 0)
+		return id < 0 ? (int)id : HWT_E_INVAL;
+	*s = (struct node_slot){ .parent = parent, .frame = frame, .node = (uint32_t)id };
+	*node = (uint32_t)id;
+	return 0;
+}
+
 /* fast(): frame @f, just pushed on @t, opens its slice at its entry. */
 static int fast_begin(struct ipdec *u, struct ithread *t, struct iframe *f)
 {
@@ -222,11 +273,10 @@ static int fast_begin(struct ipdec *u, struct ithread *t, struct iframe *f)
 	uint32_t *cn = caller ? &caller->child_node : &t->root_node;
 
 	if (*cf != f->frame || !*cn) {
-		int64_t id = hwt_model_intern_stack(u->d->m, t->node, f->frame);
-		if (id <= 0)
-			return id < 0 ? (int)id : HWT_E_INVAL;
+		int err = child_node(u, t->node, f->frame, cn);
+		if (err)
+			return err;
 		*cf = f->frame;
-		*cn = (uint32_t)id;
 	}
 	struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_SLICE_BEGIN, t->pid, t->tid, f->ts);
 	if (!ev)
@@ -325,15 +375,23 @@ static int push(struct ipdec *u, struct ithread *t, const struct irec *r, uint64
 	return 0;
 }
 
-static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
+static inline __attribute__((always_inline)) int record_one(struct ipdec *u, uint64_t ts,
+							    const uint8_t *data, size_t len)
 {
-	struct ipdec *u = st;
 	struct irec r;
+	uint64_t lost = 0;
 	int err = 0;
 
-	if (len != sizeof(r))
+	if (len == sizeof(r)) {
+		memcpy(&r, data, sizeof(r));
+	} else if (len == sizeof(struct igap)) {
+		struct igap g;
+		memcpy(&g, data, sizeof(g));
+		r = (struct irec){ .tid = g.tid, .pid = g.pid, .kind = UP_KIND_GAP };
+		lost = g.lost;
+	} else {
 		return 0;
-	memcpy(&r, data, sizeof(r));
+	}
 	struct ithread *t = u->last ? &u->threads[u->last - 1] : NULL;
 	if (!t || t->tid != r.tid || t->pid != r.pid || !t->ready) {
 		int ready;
@@ -345,14 +403,15 @@ static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 		t->ready = ready;
 		u->last = (uint32_t)(t - u->threads) + 1;
 	}
-	if (r.kind == UP_KIND_GAP) {
+	uint32_t kind = r.kind & ~IREC_UNWOUND;
+	if (kind == UP_KIND_GAP) {
 		struct hwt_event *ev = hwt_dec_emit(u->d, HWT_EV_LOST, r.pid, r.tid, ts);
 		if (!ev)
 			return HWT_E_NOMEM;
-		ev->lost.count = r.lost;
+		ev->lost.count = lost;
 		return 0;
 	}
-	if (r.kind == UP_KIND_ENTRY)
+	if (kind == UP_KIND_ENTRY)
 		return push(u, t, &r, ts);
 	/* A return closes the innermost open call of its function; calls above it have ended
 	 * without a return seen. None open: its entry was lost (or made before a fork). */
@@ -364,8 +423,27 @@ static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
 	while (!err && t->depth > k)
 		err = pop(u, t, ts, HWT_SLICE_UNFINISHED);
 	if (!err)
-		err = pop(u, t, ts, r.flags & HWT_INPROC_FLAG_UNWOUND ? HWT_SLICE_UNFINISHED : 0);
+		err = pop(u, t, ts, r.kind & IREC_UNWOUND ? HWT_SLICE_UNFINISHED : 0);
 	return err;
+}
+
+static int ip_record(void *st, uint64_t ts, const uint8_t *data, size_t len)
+{
+	return record_one(st, ts, data, len);
+}
+
+static size_t ip_records(void *st, const struct item *it, size_t n, int *err)
+{
+	struct ipdec *u = st;
+
+	for (size_t i = 0; i < n; i++) {
+		int e = record_one(u, it[i].ts, it[i].inl, HWT_ITEM_INLINE_BYTES);
+		if (e < 0 || u->d->nout >= HWT_DEC_FILL_BATCH) {
+			*err = e < 0 ? e : 0;
+			return i + 1;
+		}
+	}
+	return n;
 }
 
 static int close_all(struct ipdec *u, struct ithread *t, uint64_t ts)
@@ -430,6 +508,7 @@ const struct hwt_source_ops hwt_inproc_source = {
 	.chunk = ip_chunk,
 	.split = ip_split,
 	.record = ip_record,
+	.records = ip_records,
 	.thread_end = ip_thread_end,
 	.finish = ip_finish,
 };

@@ -165,7 +165,7 @@ static int up_split(void *st, uint64_t item_ts, const uint8_t *p, size_t len)
 	while (p < end) {
 		struct hwt_uprobe_record in;
 
-		if (hwt_uprobe_record_get(&p, end, &in))
+		if (hwt_uprobe_record_next(&p, end, &in))
 			return 0; /* damaged: the rest of this item cannot be trusted */
 		if (in.kind == UP_KIND_THREAD) {
 			if (HWT_ARRAY_GROW(u->split, &u->cap_split, u->nsplit + 1))

@@ -286,6 +286,47 @@ struct seen {
 
 static struct seen s;
 
+/* Decodes the recording on @threads threads into s (at most 256 events), or, with @digest,
+ * only checks every slice's node and returns a digest of the events' bytes; *@n is the number
+ * of slice begins and ends. */
+static uint64_t decode_with(int threads, int digest, size_t *n)
+{
+	struct hwt_decoder_config cfg;
+	struct hwt_decoder *d;
+	struct hwt_event ev;
+	struct slice_cursors nest = { 0 };
+	uint64_t h = 1469598103934665603ull, last_ts = 0;
+	char why[256];
+	int err;
+
+	hwt_decoder_config_init(&cfg);
+	cfg.symbolize = 0;
+	cfg.threads = threads;
+	memset(&s, 0, sizeof(s));
+	s.m = hwt_model_alloc();
+	ck_assert_ptr_nonnull(s.m);
+	d = hwt_decoder_open(path, s.m, &cfg, &err, why, sizeof(why));
+	ck_assert_msg(d != NULL, "%s", why);
+	*n = 0;
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+		slice_node_check(s.m, &nest, &ev);
+		*n += ev.type == HWT_EV_SLICE_BEGIN || ev.type == HWT_EV_SLICE_END;
+		ck_assert_uint_ge(ev.ts, last_ts);
+		last_ts = ev.ts;
+		if (digest) {
+			const uint8_t *b = (const uint8_t *)&ev;
+			for (size_t i = 0; i < sizeof(ev); i++)
+				h = (h ^ b[i]) * 1099511628211ull;
+			continue;
+		}
+		ck_assert_int_lt(s.n, 256);
+		s.ev[s.n++] = ev;
+	}
+	ck_assert_int_eq(err, 0);
+	hwt_decoder_close(d);
+	return h;
+}
+
 static void decode_all(void)
 {
 	struct hwt_decoder_config cfg;
@@ -521,6 +562,111 @@ START_TEST(inproc_decode_unknown_function)
 }
 END_TEST
 
+/* A loss count past 32 bits is told exactly (a loss waits for its turn apart from the calls,
+ * which wait inside the queue's items), and two threads give the very events one gives. */
+START_TEST(inproc_decode_lost_count_wide)
+{
+	struct hwt_event one[256];
+	size_t n1, n2;
+
+	begin_file(NULL, NULL);
+	uint32_t a = u_thread(PID, PID);
+	enter(a, FN_MAIN, 100);
+	enter(a, FN_WORK, 200);
+	gap(a, 5000000000ull);
+	source_item(1000);
+	enter(a, FN_LEAF, 300);
+	unwound(a, FN_LEAF, 400);
+	leave(a, FN_WORK, 500);
+	leave(a, FN_MAIN, 600);
+	source_item(2000);
+	end_file(0, 900, 0);
+	decode_with(1, 0, &n1);
+	ck_assert_str_eq(timeline(PID), "B main@100 B work@200 L5000000000@200 B leaf@300 "
+					"E leaf@400! E work@500 E main@600");
+	memcpy(one, s.ev, sizeof(one));
+	free_seen();
+	decode_with(2, 0, &n2);
+	ck_assert_uint_eq(n2, n1);
+	ck_assert_mem_eq(s.ev, one, n1 * sizeof(one[0]));
+	free_seen();
+}
+END_TEST
+
+/* Deep stacks, each level calling a leaf then going deeper, twice over: more (caller, callee)
+ * pairs than the decoder keeps nodes of, each met again. Every slice gets the node the model
+ * gives its frame under its caller (slice_node_check()), and two threads give the same events. */
+START_TEST(inproc_decode_deep_stacks)
+{
+	enum { LEVELS = 4500, ROUNDS = 2 };
+	uint64_t ts = 100;
+	size_t n1, n2;
+
+	begin_file(NULL, NULL);
+	uint32_t a = u_thread(PID, PID);
+	enter(a, FN_MAIN, ts++);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < LEVELS; i++) {
+			enter(a, FN_LEAF, ts++);
+			leave(a, FN_LEAF, ts++);
+			enter(a, i % 2 ? FN_WORK : FN_TEST, ts++);
+			if (us.buf.len > sizeof(us.buf.b) - 256)
+				source_item(ts);
+		}
+		for (int i = LEVELS - 1; i >= 0; i--) {
+			leave(a, i % 2 ? FN_WORK : FN_TEST, ts++);
+			if (us.buf.len > sizeof(us.buf.b) - 256)
+				source_item(ts);
+		}
+	}
+	leave(a, FN_MAIN, ts++);
+	source_item(ts);
+	end_file(0, ts + 10, 0);
+	uint64_t h1 = decode_with(1, 1, &n1);
+	ck_assert_uint_eq(n1, 2 + (size_t)ROUNDS * LEVELS * 4);
+	free_seen();
+	uint64_t h2 = decode_with(2, 1, &n2);
+	ck_assert_uint_eq(n2, n1);
+	ck_assert_uint_eq(h2, h1);
+	free_seen();
+}
+END_TEST
+
+/* One drain item holding each thread's calls after the other's, the second thread's earlier:
+ * the records go back in time inside the item (a run ends, another starts) and runs span
+ * segments. Events come out in time order, every call closed, and two threads give the same. */
+START_TEST(inproc_decode_item_goes_back)
+{
+	enum { CALLS = 1100 };
+	size_t n1, n2;
+
+	begin_file(NULL, NULL);
+	uint32_t a = u_thread(PID, PID), b = u_thread(TID2, PID);
+	for (int round = 0; round < 3; round++) {
+		uint64_t base = 1000 + (uint64_t)round * 10 * CALLS;
+		for (uint32_t ti = 0; ti < 2; ti++) {
+			/* Thread b's calls first in time, thread a's first in the item. */
+			uint64_t ts = base + (ti == a ? 4 * CALLS : 0);
+			for (int i = 0; i < CALLS; i++) {
+				enter(ti == 0 ? a : b, FN_LEAF, ts++);
+				leave(ti == 0 ? a : b, FN_LEAF, ts++);
+				if (us.buf.len > sizeof(us.buf.b) - 64)
+					source_item(base + 10 * CALLS - 1);
+			}
+		}
+		source_item(base + 10 * CALLS - 1);
+	}
+	end_file(100000, 100001, 0);
+	uint64_t h1 = decode_with(1, 1, &n1);
+	ck_assert_uint_eq(n1, 3 * 2 * CALLS * 2);
+	free_seen();
+	uint64_t h2 = decode_with(2, 1, &n2);
+	ck_assert_uint_eq(n2, n1);
+	ck_assert_uint_eq(h2, h1);
+	free_seen();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("inproc_decode");
@@ -534,6 +680,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, inproc_decode_depth_filter);
 	tcase_add_test(tc, inproc_decode_min_duration_filter);
 	tcase_add_test(tc, inproc_decode_unknown_function);
+	tcase_add_test(tc, inproc_decode_lost_count_wide);
+	tcase_add_test(tc, inproc_decode_deep_stacks);
+	tcase_add_test(tc, inproc_decode_item_goes_back);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -50,6 +50,45 @@ START_TEST(hwt_uprobe_record_get_truncated)
 }
 END_TEST
 
+/* The inline reader gives what hwt_uprobe_record_get() gives, on records as written and on
+ * bytes drawn at random (long and overlong varints among them), with room or near the end. */
+START_TEST(hwt_uprobe_record_next_as_get)
+{
+	uint8_t buf[2 * UP_RECORD_MAX];
+	uint32_t seed = 14;
+
+	for (int round = 0; round < 20000; round++) {
+		size_t len = round % 3 ? sizeof(buf) : (size_t)(round / 3) % sizeof(buf);
+		if (round < (int)(sizeof(records) / sizeof(records[0]))) {
+			memset(buf, 0, sizeof(buf));
+			len = sizeof(buf);
+			hwt_uprobe_record_put(buf, &records[round]);
+		} else {
+			for (size_t i = 0; i < sizeof(buf); i++) {
+				seed = seed * 1103515245u + 12345u;
+				/* Half the bytes continue a varint. */
+				buf[i] = (uint8_t)(seed >> 16) | (seed & 0x80000000u ? 0x80 : 0);
+			}
+		}
+		const uint8_t *p1 = buf, *p2 = buf;
+		struct hwt_uprobe_record r1, r2;
+		memset(&r1, 0, sizeof(r1));
+		memset(&r2, 0, sizeof(r2));
+		int rc1 = hwt_uprobe_record_get(&p1, buf + len, &r1);
+		int rc2 = hwt_uprobe_record_next(&p2, buf + len, &r2);
+		ck_assert_int_eq(rc2, rc1);
+		if (rc1)
+			continue;
+		ck_assert_ptr_eq(p2, p1);
+		ck_assert_uint_eq(r2.kind, r1.kind);
+		ck_assert_uint_eq(r2.id, r1.id);
+		ck_assert_uint_eq(r2.a, r1.a);
+		ck_assert_uint_eq(r2.b, r1.b);
+		ck_assert_int_eq(r2.c, r1.c);
+	}
+}
+END_TEST
+
 /* The functions a table holds, as read back. */
 struct seen {
 	char path[64];
@@ -186,6 +225,7 @@ static Suite *suite(void)
 			    sizeof(records) / sizeof(records[0]));
 	tcase_add_loop_test(tc, hwt_uprobe_record_get_truncated, 0,
 			    sizeof(records) / sizeof(records[0]));
+	tcase_add_test(tc, hwt_uprobe_record_next_as_get);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("tables");
 	tcase_add_test(tc, hwt_uprobe_table_read_round_trip);
