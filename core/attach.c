@@ -296,6 +296,11 @@ static void synth_mmaps(struct synth *s, int pid)
 			continue;
 		char *name = line + pos;
 		name[strcspn(name, "\n")] = 0;
+		/* Code the scrub keeps the words pointing into, in sparse stack copies: the
+		 * process may be gone when its first samples are drained. */
+		hwt_host_lock(s->h);
+		hwt_scrub_learn_range(&s->h->scrub, start, end);
+		hwt_host_unlock(s->h);
 		if (!*name)
 			continue; /* anonymous code: nothing to symbolize it with */
 		struct mmap2_body b = {

@@ -437,7 +437,8 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 		.cpu = cpu,
 		.sample_stack_user = attr->sample_stack_user,
 		.flags = (attr->freq ? HWT_DESC_FREQ : 0) |
-			 (flags & HWT_EVENT_READ_PERIODIC ? HWT_DESC_PERIODIC : 0),
+			 (flags & HWT_EVENT_READ_PERIODIC ? HWT_DESC_PERIODIC : 0) |
+			 (flags & HWT_EVENT_SPARSE_STACK ? HWT_DESC_SPARSE_STACK : 0),
 	};
 	ev.desc.leader_id = id;
 	for (int i = 0; group_fd >= 0 && i < h->nevents; i++)

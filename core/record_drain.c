@@ -2,12 +2,14 @@
  * recording loop and once at its end. */
 #include "record_drain.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "format/perf_sample.h"
 #include "host_internal.h"
+#include "hwtrace/error.h"
 #include "progapi.h"
 #include "store.h"
 
@@ -60,9 +62,47 @@ static int copies_stacks(const struct hwt_host *h)
 	return 0;
 }
 
-static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
+static int sparse_stacks(const struct hwt_host *h)
+{
+	for (int i = 0; i < h->nevents; i++)
+		if (h->events[i].desc.flags & HWT_DESC_SPARSE_STACK)
+			return 1;
+	return 0;
+}
+
+/* Copies @n bytes at ring offset @pos (any position) of @r to @dst, across its end if need be. */
+static void ring_read(const struct ring *r, uint64_t pos, void *dst, size_t n)
+{
+	size_t off = pos & (r->size - 1), first = r->size - off < n ? r->size - off : n;
+
+	memcpy(dst, r->data + off, first);
+	memcpy((uint8_t *)dst + first, r->data, n - first);
+}
+
+/* Teaches the scrub the executable mappings of @r's records not drained yet, up to its head now. */
+static void learn_ring(struct hwt_host *h, const struct ring *r)
 {
 	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
+	uint8_t rec[72];
+
+	for (uint64_t pos = r->page->data_tail; pos + sizeof(struct perf_event_header) <= head;) {
+		struct perf_event_header hd;
+		ring_read(r, pos, &hd, sizeof(hd));
+		if (hd.size < sizeof(hd) || hd.size > head - pos)
+			break;
+		if (hd.type == PERF_RECORD_MMAP || hd.type == PERF_RECORD_MMAP2) {
+			size_t n = hd.size < sizeof(rec) ? hd.size : sizeof(rec);
+			ring_read(r, pos, rec, n);
+			hwt_scrub_learn(&h->scrub, rec, n);
+		} else if (hd.type == PERF_RECORD_LOST) {
+			hwt_scrub_lost(&h->scrub);
+		}
+		pos += hd.size;
+	}
+}
+
+static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts, uint64_t head)
+{
 	uint64_t tail = r->page->data_tail;
 	size_t len = (size_t)(head - tail);
 
@@ -137,15 +177,30 @@ static void read_watch(struct hwt_host *h, struct ring *r)
 
 int hwt_rec_drain_all(struct hwt_host *h)
 {
-	int err = 0;
+	uint64_t some[64], *heads = some;
+	int err = 0, sparse = sparse_stacks(h);
 
 	h->round_ts = hwt_mono_ns();
+	if (h->nrings > 64 && !(heads = malloc((size_t)h->nrings * sizeof(*heads))))
+		return HWT_E_NOMEM;
+	for (int i = 0; i < h->nrings; i++)
+		heads[i] = __atomic_load_n(&h->rings[i].page->data_head, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < h->nrings; i++)
 		if (h->rings[i].watch)
 			read_watch(h, &h->rings[i]);
+	/* Sparse stack copies keep the words that point into code: every mapping made before a
+	 * sample must be known when it is rewritten, though its MMAP record may lie in another
+	 * CPU's ring. The kernel wrote that record before mmap() returned, so before the sample,
+	 * before the heads above were read: each ring's records up to a head read after them hold
+	 * it. (The watch rings hold MMAP records too, copies of those of the others.) */
+	for (int i = 0; sparse && i < h->nrings; i++)
+		if (!h->rings[i].watch)
+			learn_ring(h, &h->rings[i]);
 	for (int i = 0; i < h->nrings && !err; i++)
 		if (!h->rings[i].watch)
-			err = drain_ring(h, &h->rings[i], h->round_ts);
+			err = drain_ring(h, &h->rings[i], h->round_ts, heads[i]);
+	if (heads != some)
+		free(heads);
 	hwt_progapi_drain(h->api, h); /* libhwtrace's rings */
 	return err;
 }

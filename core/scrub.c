@@ -7,13 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "format/perf_sample.h"
 #include "format/sysc_format.h"
+#include "hwtrace/error.h"
 
 #define PERF_REG_X86_SP 7
+#define PERF_REG_X86_IP 8
 
 #define PF_EXITING 0x4 /* the kernel's task flag: exit has begun (field 9 of /proc/PID/stat) */
 
@@ -197,6 +200,194 @@ static size_t scrub_sample(struct hwt_scrub *s, const struct hwt_event_desc *e, 
 	return copied - from;
 }
 
+int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi)
+{
+	size_t a = 0, b = s->ncode, j;
+
+	if (lo >= hi)
+		return 0;
+	while (a < b) { /* the first range that ends at or after @lo */
+		size_t m = a + (b - a) / 2;
+		if (s->code[m].hi < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	if (a < s->ncode && s->code[a].lo <= lo && hi <= s->code[a].hi)
+		return 0; /* known already: most records are seen twice, and maps read again */
+	memset(s->pages, 0, sizeof(s->pages));
+	for (j = a; j < s->ncode && s->code[j].lo <= hi; j++) { /* those it touches merge */
+		lo = s->code[j].lo < lo ? s->code[j].lo : lo;
+		hi = s->code[j].hi > hi ? s->code[j].hi : hi;
+	}
+	if (j == a) {
+		if (HWT_ARRAY_GROW(s->code, &s->cap_code, s->ncode + 1))
+			return HWT_E_NOMEM;
+		memmove(&s->code[a + 1], &s->code[a], (s->ncode - a) * sizeof(*s->code));
+		s->ncode++;
+	} else if (j > a + 1) {
+		memmove(&s->code[a + 1], &s->code[j], (s->ncode - j) * sizeof(*s->code));
+		s->ncode -= j - a - 1;
+	}
+	s->code[a] = (struct hwt_scrub_range){ lo, hi };
+	return 0;
+}
+
+/* hwt_scrub_is_code(), in the loop over a copy's words. */
+static inline __attribute__((always_inline)) int code_at(struct hwt_scrub *s, uint64_t addr)
+{
+	size_t a = 0, b = s->ncode;
+
+	/* Most words of a stack are small numbers or point into the stack, above the code. */
+	if (!b || addr < s->code[0].lo || addr >= s->code[b - 1].hi)
+		return 0;
+	/* Others point into a few pages again and again (code, the heap): one look a page. */
+	uint64_t key = (addr >> 12) + 1;
+	uint64_t *slot = &s->pages[(key * 0x9e3779b97f4a7c15ull) >> 54 & (HWT_SCRUB_PAGES - 1)];
+	if (*slot >> 1 == key)
+		return (int)(*slot & 1);
+	while (b - a > 1) { /* the last range that starts at or before @addr is in [a, b) */
+		size_t m = a + (b - a) / 2;
+		if (s->code[m].lo <= addr)
+			a = m;
+		else
+			b = m;
+	}
+	int found = addr < s->code[a].hi;
+	/* Per page only where the ranges are whole pages, as mappings are. */
+	if (!(s->code[a].lo & 4095) && !(s->code[a].hi & 4095) &&
+	    (a + 1 == s->ncode || !(s->code[a + 1].lo & 4095)))
+		*slot = key << 1 | (uint64_t)found;
+	return found;
+}
+
+int hwt_scrub_is_code(struct hwt_scrub *s, uint64_t addr)
+{
+	return code_at(s, addr);
+}
+
+int hwt_scrub_learn(struct hwt_scrub *s, const uint8_t *rec, size_t len)
+{
+	struct perf_event_header h;
+	uint64_t addr, size;
+	uint32_t prot;
+
+	if (len < sizeof(h) + 24)
+		return 0;
+	memcpy(&h, rec, sizeof(h));
+	if (h.type == PERF_RECORD_MMAP) { /* pid, tid, addr, len, pgoff, filename */
+		if (h.misc & PERF_RECORD_MISC_MMAP_DATA)
+			return 0;
+	} else if (h.type == PERF_RECORD_MMAP2 && len >= 68 && h.size >= 68) {
+		memcpy(&prot, rec + 64, 4); /* after pgoff and the device or build-id union */
+		if (!(prot & PROT_EXEC))
+			return 0;
+	} else {
+		return 0;
+	}
+	memcpy(&addr, rec + 16, 8);
+	memcpy(&size, rec + 24, 8);
+	if (addr + size < addr)
+		return 0;
+	return hwt_scrub_learn_range(s, addr, addr + size) ? HWT_E_NOMEM : 1;
+}
+
+void hwt_scrub_lost(struct hwt_scrub *s)
+{
+	s->maps_since = s->round + 1; /* the round of the copies rewritten next */
+}
+
+/* The executable mappings of @pid (its @pr) from /proc/PID/maps, read in this round. */
+static void learn_maps(struct hwt_scrub *s, struct hwt_scrub_proc *pr, uint32_t pid)
+{
+	char path[64], line[256];
+	int whole = 1; /* @line starts a line of the file */
+
+	pr->maps_round = s->round;
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return; /* gone: what its MMAP records said is all there is */
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long lo, hi;
+		char perms[5];
+		if (whole && sscanf(line, "%llx-%llx %4s", &lo, &hi, perms) == 3 && perms[2] == 'x')
+			hwt_scrub_learn_range(s, lo, hi);
+		whole = strchr(line, '\n') != NULL;
+	}
+	fclose(f);
+}
+
+/* Whether the user IP of sample @smp (@e's) lies in a mapping known to be executable, the
+ * sampled process's mappings read from /proc the first time it is seen and, when the IP lies in
+ * none, once more in this round: else what is known is stale, and the copy stays whole. */
+static int ip_known(struct hwt_scrub *s, const struct hwt_event_desc *e,
+		    const struct hwt_perf_sample *smp)
+{
+	if (!smp->regs || !(e->sample_regs_user >> PERF_REG_X86_IP & 1))
+		return 0;
+	uint64_t ip = smp->regs[__builtin_popcountll(e->sample_regs_user &
+						     ((1ull << PERF_REG_X86_IP) - 1))];
+	struct hwt_scrub_proc *pr = proc_of(s, smp->pid);
+	if (!pr->maps_round || pr->maps_round < s->maps_since)
+		learn_maps(s, pr, smp->pid);
+	if (hwt_scrub_is_code(s, ip))
+		return 1;
+	if (pr->maps_round == s->round)
+		return 0;
+	learn_maps(s, pr, smp->pid);
+	return hwt_scrub_is_code(s, ip);
+}
+
+/* Copies sample @rec (@size bytes, @e's, parsed in @smp) to @out (at or below it) as copy_cut()
+ * would with @keep and @from, but its stack copy sparse: only the words, below @from, that point
+ * into executable mappings. Returns the copy's size; 0 when the sparse copy would be no shorter,
+ * or what the process has mapped is not known (then copy it whole). */
+static size_t copy_sparse(struct hwt_scrub *s, const struct hwt_event_desc *e, uint8_t *out,
+			  const uint8_t *rec, size_t size, const struct hwt_perf_sample *smp,
+			  uint64_t keep, uint64_t from)
+{
+	uint64_t extent = smp->stack_size < keep ? smp->stack_size : keep, nmap, kept = 0, w;
+	uint64_t map[HWT_STACK_SPARSE_MAX / 512] = { 0 };
+	uint8_t block[HWT_STACK_SPARSE_MAX + sizeof(map)];
+
+	if (extent > HWT_STACK_SPARSE_MAX || !ip_known(s, e, smp)) {
+		s->whole++;
+		return 0;
+	}
+	nmap = HWT_STACK_SPARSE_MAP_WORDS(extent);
+	/* Slots wholly below @from: above it lie the program's arguments, zeroed. */
+	uint64_t slots = (extent + 7) / 8 < from / 8 ? (extent + 7) / 8 : from / 8;
+	for (uint64_t i = 0; i < slots; i++) {
+		memcpy(&w, smp->stack + 8 * i, 8);
+		if (code_at(s, w)) {
+			map[i / 64] |= 1ull << (i % 64);
+			kept++;
+		}
+	}
+	if (8 * (nmap + kept) >= keep) {
+		s->whole++;
+		return 0;
+	}
+	/* Everything read from @rec before anything is written: @out may overlap it. */
+	size_t blen = hwt_perf_stack_pack(block, smp->stack, extent, map);
+	uint64_t copied, dyn = extent | HWT_STACK_SPARSE, b64 = blen;
+	memcpy(&copied, smp->stack - 8, 8);
+	size_t head = (size_t)(smp->stack - rec), tail = size - head - (size_t)copied;
+	struct perf_event_header h;
+
+	memmove(out, rec, head); /* the tail lies after the block's end: read after it */
+	memcpy(out + head - 8, &b64, 8);
+	memcpy(out + head, block, blen);
+	memmove(out + head + blen, rec + size - tail, tail);
+	memcpy(out + head + blen, &dyn, 8); /* the dynamic size leads the tail */
+	memcpy(&h, out, sizeof(h));
+	h.size = (uint16_t)(head + blen + tail);
+	memcpy(out, &h, sizeof(h));
+	s->sparse++;
+	return h.size;
+}
+
 /* Copies sample @rec (@size bytes) to @out (at or below it: memmove), its stack copy cut at
  * @keep bytes (8 or more; bytes past @from are zeros); returns the copy's size. */
 static size_t copy_cut(uint8_t *out, const uint8_t *rec, size_t size, const uint8_t *stack,
@@ -271,7 +462,14 @@ size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, siz
 			keep = keep > (from & ~7ull) ? from & ~7ull : keep;
 			keep = keep < 8 ? 8 : keep;
 			s->zeroed += copied - from;
-			out += copy_cut(dst + out, src + in, h.size, smp.stack, copied, keep, from);
+			size_t n = 0;
+			if (e->flags & HWT_DESC_SPARSE_STACK)
+				n = copy_sparse(s, e, dst + out, src + in, h.size, &smp, keep,
+						from);
+			if (!n)
+				n = copy_cut(dst + out, src + in, h.size, smp.stack, copied, keep,
+					     from);
+			out += n;
 		}
 		in += h.size;
 	}
@@ -313,5 +511,6 @@ void hwt_scrub_fini(struct hwt_scrub *s)
 		if (s->procs[i].stat_fd)
 			close(s->procs[i].stat_fd - 1);
 	free(s->procs);
+	free(s->code);
 	memset(s, 0, sizeof(*s));
 }

@@ -10,6 +10,8 @@
 
 struct hwt_event_desc;
 
+#define HWT_SCRUB_PAGES 1024 /* a power of two */
+
 /** Where each process's argc and argv strings are, read from /proc once per drain round. Zero-
  *  initialised is empty; hwt_scrub_fini() frees it. */
 struct hwt_scrub {
@@ -20,10 +22,23 @@ struct hwt_scrub {
 		uint64_t round;	     /* the round it was read in */
 		int ran_user;	     /* a sample in its own code was seen: its exec is over */
 		int stat_fd;	     /* its /proc/PID/stat open, + 1; 0: not open */
+		uint64_t maps_round; /* the round its /proc/PID/maps was read in; 0: never */
 	} * procs;
 	size_t nprocs, cap_procs;
 	uint64_t round;
 	uint64_t zeroed; /* stack bytes zeroed so far */
+
+	/* The executable mappings of every process seen (MMAP records, /proc/PID/maps), merged:
+	 * sorted, disjoint, never forgotten (a word kept by mistake costs bytes, not callers). */
+	struct hwt_scrub_range {
+		uint64_t lo, hi;
+	} * code;
+	size_t ncode, cap_code;
+	/* What hwt_scrub_is_code() found per page (mappings are whole pages), by a hash of it:
+	 * (page + 1) << 1 | found, 0 empty; emptied when @code changes. */
+	uint64_t pages[HWT_SCRUB_PAGES];
+	uint64_t maps_since;	/* /proc/PID/maps read before this round may miss mappings */
+	uint64_t sparse, whole; /* copies of HWT_DESC_SPARSE_STACK events made sparse, kept whole */
 };
 
 /** Looks up the event of a sample by its PERF_SAMPLE_IDENTIFIER; NULL if unknown. */
@@ -44,9 +59,30 @@ size_t hwt_scrub_records(struct hwt_scrub *s, uint8_t *p, size_t len, hwt_scrub_
 /** As hwt_scrub_records() and then hwt_perf_trim_stacks(), in one copy: writes the records
  *  @src..@src+@len to @dst (which may be @src: the records only shrink), each copied user stack
  *  cut where the kernel stopped filling it and where its zeroing would start (bytes at or above
- *  argc are never copied). Starts a new round. Returns the length written. */
+ *  argc are never copied). The copies of events with HWT_DESC_SPARSE_STACK become sparse
+ *  (core/format/perf_sample.h) where that is shorter: only the words that point into an
+ *  executable mapping are kept (every return address does). That needs the mappings of the
+ *  sampled process up to the sample: those of the MMAP records given to hwt_scrub_learn() so
+ *  far, and /proc/PID/maps, read when a process is first seen and again (once a round) when the
+ *  sampled user IP lies in no known mapping; where it still does not, the copy stays whole.
+ *  Starts a new round. Returns the length written. */
 size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, size_t len,
 		      hwt_scrub_desc_fn desc_of, void *ctx);
+
+/** Learns the executable mapping of the perf record @rec (@len bytes of it readable: 72 are
+ *  enough) if it is a PERF_RECORD_MMAP of code or a PERF_RECORD_MMAP2 with PROT_EXEC; other
+ *  records are ignored. Returns 1 if it learnt one, 0 if not, HWT_E_NOMEM. */
+int hwt_scrub_learn(struct hwt_scrub *s, const uint8_t *rec, size_t len);
+
+/** The kernel lost records (PERF_RECORD_LOST): MMAP records among them. Each process's
+ *  /proc/PID/maps is read again before the next copy of it is made sparse. */
+void hwt_scrub_lost(struct hwt_scrub *s);
+
+/** Learns the range [@lo, @hi) as executable. Returns 0 or HWT_E_NOMEM. */
+int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi);
+
+/** Whether @addr lies in an executable mapping learnt so far: 1 or 0. */
+int hwt_scrub_is_code(struct hwt_scrub *s, uint64_t addr);
 
 /** Reads the stack fields of process @pid now, as a copy of its would in this round: a process
  *  seen starting (a fork, an exec, a mapping) before it exits keeps them for its copies drained

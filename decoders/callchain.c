@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "core/format/perf_sample.h"
 #include "core/format/records.h"
 #include "hwtrace/error.h"
 
@@ -129,10 +130,34 @@ int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain
 	return k;
 }
 
-int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
-		      const uint8_t *stack, size_t size, uint64_t *ra)
+/* The caller's address libdw finds from the copy @stack (@size bytes), or from the sparse copy of
+ * @sparse made whole (zeros where it kept nothing: the return address it reads was kept); out of
+ * line, as its buffer is rarely needed. Returns as hwt_chain_leaf_ra(). */
+static __attribute__((noinline)) int unwind_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid,
+					       const uint64_t *regs, const uint8_t *stack,
+					       size_t size, const struct hwt_perf_sample *sparse,
+					       uint64_t *ra)
 {
+	uint8_t whole[HWT_STACK_SPARSE_MAX];
 	uint64_t pcs[2];
+
+	if (sparse) {
+		size = hwt_perf_stack_expand(sparse, whole, sizeof(whole));
+		stack = whole;
+	}
+	int n = hwt_unwind(u, pid, tid, regs, stack, size, pcs, 2);
+	if (n < 2)
+		return n < 0 ? n : 0;
+	*ra = pcs[1];
+	return 1;
+}
+
+/* hwt_chain_leaf_ra() on the copy @stack (@size bytes), or on the sparse copy of @sparse when
+ * that is not NULL. */
+static int leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
+		   const uint8_t *stack, size_t size, const struct hwt_perf_sample *sparse,
+		   uint64_t *ra)
+{
 	int64_t off = 0;
 	int n;
 
@@ -143,17 +168,33 @@ int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const 
 	if (n == HWT_RA_BP || n < 0)
 		return 0; /* the walk starts at this function's frame: it has its caller */
 	if (n == HWT_RA_SP) {
+		if (sparse)
+			return off >= 0 &&
+			       !hwt_perf_stack_read(sparse, (uint64_t)off, ra, sizeof(*ra));
 		if (!stack || off < 0 || (uint64_t)off > size || size - (uint64_t)off < sizeof(*ra))
 			return 0;
 		memcpy(ra, stack + off, sizeof(*ra));
 		return 1;
 	}
 	/* Another rule (a CFA expression, as in PLT entries): libdw evaluates it. */
-	n = hwt_unwind(u, pid, tid, regs, stack, size, pcs, 2);
-	if (n < 2)
-		return n < 0 ? n : 0;
-	*ra = pcs[1];
-	return 1;
+	return unwind_ra(u, pid, tid, regs, stack, size, sparse, ra);
+}
+
+int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
+		      const uint8_t *stack, size_t size, uint64_t *ra)
+{
+	return leaf_ra(u, pid, tid, regs, stack, size, NULL, ra);
+}
+
+int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
+			     const uint64_t *regs, uint64_t *ra)
+{
+	if (!s)
+		return HWT_E_INVAL;
+	if (!s->stack && !s->stack_map)
+		return 0;
+	return leaf_ra(u, s->pid, s->tid, regs, s->stack, (size_t)s->stack_size,
+		       s->stack_map ? s : NULL, ra);
 }
 
 void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out)

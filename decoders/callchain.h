@@ -68,6 +68,14 @@ int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain
 int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
 		      const uint8_t *stack, size_t size, uint64_t *ra);
 
+struct hwt_perf_sample;
+
+/** hwt_chain_leaf_ra() on sample @s (borrowed): its pid, tid and user-stack copy, whole or sparse
+ *  (core/format/perf_sample.h; a sparse copy reads as zeros where it kept nothing), @regs its
+ *  registers expanded. Same returns; 0 when @s has no copy. */
+int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
+			     const uint64_t *regs, uint64_t *ra);
+
 /** The sampled registers @in (one per bit of @mask, in ascending bit order) placed in @out as
  *  HWT_SAMPLE_REGS_MASK orders them (HWT_SAMPLE_NREGS values), 0 for those not sampled. */
 void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out);

@@ -85,9 +85,9 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	if (nuser) {
 		/* The registers and stack copied with a frame-pointer sample are the sampled
 		 * function's: its CFI tells whether the walk skipped its caller. */
-		if (s->regs && s->stack && d->unw && regs[HWT_REG_IP] == user[0] &&
-		    hwt_chain_leaf_ra(d->unw, s->pid, s->tid, regs, s->stack, s->stack_size,
-				      &leaf_ra) <= 0)
+		if (s->regs && (s->stack || s->stack_map) && d->unw &&
+		    regs[HWT_REG_IP] == user[0] &&
+		    hwt_chain_sample_leaf_ra(d->unw, s, regs, &leaf_ra) <= 0)
 			leaf_ra = 0;
 		/* The walk starts at the sampled %rbp: below the stack pointer, none of it holds.
 		 */

@@ -29,6 +29,7 @@ enum {
 	OPT_RING,
 	OPT_PERIOD,
 	OPT_LEAF,
+	OPT_LEAF_SPARSE,
 	SAMPLE_NOPTIONS
 };
 
@@ -92,6 +93,12 @@ static const struct hwt_option sample_options[SAMPLE_NOPTIONS] = {
 			       "sp, "
 			       "bp) to find the caller of a function sampled before it set up its "
 			       "frame; 0: none, multiple of 8" },
+	[OPT_LEAF_SPARSE] = { .name = "leaf_sparse",
+			      .type = HWT_OPT_BOOL,
+			      .def = "1",
+			      .help = "keep of that copy only the words that point into code (a "
+				      "return address does): 0 keeps it whole, as recordings "
+				      "before did" },
 };
 
 static int kernel_allowed(void)
@@ -207,13 +214,18 @@ static int sample_start(struct hwt_host *h, const struct hwt_target *t,
 	lead.exclude_kernel = !kernel;
 	lead.exclude_callchain_kernel = !kernel;
 
+	/* The leaf fix-up reads one word of its copy, a return address: the recorder keeps only
+	 * the words that point into code. */
+	unsigned flags =
+		(ncounters ? HWT_EVENT_READ_PERIODIC : 0) |
+		(cg == CG_FP && v[OPT_LEAF].i > 0 && v[OPT_LEAF_SPARSE].i ? HWT_EVENT_SPARSE_STACK
+									  : 0);
 	/* Each thread on each CPU: the threads of attached processes, or -1 for all. */
 	for (int k = 0; k < hwt_target_ntids(t); k++) {
 		int tid = hwt_target_tid(t, k);
 		for (int cpu = 0; cpu < t->ncpus; cpu++) {
 			struct perf_event_attr attr = lead;
-			int lfd = hwt_host_open_event(h, &attr, tid, cpu, -1, lead_name,
-						      ncounters ? HWT_EVENT_READ_PERIODIC : 0);
+			int lfd = hwt_host_open_event(h, &attr, tid, cpu, -1, lead_name, flags);
 			if (lfd == HWT_E_INVAL && errno == ENODEV)
 				continue; /* CPU offline */
 			if (lfd < 0 && errno == ESRCH && (t->flags & HWT_TARGET_ATTACHED) &&

@@ -6,6 +6,23 @@
 
 #include "hwtrace/error.h"
 
+/* Whether the @nwords words at @data are a sparse copy of @extent bytes: a bitmap with no slot
+ * past the extent marked, then as many words as it marks. */
+static int sparse_ok(const uint64_t *data, uint64_t nwords, uint64_t extent)
+{
+	uint64_t nmap = HWT_STACK_SPARSE_MAP_WORDS(extent), slots = (extent + 7) / 8, kept = 0;
+
+	if (extent > HWT_STACK_SPARSE_MAX || nmap > nwords)
+		return 0;
+	for (uint64_t j = 0; j < nmap; j++) {
+		uint64_t valid = slots > 64 * j ? slots - 64 * j : 0;
+		if (valid < 64 && data[j] >> valid)
+			return 0;
+		kept += (uint64_t)__builtin_popcountll(data[j]);
+	}
+	return kept == nwords - nmap;
+}
+
 int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
 			  struct hwt_perf_sample *s)
 {
@@ -114,14 +131,92 @@ int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, cons
 			uint64_t room = (uint64_t)(end - (const uint8_t *)q);
 			if (room < 8 || size > room - 8 || size % 8)
 				return HWT_E_CORRUPT;
-			s->stack = (const uint8_t *)q;
-			q = (const uint64_t *)((const uint8_t *)q + size);
+			const uint64_t *data = q;
+			q += size / 8;
 			uint64_t dyn = *q++;
-			s->stack_size = dyn < size ? dyn : size;
+			if ((e->flags & HWT_DESC_SPARSE_STACK) && (dyn & HWT_STACK_SPARSE)) {
+				s->stack_size = dyn & ~HWT_STACK_SPARSE;
+				if (!sparse_ok(data, size / 8, s->stack_size))
+					return HWT_E_CORRUPT;
+				s->stack_map = data;
+			} else {
+				s->stack = (const uint8_t *)data;
+				s->stack_size = dyn < size ? dyn : size;
+			}
 		}
 	}
 #undef NEED
 	return 0;
+}
+
+/* The word of slot @slot of the sparse copy @map (its bitmap, then its words): 0 if not kept. */
+static uint64_t sparse_word(const uint64_t *map, uint64_t nmap, uint64_t slot)
+{
+	uint64_t j = slot / 64, bit = 1ull << (slot % 64), rank = 0;
+
+	if (!(map[j] & bit))
+		return 0;
+	for (uint64_t k = 0; k < j; k++)
+		rank += (uint64_t)__builtin_popcountll(map[k]);
+	rank += (uint64_t)__builtin_popcountll(map[j] & (bit - 1));
+	return map[nmap + rank];
+}
+
+int hwt_perf_stack_read(const struct hwt_perf_sample *s, uint64_t off, void *buf, size_t n)
+{
+	if (!s || (!s->stack && !s->stack_map) || off > s->stack_size || n > s->stack_size - off)
+		return HWT_E_INVAL;
+	if (s->stack) {
+		memcpy(buf, s->stack + off, n);
+		return 0;
+	}
+	uint64_t nmap = HWT_STACK_SPARSE_MAP_WORDS(s->stack_size);
+	uint8_t *out = buf;
+	for (uint64_t at = off, end = off + n; at < end;) {
+		uint64_t w = sparse_word(s->stack_map, nmap, at / 8), in = at % 8;
+		size_t part = (size_t)(8 - in < end - at ? 8 - in : end - at);
+		memcpy(out, (const uint8_t *)&w + in, part);
+		out += part;
+		at += part;
+	}
+	return 0;
+}
+
+size_t hwt_perf_stack_expand(const struct hwt_perf_sample *s, uint8_t *buf, size_t cap)
+{
+	size_t n = s->stack_size < cap ? (size_t)s->stack_size : cap;
+
+	if (s->stack) {
+		memcpy(buf, s->stack, n);
+		return n;
+	}
+	if (!s->stack_map)
+		return 0;
+	uint64_t nmap = HWT_STACK_SPARSE_MAP_WORDS(s->stack_size);
+	const uint64_t *w = s->stack_map + nmap;
+	memset(buf, 0, n);
+	for (uint64_t j = 0; j < nmap; j++)
+		for (uint64_t m = s->stack_map[j]; m; m &= m - 1) {
+			size_t at = (size_t)(64 * j + (uint64_t)__builtin_ctzll(m)) * 8;
+			if (at < n)
+				memcpy(buf + at, w, n - at < 8 ? n - at : 8);
+			w++;
+		}
+	return n;
+}
+
+size_t hwt_perf_stack_pack(uint8_t *out, const uint8_t *copy, uint64_t extent, const uint64_t *map)
+{
+	uint64_t nmap = HWT_STACK_SPARSE_MAP_WORDS(extent);
+	uint8_t *w = out + nmap * 8;
+
+	memcpy(out, map, nmap * 8);
+	for (uint64_t j = 0; j < nmap; j++)
+		for (uint64_t m = map[j]; m; m &= m - 1) {
+			memcpy(w, copy + (64 * j + (uint64_t)__builtin_ctzll(m)) * 8, 8);
+			w += 8;
+		}
+	return (size_t)(w - out);
 }
 
 /* The new length of the sample @rec (@size bytes, @e's) once its stack copy is shortened in

@@ -17,13 +17,17 @@ struct hwt_event_desc {
 	uint32_t type;
 	int32_t cpu;
 	uint32_t sample_stack_user;
-	uint32_t flags; /* 1: freq; 2: read periodically (enum hwt_event_flags << 1) */
+	uint32_t flags; /* HWT_DESC_*: 1 freq; 2 read periodically; 4 sparse stack copies */
 	char name[64];	/* what the user called it: "cpu-clock", "page-faults" */
 	char plugin[32];
 };
 
 #define HWT_DESC_FREQ	  1u
 #define HWT_DESC_PERIODIC 2u
+/* Its samples' user-stack copies may be sparse: only the words the decoder can need, where the
+ * copy's dynamic size has HWT_STACK_SPARSE set (core/format/perf_sample.h). Set for the copy
+ * a frame-pointer sample takes to find a frameless leaf's caller. */
+#define HWT_DESC_SPARSE_STACK 4u
 
 /** Kinds of struct hwt_stream_item. */
 enum hwt_item_kind {

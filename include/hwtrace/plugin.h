@@ -159,6 +159,9 @@ enum hwt_event_flags {
 	/* Give it the CPU's ring though it samples nothing: a dummy event for the MMAP2, COMM,
 	 * FORK and EXIT side-band records. */
 	HWT_EVENT_RING = 2,
+	/* Its samples' user-stack copies are read only for the words that may be return
+	 * addresses: the host keeps just the words that point into executable mappings. */
+	HWT_EVENT_SPARSE_STACK = 4,
 };
 
 /**

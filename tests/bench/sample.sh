@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench, read side of sampling (issue 14): how fast sample recordings decode on one core.
-# Records xz compressing BENCH_SAMPLE_MB (default 16) MB of text three ways: -g fp at 20000 Hz
-# on two threads (xz -T2) with the leaf fix-up's stack copy (the default), the same with
+# Records xz compressing BENCH_SAMPLE_MB (default 16) MB of text four ways: -g fp at 20000 Hz
+# on two threads (xz -T2) with the leaf fix-up's stack copy (the default: sparse, only the words
+# that point into code), the same with the copy whole (leaf_sparse=0, the format before), with
 # leaf_stack=0 (no copy), and -g dwarf at 4000 Hz on one thread (tests/bench/unwind.sh's). Then,
 # BENCH_N (default 3) rounds, pinned to one CPU (taskset -c 0): the chunks alone (bench_read -s:
 # CRC and zstd, the least any decoding costs), decoding (bench_read: every event through
@@ -41,14 +42,25 @@ echo "== decoding sample recordings on one core (xz, ${mb} MB) =="
 echo "machine: $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_text "$work/input" "$mb"
 
-names=(fp fp-noleaf dwarf)
-rec_args=("-b sample --freq 20000" "-b sample:leaf_stack=0 --freq 20000"
-	"-b sample -g dwarf --freq 4000")
-xz_threads=(2 2 1)
-for i in 0 1 2; do
+names=(fp fp-whole fp-noleaf dwarf)
+rec_args=("-b sample --freq 20000" "-b sample:leaf_sparse=0 --freq 20000"
+	"-b sample:leaf_stack=0 --freq 20000" "-b sample -g dwarf --freq 4000")
+xz_threads=(2 2 2 1)
+# The recorder's own CPU (its threads, not the program's): read from /proc once it has exited,
+# before it is reaped.
+: >"$work/reccpu"
+for i in "${!names[@]}"; do
 	# shellcheck disable=SC2086 # the recording's arguments split on purpose
-	"$HWTRACE" record -q ${rec_args[$i]} -o "$work/${names[$i]}.hwt" -- \
-		xz -T"${xz_threads[$i]}" -6 -c "$work/input" >/dev/null 2>"$work/rec.err" ||
+	python3 - "${names[$i]}" "$HWTRACE" record -q ${rec_args[$i]} -o "$work/${names[$i]}.hwt" -- \
+		xz -T"${xz_threads[$i]}" -6 -c "$work/input" >>"$work/reccpu" 2>"$work/rec.err" <<'PY' ||
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+f = open("/proc/%d/stat" % p.pid).read()
+rest = f[f.rindex(")") + 2:].split()
+print(sys.argv[1], (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK"))
+sys.exit(p.wait())
+PY
 		die "hwtrace record ${rec_args[$i]} failed: $(head -c 300 "$work/rec.err")"
 done
 
@@ -89,8 +101,9 @@ for _ in $(seq "$N"); do
 done
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$work/counts" "$work/times" <<'EOF'
+python3 - "$work/counts" "$work/times" "$work/reccpu" <<'EOF'
 import sys
+reccpu = dict((l.split()[0], float(l.split()[1])) for l in open(sys.argv[3]))
 counts = {}
 for l in open(sys.argv[1]):
     name, samples, events, raw, size = l.split()
@@ -112,6 +125,9 @@ for name, (samples, events, raw, size) in counts.items():
             "%.1f" % (size / 1e6) if not i else "",
             "%.0f" % (raw / samples) if not i and samples else "", step, cpu, wall,
             samples / cpu / 1e6 if cpu else 0, events / cpu / 1e6 if cpu else 0))
+for name, (samples, events, raw, size) in counts.items():
+    print("%-10s recorder CPU %.2f s: %.2f us a sample (its threads; xz not counted)" % (
+        name, reccpu[name], reccpu[name] / samples * 1e6 if samples else 0))
 print("per second of CPU on one core, best of the rounds; B/sample: the chunks' decompressed")
 print("bytes per sample; 'chunks' is CRC and zstd alone: no decoding of this format goes faster.")
 print("goal: decoding >= 10 M events/s on one core")

@@ -2,16 +2,23 @@
  * hand-made samples over this test program's own code: call sites and a frameless leaf written in
  * assembly, so their bytes and CFI are known. */
 #include <check.h>
+#include <linux/perf_event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "core/format/perf_sample.h"
 #include "core/format/records.h"
 #include "core/model.h"
+#include "core/scrub.h"
 #include "core/symbols.h"
 #include "decoders/callchain.h"
 #include "decoders/unwind.h"
+#include "tests/self_samples.h"
 
 #define SELF 1u
 
@@ -414,12 +421,164 @@ START_TEST(hwt_regs_expand_other_masks)
 }
 END_TEST
 
+/* ---- sparse copies: the callers whole copies give, on real samples ---- */
+
+#define NREAL	  100
+#define LEAF_COPY 512 /* -g fp's default copy */
+#define ST_LEAF                                                                         \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
+	 PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER)
+
+static const struct hwt_event_desc leaf_desc = { .id = 7,
+						 .sample_type = ST_LEAF,
+						 .sample_regs_user = HWT_SAMPLE_FP_REGS_MASK,
+						 .sample_stack_user = LEAF_COPY,
+						 .flags = HWT_DESC_SPARSE_STACK };
+
+static const struct hwt_event_desc *leaf_desc_of(void *ctx, uint64_t id)
+{
+	return id == leaf_desc.id ? &leaf_desc : NULL;
+}
+
+static volatile uint64_t real_sink;
+
+__attribute__((noinline)) static int real_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Time in libc (no frame pointers) and in this file's leaves built without them: most samples
+ * land where the frame-pointer walk misses the caller. */
+__attribute__((noinline)) static void real_work(uint64_t *v, size_t n, char *text)
+{
+	uint64_t x = 88172645463325252ull;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v[i] = x;
+	}
+	qsort(v, n, sizeof(*v), real_cmp);
+	memset(text, 'a' + (int)(x % 26), 1 << 16);
+	text[(1 << 16) - 1] = 0;
+	real_sink += strlen(text) + v[n / 2];
+}
+
+/* Appends to @buf at *@len sample @k (pid @pid, tid @pid + 1: a thread's, whose copy the scrub
+ * cuts only at argc) as the kernel writes a -g fp leaf copy: bp, sp, ip, then the copy. */
+static void real_record(uint8_t *buf, size_t *len, const struct sample *smp, uint32_t pid)
+{
+	uint64_t dyn = smp->size < LEAF_COPY ? smp->size : LEAF_COPY, size = LEAF_COPY;
+	uint64_t w[] = { leaf_desc.id,
+			 smp->regs[HWT_REG_IP],
+			 pid | (uint64_t)(pid + 1) << 32,
+			 1000,
+			 PERF_SAMPLE_REGS_ABI_64,
+			 smp->regs[HWT_REG_BP],
+			 smp->regs[HWT_REG_SP],
+			 smp->regs[HWT_REG_IP],
+			 size };
+	struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
+				       .misc = PERF_RECORD_MISC_USER,
+				       .size = (uint16_t)(8 + sizeof(w) + size + 8) };
+
+	memcpy(buf + *len, &h, 8);
+	memcpy(buf + *len + 8, w, sizeof(w));
+	memcpy(buf + *len + 8 + sizeof(w), smp->stack, size);
+	memcpy(buf + *len + 8 + sizeof(w) + size, &dyn, 8);
+	*len += h.size;
+}
+
+/* Samples of this process through the recorder's rewrite (core/scrub.c): each copy becomes
+ * sparse, keeping the words that point into this process's code, and the leaf fix-up finds from
+ * it exactly what it finds from the whole copy, for every sample; most of them find a caller. */
+START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
+{
+	struct sigaction sa = { .sa_sigaction = on_prof, .sa_flags = SA_SIGINFO | SA_RESTART };
+	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+	uint32_t pid = (uint32_t)getpid();
+	struct hwt_symbolizer *sy = hwt_symbolizer_alloc(m);
+	struct hwt_unwinder *u = sy ? hwt_unwinder_alloc(sy) : NULL;
+	static uint64_t v[8192];
+	static char text[1 << 16];
+	struct hwt_scrub sc = { 0 };
+	size_t len = 0, found = 0, cap = (size_t)NREAL * (LEAF_COPY + 128);
+	uint8_t *src = malloc(cap), *dst = malloc(cap);
+
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_nonnull(src);
+	ck_assert_ptr_nonnull(dst);
+	ck_assert_int_eq(self_samples_maps(sy, pid), 0);
+	samples_want = NREAL;
+	samples = calloc(NREAL, sizeof(*samples));
+	ck_assert_ptr_nonnull(samples);
+	ck_assert_int_eq(sigaction(SIGPROF, &sa, NULL), 0);
+	ck_assert_int_eq(setitimer(ITIMER_PROF, &it, NULL), 0);
+	while (nsamples < NREAL) /* CPU time: as long as it takes on a loaded machine */
+		real_work(v, sizeof(v) / sizeof(v[0]), text);
+	it = (struct itimerval){ { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_PROF, &it, NULL);
+	signal(SIGPROF, SIG_IGN);
+
+	for (int k = 0; k < NREAL; k++)
+		real_record(src, &len, &samples[k], pid);
+	size_t nlen = hwt_scrub_copy(&sc, dst, src, len, leaf_desc_of, NULL);
+	ck_assert_uint_lt(nlen, len / 3); /* most words of a stack are not code addresses */
+	ck_assert_uint_eq(sc.sparse + sc.whole, NREAL);
+	ck_assert_uint_ge(sc.sparse, NREAL * 9 / 10);
+	for (size_t at = 0, k = 0; k < NREAL; k++) {
+		struct perf_event_header h;
+		struct hwt_perf_sample ps;
+		uint64_t regs[HWT_SAMPLE_NREGS], ra_whole = 0, ra_sparse = 0;
+		const struct sample *smp = &samples[k];
+		size_t n = smp->size < LEAF_COPY ? smp->size : LEAF_COPY;
+
+		ck_assert_uint_lt(at, nlen);
+		memcpy(&h, dst + at, sizeof(h));
+		ck_assert_int_eq(
+			hwt_perf_sample_parse(&leaf_desc, dst + at + 8, dst + at + h.size, &ps), 0);
+		at += h.size;
+		hwt_regs_expand(leaf_desc.sample_regs_user, ps.regs, regs);
+		int rw = hwt_chain_leaf_ra(u, pid, pid + 1, regs, smp->stack, n, &ra_whole);
+		int rs = hwt_chain_sample_leaf_ra(u, &ps, regs, &ra_sparse);
+		ck_assert_msg(rw == rs && ra_whole == ra_sparse,
+			      "sample %zu at ip %#lx: whole copy %d/%#lx, sparse %d/%#lx", k,
+			      (unsigned long)regs[HWT_REG_IP], rw, (unsigned long)ra_whole, rs,
+			      (unsigned long)ra_sparse);
+		found += rw == 1;
+		/* The copy read back: the whole one's words where it kept them, zeros elsewhere. */
+		uint8_t back[LEAF_COPY];
+		ck_assert_uint_eq(hwt_perf_stack_expand(&ps, back, sizeof(back)), n);
+		for (size_t i = 0; i + 8 <= n; i += 8) {
+			uint64_t a, b;
+			memcpy(&a, smp->stack + i, 8);
+			memcpy(&b, back + i, 8);
+			ck_assert(b == a || (b == 0 && !hwt_scrub_is_code(&sc, a)));
+		}
+	}
+	/* Meaningful: many samples had their caller hidden from the walk and found. */
+	ck_assert_uint_ge(found, NREAL / 3);
+	free(samples);
+	samples = NULL;
+	nsamples = 0;
+	free(src);
+	free(dst);
+	hwt_scrub_fini(&sc);
+	hwt_unwinder_free(u);
+	hwt_symbolizer_free(sy);
+}
+END_TEST
+
 static Suite *callchain_suite(void)
 {
 	Suite *su = suite_create("callchain");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60); /* the real samples take CPU time, longer on a loaded machine */
 	tcase_add_loop_test(tc, hwt_code_ends_in_call_table, 0,
 			    (int)(sizeof(code_cases) / sizeof(code_cases[0])));
 	tcase_add_test(tc, hwt_code_ends_in_call_short);
@@ -437,6 +596,7 @@ static Suite *callchain_suite(void)
 	tcase_add_test(tc, hwt_chain_walk_sane_bp_below_sp);
 	tcase_add_test(tc, hwt_regs_expand_fp_mask);
 	tcase_add_test(tc, hwt_regs_expand_other_masks);
+	tcase_add_test(tc, hwt_chain_sample_leaf_ra_sparse_same);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -391,6 +392,278 @@ START_TEST(hwt_scrub_copy_cuts_at_argc_and_fill)
 }
 END_TEST
 
+/* ---- sparse copies (HWT_DESC_SPARSE_STACK) ---- */
+
+static const struct hwt_event_desc sparse_fp3 = { .id = 1,
+						  .sample_type = ST_DWARF,
+						  .sample_regs_user = MASK_FP,
+						  .sample_stack_user = 512,
+						  .flags = HWT_DESC_SPARSE_STACK };
+
+/* A sample body of sparse_fp3 (bp, sp, ip) whose stack field is @n words @data and the dynamic
+ * size @dyn, in a heap buffer of its exact size; *@len its bytes. */
+static uint8_t *sparse_body(const uint64_t *data, int n, uint64_t dyn, size_t *len)
+{
+	struct rec r;
+
+	body(&r, 3, 0x7ff000, (uint64_t)n * 8, n, 0);
+	for (int i = 0; i < n; i++)
+		r.w[9 + i] = data[i];
+	r.w[r.n - 1] = dyn;
+	*len = r.n * 8;
+	return exact(&r);
+}
+
+/* A copy of 40 bytes (5 slots) keeping slots 1 and 3: the bitmap, then their words. */
+START_TEST(hwt_perf_sample_parse_sparse)
+{
+	const uint64_t data[3] = { 0xa, 0x1111111111111111ull, 0x3333333333333333ull };
+	struct hwt_perf_sample s;
+	uint8_t back[48], bytes[12];
+	uint64_t w = 1;
+	size_t len;
+	uint8_t *p = sparse_body(data, 3, 40 | HWT_STACK_SPARSE, &len);
+
+	ck_assert_int_eq(hwt_perf_sample_parse(&sparse_fp3, p, p + len, &s), 0);
+	ck_assert_ptr_null(s.stack);
+	ck_assert_ptr_eq(s.stack_map, (const uint64_t *)(p + 9 * 8));
+	ck_assert_uint_eq(s.stack_size, 40);
+	ck_assert_int_eq(hwt_perf_stack_read(&s, 8, &w, 8), 0);
+	ck_assert_uint_eq(w, 0x1111111111111111ull);
+	ck_assert_int_eq(hwt_perf_stack_read(&s, 16, &w, 8), 0);
+	ck_assert_uint_eq(w, 0);
+	ck_assert_int_eq(hwt_perf_stack_read(&s, 24, &w, 8), 0);
+	ck_assert_uint_eq(w, 0x3333333333333333ull);
+	/* Across slots: the last 4 bytes of slot 1, 8 of slot 2 (zeros). */
+	ck_assert_int_eq(hwt_perf_stack_read(&s, 12, bytes, 12), 0);
+	ck_assert_mem_eq(bytes, "\x11\x11\x11\x11\0\0\0\0\0\0\0\0", 12);
+	ck_assert_int_eq(hwt_perf_stack_read(&s, 36, &w, 8), HWT_E_INVAL); /* past the extent */
+	ck_assert_int_eq(hwt_perf_stack_read(&s, 41, &w, 0), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_perf_stack_read(NULL, 0, &w, 8), HWT_E_INVAL);
+	memset(back, 0xee, sizeof(back));
+	ck_assert_uint_eq(hwt_perf_stack_expand(&s, back, sizeof(back)), 40);
+	for (int i = 0; i < 40; i++)
+		ck_assert_uint_eq(back[i], i / 8 == 1 ? 0x11 : i / 8 == 3 ? 0x33 : 0);
+	ck_assert_uint_eq(back[40], 0xee);
+	ck_assert_uint_eq(hwt_perf_stack_expand(&s, back, 20), 20);
+	/* Without HWT_DESC_SPARSE_STACK the same bytes are a whole copy of 24. */
+	ck_assert_int_eq(hwt_perf_sample_parse(&dwarf_fp3, p, p + len, &s), 0);
+	ck_assert_ptr_eq(s.stack, p + 9 * 8);
+	ck_assert_ptr_null(s.stack_map);
+	ck_assert_uint_eq(s.stack_size, 24);
+	ck_assert_int_eq(hwt_perf_stack_read(&s, 8, &w, 8), 0);
+	ck_assert_uint_eq(w, 0x1111111111111111ull);
+	free(p);
+}
+END_TEST
+
+/* Sparse copies no recorder writes: each is damage, never read past its record. */
+static const struct {
+	const char *what;
+	uint64_t data[4];
+	int n;
+	uint64_t extent;
+} bad_sparse[] = {
+	{ "a marked slot without its word", { 0x7, 1, 2 }, 3, 64 },
+	{ "a word no slot marks", { 0x1, 1, 2 }, 3, 64 },
+	{ "a slot past the extent", { 0x4, 1 }, 2, 16 },
+	{ "an empty copy marking a slot", { 0x1, 1 }, 2, 0 },
+	{ "an extent past the most", { 0x0 }, 1, HWT_STACK_SPARSE_MAX + 8 },
+	{ "fewer words than the bitmap needs", { 0x1, 1 }, 2, 1024 },
+	{ "a huge extent", { 0x1, 1 }, 2, ~HWT_STACK_SPARSE },
+};
+
+START_TEST(hwt_perf_sample_parse_sparse_bad)
+{
+	struct hwt_perf_sample s;
+	size_t len;
+	uint8_t *p = sparse_body(bad_sparse[_i].data, bad_sparse[_i].n,
+				 bad_sparse[_i].extent | HWT_STACK_SPARSE, &len);
+
+	ck_assert_msg(hwt_perf_sample_parse(&sparse_fp3, p, p + len, &s) == HWT_E_CORRUPT,
+		      "%s: not refused", bad_sparse[_i].what);
+	free(p);
+}
+END_TEST
+
+START_TEST(hwt_scrub_learn_range_merges)
+{
+	struct hwt_scrub s = { 0 };
+
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 10), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 10, 20), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 30, 40), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 50, 60), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 5, 5), 0); /* empty: nothing */
+	ck_assert_uint_eq(s.ncode, 3);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 9), 0);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 10), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 19), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 20), 0);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 45), 0);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 59), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 60), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 20, 30), 0); /* touches both: one range */
+	ck_assert_uint_eq(s.ncode, 2);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 25), 1);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 1, 100), 0); /* covers all */
+	ck_assert_uint_eq(s.ncode, 1);
+	ck_assert_uint_eq(s.code[0].lo, 1);
+	ck_assert_uint_eq(s.code[0].hi, 100);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 200, 300), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 150, 160), 0);
+	ck_assert_uint_eq(s.ncode, 3);
+	ck_assert_uint_eq(s.code[1].lo, 150);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 155), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 170), 0);
+	/* Whole pages: verdicts are remembered per page, and forgotten when a range is learnt. */
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x10000, 0x11000), 0);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x20000, 0x21000), 0);
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_eq(hwt_scrub_is_code(&s, 0x10ff8), 1);
+		ck_assert_int_eq(hwt_scrub_is_code(&s, 0x12008), 0);
+	}
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x12000, 0x13000), 0);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x12008), 1);
+	ck_assert_int_eq(hwt_scrub_learn_range(&s, 0x12000, 0x12800), 0); /* known: no change */
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x12008), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x13008), 0);
+	hwt_scrub_fini(&s);
+}
+END_TEST
+
+/* A PERF_RECORD_MMAP2 of [@addr, @addr + @len) with @prot, or PERF_RECORD_MMAP with @misc. */
+static size_t mmap_rec(uint8_t *buf, uint32_t type, uint16_t misc, uint64_t addr, uint64_t len,
+		       uint32_t prot)
+{
+	uint64_t w[10] = { 42 | (uint64_t)42 << 32, addr, len, 0 };
+	struct perf_event_header h = { .type = type, .misc = misc, .size = 8 + sizeof(w) };
+
+	memcpy(&w[7], &prot, 4);
+	memcpy(buf, &h, 8);
+	memcpy(buf + 8, w, sizeof(w));
+	return h.size;
+}
+
+START_TEST(hwt_scrub_learn_code_only)
+{
+	struct hwt_scrub s = { 0 };
+	uint8_t rec[88];
+	size_t n;
+
+	n = mmap_rec(rec, PERF_RECORD_MMAP2, 0, 0x10000, 0x1000, PROT_READ | PROT_EXEC);
+	ck_assert_int_eq(hwt_scrub_learn(&s, rec, n), 1);
+	n = mmap_rec(rec, PERF_RECORD_MMAP2, PERF_RECORD_MISC_MMAP_DATA, 0x20000, 0x1000,
+		     PROT_READ | PROT_WRITE);
+	ck_assert_int_eq(hwt_scrub_learn(&s, rec, n), 0);
+	n = mmap_rec(rec, PERF_RECORD_MMAP, 0, 0x30000, 0x1000, 0);
+	ck_assert_int_eq(hwt_scrub_learn(&s, rec, n), 1);
+	n = mmap_rec(rec, PERF_RECORD_MMAP, PERF_RECORD_MISC_MMAP_DATA, 0x40000, 0x1000, 0);
+	ck_assert_int_eq(hwt_scrub_learn(&s, rec, n), 0);
+	n = mmap_rec(rec, PERF_RECORD_COMM, 0, 0x50000, 0x1000, PROT_EXEC);
+	ck_assert_int_eq(hwt_scrub_learn(&s, rec, n), 0);
+	n = mmap_rec(rec, PERF_RECORD_MMAP2, 0, 0x60000, 0x1000, PROT_EXEC);
+	ck_assert_int_eq(hwt_scrub_learn(&s, rec, 40), 0); /* too short to say */
+	n = mmap_rec(rec, PERF_RECORD_MMAP2, 0, ~0ull - 10, 0x1000, PROT_EXEC);
+	ck_assert_int_eq(hwt_scrub_learn(&s, rec, n), 0); /* wraps */
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x10010), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x20010), 0);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x30010), 1);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x40010), 0);
+	ck_assert_int_eq(hwt_scrub_is_code(&s, 0x50010), 0);
+	hwt_scrub_fini(&s);
+}
+END_TEST
+
+#define FAKE_CODE 0x100000000000ull /* code at an address nothing maps here */
+
+/* Appends a sparse_fp3 sample of ours (a thread's) with user IP @ip and a 512-byte copy from
+ * @sp: @words (64), the kernel filled @dyn bytes. */
+static void leaf_rec(uint8_t *buf, size_t *len, uint64_t ip, uint64_t sp, const uint64_t *words,
+		     uint64_t dyn)
+{
+	uint32_t pid = (uint32_t)getpid();
+	uint64_t w[] = { 1, ip, pid | (uint64_t)(pid + 1) << 32, 1000, 2, sp + 64, sp, ip, 512 };
+	struct perf_event_header h = { .type = PERF_RECORD_SAMPLE,
+				       .misc = PERF_RECORD_MISC_USER,
+				       .size = 8 + sizeof(w) + 512 + 8 };
+
+	memcpy(buf + *len, &h, 8);
+	memcpy(buf + *len + 8, w, sizeof(w));
+	memcpy(buf + *len + 8 + sizeof(w), words, 512);
+	memcpy(buf + *len + 8 + sizeof(w) + 512, &dyn, 8);
+	*len += h.size;
+}
+
+/* The recorder's rewrite: a copy from 256 bytes below argc keeps, as a sparse copy of 256 bytes,
+ * the two code words below argc, not the data word nor the code word above argc; a sample whose IP
+ * lies in no known mapping keeps its copy whole; in place the same. */
+START_TEST(hwt_scrub_copy_sparse_keeps_code)
+{
+	struct hwt_scrub s = { 0 };
+	uint64_t words[64], startstack = stat_field(28), w;
+	uint8_t src[2048], dst[2048], mm[88];
+	size_t len = 0, at = 0;
+	struct hwt_perf_sample smp;
+	struct perf_event_header h;
+
+	ck_assert_uint_gt(startstack, 0);
+	ck_assert_int_eq(hwt_scrub_learn(&s, mm,
+					 mmap_rec(mm, PERF_RECORD_MMAP2, 0, FAKE_CODE, 0x10000,
+						  PROT_READ | PROT_EXEC)),
+			 1);
+	for (int i = 0; i < 64; i++)
+		words[i] = 0x4141414141414141ull;
+	words[0] = FAKE_CODE + 0x100;
+	words[3] = 0x7ff000;
+	words[5] = FAKE_CODE + 0x200;
+	words[40] = FAKE_CODE + 0x300; /* above argc: the program's arguments, never kept */
+	leaf_rec(src, &len, FAKE_CODE + 0x10, startstack - 256, words, 512);
+	leaf_rec(src, &len, 0x1000, startstack - 256, words, 512); /* IP in nothing known */
+	size_t nlen = hwt_scrub_copy(&s, dst, src, len, one_desc, (void *)&sparse_fp3);
+	ck_assert_uint_eq(s.sparse, 1);
+	ck_assert_uint_eq(s.whole, 1);
+	ck_assert_uint_eq(nlen, (len / 2 - 512 + 24) + (len / 2 - 256));
+
+	memcpy(&h, dst, 8);
+	ck_assert_uint_eq(h.size, len / 2 - 512 + 24);
+	ck_assert_int_eq(hwt_perf_sample_parse(&sparse_fp3, dst + 8, dst + h.size, &smp), 0);
+	ck_assert_ptr_nonnull(smp.stack_map);
+	ck_assert_uint_eq(smp.stack_size, 256);
+	ck_assert_uint_eq(smp.stack_map[0], 1u | 1u << 5);
+	for (int i = 0; i < 32; i++) {
+		ck_assert_int_eq(hwt_perf_stack_read(&smp, 8 * (uint64_t)i, &w, 8), 0);
+		ck_assert_uint_eq(w, i == 0 || i == 5 ? words[i] : 0);
+	}
+	ck_assert_int_eq(hwt_perf_stack_read(&smp, 256, &w, 8), HWT_E_INVAL);
+	at = h.size;
+	memcpy(&h, dst + at, 8);
+	ck_assert_int_eq(hwt_perf_sample_parse(&sparse_fp3, dst + at + 8, dst + at + h.size, &smp),
+			 0);
+	ck_assert_ptr_null(smp.stack_map);
+	ck_assert_uint_eq(smp.stack_size, 256);
+	ck_assert_mem_eq(smp.stack, words, 256);
+	ck_assert_uint_eq(at + h.size, nlen);
+	/* Our /proc/PID/maps was read once (first seen), and again for the unknown IP. */
+	ck_assert_uint_eq(s.nprocs, 1);
+	ck_assert_uint_eq(s.procs[0].maps_round, s.round);
+	uint64_t first = s.round;
+	ck_assert_uint_eq(hwt_scrub_copy(&s, dst, src, len / 2, one_desc, (void *)&sparse_fp3),
+			  len / 2 - 512 + 24);
+	ck_assert_uint_eq(s.procs[0].maps_round, first); /* the IP is known: not read again */
+	hwt_scrub_lost(&s);				 /* MMAP records may be lost: read again */
+	ck_assert_uint_eq(hwt_scrub_copy(&s, dst, src, len / 2, one_desc, (void *)&sparse_fp3),
+			  len / 2 - 512 + 24);
+	ck_assert_uint_eq(s.procs[0].maps_round, s.round);
+	ck_assert_uint_gt(s.round, first);
+	/* Again, in place: the same records. */
+	ck_assert_uint_eq(hwt_scrub_copy(&s, dst, src, len, one_desc, (void *)&sparse_fp3), nlen);
+	ck_assert_uint_eq(hwt_scrub_copy(&s, src, src, len, one_desc, (void *)&sparse_fp3), nlen);
+	ck_assert_mem_eq(src, dst, nlen);
+	hwt_scrub_fini(&s);
+}
+END_TEST
+
 START_TEST(hwt_open_regular_refuses_others)
 {
 	char dir[64], fifo[80], file[80];
@@ -436,6 +709,12 @@ static Suite *perf_sample_suite(void)
 	tcase_add_test(tc, hwt_scrub_records_unknown_process);
 	tcase_add_test(tc, hwt_scrub_records_checks_argv0);
 	tcase_add_test(tc, hwt_scrub_copy_cuts_at_argc_and_fill);
+	tcase_add_test(tc, hwt_perf_sample_parse_sparse);
+	tcase_add_loop_test(tc, hwt_perf_sample_parse_sparse_bad, 0,
+			    sizeof(bad_sparse) / sizeof(bad_sparse[0]));
+	tcase_add_test(tc, hwt_scrub_learn_range_merges);
+	tcase_add_test(tc, hwt_scrub_learn_code_only);
+	tcase_add_test(tc, hwt_scrub_copy_sparse_keeps_code);
 	tcase_add_test(tc, hwt_open_regular_refuses_others);
 	suite_add_tcase(s, tc);
 	return s;
