@@ -2,6 +2,7 @@
  * lifecycle, mappings, losses, and the periodic counter reads, as events of the model. */
 #include "internal.h"
 
+#include <assert.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,14 +294,17 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 		return (int)stack;
 
 	uint32_t nw = hwt_model_nweights(d->m);
-	memset(d->weights, 0, sizeof(d->weights));
-	d->weights[0] = 1;
+	/* The row of the event's place, so that samples go out in batches (internal.h). */
+	size_t row = d->nout;
+	uint64_t *w = row < WEIGHT_ROWS ? d->sample_weights[row] : d->weights;
+	memset(w, 0, sizeof(d->weights));
+	w[0] = 1;
 	/* Events sampled every N occurrences do not carry the period: it is N. */
 	uint64_t period = s.period;
 	if (!(e->sample_type & PERF_SAMPLE_PERIOD) && !(e->flags & HWT_DESC_FREQ))
 		period = e->sample_period;
 	if (d->w_period >= 0)
-		d->weights[d->w_period] = period;
+		w[d->w_period] = period;
 	struct thread *t = hwt_dec_thread(d, s.tid, 0);
 	if (s.read && (e->read_format & PERF_FORMAT_GROUP) && t) {
 		/* Values are the thread's running totals: the sample gets what accrued since the
@@ -313,7 +317,7 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 		for (uint64_t i = 1; i < nr && i < MAX_GROUP; i++) {
 			uint64_t v = s.read[hdr + i * per];
 			if (d->w_members[i] >= 0 && (uint32_t)d->w_members[i] < nw)
-				d->weights[d->w_members[i]] =
+				w[d->w_members[i]] =
 					t->have_last && v >= t->last[i] ? v - t->last[i] : v;
 			t->last[i] = v;
 		}
@@ -321,8 +325,9 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	}
 	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_SAMPLE, s.pid, s.tid, s.time);
 	if (ev) {
+		assert(ev == d->out + row);
 		ev->sample.stack = (uint32_t)stack;
-		ev->sample.weights = d->weights;
+		ev->sample.weights = w;
 	}
 	return 0;
 }
