@@ -14,8 +14,9 @@
 #include "core/openfile.h"
 
 /* Whether the DWARF section @name is one the lookups below never read: location lists, macros,
- * the old name indexes, CFI. (The line table they read: hwt_symfile_source()'s file names.) */
-static int unread_section(const char *name)
+ * the old name indexes, CFI; and without @lines the line table, which only
+ * hwt_symfile_source()'s file names need. */
+static int unread_section(const char *name, int lines)
 {
 	static const char *const unread[] = {
 		".debug_loc",	   ".debug_loclists", ".debug_macro", ".debug_macinfo",
@@ -24,6 +25,8 @@ static int unread_section(const char *name)
 
 	if (!strncmp(name, ".zdebug_", 8))
 		name += 2; /* the old compressed names: .zdebug_loc is .debug_loc */
+	if (!lines && !strcmp(name, ".debug_line"))
+		return 1;
 	for (size_t i = 0; i < sizeof(unread) / sizeof(unread[0]); i++)
 		if (!strcmp(name, unread[i]))
 			return 1;
@@ -32,9 +35,9 @@ static int unread_section(const char *name)
 
 /* Marks the compressed sections of @elf (a private mapping) that the lookups never read as
  * SHT_NOBITS in memory, which dwarf_begin_elf() skips: it would inflate every compressed debug
- * section (Debian's libc debug file: 10 MB, of which location lists are 1.4, in 0.04 s of
- * zlib) before the first lookup. */
-static void skip_unread(Elf *elf)
+ * section (Debian's libc debug file: 10 MB, of which location lists are 1.4 and the line table
+ * 1.3, in 0.04 s of zlib) before the first lookup. */
+static void skip_unread(Elf *elf, int lines)
 {
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
@@ -46,14 +49,14 @@ static void skip_unread(Elf *elf)
 		const char *name =
 			gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
 		if (name && sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_COMPRESSED) &&
-		    unread_section(name)) {
+		    unread_section(name, lines)) {
 			sh.sh_type = SHT_NOBITS;
 			gelf_update_shdr(scn, &sh);
 		}
 	}
 }
 
-static Dwarf *dwarf_of(const char *path, int *fdp, Elf **elfp)
+static Dwarf *dwarf_of(const char *path, int lines, int *fdp, Elf **elfp)
 {
 	int fd = hwt_open_regular(path);
 	Elf *elf;
@@ -64,7 +67,7 @@ static Dwarf *dwarf_of(const char *path, int *fdp, Elf **elfp)
 	/* Private: skip_unread() changes section headers in memory only. */
 	elf = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF)
-		skip_unread(elf);
+		skip_unread(elf, lines);
 	dw = elf && elf_kind(elf) == ELF_K_ELF ? dwarf_begin_elf(elf, DWARF_C_READ, NULL) : NULL;
 	if (!dw) {
 		elf_end(elf);
@@ -76,26 +79,42 @@ static Dwarf *dwarf_of(const char *path, int *fdp, Elf **elfp)
 	return dw;
 }
 
-/* The file's own DWARF, else the debug file named by its build id; once per file. */
-static Dwarf *file_dwarf(struct elf_file *f)
+/* The file's own DWARF, else the debug file named by its build id; once per file, and once more
+ * if it was opened without its line tables and @lines asks for them. */
+static Dwarf *file_dwarf(struct elf_file *f, int lines)
 {
 	char path[512];
 	Elf *elf = NULL;
 	Dwarf *dw;
+	int fd;
 
-	if (f->dwarf_state)
+	if (f->dwarf_state < 0 || (f->dwarf_state > 0 && (f->dwarf_lines || !lines)))
 		return f->dwarf;
-	f->dwarf_state = -1;
-	if (f->is_vdso || f->state != FILE_LOADED)
+	if (!f->dwarf_state && (f->is_vdso || f->state != FILE_LOADED)) {
+		f->dwarf_state = -1;
 		return NULL;
-	dw = dwarf_of(f->path, &f->dwarf_fd, &elf);
+	}
+	dw = dwarf_of(f->path, lines, &fd, &elf);
 	if (!dw &&
 	    !hwt_symfile_debug_path(f->file_build_id, f->file_build_id_len, path, sizeof(path)))
-		dw = dwarf_of(path, &f->dwarf_fd, &elf);
-	if (!dw)
-		return NULL;
+		dw = dwarf_of(path, lines, &fd, &elf);
+	if (!dw) {
+		if (f->dwarf_state)
+			f->dwarf_lines = -1; /* tried: the one without line tables it is */
+		else
+			f->dwarf_state = -1;
+		return f->dwarf;
+	}
+	if (f->dwarf_state) {
+		/* Names the lookups gave from the first stay valid: it lives as long as @f. */
+		f->dwarf_old = f->dwarf;
+		f->dwarf_old_elf = f->dwarf_elf;
+		f->dwarf_old_fd = f->dwarf_fd;
+	}
 	f->dwarf = dw;
 	f->dwarf_elf = elf;
+	f->dwarf_fd = fd;
+	f->dwarf_lines = lines;
 	f->dwarf_state = 1;
 	return dw;
 }
@@ -117,7 +136,7 @@ static const char *die_name(Dwarf_Die *die)
 
 int hwt_symfile_inlined(struct elf_file *f, uint64_t vaddr, const char **names, int max)
 {
-	Dwarf *dw = file_dwarf(f);
+	Dwarf *dw = file_dwarf(f, 0);
 	Dwarf_Die cu, inner, *scopes = NULL;
 	int i, n, k = 0;
 
@@ -152,7 +171,7 @@ int hwt_symfile_inlined(struct elf_file *f, uint64_t vaddr, const char **names, 
 
 int hwt_symfile_source(struct elf_file *f, uint64_t vaddr, char *out, size_t len)
 {
-	Dwarf *dw = file_dwarf(f);
+	Dwarf *dw = file_dwarf(f, 1);
 	Dwarf_Die cu, *scopes = NULL;
 	Dwarf_Attribute a;
 	const char *file = NULL, *dir = NULL;
@@ -181,7 +200,12 @@ void hwt_symfile_dwarf_fini(struct elf_file *f)
 	dwarf_end(f->dwarf);
 	elf_end(f->dwarf_elf);
 	close(f->dwarf_fd);
-	f->dwarf = NULL;
-	f->dwarf_elf = NULL;
-	f->dwarf_state = 0;
+	if (f->dwarf_old) {
+		dwarf_end(f->dwarf_old);
+		elf_end(f->dwarf_old_elf);
+		close(f->dwarf_old_fd);
+	}
+	f->dwarf = f->dwarf_old = NULL;
+	f->dwarf_elf = f->dwarf_old_elf = NULL;
+	f->dwarf_state = f->dwarf_lines = 0;
 }

@@ -647,6 +647,36 @@ START_TEST(symbolizer_inlined_chain)
 }
 END_TEST
 
+/* An inlined lookup opens the file's DWARF without its line tables; a source lookup after it
+ * opens it again with them. Both answer, and the first's frames keep their names. */
+START_TEST(symbolizer_inlined_then_sources)
+{
+	uint32_t out[HWT_INLINE_MAX];
+	uint64_t mark = (uint64_t)(uintptr_t)sym_inline_mark;
+	int64_t id;
+	uint32_t file;
+
+	ck_assert_int_eq(sym_inl_outer(2), 11);
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, SELF, mark, out, HWT_INLINE_MAX), 1);
+	hwt_symbolizer_sources(s, 1);
+	id = hwt_symbolizer_frame(s, SELF, mark, 0);
+	ck_assert_int_gt(id, 0);
+	ck_assert_str_eq(name_of(id), "sym_inl_outer");
+	file = hwt_model_frame_file(m, (uint32_t)id);
+	ck_assert_uint_ne(file, HWT_NONE);
+	const char *path = hwt_model_str(m, file);
+	ck_assert_ptr_nonnull(strstr(path, "test_symbols.c"));
+	ck_assert_str_eq(hwt_model_str(m, frame_of(out[0])->name), "sym_inl_inner (inlined)");
+	/* Another function of the file: from the DWARF with line tables, opened once. */
+	ck_assert_str_eq(
+		name_of(hwt_symbolizer_frame(s, SELF, addr_of((void (*)(void))sym_target_a), 0)),
+		"sym_target_a");
+	file = hwt_model_frame_file(m, (uint32_t)hwt_symbolizer_frame(
+					       s, SELF, addr_of((void (*)(void))sym_target_a), 0));
+	ck_assert_uint_ne(file, HWT_NONE);
+}
+END_TEST
+
 START_TEST(symbolizer_bad_args)
 {
 	struct hwt_map_info mi = { .path = "/a", .start = 0x2000, .end = 0x1000 };
@@ -1167,6 +1197,7 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, foreach_map_files_only);
 	tcase_add_test(tc, symbolizer_code_self);
 	tcase_add_test(tc, symbolizer_inlined_chain);
+	tcase_add_test(tc, symbolizer_inlined_then_sources);
 	tcase_add_test(tc, symbolizer_bad_args);
 	suite_add_tcase(su, tc);
 
