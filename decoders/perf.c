@@ -288,7 +288,13 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	    !strcmp(e->name, HWT_SYSC_EVENT))
 		return effect_sample(d, e, &s);
 	d->stats.samples++;
-	hwt_dec_announce(d, s.pid, s.tid, s.time);
+	/* One lookup where the thread is known (most samples); the table stays as it is until the
+	 * next record. */
+	struct thread *t = hwt_dec_thread(d, s.tid, 0);
+	if (!t || !t->announced) {
+		hwt_dec_announce(d, s.pid, s.tid, s.time);
+		t = hwt_dec_thread(d, s.tid, 0);
+	}
 	int64_t stack = build_stack(d, e, &s);
 	if (stack < 0)
 		return (int)stack;
@@ -305,7 +311,6 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 		period = e->sample_period;
 	if (d->w_period >= 0)
 		w[d->w_period] = period;
-	struct thread *t = hwt_dec_thread(d, s.tid, 0);
 	if (s.read && (e->read_format & PERF_FORMAT_GROUP) && t) {
 		/* Values are the thread's running totals: the sample gets what accrued since the
 		 * thread's previous sample. */
@@ -654,9 +659,9 @@ uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_
 	const struct perf_event_header *h = (const void *)rec;
 	if (h->type == PERF_RECORD_SAMPLE && size >= sizeof(*h) + 8) {
 		const struct hwt_event_desc *e = hwt_perf_desc(d, *(const uint64_t *)(h + 1));
-		struct hwt_perf_sample s;
-		if (e && !hwt_perf_sample_parse(e, rec + sizeof(*h), rec + size, &s) && s.time)
-			return s.time;
+		uint64_t time;
+		if (e && !hwt_perf_sample_time(e, rec + sizeof(*h), rec + size, &time) && time)
+			return time;
 		return fallback;
 	}
 	uint32_t pid, tid;
