@@ -64,6 +64,7 @@ struct elf_file {
 	void *dwarf_old;     /* the Dwarf * without them that it replaced, NULL if none: names */
 	void *dwarf_old_elf; /* borrowed from it live with @f */
 	int dwarf_old_fd;
+	void *dwarf_bufs;     /* sections inflated for them (syminline.c), freed with them */
 	uint32_t path_id;     /* interned path, HWT_NONE until needed */
 	uint32_t build_id_id; /* interned hex build id */
 	int build_id_done;

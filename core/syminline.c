@@ -4,11 +4,13 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "symfile.h"
 #include "core/openfile.h"
@@ -33,11 +35,64 @@ static int unread_section(const char *name, int lines)
 	return 0;
 }
 
-/* Marks the compressed sections of @elf (a private mapping) that the lookups never read as
+/* A section's bytes inflated here: kept while its Dwarf is (hwt_symfile_dwarf_fini()). */
+struct inflated {
+	struct inflated *next;
+	uint8_t data[];
+};
+
+/* Makes the compressed section @scn (header @sh) of @elf, a private mapping, its inflated bytes
+ * in memory, as elf_compress() would, but inflating the deflate stream raw: the zlib wrapper's
+ * Adler-32, a fifth of zlib's time here, is not computed. Returns the buffer, or NULL where it
+ * is not a zlib stream or does not inflate to its size: the section is left to libdw. */
+static struct inflated *inflate_section(Elf *elf, Elf_Scn *scn, GElf_Shdr *sh)
+{
+	Elf_Data *d = elf_getdata(scn, NULL);
+	GElf_Chdr ch;
+	size_t hdr = gelf_getclass(elf) == ELFCLASS64 ? sizeof(Elf64_Chdr) : sizeof(Elf32_Chdr);
+
+	if (!d || !gelf_getchdr(scn, &ch) || ch.ch_type != ELFCOMPRESS_ZLIB ||
+	    d->d_size < hdr + 2 + 4 || d->d_size - hdr > UINT_MAX || !ch.ch_size ||
+	    ch.ch_size > UINT_MAX)
+		return NULL;
+	const uint8_t *z = (const uint8_t *)d->d_buf + hdr;
+	/* The wrapper: deflate, no preset dictionary, its two bytes' check. */
+	if ((z[0] & 0x0f) != 8 || (z[0] >> 4) > 7 || (z[1] & 0x20) || (z[0] << 8 | z[1]) % 31)
+		return NULL;
+	struct inflated *in = malloc(sizeof(*in) + ch.ch_size);
+	if (!in)
+		return NULL;
+	z_stream zs = { .next_in = (Bytef *)(uintptr_t)(z + 2),
+			.avail_in = (uInt)(d->d_size - hdr - 2),
+			.next_out = in->data,
+			.avail_out = (uInt)ch.ch_size };
+	if (inflateInit2(&zs, -15) != Z_OK) {
+		free(in);
+		return NULL;
+	}
+	int rc = inflate(&zs, Z_FINISH);
+	inflateEnd(&zs);
+	if (rc != Z_STREAM_END || zs.total_out != ch.ch_size) {
+		free(in);
+		return NULL;
+	}
+	d->d_buf = in->data;
+	d->d_size = ch.ch_size;
+	d->d_type = ELF_T_BYTE;
+	d->d_align = ch.ch_addralign;
+	sh->sh_flags &= ~(GElf_Xword)SHF_COMPRESSED;
+	sh->sh_size = ch.ch_size;
+	sh->sh_addralign = ch.ch_addralign;
+	gelf_update_shdr(scn, sh);
+	return in;
+}
+
+/* Makes the compressed sections of @elf (a private mapping) that the lookups never read
  * SHT_NOBITS in memory, which dwarf_begin_elf() skips: it would inflate every compressed debug
  * section (Debian's libc debug file: 10 MB, of which location lists are 1.4 and the line table
- * 1.3, in 0.04 s of zlib) before the first lookup. */
-static void skip_unread(Elf *elf, int lines)
+ * 1.3, in 0.04 s of zlib) before the first lookup. The DWARF sections it reads are inflated
+ * here, onto *@bufs. */
+static void prepare_sections(Elf *elf, int lines, struct inflated **bufs)
 {
 	size_t shstrndx;
 	Elf_Scn *scn = NULL;
@@ -48,31 +103,56 @@ static void skip_unread(Elf *elf, int lines)
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *name =
 			gelf_getshdr(scn, &sh) ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-		if (name && sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_COMPRESSED) &&
-		    unread_section(name, lines)) {
+		if (!name || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_COMPRESSED))
+			continue;
+		if (unread_section(name, lines)) {
 			sh.sh_type = SHT_NOBITS;
 			gelf_update_shdr(scn, &sh);
+		} else if (!strncmp(name, ".debug_", 7)) {
+			struct inflated *in = inflate_section(elf, scn, &sh);
+			if (in) {
+				in->next = *bufs;
+				*bufs = in;
+			}
 		}
 	}
 }
 
-static Dwarf *dwarf_of(const char *path, int lines, int *fdp, Elf **elfp)
+static void free_inflated(struct inflated *in)
+{
+	while (in) {
+		struct inflated *next = in->next;
+		free(in);
+		in = next;
+	}
+}
+
+/* The DWARF of the file at @path; the sections inflated for it go onto *@bufs. */
+static Dwarf *dwarf_of(const char *path, int lines, int *fdp, Elf **elfp, void **bufs)
 {
 	int fd = hwt_open_regular(path);
+	struct inflated *mine = NULL, *last;
 	Elf *elf;
 	Dwarf *dw;
 
 	if (fd < 0)
 		return NULL;
-	/* Private: skip_unread() changes section headers in memory only. */
+	/* Private: prepare_sections() changes sections in memory only. */
 	elf = elf_begin(fd, ELF_C_READ_MMAP_PRIVATE, NULL);
 	if (elf && elf_kind(elf) == ELF_K_ELF)
-		skip_unread(elf, lines);
+		prepare_sections(elf, lines, &mine);
 	dw = elf && elf_kind(elf) == ELF_K_ELF ? dwarf_begin_elf(elf, DWARF_C_READ, NULL) : NULL;
 	if (!dw) {
 		elf_end(elf);
 		close(fd);
+		free_inflated(mine);
 		return NULL;
+	}
+	for (last = mine; last && last->next; last = last->next)
+		;
+	if (last) {
+		last->next = *bufs;
+		*bufs = mine;
 	}
 	*fdp = fd;
 	*elfp = elf;
@@ -94,10 +174,10 @@ static Dwarf *file_dwarf(struct elf_file *f, int lines)
 		f->dwarf_state = -1;
 		return NULL;
 	}
-	dw = dwarf_of(f->path, lines, &fd, &elf);
+	dw = dwarf_of(f->path, lines, &fd, &elf, &f->dwarf_bufs);
 	if (!dw &&
 	    !hwt_symfile_debug_path(f->file_build_id, f->file_build_id_len, path, sizeof(path)))
-		dw = dwarf_of(path, lines, &fd, &elf);
+		dw = dwarf_of(path, lines, &fd, &elf, &f->dwarf_bufs);
 	if (!dw) {
 		if (f->dwarf_state)
 			f->dwarf_lines = -1; /* tried: the one without line tables it is */
@@ -205,6 +285,8 @@ void hwt_symfile_dwarf_fini(struct elf_file *f)
 		elf_end(f->dwarf_old_elf);
 		close(f->dwarf_old_fd);
 	}
+	free_inflated(f->dwarf_bufs);
+	f->dwarf_bufs = NULL;
 	f->dwarf = f->dwarf_old = NULL;
 	f->dwarf_elf = f->dwarf_old_elf = NULL;
 	f->dwarf_state = f->dwarf_lines = 0;
