@@ -139,9 +139,13 @@ static struct stack_cache_entry *stack_cached(struct hwt_decoder *d, uint32_t pi
 		kmask |= (uint32_t)kernel[i] << i;
 	}
 	struct stack_cache_entry *ce = &d->stacks[(h ^ (h >> 29)) & (STACK_CACHE_SIZE - 1)];
-	if (ce->gen == gen && ce->pid == pid && ce->n == (uint32_t)n && ce->kernel == kmask &&
-	    !memcmp(ce->pcs, pcs, (size_t)n * sizeof(*pcs)))
-		return ce;
+	if (ce->gen == gen && ce->pid == pid && ce->n == (uint32_t)n && ce->kernel == kmask) {
+		int i = 0;
+		while (i < n && ce->pcs[i] == pcs[i]) /* a few frames: no call to memcmp() */
+			i++;
+		if (i == n)
+			return ce;
+	}
 	ce->gen = 0; /* to be filled */
 	return ce;
 }
@@ -163,7 +167,8 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 		if (ctx_kernel) {
 			if (n && kernel[n - 1])
 				continue; /* one [kernel] frame for the whole kernel part */
-			pcs[n] = ip;
+			/* Symbolized, it is "[kernel]" wherever it was: one stack in the cache. */
+			pcs[n] = d->cfg.symbolize ? 0 : ip;
 			kernel[n++] = 1;
 			continue;
 		}
