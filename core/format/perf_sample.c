@@ -7,6 +7,16 @@
 
 #include "hwtrace/error.h"
 
+/* Bits set in @v: __builtin_popcountll() is a call into libgcc where the build does not assume
+ * the POPCNT instruction, once per sample with user registers. */
+static inline int popcount64(uint64_t v)
+{
+	v -= (v >> 1) & 0x5555555555555555ull;
+	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (int)((v * 0x0101010101010101ull) >> 56);
+}
+
 /* The parse, inlined where it is used: what a caller does not read of @s is never stored (the
  * time alone costs the checks). Every field is set, none twice. */
 static inline __attribute__((always_inline)) int parse(const struct hwt_event_desc *e,
@@ -99,7 +109,7 @@ static inline __attribute__((always_inline)) int parse(const struct hwt_event_de
 		NEED(1);
 		s->regs_abi = *q++;
 		if (s->regs_abi) {
-			int n = __builtin_popcountll(e->sample_regs_user);
+			int n = popcount64(e->sample_regs_user);
 			NEED(n);
 			s->regs = q;
 			q += n;
