@@ -190,14 +190,15 @@ struct hwt_decoder {
 	int sources_finished;
 
 	/* Events ready to hand out, up to a batch of them (FILL_BATCH, decode.c). A sample's
-	 * weights lie in the row of sample_weights of its place in out: valid until the next batch
-	 * is made, so samples go out in batches. Past WEIGHT_ROWS places a sample uses weights,
-	 * which the next record may reuse: it goes out before that record is processed. */
+	 * weights lie in the row of sample_weights of its place in out (a row as long as the
+	 * model has weights): valid until the next batch is made, so samples go out in batches.
+	 * Past WEIGHT_ROWS places a sample uses weights, which the next record may reuse: it goes
+	 * out before that record is processed. */
 	struct hwt_event *out;
 	size_t nout, iout, cap_out;
 	struct stack_cache_entry *stacks; /* STACK_CACHE_SIZE, allocated at the first sample */
 	uint64_t weights[MAX_WEIGHTS];
-	uint64_t sample_weights[WEIGHT_ROWS][MAX_WEIGHTS];
+	uint64_t sample_weights[WEIGHT_ROWS * MAX_WEIGHTS];
 	struct hwt_effects *effects; /* the syscalls plugin's records, NULL until the first */
 };
 

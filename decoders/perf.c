@@ -305,10 +305,11 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 		return (int)stack;
 
 	uint32_t nw = hwt_model_nweights(d->m);
-	/* The row of the event's place, so that samples go out in batches (internal.h). */
-	size_t row = d->nout;
-	uint64_t *w = row < WEIGHT_ROWS ? d->sample_weights[row] : d->weights;
-	memset(w, 0, sizeof(d->weights));
+	/* The row of the event's place, so that samples go out in batches (internal.h); rows of
+	 * the weights there are (readers read no more), so that a batch's take a few KiB. */
+	size_t row = d->nout, stride = nw >= 1 && nw <= MAX_WEIGHTS ? nw : MAX_WEIGHTS;
+	uint64_t *w = row < WEIGHT_ROWS ? d->sample_weights + row * stride : d->weights;
+	memset(w, 0, stride * sizeof(*w));
 	w[0] = 1;
 	/* Events sampled every N occurrences do not carry the period: it is N. */
 	uint64_t period = s.period;
