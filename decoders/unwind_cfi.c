@@ -263,8 +263,21 @@ static const struct uw_row *row_at(struct hwt_unwinder *u, struct uw_proc *p, ui
 				file = p->mods[i].file;
 		if (!file)
 			return NULL;
+		/* Two ways per set (slot and slot ^ 1), so that two rows of one slot do not push
+		 * each other out on every sample: direct-mapped, a hundred rows share a slot in
+		 * about one code layout of eight (test_unwind's second pass then filled rows
+		 * again). A new row takes the way filled longer ago. */
 		slot = (uint32_t)(mix(pc - low, file) >> (64 - UW_ROWS_BITS));
 		row = &u->rows[slot];
+		if (row->file != file || row->pc != pc - low) {
+			struct uw_row *other = &u->rows[slot ^ 1];
+
+			if ((other->file == file && other->pc == pc - low) ||
+			    (row->file && (!other->file || other->stamp < row->stamp))) {
+				slot ^= 1;
+				row = other;
+			}
+		}
 		if (row->file != file || row->pc != pc - low) {
 			row->undef_ra = 0;
 			row->same = row->at = row->val = row->reg = 0;
