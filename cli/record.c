@@ -464,6 +464,8 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	size_t ring = ring_asked(r);
 	if (ring)
 		cfg.ring_bytes = ring;
+	int m = hwt_option_find_flag(r->tp->options, r->tp->noptions, 'm', "ring");
+	cfg.ring_fixed = m >= 0 && r->tracer.values[m].set;
 	/* -b inproc's call rings are the in-program API's: each thread's, --ring bytes. */
 	if (!strcmp(r->tp->name, "inproc"))
 		cfg.api_ring_bytes = (size_t)r->tracer

@@ -11,6 +11,34 @@
 /** Most -F patterns, and most -N patterns, one selection holds. */
 #define HWT_FUNCSEL_MAX 64
 
+/** The options both call tracers (uprobe, in-process) take alike, as initializers of struct
+ *  hwt_option (include/hwtrace/plugin.h): -F (@more ends its help), -N, -D and --min-duration. */
+#define HWT_FUNCSEL_OPT_FUNC(more)                                                              \
+	{                                                                                       \
+		.name = "func", .type = HWT_OPT_LIST, .max = HWT_FUNCSEL_MAX, .arg = "PATTERN", \
+		.short_flag = 'F', .long_flag = "function",                                     \
+		.help = "trace the functions of the program matching PATTERN, a glob "          \
+			"(default: all of them); LIB:PATTERN adds functions of a shared "       \
+			"library, e.g. -F 'libc.so*:qsort'" more                                \
+	}
+#define HWT_FUNCSEL_OPT_NOFUNC                                                                    \
+	{                                                                                         \
+		.name = "nofunc", .type = HWT_OPT_LIST, .max = HWT_FUNCSEL_MAX, .arg = "PATTERN", \
+		.short_flag = 'N', .long_flag = "notrace",                                        \
+		.help = "do not trace functions matching PATTERN (LIB:PATTERN too)"               \
+	}
+#define HWT_FUNCSEL_OPT_DEPTH                                                                \
+	{                                                                                    \
+		.name = "depth", .type = HWT_OPT_INT, .min = 1, .max = 1000000, .arg = "N",  \
+		.short_flag = 'D', .long_flag = "depth", .help = "show calls at most N deep" \
+	}
+#define HWT_FUNCSEL_OPT_MIN_DURATION                                              \
+	{                                                                         \
+		.name = "min_duration", .type = HWT_OPT_DURATION, .arg = "T",     \
+		.long_flag = "min-duration",                                      \
+		.help = "show calls that took at least T (e.g. 10us, 1ms, 500ns)" \
+	}
+
 struct hwt_funcsel;
 
 /** An empty selection: it chooses every function of the main program but C run-time start-up

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,13 @@
 
 /* The most a ring fills before the recording loop is woken to drain it. */
 #define HWT_WAKEUP_MAX (256u << 10)
+
+/* The least a ring is shrunk to when the locked-memory limit refuses more (a -g dwarf sample is
+ * 8.4 KiB). */
+#define HWT_RING_FLOOR (64u << 10)
+
+/* Data bytes of a watch ring: a few hundred fork, exec and mmap records between two rounds. */
+#define HWT_WATCH_RING (16u << 10)
 
 /* ---- services for plugins -------------------------------------------------------------- */
 
@@ -214,17 +222,19 @@ int hwt_host_stream(struct hwt_host *h, int id, const void *data, size_t len)
 static struct ring *ring_for_cpu(struct hwt_host *h, int cpu)
 {
 	for (int i = 0; i < h->nrings; i++)
-		if (h->rings[i].cpu == cpu)
+		if (h->rings[i].cpu == cpu && !h->rings[i].watch)
 			return &h->rings[i];
 	return NULL;
 }
 
-static int map_ring(struct hwt_host *h, int fd, int cpu)
+static int map_ring(struct hwt_host *h, int fd, int cpu, int watch)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	size_t len = (size_t)page + h->ring_bytes;
+	size_t bytes = watch ? HWT_WATCH_RING : h->ring_bytes, len = (size_t)page + bytes;
 	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
+	if (base == MAP_FAILED && watch)
+		return HWT_E_NOMEM; /* said by the caller, if at all */
 	if (base == MAP_FAILED) {
 		hwt_host_set_error(
 			h,
@@ -248,7 +258,8 @@ static int map_ring(struct hwt_host *h, int fd, int cpu)
 		.cpu = cpu,
 		.page = base,
 		.data = (uint8_t *)base + page,
-		.size = h->ring_bytes,
+		.size = bytes,
+		.watch = watch,
 	};
 	if (h->scratch_cap < h->ring_bytes) {
 		free(h->scratch);
@@ -346,6 +357,41 @@ static void drop_repeated_sideband(struct hwt_host *h, struct perf_event_attr *a
 	}
 }
 
+/* The scrub of copied stacks must read a process's /proc entry while it lives: a process that
+ * exits before the recording loop's next round (10 ms, or a quarter ring) would keep no stacks.
+ * Beside the first event of task @pid on @cpu that copies stacks, a watch event on the same
+ * target records its forks, execs and code mappings into a small ring of its own that wakes the
+ * loop at each record: the scrub then reads the new process's entry at once. Best effort: no
+ * watch where it cannot be opened or mapped (the locked-memory limit), stacks as before. */
+static void watch_tasks(struct hwt_host *h, const struct perf_event_attr *like, int pid, int cpu)
+{
+	struct perf_event_attr a = {
+		.type = PERF_TYPE_SOFTWARE,
+		.size = sizeof(a),
+		.config = PERF_COUNT_SW_DUMMY,
+		.task = 1,
+		.comm = 1,
+		.comm_exec = 1,
+		.mmap = 1,
+		.watermark = 1,
+		.wakeup_watermark = 1,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+		.inherit = like->inherit,
+		.disabled = like->disabled,
+		.enable_on_exec = like->enable_on_exec,
+	};
+
+	if (!(like->sample_type & PERF_SAMPLE_STACK_USER) || !h->store)
+		return;
+	for (int i = 0; i < h->nrings; i++)
+		if (h->rings[i].watch && h->rings[i].cpu == cpu)
+			return;
+	int fd = (int)syscall(SYS_perf_event_open, &a, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0 && map_ring(h, fd, cpu, 1))
+		close(fd);
+}
+
 static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
 			     int group_fd, const char *name, unsigned flags)
 {
@@ -413,8 +459,10 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 				err = HWT_E_INVAL;
 			}
 		} else {
-			err = map_ring(h, fd, cpu);
+			err = map_ring(h, fd, cpu, 0);
 		}
+		if (!err)
+			watch_tasks(h, attr, pid, cpu);
 	}
 	if (!err && h->nevents == h->cap_events) {
 		int cap = h->cap_events ? 2 * h->cap_events : 32;
@@ -432,6 +480,68 @@ static int open_event_locked(struct hwt_host *h, struct perf_event_attr *attr, i
 	}
 	h->events[h->nevents++] = ev;
 	return fd;
+}
+
+/* Maps @n rings of @bytes on dummy events of this process, as the recording's will be, and undoes
+ * it: 0 if the kernel allows it, else the errno of the first mapping it refuses. */
+static int rings_fit(int n, size_t bytes)
+{
+	struct perf_event_attr a = { .type = PERF_TYPE_SOFTWARE,
+				     .size = sizeof(a),
+				     .config = PERF_COUNT_SW_DUMMY,
+				     .disabled = 1,
+				     .exclude_kernel = 1,
+				     .exclude_hv = 1 };
+	size_t len = (size_t)sysconf(_SC_PAGESIZE) + bytes;
+	int fds[64], err = 0, k = 0;
+	void *maps[64];
+
+	for (; k < n && k < 64 && !err; k++) {
+		maps[k] = MAP_FAILED;
+		fds[k] = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fds[k] < 0)
+			break; /* no dummy event to try with: the real ones will say */
+		maps[k] = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fds[k], 0);
+		if (maps[k] == MAP_FAILED)
+			err = errno;
+	}
+	while (k-- > 0) {
+		if (maps[k] != MAP_FAILED)
+			munmap(maps[k], len);
+		close(fds[k]);
+	}
+	return err;
+}
+
+/* Non-zero if this process may lock memory beyond the limits (CAP_IPC_LOCK in effect). */
+static int may_lock_memory(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (data[CAP_IPC_LOCK / 32].effective >> (CAP_IPC_LOCK % 32)) & 1;
+}
+
+void hwt_host_fit_rings(struct hwt_host *h, int ncpus)
+{
+	size_t asked = h->ring_bytes;
+
+	if (may_lock_memory())
+		return; /* trying would cost the mapping of every ring, twice */
+
+	/* The kernel locks a ring's pages against the user's perf_event_mlock_kb per CPU, then
+	 * RLIMIT_MEMLOCK, unless the recorder may lock memory (root, CAP_IPC_LOCK): a user with
+	 * CAP_PERFMON alone gets about 9 MiB on 2 CPUs. Beyond 64 CPUs, 64 rings stand for all. */
+	while (h->ring_bytes > HWT_RING_FLOOR && rings_fit(ncpus, h->ring_bytes) == EPERM)
+		h->ring_bytes /= 2;
+	if (h->ring_bytes < asked)
+		hwt_host_note(h,
+			      "rings of %zu KiB a CPU, not %zu: perf's locked-memory limit allows "
+			      "no more (raise /proc/sys/kernel/perf_event_mlock_kb, or record with "
+			      "CAP_IPC_LOCK)",
+			      h->ring_bytes >> 10, asked >> 10);
 }
 
 int hwt_host_open_event(struct hwt_host *h, struct perf_event_attr *attr, int pid, int cpu,
@@ -538,6 +648,8 @@ void hwt_host_free(struct hwt_host *h)
 		if (h->rings[i].aux)
 			munmap(h->rings[i].aux, h->rings[i].aux_size);
 		munmap(h->rings[i].page, (size_t)page + h->rings[i].size);
+		if (h->rings[i].watch)
+			close(h->rings[i].fd);
 	}
 	for (int i = 0; i < h->nevents; i++)
 		close(h->events[i].fd);

@@ -39,7 +39,8 @@ struct hwt_record_config {
 	char *const *argv;		      /* borrowed: program and arguments */
 	const struct hwt_plugin_use *plugins; /* borrowed: the tracer first */
 	int nplugins;
-	size_t ring_bytes;	  /* data bytes per CPU ring, a power of two */
+	size_t ring_bytes; /* data bytes per CPU ring, a power of two */
+	int ring_fixed;	   /* @ring_bytes is the user's: not shrunk to the locked-memory limit */
 	size_t api_ring_bytes;	  /* per thread ring of the in-program API's area (libhwtrace, the
 				   * inproc runtime), a power of two; 0: its default */
 	const char *cmdline;	  /* borrowed: the hwtrace command line, for metadata (the program's

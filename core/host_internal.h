@@ -20,6 +20,8 @@ struct ring {
 	size_t size; /* data bytes, a power of two */
 	void *aux;   /* the AUX area mapped by hwt_host_map_aux(), NULL if none */
 	size_t aux_size;
+	int watch; /* a watch ring (see watch_tasks() in host.c): its records are read, not kept;
+		    * it owns @fd */
 };
 
 /* An event opened through the host: closed when the host is freed. */
@@ -91,6 +93,11 @@ struct running {
 
 /** A new host (zeroed, its lock ready); NULL when out of memory. Free with hwt_host_free(). */
 struct hwt_host *hwt_host_alloc(void);
+
+/** Halves @h's ring size until @ncpus rings of it can be mapped under the kernel's limit on
+ *  locked memory (not below 64 KiB), with a note when it shrank; for a ring size the user did not
+ *  give. Before any event is opened. */
+void hwt_host_fit_rings(struct hwt_host *h, int ncpus);
 
 /** hwt_host_set_error() on this thread writes to @buf (a poll thread's), not the host's. */
 void hwt_host_thread_error(char *buf);

@@ -107,13 +107,45 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts)
 	return err;
 }
 
+/* Reads watch ring @r (see watch_tasks() in host.c): each process that forked, exec'd or mapped
+ * code since has its /proc entry read by the scrub now, while it most likely lives. */
+static void read_watch(struct hwt_host *h, struct ring *r)
+{
+	uint64_t head = __atomic_load_n(&r->page->data_head, __ATOMIC_ACQUIRE);
+	uint64_t pos = r->page->data_tail;
+	uint8_t rec[sizeof(struct perf_event_header) + 8];
+
+	while (pos + sizeof(rec) <= head) {
+		struct perf_event_header hd;
+		uint32_t pid, ppid; /* the first two fields of FORK; COMM and MMAP: pid, tid */
+		for (size_t i = 0; i < sizeof(rec); i++) /* byte by byte: it may wrap */
+			rec[i] = r->data[(pos + i) & (r->size - 1)];
+		memcpy(&hd, rec, sizeof(hd));
+		if (hd.size < sizeof(rec) || hd.size > head - pos)
+			break;
+		memcpy(&pid, rec + sizeof(hd), 4);
+		memcpy(&ppid, rec + sizeof(hd) + 4, 4);
+		if (hd.type == PERF_RECORD_FORK && ppid != pid) /* a process, not a thread */
+			hwt_scrub_fork(&h->scrub, ppid, pid);
+		else if (hd.type == PERF_RECORD_MMAP ||
+			 (hd.type == PERF_RECORD_COMM && (hd.misc & PERF_RECORD_MISC_COMM_EXEC)))
+			hwt_scrub_prime(&h->scrub, pid);
+		pos += hd.size;
+	}
+	__atomic_store_n(&r->page->data_tail, head, __ATOMIC_RELEASE);
+}
+
 int hwt_rec_drain_all(struct hwt_host *h)
 {
 	int err = 0;
 
 	h->round_ts = hwt_mono_ns();
+	for (int i = 0; i < h->nrings; i++)
+		if (h->rings[i].watch)
+			read_watch(h, &h->rings[i]);
 	for (int i = 0; i < h->nrings && !err; i++)
-		err = drain_ring(h, &h->rings[i], h->round_ts);
+		if (!h->rings[i].watch)
+			err = drain_ring(h, &h->rings[i], h->round_ts);
 	hwt_progapi_drain(h->api, h); /* libhwtrace's rings */
 	return err;
 }

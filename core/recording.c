@@ -425,6 +425,8 @@ static int start_recording(struct recording *r, char (*exe_paths)[PATH_MAX], cha
 	int err = 0;
 
 	r->target = (struct hwt_target){ .pid = -1, .ncpus = (int)sysconf(_SC_NPROCESSORS_CONF) };
+	if (!cfg->ring_fixed)
+		hwt_host_fit_rings(r->h, r->target.ncpus);
 	if (cfg->argv) {
 		/* Orphans of the program's processes (a daemon whose parent exited) become ours:
 		 * they are recorded, and waited for, until the last exits. */

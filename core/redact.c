@@ -139,6 +139,7 @@ enum hwt_redact_meta hwt_redact_meta_kind(const char *key)
 		{ "exe", HWT_META_PROGRAM },	   { "cwd", HWT_META_PATH },
 		{ "project_root", HWT_META_PATH }, { "command", HWT_META_CMDLINE },
 		{ "hwtrace", HWT_META_CMDLINE },   { "environment", HWT_META_HIDDEN },
+		{ "hostname", HWT_META_HIDDEN },
 	};
 
 	for (size_t i = 0; key && i < sizeof(keys) / sizeof(keys[0]); i++)

@@ -35,7 +35,7 @@ enum hwt_redact_meta {
 	HWT_META_PATH,	  /* a directory ("cwd", "project_root"): HWT_REDACT_BARE */
 	HWT_META_PROGRAM, /* the program run ("exe"): HWT_REDACT_BASENAME */
 	HWT_META_CMDLINE, /* a command line ("command", "hwtrace"): hwt_redact_cmdline() */
-	HWT_META_HIDDEN,  /* the environment: not shown redacted */
+	HWT_META_HIDDEN,  /* the environment, the hostname: not shown redacted */
 };
 
 /** What the metadata of key @key is. */

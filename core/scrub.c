@@ -217,6 +217,27 @@ static size_t copy_cut(uint8_t *out, const uint8_t *rec, size_t size, const uint
 	return h.size;
 }
 
+void hwt_scrub_prime(struct hwt_scrub *s, uint32_t pid)
+{
+	s->round++; /* read again: an exec since the last read changed the fields */
+	proc_of(s, pid);
+}
+
+void hwt_scrub_fork(struct hwt_scrub *s, uint32_t parent, uint32_t child)
+{
+	s->round++;
+	struct hwt_scrub_proc p = *proc_of(s, parent); /* a copy: the next call may move it */
+	struct hwt_scrub_proc *pc = proc_of(s, child);
+	/* A fork copies its parent's memory: the same stack, argv and environment, until the
+	 * child execs. One gone before it could be read has its parent's (an exec would have
+	 * been seen first: the copies of a later image are checked against argv[0]). */
+	if (parent != child && !pc->startstack && !pc->arg_start && p.arg_start) {
+		pc->startstack = p.startstack;
+		pc->arg_start = p.arg_start;
+		pc->ran_user = p.ran_user;
+	}
+}
+
 size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, size_t len,
 		      hwt_scrub_desc_fn desc_of, void *ctx)
 {

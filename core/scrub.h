@@ -48,6 +48,15 @@ size_t hwt_scrub_records(struct hwt_scrub *s, uint8_t *p, size_t len, hwt_scrub_
 size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, size_t len,
 		      hwt_scrub_desc_fn desc_of, void *ctx);
 
+/** Reads the stack fields of process @pid now, as a copy of its would in this round: a process
+ *  seen starting (a fork, an exec, a mapping) before it exits keeps them for its copies drained
+ *  later. */
+void hwt_scrub_prime(struct hwt_scrub *s, uint32_t pid);
+
+/** Process @child was forked by @parent: reads both now, and gives @child @parent's stack fields
+ *  if it could not be read (gone already). */
+void hwt_scrub_fork(struct hwt_scrub *s, uint32_t parent, uint32_t child);
+
 /** Frees what @s holds; NULL accepted. */
 void hwt_scrub_fini(struct hwt_scrub *s);
 

@@ -234,45 +234,48 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 	return node;
 }
 
-/* A record of the syscalls plugin: an instant when it completes an effect, with the caller's
- * stack and, under it, the effect's own frame. */
+/* A record of the syscalls plugin: an instant for each effect it completes (a copy makes two),
+ * with the caller's stack and, under it, the effect's own frame. */
 static int effect_sample(struct hwt_decoder *d, const struct hwt_event_desc *e,
 			 const struct hwt_perf_sample *s)
 {
-	struct hwt_effect fx;
+	struct hwt_effect fx[HWT_EFFECTS_MAX];
 
 	if (!s->raw)
 		return 0;
 	if (!d->effects && !(d->effects = hwt_effects_alloc()))
 		return HWT_E_NOMEM;
-	int rc = hwt_effects_record(d->effects, d->m, s->pid, s->tid, s->time, s->raw, s->raw_size,
-				    &fx);
-	if (rc == HWT_E_CORRUPT) {
+	int n = hwt_effects_record(d->effects, d->m, s->pid, s->tid, s->time, s->raw, s->raw_size,
+				   fx);
+	if (n == HWT_E_CORRUPT) {
 		d->stats.damaged_records++;
 		return 0;
 	}
-	if (rc <= 0)
-		return rc;
+	if (n <= 0)
+		return n;
 	hwt_dec_announce(d, s->pid, s->tid, s->time);
-	int64_t stack = build_stack(d, e, s);
-	if (stack < 0)
-		return (int)stack;
-	struct hwt_frame fr = { .name = fx.leaf, .kind = HWT_FRAME_SPAN };
-	int64_t frame = fx.leaf ? hwt_model_intern_frame(d->m, &fr) : 0;
-	if (frame < 0)
-		return (int)frame;
-	if (frame && (stack = hwt_model_intern_stack(d->m, (uint32_t)stack, (uint32_t)frame)) < 0)
-		return (int)stack;
-	int64_t name = hwt_model_intern_str(d->m, fx.name);
-	if (name < 0)
-		return (int)name;
-	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_INSTANT, s->pid, s->tid, s->time);
-	if (!ev)
-		return HWT_E_NOMEM;
-	ev->stack = (uint32_t)stack;
-	ev->instant.name = (uint32_t)name;
-	ev->instant.args = fx.args;
-	ev->instant.args_len = fx.args ? fx.args_len : 0;
+	int64_t caller = build_stack(d, e, s);
+	if (caller < 0)
+		return (int)caller;
+	for (int k = 0; k < n; k++) {
+		struct hwt_frame fr = { .name = fx[k].leaf, .kind = HWT_FRAME_SPAN };
+		int64_t stack = caller, frame = fx[k].leaf ? hwt_model_intern_frame(d->m, &fr) : 0;
+		if (frame < 0)
+			return (int)frame;
+		if (frame &&
+		    (stack = hwt_model_intern_stack(d->m, (uint32_t)caller, (uint32_t)frame)) < 0)
+			return (int)stack;
+		int64_t name = hwt_model_intern_str(d->m, fx[k].name);
+		if (name < 0)
+			return (int)name;
+		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_INSTANT, s->pid, s->tid, s->time);
+		if (!ev)
+			return HWT_E_NOMEM;
+		ev->stack = (uint32_t)stack;
+		ev->instant.name = (uint32_t)name;
+		ev->instant.args = fx[k].args;
+		ev->instant.args_len = fx[k].args ? fx[k].args_len : 0;
+	}
 	return 0;
 }
 

@@ -35,7 +35,7 @@ enum hwt_sysc_reg {
 /** One record: the RAW payload of a sample of the plugin's "syscalls" events (padding the kernel
  *  adds after it aside), written at the call's exit, when the registers still hold its
  *  arguments. Records carry HWT_SYSC_HEAD + HWT_SYSC_DATA bytes when they copy user memory
- *  (HWT_SYSC_C_PATH_*, HWT_SYSC_C_SOCK_SI, HWT_SYSC_C_SOCK_OUT), HWT_SYSC_HEAD else. */
+ *  (HWT_SYSC_C_PATH_*, HWT_SYSC_C_SOCK_*), HWT_SYSC_HEAD else. */
 struct hwt_sysc_rec {
 	uint32_t kind;		       /* enum hwt_sysc_kind */
 	uint32_t dlen;		       /* bytes of @data that are valid (a path: with its NUL) */
@@ -49,12 +49,14 @@ _Static_assert(HWT_SYSC_HEAD == 88, "the BPF programs write this layout");
 /** What the program does with a system call (its value in the class map). */
 enum hwt_sysc_class {
 	HWT_SYSC_C_NONE = 0,
-	HWT_SYSC_C_PLAIN = 1,	 /* registers only */
-	HWT_SYSC_C_PATH_DI = 2,	 /* copies the string at di (open, creat) */
-	HWT_SYSC_C_PATH_SI = 3,	 /* copies the string at si (openat, openat2) */
-	HWT_SYSC_C_SOCK_SI = 4,	 /* copies the sockaddr at si, dx bytes (connect, bind) */
-	HWT_SYSC_C_CLONE = 5,	 /* a positive result joins the followed processes */
-	HWT_SYSC_C_SOCK_OUT = 6, /* copies the sockaddr the call wrote at si (getsockname) */
+	HWT_SYSC_C_PLAIN = 1,	  /* registers only */
+	HWT_SYSC_C_PATH_DI = 2,	  /* copies the string at di (open, creat) */
+	HWT_SYSC_C_PATH_SI = 3,	  /* copies the string at si (openat, openat2) */
+	HWT_SYSC_C_SOCK_SI = 4,	  /* copies the sockaddr at si, dx bytes (connect, bind) */
+	HWT_SYSC_C_CLONE = 5,	  /* a positive result joins the followed processes */
+	HWT_SYSC_C_SOCK_OUT = 6,  /* copies the sockaddr the call wrote at si (getsockname) */
+	HWT_SYSC_C_SOCK_PEER = 7, /* copies the peer's sockaddr a successful call wrote at si
+				    (accept, accept4; none if si is NULL) */
 };
 
 /** x86-64 system call numbers the plugin follows. */
@@ -69,6 +71,7 @@ enum hwt_sysc_nr {
 	HWT_NR_WRITEV = 20,
 	HWT_NR_DUP = 32,
 	HWT_NR_DUP2 = 33,
+	HWT_NR_SENDFILE = 40,
 	HWT_NR_SOCKET = 41,
 	HWT_NR_CONNECT = 42,
 	HWT_NR_ACCEPT = 43,
@@ -82,12 +85,20 @@ enum hwt_sysc_nr {
 	HWT_NR_FORK = 57,
 	HWT_NR_VFORK = 58,
 	HWT_NR_EXECVE = 59,
+	HWT_NR_FCNTL = 72,
 	HWT_NR_CREAT = 85,
 	HWT_NR_OPENAT = 257,
+	HWT_NR_SPLICE = 275,
 	HWT_NR_ACCEPT4 = 288,
 	HWT_NR_DUP3 = 292,
+	HWT_NR_PREADV = 295,
+	HWT_NR_PWRITEV = 296,
 	HWT_NR_EXECVEAT = 322,
+	HWT_NR_COPY_FILE_RANGE = 326,
+	HWT_NR_PREADV2 = 327,
+	HWT_NR_PWRITEV2 = 328,
 	HWT_NR_CLONE3 = 435,
+	HWT_NR_CLOSE_RANGE = 436,
 	HWT_NR_OPENAT2 = 437,
 	HWT_NR_MAX = 512, /* numbers at or above this are never followed */
 };
@@ -107,6 +118,9 @@ static inline uint32_t hwt_sysc_class_of(int64_t nr)
 		return HWT_SYSC_C_SOCK_SI;
 	case HWT_NR_GETSOCKNAME:
 		return HWT_SYSC_C_SOCK_OUT;
+	case HWT_NR_ACCEPT:
+	case HWT_NR_ACCEPT4:
+		return HWT_SYSC_C_SOCK_PEER;
 	case HWT_NR_CLONE:
 	case HWT_NR_FORK:
 	case HWT_NR_VFORK:
@@ -123,12 +137,19 @@ static inline uint32_t hwt_sysc_class_of(int64_t nr)
 	case HWT_NR_DUP2:
 	case HWT_NR_DUP3:
 	case HWT_NR_SOCKET:
-	case HWT_NR_ACCEPT:
-	case HWT_NR_ACCEPT4:
 	case HWT_NR_SENDTO:
 	case HWT_NR_RECVFROM:
 	case HWT_NR_SENDMSG:
 	case HWT_NR_RECVMSG:
+	case HWT_NR_SENDFILE:
+	case HWT_NR_FCNTL:
+	case HWT_NR_SPLICE:
+	case HWT_NR_PREADV:
+	case HWT_NR_PWRITEV:
+	case HWT_NR_COPY_FILE_RANGE:
+	case HWT_NR_PREADV2:
+	case HWT_NR_PWRITEV2:
+	case HWT_NR_CLOSE_RANGE:
 		return HWT_SYSC_C_PLAIN;
 	default:
 		return HWT_SYSC_C_NONE;

@@ -1,7 +1,11 @@
 /* Effects from the `syscalls` plugin's records: entries paired with their exits per thread, and
- * each process's descriptors followed through open, socket, connect, bind, accept, dup and
- * close, so that a read or a send names the file or address it touched. */
+ * each process's descriptors followed through open (openat below a directory it opened),
+ * socket, connect, bind, accept, dup, fcntl, close and close_range, so that a read, a send or a
+ * copy names the file or address it touched. */
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/close_range.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@ struct fdent {
 	uint64_t key;	/* pid << 32 | fd */
 	uint32_t leaf;	/* "file:PATH" / "net:HOST:PORT" */
 	uint32_t shown; /* the path (as hwt_model_intern_path() shows it) or "HOST:PORT" */
+	uint32_t path;	/* where in hwt_effects.paths its path as opened lies, + 1; 0: none */
 	int sock;
 };
 
@@ -28,9 +33,12 @@ struct hwt_effects {
 	struct hwt_idmap fds; /* pid << 32 | fd -> index + 1 in @ents, 0: closed */
 	struct fdent *ents;
 	size_t nents, cap_ents;
+	char *paths; /* the paths files were opened by (NUL-terminated), for openat's directories */
+	size_t npaths, cap_paths;
 	struct hwt_sysc_rec rec; /* the record being read, aligned */
-	uint8_t args[HWT_SYSC_DATA + 512];
+	uint8_t args[HWT_EFFECTS_MAX][HWT_SYSC_DATA + 512];
 	char text[HWT_SYSC_DATA + 64];
+	char joined[PATH_MAX]; /* a directory's path, '/', a path below it */
 };
 
 struct hwt_effects *hwt_effects_alloc(void)
@@ -44,6 +52,7 @@ void hwt_effects_free(struct hwt_effects *fx)
 		return;
 	hwt_idmap_fini(&fx->fds);
 	free(fx->ents);
+	free(fx->paths);
 	free(fx);
 }
 
@@ -84,6 +93,21 @@ static int fds_inherit(struct hwt_effects *fx, uint32_t pid, uint32_t child)
 			continue; /* another process's, or closed or replaced since */
 		struct fdent e = fx->ents[i];
 		int rc = fd_put(fx, child, (int64_t)(uint32_t)e.key, &e);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* close_range(): @pid's descriptors @first to @last are closed. */
+static int fds_close_range(struct hwt_effects *fx, uint32_t pid, uint64_t first, uint64_t last)
+{
+	for (size_t i = 0; i < fx->nents; i++) {
+		uint64_t key = fx->ents[i].key, fd = (uint32_t)key;
+		const uint32_t *slot = hwt_idmap_find(&fx->fds, key);
+		if (key >> 32 != pid || fd < first || fd > last || !slot || *slot != i + 1)
+			continue;
+		int rc = fd_put(fx, pid, (int64_t)fd, NULL);
 		if (rc)
 			return rc;
 	}
@@ -158,55 +182,87 @@ static int fd_lookup(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, 
 static int is_read(int64_t nr)
 {
 	return nr == HWT_NR_READ || nr == HWT_NR_PREAD64 || nr == HWT_NR_READV ||
-	       nr == HWT_NR_RECVFROM || nr == HWT_NR_RECVMSG;
+	       nr == HWT_NR_PREADV || nr == HWT_NR_PREADV2 || nr == HWT_NR_RECVFROM ||
+	       nr == HWT_NR_RECVMSG;
 }
 
 static int is_write(int64_t nr)
 {
 	return nr == HWT_NR_WRITE || nr == HWT_NR_PWRITE64 || nr == HWT_NR_WRITEV ||
-	       nr == HWT_NR_SENDTO || nr == HWT_NR_SENDMSG;
+	       nr == HWT_NR_PWRITEV || nr == HWT_NR_PWRITEV2 || nr == HWT_NR_SENDTO ||
+	       nr == HWT_NR_SENDMSG;
 }
 
-/* The args of an effect on descriptor @e. */
+/* The args of effect @out (slot @k of the record's) on descriptor @e, @fd; @xkey (NULL: none)
+ * with the string @xval: what a copy went "via", an accepted socket's "peer". */
 static void put_args(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
-		     int64_t ret, const struct fdent *e, int64_t bytes, struct hwt_effect *out)
+		     int64_t ret, const struct fdent *e, int64_t fd, int64_t bytes,
+		     const char *xkey, const char *xval, int k, struct hwt_effect *out)
 {
-	struct hwt_value_writer w = { .buf = fx->args, .cap = sizeof(fx->args) };
+	struct hwt_value_writer w = { .buf = fx->args[k], .cap = sizeof(fx->args[k]) };
 	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
-	int open = hwt_sysc_class_of(nr) == HWT_SYSC_C_PATH_DI ||
-		   hwt_sysc_class_of(nr) == HWT_SYSC_C_PATH_SI;
 
 	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
 	hwt_vw_str(&w, e->sock ? "address" : "path", hwt_model_str(m, e->shown));
-	hwt_vw_int(&w, "fd",
-		   open || nr == HWT_NR_ACCEPT || nr == HWT_NR_ACCEPT4
-			   ? ret
-			   : (int64_t)(int32_t)in->regs[HWT_SYSC_DI]);
+	hwt_vw_int(&w, "fd", fd);
 	if (bytes >= 0)
 		hwt_vw_int(&w, "bytes", bytes);
 	if (nr == HWT_NR_OPEN || nr == HWT_NR_OPENAT)
 		hwt_vw_int(&w, "flags",
 			   (int64_t)in->regs[nr == HWT_NR_OPEN ? HWT_SYSC_SI : HWT_SYSC_DX]);
+	if (xkey)
+		hwt_vw_str(&w, xkey, xval);
 	hwt_vw_int(&w, "result", ret);
 	hwt_vw_end(&w);
 	out->leaf = e->leaf;
-	out->args = w.bad ? NULL : fx->args;
+	out->args = w.bad ? NULL : fx->args[k];
 	out->args_len = w.bad ? 0 : (uint32_t)w.len;
 }
 
-/* An open's path: shown as hwt_model_intern_path() decides. */
-static int open_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
-		    struct fdent *e)
+/* Keeps @path (@n bytes) for e->path: 0, or HWT_E_NOMEM. */
+static int keep_path(struct hwt_effects *fx, const char *path, size_t n, struct fdent *e)
 {
-	size_t n = in->dlen ? strnlen((const char *)in->data, in->dlen) : 0;
-	int64_t id = n ? hwt_model_intern_path(m, (const char *)in->data, n)
-		       : hwt_model_intern_str(m, "[unreadable path]");
+	if (fx->npaths + n + 1 > UINT32_MAX - 1)
+		return 0; /* a path too many: openat below it shows its name as given */
+	if (HWT_ARRAY_GROW(fx->paths, &fx->cap_paths, fx->npaths + n + 1))
+		return HWT_E_NOMEM;
+	memcpy(fx->paths + fx->npaths, path, n);
+	fx->paths[fx->npaths + n] = 0;
+	e->path = (uint32_t)fx->npaths + 1;
+	fx->npaths += n + 1;
+	return 0;
+}
 
+/* An open's path: relative to the directory openat names when the table knows its path, and
+ * shown as hwt_model_intern_path() decides. */
+static int open_ent(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
+		    const struct hwt_sysc_rec *in, struct fdent *e)
+{
+	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
+	const char *path = (const char *)in->data;
+	size_t n = in->dlen ? strnlen(path, in->dlen) : 0;
+	const struct fdent *dir = NULL;
+	int32_t dirfd = (int32_t)in->regs[HWT_SYSC_DI];
+
+	if ((nr == HWT_NR_OPENAT || nr == HWT_NR_OPENAT2) && dirfd != AT_FDCWD && n &&
+	    path[0] != '/')
+		dir = fd_get(fx, pid, (uint32_t)dirfd);
+	if (dir && dir->path && !dir->sock) {
+		const char *base = fx->paths + dir->path - 1;
+		int k = snprintf(fx->joined, sizeof(fx->joined), "%s/%.*s", base, (int)n, path);
+		if (k > 0 && (size_t)k < sizeof(fx->joined)) {
+			path = fx->joined;
+			n = (size_t)k;
+		}
+	}
+	int64_t id = n ? hwt_model_intern_path(m, path, n)
+		       : hwt_model_intern_str(m, "[unreadable path]");
 	if (id < 0)
 		return (int)id;
 	e->shown = (uint32_t)id;
 	e->sock = 0;
-	return leaf_of(fx, m, "file:", hwt_model_str(m, e->shown), e);
+	int rc = n ? keep_path(fx, path, n, e) : 0;
+	return rc ? rc : leaf_of(fx, m, "file:", hwt_model_str(m, e->shown), e);
 }
 
 static int sock_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
@@ -237,6 +293,33 @@ static int sock_ent(struct hwt_effects *fx, struct hwt_model *m, const struct hw
 	return leaf_of(fx, m, "net:", addr, e);
 }
 
+/* A copy between two descriptors (sendfile, splice, copy_file_range): a read of the one it
+ * copies from and a write of the other, each of the bytes it copied. */
+static int copy(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
+		const struct hwt_sysc_rec *in, int64_t ret, struct hwt_effect out[2])
+{
+	int64_t nr = (int64_t)in->regs[HWT_SYSC_ORIG_AX];
+	const char *via = nr == HWT_NR_SENDFILE ? "sendfile"
+			  : nr == HWT_NR_SPLICE ? "splice"
+						: "copy_file_range";
+	/* sendfile(out, in, ...); splice and copy_file_range(in, off, out, ...) */
+	uint64_t from = in->regs[nr == HWT_NR_SENDFILE ? HWT_SYSC_SI : HWT_SYSC_DI];
+	uint64_t to = in->regs[nr == HWT_NR_SENDFILE ? HWT_SYSC_DI : HWT_SYSC_DX];
+	int64_t bytes = ret > 0 ? ret : 0;
+	struct fdent e[2] = { { 0 } };
+	int rc;
+
+	if ((rc = fd_lookup(fx, m, pid, from, 0, &e[0])) ||
+	    (rc = fd_lookup(fx, m, pid, to, 0, &e[1])))
+		return rc;
+	out[0].name = e[0].sock ? "recv" : "read";
+	put_args(fx, m, in, ret, &e[0], (int32_t)from, bytes, "via", via, 0, &out[0]);
+	out[1].name = e[1].sock ? "send" : "write";
+	put_args(fx, m, in, ret, &e[1], (int32_t)to, bytes, "via", via, 1, &out[1]);
+	out[1].ts = out[0].ts;
+	return 2;
+}
+
 /* Call @in of @pid, which returned @ret: the effect, if it is one. */
 static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		    const struct hwt_sysc_rec *in, int64_t ret, struct hwt_effect *out)
@@ -249,16 +332,17 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 	switch (hwt_sysc_class_of(nr)) {
 	case HWT_SYSC_C_PATH_DI:
 	case HWT_SYSC_C_PATH_SI:
-		if ((rc = open_ent(fx, m, in, &e)) || (ret >= 0 && (rc = fd_put(fx, pid, ret, &e))))
+		if ((rc = open_ent(fx, m, pid, in, &e)) ||
+		    (ret >= 0 && (rc = fd_put(fx, pid, ret, &e))))
 			return rc;
 		out->name = "open";
-		put_args(fx, m, in, ret, &e, -1, out);
+		put_args(fx, m, in, ret, &e, ret, -1, NULL, NULL, 0, out);
 		return 1;
 	case HWT_SYSC_C_SOCK_SI:
 		if ((rc = sock_ent(fx, m, in, &e)) || (rc = fd_put(fx, pid, (int64_t)fd, &e)))
 			return rc;
 		out->name = nr == HWT_NR_CONNECT ? "connect" : "bind";
-		put_args(fx, m, in, ret, &e, -1, out);
+		put_args(fx, m, in, ret, &e, (int32_t)fd, -1, NULL, NULL, 0, out);
 		return 1;
 	case HWT_SYSC_C_CLONE:
 		/* A new thread (clone's CLONE_THREAD) shares its process's table; clone3's flags
@@ -289,10 +373,18 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		if (ret == 0 && (rc = fd_put(fx, pid, (int64_t)fd, NULL)))
 			return rc;
 		out->name = "close";
-		put_args(fx, m, in, ret, &e, -1, out);
+		put_args(fx, m, in, ret, &e, (int32_t)fd, -1, NULL, NULL, 0, out);
 		return 1;
 	}
-	if (nr == HWT_NR_DUP || nr == HWT_NR_DUP2 || nr == HWT_NR_DUP3) {
+	if (nr == HWT_NR_CLOSE_RANGE) {
+		if (ret || (in->regs[HWT_SYSC_DX] & CLOSE_RANGE_CLOEXEC))
+			return 0; /* failed, or only marked close-on-exec */
+		return fds_close_range(fx, pid, fd, in->regs[HWT_SYSC_SI]);
+	}
+	if (nr == HWT_NR_FCNTL && in->regs[HWT_SYSC_SI] != F_DUPFD &&
+	    in->regs[HWT_SYSC_SI] != F_DUPFD_CLOEXEC)
+		return 0;
+	if (nr == HWT_NR_DUP || nr == HWT_NR_DUP2 || nr == HWT_NR_DUP3 || nr == HWT_NR_FCNTL) {
 		const struct fdent *old = fd_get(fx, pid, fd);
 		if (ret >= 0 && old) {
 			e = *old;
@@ -312,29 +404,40 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		return fd_put(fx, pid, ret, &e);
 	}
 	if (nr == HWT_NR_ACCEPT || nr == HWT_NR_ACCEPT4) {
-		/* The peer's address is written at the exit, past what the entry saw: the
-		 * accepted socket shows the listening socket's (bound) address. */
+		/* The accepted socket shows the listening socket's (bound) address: one leaf
+		 * for a server's port, whoever called; the peer goes in the args. */
 		if ((rc = fd_lookup(fx, m, pid, fd, 1, &e)))
 			return rc;
 		if (ret >= 0 && (rc = fd_put(fx, pid, ret, &e)))
 			return rc;
+		/* The peer's address, written by the call (a Unix socket's peer has no name) */
+		char peer[64];
+		uint16_t family = 0;
+		if (in->dlen >= 2)
+			memcpy(&family, in->data, 2);
+		if (family == AF_INET || family == AF_INET6)
+			sockaddr_text(in->data, in->dlen, peer, sizeof(peer));
 		out->name = "accept";
-		put_args(fx, m, in, ret, &e, -1, out);
+		put_args(fx, m, in, ret, &e, ret, -1,
+			 family == AF_INET || family == AF_INET6 ? "peer" : NULL, peer, 0, out);
 		return 1;
 	}
+	if (nr == HWT_NR_SENDFILE || nr == HWT_NR_SPLICE || nr == HWT_NR_COPY_FILE_RANGE)
+		return copy(fx, m, pid, in, ret, out);
 	if (is_read(nr) || is_write(nr)) {
 		int sock_call = nr >= HWT_NR_SENDTO && nr <= HWT_NR_RECVMSG;
 		if ((rc = fd_lookup(fx, m, pid, fd, sock_call, &e)))
 			return rc;
 		out->name = is_read(nr) ? (e.sock ? "recv" : "read") : (e.sock ? "send" : "write");
-		put_args(fx, m, in, ret, &e, ret > 0 ? ret : 0, out);
+		put_args(fx, m, in, ret, &e, (int32_t)fd, ret > 0 ? ret : 0, NULL, NULL, 0, out);
 		return 1;
 	}
 	return 0;
 }
 
 int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint32_t tid,
-		       uint64_t ts, const void *raw, size_t len, struct hwt_effect *out)
+		       uint64_t ts, const void *raw, size_t len,
+		       struct hwt_effect out[HWT_EFFECTS_MAX])
 {
 	(void)tid;
 	if (!fx || !m || !raw || !out)
@@ -348,7 +451,7 @@ int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid
 		return HWT_E_CORRUPT;
 	memset(r->data, 0, sizeof(r->data));
 	memcpy(r->data, (const uint8_t *)raw + HWT_SYSC_HEAD, r->dlen);
-	memset(out, 0, sizeof(*out));
-	out->ts = ts;
+	memset(out, 0, HWT_EFFECTS_MAX * sizeof(*out));
+	out[0].ts = out[1].ts = ts;
 	return complete(fx, m, pid, r, r->val, out);
 }

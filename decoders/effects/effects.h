@@ -10,6 +10,10 @@
 
 #include "core/model.h"
 
+/** Most effects one record makes: a copy between descriptors (sendfile, splice,
+ *  copy_file_range) is a read of one and a write of the other. */
+#define HWT_EFFECTS_MAX 2
+
 /** What hwt_effects_record() found complete: one effect. Pointers are borrowed until the next
  *  call. */
 struct hwt_effect {
@@ -19,7 +23,8 @@ struct hwt_effect {
 				"net:HOST:PORT", or for a descriptor opened before the recording
 				"file:fd:N" / "net:fd:N" */
 	const uint8_t *args; /* a value tree (core/format/value.h), a map: path or address, fd,
-				bytes (reads, writes), flags (opens), result */
+				bytes (reads, writes), flags (opens), via (the call of a copy),
+				result */
 	uint32_t args_len;
 	uint64_t ts; /* when the call returned (the record's time) */
 };
@@ -33,11 +38,13 @@ struct hwt_effects *hwt_effects_alloc(void);
 void hwt_effects_free(struct hwt_effects *fx);
 
 /** Takes one record (@raw, @len bytes, borrowed for the call) of thread @tid of process @pid at
- *  @ts. Strings shown are interned in @m; paths through hwt_model_intern_path(). Returns 1 with
- *  *@out filled when the call was an effect, 0 when it was not (it only updates the descriptor
- *  table: socket, dup, getsockname), HWT_E_CORRUPT for a record too short or of an unknown kind,
- *  HWT_E_NOMEM, HWT_E_INVAL for NULL arguments. */
+ *  @ts. Strings shown are interned in @m; paths through hwt_model_intern_path(). Returns how
+ *  many effects it filled in @out[0..] (HWT_EFFECTS_MAX room): 0 when the call was none (it
+ *  only updates the descriptor table: socket, dup, fcntl's F_DUPFD, getsockname, close_range),
+ *  1, or 2 for a copy (the read, then the write); HWT_E_CORRUPT for a record too short or of
+ *  an unknown kind, HWT_E_NOMEM, HWT_E_INVAL for NULL arguments. */
 int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint32_t tid,
-		       uint64_t ts, const void *raw, size_t len, struct hwt_effect *out);
+		       uint64_t ts, const void *raw, size_t len,
+		       struct hwt_effect out[HWT_EFFECTS_MAX]);
 
 #endif

@@ -17,7 +17,9 @@
 
 #include "core/format/inproc_format.h"
 #include "core/format/uprobe_format.h"
+#include "core/funcsel.h"
 #include "core/progapi.h"
+#include "core/util.h"
 #include "hwtrace/error.h"
 #include "inproc_plugin.h"
 #include "plugins/uprobe/uprobe_target.h"
@@ -26,36 +28,14 @@ enum { OPT_FUNC, OPT_NOFUNC, OPT_DEPTH, OPT_MIN_DURATION, OPT_RING, OPT_UPROBES,
 
 static const char *const on_off[] = { "on", "off", NULL };
 
+_Static_assert(IP_MAX_PATTERNS == HWT_FUNCSEL_MAX,
+	       "-F and -N take as many patterns as a selection");
+
 static const struct hwt_option ip_options[IP_NOPTIONS] = {
-	[OPT_FUNC] = { .name = "func",
-		       .type = HWT_OPT_LIST,
-		       .max = IP_MAX_PATTERNS,
-		       .arg = "PATTERN",
-		       .short_flag = 'F',
-		       .long_flag = "function",
-		       .help = "trace the functions of the program matching PATTERN, a glob "
-			       "(default: all of them); LIB:PATTERN adds functions of a shared "
-			       "library, e.g. -F 'libc.so*:qsort'" },
-	[OPT_NOFUNC] = { .name = "nofunc",
-			 .type = HWT_OPT_LIST,
-			 .max = IP_MAX_PATTERNS,
-			 .arg = "PATTERN",
-			 .short_flag = 'N',
-			 .long_flag = "notrace",
-			 .help = "do not trace functions matching PATTERN (LIB:PATTERN too)" },
-	[OPT_DEPTH] = { .name = "depth",
-			.type = HWT_OPT_INT,
-			.min = 1,
-			.max = 1000000,
-			.arg = "N",
-			.short_flag = 'D',
-			.long_flag = "depth",
-			.help = "show calls at most N deep" },
-	[OPT_MIN_DURATION] = { .name = "min_duration",
-			       .type = HWT_OPT_DURATION,
-			       .arg = "T",
-			       .long_flag = "min-duration",
-			       .help = "show calls that took at least T (e.g. 10us, 1ms, 500ns)" },
+	[OPT_FUNC] = HWT_FUNCSEL_OPT_FUNC(""),
+	[OPT_NOFUNC] = HWT_FUNCSEL_OPT_NOFUNC,
+	[OPT_DEPTH] = HWT_FUNCSEL_OPT_DEPTH,
+	[OPT_MIN_DURATION] = HWT_FUNCSEL_OPT_MIN_DURATION,
 	[OPT_RING] = { .name = "ring",
 		       .type = HWT_OPT_SIZE,
 		       .flags = HWT_OPT_POW2,
@@ -108,17 +88,7 @@ int hwt_inproc_runtime(char *buf, size_t len)
 
 static int reserve(struct ip_state *s, size_t n)
 {
-	if (s->len + n <= s->cap)
-		return 0;
-	size_t cap = s->cap ? s->cap * 2 : 1u << 20;
-	while (cap < s->len + n)
-		cap *= 2;
-	uint8_t *b = realloc(s->buf, cap);
-	if (!b)
-		return HWT_E_NOMEM;
-	s->buf = b;
-	s->cap = cap;
-	return 0;
+	return HWT_ARRAY_GROW(s->buf, &s->cap, s->len + n);
 }
 
 static void put(struct ip_state *s, struct hwt_uprobe_record r)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hwtrace/error.h"
+#include "core/btf.h"
 #include "core/format/sysc_format.h"
 #include "sysc_bpf.h"
 
@@ -23,7 +24,7 @@ enum {
 	FN_probe_read_user_str = 114,
 };
 
-#define MAX_PIDS     8192
+#define MAX_PIDS     8192   /* processes followed at once: the least recently seen go first (LRU) */
 #define PT_REGS_R10  56	    /* offsetof(struct pt_regs, r10) on x86-64: r10 .. orig_ax follow */
 #define REC	     (-360) /* the record's place on the BPF stack: [-360, -16) */
 #define KEY_PID	     (-4)
@@ -41,6 +42,8 @@ _Static_assert(REC + (int)sizeof(struct hwt_sysc_rec) <= VAL_ONE, "record below 
 struct hwt_sysc_bpf {
 	int pids_fd, class_fd, out_fd;
 	int prog, link;
+	int fork_prog,
+		fork_link; /* -1 without BTF: children then join at their parent's clone exit */
 	int ncpus;
 };
 
@@ -52,6 +55,9 @@ enum {
 	L_PATH,
 	L_SOCK,
 	L_SOCK_READ,
+	L_PEER,
+	L_ADDRLEN,
+	L_CLAMP,
 	L_NOT_CLONE,
 	L_OUTPUT,
 	L_STR_OK,
@@ -60,13 +66,18 @@ enum {
 	L_N
 };
 
+#define AS_INSNS 192
+#define AS_JUMPS 48
+
 struct as {
-	struct bpf_insn insn[160];
-	int n, label[L_N], jat[32], jlabel[32], nj;
+	struct bpf_insn insn[AS_INSNS];
+	int n, label[L_N], jat[AS_JUMPS], jlabel[AS_JUMPS], nj;
 };
 
 static void emit(struct as *as, uint8_t code, int dst, int src, int16_t off, int32_t imm)
 {
+	if (as->n == AS_INSNS)
+		abort(); /* the program outgrew its room: a bug here, found by every test */
 	as->insn[as->n++] = (struct bpf_insn){
 		.code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm
 	};
@@ -80,6 +91,8 @@ static void emit_map(struct as *as, int dst, int fd)
 
 static void jump(struct as *as, uint8_t op, int dst, int32_t imm, int label)
 {
+	if (as->nj == AS_JUMPS)
+		abort(); /* as emit() */
 	as->jat[as->nj] = as->n;
 	as->jlabel[as->nj++] = label;
 	emit(as, BPF_JMP | op | BPF_K, dst, 0, 0, imm);
@@ -110,6 +123,7 @@ static void jump(struct as *as, uint8_t op, int dst, int32_t imm, int label)
 #define JGT(d, k, l)	 jump(as, BPF_JGT, d, k, l)
 #define JSGT(d, k, l)	 jump(as, BPF_JSGT, d, k, l)
 #define JSLE(d, k, l)	 jump(as, BPF_JSLE, d, k, l)
+#define JSLT(d, k, l)	 jump(as, BPF_JSLT, d, k, l)
 #define JNE(d, k, l)	 jump(as, BPF_JNE, d, k, l)
 #define JA(l)		 jump(as, BPF_JA, 0, 0, l)
 #define EXIT()		 emit(as, BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
@@ -149,6 +163,19 @@ static void class_of(struct as *as, const struct hwt_sysc_bpf *b)
 	JEQ(R8, HWT_SYSC_C_NONE, L_OUT);
 }
 
+/* The process whose tgid is at KEY_CHILD on the stack is followed from now on. */
+static void follow_child(struct as *as, const struct hwt_sysc_bpf *b)
+{
+	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
+	emit_map(as, R1, b->pids_fd);
+	MOV(R2, FP);
+	ADDI(R2, KEY_CHILD);
+	MOV(R3, FP);
+	ADDI(R3, VAL_ONE);
+	MOVI(R4, BPF_ANY);
+	CALL(map_update_elem);
+}
+
 /* The record's registers, from the pt_regs whose address is ctx[0]. */
 static void copy_regs(struct as *as)
 {
@@ -176,15 +203,35 @@ static void output_and_out(struct as *as, const struct hwt_sysc_bpf *b)
 }
 
 /* The user memory a call names, at its exit (the registers still hold its arguments): a path, a
- * sockaddr given (connect, bind) or one the call wrote (getsockname). r8 = the class, r9 = the
- * result; the record's header is stored and r5 its size without memory. */
+ * sockaddr given (connect, bind) or one the call wrote (getsockname, accept's peer). r8 = the
+ * class, r9 = the result; the record's header is stored and r5 its size without memory. */
 static void copy_memory(struct as *as)
 {
 	JEQ(R8, HWT_SYSC_C_PATH_DI, L_PATH_DI);
 	JEQ(R8, HWT_SYSC_C_PATH_SI, L_PATH_SI);
 	JEQ(R8, HWT_SYSC_C_SOCK_SI, L_SOCK);
+	JEQ(R8, HWT_SYSC_C_SOCK_PEER, L_PEER);
 	JNE(R8, HWT_SYSC_C_SOCK_OUT, L_OUTPUT);
 	JNE(R9, 0, L_OUTPUT); /* failed: nothing written */
+	JA(L_ADDRLEN);
+	PLACE(L_PEER);
+	JSLT(R9, 0, L_OUTPUT); /* failed: no socket, no address */
+	/* The bytes the call wrote: the length it stored at dx (socklen_t *), at most
+	 * HWT_SYSC_SOCKADDR_MAX; none if no address was asked for. */
+	PLACE(L_ADDRLEN);
+	LDX(BPF_DW, R3, FP, REG_OFF(HWT_SYSC_DX));
+	JEQ(R3, 0, L_OUTPUT);
+	MOV(R1, FP);
+	ADDI(R1, KEY_NR);
+	MOVI(R2, 4);
+	CALL(probe_read_user);
+	MOVI(R5, HWT_SYSC_HEAD); /* the call took r1-r5 */
+	JNE(R0, 0, L_OUTPUT);
+	LDX(BPF_W, R9, FP, KEY_NR);
+	JEQ(R9, 0, L_OUTPUT);
+	JGT(R9, HWT_SYSC_SOCKADDR_MAX, L_CLAMP);
+	JA(L_SOCK_READ);
+	PLACE(L_CLAMP);
 	MOVI(R9, HWT_SYSC_SOCKADDR_MAX);
 	JA(L_SOCK_READ);
 
@@ -248,14 +295,7 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	JNE(R8, HWT_SYSC_C_CLONE, L_NOT_CLONE);
 	JSLE(R9, 0, L_OUT); /* the child itself (0) or a failure */
 	STX(BPF_W, FP, KEY_CHILD, R9);
-	STI(BPF_W, FP, VAL_ONE, HWT_SYSC_PID_LIVE);
-	emit_map(as, R1, b->pids_fd);
-	MOV(R2, FP);
-	ADDI(R2, KEY_CHILD);
-	MOV(R3, FP);
-	ADDI(R3, VAL_ONE);
-	MOVI(R4, BPF_ANY);
-	CALL(map_update_elem);
+	follow_child(as, b);
 	/* and a record: the child inherits the parent's descriptors */
 	PLACE(L_NOT_CLONE);
 	STI(BPF_W, FP, REC, HWT_SYSC_EXIT);
@@ -264,6 +304,31 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	MOVI(R5, HWT_SYSC_HEAD);
 	copy_memory(as);
 	output_and_out(as, b);
+	resolve(as);
+	return as->n;
+}
+
+/* sched_process_fork(parent, child), run by the parent: a child of a followed process is
+ * followed before it runs (at the parent's clone exit it may have run already, on another CPU:
+ * its exec and first calls were missed). @tgid_off: offsetof(struct task_struct, tgid), from
+ * the kernel's BTF. A new thread's tgid is its process's: followed already. */
+static int assemble_fork(struct as *as, const struct hwt_sysc_bpf *b, uint32_t tgid_off)
+{
+	memset(as, 0, sizeof(*as));
+	pid_filter(as, b);
+	LDX(BPF_W, R1, R0, 0);
+	JNE(R1, HWT_SYSC_PID_LIVE, L_OUT); /* a launched program before its exec: not yet */
+	MOV(R1, FP);
+	ADDI(R1, KEY_CHILD);
+	MOVI(R2, 4);
+	LDX(BPF_DW, R3, R6, 8); /* the child's task_struct */
+	ADDI(R3, (int32_t)tgid_off);
+	CALL(probe_read_kernel);
+	JNE(R0, 0, L_OUT);
+	follow_child(as, b);
+	PLACE(L_OUT);
+	MOVI(R0, 0);
+	EXIT();
 	resolve(as);
 	return as->n;
 }
@@ -352,7 +417,7 @@ static int prog_load(const struct as *as, int n, const char *name, char *why, si
 
 static int open_maps(struct hwt_sysc_bpf *b, char *why, size_t len)
 {
-	b->pids_fd = map_create(BPF_MAP_TYPE_HASH, 4, 4, MAX_PIDS, "hwt_sc_pids");
+	b->pids_fd = map_create(BPF_MAP_TYPE_LRU_HASH, 4, 4, MAX_PIDS, "hwt_sc_pids");
 	if (b->pids_fd < 0)
 		return fail(why, len, errno, "bpf(BPF_MAP_CREATE) of the process map");
 	b->class_fd = map_create(BPF_MAP_TYPE_ARRAY, 4, 4, HWT_NR_MAX, "hwt_sc_class");
@@ -385,10 +450,19 @@ struct hwt_sysc_bpf *hwt_sysc_bpf_open(int ncpus, int *err, char *why, size_t le
 	}
 	b->ncpus = ncpus;
 	b->pids_fd = b->class_fd = b->out_fd = -1;
-	b->prog = b->link = -1;
+	b->prog = b->link = b->fork_prog = b->fork_link = -1;
 	if (!(rc = open_maps(b, why, len))) {
 		int n = assemble_exit(as, b);
 		rc = b->prog = prog_load(as, n, "hwt_sc_exit", why, len);
+	}
+	uint32_t tgid_off;
+	if (rc >= 0 &&
+	    !hwt_btf_file_member_offset(HWT_BTF_VMLINUX, "task_struct", "tgid", &tgid_off) &&
+	    tgid_off < (1u << 20)) {
+		char ignored[64];
+		int n = assemble_fork(as, b, tgid_off);
+		b->fork_prog = prog_load(as, n, "hwt_sc_fork", ignored, sizeof(ignored));
+		b->fork_prog = b->fork_prog < 0 ? -1 : b->fork_prog;
 	}
 	free(as);
 	if (rc < 0) {
@@ -433,13 +507,29 @@ int hwt_sysc_bpf_attach(struct hwt_sysc_bpf *b, char *why, size_t len)
 	b->link = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
 	if (b->link < 0)
 		return fail(why, len, errno, "bpf(BPF_RAW_TRACEPOINT_OPEN) of sys_exit");
+	if (b->fork_prog >= 0) {
+		memset(&a, 0, sizeof(a));
+		a.raw_tracepoint.name = (uint64_t)(uintptr_t) "sched_process_fork";
+		a.raw_tracepoint.prog_fd = (uint32_t)b->fork_prog;
+		b->fork_link = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
+		b->fork_link = b->fork_link < 0 ? -1 : b->fork_link; /* clone exits still follow */
+	}
 	return 0;
+}
+
+int hwt_sysc_bpf_follows_forks(const struct hwt_sysc_bpf *b)
+{
+	return b && b->fork_link >= 0;
 }
 
 void hwt_sysc_bpf_close(struct hwt_sysc_bpf *b)
 {
 	if (!b)
 		return;
+	if (b->fork_link >= 0)
+		close(b->fork_link);
+	if (b->fork_prog >= 0)
+		close(b->fork_prog);
 	if (b->link >= 0)
 		close(b->link);
 	if (b->prog >= 0)

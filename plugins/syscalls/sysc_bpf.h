@@ -29,9 +29,13 @@ enum {
  *  exec). Returns 0 or a negative enum hwt_error with @why filled. */
 int hwt_sysc_bpf_add_pid(struct hwt_sysc_bpf *b, uint32_t tgid, int at_exec, char *why, size_t len);
 
-/** Attaches the program to the raw tracepoint sys_exit. Returns 0, or a negative enum hwt_error
- *  with @why filled. */
+/** Attaches the program to the raw tracepoint sys_exit, and the fork program, if it loaded, to
+ *  sched_process_fork (best effort). Returns 0, or a negative enum hwt_error with @why filled. */
 int hwt_sysc_bpf_attach(struct hwt_sysc_bpf *b, char *why, size_t len);
+
+/** Whether children are followed from their fork (a program on sched_process_fork, where the
+ *  kernel's BTF tells where a task's tgid lies), not only from their parent's clone exit. */
+int hwt_sysc_bpf_follows_forks(const struct hwt_sysc_bpf *b);
 
 /** Detaches and frees everything (NULL accepted). Nothing is left in the kernel: the link, maps
  *  and program are file descriptors, and closing the last one removes them. */

@@ -15,6 +15,7 @@
 #include "core/model.h"
 #include "core/symbols.h"
 #include "decoders/unwind.h"
+#include "tests/self_capture.h"
 
 #define SELF	   1u
 #define NADDR	   1000000
@@ -107,63 +108,6 @@ static double run(struct hwt_symbolizer *s, const uint64_t *a, size_t n, size_t 
 }
 
 /* ---- a stack to unwind ---- */
-
-struct capture {
-	uint64_t regs[HWT_SAMPLE_NREGS];
-	uint8_t stack[HWT_SAMPLE_STACK_SIZE];
-	size_t size;
-};
-
-#define CAPTURE_REGS(r)                             \
-	__asm__ volatile("movq %%rax, 0(%0)\n\t"    \
-			 "movq %%rbx, 8(%0)\n\t"    \
-			 "movq %%rcx, 16(%0)\n\t"   \
-			 "movq %%rdx, 24(%0)\n\t"   \
-			 "movq %%rsi, 32(%0)\n\t"   \
-			 "movq %%rdi, 40(%0)\n\t"   \
-			 "movq %%rbp, 48(%0)\n\t"   \
-			 "movq %%rsp, 56(%0)\n\t"   \
-			 "leaq 0(%%rip), %%rax\n\t" \
-			 "movq %%rax, 64(%0)\n\t"   \
-			 "movq %%r8, 72(%0)\n\t"    \
-			 "movq %%r9, 80(%0)\n\t"    \
-			 "movq %%r10, 88(%0)\n\t"   \
-			 "movq %%r11, 96(%0)\n\t"   \
-			 "movq %%r12, 104(%0)\n\t"  \
-			 "movq %%r13, 112(%0)\n\t"  \
-			 "movq %%r14, 120(%0)\n\t"  \
-			 "movq %%r15, 128(%0)\n\t"  \
-			 :                          \
-			 : "r"(r)                   \
-			 : "rax", "memory")
-
-static size_t stack_room(uint64_t sp)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	unsigned long long lo, hi;
-	char line[4096];
-	size_t room = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llx-%llx", &lo, &hi) == 2 && sp >= lo && sp < hi)
-			room = hi - sp;
-	if (f)
-		fclose(f);
-	return room < HWT_SAMPLE_STACK_SIZE ? room : HWT_SAMPLE_STACK_SIZE;
-}
-
-__attribute__((noinline)) static void copy_stack(struct capture *c)
-{
-	const volatile uint64_t *src = (const volatile uint64_t *)(uintptr_t)c->regs[7];
-	size_t i, n = stack_room(c->regs[7]) / 8;
-
-	for (i = 0; i < n; i++) {
-		uint64_t w = src[i];
-
-		memcpy(c->stack + 8 * i, &w, 8);
-	}
-	c->size = n * 8;
-}
 
 static struct capture cap;
 static int captured;

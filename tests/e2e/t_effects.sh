@@ -198,12 +198,66 @@ bpf_progs_become 0 || err "$n syscalls BPF programs left in the kernel after the
 echo "\$ hwtrace record -P syscalls -o int.hwt -- sleep 30 (then ^C)"
 "$HWTRACE" record -q -P syscalls -o int.hwt -- sleep 30 >int.out 2>int.err &
 rec_pid=$!
-bpf_progs_become 1 || err "the recorder has not loaded its BPF program within 10 s"
+# Two programs where the kernel has BTF (sys_exit, and sched_process_fork to follow children).
+nprogs=1
+[ -r /sys/kernel/btf/vmlinux ] && nprogs=2
+bpf_progs_become $nprogs || err "the recorder has not loaded its $nprogs BPF programs within 10 s"
 kill -INT "$rec_pid"
 wait "$rec_pid"
 rc=$?
 [ "$rc" -eq 130 ] || err "record exited $rc on ^C, want 130 (the program's): $(head -c 300 int.err)"
 bpf_progs_become 0 || err "$n syscalls BPF programs left in the kernel after ^C"
+
+# Copies between descriptors (cp copies with copy_file_range, cat to a file too, where the
+# kernel allows it): the bytes read from the one and written to the other, whichever call
+# moved them (a copy made with read and write counts the same).
+head -c 100000 /dev/zero | tr '\0' 'x' >src.txt
+echo "\$ hwtrace record -P syscalls:stack=none -o cp.hwt -- cp src.txt dst.txt"
+"$HWTRACE" record -q -P syscalls:stack=none -o cp.hwt -- cp src.txt dst.txt >cp.out 2>&1 ||
+	fail "record of cp failed: $(head -c 300 cp.out)"
+hw export -f folded --view files -o cp.folded cp.hwt
+[ "$HW_RC" -eq 0 ] || fail "export of cp's files view failed"
+sum_leaf() { awk -v l="$1" '{ n = split($1, f, ";"); if (f[n] == l) s += $2 } END { print s + 0 }' cp.folded; }
+note "cp: $(sum_leaf file:src.txt) bytes read from src.txt, $(sum_leaf file:dst.txt) written to dst.txt"
+[ "$(sum_leaf file:src.txt)" -eq 100000 ] || err "cp read $(sum_leaf file:src.txt) bytes of src.txt, want 100000"
+[ "$(sum_leaf file:dst.txt)" -eq 100000 ] || err "cp wrote $(sum_leaf file:dst.txt) bytes to dst.txt, want 100000"
+
+# An accepted socket's peer, as the program saw it (python3's accept asks for the address).
+cat >srv.py <<'PY'
+import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+c = socket.create_connection(s.getsockname())
+a, peer = s.accept()
+print("%s:%d" % peer)
+PY
+"$HWTRACE" record -q -P syscalls:stack=none -o py.hwt -- /usr/bin/python3 srv.py >py.out 2>py.err ||
+	fail "record of python3 srv.py failed: $(head -c 300 py.err)"
+hw export -f chrome -o py.json py.hwt
+peers=$(/usr/bin/python3 -c '
+import json, sys
+ev = json.load(open("py.json"))
+ev = ev["traceEvents"] if isinstance(ev, dict) else ev
+print(" ".join(e["args"].get("peer", "-") for e in ev if e.get("ph") == "i" and e.get("name") == "accept"))')
+note "python3 accepted $(cat py.out); accept instants' peers: $peers"
+[ "$peers" = "$(cat py.out)" ] || err "accept's peer '$peers', python3 saw '$(cat py.out)'"
+
+# Children are followed from their fork: each of 20 cats started by a shell, on a machine where
+# the child may run on another CPU before its parent's fork returns, reads its file.
+echo "\$ hwtrace record -P syscalls:stack=none -o kids.hwt -- sh -c 'for i in \$(seq 20); do cat \$PWD/src.txt; done'"
+"$HWTRACE" record -q -P syscalls:stack=none -o kids.hwt -- \
+	sh -c "for i in \$(seq 20); do cat $PWD/src.txt >/dev/null; done" >kids.out 2>&1 ||
+	fail "record of 20 cats failed: $(head -c 300 kids.out)"
+hw export -f chrome -o kids.json kids.hwt
+cats=$(/usr/bin/python3 -c '
+import json
+ev = json.load(open("kids.json"))
+ev = ev["traceEvents"] if isinstance(ev, dict) else ev
+print(len({e["pid"] for e in ev if e.get("ph") == "i" and e.get("name") == "read"
+           and e["args"].get("path") == "src.txt" and e["args"].get("bytes") == 100000}))')
+note "processes that read src.txt whole: $cats of 20"
+if [ -r /sys/kernel/btf/vmlinux ]; then
+	[ "$cats" = 20 ] || err "$cats of the 20 cats were followed, want all"
+fi
 
 # A view of effects on a recording without them: one line naming the fix, no output file.
 hw export -f folded --view files -o none.folded effects.hwt

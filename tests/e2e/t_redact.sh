@@ -73,6 +73,11 @@ leaks "${outputs[@]}"
 	err "info: command '$(info_field out.hwt command)', want external/tmp/hot (the program alone)"
 [ "$(info_field out.hwt project_root)" = . ] || err "info: project_root is not ."
 [ "$(info_field out.hwt exe)" = external/tmp/hot ] || err "info: exe is not external/tmp/hot"
+# The machine's name says whose it is: recorded, shown with --no-redact only.
+[ "$(info_field out.hwt hostname)" = "(recorded; shown with --no-redact)" ] ||
+	err "info: hostname '$(info_field out.hwt hostname)' shown redacted"
+[ "$("$HWTRACE" info --no-redact out.hwt | awk '$1 == "hostname" { print $2 }')" = "$(uname -n)" ] ||
+	err "info --no-redact: the hostname is not $(uname -n)"
 grep -q 'external/tmp/hot' out.pftrace.txt || err "perfetto: no mapping external/tmp/hot"
 py '
 import sys

@@ -31,16 +31,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(rec, data, len); /* the decoder gets 8-byte aligned records */
 		data += len;
 		size -= len;
-		struct hwt_effect out;
-		int rc = hwt_effects_record(fx, m, 1 + tid % 2, tid, ++ts, rec, len, &out);
-		if (rc == 1) {
+		struct hwt_effect out[HWT_EFFECTS_MAX];
+		int rc = hwt_effects_record(fx, m, 1 + tid % 2, tid, ++ts, rec, len, out);
+		if (rc > HWT_EFFECTS_MAX)
+			abort();
+		for (int i = 0; i < rc; i++) {
 			struct hwt_value_reader r;
 			struct hwt_value v;
 			int k;
 
-			if (!out.name || out.leaf >= hwt_model_nstrs(m))
+			if (!out[i].name || out[i].leaf >= hwt_model_nstrs(m))
 				abort();
-			hwt_value_reader_init(&r, out.args, out.args_len);
+			hwt_value_reader_init(&r, out[i].args, out[i].args_len);
 			while ((k = hwt_value_next(&r, &v)) != 0)
 				if (k < -1)
 					abort();

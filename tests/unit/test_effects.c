@@ -1,6 +1,7 @@
 /* Unit tests for decoders/effects: records of the syscalls plugin, the descriptor table (open,
- * socket, connect, bind, getsockname, accept, dup, close, descriptors from before the
- * recording), the args of each effect, and records that are damaged. */
+ * socket, connect, bind, getsockname, accept, dup, fcntl, close, close_range, descriptors from
+ * before the recording), copies between descriptors, the args of each effect, and records that are
+ * damaged. */
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
@@ -20,7 +21,7 @@
 struct fixture {
 	struct hwt_model *m;
 	struct hwt_effects *fx;
-	struct hwt_effect out;
+	struct hwt_effect out[HWT_EFFECTS_MAX];
 	uint64_t ts;
 };
 
@@ -54,16 +55,17 @@ static int call(struct fixture *f, uint32_t tid, int64_t nr, uint64_t di, uint64
 	if (data)
 		memcpy(r.data, data, dlen);
 	return hwt_effects_record(f->fx, f->m, 100, tid, ++f->ts, &r,
-				  data ? sizeof(r) : HWT_SYSC_HEAD, &f->out);
+				  data ? sizeof(r) : HWT_SYSC_HEAD, f->out);
 }
 
-/* The integer (or string, into @s) under @key in the last effect's args; -1 if none. */
-static int64_t arg(const struct fixture *f, const char *key, const char **s)
+/* The integer (or string, into @s) under @key in the args of the last record's effect @k; -1 if
+ * none. */
+static int64_t argk(const struct fixture *f, int k, const char *key, const char **s)
 {
 	struct hwt_value_reader r;
 	struct hwt_value v;
 
-	hwt_value_reader_init(&r, f->out.args, f->out.args_len);
+	hwt_value_reader_init(&r, f->out[k].args, f->out[k].args_len);
 	while (hwt_value_next(&r, &v) != 0)
 		if (v.key && v.keylen == strlen(key) && !memcmp(v.key, key, v.keylen)) {
 			if (s && v.tag == HWT_VAL_STRING) {
@@ -77,9 +79,19 @@ static int64_t arg(const struct fixture *f, const char *key, const char **s)
 	return -1;
 }
 
+static int64_t arg(const struct fixture *f, const char *key, const char **s)
+{
+	return argk(f, 0, key, s);
+}
+
+static const char *leafk(const struct fixture *f, int k)
+{
+	return hwt_model_str(f->m, f->out[k].leaf);
+}
+
 static const char *leaf(const struct fixture *f)
 {
-	return hwt_model_str(f->m, f->out.leaf);
+	return leafk(f, 0);
 }
 
 START_TEST(hwt_effects_record_file)
@@ -89,24 +101,24 @@ START_TEST(hwt_effects_record_file)
 
 	setup(&f);
 	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, (uint64_t)-100, 0x1000, 0, 5, path, 12), 1);
-	ck_assert_str_eq(f.out.name, "open");
+	ck_assert_str_eq(f.out[0].name, "open");
 	ck_assert_str_eq(leaf(&f), "file:data/in.txt");
 	ck_assert_int_eq(arg(&f, "fd", NULL), 5);
 	arg(&f, "path", &s);
 	ck_assert_str_eq(s, "data/in.txt");
-	ck_assert_uint_eq(f.out.ts, 1);
+	ck_assert_uint_eq(f.out[0].ts, 1);
 
 	ck_assert_int_eq(call(&f, 7, HWT_NR_READ, 5, 0, 4096, 1234, NULL, 0), 1);
-	ck_assert_str_eq(f.out.name, "read");
+	ck_assert_str_eq(f.out[0].name, "read");
 	ck_assert_str_eq(leaf(&f), "file:data/in.txt");
 	ck_assert_int_eq(arg(&f, "bytes", NULL), 1234);
 
 	/* dup: the copy names the same file; close forgets only the original */
 	ck_assert_int_eq(call(&f, 7, HWT_NR_DUP, 5, 0, 0, 9, NULL, 0), 0);
 	ck_assert_int_eq(call(&f, 7, HWT_NR_CLOSE, 5, 0, 0, 0, NULL, 0), 1);
-	ck_assert_str_eq(f.out.name, "close");
+	ck_assert_str_eq(f.out[0].name, "close");
 	ck_assert_int_eq(call(&f, 7, HWT_NR_WRITE, 9, 0, 10, 10, NULL, 0), 1);
-	ck_assert_str_eq(f.out.name, "write");
+	ck_assert_str_eq(f.out[0].name, "write");
 	ck_assert_str_eq(leaf(&f), "file:data/in.txt");
 	ck_assert_int_eq(call(&f, 7, HWT_NR_WRITE, 5, 0, 10, -9, NULL, 0), 1);
 	ck_assert_str_eq(leaf(&f), "file:fd:5"); /* closed: no longer the file */
@@ -133,11 +145,11 @@ START_TEST(hwt_effects_record_fork)
 	ck_assert_int_eq(call(&f, 7, HWT_NR_CLOSE, 5, 0, 0, 0, NULL, 0), 1); /* the parent's */
 	r.regs[HWT_SYSC_ORIG_AX] = HWT_NR_WRITE;
 	r.regs[HWT_SYSC_DI] = 5;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 200, 200, 9, &r, HWT_SYSC_HEAD, &f.out), 1);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 200, 200, 9, &r, HWT_SYSC_HEAD, f.out), 1);
 	ck_assert_str_eq(leaf(&f), "file:log.txt");
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 300, 300, 9, &r, HWT_SYSC_HEAD, &f.out), 1);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 300, 300, 9, &r, HWT_SYSC_HEAD, f.out), 1);
 	ck_assert_str_eq(leaf(&f), "file:fd:5");
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 100, 7, 9, &r, HWT_SYSC_HEAD, &f.out), 1);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 100, 7, 9, &r, HWT_SYSC_HEAD, f.out), 1);
 	ck_assert_str_eq(leaf(&f), "file:fd:5");
 	teardown(&f);
 }
@@ -152,11 +164,11 @@ START_TEST(hwt_effects_record_net)
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ck_assert_int_eq(call(&f, 7, HWT_NR_SOCKET, AF_INET, SOCK_STREAM, 0, 3, NULL, 0), 0);
 	ck_assert_int_eq(call(&f, 7, HWT_NR_CONNECT, 3, 0x1000, sizeof(a), 0, &a, sizeof(a)), 1);
-	ck_assert_str_eq(f.out.name, "connect");
+	ck_assert_str_eq(f.out[0].name, "connect");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:8080");
 	/* another thread sends on it: a write on a socket is a send */
 	ck_assert_int_eq(call(&f, 8, HWT_NR_WRITE, 3, 0, 100, 100, NULL, 0), 1);
-	ck_assert_str_eq(f.out.name, "send");
+	ck_assert_str_eq(f.out[0].name, "send");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:8080");
 
 	/* a server bound to port 0 learns its port from getsockname; accepted sockets show it */
@@ -170,9 +182,18 @@ START_TEST(hwt_effects_record_net)
 	ck_assert_int_eq(call(&f, 7, HWT_NR_GETSOCKNAME, 4, 0x1000, 0x2000, 0, out, sizeof(out)),
 			 0);
 	ck_assert_int_eq(call(&f, 8, HWT_NR_ACCEPT4, 4, 0, 0, 6, NULL, 0), 1);
-	ck_assert_str_eq(f.out.name, "accept");
+	ck_assert_str_eq(f.out[0].name, "accept");
+	ck_assert_int_eq(arg(&f, "peer", NULL), -1); /* accept(fd, NULL, NULL): none */
+	/* accept with an address: the peer in the args, the leaf still the server's port */
+	struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(50123) };
+	inet_pton(AF_INET, "10.1.2.3", &peer.sin_addr);
+	ck_assert_int_eq(call(&f, 8, HWT_NR_ACCEPT, 4, 0x1000, 0x2000, 7, &peer, sizeof(peer)), 1);
+	const char *s = NULL;
+	arg(&f, "peer", &s);
+	ck_assert_str_eq(s, "10.1.2.3:50123");
+	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:4242");
 	ck_assert_int_eq(call(&f, 8, HWT_NR_RECVFROM, 6, 0, 50, 50, NULL, 0), 1);
-	ck_assert_str_eq(f.out.name, "recv");
+	ck_assert_str_eq(f.out[0].name, "recv");
 	ck_assert_str_eq(leaf(&f), "net:127.0.0.1:4242");
 	ck_assert_int_eq(arg(&f, "bytes", NULL), 50);
 	/* a Unix socket names a file */
@@ -188,6 +209,94 @@ START_TEST(hwt_effects_record_net)
 }
 END_TEST
 
+/* Copies between descriptors are a read and a write; fcntl's F_DUPFD is a dup; close_range
+ * forgets a range; preadv and pwritev2 are a read and a write. */
+START_TEST(hwt_effects_record_copy)
+{
+	struct fixture f;
+	const char *s = NULL;
+
+	setup(&f);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, (uint64_t)-100, 0x1000, 0, 3, "src", 4), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, (uint64_t)-100, 0x1000, 0, 4, "dst", 4), 1);
+	/* copy_file_range(in 3, off, out 4, ...) of 100 bytes */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_COPY_FILE_RANGE, 3, 0, 4, 100, NULL, 0), 2);
+	ck_assert_str_eq(f.out[0].name, "read");
+	ck_assert_str_eq(leafk(&f, 0), "file:src");
+	ck_assert_int_eq(argk(&f, 0, "bytes", NULL), 100);
+	ck_assert_int_eq(argk(&f, 0, "fd", NULL), 3);
+	argk(&f, 0, "via", &s);
+	ck_assert_str_eq(s, "copy_file_range");
+	ck_assert_str_eq(f.out[1].name, "write");
+	ck_assert_str_eq(leafk(&f, 1), "file:dst");
+	ck_assert_int_eq(argk(&f, 1, "bytes", NULL), 100);
+	ck_assert_int_eq(argk(&f, 1, "fd", NULL), 4);
+	ck_assert_uint_eq(f.out[1].ts, f.out[0].ts);
+	/* sendfile(out 4, in 3, ...): the other way round; a failed one moves no bytes */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_SENDFILE, 4, 3, 0, -22, NULL, 0), 2);
+	ck_assert_str_eq(leafk(&f, 0), "file:src");
+	ck_assert_str_eq(leafk(&f, 1), "file:dst");
+	ck_assert_int_eq(argk(&f, 1, "bytes", NULL), 0);
+	ck_assert_int_eq(argk(&f, 1, "result", NULL), -22);
+	argk(&f, 1, "via", &s);
+	ck_assert_str_eq(s, "sendfile");
+	/* splice(in 3, off, out 9 (not seen opened), ...) */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_SPLICE, 3, 0, 9, 7, NULL, 0), 2);
+	ck_assert_str_eq(leafk(&f, 1), "file:fd:9");
+	/* fcntl(3, F_DUPFD_CLOEXEC) = 10 names src; fcntl(3, F_GETFL) changes nothing */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_FCNTL, 3, 1030, 0, 10, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_FCNTL, 4, 3, 0, 11, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_PREADV, 10, 0, 1, 5, NULL, 0), 1);
+	ck_assert_str_eq(f.out[0].name, "read");
+	ck_assert_str_eq(leaf(&f), "file:src");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_PWRITEV2, 11, 0, 1, 5, NULL, 0), 1);
+	ck_assert_str_eq(f.out[0].name, "write");
+	ck_assert_str_eq(leaf(&f), "file:fd:11");
+	/* close_range(4, ~0, CLOSE_RANGE_CLOEXEC) closes nothing; (4, ~0, 0) closes 4 and 10 */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CLOSE_RANGE, 4, ~0u, 4, 0, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_WRITE, 4, 0, 1, 1, NULL, 0), 1);
+	ck_assert_str_eq(leaf(&f), "file:dst");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_CLOSE_RANGE, 4, ~0u, 0, 0, NULL, 0), 0);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_WRITE, 4, 0, 1, 1, NULL, 0), 1);
+	ck_assert_str_eq(leaf(&f), "file:fd:4");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_READ, 10, 0, 1, 1, NULL, 0), 1);
+	ck_assert_str_eq(leaf(&f), "file:fd:10");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_READ, 3, 0, 1, 1, NULL, 0), 1);
+	ck_assert_str_eq(leaf(&f), "file:src"); /* below the range: still open */
+	teardown(&f);
+}
+END_TEST
+
+/* openat below a directory the process opened names the path below it, down a chain; an unknown
+ * directory, AT_FDCWD and absolute paths leave the path as given; a child inherits the paths. */
+START_TEST(hwt_effects_record_dirfd)
+{
+	struct fixture f;
+
+	setup(&f);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, 3, "/srv/data", 10), 1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, 3, 0x1000, 0, 4, "sub", 4), 1);
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/sub");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT2, 4, 0x1000, 0, 5, "f.txt", 6), 1);
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/sub/f.txt");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, 4, 0x1000, 0, 6, "/etc/passwd", 12), 1);
+	ck_assert_str_eq(leaf(&f), "file:/etc/passwd");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, (uint64_t)-100, 0x1000, 0, 7, "rel", 4), 1);
+	ck_assert_str_eq(leaf(&f), "file:rel");
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPENAT, 42, 0x1000, 0, 8, "what", 5), 1);
+	ck_assert_str_eq(leaf(&f), "file:what"); /* a directory opened before the recording */
+	/* fork: the child (pid 300) opens below its inherited descriptor 4 */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_FORK, 0, 0, 0, 300, NULL, 0), 0);
+	struct hwt_sysc_rec r = { .kind = HWT_SYSC_EXIT, .dlen = 3, .val = 9 };
+	r.regs[HWT_SYSC_DI] = 4;
+	r.regs[HWT_SYSC_ORIG_AX] = HWT_NR_OPENAT;
+	memcpy(r.data, "kid", 3);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 300, 300, 99, &r, sizeof(r), f.out), 1);
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/sub/kid");
+	teardown(&f);
+}
+END_TEST
+
 START_TEST(hwt_effects_record_bad)
 {
 	struct fixture f;
@@ -195,32 +304,31 @@ START_TEST(hwt_effects_record_bad)
 
 	setup(&f);
 	r.regs[HWT_SYSC_ORIG_AX] = HWT_NR_OPEN;
-	ck_assert_int_eq(hwt_effects_record(NULL, f.m, 1, 1, 1, &r, sizeof(r), &f.out),
-			 HWT_E_INVAL);
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, NULL, 0, &f.out), HWT_E_INVAL);
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD - 1, &f.out),
+	ck_assert_int_eq(hwt_effects_record(NULL, f.m, 1, 1, 1, &r, sizeof(r), f.out), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, NULL, 0, f.out), HWT_E_INVAL);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD - 1, f.out),
 			 HWT_E_CORRUPT);
 	r.kind = 0;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), &f.out),
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), f.out),
 			 HWT_E_CORRUPT);
 	r.kind = HWT_SYSC_EXIT;
 	r.dlen = 10; /* says 10 bytes follow, none do */
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, &f.out),
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, f.out),
 			 HWT_E_CORRUPT);
 	r.dlen = HWT_SYSC_DATA + 1;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), &f.out),
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), f.out),
 			 HWT_E_CORRUPT);
 	/* a path without its NUL is cut at dlen; none at all is said to be unreadable */
 	memset(r.data, 'a', sizeof(r.data));
 	r.dlen = HWT_SYSC_DATA;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), &f.out), 1);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, sizeof(r), f.out), 1);
 	ck_assert_uint_eq(strlen(leaf(&f)), strlen("file:") + HWT_SYSC_DATA);
 	r.dlen = 0;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, &f.out), 1);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, f.out), 1);
 	ck_assert_str_eq(leaf(&f), "file:[unreadable path]");
 	/* a call it does not follow */
 	r.regs[HWT_SYSC_ORIG_AX] = 9999;
-	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, &f.out), 0);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 1, 1, 1, &r, HWT_SYSC_HEAD, f.out), 0);
 	hwt_effects_free(NULL);
 	teardown(&f);
 }
@@ -234,6 +342,8 @@ static Suite *effects_suite(void)
 	tcase_add_test(tc, hwt_effects_record_file);
 	tcase_add_test(tc, hwt_effects_record_fork);
 	tcase_add_test(tc, hwt_effects_record_net);
+	tcase_add_test(tc, hwt_effects_record_copy);
+	tcase_add_test(tc, hwt_effects_record_dirfd);
 	tcase_add_test(tc, hwt_effects_record_bad);
 	suite_add_tcase(s, tc);
 	return s;
