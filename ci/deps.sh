@@ -4,7 +4,8 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config libpfm4-dev libipt-dev libzstd-dev libelf-dev libdw-dev
       zlib1g-dev libcapstone-dev check golang-go protobuf-compiler python3 linux-perf chromium
-      strace sqlite3 xz-utils tmux)
+      strace sqlite3 xz-utils tmux
+      libdeflate0) # dlopen'ed to inflate compressed debug sections faster than zlib (optional)
 # The SVG flamegraph is checked in a browser through node; a node that is not Debian's (some
 # images ship NodeSource's, which conflicts with Debian's npm) is used as it is.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

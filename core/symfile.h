@@ -55,12 +55,17 @@ struct elf_file {
 	size_t names_len, names_cap;
 	const uint8_t *image; /* the whole file mapped read-only (code bytes), NULL if not yet */
 	size_t image_len;
-	int image_failed; /* mapping it failed: no bytes */
-	void *dwarf;	  /* Dwarf * of the file or its debug file (syminline.c), NULL if none */
-	void *dwarf_elf;  /* the Elf * it reads */
-	int dwarf_fd;	  /* the file it reads */
-	int dwarf_state;  /* 0: not looked for; 1: found; -1: none */
-	uint32_t path_id; /* interned path, HWT_NONE until needed */
+	int image_failed;    /* mapping it failed: no bytes */
+	void *dwarf;	     /* Dwarf * of the file or its debug file (syminline.c), NULL if none */
+	void *dwarf_elf;     /* the Elf * it reads */
+	int dwarf_fd;	     /* the file it reads */
+	int dwarf_state;     /* 0: not looked for; 1: found; -1: none */
+	int dwarf_lines;     /* 1: dwarf has its line tables (hwt_symfile_source()); -1: none */
+	void *dwarf_old;     /* the Dwarf * without them that it replaced, NULL if none: names */
+	void *dwarf_old_elf; /* borrowed from it live with @f */
+	int dwarf_old_fd;
+	void *dwarf_bufs;     /* sections inflated for them (syminline.c), freed with them */
+	uint32_t path_id;     /* interned path, HWT_NONE until needed */
 	uint32_t build_id_id; /* interned hex build id */
 	int build_id_done;
 };

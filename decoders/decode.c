@@ -212,14 +212,15 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 /* Records taken out of the heap at once when samples unwind ahead. */
 #define AHEAD_BATCH 256
 
-/* Whether events [@from, d->nout) borrow memory that the next record may reuse (the weights
- * buffer, a record's bytes): then they go out before another record is processed. */
+/* Whether events [@from, d->nout) borrow memory that the next record may reuse (the one
+ * weights buffer, a record's bytes): then they go out before another record is processed. A
+ * sample's weights in its row of d->sample_weights stay until the next batch. */
 static int borrowing(const struct hwt_decoder *d, size_t from)
 {
 	for (size_t i = from; i < d->nout; i++) {
 		enum hwt_event_type t = d->out[i].type;
-		if (t == HWT_EV_SAMPLE || t == HWT_EV_INSTANT || t == HWT_EV_OBJECT ||
-		    t == HWT_EV_SLICE_ARGS)
+		if ((t == HWT_EV_SAMPLE && d->out[i].sample.weights == d->weights) ||
+		    t == HWT_EV_INSTANT || t == HWT_EV_OBJECT || t == HWT_EV_SLICE_ARGS)
 			return 1;
 	}
 	return 0;

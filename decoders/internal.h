@@ -20,6 +20,7 @@
 #include "effects/effects.h"
 
 #define MAX_WEIGHTS	  16
+#define WEIGHT_ROWS	  320 /* samples' weights kept for one batch of events out */
 #define MAX_CHAIN	  512
 #define HWT_USER_ADDR_END 0x800000000000ull /* x86-64, 4-level page tables */
 #define MAX_GROUP	  16
@@ -202,13 +203,16 @@ struct hwt_decoder {
 	uint32_t nsources;
 	int sources_finished;
 
-	/* Events ready to hand out: what one record gives (announcements, a sample, the counter
-	 * values of a round, slices closed at once). Handed out before the next record is
-	 * processed, so one weights buffer serves the one sample among them. */
+	/* Events ready to hand out, up to a batch of them (FILL_BATCH, decode.c). A sample's
+	 * weights lie in the row of sample_weights of its place in out (a row as long as the
+	 * model has weights): valid until the next batch is made, so samples go out in batches.
+	 * Past WEIGHT_ROWS places a sample uses weights, which the next record may reuse: it goes
+	 * out before that record is processed. */
 	struct hwt_event *out;
 	size_t nout, iout, cap_out;
 	struct stack_cache_entry *stacks; /* STACK_CACHE_SIZE, allocated at the first sample */
 	uint64_t weights[MAX_WEIGHTS];
+	uint64_t sample_weights[WEIGHT_ROWS * MAX_WEIGHTS];
 	struct hwt_effects *effects; /* the syscalls plugin's records, NULL until the first */
 };
 

@@ -2,6 +2,7 @@
  * lifecycle, mappings, losses, and the periodic counter reads, as events of the model. */
 #include "internal.h"
 
+#include <assert.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,9 +139,13 @@ static struct stack_cache_entry *stack_cached(struct hwt_decoder *d, uint32_t pi
 		kmask |= (uint32_t)kernel[i] << i;
 	}
 	struct stack_cache_entry *ce = &d->stacks[(h ^ (h >> 29)) & (STACK_CACHE_SIZE - 1)];
-	if (ce->gen == gen && ce->pid == pid && ce->n == (uint32_t)n && ce->kernel == kmask &&
-	    !memcmp(ce->pcs, pcs, (size_t)n * sizeof(*pcs)))
-		return ce;
+	if (ce->gen == gen && ce->pid == pid && ce->n == (uint32_t)n && ce->kernel == kmask) {
+		int i = 0;
+		while (i < n && ce->pcs[i] == pcs[i]) /* a few frames: no call to memcmp() */
+			i++;
+		if (i == n)
+			return ce;
+	}
 	ce->gen = 0; /* to be filled */
 	return ce;
 }
@@ -162,7 +167,8 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 		if (ctx_kernel) {
 			if (n && kernel[n - 1])
 				continue; /* one [kernel] frame for the whole kernel part */
-			pcs[n] = ip;
+			/* Symbolized, it is "[kernel]" wherever it was: one stack in the cache. */
+			pcs[n] = d->cfg.symbolize ? 0 : ip;
 			kernel[n++] = 1;
 			continue;
 		}
@@ -290,21 +296,30 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	    !strcmp(e->name, HWT_SYSC_EVENT))
 		return effect_sample(d, e, &s);
 	d->stats.samples++;
-	hwt_dec_announce(d, s.pid, s.tid, s.time);
+	/* One lookup where the thread is known (most samples); the table stays as it is until the
+	 * next record. */
+	struct thread *t = hwt_dec_thread(d, s.tid, 0);
+	if (!t || !t->announced) {
+		hwt_dec_announce(d, s.pid, s.tid, s.time);
+		t = hwt_dec_thread(d, s.tid, 0);
+	}
 	int64_t stack = build_stack(d, e, &s);
 	if (stack < 0)
 		return (int)stack;
 
 	uint32_t nw = hwt_model_nweights(d->m);
-	memset(d->weights, 0, sizeof(d->weights));
-	d->weights[0] = 1;
+	/* The row of the event's place, so that samples go out in batches (internal.h); rows of
+	 * the weights there are (readers read no more), so that a batch's take a few KiB. */
+	size_t row = d->nout, stride = nw >= 1 && nw <= MAX_WEIGHTS ? nw : MAX_WEIGHTS;
+	uint64_t *w = row < WEIGHT_ROWS ? d->sample_weights + row * stride : d->weights;
+	memset(w, 0, stride * sizeof(*w));
+	w[0] = 1;
 	/* Events sampled every N occurrences do not carry the period: it is N. */
 	uint64_t period = s.period;
 	if (!(e->sample_type & PERF_SAMPLE_PERIOD) && !(e->flags & HWT_DESC_FREQ))
 		period = e->sample_period;
 	if (d->w_period >= 0)
-		d->weights[d->w_period] = period;
-	struct thread *t = hwt_dec_thread(d, s.tid, 0);
+		w[d->w_period] = period;
 	if (s.read && (e->read_format & PERF_FORMAT_GROUP) && t) {
 		/* Values are the thread's running totals: the sample gets what accrued since the
 		 * thread's previous sample. */
@@ -316,7 +331,7 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 		for (uint64_t i = 1; i < nr && i < MAX_GROUP; i++) {
 			uint64_t v = s.read[hdr + i * per];
 			if (d->w_members[i] >= 0 && (uint32_t)d->w_members[i] < nw)
-				d->weights[d->w_members[i]] =
+				w[d->w_members[i]] =
 					t->have_last && v >= t->last[i] ? v - t->last[i] : v;
 			t->last[i] = v;
 		}
@@ -324,8 +339,9 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	}
 	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_SAMPLE, s.pid, s.tid, s.time);
 	if (ev) {
+		assert(ev == d->out + row);
 		ev->sample.stack = (uint32_t)stack;
-		ev->sample.weights = d->weights;
+		ev->sample.weights = w;
 	}
 	return 0;
 }
@@ -652,9 +668,9 @@ uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_
 	const struct perf_event_header *h = (const void *)rec;
 	if (h->type == PERF_RECORD_SAMPLE && size >= sizeof(*h) + 8) {
 		const struct hwt_event_desc *e = hwt_perf_desc(d, *(const uint64_t *)(h + 1));
-		struct hwt_perf_sample s;
-		if (e && !hwt_perf_sample_parse(e, rec + sizeof(*h), rec + size, &s) && s.time)
-			return s.time;
+		uint64_t time;
+		if (e && !hwt_perf_sample_time(e, rec + sizeof(*h), rec + size, &time) && time)
+			return time;
 		return fallback;
 	}
 	uint32_t pid, tid;

@@ -142,9 +142,17 @@ static void row_from_frame(struct uw_row *row, Dwarf_Frame *fr)
 	row->signal = signal;
 	if (ra != DWARF_RA || cfa_rule(fr, row))
 		return;
-	for (int i = 0; i < UW_NREGS; i++)
-		if (rule_of(fr, i, &row->rule[i], &row->off[i]))
+	for (int i = 0; i < UW_NREGS; i++) {
+		uint8_t rule;
+
+		if (rule_of(fr, i, &rule, &row->off[i]))
 			return;
+		row->undef_ra |= i == DWARF_RA && rule == UW_R_UNDEF;
+		row->same |= (uint32_t)(rule == UW_R_SAME) << i;
+		row->at |= (uint32_t)(rule == UW_R_AT) << i;
+		row->val |= (uint32_t)(rule == UW_R_VAL) << i;
+		row->reg |= (uint32_t)(rule == UW_R_REG) << i;
+	}
 	row->kind = UW_ROW_CFI;
 }
 
@@ -255,10 +263,24 @@ static const struct uw_row *row_at(struct hwt_unwinder *u, struct uw_proc *p, ui
 				file = p->mods[i].file;
 		if (!file)
 			return NULL;
+		/* Two ways per set (slot and slot ^ 1), so that two rows of one slot do not push
+		 * each other out on every sample: direct-mapped, a hundred rows share a slot in
+		 * about one code layout of eight (test_unwind's second pass then filled rows
+		 * again). A new row takes the way filled longer ago. */
 		slot = (uint32_t)(mix(pc - low, file) >> (64 - UW_ROWS_BITS));
 		row = &u->rows[slot];
 		if (row->file != file || row->pc != pc - low) {
-			memset(row->rule, 0, sizeof(row->rule));
+			struct uw_row *other = &u->rows[slot ^ 1];
+
+			if ((other->file == file && other->pc == pc - low) ||
+			    (row->file && (!other->file || other->stamp < row->stamp))) {
+				slot ^= 1;
+				row = other;
+			}
+		}
+		if (row->file != file || row->pc != pc - low) {
+			row->undef_ra = 0;
+			row->same = row->at = row->val = row->reg = 0;
 			memset(row->off, 0, sizeof(row->off));
 			row->file = file;
 			row->pc = pc - low;
@@ -292,47 +314,44 @@ static inline int mem_read(const struct hwt_unwinder *u, uint64_t addr, uint64_t
 	return 1;
 }
 
-/* handle_cfi() with the row's rules: 1 with the caller's pc in @nx, 0 where the walk ends. */
+/* handle_cfi() with the row's rules: 1 with the caller's pc in @nx, 0 where the walk ends. Each
+ * register comes from @st alone, so the rules go kind by kind, over the bits they have. */
 static int step_cfi(const struct hwt_unwinder *u, const struct uw_row *row,
 		    const struct uw_state *st, struct uw_state *nx)
 {
 	uint64_t cfa = 0, v;
-	int have_cfa = row->cfa_reg < UW_NREGS && (st->set >> row->cfa_reg & 1);
+	uint32_t m;
+	int i;
 
-	if (have_cfa)
-		cfa = st->r[row->cfa_reg] + (uint64_t)(int64_t)row->cfa_off;
-	nx->set = 0;
+	if (row->undef_ra)
+		return 0;
 	nx->signal = row->signal;
-	for (int i = 0; i < UW_NREGS; i++) {
-		switch (row->rule[i]) {
-		case UW_R_UNDEF:
-			if (i == DWARF_RA)
-				return 0;
-			continue;
-		case UW_R_SAME:
-			if (!(st->set >> i & 1))
-				continue;
-			v = st->r[i];
-			break;
-		case UW_R_AT:
-			if (!have_cfa || !mem_read(u, cfa + (uint64_t)(int64_t)row->off[i], &v))
-				continue;
-			break;
-		case UW_R_VAL:
-			if (!have_cfa)
-				continue;
-			v = cfa + (uint64_t)(int64_t)row->off[i];
-			break;
-		case UW_R_REG:
-			if (!(st->set >> row->off[i] & 1))
-				continue;
-			v = st->r[row->off[i]];
-			break;
-		default:
-			continue;
+	nx->set = row->same & st->set;
+	for (m = nx->set; m; m &= m - 1) {
+		i = __builtin_ctz(m);
+		nx->r[i] = st->r[i];
+	}
+	if (row->cfa_reg < UW_NREGS && (st->set >> row->cfa_reg & 1)) {
+		cfa = st->r[row->cfa_reg] + (uint64_t)(int64_t)row->cfa_off;
+		for (m = row->at; m; m &= m - 1) {
+			i = __builtin_ctz(m);
+			if (mem_read(u, cfa + (uint64_t)(int64_t)row->off[i], &v)) {
+				nx->r[i] = v;
+				nx->set |= 1u << i;
+			}
 		}
-		nx->r[i] = v;
-		nx->set |= 1u << i;
+		for (m = row->val; m; m &= m - 1) {
+			i = __builtin_ctz(m);
+			nx->r[i] = cfa + (uint64_t)(int64_t)row->off[i];
+			nx->set |= 1u << i;
+		}
+	}
+	for (m = row->reg; m; m &= m - 1) {
+		i = __builtin_ctz(m);
+		if (st->set >> row->off[i] & 1) {
+			nx->r[i] = st->r[row->off[i]];
+			nx->set |= 1u << i;
+		}
 	}
 	/* No return address, or zero: the outermost frame. */
 	if (!(nx->set >> DWARF_RA & 1) || !nx->r[DWARF_RA])

@@ -55,17 +55,20 @@ enum uw_row_kind {
 	UW_ROW_SLOW,	/* rules the cache does not hold (DWARF expressions): libdw unwinds */
 };
 
-/* The CFI row of one address of one file: where the caller's registers are. */
+/* The CFI row of one address of one file: where the caller's registers are. Each register's
+ * rule (enum uw_rule) is its bit in one of the masks; UW_R_UNSET and UW_R_UNDEF set none, but
+ * an undefined return address ends the walk (undef_ra). The walk visits the bits set, a few
+ * of the UW_NREGS. */
 struct uw_row {
-	uint32_t file;	 /* index + 1 into hwt_unwinder.files; 0: empty slot */
-	uint8_t kind;	 /* enum uw_row_kind */
-	uint8_t signal;	 /* a signal frame: its caller's pc is not a return address */
-	uint8_t cfa_reg; /* CFA = cfa_reg + cfa_off; UW_NREGS: the CFA cannot be computed */
-	uint8_t pad;
-	uint64_t pc;	/* relative to the module's low address */
-	uint64_t stamp; /* changes whenever the slot gets another row */
+	uint32_t file;	  /* index + 1 into hwt_unwinder.files; 0: empty slot */
+	uint8_t kind;	  /* enum uw_row_kind */
+	uint8_t signal;	  /* a signal frame: its caller's pc is not a return address */
+	uint8_t cfa_reg;  /* CFA = cfa_reg + cfa_off; UW_NREGS: the CFA cannot be computed */
+	uint8_t undef_ra; /* the return address's rule is UW_R_UNDEF: the outermost frame */
+	uint64_t pc;	  /* relative to the module's low address */
+	uint64_t stamp;	  /* changes whenever the slot gets another row */
 	int32_t cfa_off;
-	uint8_t rule[UW_NREGS]; /* enum uw_rule */
+	uint32_t same, at, val, reg; /* bit i: register i's rule is UW_R_SAME, _AT, _VAL, _REG */
 	int32_t off[UW_NREGS];
 };
 
@@ -78,10 +81,10 @@ struct uw_hit {
 
 #define UW_NO_ROW UINT32_MAX
 
-_Static_assert(sizeof(struct uw_row) == 120 && sizeof(struct uw_hit) == 32, "the bound above");
+_Static_assert(sizeof(struct uw_row) == 112 && sizeof(struct uw_hit) == 32, "the bound above");
 
-/* Rows and hits remembered (powers of two): rows 32768 x 120 B = 3.75 MiB, hits 32768 x 32 B =
- * 1 MiB, allocated at the first unwind: 4.75 MiB per unwinder (the decoding thread's and each
+/* Rows and hits remembered (powers of two): rows 32768 x 112 B = 3.5 MiB, hits 32768 x 32 B =
+ * 1 MiB, allocated at the first unwind: 4.5 MiB per unwinder (the decoding thread's and each
  * worker's), whatever the recording. */
 #define UW_ROWS_BITS 15
 #define UW_HITS_BITS 15

@@ -2,9 +2,20 @@
 #include "perf_sample.h"
 
 #include <linux/perf_event.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "hwtrace/error.h"
+
+/* Bits set in @v: __builtin_popcountll() is a call into libgcc where the build does not assume
+ * the POPCNT instruction, once per sample with user registers. */
+static inline int popcount64(uint64_t v)
+{
+	v -= (v >> 1) & 0x5555555555555555ull;
+	v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+	v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (int)((v * 0x0101010101010101ull) >> 56);
+}
 
 /* Whether the @nwords words at @data are a sparse copy of @extent bytes: a bitmap with no slot
  * past the extent marked, then as many words as it marks. */
@@ -18,13 +29,16 @@ static int sparse_ok(const uint64_t *data, uint64_t nwords, uint64_t extent)
 		uint64_t valid = slots > 64 * j ? slots - 64 * j : 0;
 		if (valid < 64 && data[j] >> valid)
 			return 0;
-		kept += (uint64_t)__builtin_popcountll(data[j]);
+		kept += (uint64_t)popcount64(data[j]);
 	}
 	return kept == nwords - nmap;
 }
 
-int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
-			  struct hwt_perf_sample *s)
+/* The parse, inlined where it is used: what a caller does not read of @s is never stored (the
+ * time alone costs the checks). Every field is set, none twice. */
+static inline __attribute__((always_inline)) int parse(const struct hwt_event_desc *e,
+						       const uint8_t *p, const uint8_t *end,
+						       struct hwt_perf_sample *s)
 {
 	uint64_t st = e->sample_type;
 	const uint64_t *q = (const uint64_t *)p;
@@ -34,38 +48,35 @@ int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, cons
 			return HWT_E_CORRUPT;         \
 	} while (0)
 
-	memset(s, 0, sizeof(*s));
-	if (st & PERF_SAMPLE_IDENTIFIER) {
-		NEED(1);
-		s->id = *q++;
-	}
-	if (st & PERF_SAMPLE_IP) {
-		NEED(1);
-		s->ip = *q++;
-	}
+	/* The fixed-size fields first: one bound check for all of them. */
+	size_t fixed = !!(st & PERF_SAMPLE_IDENTIFIER) + !!(st & PERF_SAMPLE_IP) +
+		       !!(st & PERF_SAMPLE_TID) + !!(st & PERF_SAMPLE_TIME) +
+		       !!(st & PERF_SAMPLE_ADDR) + !!(st & PERF_SAMPLE_ID) +
+		       !!(st & PERF_SAMPLE_STREAM_ID) + !!(st & PERF_SAMPLE_CPU) +
+		       !!(st & PERF_SAMPLE_PERIOD);
+	NEED(fixed);
+	s->id = st & PERF_SAMPLE_IDENTIFIER ? *q++ : 0;
+	s->ip = st & PERF_SAMPLE_IP ? *q++ : 0;
+	s->pid = s->tid = 0;
 	if (st & PERF_SAMPLE_TID) {
-		NEED(1);
 		s->pid = (uint32_t)*q;
 		s->tid = (uint32_t)(*q++ >> 32);
 	}
-	if (st & PERF_SAMPLE_TIME) {
-		NEED(1);
-		s->time = *q++;
-	}
-	if (st & PERF_SAMPLE_ADDR)
-		q++;
-	if (st & PERF_SAMPLE_ID)
-		q++;
-	if (st & PERF_SAMPLE_STREAM_ID)
-		q++;
-	if (st & PERF_SAMPLE_CPU) {
-		NEED(1);
-		s->cpu = (uint32_t)*q++;
-	}
-	if (st & PERF_SAMPLE_PERIOD) {
-		NEED(1);
-		s->period = *q++;
-	}
+	s->time = st & PERF_SAMPLE_TIME ? *q++ : 0;
+	q += !!(st & PERF_SAMPLE_ADDR) + !!(st & PERF_SAMPLE_ID) + !!(st & PERF_SAMPLE_STREAM_ID);
+	s->cpu = st & PERF_SAMPLE_CPU ? (uint32_t)*q++ : 0;
+	s->period = st & PERF_SAMPLE_PERIOD ? *q++ : 0;
+	s->read = NULL;
+	s->nread = 0;
+	s->chain = NULL;
+	s->nchain = 0;
+	s->raw = NULL;
+	s->raw_size = 0;
+	s->regs = NULL;
+	s->regs_abi = 0;
+	s->stack = NULL;
+	s->stack_map = NULL;
+	s->stack_size = 0;
 	if (st & PERF_SAMPLE_READ) {
 		uint64_t rf = e->read_format;
 		size_t per = 1 + !!(rf & PERF_FORMAT_ID) + !!(rf & PERF_FORMAT_LOST);
@@ -116,7 +127,7 @@ int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, cons
 		NEED(1);
 		s->regs_abi = *q++;
 		if (s->regs_abi) {
-			int n = __builtin_popcountll(e->sample_regs_user);
+			int n = popcount64(e->sample_regs_user);
 			NEED(n);
 			s->regs = q;
 			q += n;
@@ -157,8 +168,8 @@ static uint64_t sparse_word(const uint64_t *map, uint64_t nmap, uint64_t slot)
 	if (!(map[j] & bit))
 		return 0;
 	for (uint64_t k = 0; k < j; k++)
-		rank += (uint64_t)__builtin_popcountll(map[k]);
-	rank += (uint64_t)__builtin_popcountll(map[j] & (bit - 1));
+		rank += (uint64_t)popcount64(map[k]);
+	rank += (uint64_t)popcount64(map[j] & (bit - 1));
 	return map[nmap + rank];
 }
 
@@ -219,6 +230,22 @@ size_t hwt_perf_stack_pack(uint8_t *out, const uint8_t *copy, uint64_t extent, c
 	return (size_t)(w - out);
 }
 
+int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
+			  struct hwt_perf_sample *s)
+{
+	return parse(e, p, end, s);
+}
+
+int hwt_perf_sample_time(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
+			 uint64_t *time)
+{
+	struct hwt_perf_sample s;
+	int err = parse(e, p, end, &s);
+
+	*time = err ? 0 : s.time;
+	return err;
+}
+
 /* The new length of the sample @rec (@size bytes, @e's) once its stack copy is shortened in
  * place; @size if it stays as it is. */
 static size_t trim_sample(const struct hwt_event_desc *e, uint8_t *rec, size_t size)
@@ -233,7 +260,8 @@ static size_t trim_sample(const struct hwt_event_desc *e, uint8_t *rec, size_t s
 	uint64_t copied, keep = (s.stack_size + 7) & ~7ull;
 	memcpy(&copied, data - 8, 8);
 	if (keep < 8)
-		keep = 8; /* a copy that is there, as empty as it was: the parse sees a stack */
+		keep = 8; /* a copy that is there, as empty as it was: the parse sees a
+			     stack */
 	if (keep >= copied)
 		return size;
 	/* The dynamic size and any fields after it follow the shortened copy. */

@@ -67,6 +67,12 @@ size_t hwt_perf_stack_expand(const struct hwt_perf_sample *s, uint8_t *buf, size
  *  slots it marks. @out must not overlap @copy. Returns the bytes written. */
 size_t hwt_perf_stack_pack(uint8_t *out, const uint8_t *copy, uint64_t extent, const uint64_t *map);
 
+/** The time of the sample @p..@end of event @e, as hwt_perf_sample_parse() would find it (0 if
+ *  the event has none) into *@time: the same checks, none of the other fields kept. Returns 0,
+ *  or HWT_E_CORRUPT (*@time 0). */
+int hwt_perf_sample_time(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
+			 uint64_t *time);
+
 /** Finds the event of a sample by its PERF_SAMPLE_IDENTIFIER; NULL if unknown. */
 typedef const struct hwt_event_desc *(*hwt_perf_desc_fn)(void *ctx, uint64_t id);
 

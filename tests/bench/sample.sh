@@ -64,18 +64,21 @@ PY
 		die "hwtrace record ${rec_args[$i]} failed: $(head -c 300 "$work/rec.err")"
 done
 
-# cpu_of NAME CMD...: runs CMD on CPU 0, appends "NAME wall cpu" (seconds; CPU of the child).
+# cpu_of NAME CMD...: runs CMD on CPU 0, appends "NAME wall cpu" (seconds; CPU of the child:
+# what children reaped before it used is taken off, as a pyenv shim's python3 has reaped its own
+# helpers, 60-70 ms of them, before it runs this).
 cpu_of()
 {
 	local name=$1
 	shift
 	python3 - "$@" >>"$work/times" 2>"$work/err" <<EOF || die "$name failed: $(head -c 300 "$work/err")"
 import os, resource, subprocess, sys, time
+b = resource.getrusage(resource.RUSAGE_CHILDREN)
 t = time.monotonic()
 subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
 t = time.monotonic() - t
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("$name %.6f %.6f" % (t, r.ru_utime + r.ru_stime))
+print("$name %.6f %.6f" % (t, r.ru_utime + r.ru_stime - b.ru_utime - b.ru_stime))
 EOF
 }
 

@@ -127,6 +127,64 @@ START_TEST(hwt_perf_sample_parse_raw_unaligned)
 }
 END_TEST
 
+/* Every fixed-size field, in the kernel's order: each where it belongs, the skipped ones
+ * skipped; one word short of them, damage. */
+START_TEST(hwt_perf_sample_parse_fixed_fields)
+{
+	const struct hwt_event_desc e = { .id = 1,
+					  .sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP |
+							 PERF_SAMPLE_TID | PERF_SAMPLE_TIME |
+							 PERF_SAMPLE_ADDR | PERF_SAMPLE_ID |
+							 PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU |
+							 PERF_SAMPLE_PERIOD };
+	const uint64_t w[9] = { 1, 0x401000, 7 | 8ull << 32, 1000, 0xadd, 1, 2, 3, 250000 };
+	const uint8_t *p = (const uint8_t *)w;
+	struct hwt_perf_sample s;
+	uint64_t t;
+
+	ck_assert_int_eq(hwt_perf_sample_parse(&e, p, p + sizeof(w), &s), 0);
+	ck_assert_uint_eq(s.id, 1);
+	ck_assert_uint_eq(s.ip, 0x401000);
+	ck_assert_uint_eq(s.pid, 7);
+	ck_assert_uint_eq(s.tid, 8);
+	ck_assert_uint_eq(s.time, 1000);
+	ck_assert_uint_eq(s.cpu, 3);
+	ck_assert_uint_eq(s.period, 250000);
+	ck_assert_ptr_null(s.chain);
+	ck_assert_ptr_null(s.regs);
+	ck_assert_ptr_null(s.stack);
+	ck_assert_int_eq(hwt_perf_sample_time(&e, p, p + sizeof(w), &t), 0);
+	ck_assert_uint_eq(t, 1000);
+	ck_assert_int_eq(hwt_perf_sample_parse(&e, p, p + sizeof(w) - 8, &s), HWT_E_CORRUPT);
+	ck_assert_int_eq(hwt_perf_sample_time(&e, p, p + sizeof(w) - 8, &t), HWT_E_CORRUPT);
+	ck_assert_uint_eq(t, 0);
+}
+END_TEST
+
+/* The time alone: what the parse finds, and damage wherever the parse finds it (the records of
+ * the cases above, good and bad). */
+START_TEST(hwt_perf_sample_time_as_parse)
+{
+	static const struct {
+		uint64_t size;
+		int words, size_last;
+	} cases[] = { { 32, 4, 0 }, { 4096, 0, 1 }, { 12, 4, 0 }, { 36, 4, 0 }, { 40, 4, 0 } };
+	struct rec r;
+	struct hwt_perf_sample s;
+	uint64_t t = 1;
+
+	body(&r, 3, 0x7ff000, cases[_i].size, cases[_i].words, cases[_i].size_last);
+	uint8_t *p = exact(&r);
+	int want = hwt_perf_sample_parse(&dwarf_fp3, p, p + r.n * 8, &s);
+	ck_assert_int_eq(hwt_perf_sample_time(&dwarf_fp3, p, p + r.n * 8, &t), want);
+	ck_assert_uint_eq(t, want ? 0 : s.time);
+	ck_assert_uint_eq(t, want ? 0 : 1000);
+	/* Too short for the fixed fields. */
+	ck_assert_int_eq(hwt_perf_sample_time(&dwarf_fp3, p, p + 16, &t), HWT_E_CORRUPT);
+	free(p);
+}
+END_TEST
+
 static const struct hwt_event_desc *one_desc(void *ctx, uint64_t id)
 {
 	return id == 1 ? ctx : NULL;
@@ -703,6 +761,8 @@ static Suite *perf_sample_suite(void)
 	tcase_add_loop_test(tc, hwt_perf_sample_parse_bad_stack_size, 0,
 			    sizeof(bad_stack_sizes) / sizeof(bad_stack_sizes[0]));
 	tcase_add_test(tc, hwt_perf_sample_parse_raw_unaligned);
+	tcase_add_test(tc, hwt_perf_sample_parse_fixed_fields);
+	tcase_add_loop_test(tc, hwt_perf_sample_time_as_parse, 0, 5);
 	tcase_add_test(tc, hwt_perf_trim_stacks_keeps_what_parses);
 	tcase_add_test(tc, hwt_perf_trim_stacks_leaves_the_unknown);
 	tcase_add_test(tc, hwt_scrub_records_cuts_at_argc);

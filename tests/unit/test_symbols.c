@@ -25,8 +25,10 @@ static struct hwt_model *m;
 static struct hwt_symbolizer *s;
 static uint64_t vdso_start, vdso_end;
 
-/* Loads /proc/self/maps into @pid of @sy the way MMAP2 records would describe it. */
-static void load_self_maps(struct hwt_symbolizer *sy, uint32_t pid)
+/* Loads /proc/self/maps into @pid of @sy the way MMAP2 records would describe it, the file @from
+ * shown as @to where they are given. */
+static void load_self_maps_as(struct hwt_symbolizer *sy, uint32_t pid, const char *from,
+			      const char *to)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[4096];
@@ -49,6 +51,8 @@ static void load_self_maps(struct hwt_symbolizer *sy, uint32_t pid)
 		mi.end = end;
 		mi.pgoff = pgoff;
 		mi.path = *path ? path : "//anon";
+		if (from && !strcmp(mi.path, from))
+			mi.path = to;
 		if (!strcmp(mi.path, "[vdso]")) {
 			vdso_start = start;
 			vdso_end = end;
@@ -56,6 +60,11 @@ static void load_self_maps(struct hwt_symbolizer *sy, uint32_t pid)
 		ck_assert_int_ge(hwt_symbolizer_add_map(sy, pid, &mi), 0);
 	}
 	fclose(f);
+}
+
+static void load_self_maps(struct hwt_symbolizer *sy, uint32_t pid)
+{
+	load_self_maps_as(sy, pid, NULL, NULL);
 }
 
 static void setup(void)
@@ -648,6 +657,96 @@ START_TEST(symbolizer_inlined_chain)
 }
 END_TEST
 
+/* An inlined lookup opens the file's DWARF without its line tables; a source lookup after it
+ * opens it again with them. Both answer, and the first's frames keep their names. */
+START_TEST(symbolizer_inlined_then_sources)
+{
+	uint32_t out[HWT_INLINE_MAX];
+	uint64_t mark = (uint64_t)(uintptr_t)sym_inline_mark;
+	int64_t id;
+	uint32_t file;
+
+	ck_assert_int_eq(sym_inl_outer(2), 11);
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, SELF, mark, out, HWT_INLINE_MAX), 1);
+	hwt_symbolizer_sources(s, 1);
+	id = hwt_symbolizer_frame(s, SELF, mark, 0);
+	ck_assert_int_gt(id, 0);
+	ck_assert_str_eq(name_of(id), "sym_inl_outer");
+	file = hwt_model_frame_file(m, (uint32_t)id);
+	ck_assert_uint_ne(file, HWT_NONE);
+	const char *path = hwt_model_str(m, file);
+	ck_assert_ptr_nonnull(strstr(path, "test_symbols.c"));
+	ck_assert_str_eq(hwt_model_str(m, frame_of(out[0])->name), "sym_inl_inner (inlined)");
+	/* Another function of the file: from the DWARF with line tables, opened once. */
+	ck_assert_str_eq(
+		name_of(hwt_symbolizer_frame(s, SELF, addr_of((void (*)(void))sym_target_a), 0)),
+		"sym_target_a");
+	file = hwt_model_frame_file(m, (uint32_t)hwt_symbolizer_frame(
+					       s, SELF, addr_of((void (*)(void))sym_target_a), 0));
+	ck_assert_uint_ne(file, HWT_NONE);
+}
+END_TEST
+
+/* Whether section @name of the ELF file @path is compressed (SHF_COMPRESSED). */
+static int section_compressed(const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY), found = 0;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	size_t shstrndx;
+
+	ck_assert_int_ge(fd, 0);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	ck_assert_int_eq(elf_getshdrstrndx(e, &shstrndx), 0);
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && !strcmp(elf_strptr(e, shstrndx, sh.sh_name), name))
+			found = !!(sh.sh_flags & SHF_COMPRESSED);
+	elf_end(e);
+	close(fd);
+	return found;
+}
+
+/* This program with its debug sections compressed, as Debian's debug files are: the DWARF of
+ * inlined lookups is inflated without the line table, a source lookup after it opens the file
+ * again with it, and both give what the file as built gives. */
+START_TEST(symbolizer_inlined_compressed)
+{
+	/* Inflated by libdeflate where the system has it (_i 0), by zlib (_i 1). */
+	if (_i)
+		setenv("HWT_NO_LIBDEFLATE", "1", 1);
+	char exe[4096], copy[] = "/tmp/hwt-symz.XXXXXX", cmd[8400];
+	uint64_t mark = (uint64_t)(uintptr_t)sym_inline_mark;
+	uint32_t out[HWT_INLINE_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int fd = mkstemp(copy);
+
+	ck_assert_int_gt(len, 0);
+	exe[len] = 0;
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "objcopy --compress-debug-sections=zlib '%s' '%s'", exe, copy);
+	ck_assert_msg(!system(cmd), "objcopy (binutils) failed: %s", cmd);
+	ck_assert(section_compressed(copy, ".debug_info"));
+	ck_assert(section_compressed(copy, ".debug_line"));
+	load_self_maps_as(s, 2, exe, copy);
+	ck_assert_int_eq(sym_inl_outer(2), 11);
+	ck_assert_int_eq(hwt_symbolizer_inlined(s, 2, mark, out, HWT_INLINE_MAX), 1);
+	ck_assert_str_eq(hwt_model_str(m, frame_of(out[0])->name), "sym_inl_inner (inlined)");
+	ck_assert_str_eq(mapping_path_of(out[0]), copy);
+	hwt_symbolizer_sources(s, 1);
+	int64_t id = hwt_symbolizer_frame(s, 2, mark, 0);
+	ck_assert_str_eq(name_of(id), "sym_inl_outer");
+	uint32_t file = hwt_model_frame_file(m, (uint32_t)id);
+	ck_assert_uint_ne(file, HWT_NONE);
+	ck_assert_ptr_nonnull(strstr(hwt_model_str(m, file), "test_symbols.c"));
+	/* What it found before the second open lives on. */
+	ck_assert_str_eq(hwt_model_str(m, frame_of(out[0])->name), "sym_inl_inner (inlined)");
+	unlink(copy);
+}
+END_TEST
+
 START_TEST(symbolizer_bad_args)
 {
 	struct hwt_map_info mi = { .path = "/a", .start = 0x2000, .end = 0x1000 };
@@ -1106,6 +1205,8 @@ static Suite *symbols_suite(void)
 	tcase_add_test(tc, foreach_map_files_only);
 	tcase_add_test(tc, symbolizer_code_self);
 	tcase_add_test(tc, symbolizer_inlined_chain);
+	tcase_add_test(tc, symbolizer_inlined_then_sources);
+	tcase_add_loop_test(tc, symbolizer_inlined_compressed, 0, 2);
 	tcase_add_test(tc, symbolizer_bad_args);
 	suite_add_tcase(su, tc);
 
