@@ -342,6 +342,25 @@ static struct item *run_append(struct hwt_decoder *d, uint64_t ts, int *fresh)
 	return &s->items[s->n];
 }
 
+/* The item run_append() just placed is counted in the current run; a run it opened (@fresh)
+ * goes with its chunk (the reader thread's) or into the heap (this thread's). Returns 0, or -1
+ * when that failed (out of memory): the run is dropped. */
+static inline int run_counted(struct hwt_decoder *d, int fresh)
+{
+	struct run *r = d->cur;
+
+	r->last->n++;
+	r->n++;
+	if (fresh && (d->collect ? hwt_pipe_collect(d->collect, r) : heap_push(d, r))) {
+		d->cur = NULL;
+		run_recycle(d, r);
+		return -1;
+	}
+	if (!d->collect)
+		d->nwaiting++;
+	return 0;
+}
+
 void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
 			  uint64_t id, size_t len)
 {
@@ -366,17 +385,8 @@ void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint1
 			     .len = (uint32_t)len,
 			     .data = b->data + b->used,
 			     .block = b };
-	struct run *r = d->cur;
-	r->last->n++;
-	r->n++;
-	/* The reader thread's runs go with their chunk; this thread's into the heap. */
-	if (fresh && (d->collect ? hwt_pipe_collect(d->collect, r) : heap_push(d, r))) {
-		d->cur = NULL;
-		run_recycle(d, r);
+	if (run_counted(d, fresh))
 		return NULL;
-	}
-	if (!d->collect)
-		d->nwaiting++;
 	b->used += need;
 	b->refs++;
 	return it->data;
@@ -394,17 +404,7 @@ void *hwt_dec_queue_inline_alloc(struct hwt_decoder *d, uint64_t ts, uint32_t so
 			     .cpu = (int32_t)source,
 			     .kind = HWT_ITEM_INLINE,
 			     .len = HWT_ITEM_INLINE_BYTES };
-	struct run *r = d->cur;
-	r->last->n++;
-	r->n++;
-	if (fresh && (d->collect ? hwt_pipe_collect(d->collect, r) : heap_push(d, r))) {
-		d->cur = NULL;
-		run_recycle(d, r);
-		return NULL;
-	}
-	if (!d->collect)
-		d->nwaiting++;
-	return it->inl;
+	return run_counted(d, fresh) ? NULL : it->inl;
 }
 
 int hwt_dec_queue(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind, uint64_t id,
