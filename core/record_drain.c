@@ -111,9 +111,7 @@ static int drain_ring(struct hwt_host *h, struct ring *r, uint64_t ts, uint64_t 
 	size_t off = tail & (r->size - 1);
 	const uint8_t *src = r->data + off;
 	if (off + len > r->size) { /* wraps: make it contiguous */
-		size_t first = r->size - off;
-		memcpy(h->scratch, r->data + off, first);
-		memcpy(h->scratch + first, r->data, len - first);
+		ring_read(r, tail, h->scratch, len);
 		src = h->scratch;
 	}
 	struct hwt_stream_item it = {
@@ -158,8 +156,7 @@ static void read_watch(struct hwt_host *h, struct ring *r)
 	while (pos + sizeof(rec) <= head) {
 		struct perf_event_header hd;
 		uint32_t pid, ppid; /* the first two fields of FORK; COMM and MMAP: pid, tid */
-		for (size_t i = 0; i < sizeof(rec); i++) /* byte by byte: it may wrap */
-			rec[i] = r->data[(pos + i) & (r->size - 1)];
+		ring_read(r, pos, rec, sizeof(rec));
 		memcpy(&hd, rec, sizeof(hd));
 		if (hd.size < sizeof(rec) || hd.size > head - pos)
 			break;
