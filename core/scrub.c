@@ -146,6 +146,17 @@ static uint64_t cut_at(const struct hwt_scrub_proc *pr, int main_thread, uint64_
 	return pr->startstack - sp < len ? pr->startstack - sp : len;
 }
 
+/* User register @reg (perf's number) of sample @smp of event @e into *@v: 1, or 0 when the
+ * sample has no such register. */
+static int user_reg(const struct hwt_event_desc *e, const struct hwt_perf_sample *smp, int reg,
+		    uint64_t *v)
+{
+	if (!smp->regs || !(e->sample_regs_user >> reg & 1))
+		return 0;
+	*v = smp->regs[__builtin_popcountll(e->sample_regs_user & ((1ull << reg) - 1))];
+	return 1;
+}
+
 /* Where the zeroing of the stack copy of sample @rec (@size bytes, @e's) starts (see cut_at());
  * fills @smp. Returns -1 when the record has no copy (or does not parse): nothing to scrub. */
 static int64_t cut_of(struct hwt_scrub *s, const struct hwt_event_desc *e, const uint8_t *rec,
@@ -156,11 +167,9 @@ static int64_t cut_of(struct hwt_scrub *s, const struct hwt_event_desc *e, const
 	if (!(e->sample_type & PERF_SAMPLE_STACK_USER) ||
 	    hwt_perf_sample_parse(e, body, rec + size, smp) || !smp->stack)
 		return -1;
-	uint64_t copied, from = 0;
+	uint64_t copied, from = 0, sp;
 	memcpy(&copied, smp->stack - 8, 8);
-	if (smp->regs && (e->sample_regs_user >> PERF_REG_X86_SP & 1)) {
-		int at =
-			__builtin_popcountll(e->sample_regs_user & ((1ull << PERF_REG_X86_SP) - 1));
+	if (user_reg(e, smp, PERF_REG_X86_SP, &sp)) {
 		struct hwt_scrub_proc *pr = proc_of(s, smp->pid);
 		uint16_t mode = ((const struct perf_event_header *)rec)->misc &
 				PERF_RECORD_MISC_CPUMODE_MASK;
@@ -177,7 +186,7 @@ static int64_t cut_of(struct hwt_scrub *s, const struct hwt_event_desc *e, const
 			pr->ran_user = 1;
 		from = mode != PERF_RECORD_MISC_USER && !pr->ran_user
 			       ? 0
-			       : cut_at(pr, smp->pid == smp->tid, smp->regs[at], smp->stack, copied,
+			       : cut_at(pr, smp->pid == smp->tid, sp, smp->stack, copied,
 					smp->stack_size);
 	}
 	return (int64_t)(from < copied ? from : copied);
@@ -324,10 +333,9 @@ static void learn_maps(struct hwt_scrub *s, struct hwt_scrub_proc *pr, uint32_t 
 static int ip_known(struct hwt_scrub *s, const struct hwt_event_desc *e,
 		    const struct hwt_perf_sample *smp)
 {
-	if (!smp->regs || !(e->sample_regs_user >> PERF_REG_X86_IP & 1))
+	uint64_t ip;
+	if (!user_reg(e, smp, PERF_REG_X86_IP, &ip))
 		return 0;
-	uint64_t ip = smp->regs[__builtin_popcountll(e->sample_regs_user &
-						     ((1ull << PERF_REG_X86_IP) - 1))];
 	struct hwt_scrub_proc *pr = proc_of(s, smp->pid);
 	if (!pr->maps_round || pr->maps_round < s->maps_since)
 		learn_maps(s, pr, smp->pid);
