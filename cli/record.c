@@ -410,16 +410,15 @@ static char *config_privacy(const struct record *r, struct hwt_record_config *cf
 	return (char *)cfg->cmdline;
 }
 
-/* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
 /* The rings are shared: the bigger of what the tracers and the -P plugins ask for (a plugin's
- * records that copy stacks need room), but the tracer's -m when it was given; 0: the default. */
-static size_t ring_asked(const struct record *r)
+ * records that copy stacks need room), but the tracer's -m when it was given (@fixed); 0: the
+ * default. */
+static size_t ring_asked(const struct record *r, int fixed)
 {
-	int m = hwt_option_find_flag(r->tp->options, r->tp->noptions, 'm', "ring");
 	size_t ring = r->tp->ring_bytes ? r->tp->ring_bytes(r->tracer.values) : 0;
 	size_t sring = r->sp && r->sp->ring_bytes ? r->sp->ring_bytes(r->sampling.values) : 0;
 
-	if (m >= 0 && r->tracer.values[m].set)
+	if (fixed)
 		return ring;
 	if (sring > ring)
 		ring = sring;
@@ -432,6 +431,7 @@ static size_t ring_asked(const struct record *r)
 	return ring;
 }
 
+/* Records argv[optind...] with the tracer and plugins, then exports it when @ops is set. */
 static int run(struct record *r, int argc, char **argv, const struct hwt_exporter_ops *ops)
 {
 	const char *output = r->rec.values[R_OUTPUT].s;
@@ -461,17 +461,14 @@ static int run(struct record *r, int argc, char **argv, const struct hwt_exporte
 	}
 	cfg.plugins = r->uses;
 	cfg.nplugins = 1 + r->nplugins + !!r->sp;
-	size_t ring = ring_asked(r);
-	if (ring)
-		cfg.ring_bytes = ring;
 	int m = hwt_option_find_flag(r->tp->options, r->tp->noptions, 'm', "ring");
 	cfg.ring_fixed = m >= 0 && r->tracer.values[m].set;
+	size_t ring = ring_asked(r, cfg.ring_fixed);
+	if (ring)
+		cfg.ring_bytes = ring;
 	/* -b inproc's call rings are the in-program API's: each thread's, --ring bytes. */
 	if (!strcmp(r->tp->name, "inproc"))
-		cfg.api_ring_bytes = (size_t)r->tracer
-					     .values[hwt_option_find_flag(
-						     r->tp->options, r->tp->noptions, 'm', "ring")]
-					     .i;
+		cfg.api_ring_bytes = (size_t)r->tracer.values[m].i;
 	cfg.quiet = quiet;
 	char *cmdline = config_privacy(r, &cfg, argc, argv);
 	r->why[0] = 0;
