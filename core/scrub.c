@@ -192,23 +192,6 @@ static int64_t cut_of(struct hwt_scrub *s, const struct hwt_event_desc *e, const
 	return (int64_t)(from < copied ? from : copied);
 }
 
-static size_t scrub_sample(struct hwt_scrub *s, const struct hwt_event_desc *e, uint8_t *rec,
-			   size_t size)
-{
-	struct hwt_perf_sample smp;
-	int64_t cut = cut_of(s, e, rec, size, &smp);
-
-	if (cut < 0)
-		return 0;
-	uint8_t *stack = rec + (smp.stack - rec);
-	uint64_t copied, from = (uint64_t)cut;
-	memcpy(&copied, stack - 8, 8);
-	if (from >= copied)
-		return 0;
-	memset(stack + from, 0, copied - from);
-	return copied - from;
-}
-
 int hwt_scrub_learn_range(struct hwt_scrub *s, uint64_t lo, uint64_t hi)
 {
 	size_t a = 0, b = s->ncode, j;
@@ -484,30 +467,6 @@ size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, siz
 	/* A broken tail goes on as it was. */
 	memmove(dst + out, src + in, len - in);
 	return out + (len - in);
-}
-
-size_t hwt_scrub_records(struct hwt_scrub *s, uint8_t *p, size_t len, hwt_scrub_desc_fn desc_of,
-			 void *ctx)
-{
-	size_t zeroed = 0;
-
-	s->round++;
-	for (size_t off = 0; off + sizeof(struct perf_event_header) <= len;) {
-		struct perf_event_header h;
-		memcpy(&h, p + off, sizeof(h));
-		if (h.size < sizeof(h) || h.size > len - off)
-			break;
-		if (h.type == PERF_RECORD_SAMPLE && h.size >= sizeof(h) + 8) {
-			uint64_t id;
-			memcpy(&id, p + off + sizeof(h), 8);
-			const struct hwt_event_desc *e = desc_of(ctx, id);
-			if (e)
-				zeroed += scrub_sample(s, e, p + off, h.size);
-		}
-		off += h.size;
-	}
-	s->zeroed += zeroed;
-	return zeroed;
 }
 
 void hwt_scrub_fini(struct hwt_scrub *s)

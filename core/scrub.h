@@ -44,28 +44,25 @@ struct hwt_scrub {
 /** Looks up the event of a sample by its PERF_SAMPLE_IDENTIFIER; NULL if unknown. */
 typedef const struct hwt_event_desc *(*hwt_scrub_desc_fn)(void *ctx, uint64_t id);
 
-/** Zeroes, in the perf records @p..@p+@len (8-byte aligned, whole records, written in place),
- *  the copied user-stack bytes at addresses at or above the sampled process's argc
- *  (/proc/PID/stat's startstack: the argv and environment pointers and auxiliary vector, then
- *  up to arg_start what exec left there, then argv, the environment and the program's path), and
- *  the whole copy where the stack pointer or that address is not known, or where a main
- *  thread's copy cannot be shown to be of the image /proc describes (argv[0] at argc + 8 must
- *  point at arg_start; a sample taken during exec copies the old program's stack). @desc_of finds
- * each sample's event (borrowed, with @ctx). Starts a new round: /proc is read again for each
- * process sampled (a process may have called exec). Returns how many bytes were zeroed. */
-size_t hwt_scrub_records(struct hwt_scrub *s, uint8_t *p, size_t len, hwt_scrub_desc_fn desc_of,
-			 void *ctx);
-
-/** As hwt_scrub_records() and then hwt_perf_trim_stacks(), in one copy: writes the records
- *  @src..@src+@len to @dst (which may be @src: the records only shrink), each copied user stack
- *  cut where the kernel stopped filling it and where its zeroing would start (bytes at or above
- *  argc are never copied). The copies of events with HWT_DESC_SPARSE_STACK become sparse
- *  (core/format/perf_sample.h) where that is shorter: only the words that point into an
+/** Copies the perf records @src..@src+@len (8-byte aligned, whole records) to @dst (which may
+ *  be @src: the records only shrink), each user-stack copy cut to what the kernel filled
+ *  (its dynamic size rounded up to 8 bytes, at least 8) and cut again at the sampled process's
+ *  argc (/proc/PID/stat's startstack): from there up lie the argv and environment pointers and
+ *  the auxiliary vector, then up to arg_start what exec left there, then argv, the environment
+ *  and the program's path, none of which is copied. The whole copy is dropped (8 zero bytes
+ *  stay, so that the parse still sees a stack) where the stack pointer or argc is not known, or
+ *  where a main thread's copy cannot be shown to be of the image /proc describes (argv[0] at
+ *  argc + 8 must point at arg_start; a sample taken during exec copies the old program's
+ *  stack). The bytes not copied for these reasons are counted in @s->zeroed. @desc_of finds
+ *  each sample's event (borrowed, with @ctx); records it cannot parse, and those it finds no
+ *  event for, are copied as they are. The copies of events with HWT_DESC_SPARSE_STACK become
+ *  sparse (core/format/perf_sample.h) where that is shorter: only the words that point into an
  *  executable mapping are kept (every return address does). That needs the mappings of the
  *  sampled process up to the sample: those of the MMAP records given to hwt_scrub_learn() so
  *  far, and /proc/PID/maps, read when a process is first seen and again (once a round) when the
  *  sampled user IP lies in no known mapping; where it still does not, the copy stays whole.
- *  Starts a new round. Returns the length written. */
+ *  Starts a new round: /proc is read again for each process sampled (it may have called exec).
+ *  Returns the length written. */
 size_t hwt_scrub_copy(struct hwt_scrub *s, uint8_t *dst, const uint8_t *src, size_t len,
 		      hwt_scrub_desc_fn desc_of, void *ctx);
 

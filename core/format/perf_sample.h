@@ -73,17 +73,4 @@ size_t hwt_perf_stack_pack(uint8_t *out, const uint8_t *copy, uint64_t extent, c
 int hwt_perf_sample_time(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
 			 uint64_t *time);
 
-/** Finds the event of a sample by its PERF_SAMPLE_IDENTIFIER; NULL if unknown. */
-typedef const struct hwt_event_desc *(*hwt_perf_desc_fn)(void *ctx, uint64_t id);
-
-/** Shortens, in the perf records @p..@p+@len (8-byte aligned, whole records, rewritten in
- *  place), each sample's copy of the user stack to what the kernel could copy into it: its
- *  dynamic size rounded up to 8 bytes (at least 8), the records after it moved down. What
- *  hwt_perf_sample_parse() gives of the sample is unchanged (stack_size is the dynamic size);
- *  the rest of the copy held whatever the ring held before. A thread whose stack lies less
- *  than the copy's size above its stack pointer leaves that much out: with -g dwarf's 8 KiB
- *  copies, about half of each sample. Records it cannot parse, and those @desc_of (with @ctx)
- *  finds no event for, stay as they are. Returns the records' new length. */
-size_t hwt_perf_trim_stacks(uint8_t *p, size_t len, hwt_perf_desc_fn desc_of, void *ctx);
-
 #endif

@@ -118,13 +118,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	read_copies(&d[2], data, half);
 
-	/* The recorder's trim of stack copies (record_drain.c), over the same ring bytes. */
+	/* The recorder's one copy that scrubs and trims stack copies (record_drain.c), over the
+	 * same ring bytes, out of the ring and in place. */
 	uint8_t *ring_copy = malloc(half ? half : 1);
 	if (ring_copy) {
-		memcpy(ring_copy, data, half);
-		if (hwt_perf_trim_stacks(ring_copy, half, desc_in, d) > half)
-			abort();
-		/* And its one copy that scrubs and trims, out of the ring and in place. */
 		struct hwt_scrub s = { 0 };
 		/* Again in place: no longer (shorter only if a copy kept whole becomes sparse, its
 		 * IP now found in /proc/PID/maps). */

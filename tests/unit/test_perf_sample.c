@@ -205,14 +205,15 @@ static uint8_t *sample_record(int nregs, uint64_t sp, size_t *len)
 	return p;
 }
 
-/* Appends to @buf at *@len a dwarf_fp3 sample whose stack copy is @size bytes (words 0x5100 +
- * i) of which the kernel filled @dyn, and after it one more field (PERF_SAMPLE_WEIGHT's place:
- * words after the stack must move with it). */
+/* Appends to @buf at *@len a dwarf_fp3 sample of a thread of this process whose stack copy is
+ * @size bytes (words 0x5100 + i) of which the kernel filled @dyn, and after it one more field
+ * (PERF_SAMPLE_WEIGHT's place: words after the stack must move with it). */
 static void trim_rec(uint8_t *buf, size_t *len, uint64_t size, uint64_t dyn)
 {
 	struct rec r;
 
 	body(&r, 3, 0x7ff000, size, (int)(size / 8), 0);
+	r.w[2] = (uint32_t)getpid() | (uint64_t)42 << 32; /* ours, tid 42: far below argc */
 	for (uint64_t i = 0; i < size / 8; i++)
 		r.w[9 + i] = 0x5100 + i;
 	r.w[r.n - 1] = dyn;
@@ -234,13 +235,14 @@ static void comm_rec(uint8_t *buf, size_t *len)
 	*len += h.size;
 }
 
-/* Each sample as the parser sees it, the same before and after: only the copy's tail (never
- * filled) goes, at least 8 bytes stay, and the records after it follow. */
-START_TEST(hwt_perf_trim_stacks_keeps_what_parses)
+/* The scrub's trim: each sample as the parser sees it, the same before and after: only the
+ * copy's tail (never filled) goes, at least 8 bytes stay, and the records after it follow. */
+START_TEST(hwt_scrub_copy_keeps_what_parses)
 {
 	static const uint64_t cases[][2] = { { 128, 40 },  { 128, 37 }, { 128, 0 },
 					     { 128, 128 }, { 8, 0 },	{ 128, 200 } };
 	static const uint64_t kept[] = { 40, 40, 8, 128, 8, 128 };
+	struct hwt_scrub s = { 0 };
 	uint8_t before[4096], after[4096];
 	size_t len = 0;
 
@@ -248,8 +250,8 @@ START_TEST(hwt_perf_trim_stacks_keeps_what_parses)
 		trim_rec(before, &len, cases[k][0], cases[k][1]);
 		comm_rec(before, &len);
 	}
-	memcpy(after, before, len);
-	size_t nlen = hwt_perf_trim_stacks(after, len, one_desc, (void *)&dwarf_fp3);
+	size_t nlen = hwt_scrub_copy(&s, after, before, len, one_desc, (void *)&dwarf_fp3);
+	ck_assert_uint_eq(s.zeroed, 0);
 	size_t a = 0, b = 0, k = 0;
 	for (; b < len; k++) {
 		struct perf_event_header ha, hb;
@@ -281,14 +283,16 @@ START_TEST(hwt_perf_trim_stacks_keeps_what_parses)
 	}
 	ck_assert_uint_eq(a, nlen);
 	ck_assert_uint_eq(k, 2 * sizeof(kept) / sizeof(kept[0]));
+	hwt_scrub_fini(&s);
 }
 END_TEST
 
 /* What it cannot read goes on as it was: an unknown event's sample, a damaged one, a broken
  * tail (a size past the end). */
-START_TEST(hwt_perf_trim_stacks_leaves_the_unknown)
+START_TEST(hwt_scrub_copy_leaves_the_unknown)
 {
 	static const struct hwt_event_desc other = { .id = 2, .sample_type = ST_DWARF };
+	struct hwt_scrub s = { 0 };
 	uint8_t before[2048], after[2048];
 	size_t len = 0;
 
@@ -298,13 +302,13 @@ START_TEST(hwt_perf_trim_stacks_leaves_the_unknown)
 	memcpy(before + rec + 8 + 64, "\xff\xff\xff\xff", 4); /* the second's copy size: too big */
 	trim_rec(before, &len, 128, 16);
 	before[2 * rec + 7] = 0x7f; /* the third's header size: past the end */
-	memcpy(after, before, len);
-	ck_assert_uint_eq(hwt_perf_trim_stacks(after, len, one_desc, (void *)&other), len);
+	ck_assert_uint_eq(hwt_scrub_copy(&s, after, before, len, one_desc, (void *)&other), len);
 	ck_assert_mem_eq(after, before, len);
-	size_t nlen = hwt_perf_trim_stacks(after, len, one_desc, (void *)&dwarf_fp3);
+	size_t nlen = hwt_scrub_copy(&s, after, before, len, one_desc, (void *)&dwarf_fp3);
 	ck_assert_uint_eq(rec, 224);
 	ck_assert_uint_eq(nlen, len - 112);
 	ck_assert_mem_eq(after + nlen - 2 * rec, before + rec, 2 * rec);
+	hwt_scrub_fini(&s);
 }
 END_TEST
 
@@ -322,9 +326,20 @@ static uint64_t stat_field(int n)
 	return strtoull(p, NULL, 10);
 }
 
+/* hwt_scrub_copy() of the @len bytes of records at @rec into @out: how many bytes of the
+ * copies it found to zero (at or above argc, none of which it copies). */
+static uint64_t scrub_zeroed(struct hwt_scrub *s, const uint8_t *rec, size_t len, uint8_t *out,
+			     const struct hwt_event_desc *desc)
+{
+	uint64_t before = s->zeroed;
+
+	hwt_scrub_copy(s, out, rec, len, one_desc, (void *)desc);
+	return s->zeroed - before;
+}
+
 /* A main thread's copy over argc and argv[0]: cut at argc when argv[0] points at arg_start,
  * zeroed whole when it does not (the copy is of another program: a sample taken during exec). */
-START_TEST(hwt_scrub_records_checks_argv0)
+START_TEST(hwt_scrub_copy_checks_argv0)
 {
 	struct hwt_scrub s = { 0 };
 	size_t len;
@@ -335,11 +350,17 @@ START_TEST(hwt_scrub_records_checks_argv0)
 	memcpy(rec + 8 + 20, &pid, 4); /* tid: the main thread */
 	uint8_t *stack = rec + 8 + (5 + 3 + 1) * 8;
 	memcpy(stack + 16, &arg_start, 8); /* argv[0] at argc + 8 */
-	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 24);
-	ck_assert_uint_eq(stack[7], 0x41); /* below argc: kept */
+	uint8_t out[256];
+	const uint8_t *kept = out + (stack - rec);
+	ck_assert_uint_le(len, sizeof(out));
+	ck_assert_uint_eq(scrub_zeroed(&s, rec, len, out, &dwarf_fp3), 24);
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(kept[i], 0x41); /* below argc: kept */
 	uint64_t other = arg_start + 4096;
 	memcpy(stack + 16, &other, 8);
-	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 32);
+	ck_assert_uint_eq(scrub_zeroed(&s, rec, len, out, &dwarf_fp3), 32);
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(kept[i], 0); /* the 8 bytes a copy keeps: zeros */
 	free(rec);
 	hwt_scrub_fini(&s);
 }
@@ -357,7 +378,7 @@ static int open_fds(void)
 	return n;
 }
 
-START_TEST(hwt_scrub_records_cuts_at_argc)
+START_TEST(hwt_scrub_copy_rereads_proc)
 {
 	struct hwt_scrub s = { 0 };
 	int fds = open_fds();
@@ -368,13 +389,15 @@ START_TEST(hwt_scrub_records_cuts_at_argc)
 	uint8_t *rec = sample_record(3, startstack - 16, &len);
 	uint32_t pid = (uint32_t)getpid();
 	memcpy(rec + 8 + 16, &pid, 4); /* the sample's pid: ours */
-	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 16);
-	const uint8_t *stack = rec + 8 + (5 + 3 + 1) * 8;
-	ck_assert_uint_eq(stack[15], 0x41); /* below argc: kept */
-	for (int i = 16; i < 32; i++)
-		ck_assert_uint_eq(stack[i], 0);
+	uint8_t out[256];
+	struct hwt_perf_sample smp;
+	ck_assert_uint_le(len, sizeof(out));
+	ck_assert_uint_eq(scrub_zeroed(&s, rec, len, out, &dwarf_fp3), 16);
+	ck_assert_int_eq(hwt_perf_sample_parse(&dwarf_fp3, out + 8, out + len - 16, &smp), 0);
+	ck_assert_uint_eq(smp.stack_size, 16);
+	ck_assert_uint_eq(smp.stack[15], 0x41); /* below argc: kept; above it, not copied */
 	/* The next round reads /proc again (its descriptor kept open): the same cut. */
-	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 16);
+	ck_assert_uint_eq(scrub_zeroed(&s, rec, len, out, &dwarf_fp3), 16);
 	ck_assert_int_eq(open_fds(), fds + 1);
 	free(rec);
 	hwt_scrub_fini(&s);
@@ -382,7 +405,7 @@ START_TEST(hwt_scrub_records_cuts_at_argc)
 }
 END_TEST
 
-START_TEST(hwt_scrub_records_unknown_process)
+START_TEST(hwt_scrub_copy_unknown_process)
 {
 	struct hwt_scrub s = { 0 };
 	size_t len;
@@ -392,9 +415,12 @@ START_TEST(hwt_scrub_records_unknown_process)
 		free(rec);
 		return;
 	}
-	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, (void *)&dwarf_fp3), 32);
+	uint8_t out[256];
+	ck_assert_uint_le(len, sizeof(out));
+	ck_assert_uint_eq(scrub_zeroed(&s, rec, len, out, &dwarf_fp3), 32);
 	/* Unknown events are left alone. */
-	ck_assert_uint_eq(hwt_scrub_records(&s, rec, len, one_desc, NULL), 0);
+	ck_assert_uint_eq(scrub_zeroed(&s, rec, len, out, NULL), 0);
+	ck_assert_mem_eq(out, rec, len);
 	free(rec);
 	hwt_scrub_fini(&s);
 	hwt_scrub_fini(NULL);
@@ -763,11 +789,11 @@ static Suite *perf_sample_suite(void)
 	tcase_add_test(tc, hwt_perf_sample_parse_raw_unaligned);
 	tcase_add_test(tc, hwt_perf_sample_parse_fixed_fields);
 	tcase_add_loop_test(tc, hwt_perf_sample_time_as_parse, 0, 5);
-	tcase_add_test(tc, hwt_perf_trim_stacks_keeps_what_parses);
-	tcase_add_test(tc, hwt_perf_trim_stacks_leaves_the_unknown);
-	tcase_add_test(tc, hwt_scrub_records_cuts_at_argc);
-	tcase_add_test(tc, hwt_scrub_records_unknown_process);
-	tcase_add_test(tc, hwt_scrub_records_checks_argv0);
+	tcase_add_test(tc, hwt_scrub_copy_keeps_what_parses);
+	tcase_add_test(tc, hwt_scrub_copy_leaves_the_unknown);
+	tcase_add_test(tc, hwt_scrub_copy_rereads_proc);
+	tcase_add_test(tc, hwt_scrub_copy_unknown_process);
+	tcase_add_test(tc, hwt_scrub_copy_checks_argv0);
 	tcase_add_test(tc, hwt_scrub_copy_cuts_at_argc_and_fill);
 	tcase_add_test(tc, hwt_perf_sample_parse_sparse);
 	tcase_add_loop_test(tc, hwt_perf_sample_parse_sparse_bad, 0,
