@@ -154,17 +154,20 @@ static __attribute__((noinline)) int unwind_ra(struct hwt_unwinder *u, uint32_t 
 
 /* hwt_chain_leaf_ra() on the copy @stack (@size bytes), or on the sparse copy of @sparse when
  * that is not NULL. */
+/* @regs: the registers expanded, or NULL for those of @raw (as sampled, one per bit of @mask),
+ * expanded here only if libdw needs them. */
 static int leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
-		   const uint8_t *stack, size_t size, const struct hwt_perf_sample *sparse,
-		   uint64_t *ra)
+		   uint64_t mask, const uint64_t *raw, const uint8_t *stack, size_t size,
+		   const struct hwt_perf_sample *sparse, uint64_t *ra)
 {
 	int64_t off = 0;
 	int n;
 
-	if (!u || !regs || !ra)
+	if (!u || (!regs && !raw) || !ra)
 		return HWT_E_INVAL;
 	/* The rule at the IP, looked up once per IP: most samples cost a table lookup. */
-	n = hwt_unwind_ra_rule(u, pid, regs[HWT_REG_IP], &off);
+	n = hwt_unwind_ra_rule(u, pid,
+			       regs ? regs[HWT_REG_IP] : hwt_regs_get(mask, raw, HWT_REG_IP), &off);
 	if (n == HWT_RA_BP || n < 0)
 		return 0; /* the walk starts at this function's frame: it has its caller */
 	if (n == HWT_RA_SP) {
@@ -177,13 +180,17 @@ static int leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uin
 		return 1;
 	}
 	/* Another rule (a CFA expression, as in PLT entries): libdw evaluates it. */
-	return unwind_ra(u, pid, tid, regs, stack, size, sparse, ra);
+	if (regs)
+		return unwind_ra(u, pid, tid, regs, stack, size, sparse, ra);
+	uint64_t all[HWT_SAMPLE_NREGS];
+	hwt_regs_expand(mask, raw, all);
+	return unwind_ra(u, pid, tid, all, stack, size, sparse, ra);
 }
 
 int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
 		      const uint8_t *stack, size_t size, uint64_t *ra)
 {
-	return leaf_ra(u, pid, tid, regs, stack, size, NULL, ra);
+	return leaf_ra(u, pid, tid, regs, 0, NULL, stack, size, NULL, ra);
 }
 
 int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
@@ -193,7 +200,18 @@ int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sampl
 		return HWT_E_INVAL;
 	if (!s->stack && !s->stack_map)
 		return 0;
-	return leaf_ra(u, s->pid, s->tid, regs, s->stack, (size_t)s->stack_size,
+	return leaf_ra(u, s->pid, s->tid, regs, 0, NULL, s->stack, (size_t)s->stack_size,
+		       s->stack_map ? s : NULL, ra);
+}
+
+int hwt_chain_sample_leaf_ra_raw(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
+				 uint64_t mask, uint64_t *ra)
+{
+	if (!s)
+		return HWT_E_INVAL;
+	if (!s->regs || (!s->stack && !s->stack_map))
+		return 0;
+	return leaf_ra(u, s->pid, s->tid, NULL, mask, s->regs, s->stack, (size_t)s->stack_size,
 		       s->stack_map ? s : NULL, ra);
 }
 

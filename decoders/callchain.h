@@ -76,8 +76,32 @@ struct hwt_perf_sample;
 int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
 			     const uint64_t *regs, uint64_t *ra);
 
+/** hwt_chain_sample_leaf_ra() on sample @s whose registers (s->regs, borrowed) are as sampled,
+ *  one per bit of @mask: those the leaf's rule needs are read in place, and all of them are
+ *  expanded only where libdw evaluates the rule. Same returns; 0 when @s has no registers. */
+int hwt_chain_sample_leaf_ra_raw(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
+				 uint64_t mask, uint64_t *ra);
+
 /** The sampled registers @in (one per bit of @mask, in ascending bit order) placed in @out as
  *  HWT_SAMPLE_REGS_MASK orders them (HWT_SAMPLE_NREGS values), 0 for those not sampled. */
 void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out);
+
+/** The register of index @reg (HWT_REG_*, the order of HWT_SAMPLE_REGS_MASK) among the sampled
+ *  registers @in (one per bit of @mask, in ascending bit order), 0 if it was not sampled: what
+ *  hwt_regs_expand() would place at @reg, without expanding the others. */
+static inline uint64_t hwt_regs_get(uint64_t mask, const uint64_t *in, int reg)
+{
+	int bit = reg < 9 ? reg : reg + 7;
+	uint64_t below = mask & ((1ull << bit) - 1);
+	int i = 0;
+
+	if (reg < 0 || reg >= HWT_SAMPLE_NREGS || !(mask & (1ull << bit)))
+		return 0;
+	if (mask == HWT_SAMPLE_FP_REGS_MASK) /* what frame-pointer samples carry: bp, sp, ip */
+		return in[bit - 6];
+	for (; below; below &= below - 1) /* a few bits; no libgcc call for a popcount */
+		i++;
+	return in[i];
+}
 
 #endif

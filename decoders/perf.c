@@ -78,23 +78,23 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 		       const struct hwt_perf_sample *s, const uint64_t *user, int nuser,
 		       uint64_t *pcs, uint8_t *kernel, int n)
 {
-	uint64_t upcs[MAX_CHAIN], regs[HWT_SAMPLE_NREGS], leaf_ra = 0;
+	uint64_t upcs[MAX_CHAIN], leaf_ra = 0, mask = e->sample_regs_user;
 	int k = 0, room = MAX_CHAIN - n;
 
-	if (s->regs)
-		hwt_regs_expand(e->sample_regs_user, s->regs, regs);
 	if (nuser) {
 		/* The registers and stack copied with a frame-pointer sample are the sampled
-		 * function's: its CFI tells whether the walk skipped its caller. */
+		 * function's: its CFI tells whether the walk skipped its caller. Read where they
+		 * lie: the few the rule needs, not all of them placed first. */
 		if (s->regs && (s->stack || s->stack_map) && d->unw &&
-		    regs[HWT_REG_IP] == user[0] &&
-		    hwt_chain_sample_leaf_ra(d->unw, s, regs, &leaf_ra) <= 0)
+		    hwt_regs_get(mask, s->regs, HWT_REG_IP) == user[0] &&
+		    hwt_chain_sample_leaf_ra_raw(d->unw, s, mask, &leaf_ra) <= 0)
 			leaf_ra = 0;
 		/* The walk starts at the sampled %rbp: below the stack pointer, none of it holds.
 		 */
-		if (s->regs &&
-		    (e->sample_regs_user & HWT_SAMPLE_FP_REGS_MASK) == HWT_SAMPLE_FP_REGS_MASK &&
-		    nuser > 1 && !hwt_chain_walk_sane(regs)) {
+		if (s->regs && (mask & HWT_SAMPLE_FP_REGS_MASK) == HWT_SAMPLE_FP_REGS_MASK &&
+		    nuser > 1 &&
+		    hwt_regs_get(mask, s->regs, HWT_REG_BP) <
+			    hwt_regs_get(mask, s->regs, HWT_REG_SP)) {
 			nuser = 1;
 			d->chk.cut++;
 		}
@@ -102,6 +102,8 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 		d->stats.chains_cut = d->chk.cut;
 		d->stats.leaf_callers = d->chk.leaf_callers;
 	} else if (s->regs && s->stack && d->unw) {
+		uint64_t regs[HWT_SAMPLE_NREGS];
+		hwt_regs_expand(mask, s->regs, regs);
 		k = hwt_unwind(d->unw, s->pid, s->tid, regs, s->stack, s->stack_size, upcs, room);
 		if (k <= 1)
 			d->stats.unwind_failures++;

@@ -421,6 +421,57 @@ START_TEST(hwt_regs_expand_other_masks)
 }
 END_TEST
 
+/* Each register read in place is the one hwt_regs_expand() places, for every mask above, the
+ * frame-pointer one and the whole one, and 0 for an index out of range. */
+START_TEST(hwt_regs_get_as_expand)
+{
+	static const uint64_t masks[] = { HWT_SAMPLE_FP_REGS_MASK,
+					  HWT_SAMPLE_REGS_MASK,
+					  1ull << 16,
+					  1ull << 23 | 1,
+					  0x810101ull,
+					  0xff01ffull | 1ull << 9,
+					  0x1c0ull | 1ull << 40,
+					  0x180ull,
+					  0xffffffull,
+					  1ull << 12 | 1ull << 20,
+					  0 };
+	uint64_t in[64], out[HWT_SAMPLE_NREGS];
+
+	for (int i = 0; i < 64; i++)
+		in[i] = 1000 + (uint64_t)i;
+	for (size_t k = 0; k < sizeof(masks) / sizeof(masks[0]); k++) {
+		hwt_regs_expand(masks[k], in, out);
+		for (int r = 0; r < HWT_SAMPLE_NREGS; r++)
+			ck_assert_msg(hwt_regs_get(masks[k], in, r) == out[r],
+				      "mask %#llx register %d: %llu, expanded %llu",
+				      (unsigned long long)masks[k], r,
+				      (unsigned long long)hwt_regs_get(masks[k], in, r),
+				      (unsigned long long)out[r]);
+		ck_assert_uint_eq(hwt_regs_get(masks[k], in, -1), 0);
+		ck_assert_uint_eq(hwt_regs_get(masks[k], in, HWT_SAMPLE_NREGS), 0);
+	}
+}
+END_TEST
+
+START_TEST(hwt_chain_sample_leaf_ra_raw_bad)
+{
+	struct hwt_perf_sample ps = { 0 };
+	uint64_t ra = 0, words[1] = { 0 }, regs[3] = { 0 };
+
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, NULL, HWT_SAMPLE_FP_REGS_MASK, &ra),
+			 HWT_E_INVAL);
+	/* No registers or no copy: nothing to find, before the unwinder is looked at. */
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, &ra), 0);
+	ps.regs = regs;
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, &ra), 0);
+	ps.stack = (const uint8_t *)words;
+	ps.stack_size = sizeof(words);
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, &ra),
+			 HWT_E_INVAL);
+}
+END_TEST
+
 /* ---- sparse copies: the callers whole copies give, on real samples ---- */
 
 #define NREAL	  100
@@ -532,7 +583,7 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 	for (size_t at = 0, k = 0; k < NREAL; k++) {
 		struct perf_event_header h;
 		struct hwt_perf_sample ps;
-		uint64_t regs[HWT_SAMPLE_NREGS], ra_whole = 0, ra_sparse = 0;
+		uint64_t regs[HWT_SAMPLE_NREGS], ra_whole = 0, ra_sparse = 0, ra_raw = 0;
 		const struct sample *smp = &samples[k];
 		size_t n = smp->size < LEAF_COPY ? smp->size : LEAF_COPY;
 
@@ -548,6 +599,10 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 			      "sample %zu at ip %#lx: whole copy %d/%#lx, sparse %d/%#lx", k,
 			      (unsigned long)regs[HWT_REG_IP], rw, (unsigned long)ra_whole, rs,
 			      (unsigned long)ra_sparse);
+		/* The registers read where they lie: the same. */
+		int rr = hwt_chain_sample_leaf_ra_raw(u, &ps, leaf_desc.sample_regs_user, &ra_raw);
+		ck_assert_msg(rr == rs && ra_raw == ra_sparse, "sample %zu: raw %d/%#lx", k, rr,
+			      (unsigned long)ra_raw);
 		found += rw == 1;
 		/* The copy read back: the whole one's words where it kept them, zeros elsewhere. */
 		uint8_t back[LEAF_COPY];
@@ -596,6 +651,8 @@ static Suite *callchain_suite(void)
 	tcase_add_test(tc, hwt_chain_walk_sane_bp_below_sp);
 	tcase_add_test(tc, hwt_regs_expand_fp_mask);
 	tcase_add_test(tc, hwt_regs_expand_other_masks);
+	tcase_add_test(tc, hwt_regs_get_as_expand);
+	tcase_add_test(tc, hwt_chain_sample_leaf_ra_raw_bad);
 	tcase_add_test(tc, hwt_chain_sample_leaf_ra_sparse_same);
 	suite_add_tcase(su, tc);
 	return su;
