@@ -158,7 +158,7 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 	}
 	switch (it->kind) {
 	case HWT_ITEM_RING:
-		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts);
+		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts, it->id);
 		break;
 	case HWT_ITEM_READ:
 		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);

@@ -281,16 +281,23 @@ static int effect_sample(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	return 0;
 }
 
-static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
+static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uint64_t hint)
 {
-	const uint8_t *end = rec + size;
-	const uint64_t id = *(const uint64_t *)(rec + sizeof(struct perf_event_header));
-	const struct hwt_event_desc *e = hwt_perf_desc(d, id);
+	const uint8_t *end = rec + size, *body = rec + sizeof(struct perf_event_header);
+	const struct hwt_event_desc *e;
 	struct hwt_perf_sample s;
+	int err;
 
-	if (!e)
-		return 0; /* an event this recording does not declare: skip it */
-	if (hwt_perf_sample_parse(e, rec + sizeof(struct perf_event_header), end, &s)) {
+	if (hint && hint <= d->ndescs) { /* found and checked when it was queued */
+		e = &d->descs[hint - 1];
+		err = hwt_perf_sample_reparse(e, body, end, &s);
+	} else {
+		e = hwt_perf_desc(d, *(const uint64_t *)body);
+		if (!e)
+			return 0; /* an event this recording does not declare: skip it */
+		err = hwt_perf_sample_parse(e, body, end, &s);
+	}
+	if (err) {
 		d->stats.damaged_records++; /* skip it, keep the rest */
 		return 0;
 	}
@@ -561,7 +568,7 @@ static int on_lost(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uin
 }
 
 int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, int32_t cpu,
-		    uint64_t ts)
+		    uint64_t ts, uint64_t hint)
 {
 	const struct perf_event_header *h = (const void *)rec;
 	const uint8_t *body = rec + sizeof(*h);
@@ -570,7 +577,7 @@ int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, in
 	d->stats.records++;
 	switch (h->type) {
 	case PERF_RECORD_SAMPLE:
-		return blen >= 8 ? do_sample(d, rec, size) : 0;
+		return blen >= 8 ? do_sample(d, rec, size, hint) : 0;
 	case PERF_RECORD_MMAP:
 	case PERF_RECORD_MMAP2:
 		return on_mmap(d, h, body, blen);
@@ -665,15 +672,17 @@ int hwt_perf_read(struct hwt_decoder *d, uint64_t ts, uint64_t id, const uint8_t
 }
 
 uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_t size,
-			      uint64_t fallback)
+			      uint64_t fallback, uint64_t *hint)
 {
 	const struct perf_event_header *h = (const void *)rec;
+	*hint = 0;
 	if (h->type == PERF_RECORD_SAMPLE && size >= sizeof(*h) + 8) {
 		const struct hwt_event_desc *e = hwt_perf_desc(d, *(const uint64_t *)(h + 1));
 		uint64_t time;
-		if (e && !hwt_perf_sample_time(e, rec + sizeof(*h), rec + size, &time) && time)
-			return time;
-		return fallback;
+		if (!e || hwt_perf_sample_time(e, rec + sizeof(*h), rec + size, &time))
+			return fallback;
+		*hint = (uint64_t)(e - d->descs) + 1;
+		return time ? time : fallback;
 	}
 	uint32_t pid, tid;
 	uint64_t time;
