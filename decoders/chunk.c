@@ -86,8 +86,12 @@ int hwt_dec_read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
 					hwt_perf_record_time(d, p + off, h->size, hd.ts, &hint);
 				/* A sample's event and checks go with it: its parse at its turn
 				 * does neither again. */
-				err = hwt_dec_queue(d, ts, hd.cpu, HWT_ITEM_RING, hint, p + off,
-						    h->size);
+				void *to = hwt_dec_queue_next(d, ts, hd.cpu, HWT_ITEM_RING, hint,
+							      h->size);
+				if (to)
+					memcpy(to, p + off, h->size);
+				else
+					err = HWT_E_NOMEM;
 				off += h->size;
 			}
 		}

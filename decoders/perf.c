@@ -98,9 +98,9 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 			nuser = 1;
 			d->chk.cut++;
 		}
+		/* What it counts goes to d->stats once per batch (fill()): here, a store of each
+		 * count and a load of both at once cost a stalled forward per sample. */
 		k = hwt_chain_fix(&d->chk, s->pid, user, nuser, leaf_ra, upcs, room);
-		d->stats.chains_cut = d->chk.cut;
-		d->stats.leaf_callers = d->chk.leaf_callers;
 	} else if (s->regs && s->stack && d->unw) {
 		uint64_t regs[HWT_SAMPLE_NREGS];
 		hwt_regs_expand(mask, s->regs, regs);

@@ -182,6 +182,11 @@ int hwt_perf_stack_read(const struct hwt_perf_sample *s, uint64_t off, void *buf
 		return 0;
 	}
 	uint64_t nmap = HWT_STACK_SPARSE_MAP_WORDS(s->stack_size);
+	if (n == 8 && !(off % 8)) { /* a return address: one slot, what the leaf fix-up reads */
+		uint64_t w = sparse_word(s->stack_map, nmap, off / 8);
+		memcpy(buf, &w, 8);
+		return 0;
+	}
 	uint8_t *out = buf;
 	for (uint64_t at = off, end = off + n; at < end;) {
 		uint64_t w = sparse_word(s->stack_map, nmap, at / 8), in = at % 8;
