@@ -72,11 +72,12 @@ int hwt_perf_declare_weights(struct hwt_decoder *d)
 	return d->w_period < 0 ? d->w_period : 0;
 }
 
-/* The user frames of a sample: the kernel's frame-pointer walk checked and its leaf fixed
- * (callchain.c), or the copied stack unwound with DWARF. Appends to @pcs/@kernel from @n. */
+/* The user frames of a sample of address space generation @gen: the kernel's frame-pointer walk
+ * checked and its leaf fixed (callchain.c), or the copied stack unwound with DWARF. Appends to
+ * @pcs/@kernel from @n. */
 static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
-		       const struct hwt_perf_sample *s, const uint64_t *user, int nuser,
-		       uint64_t *pcs, uint8_t *kernel, int n)
+		       const struct hwt_perf_sample *s, uint64_t gen, const uint64_t *user,
+		       int nuser, uint64_t *pcs, uint8_t *kernel, int n)
 {
 	uint64_t upcs[MAX_CHAIN], leaf_ra = 0, mask = e->sample_regs_user;
 	int k = 0, room = MAX_CHAIN - n;
@@ -87,7 +88,7 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 		 * lie: the few the rule needs, not all of them placed first. */
 		if (s->regs && (s->stack || s->stack_map) && d->unw &&
 		    hwt_regs_get(mask, s->regs, HWT_REG_IP) == user[0] &&
-		    hwt_chain_sample_leaf_ra_raw(d->unw, s, mask, &leaf_ra) <= 0)
+		    hwt_chain_sample_leaf_ra_gen(&d->chk, d->unw, s, mask, gen, &leaf_ra) <= 0)
 			leaf_ra = 0;
 		/* The walk starts at the sampled %rbp: below the stack pointer, none of it holds.
 		 */
@@ -123,17 +124,16 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	return n;
 }
 
-/* The cache entry of the frames @pcs (@kernel) of @pid: its stack node when ->gen is set and
- * ->n is @n (a hit), else the entry to fill; NULL when the stack is not cached (too deep, no
- * memory). */
-static struct stack_cache_entry *stack_cached(struct hwt_decoder *d, uint32_t pid,
+/* The cache entry of the frames @pcs (@kernel) of @pid, at address space generation @gen: its
+ * stack node when ->gen is set and ->n is @n (a hit), else the entry to fill; NULL when the
+ * stack is not cached (too deep, no memory). */
+static struct stack_cache_entry *stack_cached(struct hwt_decoder *d, uint32_t pid, uint64_t gen,
 					      const uint64_t *pcs, const uint8_t *kernel, int n)
 {
 	if (n > STACK_CACHE_FRAMES)
 		return NULL;
 	if (!d->stacks && !(d->stacks = calloc(STACK_CACHE_SIZE, sizeof(*d->stacks))))
 		return NULL;
-	uint64_t gen = hwt_symbolizer_generation(d->sym, pid);
 	uint64_t h = gen * 0x9e3779b97f4a7c15ull ^ pid;
 	uint32_t kmask = 0;
 	for (int i = 0; i < n; i++) {
@@ -179,8 +179,10 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 		if (!user_end)
 			user[nuser++] = ip;
 	}
-	n = user_frames(d, e, s, user, nuser, pcs, kernel, n);
-	struct stack_cache_entry *ce = stack_cached(d, s->pid, pcs, kernel, n);
+	/* Mappings change between records, never within one: one look-up for the sample. */
+	uint64_t gen = hwt_symbolizer_generation(d->sym, s->pid);
+	n = user_frames(d, e, s, gen, user, nuser, pcs, kernel, n);
+	struct stack_cache_entry *ce = stack_cached(d, s->pid, gen, pcs, kernel, n);
 	if (ce && ce->gen && ce->n == (uint32_t)n)
 		return ce->node;
 	uint32_t node = HWT_NONE;
@@ -223,7 +225,7 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 			return k;
 	}
 	if (ce) {
-		ce->gen = hwt_symbolizer_generation(d->sym, s->pid);
+		ce->gen = gen;
 		ce->pid = s->pid;
 		ce->n = (uint32_t)n;
 		ce->node = node;

@@ -469,6 +469,15 @@ START_TEST(hwt_chain_sample_leaf_ra_raw_bad)
 	ps.stack_size = sizeof(words);
 	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, &ra),
 			 HWT_E_INVAL);
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_gen(NULL, (struct hwt_unwinder *)1, &ps,
+						      HWT_SAMPLE_FP_REGS_MASK, 1, &ra),
+			 HWT_E_INVAL);
+	ck_assert_int_eq(
+		hwt_chain_sample_leaf_ra_gen(chk, NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, 1, &ra),
+		HWT_E_INVAL);
+	ck_assert_int_eq(
+		hwt_chain_sample_leaf_ra_gen(chk, NULL, NULL, HWT_SAMPLE_FP_REGS_MASK, 1, &ra),
+		HWT_E_INVAL);
 }
 END_TEST
 
@@ -558,7 +567,10 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 	struct hwt_scrub sc = { 0 };
 	size_t len = 0, found = 0, cap = (size_t)NREAL * (LEAF_COPY + 128);
 	uint8_t *src = malloc(cap), *dst = malloc(cap);
+	struct hwt_chain_check *chk_real = malloc(sizeof(*chk_real));
 
+	ck_assert_ptr_nonnull(chk_real);
+	hwt_chain_check_init(chk_real, sy);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(dst);
@@ -603,6 +615,17 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 		int rr = hwt_chain_sample_leaf_ra_raw(u, &ps, leaf_desc.sample_regs_user, &ra_raw);
 		ck_assert_msg(rr == rs && ra_raw == ra_sparse, "sample %zu: raw %d/%#lx", k, rr,
 			      (unsigned long)ra_raw);
+		/* And with the rule remembered by the checks: the first time (asked of the
+		 * unwinder) and the second (from the entry), the same. */
+		for (int twice = 0; twice < 2; twice++) {
+			uint64_t ra_gen = 0;
+			int rg = hwt_chain_sample_leaf_ra_gen(
+				chk_real, u, &ps, leaf_desc.sample_regs_user,
+				hwt_symbolizer_generation(sy, pid), &ra_gen);
+			ck_assert_msg(rg == rs && ra_gen == ra_sparse,
+				      "sample %zu (%d): remembered rule %d/%#lx", k, twice, rg,
+				      (unsigned long)ra_gen);
+		}
 		found += rw == 1;
 		/* The copy read back: the whole one's words where it kept them, zeros elsewhere. */
 		uint8_t back[LEAF_COPY];
@@ -621,6 +644,7 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 	nsamples = 0;
 	free(src);
 	free(dst);
+	free(chk_real);
 	hwt_scrub_fini(&sc);
 	hwt_unwinder_free(u);
 	hwt_symbolizer_free(sy);
