@@ -108,16 +108,15 @@ void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out);
  *  hwt_regs_expand() would place at @reg, without expanding the others. */
 static inline uint64_t hwt_regs_get(uint64_t mask, const uint64_t *in, int reg)
 {
-	int bit = reg < 9 ? reg : reg + 7;
-	uint64_t below = mask & ((1ull << bit) - 1);
-	int i = 0;
-
-	if (reg < 0 || reg >= HWT_SAMPLE_NREGS || !(mask & (1ull << bit)))
+	if (reg < 0 || reg >= HWT_SAMPLE_NREGS)
+		return 0;
+	int bit = reg < 9 ? reg : reg + 7, i = 0;
+	if (!(mask & (1ull << bit)))
 		return 0;
 	if (mask == HWT_SAMPLE_FP_REGS_MASK) /* what frame-pointer samples carry: bp, sp, ip */
 		return in[bit - 6];
-	for (; below; below &= below - 1) /* a few bits; no libgcc call for a popcount */
-		i++;
+	for (uint64_t below = mask & ((1ull << bit) - 1); below; below &= below - 1)
+		i++; /* a few bits; no libgcc call for a popcount */
 	return in[i];
 }
 
