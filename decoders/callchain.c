@@ -64,10 +64,10 @@ static int is_sigreturn(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
 	       !memcmp(code, restore_rt, sizeof(code));
 }
 
-int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
+/* hwt_chain_return_ok() in address space generation @gen (@pid's). */
+static int return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t gen, uint64_t ra)
 {
 	uint8_t code[HWT_CALL_MAX_LEN];
-	uint64_t gen = hwt_symbolizer_generation(c->sym, pid);
 	size_t slot = (size_t)(((ra ^ gen * 0xc2b2ae3d27d4eb4full) * 0x9e3779b97f4a7c15ull) >> 52) &
 		      (HWT_RA_CACHE - 1);
 	int ok, r;
@@ -97,6 +97,11 @@ int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
 	return ok;
 }
 
+int hwt_chain_return_ok(struct hwt_chain_check *c, uint32_t pid, uint64_t ra)
+{
+	return return_ok(c, pid, hwt_symbolizer_generation(c->sym, pid), ra);
+}
+
 int hwt_chain_walk_sane(const uint64_t *regs)
 {
 	return regs[HWT_REG_BP] >= regs[HWT_REG_SP];
@@ -109,16 +114,17 @@ int hwt_chain_fix(struct hwt_chain_check *c, uint32_t pid, const uint64_t *chain
 
 	if (n <= 0 || max <= 0)
 		return 0;
+	uint64_t gen = hwt_symbolizer_generation(c->sym, pid); /* once, not per address */
 	out[k++] = chain[0];
 	/* chain[1] is the return address of the innermost frame that set up its frame pointer:
 	 * when that is not the sampled function's own, its caller goes in between. */
 	if (leaf_ra && (n < 2 || chain[1] != leaf_ra) && k < max &&
-	    (ok = hwt_chain_return_ok(c, pid, leaf_ra))) {
+	    (ok = return_ok(c, pid, gen, leaf_ra))) {
 		out[k++] = ok == 2 ? leaf_ra : leaf_ra - 1;
 		c->leaf_callers++;
 	}
 	for (int i = 1; i < n && k < max; i++) {
-		ok = hwt_chain_return_ok(c, pid, chain[i]);
+		ok = return_ok(c, pid, gen, chain[i]);
 		if (!ok) {
 			c->cut++; /* the rest was read through a register that held no frame */
 			break;
@@ -152,19 +158,13 @@ static __attribute__((noinline)) int unwind_ra(struct hwt_unwinder *u, uint32_t 
 	return 1;
 }
 
-/* hwt_chain_leaf_ra() on the copy @stack (@size bytes), or on the sparse copy of @sparse when
- * that is not NULL. */
-static int leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
-		   const uint8_t *stack, size_t size, const struct hwt_perf_sample *sparse,
-		   uint64_t *ra)
+/* hwt_chain_leaf_ra() by rule @n (with @off) at the IP, on the copy @stack (@size bytes), or on
+ * the sparse copy of @sparse when that is not NULL. @regs: the registers expanded, or NULL for
+ * those of @raw (as sampled, one per bit of @mask), expanded here only if libdw needs them. */
+static int leaf_ra_by(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
+		      uint64_t mask, const uint64_t *raw, const uint8_t *stack, size_t size,
+		      const struct hwt_perf_sample *sparse, int n, int64_t off, uint64_t *ra)
 {
-	int64_t off = 0;
-	int n;
-
-	if (!u || !regs || !ra)
-		return HWT_E_INVAL;
-	/* The rule at the IP, looked up once per IP: most samples cost a table lookup. */
-	n = hwt_unwind_ra_rule(u, pid, regs[HWT_REG_IP], &off);
 	if (n == HWT_RA_BP || n < 0)
 		return 0; /* the walk starts at this function's frame: it has its caller */
 	if (n == HWT_RA_SP) {
@@ -177,13 +177,32 @@ static int leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uin
 		return 1;
 	}
 	/* Another rule (a CFA expression, as in PLT entries): libdw evaluates it. */
-	return unwind_ra(u, pid, tid, regs, stack, size, sparse, ra);
+	if (regs)
+		return unwind_ra(u, pid, tid, regs, stack, size, sparse, ra);
+	uint64_t all[HWT_SAMPLE_NREGS];
+	hwt_regs_expand(mask, raw, all);
+	return unwind_ra(u, pid, tid, all, stack, size, sparse, ra);
+}
+
+/* leaf_ra_by() with the rule the unwinder finds at the IP (looked up once per IP there). */
+static int leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
+		   uint64_t mask, const uint64_t *raw, const uint8_t *stack, size_t size,
+		   const struct hwt_perf_sample *sparse, uint64_t *ra)
+{
+	int64_t off = 0;
+	int n;
+
+	if (!u || (!regs && !raw) || !ra)
+		return HWT_E_INVAL;
+	n = hwt_unwind_ra_rule(u, pid,
+			       regs ? regs[HWT_REG_IP] : hwt_regs_get(mask, raw, HWT_REG_IP), &off);
+	return leaf_ra_by(u, pid, tid, regs, mask, raw, stack, size, sparse, n, off, ra);
 }
 
 int hwt_chain_leaf_ra(struct hwt_unwinder *u, uint32_t pid, uint32_t tid, const uint64_t *regs,
 		      const uint8_t *stack, size_t size, uint64_t *ra)
 {
-	return leaf_ra(u, pid, tid, regs, stack, size, NULL, ra);
+	return leaf_ra(u, pid, tid, regs, 0, NULL, stack, size, NULL, ra);
 }
 
 int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
@@ -193,8 +212,55 @@ int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sampl
 		return HWT_E_INVAL;
 	if (!s->stack && !s->stack_map)
 		return 0;
-	return leaf_ra(u, s->pid, s->tid, regs, s->stack, (size_t)s->stack_size,
+	return leaf_ra(u, s->pid, s->tid, regs, 0, NULL, s->stack, (size_t)s->stack_size,
 		       s->stack_map ? s : NULL, ra);
+}
+
+int hwt_chain_sample_leaf_ra_raw(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
+				 uint64_t mask, uint64_t *ra)
+{
+	if (!s)
+		return HWT_E_INVAL;
+	if (!s->regs || (!s->stack && !s->stack_map))
+		return 0;
+	return leaf_ra(u, s->pid, s->tid, NULL, mask, s->regs, s->stack, (size_t)s->stack_size,
+		       s->stack_map ? s : NULL, ra);
+}
+
+int hwt_chain_sample_leaf_ra_gen(struct hwt_chain_check *c, struct hwt_unwinder *u,
+				 const struct hwt_perf_sample *s, uint64_t mask, uint64_t gen,
+				 uint64_t *ra)
+{
+	if (!c || !s)
+		return HWT_E_INVAL;
+	if (!s->regs || (!s->stack && !s->stack_map))
+		return 0;
+	if (!u || !ra)
+		return HWT_E_INVAL;
+	uint64_t ip = hwt_regs_get(mask, s->regs, HWT_REG_IP);
+	size_t slot = (size_t)(((ip ^ gen * 0xc2b2ae3d27d4eb4full) * 0x9e3779b97f4a7c15ull) >> 52) &
+		      (HWT_LEAF_RULES - 1);
+	int64_t off = 0;
+	int n;
+
+	if (gen && c->rules[slot].gen == gen && c->rules[slot].ip == ip) {
+		n = c->rules[slot].rule;
+		off = c->rules[slot].off;
+	} else {
+		n = hwt_unwind_ra_rule(u, s->pid, ip, &off);
+		if (n != HWT_RA_SP && n != HWT_RA_BP)
+			off = 0; /* not set, nor read */
+		/* Kept where it fits the entry (offsets of a few words, generations below 2^32):
+		 * anything else asks the unwinder each time, as before. */
+		if (gen && gen <= UINT32_MAX && n >= 0 && off >= INT16_MIN && off <= INT16_MAX) {
+			c->rules[slot].ip = ip;
+			c->rules[slot].gen = (uint32_t)gen;
+			c->rules[slot].off = (int16_t)off;
+			c->rules[slot].rule = (int16_t)n;
+		}
+	}
+	return leaf_ra_by(u, s->pid, s->tid, NULL, mask, s->regs, s->stack, (size_t)s->stack_size,
+			  s->stack_map ? s : NULL, n, off, ra);
 }
 
 void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out)

@@ -18,6 +18,7 @@
 /* Longest x86-64 call instruction the check recognises (prefixes not counted). */
 #define HWT_CALL_MAX_LEN 7
 #define HWT_RA_CACHE	 4096
+#define HWT_LEAF_RULES	 4096
 
 /** What the checks remember: a verdict per return address and address-space generation. */
 struct hwt_chain_check {
@@ -28,6 +29,15 @@ struct hwt_chain_check {
 	} cache[HWT_RA_CACHE];
 	uint64_t checked, rejected; /* return addresses looked at, found to be garbage */
 	uint64_t cut, leaf_callers; /* chains cut short; callers put back by hwt_chain_fix() */
+	/* The unwinder's rule (hwt_unwind_ra_rule()) at each sampled IP met, by IP and
+	 * generation, for hwt_chain_sample_leaf_ra_gen(): a sample's look-up reads one entry of 16
+	 * bytes, not the unwinder's process table and its entry of 32. */
+	struct {
+		uint64_t ip;
+		uint32_t gen; /* 0: empty */
+		int16_t off;
+		int16_t rule;
+	} rules[HWT_LEAF_RULES];
 };
 
 /** Starts @c over the address spaces of @sym (borrowed; must outlive @c). */
@@ -76,8 +86,38 @@ struct hwt_perf_sample;
 int hwt_chain_sample_leaf_ra(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
 			     const uint64_t *regs, uint64_t *ra);
 
+/** hwt_chain_sample_leaf_ra() on sample @s whose registers (s->regs, borrowed) are as sampled,
+ *  one per bit of @mask: those the leaf's rule needs are read in place, and all of them are
+ *  expanded only where libdw evaluates the rule. Same returns; 0 when @s has no registers. */
+int hwt_chain_sample_leaf_ra_raw(struct hwt_unwinder *u, const struct hwt_perf_sample *s,
+				 uint64_t mask, uint64_t *ra);
+
+/** hwt_chain_sample_leaf_ra_raw() for a sample whose address space is at generation @gen
+ *  (hwt_symbolizer_generation() of its pid in @c's symbolizer), the rule at its IP remembered
+ *  in @c. Same returns; HWT_E_INVAL when @c is NULL. */
+int hwt_chain_sample_leaf_ra_gen(struct hwt_chain_check *c, struct hwt_unwinder *u,
+				 const struct hwt_perf_sample *s, uint64_t mask, uint64_t gen,
+				 uint64_t *ra);
+
 /** The sampled registers @in (one per bit of @mask, in ascending bit order) placed in @out as
  *  HWT_SAMPLE_REGS_MASK orders them (HWT_SAMPLE_NREGS values), 0 for those not sampled. */
 void hwt_regs_expand(uint64_t mask, const uint64_t *in, uint64_t *out);
+
+/** The register of index @reg (HWT_REG_*, the order of HWT_SAMPLE_REGS_MASK) among the sampled
+ *  registers @in (one per bit of @mask, in ascending bit order), 0 if it was not sampled: what
+ *  hwt_regs_expand() would place at @reg, without expanding the others. */
+static inline uint64_t hwt_regs_get(uint64_t mask, const uint64_t *in, int reg)
+{
+	if (reg < 0 || reg >= HWT_SAMPLE_NREGS)
+		return 0;
+	int bit = reg < 9 ? reg : reg + 7, i = 0;
+	if (!(mask & (1ull << bit)))
+		return 0;
+	if (mask == HWT_SAMPLE_FP_REGS_MASK) /* what frame-pointer samples carry: bp, sp, ip */
+		return in[bit - 6];
+	for (uint64_t below = mask & ((1ull << bit) - 1); below; below &= below - 1)
+		i++; /* a few bits; no libgcc call for a popcount */
+	return in[i];
+}
 
 #endif

@@ -81,9 +81,17 @@ int hwt_dec_read_stream(struct hwt_decoder *d, const uint8_t *p, size_t len)
 				const struct perf_event_header *h = (const void *)(p + off);
 				if (h->size < sizeof(*h) || h->size % 8 || off + h->size > hd.len)
 					break;
-				uint64_t ts = hwt_perf_record_time(d, p + off, h->size, hd.ts);
-				err = hwt_dec_queue(d, ts, hd.cpu, HWT_ITEM_RING, 0, p + off,
-						    h->size);
+				uint64_t hint;
+				uint64_t ts =
+					hwt_perf_record_time(d, p + off, h->size, hd.ts, &hint);
+				/* A sample's event and checks go with it: its parse at its turn
+				 * does neither again. */
+				void *to = hwt_dec_queue_next(d, ts, hd.cpu, HWT_ITEM_RING, hint,
+							      h->size);
+				if (to)
+					memcpy(to, p + off, h->size);
+				else
+					err = HWT_E_NOMEM;
 				off += h->size;
 			}
 		}

@@ -158,7 +158,7 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 	}
 	switch (it->kind) {
 	case HWT_ITEM_RING:
-		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts);
+		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts, it->id);
 		break;
 	case HWT_ITEM_READ:
 		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);
@@ -384,11 +384,22 @@ static __attribute__((noinline)) int fill(struct hwt_decoder *d)
 	}
 }
 
+/* fill(), then the counts the frame-pointer checks keep (per sample) into the statistics, which
+ * are read between batches. */
+static int fill_counted(struct hwt_decoder *d)
+{
+	int r = fill(d);
+
+	d->stats.chains_cut = d->chk.cut;
+	d->stats.leaf_callers = d->chk.leaf_callers;
+	return r;
+}
+
 int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev)
 {
 	/* Most calls hand out an event made earlier: no frame for the loop in fill(). */
 	if (d->iout >= d->nout) {
-		int r = fill(d);
+		int r = fill_counted(d);
 		if (r <= 0)
 			return r;
 	}
@@ -399,7 +410,7 @@ int hwt_decoder_next(struct hwt_decoder *d, struct hwt_event *ev)
 int hwt_decoder_batch(struct hwt_decoder *d, const struct hwt_event **evs)
 {
 	if (d->iout >= d->nout) {
-		int r = fill(d);
+		int r = fill_counted(d);
 		if (r <= 0)
 			return r;
 	}

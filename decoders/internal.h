@@ -479,11 +479,16 @@ int hwt_dec_read_chunk(struct hwt_decoder *d);
 /* Perf records (perf.c). */
 const struct hwt_event_desc *hwt_perf_desc(struct hwt_decoder *d, uint64_t id);
 int hwt_perf_declare_weights(struct hwt_decoder *d);
+/** Record @rec (@size bytes) of the ring of @cpu, at its turn @ts. @hint: what
+ *  hwt_perf_record_time() set when it was queued, 0 if it was not. */
 int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, int32_t cpu,
-		    uint64_t ts);
+		    uint64_t ts, uint64_t hint);
 int hwt_perf_read(struct hwt_decoder *d, uint64_t ts, uint64_t id, const uint8_t *data, size_t len);
 int hwt_perf_flush_reads(struct hwt_decoder *d);
+/** The time of record @rec (@size bytes), @fallback if it has none. *@hint is set to what
+ *  hwt_perf_record() takes of it: for a sample that parsed whole, its event's index in d->descs
+ *  plus one (events are only added, so it stays that event), else 0. */
 uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_t size,
-			      uint64_t fallback);
+			      uint64_t fallback, uint64_t *hint);
 
 #endif

@@ -72,36 +72,39 @@ int hwt_perf_declare_weights(struct hwt_decoder *d)
 	return d->w_period < 0 ? d->w_period : 0;
 }
 
-/* The user frames of a sample: the kernel's frame-pointer walk checked and its leaf fixed
- * (callchain.c), or the copied stack unwound with DWARF. Appends to @pcs/@kernel from @n. */
+/* The user frames of a sample of address space generation @gen: the kernel's frame-pointer walk
+ * checked and its leaf fixed (callchain.c), or the copied stack unwound with DWARF. Appends to
+ * @pcs/@kernel from @n. */
 static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
-		       const struct hwt_perf_sample *s, const uint64_t *user, int nuser,
-		       uint64_t *pcs, uint8_t *kernel, int n)
+		       const struct hwt_perf_sample *s, uint64_t gen, const uint64_t *user,
+		       int nuser, uint64_t *pcs, uint8_t *kernel, int n)
 {
-	uint64_t upcs[MAX_CHAIN], regs[HWT_SAMPLE_NREGS], leaf_ra = 0;
+	uint64_t upcs[MAX_CHAIN], leaf_ra = 0, mask = e->sample_regs_user;
 	int k = 0, room = MAX_CHAIN - n;
 
-	if (s->regs)
-		hwt_regs_expand(e->sample_regs_user, s->regs, regs);
 	if (nuser) {
 		/* The registers and stack copied with a frame-pointer sample are the sampled
-		 * function's: its CFI tells whether the walk skipped its caller. */
+		 * function's: its CFI tells whether the walk skipped its caller. Read where they
+		 * lie: the few the rule needs, not all of them placed first. */
 		if (s->regs && (s->stack || s->stack_map) && d->unw &&
-		    regs[HWT_REG_IP] == user[0] &&
-		    hwt_chain_sample_leaf_ra(d->unw, s, regs, &leaf_ra) <= 0)
+		    hwt_regs_get(mask, s->regs, HWT_REG_IP) == user[0] &&
+		    hwt_chain_sample_leaf_ra_gen(&d->chk, d->unw, s, mask, gen, &leaf_ra) <= 0)
 			leaf_ra = 0;
 		/* The walk starts at the sampled %rbp: below the stack pointer, none of it holds.
 		 */
-		if (s->regs &&
-		    (e->sample_regs_user & HWT_SAMPLE_FP_REGS_MASK) == HWT_SAMPLE_FP_REGS_MASK &&
-		    nuser > 1 && !hwt_chain_walk_sane(regs)) {
+		if (s->regs && (mask & HWT_SAMPLE_FP_REGS_MASK) == HWT_SAMPLE_FP_REGS_MASK &&
+		    nuser > 1 &&
+		    hwt_regs_get(mask, s->regs, HWT_REG_BP) <
+			    hwt_regs_get(mask, s->regs, HWT_REG_SP)) {
 			nuser = 1;
 			d->chk.cut++;
 		}
+		/* What it counts goes to d->stats once per batch (fill()): here, a store of each
+		 * count and a load of both at once cost a stalled forward per sample. */
 		k = hwt_chain_fix(&d->chk, s->pid, user, nuser, leaf_ra, upcs, room);
-		d->stats.chains_cut = d->chk.cut;
-		d->stats.leaf_callers = d->chk.leaf_callers;
 	} else if (s->regs && s->stack && d->unw) {
+		uint64_t regs[HWT_SAMPLE_NREGS];
+		hwt_regs_expand(mask, s->regs, regs);
 		k = hwt_unwind(d->unw, s->pid, s->tid, regs, s->stack, s->stack_size, upcs, room);
 		if (k <= 1)
 			d->stats.unwind_failures++;
@@ -121,17 +124,16 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	return n;
 }
 
-/* The cache entry of the frames @pcs (@kernel) of @pid: its stack node when ->gen is set and
- * ->n is @n (a hit), else the entry to fill; NULL when the stack is not cached (too deep, no
- * memory). */
-static struct stack_cache_entry *stack_cached(struct hwt_decoder *d, uint32_t pid,
+/* The cache entry of the frames @pcs (@kernel) of @pid, at address space generation @gen: its
+ * stack node when ->gen is set and ->n is @n (a hit), else the entry to fill; NULL when the
+ * stack is not cached (too deep, no memory). */
+static struct stack_cache_entry *stack_cached(struct hwt_decoder *d, uint32_t pid, uint64_t gen,
 					      const uint64_t *pcs, const uint8_t *kernel, int n)
 {
 	if (n > STACK_CACHE_FRAMES)
 		return NULL;
 	if (!d->stacks && !(d->stacks = calloc(STACK_CACHE_SIZE, sizeof(*d->stacks))))
 		return NULL;
-	uint64_t gen = hwt_symbolizer_generation(d->sym, pid);
 	uint64_t h = gen * 0x9e3779b97f4a7c15ull ^ pid;
 	uint32_t kmask = 0;
 	for (int i = 0; i < n; i++) {
@@ -177,8 +179,10 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 		if (!user_end)
 			user[nuser++] = ip;
 	}
-	n = user_frames(d, e, s, user, nuser, pcs, kernel, n);
-	struct stack_cache_entry *ce = stack_cached(d, s->pid, pcs, kernel, n);
+	/* Mappings change between records, never within one: one look-up for the sample. */
+	uint64_t gen = hwt_symbolizer_generation(d->sym, s->pid);
+	n = user_frames(d, e, s, gen, user, nuser, pcs, kernel, n);
+	struct stack_cache_entry *ce = stack_cached(d, s->pid, gen, pcs, kernel, n);
 	if (ce && ce->gen && ce->n == (uint32_t)n)
 		return ce->node;
 	uint32_t node = HWT_NONE;
@@ -221,7 +225,7 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 			return k;
 	}
 	if (ce) {
-		ce->gen = hwt_symbolizer_generation(d->sym, s->pid);
+		ce->gen = gen;
 		ce->pid = s->pid;
 		ce->n = (uint32_t)n;
 		ce->node = node;
@@ -279,16 +283,23 @@ static int effect_sample(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	return 0;
 }
 
-static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
+static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uint64_t hint)
 {
-	const uint8_t *end = rec + size;
-	const uint64_t id = *(const uint64_t *)(rec + sizeof(struct perf_event_header));
-	const struct hwt_event_desc *e = hwt_perf_desc(d, id);
+	const uint8_t *end = rec + size, *body = rec + sizeof(struct perf_event_header);
+	const struct hwt_event_desc *e;
 	struct hwt_perf_sample s;
+	int err;
 
-	if (!e)
-		return 0; /* an event this recording does not declare: skip it */
-	if (hwt_perf_sample_parse(e, rec + sizeof(struct perf_event_header), end, &s)) {
+	if (hint && hint <= d->ndescs) { /* found and checked when it was queued */
+		e = &d->descs[hint - 1];
+		err = hwt_perf_sample_reparse(e, body, end, &s);
+	} else {
+		e = hwt_perf_desc(d, *(const uint64_t *)body);
+		if (!e)
+			return 0; /* an event this recording does not declare: skip it */
+		err = hwt_perf_sample_parse(e, body, end, &s);
+	}
+	if (err) {
 		d->stats.damaged_records++; /* skip it, keep the rest */
 		return 0;
 	}
@@ -312,8 +323,12 @@ static int do_sample(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	 * the weights there are (readers read no more), so that a batch's take a few KiB. */
 	size_t row = d->nout, stride = nw >= 1 && nw <= MAX_WEIGHTS ? nw : MAX_WEIGHTS;
 	uint64_t *w = row < WEIGHT_ROWS ? d->sample_weights + row * stride : d->weights;
-	memset(w, 0, stride * sizeof(*w));
+	/* The row's few weights zeroed one by one: a memset() of a length known only here is a
+	 * "rep stos" whose start-up costs more than the stores (a quarter of this function's
+	 * time), and the compiler makes the plain loop a memset() (volatile keeps it a loop). */
 	w[0] = 1;
+	for (size_t i = 1; i < stride; i++)
+		((volatile uint64_t *)w)[i] = 0;
 	/* Events sampled every N occurrences do not carry the period: it is N. */
 	uint64_t period = s.period;
 	if (!(e->sample_type & PERF_SAMPLE_PERIOD) && !(e->flags & HWT_DESC_FREQ))
@@ -559,7 +574,7 @@ static int on_lost(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, uin
 }
 
 int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, int32_t cpu,
-		    uint64_t ts)
+		    uint64_t ts, uint64_t hint)
 {
 	const struct perf_event_header *h = (const void *)rec;
 	const uint8_t *body = rec + sizeof(*h);
@@ -568,7 +583,7 @@ int hwt_perf_record(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, in
 	d->stats.records++;
 	switch (h->type) {
 	case PERF_RECORD_SAMPLE:
-		return blen >= 8 ? do_sample(d, rec, size) : 0;
+		return blen >= 8 ? do_sample(d, rec, size, hint) : 0;
 	case PERF_RECORD_MMAP:
 	case PERF_RECORD_MMAP2:
 		return on_mmap(d, h, body, blen);
@@ -663,15 +678,17 @@ int hwt_perf_read(struct hwt_decoder *d, uint64_t ts, uint64_t id, const uint8_t
 }
 
 uint64_t hwt_perf_record_time(struct hwt_decoder *d, const uint8_t *rec, uint32_t size,
-			      uint64_t fallback)
+			      uint64_t fallback, uint64_t *hint)
 {
 	const struct perf_event_header *h = (const void *)rec;
+	*hint = 0;
 	if (h->type == PERF_RECORD_SAMPLE && size >= sizeof(*h) + 8) {
 		const struct hwt_event_desc *e = hwt_perf_desc(d, *(const uint64_t *)(h + 1));
 		uint64_t time;
-		if (e && !hwt_perf_sample_time(e, rec + sizeof(*h), rec + size, &time) && time)
-			return time;
-		return fallback;
+		if (!e || hwt_perf_sample_time(e, rec + sizeof(*h), rec + size, &time))
+			return fallback;
+		*hint = (uint64_t)(e - d->descs) + 1;
+		return time ? time : fallback;
 	}
 	uint32_t pid, tid;
 	uint64_t time;

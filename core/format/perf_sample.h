@@ -52,6 +52,13 @@ struct hwt_perf_sample {
 int hwt_perf_sample_parse(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
 			  struct hwt_perf_sample *s);
 
+/** hwt_perf_sample_parse() of a sample it (or hwt_perf_sample_time()) accepted already with the
+ *  same @e: the same fields, found without counting the sparse copy's bitmap again (the one
+ *  check that costs more than a comparison); the bounds are still checked. Returns 0, or
+ *  HWT_E_CORRUPT. */
+int hwt_perf_sample_reparse(const struct hwt_event_desc *e, const uint8_t *p, const uint8_t *end,
+			    struct hwt_perf_sample *s);
+
 /** Copies the @n bytes at offset @off of @s's user-stack copy, whole or sparse (zeros where a
  *  sparse copy kept nothing), to @buf. Returns 0, or HWT_E_INVAL when @s has no copy or the
  *  bytes pass its size (stack_size). */

@@ -421,6 +421,66 @@ START_TEST(hwt_regs_expand_other_masks)
 }
 END_TEST
 
+/* Each register read in place is the one hwt_regs_expand() places, for every mask above, the
+ * frame-pointer one and the whole one, and 0 for an index out of range. */
+START_TEST(hwt_regs_get_as_expand)
+{
+	static const uint64_t masks[] = { HWT_SAMPLE_FP_REGS_MASK,
+					  HWT_SAMPLE_REGS_MASK,
+					  1ull << 16,
+					  1ull << 23 | 1,
+					  0x810101ull,
+					  0xff01ffull | 1ull << 9,
+					  0x1c0ull | 1ull << 40,
+					  0x180ull,
+					  0xffffffull,
+					  1ull << 12 | 1ull << 20,
+					  0 };
+	uint64_t in[64], out[HWT_SAMPLE_NREGS];
+
+	for (int i = 0; i < 64; i++)
+		in[i] = 1000 + (uint64_t)i;
+	for (size_t k = 0; k < sizeof(masks) / sizeof(masks[0]); k++) {
+		hwt_regs_expand(masks[k], in, out);
+		for (int r = 0; r < HWT_SAMPLE_NREGS; r++)
+			ck_assert_msg(hwt_regs_get(masks[k], in, r) == out[r],
+				      "mask %#llx register %d: %llu, expanded %llu",
+				      (unsigned long long)masks[k], r,
+				      (unsigned long long)hwt_regs_get(masks[k], in, r),
+				      (unsigned long long)out[r]);
+		ck_assert_uint_eq(hwt_regs_get(masks[k], in, -1), 0);
+		ck_assert_uint_eq(hwt_regs_get(masks[k], in, HWT_SAMPLE_NREGS), 0);
+	}
+}
+END_TEST
+
+START_TEST(hwt_chain_sample_leaf_ra_raw_bad)
+{
+	struct hwt_perf_sample ps = { 0 };
+	uint64_t ra = 0, words[1] = { 0 }, regs[3] = { 0 };
+
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, NULL, HWT_SAMPLE_FP_REGS_MASK, &ra),
+			 HWT_E_INVAL);
+	/* No registers or no copy: nothing to find, before the unwinder is looked at. */
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, &ra), 0);
+	ps.regs = regs;
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, &ra), 0);
+	ps.stack = (const uint8_t *)words;
+	ps.stack_size = sizeof(words);
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_raw(NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, &ra),
+			 HWT_E_INVAL);
+	ck_assert_int_eq(hwt_chain_sample_leaf_ra_gen(NULL, (struct hwt_unwinder *)1, &ps,
+						      HWT_SAMPLE_FP_REGS_MASK, 1, &ra),
+			 HWT_E_INVAL);
+	ck_assert_int_eq(
+		hwt_chain_sample_leaf_ra_gen(chk, NULL, &ps, HWT_SAMPLE_FP_REGS_MASK, 1, &ra),
+		HWT_E_INVAL);
+	ck_assert_int_eq(
+		hwt_chain_sample_leaf_ra_gen(chk, NULL, NULL, HWT_SAMPLE_FP_REGS_MASK, 1, &ra),
+		HWT_E_INVAL);
+}
+END_TEST
+
 /* ---- sparse copies: the callers whole copies give, on real samples ---- */
 
 #define NREAL	  100
@@ -507,7 +567,10 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 	struct hwt_scrub sc = { 0 };
 	size_t len = 0, found = 0, cap = (size_t)NREAL * (LEAF_COPY + 128);
 	uint8_t *src = malloc(cap), *dst = malloc(cap);
+	struct hwt_chain_check *chk_real = malloc(sizeof(*chk_real));
 
+	ck_assert_ptr_nonnull(chk_real);
+	hwt_chain_check_init(chk_real, sy);
 	ck_assert_ptr_nonnull(u);
 	ck_assert_ptr_nonnull(src);
 	ck_assert_ptr_nonnull(dst);
@@ -532,7 +595,7 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 	for (size_t at = 0, k = 0; k < NREAL; k++) {
 		struct perf_event_header h;
 		struct hwt_perf_sample ps;
-		uint64_t regs[HWT_SAMPLE_NREGS], ra_whole = 0, ra_sparse = 0;
+		uint64_t regs[HWT_SAMPLE_NREGS], ra_whole = 0, ra_sparse = 0, ra_raw = 0;
 		const struct sample *smp = &samples[k];
 		size_t n = smp->size < LEAF_COPY ? smp->size : LEAF_COPY;
 
@@ -548,6 +611,21 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 			      "sample %zu at ip %#lx: whole copy %d/%#lx, sparse %d/%#lx", k,
 			      (unsigned long)regs[HWT_REG_IP], rw, (unsigned long)ra_whole, rs,
 			      (unsigned long)ra_sparse);
+		/* The registers read where they lie: the same. */
+		int rr = hwt_chain_sample_leaf_ra_raw(u, &ps, leaf_desc.sample_regs_user, &ra_raw);
+		ck_assert_msg(rr == rs && ra_raw == ra_sparse, "sample %zu: raw %d/%#lx", k, rr,
+			      (unsigned long)ra_raw);
+		/* And with the rule remembered by the checks: the first time (asked of the
+		 * unwinder) and the second (from the entry), the same. */
+		for (int twice = 0; twice < 2; twice++) {
+			uint64_t ra_gen = 0;
+			int rg = hwt_chain_sample_leaf_ra_gen(
+				chk_real, u, &ps, leaf_desc.sample_regs_user,
+				hwt_symbolizer_generation(sy, pid), &ra_gen);
+			ck_assert_msg(rg == rs && ra_gen == ra_sparse,
+				      "sample %zu (%d): remembered rule %d/%#lx", k, twice, rg,
+				      (unsigned long)ra_gen);
+		}
 		found += rw == 1;
 		/* The copy read back: the whole one's words where it kept them, zeros elsewhere. */
 		uint8_t back[LEAF_COPY];
@@ -566,6 +644,7 @@ START_TEST(hwt_chain_sample_leaf_ra_sparse_same)
 	nsamples = 0;
 	free(src);
 	free(dst);
+	free(chk_real);
 	hwt_scrub_fini(&sc);
 	hwt_unwinder_free(u);
 	hwt_symbolizer_free(sy);
@@ -596,6 +675,8 @@ static Suite *callchain_suite(void)
 	tcase_add_test(tc, hwt_chain_walk_sane_bp_below_sp);
 	tcase_add_test(tc, hwt_regs_expand_fp_mask);
 	tcase_add_test(tc, hwt_regs_expand_other_masks);
+	tcase_add_test(tc, hwt_regs_get_as_expand);
+	tcase_add_test(tc, hwt_chain_sample_leaf_ra_raw_bad);
 	tcase_add_test(tc, hwt_chain_sample_leaf_ra_sparse_same);
 	suite_add_tcase(su, tc);
 	return su;

@@ -570,6 +570,39 @@ START_TEST(hwt_perf_sample_parse_sparse_bad)
 }
 END_TEST
 
+/* What parse accepted, reparse finds the same (the good cases of hwt_perf_sample_time_as_parse's
+ * and a sparse copy); what it refused for bounds, reparse refuses too. */
+START_TEST(hwt_perf_sample_reparse_as_parse)
+{
+	static const struct {
+		uint64_t size;
+		int words, size_last;
+	} cases[] = { { 32, 4, 0 }, { 4096, 0, 1 }, { 12, 4, 0 }, { 36, 4, 0 }, { 40, 4, 0 } };
+	const uint64_t data[3] = { 0xa, 0x1111111111111111ull, 0x3333333333333333ull };
+	const struct hwt_event_desc *e = _i < 5 ? &dwarf_fp3 : &sparse_fp3;
+	struct hwt_perf_sample a, b;
+	struct rec r;
+	size_t len;
+	uint8_t *p;
+
+	if (_i < 5) {
+		body(&r, 3, 0x7ff000, cases[_i].size, cases[_i].words, cases[_i].size_last);
+		p = exact(&r);
+		len = r.n * 8;
+	} else {
+		p = sparse_body(data, 3, 40 | HWT_STACK_SPARSE, &len);
+	}
+	memset(&a, 0x5a, sizeof(a)); /* the padding too: compared whole below */
+	memset(&b, 0x5a, sizeof(b));
+	int want = hwt_perf_sample_parse(e, p, p + len, &a);
+	ck_assert_int_eq(hwt_perf_sample_reparse(e, p, p + len, &b), want);
+	if (!want)
+		ck_assert_mem_eq(&a, &b, sizeof(a));
+	ck_assert_int_eq(hwt_perf_sample_reparse(e, p, p + 16, &b), HWT_E_CORRUPT);
+	free(p);
+}
+END_TEST
+
 START_TEST(hwt_scrub_learn_range_merges)
 {
 	struct hwt_scrub s = { 0 };
@@ -798,6 +831,7 @@ static Suite *perf_sample_suite(void)
 	tcase_add_test(tc, hwt_perf_sample_parse_sparse);
 	tcase_add_loop_test(tc, hwt_perf_sample_parse_sparse_bad, 0,
 			    sizeof(bad_sparse) / sizeof(bad_sparse[0]));
+	tcase_add_loop_test(tc, hwt_perf_sample_reparse_as_parse, 0, 6);
 	tcase_add_test(tc, hwt_scrub_learn_range_merges);
 	tcase_add_test(tc, hwt_scrub_learn_code_only);
 	tcase_add_test(tc, hwt_scrub_copy_sparse_keeps_code);
