@@ -510,6 +510,15 @@ int hwt_symbolizer_code(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, s
 	return hwt_symfile_bytes(&s->files, mp->file, addr - mp->start + mp->pgoff, len, out);
 }
 
+int hwt_symbolizer_mapped(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr)
+{
+	struct proc *p = s ? proc_find(s, pid) : NULL;
+
+	if (!p || !p->nmaps)
+		return HWT_E_NOENT;
+	return maps_find(p, addr) != NULL;
+}
+
 /* The inlined frames at @addr, looked up in the file's DWARF. */
 static int inlined_lookup(struct hwt_symbolizer *s, struct map *mp, uint64_t addr, uint32_t *out)
 {

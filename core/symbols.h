@@ -59,6 +59,10 @@ int hwt_symbolizer_inlined(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr
 int hwt_symbolizer_code(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr, size_t len,
 			uint8_t *out);
 
+/** Whether @addr lies in an executable mapping of @pid known so far: 1 or 0; HWT_E_NOENT when
+ *  no mapping of @pid is known at all (nothing can be said). */
+int hwt_symbolizer_mapped(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr);
+
 /** The mapping of @pid containing @addr, copied to @out (path borrowed, lives with @s).
  *  Returns 1 if found, 0 if not. */
 int hwt_symbolizer_find_map(struct hwt_symbolizer *s, uint32_t pid, uint64_t addr,

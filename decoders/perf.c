@@ -82,6 +82,15 @@ static int user_frames(struct hwt_decoder *d, const struct hwt_event_desc *e,
 	uint64_t upcs[MAX_CHAIN], leaf_ra = 0, mask = e->sample_regs_user;
 	int k = 0, room = MAX_CHAIN - n;
 
+	/* A sample taken in the kernel while the process execs, after its old address space went
+	 * and before the new program runs (the kernel loading it), carries the old program's
+	 * user registers: its user IP lies in no mapping of the new image. The time is the
+	 * kernel's; there is no user frame to show (perf shows one "[unknown]"). */
+	if (n && kernel[n - 1] && (nuser || s->regs)) {
+		uint64_t uip = nuser ? user[0] : hwt_regs_get(mask, s->regs, HWT_REG_IP);
+		if (uip && hwt_symbolizer_mapped(d->sym, s->pid, uip) == 0)
+			return n;
+	}
 	if (nuser) {
 		/* The registers and stack copied with a frame-pointer sample are the sampled
 		 * function's: its CFI tells whether the walk skipped its caller. Read where they

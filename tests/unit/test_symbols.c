@@ -471,11 +471,23 @@ START_TEST(fork_exec_address_spaces)
 	ck_assert_int_eq(hwt_symbolizer_find_map(s, 2, 0x1800, &mi), 1);
 	ck_assert_int_eq(hwt_symbolizer_find_map(s, SELF, 0x1800, &mi), 0);
 	ck_assert_uint_eq(hwt_symbolizer_generation(s, SELF), g1);
+	ck_assert_int_eq(hwt_symbolizer_mapped(s, 2, 0x1800), 1);
+	ck_assert_int_eq(hwt_symbolizer_mapped(s, 2, a), 1);
+	ck_assert_int_eq(hwt_symbolizer_mapped(s, SELF, 0x1800), 0);
 
+	/* After an exec, the old image's addresses lie in no mapping until the new image's come
+	 * (a sample taken while the kernel loads it carries the old user IP). */
 	hwt_symbolizer_exec(s, 2);
 	ck_assert_uint_ne(hwt_symbolizer_generation(s, 2), g2);
 	ck_assert_str_eq(name_of(hwt_symbolizer_frame(s, 2, a, 0)), "[unknown]");
 	ck_assert_int_eq(hwt_symbolizer_find_map(s, 2, 0x1800, &mi), 0);
+	ck_assert_int_eq(hwt_symbolizer_mapped(s, 2, 0x1800), HWT_E_NOENT); /* none known */
+	mi = (struct hwt_map_info){ .path = "/x/new", .start = 0x400000, .end = 0x401000 };
+	ck_assert_int_eq(hwt_symbolizer_add_map(s, 2, &mi), 0);
+	ck_assert_int_eq(hwt_symbolizer_mapped(s, 2, 0x400800), 1);
+	ck_assert_int_eq(hwt_symbolizer_mapped(s, 2, a), 0);
+	ck_assert_int_eq(hwt_symbolizer_mapped(s, 77, a), HWT_E_NOENT);
+	ck_assert_int_eq(hwt_symbolizer_mapped(NULL, 2, a), HWT_E_NOENT);
 	ck_assert_int_eq(hwt_symbolizer_frame(s, SELF, a, 0), id);
 
 	/* Fork of an unknown parent: an empty child; a fork onto itself changes nothing. */
