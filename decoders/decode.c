@@ -161,10 +161,10 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts);
 		break;
 	case HWT_ITEM_READ:
-		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);
+		err = hwt_perf_read(d, it->ts, hwt_dec_item_id(it), it->data, it->len);
 		break;
 	case HWT_ITEM_SOURCE: {
-		struct source *src = hwt_dec_source(d, it->id);
+		struct source *src = hwt_dec_source(d, hwt_dec_item_id(it));
 		if (src)
 			err = src->ops->record(src->st, it->ts, it->data, it->len);
 		break;
@@ -251,11 +251,11 @@ static int pop_batch(struct hwt_decoder *d)
 	return err == HWT_E_NOMEM ? err : 0;
 }
 
-/* Takes HWT_ITEM_INLINE record @it, the first of @n in a span whose next run starts with @next,
- * with the records of the same stream ready after it, together where the stream decoder takes
- * them so (its records hook); sets *@did to how many were taken. */
-static int process_inline(struct hwt_decoder *d, const struct item *it, size_t n,
-			  const struct item *next, size_t *did)
+/* Takes HWT_ITEM_INLINE record @it (sequence number @seq), the first of @n in a span whose next
+ * run starts with @next, with the records of the same stream ready after it, together where the
+ * stream decoder takes them so (its records hook); sets *@did to how many were taken. */
+static int process_inline(struct hwt_decoder *d, const struct item *it, uint64_t seq, size_t n,
+			  const struct hwt_dec_key *next, size_t *did)
 {
 	struct source *src = hwt_dec_source(d, (uint32_t)it->cpu);
 
@@ -265,7 +265,7 @@ static int process_inline(struct hwt_decoder *d, const struct item *it, size_t n
 	size_t m = 1;
 	while (m < n && it[m].kind == HWT_ITEM_INLINE && it[m].cpu == it->cpu &&
 	       (d->input_done || it[m].ts < d->round_prev) &&
-	       (!next || hwt_dec_item_less(&it[m], next)))
+	       hwt_dec_key_less(it[m].ts, seq + m, next))
 		m++;
 	int err = 0;
 	*did = src->ops->records(src->st, it, m, &err);
@@ -281,19 +281,20 @@ static int process_inline(struct hwt_decoder *d, const struct item *it, size_t n
  * this way (records past MAX_WAITING): 0, to go on one record at a time. */
 static int process_span(struct hwt_decoder *d)
 {
-	const struct item *next;
+	struct hwt_dec_key next;
 	size_t n, k = 0;
-	const struct item *it = hwt_dec_span(d, &next, &n);
+	uint64_t first;
+	const struct item *it = hwt_dec_span(d, &next, &first, &n);
 	uint64_t seq = d->seq;
 	int ret = 0;
 
 	while (k < n) {
 		if ((!d->input_done && it->ts >= d->round_prev) ||
-		    (next && !hwt_dec_item_less(it, next)))
+		    !hwt_dec_key_less(it->ts, first + k, &next))
 			break;
 		size_t from = d->nout, did = 1;
 		int err = it->kind == HWT_ITEM_INLINE && !d->read_leader_desc
-				  ? process_inline(d, it, n - k, next, &did)
+				  ? process_inline(d, it, first + k, n - k, &next, &did)
 				  : process_item(d, it);
 		k += did;
 		it += did;
@@ -500,7 +501,7 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	hwt_pipe_stop(d);
 	hwt_unwind_ahead_stop(d->unw);
 	for (size_t i = d->ibatch; i < d->nbatch; i++)
-		if (d->batch[i].block)
+		if (d->batch[i].kind != HWT_ITEM_INLINE)
 			hwt_dec_block_put(d, d->batch[i].block);
 	free(d->batch);
 	for (size_t i = 0; i < d->nheap; i++)
