@@ -253,15 +253,22 @@ static int pop_batch(struct hwt_decoder *d)
 
 /* Takes HWT_ITEM_INLINE record @it (sequence number @seq), the first of @n in a span whose next
  * run starts with @next, with the records of the same stream ready after it, together where the
- * stream decoder takes them so (its records hook); sets *@did to how many were taken. */
+ * stream decoder takes them so (its records hook); sets *@did to how many were taken, and *@hooked
+ * when the hook took them (their events borrow nothing). */
 static int process_inline(struct hwt_decoder *d, const struct item *it, uint64_t seq, size_t n,
-			  const struct hwt_dec_key *next, size_t *did)
+			  const struct hwt_dec_key *next, size_t *did, int *hooked)
 {
 	struct source *src = hwt_dec_source(d, (uint32_t)it->cpu);
 
 	*did = 1;
 	if (!src || !src->ops->records)
 		return process_item(d, it);
+	*hooked = 1;
+	/* The hook stops once a batch of events is ready, about as many records as that: looking
+	 * further ahead would look at most records several times over (a run segment holds
+	 * RUN_SEG_ITEMS), the first reading of each being its cost. */
+	if (n > FILL_BATCH)
+		n = FILL_BATCH;
 	size_t m = 1;
 	while (m < n && it[m].kind == HWT_ITEM_INLINE && it[m].cpu == it->cpu &&
 	       (d->input_done || it[m].ts < d->round_prev) &&
@@ -293,12 +300,14 @@ static int process_span(struct hwt_decoder *d)
 		    !hwt_dec_key_less(it->ts, first + k, &next))
 			break;
 		size_t from = d->nout, did = 1;
+		int hooked = 0;
 		int err = it->kind == HWT_ITEM_INLINE && !d->read_leader_desc
-				  ? process_inline(d, it, first + k, n - k, &next, &did)
+				  ? process_inline(d, it, first + k, n - k, &next, &did, &hooked)
 				  : process_item(d, it);
 		k += did;
 		it += did;
-		if (err < 0 || (d->nout > from && borrowing(d, from)) || d->nout >= FILL_BATCH) {
+		if (err < 0 || (!hooked && d->nout > from && borrowing(d, from)) ||
+		    d->nout >= FILL_BATCH) {
 			ret = err < 0 ? err : 1;
 			break;
 		}
