@@ -198,7 +198,7 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 	}
 	if (it->ts != UINT64_MAX && it->ts > d->last_ts)
 		d->last_ts = it->ts;
-	hwt_dec_block_put(d, it->block);
+	hwt_dec_block_put(d, hwt_dec_item_block(it));
 	return err;
 }
 
@@ -511,7 +511,7 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	hwt_unwind_ahead_stop(d->unw);
 	for (size_t i = d->ibatch; i < d->nbatch; i++)
 		if (d->batch[i].kind != HWT_ITEM_INLINE)
-			hwt_dec_block_put(d, d->batch[i].block);
+			hwt_dec_block_put(d, hwt_dec_item_block(&d->batch[i]));
 	free(d->batch);
 	for (size_t i = 0; i < d->nheap; i++)
 		hwt_dec_drop_run(d, d->heap[i]);

@@ -51,43 +51,47 @@ struct thread {
 };
 
 /* Kind of a queued record whose bytes lie in the item itself (struct item's @inl), not in a
- * block: a stream record of HWT_ITEM_INLINE_BYTES at most, of the source whose id is the item's
- * @cpu. Beside enum hwt_item_kind (1-3), in the item's 5 bits; never in a file. */
+ * block: a stream record of HWT_ITEM_INLINE_BYTES, of the source whose id is the item's @cpu.
+ * Beside enum hwt_item_kind (1-3), in the item's 5 bits; never in a file. */
 #define HWT_ITEM_INLINE	      31
-#define HWT_ITEM_INLINE_BYTES 16
+#define HWT_ITEM_INLINE_BYTES 8
 
-struct item { /* a record waiting for its turn: 32 bytes, a million may wait */
+struct item { /* a record waiting for its turn: 24 bytes, a million may wait */
 	uint64_t ts;
 	union {
-		struct {
-			/* In @block, 8-byte aligned, after the record's id (hwt_dec_item_id()). */
-			uint8_t *data;
-			struct item_block *block; /* holds a reference for this item */
-		};
+		/* In a block, 8-byte aligned, after its struct item_head. */
+		uint8_t *data;
 		/* HWT_ITEM_INLINE: the record. Streams of tiny records (a call's entry or return)
 		 * queue them here: no block, and the bytes the ordering thread reads per record
-		 * are 32, not 32 and the record's elsewhere. */
-		uint8_t inl[HWT_ITEM_INLINE_BYTES] __attribute__((aligned(8)));
+		 * are the item's alone. */
+		uint8_t inl[HWT_ITEM_INLINE_BYTES];
 	};
 	int32_t cpu;	   /* HWT_ITEM_INLINE: the source id */
 	uint32_t len : 27; /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
 	uint32_t kind : 5; /* enum hwt_item_kind, HWT_ITEM_INLINE, or 0 for the end record */
 };
-/* Two records to a cache line: the reader thread writes every item and the ordering thread reads
- * it from the other core's cache or from memory, so the item's size is most of what a record
- * costs either thread. Its sequence number is its place in its run segment (struct run_seg). */
-_Static_assert(sizeof(struct item) == 32, "struct item stays small");
+/* The reader thread writes every item and the ordering thread reads it from the other core's
+ * cache or from memory, so the item's size is most of what a record costs either thread. Its
+ * sequence number is its place in its run segment (struct run_seg). */
+_Static_assert(sizeof(struct item) == 24, "struct item stays small");
 
-/* The bytes before a queued record's in its block: the id it was queued with. */
-#define HWT_ITEM_ID_BYTES 8
+/* What lies before a queued record's bytes in its block: read per record only where the record
+ * itself is. */
+struct item_head {
+	uint64_t id;		  /* the id it was queued with */
+	struct item_block *block; /* the block, which holds a reference for the record */
+};
 
 /** The id record @it (not HWT_ITEM_INLINE) was queued with. */
 static inline uint64_t hwt_dec_item_id(const struct item *it)
 {
-	uint64_t id;
+	return ((const struct item_head *)(const void *)it->data)[-1].id;
+}
 
-	memcpy(&id, it->data - HWT_ITEM_ID_BYTES, sizeof(id));
-	return id;
+/** The block of record @it (not HWT_ITEM_INLINE). */
+static inline struct item_block *hwt_dec_item_block(const struct item *it)
+{
+	return ((const struct item_head *)(const void *)it->data)[-1].block;
 }
 
 /* A record's place in the order: records with the same timestamp go in the order they were
@@ -342,7 +346,7 @@ void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint1
 static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32_t cpu,
 				       uint16_t kind, uint64_t id, size_t len)
 {
-	size_t need = HWT_ITEM_ID_BYTES + ((len + 7) & ~(size_t)7);
+	size_t need = sizeof(struct item_head) + ((len + 7) & ~(size_t)7);
 	struct item_block *b = d->block;
 	struct run *r = d->cur;
 
@@ -350,14 +354,11 @@ static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32
 	    ts < r->last->items[r->last->n - 1].ts)
 		return hwt_dec_queue_alloc(d, ts, cpu, kind, id, len);
 	struct item *it = &r->last->items[r->last->n++];
-	uint8_t *at = b->data + b->used;
-	memcpy(at, &id, HWT_ITEM_ID_BYTES);
-	*it = (struct item){ .ts = ts,
-			     .cpu = cpu,
-			     .kind = kind,
-			     .len = (uint32_t)len,
-			     .data = at + HWT_ITEM_ID_BYTES,
-			     .block = b };
+	struct item_head *h = (void *)(b->data + b->used);
+	*h = (struct item_head){ .id = id, .block = b };
+	*it = (struct item){
+		.ts = ts, .cpu = cpu, .kind = kind, .len = (uint32_t)len, .data = (uint8_t *)(h + 1)
+	};
 	d->seq++;
 	r->n++;
 	if (!d->collect)

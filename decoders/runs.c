@@ -13,7 +13,7 @@
 
 #define ITEM_BLOCK_BYTES (256u << 10)
 
-/* Spare segments kept (32 KiB each): about a chunk's records, so that reading one allocates
+/* Spare segments kept (24 KiB each): about a chunk's records, so that reading one allocates
  * nothing once warm. */
 #define MAX_SPARE_SEGS 384
 
@@ -173,7 +173,7 @@ void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r)
 	for (struct run_seg *s = r->first; s; s = s->next)
 		for (uint32_t k = s == r->first ? r->head : 0; k < s->n; k++)
 			if (s->items[k].kind != HWT_ITEM_INLINE)
-				hwt_dec_block_put(d, s->items[k].block);
+				hwt_dec_block_put(d, hwt_dec_item_block(&s->items[k]));
 	run_recycle(d, r);
 }
 
@@ -371,7 +371,7 @@ static inline int run_counted(struct hwt_decoder *d, int fresh)
 void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
 			  uint64_t id, size_t len)
 {
-	size_t need = HWT_ITEM_ID_BYTES + ((len + 7) & ~(size_t)7);
+	size_t need = sizeof(struct item_head) + ((len + 7) & ~(size_t)7);
 	struct item_block *b = d->block;
 	int fresh;
 
@@ -384,14 +384,11 @@ void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint1
 	struct item *it = run_append(d, ts, &fresh);
 	if (!it)
 		return NULL;
-	uint8_t *at = b->data + b->used;
-	memcpy(at, &id, HWT_ITEM_ID_BYTES);
-	*it = (struct item){ .ts = ts,
-			     .cpu = cpu,
-			     .kind = kind,
-			     .len = (uint32_t)len,
-			     .data = at + HWT_ITEM_ID_BYTES,
-			     .block = b };
+	struct item_head *h = (void *)(b->data + b->used);
+	*h = (struct item_head){ .id = id, .block = b };
+	*it = (struct item){
+		.ts = ts, .cpu = cpu, .kind = kind, .len = (uint32_t)len, .data = (uint8_t *)(h + 1)
+	};
 	d->seq++;
 	if (run_counted(d, fresh))
 		return NULL;
