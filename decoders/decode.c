@@ -158,13 +158,13 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 	}
 	switch (it->kind) {
 	case HWT_ITEM_RING:
-		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts, it->id);
+		err = hwt_perf_record(d, it->data, it->len, it->cpu, it->ts, hwt_dec_item_id(it));
 		break;
 	case HWT_ITEM_READ:
-		err = hwt_perf_read(d, it->ts, it->id, it->data, it->len);
+		err = hwt_perf_read(d, it->ts, hwt_dec_item_id(it), it->data, it->len);
 		break;
 	case HWT_ITEM_SOURCE: {
-		struct source *src = hwt_dec_source(d, it->id);
+		struct source *src = hwt_dec_source(d, hwt_dec_item_id(it));
 		if (src)
 			err = src->ops->record(src->st, it->ts, it->data, it->len);
 		break;
@@ -198,7 +198,7 @@ static int process_item(struct hwt_decoder *d, const struct item *it)
 	}
 	if (it->ts != UINT64_MAX && it->ts > d->last_ts)
 		d->last_ts = it->ts;
-	hwt_dec_block_put(d, it->block);
+	hwt_dec_block_put(d, hwt_dec_item_block(it));
 	return err;
 }
 
@@ -251,21 +251,28 @@ static int pop_batch(struct hwt_decoder *d)
 	return err == HWT_E_NOMEM ? err : 0;
 }
 
-/* Takes HWT_ITEM_INLINE record @it, the first of @n in a span whose next run starts with @next,
- * with the records of the same stream ready after it, together where the stream decoder takes
- * them so (its records hook); sets *@did to how many were taken. */
-static int process_inline(struct hwt_decoder *d, const struct item *it, size_t n,
-			  const struct item *next, size_t *did)
+/* Takes HWT_ITEM_INLINE record @it (sequence number @seq), the first of @n in a span whose next
+ * run starts with @next, with the records of the same stream ready after it, together where the
+ * stream decoder takes them so (its records hook); sets *@did to how many were taken, and *@hooked
+ * when the hook took them (their events borrow nothing). */
+static int process_inline(struct hwt_decoder *d, const struct item *it, uint64_t seq, size_t n,
+			  const struct hwt_dec_key *next, size_t *did, int *hooked)
 {
 	struct source *src = hwt_dec_source(d, (uint32_t)it->cpu);
 
 	*did = 1;
 	if (!src || !src->ops->records)
 		return process_item(d, it);
+	*hooked = 1;
+	/* The hook stops once a batch of events is ready, about as many records as that: looking
+	 * further ahead would look at most records several times over (a run segment holds
+	 * RUN_SEG_ITEMS), the first reading of each being its cost. */
+	if (n > FILL_BATCH)
+		n = FILL_BATCH;
 	size_t m = 1;
 	while (m < n && it[m].kind == HWT_ITEM_INLINE && it[m].cpu == it->cpu &&
 	       (d->input_done || it[m].ts < d->round_prev) &&
-	       (!next || hwt_dec_item_less(&it[m], next)))
+	       hwt_dec_key_less(it[m].ts, seq + m, next))
 		m++;
 	int err = 0;
 	*did = src->ops->records(src->st, it, m, &err);
@@ -281,23 +288,26 @@ static int process_inline(struct hwt_decoder *d, const struct item *it, size_t n
  * this way (records past MAX_WAITING): 0, to go on one record at a time. */
 static int process_span(struct hwt_decoder *d)
 {
-	const struct item *next;
+	struct hwt_dec_key next;
 	size_t n, k = 0;
-	const struct item *it = hwt_dec_span(d, &next, &n);
+	uint64_t first;
+	const struct item *it = hwt_dec_span(d, &next, &first, &n);
 	uint64_t seq = d->seq;
 	int ret = 0;
 
 	while (k < n) {
 		if ((!d->input_done && it->ts >= d->round_prev) ||
-		    (next && !hwt_dec_item_less(it, next)))
+		    !hwt_dec_key_less(it->ts, first + k, &next))
 			break;
 		size_t from = d->nout, did = 1;
+		int hooked = 0;
 		int err = it->kind == HWT_ITEM_INLINE && !d->read_leader_desc
-				  ? process_inline(d, it, n - k, next, &did)
+				  ? process_inline(d, it, first + k, n - k, &next, &did, &hooked)
 				  : process_item(d, it);
 		k += did;
 		it += did;
-		if (err < 0 || (d->nout > from && borrowing(d, from)) || d->nout >= FILL_BATCH) {
+		if (err < 0 || (!hooked && d->nout > from && borrowing(d, from)) ||
+		    d->nout >= FILL_BATCH) {
 			ret = err < 0 ? err : 1;
 			break;
 		}
@@ -511,8 +521,8 @@ void hwt_decoder_close(struct hwt_decoder *d)
 	hwt_pipe_stop(d);
 	hwt_unwind_ahead_stop(d->unw);
 	for (size_t i = d->ibatch; i < d->nbatch; i++)
-		if (d->batch[i].block)
-			hwt_dec_block_put(d, d->batch[i].block);
+		if (d->batch[i].kind != HWT_ITEM_INLINE)
+			hwt_dec_block_put(d, hwt_dec_item_block(&d->batch[i]));
 	free(d->batch);
 	for (size_t i = 0; i < d->nheap; i++)
 		hwt_dec_drop_run(d, d->heap[i]);

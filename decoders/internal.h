@@ -51,40 +51,68 @@ struct thread {
 };
 
 /* Kind of a queued record whose bytes lie in the item itself (struct item's @inl), not in a
- * block: a stream record of HWT_ITEM_INLINE_BYTES at most, of the source whose id is the item's
- * @cpu. Beside enum hwt_item_kind (1-3), in the item's 5 bits; never in a file. */
+ * block: a stream record of HWT_ITEM_INLINE_BYTES, of the source whose id is the item's @cpu.
+ * Beside enum hwt_item_kind (1-3), in the item's 5 bits; never in a file. */
 #define HWT_ITEM_INLINE	      31
-#define HWT_ITEM_INLINE_BYTES 16
+#define HWT_ITEM_INLINE_BYTES 8
 
-struct item { /* a record waiting for its turn: 48 bytes, a million may wait */
-	uint64_t ts, seq;
+struct item { /* a record waiting for its turn: 24 bytes, a million may wait */
+	uint64_t ts;
 	union {
-		struct {
-			uint64_t id;
-			uint8_t *data; /* in @block, 8-byte aligned */
-		};
+		/* In a block, 8-byte aligned, after its struct item_head. */
+		uint8_t *data;
 		/* HWT_ITEM_INLINE: the record. Streams of tiny records (a call's entry or return)
 		 * queue them here: no block, and the bytes the ordering thread reads per record
-		 * are 48, not 48 and the record's elsewhere. */
-		uint8_t inl[HWT_ITEM_INLINE_BYTES] __attribute__((aligned(8)));
+		 * are the item's alone. */
+		uint8_t inl[HWT_ITEM_INLINE_BYTES];
 	};
-	struct item_block *block; /* holds a reference for this item; NULL: HWT_ITEM_INLINE */
-	int32_t cpu;		  /* HWT_ITEM_INLINE: the source id */
-	uint32_t len : 27;	  /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
-	uint32_t kind : 5;	  /* enum hwt_item_kind, HWT_ITEM_INLINE, or 0 for the end record */
+	int32_t cpu;	   /* HWT_ITEM_INLINE: the source id */
+	uint32_t len : 27; /* a record lies in one chunk: HWT_CHUNK_MAX (2^26) at most */
+	uint32_t kind : 5; /* enum hwt_item_kind, HWT_ITEM_INLINE, or 0 for the end record */
 };
-_Static_assert(sizeof(struct item) == 48, "struct item stays small");
+/* The reader thread writes every item and the ordering thread reads it from the other core's
+ * cache or from memory, so the item's size is most of what a record costs either thread. Its
+ * sequence number is its place in its run segment (struct run_seg). */
+_Static_assert(sizeof(struct item) == 24, "struct item stays small");
 
-/** Whether record @a goes before record @b: (timestamp, sequence) order. */
-static inline int hwt_dec_item_less(const struct item *a, const struct item *b)
+/* What lies before a queued record's bytes in its block: read per record only where the record
+ * itself is. */
+struct item_head {
+	uint64_t id;		  /* the id it was queued with */
+	struct item_block *block; /* the block, which holds a reference for the record */
+};
+
+/** The id record @it (not HWT_ITEM_INLINE) was queued with. */
+static inline uint64_t hwt_dec_item_id(const struct item *it)
 {
-	return a->ts < b->ts || (a->ts == b->ts && a->seq < b->seq);
+	return ((const struct item_head *)(const void *)it->data)[-1].id;
+}
+
+/** The block of record @it (not HWT_ITEM_INLINE). */
+static inline struct item_block *hwt_dec_item_block(const struct item *it)
+{
+	return ((const struct item_head *)(const void *)it->data)[-1].block;
+}
+
+/* A record's place in the order: records with the same timestamp go in the order they were
+ * queued (@seq). */
+struct hwt_dec_key {
+	uint64_t ts, seq;
+};
+
+/** Whether record @ts, @seq goes before @k: (timestamp, sequence) order. */
+static inline int hwt_dec_key_less(uint64_t ts, uint64_t seq, const struct hwt_dec_key *k)
+{
+	return ts < k->ts || (ts == k->ts && seq < k->seq);
 }
 
 /* A run's records in fixed segments (runs.c). */
 #define RUN_SEG_ITEMS 1024
 struct run_seg {
 	struct run_seg *next;
+	/* The sequence number of @items[0]: a run's records are queued one after the other, each
+	 * with the next number, so @items[k]'s is @seq0 + k and no item holds its own. */
+	uint64_t seq0;
 	uint32_t n; /* records in @items; all but the run's last segment are full */
 	struct item items[RUN_SEG_ITEMS];
 };
@@ -101,6 +129,12 @@ struct run {
 static inline struct item *hwt_dec_run_first(const struct run *r)
 {
 	return &r->first->items[r->head];
+}
+
+/** The sequence number of run @r's first waiting record. */
+static inline uint64_t hwt_dec_run_seq(const struct run *r)
+{
+	return r->first->seq0 + r->head;
 }
 
 /* Records waiting in the heap are copied into blocks of one arena, not a malloc each: a block
@@ -312,7 +346,7 @@ void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint1
 static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32_t cpu,
 				       uint16_t kind, uint64_t id, size_t len)
 {
-	size_t need = (len + 7) & ~(size_t)7;
+	size_t need = sizeof(struct item_head) + ((len + 7) & ~(size_t)7);
 	struct item_block *b = d->block;
 	struct run *r = d->cur;
 
@@ -320,14 +354,12 @@ static inline void *hwt_dec_queue_next(struct hwt_decoder *d, uint64_t ts, int32
 	    ts < r->last->items[r->last->n - 1].ts)
 		return hwt_dec_queue_alloc(d, ts, cpu, kind, id, len);
 	struct item *it = &r->last->items[r->last->n++];
-	*it = (struct item){ .ts = ts,
-			     .seq = d->seq++,
-			     .cpu = cpu,
-			     .kind = kind,
-			     .id = id,
-			     .len = (uint32_t)len,
-			     .data = b->data + b->used,
-			     .block = b };
+	struct item_head *h = (void *)(b->data + b->used);
+	*h = (struct item_head){ .id = id, .block = b };
+	*it = (struct item){
+		.ts = ts, .cpu = cpu, .kind = kind, .len = (uint32_t)len, .data = (uint8_t *)(h + 1)
+	};
+	d->seq++;
 	r->n++;
 	if (!d->collect)
 		d->nwaiting++;
@@ -349,8 +381,7 @@ static inline void *hwt_dec_queue_inline(struct hwt_decoder *d, uint64_t ts, uin
 		return hwt_dec_queue_inline_alloc(d, ts, source);
 	struct item *it = &r->last->items[r->last->n++];
 	it->ts = ts;
-	it->seq = d->seq++;
-	it->block = NULL;
+	d->seq++;
 	it->cpu = (int32_t)source;
 	it->len = HWT_ITEM_INLINE_BYTES;
 	it->kind = HWT_ITEM_INLINE;
@@ -405,8 +436,7 @@ static inline void *hwt_dec_inline_next(struct hwt_decoder *d, struct hwt_dec_ic
 	}
 	struct item *it = c->at++;
 	it->ts = ts;
-	it->seq = c->seq++;
-	it->block = NULL;
+	c->seq++;
 	it->cpu = (int32_t)source;
 	it->len = HWT_ITEM_INLINE_BYTES;
 	it->kind = HWT_ITEM_INLINE;
@@ -452,10 +482,11 @@ void hwt_dec_unretire(struct hwt_decoder *d);
 /** Takes the first waiting record of all into @out (d->nheap > 0). */
 void hwt_dec_pop(struct hwt_decoder *d, struct item *out);
 /** The first waiting records of all, without taking them (d->nheap > 0): *@n records from the
- *  one returned on lie together in the first run, in order, and those of them before *@next
- *  (the first record of another run; NULL: none) come before every other record waiting. Valid
- *  until records are queued or taken. */
-const struct item *hwt_dec_span(const struct hwt_decoder *d, const struct item **next, size_t *n);
+ *  one returned on lie together in the first run, in order, with sequence numbers from *@seq on,
+ *  and those of them before *@next (the first record of another run; UINT64_MAX, UINT64_MAX:
+ *  none) come before every other record waiting. Valid until records are queued or taken. */
+const struct item *hwt_dec_span(const struct hwt_decoder *d, struct hwt_dec_key *next,
+				uint64_t *seq, size_t *n);
 /** Takes the first @k records of the span hwt_dec_span() gave (processed in place). */
 void hwt_dec_span_done(struct hwt_decoder *d, size_t k);
 /** Takes run @r, handed over by the reader thread, into the heap. 0 or HWT_E_NOMEM. */

@@ -13,7 +13,7 @@
 
 #define ITEM_BLOCK_BYTES (256u << 10)
 
-/* Spare segments kept (48 KiB each): about a chunk's records, so that reading one allocates
+/* Spare segments kept (24 KiB each): about a chunk's records, so that reading one allocates
  * nothing once warm. */
 #define MAX_SPARE_SEGS 384
 
@@ -172,8 +172,8 @@ void hwt_dec_drop_run(struct hwt_decoder *d, struct run *r)
 {
 	for (struct run_seg *s = r->first; s; s = s->next)
 		for (uint32_t k = s == r->first ? r->head : 0; k < s->n; k++)
-			if (s->items[k].block)
-				hwt_dec_block_put(d, s->items[k].block);
+			if (s->items[k].kind != HWT_ITEM_INLINE)
+				hwt_dec_block_put(d, hwt_dec_item_block(&s->items[k]));
 	run_recycle(d, r);
 }
 
@@ -197,7 +197,9 @@ void hwt_dec_free_spares(struct hwt_decoder *d)
 /* Whether run @a's first waiting record goes before @b's. */
 static inline int run_less(const struct run *a, const struct run *b)
 {
-	return hwt_dec_item_less(hwt_dec_run_first(a), hwt_dec_run_first(b));
+	uint64_t ta = hwt_dec_run_first(a)->ts, tb = hwt_dec_run_first(b)->ts;
+
+	return ta < tb || (ta == tb && hwt_dec_run_seq(a) < hwt_dec_run_seq(b));
 }
 
 /* Moves the run at @i down to its place. */
@@ -270,18 +272,22 @@ void hwt_dec_pop(struct hwt_decoder *d, struct item *out)
 	first_advanced(d);
 }
 
-const struct item *hwt_dec_span(const struct hwt_decoder *d, const struct item **next, size_t *n)
+const struct item *hwt_dec_span(const struct hwt_decoder *d, struct hwt_dec_key *next,
+				uint64_t *seq, size_t *n)
 {
 	const struct run *r = d->heap[0];
 	const struct run_seg *s = r->first;
 	const struct item *first = &s->items[r->head];
 
 	*n = s->n - r->head;
-	*next = NULL;
-	if (d->nheap > 1)
-		*next = hwt_dec_run_first(d->heap[1]);
-	if (d->nheap > 2 && hwt_dec_item_less(hwt_dec_run_first(d->heap[2]), *next))
-		*next = hwt_dec_run_first(d->heap[2]);
+	*seq = s->seq0 + r->head;
+	*next = (struct hwt_dec_key){ UINT64_MAX, UINT64_MAX };
+	for (size_t i = 1; i < 3 && i < d->nheap; i++) {
+		const struct run *o = d->heap[i];
+		uint64_t ts = hwt_dec_run_first(o)->ts, sq = hwt_dec_run_seq(o);
+		if (hwt_dec_key_less(ts, sq, next))
+			*next = (struct hwt_dec_key){ ts, sq };
+	}
 	return first;
 }
 
@@ -333,6 +339,7 @@ static struct item *run_append(struct hwt_decoder *d, uint64_t ts, int *fresh)
 			}
 			return NULL;
 		}
+		s->seq0 = d->seq; /* the number the item placed now gets */
 		if (r->last)
 			r->last->next = s;
 		else
@@ -364,7 +371,7 @@ static inline int run_counted(struct hwt_decoder *d, int fresh)
 void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint16_t kind,
 			  uint64_t id, size_t len)
 {
-	size_t need = (len + 7) & ~(size_t)7;
+	size_t need = sizeof(struct item_head) + ((len + 7) & ~(size_t)7);
 	struct item_block *b = d->block;
 	int fresh;
 
@@ -377,14 +384,12 @@ void *hwt_dec_queue_alloc(struct hwt_decoder *d, uint64_t ts, int32_t cpu, uint1
 	struct item *it = run_append(d, ts, &fresh);
 	if (!it)
 		return NULL;
-	*it = (struct item){ .ts = ts,
-			     .seq = d->seq++,
-			     .cpu = cpu,
-			     .kind = kind,
-			     .id = id,
-			     .len = (uint32_t)len,
-			     .data = b->data + b->used,
-			     .block = b };
+	struct item_head *h = (void *)(b->data + b->used);
+	*h = (struct item_head){ .id = id, .block = b };
+	*it = (struct item){
+		.ts = ts, .cpu = cpu, .kind = kind, .len = (uint32_t)len, .data = (uint8_t *)(h + 1)
+	};
+	d->seq++;
 	if (run_counted(d, fresh))
 		return NULL;
 	b->used += need;
@@ -399,8 +404,8 @@ void *hwt_dec_queue_inline_alloc(struct hwt_decoder *d, uint64_t ts, uint32_t so
 
 	if (!it)
 		return NULL;
+	d->seq++;
 	*it = (struct item){ .ts = ts,
-			     .seq = d->seq++,
 			     .cpu = (int32_t)source,
 			     .kind = HWT_ITEM_INLINE,
 			     .len = HWT_ITEM_INLINE_BYTES };

@@ -17,21 +17,36 @@
 
 char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
 
-/* An entry or a return as queued for its turn, in the queue's item itself (HWT_ITEM_INLINE):
- * the decoder's thread reads 48 bytes per record, not 80. */
+/* An entry or a return: what the decoding takes from it. */
 struct irec {
 	uint32_t tid, pid;
 	uint32_t id;
 	uint32_t kind; /* UP_KIND_ENTRY or UP_KIND_RETURN, | IREC_UNWOUND */
 };
-_Static_assert(sizeof(struct irec) == HWT_ITEM_INLINE_BYTES, "an irec fits in a queued item");
 #define IREC_UNWOUND (1u << 31) /* HWT_INPROC_FLAG_UNWOUND */
+
+/* An entry or a return as queued for its turn, in the queue's item itself (HWT_ITEM_INLINE): the
+ * thread by its index in the stream's table of threads (struct ipdec's @shared), so that the
+ * item is 24 bytes, not 32: the ordering thread's cost per record is mostly reading it. A thread
+ * past that table's room goes as a whole struct irec, in a block. */
+struct icall {
+	uint32_t id;
+	uint32_t thread; /* index << 2 | ICALL_UNWOUND | the kind (UP_KIND_ENTRY, UP_KIND_RETURN) */
+};
+_Static_assert(sizeof(struct icall) == HWT_ITEM_INLINE_BYTES, "an icall fits in a queued item");
+#define ICALL_UNWOUND 2u
+
+/* The threads of the stream by index, in pages that never move once written: the splitting
+ * (the reader thread) adds them, the decoding reads them, for the records of the chunks it was
+ * handed (their threads were added before the chunk was). */
+#define SHARED_PAGE  1024u /* threads a page */
+#define SHARED_PAGES 4096u /* pages: the first 4 M threads go by index */
 
 /* A loss as queued for its turn (rare: in a block, like any record). */
 struct igap {
 	uint32_t tid, pid;
 	uint64_t lost; /* records of this thread lost here */
-	uint64_t pad;  /* not HWT_ITEM_INLINE_BYTES long: told apart from an irec by length */
+	uint64_t pad;  /* told apart from an irec and an icall by length */
 };
 
 struct iframe {
@@ -54,6 +69,7 @@ struct ithread {
 struct split_thread {
 	uint32_t tid, pid;
 };
+_Static_assert(sizeof(struct icall) != sizeof(struct irec), "told apart by length");
 
 /* Stack nodes met, by (parent node, frame): most calls repeat a call made before from the same
  * stack, and the model's table of every node is too large to stay in the cache. Exact: a node,
@@ -74,6 +90,8 @@ struct ipdec {
 	struct split_thread *split HWT_DEC_LINE;
 	uint32_t nsplit, cap_split;
 	uint64_t prev_ts;
+	/* Written when a thread is met, read per record by the decoding: a line of its own. */
+	struct split_thread *shared[SHARED_PAGES] HWT_DEC_LINE;
 
 	struct hwt_idmap map HWT_DEC_LINE; /* tid -> index into threads */
 	struct ithread *threads;
@@ -162,8 +180,15 @@ static int split_records(struct ipdec *u, struct hwt_dec_icur *c, uint64_t *ts, 
 		if (in.kind == UP_KIND_THREAD) {
 			if (HWT_ARRAY_GROW(u->split, &u->cap_split, u->nsplit + 1))
 				return HWT_E_NOMEM;
-			u->split[u->nsplit++] = (struct split_thread){ .tid = (uint32_t)in.a,
-								       .pid = (uint32_t)in.b };
+			struct split_thread st = { .tid = (uint32_t)in.a, .pid = (uint32_t)in.b };
+			uint32_t i = u->nsplit++;
+			u->split[i] = st;
+			if (i < SHARED_PAGE * SHARED_PAGES) {
+				struct split_thread **pg = &u->shared[i / SHARED_PAGE];
+				if (!*pg && !(*pg = malloc(SHARED_PAGE * sizeof(**pg))))
+					return HWT_E_NOMEM;
+				(*pg)[i % SHARED_PAGE] = st;
+			}
 			continue;
 		}
 		if (in.a >= u->nsplit)
@@ -179,15 +204,26 @@ static int split_records(struct ipdec *u, struct hwt_dec_icur *c, uint64_t *ts, 
 			continue;
 		}
 		*ts += in.b;
+		uint32_t unwound = in.c & HWT_INPROC_FLAG_UNWOUND;
+		if (in.a >= SHARED_PAGE * SHARED_PAGES) {
+			hwt_dec_inline_sync(u->d, c);
+			struct irec *r = hwt_dec_queue_next(u->d, *ts, -1, HWT_ITEM_SOURCE,
+							    u->source, sizeof(*r));
+			if (!r)
+				return HWT_E_NOMEM;
+			*r = (struct irec){ .tid = t->tid,
+					    .pid = t->pid,
+					    .id = in.id,
+					    .kind = in.kind | (unwound ? IREC_UNWOUND : 0) };
+			continue;
+		}
 		/* Written where it waits for its turn: no copy. */
-		struct irec *r = hwt_dec_inline_next(u->d, c, *ts, u->source);
+		struct icall *r = hwt_dec_inline_next(u->d, c, *ts, u->source);
 		if (!r)
 			return HWT_E_NOMEM;
-		*r = (struct irec){ .tid = t->tid,
-				    .pid = t->pid,
-				    .id = in.id,
-				    .kind = in.kind |
-					    (in.c & HWT_INPROC_FLAG_UNWOUND ? IREC_UNWOUND : 0) };
+		*r = (struct icall){ .id = in.id,
+				     .thread = (uint32_t)in.a << 2 | (unwound ? ICALL_UNWOUND : 0) |
+					       in.kind };
 	}
 	return 0;
 }
@@ -382,7 +418,17 @@ static inline __attribute__((always_inline)) int record_one(struct ipdec *u, uin
 	uint64_t lost = 0;
 	int err = 0;
 
-	if (len == sizeof(r)) {
+	if (len == sizeof(struct icall)) {
+		struct icall c;
+		memcpy(&c, data, sizeof(c));
+		uint32_t i = c.thread >> 2;
+		const struct split_thread *st = &u->shared[i / SHARED_PAGE][i % SHARED_PAGE];
+		r = (struct irec){ .tid = st->tid,
+				   .pid = st->pid,
+				   .id = c.id,
+				   .kind = (c.thread & 1) |
+					   (c.thread & ICALL_UNWOUND ? IREC_UNWOUND : 0) };
+	} else if (len == sizeof(r)) {
 		memcpy(&r, data, sizeof(r));
 	} else if (len == sizeof(struct igap)) {
 		struct igap g;
@@ -496,6 +542,8 @@ static void ip_destroy(void *st)
 	free(u->threads);
 	hwt_idmap_fini(&u->map);
 	free(u->split);
+	for (uint32_t i = 0; i < SHARED_PAGES && u->shared[i]; i++)
+		free(u->shared[i]);
 	free(u->frames);
 	free(u);
 }

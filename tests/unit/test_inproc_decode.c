@@ -667,6 +667,76 @@ START_TEST(inproc_decode_item_goes_back)
 }
 END_TEST
 
+/* Checks thread @threads's decoding of the recording: every call is a slice of its own thread,
+ * tid MANY_TID + k for the call at MANY_TS + 2 k; returns a digest of the events' bytes. */
+enum { MANY = 2500, MANY_TID = 3000, MANY_TS = 100 };
+
+static uint64_t decode_many(int threads)
+{
+	struct hwt_decoder_config cfg;
+	struct hwt_event ev;
+	uint64_t h = 1469598103934665603ull;
+	char why[256];
+	int err, begins = 0, ends = 0;
+
+	hwt_decoder_config_init(&cfg);
+	cfg.symbolize = 0;
+	cfg.threads = threads;
+	struct hwt_model *m = hwt_model_alloc();
+	ck_assert_ptr_nonnull(m);
+	struct hwt_decoder *d = hwt_decoder_open(path, m, &cfg, &err, why, sizeof(why));
+	ck_assert_msg(d != NULL, "%s", why);
+	while ((err = hwt_decoder_next(d, &ev)) > 0) {
+		const uint8_t *b = (const uint8_t *)&ev;
+		for (size_t i = 0; i < sizeof(ev); i++)
+			h = (h ^ b[i]) * 1099511628211ull;
+		if (ev.type != HWT_EV_SLICE_BEGIN && ev.type != HWT_EV_SLICE_END)
+			continue;
+		uint64_t k = (ev.ts - MANY_TS) / 2;
+		ck_assert_uint_lt(k, MANY);
+		ck_assert_uint_eq(ev.tid, MANY_TID + k);
+		ck_assert_uint_eq(ev.pid, PID);
+		ck_assert_int_eq(ev.slice.flags & HWT_SLICE_UNFINISHED, 0);
+		begins += ev.type == HWT_EV_SLICE_BEGIN;
+		ends += ev.type == HWT_EV_SLICE_END;
+	}
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(begins, MANY);
+	ck_assert_int_eq(ends, MANY);
+	hwt_decoder_close(d);
+	hwt_model_free(m);
+	return h;
+}
+
+/* Calls of thousands of threads: a queued call names its thread by the stream's index, whose
+ * tid and pid lie in pages of 1024 threads (more than two here). Each call is its own thread's,
+ * on one thread and on two. */
+START_TEST(inproc_decode_many_threads)
+{
+	struct buf r = { .len = 0 };
+
+	begin_file(NULL, NULL);
+	for (uint32_t k = 0; k < MANY; k++) {
+		task(&r, PERF_RECORD_FORK, PID, PID, MANY_TID + k, PID, 40);
+		if (r.len > sizeof(r.b) - 128)
+			ring_item(&r, 50);
+	}
+	if (r.len)
+		ring_item(&r, 50);
+	for (uint32_t k = 0; k < MANY; k++) {
+		uint32_t ti = u_thread(MANY_TID + k, PID);
+		enter(ti, FN_WORK, MANY_TS + 2 * (uint64_t)k);
+		leave(ti, FN_WORK, MANY_TS + 2 * (uint64_t)k + 1);
+		if (us.buf.len > sizeof(us.buf.b) - 64)
+			source_item(MANY_TS + 2 * (uint64_t)k + 2);
+	}
+	source_item(MANY_TS + 2 * MANY);
+	end_file(0, 0, 0);
+	uint64_t h1 = decode_many(1);
+	ck_assert_uint_eq(decode_many(2), h1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("inproc_decode");
@@ -683,6 +753,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, inproc_decode_lost_count_wide);
 	tcase_add_test(tc, inproc_decode_deep_stacks);
 	tcase_add_test(tc, inproc_decode_item_goes_back);
+	tcase_add_test(tc, inproc_decode_many_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
