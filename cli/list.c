@@ -15,6 +15,7 @@
 #include "core/events.h"
 #include "core/target.h"
 #include "core/host.h"
+#include "plugins/counters/watch_bp.h"
 #include "cli.h"
 
 static int cmd_list(int argc, char **argv);
@@ -275,8 +276,13 @@ static int cmd_list(int argc, char **argv)
 		 tfs ? tp : "");
 	row("tracepoint", tfs, buf);
 	int bp = have_dir("/sys/bus/event_source/devices/breakpoint");
+	char bpwhy[200] = "";
+	if (bp && hwt_watch_bp_fires(bpwhy, sizeof(bpwhy)) == 0)
+		bp = 0; /* it opens, but no write is ever seen */
 	row("breakpoint", bp,
-	    bp ? "hardware breakpoints (PERF_TYPE_BREAKPOINT)" : "no breakpoint PMU in sysfs");
+	    bp	       ? "hardware breakpoints (PERF_TYPE_BREAKPOINT)"
+	    : bpwhy[0] ? bpwhy
+		       : "no breakpoint PMU in sysfs");
 	row("uprobe", up,
 	    up ? "uprobe PMU in /sys/bus/event_source/devices/uprobe"
 	       : "no uprobe PMU in /sys/bus/event_source/devices");

@@ -504,6 +504,13 @@ static int watch_start(struct hwt_host *h, const struct hwt_target *t,
 				      "on a variable of the program, or record the program");
 		err = HWT_E_NOTSUP;
 	}
+	char why[200];
+	if (!err && w->mode == MODE_WRITE && hwt_watch_bp_fires(why, sizeof(why)) == 0) {
+		hwt_host_set_error(h,
+				   "mode=write for sym=%s: %s; mode=read reads it every interval",
+				   w->name, why);
+		err = HWT_E_NOTSUP;
+	}
 	if (!err && stat(w->prog, &w->prog_st)) {
 		hwt_host_set_error(h, "cannot read '%s': %s", w->prog, strerror(errno));
 		err = HWT_E_NOENT;

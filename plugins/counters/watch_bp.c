@@ -155,6 +155,45 @@ static int open_ring(struct hwt_watch_bp *b, int cpu, int before_exec, char *why
 	return 0;
 }
 
+int hwt_watch_bp_fires(char *why, size_t whylen)
+{
+	static volatile uint64_t target;
+	static int known, fires;
+	static char said[200];
+
+	if (!known) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_BREAKPOINT,
+			.size = sizeof(a),
+			.bp_type = HW_BREAKPOINT_W,
+			.bp_addr = (uint64_t)(uintptr_t)&target,
+			.bp_len = sizeof(target),
+			.exclude_kernel = 1,
+			.exclude_hv = 1,
+		};
+		uint64_t count = 0;
+		int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0)
+			return hwt_error_from_errno(errno);
+		for (int i = 0; i < 3; i++)
+			target = target + 1;
+		if (read(fd, &count, sizeof(count)) != (ssize_t)sizeof(count))
+			count = 0;
+		close(fd);
+		fires = count > 0;
+		known = 1;
+		snprintf(
+			said, sizeof(said),
+			"hardware breakpoints never fire on this machine: one set on a variable of "
+			"hwtrace's own counted 0 of 3 writes (a virtual machine that does not pass "
+			"the "
+			"debug registers to the CPU)");
+	}
+	if (!fires && why && whylen)
+		snprintf(why, whylen, "%s", said);
+	return fires;
+}
+
 struct hwt_watch_bp *hwt_watch_bp_open(int pid, int ncpus, uint64_t addr, size_t len,
 				       int before_exec, const uint8_t *init, char *why,
 				       size_t whylen)
@@ -166,6 +205,8 @@ struct hwt_watch_bp *hwt_watch_bp_open(int pid, int ncpus, uint64_t addr, size_t
 			 len, (unsigned long long)addr);
 		return NULL;
 	}
+	if (!hwt_watch_bp_fires(why, whylen))
+		return NULL; /* a breakpoint that opens here would record no write at all */
 	struct hwt_watch_bp *b = calloc(1, sizeof(*b));
 	if (b)
 		b->rings = calloc((size_t)ncpus, sizeof(*b->rings));

@@ -28,6 +28,12 @@ struct hwt_watch_bp_stats {
 /** Receives a value written: the variable's bytes @val (borrowed for the call) at @ts. */
 typedef void (*hwt_watch_point_fn)(void *ctx, uint64_t ts, const uint8_t *val);
 
+/** Whether a write breakpoint fires on this machine: 1 when one set on a variable of this
+ *  process counted its writes, 0 when it opened and counted none (@why says so: a virtual
+ *  machine can accept the breakpoint and never pass the debug registers to the CPU), a negative
+ *  enum hwt_error when none could be opened (the caller's own open says why). Tried once. */
+int hwt_watch_bp_fires(char *why, size_t whylen);
+
 /**
  * Opens a write breakpoint on the @len bytes at @addr of process @pid on each of @ncpus CPUs
  * (inherited by the threads and children it makes from then on), each with a ring of its own;

@@ -96,10 +96,26 @@ watch()
 	PID=$(info_field "$name.hwt" pid)
 }
 
+# Hardware breakpoints open on every machine of this kind but fire only on some hosts (a
+# virtual machine may never pass the debug registers to the CPU): where `hwtrace list` says they
+# do not, mode=write must be refused in one line, exit 1, no file, and is not tried further.
+hw_ok list
+BP=0
+grep -Eq "^ +breakpoint +yes" hw.out && BP=1
+if [ $BP = 0 ]; then
+	note "hardware breakpoints do not fire here: $(grep -E '^ +breakpoint' hw.out)"
+	hw record -o refused.hwt -P watch:sym=steps_value,type=i64,mode=write -- ./steps_pie 1 1 0
+	[ "$HW_RC" -eq 1 ] && [ "$(wc -l <hw.err)" -eq 1 ] && [ ! -e refused.hwt ] &&
+		grep -q "mode=write for sym=steps_value: hardware breakpoints never fire" hw.err ||
+		err "mode=write where breakpoints never fire: want one line, exit 1, no file; got" \
+			"$HW_RC: $(cat hw.err)"
+fi
+
 for prog in steps_pie steps_nopie; do
 	note "$prog"
 	watch "$prog-read" "$prog" sym=steps_value,type=i64,interval=1ms
 	series "$prog-read.json" steps_value read "$PID" || err "$prog: mode=read (see above)"
+	[ $BP = 1 ] || continue
 	watch "$prog-write" "$prog" sym=steps_value,type=i64,mode=write \
 		sym=steps_count,type=u32,mode=write sym=steps_half,type=f64,mode=write
 	series "$prog-write.json" steps_value write "$PID" || err "$prog: mode=write (see above)"
@@ -125,20 +141,26 @@ check(all(a < b for a, b in zip(idx, idx[1:])), "steps_pair: not once per change
 check(idx and idx[-1] == 4, "steps_pair: the last snapshot is not {4, -4}")
 done()' pair.json || err "bytes=8 (see above)"
 
-note "an exec after the steps: the new image's writes are not the track's"
-EXEC=1 watch exec steps_nopie sym=steps_value,type=i64,mode=write
-grep -q "^steps: 3 steps, value 2, count 3" exec.out || err "steps did not exec itself: $(cat exec.out)"
-series exec.json steps_value write "$PID" || err "exec: mode=write (see above)"
-grep -q "steps_value: 3 writes by child processes, or after the program exec'ed another" exec.err ||
-	err "exec: no note on the 3 writes after it: $(cat exec.err)"
+if [ $BP = 1 ]; then
+	note "an exec after the steps: the new image's writes are not the track's"
+	EXEC=1 watch exec steps_nopie sym=steps_value,type=i64,mode=write
+	grep -q "^steps: 3 steps, value 2, count 3" exec.out ||
+		err "steps did not exec itself: $(cat exec.out)"
+	series exec.json steps_value write "$PID" || err "exec: mode=write (see above)"
+	grep -q "steps_value: 3 writes by child processes, or after the program exec'ed another" \
+		exec.err || err "exec: no note on the 3 writes after it: $(cat exec.err)"
+fi
 
 note "a variable of a shared library"
 watch lib-read steps_lib sym=libsteps.so:lib_steps,type=i64,interval=1ms
 series lib-read.json lib_steps read "$PID" || err "library: mode=read (see above)"
-watch lib-write steps_lib sym=libsteps.so:lib_steps,type=i64,mode=write \
-	sym=steps_value,type=i64,mode=write
-series lib-write.json lib_steps lib "$PID" || err "library: mode=write (see above)"
-series lib-write.json steps_value write "$PID" || err "library: its program's variable (see above)"
+if [ $BP = 1 ]; then
+	watch lib-write steps_lib sym=libsteps.so:lib_steps,type=i64,mode=write \
+		sym=steps_value,type=i64,mode=write
+	series lib-write.json lib_steps lib "$PID" || err "library: mode=write (see above)"
+	series lib-write.json steps_value write "$PID" ||
+		err "library: its program's variable (see above)"
+fi
 # One tracer holds the program at exec for every breakpoint that needs it.
 grep -h "cannot hold" ./*.err && err "a write breakpoint was set without holding the program"
 
