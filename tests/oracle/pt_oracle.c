@@ -507,9 +507,12 @@ static int late_stop(struct oracle *o, uint64_t ip, uint8_t len, uint64_t nip, u
 	return 0;
 }
 
+static int regs_get(pid_t pid, uint64_t *ip, uint64_t *sp);
+
 /* One single step of the program; its wait status in @st. With --late-stops, a step over an
  * instruction that exits to the hypervisor takes one more step before the stop is looked at, as
- * the hosts with that quirk do. */
+ * the hosts with that quirk do; on such a host, where the step already stopped past the next
+ * instruction, it takes none (two late would be a quirk no host has). */
 static int step(struct oracle *o, const struct insn *in, int *st)
 {
 	int more = o->simulate_late && in->vmexit;
@@ -523,11 +526,13 @@ static int step(struct oracle *o, const struct insn *in, int *st)
 			perror("pt_oracle: waitpid");
 			return -1;
 		}
+		uint64_t ip, sp;
+		if (more && WIFSTOPPED(*st) && *st >> 8 == SIGTRAP && !regs_get(o->pid, &ip, &sp) &&
+		    ip != in->ip + in->len)
+			more = 0; /* the host stopped late itself */
 	} while (more-- && WIFSTOPPED(*st) && *st >> 8 == SIGTRAP);
 	return 0;
 }
-
-static int regs_get(pid_t pid, uint64_t *ip, uint64_t *sp);
 
 /* Is @ip in the [uprobes] page, where the kernel runs a probed instruction out of line? */
 static int in_xol(struct oracle *o, uint64_t ip)
