@@ -159,7 +159,11 @@ int hwt_watch_bp_fires(char *why, size_t whylen)
 {
 	static volatile uint64_t target;
 	static int known, fires;
-	static char said[200];
+	static const char said[] = "hardware breakpoints never fire on this machine: one set on a "
+				   "variable of hwtrace's "
+				   "own counted 0 of 3 writes (a virtual machine that does not "
+				   "pass the debug registers "
+				   "to the CPU)";
 
 	if (!known) {
 		struct perf_event_attr a = {
@@ -182,12 +186,6 @@ int hwt_watch_bp_fires(char *why, size_t whylen)
 		close(fd);
 		fires = count > 0;
 		known = 1;
-		snprintf(
-			said, sizeof(said),
-			"hardware breakpoints never fire on this machine: one set on a variable of "
-			"hwtrace's own counted 0 of 3 writes (a virtual machine that does not pass "
-			"the "
-			"debug registers to the CPU)");
 	}
 	if (!fires && why && whylen)
 		snprintf(why, whylen, "%s", said);
