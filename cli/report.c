@@ -154,23 +154,30 @@ static int print_samples(struct hwt_agg *agg, struct hwt_model *m, const char *t
 	return 0;
 }
 
-/* The header line of --compensate: what was subtracted, and a warning where the probes took
- * most of the time, as then a small error in their cost is a large one in what is left. */
+/* The header lines of --compensate: what was subtracted, what of the measured cost was more
+ * than the time that passed, and a warning where the probes took most of the time, as then a
+ * small error in their cost is a large one in what is left. */
 static void print_compensated(const struct hwt_slicestats *calls, const char *desc)
 {
-	uint64_t probe = 0, traced = 0;
+	uint64_t probe = 0, traced = 0, excess = 0;
 	char p[HWT_DURATION_LEN], all[HWT_DURATION_LEN];
 
 	printf("# compensated: subtracted the probe cost measured when recording, %s\n", desc);
 	if (calls)
-		hwt_slicestats_probe_time(calls, &probe, &traced);
+		hwt_slicestats_probe_time(calls, &probe, &traced, &excess);
 	if (!traced)
 		return;
 	printf("# compensated: %s of probe time taken out of %s of traced calls (%.0f %%)\n",
 	       hwt_value_fmt(p, sizeof(p), probe, "ns"),
 	       hwt_value_fmt(all, sizeof(all), traced, "ns"),
 	       100.0 * (double)probe / (double)traced);
-	if (probe > traced / 2)
+	if (excess)
+		printf("# compensated: %s more of the measured cost was left in, being more than "
+		       "the "
+		       "time that passed between calls: the probes cost less there than when "
+		       "measured\n",
+		       hwt_value_fmt(p, sizeof(p), excess, "ns"));
+	if (probe + excess > traced / 2)
 		printf("# warning: the probes took most of the traced time: an error of a few %% "
 		       "in their measured cost (it varies from call to call) is a large error in "
 		       "what is left; trace fewer functions (-F, -N) for times to trust\n");

@@ -361,9 +361,9 @@ void hwt_slicestats_compensate(struct hwt_slicestats *s, const struct hwt_probe_
 }
 
 void hwt_slicestats_probe_time(const struct hwt_slicestats *s, uint64_t *probe_ns,
-			       uint64_t *traced_ns)
+			       uint64_t *traced_ns, uint64_t *excess_ns)
 {
-	hwt_slice_track_probe_time(s->track, probe_ns, traced_ns);
+	hwt_slice_track_probe_time(s->track, probe_ns, traced_ns, excess_ns);
 }
 
 int hwt_slicestats_event(struct hwt_slicestats *s, const struct hwt_model *m,

@@ -122,22 +122,39 @@ void hwt_slice_track_compensate(struct hwt_slice_track *tr, const struct hwt_pro
 }
 
 void hwt_slice_track_probe_time(const struct hwt_slice_track *tr, uint64_t *probe_ns,
-				uint64_t *traced_ns)
+				uint64_t *traced_ns, uint64_t *excess_ns)
 {
+	uint64_t excess = 0;
+
 	*probe_ns = *traced_ns = 0;
 	for (uint32_t i = 0; i < tr->nthreads; i++) {
 		*probe_ns += tr->threads[i]->probe_ns;
 		*traced_ns += tr->threads[i]->traced_ns;
+		excess += tr->threads[i]->excess_ns;
 	}
+	if (excess_ns)
+		*excess_ns = excess;
 }
 
-/* @ts of @t less the probe time before it, never before the thread's previous time. */
+/* @ts of @t less the probe time before it, never before the thread's previous time.
+ *
+ * Where the probe time counted since that time is more than the time that passed, the probes
+ * cost less there than the cost measured at the start of the recording (a trap's cost moves with
+ * the host's load). The excess is not taken out: carried on, it would be taken from whatever ran
+ * next, a call with no probe in it losing time it never spent in one (t_compensate's work_b lost
+ * 2.3x its own probes' cost on a loaded host). So a call never loses more than its own probes'
+ * part inside it and its callees' probes. */
 static uint64_t comp_ts(struct hwt_track_thread *t, uint64_t ts)
 {
 	uint64_t v = ts > t->probe_ns ? ts - t->probe_ns : 0;
 
-	if (v < t->comp_last)
+	if (v < t->comp_last) {
+		uint64_t passed = ts > t->comp_last ? ts - t->comp_last : 0;
+
+		t->excess_ns += t->probe_ns - passed;
+		t->probe_ns = passed;
 		v = t->comp_last;
+	}
 	return t->comp_last = v;
 }
 

@@ -31,9 +31,10 @@ struct hwt_track_thread {
 	 * each a u32 length (native order) and that many bytes of a value tree. */
 	uint8_t *args;
 	size_t nargs, capargs;
-	/* With compensation: the probe time spent on the thread so far, subtracted from each of
-	 * its times handed out, and the last time handed out (they never go back). */
-	uint64_t probe_ns, comp_last;
+	/* With compensation: the probe time taken out on the thread so far, subtracted from each
+	 * of its times handed out, and the last time handed out (they never go back); the
+	 * measured cost that was more than the time that passed, not taken out (comp_ts()). */
+	uint64_t probe_ns, comp_last, excess_ns;
 	uint64_t outer_begin; /* measured begin of its outermost open slice */
 	uint64_t traced_ns;   /* measured time in its outermost slices that ended */
 };
@@ -97,10 +98,11 @@ int hwt_slice_track_events(struct hwt_slice_track *tr, const struct hwt_event *e
 int hwt_slice_track_close(struct hwt_slice_track *tr, struct hwt_track_thread *t, uint64_t ts);
 /** Ends every slice still open, each thread's at its last event: the end of the stream. */
 int hwt_slice_track_finish(struct hwt_slice_track *tr);
-/** With compensation: the probe time taken out so far (*@probe_ns) and the measured time of the
- *  outermost slices that ended (*@traced_ns), over all threads. */
+/** With compensation: the probe time taken out so far (*@probe_ns), the measured time of the
+ *  outermost slices that ended (*@traced_ns), and the measured cost not taken out because it was
+ *  more than the time between two events (*@excess_ns, if not NULL), over all threads. */
 void hwt_slice_track_probe_time(const struct hwt_slice_track *tr, uint64_t *probe_ns,
-				uint64_t *traced_ns);
+				uint64_t *traced_ns, uint64_t *excess_ns);
 /** Ends seen with no slice open on their thread (tracing began inside the call). */
 uint64_t hwt_slice_track_stray_ends(const struct hwt_slice_track *tr);
 

@@ -86,9 +86,10 @@ int hwt_slicestats_events(struct hwt_slicestats *s, const struct hwt_model *m,
  *  last event, then read. Returns 0, HWT_E_INVAL, or HWT_E_NOMEM. */
 int hwt_slicestats_finish(struct hwt_slicestats *s);
 /** With compensation: the probe time taken out (*@probe_ns) of calls that took *@traced_ns
- *  (the measured time of each thread's outermost calls), both 0 without. */
+ *  (the measured time of each thread's outermost calls), and the measured cost left in because it
+ *  was more than the time between two events (*@excess_ns, if not NULL); all 0 without. */
 void hwt_slicestats_probe_time(const struct hwt_slicestats *s, uint64_t *probe_ns,
-			       uint64_t *traced_ns);
+			       uint64_t *traced_ns, uint64_t *excess_ns);
 /** The counts so far into *@sum. */
 void hwt_slicestats_summary(const struct hwt_slicestats *s, struct hwt_slice_summary *sum);
 /** Sorts the functions by @key, largest first, ties by total then name (@m, borrowed for the

@@ -105,7 +105,7 @@ START_TEST(slicestats_compensate_nested)
 	ck_assert_uint_eq(b->max, 26);
 	ck_assert_uint_eq(a->calls, 1);
 	uint64_t probe, traced;
-	hwt_slicestats_probe_time(s, &probe, &traced);
+	hwt_slicestats_probe_time(s, &probe, &traced, NULL);
 	ck_assert_uint_eq(probe, 20);
 	ck_assert_uint_eq(traced, 100);
 	hwt_slicestats_free(s);
@@ -121,7 +121,7 @@ START_TEST(slicestats_compensate_none)
 	uint64_t probe, traced;
 	ck_assert_uint_eq(func(s, "a")->total, 100);
 	ck_assert_uint_eq(func(s, "a")->self, 70);
-	hwt_slicestats_probe_time(s, &probe, &traced);
+	hwt_slicestats_probe_time(s, &probe, &traced, NULL);
 	ck_assert_uint_eq(probe + traced, 0);
 	hwt_slicestats_free(s);
 	s = stats(&c); /* uprobe calls, an inproc cost only */
@@ -141,6 +141,36 @@ START_TEST(slicestats_compensate_clamps_at_zero)
 	ck_assert_uint_eq(func(s, "a")->self, 0);
 	ck_assert_uint_eq(func(s, "b")->total, 0);
 	ck_assert_uint_eq(func(s, "b")->self, 0);
+	hwt_slicestats_free(s);
+}
+END_TEST
+
+/* A cost measured larger than the calls cost where they ran: a calls b three times, 1 ns apart,
+ * each b 10 ns long, a call's probes measured at 20 ns (4 inside). The 16 ns outside b's probes
+ * are more than the 1 ns between two calls: that excess is left in (15 ns at each of the last two
+ * begins), never taken from the next call, so every b loses only its own 4 ns inside. Carried
+ * on, the second and third b lost their whole 10 ns. */
+START_TEST(slicestats_compensate_excess_left_in)
+{
+	struct hwt_probe_costs c = { .uprobe = { 20, 4 } };
+	cur = 0;
+	ev(HWT_EV_SLICE_BEGIN, 1000, f_a, HWT_SLICE_PROBE_UPROBE);
+	for (uint64_t t = 1010; t < 1040; t += 11) {
+		ev(HWT_EV_SLICE_BEGIN, t, f_b, HWT_SLICE_PROBE_UPROBE);
+		ev(HWT_EV_SLICE_END, t + 10, f_b, 0);
+	}
+	ev(HWT_EV_SLICE_END, 1100, f_a, 0);
+	struct hwt_slicestats *s = stats(&c);
+	const struct hwt_slice_func *a = func(s, "a"), *b = func(s, "b");
+	ck_assert_uint_eq(b->calls, 3);
+	ck_assert_uint_eq(b->total, 3 * (10 - 4));
+	ck_assert_uint_eq(b->max, 10 - 4);
+	ck_assert_uint_eq(a->total, 1058 - 992);
+	uint64_t probe, traced, excess;
+	hwt_slicestats_probe_time(s, &probe, &traced, &excess);
+	ck_assert_uint_eq(excess, 2 * 15);
+	ck_assert_uint_eq(probe + excess, 4 * 20);
+	ck_assert_uint_eq(traced, 100);
 	hwt_slicestats_free(s);
 }
 END_TEST
@@ -290,6 +320,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, slicestats_compensate_none);
 	tcase_add_test(tc, slicestats_compensate_clamps_at_zero);
 	tcase_add_test(tc, slicestats_compensate_per_probe);
+	tcase_add_test(tc, slicestats_compensate_excess_left_in);
 	tcase_add_test(tc, agg_compensate_time_view);
 	tcase_add_test(tc, calltree_compensate_durations);
 	tcase_add_test(tc, probe_costs_from_model_keys);
