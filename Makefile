@@ -268,10 +268,9 @@ $(BUILD)/oracle/pt_oracle: $(ORACLE_OBJS) $(BUILD)/libhwtrace.a
 	$(CC) $(LDFLAGS) -o $@ $(ORACLE_OBJS) $(BUILD)/libhwtrace.a $(LIBS)
 -include $(ORACLE_OBJS:.o=.d)
 
+# The suites one per CPU (UNIT_JOBS=1: one at a time), each one's output whole.
 unit: $(UNIT_BINS)
-	@pass=0; fail=0; for t in $(UNIT_BINS); do \
-		if CK_FORK=yes $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
-	done; echo "unit suites: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
+	@bash tests/unit/run.sh $(UNIT_BINS)
 
 e2e: $(HWTRACE) $(PROG_BINS) $(BUILD)/oracle/pt_oracle $(PLUGIN_SOS) inproc sqlite
 	@HWTRACE=$(abspath $(HWTRACE)) PROGS=$(abspath $(BUILD)/programs) SQLITE_DIR=$(SQLITE_DIR) \
@@ -342,4 +341,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_BINS:=.d)

@@ -28,6 +28,38 @@ pt_oracle()
 	return 0
 }
 
+# pt_oracle_cached NAME PROG [OPTIONS...]: pt_oracle, or, where PT_ORACLE_CACHE names a directory
+# that holds its output for the same program (by content), arguments and options, that output.
+# The oracle is most of the PT tests' time (it single-steps ~115 k instructions a program, up to
+# 100 us a step on some hosts) and what it writes does not depend on the hwtrace build under test:
+# .ci/run sets PT_ORACLE_CACHE for its two builds, so that the sanitizer build decodes the traces
+# the oracle wrote (and the normal build's tests checked) in the first. Not for a run whose point
+# is what else runs beside the oracle.
+pt_oracle_cached()
+{
+	local name=$1 prog=$2 key dir ext
+	if [ -z "${PT_ORACLE_CACHE:-}" ] || [ ! -d "$PT_ORACLE_CACHE" ]; then
+		pt_oracle "$@"
+		return
+	fi
+	key=$({ md5sum <"$prog"; printf '%s\n' "${@:3}"; } | md5sum | cut -c1-32)
+	dir=$PT_ORACLE_CACHE/$key
+	if [ -f "$dir/done" ]; then
+		echo "\$ pt_oracle ${*:3} -- $(basename "$prog") (its output of an earlier run: $dir)"
+		for ext in pt truth images out oracle.err; do
+			cp "$dir/t.$ext" "$name.$ext" || return 1
+		done
+		sed 's/^/  /' "$name.oracle.err"
+		return 0
+	fi
+	pt_oracle "$@" || return 1
+	mkdir -p "$dir" &&
+		for ext in pt truth images out oracle.err; do
+			cp "$name.$ext" "$dir/t.$ext" || return 0
+		done && touch "$dir/done"
+	return 0
+}
+
 # pt_decode OUT TRUTHNAME [TRACE]: `hwtrace import` of TRACE (default TRUTHNAME.pt) with the
 # images and options of TRUTHNAME's truth into OUT.hwt, then `hwtrace export` to OUT.json.
 # Returns 1 (after err) when either fails, crashes or a sanitizer speaks.
@@ -264,7 +296,7 @@ pt_case()
 	local name=$1 prog=$2 want=$3
 	shift 3
 	note "$name"
-	pt_oracle "$name" "$PROGS/$prog" "$@" || return
+	pt_oracle_cached "$name" "$PROGS/$prog" "$@" || return
 	[ "$(cat "$name.out")" = "$want" ] ||
 		err "$prog printed '$(head -c 100 "$name.out")' under the oracle, want '$want'"
 	pt_facts "$name" "$prog"

@@ -77,7 +77,7 @@ for t in "${tests[@]}"; do
 	fi
 	took=$((SECONDS - start))
 	if [ $rc -eq 0 ]; then
-		echo "PASS $name"
+		echo "PASS $name (${took} s)"
 		pass=$((pass + 1))
 	else
 		echo "FAIL $name"

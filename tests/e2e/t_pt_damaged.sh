@@ -20,7 +20,7 @@
 need python3
 source "$(dirname "$E2E_LIB")/pt_lib.sh"
 
-pt_oracle dmg "$PROGS/pt_fnptr" --psb-bytes 512 || finish
+pt_oracle_cached dmg "$PROGS/pt_fnptr" --psb-bytes 512 || finish
 [ "$(cat dmg.out)" = 199 ] || err "pt_fnptr printed '$(head -c 100 dmg.out)' under the oracle"
 
 # The broken copies, and for each: from which truth event on the calls must come back, which
@@ -103,7 +103,7 @@ for d in badop flip splice truncate nopsb; do
 done
 
 n=$(sed -n 's/^instructions //p' dmg.truth)
-if pt_oracle overflow "$PROGS/pt_fnptr" --psb-bytes 512 --overflow "$((n / 2)):2000"; then
+if pt_oracle_cached overflow "$PROGS/pt_fnptr" --psb-bytes 512 --overflow "$((n / 2)):2000"; then
 	py "$PT_TRUTH"'
 t = load_truth("overflow.truth")
 if check(t["ovf"], "overflow: the oracle wrote no OVF"):

@@ -6,6 +6,8 @@
 #include <check.h>
 #include <stdint.h>
 
+#include "quiet_check.h"
+
 #include "core/model.h"
 
 struct slice_cursors {
@@ -24,11 +26,11 @@ static inline void slice_node_set(struct hwt_model *m, struct slice_cursors *c,
 	while (i < c->n && c->t[i].tid != ev->tid)
 		i++;
 	if (i == c->n) {
-		ck_assert_uint_lt(c->n, sizeof(c->t) / sizeof(c->t[0]));
+		CK_QUIET(c->n < sizeof(c->t) / sizeof(c->t[0]));
 		c->t[c->n++].tid = ev->tid;
 	}
 	int64_t node = hwt_model_slice_node(m, &c->t[i].node, ev->type, frame);
-	ck_assert_int_ge(node, 0);
+	CK_QUIET(node >= 0);
 	ev->slice.frame = frame;
 	ev->slice.node = (uint32_t)node;
 }
@@ -46,19 +48,19 @@ static inline void slice_node_check(const struct hwt_model *m, struct slice_curs
 	while (i < c->n && c->t[i].tid != ev->tid)
 		i++;
 	if (i == c->n) {
-		ck_assert_uint_lt(c->n, sizeof(c->t) / sizeof(c->t[0]));
+		CK_QUIET(c->n < sizeof(c->t) / sizeof(c->t[0]));
 		c->t[c->n++].tid = ev->tid;
 	}
 	uint32_t *cur = &c->t[i].node;
 	const struct hwt_stack_node *s = hwt_model_stack(m, ev->slice.node);
 	if (ev->type == HWT_EV_SLICE_BEGIN) {
-		ck_assert_ptr_nonnull(s);
-		ck_assert_uint_eq(s->parent, *cur);
-		ck_assert_uint_eq(s->frame, ev->slice.frame);
+		CK_QUIET(s != NULL);
+		CK_QUIET_EQ(s->parent, *cur);
+		CK_QUIET_EQ(s->frame, ev->slice.frame);
 		*cur = ev->slice.node;
 	} else if (*cur) {
-		ck_assert_uint_eq(ev->slice.node, *cur);
-		ck_assert_uint_eq(s->frame, ev->slice.frame);
+		CK_QUIET_EQ(ev->slice.node, *cur);
+		CK_QUIET_EQ(s->frame, ev->slice.frame);
 		*cur = s->parent;
 	}
 }
