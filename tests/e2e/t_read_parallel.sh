@@ -6,7 +6,7 @@
 # callchains (demo's threads). That the parallel path ran is checked too: the decoding process
 # starts one thread more (strace -f sees a clone) with it than with -j 1; by default, only on
 # large recordings and where the process may run on two CPUs.
-need strace
+need strace python3
 
 # A copy for uprobes: their removal lags, and -b inproc refuses a function whose entry still
 # holds a breakpoint.
@@ -53,6 +53,47 @@ for r in "${recs[@]}"; do
 	# -j 2 wins over HWT_DECODE_THREADS=1, -j 1 over the threshold.
 	hw_ok report -j 2 -n 0 "$r.hwt"
 	cmp -s "$r.serial.report" hw.out || err "$r: report -j 2 differs from -j 1"
+done
+
+note "a damaged chunk of calls with another read ahead after it: told at its turn, as on one thread"
+# The reader thread reads chunks ahead of the one the caller's thread takes in: what is wrong with
+# one must be told where one thread tells it, with the events before it and nothing after.
+r=${recs[-1]} # SQLite's where built: several chunks of calls
+py 'import struct, sys
+b = open(sys.argv[1], "rb").read()
+off, streams = 16, []
+while off + 24 <= len(b):
+    kind, flags, stored = struct.unpack_from("<3I", b, off)
+    if kind == 3:
+        streams.append((off, stored))
+    off += 24 + stored
+if len(streams) < 2:
+    sys.exit("%s: %d stream chunks, want 2 or more" % (sys.argv[1], len(streams)))
+at, stored = streams[-2]
+mid = at + 24 + stored // 2
+flip = bytearray(b)
+flip[mid] ^= 0xFF
+open("flip.hwt", "wb").write(flip)
+open("cut.hwt", "wb").write(b[:mid])
+print("# %s: chunk at byte %d of %d stream chunks damaged" % (sys.argv[1], at, len(streams)))
+' "$r.hwt" || fail "cannot damage $r.hwt"
+for bad in flip cut; do
+	for j in 1 2; do
+		HWT_DECODE_PARALLEL_MIN=0 hw report -j $j -n 0 "$bad.hwt"
+		echo "$HW_RC" >"$bad.$j.rc"
+		mv hw.out "$bad.$j.report"
+		mv hw.err "$bad.$j.err"
+		HWT_DECODE_PARALLEL_MIN=0 hw export -j $j -f folded -o "$bad.$j.folded" "$bad.hwt"
+		mv hw.err "$bad.$j.xerr"
+	done
+	for x in err xerr; do
+		grep -q "'$bad.hwt' is $([ $bad = cut ] && echo truncated || echo corrupt) at byte" \
+			"$bad.1.$x" ||
+			err "$bad.hwt: $([ $x = err ] && echo report || echo export) does not say where it is damaged: '$(head -c 300 "$bad.1.$x")'"
+	done
+	for x in rc report err folded xerr; do
+		cmp -s "$bad.1.$x" "$bad.2.$x" || err "$bad.hwt: $x differs between -j 1 and -j 2"
+	done
 done
 
 note "the parallel path runs a thread more than -j 1 (a sanitizer may run its own)"
