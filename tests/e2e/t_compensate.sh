@@ -8,6 +8,7 @@
 # inproc, whose runtime measures the part inside the call too. (Whether the compensated
 # shares match a sampled profile depends on how well the cost measured at the start of the
 # recording matches the run: t_compensate_shares.sh.)
+# e2e: alone (the probe cost measured at the start of a recording must be the cost in the run)
 need python3
 
 CALLS=20000

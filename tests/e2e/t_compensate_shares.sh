@@ -19,6 +19,7 @@
 # hot3_stepped whose tiny() is single-stepped) the cost is only measured at the start of the
 # recording and, on hosts where a trap's cost varies within a run, the shares miss by 6-9
 # points: tests/e2e/pending/compensate_shares_uprobe.sh runs those by hand.
+# e2e: alone (the probe cost measured at the start of a recording must be the cost in the run)
 need python3 chrt
 
 UNIT=40 # about 0.5 s of work

@@ -11,6 +11,7 @@
 # under SCHED_FIFO, are checked as printed, and work_b tops two of their three diffs at least.
 # Every function is asked for (-n 0): one whose self moved less than a startup function's single
 # 250 us sample falls below the default 30 rows. Bad input: one line, non-zero exit, no file.
+# e2e: alone (its traced runs hold a CPU under SCHED_FIFO; a test beside them would starve)
 need python3 chrt
 
 for i in 1 2 3; do

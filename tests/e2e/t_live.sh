@@ -2,6 +2,7 @@
 # the start the screen (tmux capture-pane) shows the live view with spin on top, later a newer
 # reading (a later time in the title); the recording made with --live is a complete recording
 # with hot's samples. Without a terminal, --live is refused with one line and no recording.
+# e2e: alone (the live view must show within 2 s of the start)
 need tmux python3
 
 sock=hwt-live-$$
