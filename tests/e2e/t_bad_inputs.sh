@@ -54,7 +54,7 @@ bad unknown-format 'nosuchformat' export -f nosuchformat -o out.bin good.hwt
 bad unknown-event 'nosuchevent' record -e nosuchevent -o out.hwt -- "$hot" 1000
 bad unknown-backend 'nosuchbackend' record -b nosuchbackend -o out.hwt -- "$hot" 1000
 bad unknown-call-graph 'nosuchmode' record -g nosuchmode -o out.hwt -- "$hot" 1000
-if "$HWTRACE" list 2>/dev/null | grep -Eq '^ +hardware +no '; then
+if "$HWTRACE" list 2>/dev/null | grep -Ec '^ +hardware +no ' >/dev/null; then
 	bad hardware-event-without-pmu 'cycles.*PMU' record -e cycles -o out.hwt -- "$hot" 1000
 else
 	note "skipped -e cycles: this machine has a hardware PMU"

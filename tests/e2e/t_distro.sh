@@ -74,7 +74,7 @@ note "xz: $samples samples"
 perf record -q --no-buildid -F 4000 -g -o xz.data -- xz -6 -T1 -c in.txt >/dev/null 2>perf.err ||
 	fail "perf record failed: $(head -c 300 perf.err)"
 compare xz xz.data xz.hwt
-"$HWTRACE" report xz.hwt | grep -Eq ' fn_[0-9a-f]+@liblzma' ||
+"$HWTRACE" report xz.hwt | grep -Ec ' fn_[0-9a-f]+@liblzma' >/dev/null ||
 	err "liblzma's unnamed functions are not named from its unwind tables"
 "$HWTRACE" report xz.hwt | head -25 | grep -Eq 'liblzma[^ ]*\+0x' &&
 	err "report still has per-address entries of liblzma: $("$HWTRACE" report xz.hwt | grep -m1 'liblzma[^ ]*+0x')"

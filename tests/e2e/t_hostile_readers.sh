@@ -105,7 +105,7 @@ leftover=$(ls -A | grep -E '\.tmp|\.rec\.' || true)
 # The bomb: 24 chunks of 1.6 M waiting entries each; memory stays bounded by one chunk's worth
 # (2.6 GB before, growing with each chunk). ASan's redzones and quarantine weigh on top.
 limit=409600
-if ldd "$HWTRACE" 2>/dev/null | grep -q libasan; then
+if ldd "$HWTRACE" 2>/dev/null | grep -c libasan >/dev/null; then
 	limit=1048576
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 fi

@@ -16,7 +16,7 @@ awk '/libraries it needs/ { on = 1; next } on && /^    / { sub(":$", "", $2); pr
 while read -r name path; do
 	got=$(awk -v n="$name" '$1 == n { print $2 }' ours.libs)
 	# Only libraries named in DT_NEEDED of the program are listed; ldd adds their own needs.
-	readelf -d "$prog" | grep -q "Shared library: \[$name\]" || continue
+	readelf -d "$prog" | grep -c "Shared library: \[$name\]" >/dev/null || continue
 	[ -n "$got" ] || { err "list does not name $name"; continue; }
 	[ "$(realpath "$got")" = "$(realpath "$path")" ] ||
 		err "$name resolved to $got, ldd says $path"
