@@ -28,6 +28,12 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /** Prints "hwtrace: warning: MESSAGE" on stderr. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+struct hwt_store_status;
+/** When reading @trace stopped at damage (@st->error), warns in one line where and why, then what
+ *  the command made of the part before it (@done, a printf format: "reported what comes before
+ *  it"). Nothing otherwise. */
+void cli_warn_damaged(const char *trace, const struct hwt_store_status *st, const char *done, ...)
+	__attribute__((format(printf, 3, 4)));
 /** The error for a time or calls view of @trace, which traced no call (HWT_E_NOCALLS); 1. */
 int cli_nocalls(const char *trace, const char *view);
 

@@ -50,6 +50,21 @@ void cli_warn(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_warn_damaged(const char *trace, const struct hwt_store_status *st, const char *done, ...)
+{
+	va_list ap;
+
+	if (!st->error)
+		return;
+	fprintf(stderr, "hwtrace: warning: '%s' is %s at byte %llu (%s); ", trace,
+		st->error == HWT_E_TRUNCATED ? "truncated" : "corrupt",
+		(unsigned long long)st->bad_offset, st->why);
+	va_start(ap, done);
+	vfprintf(stderr, done, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 int cli_help(const struct cli_command *c)
 {
 	printf("usage: hwtrace %s\n\n%s", c->usage, c->help);
@@ -389,10 +404,8 @@ int cli_export_file(const char *trace, const char *out, const struct hwt_exporte
 		cli_error("cannot write '%s': %s", out, strerror(errno));
 		goto out;
 	}
-	if (st->error)
-		cli_warn("'%s' is %s at byte %llu (%s); exported the %llu events before it", trace,
-			 st->error == HWT_E_TRUNCATED ? "truncated" : "corrupt",
-			 (unsigned long long)st->bad_offset, st->why, (unsigned long long)nevents);
+	cli_warn_damaged(trace, st, "exported the %llu events before it",
+			 (unsigned long long)nevents);
 	status = 0;
 out:
 	if (e)

@@ -191,10 +191,8 @@ static int load(struct side *s, const struct diff_args *a)
 		;
 	hwt_tagger_free(tg);
 	const struct hwt_store_status *st = hwt_decoder_store_status(d);
-	if (err >= 0 && st->error)
-		cli_warn("'%s' is %s at byte %llu (%s); compared what comes before", s->trace,
-			 st->error == HWT_E_TRUNCATED ? "truncated" : "corrupt",
-			 (unsigned long long)st->bad_offset, st->why);
+	if (err >= 0)
+		cli_warn_damaged(s->trace, st, "compared what comes before");
 	hwt_decoder_close(d);
 	if (err >= 0)
 		err = hwt_agg_finish(s->agg, s->m);

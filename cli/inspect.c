@@ -170,10 +170,7 @@ static int cmd_inspect(int argc, char **argv)
 		cli_error("cannot write the call tree to standard output");
 		goto out;
 	}
-	if (st->error)
-		cli_warn("'%s' is %s at byte %llu (%s); showed the calls before it", trace,
-			 st->error == HWT_E_TRUNCATED ? "truncated" : "corrupt",
-			 (unsigned long long)st->bad_offset, st->why);
+	cli_warn_damaged(trace, st, "showed the calls before it");
 	status = 0;
 out:
 	hwt_calltree_free(t);

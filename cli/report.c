@@ -479,11 +479,7 @@ static int cmd_report(int argc, char **argv)
 		cli_error("reading '%s' failed: %s", trace, hwt_errstr(err));
 		goto out;
 	}
-	const struct hwt_store_status *st = hwt_decoder_store_status(d);
-	if (st->error)
-		cli_warn("'%s' is %s at byte %llu (%s); reported what comes before it", trace,
-			 st->error == HWT_E_TRUNCATED ? "truncated" : "corrupt",
-			 (unsigned long long)st->bad_offset, st->why);
+	cli_warn_damaged(trace, hwt_decoder_store_status(d), "reported what comes before it");
 
 	struct hwt_slice_summary sum = { 0 };
 	if (t.calls)
