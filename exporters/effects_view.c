@@ -10,10 +10,9 @@ int hwt_fxview_parse(const char *view, struct hwt_fxview *out)
 		const char *name;
 		struct hwt_fxview v;
 	} views[] = {
-		{ "files", { "file:", 0 } },
-		{ "files:count", { "file:", 1 } },
-		{ "network", { "net:", 0 } },
-		{ "network:count", { "net:", 1 } },
+		{ "files", { "file:", 0, 0 } },	       { "files:count", { "file:", 1, 0 } },
+		{ "files:mapped", { "file:", 0, 1 } }, { "network", { "net:", 0, 0 } },
+		{ "network:count", { "net:", 1, 0 } },
 	};
 
 	for (size_t i = 0; view && i < sizeof(views) / sizeof(views[0]); i++)
@@ -24,17 +23,18 @@ int hwt_fxview_parse(const char *view, struct hwt_fxview *out)
 	return 0;
 }
 
-/* The integer under top-level key "bytes" of the args @a (@len bytes), 0 if none. */
-static uint64_t bytes_of(const uint8_t *a, uint32_t len)
+/* The integer under top-level key @key of the args @a (@len bytes), 0 if none or negative. */
+static uint64_t int_of(const uint8_t *a, uint32_t len, const char *key)
 {
+	size_t klen = strlen(key);
 	struct hwt_value_reader r;
 	struct hwt_value v;
 	int rc;
 
 	hwt_value_reader_init(&r, a, len);
 	while ((rc = hwt_value_next(&r, &v)) == 1 || rc == -1)
-		if (rc == 1 && r.depth == 1 && v.tag == HWT_VAL_INT && v.key && v.keylen == 5 &&
-		    !memcmp(v.key, "bytes", 5))
+		if (rc == 1 && r.depth == 1 && v.tag == HWT_VAL_INT && v.key && v.keylen == klen &&
+		    !memcmp(v.key, key, klen))
 			return v.i > 0 ? (uint64_t)v.i : 0;
 	return 0;
 }
@@ -49,6 +49,10 @@ int hwt_fxview_value(const struct hwt_fxview *v, const struct hwt_model *m,
 	if (!f || f->kind != HWT_FRAME_SPAN ||
 	    strncmp(hwt_model_str(m, f->name), v->prefix, strlen(v->prefix)))
 		return 0;
-	*value = v->count ? 1 : bytes_of(ev->instant.args, ev->instant.args_len);
+	if (v->mapped && strcmp(hwt_model_str(m, ev->instant.name), "map"))
+		return 0;
+	*value = v->count    ? 1
+		 : v->mapped ? int_of(ev->instant.args, ev->instant.args_len, "length")
+			     : int_of(ev->instant.args, ev->instant.args_len, "bytes");
 	return 1;
 }

@@ -1,5 +1,6 @@
 /* The files and network views: effects (instants whose stack ends in a "file:PATH" or
- * "net:HOST:PORT" frame, from the syscalls plugin) weighed by their bytes or counted. */
+ * "net:HOST:PORT" frame, from the syscalls plugin) weighed by their bytes or counted, or the
+ * files' mappings weighed by the bytes mapped. */
 #ifndef HWT_EXPORTERS_EFFECTS_VIEW_H
 #define HWT_EXPORTERS_EFFECTS_VIEW_H
 
@@ -11,11 +12,12 @@
 struct hwt_fxview {
 	const char *prefix; /* "file:" or "net:" */
 	int count;	    /* 1: each effect counts 1; 0: its bytes */
+	int mapped;	    /* only the mappings ("map"), weighed by their length */
 };
 
 /** Whether @view names an effects view: "files", "network" (bytes read and written, sent and
- *  received), "files:count", "network:count" (calls: opens, reads, writes, closes, connects...).
- *  Returns 1 with *@out set, else 0. */
+ *  received), "files:count", "network:count" (calls: opens, reads, writes, closes, maps,
+ *  connects...), "files:mapped" (bytes mapped by mmap). Returns 1 with *@out set, else 0. */
 int hwt_fxview_parse(const char *view, struct hwt_fxview *out);
 
 /** What effect @ev (any event) adds to view @v: 1 with *@value set when it is one of the view's

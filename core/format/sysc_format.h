@@ -57,6 +57,8 @@ enum hwt_sysc_class {
 	HWT_SYSC_C_SOCK_OUT = 6,  /* copies the sockaddr the call wrote at si (getsockname) */
 	HWT_SYSC_C_SOCK_PEER = 7, /* copies the peer's sockaddr a successful call wrote at si
 				    (accept, accept4; none if si is NULL) */
+	HWT_SYSC_C_MAP = 8,	  /* registers only, and only when the call mapped a file:
+				    succeeded and not MAP_ANONYMOUS (mmap) */
 };
 
 /** x86-64 system call numbers the plugin follows. */
@@ -65,6 +67,7 @@ enum hwt_sysc_nr {
 	HWT_NR_WRITE = 1,
 	HWT_NR_OPEN = 2,
 	HWT_NR_CLOSE = 3,
+	HWT_NR_MMAP = 9,
 	HWT_NR_PREAD64 = 17,
 	HWT_NR_PWRITE64 = 18,
 	HWT_NR_READV = 19,
@@ -121,6 +124,8 @@ static inline uint32_t hwt_sysc_class_of(int64_t nr)
 	case HWT_NR_ACCEPT:
 	case HWT_NR_ACCEPT4:
 		return HWT_SYSC_C_SOCK_PEER;
+	case HWT_NR_MMAP:
+		return HWT_SYSC_C_MAP;
 	case HWT_NR_CLONE:
 	case HWT_NR_FORK:
 	case HWT_NR_VFORK:

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -320,6 +321,40 @@ static int copy(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 	return 2;
 }
 
+/* mmap() of a file (or a socket's buffer): an effect naming it, the length and offset mapped
+ * and its permissions as /proc/PID/maps shows them ("r--p"). What the program reads and writes
+ * through the mapping is page faults, not calls: not seen. Memory mapped (MAP_ANONYMOUS) and
+ * failed calls are none; the BPF program writes no record for them, older recorders did. */
+static int map(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
+	       const struct hwt_sysc_rec *in, int64_t ret, struct hwt_effect *out)
+{
+	uint64_t prot = in->regs[HWT_SYSC_DX], flags = in->regs[HWT_SYSC_R10];
+	int64_t fd = (int32_t)in->regs[HWT_SYSC_R8];
+	struct fdent e = { 0 };
+	int rc;
+
+	if ((flags & MAP_ANONYMOUS) || fd < 0 || (ret < 0 && ret > -4096))
+		return 0;
+	if ((rc = fd_lookup(fx, m, pid, (uint64_t)fd, 0, &e)))
+		return rc;
+	char perms[5] = { prot & PROT_READ ? 'r' : '-', prot & PROT_WRITE ? 'w' : '-',
+			  prot & PROT_EXEC ? 'x' : '-', flags & MAP_SHARED ? 's' : 'p', 0 };
+	struct hwt_value_writer w = { .buf = fx->args[0], .cap = sizeof(fx->args[0]) };
+	hwt_vw_begin(&w, NULL, HWT_VAL_MAP);
+	hwt_vw_str(&w, e.sock ? "address" : "path", hwt_model_str(m, e.shown));
+	hwt_vw_int(&w, "fd", fd);
+	hwt_vw_int(&w, "length", (int64_t)in->regs[HWT_SYSC_SI]);
+	hwt_vw_int(&w, "offset", (int64_t)in->regs[HWT_SYSC_R9]);
+	hwt_vw_str(&w, "perms", perms);
+	hwt_vw_int(&w, "result", ret);
+	hwt_vw_end(&w);
+	out->name = "map";
+	out->leaf = e.leaf;
+	out->args = w.bad ? NULL : fx->args[0];
+	out->args_len = w.bad ? 0 : (uint32_t)w.len;
+	return 1;
+}
+
 /* Call @in of @pid, which returned @ret: the effect, if it is one. */
 static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		    const struct hwt_sysc_rec *in, int64_t ret, struct hwt_effect *out)
@@ -344,6 +379,8 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 		out->name = nr == HWT_NR_CONNECT ? "connect" : "bind";
 		put_args(fx, m, in, ret, &e, (int32_t)fd, -1, NULL, NULL, 0, out);
 		return 1;
+	case HWT_SYSC_C_MAP:
+		return map(fx, m, pid, in, ret, out);
 	case HWT_SYSC_C_CLONE:
 		/* A new thread (clone's CLONE_THREAD) shares its process's table; clone3's flags
 		 * are not recorded: a thread then gets a copy no one looks up. */

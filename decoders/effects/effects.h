@@ -17,14 +17,14 @@
 /** What hwt_effects_record() found complete: one effect. Pointers are borrowed until the next
  *  call. */
 struct hwt_effect {
-	const char *name;    /* "open", "read", "write", "close", "connect", "bind", "accept",
-				"send", "recv" (static) */
+	const char *name;    /* "open", "read", "write", "close", "map", "connect", "bind",
+				"accept", "send", "recv" (static) */
 	uint32_t leaf;	     /* string id of the leaf frame the views show: "file:PATH",
 				"net:HOST:PORT", or for a descriptor opened before the recording
 				"file:fd:N" / "net:fd:N" */
 	const uint8_t *args; /* a value tree (core/format/value.h), a map: path or address, fd,
 				bytes (reads, writes), flags (opens), via (the call of a copy),
-				result */
+				length, offset and perms (a map), result */
 	uint32_t args_len;
 	uint64_t ts; /* when the call returned (the record's time) */
 };

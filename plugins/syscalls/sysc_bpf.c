@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -59,6 +60,7 @@ enum {
 	L_ADDRLEN,
 	L_CLAMP,
 	L_NOT_CLONE,
+	L_NOT_MAP,
 	L_OUTPUT,
 	L_STR_OK,
 	L_LIVE,
@@ -113,6 +115,7 @@ static void jump(struct as *as, uint8_t op, int dst, int32_t imm, int label)
 #define MOVI(d, k)	 emit(as, BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
 #define MOVI32(d, k)	 emit(as, BPF_ALU | BPF_MOV | BPF_K, d, 0, 0, k)
 #define ADDI(d, k)	 emit(as, BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, k)
+#define ANDI(d, k)	 emit(as, BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, k)
 #define RSHI(d, k)	 emit(as, BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, k)
 #define LDX(sz, d, s, o) emit(as, BPF_LDX | BPF_MEM | (sz), d, s, o, 0)
 #define STX(sz, d, o, s) emit(as, BPF_STX | BPF_MEM | (sz), d, s, o, 0)
@@ -298,6 +301,14 @@ static int assemble_exit(struct as *as, const struct hwt_sysc_bpf *b)
 	follow_child(as, b);
 	/* and a record: the child inherits the parent's descriptors */
 	PLACE(L_NOT_CLONE);
+	/* mmap: a record only for a file mapped, not for memory (malloc's large blocks, thread
+	 * stacks) nor a failure (-4095 .. -1, unsigned above -4096) */
+	JNE(R8, HWT_SYSC_C_MAP, L_NOT_MAP);
+	LDX(BPF_DW, R1, FP, REG_OFF(HWT_SYSC_R10));
+	ANDI(R1, MAP_ANONYMOUS);
+	JNE(R1, 0, L_OUT);
+	JGT(R9, -4096, L_OUT);
+	PLACE(L_NOT_MAP);
 	STI(BPF_W, FP, REC, HWT_SYSC_EXIT);
 	STI(BPF_W, FP, REC + 4, 0);
 	STX(BPF_DW, FP, REC + 8, R9);

@@ -1,6 +1,6 @@
-/* The `syscalls` plugin: file opens, reads and writes with their paths and byte counts, and
- * network connects, sends and receives with their addresses, each with the calling thread's user
- * stack (copied, for CFI unwinding), from a BPF program on the raw sys_exit tracepoint that
+/* The `syscalls` plugin: file opens, reads, writes and mappings with their paths and byte counts,
+ * and network connects, sends and receives with their addresses, each with the calling thread's
+ * user stack (copied, for CFI unwinding), from a BPF program on the raw sys_exit tracepoint that
  * writes to per-CPU perf events; decoders/effects turns the records into instants. */
 #include <errno.h>
 #include <stdio.h>

@@ -4,7 +4,9 @@
 # The files view (folded) must give each (calling function, file) exactly the bytes written plus
 # read and the files:count view two opens of each; the network view the same bytes on
 # net:127.0.0.1:PORT under net_client and server_main; the Chrome and Perfetto exports an
-# instant per call with the path or address, fd and bytes on the right thread. At -O0 and -O2.
+# instant per call with the path or address, fd and bytes on the right thread. The file it maps
+# is one "map" instant (length, offset, perms) and the files:mapped view's only bytes under
+# file_map; the memory it maps is no instant. At -O0 and -O2.
 need python3 protoc go
 
 # How a path the program opened is shown: under the project root (the working directory by
@@ -15,12 +17,14 @@ TMP_SHOWN='external/tmp'
 
 CHECK='
 import sys, collections
-out, folded, counts, net, chrome, cwd_shown, tmp_shown = sys.argv[1:8]
-files, port, csend, ssend = [], None, 0, 0
+out, folded, counts, net, chrome, cwd_shown, tmp_shown, mapped = sys.argv[1:9]
+files, maps, port, csend, ssend = [], [], None, 0, 0
 for line in open(out):
     w = line.split()
     if w[0] == "file":
         files.append((w[1], int(w[2]), int(w[3])))
+    elif w[0] == "map":
+        maps.append((w[1], int(w[2]), int(w[3])))
     elif w[0] == "server":
         port, csend, ssend = int(w[1]), int(w[2]), int(w[3])
 check(len(files) == 5 and port, "program output: %s" % open(out).read()[:300])
@@ -80,6 +84,23 @@ wby = {(True, "send"): csend, (True, "recv"): ssend, (False, "recv"): csend, (Fa
 check(by == wby, "chrome: bytes by (main thread, direction) %s, want %s" % (dict(by), wby))
 check(any(e["name"] == "connect" and e["args"].get("address") == addr for e in inst),
       "chrome: no connect instant to %s" % addr)
+check(len(maps) == 1, "program output: maps %s" % maps)
+mpath, mlen, moff = maps[0]
+mi = [e for e in inst if e["name"] == "map"]
+m = [e for e in mi if e["args"].get("path") == shown(mpath)]
+check(len(m) == 1 and m[0]["args"].get("length") == mlen and m[0]["args"].get("offset") == moff
+      and m[0]["args"].get("perms") == "r--p" and m[0]["args"].get("fd", -1) >= 0,
+      "chrome: map instants of %s: %s, want one of %d bytes at %d, r--p" %
+      (mpath, [e["args"] for e in m], mlen, moff))
+check(all(e["args"].get("fd", -1) >= 0 and "path" in e["args"] for e in mi),
+      "chrome: a map instant of no file (memory mapped?): %s" %
+      [e["args"] for e in mi if e["args"].get("fd", -1) < 0 or "path" not in e["args"]][:3])
+gm = collections.Counter()
+for (fr, lf), v in fold(mapped).items():
+    if "file_map" in fr:
+        gm[lf] += v
+check(gm == {"file:" + shown(mpath): mlen}, "files:mapped view under file_map %s, want %d on %s" %
+      (dict(gm), mlen, shown(mpath)))
 done()
 '
 
@@ -133,9 +154,11 @@ for prog in effects effects_o2; do
 	hw_ok export -f folded --view files -o $prog.files.folded $prog.hwt
 	hw_ok export -f folded --view files:count -o $prog.count.folded $prog.hwt
 	hw_ok export -f folded --view network -o $prog.net.folded $prog.hwt
+	hw_ok export -f folded --view files:mapped -o $prog.mapped.folded $prog.hwt
 	hw_ok export -o $prog.json $prog.hwt
 	py "$CHECK" $prog.out $prog.files.folded $prog.count.folded $prog.net.folded $prog.json \
-		"$CWD_SHOWN" "$TMP_SHOWN" || err "$prog: effects in the views or the Chrome export"
+		"$CWD_SHOWN" "$TMP_SHOWN" $prog.mapped.folded ||
+		err "$prog: effects in the views or the Chrome export"
 	hw_ok export -f pprof --view files -o $prog.pb.gz $prog.hwt
 	go tool pprof -raw $prog.pb.gz >$prog.raw 2>pprof.err ||
 		fail "go tool pprof -raw cannot read $prog.pb.gz: $(head -c 300 pprof.err)"

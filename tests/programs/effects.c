@@ -1,8 +1,10 @@
 /* Effects: five named files, each written and read back by a function of its own with byte
- * counts of its own (two under the working directory, three under /tmp), and a TCP connection
- * to a server thread on 127.0.0.1 (an ephemeral port): the client sends CLIENT_SEND bytes and
- * receives SERVER_SEND. Prints "file NAME WRITTEN READ" for each file and "server PORT" for
- * t_effects to check the files and network views against. Usage: effects [TMPDIR_TAG] */
+ * counts of its own (two under the working directory, three under /tmp), a file mapped
+ * (MAP_LENGTH bytes at MAP_OFFSET) beside memory mapped, and a TCP connection to a server thread
+ * on 127.0.0.1 (an ephemeral port): the client sends CLIENT_SEND bytes and receives
+ * SERVER_SEND. Prints "file NAME WRITTEN READ" for each file, "map NAME LENGTH OFFSET" and
+ * "server PORT" for t_effects to check the files and network views against.
+ * Usage: effects [TMPDIR_TAG] */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -10,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CLIENT_SEND 1111
 #define SERVER_SEND 2222
+#define MAP_LENGTH  8192
+#define MAP_OFFSET  4096
 
 static char buf[1 << 16];
 
@@ -67,6 +72,30 @@ __attribute__((noinline)) void file_tmp_e(void)
 {
 	write_read(tmp_e, 5000, 500);
 	__asm__ volatile("" ::: "memory");
+}
+
+/* Maps a file of its own (written first) and reads through the mapping, then maps memory: one
+ * "map" effect, of the file. */
+__attribute__((noinline)) void file_map(void)
+{
+	const char *path = "fx_map.dat";
+	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+	if (fd < 0 || write(fd, buf, MAP_OFFSET + MAP_LENGTH) != MAP_OFFSET + MAP_LENGTH) {
+		perror(path);
+		exit(1);
+	}
+	volatile const char *p = mmap(NULL, MAP_LENGTH, PROT_READ, MAP_PRIVATE, fd, MAP_OFFSET);
+	char *mem = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mem == MAP_FAILED || p[MAP_LENGTH - 1] != 'x') {
+		perror("mmap");
+		exit(1);
+	}
+	mem[0] = p[0];
+	munmap((void *)p, MAP_LENGTH);
+	munmap(mem, 1 << 20);
+	close(fd);
+	unlink(path);
+	printf("map %s %d %d\n", path, MAP_LENGTH, MAP_OFFSET);
 }
 
 /* Reads exactly @n bytes. */
@@ -139,6 +168,7 @@ int main(void)
 	unlink(tmp_c);
 	unlink(tmp_d);
 	unlink(tmp_e);
+	file_map();
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);

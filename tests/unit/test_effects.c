@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "hwtrace/error.h"
@@ -128,6 +129,61 @@ START_TEST(hwt_effects_record_file)
 	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, -2, "nope", 5), 1);
 	ck_assert_str_eq(leaf(&f), "file:nope");
 	ck_assert_int_eq(arg(&f, "result", NULL), -2);
+	teardown(&f);
+}
+END_TEST
+
+/* mmap(NULL, @len, @prot, @flags, @fd, @off) that returned @ret. */
+static int map_call(struct fixture *f, uint64_t len, uint64_t prot, uint64_t flags, int64_t fd,
+		    uint64_t off, int64_t ret)
+{
+	struct hwt_sysc_rec r = { .kind = HWT_SYSC_EXIT, .val = ret };
+
+	r.regs[HWT_SYSC_SI] = len;
+	r.regs[HWT_SYSC_DX] = prot;
+	r.regs[HWT_SYSC_R10] = flags;
+	r.regs[HWT_SYSC_R8] = (uint64_t)fd;
+	r.regs[HWT_SYSC_R9] = off;
+	r.regs[HWT_SYSC_ORIG_AX] = HWT_NR_MMAP;
+	return hwt_effects_record(f->fx, f->m, 100, 7, ++f->ts, &r, HWT_SYSC_HEAD, f->out);
+}
+
+/* A file mapped is a "map" effect with its length, offset and perms, and no bytes (what is read
+ * through it is not seen); memory mapped and failed calls are none. */
+START_TEST(hwt_effects_record_map)
+{
+	struct fixture f;
+	const char *s = NULL;
+
+	setup(&f);
+	ck_assert_uint_eq(hwt_sysc_class_of(HWT_NR_MMAP), HWT_SYSC_C_MAP);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, 5, "lib.so", 7), 1);
+	ck_assert_int_eq(
+		map_call(&f, 8192, PROT_READ | PROT_EXEC, MAP_PRIVATE, 5, 4096, 0x7f0000001000), 1);
+	ck_assert_str_eq(f.out[0].name, "map");
+	ck_assert_str_eq(leaf(&f), "file:lib.so");
+	ck_assert_int_eq(arg(&f, "length", NULL), 8192);
+	ck_assert_int_eq(arg(&f, "offset", NULL), 4096);
+	ck_assert_int_eq(arg(&f, "fd", NULL), 5);
+	ck_assert_int_eq(arg(&f, "bytes", NULL), -1);
+	ck_assert_int_eq(arg(&f, "result", NULL), 0x7f0000001000);
+	arg(&f, "perms", &s);
+	ck_assert_str_eq(s, "r-xp");
+	/* shared and writable, of a descriptor from before the recording */
+	ck_assert_int_eq(map_call(&f, 64, PROT_READ | PROT_WRITE, MAP_SHARED, 9, 0, 0x7f0000000000),
+			 1);
+	ck_assert_str_eq(leaf(&f), "file:fd:9");
+	arg(&f, "perms", &s);
+	ck_assert_str_eq(s, "rw-s");
+	/* memory, and failures: none */
+	ck_assert_int_eq(map_call(&f, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0,
+				  0x7f0000100000),
+			 0);
+	ck_assert_int_eq(
+		map_call(&f, 1 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, 5, 0, 0x7f0000100000),
+		0);
+	ck_assert_int_eq(map_call(&f, 4096, PROT_READ, MAP_PRIVATE, 5, 0, -13), 0);
+	ck_assert_int_eq(map_call(&f, 4096, PROT_READ, MAP_PRIVATE, -1, 0, 0x7f0000200000), 0);
 	teardown(&f);
 }
 END_TEST
@@ -341,6 +397,7 @@ static Suite *effects_suite(void)
 
 	tcase_add_test(tc, hwt_effects_record_file);
 	tcase_add_test(tc, hwt_effects_record_fork);
+	tcase_add_test(tc, hwt_effects_record_map);
 	tcase_add_test(tc, hwt_effects_record_net);
 	tcase_add_test(tc, hwt_effects_record_copy);
 	tcase_add_test(tc, hwt_effects_record_dirfd);
