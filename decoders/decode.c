@@ -75,8 +75,10 @@ void hwt_dec_announce(struct hwt_decoder *d, uint32_t pid, uint32_t tid, uint64_
 		struct thread *p = hwt_dec_thread(d, pid, 0);
 		char buf[32];
 		snprintf(buf, sizeof(buf), "[%u]", tid);
-		int64_t id = p && p->name ? p->name : hwt_model_intern_str(d->m, buf);
+		int from_process = p && p != t && p->name;
+		int64_t id = from_process ? p->name : hwt_model_intern_str(d->m, buf);
 		t->name = id > 0 ? (uint32_t)id : 0;
+		t->made_up = !from_process || p->made_up;
 	}
 	if (tid == pid) {
 		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_PROCESS, pid, tid, ts);

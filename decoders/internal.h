@@ -44,6 +44,7 @@ static inline void *hwt_dec_zalloc(size_t size)
 struct thread {
 	uint32_t tid, pid;
 	uint32_t name; /* string id */
+	int made_up;   /* @name is "[TID]" (or none): no COMM or FORK told it */
 	int announced; /* a THREAD event went out */
 	int exited;
 	uint64_t last[MAX_GROUP]; /* group values at the previous sample, for deltas */

@@ -398,8 +398,27 @@ static void trailer(struct hwt_decoder *d, const uint8_t *rec, uint32_t size, ui
 static void set_name(struct hwt_decoder *d, struct thread *t, const char *comm, size_t max)
 {
 	int64_t id = hwt_model_intern_strn(d->m, comm, strnlen(comm, max));
-	if (id > 0)
+	if (id > 0) {
 		t->name = (uint32_t)id;
+		t->made_up = 0;
+	}
+}
+
+/* Thread @t of @pid, announced already, has a new name: announced again with it (a process's
+ * main thread as the process too, with its parent @ppid when known, else 0). */
+static void announce_again(struct hwt_decoder *d, const struct thread *t, uint32_t pid,
+			   uint32_t ppid, uint64_t time)
+{
+	if (pid == t->tid) {
+		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_PROCESS, pid, t->tid, time);
+		if (ev) {
+			ev->proc.name = t->name;
+			ev->proc.parent_pid = ppid;
+		}
+	}
+	struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_THREAD, pid, t->tid, time);
+	if (ev)
+		ev->thread.name = t->name;
 }
 
 /* PERF_RECORD_MMAP, MMAP2: a mapping for the symbolizer. */
@@ -490,15 +509,7 @@ static int on_comm(struct hwt_decoder *d, const uint8_t *rec, uint32_t size)
 	set_name(d, t, (const char *)(body + 8), blen - 8);
 	t->pid = pt[0];
 	if (t->announced) {
-		/* A rename: announce again with the new name. */
-		if (pt[0] == pt[1]) {
-			struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_PROCESS, pt[0], pt[1], time);
-			if (ev)
-				ev->proc.name = t->name;
-		}
-		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_THREAD, pt[0], pt[1], time);
-		if (ev)
-			ev->thread.name = t->name;
+		announce_again(d, t, pt[0], 0, time); /* a rename */
 	} else {
 		hwt_dec_announce(d, pt[0], pt[1], time);
 	}
@@ -514,10 +525,13 @@ static int on_fork(struct hwt_decoder *d, const uint8_t *body, size_t blen)
 	uint64_t time = *(const uint64_t *)(body + 16);
 	struct thread *parent = hwt_dec_thread(d, pt[3], 0);
 	uint32_t pname = parent ? parent->name : 0;
+	int made_up = !parent || !parent->name || parent->made_up;
 	struct thread *t = hwt_dec_thread(d, pt[2], 1);
 	if (!t)
 		return HWT_E_NOMEM;
-	*t = (struct thread){ .tid = pt[2], .pid = pt[0], .name = pname, .announced = 1 };
+	*t = (struct thread){
+		.tid = pt[2], .pid = pt[0], .name = pname, .made_up = made_up, .announced = 1
+	};
 	if (pt[0] != pt[1]) { /* a new process, not a new thread */
 		int err = hwt_symbolizer_fork(d->sym, pt[1], pt[0]);
 		if (err < 0)
@@ -551,6 +565,21 @@ static int on_thread_exit(struct hwt_decoder *d, const uint8_t *body, size_t ble
 	if (!t || t->exited)
 		return 0;
 	t->exited = 1;
+	/* A process forked while the recording started has no FORK record: its parent's events
+	 * are opened CPU by CPU, and the child inherits those open already, while the fork is told
+	 * only by an event of the CPU it ran on. Announced at its first sample under a made-up
+	 * name, it takes its parent's (what a fork's child has until it execs) from its EXIT, which
+	 * names the parent. */
+	if (t->made_up && t->announced && pt[0] == pt[2] && pt[1] != pt[0]) {
+		const struct thread *p = hwt_dec_thread(d, pt[3], 0);
+		if (!p || !p->name || p->made_up)
+			p = hwt_dec_thread(d, pt[1], 0);
+		if (p && p->name && !p->made_up) {
+			t->name = p->name;
+			t->made_up = 0;
+			announce_again(d, t, pt[0], pt[1], time);
+		}
+	}
 	int err = hwt_dec_thread_end(d, pt[0], pt[2], time);
 	if (err < 0)
 		return err;

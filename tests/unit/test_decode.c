@@ -311,6 +311,44 @@ START_TEST(decode_lifecycle)
 }
 END_TEST
 
+/* A child forked while the recording started, whose FORK no event wrote (attaching opens the
+ * parent's events CPU by CPU): its first sample announces it as "[PID]", its EXIT, naming its
+ * parent, gives it the parent's name and parent; a thread of that child takes the process's
+ * name only once it has one. */
+START_TEST(decode_unforked_child_named_at_exit)
+{
+	struct recs r = { .len = 0 };
+	struct seen s;
+	const uint32_t child = 1002, child_thread = 1003;
+
+	begin_file();
+	comm(&r, PID, PID, "prog", 0, 10);
+	sample(&r, child, child, 40, 1, 0x401100);
+	sample(&r, child, child_thread, 45, 1, 0x401100);
+	task(&r, PERF_RECORD_EXIT, child, PID, child, PID, 60);
+	ring_item(&r, 0, 1000);
+	end_file(1, 0);
+	decode_all(&s);
+	int p0 = find(&s, HWT_EV_PROCESS, child, 0), p1 = find(&s, HWT_EV_PROCESS, child, 1);
+	ck_assert_int_ge(p0, 0);
+	ck_assert_str_eq(hwt_model_str(s.m, s.ev[p0].proc.name), "[1002]");
+	ck_assert_int_lt(p0, find(&s, HWT_EV_SAMPLE, child, 0));
+	ck_assert_str_eq(
+		hwt_model_str(s.m, s.ev[find(&s, HWT_EV_THREAD, child_thread, 0)].thread.name),
+		"[1002]");
+	ck_assert_int_gt(p1, p0);
+	ck_assert_str_eq(hwt_model_str(s.m, s.ev[p1].proc.name), "prog");
+	ck_assert_uint_eq(s.ev[p1].proc.parent_pid, PID);
+	ck_assert_uint_eq(s.ev[p1].ts, 60);
+	ck_assert_str_eq(hwt_model_str(s.m, s.ev[find(&s, HWT_EV_THREAD, child, 1)].thread.name),
+			 "prog");
+	ck_assert_int_eq(find(&s, HWT_EV_PROCESS, child, 2), -1);
+	/* The parent, named by its COMM, is never renamed. */
+	ck_assert_int_eq(find(&s, HWT_EV_PROCESS, PID, 1), -1);
+	hwt_model_free(s.m);
+}
+END_TEST
+
 START_TEST(decode_counter_deltas)
 {
 	struct seen s;
@@ -490,6 +528,7 @@ static Suite *decode_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, decode_orders_across_rings);
 	tcase_add_test(tc, decode_lifecycle);
+	tcase_add_test(tc, decode_unforked_child_named_at_exit);
 	tcase_add_test(tc, decode_counter_deltas);
 	tcase_add_test(tc, decode_counter_tracks_sum_cpus);
 	tcase_add_test(tc, decode_lost_marked);
