@@ -181,17 +181,17 @@ int hwt_btf_member_offset(const uint8_t *blob, size_t len, const char *strct, co
 	return rc;
 }
 
-int hwt_btf_file_member_offset(const char *path, const char *strct, const char *member,
-			       uint32_t *off)
+uint8_t *hwt_btf_file_read(const char *path, size_t *len, int *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 
+	*err = HWT_E_IO;
 	if (fd < 0)
-		return HWT_E_IO;
+		return NULL;
 	if (fstat(fd, &st) || st.st_size <= 0 || st.st_size > (256 << 20)) {
 		close(fd);
-		return HWT_E_IO;
+		return NULL;
 	}
 	/* sysfs gives the blob's size; read it whole, as files there may not map */
 	uint8_t *blob = malloc((size_t)st.st_size);
@@ -203,10 +203,29 @@ int hwt_btf_file_member_offset(const char *path, const char *strct, const char *
 		got += (size_t)r;
 	}
 	close(fd);
+	if (!blob) {
+		*err = HWT_E_NOMEM;
+		return NULL;
+	}
+	if (got != (size_t)st.st_size) {
+		free(blob);
+		return NULL;
+	}
+	*len = got;
+	*err = 0;
+	return blob;
+}
+
+int hwt_btf_file_member_offset(const char *path, const char *strct, const char *member,
+			       uint32_t *off)
+{
+	size_t len;
+	int err;
+	uint8_t *blob = hwt_btf_file_read(path, &len, &err);
+
 	if (!blob)
-		return HWT_E_NOMEM;
-	int rc = got == (size_t)st.st_size ? hwt_btf_member_offset(blob, got, strct, member, off)
-					   : HWT_E_IO;
+		return err;
+	int rc = hwt_btf_member_offset(blob, len, strct, member, off);
 	free(blob);
 	return rc;
 }

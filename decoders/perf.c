@@ -248,7 +248,8 @@ static int64_t build_stack(struct hwt_decoder *d, const struct hwt_event_desc *e
 }
 
 /* A record of the syscalls plugin: an instant for each effect it completes (a copy makes two),
- * with the caller's stack and, under it, the effect's own frame. */
+ * with the caller's stack and, under it, the effect's own frame; an io_uring request's on the
+ * thread and under the stack that submitted it. */
 static int effect_sample(struct hwt_decoder *d, const struct hwt_event_desc *e,
 			 const struct hwt_perf_sample *s)
 {
@@ -264,24 +265,34 @@ static int effect_sample(struct hwt_decoder *d, const struct hwt_event_desc *e,
 		d->stats.damaged_records++;
 		return 0;
 	}
+	if (n == 0 && hwt_effects_wants_stack(d->effects)) {
+		/* An io_uring submission: its completion's effect shows where it was made. */
+		int64_t at = build_stack(d, e, s);
+		if (at < 0)
+			return (int)at;
+		hwt_effects_keep_stack(d->effects, (uint32_t)at);
+		return 0;
+	}
 	if (n <= 0)
 		return n;
-	hwt_dec_announce(d, s->pid, s->tid, s->time);
-	int64_t caller = build_stack(d, e, s);
+	uint32_t tid = fx[0].tid ? fx[0].tid : s->tid;
+	hwt_dec_announce(d, s->pid, tid, s->time);
+	int64_t caller = fx[0].stack ? 0 : build_stack(d, e, s);
 	if (caller < 0)
 		return (int)caller;
 	for (int k = 0; k < n; k++) {
 		struct hwt_frame fr = { .name = fx[k].leaf, .kind = HWT_FRAME_SPAN };
-		int64_t stack = caller, frame = fx[k].leaf ? hwt_model_intern_frame(d->m, &fr) : 0;
+		int64_t stack = fx[k].stack ? fx[k].stack : caller,
+			frame = fx[k].leaf ? hwt_model_intern_frame(d->m, &fr) : 0;
 		if (frame < 0)
 			return (int)frame;
 		if (frame &&
-		    (stack = hwt_model_intern_stack(d->m, (uint32_t)caller, (uint32_t)frame)) < 0)
+		    (stack = hwt_model_intern_stack(d->m, (uint32_t)stack, (uint32_t)frame)) < 0)
 			return (int)stack;
 		int64_t name = hwt_model_intern_str(d->m, fx[k].name);
 		if (name < 0)
 			return (int)name;
-		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_INSTANT, s->pid, s->tid, s->time);
+		struct hwt_event *ev = hwt_dec_emit(d, HWT_EV_INSTANT, s->pid, tid, s->time);
 		if (!ev)
 			return HWT_E_NOMEM;
 		ev->stack = (uint32_t)stack;

@@ -9,7 +9,21 @@
 
 /** hwt_sysc_rec.kind */
 enum hwt_sysc_kind {
-	HWT_SYSC_EXIT = 1, /* a call that returned: the only kind written */
+	HWT_SYSC_EXIT = 1,	   /* a call that returned */
+	HWT_SYSC_URING_SUBMIT = 2, /* an io_uring request submitted (enum hwt_sysc_uring_reg) */
+	HWT_SYSC_URING_DONE = 3,   /* an io_uring request's completion (enum hwt_sysc_uring_reg) */
+};
+
+/** What an io_uring record holds of the request (struct io_kiocb, read through the kernel's BTF
+ *  at the io_uring_submit_req and io_uring_complete tracepoints), in its regs[]; @val is 0. */
+enum hwt_sysc_uring_reg {
+	HWT_SYSC_U_REQ = 0,    /* the request's kernel address: pairs a completion with its
+				  submission (requests are reused once complete) */
+	HWT_SYSC_U_OPCODE = 1, /* IORING_OP_* (its low byte) */
+	HWT_SYSC_U_FD = 2,     /* submitted: the descriptor, or the fixed file's index (low 32
+				  bits); completed: the result (low 32 bits, signed) */
+	HWT_SYSC_U_FLAGS = 3,  /* submitted: the request's flags (bit 0: a fixed file, low 32 bits);
+				  completed: the CQE's flags (IORING_CQE_F_MORE: more to come) */
 };
 
 /** The registers copied at each record, in pt_regs order (r10 .. orig_ax): the arguments are

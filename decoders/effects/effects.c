@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/close_range.h>
+#include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
@@ -30,7 +31,22 @@ struct fdent {
 	int sock;
 };
 
+/* An io_uring request submitted, its completion not yet seen. */
+struct uring_req {
+	uint32_t pid, tid;
+	uint8_t opcode; /* IORING_OP_* */
+	uint8_t fixed;	/* @fd is the index of a registered file */
+	int32_t fd;
+	uint32_t stack; /* where it was submitted; 0: not known */
+};
+
 struct hwt_effects {
+	struct hwt_idmap reqs; /* a request's address -> index + 1 in @urs, 0: none pending */
+	struct uring_req *urs;
+	size_t nurs, cap_urs;
+	uint32_t *free_urs; /* indices in @urs free again */
+	size_t nfree, cap_free;
+	size_t keep; /* the submission just taken (index + 1), for hwt_effects_keep_stack() */
 	struct hwt_idmap fds; /* pid << 32 | fd -> index + 1 in @ents, 0: closed */
 	struct fdent *ents;
 	size_t nents, cap_ents;
@@ -52,6 +68,9 @@ void hwt_effects_free(struct hwt_effects *fx)
 	if (!fx)
 		return;
 	hwt_idmap_fini(&fx->fds);
+	hwt_idmap_fini(&fx->reqs);
+	free(fx->urs);
+	free(fx->free_urs);
 	free(fx->ents);
 	free(fx->paths);
 	free(fx);
@@ -472,23 +491,144 @@ static int complete(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid,
 	return 0;
 }
 
+/* An io_uring request submitted: kept until its completion, which says what it did. */
+static int uring_submit(struct hwt_effects *fx, uint32_t pid, uint32_t tid,
+			const struct hwt_sysc_rec *in)
+{
+	uint32_t *slot = hwt_idmap_put(&fx->reqs, in->regs[HWT_SYSC_U_REQ], NULL);
+	size_t i;
+
+	if (!slot)
+		return HWT_E_NOMEM;
+	if (*slot) { /* a request whose completion was not seen (lost): taken over */
+		i = *slot - 1;
+	} else if (fx->nfree) {
+		i = fx->free_urs[--fx->nfree];
+	} else {
+		if (HWT_ARRAY_GROW(fx->urs, &fx->cap_urs, fx->nurs + 1))
+			return HWT_E_NOMEM;
+		i = fx->nurs++;
+	}
+	fx->urs[i] = (struct uring_req){
+		.pid = pid,
+		.tid = tid,
+		.opcode = (uint8_t)in->regs[HWT_SYSC_U_OPCODE],
+		.fixed = (uint8_t)(in->regs[HWT_SYSC_U_FLAGS] & 1),
+		.fd = (int32_t)in->regs[HWT_SYSC_U_FD],
+	};
+	*slot = (uint32_t)i + 1;
+	fx->keep = i + 1;
+	return 0;
+}
+
+/* A registered file (IOSQE_FIXED_FILE): "file:fixed:N", its index; the table cannot name it. */
+static int fixed_ent(struct hwt_effects *fx, struct hwt_model *m, int32_t index, struct fdent *e)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "fixed:%d", (int)index);
+	int64_t id = hwt_model_intern_str(m, name);
+	if (id < 0)
+		return (int)id;
+	e->shown = (uint32_t)id;
+	e->sock = 0;
+	return leaf_of(fx, m, "file:", name, e);
+}
+
+/* An io_uring request completed with @res: a read, write, send, receive or close of the
+ * descriptor it was submitted on, on the thread and under the stack that submitted it (the
+ * kernel completes some on a worker thread of its own, iou-wrk-N, others inline: where would
+ * tell the reader nothing). A completion whose submission was not seen (submitted before the
+ * recording, or its record lost) is none. */
+static int uring_done(struct hwt_effects *fx, struct hwt_model *m, const struct hwt_sysc_rec *in,
+		      struct hwt_effect *out)
+{
+	uint32_t *slot = hwt_idmap_find(&fx->reqs, in->regs[HWT_SYSC_U_REQ]);
+	int64_t res = (int32_t)in->regs[HWT_SYSC_U_FD];
+	int rc;
+
+	if (!slot || !*slot)
+		return 0;
+	struct uring_req q = fx->urs[*slot - 1];
+	if (!(in->regs[HWT_SYSC_U_FLAGS] & IORING_CQE_F_MORE)) { /* its last completion */
+		if (HWT_ARRAY_GROW(fx->free_urs, &fx->cap_free, fx->nfree + 1))
+			return HWT_E_NOMEM;
+		fx->free_urs[fx->nfree++] = *slot - 1;
+		*slot = 0;
+	}
+	int reads = 0, sock_op = 0, closes = q.opcode == IORING_OP_CLOSE;
+	switch (q.opcode) {
+	case IORING_OP_RECV:
+	case IORING_OP_RECVMSG:
+		sock_op = 1;
+		/* fall through */
+	case IORING_OP_READ:
+	case IORING_OP_READV:
+	case IORING_OP_READ_FIXED:
+		reads = 1;
+		break;
+	case IORING_OP_SEND:
+	case IORING_OP_SENDMSG:
+		sock_op = 1;
+		break;
+	case IORING_OP_WRITE:
+	case IORING_OP_WRITEV:
+	case IORING_OP_WRITE_FIXED:
+	case IORING_OP_CLOSE:
+		break;
+	default:
+		return 0; /* no I/O of a file or socket this table follows */
+	}
+	struct fdent e = { 0 };
+	if ((rc = q.fixed ? fixed_ent(fx, m, q.fd, &e)
+			  : fd_lookup(fx, m, q.pid, (uint32_t)q.fd, sock_op, &e)))
+		return rc;
+	if (closes && !q.fixed && res == 0 && (rc = fd_put(fx, q.pid, q.fd, NULL)))
+		return rc;
+	out->name = closes  ? "close"
+		    : reads ? (e.sock ? "recv" : "read")
+			    : (e.sock ? "send" : "write");
+	int64_t bytes = closes ? -1 : res > 0 ? res : 0;
+	put_args(fx, m, in, res, &e, q.fd, bytes, "via", "io_uring", 0, out);
+	out->stack = q.stack;
+	out->tid = q.tid;
+	return 1;
+}
+
+int hwt_effects_wants_stack(const struct hwt_effects *fx)
+{
+	return fx && fx->keep;
+}
+
+void hwt_effects_keep_stack(struct hwt_effects *fx, uint32_t stack)
+{
+	if (fx && fx->keep && fx->keep <= fx->nurs)
+		fx->urs[fx->keep - 1].stack = stack;
+	if (fx)
+		fx->keep = 0;
+}
+
 int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint32_t tid,
 		       uint64_t ts, const void *raw, size_t len,
 		       struct hwt_effect out[HWT_EFFECTS_MAX])
 {
-	(void)tid;
 	if (!fx || !m || !raw || !out)
 		return HWT_E_INVAL;
 	struct hwt_sysc_rec *r = &fx->rec;
 	if (len < HWT_SYSC_HEAD)
 		return HWT_E_CORRUPT;
 	memcpy(r, raw, HWT_SYSC_HEAD);
-	if (r->kind != HWT_SYSC_EXIT || r->dlen > HWT_SYSC_DATA ||
+	fx->keep = 0;
+	if (r->kind < HWT_SYSC_EXIT || r->kind > HWT_SYSC_URING_DONE || r->dlen > HWT_SYSC_DATA ||
 	    (r->dlen && len < HWT_SYSC_HEAD + r->dlen))
 		return HWT_E_CORRUPT;
 	memset(r->data, 0, sizeof(r->data));
 	memcpy(r->data, (const uint8_t *)raw + HWT_SYSC_HEAD, r->dlen);
 	memset(out, 0, HWT_EFFECTS_MAX * sizeof(*out));
 	out[0].ts = out[1].ts = ts;
+	if (r->kind == HWT_SYSC_URING_SUBMIT)
+		return uring_submit(fx, pid, tid, r);
+	if (r->kind == HWT_SYSC_URING_DONE)
+		return uring_done(fx, m, r, out);
 	return complete(fx, m, pid, r, r->val, out);
 }

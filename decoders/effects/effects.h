@@ -1,7 +1,7 @@
 /* Effects: the records of the `syscalls` plugin (core/format/sysc_format.h), one per system
- * call, read against a table of each process's open files and sockets, as the effects a program
- * had: opens, reads, writes, connects, sends and receives, each with the file or address it
- * touched, its bytes and its result. */
+ * call or io_uring request, read against a table of each process's open files and sockets, as
+ * the effects a program had: opens, reads, writes, mappings, connects, sends and receives, each
+ * with the file or address it touched, its bytes and its result. */
 #ifndef HWT_DECODERS_EFFECTS_EFFECTS_H
 #define HWT_DECODERS_EFFECTS_EFFECTS_H
 
@@ -26,7 +26,12 @@ struct hwt_effect {
 				bytes (reads, writes), flags (opens), via (the call of a copy),
 				length, offset and perms (a map), result */
 	uint32_t args_len;
-	uint64_t ts; /* when the call returned (the record's time) */
+	uint64_t ts;	/* when the call returned (the record's time) */
+	uint32_t stack; /* the stack node to show it under: an io_uring request's completion
+			   names its submission's, kept by hwt_effects_keep_stack(); 0: the
+			   stack of the record's own thread */
+	uint32_t tid;	/* the thread it shows on: an io_uring request's submitter (the kernel
+			   may complete it on a worker thread of its own); 0: the record's */
 };
 
 struct hwt_effects;
@@ -46,5 +51,13 @@ void hwt_effects_free(struct hwt_effects *fx);
 int hwt_effects_record(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint32_t tid,
 		       uint64_t ts, const void *raw, size_t len,
 		       struct hwt_effect out[HWT_EFFECTS_MAX]);
+
+/** Whether the record hwt_effects_record() took last was an io_uring submission, whose stack
+ *  (where the program submitted it) its completion's effect will show: then the caller hands
+ *  it over with hwt_effects_keep_stack(). */
+int hwt_effects_wants_stack(const struct hwt_effects *fx);
+
+/** The stack node of the submission hwt_effects_wants_stack() asked for. */
+void hwt_effects_keep_stack(struct hwt_effects *fx, uint32_t stack);
 
 #endif

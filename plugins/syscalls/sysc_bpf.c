@@ -45,7 +45,13 @@ struct hwt_sysc_bpf {
 	int prog, link;
 	int fork_prog,
 		fork_link; /* -1 without BTF: children then join at their parent's clone exit */
+	int uring_prog[2], uring_link[2]; /* submit, complete; -1 without BTF or io_uring */
 	int ncpus;
+};
+
+/* Where the io_uring programs read a request (struct io_kiocb), from the kernel's BTF. */
+struct uring_offsets {
+	uint32_t opcode, flags, cqe_fd, cqe_res, cqe_flags;
 };
 
 /* A tiny assembler: instructions and forward jumps to labels, resolved at the end. */
@@ -344,6 +350,61 @@ static int assemble_fork(struct as *as, const struct hwt_sysc_bpf *b, uint32_t t
 	return as->n;
 }
 
+/* Reads @size bytes at r7 + @off (kernel memory) into the stack at @at; zeros stay on failure. */
+static void read_req(struct as *as, int at, int size, uint32_t off)
+{
+	MOV(R1, FP);
+	ADDI(R1, at);
+	MOVI(R2, size);
+	MOV(R3, R7);
+	ADDI(R3, (int32_t)off);
+	CALL(probe_read_kernel);
+}
+
+/* io_uring_submit_req(req) (@done 0) or io_uring_complete(ctx, req, ...) (@done 1), in a
+ * followed process: a record of the request (enum hwt_sysc_uring_reg). The completion runs where
+ * the kernel posts it (the submitter, or an io-wq thread of the same process). */
+static int assemble_uring(struct as *as, const struct hwt_sysc_bpf *b, int done,
+			  const struct uring_offsets *o)
+{
+	memset(as, 0, sizeof(*as));
+	pid_filter(as, b);
+	LDX(BPF_W, R1, R0, 0);
+	JNE(R1, HWT_SYSC_PID_LIVE, L_OUT);
+	for (int at = 0; at < (int)HWT_SYSC_HEAD; at += 8)
+		STI(BPF_DW, FP, REC + at, 0);
+	STI(BPF_W, FP, REC, done ? HWT_SYSC_URING_DONE : HWT_SYSC_URING_SUBMIT);
+	LDX(BPF_DW, R7, R6, done ? 8 : 0);
+	STX(BPF_DW, FP, REG_OFF(HWT_SYSC_U_REQ), R7);
+	read_req(as, REG_OFF(HWT_SYSC_U_OPCODE), 1, o->opcode);
+	read_req(as, REG_OFF(HWT_SYSC_U_FD), 4, done ? o->cqe_res : o->cqe_fd);
+	read_req(as, REG_OFF(HWT_SYSC_U_FLAGS), 4, done ? o->cqe_flags : o->flags);
+	MOVI(R5, HWT_SYSC_HEAD);
+	output_and_out(as, b);
+	resolve(as);
+	return as->n;
+}
+
+/* The offsets the io_uring programs read at, from the kernel's BTF @btf (@len bytes): 0, or -1
+ * where it lacks a member. */
+static int uring_offsets(const uint8_t *btf, size_t len, struct uring_offsets *o)
+{
+	uint32_t cqe, fd, res, flags;
+
+	if (!btf || hwt_btf_member_offset(btf, len, "io_kiocb", "opcode", &o->opcode) ||
+	    hwt_btf_member_offset(btf, len, "io_kiocb", "flags", &o->flags) ||
+	    hwt_btf_member_offset(btf, len, "io_kiocb", "cqe", &cqe) ||
+	    hwt_btf_member_offset(btf, len, "io_cqe", "fd", &fd) ||
+	    hwt_btf_member_offset(btf, len, "io_cqe", "res", &res) ||
+	    hwt_btf_member_offset(btf, len, "io_cqe", "flags", &flags))
+		return -1;
+	o->cqe_fd = cqe + fd;
+	o->cqe_res = cqe + res;
+	o->cqe_flags = cqe + flags;
+	return o->opcode < (1u << 16) && o->flags < (1u << 16) && o->cqe_flags < (1u << 16) ? 0
+											    : -1;
+}
+
 static long sys_bpf(int cmd, union bpf_attr *a)
 {
 	return syscall(__NR_bpf, cmd, a, sizeof(*a));
@@ -462,18 +523,34 @@ struct hwt_sysc_bpf *hwt_sysc_bpf_open(int ncpus, int *err, char *why, size_t le
 	b->ncpus = ncpus;
 	b->pids_fd = b->class_fd = b->out_fd = -1;
 	b->prog = b->link = b->fork_prog = b->fork_link = -1;
+	b->uring_prog[0] = b->uring_prog[1] = b->uring_link[0] = b->uring_link[1] = -1;
 	if (!(rc = open_maps(b, why, len))) {
 		int n = assemble_exit(as, b);
 		rc = b->prog = prog_load(as, n, "hwt_sc_exit", why, len);
 	}
+	size_t btf_len = 0;
+	int btf_err;
+	uint8_t *btf = rc >= 0 ? hwt_btf_file_read(HWT_BTF_VMLINUX, &btf_len, &btf_err) : NULL;
 	uint32_t tgid_off;
-	if (rc >= 0 &&
-	    !hwt_btf_file_member_offset(HWT_BTF_VMLINUX, "task_struct", "tgid", &tgid_off) &&
+	if (btf && !hwt_btf_member_offset(btf, btf_len, "task_struct", "tgid", &tgid_off) &&
 	    tgid_off < (1u << 20)) {
 		char ignored[64];
 		int n = assemble_fork(as, b, tgid_off);
 		b->fork_prog = prog_load(as, n, "hwt_sc_fork", ignored, sizeof(ignored));
 		b->fork_prog = b->fork_prog < 0 ? -1 : b->fork_prog;
+	}
+	/* io_uring's requests, where the kernel's BTF describes them with a CQE of their own (the
+	 * kernels that also pass the request as the completion tracepoint's second argument):
+	 * else its I/O is not seen. */
+	struct uring_offsets uo;
+	int have_uring = !uring_offsets(btf, btf_len, &uo);
+	free(btf);
+	for (int k = 0; have_uring && k < 2; k++) {
+		char ignored[64];
+		int n = assemble_uring(as, b, k, &uo);
+		b->uring_prog[k] = prog_load(as, n, k ? "hwt_sc_uring_cq" : "hwt_sc_uring_sq",
+					     ignored, sizeof(ignored));
+		b->uring_prog[k] = b->uring_prog[k] < 0 ? -1 : b->uring_prog[k];
 	}
 	free(as);
 	if (rc < 0) {
@@ -525,7 +602,28 @@ int hwt_sysc_bpf_attach(struct hwt_sysc_bpf *b, char *why, size_t len)
 		b->fork_link = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
 		b->fork_link = b->fork_link < 0 ? -1 : b->fork_link; /* clone exits still follow */
 	}
+	/* Both or neither: a completion without its submission names no file. */
+	static const char *const uring_tp[2] = { "io_uring_submit_req", "io_uring_complete" };
+	for (int k = 0; k < 2 && b->uring_prog[0] >= 0 && b->uring_prog[1] >= 0; k++) {
+		memset(&a, 0, sizeof(a));
+		a.raw_tracepoint.name = (uint64_t)(uintptr_t)uring_tp[k];
+		a.raw_tracepoint.prog_fd = (uint32_t)b->uring_prog[k];
+		b->uring_link[k] = (int)sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
+		if (b->uring_link[k] < 0) {
+			b->uring_link[k] = -1;
+			if (k) {
+				close(b->uring_link[0]);
+				b->uring_link[0] = -1;
+			}
+			break;
+		}
+	}
 	return 0;
+}
+
+int hwt_sysc_bpf_follows_uring(const struct hwt_sysc_bpf *b)
+{
+	return b && b->uring_link[0] >= 0 && b->uring_link[1] >= 0;
 }
 
 int hwt_sysc_bpf_follows_forks(const struct hwt_sysc_bpf *b)
@@ -537,6 +635,12 @@ void hwt_sysc_bpf_close(struct hwt_sysc_bpf *b)
 {
 	if (!b)
 		return;
+	for (int k = 0; k < 2; k++) {
+		if (b->uring_link[k] >= 0)
+			close(b->uring_link[k]);
+		if (b->uring_prog[k] >= 0)
+			close(b->uring_prog[k]);
+	}
 	if (b->fork_link >= 0)
 		close(b->fork_link);
 	if (b->fork_prog >= 0)

@@ -37,6 +37,10 @@ int hwt_sysc_bpf_attach(struct hwt_sysc_bpf *b, char *why, size_t len);
  *  kernel's BTF tells where a task's tgid lies), not only from their parent's clone exit. */
 int hwt_sysc_bpf_follows_forks(const struct hwt_sysc_bpf *b);
 
+/** Whether the attached programs see io_uring's requests (submissions and completions): a
+ *  kernel with io_uring and its BTF. */
+int hwt_sysc_bpf_follows_uring(const struct hwt_sysc_bpf *b);
+
 /** Detaches and frees everything (NULL accepted). Nothing is left in the kernel: the link, maps
  *  and program are file descriptors, and closing the last one removes them. */
 void hwt_sysc_bpf_close(struct hwt_sysc_bpf *b);

@@ -1,7 +1,8 @@
 /* The `syscalls` plugin: file opens, reads, writes and mappings with their paths and byte counts,
  * and network connects, sends and receives with their addresses, each with the calling thread's
- * user stack (copied, for CFI unwinding), from a BPF program on the raw sys_exit tracepoint that
- * writes to per-CPU perf events; decoders/effects turns the records into instants. */
+ * user stack (copied, for CFI unwinding), from a BPF program on the raw sys_exit tracepoint (and
+ * two on io_uring's submission and completion tracepoints) that writes to per-CPU perf events;
+ * decoders/effects turns the records into instants. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,10 @@ static int sysc_start(struct hwt_host *h, const struct hwt_target *t,
 	}
 	if ((err = hwt_sysc_bpf_attach(b, why, sizeof(why))))
 		goto fail;
+	if (!hwt_sysc_bpf_follows_uring(b))
+		hwt_host_note(h,
+			      "syscalls: I/O through io_uring is not seen (its tracepoints or the "
+			      "kernel's BTF of its requests are missing)");
 	*st = b;
 	return 0;
 fail:
@@ -154,8 +159,9 @@ const struct hwt_plugin hwt_plugin_syscalls = {
 	.size = sizeof(struct hwt_plugin),
 	.kind = HWT_PLUGIN_OBJECT,
 	.name = "syscalls",
-	.summary = "file and network system calls (paths, addresses, bytes) with the caller's "
-		   "stack, as instants and the files / network views (BPF)",
+	.summary = "file and network system calls and io_uring requests (paths, addresses, "
+		   "bytes) with the caller's stack, as instants and the files / network views "
+		   "(BPF)",
 	.options = sysc_options,
 	.noptions = SYSC_NOPTIONS,
 	.probe = sysc_probe,

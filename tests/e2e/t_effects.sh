@@ -6,7 +6,10 @@
 # net:127.0.0.1:PORT under net_client and server_main; the Chrome and Perfetto exports an
 # instant per call with the path or address, fd and bytes on the right thread. The file it maps
 # is one "map" instant (length, offset, perms) and the files:mapped view's only bytes under
-# file_map; the memory it maps is no instant. At -O0 and -O2.
+# file_map; the memory it maps is no instant. What it writes and reads through io_uring is a
+# write and a read instant "via" io_uring on the main thread (whichever thread the kernel
+# completed them on) and the files view's bytes under file_uring, where it submitted them. At -O0
+# and -O2.
 need python3 protoc go
 
 # How a path the program opened is shown: under the project root (the working directory by
@@ -18,13 +21,15 @@ TMP_SHOWN='external/tmp'
 CHECK='
 import sys, collections
 out, folded, counts, net, chrome, cwd_shown, tmp_shown, mapped = sys.argv[1:9]
-files, maps, port, csend, ssend = [], [], None, 0, 0
+files, maps, urings, port, csend, ssend = [], [], [], None, 0, 0
 for line in open(out):
     w = line.split()
     if w[0] == "file":
         files.append((w[1], int(w[2]), int(w[3])))
     elif w[0] == "map":
         maps.append((w[1], int(w[2]), int(w[3])))
+    elif w[0] == "uring":
+        urings.append(w[1:])
     elif w[0] == "server":
         port, csend, ssend = int(w[1]), int(w[2]), int(w[3])
 check(len(files) == 5 and port, "program output: %s" % open(out).read()[:300])
@@ -101,6 +106,24 @@ for (fr, lf), v in fold(mapped).items():
         gm[lf] += v
 check(gm == {"file:" + shown(mpath): mlen}, "files:mapped view under file_map %s, want %d on %s" %
       (dict(gm), mlen, shown(mpath)))
+check(len(urings) == 1, "program output: uring %s" % urings)
+if urings[0] == ["none"]:
+    print("# io_uring refused by this kernel (kernel.io_uring_disabled): its checks skipped")
+else:
+    upath, uw, ur = urings[0][0], int(urings[0][1]), int(urings[0][2])
+    main_tid = [e["tid"] for e in inst if e["name"] == "connect"][0]
+    for name, n in (("write", uw), ("read", ur)):
+        m = [e for e in inst if e["name"] == name and e["args"].get("via") == "io_uring"]
+        check(len(m) == 1 and m[0]["args"].get("path") == shown(upath) and
+              m[0]["args"].get("bytes") == n and m[0]["tid"] == main_tid,
+              "chrome: io_uring %s instants %s, want one of %d bytes on %s on thread %d" %
+              (name, [(e["tid"], e["args"]) for e in m], n, shown(upath), main_tid))
+    gu = collections.Counter()
+    for (fr, lf), v in fold(folded).items():
+        if "file_uring" in fr:
+            gu[lf] += v
+    check(gu == {"file:" + shown(upath): uw + ur}, "files view under file_uring %s, want %d on %s"
+          % (dict(gu), uw + ur, shown(upath)))
 done()
 '
 
@@ -221,9 +244,11 @@ bpf_progs_become 0 || err "$n syscalls BPF programs left in the kernel after the
 echo "\$ hwtrace record -P syscalls -o int.hwt -- sleep 30 (then ^C)"
 "$HWTRACE" record -q -P syscalls -o int.hwt -- sleep 30 >int.out 2>int.err &
 rec_pid=$!
-# Two programs where the kernel has BTF (sys_exit, and sched_process_fork to follow children).
+# The programs: sys_exit's; with the kernel's BTF, sched_process_fork's (to follow children), and
+# io_uring's two where the BTF describes its requests.
 nprogs=1
 [ -r /sys/kernel/btf/vmlinux ] && nprogs=2
+[ $nprogs = 2 ] && grep -aqw io_kiocb /sys/kernel/btf/vmlinux && nprogs=4
 bpf_progs_become $nprogs || err "the recorder has not loaded its $nprogs BPF programs within 10 s"
 kill -INT "$rec_pid"
 wait "$rec_pid"

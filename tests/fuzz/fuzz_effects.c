@@ -1,7 +1,8 @@
 /* libFuzzer target: any bytes as a run of the syscalls plugin's records (core/format/
  * sysc_format.h) read by the effects decoder (decoders/effects): each record is a byte of
  * thread, a 16-bit length and that many bytes. Every effect's value tree is walked whole, and its
- * leaf must be a string of the model. Run by make fuzz. */
+ * leaf must be a string of the model; io_uring submissions are handed a stack. Run by make
+ * fuzz. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = hwt_effects_record(fx, m, 1 + tid % 2, tid, ++ts, rec, len, out);
 		if (rc > HWT_EFFECTS_MAX)
 			abort();
+		if (rc == 0 && hwt_effects_wants_stack(fx))
+			hwt_effects_keep_stack(fx, (uint32_t)ts); /* an io_uring submission's */
 		for (int i = 0; i < rc; i++) {
 			struct hwt_value_reader r;
 			struct hwt_value v;

@@ -1,19 +1,24 @@
 /* Effects: five named files, each written and read back by a function of its own with byte
  * counts of its own (two under the working directory, three under /tmp), a file mapped
- * (MAP_LENGTH bytes at MAP_OFFSET) beside memory mapped, and a TCP connection to a server thread
- * on 127.0.0.1 (an ephemeral port): the client sends CLIENT_SEND bytes and receives
- * SERVER_SEND. Prints "file NAME WRITTEN READ" for each file, "map NAME LENGTH OFFSET" and
+ * (MAP_LENGTH bytes at MAP_OFFSET) beside memory mapped, a file written and read back through
+ * io_uring (URING_WRITE and URING_READ bytes, raw system calls: no liburing), and a TCP
+ * connection to a server thread on 127.0.0.1 (an ephemeral port): the client sends CLIENT_SEND
+ * bytes and receives SERVER_SEND. Prints "file NAME WRITTEN READ" for each file, "map NAME
+ * LENGTH OFFSET", "uring NAME WRITTEN READ" ("uring none" where the kernel refuses io_uring) and
  * "server PORT" for t_effects to check the files and network views against.
  * Usage: effects [TMPDIR_TAG] */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +26,8 @@
 #define SERVER_SEND 2222
 #define MAP_LENGTH  8192
 #define MAP_OFFSET  4096
+#define URING_WRITE 6000
+#define URING_READ  600
 
 static char buf[1 << 16];
 
@@ -98,6 +105,77 @@ __attribute__((noinline)) void file_map(void)
 	printf("map %s %d %d\n", path, MAP_LENGTH, MAP_OFFSET);
 }
 
+/* One request on a ring of one entry, waited for: its result. */
+static int uring_do(int ring, struct io_uring_sqe *sqe, unsigned *sq_tail, unsigned *sq_array,
+		    unsigned *cq_head, const unsigned *cq_tail, const unsigned *cq_mask,
+		    const struct io_uring_cqe *cqes, uint8_t op, int fd, size_t len)
+{
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = op;
+	sqe->fd = fd;
+	sqe->addr = (uint64_t)(uintptr_t)buf;
+	sqe->len = (uint32_t)len;
+	sqe->off = 0;
+	sq_array[0] = 0;
+	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return -1;
+	unsigned head = *cq_head;
+	if (head == __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE))
+		return -1;
+	int res = cqes[head & *cq_mask].res;
+	__atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
+	return res;
+}
+
+/* Writes URING_WRITE bytes to a file of its own and reads URING_READ of them back, each through
+ * an io_uring request; the open and close are plain calls. */
+__attribute__((noinline)) void file_uring(void)
+{
+	const char *path = "fx_uring.dat";
+	struct io_uring_params p;
+	memset(&p, 0, sizeof(p));
+	int ring = (int)syscall(__NR_io_uring_setup, 1, &p);
+	if (ring < 0) {
+		printf("uring none\n"); /* io_uring disabled (kernel.io_uring_disabled) */
+		return;
+	}
+	size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	uint8_t *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+			   IORING_OFF_SQ_RING);
+	uint8_t *cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+			   IORING_OFF_CQ_RING);
+	struct io_uring_sqe *sqe = mmap(NULL, p.sq_entries * sizeof(*sqe), PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED || fd < 0) {
+		perror("io_uring");
+		exit(1);
+	}
+	unsigned *sq_tail = (unsigned *)(sq + p.sq_off.tail);
+	unsigned *sq_array = (unsigned *)(sq + p.sq_off.array);
+	unsigned *cq_head = (unsigned *)(cq + p.cq_off.head);
+	const unsigned *cq_tail = (const unsigned *)(cq + p.cq_off.tail);
+	const unsigned *cq_mask = (const unsigned *)(cq + p.cq_off.ring_mask);
+	const struct io_uring_cqe *cqes = (const struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	int w = uring_do(ring, sqe, sq_tail, sq_array, cq_head, cq_tail, cq_mask, cqes,
+			 IORING_OP_WRITE, fd, URING_WRITE);
+	int r = uring_do(ring, sqe, sq_tail, sq_array, cq_head, cq_tail, cq_mask, cqes,
+			 IORING_OP_READ, fd, URING_READ);
+	if (w != URING_WRITE || r != URING_READ) {
+		fprintf(stderr, "io_uring: wrote %d, read %d\n", w, r);
+		exit(1);
+	}
+	close(fd);
+	unlink(path);
+	munmap(sqe, p.sq_entries * sizeof(*sqe));
+	munmap(cq, cq_len);
+	munmap(sq, sq_len);
+	close(ring);
+	printf("uring %s %d %d\n", path, URING_WRITE, URING_READ);
+}
+
 /* Reads exactly @n bytes. */
 static void recv_all(int fd, size_t n)
 {
@@ -169,6 +247,7 @@ int main(void)
 	unlink(tmp_d);
 	unlink(tmp_e);
 	file_map();
+	file_uring();
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);

@@ -4,6 +4,7 @@
  * damaged. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <linux/io_uring.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -184,6 +185,84 @@ START_TEST(hwt_effects_record_map)
 		0);
 	ck_assert_int_eq(map_call(&f, 4096, PROT_READ, MAP_PRIVATE, 5, 0, -13), 0);
 	ck_assert_int_eq(map_call(&f, 4096, PROT_READ, MAP_PRIVATE, -1, 0, 0x7f0000200000), 0);
+	teardown(&f);
+}
+END_TEST
+
+/* An io_uring record of request @req on thread @tid: a submission (@done 0: @opcode on @fd,
+ * @flags the request's) or a completion (@done 1: result @fd, @flags the CQE's). */
+static int uring_call(struct fixture *f, uint32_t tid, int done, uint64_t req, uint8_t opcode,
+		      int64_t fd, uint64_t flags)
+{
+	struct hwt_sysc_rec r = { .kind = done ? HWT_SYSC_URING_DONE : HWT_SYSC_URING_SUBMIT };
+
+	r.regs[HWT_SYSC_U_REQ] = req;
+	r.regs[HWT_SYSC_U_OPCODE] = opcode;
+	r.regs[HWT_SYSC_U_FD] = (uint32_t)fd;
+	r.regs[HWT_SYSC_U_FLAGS] = flags;
+	return hwt_effects_record(f->fx, f->m, 100, tid, ++f->ts, &r, HWT_SYSC_HEAD, f->out);
+}
+
+/* io_uring: a completion is the read, write, send, receive or close its submission asked for, on
+ * the submitter's thread and stack; a multishot request completes more than once; a registered
+ * file is named by its index; a completion whose submission was not seen, or of an operation on
+ * no descriptor, is none. */
+START_TEST(hwt_effects_record_uring)
+{
+	struct fixture f;
+	const char *s = NULL;
+
+	setup(&f);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, 5, "log.txt", 8), 1);
+	ck_assert_int_eq(hwt_effects_wants_stack(f.fx), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 0, 0xa000, IORING_OP_WRITE, 5, 0), 0);
+	ck_assert_int_eq(hwt_effects_wants_stack(f.fx), 1);
+	hwt_effects_keep_stack(f.fx, 42);
+	ck_assert_int_eq(hwt_effects_wants_stack(f.fx), 0);
+	/* completed on a worker thread (8): shown on the submitter's (7), under its stack */
+	ck_assert_int_eq(uring_call(&f, 8, 1, 0xa000, IORING_OP_WRITE, 300, 0), 1);
+	ck_assert_str_eq(f.out[0].name, "write");
+	ck_assert_str_eq(leaf(&f), "file:log.txt");
+	ck_assert_int_eq(arg(&f, "bytes", NULL), 300);
+	ck_assert_int_eq(arg(&f, "result", NULL), 300);
+	arg(&f, "via", &s);
+	ck_assert_str_eq(s, "io_uring");
+	ck_assert_uint_eq(f.out[0].stack, 42);
+	ck_assert_uint_eq(f.out[0].tid, 7);
+	/* the request is done: the same address completing again is not it */
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xa000, IORING_OP_WRITE, 300, 0), 0);
+	/* a failed read: no bytes, its result */
+	ck_assert_int_eq(uring_call(&f, 7, 0, 0xa000, IORING_OP_READ, 5, 0), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xa000, 0, -11, 0), 1);
+	ck_assert_str_eq(f.out[0].name, "read");
+	ck_assert_int_eq(arg(&f, "bytes", NULL), 0);
+	ck_assert_int_eq(arg(&f, "result", NULL), -11);
+	ck_assert_uint_eq(f.out[0].stack, 0); /* no stack was handed over */
+	/* multishot receive on a socket: each completion until one without F_MORE */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_SOCKET, AF_INET, SOCK_STREAM, 0, 6, NULL, 0), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 0, 0xb000, IORING_OP_RECV, 6, 0), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xb000, 0, 10, IORING_CQE_F_MORE), 1);
+	ck_assert_str_eq(f.out[0].name, "recv");
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xb000, 0, 20, IORING_CQE_F_MORE), 1);
+	ck_assert_int_eq(arg(&f, "bytes", NULL), 20);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xb000, 0, 0, 0), 1);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xb000, 0, 5, 0), 0);
+	/* a registered file */
+	ck_assert_int_eq(uring_call(&f, 7, 0, 0xc000, IORING_OP_READ, 3, 1), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xc000, 0, 64, 0), 1);
+	ck_assert_str_eq(leaf(&f), "file:fixed:3");
+	/* not seen submitted; no descriptor's I/O (a timeout) */
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xd000, 0, 64, 0), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 0, 0xd000, IORING_OP_TIMEOUT, -1, 0), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xd000, 0, -62, 0), 0);
+	/* a close through the ring forgets the descriptor */
+	ck_assert_int_eq(uring_call(&f, 7, 0, 0xe000, IORING_OP_CLOSE, 5, 0), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xe000, 0, 0, 0), 1);
+	ck_assert_str_eq(f.out[0].name, "close");
+	ck_assert_str_eq(leaf(&f), "file:log.txt");
+	ck_assert_int_eq(arg(&f, "bytes", NULL), -1);
+	ck_assert_int_eq(call(&f, 7, HWT_NR_READ, 5, 0, 10, 10, NULL, 0), 1);
+	ck_assert_str_eq(leaf(&f), "file:fd:5");
 	teardown(&f);
 }
 END_TEST
@@ -398,6 +477,7 @@ static Suite *effects_suite(void)
 	tcase_add_test(tc, hwt_effects_record_file);
 	tcase_add_test(tc, hwt_effects_record_fork);
 	tcase_add_test(tc, hwt_effects_record_map);
+	tcase_add_test(tc, hwt_effects_record_uring);
 	tcase_add_test(tc, hwt_effects_record_net);
 	tcase_add_test(tc, hwt_effects_record_copy);
 	tcase_add_test(tc, hwt_effects_record_dirfd);
