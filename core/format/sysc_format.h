@@ -24,6 +24,9 @@ enum hwt_sysc_uring_reg {
 				  bits); completed: the result (low 32 bits, signed) */
 	HWT_SYSC_U_FLAGS = 3,  /* submitted: the request's flags (bit 0: a fixed file, low 32 bits);
 				  completed: the CQE's flags (IORING_CQE_F_MORE: more to come) */
+	HWT_SYSC_U_DFD = 4,    /* a submitted open (IORING_OP_OPENAT, OPENAT2): the directory
+				  descriptor its path is relative to (low 32 bits); the path is the
+				  record's data */
 };
 
 /** The registers copied at each record, in pt_regs order (r10 .. orig_ax): the arguments are

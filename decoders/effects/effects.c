@@ -36,7 +36,8 @@ struct uring_req {
 	uint32_t pid, tid;
 	uint8_t opcode; /* IORING_OP_* */
 	uint8_t fixed;	/* @fd is the index of a registered file */
-	int32_t fd;
+	int32_t fd;	/* an open's: the directory its path is relative to */
+	uint32_t path;	/* an open's: where in hwt_effects.paths its path lies, + 1; 0: none */
 	uint32_t stack; /* where it was submitted; 0: not known */
 };
 
@@ -52,7 +53,8 @@ struct hwt_effects {
 	size_t nents, cap_ents;
 	char *paths; /* the paths files were opened by (NUL-terminated), for openat's directories */
 	size_t npaths, cap_paths;
-	struct hwt_sysc_rec rec; /* the record being read, aligned */
+	struct hwt_sysc_rec rec;	/* the record being read, aligned */
+	struct hwt_sysc_rec uring_open; /* an io_uring open, as the open call it stands for */
 	uint8_t args[HWT_EFFECTS_MAX][HWT_SYSC_DATA + 512];
 	char text[HWT_SYSC_DATA + 64];
 	char joined[PATH_MAX]; /* a directory's path, '/', a path below it */
@@ -509,13 +511,23 @@ static int uring_submit(struct hwt_effects *fx, uint32_t pid, uint32_t tid,
 			return HWT_E_NOMEM;
 		i = fx->nurs++;
 	}
-	fx->urs[i] = (struct uring_req){
+	struct uring_req q = {
 		.pid = pid,
 		.tid = tid,
 		.opcode = (uint8_t)in->regs[HWT_SYSC_U_OPCODE],
 		.fixed = (uint8_t)(in->regs[HWT_SYSC_U_FLAGS] & 1),
 		.fd = (int32_t)in->regs[HWT_SYSC_U_FD],
 	};
+	if (q.opcode == IORING_OP_OPENAT || q.opcode == IORING_OP_OPENAT2) {
+		struct fdent kept = { 0 };
+		size_t n = in->dlen ? strnlen((const char *)in->data, in->dlen) : 0;
+		int rc = n ? keep_path(fx, (const char *)in->data, n, &kept) : 0;
+		if (rc)
+			return rc;
+		q.fd = (int32_t)in->regs[HWT_SYSC_U_DFD];
+		q.path = kept.path;
+	}
+	fx->urs[i] = q;
 	*slot = (uint32_t)i + 1;
 	fx->keep = i + 1;
 	return 0;
@@ -533,6 +545,34 @@ static int fixed_ent(struct hwt_effects *fx, struct hwt_model *m, int32_t index,
 	e->shown = (uint32_t)id;
 	e->sock = 0;
 	return leaf_of(fx, m, "file:", name, e);
+}
+
+/* An open through io_uring that completed with @res: an open of the path it named (relative to
+ * the directory it named, as openat), which a non-negative @res now is in the table. */
+static int uring_open(struct hwt_effects *fx, struct hwt_model *m, const struct uring_req *q,
+		      int64_t res, struct hwt_effect *out)
+{
+	struct hwt_sysc_rec *o = &fx->uring_open;
+	struct fdent e = { 0 };
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->regs[HWT_SYSC_ORIG_AX] = HWT_NR_OPENAT2; /* no flags recorded */
+	o->regs[HWT_SYSC_DI] = (uint64_t)(int64_t)q->fd;
+	if (q->path) {
+		const char *path = fx->paths + q->path - 1;
+		size_t n = strnlen(path, HWT_SYSC_DATA - 1);
+		memcpy(o->data, path, n);
+		o->dlen = (uint32_t)n + 1;
+	}
+	if ((rc = open_ent(fx, m, q->pid, o, &e)) ||
+	    (res >= 0 && (rc = fd_put(fx, q->pid, res, &e))))
+		return rc;
+	out->name = "open";
+	put_args(fx, m, o, res, &e, res, -1, "via", "io_uring", 0, out);
+	out->stack = q->stack;
+	out->tid = q->tid;
+	return 1;
 }
 
 /* An io_uring request completed with @res: a read, write, send, receive or close of the
@@ -556,6 +596,8 @@ static int uring_done(struct hwt_effects *fx, struct hwt_model *m, const struct 
 		fx->free_urs[fx->nfree++] = *slot - 1;
 		*slot = 0;
 	}
+	if (q.opcode == IORING_OP_OPENAT || q.opcode == IORING_OP_OPENAT2)
+		return uring_open(fx, m, &q, res, out);
 	int reads = 0, sock_op = 0, closes = q.opcode == IORING_OP_CLOSE;
 	switch (q.opcode) {
 	case IORING_OP_RECV:

@@ -2,6 +2,7 @@
  * its attachment to the raw sys_exit tracepoint, all by raw bpf(2). */
 #include <errno.h>
 #include <linux/bpf.h>
+#include <linux/io_uring.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ enum {
 	FN_probe_read_user = 112,
 	FN_probe_read_kernel = 113,
 	FN_probe_read_user_str = 114,
+	FN_probe_read_kernel_str = 115,
 };
 
 #define MAX_PIDS     8192   /* processes followed at once: the least recently seen go first (LRU) */
@@ -49,9 +51,12 @@ struct hwt_sysc_bpf {
 	int ncpus;
 };
 
-/* Where the io_uring programs read a request (struct io_kiocb), from the kernel's BTF. */
+/* Where the io_uring programs read a request (struct io_kiocb), from the kernel's BTF; an open's
+ * (struct io_open over the request's command area, its struct filename) where @opens. */
 struct uring_offsets {
 	uint32_t opcode, flags, cqe_fd, cqe_res, cqe_flags;
+	int opens;
+	uint32_t open_dfd, open_filename, filename_name;
 };
 
 /* A tiny assembler: instructions and forward jumps to labels, resolved at the end. */
@@ -67,6 +72,8 @@ enum {
 	L_CLAMP,
 	L_NOT_CLONE,
 	L_NOT_MAP,
+	L_URING_OPEN,
+	L_URING_HEAD,
 	L_OUTPUT,
 	L_STR_OK,
 	L_LIVE,
@@ -379,6 +386,37 @@ static int assemble_uring(struct as *as, const struct hwt_sysc_bpf *b, int done,
 	read_req(as, REG_OFF(HWT_SYSC_U_OPCODE), 1, o->opcode);
 	read_req(as, REG_OFF(HWT_SYSC_U_FD), 4, done ? o->cqe_res : o->cqe_fd);
 	read_req(as, REG_OFF(HWT_SYSC_U_FLAGS), 4, done ? o->cqe_flags : o->flags);
+	if (!done && o->opens) {
+		/* An open, prepared already: its directory and the path the kernel copied (the
+		 * pointers read go through a scratch register slot, zeroed before output). */
+		const int scratch = REG_OFF(HWT_SYSC_U_DFD + 1);
+		LDX(BPF_B, R1, FP, REG_OFF(HWT_SYSC_U_OPCODE));
+		JEQ(R1, IORING_OP_OPENAT, L_URING_OPEN);
+		JNE(R1, IORING_OP_OPENAT2, L_URING_HEAD);
+		PLACE(L_URING_OPEN);
+		read_req(as, REG_OFF(HWT_SYSC_U_DFD), 4, o->open_dfd);
+		read_req(as, scratch, 8, o->open_filename);
+		LDX(BPF_DW, R3, FP, scratch);
+		STI(BPF_DW, FP, scratch, 0);
+		JEQ(R3, 0, L_URING_HEAD);
+		MOV(R1, FP);
+		ADDI(R1, scratch);
+		MOVI(R2, 8);
+		ADDI(R3, (int32_t)o->filename_name);
+		CALL(probe_read_kernel);
+		LDX(BPF_DW, R3, FP, scratch);
+		STI(BPF_DW, FP, scratch, 0);
+		JEQ(R3, 0, L_URING_HEAD);
+		MOV(R1, FP);
+		ADDI(R1, REC + (int)HWT_SYSC_HEAD);
+		MOVI(R2, HWT_SYSC_DATA);
+		CALL(probe_read_kernel_str);
+		JSLE(R0, 0, L_URING_HEAD);
+		STX(BPF_W, FP, REC + 4, R0);
+		MOVI(R5, HWT_SYSC_HEAD + HWT_SYSC_DATA);
+		JA(L_OUTPUT);
+	}
+	PLACE(L_URING_HEAD);
 	MOVI(R5, HWT_SYSC_HEAD);
 	output_and_out(as, b);
 	resolve(as);
@@ -401,6 +439,15 @@ static int uring_offsets(const uint8_t *btf, size_t len, struct uring_offsets *o
 	o->cqe_fd = cqe + fd;
 	o->cqe_res = cqe + res;
 	o->cqe_flags = cqe + flags;
+	uint32_t cmd, dfd, filename, name;
+	o->opens = !hwt_btf_member_offset(btf, len, "io_kiocb", "cmd", &cmd) &&
+		   !hwt_btf_member_offset(btf, len, "io_open", "dfd", &dfd) &&
+		   !hwt_btf_member_offset(btf, len, "io_open", "filename", &filename) &&
+		   !hwt_btf_member_offset(btf, len, "filename", "name", &name) &&
+		   cmd + filename < (1u << 16) && name < (1u << 16);
+	o->open_dfd = cmd + dfd;
+	o->open_filename = cmd + filename;
+	o->filename_name = name;
 	return o->opcode < (1u << 16) && o->flags < (1u << 16) && o->cqe_flags < (1u << 16) ? 0
 											    : -1;
 }

@@ -6,10 +6,10 @@
 # net:127.0.0.1:PORT under net_client and server_main; the Chrome and Perfetto exports an
 # instant per call with the path or address, fd and bytes on the right thread. The file it maps
 # is one "map" instant (length, offset, perms) and the files:mapped view's only bytes under
-# file_map; the memory it maps is no instant. What it writes and reads through io_uring is a
-# write and a read instant "via" io_uring on the main thread (whichever thread the kernel
-# completed them on) and the files view's bytes under file_uring, where it submitted them. At -O0
-# and -O2.
+# file_map; the memory it maps is no instant. What it opens, writes and reads through io_uring is
+# an open, a write and a read instant "via" io_uring of that path on the main thread (whichever
+# thread the kernel completed them on) and the files view's bytes under file_uring, where it
+# submitted them. At -O0 and -O2.
 need python3 protoc go
 
 # How a path the program opened is shown: under the project root (the working directory by
@@ -112,6 +112,11 @@ if urings[0] == ["none"]:
 else:
     upath, uw, ur = urings[0][0], int(urings[0][1]), int(urings[0][2])
     main_tid = [e["tid"] for e in inst if e["name"] == "connect"][0]
+    m = [e for e in inst if e["name"] == "open" and e["args"].get("via") == "io_uring"]
+    check(len(m) == 1 and m[0]["args"].get("path") == shown(upath) and
+          m[0]["args"].get("result", -1) >= 0 and m[0]["tid"] == main_tid,
+          "chrome: io_uring open instants %s, want one of %s on thread %d" %
+          ([(e["tid"], e["args"]) for e in m], shown(upath), main_tid))
     for name, n in (("write", uw), ("read", ur)):
         m = [e for e in inst if e["name"] == name and e["args"].get("via") == "io_uring"]
         check(len(m) == 1 and m[0]["args"].get("path") == shown(upath) and

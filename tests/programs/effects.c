@@ -1,12 +1,12 @@
 /* Effects: five named files, each written and read back by a function of its own with byte
  * counts of its own (two under the working directory, three under /tmp), a file mapped
  * (MAP_LENGTH bytes at MAP_OFFSET) beside memory mapped, a file written and read back through
- * io_uring (URING_WRITE and URING_READ bytes, raw system calls: no liburing), and a TCP
- * connection to a server thread on 127.0.0.1 (an ephemeral port): the client sends CLIENT_SEND
- * bytes and receives SERVER_SEND. Prints "file NAME WRITTEN READ" for each file, "map NAME
- * LENGTH OFFSET", "uring NAME WRITTEN READ" ("uring none" where the kernel refuses io_uring) and
- * "server PORT" for t_effects to check the files and network views against.
- * Usage: effects [TMPDIR_TAG] */
+ * io_uring (opened, URING_WRITE bytes written and URING_READ read: raw system calls, no liburing),
+ * and a TCP connection to a server thread on 127.0.0.1 (an ephemeral port): the client sends
+ * CLIENT_SEND bytes and receives SERVER_SEND. Prints "file NAME WRITTEN READ" for each file, "map
+ * NAME LENGTH OFFSET", "uring NAME WRITTEN READ" ("uring none" where the kernel refuses io_uring)
+ * and "server PORT" for t_effects to check the files and network views against. Usage: effects
+ * [TMPDIR_TAG] */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
@@ -105,31 +105,33 @@ __attribute__((noinline)) void file_map(void)
 	printf("map %s %d %d\n", path, MAP_LENGTH, MAP_OFFSET);
 }
 
-/* One request on a ring of one entry, waited for: its result. */
-static int uring_do(int ring, struct io_uring_sqe *sqe, unsigned *sq_tail, unsigned *sq_array,
-		    unsigned *cq_head, const unsigned *cq_tail, const unsigned *cq_mask,
-		    const struct io_uring_cqe *cqes, uint8_t op, int fd, size_t len)
+/* A ring of one entry, mapped. */
+struct uring {
+	int fd;
+	struct io_uring_sqe *sqe;
+	unsigned *sq_tail, *sq_array, *cq_head;
+	const unsigned *cq_tail, *cq_mask;
+	const struct io_uring_cqe *cqes;
+};
+
+/* Submits @want and waits for it: its result. */
+static int uring_do(struct uring *u, const struct io_uring_sqe *want)
 {
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = op;
-	sqe->fd = fd;
-	sqe->addr = (uint64_t)(uintptr_t)buf;
-	sqe->len = (uint32_t)len;
-	sqe->off = 0;
-	sq_array[0] = 0;
-	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+	*u->sqe = *want;
+	u->sq_array[0] = 0;
+	__atomic_store_n(u->sq_tail, *u->sq_tail + 1, __ATOMIC_RELEASE);
+	if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
 		return -1;
-	unsigned head = *cq_head;
-	if (head == __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE))
+	unsigned head = *u->cq_head;
+	if (head == __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE))
 		return -1;
-	int res = cqes[head & *cq_mask].res;
-	__atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
+	int res = u->cqes[head & *u->cq_mask].res;
+	__atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
 	return res;
 }
 
-/* Writes URING_WRITE bytes to a file of its own and reads URING_READ of them back, each through
- * an io_uring request; the open and close are plain calls. */
+/* Opens a file of its own, writes URING_WRITE bytes to it and reads URING_READ of them back, each
+ * through an io_uring request; the close is a plain call. */
 __attribute__((noinline)) void file_uring(void)
 {
 	const char *path = "fx_uring.dat";
@@ -142,34 +144,48 @@ __attribute__((noinline)) void file_uring(void)
 	}
 	size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
 	size_t cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	size_t sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
 	uint8_t *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
 			   IORING_OFF_SQ_RING);
 	uint8_t *cq = mmap(NULL, cq_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
 			   IORING_OFF_CQ_RING);
-	struct io_uring_sqe *sqe = mmap(NULL, p.sq_entries * sizeof(*sqe), PROT_READ | PROT_WRITE,
+	struct io_uring_sqe *sqe = mmap(NULL, sqes_len, PROT_READ | PROT_WRITE,
 					MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
-	if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED || fd < 0) {
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED) {
 		perror("io_uring");
 		exit(1);
 	}
-	unsigned *sq_tail = (unsigned *)(sq + p.sq_off.tail);
-	unsigned *sq_array = (unsigned *)(sq + p.sq_off.array);
-	unsigned *cq_head = (unsigned *)(cq + p.cq_off.head);
-	const unsigned *cq_tail = (const unsigned *)(cq + p.cq_off.tail);
-	const unsigned *cq_mask = (const unsigned *)(cq + p.cq_off.ring_mask);
-	const struct io_uring_cqe *cqes = (const struct io_uring_cqe *)(cq + p.cq_off.cqes);
-	int w = uring_do(ring, sqe, sq_tail, sq_array, cq_head, cq_tail, cq_mask, cqes,
-			 IORING_OP_WRITE, fd, URING_WRITE);
-	int r = uring_do(ring, sqe, sq_tail, sq_array, cq_head, cq_tail, cq_mask, cqes,
-			 IORING_OP_READ, fd, URING_READ);
-	if (w != URING_WRITE || r != URING_READ) {
-		fprintf(stderr, "io_uring: wrote %d, read %d\n", w, r);
+	struct uring u = {
+		.fd = ring,
+		.sqe = sqe,
+		.sq_tail = (unsigned *)(sq + p.sq_off.tail),
+		.sq_array = (unsigned *)(sq + p.sq_off.array),
+		.cq_head = (unsigned *)(cq + p.cq_off.head),
+		.cq_tail = (const unsigned *)(cq + p.cq_off.tail),
+		.cq_mask = (const unsigned *)(cq + p.cq_off.ring_mask),
+		.cqes = (const struct io_uring_cqe *)(cq + p.cq_off.cqes),
+	};
+	struct io_uring_sqe op = { .opcode = IORING_OP_OPENAT,
+				   .fd = AT_FDCWD,
+				   .addr = (uint64_t)(uintptr_t)path,
+				   .len = 0600,
+				   .open_flags = O_CREAT | O_TRUNC | O_RDWR };
+	int fd = uring_do(&u, &op);
+	op = (struct io_uring_sqe){ .opcode = IORING_OP_WRITE,
+				    .fd = fd,
+				    .addr = (uint64_t)(uintptr_t)buf,
+				    .len = URING_WRITE };
+	int w = uring_do(&u, &op);
+	op.opcode = IORING_OP_READ;
+	op.len = URING_READ;
+	int r = uring_do(&u, &op);
+	if (fd < 0 || w != URING_WRITE || r != URING_READ) {
+		fprintf(stderr, "io_uring: opened %d, wrote %d, read %d\n", fd, w, r);
 		exit(1);
 	}
 	close(fd);
 	unlink(path);
-	munmap(sqe, p.sq_entries * sizeof(*sqe));
+	munmap(sqe, sqes_len);
 	munmap(cq, cq_len);
 	munmap(sq, sq_len);
 	close(ring);

@@ -255,6 +255,22 @@ START_TEST(hwt_effects_record_uring)
 	ck_assert_int_eq(uring_call(&f, 7, 1, 0xd000, 0, 64, 0), 0);
 	ck_assert_int_eq(uring_call(&f, 7, 0, 0xd000, IORING_OP_TIMEOUT, -1, 0), 0);
 	ck_assert_int_eq(uring_call(&f, 7, 1, 0xd000, 0, -62, 0), 0);
+	/* an open through the ring, relative to a directory opened before: named, then in the
+	 * table */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_OPEN, 0x1000, 0, 0, 8, "/srv/data", 10), 1);
+	struct hwt_sysc_rec o = { .kind = HWT_SYSC_URING_SUBMIT, .dlen = 6 };
+	o.regs[HWT_SYSC_U_REQ] = 0xf000;
+	o.regs[HWT_SYSC_U_OPCODE] = IORING_OP_OPENAT;
+	o.regs[HWT_SYSC_U_DFD] = 8;
+	memcpy(o.data, "a.log", 6);
+	ck_assert_int_eq(hwt_effects_record(f.fx, f.m, 100, 7, ++f.ts, &o, sizeof(o), f.out), 0);
+	ck_assert_int_eq(uring_call(&f, 7, 1, 0xf000, 0, 9, 0), 1);
+	ck_assert_str_eq(f.out[0].name, "open");
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/a.log");
+	ck_assert_int_eq(arg(&f, "fd", NULL), 9);
+	ck_assert_int_eq(arg(&f, "flags", NULL), -1); /* not recorded */
+	ck_assert_int_eq(call(&f, 7, HWT_NR_READ, 9, 0, 10, 10, NULL, 0), 1);
+	ck_assert_str_eq(leaf(&f), "file:/srv/data/a.log");
 	/* a close through the ring forgets the descriptor */
 	ck_assert_int_eq(uring_call(&f, 7, 0, 0xe000, IORING_OP_CLOSE, 5, 0), 0);
 	ck_assert_int_eq(uring_call(&f, 7, 1, 0xe000, 0, 0, 0), 1);
