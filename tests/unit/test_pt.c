@@ -89,6 +89,9 @@ static void setup(void)
 			 0);
 	close(fd);
 	snprintf(hwt_path, sizeof(hwt_path), "/tmp/hwt_pt_test_%d.hwt", (int)getpid());
+	/* A file left by an earlier run's test of this pid (a failed test skips its teardown):
+	 * pt_import_bad_arguments checks that nothing is written there. */
+	unlink(hwt_path);
 	/* Without a symbol the PLT stub is named by its file offset. */
 	snprintf(stub_name, sizeof(stub_name), "%s+0x%x", strrchr(elf_path, '/') + 1, SYNTH_PLT);
 	unsetenv("HWT_PT_TAILCALLS");
