@@ -180,25 +180,34 @@ static void sockaddr_text(const uint8_t *sa, size_t len, char *buf, size_t cap)
 	}
 }
 
-/* The descriptor @fd of @pid, or one made up ("fd:N") when it was opened before the recording:
- * a socket when @sock. */
-static int fd_lookup(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint64_t fd,
-		     int sock, struct fdent *out)
+/* A descriptor the table cannot name, shown as "@what:@n" ("fd:N", "fixed:N"): a socket when
+ * @sock. */
+static int unnamed_ent(struct hwt_effects *fx, struct hwt_model *m, const char *what, int n,
+		       int sock, struct fdent *out)
 {
-	const struct fdent *e = fd_get(fx, pid, fd);
 	char name[32];
 
-	if (e) {
-		*out = *e;
-		return 0;
-	}
-	snprintf(name, sizeof(name), "fd:%d", (int)fd);
+	snprintf(name, sizeof(name), "%s:%d", what, n);
 	int64_t id = hwt_model_intern_str(m, name);
 	if (id < 0)
 		return (int)id;
 	out->shown = (uint32_t)id;
 	out->sock = sock;
 	return leaf_of(fx, m, sock ? "net:" : "file:", name, out);
+}
+
+/* The descriptor @fd of @pid, or one made up ("fd:N") when it was opened before the recording:
+ * a socket when @sock. */
+static int fd_lookup(struct hwt_effects *fx, struct hwt_model *m, uint32_t pid, uint64_t fd,
+		     int sock, struct fdent *out)
+{
+	const struct fdent *e = fd_get(fx, pid, fd);
+
+	if (e) {
+		*out = *e;
+		return 0;
+	}
+	return unnamed_ent(fx, m, "fd", (int)fd, sock, out);
 }
 
 static int is_read(int64_t nr)
@@ -533,20 +542,6 @@ static int uring_submit(struct hwt_effects *fx, uint32_t pid, uint32_t tid,
 	return 0;
 }
 
-/* A registered file (IOSQE_FIXED_FILE): "file:fixed:N", its index; the table cannot name it. */
-static int fixed_ent(struct hwt_effects *fx, struct hwt_model *m, int32_t index, struct fdent *e)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "fixed:%d", (int)index);
-	int64_t id = hwt_model_intern_str(m, name);
-	if (id < 0)
-		return (int)id;
-	e->shown = (uint32_t)id;
-	e->sock = 0;
-	return leaf_of(fx, m, "file:", name, e);
-}
-
 /* An open through io_uring that completed with @res: an open of the path it named (relative to
  * the directory it named, as openat), which a non-negative @res now is in the table. */
 static int uring_open(struct hwt_effects *fx, struct hwt_model *m, const struct uring_req *q,
@@ -622,7 +617,8 @@ static int uring_done(struct hwt_effects *fx, struct hwt_model *m, const struct 
 		return 0; /* no I/O of a file or socket this table follows */
 	}
 	struct fdent e = { 0 };
-	if ((rc = q.fixed ? fixed_ent(fx, m, q.fd, &e)
+	/* A registered file (IOSQE_FIXED_FILE) is named by its index: "file:fixed:N". */
+	if ((rc = q.fixed ? unnamed_ent(fx, m, "fixed", q.fd, 0, &e)
 			  : fd_lookup(fx, m, q.pid, (uint32_t)q.fd, sock_op, &e)))
 		return rc;
 	if (closes && !q.fixed && res == 0 && (rc = fd_put(fx, q.pid, q.fd, NULL)))
