@@ -599,8 +599,8 @@ void hwt_agg_value_desc(const struct hwt_agg *a, const struct hwt_model *m, uint
 		return;
 	}
 	if (a->mode == HWT_AGG_EFFECTS) {
-		*name = a->fx.count ? "calls" : a->fx.mapped ? "bytes mapped" : "bytes";
-		*unit = a->fx.count ? "count" : "bytes";
+		*name = a->fx.name;
+		*unit = a->fx.weight ? "bytes" : "count";
 		return;
 	}
 	if (a->mode == HWT_AGG_SLICES) {

@@ -10,9 +10,15 @@ int hwt_fxview_parse(const char *view, struct hwt_fxview *out)
 		const char *name;
 		struct hwt_fxview v;
 	} views[] = {
-		{ "files", { "file:", 0, 0 } },	       { "files:count", { "file:", 1, 0 } },
-		{ "files:mapped", { "file:", 0, 1 } }, { "network", { "net:", 0, 0 } },
-		{ "network:count", { "net:", 1, 0 } },
+		{ "files", { .prefix = "file:", .weight = "bytes", .name = "bytes" } },
+		{ "files:count", { .prefix = "file:", .name = "calls" } },
+		{ "files:mapped",
+		  { .prefix = "file:",
+		    .only = "map",
+		    .weight = "length",
+		    .name = "bytes mapped" } },
+		{ "network", { .prefix = "net:", .weight = "bytes", .name = "bytes" } },
+		{ "network:count", { .prefix = "net:", .name = "calls" } },
 	};
 
 	for (size_t i = 0; view && i < sizeof(views) / sizeof(views[0]); i++)
@@ -49,10 +55,8 @@ int hwt_fxview_value(const struct hwt_fxview *v, const struct hwt_model *m,
 	if (!f || f->kind != HWT_FRAME_SPAN ||
 	    strncmp(hwt_model_str(m, f->name), v->prefix, strlen(v->prefix)))
 		return 0;
-	if (v->mapped && strcmp(hwt_model_str(m, ev->instant.name), "map"))
+	if (v->only && strcmp(hwt_model_str(m, ev->instant.name), v->only))
 		return 0;
-	*value = v->count    ? 1
-		 : v->mapped ? int_of(ev->instant.args, ev->instant.args_len, "length")
-			     : int_of(ev->instant.args, ev->instant.args_len, "bytes");
+	*value = v->weight ? int_of(ev->instant.args, ev->instant.args_len, v->weight) : 1;
 	return 1;
 }

@@ -11,8 +11,10 @@
 /** Which effects a view takes, and how it weighs them. */
 struct hwt_fxview {
 	const char *prefix; /* "file:" or "net:" */
-	int count;	    /* 1: each effect counts 1; 0: its bytes */
-	int mapped;	    /* only the mappings ("map"), weighed by their length */
+	const char *only;   /* only the effects of this name ("map"); NULL: all */
+	const char *weight; /* the integer arg each weighs ("bytes", "length"); NULL: 1 */
+	const char *name;   /* what the view adds up, in bytes where @weight, else a count:
+			       "bytes", "calls", "bytes mapped" */
 };
 
 /** Whether @view names an effects view: "files", "network" (bytes read and written, sent and
