@@ -215,17 +215,3 @@ uint8_t *hwt_btf_file_read(const char *path, size_t *len, int *err)
 	*err = 0;
 	return blob;
 }
-
-int hwt_btf_file_member_offset(const char *path, const char *strct, const char *member,
-			       uint32_t *off)
-{
-	size_t len;
-	int err;
-	uint8_t *blob = hwt_btf_file_read(path, &len, &err);
-
-	if (!blob)
-		return err;
-	int rc = hwt_btf_member_offset(blob, len, strct, member, off);
-	free(blob);
-	return rc;
-}

@@ -21,9 +21,4 @@ int hwt_btf_member_offset(const uint8_t *blob, size_t len, const char *strct, co
  *  HWT_E_IO when it cannot be read (a kernel without BTF), HWT_E_NOMEM. */
 uint8_t *hwt_btf_file_read(const char *path, size_t *len, int *err);
 
-/** hwt_btf_member_offset() over the file @path (HWT_BTF_VMLINUX), read whole; HWT_E_IO when it
- *  cannot be read (a kernel without BTF). */
-int hwt_btf_file_member_offset(const char *path, const char *strct, const char *member,
-			       uint32_t *off);
-
 #endif

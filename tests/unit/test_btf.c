@@ -2,6 +2,7 @@
  * bitfields, damage) and in the running kernel's, where it has one. */
 #include <check.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,23 +59,26 @@ START_TEST(hwt_btf_member_offset_damaged)
 END_TEST
 
 /* The running kernel's task_struct: tgid right after pid (both pid_t), as Linux has had it. */
-START_TEST(hwt_btf_file_member_offset_vmlinux)
+START_TEST(hwt_btf_file_read_vmlinux)
 {
 	uint32_t pid, tgid;
+	size_t len;
+	int err;
+	uint8_t *btf = hwt_btf_file_read(HWT_BTF_VMLINUX, &len, &err);
 
 	if (access(HWT_BTF_VMLINUX, R_OK)) {
-		ck_assert_int_eq(
-			hwt_btf_file_member_offset(HWT_BTF_VMLINUX, "task_struct", "tgid", &tgid),
-			HWT_E_IO);
+		ck_assert_ptr_null(btf);
+		ck_assert_int_eq(err, HWT_E_IO);
 		return;
 	}
-	ck_assert_int_eq(hwt_btf_file_member_offset(HWT_BTF_VMLINUX, "task_struct", "pid", &pid),
-			 0);
-	ck_assert_int_eq(hwt_btf_file_member_offset(HWT_BTF_VMLINUX, "task_struct", "tgid", &tgid),
-			 0);
+	ck_assert_ptr_nonnull(btf);
+	ck_assert_int_eq(err, 0);
+	ck_assert_int_eq(hwt_btf_member_offset(btf, len, "task_struct", "pid", &pid), 0);
+	ck_assert_int_eq(hwt_btf_member_offset(btf, len, "task_struct", "tgid", &tgid), 0);
 	ck_assert_uint_eq(tgid, pid + 4);
-	ck_assert_int_eq(hwt_btf_file_member_offset("/nonexistent", "task_struct", "pid", &pid),
-			 HWT_E_IO);
+	free(btf);
+	ck_assert_ptr_null(hwt_btf_file_read("/nonexistent", &len, &err));
+	ck_assert_int_eq(err, HWT_E_IO);
 }
 END_TEST
 
@@ -85,7 +89,7 @@ static Suite *btf_suite(void)
 
 	tcase_add_test(tc, hwt_btf_member_offset_blob);
 	tcase_add_test(tc, hwt_btf_member_offset_damaged);
-	tcase_add_test(tc, hwt_btf_file_member_offset_vmlinux);
+	tcase_add_test(tc, hwt_btf_file_read_vmlinux);
 	suite_add_tcase(s, tc);
 	return s;
 }
