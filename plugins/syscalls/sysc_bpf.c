@@ -357,15 +357,23 @@ static int assemble_fork(struct as *as, const struct hwt_sysc_bpf *b, uint32_t t
 	return as->n;
 }
 
-/* Reads @size bytes at r7 + @off (kernel memory) into the stack at @at; zeros stay on failure. */
-static void read_req(struct as *as, int at, int size, uint32_t off)
+/* Reads @size bytes at register @base + @off (kernel memory) into the stack at @at; zeros stay
+ * on failure. */
+static void read_kernel(struct as *as, int at, int size, int base, uint32_t off)
 {
 	MOV(R1, FP);
 	ADDI(R1, at);
 	MOVI(R2, size);
-	MOV(R3, R7);
+	if (base != R3)
+		MOV(R3, base);
 	ADDI(R3, (int32_t)off);
 	CALL(probe_read_kernel);
+}
+
+/* read_kernel() of the request (r7). */
+static void read_req(struct as *as, int at, int size, uint32_t off)
+{
+	read_kernel(as, at, size, R7, off);
 }
 
 /* io_uring_submit_req(req) (@done 0) or io_uring_complete(ctx, req, ...) (@done 1), in a
@@ -399,11 +407,7 @@ static int assemble_uring(struct as *as, const struct hwt_sysc_bpf *b, int done,
 		LDX(BPF_DW, R3, FP, scratch);
 		STI(BPF_DW, FP, scratch, 0);
 		JEQ(R3, 0, L_URING_HEAD);
-		MOV(R1, FP);
-		ADDI(R1, scratch);
-		MOVI(R2, 8);
-		ADDI(R3, (int32_t)o->filename_name);
-		CALL(probe_read_kernel);
+		read_kernel(as, scratch, 8, R3, o->filename_name);
 		LDX(BPF_DW, R3, FP, scratch);
 		STI(BPF_DW, FP, scratch, 0);
 		JEQ(R3, 0, L_URING_HEAD);
